@@ -1,0 +1,238 @@
+/**
+ * The authorizer's runtime configuration: the one typed object the constructs produce and the Lambda
+ * validates at cold start. Plain types and pure functions only.
+ */
+import type { RouteSpec } from './route-model';
+import { validateRoutes } from './route-model';
+
+export const AUTHORIZER_CONFIG_VERSION = 1;
+/** Environment variable carrying the JSON config (or `gz:` + base64 gzip of it, when large). */
+export const AUTHORIZER_CONFIG_ENV = 'KEYGATE_CONFIG';
+
+/** Signature algorithms the verifier supports (aws-jwt-verify has no PS256/384/512). */
+export const SIGNATURE_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export type SignatureAlgorithm = (typeof SIGNATURE_ALGORITHMS)[number];
+
+export interface KeycloakIssuerConfig {
+  readonly kind: 'keycloak';
+  /** Exact `iss`, e.g. `https://sso.example.com/realms/ml`. */
+  readonly issuer: string;
+  /** @default `${issuer}/protocol/openid-connect/certs` */
+  readonly jwksUri?: string;
+  /** Allowed `azp` values. At least one of allowedClients / allowedAudiences is required. */
+  readonly allowedClients?: readonly string[];
+  /** Allowed `aud` values (any one must be present). */
+  readonly allowedAudiences?: readonly string[];
+  /** Whether an `aud` of only `account` counts as an audience match. @default false */
+  readonly allowAccountAudience?: boolean;
+  /** @default ['RS256'] */
+  readonly algorithms?: readonly SignatureAlgorithm[];
+}
+
+export interface CognitoIssuerConfig {
+  readonly kind: 'cognito';
+  /** e.g. `eu-west-1_AbCdEf123` */
+  readonly userPoolId: string;
+  readonly region: string;
+  /** Allowed app client ids (`client_id` of the access token). */
+  readonly allowedClients: readonly string[];
+}
+
+export type IssuerConfig = KeycloakIssuerConfig | CognitoIssuerConfig;
+
+/** Where the bearer token may be found besides the Authorization header. */
+export interface TokenSourceConfig {
+  /** @default 'Authorization' */
+  readonly header?: string;
+  /** A cookie holding the token (or a session, see browser sign-in). */
+  readonly cookie?: string;
+  /** A query-string parameter holding the token. */
+  readonly query?: string;
+}
+
+/** HTTP API payload 2.0 response form. REST and HTTP payload 1.0 always use IAM policies. */
+export type ResponseMode = 'iam' | 'simple';
+
+export interface AuthorizerConfig {
+  readonly version: 1;
+  readonly issuers: readonly IssuerConfig[];
+  /** The API's routes; only `keycloak` routes are decided by the authorizer. */
+  readonly routes: readonly RouteSpec[];
+  readonly tokenSource?: TokenSourceConfig;
+  /** Leeway for exp / nbf / iat. @default 30 (at most 60) */
+  readonly clockSkewSeconds?: number;
+  /** @default 'iam' */
+  readonly responseMode?: ResponseMode;
+  /** Per JWKS request. @default 2000 (at most 4000) */
+  readonly jwksTimeoutMs?: number;
+  /** Entries in the verified-claims LRU. @default 1000 */
+  readonly verifiedCacheSize?: number;
+}
+
+export const DEFAULTS = {
+  header: 'Authorization',
+  clockSkewSeconds: 30,
+  maxClockSkewSeconds: 60,
+  responseMode: 'iam' as ResponseMode,
+  jwksTimeoutMs: 2000,
+  maxJwksTimeoutMs: 4000,
+  verifiedCacheSize: 1000,
+  algorithms: ['RS256'] as readonly SignatureAlgorithm[],
+  /** An unknown kid triggers at most one JWKS refetch per issuer per this many ms. */
+  jwksRefetchIntervalMs: 10_000,
+} as const;
+
+export function cognitoIssuerUrl(c: Pick<CognitoIssuerConfig, 'region' | 'userPoolId'>): string {
+  return `https://cognito-idp.${c.region}.amazonaws.com/${c.userPoolId}`;
+}
+
+export function issuerUrl(c: IssuerConfig): string {
+  return c.kind === 'keycloak' ? c.issuer : cognitoIssuerUrl(c);
+}
+
+/** Keycloak's realm JWKS path (Keycloak >= 17): `<issuer>/protocol/openid-connect/certs`. */
+export function keycloakJwksUri(c: KeycloakIssuerConfig): string {
+  return c.jwksUri ?? `${c.issuer}/protocol/openid-connect/certs`;
+}
+
+const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d)_[A-Za-z0-9]+$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
+
+export type ConfigResult = { ok: true; config: AuthorizerConfig } | { ok: false; errors: string[] };
+
+/** Validates untrusted input into an AuthorizerConfig. Every message names the field. */
+export function validateAuthorizerConfig(input: unknown): ConfigResult {
+  const errors: string[] = [];
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { ok: false, errors: ['config must be a JSON object'] };
+  }
+  const c = input as Record<string, unknown>;
+  if (c.version !== AUTHORIZER_CONFIG_VERSION) errors.push(`version must be ${AUTHORIZER_CONFIG_VERSION}`);
+  if (!Array.isArray(c.issuers) || c.issuers.length === 0) {
+    errors.push('issuers must be a non-empty array');
+  } else {
+    const seen = new Set<string>();
+    c.issuers.forEach((i: unknown, n) => {
+      errors.push(...validateIssuer(i, `issuers[${n}]`));
+      if (typeof i === 'object' && i !== null && errors.length === 0) {
+        const url = issuerUrl(i as IssuerConfig);
+        if (seen.has(url)) errors.push(`issuers[${n}]: issuer ${url} is listed twice`);
+        seen.add(url);
+      }
+    });
+  }
+  errors.push(...validateRoutes(c.routes, 'routes'));
+  if (c.tokenSource !== undefined) errors.push(...validateTokenSource(c.tokenSource));
+  if (c.clockSkewSeconds !== undefined && !isIntIn(c.clockSkewSeconds, 0, DEFAULTS.maxClockSkewSeconds)) {
+    errors.push(`clockSkewSeconds must be an integer from 0 to ${DEFAULTS.maxClockSkewSeconds}`);
+  }
+  if (c.responseMode !== undefined && c.responseMode !== 'iam' && c.responseMode !== 'simple') {
+    errors.push("responseMode must be 'iam' or 'simple'");
+  }
+  if (c.jwksTimeoutMs !== undefined && !isIntIn(c.jwksTimeoutMs, 100, DEFAULTS.maxJwksTimeoutMs)) {
+    errors.push(`jwksTimeoutMs must be an integer from 100 to ${DEFAULTS.maxJwksTimeoutMs}`);
+  }
+  if (c.verifiedCacheSize !== undefined && !isIntIn(c.verifiedCacheSize, 0, 100_000)) {
+    errors.push('verifiedCacheSize must be an integer from 0 to 100000');
+  }
+  const known = new Set([
+    'version',
+    'issuers',
+    'routes',
+    'tokenSource',
+    'clockSkewSeconds',
+    'responseMode',
+    'jwksTimeoutMs',
+    'verifiedCacheSize',
+  ]);
+  for (const k of Object.keys(c)) if (!known.has(k)) errors.push(`${k} is not a config field`);
+  return errors.length ? { ok: false, errors } : { ok: true, config: c as unknown as AuthorizerConfig };
+}
+
+function validateIssuer(input: unknown, at: string): string[] {
+  if (typeof input !== 'object' || input === null) return [`${at} must be an object`];
+  const i = input as Record<string, unknown>;
+  const errors: string[] = [];
+  if (i.kind === 'keycloak') {
+    if (!isHttpsUrl(i.issuer)) errors.push(`${at}.issuer must be an https URL without a trailing slash`);
+    if (i.jwksUri !== undefined && !isHttpsUrl(i.jwksUri)) errors.push(`${at}.jwksUri must be an https URL`);
+    const clients = i.allowedClients;
+    const auds = i.allowedAudiences;
+    if (clients !== undefined && !isStringList(clients)) errors.push(`${at}.allowedClients must be a list of strings`);
+    if (auds !== undefined && !isStringList(auds)) errors.push(`${at}.allowedAudiences must be a list of strings`);
+    if (!nonEmpty(clients) && !nonEmpty(auds)) {
+      errors.push(`${at}: set allowedClients (azp) and/or allowedAudiences (aud); a realm alone is too broad`);
+    }
+    if (i.allowAccountAudience !== undefined && typeof i.allowAccountAudience !== 'boolean') {
+      errors.push(`${at}.allowAccountAudience must be a boolean`);
+    }
+    if (i.algorithms !== undefined) {
+      if (
+        !Array.isArray(i.algorithms) ||
+        i.algorithms.length === 0 ||
+        i.algorithms.some((a) => !SIGNATURE_ALGORITHMS.includes(a as SignatureAlgorithm))
+      ) {
+        errors.push(`${at}.algorithms must be a non-empty list from ${SIGNATURE_ALGORITHMS.join(', ')}`);
+      }
+    }
+    const known = ['kind', 'issuer', 'jwksUri', 'allowedClients', 'allowedAudiences', 'allowAccountAudience', 'algorithms'];
+    for (const k of Object.keys(i)) if (!known.includes(k)) errors.push(`${at}.${k} is not a keycloak issuer field`);
+  } else if (i.kind === 'cognito') {
+    if (typeof i.region !== 'string' || !REGION.test(i.region)) errors.push(`${at}.region must be an AWS region`);
+    const m = typeof i.userPoolId === 'string' ? USER_POOL_ID.exec(i.userPoolId) : null;
+    if (!m) errors.push(`${at}.userPoolId must look like <region>_<id>`);
+    else if (typeof i.region === 'string' && m[1] !== i.region) {
+      errors.push(`${at}.userPoolId is in ${m[1]} but region is ${i.region}`);
+    }
+    if (!isStringList(i.allowedClients) || !nonEmpty(i.allowedClients)) {
+      errors.push(`${at}.allowedClients must list at least one app client id`);
+    }
+    const known = ['kind', 'userPoolId', 'region', 'allowedClients'];
+    for (const k of Object.keys(i)) if (!known.includes(k)) errors.push(`${at}.${k} is not a cognito issuer field`);
+  } else {
+    errors.push(`${at}.kind must be 'keycloak' or 'cognito'`);
+  }
+  return errors;
+}
+
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+const COOKIE_OR_QUERY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function validateTokenSource(input: unknown): string[] {
+  if (typeof input !== 'object' || input === null) return ['tokenSource must be an object'];
+  const t = input as Record<string, unknown>;
+  const errors: string[] = [];
+  if (t.header !== undefined && (typeof t.header !== 'string' || !HEADER_NAME.test(t.header))) {
+    errors.push('tokenSource.header must be an HTTP header name');
+  }
+  if (t.cookie !== undefined && (typeof t.cookie !== 'string' || !COOKIE_OR_QUERY_NAME.test(t.cookie))) {
+    errors.push('tokenSource.cookie must be a cookie name of letters, digits, _ . -');
+  }
+  if (t.query !== undefined && (typeof t.query !== 'string' || !COOKIE_OR_QUERY_NAME.test(t.query))) {
+    errors.push('tokenSource.query must be a parameter name of letters, digits, _ . -');
+  }
+  for (const k of Object.keys(t)) if (!['header', 'cookie', 'query'].includes(k)) errors.push(`tokenSource.${k} is not a field`);
+  return errors;
+}
+
+function isHttpsUrl(v: unknown): v is string {
+  if (typeof v !== 'string' || v.endsWith('/')) return false;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'https:' && !u.search && !u.hash && !u.username && !u.password;
+  } catch {
+    return false;
+  }
+}
+
+function isStringList(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0 && s.length <= 256);
+}
+
+function nonEmpty(v: unknown): boolean {
+  return Array.isArray(v) && v.length > 0;
+}
+
+function isIntIn(v: unknown, min: number, max: number): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+}

@@ -1,0 +1,67 @@
+/**
+ * What the authorizer hands to backends: the authorizer context keys (strings only — API Gateway turns
+ * arrays and objects into a 500), the request headers the HTTP API maps them to, and token kinds.
+ * Shared by the authorizer, the constructs (parameter mapping), the backends and the local gateway.
+ */
+
+export const TOKEN_KINDS = ['keycloak-user', 'keycloak-service-account', 'cognito'] as const;
+export type TokenKind = (typeof TOKEN_KINDS)[number];
+
+/** Authorizer context keys. Values are strings; lists are space-separated. */
+export const CONTEXT_KEYS = {
+  sub: 'sub',
+  username: 'username',
+  clientId: 'clientId',
+  issuer: 'issuer',
+  tokenKind: 'tokenKind',
+  /** Realm roles and `client:role` client roles, space-separated. */
+  roles: 'roles',
+  scopes: 'scopes',
+  groups: 'groups',
+} as const;
+export type ContextKey = keyof typeof CONTEXT_KEYS;
+
+/** Request headers an HTTP API sets (overwriting any the client sent) from the authorizer context. */
+export const IDENTITY_HEADERS: Readonly<Record<ContextKey, string>> = {
+  sub: 'x-keygate-sub',
+  username: 'x-keygate-username',
+  clientId: 'x-keygate-client-id',
+  issuer: 'x-keygate-issuer',
+  tokenKind: 'x-keygate-token-kind',
+  roles: 'x-keygate-roles',
+  scopes: 'x-keygate-scopes',
+  groups: 'x-keygate-groups',
+};
+
+/** Each context value is cut to this many characters (at a list-entry boundary for lists). */
+export const MAX_CONTEXT_VALUE_LENGTH = 1024;
+
+/** Claim the Cognito pre-token-generation trigger writes Keycloak roles into (access token). */
+export const COGNITO_ROLES_CLAIM = 'keygate_roles';
+/** Cognito custom attribute the Keycloak identity provider maps roles into. */
+export const COGNITO_ROLES_ATTRIBUTE = 'custom:kc_roles';
+
+const PRINTABLE = /^[\x21-\x7e]+$/;
+
+/** Joins list entries with single spaces; drops entries that are not printable ASCII without spaces. */
+export function joinList(values: readonly string[], max = MAX_CONTEXT_VALUE_LENGTH): string {
+  let out = '';
+  for (const v of values) {
+    if (typeof v !== 'string' || !PRINTABLE.test(v)) continue;
+    const next = out ? `${out} ${v}` : v;
+    if (next.length > max) break;
+    out = next;
+  }
+  return out;
+}
+
+/** Cuts a scalar context value; control characters are removed. */
+export function boundScalar(value: string | undefined, max = MAX_CONTEXT_VALUE_LENGTH): string {
+  if (typeof value !== 'string') return '';
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\x00-\x1f\x7f]/g, '').slice(0, max);
+}
+
+export function splitList(value: string | undefined): string[] {
+  return typeof value === 'string' && value.length > 0 ? value.split(' ').filter(Boolean) : [];
+}

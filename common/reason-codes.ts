@@ -1,0 +1,39 @@
+/**
+ * Machine-readable reasons for every authorizer decision. Used in the decision log, metrics, tests,
+ * the local gateway and the README's table. Add a code here, never inline a string elsewhere.
+ */
+export const REASON_CODES = {
+  // allow
+  allowed: 'allow',
+  // 401 — no usable token
+  token_missing: 'no token in the configured sources',
+  token_malformed: 'not a compact JWS, bad base64/JSON, wrong segment count, or too large',
+  token_ambiguous: 'more than one token presented',
+  issuer_untrusted: 'iss is not exactly one of the trusted issuers (nothing was fetched)',
+  alg_not_allowed: 'header alg not in the issuer allow-list (none, HS*, PS* ...)',
+  header_forbidden: 'header carries jwk, jku, x5u, x5c or an unknown crit',
+  kid_unknown: 'no signing key with this kid, even after a rate-limited JWKS refetch',
+  signature_invalid: 'signature does not verify',
+  token_expired: 'exp is in the past (beyond the clock skew)',
+  token_not_yet_valid: 'nbf or iat is in the future (beyond the clock skew)',
+  claim_missing: 'a required claim (exp, sub, ...) is absent or wrongly typed',
+  token_type_invalid: 'Keycloak typ is not Bearer, or Cognito token_use is not access',
+  client_not_allowed: 'azp / client_id not in the allow-list',
+  audience_not_allowed: 'aud not in the allow-list (an aud of only account does not count)',
+  claims_malformed: 'role, scope or group claims have the wrong shape',
+  jwks_unavailable: 'the JWKS could not be fetched or parsed (timeout, network, bad JSON)',
+  // 403 — valid token, no permission
+  route_forbidden: 'the requirement of this route is not met',
+  route_unknown: 'the request is not on a route of the table',
+  // deny — the event or the function itself
+  event_unrecognized: 'the event is not a REST or HTTP API REQUEST authorizer event',
+  config_invalid: 'the function configuration is invalid; every request is denied',
+  internal_error: 'an unexpected error; denied (fail closed)',
+} as const;
+
+export type ReasonCode = keyof typeof REASON_CODES;
+
+/** Reasons that mean "no valid identity" (401) rather than "identity without permission" (403). */
+export function isUnauthenticated(reason: ReasonCode): boolean {
+  return reason !== 'allowed' && reason !== 'route_forbidden' && reason !== 'route_unknown';
+}
