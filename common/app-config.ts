@@ -1,0 +1,163 @@
+/**
+ * The Keygate app's configuration: one stage of `cdk.json` context (`keygate.stages.<name>`), or the
+ * embedded default. The CDK app, the realm-as-code generator, the local gateway and the backends all
+ * read this one shape, so roles, clients and routes cannot drift apart.
+ *
+ * Types only here plus the embedded default; validation lives in `app-config-validate.ts`.
+ */
+import type { HttpMethod, Requirement, RouteAuthKind } from './route-model';
+import type { ResponseMode, SignatureAlgorithm } from './authorizer-config';
+
+export type ModelKind = 'demo' | 'bedrock' | 'sagemaker';
+
+export interface ModelConfig {
+  /** URL-safe id used in `/models/{modelId}/invoke` and in roles `model:{modelId}:invoke`. */
+  readonly id: string;
+  readonly kind: ModelKind;
+  readonly description?: string;
+  /** kind demo: which built-in model. */
+  readonly demo?: 'sentiment' | 'keywords';
+  /** kind bedrock: foundation model id, e.g. `anthropic.claude-3-haiku-20240307-v1:0`. */
+  readonly bedrockModelId?: string;
+  /** kind sagemaker: endpoint name. */
+  readonly sagemakerEndpointName?: string;
+}
+
+export interface AppRouteConfig {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly auth: RouteAuthKind;
+  readonly requirement?: Requirement;
+  /** Browser routes redirect to sign-in instead of a bare 401 (when browser sign-in is on). */
+  readonly browser?: boolean;
+}
+
+export interface KeycloakRealmConfig {
+  /** Exact issuer, e.g. `https://sso.example.com/realms/ml`. */
+  readonly issuer: string;
+  /** @default `${issuer}/protocol/openid-connect/certs` */
+  readonly jwksUri?: string;
+  /** Client id of the API's resource client; its client roles are `<apiClientId>:<role>`. */
+  readonly apiClientId: string;
+  /** Public client for people (authorization code + PKCE). */
+  readonly peopleClientId: string;
+  /** Audience the realm's audience mapper adds to access tokens. @default apiClientId */
+  readonly audience?: string;
+  /** Confidential clients with service accounts, and the client roles of apiClientId they hold. */
+  readonly serviceAccounts?: readonly { readonly clientId: string; readonly clientRoles: readonly string[] }[];
+  /** Redirect URIs and web origins of the people client. */
+  readonly redirectUris?: readonly string[];
+  readonly webOrigins?: readonly string[];
+  /** Test users (local gateway and optional realm import); passwords are never in templates. */
+  readonly testUsers?: readonly { readonly username: string; readonly realmRoles: readonly string[] }[];
+  /** @default ['RS256'] */
+  readonly algorithms?: readonly SignatureAlgorithm[];
+}
+
+export interface CognitoFederationConfig {
+  /** Cognito hosted-domain prefix. */
+  readonly domainPrefix: string;
+  /** Keycloak client the user pool signs in with (confidential). */
+  readonly keycloakClientId: string;
+  /** Secrets Manager secret name or ARN holding that client's secret. */
+  readonly clientSecretName: string;
+  readonly callbackUrls: readonly string[];
+  readonly logoutUrls?: readonly string[];
+}
+
+export interface MachinePrincipalConfig {
+  /** IAM role ARN of the machine caller. */
+  readonly roleArn: string;
+  /** Route keys (`METHOD /path`) of iam routes it may call. */
+  readonly routes: readonly string[];
+  /** Account of a caller outside this account (adds a REST resource policy). */
+  readonly crossAccount?: boolean;
+}
+
+export interface StageConfig {
+  /** @default - environment-agnostic */
+  readonly account?: string;
+  readonly region: string;
+  readonly keycloak: KeycloakRealmConfig;
+  readonly cognitoFederation?: CognitoFederationConfig;
+  /** Which API types to deploy. @default both */
+  readonly apis?: { readonly http?: boolean; readonly rest?: boolean };
+  readonly routes: readonly AppRouteConfig[];
+  readonly models: readonly ModelConfig[];
+  readonly machinePrincipals?: readonly MachinePrincipalConfig[];
+  readonly authorizer?: {
+    /** @default 300 */
+    readonly cacheTtlSeconds?: number;
+    /** HTTP API payload 2.0 response form. @default 'iam' */
+    readonly responseMode?: ResponseMode;
+    readonly clockSkewSeconds?: number;
+  };
+  readonly cors?: { readonly allowOrigins: readonly string[] };
+  readonly throttling?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** SNS topic for alarms: created when an email is given. */
+  readonly alarmEmail?: string;
+  /** @default 30 */
+  readonly logRetentionDays?: number;
+}
+
+export interface KeygateAppConfig {
+  readonly stages: Readonly<Record<string, StageConfig>>;
+  /** @default 'dev' */
+  readonly defaultStage?: string;
+}
+
+/** Route requirement of the default model routes, shared by people (realm roles) and services (client roles). */
+export const DEFAULT_ROUTES: readonly AppRouteConfig[] = [
+  { method: 'GET', path: '/me', auth: 'keycloak', browser: true },
+  {
+    method: 'GET',
+    path: '/models',
+    auth: 'keycloak',
+    requirement: { anyOf: { realmRoles: ['model-user'], clientRoles: ['keygate-api:model-user'] } },
+  },
+  {
+    method: 'POST',
+    path: '/models/{modelId}/invoke',
+    auth: 'keycloak',
+    requirement: {
+      anyOf: { realmRoles: ['model:{modelId}:invoke'], clientRoles: ['keygate-api:model:{modelId}:invoke'] },
+    },
+  },
+  { method: 'GET', path: '/machine/models', auth: 'iam' },
+  { method: 'POST', path: '/machine/models/{modelId}/invoke', auth: 'iam' },
+];
+
+/** The embedded default: synthesizes offline, with no AWS credentials and no other set-up. */
+export const DEFAULT_APP_CONFIG: KeygateAppConfig = {
+  defaultStage: 'dev',
+  stages: {
+    dev: {
+      region: 'eu-west-1',
+      keycloak: {
+        issuer: 'https://keycloak.example.com/realms/keygate',
+        apiClientId: 'keygate-api',
+        peopleClientId: 'keygate-web',
+        audience: 'keygate-api',
+        serviceAccounts: [
+          { clientId: 'batch-scorer', clientRoles: ['model-user', 'model:sentiment:invoke'] },
+        ],
+        redirectUris: ['http://localhost:5173/*'],
+        webOrigins: ['http://localhost:5173'],
+        testUsers: [
+          { username: 'alice', realmRoles: ['model-user', 'model:sentiment:invoke', 'model:keywords:invoke'] },
+          { username: 'bob', realmRoles: ['model-user'] },
+        ],
+      },
+      routes: DEFAULT_ROUTES,
+      models: [
+        { id: 'sentiment', kind: 'demo', demo: 'sentiment', description: 'Lexicon sentiment score' },
+        { id: 'keywords', kind: 'demo', demo: 'keywords', description: 'Top keywords of a text' },
+      ],
+      machinePrincipals: [],
+      authorizer: { cacheTtlSeconds: 300, responseMode: 'iam' },
+      cors: { allowOrigins: ['http://localhost:5173'] },
+      throttling: { rateLimit: 50, burstLimit: 100 },
+      logRetentionDays: 30,
+    },
+  },
+};
