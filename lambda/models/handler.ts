@@ -1,0 +1,226 @@
+/**
+ * The model backend's request pipeline, AWS-free apart from the event it is handed:
+ * toApiRequest(event) -> identityFromEvent(event) -> operation (list / invoke / me) -> ProxyResult.
+ * Dependencies (configuration, model invoker, logger, clock) are parameters; index.ts supplies the
+ * production ones.
+ */
+import type { ModelConfig } from '../../common/app-config';
+import { toApiRequest } from './api-event';
+import { AUDIT_MESSAGE, auditAttributes, type AuditRecord, type BackendLogger } from './audit';
+import { MODEL_ID_PATTERN, type BackendConfig, type ConfigResult } from './backend-config';
+import { identityFromEvent } from './caller-identity';
+import { errorResponse, jsonResponse, type ProxyResult } from './http-response';
+import { invokableModels, mayInvoke } from './model-access';
+import { ModelCallError } from './model-error';
+import type { ModelInvoker } from './model-invoker';
+import { parseInvokeBody } from './request-body';
+import type { ApiRequest, Caller } from './types';
+
+export interface HandlerDeps {
+  readonly config: ConfigResult;
+  readonly invoke: ModelInvoker;
+  readonly logger: BackendLogger;
+  /** Milliseconds, monotonic enough for latency. @default performance.now */
+  readonly now?: () => number;
+}
+
+export type ModelsHandler = (event: unknown) => Promise<ProxyResult>;
+
+export function createHandler(deps: HandlerDeps): ModelsHandler {
+  const now = deps.now ?? (() => performance.now());
+  const { logger } = deps;
+  if (!deps.config.ok) logger.error('model backend configuration is invalid', { errors: deps.config.errors });
+
+  return async (event: unknown): Promise<ProxyResult> => {
+    const started = now();
+    const parsed = toApiRequest(event);
+    if (!parsed.ok) return errorResponse(parsed.statusCode, parsed.error, parsed.message);
+    const request = parsed.request;
+    const config = deps.config;
+    if (!config.ok) {
+      return errorResponse(500, 'config_invalid', 'the model backend is misconfigured', request.requestId);
+    }
+    try {
+      return await route(request, event, config.config, deps, started, now);
+    } catch (err) {
+      // Fail closed: log once (name only, never the event) and answer 500.
+      logger.error('unexpected error', {
+        requestId: request.requestId,
+        errorName: (err as Error)?.name ?? 'unknown',
+      });
+      return errorResponse(500, 'internal_error', 'an unexpected error occurred', request.requestId);
+    }
+  };
+}
+
+async function route(
+  request: ApiRequest,
+  event: unknown,
+  config: BackendConfig,
+  deps: HandlerDeps,
+  started: number,
+  now: () => number,
+): Promise<ProxyResult> {
+  const identity = identityFromEvent(event, request.routeAuth);
+  if (!identity.ok) {
+    deps.logger.warn('no caller identity', {
+      requestId: request.requestId,
+      route: request.routeKey,
+      reason: identity.reason,
+    });
+    if (request.operation === 'invokeModel') {
+      audit(deps.logger, { ...base(request, started, now), outcome: 'unauthenticated', statusCode: 401 });
+    }
+    return errorResponse(401, 'unauthenticated', 'the request carries no caller identity', request.requestId);
+  }
+  const caller = identity.caller;
+  switch (request.operation) {
+    case 'me':
+      return jsonResponse(200, describeCaller(caller));
+    case 'listModels': {
+      const models = invokableModels(caller, config.models, config.invokeRequirement, config.machineCallers);
+      const prefix = request.routeAuth === 'iam' ? '/machine/models' : '/models';
+      return jsonResponse(200, {
+        models: models.map((m) => ({
+          id: m.id,
+          kind: m.kind,
+          description: m.description ?? '',
+          invoke: `POST ${prefix}/${m.id}/invoke`,
+        })),
+      });
+    }
+    case 'invokeModel':
+      return invoke(request, caller, config, deps, started, now);
+  }
+}
+
+async function invoke(
+  request: ApiRequest,
+  caller: Caller,
+  config: BackendConfig,
+  deps: HandlerDeps,
+  started: number,
+  now: () => number,
+): Promise<ProxyResult> {
+  const rec = { ...base(request, started, now), caller };
+  const id = request.modelId;
+  const model: ModelConfig | undefined =
+    id !== undefined && MODEL_ID_PATTERN.test(id) ? config.models.find((m) => m.id === id) : undefined;
+  if (!model) {
+    audit(deps.logger, {
+      ...rec,
+      modelId: safeId(id),
+      outcome: 'model_not_found',
+      statusCode: 404,
+      latencyMs: elapsed(),
+    });
+    return errorResponse(
+      404,
+      'model_not_found',
+      id !== undefined && MODEL_ID_PATTERN.test(id) ? `model '${id}' is not configured` : 'unknown model',
+      request.requestId,
+    );
+  }
+  const withModel = { ...rec, modelId: model.id, modelKind: model.kind };
+  // Defence in depth: the gateway already authorized the route; re-check the model against the caller.
+  if (!mayInvoke(caller, model, config.invokeRequirement, config.machineCallers)) {
+    audit(deps.logger, { ...withModel, outcome: 'forbidden', statusCode: 403, latencyMs: elapsed() });
+    return errorResponse(
+      403,
+      'model_forbidden',
+      `the caller may not invoke model '${model.id}'`,
+      request.requestId,
+    );
+  }
+  const body = parseInvokeBody(request.body, request.isBase64Encoded, config.limits);
+  if (!body.ok) {
+    audit(deps.logger, {
+      ...withModel,
+      outcome: 'invalid_request',
+      statusCode: body.statusCode,
+      errorCode: body.error,
+      latencyMs: elapsed(),
+    });
+    return errorResponse(body.statusCode, body.error, body.message, request.requestId);
+  }
+  try {
+    const result = await deps.invoke(model, body.request);
+    audit(deps.logger, {
+      ...withModel,
+      outcome: 'success',
+      statusCode: 200,
+      latencyMs: elapsed(),
+      ...(config.logContent ? { input: body.request.input, output: result.output } : {}),
+    });
+    return jsonResponse(200, {
+      modelId: model.id,
+      kind: model.kind,
+      output: result.output,
+      ...(result.usage ? { usage: result.usage } : {}),
+      requestId: request.requestId,
+    });
+  } catch (err) {
+    if (err instanceof ModelCallError) {
+      audit(deps.logger, {
+        ...withModel,
+        outcome: 'model_error',
+        statusCode: err.statusCode,
+        errorCode: err.code,
+        cause: err.cause,
+        latencyMs: elapsed(),
+      });
+      return errorResponse(err.statusCode, err.code, err.message, request.requestId);
+    }
+    audit(deps.logger, {
+      ...withModel,
+      outcome: 'internal_error',
+      statusCode: 500,
+      errorCode: 'internal_error',
+      latencyMs: elapsed(),
+    });
+    throw err;
+  }
+
+  function elapsed(): number {
+    return Math.round((now() - started) * 100) / 100;
+  }
+}
+
+function base(request: ApiRequest, started: number, now: () => number): AuditRecord {
+  return {
+    requestId: request.requestId,
+    route: request.routeKey,
+    modelId: safeId(request.modelId),
+    outcome: 'internal_error',
+    statusCode: 500,
+    latencyMs: Math.round((now() - started) * 100) / 100,
+  };
+}
+
+function audit(logger: BackendLogger, record: AuditRecord): void {
+  logger.info(AUDIT_MESSAGE, auditAttributes(record));
+}
+
+/** A model id as it may appear in a log line. */
+function safeId(id: string | undefined): string | undefined {
+  if (id === undefined) return undefined;
+  return MODEL_ID_PATTERN.test(id) ? id : '(invalid)';
+}
+
+/** GET /me: the identity the authorizer forwarded, as the backend sees it. */
+function describeCaller(caller: Caller): Record<string, unknown> {
+  if (caller.type === 'iam') {
+    return { type: 'iam', principalArn: caller.principalArn, accountId: caller.accountId };
+  }
+  return {
+    type: 'token',
+    sub: caller.sub,
+    username: caller.username,
+    clientId: caller.clientId,
+    issuer: caller.issuer,
+    tokenKind: caller.tokenKind,
+    roles: caller.realmRoles,
+    scopes: caller.scopes,
+    groups: caller.groups,
+  };
+}

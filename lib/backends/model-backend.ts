@@ -1,0 +1,268 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { DEFAULT_ROUTES } from '../../common/app-config';
+import { validateRoutes, type Requirement } from '../../common/route-model';
+import type { Model } from './model';
+
+/** Repository root (this file is lib/backends/model-backend.ts). */
+const PROJECT_ROOT = path.join(__dirname, '..', '..');
+const ENTRY = path.join(PROJECT_ROOT, 'lambda', 'models', 'index.ts');
+/** Environment variable the function reads its configuration from (lambda/models/backend-config.ts). */
+const CONFIG_ENV = 'KEYGATE_MODELS_CONFIG';
+/** Lambda allows 4 KB for all environment variables together; leave room for the others. */
+const CONFIG_ENV_BUDGET = 3500;
+const ROUTE_KEY = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) \/\S*$/;
+
+/** An IAM role granted iam routes of the API, and so some models. */
+export interface MachineCaller {
+  /** The role machine callers sign with (SigV4). */
+  readonly role: iam.IRole;
+  /**
+   * The iam route keys the role was granted, e.g. `POST /machine/models/{modelId}/invoke` (every model)
+   * or `POST /machine/models/sentiment/invoke` (one model). The backend lists and runs only those models.
+   */
+  readonly routes: string[];
+}
+
+/** Properties of the model backend. */
+export interface ModelBackendProps {
+  /** The models served (at least one; ids unique). */
+  readonly models: Model[];
+  /**
+   * The requirement of `POST /models/{modelId}/invoke`. GET /models lists the models the caller meets it
+   * for, and invoke re-checks it; give the same requirement the authorizer enforces on that route.
+   * @default - the default route table's: realm role `model:{modelId}:invoke` or client role
+   *   `keygate-api:model:{modelId}:invoke`
+   */
+  readonly invokeRequirement?: Requirement;
+  /**
+   * IAM roles that call the iam routes, with the routes they were granted. An IAM caller that is not
+   * listed sees no models and may invoke none.
+   * @default - no IAM callers
+   */
+  readonly machineCallers?: MachineCaller[];
+  /**
+   * Retention of the function's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Memory of the function, in MB (128 to 10240).
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Function timeout (1 to 900 seconds). API Gateway stops waiting after 29 seconds by default.
+   * @default Duration.seconds(29)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Largest accepted request body, in bytes (1 to 1048576). Larger bodies get 413.
+   * @default 65536
+   */
+  readonly maxBodyBytes?: number;
+  /**
+   * Longest accepted `input`, in characters (1 to 500000).
+   * @default 20000
+   */
+  readonly maxInputChars?: number;
+  /**
+   * Write the request input and the model output into each audit line. Off by default: the audit line
+   * then holds identity, model, outcome and latency only.
+   * @default false
+   */
+  readonly logModelContent?: boolean;
+}
+
+/**
+ * The model backend: one Lambda function serving GET /models, POST /models/{modelId}/invoke, GET /me
+ * and the IAM routes GET /machine/models, POST /machine/models/{modelId}/invoke, for REST and HTTP APIs.
+ * Its role may invoke exactly the configured Bedrock foundation models and SageMaker endpoints.
+ */
+export class ModelBackend extends Construct {
+  /** The backend function; integrate it with the API's model routes. */
+  public readonly function: lambda.IFunction;
+  /** The function's log group (audit lines land here). */
+  public readonly logGroup: logs.ILogGroup;
+
+  constructor(scope: Construct, id: string, props: ModelBackendProps) {
+    super(scope, id);
+    const models = validateModels(props.models);
+    const memorySize = props.memorySize ?? 512;
+    if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
+      throw new Error(`ModelBackend: memorySize must be an integer from 128 to 10240, got ${memorySize}`);
+    }
+    const timeout = props.timeout ?? Duration.seconds(29);
+    if (!timeout.isUnresolved() && (timeout.toSeconds() < 1 || timeout.toSeconds() > 900)) {
+      throw new Error(`ModelBackend: timeout must be from 1 to 900 seconds, got ${timeout.toSeconds()}`);
+    }
+    const maxBodyBytes = checkInt('maxBodyBytes', props.maxBodyBytes ?? 65536, 1, 1024 * 1024);
+    const maxInputChars = checkInt('maxInputChars', props.maxInputChars ?? 20000, 1, 500_000);
+    const invokeRequirement = props.invokeRequirement ?? defaultInvokeRequirement();
+    const requirementErrors = validateRoutes(
+      [
+        {
+          method: 'POST',
+          path: '/models/{modelId}/invoke',
+          auth: 'keycloak',
+          requirement: invokeRequirement,
+        },
+      ],
+      'invokeRequirement',
+    );
+    if (requirementErrors.length > 0) {
+      throw new Error(
+        `ModelBackend: ${requirementErrors[0].replace('invokeRequirement[0].requirement', 'invokeRequirement')}`,
+      );
+    }
+    const machineCallers = (props.machineCallers ?? []).map((c, i) => {
+      const bad = c.routes.find((r) => !ROUTE_KEY.test(r));
+      if (c.routes.length === 0 || bad !== undefined) {
+        throw new Error(
+          `ModelBackend: machineCallers[${i}].routes must list route keys such as 'POST /machine/models/{modelId}/invoke'` +
+            (bad !== undefined ? `, got '${bad}'` : ''),
+        );
+      }
+      return { principalArn: c.role.roleArn, routes: [...c.routes] };
+    });
+
+    const stack = Stack.of(this);
+    const config = {
+      models: models.map((m) => m._toConfig()),
+      invokeRequirement,
+      machineCallers,
+      limits: { maxBodyBytes, maxInputChars },
+      logContent: props.logModelContent ?? false,
+    };
+    const configJson = stack.toJsonString(config);
+    // Unresolved tokens (role ARNs) are shorter than their values: count each as a full ARN.
+    const estimated = JSON.stringify(config).length + machineCallers.length * 100;
+    if (estimated > CONFIG_ENV_BUDGET) {
+      throw new Error(
+        `ModelBackend: models and machineCallers make about ${estimated} bytes of configuration; Lambda allows 4 KB of environment in total (budget ${CONFIG_ENV_BUDGET})`,
+      );
+    }
+
+    const logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    // Own role instead of AWSLambdaBasicExecutionRole: log writes to this log group only.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Keygate model backend',
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:log-stream:*`],
+      }),
+    );
+
+    const lockFile = path.join(PROJECT_ROOT, 'package-lock.json');
+    const fn = new nodejs.NodejsFunction(this, 'Function', {
+      entry: ENTRY,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: fs.existsSync(lockFile) ? lockFile : undefined,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize,
+      timeout,
+      role,
+      logGroup,
+      description:
+        'Keygate model backend: lists and runs models for people, service accounts and IAM callers',
+      environment: {
+        [CONFIG_ENV]: configJson,
+        POWERTOOLS_SERVICE_NAME: 'keygate-models',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        // Local esbuild only; Docker is never needed.
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node22',
+        format: nodejs.OutputFormat.CJS,
+        // The Bedrock and SageMaker clients are bundled at the versions the tests ran against, rather than
+        // whatever SDK the runtime ships.
+        externalModules: [],
+      },
+    });
+
+    const partition = stack.partition;
+    const bedrockArns = unique(
+      models.filter((m) => m.kind === 'bedrock').map((m) => m._toConfig().bedrockModelId as string),
+    ).map((modelId) =>
+      // Foundation-model ARNs have no account: arn:aws:bedrock:<region>::foundation-model/<id>
+      // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrock.html).
+      stack.formatArn({
+        service: 'bedrock',
+        account: '',
+        resource: 'foundation-model',
+        resourceName: modelId,
+        partition,
+      }),
+    );
+    if (bedrockArns.length > 0) {
+      // Converse needs bedrock:InvokeModel only
+      // (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html).
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: bedrockArns }),
+      );
+    }
+    const endpointArns = unique(
+      models.filter((m) => m.kind === 'sagemaker').map((m) => m._toConfig().sagemakerEndpointName as string),
+    ).map((name) =>
+      // SageMaker writes endpoint names in lower case in ARNs, and IAM compares resources case-sensitively.
+      stack.formatArn({
+        service: 'sagemaker',
+        resource: 'endpoint',
+        resourceName: Token.isUnresolved(name) ? name : name.toLowerCase(),
+      }),
+    );
+    if (endpointArns.length > 0) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['sagemaker:InvokeEndpoint'], resources: endpointArns }),
+      );
+    }
+
+    this.function = fn;
+    this.logGroup = logGroup;
+  }
+}
+
+function validateModels(models: Model[]): Model[] {
+  if (!Array.isArray(models) || models.length === 0)
+    throw new Error('ModelBackend: models must list at least one model');
+  const seen = new Set<string>();
+  models.forEach((m, i) => {
+    if (seen.has(m.id)) throw new Error(`ModelBackend: models[${i}].id '${m.id}' is used by another model`);
+    seen.add(m.id);
+  });
+  return [...models];
+}
+
+function checkInt(prop: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`ModelBackend: ${prop} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function defaultInvokeRequirement(): Requirement | undefined {
+  return DEFAULT_ROUTES.find((r) => r.method === 'POST' && r.path === '/models/{modelId}/invoke')
+    ?.requirement;
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,138 @@
+import { Token } from 'aws-cdk-lib';
+import type { ModelConfig } from '../../common/app-config';
+
+/** Model ids appear in paths, role names and policy resources. */
+const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const DEMO_MODELS = ['sentiment', 'keywords'];
+/** `provider.model-version[:n]`; inference-profile ids carry a geography prefix (`us.`, `eu.`, ...). */
+const FOUNDATION_MODEL_ID = /^[a-z0-9-]+\.[A-Za-z0-9._:-]{1,200}$/;
+const INFERENCE_PROFILE_PREFIX = /^(us|eu|apac|us-gov|ca|jp|au|global)\./;
+/** https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html#sagemaker-CreateEndpoint-request-EndpointName */
+const ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+
+/** A model the backend serves: a built-in demo model, a Bedrock foundation model or a SageMaker endpoint. */
+export class Model {
+  /**
+   * A built-in text model that computes in the function itself (no AWS calls, no extra permissions).
+   * @param id URL-safe id used in `/models/{id}/invoke` and in roles `model:{id}:invoke`
+   * @param demo which built-in model: `sentiment` or `keywords`
+   */
+  public static demo(id: string, demo: string, description?: string): Model {
+    const where = 'Model.demo';
+    checkId(where, id);
+    if (!DEMO_MODELS.includes(demo))
+      throw new Error(`${where}: demo must be one of ${DEMO_MODELS.join(', ')}, got '${demo}'`);
+    return new Model(id, 'demo', {
+      id,
+      kind: 'demo',
+      demo: demo as 'sentiment' | 'keywords',
+      ...desc(where, description),
+    });
+  }
+
+  /**
+   * An Amazon Bedrock foundation model, called through the Converse API. The function may invoke exactly
+   * `arn:<partition>:bedrock:<region>::foundation-model/<foundationModelId>`.
+   * @param foundationModelId e.g. `anthropic.claude-3-haiku-20240307-v1:0` (not an inference-profile id)
+   */
+  public static bedrock(id: string, foundationModelId: string, description?: string): Model {
+    const where = 'Model.bedrock';
+    checkId(where, id);
+    if (!Token.isUnresolved(foundationModelId)) {
+      if (foundationModelId.startsWith('arn:') || INFERENCE_PROFILE_PREFIX.test(foundationModelId)) {
+        throw new Error(
+          `${where}: foundationModelId '${foundationModelId}' is an ARN or inference-profile id; give a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0`,
+        );
+      }
+      if (!FOUNDATION_MODEL_ID.test(foundationModelId)) {
+        throw new Error(
+          `${where}: foundationModelId '${foundationModelId}' is not a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0`,
+        );
+      }
+    }
+    return new Model(id, 'bedrock', {
+      id,
+      kind: 'bedrock',
+      bedrockModelId: foundationModelId,
+      ...desc(where, description),
+    });
+  }
+
+  /**
+   * A SageMaker real-time endpoint, called with InvokeEndpoint. The function may invoke exactly that
+   * endpoint's ARN.
+   * @param endpointName the endpoint's name (not its ARN)
+   */
+  public static sagemaker(id: string, endpointName: string, description?: string): Model {
+    const where = 'Model.sagemaker';
+    checkId(where, id);
+    if (!Token.isUnresolved(endpointName) && !ENDPOINT_NAME.test(endpointName)) {
+      throw new Error(
+        `${where}: endpointName '${endpointName}' is not a SageMaker endpoint name (letters, digits and hyphens, at most 63)`,
+      );
+    }
+    return new Model(id, 'sagemaker', {
+      id,
+      kind: 'sagemaker',
+      sagemakerEndpointName: endpointName,
+      ...desc(where, description),
+    });
+  }
+
+  /** A model from the app configuration's `models` entry. */
+  public static fromConfig(config: ModelConfig): Model {
+    switch (config.kind) {
+      case 'demo':
+        return Model.demo(config.id, config.demo ?? '', config.description);
+      case 'bedrock':
+        return Model.bedrock(config.id, config.bedrockModelId ?? '', config.description);
+      case 'sagemaker':
+        return Model.sagemaker(config.id, config.sagemakerEndpointName ?? '', config.description);
+      default:
+        throw new Error(
+          `Model.fromConfig: kind must be one of demo, bedrock, sagemaker, got '${String((config as { kind: unknown }).kind)}'`,
+        );
+    }
+  }
+
+  /** Models from the app configuration's `models` list; a message names the entry that is wrong. */
+  public static fromConfigs(configs: readonly ModelConfig[]): Model[] {
+    return configs.map((c, i) => {
+      try {
+        return Model.fromConfig(c);
+      } catch (e) {
+        throw new Error(`models[${i}]: ${(e as Error).message}`, { cause: e });
+      }
+    });
+  }
+
+  private constructor(
+    /** The model id in `/models/{id}/invoke`. */
+    public readonly id: string,
+    /** `demo`, `bedrock` or `sagemaker`. */
+    public readonly kind: string,
+    private readonly config: ModelConfig,
+  ) {}
+
+  /**
+   * The backend configuration entry (internal: read by ModelBackend).
+   * @internal
+   */
+  public _toConfig(): ModelConfig {
+    return this.config;
+  }
+}
+
+function checkId(where: string, id: string): void {
+  if (typeof id !== 'string' || Token.isUnresolved(id) || !MODEL_ID.test(id)) {
+    throw new Error(
+      `${where}: id '${String(id)}' must be 1-64 letters, digits, '-' or '_', starting with a letter or digit`,
+    );
+  }
+}
+
+function desc(where: string, description: string | undefined): { description?: string } {
+  if (description === undefined) return {};
+  if (description.length > 256) throw new Error(`${where}: description must be at most 256 characters`);
+  return { description };
+}

@@ -1,0 +1,218 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { beforeAll, describe, expect, it, test } from 'vitest';
+import { DEFAULT_APP_CONFIG } from '../../../common/app-config';
+import { Model } from '../../../lib/backends/model';
+import { ModelBackend, type ModelBackendProps } from '../../../lib/backends/model-backend';
+import { loadBackendConfig } from '../../../lambda/models/backend-config';
+
+const ENV = { account: '111122223333', region: 'eu-west-1' };
+
+function stack(): Stack {
+  return new Stack(new App(), 'Test', { env: ENV });
+}
+
+describe('ModelBackend', () => {
+  // One synth (esbuild bundling is slow); every behaviour below reads this template.
+  let template: Template;
+  let configJson: string;
+  beforeAll(() => {
+    const s = stack();
+    const caller = iam.Role.fromRoleArn(s, 'Caller', 'arn:aws:iam::111122223333:role/batch/scorer');
+    new ModelBackend(s, 'Backend', {
+      models: [
+        Model.demo('sentiment', 'sentiment', 'Lexicon sentiment'),
+        Model.bedrock('haiku', 'anthropic.claude-3-haiku-20240307-v1:0'),
+        Model.bedrock('haiku-again', 'anthropic.claude-3-haiku-20240307-v1:0'),
+        Model.sagemaker('summarizer', 'My-Summarizer-1'),
+      ],
+      machineCallers: [{ role: caller, routes: ['POST /machine/models/{modelId}/invoke'] }],
+      logRetention: logs.RetentionDays.ONE_WEEK,
+    });
+    template = Template.fromStack(s);
+    const fns = template.findResources('AWS::Lambda::Function');
+    const fn = Object.values(fns)[0] as {
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    };
+    configJson = fn.Properties.Environment.Variables.KEYGATE_MODELS_CONFIG as string;
+  });
+
+  test('runs Node 22 on arm64 with source maps enabled', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Timeout: 29,
+      MemorySize: 512,
+      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
+    });
+  });
+
+  test('writes a configuration the function accepts', () => {
+    const loaded = loadBackendConfig({ KEYGATE_MODELS_CONFIG: configJson });
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    expect(loaded.config.models.map((m) => m.id)).toEqual([
+      'sentiment',
+      'haiku',
+      'haiku-again',
+      'summarizer',
+    ]);
+    expect(loaded.config.machineCallers).toEqual([
+      {
+        principalArn: 'arn:aws:iam::111122223333:role/batch/scorer',
+        routes: ['POST /machine/models/{modelId}/invoke'],
+      },
+    ]);
+    expect(loaded.config.limits).toEqual({ maxBodyBytes: 65536, maxInputChars: 20000 });
+    expect(loaded.config.logContent).toBe(false);
+  });
+
+  test('grants bedrock:InvokeModel on exactly the foundation model and sagemaker:InvokeEndpoint on exactly the endpoint', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument
+          .Statement,
+    );
+    const json = JSON.stringify(statements);
+    expect(statements).toContainEqual({
+      Action: 'bedrock:InvokeModel',
+      Effect: 'Allow',
+      Resource: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':bedrock:eu-west-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0',
+          ],
+        ],
+      },
+    });
+    expect(statements).toContainEqual({
+      Action: 'sagemaker:InvokeEndpoint',
+      Effect: 'Allow',
+      Resource: {
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, ':sagemaker:eu-west-1:111122223333:endpoint/my-summarizer-1'],
+        ],
+      },
+    });
+    // Nothing broader: no wildcard resources, no other bedrock or sagemaker actions.
+    expect(json).not.toMatch(/"Resource":"\*"/);
+    const actions = statements.flatMap((st) => [(st as { Action: string | string[] }).Action].flat());
+    expect(actions.filter((a) => /^(bedrock|sagemaker):/.test(a))).toEqual([
+      'bedrock:InvokeModel',
+      'sagemaker:InvokeEndpoint',
+    ]);
+  });
+
+  test('uses its own role without managed policies', () => {
+    template.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
+  });
+
+  test('keeps logs for the given retention', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+});
+
+describe('ModelBackend validation', () => {
+  const models = [Model.demo('sentiment', 'sentiment')];
+  it.each<[string, Partial<ModelBackendProps>, string]>([
+    ['no models', { models: [] }, 'ModelBackend: models must list at least one model'],
+    [
+      'duplicate ids',
+      { models: [Model.demo('a', 'sentiment'), Model.demo('a', 'keywords')] },
+      "ModelBackend: models[1].id 'a' is used by another model",
+    ],
+    [
+      'memory too small',
+      { memorySize: 64 },
+      'ModelBackend: memorySize must be an integer from 128 to 10240, got 64',
+    ],
+    [
+      'timeout too long',
+      { timeout: Duration.minutes(20) },
+      'ModelBackend: timeout must be from 1 to 900 seconds, got 1200',
+    ],
+    [
+      'body limit zero',
+      { maxBodyBytes: 0 },
+      'ModelBackend: maxBodyBytes must be an integer from 1 to 1048576, got 0',
+    ],
+    [
+      'input limit fractional',
+      { maxInputChars: 1.5 },
+      'ModelBackend: maxInputChars must be an integer from 1 to 500000, got 1.5',
+    ],
+    [
+      'requirement binding an unknown parameter',
+      { invokeRequirement: { anyOf: { realmRoles: ['model:{name}:invoke'] } } },
+      "ModelBackend: invokeRequirement.anyOf.realmRoles: 'model:{name}:invoke' binds {name}, which is not a path parameter",
+    ],
+  ])('rejects %s', (_, extra, message) => {
+    expect(() => new ModelBackend(stack(), 'B', { models, ...extra } as ModelBackendProps)).toThrow(message);
+  });
+
+  test('rejects a machine caller route that is not a route key', () => {
+    const s = stack();
+    const role = iam.Role.fromRoleArn(s, 'R', 'arn:aws:iam::111122223333:role/x');
+    expect(
+      () => new ModelBackend(s, 'B', { models, machineCallers: [{ role, routes: ['/machine/models'] }] }),
+    ).toThrow(
+      "ModelBackend: machineCallers[0].routes must list route keys such as 'POST /machine/models/{modelId}/invoke', got '/machine/models'",
+    );
+  });
+});
+
+describe('Model', () => {
+  it.each<[string, () => Model, string]>([
+    [
+      'an id with a slash',
+      () => Model.demo('a/b', 'sentiment'),
+      "Model.demo: id 'a/b' must be 1-64 letters, digits, '-' or '_', starting with a letter or digit",
+    ],
+    [
+      'an unknown demo',
+      () => Model.demo('x', 'translate'),
+      "Model.demo: demo must be one of sentiment, keywords, got 'translate'",
+    ],
+    [
+      'an inference profile',
+      () => Model.bedrock('x', 'us.anthropic.claude-3-haiku-20240307-v1:0'),
+      "Model.bedrock: foundationModelId 'us.anthropic.claude-3-haiku-20240307-v1:0' is an ARN or inference-profile id; give a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0",
+    ],
+    [
+      'a bedrock id without provider',
+      () => Model.bedrock('x', 'claude'),
+      "Model.bedrock: foundationModelId 'claude' is not a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0",
+    ],
+    [
+      'an endpoint ARN',
+      () => Model.sagemaker('x', 'arn:aws:sagemaker:eu-west-1:111122223333:endpoint/e'),
+      "Model.sagemaker: endpointName 'arn:aws:sagemaker:eu-west-1:111122223333:endpoint/e' is not a SageMaker endpoint name (letters, digits and hyphens, at most 63)",
+    ],
+    [
+      'a config entry without its bedrock id',
+      () =>
+        Model.fromConfigs([
+          { id: 'ok', kind: 'demo', demo: 'keywords' },
+          { id: 'b', kind: 'bedrock' },
+        ])[1],
+      "models[1]: Model.bedrock: foundationModelId '' is not a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0",
+    ],
+  ])('rejects %s', (_, build, message) => {
+    expect(build).toThrow(message);
+  });
+
+  test('builds the default app configuration models', () => {
+    const built = Model.fromConfigs(DEFAULT_APP_CONFIG.stages.dev.models);
+    expect(built.map((m) => [m.id, m.kind])).toEqual([
+      ['sentiment', 'demo'],
+      ['keywords', 'demo'],
+    ]);
+  });
+});
