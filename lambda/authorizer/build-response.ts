@@ -1,0 +1,128 @@
+/**
+ * Turns a decision into what API Gateway expects back from a Lambda REQUEST authorizer.
+ *
+ * 401 vs 403. API Gateway answers 401 when the authorizer fails with the exact error message
+ * `Unauthorized`, and 403 when the returned policy does not allow the method ARN (or `isAuthorized` is
+ * false in an HTTP API simple response); any other error or a malformed response is a 500.
+ * - REST API: https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-use-lambda-authorizer.html
+ *   (the example authorizer's `callback("Unauthorized") // Return a 401 Unauthorized response`) and
+ *   https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html
+ * - HTTP API, payload 1.0 (REST-compatible IAM policy) and 2.0 (IAM policy or simple response):
+ *   https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html
+ * So every "no valid identity" outcome throws `Error('Unauthorized')` (also never cached as a policy),
+ * and "valid identity, no permission" returns a policy or simple response that does not allow the route.
+ *
+ * Cache safety. API Gateway caches the response under the identity-source values and applies it to every
+ * route of the API. An IAM response therefore never depends on the route of the request that produced it:
+ * Allow lists exactly the routes the principal may call, Deny lists the protected routes it may not,
+ * both as method ARNs on this API and stage. A simple response is route-specific, so simple mode requires
+ * `$context.routeKey` among the identity sources (the construct adds it).
+ */
+import type { RouteGrants } from '../../common/route-model';
+import { CONTEXT_KEYS, boundScalar, joinList } from '../../common/identity-context';
+import type { VerifiedPrincipal } from './types';
+import type { AuthRequest } from './parse-event';
+import type { RouteDecision } from './authorize';
+
+/** The one error message API Gateway turns into a 401 (any other message is a 500). */
+export const UNAUTHORIZED_MESSAGE = 'Unauthorized';
+
+export function unauthorizedError(): Error {
+  return new Error(UNAUTHORIZED_MESSAGE);
+}
+
+export type AuthorizerContext = Readonly<Record<string, string>>;
+
+export interface PolicyStatement {
+  readonly Action: 'execute-api:Invoke';
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Resource: readonly string[];
+}
+
+export interface IamPolicyResponse {
+  readonly principalId: string;
+  readonly policyDocument: { readonly Version: '2012-10-17'; readonly Statement: readonly PolicyStatement[] };
+  readonly context: AuthorizerContext;
+}
+
+export interface SimpleResponse {
+  readonly isAuthorized: boolean;
+  readonly context: AuthorizerContext;
+}
+
+export type AuthorizerResponse = IamPolicyResponse | SimpleResponse;
+
+/** API Gateway limits a policy resource ARN to 512 characters. */
+const MAX_RESOURCE_LENGTH = 512;
+/** Characters a resource may hold: the ARN prefix, route literals, safe bound values, `*` from templates. */
+const RESOURCE = /^arn:[A-Za-z0-9:_$./*@~+=,-]+$/;
+
+/** Authorizer context: strings only, each bounded (API Gateway turns arrays and objects into a 500). */
+export function buildContext(p: VerifiedPrincipal): AuthorizerContext {
+  return {
+    [CONTEXT_KEYS.sub]: boundScalar(p.sub),
+    [CONTEXT_KEYS.username]: boundScalar(p.username),
+    [CONTEXT_KEYS.clientId]: boundScalar(p.clientId),
+    [CONTEXT_KEYS.issuer]: boundScalar(p.issuer),
+    [CONTEXT_KEYS.tokenKind]: boundScalar(p.tokenKind),
+    [CONTEXT_KEYS.roles]: joinList([...p.realmRoles, ...p.clientRoles]),
+    [CONTEXT_KEYS.scopes]: joinList(p.scopes),
+    [CONTEXT_KEYS.groups]: joinList(p.groups),
+  };
+}
+
+/**
+ * The IAM policy for a principal on this API and stage. Throws when a resource would be unsafe to write
+ * (the caller turns that into a fail-closed internal error).
+ */
+export function buildPolicy(
+  arnPrefix: string,
+  grants: RouteGrants,
+  extraDeny?: string,
+): IamPolicyResponse['policyDocument'] {
+  const allow = grants.allow.map((p) => resource(arnPrefix, p));
+  const deny = grants.deny.map((p) => resource(arnPrefix, p));
+  if (extraDeny !== undefined) deny.push(extraDeny);
+  const Statement: PolicyStatement[] = [];
+  if (allow.length > 0) Statement.push({ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: allow });
+  if (deny.length > 0) Statement.push({ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: deny });
+  return { Version: '2012-10-17', Statement };
+}
+
+function resource(arnPrefix: string, pattern: string): string {
+  const r = arnPrefix + pattern;
+  if (r.length > MAX_RESOURCE_LENGTH || !RESOURCE.test(r)) throw new Error('policy resource is not writable');
+  return r;
+}
+
+export interface ResponseInput {
+  readonly request: AuthRequest;
+  readonly principal: VerifiedPrincipal;
+  readonly decision: RouteDecision;
+  readonly grants: RouteGrants;
+  /** HTTP API payload 2.0 response form; REST and HTTP 1.0 always get an IAM policy. */
+  readonly responseMode: 'iam' | 'simple';
+}
+
+/** A response for a verified principal (allow or 403). Unverified callers get {@link unauthorizedError}. */
+export function buildResponse(input: ResponseInput): AuthorizerResponse {
+  const { request, principal, decision } = input;
+  if (typeof principal.sub !== 'string' || principal.sub.length === 0)
+    throw new Error('principal has no sub');
+  const context = buildContext(principal);
+  if (input.responseMode === 'simple' && request.kind === 'http-2.0') {
+    return { isAuthorized: decision.allowed, context };
+  }
+  // A request on no route of the table: the grants cannot speak for it, so deny its exact ARN. The
+  // ARN holds no wildcard (parse-event refuses `*` and `?`), so the cached deny covers nothing else.
+  const extraDeny = decision.reason === 'route_unknown' ? request.resourceArn : undefined;
+  const policyDocument = buildPolicy(request.arnPrefix, input.grants, extraDeny);
+  if (policyDocument.Statement.length === 0) {
+    return {
+      principalId: context[CONTEXT_KEYS.sub],
+      policyDocument: buildPolicy(request.arnPrefix, { allow: [], deny: [] }, request.resourceArn),
+      context,
+    };
+  }
+  return { principalId: context[CONTEXT_KEYS.sub], policyDocument, context };
+}

@@ -1,0 +1,95 @@
+/**
+ * Finds exactly one bearer token in the request: the configured header (default `Authorization`, name
+ * without case), and, when configured, a named cookie or query parameter. Two tokens anywhere are
+ * ambiguous and refused: a caller must never be able to choose which of two credentials is judged.
+ */
+import type { TokenSourceConfig } from '../../common/authorizer-config';
+import { DEFAULTS } from '../../common/authorizer-config';
+import type { AuthRequest } from './parse-event';
+
+export type TokenSource = 'header' | 'cookie' | 'query';
+
+export type ExtractResult =
+  | { readonly ok: true; readonly token: string; readonly source: TokenSource }
+  | { readonly ok: false; readonly reason: 'token_missing' | 'token_malformed' | 'token_ambiguous' };
+
+/** Far above any Keycloak access token, well below API Gateway's header limits. */
+export const MAX_TOKEN_LENGTH = 8192;
+
+/** RFC 6750 section 2.1 `b64token` characters; a compact JWS uses a subset of them. */
+const TOKEN_CHARS = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** `Bearer` (any case), one or more spaces or tabs, the credentials. */
+const BEARER = /^[Bb][Ee][Aa][Rr][Ee][Rr][ \t]+/;
+
+export interface TokenExtractor {
+  (request: AuthRequest): ExtractResult;
+}
+
+/** Builds the extractor once per container: the header name is lower-cased here, not per request. */
+export function createTokenExtractor(source: TokenSourceConfig | undefined): TokenExtractor {
+  const header = (source?.header ?? DEFAULTS.header).toLowerCase();
+  const cookie = source?.cookie;
+  const query = source?.query;
+  return (request) => extract(request, header, cookie, query);
+}
+
+/** One-off form of {@link createTokenExtractor}. */
+export function extractToken(request: AuthRequest, source?: TokenSourceConfig): ExtractResult {
+  return createTokenExtractor(source)(request);
+}
+
+type Found =
+  { ok: true; token: string; source: TokenSource } | Extract<ExtractResult, { ok: false }> | undefined;
+
+function extract(request: AuthRequest, header: string, cookie?: string, query?: string): ExtractResult {
+  const found: Found[] = [fromHeader(request.headers.get(header))];
+  if (cookie !== undefined) found.push(fromCookies(request.cookies, cookie));
+  if (query !== undefined) found.push(fromQuery(request.query.get(query)));
+  let result: Extract<ExtractResult, { ok: true }> | undefined;
+  for (const f of found) {
+    if (f === undefined) continue;
+    if (!f.ok) return f;
+    if (result !== undefined) return { ok: false, reason: 'token_ambiguous' };
+    result = f;
+  }
+  return result ?? { ok: false, reason: 'token_missing' };
+}
+
+function fromHeader(values: readonly string[] | undefined): Found {
+  if (values === undefined || values.length === 0) return undefined;
+  if (values.length > 1) return { ok: false, reason: 'token_ambiguous' };
+  const value = values[0].trim();
+  if (value.length === 0) return undefined;
+  // HTTP APIs join repeated headers with a comma; a JWS never contains one.
+  if (value.includes(',')) return { ok: false, reason: 'token_ambiguous' };
+  const scheme = BEARER.exec(value);
+  if (!scheme) return { ok: false, reason: 'token_malformed' };
+  return checked(value.slice(scheme[0].length), 'header');
+}
+
+function fromCookies(cookies: readonly string[], name: string): Found {
+  let value: string | undefined;
+  const prefix = `${name}=`;
+  for (const c of cookies) {
+    if (!c.startsWith(prefix)) continue;
+    if (value !== undefined) return { ok: false, reason: 'token_ambiguous' };
+    value = c.slice(prefix.length);
+  }
+  if (value === undefined || value.length === 0) return undefined;
+  return checked(value, 'cookie');
+}
+
+function fromQuery(values: readonly string[] | undefined): Found {
+  if (values === undefined || values.length === 0) return undefined;
+  if (values.length > 1) return { ok: false, reason: 'token_ambiguous' };
+  if (values[0].length === 0) return undefined;
+  // HTTP APIs join a repeated query parameter with commas, as they do headers.
+  if (values[0].includes(',')) return { ok: false, reason: 'token_ambiguous' };
+  return checked(values[0], 'query');
+}
+
+function checked(token: string, source: TokenSource): Found {
+  if (token.length > MAX_TOKEN_LENGTH || !TOKEN_CHARS.test(token))
+    return { ok: false, reason: 'token_malformed' };
+  return { ok: true, token, source };
+}

@@ -1,0 +1,197 @@
+/**
+ * The request pipeline, as a fixed sequence of small steps:
+ * parseEvent -> extractToken -> verifier.verify -> authorize -> buildResponse -> one decision log line.
+ * The configuration is loaded once per container by the caller (index.ts) and passed in.
+ *
+ * Fail closed: every path ends in an allow that the route table justifies, a deny (403) for a verified
+ * caller without permission, or the `Unauthorized` error (401). Nothing else is ever thrown, so API Gateway
+ * never sees a crash it would turn into a 500, and an unexpected error can never become an allow.
+ */
+import type { AuthorizerConfig } from '../../common/authorizer-config';
+import { DEFAULTS } from '../../common/authorizer-config';
+import type { DecisionOutcome } from '../../common/decision-log';
+import type { ReasonCode } from '../../common/reason-codes';
+import type { TokenFacts, TokenVerifier, VerifierEvents, VerifiedPrincipal } from './types';
+import type { LoadedConfig } from './load-config';
+import type { DecisionLog } from './decision-log';
+import type { AuthorizerResponse, IamPolicyResponse } from './build-response';
+import type { RouteTable } from './authorize';
+import { parseEvent } from './parse-event';
+import { createTokenExtractor } from './extract-token';
+import { authorize, compileRoutes } from './authorize';
+import { buildResponse, unauthorizedError } from './build-response';
+import { createDecisionLog } from './decision-log';
+
+/** Counts decisions and JWKS failures. Keygate counts with metric filters on the decision log instead. */
+export interface MetricsSink {
+  decision(outcome: DecisionOutcome, reason: ReasonCode): void;
+  jwksFailure(issuer: string): void;
+}
+
+/** The default sink does nothing: the decision log line is the metric (see the README's benchmark). */
+export const LOG_METRICS: MetricsSink = { decision() {}, jwksFailure() {} };
+
+export type VerifierFactory = (config: AuthorizerConfig, events: VerifierEvents) => TokenVerifier;
+
+export interface HandlerDeps {
+  /** The result of loadConfig: a valid config, or the errors that make every request a deny. */
+  readonly config: LoadedConfig;
+  /** Builds the verifier for a valid config (once). */
+  readonly createVerifier: VerifierFactory;
+  /** @default Powertools Logger JSON lines */
+  readonly log?: DecisionLog;
+  /** Milliseconds, for durations only. @default performance.now */
+  readonly clock?: () => number;
+  /** @default LOG_METRICS (no-op: metric filters read the decision log) */
+  readonly metrics?: MetricsSink;
+}
+
+export type AuthorizerHandler = (event: unknown) => Promise<AuthorizerResponse>;
+
+interface Ready {
+  readonly config: AuthorizerConfig;
+  readonly verifier: TokenVerifier;
+  readonly table: RouteTable;
+  readonly extract: ReturnType<typeof createTokenExtractor>;
+  readonly responseMode: 'iam' | 'simple';
+}
+
+/** The last IAM response per principal (one per API and stage): a repeated token reuses it as is. */
+interface CachedIam {
+  readonly arnPrefix: string;
+  readonly response: IamPolicyResponse;
+}
+
+export function createHandler(deps: HandlerDeps): AuthorizerHandler {
+  const log = deps.log ?? createDecisionLog();
+  const clock = deps.clock ?? (() => performance.now());
+  const metrics = deps.metrics ?? LOG_METRICS;
+  const safeLog = (line: Parameters<DecisionLog['decision']>[0]): void => {
+    try {
+      log.decision(line);
+      metrics.decision(line.decision, line.reason);
+    } catch {
+      // A failing log or metric must not turn a decision into a 500; the decision stands.
+    }
+  };
+
+  let ready: Ready | undefined;
+  if (deps.config.ok) {
+    try {
+      const config = deps.config.config;
+      const events: VerifierEvents = {
+        jwksFetchFailed(issuer, reason) {
+          try {
+            log.jwksFailure(issuer, reason);
+            metrics.jwksFailure(issuer);
+          } catch {
+            // as above
+          }
+        },
+      };
+      ready = {
+        config,
+        verifier: deps.createVerifier(config, events),
+        table: compileRoutes(config.routes),
+        extract: createTokenExtractor(config.tokenSource),
+        responseMode: config.responseMode ?? DEFAULTS.responseMode,
+      };
+    } catch (e) {
+      log.configInvalid([
+        `the verifier could not be built: ${e instanceof Error ? e.constructor.name : 'error'}`,
+      ]);
+    }
+  } else {
+    // Once per container, at cold start: every request is then denied with reason config_invalid.
+    log.configInvalid(deps.config.errors);
+  }
+
+  const iamCache = new WeakMap<VerifiedPrincipal, CachedIam>();
+
+  /** The pipeline proper. Returns the outcome; any throw from here is an unexpected (internal) error. */
+  async function decide(event: unknown, state: RequestState): Promise<Outcome> {
+    if (ready === undefined) {
+      state.requestId = peekRequestId(event);
+      return { kind: 'unauthorized', reason: 'config_invalid' };
+    }
+    const parsed = parseEvent(event);
+    if (!parsed.ok) {
+      state.requestId = parsed.requestId;
+      return { kind: 'unauthorized', reason: parsed.reason };
+    }
+    const request = parsed.request;
+    state.requestId = request.requestId;
+    const match = ready.table.match(request.method, request.path);
+    state.route = match ? ready.table.keyOf(match) : `${request.method} ${request.path.slice(0, 256)}`;
+
+    const token = ready.extract(request);
+    if (!token.ok) return { kind: 'unauthorized', reason: token.reason };
+    const verified = await ready.verifier.verify(token.token);
+    state.facts = verified.facts;
+    if (!verified.ok) return { kind: 'unauthorized', reason: verified.reason };
+    state.cached = verified.cached;
+
+    const principal = verified.principal;
+    const decision = authorize(principal, ready.table, request.method, request.path);
+    const simple = ready.responseMode === 'simple' && request.kind === 'http-2.0';
+    // An IAM response does not depend on the route (that is what makes it cache-safe), so a principal
+    // seen before on this API and stage gets the very same response object back.
+    const reusable = !simple && decision.reason !== 'route_unknown';
+    const hit = reusable ? iamCache.get(principal) : undefined;
+    let response: AuthorizerResponse;
+    if (hit !== undefined && hit.arnPrefix === request.arnPrefix) {
+      response = hit.response;
+    } else {
+      const grants = ready.table.grants(principal);
+      response = buildResponse({ request, principal, decision, grants, responseMode: ready.responseMode });
+      if (reusable)
+        iamCache.set(principal, { arnPrefix: request.arnPrefix, response: response as IamPolicyResponse });
+    }
+    return { kind: 'respond', response, allowed: decision.allowed, reason: decision.reason };
+  }
+
+  return async function handler(event: unknown): Promise<AuthorizerResponse> {
+    const start = clock();
+    const state: RequestState = { cached: false };
+    let outcome: Outcome;
+    let errorType: string | undefined;
+    try {
+      outcome = await decide(event, state);
+    } catch (e) {
+      // Unexpected: denied (401, which API Gateway does not cache), logged once, without the error's
+      // message (library messages may carry claim values).
+      errorType = e instanceof Error ? e.constructor.name : typeof e;
+      outcome = { kind: 'unauthorized', reason: 'internal_error' };
+    }
+    const durationMs = Math.round((clock() - start) * 1000) / 1000;
+    const decision: DecisionOutcome =
+      outcome.kind === 'unauthorized' ? 'unauthorized' : outcome.allowed ? 'allow' : 'deny';
+    safeLog({ ...state, decision, reason: outcome.reason, durationMs, errorType });
+    if (outcome.kind === 'unauthorized') throw unauthorizedError();
+    return outcome.response;
+  };
+}
+
+interface RequestState {
+  requestId?: string;
+  route?: string;
+  facts?: TokenFacts;
+  cached: boolean;
+}
+
+type Outcome =
+  | { readonly kind: 'unauthorized'; readonly reason: ReasonCode }
+  | {
+      readonly kind: 'respond';
+      readonly response: AuthorizerResponse;
+      readonly allowed: boolean;
+      readonly reason: ReasonCode;
+    };
+
+function peekRequestId(event: unknown): string | undefined {
+  if (typeof event !== 'object' || event === null) return undefined;
+  const ctx = (event as { requestContext?: unknown }).requestContext;
+  if (typeof ctx !== 'object' || ctx === null) return undefined;
+  const id = (ctx as { requestId?: unknown }).requestId;
+  return typeof id === 'string' ? id.slice(0, 128) : undefined;
+}

@@ -1,0 +1,47 @@
+/**
+ * Reads and validates the authorizer configuration from the environment, once per container. The value
+ * is JSON, or `gz:` + base64 of gzipped JSON when the construct had to shrink it under Lambda's 4 KB
+ * environment limit. A bad value is reported as errors, never thrown: the handler then denies everything.
+ */
+import { gunzipSync } from 'node:zlib';
+import type { AuthorizerConfig } from '../../common/authorizer-config';
+import { AUTHORIZER_CONFIG_ENV, validateAuthorizerConfig } from '../../common/authorizer-config';
+
+export type LoadedConfig =
+  | { readonly ok: true; readonly config: AuthorizerConfig }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+const GZIP_PREFIX = 'gz:';
+/** A gzipped config inflating beyond this is refused rather than trusted (bounded memory at cold start). */
+const MAX_INFLATED_BYTES = 1024 * 1024;
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): LoadedConfig {
+  const raw = env[AUTHORIZER_CONFIG_ENV];
+  if (raw === undefined || raw.trim() === '') {
+    return { ok: false, errors: [`${AUTHORIZER_CONFIG_ENV} is not set`] };
+  }
+  let json: string;
+  if (raw.startsWith(GZIP_PREFIX)) {
+    try {
+      const packed = Buffer.from(raw.slice(GZIP_PREFIX.length), 'base64');
+      json = gunzipSync(packed, { maxOutputLength: MAX_INFLATED_BYTES }).toString('utf8');
+    } catch {
+      return {
+        ok: false,
+        errors: [`${AUTHORIZER_CONFIG_ENV} starts with gz: but is not base64 of gzip data`],
+      };
+    }
+  } else {
+    json = raw;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return { ok: false, errors: [`${AUTHORIZER_CONFIG_ENV} is not valid JSON`] };
+  }
+  const result = validateAuthorizerConfig(value);
+  return result.ok
+    ? { ok: true, config: result.config }
+    : { ok: false, errors: result.errors.map((e) => `${AUTHORIZER_CONFIG_ENV}: ${e}`) };
+}

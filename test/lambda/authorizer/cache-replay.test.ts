@@ -1,0 +1,166 @@
+/**
+ * Replays API Gateway's authorizer result cache. API Gateway keys a cached response on the identity-source
+ * values only (the token; plus the route key in simple mode), and applies it to whatever route the next
+ * request with the same values calls: an IAM policy is evaluated against that route's method ARN, a simple
+ * response is taken as is. For every principal, every first request whose response gets cached, and every
+ * later request, the cached answer must equal the one the route table gives.
+ */
+import { describe, expect, it } from 'vitest';
+import { validateRoutes } from '../../../common/route-model';
+import { createHandler } from '../../../lambda/authorizer/handler';
+import type { IamPolicyResponse, SimpleResponse } from '../../../lambda/authorizer/build-response';
+import type { EventKind } from '../../fixtures/apigw/events';
+import { apigwEvent, methodArn } from '../../fixtures/apigw/events';
+import {
+  PRINCIPALS,
+  REQUESTS,
+  RecordingLog,
+  config,
+  evaluatePolicy,
+  tableVerifier,
+} from './pipeline-fixtures';
+
+const tokens = Object.fromEntries(Object.entries(PRINCIPALS).map(([name, p]) => [`tok.${name}.sig`, p]));
+const names = Object.keys(PRINCIPALS);
+
+function handlerFor(responseMode: 'iam' | 'simple' = 'iam') {
+  return createHandler({
+    config: { ok: true, config: config({ responseMode }) },
+    createVerifier: () => tableVerifier(tokens),
+    log: new RecordingLog(),
+  });
+}
+
+/** What the authorizer answers for one request, uncached: allow, deny (403) or unauthorized (401). */
+async function fresh(
+  kind: EventKind,
+  name: string,
+  method: string,
+  path: string,
+  mode: 'iam' | 'simple' = 'iam',
+) {
+  const h = handlerFor(mode);
+  const event = apigwEvent(kind, { method, path, authorization: `Bearer tok.${name}.sig` });
+  const r = await h(event);
+  if ('isAuthorized' in r) return r.isAuthorized ? 'allow' : 'deny';
+  return evaluatePolicy(r.policyDocument.Statement, methodArn(kind, method, path));
+}
+
+describe('cache replay', () => {
+  it('the route table is one a cached policy can express', () => {
+    expect(validateRoutes(config().routes)).toEqual([]);
+  });
+
+  describe.each(['rest', 'http-1.0', 'http-2.0'] as const)('%s, IAM policy responses', (kind) => {
+    it.each(names)('%s: a fresh decision on every request matches the table', async (name) => {
+      for (const req of REQUESTS) {
+        const expected = req.allowed.includes(name) ? 'allow' : 'deny';
+        expect({ req, got: await fresh(kind, name, req.method, req.path) }).toEqual({ req, got: expected });
+      }
+    });
+
+    it.each(names)(
+      '%s: the policy cached on any request decides every other request correctly',
+      async (name) => {
+        const h = handlerFor();
+        let compared = 0;
+        for (const first of REQUESTS) {
+          // GIVEN the response cached for this token after a request on `first`
+          const cachedResponse = (await h(
+            apigwEvent(kind, {
+              method: first.method,
+              path: first.path,
+              authorization: `Bearer tok.${name}.sig`,
+            }),
+          )) as IamPolicyResponse;
+          expect(cachedResponse.principalId).toBe(PRINCIPALS[name].sub);
+          for (const next of REQUESTS) {
+            // WHEN API Gateway applies it to `next`; THEN it answers exactly as the route table does
+            const expected = next.allowed.includes(name) ? 'allow' : 'deny';
+            const got = evaluatePolicy(
+              cachedResponse.policyDocument.Statement,
+              methodArn(kind, next.method, next.path),
+            );
+            expect({
+              first: `${first.method} ${first.path}`,
+              next: `${next.method} ${next.path}`,
+              got,
+            }).toEqual({
+              first: `${first.method} ${first.path}`,
+              next: `${next.method} ${next.path}`,
+              got: expected,
+            });
+            compared++;
+          }
+        }
+        expect(compared).toBe(REQUESTS.length ** 2);
+      },
+    );
+
+    it('a policy never reaches another stage or API', async () => {
+      const r = (await handlerFor()(
+        apigwEvent(kind, { authorization: 'Bearer tok.admin.sig' }),
+      )) as IamPolicyResponse;
+      for (const req of REQUESTS) {
+        expect(
+          evaluatePolicy(
+            r.policyDocument.Statement,
+            methodArn(kind, req.method, req.path, { stage: 'other' }),
+          ),
+        ).toBe('deny');
+        expect(
+          evaluatePolicy(
+            r.policyDocument.Statement,
+            methodArn(kind, req.method, req.path, { apiId: 'otherapi01' }),
+          ),
+        ).toBe('deny');
+      }
+    });
+  });
+
+  describe('http-2.0, simple responses (route key among the identity sources)', () => {
+    const unbound = REQUESTS.filter((r) => !r.path.startsWith('/models/'));
+
+    it.each(names)(
+      '%s: a decision cached per (token, route key) is right for every request on that route key',
+      async (name) => {
+        const h = handlerFor('simple');
+        for (const first of unbound) {
+          const cachedResponse = (await h(
+            apigwEvent('http-2.0', {
+              method: first.method,
+              path: first.path,
+              authorization: `Bearer tok.${name}.sig`,
+            }),
+          )) as SimpleResponse;
+          const expected = first.allowed.includes(name);
+          expect({ first, allowed: cachedResponse.isAuthorized }).toEqual({ first, allowed: expected });
+        }
+        // Another concrete path on a route without bound parameters has the same answer.
+        const a = (await h(
+          apigwEvent('http-2.0', {
+            method: 'DELETE',
+            path: '/cache/one',
+            authorization: `Bearer tok.${name}.sig`,
+          }),
+        )) as SimpleResponse;
+        const b = (await h(
+          apigwEvent('http-2.0', {
+            method: 'DELETE',
+            path: '/cache/two',
+            authorization: `Bearer tok.${name}.sig`,
+          }),
+        )) as SimpleResponse;
+        expect(a.isAuthorized).toBe(b.isAuthorized);
+      },
+    );
+
+    it('on a route that binds a path parameter, one route key covers paths with different answers (so caching must be off)', async () => {
+      const sentiment = await fresh('http-2.0', 'alice', 'POST', '/models/sentiment/invoke', 'simple');
+      const keywords = await fresh('http-2.0', 'alice', 'POST', '/models/keywords/invoke', 'simple');
+      // Same token, same route key `POST /models/{modelId}/invoke`, different answers: a cached simple
+      // response would be wrong for one of them. The construct refuses a cache TTL in this case.
+      expect([sentiment, keywords]).toEqual(['allow', 'deny']);
+    });
+  });
+});

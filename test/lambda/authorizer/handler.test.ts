@@ -1,0 +1,302 @@
+import { describe, expect, it } from 'vitest';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DECISION_MESSAGE } from '../../../common/decision-log';
+import { createHandler } from '../../../lambda/authorizer/handler';
+import type { HandlerDeps } from '../../../lambda/authorizer/handler';
+import type { IamPolicyResponse, SimpleResponse } from '../../../lambda/authorizer/build-response';
+import { createDecisionLog } from '../../../lambda/authorizer/decision-log';
+import type { DecisionLog } from '../../../lambda/authorizer/decision-log';
+import type { TokenVerifier } from '../../../lambda/authorizer/types';
+import type { EventKind } from '../../fixtures/apigw/events';
+import { EVENT_KINDS, apigwEvent, methodArn } from '../../fixtures/apigw/events';
+import { PRINCIPALS, RecordingLog, config, evaluatePolicy, tableVerifier } from './pipeline-fixtures';
+import { captureLogs, rawLogText } from './stdout-capture';
+
+const TOKENS = Object.fromEntries(Object.entries(PRINCIPALS).map(([n, p]) => [`tok.${n}.sig`, p]));
+
+function setup(over: Partial<HandlerDeps> & { verifier?: TokenVerifier } = {}) {
+  const log = (over.log as RecordingLog | undefined) ?? new RecordingLog();
+  const verifier = over.verifier ?? tableVerifier(TOKENS);
+  const handler = createHandler({
+    config: over.config ?? { ok: true, config: config() },
+    createVerifier: over.createVerifier ?? (() => verifier),
+    log,
+    clock: over.clock,
+    metrics: over.metrics,
+  });
+  return { handler, log, verifier };
+}
+
+async function outcome(p: Promise<unknown>): Promise<unknown> {
+  try {
+    return await p;
+  } catch (e) {
+    return e;
+  }
+}
+
+describe('createHandler', () => {
+  describe.each(EVENT_KINDS)('%s', (kind: EventKind) => {
+    it('allows a caller on a route it may call, with one allow log line', async () => {
+      const { handler, log } = setup();
+      const r = (await handler(
+        apigwEvent(kind, { authorization: 'Bearer tok.bob.sig', requestId: 'req-1' }),
+      )) as IamPolicyResponse;
+      expect(evaluatePolicy(r.policyDocument.Statement, methodArn(kind, 'GET', '/models'))).toBe('allow');
+      expect(r.principalId).toBe('bob');
+      expect(log.lines).toHaveLength(1);
+      expect(log.lines[0]).toMatchObject({
+        requestId: 'req-1',
+        decision: 'allow',
+        reason: 'allowed',
+        route: 'GET /models',
+        facts: { iss: 'https://sso.example.com/realms/keygate', kid: 'k1', sub: 'bob', azp: 'keygate-web' },
+      });
+      expect(typeof log.lines[0].durationMs).toBe('number');
+    });
+
+    it('403: a verified caller without permission gets a policy that does not allow the route', async () => {
+      const { handler, log } = setup();
+      const r = (await handler(
+        apigwEvent(kind, {
+          method: 'POST',
+          path: '/models/keywords/invoke',
+          authorization: 'Bearer tok.alice.sig',
+        }),
+      )) as IamPolicyResponse;
+      expect(
+        evaluatePolicy(r.policyDocument.Statement, methodArn(kind, 'POST', '/models/keywords/invoke')),
+      ).toBe('deny');
+      expect(log.lines[0]).toMatchObject({
+        decision: 'deny',
+        reason: 'route_forbidden',
+        route: 'POST /models/{modelId}/invoke',
+      });
+    });
+
+    it.each([
+      ['no token', null, 'token_missing'],
+      ['a Basic credential', 'Basic YTpi', 'token_malformed'],
+      ['two tokens', ['Bearer tok.bob.sig', 'Bearer tok.alice.sig'], 'token_ambiguous'],
+      ['a token the verifier refuses', 'Bearer tok.forged.sig', 'signature_invalid'],
+    ] as const)('401: %s', async (_n, authorization, reason) => {
+      const { handler, log } = setup();
+      const e = await outcome(handler(apigwEvent(kind, { authorization })));
+      expect(e).toBeInstanceOf(Error);
+      expect((e as Error).message).toBe('Unauthorized');
+      expect(log.lines).toHaveLength(1);
+      expect(log.lines[0]).toMatchObject({ decision: 'unauthorized', reason, route: 'GET /models' });
+    });
+  });
+
+  it('HTTP 2.0 simple mode answers isAuthorized per route', async () => {
+    const { handler } = setup({ config: { ok: true, config: config({ responseMode: 'simple' }) } });
+    const yes = (await handler(
+      apigwEvent('http-2.0', { authorization: 'Bearer tok.bob.sig' }),
+    )) as SimpleResponse;
+    const no = (await handler(
+      apigwEvent('http-2.0', { path: '/admin/reports', authorization: 'Bearer tok.bob.sig' }),
+    )) as SimpleResponse;
+    expect(yes.isAuthorized).toBe(true);
+    expect(no.isAuthorized).toBe(false);
+    expect(yes.context.sub).toBe('bob');
+  });
+
+  it('an unrecognised event is denied (401) and logged with its request id', async () => {
+    const { handler, log } = setup();
+    const e = await outcome(
+      handler({
+        type: 'TOKEN',
+        authorizationToken: 'Bearer tok.bob.sig',
+        requestContext: { requestId: 'r9' },
+      }),
+    );
+    expect((e as Error).message).toBe('Unauthorized');
+    expect(log.lines).toEqual([
+      expect.objectContaining({ decision: 'unauthorized', reason: 'event_unrecognized', requestId: 'r9' }),
+    ]);
+  });
+
+  it('an invalid config denies every request and logs one error for the container', async () => {
+    const { handler, log, verifier } = setup({
+      config: { ok: false, errors: ['KEYGATE_CONFIG: issuers must be a non-empty array'] },
+    });
+    for (let i = 0; i < 5; i++) {
+      const e = await outcome(
+        handler(apigwEvent(EVENT_KINDS[i % 3], { authorization: 'Bearer tok.admin.sig' })),
+      );
+      expect((e as Error).message).toBe('Unauthorized');
+    }
+    expect(log.configErrors).toEqual([['KEYGATE_CONFIG: issuers must be a non-empty array']]);
+    expect(log.lines.map((l) => l.reason)).toEqual(Array(5).fill('config_invalid'));
+    expect((verifier as ReturnType<typeof tableVerifier>).calls).toBe(0);
+  });
+
+  it('a verifier that cannot be built is a config error, once', async () => {
+    const { handler, log } = setup({
+      createVerifier: () => {
+        throw new TypeError('bad issuer');
+      },
+    });
+    await outcome(handler(apigwEvent('rest', { authorization: 'Bearer tok.bob.sig' })));
+    await outcome(handler(apigwEvent('rest', { authorization: 'Bearer tok.bob.sig' })));
+    expect(log.configErrors).toHaveLength(1);
+    expect(log.lines.map((l) => l.reason)).toEqual(['config_invalid', 'config_invalid']);
+  });
+
+  it('a verifier that throws (it must not) is a fail-closed internal error, never an allow or another error', async () => {
+    const { handler, log } = setup({
+      verifier: {
+        verify: async () => {
+          throw new RangeError('claim value alice@example.com out of range');
+        },
+      },
+    });
+    const e = await outcome(handler(apigwEvent('rest', { authorization: 'Bearer tok.bob.sig' })));
+    expect((e as Error).message).toBe('Unauthorized');
+    expect(log.lines).toEqual([
+      expect.objectContaining({
+        decision: 'unauthorized',
+        reason: 'internal_error',
+        errorType: 'RangeError',
+      }),
+    ]);
+    expect(JSON.stringify(log.lines)).not.toContain('alice@example.com');
+  });
+
+  it('a verifier that throws Error("Unauthorized") itself is still an internal error in the log', async () => {
+    const { handler, log } = setup({
+      verifier: {
+        verify: async () => {
+          throw new Error('Unauthorized');
+        },
+      },
+    });
+    const e = await outcome(handler(apigwEvent('rest', { authorization: 'Bearer tok.bob.sig' })));
+    expect((e as Error).message).toBe('Unauthorized');
+    expect(log.lines[0].reason).toBe('internal_error');
+  });
+
+  it('a failing logger or metrics sink does not change the decision', async () => {
+    const broken: DecisionLog = {
+      decision: () => {
+        throw new Error('log down');
+      },
+      jwksFailure: () => {},
+      configInvalid: () => {},
+    };
+    const handler = createHandler({
+      config: { ok: true, config: config() },
+      createVerifier: () => tableVerifier(TOKENS),
+      log: broken,
+      metrics: {
+        decision: () => {
+          throw new Error('metrics down');
+        },
+        jwksFailure: () => {},
+      },
+    });
+    const r = (await handler(
+      apigwEvent('rest', { authorization: 'Bearer tok.bob.sig' }),
+    )) as IamPolicyResponse;
+    expect(evaluatePolicy(r.policyDocument.Statement, methodArn('rest', 'GET', '/models'))).toBe('allow');
+    const e = await outcome(handler(apigwEvent('rest', { authorization: null })));
+    expect((e as Error).message).toBe('Unauthorized');
+  });
+
+  it('reports decisions to the metrics sink', async () => {
+    const seen: string[] = [];
+    const { handler } = setup({
+      metrics: { decision: (d, r) => seen.push(`${d}:${r}`), jwksFailure: () => {} },
+    });
+    await handler(apigwEvent('rest', { authorization: 'Bearer tok.bob.sig' }));
+    await outcome(handler(apigwEvent('rest', { authorization: null })));
+    expect(seen).toEqual(['allow:allowed', 'unauthorized:token_missing']);
+  });
+
+  it('passes JWKS failures from the verifier to the log', async () => {
+    const log = new RecordingLog();
+    createHandler({
+      config: { ok: true, config: config() },
+      createVerifier: (_c, events) => {
+        events.jwksFetchFailed?.('https://sso.example.com/realms/keygate', 'timeout');
+        return tableVerifier(TOKENS);
+      },
+      log,
+    });
+    expect(log.jwks).toEqual([{ issuer: 'https://sso.example.com/realms/keygate', reason: 'timeout' }]);
+  });
+
+  it('a repeated token gets the very same response object (no rebuilding on the warm path)', async () => {
+    const { handler } = setup();
+    const a = await handler(apigwEvent('rest', { authorization: 'Bearer tok.alice.sig' }));
+    const b = await handler(apigwEvent('rest', { path: '/me', authorization: 'Bearer tok.alice.sig' }));
+    const other = await handler(
+      apigwEvent('rest', { path: '/me', authorization: 'Bearer tok.alice.sig', stage: 'beta' }),
+    );
+    expect(b).toBe(a);
+    expect(other).not.toBe(a);
+    expect(JSON.stringify(other)).toContain('/beta/GET/me');
+  });
+
+  describe('with the Powertools decision log', () => {
+    it('writes one JSON line per request with the decision fields and the request id as correlation id', async () => {
+      const token = 'tok.alice.sig';
+      const lines = await captureLogs(async () => {
+        const { handler } = setup({
+          log: createDecisionLog(new Logger({ serviceName: 'keygate-authorizer' })),
+        });
+        await handler(apigwEvent('http-2.0', { authorization: `Bearer ${token}`, requestId: 'Kg-1' }));
+        await outcome(
+          handler(apigwEvent('http-2.0', { authorization: 'Bearer tok.forged.sig', requestId: 'Kg-2' })),
+        );
+      });
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatchObject({
+        level: 'INFO',
+        message: DECISION_MESSAGE,
+        service: 'keygate-authorizer',
+        correlation_id: 'Kg-1',
+        decision: 'allow',
+        reason: 'allowed',
+        route: 'GET /models',
+        iss: 'https://sso.example.com/realms/keygate',
+        kid: 'k1',
+        sub: 'alice',
+        azp: 'keygate-web',
+        cachedClaims: false,
+      });
+      expect(typeof lines[0].durationMs).toBe('number');
+      expect(lines[1]).toMatchObject({
+        correlation_id: 'Kg-2',
+        decision: 'unauthorized',
+        reason: 'signature_invalid',
+      });
+      // Never the token, its signature or claims beyond the listed facts.
+      const text = rawLogText(lines);
+      expect(text).not.toContain(token);
+      expect(text).not.toContain('forged');
+      expect(text).not.toContain('model:sentiment:invoke');
+    });
+
+    it('an invalid config writes exactly one ERROR line however many requests follow', async () => {
+      const lines = await captureLogs(async () => {
+        const { handler } = setup({
+          config: { ok: false, errors: ['KEYGATE_CONFIG is not valid JSON'] },
+          log: createDecisionLog(new Logger({ serviceName: 'keygate-authorizer' })),
+        });
+        for (let i = 0; i < 4; i++)
+          await outcome(handler(apigwEvent('rest', { authorization: 'Bearer tok.bob.sig' })));
+      });
+      const errors = lines.filter((l) => l.level === 'ERROR');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({
+        reason: 'config_invalid',
+        errors: ['KEYGATE_CONFIG is not valid JSON'],
+      });
+      expect(
+        lines.filter((l) => l.message === DECISION_MESSAGE && l.reason === 'config_invalid'),
+      ).toHaveLength(4);
+    });
+  });
+});

@@ -1,0 +1,56 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { AUTHORIZER_CONFIG_ENV } from '../../../common/authorizer-config';
+import { loadConfig } from '../../../lambda/authorizer/load-config';
+import { config } from './pipeline-fixtures';
+
+const gz = (s: string | Buffer) => `gz:${gzipSync(s).toString('base64')}`;
+
+describe('loadConfig', () => {
+  it('reads plain JSON', () => {
+    expect(loadConfig({ [AUTHORIZER_CONFIG_ENV]: JSON.stringify(config()) })).toEqual({
+      ok: true,
+      config: config(),
+    });
+  });
+
+  it('reads gz: + base64 gzip JSON', () => {
+    expect(loadConfig({ [AUTHORIZER_CONFIG_ENV]: gz(JSON.stringify(config())) })).toEqual({
+      ok: true,
+      config: config(),
+    });
+  });
+
+  it.each([
+    ['unset', undefined, `${AUTHORIZER_CONFIG_ENV} is not set`],
+    ['empty', '  ', `${AUTHORIZER_CONFIG_ENV} is not set`],
+    ['not JSON', '{version: 1', `${AUTHORIZER_CONFIG_ENV} is not valid JSON`],
+    [
+      'gz: but not gzip',
+      'gz:bm90IGd6aXA=',
+      `${AUTHORIZER_CONFIG_ENV} starts with gz: but is not base64 of gzip data`,
+    ],
+    [
+      'a gzip bomb',
+      gz(Buffer.alloc(4 * 1024 * 1024, 32)),
+      `${AUTHORIZER_CONFIG_ENV} starts with gz: but is not base64 of gzip data`,
+    ],
+    ['gzip of not JSON', gz('nope'), `${AUTHORIZER_CONFIG_ENV} is not valid JSON`],
+    ['a JSON array', '[]', `${AUTHORIZER_CONFIG_ENV}: config must be a JSON object`],
+  ])('%s: one clear error', (_n, value, message) => {
+    expect(loadConfig({ [AUTHORIZER_CONFIG_ENV]: value })).toEqual({ ok: false, errors: [message] });
+  });
+
+  it('names the invalid fields', () => {
+    const r = loadConfig({
+      [AUTHORIZER_CONFIG_ENV]: JSON.stringify({ ...config(), issuers: [], clockSkewSeconds: 600 }),
+    });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.errors).toContain(`${AUTHORIZER_CONFIG_ENV}: issuers must be a non-empty array`);
+      expect(r.errors).toContain(
+        `${AUTHORIZER_CONFIG_ENV}: clockSkewSeconds must be an integer from 0 to 60`,
+      );
+    }
+  });
+});
