@@ -22,6 +22,14 @@ export const REASON_CODES = {
   audience_not_allowed: 'aud not in the allow-list (an aud of only account does not count)',
   claims_malformed: 'role, scope or group claims have the wrong shape',
   jwks_unavailable: 'the JWKS could not be fetched or parsed (timeout, network, bad JSON)',
+  // 401 — browser session cookie (sign-in)
+  session_malformed: 'the session cookie(s) are not a well-formed envelope (bad chunking, encoding or content)',
+  session_key_unknown: 'the session was sealed with a key id the keyring no longer holds',
+  session_tampered: 'the session envelope fails AES-GCM authentication (altered, truncated or forged)',
+  session_expired: 'the session has passed its expiry',
+  session_keys_unavailable: 'the cookie keys could not be read; sessions cannot be opened',
+  // 403 — cookie session on a state-changing method without a same-origin proof
+  csrf_rejected: 'cookie session on a state-changing method without same-origin Origin / Sec-Fetch-Site or CSRF header',
   // 403 — valid token, no permission
   route_forbidden: 'the requirement of this route is not met',
   route_unknown: 'the request is not on a route of the table',

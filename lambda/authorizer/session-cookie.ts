@@ -1,0 +1,148 @@
+/**
+ * Browser sessions in the authorizer: pure steps the request pipeline calls when `session` is configured.
+ *
+ * 1. `sessionAccessToken` — reassemble the session cookie chunks, open the AES-256-GCM envelope with the
+ *    keyring and hand back the access token; the pipeline then verifies it exactly like a bearer token and
+ *    applies the same route requirements. Tampered, truncated, expired and unknown-key sessions are refused
+ *    with a reason code before any verification work.
+ * 2. `checkCsrf` — a cookie arrives with every request the browser makes, including cross-site form posts,
+ *    so state-changing methods need a same-origin proof (Sec-Fetch-Site, Origin, or a custom header that a
+ *    cross-site page cannot set without a CORS preflight). Bearer-token requests never reach this check.
+ *    https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html
+ * 3. `signInRedirect` — for a browser navigation to a `browser` route without a usable session, the URL of
+ *    /auth/login (or /auth/refresh when only the access token has expired) with a safe `returnTo`.
+ */
+import { parseCookies } from '../sign-in/cookies';
+import type { SessionReason } from '../sign-in/reasons';
+import { safeReturnTo } from '../sign-in/return-to';
+import { openSession, reassembleSession } from '../sign-in/session-envelope';
+import type { SessionKeyring } from '../sign-in/session-keys';
+
+export type SessionTokenResult =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'token'; readonly accessToken: string; readonly accessExpired: boolean }
+  | { readonly kind: 'refused'; readonly reason: SessionReason };
+
+/**
+ * Finds the session in the request's Cookie header(s) (REST: the `Cookie` header; HTTP API payload 2.0: the
+ * `cookies` array) and opens it. `absent` means no session cookie at all (the pipeline reports token_missing).
+ */
+export function sessionAccessToken(
+  cookieHeaders: readonly (string | undefined)[] | undefined,
+  cookieName: string,
+  keyring: SessionKeyring,
+  nowSeconds: number,
+): SessionTokenResult {
+  const cookies = parseCookies(cookieHeaders);
+  const envelope = reassembleSession(cookies, cookieName);
+  if (!envelope.ok)
+    return envelope.reason === 'session_absent'
+      ? { kind: 'absent' }
+      : { kind: 'refused', reason: 'session_malformed' };
+  const opened = openSession(envelope.envelope, keyring, nowSeconds);
+  if (!opened.ok) return { kind: 'refused', reason: opened.reason };
+  return {
+    kind: 'token',
+    accessToken: opened.session.accessToken,
+    accessExpired: opened.session.accessExpiresAt <= nowSeconds,
+  };
+}
+
+/** Methods that never change state (RFC 9110 §9.2.1) and so need no CSRF proof. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export const DEFAULT_CSRF_HEADER = 'x-keygate-csrf';
+
+export interface CsrfInput {
+  readonly method: string;
+  /** Request headers with lower-cased names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** Origins allowed to send state-changing cookie requests: the API's own origin plus configured ones. */
+  readonly allowedOrigins: readonly string[];
+  /** @default 'x-keygate-csrf' */
+  readonly csrfHeader?: string;
+}
+
+export type CsrfResult =
+  { readonly ok: true; readonly via: string } | { readonly ok: false; readonly reason: 'csrf_rejected' };
+
+/**
+ * Same-origin proof for a cookie-authenticated request. In order:
+ * - a safe method passes;
+ * - an `Origin` header must be one of `allowedOrigins` (a cross-site origin, or `null`, fails outright,
+ *   whatever else the request carries);
+ * - `Sec-Fetch-Site: same-origin` passes (Fetch Metadata, sent by current browsers);
+ * - the CSRF header with a non-empty value passes (a cross-site page cannot add it without a CORS
+ *   preflight, which the API's CORS policy refuses for origins it does not list).
+ * Anything else fails: no evidence is treated as cross-site.
+ */
+export function checkCsrf(input: CsrfInput): CsrfResult {
+  const method = input.method.toUpperCase();
+  if (SAFE_METHODS.has(method)) return { ok: true, via: 'safe-method' };
+  const origin = input.headers['origin'];
+  const site = input.headers['sec-fetch-site'];
+  if (origin !== undefined) {
+    const normalized = normalizeOrigin(origin);
+    if (normalized !== undefined && input.allowedOrigins.some((o) => normalizeOrigin(o) === normalized)) {
+      return { ok: true, via: 'origin' };
+    }
+    return { ok: false, reason: 'csrf_rejected' };
+  }
+  if (site === 'same-origin') return { ok: true, via: 'sec-fetch-site' };
+  if (site !== undefined && site !== 'none') return { ok: false, reason: 'csrf_rejected' };
+  const header = input.headers[(input.csrfHeader ?? DEFAULT_CSRF_HEADER).toLowerCase()];
+  if (typeof header === 'string' && header.trim().length > 0) return { ok: true, via: 'csrf-header' };
+  return { ok: false, reason: 'csrf_rejected' };
+}
+
+function normalizeOrigin(value: string): string | undefined {
+  if (value === 'null') return undefined;
+  try {
+    const u = new URL(value);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') return undefined;
+    return u.origin;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RedirectInput {
+  readonly method: string;
+  /** Request path relative to the API root, and its raw query string (without `?`). */
+  readonly path: string;
+  readonly rawQuery?: string;
+  /** Request headers with lower-cased names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** Is the matched route marked `browser`? */
+  readonly browserRoute: boolean;
+  /** The pipeline's unauthenticated outcome: was there a session whose access token has expired? */
+  readonly accessExpired: boolean;
+  /** The API's absolute base URL as the browser sees it. */
+  readonly baseUrl: string;
+  /** @default '/auth/login' */
+  readonly loginPath?: string;
+  /** @default '/auth/refresh' */
+  readonly refreshPath?: string;
+}
+
+/**
+ * Where to send a browser that reached a `browser` route without a usable session, or undefined when the
+ * request is not a top-level browser navigation (API clients keep their plain 401). Navigations are told
+ * apart by Fetch Metadata (`Sec-Fetch-Mode: navigate`) or, for older browsers, an Accept header preferring
+ * HTML. `returnTo` is the requested path when it is a safe relative path, else `/`.
+ */
+export function signInRedirect(input: RedirectInput): string | undefined {
+  if (!input.browserRoute) return undefined;
+  const method = input.method.toUpperCase();
+  if (method !== 'GET' && method !== 'HEAD') return undefined;
+  const mode = input.headers['sec-fetch-mode'];
+  const accept = input.headers['accept'] ?? '';
+  const navigation = mode !== undefined ? mode === 'navigate' : /(^|,)\s*text\/html/i.test(accept);
+  if (!navigation) return undefined;
+  const requested = input.rawQuery ? `${input.path}?${input.rawQuery}` : input.path;
+  const returnTo = safeReturnTo(requested) ?? '/';
+  const target = input.accessExpired
+    ? (input.refreshPath ?? '/auth/refresh')
+    : (input.loginPath ?? '/auth/login');
+  return `${input.baseUrl}${target}?returnTo=${encodeURIComponent(returnTo)}`;
+}

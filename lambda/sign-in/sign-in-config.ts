@@ -1,0 +1,174 @@
+/**
+ * The sign-in function's configuration (env `KEYGATE_SIGN_IN_CONFIG`, JSON). The construct writes it; the
+ * function validates it at cold start. Secrets are referenced by id, never inlined.
+ */
+
+export const SIGN_IN_CONFIG_ENV = 'KEYGATE_SIGN_IN_CONFIG';
+
+export interface SignInConfig {
+  readonly version: 1;
+  /** Keycloak realm issuer, e.g. `https://sso.example.com/realms/ml`. */
+  readonly issuer: string;
+  /** The OpenID Connect client people sign in with. */
+  readonly clientId: string;
+  /** Secrets Manager id of the client secret (confidential client). @default - public client with PKCE only */
+  readonly clientSecretId?: string;
+  /** JSON field of the client secret holding the value. @default - the whole SecretString */
+  readonly clientSecretField?: string;
+  /** Secrets Manager id of the cookie keyring (see session-keys.ts). */
+  readonly keysSecretId: string;
+  /** Endpoint overrides (e.g. an internal hostname). @default - Keycloak's paths under the issuer */
+  readonly authorizationEndpoint?: string;
+  readonly tokenEndpoint?: string;
+  readonly endSessionEndpoint?: string;
+  readonly jwksUri?: string;
+  /** @default ['openid'] */
+  readonly scopes?: readonly string[];
+  /** Base name of the session cookie(s). @default 'keygate_session' */
+  readonly cookieName?: string;
+  /** @default 'keygate_login' */
+  readonly stateCookieName?: string;
+  /** Absolute URL of the API as browsers see it, e.g. a custom domain. @default - from the request */
+  readonly publicBaseUrl?: string;
+  /** Path (relative to the API) to land on after logout. @default '/' */
+  readonly postLogoutPath?: string;
+  /** Upper bound of a session, whatever the refresh token allows. @default 28800 (8 h) */
+  readonly maxSessionSeconds?: number;
+  /** Cookies carry `Secure`. Only the plain-http local gateway turns this off. @default true */
+  readonly secureCookies?: boolean;
+}
+
+export const SIGN_IN_DEFAULTS = {
+  cookieName: 'keygate_session',
+  stateCookieName: 'keygate_login',
+  scopes: ['openid'] as readonly string[],
+  postLogoutPath: '/',
+  maxSessionSeconds: 28_800,
+  /** Routes the construct adds, relative to the API root. */
+  paths: {
+    login: '/auth/login',
+    callback: '/auth/callback',
+    logout: '/auth/logout',
+    refresh: '/auth/refresh',
+  },
+} as const;
+
+export interface Endpoints {
+  readonly authorizationEndpoint: string;
+  readonly tokenEndpoint: string;
+  readonly endSessionEndpoint: string;
+  readonly jwksUri: string;
+}
+
+export function endpointsOf(c: SignInConfig): Endpoints {
+  const base = `${c.issuer}/protocol/openid-connect`;
+  return {
+    authorizationEndpoint: c.authorizationEndpoint ?? `${base}/auth`,
+    tokenEndpoint: c.tokenEndpoint ?? `${base}/token`,
+    endSessionEndpoint: c.endSessionEndpoint ?? `${base}/logout`,
+    jwksUri: c.jwksUri ?? `${base}/certs`,
+  };
+}
+
+const COOKIE_NAME = /^[A-Za-z0-9_]{1,48}$/;
+const FIELDS = [
+  'version',
+  'issuer',
+  'clientId',
+  'clientSecretId',
+  'clientSecretField',
+  'keysSecretId',
+  'authorizationEndpoint',
+  'tokenEndpoint',
+  'endSessionEndpoint',
+  'jwksUri',
+  'scopes',
+  'cookieName',
+  'stateCookieName',
+  'publicBaseUrl',
+  'postLogoutPath',
+  'maxSessionSeconds',
+  'secureCookies',
+];
+
+export type SignInConfigResult = { ok: true; config: SignInConfig } | { ok: false; errors: string[] };
+
+/** Validates untrusted input; every message names the field. */
+export function validateSignInConfig(input: unknown): SignInConfigResult {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { ok: false, errors: ['sign-in config must be a JSON object'] };
+  }
+  const c = input as Record<string, unknown>;
+  const errors: string[] = [];
+  if (c.version !== 1) errors.push('version must be 1');
+  if (!isHttpsUrl(c.issuer)) errors.push('issuer must be an https URL without a trailing slash');
+  if (!nonEmptyString(c.clientId, 255)) errors.push('clientId must be a non-empty string');
+  if (c.clientSecretId !== undefined && !nonEmptyString(c.clientSecretId, 2048)) {
+    errors.push('clientSecretId must be a non-empty string');
+  }
+  if (c.clientSecretField !== undefined && !nonEmptyString(c.clientSecretField, 128)) {
+    errors.push('clientSecretField must be a non-empty string');
+  }
+  if (!nonEmptyString(c.keysSecretId, 2048)) errors.push('keysSecretId must be a non-empty string');
+  for (const f of [
+    'authorizationEndpoint',
+    'tokenEndpoint',
+    'endSessionEndpoint',
+    'jwksUri',
+    'publicBaseUrl',
+  ]) {
+    if (c[f] !== undefined && !isHttpsUrl(c[f])) errors.push(`${f} must be an https URL`);
+  }
+  if (c.scopes !== undefined) {
+    if (
+      !Array.isArray(c.scopes) ||
+      !c.scopes.every((s) => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))
+    ) {
+      errors.push('scopes must be a list of scope tokens');
+    } else if (!c.scopes.includes('openid')) {
+      errors.push("scopes must include 'openid'");
+    }
+  }
+  for (const f of ['cookieName', 'stateCookieName']) {
+    if (c[f] !== undefined && (typeof c[f] !== 'string' || !COOKIE_NAME.test(c[f] as string))) {
+      errors.push(`${f} must be 1-48 letters, digits or _`);
+    }
+  }
+  if (
+    c.postLogoutPath !== undefined &&
+    (typeof c.postLogoutPath !== 'string' ||
+      !c.postLogoutPath.startsWith('/') ||
+      c.postLogoutPath.startsWith('//'))
+  ) {
+    errors.push('postLogoutPath must be a path starting with a single /');
+  }
+  if (
+    c.maxSessionSeconds !== undefined &&
+    !(
+      typeof c.maxSessionSeconds === 'number' &&
+      Number.isInteger(c.maxSessionSeconds) &&
+      c.maxSessionSeconds >= 300 &&
+      c.maxSessionSeconds <= 2_592_000
+    )
+  ) {
+    errors.push('maxSessionSeconds must be an integer from 300 to 2592000');
+  }
+  if (c.secureCookies !== undefined && typeof c.secureCookies !== 'boolean')
+    errors.push('secureCookies must be a boolean');
+  for (const k of Object.keys(c)) if (!FIELDS.includes(k)) errors.push(`${k} is not a sign-in config field`);
+  return errors.length ? { ok: false, errors } : { ok: true, config: c as unknown as SignInConfig };
+}
+
+function nonEmptyString(v: unknown, max: number): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= max;
+}
+
+function isHttpsUrl(v: unknown): boolean {
+  if (typeof v !== 'string' || v.endsWith('/')) return false;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'https:' && !u.search && !u.hash && !u.username && !u.password;
+  } catch {
+    return false;
+  }
+}

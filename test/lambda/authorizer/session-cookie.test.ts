@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { checkCsrf, sessionAccessToken, signInRedirect } from '../../../lambda/authorizer/session-cookie';
+import type { SessionData } from '../../../lambda/sign-in/session-envelope';
+import { sealSession, sessionSetCookies } from '../../../lambda/sign-in/session-envelope';
+import { keyring } from '../sign-in/support';
+
+const NOW = 1_800_000_000;
+const data: SessionData = {
+  accessToken: 'header.payload.signature',
+  refreshToken: 'r',
+  accessExpiresAt: NOW + 60,
+  expiresAt: NOW + 3600,
+  issuedAt: NOW - 10,
+};
+
+/** The `name=value` pairs a browser sends back for these Set-Cookie headers (HTTP API `cookies` array). */
+function sent(setCookies: readonly string[]): string[] {
+  return setCookies.filter((c) => !/Max-Age=0/.test(c)).map((c) => c.split(';')[0]);
+}
+
+/** Changes one base64url character well inside the value (never a padding-bit-only final character). */
+function flipAt(value: string, at: number): string {
+  return value.slice(0, at) + (value[at] === 'A' ? 'B' : 'A') + value.slice(at + 1);
+}
+
+describe('sessionAccessToken', () => {
+  const ring = keyring();
+  const cookies = sent(
+    sessionSetCookies('keygate_session', sealSession(data, ring.current), { maxAgeSeconds: 3600 }),
+  );
+
+  it('hands back the access token of a valid session (HTTP API cookies array)', () => {
+    expect(sessionAccessToken(cookies, 'keygate_session', ring, NOW)).toEqual({
+      kind: 'token',
+      accessToken: data.accessToken,
+      accessExpired: false,
+    });
+  });
+
+  it('reads a REST Cookie header with other cookies around it', () => {
+    const header = `theme=dark; ${cookies.join('; ')}; other=1`;
+    expect(sessionAccessToken([header], 'keygate_session', ring, NOW)).toMatchObject({ kind: 'token' });
+  });
+
+  it('says when the access token inside has expired (the browser is then sent to refresh)', () => {
+    expect(sessionAccessToken(cookies, 'keygate_session', ring, data.accessExpiresAt)).toMatchObject({
+      kind: 'token',
+      accessExpired: true,
+    });
+  });
+
+  it('reports no session as absent, so the bearer path and its token_missing apply', () => {
+    expect(sessionAccessToken(['theme=dark'], 'keygate_session', ring, NOW)).toEqual({ kind: 'absent' });
+    expect(sessionAccessToken(undefined, 'keygate_session', ring, NOW)).toEqual({ kind: 'absent' });
+  });
+
+  it.each([
+    ['tampered', () => [flipAt(cookies[0], cookies[0].length - 20)], 'session_tampered'],
+    ['expired', () => cookies, 'session_expired', data.expiresAt],
+    [
+      'sealed with an unknown key',
+      () =>
+        sent(
+          sessionSetCookies('keygate_session', sealSession(data, keyring('old').current), {
+            maxAgeSeconds: 60,
+          }),
+        ),
+      'session_key_unknown',
+    ],
+    [
+      'forged with another secret',
+      () =>
+        sent(
+          sessionSetCookies('keygate_session', sealSession(data, keyring('k1').current), {
+            maxAgeSeconds: 60,
+          }),
+        ),
+      'session_tampered',
+    ],
+    ['garbage', () => ['keygate_session=1~not-an-envelope'], 'session_malformed'],
+    ['missing its chunk count', () => ['keygate_session=v1.k1.x.y'], 'session_malformed'],
+  ])('refuses a %s session', (_name, make, reason, at = NOW) => {
+    expect(sessionAccessToken(make(), 'keygate_session', ring, at as number)).toEqual({
+      kind: 'refused',
+      reason,
+    });
+  });
+});
+
+describe('checkCsrf', () => {
+  const own = 'https://api.example.com';
+  const base = { allowedOrigins: [own, 'https://app.example.com'] };
+
+  it.each<[string, Record<string, string>, boolean, string]>([
+    ['GET', {}, true, 'safe-method'],
+    ['HEAD', { origin: 'https://evil.example' }, true, 'safe-method'],
+    ['OPTIONS', {}, true, 'safe-method'],
+    ['POST', { origin: own }, true, 'origin'],
+    ['POST', { origin: 'https://app.example.com' }, true, 'origin'],
+    ['DELETE', { origin: 'https://api.example.com:443' }, true, 'origin'],
+    ['POST', { 'sec-fetch-site': 'same-origin' }, true, 'sec-fetch-site'],
+    ['PUT', { 'x-keygate-csrf': '1' }, true, 'csrf-header'],
+    ['POST', { 'sec-fetch-site': 'none', 'x-keygate-csrf': 'yes' }, true, 'csrf-header'],
+  ])('%s with %j passes', (method, headers, ok, via) => {
+    expect(checkCsrf({ ...base, method, headers })).toEqual({ ok, via });
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['POST', {}, 'no evidence at all'],
+    ['POST', { origin: 'https://evil.example' }, 'a cross-site Origin'],
+    [
+      'POST',
+      { origin: 'https://evil.example', 'x-keygate-csrf': '1' },
+      'a cross-site Origin, even with the header',
+    ],
+    ['POST', { origin: 'null' }, 'an opaque Origin'],
+    ['POST', { origin: 'http://api.example.com' }, 'the API origin over http'],
+    ['POST', { origin: 'https://api.example.com.evil.example' }, 'a suffix lookalike'],
+    ['PATCH', { 'sec-fetch-site': 'cross-site' }, 'Sec-Fetch-Site cross-site'],
+    ['PATCH', { 'sec-fetch-site': 'same-site' }, 'Sec-Fetch-Site same-site (a sibling subdomain)'],
+    ['PATCH', { 'sec-fetch-site': 'cross-site', 'x-keygate-csrf': '1' }, 'cross-site even with the header'],
+    ['POST', { 'x-keygate-csrf': '   ' }, 'a blank CSRF header'],
+    ['POST', { 'x-other-csrf': '1' }, 'another header name'],
+    ['post', { origin: 'https://evil.example' }, 'a lower-case method'],
+  ])('%s with %j is refused (%s)', (method, headers) => {
+    expect(checkCsrf({ ...base, method, headers })).toEqual({ ok: false, reason: 'csrf_rejected' });
+  });
+
+  it('honours a configured header name', () => {
+    expect(
+      checkCsrf({
+        ...base,
+        method: 'POST',
+        headers: { 'x-requested-with': 'fetch' },
+        csrfHeader: 'X-Requested-With',
+      }),
+    ).toEqual({
+      ok: true,
+      via: 'csrf-header',
+    });
+  });
+});
+
+describe('signInRedirect', () => {
+  const nav = { 'sec-fetch-mode': 'navigate', accept: 'text/html,application/xhtml+xml' };
+  const base = {
+    baseUrl: 'https://api.example.com/prod',
+    browserRoute: true,
+    accessExpired: false,
+    headers: nav,
+  };
+
+  it('sends a browser navigation without a session to login, returning to the same path and query', () => {
+    expect(signInRedirect({ ...base, method: 'GET', path: '/me', rawQuery: 'tab=1' })).toBe(
+      'https://api.example.com/prod/auth/login?returnTo=%2Fme%3Ftab%3D1',
+    );
+  });
+
+  it('sends a browser whose session holds an expired access token to refresh', () => {
+    expect(signInRedirect({ ...base, accessExpired: true, method: 'GET', path: '/me' })).toBe(
+      'https://api.example.com/prod/auth/refresh?returnTo=%2Fme',
+    );
+  });
+
+  it('falls back to / when the requested path is not a safe returnTo', () => {
+    expect(signInRedirect({ ...base, method: 'GET', path: '//evil.example' })).toBe(
+      'https://api.example.com/prod/auth/login?returnTo=%2F',
+    );
+  });
+
+  it('recognises older browsers by an Accept header that leads with HTML', () => {
+    expect(
+      signInRedirect({ ...base, headers: { accept: 'text/html,*/*' }, method: 'GET', path: '/me' }),
+    ).toMatch(/auth\/login/);
+  });
+
+  it.each([
+    ['a route not marked browser', { browserRoute: false }],
+    ['a POST', { method: 'POST' }],
+    ['a fetch() call', { headers: { 'sec-fetch-mode': 'cors', accept: 'text/html' } }],
+    ['an API client asking for JSON', { headers: { accept: 'application/json' } }],
+    ['no Accept and no Fetch Metadata', { headers: {} }],
+  ])('leaves %s with its plain 401', (_name, change) => {
+    expect(signInRedirect({ ...base, method: 'GET', path: '/me', ...change })).toBeUndefined();
+  });
+});
