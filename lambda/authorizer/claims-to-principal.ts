@@ -1,0 +1,188 @@
+/**
+ * Turns verified claims into the normalized principal the route requirements are checked against.
+ *
+ * Keycloak: realm roles from `realm_access.roles`, client roles from `resource_access.<client>.roles`
+ * (written `client:role`), scopes from the space-separated `scope`, groups from `groups`.
+ * Cognito: groups from `cognito:groups`, scopes from `scope`, the app client from `client_id`, and the
+ * Keycloak roles the pre-token-generation trigger copied into the `keygate_roles` claim.
+ *
+ * Wrongly shaped claims (a roles claim that is not a list of strings, ...) reject the token with
+ * `claims_malformed`: the issuer is misconfigured and guessing could grant too much.
+ * Individual entries that are unsafe — containing `*`, `?`, whitespace or control characters, `/` (except
+ * in group paths such as Keycloak's `/team/ml`), or longer than 255 characters — are DROPPED, not
+ * rejected: an entitlement can only grant, so dropping one can only narrow access, and one oddly named
+ * role in the realm does not lock its holders out of everything. Route requirements cannot name such
+ * entries either (no whitespace; a bound parameter value never contains `/`, `*` or `?`), so a dropped entry
+ * could never have matched a bindable requirement nor reached a policy resource.
+ */
+import type { IssuerConfig } from '../../common/authorizer-config';
+import { COGNITO_ROLES_CLAIM } from '../../common/identity-context';
+import type { TokenKind } from '../../common/identity-context';
+import type { VerifiedPrincipal } from './types';
+
+export type PrincipalResult =
+  | { readonly ok: true; readonly principal: VerifiedPrincipal }
+  | { readonly ok: false; readonly reason: 'claims_malformed'; readonly detail: string };
+
+/** Keycloak's prefix for the user behind a client's service account (ServiceAccountConstants). */
+export const SERVICE_ACCOUNT_PREFIX = 'service-account-';
+/** Longest entitlement kept (route requirements accept at most 255 characters). */
+export const MAX_ENTITLEMENT_LENGTH = 255;
+
+// eslint-disable-next-line no-control-regex
+const UNSAFE_ROLE = /[\s*?/\x00-\x1f\x7f]/;
+// eslint-disable-next-line no-control-regex
+const UNSAFE_GROUP = /[\s*?\x00-\x1f\x7f]/;
+// A client id containing ':' would make `client:role` ambiguous (`a:b` + `c` vs `a` + `b:c`).
+// eslint-disable-next-line no-control-regex
+const UNSAFE_CLIENT = /[\s*?/:\x00-\x1f\x7f]/;
+
+class Malformed extends Error {}
+
+type Claims = Readonly<Record<string, unknown>>;
+
+export function claimsToPrincipal(claims: Claims, issuer: IssuerConfig, issuerUrl: string): PrincipalResult {
+  try {
+    return {
+      ok: true,
+      principal: issuer.kind === 'keycloak' ? keycloak(claims, issuerUrl) : cognito(claims, issuerUrl),
+    };
+  } catch (err) {
+    if (err instanceof Malformed) return { ok: false, reason: 'claims_malformed', detail: err.message };
+    throw err;
+  }
+}
+
+function keycloak(c: Claims, issuer: string): VerifiedPrincipal {
+  const sub = c.sub as string;
+  const preferred = optionalString(c, 'preferred_username');
+  const azp = optionalString(c, 'azp');
+  // Newer Keycloak emits `client_id` on service-account tokens, older versions `clientId`.
+  const saClient = optionalString(c, 'client_id') ?? optionalString(c, 'clientId');
+  let tokenKind: TokenKind = 'keycloak-user';
+  if (preferred?.startsWith(SERVICE_ACCOUNT_PREFIX) && saClient !== undefined) {
+    if (azp !== undefined && azp !== saClient) throw new Malformed('client_id differs from azp');
+    tokenKind = 'keycloak-service-account';
+  }
+  const realmAccess = optionalObject(c, 'realm_access');
+  const realmRoles = realmAccess ? stringList(realmAccess, 'roles', 'realm_access.roles') : [];
+  const clientRoles: string[] = [];
+  const resourceAccess = optionalObject(c, 'resource_access');
+  if (resourceAccess) {
+    for (const [client, access] of Object.entries(resourceAccess)) {
+      if (!isObject(access)) throw new Malformed('resource_access entry is not an object');
+      const roles = stringList(access, 'roles', 'resource_access.<client>.roles');
+      if (!safe(client, UNSAFE_CLIENT)) continue;
+      for (const role of roles) if (safe(role, UNSAFE_ROLE)) clientRoles.push(`${client}:${role}`);
+    }
+  }
+  return {
+    sub,
+    username: preferred ?? sub,
+    clientId: (tokenKind === 'keycloak-service-account' ? saClient : azp) ?? '',
+    issuer,
+    tokenKind,
+    expiresAt: c.exp as number,
+    realmRoles: dedupe(realmRoles.filter((r) => safe(r, UNSAFE_ROLE))),
+    clientRoles: dedupe(clientRoles),
+    scopes: scopes(c),
+    groups: dedupe(stringList(c, 'groups', 'groups').filter((g) => safe(g, UNSAFE_GROUP))),
+  };
+}
+
+function cognito(c: Claims, issuer: string): VerifiedPrincipal {
+  const sub = c.sub as string;
+  const roles = cognitoRoles(c);
+  return {
+    sub,
+    username: optionalString(c, 'username') ?? sub,
+    clientId: optionalString(c, 'client_id') ?? '',
+    issuer,
+    tokenKind: 'cognito',
+    expiresAt: c.exp as number,
+    realmRoles: roles.realm,
+    clientRoles: roles.client,
+    scopes: scopes(c),
+    groups: dedupe(stringList(c, 'cognito:groups', 'cognito:groups').filter((g) => safe(g, UNSAFE_GROUP))),
+  };
+}
+
+/**
+ * The `keygate_roles` claim the pre-token-generation trigger writes. Accepted shapes:
+ * - `{ "realm": ["r1"], "clients": { "api": ["admin"] } }` — realm and client roles kept apart;
+ * - `["r1", "r2"]` or `"r1 r2"` — realm roles only.
+ */
+function cognitoRoles(c: Claims): { realm: string[]; client: string[] } {
+  const raw = c[COGNITO_ROLES_CLAIM];
+  if (raw === undefined) return { realm: [], client: [] };
+  if (typeof raw === 'string')
+    return { realm: dedupe(splitSpaces(raw).filter((r) => safe(r, UNSAFE_ROLE))), client: [] };
+  if (Array.isArray(raw)) {
+    return {
+      realm: dedupe(
+        stringList(c, COGNITO_ROLES_CLAIM, COGNITO_ROLES_CLAIM).filter((r) => safe(r, UNSAFE_ROLE)),
+      ),
+      client: [],
+    };
+  }
+  if (!isObject(raw)) throw new Malformed(`${COGNITO_ROLES_CLAIM} has the wrong shape`);
+  const realm = stringList(raw, 'realm', `${COGNITO_ROLES_CLAIM}.realm`).filter((r) => safe(r, UNSAFE_ROLE));
+  const client: string[] = [];
+  const clients = raw.clients;
+  if (clients !== undefined) {
+    if (!isObject(clients)) throw new Malformed(`${COGNITO_ROLES_CLAIM}.clients is not an object`);
+    for (const [id, list] of Object.entries(clients)) {
+      if (!Array.isArray(list) || !list.every((r) => typeof r === 'string')) {
+        throw new Malformed(`${COGNITO_ROLES_CLAIM}.clients entry is not a list of strings`);
+      }
+      if (!safe(id, UNSAFE_CLIENT)) continue;
+      for (const role of list as string[]) if (safe(role, UNSAFE_ROLE)) client.push(`${id}:${role}`);
+    }
+  }
+  return { realm: dedupe(realm), client: dedupe(client) };
+}
+
+function scopes(c: Claims): string[] {
+  const s = c.scope;
+  if (s === undefined) return [];
+  if (typeof s !== 'string') throw new Malformed('scope is not a string');
+  return dedupe(splitSpaces(s).filter((x) => safe(x, UNSAFE_ROLE)));
+}
+
+function splitSpaces(s: string): string[] {
+  return s.split(' ').filter((x) => x.length > 0);
+}
+
+function stringList(o: Claims, key: string, name: string): string[] {
+  const v = o[key];
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    throw new Malformed(`${name} is not a list of strings`);
+  return v as string[];
+}
+
+function optionalObject(o: Claims, key: string): Claims | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (!isObject(v)) throw new Malformed(`${key} is not an object`);
+  return v;
+}
+
+function optionalString(o: Claims, key: string): string | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new Malformed(`${key} is not a string`);
+  return v;
+}
+
+function isObject(v: unknown): v is Claims {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function safe(v: string, unsafe: RegExp): boolean {
+  return v.length > 0 && v.length <= MAX_ENTITLEMENT_LENGTH && !unsafe.test(v);
+}
+
+function dedupe(list: string[]): string[] {
+  return list.length < 2 ? list : [...new Set(list)];
+}

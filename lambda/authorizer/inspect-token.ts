@@ -1,0 +1,129 @@
+/**
+ * Cheap structural checks on an untrusted compact JWS, run before anything touches the network or the
+ * signature. Decoding here only routes (which issuer?) and rejects early; the real verification is always
+ * done by aws-jwt-verify over the bytes received (Keycloak's header `{"alg":"RS256","typ" : "JWT",...}` is
+ * never re-serialised).
+ */
+import type { SignatureAlgorithm } from '../../common/authorizer-config';
+import { SIGNATURE_ALGORITHMS } from '../../common/authorizer-config';
+import { boundScalar } from '../../common/identity-context';
+import type { ReasonCode } from '../../common/reason-codes';
+import type { TokenFacts } from './types';
+
+/**
+ * Largest token accepted. Keycloak access tokens with many roles and groups stay well below this; API
+ * Gateway itself caps a request's headers at 10 KB (REST) / 10 KB per header (HTTP API).
+ */
+export const MAX_TOKEN_LENGTH = 8192;
+/** Longest `kid` looked up in a JWKS (Keycloak's are 43 characters; UUIDs 36). */
+export const MAX_KID_LENGTH = 256;
+/** Longest unverified claim value copied into TokenFacts (they end up in the decision log). */
+export const MAX_FACT_LENGTH = 256;
+
+/**
+ * Header parameters that would let the token name its own key or key source (RFC 7515 §4.1.2-4.1.6).
+ * Keys come only from the trusted issuer's JWKS, so a token carrying any of them is refused outright.
+ */
+export const FORBIDDEN_HEADER_PARAMS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
+
+export type JsonObject = Record<string, unknown>;
+
+export type InspectResult =
+  | {
+      readonly ok: true;
+      readonly header: JsonObject;
+      readonly payload: JsonObject;
+      readonly alg: SignatureAlgorithm;
+      readonly facts: TokenFacts;
+    }
+  | { readonly ok: false; readonly reason: ReasonCode; readonly facts: TokenFacts; readonly detail: string };
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+// A kid is only ever a lookup key; printable ASCII without spaces covers every IdP we know of.
+const KID = /^[\x21-\x7e]+$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+const SUPPORTED: ReadonlySet<string> = new Set(SIGNATURE_ALGORITHMS);
+
+/** Structural pre-checks; never throws. */
+export function inspectToken(token: unknown): InspectResult {
+  const facts: { -readonly [K in keyof TokenFacts]: TokenFacts[K] } = {};
+  const fail = (reason: ReasonCode, detail: string): InspectResult => ({ ok: false, reason, facts, detail });
+
+  if (typeof token !== 'string' || token.length === 0) return fail('token_malformed', 'token is empty');
+  if (token.length > MAX_TOKEN_LENGTH)
+    return fail('token_malformed', `token longer than ${MAX_TOKEN_LENGTH}`);
+  const parts = token.split('.');
+  if (parts.length !== 3) return fail('token_malformed', `token has ${parts.length} segments, expected 3`);
+  const [headerB64, payloadB64, signatureB64] = parts;
+  if (!isBase64Url(headerB64) || !isBase64Url(payloadB64))
+    return fail('token_malformed', 'segment is not base64url');
+  const header = decodeJsonObject(headerB64);
+  if (!header) return fail('token_malformed', 'header is not a base64url JSON object');
+  const payload = decodeJsonObject(payloadB64);
+  if (!payload) return fail('token_malformed', 'payload is not a base64url JSON object');
+
+  facts.alg = fact(header.alg);
+  facts.kid = fact(header.kid);
+  facts.iss = fact(payload.iss);
+  facts.sub = fact(payload.sub);
+  facts.azp = fact(payload.azp ?? payload.client_id);
+
+  // `none`, `NONE`, `None`, HS*, PS* and anything else outside the supported set.
+  const alg = header.alg;
+  if (typeof alg !== 'string' || !SUPPORTED.has(alg))
+    return fail('alg_not_allowed', 'header alg is not supported');
+  for (const param of FORBIDDEN_HEADER_PARAMS) {
+    if (Object.hasOwn(header, param)) return fail('header_forbidden', `header carries ${param}`);
+  }
+  // RFC 7515 §4.1.11: a recipient that does not understand a listed extension must reject. We know none.
+  if (Object.hasOwn(header, 'crit')) return fail('header_forbidden', 'header carries crit');
+  const kid = header.kid;
+  if (typeof kid !== 'string' || kid.length > MAX_KID_LENGTH || !KID.test(kid)) {
+    // Such a kid cannot name a key of any JWKS: refuse without a lookup (and without a refetch).
+    return fail('kid_unknown', 'header kid is missing or not a plausible key id');
+  }
+  // Checked after alg, so `alg: none` with the usual empty signature reports alg_not_allowed.
+  if (!isBase64Url(signatureB64)) return fail('token_malformed', 'signature is not base64url');
+
+  // The registered claims aws-jwt-verify also type-checks, so its parse errors never surface later.
+  for (const c of ['exp', 'nbf', 'iat'] as const) {
+    if (payload[c] !== undefined && !Number.isFinite(payload[c]))
+      return fail('claim_missing', `${c} is not a number`);
+  }
+  for (const c of ['sub', 'jti'] as const) {
+    if (payload[c] !== undefined && typeof payload[c] !== 'string')
+      return fail('claim_missing', `${c} is not a string`);
+  }
+  const aud = payload.aud;
+  if (
+    aud !== undefined &&
+    typeof aud !== 'string' &&
+    !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
+  ) {
+    return fail('claim_missing', 'aud is not a string or a list of strings');
+  }
+  if (payload.scope !== undefined && typeof payload.scope !== 'string') {
+    return fail('claims_malformed', 'scope is not a string');
+  }
+  return { ok: true, header, payload, alg: alg as SignatureAlgorithm, facts };
+}
+
+/** Unpadded base64url (RFC 7515 §2); such a string never has a length of 1 mod 4. */
+function isBase64Url(segment: string): boolean {
+  return segment.length % 4 !== 1 && SEGMENT.test(segment);
+}
+
+function decodeJsonObject(segment: string): JsonObject | undefined {
+  try {
+    const value: unknown = JSON.parse(utf8.decode(Buffer.from(segment, 'base64url')));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as JsonObject)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function fact(value: unknown): string | undefined {
+  return typeof value === 'string' ? boundScalar(value, MAX_FACT_LENGTH) : undefined;
+}

@@ -1,0 +1,52 @@
+/**
+ * Verified-claims cache: a warm container that sees the same token again (a client calling several routes,
+ * or API Gateway's own cache missing for another route) skips signature verification and claim parsing.
+ *
+ * Keyed by SHA-256 of the whole token, so a hit needs the exact same bytes — header, payload AND signature —
+ * and the token itself is not kept in memory longer than the request. Only successful verifications are
+ * stored; each entry expires at the token's `exp`. Bounded: least recently used entries are evicted first.
+ */
+import { createHash } from 'node:crypto';
+import type { TokenFacts, VerifiedPrincipal } from './types';
+
+export interface VerifiedEntry {
+  readonly principal: VerifiedPrincipal;
+  readonly facts: TokenFacts;
+}
+
+export class VerifiedClaimsCache {
+  // A Map iterates in insertion order: re-inserting on a hit makes the first key the least recently used.
+  private readonly entries = new Map<string, VerifiedEntry>();
+
+  /** @param capacity maximum entries; 0 disables the cache. */
+  constructor(readonly capacity: number) {}
+
+  static key(token: string): string {
+    return createHash('sha256').update(token).digest('base64url');
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The entry for this key while `nowSeconds < exp`; an expired entry is removed. */
+  get(key: string, nowSeconds: number): VerifiedEntry | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    this.entries.delete(key);
+    if (nowSeconds >= entry.principal.expiresAt) return undefined;
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  set(key: string, entry: VerifiedEntry): void {
+    if (this.capacity <= 0) return;
+    this.entries.delete(key);
+    while (this.entries.size >= this.capacity) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
+    this.entries.set(key, entry);
+  }
+}
