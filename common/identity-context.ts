@@ -16,6 +16,10 @@ export const CONTEXT_KEYS = {
   tokenKind: 'tokenKind',
   /** Realm roles and `client:role` client roles, space-separated. */
   roles: 'roles',
+  /** Realm roles only (a realm role may itself contain `:`). */
+  realmRoles: 'realmRoles',
+  /** Client roles only, each `client:role`. */
+  clientRoles: 'clientRoles',
   scopes: 'scopes',
   groups: 'groups',
 } as const;
@@ -29,6 +33,8 @@ export const IDENTITY_HEADERS: Readonly<Record<ContextKey, string>> = {
   issuer: 'x-keygate-issuer',
   tokenKind: 'x-keygate-token-kind',
   roles: 'x-keygate-roles',
+  realmRoles: 'x-keygate-realm-roles',
+  clientRoles: 'x-keygate-client-roles',
   scopes: 'x-keygate-scopes',
   groups: 'x-keygate-groups',
 };

@@ -41,7 +41,10 @@ export const REASON_CODES = {
 
 export type ReasonCode = keyof typeof REASON_CODES;
 
-/** Reasons that mean "no valid identity" (401) rather than "identity without permission" (403). */
+/**
+ * Reasons that mean "no valid identity" (401) rather than "identity without permission" (403). A CSRF
+ * refusal is a 403: the session is valid, the request is not allowed.
+ */
 export function isUnauthenticated(reason: ReasonCode): boolean {
-  return reason !== 'allowed' && reason !== 'route_forbidden' && reason !== 'route_unknown';
+  return reason !== 'allowed' && reason !== 'route_forbidden' && reason !== 'route_unknown' && reason !== 'csrf_rejected';
 }
