@@ -1,0 +1,362 @@
+/**
+ * The sign-in routes against a real OpenID provider (the local Keycloak-compatible issuer over HTTPS):
+ * login, callback, refresh and logout, and every refusal, driven by a cookie-keeping test browser.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalIssuer } from '../../../local/issuer';
+import type { LocalIssuer, RealmRepresentation } from '../../../local/issuer';
+import { parseCookies } from '../../../lambda/sign-in/cookies';
+import { createOidcClient } from '../../../lambda/sign-in/oidc-client';
+import {
+  reassembleSession,
+  openSession,
+  sealSession,
+  sessionSetCookies,
+} from '../../../lambda/sign-in/session-envelope';
+import type { SessionData } from '../../../lambda/sign-in/session-envelope';
+import { staticKeyProvider, parseKeyring } from '../../../lambda/sign-in/session-keys';
+import type { SignInLogEntry } from '../../../lambda/sign-in/sign-in';
+import { createSignIn } from '../../../lambda/sign-in/sign-in';
+import type { SignInConfig } from '../../../lambda/sign-in/sign-in-config';
+import { signState, verifyState } from '../../../lambda/sign-in/state-cookie';
+import { TestBrowser } from './browser';
+import { keyringSecret } from './support';
+
+const APP = 'https://app.keygate.test';
+const REALM: RealmRepresentation = {
+  realm: 'keygate',
+  enabled: true,
+  roles: { realm: [{ name: 'model-user' }] },
+  clients: [
+    { clientId: 'keygate-api', bearerOnly: true },
+    {
+      clientId: 'keygate-web',
+      publicClient: true,
+      standardFlowEnabled: true,
+      redirectUris: [`${APP}/auth/callback`],
+      attributes: { 'post.logout.redirect.uris': `${APP}/` },
+      protocolMappers: [
+        {
+          name: 'api-audience',
+          protocol: 'openid-connect',
+          protocolMapper: 'oidc-audience-mapper',
+          config: { 'included.custom.audience': 'keygate-api', 'access.token.claim': 'true' },
+        },
+      ],
+    },
+    {
+      clientId: 'keygate-bff',
+      publicClient: false,
+      standardFlowEnabled: true,
+      redirectUris: [`${APP}/auth/callback`],
+    },
+  ],
+  users: [{ username: 'alice', realmRoles: ['model-user'] }],
+};
+
+const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
+
+describe('sign-in routes against a real OpenID provider', () => {
+  let issuer: LocalIssuer;
+  const secret = keyringSecret('k1');
+  const ring = parseKeyring(secret);
+  const logs: SignInLogEntry[] = [];
+  let config: SignInConfig;
+
+  beforeAll(async () => {
+    issuer = await startLocalIssuer({
+      realm: REALM,
+      passwords: { alice: 'alice-test-password' },
+      clientSecrets: { 'keygate-bff': 'bff-test-secret' },
+      accessTokenTtl: 120,
+    });
+    config = { version: 1, issuer: issuer.issuer, clientId: 'keygate-web', keysSecretId: 'test' };
+  });
+  afterAll(async () => {
+    await issuer?.close();
+  });
+
+  function signIn(over: { config?: Partial<SignInConfig>; now?: () => number; clientSecret?: string } = {}) {
+    const cfg = { ...config, ...over.config } as SignInConfig;
+    return createSignIn({
+      config: cfg,
+      keys: staticKeyProvider(secret),
+      oidc: createOidcClient(cfg, {
+        ca: issuer.ca,
+        clientSecret: over.clientSecret === undefined ? undefined : async () => over.clientSecret,
+      }),
+      now: over.now,
+      log: (e) => logs.push(e),
+    });
+  }
+
+  async function signedIn(returnTo = '/me?tab=1') {
+    const handle = signIn();
+    const browser = new TestBrowser(issuer.ca, APP);
+    const login = await browser.app(handle, `/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
+    const stateCookie = parseCookies([await browser.jar.getCookieString(APP + '/')]).get('keygate_login')!;
+    const callbackUrl = await browser.signInAtIdp(login.headers.location, 'alice', 'alice-test-password');
+    return { handle, browser, login, stateCookie, callbackUrl };
+  }
+
+  async function sessionOf(browser: TestBrowser): Promise<SessionData> {
+    const cookies = parseCookies([await browser.jar.getCookieString(APP + '/')]);
+    const env = reassembleSession(cookies, 'keygate_session');
+    if (!env.ok) throw new Error(env.reason);
+    const opened = openSession(env.envelope, ring, Math.floor(Date.now() / 1000));
+    if (!opened.ok) throw new Error(opened.reason);
+    return opened.session;
+  }
+
+  it('login redirects to the authorization endpoint with code + PKCE S256, state and nonce, and sets a short-lived state cookie', async () => {
+    const browser = new TestBrowser(issuer.ca, APP);
+    const res = await browser.app(signIn(), '/auth/login?returnTo=%2Fme');
+    expect(res.status).toBe(302);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const url = new URL(res.headers.location);
+    expect(url.origin + url.pathname).toBe(issuer.urls.auth);
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({
+      response_type: 'code',
+      client_id: 'keygate-web',
+      redirect_uri: `${APP}/auth/callback`,
+      scope: 'openid',
+      code_challenge_method: 'S256',
+    });
+    expect(url.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(url.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(url.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(res.cookies).toHaveLength(1);
+    expect(res.cookies[0]).toMatch(
+      /^keygate_login=k1\.[^;]+; Path=\/; Max-Age=600; HttpOnly; Secure; SameSite=Lax$/,
+    );
+    // The verifier never leaves the server side in the URL.
+    const state = verifyState(
+      res.cookies[0].split(';')[0].split('=')[1],
+      ring,
+      Math.floor(Date.now() / 1000),
+    );
+    expect(state.ok && res.headers.location).not.toContain(state.ok ? state.state.codeVerifier : 'x');
+  });
+
+  it('callback exchanges the code, verifies the ID token and nonce, sets the encrypted session and returns to returnTo', async () => {
+    const { handle, browser, callbackUrl } = await signedIn('/me?tab=1');
+    const res = await browser.app(handle, callbackUrl.slice(APP.length));
+    expect(res.reason).toBe('signed_in');
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe(`${APP}/me?tab=1`);
+    const set = res.cookies.find((c) => c.startsWith('keygate_session='))!;
+    expect(set).toMatch(/; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Lax$/);
+    expect(res.cookies).toContainEqual(expect.stringMatching(/^keygate_login=; .*Max-Age=0/));
+    expect(await browser.cookieNames()).toEqual(['keygate_session']);
+    const session = await sessionOf(browser);
+    expect(claims(session.accessToken)).toMatchObject({
+      typ: 'Bearer',
+      preferred_username: 'alice',
+      azp: 'keygate-web',
+    });
+    expect(claims(session.idToken!)).toMatchObject({ typ: 'ID', aud: 'keygate-web' });
+    expect(typeof session.refreshToken).toBe('string');
+    // No token in clear in any cookie.
+    for (const c of res.cookies) expect(c).not.toContain(session.accessToken.split('.')[1]);
+  });
+
+  it('refuses a replayed callback: the state cookie is gone after use', async () => {
+    const { handle, browser, callbackUrl } = await signedIn();
+    expect((await browser.app(handle, callbackUrl.slice(APP.length))).reason).toBe('signed_in');
+    const replay = await browser.app(handle, callbackUrl.slice(APP.length));
+    expect(replay).toMatchObject({ status: 400, reason: 'state_missing' });
+  });
+
+  it('refuses a replayed callback that brings the old state cookie back: the code is single-use at the provider', async () => {
+    const { handle, browser, stateCookie, callbackUrl } = await signedIn();
+    expect((await browser.app(handle, callbackUrl.slice(APP.length))).reason).toBe('signed_in');
+    await browser.jar.setCookie(`keygate_login=${stateCookie}; Path=/; Secure; HttpOnly`, APP + '/');
+    expect(await browser.app(handle, callbackUrl.slice(APP.length))).toMatchObject({
+      status: 502,
+      reason: 'code_exchange_failed',
+    });
+  });
+
+  it('refuses a callback whose state parameter does not match the cookie', async () => {
+    const { handle, browser, callbackUrl } = await signedIn();
+    const url = new URL(callbackUrl);
+    url.searchParams.set('state', 'A'.repeat(43));
+    expect(await browser.app(handle, url.href.slice(APP.length))).toMatchObject({
+      status: 400,
+      reason: 'state_mismatch',
+    });
+    expect(await browser.cookieNames()).not.toContain('keygate_session');
+  });
+
+  it('refuses a tampered state cookie', async () => {
+    const { handle, browser, stateCookie, callbackUrl } = await signedIn();
+    const [kid, payload, sig] = stateCookie.split('.');
+    const body = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const forged = Buffer.from(JSON.stringify({ ...body, returnTo: '//evil.example' })).toString('base64url');
+    await browser.jar.setCookie(`keygate_login=${kid}.${forged}.${sig}; Path=/; Secure; HttpOnly`, APP + '/');
+    expect(await browser.app(handle, callbackUrl.slice(APP.length))).toMatchObject({
+      status: 400,
+      reason: 'state_invalid',
+    });
+  });
+
+  it('refuses an expired state cookie', async () => {
+    const { browser, callbackUrl } = await signedIn();
+    const later = signIn({ now: () => Date.now() + 601_000 });
+    expect(await browser.app(later, callbackUrl.slice(APP.length))).toMatchObject({
+      status: 400,
+      reason: 'state_expired',
+    });
+  });
+
+  it('refuses an ID token whose nonce is not the one of this login', async () => {
+    const { handle, browser, stateCookie, callbackUrl } = await signedIn();
+    const st = verifyState(stateCookie, ring, Math.floor(Date.now() / 1000));
+    if (!st.ok) throw new Error('state');
+    const otherNonce = signState({ ...st.state, nonce: 'n'.repeat(43) }, ring.current);
+    await browser.jar.setCookie(`keygate_login=${otherNonce}; Path=/; Secure; HttpOnly`, APP + '/');
+    expect(await browser.app(handle, callbackUrl.slice(APP.length))).toMatchObject({
+      status: 502,
+      reason: 'nonce_mismatch',
+    });
+    expect(await browser.cookieNames()).not.toContain('keygate_session');
+  });
+
+  it('refuses a callback carrying the provider error, and one without a code', async () => {
+    const { handle, browser, callbackUrl } = await signedIn();
+    const state = new URL(callbackUrl).searchParams.get('state')!;
+    const stateCookie = parseCookies([await browser.jar.getCookieString(APP + '/')]).get('keygate_login')!;
+    expect(await browser.app(handle, `/auth/callback?error=access_denied&state=${state}`)).toMatchObject({
+      status: 401,
+      reason: 'idp_error',
+    });
+    await browser.jar.setCookie(`keygate_login=${stateCookie}; Path=/; Secure; HttpOnly`, APP + '/');
+    expect(await browser.app(handle, `/auth/callback?state=${state}`)).toMatchObject({
+      status: 400,
+      reason: 'callback_malformed',
+    });
+  });
+
+  it.each([
+    ['//evil.example/x'],
+    ['https://evil.example/'],
+    ['/\\evil.example'],
+    ['/%2F%2Fevil.example'],
+    ['/%09/evil.example'],
+  ])('refuses the open-redirect returnTo %j and lands on / after sign-in', async (returnTo) => {
+    const handle = signIn();
+    const browser = new TestBrowser(issuer.ca, APP);
+    const login = await browser.app(handle, `/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
+    expect(login.reason).toBe('return_to_refused');
+    const callbackUrl = await browser.signInAtIdp(login.headers.location, 'alice', 'alice-test-password');
+    const res = await browser.app(handle, callbackUrl.slice(APP.length));
+    expect(res.headers.location).toBe(`${APP}/`);
+  });
+
+  it('refresh exchanges the refresh token for new tokens and renews the session', async () => {
+    const { handle, browser, callbackUrl } = await signedIn();
+    await browser.app(handle, callbackUrl.slice(APP.length));
+    const before = await sessionOf(browser);
+    const res = await browser.app(handle, '/auth/refresh?returnTo=%2Fmodels');
+    expect(res).toMatchObject({ status: 302, reason: 'refreshed' });
+    expect(res.headers.location).toBe(`${APP}/models`);
+    const after = await sessionOf(browser);
+    expect(after.accessToken).not.toBe(before.accessToken);
+    expect(claims(after.accessToken)).toMatchObject({ preferred_username: 'alice' });
+    expect(after.issuedAt).toBe(before.issuedAt);
+  });
+
+  it('refresh by POST answers JSON for scripts', async () => {
+    const { handle, browser, callbackUrl } = await signedIn();
+    await browser.app(handle, callbackUrl.slice(APP.length));
+    const res = await browser.app(handle, '/auth/refresh', 'POST');
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ expiresAt: expect.any(Number) });
+  });
+
+  it('a refresh the provider refuses ends the session and sends the browser to login', async () => {
+    const handle = signIn();
+    const browser = new TestBrowser(issuer.ca, APP);
+    const now = Math.floor(Date.now() / 1000);
+    const forged: SessionData = {
+      accessToken: 'a.b.c',
+      refreshToken: 'not-a-refresh-token',
+      accessExpiresAt: now - 1,
+      expiresAt: now + 600,
+      issuedAt: now,
+    };
+    for (const c of sessionSetCookies('keygate_session', sealSession(forged, ring.current), {
+      maxAgeSeconds: 600,
+    })) {
+      await browser.jar.setCookie(c, APP + '/');
+    }
+    const res = await browser.app(handle, '/auth/refresh?returnTo=%2Fme');
+    expect(res).toMatchObject({ status: 302, reason: 'refresh_failed' });
+    expect(res.headers.location).toBe(`${APP}/auth/login?returnTo=%2Fme`);
+    expect(await browser.cookieNames()).toEqual([]);
+  });
+
+  it.each([
+    ['no session', undefined, 'session_absent'],
+    [
+      'a tampered session',
+      'keygate_session=1~v1.k1.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      'session_invalid',
+    ],
+  ])('refresh with %s sends the browser to login', async (_name, cookie, reason) => {
+    const browser = new TestBrowser(issuer.ca, APP);
+    if (cookie) await browser.jar.setCookie(`${cookie}; Path=/; Secure`, APP + '/');
+    const res = await browser.app(signIn(), '/auth/refresh');
+    expect(res).toMatchObject({ status: 302, reason });
+    expect(res.headers.location).toBe(`${APP}/auth/login?returnTo=%2F`);
+  });
+
+  it('logout clears every session cookie and redirects through end-session with id_token_hint and post_logout_redirect_uri', async () => {
+    const { handle, browser, callbackUrl } = await signedIn();
+    await browser.app(handle, callbackUrl.slice(APP.length));
+    const session = await sessionOf(browser);
+    const res = await browser.app(handle, '/auth/logout');
+    expect(res).toMatchObject({ status: 302, reason: 'signed_out' });
+    const url = new URL(res.headers.location);
+    expect(url.origin + url.pathname).toBe(issuer.urls.logout);
+    expect(url.searchParams.get('id_token_hint')).toBe(session.idToken);
+    expect(url.searchParams.get('post_logout_redirect_uri')).toBe(`${APP}/`);
+    expect(await browser.cookieNames()).toEqual([]);
+  });
+
+  it('a confidential client authenticates at the token endpoint with its secret; a wrong secret fails the exchange', async () => {
+    const run = async (clientSecret: string) => {
+      const handle = signIn({ config: { clientId: 'keygate-bff' }, clientSecret });
+      const browser = new TestBrowser(issuer.ca, APP);
+      const login = await browser.app(handle, '/auth/login');
+      const cb = await browser.signInAtIdp(login.headers.location, 'alice', 'alice-test-password');
+      return browser.app(handle, cb.slice(APP.length));
+    };
+    expect((await run('bff-test-secret')).reason).toBe('signed_in');
+    expect(await run('wrong-secret')).toMatchObject({ status: 502, reason: 'code_exchange_failed' });
+  });
+
+  it('answers 503 without keys and 404 off its routes', async () => {
+    const broken = createSignIn({
+      config,
+      keys: { keyring: () => Promise.reject(new Error('extension down')) },
+      oidc: createOidcClient(config, { ca: issuer.ca }),
+    });
+    const req = { method: 'GET', query: {}, cookies: new Map(), baseUrl: APP };
+    expect(await broken({ ...req, path: '/auth/login' })).toMatchObject({
+      status: 503,
+      reason: 'keys_unavailable',
+    });
+    expect(await signIn()({ ...req, path: '/auth/other' })).toMatchObject({
+      status: 404,
+      reason: 'route_unknown',
+    });
+    expect(await signIn()({ ...req, path: '/auth/callback', method: 'POST' })).toMatchObject({ status: 404 });
+  });
+
+  it('never logs a cookie, code, state or token', () => {
+    const text = JSON.stringify(logs);
+    expect(logs.length).toBeGreaterThan(10);
+    expect(text).not.toMatch(/eyJ|keygate_session|keygate_login|code=|state=/);
+  });
+});
