@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { endpointsOf, validateSignInConfig } from '../../../lambda/sign-in/sign-in-config';
+import type { SignInConfig } from '../../../lambda/sign-in/sign-in-config';
+
+const valid: SignInConfig = {
+  version: 1,
+  issuer: 'https://sso.example.com/realms/ml',
+  clientId: 'keygate-web',
+  keysSecretId: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keys-AbCdEf',
+};
+
+describe('sign-in config', () => {
+  it('accepts a minimal public-client config and derives Keycloak endpoints', () => {
+    expect(validateSignInConfig(valid)).toEqual({ ok: true, config: valid });
+    expect(endpointsOf(valid)).toEqual({
+      authorizationEndpoint: 'https://sso.example.com/realms/ml/protocol/openid-connect/auth',
+      tokenEndpoint: 'https://sso.example.com/realms/ml/protocol/openid-connect/token',
+      endSessionEndpoint: 'https://sso.example.com/realms/ml/protocol/openid-connect/logout',
+      jwksUri: 'https://sso.example.com/realms/ml/protocol/openid-connect/certs',
+    });
+  });
+
+  it('lets endpoints be overridden (an internal hostname for back-channel calls)', () => {
+    expect(
+      endpointsOf({ ...valid, tokenEndpoint: 'https://kc.internal/realms/ml/protocol/openid-connect/token' })
+        .tokenEndpoint,
+    ).toBe('https://kc.internal/realms/ml/protocol/openid-connect/token');
+  });
+
+  it.each([
+    [{ version: 2 }, 'version must be 1'],
+    [{ issuer: 'http://sso.example.com/realms/ml' }, 'issuer must be an https URL without a trailing slash'],
+    [
+      { issuer: 'https://sso.example.com/realms/ml/' },
+      'issuer must be an https URL without a trailing slash',
+    ],
+    [{ clientId: '' }, 'clientId must be a non-empty string'],
+    [{ keysSecretId: undefined }, 'keysSecretId must be a non-empty string'],
+    [{ clientSecretId: '' }, 'clientSecretId must be a non-empty string'],
+    [{ tokenEndpoint: 'http://kc/token' }, 'tokenEndpoint must be an https URL'],
+    [{ publicBaseUrl: 'https://api.example.com/' }, 'publicBaseUrl must be an https URL'],
+    [{ scopes: ['profile'] }, "scopes must include 'openid'"],
+    [{ scopes: ['open id'] }, 'scopes must be a list of scope tokens'],
+    [{ cookieName: '__Host-x' }, 'cookieName must be 1-48 letters, digits or _'],
+    [{ postLogoutPath: '//evil' }, 'postLogoutPath must be a path starting with a single /'],
+    [{ maxSessionSeconds: 60 }, 'maxSessionSeconds must be an integer from 300 to 2592000'],
+    [{ secureCookies: 'yes' }, 'secureCookies must be a boolean'],
+    [{ extra: 1 }, 'extra is not a sign-in config field'],
+  ])('refuses %j: %s', (change, message) => {
+    const result = validateSignInConfig({ ...valid, ...change });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.errors).toContain(message);
+  });
+
+  it.each([[null], [[]], ['x']])('refuses the non-object %j', (input) => {
+    expect(validateSignInConfig(input)).toEqual({
+      ok: false,
+      errors: ['sign-in config must be a JSON object'],
+    });
+  });
+});
