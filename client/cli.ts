@@ -1,0 +1,171 @@
+/**
+ * keygate-call: call a Keygate IAM route with a SigV4-signed request, using the default AWS credential
+ * chain (environment, AWS_PROFILE / SSO, web identity, container or instance role).
+ *
+ *   npx keygate-call POST https://abc123.execute-api.eu-west-1.amazonaws.com/prod/machine/models/sentiment/invoke --data @body.json
+ */
+import { readFileSync } from 'node:fs';
+import { headersForFetch, signRequest } from './sign-request';
+
+export const USAGE = `Usage: keygate-call [METHOD] <url> [options]
+
+Sends a SigV4-signed request (service execute-api) to an API Gateway route authorized with AWS_IAM,
+using the default AWS credential chain, and prints the response body.
+
+Arguments:
+  METHOD                 GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS (default: GET, or POST with --data)
+  url                    full URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/prod/machine/models
+
+Options:
+  -d, --data <body>      request body: a literal string, @file to read a file, or @- for standard input
+  -H, --header <k: v>    extra header (repeatable)
+      --region <region>  signing region (default: from the URL, else AWS_REGION)
+      --service <name>   signing service (default: execute-api)
+  -i, --include          print the status line and response headers before the body
+  -h, --help             show this help
+
+Exit status: 0 for a 2xx answer, 1 for any other HTTP status, 2 for a usage or signing error.
+
+Example:
+  echo '{"input":"What a great day"}' > body.json
+  npx keygate-call POST https://abc123.execute-api.eu-west-1.amazonaws.com/prod/machine/models/sentiment/invoke --data @body.json
+`;
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+
+export interface CliArgs {
+  readonly method: string;
+  readonly url: string;
+  readonly data?: string;
+  readonly headers: Record<string, string>;
+  readonly region?: string;
+  readonly service?: string;
+  readonly include: boolean;
+}
+
+export type ParseResult =
+  { ok: true; args: CliArgs } | { ok: false; help: true } | { ok: false; help: false; error: string };
+
+/** Parses argv (without `node` and the script); `@file` and `@-` are resolved by the caller. */
+export function parseArgs(argv: readonly string[]): ParseResult {
+  const positional: string[] = [];
+  const headers: Record<string, string> = {};
+  let data: string | undefined;
+  let region: string | undefined;
+  let service: string | undefined;
+  let include = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string | undefined => (i + 1 < argv.length ? argv[++i] : undefined);
+    switch (a) {
+      case '-h':
+      case '--help':
+        return { ok: false, help: true };
+      case '-d':
+      case '--data': {
+        data = value();
+        if (data === undefined) return { ok: false, help: false, error: `${a} needs a value` };
+        break;
+      }
+      case '-H':
+      case '--header': {
+        const h = value();
+        const colon = h?.indexOf(':') ?? -1;
+        if (h === undefined || colon <= 0)
+          return { ok: false, help: false, error: `${a} needs 'Name: value'` };
+        headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
+        break;
+      }
+      case '--region':
+        region = value();
+        if (!region) return { ok: false, help: false, error: '--region needs a value' };
+        break;
+      case '--service':
+        service = value();
+        if (!service) return { ok: false, help: false, error: '--service needs a value' };
+        break;
+      case '-i':
+      case '--include':
+        include = true;
+        break;
+      default:
+        if (a.startsWith('-')) return { ok: false, help: false, error: `unknown option ${a}` };
+        positional.push(a);
+    }
+  }
+  let method = data === undefined ? 'GET' : 'POST';
+  if (positional.length === 2) method = positional.shift()!.toUpperCase();
+  if (positional.length !== 1)
+    return { ok: false, help: false, error: 'give one URL (and optionally a METHOD before it)' };
+  if (!METHODS.includes(method))
+    return { ok: false, help: false, error: `METHOD must be one of ${METHODS.join(', ')}` };
+  const url = positional[0];
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
+  } catch {
+    return { ok: false, help: false, error: `not an http(s) URL: ${url}` };
+  }
+  return { ok: true, args: { method, url, data, headers, region, service, include } };
+}
+
+/** `@file` reads a file, `@-` standard input; anything else is the body itself. */
+export function resolveData(
+  data: string | undefined,
+  readStdin: () => string = () => readFileSync(0, 'utf8'),
+): string | undefined {
+  if (data === undefined) return undefined;
+  if (data === '@-') return readStdin();
+  if (data.startsWith('@')) return readFileSync(data.slice(1), 'utf8');
+  return data;
+}
+
+export interface CliIo {
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+  readonly fetch?: typeof fetch;
+}
+
+/** Runs the command; returns the exit status. */
+export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+  const parsed = parseArgs(argv);
+  if (!parsed.ok) {
+    if (parsed.help) {
+      io.out(USAGE);
+      return 0;
+    }
+    io.err(`keygate-call: ${parsed.error}\n\n${USAGE}`);
+    return 2;
+  }
+  const { args } = parsed;
+  try {
+    const body = resolveData(args.data);
+    const headers = { ...args.headers };
+    if (body !== undefined && headers['content-type'] === undefined)
+      headers['content-type'] = 'application/json';
+    const signed = await signRequest(
+      { method: args.method, url: args.url, headers, body },
+      { region: args.region, service: args.service },
+    );
+    const res = await (io.fetch ?? fetch)(signed.url, {
+      method: signed.method,
+      headers: headersForFetch(signed),
+      body,
+    });
+    const text = await res.text();
+    if (args.include) {
+      io.out(`HTTP ${res.status} ${res.statusText}\n`);
+      res.headers.forEach((v, k) => io.out(`${k}: ${v}\n`));
+      io.out('\n');
+    }
+    io.out(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+    return res.status >= 200 && res.status < 300 ? 0 : 1;
+  } catch (e) {
+    io.err(`keygate-call: ${(e as Error).message}\n`);
+    return 2;
+  }
+}
+
+function defaultIo(): CliIo {
+  return { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+}
