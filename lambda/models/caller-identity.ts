@@ -47,7 +47,6 @@ function tokenCaller(ctx: Record<string, unknown>): IdentityResult {
   if (sub === '' || issuer === '') return { ok: false, reason: 'authorizer context lacks sub or issuer' };
   const kind = read(CONTEXT_KEYS.tokenKind);
   const tokenKind: TokenKind | '' = TOKEN_KINDS.includes(kind as TokenKind) ? (kind as TokenKind) : '';
-  const roles = list(read(CONTEXT_KEYS.roles));
   const caller: TokenCaller = {
     type: 'token',
     sub,
@@ -55,11 +54,10 @@ function tokenCaller(ctx: Record<string, unknown>): IdentityResult {
     clientId: read(CONTEXT_KEYS.clientId),
     issuer,
     tokenKind,
-    // The context carries realm roles and `client:role` client roles in one list; a requirement names
-    // which kind it wants, so each entry is offered as a realm role and, when it has the client prefix
-    // form, as a client role.
-    realmRoles: roles,
-    clientRoles: roles.filter((r) => r.indexOf(':') > 0),
+    // Realm and client roles come in separate keys: a realm role may itself contain ':', so the combined
+    // `roles` key (kept for display headers) cannot tell them apart and is not read here.
+    realmRoles: list(read(CONTEXT_KEYS.realmRoles)),
+    clientRoles: list(read(CONTEXT_KEYS.clientRoles)),
     scopes: list(read(CONTEXT_KEYS.scopes)),
     groups: list(read(CONTEXT_KEYS.groups)),
   };

@@ -219,7 +219,8 @@ function describeCaller(caller: Caller): Record<string, unknown> {
     clientId: caller.clientId,
     issuer: caller.issuer,
     tokenKind: caller.tokenKind,
-    roles: caller.realmRoles,
+    realmRoles: caller.realmRoles,
+    clientRoles: caller.clientRoles,
     scopes: caller.scopes,
     groups: caller.groups,
   };

@@ -6,7 +6,12 @@ describe('identityFromEvent', () => {
   it.each(['rest', 'http'] as const)('reads the Lambda authorizer context of a %s event', (shape) => {
     const r = identityFromEvent(
       keycloakEvent(shape, {
-        context: tokenContext({ roles: 'model-user keygate-api:model:x:invoke', scopes: 'openid email' }),
+        context: tokenContext({
+          realmRoles: 'model-user team:lead',
+          clientRoles: 'keygate-api:model:x:invoke',
+          roles: 'ignored:combined',
+          scopes: 'openid email',
+        }),
       }),
       'keycloak',
     );
@@ -19,7 +24,7 @@ describe('identityFromEvent', () => {
         clientId: 'keygate-web',
         issuer: 'https://keycloak.example.com/realms/keygate',
         tokenKind: 'keycloak-user',
-        realmRoles: ['model-user', 'keygate-api:model:x:invoke'],
+        realmRoles: ['model-user', 'team:lead'],
         clientRoles: ['keygate-api:model:x:invoke'],
         scopes: ['openid', 'email'],
         groups: [],
@@ -55,7 +60,7 @@ describe('identityFromEvent', () => {
 
   it.each<[string, Record<string, unknown>]>([
     ['a numeric sub', { ...tokenContext(), sub: 42 }],
-    ['an array of roles', { ...tokenContext(), roles: ['admin'] }],
+    ['an array of realm roles', { ...tokenContext(), realmRoles: ['admin'] }],
     ['no issuer', { ...tokenContext(), issuer: undefined }],
   ])('does not accept %s as identity', (_, context) => {
     const r = identityFromEvent(keycloakEvent('http', { context }), 'keycloak');

@@ -60,7 +60,7 @@ describe.each(SHAPES)('model backend on %s events', (shape) => {
     const res = await handler(
       keycloakEvent(shape, {
         body: JSON.stringify({ input }),
-        context: tokenContext({ roles: 'model:sentiment:invoke' }),
+        context: tokenContext({ realmRoles: 'model:sentiment:invoke' }),
       }),
     );
     expect(res.statusCode).toBe(200);
@@ -92,7 +92,8 @@ describe.each(SHAPES)('model backend on %s events', (shape) => {
       username: 'service-account-batch-scorer',
       clientId: 'batch-scorer',
       tokenKind: 'keycloak-service-account',
-      roles: 'keygate-api:model-user keygate-api:model:keywords:invoke',
+      realmRoles: 'default-roles-keygate',
+      clientRoles: 'keygate-api:model-user keygate-api:model:keywords:invoke',
     });
     const res = await handler(
       keycloakEvent(shape, {
@@ -133,22 +134,26 @@ describe.each(SHAPES)('model backend on %s events', (shape) => {
     expect(logger.audits()[0].sub).toBeUndefined();
   });
 
-  it.each<[string, string, string[]]>([
-    ['one realm role', 'model:sentiment:invoke', ['sentiment']],
+  it.each<[string, string, string, string[]]>([
+    ['one realm role', 'model:sentiment:invoke', '', ['sentiment']],
     [
       'realm roles for two models',
       'model-user model:sentiment:invoke model:keywords:invoke',
+      '',
       ['sentiment', 'keywords'],
     ],
-    ['a client role', 'keygate-api:model:haiku:invoke', ['haiku']],
-    ['only model-user', 'model-user', []],
-    ['a role of another client', 'other-api:model:haiku:invoke', []],
-    ['a role for an unconfigured model', 'model:translate:invoke', []],
+    ['a client role', '', 'keygate-api:model:haiku:invoke', ['haiku']],
+    ['only model-user', 'model-user', 'keygate-api:model-user', []],
+    ['a role of another client', '', 'other-api:model:haiku:invoke', []],
+    ['a realm role spelled like the client role', 'keygate-api:model:haiku:invoke', '', []],
+    ['a role for an unconfigured model', 'model:translate:invoke', '', []],
   ])(
     'GET /models for a token with %s lists what the invoke requirement allows',
-    async (_, roles, expected) => {
+    async (_, realmRoles, clientRoles, expected) => {
       const { handler } = setup();
-      const res = await handler(keycloakEvent(shape, { route: '/models', context: tokenContext({ roles }) }));
+      const res = await handler(
+        keycloakEvent(shape, { route: '/models', context: tokenContext({ realmRoles, clientRoles }) }),
+      );
       expect(res.statusCode).toBe(200);
       const models = json(res).models as { id: string; invoke: string }[];
       expect(models.map((m) => m.id)).toEqual(expected);
@@ -184,7 +189,10 @@ describe.each(SHAPES)('model backend on %s events', (shape) => {
   test('GET /me returns the forwarded identity and ignores identity headers the client sent', async () => {
     const { handler } = setup();
     const res = await handler(
-      keycloakEvent(shape, { route: '/me', context: tokenContext({ roles: 'model-user', groups: '/ml' }) }),
+      keycloakEvent(shape, {
+        route: '/me',
+        context: tokenContext({ realmRoles: 'model-user', groups: '/ml' }),
+      }),
     );
     expect(res.statusCode).toBe(200);
     expect(json(res)).toEqual({
@@ -194,7 +202,8 @@ describe.each(SHAPES)('model backend on %s events', (shape) => {
       clientId: 'keygate-web',
       issuer: 'https://keycloak.example.com/realms/keygate',
       tokenKind: 'keycloak-user',
-      roles: ['model-user'],
+      realmRoles: ['model-user'],
+      clientRoles: [],
       scopes: ['openid'],
       groups: ['/ml'],
     });
@@ -206,7 +215,7 @@ describe.each(SHAPES)('model backend on %s events', (shape) => {
       () =>
         keycloakEvent(shape, {
           modelId: 'translate',
-          context: tokenContext({ roles: 'model:translate:invoke' }),
+          context: tokenContext({ realmRoles: 'model:translate:invoke' }),
         }),
       404,
       'model_not_found',
@@ -216,20 +225,22 @@ describe.each(SHAPES)('model backend on %s events', (shape) => {
       () =>
         keycloakEvent(shape, {
           modelId: '../etc',
-          context: tokenContext({ roles: 'model:sentiment:invoke' }),
+          context: tokenContext({ realmRoles: 'model:sentiment:invoke' }),
         }),
       404,
       'model_not_found',
     ],
     [
       'a person without the model role',
-      () => keycloakEvent(shape, { context: tokenContext({ roles: 'model-user model:keywords:invoke' }) }),
+      () =>
+        keycloakEvent(shape, { context: tokenContext({ realmRoles: 'model-user model:keywords:invoke' }) }),
       403,
       'model_forbidden',
     ],
     [
-      'a realm role spelled as another client',
-      () => keycloakEvent(shape, { context: tokenContext({ roles: 'evil:model:sentiment:invoke' }) }),
+      'a realm role spelled like the client role',
+      () =>
+        keycloakEvent(shape, { context: tokenContext({ realmRoles: 'keygate-api:model:sentiment:invoke' }) }),
       403,
       'model_forbidden',
     ],
@@ -281,7 +292,7 @@ describe.each(SHAPES)('model backend on %s events', (shape) => {
 
   test('a denied invocation is audited as forbidden', async () => {
     const { handler, logger } = setup();
-    await handler(keycloakEvent(shape, { context: tokenContext({ roles: 'model-user' }) }));
+    await handler(keycloakEvent(shape, { context: tokenContext({ realmRoles: 'model-user' }) }));
     expect(logger.audits()).toEqual([
       expect.objectContaining({
         outcome: 'forbidden',
@@ -292,7 +303,7 @@ describe.each(SHAPES)('model backend on %s events', (shape) => {
     ]);
   });
 
-  const ALLOWED = () => tokenContext({ roles: 'model:sentiment:invoke' });
+  const ALLOWED = () => tokenContext({ realmRoles: 'model:sentiment:invoke' });
   const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
   it.each<[string, string | null, boolean, number, string, string?]>([
     ['no body', null, false, 400, 'invalid_body', 'body is required'],
@@ -475,7 +486,7 @@ describe.each(SHAPES)('model backend on %s events', (shape) => {
     const res = await handler(
       keycloakEvent(shape, {
         modelId: 'haiku',
-        context: tokenContext({ roles: 'model:haiku:invoke' }),
+        context: tokenContext({ realmRoles: 'model:haiku:invoke' }),
         body: JSON.stringify({ input: 'Say hello', parameters: { maxTokens: 64, temperature: 0.2 } }),
       }),
     );
@@ -496,17 +507,15 @@ describe.each(SHAPES)('model backend on %s events', (shape) => {
   });
 
   test('Bedrock throttling becomes 429 without the service message', async () => {
-    bedrockMock
-      .on(ConverseCommand)
-      .rejects(
-        new ThrottlingException({
-          message: 'Rate exceeded for arn:aws:bedrock:eu-west-1:111122223333:x',
-          $metadata: {},
-        }),
-      );
+    bedrockMock.on(ConverseCommand).rejects(
+      new ThrottlingException({
+        message: 'Rate exceeded for arn:aws:bedrock:eu-west-1:111122223333:x',
+        $metadata: {},
+      }),
+    );
     const { handler, logger } = setup();
     const res = await handler(
-      keycloakEvent(shape, { modelId: 'haiku', context: tokenContext({ roles: 'model:haiku:invoke' }) }),
+      keycloakEvent(shape, { modelId: 'haiku', context: tokenContext({ realmRoles: 'model:haiku:invoke' }) }),
     );
     expect(res.statusCode).toBe(429);
     expect(json(res).error).toBe('model_throttled');
@@ -529,7 +538,7 @@ describe.each(SHAPES)('model backend on %s events', (shape) => {
     const res = await handler(
       keycloakEvent(shape, {
         modelId: 'summarizer',
-        context: tokenContext({ roles: 'model:summarizer:invoke' }),
+        context: tokenContext({ realmRoles: 'model:summarizer:invoke' }),
         body: JSON.stringify({ input: 'A long text', parameters: { maxTokens: 30, topK: 5 } }),
       }),
     );
@@ -555,7 +564,7 @@ describe.each(SHAPES)('model backend on %s events', (shape) => {
     const res = await handler(
       keycloakEvent(shape, {
         modelId: 'summarizer',
-        context: tokenContext({ roles: 'model:summarizer:invoke' }),
+        context: tokenContext({ realmRoles: 'model:summarizer:invoke' }),
       }),
     );
     expect(res.statusCode).toBe(502);
@@ -571,7 +580,9 @@ describe('model backend configuration and failures', () => {
       invoke: async () => ({ output: 'never' }),
       logger,
     });
-    const res = await handler(keycloakEvent('http', { context: tokenContext({ roles: 'model:x:invoke' }) }));
+    const res = await handler(
+      keycloakEvent('http', { context: tokenContext({ realmRoles: 'model:x:invoke' }) }),
+    );
     expect(res.statusCode).toBe(500);
     expect(JSON.parse(res.body).error).toBe('config_invalid');
     expect(logger.lines.filter((l) => l.level === 'error')).toEqual([
@@ -597,7 +608,7 @@ describe('model backend configuration and failures', () => {
       logger,
     });
     const res = await handler(
-      keycloakEvent('rest', { context: tokenContext({ roles: 'model:sentiment:invoke' }) }),
+      keycloakEvent('rest', { context: tokenContext({ realmRoles: 'model:sentiment:invoke' }) }),
     );
     expect(res.statusCode).toBe(500);
     expect(JSON.parse(res.body).error).toBe('internal_error');
@@ -609,7 +620,7 @@ describe('model backend configuration and failures', () => {
     const { handler, logger } = setup({ logContent: true });
     await handler(
       keycloakEvent('http', {
-        context: tokenContext({ roles: 'model:sentiment:invoke' }),
+        context: tokenContext({ realmRoles: 'model:sentiment:invoke' }),
         body: '{"input":"good"}',
       }),
     );

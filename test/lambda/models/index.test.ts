@@ -23,7 +23,7 @@ describe('model backend glue (lambda/models/index.ts)', () => {
     const res = await handler(
       keycloakEvent('http', {
         modelId: 'keywords',
-        context: tokenContext({ roles: 'model:keywords:invoke' }),
+        context: tokenContext({ realmRoles: 'model:keywords:invoke' }),
         body: '{"input":"gateway gateway token"}',
       }),
     );
