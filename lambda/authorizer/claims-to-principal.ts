@@ -37,6 +37,9 @@ const UNSAFE_GROUP = /[\s*?\x00-\x1f\x7f]/;
 // eslint-disable-next-line no-control-regex
 const UNSAFE_CLIENT = /[\s*?/:\x00-\x1f\x7f]/;
 
+/** `client:role` with a non-empty client and role (split at the first `:`). */
+const CLIENT_ROLE = /^[^:]+:.+$/;
+
 class Malformed extends Error {}
 
 type Claims = Readonly<Record<string, unknown>>;
@@ -109,21 +112,22 @@ function cognito(c: Claims, issuer: string): VerifiedPrincipal {
 
 /**
  * The `keygate_roles` claim the pre-token-generation trigger writes. Accepted shapes:
- * - `{ "realm": ["r1"], "clients": { "api": ["admin"] } }` — realm and client roles kept apart;
- * - `["r1", "r2"]` or `"r1 r2"` — realm roles only.
+ * - `["r1", "api:admin"]` (what the trigger writes) or `"r1 api:admin"`: a flat list in which the
+ *   identity-provider mapper has already merged realm roles and `client:role` client roles. Every entry
+ *   counts as a realm role, and an entry of the form `client:role` also as a client role, so the same
+ *   requirements hold for federated tokens (`model:{modelId}:invoke` as a realm role,
+ *   `keygate-api:model-user` as a client role). A flat list cannot tell a realm role named `a:b` from
+ *   client `a`'s role `b`; the realm that fills it controls both names.
+ * - `{ "realm": ["r1"], "clients": { "api": ["admin"] } }`: realm and client roles kept apart.
  */
 function cognitoRoles(c: Claims): { realm: string[]; client: string[] } {
   const raw = c[COGNITO_ROLES_CLAIM];
   if (raw === undefined) return { realm: [], client: [] };
-  if (typeof raw === 'string')
-    return { realm: dedupe(splitSpaces(raw).filter((r) => safe(r, UNSAFE_ROLE))), client: [] };
-  if (Array.isArray(raw)) {
-    return {
-      realm: dedupe(
-        stringList(c, COGNITO_ROLES_CLAIM, COGNITO_ROLES_CLAIM).filter((r) => safe(r, UNSAFE_ROLE)),
-      ),
-      client: [],
-    };
+  if (typeof raw === 'string' || Array.isArray(raw)) {
+    const flat =
+      typeof raw === 'string' ? splitSpaces(raw) : stringList(c, COGNITO_ROLES_CLAIM, COGNITO_ROLES_CLAIM);
+    const realm = dedupe(flat.filter((r) => safe(r, UNSAFE_ROLE)));
+    return { realm, client: realm.filter((r) => CLIENT_ROLE.test(r)) };
   }
   if (!isObject(raw)) throw new Malformed(`${COGNITO_ROLES_CLAIM} has the wrong shape`);
   const realm = stringList(raw, 'realm', `${COGNITO_ROLES_CLAIM}.realm`).filter((r) => safe(r, UNSAFE_ROLE));

@@ -43,6 +43,7 @@ const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const KID = /^[\x21-\x7e]+$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 const SUPPORTED: ReadonlySet<string> = new Set(SIGNATURE_ALGORITHMS);
+const ECDSA_SIGNATURE_LENGTH: Readonly<Record<string, number>> = { ES256: 64, ES384: 96, ES512: 132 };
 
 /** Structural pre-checks; never throws. */
 export function inspectToken(token: unknown): InspectResult {
@@ -84,6 +85,17 @@ export function inspectToken(token: unknown): InspectResult {
   }
   // Checked after alg, so `alg: none` with the usual empty signature reports alg_not_allowed.
   if (!isBase64Url(signatureB64)) return fail('token_malformed', 'signature is not base64url');
+  // The unused low bits of the last character must be zero: otherwise several strings decode to the same
+  // signature, and a re-encoded copy of a valid token would verify as a different token.
+  const signature = Buffer.from(signatureB64, 'base64url');
+  if (signature.toString('base64url') !== signatureB64) {
+    return fail('token_malformed', 'signature is not canonical base64url');
+  }
+  // An ECDSA JWS signature is R || S of a fixed size (RFC 7518 §3.4); Node throws on any other length.
+  const ecLength = ECDSA_SIGNATURE_LENGTH[alg];
+  if (ecLength !== undefined && signature.length !== ecLength) {
+    return fail('signature_invalid', 'ECDSA signature has the wrong length');
+  }
 
   // The registered claims aws-jwt-verify also type-checks, so its parse errors never surface later.
   for (const c of ['exp', 'nbf', 'iat'] as const) {

@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import type { IssuerConfig } from '../../../common/authorizer-config';
+import { claimsToPrincipal } from '../../../lambda/authorizer/claims-to-principal';
+import { cognitoAccessClaims, keycloakAccessClaims } from '../../support/tokens';
+
+const ISS = 'https://sso.example.com/realms/ml';
+const keycloak: IssuerConfig = { kind: 'keycloak', issuer: ISS, allowedClients: ['web'] };
+const cognito: IssuerConfig = {
+  kind: 'cognito',
+  userPoolId: 'eu-west-1_TestPool1',
+  region: 'eu-west-1',
+  allowedClients: ['c'],
+};
+const COGNITO_ISS = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool1';
+
+const kc = (extra: Record<string, unknown> = {}) => keycloakAccessClaims({ issuer: ISS, extra });
+const principalOf = (claims: Record<string, unknown>, issuer: IssuerConfig = keycloak, url = ISS) => {
+  const result = claimsToPrincipal(claims, issuer, url);
+  if (!result.ok) throw new Error(`expected a principal, got ${result.detail}`);
+  return result.principal;
+};
+
+describe('claimsToPrincipal — Keycloak', () => {
+  it('maps realm roles, client roles as client:role, scopes and group paths', () => {
+    const p = principalOf(
+      kc({
+        realm_access: { roles: ['reader', 'model:sentiment:invoke'] },
+        resource_access: { 'keygate-api': { roles: ['model-user'] }, account: { roles: ['view-profile'] } },
+        scope: 'openid  profile orders.read',
+        groups: ['/ml/team-a', 'flat'],
+        exp: 1_900_000_000,
+      }),
+    );
+    expect(p).toEqual({
+      sub: 'f1a2b3c4-0000-4000-8000-000000000001',
+      username: 'alice',
+      clientId: 'web',
+      issuer: ISS,
+      tokenKind: 'keycloak-user',
+      expiresAt: 1_900_000_000,
+      realmRoles: ['reader', 'model:sentiment:invoke'],
+      clientRoles: ['keygate-api:model-user', 'account:view-profile'],
+      scopes: ['openid', 'profile', 'orders.read'],
+      groups: ['/ml/team-a', 'flat'],
+    });
+  });
+
+  it('accepts a token without any role, scope or group claim', () => {
+    const claims = kc();
+    delete claims.realm_access;
+    delete claims.resource_access;
+    delete claims.scope;
+    delete claims.preferred_username;
+    expect(principalOf(claims)).toMatchObject({
+      realmRoles: [],
+      clientRoles: [],
+      scopes: [],
+      groups: [],
+      username: claims.sub,
+    });
+  });
+
+  it.each([
+    ['client_id', { client_id: 'batch' }],
+    ['clientId (older Keycloak)', { clientId: 'batch' }],
+  ])('recognises a service account by its username prefix and %s', (_name, extra) => {
+    const p = principalOf(kc({ preferred_username: 'service-account-batch', azp: 'batch', ...extra }));
+    expect(p).toMatchObject({ tokenKind: 'keycloak-service-account', clientId: 'batch' });
+  });
+
+  it('treats a service-account-like username without a client id claim as a user', () => {
+    expect(principalOf(kc({ preferred_username: 'service-account-batch' }))).toMatchObject({
+      tokenKind: 'keycloak-user',
+    });
+  });
+
+  it('refuses a service-account token whose client_id differs from azp', () => {
+    expect(
+      claimsToPrincipal(
+        kc({ preferred_username: 'service-account-a', azp: 'a', client_id: 'b' }),
+        keycloak,
+        ISS,
+      ),
+    ).toMatchObject({
+      ok: false,
+      reason: 'claims_malformed',
+    });
+  });
+
+  it.each([
+    ['*', 'model:*:invoke'],
+    ['/', 'model:a/b:invoke'],
+    ['a space', 'model: invoke'],
+    ['a tab', 'a\tb'],
+    ['a newline', 'a\nb'],
+    ['a NUL', 'a\u0000'],
+    ['a DEL', 'a\u007f'],
+    ['?', 'model:?:invoke'],
+    ['a no-break space', 'a\u00a0b'],
+    ['empty', ''],
+    ['256 characters', 'r'.repeat(256)],
+  ])('drops a realm role containing %s', (_name, role) => {
+    const p = principalOf(kc({ realm_access: { roles: [role, 'ok'] } }));
+    expect(p.realmRoles).toEqual(['ok']);
+  });
+
+  it('drops unsafe client roles and clients whose id would make client:role ambiguous', () => {
+    const p = principalOf(
+      kc({
+        resource_access: {
+          api: { roles: ['ok', 'a*', 'x/y'] },
+          'urn:api': { roles: ['admin'] },
+          'bad client': { roles: ['admin'] },
+          'api*': { roles: ['admin'] },
+        },
+      }),
+    );
+    expect(p.clientRoles).toEqual(['api:ok']);
+  });
+
+  it('keeps group paths with / but drops groups with *, whitespace or control characters', () => {
+    const p = principalOf(kc({ groups: ['/a/b', '/a/*', '/Data Science', '/x\u0000'] }));
+    expect(p.groups).toEqual(['/a/b']);
+  });
+
+  it('drops scopes with unsafe characters and de-duplicates', () => {
+    expect(principalOf(kc({ scope: 'a a orders/* b' })).scopes).toEqual(['a', 'b']);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['realm_access a list', { realm_access: ['a'] }],
+    ['realm_access a string', { realm_access: 'a' }],
+    ['realm_access.roles a string', { realm_access: { roles: 'a' } }],
+    ['realm_access.roles with an object', { realm_access: { roles: [{ name: 'a' }] } }],
+    ['resource_access a list', { resource_access: [] }],
+    ['resource_access.<client> a list', { resource_access: { api: ['a'] } }],
+    ['resource_access.<client> null', { resource_access: { api: null } }],
+    ['resource_access.<client>.roles a string', { resource_access: { api: { roles: 'a' } } }],
+    ['groups a string', { groups: '/a' }],
+    ['groups with a number', { groups: ['/a', 1] }],
+    ['scope a list', { scope: ['a'] }],
+    ['preferred_username a list', { preferred_username: ['alice'] }],
+    ['azp a number', { azp: 1 }],
+    ['client_id a number', { client_id: 1 }],
+  ])('refuses %s with claims_malformed', (_name, extra) => {
+    expect(claimsToPrincipal(kc(extra), keycloak, ISS)).toMatchObject({
+      ok: false,
+      reason: 'claims_malformed',
+    });
+  });
+});
+
+describe('claimsToPrincipal — Cognito', () => {
+  const cg = (o: Parameters<typeof cognitoAccessClaims>[0] = {}) => cognitoAccessClaims(o);
+
+  it('maps username, client_id, cognito:groups and scopes', () => {
+    const p = principalOf(
+      cg({ groups: ['eu-west-1_TestPool1_Keycloak'], scope: 'openid email' }),
+      cognito,
+      COGNITO_ISS,
+    );
+    expect(p).toMatchObject({
+      username: 'keycloak_alice',
+      clientId: 'cognitoclient1',
+      issuer: COGNITO_ISS,
+      tokenKind: 'cognito',
+      groups: ['eu-west-1_TestPool1_Keycloak'],
+      scopes: ['openid', 'email'],
+      realmRoles: [],
+      clientRoles: [],
+    });
+  });
+
+  it('reads the flat roles list the trigger writes: every entry a realm role, client:role also a client role', () => {
+    const p = principalOf(
+      cg({ roles: ['model-user', 'model:sentiment:invoke', 'keygate-api:model-user'] }),
+      cognito,
+      COGNITO_ISS,
+    );
+    expect(p.realmRoles).toEqual(['model-user', 'model:sentiment:invoke', 'keygate-api:model-user']);
+    expect(p.clientRoles).toEqual(['model:sentiment:invoke', 'keygate-api:model-user']);
+  });
+
+  it('reads a space-separated roles string', () => {
+    expect(principalOf(cg({ roles: 'a b a' }), cognito, COGNITO_ISS).realmRoles).toEqual(['a', 'b']);
+  });
+
+  it('reads the structured roles object', () => {
+    const p = principalOf(
+      cg({ roles: { realm: ['a'], clients: { api: ['admin', 'x*'], 'u:rn': ['b'] } } }),
+      cognito,
+      COGNITO_ISS,
+    );
+    expect(p.realmRoles).toEqual(['a']);
+    expect(p.clientRoles).toEqual(['api:admin']);
+  });
+
+  it('drops unsafe roles from the flat list', () => {
+    expect(
+      principalOf(cg({ roles: ['ok', 'model:*:invoke', 'a/b'] }), cognito, COGNITO_ISS).realmRoles,
+    ).toEqual(['ok']);
+  });
+
+  it.each<[string, unknown]>([
+    ['a number', 1],
+    ['a boolean', true],
+    ['a list with a number', ['a', 1]],
+    ['an object with realm a string', { realm: 'a' }],
+    ['an object with clients a list', { clients: ['a'] }],
+    ['an object with a client list of numbers', { clients: { api: [1] } }],
+  ])('refuses a roles claim that is %s', (_name, roles) => {
+    expect(claimsToPrincipal(cg({ roles }), cognito, COGNITO_ISS)).toMatchObject({
+      ok: false,
+      reason: 'claims_malformed',
+    });
+  });
+});
