@@ -434,10 +434,12 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
         .filter((u) => u.password !== undefined)
         .map((u) => [u.username, u.password as string]),
     ),
+    // Only clients that can obtain tokens: a resource client's secret would be of no use to anyone.
     clientSecrets: Object.fromEntries(
-      [...realm.clients.values()]
-        .filter((c) => c.secret !== undefined)
-        .map((c) => [c.clientId, c.secret as string]),
+      clients
+        .map((c) => realm.clients.get(c.client_id))
+        .filter((c) => c?.secret !== undefined)
+        .map((c) => [c!.clientId, c!.secret as string]),
     ),
     mint,
     close: () =>

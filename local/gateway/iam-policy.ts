@@ -1,0 +1,48 @@
+/**
+ * Evaluates a Lambda authorizer's IAM policy against the method or route ARN of the request, as API
+ * Gateway does: an explicit Deny wins, then an Allow, else an implicit deny. Resources are IAM globs
+ * (`*` matches any run of characters, `/` included), the same matching the route model uses.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html
+ */
+import { resourceMatches } from '../../common/route-model';
+
+export type PolicyEffect = 'allow' | 'deny' | 'implicit-deny';
+
+export class InvalidAuthorizerResponse extends Error {}
+
+interface Statement {
+  readonly Effect?: unknown;
+  readonly Action?: unknown;
+  readonly Resource?: unknown;
+}
+
+function list(v: unknown): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v) && v.every((s) => typeof s === 'string')) return v as string[];
+  throw new InvalidAuthorizerResponse('policy statement field is not a string or list of strings');
+}
+
+function actionMatches(action: string): boolean {
+  return action === '*' || resourceMatches(action.toLowerCase(), 'execute-api:invoke');
+}
+
+/** Throws InvalidAuthorizerResponse for a shape API Gateway would reject with a 500. */
+export function evaluatePolicy(policyDocument: unknown, resourceArn: string): PolicyEffect {
+  if (typeof policyDocument !== 'object' || policyDocument === null) {
+    throw new InvalidAuthorizerResponse('policyDocument is missing');
+  }
+  const raw = (policyDocument as { Statement?: unknown }).Statement;
+  const statements = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as Statement[];
+  let allowed = false;
+  for (const s of statements) {
+    if (typeof s !== 'object' || s === null)
+      throw new InvalidAuthorizerResponse('policy statement is not an object');
+    if (s.Effect !== 'Allow' && s.Effect !== 'Deny')
+      throw new InvalidAuthorizerResponse('policy Effect is invalid');
+    if (!list(s.Action).some(actionMatches)) continue;
+    if (!list(s.Resource).some((r) => resourceMatches(r, resourceArn))) continue;
+    if (s.Effect === 'Deny') return 'deny';
+    allowed = true;
+  }
+  return allowed ? 'allow' : 'implicit-deny';
+}

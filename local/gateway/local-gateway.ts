@@ -1,0 +1,423 @@
+/**
+ * A loopback HTTP server with API Gateway's authorization semantics, serving one stage's route table:
+ *
+ * - `keycloak` routes: the identity source (the token header; plus `$context.routeKey` in simple response
+ *   mode) must be present, else 401 without calling the authorizer; the Lambda REQUEST authorizer is called
+ *   with a real-shaped event; its `Unauthorized` error is a 401; its IAM policy is evaluated against the
+ *   request's ARN (explicit Deny wins), a simple response by `isAuthorized`; a refusal is a 403; anything
+ *   else it does is a 500. Results are cached for the TTL, keyed on the identity-source values and shared
+ *   by all routes. The authorizer context is forwarded to the integration and mapped to the `x-keygate-*`
+ *   headers, overwriting any the client sent.
+ * - `iam` routes: Signature Version 4 against local test credentials, then the principal's grant of the
+ *   route (its IAM policy), each refusal a 403 with API Gateway's message.
+ * - the integration (the model backend) is invoked with a real-shaped proxy event; its proxy result is
+ *   the response.
+ *
+ * Each request is reported (status, reason, whether the authorizer ran or its cached result was used)
+ * through `onRequest`, which the demo, the tests and the access log use.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { CONTEXT_KEYS, IDENTITY_HEADERS } from '../../common/identity-context';
+import type { ContextKey } from '../../common/identity-context';
+import { matchRoute, routeKey as routeKeyOf } from '../../common/route-model';
+import type { RouteSpec } from '../../common/route-model';
+import type { ResponseMode } from '../../common/authorizer-config';
+import {
+  authorizerEventRest,
+  authorizerEventV2,
+  headersV2,
+  methodArn,
+  proxyEventRest,
+  proxyEventV2,
+} from './api-events';
+import type { ApiContext, ApiType, IncomingRequest, IntegrationAuthorizer, MatchedRoute } from './api-events';
+import { evaluatePolicy, InvalidAuthorizerResponse } from './iam-policy';
+import { AuthorizerResultCache } from './result-cache';
+import { checkSigV4 } from './sigv4-check';
+import type { LocalIamCredential, SigV4Reason } from './sigv4-check';
+
+/** A Lambda handler as the gateway calls it. */
+export type LambdaFunction = (event: unknown) => Promise<unknown>;
+
+export interface LocalGatewayOptions {
+  readonly routes: readonly RouteSpec[];
+  /** The Keygate authorizer's handler (or any REQUEST authorizer). */
+  readonly authorizer: LambdaFunction;
+  /** The integration every route invokes. */
+  readonly integration: LambdaFunction;
+  /** @default 'http' */
+  readonly apiType?: ApiType;
+  /** HTTP API payload 2.0 authorizer response form. @default 'iam' */
+  readonly responseMode?: ResponseMode;
+  /** Authorizer result cache TTL; 0 turns caching off. @default 300 */
+  readonly cacheTtlSeconds?: number;
+  /** The token header (the identity source). @default 'Authorization' */
+  readonly tokenHeader?: string;
+  readonly iamCredentials?: readonly LocalIamCredential[];
+  /** @default 'eu-west-1' */
+  readonly region?: string;
+  /** @default '000000000000' */
+  readonly accountId?: string;
+  /** @default 'local' */
+  readonly apiId?: string;
+  /** @default '$default' (HTTP) / 'local' (REST) */
+  readonly stage?: string;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default 0 */
+  readonly port?: number;
+  /** Epoch milliseconds, for the cache TTL and SigV4 freshness. @default Date.now */
+  readonly now?: () => number;
+  readonly onRequest?: (record: GatewayRecord) => void;
+  /** Largest request body. API Gateway's limit is 10 MB. @default 10 MiB */
+  readonly maxBodyBytes?: number;
+}
+
+/** Why the gateway answered as it did. Authorizer reasons come from its decision log. */
+export type GatewayReason =
+  | 'route_not_found'
+  | 'identity_source_missing'
+  | 'authorizer_unauthorized'
+  | 'authorizer_error'
+  | 'policy_allow'
+  | 'policy_deny'
+  | 'simple_allow'
+  | 'simple_deny'
+  | 'iam_allow'
+  | 'iam_not_authorized'
+  | 'route_auth_not_emulated'
+  | 'body_too_large'
+  | 'integration_error'
+  | SigV4Reason;
+
+export interface GatewayRecord {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly routeKey?: string;
+  readonly status: number;
+  readonly reason: GatewayReason;
+  /** true when the authorizer function ran for this request; false for a cache hit or no call. */
+  readonly authorizerInvoked: boolean;
+  readonly cacheHit: boolean;
+  readonly durationMs: number;
+}
+
+export interface LocalGateway {
+  readonly url: string;
+  readonly api: ApiContext;
+  readonly stats: { authorizerInvocations: number; cacheHits: number; requests: number };
+  readonly cache: AuthorizerResultCache<unknown>;
+  close(): Promise<void>;
+}
+
+const IDENTITY_HEADER_NAMES = new Set(Object.values(IDENTITY_HEADERS));
+
+class HttpError {
+  constructor(
+    readonly status: number,
+    readonly message: string,
+    readonly reason: GatewayReason,
+  ) {}
+}
+
+async function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function rawPairs(req: IncomingMessage): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) out.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
+  return out;
+}
+
+/** Context values API Gateway forwards: strings, numbers and booleans, as strings. */
+function contextOf(response: unknown): Record<string, string> {
+  const ctx = (response as { context?: unknown })?.context;
+  const out: Record<string, string> = {};
+  if (typeof ctx !== 'object' || ctx === null) return out;
+  for (const [k, v] of Object.entries(ctx)) {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
+    else throw new InvalidAuthorizerResponse(`context.${k} is not a string, number or boolean`);
+  }
+  return out;
+}
+
+export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
+  const apiType = options.apiType ?? 'http';
+  const responseMode: ResponseMode = apiType === 'http' ? (options.responseMode ?? 'iam') : 'iam';
+  const tokenHeader = (options.tokenHeader ?? 'Authorization').toLowerCase();
+  const now = options.now ?? Date.now;
+  const maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024;
+  const cache = new AuthorizerResultCache<unknown>(options.cacheTtlSeconds ?? 300, now);
+  const stats = { authorizerInvocations: 0, cacheHits: 0, requests: 0 };
+  const routes = options.routes;
+  const credentials = options.iamCredentials ?? [];
+  const region = options.region ?? 'eu-west-1';
+
+  let port = 0;
+  const api: ApiContext = {
+    type: apiType,
+    region,
+    accountId: options.accountId ?? '000000000000',
+    apiId: options.apiId ?? 'local',
+    stage: options.stage ?? (apiType === 'http' ? '$default' : 'local'),
+  };
+
+  async function authorize(
+    incoming: IncomingRequest,
+    route: MatchedRoute,
+    record: { authorizerInvoked: boolean; cacheHit: boolean },
+  ): Promise<{ principalId: string; context: Record<string, string>; reason: GatewayReason }> {
+    const values = incoming.headers.filter(([n]) => n.toLowerCase() === tokenHeader).map(([, v]) => v);
+    const token = values.join(',');
+    // API Gateway: a missing or empty identity source is a 401 and the authorizer is not called.
+    if (token.trim() === '') throw new HttpError(401, 'Unauthorized', 'identity_source_missing');
+    const identitySource = responseMode === 'simple' ? [token, route.routeKey] : [token];
+    const key = AuthorizerResultCache.key(identitySource);
+    let response = cache.get(key);
+    if (response !== undefined) {
+      stats.cacheHits++;
+      record.cacheHit = true;
+    } else {
+      const event =
+        apiType === 'http'
+          ? authorizerEventV2(api, incoming, route, identitySource)
+          : authorizerEventRest(api, incoming, route);
+      stats.authorizerInvocations++;
+      record.authorizerInvoked = true;
+      try {
+        response = await options.authorizer(event);
+      } catch (e) {
+        // The documented way to answer 401 is to fail with exactly "Unauthorized"; 401s are not cached.
+        if (e instanceof Error && e.message === 'Unauthorized') {
+          throw new HttpError(401, 'Unauthorized', 'authorizer_unauthorized');
+        }
+        throw new HttpError(500, 'Internal Server Error', 'authorizer_error');
+      }
+      if (typeof response !== 'object' || response === null) {
+        throw new HttpError(500, 'Internal Server Error', 'authorizer_error');
+      }
+      cache.set(key, response);
+    }
+    try {
+      const context = contextOf(response);
+      if (responseMode === 'simple') {
+        const ok = (response as { isAuthorized?: unknown }).isAuthorized;
+        if (typeof ok !== 'boolean') throw new InvalidAuthorizerResponse('isAuthorized is not a boolean');
+        if (!ok) throw new HttpError(403, 'Forbidden', 'simple_deny');
+        return { principalId: '', context, reason: 'simple_allow' };
+      }
+      const principalId = (response as { principalId?: unknown }).principalId;
+      if (typeof principalId !== 'string') throw new InvalidAuthorizerResponse('principalId is missing');
+      const effect = evaluatePolicy(
+        (response as { policyDocument?: unknown }).policyDocument,
+        methodArn(api, incoming.method, incoming.rawPath),
+      );
+      if (effect !== 'allow') throw new HttpError(403, 'Forbidden', 'policy_deny');
+      return { principalId, context, reason: 'policy_allow' };
+    } catch (e) {
+      if (e instanceof HttpError) throw e;
+      throw new HttpError(500, 'Internal Server Error', 'authorizer_error');
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    stats.requests++;
+    const requestId = randomUUID();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const record = { authorizerInvoked: false, cacheHit: false };
+    let routeKey: string | undefined;
+    let status = 500;
+    let reason: GatewayReason = 'integration_error';
+    const idHeader = apiType === 'http' ? 'apigw-requestid' : 'x-amzn-requestid';
+    const send = (code: number, headers: Record<string, string>, body: string | Buffer) => {
+      status = code;
+      res.writeHead(code, { ...headers, [idHeader]: requestId });
+      res.end(body);
+    };
+    try {
+      const body = await readBody(req, maxBody);
+      if (body === undefined) throw new HttpError(413, 'Request Entity Too Large', 'body_too_large');
+      const match = matchRoute(routes, method, rawPath);
+      if (!match) {
+        // HTTP APIs answer an unknown route with 404; REST APIs with 403 "Missing Authentication Token".
+        throw apiType === 'http'
+          ? new HttpError(404, 'Not Found', 'route_not_found')
+          : new HttpError(403, 'Missing Authentication Token', 'route_not_found');
+      }
+      routeKey = routeKeyOf(match.route);
+      const route: MatchedRoute = { routeKey, resource: match.route.path, params: match.params };
+      const incoming: IncomingRequest = {
+        method,
+        rawPath,
+        rawQuery,
+        headers: rawPairs(req),
+        body,
+        sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+        requestId,
+        timeEpoch: now(),
+        host: req.headers.host ?? `127.0.0.1:${port}`,
+      };
+
+      let authorizer: IntegrationAuthorizer;
+      if (match.route.auth === 'keycloak') {
+        const result = await authorize(incoming, route, record);
+        reason = result.reason;
+        authorizer = { kind: 'lambda', principalId: result.principalId, context: result.context };
+      } else if (match.route.auth === 'iam') {
+        const { headers } = headersV2(incoming.headers);
+        const check = await checkSigV4(
+          { method, path: rawPath, rawQuery, headers: { ...headers, ...cookieHeader(incoming) }, body },
+          { region, credentials, now },
+        );
+        if (!check.ok) {
+          const message =
+            check.reason === 'sigv4_missing' && apiType === 'http' ? 'Forbidden' : check.message;
+          throw new HttpError(403, message, check.reason);
+        }
+        const c = check.credential;
+        const granted = c.routes.some((k) => k === '*' || k === routeKey);
+        if (!granted) {
+          throw new HttpError(
+            403,
+            `User: ${c.callerArn} is not authorized to perform: execute-api:Invoke on resource: ${methodArn(api, method, rawPath)}`,
+            'iam_not_authorized',
+          );
+        }
+        reason = 'iam_allow';
+        authorizer = {
+          kind: 'iam',
+          identity: {
+            accessKey: c.accessKeyId,
+            accountId: accountOf(c.callerArn),
+            callerId: c.callerId,
+            userArn: c.callerArn,
+          },
+        };
+      } else {
+        throw new HttpError(401, 'Unauthorized', 'route_auth_not_emulated');
+      }
+
+      const forwarded = forwardedHeaders(incoming.headers, authorizer);
+      const event =
+        apiType === 'http'
+          ? (() => {
+              const v2 = headersV2(forwarded);
+              return proxyEventV2(api, incoming, route, v2.headers, v2.cookies, authorizer);
+            })()
+          : proxyEventRest(api, incoming, route, forwarded, authorizer);
+      let result: unknown;
+      try {
+        result = await options.integration(event);
+      } catch {
+        throw new HttpError(500, 'Internal Server Error', 'integration_error');
+      }
+      const r = result as {
+        statusCode?: unknown;
+        headers?: unknown;
+        body?: unknown;
+        isBase64Encoded?: unknown;
+      };
+      if (typeof r !== 'object' || r === null || typeof r.statusCode !== 'number') {
+        throw new HttpError(502, 'Internal Server Error', 'integration_error');
+      }
+      const headers: Record<string, string> = {};
+      if (typeof r.headers === 'object' && r.headers !== null) {
+        for (const [k, v] of Object.entries(r.headers)) if (typeof v === 'string') headers[k] = v;
+      }
+      const text = typeof r.body === 'string' ? r.body : '';
+      send(r.statusCode, headers, r.isBase64Encoded === true ? Buffer.from(text, 'base64') : text);
+    } catch (e) {
+      const err =
+        e instanceof HttpError ? e : new HttpError(500, 'Internal Server Error', 'integration_error');
+      reason = err.reason;
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (err.status === 401 && apiType === 'http') headers['www-authenticate'] = 'Bearer';
+      send(err.status, headers, JSON.stringify({ message: err.message }));
+    } finally {
+      options.onRequest?.({
+        requestId,
+        method,
+        path: rawPath,
+        routeKey,
+        status,
+        reason,
+        authorizerInvoked: record.authorizerInvoked,
+        cacheHit: record.cacheHit,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+      });
+    }
+  }
+
+  const server: Server = createServer((req, res) => {
+    void handle(req, res);
+  });
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    api,
+    stats,
+    cache,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
+
+function cookieHeader(req: IncomingRequest): Record<string, string> {
+  const values = req.headers.filter(([n]) => n.toLowerCase() === 'cookie').map(([, v]) => v);
+  return values.length ? { cookie: values.join('; ') } : {};
+}
+
+function accountOf(arn: string): string {
+  return /^arn:[^:]+:[^:]+::(\d{12}):/.exec(arn)?.[1] ?? '';
+}
+
+/**
+ * The request headers the integration sees: any `x-keygate-*` identity header the client sent is dropped,
+ * and for authorizer routes each context value is set under its header (the HTTP API's
+ * `overwrite:header.x-keygate-*` parameter mapping).
+ */
+function forwardedHeaders(
+  raw: IncomingRequest['headers'],
+  authorizer: IntegrationAuthorizer,
+): [string, string][] {
+  const out: [string, string][] = raw.filter(([n]) => !IDENTITY_HEADER_NAMES.has(n.toLowerCase())) as [
+    string,
+    string,
+  ][];
+  if (authorizer.kind === 'lambda') {
+    for (const key of Object.keys(CONTEXT_KEYS) as ContextKey[]) {
+      const v = authorizer.context[CONTEXT_KEYS[key]];
+      if (v !== undefined && v !== '') out.push([IDENTITY_HEADERS[key], v]);
+    }
+  }
+  return out;
+}

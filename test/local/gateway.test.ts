@@ -1,0 +1,356 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_APP_CONFIG } from '../../common/app-config';
+import type { StageConfig } from '../../common/app-config';
+import { IDENTITY_HEADERS } from '../../common/identity-context';
+import { startLocalStack } from '../../local/gateway/local-stack';
+import type { LocalStack } from '../../local/gateway/local-stack';
+import type { GatewayRecord } from '../../local/gateway/local-gateway';
+import { call, serviceAccountToken, userTokens } from '../../local/callers';
+import type { TokenSet } from '../../local/callers';
+
+const STAGE: StageConfig = DEFAULT_APP_CONFIG.stages.dev;
+const SENTIMENT = JSON.stringify({ input: 'I love this great product' });
+
+type Record2 = GatewayRecord & { authorizerReason?: string };
+
+describe('local gateway, end to end over HTTP (HTTP API, IAM policy responses)', () => {
+  let stack: LocalStack;
+  const records: Record2[] = [];
+  const tokens: Record<string, string> = {};
+  let alice: TokenSet;
+
+  beforeAll(async () => {
+    // Caching off here so every request shows the authorizer's own decision; caching is tested below.
+    stack = await startLocalStack({ stage: STAGE, cacheTtlSeconds: 0, onRequest: (r) => records.push(r) });
+    alice = await userTokens(stack, 'alice');
+    tokens.alice = alice.access_token;
+    tokens.bob = (await userTokens(stack, 'bob')).access_token;
+    tokens['batch-scorer'] = (await serviceAccountToken(stack, 'batch-scorer')).access_token;
+    tokens.expired = await stack.issuer.mint({ username: 'alice', expiresIn: -600 });
+    tokens.refresh = alice.refresh_token as string;
+    tokens.id = alice.id_token as string;
+    tokens.refreshJwt = await stack.issuer.mint({ username: 'alice', claims: { typ: 'Refresh' } });
+    tokens.garbage = 'not-a-jwt';
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const last = () => records[records.length - 1];
+
+  it.each([
+    // caller, method, path, status, authorizer reason
+    ['alice', 'GET', '/me', 200, 'allowed'],
+    ['alice', 'GET', '/models', 200, 'allowed'],
+    ['alice', 'POST', '/models/sentiment/invoke', 200, 'allowed'],
+    ['alice', 'POST', '/models/keywords/invoke', 200, 'allowed'],
+    ['alice', 'POST', '/models/unknown/invoke', 403, 'route_forbidden'],
+    ['bob', 'GET', '/me', 200, 'allowed'],
+    ['bob', 'GET', '/models', 200, 'allowed'],
+    ['bob', 'POST', '/models/sentiment/invoke', 403, 'route_forbidden'],
+    ['batch-scorer', 'GET', '/models', 200, 'allowed'],
+    ['batch-scorer', 'POST', '/models/sentiment/invoke', 200, 'allowed'],
+    ['batch-scorer', 'POST', '/models/keywords/invoke', 403, 'route_forbidden'],
+    ['expired', 'GET', '/models', 401, 'token_expired'],
+    ['refresh', 'GET', '/models', 401, undefined],
+    ['refreshJwt', 'GET', '/models', 401, 'token_type_invalid'],
+    ['id', 'GET', '/models', 401, 'token_type_invalid'],
+    ['garbage', 'GET', '/models', 401, 'token_malformed'],
+  ] as const)('%s: %s %s → %i (%s)', async (caller, method, path, status, reason) => {
+    const res = await call(stack, method, path, {
+      token: tokens[caller],
+      body: method === 'POST' ? SENTIMENT : undefined,
+    });
+    expect(res.status).toBe(status);
+    expect(last().authorizerInvoked).toBe(true);
+    if (reason) expect(last().authorizerReason).toBe(reason);
+    else expect(last().authorizerReason).toMatch(/^token_/);
+    if (status === 401) expect(res.json()).toEqual({ message: 'Unauthorized' });
+    if (status === 403) expect(res.json()).toEqual({ message: 'Forbidden' });
+    expect(res.headers['apigw-requestid']).toBe(last().requestId);
+  });
+
+  it('runs the real backend with the identity the authorizer forwarded', async () => {
+    const me = await call(stack, 'GET', '/me', { token: tokens['batch-scorer'] });
+    expect(me.json()).toMatchObject({
+      username: 'service-account-batch-scorer',
+      clientId: 'batch-scorer',
+      tokenKind: 'keycloak-service-account',
+    });
+    const list = await call(stack, 'GET', '/models', { token: tokens.bob });
+    expect(list.json<{ models: unknown[] }>().models).toEqual([]);
+    const out = await call(stack, 'POST', '/models/sentiment/invoke', {
+      token: tokens.alice,
+      body: SENTIMENT,
+    });
+    expect(out.json()).toMatchObject({ modelId: 'sentiment', kind: 'demo', output: { label: 'positive' } });
+  });
+
+  it('passes backend errors through: 400 for an invalid body, 404 for an unknown model the caller may call', async () => {
+    const bad = await call(stack, 'POST', '/models/sentiment/invoke', {
+      token: tokens.alice,
+      body: '{"input":',
+    });
+    expect(bad.status).toBe(400);
+    expect(last().reason).toBe('policy_allow');
+  });
+
+  it('answers 401 without calling the authorizer when the identity source is missing or empty', async () => {
+    for (const headers of [{}, { authorization: '' }] as Record<string, string>[]) {
+      const res = await call(stack, 'GET', '/models', { headers });
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer');
+      expect(last()).toMatchObject({ reason: 'identity_source_missing', authorizerInvoked: false });
+    }
+  });
+
+  it('answers 404 for a route that is not in the table, without calling anything', async () => {
+    const res = await call(stack, 'GET', '/admin', { token: tokens.alice });
+    expect(res.status).toBe(404);
+    expect(res.json()).toEqual({ message: 'Not Found' });
+    expect(last()).toMatchObject({ reason: 'route_not_found', authorizerInvoked: false });
+  });
+
+  it.each([
+    ['machine', 'GET', '/machine/models', 200, 'iam_allow'],
+    ['machine', 'POST', '/machine/models/sentiment/invoke', 200, 'iam_allow'],
+    ['outsider', 'GET', '/machine/models', 403, 'iam_not_authorized'],
+    ['outsider', 'POST', '/machine/models/sentiment/invoke', 403, 'iam_not_authorized'],
+  ] as const)('IAM %s: %s %s → %i (%s)', async (who, method, path, status, reason) => {
+    const res = await call(stack, method, path, {
+      iam: stack.iam[who],
+      body: method === 'POST' ? SENTIMENT : undefined,
+    });
+    expect(res.status).toBe(status);
+    expect(last()).toMatchObject({ reason, authorizerInvoked: false });
+    if (status === 403)
+      expect(res.json<{ message: string }>().message).toContain(
+        `User: ${stack.iam[who].callerArn} is not authorized`,
+      );
+  });
+
+  it('gives the backend the IAM caller: it lists the models the role was granted', async () => {
+    const res = await call(stack, 'GET', '/machine/models', { iam: stack.iam.machine });
+    expect(res.json<{ models: { id: string }[] }>().models.map((m) => m.id)).toEqual([
+      'sentiment',
+      'keywords',
+    ]);
+  });
+
+  it.each([
+    ['unsigned', {}, 'Forbidden', 'sigv4_missing'],
+    ['a bearer token', { token: 'x' }, 'Authorization header requires', 'sigv4_malformed'],
+    ['a wrong secret', { iam: 'wrong-secret' }, 'does not match the signature', 'sigv4_mismatch'],
+    ['a stale signature', { iam: 'stale' }, 'Signature expired', 'sigv4_expired'],
+  ] as const)('refuses an IAM route call with %s: 403', async (_name, how, message, reason) => {
+    const m = stack.iam.machine;
+    const res = await call(stack, 'GET', '/machine/models', {
+      ...('token' in how ? { token: how.token } : {}),
+      ...('iam' in how
+        ? {
+            iam: how.iam === 'wrong-secret' ? { ...m, secretAccessKey: 'wrong' } : m,
+            signedAt: how.iam === 'stale' ? new Date(Date.now() - 20 * 60_000) : undefined,
+          }
+        : {}),
+    });
+    expect(res.status).toBe(403);
+    expect(res.json<{ message: string }>().message).toContain(message);
+    expect(last().reason).toBe(reason);
+  });
+
+  it('refuses a SigV4-signed call on a token route (401: not a bearer token)', async () => {
+    const res = await call(stack, 'GET', '/models', { iam: stack.iam.machine });
+    expect(res.status).toBe(401);
+    expect(last().authorizerInvoked).toBe(true);
+    expect(last().authorizerReason).toMatch(/^token_/);
+  });
+});
+
+describe('local gateway: API Gateway result caching', () => {
+  let stack: LocalStack;
+  let clock = Date.now();
+  let invocations = 0;
+  const records: Record2[] = [];
+
+  beforeAll(async () => {
+    stack = await startLocalStack({
+      stage: STAGE,
+      cacheTtlSeconds: 300,
+      now: () => clock,
+      onAuthorizerInvoked: () => invocations++,
+      onRequest: (r) => records.push(r),
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('calls the authorizer once per identity-source value within the TTL, and applies the cached policy to every route', async () => {
+    const alice = (await userTokens(stack, 'alice')).access_token;
+    const bob = (await userTokens(stack, 'bob')).access_token;
+    const before = invocations;
+    expect((await call(stack, 'GET', '/models', { token: alice })).status).toBe(200);
+    expect((await call(stack, 'GET', '/me', { token: alice })).status).toBe(200);
+    expect(
+      (await call(stack, 'POST', '/models/keywords/invoke', { token: alice, body: SENTIMENT })).status,
+    ).toBe(200);
+    expect(invocations - before).toBe(1);
+    expect(stack.gateway.stats.authorizerInvocations).toBe(invocations);
+
+    // bob's cached policy, made on GET /models, must still deny the invoke route (no widening) ...
+    expect((await call(stack, 'GET', '/models', { token: bob })).status).toBe(200);
+    expect(
+      (await call(stack, 'POST', '/models/sentiment/invoke', { token: bob, body: SENTIMENT })).status,
+    ).toBe(403);
+    // ... and a policy first made on a denied route must still allow the routes bob may call (no narrowing).
+    const bob2 = (await userTokens(stack, 'bob')).access_token;
+    expect(
+      (await call(stack, 'POST', '/models/sentiment/invoke', { token: bob2, body: SENTIMENT })).status,
+    ).toBe(403);
+    expect((await call(stack, 'GET', '/me', { token: bob2 })).status).toBe(200);
+    expect(invocations - before).toBe(3);
+    expect(records.filter((r) => r.cacheHit).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('keeps per-model grants exact across cached routes', async () => {
+    const sa = (await serviceAccountToken(stack, 'batch-scorer')).access_token;
+    const before = invocations;
+    expect(
+      (await call(stack, 'POST', '/models/sentiment/invoke', { token: sa, body: SENTIMENT })).status,
+    ).toBe(200);
+    expect(
+      (await call(stack, 'POST', '/models/keywords/invoke', { token: sa, body: SENTIMENT })).status,
+    ).toBe(403);
+    expect(
+      (await call(stack, 'POST', '/models/sentiment/invoke', { token: sa, body: SENTIMENT })).status,
+    ).toBe(200);
+    expect(invocations - before).toBe(1);
+  });
+
+  it('calls the authorizer again once the TTL has passed', async () => {
+    const token = (await userTokens(stack, 'alice')).access_token;
+    const before = invocations;
+    await call(stack, 'GET', '/models', { token });
+    clock += 299_000;
+    await call(stack, 'GET', '/models', { token });
+    expect(invocations - before).toBe(1);
+    clock += 2_000;
+    await call(stack, 'GET', '/models', { token });
+    expect(invocations - before).toBe(2);
+  });
+
+  it('does not cache 401s: each request with a refused token calls the authorizer', async () => {
+    const expired = await stack.issuer.mint({ username: 'alice', expiresIn: -600 });
+    const before = invocations;
+    for (let i = 0; i < 3; i++)
+      expect((await call(stack, 'GET', '/models', { token: expired })).status).toBe(401);
+    expect(invocations - before).toBe(3);
+  });
+});
+
+describe('local gateway: identity headers', () => {
+  let stack: LocalStack;
+  const seen: unknown[] = [];
+
+  beforeAll(async () => {
+    stack = await startLocalStack({
+      stage: STAGE,
+      integration: async (event) => {
+        seen.push(event);
+        return {
+          statusCode: 200,
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+          isBase64Encoded: false,
+        };
+      },
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('maps the authorizer context to x-keygate-* headers, overwriting the ones the client sent', async () => {
+    const forged = Object.fromEntries(Object.values(IDENTITY_HEADERS).map((h) => [h, 'forged']));
+    const token = (await userTokens(stack, 'alice')).access_token;
+    expect((await call(stack, 'GET', '/me', { token, headers: forged })).status).toBe(200);
+    const event = seen.pop() as {
+      headers: Record<string, string>;
+      requestContext: { authorizer: { lambda: Record<string, string> } };
+    };
+    const user = stack.issuer.realm.users.get('alice')!;
+    expect(event.headers[IDENTITY_HEADERS.sub]).toBe(user.id);
+    expect(event.headers[IDENTITY_HEADERS.username]).toBe('alice');
+    expect(event.headers[IDENTITY_HEADERS.clientId]).toBe(STAGE.keycloak.peopleClientId);
+    expect(Object.values(event.headers)).not.toContain('forged');
+    expect(event.requestContext.authorizer.lambda.sub).toBe(user.id);
+  });
+
+  it('drops client-sent identity headers on IAM routes and passes the IAM identity instead', async () => {
+    const forged = Object.fromEntries(Object.values(IDENTITY_HEADERS).map((h) => [h, 'forged']));
+    expect(
+      (await call(stack, 'GET', '/machine/models', { iam: stack.iam.machine, headers: forged })).status,
+    ).toBe(200);
+    const event = seen.pop() as {
+      headers: Record<string, string>;
+      requestContext: { authorizer: { iam: Record<string, string> } };
+    };
+    for (const h of Object.values(IDENTITY_HEADERS)) expect(event.headers[h]).toBeUndefined();
+    expect(event.requestContext.authorizer.iam).toMatchObject({
+      userArn: stack.iam.machine.callerArn,
+      accessKey: stack.iam.machine.accessKeyId,
+    });
+  });
+});
+
+describe('local gateway: REST API semantics', () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await startLocalStack({ stage: STAGE, apiType: 'rest', cacheTtlSeconds: 0 });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it.each([
+    ['a person with the role', 'alice', 'POST', '/models/sentiment/invoke', 200, undefined],
+    ['a person without it', 'bob', 'POST', '/models/sentiment/invoke', 403, 'Forbidden'],
+    ['no token', undefined, 'GET', '/models', 401, 'Unauthorized'],
+    ['an unknown route', 'alice', 'GET', '/admin', 403, 'Missing Authentication Token'],
+  ] as const)('%s', async (_name, user, method, path, status, message) => {
+    const token = user ? (await userTokens(stack, user)).access_token : undefined;
+    const res = await call(stack, method, path, { token, body: method === 'POST' ? SENTIMENT : undefined });
+    expect(res.status).toBe(status);
+    if (message) expect(res.json()).toEqual({ message });
+    expect(res.headers['x-amzn-requestid']).toBeTruthy();
+  });
+
+  it('signs IAM routes; unsigned calls get "Missing Authentication Token"', async () => {
+    expect((await call(stack, 'GET', '/machine/models', { iam: stack.iam.machine })).status).toBe(200);
+    const res = await call(stack, 'GET', '/machine/models');
+    expect(res.status).toBe(403);
+    expect(res.json()).toEqual({ message: 'Missing Authentication Token' });
+  });
+});
+
+describe('local gateway: HTTP API simple responses', () => {
+  let stack: LocalStack;
+  let invocations = 0;
+  beforeAll(async () => {
+    const stage: StageConfig = { ...STAGE, authorizer: { ...STAGE.authorizer, responseMode: 'simple' } };
+    stack = await startLocalStack({ stage, cacheTtlSeconds: 300, onAuthorizerInvoked: () => invocations++ });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('adds the route key to the identity sources, so each route is decided (and cached) on its own', async () => {
+    const bob = (await userTokens(stack, 'bob')).access_token;
+    expect((await call(stack, 'GET', '/models', { token: bob })).status).toBe(200);
+    expect(
+      (await call(stack, 'POST', '/models/sentiment/invoke', { token: bob, body: SENTIMENT })).status,
+    ).toBe(403);
+    expect((await call(stack, 'GET', '/models', { token: bob })).status).toBe(200);
+    expect(invocations).toBe(2);
+  });
+});
