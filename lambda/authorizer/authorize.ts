@@ -34,6 +34,9 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
   // Keyed by the principal object: the verified-claims cache hands back the same object for a repeated
   // token, so a warm request finds its grants without recomputing them. Collected with the principal.
   const grants = new WeakMap<Principal, RouteGrants>();
+  // Grants depend on the entitlements only, and many callers share one set (a role profile, a service
+  // account): a fresh token with a known set skips grantsFor. JSON keeps the key unambiguous.
+  const byEntitlements = new Map<string, RouteGrants>();
   return {
     routes,
     match(method, path) {
@@ -51,7 +54,18 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
     grants(principal) {
       let g = grants.get(principal);
       if (g === undefined) {
-        g = grantsFor(routes, principal);
+        const key = JSON.stringify([
+          principal.realmRoles,
+          principal.clientRoles,
+          principal.scopes,
+          principal.groups,
+        ]);
+        g = byEntitlements.get(key);
+        if (g === undefined) {
+          g = grantsFor(routes, principal);
+          if (byEntitlements.size >= MAX_MEMO_ENTRIES) byEntitlements.clear();
+          byEntitlements.set(key, g);
+        }
         grants.set(principal, g);
       }
       return g;

@@ -66,6 +66,8 @@ export function buildContext(p: VerifiedPrincipal): AuthorizerContext {
     [CONTEXT_KEYS.issuer]: boundScalar(p.issuer),
     [CONTEXT_KEYS.tokenKind]: boundScalar(p.tokenKind),
     [CONTEXT_KEYS.roles]: joinList([...p.realmRoles, ...p.clientRoles]),
+    [CONTEXT_KEYS.realmRoles]: joinList(p.realmRoles),
+    [CONTEXT_KEYS.clientRoles]: joinList(p.clientRoles),
     [CONTEXT_KEYS.scopes]: joinList(p.scopes),
     [CONTEXT_KEYS.groups]: joinList(p.groups),
   };

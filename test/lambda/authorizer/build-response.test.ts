@@ -103,7 +103,8 @@ describe('buildResponse', () => {
     expect(respond(kind, PRINCIPALS.alice, 'GET', '/models', 'simple')).toHaveProperty('policyDocument');
   });
 
-  it('context: the documented keys, strings only', () => {
+  it('context: every key of CONTEXT_KEYS, strings only', () => {
+    expect(Object.keys(buildContext(PRINCIPALS.alice)).sort()).toEqual(Object.values(CONTEXT_KEYS).sort());
     expect(buildContext(PRINCIPALS.svc)).toEqual({
       [CONTEXT_KEYS.sub]: 'svc-batch-scorer',
       [CONTEXT_KEYS.username]: 'service-account-batch-scorer',
@@ -111,6 +112,8 @@ describe('buildResponse', () => {
       [CONTEXT_KEYS.issuer]: 'https://sso.example.com/realms/keygate',
       [CONTEXT_KEYS.tokenKind]: 'keycloak-service-account',
       [CONTEXT_KEYS.roles]: 'keygate-api:model-user keygate-api:model:keywords:invoke',
+      [CONTEXT_KEYS.realmRoles]: '',
+      [CONTEXT_KEYS.clientRoles]: 'keygate-api:model-user keygate-api:model:keywords:invoke',
       [CONTEXT_KEYS.scopes]: 'openid profile',
       [CONTEXT_KEYS.groups]: '',
     });

@@ -1,7 +1,19 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DECISION_MESSAGE } from '../../../common/decision-log';
+import type { AuthorizerConfig } from '../../../common/authorizer-config';
 import { createHandler } from '../../../lambda/authorizer/handler';
+import { createTokenVerifier } from '../../../lambda/authorizer/verify-token';
+import type { JwksServer } from '../../support/https-server';
+import { startJwksServer } from '../../support/https-server';
+import type { TestKey } from '../../support/keys';
+import { generateEncryptionJwk, generateSigningKey, jwksOf } from '../../support/keys';
+import {
+  keycloakAccessToken,
+  keycloakIdToken,
+  keycloakServiceAccountToken,
+  nowSeconds,
+} from '../../support/tokens';
 import type { HandlerDeps } from '../../../lambda/authorizer/handler';
 import type { IamPolicyResponse, SimpleResponse } from '../../../lambda/authorizer/build-response';
 import { createDecisionLog } from '../../../lambda/authorizer/decision-log';
@@ -298,5 +310,216 @@ describe('createHandler', () => {
         lines.filter((l) => l.message === DECISION_MESSAGE && l.reason === 'config_invalid'),
       ).toHaveLength(4);
     });
+  });
+});
+
+describe('createHandler end to end: real signed tokens, JWKS over HTTPS, the real verifier', () => {
+  let server: JwksServer;
+  let key: TestKey;
+  let issuer: string;
+  const REALM = '/realms/keygate';
+
+  beforeAll(async () => {
+    key = await generateSigningKey('RS256');
+    server = await startJwksServer(jwksOf(key, await generateEncryptionJwk()));
+    issuer = server.url + REALM;
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  function realHandler(log = new RecordingLog(), over: Partial<AuthorizerConfig> = {}) {
+    const handler = createHandler({
+      config: {
+        ok: true,
+        config: config({
+          issuers: [{ kind: 'keycloak', issuer, allowedClients: ['keygate-web', 'batch-scorer'] }],
+          ...over,
+        }),
+      },
+      createVerifier: (c, events) => createTokenVerifier(c, { events, requestOptions: { ca: server.ca } }),
+      log,
+    });
+    return { handler, log };
+  }
+
+  const alice = () =>
+    keycloakAccessToken(key, {
+      issuer,
+      azp: 'keygate-web',
+      sub: 'alice-sub',
+      username: 'alice',
+      realmRoles: ['model-user', 'model:sentiment:invoke', 'default-roles-keygate'],
+    });
+  const scorer = () =>
+    keycloakServiceAccountToken(key, {
+      issuer,
+      clientId: 'batch-scorer',
+      sub: 'svc-sub',
+      extra: { resource_access: { 'keygate-api': { roles: ['model-user', 'model:keywords:invoke'] } } },
+    });
+
+  it.each(EVENT_KINDS)(
+    '%s: a user token allows exactly its routes; the policy decides the others',
+    async (kind) => {
+      const { handler, log } = realHandler();
+      const r = (await handler(
+        apigwEvent(kind, {
+          method: 'POST',
+          path: '/models/sentiment/invoke',
+          authorization: `Bearer ${alice()}`,
+        }),
+      )) as IamPolicyResponse;
+      expect(r.principalId).toBe('alice-sub');
+      expect(r.context).toMatchObject({
+        sub: 'alice-sub',
+        username: 'alice',
+        clientId: 'keygate-web',
+        issuer,
+        tokenKind: 'keycloak-user',
+      });
+      const verdict = (m: string, p: string) =>
+        evaluatePolicy(r.policyDocument.Statement, methodArn(kind, m, p));
+      expect(verdict('POST', '/models/sentiment/invoke')).toBe('allow');
+      expect(verdict('GET', '/models')).toBe('allow');
+      expect(verdict('POST', '/models/keywords/invoke')).toBe('deny');
+      expect(verdict('GET', '/admin/reports')).toBe('deny');
+      expect(log.lines[0]).toMatchObject({
+        decision: 'allow',
+        reason: 'allowed',
+        facts: { iss: issuer, kid: key.kid, sub: 'alice-sub', azp: 'keygate-web' },
+      });
+    },
+  );
+
+  it('a service-account token with client roles gets its per-model route, 403 on another', async () => {
+    const { handler, log } = realHandler();
+    const token = scorer();
+    const ok = (await handler(
+      apigwEvent('http-2.0', {
+        method: 'POST',
+        path: '/models/keywords/invoke',
+        authorization: `Bearer ${token}`,
+      }),
+    )) as IamPolicyResponse;
+    expect(ok.context.tokenKind).toBe('keycloak-service-account');
+    expect(
+      evaluatePolicy(ok.policyDocument.Statement, methodArn('http-2.0', 'POST', '/models/keywords/invoke')),
+    ).toBe('allow');
+    await handler(
+      apigwEvent('http-2.0', {
+        method: 'POST',
+        path: '/models/sentiment/invoke',
+        authorization: `Bearer ${token}`,
+      }),
+    );
+    expect(log.lines.map((l) => [l.decision, l.reason, l.cached])).toEqual([
+      ['allow', 'allowed', false],
+      ['deny', 'route_forbidden', true],
+    ]);
+  });
+
+  it('simple mode with a real token', async () => {
+    const { handler } = realHandler(new RecordingLog(), { responseMode: 'simple' });
+    const token = alice();
+    expect(
+      await handler(
+        apigwEvent('http-2.0', {
+          method: 'POST',
+          path: '/models/sentiment/invoke',
+          authorization: `Bearer ${token}`,
+        }),
+      ),
+    ).toMatchObject({
+      isAuthorized: true,
+    });
+    expect(
+      await handler(
+        apigwEvent('http-2.0', {
+          method: 'POST',
+          path: '/models/keywords/invoke',
+          authorization: `Bearer ${token}`,
+        }),
+      ),
+    ).toMatchObject({
+      isAuthorized: false,
+    });
+  });
+
+  it.each([
+    [
+      'expired',
+      () => keycloakAccessToken(key, { issuer, azp: 'keygate-web', iat: nowSeconds() - 3600 }),
+      'token_expired',
+    ],
+    [
+      'from another realm',
+      () => keycloakAccessToken(key, { issuer: server.url + '/realms/other', azp: 'keygate-web' }),
+      'issuer_untrusted',
+    ],
+    [
+      'for another client',
+      () => keycloakAccessToken(key, { issuer, azp: 'someone-else' }),
+      'client_not_allowed',
+    ],
+    ['an ID token', () => keycloakIdToken(key, { issuer, azp: 'keygate-web' }), 'token_type_invalid'],
+    [
+      'with a flipped signature',
+      () => alice().slice(0, -4) + (alice().endsWith('AAAA') ? 'BBBB' : 'AAAA'),
+      'signature_invalid',
+    ],
+  ])('401 for a token %s, with its reason in the log', async (_n, make, reason) => {
+    const { handler, log } = realHandler();
+    const e = await outcome(handler(apigwEvent('rest', { authorization: `Bearer ${make()}` })));
+    expect((e as Error).message).toBe('Unauthorized');
+    expect(log.lines[0]).toMatchObject({ decision: 'unauthorized', reason });
+  });
+
+  it('the IdP down on first need: 401 jwks_unavailable and one JWKS failure line', async () => {
+    const other = await startJwksServer(jwksOf(key));
+    try {
+      other.behave({ status: 503 });
+      const otherIssuer = other.url + REALM;
+      const log = new RecordingLog();
+      const handler = createHandler({
+        config: {
+          ok: true,
+          config: config({
+            issuers: [{ kind: 'keycloak', issuer: otherIssuer, allowedClients: ['keygate-web'] }],
+          }),
+        },
+        createVerifier: (c, events) => createTokenVerifier(c, { events, requestOptions: { ca: other.ca } }),
+        log,
+      });
+      const e = await outcome(
+        handler(
+          apigwEvent('rest', {
+            authorization: `Bearer ${keycloakAccessToken(key, { issuer: otherIssuer, azp: 'keygate-web' })}`,
+          }),
+        ),
+      );
+      expect((e as Error).message).toBe('Unauthorized');
+      expect(log.lines[0]).toMatchObject({ decision: 'unauthorized', reason: 'jwks_unavailable' });
+      expect(log.jwks.length).toBeGreaterThanOrEqual(1);
+      expect(log.jwks[0].issuer).toBe(otherIssuer);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('the decision log never holds the token or its signature', async () => {
+    const token = alice();
+    const lines = await captureLogs(async () => {
+      const { handler } = realHandler(
+        createDecisionLog(new Logger({ serviceName: 'keygate-authorizer' })) as unknown as RecordingLog,
+      );
+      await handler(apigwEvent('rest', { authorization: `Bearer ${token}` }));
+      await outcome(handler(apigwEvent('rest', { authorization: `Bearer ${token.slice(0, -2)}xx` })));
+    });
+    const text = rawLogText(lines);
+    expect(lines).toHaveLength(2);
+    expect(text).not.toContain(token.split('.')[2]);
+    expect(text).not.toContain(token.split('.')[1]);
+    expect(text).not.toContain('default-roles-keygate');
   });
 });

@@ -1,0 +1,391 @@
+/**
+ * `npm run bench`: the authorizer's speed and size, measured against baselines in the same run.
+ *
+ * Throughput (ops/s, median of interleaved rounds, one RS256 key, Keycloak-shaped tokens):
+ *   floor     node:crypto.verify on one token's signing input (the cost of the RSA operation alone)
+ *   bare      aws-jwt-verify JwtRsaVerifier, JWKS cached, fresh tokens
+ *   jose      jose jwtVerify with a local JWK set, fresh tokens
+ *   fresh     the handler end to end (REST event -> policy, decision log formatted) on fresh tokens
+ *   repeated  the handler on one repeated token (verified-claims cache hit)
+ * Size and cold start: the authorizer bundle built with the shared bundle options, its minified size, and
+ * its module load time in fresh Node processes against a bundle of bare aws-jwt-verify + Powertools Logger,
+ * and against the authorizer plus Powertools Metrics (the cost of emitting metrics in-process instead of
+ * metric filters on the decision log).
+ *
+ * Logs are formatted as in production but not written to the terminal while timing.
+ */
+import { constants, createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { build } from 'esbuild';
+import type { BuildOptions } from 'esbuild';
+import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
+import type { JWK } from 'jose';
+import { JwtRsaVerifier } from 'aws-jwt-verify';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { AuthorizerConfig } from '../common/authorizer-config';
+import { AUTHORIZER_CONFIG_ENV } from '../common/authorizer-config';
+import { DEFAULT_ROUTES } from '../common/app-config';
+import { createHandler } from '../lambda/authorizer/handler';
+import { createDecisionLog } from '../lambda/authorizer/decision-log';
+import { createTokenVerifier } from '../lambda/authorizer/verify-token';
+import { AUTHORIZER_BUNDLE_OPTIONS, AUTHORIZER_ENTRY } from './authorizer-bundle-options';
+
+const ROOT = path.join(__dirname, '..');
+const ISSUER = 'https://sso.example.com/realms/keygate';
+const JWKS_URI = `${ISSUER}/protocol/openid-connect/certs`;
+const KID = 'bench-key-1';
+const POOL = 1600;
+/** Tokens per round: short interleaved rounds keep each ratio's two sides close in time on a busy machine. */
+const ROUND_SIZE = 200;
+const ROUNDS = 8;
+const LOAD_RUNS = 7;
+
+const CONFIG: AuthorizerConfig = {
+  version: 1,
+  issuers: [
+    { kind: 'keycloak', issuer: ISSUER, allowedClients: ['keygate-web'], allowedAudiences: ['keygate-api'] },
+  ],
+  routes: DEFAULT_ROUTES,
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Runs `op` `n` times (awaiting when it returns a promise) and returns ops/s. */
+async function opsPerSecond(n: number, op: (i: number) => unknown): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    const r = op(i);
+    if (r instanceof Promise) await r;
+  }
+  const ns = Number(process.hrtime.bigint() - start);
+  return n / (ns / 1e9);
+}
+
+/** Formats logs as usual but keeps them off the terminal while `fn` runs. */
+async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+function restEvent(token: string, i: number): Record<string, unknown> {
+  return {
+    type: 'REQUEST',
+    methodArn: 'arn:aws:execute-api:eu-west-1:111122223333:k3yg4te001/prod/POST/models/sentiment/invoke',
+    resource: '/models/{modelId}/invoke',
+    path: '/models/sentiment/invoke',
+    httpMethod: 'POST',
+    headers: { Authorization: `Bearer ${token}`, Host: 'k3yg4te001.execute-api.eu-west-1.amazonaws.com' },
+    multiValueHeaders: {
+      Authorization: [`Bearer ${token}`],
+      Host: ['k3yg4te001.execute-api.eu-west-1.amazonaws.com'],
+    },
+    queryStringParameters: {},
+    multiValueQueryStringParameters: {},
+    pathParameters: { modelId: 'sentiment' },
+    stageVariables: {},
+    requestContext: {
+      requestId: `bench-${i}`,
+      stage: 'prod',
+      apiId: 'k3yg4te001',
+      accountId: '111122223333',
+    },
+  };
+}
+
+async function throughput() {
+  const { publicKey, privateKey } = await generateKeyPair('RS256', {
+    modulusLength: 2048,
+    extractable: true,
+  });
+  const jwk: JWK = { ...(await exportJWK(publicKey)), kid: KID, alg: 'RS256', use: 'sig' };
+  const jwks = { keys: [jwk] };
+  const now = Math.floor(Date.now() / 1000);
+  const tokens: string[] = [];
+  for (let i = 0; i < POOL; i++) {
+    tokens.push(
+      await new SignJWT({
+        typ: 'Bearer',
+        azp: 'keygate-web',
+        aud: ['keygate-api', 'account'],
+        preferred_username: `user${i}`,
+        scope: 'openid profile email',
+        realm_access: { roles: ['model-user', 'model:sentiment:invoke', 'default-roles-keygate'] },
+        resource_access: { account: { roles: ['view-profile'] } },
+        sid: `s-${i}`,
+      })
+        .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: KID })
+        .setIssuer(ISSUER)
+        .setSubject(`5f0c1c8e-0000-4000-8000-${String(i).padStart(12, '0')}`)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 900)
+        .setJti(`jti-${i}`)
+        .sign(privateKey),
+    );
+  }
+  const events = tokens.map((t, i) => restEvent(t, i));
+
+  // floor: the RSA verification alone, on one token
+  const [h, p, s] = tokens[0].split('.');
+  const signingInput = Buffer.from(`${h}.${p}`);
+  const signature = Buffer.from(s, 'base64url');
+  const keyObject = createPublicKey({ key: jwk, format: 'jwk' });
+  const floor = () => {
+    if (
+      !cryptoVerify(
+        'sha256',
+        signingInput,
+        { key: keyObject, padding: constants.RSA_PKCS1_PADDING },
+        signature,
+      )
+    ) {
+      throw new Error('floor: signature does not verify');
+    }
+  };
+
+  const bareVerifier = JwtRsaVerifier.create({ issuer: ISSUER, audience: null, jwksUri: JWKS_URI });
+  bareVerifier.cacheJwks(jwks as Parameters<typeof bareVerifier.cacheJwks>[0]);
+  const joseKeys = createLocalJWKSet(jwks);
+
+  const newHandler = () =>
+    createHandler({
+      config: { ok: true, config: CONFIG },
+      createVerifier: (config, ev) => createTokenVerifier(config, { events: ev, jwks: { [ISSUER]: jwks } }),
+      log: createDecisionLog(new Logger({ serviceName: 'keygate-authorizer' })),
+    });
+
+  // Correctness first: every measured path must actually allow.
+  const check = await quietly(() => newHandler()(events[0]));
+  if (!('policyDocument' in check) || check.policyDocument.Statement[0]?.Effect !== 'Allow') {
+    throw new Error(`handler did not allow the benchmark token: ${JSON.stringify(check)}`);
+  }
+  await bareVerifier.verify(tokens[0]);
+  await jwtVerify(tokens[0], joseKeys, { issuer: ISSUER, algorithms: ['RS256'] });
+
+  const logger = new Logger({ serviceName: 'keygate-authorizer' });
+  const line = {
+    correlation_id: 'bench',
+    decision: 'allow',
+    reason: 'allowed',
+    route: 'POST /models/{modelId}/invoke',
+    iss: ISSUER,
+    kid: KID,
+    sub: 'sub',
+    azp: 'keygate-web',
+    durationMs: 0.1,
+    cachedClaims: true,
+  };
+
+  const keys = ['floor', 'bare', 'jose', 'fresh', 'repeated', 'logLine'] as const;
+  const results = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<
+    (typeof keys)[number],
+    number[]
+  >;
+  const ratios = { fresh: [] as number[], repeated: [] as number[] };
+  for (let r = 0; r < ROUNDS; r++) {
+    const slice = (r * ROUND_SIZE) % POOL;
+    const at = (i: number) => slice + i;
+    const floorOps = await opsPerSecond(ROUND_SIZE, floor);
+    const bareOps = await opsPerSecond(ROUND_SIZE, (i) => bareVerifier.verify(tokens[at(i)]));
+    // A new handler per round: every token of the round is new to its verified-claims cache.
+    const freshHandler = newHandler();
+    const freshOps = await quietly(() => opsPerSecond(ROUND_SIZE, (i) => freshHandler(events[at(i)])));
+    const warm = newHandler();
+    await quietly(() => warm(events[0]));
+    const repeatedOps = await quietly(() => opsPerSecond(ROUND_SIZE * 20, () => warm(events[0])));
+    results.jose.push(
+      await opsPerSecond(ROUND_SIZE, (i) =>
+        jwtVerify(tokens[at(i)], joseKeys, { issuer: ISSUER, algorithms: ['RS256'] }),
+      ),
+    );
+    results.logLine.push(
+      await quietly(() => opsPerSecond(ROUND_SIZE * 20, () => logger.info('authorizer decision', line))),
+    );
+    results.floor.push(floorOps);
+    results.bare.push(bareOps);
+    results.fresh.push(freshOps);
+    results.repeated.push(repeatedOps);
+    ratios.fresh.push(freshOps / bareOps);
+    ratios.repeated.push(repeatedOps / floorOps);
+  }
+  const med = Object.fromEntries(keys.map((k) => [k, median(results[k])])) as Record<
+    (typeof keys)[number],
+    number
+  >;
+  return { ...med, freshRatio: median(ratios.fresh), repeatedRatio: median(ratios.repeated) };
+}
+
+function esbuildOptions(): BuildOptions {
+  const o = AUTHORIZER_BUNDLE_OPTIONS;
+  return {
+    bundle: true,
+    minify: o.minify,
+    format: o.format,
+    target: o.target,
+    platform: o.platform,
+    mainFields: [...o.mainFields],
+    external: [...o.externalModules],
+    absWorkingDir: ROOT,
+    logLevel: 'error',
+  };
+}
+
+async function bundles(dir: string) {
+  const out = (name: string) => path.join(dir, `${name}.js`);
+  await build({
+    ...esbuildOptions(),
+    entryPoints: [path.join(ROOT, AUTHORIZER_ENTRY)],
+    outfile: out('authorizer'),
+  });
+  await build({
+    ...esbuildOptions(),
+    stdin: {
+      resolveDir: ROOT,
+      sourcefile: 'bare.ts',
+      loader: 'ts',
+      contents: [
+        "import { JwtRsaVerifier } from 'aws-jwt-verify';",
+        "import { Logger } from '@aws-lambda-powertools/logger';",
+        "const logger = new Logger({ serviceName: 'bare' });",
+        `const verifier = JwtRsaVerifier.create({ issuer: '${ISSUER}', audience: null, jwksUri: '${JWKS_URI}' });`,
+        'export const handler = async (event: { token: string }) => { const p = await verifier.verify(event.token); logger.info("ok"); return p; };',
+      ].join('\n'),
+    },
+    outfile: out('bare'),
+  });
+  await build({
+    ...esbuildOptions(),
+    stdin: {
+      resolveDir: ROOT,
+      sourcefile: 'with-metrics.ts',
+      loader: 'ts',
+      contents: [
+        `export { handler } from './${AUTHORIZER_ENTRY.replace(/\.ts$/, '')}';`,
+        "import { Metrics } from '@aws-lambda-powertools/metrics';",
+        "export const metrics = new Metrics({ namespace: 'Keygate', serviceName: 'keygate-authorizer' });",
+      ].join('\n'),
+    },
+    outfile: out('with-metrics'),
+  });
+  return { authorizer: out('authorizer'), bare: out('bare'), withMetrics: out('with-metrics') };
+}
+
+/** Milliseconds to `require` a bundle in a fresh Node process (median of runs, interleaved). */
+function loadTimes(files: Record<string, string>): Record<string, number> {
+  const env = {
+    ...process.env,
+    [AUTHORIZER_CONFIG_ENV]: JSON.stringify(CONFIG),
+    POWERTOOLS_LOG_LEVEL: 'CRITICAL',
+  };
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(files).map((k) => [k, []]));
+  for (let run = 0; run < LOAD_RUNS; run++) {
+    for (const [name, file] of Object.entries(files)) {
+      const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stderr.write(String(Number(process.hrtime.bigint()-t)/1e6));`;
+      const r = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8' });
+      const ms = Number(r.stderr);
+      if (r.status !== 0 || !Number.isFinite(ms)) throw new Error(`loading ${name} failed: ${r.stderr}`);
+      times[name].push(ms);
+    }
+  }
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+}
+
+const fmt = (n: number, d = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+async function main() {
+  const started = Date.now();
+  const dir = mkdtempSync(path.join(tmpdir(), 'keygate-bench-'));
+  try {
+    const t = await throughput();
+    const files = await bundles(dir);
+    const size = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, statSync(f).size])) as Record<
+      keyof typeof files,
+      number
+    >;
+    const load = loadTimes(files);
+
+    const { freshRatio, repeatedRatio } = t;
+    const loadRatio = load.authorizer / load.bare;
+    const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+    const rows: string[][] = [
+      ['node:crypto.verify, same RS256 token (floor)', `${fmt(t.floor)} ops/s`, '1.00× floor', '', ''],
+      [
+        'aws-jwt-verify, fresh tokens (bare)',
+        `${fmt(t.bare)} ops/s`,
+        `${fmt(t.bare / t.floor, 2)}× floor`,
+        '',
+        '',
+      ],
+      ['jose jwtVerify, fresh tokens', `${fmt(t.jose)} ops/s`, `${fmt(t.jose / t.bare, 2)}× bare`, '', ''],
+      [
+        'handler, fresh tokens',
+        `${fmt(t.fresh)} ops/s`,
+        `${fmt(freshRatio, 2)}× bare`,
+        '≥ 0.9× bare',
+        pass(freshRatio >= 0.9),
+      ],
+      [
+        'handler, repeated token',
+        `${fmt(t.repeated)} ops/s`,
+        `${fmt(repeatedRatio, 1)}× floor`,
+        '≥ 10× floor',
+        pass(repeatedRatio >= 10),
+      ],
+      [
+        'Powertools Logger, one decision line',
+        `${fmt(t.logLine)} ops/s`,
+        `${fmt(t.logLine / t.floor, 1)}× floor`,
+        '',
+        '',
+      ],
+      [
+        'authorizer bundle, minified',
+        `${fmt(size.authorizer / 1024, 1)} KB`,
+        '',
+        '≤ 64 KB',
+        pass(size.authorizer <= 64 * 1024),
+      ],
+      ['bare aws-jwt-verify + Logger bundle', `${fmt(size.bare / 1024, 1)} KB`, '', '', ''],
+      [
+        'authorizer bundle, load',
+        `${fmt(load.authorizer, 1)} ms`,
+        `${fmt(loadRatio, 2)}× bare`,
+        '≤ 1.2× bare',
+        pass(loadRatio <= 1.2),
+      ],
+      ['bare bundle, load', `${fmt(load.bare, 1)} ms`, '1.00× bare', '', ''],
+      [
+        'authorizer + Powertools Metrics (not used)',
+        `${fmt(size.withMetrics / 1024, 1)} KB, ${fmt(load.withMetrics, 1)} ms`,
+        `+${fmt((size.withMetrics - size.authorizer) / 1024, 1)} KB, +${fmt(load.withMetrics - load.authorizer, 1)} ms`,
+        'metric filters: +0',
+        '',
+      ],
+    ];
+    const header = ['measure', 'result', 'ratio', 'target', ''];
+    const lines = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`);
+    console.log(lines.join('\n'));
+    console.log(
+      `\nNode ${process.version}; ${ROUNDS} interleaved rounds of ${ROUND_SIZE} fresh tokens (repeated: ${ROUND_SIZE * 20} calls), medians, ratios taken within each round; load: median of ${LOAD_RUNS} fresh processes; ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
