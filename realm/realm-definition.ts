@@ -317,7 +317,8 @@ function federationClient(
       // Cognito maps only top-level claims to user pool attributes, so the nested realm_access /
       // resource_access shapes are flattened into one list: realm roles as is, API client roles
       // prefixed `client:` (the same `client:role` notation the route requirements use). Keycloak's
-      // role mappers merge into a claim another role mapper already wrote.
+      // role mappers add to a list claim another role mapper already wrote (keycloak/keycloak,
+      // services/.../oidc/mappers/AbstractUserRoleMappingMapper.java, mapClaim).
       {
         name: 'keygate-realm-roles',
         protocol: OIDC,
