@@ -240,7 +240,7 @@ describe.each(['client_id', 'clientId'] as const)('service account with the %s c
   it.each<Shape>(['http', 'rest'])(
     '%s API: the authorizer allows the invoke route and the backend runs the model for the service account',
     async (shape) => {
-      const response = (await authorizer(authorizerEvent(shape, token, 'sentiment'))) as {
+      const response = (await authorizer(authorizerEvent(shape, token, 'sentiment'))) as unknown as {
         principalId: string;
         policyDocument: { Statement: PolicyStatement[] };
         context: Record<string, string>;
