@@ -398,7 +398,7 @@ async function applyIdentityProvider(
   if (!found) {
     await kc.identityProviders.create(idp);
     note('create', 'identity provider', alias);
-  } else if (!matches(idp, found)) {
+  } else if (!matches(comparableIdp(idp, found), found)) {
     await kc.identityProviders.update(
       { alias },
       { ...found, ...idp, config: { ...(found.config ?? {}), ...(idp.config ?? {}) } },
@@ -420,6 +420,25 @@ async function applyIdentityProvider(
 }
 
 // ---------------------------------------------------------------------------------------------------------
+
+/** What Keycloak shows instead of a stored secret that is not a vault reference. */
+const SECRET_MASK = '**********';
+
+/**
+ * Keycloak masks an identity provider's clientSecret in GET responses unless it is a `${vault.*}`
+ * reference (StripSecretsUtils), so a masked value cannot be compared: leave it out, or every run
+ * would rewrite it.
+ */
+function comparableIdp(
+  desired: IdentityProviderRepresentation,
+  current: IdentityProviderRepresentation,
+): IdentityProviderRepresentation {
+  if (current.config?.clientSecret !== SECRET_MASK || desired.config?.clientSecret === undefined)
+    return desired;
+  const config = { ...desired.config };
+  delete config.clientSecret;
+  return { ...desired, config };
+}
 
 function roleBody(role: RoleRepresentation): RoleRepresentation {
   return { name: role.name, ...(role.description !== undefined ? { description: role.description } : {}) };

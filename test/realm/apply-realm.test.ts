@@ -211,7 +211,18 @@ describe('realm:apply against a Keycloak admin API', () => {
     };
     const desired = buildRealm(stage, {
       identityProviders: [
-        { alias: 'corp', providerId: 'oidc', enabled: true, config: { issuer: 'https://idp.example.com' } },
+        {
+          alias: 'corp',
+          providerId: 'oidc',
+          enabled: true,
+          config: { issuer: 'https://idp.example.com', clientSecret: '${CORP_CLIENT_SECRET}' },
+        },
+        {
+          alias: 'partner',
+          providerId: 'oidc',
+          enabled: true,
+          config: { issuer: 'https://partner.example.com', clientSecret: '${vault.partner-secret}' },
+        },
       ],
       identityProviderMappers: [
         {
@@ -233,15 +244,29 @@ describe('realm:apply against a Keycloak admin API', () => {
       { action: 'create', kind: 'group', name: '/analytics/readers' },
       { action: 'create', kind: 'identity provider', name: 'corp' },
       { action: 'create', kind: 'identity provider mapper', name: 'corp/all-users' },
+      { action: 'create', kind: 'identity provider', name: 'partner' },
     ]);
     const realm = kc.realms.get('keygate')!;
     expect(realm.groups.map((g) => [g.name, g.subGroups.map((s) => s.name)])).toEqual([
       ['analytics', ['readers']],
     ]);
     const writes = kc.writes().length;
+    // Keycloak masks the stored secret of 'corp' (not a vault reference): that is not a difference.
     const second = await applyRealm(await admin(), desired);
     expect(second.changes).toEqual([]);
     expect(kc.writes().length).toBe(writes);
+    // A changed vault reference is.
+    const rotated = {
+      ...desired,
+      identityProviders: desired.identityProviders!.map((p) =>
+        p.alias === 'partner'
+          ? { ...p, config: { ...p.config, clientSecret: '${vault.partner-secret-2}' } }
+          : p,
+      ),
+    };
+    expect((await applyRealm(await admin(), rotated)).changes).toEqual([
+      { action: 'update', kind: 'identity provider', name: 'partner' },
+    ]);
   });
 
   it('prints generated test-user passwords only for users it created', async () => {

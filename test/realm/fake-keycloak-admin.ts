@@ -340,7 +340,8 @@ export async function startFakeKeycloak(
       }
     }
     if (kind === 'identity-provider' && a === 'instances') {
-      if (b === undefined && method === 'GET') return send(res, 200, [...realm.idps.values()]);
+      if (b === undefined && method === 'GET')
+        return send(res, 200, [...realm.idps.values()].map(maskSecret));
       if (b === undefined && method === 'POST') {
         const rep = body as Json & { alias: string };
         if (realm.idps.has(rep.alias))
@@ -350,7 +351,7 @@ export async function startFakeKeycloak(
       }
       const idp = b !== undefined ? realm.idps.get(b) : undefined;
       if (!idp) return send(res, 404, { error: 'Could not find identity provider' });
-      if (c === undefined && method === 'GET') return send(res, 200, idp);
+      if (c === undefined && method === 'GET') return send(res, 200, maskSecret(idp));
       if (c === undefined && method === 'PUT') {
         Object.assign(idp, body as Json, { alias: idp.alias });
         return send(res, 204);
@@ -448,6 +449,14 @@ function role(rep: Json & { name?: unknown }, clientRole: boolean, containerId: 
 
 function pickRole(rep: Json): Partial<FakeRole> {
   return typeof rep.description === 'string' ? { description: rep.description } : {};
+}
+
+/** Keycloak masks stored identity-provider secrets in responses, except vault references. */
+function maskSecret(idp: Json): Json {
+  const config = idp.config as Record<string, unknown> | undefined;
+  const secret = config?.clientSecret;
+  if (typeof secret !== 'string' || secret.startsWith('${vault.')) return idp;
+  return { ...idp, config: { ...config, clientSecret: '**********' } };
 }
 
 function clientView(cl: FakeClient): Json {
