@@ -1,0 +1,495 @@
+/**
+ * Validates the app's configuration (`cdk.json` context `keygate`, or the embedded default) before any
+ * construct is built. Every message names the field in full (`keygate.stages.dev.routes[2].path: ...`),
+ * so a mistake fails `cdk synth` with the place to fix. Pure: no CDK, no I/O.
+ */
+import type { KeygateAppConfig, StageConfig } from './app-config';
+import { SIGNATURE_ALGORITHMS } from './authorizer-config';
+import type { SignatureAlgorithm } from './authorizer-config';
+import { HTTP_METHODS, validateRoutes } from './route-model';
+import type { HttpMethod, RouteSpec } from './route-model';
+
+export type AppConfigResult = { ok: true; config: KeygateAppConfig } | { ok: false; errors: string[] };
+export type StageResult = { ok: true; name: string; stage: StageConfig } | { ok: false; errors: string[] };
+
+/** CloudWatch Logs retention values (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const STAGE_NAME = /^[A-Za-z][A-Za-z0-9-]{0,31}$/;
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
+const CLIENT_ID = /^[A-Za-z0-9._:@-]{1,255}$/;
+const MODEL_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[A-Za-z]{2,}$/;
+const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const SECRET_NAME =
+  /^(?:arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/;
+const ROUTE_KEY = /^([A-Z]+) (\/\S*)$/;
+
+/** Validates the whole `keygate` context value. */
+export function validateAppConfig(input: unknown, field = 'keygate'): AppConfigResult {
+  const errors: string[] = [];
+  if (!isObject(input)) return { ok: false, errors: [`${field} must be an object with a stages map`] };
+  unknownKeys(input, ['stages', 'defaultStage'], field, errors);
+  const stages = input.stages;
+  if (!isObject(stages) || Object.keys(stages).length === 0) {
+    errors.push(`${field}.stages must map at least one stage name to its configuration`);
+  } else {
+    for (const [name, stage] of Object.entries(stages)) {
+      if (!STAGE_NAME.test(name)) {
+        errors.push(
+          `${field}.stages.${name}: a stage name must be a letter then up to 31 letters, digits or -`,
+        );
+        continue;
+      }
+      errors.push(...validateStageConfig(stage, `${field}.stages.${name}`));
+    }
+    if (
+      input.defaultStage !== undefined &&
+      (typeof input.defaultStage !== 'string' || !(input.defaultStage in stages))
+    ) {
+      errors.push(`${field}.defaultStage must name one of the stages (${Object.keys(stages).join(', ')})`);
+    }
+  }
+  return errors.length ? { ok: false, errors } : { ok: true, config: input as unknown as KeygateAppConfig };
+}
+
+/**
+ * Picks the stage to synthesize: `requested` (from `-c stage=<name>`), else `defaultStage`, else the
+ * only stage. The whole config is validated first.
+ */
+export function selectStage(input: unknown, requested: unknown, field = 'keygate'): StageResult {
+  const result = validateAppConfig(input, field);
+  if (!result.ok) return result;
+  const names = Object.keys(result.config.stages);
+  let name: string | undefined;
+  if (requested !== undefined) {
+    if (typeof requested !== 'string' || !names.includes(requested)) {
+      return {
+        ok: false,
+        errors: [`stage '${String(requested)}' is not in ${field}.stages (${names.join(', ')})`],
+      };
+    }
+    name = requested;
+  } else {
+    name = result.config.defaultStage ?? (names.length === 1 ? names[0] : undefined);
+    if (name === undefined) {
+      return {
+        ok: false,
+        errors: [
+          `${field} has several stages and no defaultStage: choose one with -c stage=<name> (${names.join(', ')})`,
+        ],
+      };
+    }
+  }
+  return { ok: true, name, stage: result.config.stages[name] };
+}
+
+/** Validates one stage. Returns the messages (empty when valid). */
+export function validateStageConfig(input: unknown, at: string): string[] {
+  if (!isObject(input)) return [`${at} must be an object`];
+  const s = input;
+  const errors: string[] = [];
+  unknownKeys(
+    s,
+    [
+      'account',
+      'region',
+      'keycloak',
+      'cognitoFederation',
+      'apis',
+      'routes',
+      'models',
+      'machinePrincipals',
+      'authorizer',
+      'cors',
+      'throttling',
+      'alarmEmail',
+      'logRetentionDays',
+    ],
+    at,
+    errors,
+  );
+  if (s.account !== undefined && (typeof s.account !== 'string' || !ACCOUNT.test(s.account))) {
+    errors.push(
+      `${at}.account must be a 12-digit AWS account id (or be left out for an environment-agnostic stack)`,
+    );
+  }
+  if (typeof s.region !== 'string' || !REGION.test(s.region))
+    errors.push(`${at}.region must be an AWS region such as eu-west-1`);
+  errors.push(...validateKeycloak(s.keycloak, `${at}.keycloak`));
+  if (s.cognitoFederation !== undefined)
+    errors.push(...validateFederation(s.cognitoFederation, `${at}.cognitoFederation`));
+
+  let http = true;
+  let rest = true;
+  if (s.apis !== undefined) {
+    if (!isObject(s.apis)) errors.push(`${at}.apis must be an object { http?: boolean, rest?: boolean }`);
+    else {
+      unknownKeys(s.apis, ['http', 'rest'], `${at}.apis`, errors);
+      for (const k of ['http', 'rest'] as const) {
+        if (s.apis[k] !== undefined && typeof s.apis[k] !== 'boolean')
+          errors.push(`${at}.apis.${k} must be a boolean`);
+      }
+      http = s.apis.http !== false;
+      rest = s.apis.rest !== false;
+      if (!http && !rest) errors.push(`${at}.apis: at least one of http and rest must be true`);
+    }
+  }
+
+  const routeErrors = validateAppRoutes(s.routes, `${at}.routes`);
+  errors.push(...routeErrors);
+  const routes = routeErrors.length === 0 ? (s.routes as RouteSpec[]) : [];
+  routes.forEach((r, i) => {
+    if (r.auth !== 'cognito-user-pool') return;
+    if (s.cognitoFederation === undefined) {
+      errors.push(`${at}.routes[${i}].auth: cognito-user-pool routes need ${at}.cognitoFederation`);
+    }
+    if (http) {
+      errors.push(
+        `${at}.routes[${i}].auth: cognito-user-pool routes exist on REST APIs only; set ${at}.apis.http to false or use auth keycloak`,
+      );
+    }
+  });
+
+  errors.push(...validateModels(s.models, `${at}.models`));
+  if (s.machinePrincipals !== undefined) {
+    errors.push(
+      ...validateMachinePrincipals(s.machinePrincipals, `${at}.machinePrincipals`, routes, rest, s.account),
+    );
+  }
+  if (s.authorizer !== undefined) errors.push(...validateAuthorizerOptions(s.authorizer, `${at}.authorizer`));
+  if (s.cors !== undefined) {
+    if (!isObject(s.cors) || !Array.isArray(s.cors.allowOrigins) || s.cors.allowOrigins.length === 0) {
+      errors.push(`${at}.cors.allowOrigins must list at least one origin`);
+    } else {
+      unknownKeys(s.cors, ['allowOrigins'], `${at}.cors`, errors);
+      s.cors.allowOrigins.forEach((o: unknown, i: number) => {
+        if (!isOrigin(o))
+          errors.push(
+            `${at}.cors.allowOrigins[${i}] must be an origin such as https://app.example.com (no path, no '*')`,
+          );
+      });
+    }
+  }
+  if (s.throttling !== undefined) {
+    if (!isObject(s.throttling)) errors.push(`${at}.throttling must be an object { rateLimit, burstLimit }`);
+    else {
+      unknownKeys(s.throttling, ['rateLimit', 'burstLimit'], `${at}.throttling`, errors);
+      if (
+        typeof s.throttling.rateLimit !== 'number' ||
+        !(s.throttling.rateLimit > 0) ||
+        s.throttling.rateLimit > 10000
+      ) {
+        errors.push(`${at}.throttling.rateLimit must be a number of requests per second from 1 to 10000`);
+      }
+      if (!isIntIn(s.throttling.burstLimit, 1, 5000))
+        errors.push(`${at}.throttling.burstLimit must be an integer from 1 to 5000`);
+    }
+  }
+  if (s.alarmEmail !== undefined && (typeof s.alarmEmail !== 'string' || !EMAIL.test(s.alarmEmail))) {
+    errors.push(`${at}.alarmEmail must be an email address`);
+  }
+  if (
+    s.logRetentionDays !== undefined &&
+    !(LOG_RETENTION_DAYS as readonly unknown[]).includes(s.logRetentionDays)
+  ) {
+    errors.push(`${at}.logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}`);
+  }
+  return errors;
+}
+
+function validateKeycloak(input: unknown, at: string): string[] {
+  if (!isObject(input)) return [`${at} must be an object (issuer, apiClientId, peopleClientId, ...)`];
+  const k = input;
+  const errors: string[] = [];
+  unknownKeys(
+    k,
+    [
+      'issuer',
+      'jwksUri',
+      'apiClientId',
+      'peopleClientId',
+      'audience',
+      'serviceAccounts',
+      'redirectUris',
+      'webOrigins',
+      'testUsers',
+      'algorithms',
+    ],
+    at,
+    errors,
+  );
+  if (!isHttpsUrl(k.issuer))
+    errors.push(`${at}.issuer must be the realm's https issuer URL without a trailing slash`);
+  if (k.jwksUri !== undefined && !isHttpsUrl(k.jwksUri)) errors.push(`${at}.jwksUri must be an https URL`);
+  for (const f of ['apiClientId', 'peopleClientId'] as const) {
+    if (typeof k[f] !== 'string' || !CLIENT_ID.test(k[f] as string))
+      errors.push(`${at}.${f} must be a Keycloak client id`);
+  }
+  if (k.audience !== undefined && (typeof k.audience !== 'string' || !CLIENT_ID.test(k.audience))) {
+    errors.push(`${at}.audience must be an audience string`);
+  }
+  if (k.serviceAccounts !== undefined) {
+    if (!Array.isArray(k.serviceAccounts)) errors.push(`${at}.serviceAccounts must be a list`);
+    else
+      k.serviceAccounts.forEach((sa: unknown, i: number) => {
+        const f = `${at}.serviceAccounts[${i}]`;
+        if (!isObject(sa)) {
+          errors.push(`${f} must be an object { clientId, clientRoles }`);
+          return;
+        }
+        unknownKeys(sa, ['clientId', 'clientRoles'], f, errors);
+        if (typeof sa.clientId !== 'string' || !CLIENT_ID.test(sa.clientId))
+          errors.push(`${f}.clientId must be a Keycloak client id`);
+        if (!isStringList(sa.clientRoles)) errors.push(`${f}.clientRoles must be a list of role names`);
+      });
+  }
+  for (const f of ['redirectUris', 'webOrigins'] as const) {
+    if (k[f] !== undefined && !isStringList(k[f])) errors.push(`${at}.${f} must be a list of URLs`);
+  }
+  if (k.testUsers !== undefined) {
+    if (!Array.isArray(k.testUsers)) errors.push(`${at}.testUsers must be a list`);
+    else
+      k.testUsers.forEach((u: unknown, i: number) => {
+        const f = `${at}.testUsers[${i}]`;
+        if (!isObject(u)) {
+          errors.push(`${f} must be an object { username, realmRoles }`);
+          return;
+        }
+        unknownKeys(u, ['username', 'realmRoles'], f, errors);
+        if (typeof u.username !== 'string' || !/^[a-z0-9._-]{1,64}$/.test(u.username))
+          errors.push(`${f}.username must be a lower-case user name`);
+        if (!isStringList(u.realmRoles)) errors.push(`${f}.realmRoles must be a list of role names`);
+      });
+  }
+  if (k.algorithms !== undefined) {
+    if (
+      !Array.isArray(k.algorithms) ||
+      k.algorithms.length === 0 ||
+      k.algorithms.some((a) => !SIGNATURE_ALGORITHMS.includes(a as SignatureAlgorithm))
+    ) {
+      errors.push(`${at}.algorithms must be a non-empty list from ${SIGNATURE_ALGORITHMS.join(', ')}`);
+    }
+  }
+  return errors;
+}
+
+function validateFederation(input: unknown, at: string): string[] {
+  if (!isObject(input))
+    return [`${at} must be an object (domainPrefix, keycloakClientId, clientSecretName, callbackUrls)`];
+  const f = input;
+  const errors: string[] = [];
+  unknownKeys(
+    f,
+    ['domainPrefix', 'keycloakClientId', 'clientSecretName', 'callbackUrls', 'logoutUrls'],
+    at,
+    errors,
+  );
+  if (
+    typeof f.domainPrefix !== 'string' ||
+    !DOMAIN_PREFIX.test(f.domainPrefix) ||
+    /aws|amazon|cognito/.test(f.domainPrefix)
+  ) {
+    errors.push(
+      `${at}.domainPrefix must be lower-case letters, digits and -, without aws, amazon or cognito`,
+    );
+  }
+  if (typeof f.keycloakClientId !== 'string' || !CLIENT_ID.test(f.keycloakClientId)) {
+    errors.push(`${at}.keycloakClientId must be a Keycloak client id`);
+  }
+  // The secret's name or ARN only: the value itself never belongs in configuration.
+  if (typeof f.clientSecretName !== 'string' || !SECRET_NAME.test(f.clientSecretName)) {
+    errors.push(`${at}.clientSecretName must be the name or ARN of a Secrets Manager secret`);
+  }
+  for (const k of ['callbackUrls', 'logoutUrls'] as const) {
+    const list = f[k];
+    if (list === undefined && k === 'logoutUrls') continue;
+    if (!Array.isArray(list) || list.length === 0) {
+      errors.push(`${at}.${k} must list at least one URL`);
+      continue;
+    }
+    list.forEach((u: unknown, i: number) => {
+      if (!isCallbackUrl(u)) errors.push(`${at}.${k}[${i}] must be an https URL (or http://localhost)`);
+    });
+  }
+  return errors;
+}
+
+function validateAppRoutes(input: unknown, at: string): string[] {
+  if (!Array.isArray(input) || input.length === 0) return [`${at} must list at least one route`];
+  const errors: string[] = [];
+  input.forEach((r: unknown, i: number) => {
+    if (!isObject(r)) return;
+    unknownKeys(r, ['method', 'path', 'auth', 'requirement', 'browser'], `${at}[${i}]`, errors);
+    if (r.browser !== undefined && typeof r.browser !== 'boolean')
+      errors.push(`${at}[${i}].browser must be a boolean`);
+  });
+  // The shared model checks methods, paths, requirements, duplicates and cache-unsafe overlaps.
+  errors.push(...validateRoutes(input, at));
+  return errors;
+}
+
+function validateModels(input: unknown, at: string): string[] {
+  if (!Array.isArray(input) || input.length === 0) return [`${at} must list at least one model`];
+  const errors: string[] = [];
+  const seen = new Set<string>();
+  input.forEach((m: unknown, i: number) => {
+    const f = `${at}[${i}]`;
+    if (!isObject(m)) {
+      errors.push(`${f} must be an object { id, kind, ... }`);
+      return;
+    }
+    unknownKeys(
+      m,
+      ['id', 'kind', 'description', 'demo', 'bedrockModelId', 'sagemakerEndpointName'],
+      f,
+      errors,
+    );
+    if (typeof m.id !== 'string' || !MODEL_ID.test(m.id)) {
+      errors.push(`${f}.id must be lower-case letters, digits and - (it appears in paths and role names)`);
+    } else if (seen.has(m.id)) {
+      errors.push(`${f}.id '${m.id}' is used by another model`);
+    } else seen.add(m.id);
+    if (m.description !== undefined && (typeof m.description !== 'string' || m.description.length > 256)) {
+      errors.push(`${f}.description must be a string of at most 256 characters`);
+    }
+    if (m.kind === 'demo') {
+      if (m.demo !== 'sentiment' && m.demo !== 'keywords')
+        errors.push(`${f}.demo must be 'sentiment' or 'keywords'`);
+    } else if (m.kind === 'bedrock') {
+      if (typeof m.bedrockModelId !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(m.bedrockModelId)) {
+        errors.push(`${f}.bedrockModelId must be a Bedrock foundation model id`);
+      }
+    } else if (m.kind === 'sagemaker') {
+      if (
+        typeof m.sagemakerEndpointName !== 'string' ||
+        !/^[A-Za-z0-9](?:-*[A-Za-z0-9]){0,62}$/.test(m.sagemakerEndpointName)
+      ) {
+        errors.push(`${f}.sagemakerEndpointName must be a SageMaker endpoint name`);
+      }
+    } else {
+      errors.push(`${f}.kind must be 'demo', 'bedrock' or 'sagemaker'`);
+    }
+  });
+  return errors;
+}
+
+function validateMachinePrincipals(
+  input: unknown,
+  at: string,
+  routes: readonly RouteSpec[],
+  rest: boolean,
+  account: unknown,
+): string[] {
+  if (!Array.isArray(input)) return [`${at} must be a list`];
+  const errors: string[] = [];
+  const iamRoutes = new Set(routes.filter((r) => r.auth === 'iam').map((r) => `${r.method} ${r.path}`));
+  input.forEach((p: unknown, i: number) => {
+    const f = `${at}[${i}]`;
+    if (!isObject(p)) {
+      errors.push(`${f} must be an object { roleArn, routes, crossAccount? }`);
+      return;
+    }
+    unknownKeys(p, ['roleArn', 'routes', 'crossAccount'], f, errors);
+    const m = typeof p.roleArn === 'string' ? ROLE_ARN.exec(p.roleArn) : null;
+    if (!m) errors.push(`${f}.roleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)`);
+    if (!Array.isArray(p.routes) || p.routes.length === 0) {
+      errors.push(`${f}.routes must list at least one iam route key such as 'GET /machine/models'`);
+    } else {
+      p.routes.forEach((key: unknown, j: number) => {
+        const km = typeof key === 'string' ? ROUTE_KEY.exec(key) : null;
+        if (!km || !HTTP_METHODS.includes(km[1] as HttpMethod)) {
+          errors.push(`${f}.routes[${j}] must be a route key 'METHOD /path'`);
+        } else if (!iamRoutes.has(key as string)) {
+          errors.push(
+            `${f}.routes[${j}]: '${String(key)}' is not an iam route of this stage (grants are for iam routes only)`,
+          );
+        }
+      });
+    }
+    if (p.crossAccount !== undefined && typeof p.crossAccount !== 'boolean')
+      errors.push(`${f}.crossAccount must be a boolean`);
+    if (p.crossAccount === true) {
+      if (!rest) errors.push(`${f}.crossAccount needs the REST API: only REST APIs have resource policies`);
+      if (m && typeof account === 'string' && m[1] === account) {
+        errors.push(
+          `${f}.crossAccount: the role is in this stage's account ${account}; leave crossAccount out`,
+        );
+      }
+    }
+  });
+  return errors;
+}
+
+function validateAuthorizerOptions(input: unknown, at: string): string[] {
+  if (!isObject(input)) return [`${at} must be an object`];
+  const errors: string[] = [];
+  unknownKeys(input, ['cacheTtlSeconds', 'responseMode', 'clockSkewSeconds'], at, errors);
+  if (input.cacheTtlSeconds !== undefined && !isIntIn(input.cacheTtlSeconds, 0, 3600)) {
+    errors.push(`${at}.cacheTtlSeconds must be an integer from 0 to 3600 (1 hour)`);
+  }
+  if (input.responseMode !== undefined && input.responseMode !== 'iam' && input.responseMode !== 'simple') {
+    errors.push(`${at}.responseMode must be 'iam' or 'simple'`);
+  }
+  if (input.clockSkewSeconds !== undefined && !isIntIn(input.clockSkewSeconds, 0, 60)) {
+    errors.push(`${at}.clockSkewSeconds must be an integer from 0 to 60`);
+  }
+  return errors;
+}
+
+function unknownKeys(
+  o: Record<string, unknown>,
+  known: readonly string[],
+  at: string,
+  errors: string[],
+): void {
+  for (const k of Object.keys(o))
+    if (!known.includes(k)) errors.push(`${at}.${k} is not a known field (${known.join(', ')})`);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isStringList(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0 && s.length <= 255);
+}
+
+function isIntIn(v: unknown, min: number, max: number): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+}
+
+function isHttpsUrl(v: unknown): boolean {
+  if (typeof v !== 'string' || v.endsWith('/')) return false;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'https:' && !u.search && !u.hash && !u.username && !u.password;
+  } catch {
+    return false;
+  }
+}
+
+function isOrigin(v: unknown): boolean {
+  if (typeof v !== 'string') return false;
+  try {
+    const u = new URL(v);
+    const local = u.protocol === 'http:' && (u.hostname === 'localhost' || u.hostname === '127.0.0.1');
+    return (u.protocol === 'https:' || local) && u.origin === v;
+  } catch {
+    return false;
+  }
+}
+
+function isCallbackUrl(v: unknown): boolean {
+  if (typeof v !== 'string') return false;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'https:' || (u.protocol === 'http:' && u.hostname === 'localhost');
+  } catch {
+    return false;
+  }
+}

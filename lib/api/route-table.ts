@@ -1,0 +1,107 @@
+import type { Duration } from 'aws-cdk-lib';
+import type { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { RouteSpec } from '../../common/route-model';
+import { parsePathTemplate, routeKey, validateRoutes } from '../../common/route-model';
+import type { RouteAuth } from './route-auth';
+
+/** A route of a secured API. The same shape serves HTTP and REST APIs. */
+export interface SecuredRouteOptions {
+  /** HTTP method. */
+  readonly method: HttpMethod;
+  /** Path template, e.g. `/models/{modelId}/invoke`; a final `{name+}` is greedy. */
+  readonly path: string;
+  /** The Lambda function that serves the route. Several routes may share one. */
+  readonly backend: IFunction;
+  /** How the route is authorized: `RouteAuth.keycloak(...)`, `RouteAuth.iam()` or `RouteAuth.cognitoUserPool(...)`. */
+  readonly auth: RouteAuth;
+}
+
+/** CORS for browser callers. Preflight requests are answered by API Gateway and never reach the authorizer. */
+export interface SecuredApiCorsOptions {
+  /** Allowed origins, e.g. `https://app.example.com`. */
+  readonly allowOrigins: string[];
+  /**
+   * Allowed request headers.
+   * @default ['Authorization', 'Content-Type']
+   */
+  readonly allowHeaders?: string[];
+  /**
+   * How long browsers may cache a preflight answer.
+   * @default Duration.minutes(10)
+   */
+  readonly maxAge?: Duration;
+}
+
+/** Stage-wide request throttling. */
+export interface SecuredApiThrottle {
+  /** Steady-state requests per second. */
+  readonly rateLimit: number;
+  /** Burst size. */
+  readonly burstLimit: number;
+}
+
+export const DEFAULT_CORS_HEADERS = ['Authorization', 'Content-Type'];
+export const DEFAULT_THROTTLE: SecuredApiThrottle = { rateLimit: 100, burstLimit: 200 };
+
+/** @internal one route of an API with its backend */
+export interface RouteEntry {
+  readonly spec: RouteSpec;
+  readonly options: SecuredRouteOptions;
+}
+
+/**
+ * The routes of one API, validated with the shared route model on every addition so that an invalid
+ * table fails at synth with a message naming the route (`routes[2].path: ...`).
+ * @internal
+ */
+export class RouteTable {
+  public readonly entries: RouteEntry[] = [];
+
+  constructor(private readonly owner: string) {}
+
+  public add(options: SecuredRouteOptions): RouteEntry {
+    const spec: RouteSpec = {
+      method: options.method as RouteSpec['method'],
+      path: options.path,
+      auth: options.auth._kind,
+      ...(options.auth._requirement ? { requirement: options.auth._requirement } : {}),
+    };
+    const errors = validateRoutes([...this.entries.map((e) => e.spec), spec], 'routes');
+    if (errors.length > 0) throw new Error(errors.map((e) => `${this.owner}: ${e}`).join('\n'));
+    const entry = { spec, options };
+    this.entries.push(entry);
+    return entry;
+  }
+
+  public get index(): number {
+    return this.entries.length;
+  }
+
+  /** The IAM route `method path` or a message saying why it cannot be granted. */
+  public grantable(method: string, path: string): RouteEntry {
+    const key = routeKey({ method: method as RouteSpec['method'], path });
+    const entry = this.entries.find((e) => routeKey(e.spec) === key);
+    if (!entry) throw new Error(`${this.owner}.grantInvoke: no route ${key} on this API`);
+    if (entry.spec.auth !== 'iam') {
+      throw new Error(
+        `${this.owner}.grantInvoke: ${key} is a ${entry.spec.auth} route; only iam routes can be granted`,
+      );
+    }
+    return entry;
+  }
+}
+
+/**
+ * The execute-api resource path of a route: each parameter becomes one `*` segment (a greedy one
+ * stays `*` too, as the route itself matches any depth), literals stay as they are.
+ */
+export function executeApiPath(path: string): string {
+  const segs = parsePathTemplate(path).map((s) => (s.kind === 'literal' ? s.value : '*'));
+  return `/${segs.join('/')}`;
+}
+
+/** `ANY` is `*` in an execute-api ARN. */
+export function executeApiMethod(method: string): string {
+  return method === 'ANY' ? '*' : method;
+}

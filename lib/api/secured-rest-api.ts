@@ -1,0 +1,290 @@
+import { Names, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { KeygateAuthorizer } from '../authorizer/keygate-authorizer';
+import { restAccessLogFormat } from './access-log';
+import { acknowledgeRouteGrant } from './grant-evidence';
+import type { SecuredApiCorsOptions, SecuredApiThrottle, SecuredRouteOptions } from './route-table';
+import {
+  DEFAULT_CORS_HEADERS,
+  DEFAULT_THROTTLE,
+  RouteTable,
+  executeApiMethod,
+  executeApiPath,
+} from './route-table';
+import { validateThrottle } from './secured-http-api';
+
+/** Properties of a secured REST API. */
+export interface SecuredRestApiProps {
+  /**
+   * The Keygate authorizer for Keycloak routes. Required when any route uses `RouteAuth.keycloak`.
+   * @default - no Keycloak routes allowed
+   */
+  readonly authorizer?: KeygateAuthorizer;
+  /**
+   * Routes to add now (more with `addRoute`).
+   * @default - none
+   */
+  readonly routes?: SecuredRouteOptions[];
+  /**
+   * CORS for browser callers (preflight answered by a mock integration, without authorization; 4XX/5XX
+   * gateway responses carry the CORS headers too).
+   * @default - no CORS
+   */
+  readonly cors?: SecuredApiCorsOptions;
+  /**
+   * Stage-wide throttling.
+   * @default - 100 requests per second, bursts of 200
+   */
+  readonly throttle?: SecuredApiThrottle;
+  /**
+   * Stage name.
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+  /**
+   * Retention of the JSON access log.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly accessLogRetention?: logs.RetentionDays;
+  /**
+   * Whether to set the account-wide API Gateway CloudWatch role, which REST access and execution logs
+   * need. Set false when the account already has one (it is one setting per account and region).
+   * @default true
+   */
+  readonly configureAccountLogRole?: boolean;
+  /**
+   * Name of the API.
+   * @default - the construct's unique id
+   */
+  readonly apiName?: string;
+}
+
+/** JSON bodies of the gateway's own error answers. `$context.error.messageString` is already quoted. */
+const GATEWAY_RESPONSES: readonly { id: string; type: apigw.ResponseType; status?: string; error: string }[] =
+  [
+    { id: 'Unauthorized', type: apigw.ResponseType.UNAUTHORIZED, status: '401', error: 'unauthorized' },
+    { id: 'AccessDenied', type: apigw.ResponseType.ACCESS_DENIED, status: '403', error: 'forbidden' },
+    {
+      id: 'MissingToken',
+      type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+      status: '403',
+      error: 'missing_authentication',
+    },
+    {
+      id: 'AuthorizerFailure',
+      type: apigw.ResponseType.AUTHORIZER_FAILURE,
+      status: '500',
+      error: 'authorizer_failure',
+    },
+    {
+      id: 'AuthorizerConfigError',
+      type: apigw.ResponseType.AUTHORIZER_CONFIGURATION_ERROR,
+      status: '500',
+      error: 'authorizer_failure',
+    },
+    { id: 'Default4xx', type: apigw.ResponseType.DEFAULT_4XX, error: 'client_error' },
+    { id: 'Default5xx', type: apigw.ResponseType.DEFAULT_5XX, error: 'server_error' },
+  ];
+
+/**
+ * An API Gateway REST API whose every method is protected: Keycloak routes by the Keygate authorizer,
+ * IAM routes by SigV4, and optionally routes that only need a signed-in user of a Cognito user pool
+ * (API Gateway's native authorizer). JSON 401/403 bodies with CORS headers, throttling, JSON access log.
+ */
+export class SecuredRestApi extends Construct {
+  /** The REST API. */
+  public readonly restApi: apigw.RestApi;
+  /** The access log group. */
+  public readonly accessLogGroup: logs.ILogGroup;
+  /**
+   * The stage name, as a literal: grants and the resource policy name the stage without referring to
+   * the stage resource (a reference would make the API depend on its own stage).
+   */
+  public readonly stageName: string;
+
+  private readonly authorizer?: KeygateAuthorizer;
+  private restAuthorizer?: apigw.IAuthorizer;
+  private readonly cognitoAuthorizers = new Map<IUserPool, apigw.CognitoUserPoolsAuthorizer>();
+  private readonly table = new RouteTable('SecuredRestApi');
+  private readonly validator: apigw.RequestValidator;
+
+  constructor(scope: Construct, id: string, props: SecuredRestApiProps = {}) {
+    super(scope, id);
+    this.authorizer = props.authorizer;
+    this.stageName = props.stageName ?? 'prod';
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(this.stageName)) {
+      throw new Error(
+        `SecuredRestApi: stageName must be 1 to 128 letters, digits, _ or -, got '${this.stageName}'`,
+      );
+    }
+    const throttle = props.throttle ?? DEFAULT_THROTTLE;
+    validateThrottle(throttle, 'SecuredRestApi');
+    if (props.cors && props.cors.allowOrigins.length === 0) {
+      throw new Error('SecuredRestApi: cors.allowOrigins must list at least one origin');
+    }
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    this.restApi = new apigw.RestApi(this, 'Api', {
+      restApiName: props.apiName ?? Names.uniqueResourceName(this, { maxLength: 128 }),
+      description: 'Keygate secured REST API',
+      cloudWatchRole: props.configureAccountLogRole ?? true,
+      deployOptions: {
+        stageName: this.stageName,
+        throttlingRateLimit: throttle.rateLimit,
+        throttlingBurstLimit: throttle.burstLimit,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigw.AccessLogFormat.custom(restAccessLogFormat()),
+        // Execution logs at ERROR only, and never request/response data (it would carry tokens).
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+      },
+      // CDK creates the preflight OPTIONS methods with authorization NONE, whatever the other methods use
+      // (aws-cdk#22402), so preflight never reaches an authorizer.
+      defaultCorsPreflightOptions: props.cors
+        ? {
+            allowOrigins: [...props.cors.allowOrigins],
+            allowHeaders: [...(props.cors.allowHeaders ?? DEFAULT_CORS_HEADERS)],
+            allowMethods: apigw.Cors.ALL_METHODS,
+            maxAge: props.cors.maxAge,
+          }
+        : undefined,
+    });
+    this.validator = new apigw.RequestValidator(this, 'Validator', {
+      restApi: this.restApi,
+      validateRequestParameters: true,
+      validateRequestBody: true,
+    });
+    this.addGatewayResponses(props.cors);
+    this.acknowledgeFindings(props.cors !== undefined);
+
+    for (const route of props.routes ?? []) this.addRoute(route);
+  }
+
+  /** The stage URL, e.g. `https://<id>.execute-api.<region>.amazonaws.com/prod/`. */
+  public get url(): string {
+    return this.restApi.url;
+  }
+
+  /** Adds a route. */
+  public addRoute(route: SecuredRouteOptions): void {
+    const at = `SecuredRestApi: routes[${this.table.index}]`;
+    const kind = route.auth._kind;
+    if (kind === 'keycloak' && !this.authorizer)
+      throw new Error(`${at}: a Keycloak route needs the authorizer prop`);
+    this.table.add(route);
+    const resource = this.restApi.root.resourceForPath(route.path);
+    const integration = new apigw.LambdaIntegration(route.backend, { proxy: true, allowTestInvoke: false });
+    let options: apigw.MethodOptions;
+    if (kind === 'keycloak') {
+      this.authorizer!.addRoute(route);
+      this.restAuthorizer ??= this.authorizer!.restAuthorizer();
+      options = { authorizationType: apigw.AuthorizationType.CUSTOM, authorizer: this.restAuthorizer };
+    } else if (kind === 'iam') {
+      options = { authorizationType: apigw.AuthorizationType.IAM };
+    } else {
+      options = {
+        authorizationType: apigw.AuthorizationType.COGNITO,
+        authorizer: this.cognitoAuthorizer(route.auth._userPool!),
+      };
+    }
+    resource.addMethod(route.method, integration, { ...options, requestValidator: this.validator });
+  }
+
+  /**
+   * Allows the grantee (in this account) to call one IAM route: `execute-api:Invoke` on exactly this
+   * API, stage, method and path (each path parameter becomes one `*` segment).
+   */
+  public grantInvoke(grantee: iam.IGrantable, method: HttpMethod, path: string): iam.Grant {
+    this.table.grantable(method, path);
+    const arn = this.restApi.arnForExecuteApi(executeApiMethod(method), executeApiPath(path), this.stageName);
+    acknowledgeRouteGrant(grantee, arn, `${method} ${path}`);
+    return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: [arn] });
+  }
+
+  /**
+   * Lets a principal of another account call one IAM route, through the API's resource policy (the
+   * caller's account must still allow it in the caller's own IAM policy). Resource policies and
+   * authorizers combine as described in
+   * https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-authorization-flow.html
+   */
+  public allowCrossAccountInvoke(principal: iam.IPrincipal, method: HttpMethod, path: string): void {
+    this.table.grantable(method, path);
+    this.restApi.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [principal],
+        actions: ['execute-api:Invoke'],
+        resources: [`execute-api:/${this.stageName}/${executeApiMethod(method)}${executeApiPath(path)}`],
+      }),
+    );
+  }
+
+  private cognitoAuthorizer(pool: IUserPool): apigw.CognitoUserPoolsAuthorizer {
+    let authorizer = this.cognitoAuthorizers.get(pool);
+    if (!authorizer) {
+      authorizer = new apigw.CognitoUserPoolsAuthorizer(
+        this,
+        `CognitoAuthorizer${this.cognitoAuthorizers.size || ''}`,
+        {
+          cognitoUserPools: [pool],
+        },
+      );
+      this.cognitoAuthorizers.set(pool, authorizer);
+    }
+    return authorizer;
+  }
+
+  private addGatewayResponses(cors: SecuredApiCorsOptions | undefined): void {
+    const headers: Record<string, string> = {};
+    if (cors) {
+      // One origin: stated. Several: the request's Origin is echoed (API Gateway cannot choose from a
+      // list here); these bodies carry no data beyond the fixed error, and credentials are never allowed.
+      headers['Access-Control-Allow-Origin'] =
+        cors.allowOrigins.length === 1 ? `'${cors.allowOrigins[0]}'` : 'method.request.header.Origin';
+      headers['Access-Control-Allow-Headers'] = `'${(cors.allowHeaders ?? DEFAULT_CORS_HEADERS).join(',')}'`;
+      headers['Vary'] = "'Origin'";
+    }
+    for (const r of GATEWAY_RESPONSES) {
+      this.restApi.addGatewayResponse(r.id, {
+        type: r.type,
+        ...(r.status ? { statusCode: r.status } : {}),
+        responseHeaders: { ...headers, 'Content-Type': "'application/json'" },
+        templates: {
+          'application/json': `{"error":"${r.error}","message":$context.error.messageString,"requestId":"$context.requestId"}`,
+        },
+      });
+    }
+  }
+
+  private acknowledgeFindings(cors: boolean): void {
+    Validations.of(this.restApi).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'A WAF web ACL is an account-level choice; associate one with the stage where the threat model needs it.',
+    });
+    Validations.of(this.restApi).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason:
+        'Methods are authorized by the Keygate Lambda authorizer or AWS_IAM; Cognito is used only where a route asks for it.',
+    });
+    if (cors) {
+      Validations.of(this.restApi).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Only the CORS preflight OPTIONS methods (mock integrations) are unauthenticated, as browsers send preflight without credentials.',
+      });
+    }
+    Validations.of(this.restApi).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason:
+        'The account-wide API Gateway logging role uses AmazonAPIGatewayPushToCloudWatchLogs, the policy AWS provides for exactly that role.',
+    });
+  }
+}

@@ -1,0 +1,467 @@
+import { Duration, Lazy, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type { HttpMethod, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { AuthorizerConfig, IssuerConfig } from '../../common/authorizer-config';
+import {
+  AUTHORIZER_CONFIG_ENV,
+  AUTHORIZER_CONFIG_VERSION,
+  DEFAULTS,
+  validateAuthorizerConfig,
+} from '../../common/authorizer-config';
+import {
+  DECISION_FIELDS,
+  DECISION_MESSAGE,
+  JWKS_FAILURE_MESSAGE,
+  METRIC_NAMESPACE,
+} from '../../common/decision-log';
+import type { RouteSpec } from '../../common/route-model';
+import { boundParams, routeKey } from '../../common/route-model';
+import type { RouteAuth } from '../api/route-auth';
+import {
+  AUTHORIZER_ARCHITECTURE,
+  AUTHORIZER_BUNDLING,
+  AUTHORIZER_ENTRY,
+  AUTHORIZER_RUNTIME,
+  PROJECT_ROOT,
+} from './bundling';
+import { CONFIG_ENV_BUDGET_BYTES, encodeConfigForEnv } from './config-env';
+import { KeygateHttpRouteAuthorizer } from './http-route-authorizer';
+import type { TrustedIssuer } from './trusted-issuer';
+
+/** How the authorizer answers an HTTP API (payload 2.0). REST APIs always get IAM policies. */
+export enum AuthorizerResponseMode {
+  /**
+   * An IAM policy listing exactly the routes the caller may call; one cached answer is right for every
+   * route of the API, so results can be cached per token.
+   */
+  IAM_POLICY = 'iam',
+  /**
+   * API Gateway's simple `{ isAuthorized }` answer. Cached per token and route key; a route that binds
+   * a path parameter then requires `resultsCacheTtl` 0.
+   */
+  SIMPLE = 'simple',
+}
+
+/** Properties of the Keygate authorizer. */
+export interface KeygateAuthorizerProps {
+  /** Issuers whose access tokens are accepted (at least one). */
+  readonly issuers: TrustedIssuer[];
+  /**
+   * How long API Gateway caches an answer per token (at most 1 hour; 0 disables caching).
+   * @default Duration.minutes(5), or 0 when `tokenCookie` or `tokenQueryParameter` is set
+   */
+  readonly resultsCacheTtl?: Duration;
+  /**
+   * HTTP API answer form.
+   * @default AuthorizerResponseMode.IAM_POLICY
+   */
+  readonly responseMode?: AuthorizerResponseMode;
+  /**
+   * Header carrying `Bearer <token>`.
+   * @default 'Authorization'
+   */
+  readonly tokenHeader?: string;
+  /**
+   * Cookie that may carry the token instead of the header. Setting it disables result caching: API
+   * Gateway answers 401 without calling the authorizer when any listed identity source is missing, so
+   * neither the header nor the cookie can be an identity source, and caching needs one.
+   * @default - no cookie
+   */
+  readonly tokenCookie?: string;
+  /**
+   * Query-string parameter that may carry the token (disables result caching, as `tokenCookie`).
+   * @default - no query parameter
+   */
+  readonly tokenQueryParameter?: string;
+  /**
+   * Leeway for `exp`, `nbf` and `iat` (at most 60 seconds).
+   * @default Duration.seconds(30)
+   */
+  readonly clockSkew?: Duration;
+  /**
+   * Timeout of one JWKS request (100 ms to 4 seconds).
+   * @default Duration.seconds(2)
+   */
+  readonly jwksTimeout?: Duration;
+  /**
+   * Entries in the authorizer's verified-token cache (0 disables it).
+   * @default 1000
+   */
+  readonly verifiedCacheSize?: number;
+  /**
+   * Retention of the authorizer's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Memory of the authorizer function, in MiB.
+   * @default 512
+   */
+  readonly memorySize?: number;
+}
+
+/** A route the authorizer must know: the API's route table is part of its configuration. */
+export interface AuthorizerRouteOptions {
+  /** HTTP method (`ANY` for all). */
+  readonly method: HttpMethod;
+  /** Path template, e.g. `/models/{modelId}/invoke`. */
+  readonly path: string;
+  /** How the route is authorized. Only Keycloak routes are decided by this authorizer. */
+  readonly auth: RouteAuth;
+}
+
+const MAX_CACHE_TTL_SECONDS = 3600;
+
+/**
+ * The Keygate Lambda REQUEST authorizer: one function (Node.js 22, arm64, bundled with the local
+ * esbuild) that validates Keycloak or Cognito access tokens and decides per route. It serves HTTP APIs
+ * (`httpAuthorizer()`) and REST APIs (`restAuthorizer()`); the APIs it protects register their routes
+ * with `addRoute`, and the route table travels to the function in its `KEYGATE_CONFIG` variable.
+ */
+export class KeygateAuthorizer extends Construct {
+  /** The authorizer function. */
+  public readonly handler: IFunction;
+  /** The function's log group (decision log; metric filters read it). */
+  public readonly logGroup: logs.ILogGroup;
+  /** Seconds API Gateway caches an answer (0 = no caching). */
+  public readonly resultsCacheTtlSeconds: number;
+  /** The HTTP API answer form. */
+  public readonly responseMode: AuthorizerResponseMode;
+  /** Namespace of the metrics this authorizer's metric filters publish. */
+  public readonly metricNamespace: string;
+
+  private readonly issuers: TrustedIssuer[];
+  private readonly routes: RouteSpec[] = [];
+  private readonly tokenHeader: string;
+  private readonly tokenCookie?: string;
+  private readonly tokenQuery?: string;
+  private readonly runtimeOptions: Pick<
+    AuthorizerConfig,
+    'clockSkewSeconds' | 'jwksTimeoutMs' | 'verifiedCacheSize'
+  >;
+  private httpRouteAuthorizer?: KeygateHttpRouteAuthorizer;
+  private restAuthorizerCount = 0;
+
+  constructor(scope: Construct, id: string, props: KeygateAuthorizerProps) {
+    super(scope, id);
+    if (props.issuers.length === 0)
+      throw new Error('KeygateAuthorizer: issuers must list at least one TrustedIssuer');
+    this.issuers = [...props.issuers];
+    this.responseMode = props.responseMode ?? AuthorizerResponseMode.IAM_POLICY;
+    this.tokenHeader = props.tokenHeader ?? DEFAULTS.header;
+    this.tokenCookie = props.tokenCookie;
+    this.tokenQuery = props.tokenQueryParameter;
+    this.resultsCacheTtlSeconds = resolveCacheTtl(props);
+    this.runtimeOptions = {
+      ...(props.clockSkew !== undefined
+        ? { clockSkewSeconds: wholeSeconds(props.clockSkew, 'clockSkew', 0, DEFAULTS.maxClockSkewSeconds) }
+        : {}),
+      ...(props.jwksTimeout !== undefined ? { jwksTimeoutMs: jwksTimeoutMs(props.jwksTimeout) } : {}),
+      ...(props.verifiedCacheSize !== undefined
+        ? { verifiedCacheSize: cacheSize(props.verifiedCacheSize) }
+        : {}),
+    };
+    this.validate();
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    // A role of its own instead of AWSLambdaBasicExecutionRole: it may write to its log group and nothing else.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Keygate authorizer: writes its own log group only',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [`${this.logGroup.logGroupArn}:log-stream:*`, this.logGroup.logGroupArn],
+      }),
+    );
+    const logGroupId = Stack.of(this).resolve(
+      (this.logGroup.node.defaultChild as logs.CfnLogGroup).logicalId,
+    );
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logGroupId}.Arn>:log-stream:*]`,
+      reason:
+        "Log stream names are chosen by Lambda at run time; the wildcard is confined to this function's own log group.",
+    });
+
+    const fn = new nodejs.NodejsFunction(this, 'Function', {
+      entry: AUTHORIZER_ENTRY,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
+      runtime: AUTHORIZER_RUNTIME,
+      architecture: AUTHORIZER_ARCHITECTURE,
+      memorySize: props.memorySize ?? 512,
+      // The JWKS timeout is at most 4 s; an authorizer that needs longer is failing anyway.
+      timeout: Duration.seconds(10),
+      role,
+      logGroup: this.logGroup,
+      description: 'Keygate authorizer: validates Keycloak/Cognito access tokens and decides per route',
+      bundling: AUTHORIZER_BUNDLING,
+      environment: {
+        [AUTHORIZER_CONFIG_ENV]: Lazy.string({ produce: () => this.renderConfig() }),
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'The authorizer targets nodejs22.x deliberately: it is the runtime its bundle and tests are built for.',
+    });
+    this.handler = fn;
+
+    this.metricNamespace = `${METRIC_NAMESPACE}/${Names.uniqueResourceName(this, { maxLength: 200 })}`;
+    const filter = (name: string, metricName: string, pattern: logs.IFilterPattern) =>
+      new logs.MetricFilter(this, name, {
+        logGroup: this.logGroup,
+        metricNamespace: this.metricNamespace,
+        metricName,
+        filterPattern: pattern,
+        metricValue: '1',
+        defaultValue: 0,
+        unit: cloudwatch.Unit.COUNT,
+      });
+    const decision = (outcome: string) =>
+      logs.FilterPattern.all(
+        logs.FilterPattern.stringValue('$.message', '=', DECISION_MESSAGE),
+        logs.FilterPattern.stringValue(`$.${DECISION_FIELDS.decision}`, '=', outcome),
+      );
+    filter('DenialsFilter', 'Denials', decision('deny'));
+    filter('UnauthorizedFilter', 'Unauthorized', decision('unauthorized'));
+    filter(
+      'JwksFailuresFilter',
+      'JwksFetchFailures',
+      logs.FilterPattern.stringValue('$.message', '=', JWKS_FAILURE_MESSAGE),
+    );
+    filter('LoggedErrorsFilter', 'LoggedErrors', logs.FilterPattern.stringValue('$.level', '=', 'ERROR'));
+  }
+
+  /**
+   * Adds a route of a protected API to the authorizer's route table (the Secured APIs do this for
+   * every route). The same route may be added by several APIs if it is authorized the same way.
+   */
+  public addRoute(route: AuthorizerRouteOptions): void {
+    const spec: RouteSpec = {
+      method: route.method as RouteSpec['method'],
+      path: route.path,
+      auth: route.auth._kind,
+      ...(route.auth._requirement ? { requirement: route.auth._requirement } : {}),
+    };
+    const key = routeKey(spec);
+    const existing = this.routes.find((r) => routeKey(r) === key);
+    if (existing) {
+      if (JSON.stringify(existing) !== JSON.stringify(spec)) {
+        throw new Error(
+          `KeygateAuthorizer: route ${key} is already registered with a different authorization`,
+        );
+      }
+      return;
+    }
+    if (
+      this.responseMode === AuthorizerResponseMode.SIMPLE &&
+      this.resultsCacheTtlSeconds > 0 &&
+      spec.auth === 'keycloak' &&
+      boundParams(spec.requirement).length > 0
+    ) {
+      throw new Error(
+        `KeygateAuthorizer: resultsCacheTtl must be 0 with responseMode SIMPLE, because route ${key} binds a path ` +
+          'parameter and a cached simple answer is keyed by the route, not by the concrete path',
+      );
+    }
+    this.routes.push(spec);
+    try {
+      this.validate();
+    } catch (e) {
+      this.routes.pop();
+      throw e;
+    }
+  }
+
+  /** The routes registered so far (a copy). */
+  public get routeKeys(): string[] {
+    return this.routes.map((r) => routeKey(r));
+  }
+
+  /**
+   * The authorizer for HTTP API routes: a REQUEST authorizer with payload format 2.0, IAM-policy (or
+   * simple) answers and identity sources consistent with the cache design. One object serves any number
+   * of HTTP APIs (one API Gateway authorizer is created per API).
+   */
+  public httpAuthorizer(): IHttpRouteAuthorizer {
+    if (!this.httpRouteAuthorizer) {
+      this.httpRouteAuthorizer = new KeygateHttpRouteAuthorizer({
+        handler: this.handler,
+        name: Names.uniqueResourceName(this, { maxLength: 100 }),
+        identitySource: this.httpIdentitySources(),
+        resultsCacheTtl: Duration.seconds(this.resultsCacheTtlSeconds),
+        simpleResponses: this.responseMode === AuthorizerResponseMode.SIMPLE,
+      });
+    }
+    return this.httpRouteAuthorizer;
+  }
+
+  /**
+   * A new REST API REQUEST authorizer backed by this function (API Gateway binds an authorizer to one
+   * REST API, so call this once per API).
+   */
+  public restAuthorizer(): apigw.IAuthorizer {
+    this.restAuthorizerCount += 1;
+    const n = this.restAuthorizerCount;
+    return new apigw.RequestAuthorizer(this, n === 1 ? 'RestAuthorizer' : `RestAuthorizer${n}`, {
+      handler: this.handler,
+      identitySources: this.hasAlternateSource() ? [] : [apigw.IdentitySource.header(this.tokenHeader)],
+      resultsCacheTtl: Duration.seconds(this.resultsCacheTtlSeconds),
+    });
+  }
+
+  /** HTTP API identity sources: the token header; plus the route key in simple mode; none without caching. */
+  public httpIdentitySources(): string[] {
+    if (this.hasAlternateSource()) return [];
+    const sources = [`$request.header.${this.tokenHeader}`];
+    // A simple answer says nothing about which route it was for: the route key must be part of the cache key.
+    if (this.responseMode === AuthorizerResponseMode.SIMPLE) sources.push('$context.routeKey');
+    return sources;
+  }
+
+  /** Count of valid tokens refused for a route (403), per 5 minutes. */
+  public metricDenials(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('Denials', props);
+  }
+
+  /** Count of requests without a valid token (401), per 5 minutes. */
+  public metricUnauthorized(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('Unauthorized', props);
+  }
+
+  /** Count of failed JWKS fetches, per 5 minutes. */
+  public metricJwksFetchFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('JwksFetchFailures', props);
+  }
+
+  /** Count of error-level log lines (internal errors, invalid configuration), per 5 minutes. */
+  public metricLoggedErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('LoggedErrors', props);
+  }
+
+  private metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricNamespace,
+      metricName,
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  private hasAlternateSource(): boolean {
+    return this.tokenCookie !== undefined || this.tokenQuery !== undefined;
+  }
+
+  private buildConfig(issuers: IssuerConfig[]): AuthorizerConfig {
+    return {
+      version: AUTHORIZER_CONFIG_VERSION,
+      issuers,
+      routes: this.routes,
+      tokenSource: {
+        header: this.tokenHeader,
+        ...(this.tokenCookie ? { cookie: this.tokenCookie } : {}),
+        ...(this.tokenQuery ? { query: this.tokenQuery } : {}),
+      },
+      responseMode: this.responseMode === AuthorizerResponseMode.SIMPLE ? 'simple' : 'iam',
+      ...this.runtimeOptions,
+    };
+  }
+
+  /** Validates the config as the runtime will (with stand-ins for deploy-time values). */
+  private validate(): void {
+    const result = validateAuthorizerConfig(this.buildConfig(this.issuers.map((i) => i._probe)));
+    if (!result.ok) {
+      throw new Error(result.errors.map((e) => `KeygateAuthorizer: ${renameField(e)}`).join('\n'));
+    }
+  }
+
+  private renderConfig(): string {
+    const issuers = this.issuers.map((i) => i._config);
+    const hasTokens = issuers.some((i) => Token.isUnresolved(JSON.stringify(i)));
+    if (!hasTokens) {
+      const encoded = encodeConfigForEnv(JSON.stringify(this.buildConfig(issuers)));
+      if (encoded === undefined) throw new Error(tooLarge(this.routes.length));
+      return encoded;
+    }
+    // Deploy-time values (a user pool id) cannot be compressed at synth: the JSON must fit as it is.
+    // Stand-ins are as long as real pool and client ids (about 26 characters).
+    const estimate = JSON.stringify(this.buildConfig(this.issuers.map((i) => i._probe))).length + 64;
+    if (estimate > CONFIG_ENV_BUDGET_BYTES) throw new Error(tooLarge(this.routes.length));
+    return Stack.of(this).toJsonString(this.buildConfig(issuers));
+  }
+}
+
+function resolveCacheTtl(props: KeygateAuthorizerProps): number {
+  const alternate = props.tokenCookie !== undefined || props.tokenQueryParameter !== undefined;
+  if (props.resultsCacheTtl === undefined) return alternate ? 0 : 300;
+  const seconds = props.resultsCacheTtl.toSeconds();
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_CACHE_TTL_SECONDS) {
+    throw new Error(
+      `KeygateAuthorizer: resultsCacheTtl must be a whole number of seconds from 0 to 3600 (1 hour), got ${seconds}`,
+    );
+  }
+  if (alternate && seconds !== 0) {
+    throw new Error(
+      'KeygateAuthorizer: resultsCacheTtl must be 0 when tokenCookie or tokenQueryParameter is set: API Gateway ' +
+        'answers 401 without calling the authorizer when a listed identity source is missing, so a token that may ' +
+        'come from either place leaves no identity source to cache by',
+    );
+  }
+  return seconds;
+}
+
+function wholeSeconds(d: Duration, prop: string, min: number, max: number): number {
+  const s = d.toSeconds();
+  if (!Number.isInteger(s) || s < min || s > max) {
+    throw new Error(
+      `KeygateAuthorizer: ${prop} must be a whole number of seconds from ${min} to ${max}, got ${s}`,
+    );
+  }
+  return s;
+}
+
+function jwksTimeoutMs(d: Duration): number {
+  const ms = d.toMilliseconds();
+  if (!Number.isInteger(ms) || ms < 100 || ms > DEFAULTS.maxJwksTimeoutMs) {
+    throw new Error(
+      `KeygateAuthorizer: jwksTimeout must be from 100 ms to ${DEFAULTS.maxJwksTimeoutMs} ms, got ${ms} ms`,
+    );
+  }
+  return ms;
+}
+
+function cacheSize(n: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > 100_000) {
+    throw new Error(`KeygateAuthorizer: verifiedCacheSize must be an integer from 0 to 100000, got ${n}`);
+  }
+  return n;
+}
+
+/** Runtime config field names → the construct props that set them. */
+function renameField(message: string): string {
+  return message
+    .replace(/^tokenSource\.header\b/, 'tokenHeader')
+    .replace(/^tokenSource\.cookie\b/, 'tokenCookie')
+    .replace(/^tokenSource\.query\b/, 'tokenQueryParameter')
+    .replace(/^issuers\[(\d+)\]\.issuer\b/, 'issuers[$1].issuerUrl');
+}
+
+function tooLarge(routes: number): string {
+  return (
+    `KeygateAuthorizer: the configuration (issuers and ${routes} routes) does not fit in Lambda's 4 KB environment ` +
+    'even gzipped; split the API or shorten requirements'
+  );
+}

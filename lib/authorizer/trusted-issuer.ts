@@ -1,0 +1,141 @@
+import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import { Token } from 'aws-cdk-lib';
+import type { IssuerConfig, SignatureAlgorithm } from '../../common/authorizer-config';
+import { AUTHORIZER_CONFIG_VERSION, validateAuthorizerConfig } from '../../common/authorizer-config';
+
+/** JWS algorithms a Keycloak issuer may sign with (the verifier supports no PS256/384/512). */
+export enum SigningAlgorithm {
+  RS256 = 'RS256',
+  RS384 = 'RS384',
+  RS512 = 'RS512',
+  ES256 = 'ES256',
+  ES384 = 'ES384',
+  ES512 = 'ES512',
+  EDDSA = 'EdDSA',
+}
+
+/** Properties of a trusted Keycloak realm. */
+export interface KeycloakRealmIssuerProps {
+  /** The realm's exact `iss`, e.g. `https://sso.example.com/realms/ml` (https, no trailing slash). */
+  readonly issuerUrl: string;
+  /**
+   * The realm's JWKS endpoint.
+   * @default - `<issuerUrl>/protocol/openid-connect/certs`, Keycloak's certs endpoint
+   */
+  readonly jwksUri?: string;
+  /**
+   * Client ids accepted as the token's `azp`. At least one of `allowedClients` and `allowedAudiences` is
+   * required: a realm alone is too broad a trust.
+   * @default - `azp` is not checked (then `allowedAudiences` is required)
+   */
+  readonly allowedClients?: string[];
+  /**
+   * Audiences of which at least one must be in the token's `aud`.
+   * @default - `aud` is not checked (then `allowedClients` is required)
+   */
+  readonly allowedAudiences?: string[];
+  /**
+   * Whether an `aud` of only `account` (Keycloak's default account-console audience) counts as a match.
+   * @default false
+   */
+  readonly allowAccountAudience?: boolean;
+  /**
+   * Algorithms the realm signs access tokens with.
+   * @default [SigningAlgorithm.RS256]
+   */
+  readonly algorithms?: SigningAlgorithm[];
+}
+
+/**
+ * An issuer whose access tokens the Keygate authorizer accepts: a Keycloak realm (verified directly
+ * against its JWKS) or a Cognito user pool (for example one that federates Keycloak).
+ */
+export abstract class TrustedIssuer {
+  /** Trusts access tokens of a Keycloak realm. Throws at once when the props are invalid. */
+  public static keycloakRealm(props: KeycloakRealmIssuerProps): TrustedIssuer {
+    const config: IssuerConfig = {
+      kind: 'keycloak',
+      issuer: props.issuerUrl,
+      ...(props.jwksUri !== undefined ? { jwksUri: props.jwksUri } : {}),
+      ...(props.allowedClients !== undefined ? { allowedClients: [...props.allowedClients] } : {}),
+      ...(props.allowedAudiences !== undefined ? { allowedAudiences: [...props.allowedAudiences] } : {}),
+      ...(props.allowAccountAudience !== undefined
+        ? { allowAccountAudience: props.allowAccountAudience }
+        : {}),
+      ...(props.algorithms !== undefined
+        ? { algorithms: props.algorithms.map((a) => a as SignatureAlgorithm) }
+        : {}),
+    };
+    for (const field of ['issuerUrl', 'jwksUri'] as const) {
+      if (props[field] !== undefined && Token.isUnresolved(props[field])) {
+        throw new Error(`TrustedIssuer.keycloakRealm: ${field} must be a literal URL, not a token`);
+      }
+    }
+    const errors = issuerErrors(config);
+    if (errors.length > 0) {
+      throw new Error(
+        errors.map((e) => `TrustedIssuer.keycloakRealm: ${e.replace(/^issuer\b/, 'issuerUrl')}`).join('\n'),
+      );
+    }
+    return new ConfiguredIssuer(config, config);
+  }
+
+  /**
+   * Trusts access tokens of a Cognito user pool issued to the given app clients, for example the pool
+   * that federates Keycloak (its pre-token-generation trigger copies the Keycloak roles into the
+   * access token).
+   */
+  public static cognitoUserPool(userPool: IUserPool, clients: IUserPoolClient[]): TrustedIssuer {
+    if (clients.length === 0) {
+      throw new Error('TrustedIssuer.cognitoUserPool: clients must list at least one app client');
+    }
+    const region = userPool.env.region;
+    const config: IssuerConfig = {
+      kind: 'cognito',
+      userPoolId: userPool.userPoolId,
+      region,
+      allowedClients: clients.map((c) => c.userPoolClientId),
+    };
+    // Pool ids and regions are usually tokens until deployment: validate the shape with stand-ins.
+    const probeRegion = Token.isUnresolved(region) ? regionOf(userPool.userPoolId) : region;
+    const probe: IssuerConfig = {
+      kind: 'cognito',
+      region: probeRegion,
+      userPoolId: Token.isUnresolved(userPool.userPoolId) ? `${probeRegion}_Pool0000` : userPool.userPoolId,
+      allowedClients: config.allowedClients.map((c, i) => (Token.isUnresolved(c) ? `client${i}` : c)),
+    };
+    const errors = issuerErrors(probe);
+    if (errors.length > 0) {
+      throw new Error(errors.map((e) => `TrustedIssuer.cognitoUserPool: ${e}`).join('\n'));
+    }
+    return new ConfiguredIssuer(config, probe);
+  }
+
+  /** @internal the runtime issuer configuration (may contain tokens) */
+  public abstract readonly _config: IssuerConfig;
+  /** @internal the same with stand-ins for tokens, for synth-time validation */
+  public abstract readonly _probe: IssuerConfig;
+}
+
+class ConfiguredIssuer extends TrustedIssuer {
+  constructor(
+    public readonly _config: IssuerConfig,
+    public readonly _probe: IssuerConfig,
+  ) {
+    super();
+  }
+}
+
+function regionOf(userPoolId: string): string {
+  const m = /^([a-z]{2}(?:-[a-z]+)+-\d)_/.exec(userPoolId);
+  return m ? m[1] : 'us-east-1';
+}
+
+function issuerErrors(issuer: IssuerConfig): string[] {
+  const result = validateAuthorizerConfig({
+    version: AUTHORIZER_CONFIG_VERSION,
+    issuers: [issuer],
+    routes: [],
+  });
+  return result.ok ? [] : result.errors.map((e) => e.replace(/^issuers\[0\]\.?\s*:?\s*/, ''));
+}

@@ -1,0 +1,268 @@
+import type { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { beforeAll, describe, expect, it, test } from 'vitest';
+import { CONTEXT_KEYS, IDENTITY_HEADERS } from '../../../common/identity-context';
+import { Requirement, RouteAuth } from '../../../lib/api/route-auth';
+import { SecuredHttpApi } from '../../../lib/api/secured-http-api';
+import { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
+import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
+import { inlineBackend, newStack } from '../helpers';
+
+const authorizerFor = (stack: Stack) =>
+  new KeygateAuthorizer(stack, 'Authorizer', {
+    issuers: [
+      TrustedIssuer.keycloakRealm({
+        issuerUrl: 'https://sso.example.com/realms/ml',
+        allowedAudiences: ['api'],
+      }),
+    ],
+  });
+
+describe('SecuredHttpApi', () => {
+  let template: Template;
+
+  beforeAll(() => {
+    // GIVEN Keycloak and IAM routes on one backend, CORS and throttling
+    const { stack } = newStack();
+    const backend = inlineBackend(stack);
+    const api = new SecuredHttpApi(stack, 'Api', {
+      authorizer: authorizerFor(stack),
+      cors: { allowOrigins: ['https://app.example.com'] },
+      throttle: { rateLimit: 20, burstLimit: 40 },
+      routes: [
+        {
+          method: HttpMethod.GET,
+          path: '/models',
+          backend,
+          auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['model-user'] })),
+        },
+        { method: HttpMethod.POST, path: '/machine/models/{modelId}/invoke', backend, auth: RouteAuth.iam() },
+      ],
+    });
+    const caller = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountPrincipal('111122223333') });
+    api.grantInvoke(caller, HttpMethod.POST, '/machine/models/{modelId}/invoke');
+    // WHEN
+    template = Template.fromStack(stack);
+  });
+
+  test('protects Keycloak routes with the Keygate authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'GET /models',
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: Match.stringLikeRegexp('^ApiKeygateAuthorizer') },
+    });
+  });
+
+  test('protects IAM routes with AWS_IAM', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /machine/models/{modelId}/invoke',
+      AuthorizationType: 'AWS_IAM',
+    });
+  });
+
+  test('creates no unauthenticated route', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(routes.map((r) => r.Properties.AuthorizationType)).not.toContain('NONE');
+    expect(routes.every((r) => r.Properties.AuthorizationType !== undefined)).toBe(true);
+  });
+
+  test('answers CORS preflight at the gateway, without an OPTIONS route that could reach the authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: {
+        AllowOrigins: ['https://app.example.com'],
+        AllowHeaders: ['Authorization', 'Content-Type'],
+        AllowMethods: ['*'],
+        MaxAge: 600,
+      },
+    });
+    const keys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties.RouteKey as string,
+    );
+    expect(keys.filter((k) => k.startsWith('OPTIONS') || k.startsWith('ANY'))).toEqual([]);
+  });
+
+  test('overwrites every identity header from the authorizer context on Keycloak routes', () => {
+    const expected = Object.fromEntries(
+      (Object.keys(CONTEXT_KEYS) as (keyof typeof CONTEXT_KEYS)[]).map((k) => [
+        `overwrite:header.${IDENTITY_HEADERS[k]}`,
+        `$context.authorizer.${CONTEXT_KEYS[k]}`,
+      ]),
+    );
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      PayloadFormatVersion: '2.0',
+      RequestParameters: expected,
+    });
+  });
+
+  test('removes every identity header on IAM routes, where there is no authorizer context', () => {
+    const expected = Object.fromEntries(
+      Object.values(IDENTITY_HEADERS).map((h) => [`remove:header.${h}`, '']),
+    );
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { RequestParameters: expected });
+  });
+
+  test('throttles the stage and writes a JSON access log', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiAccessLogs'), 'Arn'] },
+        Format: Match.serializedJson(
+          Match.objectLike({
+            requestId: '$context.requestId',
+            status: '$context.status',
+            sub: '$context.authorizer.sub',
+          }),
+        ),
+      },
+    });
+  });
+
+  test('grants execute-api:Invoke on exactly that API, stage, method and path', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'execute-api:Invoke',
+            Effect: 'Allow',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':execute-api:eu-west-1:111122223333:',
+                  { Ref: Match.stringLikeRegexp('^Api') },
+                  '/$default/POST/machine/models/*/invoke',
+                ],
+              ],
+            },
+          },
+        ],
+      },
+    });
+  });
+});
+
+describe('SecuredHttpApi validation', () => {
+  function setup(): { stack: Stack; backend: lambda.IFunction; api: SecuredHttpApi } {
+    const { stack } = newStack();
+    const backend = inlineBackend(stack);
+    const api = new SecuredHttpApi(stack, 'Api', {
+      authorizer: authorizerFor(stack),
+      cors: { allowOrigins: ['https://app.example.com'] },
+      routes: [
+        { method: HttpMethod.GET, path: '/models', backend, auth: RouteAuth.keycloak() },
+        { method: HttpMethod.GET, path: '/machine/models', backend, auth: RouteAuth.iam() },
+      ],
+    });
+    return { stack, backend, api };
+  }
+
+  test('rejects a grant on a Keycloak route', () => {
+    const { stack, api } = setup();
+    const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
+    expect(() => api.grantInvoke(role, HttpMethod.GET, '/models')).toThrow(
+      'SecuredHttpApi.grantInvoke: GET /models is a keycloak route; only iam routes can be granted',
+    );
+  });
+
+  test('rejects a grant on a route the API does not have', () => {
+    const { stack, api } = setup();
+    const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
+    expect(() => api.grantInvoke(role, HttpMethod.POST, '/machine/models')).toThrow(
+      'SecuredHttpApi.grantInvoke: no route POST /machine/models on this API',
+    );
+  });
+
+  it.each<[string, (s: ReturnType<typeof setup>) => void, string]>([
+    [
+      'an ANY route while CORS is on',
+      ({ api, backend }) =>
+        api.addRoute({ method: HttpMethod.ANY, path: '/files', backend, auth: RouteAuth.keycloak() }),
+      'SecuredHttpApi: routes[2].method: ANY would catch CORS preflight requests and send them to the authorizer; list the methods explicitly',
+    ],
+    [
+      'a Cognito user-pools route',
+      ({ api, backend, stack }) =>
+        api.addRoute({
+          method: HttpMethod.GET,
+          path: '/pool',
+          backend,
+          auth: RouteAuth.cognitoUserPool(new cognito.UserPool(stack, 'P')),
+        }),
+      'SecuredHttpApi: routes[2]: RouteAuth.cognitoUserPool is for REST APIs; on an HTTP API use RouteAuth.keycloak with a Cognito TrustedIssuer',
+    ],
+    [
+      'a duplicate route',
+      ({ api, backend }) =>
+        api.addRoute({ method: HttpMethod.GET, path: '/models', backend, auth: RouteAuth.iam() }),
+      'SecuredHttpApi: routes[2]: duplicate route GET /models',
+    ],
+    [
+      'a malformed path',
+      ({ api, backend }) =>
+        api.addRoute({ method: HttpMethod.GET, path: 'models', backend, auth: RouteAuth.iam() }),
+      "SecuredHttpApi: routes[2].path: path 'models' must start with '/'",
+    ],
+    [
+      'a binding of a parameter the path does not have',
+      ({ api, backend }) =>
+        api.addRoute({
+          method: HttpMethod.GET,
+          path: '/jobs',
+          backend,
+          auth: RouteAuth.keycloak(Requirement.allOf({ realmRoles: ['job:{jobId}'] })),
+        }),
+      "SecuredHttpApi: routes[2].requirement.allOf.realmRoles: 'job:{jobId}' binds {jobId}, which is not a path parameter",
+    ],
+  ])('rejects %s', (_, act, message) => {
+    const s = setup();
+    expect(() => act(s)).toThrow(message);
+  });
+
+  test('rejects a Keycloak route without an authorizer', () => {
+    const { stack } = newStack();
+    expect(
+      () =>
+        new SecuredHttpApi(stack, 'Api', {
+          routes: [
+            {
+              method: HttpMethod.GET,
+              path: '/me',
+              backend: inlineBackend(stack),
+              auth: RouteAuth.keycloak(),
+            },
+          ],
+        }),
+    ).toThrow('SecuredHttpApi: routes[0]: a Keycloak route needs the authorizer prop');
+  });
+
+  it.each<[string, { rateLimit: number; burstLimit: number }, string]>([
+    [
+      'a zero rate',
+      { rateLimit: 0, burstLimit: 10 },
+      'SecuredHttpApi: throttle.rateLimit must be a positive number, got 0',
+    ],
+    [
+      'a fractional burst',
+      { rateLimit: 10, burstLimit: 1.5 },
+      'SecuredHttpApi: throttle.burstLimit must be a positive integer, got 1.5',
+    ],
+  ])('rejects %s', (_, throttle, message) => {
+    const { stack } = newStack();
+    expect(() => new SecuredHttpApi(stack, 'Api', { throttle })).toThrow(message);
+  });
+
+  test('rejects CORS without origins', () => {
+    const { stack } = newStack();
+    expect(() => new SecuredHttpApi(stack, 'Api', { cors: { allowOrigins: [] } })).toThrow(
+      'SecuredHttpApi: cors.allowOrigins must list at least one origin',
+    );
+  });
+});

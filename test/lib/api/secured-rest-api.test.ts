@@ -1,0 +1,260 @@
+import type { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { beforeAll, describe, expect, it, test } from 'vitest';
+import { Requirement, RouteAuth } from '../../../lib/api/route-auth';
+import { SecuredRestApi } from '../../../lib/api/secured-rest-api';
+import { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
+import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
+import { inlineBackend, newStack } from '../helpers';
+
+const authorizerFor = (stack: Stack) =>
+  new KeygateAuthorizer(stack, 'Authorizer', {
+    issuers: [
+      TrustedIssuer.keycloakRealm({
+        issuerUrl: 'https://sso.example.com/realms/ml',
+        allowedAudiences: ['api'],
+      }),
+    ],
+  });
+
+describe('SecuredRestApi', () => {
+  let template: Template;
+
+  beforeAll(() => {
+    // GIVEN Keycloak, IAM and Cognito routes, CORS for one origin, a same-account grant and a cross-account caller
+    const { stack } = newStack();
+    const backend = inlineBackend(stack);
+    const pool = new cognito.UserPool(stack, 'Pool');
+    const api = new SecuredRestApi(stack, 'Api', {
+      authorizer: authorizerFor(stack),
+      cors: { allowOrigins: ['https://app.example.com'] },
+      throttle: { rateLimit: 20, burstLimit: 40 },
+      stageName: 'dev',
+      routes: [
+        {
+          method: HttpMethod.POST,
+          path: '/models/{modelId}/invoke',
+          backend,
+          auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['model:{modelId}:invoke'] })),
+        },
+        { method: HttpMethod.GET, path: '/machine/models', backend, auth: RouteAuth.iam() },
+        { method: HttpMethod.GET, path: '/profile', backend, auth: RouteAuth.cognitoUserPool(pool) },
+      ],
+    });
+    const caller = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountPrincipal('111122223333') });
+    api.grantInvoke(caller, HttpMethod.GET, '/machine/models');
+    api.allowCrossAccountInvoke(
+      new iam.ArnPrincipal('arn:aws:iam::444455556666:role/batch'),
+      HttpMethod.GET,
+      '/machine/models',
+    );
+    // WHEN
+    template = Template.fromStack(stack);
+  });
+
+  test('protects Keycloak routes with the Keygate REQUEST authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: Match.stringLikeRegexp('^AuthorizerRestAuthorizer') },
+    });
+  });
+
+  test('protects IAM routes with AWS_IAM', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      AuthorizationType: 'AWS_IAM',
+      ResourceId: { Ref: Match.stringLikeRegexp('^ApimachinemodelsResource|^Apimachinemodels') },
+    });
+  });
+
+  test("protects signed-in-only routes with API Gateway's Cognito user-pools authorizer", () => {
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'COGNITO_USER_POOLS',
+      ProviderARNs: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Pool'), 'Arn'] }],
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      AuthorizationType: 'COGNITO_USER_POOLS',
+    });
+  });
+
+  test('answers CORS preflight with mock integrations that need no authorization', () => {
+    const options = Object.values(
+      template.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: 'OPTIONS' } }),
+    );
+    expect(options.length).toBeGreaterThan(0);
+    for (const m of options) {
+      expect(m.Properties.AuthorizationType).toBe('NONE');
+      expect(m.Properties.Integration.Type).toBe('MOCK');
+    }
+  });
+
+  it.each([
+    ['UNAUTHORIZED', '401', 'unauthorized'],
+    ['ACCESS_DENIED', '403', 'forbidden'],
+    ['MISSING_AUTHENTICATION_TOKEN', '403', 'missing_authentication'],
+    ['AUTHORIZER_FAILURE', '500', 'authorizer_failure'],
+  ])('answers %s with a JSON body and CORS headers', (type, status, error) => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: type,
+      StatusCode: status,
+      ResponseParameters: {
+        'gatewayresponse.header.Access-Control-Allow-Origin': "'https://app.example.com'",
+        'gatewayresponse.header.Content-Type': "'application/json'",
+      },
+      ResponseTemplates: {
+        'application/json': `{"error":"${error}","message":$context.error.messageString,"requestId":"$context.requestId"}`,
+      },
+    });
+  });
+
+  test('throttles the stage, logs JSON access lines and never logs request data', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'dev',
+      AccessLogSetting: {
+        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiAccessLogs'), 'Arn'] },
+        Format: Match.serializedJson(
+          Match.objectLike({ requestId: '$context.requestId', sub: '$context.authorizer.sub' }),
+        ),
+      },
+      MethodSettings: [
+        Match.objectLike({
+          ThrottlingRateLimit: 20,
+          ThrottlingBurstLimit: 40,
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+        }),
+      ],
+    });
+  });
+
+  test('grants execute-api:Invoke on exactly that API, stage, method and path', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'execute-api:Invoke',
+            Effect: 'Allow',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':execute-api:eu-west-1:111122223333:',
+                  { Ref: Match.stringLikeRegexp('^Api') },
+                  '/dev/GET/machine/models',
+                ],
+              ],
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  test('lets a caller in another account in through the resource policy, for that route only', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      Policy: {
+        Statement: [
+          {
+            Action: 'execute-api:Invoke',
+            Effect: 'Allow',
+            Principal: { AWS: 'arn:aws:iam::444455556666:role/batch' },
+            Resource: 'execute-api:/dev/GET/machine/models',
+          },
+        ],
+      },
+    });
+  });
+
+  test('registers its Keycloak routes with the authorizer', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (f) => f.Properties.Environment?.Variables?.KEYGATE_CONFIG,
+    );
+    expect(JSON.parse(fn!.Properties.Environment.Variables.KEYGATE_CONFIG).routes).toEqual([
+      {
+        method: 'POST',
+        path: '/models/{modelId}/invoke',
+        auth: 'keycloak',
+        requirement: { anyOf: { realmRoles: ['model:{modelId}:invoke'] } },
+      },
+    ]);
+  });
+});
+
+describe('SecuredRestApi options and validation', () => {
+  test('echoes the request origin on error answers when several origins are allowed', () => {
+    const { stack } = newStack();
+    new SecuredRestApi(stack, 'Api', {
+      cors: { allowOrigins: ['https://a.example.com', 'https://b.example.com'] },
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'ACCESS_DENIED',
+      ResponseParameters: Match.objectLike({
+        'gatewayresponse.header.Access-Control-Allow-Origin': 'method.request.header.Origin',
+        'gatewayresponse.header.Vary': "'Origin'",
+      }),
+    });
+  });
+
+  function apiWithRoutes(): { stack: Stack; api: SecuredRestApi } {
+    const { stack } = newStack();
+    const backend = inlineBackend(stack);
+    const api = new SecuredRestApi(stack, 'Api', {
+      authorizer: authorizerFor(stack),
+      routes: [
+        { method: HttpMethod.GET, path: '/models', backend, auth: RouteAuth.keycloak() },
+        { method: HttpMethod.GET, path: '/machine/models', backend, auth: RouteAuth.iam() },
+      ],
+    });
+    return { stack, api };
+  }
+
+  test('rejects a grant on a Keycloak route', () => {
+    const { stack, api } = apiWithRoutes();
+    const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
+    expect(() => api.grantInvoke(role, HttpMethod.GET, '/models')).toThrow(
+      'SecuredRestApi.grantInvoke: GET /models is a keycloak route; only iam routes can be granted',
+    );
+  });
+
+  test('rejects a cross-account grant on an unknown route', () => {
+    const { api } = apiWithRoutes();
+    expect(() =>
+      api.allowCrossAccountInvoke(
+        new iam.AccountPrincipal('444455556666'),
+        HttpMethod.DELETE,
+        '/machine/models',
+      ),
+    ).toThrow('SecuredRestApi.grantInvoke: no route DELETE /machine/models on this API');
+  });
+
+  test('rejects a Keycloak route without an authorizer', () => {
+    const { stack } = newStack();
+    expect(
+      () =>
+        new SecuredRestApi(stack, 'Api', {
+          routes: [
+            {
+              method: HttpMethod.GET,
+              path: '/me',
+              backend: inlineBackend(stack),
+              auth: RouteAuth.keycloak(),
+            },
+          ],
+        }),
+    ).toThrow('SecuredRestApi: routes[0]: a Keycloak route needs the authorizer prop');
+  });
+
+  test('rejects a stage name API Gateway would refuse', () => {
+    const { stack } = newStack();
+    expect(() => new SecuredRestApi(stack, 'Api', { stageName: 'my stage' })).toThrow(
+      "SecuredRestApi: stageName must be 1 to 128 letters, digits, _ or -, got 'my stage'",
+    );
+  });
+});

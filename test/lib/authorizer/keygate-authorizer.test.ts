@@ -1,0 +1,425 @@
+import { gunzipSync } from 'node:zlib';
+import { Duration } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import { beforeAll, describe, expect, it, test } from 'vitest';
+import { Requirement, RouteAuth } from '../../../lib/api/route-auth';
+import { SecuredHttpApi } from '../../../lib/api/secured-http-api';
+import { SecuredRestApi } from '../../../lib/api/secured-rest-api';
+import type { KeygateAuthorizerProps } from '../../../lib/authorizer/keygate-authorizer';
+import { AuthorizerResponseMode, KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
+import { SigningAlgorithm, TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
+import { inlineBackend, newStack } from '../helpers';
+
+const ISSUER = 'https://sso.example.com/realms/ml';
+const realm = () =>
+  TrustedIssuer.keycloakRealm({ issuerUrl: ISSUER, allowedClients: ['web'], allowedAudiences: ['api'] });
+
+function configOf(template: Template): unknown {
+  const fns = template.findResources('AWS::Lambda::Function', {
+    Properties: { Environment: { Variables: { KEYGATE_CONFIG: Match.anyValue() } } },
+  });
+  const value = Object.values(fns)[0].Properties.Environment.Variables.KEYGATE_CONFIG as string;
+  return JSON.parse(
+    value.startsWith('gz:') ? gunzipSync(Buffer.from(value.slice(3), 'base64')).toString() : value,
+  );
+}
+
+/** An authorizer behind an HTTP API with one Keycloak route; returns the synthesized template. */
+function withHttpRoute(
+  props: Partial<KeygateAuthorizerProps>,
+  path = '/models/{modelId}/invoke',
+  bind = true,
+): Template {
+  const { stack } = newStack();
+  const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()], ...props });
+  new SecuredHttpApi(stack, 'Http', {
+    authorizer,
+    routes: [
+      {
+        method: HttpMethod.POST,
+        path,
+        backend: inlineBackend(stack),
+        auth: RouteAuth.keycloak(
+          bind ? Requirement.anyOf({ realmRoles: ['model:{modelId}:invoke'] }) : undefined,
+        ),
+      },
+    ],
+  });
+  return Template.fromStack(stack);
+}
+
+describe('KeygateAuthorizer', () => {
+  let template: Template;
+
+  beforeAll(() => {
+    // GIVEN one authorizer protecting an HTTP API and a REST API with the same routes
+    const { stack } = newStack();
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()] });
+    const backend = inlineBackend(stack);
+    const routes = [
+      {
+        method: HttpMethod.GET,
+        path: '/models',
+        backend,
+        auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['model-user'] })),
+      },
+      { method: HttpMethod.GET, path: '/machine/models', backend, auth: RouteAuth.iam() },
+    ];
+    new SecuredHttpApi(stack, 'Http', { authorizer, routes });
+    new SecuredRestApi(stack, 'Rest', { authorizer, routes });
+    // WHEN
+    template = Template.fromStack(stack);
+  });
+
+  test('runs the bundled authorizer on Node.js 22 and arm64', () => {
+    // THEN
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
+    });
+  });
+
+  test('passes issuers and the Keycloak routes of every API in KEYGATE_CONFIG', () => {
+    expect(configOf(template)).toEqual({
+      version: 1,
+      issuers: [{ kind: 'keycloak', issuer: ISSUER, allowedClients: ['web'], allowedAudiences: ['api'] }],
+      routes: [
+        {
+          method: 'GET',
+          path: '/models',
+          auth: 'keycloak',
+          requirement: { anyOf: { realmRoles: ['model-user'] } },
+        },
+      ],
+      tokenSource: { header: 'Authorization' },
+      responseMode: 'iam',
+    });
+  });
+
+  test('lets the function write to its own log group only', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Effect: 'Allow',
+            Resource: [
+              {
+                'Fn::Join': [
+                  '',
+                  [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^AuthorizerLogGroup'), 'Arn'] }, ':log-stream:*'],
+                ],
+              },
+              { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuthorizerLogGroup'), 'Arn'] },
+            ],
+          },
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      Description: 'Keygate authorizer: writes its own log group only',
+      ManagedPolicyArns: Match.absent(),
+    });
+  });
+
+  test('keeps its log for a month by default', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('gives HTTP APIs a payload 2.0 REQUEST authorizer keyed by the token header, cached 5 minutes', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: false,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerResultTtlInSeconds: 300,
+    });
+  });
+
+  test('gives REST APIs a REQUEST authorizer keyed by the token header, cached 5 minutes', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: 300,
+    });
+  });
+
+  test('lets each API invoke it for its own authorizer only', () => {
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'apigateway.amazonaws.com',
+      SourceArn: {
+        'Fn::Join': [
+          '',
+          Match.arrayWith(['/authorizers/', { Ref: Match.stringLikeRegexp('^HttpApiKeygateAuthorizer') }]),
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'apigateway.amazonaws.com',
+      SourceArn: {
+        'Fn::Join': [
+          '',
+          Match.arrayWith(['/authorizers/', { Ref: Match.stringLikeRegexp('^AuthorizerRestAuthorizer') }]),
+        ],
+      },
+    });
+  });
+
+  it.each([
+    ['Denials', '{ ($.message = "authorizer decision") && ($.decision = "deny") }'],
+    ['Unauthorized', '{ ($.message = "authorizer decision") && ($.decision = "unauthorized") }'],
+    ['JwksFetchFailures', '{ $.message = "jwks fetch failed" }'],
+    ['LoggedErrors', '{ $.level = "ERROR" }'],
+  ])('publishes %s from the decision log with a metric filter', (metricName, pattern) => {
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: pattern,
+      MetricTransformations: [
+        Match.objectLike({
+          MetricName: metricName,
+          MetricNamespace: Match.stringLikeRegexp('^Keygate/'),
+          MetricValue: '1',
+        }),
+      ],
+    });
+  });
+
+  test('adds the route key to the identity sources in simple mode', () => {
+    // GIVEN simple answers, no caching (a route binds a path parameter)
+    const t = withHttpRoute({
+      responseMode: AuthorizerResponseMode.SIMPLE,
+      resultsCacheTtl: Duration.seconds(0),
+    });
+    // THEN
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      EnableSimpleResponses: true,
+      AuthorizerPayloadFormatVersion: '2.0',
+      IdentitySource: ['$request.header.Authorization', '$context.routeKey'],
+      AuthorizerResultTtlInSeconds: 0,
+    });
+    expect(configOf(t)).toMatchObject({ responseMode: 'simple' });
+  });
+
+  test('caches simple answers when no route binds a path parameter', () => {
+    const t = withHttpRoute({ responseMode: AuthorizerResponseMode.SIMPLE }, '/models', false);
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerResultTtlInSeconds: 300 });
+  });
+
+  test('drops identity sources and caching when a cookie may carry the token', () => {
+    const t = withHttpRoute({ tokenCookie: 'kg_session' });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      IdentitySource: Match.absent(),
+      AuthorizerResultTtlInSeconds: 0,
+    });
+    expect(configOf(t)).toMatchObject({ tokenSource: { header: 'Authorization', cookie: 'kg_session' } });
+  });
+
+  test('carries the runtime options from typed props', () => {
+    const t = withHttpRoute({
+      clockSkew: Duration.seconds(10),
+      jwksTimeout: Duration.millis(1500),
+      verifiedCacheSize: 50,
+      tokenHeader: 'X-Api-Token',
+    });
+    expect(configOf(t)).toMatchObject({
+      clockSkewSeconds: 10,
+      jwksTimeoutMs: 1500,
+      verifiedCacheSize: 50,
+      tokenSource: { header: 'X-Api-Token' },
+    });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      IdentitySource: ['$request.header.X-Api-Token'],
+    });
+  });
+
+  test('gzips a configuration that does not fit in the 4 KB environment', () => {
+    // GIVEN 40 routes with long requirements
+    const { stack } = newStack();
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()] });
+    const backend = inlineBackend(stack);
+    const api = new SecuredHttpApi(stack, 'Http', { authorizer });
+    for (let i = 0; i < 40; i++) {
+      api.addRoute({
+        method: HttpMethod.GET,
+        path: `/reports/section-${i}`,
+        backend,
+        auth: RouteAuth.keycloak(
+          Requirement.anyOf({
+            realmRoles: [`reports-reader-section-${i}`],
+            groups: [`/departments/analytics/section-${i}`],
+          }),
+        ),
+      });
+    }
+    // WHEN
+    const t = Template.fromStack(stack);
+    const raw = Object.values(t.findResources('AWS::Lambda::Function'))
+      .map((f) => f.Properties.Environment?.Variables?.KEYGATE_CONFIG as string | undefined)
+      .find((v) => v !== undefined)!;
+    // THEN
+    expect(raw.startsWith('gz:')).toBe(true);
+    expect(raw.length).toBeLessThanOrEqual(3584);
+    expect((configOf(t) as { routes: unknown[] }).routes).toHaveLength(40);
+  });
+
+  test('refers to a Cognito user pool and its clients by reference', () => {
+    const { stack } = newStack();
+    const pool = new cognito.UserPool(stack, 'Pool');
+    const client = pool.addClient('Client');
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', {
+      issuers: [realm(), TrustedIssuer.cognitoUserPool(pool, [client])],
+    });
+    new SecuredHttpApi(stack, 'Http', {
+      authorizer,
+      routes: [
+        { method: HttpMethod.GET, path: '/me', backend: inlineBackend(stack), auth: RouteAuth.keycloak() },
+      ],
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          KEYGATE_CONFIG: {
+            'Fn::Join': [
+              '',
+              Match.arrayWith([
+                { Ref: Match.stringLikeRegexp('^Pool') },
+                { Ref: Match.stringLikeRegexp('^PoolClient') },
+              ]),
+            ],
+          },
+        }),
+      },
+    });
+  });
+});
+
+describe('KeygateAuthorizer validation', () => {
+  function build(props: Partial<KeygateAuthorizerProps>): Stack {
+    const { stack } = newStack();
+    new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()], ...props });
+    return stack;
+  }
+
+  it.each<[string, Partial<KeygateAuthorizerProps>, string]>([
+    ['no issuer', { issuers: [] }, 'KeygateAuthorizer: issuers must list at least one TrustedIssuer'],
+    [
+      'a cache TTL over one hour',
+      { resultsCacheTtl: Duration.seconds(3601) },
+      'KeygateAuthorizer: resultsCacheTtl must be a whole number of seconds from 0 to 3600 (1 hour), got 3601',
+    ],
+    [
+      'caching with a cookie token source',
+      { tokenCookie: 'session', resultsCacheTtl: Duration.minutes(5) },
+      'KeygateAuthorizer: resultsCacheTtl must be 0 when tokenCookie or tokenQueryParameter is set: API Gateway answers 401 without calling the authorizer when a listed identity source is missing, so a token that may come from either place leaves no identity source to cache by',
+    ],
+    [
+      'a clock skew over 60 s',
+      { clockSkew: Duration.seconds(61) },
+      'KeygateAuthorizer: clockSkew must be a whole number of seconds from 0 to 60, got 61',
+    ],
+    [
+      'a JWKS timeout over 4 s',
+      { jwksTimeout: Duration.seconds(5) },
+      'KeygateAuthorizer: jwksTimeout must be from 100 ms to 4000 ms, got 5000 ms',
+    ],
+    [
+      'a negative cache size',
+      { verifiedCacheSize: -1 },
+      'KeygateAuthorizer: verifiedCacheSize must be an integer from 0 to 100000, got -1',
+    ],
+    [
+      'a bad header name',
+      { tokenHeader: 'Bad Header' },
+      'KeygateAuthorizer: tokenHeader must be an HTTP header name',
+    ],
+    [
+      'a bad cookie name',
+      { tokenCookie: 'a;b' },
+      'KeygateAuthorizer: tokenCookie must be a cookie name of letters, digits, _ . -',
+    ],
+    [
+      'the same issuer twice',
+      { issuers: [realm(), realm()] },
+      `KeygateAuthorizer: issuers[1]: issuer ${ISSUER} is listed twice`,
+    ],
+  ])('rejects %s', (_, props, message) => {
+    expect(() => build(props)).toThrow(message);
+  });
+
+  test('rejects a cached simple answer for a route that binds a path parameter', () => {
+    expect(() => withHttpRoute({ responseMode: AuthorizerResponseMode.SIMPLE })).toThrow(
+      'KeygateAuthorizer: resultsCacheTtl must be 0 with responseMode SIMPLE, because route POST /models/{modelId}/invoke binds a path parameter and a cached simple answer is keyed by the route, not by the concrete path',
+    );
+  });
+
+  test('rejects one route registered twice with different requirements', () => {
+    const { stack } = newStack();
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()] });
+    authorizer.addRoute({
+      method: HttpMethod.GET,
+      path: '/models',
+      auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['a'] })),
+    });
+    expect(() =>
+      authorizer.addRoute({
+        method: HttpMethod.GET,
+        path: '/models',
+        auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['b'] })),
+      }),
+    ).toThrow('KeygateAuthorizer: route GET /models is already registered with a different authorization');
+  });
+});
+
+describe('TrustedIssuer', () => {
+  it.each<[string, () => unknown, string]>([
+    [
+      'a realm without client or audience checks',
+      () => TrustedIssuer.keycloakRealm({ issuerUrl: ISSUER }),
+      'TrustedIssuer.keycloakRealm: set allowedClients (azp) and/or allowedAudiences (aud); a realm alone is too broad',
+    ],
+    [
+      'a plain-http issuer',
+      () =>
+        TrustedIssuer.keycloakRealm({
+          issuerUrl: 'http://sso.example.com/realms/ml',
+          allowedClients: ['web'],
+        }),
+      'TrustedIssuer.keycloakRealm: issuerUrl must be an https URL without a trailing slash',
+    ],
+    [
+      'an issuer with a trailing slash',
+      () => TrustedIssuer.keycloakRealm({ issuerUrl: `${ISSUER}/`, allowedClients: ['web'] }),
+      'TrustedIssuer.keycloakRealm: issuerUrl must be an https URL without a trailing slash',
+    ],
+    [
+      'a plain-http JWKS URI',
+      () =>
+        TrustedIssuer.keycloakRealm({
+          issuerUrl: ISSUER,
+          jwksUri: 'http://sso.example.com/certs',
+          allowedClients: ['web'],
+        }),
+      'TrustedIssuer.keycloakRealm: jwksUri must be an https URL',
+    ],
+    [
+      'a Cognito pool without clients',
+      () => TrustedIssuer.cognitoUserPool(new cognito.UserPool(newStack().stack, 'Pool'), []),
+      'TrustedIssuer.cognitoUserPool: clients must list at least one app client',
+    ],
+  ])('rejects %s', (_, make, message) => {
+    expect(make).toThrow(message);
+  });
+
+  test('accepts the algorithms the verifier supports', () => {
+    const issuer = TrustedIssuer.keycloakRealm({
+      issuerUrl: ISSUER,
+      allowedAudiences: ['api'],
+      algorithms: [SigningAlgorithm.ES256, SigningAlgorithm.EDDSA],
+    });
+    expect(issuer._config).toMatchObject({ algorithms: ['ES256', 'EdDSA'] });
+  });
+});
