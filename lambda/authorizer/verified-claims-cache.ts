@@ -6,7 +6,7 @@
  * and the token itself is not kept in memory longer than the request. Only successful verifications are
  * stored; each entry expires at the token's `exp`. Bounded: least recently used entries are evicted first.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { TokenFacts, VerifiedPrincipal } from './types';
 
 export interface VerifiedEntry {
@@ -22,7 +22,8 @@ export class VerifiedClaimsCache {
   constructor(readonly capacity: number) {}
 
   static key(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    // One-shot crypto.hash (Node >= 20.12): no Hash object per request.
+    return hash('sha256', token, 'base64url');
   }
 
   get size(): number {

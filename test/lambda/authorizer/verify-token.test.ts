@@ -531,6 +531,26 @@ describe('createTokenVerifier — JWKS behaviour', () => {
     });
   });
 
+  it('keeps verifying known keys after the JWKS server is gone (connection refused)', async () => {
+    const server = await startJwksServer(jwksOf(key));
+    const issuer = server.url + REALM;
+    const clock = testClock();
+    const verifier = verifierFor(server, configOf([keycloakIssuer(server)], { verifiedCacheSize: 0 }), {
+      now: clock.now,
+    });
+    expect(await verifier.verify(keycloakAccessToken(key, { issuer }))).toMatchObject({ ok: true });
+    await server.close();
+    clock.advance(60_000); // well past the refetch interval
+    expect(await verifier.verify(keycloakAccessToken(key, { issuer, sub: 'later' }))).toMatchObject({
+      ok: true,
+    });
+    const unknown = await generateSigningKey('RS256');
+    expect(await verifier.verify(keycloakAccessToken(unknown, { issuer }))).toMatchObject({
+      ok: false,
+      reason: 'jwks_unavailable',
+    });
+  });
+
   it('denies with jwks_unavailable within the timeout when the JWKS server hangs', async () => {
     const server = await start(jwksOf(key));
     server.behave('hang');
