@@ -194,7 +194,10 @@ export class KeycloakFederatedUserPool extends Construct {
     const logoutUrls = props.logoutUrls ?? props.callbackUrls;
     const client = new UserPoolClient(this, 'PeopleClient', {
       userPool: pool,
-      // A browser app cannot keep a secret: authorization code with PKCE instead.
+      // A browser app cannot keep a secret: authorization code with PKCE instead. Cognito checks the
+      // code_verifier against the code_challenge the app sent; it has no switch to demand one, so the
+      // app must always send it (S256).
+      // https://docs.aws.amazon.com/cognito/latest/developerguide/using-pkce-in-authorization-code.html
       generateSecret: false,
       // Only refresh-token auth besides the hosted UI: no password flows against the pool itself.
       authFlows: { userSrp: false },
