@@ -67,8 +67,21 @@ const LITERAL_SEGMENT = /^[A-Za-z0-9._~!$&'()+,;=:@-]+$/;
 /** What a concrete path parameter value may contain to be written into a policy resource. */
 const SAFE_RESOURCE_VALUE = /^[A-Za-z0-9._~@:+=,-]{1,128}$/;
 
-/** Parses a path template; throws a message naming the problem. */
-export function parsePathTemplate(path: string): PathSegment[] {
+const parsedTemplates = new Map<string, readonly PathSegment[]>();
+
+/**
+ * Parses a path template; throws a message naming the problem. Results are memoized per template string:
+ * the authorizer matches every request against the same small table, so it parses each template once.
+ */
+export function parsePathTemplate(path: string): readonly PathSegment[] {
+  const hit = typeof path === 'string' ? parsedTemplates.get(path) : undefined;
+  if (hit) return hit;
+  const parsed = parsePathTemplateUncached(path);
+  if (parsedTemplates.size < 1024) parsedTemplates.set(path, parsed);
+  return parsed;
+}
+
+function parsePathTemplateUncached(path: string): PathSegment[] {
   if (typeof path !== 'string' || !path.startsWith('/')) {
     throw new Error(`path '${String(path)}' must start with '/'`);
   }
@@ -82,7 +95,8 @@ export function parsePathTemplate(path: string): PathSegment[] {
       if (inner.endsWith('+')) {
         const name = inner.slice(0, -1);
         if (!PARAM_NAME.test(name)) throw new Error(`path '${path}' has an invalid parameter name '${name}'`);
-        if (i !== raw.length - 1) throw new Error(`path '${path}': greedy parameter must be the last segment`);
+        if (i !== raw.length - 1)
+          throw new Error(`path '${path}': greedy parameter must be the last segment`);
         return { kind: 'greedy', name };
       }
       if (!PARAM_NAME.test(inner)) throw new Error(`path '${path}' has an invalid parameter name '${inner}'`);
@@ -109,7 +123,11 @@ export interface RouteMatch {
  * Finds the route API Gateway would select: literal segments beat parameters, parameters beat greedy;
  * an exact method beats ANY. Returns undefined when nothing matches (the caller must deny).
  */
-export function matchRoute(routes: readonly RouteSpec[], method: string, path: string): RouteMatch | undefined {
+export function matchRoute(
+  routes: readonly RouteSpec[],
+  method: string,
+  path: string,
+): RouteMatch | undefined {
   const segs = splitPath(path);
   if (segs === undefined) return undefined;
   let best: { match: RouteMatch; score: number[] } | undefined;
@@ -174,13 +192,20 @@ export function splitPath(path: string): string[] | undefined {
 
 const BINDING = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
+const boundParamsCache = new WeakMap<Requirement, readonly string[]>();
+
 /** Names of path parameters a requirement binds (`{modelId}` inside an entitlement). */
-export function boundParams(requirement: Requirement | undefined): string[] {
+export function boundParams(requirement: Requirement | undefined): readonly string[] {
+  if (!requirement) return [];
+  const hit = boundParamsCache.get(requirement);
+  if (hit) return hit;
   const names = new Set<string>();
   for (const value of allEntitlementStrings(requirement)) {
     for (const m of value.matchAll(BINDING)) names.add(m[1]);
   }
-  return [...names];
+  const out = [...names];
+  boundParamsCache.set(requirement, out);
+  return out;
 }
 
 function allEntitlementStrings(requirement: Requirement | undefined): string[] {
@@ -193,14 +218,28 @@ function allEntitlementStrings(requirement: Requirement | undefined): string[] {
   return out;
 }
 
+const templateParts = new Map<string, readonly string[]>();
+
+/** Literal, name, literal, name, ... for a template with bindings; memoized per template string. */
+function partsOf(template: string): readonly string[] {
+  let parts = templateParts.get(template);
+  if (!parts) {
+    parts = template.split(BINDING);
+    if (templateParts.size < 4096) templateParts.set(template, parts);
+  }
+  return parts;
+}
+
 function substitute(template: string, params: Readonly<Record<string, string>>): string | undefined {
-  let missing = false;
-  const out = template.replace(BINDING, (_, name: string) => {
-    const v = params[name];
-    if (v === undefined) missing = true;
-    return v ?? '';
-  });
-  return missing ? undefined : out;
+  if (!template.includes('{')) return template;
+  const parts = partsOf(template);
+  let out = parts[0];
+  for (let i = 1; i < parts.length; i += 2) {
+    const v = params[parts[i]];
+    if (v === undefined) return undefined;
+    out += v + parts[i + 1];
+  }
+  return out;
 }
 
 function holds(principal: Principal, kind: keyof Entitlements, wanted: string): boolean {
@@ -255,7 +294,27 @@ export function meetsRequirement(
 // Policy resources: which routes a principal may call, as `METHOD/path` with `*` for free segments.
 
 /** A route as an execute-api resource suffix: `POST/models/*` (`*` for ANY method or a free parameter). */
-export function resourcePattern(route: Pick<RouteSpec, 'method' | 'path'>, params: Record<string, string> = {}) {
+export function resourcePattern(
+  route: Pick<RouteSpec, 'method' | 'path'>,
+  params?: Record<string, string>,
+): string {
+  if (!params) {
+    const key = `${route.method} ${route.path}`;
+    const hit = freePatterns.get(key);
+    if (hit) return hit;
+    const pattern = resourcePatternUncached(route, {});
+    if (freePatterns.size < 1024) freePatterns.set(key, pattern);
+    return pattern;
+  }
+  return resourcePatternUncached(route, params);
+}
+
+const freePatterns = new Map<string, string>();
+
+function resourcePatternUncached(
+  route: Pick<RouteSpec, 'method' | 'path'>,
+  params: Record<string, string>,
+): string {
   const method = route.method === 'ANY' ? '*' : route.method;
   const segs = parsePathTemplate(route.path).map((s) => {
     if (s.kind === 'literal') return s.value;
@@ -302,7 +361,11 @@ export function grantsFor(routes: readonly RouteSpec[], principal: Principal): R
 
 const MAX_BOUND_COMBINATIONS = 256;
 
-function boundValues(route: RouteSpec, principal: Principal, bound: string[]): Record<string, string>[] {
+function boundValues(
+  route: RouteSpec,
+  principal: Principal,
+  bound: readonly string[],
+): Record<string, string>[] {
   const candidates = new Map<string, Set<string>>(bound.map((n) => [n, new Set<string>()]));
   const req = route.requirement ?? {};
   for (const set of [req.allOf, req.anyOf]) {
@@ -310,6 +373,7 @@ function boundValues(route: RouteSpec, principal: Principal, bound: string[]): R
     for (const kind of ENTITLEMENT_KINDS) {
       const held = principalList(principal, kind);
       for (const tpl of set[kind] ?? []) {
+        if (!tpl.includes('{')) continue;
         const names = [...tpl.matchAll(BINDING)].map((m) => m[1]);
         if (names.length === 0) continue;
         const re = templateRegExp(tpl);
@@ -348,7 +412,17 @@ function principalList(p: Principal, kind: keyof Entitlements): readonly string[
         : p.groups;
 }
 
+const templateRegExps = new Map<string, RegExp>();
+
 function templateRegExp(tpl: string): RegExp {
+  const hit = templateRegExps.get(tpl);
+  if (hit) return hit;
+  const re = templateRegExpUncached(tpl);
+  if (templateRegExps.size < 4096) templateRegExps.set(tpl, re);
+  return re;
+}
+
+function templateRegExpUncached(tpl: string): RegExp {
   const parts = tpl.split(BINDING);
   // split with a capture group alternates literal, name, literal, ...
   const src = parts.map((p, i) => (i % 2 === 0 ? escapeRegExp(p) : '([^/*?\\s]+)')).join('');
@@ -397,7 +471,7 @@ export function validateRoutes(routes: unknown, field = 'routes'): string[] {
       errors.push(`${at}.auth must be one of ${ROUTE_AUTH_KINDS.join(', ')}`);
       return;
     }
-    let tpl: PathSegment[];
+    let tpl: readonly PathSegment[];
     try {
       tpl = parsePathTemplate(route.path as string);
     } catch (e) {
@@ -417,12 +491,13 @@ export function validateRoutes(routes: unknown, field = 'routes'): string[] {
   return errors;
 }
 
-function validateRequirement(req: unknown, at: string, tpl: PathSegment[]): string[] {
+function validateRequirement(req: unknown, at: string, tpl: readonly PathSegment[]): string[] {
   if (typeof req !== 'object' || req === null) return [`${at} must be an object`];
   const errors: string[] = [];
   const r = req as Record<string, unknown>;
   for (const key of Object.keys(r)) {
-    if (key !== 'allOf' && key !== 'anyOf') errors.push(`${at}.${key} is not a requirement field (allOf, anyOf)`);
+    if (key !== 'allOf' && key !== 'anyOf')
+      errors.push(`${at}.${key} is not a requirement field (allOf, anyOf)`);
   }
   const params = new Set(tpl.filter((s) => s.kind === 'param').map((s) => (s as { name: string }).name));
   for (const mode of ['allOf', 'anyOf'] as const) {
@@ -438,12 +513,16 @@ function validateRequirement(req: unknown, at: string, tpl: PathSegment[]): stri
         errors.push(`${f} is not an entitlement kind (${ENTITLEMENT_KINDS.join(', ')})`);
         continue;
       }
-      if (!Array.isArray(list) || list.some((v) => typeof v !== 'string' || v.length === 0 || v.length > 255)) {
+      if (
+        !Array.isArray(list) ||
+        list.some((v) => typeof v !== 'string' || v.length === 0 || v.length > 255)
+      ) {
         errors.push(`${f} must be a list of non-empty strings`);
         continue;
       }
       for (const v of list as string[]) {
-        if (kind === 'clientRoles' && !/^[^:]+:.+$/.test(v)) errors.push(`${f}: '${v}' must be written client:role`);
+        if (kind === 'clientRoles' && !/^[^:]+:.+$/.test(v))
+          errors.push(`${f}: '${v}' must be written client:role`);
         for (const m of v.matchAll(BINDING)) {
           if (!params.has(m[1])) errors.push(`${f}: '${v}' binds {${m[1]}}, which is not a path parameter`);
         }
