@@ -1,7 +1,11 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it, test } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../../common/app-config';
 import { Model } from '../../../lib/backends/model';
@@ -18,8 +22,11 @@ describe('ModelBackend', () => {
   // One synth (esbuild bundling is slow); every behaviour below reads this template.
   let template: Template;
   let configJson: string;
+  let nagReport: string | undefined;
   beforeAll(() => {
-    const s = stack();
+    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-backend-')) });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const s = new Stack(app, 'Test', { env: ENV });
     const caller = iam.Role.fromRoleArn(s, 'Caller', 'arn:aws:iam::111122223333:role/batch/scorer');
     new ModelBackend(s, 'Backend', {
       models: [
@@ -31,12 +38,22 @@ describe('ModelBackend', () => {
       machineCallers: [{ role: caller, routes: ['POST /machine/models/{modelId}/invoke'] }],
       logRetention: logs.RetentionDays.ONE_WEEK,
     });
+    try {
+      app.synth();
+    } catch (e) {
+      // cdk-nag findings fail the synth.
+      nagReport = (e as Error).message;
+    }
     template = Template.fromStack(s);
     const fns = template.findResources('AWS::Lambda::Function');
     const fn = Object.values(fns)[0] as {
       Properties: { Environment: { Variables: Record<string, unknown> } };
     };
     configJson = fn.Properties.Environment.Variables.KEYGATE_MODELS_CONFIG as string;
+  });
+
+  test('passes the cdk-nag AwsSolutions checks', () => {
+    expect(nagReport).toBeUndefined();
   });
 
   test('runs Node 22 on arm64 with source maps enabled', () => {
