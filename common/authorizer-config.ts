@@ -50,6 +50,22 @@ export interface TokenSourceConfig {
   readonly query?: string;
 }
 
+/** Browser sessions set by the sign-in routes (lambda/sign-in): the authorizer opens them. */
+export interface SessionConfig {
+  /** Secrets Manager id (ARN) of the cookie keyring; read through the Parameters and Secrets Lambda Extension. */
+  readonly keysSecretId: string;
+  /** Base name of the session cookie(s). @default 'keygate_session' */
+  readonly cookieName?: string;
+  /** Header a same-origin script sends on state-changing requests. @default 'x-keygate-csrf' */
+  readonly csrfHeader?: string;
+  /** Origins besides the API's own whose pages may send state-changing cookie requests. @default [] */
+  readonly allowedOrigins?: readonly string[];
+  /** Route keys (`GET /me`) whose browser navigations without a session get a sign-in URL. @default [] */
+  readonly browserRoutes?: readonly string[];
+  /** Absolute URL browsers use for the API (custom domain). @default - from the event's domain name and stage */
+  readonly publicBaseUrl?: string;
+}
+
 /** HTTP API payload 2.0 response form. REST and HTTP payload 1.0 always use IAM policies. */
 export type ResponseMode = 'iam' | 'simple';
 
@@ -67,6 +83,8 @@ export interface AuthorizerConfig {
   readonly jwksTimeoutMs?: number;
   /** Entries in the verified-claims LRU. @default 1000 */
   readonly verifiedCacheSize?: number;
+  /** Accept browser session cookies besides bearer tokens. @default - bearer tokens only */
+  readonly session?: SessionConfig;
 }
 
 export const DEFAULTS = {
@@ -135,7 +153,9 @@ export function validateAuthorizerConfig(input: unknown): ConfigResult {
   if (c.verifiedCacheSize !== undefined && !isIntIn(c.verifiedCacheSize, 0, 100_000)) {
     errors.push('verifiedCacheSize must be an integer from 0 to 100000');
   }
+  if (c.session !== undefined) errors.push(...validateSession(c.session, c.routes, c.tokenSource));
   const known = new Set([
+    'session',
     'version',
     'issuers',
     'routes',
@@ -213,6 +233,88 @@ function validateTokenSource(input: unknown): string[] {
   }
   for (const k of Object.keys(t)) if (!['header', 'cookie', 'query'].includes(k)) errors.push(`tokenSource.${k} is not a field`);
   return errors;
+}
+
+const SESSION_COOKIE_NAME = /^[A-Za-z0-9_]{1,48}$/;
+
+function validateSession(input: unknown, routes: unknown, tokenSource: unknown): string[] {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return ['session must be an object'];
+  const s = input as Record<string, unknown>;
+  const errors: string[] = [];
+  if (typeof s.keysSecretId !== 'string' || s.keysSecretId.length === 0 || s.keysSecretId.length > 2048) {
+    errors.push('session.keysSecretId must be a non-empty string');
+  }
+  if (
+    s.cookieName !== undefined &&
+    (typeof s.cookieName !== 'string' || !SESSION_COOKIE_NAME.test(s.cookieName))
+  ) {
+    errors.push('session.cookieName must be 1-48 letters, digits or _');
+  }
+  const cookie = (tokenSource as { cookie?: unknown } | undefined)?.cookie;
+  if (cookie !== undefined && cookie === (s.cookieName ?? 'keygate_session')) {
+    errors.push('session.cookieName must differ from tokenSource.cookie');
+  }
+  if (s.csrfHeader !== undefined && (typeof s.csrfHeader !== 'string' || !HEADER_NAME.test(s.csrfHeader))) {
+    errors.push('session.csrfHeader must be an HTTP header name');
+  }
+  if (
+    s.allowedOrigins !== undefined &&
+    (!Array.isArray(s.allowedOrigins) || !s.allowedOrigins.every(isHttpsOrigin))
+  ) {
+    errors.push(
+      'session.allowedOrigins must be a list of https origins (scheme, host and optional port only)',
+    );
+  }
+  if (s.browserRoutes !== undefined) {
+    const keys = new Set(
+      Array.isArray(routes)
+        ? (routes as { method?: unknown; path?: unknown; auth?: unknown }[])
+            .filter((r) => r && r.auth === 'keycloak' && r.method === 'GET')
+            .map((r) => `GET ${String(r.path)}`)
+        : [],
+    );
+    if (!Array.isArray(s.browserRoutes) || !s.browserRoutes.every((k) => typeof k === 'string')) {
+      errors.push('session.browserRoutes must be a list of route keys');
+    } else {
+      for (const k of s.browserRoutes as string[]) {
+        if (!keys.has(k)) errors.push(`session.browserRoutes: '${k}' is not a GET keycloak route of routes`);
+      }
+    }
+  }
+  if (s.publicBaseUrl !== undefined && !isHttpsBaseUrl(s.publicBaseUrl)) {
+    errors.push('session.publicBaseUrl must be an https URL without a trailing slash');
+  }
+  const known = [
+    'keysSecretId',
+    'cookieName',
+    'csrfHeader',
+    'allowedOrigins',
+    'browserRoutes',
+    'publicBaseUrl',
+  ];
+  for (const k of Object.keys(s)) if (!known.includes(k)) errors.push(`session.${k} is not a field`);
+  return errors;
+}
+
+function isHttpsOrigin(v: unknown): boolean {
+  if (typeof v !== 'string') return false;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'https:' && u.origin === v;
+  } catch {
+    return false;
+  }
+}
+
+function isHttpsBaseUrl(v: unknown): boolean {
+  if (typeof v !== 'string' || v.endsWith('/')) return false;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'https:' && !u.search && !u.hash && !u.username && !u.password;
+  } catch {
+    return false;
+  }
 }
 
 function isHttpsUrl(v: unknown): v is string {
