@@ -25,6 +25,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { COGNITO_ROLES_ATTRIBUTE, COGNITO_ROLES_CLAIM } from '../../common/identity-context';
+import { TrustedIssuer } from '../authorizer/trusted-issuer';
 
 /** Repository root (this file is lib/federation/keycloak-federated-user-pool.ts). */
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
@@ -112,8 +113,8 @@ export interface KeycloakFederatedUserPoolProps {
  * pre-token-generation trigger (V2_0) copies them into every access token as `keygate_roles`, so the
  * route requirements that hold for Keycloak tokens hold for the pool's tokens too.
  *
- * Pass `userPool` and `appClients` to `TrustedIssuer.cognitoUserPool(...)` so the authorizer accepts
- * the pool's access tokens.
+ * Give `trustedIssuer()` (or `TrustedIssuer.cognitoUserPool(userPool, appClients)`) to the authorizer so
+ * it accepts the pool's access tokens.
  */
 export class KeycloakFederatedUserPool extends Construct {
   /** The user pool. */
@@ -280,6 +281,14 @@ export class KeycloakFederatedUserPool extends Construct {
     this.preTokenGenerationFunction = fn;
 
     this.addNagSuppressions(pool, fn, role, featurePlan);
+  }
+
+  /**
+   * The issuer to give the Keygate authorizer so it accepts this pool's access tokens (issued to
+   * `appClients`): `TrustedIssuer.cognitoUserPool(userPool, appClients)`.
+   */
+  public trustedIssuer(): TrustedIssuer {
+    return TrustedIssuer.cognitoUserPool(this.userPool, this.appClients);
   }
 
   /** cdk-nag (AwsSolutions) findings this construct accepts, each with its reason. */

@@ -184,6 +184,14 @@ describe('KeycloakFederatedUserPool (default: Essentials)', () => {
       Ref: expect.stringMatching(/^FedPeopleClient/),
     });
     expect(pool.rolesClaim).toBe(COGNITO_ROLES_CLAIM);
+    const issuer = pool.trustedIssuer()._config;
+    expect(issuer.kind).toBe('cognito');
+    expect(stack.resolve(issuer)).toEqual({
+      kind: 'cognito',
+      userPoolId: { Ref: expect.stringMatching(/^FedUserPool/) },
+      region: 'eu-west-1',
+      allowedClients: [{ Ref: expect.stringMatching(/^FedPeopleClient/) }],
+    });
     expect(pool.featurePlan).toBe(FeaturePlan.ESSENTIALS);
   });
 });
