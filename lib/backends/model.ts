@@ -10,6 +10,37 @@ const INFERENCE_PROFILE_PREFIX = /^(us|eu|apac|us-gov|ca|jp|au|global)\./;
 /** https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html#sagemaker-CreateEndpoint-request-EndpointName */
 const ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
+/**
+ * A model entry as the app configuration writes it (`models` in a stage of cdk.json context `keygate`).
+ * Plain strings, so the app config's `ModelConfig` fits it as is.
+ */
+export interface ModelSpec {
+  /** URL-safe id used in `/models/{modelId}/invoke` and in roles `model:{modelId}:invoke`. */
+  readonly id: string;
+  /** `demo`, `bedrock` or `sagemaker`. */
+  readonly kind: string;
+  /**
+   * Shown by GET /models.
+   * @default - none
+   */
+  readonly description?: string;
+  /**
+   * kind `demo`: `sentiment` or `keywords`.
+   * @default - none
+   */
+  readonly demo?: string;
+  /**
+   * kind `bedrock`: the foundation-model id.
+   * @default - none
+   */
+  readonly bedrockModelId?: string;
+  /**
+   * kind `sagemaker`: the endpoint name.
+   * @default - none
+   */
+  readonly sagemakerEndpointName?: string;
+}
+
 /** A model the backend serves: a built-in demo model, a Bedrock foundation model or a SageMaker endpoint. */
 export class Model {
   /**
@@ -79,8 +110,8 @@ export class Model {
     });
   }
 
-  /** A model from the app configuration's `models` entry. */
-  public static fromConfig(config: ModelConfig): Model {
+  /** A model from an entry of the app configuration's `models`. */
+  public static fromConfig(config: ModelSpec): Model {
     switch (config.kind) {
       case 'demo':
         return Model.demo(config.id, config.demo ?? '', config.description);
@@ -96,7 +127,7 @@ export class Model {
   }
 
   /** Models from the app configuration's `models` list; a message names the entry that is wrong. */
-  public static fromConfigs(configs: readonly ModelConfig[]): Model[] {
+  public static fromConfigs(configs: readonly ModelSpec[]): Model[] {
     return configs.map((c, i) => {
       try {
         return Model.fromConfig(c);

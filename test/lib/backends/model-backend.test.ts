@@ -221,6 +221,11 @@ describe('Model', () => {
         ])[1],
       "models[1]: Model.bedrock: foundationModelId '' is not a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0",
     ],
+    [
+      'an unknown kind',
+      () => Model.fromConfig({ id: 'x', kind: 'openai' }),
+      "Model.fromConfig: kind must be one of demo, bedrock, sagemaker, got 'openai'",
+    ],
   ])('rejects %s', (_, build, message) => {
     expect(build).toThrow(message);
   });
