@@ -1,0 +1,25 @@
+/**
+ * `npm run routes [-- --stage <name>] [--config <file>]`: prints the stage's access matrix — each route,
+ * its requirement, and which users, service accounts and IAM principals reach it.
+ */
+import { parseCli } from '../realm/cli-args';
+import { loadAppConfig, selectStage } from '../realm/stage-config';
+import { accessMatrix, formatAccessMatrix } from './access-matrix';
+
+function main(): void {
+  const args = parseCli(process.argv.slice(2), { stage: { type: 'string' }, config: { type: 'string' } });
+  const { name, stage } = selectStage(loadAppConfig(args.config), args.stage);
+  console.log(`Access matrix of stage '${name}' (${stage.routes.length} routes)\n`);
+  console.log(formatAccessMatrix(accessMatrix(stage)));
+  console.log(
+    "\nUsers and service accounts are the stage's keycloak.testUsers and keycloak.serviceAccounts;",
+  );
+  console.log('routes not listed are refused (404 on an HTTP API, 403 on a REST API).');
+}
+
+try {
+  main();
+} catch (e) {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+}
