@@ -146,3 +146,81 @@ export function signInRedirect(input: RedirectInput): string | undefined {
     : (input.loginPath ?? '/auth/login');
   return `${input.baseUrl}${target}?returnTo=${encodeURIComponent(returnTo)}`;
 }
+
+/** What the pipeline needs from a request to look for a session (a subset of its AuthRequest). */
+export interface SessionRequest {
+  readonly method: string;
+  /** `name=value` pairs (HTTP API 2.0 `cookies`, or the Cookie header split). */
+  readonly cookies: readonly string[];
+  /** Lower-cased header names; every value kept. */
+  readonly headers: ReadonlyMap<string, readonly string[]>;
+}
+
+export interface SessionOptions {
+  readonly cookieName?: string;
+  readonly csrfHeader?: string;
+  /** The API's own origin and any configured ones. */
+  readonly allowedOrigins: readonly string[];
+}
+
+export type SessionStep =
+  | { readonly kind: 'absent' }
+  | {
+      readonly kind: 'token';
+      readonly accessToken: string;
+      readonly accessExpired: boolean;
+      readonly csrf: CsrfResult;
+    }
+  | { readonly kind: 'refused'; readonly reason: SessionReason | 'session_keys_unavailable' };
+
+/**
+ * One call for the pipeline: read the keyring, open the session, and pre-compute the CSRF verdict (the
+ * pipeline applies it after verifying the token, so a CSRF refusal is a 403 for a known principal).
+ */
+export async function openRequestSession(
+  request: SessionRequest,
+  options: SessionOptions,
+  keys: { keyring(): Promise<SessionKeyring> },
+  nowSeconds: number,
+): Promise<SessionStep> {
+  const name = options.cookieName ?? 'keygate_session';
+  const prefix = `${name}=`;
+  if (!request.cookies.some((c) => c.startsWith(prefix))) return { kind: 'absent' };
+  let keyring: SessionKeyring;
+  try {
+    keyring = await keys.keyring();
+  } catch {
+    return { kind: 'refused', reason: 'session_keys_unavailable' };
+  }
+  const opened = sessionAccessToken(request.cookies, name, keyring, nowSeconds);
+  if (opened.kind === 'absent') return { kind: 'absent' };
+  if (opened.kind === 'refused') return opened;
+  const headers: Record<string, string | undefined> = {};
+  // A repeated header is joined, so a doubled Origin can never equal an allowed origin.
+  for (const [k, v] of request.headers) headers[k] = v.join(', ');
+  const csrf = checkCsrf({
+    method: request.method,
+    headers,
+    allowedOrigins: options.allowedOrigins,
+    csrfHeader: options.csrfHeader,
+  });
+  return { kind: 'token', accessToken: opened.accessToken, accessExpired: opened.accessExpired, csrf };
+}
+
+/**
+ * A REST API answer that carries a sign-in URL: a Deny of exactly this method ARN (cached nowhere: session
+ * authorizers run without result caching) with `signIn` in the context, which the ACCESS_DENIED gateway
+ * response maps into its body with `$context.authorizer.signIn`.
+ */
+export function signInDenyResponse(resourceArn: string, signIn: string, reason: string) {
+  return {
+    principalId: 'anonymous',
+    policyDocument: {
+      Version: '2012-10-17' as const,
+      Statement: [
+        { Action: 'execute-api:Invoke' as const, Effect: 'Deny' as const, Resource: [resourceArn] },
+      ],
+    },
+    context: { signIn, reason },
+  };
+}

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkCsrf, sessionAccessToken, signInRedirect } from '../../../lambda/authorizer/session-cookie';
+import {
+  checkCsrf,
+  openRequestSession,
+  sessionAccessToken,
+  signInDenyResponse,
+  signInRedirect,
+} from '../../../lambda/authorizer/session-cookie';
 import type { SessionData } from '../../../lambda/sign-in/session-envelope';
 import { sealSession, sessionSetCookies } from '../../../lambda/sign-in/session-envelope';
 import { keyring } from '../sign-in/support';
@@ -182,5 +188,80 @@ describe('signInRedirect', () => {
     ['no Accept and no Fetch Metadata', { headers: {} }],
   ])('leaves %s with its plain 401', (_name, change) => {
     expect(signInRedirect({ ...base, method: 'GET', path: '/me', ...change })).toBeUndefined();
+  });
+});
+
+describe('openRequestSession', () => {
+  const ring = keyring();
+  const cookies = sent(
+    sessionSetCookies('keygate_session', sealSession(data, ring.current), { maxAgeSeconds: 3600 }),
+  );
+  const keys = { keyring: async () => ring };
+  const opts = { allowedOrigins: ['https://api.example.com'] };
+  const req = (method: string, headers: Record<string, string[]> = {}, c = cookies) => ({
+    method,
+    cookies: c,
+    headers: new Map(Object.entries(headers)),
+  });
+
+  it('opens the session and passes a same-origin POST', async () => {
+    expect(
+      await openRequestSession(req('POST', { origin: ['https://api.example.com'] }), opts, keys, NOW),
+    ).toEqual({
+      kind: 'token',
+      accessToken: data.accessToken,
+      accessExpired: false,
+      csrf: { ok: true, via: 'origin' },
+    });
+  });
+
+  it('carries the CSRF refusal of a cross-site POST for the pipeline to apply after verification', async () => {
+    const step = await openRequestSession(req('POST', { origin: ['https://evil.example'] }), opts, keys, NOW);
+    expect(step).toMatchObject({ kind: 'token', csrf: { ok: false, reason: 'csrf_rejected' } });
+  });
+
+  it('refuses a doubled Origin header', async () => {
+    const step = await openRequestSession(
+      req('POST', { origin: ['https://api.example.com', 'https://api.example.com'] }),
+      opts,
+      keys,
+      NOW,
+    );
+    expect(step).toMatchObject({ kind: 'token', csrf: { ok: false } });
+  });
+
+  it('does not read the keyring when there is no session cookie', async () => {
+    let reads = 0;
+    const counting = { keyring: async () => (reads++, ring) };
+    expect(await openRequestSession(req('GET', {}, ['theme=dark']), opts, counting, NOW)).toEqual({
+      kind: 'absent',
+    });
+    expect(reads).toBe(0);
+  });
+
+  it('refuses when the keyring cannot be read, and passes the session refusals through', async () => {
+    const down = { keyring: () => Promise.reject(new Error('extension down')) };
+    expect(await openRequestSession(req('GET'), opts, down, NOW)).toEqual({
+      kind: 'refused',
+      reason: 'session_keys_unavailable',
+    });
+    expect(await openRequestSession(req('GET'), opts, keys, data.expiresAt)).toEqual({
+      kind: 'refused',
+      reason: 'session_expired',
+    });
+  });
+});
+
+describe('signInDenyResponse', () => {
+  it('denies exactly the request ARN and carries the sign-in URL in string context values', () => {
+    const arn = 'arn:aws:execute-api:eu-west-1:111122223333:abc/prod/GET/me';
+    expect(signInDenyResponse(arn, 'https://x/auth/login?returnTo=%2Fme', 'token_missing')).toEqual({
+      principalId: 'anonymous',
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [arn] }],
+      },
+      context: { signIn: 'https://x/auth/login?returnTo=%2Fme', reason: 'token_missing' },
+    });
   });
 });
