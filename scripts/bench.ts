@@ -21,17 +21,39 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import type { BuildOptions } from 'esbuild';
-import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
-import type { JWK } from 'jose';
-import { JwtRsaVerifier } from 'aws-jwt-verify';
-import { Logger } from '@aws-lambda-powertools/logger';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import type { JWK, createLocalJWKSet, jwtVerify } from 'jose';
+import type { JwtRsaVerifier } from 'aws-jwt-verify';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { createHandler } from '../lambda/authorizer/handler';
+import type { createDecisionLog } from '../lambda/authorizer/decision-log';
+import type { createTokenVerifier } from '../lambda/authorizer/verify-token';
 import type { AuthorizerConfig } from '../common/authorizer-config';
 import { AUTHORIZER_CONFIG_ENV } from '../common/authorizer-config';
 import { DEFAULT_ROUTES } from '../common/app-config';
-import { createHandler } from '../lambda/authorizer/handler';
-import { createDecisionLog } from '../lambda/authorizer/decision-log';
-import { createTokenVerifier } from '../lambda/authorizer/verify-token';
 import { AUTHORIZER_BUNDLE_OPTIONS, AUTHORIZER_ENTRY } from './authorizer-bundle-options';
+
+/**
+ * What the throughput runs use, bundled with the authorizer's own esbuild options so the measured code
+ * is the deployed code (not a dev-time transform of the sources).
+ */
+const MEASURED_MODULES = `
+export { createHandler } from './lambda/authorizer/handler';
+export { createTokenVerifier } from './lambda/authorizer/verify-token';
+export { createDecisionLog } from './lambda/authorizer/decision-log';
+export { Logger } from '@aws-lambda-powertools/logger';
+export { JwtRsaVerifier } from 'aws-jwt-verify';
+export { jwtVerify, createLocalJWKSet } from 'jose';
+`;
+interface Measured {
+  createHandler: typeof createHandler;
+  createTokenVerifier: typeof createTokenVerifier;
+  createDecisionLog: typeof createDecisionLog;
+  Logger: typeof Logger;
+  JwtRsaVerifier: typeof JwtRsaVerifier;
+  jwtVerify: typeof jwtVerify;
+  createLocalJWKSet: typeof createLocalJWKSet;
+}
 
 const ROOT = path.join(__dirname, '..');
 const ISSUER = 'https://sso.example.com/realms/keygate';
@@ -41,7 +63,7 @@ const POOL = 1600;
 /** Tokens per round: short interleaved rounds keep each ratio's two sides close in time on a busy machine. */
 const ROUND_SIZE = 200;
 const ROUNDS = 8;
-const LOAD_RUNS = 7;
+const LOAD_RUNS = 11;
 
 const CONFIG: AuthorizerConfig = {
   version: 1,
@@ -104,7 +126,16 @@ function restEvent(token: string, i: number): Record<string, unknown> {
   };
 }
 
-async function throughput() {
+async function throughput(m: Measured) {
+  const {
+    createHandler,
+    createTokenVerifier,
+    createDecisionLog,
+    Logger,
+    JwtRsaVerifier,
+    jwtVerify,
+    createLocalJWKSet,
+  } = m;
   const { publicKey, privateKey } = await generateKeyPair('RS256', {
     modulusLength: 2048,
     extractable: true,
@@ -187,7 +218,13 @@ async function throughput() {
     cachedClaims: true,
   };
 
-  const keys = ['floor', 'bare', 'jose', 'fresh', 'repeated', 'logLine'] as const;
+  // The same line without Powertools: what a decision line costs at the least (for comparison only).
+  const leanLine = () =>
+    process.stdout.write(
+      `${JSON.stringify({ level: 'INFO', message: 'authorizer decision', timestamp: new Date().toISOString(), service: 'keygate-authorizer', ...line })}\n`,
+    );
+
+  const keys = ['floor', 'bare', 'jose', 'fresh', 'repeated', 'logLine', 'leanLine'] as const;
   const results = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<
     (typeof keys)[number],
     number[]
@@ -212,6 +249,7 @@ async function throughput() {
     results.logLine.push(
       await quietly(() => opsPerSecond(ROUND_SIZE * 20, () => logger.info('authorizer decision', line))),
     );
+    results.leanLine.push(await quietly(() => opsPerSecond(ROUND_SIZE * 20, leanLine)));
     results.floor.push(floorOps);
     results.bare.push(bareOps);
     results.fresh.push(freshOps);
@@ -278,7 +316,17 @@ async function bundles(dir: string) {
     },
     outfile: out('with-metrics'),
   });
-  return { authorizer: out('authorizer'), bare: out('bare'), withMetrics: out('with-metrics') };
+  await build({
+    ...esbuildOptions(),
+    stdin: { resolveDir: ROOT, sourcefile: 'measured.ts', loader: 'ts', contents: MEASURED_MODULES },
+    outfile: out('measured'),
+  });
+  return {
+    authorizer: out('authorizer'),
+    bare: out('bare'),
+    withMetrics: out('with-metrics'),
+    measured: out('measured'),
+  };
 }
 
 /** Milliseconds to `require` a bundle in a fresh Node process (median of runs, interleaved). */
@@ -308,8 +356,9 @@ async function main() {
   const started = Date.now();
   const dir = mkdtempSync(path.join(tmpdir(), 'keygate-bench-'));
   try {
-    const t = await throughput();
-    const files = await bundles(dir);
+    const { measured, ...files } = await bundles(dir);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const t = await throughput(require(measured) as Measured);
     const size = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, statSync(f).size])) as Record<
       keyof typeof files,
       number
@@ -347,6 +396,13 @@ async function main() {
         'Powertools Logger, one decision line',
         `${fmt(t.logLine)} ops/s`,
         `${fmt(t.logLine / t.floor, 1)}× floor`,
+        '',
+        '',
+      ],
+      [
+        '(comparison) same line, JSON.stringify + stdout',
+        `${fmt(t.leanLine)} ops/s`,
+        `${fmt(t.leanLine / t.floor, 1)}× floor`,
         '',
         '',
       ],

@@ -23,6 +23,8 @@ export interface RouteTable {
   keyOf(match: RouteMatch): string;
   /** Every keycloak route the principal may call and the protected routes it may not. */
   grants(principal: Principal): RouteGrants;
+  /** Memo of decisions per principal object and matched route (a repeated token decides in a lookup). */
+  readonly decisions: WeakMap<Principal, WeakMap<RouteMatch, RouteDecision>>;
 }
 
 /** Distinct request paths remembered per container; beyond this the memo starts over (bounded memory). */
@@ -39,6 +41,7 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
   const byEntitlements = new Map<string, RouteGrants>();
   return {
     routes,
+    decisions: new WeakMap(),
     match(method, path) {
       const key = `${method} ${path}`;
       const hit = matches.get(key);
@@ -87,8 +90,14 @@ export function authorize(
   if (match === undefined || match.route.auth !== 'keycloak') {
     return { allowed: false, reason: 'route_unknown', route: match ? table.keyOf(match) : undefined };
   }
+  let memo = table.decisions.get(principal);
+  const known = memo?.get(match);
+  if (known !== undefined) return known;
   const route = table.keyOf(match);
-  return meetsRequirement(match.route.requirement, principal, match.params)
+  const decision: RouteDecision = meetsRequirement(match.route.requirement, principal, match.params)
     ? { allowed: true, reason: 'allowed', route }
     : { allowed: false, reason: 'route_forbidden', route };
+  if (memo === undefined) table.decisions.set(principal, (memo = new WeakMap()));
+  memo.set(match, decision);
+  return decision;
 }

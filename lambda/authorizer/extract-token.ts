@@ -42,9 +42,9 @@ type Found =
   { ok: true; token: string; source: TokenSource } | Extract<ExtractResult, { ok: false }> | undefined;
 
 function extract(request: AuthRequest, header: string, cookie?: string, query?: string): ExtractResult {
-  const found: Found[] = [fromHeader(request.headers.get(header))];
-  if (cookie !== undefined) found.push(fromCookies(request.cookies, cookie));
-  if (query !== undefined) found.push(fromQuery(request.query.get(query)));
+  const found: Found[] = [fromHeader(request.header(header))];
+  if (cookie !== undefined) found.push(fromCookies(request.cookies(), cookie));
+  if (query !== undefined) found.push(fromQuery(request.query(query)));
   let result: Extract<ExtractResult, { ok: true }> | undefined;
   for (const f of found) {
     if (f === undefined) continue;

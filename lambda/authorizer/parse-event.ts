@@ -12,7 +12,10 @@
 
 export type ApiEventKind = 'rest' | 'http-1.0' | 'http-2.0';
 
-/** The request as the pipeline sees it. Header names are lower-cased; every list keeps duplicates. */
+/**
+ * The request as the pipeline sees it. Headers, cookies and query parameters are read on demand (the
+ * pipeline needs one or two of them, not the whole map); every accessor keeps duplicates.
+ */
 export interface AuthRequest {
   readonly kind: ApiEventKind;
   /** API Gateway's request id: the decision log's correlation id. */
@@ -27,10 +30,12 @@ export interface AuthRequest {
   readonly resourceArn: string;
   /** HTTP 2.0 only: the matched route key, e.g. `POST /models/{modelId}/invoke`. */
   readonly routeKey?: string;
-  readonly headers: ReadonlyMap<string, readonly string[]>;
-  /** `name=value` pairs from the Cookie header(s) or the HTTP 2.0 `cookies` array. */
-  readonly cookies: readonly string[];
-  readonly query: ReadonlyMap<string, readonly string[]>;
+  /** Every value of a header; `name` in lower case, compared without case. */
+  header(name: string): readonly string[];
+  /** `name=value` pairs from the Cookie header(s), or the HTTP 2.0 `cookies` array. */
+  cookies(): readonly string[];
+  /** Every value of a query-string parameter (exact name). */
+  query(name: string): readonly string[];
 }
 
 export type ParseResult =
@@ -50,13 +55,37 @@ export type ParseResult =
 const METHOD_ARN =
   /^(arn:aws[a-z-]*:execute-api:[a-z0-9-]{1,32}:\d{12}:[A-Za-z0-9]{1,32}\/(?:\$default|[A-Za-z0-9_-]{1,128})\/)([A-Z]{3,7})(\/[^*?\s]*)$/;
 const MAX_ARN_LENGTH = 1600;
+const NONE: readonly string[] = [];
+
+type Dict = Record<string, unknown>;
 
 function fail(detail: string, requestId?: string): ParseResult {
   return { ok: false, reason: 'event_unrecognized', requestId, detail };
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+function isRecord(v: unknown): v is Dict {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Absent, or an object whose values are strings (or null). */
+function isSingleMap(v: unknown): v is Dict | null | undefined {
+  if (v === undefined || v === null) return true;
+  if (!isRecord(v)) return false;
+  for (const k in v) if (v[k] !== null && typeof v[k] !== 'string') return false;
+  return true;
+}
+
+/** Absent, or an object whose values are lists of strings (or null). */
+function isMultiMap(v: unknown): v is Dict | null | undefined {
+  if (v === undefined || v === null) return true;
+  if (!isRecord(v)) return false;
+  for (const k in v) {
+    const list = v[k];
+    if (list === null) continue;
+    if (!Array.isArray(list)) return false;
+    for (const x of list) if (typeof x !== 'string') return false;
+  }
+  return true;
 }
 
 export function parseEvent(event: unknown): ParseResult {
@@ -70,53 +99,52 @@ export function parseEvent(event: unknown): ParseResult {
 
   const version = event.version;
   let kind: ApiEventKind;
-  let arn: unknown;
-  if (version === undefined) {
-    kind = 'rest';
-    arn = event.methodArn;
-  } else if (version === '1.0') {
-    kind = 'http-1.0';
-    arn = event.methodArn;
-  } else if (version === '2.0') {
-    kind = 'http-2.0';
-    arn = event.routeArn;
-  } else {
-    return fail('unknown payload version', requestId);
-  }
+  if (version === undefined) kind = 'rest';
+  else if (version === '1.0') kind = 'http-1.0';
+  else if (version === '2.0') kind = 'http-2.0';
+  else return fail('unknown payload version', requestId);
+  const arn = kind === 'http-2.0' ? event.routeArn : event.methodArn;
   if (typeof arn !== 'string' || arn.length > MAX_ARN_LENGTH)
     return fail('method or route ARN is missing', requestId);
   const m = METHOD_ARN.exec(arn);
   if (!m) return fail('method or route ARN is malformed', requestId);
 
-  let headers: Map<string, string[]>;
-  let cookies: string[];
-  let query: Map<string, string[]>;
+  const single = event.headers;
+  if (!isSingleMap(single)) return fail('headers are malformed', requestId);
   let routeKey: string | undefined;
+  let multi: Dict | null | undefined;
+  let cookies: () => readonly string[];
+  let query: (name: string) => readonly string[];
   if (kind === 'http-2.0') {
     const http = ctx.http;
     if (!isRecord(http) || typeof http.method !== 'string')
       return fail('requestContext.http.method is missing', requestId);
     if (typeof event.routeKey !== 'string') return fail('routeKey is missing', requestId);
     routeKey = event.routeKey;
-    const h = readHeaders(event.headers, undefined);
-    if (!h) return fail('headers are malformed', requestId);
-    headers = h;
-    if (event.cookies !== undefined && !isStringArray(event.cookies))
+    const list = event.cookies;
+    if (list !== undefined && !(Array.isArray(list) && list.every((c) => typeof c === 'string'))) {
       return fail('cookies are malformed', requestId);
-    cookies = (event.cookies as string[] | undefined) ?? [];
-    const q = readQuery2(event.rawQueryString, event.queryStringParameters);
-    if (!q) return fail('query string is malformed', requestId);
-    query = q;
+    }
+    cookies = () => (list as string[] | undefined) ?? NONE;
+    const raw = event.rawQueryString;
+    const params = event.queryStringParameters;
+    if (raw !== undefined && typeof raw !== 'string') return fail('query string is malformed', requestId);
+    if (!isSingleMap(params)) return fail('query string is malformed', requestId);
+    // Repeated parameters are joined with commas in queryStringParameters; the raw string keeps them apart.
+    query = (name) =>
+      typeof raw === 'string' && raw.length > 0 ? new URLSearchParams(raw).getAll(name) : one(params, name);
   } else {
     if (typeof event.httpMethod !== 'string') return fail('httpMethod is missing', requestId);
-    const h = readHeaders(event.headers, event.multiValueHeaders);
-    if (!h) return fail('headers are malformed', requestId);
-    headers = h;
-    cookies = [];
-    for (const line of headers.get('cookie') ?? []) cookies.push(...splitCookieHeader(line));
-    const q = readQuery1(event.queryStringParameters, event.multiValueQueryStringParameters);
-    if (!q) return fail('query string is malformed', requestId);
-    query = q;
+    multi = event.multiValueHeaders as Dict | null | undefined;
+    if (!isMultiMap(multi)) return fail('headers are malformed', requestId);
+    const params = event.queryStringParameters;
+    const multiParams = event.multiValueQueryStringParameters;
+    if (!isSingleMap(params) || !isMultiMap(multiParams)) return fail('query string is malformed', requestId);
+    query = (name) => {
+      const list = multiParams ? multiParams[name] : undefined;
+      return Array.isArray(list) ? (list as string[]) : one(params, name);
+    };
+    cookies = () => headerValues(single, multi, 'cookie').flatMap(splitCookieHeader);
   }
   return {
     ok: true,
@@ -128,90 +156,46 @@ export function parseEvent(event: unknown): ParseResult {
       path: m[3],
       resourceArn: arn,
       routeKey,
-      headers,
+      header: (name) => headerValues(single, multi, name),
       cookies,
       query,
     },
   };
 }
 
-function isStringArray(v: unknown): v is string[] {
-  return Array.isArray(v) && v.every((s) => typeof s === 'string');
+function one(map: Dict | null | undefined, name: string): readonly string[] {
+  const v = map && Object.prototype.hasOwnProperty.call(map, name) ? map[name] : undefined;
+  return typeof v === 'string' ? [v] : NONE;
 }
 
 /**
- * Single-value headers plus, when given, multi-value headers (REST and HTTP 1.0). A name present in both
- * takes the multi-value list, which holds every value API Gateway received. Names are compared without
- * case, so `Authorization` and `authorization` sent together are two values of one header.
+ * Every value of a header, from single-value headers plus, when given, multi-value headers (REST and
+ * HTTP 1.0). A name present in both takes the multi-value list, which holds every value API Gateway
+ * received. Names are compared without case, so `Authorization` and `authorization` sent together are
+ * two values of one header.
  */
-function readHeaders(single: unknown, multi: unknown): Map<string, string[]> | undefined {
-  const out = new Map<string, string[]>();
-  if (single !== undefined && single !== null && !isRecord(single)) return undefined;
-  if (multi !== undefined && multi !== null && !isRecord(multi)) return undefined;
-  const multiNames = new Set<string>();
-  if (isRecord(multi)) {
-    for (const [name, values] of Object.entries(multi)) {
-      if (values === null) continue;
-      if (!isStringArray(values)) return undefined;
-      const key = name.toLowerCase();
-      multiNames.add(name);
-      push(out, key, values);
+function headerValues(
+  single: Dict | null | undefined,
+  multi: Dict | null | undefined,
+  name: string,
+): string[] {
+  const out: string[] = [];
+  if (multi) {
+    for (const k in multi) {
+      const list = multi[k];
+      if (k.length === name.length && Array.isArray(list) && k.toLowerCase() === name)
+        out.push(...(list as string[]));
     }
   }
-  if (isRecord(single)) {
-    for (const [name, value] of Object.entries(single)) {
-      if (value === null) continue;
-      if (typeof value !== 'string') return undefined;
-      if (multiNames.has(name)) continue;
-      push(out, name.toLowerCase(), [value]);
+  if (single) {
+    for (const k in single) {
+      const v = single[k];
+      if (k.length !== name.length || typeof v !== 'string' || k.toLowerCase() !== name) continue;
+      if (multi && Array.isArray(multi[k])) continue;
+      out.push(v);
     }
   }
   return out;
-}
-
-function push(map: Map<string, string[]>, key: string, values: readonly string[]): void {
-  const list = map.get(key);
-  if (list) list.push(...values);
-  else map.set(key, [...values]);
-}
-
-function readQuery1(single: unknown, multi: unknown): Map<string, string[]> | undefined {
-  return readHeadersCaseSensitive(single, multi);
-}
-
-function readHeadersCaseSensitive(single: unknown, multi: unknown): Map<string, string[]> | undefined {
-  const out = new Map<string, string[]>();
-  if (single !== undefined && single !== null && !isRecord(single)) return undefined;
-  if (multi !== undefined && multi !== null && !isRecord(multi)) return undefined;
-  if (isRecord(multi)) {
-    for (const [name, values] of Object.entries(multi)) {
-      if (values === null) continue;
-      if (!isStringArray(values)) return undefined;
-      push(out, name, values);
-    }
-  }
-  if (isRecord(single)) {
-    for (const [name, value] of Object.entries(single)) {
-      if (value === null) continue;
-      if (typeof value !== 'string') return undefined;
-      if (!out.has(name)) out.set(name, [value]);
-    }
-  }
-  return out;
-}
-
-/**
- * HTTP 2.0 joins repeated query parameters with commas in `queryStringParameters`; the raw query string
- * keeps them apart, so it is preferred.
- */
-function readQuery2(raw: unknown, single: unknown): Map<string, string[]> | undefined {
-  if (raw !== undefined && typeof raw !== 'string') return undefined;
-  if (typeof raw === 'string' && raw.length > 0) {
-    const out = new Map<string, string[]>();
-    for (const [k, v] of new URLSearchParams(raw)) push(out, k, [v]);
-    return out;
-  }
-  return readHeadersCaseSensitive(single, undefined);
 }
 
 /** `a=1; b=2` -> [`a=1`, `b=2`] (RFC 6265 section 4.2.1). */
