@@ -1,3 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { FeaturePlan } from 'aws-cdk-lib/aws-cognito';
@@ -43,6 +47,7 @@ describe('KeycloakFederatedUserPool (default: Essentials)', () => {
   let pool: KeycloakFederatedUserPool;
   let template: Template;
   let synthError: unknown;
+  let assemblyDir: string;
 
   beforeAll(() => {
     // GIVEN a stack with the construct and the AwsSolutions checks registered
@@ -52,7 +57,7 @@ describe('KeycloakFederatedUserPool (default: Essentials)', () => {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     // WHEN the app is synthesized (validation plugins run here and throw on any unacknowledged finding)
     try {
-      app.synth();
+      assemblyDir = app.synth().directory;
     } catch (e) {
       synthError = e;
     }
@@ -121,6 +126,28 @@ describe('KeycloakFederatedUserPool (default: Essentials)', () => {
       Environment: { Variables: Match.objectLike({ KEYGATE_IDP_NAME: 'Keycloak' }) },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('ships a self-contained CommonJS bundle whose handler writes the roles claim', async () => {
+    // GIVEN the bundled asset of the trigger (what Lambda runs)
+    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0];
+    const key = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+    const bundle = join(assemblyDir, `asset.${key}`, 'index.js');
+    expect(existsSync(bundle)).toBe(true);
+    expect(readFileSync(bundle, 'utf8')).not.toMatch(/require\(["']@aws-lambda-powertools/);
+    // WHEN it handles a real-shaped V2_0 event
+    const event = JSON.parse(
+      readFileSync(join(__dirname, '../../lambda/pre-token-generation/fixtures/hosted-auth-v2.json'), 'utf8'),
+    );
+    process.env.KEYGATE_IDP_NAME = 'Keycloak';
+    const { handler } = createRequire(__filename)(bundle) as {
+      handler: (e: unknown) => Promise<PreTokenGenerationV2TriggerEvent>;
+    };
+    const out = await handler(event).finally(() => delete process.env.KEYGATE_IDP_NAME);
+    // THEN the access token gets the roles
+    expect(out.response.claimsAndScopeOverrideDetails?.accessTokenGeneration?.claimsToAddOrOverride).toEqual({
+      [COGNITO_ROLES_CLAIM]: ['model-user', 'model:sentiment:invoke', 'keygate-api:model-user'],
+    });
   });
 
   it('federates Keycloak over OIDC and maps its roles claim into the custom attribute', () => {
