@@ -5,13 +5,9 @@ import type {
   HttpRouteAuthorizerConfig,
   IHttpApi,
   IHttpRouteAuthorizer,
-} from 'aws-cdk-lib/aws-apigatewayv2';
-import {
-  AuthorizerPayloadVersion,
   CfnAuthorizer,
-  HttpAuthorizer,
-  HttpAuthorizerType,
 } from 'aws-cdk-lib/aws-apigatewayv2';
+import { AuthorizerPayloadVersion, HttpAuthorizer, HttpAuthorizerType } from 'aws-cdk-lib/aws-apigatewayv2';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 

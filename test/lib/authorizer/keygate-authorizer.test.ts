@@ -108,15 +108,7 @@ describe('KeygateAuthorizer', () => {
           {
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
             Effect: 'Allow',
-            Resource: [
-              {
-                'Fn::Join': [
-                  '',
-                  [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^AuthorizerLogGroup'), 'Arn'] }, ':log-stream:*'],
-                ],
-              },
-              { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuthorizerLogGroup'), 'Arn'] },
-            ],
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AuthorizerLogGroup'), 'Arn'] },
           },
         ],
       },

@@ -1,0 +1,200 @@
+import type { StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import type { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import type { AppRouteConfig, StageConfig } from '../../common/app-config';
+import type { Requirement as RequirementSpec } from '../../common/route-model';
+import type { SecuredRouteOptions } from '../api/route-table';
+import { Requirement, RouteAuth } from '../api/route-auth';
+import { SecuredHttpApi } from '../api/secured-http-api';
+import { SecuredRestApi } from '../api/secured-rest-api';
+import { AuthorizerResponseMode, KeygateAuthorizer } from '../authorizer/keygate-authorizer';
+import type { SigningAlgorithm } from '../authorizer/trusted-issuer';
+import { TrustedIssuer } from '../authorizer/trusted-issuer';
+import { Model } from '../backends/model';
+import { ModelBackend } from '../backends/model-backend';
+import { KeycloakFederatedUserPool } from '../federation/keycloak-federated-user-pool';
+import { AuthorizerAlarms } from '../monitoring/authorizer-alarms';
+
+/** Properties of the Keygate app stack. */
+export interface KeygateStackProps extends StackProps {
+  /** The stage name (`dev`, `prod`, ...): it names resources and outputs. */
+  readonly stageName: string;
+  /** The stage's validated configuration. */
+  readonly config: StageConfig;
+}
+
+const INVOKE_ROUTE = 'POST /models/{modelId}/invoke';
+
+/**
+ * One stage of the Keygate app: the model backend, the authorizer, the HTTP and/or REST API over the
+ * configured route table, IAM grants for machine principals, optional Cognito federation, and alarms.
+ * Expects a configuration that `validateStageConfig` accepted.
+ */
+export class KeygateStack extends Stack {
+  constructor(scope: Construct, id: string, props: KeygateStackProps) {
+    super(scope, id, props);
+    const c = props.config;
+    const retention = (c.logRetentionDays ?? 30) as RetentionDays;
+    const routes = c.routes;
+
+    const machineRoles = (c.machinePrincipals ?? []).map((p, i) =>
+      iam.Role.fromRoleArn(this, `MachinePrincipal${i}`, p.roleArn),
+    );
+    const invokeRoute = routes.find((r) => `${r.method} ${r.path}` === INVOKE_ROUTE && r.auth === 'keycloak');
+    const backend = new ModelBackend(this, 'Models', {
+      models: Model.fromConfigs(c.models),
+      ...(invokeRoute?.requirement ? { invokeRequirement: invokeRoute.requirement } : {}),
+      machineCallers: (c.machinePrincipals ?? []).map((p, i) => ({
+        role: machineRoles[i],
+        routes: [...p.routes],
+      })),
+      logRetention: retention,
+    });
+
+    const issuers = [
+      TrustedIssuer.keycloakRealm({
+        issuerUrl: c.keycloak.issuer,
+        ...(c.keycloak.jwksUri ? { jwksUri: c.keycloak.jwksUri } : {}),
+        allowedClients: [
+          c.keycloak.peopleClientId,
+          ...(c.keycloak.serviceAccounts ?? []).map((s) => s.clientId),
+        ],
+        allowedAudiences: [c.keycloak.audience ?? c.keycloak.apiClientId],
+        ...(c.keycloak.algorithms
+          ? { algorithms: c.keycloak.algorithms.map((a) => a as SigningAlgorithm) }
+          : {}),
+      }),
+    ];
+    let federation: KeycloakFederatedUserPool | undefined;
+    if (c.cognitoFederation) {
+      const f = c.cognitoFederation;
+      const secret = f.clientSecretName.startsWith('arn:')
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, 'KeycloakClientSecret', f.clientSecretName)
+        : secretsmanager.Secret.fromSecretNameV2(this, 'KeycloakClientSecret', f.clientSecretName);
+      federation = new KeycloakFederatedUserPool(this, 'Federation', {
+        keycloakIssuerUrl: c.keycloak.issuer,
+        keycloakClientId: f.keycloakClientId,
+        keycloakClientSecret: secret,
+        domainPrefix: f.domainPrefix,
+        callbackUrls: [...f.callbackUrls],
+        ...(f.logoutUrls ? { logoutUrls: [...f.logoutUrls] } : {}),
+        logRetention: retention,
+      });
+      // The pool's access tokens carry the Keycloak roles, so the same requirements hold for them.
+      issuers.push(TrustedIssuer.cognitoUserPool(federation.userPool, federation.appClients));
+    }
+
+    const authorizer = new KeygateAuthorizer(this, 'Authorizer', {
+      issuers,
+      ...(c.authorizer?.cacheTtlSeconds !== undefined
+        ? { resultsCacheTtl: Duration.seconds(c.authorizer.cacheTtlSeconds) }
+        : {}),
+      ...(c.authorizer?.responseMode === 'simple' ? { responseMode: AuthorizerResponseMode.SIMPLE } : {}),
+      ...(c.authorizer?.clockSkewSeconds !== undefined
+        ? { clockSkew: Duration.seconds(c.authorizer.clockSkewSeconds) }
+        : {}),
+      logRetention: retention,
+    });
+
+    const routeOptions: SecuredRouteOptions[] = routes.map((r) => ({
+      method: r.method as HttpMethod,
+      path: r.path,
+      backend: backend.function,
+      auth: routeAuth(r, federation),
+    }));
+    const common = {
+      authorizer,
+      ...(c.cors ? { cors: { allowOrigins: [...c.cors.allowOrigins] } } : {}),
+      ...(c.throttling
+        ? { throttle: { rateLimit: c.throttling.rateLimit, burstLimit: c.throttling.burstLimit } }
+        : {}),
+      accessLogRetention: retention,
+    };
+
+    const grants = (c.machinePrincipals ?? []).flatMap((p, i) =>
+      p.routes.map((key) => {
+        const space = key.indexOf(' ');
+        return {
+          principal: p,
+          role: machineRoles[i],
+          method: key.slice(0, space) as HttpMethod,
+          path: key.slice(space + 1),
+        };
+      }),
+    );
+
+    if (c.apis?.http !== false) {
+      const http = new SecuredHttpApi(this, 'HttpApi', {
+        ...common,
+        routes: routeOptions,
+        apiName: `keygate-${props.stageName}-http`,
+      });
+      for (const g of grants) if (!g.principal.crossAccount) http.grantInvoke(g.role, g.method, g.path);
+      new CfnOutput(this, 'HttpApiUrl', { value: http.url, description: 'HTTP API URL' });
+    }
+    if (c.apis?.rest !== false) {
+      const rest = new SecuredRestApi(this, 'RestApi', {
+        ...common,
+        routes: routeOptions,
+        stageName: props.stageName,
+        apiName: `keygate-${props.stageName}-rest`,
+      });
+      for (const g of grants) {
+        if (g.principal.crossAccount)
+          rest.allowCrossAccountInvoke(new iam.ArnPrincipal(g.principal.roleArn), g.method, g.path);
+        else rest.grantInvoke(g.role, g.method, g.path);
+      }
+      new CfnOutput(this, 'RestApiUrl', { value: rest.url, description: 'REST API URL' });
+    }
+
+    let topic: sns.ITopic | undefined;
+    if (c.alarmEmail) {
+      const t = new sns.Topic(this, 'AlarmTopic', {
+        displayName: `Keygate ${props.stageName} alarms`,
+        enforceSSL: true,
+      });
+      t.addSubscription(new subscriptions.EmailSubscription(c.alarmEmail));
+      topic = t;
+    }
+    new AuthorizerAlarms(this, 'AuthorizerAlarms', { authorizer, ...(topic ? { topic } : {}) });
+
+    new CfnOutput(this, 'AuthorizerFunctionName', {
+      value: authorizer.handler.functionName,
+      description: 'Authorizer Lambda function',
+    });
+    if (federation) {
+      new CfnOutput(this, 'UserPoolId', { value: federation.userPool.userPoolId });
+      new CfnOutput(this, 'UserPoolArn', { value: federation.userPool.userPoolArn });
+      new CfnOutput(this, 'UserPoolClientId', { value: federation.peopleClient.userPoolClientId });
+      new CfnOutput(this, 'HostedUiBaseUrl', { value: federation.hostedUiBaseUrl });
+    }
+  }
+}
+
+function routeAuth(r: AppRouteConfig, federation: KeycloakFederatedUserPool | undefined): RouteAuth {
+  if (r.auth === 'iam') return RouteAuth.iam();
+  if (r.auth === 'cognito-user-pool') return RouteAuth.cognitoUserPool(federation!.userPool);
+  return RouteAuth.keycloak(toRequirement(r.requirement));
+}
+
+function toRequirement(spec: RequirementSpec | undefined): Requirement {
+  if (!spec) return Requirement.authenticated();
+  const copy = (e: RequirementSpec['allOf']) =>
+    e
+      ? {
+          ...(e.realmRoles ? { realmRoles: [...e.realmRoles] } : {}),
+          ...(e.clientRoles ? { clientRoles: [...e.clientRoles] } : {}),
+          ...(e.scopes ? { scopes: [...e.scopes] } : {}),
+          ...(e.groups ? { groups: [...e.groups] } : {}),
+        }
+      : undefined;
+  const allOf = copy(spec.allOf);
+  const anyOf = copy(spec.anyOf);
+  return Requirement.of({ ...(allOf ? { allOf } : {}), ...(anyOf ? { anyOf } : {}) });
+}

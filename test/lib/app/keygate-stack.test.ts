@@ -1,0 +1,262 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Token, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, test } from 'vitest';
+import type { StageConfig } from '../../../common/app-config';
+import { DEFAULT_APP_CONFIG } from '../../../common/app-config';
+import { buildKeygateApp } from '../../../lib/app/build-app';
+import type { NagViolation } from '../helpers';
+import { synthWithNag } from '../helpers';
+
+function appWith(context: Record<string, unknown>, bundle: boolean): App {
+  const app = new App({
+    outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-app-')),
+    context: bundle ? context : { ...context, 'aws:cdk:bundling-stacks': [] },
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return app;
+}
+
+/** Asset hashes change with every dependency bump; the snapshot is about the template's shape. */
+function normalized(template: Template): unknown {
+  const json = JSON.stringify(template.toJSON());
+  return JSON.parse(json.replace(/[0-9a-f]{64}(\.zip|\.json)?/g, 'HASH$1'));
+}
+
+describe('Keygate app (default configuration)', () => {
+  let template: Template;
+  let violations: NagViolation[];
+  let stackName: string;
+  let accountIsToken: boolean;
+
+  beforeAll(() => {
+    // GIVEN the embedded default, as `npx cdk synth` uses it (bundling included)
+    const app = appWith({}, true);
+    // WHEN
+    const stack = buildKeygateApp(app);
+    stackName = stack.stackName;
+    accountIsToken = Token.isUnresolved(stack.account);
+    violations = synthWithNag(app);
+    template = Template.fromStack(stack);
+  });
+
+  test('synthesizes the dev stage', () => {
+    expect(stackName).toBe('Keygate-dev');
+  });
+
+  test('has no unacknowledged cdk-nag AwsSolutions finding', () => {
+    expect(violations).toEqual([]);
+  });
+
+  test('is environment-agnostic: the account is resolved at deployment, not looked up at synth', () => {
+    expect(accountIsToken).toBe(true);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Code: { S3Bucket: { 'Fn::Sub': Match.stringLikeRegexp('\\$\\{AWS::AccountId\\}') } },
+    });
+  });
+
+  test('outputs both API URLs and the authorizer function name', () => {
+    template.hasOutput('HttpApiUrl', {});
+    template.hasOutput('RestApiUrl', {});
+    template.hasOutput('AuthorizerFunctionName', {
+      Value: { Ref: Match.stringLikeRegexp('^AuthorizerFunction') },
+    });
+  });
+
+  test('serves every default route on both APIs', () => {
+    const httpKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties.RouteKey,
+    );
+    expect(httpKeys.sort()).toEqual(
+      [
+        'GET /me',
+        'GET /models',
+        'POST /models/{modelId}/invoke',
+        'GET /machine/models',
+        'POST /machine/models/{modelId}/invoke',
+      ].sort(),
+    );
+    const restMethods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties.HttpMethod !== 'OPTIONS',
+    );
+    expect(restMethods.map((m) => m.Properties.AuthorizationType).sort()).toEqual([
+      'AWS_IAM',
+      'AWS_IAM',
+      'CUSTOM',
+      'CUSTOM',
+      'CUSTOM',
+    ]);
+  });
+
+  test('never grants execute-api:Invoke on a wildcard API, stage or method', () => {
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      for (const s of policy.Properties.PolicyDocument.Statement) {
+        if (![s.Action].flat().includes('execute-api:Invoke')) continue;
+        expect(JSON.stringify(s.Resource)).not.toMatch(/:\*\/|\/\*\/\*|execute-api:\*/);
+      }
+    }
+  });
+
+  test('matches the snapshot', () => {
+    expect(normalized(template)).toMatchSnapshot();
+  });
+});
+
+describe('Keygate app (configured stages)', () => {
+  const dev = DEFAULT_APP_CONFIG.stages.dev;
+  const prod: StageConfig = {
+    ...dev,
+    account: '111122223333',
+    region: 'eu-central-1',
+    apis: { http: false, rest: true },
+    cognitoFederation: {
+      domainPrefix: 'keygate-prod',
+      keycloakClientId: 'keygate-cognito',
+      clientSecretName: 'keygate/prod/keycloak-client',
+      callbackUrls: ['https://app.example.com/callback'],
+    },
+    routes: [...dev.routes, { method: 'GET', path: '/profile', auth: 'cognito-user-pool' }],
+    machinePrincipals: [
+      {
+        roleArn: 'arn:aws:iam::111122223333:role/batch-scorer',
+        routes: ['POST /machine/models/{modelId}/invoke'],
+      },
+      {
+        roleArn: 'arn:aws:iam::444455556666:role/partner',
+        routes: ['GET /machine/models'],
+        crossAccount: true,
+      },
+    ],
+    alarmEmail: 'ops@example.com',
+  };
+  let template: Template;
+  let violations: NagViolation[];
+
+  beforeAll(() => {
+    // GIVEN two stages in context, prod selected with -c stage=prod
+    const app = appWith({ keygate: { stages: { dev, prod } }, stage: 'prod' }, false);
+    // WHEN
+    const stack = buildKeygateApp(app);
+    violations = synthWithNag(app);
+    template = Template.fromStack(stack);
+  });
+
+  test('has no unacknowledged cdk-nag AwsSolutions finding', () => {
+    expect(violations).toEqual([]);
+  });
+
+  test('outputs the user pool id and ARN', () => {
+    template.hasOutput('UserPoolId', { Value: { Ref: Match.stringLikeRegexp('^FederationUserPool') } });
+    template.hasOutput('UserPoolArn', {
+      Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FederationUserPool'), 'Arn'] },
+    });
+  });
+
+  test('trusts the federated user pool in the authorizer', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          KEYGATE_CONFIG: {
+            'Fn::Join': ['', Match.arrayWith([{ Ref: Match.stringLikeRegexp('^FederationUserPool') }])],
+          },
+        }),
+      },
+    });
+  });
+
+  test('protects the signed-in-only route with the native Cognito authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      AuthorizationType: 'COGNITO_USER_POOLS',
+    });
+  });
+
+  test('grants a same-account machine role exactly its route', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: ['batch-scorer'],
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'execute-api:Invoke',
+            Effect: 'Allow',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':execute-api:eu-central-1:111122223333:',
+                  { Ref: Match.stringLikeRegexp('^RestApi') },
+                  '/prod/POST/machine/models/*/invoke',
+                ],
+              ],
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  test('admits the other account through the REST resource policy', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      Policy: {
+        Statement: [
+          {
+            Action: 'execute-api:Invoke',
+            Effect: 'Allow',
+            Principal: { AWS: 'arn:aws:iam::444455556666:role/partner' },
+            Resource: 'execute-api:/prod/GET/machine/models',
+          },
+        ],
+      },
+    });
+  });
+
+  test('sends alarms to an email subscription over an SSL-only topic', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+  });
+
+  test('creates no HTTP API when the stage turns it off', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+  });
+
+  test('keeps the client secret out of the template', () => {
+    const json = JSON.stringify(template.toJSON());
+    expect(json).toContain('{{resolve:secretsmanager:');
+    expect(json).not.toMatch(/"ClientSecret":"[^{]/);
+  });
+});
+
+describe('Keygate app (invalid configuration)', () => {
+  test('fails synth with every error, each naming its field', () => {
+    const app = new App({
+      context: {
+        keygate: { stages: { dev: { ...DEFAULT_APP_CONFIG.stages.dev, region: 'mars', models: [] } } },
+      },
+    });
+    expect(() => buildKeygateApp(app)).toThrow(
+      'Invalid Keygate configuration:\n  keygate.stages.dev.region must be an AWS region such as eu-west-1\n  keygate.stages.dev.models must list at least one model',
+    );
+  });
+
+  test('rejects -c keygate=... that is not JSON', () => {
+    const app = new App({ context: { keygate: '{stages:' } });
+    expect(() => buildKeygateApp(app)).toThrow(
+      'Invalid Keygate configuration:\n  keygate: the -c keygate=... value is not valid JSON',
+    );
+  });
+
+  test('rejects a stage that is not configured', () => {
+    const app = new App({ context: { stage: 'qa' } });
+    expect(() => buildKeygateApp(app)).toThrow(
+      "Invalid Keygate configuration:\n  stage 'qa' is not in keygate.stages (dev)",
+    );
+  });
+});
