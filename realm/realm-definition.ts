@@ -7,6 +7,12 @@
  * import): a RealmRepresentation with `roles.realm`, `roles.client`, `clients[].protocolMappers` and
  * `users[]` holding `realmRoles` / `clientRoles` (service-account users carry `serviceAccountClientId`).
  * https://www.keycloak.org/server/importExport
+ *
+ * The realm deliberately has no `clientScopes`: Keycloak creates its built-in client scopes (`roles`,
+ * which writes realm_access / resource_access, and `basic`, which writes `sub`) only when an imported
+ * realm declares none (RealmManager.importRealm: `if (rep.getClientScopes() == null)
+ * createDefaultClientScopes(realm)`; keycloak/keycloak#31082). So the audience mappers sit on the
+ * clients themselves, and scopes the routes name are reported, not defined.
  */
 import type { StageConfig } from '../common/app-config';
 import type {

@@ -199,6 +199,12 @@ describe('buildRealm clients', () => {
     });
   });
 
+  it('declares no client scopes, so Keycloak still creates its built-in ones (roles, basic) on import', () => {
+    const realm = buildRealm(dev, { includeTestUsers: true });
+    expect(realm.clientScopes).toBeUndefined();
+    expect(realm.clients?.every((c) => c.defaultClientScopes === undefined)).toBe(true);
+  });
+
   it('API client issues no tokens of its own', () => {
     expect(client(buildRealm(dev), 'keygate-api')).toMatchObject({
       publicClient: false,
