@@ -33,6 +33,10 @@ export type InspectResult =
       readonly ok: true;
       readonly header: JsonObject;
       readonly payload: JsonObject;
+      /** The received segments, unchanged: the signature is verified over `headerB64.payloadB64`. */
+      readonly headerB64: string;
+      readonly payloadB64: string;
+      readonly signatureB64: string;
       readonly alg: SignatureAlgorithm;
       readonly facts: TokenFacts;
     }
@@ -97,7 +101,7 @@ export function inspectToken(token: unknown): InspectResult {
     return fail('signature_invalid', 'ECDSA signature has the wrong length');
   }
 
-  // The registered claims aws-jwt-verify also type-checks, so its parse errors never surface later.
+  // The registered claims aws-jwt-verify's own decoder type-checks (it is handed this decoding instead).
   for (const c of ['exp', 'nbf', 'iat'] as const) {
     if (payload[c] !== undefined && !Number.isFinite(payload[c]))
       return fail('claim_missing', `${c} is not a number`);
@@ -117,7 +121,16 @@ export function inspectToken(token: unknown): InspectResult {
   if (payload.scope !== undefined && typeof payload.scope !== 'string') {
     return fail('claims_malformed', 'scope is not a string');
   }
-  return { ok: true, header, payload, alg: alg as SignatureAlgorithm, facts };
+  return {
+    ok: true,
+    header,
+    payload,
+    headerB64,
+    payloadB64,
+    signatureB64,
+    alg: alg as SignatureAlgorithm,
+    facts,
+  };
 }
 
 /** Unpadded base64url (RFC 7515 §2); such a string never has a length of 1 mod 4. */

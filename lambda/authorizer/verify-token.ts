@@ -43,6 +43,8 @@ import { assertIsJwks, findJwkInJwks, SimpleJwksCache } from 'aws-jwt-verify/jwk
 import type { Jwk, Jwks, JwksCache, JwkWithKid } from 'aws-jwt-verify/jwk';
 import type { JwtHeader, JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
+import type { JwtVerifierProperties, VerifyProperties } from 'aws-jwt-verify/jwt-verifier';
+import type { DecomposedJwt } from 'aws-jwt-verify/jwt';
 import { safeJsonParse } from 'aws-jwt-verify/safe-json-parse';
 import type { Json } from 'aws-jwt-verify/safe-json-parse';
 import type { AuthorizerConfig, SignatureAlgorithm } from '../../common/authorizer-config';
@@ -127,6 +129,49 @@ interface IssuerVerifier {
   cacheJwks(jwks: Jwks): void;
 }
 
+type KeycloakVerifyProperties = Partial<VerifyProperties>;
+
+/**
+ * aws-jwt-verify's JwtVerifier, handed the header and payload inspectToken already decoded from the same
+ * received bytes instead of decoding them a second time (the library's JSON reviver cost as much as a fifth
+ * of a fresh verification). Everything that verifies — key lookup by kid, key/alg fit, the signature over
+ * the received `header.payload` ASCII, iss, exp and nbf — is the library's own code path, and the routing
+ * decision and the verification see the very same decoded objects. The decoded payload is only read,
+ * never merged into another object, so a `__proto__` key in it stays an inert own property.
+ */
+class InspectedJwtVerifier extends JwtVerifier<
+  KeycloakVerifyProperties,
+  JwtVerifierProperties<KeycloakVerifyProperties>,
+  false
+> {
+  private prepared: { readonly token: string; readonly decomposed: DecomposedJwt } | undefined;
+
+  constructor(props: JwtVerifierProperties<KeycloakVerifyProperties>, jwksCache: JwksCache) {
+    super(props, jwksCache);
+  }
+
+  verifyInspected(token: string, decomposed: DecomposedJwt): Promise<JwtPayload> {
+    // verify() reads its parameters synchronously, before its first await.
+    this.prepared = { token, decomposed };
+    try {
+      return this.verify(token);
+    } finally {
+      this.prepared = undefined;
+    }
+  }
+
+  protected override getVerifyParameters(jwt: string, props?: Partial<KeycloakVerifyProperties>) {
+    const prepared = this.prepared;
+    if (prepared === undefined || prepared.token !== jwt) return super.getVerifyParameters(jwt, props);
+    const issuerConfig = this.getIssuerConfig(prepared.decomposed.payload.iss);
+    return {
+      decomposedJwt: prepared.decomposed,
+      jwksUri: issuerConfig.jwksUri,
+      verifyProperties: { ...issuerConfig, ...props },
+    };
+  }
+}
+
 export function createTokenVerifier(config: AuthorizerConfig, deps: TokenVerifierDeps = {}): TokenVerifier {
   const now = deps.now ?? Date.now;
   const skew = config.clockSkewSeconds ?? DEFAULTS.clockSkewSeconds;
@@ -147,6 +192,7 @@ export function createTokenVerifier(config: AuthorizerConfig, deps: TokenVerifie
 
   // One library verifier per configured issuer, built once per container.
   const verifiers = new Map<TrustedIssuer, IssuerVerifier>();
+  const inspectedVerifiers = new Map<TrustedIssuer, InspectedJwtVerifier>();
   for (const trusted of new Set(issuers.values())) {
     const c = trusted.config;
     let verifier: IssuerVerifier;
@@ -154,10 +200,12 @@ export function createTokenVerifier(config: AuthorizerConfig, deps: TokenVerifie
       const jwksUri = keycloakJwksUri(c);
       issuerByJwksUri.set(jwksUri, trusted.url);
       // audience: null — aud and azp are checked by checkKeycloakClaims (the `account` rule needs it).
-      verifier = JwtVerifier.create(
+      const kc = new InspectedJwtVerifier(
         { issuer: c.issuer, jwksUri, audience: null, graceSeconds: skew },
-        { jwksCache },
+        jwksCache,
       );
+      inspectedVerifiers.set(trusted, kc);
+      verifier = kc;
     } else {
       for (const host of ['cognito-idp', 'issuer-cognito-idp']) {
         issuerByJwksUri.set(
@@ -201,7 +249,16 @@ export function createTokenVerifier(config: AuthorizerConfig, deps: TokenVerifie
     let payload: JwtPayload;
     try {
       deps.onSignatureVerification?.();
-      payload = await (verifiers.get(trusted) as IssuerVerifier).verify(token);
+      const kc = inspectedVerifiers.get(trusted);
+      payload = await (kc
+        ? kc.verifyInspected(token, {
+            header: inspected.header as JwtHeader,
+            headerB64: inspected.headerB64,
+            payload: unverified as JwtPayload,
+            payloadB64: inspected.payloadB64,
+            signatureB64: inspected.signatureB64,
+          })
+        : (verifiers.get(trusted) as IssuerVerifier).verify(token));
     } catch (err) {
       const c = classifyError(err, ERROR_RULES);
       const detail = err instanceof FetchError ? `${c.detail}: ${describeFetchFailure(err)}` : c.detail;
