@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionFromBundle, keygateFunction, resolveLambdaCode } from '../../../lib/internal/lambda-code';
+import { lambdaAssetDir, lambdaBuildRecord } from '../../../lib/internal/lambda-entries';
+import { PACKAGE_ROOT, buildLambdas } from '../../../scripts/build-lambdas';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** A package root with a fake authorizer bundle, its source and a build record of that source. */
+function fakeRoot(options: { source?: string; record?: boolean; bundle?: boolean } = {}): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-root-'));
+  fs.writeFileSync(path.join(root, 'package.json'), '{}');
+  const source = options.source ?? 'export const handler = async () => ({});\n';
+  if (options.bundle ?? true) {
+    fs.mkdirSync(path.join(root, lambdaAssetDir('authorizer')), { recursive: true });
+    fs.writeFileSync(path.join(root, lambdaAssetDir('authorizer'), 'index.js'), 'exports.handler = 1;');
+  }
+  if (options.source !== undefined || options.record) {
+    fs.mkdirSync(path.join(root, 'lambda', 'authorizer'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'lambda', 'authorizer', 'index.ts'), source);
+  }
+  if (options.record) {
+    fs.mkdirSync(path.join(root, 'assets', '.build'), { recursive: true });
+    fs.writeFileSync(
+      path.join(root, lambdaBuildRecord('authorizer')),
+      JSON.stringify({ inputs: { 'lambda/authorizer/index.ts': sha256(source) } }),
+    );
+  }
+  return root;
+}
+
+describe('keygateFunction', () => {
+  const roots: string[] = [];
+  let outdir: string;
+  let template: Template;
+  let stagedAsset: string;
+
+  beforeAll(async () => {
+    await buildLambdas();
+    // GIVEN a stack with the authorizer function from its prebuilt bundle
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-cdk-out-'));
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Stack');
+    keygateFunction(stack, 'Authorizer', {
+      entry: 'authorizer',
+      memorySize: 384,
+      timeout: Duration.seconds(7),
+      description: 'test function',
+      environment: { A: 'b' },
+    });
+    // WHEN it is synthesized
+    const assembly = app.synth();
+    template = Template.fromStack(stack);
+    const manifest = JSON.parse(
+      fs.readFileSync(path.join(assembly.directory, 'Stack.assets.json'), 'utf8'),
+    ) as { files: Record<string, { source: { path: string } }> };
+    const [code] = Object.values(template.findResources('AWS::Lambda::Function')).map(
+      (r) => (r as { Properties: { Code: { S3Key: string } } }).Properties.Code.S3Key,
+    );
+    stagedAsset = path.join(assembly.directory, manifest.files[code.replace(/\.zip$/, '')].source.path);
+  });
+
+  afterAll(() => {
+    for (const dir of [outdir, ...roots]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs index.handler on Node.js 22 on arm64, with the options given', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      MemorySize: 384,
+      Timeout: 7,
+      Description: 'test function',
+      Environment: { Variables: { A: 'b' } },
+    });
+  });
+
+  it('deploys the prebuilt bundle directory as it is', () => {
+    const bundle = path.join(PACKAGE_ROOT, lambdaAssetDir('authorizer'));
+    expect(fs.readdirSync(stagedAsset).sort()).toEqual(['index.js', 'index.js.map']);
+    for (const file of ['index.js', 'index.js.map']) {
+      expect(
+        fs.readFileSync(path.join(stagedAsset, file)).equals(fs.readFileSync(path.join(bundle, file))),
+      ).toBe(true);
+    }
+  });
+
+  it('reports no stale bundle right after a build', () => {
+    expect(resolveLambdaCode('authorizer').staleInputs).toEqual([]);
+  });
+
+  it('fails synthesis with an error naming the build command when the bundle is older than its sources', () => {
+    const stack = new Stack(new App(), 'Stack');
+    functionFromBundle(
+      stack,
+      'Fn',
+      { entry: 'authorizer' },
+      {
+        dir: path.join(PACKAGE_ROOT, lambdaAssetDir('authorizer')),
+        staleInputs: ['lambda/authorizer/handler.ts'],
+      },
+    );
+    Annotations.fromStack(stack).hasError(
+      '/Stack/Fn',
+      Match.stringLikeRegexp(
+        "The 'authorizer' Lambda bundle is older than its sources \\(lambda/authorizer/handler.ts\\); run `npm run build:lambdas`",
+      ),
+    );
+  });
+
+  it('throws, naming the bundle and the build command, when the bundle is missing', () => {
+    const root = fakeRoot({ bundle: false });
+    roots.push(root);
+    expect(() => resolveLambdaCode('authorizer', root)).toThrow(
+      `keygateFunction: the prebuilt 'authorizer' Lambda bundle is missing (${path.join(root, 'assets', 'lambda', 'authorizer', 'index.js')}); run \`npm run build:lambdas\` in the Keygate source tree (published packages ship it)`,
+    );
+  });
+
+  it('rejects an entry that is not in the list', () => {
+    expect(() => resolveLambdaCode('nope' as 'authorizer', PACKAGE_ROOT)).toThrow(
+      "keygateFunction: entry must be one of authorizer, models, pre-token-generation, sign-in, got 'nope'",
+    );
+  });
+
+  it.each([
+    ['a published package (no sources)', {}, false, []],
+    ['a source checkout built from these sources', { record: true }, false, []],
+    [
+      'a source checkout whose source changed after the build',
+      { record: true },
+      true,
+      ['lambda/authorizer/index.ts'],
+    ],
+    ['a source checkout without a build record', { source: 'x' }, false, ['assets/.build/authorizer.json']],
+  ])('finds stale inputs in %s', (_, options, edit, expected) => {
+    const root = fakeRoot(options);
+    roots.push(root);
+    if (edit) fs.appendFileSync(path.join(root, 'lambda', 'authorizer', 'index.ts'), '// changed\n');
+    const resolved = resolveLambdaCode('authorizer', root);
+    expect(resolved.dir).toBe(path.join(root, 'assets', 'lambda', 'authorizer'));
+    expect(resolved.staleInputs).toEqual(expected);
+  });
+});
