@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -23,6 +24,7 @@ describe('ModelBackend', () => {
   let template: Template;
   let configJson: string;
   let nagReport: string | undefined;
+  let bundleDir: string;
   beforeAll(() => {
     const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-backend-')) });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -47,9 +49,10 @@ describe('ModelBackend', () => {
     template = Template.fromStack(s);
     const fns = template.findResources('AWS::Lambda::Function');
     const fn = Object.values(fns)[0] as {
-      Properties: { Environment: { Variables: Record<string, unknown> } };
+      Properties: { Environment: { Variables: Record<string, unknown> }; Code: { S3Key: string } };
     };
     configJson = fn.Properties.Environment.Variables.KEYGATE_MODELS_CONFIG as string;
+    bundleDir = path.join(app.outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
   });
 
   test('passes the cdk-nag AwsSolutions checks', () => {
@@ -64,6 +67,49 @@ describe('ModelBackend', () => {
       MemorySize: 512,
       Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
     });
+  });
+
+  test('the bundle is one minified CommonJS file with a source map that answers an invocation', () => {
+    expect(fs.readdirSync(bundleDir).sort()).toEqual(['index.js', 'index.js.map']);
+    const event = {
+      version: '2.0',
+      routeKey: 'POST /models/{modelId}/invoke',
+      pathParameters: { modelId: 'sentiment' },
+      body: '{"input":"fast and reliable"}',
+      isBase64Encoded: false,
+      requestContext: {
+        requestId: 'bundle-check',
+        http: { method: 'POST', path: '/models/sentiment/invoke' },
+        authorizer: {
+          lambda: {
+            sub: 'u-1',
+            issuer: 'https://sso.example.com/realms/keygate',
+            realmRoles: 'model:sentiment:invoke',
+          },
+        },
+      },
+    };
+    // A separate Node.js process loads the bundle the way Lambda does: require(), no loader, no TypeScript.
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(path.join(bundleDir, 'index.js'))}).handler(${JSON.stringify(event)}).then((r) => process.stdout.write('RESULT' + JSON.stringify(r)))`,
+      ],
+      {
+        env: {
+          PATH: process.env.PATH,
+          KEYGATE_MODELS_CONFIG: configJson.replace(
+            /"principalArn":"[^"]*"/,
+            '"principalArn":"arn:aws:iam::111122223333:role/x"',
+          ),
+          AWS_REGION: 'eu-west-1',
+        },
+      },
+    ).toString();
+    const result = JSON.parse(out.slice(out.indexOf('RESULT') + 6)) as { statusCode: number; body: string };
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body)).toMatchObject({ modelId: 'sentiment', output: { label: 'positive' } });
   });
 
   test('writes a configuration the function accepts', () => {
