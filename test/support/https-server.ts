@@ -20,6 +20,8 @@ export type ServerBehaviour =
   | 'hang'
   /** destroy the connection without a response */
   | 'reset'
+  /** reset the next connection, then serve again */
+  | 'reset-once'
   | { readonly status: number }
   | { readonly delayMs: number }
   /** answer 200 with this raw body */
@@ -70,7 +72,8 @@ export async function startJwksServer(jwks: unknown = { keys: [] }): Promise<Jwk
     paths.push(req.url ?? '');
     const b = behaviour;
     if (b === 'hang') return;
-    if (b === 'reset') {
+    if (b === 'reset' || b === 'reset-once') {
+      if (b === 'reset-once') behaviour = 'serve';
       req.socket.destroy();
       return;
     }

@@ -585,6 +585,20 @@ describe('createTokenVerifier — JWKS behaviour', () => {
     expect(failures[0]).toMatch(reasonPattern);
   });
 
+  it('retries a fetch that failed fast once, within the time budget', async () => {
+    const server = await start(jwksOf(key));
+    server.behave('reset-once');
+    const failures: string[] = [];
+    const verifier = verifierFor(server, configOf([keycloakIssuer(server)]), {
+      events: { jwksFetchFailed: (_iss, reason) => failures.push(reason) },
+    });
+    expect(await verifier.verify(keycloakAccessToken(key, { issuer: server.url + REALM }))).toMatchObject({
+      ok: true,
+    });
+    expect(server.requests).toBe(2);
+    expect(failures).toEqual([]);
+  });
+
   it('refetches for an unknown kid at most once per 10 s per issuer, and picks up a rotated key', async () => {
     const server = await start(jwksOf(key));
     const clock = testClock();
