@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { KeygateAppConfig, StageConfig } from '../common/app-config';
 import { DEFAULT_APP_CONFIG } from '../common/app-config';
+import { validateStageConfig } from '../common/app-config-validate';
 
 export function loadAppConfig(configPath?: string, cwd = process.cwd()): KeygateAppConfig {
   if (configPath) return parseAppConfig(readFileSync(configPath, 'utf8'), configPath);
@@ -24,6 +25,9 @@ export function selectStage(config: KeygateAppConfig, stage?: string): { name: s
       `--stage '${name}' is not a stage of the configuration (stages: ${Object.keys(config.stages ?? {}).join(', ')})`,
     );
   }
+  // The same validation `cdk synth` applies, so a broken stage fails here with the field named.
+  const errors = validateStageConfig(s, `stages.${name}`);
+  if (errors.length) throw new Error(`the configuration is not valid:\n  ${errors.join('\n  ')}`);
   return { name, stage: s };
 }
 

@@ -62,6 +62,18 @@ describe('realm:export', () => {
     expect(JSON.parse(exportRealm(['--config', file, '--stage', 'prod']).json).realm).toBe('prod');
   });
 
+  it('fails on an invalid stage with the field named, as cdk synth does', () => {
+    const file = join(tmp(), 'broken.json');
+    const dev = DEFAULT_APP_CONFIG.stages.dev;
+    writeFileSync(
+      file,
+      JSON.stringify({ stages: { dev: { ...dev, models: [{ id: 'Bad Id', kind: 'demo' }] } } }),
+    );
+    expect(() => exportRealm(['--config', file, '--stage', 'dev'])).toThrow(
+      /^the configuration is not valid:\n {2}stages\.dev\.models\[0\]\.id/,
+    );
+  });
+
   it.each<[string[], NodeJS.ProcessEnv, string]>([
     [['--stage', 'nope'], {}, "--stage 'nope' is not a stage of the configuration (stages: dev)"],
     [
