@@ -1,17 +1,14 @@
-import * as path from 'node:path';
 import { Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { keygateFunction } from '../internal/lambda-code';
 
-const PROJECT_ROOT = path.join(__dirname, '..', '..');
-const SIGN_IN_ENTRY = path.join(PROJECT_ROOT, 'lambda', 'sign-in', 'index.ts');
 /** Kept equal to lambda/sign-in/sign-in-config.ts (lib/ does not import lambda/ runtime code). */
 const SIGN_IN_CONFIG_ENV = 'KEYGATE_SIGN_IN_CONFIG';
 const DEFAULT_COOKIE_NAME = 'keygate_session';
@@ -173,13 +170,9 @@ export class BrowserSignIn extends Construct {
       ...(props.postLogoutPath !== undefined ? { postLogoutPath: props.postLogoutPath } : {}),
     };
 
-    const fn = new nodejs.NodejsFunction(this, 'Function', {
-      entry: SIGN_IN_ENTRY,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+    // The prebuilt bundle of lambda/sign-in (scripts/build-lambdas.ts): synthesis needs neither esbuild nor Docker.
+    const fn = keygateFunction(this, 'Function', {
+      entry: 'sign-in',
       memorySize: 256,
       // The token endpoint and JWKS calls are bounded at 3 s each.
       timeout: Duration.seconds(10),
@@ -195,16 +188,6 @@ export class BrowserSignIn extends Construct {
           logLevel: lambda.ParamsAndSecretsLogLevel.WARN,
         },
       ),
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node22',
-        format: nodejs.OutputFormat.CJS,
-        mainFields: ['module', 'main'],
-        externalModules: ['@aws-sdk/*'],
-      },
       environment: {
         [SIGN_IN_CONFIG_ENV]: Stack.of(this).toJsonString(config),
         NODE_OPTIONS: '--enable-source-maps',
