@@ -15,6 +15,12 @@ export interface SecuredRouteOptions {
   readonly backend: IFunction;
   /** How the route is authorized: `RouteAuth.keycloak(...)`, `RouteAuth.iam()` or `RouteAuth.cognitoUserPool(...)`. */
   readonly auth: RouteAuth;
+  /**
+   * A page people open in a browser: without a session they are sent to sign-in instead of getting a
+   * bare 401 (GET Keycloak routes, with the authorizer's `browserSessions`).
+   * @default false
+   */
+  readonly browser?: boolean;
 }
 
 /** CORS for browser callers. Preflight requests are answered by API Gateway and never reach the authorizer. */

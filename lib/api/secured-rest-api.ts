@@ -65,31 +65,44 @@ export interface SecuredRestApiProps {
 }
 
 /** JSON bodies of the gateway's own error answers. `$context.error.messageString` is already quoted. */
-const GATEWAY_RESPONSES: readonly { id: string; type: apigw.ResponseType; status?: string; error: string }[] =
-  [
-    { id: 'Unauthorized', type: apigw.ResponseType.UNAUTHORIZED, status: '401', error: 'unauthorized' },
-    { id: 'AccessDenied', type: apigw.ResponseType.ACCESS_DENIED, status: '403', error: 'forbidden' },
-    {
-      id: 'MissingToken',
-      type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
-      status: '403',
-      error: 'missing_authentication',
-    },
-    {
-      id: 'AuthorizerFailure',
-      type: apigw.ResponseType.AUTHORIZER_FAILURE,
-      status: '500',
-      error: 'authorizer_failure',
-    },
-    {
-      id: 'AuthorizerConfigError',
-      type: apigw.ResponseType.AUTHORIZER_CONFIGURATION_ERROR,
-      status: '500',
-      error: 'authorizer_failure',
-    },
-    { id: 'Default4xx', type: apigw.ResponseType.DEFAULT_4XX, error: 'client_error' },
-    { id: 'Default5xx', type: apigw.ResponseType.DEFAULT_5XX, error: 'server_error' },
-  ];
+const GATEWAY_RESPONSES: readonly {
+  id: string;
+  type: apigw.ResponseType;
+  status?: string;
+  error: string;
+  extra?: string;
+}[] = [
+  { id: 'Unauthorized', type: apigw.ResponseType.UNAUTHORIZED, status: '401', error: 'unauthorized' },
+  // A browser route without a session is denied with a sign-in URL in the authorizer context (the
+  // authorizer builds it URL-encoded, so it cannot break out of the JSON string).
+  {
+    id: 'AccessDenied',
+    type: apigw.ResponseType.ACCESS_DENIED,
+    status: '403',
+    error: 'forbidden',
+    extra: ',"signIn":"$context.authorizer.signIn"',
+  },
+  {
+    id: 'MissingToken',
+    type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    status: '403',
+    error: 'missing_authentication',
+  },
+  {
+    id: 'AuthorizerFailure',
+    type: apigw.ResponseType.AUTHORIZER_FAILURE,
+    status: '500',
+    error: 'authorizer_failure',
+  },
+  {
+    id: 'AuthorizerConfigError',
+    type: apigw.ResponseType.AUTHORIZER_CONFIGURATION_ERROR,
+    status: '500',
+    error: 'authorizer_failure',
+  },
+  { id: 'Default4xx', type: apigw.ResponseType.DEFAULT_4XX, error: 'client_error' },
+  { id: 'Default5xx', type: apigw.ResponseType.DEFAULT_5XX, error: 'server_error' },
+];
 
 /**
  * An API Gateway REST API whose every method is protected: Keycloak routes by the Keygate authorizer,
@@ -257,7 +270,7 @@ export class SecuredRestApi extends Construct {
         ...(r.status ? { statusCode: r.status } : {}),
         responseHeaders: { ...headers, 'Content-Type': "'application/json'" },
         templates: {
-          'application/json': `{"error":"${r.error}","message":$context.error.messageString,"requestId":"$context.requestId"}`,
+          'application/json': `{"error":"${r.error}","message":$context.error.messageString,"requestId":"$context.requestId"${r.extra ?? ''}}`,
         },
       });
     }

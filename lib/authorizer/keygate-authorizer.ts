@@ -4,10 +4,12 @@ import type { HttpMethod, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewa
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { AuthorizerConfig, IssuerConfig } from '../../common/authorizer-config';
+import type { AuthorizerConfig, IssuerConfig, SessionConfig } from '../../common/authorizer-config';
 import {
   AUTHORIZER_CONFIG_ENV,
   AUTHORIZER_CONFIG_VERSION,
@@ -80,6 +82,14 @@ export interface KeygateAuthorizerProps {
    */
   readonly tokenQueryParameter?: string;
   /**
+   * Accept the browser sessions set by the sign-in routes (`BrowserSignIn`) besides bearer tokens.
+   * Disables result caching (a session cookie changes on every refresh, and identity sources cannot list
+   * both the header and the cookie), adds the Parameters and Secrets Lambda Extension, and lets the
+   * function read the cookie keyring secret.
+   * @default - bearer tokens only
+   */
+  readonly browserSessions?: BrowserSessionOptions;
+  /**
    * Leeway for `exp`, `nbf` and `iat` (at most 60 seconds).
    * @default Duration.seconds(30)
    */
@@ -106,6 +116,32 @@ export interface KeygateAuthorizerProps {
   readonly memorySize?: number;
 }
 
+/** How the authorizer opens browser sessions. */
+export interface BrowserSessionOptions {
+  /** The cookie keyring secret (`BrowserSignIn.keysSecret`). */
+  readonly keysSecret: secretsmanager.ISecret;
+  /**
+   * Base name of the session cookie(s) (`BrowserSignIn.sessionSettings.cookieName`).
+   * @default 'keygate_session'
+   */
+  readonly cookieName?: string;
+  /**
+   * Header a same-origin script sends on state-changing requests.
+   * @default 'x-keygate-csrf'
+   */
+  readonly csrfHeader?: string;
+  /**
+   * Origins besides the API's own whose pages may send state-changing cookie requests.
+   * @default - none
+   */
+  readonly allowedOrigins?: string[];
+  /**
+   * Absolute URL browsers use for the API (a custom domain, no trailing slash).
+   * @default - derived per request from API Gateway's domain name and stage
+   */
+  readonly publicBaseUrl?: string;
+}
+
 /** A route the authorizer must know: the API's route table is part of its configuration. */
 export interface AuthorizerRouteOptions {
   /** HTTP method (`ANY` for all). */
@@ -114,6 +150,12 @@ export interface AuthorizerRouteOptions {
   readonly path: string;
   /** How the route is authorized. Only Keycloak routes are decided by this authorizer. */
   readonly auth: RouteAuth;
+  /**
+   * A page people open in a browser: without a session, they are sent to sign-in instead of getting a
+   * bare 401 (GET Keycloak routes, with `browserSessions`).
+   * @default false
+   */
+  readonly browser?: boolean;
 }
 
 const MAX_CACHE_TTL_SECONDS = 3600;
@@ -138,6 +180,8 @@ export class KeygateAuthorizer extends Construct {
 
   private readonly issuers: TrustedIssuer[];
   private readonly routes: RouteSpec[] = [];
+  private readonly browserRoutes: string[] = [];
+  private readonly sessions?: BrowserSessionOptions;
   private readonly tokenHeader: string;
   private readonly tokenCookie?: string;
   private readonly tokenQuery?: string;
@@ -157,6 +201,7 @@ export class KeygateAuthorizer extends Construct {
     this.tokenHeader = props.tokenHeader ?? DEFAULTS.header;
     this.tokenCookie = props.tokenCookie;
     this.tokenQuery = props.tokenQueryParameter;
+    this.sessions = props.browserSessions;
     this.resultsCacheTtlSeconds = resolveCacheTtl(props);
     this.runtimeOptions = {
       ...(props.clockSkew !== undefined
@@ -199,6 +244,14 @@ export class KeygateAuthorizer extends Construct {
       logGroup: this.logGroup,
       description: 'Keygate authorizer: validates Keycloak/Cognito access tokens and decides per route',
       bundling: AUTHORIZER_BUNDLING,
+      // The session keyring is read through the extension's local endpoint, cached between invocations.
+      ...(this.sessions
+        ? {
+            paramsAndSecrets: lambda.ParamsAndSecretsLayerVersion.fromVersion(
+              lambda.ParamsAndSecretsVersions.V1_0_103,
+            ),
+          }
+        : {}),
       environment: {
         [AUTHORIZER_CONFIG_ENV]: Lazy.string({ produce: () => this.renderConfig() }),
         NODE_OPTIONS: '--enable-source-maps',
@@ -210,6 +263,7 @@ export class KeygateAuthorizer extends Construct {
         'The authorizer targets nodejs22.x deliberately: it is the runtime its bundle and tests are built for.',
     });
     this.handler = fn;
+    this.sessions?.keysSecret.grantRead(fn);
 
     this.metricNamespace = `${METRIC_NAMESPACE}/${Names.uniqueResourceName(this, { maxLength: 200 })}`;
     const filter = (name: string, metricName: string, pattern: logs.IFilterPattern) =>
@@ -258,6 +312,11 @@ export class KeygateAuthorizer extends Construct {
       }
       return;
     }
+    if (route.browser && !this.sessions) {
+      throw new Error(
+        `KeygateAuthorizer: route ${key} is marked browser, which needs the browserSessions prop`,
+      );
+    }
     if (
       this.responseMode === AuthorizerResponseMode.SIMPLE &&
       this.resultsCacheTtlSeconds > 0 &&
@@ -270,10 +329,12 @@ export class KeygateAuthorizer extends Construct {
       );
     }
     this.routes.push(spec);
+    if (route.browser) this.browserRoutes.push(key);
     try {
       this.validate();
     } catch (e) {
       this.routes.pop();
+      if (route.browser) this.browserRoutes.pop();
       throw e;
     }
   }
@@ -355,10 +416,25 @@ export class KeygateAuthorizer extends Construct {
   }
 
   private hasAlternateSource(): boolean {
-    return this.tokenCookie !== undefined || this.tokenQuery !== undefined;
+    return this.tokenCookie !== undefined || this.tokenQuery !== undefined || this.sessions !== undefined;
   }
 
-  private buildConfig(issuers: IssuerConfig[]): AuthorizerConfig {
+  private sessionConfig(s: BrowserSessionOptions, probe: boolean): SessionConfig {
+    return {
+      // The ARN is usually a token until deployment: validate with a stand-in of the same shape.
+      keysSecretId:
+        probe && Token.isUnresolved(s.keysSecret.secretArn)
+          ? 'arn:aws:secretsmanager:us-east-1:111122223333:secret:keys'
+          : s.keysSecret.secretArn,
+      ...(s.cookieName !== undefined ? { cookieName: s.cookieName } : {}),
+      ...(s.csrfHeader !== undefined ? { csrfHeader: s.csrfHeader } : {}),
+      ...(s.allowedOrigins !== undefined ? { allowedOrigins: [...s.allowedOrigins] } : {}),
+      ...(this.browserRoutes.length > 0 ? { browserRoutes: [...this.browserRoutes] } : {}),
+      ...(s.publicBaseUrl !== undefined ? { publicBaseUrl: s.publicBaseUrl } : {}),
+    };
+  }
+
+  private buildConfig(issuers: IssuerConfig[], probe = false): AuthorizerConfig {
     return {
       version: AUTHORIZER_CONFIG_VERSION,
       issuers,
@@ -370,12 +446,18 @@ export class KeygateAuthorizer extends Construct {
       },
       responseMode: this.responseMode === AuthorizerResponseMode.SIMPLE ? 'simple' : 'iam',
       ...this.runtimeOptions,
+      ...(this.sessions ? { session: this.sessionConfig(this.sessions, probe) } : {}),
     };
   }
 
   /** Validates the config as the runtime will (with stand-ins for deploy-time values). */
   private validate(): void {
-    const result = validateAuthorizerConfig(this.buildConfig(this.issuers.map((i) => i._probe)));
+    const result = validateAuthorizerConfig(
+      this.buildConfig(
+        this.issuers.map((i) => i._probe),
+        true,
+      ),
+    );
     if (!result.ok) {
       throw new Error(result.errors.map((e) => `KeygateAuthorizer: ${renameField(e)}`).join('\n'));
     }
@@ -383,7 +465,7 @@ export class KeygateAuthorizer extends Construct {
 
   private renderConfig(): string {
     const issuers = this.issuers.map((i) => i._config);
-    const hasTokens = issuers.some((i) => Token.isUnresolved(JSON.stringify(i)));
+    const hasTokens = Token.isUnresolved(JSON.stringify(this.buildConfig(issuers)));
     if (!hasTokens) {
       const encoded = encodeConfigForEnv(JSON.stringify(this.buildConfig(issuers)));
       if (encoded === undefined) throw new Error(tooLarge(this.routes.length));
@@ -391,14 +473,23 @@ export class KeygateAuthorizer extends Construct {
     }
     // Deploy-time values (a user pool id) cannot be compressed at synth: the JSON must fit as it is.
     // Stand-ins are as long as real pool and client ids (about 26 characters).
-    const estimate = JSON.stringify(this.buildConfig(this.issuers.map((i) => i._probe))).length + 64;
+    const estimate =
+      JSON.stringify(
+        this.buildConfig(
+          this.issuers.map((i) => i._probe),
+          true,
+        ),
+      ).length + 64;
     if (estimate > CONFIG_ENV_BUDGET_BYTES) throw new Error(tooLarge(this.routes.length));
     return Stack.of(this).toJsonString(this.buildConfig(issuers));
   }
 }
 
 function resolveCacheTtl(props: KeygateAuthorizerProps): number {
-  const alternate = props.tokenCookie !== undefined || props.tokenQueryParameter !== undefined;
+  const alternate =
+    props.tokenCookie !== undefined ||
+    props.tokenQueryParameter !== undefined ||
+    props.browserSessions !== undefined;
   if (props.resultsCacheTtl === undefined) return alternate ? 0 : 300;
   const seconds = props.resultsCacheTtl.toSeconds();
   if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_CACHE_TTL_SECONDS) {
@@ -408,7 +499,7 @@ function resolveCacheTtl(props: KeygateAuthorizerProps): number {
   }
   if (alternate && seconds !== 0) {
     throw new Error(
-      'KeygateAuthorizer: resultsCacheTtl must be 0 when tokenCookie or tokenQueryParameter is set: API Gateway ' +
+      'KeygateAuthorizer: resultsCacheTtl must be 0 when tokenCookie, tokenQueryParameter or browserSessions is set: API Gateway ' +
         'answers 401 without calling the authorizer when a listed identity source is missing, so a token that may ' +
         'come from either place leaves no identity source to cache by',
     );
@@ -449,7 +540,9 @@ function renameField(message: string): string {
     .replace(/^tokenSource\.header\b/, 'tokenHeader')
     .replace(/^tokenSource\.cookie\b/, 'tokenCookie')
     .replace(/^tokenSource\.query\b/, 'tokenQueryParameter')
-    .replace(/^issuers\[(\d+)\]\.issuer\b/, 'issuers[$1].issuerUrl');
+    .replace(/^issuers\[(\d+)\]\.issuer\b/, 'issuers[$1].issuerUrl')
+    .replace(/^session\.browserRoutes\b/, 'routes (browser: true)')
+    .replace(/^session\./, 'browserSessions.');
 }
 
 function tooLarge(routes: number): string {

@@ -94,11 +94,11 @@ describe('SecuredRestApi', () => {
   });
 
   it.each([
-    ['UNAUTHORIZED', '401', 'unauthorized'],
-    ['ACCESS_DENIED', '403', 'forbidden'],
-    ['MISSING_AUTHENTICATION_TOKEN', '403', 'missing_authentication'],
-    ['AUTHORIZER_FAILURE', '500', 'authorizer_failure'],
-  ])('answers %s with a JSON body and CORS headers', (type, status, error) => {
+    ['UNAUTHORIZED', '401', 'unauthorized', ''],
+    ['ACCESS_DENIED', '403', 'forbidden', ',"signIn":"$context.authorizer.signIn"'],
+    ['MISSING_AUTHENTICATION_TOKEN', '403', 'missing_authentication', ''],
+    ['AUTHORIZER_FAILURE', '500', 'authorizer_failure', ''],
+  ])('answers %s with a JSON body and CORS headers', (type, status, error, extra) => {
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: type,
       StatusCode: status,
@@ -107,7 +107,7 @@ describe('SecuredRestApi', () => {
         'gatewayresponse.header.Content-Type': "'application/json'",
       },
       ResponseTemplates: {
-        'application/json': `{"error":"${error}","message":$context.error.messageString,"requestId":"$context.requestId"}`,
+        'application/json': `{"error":"${error}","message":$context.error.messageString,"requestId":"$context.requestId"${extra}}`,
       },
     });
   });

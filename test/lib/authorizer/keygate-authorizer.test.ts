@@ -4,6 +4,7 @@ import type { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it, test } from 'vitest';
 import { Requirement, RouteAuth } from '../../../lib/api/route-auth';
 import { SecuredHttpApi } from '../../../lib/api/secured-http-api';
@@ -258,6 +259,61 @@ describe('KeygateAuthorizer', () => {
     expect((configOf(t) as { routes: unknown[] }).routes).toHaveLength(40);
   });
 
+  test('opens browser sessions with the keyring secret, without caching', () => {
+    // GIVEN sessions and a browser route
+    const { stack } = newStack();
+    const keys = new secretsmanager.Secret(stack, 'Keys');
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', {
+      issuers: [realm()],
+      browserSessions: { keysSecret: keys, cookieName: 'kg', allowedOrigins: ['https://app.example.com'] },
+    });
+    new SecuredHttpApi(stack, 'Http', {
+      authorizer,
+      routes: [
+        {
+          method: HttpMethod.GET,
+          path: '/me',
+          backend: inlineBackend(stack),
+          auth: RouteAuth.keycloak(),
+          browser: true,
+        },
+      ],
+    });
+    // WHEN
+    const t = Template.fromStack(stack);
+    // THEN the keyring is referenced, never inlined, and the extension layer reads it
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Layers: [Match.anyValue()],
+      Environment: {
+        Variables: Match.objectLike({
+          KEYGATE_CONFIG: {
+            'Fn::Join': [
+              '',
+              Match.arrayWith([
+                { Ref: Match.stringLikeRegexp('^Keys') },
+                Match.stringLikeRegexp('"browserRoutes":\\["GET /me"\\]'),
+              ]),
+            ],
+          },
+        }),
+      },
+    });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+            Resource: { Ref: Match.stringLikeRegexp('^Keys') },
+          }),
+        ]),
+      },
+    });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      IdentitySource: Match.absent(),
+      AuthorizerResultTtlInSeconds: 0,
+    });
+  });
+
   test('refers to a Cognito user pool and its clients by reference', () => {
     const { stack } = newStack();
     const pool = new cognito.UserPool(stack, 'Pool');
@@ -306,7 +362,7 @@ describe('KeygateAuthorizer validation', () => {
     [
       'caching with a cookie token source',
       { tokenCookie: 'session', resultsCacheTtl: Duration.minutes(5) },
-      'KeygateAuthorizer: resultsCacheTtl must be 0 when tokenCookie or tokenQueryParameter is set: API Gateway answers 401 without calling the authorizer when a listed identity source is missing, so a token that may come from either place leaves no identity source to cache by',
+      'KeygateAuthorizer: resultsCacheTtl must be 0 when tokenCookie, tokenQueryParameter or browserSessions is set: API Gateway answers 401 without calling the authorizer when a listed identity source is missing, so a token that may come from either place leaves no identity source to cache by',
     ],
     [
       'a clock skew over 60 s',
@@ -345,6 +401,33 @@ describe('KeygateAuthorizer validation', () => {
   test('rejects a cached simple answer for a route that binds a path parameter', () => {
     expect(() => withHttpRoute({ responseMode: AuthorizerResponseMode.SIMPLE })).toThrow(
       'KeygateAuthorizer: resultsCacheTtl must be 0 with responseMode SIMPLE, because route POST /models/{modelId}/invoke binds a path parameter and a cached simple answer is keyed by the route, not by the concrete path',
+    );
+  });
+
+  test('rejects a browser route without browser sessions', () => {
+    const { stack } = newStack();
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()] });
+    expect(() =>
+      authorizer.addRoute({ method: HttpMethod.GET, path: '/me', auth: RouteAuth.keycloak(), browser: true }),
+    ).toThrow('KeygateAuthorizer: route GET /me is marked browser, which needs the browserSessions prop');
+  });
+
+  test('rejects a browser route that is not a GET', () => {
+    const { stack } = newStack();
+    const keys = new secretsmanager.Secret(stack, 'Keys');
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', {
+      issuers: [realm()],
+      browserSessions: { keysSecret: keys },
+    });
+    expect(() =>
+      authorizer.addRoute({
+        method: HttpMethod.POST,
+        path: '/forms',
+        auth: RouteAuth.keycloak(),
+        browser: true,
+      }),
+    ).toThrow(
+      "KeygateAuthorizer: routes (browser: true): 'POST /forms' is not a GET keycloak route of routes",
     );
   });
 
