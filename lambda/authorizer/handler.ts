@@ -21,6 +21,12 @@ import { createTokenExtractor } from './extract-token';
 import { authorize, compileRoutes } from './authorize';
 import { buildResponse, unauthorizedError } from './build-response';
 import { createDecisionLog } from './decision-log';
+import type { AuthRequest } from './parse-event';
+import type { SessionStep } from './session-cookie';
+import { openRequestSession, signInDenyResponse, signInRedirect } from './session-cookie';
+import type { SessionConfig } from '../../common/authorizer-config';
+import type { SessionKeyProvider } from '../sign-in/session-keys';
+import { publicBaseUrl } from '../sign-in/public-url';
 
 /** Counts decisions and JWKS failures. Keygate counts with metric filters on the decision log instead. */
 export interface MetricsSink {
@@ -44,6 +50,13 @@ export interface HandlerDeps {
   readonly clock?: () => number;
   /** @default LOG_METRICS (no-op: metric filters read the decision log) */
   readonly metrics?: MetricsSink;
+  /**
+   * Cookie keyring for browser sessions; required when the config has `session` (index.ts passes the
+   * keyring secret read through the Parameters and Secrets Lambda Extension).
+   */
+  readonly sessionKeys?: SessionKeyProvider;
+  /** Epoch milliseconds, for session expiry. @default Date.now */
+  readonly now?: () => number;
 }
 
 export type AuthorizerHandler = (event: unknown) => Promise<AuthorizerResponse>;
@@ -54,6 +67,7 @@ interface Ready {
   readonly table: RouteTable;
   readonly extract: ReturnType<typeof createTokenExtractor>;
   readonly responseMode: 'iam' | 'simple';
+  readonly session?: { readonly config: SessionConfig; readonly keys: SessionKeyProvider };
 }
 
 /** The last IAM response per principal (one per API and stage): a repeated token reuses it as is. */
@@ -66,6 +80,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
   const log = deps.log ?? createDecisionLog();
   const clock = deps.clock ?? (() => performance.now());
   const metrics = deps.metrics ?? LOG_METRICS;
+  const now = deps.now ?? Date.now;
   const safeLog = (line: Parameters<DecisionLog['decision']>[0]): void => {
     try {
       log.decision(line);
@@ -89,16 +104,22 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
           }
         },
       };
+      if (config.session && !deps.sessionKeys)
+        throw new ConfigError('session is configured but no session keyring is');
       ready = {
         config,
         verifier: deps.createVerifier(config, events),
         table: compileRoutes(config.routes),
         extract: createTokenExtractor(config.tokenSource),
         responseMode: config.responseMode ?? DEFAULTS.responseMode,
+        session:
+          config.session && deps.sessionKeys ? { config: config.session, keys: deps.sessionKeys } : undefined,
       };
     } catch (e) {
       log.configInvalid([
-        `the verifier could not be built: ${e instanceof Error ? e.constructor.name : 'error'}`,
+        e instanceof ConfigError
+          ? e.message
+          : `the verifier could not be built: ${e instanceof Error ? e.constructor.name : 'error'}`,
       ]);
     }
   } else {
@@ -124,12 +145,51 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     const match = ready.table.match(request.method, request.path);
     state.route = match ? ready.table.keyOf(match) : `${request.method} ${request.path.slice(0, 256)}`;
 
-    const token = ready.extract(request);
-    if (!token.ok) return { kind: 'unauthorized', reason: token.reason };
+    let token = ready.extract(request);
+    // Browser sessions: looked at only when no bearer token was presented, so a bearer request is never
+    // judged by its cookies nor subject to the CSRF check.
+    let session: SessionStep | undefined;
+    const s = ready.session;
+    if (s && !token.ok && token.reason === 'token_missing') {
+      session = await openRequestSession(
+        { method: request.method, cookies: request.cookies(), headers: request.headerMap() },
+        {
+          cookieName: s.config.cookieName,
+          csrfHeader: s.config.csrfHeader,
+          allowedOrigins: [
+            ...(request.domainName ? [`https://${request.domainName}`] : []),
+            ...(s.config.allowedOrigins ?? []),
+          ],
+        },
+        s.keys,
+        Math.floor(now() / 1000),
+      );
+      if (session.kind === 'refused')
+        return unauthenticated(s?.config, request, state, session.reason, false);
+      if (session.kind === 'token') token = { ok: true, token: session.accessToken, source: 'cookie' };
+    }
+    if (!token.ok) return unauthenticated(s?.config, request, state, token.reason, false);
     const verified = await ready.verifier.verify(token.token);
     state.facts = verified.facts;
-    if (!verified.ok) return { kind: 'unauthorized', reason: verified.reason };
+    if (!verified.ok) {
+      const viaSession = session?.kind === 'token';
+      return viaSession
+        ? unauthenticated(s?.config, request, state, verified.reason, verified.reason === 'token_expired')
+        : { kind: 'unauthorized', reason: verified.reason };
+    }
     state.cached = verified.cached;
+    if (session?.kind === 'token' && !session.csrf.ok) {
+      // A verified caller refused for this request only (a cookie-borne state change without same-origin
+      // proof): deny exactly this ARN (empty grants), never reused from or kept in the response cache.
+      const response = buildResponse({
+        request,
+        principal: verified.principal,
+        decision: { allowed: false, reason: 'route_forbidden' },
+        grants: { allow: [], deny: [] },
+        responseMode: ready.responseMode,
+      });
+      return { kind: 'respond', response, allowed: false, reason: 'csrf_rejected' };
+    }
 
     const principal = verified.principal;
     const decision = authorize(principal, ready.table, request.method, request.path);
@@ -165,7 +225,11 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     }
     const durationMs = Math.round((clock() - start) * 1000) / 1000;
     const decision: DecisionOutcome =
-      outcome.kind === 'unauthorized' ? 'unauthorized' : outcome.allowed ? 'allow' : 'deny';
+      outcome.kind === 'unauthorized' || outcome.unauthenticated
+        ? 'unauthorized'
+        : outcome.allowed
+          ? 'allow'
+          : 'deny';
     safeLog({ ...state, decision, reason: outcome.reason, durationMs, errorType });
     if (outcome.kind === 'unauthorized') throw unauthorizedError();
     return outcome.response;
@@ -186,7 +250,58 @@ type Outcome =
       readonly response: AuthorizerResponse;
       readonly allowed: boolean;
       readonly reason: ReasonCode;
+      /** A 401 in substance, answered as a REST Deny that carries a sign-in URL: logged as unauthorized. */
+      readonly unauthenticated?: boolean;
     };
+
+class ConfigError extends Error {}
+
+/** Session reasons (and token_missing) a browser can recover from by signing in again. */
+const SIGN_IN_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
+  'token_missing',
+  'session_malformed',
+  'session_key_unknown',
+  'session_tampered',
+  'session_expired',
+  'session_keys_unavailable',
+  'token_expired',
+]);
+
+/**
+ * A 401 outcome, or for a browser navigation to a `browser` route of a REST API with sessions on, a Deny
+ * carrying the sign-in URL: REST maps `$context.authorizer.signIn` into the ACCESS_DENIED gateway
+ * response, while a thrown Unauthorized carries no context. HTTP APIs have no gateway responses: plain 401.
+ */
+function unauthenticated(
+  sc: SessionConfig | undefined,
+  request: AuthRequest,
+  state: RequestState,
+  reason: ReasonCode,
+  accessExpired: boolean,
+): Outcome {
+  if (!sc || request.kind !== 'rest' || !SIGN_IN_REASONS.has(reason)) return { kind: 'unauthorized', reason };
+  const baseUrl = publicBaseUrl(request.domainName, request.stage, sc.publicBaseUrl);
+  if (!baseUrl) return { kind: 'unauthorized', reason };
+  const headers: Record<string, string> = {};
+  for (const [k, v] of request.headerMap()) headers[k] = v.join(', ');
+  const url = signInRedirect({
+    method: request.method,
+    path: request.path,
+    rawQuery: request.rawQuery(),
+    headers,
+    browserRoute: (sc.browserRoutes ?? []).includes(state.route ?? ''),
+    accessExpired,
+    baseUrl,
+  });
+  if (!url) return { kind: 'unauthorized', reason };
+  return {
+    kind: 'respond',
+    response: signInDenyResponse(request.resourceArn, url, reason),
+    allowed: false,
+    reason,
+    unauthenticated: true,
+  };
+}
 
 function peekRequestId(event: unknown): string | undefined {
   if (typeof event !== 'object' || event === null) return undefined;

@@ -5,8 +5,14 @@
 import { loadConfig } from './load-config';
 import { createHandler } from './handler';
 import { createTokenVerifier } from './verify-token';
+import { secretsExtensionKeyProvider } from '../sign-in/secrets-extension';
+
+const config = loadConfig(process.env);
+const session = config.ok ? config.config.session : undefined;
 
 export const handler = createHandler({
-  config: loadConfig(process.env),
-  createVerifier: (config, events) => createTokenVerifier(config, { events }),
+  config,
+  createVerifier: (c, events) => createTokenVerifier(c, { events }),
+  // Browser sessions: the cookie keyring secret, read through the Parameters and Secrets Lambda Extension.
+  sessionKeys: session ? secretsExtensionKeyProvider(session.keysSecretId) : undefined,
 });

@@ -36,6 +36,13 @@ export interface AuthRequest {
   cookies(): readonly string[];
   /** Every value of a query-string parameter (exact name). */
   query(name: string): readonly string[];
+  /** The query string as received (HTTP 2.0) or rebuilt from the parameters (REST, HTTP 1.0), no `?`. */
+  rawQuery(): string;
+  /** Every header, lower-cased names (the browser-session path reads several). */
+  headerMap(): ReadonlyMap<string, readonly string[]>;
+  /** `requestContext.domainName` and `.stage`, when present (the browser-session path builds URLs). */
+  readonly domainName?: string;
+  readonly stage?: string;
 }
 
 export type ParseResult =
@@ -115,6 +122,7 @@ export function parseEvent(event: unknown): ParseResult {
   let multi: Dict | null | undefined;
   let cookies: () => readonly string[];
   let query: (name: string) => readonly string[];
+  let rawQuery: () => string;
   if (kind === 'http-2.0') {
     const http = ctx.http;
     if (!isRecord(http) || typeof http.method !== 'string')
@@ -133,6 +141,7 @@ export function parseEvent(event: unknown): ParseResult {
     // Repeated parameters are joined with commas in queryStringParameters; the raw string keeps them apart.
     query = (name) =>
       typeof raw === 'string' && raw.length > 0 ? new URLSearchParams(raw).getAll(name) : one(params, name);
+    rawQuery = () => (typeof raw === 'string' ? raw : '');
   } else {
     if (typeof event.httpMethod !== 'string') return fail('httpMethod is missing', requestId);
     multi = event.multiValueHeaders as Dict | null | undefined;
@@ -145,6 +154,12 @@ export function parseEvent(event: unknown): ParseResult {
       return Array.isArray(list) ? (list as string[]) : one(params, name);
     };
     cookies = () => headerValues(single, multi, 'cookie').flatMap(splitCookieHeader);
+    rawQuery = () => {
+      const q = new URLSearchParams();
+      const names = new Set([...Object.keys(multiParams ?? {}), ...Object.keys(params ?? {})]);
+      for (const name of names) for (const v of query(name)) q.append(name, v);
+      return q.toString();
+    };
   }
   return {
     ok: true,
@@ -159,8 +174,19 @@ export function parseEvent(event: unknown): ParseResult {
       header: (name) => headerValues(single, multi, name),
       cookies,
       query,
+      rawQuery,
+      headerMap: () => allHeaders(single, multi),
+      domainName: typeof ctx.domainName === 'string' ? ctx.domainName : undefined,
+      stage: typeof ctx.stage === 'string' ? ctx.stage : undefined,
     },
   };
+}
+
+function allHeaders(single: Dict | null | undefined, multi: Dict | null | undefined): Map<string, string[]> {
+  const names = new Set<string>();
+  for (const k in multi ?? {}) names.add(k.toLowerCase());
+  for (const k in single ?? {}) names.add(k.toLowerCase());
+  return new Map([...names].map((n) => [n, headerValues(single, multi, n)]));
 }
 
 function one(map: Dict | null | undefined, name: string): readonly string[] {
