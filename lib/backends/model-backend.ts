@@ -1,18 +1,13 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DEFAULT_ROUTES } from '../../common/app-config';
 import { validateRoutes, type Requirement } from '../../common/route-model';
+import { keygateFunction } from '../internal/lambda-code';
 import type { Model } from './model';
 
-/** Repository root (this file is lib/backends/model-backend.ts). */
-const PROJECT_ROOT = path.join(__dirname, '..', '..');
-const ENTRY = path.join(PROJECT_ROOT, 'lambda', 'models', 'index.ts');
 /** Environment variable the function reads its configuration from (lambda/models/backend-config.ts). */
 const CONFIG_ENV = 'KEYGATE_MODELS_CONFIG';
 /** Lambda allows 4 KB for all environment variables together; leave room for the others. */
@@ -166,14 +161,11 @@ export class ModelBackend extends Construct {
       }),
     );
 
-    const lockFile = path.join(PROJECT_ROOT, 'package-lock.json');
-    const fn = new nodejs.NodejsFunction(this, 'Function', {
-      entry: ENTRY,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: fs.existsSync(lockFile) ? lockFile : undefined,
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+    // The prebuilt bundle of lambda/models (scripts/build-lambdas.ts: esbuild, CommonJS, node22, minified,
+    // source map; the Bedrock and SageMaker clients bundled at the tested versions). Synthesis needs
+    // neither esbuild nor Docker.
+    const fn = keygateFunction(this, 'Function', {
+      entry: 'models',
       memorySize,
       timeout,
       role,
@@ -185,18 +177,6 @@ export class ModelBackend extends Construct {
         POWERTOOLS_SERVICE_NAME: 'keygate-models',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        // Local esbuild only; Docker is never needed.
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node22',
-        format: nodejs.OutputFormat.CJS,
-        // The Bedrock and SageMaker clients are bundled at the versions the tests ran against, rather than
-        // whatever SDK the runtime ships.
-        externalModules: [],
       },
     });
 
