@@ -248,7 +248,9 @@ export type IntegrationAuthorizer =
       readonly principalId: string;
       readonly context: Readonly<Record<string, string>>;
     }
-  | { readonly kind: 'iam'; readonly identity: IamIdentity };
+  | { readonly kind: 'iam'; readonly identity: IamIdentity }
+  /** A route without authorization. */
+  | { readonly kind: 'none' };
 
 function isTextual(headers: Record<string, string>): boolean {
   const type = (headers['content-type'] ?? '').toLowerCase();
@@ -277,25 +279,35 @@ export function proxyEventV2(
     ...(Object.keys(route.params).length ? { pathParameters: { ...route.params } } : {}),
     requestContext: {
       ...httpContext(api, req, route.routeKey),
-      authorizer:
-        authorizer.kind === 'lambda'
-          ? { lambda: { ...authorizer.context } }
-          : {
-              iam: {
-                accessKey: authorizer.identity.accessKey,
-                accountId: authorizer.identity.accountId,
-                callerId: authorizer.identity.callerId,
-                cognitoIdentity: null,
-                principalOrgId: null,
-                userArn: authorizer.identity.userArn,
-                userId: authorizer.identity.callerId,
-              },
-            },
+      ...integrationAuthorizerV2(authorizer),
     },
     ...(req.body.length
       ? { body: textual ? req.body.toString('utf8') : req.body.toString('base64'), isBase64Encoded: !textual }
       : { isBase64Encoded: false }),
   };
+}
+
+function integrationAuthorizerV2(authorizer: IntegrationAuthorizer): Record<string, unknown> {
+  switch (authorizer.kind) {
+    case 'none':
+      return {};
+    case 'lambda':
+      return { authorizer: { lambda: { ...authorizer.context } } };
+    case 'iam':
+      return {
+        authorizer: {
+          iam: {
+            accessKey: authorizer.identity.accessKey,
+            accountId: authorizer.identity.accountId,
+            callerId: authorizer.identity.callerId,
+            cognitoIdentity: null,
+            principalOrgId: null,
+            userArn: authorizer.identity.userArn,
+            userId: authorizer.identity.callerId,
+          },
+        },
+      };
+  }
 }
 
 /** REST API proxy integration event. */
@@ -319,13 +331,15 @@ export function proxyEventRest(
     pathParameters: Object.keys(route.params).length ? { ...route.params } : null,
     stageVariables: null,
     requestContext:
-      authorizer.kind === 'lambda'
-        ? {
-            ...ctx,
-            identity: restIdentity(req),
-            authorizer: { principalId: authorizer.principalId, ...authorizer.context },
-          }
-        : { ...ctx, identity: restIdentity(req, authorizer.identity) },
+      authorizer.kind === 'none'
+        ? { ...ctx, identity: restIdentity(req) }
+        : authorizer.kind === 'lambda'
+          ? {
+              ...ctx,
+              identity: restIdentity(req),
+              authorizer: { principalId: authorizer.principalId, ...authorizer.context },
+            }
+          : { ...ctx, identity: restIdentity(req, authorizer.identity) },
     body: req.body.length ? (textual ? req.body.toString('utf8') : req.body.toString('base64')) : null,
     isBase64Encoded: req.body.length > 0 && !textual,
   };

@@ -23,7 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { CONTEXT_KEYS, IDENTITY_HEADERS } from '../../common/identity-context';
 import type { ContextKey } from '../../common/identity-context';
 import { matchRoute, routeKey as routeKeyOf } from '../../common/route-model';
-import type { RouteSpec } from '../../common/route-model';
+import type { HttpMethod, RouteSpec } from '../../common/route-model';
 import type { ResponseMode } from '../../common/authorizer-config';
 import {
   authorizerEventRest,
@@ -42,6 +42,12 @@ import type { LocalIamCredential, SigV4Reason } from './sigv4-check';
 /** A Lambda handler as the gateway calls it. */
 export type LambdaFunction = (event: unknown) => Promise<unknown>;
 
+export interface PublicRoute {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly integration: LambdaFunction;
+}
+
 export interface LocalGatewayOptions {
   readonly routes: readonly RouteSpec[];
   /** The Keygate authorizer's handler (or any REQUEST authorizer). */
@@ -56,6 +62,13 @@ export interface LocalGatewayOptions {
   readonly cacheTtlSeconds?: number;
   /** The token header (the identity source). @default 'Authorization' */
   readonly tokenHeader?: string;
+  /**
+   * `none`: the authorizer has no identity sources (browser sessions in a cookie): it is called for every
+   * request, nothing is cached, and a request without a token still reaches it. @default 'header'
+   */
+  readonly identitySource?: 'header' | 'none';
+  /** Routes without authorization, each with its own integration (e.g. the sign-in routes under /auth). */
+  readonly publicRoutes?: readonly PublicRoute[];
   readonly iamCredentials?: readonly LocalIamCredential[];
   /** @default 'eu-west-1' */
   readonly region?: string;
@@ -89,6 +102,7 @@ export type GatewayReason =
   | 'iam_allow'
   | 'iam_not_authorized'
   | 'route_auth_not_emulated'
+  | 'public_route'
   | 'body_too_large'
   | 'integration_error'
   | SigV4Reason;
@@ -121,6 +135,7 @@ class HttpError {
     readonly status: number,
     readonly message: string,
     readonly reason: GatewayReason,
+    readonly extra?: Readonly<Record<string, string>>,
   ) {}
 }
 
@@ -159,7 +174,13 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const tokenHeader = (options.tokenHeader ?? 'Authorization').toLowerCase();
   const now = options.now ?? Date.now;
   const maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024;
-  const cache = new AuthorizerResultCache<unknown>(options.cacheTtlSeconds ?? 300, now);
+  const noIdentitySource = options.identitySource === 'none';
+  // Without identity sources API Gateway cannot key a cache: the authorizer runs for every request.
+  const cache = new AuthorizerResultCache<unknown>(
+    noIdentitySource ? 0 : (options.cacheTtlSeconds ?? 300),
+    now,
+  );
+  const publicRoutes = (options.publicRoutes ?? []).map((r) => ({ ...r, auth: 'iam' as const }));
   const stats = { authorizerInvocations: 0, cacheHits: 0, requests: 0 };
   const routes = options.routes;
   const credentials = options.iamCredentials ?? [];
@@ -182,8 +203,14 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     const values = incoming.headers.filter(([n]) => n.toLowerCase() === tokenHeader).map(([, v]) => v);
     const token = values.join(',');
     // API Gateway: a missing or empty identity source is a 401 and the authorizer is not called.
-    if (token.trim() === '') throw new HttpError(401, 'Unauthorized', 'identity_source_missing');
-    const identitySource = responseMode === 'simple' ? [token, route.routeKey] : [token];
+    if (!noIdentitySource && token.trim() === '') {
+      throw new HttpError(401, 'Unauthorized', 'identity_source_missing');
+    }
+    const identitySource = noIdentitySource
+      ? []
+      : responseMode === 'simple'
+        ? [token, route.routeKey]
+        : [token];
     const key = AuthorizerResultCache.key(identitySource);
     let response = cache.get(key);
     if (response !== undefined) {
@@ -224,7 +251,11 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         (response as { policyDocument?: unknown }).policyDocument,
         methodArn(api, incoming.method, incoming.rawPath),
       );
-      if (effect !== 'allow') throw new HttpError(403, 'Forbidden', 'policy_deny');
+      if (effect !== 'allow') {
+        // REST: the ACCESS_DENIED gateway response can carry `$context.authorizer.signIn` (browser sign-in).
+        const signIn = apiType === 'rest' ? context.signIn : undefined;
+        throw new HttpError(403, 'Forbidden', 'policy_deny', signIn ? { signIn } : undefined);
+      }
       return { principalId, context, reason: 'policy_allow' };
     } catch (e) {
       if (e instanceof HttpError) throw e;
@@ -246,7 +277,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     let status = 500;
     let reason: GatewayReason = 'integration_error';
     const idHeader = apiType === 'http' ? 'apigw-requestid' : 'x-amzn-requestid';
-    const send = (code: number, headers: Record<string, string>, body: string | Buffer) => {
+    const send = (code: number, headers: Record<string, string | string[]>, body: string | Buffer) => {
       status = code;
       res.writeHead(code, { ...headers, [idHeader]: requestId });
       res.end(body);
@@ -254,7 +285,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     try {
       const body = await readBody(req, maxBody);
       if (body === undefined) throw new HttpError(413, 'Request Entity Too Large', 'body_too_large');
-      const match = matchRoute(routes, method, rawPath);
+      const pub = matchRoute(publicRoutes, method, rawPath);
+      const match = pub ?? matchRoute(routes, method, rawPath);
       if (!match) {
         // HTTP APIs answer an unknown route with 404; REST APIs with 403 "Missing Authentication Token".
         throw apiType === 'http'
@@ -276,7 +308,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       };
 
       let authorizer: IntegrationAuthorizer;
-      if (match.route.auth === 'keycloak') {
+      let integration = options.integration;
+      if (pub) {
+        reason = 'public_route';
+        authorizer = { kind: 'none' };
+        integration = publicRoutes.find((r) => r === pub.route)?.integration ?? integration;
+      } else if (match.route.auth === 'keycloak') {
         const result = await authorize(incoming, route, record);
         reason = result.reason;
         authorizer = { kind: 'lambda', principalId: result.principalId, context: result.context };
@@ -324,23 +361,22 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
           : proxyEventRest(api, incoming, route, forwarded, authorizer);
       let result: unknown;
       try {
-        result = await options.integration(event);
+        result = await integration(event);
       } catch {
         throw new HttpError(500, 'Internal Server Error', 'integration_error');
       }
       const r = result as {
         statusCode?: unknown;
         headers?: unknown;
+        multiValueHeaders?: unknown;
+        cookies?: unknown;
         body?: unknown;
         isBase64Encoded?: unknown;
       };
       if (typeof r !== 'object' || r === null || typeof r.statusCode !== 'number') {
         throw new HttpError(502, 'Internal Server Error', 'integration_error');
       }
-      const headers: Record<string, string> = {};
-      if (typeof r.headers === 'object' && r.headers !== null) {
-        for (const [k, v] of Object.entries(r.headers)) if (typeof v === 'string') headers[k] = v;
-      }
+      const headers = responseHeaders(r.headers, r.multiValueHeaders, r.cookies);
       const text = typeof r.body === 'string' ? r.body : '';
       send(r.statusCode, headers, r.isBase64Encoded === true ? Buffer.from(text, 'base64') : text);
     } catch (e) {
@@ -349,7 +385,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       reason = err.reason;
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (err.status === 401 && apiType === 'http') headers['www-authenticate'] = 'Bearer';
-      send(err.status, headers, JSON.stringify({ message: err.message }));
+      send(err.status, headers, JSON.stringify({ message: err.message, ...err.extra }));
     } finally {
       options.onRequest?.({
         requestId,
@@ -389,6 +425,38 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         for (const s of sockets) s.destroy();
       }),
   };
+}
+
+/**
+ * Proxy-result headers: `headers`, then REST's `multiValueHeaders` (every value), then HTTP API 2.0's
+ * `cookies` (one Set-Cookie each).
+ */
+function responseHeaders(
+  single: unknown,
+  multi: unknown,
+  cookies: unknown,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const add = (name: string, value: string) => {
+    const key = name.toLowerCase();
+    const prev = out[key];
+    out[key] = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), value];
+  };
+  if (typeof single === 'object' && single !== null) {
+    for (const [k, v] of Object.entries(single)) {
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') add(k, String(v));
+    }
+  }
+  if (typeof multi === 'object' && multi !== null) {
+    for (const [k, list] of Object.entries(multi)) {
+      if (!Array.isArray(list)) continue;
+      // A name in both maps: the multi-value list holds every value.
+      delete out[k.toLowerCase()];
+      for (const v of list) if (typeof v === 'string') add(k, v);
+    }
+  }
+  if (Array.isArray(cookies)) for (const c of cookies) if (typeof c === 'string') add('set-cookie', c);
+  return out;
 }
 
 function cookieHeader(req: IncomingRequest): Record<string, string> {

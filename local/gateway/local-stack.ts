@@ -24,6 +24,13 @@ import { validateBackendConfig } from '../../lambda/models/backend-config';
 import { createModelInvoker } from '../../lambda/models/model-invoker';
 import type { BackendLogger } from '../../lambda/models/audit';
 import { buildRealm } from '../../realm/realm-definition';
+import { createSignIn } from '../../lambda/sign-in/sign-in';
+import { SIGN_IN_DEFAULTS } from '../../lambda/sign-in/sign-in-config';
+import type { SignInConfig } from '../../lambda/sign-in/sign-in-config';
+import { createOidcClient } from '../../lambda/sign-in/oidc-client';
+import { staticKeyProvider } from '../../lambda/sign-in/session-keys';
+import { parseProxyEvent, toProxyResult } from '../../lambda/sign-in/api-event';
+import type { VerifierEvents } from '../../lambda/authorizer/types';
 import { startLocalIssuer } from '../issuer';
 import type { LocalIssuer } from '../issuer';
 import { startLocalGateway } from './local-gateway';
@@ -56,6 +63,12 @@ export interface LocalStackOptions {
   readonly integration?: LambdaFunction;
   /** Counts (or wraps) authorizer invocations; called with the event before the real handler runs. */
   readonly onAuthorizerInvoked?: (event: unknown) => void;
+  /**
+   * Browser sign-in: the sign-in routes (/auth/login, /auth/callback, /auth/refresh, /auth/logout) served by
+   * the real sign-in core, the people client allowing the gateway's callback, the authorizer configured to
+   * read the session cookie (no identity sources, no caching). @default false
+   */
+  readonly signIn?: boolean;
 }
 
 export interface LocalStack {
@@ -118,24 +131,118 @@ const quiet: BackendLogger = { info() {}, warn() {}, error() {} };
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const { stage } = options;
-  const realm = buildRealm(stage, {
-    includeTestUsers: true,
-    directAccessGrants: true,
-    testUserPasswords: options.passwords,
+  const region = stage.region;
+  const account = stage.account ?? LOCAL_ACCOUNT;
+  const iamRoutes = stage.routes.filter((r) => r.auth === 'iam').map((r) => routeKey(r));
+  const machine: LocalIamCredential = {
+    accessKeyId: options.machineCredential?.accessKeyId ?? accessKeyId(),
+    secretAccessKey: options.machineCredential?.secretAccessKey ?? secretAccessKey(),
+    callerArn: `arn:aws:sts::${account}:assumed-role/keygate-local-machine/local`,
+    callerId: 'AROALOCALKEYGATEMACH:local',
+    routes: iamRoutes,
+  };
+  const outsider: LocalIamCredential = {
+    accessKeyId: accessKeyId(),
+    secretAccessKey: secretAccessKey(),
+    callerArn: `arn:aws:iam::${account}:user/keygate-local-outsider`,
+    callerId: 'AIDALOCALKEYGATEOUTS',
+    routes: [],
+  };
+
+  // The gateway listens first: with browser sign-in, the realm's people client must allow the gateway's
+  // own /auth/callback URL. Its functions are bound once the issuer and the authorizer exist.
+  const late: { authorizer?: LambdaFunction; integration?: LambdaFunction; signIn?: LambdaFunction } = {};
+  const bound =
+    (pick: () => LambdaFunction | undefined): LambdaFunction =>
+    (event) => {
+      const fn = pick();
+      if (!fn) return Promise.reject(new Error('the local stack is still starting'));
+      return fn(event);
+    };
+  const decisions = new Map<string, DecisionLine>();
+  const gateway = await startLocalGateway({
+    routes: routeSpecs(stage),
+    authorizer: (event) => {
+      options.onAuthorizerInvoked?.(event);
+      return bound(() => late.authorizer)(event);
+    },
+    integration: bound(() => late.integration),
+    apiType: options.apiType,
+    responseMode: stage.authorizer?.responseMode,
+    cacheTtlSeconds: options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? 300,
+    identitySource: options.signIn ? 'none' : 'header',
+    publicRoutes: options.signIn
+      ? Object.values(SIGN_IN_DEFAULTS.paths).flatMap((path) =>
+          (['GET', 'POST'] as const).map((method) => ({
+            method,
+            path,
+            integration: bound(() => late.signIn),
+          })),
+        )
+      : [],
+    iamCredentials: [machine, outsider],
+    region,
+    accountId: account,
+    port: options.gatewayPort ?? 0,
+    now: options.now,
+    onRequest: (record) => {
+      const line = decisions.get(record.requestId);
+      decisions.delete(record.requestId);
+      options.onRequest?.({ ...record, ...(line ? { authorizerReason: line.reason } : {}) });
+    },
   });
-  const issuer = await startLocalIssuer({
-    realm,
-    port: options.issuerPort ?? 0,
-    accessTokenTtl: options.accessTokenTtl,
-    passwords: options.passwords,
-  });
+
+  let issuer: LocalIssuer | undefined;
+  let bedrock: BedrockRuntimeClient | undefined;
+  let sagemaker: SageMakerRuntimeClient | undefined;
   try {
-    const authorizerConfig = localAuthorizerConfig(stage, issuer.issuer);
+    const callback = `${gateway.url}${SIGN_IN_DEFAULTS.paths.callback}`;
+    const realmStage: StageConfig = options.signIn
+      ? {
+          ...stage,
+          keycloak: {
+            ...stage.keycloak,
+            redirectUris: [...(stage.keycloak.redirectUris ?? []), callback],
+            webOrigins: [...(stage.keycloak.webOrigins ?? []), gateway.url],
+          },
+        }
+      : stage;
+    const realm = buildRealm(realmStage, {
+      includeTestUsers: true,
+      directAccessGrants: true,
+      testUserPasswords: options.passwords,
+    });
+    if (options.signIn) {
+      // The post-logout landing page is the gateway itself (Keycloak: `post.logout.redirect.uris`).
+      const people = realm.clients?.find((c) => c.clientId === stage.keycloak.peopleClientId);
+      if (people)
+        people.attributes = { ...people.attributes, 'post.logout.redirect.uris': `+##${gateway.url}/` };
+    }
+    issuer = await startLocalIssuer({
+      realm,
+      port: options.issuerPort ?? 0,
+      accessTokenTtl: options.accessTokenTtl,
+      passwords: options.passwords,
+    });
+    const issuerCa = issuer.ca;
+    const cookieKeys = options.signIn ? localCookieKeys() : undefined;
+    const authorizerConfig: AuthorizerConfig = {
+      ...localAuthorizerConfig(stage, issuer.issuer),
+      ...(cookieKeys
+        ? {
+            session: {
+              keysSecretId: LOCAL_KEYS_SECRET_ID,
+              browserRoutes: stage.routes
+                .filter((r) => r.browser && r.method === 'GET')
+                .map((r) => routeKey(r)),
+            },
+          }
+        : {}),
+    };
     // Loaded exactly as the Lambda loads it: from the environment variable, validated at cold start.
     const loaded = loadConfig({ [AUTHORIZER_CONFIG_ENV]: JSON.stringify(authorizerConfig) });
     if (!loaded.ok) throw new Error(`local authorizer config is invalid: ${loaded.errors.join('; ')}`);
 
-    const decisions = new Map<string, DecisionLine>();
     const printed = options.verboseLogs ? createDecisionLog() : undefined;
     const log: DecisionLog = {
       decision(line) {
@@ -149,30 +256,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         console.error('authorizer configuration invalid:', errors.join('; '));
       },
     };
-    const authorizer = createAuthorizerHandler({
+    const authorizerDeps = {
       config: loaded,
-      createVerifier: (config, events) =>
-        createTokenVerifier(config, { events, requestOptions: { ca: issuer.ca } }),
+      createVerifier: (config: AuthorizerConfig, events: VerifierEvents) =>
+        createTokenVerifier(config, { events, requestOptions: { ca: issuerCa } }),
       log,
-    });
-
-    const region = stage.region;
-    const account = stage.account ?? LOCAL_ACCOUNT;
-    const iamRoutes = stage.routes.filter((r) => r.auth === 'iam').map((r) => routeKey(r));
-    const machine: LocalIamCredential = {
-      accessKeyId: options.machineCredential?.accessKeyId ?? accessKeyId(),
-      secretAccessKey: options.machineCredential?.secretAccessKey ?? secretAccessKey(),
-      callerArn: `arn:aws:sts::${account}:assumed-role/keygate-local-machine/local`,
-      callerId: 'AROALOCALKEYGATEMACH:local',
-      routes: iamRoutes,
+      // The cookie keyring, for an authorizer that reads browser sessions (ignored by one that does not).
+      ...(cookieKeys ? { sessionKeys: staticKeyProvider(cookieKeys) } : {}),
     };
-    const outsider: LocalIamCredential = {
-      accessKeyId: accessKeyId(),
-      secretAccessKey: secretAccessKey(),
-      callerArn: `arn:aws:iam::${account}:user/keygate-local-outsider`,
-      callerId: 'AIDALOCALKEYGATEOUTS',
-      routes: [],
-    };
+    late.authorizer = createAuthorizerHandler(authorizerDeps) as LambdaFunction;
 
     const invokeRoute = stage.routes.find(
       (r) => r.method === 'POST' && r.path === '/models/{modelId}/invoke',
@@ -186,8 +278,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ],
       logContent: false,
     });
-    let bedrock: BedrockRuntimeClient | undefined;
-    let sagemaker: SageMakerRuntimeClient | undefined;
     const backendLogger: BackendLogger = options.verboseLogs
       ? {
           info: (m, a) => console.log(JSON.stringify({ level: 'INFO', message: m, ...a })),
@@ -203,30 +293,34 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }),
       logger: backendLogger,
     });
+    late.integration = options.integration ?? (backend as LambdaFunction);
 
-    const gateway = await startLocalGateway({
-      routes: routeSpecs(stage),
-      authorizer: (event) => {
-        options.onAuthorizerInvoked?.(event);
-        return authorizer(event);
-      },
-      integration: options.integration ?? (backend as LambdaFunction),
-      apiType: options.apiType,
-      responseMode: stage.authorizer?.responseMode,
-      cacheTtlSeconds: options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? 300,
-      iamCredentials: [machine, outsider],
-      region,
-      accountId: account,
-      port: options.gatewayPort ?? 0,
-      now: options.now,
-      onRequest: (record) => {
-        const line = decisions.get(record.requestId);
-        decisions.delete(record.requestId);
-        options.onRequest?.({ ...record, ...(line ? { authorizerReason: line.reason } : {}) });
-      },
-    });
+    if (cookieKeys) {
+      const signInConfig: SignInConfig = {
+        version: 1,
+        issuer: issuer.issuer,
+        clientId: stage.keycloak.peopleClientId,
+        keysSecretId: LOCAL_KEYS_SECRET_ID,
+        publicBaseUrl: gateway.url,
+        // The local gateway speaks plain http on loopback: a `Secure` cookie would never come back.
+        secureCookies: false,
+      };
+      const core = createSignIn({
+        config: signInConfig,
+        keys: staticKeyProvider(cookieKeys),
+        oidc: createOidcClient(signInConfig, { ca: issuerCa }),
+      });
+      late.signIn = async (event) => {
+        const parsed = parseProxyEvent(event, signInConfig.publicBaseUrl);
+        if (!parsed)
+          return { statusCode: 400, headers: { 'content-type': 'text/plain' }, body: 'Bad request.\n' };
+        return toProxyResult(await core(parsed.request), parsed.kind);
+      };
+    }
+
+    const started = issuer;
     return {
-      issuer,
+      issuer: started,
       gateway,
       stage,
       authorizerConfig,
@@ -234,13 +328,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       region,
       close: async () => {
         await gateway.close();
-        await issuer.close();
+        await started.close();
         bedrock?.destroy();
         sagemaker?.destroy();
       },
     };
   } catch (e) {
-    await issuer.close();
+    await gateway.close();
+    await issuer?.close();
     throw e;
   }
+}
+
+const LOCAL_KEYS_SECRET_ID = 'local-cookie-keys';
+
+/** A cookie keyring for this run (the shape of the Secrets Manager secret the sign-in routes read). */
+function localCookieKeys(): string {
+  return JSON.stringify({ current: 'local1', local1: randomBytes(32).toString('base64url') });
 }

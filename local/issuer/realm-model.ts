@@ -25,6 +25,8 @@ export interface LocalClient {
   readonly standardFlowEnabled: boolean;
   readonly directAccessGrantsEnabled: boolean;
   readonly redirectUris: readonly string[];
+  /** From the client attribute `post.logout.redirect.uris` (`##`-separated; `+` = the redirect URIs). */
+  readonly postLogoutRedirectUris: readonly string[];
 }
 
 export interface LocalUser {
@@ -130,7 +132,19 @@ function readClient(c: ClientRepresentation, secrets: Readonly<Record<string, st
     standardFlowEnabled: c.standardFlowEnabled !== false && !bearerOnly,
     directAccessGrantsEnabled: !bearerOnly && c.directAccessGrantsEnabled === true,
     redirectUris: stringList(c.redirectUris),
+    postLogoutRedirectUris: postLogoutUris(c),
   };
+}
+
+function postLogoutUris(c: ClientRepresentation): string[] {
+  const raw = c.attributes?.['post.logout.redirect.uris'];
+  if (typeof raw !== 'string' || raw === '') return [];
+  const out: string[] = [];
+  for (const uri of raw.split('##')) {
+    if (uri === '+') out.push(...stringList(c.redirectUris));
+    else if (uri) out.push(uri);
+  }
+  return [...new Set(out)];
 }
 
 function passwordOf(u: UserRepresentation): string | undefined {

@@ -201,6 +201,10 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
         grant_types: grantTypes,
         response_types: codeFlow ? ['code'] : [],
         redirect_uris: codeFlow ? c.redirectUris.map(toConcreteRedirect) : [],
+        // RP-initiated logout only redirects to registered URIs (Keycloak: `post.logout.redirect.uris`).
+        post_logout_redirect_uris: codeFlow
+          ? [...new Set(c.postLogoutRedirectUris.map(toConcreteRedirect))]
+          : [],
       };
     })
     .filter((c) => c.grant_types.length > 0);

@@ -22,6 +22,7 @@ const REALM: RealmRepresentation = {
       standardFlowEnabled: true,
       directAccessGrantsEnabled: true,
       redirectUris: ['http://127.0.0.1:5173/callback'],
+      attributes: { 'post.logout.redirect.uris': '+##http://127.0.0.1:5173/signed-out' },
       protocolMappers: [
         {
           name: 'api-audience',
@@ -377,6 +378,29 @@ describe('local issuer', () => {
       headers: { authorization: `Bearer ${body.id_token}` },
     });
     expect(noInfo.status).toBe(401);
+
+    // RP-initiated logout: the confirmation form, then a redirect to a registered post-logout URI only.
+    const bye = 'http://127.0.0.1:5173/signed-out';
+    const logoutUrl = new URL(issuer.urls.logout);
+    logoutUrl.search = new URLSearchParams({
+      client_id: 'fixture-web',
+      post_logout_redirect_uri: bye,
+      id_token_hint: body.id_token,
+      state: 'lo-1',
+    }).toString();
+    const unregistered = new URL(logoutUrl);
+    unregistered.searchParams.set('post_logout_redirect_uri', 'https://evil.example/');
+    expect((await send(unregistered.href)).status).toBe(400);
+    const confirm = await send(logoutUrl.href);
+    expect(confirm.status).toBe(200);
+    const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1] as string;
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1] as string;
+    expect(action).toContain('/protocol/openid-connect/logout');
+    const done = await send(new URL(action, issuer.issuer).href, { form: { xsrf, logout: 'yes' } });
+    expect(done.status).toBe(303);
+    const after = new URL(done.headers.location as string);
+    expect(`${after.origin}${after.pathname}`).toBe(bye);
+    expect(after.searchParams.get('state')).toBe('lo-1');
   });
 
   it('mints negative-case tokens with the realm key: expired, wrong typ, no aud', async () => {

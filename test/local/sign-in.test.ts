@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_APP_CONFIG } from '../../common/app-config';
+import { startLocalStack } from '../../local/gateway/local-stack';
+import type { LocalStack } from '../../local/gateway/local-stack';
+import { request, postForm } from '../../local/http/request';
+import type { Response } from '../../local/http/request';
+
+// The sign-in routes mounted on the local gateway (real sign-in core, real OpenID provider): a browser's
+// round trip with a cookie jar, from /auth/login to a session cookie and out through /auth/logout.
+describe('local gateway with browser sign-in', () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await startLocalStack({ stage: DEFAULT_APP_CONFIG.stages.dev, signIn: true });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('mounts /auth/* without authorization and gives the authorizer no identity source', async () => {
+    expect(stack.authorizerConfig.session).toMatchObject({ browserRoutes: ['GET /me'] });
+    const login = await request(`${stack.gateway.url}/auth/login?returnTo=%2Fme`);
+    expect(login.status).toBe(302);
+    expect(login.headers.location).toMatch(new RegExp(`^${stack.issuer.urls.auth}\\?`));
+  });
+
+  it('signs a person in through the issuer and out again, with the cookies a browser would keep', async () => {
+    const jar = new Map<string, string>();
+    const keep = (res: Response) => {
+      for (const c of (res.headers['set-cookie'] as string[] | undefined) ?? []) {
+        const [pair] = c.split(';');
+        const i = pair.indexOf('=');
+        const name = pair.slice(0, i);
+        if (/max-age=0|expires=thu, 01 jan 1970/i.test(c)) jar.delete(name);
+        else jar.set(name, pair.slice(i + 1));
+      }
+      return res;
+    };
+    const headers = (): Record<string, string> =>
+      jar.size ? { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') } : {};
+    const get = async (url: string) => keep(await request(url, { headers: headers(), ca: stack.issuer.ca }));
+
+    const login = await get(`${stack.gateway.url}/auth/login?returnTo=%2Fme`);
+    expect(login.status).toBe(302);
+    const stateCookie = ((login.headers['set-cookie'] as string[]) ?? []).find((c) =>
+      c.startsWith('keygate_login='),
+    );
+    expect(stateCookie).toMatch(/HttpOnly/i);
+    expect(stateCookie).toMatch(/SameSite=Lax/i);
+
+    // At the issuer: authorization request → sign-in form → back to the gateway's callback.
+    let res = await get(login.headers.location as string);
+    expect(res.status).toBe(303);
+    const form = new URL(res.headers.location as string, stack.issuer.issuer).href;
+    res = keep(
+      await postForm(
+        form,
+        { username: 'alice', password: stack.issuer.passwords.alice },
+        { ca: stack.issuer.ca, headers: headers() },
+      ),
+    );
+    let location = new URL(res.headers.location as string, stack.issuer.issuer).href;
+    for (let i = 0; i < 5 && !location.startsWith(stack.gateway.url); i++) {
+      res = await get(location);
+      location = new URL(res.headers.location as string, stack.issuer.issuer).href;
+    }
+    expect(location.startsWith(`${stack.gateway.url}/auth/callback?`)).toBe(true);
+
+    const callback = await get(location);
+    expect(callback.status).toBe(302);
+    expect(callback.headers.location).toBe(`${stack.gateway.url}/me`);
+    const session = ((callback.headers['set-cookie'] as string[]) ?? []).filter((c) =>
+      c.startsWith('keygate_session'),
+    );
+    expect(session.length).toBeGreaterThan(0);
+    for (const c of session) expect(c).toMatch(/HttpOnly/i);
+    expect([...jar.keys()].some((k) => k.startsWith('keygate_session'))).toBe(true);
+
+    const logout = await get(`${stack.gateway.url}/auth/logout`);
+    expect(logout.status).toBe(302);
+    expect(logout.headers.location).toMatch(new RegExp(`^${stack.issuer.urls.logout}\\?`));
+    expect([...jar.keys()].some((k) => k.startsWith('keygate_session'))).toBe(false);
+  });
+});
