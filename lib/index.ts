@@ -3,7 +3,11 @@
  * nothing from the Lambda code (it ships bundled) and nothing from the app (bin/, lib/app/).
  */
 export { KeygateAuthorizer, AuthorizerResponseMode } from './authorizer/keygate-authorizer';
-export type { KeygateAuthorizerProps, AuthorizerRouteOptions } from './authorizer/keygate-authorizer';
+export type {
+  KeygateAuthorizerProps,
+  AuthorizerRouteOptions,
+  BrowserSessionOptions,
+} from './authorizer/keygate-authorizer';
 export { TrustedIssuer, SigningAlgorithm } from './authorizer/trusted-issuer';
 export type { KeycloakRealmIssuerProps } from './authorizer/trusted-issuer';
 
