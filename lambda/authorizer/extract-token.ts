@@ -88,8 +88,14 @@ function fromQuery(values: readonly string[] | undefined): Found {
   return checked(values[0], 'query');
 }
 
+/** The last token that passed the character check: a client repeating its token skips the scan. */
+let lastWellFormed = '';
+
 function checked(token: string, source: TokenSource): Found {
-  if (token.length > MAX_TOKEN_LENGTH || !TOKEN_CHARS.test(token))
-    return { ok: false, reason: 'token_malformed' };
+  if (token !== lastWellFormed) {
+    if (token.length > MAX_TOKEN_LENGTH || !TOKEN_CHARS.test(token))
+      return { ok: false, reason: 'token_malformed' };
+    lastWellFormed = token;
+  }
   return { ok: true, token, source };
 }
