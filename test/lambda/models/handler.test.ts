@@ -616,6 +616,20 @@ describe('model backend configuration and failures', () => {
     expect(logger.lines.find((l) => l.level === 'error')?.attributes.errorName).toBe('TypeError');
   });
 
+  test('an empty invoke requirement ("any valid token") lets every verified caller list and invoke every model', async () => {
+    const { handler } = setup({ invokeRequirement: {} });
+    const ctx = tokenContext({ realmRoles: '', clientRoles: '' });
+    const list = await handler(keycloakEvent('rest', { route: '/models', context: ctx }));
+    expect((JSON.parse(list.body) as { models: { id: string }[] }).models.map((m) => m.id)).toEqual([
+      'sentiment',
+      'keywords',
+      'haiku',
+      'summarizer',
+    ]);
+    const res = await handler(keycloakEvent('http', { context: ctx, body: '{"input":"good"}' }));
+    expect(res.statusCode).toBe(200);
+  });
+
   test('logContent puts input and output into the audit line', async () => {
     const { handler, logger } = setup({ logContent: true });
     await handler(
