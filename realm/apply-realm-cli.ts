@@ -1,7 +1,8 @@
 /**
  * `npm run realm:apply -- --stage dev --url https://sso.example.com --admin-user admin
  *  --admin-password-env KC_ADMIN_PASSWORD [--test-users [--password-env VAR]] [--direct-grants]
- *  [--prune] [--reset-passwords] [--admin-realm master] [--admin-client admin-cli] [--config file.json]`
+ *  [--prune] [--reset-passwords] [--dry-run] [--admin-realm master] [--admin-client admin-cli]
+ *  [--config file.json]`
  *
  * Brings a running Keycloak in line with the realm definition of a stage and prints what it changed.
  * The admin password is read from the named environment variable, never from the command line.
@@ -69,6 +70,7 @@ export async function runApply(
     'direct-grants': { type: 'boolean' },
     prune: { type: 'boolean' },
     'reset-passwords': { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
   });
   if (!args.url || !/^https?:\/\/[^\s/]+/.test(args.url))
     throw new Error('--url must be the Keycloak base URL (http or https)');
@@ -112,14 +114,22 @@ export async function runApply(
       cause: e,
     });
   }
+  const dryRun = args['dry-run'] ?? false;
   const result = await applyRealm(kc, desired, {
     prune: args.prune,
     resetPasswords: args['reset-passwords'],
+    dryRun,
   });
   const notes = result.changes
     .filter((c) => c.kind === 'user' && c.action === 'create' && generated.has(c.name))
     .map((c) => `generated password for test user ${c.name}: ${passwords![c.name]}`);
-  return { result, summary: formatSummary(result), notes };
+  if (!dryRun) return { result, summary: formatSummary(result), notes };
+  const counts = /^(\d+) created, (\d+) updated, (\d+) deleted/m;
+  return {
+    result,
+    summary: `dry run: nothing was changed\n${formatSummary(result).replace(counts, 'would create $1, update $2, delete $3')}`,
+    notes: [],
+  };
 }
 
 async function main(): Promise<void> {

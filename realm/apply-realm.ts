@@ -26,6 +26,8 @@ export interface ApplyOptions {
   readonly prune?: boolean;
   /** Set test-user passwords from the definition even when the user already exists. @default false */
   readonly resetPasswords?: boolean;
+  /** Report what would change without changing anything (no POST, PUT or DELETE). @default false */
+  readonly dryRun?: boolean;
 }
 
 export type ChangeAction = 'create' | 'update' | 'delete';
@@ -63,8 +65,9 @@ export async function applyRealm(
   if (!realm) throw new Error('realm definition has no realm name');
   const changes: Change[] = [];
   const kept: string[] = [];
+  const note: Note = (action, kind, name) => changes.push({ action, kind, name });
+  const ctx: Ctx = { kc, opts, note, kept, dry: opts.dryRun === true };
   let unchanged = 0;
-  const note = (action: ChangeAction, kind: string, name: string) => changes.push({ action, kind, name });
 
   // Every resource call addresses the target realm; authentication stays with the admin realm.
   kc.setConfig({ realmName: realm });
@@ -73,10 +76,14 @@ export async function applyRealm(
   const realmFields = pick(desired, REALM_FIELDS);
   const currentRealm = await kc.realms.findOne({ realm });
   if (!currentRealm) {
-    await kc.realms.create({ realm, ...realmFields });
     note('create', 'realm', realm);
+    if (ctx.dry) {
+      planNewRealm(desired, note);
+      return { changes, unchanged, kept };
+    }
+    await kc.realms.create({ realm, ...realmFields });
   } else if (!matches(realmFields, currentRealm)) {
-    await kc.realms.update({ realm }, realmFields);
+    if (!ctx.dry) await kc.realms.update({ realm }, realmFields);
     note('update', 'realm', realm);
   } else unchanged++;
 
@@ -86,17 +93,17 @@ export async function applyRealm(
   for (const role of desired.roles?.realm ?? []) {
     const found = realmRoles.find((r) => r.name === role.name);
     if (!found) {
-      await kc.roles.create(roleBody(role));
+      if (!ctx.dry) await kc.roles.create(roleBody(role));
       note('create', 'realm role', role.name!);
     } else if (!matches(roleBody(role), found)) {
-      await kc.roles.updateByName({ name: role.name! }, { ...found, ...roleBody(role) });
+      if (!ctx.dry) await kc.roles.updateByName({ name: role.name! }, { ...found, ...roleBody(role) });
       note('update', 'realm role', role.name!);
     } else unchanged++;
   }
   for (const r of realmRoles) {
     if (builtins.has(r.name!) || desired.roles?.realm?.some((d) => d.name === r.name)) continue;
     if (opts.prune) {
-      await kc.roles.delByName({ name: r.name! });
+      if (!ctx.dry) await kc.roles.delByName({ name: r.name! });
       note('delete', 'realm role', r.name!);
     } else kept.push(`realm role ${r.name}`);
   }
@@ -107,112 +114,118 @@ export async function applyRealm(
     const clientId = client.clientId!;
     const body = clientBody(client);
     const [found] = (await kc.clients.find({ clientId })).filter((c) => c.clientId === clientId);
-    let uuid: string;
+    const clientRoles = desired.roles?.client?.[clientId] ?? [];
     if (!found) {
-      uuid = (await kc.clients.create(body)).id;
       note('create', 'client', clientId);
+      if (ctx.dry) {
+        // Nothing to compare against: everything of a new client is created.
+        for (const r of clientRoles) note('create', 'client role', `${clientId}:${r.name}`);
+        for (const m of client.protocolMappers ?? [])
+          note('create', 'protocol mapper', `${clientId}/${m.name}`);
+        continue;
+      }
+      clientUuids.set(clientId, (await kc.clients.create(body)).id);
     } else {
-      uuid = found.id!;
+      clientUuids.set(clientId, found.id!);
       if (!matches(body, found)) {
-        await kc.clients.update(
-          { id: uuid },
-          {
-            ...withoutMappers(found),
-            ...body,
-            attributes: { ...(found.attributes ?? {}), ...(body.attributes ?? {}) },
-          },
-        );
+        if (!ctx.dry) {
+          await kc.clients.update(
+            { id: found.id! },
+            {
+              ...withoutMappers(found),
+              ...body,
+              attributes: { ...(found.attributes ?? {}), ...(body.attributes ?? {}) },
+            },
+          );
+        }
         note('update', 'client', clientId);
       } else unchanged++;
     }
-    clientUuids.set(clientId, uuid);
-    unchanged += await applyClientRoles(
-      kc,
-      uuid,
-      clientId,
-      desired.roles?.client?.[clientId] ?? [],
-      opts,
-      note,
-      kept,
-    );
-    unchanged += await applyMappers(kc, uuid, clientId, client.protocolMappers ?? [], opts, note, kept);
+    const uuid = clientUuids.get(clientId)!;
+    unchanged += await applyClientRoles(ctx, uuid, clientId, clientRoles);
+    unchanged += await applyMappers(ctx, uuid, clientId, client.protocolMappers ?? []);
   }
 
   // 4. Users: service-account users (found through their client) and people.
   const roleIds = new Map((await kc.roles.find()).map((r) => [r.name!, r]));
-  const clientRoleCache = new Map<string, Map<string, RoleRepresentation>>();
+  const clientRoleCache = new Map<string, { uuid: string; roles: Map<string, RoleRepresentation> } | null>();
   const clientRolesOf = async (clientId: string) => {
-    let roles = clientRoleCache.get(clientId);
-    if (!roles) {
+    if (!clientRoleCache.has(clientId)) {
       const uuid =
         clientUuids.get(clientId) ??
         (await kc.clients.find({ clientId })).find((c) => c.clientId === clientId)?.id;
-      if (!uuid) throw new Error(`user role mapping names client '${clientId}', which is not in the realm`);
-      clientUuids.set(clientId, uuid);
-      roles = new Map((await kc.clients.listRoles({ id: uuid })).map((r) => [r.name!, r]));
-      clientRoleCache.set(clientId, roles);
+      if (!uuid && !ctx.dry) {
+        throw new Error(`user role mapping names client '${clientId}', which is not in the realm`);
+      }
+      clientRoleCache.set(
+        clientId,
+        uuid
+          ? { uuid, roles: new Map((await kc.clients.listRoles({ id: uuid })).map((r) => [r.name!, r])) }
+          : null,
+      );
     }
-    return roles;
+    return clientRoleCache.get(clientId) ?? undefined;
   };
   for (const user of desired.users ?? []) {
     const name = user.username!;
-    let userId: string;
+    let userId: string | undefined;
     if (user.serviceAccountClientId) {
       const uuid = clientUuids.get(user.serviceAccountClientId);
-      if (!uuid)
+      if (uuid) userId = (await kc.clients.getServiceAccountUser({ id: uuid })).id!;
+      else if (!ctx.dry) {
         throw new Error(`service-account user ${name}: client ${user.serviceAccountClientId} is not defined`);
-      const sa = await kc.clients.getServiceAccountUser({ id: uuid });
-      userId = sa.id!;
+      }
     } else {
       const [found] = (await kc.users.find({ username: name, exact: true })).filter(
         (u) => u.username === name,
       );
       const profile = pick(user, USER_FIELDS);
       if (!found) {
-        const created = await kc.users.create({
-          username: name,
-          ...profile,
-          ...(user.credentials ? { credentials: user.credentials } : {}),
-          ...(user.requiredActions ? { requiredActions: user.requiredActions } : {}),
-        });
-        userId = created.id;
         note('create', 'user', name);
+        if (!ctx.dry) {
+          const created = await kc.users.create({
+            username: name,
+            ...profile,
+            ...(user.credentials ? { credentials: user.credentials } : {}),
+            ...(user.requiredActions ? { requiredActions: user.requiredActions } : {}),
+          });
+          userId = created.id;
+        }
       } else {
         userId = found.id!;
         if (!matches(profile, found)) {
-          await kc.users.update({ id: userId }, { ...found, ...profile });
+          if (!ctx.dry) await kc.users.update({ id: userId }, { ...found, ...profile });
           note('update', 'user', name);
         } else unchanged++;
         const password = user.credentials?.find((c) => c.type === 'password')?.value;
         if (opts.resetPasswords && password) {
-          await kc.users.resetPassword({
-            id: userId,
-            credential: { type: 'password', value: password, temporary: false },
-          });
+          if (!ctx.dry) {
+            await kc.users.resetPassword({
+              id: userId,
+              credential: { type: 'password', value: password, temporary: false },
+            });
+          }
           note('update', 'user password', name);
         }
       }
     }
-    unchanged += await applyUserRoles(
-      kc,
-      userId,
-      name,
-      user,
-      roleIds,
-      clientRolesOf,
-      builtins,
-      opts,
-      note,
-      kept,
-    );
+    if (userId === undefined) {
+      // Dry run of a user (or service account) that does not exist yet: all its mappings are new.
+      for (const n of user.realmRoles ?? []) note('create', 'role mapping', `${name} -> ${n}`);
+      for (const [c, names] of Object.entries((user.clientRoles ?? {}) as Record<string, string[]>)) {
+        for (const n of names) note('create', 'role mapping', `${name} -> ${c}:${n}`);
+      }
+      continue;
+    }
+    unchanged += await applyUserRoles(ctx, userId, name, user, roleIds, clientRolesOf, builtins);
   }
 
   // 5. Groups named by the routes (created, never deleted).
-  unchanged += await applyGroups(kc, desired.groups ?? [], undefined, '', note);
+  unchanged += await applyGroups(ctx, desired.groups ?? [], undefined, '');
 
   // 6. Upstream identity providers and their mappers.
   for (const idp of desired.identityProviders ?? []) {
-    unchanged += await applyIdentityProvider(kc, idp, desired.identityProviderMappers ?? [], note);
+    unchanged += await applyIdentityProvider(ctx, idp, desired.identityProviderMappers ?? []);
   }
 
   return { changes, unchanged, kept };
@@ -220,136 +233,193 @@ export async function applyRealm(
 
 type Note = (action: ChangeAction, kind: string, name: string) => void;
 
+/** What every step needs: the client, the options, where changes and kept objects are recorded. */
+interface Ctx {
+  readonly kc: KeycloakAdminClient;
+  readonly opts: ApplyOptions;
+  readonly note: Note;
+  readonly kept: string[];
+  /** Report only: read, compare and record, but send no POST, PUT or DELETE. */
+  readonly dry: boolean;
+}
+
+/** A dry run against a Keycloak without the realm: every object of the definition would be created. */
+function planNewRealm(desired: RealmRepresentation, note: Note): void {
+  for (const r of desired.roles?.realm ?? []) note('create', 'realm role', r.name!);
+  for (const c of desired.clients ?? []) {
+    note('create', 'client', c.clientId!);
+    for (const r of desired.roles?.client?.[c.clientId!] ?? [])
+      note('create', 'client role', `${c.clientId}:${r.name}`);
+    for (const m of c.protocolMappers ?? []) note('create', 'protocol mapper', `${c.clientId}/${m.name}`);
+  }
+  for (const u of desired.users ?? []) {
+    if (!u.serviceAccountClientId) note('create', 'user', u.username!);
+    for (const n of u.realmRoles ?? []) note('create', 'role mapping', `${u.username} -> ${n}`);
+    for (const [c, names] of Object.entries((u.clientRoles ?? {}) as Record<string, string[]>)) {
+      for (const n of names) note('create', 'role mapping', `${u.username} -> ${c}:${n}`);
+    }
+  }
+  planGroups(desired.groups ?? [], '', note);
+  for (const idp of desired.identityProviders ?? []) {
+    note('create', 'identity provider', idp.alias!);
+    for (const m of (desired.identityProviderMappers ?? []).filter(
+      (x) => x.identityProviderAlias === idp.alias,
+    )) {
+      note('create', 'identity provider mapper', `${idp.alias}/${m.name}`);
+    }
+  }
+}
+
+function planGroups(groups: readonly GroupNode[], parentPath: string, note: Note): void {
+  for (const g of groups) {
+    note('create', 'group', `${parentPath}/${g.name}`);
+    planGroups(g.subGroups ?? [], `${parentPath}/${g.name}`, note);
+  }
+}
+
 async function applyClientRoles(
-  kc: KeycloakAdminClient,
+  ctx: Ctx,
   uuid: string,
   clientId: string,
   desired: readonly RoleRepresentation[],
-  opts: ApplyOptions,
-  note: Note,
-  kept: string[],
 ): Promise<number> {
+  const { kc, note } = ctx;
   let unchanged = 0;
   const current = await kc.clients.listRoles({ id: uuid });
   for (const role of desired) {
     const found = current.find((r) => r.name === role.name);
     const label = `${clientId}:${role.name}`;
     if (!found) {
-      await kc.clients.createRole({ id: uuid, ...roleBody(role) });
+      if (!ctx.dry) await kc.clients.createRole({ id: uuid, ...roleBody(role) });
       note('create', 'client role', label);
     } else if (!matches(roleBody(role), found)) {
-      await kc.clients.updateRole({ id: uuid, roleName: role.name! }, { ...found, ...roleBody(role) });
+      if (!ctx.dry) {
+        await kc.clients.updateRole({ id: uuid, roleName: role.name! }, { ...found, ...roleBody(role) });
+      }
       note('update', 'client role', label);
     } else unchanged++;
   }
   for (const r of current) {
     if (desired.some((d) => d.name === r.name)) continue;
-    if (opts.prune) {
-      await kc.clients.delRole({ id: uuid, roleName: r.name! });
+    if (ctx.opts.prune) {
+      if (!ctx.dry) await kc.clients.delRole({ id: uuid, roleName: r.name! });
       note('delete', 'client role', `${clientId}:${r.name}`);
-    } else kept.push(`client role ${clientId}:${r.name}`);
+    } else ctx.kept.push(`client role ${clientId}:${r.name}`);
   }
   return unchanged;
 }
 
 async function applyMappers(
-  kc: KeycloakAdminClient,
+  ctx: Ctx,
   uuid: string,
   clientId: string,
   desired: readonly ProtocolMapperRepresentation[],
-  opts: ApplyOptions,
-  note: Note,
-  kept: string[],
 ): Promise<number> {
+  const { kc, note } = ctx;
   let unchanged = 0;
   const current = await kc.clients.listProtocolMappers({ id: uuid });
   for (const mapper of desired) {
     const found = current.find((m) => m.name === mapper.name);
     const label = `${clientId}/${mapper.name}`;
     if (!found) {
-      await kc.clients.addProtocolMapper({ id: uuid }, mapper);
+      if (!ctx.dry) await kc.clients.addProtocolMapper({ id: uuid }, mapper);
       note('create', 'protocol mapper', label);
     } else if (!matches(mapper, found)) {
-      await kc.clients.updateProtocolMapper(
-        { id: uuid, mapperId: found.id! },
-        { ...found, ...mapper, config: { ...(found.config ?? {}), ...(mapper.config ?? {}) } },
-      );
+      if (!ctx.dry) {
+        await kc.clients.updateProtocolMapper(
+          { id: uuid, mapperId: found.id! },
+          { ...found, ...mapper, config: { ...(found.config ?? {}), ...(mapper.config ?? {}) } },
+        );
+      }
       note('update', 'protocol mapper', label);
     } else unchanged++;
   }
   for (const m of current) {
     if (desired.some((d) => d.name === m.name)) continue;
-    if (opts.prune) {
-      await kc.clients.delProtocolMapper({ id: uuid, mapperId: m.id! });
+    if (ctx.opts.prune) {
+      if (!ctx.dry) await kc.clients.delProtocolMapper({ id: uuid, mapperId: m.id! });
       note('delete', 'protocol mapper', `${clientId}/${m.name}`);
-    } else kept.push(`protocol mapper ${clientId}/${m.name}`);
+    } else ctx.kept.push(`protocol mapper ${clientId}/${m.name}`);
   }
   return unchanged;
 }
 
 async function applyUserRoles(
-  kc: KeycloakAdminClient,
+  ctx: Ctx,
   userId: string,
   username: string,
   user: UserRepresentation,
   realmRoles: Map<string, RoleRepresentation>,
-  clientRolesOf: (clientId: string) => Promise<Map<string, RoleRepresentation>>,
+  clientRolesOf: (
+    clientId: string,
+  ) => Promise<{ uuid: string; roles: Map<string, RoleRepresentation> } | undefined>,
   builtins: Set<string>,
-  opts: ApplyOptions,
-  note: Note,
-  kept: string[],
 ): Promise<number> {
+  const { kc, note } = ctx;
   let unchanged = 0;
   // Realm roles.
   const wanted = new Set<string>(user.realmRoles ?? []);
   const current = await kc.users.listRealmRoleMappings({ id: userId });
   const missing = [...wanted].filter((n) => !current.some((r) => r.name === n));
   if (missing.length) {
-    const roles = missing.map((n) => {
-      const r = realmRoles.get(n);
-      if (!r?.id) throw new Error(`user ${username}: realm role '${n}' does not exist in the realm`);
-      return { id: r.id, name: n };
-    });
-    await kc.users.addRealmRoleMappings({ id: userId, roles });
+    if (!ctx.dry) {
+      const roles = missing.map((n) => {
+        const r = realmRoles.get(n);
+        if (!r?.id) throw new Error(`user ${username}: realm role '${n}' does not exist in the realm`);
+        return { id: r.id, name: n };
+      });
+      await kc.users.addRealmRoleMappings({ id: userId, roles });
+    }
     for (const n of missing) note('create', 'role mapping', `${username} -> ${n}`);
   } else unchanged++;
   const extra = current.filter((r) => !wanted.has(r.name!) && !builtins.has(r.name!));
   if (extra.length) {
-    if (opts.prune) {
-      await kc.users.delRealmRoleMappings({
-        id: userId,
-        roles: extra.map((r) => ({ id: r.id!, name: r.name! })),
-      });
+    if (ctx.opts.prune) {
+      if (!ctx.dry) {
+        await kc.users.delRealmRoleMappings({
+          id: userId,
+          roles: extra.map((r) => ({ id: r.id!, name: r.name! })),
+        });
+      }
       for (const r of extra) note('delete', 'role mapping', `${username} -> ${r.name}`);
-    } else for (const r of extra) kept.push(`role mapping ${username} -> ${r.name}`);
+    } else for (const r of extra) ctx.kept.push(`role mapping ${username} -> ${r.name}`);
   }
   // Client roles, per client named in the definition.
   for (const [clientId, names] of Object.entries((user.clientRoles ?? {}) as Record<string, string[]>)) {
-    const roles = await clientRolesOf(clientId);
-    const uuid = (await kc.clients.find({ clientId })).find((c) => c.clientId === clientId)!.id!;
-    const have = await kc.users.listClientRoleMappings({ id: userId, clientUniqueId: uuid });
+    const client = await clientRolesOf(clientId);
+    if (!client) {
+      // Dry run only: the client is not there yet, so none of these mappings is.
+      for (const n of names) note('create', 'role mapping', `${username} -> ${clientId}:${n}`);
+      continue;
+    }
+    const have = await kc.users.listClientRoleMappings({ id: userId, clientUniqueId: client.uuid });
     const want = new Set(names);
     const add = [...want].filter((n) => !have.some((r) => r.name === n));
     if (add.length) {
-      const reps = add.map((n) => {
-        const r = roles.get(n);
-        if (!r?.id)
-          throw new Error(`user ${username}: client role '${clientId}:${n}' does not exist in the realm`);
-        return { id: r.id, name: n };
-      });
-      await kc.users.addClientRoleMappings({ id: userId, clientUniqueId: uuid, roles: reps });
+      if (!ctx.dry) {
+        const reps = add.map((n) => {
+          const r = client.roles.get(n);
+          if (!r?.id) {
+            throw new Error(`user ${username}: client role '${clientId}:${n}' does not exist in the realm`);
+          }
+          return { id: r.id, name: n };
+        });
+        await kc.users.addClientRoleMappings({ id: userId, clientUniqueId: client.uuid, roles: reps });
+      }
       for (const n of add) note('create', 'role mapping', `${username} -> ${clientId}:${n}`);
     } else unchanged++;
     const surplus = have.filter((r) => !want.has(r.name!));
     if (surplus.length) {
-      if (opts.prune) {
-        await kc.users.delClientRoleMappings({
-          id: userId,
-          clientUniqueId: uuid,
-          roles: surplus.map((r) => ({ id: r.id!, name: r.name! })),
-        });
+      if (ctx.opts.prune) {
+        if (!ctx.dry) {
+          await kc.users.delClientRoleMappings({
+            id: userId,
+            clientUniqueId: client.uuid,
+            roles: surplus.map((r) => ({ id: r.id!, name: r.name! })),
+          });
+        }
         for (const r of surplus) note('delete', 'role mapping', `${username} -> ${clientId}:${r.name}`);
-      } else for (const r of surplus) kept.push(`role mapping ${username} -> ${clientId}:${r.name}`);
+      } else for (const r of surplus) ctx.kept.push(`role mapping ${username} -> ${clientId}:${r.name}`);
     }
   }
   return unchanged;
@@ -361,12 +431,12 @@ interface GroupNode {
 }
 
 async function applyGroups(
-  kc: KeycloakAdminClient,
+  ctx: Ctx,
   desired: readonly GroupNode[],
   parentId: string | undefined,
   parentPath: string,
-  note: Note,
 ): Promise<number> {
+  const { kc, note } = ctx;
   if (desired.length === 0) return 0;
   let unchanged = 0;
   const current = parentId
@@ -376,43 +446,54 @@ async function applyGroups(
     const path = `${parentPath}/${g.name}`;
     let id = current.find((c) => c.name === g.name)?.id;
     if (!id) {
+      note('create', 'group', path);
+      if (ctx.dry) {
+        planGroups(g.subGroups ?? [], path, note);
+        continue;
+      }
       id = parentId
         ? (await kc.groups.createChildGroup({ id: parentId }, { name: g.name })).id
         : (await kc.groups.create({ name: g.name })).id;
-      note('create', 'group', path);
     } else unchanged++;
-    unchanged += await applyGroups(kc, g.subGroups ?? [], id, path, note);
+    unchanged += await applyGroups(ctx, g.subGroups ?? [], id, path);
   }
   return unchanged;
 }
 
 async function applyIdentityProvider(
-  kc: KeycloakAdminClient,
+  ctx: Ctx,
   idp: IdentityProviderRepresentation,
   mappers: readonly IdentityProviderMapperRepresentation[],
-  note: Note,
 ): Promise<number> {
+  const { kc, note } = ctx;
   let unchanged = 0;
   const alias = idp.alias!;
+  const own = mappers.filter((x) => x.identityProviderAlias === alias);
   const found = await kc.identityProviders.findOne({ alias });
   if (!found) {
-    await kc.identityProviders.create(idp);
     note('create', 'identity provider', alias);
+    if (ctx.dry) {
+      for (const m of own) note('create', 'identity provider mapper', `${alias}/${m.name}`);
+      return 0;
+    }
+    await kc.identityProviders.create(idp);
   } else if (!matches(comparableIdp(idp, found), found)) {
-    await kc.identityProviders.update(
-      { alias },
-      { ...found, ...idp, config: { ...(found.config ?? {}), ...(idp.config ?? {}) } },
-    );
+    if (!ctx.dry) {
+      await kc.identityProviders.update(
+        { alias },
+        { ...found, ...idp, config: { ...(found.config ?? {}), ...(idp.config ?? {}) } },
+      );
+    }
     note('update', 'identity provider', alias);
   } else unchanged++;
   const current = await kc.identityProviders.findMappers({ alias });
-  for (const m of mappers.filter((x) => x.identityProviderAlias === alias)) {
+  for (const m of own) {
     const have = current.find((c) => c.name === m.name);
     if (!have) {
-      await kc.identityProviders.createMapper({ alias, identityProviderMapper: m });
+      if (!ctx.dry) await kc.identityProviders.createMapper({ alias, identityProviderMapper: m });
       note('create', 'identity provider mapper', `${alias}/${m.name}`);
     } else if (!matches(m, have)) {
-      await kc.identityProviders.updateMapper({ alias, id: have.id! }, { ...have, ...m });
+      if (!ctx.dry) await kc.identityProviders.updateMapper({ alias, id: have.id! }, { ...have, ...m });
       note('update', 'identity provider mapper', `${alias}/${m.name}`);
     } else unchanged++;
   }

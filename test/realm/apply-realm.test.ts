@@ -234,7 +234,10 @@ describe('realm:apply against a Keycloak admin API', () => {
       ],
     });
     const admin = () => connectAdmin({ url: kc.url, username: 'admin', password: 'admin-pw' });
+    const plan = await applyRealm(await admin(), desired, { dryRun: true });
+    expect(kc.writes()).toEqual([]);
     const first = await applyRealm(await admin(), desired);
+    expect(plan.changes).toEqual(first.changes);
     expect(
       first.changes.filter((c) =>
         ['group', 'identity provider', 'identity provider mapper'].includes(c.kind),
@@ -255,7 +258,28 @@ describe('realm:apply against a Keycloak admin API', () => {
     const second = await applyRealm(await admin(), desired);
     expect(second.changes).toEqual([]);
     expect(kc.writes().length).toBe(writes);
-    // A changed vault reference is.
+    // A changed vault reference is; a new group under an existing one is planned, then created alike.
+    const more = buildRealm(
+      {
+        ...stage,
+        routes: [
+          ...stage.routes.slice(0, -1),
+          { ...stage.routes.at(-1)!, requirement: { allOf: { groups: ['/analytics/readers/eu'] } } },
+        ],
+      },
+      {},
+    );
+    const groupPlan = await applyRealm(
+      await admin(),
+      {
+        ...more,
+        identityProviders: desired.identityProviders,
+        identityProviderMappers: desired.identityProviderMappers,
+      },
+      { dryRun: true },
+    );
+    expect(groupPlan.changes).toEqual([{ action: 'create', kind: 'group', name: '/analytics/readers/eu' }]);
+    expect(kc.writes().length).toBe(writes);
     const rotated = {
       ...desired,
       identityProviders: desired.identityProviders!.map((p) =>
@@ -267,6 +291,56 @@ describe('realm:apply against a Keycloak admin API', () => {
     expect((await applyRealm(await admin(), rotated)).changes).toEqual([
       { action: 'update', kind: 'identity provider', name: 'partner' },
     ]);
+  });
+
+  it('--dry-run reports exactly what a real run then does, and writes nothing', async () => {
+    kc = await startFakeKeycloak();
+    // GIVEN an empty Keycloak: WHEN planned, THEN nothing is written and the plan is the first run's changes
+    const plan = await runApply(argv(kc.url, '--dry-run'), ENV);
+    expect(kc.writes()).toEqual([]);
+    expect(kc.realms.size).toBe(0);
+    const real = await runApply(argv(kc.url), ENV);
+    expect(plan.result.changes).toEqual(real.result.changes);
+    expect(plan.summary.split('\n')[0]).toBe('dry run: nothing was changed');
+    expect(plan.summary).toMatch(/^would create \d+, update 0, delete 0, \d+ unchanged$/m);
+
+    // GIVEN drift and a new machine client in the config
+    const realm = kc.realms.get('keygate')!;
+    clientByClientId(realm, 'keygate-web').rep.webOrigins = [];
+    realm.roles.set('legacy', {
+      id: 'l',
+      name: 'legacy',
+      composite: false,
+      clientRole: false,
+      containerId: 'keygate',
+    });
+    const config = structuredClone(DEFAULT_APP_CONFIG) as unknown as {
+      stages: { dev: { keycloak: { serviceAccounts: { clientId: string; clientRoles: string[] }[] } } };
+    };
+    config.stages.dev.keycloak.serviceAccounts.push({
+      clientId: 'nightly-report',
+      clientRoles: ['model-user'],
+    });
+    const file = join(dir, 'keygate-more.json');
+    writeFileSync(file, JSON.stringify(config));
+    const args = (...extra: string[]) => argv(kc.url, ...extra).map((a) => (a === configFile ? file : a));
+    const writes = kc.writes().length;
+    // WHEN planned with prune, THEN nothing is written and the plan equals the real run that follows
+    const plan2 = await runApply(args('--dry-run', '--prune'), ENV);
+    expect(kc.writes().length).toBe(writes);
+    expect(plan2.result.changes).toEqual([
+      { action: 'delete', kind: 'realm role', name: 'legacy' },
+      { action: 'update', kind: 'client', name: 'keygate-web' },
+      { action: 'create', kind: 'client', name: 'nightly-report' },
+      { action: 'create', kind: 'protocol mapper', name: 'nightly-report/keygate-api-audience' },
+      {
+        action: 'create',
+        kind: 'role mapping',
+        name: 'service-account-nightly-report -> keygate-api:model-user',
+      },
+    ]);
+    const real2 = await runApply(args('--prune'), ENV);
+    expect(real2.result.changes).toEqual(plan2.result.changes);
   });
 
   it('prints generated test-user passwords only for users it created', async () => {
