@@ -21,6 +21,7 @@ import { createTokenExtractor } from './extract-token';
 import { authorize, compileRoutes } from './authorize';
 import { buildResponse, unauthorizedError } from './build-response';
 import { createDecisionLog } from './decision-log';
+import { createTokenVerifier } from './verify-token';
 import type { AuthRequest } from './parse-event';
 import type { SessionStep } from './session-cookie';
 import { openRequestSession, signInDenyResponse, signInRedirect } from './session-cookie';
@@ -42,8 +43,8 @@ export type VerifierFactory = (config: AuthorizerConfig, events: VerifierEvents)
 export interface HandlerDeps {
   /** The result of loadConfig: a valid config, or the errors that make every request a deny. */
   readonly config: LoadedConfig;
-  /** Builds the verifier for a valid config (once). */
-  readonly createVerifier: VerifierFactory;
+  /** Builds the verifier for a valid config (once). @default createTokenVerifier (aws-jwt-verify, HTTPS JWKS) */
+  readonly createVerifier?: VerifierFactory;
   /** @default Powertools Logger JSON lines */
   readonly log?: DecisionLog;
   /** Milliseconds, for durations only. @default performance.now */
@@ -108,7 +109,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         throw new ConfigError('session is configured but no session keyring is');
       ready = {
         config,
-        verifier: deps.createVerifier(config, events),
+        verifier: (deps.createVerifier ?? defaultVerifier)(config, events),
         table: compileRoutes(config.routes),
         extract: createTokenExtractor(config.tokenSource),
         responseMode: config.responseMode ?? DEFAULTS.responseMode,
@@ -255,6 +256,8 @@ type Outcome =
     };
 
 class ConfigError extends Error {}
+
+const defaultVerifier: VerifierFactory = (config, events) => createTokenVerifier(config, { events });
 
 /** Session reasons (and token_missing) a browser can recover from by signing in again. */
 const SIGN_IN_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>([

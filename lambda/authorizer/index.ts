@@ -4,7 +4,6 @@
  */
 import { loadConfig } from './load-config';
 import { createHandler } from './handler';
-import { createTokenVerifier } from './verify-token';
 import { secretsExtensionKeyProvider } from '../sign-in/secrets-extension';
 
 const config = loadConfig(process.env);
@@ -12,7 +11,6 @@ const session = config.ok ? config.config.session : undefined;
 
 export const handler = createHandler({
   config,
-  createVerifier: (c, events) => createTokenVerifier(c, { events }),
   // Browser sessions: the cookie keyring secret, read through the Parameters and Secrets Lambda Extension.
   sessionKeys: session ? secretsExtensionKeyProvider(session.keysSecretId) : undefined,
 });

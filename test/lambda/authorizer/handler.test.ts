@@ -101,6 +101,19 @@ describe('createHandler', () => {
     });
   });
 
+  it('without createVerifier it verifies with the production verifier (an untrusted iss is refused unfetched)', async () => {
+    const log = new RecordingLog();
+    const handler = createHandler({ config: { ok: true, config: config() }, log });
+    const key = await generateSigningKey('RS256');
+    const token = keycloakAccessToken(key, {
+      issuer: 'https://elsewhere.example/realms/x',
+      azp: 'keygate-web',
+    });
+    const e = await outcome(handler(apigwEvent('rest', { authorization: `Bearer ${token}` })));
+    expect((e as Error).message).toBe('Unauthorized');
+    expect(log.lines[0]).toMatchObject({ decision: 'unauthorized', reason: 'issuer_untrusted' });
+  });
+
   it('HTTP 2.0 simple mode answers isAuthorized per route', async () => {
     const { handler } = setup({ config: { ok: true, config: config({ responseMode: 'simple' }) } });
     const yes = (await handler(
