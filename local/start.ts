@@ -134,6 +134,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : String(e));
+  if ((e as { code?: string })?.code === 'EADDRINUSE') {
+    const port = (e as { port?: number }).port;
+    console.error(
+      `port ${port ?? ''} on 127.0.0.1 is in use: set KEYGATE_ISSUER_PORT / KEYGATE_GATEWAY_PORT to free ports (0 = any)`,
+    );
+  } else {
+    console.error(e instanceof Error ? e.message : String(e));
+  }
   process.exit(1);
 });
