@@ -322,6 +322,10 @@ describe('sign-in routes against a real OpenID provider', () => {
     expect(url.searchParams.get('id_token_hint')).toBe(session.idToken);
     expect(url.searchParams.get('post_logout_redirect_uri')).toBe(`${APP}/`);
     expect(await browser.cookieNames()).toEqual([]);
+    // The provider accepts the hint and the registered post-logout URI: its confirmation page, not an error.
+    const end = await browser.idp(res.headers.location);
+    expect(end.status).toBe(200);
+    expect(end.body).toMatch(/<form[^>]*logout/i);
   });
 
   it('a confidential client authenticates at the token endpoint with its secret; a wrong secret fails the exchange', async () => {
