@@ -42,6 +42,14 @@ import type { LocalIamCredential, SigV4Reason } from './sigv4-check';
 /** A Lambda handler as the gateway calls it. */
 export type LambdaFunction = (event: unknown) => Promise<unknown>;
 
+export interface GatewayCors {
+  /** Allowed origins; `*` allows any. */
+  readonly allowOrigins: readonly string[];
+  readonly allowHeaders: readonly string[];
+  /** @default 600 */
+  readonly maxAgeSeconds?: number;
+}
+
 export interface PublicRoute {
   readonly method: HttpMethod;
   readonly path: string;
@@ -69,6 +77,8 @@ export interface LocalGatewayOptions {
   readonly identitySource?: 'header' | 'none';
   /** Routes without authorization, each with its own integration (e.g. the sign-in routes under /auth). */
   readonly publicRoutes?: readonly PublicRoute[];
+  /** CORS as the API's `corsPreflight` configures it. @default - no CORS headers, no preflight answers */
+  readonly cors?: GatewayCors;
   readonly iamCredentials?: readonly LocalIamCredential[];
   /** @default 'eu-west-1' */
   readonly region?: string;
@@ -103,6 +113,7 @@ export type GatewayReason =
   | 'iam_not_authorized'
   | 'route_auth_not_emulated'
   | 'public_route'
+  | 'cors_preflight'
   | 'body_too_large'
   | 'integration_error'
   | SigV4Reason;
@@ -277,14 +288,42 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     let status = 500;
     let reason: GatewayReason = 'integration_error';
     const idHeader = apiType === 'http' ? 'apigw-requestid' : 'x-amzn-requestid';
+    const origin = req.headers.origin;
+    const corsOrigin =
+      options.cors && typeof origin === 'string'
+        ? options.cors.allowOrigins.includes('*')
+          ? '*'
+          : options.cors.allowOrigins.includes(origin)
+            ? origin
+            : undefined
+        : undefined;
     const send = (code: number, headers: Record<string, string | string[]>, body: string | Buffer) => {
       status = code;
-      res.writeHead(code, { ...headers, [idHeader]: requestId });
+      // CORS headers go on every response to an allowed origin, the integration's and the gateway's own.
+      const cors = corsOrigin ? { 'access-control-allow-origin': corsOrigin, vary: 'Origin' } : {};
+      res.writeHead(code, { ...headers, ...cors, [idHeader]: requestId });
       res.end(body);
     };
     try {
       const body = await readBody(req, maxBody);
       if (body === undefined) throw new HttpError(413, 'Request Entity Too Large', 'body_too_large');
+      // API Gateway answers a CORS preflight itself (no authorizer, no integration) when CORS is configured:
+      // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html
+      if (options.cors && method === 'OPTIONS' && req.headers['access-control-request-method']) {
+        reason = 'cors_preflight';
+        send(
+          204,
+          corsOrigin
+            ? {
+                'access-control-allow-methods': '*',
+                'access-control-allow-headers': options.cors.allowHeaders.join(','),
+                'access-control-max-age': String(options.cors.maxAgeSeconds ?? 600),
+              }
+            : {},
+          '',
+        );
+        return;
+      }
       const pub = matchRoute(publicRoutes, method, rawPath);
       const match = pub ?? matchRoute(routes, method, rawPath);
       if (!match) {

@@ -171,6 +171,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     responseMode: stage.authorizer?.responseMode,
     cacheTtlSeconds: options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? 300,
     identitySource: options.signIn ? 'none' : 'header',
+    // The constructs' CORS defaults: the stage's origins, Authorization and Content-Type headers, 10 minutes.
+    cors: stage.cors
+      ? {
+          allowOrigins: [...stage.cors.allowOrigins],
+          allowHeaders: ['Authorization', 'Content-Type'],
+          maxAgeSeconds: 600,
+        }
+      : undefined,
     publicRoutes: options.signIn
       ? Object.values(SIGN_IN_DEFAULTS.paths).flatMap((path) =>
           (['GET', 'POST'] as const).map((method) => ({

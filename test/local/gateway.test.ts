@@ -104,6 +104,31 @@ describe('local gateway, end to end over HTTP (HTTP API, IAM policy responses)',
     }
   });
 
+  it('answers CORS preflights itself, with the headers only for an allowed origin', async () => {
+    const allowed = STAGE.cors!.allowOrigins[0];
+    const pre = (origin: string) =>
+      call(stack, 'OPTIONS', '/models/sentiment/invoke', {
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization',
+        },
+      });
+    const ok = await pre(allowed);
+    expect(ok.status).toBe(204);
+    expect(ok.headers['access-control-allow-origin']).toBe(allowed);
+    expect(String(ok.headers['access-control-allow-headers'])).toContain('Authorization');
+    expect(last()).toMatchObject({ reason: 'cors_preflight', authorizerInvoked: false });
+    const other = await pre('https://evil.example');
+    expect(other.status).toBe(204);
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    for (const token of [tokens.alice, undefined]) {
+      const res = await call(stack, 'GET', '/models', { token, headers: { origin: allowed } });
+      expect(res.status).toBe(token ? 200 : 401);
+      expect(res.headers['access-control-allow-origin']).toBe(allowed);
+    }
+  });
+
   it('answers 404 for a route that is not in the table, without calling anything', async () => {
     const res = await call(stack, 'GET', '/admin', { token: tokens.alice });
     expect(res.status).toBe(404);
