@@ -54,14 +54,32 @@ function tokenCaller(ctx: Record<string, unknown>): IdentityResult {
     clientId: read(CONTEXT_KEYS.clientId),
     issuer,
     tokenKind,
-    // Realm and client roles come in separate keys: a realm role may itself contain ':', so the combined
-    // `roles` key (kept for display headers) cannot tell them apart and is not read here.
-    realmRoles: list(read(CONTEXT_KEYS.realmRoles)),
-    clientRoles: list(read(CONTEXT_KEYS.clientRoles)),
+    ...roleLists(source, read),
     scopes: list(read(CONTEXT_KEYS.scopes)),
     groups: list(read(CONTEXT_KEYS.groups)),
   };
   return { ok: true, caller };
+}
+
+/**
+ * Realm and client roles come in separate keys: a realm role may itself contain ':', so only they say which
+ * is which. An authorizer that writes neither (an older version) is read through the combined `roles` list:
+ * every entry as a realm role, entries of the `client:role` form also as client roles.
+ */
+function roleLists(
+  source: Record<string, unknown>,
+  read: (key: string) => string,
+): { realmRoles: string[]; clientRoles: string[] } {
+  const separate =
+    typeof source[CONTEXT_KEYS.realmRoles] === 'string' ||
+    typeof source[CONTEXT_KEYS.clientRoles] === 'string';
+  if (separate)
+    return {
+      realmRoles: list(read(CONTEXT_KEYS.realmRoles)),
+      clientRoles: list(read(CONTEXT_KEYS.clientRoles)),
+    };
+  const roles = list(read(CONTEXT_KEYS.roles));
+  return { realmRoles: roles, clientRoles: roles.filter((r) => r.indexOf(':') > 0) };
 }
 
 function list(value: string): string[] {

@@ -72,6 +72,33 @@ describe('identityFromEvent', () => {
     }
   });
 
+  test('an authorizer that writes only the combined roles list is read through it', () => {
+    const rest: Record<string, string> = tokenContext();
+    delete rest.realmRoles;
+    delete rest.clientRoles;
+    const r = identityFromEvent(
+      keycloakEvent('http', { context: { ...rest, roles: 'model-user keygate-api:model:x:invoke' } }),
+      'keycloak',
+    );
+    expect(r.ok && r.caller.type === 'token' && [r.caller.realmRoles, r.caller.clientRoles]).toEqual([
+      ['model-user', 'keygate-api:model:x:invoke'],
+      ['keygate-api:model:x:invoke'],
+    ]);
+  });
+
+  test('with the separate keys present, the combined list is ignored', () => {
+    const r = identityFromEvent(
+      keycloakEvent('rest', {
+        context: tokenContext({ realmRoles: 'a', clientRoles: '', roles: 'a keygate-api:model:x:invoke' }),
+      }),
+      'keycloak',
+    );
+    expect(r.ok && r.caller.type === 'token' && [r.caller.realmRoles, r.caller.clientRoles]).toEqual([
+      ['a'],
+      [],
+    ]);
+  });
+
   test('an unknown token kind is kept empty', () => {
     const r = identityFromEvent(
       keycloakEvent('rest', { context: tokenContext({ tokenKind: 'root' }) }),
