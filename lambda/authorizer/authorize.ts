@@ -43,6 +43,9 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
     routes,
     decisions: new WeakMap(),
     match(method, path) {
+      // Policies list routes without a trailing slash, so API Gateway would not allow `/models/` with
+      // them: such a path is on no route, which keeps the decision and its log equal to the policy's.
+      if (path.length > 1 && path.endsWith('/')) return undefined;
       const key = `${method} ${path}`;
       const hit = matches.get(key);
       if (hit !== undefined) return hit ?? undefined;

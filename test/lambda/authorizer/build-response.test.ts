@@ -185,6 +185,7 @@ describe('authorize', () => {
       { allowed: false, reason: 'route_unknown', route: 'GET /machine/models' },
     ],
     ['admin', 'GET', '/files/a/b', { allowed: true, reason: 'allowed', route: 'GET /files/{path+}' }],
+    ['bob', 'GET', '/models/', { allowed: false, reason: 'route_unknown', route: undefined }],
   ] as const)('%s %s %s', (name, method, path, expected) => {
     expect(authorize(PRINCIPALS[name], table, method, path)).toEqual(expected);
   });

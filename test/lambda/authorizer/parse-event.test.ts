@@ -48,6 +48,12 @@ describe('parseEvent', () => {
     expect(r.header('authorization')).toEqual(['Bearer a', 'Bearer b']);
   });
 
+  it('HTTP 1.0 with multi-value headers: every value is kept', () => {
+    const e = apigwEvent('http-1.0', { authorization: 'Bearer a' });
+    e.multiValueHeaders = { authorization: ['Bearer a', 'Bearer b'] };
+    expect(parsed(e).header('authorization')).toEqual(['Bearer a', 'Bearer b']);
+  });
+
   it('REST: the same header under two spellings counts as two values', () => {
     const e = apigwEvent('rest', { authorization: 'Bearer a' }) as Record<string, Record<string, unknown>>;
     delete e.multiValueHeaders;

@@ -127,6 +127,8 @@ export const REQUESTS: readonly { method: string; path: string; allowed: readonl
   { method: 'GET', path: '/nowhere', allowed: [] },
   { method: 'GET', path: '/machine/models', allowed: [] },
   { method: 'GET', path: '/models/sentiment/invoke', allowed: [] },
+  // A trailing slash is not on the policy: decided as unknown, denied.
+  { method: 'GET', path: '/models/', allowed: [] },
 ];
 
 /** A verifier that knows a fixed set of tokens; like the verified-claims cache, it returns one object per token. */
