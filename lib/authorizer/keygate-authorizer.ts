@@ -5,7 +5,6 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -25,13 +24,7 @@ import {
 import type { RouteSpec } from '../../common/route-model';
 import { boundParams, routeKey } from '../../common/route-model';
 import type { RouteAuth } from '../api/route-auth';
-import {
-  AUTHORIZER_ARCHITECTURE,
-  AUTHORIZER_BUNDLING,
-  AUTHORIZER_ENTRY,
-  AUTHORIZER_RUNTIME,
-  PROJECT_ROOT,
-} from './bundling';
+import { keygateFunction } from '../internal/lambda-code';
 import { CONFIG_ENV_BUDGET_BYTES, encodeConfigForEnv } from './config-env';
 import { KeygateHttpRouteAuthorizer } from './http-route-authorizer';
 import type { TrustedIssuer } from './trusted-issuer';
@@ -230,20 +223,16 @@ export class KeygateAuthorizer extends Construct {
       }),
     );
 
-    const fn = new nodejs.NodejsFunction(this, 'Function', {
-      entry: AUTHORIZER_ENTRY,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}/package-lock.json`,
-      runtime: AUTHORIZER_RUNTIME,
-      architecture: AUTHORIZER_ARCHITECTURE,
+    // The prebuilt bundle of lambda/authorizer (local esbuild at package build time: Node.js 22, arm64,
+    // minified, source maps), so neither this repository's synth nor a consumer's needs esbuild or Docker.
+    const fn = keygateFunction(this, 'Function', {
+      entry: 'authorizer',
       memorySize: props.memorySize ?? 512,
       // The JWKS timeout is at most 4 s; an authorizer that needs longer is failing anyway.
       timeout: Duration.seconds(10),
       role,
       logGroup: this.logGroup,
       description: 'Keygate authorizer: validates Keycloak/Cognito access tokens and decides per route',
-      bundling: AUTHORIZER_BUNDLING,
       // The session keyring is read through the extension's local endpoint, cached between invocations.
       ...(this.sessions
         ? {

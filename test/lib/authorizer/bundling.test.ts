@@ -1,31 +1,26 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { AUTHORIZER_BUNDLE_OPTIONS, AUTHORIZER_ENTRY } from '../../../scripts/authorizer-bundle-options';
-import {
-  AUTHORIZER_BUNDLING,
-  AUTHORIZER_ENTRY as CONSTRUCT_ENTRY,
-  PROJECT_ROOT,
-} from '../../../lib/authorizer/bundling';
+import { LAMBDA_ENTRIES } from '../../../lib/internal/lambda-entries';
 import { encodeConfigForEnv } from '../../../lib/authorizer/config-env';
+import { AUTHORIZER_BUNDLE_OPTIONS, AUTHORIZER_ENTRY } from '../../../scripts/authorizer-bundle-options';
+import { esbuildOptions } from '../../../scripts/build-lambdas';
 
-describe('authorizer bundling', () => {
-  test('bundles exactly as the benchmark measures', () => {
-    // GIVEN the benchmark's options and the construct's
-    const b = AUTHORIZER_BUNDLE_OPTIONS;
+describe('authorizer bundle', () => {
+  test('is built exactly as the benchmark measures it', () => {
+    // GIVEN the package build's esbuild options for the authorizer and the benchmark's
+    const built = esbuildOptions('authorizer', '/root', '/out/index.js');
+    const bench = AUTHORIZER_BUNDLE_OPTIONS;
     // THEN they agree field by field
-    expect(CONSTRUCT_ENTRY).toBe(`${PROJECT_ROOT}/${AUTHORIZER_ENTRY}`);
-    expect(AUTHORIZER_BUNDLING).toMatchObject({
-      minify: b.minify,
-      format: b.format,
-      target: b.target,
-      mainFields: [...b.mainFields],
-      externalModules: [...b.externalModules],
+    expect(LAMBDA_ENTRIES.authorizer.source).toBe(AUTHORIZER_ENTRY);
+    expect(built).toMatchObject({
+      minify: bench.minify,
+      format: bench.format,
+      target: bench.target,
+      platform: bench.platform,
+      mainFields: [...bench.mainFields],
+      external: [...bench.externalModules],
+      sourcemap: true,
     });
-  });
-
-  test('never needs Docker', () => {
-    expect(AUTHORIZER_BUNDLING.forceDockerBundling).toBe(false);
-    expect(AUTHORIZER_BUNDLING.sourceMap).toBe(true);
   });
 });
 
