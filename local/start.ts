@@ -1,5 +1,5 @@
 /**
- * `npm start [-- --stage <name>] [--config <file>] [--api http|rest] [--verbose]`: the whole stack on
+ * `npm start [-- --stage <name>] [--config <file>] [--api http|rest] [--sign-in] [--verbose]`: the whole stack on
  * 127.0.0.1 — the local issuer (default port 8443, env KEYGATE_ISSUER_PORT), the gateway (default 8080,
  * env KEYGATE_GATEWAY_PORT) with the real authorizer and backend — then the URLs and ready-to-run
  * commands. Test-user passwords, client secrets and IAM test keys are made for this run only (set
@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     config: { type: 'string' },
     api: { type: 'string' },
     verbose: { type: 'boolean' },
+    'sign-in': { type: 'boolean' },
   });
   const api = (args.api ?? 'http') as ApiType;
   if (api !== 'http' && api !== 'rest') throw new Error(`--api must be 'http' or 'rest', got '${args.api}'`);
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
       : undefined,
     machineCredential: keyId && secret ? { accessKeyId: keyId, secretAccessKey: secret } : undefined,
     verboseLogs: args.verbose === true,
+    signIn: args['sign-in'] === true,
     onRequest: (r) => {
       const why = r.authorizerReason ? `${r.reason} (authorizer: ${r.authorizerReason})` : r.reason;
       const cached = r.cacheHit ? ' [cached]' : '';
@@ -111,6 +113,12 @@ async function main(): Promise<void> {
       '  # a service account (client credentials)',
       `  SA_TOKEN=$(curl -s --cacert ${q(caFile)} -u ${q(`${firstSa}:${issuer.clientSecrets[firstSa]}`)} -d grant_type=client_credentials ${token} | ${extract})`,
       `  curl -s -H "Authorization: Bearer $SA_TOKEN" -H 'content-type: application/json' -d '{"input":"fine work"}' ${gateway.url}/models/${model}/invoke`,
+    );
+  }
+  if (args['sign-in'] && firstUser) {
+    lines.push(
+      '  # a person in a browser (session cookie): open, sign in, land on /me; /auth/logout signs out',
+      `  ${gateway.url}/auth/login?returnTo=%2Fme`,
     );
   }
   lines.push(

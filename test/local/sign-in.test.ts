@@ -75,9 +75,16 @@ describe('local gateway with browser sign-in', () => {
     for (const c of session) expect(c).toMatch(/HttpOnly/i);
     expect([...jar.keys()].some((k) => k.startsWith('keygate_session'))).toBe(true);
 
+    // The session cookie alone now identifies the person to the authorizer, on every request (no cache).
+    const me = await get(`${stack.gateway.url}/me`);
+    expect(me.status).toBe(200);
+    expect(me.json()).toMatchObject({ username: 'alice', tokenKind: 'keycloak-user' });
+    expect((await get(`${stack.gateway.url}/models`)).status).toBe(200);
+
     const logout = await get(`${stack.gateway.url}/auth/logout`);
     expect(logout.status).toBe(302);
     expect(logout.headers.location).toMatch(new RegExp(`^${stack.issuer.urls.logout}\\?`));
     expect([...jar.keys()].some((k) => k.startsWith('keygate_session'))).toBe(false);
+    expect((await get(`${stack.gateway.url}/me`)).status).toBe(401);
   });
 });
