@@ -82,6 +82,22 @@ export function buildPolicy(
   grants: RouteGrants,
   extraDeny?: string,
 ): IamPolicyResponse['policyDocument'] {
+  if (extraDeny !== undefined) return writePolicy(arnPrefix, grants, extraDeny);
+  // Grants are shared by every principal with the same entitlements, and so is their policy document.
+  let byPrefix = policies.get(grants);
+  if (byPrefix === undefined) policies.set(grants, (byPrefix = new Map()));
+  let doc = byPrefix.get(arnPrefix);
+  if (doc === undefined) {
+    doc = writePolicy(arnPrefix, grants);
+    byPrefix.set(arnPrefix, doc);
+  }
+  return doc;
+}
+
+type PolicyDocument = IamPolicyResponse['policyDocument'];
+const policies = new WeakMap<RouteGrants, Map<string, PolicyDocument>>();
+
+function writePolicy(arnPrefix: string, grants: RouteGrants, extraDeny?: string): PolicyDocument {
   const allow = grants.allow.map((p) => resource(arnPrefix, p));
   const deny = grants.deny.map((p) => resource(arnPrefix, p));
   if (extraDeny !== undefined) deny.push(extraDeny);
