@@ -351,6 +351,7 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
     interactions: {
       url: (_ctx: unknown, interaction: { uid: string }) => `${mountPath}/login-actions/${interaction.uid}`,
     },
+    // A local tool: a browser app on any origin may call the token endpoint (Keycloak checks webOrigins).
     clientBasedCORS: () => true,
     renderError: (ctx: KoaContextWithOIDC, out: Record<string, unknown>) => {
       ctx.body = out;
