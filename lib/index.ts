@@ -26,6 +26,7 @@ export { KeycloakFederatedUserPool } from './federation/keycloak-federated-user-
 export type { KeycloakFederatedUserPoolProps } from './federation/keycloak-federated-user-pool';
 
 export { Model } from './backends/model';
+export type { ModelSpec } from './backends/model';
 export { ModelBackend } from './backends/model-backend';
 export type { ModelBackendProps, MachineCaller } from './backends/model-backend';
 

@@ -48,7 +48,7 @@ export class KeygateStack extends Stack {
     );
     const invokeRoute = routes.find((r) => `${r.method} ${r.path}` === INVOKE_ROUTE && r.auth === 'keycloak');
     const backend = new ModelBackend(this, 'Models', {
-      models: Model.fromConfigs(c.models),
+      models: Model.fromConfigs([...c.models]),
       ...(invokeRoute?.requirement ? { invokeRequirement: invokeRoute.requirement } : {}),
       machineCallers: (c.machinePrincipals ?? []).map((p, i) => ({
         role: machineRoles[i],
