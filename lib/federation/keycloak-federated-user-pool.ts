@@ -350,6 +350,11 @@ function validate(props: KeycloakFederatedUserPoolProps): void {
   ) {
     throw new Error('KeycloakFederatedUserPool: keycloakClientId must be 1-255 printable characters');
   }
+  if (!props.keycloakClientSecret || typeof props.keycloakClientSecret.secretValueFromJson !== 'function') {
+    throw new Error(
+      'KeycloakFederatedUserPool: keycloakClientSecret must be a Secrets Manager secret (ISecret)',
+    );
+  }
   if (
     props.keycloakClientSecretField !== undefined &&
     !/^[\x21-\x7e]{1,255}$/.test(props.keycloakClientSecretField)

@@ -326,6 +326,11 @@ describe('KeycloakFederatedUserPool validation', () => {
       'KeycloakFederatedUserPool: accessTokenValidity must be between 5 minutes and 1 day',
     ],
     [
+      'a missing client secret',
+      { keycloakClientSecret: undefined },
+      'KeycloakFederatedUserPool: keycloakClientSecret must be a Secrets Manager secret (ISecret)',
+    ],
+    [
       'an empty client id',
       { keycloakClientId: '' },
       'KeycloakFederatedUserPool: keycloakClientId must be 1-255 printable characters',
