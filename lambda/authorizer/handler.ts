@@ -1,13 +1,14 @@
 /**
  * The request pipeline, as a fixed sequence of small steps:
  * parseEvent -> extractToken -> verifier.verify -> authorize -> buildResponse -> one decision log line.
- * The configuration is loaded once per container by the caller (index.ts) and passed in.
+ * The configuration is loaded once per container by the caller (index.ts) and passed in. With browser
+ * sessions configured, a sealed session cookie supplies the token when no bearer token was presented.
  *
  * Fail closed: every path ends in an allow that the route table justifies, a deny (403) for a verified
  * caller without permission, or the `Unauthorized` error (401). Nothing else is ever thrown, so API Gateway
  * never sees a crash it would turn into a 500, and an unexpected error can never become an allow.
  */
-import type { AuthorizerConfig } from '../../common/authorizer-config';
+import type { AuthorizerConfig, SessionConfig } from '../../common/authorizer-config';
 import { DEFAULTS } from '../../common/authorizer-config';
 import type { DecisionOutcome } from '../../common/decision-log';
 import type { ReasonCode } from '../../common/reason-codes';
@@ -25,7 +26,6 @@ import { createTokenVerifier } from './verify-token';
 import type { AuthRequest } from './parse-event';
 import type { SessionStep } from './session-cookie';
 import { openRequestSession, signInDenyResponse, signInRedirect } from './session-cookie';
-import type { SessionConfig } from '../../common/authorizer-config';
 import type { SessionKeyProvider } from '../sign-in/session-keys';
 import { publicBaseUrl } from '../sign-in/public-url';
 
