@@ -127,7 +127,7 @@ export class Model {
   }
 
   /** Models from the app configuration's `models` list; a message names the entry that is wrong. */
-  public static fromConfigs(configs: readonly ModelSpec[]): Model[] {
+  public static fromConfigs(configs: ModelSpec[]): Model[] {
     return configs.map((c, i) => {
       try {
         return Model.fromConfig(c);
