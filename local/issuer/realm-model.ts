@@ -25,6 +25,8 @@ export interface LocalClient {
   readonly standardFlowEnabled: boolean;
   readonly directAccessGrantsEnabled: boolean;
   readonly redirectUris: readonly string[];
+  /** Origins a browser may call the token endpoint from (`+` = the redirect URIs' origins, `*` = any). */
+  readonly webOrigins: readonly string[];
   /** From the client attribute `post.logout.redirect.uris` (`##`-separated; `+` = the redirect URIs). */
   readonly postLogoutRedirectUris: readonly string[];
 }
@@ -133,7 +135,22 @@ function readClient(c: ClientRepresentation, secrets: Readonly<Record<string, st
     directAccessGrantsEnabled: !bearerOnly && c.directAccessGrantsEnabled === true,
     redirectUris: stringList(c.redirectUris),
     postLogoutRedirectUris: postLogoutUris(c),
+    webOrigins: webOriginsOf(c),
   };
+}
+
+function webOriginsOf(c: ClientRepresentation): string[] {
+  const out = new Set<string>();
+  for (const o of stringList(c.webOrigins)) {
+    if (o !== '+') out.add(o);
+    else {
+      for (const uri of stringList(c.redirectUris)) {
+        const origin = URL.parse(uri.replace(/\*/g, 'x'))?.origin;
+        if (origin && origin !== 'null') out.add(origin);
+      }
+    }
+  }
+  return [...out];
 }
 
 function postLogoutUris(c: ClientRepresentation): string[] {

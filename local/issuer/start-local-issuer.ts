@@ -351,8 +351,11 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
     interactions: {
       url: (_ctx: unknown, interaction: { uid: string }) => `${mountPath}/login-actions/${interaction.uid}`,
     },
-    // A local tool: a browser app on any origin may call the token endpoint (Keycloak checks webOrigins).
-    clientBasedCORS: () => true,
+    // Keycloak lets a browser call the token endpoint from the client's web origins only.
+    clientBasedCORS: (_ctx: unknown, origin: string, client: { clientId: string }) => {
+      const allowed = realm.clients.get(client.clientId)?.webOrigins ?? [];
+      return allowed.includes('*') || allowed.includes(origin);
+    },
     renderError: (ctx: KoaContextWithOIDC, out: Record<string, unknown>) => {
       ctx.body = out;
     },

@@ -23,6 +23,7 @@ const REALM: RealmRepresentation = {
       directAccessGrantsEnabled: true,
       redirectUris: ['http://127.0.0.1:5173/callback'],
       attributes: { 'post.logout.redirect.uris': '+##http://127.0.0.1:5173/signed-out' },
+      webOrigins: ['+'],
       protocolMappers: [
         {
           name: 'api-audience',
@@ -183,6 +184,25 @@ describe('local issuer', () => {
     expect(refreshed.status).toBe(200);
     const again = await verify(refreshed.json<{ access_token: string }>().access_token);
     expect(again).toMatchObject({ typ: 'Bearer', sub: claims.sub, preferred_username: 'carol' });
+  });
+
+  it('answers CORS at the token endpoint for the client web origins only', async () => {
+    const ask = (origin: string) =>
+      postForm(
+        issuer.urls.token,
+        {
+          grant_type: 'password',
+          client_id: 'fixture-web',
+          username: 'dave',
+          password: 'dave-test-password',
+        },
+        { ca: issuer.ca, headers: { origin } },
+      );
+    const ok = await ask('http://127.0.0.1:5173');
+    expect(ok.status).toBe(200);
+    expect(ok.headers['access-control-allow-origin']).toBe('http://127.0.0.1:5173');
+    const other = await ask('https://evil.example');
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('uses passwords given in options, and omits groups for users without any', async () => {
