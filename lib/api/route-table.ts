@@ -100,7 +100,9 @@ export class RouteTable {
 
 /**
  * The execute-api resource path of a route: each parameter becomes one `*` segment (a greedy one
- * stays `*` too, as the route itself matches any depth), literals stay as they are.
+ * stays `*` too, as the route itself matches any depth), literals stay as they are. The ARN is
+ * `arn:<partition>:execute-api:<region>:<account>:<api-id>/<stage>/<METHOD>/<path>`:
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-iam-policy-examples-for-api-execution.html
  */
 export function executeApiPath(path: string): string {
   const segs = parsePathTemplate(path).map((s) => (s.kind === 'literal' ? s.value : '*'));

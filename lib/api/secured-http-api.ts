@@ -155,7 +155,9 @@ export class SecuredHttpApi extends Construct {
 
   /**
    * Allows the grantee to call one IAM route: `execute-api:Invoke` on exactly this API, its stage, the
-   * method and the path (each path parameter becomes one `*` segment).
+   * method and the path (each path parameter becomes one `*` segment). HTTP APIs have no resource
+   * policies, so callers in other accounts assume a role of this account instead:
+   * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html
    */
   public grantInvoke(grantee: iam.IGrantable, method: apigwv2.HttpMethod, path: string): iam.Grant {
     this.table.grantable(method, path);
