@@ -28,6 +28,7 @@ export const SIGN_IN_REASONS = {
   session_invalid: 'the session cookie could not be opened',
   refresh_unavailable: 'the session holds no refresh token',
   refresh_failed: 'the token endpoint refused the refresh; the session is ended',
+  session_too_large: 'the token set does not fit the cookie budget even without the ID token',
   keys_unavailable: 'the cookie keys could not be read',
   config_invalid: 'the sign-in configuration is invalid',
   route_unknown: 'not a sign-in route',

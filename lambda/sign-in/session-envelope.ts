@@ -16,6 +16,9 @@ import type { DerivedKey, SessionKeyring } from './session-keys';
 import { KEY_ID } from './session-keys';
 import { clearCookie, serializeCookie } from './cookies';
 
+/** The sealed session would need more than MAX_CHUNKS cookies. */
+export class SessionTooLargeError extends Error {}
+
 /** What a session holds. Seconds since the epoch. */
 export interface SessionData {
   /** Access token, verified by the authorizer exactly like a bearer token. */
@@ -125,7 +128,7 @@ export function sessionSetCookies(base: string, envelope: string, opts: SessionC
   const parts: string[] = [];
   for (let i = 0; i < envelope.length; i += CHUNK_CHARS) parts.push(envelope.slice(i, i + CHUNK_CHARS));
   if (parts.length > MAX_CHUNKS)
-    throw new Error(`session of ${envelope.length} characters exceeds ${MAX_CHUNKS} cookies`);
+    throw new SessionTooLargeError(`session of ${envelope.length} characters exceeds ${MAX_CHUNKS} cookies`);
   const flags = {
     maxAge: opts.maxAgeSeconds,
     secure: opts.secure ?? true,

@@ -15,6 +15,7 @@ import type { SignInReason } from './reasons';
 import { safeReturnTo } from './return-to';
 import type { SessionData } from './session-envelope';
 import {
+  SessionTooLargeError,
   clearSessionCookies,
   openSession,
   reassembleSession,
@@ -126,9 +127,26 @@ export function createSignIn(deps: SignInDeps) {
     };
   }
 
-  function setSession(session: SessionData, keyring: SessionKeyring, now: number): string[] {
-    const envelope = sealSession(session, keyring.current);
-    return sessionSetCookies(cookieName, envelope, { maxAgeSeconds: session.expiresAt - now, secure });
+  /** Undefined when even without the ID token the session exceeds the cookie budget. */
+  function setSession(session: SessionData, keyring: SessionKeyring, now: number): string[] | undefined {
+    const opts = { maxAgeSeconds: session.expiresAt - now, secure };
+    try {
+      return sessionSetCookies(cookieName, sealSession(session, keyring.current), opts);
+    } catch (e) {
+      if (!(e instanceof SessionTooLargeError)) throw e;
+    }
+    // The ID token only serves as logout's id_token_hint; Keycloak then logs out by client_id with a
+    // confirmation page. Dropping it keeps very large token sets (many roles) usable.
+    try {
+      return sessionSetCookies(
+        cookieName,
+        sealSession({ ...session, idToken: undefined }, keyring.current),
+        opts,
+      );
+    } catch (e) {
+      if (!(e instanceof SessionTooLargeError)) throw e;
+      return undefined;
+    }
   }
 
   function endSession(): string[] {
@@ -206,11 +224,10 @@ export function createSignIn(deps: SignInDeps) {
       if (!(e instanceof NonceMismatchError) && !(e instanceof IdTokenError)) throw e;
       return page(502, reason, 'Sign-in could not be verified.', clearState);
     }
-    const session = newSession(tokens, undefined, now);
-    return redirect(`${req.baseUrl}${st.returnTo}`, 'signed_in', [
-      ...setSession(session, keyring, now),
-      ...clearState,
-    ]);
+    const cookies = setSession(newSession(tokens, undefined, now), keyring, now);
+    if (!cookies)
+      return page(502, 'session_too_large', 'Your sign-in is too large for a browser session.', clearState);
+    return redirect(`${req.baseUrl}${st.returnTo}`, 'signed_in', [...cookies, ...clearState]);
   }
 
   function currentSession(req: SignInRequest, keyring: SessionKeyring, now: number) {
@@ -244,6 +261,7 @@ export function createSignIn(deps: SignInDeps) {
     }
     const next = newSession(tokens, session, now);
     const cookies = setSession(next, keyring, now);
+    if (!cookies) return fail('session_too_large');
     return wantsJson
       ? json(200, 'refreshed', { expiresAt: next.accessExpiresAt }, cookies)
       : redirect(`${req.baseUrl}${returnTo}`, 'refreshed', cookies);

@@ -2,6 +2,7 @@
  * The sign-in routes against a real OpenID provider (the local Keycloak-compatible issuer over HTTPS):
  * login, callback, refresh and logout, and every refusal, driven by a cookie-keeping test browser.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalIssuer } from '../../../local/issuer';
 import type { LocalIssuer, RealmRepresentation } from '../../../local/issuer';
@@ -338,6 +339,36 @@ describe('sign-in routes against a real OpenID provider', () => {
     };
     expect((await run('bff-test-secret')).reason).toBe('signed_in');
     expect(await run('wrong-secret')).toMatchObject({ status: 502, reason: 'code_exchange_failed' });
+  });
+
+  it('refuses to set a session that cannot fit the cookie budget, instead of a cookie API Gateway would reject', async () => {
+    const roles = Array.from({ length: 1500 }, () => randomBytes(12).toString('base64url'));
+    const big = await startLocalIssuer({
+      realm: {
+        ...REALM,
+        roles: { realm: roles.map((name) => ({ name })) },
+        users: [{ username: 'carol', realmRoles: roles }],
+      },
+      passwords: { carol: 'carol-test-password' },
+    });
+    try {
+      const cfg: SignInConfig = { ...config, issuer: big.issuer };
+      const handle = createSignIn({
+        config: cfg,
+        keys: staticKeyProvider(secret),
+        oidc: createOidcClient(cfg, { ca: big.ca }),
+      });
+      const browser = new TestBrowser(big.ca, APP);
+      const login = await browser.app(handle, '/auth/login');
+      const cb = await browser.signInAtIdp(login.headers.location, 'carol', 'carol-test-password');
+      expect(await browser.app(handle, cb.slice(APP.length))).toMatchObject({
+        status: 502,
+        reason: 'session_too_large',
+      });
+      expect(await browser.cookieNames()).toEqual([]);
+    } finally {
+      await big.close();
+    }
   });
 
   it('answers 503 without keys and 404 off its routes', async () => {
