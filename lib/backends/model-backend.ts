@@ -4,7 +4,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DEFAULT_ROUTES } from '../../common/app-config';
-import { validateRoutes, type Requirement } from '../../common/route-model';
+import { validateRoutes, type Requirement as RequirementSpec } from '../../common/route-model';
+import type { Requirement } from '../api/route-auth';
 import { keygateFunction } from '../internal/lambda-code';
 import type { Model } from './model';
 
@@ -99,7 +100,7 @@ export class ModelBackend extends Construct {
     }
     const maxBodyBytes = checkInt('maxBodyBytes', props.maxBodyBytes ?? 65536, 1, 1024 * 1024);
     const maxInputChars = checkInt('maxInputChars', props.maxInputChars ?? 20000, 1, 500_000);
-    const invokeRequirement = props.invokeRequirement ?? defaultInvokeRequirement();
+    const invokeRequirement = requirementSpec(props.invokeRequirement);
     const requirementErrors = validateRoutes(
       [
         {
@@ -247,7 +248,18 @@ function checkInt(prop: string, value: number, min: number, max: number): number
   return value;
 }
 
-function defaultInvokeRequirement(): Requirement | undefined {
+/**
+ * The shared route model's form of the prop. `Requirement.authenticated()` has no spec and is written as `{}`
+ * ("any valid token"), never left out, which the function would read as "use the default". A plain
+ * `{ allOf, anyOf }` object (plain JavaScript callers) is taken as it is rather than read as "no requirement".
+ */
+function requirementSpec(given: Requirement | undefined): RequirementSpec | undefined {
+  if (given === undefined) return defaultInvokeRequirement();
+  if (typeof given === 'object' && given !== null && '_spec' in given) return given._spec ?? {};
+  return given as unknown as RequirementSpec;
+}
+
+function defaultInvokeRequirement(): RequirementSpec | undefined {
   return DEFAULT_ROUTES.find((r) => r.method === 'POST' && r.path === '/models/{modelId}/invoke')
     ?.requirement;
 }

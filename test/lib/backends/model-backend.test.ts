@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it, test } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../../common/app-config';
+import { Requirement } from '../../../lib/api/route-auth';
 import { Model } from '../../../lib/backends/model';
 import { ModelBackend, type ModelBackendProps } from '../../../lib/backends/model-backend';
 import { loadBackendConfig } from '../../../lambda/models/backend-config';
@@ -213,7 +214,7 @@ describe('ModelBackend validation', () => {
     ],
     [
       'requirement binding an unknown parameter',
-      { invokeRequirement: { anyOf: { realmRoles: ['model:{name}:invoke'] } } },
+      { invokeRequirement: Requirement.anyOf({ realmRoles: ['model:{name}:invoke'] }) },
       "ModelBackend: invokeRequirement.anyOf.realmRoles: 'model:{name}:invoke' binds {name}, which is not a path parameter",
     ],
   ])('rejects %s', (_, extra, message) => {
@@ -228,6 +229,33 @@ describe('ModelBackend validation', () => {
     ).toThrow(
       "ModelBackend: machineCallers[0].routes must list route keys such as 'POST /machine/models/{modelId}/invoke', got '/machine/models'",
     );
+  });
+});
+
+describe('ModelBackend invokeRequirement', () => {
+  function configOf(props: Partial<ModelBackendProps>): unknown {
+    const s = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Req', { env: ENV });
+    new ModelBackend(s, 'B', { models: [Model.demo('sentiment', 'sentiment')], ...props });
+    const fn = Object.values(Template.fromStack(s).findResources('AWS::Lambda::Function'))[0] as {
+      Properties: { Environment: { Variables: { KEYGATE_MODELS_CONFIG: string } } };
+    };
+    return (
+      JSON.parse(fn.Properties.Environment.Variables.KEYGATE_MODELS_CONFIG) as { invokeRequirement?: unknown }
+    ).invokeRequirement;
+  }
+
+  test('Requirement.authenticated() is written as an empty requirement, not left to the default', () => {
+    expect(configOf({ invokeRequirement: Requirement.authenticated() })).toEqual({});
+  });
+
+  test('a custom requirement is written as given', () => {
+    expect(
+      configOf({
+        invokeRequirement: Requirement.allOf({ groups: ['/ml'], realmRoles: ['model:{modelId}:invoke'] }),
+      }),
+    ).toEqual({
+      allOf: { realmRoles: ['model:{modelId}:invoke'], groups: ['/ml'] },
+    });
   });
 });
 
@@ -277,7 +305,7 @@ describe('Model', () => {
   });
 
   test('builds the default app configuration models', () => {
-    const built = Model.fromConfigs(DEFAULT_APP_CONFIG.stages.dev.models);
+    const built = Model.fromConfigs([...DEFAULT_APP_CONFIG.stages.dev.models]);
     expect(built.map((m) => [m.id, m.kind])).toEqual([
       ['sentiment', 'demo'],
       ['keywords', 'demo'],
