@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Bundle the Lambda functions once per run; the constructs deploy these prebuilt bundles.
+    globalSetup: ['test/global-setup.ts'],
   },
 });
