@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IUserPool, IUserPoolClient, UserPoolDomain } from 'aws-cdk-lib/aws-cognito';
 import {
@@ -17,19 +16,15 @@ import {
   UserPoolIdentityProviderOidc,
   UserPoolOperation,
 } from 'aws-cdk-lib/aws-cognito';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Function as LambdaFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { COGNITO_ROLES_ATTRIBUTE, COGNITO_ROLES_CLAIM } from '../../common/identity-context';
 import { TrustedIssuer } from '../authorizer/trusted-issuer';
+import { keygateFunction } from '../internal/lambda-code';
 
-/** Repository root (this file is lib/federation/keycloak-federated-user-pool.ts). */
-const PROJECT_ROOT = path.join(__dirname, '..', '..');
-const TRIGGER_ENTRY = path.join(PROJECT_ROOT, 'lambda', 'pre-token-generation', 'index.ts');
 /** The custom attribute's name without Cognito's `custom:` prefix. */
 const ROLES_ATTRIBUTE_NAME = COGNITO_ROLES_ATTRIBUTE.replace(/^custom:/, '');
 /** The claim the realm's Cognito client carries the user's roles in (ID token and userinfo). */
@@ -249,13 +244,12 @@ export class KeycloakFederatedUserPool extends Construct {
         }),
       },
     });
-    const fn = new NodejsFunction(this, 'PreTokenGeneration', {
+    // The prebuilt bundle of lambda/pre-token-generation (local esbuild at package build time: Node.js 22,
+    // arm64, CommonJS, minified, source maps), so neither this repository's synth nor a consumer's needs
+    // esbuild or Docker.
+    const fn = keygateFunction(this, 'PreTokenGeneration', {
+      entry: 'pre-token-generation',
       role,
-      entry: TRIGGER_ENTRY,
-      projectRoot: PROJECT_ROOT,
-      handler: 'handler',
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
       memorySize: 256,
       // Cognito waits at most 5 s for a trigger.
       timeout: Duration.seconds(5),
@@ -264,15 +258,6 @@ export class KeycloakFederatedUserPool extends Construct {
         // The literal name, not the provider's attribute: pool -> trigger -> provider -> pool would be a cycle.
         [PROVIDER_NAME_ENV]: providerName,
         POWERTOOLS_SERVICE_NAME: 'keygate-pre-token-generation',
-      },
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node22',
-        format: OutputFormat.CJS,
-        externalModules: ['@aws-sdk/*'],
       },
       description: 'Keygate: copies Keycloak roles into Cognito access tokens',
     });
@@ -292,7 +277,7 @@ export class KeycloakFederatedUserPool extends Construct {
   }
 
   /** cdk-nag (AwsSolutions) findings this construct accepts, each with its reason. */
-  private addNagSuppressions(pool: UserPool, fn: NodejsFunction, role: Role, featurePlan: FeaturePlan): void {
+  private addNagSuppressions(pool: UserPool, fn: LambdaFunction, role: Role, featurePlan: FeaturePlan): void {
     Validations.of(pool).acknowledge({
       id: 'AwsSolutions-COG2',
       reason:

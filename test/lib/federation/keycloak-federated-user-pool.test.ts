@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { FeaturePlan } from 'aws-cdk-lib/aws-cognito';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { COGNITO_ROLES_ATTRIBUTE, COGNITO_ROLES_CLAIM } from '../../../common/identity-context';
 import type { KeycloakFederatedUserPoolProps } from '../../../lib/federation/keycloak-federated-user-pool';
 import { KeycloakFederatedUserPool } from '../../../lib/federation/keycloak-federated-user-pool';
+import { buildLambdas } from '../../../scripts/build-lambdas';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
@@ -49,7 +50,10 @@ describe('KeycloakFederatedUserPool (default: Essentials)', () => {
   let synthError: unknown;
   let assemblyDir: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    // The construct deploys the prebuilt bundle (assets/lambda/pre-token-generation): build it from the
+    // current sources, as `npm ci` / `npm run build:lambdas` do.
+    await buildLambdas();
     // GIVEN a stack with the construct and the AwsSolutions checks registered
     app = new App();
     stack = new Stack(app, 'Federation', { env: ENV });
@@ -66,6 +70,8 @@ describe('KeycloakFederatedUserPool (default: Essentials)', () => {
 
   it('passes cdk-nag AwsSolutions with zero unacknowledged findings (and no CloudFormation validation warnings)', () => {
     expect(synthError).toBeUndefined();
+    // No error annotation either (one would mean, for example, a bundle older than its sources).
+    Annotations.fromStack(stack).hasNoError('*', Match.anyValue());
   });
 
   it('records a reason for every acknowledged cdk-nag rule', () => {
