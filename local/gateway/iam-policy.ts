@@ -26,6 +26,22 @@ function actionMatches(action: string): boolean {
   return action === '*' || resourceMatches(action.toLowerCase(), 'execute-api:invoke');
 }
 
+/** Throws InvalidAuthorizerResponse unless every statement is well formed (checked before caching). */
+export function validatePolicy(policyDocument: unknown): void {
+  if (typeof policyDocument !== 'object' || policyDocument === null) {
+    throw new InvalidAuthorizerResponse('policyDocument is missing');
+  }
+  const raw = (policyDocument as { Statement?: unknown }).Statement;
+  for (const s of (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as Statement[]) {
+    if (typeof s !== 'object' || s === null)
+      throw new InvalidAuthorizerResponse('policy statement is not an object');
+    if (s.Effect !== 'Allow' && s.Effect !== 'Deny')
+      throw new InvalidAuthorizerResponse('policy Effect is invalid');
+    list(s.Action);
+    list(s.Resource);
+  }
+}
+
 /** Throws InvalidAuthorizerResponse for a shape API Gateway would reject with a 500. */
 export function evaluatePolicy(policyDocument: unknown, resourceArn: string): PolicyEffect {
   if (typeof policyDocument !== 'object' || policyDocument === null) {

@@ -34,7 +34,7 @@ import {
   proxyEventV2,
 } from './api-events';
 import type { ApiContext, ApiType, IncomingRequest, IntegrationAuthorizer, MatchedRoute } from './api-events';
-import { evaluatePolicy, InvalidAuthorizerResponse } from './iam-policy';
+import { evaluatePolicy, InvalidAuthorizerResponse, validatePolicy } from './iam-policy';
 import { AuthorizerResultCache } from './result-cache';
 import { checkSigV4 } from './sigv4-check';
 import type { LocalIamCredential, SigV4Reason } from './sigv4-check';
@@ -167,6 +167,24 @@ function rawPairs(req: IncomingMessage): [string, string][] {
   return out;
 }
 
+/** The response shape API Gateway accepts (and caches); anything else is a 500 for every route. */
+function wellFormed(response: unknown, mode: ResponseMode): boolean {
+  if (typeof response !== 'object' || response === null) return false;
+  try {
+    contextOf(response);
+  } catch {
+    return false;
+  }
+  const r = response as { isAuthorized?: unknown; principalId?: unknown; policyDocument?: unknown };
+  if (mode === 'simple') return typeof r.isAuthorized === 'boolean';
+  try {
+    validatePolicy(r.policyDocument);
+  } catch {
+    return false;
+  }
+  return typeof r.principalId === 'string';
+}
+
 /** Context values API Gateway forwards: strings, numbers and booleans, as strings. */
 function contextOf(response: unknown): Record<string, string> {
   const ctx = (response as { context?: unknown })?.context;
@@ -243,7 +261,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         }
         throw new HttpError(500, 'Internal Server Error', 'authorizer_error');
       }
-      if (typeof response !== 'object' || response === null) {
+      if (!wellFormed(response, responseMode)) {
         throw new HttpError(500, 'Internal Server Error', 'authorizer_error');
       }
       cache.set(key, response);
