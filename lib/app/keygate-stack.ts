@@ -49,7 +49,7 @@ export class KeygateStack extends Stack {
     const invokeRoute = routes.find((r) => `${r.method} ${r.path}` === INVOKE_ROUTE && r.auth === 'keycloak');
     const backend = new ModelBackend(this, 'Models', {
       models: Model.fromConfigs([...c.models]),
-      ...(invokeRoute?.requirement ? { invokeRequirement: invokeRoute.requirement } : {}),
+      ...(invokeRoute ? { invokeRequirement: toRequirement(invokeRoute.requirement) } : {}),
       machineCallers: (c.machinePrincipals ?? []).map((p, i) => ({
         role: machineRoles[i],
         routes: [...p.routes],

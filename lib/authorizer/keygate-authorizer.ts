@@ -278,6 +278,17 @@ export class KeygateAuthorizer extends Construct {
       logs.FilterPattern.stringValue('$.message', '=', JWKS_FAILURE_MESSAGE),
     );
     filter('LoggedErrorsFilter', 'LoggedErrors', logs.FilterPattern.stringValue('$.level', '=', 'ERROR'));
+    // One count per decision and reason code, for dashboards (reason codes are a closed list, so the
+    // dimension stays small). CloudWatch allows no default value on a filter with dimensions.
+    new logs.MetricFilter(this, 'DecisionsFilter', {
+      logGroup: this.logGroup,
+      metricNamespace: this.metricNamespace,
+      metricName: 'Decisions',
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', DECISION_MESSAGE),
+      metricValue: '1',
+      dimensions: { Decision: `$.${DECISION_FIELDS.decision}`, Reason: `$.${DECISION_FIELDS.reason}` },
+      unit: cloudwatch.Unit.COUNT,
+    });
   }
 
   /**
@@ -387,6 +398,18 @@ export class KeygateAuthorizer extends Construct {
   /** Count of failed JWKS fetches, per 5 minutes. */
   public metricJwksFetchFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('JwksFetchFailures', props);
+  }
+
+  /**
+   * Count of decisions with one outcome (`allow`, `deny`, `unauthorized`) and reason code (see
+   * common/reason-codes.ts), per 5 minutes.
+   */
+  public metricDecisions(
+    decision: string,
+    reason: string,
+    props?: cloudwatch.MetricOptions,
+  ): cloudwatch.Metric {
+    return this.metric('Decisions', { ...props, dimensionsMap: { Decision: decision, Reason: reason } });
   }
 
   /** Count of error-level log lines (internal errors, invalid configuration), per 5 minutes. */

@@ -181,6 +181,24 @@ describe('KeygateAuthorizer', () => {
     });
   });
 
+  test('counts every decision by outcome and reason code', () => {
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.message = "authorizer decision" }',
+      MetricTransformations: [
+        {
+          MetricName: 'Decisions',
+          MetricNamespace: Match.stringLikeRegexp('^Keygate/'),
+          MetricValue: '1',
+          Unit: 'Count',
+          Dimensions: [
+            { Key: 'Decision', Value: '$.decision' },
+            { Key: 'Reason', Value: '$.reason' },
+          ],
+        },
+      ],
+    });
+  });
+
   test('adds the route key to the identity sources in simple mode', () => {
     // GIVEN simple answers, no caching (a route binds a path parameter)
     const t = withHttpRoute({
