@@ -11,6 +11,7 @@ import { createSignIn } from './sign-in';
 import type { SignInConfig } from './sign-in-config';
 import { SIGN_IN_CONFIG_ENV, validateSignInConfig } from './sign-in-config';
 import { parseProxyEvent, toProxyResult } from './api-event';
+import { clientSecretFrom } from './client-secret';
 
 const logger = new Logger({ serviceName: 'keygate-sign-in' });
 
@@ -28,15 +29,6 @@ function readConfig(): SignInConfig | undefined {
     return undefined;
   }
   return result.config;
-}
-
-/** The client secret: the whole SecretString, or one field of a JSON secret. */
-export function clientSecretFrom(secretString: string, field: string | undefined): string {
-  if (field === undefined) return secretString;
-  const parsed = JSON.parse(secretString) as Record<string, unknown>;
-  const value = parsed[field];
-  if (typeof value !== 'string' || value.length === 0) throw new Error(`client secret has no field ${field}`);
-  return value;
 }
 
 const config = readConfig();
