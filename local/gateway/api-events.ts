@@ -177,6 +177,9 @@ function restIdentity(req: IncomingRequest, iam?: IamIdentity) {
   return {
     accessKey: iam?.accessKey ?? null,
     accountId: iam?.accountId ?? null,
+    apiKey: null,
+    apiKeyId: null,
+    clientCert: null,
     caller: iam?.callerId ?? null,
     cognitoAuthenticationProvider: null,
     cognitoAuthenticationType: null,
