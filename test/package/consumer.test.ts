@@ -1,0 +1,389 @@
+/**
+ * The package as a consumer gets it: built from a copy of the sources, packed with `npm pack`, installed
+ * offline into a new CDK app in a temporary folder (the tarball, plus links to the aws-cdk-lib and
+ * constructs already installed here), type-checked against the shipped .d.ts files and synthesized where
+ * esbuild cannot be found and Docker is absent, so nothing can be bundled at synth time.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { builtinModules } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSUMER_APP_TS, CONSUMER_TSCONFIG, ESBUILD_PROBE_CJS } from './consumer-app';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const NODE_MODULES = path.join(ROOT, 'node_modules');
+
+/** What the package build reads; copied so the build never touches this checkout's dist/ or assets/. */
+const BUILD_INPUTS = [
+  'package.json',
+  'tsconfig.jsii.json',
+  'README.md',
+  'API.md',
+  'CHANGELOG.md',
+  'LICENSE',
+  'lib',
+  'common',
+  'lambda',
+  'scripts/build-lambdas.ts',
+  'scripts/build-library.ts',
+];
+
+/** Every file the tarball may hold; each pattern must match at least one file. */
+const SHIPPED = [
+  /^package\.json$/,
+  /^README\.md$/,
+  /^API\.md$/,
+  /^CHANGELOG\.md$/,
+  /^LICENSE$/,
+  /^\.jsii$/,
+  /^dist\/lib\/(?:[a-z0-9-]+\/)*[a-z0-9-]+\.(?:js|d\.ts)$/,
+  /^dist\/common\/[a-z0-9-]+\.(?:js|d\.ts)$/,
+  /^assets\/lambda\/[a-z0-9-]+\/index\.js(?:\.map)?$/,
+];
+
+interface Resource {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown>;
+}
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Run {
+  const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return {
+    status: result.status,
+    stdout: result.stdout ?? '',
+    stderr: `${result.stderr ?? ''}${result.error ?? ''}`,
+  };
+}
+
+function mustRun(command: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): string {
+  const result = run(command, args, cwd, env);
+  if (result.status !== 0) {
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`,
+    );
+  }
+  return result.stdout;
+}
+
+/**
+ * The consumer's environment: no NODE_PATH or NODE_OPTIONS, and a PATH without node_modules/.bin folders
+ * or any folder holding an `esbuild` command.
+ */
+function consumerEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key === 'NODE_PATH' || key === 'NODE_OPTIONS' || key.startsWith('npm_') || key.startsWith('VITEST'))
+      continue;
+    env[key] = value;
+  }
+  env.PATH = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((dir) => dir && !dir.includes('node_modules') && !fs.existsSync(path.join(dir, 'esbuild')))
+    .join(path.delimiter);
+  return env;
+}
+
+/**
+ * Links packages installed here, and the dependencies npm hoisted out of them, into `nodeModules`, as
+ * npm would have laid them out. Dependencies nested inside a package come along through its link.
+ */
+function linkInstalled(names: string[], nodeModules: string): void {
+  const linked = new Set<string>();
+  const visited = new Set<string>();
+  const visit = (dir: string, top: string): void => {
+    if (visited.has(dir)) return;
+    visited.add(dir);
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+    };
+    for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies })) {
+      let nested: string | undefined;
+      for (let at = dir; at.startsWith(top); at = path.dirname(at)) {
+        const candidate = path.join(at, 'node_modules', dep);
+        if (fs.existsSync(candidate)) {
+          nested = candidate;
+          break;
+        }
+      }
+      if (nested) visit(nested, top);
+      else if (fs.existsSync(path.join(NODE_MODULES, dep))) link(dep);
+    }
+  };
+  const link = (name: string): void => {
+    if (linked.has(name)) return;
+    linked.add(name);
+    const target = path.join(NODE_MODULES, name);
+    fs.mkdirSync(path.dirname(path.join(nodeModules, name)), { recursive: true });
+    fs.symlinkSync(target, path.join(nodeModules, name), 'dir');
+    visit(target, target);
+  };
+  for (const name of names) link(name);
+  if (linked.has('esbuild')) throw new Error(`esbuild came in as a dependency of ${names.join(', ')}`);
+}
+
+/** Every `{ "Fn::GetAtt": [id, 'Arn'] }` and `{ Ref: id }` target below a value. */
+function referencedIds(value: unknown, into: Set<string> = new Set()): Set<string> {
+  if (Array.isArray(value)) {
+    for (const item of value) referencedIds(item, into);
+  } else if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    const getAtt = record['Fn::GetAtt'];
+    if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') into.add(getAtt[0]);
+    if (typeof record.Ref === 'string') into.add(record.Ref);
+    for (const item of Object.values(record)) referencedIds(item, into);
+  }
+  return into;
+}
+
+function listFiles(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const name of fs.readdirSync(dir).sort()) {
+    files[name] = fs.readFileSync(path.join(dir, name)).toString('base64');
+  }
+  return files;
+}
+
+describe('the published package in a consumer CDK app', () => {
+  let work: string;
+  let sourceDir: string;
+  let appDir: string;
+  let packedFiles: string[];
+  let probe: { fromApp: string | null; fromAwsCdkLib: string | null; command: string | null };
+  let synth: Run;
+  let resources: Record<string, Resource>;
+  let assetPaths: Record<string, string>;
+
+  beforeAll(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-package-'));
+
+    // GIVEN the package built from a copy of the sources and packed
+    sourceDir = path.join(work, 'source');
+    for (const input of BUILD_INPUTS) {
+      if (!fs.existsSync(path.join(ROOT, input))) continue;
+      fs.cpSync(path.join(ROOT, input), path.join(sourceDir, input), { recursive: true });
+    }
+    fs.symlinkSync(NODE_MODULES, path.join(sourceDir, 'node_modules'), 'dir');
+    mustRun('npm', ['run', 'build'], sourceDir);
+    const packed = JSON.parse(
+      mustRun('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], sourceDir),
+    ) as { filename: string; files: { path: string }[] }[];
+    packedFiles = packed[0].files.map((f) => f.path).sort();
+
+    // AND a new CDK app that installs the tarball offline, with the aws-cdk-lib and constructs installed here
+    appDir = path.join(work, 'app');
+    fs.mkdirSync(appDir);
+    fs.writeFileSync(
+      path.join(appDir, 'package.json'),
+      JSON.stringify({ name: 'keygate-consumer', version: '0.0.0', private: true }),
+    );
+    mustRun(
+      'npm',
+      [
+        'install',
+        '--offline',
+        '--no-audit',
+        '--no-fund',
+        '--ignore-scripts',
+        // aws-cdk-lib and constructs are linked below rather than fetched.
+        '--legacy-peer-deps',
+        path.join(work, packed[0].filename),
+      ],
+      appDir,
+    );
+    linkInstalled(['aws-cdk-lib', 'constructs', '@types/node'], path.join(appDir, 'node_modules'));
+    fs.writeFileSync(path.join(appDir, 'app.ts'), CONSUMER_APP_TS);
+    fs.writeFileSync(path.join(appDir, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
+    fs.writeFileSync(path.join(appDir, 'probe.cjs'), ESBUILD_PROBE_CJS);
+    mustRun(
+      process.execPath,
+      [path.join(NODE_MODULES, 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+      appDir,
+    );
+
+    // WHEN it is synthesized where esbuild cannot be found. --preserve-symlinks: modules resolve from the
+    // consumer's node_modules, not from the linked packages' real location next to this repo's esbuild.
+    const env = consumerEnv();
+    const node = [process.execPath, '--preserve-symlinks', '--preserve-symlinks-main'] as const;
+    probe = JSON.parse(mustRun(node[0], [...node.slice(1), 'probe.cjs'], appDir, env)) as typeof probe;
+    synth = run(node[0], [...node.slice(1), 'app.js'], appDir, {
+      ...env,
+      CDK_OUTDIR: path.join(appDir, 'cdk.out'),
+    });
+    if (synth.status === 0) {
+      const out = path.join(appDir, 'cdk.out');
+      resources = (
+        JSON.parse(fs.readFileSync(path.join(out, 'Orders.template.json'), 'utf8')) as {
+          Resources: Record<string, Resource>;
+        }
+      ).Resources;
+      const manifest = JSON.parse(fs.readFileSync(path.join(out, 'Orders.assets.json'), 'utf8')) as {
+        files: Record<string, { source: { path: string } }>;
+      };
+      assetPaths = Object.fromEntries(
+        Object.entries(manifest.files).map(([hash, file]) => [hash, path.join(out, file.source.path)]),
+      );
+    }
+  }, 600_000);
+
+  afterAll(() => {
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  function ofType(type: string): [string, Resource][] {
+    return Object.entries(resources).filter(([, r]) => r.Type === type);
+  }
+
+  /** The function the template's Lambda authorizers invoke (exactly one). */
+  function authorizerFunctionIds(): string[] {
+    const authorizers = [
+      ...ofType('AWS::ApiGatewayV2::Authorizer'),
+      ...ofType('AWS::ApiGateway::Authorizer'),
+    ];
+    const ids = new Set<string>();
+    for (const [, authorizer] of authorizers) {
+      for (const id of referencedIds(authorizer.Properties.AuthorizerUri)) {
+        if (resources[id]?.Type === 'AWS::Lambda::Function') ids.add(id);
+      }
+    }
+    return [...ids];
+  }
+
+  it('ships exactly the compiled library, the Lambda bundles, the jsii assembly and the docs', () => {
+    const unexpected = packedFiles.filter((file) => !SHIPPED.some((pattern) => pattern.test(file)));
+    expect(unexpected).toEqual([]);
+    const missing = SHIPPED.filter((pattern) => !packedFiles.some((file) => pattern.test(file)));
+    expect(missing).toEqual([]);
+    expect(packedFiles).toEqual(
+      expect.arrayContaining([
+        'dist/lib/index.js',
+        'dist/lib/index.d.ts',
+        'assets/lambda/authorizer/index.js',
+        'assets/lambda/authorizer/index.js.map',
+      ]),
+    );
+  });
+
+  it('ships type declarations that import only aws-cdk-lib, constructs, Node.js and themselves', () => {
+    const root = path.join(appDir, 'node_modules', 'keygate');
+    const foreign = new Set<string>();
+    const declarations = packedFiles.filter((file) => file.endsWith('.d.ts'));
+    expect(declarations.length).toBeGreaterThan(10);
+    for (const file of declarations) {
+      const text = fs.readFileSync(path.join(root, file), 'utf8');
+      for (const match of text.matchAll(
+        /(?:from|import\(|require\()\s*['"]([^'"]+)['"]|reference types="([^"]+)"/g,
+      )) {
+        const specifier = match[1] ?? match[2];
+        const bare = specifier.replace(/^node:/, '');
+        const allowed =
+          specifier.startsWith('.') ||
+          /^(?:aws-cdk-lib|constructs)(?:\/|$)/.test(specifier) ||
+          builtinModules.includes(bare) ||
+          specifier === 'node';
+        if (!allowed) foreign.add(`${file}: ${specifier}`);
+      }
+    }
+    expect([...foreign]).toEqual([]);
+  });
+
+  it('records every public property with the type its TypeScript declaration uses', () => {
+    // jsii names a type by its bare name: a prop typed with a shared contract (common/) that shares its
+    // name with an exported construct class is recorded as that class, and other languages would pass
+    // the wrong kind of object without any error.
+    const assembly = JSON.parse(fs.readFileSync(path.join(sourceDir, '.jsii'), 'utf8')) as {
+      types: Record<
+        string,
+        { locationInModule?: { filename: string }; properties?: { name: string; type: unknown }[] }
+      >;
+    };
+    const mismatches: string[] = [];
+    let checked = 0;
+    for (const [fqn, type] of Object.entries(assembly.types)) {
+      if (!type.locationInModule || !type.properties) continue;
+      const declaration = path.join(
+        sourceDir,
+        'dist',
+        type.locationInModule.filename.replace(/\.ts$/, '.d.ts'),
+      );
+      const text = fs.readFileSync(declaration, 'utf8');
+      const fromCommon = new Set<string>();
+      for (const match of text.matchAll(/import(?: type)? \{([^}]*)\} from '[./]*\/common\/[^']+'/g)) {
+        for (const item of match[1].split(',')) {
+          const local = item
+            .trim()
+            .replace(/^type /, '')
+            .split(/\s+as\s+/)
+            .pop();
+          if (local) fromCommon.add(local);
+        }
+      }
+      for (const property of type.properties) {
+        if (!JSON.stringify(property.type).includes('"keygate.')) continue;
+        checked += 1;
+        const declared = new RegExp(`\\b${property.name}\\??: (?:readonly )?([A-Za-z_$][\\w$]*)`).exec(text);
+        if (declared && fromCommon.has(declared[1]))
+          mismatches.push(`${fqn}.${property.name}: ${declared[1]}`);
+      }
+    }
+    expect(checked).toBeGreaterThan(5);
+    expect(mismatches).toEqual([]);
+  });
+
+  it('installs and synthesizes with esbuild out of reach', () => {
+    expect(probe).toEqual({ fromApp: null, fromAwsCdkLib: null, command: null });
+    expect(synth.stderr).not.toMatch(/esbuild|docker/i);
+    expect(synth.status, synth.stderr.slice(-4000)).toBe(0);
+  });
+
+  it('deploys the authorizer from the prebuilt bundle the package ships', () => {
+    const [id, ...others] = authorizerFunctionIds();
+    expect(others).toEqual([]);
+    const fn = resources[id].Properties;
+    expect(fn).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    const hash = String((fn.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '');
+    const shipped = path.join(appDir, 'node_modules', 'keygate', 'assets', 'lambda', 'authorizer');
+    const uploaded = listFiles(assetPaths[hash]);
+    expect(Object.keys(uploaded)).toEqual(['index.js', 'index.js.map']);
+    expect(uploaded).toEqual(listFiles(shipped));
+    expect(uploaded).toEqual(listFiles(path.join(sourceDir, 'assets', 'lambda', 'authorizer')));
+  });
+
+  it('protects the HTTP API route and the REST API route with that authorizer', () => {
+    const [fnId] = authorizerFunctionIds();
+    const invokes = (r: Resource) => referencedIds(r.Properties.AuthorizerUri).has(fnId);
+
+    const httpAuthorizers = ofType('AWS::ApiGatewayV2::Authorizer').filter(([, r]) => invokes(r));
+    expect(httpAuthorizers.map(([, r]) => r.Properties.AuthorizerType)).toEqual(['REQUEST']);
+    const httpRoute = ofType('AWS::ApiGatewayV2::Route').find(
+      ([, r]) => r.Properties.RouteKey === 'GET /orders',
+    );
+    expect(httpRoute?.[1].Properties).toMatchObject({
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: httpAuthorizers[0][0] },
+    });
+
+    const restAuthorizers = ofType('AWS::ApiGateway::Authorizer').filter(([, r]) => invokes(r));
+    expect(restAuthorizers.map(([, r]) => r.Properties.Type)).toEqual(['REQUEST']);
+    const ordersResources = ofType('AWS::ApiGateway::Resource')
+      .filter(([, r]) => r.Properties.PathPart === 'orders')
+      .map(([id]) => id);
+    const restMethod = ofType('AWS::ApiGateway::Method').find(
+      ([, r]) =>
+        r.Properties.HttpMethod === 'GET' &&
+        ordersResources.some((id) => referencedIds(r.Properties.ResourceId).has(id)),
+    );
+    expect(restMethod?.[1].Properties).toMatchObject({
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: restAuthorizers[0][0] },
+    });
+  });
+});
