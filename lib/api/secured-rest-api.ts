@@ -230,6 +230,12 @@ export class SecuredRestApi extends Construct {
    */
   public allowCrossAccountInvoke(principal: iam.IPrincipal, method: HttpMethod, path: string): void {
     this.table.grantable(method, path);
+    const aws = principal.policyFragment.principalJson.AWS ?? [];
+    if (aws.includes('*') || Object.keys(principal.policyFragment.principalJson).some((k) => k !== 'AWS')) {
+      throw new Error(
+        'SecuredRestApi.allowCrossAccountInvoke: principal must be an account or an IAM role/user ARN, not * or a service',
+      );
+    }
     this.restApi.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [principal],

@@ -234,6 +234,16 @@ describe('SecuredRestApi options and validation', () => {
     ).toThrow('SecuredRestApi.grantInvoke: no route DELETE /machine/models on this API');
   });
 
+  it.each<[string, iam.IPrincipal]>([
+    ['anyone', new iam.AnyPrincipal()],
+    ['a service', new iam.ServicePrincipal('lambda.amazonaws.com')],
+  ])('rejects a cross-account grant to %s', (_, principal) => {
+    const { api } = apiWithRoutes();
+    expect(() => api.allowCrossAccountInvoke(principal, HttpMethod.GET, '/machine/models')).toThrow(
+      'SecuredRestApi.allowCrossAccountInvoke: principal must be an account or an IAM role/user ARN, not * or a service',
+    );
+  });
+
   test('rejects a Keycloak route without an authorizer', () => {
     const { stack } = newStack();
     expect(
