@@ -65,7 +65,8 @@ export interface SignInDeps {
   readonly log?: (entry: SignInLogEntry) => void;
 }
 
-const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
+// Never cached, and the callback URL (it carries the code) is never sent on as a Referer.
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache', 'referrer-policy': 'no-referrer' };
 
 export function createSignIn(deps: SignInDeps) {
   const cfg = deps.config;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseProxyEvent, toProxyResult } from '../../../lambda/sign-in/api-event';
 import { publicBaseUrl } from '../../../lambda/sign-in/public-url';
@@ -92,6 +93,34 @@ describe('proxy events', () => {
       cookies: ['a=1; Path=/', 'b=2; Path=/'],
       body: '',
     });
+  });
+});
+
+describe('parseProxyEvent under arbitrary input', () => {
+  it('never throws, and any request it builds has an absolute https base URL and a path', () => {
+    fc.assert(
+      fc.property(fc.anything(), fc.string(), fc.string(), (junk, domain, stage) => {
+        const events = [
+          junk,
+          { ...httpEvent, requestContext: { ...httpEvent.requestContext, domainName: domain, stage } },
+          {
+            ...restEvent,
+            requestContext: { domainName: domain, stage },
+            headers: junk,
+            multiValueHeaders: junk,
+          },
+          { ...httpEvent, cookies: junk, queryStringParameters: junk },
+        ];
+        for (const e of events) {
+          const parsed = parseProxyEvent(e);
+          if (parsed) {
+            expect(parsed.request.baseUrl).toMatch(/^https:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9_-]+)?$/);
+            expect(typeof parsed.request.path).toBe('string');
+          }
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 

@@ -145,6 +145,7 @@ describe('sign-in routes against a real OpenID provider', () => {
     expect(res.reason).toBe('signed_in');
     expect(res.status).toBe(302);
     expect(res.headers.location).toBe(`${APP}/me?tab=1`);
+    expect(res.headers['referrer-policy']).toBe('no-referrer');
     const set = res.cookies.find((c) => c.startsWith('keygate_session='))!;
     expect(set).toMatch(/; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Lax$/);
     expect(res.cookies).toContainEqual(expect.stringMatching(/^keygate_login=; .*Max-Age=0/));
