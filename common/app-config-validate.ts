@@ -6,7 +6,7 @@
 import type { KeygateAppConfig, StageConfig } from './app-config';
 import { SIGNATURE_ALGORITHMS } from './authorizer-config';
 import type { SignatureAlgorithm } from './authorizer-config';
-import { HTTP_METHODS, validateRoutes } from './route-model';
+import { HTTP_METHODS, boundParams, validateRoutes } from './route-model';
 import type { HttpMethod, RouteSpec } from './route-model';
 
 export type AppConfigResult = { ok: true; config: KeygateAppConfig } | { ok: false; errors: string[] };
@@ -162,6 +162,20 @@ export function validateStageConfig(input: unknown, at: string): string[] {
     );
   }
   if (s.authorizer !== undefined) errors.push(...validateAuthorizerOptions(s.authorizer, `${at}.authorizer`));
+  if (
+    isObject(s.authorizer) &&
+    s.authorizer.responseMode === 'simple' &&
+    s.authorizer.cacheTtlSeconds !== 0
+  ) {
+    // A simple answer is cached per token and route key, not per concrete path.
+    const bound = routes.findIndex((r) => r.auth === 'keycloak' && boundParams(r.requirement).length > 0);
+    if (bound >= 0) {
+      errors.push(
+        `${at}.authorizer.cacheTtlSeconds must be 0 with responseMode 'simple': routes[${bound}] binds a path parameter, ` +
+          'and a cached simple answer would hold for every value of it',
+      );
+    }
+  }
   if (s.cors !== undefined) {
     if (!isObject(s.cors) || !Array.isArray(s.cors.allowOrigins) || s.cors.allowOrigins.length === 0) {
       errors.push(`${at}.cors.allowOrigins must list at least one origin`);

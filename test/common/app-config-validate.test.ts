@@ -91,6 +91,11 @@ describe('validateStageConfig', () => {
       `${AT}.authorizer.responseMode must be 'iam' or 'simple'`,
     ],
     [
+      'simple answers cached for a route that binds a path parameter',
+      { authorizer: { responseMode: 'simple' } },
+      `${AT}.authorizer.cacheTtlSeconds must be 0 with responseMode 'simple': routes[2] binds a path parameter, and a cached simple answer would hold for every value of it`,
+    ],
+    [
       'a wildcard CORS origin',
       { cors: { allowOrigins: ['*'] } },
       `${AT}.cors.allowOrigins[0] must be an origin such as https://app.example.com (no path, no '*')`,
@@ -184,6 +189,12 @@ describe('validateStageConfig', () => {
   ])('rejects %s, naming the field', (_, patch, message) => {
     const errors = validateStageConfig(stageWith(patch), AT);
     expect(errors.some((e) => e.startsWith(message))).toBe(true);
+  });
+
+  test('accepts simple answers without caching', () => {
+    expect(
+      validateStageConfig(stageWith({ authorizer: { responseMode: 'simple', cacheTtlSeconds: 0 } }), AT),
+    ).toEqual([]);
   });
 
   test('rejects a route table a cached policy cannot express', () => {
