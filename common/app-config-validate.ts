@@ -155,6 +155,16 @@ export function validateStageConfig(input: unknown, at: string): string[] {
     }
   });
 
+  if (http && s.cors !== undefined) {
+    routes.forEach((r, i) => {
+      // The HTTP API answers preflight itself only when no route matches OPTIONS.
+      if (r.method === 'ANY' || r.method === 'OPTIONS') {
+        errors.push(
+          `${at}.routes[${i}].method: ${r.method} would catch CORS preflight requests on the HTTP API and send them to the authorizer; list the methods explicitly`,
+        );
+      }
+    });
+  }
   errors.push(...validateModels(s.models, `${at}.models`));
   if (s.machinePrincipals !== undefined) {
     errors.push(

@@ -96,6 +96,11 @@ describe('validateStageConfig', () => {
       `${AT}.authorizer.cacheTtlSeconds must be 0 with responseMode 'simple': routes[2] binds a path parameter, and a cached simple answer would hold for every value of it`,
     ],
     [
+      'an ANY route on the HTTP API with CORS',
+      { routes: [{ method: 'ANY', path: '/files', auth: 'keycloak' }] },
+      `${AT}.routes[0].method: ANY would catch CORS preflight requests on the HTTP API and send them to the authorizer; list the methods explicitly`,
+    ],
+    [
       'a wildcard CORS origin',
       { cors: { allowOrigins: ['*'] } },
       `${AT}.cors.allowOrigins[0] must be an origin such as https://app.example.com (no path, no '*')`,
