@@ -205,6 +205,12 @@ export class KeygateAuthorizer extends Construct {
         ? { verifiedCacheSize: cacheSize(props.verifiedCacheSize) }
         : {}),
     };
+    const memorySize = props.memorySize ?? 512;
+    if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
+      throw new Error(
+        `KeygateAuthorizer: memorySize must be an integer from 128 to 10240, got ${memorySize}`,
+      );
+    }
     this.validate();
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
@@ -227,7 +233,7 @@ export class KeygateAuthorizer extends Construct {
     // minified, source maps), so neither this repository's synth nor a consumer's needs esbuild or Docker.
     const fn = keygateFunction(this, 'Function', {
       entry: 'authorizer',
-      memorySize: props.memorySize ?? 512,
+      memorySize,
       // The JWKS timeout is at most 4 s; an authorizer that needs longer is failing anyway.
       timeout: Duration.seconds(10),
       role,

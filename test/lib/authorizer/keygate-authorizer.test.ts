@@ -398,6 +398,11 @@ describe('KeygateAuthorizer validation', () => {
       'KeygateAuthorizer: verifiedCacheSize must be an integer from 0 to 100000, got -1',
     ],
     [
+      'a memory size Lambda does not offer',
+      { memorySize: 64 },
+      'KeygateAuthorizer: memorySize must be an integer from 128 to 10240, got 64',
+    ],
+    [
       'a bad header name',
       { tokenHeader: 'Bad Header' },
       'KeygateAuthorizer: tokenHeader must be an HTTP header name',
