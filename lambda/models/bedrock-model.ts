@@ -3,7 +3,7 @@
  * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html), which needs only
  * `bedrock:InvokeModel` on the model's ARN.
  */
-import { ConverseCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { toModelCallError } from './model-error';
 import type { InvokeRequest, ModelOutput } from './types';
 
@@ -15,6 +15,9 @@ export async function invokeBedrock(
   request: InvokeRequest,
 ): Promise<ModelOutput> {
   const { maxTokens, temperature, topP } = request.parameters;
+  // Loaded on first use: evaluating the SDK client costs most of the bundle's load time, which a
+  // deployment of demo models alone should not pay at cold start.
+  const { ConverseCommand } = await import('@aws-sdk/client-bedrock-runtime');
   let res;
   try {
     res = await client.send(

@@ -5,8 +5,8 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/best-practices.html).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { BackendLogger } from './audit';
 import { loadBackendConfig } from './backend-config';
 import { createHandler } from './handler';
@@ -14,8 +14,8 @@ import { createModelInvoker } from './model-invoker';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'keygate-models' });
 
-let bedrock: BedrockRuntimeClient | undefined;
-let sagemaker: SageMakerRuntimeClient | undefined;
+let bedrock: Promise<BedrockRuntimeClient> | undefined;
+let sagemaker: Promise<SageMakerRuntimeClient> | undefined;
 
 const sink: BackendLogger = {
   info: (message, attributes) => logger.info(message, attributes),
@@ -27,9 +27,16 @@ export const handler = createHandler({
   config: loadBackendConfig(process.env),
   invoke: createModelInvoker({
     // One client per container, reused across invocations; two attempts keep the worst case inside the
-    // function timeout.
-    bedrock: () => (bedrock ??= new BedrockRuntimeClient({ maxAttempts: 2 })),
-    sagemaker: () => (sagemaker ??= new SageMakerRuntimeClient({ maxAttempts: 2 })),
+    // function timeout. The SDK module is loaded on first use: evaluating it is most of the bundle's load
+    // time (about 200 ms of 215 ms measured), which a deployment of demo models alone should not pay.
+    bedrock: () =>
+      (bedrock ??= import('@aws-sdk/client-bedrock-runtime').then(
+        (m) => new m.BedrockRuntimeClient({ maxAttempts: 2 }),
+      )),
+    sagemaker: () =>
+      (sagemaker ??= import('@aws-sdk/client-sagemaker-runtime').then(
+        (m) => new m.SageMakerRuntimeClient({ maxAttempts: 2 }),
+      )),
   }),
   logger: sink,
 });

@@ -15,9 +15,9 @@ import type { InvokeRequest, ModelOutput } from './types';
 export type ModelInvoker = (model: ModelConfig, request: InvokeRequest) => Promise<ModelOutput>;
 
 export interface ModelClients {
-  /** Created on first use, so a deployment of demo models only never builds an AWS client. */
-  bedrock(): BedrockRuntimeClient;
-  sagemaker(): SageMakerRuntimeClient;
+  /** Created (and their SDK module loaded) on first use, so a deployment of demo models never pays for them. */
+  bedrock(): BedrockRuntimeClient | Promise<BedrockRuntimeClient>;
+  sagemaker(): SageMakerRuntimeClient | Promise<SageMakerRuntimeClient>;
 }
 
 export function createModelInvoker(clients: ModelClients): ModelInvoker {
@@ -26,9 +26,9 @@ export function createModelInvoker(clients: ModelClients): ModelInvoker {
       case 'demo':
         return runDemo(model, request);
       case 'bedrock':
-        return invokeBedrock(clients.bedrock(), model.bedrockModelId as string, request);
+        return invokeBedrock(await clients.bedrock(), model.bedrockModelId as string, request);
       case 'sagemaker':
-        return invokeSageMaker(clients.sagemaker(), model.sagemakerEndpointName as string, request);
+        return invokeSageMaker(await clients.sagemaker(), model.sagemakerEndpointName as string, request);
       default:
         throw new ModelCallError(500, 'config_invalid', 'the model kind is not supported');
     }

@@ -4,7 +4,7 @@
  * body follows the Hugging Face inference convention (`inputs` plus `parameters`) that SageMaker's text
  * containers accept; the answer is passed back as JSON when it is JSON, as text otherwise.
  */
-import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ModelCallError, toModelCallError } from './model-error';
 import type { InvokeRequest, ModelOutput } from './types';
 
@@ -19,6 +19,8 @@ export async function invokeSageMaker(
 ): Promise<ModelOutput> {
   const { maxTokens, temperature, topP, topK } = request.parameters;
   const parameters = dropUndefined({ max_new_tokens: maxTokens, temperature, top_p: topP, top_k: topK });
+  // Loaded on first use, like the client (see bedrock-model.ts).
+  const { InvokeEndpointCommand } = await import('@aws-sdk/client-sagemaker-runtime');
   let res;
   try {
     res = await client.send(

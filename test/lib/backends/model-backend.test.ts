@@ -70,47 +70,57 @@ describe('ModelBackend', () => {
     });
   });
 
-  test('the bundle is one minified CommonJS file with a source map that answers an invocation', () => {
-    expect(fs.readdirSync(bundleDir).sort()).toEqual(['index.js', 'index.js.map']);
-    const event = {
+  /** Runs the bundle in a separate Node.js process the way Lambda loads it: require(), no loader, no TypeScript. */
+  function invokeBundle(
+    event: unknown,
+    env: Record<string, string> = {},
+  ): { statusCode: number; body: string } {
+    const script =
+      `require(${JSON.stringify(path.join(bundleDir, 'index.js'))}).handler(${JSON.stringify(event)})` +
+      `.then((r) => process.stdout.write('RESULT' + JSON.stringify(r)))`;
+    const out = execFileSync(process.execPath, ['-e', script], {
+      env: { PATH: process.env.PATH, KEYGATE_MODELS_CONFIG: configJson, AWS_REGION: 'eu-west-1', ...env },
+    }).toString();
+    return JSON.parse(out.slice(out.indexOf('RESULT') + 6)) as { statusCode: number; body: string };
+  }
+
+  function invokeEvent(modelId: string, role: string) {
+    return {
       version: '2.0',
       routeKey: 'POST /models/{modelId}/invoke',
-      pathParameters: { modelId: 'sentiment' },
+      pathParameters: { modelId },
       body: '{"input":"fast and reliable"}',
       isBase64Encoded: false,
       requestContext: {
         requestId: 'bundle-check',
-        http: { method: 'POST', path: '/models/sentiment/invoke' },
+        http: { method: 'POST', path: `/models/${modelId}/invoke` },
         authorizer: {
-          lambda: {
-            sub: 'u-1',
-            issuer: 'https://sso.example.com/realms/keygate',
-            realmRoles: 'model:sentiment:invoke',
-          },
+          lambda: { sub: 'u-1', issuer: 'https://sso.example.com/realms/keygate', realmRoles: role },
         },
       },
     };
-    // A separate Node.js process loads the bundle the way Lambda does: require(), no loader, no TypeScript.
-    const out = execFileSync(
-      process.execPath,
-      [
-        '-e',
-        `require(${JSON.stringify(path.join(bundleDir, 'index.js'))}).handler(${JSON.stringify(event)}).then((r) => process.stdout.write('RESULT' + JSON.stringify(r)))`,
-      ],
-      {
-        env: {
-          PATH: process.env.PATH,
-          KEYGATE_MODELS_CONFIG: configJson.replace(
-            /"principalArn":"[^"]*"/,
-            '"principalArn":"arn:aws:iam::111122223333:role/x"',
-          ),
-          AWS_REGION: 'eu-west-1',
-        },
-      },
-    ).toString();
-    const result = JSON.parse(out.slice(out.indexOf('RESULT') + 6)) as { statusCode: number; body: string };
+  }
+
+  test('the bundle is one minified CommonJS file with a source map that runs a demo model', () => {
+    expect(fs.readdirSync(bundleDir).sort()).toEqual(['index.js', 'index.js.map']);
+    const result = invokeBundle(invokeEvent('sentiment', 'model:sentiment:invoke'));
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body)).toMatchObject({ modelId: 'sentiment', output: { label: 'positive' } });
+  });
+
+  test('the bundle loads the Bedrock client on first use and maps a failed call to 502', () => {
+    // Nothing listens on port 9: the call fails at once, after the SDK module was loaded and the command sent.
+    const result = invokeBundle(invokeEvent('haiku', 'model:haiku:invoke'), {
+      AWS_ACCESS_KEY_ID: 'AKIDBUNDLECHECK00001',
+      AWS_SECRET_ACCESS_KEY: 'bundle-check-secret',
+      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: 'http://127.0.0.1:9',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    expect(result.statusCode).toBe(502);
+    expect(JSON.parse(result.body)).toMatchObject({
+      error: 'model_failed',
+      message: 'the bedrock model call failed',
+    });
   });
 
   test('writes a configuration the function accepts', () => {
