@@ -7,6 +7,8 @@
  *   jose      jose jwtVerify with a local JWK set, fresh tokens
  *   fresh     the handler end to end (REST event -> policy, decision log formatted) on fresh tokens
  *   repeated  the handler on one repeated token (verified-claims cache hit)
+ * Log lines: one decision line as decision-log.ts writes it, and the same line from Powertools Logger
+ * (the measured alternative, not used by the authorizer).
  * Size and cold start: the authorizer bundle built with the shared bundle options, its minified size, and
  * its module load time in fresh Node processes against a bundle of bare aws-jwt-verify + Powertools Logger,
  * and against the authorizer plus Powertools Metrics (the cost of emitting metrics in-process instead of
@@ -64,6 +66,14 @@ const POOL = 1600;
 const ROUND_SIZE = 200;
 const ROUNDS = 8;
 const LOAD_RUNS = 11;
+
+/** The Lambda context fields the log lines carry, as in production. */
+const LAMBDA_CONTEXT = {
+  functionName: 'keygate-authorizer',
+  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:keygate-authorizer',
+  memoryLimitInMB: '256',
+  awsRequestId: '9d5f6d1e-2c4b-4e1a-8f3a-0b1c2d3e4f50',
+};
 
 const CONFIG: AuthorizerConfig = {
   version: 1,
@@ -193,7 +203,7 @@ async function throughput(m: Measured) {
     createHandler({
       config: { ok: true, config: CONFIG },
       createVerifier: (config, ev) => createTokenVerifier(config, { events: ev, jwks: { [ISSUER]: jwks } }),
-      log: createDecisionLog(new Logger({ serviceName: 'keygate-authorizer' })),
+      log: createDecisionLog(),
     });
 
   // Correctness first: every measured path must actually allow.
@@ -218,11 +228,20 @@ async function throughput(m: Measured) {
     cachedClaims: true,
   };
 
-  // The same line without Powertools: what a decision line costs at the least (for comparison only).
-  const leanLine = () =>
-    process.stdout.write(
-      `${JSON.stringify({ level: 'INFO', message: 'authorizer decision', timestamp: new Date().toISOString(), service: 'keygate-authorizer', ...line })}\n`,
-    );
+  // The same line as the authorizer writes it (decision-log.ts, Powertools' line shape), with context.
+  const decisionLog = createDecisionLog();
+  decisionLog.startInvocation?.(LAMBDA_CONTEXT);
+  const decisionLine = {
+    requestId: 'bench',
+    decision: 'allow' as const,
+    reason: 'allowed' as const,
+    route: 'POST /models/{modelId}/invoke',
+    facts: { iss: ISSUER, kid: KID, sub: 'sub', azp: 'keygate-web' },
+    durationMs: 0.1,
+    cached: true,
+  };
+  const leanLine = () => decisionLog.decision(decisionLine);
+  logger.addContext({ ...LAMBDA_CONTEXT, functionVersion: '$LATEST' } as never);
 
   const keys = ['floor', 'bare', 'jose', 'fresh', 'repeated', 'logLine', 'leanLine'] as const;
   const results = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<
@@ -237,10 +256,14 @@ async function throughput(m: Measured) {
     const bareOps = await opsPerSecond(ROUND_SIZE, (i) => bareVerifier.verify(tokens[at(i)]));
     // A new handler per round: every token of the round is new to its verified-claims cache.
     const freshHandler = newHandler();
-    const freshOps = await quietly(() => opsPerSecond(ROUND_SIZE, (i) => freshHandler(events[at(i)])));
+    const freshOps = await quietly(() =>
+      opsPerSecond(ROUND_SIZE, (i) => freshHandler(events[at(i)], LAMBDA_CONTEXT)),
+    );
     const warm = newHandler();
-    await quietly(() => warm(events[0]));
-    const repeatedOps = await quietly(() => opsPerSecond(ROUND_SIZE * 20, () => warm(events[0])));
+    await quietly(() => warm(events[0], LAMBDA_CONTEXT));
+    const repeatedOps = await quietly(() =>
+      opsPerSecond(ROUND_SIZE * 20, () => warm(events[0], LAMBDA_CONTEXT)),
+    );
     results.jose.push(
       await opsPerSecond(ROUND_SIZE, (i) =>
         jwtVerify(tokens[at(i)], joseKeys, { issuer: ISSUER, algorithms: ['RS256'] }),
@@ -393,14 +416,14 @@ async function main() {
         pass(repeatedRatio >= 10),
       ],
       [
-        'Powertools Logger, one decision line',
+        'one decision line, Powertools Logger (not used)',
         `${fmt(t.logLine)} ops/s`,
         `${fmt(t.logLine / t.floor, 1)}× floor`,
         '',
         '',
       ],
       [
-        '(comparison) same line, JSON.stringify + stdout',
+        'one decision line, decision-log.ts (used)',
         `${fmt(t.leanLine)} ops/s`,
         `${fmt(t.leanLine / t.floor, 1)}× floor`,
         '',

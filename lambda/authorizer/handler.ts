@@ -12,9 +12,9 @@ import type { AuthorizerConfig, SessionConfig } from '../../common/authorizer-co
 import { DEFAULTS } from '../../common/authorizer-config';
 import type { DecisionOutcome } from '../../common/decision-log';
 import type { ReasonCode } from '../../common/reason-codes';
-import type { TokenFacts, TokenVerifier, VerifierEvents, VerifiedPrincipal } from './types';
+import type { TokenFacts, TokenVerifier, VerifierEvents, VerifiedPrincipal, VerifyResult } from './types';
 import type { LoadedConfig } from './load-config';
-import type { DecisionLog } from './decision-log';
+import type { DecisionLog, LambdaContextInfo } from './decision-log';
 import type { AuthorizerResponse, IamPolicyResponse } from './build-response';
 import type { RouteTable } from './authorize';
 import { parseEvent } from './parse-event';
@@ -45,7 +45,7 @@ export interface HandlerDeps {
   readonly config: LoadedConfig;
   /** Builds the verifier for a valid config (once). @default createTokenVerifier (aws-jwt-verify, HTTPS JWKS) */
   readonly createVerifier?: VerifierFactory;
-  /** @default Powertools Logger JSON lines */
+  /** @default JSON lines in Powertools Logger's shape on stdout (createDecisionLog) */
   readonly log?: DecisionLog;
   /** Milliseconds, for durations only. @default performance.now */
   readonly clock?: () => number;
@@ -60,7 +60,7 @@ export interface HandlerDeps {
   readonly now?: () => number;
 }
 
-export type AuthorizerHandler = (event: unknown) => Promise<AuthorizerResponse>;
+export type AuthorizerHandler = (event: unknown, context?: LambdaContextInfo) => Promise<AuthorizerResponse>;
 
 interface Ready {
   readonly config: AuthorizerConfig;
@@ -69,6 +69,8 @@ interface Ready {
   readonly extract: ReturnType<typeof createTokenExtractor>;
   readonly responseMode: 'iam' | 'simple';
   readonly session?: { readonly config: SessionConfig; readonly keys: SessionKeyProvider };
+  /** Off with the verified-claims cache (`verifiedCacheSize: 0`): then every request is verified. */
+  readonly memoizeLast: boolean;
 }
 
 /** The last IAM response per principal (one per API and stage): a repeated token reuses it as is. */
@@ -113,6 +115,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         table: compileRoutes(config.routes),
         extract: createTokenExtractor(config.tokenSource),
         responseMode: config.responseMode ?? DEFAULTS.responseMode,
+        memoizeLast: (config.verifiedCacheSize ?? DEFAULTS.verifiedCacheSize) > 0,
         session:
           config.session && deps.sessionKeys ? { config: config.session, keys: deps.sessionKeys } : undefined,
       };
@@ -129,6 +132,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
   }
 
   const iamCache = new WeakMap<VerifiedPrincipal, CachedIam>();
+  let lastVerified: { token: string; expiresAt: number; result: VerifyResult } | undefined;
 
   /** The pipeline proper. Returns the outcome; any throw from here is an unexpected (internal) error. */
   async function decide(event: unknown, state: RequestState): Promise<Outcome> {
@@ -170,7 +174,22 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
       if (session.kind === 'token') token = { ok: true, token: session.accessToken, source: 'cookie' };
     }
     if (!token.ok) return unauthenticated(s?.config, request, state, token.reason, false);
-    const verified = await ready.verifier.verify(token.token);
+    // A client repeating its token (the common case on a warm container) is answered from the last
+    // verification of exactly the same string until its exp, without hashing it for the verifier's LRU.
+    const last = lastVerified;
+    let verified: VerifyResult;
+    if (last !== undefined && last.token === token.token && now() / 1000 < last.expiresAt) {
+      verified = last.result;
+    } else {
+      verified = await ready.verifier.verify(token.token);
+      if (verified.ok && ready.memoizeLast) {
+        lastVerified = {
+          token: token.token,
+          expiresAt: verified.principal.expiresAt,
+          result: { ...verified, cached: true },
+        };
+      }
+    }
     state.facts = verified.facts;
     if (!verified.ok) {
       const viaSession = session?.kind === 'token';
@@ -211,8 +230,13 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     return { kind: 'respond', response, allowed: decision.allowed, reason: decision.reason };
   }
 
-  return async function handler(event: unknown): Promise<AuthorizerResponse> {
+  return async function handler(event: unknown, context?: LambdaContextInfo): Promise<AuthorizerResponse> {
     const start = clock();
+    try {
+      log.startInvocation?.(context);
+    } catch {
+      // The log's context is a nicety; the decision does not depend on it.
+    }
     const state: RequestState = { cached: false };
     let outcome: Outcome;
     let errorType: string | undefined;
@@ -231,7 +255,16 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         : outcome.allowed
           ? 'allow'
           : 'deny';
-    safeLog({ ...state, decision, reason: outcome.reason, durationMs, errorType });
+    safeLog({
+      requestId: state.requestId,
+      route: state.route,
+      facts: state.facts,
+      cached: state.cached,
+      decision,
+      reason: outcome.reason,
+      durationMs,
+      errorType,
+    });
     if (outcome.kind === 'unauthorized') throw unauthorizedError();
     return outcome.response;
   };

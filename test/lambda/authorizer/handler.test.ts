@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DECISION_MESSAGE } from '../../../common/decision-log';
 import type { AuthorizerConfig } from '../../../common/authorizer-config';
 import { createHandler } from '../../../lambda/authorizer/handler';
@@ -252,6 +251,54 @@ describe('createHandler', () => {
     expect(log.jwks).toEqual([{ issuer: 'https://sso.example.com/realms/keygate', reason: 'timeout' }]);
   });
 
+  it('a repeated token is answered from the last verification until its exp, without the verifier', async () => {
+    const p = { ...PRINCIPALS.bob, expiresAt: 1_000 };
+    let nowMs = 999_000;
+    const verifier = tableVerifier({ 'tok.a.sig': p, 'tok.b.sig': PRINCIPALS.alice });
+    const log = new RecordingLog();
+    const handler = createHandler({
+      config: { ok: true, config: config() },
+      createVerifier: () => verifier,
+      log,
+      now: () => nowMs,
+    });
+    const call = (t: string) => outcome(handler(apigwEvent('rest', { authorization: `Bearer ${t}` })));
+    await call('tok.a.sig');
+    await call('tok.a.sig');
+    expect(verifier.calls).toBe(1);
+    expect(log.lines.map((l) => l.cached)).toEqual([false, true]);
+    await call('tok.b.sig'); // another token: verified
+    expect(verifier.calls).toBe(2);
+    await call('tok.a.sig'); // not the last one any more: verified again
+    expect(verifier.calls).toBe(3);
+    nowMs = 1_000_000; // at exp: never answered from memory
+    await call('tok.a.sig');
+    expect(verifier.calls).toBe(4);
+  });
+
+  it('with verifiedCacheSize 0 every request is verified', async () => {
+    const verifier = tableVerifier(TOKENS);
+    const handler = createHandler({
+      config: { ok: true, config: config({ verifiedCacheSize: 0 }) },
+      createVerifier: () => verifier,
+      log: new RecordingLog(),
+    });
+    for (let i = 0; i < 3; i++) await handler(apigwEvent('rest', { authorization: 'Bearer tok.bob.sig' }));
+    expect(verifier.calls).toBe(3);
+  });
+
+  it('a refused token is never remembered', async () => {
+    const verifier = tableVerifier(TOKENS);
+    const handler = createHandler({
+      config: { ok: true, config: config() },
+      createVerifier: () => verifier,
+      log: new RecordingLog(),
+    });
+    for (let i = 0; i < 2; i++)
+      await outcome(handler(apigwEvent('rest', { authorization: 'Bearer tok.forged.sig' })));
+    expect(verifier.calls).toBe(2);
+  });
+
   it('a repeated token gets the very same response object (no rebuilding on the warm path)', async () => {
     const { handler } = setup();
     const a = await handler(apigwEvent('rest', { authorization: 'Bearer tok.alice.sig' }));
@@ -269,7 +316,7 @@ describe('createHandler', () => {
       const token = 'tok.alice.sig';
       const lines = await captureLogs(async () => {
         const { handler } = setup({
-          log: createDecisionLog(new Logger({ serviceName: 'keygate-authorizer' })),
+          log: createDecisionLog(),
         });
         await handler(apigwEvent('http-2.0', { authorization: `Bearer ${token}`, requestId: 'Kg-1' }));
         await outcome(
@@ -304,11 +351,32 @@ describe('createHandler', () => {
       expect(text).not.toContain('model:sentiment:invoke');
     });
 
+    it('passes the Lambda context into the lines (function fields, cold start on the first invocation only)', async () => {
+      const context = {
+        functionName: 'fn',
+        invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:fn',
+        memoryLimitInMB: '256',
+        awsRequestId: 'a-1',
+      };
+      const lines = await captureLogs(async () => {
+        const { handler } = setup({ log: createDecisionLog() });
+        await handler(apigwEvent('rest', { authorization: 'Bearer tok.bob.sig' }), context);
+        await handler(apigwEvent('rest', { authorization: 'Bearer tok.bob.sig' }), {
+          ...context,
+          awsRequestId: 'a-2',
+        });
+      });
+      expect(lines.map((l) => [l.function_request_id, l.cold_start, l.function_name])).toEqual([
+        ['a-1', true, 'fn'],
+        ['a-2', false, 'fn'],
+      ]);
+    });
+
     it('an invalid config writes exactly one ERROR line however many requests follow', async () => {
       const lines = await captureLogs(async () => {
         const { handler } = setup({
           config: { ok: false, errors: ['KEYGATE_CONFIG is not valid JSON'] },
-          log: createDecisionLog(new Logger({ serviceName: 'keygate-authorizer' })),
+          log: createDecisionLog(),
         });
         for (let i = 0; i < 4; i++)
           await outcome(handler(apigwEvent('rest', { authorization: 'Bearer tok.bob.sig' })));
@@ -523,9 +591,7 @@ describe('createHandler end to end: real signed tokens, JWKS over HTTPS, the rea
   it('the decision log never holds the token or its signature', async () => {
     const token = alice();
     const lines = await captureLogs(async () => {
-      const { handler } = realHandler(
-        createDecisionLog(new Logger({ serviceName: 'keygate-authorizer' })) as unknown as RecordingLog,
-      );
+      const { handler } = realHandler(createDecisionLog() as unknown as RecordingLog);
       await handler(apigwEvent('rest', { authorization: `Bearer ${token}` }));
       await outcome(handler(apigwEvent('rest', { authorization: `Bearer ${token.slice(0, -2)}xx` })));
     });
