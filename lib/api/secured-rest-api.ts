@@ -1,4 +1,4 @@
-import { Names, Validations } from 'aws-cdk-lib';
+import { Duration, Names, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
@@ -166,7 +166,7 @@ export class SecuredRestApi extends Construct {
             allowOrigins: [...props.cors.allowOrigins],
             allowHeaders: [...(props.cors.allowHeaders ?? DEFAULT_CORS_HEADERS)],
             allowMethods: apigw.Cors.ALL_METHODS,
-            maxAge: props.cors.maxAge,
+            maxAge: props.cors.maxAge ?? Duration.minutes(10),
           }
         : undefined,
     });

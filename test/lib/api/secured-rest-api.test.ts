@@ -93,6 +93,19 @@ describe('SecuredRestApi', () => {
     }
   });
 
+  test('caches preflight answers for 10 minutes', () => {
+    const options = Object.values(
+      template.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: 'OPTIONS' } }),
+    );
+    for (const m of options) {
+      expect(
+        m.Properties.Integration.IntegrationResponses[0].ResponseParameters[
+          'method.response.header.Access-Control-Max-Age'
+        ],
+      ).toBe("'600'");
+    }
+  });
+
   it.each([
     ['UNAUTHORIZED', '401', 'unauthorized', ''],
     ['ACCESS_DENIED', '403', 'forbidden', ',"signIn":"$context.authorizer.signIn"'],
