@@ -32,7 +32,9 @@ const MAX_MEMO_ENTRIES = 2048;
 
 export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
   const keys = new Map<RouteSpec, string>(routes.map((r) => [r, routeKey(r)]));
-  const matches = new Map<string, RouteMatch | null>();
+  // Per method, per path: no key concatenation on the hot path.
+  const matches = new Map<string, Map<string, RouteMatch | null>>();
+  let memoSize = 0;
   // Keyed by the principal object: the verified-claims cache hands back the same object for a repeated
   // token, so a warm request finds its grants without recomputing them. Collected with the principal.
   const grants = new WeakMap<Principal, RouteGrants>();
@@ -46,12 +48,18 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
       // Policies list routes without a trailing slash, so API Gateway would not allow `/models/` with
       // them: such a path is on no route, which keeps the decision and its log equal to the policy's.
       if (path.length > 1 && path.endsWith('/')) return undefined;
-      const key = `${method} ${path}`;
-      const hit = matches.get(key);
+      let byPath = matches.get(method);
+      const hit = byPath?.get(path);
       if (hit !== undefined) return hit ?? undefined;
       const m = matchRoute(routes, method, path);
-      if (matches.size >= MAX_MEMO_ENTRIES) matches.clear();
-      matches.set(key, m ?? null);
+      if (memoSize >= MAX_MEMO_ENTRIES) {
+        matches.clear();
+        memoSize = 0;
+        byPath = undefined;
+      }
+      if (byPath === undefined) matches.set(method, (byPath = new Map()));
+      byPath.set(path, m ?? null);
+      memoSize++;
       return m;
     },
     keyOf(match) {

@@ -121,13 +121,42 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
     return traceJson;
   };
 
-  const emit = (level: LogLevel, message: string, fields: Record<string, unknown>): void => {
+  /** `fields` are JSON members (`,"k":v,...`) in the order they appear in the line. */
+  const emit = (level: LogLevel, message: string, fields: string): void => {
     if (LEVELS[level] < threshold) return;
     write(
       `{"level":"${level}","message":${JSON.stringify(message)},"timestamp":"${now().toISOString()}"${service}${lambda}` +
-        `,"sampling_rate":0${trace()}${members(fields)}}`,
+        `,"sampling_rate":0${trace()}${fields}}`,
       level,
     );
+  };
+
+  // A repeated token brings the same facts object and the same route again: their members are kept.
+  const factMembers = new WeakMap<TokenFacts, string>();
+  const routeMembers = new Map<string, string>();
+  const factsJson = (f: TokenFacts | undefined): string => {
+    if (f === undefined) return '';
+    let json = factMembers.get(f);
+    if (json === undefined) {
+      json = members({
+        [DECISION_FIELDS.iss]: fact(f.iss),
+        [DECISION_FIELDS.kid]: fact(f.kid),
+        [DECISION_FIELDS.sub]: fact(f.sub),
+        [DECISION_FIELDS.azp]: fact(f.azp),
+      });
+      factMembers.set(f, json);
+    }
+    return json;
+  };
+  const routeJson = (route: string | undefined): string => {
+    if (route === undefined) return '';
+    let json = routeMembers.get(route);
+    if (json === undefined) {
+      json = `,"${DECISION_FIELDS.route}":${JSON.stringify(route)}`;
+      if (routeMembers.size >= 1024) routeMembers.clear();
+      routeMembers.set(route, json);
+    }
+    return json;
   };
 
   return {
@@ -152,29 +181,32 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
         members({ function_request_id: context.awsRequestId });
     },
     decision(line) {
-      const f = line.facts;
-      emit(line.reason === 'internal_error' ? 'ERROR' : 'INFO', DECISION_MESSAGE, {
-        correlation_id: line.requestId,
-        [DECISION_FIELDS.decision]: line.decision,
-        [DECISION_FIELDS.reason]: line.reason,
-        [DECISION_FIELDS.route]: line.route,
-        [DECISION_FIELDS.iss]: fact(f?.iss),
-        [DECISION_FIELDS.kid]: fact(f?.kid),
-        [DECISION_FIELDS.sub]: fact(f?.sub),
-        [DECISION_FIELDS.azp]: fact(f?.azp),
-        [DECISION_FIELDS.durationMs]: line.durationMs,
-        [DECISION_FIELDS.cached]: line.cached,
-        errorType: line.errorType,
-      });
+      // decision and reason are identifiers from fixed sets: written as they are.
+      const fields =
+        (line.requestId === undefined ? '' : `,"correlation_id":${JSON.stringify(line.requestId)}`) +
+        `,"${DECISION_FIELDS.decision}":"${line.decision}","${DECISION_FIELDS.reason}":"${line.reason}"` +
+        routeJson(line.route) +
+        factsJson(line.facts) +
+        `,"${DECISION_FIELDS.durationMs}":${JSON.stringify(line.durationMs)},"${DECISION_FIELDS.cached}":${line.cached === true}` +
+        (line.errorType === undefined ? '' : `,"errorType":${JSON.stringify(line.errorType)}`);
+      emit(line.reason === 'internal_error' ? 'ERROR' : 'INFO', DECISION_MESSAGE, fields);
     },
     jwksFailure(issuer, reason) {
-      emit('WARN', JWKS_FAILURE_MESSAGE, { [JWKS_FAILURE_ISSUER_FIELD]: fact(issuer), reason: fact(reason) });
+      emit(
+        'WARN',
+        JWKS_FAILURE_MESSAGE,
+        members({ [JWKS_FAILURE_ISSUER_FIELD]: fact(issuer), reason: fact(reason) }),
+      );
     },
     configInvalid(errors) {
-      emit('ERROR', 'authorizer configuration invalid; every request is denied', {
-        [DECISION_FIELDS.reason]: 'config_invalid' satisfies ReasonCode,
-        errors: errors.slice(0, 50).map((e) => e.slice(0, 300)),
-      });
+      emit(
+        'ERROR',
+        'authorizer configuration invalid; every request is denied',
+        members({
+          [DECISION_FIELDS.reason]: 'config_invalid' satisfies ReasonCode,
+          errors: errors.slice(0, 50).map((e) => e.slice(0, 300)),
+        }),
+      );
     },
   };
 }

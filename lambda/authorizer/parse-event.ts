@@ -118,68 +118,151 @@ export function parseEvent(event: unknown): ParseResult {
 
   const single = event.headers;
   if (!isSingleMap(single)) return fail('headers are malformed', requestId);
-  let routeKey: string | undefined;
-  let multi: Dict | null | undefined;
-  let cookies: () => readonly string[];
-  let query: (name: string) => readonly string[];
-  let rawQuery: () => string;
+  const params = event.queryStringParameters;
+  if (!isSingleMap(params)) return fail('query string is malformed', requestId);
+  const site = {
+    domainName: typeof ctx.domainName === 'string' ? ctx.domainName : undefined,
+    stage: typeof ctx.stage === 'string' ? ctx.stage : undefined,
+  };
+  const arnParts = { arnPrefix: m[1], method: m[2], path: m[3], resourceArn: arn };
   if (kind === 'http-2.0') {
     const http = ctx.http;
     if (!isRecord(http) || typeof http.method !== 'string')
       return fail('requestContext.http.method is missing', requestId);
     if (typeof event.routeKey !== 'string') return fail('routeKey is missing', requestId);
-    routeKey = event.routeKey;
     const list = event.cookies;
     if (list !== undefined && !(Array.isArray(list) && list.every((c) => typeof c === 'string'))) {
       return fail('cookies are malformed', requestId);
     }
-    cookies = () => (list as string[] | undefined) ?? NONE;
     const raw = event.rawQueryString;
-    const params = event.queryStringParameters;
     if (raw !== undefined && typeof raw !== 'string') return fail('query string is malformed', requestId);
-    if (!isSingleMap(params)) return fail('query string is malformed', requestId);
-    // Repeated parameters are joined with commas in queryStringParameters; the raw string keeps them apart.
-    query = (name) =>
-      typeof raw === 'string' && raw.length > 0 ? new URLSearchParams(raw).getAll(name) : one(params, name);
-    rawQuery = () => (typeof raw === 'string' ? raw : '');
-  } else {
-    if (typeof event.httpMethod !== 'string') return fail('httpMethod is missing', requestId);
-    multi = event.multiValueHeaders as Dict | null | undefined;
-    if (!isMultiMap(multi)) return fail('headers are malformed', requestId);
-    const params = event.queryStringParameters;
-    const multiParams = event.multiValueQueryStringParameters;
-    if (!isSingleMap(params) || !isMultiMap(multiParams)) return fail('query string is malformed', requestId);
-    query = (name) => {
-      const list = multiParams ? multiParams[name] : undefined;
-      return Array.isArray(list) ? (list as string[]) : one(params, name);
-    };
-    cookies = () => headerValues(single, multi, 'cookie').flatMap(splitCookieHeader);
-    rawQuery = () => {
-      const q = new URLSearchParams();
-      const names = new Set([...Object.keys(multiParams ?? {}), ...Object.keys(params ?? {})]);
-      for (const name of names) for (const v of query(name)) q.append(name, v);
-      return q.toString();
+    return {
+      ok: true,
+      request: new HttpV2Request(
+        requestId,
+        arnParts,
+        site,
+        event.routeKey,
+        single,
+        list as string[] | undefined,
+        raw,
+        params,
+      ),
     };
   }
+  if (typeof event.httpMethod !== 'string') return fail('httpMethod is missing', requestId);
+  const multi = event.multiValueHeaders;
+  if (!isMultiMap(multi)) return fail('headers are malformed', requestId);
+  const multiParams = event.multiValueQueryStringParameters;
+  if (!isMultiMap(multiParams)) return fail('query string is malformed', requestId);
   return {
     ok: true,
-    request: {
-      kind,
-      requestId,
-      arnPrefix: m[1],
-      method: m[2],
-      path: m[3],
-      resourceArn: arn,
-      routeKey,
-      header: (name) => headerValues(single, multi, name),
-      cookies,
-      query,
-      rawQuery,
-      headerMap: () => allHeaders(single, multi),
-      domainName: typeof ctx.domainName === 'string' ? ctx.domainName : undefined,
-      stage: typeof ctx.stage === 'string' ? ctx.stage : undefined,
-    },
+    request: new V1Request(kind, requestId, arnParts, site, single, multi, params, multiParams),
   };
+}
+
+interface ArnParts {
+  readonly arnPrefix: string;
+  readonly method: string;
+  readonly path: string;
+  readonly resourceArn: string;
+}
+
+interface Site {
+  readonly domainName?: string;
+  readonly stage?: string;
+}
+
+/** REST and HTTP 1.0: single- and multi-value headers and query parameters, cookies in the Cookie header. */
+class V1Request implements AuthRequest {
+  readonly arnPrefix: string;
+  readonly method: string;
+  readonly path: string;
+  readonly resourceArn: string;
+  readonly domainName?: string;
+  readonly stage?: string;
+  constructor(
+    readonly kind: ApiEventKind,
+    readonly requestId: string,
+    arn: ArnParts,
+    site: Site,
+    private readonly single: Dict | null | undefined,
+    private readonly multi: Dict | null | undefined,
+    private readonly params: Dict | null | undefined,
+    private readonly multiParams: Dict | null | undefined,
+  ) {
+    this.arnPrefix = arn.arnPrefix;
+    this.method = arn.method;
+    this.path = arn.path;
+    this.resourceArn = arn.resourceArn;
+    this.domainName = site.domainName;
+    this.stage = site.stage;
+  }
+  header(name: string): readonly string[] {
+    return headerValues(this.single, this.multi, name);
+  }
+  headerMap(): ReadonlyMap<string, readonly string[]> {
+    return allHeaders(this.single, this.multi);
+  }
+  cookies(): readonly string[] {
+    return headerValues(this.single, this.multi, 'cookie').flatMap(splitCookieHeader);
+  }
+  query(name: string): readonly string[] {
+    const list = this.multiParams ? this.multiParams[name] : undefined;
+    return Array.isArray(list) ? (list as string[]) : one(this.params, name);
+  }
+  rawQuery(): string {
+    const q = new URLSearchParams();
+    const names = new Set([...Object.keys(this.multiParams ?? {}), ...Object.keys(this.params ?? {})]);
+    for (const name of names) for (const v of this.query(name)) q.append(name, v);
+    return q.toString();
+  }
+}
+
+/** HTTP 2.0: lower-cased single-value headers, a cookies array, the raw query string. */
+class HttpV2Request implements AuthRequest {
+  readonly kind = 'http-2.0' as const;
+  readonly arnPrefix: string;
+  readonly method: string;
+  readonly path: string;
+  readonly resourceArn: string;
+  readonly domainName?: string;
+  readonly stage?: string;
+  constructor(
+    readonly requestId: string,
+    arn: ArnParts,
+    site: Site,
+    readonly routeKey: string,
+    private readonly single: Dict | null | undefined,
+    private readonly cookieList: readonly string[] | undefined,
+    private readonly raw: string | undefined,
+    private readonly params: Dict | null | undefined,
+  ) {
+    this.arnPrefix = arn.arnPrefix;
+    this.method = arn.method;
+    this.path = arn.path;
+    this.resourceArn = arn.resourceArn;
+    this.domainName = site.domainName;
+    this.stage = site.stage;
+  }
+  header(name: string): readonly string[] {
+    return headerValues(this.single, undefined, name);
+  }
+  headerMap(): ReadonlyMap<string, readonly string[]> {
+    return allHeaders(this.single, undefined);
+  }
+  cookies(): readonly string[] {
+    return this.cookieList ?? NONE;
+  }
+  /** Repeated parameters are joined with commas in queryStringParameters; the raw string keeps them apart. */
+  query(name: string): readonly string[] {
+    return this.raw !== undefined && this.raw.length > 0
+      ? new URLSearchParams(this.raw).getAll(name)
+      : one(this.params, name);
+  }
+  rawQuery(): string {
+    return this.raw ?? '';
+  }
 }
 
 function allHeaders(single: Dict | null | undefined, multi: Dict | null | undefined): Map<string, string[]> {
