@@ -122,11 +122,15 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
   };
 
   /** `fields` are JSON members (`,"k":v,...`) in the order they appear in the line. */
+  const heads = new Map<string, string>();
   const emit = (level: LogLevel, message: string, fields: string): void => {
     if (LEVELS[level] < threshold) return;
+    const key = level + message;
+    let head = heads.get(key);
+    if (head === undefined)
+      heads.set(key, (head = `{"level":"${level}","message":${JSON.stringify(message)}`));
     write(
-      `{"level":"${level}","message":${JSON.stringify(message)},"timestamp":"${now().toISOString()}"${service}${lambda}` +
-        `,"sampling_rate":0${trace()}${fields}}`,
+      `${head},"timestamp":"${now().toISOString()}"${service}${lambda},"sampling_rate":0${trace()}${fields}}`,
       level,
     );
   };
@@ -178,7 +182,9 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
       }
       lambda =
         `,"cold_start":${invocations === 1}${staticContext.json}` +
-        members({ function_request_id: context.awsRequestId });
+        (typeof context.awsRequestId === 'string'
+          ? `,"function_request_id":${JSON.stringify(context.awsRequestId)}`
+          : '');
     },
     decision(line) {
       // decision and reason are identifiers from fixed sets: written as they are.
@@ -187,7 +193,7 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
         `,"${DECISION_FIELDS.decision}":"${line.decision}","${DECISION_FIELDS.reason}":"${line.reason}"` +
         routeJson(line.route) +
         factsJson(line.facts) +
-        `,"${DECISION_FIELDS.durationMs}":${JSON.stringify(line.durationMs)},"${DECISION_FIELDS.cached}":${line.cached === true}` +
+        `,"${DECISION_FIELDS.durationMs}":${Number.isFinite(line.durationMs) ? line.durationMs : null},"${DECISION_FIELDS.cached}":${line.cached === true}` +
         (line.errorType === undefined ? '' : `,"errorType":${JSON.stringify(line.errorType)}`);
       emit(line.reason === 'internal_error' ? 'ERROR' : 'INFO', DECISION_MESSAGE, fields);
     },
