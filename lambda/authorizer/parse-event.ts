@@ -120,11 +120,6 @@ export function parseEvent(event: unknown): ParseResult {
   if (!isSingleMap(single)) return fail('headers are malformed', requestId);
   const params = event.queryStringParameters;
   if (!isSingleMap(params)) return fail('query string is malformed', requestId);
-  const site = {
-    domainName: typeof ctx.domainName === 'string' ? ctx.domainName : undefined,
-    stage: typeof ctx.stage === 'string' ? ctx.stage : undefined,
-  };
-  const arnParts = { arnPrefix: m[1], method: m[2], path: m[3], resourceArn: arn };
   if (kind === 'http-2.0') {
     const http = ctx.http;
     if (!isRecord(http) || typeof http.method !== 'string')
@@ -138,15 +133,19 @@ export function parseEvent(event: unknown): ParseResult {
     if (raw !== undefined && typeof raw !== 'string') return fail('query string is malformed', requestId);
     return {
       ok: true,
-      request: new HttpV2Request(
+      request: new Request(
+        'http-2.0',
         requestId,
-        arnParts,
-        site,
+        m,
+        arn,
+        ctx,
         event.routeKey,
         single,
+        undefined,
+        params,
+        undefined,
         list as string[] | undefined,
         raw,
-        params,
       ),
     };
   }
@@ -157,46 +156,39 @@ export function parseEvent(event: unknown): ParseResult {
   if (!isMultiMap(multiParams)) return fail('query string is malformed', requestId);
   return {
     ok: true,
-    request: new V1Request(kind, requestId, arnParts, site, single, multi, params, multiParams),
+    request: new Request(kind, requestId, m, arn, ctx, undefined, single, multi, params, multiParams),
   };
 }
 
-interface ArnParts {
+/**
+ * One parsed request. REST and HTTP 1.0 carry single- and multi-value headers and query parameters and
+ * cookies in the Cookie header; HTTP 2.0 lower-cased single-value headers, a cookies array and the raw
+ * query string (repeated parameters are joined with commas in its queryStringParameters, kept apart in
+ * the raw string).
+ */
+class Request implements AuthRequest {
   readonly arnPrefix: string;
   readonly method: string;
   readonly path: string;
-  readonly resourceArn: string;
-}
-
-interface Site {
-  readonly domainName?: string;
-  readonly stage?: string;
-}
-
-/** REST and HTTP 1.0: single- and multi-value headers and query parameters, cookies in the Cookie header. */
-class V1Request implements AuthRequest {
-  readonly arnPrefix: string;
-  readonly method: string;
-  readonly path: string;
-  readonly resourceArn: string;
   readonly domainName?: string;
   readonly stage?: string;
   constructor(
     readonly kind: ApiEventKind,
     readonly requestId: string,
-    arn: ArnParts,
-    site: Site,
+    arnMatch: RegExpExecArray,
+    readonly resourceArn: string,
+    ctx: Dict,
+    readonly routeKey: string | undefined,
     private readonly single: Dict | null | undefined,
     private readonly multi: Dict | null | undefined,
     private readonly params: Dict | null | undefined,
     private readonly multiParams: Dict | null | undefined,
+    private readonly cookieList?: readonly string[],
+    private readonly raw?: string,
   ) {
-    this.arnPrefix = arn.arnPrefix;
-    this.method = arn.method;
-    this.path = arn.path;
-    this.resourceArn = arn.resourceArn;
-    this.domainName = site.domainName;
-    this.stage = site.stage;
+    [, this.arnPrefix, this.method, this.path] = arnMatch;
+    if (typeof ctx.domainName === 'string') this.domainName = ctx.domainName;
+    if (typeof ctx.stage === 'string') this.stage = ctx.stage;
   }
   header(name: string): readonly string[] {
     return headerValues(this.single, this.multi, name);
@@ -205,63 +197,21 @@ class V1Request implements AuthRequest {
     return allHeaders(this.single, this.multi);
   }
   cookies(): readonly string[] {
-    return headerValues(this.single, this.multi, 'cookie').flatMap(splitCookieHeader);
+    if (this.kind === 'http-2.0') return this.cookieList ?? NONE;
+    return this.header('cookie').flatMap(splitCookieHeader);
   }
   query(name: string): readonly string[] {
-    const list = this.multiParams ? this.multiParams[name] : undefined;
+    if (this.raw) return new URLSearchParams(this.raw).getAll(name);
+    const list = this.multiParams?.[name];
     return Array.isArray(list) ? (list as string[]) : one(this.params, name);
   }
   rawQuery(): string {
+    if (this.kind === 'http-2.0') return this.raw ?? '';
     const q = new URLSearchParams();
-    const names = new Set([...Object.keys(this.multiParams ?? {}), ...Object.keys(this.params ?? {})]);
-    for (const name of names) for (const v of this.query(name)) q.append(name, v);
+    for (const name of new Set([...Object.keys(this.multiParams ?? {}), ...Object.keys(this.params ?? {})])) {
+      for (const v of this.query(name)) q.append(name, v);
+    }
     return q.toString();
-  }
-}
-
-/** HTTP 2.0: lower-cased single-value headers, a cookies array, the raw query string. */
-class HttpV2Request implements AuthRequest {
-  readonly kind = 'http-2.0' as const;
-  readonly arnPrefix: string;
-  readonly method: string;
-  readonly path: string;
-  readonly resourceArn: string;
-  readonly domainName?: string;
-  readonly stage?: string;
-  constructor(
-    readonly requestId: string,
-    arn: ArnParts,
-    site: Site,
-    readonly routeKey: string,
-    private readonly single: Dict | null | undefined,
-    private readonly cookieList: readonly string[] | undefined,
-    private readonly raw: string | undefined,
-    private readonly params: Dict | null | undefined,
-  ) {
-    this.arnPrefix = arn.arnPrefix;
-    this.method = arn.method;
-    this.path = arn.path;
-    this.resourceArn = arn.resourceArn;
-    this.domainName = site.domainName;
-    this.stage = site.stage;
-  }
-  header(name: string): readonly string[] {
-    return headerValues(this.single, undefined, name);
-  }
-  headerMap(): ReadonlyMap<string, readonly string[]> {
-    return allHeaders(this.single, undefined);
-  }
-  cookies(): readonly string[] {
-    return this.cookieList ?? NONE;
-  }
-  /** Repeated parameters are joined with commas in queryStringParameters; the raw string keeps them apart. */
-  query(name: string): readonly string[] {
-    return this.raw !== undefined && this.raw.length > 0
-      ? new URLSearchParams(this.raw).getAll(name)
-      : one(this.params, name);
-  }
-  rawQuery(): string {
-    return this.raw ?? '';
   }
 }
 
