@@ -134,12 +134,16 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
   const iamCache = new WeakMap<VerifiedPrincipal, CachedIam>();
   let lastVerified: { token: string; expiresAt: number; result: VerifyResult } | undefined;
 
-  /** The pipeline proper. Returns the outcome; any throw from here is an unexpected (internal) error. */
-  async function decide(event: unknown, state: RequestState): Promise<Outcome> {
+  /**
+   * The pipeline proper. Returns the outcome, synchronously when nothing has to be awaited (a repeated
+   * token); any throw from here is an unexpected (internal) error.
+   */
+  function decide(event: unknown, state: RequestState): Outcome | Promise<Outcome> {
     if (ready === undefined) {
       state.requestId = peekRequestId(event);
       return { kind: 'unauthorized', reason: 'config_invalid' };
     }
+    const r = ready;
     const parsed = parseEvent(event);
     if (!parsed.ok) {
       state.requestId = parsed.requestId;
@@ -147,58 +151,88 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     }
     const request = parsed.request;
     state.requestId = request.requestId;
-    const match = ready.table.match(request.method, request.path);
-    state.route = match ? ready.table.keyOf(match) : `${request.method} ${request.path.slice(0, 256)}`;
+    const match = r.table.match(request.method, request.path);
+    state.route = match ? r.table.keyOf(match) : `${request.method} ${request.path.slice(0, 256)}`;
 
-    let token = ready.extract(request);
+    const token = r.extract(request);
     // Browser sessions: looked at only when no bearer token was presented, so a bearer request is never
     // judged by its cookies nor subject to the CSRF check.
-    let session: SessionStep | undefined;
-    const s = ready.session;
-    if (s && !token.ok && token.reason === 'token_missing') {
-      session = await openRequestSession(
-        { method: request.method, cookies: request.cookies(), headers: request.headerMap() },
-        {
-          cookieName: s.config.cookieName,
-          csrfHeader: s.config.csrfHeader,
-          allowedOrigins: [
-            ...(request.domainName ? [`https://${request.domainName}`] : []),
-            ...(s.config.allowedOrigins ?? []),
-          ],
-        },
-        s.keys,
-        Math.floor(now() / 1000),
-      );
-      if (session.kind === 'refused')
-        return unauthenticated(s?.config, request, state, session.reason, false);
-      if (session.kind === 'token') token = { ok: true, token: session.accessToken, source: 'cookie' };
-    }
-    if (!token.ok) return unauthenticated(s?.config, request, state, token.reason, false);
+    if (r.session && !token.ok && token.reason === 'token_missing')
+      return withSession(r, request, state, r.session);
+    if (!token.ok) return unauthenticated(r.session?.config, request, state, token.reason, false);
+    return verifyThen(r, request, state, token.token, undefined);
+  }
+
+  async function withSession(
+    r: Ready,
+    request: AuthRequest,
+    state: RequestState,
+    s: NonNullable<Ready['session']>,
+  ): Promise<Outcome> {
+    const session = await openRequestSession(
+      { method: request.method, cookies: request.cookies(), headers: request.headerMap() },
+      {
+        cookieName: s.config.cookieName,
+        csrfHeader: s.config.csrfHeader,
+        allowedOrigins: [
+          ...(request.domainName ? [`https://${request.domainName}`] : []),
+          ...(s.config.allowedOrigins ?? []),
+        ],
+      },
+      s.keys,
+      Math.floor(now() / 1000),
+    );
+    if (session.kind === 'refused') return unauthenticated(s.config, request, state, session.reason, false);
+    if (session.kind === 'absent') return unauthenticated(s.config, request, state, 'token_missing', false);
+    return verifyThen(r, request, state, session.accessToken, session);
+  }
+
+  function verifyThen(
+    r: Ready,
+    request: AuthRequest,
+    state: RequestState,
+    token: string,
+    session: Extract<SessionStep, { kind: 'token' }> | undefined,
+  ): Outcome | Promise<Outcome> {
     // A client repeating its token (the common case on a warm container) is answered from the last
     // verification of exactly the same string until its exp, without hashing it for the verifier's LRU.
     const last = lastVerified;
-    let verified: VerifyResult;
-    if (last !== undefined && last.token === token.token && now() / 1000 < last.expiresAt) {
-      verified = last.result;
-    } else {
-      verified = await ready.verifier.verify(token.token);
-      if (verified.ok && ready.memoizeLast) {
+    if (last !== undefined && last.token === token && now() / 1000 < last.expiresAt) {
+      return afterVerify(r, request, state, last.result, session);
+    }
+    return r.verifier.verify(token).then((verified) => {
+      if (verified.ok && r.memoizeLast) {
         lastVerified = {
-          token: token.token,
+          token,
           expiresAt: verified.principal.expiresAt,
           result: { ...verified, cached: true },
         };
       }
-    }
+      return afterVerify(r, request, state, verified, session);
+    });
+  }
+
+  function afterVerify(
+    r: Ready,
+    request: AuthRequest,
+    state: RequestState,
+    verified: VerifyResult,
+    session: Extract<SessionStep, { kind: 'token' }> | undefined,
+  ): Outcome {
     state.facts = verified.facts;
     if (!verified.ok) {
-      const viaSession = session?.kind === 'token';
-      return viaSession
-        ? unauthenticated(s?.config, request, state, verified.reason, verified.reason === 'token_expired')
+      return session
+        ? unauthenticated(
+            r.session?.config,
+            request,
+            state,
+            verified.reason,
+            verified.reason === 'token_expired',
+          )
         : { kind: 'unauthorized', reason: verified.reason };
     }
     state.cached = verified.cached;
-    if (session?.kind === 'token' && !session.csrf.ok) {
+    if (session && !session.csrf.ok) {
       // A verified caller refused for this request only (a cookie-borne state change without same-origin
       // proof): deny exactly this ARN (empty grants), never reused from or kept in the response cache.
       const response = buildResponse({
@@ -206,14 +240,14 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         principal: verified.principal,
         decision: { allowed: false, reason: 'route_forbidden' },
         grants: { allow: [], deny: [] },
-        responseMode: ready.responseMode,
+        responseMode: r.responseMode,
       });
       return { kind: 'respond', response, allowed: false, reason: 'csrf_rejected' };
     }
 
     const principal = verified.principal;
-    const decision = authorize(principal, ready.table, request.method, request.path);
-    const simple = ready.responseMode === 'simple' && request.kind === 'http-2.0';
+    const decision = authorize(principal, r.table, request.method, request.path);
+    const simple = r.responseMode === 'simple' && request.kind === 'http-2.0';
     // An IAM response does not depend on the route (that is what makes it cache-safe), so a principal
     // seen before on this API and stage gets the very same response object back.
     const reusable = !simple && decision.reason !== 'route_unknown';
@@ -222,8 +256,8 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     if (hit !== undefined && hit.arnPrefix === request.arnPrefix) {
       response = hit.response;
     } else {
-      const grants = ready.table.grants(principal);
-      response = buildResponse({ request, principal, decision, grants, responseMode: ready.responseMode });
+      const grants = r.table.grants(principal);
+      response = buildResponse({ request, principal, decision, grants, responseMode: r.responseMode });
       if (reusable)
         iamCache.set(principal, { arnPrefix: request.arnPrefix, response: response as IamPolicyResponse });
     }
@@ -241,7 +275,8 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     let outcome: Outcome;
     let errorType: string | undefined;
     try {
-      outcome = await decide(event, state);
+      const pending = decide(event, state);
+      outcome = pending instanceof Promise ? await pending : pending;
     } catch (e) {
       // Unexpected: denied (401, which API Gateway does not cache), logged once, without the error's
       // message (library messages may carry claim values).
