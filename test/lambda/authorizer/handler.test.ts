@@ -500,6 +500,30 @@ describe('createHandler end to end: real signed tokens, JWKS over HTTPS, the rea
     ]);
   });
 
+  it('roles holding `*`, `?` or `/` never reach a policy resource (a real token, end to end)', async () => {
+    const { handler } = realHandler();
+    const token = keycloakAccessToken(key, {
+      issuer,
+      azp: 'keygate-web',
+      realmRoles: ['model-user', 'model:*:invoke', 'model:a/b:invoke', 'model:?:invoke', '*'],
+      extra: { resource_access: { 'keygate-api': { roles: ['model:*:invoke', 'model:x/y:invoke'] } } },
+    });
+    const r = (await handler(apigwEvent('rest', { authorization: `Bearer ${token}` }))) as IamPolicyResponse;
+    const resources = r.policyDocument.Statement.flatMap((st) =>
+      st.Resource.map((res) => `${st.Effect} ${res}`),
+    );
+    expect(resources.filter((x) => x.startsWith('Allow'))).toEqual([
+      `Allow ${methodArn('rest', 'GET', '/me')}`,
+      `Allow ${methodArn('rest', 'GET', '/models')}`,
+    ]);
+    for (const m of ['sentiment', 'a', 'x', '*']) {
+      expect(
+        evaluatePolicy(r.policyDocument.Statement, methodArn('rest', 'POST', `/models/${m}/invoke`)),
+      ).toBe('deny');
+    }
+    expect(r.context.roles.split(' ')).toEqual(['model-user']);
+  });
+
   it('simple mode with a real token', async () => {
     const { handler } = realHandler(new RecordingLog(), { responseMode: 'simple' });
     const token = alice();
