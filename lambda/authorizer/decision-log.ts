@@ -23,6 +23,7 @@ import type { ReasonCode } from '../../common/reason-codes';
 import type { TokenFacts } from './types';
 
 export const SERVICE_NAME = 'keygate-authorizer';
+const CONFIG_INVALID_MESSAGE = 'authorizer configuration invalid; every request is denied';
 
 export interface DecisionLine {
   /** API Gateway's request id (`correlation_id`), when the event carried one. */
@@ -122,15 +123,19 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
   };
 
   /** `fields` are JSON members (`,"k":v,...`) in the order they appear in the line. */
-  const heads = new Map<string, string>();
-  const emit = (level: LogLevel, message: string, fields: string): void => {
+  const head = (level: LogLevel, message: string) =>
+    `{"level":"${level}","message":${JSON.stringify(message)}`;
+  const HEADS = {
+    decision: head('INFO', DECISION_MESSAGE),
+    decisionError: head('ERROR', DECISION_MESSAGE),
+    jwks: head('WARN', JWKS_FAILURE_MESSAGE),
+    config: head('ERROR', CONFIG_INVALID_MESSAGE),
+  };
+  /** `start` is the line's serialized level and message; `fields` its JSON members, in the line's order. */
+  const emit = (level: LogLevel, start: string, fields: string): void => {
     if (LEVELS[level] < threshold) return;
-    const key = level + message;
-    let head = heads.get(key);
-    if (head === undefined)
-      heads.set(key, (head = `{"level":"${level}","message":${JSON.stringify(message)}`));
     write(
-      `${head},"timestamp":"${now().toISOString()}"${service}${lambda},"sampling_rate":0${trace()}${fields}}`,
+      `${start},"timestamp":"${now().toISOString()}"${service}${lambda},"sampling_rate":0${trace()}${fields}}`,
       level,
     );
   };
@@ -195,19 +200,16 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
         factsJson(line.facts) +
         `,"${DECISION_FIELDS.durationMs}":${Number.isFinite(line.durationMs) ? line.durationMs : null},"${DECISION_FIELDS.cached}":${line.cached === true}` +
         (line.errorType === undefined ? '' : `,"errorType":${JSON.stringify(line.errorType)}`);
-      emit(line.reason === 'internal_error' ? 'ERROR' : 'INFO', DECISION_MESSAGE, fields);
+      if (line.reason === 'internal_error') emit('ERROR', HEADS.decisionError, fields);
+      else emit('INFO', HEADS.decision, fields);
     },
     jwksFailure(issuer, reason) {
-      emit(
-        'WARN',
-        JWKS_FAILURE_MESSAGE,
-        members({ [JWKS_FAILURE_ISSUER_FIELD]: fact(issuer), reason: fact(reason) }),
-      );
+      emit('WARN', HEADS.jwks, members({ [JWKS_FAILURE_ISSUER_FIELD]: fact(issuer), reason: fact(reason) }));
     },
     configInvalid(errors) {
       emit(
         'ERROR',
-        'authorizer configuration invalid; every request is denied',
+        HEADS.config,
         members({
           [DECISION_FIELDS.reason]: 'config_invalid' satisfies ReasonCode,
           errors: errors.slice(0, 50).map((e) => e.slice(0, 300)),
