@@ -4,6 +4,7 @@
  */
 import type { RouteSpec } from './route-model';
 import { validateRoutes } from './route-model';
+import { isHttpsOrigin, isHttpsUrl, isIntIn, isNonEmptyList, isStringList } from './field-checks';
 
 export const AUTHORIZER_CONFIG_VERSION = 1;
 /** Environment variable carrying the JSON config (or `gz:` + base64 gzip of it, when large). */
@@ -178,10 +179,14 @@ function validateIssuer(input: unknown, at: string): string[] {
     if (i.jwksUri !== undefined && !isHttpsUrl(i.jwksUri)) errors.push(`${at}.jwksUri must be an https URL`);
     const clients = i.allowedClients;
     const auds = i.allowedAudiences;
-    if (clients !== undefined && !isStringList(clients)) errors.push(`${at}.allowedClients must be a list of strings`);
-    if (auds !== undefined && !isStringList(auds)) errors.push(`${at}.allowedAudiences must be a list of strings`);
-    if (!nonEmpty(clients) && !nonEmpty(auds)) {
-      errors.push(`${at}: set allowedClients (azp) and/or allowedAudiences (aud); a realm alone is too broad`);
+    if (clients !== undefined && !isStringList(clients))
+      errors.push(`${at}.allowedClients must be a list of strings`);
+    if (auds !== undefined && !isStringList(auds))
+      errors.push(`${at}.allowedAudiences must be a list of strings`);
+    if (!isNonEmptyList(clients) && !isNonEmptyList(auds)) {
+      errors.push(
+        `${at}: set allowedClients (azp) and/or allowedAudiences (aud); a realm alone is too broad`,
+      );
     }
     if (i.allowAccountAudience !== undefined && typeof i.allowAccountAudience !== 'boolean') {
       errors.push(`${at}.allowAccountAudience must be a boolean`);
@@ -195,20 +200,31 @@ function validateIssuer(input: unknown, at: string): string[] {
         errors.push(`${at}.algorithms must be a non-empty list from ${SIGNATURE_ALGORITHMS.join(', ')}`);
       }
     }
-    const known = ['kind', 'issuer', 'jwksUri', 'allowedClients', 'allowedAudiences', 'allowAccountAudience', 'algorithms'];
-    for (const k of Object.keys(i)) if (!known.includes(k)) errors.push(`${at}.${k} is not a keycloak issuer field`);
+    const known = [
+      'kind',
+      'issuer',
+      'jwksUri',
+      'allowedClients',
+      'allowedAudiences',
+      'allowAccountAudience',
+      'algorithms',
+    ];
+    for (const k of Object.keys(i))
+      if (!known.includes(k)) errors.push(`${at}.${k} is not a keycloak issuer field`);
   } else if (i.kind === 'cognito') {
-    if (typeof i.region !== 'string' || !REGION.test(i.region)) errors.push(`${at}.region must be an AWS region`);
+    if (typeof i.region !== 'string' || !REGION.test(i.region))
+      errors.push(`${at}.region must be an AWS region`);
     const m = typeof i.userPoolId === 'string' ? USER_POOL_ID.exec(i.userPoolId) : null;
     if (!m) errors.push(`${at}.userPoolId must look like <region>_<id>`);
     else if (typeof i.region === 'string' && m[1] !== i.region) {
       errors.push(`${at}.userPoolId is in ${m[1]} but region is ${i.region}`);
     }
-    if (!isStringList(i.allowedClients) || !nonEmpty(i.allowedClients)) {
+    if (!isStringList(i.allowedClients) || !isNonEmptyList(i.allowedClients)) {
       errors.push(`${at}.allowedClients must list at least one app client id`);
     }
     const known = ['kind', 'userPoolId', 'region', 'allowedClients'];
-    for (const k of Object.keys(i)) if (!known.includes(k)) errors.push(`${at}.${k} is not a cognito issuer field`);
+    for (const k of Object.keys(i))
+      if (!known.includes(k)) errors.push(`${at}.${k} is not a cognito issuer field`);
   } else {
     errors.push(`${at}.kind must be 'keycloak' or 'cognito'`);
   }
@@ -231,7 +247,8 @@ function validateTokenSource(input: unknown): string[] {
   if (t.query !== undefined && (typeof t.query !== 'string' || !COOKIE_OR_QUERY_NAME.test(t.query))) {
     errors.push('tokenSource.query must be a parameter name of letters, digits, _ . -');
   }
-  for (const k of Object.keys(t)) if (!['header', 'cookie', 'query'].includes(k)) errors.push(`tokenSource.${k} is not a field`);
+  for (const k of Object.keys(t))
+    if (!['header', 'cookie', 'query'].includes(k)) errors.push(`tokenSource.${k} is not a field`);
   return errors;
 }
 
@@ -282,7 +299,7 @@ function validateSession(input: unknown, routes: unknown, tokenSource: unknown):
       }
     }
   }
-  if (s.publicBaseUrl !== undefined && !isHttpsBaseUrl(s.publicBaseUrl)) {
+  if (s.publicBaseUrl !== undefined && !isHttpsUrl(s.publicBaseUrl)) {
     errors.push('session.publicBaseUrl must be an https URL without a trailing slash');
   }
   const known = [
@@ -295,46 +312,4 @@ function validateSession(input: unknown, routes: unknown, tokenSource: unknown):
   ];
   for (const k of Object.keys(s)) if (!known.includes(k)) errors.push(`session.${k} is not a field`);
   return errors;
-}
-
-function isHttpsOrigin(v: unknown): boolean {
-  if (typeof v !== 'string') return false;
-  try {
-    const u = new URL(v);
-    return u.protocol === 'https:' && u.origin === v;
-  } catch {
-    return false;
-  }
-}
-
-function isHttpsBaseUrl(v: unknown): boolean {
-  if (typeof v !== 'string' || v.endsWith('/')) return false;
-  try {
-    const u = new URL(v);
-    return u.protocol === 'https:' && !u.search && !u.hash && !u.username && !u.password;
-  } catch {
-    return false;
-  }
-}
-
-function isHttpsUrl(v: unknown): v is string {
-  if (typeof v !== 'string' || v.endsWith('/')) return false;
-  try {
-    const u = new URL(v);
-    return u.protocol === 'https:' && !u.search && !u.hash && !u.username && !u.password;
-  } catch {
-    return false;
-  }
-}
-
-function isStringList(v: unknown): v is string[] {
-  return Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0 && s.length <= 256);
-}
-
-function nonEmpty(v: unknown): boolean {
-  return Array.isArray(v) && v.length > 0;
-}
-
-function isIntIn(v: unknown, min: number, max: number): boolean {
-  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 }

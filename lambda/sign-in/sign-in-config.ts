@@ -2,6 +2,7 @@
  * The sign-in function's configuration (env `KEYGATE_SIGN_IN_CONFIG`, JSON). The construct writes it; the
  * function validates it at cold start. Secrets are referenced by id, never inlined.
  */
+import { isHttpsUrl, isNonEmptyString } from '../../common/field-checks';
 
 export const SIGN_IN_CONFIG_ENV = 'KEYGATE_SIGN_IN_CONFIG';
 
@@ -102,14 +103,14 @@ export function validateSignInConfig(input: unknown): SignInConfigResult {
   const errors: string[] = [];
   if (c.version !== 1) errors.push('version must be 1');
   if (!isHttpsUrl(c.issuer)) errors.push('issuer must be an https URL without a trailing slash');
-  if (!nonEmptyString(c.clientId, 255)) errors.push('clientId must be a non-empty string');
-  if (c.clientSecretId !== undefined && !nonEmptyString(c.clientSecretId, 2048)) {
+  if (!isNonEmptyString(c.clientId, 255)) errors.push('clientId must be a non-empty string');
+  if (c.clientSecretId !== undefined && !isNonEmptyString(c.clientSecretId, 2048)) {
     errors.push('clientSecretId must be a non-empty string');
   }
-  if (c.clientSecretField !== undefined && !nonEmptyString(c.clientSecretField, 128)) {
+  if (c.clientSecretField !== undefined && !isNonEmptyString(c.clientSecretField, 128)) {
     errors.push('clientSecretField must be a non-empty string');
   }
-  if (!nonEmptyString(c.keysSecretId, 2048)) errors.push('keysSecretId must be a non-empty string');
+  if (!isNonEmptyString(c.keysSecretId, 2048)) errors.push('keysSecretId must be a non-empty string');
   for (const f of [
     'authorizationEndpoint',
     'tokenEndpoint',
@@ -157,18 +158,4 @@ export function validateSignInConfig(input: unknown): SignInConfigResult {
     errors.push('secureCookies must be a boolean');
   for (const k of Object.keys(c)) if (!FIELDS.includes(k)) errors.push(`${k} is not a sign-in config field`);
   return errors.length ? { ok: false, errors } : { ok: true, config: c as unknown as SignInConfig };
-}
-
-function nonEmptyString(v: unknown, max: number): v is string {
-  return typeof v === 'string' && v.length > 0 && v.length <= max;
-}
-
-function isHttpsUrl(v: unknown): boolean {
-  if (typeof v !== 'string' || v.endsWith('/')) return false;
-  try {
-    const u = new URL(v);
-    return u.protocol === 'https:' && !u.search && !u.hash && !u.username && !u.password;
-  } catch {
-    return false;
-  }
 }
