@@ -28,6 +28,11 @@ const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const SECRET_NAME =
   /^(?:arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/;
 const ROUTE_KEY = /^([A-Z]+) (\/\S*)$/;
+const COOKIE_NAME = /^[A-Za-z0-9_]{1,48}$/;
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
+const HEADER_NAME = /^[A-Za-z0-9-]{1,64}$/;
+/** Kept equal to the sign-in paths of lib/sign-in (common/ does not import lib/). */
+const SIGN_IN_PREFIX = '/auth';
 
 /** Validates the whole `keygate` context value. */
 export function validateAppConfig(input: unknown, field = 'keygate'): AppConfigResult {
@@ -100,6 +105,7 @@ export function validateStageConfig(input: unknown, at: string): string[] {
       'region',
       'keycloak',
       'cognitoFederation',
+      'browserSignIn',
       'apis',
       'routes',
       'models',
@@ -123,6 +129,8 @@ export function validateStageConfig(input: unknown, at: string): string[] {
   errors.push(...validateKeycloak(s.keycloak, `${at}.keycloak`));
   if (s.cognitoFederation !== undefined)
     errors.push(...validateFederation(s.cognitoFederation, `${at}.cognitoFederation`));
+  const signIn = s.browserSignIn !== undefined;
+  if (signIn) errors.push(...validateBrowserSignIn(s.browserSignIn, `${at}.browserSignIn`, s.keycloak));
 
   let http = true;
   let rest = true;
@@ -155,6 +163,20 @@ export function validateStageConfig(input: unknown, at: string): string[] {
     }
   });
 
+  if (signIn) {
+    routes.forEach((r, i) => {
+      // The sign-in function owns /auth/*; a configured route there would shadow or collide with it.
+      if (r.path.startsWith(`${SIGN_IN_PREFIX}/`)) {
+        errors.push(
+          `${at}.routes[${i}].path: paths under ${SIGN_IN_PREFIX}/ belong to the sign-in routes while ${at}.browserSignIn is set`,
+        );
+      }
+      // The runtime redirects only navigations (GET) on routes the Keygate authorizer decides.
+      if ((r as { browser?: unknown }).browser === true && (r.method !== 'GET' || r.auth !== 'keycloak')) {
+        errors.push(`${at}.routes[${i}].browser: only GET keycloak routes can send a browser to sign-in`);
+      }
+    });
+  }
   if (http && s.cors !== undefined) {
     routes.forEach((r, i) => {
       // The HTTP API answers preflight itself only when no route matches OPTIONS.
@@ -172,11 +194,19 @@ export function validateStageConfig(input: unknown, at: string): string[] {
     );
   }
   if (s.authorizer !== undefined) errors.push(...validateAuthorizerOptions(s.authorizer, `${at}.authorizer`));
-  if (
+  if (signIn && isObject(s.authorizer) && s.authorizer.cacheTtlSeconds !== undefined) {
+    if (s.authorizer.cacheTtlSeconds !== 0) {
+      errors.push(
+        `${at}.authorizer.cacheTtlSeconds must be 0 or left out with ${at}.browserSignIn: a request may carry its ` +
+          'credentials in the Authorization header or in the session cookie, and API Gateway caches only by a source every request has',
+      );
+    }
+  }
+  const cachedAnswers =
     isObject(s.authorizer) &&
-    s.authorizer.responseMode === 'simple' &&
-    s.authorizer.cacheTtlSeconds !== 0
-  ) {
+    s.authorizer.cacheTtlSeconds !== 0 &&
+    !(signIn && s.authorizer.cacheTtlSeconds === undefined);
+  if (cachedAnswers && isObject(s.authorizer) && s.authorizer.responseMode === 'simple') {
     // A simple answer is cached per token and route key, not per concrete path.
     const bound = routes.findIndex((r) => r.auth === 'keycloak' && boundParams(r.requirement).length > 0);
     if (bound >= 0) {
@@ -339,6 +369,88 @@ function validateFederation(input: unknown, at: string): string[] {
     list.forEach((u: unknown, i: number) => {
       if (!isCallbackUrl(u)) errors.push(`${at}.${k}[${i}] must be an https URL (or http://localhost)`);
     });
+  }
+  return errors;
+}
+
+function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): string[] {
+  if (!isObject(input)) {
+    return [
+      `${at} must be an object (clientId?, clientSecretName?, scopes?, cookieName?, ...); {} turns sign-in on`,
+    ];
+  }
+  const b = input;
+  const errors: string[] = [];
+  unknownKeys(
+    b,
+    [
+      'clientId',
+      'clientSecretName',
+      'clientSecretField',
+      'scopes',
+      'cookieName',
+      'maxSessionSeconds',
+      'allowedOrigins',
+      'csrfHeader',
+      'publicUrls',
+    ],
+    at,
+    errors,
+  );
+  if (b.clientId !== undefined && (typeof b.clientId !== 'string' || !CLIENT_ID.test(b.clientId))) {
+    errors.push(`${at}.clientId must be a Keycloak client id`);
+  }
+  if (b.clientSecretName !== undefined) {
+    // The secret's name or ARN only: the value itself never belongs in configuration.
+    if (typeof b.clientSecretName !== 'string' || !SECRET_NAME.test(b.clientSecretName)) {
+      errors.push(`${at}.clientSecretName must be the name or ARN of a Secrets Manager secret`);
+    }
+    const people = isObject(keycloak) ? keycloak.peopleClientId : undefined;
+    if (b.clientId === undefined || b.clientId === people) {
+      errors.push(
+        `${at}.clientSecretName needs ${at}.clientId naming a confidential client other than keycloak.peopleClientId, which is a public client`,
+      );
+    }
+  }
+  if (b.clientSecretField !== undefined) {
+    if (typeof b.clientSecretField !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(b.clientSecretField)) {
+      errors.push(`${at}.clientSecretField must be a JSON field name (letters, digits, . _ -)`);
+    }
+    if (b.clientSecretName === undefined) errors.push(`${at}.clientSecretField needs ${at}.clientSecretName`);
+  }
+  if (b.scopes !== undefined) {
+    if (!Array.isArray(b.scopes) || !b.scopes.every((v) => typeof v === 'string' && SCOPE_TOKEN.test(v))) {
+      errors.push(`${at}.scopes must be a list of scope tokens without spaces or quotes`);
+    } else if (!b.scopes.includes('openid')) {
+      errors.push(`${at}.scopes must include 'openid'`);
+    }
+  }
+  if (b.cookieName !== undefined && (typeof b.cookieName !== 'string' || !COOKIE_NAME.test(b.cookieName))) {
+    errors.push(`${at}.cookieName must be 1-48 letters, digits or _`);
+  }
+  if (b.maxSessionSeconds !== undefined && !isIntIn(b.maxSessionSeconds, 300, 2_592_000)) {
+    errors.push(`${at}.maxSessionSeconds must be an integer from 300 (5 minutes) to 2592000 (30 days)`);
+  }
+  if (b.allowedOrigins !== undefined) {
+    if (!Array.isArray(b.allowedOrigins)) errors.push(`${at}.allowedOrigins must be a list of https origins`);
+    else
+      b.allowedOrigins.forEach((o: unknown, i: number) => {
+        if (!isOrigin(o) || !(o as string).startsWith('https://'))
+          errors.push(`${at}.allowedOrigins[${i}] must be an https origin such as https://app.example.com`);
+      });
+  }
+  if (b.csrfHeader !== undefined && (typeof b.csrfHeader !== 'string' || !HEADER_NAME.test(b.csrfHeader))) {
+    errors.push(`${at}.csrfHeader must be an HTTP header name`);
+  }
+  if (b.publicUrls !== undefined) {
+    if (!Array.isArray(b.publicUrls)) errors.push(`${at}.publicUrls must be a list of https URLs`);
+    else
+      b.publicUrls.forEach((u: unknown, i: number) => {
+        if (!isHttpsUrl(u))
+          errors.push(
+            `${at}.publicUrls[${i}] must be an https URL without a trailing slash, query or fragment`,
+          );
+      });
   }
   return errors;
 }

@@ -44,7 +44,10 @@ export interface KeycloakRealmConfig {
   /** Audience the realm's audience mapper adds to access tokens. @default apiClientId */
   readonly audience?: string;
   /** Confidential clients with service accounts, and the client roles of apiClientId they hold. */
-  readonly serviceAccounts?: readonly { readonly clientId: string; readonly clientRoles: readonly string[] }[];
+  readonly serviceAccounts?: readonly {
+    readonly clientId: string;
+    readonly clientRoles: readonly string[];
+  }[];
   /** Redirect URIs and web origins of the people client. */
   readonly redirectUris?: readonly string[];
   readonly webOrigins?: readonly string[];
@@ -65,6 +68,45 @@ export interface CognitoFederationConfig {
   readonly logoutUrls?: readonly string[];
 }
 
+/**
+ * Browser single sign-on at the gateway: the sign-in routes (`/auth/login`, `/auth/callback`,
+ * `/auth/refresh`, `/auth/logout`) on every deployed API, and the authorizer accepting their session
+ * cookie besides bearer tokens. Routes marked `browser: true` (GET keycloak routes) send a browser
+ * without a session to sign-in. Turning this on sets the authorizer's result cache to 0 seconds: a
+ * request may carry its credentials in the header or in the cookie, and API Gateway cannot cache by
+ * either one alone.
+ */
+export interface BrowserSignInConfig {
+  /** Keycloak client people sign in with. @default keycloak.peopleClientId (a public client) */
+  readonly clientId?: string;
+  /**
+   * Secrets Manager secret name or ARN holding the secret of a confidential `clientId` (read at run
+   * time, never in the template). Needs a `clientId` other than `keycloak.peopleClientId`, which the
+   * realm defines as a public client.
+   * @default - a public client: PKCE alone protects the code exchange
+   */
+  readonly clientSecretName?: string;
+  /** JSON field of that secret holding the value. @default - the whole secret string */
+  readonly clientSecretField?: string;
+  /** Scopes requested at sign-in; must include `openid`. @default ['openid'] */
+  readonly scopes?: readonly string[];
+  /** Base name of the session cookie(s). @default 'keygate_session' */
+  readonly cookieName?: string;
+  /** Longest a session lives, whatever the refresh token allows (300 to 2592000). @default 28800 (8 h) */
+  readonly maxSessionSeconds?: number;
+  /** https origins besides the API's own whose pages may send state-changing cookie requests. @default - none */
+  readonly allowedOrigins?: readonly string[];
+  /** Header a same-origin script sends on state-changing cookie requests. @default 'x-keygate-csrf' */
+  readonly csrfHeader?: string;
+  /**
+   * Base URLs browsers reach the APIs at (the `HttpApiUrl` / `RestApiUrl` outputs without the trailing
+   * slash, or a custom domain), for the realm definition only: each `<url>/auth/callback` becomes a
+   * redirect URI and `<url>/` a post-logout redirect URI of the sign-in client.
+   * @default - none: register them in Keycloak yourself after the first deployment
+   */
+  readonly publicUrls?: readonly string[];
+}
+
 export interface MachinePrincipalConfig {
   /** IAM role ARN of the machine caller. */
   readonly roleArn: string;
@@ -80,6 +122,8 @@ export interface StageConfig {
   readonly region: string;
   readonly keycloak: KeycloakRealmConfig;
   readonly cognitoFederation?: CognitoFederationConfig;
+  /** Browser sign-in at the gateway. @default - off: bearer tokens only, `browser` route flags unused */
+  readonly browserSignIn?: BrowserSignInConfig;
   /** Which API types to deploy. @default both */
   readonly apis?: { readonly http?: boolean; readonly rest?: boolean };
   readonly routes: readonly AppRouteConfig[];
@@ -144,7 +188,10 @@ export const DEFAULT_APP_CONFIG: KeygateAppConfig = {
         redirectUris: ['http://localhost:5173/*'],
         webOrigins: ['http://localhost:5173'],
         testUsers: [
-          { username: 'alice', realmRoles: ['model-user', 'model:sentiment:invoke', 'model:keywords:invoke'] },
+          {
+            username: 'alice',
+            realmRoles: ['model-user', 'model:sentiment:invoke', 'model:keywords:invoke'],
+          },
           { username: 'bob', realmRoles: ['model-user'] },
         ],
       },

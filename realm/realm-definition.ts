@@ -107,6 +107,9 @@ export function buildRealm(stage: StageConfig, opts: BuildRealmOptions = {}): Re
   );
   const fed = stage.cognitoFederation;
   if (fed) claim(fed.keycloakClientId, 'cognitoFederation.keycloakClientId');
+  const signIn = stage.browserSignIn;
+  const ownSignInClient = signIn?.clientId !== undefined && signIn.clientId !== kc.peopleClientId;
+  if (ownSignInClient) claim(signIn.clientId!, 'browserSignIn.clientId');
 
   const realmRoleNames = new Set(derived.realmRoles.map((r) => r.name));
   const apiRoleNames = new Set((derived.clientRoles[kc.apiClientId] ?? []).map((r) => r.name));
@@ -117,6 +120,7 @@ export function buildRealm(stage: StageConfig, opts: BuildRealmOptions = {}): Re
     ...(kc.serviceAccounts ?? []).map((sa) => serviceAccountClient(sa.clientId, kc.apiClientId, audience)),
   ];
   if (fed) clients.push(federationClient(stage, fed));
+  if (ownSignInClient) clients.push(signInClient(stage, audience));
   // Client roles may name clients besides the API (e.g. another resource server): define those too.
   for (const clientId of Object.keys(derived.clientRoles)) {
     if (!ids.has(clientId)) {
@@ -249,6 +253,12 @@ function apiClient(clientId: string): ClientRepresentation {
 
 function peopleClient(stage: StageConfig, audience: string, directGrants: boolean): ClientRepresentation {
   const kc = stage.keycloak;
+  // Browser sign-in at the gateway with the people client itself: it must allow the gateway's URIs.
+  const signsIn =
+    stage.browserSignIn !== undefined &&
+    (stage.browserSignIn.clientId === undefined || stage.browserSignIn.clientId === kc.peopleClientId);
+  const gateway = gatewaySignInUris(stage);
+  const redirectUris = [...(kc.redirectUris ?? []), ...(signsIn ? gateway.redirectUris : [])];
   return {
     clientId: kc.peopleClientId,
     name: kc.peopleClientId,
@@ -260,15 +270,63 @@ function peopleClient(stage: StageConfig, audience: string, directGrants: boolea
     implicitFlowEnabled: false,
     directAccessGrantsEnabled: directGrants,
     serviceAccountsEnabled: false,
-    redirectUris: [...(kc.redirectUris ?? [])],
+    redirectUris,
     webOrigins: [...(kc.webOrigins ?? [])],
     attributes: {
       // Keycloak rejects authorization requests without a S256 code challenge for this client.
       'pkce.code.challenge.method': 'S256',
       // '+' = the same URIs as redirectUris (Keycloak client attribute convention).
-      'post.logout.redirect.uris': '+',
+      // Keycloak reads '+' only as the whole value (a leading '+' discards the rest: keycloak/keycloak,
+      // OIDCAdvancedConfigWrapper.getPostLogoutRedirectUris), so with the gateway's logout landing pages
+      // the redirect URIs are listed out, '##'-joined as Keycloak stores multivalued client attributes.
+      'post.logout.redirect.uris':
+        signsIn && gateway.postLogoutUris.length > 0
+          ? [...redirectUris, ...gateway.postLogoutUris].join('##')
+          : '+',
     },
     protocolMappers: [audienceMapper(kc.apiClientId, audience)],
+  };
+}
+
+/** The URIs the gateway's sign-in routes use at Keycloak, for each public URL of the stage's APIs. */
+function gatewaySignInUris(stage: StageConfig): { redirectUris: string[]; postLogoutUris: string[] } {
+  const urls = stage.browserSignIn?.publicUrls ?? [];
+  // The callback route of the sign-in function, and the default landing path after logout ('/').
+  return {
+    redirectUris: urls.map((u) => `${u}/auth/callback`),
+    postLogoutUris: urls.map((u) => `${u}/`),
+  };
+}
+
+/**
+ * The client the gateway's sign-in routes use when it is not the people client: confidential when the
+ * stage names its secret (Keycloak generates the secret; store it in Secrets Manager), public otherwise.
+ */
+function signInClient(stage: StageConfig, audience: string): ClientRepresentation {
+  const b = stage.browserSignIn!;
+  const confidential = b.clientSecretName !== undefined;
+  const gateway = gatewaySignInUris(stage);
+  return {
+    clientId: b.clientId!,
+    name: b.clientId!,
+    description: `Browser sign-in at the API gateway: authorization code flow with PKCE (S256), ${confidential ? 'confidential' : 'public'} client`,
+    protocol: OIDC,
+    enabled: true,
+    publicClient: !confidential,
+    ...(confidential ? { clientAuthenticatorType: 'client-secret' } : {}),
+    standardFlowEnabled: true,
+    implicitFlowEnabled: false,
+    directAccessGrantsEnabled: false,
+    serviceAccountsEnabled: false,
+    redirectUris: gateway.redirectUris,
+    // The code exchange happens server side: no browser calls Keycloak's endpoints cross-origin.
+    webOrigins: [],
+    attributes: {
+      'pkce.code.challenge.method': 'S256',
+      // Several values of a multivalued client attribute are joined with '##' in Keycloak's representation.
+      'post.logout.redirect.uris': gateway.postLogoutUris.join('##'),
+    },
+    protocolMappers: [audienceMapper(stage.keycloak.apiClientId, audience)],
   };
 }
 

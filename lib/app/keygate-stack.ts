@@ -20,6 +20,7 @@ import { Model } from '../backends/model';
 import { ModelBackend } from '../backends/model-backend';
 import { KeycloakFederatedUserPool } from '../federation/keycloak-federated-user-pool';
 import { AuthorizerAlarms } from '../monitoring/authorizer-alarms';
+import { BrowserSignIn, SIGN_IN_PATHS } from '../sign-in/browser-sign-in';
 
 /** Properties of the Keygate app stack. */
 export interface KeygateStackProps extends StackProps {
@@ -63,6 +64,11 @@ export class KeygateStack extends Stack {
         ...(c.keycloak.jwksUri ? { jwksUri: c.keycloak.jwksUri } : {}),
         allowedClients: [
           c.keycloak.peopleClientId,
+          // Sessions carry access tokens issued to the sign-in client (azp), which may be its own client.
+          ...(c.browserSignIn?.clientId !== undefined &&
+          c.browserSignIn.clientId !== c.keycloak.peopleClientId
+            ? [c.browserSignIn.clientId]
+            : []),
           ...(c.keycloak.serviceAccounts ?? []).map((s) => s.clientId),
         ],
         allowedAudiences: [c.keycloak.audience ?? c.keycloak.apiClientId],
@@ -74,9 +80,7 @@ export class KeygateStack extends Stack {
     let federation: KeycloakFederatedUserPool | undefined;
     if (c.cognitoFederation) {
       const f = c.cognitoFederation;
-      const secret = f.clientSecretName.startsWith('arn:')
-        ? secretsmanager.Secret.fromSecretCompleteArn(this, 'KeycloakClientSecret', f.clientSecretName)
-        : secretsmanager.Secret.fromSecretNameV2(this, 'KeycloakClientSecret', f.clientSecretName);
+      const secret = secretByNameOrArn(this, 'KeycloakClientSecret', f.clientSecretName);
       federation = new KeycloakFederatedUserPool(this, 'Federation', {
         keycloakIssuerUrl: c.keycloak.issuer,
         keycloakClientId: f.keycloakClientId,
@@ -90,8 +94,43 @@ export class KeygateStack extends Stack {
       issuers.push(TrustedIssuer.cognitoUserPool(federation.userPool, federation.appClients));
     }
 
+    // One sign-in function and one cookie keyring serve every deployed API: each API is its own site
+    // (its own host), so cookies never cross between them, and the authorizer opens sessions of either.
+    let signIn: BrowserSignIn | undefined;
+    if (c.browserSignIn) {
+      const b = c.browserSignIn;
+      signIn = new BrowserSignIn(this, 'SignIn', {
+        issuer: c.keycloak.issuer,
+        clientId: b.clientId ?? c.keycloak.peopleClientId,
+        ...(b.clientSecretName
+          ? { clientSecret: secretByNameOrArn(this, 'SignInClientSecret', b.clientSecretName) }
+          : {}),
+        ...(b.clientSecretField !== undefined ? { clientSecretField: b.clientSecretField } : {}),
+        ...(b.scopes ? { scopes: [...b.scopes] } : {}),
+        ...(b.cookieName !== undefined ? { cookieName: b.cookieName } : {}),
+        ...(b.maxSessionSeconds !== undefined
+          ? { maxSessionDuration: Duration.seconds(b.maxSessionSeconds) }
+          : {}),
+        logRetention: retention,
+      });
+    }
+
     const authorizer = new KeygateAuthorizer(this, 'Authorizer', {
       issuers,
+      ...(signIn
+        ? {
+            browserSessions: {
+              keysSecret: signIn.keysSecret,
+              cookieName: signIn.sessionSettings.cookieName,
+              ...(c.browserSignIn?.csrfHeader !== undefined
+                ? { csrfHeader: c.browserSignIn.csrfHeader }
+                : {}),
+              ...(c.browserSignIn?.allowedOrigins
+                ? { allowedOrigins: [...c.browserSignIn.allowedOrigins] }
+                : {}),
+            },
+          }
+        : {}),
       ...(c.authorizer?.cacheTtlSeconds !== undefined
         ? { resultsCacheTtl: Duration.seconds(c.authorizer.cacheTtlSeconds) }
         : {}),
@@ -107,6 +146,8 @@ export class KeygateStack extends Stack {
       path: r.path,
       backend: backend.function,
       auth: routeAuth(r, federation),
+      // Without sign-in there is nowhere to send a browser: the flag waits until browserSignIn is set.
+      ...(signIn && r.browser ? { browser: true } : {}),
     }));
     const common = {
       authorizer,
@@ -137,6 +178,10 @@ export class KeygateStack extends Stack {
       });
       for (const g of grants) if (!g.principal.crossAccount) http.grantInvoke(g.role, g.method, g.path);
       new CfnOutput(this, 'HttpApiUrl', { value: http.url, description: 'HTTP API URL' });
+      if (signIn) {
+        signIn.addToHttpApi(http.httpApi);
+        signInOutputs(this, 'HttpApi', http.url);
+      }
     }
     if (c.apis?.rest !== false) {
       const rest = new SecuredRestApi(this, 'RestApi', {
@@ -151,6 +196,10 @@ export class KeygateStack extends Stack {
         else rest.grantInvoke(g.role, g.method, g.path);
       }
       new CfnOutput(this, 'RestApiUrl', { value: rest.url, description: 'REST API URL' });
+      if (signIn) {
+        signIn.addToRestApi(rest.restApi);
+        signInOutputs(this, 'RestApi', rest.url);
+      }
     }
 
     let topic: sns.ITopic | undefined;
@@ -175,6 +224,25 @@ export class KeygateStack extends Stack {
       new CfnOutput(this, 'HostedUiBaseUrl', { value: federation.hostedUiBaseUrl });
     }
   }
+}
+
+function secretByNameOrArn(scope: Construct, id: string, nameOrArn: string): secretsmanager.ISecret {
+  return nameOrArn.startsWith('arn:')
+    ? secretsmanager.Secret.fromSecretCompleteArn(scope, id, nameOrArn)
+    : secretsmanager.Secret.fromSecretNameV2(scope, id, nameOrArn);
+}
+
+/** Where a browser starts signing in, and the redirect URI the Keycloak client must allow. */
+function signInOutputs(scope: Construct, api: string, url: string): void {
+  // `url` ends with '/' (HTTP API endpoint, REST stage URL); the sign-in paths start with one.
+  new CfnOutput(scope, `${api}SignInUrl`, {
+    value: `${url}${SIGN_IN_PATHS.login.slice(1)}`,
+    description: `${api}: open in a browser to sign in`,
+  });
+  new CfnOutput(scope, `${api}SignInCallbackUrl`, {
+    value: `${url}${SIGN_IN_PATHS.callback.slice(1)}`,
+    description: `${api}: valid redirect URI of the Keycloak sign-in client`,
+  });
 }
 
 function routeAuth(r: AppRouteConfig, federation: KeycloakFederatedUserPool | undefined): RouteAuth {
