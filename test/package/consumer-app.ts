@@ -62,6 +62,28 @@ new OrdersStack(app, 'Orders');
 app.synth();
 `;
 
+/**
+ * A second app of the same consumer with every other construct that runs a Lambda function, so the test
+ * sees each function deployed from the bundle the package ships.
+ */
+export const EVERY_FUNCTION_APP_TS = `import { App, Stack } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { BrowserSignIn, KeycloakFederatedUserPool, Model, ModelBackend } from 'keygate';
+
+const app = new App();
+const stack = new Stack(app, 'Everything');
+new ModelBackend(stack, 'Models', { models: [Model.demo('sentiment', 'sentiment')] });
+new KeycloakFederatedUserPool(stack, 'Federation', {
+  keycloakIssuerUrl: 'https://sso.example.com/realms/shop',
+  keycloakClientId: 'cognito',
+  keycloakClientSecret: secretsmanager.Secret.fromSecretNameV2(stack, 'KeycloakSecret', 'shop/cognito-client'),
+  domainPrefix: 'shop-example',
+  callbackUrls: ['https://app.example.com/callback'],
+});
+new BrowserSignIn(stack, 'SignIn', { issuer: 'https://sso.example.com/realms/shop', clientId: 'shop-web' });
+app.synth();
+`;
+
 /** Compiler settings of the consumer app: a typical CDK app's, type-checked against the package's .d.ts. */
 export const CONSUMER_TSCONFIG = {
   compilerOptions: {
@@ -76,7 +98,7 @@ export const CONSUMER_TSCONFIG = {
     // node_modules/aws-cdk-lib is a link to an installed copy; keep resolving through the link.
     preserveSymlinks: true,
   },
-  files: ['app.ts'],
+  files: ['app.ts', 'every-function.ts'],
 };
 
 /**

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { builtinModules } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSUMER_APP_TS, CONSUMER_TSCONFIG, ESBUILD_PROBE_CJS } from './consumer-app';
+import { CONSUMER_APP_TS, CONSUMER_TSCONFIG, ESBUILD_PROBE_CJS, EVERY_FUNCTION_APP_TS } from './consumer-app';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const NODE_MODULES = path.join(ROOT, 'node_modules');
@@ -26,6 +26,7 @@ const BUILD_INPUTS = [
   'lib',
   'common',
   'lambda',
+  'client',
   'scripts/build-lambdas.ts',
   'scripts/build-library.ts',
 ];
@@ -41,6 +42,8 @@ const SHIPPED = [
   /^dist\/lib\/(?:[a-z0-9-]+\/)*[a-z0-9-]+\.(?:js|d\.ts)$/,
   /^dist\/common\/[a-z0-9-]+\.(?:js|d\.ts)$/,
   /^assets\/lambda\/[a-z0-9-]+\/index\.js(?:\.map)?$/,
+  /^dist\/keygate-call\.cjs$/,
+  /^client\/bin\/keygate-call\.js$/,
 ];
 
 interface Resource {
@@ -159,6 +162,8 @@ describe('the published package in a consumer CDK app', () => {
   let packedFiles: string[];
   let probe: { fromApp: string | null; fromAwsCdkLib: string | null; command: string | null };
   let synth: Run;
+  let everySynth: Run;
+  let cli: Run;
   let resources: Record<string, Resource>;
   let assetPaths: Record<string, string>;
 
@@ -201,6 +206,7 @@ describe('the published package in a consumer CDK app', () => {
     );
     linkInstalled(['aws-cdk-lib', 'constructs', '@types/node'], path.join(appDir, 'node_modules'));
     fs.writeFileSync(path.join(appDir, 'app.ts'), CONSUMER_APP_TS);
+    fs.writeFileSync(path.join(appDir, 'every-function.ts'), EVERY_FUNCTION_APP_TS);
     fs.writeFileSync(path.join(appDir, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
     fs.writeFileSync(path.join(appDir, 'probe.cjs'), ESBUILD_PROBE_CJS);
     mustRun(
@@ -218,6 +224,11 @@ describe('the published package in a consumer CDK app', () => {
       ...env,
       CDK_OUTDIR: path.join(appDir, 'cdk.out'),
     });
+    everySynth = run(node[0], [...node.slice(1), 'every-function.js'], appDir, {
+      ...env,
+      CDK_OUTDIR: path.join(appDir, 'cdk.out.every'),
+    });
+    cli = run('npx', ['--offline', 'keygate-call', '--help'], appDir, env);
     if (synth.status === 0) {
       const out = path.join(appDir, 'cdk.out');
       resources = (
@@ -355,6 +366,45 @@ describe('the published package in a consumer CDK app', () => {
     expect(Object.keys(uploaded)).toEqual(['index.js', 'index.js.map']);
     expect(uploaded).toEqual(listFiles(shipped));
     expect(uploaded).toEqual(listFiles(path.join(sourceDir, 'assets', 'lambda', 'authorizer')));
+  });
+
+  it('deploys every other Keygate function from the bundle the package ships', () => {
+    // GIVEN the app with the model backend, the federated user pool and browser sign-in
+    expect(everySynth.status, everySynth.stderr.slice(-4000)).toBe(0);
+    const out = path.join(appDir, 'cdk.out.every');
+    const template = JSON.parse(fs.readFileSync(path.join(out, 'Everything.template.json'), 'utf8')) as {
+      Resources: Record<string, Resource>;
+    };
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'Everything.assets.json'), 'utf8')) as {
+      files: Record<string, { source: { path: string } }>;
+    };
+    const shipped = path.join(appDir, 'node_modules', 'keygate', 'assets', 'lambda');
+    const bundles = Object.fromEntries(
+      fs.readdirSync(shipped).map((name) => [name, JSON.stringify(listFiles(path.join(shipped, name)))]),
+    );
+    // WHEN each function's uploaded code is matched against the shipped bundles
+    const deployed = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .map((r) => {
+        const hash = String((r.Properties.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '');
+        const uploaded = JSON.stringify(listFiles(path.join(out, manifest.files[hash].source.path)));
+        const bundle =
+          Object.keys(bundles).find((name) => bundles[name] === uploaded) ?? 'not a shipped bundle';
+        return `${bundle} ${String(r.Properties.Runtime)} ${JSON.stringify(r.Properties.Architectures)}`;
+      })
+      .sort();
+    // THEN each is one of them, on Node.js 22 and arm64
+    expect(deployed).toEqual([
+      'models nodejs22.x ["arm64"]',
+      'pre-token-generation nodejs22.x ["arm64"]',
+      'sign-in nodejs22.x ["arm64"]',
+    ]);
+  });
+
+  it('installs the keygate-call command, which runs without tsx or esbuild', () => {
+    expect(cli.stderr).not.toMatch(/tsx|esbuild/i);
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/^Usage: keygate-call \[METHOD\] <url> \[options\]/);
   });
 
   it('protects the HTTP API route and the REST API route with that authorizer', () => {
