@@ -6,6 +6,7 @@
 import type { KeygateAppConfig, StageConfig } from './app-config';
 import { SIGNATURE_ALGORITHMS } from './authorizer-config';
 import type { SignatureAlgorithm } from './authorizer-config';
+import { isHttpsOrigin } from './field-checks';
 import { HTTP_METHODS, boundParams, validateRoutes } from './route-model';
 import type { HttpMethod, RouteSpec } from './route-model';
 
@@ -30,7 +31,8 @@ const SECRET_NAME =
 const ROUTE_KEY = /^([A-Z]+) (\/\S*)$/;
 const COOKIE_NAME = /^[A-Za-z0-9_]{1,48}$/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
-const HEADER_NAME = /^[A-Za-z0-9-]{1,64}$/;
+/** An RFC 9110 field-name token, as the authorizer's own config accepts for its CSRF header. */
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 /** Kept equal to the sign-in paths of lib/sign-in (common/ does not import lib/). */
 const SIGN_IN_PREFIX = '/auth';
 
@@ -435,7 +437,8 @@ function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): s
     if (!Array.isArray(b.allowedOrigins)) errors.push(`${at}.allowedOrigins must be a list of https origins`);
     else
       b.allowedOrigins.forEach((o: unknown, i: number) => {
-        if (!isOrigin(o) || !(o as string).startsWith('https://'))
+        // The authorizer's own rule for these origins (session.allowedOrigins).
+        if (!isHttpsOrigin(o))
           errors.push(`${at}.allowedOrigins[${i}] must be an https origin such as https://app.example.com`);
       });
   }
