@@ -23,13 +23,15 @@ export const REASON_CODES = {
   claims_malformed: 'role, scope or group claims have the wrong shape',
   jwks_unavailable: 'the JWKS could not be fetched or parsed (timeout, network, bad JSON)',
   // 401 — browser session cookie (sign-in)
-  session_malformed: 'the session cookie(s) are not a well-formed envelope (bad chunking, encoding or content)',
+  session_malformed:
+    'the session cookie(s) are not a well-formed envelope (bad chunking, encoding or content)',
   session_key_unknown: 'the session was sealed with a key id the keyring no longer holds',
   session_tampered: 'the session envelope fails AES-GCM authentication (altered, truncated or forged)',
   session_expired: 'the session has passed its expiry',
   session_keys_unavailable: 'the cookie keys could not be read; sessions cannot be opened',
   // 403 — cookie session on a state-changing method without a same-origin proof
-  csrf_rejected: 'cookie session on a state-changing method without same-origin Origin / Sec-Fetch-Site or CSRF header',
+  csrf_rejected:
+    'cookie session on a state-changing method without same-origin Origin / Sec-Fetch-Site or CSRF header',
   // 403 — valid token, no permission
   route_forbidden: 'the requirement of this route is not met',
   route_unknown: 'the request is not on a route of the table',
@@ -46,5 +48,10 @@ export type ReasonCode = keyof typeof REASON_CODES;
  * refusal is a 403: the session is valid, the request is not allowed.
  */
 export function isUnauthenticated(reason: ReasonCode): boolean {
-  return reason !== 'allowed' && reason !== 'route_forbidden' && reason !== 'route_unknown' && reason !== 'csrf_rejected';
+  return (
+    reason !== 'allowed' &&
+    reason !== 'route_forbidden' &&
+    reason !== 'route_unknown' &&
+    reason !== 'csrf_rejected'
+  );
 }

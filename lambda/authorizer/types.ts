@@ -27,7 +27,12 @@ export interface TokenFacts {
 }
 
 export type VerifyResult =
-  | { readonly ok: true; readonly principal: VerifiedPrincipal; readonly facts: TokenFacts; readonly cached: boolean }
+  | {
+      readonly ok: true;
+      readonly principal: VerifiedPrincipal;
+      readonly facts: TokenFacts;
+      readonly cached: boolean;
+    }
   | { readonly ok: false; readonly reason: ReasonCode; readonly facts: TokenFacts; readonly detail?: string };
 
 /** Verifies a compact JWS and returns the principal, or a reason. Never throws. */

@@ -12,14 +12,24 @@ import {
 
 const routes: RouteSpec[] = [
   { method: 'GET', path: '/models', auth: 'keycloak' },
-  { method: 'GET', path: '/models/{modelId}', auth: 'keycloak', requirement: { anyOf: { realmRoles: ['model-reader'] } } },
+  {
+    method: 'GET',
+    path: '/models/{modelId}',
+    auth: 'keycloak',
+    requirement: { anyOf: { realmRoles: ['model-reader'] } },
+  },
   {
     method: 'POST',
     path: '/models/{modelId}/invoke',
     auth: 'keycloak',
     requirement: { anyOf: { realmRoles: ['model:{modelId}:invoke', 'model-admin'] } },
   },
-  { method: 'POST', path: '/admin/reload', auth: 'keycloak', requirement: { allOf: { clientRoles: ['keygate-api:admin'], scopes: ['models'] } } },
+  {
+    method: 'POST',
+    path: '/admin/reload',
+    auth: 'keycloak',
+    requirement: { allOf: { clientRoles: ['keygate-api:admin'], scopes: ['models'] } },
+  },
   { method: 'POST', path: '/machine/models/{modelId}/invoke', auth: 'iam' },
 ];
 
@@ -64,7 +74,9 @@ describe('meetsRequirement', () => {
   it('applies allOf across kinds', () => {
     const req = routes[3].requirement;
     expect(meetsRequirement(req, principal({ clientRoles: ['keygate-api:admin'] }))).toBe(false);
-    expect(meetsRequirement(req, principal({ clientRoles: ['keygate-api:admin'], scopes: ['models'] }))).toBe(true);
+    expect(meetsRequirement(req, principal({ clientRoles: ['keygate-api:admin'], scopes: ['models'] }))).toBe(
+      true,
+    );
   });
   it('no requirement means any valid token', () => {
     expect(meetsRequirement(undefined, principal({}))).toBe(true);
@@ -76,7 +88,10 @@ describe('meetsRequirement', () => {
 
 describe('grantsFor', () => {
   it('lists concrete bound routes and denies the rest', () => {
-    const g = grantsFor(routes, principal({ realmRoles: ['model:sentiment:invoke', 'model:bad/x:invoke', 'model:*:invoke'] }));
+    const g = grantsFor(
+      routes,
+      principal({ realmRoles: ['model:sentiment:invoke', 'model:bad/x:invoke', 'model:*:invoke'] }),
+    );
     expect(g.allow).toEqual(['GET/models', 'POST/models/sentiment/invoke']);
     expect(g.deny).toEqual(['GET/models/*', 'POST/admin/reload']);
   });
@@ -95,15 +110,31 @@ describe('validateRoutes', () => {
     expect(validateRoutes(routes)).toEqual([]);
   });
   it('names the field', () => {
-    expect(validateRoutes([{ method: 'GET', path: '/x/{id}', auth: 'keycloak', requirement: { anyOf: { realmRoles: ['r:{other}'] } } }])).toEqual([
+    expect(
+      validateRoutes([
+        {
+          method: 'GET',
+          path: '/x/{id}',
+          auth: 'keycloak',
+          requirement: { anyOf: { realmRoles: ['r:{other}'] } },
+        },
+      ]),
+    ).toEqual([
       "routes[0].requirement.anyOf.realmRoles: 'r:{other}' binds {other}, which is not a path parameter",
     ]);
-    expect(validateRoutes([{ method: 'FETCH', path: '/x', auth: 'keycloak' }])[0]).toMatch(/^routes\[0\]\.method/);
+    expect(validateRoutes([{ method: 'FETCH', path: '/x', auth: 'keycloak' }])[0]).toMatch(
+      /^routes\[0\]\.method/,
+    );
   });
   it('rejects a wildcard that covers a bound route', () => {
     const errs = validateRoutes([
       { method: 'POST', path: '/models/{any+}', auth: 'keycloak' },
-      { method: 'POST', path: '/models/{modelId}/invoke', auth: 'keycloak', requirement: { anyOf: { realmRoles: ['m:{modelId}'] } } },
+      {
+        method: 'POST',
+        path: '/models/{modelId}/invoke',
+        auth: 'keycloak',
+        requirement: { anyOf: { realmRoles: ['m:{modelId}'] } },
+      },
     ]);
     expect(errs[0]).toMatch(/would also cover POST \/models\/\{modelId\}\/invoke/);
   });
