@@ -6,7 +6,7 @@
 import type { KeygateAppConfig, StageConfig } from './app-config';
 import { SIGNATURE_ALGORITHMS } from './authorizer-config';
 import type { SignatureAlgorithm } from './authorizer-config';
-import { isHttpsOrigin } from './field-checks';
+import { isHttpsOrigin, isHttpsUrl, isIntIn, isStringList } from './field-checks';
 import { HTTP_METHODS, boundParams, validateRoutes } from './route-model';
 import type { HttpMethod, RouteSpec } from './route-model';
 
@@ -592,24 +592,6 @@ function unknownKeys(
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isStringList(v: unknown): v is string[] {
-  return Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0 && s.length <= 255);
-}
-
-function isIntIn(v: unknown, min: number, max: number): boolean {
-  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-}
-
-function isHttpsUrl(v: unknown): boolean {
-  if (typeof v !== 'string' || v.endsWith('/')) return false;
-  try {
-    const u = new URL(v);
-    return u.protocol === 'https:' && !u.search && !u.hash && !u.username && !u.password;
-  } catch {
-    return false;
-  }
 }
 
 function isOrigin(v: unknown): boolean {
