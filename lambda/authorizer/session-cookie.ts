@@ -144,8 +144,15 @@ export function signInRedirect(input: RedirectInput): string | undefined {
   const target = input.accessExpired
     ? (input.refreshPath ?? '/auth/refresh')
     : (input.loginPath ?? '/auth/login');
-  return `${input.baseUrl}${target}?returnTo=${encodeURIComponent(returnTo)}`;
+  const url = `${input.baseUrl}${target}?returnTo=${encodeURIComponent(returnTo)}`;
+  // The REST gateway responses substitute this URL unescaped into a JSON string and an HTML attribute
+  // (gateway response templates have no escaping function), so it must be made of URL-safe characters
+  // only; a configured base URL carrying anything else gets the plain 401 instead of a redirect.
+  return SAFE_SIGN_IN_URL.test(url) ? url : undefined;
 }
+
+/** Characters that cannot end a JSON string or an HTML attribute, nor start a character reference. */
+const SAFE_SIGN_IN_URL = /^https?:\/\/[A-Za-z0-9\-._~:/?=%!*'()@+,;[\]]+$/;
 
 /** What the pipeline needs from a request to look for a session (a subset of its AuthRequest). */
 export interface SessionRequest {

@@ -5,6 +5,7 @@ import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ACCESS_DENIED_HTML } from '../../common/gateway-responses';
 import type { KeygateAuthorizer } from '../authorizer/keygate-authorizer';
 import { restAccessLogFormat } from './access-log';
 import { acknowledgeRouteGrant } from './grant-evidence';
@@ -271,13 +272,16 @@ export class SecuredRestApi extends Construct {
       headers['Vary'] = "'Origin'";
     }
     for (const r of GATEWAY_RESPONSES) {
+      const json = `{"error":"${r.error}","message":$context.error.messageString,"requestId":"$context.requestId"${r.extra ?? ''}}`;
+      // ACCESS_DENIED has two templates, so its Content-Type is the selected template's, not a fixed header.
+      const html = r.type === apigw.ResponseType.ACCESS_DENIED;
       this.restApi.addGatewayResponse(r.id, {
         type: r.type,
         ...(r.status ? { statusCode: r.status } : {}),
-        responseHeaders: { ...headers, 'Content-Type': "'application/json'" },
-        templates: {
-          'application/json': `{"error":"${r.error}","message":$context.error.messageString,"requestId":"$context.requestId"${r.extra ?? ''}}`,
-        },
+        responseHeaders: html ? { ...headers } : { ...headers, 'Content-Type': "'application/json'" },
+        templates: html
+          ? { 'application/json': json, 'text/html': ACCESS_DENIED_HTML }
+          : { 'application/json': json },
       });
     }
   }

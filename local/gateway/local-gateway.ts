@@ -25,6 +25,7 @@ import type { ContextKey } from '../../common/identity-context';
 import { matchRoute, routeKey as routeKeyOf } from '../../common/route-model';
 import type { HttpMethod, RouteSpec } from '../../common/route-model';
 import type { ResponseMode } from '../../common/authorizer-config';
+import { ACCESS_DENIED_HTML } from '../../common/gateway-responses';
 import {
   authorizerEventRest,
   authorizerEventV2,
@@ -140,6 +141,29 @@ export interface LocalGateway {
 }
 
 const IDENTITY_HEADER_NAMES = new Set(Object.values(IDENTITY_HEADERS));
+
+/**
+ * API Gateway selects a gateway response template by the request's Accept media type, `application/json`
+ * when absent (https://docs.aws.amazon.com/apigateway/latest/developerguide/models-mappings.html). Emulated
+ * as: the first listed media type that has a template wins; none → JSON.
+ */
+function prefersHtml(accept: string | undefined): boolean {
+  for (const part of (accept ?? '').split(',')) {
+    const type = part.split(';')[0].trim().toLowerCase();
+    if (type === 'text/html') return true;
+    if (type === 'application/json') return false;
+  }
+  return false;
+}
+
+/** The text/html ACCESS_DENIED template with API Gateway's plain `$context` substitution applied. */
+function accessDeniedHtml(signIn: string, requestId: string): string {
+  // Function replacers: a `$` in a value must not be read as a replacement pattern.
+  return ACCESS_DENIED_HTML.replace('$context.authorizer.signIn', () => signIn).replace(
+    '$context.requestId',
+    () => requestId,
+  );
+}
 
 class HttpError {
   constructor(
@@ -442,6 +466,15 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       reason = err.reason;
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (err.status === 401 && apiType === 'http') headers['www-authenticate'] = 'Bearer';
+      if (err.reason === 'policy_deny' && apiType === 'rest' && prefersHtml(req.headers.accept)) {
+        // The REST ACCESS_DENIED gateway response's text/html template (SecuredRestApi), chosen by Accept.
+        send(
+          err.status,
+          { 'content-type': 'text/html' },
+          accessDeniedHtml(err.extra?.signIn ?? '', requestId),
+        );
+        return;
+      }
       send(err.status, headers, JSON.stringify({ message: err.message, ...err.extra }));
     } finally {
       options.onRequest?.({

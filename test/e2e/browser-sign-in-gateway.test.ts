@@ -109,8 +109,10 @@ describe.each(['rest', 'http'] as const)('browser sign-in through the local gate
   it('answers a browser navigation to /me without a session per API type', async () => {
     const res = await new Browser(stack.issuer.ca).send(`${base}/me`, { headers: NAVIGATE });
     if (apiType === 'rest') {
+      // ACCESS_DENIED's text/html template (selected by Accept): a page that follows the sign-in link.
       expect(res.status).toBe(403);
-      expect(res.json().signIn).toMatch(/\/auth\/login\?returnTo=%2Fme$/);
+      expect(res.headers['content-type']).toBe('text/html');
+      expect(res.body).toMatch(/<a id="signin" href="[^"]*\/auth\/login\?returnTo=%2Fme">/);
     } else {
       expect(res.status).toBe(401);
       expect(res.json()).toEqual({ message: 'Unauthorized' });

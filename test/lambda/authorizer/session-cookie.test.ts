@@ -189,6 +189,24 @@ describe('signInRedirect', () => {
   ])('leaves %s with its plain 401', (_name, change) => {
     expect(signInRedirect({ ...base, method: 'GET', path: '/me', ...change })).toBeUndefined();
   });
+
+  // The URL is substituted unescaped into a JSON string and an HTML attribute by the REST gateway responses.
+  it.each([
+    ['a double quote', 'https://api.example.com/a"onmouseover=x'],
+    ['angle brackets', 'https://api.example.com/<script>'],
+    ['an ampersand', 'https://api.example.com/a&amp'],
+    ['a backslash', 'https://api.example.com/a\\b'],
+    ['a space', 'https://api.example.com/a b'],
+    ['a dollar sign', 'https://api.example.com/$context'],
+  ])('refuses to build a sign-in URL from a base URL carrying %s', (_name, baseUrl) => {
+    expect(signInRedirect({ ...base, baseUrl, method: 'GET', path: '/me' })).toBeUndefined();
+  });
+
+  it("keeps paths with characters encodeURIComponent leaves alone (!*'()), which are safe in both", () => {
+    expect(signInRedirect({ ...base, method: 'GET', path: "/me/it's(1)*!" })).toBe(
+      "https://api.example.com/prod/auth/login?returnTo=%2Fme%2Fit's(1)*!",
+    );
+  });
 });
 
 describe('openRequestSession', () => {

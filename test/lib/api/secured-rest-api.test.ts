@@ -108,7 +108,6 @@ describe('SecuredRestApi', () => {
 
   it.each([
     ['UNAUTHORIZED', '401', 'unauthorized', ''],
-    ['ACCESS_DENIED', '403', 'forbidden', ',"signIn":"$context.authorizer.signIn"'],
     ['MISSING_AUTHENTICATION_TOKEN', '403', 'missing_authentication', ''],
     ['AUTHORIZER_FAILURE', '500', 'authorizer_failure', ''],
   ])('answers %s with a JSON body and CORS headers', (type, status, error, extra) => {
@@ -123,6 +122,41 @@ describe('SecuredRestApi', () => {
         'application/json': `{"error":"${error}","message":$context.error.messageString,"requestId":"$context.requestId"${extra}}`,
       },
     });
+  });
+
+  test('answers ACCESS_DENIED with JSON for API clients and an HTML sign-in page for browsers', () => {
+    const responses = template.findResources('AWS::ApiGateway::GatewayResponse', {
+      Properties: { ResponseType: 'ACCESS_DENIED' },
+    });
+    const [denied] = Object.values(responses).map(
+      (r) =>
+        r.Properties as {
+          StatusCode: string;
+          ResponseParameters: Record<string, string>;
+          ResponseTemplates: Record<string, string>;
+        },
+    );
+    expect(Object.keys(responses)).toHaveLength(1);
+    // The status is fixed per response type: 403 for both, never a redirect status.
+    expect(denied.StatusCode).toBe('403');
+    // Two templates: Content-Type follows the selected one, so no fixed Content-Type header.
+    expect(denied.ResponseParameters).toEqual({
+      'gatewayresponse.header.Access-Control-Allow-Origin': "'https://app.example.com'",
+      'gatewayresponse.header.Access-Control-Allow-Headers': expect.any(String),
+      'gatewayresponse.header.Vary': "'Origin'",
+    });
+    expect(denied.ResponseTemplates['application/json']).toBe(
+      '{"error":"forbidden","message":$context.error.messageString,"requestId":"$context.requestId","signIn":"$context.authorizer.signIn"}',
+    );
+    const html = denied.ResponseTemplates['text/html'];
+    expect(Object.keys(denied.ResponseTemplates).sort()).toEqual(['application/json', 'text/html']);
+    expect(html).toContain('<a id="signin" href="$context.authorizer.signIn">');
+    expect(html).toContain('<h1 id="forbidden">Forbidden</h1>');
+    // Plain substitution only: no VTL directive, and no `$` but the two context variables.
+    expect(html).not.toMatch(/#(if|set|foreach)\b/);
+    expect(html.match(/\$[A-Za-z.]+/g)).toEqual(['$context.authorizer.signIn', '$context.requestId']);
+    // No meta refresh: with an empty sign-in URL it would reload the page forever.
+    expect(html).not.toMatch(/http-equiv/i);
   });
 
   test('throttles the stage, logs JSON access lines and never logs request data', () => {
