@@ -11,6 +11,7 @@
  * (`assets/.build/<name>.json`, not shipped); lib/internal/lambda-code.ts uses it in a source checkout to
  * refuse a deployment of bundles older than their sources.
  */
+import { Console } from 'node:console';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -146,8 +147,11 @@ async function main(): Promise<void> {
       inputs: b.inputs,
     })),
   );
-  console.table(rows);
-  console.log(`built ${built.length} Lambda bundles in ${Date.now() - started} ms`);
+  // The report goes to stderr: `cdk synth` runs this before the app and passes stdout through, where the
+  // template must be the only output.
+  const report = new Console(process.stderr);
+  report.table(rows);
+  report.log(`built ${built.length} Lambda bundles in ${Date.now() - started} ms`);
 }
 
 if (require.main === module) {
