@@ -42,6 +42,13 @@ export const IDENTITY_HEADERS: Readonly<Record<ContextKey, string>> = {
 /** Each context value is cut to this many characters (at a list-entry boundary for lists). */
 export const MAX_CONTEXT_VALUE_LENGTH = 1024;
 
+/**
+ * What a context value holds for "none" (an empty list, a missing scalar). Never the empty string: an HTTP
+ * API `overwrite:header` mapping of an empty value might leave a client-sent `x-keygate-*` header in place.
+ * Not whitespace either: HTTP trims it from a header value (RFC 9110 section 5.5).
+ */
+export const EMPTY_CONTEXT_VALUE = '-';
+
 /** Claim the Cognito pre-token-generation trigger writes Keycloak roles into (access token). */
 export const COGNITO_ROLES_CLAIM = 'keygate_roles';
 /** Cognito custom attribute the Keycloak identity provider maps roles into. */
@@ -49,16 +56,19 @@ export const COGNITO_ROLES_ATTRIBUTE = 'custom:kc_roles';
 
 const PRINTABLE = /^[\x21-\x7e]+$/;
 
-/** Joins list entries with single spaces; drops entries that are not printable ASCII without spaces. */
+/**
+ * Joins list entries with single spaces; drops entries that are not printable ASCII without spaces, and
+ * the entry `-`. An empty list is EMPTY_CONTEXT_VALUE.
+ */
 export function joinList(values: readonly string[], max = MAX_CONTEXT_VALUE_LENGTH): string {
   let out = '';
   for (const v of values) {
-    if (typeof v !== 'string' || !PRINTABLE.test(v)) continue;
+    if (typeof v !== 'string' || v === EMPTY_CONTEXT_VALUE || !PRINTABLE.test(v)) continue;
     const next = out ? `${out} ${v}` : v;
     if (next.length > max) break;
     out = next;
   }
-  return out;
+  return out || EMPTY_CONTEXT_VALUE;
 }
 
 /** Cuts a scalar context value; control characters are removed. */
@@ -68,6 +78,14 @@ export function boundScalar(value: string | undefined, max = MAX_CONTEXT_VALUE_L
   return value.replace(/[\x00-\x1f\x7f]/g, '').slice(0, max);
 }
 
+/** Context scalar: boundScalar, and EMPTY_CONTEXT_VALUE when nothing is left. */
+export function contextScalar(value: string | undefined, max = MAX_CONTEXT_VALUE_LENGTH): string {
+  return boundScalar(value, max) || EMPTY_CONTEXT_VALUE;
+}
+
+/** The entries of a context list (EMPTY_CONTEXT_VALUE and '' are the empty list). */
 export function splitList(value: string | undefined): string[] {
-  return typeof value === 'string' && value.length > 0 ? value.split(' ').filter(Boolean) : [];
+  return typeof value === 'string' && value.length > 0
+    ? value.split(' ').filter((v) => v.length > 0 && v !== EMPTY_CONTEXT_VALUE)
+    : [];
 }

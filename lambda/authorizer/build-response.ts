@@ -19,7 +19,7 @@
  * `$context.routeKey` among the identity sources (the construct adds it).
  */
 import type { RouteGrants } from '../../common/route-model';
-import { CONTEXT_KEYS, boundScalar, joinList } from '../../common/identity-context';
+import { CONTEXT_KEYS, contextScalar, joinList } from '../../common/identity-context';
 import type { VerifiedPrincipal } from './types';
 import type { AuthRequest } from './parse-event';
 import type { RouteDecision } from './authorize';
@@ -57,14 +57,17 @@ const MAX_RESOURCE_LENGTH = 512;
 /** Characters a resource may hold: the ARN prefix, route literals, safe bound values, `*` from templates. */
 const RESOURCE = /^arn:[A-Za-z0-9:_$./*@~+=,-]+$/;
 
-/** Authorizer context: strings only, each bounded (API Gateway turns arrays and objects into a 500). */
+/**
+ * Authorizer context: strings only, each bounded (API Gateway turns arrays and objects into a 500), never
+ * empty ("none" is EMPTY_CONTEXT_VALUE, `-`, so an HTTP API header mapping always overwrites).
+ */
 export function buildContext(p: VerifiedPrincipal): AuthorizerContext {
   return {
-    [CONTEXT_KEYS.sub]: boundScalar(p.sub),
-    [CONTEXT_KEYS.username]: boundScalar(p.username),
-    [CONTEXT_KEYS.clientId]: boundScalar(p.clientId),
-    [CONTEXT_KEYS.issuer]: boundScalar(p.issuer),
-    [CONTEXT_KEYS.tokenKind]: boundScalar(p.tokenKind),
+    [CONTEXT_KEYS.sub]: contextScalar(p.sub),
+    [CONTEXT_KEYS.username]: contextScalar(p.username),
+    [CONTEXT_KEYS.clientId]: contextScalar(p.clientId),
+    [CONTEXT_KEYS.issuer]: contextScalar(p.issuer),
+    [CONTEXT_KEYS.tokenKind]: contextScalar(p.tokenKind),
     [CONTEXT_KEYS.roles]: joinList([...p.realmRoles, ...p.clientRoles]),
     [CONTEXT_KEYS.realmRoles]: joinList(p.realmRoles),
     [CONTEXT_KEYS.clientRoles]: joinList(p.clientRoles),

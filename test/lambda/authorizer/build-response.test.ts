@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONTEXT_KEYS, MAX_CONTEXT_VALUE_LENGTH } from '../../../common/identity-context';
+import { CONTEXT_KEYS, MAX_CONTEXT_VALUE_LENGTH, splitList } from '../../../common/identity-context';
 import { authorize, compileRoutes } from '../../../lambda/authorizer/authorize';
 import type { IamPolicyResponse, SimpleResponse } from '../../../lambda/authorizer/build-response';
 import {
@@ -112,11 +112,35 @@ describe('buildResponse', () => {
       [CONTEXT_KEYS.issuer]: 'https://sso.example.com/realms/keygate',
       [CONTEXT_KEYS.tokenKind]: 'keycloak-service-account',
       [CONTEXT_KEYS.roles]: 'keygate-api:model-user keygate-api:model:keywords:invoke',
-      [CONTEXT_KEYS.realmRoles]: '',
+      [CONTEXT_KEYS.realmRoles]: '-',
       [CONTEXT_KEYS.clientRoles]: 'keygate-api:model-user keygate-api:model:keywords:invoke',
       [CONTEXT_KEYS.scopes]: 'openid profile',
-      [CONTEXT_KEYS.groups]: '',
+      [CONTEXT_KEYS.groups]: '-',
     });
+  });
+
+  it('context values are never empty: "none" is "-", which splitList reads as no entries', () => {
+    const bare = principal('s', {
+      username: '',
+      clientId: '',
+      realmRoles: [],
+      clientRoles: [],
+      scopes: [],
+      groups: [],
+    });
+    const ctx = buildContext(bare);
+    for (const [k, v] of Object.entries(ctx)) expect(v.length, k).toBeGreaterThan(0);
+    expect(ctx).toMatchObject({
+      [CONTEXT_KEYS.username]: '-',
+      [CONTEXT_KEYS.clientId]: '-',
+      [CONTEXT_KEYS.roles]: '-',
+      [CONTEXT_KEYS.groups]: '-',
+      [CONTEXT_KEYS.scopes]: '-',
+    });
+    expect(splitList(ctx[CONTEXT_KEYS.groups])).toEqual([]);
+    // A claim entry that is exactly "-" cannot pose as "none" next to real entries, or as an entry.
+    expect(buildContext(principal('s', { groups: ['-', '/ops'] }))[CONTEXT_KEYS.groups]).toBe('/ops');
+    expect(splitList('a - b')).toEqual(['a', 'b']);
   });
 
   it('context values are strings and bounded even for huge claims', () => {
