@@ -10,7 +10,16 @@
  * inside API Gateway's 10 KB request-header quota.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type * as Zlib from 'node:zlib';
+
+// node:zlib is loaded on first use: the authorizer bundles this module but most authorizers never open a
+// session, and the import measurably lengthens every cold start (scripts/bench.ts, load time).
+let zlib: typeof Zlib | undefined;
+function zlibModule(): typeof Zlib {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  zlib ??= require('node:zlib') as typeof Zlib;
+  return zlib;
+}
 import type { SessionReason } from './reasons';
 import type { DerivedKey, SessionKeyring } from './session-keys';
 import { KEY_ID } from './session-keys';
@@ -51,7 +60,7 @@ export function sealSession(data: SessionData, key: DerivedKey): string {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key.sessionKey, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad(key.id));
-  const plaintext = deflateRawSync(Buffer.from(JSON.stringify(data), 'utf8'));
+  const plaintext = zlibModule().deflateRawSync(Buffer.from(JSON.stringify(data), 'utf8'));
   const ct = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   return `${VERSION}.${key.id}.${iv.toString('base64url')}.${ct.toString('base64url')}`;
 }
@@ -84,7 +93,9 @@ export function openSession(envelope: string, keyring: SessionKeyring, nowSecond
   }
   let session: unknown;
   try {
-    session = JSON.parse(inflateRawSync(plaintext, { maxOutputLength: MAX_PLAINTEXT }).toString('utf8'));
+    session = JSON.parse(
+      zlibModule().inflateRawSync(plaintext, { maxOutputLength: MAX_PLAINTEXT }).toString('utf8'),
+    );
   } catch {
     return { ok: false, reason: 'session_malformed' };
   }
