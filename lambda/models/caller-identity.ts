@@ -12,6 +12,7 @@
  */
 import {
   CONTEXT_KEYS,
+  EMPTY_CONTEXT_VALUE,
   MAX_CONTEXT_VALUE_LENGTH,
   TOKEN_KINDS,
   boundScalar,
@@ -38,9 +39,10 @@ function tokenCaller(ctx: Record<string, unknown>): IdentityResult {
   if (!isRecord(authorizer)) return { ok: false, reason: 'no authorizer context' };
   // HTTP APIs nest the Lambda authorizer's context under `lambda`; REST APIs put it at the top level.
   const source = isRecord(authorizer.lambda) ? authorizer.lambda : authorizer;
+  // The authorizer writes EMPTY_CONTEXT_VALUE ('-') for "none", never an empty string.
   const read = (key: string): string => {
     const v = source[key];
-    return typeof v === 'string' ? boundScalar(v, MAX_CONTEXT_VALUE_LENGTH) : '';
+    return typeof v === 'string' && v !== EMPTY_CONTEXT_VALUE ? boundScalar(v, MAX_CONTEXT_VALUE_LENGTH) : '';
   };
   const sub = read(CONTEXT_KEYS.sub);
   const issuer = read(CONTEXT_KEYS.issuer);

@@ -99,6 +99,32 @@ describe('identityFromEvent', () => {
     ]);
   });
 
+  test('"-" (the authorizer\'s "none") reads as empty: no username, no client, no roles; a "-" sub is no identity', () => {
+    const none = tokenContext({
+      username: '-',
+      clientId: '-',
+      realmRoles: '-',
+      clientRoles: '-',
+      scopes: '-',
+      groups: '-',
+    });
+    const r = identityFromEvent(keycloakEvent('http', { context: none }), 'keycloak');
+    expect(r.ok && r.caller.type === 'token' && r.caller).toMatchObject({
+      username: '',
+      clientId: '',
+      realmRoles: [],
+      clientRoles: [],
+      scopes: [],
+      groups: [],
+    });
+    expect(
+      identityFromEvent(keycloakEvent('rest', { context: tokenContext({ sub: '-' }) }), 'keycloak'),
+    ).toEqual({
+      ok: false,
+      reason: 'authorizer context lacks sub or issuer',
+    });
+  });
+
   test('an unknown token kind is kept empty', () => {
     const r = identityFromEvent(
       keycloakEvent('rest', { context: tokenContext({ tokenKind: 'root' }) }),
