@@ -15,6 +15,17 @@ export interface RouteDecision {
   readonly route?: string;
 }
 
+/**
+ * A principal, with the interned entitlements it was normalized to when it has them (VerifiedPrincipal):
+ * decisions and grants depend on the entitlements alone, so they are memoized per profile.
+ */
+export type ProfiledPrincipal = Principal & { readonly profile?: object };
+
+/** What per-entitlement memos are keyed on: the shared profile, else the principal object itself. */
+function memoKey(principal: ProfiledPrincipal): object {
+  return principal.profile ?? principal;
+}
+
 export interface RouteTable {
   readonly routes: readonly RouteSpec[];
   /** The route API Gateway selected for this request, or undefined. */
@@ -22,9 +33,9 @@ export interface RouteTable {
   /** Route key of a match, computed once per route. */
   keyOf(match: RouteMatch): string;
   /** Every keycloak route the principal may call and the protected routes it may not. */
-  grants(principal: Principal): RouteGrants;
-  /** Memo of decisions per principal object and matched route (a repeated token decides in a lookup). */
-  readonly decisions: WeakMap<Principal, WeakMap<RouteMatch, RouteDecision>>;
+  grants(principal: ProfiledPrincipal): RouteGrants;
+  /** Memo of decisions per entitlement profile (or principal) and matched route: decided in a lookup. */
+  readonly decisions: WeakMap<object, WeakMap<RouteMatch, RouteDecision>>;
 }
 
 /** Distinct request paths remembered per container; beyond this the memo starts over (bounded memory). */
@@ -35,9 +46,9 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
   // Per method, per path: no key concatenation on the hot path.
   const matches = new Map<string, Map<string, RouteMatch | null>>();
   let memoSize = 0;
-  // Keyed by the principal object: the verified-claims cache hands back the same object for a repeated
-  // token, so a warm request finds its grants without recomputing them. Collected with the principal.
-  const grants = new WeakMap<Principal, RouteGrants>();
+  // Keyed by the entitlement profile every principal with the same entitlement claims shares (or by the
+  // principal object): a fresh token of a known profile finds its grants without recomputing them.
+  const grants = new WeakMap<object, RouteGrants>();
   // Grants depend on the entitlements only, and many callers share one set (a role profile, a service
   // account): a fresh token with a known set skips grantsFor. JSON keeps the key unambiguous.
   const byEntitlements = new Map<string, RouteGrants>();
@@ -66,7 +77,8 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
       return keys.get(match.route) ?? routeKey(match.route);
     },
     grants(principal) {
-      let g = grants.get(principal);
+      const memo = memoKey(principal);
+      let g = grants.get(memo);
       if (g === undefined) {
         const key = JSON.stringify([
           principal.realmRoles,
@@ -80,7 +92,7 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
           if (byEntitlements.size >= MAX_MEMO_ENTRIES) byEntitlements.clear();
           byEntitlements.set(key, g);
         }
-        grants.set(principal, g);
+        grants.set(memo, g);
       }
       return g;
     },
@@ -92,7 +104,7 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
  * (AWS_IAM, Cognito user pools) never reaches this authorizer in a correct deployment, so it is unknown.
  */
 export function authorize(
-  principal: Principal,
+  principal: ProfiledPrincipal,
   table: RouteTable,
   method: string,
   path: string,
@@ -101,14 +113,15 @@ export function authorize(
   if (match === undefined || match.route.auth !== 'keycloak') {
     return { allowed: false, reason: 'route_unknown', route: match ? table.keyOf(match) : undefined };
   }
-  let memo = table.decisions.get(principal);
+  const key = memoKey(principal);
+  let memo = table.decisions.get(key);
   const known = memo?.get(match);
   if (known !== undefined) return known;
   const route = table.keyOf(match);
   const decision: RouteDecision = meetsRequirement(match.route.requirement, principal, match.params)
     ? { allowed: true, reason: 'allowed', route }
     : { allowed: false, reason: 'route_forbidden', route };
-  if (memo === undefined) table.decisions.set(principal, (memo = new WeakMap()));
+  if (memo === undefined) table.decisions.set(key, (memo = new WeakMap()));
   memo.set(match, decision);
   return decision;
 }

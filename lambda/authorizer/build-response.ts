@@ -62,18 +62,44 @@ const RESOURCE = /^arn:[A-Za-z0-9:_$./*@~+=,-]+$/;
  * empty ("none" is EMPTY_CONTEXT_VALUE, `-`, so an HTTP API header mapping always overwrites).
  */
 export function buildContext(p: VerifiedPrincipal): AuthorizerContext {
+  const lists = entitlementLists(p);
   return {
     [CONTEXT_KEYS.sub]: contextScalar(p.sub),
     [CONTEXT_KEYS.username]: contextScalar(p.username),
     [CONTEXT_KEYS.clientId]: contextScalar(p.clientId),
     [CONTEXT_KEYS.issuer]: contextScalar(p.issuer),
     [CONTEXT_KEYS.tokenKind]: contextScalar(p.tokenKind),
-    [CONTEXT_KEYS.roles]: joinList([...p.realmRoles, ...p.clientRoles]),
-    [CONTEXT_KEYS.realmRoles]: joinList(p.realmRoles),
-    [CONTEXT_KEYS.clientRoles]: joinList(p.clientRoles),
-    [CONTEXT_KEYS.scopes]: joinList(p.scopes),
-    [CONTEXT_KEYS.groups]: joinList(p.groups),
+    [CONTEXT_KEYS.roles]: lists.roles,
+    [CONTEXT_KEYS.realmRoles]: lists.realmRoles,
+    [CONTEXT_KEYS.clientRoles]: lists.clientRoles,
+    [CONTEXT_KEYS.scopes]: lists.scopes,
+    [CONTEXT_KEYS.groups]: lists.groups,
   };
+}
+
+interface EntitlementLists {
+  readonly roles: string;
+  readonly realmRoles: string;
+  readonly clientRoles: string;
+  readonly scopes: string;
+  readonly groups: string;
+}
+
+/** The joined lists depend on the entitlements only: kept per interned profile. */
+const listsByProfile = new WeakMap<object, EntitlementLists>();
+
+function entitlementLists(p: VerifiedPrincipal): EntitlementLists {
+  const known = p.profile && listsByProfile.get(p.profile);
+  if (known) return known;
+  const lists: EntitlementLists = {
+    roles: joinList([...p.realmRoles, ...p.clientRoles]),
+    realmRoles: joinList(p.realmRoles),
+    clientRoles: joinList(p.clientRoles),
+    scopes: joinList(p.scopes),
+    groups: joinList(p.groups),
+  };
+  if (p.profile) listsByProfile.set(p.profile, lists);
+  return lists;
 }
 
 /**

@@ -18,7 +18,7 @@
 import type { IssuerConfig } from '../../common/authorizer-config';
 import { COGNITO_ROLES_CLAIM } from '../../common/identity-context';
 import type { TokenKind } from '../../common/identity-context';
-import type { VerifiedPrincipal } from './types';
+import type { EntitlementProfile, VerifiedPrincipal } from './types';
 
 export type PrincipalResult =
   | { readonly ok: true; readonly principal: VerifiedPrincipal }
@@ -56,17 +56,32 @@ export function claimsToPrincipal(claims: Claims, issuer: IssuerConfig, issuerUr
   }
 }
 
-function keycloak(c: Claims, issuer: string): VerifiedPrincipal {
-  const sub = c.sub as string;
-  const preferred = optionalString(c, 'preferred_username');
-  const azp = optionalString(c, 'azp');
-  // Newer Keycloak emits `client_id` on service-account tokens, older versions `clientId`.
-  const saClient = optionalString(c, 'client_id') ?? optionalString(c, 'clientId');
-  let tokenKind: TokenKind = 'keycloak-user';
-  if (preferred?.startsWith(SERVICE_ACCOUNT_PREFIX) && saClient !== undefined) {
-    if (azp !== undefined && azp !== saClient) throw new Malformed('client_id differs from azp');
-    tokenKind = 'keycloak-service-account';
+/**
+ * Profiles by their claims, bounded: many tokens carry the same entitlement claims (a role profile, a
+ * service account), so they share one profile object, and what depends only on the entitlements (route
+ * decisions, grants, context lists) is worked out once per profile instead of once per token.
+ */
+const profiles = new Map<string, EntitlementProfile>();
+const MAX_PROFILES = 1024;
+
+/**
+ * The profile for these entitlement claims, normalized on first sight. The key is exact: each claim as
+ * JSON (which is lossless for values JSON.parse produced), an absent claim as '', separated by U+0001,
+ * which JSON text never contains unescaped. A claim set that does not normalize (Malformed) is not kept.
+ */
+function profileOf(kind: string, claims: readonly unknown[], normalize: () => EntitlementProfile) {
+  let key = kind;
+  for (const c of claims) key += `\u0001${c === undefined ? '' : JSON.stringify(c)}`;
+  let profile = profiles.get(key);
+  if (profile === undefined) {
+    profile = normalize();
+    if (profiles.size >= MAX_PROFILES) profiles.clear();
+    profiles.set(key, profile);
   }
+  return profile;
+}
+
+function keycloakProfile(c: Claims): EntitlementProfile {
   const realmAccess = optionalObject(c, 'realm_access');
   const realmRoles = realmAccess ? stringList(realmAccess, 'roles', 'realm_access.roles') : [];
   const clientRoles: string[] = [];
@@ -80,12 +95,6 @@ function keycloak(c: Claims, issuer: string): VerifiedPrincipal {
     }
   }
   return {
-    sub,
-    username: preferred ?? sub,
-    clientId: (tokenKind === 'keycloak-service-account' ? saClient : azp) ?? '',
-    issuer,
-    tokenKind,
-    expiresAt: c.exp as number,
     realmRoles: dedupe(realmRoles.filter((r) => safe(r, UNSAFE_ROLE))),
     clientRoles: dedupe(clientRoles),
     scopes: scopes(c),
@@ -93,9 +102,46 @@ function keycloak(c: Claims, issuer: string): VerifiedPrincipal {
   };
 }
 
+function keycloak(c: Claims, issuer: string): VerifiedPrincipal {
+  const sub = c.sub as string;
+  const preferred = optionalString(c, 'preferred_username');
+  const azp = optionalString(c, 'azp');
+  // Newer Keycloak emits `client_id` on service-account tokens, older versions `clientId`.
+  const saClient = optionalString(c, 'client_id') ?? optionalString(c, 'clientId');
+  let tokenKind: TokenKind = 'keycloak-user';
+  if (preferred?.startsWith(SERVICE_ACCOUNT_PREFIX) && saClient !== undefined) {
+    if (azp !== undefined && azp !== saClient) throw new Malformed('client_id differs from azp');
+    tokenKind = 'keycloak-service-account';
+  }
+  const profile = profileOf('keycloak', [c.realm_access, c.resource_access, c.scope, c.groups], () =>
+    keycloakProfile(c),
+  );
+  return {
+    sub,
+    username: preferred ?? sub,
+    clientId: (tokenKind === 'keycloak-service-account' ? saClient : azp) ?? '',
+    issuer,
+    tokenKind,
+    expiresAt: c.exp as number,
+    realmRoles: profile.realmRoles,
+    clientRoles: profile.clientRoles,
+    scopes: profile.scopes,
+    groups: profile.groups,
+    profile,
+  };
+}
+
 function cognito(c: Claims, issuer: string): VerifiedPrincipal {
   const sub = c.sub as string;
-  const roles = cognitoRoles(c);
+  const profile = profileOf('cognito', [c[COGNITO_ROLES_CLAIM], c.scope, c['cognito:groups']], () => {
+    const roles = cognitoRoles(c);
+    return {
+      realmRoles: roles.realm,
+      clientRoles: roles.client,
+      scopes: scopes(c),
+      groups: dedupe(stringList(c, 'cognito:groups', 'cognito:groups').filter((g) => safe(g, UNSAFE_GROUP))),
+    };
+  });
   return {
     sub,
     username: optionalString(c, 'username') ?? sub,
@@ -103,10 +149,11 @@ function cognito(c: Claims, issuer: string): VerifiedPrincipal {
     issuer,
     tokenKind: 'cognito',
     expiresAt: c.exp as number,
-    realmRoles: roles.realm,
-    clientRoles: roles.client,
-    scopes: scopes(c),
-    groups: dedupe(stringList(c, 'cognito:groups', 'cognito:groups').filter((g) => safe(g, UNSAFE_GROUP))),
+    realmRoles: profile.realmRoles,
+    clientRoles: profile.clientRoles,
+    scopes: profile.scopes,
+    groups: profile.groups,
+    profile,
   };
 }
 

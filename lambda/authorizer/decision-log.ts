@@ -59,8 +59,8 @@ export interface LogWriterOptions {
   readonly write?: (line: string, level: LogLevel) => void;
   /** @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** @default () => new Date() */
-  readonly now?: () => Date;
+  /** Clock, epoch milliseconds. @default Date.now */
+  readonly now?: () => number;
 }
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -87,6 +87,11 @@ function defaultWrite(line: string, level: LogLevel): void {
 
 const TRACE_ROOT = /(?:^|;)Root=([^;]+)/;
 
+/** One bounded fact as a JSON member (`,"k":"v"`), or '' when absent (as JSON.stringify drops undefined). */
+function member(key: string, value: string | undefined): string {
+  return typeof value === 'string' ? `,"${key}":${JSON.stringify(fact(value))}` : '';
+}
+
 /** JSON members (`,"k":v,...`) of an object, or '' when it has none: lines are joined from such parts. */
 function members(o: Record<string, unknown>): string {
   const json = JSON.stringify(o);
@@ -100,7 +105,7 @@ function members(o: Record<string, unknown>): string {
 export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
   const write = options.write ?? defaultWrite;
   const env = options.env ?? process.env;
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? Date.now;
   const threshold =
     LEVELS[(env.POWERTOOLS_LOG_LEVEL ?? env.AWS_LAMBDA_LOG_LEVEL ?? 'INFO').toUpperCase()] ?? LEVELS.INFO;
   let invocations = 0;
@@ -135,26 +140,35 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
   const emit = (level: LogLevel, start: string, fields: string): void => {
     if (LEVELS[level] < threshold) return;
     write(
-      `${start},"timestamp":"${now().toISOString()}"${service}${lambda},"sampling_rate":0${trace()}${fields}}`,
+      `${start},"timestamp":"${timestamp()}"${service}${lambda},"sampling_rate":0${trace()}${fields}}`,
       level,
     );
   };
+  // Formatting a date costs about as much as the rest of the line: lines of the same millisecond share it.
+  let stampedAt = Number.NaN;
+  let stamp = '';
+  const timestamp = (): string => {
+    const ms = now();
+    if (ms !== stampedAt) {
+      stampedAt = ms;
+      stamp = new Date(ms).toISOString();
+    }
+    return stamp;
+  };
 
-  // A repeated token brings the same facts object and the same route again: their members are kept.
-  const factMembers = new WeakMap<TokenFacts, string>();
+  // A repeated token brings the same facts object and the same route again: their members are kept (the
+  // last facts only: a map per token would cost every fresh token more than it saves).
+  let lastFacts: { facts: TokenFacts; json: string } | undefined;
   const routeMembers = new Map<string, string>();
   const factsJson = (f: TokenFacts | undefined): string => {
     if (f === undefined) return '';
-    let json = factMembers.get(f);
-    if (json === undefined) {
-      json = members({
-        [DECISION_FIELDS.iss]: fact(f.iss),
-        [DECISION_FIELDS.kid]: fact(f.kid),
-        [DECISION_FIELDS.sub]: fact(f.sub),
-        [DECISION_FIELDS.azp]: fact(f.azp),
-      });
-      factMembers.set(f, json);
-    }
+    if (lastFacts?.facts === f) return lastFacts.json;
+    const json =
+      member(DECISION_FIELDS.iss, f.iss) +
+      member(DECISION_FIELDS.kid, f.kid) +
+      member(DECISION_FIELDS.sub, f.sub) +
+      member(DECISION_FIELDS.azp, f.azp);
+    lastFacts = { facts: f, json };
     return json;
   };
   const routeJson = (route: string | undefined): string => {

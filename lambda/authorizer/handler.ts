@@ -73,8 +73,9 @@ interface Ready {
   readonly memoizeLast: boolean;
 }
 
-/** The last IAM response per principal (one per API and stage): a repeated token reuses it as is. */
+/** The last IAM response, for its principal on one API and stage: a repeated token reuses it as is. */
 interface CachedIam {
+  readonly principal: VerifiedPrincipal;
   readonly arnPrefix: string;
   readonly response: IamPolicyResponse;
 }
@@ -131,7 +132,9 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     log.configInvalid(deps.config.errors);
   }
 
-  const iamCache = new WeakMap<VerifiedPrincipal, CachedIam>();
+  // One entry, not a map per principal: a repeated token is the case worth a shortcut, and anything else
+  // rebuilds from the per-profile memos (grants, policy document, context lists) in a few lookups.
+  let lastIam: CachedIam | undefined;
   let lastVerified: { token: string; expiresAt: number; result: VerifyResult } | undefined;
 
   /**
@@ -200,16 +203,19 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     if (last !== undefined && last.token === token && now() / 1000 < last.expiresAt) {
       return afterVerify(r, request, state, last.result, session);
     }
-    return r.verifier.verify(token).then((verified) => {
+    const verifying = r.verifier.verify(token);
+    const then = (verified: VerifyResult): Outcome => {
       if (verified.ok && r.memoizeLast) {
         lastVerified = {
           token,
           expiresAt: verified.principal.expiresAt,
-          result: { ...verified, cached: true },
+          result: verified.cached ? verified : { ...verified, cached: true },
         };
       }
       return afterVerify(r, request, state, verified, session);
-    });
+    };
+    // Synchronous unless a JWKS had to be fetched.
+    return verifying instanceof Promise ? verifying.then(then) : then(verifying);
   }
 
   function afterVerify(
@@ -251,15 +257,15 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     // An IAM response does not depend on the route (that is what makes it cache-safe), so a principal
     // seen before on this API and stage gets the very same response object back.
     const reusable = !simple && decision.reason !== 'route_unknown';
-    const hit = reusable ? iamCache.get(principal) : undefined;
+    const hit = reusable ? lastIam : undefined;
     let response: AuthorizerResponse;
-    if (hit !== undefined && hit.arnPrefix === request.arnPrefix) {
+    if (hit !== undefined && hit.principal === principal && hit.arnPrefix === request.arnPrefix) {
       response = hit.response;
     } else {
       const grants = r.table.grants(principal);
       response = buildResponse({ request, principal, decision, grants, responseMode: r.responseMode });
       if (reusable)
-        iamCache.set(principal, { arnPrefix: request.arnPrefix, response: response as IamPolicyResponse });
+        lastIam = { principal, arnPrefix: request.arnPrefix, response: response as IamPolicyResponse };
     }
     return { kind: 'respond', response, allowed: decision.allowed, reason: decision.reason };
   }

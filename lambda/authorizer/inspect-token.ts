@@ -49,6 +49,14 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 const SUPPORTED: ReadonlySet<string> = new Set(SIGNATURE_ALGORITHMS);
 const ECDSA_SIGNATURE_LENGTH: Readonly<Record<string, number>> = { ES256: 64, ES384: 96, ES512: 132 };
 
+/**
+ * Decoded headers by their exact base64url text. An issuer signs every token with one header per key
+ * (`{"alg":"RS256","typ":"JWT","kid":"..."}`), so most tokens skip decoding theirs. Frozen, as one object
+ * is shared by many tokens; only ever read. Bounded: a flood of distinct headers just starts it over.
+ */
+const knownHeaders = new Map<string, Readonly<JsonObject>>();
+const MAX_KNOWN_HEADERS = 64;
+
 /** Structural pre-checks; never throws. */
 export function inspectToken(token: unknown): InspectResult {
   const facts: { -readonly [K in keyof TokenFacts]: TokenFacts[K] } = {};
@@ -60,10 +68,15 @@ export function inspectToken(token: unknown): InspectResult {
   const parts = token.split('.');
   if (parts.length !== 3) return fail('token_malformed', `token has ${parts.length} segments, expected 3`);
   const [headerB64, payloadB64, signatureB64] = parts;
-  if (!isBase64Url(headerB64) || !isBase64Url(payloadB64))
-    return fail('token_malformed', 'segment is not base64url');
-  const header = decodeJsonObject(headerB64);
-  if (!header) return fail('token_malformed', 'header is not a base64url JSON object');
+  let header = knownHeaders.get(headerB64);
+  if (header === undefined) {
+    if (!isBase64Url(headerB64)) return fail('token_malformed', 'segment is not base64url');
+    header = decodeJsonObject(headerB64);
+    if (!header) return fail('token_malformed', 'header is not a base64url JSON object');
+    if (knownHeaders.size >= MAX_KNOWN_HEADERS) knownHeaders.clear();
+    knownHeaders.set(headerB64, Object.freeze(header));
+  }
+  if (!isBase64Url(payloadB64)) return fail('token_malformed', 'segment is not base64url');
   const payload = decodeJsonObject(payloadB64);
   if (!payload) return fail('token_malformed', 'payload is not a base64url JSON object');
 
@@ -91,13 +104,10 @@ export function inspectToken(token: unknown): InspectResult {
   if (!isBase64Url(signatureB64)) return fail('token_malformed', 'signature is not base64url');
   // The unused low bits of the last character must be zero: otherwise several strings decode to the same
   // signature, and a re-encoded copy of a valid token would verify as a different token.
-  const signature = Buffer.from(signatureB64, 'base64url');
-  if (signature.toString('base64url') !== signatureB64) {
-    return fail('token_malformed', 'signature is not canonical base64url');
-  }
+  if (!canonicalTail(signatureB64)) return fail('token_malformed', 'signature is not canonical base64url');
   // An ECDSA JWS signature is R || S of a fixed size (RFC 7518 §3.4); Node throws on any other length.
   const ecLength = ECDSA_SIGNATURE_LENGTH[alg];
-  if (ecLength !== undefined && signature.length !== ecLength) {
+  if (ecLength !== undefined && decodedLength(signatureB64) !== ecLength) {
     return fail('signature_invalid', 'ECDSA signature has the wrong length');
   }
 
@@ -137,6 +147,25 @@ export function inspectToken(token: unknown): InspectResult {
 function isBase64Url(segment: string): boolean {
   return segment.length % 4 !== 1 && SEGMENT.test(segment);
 }
+
+/** Bytes an unpadded base64url string of valid length decodes to (RFC 4648 §5: 3 bytes per 4 characters). */
+function decodedLength(segment: string): number {
+  return Math.floor((segment.length * 3) / 4);
+}
+
+/**
+ * Whether the last character of an unpadded base64url string (checked by isBase64Url) leaves its unused
+ * bits zero, as the one canonical encoding of the bytes does: with 2 characters in the last group 4 bits
+ * are unused, with 3 characters 2 bits (RFC 4648 §3.5).
+ */
+function canonicalTail(segment: string): boolean {
+  const rest = segment.length % 4;
+  if (rest === 0) return true;
+  const value = BASE64URL_VALUE.indexOf(segment[segment.length - 1]);
+  return (value & (rest === 2 ? 0x0f : 0x03)) === 0;
+}
+
+const BASE64URL_VALUE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 function decodeJsonObject(segment: string): JsonObject | undefined {
   try {

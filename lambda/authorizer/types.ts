@@ -6,6 +6,17 @@ import type { TokenKind } from '../../common/identity-context';
 import type { ReasonCode } from '../../common/reason-codes';
 import type { Principal } from '../../common/route-model';
 
+/**
+ * A principal's entitlements. Interned: principals whose tokens carry the same entitlement claims share
+ * one profile object, which is what per-entitlement memos (decisions, grants, context lists) are keyed on.
+ */
+export interface EntitlementProfile {
+  readonly realmRoles: readonly string[];
+  readonly clientRoles: readonly string[];
+  readonly scopes: readonly string[];
+  readonly groups: readonly string[];
+}
+
 /** The verified caller, normalized from Keycloak or Cognito claims. */
 export interface VerifiedPrincipal extends Principal {
   readonly username: string;
@@ -15,6 +26,11 @@ export interface VerifiedPrincipal extends Principal {
   readonly tokenKind: TokenKind;
   /** Seconds since epoch; the verified-claims cache and the decision log use it. */
   readonly expiresAt: number;
+  /**
+   * The interned entitlements this principal's lists come from (the same arrays). Absent on principals
+   * built by hand; memos then fall back to the principal itself.
+   */
+  readonly profile?: EntitlementProfile;
 }
 
 /** Non-secret facts about a token, safe for the decision log (never the token or its claims). */
@@ -35,9 +51,13 @@ export type VerifyResult =
     }
   | { readonly ok: false; readonly reason: ReasonCode; readonly facts: TokenFacts; readonly detail?: string };
 
-/** Verifies a compact JWS and returns the principal, or a reason. Never throws. */
+/**
+ * Verifies a compact JWS and returns the principal, or a reason. Never throws, and never rejects.
+ * Synchronous when nothing has to be fetched (the signing key is cached, or the token is refused before
+ * any key is needed); a promise only when a JWKS has to be fetched first.
+ */
 export interface TokenVerifier {
-  verify(token: string): Promise<VerifyResult>;
+  verify(token: string): VerifyResult | Promise<VerifyResult>;
 }
 
 /** Counts and timings the verifier reports (JWKS fetch failures become a metric). */

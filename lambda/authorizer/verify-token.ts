@@ -126,7 +126,16 @@ const ERROR_RULES: readonly ErrorRule[] = [
 
 interface IssuerVerifier {
   verify(token: string): Promise<JwtPayload>;
+  verifySync(token: string): JwtPayload;
   cacheJwks(jwks: Jwks): void;
+}
+
+/**
+ * Errors of a synchronous verification that only say the signing key is not cached yet: the asynchronous
+ * verification (which may fetch the JWKS, rate-limited) then takes over.
+ */
+function keyNotCached(err: unknown): boolean {
+  return err instanceof JwksNotAvailableInCacheError || err instanceof KidNotFoundInJwksError;
 }
 
 type KeycloakVerifyProperties = Partial<VerifyProperties>;
@@ -155,6 +164,20 @@ class InspectedJwtVerifier extends JwtVerifier<
     this.prepared = { token, decomposed };
     try {
       return this.verify(token);
+    } finally {
+      this.prepared = undefined;
+    }
+  }
+
+  /**
+   * The library's synchronous verification (verifySync: the same key lookup, key/alg fit, signature and
+   * claim checks, without the promise hops) for a key already in the JWKS cache; throws
+   * JwksNotAvailableInCacheError or KidNotFoundInJwksError when the key has yet to be fetched.
+   */
+  verifyInspectedSync(token: string, decomposed: DecomposedJwt): JwtPayload {
+    this.prepared = { token, decomposed };
+    try {
+      return this.verifySync(token);
     } finally {
       this.prepared = undefined;
     }
@@ -228,7 +251,11 @@ export function createTokenVerifier(config: AuthorizerConfig, deps: TokenVerifie
 
   const cache = new VerifiedClaimsCache(config.verifiedCacheSize ?? DEFAULTS.verifiedCacheSize);
 
-  async function verify(token: string): Promise<VerifyResult> {
+  /**
+   * Synchronous up to the signature when the signing key is cached (the warm path); a promise only when
+   * the JWKS has to be fetched first.
+   */
+  function verify(token: string): VerifyResult | Promise<VerifyResult> {
     const nowSeconds = now() / 1000;
     // A cache hit costs one SHA-256 and a Map lookup; only tokens of a plausible size are hashed.
     const key =
@@ -246,25 +273,37 @@ export function createTokenVerifier(config: AuthorizerConfig, deps: TokenVerifie
     if (!trusted.algorithms.has(inspected.alg))
       return reject('alg_not_allowed', facts, 'alg not allowed for this issuer');
 
+    deps.onSignatureVerification?.();
+    const kc = inspectedVerifiers.get(trusted);
+    const decomposed: DecomposedJwt = {
+      header: inspected.header as JwtHeader,
+      headerB64: inspected.headerB64,
+      payload: unverified as JwtPayload,
+      payloadB64: inspected.payloadB64,
+      signatureB64: inspected.signatureB64,
+    };
+    const other = verifiers.get(trusted) as IssuerVerifier;
     let payload: JwtPayload;
     try {
-      deps.onSignatureVerification?.();
-      const kc = inspectedVerifiers.get(trusted);
-      payload = await (kc
-        ? kc.verifyInspected(token, {
-            header: inspected.header as JwtHeader,
-            headerB64: inspected.headerB64,
-            payload: unverified as JwtPayload,
-            payloadB64: inspected.payloadB64,
-            signatureB64: inspected.signatureB64,
-          })
-        : (verifiers.get(trusted) as IssuerVerifier).verify(token));
+      payload = kc ? kc.verifyInspectedSync(token, decomposed) : other.verifySync(token);
     } catch (err) {
-      const c = classifyError(err, ERROR_RULES);
-      const detail = err instanceof FetchError ? `${c.detail}: ${describeFetchFailure(err)}` : c.detail;
-      return reject(c.reason, facts, detail);
+      if (!keyNotCached(err)) return verificationFailed(err, facts);
+      return (kc ? kc.verifyInspected(token, decomposed) : other.verify(token)).then(
+        (verified) => afterSignature(verified, trusted, facts, key, nowSeconds),
+        (e: unknown) => verificationFailed(e, facts),
+      );
     }
+    return afterSignature(payload, trusted, facts, key, nowSeconds);
+  }
 
+  /** Claim checks and the principal, on a payload whose signature the library has verified. */
+  function afterSignature(
+    payload: JwtPayload,
+    trusted: TrustedIssuer,
+    facts: TokenFacts,
+    key: string | undefined,
+    nowSeconds: number,
+  ): VerifyResult {
     const common = checkCommonClaims(payload, nowSeconds, skew);
     if (!common.ok) return reject(common.reason, facts, common.detail);
     if (trusted.config.kind === 'keycloak') {
@@ -277,10 +316,25 @@ export function createTokenVerifier(config: AuthorizerConfig, deps: TokenVerifie
     return { ok: true, principal: p.principal, facts, cached: false };
   }
 
+  const internal = (err: unknown): VerifyResult =>
+    reject('internal_error', {}, classifyError(err, []).detail);
+
   return {
-    verify: (token) =>
-      verify(token).catch((err: unknown) => reject('internal_error', {}, classifyError(err, []).detail)),
+    verify(token) {
+      try {
+        const result = verify(token);
+        return result instanceof Promise ? result.catch(internal) : result;
+      } catch (err) {
+        return internal(err);
+      }
+    },
   };
+}
+
+function verificationFailed(err: unknown, facts: TokenFacts): VerifyResult {
+  const c = classifyError(err, ERROR_RULES);
+  const detail = err instanceof FetchError ? `${c.detail}: ${describeFetchFailure(err)}` : c.detail;
+  return reject(c.reason, facts, detail);
 }
 
 function reject(reason: ReasonCode, facts: TokenFacts, detail: string): VerifyResult {
@@ -370,8 +424,9 @@ export class RateLimitedJwksCache implements JwksCache {
     this.loaded.add(jwksUri);
   }
 
+  /** The cached key for the token's kid (the synchronous path), checked to fit the header's alg. */
   getCachedJwk(jwksUri: string, decomposedJwt: { header: JwtHeader; payload: JwtPayload }): JwkWithKid {
-    return this.inner.getCachedJwk(jwksUri, decomposedJwt);
+    return assertKeyFitsAlg(this.inner.getCachedJwk(jwksUri, decomposedJwt), decomposedJwt.header.alg);
   }
 
   getJwks(jwksUri: string): Promise<Jwks> {
@@ -422,20 +477,25 @@ export class RateLimitedJwksCache implements JwksCache {
       jwk = findJwkInJwks(await this.getJwks(jwksUri), kid);
       if (!jwk) throw new KidNotFoundInJwksError('kid not in the JWKS');
     }
-    // Before the signature is checked: the header's alg must fit the key (an RS256 header must not be
-    // verified with an EC key the JWKS publishes without `alg`, and vice versa).
-    const want = KEY_FOR_ALG[alg as SignatureAlgorithm] as
-      (typeof KEY_FOR_ALG)[SignatureAlgorithm] | undefined;
-    if (
-      !want ||
-      jwk.kty !== want.kty ||
-      (want.crv !== undefined && !want.crv.includes(jwk.crv as string)) ||
-      (jwk.alg !== undefined && jwk.alg !== alg)
-    ) {
-      throw new JwtInvalidSignatureAlgorithmError('header alg does not fit the key', alg, jwk.alg ?? jwk.kty);
-    }
-    return jwk;
+    return assertKeyFitsAlg(jwk, alg);
   }
+}
+
+/**
+ * Before the signature is checked: the header's alg must fit the key (an RS256 header must not be verified
+ * with an EC key the JWKS publishes without `alg`, and vice versa).
+ */
+function assertKeyFitsAlg(jwk: JwkWithKid, alg: string | undefined): JwkWithKid {
+  const want = KEY_FOR_ALG[alg as SignatureAlgorithm] as (typeof KEY_FOR_ALG)[SignatureAlgorithm] | undefined;
+  if (
+    !want ||
+    jwk.kty !== want.kty ||
+    (want.crv !== undefined && !want.crv.includes(jwk.crv as string)) ||
+    (jwk.alg !== undefined && jwk.alg !== alg)
+  ) {
+    throw new JwtInvalidSignatureAlgorithmError('header alg does not fit the key', alg, jwk.alg ?? jwk.kty);
+  }
+  return jwk;
 }
 
 /**

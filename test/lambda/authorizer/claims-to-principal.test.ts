@@ -42,7 +42,15 @@ describe('claimsToPrincipal — Keycloak', () => {
       clientRoles: ['keygate-api:model-user', 'account:view-profile'],
       scopes: ['openid', 'profile', 'orders.read'],
       groups: ['/ml/team-a', 'flat'],
+      profile: {
+        realmRoles: ['reader', 'model:sentiment:invoke'],
+        clientRoles: ['keygate-api:model-user', 'account:view-profile'],
+        scopes: ['openid', 'profile', 'orders.read'],
+        groups: ['/ml/team-a', 'flat'],
+      },
     });
+    // The lists are the profile's own.
+    expect(p.realmRoles).toBe(p.profile?.realmRoles);
   });
 
   it('accepts a token without any role, scope or group claim', () => {
@@ -147,6 +155,44 @@ describe('claimsToPrincipal — Keycloak', () => {
       ok: false,
       reason: 'claims_malformed',
     });
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['realm_access null', { realm_access: null }],
+    ['resource_access null', { resource_access: null }],
+    ['groups null', { groups: null }],
+    ['scope null', { scope: null }],
+  ])('refuses %s even after the same token without the claim was accepted', (_name, extra) => {
+    // Absent and null serialize alike as JSON list items; the profile key must still tell them apart.
+    const claims = kc();
+    for (const k of Object.keys(extra)) delete claims[k];
+    expect(claimsToPrincipal(claims, keycloak, ISS)).toMatchObject({ ok: true });
+    expect(claimsToPrincipal({ ...claims, ...extra }, keycloak, ISS)).toMatchObject({
+      ok: false,
+      reason: 'claims_malformed',
+    });
+  });
+
+  it('shares one profile between tokens with the same entitlement claims, and only between those', () => {
+    const entitlements = {
+      realm_access: { roles: ['reader'] },
+      resource_access: { api: { roles: ['admin'] } },
+      scope: 'openid orders.read',
+      groups: ['/ml'],
+    };
+    const alice = principalOf(kc({ ...entitlements, sub: 'alice', preferred_username: 'alice' }));
+    const bob = principalOf(kc({ ...entitlements, sub: 'bob', preferred_username: 'bob', azp: 'web' }));
+    expect(bob.profile).toBe(alice.profile);
+    expect(bob).toMatchObject({ sub: 'bob', username: 'bob' });
+    for (const other of [
+      { realm_access: { roles: ['reader', 'writer'] } },
+      { resource_access: { api: { roles: ['admin'] }, other: { roles: ['x'] } } },
+      { scope: 'openid' },
+      { groups: ['/ml', '/ops'] },
+    ]) {
+      const p = principalOf(kc({ ...entitlements, ...other }));
+      expect(p.profile).not.toBe(alice.profile);
+    }
   });
 });
 

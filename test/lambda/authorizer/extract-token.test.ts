@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_TOKEN_LENGTH, extractToken } from '../../../lambda/authorizer/extract-token';
+import { inspectToken } from '../../../lambda/authorizer/inspect-token';
 import { parseEvent } from '../../../lambda/authorizer/parse-event';
 import type { TokenSourceConfig } from '../../../common/authorizer-config';
 import type { EventKind, EventOptions } from '../../fixtures/apigw/events';
@@ -41,13 +42,25 @@ describe.each(EVENT_KINDS)('extractToken (%s)', (kind) => {
     ['scheme and space only', 'Bearer ', 'token_malformed'],
     ['two tokens in one value', `Bearer ${JWS} ${JWS}`, 'token_malformed'],
     ['Bearer glued to the token', `Bearer${JWS}`, 'token_malformed'],
-    ['a quote in the token', `Bearer "${JWS}"`, 'token_malformed'],
-    ['a control character', `Bearer ${JWS}\u0000`, 'token_malformed'],
     ['an oversize token', `Bearer ${'a'.repeat(MAX_TOKEN_LENGTH + 1)}`, 'token_malformed'],
     ['two comma-joined values', `Bearer ${JWS}, Bearer ${JWS}`, 'token_ambiguous'],
     ['two header values', [`Bearer ${JWS}`, `Bearer ${JWS}`], 'token_ambiguous'],
   ] as const)('refuses %s', (_n, authorization, reason) => {
     expect(extract(kind, { authorization })).toEqual({ ok: false, reason });
+  });
+
+  it.each([
+    ['a quote', `"${JWS}"`],
+    ['a control character', `${JWS}\u0000`],
+    ['b64token characters outside base64url', `${JWS.slice(0, -4)}+/~=`],
+    ['a non-ASCII character', `${JWS}\u00e9`],
+  ])('hands over a credential with %s, which token inspection then refuses', (_n, credential) => {
+    expect(extract(kind, { authorization: `Bearer ${credential}` })).toEqual({
+      ok: true,
+      token: credential,
+      source: 'header',
+    });
+    expect(inspectToken(credential)).toMatchObject({ ok: false, reason: 'token_malformed' });
   });
 
   it('uses a configured header name', () => {

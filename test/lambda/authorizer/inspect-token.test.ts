@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { inspectToken, MAX_KID_LENGTH, MAX_TOKEN_LENGTH } from '../../../lambda/authorizer/inspect-token';
 import { b64url, keycloakHeader, rawToken } from '../../support/tokens';
@@ -103,6 +104,22 @@ describe('inspectToken', () => {
       detail: 'signature is not canonical base64url',
     });
     expect(inspectToken(token(keycloakHeader('RS256', KID), PAYLOAD, 'AA'))).toMatchObject({ ok: true });
+  });
+
+  it('judges a signature canonical exactly when decoding and re-encoding gives it back', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split('');
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...alphabet), { minLength: 2, maxLength: 12 }).map((c) => c.join('')),
+        (sig) => {
+          fc.pre(sig.length % 4 !== 1);
+          const canonical = Buffer.from(sig, 'base64url').toString('base64url') === sig;
+          const result = inspectToken(token(keycloakHeader('RS256', KID), PAYLOAD, sig));
+          expect(result.ok).toBe(canonical);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it.each([
