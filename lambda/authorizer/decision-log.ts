@@ -81,8 +81,13 @@ function fact(v: string | undefined): string | undefined {
   return typeof v === 'string' ? v.slice(0, MAX_FACT_LENGTH) : undefined;
 }
 
+let stdout: NodeJS.WriteStream | undefined;
+let stderr: NodeJS.WriteStream | undefined;
+
 function defaultWrite(line: string, level: LogLevel): void {
-  (level === 'ERROR' ? process.stderr : process.stdout).write(`${line}\n`);
+  // The streams are looked up once: `process.stdout` is a getter, and this runs on every request.
+  if (level === 'ERROR') (stderr ??= process.stderr).write(`${line}\n`);
+  else (stdout ??= process.stdout).write(`${line}\n`);
 }
 
 const TRACE_ROOT = /(?:^|;)Root=([^;]+)/;

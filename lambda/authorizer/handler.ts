@@ -85,10 +85,11 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
   const clock = deps.clock ?? (() => performance.now());
   const metrics = deps.metrics ?? LOG_METRICS;
   const now = deps.now ?? Date.now;
+  const countDecisions = metrics !== LOG_METRICS;
   const safeLog = (line: Parameters<DecisionLog['decision']>[0]): void => {
     try {
       log.decision(line);
-      metrics.decision(line.decision, line.reason);
+      if (countDecisions) metrics.decision(line.decision, line.reason);
     } catch {
       // A failing log or metric must not turn a decision into a 500; the decision stands.
     }
