@@ -313,16 +313,22 @@ function esbuildOptions(): BuildOptions {
 
 async function bundles(dir: string) {
   const out = (name: string) => path.join(dir, `${name}.js`);
-  // The core leaves the session module external (its `require('./session.js')` stays in the output); the
-  // module is bundled on its own, under the name the core requires it by, beside it.
+  // The authorizer's asset directory as the package build writes it: the core `index.js`, which leaves the
+  // session module external (its `require('./session.js')` stays in the output), and the module bundled on
+  // its own beside it under the name the core requires it by; each ends with its source-map comment.
+  const asset = path.join(dir, 'authorizer');
+  const deployed = { sourcemap: true, sourcesContent: false } as const;
+  const authorizer = path.join(asset, 'index.js');
   await build({
     ...esbuildOptions(),
+    ...deployed,
     entryPoints: [path.join(ROOT, AUTHORIZER_ENTRY)],
-    outfile: out('authorizer'),
+    outfile: authorizer,
   });
-  const session = path.join(dir, AUTHORIZER_SESSION_MODULE);
+  const session = path.join(asset, AUTHORIZER_SESSION_MODULE);
   await build({
     ...esbuildOptions(),
+    ...deployed,
     entryPoints: [path.join(ROOT, AUTHORIZER_SESSION_ENTRY)],
     outfile: session,
   });
@@ -362,7 +368,7 @@ async function bundles(dir: string) {
     outfile: out('measured'),
   });
   return {
-    authorizer: out('authorizer'),
+    authorizer,
     session,
     bare: out('bare'),
     withMetrics: out('with-metrics'),
