@@ -17,10 +17,10 @@ import type * as SessionEntry from './session';
 function withSessions(config: LoadedConfig): HandlerDeps {
   const session = config.ok ? config.config.session : undefined;
   if (!session) return { config };
-  let sessions: typeof SessionEntry;
+  let entry: typeof SessionEntry;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    sessions = require('./session.js') as typeof SessionEntry;
+    entry = require('./session.js') as typeof SessionEntry;
   } catch (e) {
     // A deployment missing its session module denies every request with one config error at cold start,
     // instead of failing the container's initialization (which API Gateway answers with 500s).
@@ -32,7 +32,7 @@ function withSessions(config: LoadedConfig): HandlerDeps {
       },
     };
   }
-  return { config, sessions: sessions.productionSessionSupport(session) };
+  return { config, sessions: entry.productionSessionSupport(session) };
 }
 
 export const handler = createHandler(withSessions(loadConfig(process.env)));
