@@ -1,13 +1,14 @@
 /**
  * `npm run build:lambdas`: bundles every Lambda function of lib/internal/lambda-entries.ts with esbuild
- * into `assets/lambda/<name>/index.js` (+ `index.js.map`), so the published package carries its Lambda
- * code ready to deploy and consumers need neither esbuild nor Docker.
+ * into `assets/lambda/<name>/index.js` (+ `index.js.map`), plus one file per further module of the
+ * function (the authorizer's `session.js`), so the published package carries its Lambda code ready to
+ * deploy and consumers need neither esbuild nor Docker.
  *
  * The output is a pure function of the sources: esbuild writes no timestamps, paths in the source map are
  * relative to the package root, entries are built in a fixed order, and files are replaced atomically.
  * Equal sources therefore give equal bytes, so CDK asset hashes stay put between builds.
  *
- * Beside the bundles it records, per function, the content hash of every input file
+ * Beside the bundles it records, per function, the content hash of every input file of all its files
  * (`assets/.build/<name>.json`, not shipped); lib/internal/lambda-code.ts uses it in a source checkout to
  * refuse a deployment of bundles older than their sources.
  */
@@ -51,13 +52,20 @@ export interface BuildLambdasOptions {
   readonly outRoot?: string;
 }
 
-/** The esbuild options of one function: the same flags NodejsFunction would pass for it. */
-export function esbuildOptions(name: LambdaEntryName, root: string, outfile: string): BuildOptions {
+/**
+ * The esbuild options of one function: the same flags NodejsFunction would pass for it. `index` and each
+ * further module are separate entry points of one build (no code splitting: each file stands alone).
+ */
+export function esbuildOptions(name: LambdaEntryName, root: string, outdir: string): BuildOptions {
   const spec = LAMBDA_ENTRIES[name];
+  const modules = Object.entries(spec.modules ?? {}).sort(([a], [b]) => a.localeCompare(b));
   return {
     absWorkingDir: root,
-    entryPoints: [path.join(root, spec.source)],
-    outfile,
+    entryPoints: [
+      { in: path.join(root, spec.source), out: 'index' },
+      ...modules.map(([out, source]) => ({ in: path.join(root, source), out })),
+    ],
+    outdir,
     bundle: true,
     platform: 'node',
     target: 'node22',
@@ -86,7 +94,7 @@ export async function buildLambdas(options: BuildLambdasOptions = {}): Promise<B
     // esbuild places the bundle as if in the package root (source map paths are relative to it) and
     // writes nothing; the files go to outRoot below.
     const placed = path.join(root, lambdaAssetDir(name));
-    const result = await build(esbuildOptions(name, root, path.join(placed, 'index.js')));
+    const result = await build(esbuildOptions(name, root, placed));
     fs.mkdirSync(dir, { recursive: true });
     const files: BuiltFile[] = [];
     const expected = new Set<string>();

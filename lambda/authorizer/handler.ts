@@ -8,7 +8,7 @@
  * caller without permission, or the `Unauthorized` error (401). Nothing else is ever thrown, so API Gateway
  * never sees a crash it would turn into a 500, and an unexpected error can never become an allow.
  */
-import type { AuthorizerConfig, SessionConfig } from '../../common/authorizer-config';
+import type { AuthorizerConfig } from '../../common/authorizer-config';
 import { DEFAULTS } from '../../common/authorizer-config';
 import type { DecisionOutcome } from '../../common/decision-log';
 import type { ReasonCode } from '../../common/reason-codes';
@@ -25,9 +25,7 @@ import { createDecisionLog } from './decision-log';
 import { createTokenVerifier } from './verify-token';
 import type { AuthRequest } from './parse-event';
 import type { SessionStep } from './session-cookie';
-import { openRequestSession, signInDenyResponse, signInRedirect } from './session-cookie';
-import type { SessionKeyProvider } from '../sign-in/session-keys';
-import { publicBaseUrl } from '../sign-in/public-url';
+import type { SessionSupport } from './session-support';
 
 /** Counts decisions and JWKS failures. Keygate counts with metric filters on the decision log instead. */
 export interface MetricsSink {
@@ -52,10 +50,10 @@ export interface HandlerDeps {
   /** @default LOG_METRICS (no-op: metric filters read the decision log) */
   readonly metrics?: MetricsSink;
   /**
-   * Cookie keyring for browser sessions; required when the config has `session` (index.ts passes the
-   * keyring secret read through the Parameters and Secrets Lambda Extension).
+   * Browser-session support (createSessionSupport, with its cookie keyring); required when the config has
+   * `session`. index.ts loads it from the separate session module only then.
    */
-  readonly sessionKeys?: SessionKeyProvider;
+  readonly sessions?: SessionSupport;
   /** Epoch milliseconds, for session expiry. @default Date.now */
   readonly now?: () => number;
 }
@@ -68,7 +66,7 @@ interface Ready {
   readonly table: RouteTable;
   readonly extract: ReturnType<typeof createTokenExtractor>;
   readonly responseMode: 'iam' | 'simple';
-  readonly session?: { readonly config: SessionConfig; readonly keys: SessionKeyProvider };
+  readonly sessions?: SessionSupport;
   /** Off with the verified-claims cache (`verifiedCacheSize: 0`): then every request is verified. */
   readonly memoizeLast: boolean;
 }
@@ -109,7 +107,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
           }
         },
       };
-      if (config.session && !deps.sessionKeys)
+      if (config.session && !deps.sessions)
         throw new ConfigError('session is configured but no session keyring is');
       ready = {
         config,
@@ -118,8 +116,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         extract: createTokenExtractor(config.tokenSource),
         responseMode: config.responseMode ?? DEFAULTS.responseMode,
         memoizeLast: (config.verifiedCacheSize ?? DEFAULTS.verifiedCacheSize) > 0,
-        session:
-          config.session && deps.sessionKeys ? { config: config.session, keys: deps.sessionKeys } : undefined,
+        sessions: config.session ? deps.sessions : undefined,
       };
     } catch (e) {
       log.configInvalid([
@@ -161,9 +158,9 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     const token = r.extract(request);
     // Browser sessions: looked at only when no bearer token was presented, so a bearer request is never
     // judged by its cookies nor subject to the CSRF check.
-    if (r.session && !token.ok && token.reason === 'token_missing')
-      return withSession(r, request, state, r.session);
-    if (!token.ok) return unauthenticated(r.session?.config, request, state, token.reason, false);
+    if (r.sessions && !token.ok && token.reason === 'token_missing')
+      return withSession(r, request, state, r.sessions);
+    if (!token.ok) return unauthenticated(r.sessions, request, state, token.reason, false);
     return verifyThen(r, request, state, token.token, undefined);
   }
 
@@ -171,23 +168,11 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     r: Ready,
     request: AuthRequest,
     state: RequestState,
-    s: NonNullable<Ready['session']>,
+    s: SessionSupport,
   ): Promise<Outcome> {
-    const session = await openRequestSession(
-      { method: request.method, cookies: request.cookies(), headers: request.headerMap() },
-      {
-        cookieName: s.config.cookieName,
-        csrfHeader: s.config.csrfHeader,
-        allowedOrigins: [
-          ...(request.domainName ? [`https://${request.domainName}`] : []),
-          ...(s.config.allowedOrigins ?? []),
-        ],
-      },
-      s.keys,
-      Math.floor(now() / 1000),
-    );
-    if (session.kind === 'refused') return unauthenticated(s.config, request, state, session.reason, false);
-    if (session.kind === 'absent') return unauthenticated(s.config, request, state, 'token_missing', false);
+    const session = await s.open(request, Math.floor(now() / 1000));
+    if (session.kind === 'refused') return unauthenticated(s, request, state, session.reason, false);
+    if (session.kind === 'absent') return unauthenticated(s, request, state, 'token_missing', false);
     return verifyThen(r, request, state, session.accessToken, session);
   }
 
@@ -229,13 +214,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     state.facts = verified.facts;
     if (!verified.ok) {
       return session
-        ? unauthenticated(
-            r.session?.config,
-            request,
-            state,
-            verified.reason,
-            verified.reason === 'token_expired',
-          )
+        ? unauthenticated(r.sessions, request, state, verified.reason, verified.reason === 'token_expired')
         : { kind: 'unauthorized', reason: verified.reason };
     }
     state.cached = verified.cached;
@@ -334,51 +313,20 @@ class ConfigError extends Error {}
 
 const defaultVerifier: VerifierFactory = (config, events) => createTokenVerifier(config, { events });
 
-/** Session reasons (and token_missing) a browser can recover from by signing in again. */
-const SIGN_IN_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
-  'token_missing',
-  'session_malformed',
-  'session_key_unknown',
-  'session_tampered',
-  'session_expired',
-  'session_keys_unavailable',
-  'token_expired',
-]);
-
 /**
- * A 401 outcome, or for a browser navigation to a `browser` route of a REST API with sessions on, a Deny
- * carrying the sign-in URL: REST maps `$context.authorizer.signIn` into the ACCESS_DENIED gateway
- * response, while a thrown Unauthorized carries no context. HTTP APIs have no gateway responses: plain 401.
+ * A 401 outcome, or, when the session support has one for this request (a browser navigation that can
+ * recover by signing in), a Deny carrying the sign-in URL, logged as unauthorized.
  */
 function unauthenticated(
-  sc: SessionConfig | undefined,
+  sessions: SessionSupport | undefined,
   request: AuthRequest,
   state: RequestState,
   reason: ReasonCode,
   accessExpired: boolean,
 ): Outcome {
-  if (!sc || request.kind !== 'rest' || !SIGN_IN_REASONS.has(reason)) return { kind: 'unauthorized', reason };
-  const baseUrl = publicBaseUrl(request.domainName, request.stage, sc.publicBaseUrl);
-  if (!baseUrl) return { kind: 'unauthorized', reason };
-  const headers: Record<string, string> = {};
-  for (const [k, v] of request.headerMap()) headers[k] = v.join(', ');
-  const url = signInRedirect({
-    method: request.method,
-    path: request.path,
-    rawQuery: request.rawQuery(),
-    headers,
-    browserRoute: (sc.browserRoutes ?? []).includes(state.route ?? ''),
-    accessExpired,
-    baseUrl,
-  });
-  if (!url) return { kind: 'unauthorized', reason };
-  return {
-    kind: 'respond',
-    response: signInDenyResponse(request.resourceArn, url, reason),
-    allowed: false,
-    reason,
-    unauthenticated: true,
-  };
+  const response = sessions?.signIn(request, state.route, reason, accessExpired);
+  if (!response) return { kind: 'unauthorized', reason };
+  return { kind: 'respond', response, allowed: false, reason, unauthenticated: true };
 }
 
 function peekRequestId(event: unknown): string | undefined {

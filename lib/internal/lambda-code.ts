@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Annotations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { LAMBDA_ENTRIES, lambdaAssetDir, lambdaBuildRecord } from './lambda-entries';
+import { LAMBDA_ENTRIES, lambdaAssetDir, lambdaBuildRecord, lambdaBundleFiles } from './lambda-entries';
 import type { LambdaEntryName } from './lambda-entries';
 
 /** Options of a Keygate function: everything of `lambda.Function` but its code, runtime and architecture. */
@@ -83,11 +83,15 @@ export function resolveLambdaCode(entry: LambdaEntryName, root: string = package
     );
   }
   const dir = path.join(root, lambdaAssetDir(entry));
-  if (!fs.existsSync(path.join(dir, 'index.js'))) {
-    throw new Error(
-      `keygateFunction: the prebuilt '${entry}' Lambda bundle is missing (${path.join(dir, 'index.js')}); ` +
-        'run `npm run build:lambdas` in the Keygate source tree (published packages ship it)',
-    );
+  // Every file of the bundle: a function missing a module it loads on demand (the authorizer's
+  // session.js) would only fail once a configuration needs it, at run time.
+  for (const file of lambdaBundleFiles(entry)) {
+    if (!fs.existsSync(path.join(dir, file))) {
+      throw new Error(
+        `keygateFunction: the prebuilt '${entry}' Lambda bundle is missing (${path.join(dir, file)}); ` +
+          'run `npm run build:lambdas` in the Keygate source tree (published packages ship it)',
+      );
+    }
   }
   const resolved: ResolvedLambdaCode = { dir, staleInputs: staleInputs(entry, root) };
   cache.set(key, resolved);

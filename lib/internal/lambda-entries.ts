@@ -4,7 +4,10 @@
  * by these names (lib/internal/lambda-code.ts), so the two can never disagree.
  */
 
-/** Names of the bundled functions; `assets/lambda/<name>/index.js` holds each bundle. */
+/**
+ * Names of the bundled functions; `assets/lambda/<name>/index.js` holds each bundle, beside the function's
+ * further modules (`modules`) when it has any.
+ */
 export const LAMBDA_ENTRY_NAMES = ['authorizer', 'models', 'pre-token-generation', 'sign-in'] as const;
 export type LambdaEntryName = (typeof LAMBDA_ENTRY_NAMES)[number];
 
@@ -12,6 +15,14 @@ export type LambdaEntryName = (typeof LAMBDA_ENTRY_NAMES)[number];
 export interface LambdaEntrySpec {
   /** Source entry, relative to the package root. */
   readonly source: string;
+  /**
+   * Modules bundled on their own into the function's directory, by output name (`session` -> `session.js`,
+   * source relative to the package root): code the function `require`s at run time only when its
+   * configuration needs it, so every other cold start skips it. Each must be listed in `external` as
+   * `./<name>.js`, or esbuild would inline it into `index.js` as well.
+   * @default - none: the function is `index.js` alone
+   */
+  readonly modules?: { readonly [name: string]: string };
   /**
    * Modules left out of the bundle. `@aws-sdk/*` relies on the AWS SDK v3 the Node.js 22 runtime ships;
    * an empty list bundles every client at the version the tests ran against.
@@ -24,7 +35,9 @@ export interface LambdaEntrySpec {
 export const LAMBDA_ENTRIES: { readonly [name in LambdaEntryName]: LambdaEntrySpec } = {
   authorizer: {
     source: 'lambda/authorizer/index.ts',
-    external: ['@aws-sdk/*'],
+    // Browser-session support: loaded by index.js only when the configuration has `session`.
+    modules: { session: 'lambda/authorizer/session.ts' },
+    external: ['@aws-sdk/*', './session.js'],
     // ESM builds of jose and aws-jwt-verify tree-shake better than their CommonJS builds.
     mainFields: ['module', 'main'],
   },
@@ -42,6 +55,11 @@ export const LAMBDA_ENTRIES: { readonly [name in LambdaEntryName]: LambdaEntrySp
     external: ['@aws-sdk/*'],
   },
 };
+
+/** The JavaScript files of a function's bundle, `index.js` first (each comes with its `.map`). */
+export function lambdaBundleFiles(name: LambdaEntryName): string[] {
+  return ['index', ...Object.keys(LAMBDA_ENTRIES[name].modules ?? {}).sort()].map((m) => `${m}.js`);
+}
 
 /** Where a bundle lives, relative to the package root. */
 export function lambdaAssetDir(name: LambdaEntryName): string {

@@ -15,6 +15,7 @@ import type { ReasonCode } from '../../common/reason-codes';
 import type { RouteSpec } from '../../common/route-model';
 import { routeKey } from '../../common/route-model';
 import { createHandler as createAuthorizerHandler } from '../../lambda/authorizer/handler';
+import { createSessionSupport } from '../../lambda/authorizer/session-support';
 import type { DecisionLine, DecisionLog } from '../../lambda/authorizer/decision-log';
 import { createDecisionLog } from '../../lambda/authorizer/decision-log';
 import { loadConfig } from '../../lambda/authorizer/load-config';
@@ -270,7 +271,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         createTokenVerifier(config, { events, requestOptions: { ca: issuerCa } }),
       log,
       // The cookie keyring, for an authorizer that reads browser sessions (ignored by one that does not).
-      ...(cookieKeys ? { sessionKeys: staticKeyProvider(cookieKeys) } : {}),
+      ...(cookieKeys && authorizerConfig.session
+        ? { sessions: createSessionSupport(authorizerConfig.session, staticKeyProvider(cookieKeys)) }
+        : {}),
     };
     late.authorizer = createAuthorizerHandler(authorizerDeps) as LambdaFunction;
 

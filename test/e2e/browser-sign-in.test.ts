@@ -12,6 +12,7 @@ import type { StageConfig } from '../../common/app-config';
 import { matchRoute, routeKey } from '../../common/route-model';
 import type { DecisionLine, DecisionLog } from '../../lambda/authorizer/decision-log';
 import { createHandler } from '../../lambda/authorizer/handler';
+import { createSessionSupport } from '../../lambda/authorizer/session-support';
 import { loadConfig } from '../../lambda/authorizer/load-config';
 import { createTokenVerifier } from '../../lambda/authorizer/verify-token';
 import { parseCookies } from '../../lambda/sign-in/cookies';
@@ -69,15 +70,16 @@ async function startStack(accessTokenTtl = 300) {
   const ring = parseKeyring(secret);
   const decisions: DecisionLine[] = [];
   const log: DecisionLog = { decision: (l) => decisions.push(l), jwksFailure() {}, configInvalid() {} };
+  const sessionConfig = { keysSecretId: 'local', browserRoutes: ['GET /me'] };
   const config: AuthorizerConfig = {
     ...localAuthorizerConfig(STAGE, issuer.issuer),
     clockSkewSeconds: 0,
-    session: { keysSecretId: 'local', browserRoutes: ['GET /me'] },
+    session: sessionConfig,
   };
   const authorizer = createHandler({
     config: loadConfig({ [AUTHORIZER_CONFIG_ENV]: JSON.stringify(config) }),
     createVerifier: (c, events) => createTokenVerifier(c, { events, requestOptions: { ca: issuer.ca } }),
-    sessionKeys: staticKeyProvider(secret),
+    sessions: createSessionSupport(sessionConfig, staticKeyProvider(secret)),
     log,
   });
   const signInConfig: SignInConfig = {

@@ -42,6 +42,7 @@ const SHIPPED = [
   /^dist\/lib\/(?:[a-z0-9-]+\/)*[a-z0-9-]+\.(?:js|d\.ts)$/,
   /^dist\/common\/[a-z0-9-]+\.(?:js|d\.ts)$/,
   /^assets\/lambda\/[a-z0-9-]+\/index\.js(?:\.map)?$/,
+  /^assets\/lambda\/authorizer\/session\.js(?:\.map)?$/,
   /^dist\/keygate-call\.cjs$/,
   /^client\/bin\/keygate-call\.js$/,
 ];
@@ -279,6 +280,8 @@ describe('the published package in a consumer CDK app', () => {
         'dist/lib/index.d.ts',
         'assets/lambda/authorizer/index.js',
         'assets/lambda/authorizer/index.js.map',
+        'assets/lambda/authorizer/session.js',
+        'assets/lambda/authorizer/session.js.map',
       ]),
     );
   });
@@ -363,7 +366,7 @@ describe('the published package in a consumer CDK app', () => {
     const hash = String((fn.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '');
     const shipped = path.join(appDir, 'node_modules', 'keygate', 'assets', 'lambda', 'authorizer');
     const uploaded = listFiles(assetPaths[hash]);
-    expect(Object.keys(uploaded)).toEqual(['index.js', 'index.js.map']);
+    expect(Object.keys(uploaded)).toEqual(['index.js', 'index.js.map', 'session.js', 'session.js.map']);
     expect(uploaded).toEqual(listFiles(shipped));
     expect(uploaded).toEqual(listFiles(path.join(sourceDir, 'assets', 'lambda', 'authorizer')));
   });

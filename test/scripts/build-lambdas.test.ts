@@ -3,14 +3,25 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
+import { DECISION_MESSAGE } from '../../common/decision-log';
 import {
   LAMBDA_ENTRIES,
   LAMBDA_ENTRY_NAMES,
   lambdaAssetDir,
   lambdaBuildRecord,
+  lambdaBundleFiles,
 } from '../../lib/internal/lambda-entries';
 import type { BuiltLambda } from '../../scripts/build-lambdas';
 import { PACKAGE_ROOT, buildLambdas } from '../../scripts/build-lambdas';
+import { apigwEvent } from '../fixtures/apigw/events';
+import { config } from '../lambda/authorizer/pipeline-fixtures';
+
+/** Every file of a function's bundle: its JavaScript files and their source maps, sorted. */
+const bundleFiles = (name: BuiltLambda['name']) =>
+  lambdaBundleFiles(name)
+    .flatMap((file) => [file, `${file}.map`])
+    .sort();
 
 describe('buildLambdas', () => {
   let first: string;
@@ -41,17 +52,19 @@ describe('buildLambdas', () => {
     expect(built.map((b) => b.name)).toEqual(present);
   });
 
-  it('writes exactly index.js and its source map per function', () => {
+  it('writes exactly index.js, the further modules and their source maps per function', () => {
+    expect(bundleFiles('authorizer')).toEqual(['index.js', 'index.js.map', 'session.js', 'session.js.map']);
+    expect(bundleFiles('sign-in')).toEqual(['index.js', 'index.js.map']);
     for (const b of rebuilt) {
-      expect(fs.readdirSync(b.dir).sort()).toEqual(['index.js', 'index.js.map']);
-      expect(b.files.map((f) => f.file)).toEqual(['index.js', 'index.js.map']);
+      expect(fs.readdirSync(b.dir).sort()).toEqual(bundleFiles(b.name));
+      expect(b.files.map((f) => f.file)).toEqual(bundleFiles(b.name));
     }
   });
 
   it('gives byte-identical bundles for the same sources', () => {
     expect(rebuilt.map((b) => b.files)).toEqual(built.map((b) => b.files));
     for (const b of built) {
-      for (const file of ['index.js', 'index.js.map']) {
+      for (const file of bundleFiles(b.name)) {
         const a = fs.readFileSync(path.join(first, lambdaAssetDir(b.name), file));
         const c = fs.readFileSync(path.join(second, lambdaAssetDir(b.name), file));
         expect(a.equals(c), `${b.name}/${file}`).toBe(true);
@@ -65,7 +78,7 @@ describe('buildLambdas', () => {
     ) as { sources: string[] };
     expect(map.sources).toContain('../../../lambda/authorizer/index.ts');
     for (const b of built) {
-      for (const file of ['index.js', 'index.js.map']) {
+      for (const file of bundleFiles(b.name)) {
         const text = fs.readFileSync(path.join(first, lambdaAssetDir(b.name), file), 'utf8');
         expect(text.includes(PACKAGE_ROOT), `${b.name}/${file}`).toBe(false);
         expect(text.includes(first), `${b.name}/${file}`).toBe(false);
@@ -98,8 +111,87 @@ describe('buildLambdas', () => {
       inputs: Record<string, string>;
     };
     expect(record.inputs['lambda/authorizer/index.ts']).toMatch(/^[0-9a-f]{64}$/);
+    // The session module's inputs too: a change to it makes the whole authorizer bundle stale.
+    expect(record.inputs['lambda/authorizer/session.ts']).toMatch(/^[0-9a-f]{64}$/);
+    expect(record.inputs['lambda/sign-in/session-envelope.ts']).toMatch(/^[0-9a-f]{64}$/);
     expect(Object.keys(record.inputs).some((file) => file.startsWith('common/'))).toBe(true);
     // (A linked node_modules is recorded by its real path, outside the package root.)
     expect(Object.keys(record.inputs).some((file) => file.includes('node_modules/'))).toBe(true);
+  });
+
+  describe('the authorizer session module', () => {
+    /**
+     * Runs the built authorizer in a fresh process without node_modules on one REST request that carries
+     * a session cookie and no bearer token; reports the decision log's reasons and whether session.js was
+     * loaded. The keyring is read through the secrets extension, here on a closed port.
+     */
+    function coldStart(files: readonly string[], session: boolean) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-load-'));
+      try {
+        for (const file of files)
+          fs.copyFileSync(path.join(first, lambdaAssetDir('authorizer'), file), path.join(dir, file));
+        const cfg = config(session ? { session: { keysSecretId: 'arn:aws:secretsmanager:kg' } } : {});
+        const event = apigwEvent('rest', {
+          authorization: null,
+          cookies: ['keygate_session=v1.k1.aaaa.bbbb'],
+        });
+        const script = [
+          "const { handler } = require('./index.js');",
+          `handler(${JSON.stringify(event)}).then(() => 'allowed', (e) => e.message).then((answer) => {`,
+          "  const loaded = Object.keys(require.cache).some((f) => f.endsWith('session.js'));",
+          "  process.stdout.write('\\nRESULT ' + JSON.stringify({ answer, loaded }) + '\\n');",
+          '});',
+        ].join('\n');
+        const result = spawnSync(process.execPath, ['-e', script], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: {
+            PATH: process.env.PATH,
+            [AUTHORIZER_CONFIG_ENV]: JSON.stringify(cfg),
+            PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '1',
+          },
+        });
+        expect(result.status, result.stderr).toBe(0);
+        // Log lines: decisions on stdout, the configuration error (level ERROR) on stderr.
+        const output = `${result.stdout}\n${result.stderr}`.split('\n');
+        const lines = output
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { message: string; reason?: string; errors?: string[] });
+        const outcome = output.find((l) => l.startsWith('RESULT '));
+        return {
+          ...(JSON.parse(outcome?.slice('RESULT '.length) ?? 'null') as { answer: string; loaded: boolean }),
+          reasons: lines.filter((l) => l.message === DECISION_MESSAGE).map((l) => l.reason),
+          errors: lines.flatMap((l) => l.errors ?? []),
+        };
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    it('is left out of index.js and never loaded without a session configuration', () => {
+      const run = coldStart(['index.js'], false);
+      expect(run).toEqual({ answer: 'Unauthorized', loaded: false, reasons: ['token_missing'], errors: [] });
+    });
+
+    it('is loaded from beside index.js when the configuration has session, and opens the cookie', () => {
+      // The keyring cannot be read (no extension here): the session path's own reason, not token_missing.
+      const run = coldStart(['index.js', 'session.js'], true);
+      expect(run).toEqual({
+        answer: 'Unauthorized',
+        loaded: true,
+        reasons: ['session_keys_unavailable'],
+        errors: [],
+      });
+    });
+
+    it('missing from the asset: one configuration error at cold start, every request denied', () => {
+      const run = coldStart(['index.js'], true);
+      expect(run).toEqual({
+        answer: 'Unauthorized',
+        loaded: false,
+        reasons: ['config_invalid'],
+        errors: ['session: the session module (session.js) could not be loaded (MODULE_NOT_FOUND)'],
+      });
+    });
   });
 });

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionConfig } from '../../../common/authorizer-config';
 import { createHandler } from '../../../lambda/authorizer/handler';
+import { createSessionSupport } from '../../../lambda/authorizer/session-support';
 import type { IamPolicyResponse } from '../../../lambda/authorizer/build-response';
 import type { SessionData } from '../../../lambda/sign-in/session-envelope';
 import { sealSession, sessionSetCookies } from '../../../lambda/sign-in/session-envelope';
@@ -42,7 +43,7 @@ function setup(withKeys = true) {
     config: { ok: true, config: config({ session: SESSION }) },
     createVerifier: () => tableVerifier(TOKENS),
     log,
-    sessionKeys: withKeys ? { keyring: async () => ring } : undefined,
+    sessions: withKeys ? createSessionSupport(SESSION, { keyring: async () => ring }) : undefined,
   });
   return { handler, log };
 }
@@ -148,7 +149,7 @@ describe('createHandler with browser sessions', () => {
             : known.verify(t),
       }),
       log,
-      sessionKeys: { keyring: async () => ring },
+      sessions: createSessionSupport(SESSION, { keyring: async () => ring }),
     });
     const cookies = sessionCookies('tok.expired.sig', { accessExpiresAt: NOW - 10 });
     const r = (await handler(
@@ -190,11 +191,11 @@ describe('createHandler with browser sessions', () => {
       config: { ok: true, config: config({ session: SESSION }) },
       createVerifier: () => tableVerifier(TOKENS),
       log,
-      sessionKeys: {
+      sessions: createSessionSupport(SESSION, {
         keyring: async () => {
           throw new Error('extension down');
         },
-      },
+      }),
     });
     const e = await outcome(
       handler(apigwEvent('http-2.0', { authorization: null, cookies: sessionCookies('tok.bob.sig') })),

@@ -2,16 +2,28 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { LAMBDA_ENTRIES } from '../../../lib/internal/lambda-entries';
 import { encodeConfigForEnv } from '../../../lib/authorizer/config-env';
-import { AUTHORIZER_BUNDLE_OPTIONS, AUTHORIZER_ENTRY } from '../../../scripts/authorizer-bundle-options';
+import {
+  AUTHORIZER_BUNDLE_OPTIONS,
+  AUTHORIZER_ENTRY,
+  AUTHORIZER_SESSION_ENTRY,
+  AUTHORIZER_SESSION_MODULE,
+} from '../../../scripts/authorizer-bundle-options';
 import { esbuildOptions } from '../../../scripts/build-lambdas';
 
 describe('authorizer bundle', () => {
   test('is built exactly as the benchmark measures it', () => {
     // GIVEN the package build's esbuild options for the authorizer and the benchmark's
-    const built = esbuildOptions('authorizer', '/root', '/out/index.js');
+    const built = esbuildOptions('authorizer', '/root', '/out');
     const bench = AUTHORIZER_BUNDLE_OPTIONS;
     // THEN they agree field by field
     expect(LAMBDA_ENTRIES.authorizer.source).toBe(AUTHORIZER_ENTRY);
+    // and the session module is its own entry, left out of index.js by name
+    expect(LAMBDA_ENTRIES.authorizer.modules).toEqual({ session: AUTHORIZER_SESSION_ENTRY });
+    expect(bench.externalModules).toContain(AUTHORIZER_SESSION_MODULE);
+    expect(built.entryPoints).toEqual([
+      { in: `/root/${AUTHORIZER_ENTRY}`, out: 'index' },
+      { in: `/root/${AUTHORIZER_SESSION_ENTRY}`, out: 'session' },
+    ]);
     expect(built).toMatchObject({
       minify: bench.minify,
       format: bench.format,

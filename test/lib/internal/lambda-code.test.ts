@@ -6,19 +6,25 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionFromBundle, keygateFunction, resolveLambdaCode } from '../../../lib/internal/lambda-code';
-import { lambdaAssetDir, lambdaBuildRecord } from '../../../lib/internal/lambda-entries';
+import { lambdaAssetDir, lambdaBuildRecord, lambdaBundleFiles } from '../../../lib/internal/lambda-entries';
 import { PACKAGE_ROOT, buildLambdas } from '../../../scripts/build-lambdas';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** A package root with a fake authorizer bundle, its source and a build record of that source. */
-function fakeRoot(options: { source?: string; record?: boolean; bundle?: boolean } = {}): string {
+/**
+ * A package root with a fake authorizer bundle (`bundle`: which of its files; all by default), its source
+ * and a build record of that source.
+ */
+function fakeRoot(
+  options: { source?: string; record?: boolean; bundle?: readonly string[] | false } = {},
+): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-root-'));
   fs.writeFileSync(path.join(root, 'package.json'), '{}');
   const source = options.source ?? 'export const handler = async () => ({});\n';
-  if (options.bundle ?? true) {
-    fs.mkdirSync(path.join(root, lambdaAssetDir('authorizer')), { recursive: true });
-    fs.writeFileSync(path.join(root, lambdaAssetDir('authorizer'), 'index.js'), 'exports.handler = 1;');
+  const files = options.bundle === false ? [] : (options.bundle ?? lambdaBundleFiles('authorizer'));
+  fs.mkdirSync(path.join(root, lambdaAssetDir('authorizer')), { recursive: true });
+  for (const file of files) {
+    fs.writeFileSync(path.join(root, lambdaAssetDir('authorizer'), file), 'exports.handler = 1;');
   }
   if (options.source !== undefined || options.record) {
     fs.mkdirSync(path.join(root, 'lambda', 'authorizer'), { recursive: true });
@@ -83,8 +89,9 @@ describe('keygateFunction', () => {
 
   it('deploys the prebuilt bundle directory as it is', () => {
     const bundle = path.join(PACKAGE_ROOT, lambdaAssetDir('authorizer'));
-    expect(fs.readdirSync(stagedAsset).sort()).toEqual(['index.js', 'index.js.map']);
-    for (const file of ['index.js', 'index.js.map']) {
+    const files = ['index.js', 'index.js.map', 'session.js', 'session.js.map'];
+    expect(fs.readdirSync(stagedAsset).sort()).toEqual(files);
+    for (const file of files) {
       expect(
         fs.readFileSync(path.join(stagedAsset, file)).equals(fs.readFileSync(path.join(bundle, file))),
       ).toBe(true);
@@ -114,11 +121,14 @@ describe('keygateFunction', () => {
     );
   });
 
-  it('throws, naming the bundle and the build command, when the bundle is missing', () => {
-    const root = fakeRoot({ bundle: false });
+  it.each([
+    ['the bundle is missing', false, 'index.js'],
+    ['the session module is missing', ['index.js'], 'session.js'],
+  ] as const)('throws, naming the file and the build command, when %s', (_, bundle, file) => {
+    const root = fakeRoot({ bundle });
     roots.push(root);
     expect(() => resolveLambdaCode('authorizer', root)).toThrow(
-      `keygateFunction: the prebuilt 'authorizer' Lambda bundle is missing (${path.join(root, 'assets', 'lambda', 'authorizer', 'index.js')}); run \`npm run build:lambdas\` in the Keygate source tree (published packages ship it)`,
+      `keygateFunction: the prebuilt 'authorizer' Lambda bundle is missing (${path.join(root, 'assets', 'lambda', 'authorizer', file)}); run \`npm run build:lambdas\` in the Keygate source tree (published packages ship it)`,
     );
   });
 
