@@ -439,8 +439,22 @@ function dedupe(list: string[]): string[] {
 
 /** IAM-style glob match for execute-api resources: `*` matches any run of characters, `/` included. */
 export function resourceMatches(pattern: string, resource: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
-  return re.test(resource);
+  // A glob with `*` only: the literal runs between stars must appear in order, the first at the start and
+  // the last at the end; placing each middle run at its leftmost occurrence never misses a match. No
+  // regular expression is compiled, which keeps the cold-start validation of a route table cheap.
+  const runs = pattern.split('*');
+  if (runs.length === 1) return pattern === resource;
+  const first = runs[0];
+  const last = runs[runs.length - 1];
+  const end = resource.length - last.length;
+  if (end < first.length || !resource.startsWith(first) || !resource.endsWith(last)) return false;
+  let at = first.length;
+  for (let i = 1; i < runs.length - 1; i++) {
+    const found = resource.indexOf(runs[i], at);
+    if (found < 0 || found + runs[i].length > end) return false;
+    at = found + runs[i].length;
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -63,18 +63,33 @@ const RESOURCE = /^arn:[A-Za-z0-9:_$./*@~+=,-]+$/;
  */
 export function buildContext(p: VerifiedPrincipal): AuthorizerContext {
   const lists = entitlementLists(p);
-  return {
-    [CONTEXT_KEYS.sub]: contextScalar(p.sub),
-    [CONTEXT_KEYS.username]: contextScalar(p.username),
-    [CONTEXT_KEYS.clientId]: contextScalar(p.clientId),
-    [CONTEXT_KEYS.issuer]: contextScalar(p.issuer),
-    [CONTEXT_KEYS.tokenKind]: contextScalar(p.tokenKind),
-    [CONTEXT_KEYS.roles]: lists.roles,
-    [CONTEXT_KEYS.realmRoles]: lists.realmRoles,
-    [CONTEXT_KEYS.clientRoles]: lists.clientRoles,
-    [CONTEXT_KEYS.scopes]: lists.scopes,
-    [CONTEXT_KEYS.groups]: lists.groups,
+  // Written with literal keys (a fixed object shape, unlike computed keys); the type below holds them to
+  // exactly CONTEXT_KEYS' values.
+  const context: { readonly [K in (typeof CONTEXT_KEYS)[keyof typeof CONTEXT_KEYS]]: string } = {
+    sub: contextScalar(p.sub),
+    username: contextScalar(p.username),
+    clientId: contextScalar(p.clientId),
+    issuer: issuerScalar(p.issuer),
+    tokenKind: contextScalar(p.tokenKind),
+    roles: lists.roles,
+    realmRoles: lists.realmRoles,
+    clientRoles: lists.clientRoles,
+    scopes: lists.scopes,
+    groups: lists.groups,
   };
+  return context;
+}
+
+/** The issuer is one of a few configured URLs: bounded once per URL, not per request. */
+const issuerScalars = new Map<string, string>();
+
+function issuerScalar(issuer: string): string {
+  let scalar = issuerScalars.get(issuer);
+  if (scalar === undefined) {
+    scalar = contextScalar(issuer);
+    if (issuerScalars.size < 64) issuerScalars.set(issuer, scalar);
+  }
+  return scalar;
 }
 
 interface EntitlementLists {

@@ -97,6 +97,22 @@ function member(key: string, value: string | undefined): string {
   return typeof value === 'string' ? `,"${key}":${JSON.stringify(fact(value))}` : '';
 }
 
+/** A fact's JSON member by value, for facts with few distinct values. Bounded: starts over when full. */
+class MemberCache {
+  private readonly members = new Map<string, string>();
+  constructor(private readonly key: string) {}
+  get(value: string | undefined): string {
+    if (value === undefined) return '';
+    let json = this.members.get(value);
+    if (json === undefined) {
+      json = member(this.key, value);
+      if (this.members.size >= 64) this.members.clear();
+      this.members.set(value, json);
+    }
+    return json;
+  }
+}
+
 /** JSON members (`,"k":v,...`) of an object, or '' when it has none: lines are joined from such parts. */
 function members(o: Record<string, unknown>): string {
   const json = JSON.stringify(o);
@@ -164,15 +180,19 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
   // A repeated token brings the same facts object and the same route again: their members are kept (the
   // last facts only: a map per token would cost every fresh token more than it saves).
   let lastFacts: { facts: TokenFacts; json: string } | undefined;
+  // iss, kid and azp take a few values per container (issuers, their keys, clients): serialized once each.
+  const issMembers = new MemberCache(DECISION_FIELDS.iss);
+  const kidMembers = new MemberCache(DECISION_FIELDS.kid);
+  const azpMembers = new MemberCache(DECISION_FIELDS.azp);
   const routeMembers = new Map<string, string>();
   const factsJson = (f: TokenFacts | undefined): string => {
     if (f === undefined) return '';
     if (lastFacts?.facts === f) return lastFacts.json;
     const json =
-      member(DECISION_FIELDS.iss, f.iss) +
-      member(DECISION_FIELDS.kid, f.kid) +
+      issMembers.get(f.iss) +
+      kidMembers.get(f.kid) +
       member(DECISION_FIELDS.sub, f.sub) +
-      member(DECISION_FIELDS.azp, f.azp);
+      azpMembers.get(f.azp);
     lastFacts = { facts: f, json };
     return json;
   };

@@ -43,8 +43,13 @@ export function extractToken(request: AuthRequest, source?: TokenSourceConfig): 
 type Found =
   { ok: true; token: string; source: TokenSource } | Extract<ExtractResult, { ok: false }> | undefined;
 
+const MISSING: ExtractResult = Object.freeze({ ok: false, reason: 'token_missing' });
+
 function extract(request: AuthRequest, header: string, cookie?: string, query?: string): ExtractResult {
-  const found: Found[] = [fromHeader(request.header(header))];
+  const inHeader = fromHeader(request.header(header));
+  // The default source alone: nothing to weigh it against.
+  if (cookie === undefined && query === undefined) return inHeader ?? MISSING;
+  const found: Found[] = [inHeader];
   if (cookie !== undefined) found.push(fromCookies(request.cookies(), cookie));
   if (query !== undefined) found.push(fromQuery(request.query(query)));
   let result: Extract<ExtractResult, { ok: true }> | undefined;
@@ -54,7 +59,7 @@ function extract(request: AuthRequest, header: string, cookie?: string, query?: 
     if (result !== undefined) return { ok: false, reason: 'token_ambiguous' };
     result = f;
   }
-  return result ?? { ok: false, reason: 'token_missing' };
+  return result ?? MISSING;
 }
 
 function fromHeader(values: readonly string[] | undefined): Found {

@@ -45,7 +45,7 @@ export interface HandlerDeps {
   readonly createVerifier?: VerifierFactory;
   /** @default JSON lines in Powertools Logger's shape on stdout (createDecisionLog) */
   readonly log?: DecisionLog;
-  /** Milliseconds, for durations only. @default performance.now */
+  /** Milliseconds, for durations only. @default process.hrtime, in milliseconds */
   readonly clock?: () => number;
   /** @default LOG_METRICS (no-op: metric filters read the decision log) */
   readonly metrics?: MetricsSink;
@@ -80,7 +80,9 @@ interface CachedIam {
 
 export function createHandler(deps: HandlerDeps): AuthorizerHandler {
   const log = deps.log ?? createDecisionLog();
-  const clock = deps.clock ?? (() => performance.now());
+  // process.hrtime rather than performance.now: the global `performance` is a lazy getter that loads
+  // node:perf_hooks (about a millisecond of cold start) and is looked up again on every call.
+  const clock = deps.clock ?? (() => Number(process.hrtime.bigint()) / 1e6);
   const metrics = deps.metrics ?? LOG_METRICS;
   const now = deps.now ?? Date.now;
   const countDecisions = metrics !== LOG_METRICS;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Principal, RouteSpec } from '../../common/route-model';
 import {
@@ -141,5 +142,23 @@ describe('validateRoutes', () => {
   it('resourceMatches treats * as any run', () => {
     expect(resourceMatches('GET/models/*', 'GET/models/a/b')).toBe(true);
     expect(resourceMatches('GET/models/*', 'POST/models/a')).toBe(false);
+    expect(resourceMatches('*/a*a', 'x/aa')).toBe(true);
+    expect(resourceMatches('*/a*a', 'x/a')).toBe(false);
+    expect(resourceMatches('ab*ba', 'aba')).toBe(false);
+    expect(resourceMatches('GET/x', 'GET/x/')).toBe(false);
+  });
+
+  it('resourceMatches agrees with the same glob as an anchored regular expression', () => {
+    const chars = fc.constantFrom('a', 'b', '/', '.', '*');
+    const text = (max: number) => fc.array(chars, { maxLength: max }).map((c) => c.join(''));
+    fc.assert(
+      fc.property(text(8), text(10), (pattern, raw) => {
+        const resource = raw.replaceAll('*', 'b');
+        const escaped = pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+        const expected = new RegExp(`^${escaped.join('.*')}$`).test(resource);
+        expect(resourceMatches(pattern, resource)).toBe(expected);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
