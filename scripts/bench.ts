@@ -75,7 +75,7 @@ const ROUNDS = 16;
 const WARMUP_ROUNDS = 2;
 /** Every round gets tokens no earlier round used: "fresh" means new to the handler's caches. */
 const POOL = (WARMUP_ROUNDS + ROUNDS) * ROUND_SIZE;
-const LOAD_RUNS = 11;
+const LOAD_RUNS = 21;
 /** The core bundle's size target, in bytes. */
 const CORE_BUDGET = 64_000;
 

@@ -74,7 +74,14 @@ function profileOf(kind: string, claims: readonly unknown[], normalize: () => En
   for (const c of claims) key += `\u0001${c === undefined ? '' : JSON.stringify(c)}`;
   let profile = profiles.get(key);
   if (profile === undefined) {
-    profile = normalize();
+    // Shared by every principal of this profile: frozen, so no holder can change another's entitlements.
+    const p = normalize();
+    profile = Object.freeze({
+      realmRoles: Object.freeze(p.realmRoles),
+      clientRoles: Object.freeze(p.clientRoles),
+      scopes: Object.freeze(p.scopes),
+      groups: Object.freeze(p.groups),
+    });
     if (profiles.size >= MAX_PROFILES) profiles.clear();
     profiles.set(key, profile);
   }
