@@ -5,8 +5,12 @@
  *   floor     node:crypto.verify on one token's signing input (the cost of the RSA operation alone)
  *   bare      aws-jwt-verify JwtRsaVerifier, JWKS cached, fresh tokens
  *   jose      jose jwtVerify with a local JWK set, fresh tokens
- *   fresh     the handler end to end (REST event -> policy, decision log formatted) on fresh tokens
- *   repeated  the handler on one repeated token (verified-claims cache hit)
+ *   fresh     the handler end to end (REST event -> policy, decision log formatted) on tokens it has never
+ *             seen: one handler lives through all rounds, as a warm container does, and every round
+ *             brings new tokens, so each one is decoded, verified and parsed from scratch
+ *   repeated  another warm handler on one repeated token (verified-claims cache hit)
+ * Untimed warm-up rounds come first, so every path runs optimized code, as in a warm container. Each
+ * ratio's baseline is timed in two halves around the measure it is compared with.
  * Log lines: one decision line as decision-log.ts writes it, and the same line from Powertools Logger
  * (the measured alternative, not used by the authorizer).
  * Size and cold start: the authorizer built exactly as deployed (the shared bundle options): its core bundle
