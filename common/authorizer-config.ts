@@ -119,8 +119,23 @@ const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 
 export type ConfigResult = { ok: true; config: AuthorizerConfig } | { ok: false; errors: string[] };
 
+/** The checks of a `session` block (given the config's routes and tokenSource): its error messages. */
+export type SessionBlockValidator = (session: unknown, routes: unknown, tokenSource: unknown) => string[];
+
 /** Validates untrusted input into an AuthorizerConfig. Every message names the field. */
 export function validateAuthorizerConfig(input: unknown): ConfigResult {
+  return validateAuthorizerConfigWith(input, validateSessionBlock);
+}
+
+/**
+ * validateAuthorizerConfig with the `session` block's checks passed in. The authorizer's core bundle uses
+ * it to leave those checks (and their code) to its session module, which it loads only when the
+ * configuration has a `session` block.
+ */
+export function validateAuthorizerConfigWith(
+  input: unknown,
+  validateSession: SessionBlockValidator,
+): ConfigResult {
   const errors: string[] = [];
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { ok: false, errors: ['config must be a JSON object'] };
@@ -254,7 +269,8 @@ function validateTokenSource(input: unknown): string[] {
 
 const SESSION_COOKIE_NAME = /^[A-Za-z0-9_]{1,48}$/;
 
-function validateSession(input: unknown, routes: unknown, tokenSource: unknown): string[] {
+/** The checks of the `session` block. */
+export function validateSessionBlock(input: unknown, routes: unknown, tokenSource: unknown): string[] {
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     return ['session must be an object'];
   const s = input as Record<string, unknown>;

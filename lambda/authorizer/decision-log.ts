@@ -130,13 +130,15 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
   const threshold =
     LEVELS[(env.POWERTOOLS_LOG_LEVEL ?? env.AWS_LAMBDA_LOG_LEVEL ?? 'INFO').toUpperCase()] ?? LEVELS.INFO;
   let invocations = 0;
+  const service = `,"service":${JSON.stringify(SERVICE_NAME)}`;
+  const sampling = ',"sampling_rate":0';
   // The line is joined from JSON parts in Powertools' key order; the parts that only change per container
-  // or per invocation are serialized once, not per line.
-  let lambda = '';
-  let staticContext = { arn: undefined as string | undefined, json: '' };
+  // or per invocation are serialized once, not per line. `invocation` is everything between the timestamp
+  // and the trace id: service, the Lambda context (cold_start, function_*) and sampling_rate.
+  let invocation = service + sampling;
+  let staticContext = { arn: undefined as string | undefined, warm: '', cold: '' };
   let traceRaw: string | undefined;
   let traceJson = '';
-  const service = `,"service":${JSON.stringify(SERVICE_NAME)}`;
 
   const trace = (): string => {
     const raw = env._X_AMZN_TRACE_ID;
@@ -160,10 +162,7 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
   /** `start` is the line's serialized level and message; `fields` its JSON members, in the line's order. */
   const emit = (level: LogLevel, start: string, fields: string): void => {
     if (LEVELS[level] < threshold) return;
-    write(
-      `${start},"timestamp":"${timestamp()}"${service}${lambda},"sampling_rate":0${trace()}${fields}}`,
-      level,
-    );
+    write(`${start},"timestamp":"${timestamp()}"${invocation}${trace()}${fields}}`, level);
   };
   // Formatting a date costs about as much as the rest of the line: lines of the same millisecond share it.
   let stampedAt = Number.NaN;
@@ -196,6 +195,18 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
     lastFacts = { facts: f, json };
     return json;
   };
+  // decision and reason are identifiers from fixed sets: written as they are, each pair once.
+  const outcomes = new Map<DecisionOutcome, Map<ReasonCode, string>>();
+  const outcomeJson = (decision: DecisionOutcome, reason: ReasonCode): string => {
+    let byReason = outcomes.get(decision);
+    if (byReason === undefined) outcomes.set(decision, (byReason = new Map()));
+    let json = byReason.get(reason);
+    if (json === undefined) {
+      json = `,"${DECISION_FIELDS.decision}":"${decision}","${DECISION_FIELDS.reason}":"${reason}"`;
+      byReason.set(reason, json);
+    }
+    return json;
+  };
   const routeJson = (route: string | undefined): string => {
     if (route === undefined) return '';
     let json = routeMembers.get(route);
@@ -211,30 +222,31 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
     startInvocation(context) {
       invocations++;
       if (!context) {
-        lambda = '';
+        invocation = service + sampling;
         return;
       }
-      if (staticContext.arn !== context.invokedFunctionArn || staticContext.json === '') {
+      if (staticContext.arn !== context.invokedFunctionArn || staticContext.warm === '') {
+        const json = members({
+          function_arn: context.invokedFunctionArn,
+          function_memory_size: context.memoryLimitInMB,
+          function_name: context.functionName,
+        });
         staticContext = {
           arn: context.invokedFunctionArn,
-          json: members({
-            function_arn: context.invokedFunctionArn,
-            function_memory_size: context.memoryLimitInMB,
-            function_name: context.functionName,
-          }),
+          warm: `${service},"cold_start":false${json}`,
+          cold: `${service},"cold_start":true${json}`,
         };
       }
-      lambda =
-        `,"cold_start":${invocations === 1}${staticContext.json}` +
+      invocation =
+        (invocations === 1 ? staticContext.cold : staticContext.warm) +
         (typeof context.awsRequestId === 'string'
-          ? `,"function_request_id":${JSON.stringify(context.awsRequestId)}`
-          : '');
+          ? `,"function_request_id":${JSON.stringify(context.awsRequestId)}${sampling}`
+          : sampling);
     },
     decision(line) {
-      // decision and reason are identifiers from fixed sets: written as they are.
       const fields =
         (line.requestId === undefined ? '' : `,"correlation_id":${JSON.stringify(line.requestId)}`) +
-        `,"${DECISION_FIELDS.decision}":"${line.decision}","${DECISION_FIELDS.reason}":"${line.reason}"` +
+        outcomeJson(line.decision, line.reason) +
         routeJson(line.route) +
         factsJson(line.facts) +
         `,"${DECISION_FIELDS.durationMs}":${Number.isFinite(line.durationMs) ? line.durationMs : null},"${DECISION_FIELDS.cached}":${line.cached === true}` +

@@ -10,29 +10,36 @@ import type * as SessionEntry from './session';
 
 /**
  * Browser-session support lives in a module of its own (`session.js` beside this file in the bundle,
- * built from ./session.ts): loaded here only when the configuration asks for sessions, so an authorizer
- * without browser sign-in never reads, parses or compiles it at cold start. A plain runtime `require`,
- * left out of this bundle by the build (scripts/authorizer-bundle-options.ts).
+ * built from ./session.ts): loaded here only when the configuration has a `session` block, whose checks
+ * it also holds, so an authorizer without browser sign-in never reads, parses or compiles it at cold
+ * start. A plain runtime `require`, left out of this bundle by the build
+ * (scripts/authorizer-bundle-options.ts).
  */
-function withSessions(config: LoadedConfig): HandlerDeps {
-  const session = config.ok ? config.config.session : undefined;
-  if (!session) return { config };
+let sessionModule: typeof SessionEntry | undefined;
+
+function loadSessionModule(): typeof SessionEntry {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (sessionModule ??= require('./session.js') as typeof SessionEntry);
+}
+
+/** The `session` block's checks, from the session module; a module that cannot be loaded is one error. */
+function validateSession(session: unknown, routes: unknown, tokenSource: unknown): string[] {
   let entry: typeof SessionEntry;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    entry = require('./session.js') as typeof SessionEntry;
+    entry = loadSessionModule();
   } catch (e) {
     // A deployment missing its session module denies every request with one config error at cold start,
     // instead of failing the container's initialization (which API Gateway answers with 500s).
     const code = (e as { code?: unknown } | null)?.code;
-    return {
-      config: {
-        ok: false,
-        errors: [`session: the session module (session.js) could not be loaded (${String(code ?? 'error')})`],
-      },
-    };
+    return [`session: the session module (session.js) could not be loaded (${String(code ?? 'error')})`];
   }
-  return { config, sessions: entry.productionSessionSupport(session) };
+  return entry.validateSessionBlock(session, routes, tokenSource);
 }
 
-export const handler = createHandler(withSessions(loadConfig(process.env)));
+function withSessions(config: LoadedConfig): HandlerDeps {
+  const session = config.ok ? config.config.session : undefined;
+  // A valid config with a session block has loaded the session module while validating it.
+  return session ? { config, sessions: loadSessionModule().productionSessionSupport(session) } : { config };
+}
+
+export const handler = createHandler(withSessions(loadConfig(process.env, validateSession)));

@@ -3,8 +3,8 @@
  * is JSON, or `gz:` + base64 of gzipped JSON when the construct had to shrink it under Lambda's 4 KB
  * environment limit. A bad value is reported as errors, never thrown: the handler then denies everything.
  */
-import type { AuthorizerConfig } from '../../common/authorizer-config';
-import { AUTHORIZER_CONFIG_ENV, validateAuthorizerConfig } from '../../common/authorizer-config';
+import type { AuthorizerConfig, SessionBlockValidator } from '../../common/authorizer-config';
+import { AUTHORIZER_CONFIG_ENV, validateAuthorizerConfigWith } from '../../common/authorizer-config';
 
 export type LoadedConfig =
   | { readonly ok: true; readonly config: AuthorizerConfig }
@@ -14,7 +14,15 @@ const GZIP_PREFIX = 'gz:';
 /** A gzipped config inflating beyond this is refused rather than trusted (bounded memory at cold start). */
 const MAX_INFLATED_BYTES = 1024 * 1024;
 
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): LoadedConfig {
+/**
+ * @param validateSession the checks of a `session` block, run only when the configuration has one:
+ *   common/authorizer-config's validateSessionBlock, which the Lambda takes from its session module so the
+ *   core bundle does not carry it.
+ */
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  validateSession: SessionBlockValidator,
+): LoadedConfig {
   const raw = env[AUTHORIZER_CONFIG_ENV];
   if (raw === undefined || raw.trim() === '') {
     return { ok: false, errors: [`${AUTHORIZER_CONFIG_ENV} is not set`] };
@@ -41,7 +49,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): L
   } catch {
     return { ok: false, errors: [`${AUTHORIZER_CONFIG_ENV} is not valid JSON`] };
   }
-  const result = validateAuthorizerConfig(value);
+  const result = validateAuthorizerConfigWith(value, validateSession);
   return result.ok
     ? { ok: true, config: result.config }
     : { ok: false, errors: result.errors.map((e) => `${AUTHORIZER_CONFIG_ENV}: ${e}`) };

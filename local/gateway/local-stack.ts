@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { StageConfig } from '../../common/app-config';
-import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
+import { AUTHORIZER_CONFIG_ENV, validateSessionBlock } from '../../common/authorizer-config';
 import type { AuthorizerConfig } from '../../common/authorizer-config';
 import type { ReasonCode } from '../../common/reason-codes';
 import type { RouteSpec } from '../../common/route-model';
@@ -249,7 +249,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         : {}),
     };
     // Loaded exactly as the Lambda loads it: from the environment variable, validated at cold start.
-    const loaded = loadConfig({ [AUTHORIZER_CONFIG_ENV]: JSON.stringify(authorizerConfig) });
+    const loaded = loadConfig(
+      { [AUTHORIZER_CONFIG_ENV]: JSON.stringify(authorizerConfig) },
+      validateSessionBlock,
+    );
     if (!loaded.ok) throw new Error(`local authorizer config is invalid: ${loaded.errors.join('; ')}`);
 
     const printed = options.verboseLogs ? createDecisionLog() : undefined;

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
+import { AUTHORIZER_CONFIG_ENV, validateSessionBlock } from '../../common/authorizer-config';
 import type { AuthorizerConfig } from '../../common/authorizer-config';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import type { StageConfig } from '../../common/app-config';
@@ -77,7 +77,7 @@ async function startStack(accessTokenTtl = 300) {
     session: sessionConfig,
   };
   const authorizer = createHandler({
-    config: loadConfig({ [AUTHORIZER_CONFIG_ENV]: JSON.stringify(config) }),
+    config: loadConfig({ [AUTHORIZER_CONFIG_ENV]: JSON.stringify(config) }, validateSessionBlock),
     createVerifier: (c, events) => createTokenVerifier(c, { events, requestOptions: { ca: issuer.ca } }),
     sessions: createSessionSupport(sessionConfig, staticKeyProvider(secret)),
     log,

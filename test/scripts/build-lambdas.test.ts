@@ -190,7 +190,9 @@ describe('buildLambdas', () => {
         answer: 'Unauthorized',
         loaded: false,
         reasons: ['config_invalid'],
-        errors: ['session: the session module (session.js) could not be loaded (MODULE_NOT_FOUND)'],
+        errors: [
+          'KEYGATE_CONFIG: session: the session module (session.js) could not be loaded (MODULE_NOT_FOUND)',
+        ],
       });
     });
   });

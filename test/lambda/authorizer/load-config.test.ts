@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { AUTHORIZER_CONFIG_ENV } from '../../../common/authorizer-config';
+import { AUTHORIZER_CONFIG_ENV, validateSessionBlock } from '../../../common/authorizer-config';
 import { loadConfig } from '../../../lambda/authorizer/load-config';
 import { config } from './pipeline-fixtures';
 
@@ -8,14 +8,16 @@ const gz = (s: string | Buffer) => `gz:${gzipSync(s).toString('base64')}`;
 
 describe('loadConfig', () => {
   it('reads plain JSON', () => {
-    expect(loadConfig({ [AUTHORIZER_CONFIG_ENV]: JSON.stringify(config()) })).toEqual({
+    expect(loadConfig({ [AUTHORIZER_CONFIG_ENV]: JSON.stringify(config()) }, validateSessionBlock)).toEqual({
       ok: true,
       config: config(),
     });
   });
 
   it('reads gz: + base64 gzip JSON', () => {
-    expect(loadConfig({ [AUTHORIZER_CONFIG_ENV]: gz(JSON.stringify(config())) })).toEqual({
+    expect(
+      loadConfig({ [AUTHORIZER_CONFIG_ENV]: gz(JSON.stringify(config())) }, validateSessionBlock),
+    ).toEqual({
       ok: true,
       config: config(),
     });
@@ -38,13 +40,17 @@ describe('loadConfig', () => {
     ['gzip of not JSON', gz('nope'), `${AUTHORIZER_CONFIG_ENV} is not valid JSON`],
     ['a JSON array', '[]', `${AUTHORIZER_CONFIG_ENV}: config must be a JSON object`],
   ])('%s: one clear error', (_n, value, message) => {
-    expect(loadConfig({ [AUTHORIZER_CONFIG_ENV]: value })).toEqual({ ok: false, errors: [message] });
+    expect(loadConfig({ [AUTHORIZER_CONFIG_ENV]: value }, validateSessionBlock)).toEqual({
+      ok: false,
+      errors: [message],
+    });
   });
 
   it('names the invalid fields', () => {
-    const r = loadConfig({
-      [AUTHORIZER_CONFIG_ENV]: JSON.stringify({ ...config(), issuers: [], clockSkewSeconds: 600 }),
-    });
+    const r = loadConfig(
+      { [AUTHORIZER_CONFIG_ENV]: JSON.stringify({ ...config(), issuers: [], clockSkewSeconds: 600 }) },
+      validateSessionBlock,
+    );
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.errors).toContain(`${AUTHORIZER_CONFIG_ENV}: issuers must be a non-empty array`);
@@ -52,5 +58,30 @@ describe('loadConfig', () => {
         `${AUTHORIZER_CONFIG_ENV}: clockSkewSeconds must be an integer from 0 to 60`,
       );
     }
+  });
+
+  it('runs the session checks it is given, only when the config has a session block', () => {
+    const seen: unknown[] = [];
+    const check = (session: unknown, routes: unknown, tokenSource: unknown) => {
+      seen.push({ session, routes, tokenSource });
+      return ['session.cookieName must be 1-48 letters, digits or _'];
+    };
+    expect(loadConfig({ [AUTHORIZER_CONFIG_ENV]: JSON.stringify(config()) }, check)).toMatchObject({
+      ok: true,
+    });
+    expect(seen).toEqual([]);
+    const session = { keysSecretId: 'keygate/cookie-keys', cookieName: 'a;b' };
+    expect(loadConfig({ [AUTHORIZER_CONFIG_ENV]: JSON.stringify({ ...config(), session }) }, check)).toEqual({
+      ok: false,
+      errors: [`${AUTHORIZER_CONFIG_ENV}: session.cookieName must be 1-48 letters, digits or _`],
+    });
+    expect(seen).toEqual([{ session, routes: config().routes, tokenSource: config().tokenSource }]);
+    // The real checks give the same message.
+    expect(
+      loadConfig({ [AUTHORIZER_CONFIG_ENV]: JSON.stringify({ ...config(), session }) }, validateSessionBlock),
+    ).toEqual({
+      ok: false,
+      errors: [`${AUTHORIZER_CONFIG_ENV}: session.cookieName must be 1-48 letters, digits or _`],
+    });
   });
 });
