@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
 /**
@@ -54,4 +55,32 @@ export function synthWithNag(app: App): NagViolation[] {
       })),
     );
   }
+}
+
+/**
+ * The policy document grantInvoke writes: execute-api:Invoke on exactly one route of one API and stage,
+ * `{ region }:111122223333:<api>/<stage>/<METHOD>/<path>`, with the API referenced by a logical id that
+ * starts with `apiIdPrefix`.
+ */
+export function invokeGrantDocument(region: string, apiIdPrefix: string, stageMethodPath: string) {
+  return {
+    Statement: [
+      {
+        Action: 'execute-api:Invoke',
+        Effect: 'Allow',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              `:execute-api:${region}:111122223333:`,
+              { Ref: Match.stringLikeRegexp(`^${apiIdPrefix}`) },
+              stageMethodPath,
+            ],
+          ],
+        },
+      },
+    ],
+  };
 }

@@ -10,7 +10,7 @@ import { Requirement, RouteAuth } from '../../../lib/api/route-auth';
 import { SecuredHttpApi } from '../../../lib/api/secured-http-api';
 import { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
 import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
-import { inlineBackend, newStack } from '../helpers';
+import { inlineBackend, invokeGrantDocument, newStack } from '../helpers';
 
 const authorizerFor = (stack: Stack) =>
   new KeygateAuthorizer(stack, 'Authorizer', {
@@ -125,26 +125,7 @@ describe('SecuredHttpApi', () => {
 
   test('grants execute-api:Invoke on exactly that API, stage, method and path', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: [
-          {
-            Action: 'execute-api:Invoke',
-            Effect: 'Allow',
-            Resource: {
-              'Fn::Join': [
-                '',
-                [
-                  'arn:',
-                  { Ref: 'AWS::Partition' },
-                  ':execute-api:eu-west-1:111122223333:',
-                  { Ref: Match.stringLikeRegexp('^Api') },
-                  '/$default/POST/machine/models/*/invoke',
-                ],
-              ],
-            },
-          },
-        ],
-      },
+      PolicyDocument: invokeGrantDocument('eu-west-1', 'Api', '/$default/POST/machine/models/*/invoke'),
     });
   });
 });

@@ -8,7 +8,7 @@ import { Requirement, RouteAuth } from '../../../lib/api/route-auth';
 import { SecuredRestApi } from '../../../lib/api/secured-rest-api';
 import { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
 import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
-import { inlineBackend, newStack } from '../helpers';
+import { inlineBackend, invokeGrantDocument, newStack } from '../helpers';
 
 const authorizerFor = (stack: Stack) =>
   new KeygateAuthorizer(stack, 'Authorizer', {
@@ -181,26 +181,7 @@ describe('SecuredRestApi', () => {
 
   test('grants execute-api:Invoke on exactly that API, stage, method and path', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: [
-          {
-            Action: 'execute-api:Invoke',
-            Effect: 'Allow',
-            Resource: {
-              'Fn::Join': [
-                '',
-                [
-                  'arn:',
-                  { Ref: 'AWS::Partition' },
-                  ':execute-api:eu-west-1:111122223333:',
-                  { Ref: Match.stringLikeRegexp('^Api') },
-                  '/dev/GET/machine/models',
-                ],
-              ],
-            },
-          },
-        ],
-      },
+      PolicyDocument: invokeGrantDocument('eu-west-1', 'Api', '/dev/GET/machine/models'),
     });
   });
 

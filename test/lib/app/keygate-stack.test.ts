@@ -9,7 +9,7 @@ import type { StageConfig } from '../../../common/app-config';
 import { DEFAULT_APP_CONFIG } from '../../../common/app-config';
 import { buildKeygateApp } from '../../../lib/app/build-app';
 import type { NagViolation } from '../helpers';
-import { synthWithNag } from '../helpers';
+import { invokeGrantDocument, synthWithNag } from '../helpers';
 
 function appWith(context: Record<string, unknown>, bundle: boolean): App {
   const app = new App({
@@ -177,26 +177,7 @@ describe('Keygate app (configured stages)', () => {
   test('grants a same-account machine role exactly its route', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: ['batch-scorer'],
-      PolicyDocument: {
-        Statement: [
-          {
-            Action: 'execute-api:Invoke',
-            Effect: 'Allow',
-            Resource: {
-              'Fn::Join': [
-                '',
-                [
-                  'arn:',
-                  { Ref: 'AWS::Partition' },
-                  ':execute-api:eu-central-1:111122223333:',
-                  { Ref: Match.stringLikeRegexp('^RestApi') },
-                  '/prod/POST/machine/models/*/invoke',
-                ],
-              ],
-            },
-          },
-        ],
-      },
+      PolicyDocument: invokeGrantDocument('eu-central-1', 'RestApi', '/prod/POST/machine/models/*/invoke'),
     });
   });
 
