@@ -33,7 +33,7 @@ export interface MetricsSink {
   jwksFailure(issuer: string): void;
 }
 
-/** The default sink does nothing: the decision log line is the metric (see the README's benchmark). */
+/** The default sink does nothing: the decision log line is the metric (see docs/benchmarks.md). */
 export const LOG_METRICS: MetricsSink = { decision() {}, jwksFailure() {} };
 
 export type VerifierFactory = (config: AuthorizerConfig, events: VerifierEvents) => TokenVerifier;
