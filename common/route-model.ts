@@ -564,12 +564,15 @@ interface RouteAnalysis {
   reachedBy(d: RouteSpec): readonly RouteSpec[];
 }
 
-const analyses = new WeakMap<readonly RouteSpec[], RouteAnalysis>();
+/** Per table object, with the routes it held then (a table being built grows in place). */
+const analyses = new WeakMap<readonly RouteSpec[], { routes: RouteSpec[]; analysis: RouteAnalysis }>();
 
 /** The reach relation of a route table, computed once per table (at cold start in the authorizer). */
 function analyzeRoutes(routes: readonly RouteSpec[]): RouteAnalysis {
   const hit = analyses.get(routes);
-  if (hit) return hit;
+  if (hit && hit.routes.length === routes.length && hit.routes.every((r, i) => r === routes[i])) {
+    return hit.analysis;
+  }
   const keycloak = routes.filter((r) => r.auth === 'keycloak');
   const pattern = new Map(keycloak.map((r) => [r, patternTokens(r)]));
   const request = new Map(keycloak.map((r) => [r, requestTokens(r)]));
@@ -596,7 +599,7 @@ function analyzeRoutes(routes: readonly RouteSpec[]): RouteAnalysis {
     reaches: (a, b) => reach.get(b)?.has(a) ?? false,
     reachedBy: (d) => [...(reach.get(d) ?? [])],
   };
-  analyses.set(routes, analysis);
+  analyses.set(routes, { routes: [...routes], analysis });
   return analysis;
 }
 
