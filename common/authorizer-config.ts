@@ -3,7 +3,7 @@
  * validates at cold start. Plain types and pure functions only.
  */
 import type { RouteSpec } from './route-model';
-import { validateRoutes } from './route-model';
+import { boundParams, validateRoutes } from './route-model';
 import { isHttpsOrigin, isHttpsUrl, isIntIn, isNonEmptyList, isStringList } from './field-checks';
 
 export const AUTHORIZER_CONFIG_VERSION = 1;
@@ -86,6 +86,14 @@ export interface AuthorizerConfig {
   readonly verifiedCacheSize?: number;
   /** Accept browser session cookies besides bearer tokens. @default - bearer tokens only */
   readonly session?: SessionConfig;
+  /**
+   * API Gateway's authorizer result cache TTL, as the constructs configure it. Above 0 a response is
+   * replayed for other requests of the caller, so the authorizer answers with a policy right for every
+   * route, and the route table must be one such a policy can express; at 0 it answers for the exact
+   * request ARN.
+   * @default - unknown: answered and checked as if cached
+   */
+  readonly resultCacheTtlSeconds?: number;
 }
 
 export const DEFAULTS = {
@@ -155,7 +163,29 @@ export function validateAuthorizerConfigWith(
       }
     });
   }
-  errors.push(...validateRoutes(c.routes, 'routes'));
+  const ttl = c.resultCacheTtlSeconds;
+  if (ttl !== undefined && !isIntIn(ttl, 0, 3600)) {
+    errors.push('resultCacheTtlSeconds must be an integer from 0 to 3600');
+  }
+  const routeErrors = validateRoutes(
+    c.routes,
+    'routes',
+    typeof ttl === 'number' ? { resultCacheTtlSeconds: ttl } : {},
+  );
+  errors.push(...routeErrors);
+  // A simple response is cached per token and route key (the constructs add `$context.routeKey` to the
+  // identity sources), so it must not depend on a path parameter.
+  if (c.responseMode === 'simple' && ttl !== 0 && routeErrors.length === 0) {
+    const bound = (c.routes as RouteSpec[]).findIndex(
+      (r) => r.auth === 'keycloak' && boundParams(r.requirement).length > 0,
+    );
+    if (bound >= 0) {
+      errors.push(
+        `resultCacheTtlSeconds must be 0 with responseMode 'simple': routes[${bound}] binds a path parameter, ` +
+          'and a cached simple answer would hold for every value of it',
+      );
+    }
+  }
   if (c.tokenSource !== undefined) errors.push(...validateTokenSource(c.tokenSource));
   if (c.clockSkewSeconds !== undefined && !isIntIn(c.clockSkewSeconds, 0, DEFAULTS.maxClockSkewSeconds)) {
     errors.push(`clockSkewSeconds must be an integer from 0 to ${DEFAULTS.maxClockSkewSeconds}`);
@@ -180,6 +210,7 @@ export function validateAuthorizerConfigWith(
     'responseMode',
     'jwksTimeoutMs',
     'verifiedCacheSize',
+    'resultCacheTtlSeconds',
   ]);
   for (const k of Object.keys(c)) if (!known.has(k)) errors.push(`${k} is not a config field`);
   return errors.length ? { ok: false, errors } : { ok: true, config: c as unknown as AuthorizerConfig };
