@@ -329,7 +329,7 @@ export function createTokenVerifier(config: AuthorizerConfig, deps: TokenVerifie
       const kc = checkKeycloakClaims(payload, trusted.config);
       if (!kc.ok) return reject(kc.reason, facts, kc.detail);
     }
-    const p = claimsToPrincipal(payload, trusted.config, trusted.url);
+    const p = claimsToPrincipal(payload, trusted.config, trusted.url, trusted.roleClients);
     if (!p.ok) return reject(p.reason, facts, p.detail);
     if (key !== undefined) cache.set(key, { principal: p.principal, facts });
     return { ok: true, principal: p.principal, facts, cached: false };
