@@ -21,13 +21,15 @@ class OrdersStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
 
-    // Any backend function; the authorizer forwards the caller's identity as x-keygate-* headers.
+    // Any backend function. It reads the caller from the authorizer context in the event (REST API:
+    // requestContext.authorizer, HTTP API: requestContext.authorizer.lambda), never from request headers:
+    // a REST API passes client-sent x-keygate-* headers through to the backend.
     const orders = new lambda.Function(this, 'Orders', {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
       code: lambda.Code.fromInline(
-        "exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify({ caller: event.headers['x-keygate-sub'] }) });",
+        'exports.handler = async (event) => { const ctx = event.requestContext.authorizer; const caller = (ctx.lambda ?? ctx).sub; return { statusCode: 200, body: JSON.stringify({ caller }) }; };',
       ),
     });
 
