@@ -3,6 +3,7 @@
  * server on 127.0.0.1 that streams its body: the oversize test proves the fetch stops reading (the server
  * sees the connection closed long before it has written the whole body), not that it buffers it all first.
  */
+import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -27,12 +28,14 @@ interface StreamReport {
   finished: boolean;
 }
 
-type Handler = (res: import('node:http').ServerResponse, report: StreamReport) => void;
+type Handler = (res: ServerResponse, report: StreamReport) => void;
 
 let server: Server | undefined;
 let ca: string;
 
-async function serve(handler: Handler): Promise<{ url: string; report: StreamReport; closed: Promise<void> }> {
+async function serve(
+  handler: Handler,
+): Promise<{ url: string; report: StreamReport; closed: Promise<void> }> {
   const { key, cert } = await testCertificate();
   ca = cert;
   const report: StreamReport = { written: 0, finished: false };

@@ -122,7 +122,10 @@ describe('Keygate app (configured stages)', () => {
     routes: [
       ...dev.routes.map((r) =>
         r.auth === 'keycloak'
-          ? { ...r, requirement: { ...r.requirement, issuers: [dev.keycloak.issuer, COGNITO_FEDERATION_ISSUER] } }
+          ? {
+              ...r,
+              requirement: { ...r.requirement, issuers: [dev.keycloak.issuer, COGNITO_FEDERATION_ISSUER] },
+            }
           : r,
       ),
       { method: 'GET', path: '/profile', auth: 'cognito-user-pool' },
@@ -175,7 +178,7 @@ describe('Keygate app (configured stages)', () => {
     });
   });
 
-  test('scopes the model backend\'s invoke requirement to the realm and the pool', () => {
+  test("scopes the model backend's invoke requirement to the realm and the pool", () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({

@@ -387,10 +387,7 @@ describe('KeygateAuthorizer with several trusted issuers', () => {
 
   test('refuses a route whose requirement names no issuer, naming the route and the fix', () => {
     expect(() =>
-      api(
-        [realm(), partner()],
-        RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['admin'] })),
-      ),
+      api([realm(), partner()], RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['admin'] }))),
     ).toThrow(
       "KeygateAuthorizer: routes[0] (GET /admin): several issuers are trusted, so the requirement must name the issuers whose tokens may meet it: set requirement.issuers, e.g. ['https://sso.example.com/realms/ml']",
     );
