@@ -35,10 +35,16 @@ export interface Entitlements {
 /**
  * A route requirement. The caller must hold every entitlement in `allOf` AND at least one entitlement in
  * `anyOf` (when given). A requirement with neither means "any valid token".
+ *
+ * `issuers` scopes it: only a token of one of these issuers (exact `iss`) can meet it, whatever roles,
+ * scopes or groups another issuer put into its tokens. Required on every keycloak route when several
+ * issuers are trusted (validated with the authorizer config); with one trusted issuer it may be left out.
  */
 export interface Requirement {
   readonly allOf?: Entitlements;
   readonly anyOf?: Entitlements;
+  /** Exact issuer URLs whose tokens may meet the requirement. @default - any trusted issuer */
+  readonly issuers?: readonly string[];
 }
 
 export interface RouteSpec {
@@ -53,6 +59,11 @@ export interface RouteSpec {
 /** The verified caller as the authorizer and the local gateway see it. Client roles are `client:role`. */
 export interface Principal {
   readonly sub: string;
+  /**
+   * The verified `iss` of the caller's token. A principal without one meets no requirement scoped to
+   * issuers (fail closed).
+   */
+  readonly issuer?: string;
   readonly realmRoles: readonly string[];
   readonly clientRoles: readonly string[];
   readonly scopes: readonly string[];
@@ -282,8 +293,16 @@ function holds(principal: Principal, kind: keyof Entitlements, wanted: string): 
 
 const ENTITLEMENT_KINDS: readonly (keyof Entitlements)[] = ['realmRoles', 'clientRoles', 'scopes', 'groups'];
 
+/** Is the principal's issuer one the requirement is scoped to? (No scope: any issuer.) */
+export function issuerInScope(requirement: Requirement, principal: Pick<Principal, 'issuer'>): boolean {
+  const scope = requirement.issuers;
+  if (scope === undefined) return true;
+  return typeof principal.issuer === 'string' && scope.includes(principal.issuer);
+}
+
 /**
- * Does the principal meet the requirement for a request with these path parameters? A binding whose
+ * Does the principal meet the requirement for a request with these path parameters? A requirement scoped
+ * to issuers is met only by a principal of one of them. A binding whose
  * parameter is absent fails closed.
  */
 export function meetsRequirement(
@@ -292,6 +311,7 @@ export function meetsRequirement(
   params: Readonly<Record<string, string>> = {},
 ): boolean {
   if (!requirement) return true;
+  if (requirement.issuers !== undefined && !issuerInScope(requirement, principal)) return false;
   const check = (kind: keyof Entitlements, tpl: string): boolean => {
     const wanted = substitute(tpl, params);
     return wanted !== undefined && holds(principal, kind, wanted);
@@ -759,9 +779,10 @@ function validateRequirement(req: unknown, at: string, tpl: readonly PathSegment
   const errors: string[] = [];
   const r = req as Record<string, unknown>;
   for (const key of Object.keys(r)) {
-    if (key !== 'allOf' && key !== 'anyOf')
-      errors.push(`${at}.${key} is not a requirement field (allOf, anyOf)`);
+    if (key !== 'allOf' && key !== 'anyOf' && key !== 'issuers')
+      errors.push(`${at}.${key} is not a requirement field (allOf, anyOf, issuers)`);
   }
+  if (r.issuers !== undefined) errors.push(...validateIssuerScope(r.issuers, `${at}.issuers`));
   const params = new Set(tpl.filter((s) => s.kind === 'param').map((s) => (s as { name: string }).name));
   for (const mode of ['allOf', 'anyOf'] as const) {
     const set = r[mode];
@@ -794,4 +815,16 @@ function validateRequirement(req: unknown, at: string, tpl: readonly PathSegment
     }
   }
   return errors;
+}
+
+/** Shape of `requirement.issuers`; whether each names a trusted issuer is checked with the config. */
+function validateIssuerScope(issuers: unknown, at: string): string[] {
+  if (
+    !Array.isArray(issuers) ||
+    issuers.length === 0 ||
+    issuers.some((i) => typeof i !== 'string' || i.length === 0 || i.length > 2048 || /\s/.test(i))
+  ) {
+    return [`${at} must be a non-empty list of issuer URLs`];
+  }
+  return new Set(issuers).size === issuers.length ? [] : [`${at} lists an issuer twice`];
 }
