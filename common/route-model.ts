@@ -688,21 +688,43 @@ function checkCachedPolicies(routes: readonly RouteSpec[], field: string): strin
   return errors;
 }
 
-/** A route some caller may be refused: it has a requirement that not every valid token meets. */
+/**
+ * A route some caller may be refused: it has a requirement that not every valid token meets. A route
+ * scoped to issuers refuses the tokens of every other trusted issuer.
+ */
 function deniable(route: RouteSpec): boolean {
+  if (route.requirement?.issuers !== undefined) return true;
   return conjunctsOf(route.requirement).every((c) => c.length > 0);
+}
+
+/**
+ * The issuers' part of maySplit: 'split' when one issuer's token may meet the scopes of `x` and `t` but
+ * not of `d`; 'never' when no one token meets both `x` and `t`; else 'entitlements' (decide on those).
+ * No scope means any issuer, and another trusted issuer may always exist outside a scope.
+ */
+function issuerSplit(x: RouteSpec, t: RouteSpec, d: RouteSpec): 'split' | 'never' | 'entitlements' {
+  const sx = x.requirement?.issuers;
+  const st = t.requirement?.issuers;
+  const sd = d.requirement?.issuers;
+  const both = sx && st ? sx.filter((i) => st.includes(i)) : (sx ?? st);
+  if (both !== undefined && both.length === 0) return 'never';
+  if (sd === undefined) return 'entitlements';
+  if (both === undefined) return 'split';
+  return both.some((i) => !sd.includes(i)) ? 'split' : 'entitlements';
 }
 
 /**
  * Could one caller be allowed `x` and `t` but refused `d` (`t` and `d` bind nothing)? Exact over
  * entitlements: give the caller exactly the entitlements of one alternative of `x` and one of `t`
  * (bound ones with values no other entitlement names, so they are left out) and see whether `d` holds.
- * Requirement fields other than allOf and anyOf are not modelled: then only identical requirements of
- * `t` and `d` count as deciding alike.
+ * Issuer scopes are decided first (issuerSplit); requirement fields other than allOf, anyOf and issuers
+ * are not modelled: then only identical requirements of `t` and `d` count as deciding alike.
  */
 function maySplit(x: RouteSpec, t: RouteSpec, d: RouteSpec): boolean {
+  const issuers = issuerSplit(x, t, d);
+  if (issuers !== 'entitlements') return issuers === 'split';
   const entitlementsOnly = (r: RouteSpec): boolean =>
-    Object.keys(r.requirement ?? {}).every((k) => k === 'allOf' || k === 'anyOf');
+    Object.keys(r.requirement ?? {}).every((k) => k === 'allOf' || k === 'anyOf' || k === 'issuers');
   if (![x, t, d].every(entitlementsOnly))
     return JSON.stringify(t.requirement) !== JSON.stringify(d.requirement);
   const key = (a: Atom): string => `${a.kind}\u0000${a.tpl}`;
