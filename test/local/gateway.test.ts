@@ -366,7 +366,12 @@ describe('local gateway: HTTP API simple responses', () => {
     // bind one (the authorizer refuses such a table): here invoking is for model admins.
     const routes = STAGE.routes.map((r) =>
       r.path === '/models/{modelId}/invoke' && r.auth === 'keycloak'
-        ? { ...r, requirement: { anyOf: { realmRoles: ['model-admin'] } } }
+        ? {
+            ...r,
+            requirement: {
+              anyOf: { realmRoles: ['model-admin'], clientRoles: ['keygate-api:model:sentiment:invoke'] },
+            },
+          }
         : r,
     );
     const stage: StageConfig = {
