@@ -369,7 +369,11 @@ describe('local gateway: HTTP API simple responses', () => {
         ? {
             ...r,
             requirement: {
-              anyOf: { realmRoles: ['model-admin'], clientRoles: ['keygate-api:model:sentiment:invoke'] },
+              anyOf: {
+                // Literal role names: the realm's test users and service account keep the roles they hold.
+                realmRoles: ['model-admin', 'model:sentiment:invoke', 'model:keywords:invoke'],
+                clientRoles: ['keygate-api:model:sentiment:invoke'],
+              },
             },
           }
         : r,
