@@ -45,8 +45,16 @@ export type IssuerConfig = KeycloakIssuerConfig | CognitoIssuerConfig;
 export interface TokenSourceConfig {
   /** @default 'Authorization' */
   readonly header?: string;
-  /** A cookie holding the token (or a session, see browser sign-in). */
+  /**
+   * A cookie holding the token. A token read from it passes the same same-origin check as a browser
+   * session on state-changing methods (common/csrf.ts).
+   */
   readonly cookie?: string;
+  /**
+   * With `cookie`: https origins besides the API's own whose pages may send state-changing requests
+   * carrying the token cookie. @default []
+   */
+  readonly allowedOrigins?: readonly string[];
   /** A query-string parameter holding the token. */
   readonly query?: string;
 }
@@ -262,8 +270,18 @@ function validateTokenSource(input: unknown): string[] {
   if (t.query !== undefined && (typeof t.query !== 'string' || !COOKIE_OR_QUERY_NAME.test(t.query))) {
     errors.push('tokenSource.query must be a parameter name of letters, digits, _ . -');
   }
+  if (t.allowedOrigins !== undefined) {
+    if (!Array.isArray(t.allowedOrigins) || !t.allowedOrigins.every(isHttpsOrigin)) {
+      errors.push(
+        'tokenSource.allowedOrigins must be a list of https origins (scheme, host and optional port only)',
+      );
+    } else if (t.cookie === undefined) {
+      errors.push('tokenSource.allowedOrigins needs tokenSource.cookie (it applies to cookie-borne tokens)');
+    }
+  }
   for (const k of Object.keys(t))
-    if (!['header', 'cookie', 'query'].includes(k)) errors.push(`tokenSource.${k} is not a field`);
+    if (!['header', 'cookie', 'query', 'allowedOrigins'].includes(k))
+      errors.push(`tokenSource.${k} is not a field`);
   return errors;
 }
 

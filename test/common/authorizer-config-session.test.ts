@@ -80,3 +80,31 @@ describe('authorizer config: session', () => {
     expect(!result.ok && result.errors).toEqual(['session.cookieName must differ from tokenSource.cookie']);
   });
 });
+
+describe('authorizer config: tokenSource.allowedOrigins', () => {
+  it('accepts https origins beside a token cookie', () => {
+    const result = validateAuthorizerConfig({
+      ...base,
+      tokenSource: { cookie: 'access_token', allowedOrigins: ['https://app.example.com'] },
+    });
+    expect(result.ok).toBe(true);
+  });
+
+  it.each([
+    [
+      { allowedOrigins: ['https://app.example.com'] },
+      'tokenSource.allowedOrigins needs tokenSource.cookie (it applies to cookie-borne tokens)',
+    ],
+    [
+      { cookie: 'access_token', allowedOrigins: ['http://app.example.com'] },
+      'tokenSource.allowedOrigins must be a list of https origins (scheme, host and optional port only)',
+    ],
+    [
+      { cookie: 'access_token', allowedOrigins: 'https://app.example.com' },
+      'tokenSource.allowedOrigins must be a list of https origins (scheme, host and optional port only)',
+    ],
+  ])('refuses %j', (tokenSource, message) => {
+    const result = validateAuthorizerConfig({ ...base, tokenSource });
+    expect(!result.ok && result.errors).toEqual([message]);
+  });
+});
