@@ -4,6 +4,7 @@
  */
 import type { RouteSpec } from './route-model';
 import { validateRoutes } from './route-model';
+import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from './cookie-names';
 import { isHttpsOrigin, isHttpsUrl, isIntIn, isNonEmptyList, isStringList } from './field-checks';
 
 export const AUTHORIZER_CONFIG_VERSION = 1;
@@ -63,7 +64,7 @@ export interface TokenSourceConfig {
 export interface SessionConfig {
   /** Secrets Manager id (ARN) of the cookie keyring; read through the Parameters and Secrets Lambda Extension. */
   readonly keysSecretId: string;
-  /** Base name of the session cookie(s). @default 'keygate_session' */
+  /** Base name of the session cookie(s). @default '__Host-keygate_session' (DEFAULT_SESSION_COOKIE_NAME) */
   readonly cookieName?: string;
   /** Header a same-origin script sends on state-changing requests. @default 'x-keygate-csrf' */
   readonly csrfHeader?: string;
@@ -285,8 +286,6 @@ function validateTokenSource(input: unknown): string[] {
   return errors;
 }
 
-const SESSION_COOKIE_NAME = /^[A-Za-z0-9_]{1,48}$/;
-
 /** The checks of the `session` block. */
 export function validateSessionBlock(input: unknown, routes: unknown, tokenSource: unknown): string[] {
   if (typeof input !== 'object' || input === null || Array.isArray(input))
@@ -296,14 +295,11 @@ export function validateSessionBlock(input: unknown, routes: unknown, tokenSourc
   if (typeof s.keysSecretId !== 'string' || s.keysSecretId.length === 0 || s.keysSecretId.length > 2048) {
     errors.push('session.keysSecretId must be a non-empty string');
   }
-  if (
-    s.cookieName !== undefined &&
-    (typeof s.cookieName !== 'string' || !SESSION_COOKIE_NAME.test(s.cookieName))
-  ) {
-    errors.push('session.cookieName must be 1-48 letters, digits or _');
+  if (s.cookieName !== undefined && !isCookieName(s.cookieName)) {
+    errors.push(`session.cookieName must be ${COOKIE_NAME_RULE}`);
   }
   const cookie = (tokenSource as { cookie?: unknown } | undefined)?.cookie;
-  if (cookie !== undefined && cookie === (s.cookieName ?? 'keygate_session')) {
+  if (cookie !== undefined && cookie === (s.cookieName ?? DEFAULT_SESSION_COOKIE_NAME)) {
     errors.push('session.cookieName must differ from tokenSource.cookie');
   }
   if (s.csrfHeader !== undefined && (typeof s.csrfHeader !== 'string' || !HEADER_NAME.test(s.csrfHeader))) {

@@ -11,6 +11,7 @@
  * 3. `signInRedirect` — for a browser navigation to a `browser` route without a usable session, the URL of
  *    /auth/login (or /auth/refresh when only the access token has expired) with a safe `returnTo`.
  */
+import { DEFAULT_SESSION_COOKIE_NAME } from '../../common/cookie-names';
 import type { CsrfResult } from '../../common/csrf';
 import { checkRequestCsrf } from '../../common/csrf';
 import { parseCookies } from '../sign-in/cookies';
@@ -133,7 +134,7 @@ export async function openRequestSession(
   keys: { keyring(): Promise<SessionKeyring> },
   nowSeconds: number,
 ): Promise<SessionStep> {
-  const name = options.cookieName ?? 'keygate_session';
+  const name = options.cookieName ?? DEFAULT_SESSION_COOKIE_NAME;
   const prefix = `${name}=`;
   if (!request.cookies.some((c) => c.startsWith(prefix))) return { kind: 'absent' };
   let keyring: SessionKeyring;

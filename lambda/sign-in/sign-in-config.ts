@@ -2,6 +2,13 @@
  * The sign-in function's configuration (env `KEYGATE_SIGN_IN_CONFIG`, JSON). The construct writes it; the
  * function validates it at cold start. Secrets are referenced by id, never inlined.
  */
+import {
+  COOKIE_NAME_RULE,
+  DEFAULT_SESSION_COOKIE_NAME,
+  DEFAULT_STATE_COOKIE_NAME,
+  isCookieName,
+  needsSecureCookie,
+} from '../../common/cookie-names';
 import { isHttpsUrl, isNonEmptyString } from '../../common/field-checks';
 
 export const SIGN_IN_CONFIG_ENV = 'KEYGATE_SIGN_IN_CONFIG';
@@ -25,9 +32,9 @@ export interface SignInConfig {
   readonly jwksUri?: string;
   /** @default ['openid'] */
   readonly scopes?: readonly string[];
-  /** Base name of the session cookie(s). @default 'keygate_session' */
+  /** Base name of the session cookie(s). @default '__Host-keygate_session' */
   readonly cookieName?: string;
-  /** @default 'keygate_login' */
+  /** @default '__Host-keygate_login' */
   readonly stateCookieName?: string;
   /** Absolute URL of the API as browsers see it, e.g. a custom domain. @default - from the request */
   readonly publicBaseUrl?: string;
@@ -35,13 +42,16 @@ export interface SignInConfig {
   readonly postLogoutPath?: string;
   /** Upper bound of a session, whatever the refresh token allows. @default 28800 (8 h) */
   readonly maxSessionSeconds?: number;
-  /** Cookies carry `Secure`. Only the plain-http local gateway turns this off. @default true */
+  /**
+   * Cookies carry `Secure`. Only the plain-http local gateway turns this off, with cookie names that have
+   * no `__Host-` / `__Secure-` prefix (a browser drops such a cookie set without `Secure`). @default true
+   */
   readonly secureCookies?: boolean;
 }
 
 export const SIGN_IN_DEFAULTS = {
-  cookieName: 'keygate_session',
-  stateCookieName: 'keygate_login',
+  cookieName: DEFAULT_SESSION_COOKIE_NAME,
+  stateCookieName: DEFAULT_STATE_COOKIE_NAME,
   scopes: ['openid'] as readonly string[],
   postLogoutPath: '/',
   maxSessionSeconds: 28_800,
@@ -71,7 +81,6 @@ export function endpointsOf(c: SignInConfig): Endpoints {
   };
 }
 
-const COOKIE_NAME = /^[A-Za-z0-9_]{1,48}$/;
 const FIELDS = [
   'version',
   'issuer',
@@ -131,8 +140,18 @@ export function validateSignInConfig(input: unknown): SignInConfigResult {
     }
   }
   for (const f of ['cookieName', 'stateCookieName']) {
-    if (c[f] !== undefined && (typeof c[f] !== 'string' || !COOKIE_NAME.test(c[f] as string))) {
-      errors.push(`${f} must be 1-48 letters, digits or _`);
+    if (c[f] !== undefined && !isCookieName(c[f])) errors.push(`${f} must be ${COOKIE_NAME_RULE}`);
+  }
+  if (c.secureCookies === false) {
+    const names = [
+      c.cookieName ?? SIGN_IN_DEFAULTS.cookieName,
+      c.stateCookieName ?? SIGN_IN_DEFAULTS.stateCookieName,
+    ];
+    for (const name of names) {
+      if (typeof name === 'string' && needsSecureCookie(name))
+        errors.push(
+          `secureCookies false needs cookie names without a __Host- or __Secure- prefix (a browser drops '${name}' set without Secure); set cookieName and stateCookieName`,
+        );
     }
   }
   if (

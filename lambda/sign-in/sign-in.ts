@@ -13,7 +13,7 @@ import { IdTokenError, NonceMismatchError } from './oidc-client';
 import { pkceChallengeS256, randomToken } from './pkce';
 import type { SignInReason } from './reasons';
 import { safeReturnTo } from './return-to';
-import type { SessionData } from './session-envelope';
+import type { SessionCookies, SessionData } from './session-envelope';
 import {
   SessionTooLargeError,
   clearSessionCookies,
@@ -32,7 +32,8 @@ export interface SignInRequest {
   /** Path relative to the API root, e.g. `/auth/login`. */
   readonly path: string;
   readonly query: Readonly<Record<string, string | undefined>>;
-  readonly cookies: ReadonlyMap<string, string>;
+  /** Cookies by name; `repeated` lists names that arrived twice (parseCookies). */
+  readonly cookies: SessionCookies;
   /** The API's absolute base URL as the browser sees it (see public-url.ts). */
   readonly baseUrl: string;
 }
@@ -184,6 +185,9 @@ export function createSignIn(deps: SignInDeps) {
   async function callback(req: SignInRequest, keyring: SessionKeyring): Promise<SignInResponse> {
     const clearState = [clearCookie(stateName, { secure })];
     const raw = req.cookies.get(stateName);
+    // Two state cookies: one may be a login attempt planted by someone else; neither is trusted.
+    if (req.cookies.repeated?.has(stateName))
+      return page(400, 'state_invalid', 'Sign-in state is invalid. Please sign in again.', clearState);
     if (!raw)
       return page(
         400,

@@ -125,7 +125,7 @@ export interface BrowserSessionOptions {
   readonly keysSecret: secretsmanager.ISecret;
   /**
    * Base name of the session cookie(s) (`BrowserSignIn.sessionSettings.cookieName`).
-   * @default 'keygate_session'
+   * @default '__Host-keygate_session'
    */
   readonly cookieName?: string;
   /**

@@ -7,12 +7,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from '../../common/cookie-names';
 import { keygateFunction } from '../internal/lambda-code';
 
 /** Kept equal to lambda/sign-in/sign-in-config.ts (lib/ does not import lambda/ runtime code). */
 const SIGN_IN_CONFIG_ENV = 'KEYGATE_SIGN_IN_CONFIG';
-const DEFAULT_COOKIE_NAME = 'keygate_session';
-const COOKIE_NAME = /^[A-Za-z0-9_]{1,48}$/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const OPEN_ROUTE_REASON = 'Sign-in routes are how a browser obtains credentials; they cannot require them.';
 
@@ -54,8 +53,10 @@ export interface BrowserSignInProps {
    */
   readonly scopes?: string[];
   /**
-   * Base name of the session cookie(s).
-   * @default 'keygate_session'
+   * Base name of the session cookie(s): letters, digits, `_` and `-`. The default's `__Host-` prefix makes
+   * browsers keep the cookie only as set by this API's own host (Secure, Path=/, no Domain), so no
+   * sibling subdomain can plant a session; a name without it gives that up.
+   * @default '__Host-keygate_session'
    */
   readonly cookieName?: string;
   /**
@@ -110,7 +111,7 @@ export class BrowserSignIn extends Construct {
   constructor(scope: Construct, id: string, props: BrowserSignInProps) {
     super(scope, id);
     validate(props);
-    const cookieName = props.cookieName ?? DEFAULT_COOKIE_NAME;
+    const cookieName = props.cookieName ?? DEFAULT_SESSION_COOKIE_NAME;
 
     if (props.keysSecret) {
       this.keysSecret = props.keysSecret;
@@ -266,8 +267,8 @@ function validate(props: BrowserSignInProps): void {
   if (props.clientSecretField !== undefined && !props.clientSecret) {
     fail('clientSecretField needs clientSecret');
   }
-  if (props.cookieName !== undefined && !COOKIE_NAME.test(props.cookieName)) {
-    fail(`cookieName must be 1-48 letters, digits or _, got '${props.cookieName}'`);
+  if (props.cookieName !== undefined && !isCookieName(props.cookieName)) {
+    fail(`cookieName must be ${COOKIE_NAME_RULE}, got '${props.cookieName}'`);
   }
   if (props.scopes !== undefined) {
     if (!props.scopes.every((s) => SCOPE_TOKEN.test(s)))

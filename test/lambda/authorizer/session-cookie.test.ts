@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   openRequestSession,
@@ -31,11 +32,11 @@ function flipAt(value: string, at: number): string {
 describe('sessionAccessToken', () => {
   const ring = keyring();
   const cookies = sent(
-    sessionSetCookies('keygate_session', sealSession(data, ring.current), { maxAgeSeconds: 3600 }),
+    sessionSetCookies('__Host-keygate_session', sealSession(data, ring.current), { maxAgeSeconds: 3600 }),
   );
 
   it('hands back the access token of a valid session (HTTP API cookies array)', () => {
-    expect(sessionAccessToken(cookies, 'keygate_session', ring, NOW)).toEqual({
+    expect(sessionAccessToken(cookies, '__Host-keygate_session', ring, NOW)).toEqual({
       kind: 'token',
       accessToken: data.accessToken,
       accessExpired: false,
@@ -44,19 +45,66 @@ describe('sessionAccessToken', () => {
 
   it('reads a REST Cookie header with other cookies around it', () => {
     const header = `theme=dark; ${cookies.join('; ')}; other=1`;
-    expect(sessionAccessToken([header], 'keygate_session', ring, NOW)).toMatchObject({ kind: 'token' });
+    expect(sessionAccessToken([header], '__Host-keygate_session', ring, NOW)).toMatchObject({
+      kind: 'token',
+    });
   });
 
   it('says when the access token inside has expired (the browser is then sent to refresh)', () => {
-    expect(sessionAccessToken(cookies, 'keygate_session', ring, data.accessExpiresAt)).toMatchObject({
+    expect(sessionAccessToken(cookies, '__Host-keygate_session', ring, data.accessExpiresAt)).toMatchObject({
       kind: 'token',
       accessExpired: true,
     });
   });
 
+  describe('a session or chunk cookie sent twice is refused, whichever comes first', () => {
+    const NAME = '__Host-keygate_session';
+    // A second, valid session (someone else's), as a sibling subdomain or a longer Path could plant it.
+    const other = sent(
+      sessionSetCookies(NAME, sealSession({ ...data, accessToken: 'other.token.sig' }, ring.current), {
+        maxAgeSeconds: 3600,
+      }),
+    );
+    // A session large enough for two chunks (random, so deflate cannot shrink it).
+    const big = sent(
+      sessionSetCookies(
+        NAME,
+        sealSession({ ...data, idToken: randomBytes(3000).toString('base64url') }, ring.current),
+        {
+          maxAgeSeconds: 3600,
+        },
+      ),
+    );
+
+    it.each([
+      ['the session cookie, planted first (HTTP API cookies array)', [...other, ...cookies]],
+      ['the session cookie, planted last (HTTP API cookies array)', [...cookies, ...other]],
+      ['the session cookie in one REST Cookie header', [`${[...other, ...cookies].join('; ')}`]],
+      ['the session cookie across two Cookie headers', [other.join('; '), cookies.join('; ')]],
+      ['the same session cookie twice', [...cookies, ...cookies]],
+      ['a chunk cookie', [...big, big[1]]],
+      ['a chunk cookie with another value', [...big, `${NAME}-1=AAAA`]],
+      ['the session cookie, once with a value no cookie may hold', [...cookies, `${NAME}=a"b`]],
+    ])('%s', (_name, headers) => {
+      expect(big).toHaveLength(2);
+      expect(sessionAccessToken(headers, NAME, ring, NOW)).toEqual({
+        kind: 'refused',
+        reason: 'session_malformed',
+      });
+    });
+
+    it('a chunk cookie repeated beyond the chunk count is not part of the session and does not matter', () => {
+      expect(sessionAccessToken([...cookies, `${NAME}-3=x`, `${NAME}-3=y`], NAME, ring, NOW)).toMatchObject({
+        kind: 'token',
+      });
+    });
+  });
+
   it('reports no session as absent, so the bearer path and its token_missing apply', () => {
-    expect(sessionAccessToken(['theme=dark'], 'keygate_session', ring, NOW)).toEqual({ kind: 'absent' });
-    expect(sessionAccessToken(undefined, 'keygate_session', ring, NOW)).toEqual({ kind: 'absent' });
+    expect(sessionAccessToken(['theme=dark'], '__Host-keygate_session', ring, NOW)).toEqual({
+      kind: 'absent',
+    });
+    expect(sessionAccessToken(undefined, '__Host-keygate_session', ring, NOW)).toEqual({ kind: 'absent' });
   });
 
   it.each([
@@ -66,7 +114,7 @@ describe('sessionAccessToken', () => {
       'sealed with an unknown key',
       () =>
         sent(
-          sessionSetCookies('keygate_session', sealSession(data, keyring('old').current), {
+          sessionSetCookies('__Host-keygate_session', sealSession(data, keyring('old').current), {
             maxAgeSeconds: 60,
           }),
         ),
@@ -76,16 +124,16 @@ describe('sessionAccessToken', () => {
       'forged with another secret',
       () =>
         sent(
-          sessionSetCookies('keygate_session', sealSession(data, keyring('k1').current), {
+          sessionSetCookies('__Host-keygate_session', sealSession(data, keyring('k1').current), {
             maxAgeSeconds: 60,
           }),
         ),
       'session_tampered',
     ],
-    ['garbage', () => ['keygate_session=1~not-an-envelope'], 'session_malformed'],
-    ['missing its chunk count', () => ['keygate_session=v1.k1.x.y'], 'session_malformed'],
+    ['garbage', () => ['__Host-keygate_session=1~not-an-envelope'], 'session_malformed'],
+    ['missing its chunk count', () => ['__Host-keygate_session=v1.k1.x.y'], 'session_malformed'],
   ])('refuses a %s session', (_name, make, reason, at = NOW) => {
-    expect(sessionAccessToken(make(), 'keygate_session', ring, at as number)).toEqual({
+    expect(sessionAccessToken(make(), '__Host-keygate_session', ring, at as number)).toEqual({
       kind: 'refused',
       reason,
     });
@@ -157,7 +205,7 @@ describe('signInRedirect', () => {
 describe('openRequestSession', () => {
   const ring = keyring();
   const cookies = sent(
-    sessionSetCookies('keygate_session', sealSession(data, ring.current), { maxAgeSeconds: 3600 }),
+    sessionSetCookies('__Host-keygate_session', sealSession(data, ring.current), { maxAgeSeconds: 3600 }),
   );
   const keys = { keyring: async () => ring };
   const opts = { allowedOrigins: ['https://api.example.com'] };

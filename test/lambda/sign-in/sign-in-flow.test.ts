@@ -95,14 +95,16 @@ describe('sign-in routes against a real OpenID provider', () => {
     const handle = signIn();
     const browser = new TestBrowser(issuer.ca, APP);
     const login = await browser.app(handle, `/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
-    const stateCookie = parseCookies([await browser.jar.getCookieString(APP + '/')]).get('keygate_login')!;
+    const stateCookie = parseCookies([await browser.jar.getCookieString(APP + '/')]).get(
+      '__Host-keygate_login',
+    )!;
     const callbackUrl = await browser.signInAtIdp(login.headers.location, 'alice', 'alice-test-password');
     return { handle, browser, login, stateCookie, callbackUrl };
   }
 
   async function sessionOf(browser: TestBrowser): Promise<SessionData> {
     const cookies = parseCookies([await browser.jar.getCookieString(APP + '/')]);
-    const env = reassembleSession(cookies, 'keygate_session');
+    const env = reassembleSession(cookies, '__Host-keygate_session');
     if (!env.ok) throw new Error(env.reason);
     const opened = openSession(env.envelope, ring, Math.floor(Date.now() / 1000));
     if (!opened.ok) throw new Error(opened.reason);
@@ -128,7 +130,7 @@ describe('sign-in routes against a real OpenID provider', () => {
     expect(url.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(res.cookies).toHaveLength(1);
     expect(res.cookies[0]).toMatch(
-      /^keygate_login=k1\.[^;]+; Path=\/; Max-Age=600; HttpOnly; Secure; SameSite=Lax$/,
+      /^__Host-keygate_login=k1\.[^;]+; Path=\/; Max-Age=600; HttpOnly; Secure; SameSite=Lax$/,
     );
     // The verifier never leaves the server side in the URL.
     const state = verifyState(
@@ -146,10 +148,10 @@ describe('sign-in routes against a real OpenID provider', () => {
     expect(res.status).toBe(302);
     expect(res.headers.location).toBe(`${APP}/me?tab=1`);
     expect(res.headers['referrer-policy']).toBe('no-referrer');
-    const set = res.cookies.find((c) => c.startsWith('keygate_session='))!;
+    const set = res.cookies.find((c) => c.startsWith('__Host-keygate_session='))!;
     expect(set).toMatch(/; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Lax$/);
-    expect(res.cookies).toContainEqual(expect.stringMatching(/^keygate_login=; .*Max-Age=0/));
-    expect(await browser.cookieNames()).toEqual(['keygate_session']);
+    expect(res.cookies).toContainEqual(expect.stringMatching(/^__Host-keygate_login=; .*Max-Age=0/));
+    expect(await browser.cookieNames()).toEqual(['__Host-keygate_session']);
     const session = await sessionOf(browser);
     expect(claims(session.accessToken)).toMatchObject({
       typ: 'Bearer',
@@ -172,7 +174,7 @@ describe('sign-in routes against a real OpenID provider', () => {
   it('refuses a replayed callback that brings the old state cookie back: the code is single-use at the provider', async () => {
     const { handle, browser, stateCookie, callbackUrl } = await signedIn();
     expect((await browser.app(handle, callbackUrl.slice(APP.length))).reason).toBe('signed_in');
-    await browser.jar.setCookie(`keygate_login=${stateCookie}; Path=/; Secure; HttpOnly`, APP + '/');
+    await browser.jar.setCookie(`__Host-keygate_login=${stateCookie}; Path=/; Secure; HttpOnly`, APP + '/');
     expect(await browser.app(handle, callbackUrl.slice(APP.length))).toMatchObject({
       status: 502,
       reason: 'code_exchange_failed',
@@ -187,7 +189,7 @@ describe('sign-in routes against a real OpenID provider', () => {
       status: 400,
       reason: 'state_mismatch',
     });
-    expect(await browser.cookieNames()).not.toContain('keygate_session');
+    expect(await browser.cookieNames()).not.toContain('__Host-keygate_session');
   });
 
   it('refuses a tampered state cookie', async () => {
@@ -195,7 +197,10 @@ describe('sign-in routes against a real OpenID provider', () => {
     const [kid, payload, sig] = stateCookie.split('.');
     const body = JSON.parse(Buffer.from(payload, 'base64url').toString());
     const forged = Buffer.from(JSON.stringify({ ...body, returnTo: '//evil.example' })).toString('base64url');
-    await browser.jar.setCookie(`keygate_login=${kid}.${forged}.${sig}; Path=/; Secure; HttpOnly`, APP + '/');
+    await browser.jar.setCookie(
+      `__Host-keygate_login=${kid}.${forged}.${sig}; Path=/; Secure; HttpOnly`,
+      APP + '/',
+    );
     expect(await browser.app(handle, callbackUrl.slice(APP.length))).toMatchObject({
       status: 400,
       reason: 'state_invalid',
@@ -216,23 +221,25 @@ describe('sign-in routes against a real OpenID provider', () => {
     const st = verifyState(stateCookie, ring, Math.floor(Date.now() / 1000));
     if (!st.ok) throw new Error('state');
     const otherNonce = signState({ ...st.state, nonce: 'n'.repeat(43) }, ring.current);
-    await browser.jar.setCookie(`keygate_login=${otherNonce}; Path=/; Secure; HttpOnly`, APP + '/');
+    await browser.jar.setCookie(`__Host-keygate_login=${otherNonce}; Path=/; Secure; HttpOnly`, APP + '/');
     expect(await browser.app(handle, callbackUrl.slice(APP.length))).toMatchObject({
       status: 502,
       reason: 'nonce_mismatch',
     });
-    expect(await browser.cookieNames()).not.toContain('keygate_session');
+    expect(await browser.cookieNames()).not.toContain('__Host-keygate_session');
   });
 
   it('refuses a callback carrying the provider error, and one without a code', async () => {
     const { handle, browser, callbackUrl } = await signedIn();
     const state = new URL(callbackUrl).searchParams.get('state')!;
-    const stateCookie = parseCookies([await browser.jar.getCookieString(APP + '/')]).get('keygate_login')!;
+    const stateCookie = parseCookies([await browser.jar.getCookieString(APP + '/')]).get(
+      '__Host-keygate_login',
+    )!;
     expect(await browser.app(handle, `/auth/callback?error=access_denied&state=${state}`)).toMatchObject({
       status: 401,
       reason: 'idp_error',
     });
-    await browser.jar.setCookie(`keygate_login=${stateCookie}; Path=/; Secure; HttpOnly`, APP + '/');
+    await browser.jar.setCookie(`__Host-keygate_login=${stateCookie}; Path=/; Secure; HttpOnly`, APP + '/');
     expect(await browser.app(handle, `/auth/callback?state=${state}`)).toMatchObject({
       status: 400,
       reason: 'callback_malformed',
@@ -287,7 +294,7 @@ describe('sign-in routes against a real OpenID provider', () => {
       expiresAt: now + 600,
       issuedAt: now,
     };
-    for (const c of sessionSetCookies('keygate_session', sealSession(forged, ring.current), {
+    for (const c of sessionSetCookies('__Host-keygate_session', sealSession(forged, ring.current), {
       maxAgeSeconds: 600,
     })) {
       await browser.jar.setCookie(c, APP + '/');
@@ -302,7 +309,7 @@ describe('sign-in routes against a real OpenID provider', () => {
     ['no session', undefined, 'session_absent'],
     [
       'a tampered session',
-      'keygate_session=1~v1.k1.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      '__Host-keygate_session=1~v1.k1.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAA',
       'session_invalid',
     ],
   ])('refresh with %s sends the browser to login', async (_name, cookie, reason) => {
@@ -393,6 +400,6 @@ describe('sign-in routes against a real OpenID provider', () => {
   it('never logs a cookie, code, state or token', () => {
     const text = JSON.stringify(logs);
     expect(logs.length).toBeGreaterThan(10);
-    expect(text).not.toMatch(/eyJ|keygate_session|keygate_login|code=|state=/);
+    expect(text).not.toMatch(/eyJ|__Host-keygate_session|__Host-keygate_login|code=|state=/);
   });
 });
