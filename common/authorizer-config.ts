@@ -5,7 +5,14 @@
 import type { RouteSpec } from './route-model';
 import { validateRoutes } from './route-model';
 import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from './cookie-names';
-import { isHttpsOrigin, isHttpsUrl, isIntIn, isNonEmptyList, isStringList } from './field-checks';
+import {
+  isHeaderName,
+  isHttpsOrigin,
+  isHttpsUrl,
+  isIntIn,
+  isNonEmptyList,
+  isStringList,
+} from './field-checks';
 
 export const AUTHORIZER_CONFIG_VERSION = 1;
 /** Environment variable carrying the JSON config (or `gz:` + base64 gzip of it, when large). */
@@ -255,14 +262,13 @@ function validateIssuer(input: unknown, at: string): string[] {
   return errors;
 }
 
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 const COOKIE_OR_QUERY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 function validateTokenSource(input: unknown): string[] {
   if (typeof input !== 'object' || input === null) return ['tokenSource must be an object'];
   const t = input as Record<string, unknown>;
   const errors: string[] = [];
-  if (t.header !== undefined && (typeof t.header !== 'string' || !HEADER_NAME.test(t.header))) {
+  if (t.header !== undefined && !isHeaderName(t.header)) {
     errors.push('tokenSource.header must be an HTTP header name');
   }
   if (t.cookie !== undefined && (typeof t.cookie !== 'string' || !COOKIE_OR_QUERY_NAME.test(t.cookie))) {
@@ -302,7 +308,7 @@ export function validateSessionBlock(input: unknown, routes: unknown, tokenSourc
   if (cookie !== undefined && cookie === (s.cookieName ?? DEFAULT_SESSION_COOKIE_NAME)) {
     errors.push('session.cookieName must differ from tokenSource.cookie');
   }
-  if (s.csrfHeader !== undefined && (typeof s.csrfHeader !== 'string' || !HEADER_NAME.test(s.csrfHeader))) {
+  if (s.csrfHeader !== undefined && !isHeaderName(s.csrfHeader)) {
     errors.push('session.csrfHeader must be an HTTP header name');
   }
   if (

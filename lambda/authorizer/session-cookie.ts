@@ -9,9 +9,11 @@
  *    posts, so state-changing methods need a same-origin proof: common/csrf.ts, the one check shared with
  *    token cookies and the sign-in routes. Bearer-token requests never reach it.
  * 3. `signInRedirect` — for a browser navigation to a `browser` route without a usable session, the URL of
- *    /auth/login (or /auth/refresh when only the access token has expired) with a safe `returnTo`.
+ *    /auth/login (or /auth/refresh when only the access token has expired, whose GET shows a button that
+ *    POSTs the refresh) with a safe `returnTo`.
  */
 import { DEFAULT_SESSION_COOKIE_NAME } from '../../common/cookie-names';
+import { SIGN_IN_PATHS } from '../../common/sign-in-routes';
 import type { CsrfResult } from '../../common/csrf';
 import { checkRequestCsrf } from '../../common/csrf';
 import { parseCookies } from '../sign-in/cookies';
@@ -85,9 +87,11 @@ export function signInRedirect(input: RedirectInput): string | undefined {
   if (!navigation) return undefined;
   const requested = input.rawQuery ? `${input.path}?${input.rawQuery}` : input.path;
   const returnTo = safeReturnTo(requested) ?? '/';
+  // /auth/refresh answers a GET with a page whose button POSTs the refresh (a navigation never changes
+  // the session by itself: common/sign-in-routes.ts).
   const target = input.accessExpired
-    ? (input.refreshPath ?? '/auth/refresh')
-    : (input.loginPath ?? '/auth/login');
+    ? (input.refreshPath ?? SIGN_IN_PATHS.refresh)
+    : (input.loginPath ?? SIGN_IN_PATHS.login);
   const url = `${input.baseUrl}${target}?returnTo=${encodeURIComponent(returnTo)}`;
   // The REST gateway responses substitute this URL unescaped into a JSON string and an HTML attribute
   // (gateway response templates have no escaping function), so it must be made of URL-safe characters

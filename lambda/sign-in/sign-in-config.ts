@@ -9,7 +9,8 @@ import {
   isCookieName,
   needsSecureCookie,
 } from '../../common/cookie-names';
-import { isHttpsUrl, isNonEmptyString } from '../../common/field-checks';
+import { SIGN_IN_PATHS } from '../../common/sign-in-routes';
+import { isHeaderName, isHttpsOrigin, isHttpsUrl, isNonEmptyString } from '../../common/field-checks';
 
 export const SIGN_IN_CONFIG_ENV = 'KEYGATE_SIGN_IN_CONFIG';
 
@@ -40,6 +41,10 @@ export interface SignInConfig {
   readonly publicBaseUrl?: string;
   /** Path (relative to the API) to land on after logout. @default '/' */
   readonly postLogoutPath?: string;
+  /** https origins besides the API's own whose pages may POST /auth/logout and /auth/refresh. @default [] */
+  readonly allowedOrigins?: readonly string[];
+  /** Header a same-origin script may send on those POSTs instead of Origin. @default 'x-keygate-csrf' */
+  readonly csrfHeader?: string;
   /** Upper bound of a session, whatever the refresh token allows. @default 28800 (8 h) */
   readonly maxSessionSeconds?: number;
   /**
@@ -56,12 +61,7 @@ export const SIGN_IN_DEFAULTS = {
   postLogoutPath: '/',
   maxSessionSeconds: 28_800,
   /** Routes the construct adds, relative to the API root. */
-  paths: {
-    login: '/auth/login',
-    callback: '/auth/callback',
-    logout: '/auth/logout',
-    refresh: '/auth/refresh',
-  },
+  paths: SIGN_IN_PATHS,
 } as const;
 
 export interface Endpoints {
@@ -99,6 +99,8 @@ const FIELDS = [
   'postLogoutPath',
   'maxSessionSeconds',
   'secureCookies',
+  'allowedOrigins',
+  'csrfHeader',
 ];
 
 export type SignInConfigResult = { ok: true; config: SignInConfig } | { ok: false; errors: string[] };
@@ -172,6 +174,15 @@ export function validateSignInConfig(input: unknown): SignInConfigResult {
     )
   ) {
     errors.push('maxSessionSeconds must be an integer from 300 to 2592000');
+  }
+  if (
+    c.allowedOrigins !== undefined &&
+    (!Array.isArray(c.allowedOrigins) || !c.allowedOrigins.every(isHttpsOrigin))
+  ) {
+    errors.push('allowedOrigins must be a list of https origins (scheme, host and optional port only)');
+  }
+  if (c.csrfHeader !== undefined && !isHeaderName(c.csrfHeader)) {
+    errors.push('csrfHeader must be an HTTP header name');
   }
   if (c.secureCookies !== undefined && typeof c.secureCookies !== 'boolean')
     errors.push('secureCookies must be a boolean');

@@ -27,6 +27,7 @@ import type { BackendLogger } from '../../lambda/models/audit';
 import { buildRealm } from '../../realm/realm-definition';
 import { createSignIn } from '../../lambda/sign-in/sign-in';
 import { SIGN_IN_DEFAULTS } from '../../lambda/sign-in/sign-in-config';
+import { SIGN_IN_ROUTES } from '../../common/sign-in-routes';
 import type { SignInConfig } from '../../lambda/sign-in/sign-in-config';
 import { createOidcClient } from '../../lambda/sign-in/oidc-client';
 import { staticKeyProvider } from '../../lambda/sign-in/session-keys';
@@ -181,12 +182,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         }
       : undefined,
     publicRoutes: options.signIn
-      ? Object.values(SIGN_IN_DEFAULTS.paths).flatMap((path) =>
-          (['GET', 'POST'] as const).map((method) => ({
-            method,
-            path,
-            integration: bound(() => late.signIn),
-          })),
+      ? SIGN_IN_ROUTES.flatMap(({ path, methods }) =>
+          methods.map((method) => ({ method, path, integration: bound(() => late.signIn) })),
         )
       : [],
     iamCredentials: [machine, outsider],

@@ -292,7 +292,7 @@ describe('browser sign-in, end to end', () => {
 
   it('logout clears the session: the next navigation is sent to sign-in again', async () => {
     const { browser } = await stack.signInAs('alice');
-    const out = await browser.app(stack.signIn, '/auth/logout');
+    const out = await browser.app(stack.signIn, '/auth/logout', 'POST', browser.sameOriginForm);
     expect(out.headers.location.startsWith(stack.issuer.urls.logout)).toBe(true);
     expect(await browser.cookieNames(`${APP}/`)).toEqual([]);
     const again = await stack.call(browser, 'GET', '/me', NAVIGATE);
@@ -334,7 +334,17 @@ describe('browser sign-in, end to end: expiry and refresh', () => {
     const expired = await stack.call(browser, 'GET', '/me', NAVIGATE);
     expect(expired).toMatchObject({ status: 403, reason: 'token_expired' });
     expect(expired.context?.signIn).toBe(`${APP}/auth/refresh?returnTo=%2Fme`);
-    const refreshed = await browser.app(stack.signIn, expired.context!.signIn.slice(APP.length));
+    // The navigation shows a page whose button POSTs the refresh; the browser then submits that form.
+    const page = await browser.app(stack.signIn, expired.context!.signIn.slice(APP.length), 'GET', NAVIGATE);
+    expect(page).toMatchObject({ status: 200, reason: 'confirm_shown', cookies: [] });
+    const action = /<form method="post" action="([^"]+)">/.exec(page.body)![1].replace(/&amp;/g, '&');
+    expect(action).toBe(`${APP}/auth/refresh?returnTo=%2Fme`);
+    const refreshed = await browser.app(
+      stack.signIn,
+      action.slice(APP.length),
+      'POST',
+      browser.sameOriginForm,
+    );
     expect(refreshed).toMatchObject({ status: 302, reason: 'refreshed' });
     expect(refreshed.headers.location).toBe(`${APP}/me`);
     expect(await stack.call(browser, 'GET', '/me', NAVIGATE)).toMatchObject({
@@ -352,7 +362,12 @@ describe('browser sign-in, end to end: expiry and refresh', () => {
       { ca: stack.issuer.ca },
     );
     expect(revoke.status).toBe(200);
-    const res = await browser.app(stack.signIn, '/auth/refresh?returnTo=%2Fme');
+    const res = await browser.app(
+      stack.signIn,
+      '/auth/refresh?returnTo=%2Fme',
+      'POST',
+      browser.sameOriginForm,
+    );
     expect(res).toMatchObject({ status: 302, reason: 'refresh_failed' });
     expect(res.headers.location).toBe(`${APP}/auth/login?returnTo=%2Fme`);
     expect(await browser.cookieNames(`${APP}/`)).toEqual([]);

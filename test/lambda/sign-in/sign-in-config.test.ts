@@ -58,6 +58,11 @@ describe('sign-in config', () => {
     [{ postLogoutPath: '//evil' }, 'postLogoutPath must be a path starting with a single /'],
     [{ maxSessionSeconds: 60 }, 'maxSessionSeconds must be an integer from 300 to 2592000'],
     [{ secureCookies: 'yes' }, 'secureCookies must be a boolean'],
+    [
+      { allowedOrigins: ['http://portal.example.com'] },
+      'allowedOrigins must be a list of https origins (scheme, host and optional port only)',
+    ],
+    [{ csrfHeader: 'x csrf' }, 'csrfHeader must be an HTTP header name'],
     [{ extra: 1 }, 'extra is not a sign-in config field'],
   ])('refuses %j: %s', (change, message) => {
     const result = validateSignInConfig({ ...valid, ...change });

@@ -266,7 +266,7 @@ describe('sign-in routes against a real OpenID provider', () => {
     const { handle, browser, callbackUrl } = await signedIn();
     await browser.app(handle, callbackUrl.slice(APP.length));
     const before = await sessionOf(browser);
-    const res = await browser.app(handle, '/auth/refresh?returnTo=%2Fmodels');
+    const res = await browser.app(handle, '/auth/refresh?returnTo=%2Fmodels', 'POST', browser.sameOriginForm);
     expect(res).toMatchObject({ status: 302, reason: 'refreshed' });
     expect(res.headers.location).toBe(`${APP}/models`);
     const after = await sessionOf(browser);
@@ -278,7 +278,12 @@ describe('sign-in routes against a real OpenID provider', () => {
   it('refresh by POST answers JSON for scripts', async () => {
     const { handle, browser, callbackUrl } = await signedIn();
     await browser.app(handle, callbackUrl.slice(APP.length));
-    const res = await browser.app(handle, '/auth/refresh', 'POST');
+    const res = await browser.app(handle, '/auth/refresh', 'POST', {
+      origin: APP,
+      'sec-fetch-site': 'same-origin',
+      'sec-fetch-mode': 'cors',
+      accept: '*/*',
+    });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ expiresAt: expect.any(Number) });
   });
@@ -299,7 +304,7 @@ describe('sign-in routes against a real OpenID provider', () => {
     })) {
       await browser.jar.setCookie(c, APP + '/');
     }
-    const res = await browser.app(handle, '/auth/refresh?returnTo=%2Fme');
+    const res = await browser.app(handle, '/auth/refresh?returnTo=%2Fme', 'POST', browser.sameOriginForm);
     expect(res).toMatchObject({ status: 302, reason: 'refresh_failed' });
     expect(res.headers.location).toBe(`${APP}/auth/login?returnTo=%2Fme`);
     expect(await browser.cookieNames()).toEqual([]);
@@ -315,7 +320,7 @@ describe('sign-in routes against a real OpenID provider', () => {
   ])('refresh with %s sends the browser to login', async (_name, cookie, reason) => {
     const browser = new TestBrowser(issuer.ca, APP);
     if (cookie) await browser.jar.setCookie(`${cookie}; Path=/; Secure`, APP + '/');
-    const res = await browser.app(signIn(), '/auth/refresh');
+    const res = await browser.app(signIn(), '/auth/refresh', 'POST', browser.sameOriginForm);
     expect(res).toMatchObject({ status: 302, reason });
     expect(res.headers.location).toBe(`${APP}/auth/login?returnTo=%2F`);
   });
@@ -324,7 +329,7 @@ describe('sign-in routes against a real OpenID provider', () => {
     const { handle, browser, callbackUrl } = await signedIn();
     await browser.app(handle, callbackUrl.slice(APP.length));
     const session = await sessionOf(browser);
-    const res = await browser.app(handle, '/auth/logout');
+    const res = await browser.app(handle, '/auth/logout', 'POST', browser.sameOriginForm);
     expect(res).toMatchObject({ status: 302, reason: 'signed_out' });
     const url = new URL(res.headers.location);
     expect(url.origin + url.pathname).toBe(issuer.urls.logout);
@@ -335,6 +340,129 @@ describe('sign-in routes against a real OpenID provider', () => {
     const end = await browser.idp(res.headers.location);
     expect(end.status).toBe(200);
     expect(end.body).toMatch(/<form[^>]*logout/i);
+  });
+
+  describe('logout and refresh change state only on a same-origin POST', () => {
+    const CROSS_SITE = {
+      origin: 'https://evil.example',
+      'sec-fetch-site': 'cross-site',
+      'sec-fetch-mode': 'navigate',
+      accept: 'text/html',
+    };
+
+    it.each([
+      [
+        '/auth/logout',
+        'Sign out',
+        `${APP}/auth/logout`,
+        () => `'self' ${new URL(issuer.urls.logout).origin}`,
+      ],
+      ['/auth/refresh?returnTo=%2Fme', 'Continue', `${APP}/auth/refresh?returnTo=%2Fme`, () => "'self'"],
+    ])(
+      'GET %s shows a page whose button POSTs there, and leaves the session alone',
+      async (path, button, action, formAction) => {
+        const { handle, browser, callbackUrl } = await signedIn();
+        await browser.app(handle, callbackUrl.slice(APP.length));
+        const before = await browser.jar.getCookieString(APP + '/');
+        const res = await browser.app(handle, path, 'GET', CROSS_SITE);
+        expect(res).toMatchObject({ status: 200, reason: 'confirm_shown', cookies: [] });
+        expect(res.headers).toMatchObject({
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': `default-src 'none'; form-action ${formAction()}; frame-ancestors 'none'; base-uri 'none'`,
+          'cache-control': 'no-store',
+        });
+        expect(res.headers.location).toBeUndefined();
+        expect(res.body).toContain(`<form method="post" action="${action}">`);
+        expect(res.body).toContain(`<button type="submit">${button}</button>`);
+        expect(res.body).not.toMatch(/<script|<img|<iframe|<link/i);
+        expect(await browser.jar.getCookieString(APP + '/')).toBe(before);
+        expect(await browser.cookieNames()).toEqual(['__Host-keygate_session']);
+      },
+    );
+
+    it.each([
+      ['a cross-site form POST', CROSS_SITE],
+      ['a POST with no same-origin evidence at all', {}],
+      [
+        'a POST from a sibling subdomain',
+        { origin: 'https://other.keygate.test', 'sec-fetch-site': 'same-site' },
+      ],
+      ['a POST with an opaque Origin', { origin: 'null' }],
+    ])('refuses %s to logout and refresh with 403, changing nothing', async (_name, headers) => {
+      const { handle, browser, callbackUrl } = await signedIn();
+      await browser.app(handle, callbackUrl.slice(APP.length));
+      const before = await browser.jar.getCookieString(APP + '/');
+      for (const path of ['/auth/logout', '/auth/refresh?returnTo=%2Fme']) {
+        const res = await browser.app(handle, path, 'POST', headers);
+        expect(res).toMatchObject({ status: 403, reason: 'csrf_rejected', cookies: [] });
+        expect(res.headers.location).toBeUndefined();
+      }
+      expect(await browser.jar.getCookieString(APP + '/')).toBe(before);
+    });
+
+    it('accepts a same-origin POST proven by Sec-Fetch-Site alone, or by the CSRF header of a script', async () => {
+      const { handle, browser, callbackUrl } = await signedIn();
+      await browser.app(handle, callbackUrl.slice(APP.length));
+      const viaFetchMetadata = await browser.app(handle, '/auth/refresh', 'POST', {
+        'sec-fetch-site': 'same-origin',
+        'sec-fetch-mode': 'navigate',
+      });
+      expect(viaFetchMetadata).toMatchObject({ status: 302, reason: 'refreshed' });
+      const viaHeader = await browser.app(handle, '/auth/logout', 'POST', { 'x-keygate-csrf': '1' });
+      expect(viaHeader).toMatchObject({ status: 302, reason: 'signed_out' });
+      expect(await browser.cookieNames()).toEqual([]);
+    });
+
+    it('honours configured origins', async () => {
+      const handle = signIn({ config: { allowedOrigins: ['https://portal.example.com'] } });
+      const browser = new TestBrowser(issuer.ca, APP);
+      const res = await browser.app(handle, '/auth/logout', 'POST', { origin: 'https://portal.example.com' });
+      expect(res).toMatchObject({ status: 302, reason: 'signed_out' });
+    });
+  });
+
+  it('sets and clears every cookie with Path=/, Secure, HttpOnly and no Domain, as the __Host- prefix requires', async () => {
+    const { handle, browser, callbackUrl, login } = await signedIn();
+    const signedInRes = await browser.app(handle, callbackUrl.slice(APP.length));
+    const refreshed = await browser.app(handle, '/auth/refresh', 'POST', browser.sameOriginForm);
+    const out = await browser.app(handle, '/auth/logout', 'POST', browser.sameOriginForm);
+    const all = [...login.cookies, ...signedInRes.cookies, ...refreshed.cookies, ...out.cookies];
+    // login: state; callback: session + 3 chunk deletions + state deletion; refresh: 4; logout: 4 + state.
+    expect(all).toHaveLength(1 + 5 + 4 + 5);
+    for (const c of all) {
+      expect(c).toMatch(/^__Host-keygate_(session|session-[1-3]|login)=/);
+      const attrs = c.split('; ').slice(1);
+      expect(attrs).toContain('Path=/');
+      expect(attrs).toContain('Secure');
+      expect(attrs).toContain('HttpOnly');
+      expect(attrs).toContain('SameSite=Lax');
+      expect(attrs.some((a) => /^domain=/i.test(a))).toBe(false);
+    }
+  });
+
+  it('refuses a session cookie or a state cookie sent twice', async () => {
+    const { handle, browser, callbackUrl, stateCookie } = await signedIn();
+    const cb = new URL(callbackUrl);
+    const twice = await handle({
+      method: 'GET',
+      path: '/auth/callback',
+      query: Object.fromEntries(cb.searchParams),
+      cookies: parseCookies([`__Host-keygate_login=${stateCookie}; __Host-keygate_login=${stateCookie}`]),
+      headers: {},
+      baseUrl: APP,
+    });
+    expect(twice).toMatchObject({ status: 400, reason: 'state_invalid' });
+    await browser.app(handle, callbackUrl.slice(APP.length));
+    const cookie = await browser.jar.getCookieString(APP + '/');
+    const refreshed = await handle({
+      method: 'POST',
+      path: '/auth/refresh',
+      query: {},
+      cookies: parseCookies([cookie, cookie]),
+      headers: browser.sameOriginForm,
+      baseUrl: APP,
+    });
+    expect(refreshed).toMatchObject({ status: 302, reason: 'session_invalid' });
   });
 
   it('a confidential client authenticates at the token endpoint with its secret; a wrong secret fails the exchange', async () => {
@@ -385,7 +513,7 @@ describe('sign-in routes against a real OpenID provider', () => {
       keys: { keyring: () => Promise.reject(new Error('extension down')) },
       oidc: createOidcClient(config, { ca: issuer.ca }),
     });
-    const req = { method: 'GET', query: {}, cookies: new Map(), baseUrl: APP };
+    const req = { method: 'GET', query: {}, cookies: new Map(), headers: {}, baseUrl: APP };
     expect(await broken({ ...req, path: '/auth/login' })).toMatchObject({
       status: 503,
       reason: 'keys_unavailable',

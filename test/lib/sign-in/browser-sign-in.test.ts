@@ -144,6 +144,8 @@ describe('BrowserSignIn', () => {
       publicBaseUrl: 'https://api.example.com',
       postLogoutPath: '/bye',
       scopes: ['openid', 'profile'],
+      allowedOrigins: ['https://portal.example.com'],
+      csrfHeader: 'x-portal-csrf',
     });
     const t = Template.fromStack(stack);
     expect(configOf(t)).toMatchObject({
@@ -155,6 +157,8 @@ describe('BrowserSignIn', () => {
       publicBaseUrl: 'https://api.example.com',
       postLogoutPath: '/bye',
       scopes: ['openid', 'profile'],
+      allowedOrigins: ['https://portal.example.com'],
+      csrfHeader: 'x-portal-csrf',
     });
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
@@ -196,6 +200,16 @@ describe('BrowserSignIn', () => {
       'clientSecretField without clientSecret',
       { clientSecretField: 'x' },
       'BrowserSignIn: clientSecretField needs clientSecret',
+    ],
+    [
+      'an allowed origin with a path',
+      { allowedOrigins: ['https://portal.example.com/x'] },
+      "BrowserSignIn: allowedOrigins must list https origins (scheme, host, optional port), got 'https://portal.example.com/x'",
+    ],
+    [
+      'a CSRF header with a space',
+      { csrfHeader: 'x csrf' },
+      "BrowserSignIn: csrfHeader must be an HTTP header name, got 'x csrf'",
     ],
     [
       'a cookie name with a semicolon',
