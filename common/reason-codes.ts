@@ -1,6 +1,6 @@
 /**
  * Machine-readable reasons for every authorizer decision. Used in the decision log, metrics, tests,
- * the local gateway and the README's table. Add a code here, never inline a string elsewhere.
+ * the local gateway and docs/reason-codes.md. Add a code here, never inline a string elsewhere.
  */
 export const REASON_CODES = {
   // allow

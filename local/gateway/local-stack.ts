@@ -107,8 +107,15 @@ export function routeSpecs(stage: StageConfig): RouteSpec[] {
   }));
 }
 
-/** What the constructs would trust for this stage: the realm's issuer, its clients and the API audience. */
-export function localAuthorizerConfig(stage: StageConfig, issuerUrl: string): AuthorizerConfig {
+/**
+ * What the constructs would trust for this stage: the realm's issuer, its clients and the API audience,
+ * and the result cache TTL the gateway applies (the constructs pass theirs the same way).
+ */
+export function localAuthorizerConfig(
+  stage: StageConfig,
+  issuerUrl: string,
+  resultCacheTtlSeconds: number = stage.authorizer?.cacheTtlSeconds ?? 300,
+): AuthorizerConfig {
   const kc = stage.keycloak;
   return {
     version: 1,
@@ -123,6 +130,7 @@ export function localAuthorizerConfig(stage: StageConfig, issuerUrl: string): Au
     ],
     routes: routeSpecs(stage),
     responseMode: stage.authorizer?.responseMode ?? 'iam',
+    resultCacheTtlSeconds,
     ...(stage.authorizer?.clockSkewSeconds !== undefined
       ? { clockSkewSeconds: stage.authorizer.clockSkewSeconds }
       : {}),
@@ -162,6 +170,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       return fn(event);
     };
   const decisions = new Map<string, DecisionLine>();
+  const cacheTtlSeconds = options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? 300;
   const gateway = await startLocalGateway({
     routes: routeSpecs(stage),
     authorizer: (event) => {
@@ -171,7 +180,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     integration: bound(() => late.integration),
     apiType: options.apiType,
     responseMode: stage.authorizer?.responseMode,
-    cacheTtlSeconds: options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? 300,
+    cacheTtlSeconds,
     identitySource: options.signIn ? 'none' : 'header',
     // The constructs' CORS defaults: the stage's origins, Authorization and Content-Type headers, 10 minutes.
     cors: stage.cors
@@ -233,7 +242,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const issuerCa = issuer.ca;
     const cookieKeys = options.signIn ? localCookieKeys() : undefined;
     const authorizerConfig: AuthorizerConfig = {
-      ...localAuthorizerConfig(stage, issuer.issuer),
+      ...localAuthorizerConfig(stage, issuer.issuer, options.signIn ? 0 : cacheTtlSeconds),
       ...(cookieKeys
         ? {
             session: {
