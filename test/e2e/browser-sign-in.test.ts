@@ -72,7 +72,9 @@ async function startStack(accessTokenTtl = 300) {
   const log: DecisionLog = { decision: (l) => decisions.push(l), jwksFailure() {}, configInvalid() {} };
   const sessionConfig = { keysSecretId: 'local', browserRoutes: ['GET /me'] };
   const config: AuthorizerConfig = {
-    ...localAuthorizerConfig(STAGE, issuer.issuer),
+    // Sessions turn the result cache off (the constructs do the same): the same-origin check reads each
+    // request's own headers.
+    ...localAuthorizerConfig(STAGE, issuer.issuer, 0),
     clockSkewSeconds: 0,
     session: sessionConfig,
   };
