@@ -39,14 +39,13 @@ describe('Keygate constructs under cdk-nag', () => {
       featurePlan: cognito.FeaturePlan.PLUS,
       standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
     });
+    const realm = TrustedIssuer.keycloakRealm({
+      issuerUrl: 'https://sso.example.com/realms/ml',
+      allowedClients: ['web'],
+    });
+    const federated = TrustedIssuer.cognitoUserPool(pool, [pool.addClient('Client')]);
     const authorizer = new KeygateAuthorizer(stack, 'Authorizer', {
-      issuers: [
-        TrustedIssuer.keycloakRealm({
-          issuerUrl: 'https://sso.example.com/realms/ml',
-          allowedClients: ['web'],
-        }),
-        TrustedIssuer.cognitoUserPool(pool, [pool.addClient('Client')]),
-      ],
+      issuers: [realm, federated],
       browserSessions: { keysSecret: new secretsmanager.Secret(stack, 'Keys') },
       clockSkew: Duration.seconds(10),
     });
@@ -55,12 +54,21 @@ describe('Keygate constructs under cdk-nag', () => {
       reason: 'test keyring; BrowserSignIn owns rotation of the real one',
     });
     const routes = [
-      { method: HttpMethod.GET, path: '/me', backend, auth: RouteAuth.keycloak(), browser: true },
+      // Two trusted issuers: every keycloak route names those whose tokens may meet it.
+      {
+        method: HttpMethod.GET,
+        path: '/me',
+        backend,
+        auth: RouteAuth.keycloak(Requirement.authenticated().forIssuers(realm, federated)),
+        browser: true,
+      },
       {
         method: HttpMethod.POST,
         path: '/models/{modelId}/invoke',
         backend,
-        auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['model:{modelId}:invoke'] })),
+        auth: RouteAuth.keycloak(
+          Requirement.anyOf({ realmRoles: ['model:{modelId}:invoke'] }).forIssuers(realm),
+        ),
       },
       { method: HttpMethod.GET, path: '/machine/files/{path+}', backend, auth: RouteAuth.iam() },
     ];
