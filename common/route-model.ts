@@ -720,7 +720,6 @@ export function validateRoutes(routes: unknown, field = 'routes', options: Route
   const errors: string[] = [];
   if (!Array.isArray(routes)) return [`${field} must be an array`];
   const seen = new Set<string>();
-  const parsed: RouteSpec[] = [];
   routes.forEach((r: unknown, i) => {
     const at = `${field}[${i}]`;
     if (typeof r !== 'object' || r === null) {
@@ -750,7 +749,6 @@ export function validateRoutes(routes: unknown, field = 'routes', options: Route
       if (route.auth !== 'keycloak') errors.push(`${at}.requirement is only allowed on keycloak routes`);
       errors.push(...validateRequirement(route.requirement, `${at}.requirement`, tpl));
     }
-    parsed.push(route as unknown as RouteSpec);
   });
   const cached = options.resultCacheTtlSeconds === undefined || options.resultCacheTtlSeconds > 0;
   // Every entry parsed: the input is the table itself (the reach relation is kept per table object).

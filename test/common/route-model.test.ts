@@ -7,6 +7,7 @@ import {
   meetsRequirement,
   parsePathTemplate,
   routeAllows,
+  splitPath,
   validateRoutes,
 } from '../../common/route-model';
 
@@ -308,5 +309,121 @@ describe('validateRoutes with the result cache on', () => {
     expect(validateRoutes(table)).toEqual([]);
     table.push({ method: 'GET', path: '/{any+}', auth: 'keycloak' });
     expect(validateRoutes(table)).toHaveLength(1);
+  });
+});
+
+describe('validateRoutes messages', () => {
+  const kc = (requirement: unknown, path = '/m/{id}') => [
+    { method: 'GET', path, auth: 'keycloak', requirement },
+  ];
+  it.each<[string, unknown, string[]]>([
+    ['not an array', { method: 'GET' }, ['routes must be an array']],
+    ['an entry that is not an object', [null], ['routes[0] must be an object']],
+    [
+      'an unknown method',
+      [{ method: 'TRACE', path: '/a', auth: 'keycloak' }],
+      ['routes[0].method must be one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, ANY'],
+    ],
+    [
+      'an unknown auth',
+      [{ method: 'GET', path: '/a', auth: 'none' }],
+      ['routes[0].auth must be one of keycloak, iam, cognito-user-pool'],
+    ],
+    [
+      'a path without a leading slash',
+      [{ method: 'GET', path: 'a', auth: 'keycloak' }],
+      ["routes[0].path: path 'a' must start with '/'"],
+    ],
+    [
+      'a greedy parameter with an invalid name',
+      [{ method: 'GET', path: '/a/{1x+}', auth: 'keycloak' }],
+      ["routes[0].path: path '/a/{1x+}' has an invalid parameter name '1x'"],
+    ],
+    [
+      'a segment with a space',
+      [{ method: 'GET', path: '/a b', auth: 'keycloak' }],
+      ["routes[0].path: path '/a b' has an invalid segment 'a b'"],
+    ],
+    [
+      'the same route twice',
+      [
+        { method: 'GET', path: '/a/{x}', auth: 'keycloak' },
+        { method: 'GET', path: '/a/{y}', auth: 'iam' },
+      ],
+      ['routes[1]: duplicate route GET /a/{y}'],
+    ],
+    [
+      'a requirement on an IAM route',
+      [{ method: 'GET', path: '/a', auth: 'iam', requirement: {} }],
+      ['routes[0].requirement is only allowed on keycloak routes'],
+    ],
+    ['a requirement that is not an object', kc('admin'), ['routes[0].requirement must be an object']],
+    [
+      'an unknown requirement field',
+      kc({ oneOf: {} }),
+      ['routes[0].requirement.oneOf is not a requirement field (allOf, anyOf)'],
+    ],
+    [
+      'an entitlement set that is not an object',
+      kc({ anyOf: 'admin' }),
+      ['routes[0].requirement.anyOf must be an object'],
+    ],
+    [
+      'an unknown entitlement kind',
+      kc({ allOf: { roles: ['a'] } }),
+      [
+        'routes[0].requirement.allOf.roles is not an entitlement kind (realmRoles, clientRoles, scopes, groups)',
+      ],
+    ],
+    [
+      'an empty entitlement',
+      kc({ anyOf: { groups: [''] } }),
+      ['routes[0].requirement.anyOf.groups must be a list of non-empty strings'],
+    ],
+    [
+      'an entitlement of 256 characters',
+      kc({ anyOf: { groups: ['g'.repeat(256)] } }),
+      ['routes[0].requirement.anyOf.groups must be a list of non-empty strings'],
+    ],
+    [
+      'a client role without a client',
+      kc({ anyOf: { clientRoles: ['admin'] } }),
+      ["routes[0].requirement.anyOf.clientRoles: 'admin' must be written client:role"],
+    ],
+    [
+      'an entitlement with whitespace',
+      kc({ anyOf: { scopes: ['a b'] } }),
+      ["routes[0].requirement.anyOf.scopes: 'a b' must not contain whitespace"],
+    ],
+  ])('%s', (_name, input, expected) => {
+    expect(validateRoutes(input)).toEqual(expected);
+  });
+
+  it('accepts an entitlement of 255 characters', () => {
+    expect(validateRoutes(kc({ anyOf: { groups: ['g'.repeat(255)] } }))).toEqual([]);
+  });
+});
+
+describe('matchRoute precedence', () => {
+  const table: RouteSpec[] = [
+    { method: 'ANY', path: '/p/{x}', auth: 'keycloak' },
+    { method: 'GET', path: '/p/{x}', auth: 'keycloak' },
+    { method: 'GET', path: '/p/{rest+}', auth: 'keycloak' },
+    { method: 'GET', path: '/p/lit', auth: 'keycloak' },
+  ];
+  it.each([
+    ['GET', '/p/lit', '/p/lit', 'GET'],
+    ['GET', '/p/v', '/p/{x}', 'GET'],
+    ['POST', '/p/v', '/p/{x}', 'ANY'],
+    ['GET', '/p/v/w', '/p/{rest+}', 'GET'],
+  ])('%s %s goes to %s (%s)', (method, path, route, routeMethod) => {
+    const m = matchRoute(table, method, path);
+    expect([m?.route.path, m?.route.method]).toEqual([route, routeMethod]);
+  });
+  it('a greedy segment needs one segment at least, and a path must start with /', () => {
+    expect(matchRoute([table[2]], 'GET', '/p')).toBeUndefined();
+    expect(matchRoute(table, 'GET', 'p/v')).toBeUndefined();
+    expect(splitPath('/a/b/')).toEqual(['a', 'b']);
+    expect(splitPath('/')).toEqual([]);
   });
 });
