@@ -1,7 +1,11 @@
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { Token } from 'aws-cdk-lib';
 import type { IssuerConfig, SignatureAlgorithm } from '../../common/authorizer-config';
-import { AUTHORIZER_CONFIG_VERSION, validateAuthorizerConfig } from '../../common/authorizer-config';
+import {
+  AUTHORIZER_CONFIG_VERSION,
+  issuerUrl,
+  validateAuthorizerConfig,
+} from '../../common/authorizer-config';
 
 /** JWS algorithms a Keycloak issuer may sign with (the verifier supports no PS256/384/512). */
 export enum SigningAlgorithm {
@@ -44,6 +48,21 @@ export interface KeycloakRealmIssuerProps {
    * @default [SigningAlgorithm.RS256]
    */
   readonly algorithms?: SigningAlgorithm[];
+  /**
+   * Clients whose roles (`resource_access.<client>.roles`) count as client roles (`client:role`) of this
+   * realm's tokens, typically the API's own client. Roles of any other client in a token are ignored.
+   * @default - every client's roles when this is the only trusted issuer; none when several are trusted
+   */
+  readonly roleClients?: string[];
+}
+
+/** Options of a trusted Cognito user pool. */
+export interface CognitoUserPoolIssuerOptions {
+  /**
+   * Clients whose `client:role` entries of the `keygate_roles` claim count as client roles.
+   * @default - every client's when this is the only trusted issuer; none when several are trusted
+   */
+  readonly roleClients?: string[];
 }
 
 /**
@@ -65,6 +84,7 @@ export abstract class TrustedIssuer {
       ...(props.algorithms !== undefined
         ? { algorithms: props.algorithms.map((a) => a as SignatureAlgorithm) }
         : {}),
+      ...(props.roleClients !== undefined ? { roleClients: [...props.roleClients] } : {}),
     };
     for (const field of ['issuerUrl', 'jwksUri'] as const) {
       if (props[field] !== undefined && Token.isUnresolved(props[field])) {
@@ -85,7 +105,11 @@ export abstract class TrustedIssuer {
    * that federates Keycloak (its pre-token-generation trigger copies the Keycloak roles into the
    * access token).
    */
-  public static cognitoUserPool(userPool: IUserPool, clients: IUserPoolClient[]): TrustedIssuer {
+  public static cognitoUserPool(
+    userPool: IUserPool,
+    clients: IUserPoolClient[],
+    options: CognitoUserPoolIssuerOptions = {},
+  ): TrustedIssuer {
     if (clients.length === 0) {
       throw new Error('TrustedIssuer.cognitoUserPool: clients must list at least one app client');
     }
@@ -95,6 +119,7 @@ export abstract class TrustedIssuer {
       userPoolId: userPool.userPoolId,
       region,
       allowedClients: clients.map((c) => c.userPoolClientId),
+      ...(options.roleClients !== undefined ? { roleClients: [...options.roleClients] } : {}),
     };
     // Pool ids and regions are usually tokens until deployment: validate the shape with stand-ins.
     const probeRegion = Token.isUnresolved(region) ? regionOf(userPool.userPoolId) : region;
@@ -103,12 +128,22 @@ export abstract class TrustedIssuer {
       region: probeRegion,
       userPoolId: Token.isUnresolved(userPool.userPoolId) ? `${probeRegion}_Pool0000` : userPool.userPoolId,
       allowedClients: config.allowedClients.map((c, i) => (Token.isUnresolved(c) ? `client${i}` : c)),
+      ...(options.roleClients !== undefined ? { roleClients: [...options.roleClients] } : {}),
     };
     const errors = issuerErrors(probe);
     if (errors.length > 0) {
       throw new Error(errors.map((e) => `TrustedIssuer.cognitoUserPool: ${e}`).join('\n'));
     }
     return new ConfiguredIssuer(config, probe);
+  }
+
+  /**
+   * The issuer URL tokens of this issuer carry as `iss` (for Cognito the regional
+   * `https://cognito-idp.<region>.amazonaws.com/<poolId>`; a deploy-time token when the pool is).
+   * Scope a route's requirement to it with `Requirement.forIssuers`.
+   */
+  public get issuerUrl(): string {
+    return issuerUrl(this._config);
   }
 
   /** @internal the runtime issuer configuration (may contain tokens) */
