@@ -72,8 +72,7 @@ async function startStack(accessTokenTtl = 300) {
   const log: DecisionLog = { decision: (l) => decisions.push(l), jwksFailure() {}, configInvalid() {} };
   const sessionConfig = { keysSecretId: 'local', browserRoutes: ['GET /me'] };
   const config: AuthorizerConfig = {
-    // Sessions turn the result cache off (the constructs do the same): the same-origin check reads each
-    // request's own headers.
+    // Sessions run uncached, as the constructs and the local stack configure them.
     ...localAuthorizerConfig(STAGE, issuer.issuer, 0),
     clockSkewSeconds: 0,
     session: sessionConfig,
