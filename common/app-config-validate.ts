@@ -4,9 +4,12 @@
  * so a mistake fails `cdk synth` with the place to fix. Pure: no CDK, no I/O.
  */
 import type { KeygateAppConfig, StageConfig } from './app-config';
+import { COGNITO_FEDERATION_ISSUER } from './app-config';
 import { INSECURE_HTTP_ISSUER, keycloakUrlErrors, SIGNATURE_ALGORITHMS } from './authorizer-config';
 import type { SignatureAlgorithm } from './authorizer-config';
-import { isHttpsOrigin, isHttpsUrl, isIntIn, isStringList } from './field-checks';
+import { COOKIE_NAME_RULE, isCookieName } from './cookie-names';
+import { SIGN_IN_PREFIX } from './sign-in-routes';
+import { isHeaderName, isHttpsOrigin, isHttpsUrl, isIntIn, isStringList } from './field-checks';
 import { HTTP_METHODS, boundParams, validateRoutes } from './route-model';
 import type { HttpMethod, RouteSpec } from './route-model';
 
@@ -29,12 +32,7 @@ const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const SECRET_NAME =
   /^(?:arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/;
 const ROUTE_KEY = /^([A-Z]+) (\/\S*)$/;
-const COOKIE_NAME = /^[A-Za-z0-9_]{1,48}$/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
-/** An RFC 9110 field-name token, as the authorizer's own config accepts for its CSRF header. */
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
-/** Kept equal to the sign-in paths of lib/sign-in (common/ does not import lib/). */
-const SIGN_IN_PREFIX = '/auth';
 
 /** Validates the whole `keygate` context value. */
 export function validateAppConfig(input: unknown, field = 'keygate'): AppConfigResult {
@@ -150,9 +148,14 @@ export function validateStageConfig(input: unknown, at: string): string[] {
     }
   }
 
-  const routeErrors = validateAppRoutes(s.routes, `${at}.routes`);
+  // The TTL the constructs give the authorizer: the stage's, else 0 with browser sign-in, else 300.
+  const configuredTtl = isObject(s.authorizer) ? s.authorizer.cacheTtlSeconds : undefined;
+  const resultCacheTtlSeconds =
+    typeof configuredTtl === 'number' ? configuredTtl : signIn && configuredTtl === undefined ? 0 : undefined;
+  const routeErrors = validateAppRoutes(s.routes, `${at}.routes`, resultCacheTtlSeconds);
   errors.push(...routeErrors);
   const routes = routeErrors.length === 0 ? (s.routes as RouteSpec[]) : [];
+  if (isObject(s.keycloak)) errors.push(...validateStageIssuerScopes(s, routes, at));
   routes.forEach((r, i) => {
     if (r.auth !== 'cognito-user-pool') return;
     if (s.cognitoFederation === undefined) {
@@ -430,8 +433,8 @@ function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): s
       errors.push(`${at}.scopes must include 'openid'`);
     }
   }
-  if (b.cookieName !== undefined && (typeof b.cookieName !== 'string' || !COOKIE_NAME.test(b.cookieName))) {
-    errors.push(`${at}.cookieName must be 1-48 letters, digits or _`);
+  if (b.cookieName !== undefined && !isCookieName(b.cookieName)) {
+    errors.push(`${at}.cookieName must be ${COOKIE_NAME_RULE}`);
   }
   if (b.maxSessionSeconds !== undefined && !isIntIn(b.maxSessionSeconds, 300, 2_592_000)) {
     errors.push(`${at}.maxSessionSeconds must be an integer from 300 (5 minutes) to 2592000 (30 days)`);
@@ -445,7 +448,7 @@ function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): s
           errors.push(`${at}.allowedOrigins[${i}] must be an https origin such as https://app.example.com`);
       });
   }
-  if (b.csrfHeader !== undefined && (typeof b.csrfHeader !== 'string' || !HEADER_NAME.test(b.csrfHeader))) {
+  if (b.csrfHeader !== undefined && !isHeaderName(b.csrfHeader)) {
     errors.push(`${at}.csrfHeader must be an HTTP header name`);
   }
   if (b.publicUrls !== undefined) {
@@ -461,7 +464,48 @@ function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): s
   return errors;
 }
 
-function validateAppRoutes(input: unknown, at: string): string[] {
+/**
+ * A stage trusts its realm and, with `cognitoFederation`, the user pool that federates it: two issuers,
+ * so every keycloak route then names the issuers whose tokens may meet it (the realm by its issuer URL,
+ * the pool as COGNITO_FEDERATION_ISSUER). Client roles count from `keycloak.apiClientId` only.
+ */
+function validateStageIssuerScopes(s: Record<string, unknown>, routes: RouteSpec[], at: string): string[] {
+  const errors: string[] = [];
+  const kc = s.keycloak as Record<string, unknown>;
+  const federated = s.cognitoFederation !== undefined;
+  const names = [String(kc.issuer), ...(federated ? [COGNITO_FEDERATION_ISSUER] : [])];
+  routes.forEach((r, i) => {
+    if (r.auth !== 'keycloak') return;
+    const f = `${at}.routes[${i}]`;
+    const scope = r.requirement?.issuers;
+    if (scope === undefined && federated) {
+      errors.push(
+        `${f} (${r.method} ${r.path}): with ${at}.cognitoFederation two issuers are trusted, so the requirement ` +
+          `must name those whose tokens may meet it: set requirement.issuers to ['${names[0]}'], ` +
+          `['${COGNITO_FEDERATION_ISSUER}'] or both`,
+      );
+    }
+    for (const name of scope ?? []) {
+      if (!names.includes(name)) {
+        errors.push(`${f}.requirement.issuers: '${name}' is not ${names.map((n) => `'${n}'`).join(' or ')}`);
+      }
+    }
+    for (const mode of ['allOf', 'anyOf'] as const) {
+      for (const entry of r.requirement?.[mode]?.clientRoles ?? []) {
+        const client = entry.slice(0, entry.indexOf(':'));
+        if (client !== kc.apiClientId) {
+          errors.push(
+            `${f}.requirement.${mode}.clientRoles: '${entry}' names client '${client}'; only roles of ` +
+              `${at}.keycloak.apiClientId ('${String(kc.apiClientId)}') count`,
+          );
+        }
+      }
+    }
+  });
+  return errors;
+}
+
+function validateAppRoutes(input: unknown, at: string, resultCacheTtlSeconds: number | undefined): string[] {
   if (!Array.isArray(input) || input.length === 0) return [`${at} must list at least one route`];
   const errors: string[] = [];
   input.forEach((r: unknown, i: number) => {
@@ -470,8 +514,9 @@ function validateAppRoutes(input: unknown, at: string): string[] {
     if (r.browser !== undefined && typeof r.browser !== 'boolean')
       errors.push(`${at}[${i}].browser must be a boolean`);
   });
-  // The shared model checks methods, paths, requirements, duplicates and cache-unsafe overlaps.
-  errors.push(...validateRoutes(input, at));
+  // The shared model checks methods, paths, requirements, duplicates and, with the result cache on, the
+  // shapes a cached policy cannot express.
+  errors.push(...validateRoutes(input, at, { resultCacheTtlSeconds }));
   return errors;
 }
 

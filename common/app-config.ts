@@ -23,6 +23,13 @@ export interface ModelConfig {
   readonly sagemakerEndpointName?: string;
 }
 
+/**
+ * In a stage's `requirement.issuers`, the name of the stage's federated Cognito user pool
+ * (`cognitoFederation`), whose issuer URL is known only after deployment. The realm is named by its
+ * issuer URL (`keycloak.issuer`).
+ */
+export const COGNITO_FEDERATION_ISSUER = 'cognitoFederation';
+
 export interface AppRouteConfig {
   readonly method: HttpMethod;
   readonly path: string;
@@ -96,7 +103,7 @@ export interface BrowserSignInConfig {
   readonly clientSecretField?: string;
   /** Scopes requested at sign-in; must include `openid`. @default ['openid'] */
   readonly scopes?: readonly string[];
-  /** Base name of the session cookie(s). @default 'keygate_session' */
+  /** Base name of the session cookie(s) (letters, digits, _ and -). @default '__Host-keygate_session' */
   readonly cookieName?: string;
   /** Longest a session lives, whatever the refresh token allows (300 to 2592000). @default 28800 (8 h) */
   readonly maxSessionSeconds?: number;

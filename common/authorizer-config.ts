@@ -3,8 +3,10 @@
  * validates at cold start. Plain types and pure functions only.
  */
 import type { RouteSpec } from './route-model';
-import { validateRoutes } from './route-model';
+import { boundParams, validateRoutes } from './route-model';
+import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from './cookie-names';
 import {
+  isHeaderName,
   isHttpsOrigin,
   isHttpsUrl,
   isHttpUrl,
@@ -36,6 +38,12 @@ export interface KeycloakIssuerConfig {
   readonly allowAccountAudience?: boolean;
   /** @default ['RS256'] */
   readonly algorithms?: readonly SignatureAlgorithm[];
+  /**
+   * Clients whose roles (`resource_access.<client>.roles`) count as client roles of this issuer's tokens;
+   * roles of any other client in the token are ignored.
+   * @default - every client's roles when this is the only trusted issuer; none when several are trusted
+   */
+  readonly roleClients?: readonly string[];
   /**
    * Trust an `iss` that is a plain http URL: a Keycloak in development mode (`kc.sh start-dev`) names
    * itself `http://localhost:8080/realms/<realm>`. See INSECURE_HTTP_ISSUER. @default false
@@ -104,6 +112,11 @@ export interface CognitoIssuerConfig {
   readonly region: string;
   /** Allowed app client ids (`client_id` of the access token). */
   readonly allowedClients: readonly string[];
+  /**
+   * Clients whose `client:role` entries of the `keygate_roles` claim count as client roles.
+   * @default - every client's when this is the only trusted issuer; none when several are trusted
+   */
+  readonly roleClients?: readonly string[];
 }
 
 export type IssuerConfig = KeycloakIssuerConfig | CognitoIssuerConfig;
@@ -112,8 +125,16 @@ export type IssuerConfig = KeycloakIssuerConfig | CognitoIssuerConfig;
 export interface TokenSourceConfig {
   /** @default 'Authorization' */
   readonly header?: string;
-  /** A cookie holding the token (or a session, see browser sign-in). */
+  /**
+   * A cookie holding the token. A token read from it passes the same same-origin check as a browser
+   * session on state-changing methods (common/csrf.ts).
+   */
   readonly cookie?: string;
+  /**
+   * With `cookie`: https origins besides the API's own whose pages may send state-changing requests
+   * carrying the token cookie. @default []
+   */
+  readonly allowedOrigins?: readonly string[];
   /** A query-string parameter holding the token. */
   readonly query?: string;
 }
@@ -122,7 +143,7 @@ export interface TokenSourceConfig {
 export interface SessionConfig {
   /** Secrets Manager id (ARN) of the cookie keyring; read through the Parameters and Secrets Lambda Extension. */
   readonly keysSecretId: string;
-  /** Base name of the session cookie(s). @default 'keygate_session' */
+  /** Base name of the session cookie(s). @default '__Host-keygate_session' (DEFAULT_SESSION_COOKIE_NAME) */
   readonly cookieName?: string;
   /** Header a same-origin script sends on state-changing requests. @default 'x-keygate-csrf' */
   readonly csrfHeader?: string;
@@ -153,6 +174,14 @@ export interface AuthorizerConfig {
   readonly verifiedCacheSize?: number;
   /** Accept browser session cookies besides bearer tokens. @default - bearer tokens only */
   readonly session?: SessionConfig;
+  /**
+   * API Gateway's authorizer result cache TTL, as the constructs configure it. Above 0 a response is
+   * replayed for other requests of the caller, so the authorizer answers with a policy right for every
+   * route, and the route table must be one such a policy can express; at 0 it answers for the exact
+   * request ARN.
+   * @default - unknown: answered and checked as if cached
+   */
+  readonly resultCacheTtlSeconds?: number;
 }
 
 export const DEFAULTS = {
@@ -222,7 +251,45 @@ export function validateAuthorizerConfigWith(
       }
     });
   }
-  errors.push(...validateRoutes(c.routes, 'routes'));
+  const ttl = c.resultCacheTtlSeconds;
+  if (ttl !== undefined && !isIntIn(ttl, 0, 3600)) {
+    errors.push('resultCacheTtlSeconds must be an integer from 0 to 3600');
+  }
+  const routeErrors = validateRoutes(
+    c.routes,
+    'routes',
+    typeof ttl === 'number' ? { resultCacheTtlSeconds: ttl } : {},
+  );
+  errors.push(...routeErrors);
+  // A cookie rides along with cross-site requests: whether one may change state is decided per request,
+  // from its own Origin and Sec-Fetch-Site (common/csrf.ts), so no answer may be replayed to another.
+  const cookieSource =
+    (typeof c.tokenSource === 'object' &&
+      c.tokenSource !== null &&
+      (c.tokenSource as { cookie?: unknown }).cookie !== undefined) ||
+    c.session !== undefined;
+  if (typeof ttl === 'number' && ttl > 0 && cookieSource) {
+    errors.push(
+      'resultCacheTtlSeconds must be 0 with tokenSource.cookie or session: the same-origin check of a ' +
+        "cookie-borne request depends on that request's own headers",
+    );
+  }
+  // A simple response is cached per token and route key (the constructs add `$context.routeKey` to the
+  // identity sources), so it must not depend on a path parameter.
+  if (c.responseMode === 'simple' && ttl !== 0 && routeErrors.length === 0) {
+    const bound = (c.routes as RouteSpec[]).findIndex(
+      (r) => r.auth === 'keycloak' && boundParams(r.requirement).length > 0,
+    );
+    if (bound >= 0) {
+      errors.push(
+        `resultCacheTtlSeconds must be 0 with responseMode 'simple': routes[${bound}] binds a path parameter, ` +
+          'and a cached simple answer would hold for every value of it',
+      );
+    }
+  }
+  if (errors.length === 0) {
+    errors.push(...validateIssuerScopes(c.issuers as IssuerConfig[], c.routes as RouteSpec[]));
+  }
   if (c.tokenSource !== undefined) errors.push(...validateTokenSource(c.tokenSource));
   if (c.clockSkewSeconds !== undefined && !isIntIn(c.clockSkewSeconds, 0, DEFAULTS.maxClockSkewSeconds)) {
     errors.push(`clockSkewSeconds must be an integer from 0 to ${DEFAULTS.maxClockSkewSeconds}`);
@@ -247,9 +314,71 @@ export function validateAuthorizerConfigWith(
     'responseMode',
     'jwksTimeoutMs',
     'verifiedCacheSize',
+    'resultCacheTtlSeconds',
   ]);
   for (const k of Object.keys(c)) if (!known.has(k)) errors.push(`${k} is not a config field`);
   return errors.length ? { ok: false, errors } : { ok: true, config: c as unknown as AuthorizerConfig };
+}
+
+/**
+ * Whose client roles count for tokens of this issuer: undefined for every client (one trusted issuer and no
+ * `roleClients`), else the set of client ids.
+ */
+export function roleClientsOf(issuer: IssuerConfig, issuerCount: number): ReadonlySet<string> | undefined {
+  if (issuer.roleClients !== undefined) return new Set(issuer.roleClients);
+  return issuerCount > 1 ? new Set() : undefined;
+}
+
+/**
+ * Requirements against the trusted issuers: with several issuers every keycloak route names the issuers
+ * whose tokens may meet it (otherwise a second realm's roles of the same names would meet the first's
+ * requirements); a named issuer must be trusted; a client role must be one some issuer in scope counts.
+ */
+export function validateIssuerScopes(
+  issuers: readonly IssuerConfig[],
+  routes: readonly RouteSpec[],
+  field = 'routes',
+): string[] {
+  const errors: string[] = [];
+  const byUrl = new Map(issuers.map((i) => [issuerUrl(i), i]));
+  routes.forEach((route, n) => {
+    if (route.auth !== 'keycloak') return;
+    const at = `${field}[${n}] (${route.method} ${route.path})`;
+    const scope = route.requirement?.issuers;
+    if (scope === undefined) {
+      if (issuers.length > 1) {
+        errors.push(
+          `${at}: several issuers are trusted, so the requirement must name the issuers whose tokens may meet it: ` +
+            `set requirement.issuers, e.g. ['${issuerUrl(issuers[0])}']`,
+        );
+      }
+    } else {
+      for (const url of scope) {
+        if (!byUrl.has(url)) {
+          errors.push(
+            `${at}.requirement.issuers: '${url}' is not a trusted issuer (${[...byUrl.keys()].join(', ')})`,
+          );
+        }
+      }
+    }
+    const inScope = (scope ?? [...byUrl.keys()]).flatMap((u) => byUrl.get(u) ?? []);
+    for (const mode of ['allOf', 'anyOf'] as const) {
+      for (const entry of route.requirement?.[mode]?.clientRoles ?? []) {
+        const client = entry.slice(0, entry.indexOf(':'));
+        const counted = inScope.some((i) => {
+          const clients = roleClientsOf(i, issuers.length);
+          return clients === undefined || clients.has(client);
+        });
+        if (!counted && inScope.length > 0) {
+          errors.push(
+            `${at}.requirement.${mode}.clientRoles: '${entry}' can never be met: no issuer in scope counts roles ` +
+              `of client '${client}'; add it to that issuer's roleClients`,
+          );
+        }
+      }
+    }
+  });
+  return errors;
 }
 
 function validateIssuer(input: unknown, at: string): string[] {
@@ -281,6 +410,7 @@ function validateIssuer(input: unknown, at: string): string[] {
         errors.push(`${at}.algorithms must be a non-empty list from ${SIGNATURE_ALGORITHMS.join(', ')}`);
       }
     }
+    errors.push(...validateRoleClients(i.roleClients, at));
     const known = [
       'kind',
       'issuer',
@@ -289,6 +419,7 @@ function validateIssuer(input: unknown, at: string): string[] {
       'allowedAudiences',
       'allowAccountAudience',
       'algorithms',
+      'roleClients',
       INSECURE_HTTP_ISSUER,
     ];
     for (const k of Object.keys(i))
@@ -304,7 +435,8 @@ function validateIssuer(input: unknown, at: string): string[] {
     if (!isStringList(i.allowedClients) || !isNonEmptyList(i.allowedClients)) {
       errors.push(`${at}.allowedClients must list at least one app client id`);
     }
-    const known = ['kind', 'userPoolId', 'region', 'allowedClients'];
+    errors.push(...validateRoleClients(i.roleClients, at));
+    const known = ['kind', 'userPoolId', 'region', 'allowedClients', 'roleClients'];
     for (const k of Object.keys(i))
       if (!known.includes(k)) errors.push(`${at}.${k} is not a cognito issuer field`);
   } else {
@@ -313,14 +445,24 @@ function validateIssuer(input: unknown, at: string): string[] {
   return errors;
 }
 
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+/** A client id as it appears in `client:role` (no `:`, no whitespace, no glob characters). */
+const ROLE_CLIENT = /^[^\s:*?/]{1,255}$/;
+
+function validateRoleClients(value: unknown, at: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && ROLE_CLIENT.test(v))) {
+    return [`${at}.roleClients must be a list of client ids (no ':', '/', '*', '?' or whitespace)`];
+  }
+  return [];
+}
+
 const COOKIE_OR_QUERY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 function validateTokenSource(input: unknown): string[] {
   if (typeof input !== 'object' || input === null) return ['tokenSource must be an object'];
   const t = input as Record<string, unknown>;
   const errors: string[] = [];
-  if (t.header !== undefined && (typeof t.header !== 'string' || !HEADER_NAME.test(t.header))) {
+  if (t.header !== undefined && !isHeaderName(t.header)) {
     errors.push('tokenSource.header must be an HTTP header name');
   }
   if (t.cookie !== undefined && (typeof t.cookie !== 'string' || !COOKIE_OR_QUERY_NAME.test(t.cookie))) {
@@ -329,12 +471,20 @@ function validateTokenSource(input: unknown): string[] {
   if (t.query !== undefined && (typeof t.query !== 'string' || !COOKIE_OR_QUERY_NAME.test(t.query))) {
     errors.push('tokenSource.query must be a parameter name of letters, digits, _ . -');
   }
+  if (t.allowedOrigins !== undefined) {
+    if (!Array.isArray(t.allowedOrigins) || !t.allowedOrigins.every(isHttpsOrigin)) {
+      errors.push(
+        'tokenSource.allowedOrigins must be a list of https origins (scheme, host and optional port only)',
+      );
+    } else if (t.cookie === undefined) {
+      errors.push('tokenSource.allowedOrigins needs tokenSource.cookie (it applies to cookie-borne tokens)');
+    }
+  }
   for (const k of Object.keys(t))
-    if (!['header', 'cookie', 'query'].includes(k)) errors.push(`tokenSource.${k} is not a field`);
+    if (!['header', 'cookie', 'query', 'allowedOrigins'].includes(k))
+      errors.push(`tokenSource.${k} is not a field`);
   return errors;
 }
-
-const SESSION_COOKIE_NAME = /^[A-Za-z0-9_]{1,48}$/;
 
 /** The checks of the `session` block. */
 export function validateSessionBlock(input: unknown, routes: unknown, tokenSource: unknown): string[] {
@@ -345,17 +495,14 @@ export function validateSessionBlock(input: unknown, routes: unknown, tokenSourc
   if (typeof s.keysSecretId !== 'string' || s.keysSecretId.length === 0 || s.keysSecretId.length > 2048) {
     errors.push('session.keysSecretId must be a non-empty string');
   }
-  if (
-    s.cookieName !== undefined &&
-    (typeof s.cookieName !== 'string' || !SESSION_COOKIE_NAME.test(s.cookieName))
-  ) {
-    errors.push('session.cookieName must be 1-48 letters, digits or _');
+  if (s.cookieName !== undefined && !isCookieName(s.cookieName)) {
+    errors.push(`session.cookieName must be ${COOKIE_NAME_RULE}`);
   }
   const cookie = (tokenSource as { cookie?: unknown } | undefined)?.cookie;
-  if (cookie !== undefined && cookie === (s.cookieName ?? 'keygate_session')) {
+  if (cookie !== undefined && cookie === (s.cookieName ?? DEFAULT_SESSION_COOKIE_NAME)) {
     errors.push('session.cookieName must differ from tokenSource.cookie');
   }
-  if (s.csrfHeader !== undefined && (typeof s.csrfHeader !== 'string' || !HEADER_NAME.test(s.csrfHeader))) {
+  if (s.csrfHeader !== undefined && !isHeaderName(s.csrfHeader)) {
     errors.push('session.csrfHeader must be an HTTP header name');
   }
   if (

@@ -1,6 +1,6 @@
 /**
  * Machine-readable reasons for every authorizer decision. Used in the decision log, metrics, tests,
- * the local gateway and the README's table. Add a code here, never inline a string elsewhere.
+ * the local gateway and docs/reason-codes.md. Add a code here, never inline a string elsewhere.
  */
 export const REASON_CODES = {
   // allow
@@ -22,6 +22,7 @@ export const REASON_CODES = {
   audience_not_allowed: 'aud not in the allow-list (an aud of only account does not count)',
   claims_malformed: 'role, scope or group claims have the wrong shape',
   jwks_unavailable: 'the JWKS could not be fetched or parsed (timeout, network, bad JSON)',
+  jwks_too_large: 'the JWKS response exceeds 256 KB or lists more than 100 keys; it was not read further',
   // 401 — browser session cookie (sign-in)
   session_malformed:
     'the session cookie(s) are not a well-formed envelope (bad chunking, encoding or content)',
@@ -29,9 +30,9 @@ export const REASON_CODES = {
   session_tampered: 'the session envelope fails AES-GCM authentication (altered, truncated or forged)',
   session_expired: 'the session has passed its expiry',
   session_keys_unavailable: 'the cookie keys could not be read; sessions cannot be opened',
-  // 403 — cookie session on a state-changing method without a same-origin proof
+  // 403 — a cookie (session or token cookie) on a state-changing method without a same-origin proof
   csrf_rejected:
-    'cookie session on a state-changing method without same-origin Origin / Sec-Fetch-Site or CSRF header',
+    'cookie session or token cookie on a state-changing method without same-origin Origin / Sec-Fetch-Site or CSRF header',
   // 403 — valid token, no permission
   route_forbidden: 'the requirement of this route is not met',
   route_unknown: 'the request is not on a route of the table',

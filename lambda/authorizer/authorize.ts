@@ -4,7 +4,7 @@
  * no regular-expression compilation.
  */
 import type { Principal, RouteGrants, RouteMatch, RouteSpec } from '../../common/route-model';
-import { grantsFor, matchRoute, meetsRequirement, routeKey } from '../../common/route-model';
+import { grantsFor, matchRoute, routeAllows, routeKey } from '../../common/route-model';
 
 export type RouteReason = 'allowed' | 'route_forbidden' | 'route_unknown';
 
@@ -49,8 +49,8 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
   // Keyed by the entitlement profile every principal with the same entitlement claims shares (or by the
   // principal object): a fresh token of a known profile finds its grants without recomputing them.
   const grants = new WeakMap<object, RouteGrants>();
-  // Grants depend on the entitlements only, and many callers share one set (a role profile, a service
-  // account): a fresh token with a known set skips grantsFor. JSON keeps the key unambiguous.
+  // Grants depend on the issuer and the entitlements only, and many callers share one set (a role profile,
+  // a service account): a fresh token with a known set skips grantsFor. JSON keeps the key unambiguous.
   const byEntitlements = new Map<string, RouteGrants>();
   return {
     routes,
@@ -81,6 +81,7 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
       let g = grants.get(memo);
       if (g === undefined) {
         const key = JSON.stringify([
+          principal.issuer ?? null,
           principal.realmRoles,
           principal.clientRoles,
           principal.scopes,
@@ -118,7 +119,7 @@ export function authorize(
   const known = memo?.get(match);
   if (known !== undefined) return known;
   const route = table.keyOf(match);
-  const decision: RouteDecision = meetsRequirement(match.route.requirement, principal, match.params)
+  const decision: RouteDecision = routeAllows(match, principal)
     ? { allowed: true, reason: 'allowed', route }
     : { allowed: false, reason: 'route_forbidden', route };
   if (memo === undefined) table.decisions.set(key, (memo = new WeakMap()));

@@ -26,6 +26,8 @@ import { createTokenVerifier } from './verify-token';
 import type { AuthRequest } from './parse-event';
 import type { SessionStep } from './session-cookie';
 import type { SessionSupport } from './session-support';
+import type { CsrfPolicy, CsrfResult } from '../../common/csrf';
+import { cookieRequestCsrf } from './cookie-csrf';
 
 /** Counts decisions and JWKS failures. Keygate counts with metric filters on the decision log instead. */
 export interface MetricsSink {
@@ -33,7 +35,7 @@ export interface MetricsSink {
   jwksFailure(issuer: string): void;
 }
 
-/** The default sink does nothing: the decision log line is the metric (see the README's benchmark). */
+/** The default sink does nothing: the decision log line is the metric (see docs/benchmarks.md). */
 export const LOG_METRICS: MetricsSink = { decision() {}, jwksFailure() {} };
 
 export type VerifierFactory = (config: AuthorizerConfig, events: VerifierEvents) => TokenVerifier;
@@ -66,7 +68,11 @@ interface Ready {
   readonly table: RouteTable;
   readonly extract: ReturnType<typeof createTokenExtractor>;
   readonly responseMode: 'iam' | 'simple';
+  /** The result cache is off (TTL 0): IAM answers name the request's ARN alone. */
+  readonly exact: boolean;
   readonly sessions?: SessionSupport;
+  /** With `tokenSource.cookie`: the same-origin proof a token read from the cookie needs. */
+  readonly cookieCsrf?: CsrfPolicy;
   /** Off with the verified-claims cache (`verifiedCacheSize: 0`): then every request is verified. */
   readonly memoizeLast: boolean;
 }
@@ -117,8 +123,16 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         table: compileRoutes(config.routes),
         extract: createTokenExtractor(config.tokenSource),
         responseMode: config.responseMode ?? DEFAULTS.responseMode,
+        exact: config.resultCacheTtlSeconds === 0,
         memoizeLast: (config.verifiedCacheSize ?? DEFAULTS.verifiedCacheSize) > 0,
         sessions: config.session ? deps.sessions : undefined,
+        cookieCsrf:
+          config.tokenSource?.cookie !== undefined
+            ? {
+                allowedOrigins: config.tokenSource.allowedOrigins ?? [],
+                csrfHeader: config.session?.csrfHeader,
+              }
+            : undefined,
       };
     } catch (e) {
       log.configInvalid([
@@ -163,7 +177,11 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     if (r.sessions && !token.ok && token.reason === 'token_missing')
       return withSession(r, request, state, r.sessions);
     if (!token.ok) return unauthenticated(r.sessions, request, state, token.reason, false);
-    return verifyThen(r, request, state, token.token, undefined);
+    // A token from a cookie rides along with any request the browser makes, as a session does: the
+    // same same-origin proof applies (common/csrf.ts), judged per request, never cached.
+    const csrf =
+      token.source === 'cookie' && r.cookieCsrf ? cookieRequestCsrf(request, r.cookieCsrf) : undefined;
+    return verifyThen(r, request, state, token.token, undefined, csrf);
   }
 
   async function withSession(
@@ -175,7 +193,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     const session = await s.open(request, Math.floor(now() / 1000));
     if (session.kind === 'refused') return unauthenticated(s, request, state, session.reason, false);
     if (session.kind === 'absent') return unauthenticated(s, request, state, 'token_missing', false);
-    return verifyThen(r, request, state, session.accessToken, session);
+    return verifyThen(r, request, state, session.accessToken, session, session.csrf);
   }
 
   function verifyThen(
@@ -184,12 +202,13 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     state: RequestState,
     token: string,
     session: Extract<SessionStep, { kind: 'token' }> | undefined,
+    csrf: CsrfResult | undefined,
   ): Outcome | Promise<Outcome> {
     // A client repeating its token (the common case on a warm container) is answered from the last
     // verification of exactly the same string until its exp, without hashing it for the verifier's LRU.
     const last = lastVerified;
     if (last !== undefined && last.token === token && now() / 1000 < last.expiresAt) {
-      return afterVerify(r, request, state, last.result, session);
+      return afterVerify(r, request, state, last.result, session, csrf);
     }
     const verifying = r.verifier.verify(token);
     const then = (verified: VerifyResult): Outcome => {
@@ -200,7 +219,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
           result: verified.cached ? verified : { ...verified, cached: true },
         };
       }
-      return afterVerify(r, request, state, verified, session);
+      return afterVerify(r, request, state, verified, session, csrf);
     };
     // Synchronous unless a JWKS had to be fetched.
     return verifying instanceof Promise ? verifying.then(then) : then(verifying);
@@ -212,6 +231,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     state: RequestState,
     verified: VerifyResult,
     session: Extract<SessionStep, { kind: 'token' }> | undefined,
+    csrf: CsrfResult | undefined,
   ): Outcome {
     state.facts = verified.facts;
     if (!verified.ok) {
@@ -220,9 +240,10 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         : { kind: 'unauthorized', reason: verified.reason };
     }
     state.cached = verified.cached;
-    if (session && !session.csrf.ok) {
+    if (csrf && !csrf.ok) {
       // A verified caller refused for this request only (a cookie-borne state change without same-origin
-      // proof): deny exactly this ARN (empty grants), never reused from or kept in the response cache.
+      // proof): deny exactly this ARN (empty grants), never reused from or kept in the response cache
+      // (API Gateway's result cache is off for cookie sources: KeygateAuthorizer sets its TTL to 0).
       const response = buildResponse({
         request,
         principal: verified.principal,
@@ -236,16 +257,23 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     const principal = verified.principal;
     const decision = authorize(principal, r.table, request.method, request.path);
     const simple = r.responseMode === 'simple' && request.kind === 'http-2.0';
-    // An IAM response does not depend on the route (that is what makes it cache-safe), so a principal
-    // seen before on this API and stage gets the very same response object back.
-    const reusable = !simple && decision.reason !== 'route_unknown';
+    // A cached IAM response does not depend on the route (that is what makes it cache-safe), so a
+    // principal seen before on this API and stage gets the very same response object back.
+    const reusable = !simple && !r.exact && decision.reason !== 'route_unknown';
     const hit = reusable ? lastIam : undefined;
     let response: AuthorizerResponse;
     if (hit !== undefined && hit.principal === principal && hit.arnPrefix === request.arnPrefix) {
       response = hit.response;
     } else {
-      const grants = r.table.grants(principal);
-      response = buildResponse({ request, principal, decision, grants, responseMode: r.responseMode });
+      const grants = r.exact || simple ? NO_GRANTS : r.table.grants(principal);
+      response = buildResponse({
+        request,
+        principal,
+        decision,
+        grants,
+        responseMode: r.responseMode,
+        exact: r.exact,
+      });
       if (reusable)
         lastIam = { principal, arnPrefix: request.arnPrefix, response: response as IamPolicyResponse };
     }
@@ -312,6 +340,9 @@ type Outcome =
     };
 
 class ConfigError extends Error {}
+
+/** Grants are not computed for an answer that does not list them (exact or simple). */
+const NO_GRANTS = { allow: [], deny: [] };
 
 const defaultVerifier: VerifierFactory = (config, events) => createTokenVerifier(config, { events });
 

@@ -9,10 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { StageConfig } from '../../common/app-config';
+import { COGNITO_FEDERATION_ISSUER } from '../../common/app-config';
 import { AUTHORIZER_CONFIG_ENV, DEFAULTS, validateSessionBlock } from '../../common/authorizer-config';
 import type { AuthorizerConfig } from '../../common/authorizer-config';
 import type { ReasonCode } from '../../common/reason-codes';
-import type { RouteSpec } from '../../common/route-model';
+import type { Requirement, RouteSpec } from '../../common/route-model';
 import { routeKey } from '../../common/route-model';
 import { createHandler as createAuthorizerHandler } from '../../lambda/authorizer/handler';
 import { createSessionSupport } from '../../lambda/authorizer/session-support';
@@ -27,6 +28,7 @@ import type { BackendLogger } from '../../lambda/models/audit';
 import { buildRealm } from '../../realm/realm-definition';
 import { createSignIn } from '../../lambda/sign-in/sign-in';
 import { SIGN_IN_DEFAULTS } from '../../lambda/sign-in/sign-in-config';
+import { SIGN_IN_ROUTES } from '../../common/sign-in-routes';
 import type { SignInConfig } from '../../lambda/sign-in/sign-in-config';
 import { createOidcClient } from '../../lambda/sign-in/oidc-client';
 import { staticKeyProvider } from '../../lambda/sign-in/session-keys';
@@ -97,18 +99,42 @@ function secretAccessKey(): string {
   return randomBytes(30).toString('base64');
 }
 
-/** The route table in the shape the authorizer config and the gateway share. */
-export function routeSpecs(stage: StageConfig): RouteSpec[] {
+/**
+ * The route table in the shape the authorizer config and the gateway share. With `localIssuer`, a
+ * requirement's issuer scope names the local issuer where the stage names its realm; the local stack
+ * runs no Cognito pool, so a route scoped to the federated pool alone cannot be run locally.
+ */
+export function routeSpecs(stage: StageConfig, localIssuer?: string): RouteSpec[] {
   return stage.routes.map((r) => ({
     method: r.method,
     path: r.path,
     auth: r.auth,
-    ...(r.requirement ? { requirement: r.requirement } : {}),
+    ...(r.requirement
+      ? { requirement: localIssuer ? localRequirement(stage, r.requirement, localIssuer) : r.requirement }
+      : {}),
   }));
 }
 
-/** What the constructs would trust for this stage: the realm's issuer, its clients and the API audience. */
-export function localAuthorizerConfig(stage: StageConfig, issuerUrl: string): AuthorizerConfig {
+function localRequirement(stage: StageConfig, req: Requirement, localIssuer: string): Requirement {
+  if (req.issuers === undefined) return req;
+  const issuers = req.issuers.filter((i) => i === stage.keycloak.issuer).map(() => localIssuer);
+  if (issuers.length === 0) {
+    throw new Error(
+      `the local stack has no Cognito user pool, and a route is scoped to ${COGNITO_FEDERATION_ISSUER} alone`,
+    );
+  }
+  return { ...req, issuers };
+}
+
+/**
+ * What the constructs would trust for this stage: the realm's issuer, its clients and the API audience,
+ * and the result cache TTL the gateway applies (the constructs pass theirs the same way).
+ */
+export function localAuthorizerConfig(
+  stage: StageConfig,
+  issuerUrl: string,
+  resultCacheTtlSeconds: number = stage.authorizer?.cacheTtlSeconds ?? 300,
+): AuthorizerConfig {
   const kc = stage.keycloak;
   return {
     version: 1,
@@ -119,13 +145,15 @@ export function localAuthorizerConfig(stage: StageConfig, issuerUrl: string): Au
         allowedClients: [kc.peopleClientId, ...(kc.serviceAccounts ?? []).map((s) => s.clientId)],
         allowedAudiences: [kc.audience ?? kc.apiClientId],
         ...(kc.algorithms ? { algorithms: [...kc.algorithms] } : {}),
+        roleClients: [kc.apiClientId],
         ...(kc.insecureHttpIssuerForDevelopmentOnly
           ? { insecureHttpIssuerForDevelopmentOnly: true, ...(kc.jwksUri ? { jwksUri: kc.jwksUri } : {}) }
           : {}),
       },
     ],
-    routes: routeSpecs(stage),
+    routes: routeSpecs(stage, issuerUrl),
     responseMode: stage.authorizer?.responseMode ?? 'iam',
+    resultCacheTtlSeconds,
     ...(stage.authorizer?.clockSkewSeconds !== undefined
       ? { clockSkewSeconds: stage.authorizer.clockSkewSeconds }
       : {}),
@@ -165,6 +193,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       return fn(event);
     };
   const decisions = new Map<string, DecisionLine>();
+  const cacheTtlSeconds = options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? 300;
   const gateway = await startLocalGateway({
     routes: routeSpecs(stage),
     authorizer: (event) => {
@@ -174,7 +203,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     integration: bound(() => late.integration),
     apiType: options.apiType,
     responseMode: stage.authorizer?.responseMode,
-    cacheTtlSeconds: options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? 300,
+    cacheTtlSeconds,
     identitySource: options.signIn ? 'none' : 'header',
     // The constructs' CORS defaults: the stage's origins, Authorization and Content-Type headers, 10 minutes.
     cors: stage.cors
@@ -185,12 +214,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         }
       : undefined,
     publicRoutes: options.signIn
-      ? Object.values(SIGN_IN_DEFAULTS.paths).flatMap((path) =>
-          (['GET', 'POST'] as const).map((method) => ({
-            method,
-            path,
-            integration: bound(() => late.signIn),
-          })),
+      ? SIGN_IN_ROUTES.flatMap(({ path, methods }) =>
+          methods.map((method) => ({ method, path, integration: bound(() => late.signIn) })),
         )
       : [],
     iamCredentials: [machine, outsider],
@@ -240,11 +265,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const issuerCa = issuer.ca;
     const cookieKeys = options.signIn ? localCookieKeys() : undefined;
     const authorizerConfig: AuthorizerConfig = {
-      ...localAuthorizerConfig(stage, issuer.issuer),
+      ...localAuthorizerConfig(stage, issuer.issuer, options.signIn ? 0 : cacheTtlSeconds),
       ...(cookieKeys
         ? {
             session: {
               keysSecretId: LOCAL_KEYS_SECRET_ID,
+              cookieName: LOCAL_COOKIE_NAMES.cookieName,
               browserRoutes: stage.routes
                 .filter((r) => r.browser && r.method === 'GET')
                 .map((r) => routeKey(r)),
@@ -296,7 +322,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     const backendConfig = validateBackendConfig({
       models: stage.models,
-      ...(invokeRoute?.requirement ? { invokeRequirement: invokeRoute.requirement } : {}),
+      ...(invokeRoute?.requirement
+        ? { invokeRequirement: localRequirement(stage, invokeRoute.requirement, issuer.issuer) }
+        : {}),
       machineCallers: [
         { principalArn: `arn:aws:iam::${account}:role/keygate-local-machine`, routes: iamRoutes },
         ...(stage.machinePrincipals ?? []).map((p) => ({ principalArn: p.roleArn, routes: [...p.routes] })),
@@ -327,8 +355,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         clientId: stage.keycloak.peopleClientId,
         keysSecretId: LOCAL_KEYS_SECRET_ID,
         publicBaseUrl: gateway.url,
-        // The local gateway speaks plain http on loopback: a `Secure` cookie would never come back.
+        // The local gateway speaks plain http on loopback: a `Secure` cookie would never come back, and
+        // a `__Host-` one would not even be stored.
         secureCookies: false,
+        ...LOCAL_COOKIE_NAMES,
       };
       const core = createSignIn({
         config: signInConfig,
@@ -366,6 +396,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 }
 
 const LOCAL_KEYS_SECRET_ID = 'local-cookie-keys';
+/** Cookie names without the `__Host-` prefix, which browsers honour only on cookies set `Secure` over https. */
+const LOCAL_COOKIE_NAMES = { cookieName: 'keygate_session', stateCookieName: 'keygate_login' } as const;
 
 /** A cookie keyring for this run (the shape of the Secrets Manager secret the sign-in routes read). */
 function localCookieKeys(): string {

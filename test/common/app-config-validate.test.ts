@@ -218,9 +218,24 @@ describe('validateStageConfig', () => {
       AT,
     );
     expect(errors).toEqual([
-      `${AT}.routes: GET /models/{id} would also cover GET /models/{modelId}/details, whose requirement binds a path parameter; ` +
-        'a cached policy could then allow it. Give the routes distinct literal segments.',
+      `${AT}.routes: GET /models/{id} and GET /models/{modelId}/details overlap: a policy resource allowing GET /models/{id} ` +
+        "would also match requests of GET /models/{modelId}/details, whose requirement binds {modelId} (IAM's * also " +
+        "matches '/', and IAM has no single-segment wildcard), so a cached policy could allow GET /models/{modelId}/details " +
+        'for values it does not grant; give the routes distinct literal segments, or set the authorizer result cache TTL to 0',
     ]);
+  });
+
+  test('accepts the same table with the result cache off', () => {
+    const routes = [
+      { method: 'GET', path: '/models/{id}', auth: 'keycloak' },
+      {
+        method: 'GET',
+        path: '/models/{modelId}/details',
+        auth: 'keycloak',
+        requirement: { anyOf: { realmRoles: ['model:{modelId}'] } },
+      },
+    ];
+    expect(validateStageConfig(stageWith({ routes, authorizer: { cacheTtlSeconds: 0 } }), AT)).toEqual([]);
   });
 });
 
@@ -262,5 +277,54 @@ describe('selectStage', () => {
       ok: false,
       errors: ['keygate.stages.bad.region must be an AWS region such as eu-west-1'],
     });
+  });
+});
+
+describe('validateStageConfig: issuer scopes', () => {
+  const federation = {
+    domainPrefix: 'keygate-dev',
+    keycloakClientId: 'cognito',
+    clientSecretName: 'keygate/kc',
+    callbackUrls: ['https://app.example.com/cb'],
+  };
+  const realm = dev.keycloak.issuer;
+  const admin = (requirement: Record<string, unknown>) => [
+    { method: 'GET', path: '/admin', auth: 'keycloak', requirement },
+  ];
+
+  it('with cognitoFederation (two issuers), refuses an unscoped keycloak route, naming it and the fix', () => {
+    expect(
+      validateStageConfig(
+        stageWith({ cognitoFederation: federation, routes: admin({ anyOf: { realmRoles: ['admin'] } }) }),
+        AT,
+      ),
+    ).toEqual([
+      `${AT}.routes[0] (GET /admin): with ${AT}.cognitoFederation two issuers are trusted, so the requirement must name those whose tokens may meet it: set requirement.issuers to ['${realm}'], ['cognitoFederation'] or both`,
+    ]);
+  });
+
+  it('accepts the realm, the federated pool or both as the scope', () => {
+    for (const issuers of [[realm], ['cognitoFederation'], [realm, 'cognitoFederation']]) {
+      expect(
+        validateStageConfig(stageWith({ cognitoFederation: federation, routes: admin({ issuers }) }), AT),
+      ).toEqual([]);
+    }
+  });
+
+  it('refuses a scope naming another issuer, and the pool without cognitoFederation', () => {
+    expect(validateStageConfig(stageWith({ routes: admin({ issuers: ['cognitoFederation'] }) }), AT)).toEqual(
+      [`${AT}.routes[0].requirement.issuers: 'cognitoFederation' is not '${realm}'`],
+    );
+  });
+
+  it('refuses a client role of a client other than the API client', () => {
+    expect(
+      validateStageConfig(
+        stageWith({ routes: admin({ anyOf: { clientRoles: ['partner-api:admin'] } }) }),
+        AT,
+      ),
+    ).toEqual([
+      `${AT}.routes[0].requirement.anyOf.clientRoles: 'partner-api:admin' names client 'partner-api'; only roles of ${AT}.keycloak.apiClientId ('keygate-api') count`,
+    ]);
   });
 });

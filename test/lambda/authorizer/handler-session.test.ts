@@ -32,9 +32,9 @@ function sessionCookies(accessToken: string, o: Partial<SessionData> = {}): stri
     issuedAt: NOW - 5,
     ...o,
   };
-  return sessionSetCookies('keygate_session', sealSession(data, ring.current), { maxAgeSeconds: 3600 }).map(
-    (c) => c.split(';')[0],
-  );
+  return sessionSetCookies('__Host-keygate_session', sealSession(data, ring.current), {
+    maxAgeSeconds: 3600,
+  }).map((c) => c.split(';')[0]);
 }
 
 function setup(withKeys = true) {
@@ -74,7 +74,10 @@ describe('createHandler with browser sessions', () => {
   it('a bearer token wins: the cookies are not looked at', async () => {
     const { handler } = setup();
     const r = (await handler(
-      apigwEvent('rest', { authorization: 'Bearer tok.bob.sig', cookies: ['keygate_session=garbage'] }),
+      apigwEvent('rest', {
+        authorization: 'Bearer tok.bob.sig',
+        cookies: ['__Host-keygate_session=garbage'],
+      }),
     )) as IamPolicyResponse;
     expect(r.principalId).toBe('bob');
   });
@@ -111,6 +114,18 @@ describe('createHandler with browser sessions', () => {
       expect(log.lines[0].decision).toBe('deny');
     }
   });
+
+  it.each(['rest', 'http-1.0', 'http-2.0'] as const)(
+    '%s: a second session cookie of the same name (planted by a sibling) is 401 session_malformed',
+    async (kind: EventKind) => {
+      const { handler, log } = setup();
+      const cookies = [...sessionCookies('tok.mallory.sig'), ...sessionCookies('tok.alice.sig')];
+      const e = await outcome(handler(apigwEvent(kind, { authorization: null, cookies })));
+      expect((e as Error).message).toBe('Unauthorized');
+      expect(log.lines).toHaveLength(1);
+      expect(log.lines[0]).toMatchObject({ decision: 'unauthorized', reason: 'session_malformed' });
+    },
+  );
 
   it('a tampered session is 401 for an API client', async () => {
     const { handler, log } = setup();

@@ -99,6 +99,7 @@ describe('KeygateAuthorizer', () => {
       ],
       tokenSource: { header: 'Authorization' },
       responseMode: 'iam',
+      resultCacheTtlSeconds: 300,
     });
   });
 
@@ -229,6 +230,40 @@ describe('KeygateAuthorizer', () => {
     expect(configOf(t)).toMatchObject({ tokenSource: { header: 'Authorization', cookie: 'kg_session' } });
   });
 
+  test('a token cookie turns the REST result cache off too, and carries its allowed origins', () => {
+    // GIVEN a REST API whose authorizer reads the token from a cookie: the same-origin check depends on
+    // each request's headers, so no answer may be cached and replayed to another request
+    const { stack } = newStack();
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', {
+      issuers: [realm()],
+      tokenCookie: 'access_token',
+      tokenCookieAllowedOrigins: ['https://app.example.com'],
+    });
+    new SecuredRestApi(stack, 'Rest', {
+      authorizer,
+      routes: [
+        {
+          method: HttpMethod.POST,
+          path: '/models',
+          backend: inlineBackend(stack),
+          auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['model-user'] })),
+        },
+      ],
+    });
+    // WHEN
+    const t = Template.fromStack(stack);
+    // THEN
+    expect(authorizer.resultsCacheTtlSeconds).toBe(0);
+    t.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: '',
+      AuthorizerResultTtlInSeconds: 0,
+    });
+    expect(configOf(t)).toMatchObject({
+      tokenSource: { cookie: 'access_token', allowedOrigins: ['https://app.example.com'] },
+    });
+  });
+
   test('carries the runtime options from typed props', () => {
     const t = withHttpRoute({
       clockSkew: Duration.seconds(10),
@@ -336,13 +371,18 @@ describe('KeygateAuthorizer', () => {
     const { stack } = newStack();
     const pool = new cognito.UserPool(stack, 'Pool');
     const client = pool.addClient('Client');
-    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', {
-      issuers: [realm(), TrustedIssuer.cognitoUserPool(pool, [client])],
-    });
+    const kc = realm();
+    const federated = TrustedIssuer.cognitoUserPool(pool, [client]);
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [kc, federated] });
     new SecuredHttpApi(stack, 'Http', {
       authorizer,
       routes: [
-        { method: HttpMethod.GET, path: '/me', backend: inlineBackend(stack), auth: RouteAuth.keycloak() },
+        {
+          method: HttpMethod.GET,
+          path: '/me',
+          backend: inlineBackend(stack),
+          auth: RouteAuth.keycloak(Requirement.authenticated().forIssuers(kc, federated)),
+        },
       ],
     });
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
@@ -363,6 +403,82 @@ describe('KeygateAuthorizer', () => {
   });
 });
 
+describe('KeygateAuthorizer with several trusted issuers', () => {
+  const partner = () =>
+    TrustedIssuer.keycloakRealm({
+      issuerUrl: 'https://sso.partner.example/realms/b',
+      allowedAudiences: ['api'],
+      roleClients: ['partner-api'],
+    });
+
+  function api(issuers: TrustedIssuer[], auth: RouteAuth): void {
+    const { stack } = newStack();
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers });
+    new SecuredHttpApi(stack, 'Http', {
+      authorizer,
+      routes: [{ method: HttpMethod.GET, path: '/admin', backend: inlineBackend(stack), auth }],
+    });
+  }
+
+  test('refuses a route whose requirement names no issuer, naming the route and the fix', () => {
+    expect(() =>
+      api([realm(), partner()], RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['admin'] }))),
+    ).toThrow(
+      "KeygateAuthorizer: routes[0] (GET /admin): several issuers are trusted, so the requirement must name the issuers whose tokens may meet it: set requirement.issuers, e.g. ['https://sso.example.com/realms/ml']",
+    );
+  });
+
+  test('accepts the route scoped with forIssuers and writes the scope into the config', () => {
+    const { stack } = newStack();
+    const kc = realm();
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [kc, partner()] });
+    new SecuredHttpApi(stack, 'Http', {
+      authorizer,
+      routes: [
+        {
+          method: HttpMethod.GET,
+          path: '/admin',
+          backend: inlineBackend(stack),
+          auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['admin'] }).forIssuers(kc)),
+        },
+      ],
+    });
+    expect(configOf(Template.fromStack(stack))).toMatchObject({
+      routes: [
+        {
+          method: 'GET',
+          path: '/admin',
+          requirement: { anyOf: { realmRoles: ['admin'] }, issuers: [ISSUER] },
+        },
+      ],
+    });
+  });
+
+  test('refuses a client role no issuer in scope counts', () => {
+    const b = partner();
+    expect(() =>
+      api(
+        [realm(), b],
+        RouteAuth.keycloak(Requirement.anyOf({ clientRoles: ['keygate-api:admin'] }).forIssuers(b)),
+      ),
+    ).toThrow(
+      "KeygateAuthorizer: routes[0] (GET /admin).requirement.anyOf.clientRoles: 'keygate-api:admin' can never be met: no issuer in scope counts roles of client 'keygate-api'; add it to that issuer's roleClients",
+    );
+  });
+
+  test('refuses a scope naming an issuer the authorizer does not trust', () => {
+    const stranger = TrustedIssuer.keycloakRealm({
+      issuerUrl: 'https://sso.stranger.example/realms/c',
+      allowedAudiences: ['api'],
+    });
+    expect(() =>
+      api([realm()], RouteAuth.keycloak(Requirement.authenticated().forIssuers(stranger))),
+    ).toThrow(
+      "KeygateAuthorizer: routes[0] (GET /admin).requirement.issuers: 'https://sso.stranger.example/realms/c' is not a trusted issuer (https://sso.example.com/realms/ml)",
+    );
+  });
+});
+
 describe('KeygateAuthorizer validation', () => {
   function build(props: Partial<KeygateAuthorizerProps>): Stack {
     const { stack } = newStack();
@@ -380,7 +496,7 @@ describe('KeygateAuthorizer validation', () => {
     [
       'caching with a cookie token source',
       { tokenCookie: 'session', resultsCacheTtl: Duration.minutes(5) },
-      'KeygateAuthorizer: resultsCacheTtl must be 0 when tokenCookie, tokenQueryParameter or browserSessions is set: API Gateway answers 401 without calling the authorizer when a listed identity source is missing, so a token that may come from either place leaves no identity source to cache by',
+      "KeygateAuthorizer: resultsCacheTtl must be 0 when tokenCookie, tokenQueryParameter or browserSessions is set: API Gateway answers 401 without calling the authorizer when a listed identity source is missing, so a token that may come from either place leaves no identity source to cache by; and a cookie needs a same-origin check on each request's own Origin and Sec-Fetch-Site headers, which a cached answer would skip",
     ],
     [
       'a clock skew over 60 s',
@@ -411,6 +527,16 @@ describe('KeygateAuthorizer validation', () => {
       'a bad cookie name',
       { tokenCookie: 'a;b' },
       'KeygateAuthorizer: tokenCookie must be a cookie name of letters, digits, _ . -',
+    ],
+    [
+      'token cookie origins without a token cookie',
+      { tokenCookieAllowedOrigins: ['https://app.example.com'] },
+      'KeygateAuthorizer: tokenCookieAllowedOrigins needs tokenCookie',
+    ],
+    [
+      'a token cookie origin with a path',
+      { tokenCookie: 'at', tokenCookieAllowedOrigins: ['https://app.example.com/x'] },
+      "KeygateAuthorizer: tokenCookieAllowedOrigins must list https origins (scheme, host, optional port), got 'https://app.example.com/x'",
     ],
     [
       'the same issuer twice',
@@ -519,5 +645,55 @@ describe('TrustedIssuer', () => {
       algorithms: [SigningAlgorithm.ES256, SigningAlgorithm.EDDSA],
     });
     expect(issuer._config).toMatchObject({ algorithms: ['ES256', 'EdDSA'] });
+  });
+
+  describe('with the result cache on, refuses a route table a cached policy cannot express', () => {
+    const tenantRoute = {
+      method: HttpMethod.GET,
+      path: '/api/{version}/projects/{projectId}/{proxy+}',
+      auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['project:{projectId}:read'] })),
+    };
+
+    test('a free parameter before a bound one names both and the fix', () => {
+      const { stack } = newStack();
+      const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()] });
+      expect(() => authorizer.addRoute(tenantRoute)).toThrow(
+        'KeygateAuthorizer: routes: GET /api/{version}/projects/{projectId}/{proxy+} has {version} before {projectId}, ' +
+          "which its requirement binds: its policy resource writes * for {version}, and IAM's * also matches '/', so a " +
+          'cached allow for one {projectId} could match a request for another; put the bound parameter before every ' +
+          'free one, or set the authorizer result cache TTL to 0',
+      );
+    });
+
+    test('a wildcard route beside an ANY route that binds a parameter', () => {
+      const { stack } = newStack();
+      const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()] });
+      authorizer.addRoute({
+        method: HttpMethod.ANY,
+        path: '/models/{modelId}/invoke',
+        auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['model:{modelId}:invoke'] })),
+      });
+      expect(() =>
+        authorizer.addRoute({
+          method: HttpMethod.POST,
+          path: '/{proxy+}',
+          auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['staff'] })),
+        }),
+      ).toThrow(
+        'KeygateAuthorizer: routes: POST /{proxy+} and ANY /models/{modelId}/invoke overlap: a policy resource allowing ' +
+          'POST /{proxy+} would also match requests of ANY /models/{modelId}/invoke',
+      );
+      expect(authorizer.routeKeys).toEqual(['ANY /models/{modelId}/invoke']);
+    });
+
+    test('accepts the same table with resultsCacheTtl 0, and tells the function', () => {
+      const { stack } = newStack();
+      const authorizer = new KeygateAuthorizer(stack, 'Authorizer', {
+        issuers: [realm()],
+        resultsCacheTtl: Duration.seconds(0),
+      });
+      authorizer.addRoute(tenantRoute);
+      expect(configOf(Template.fromStack(stack))).toMatchObject({ resultCacheTtlSeconds: 0 });
+    });
   });
 });
