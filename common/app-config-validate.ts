@@ -5,7 +5,7 @@
  */
 import type { KeygateAppConfig, StageConfig } from './app-config';
 import { COGNITO_FEDERATION_ISSUER } from './app-config';
-import { SIGNATURE_ALGORITHMS } from './authorizer-config';
+import { INSECURE_HTTP_ISSUER, keycloakUrlErrors, SIGNATURE_ALGORITHMS } from './authorizer-config';
 import type { SignatureAlgorithm } from './authorizer-config';
 import { COOKIE_NAME_RULE, isCookieName } from './cookie-names';
 import { SIGN_IN_PREFIX } from './sign-in-routes';
@@ -278,13 +278,16 @@ function validateKeycloak(input: unknown, at: string): string[] {
       'webOrigins',
       'testUsers',
       'algorithms',
+      INSECURE_HTTP_ISSUER,
     ],
     at,
     errors,
   );
-  if (!isHttpsUrl(k.issuer))
-    errors.push(`${at}.issuer must be the realm's https issuer URL without a trailing slash`);
-  if (k.jwksUri !== undefined && !isHttpsUrl(k.jwksUri)) errors.push(`${at}.jwksUri must be an https URL`);
+  // The stage drives the local stack too ('runtime': a loopback http JWKS URI is allowed there); synth
+  // applies the deployed rule in TrustedIssuer.keycloakRealm.
+  errors.push(
+    ...keycloakUrlErrors(k, at, 'runtime', "must be the realm's https issuer URL without a trailing slash"),
+  );
   for (const f of ['apiClientId', 'peopleClientId'] as const) {
     if (typeof k[f] !== 'string' || !CLIENT_ID.test(k[f] as string))
       errors.push(`${at}.${f} must be a Keycloak client id`);

@@ -10,7 +10,7 @@ import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { StageConfig } from '../../common/app-config';
 import { COGNITO_FEDERATION_ISSUER } from '../../common/app-config';
-import { AUTHORIZER_CONFIG_ENV, validateSessionBlock } from '../../common/authorizer-config';
+import { AUTHORIZER_CONFIG_ENV, DEFAULTS, validateSessionBlock } from '../../common/authorizer-config';
 import type { AuthorizerConfig } from '../../common/authorizer-config';
 import type { ReasonCode } from '../../common/reason-codes';
 import type { Requirement, RouteSpec } from '../../common/route-model';
@@ -20,7 +20,7 @@ import { createSessionSupport } from '../../lambda/authorizer/session-support';
 import type { DecisionLine, DecisionLog } from '../../lambda/authorizer/decision-log';
 import { createDecisionLog } from '../../lambda/authorizer/decision-log';
 import { loadConfig } from '../../lambda/authorizer/load-config';
-import { createTokenVerifier } from '../../lambda/authorizer/verify-token';
+import { createTokenVerifier, DeadlineFetcher } from '../../lambda/authorizer/verify-token';
 import { createHandler as createModelsHandler } from '../../lambda/models/handler';
 import { validateBackendConfig } from '../../lambda/models/backend-config';
 import { createModelInvoker } from '../../lambda/models/model-invoker';
@@ -37,6 +37,7 @@ import type { VerifierEvents } from '../../lambda/authorizer/types';
 import { startLocalIssuer } from '../issuer';
 import type { LocalIssuer } from '../issuer';
 import { startLocalGateway } from './local-gateway';
+import { LoopbackHttpFetcher } from './loopback-fetcher';
 import type { GatewayRecord, LocalGateway, LambdaFunction } from './local-gateway';
 import type { ApiType } from './api-events';
 import type { LocalIamCredential } from './sigv4-check';
@@ -154,6 +155,9 @@ export function localAuthorizerConfig(
         allowedAudiences: [kc.audience ?? kc.apiClientId],
         ...(kc.algorithms ? { algorithms: [...kc.algorithms] } : {}),
         roleClients: [kc.apiClientId],
+        ...(kc.insecureHttpIssuerForDevelopmentOnly
+          ? { insecureHttpIssuerForDevelopmentOnly: true, ...(kc.jwksUri ? { jwksUri: kc.jwksUri } : {}) }
+          : {}),
       },
     ],
     routes: routeSpecs(stage, issuerUrl),
@@ -306,7 +310,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const authorizerDeps = {
       config: loaded,
       createVerifier: (config: AuthorizerConfig, events: VerifierEvents) =>
-        createTokenVerifier(config, { events, requestOptions: { ca: issuerCa } }),
+        createTokenVerifier(config, {
+          events,
+          // https as deployed; http only to a loopback address (a development Keycloak on this machine).
+          fetcher: new LoopbackHttpFetcher(
+            new DeadlineFetcher(config.jwksTimeoutMs ?? DEFAULTS.jwksTimeoutMs, { ca: issuerCa }),
+            config.jwksTimeoutMs ?? DEFAULTS.jwksTimeoutMs,
+          ),
+        }),
       log,
       // The cookie keyring, for an authorizer that reads browser sessions (ignored by one that does not).
       ...(cookieKeys && authorizerConfig.session
