@@ -1,6 +1,6 @@
 /**
  * The whole stack on loopback, from one stage config: the local issuer serving the realm generated from
- * that stage (realm as code), the real authorizer handler (its config built and loaded the way the
+ * that stage (realm as code) — or a real Keycloak realm (`keycloak` option) — the real authorizer handler (its config built and loaded the way the
  * Lambda loads it, its verifier trusting the issuer's certificate), the real model backend handler, and
  * the gateway in front of them. `npm start`, `npm run demo`, the end-to-end tests and the gateway
  * benchmark all start it here.
@@ -33,7 +33,8 @@ import { staticKeyProvider } from '../../lambda/sign-in/session-keys';
 import { parseProxyEvent, toProxyResult } from '../../lambda/sign-in/api-event';
 import type { VerifierEvents } from '../../lambda/authorizer/types';
 import { startLocalIssuer } from '../issuer';
-import type { LocalIssuer } from '../issuer';
+import type { LocalIssuer, LocalIssuerUrls, RealmRepresentation } from '../issuer';
+import { LoopbackFetcher, assertLoopbackOrHttps, loopbackPostForm } from '../http/loopback-transport';
 import { startLocalGateway } from './local-gateway';
 import type { GatewayRecord, LocalGateway, LambdaFunction } from './local-gateway';
 import type { ApiType } from './api-events';
@@ -70,10 +71,60 @@ export interface LocalStackOptions {
    * read the session cookie (no identity sources, no caching). @default false
    */
   readonly signIn?: boolean;
+  /**
+   * A real Keycloak realm instead of the built-in issuer: the authorizer and the sign-in routes trust it,
+   * fetching its keys over https, or over http from a loopback address only. @default - the built-in issuer
+   */
+  readonly keycloak?: KeycloakRealmOptions;
 }
 
-export interface LocalStack {
-  readonly issuer: LocalIssuer;
+/** Test-user passwords and service-account secrets of a realm, for the printed commands and the callers. */
+export interface RealmSecrets {
+  readonly passwords: Readonly<Record<string, string>>;
+  readonly clientSecrets: Readonly<Record<string, string>>;
+}
+
+export interface KeycloakRealmOptions {
+  /** The realm's URL, which is its `iss`: e.g. `http://127.0.0.1:8080/realms/keygate`. */
+  readonly realmUrl: string;
+  /** PEM certificate(s) to trust for an https Keycloak with a private CA. @default - the system's CAs */
+  readonly ca?: string;
+  /**
+   * Brings the realm in line with the definition the stack builds for this run (the stage's realm with its
+   * test users, direct access grants and, with sign-in, the gateway's callback and post-logout URLs) and
+   * returns the passwords and secrets to use. @default - the realm is used as it is
+   */
+  readonly provision?: (realm: RealmRepresentation) => Promise<RealmSecrets>;
+  /** Passwords and secrets known for a realm used as it is. @default - none known */
+  readonly secrets?: RealmSecrets;
+}
+
+/** The issuer the stack trusts, as its callers see it: the built-in issuer, or a real Keycloak realm. */
+export interface StackIssuer {
+  readonly issuer: string;
+  readonly urls: LocalIssuerUrls;
+  /** PEM certificate to trust for the issuer's https endpoints (undefined: the system's CAs, or http). */
+  readonly ca?: string;
+  readonly passwords: Readonly<Record<string, string>>;
+  readonly clientSecrets: Readonly<Record<string, string>>;
+  close(): Promise<void>;
+}
+
+/** Keycloak's endpoints under a realm URL: https://www.keycloak.org/docs/latest/securing_apps/#available-endpoints */
+export function keycloakRealmUrls(realmUrl: string): LocalIssuerUrls {
+  const oidc = `${realmUrl}/protocol/openid-connect`;
+  return {
+    discovery: `${realmUrl}/.well-known/openid-configuration`,
+    token: `${oidc}/token`,
+    certs: `${oidc}/certs`,
+    auth: `${oidc}/auth`,
+    logout: `${oidc}/logout`,
+    userinfo: `${oidc}/userinfo`,
+  };
+}
+
+export interface LocalStack<I extends StackIssuer = LocalIssuer> {
+  readonly issuer: I;
   readonly gateway: LocalGateway;
   readonly stage: StageConfig;
   readonly authorizerConfig: AuthorizerConfig;
@@ -130,8 +181,14 @@ export function localAuthorizerConfig(stage: StageConfig, issuerUrl: string): Au
 
 const quiet: BackendLogger = { info() {}, warn() {}, error() {} };
 
-export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+export function startLocalStack(
+  options: LocalStackOptions & { readonly keycloak?: undefined },
+): Promise<LocalStack<LocalIssuer>>;
+export function startLocalStack(options: LocalStackOptions): Promise<LocalStack<StackIssuer>>;
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack<StackIssuer>> {
   const { stage } = options;
+  const kcRealm = options.keycloak;
+  if (kcRealm) assertLoopbackOrHttps(kcRealm.realmUrl, 'the Keycloak realm URL');
   const region = stage.region;
   const account = stage.account ?? LOCAL_ACCOUNT;
   const iamRoutes = stage.routes.filter((r) => r.auth === 'iam').map((r) => routeKey(r));
@@ -201,21 +258,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     },
   });
 
-  let issuer: LocalIssuer | undefined;
+  let issuer: StackIssuer | undefined;
   let bedrock: BedrockRuntimeClient | undefined;
   let sagemaker: SageMakerRuntimeClient | undefined;
   try {
     const callback = `${gateway.url}${SIGN_IN_DEFAULTS.paths.callback}`;
-    const realmStage: StageConfig = options.signIn
-      ? {
-          ...stage,
-          keycloak: {
-            ...stage.keycloak,
-            redirectUris: [...(stage.keycloak.redirectUris ?? []), callback],
-            webOrigins: [...(stage.keycloak.webOrigins ?? []), gateway.url],
-          },
-        }
-      : stage;
+    const realmStage: StageConfig = {
+      ...stage,
+      keycloak: {
+        ...stage.keycloak,
+        // A real realm is named by its URL (the stage's realm name, or the one the user points at).
+        ...(kcRealm ? { issuer: kcRealm.realmUrl } : {}),
+        ...(options.signIn
+          ? {
+              redirectUris: [...(stage.keycloak.redirectUris ?? []), callback],
+              webOrigins: [...(stage.keycloak.webOrigins ?? []), gateway.url],
+            }
+          : {}),
+      },
+    };
     const realm = buildRealm(realmStage, {
       includeTestUsers: true,
       directAccessGrants: true,
@@ -227,13 +288,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (people)
         people.attributes = { ...people.attributes, 'post.logout.redirect.uris': `+##${gateway.url}/` };
     }
-    issuer = await startLocalIssuer({
-      realm,
-      port: options.issuerPort ?? 0,
-      accessTokenTtl: options.accessTokenTtl,
-      passwords: options.passwords,
-    });
+    issuer = kcRealm
+      ? await connectKeycloakRealm(kcRealm, realm)
+      : await startLocalIssuer({
+          realm,
+          port: options.issuerPort ?? 0,
+          accessTokenTtl: options.accessTokenTtl,
+          passwords: options.passwords,
+        });
     const issuerCa = issuer.ca;
+    // Keys and tokens of a real Keycloak: https, or http from a loopback address (a dev Keycloak).
+    const transport = kcRealm
+      ? { fetcher: new LoopbackFetcher({ ca: issuerCa }), postForm: loopbackPostForm }
+      : undefined;
     const cookieKeys = options.signIn ? localCookieKeys() : undefined;
     const authorizerConfig: AuthorizerConfig = {
       ...localAuthorizerConfig(stage, issuer.issuer),
@@ -271,7 +338,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const authorizerDeps = {
       config: loaded,
       createVerifier: (config: AuthorizerConfig, events: VerifierEvents) =>
-        createTokenVerifier(config, { events, requestOptions: { ca: issuerCa } }),
+        createTokenVerifier(config, {
+          events,
+          requestOptions: { ca: issuerCa },
+          ...(transport ? { fetcher: transport.fetcher } : {}),
+        }),
       log,
       // The cookie keyring, for an authorizer that reads browser sessions (ignored by one that does not).
       ...(cookieKeys && authorizerConfig.session
@@ -322,7 +393,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const core = createSignIn({
         config: signInConfig,
         keys: staticKeyProvider(cookieKeys),
-        oidc: createOidcClient(signInConfig, { ca: issuerCa }),
+        oidc: createOidcClient(signInConfig, { ca: issuerCa, ...(transport ? { transport } : {}) }),
       });
       late.signIn = async (event) => {
         const parsed = parseProxyEvent(event, signInConfig.publicBaseUrl);
@@ -359,4 +430,26 @@ const LOCAL_KEYS_SECRET_ID = 'local-cookie-keys';
 /** A cookie keyring for this run (the shape of the Secrets Manager secret the sign-in routes read). */
 function localCookieKeys(): string {
   return JSON.stringify({ current: 'local1', local1: randomBytes(32).toString('base64url') });
+}
+
+/**
+ * A real Keycloak realm as the stack's issuer: provisioned from the stack's realm definition when the
+ * caller can (the admin API), else used as it is.
+ */
+async function connectKeycloakRealm(
+  options: KeycloakRealmOptions,
+  realm: RealmRepresentation,
+): Promise<StackIssuer> {
+  const realmUrl = options.realmUrl.replace(/\/+$/, '');
+  const secrets = options.provision
+    ? await options.provision(realm)
+    : (options.secrets ?? { passwords: {}, clientSecrets: {} });
+  return {
+    issuer: realmUrl,
+    urls: keycloakRealmUrls(realmUrl),
+    ...(options.ca ? { ca: options.ca } : {}),
+    passwords: secrets.passwords,
+    clientSecrets: secrets.clientSecrets,
+    close: async () => {},
+  };
 }
