@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The real-Keycloak suite needs Java and Maven: `npm run test:keycloak` (vitest.keycloak.config.mts).
+    exclude: ['test/keycloak/**', '**/node_modules/**'],
     environment: 'node',
     // CDK synth and esbuild bundling are slow on a 2-core machine.
     testTimeout: 120_000,

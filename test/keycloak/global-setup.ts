@@ -1,0 +1,48 @@
+/**
+ * Global setup of the real-Keycloak suite: bundles the Lambda functions (the suite drives the authorizer
+ * bundle as `cdk synth` deploys it), then starts ONE Keycloak for the whole run, or uses the server that
+ * `KEYCLOAK_URL` names (admin credentials from KEYCLOAK_ADMIN_USER / KEYCLOAK_ADMIN_PASSWORD, default
+ * admin / admin). The server is stopped when the run ends.
+ */
+import * as fs from 'node:fs';
+import type { TestProject } from 'vitest/node';
+import { buildLambdas } from '../../scripts/build-lambdas';
+import { KEYCLOAK_VERSION, startKeycloak } from '../../scripts/keycloak';
+import type { KeycloakUnderTest } from './keycloak-server';
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await buildLambdas();
+  const external = process.env.KEYCLOAK_URL;
+  if (external) {
+    const info: KeycloakUnderTest = {
+      url: external.replace(/\/+$/, ''),
+      admin: {
+        username: process.env.KEYCLOAK_ADMIN_USER ?? 'admin',
+        password: process.env.KEYCLOAK_ADMIN_PASSWORD ?? 'admin',
+      },
+      local: false,
+      imported: {},
+    };
+    project.provide('keycloak', info);
+    return async () => {};
+  }
+  const server = await startKeycloak({ log: (l) => console.log(l) });
+  console.log(
+    `Keycloak ${KEYCLOAK_VERSION} ready in ${(server.startMs / 1000).toFixed(1)} s at ${server.url}`,
+  );
+  project.provide('keycloak', {
+    url: server.url,
+    admin: server.admin,
+    local: true,
+    logFile: server.logFile,
+    imported: {},
+  });
+  return async () => {
+    // Keep the server log of a run for a look after the fact, outside the removed server copy.
+    fs.copyFileSync(
+      server.logFile,
+      `${server.logFile.replace(/\/runs\/[^/]+\/server\.log$/, '')}/last-server.log`,
+    );
+    await server.stop();
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * The Keycloak server of the real-Keycloak suite, as the tests see it: started once by the global setup
+ * (scripts/keycloak.ts), or the user's own when `KEYCLOAK_URL` is set. Import from any test under
+ * test/keycloak/ (or a suite of its own with the same global setup):
+ *
+ *   const kc = keycloakServer();             // { url, admin, local, logFile }
+ *   const admin = await adminClient();       // @keycloak/keycloak-admin-client, signed in to master
+ */
+import { inject } from 'vitest';
+import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
+import { connectAdmin } from '../../realm/apply-realm-cli';
+
+export interface KeycloakUnderTest {
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:40049`. */
+  readonly url: string;
+  readonly admin: { readonly username: string; readonly password: string };
+  /** True when the suite started this server itself (then its log is readable). */
+  readonly local: boolean;
+  /** The server log of a local server. */
+  readonly logFile?: string;
+  /** Realms the global setup imported at start (`--import-realm`), by role: file → realm name. */
+  readonly imported: Readonly<Record<string, string>>;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    keycloak: KeycloakUnderTest;
+  }
+}
+
+export function keycloakServer(): KeycloakUnderTest {
+  return inject('keycloak');
+}
+
+/** An admin client signed in to the master realm of the server under test. */
+export function adminClient(): Promise<KeycloakAdminClient> {
+  const kc = keycloakServer();
+  return connectAdmin({ url: kc.url, username: kc.admin.username, password: kc.admin.password });
+}
