@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { StageConfig } from '../common/app-config';
+import { KEYCLOAK_VERSION, startKeycloak } from '../scripts/keycloak';
 import { applyRealm, formatSummary } from '../realm/apply-realm';
 import { connectAdmin } from '../realm/apply-realm-cli';
 import type { AdminConnection } from '../realm/apply-realm-cli';
@@ -62,6 +63,18 @@ export function provisionThroughAdmin(
   };
 }
 
+/** `--admin-user` and `--admin-password-env` (the password is read from the environment, never the command line). */
+export function adminFromArgs(
+  user: string | undefined,
+  passwordEnv: string | undefined,
+): { username: string; password: string } | undefined {
+  if (user === undefined && passwordEnv === undefined) return undefined;
+  if (!user || !passwordEnv) throw new Error('--admin-user and --admin-password-env go together');
+  const password = process.env[passwordEnv];
+  if (!password) throw new Error(`--admin-password-env: environment variable ${passwordEnv} is not set`);
+  return { username: user, password };
+}
+
 export interface KeycloakTarget {
   /** `--keycloak`: a realm URL, or `local` for the project's Keycloak fixture. */
   readonly target: string;
@@ -107,7 +120,16 @@ export async function openKeycloak(t: KeycloakTarget): Promise<OpenedKeycloak> {
   };
 }
 
+/** `--keycloak local`: the project's Keycloak fixture, stopped with the stack, the stage's realm provisioned. */
 async function openFixture(t: KeycloakTarget): Promise<OpenedKeycloak> {
-  void t;
-  throw new Error('--keycloak local: the Keycloak fixture is not available');
+  const server = await startKeycloak({ log: t.log });
+  return {
+    options: {
+      realmUrl: stageRealmUrl(server.url, t.stage),
+      provision: provisionThroughAdmin({ url: server.url, ...server.admin }, t.log),
+    },
+    passwords: testUserPasswords(t.stage, t.testPassword),
+    description: `Keycloak ${KEYCLOAK_VERSION} (scripts/keycloak.ts) at ${server.url}, admin ${server.admin.username} / ${server.admin.password}; stopped with the stack`,
+    close: () => server.stop(),
+  };
 }

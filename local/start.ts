@@ -10,7 +10,7 @@ import { loadAppConfig, selectStage } from '../realm/stage-config';
 import { startLocalStack } from './gateway/local-stack';
 import type { LocalStack, StackIssuer } from './gateway/local-stack';
 import type { ApiType } from './gateway/api-events';
-import { openKeycloak } from './keycloak-realm';
+import { adminFromArgs, openKeycloak } from './keycloak-realm';
 import type { OpenedKeycloak } from './keycloak-realm';
 import { readyCommands, variablesToSet } from './ready-commands';
 
@@ -130,17 +130,6 @@ async function startLocalStackOrStop(
     await keycloak?.close();
     throw e;
   }
-}
-
-function adminFromArgs(
-  user: string | undefined,
-  passwordEnv: string | undefined,
-): { username: string; password: string } | undefined {
-  if (user === undefined && passwordEnv === undefined) return undefined;
-  if (!user || !passwordEnv) throw new Error('--admin-user and --admin-password-env go together');
-  const password = process.env[passwordEnv];
-  if (!password) throw new Error(`--admin-password-env: environment variable ${passwordEnv} is not set`);
-  return { username: user, password };
 }
 
 function banner(

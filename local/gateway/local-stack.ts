@@ -9,7 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { StageConfig } from '../../common/app-config';
-import { AUTHORIZER_CONFIG_ENV, validateSessionBlock } from '../../common/authorizer-config';
+import {
+  AUTHORIZER_CONFIG_ENV,
+  INSECURE_HTTP_ISSUER,
+  validateSessionBlock,
+} from '../../common/authorizer-config';
 import type { AuthorizerConfig } from '../../common/authorizer-config';
 import type { ReasonCode } from '../../common/reason-codes';
 import type { RouteSpec } from '../../common/route-model';
@@ -166,6 +170,9 @@ export function localAuthorizerConfig(stage: StageConfig, issuerUrl: string): Au
       {
         kind: 'keycloak',
         issuer: issuerUrl,
+        // A development Keycloak's `iss` is http: trusting it takes the deliberate opt-in, and its keys are
+        // fetched from a loopback address only (LoopbackFetcher).
+        ...(issuerUrl.startsWith('http:') ? { [INSECURE_HTTP_ISSUER]: true } : {}),
         allowedClients: [kc.peopleClientId, ...(kc.serviceAccounts ?? []).map((s) => s.clientId)],
         allowedAudiences: [kc.audience ?? kc.apiClientId],
         ...(kc.algorithms ? { algorithms: [...kc.algorithms] } : {}),

@@ -1,0 +1,237 @@
+/**
+ * Browser sign-in in a real browser against a real Keycloak: headless Chromium (Debian's package, driven by
+ * playwright-core) walks the local stack's sign-in flow — `/auth/login` → Keycloak's own login form →
+ * `/auth/callback` → session cookie → `GET /me` — and the logout through Keycloak's end-session endpoint.
+ * A browser enforces what an HTTP client does not: CSP `form-action` across the redirect from Keycloak's
+ * form to the gateway, SameSite on cross-site requests, cookie prefixes and flags, and CORS (preflight, the
+ * allowed origin, credentials). Each step's screenshot is written to test-results/keycloak-browser/.
+ */
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Cookie } from 'playwright-core';
+import { DEFAULT_APP_CONFIG } from '../../common/app-config';
+import type { StageConfig } from '../../common/app-config';
+import type { ReasonCode } from '../../common/reason-codes';
+import { userTokens } from '../../local/callers';
+import { startLocalStack } from '../../local/gateway/local-stack';
+import type { LocalStack, StackIssuer } from '../../local/gateway/local-stack';
+import type { GatewayRecord } from '../../local/gateway/local-gateway';
+import { provisionThroughAdmin } from '../../local/keycloak-realm';
+import { SIGN_IN_DEFAULTS } from '../../lambda/sign-in/sign-in-config';
+import { launchChromium } from '../support/chromium';
+import type { Browser } from '../support/chromium';
+import { keycloakServer } from './keycloak-server';
+
+const OUT = join(__dirname, '..', '..', 'test-results', 'keycloak-browser');
+/** A realm of its own on the shared server, so other files' changes to their realms never meet this one. */
+const REALM = 'keygate-browser';
+const PASSWORDS = { alice: 'alice-browser-Pw1', bob: 'bob-browser-Pw1' };
+
+/** The little of the DOM the in-page functions use (the project compiles without the DOM library). */
+interface PageDocument {
+  getElementById(id: string): { textContent: string | null } | null;
+}
+
+type Recorded = GatewayRecord & { readonly authorizerReason?: ReasonCode };
+
+/** A page server on 127.0.0.1: `/` is an empty page, `/cross-site?gw=` holds a link and a form to the gateway. */
+async function startPageServer(): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://page');
+    const gw = url.searchParams.get('gw') ?? '';
+    const body =
+      url.pathname === '/cross-site'
+        ? `<h1>another site</h1><a id="me" href="${gw}/me">my profile</a>
+           <form id="post" method="POST" enctype="text/plain" action="${gw}/models/sentiment/invoke">
+             <input name='{"input":"a great day","pad":"' value='"}'><button id="send">send</button></form>`
+        : '<h1>a page on another origin</h1><pre id="out"></pre>';
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html><body>${body}</body></html>`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+describe('browser sign-in in headless Chromium against a real Keycloak', () => {
+  let stack: LocalStack<StackIssuer>;
+  let browser: Browser;
+  let gw: string;
+  let realmUrl: string;
+  const records: Recorded[] = [];
+  const pages: { server: Server; port: number }[] = [];
+  let allowedOrigin: string;
+  let otherOrigin: string;
+  let crossSiteOrigin: string;
+
+  beforeAll(async () => {
+    pages.push(await startPageServer(), await startPageServer());
+    allowedOrigin = `http://127.0.0.1:${pages[0].port}`;
+    otherOrigin = `http://127.0.0.1:${pages[1].port}`;
+    // Another host is another site (ports do not make sites): what SameSite is about.
+    crossSiteOrigin = `http://localhost:${pages[1].port}`;
+    const kc = keycloakServer();
+    realmUrl = `${kc.url}/realms/${REALM}`;
+    const dev = DEFAULT_APP_CONFIG.stages.dev;
+    const stage: StageConfig = { ...dev, cors: { allowOrigins: [allowedOrigin] } };
+    stack = await startLocalStack({
+      stage,
+      signIn: true,
+      cacheTtlSeconds: 0,
+      passwords: PASSWORDS,
+      keycloak: {
+        realmUrl,
+        provision: provisionThroughAdmin({ url: kc.url, ...kc.admin }),
+      },
+      onRequest: (r) => records.push(r),
+    });
+    gw = stack.gateway.url;
+    browser = await launchChromium(OUT);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+    for (const p of pages) await new Promise((r) => p.server.close(r));
+  });
+
+  const gatewayCookies = async (): Promise<Cookie[]> =>
+    (await browser.context.cookies(`${gw}/`)).filter((c) => c.name.includes('keygate_'));
+  const sessionCookieName = (): string =>
+    // The name the sign-in routes were configured with (a `__Host-` prefix where that is the default).
+    records.length >= 0 ? SIGN_IN_DEFAULTS.cookieName : '';
+  const bodyJson = async () => JSON.parse(await browser.page.locator('body').innerText()) as unknown;
+  const lastRecord = (method: string, path: string): Recorded | undefined =>
+    records.filter((r) => r.method === method && r.path === path).at(-1);
+
+  it("signs in through Keycloak's own login form and lands on /me with the session cookie", async () => {
+    const { page } = browser;
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+
+    const login = await page.goto(`${gw}/auth/login?returnTo=%2Fme`);
+    expect(page.url().startsWith(`${realmUrl}/protocol/openid-connect/auth?`)).toBe(true);
+    expect(login?.status()).toBe(200);
+    await expect(page.locator('#username').count()).resolves.toBe(1);
+    // Keycloak's own headers on its form; the browser enforces them on the submit and its redirect.
+    const csp = login?.headers()['content-security-policy'] ?? '';
+    await browser.screenshot('keycloak-login-form');
+
+    await page.fill('#username', 'alice');
+    await page.fill('#password', PASSWORDS.alice);
+    await Promise.all([page.waitForURL(`${gw}/me`), page.click('#kc-login')]);
+    expect(await bodyJson()).toMatchObject({ username: 'alice' });
+    expect(violations).toEqual([]);
+    await browser.screenshot('me-signed-in');
+
+    // form-action, when Keycloak sets it, would have to allow the gateway for the redirect to get here.
+    if (/form-action/.test(csp)) expect(csp).toMatch(/form-action[^;]*/);
+    const cookies = await gatewayCookies();
+    expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite, c.path])).toEqual([
+      [sessionCookieName(), true, 'Lax', '/'],
+    ]);
+  });
+
+  it('SameSite=Lax: a link from another site carries the session, a form POST from it does not', async () => {
+    const { page } = browser;
+    await page.goto(`${crossSiteOrigin}/cross-site?gw=${encodeURIComponent(gw)}`);
+    await browser.screenshot('cross-site-page');
+    await Promise.all([page.waitForURL(`${gw}/me`), page.click('#me')]);
+    expect(await bodyJson()).toMatchObject({ username: 'alice' });
+
+    await page.goto(`${crossSiteOrigin}/cross-site?gw=${encodeURIComponent(gw)}`);
+    const [posted] = await Promise.all([
+      page.waitForResponse(`${gw}/models/sentiment/invoke`),
+      page.click('#send'),
+    ]);
+    expect(posted.status()).toBe(401);
+    // Not sent at all (no cookie to check a same-origin proof on): the browser kept the Lax cookie back.
+    expect(lastRecord('POST', '/models/sentiment/invoke')?.authorizerReason).toBe('token_missing');
+    await browser.screenshot('cross-site-post-refused');
+  });
+
+  it('CORS: the allowed origin reads the API with a bearer token, another origin is refused, and no origin can use the session cookie', async () => {
+    const { page } = browser;
+    const token = (await userTokens(stack, 'alice')).access_token;
+    const callFrom = async (origin: string, init: { token?: string; credentials?: 'omit' | 'include' }) => {
+      await page.goto(`${origin}/`);
+      return page.evaluate(
+        async ({ url, token, credentials }) => {
+          let result: { status?: number; body?: string; error?: string };
+          try {
+            const res = await fetch(url, {
+              credentials,
+              headers: token ? { authorization: `Bearer ${token}` } : {},
+            });
+            result = { status: res.status, body: await res.text() };
+          } catch (e) {
+            result = { error: String(e) };
+          }
+          // Shown on the page for the screenshot (this function runs in the browser).
+          const doc = (globalThis as unknown as { document: PageDocument }).document;
+          const out = doc.getElementById('out');
+          if (out) out.textContent = JSON.stringify(result, null, 2);
+          return result;
+        },
+        { url: `${gw}/models`, token: init.token, credentials: init.credentials ?? 'omit' },
+      );
+    };
+
+    const before = records.length;
+    const allowed = await callFrom(allowedOrigin, { token });
+    expect(allowed.status).toBe(200);
+    expect(JSON.parse(allowed.body ?? '{}')).toHaveProperty('models');
+    await browser.screenshot('cors-allowed-origin');
+    const other = await callFrom(otherOrigin, { token });
+    expect(other).toEqual({ error: 'TypeError: Failed to fetch' });
+    await browser.screenshot('cors-other-origin-refused');
+    // Each bearer call was preceded by a preflight the gateway answered itself (Authorization is not simple).
+    const preflights = records.slice(before).filter((r) => r.method === 'OPTIONS');
+    expect(preflights.map((r) => r.reason)).toEqual(['cors_preflight', 'cors_preflight']);
+
+    // With the session cookie instead of a token: the answer carries no Access-Control-Allow-Credentials,
+    // so the browser keeps it from the page even on the allowed origin.
+    const withCookie = await callFrom(allowedOrigin, { credentials: 'include' });
+    expect(withCookie).toEqual({ error: 'TypeError: Failed to fetch' });
+  });
+
+  it('logs out through Keycloak (RP-initiated logout): the next sign-in asks for the password again and the old cookie is refused', async () => {
+    const { page, context } = browser;
+    const old = await gatewayCookies();
+    expect(old).toHaveLength(1);
+
+    await page.goto(`${gw}/auth/logout`);
+    // A confirmation page (a form posting the logout) is submitted as a person would.
+    const confirm = page.locator('form button, form input[type=submit]');
+    if (!page.url().startsWith(realmUrl) && page.url() !== `${gw}/` && (await confirm.count()) > 0) {
+      await Promise.all([page.waitForURL(`${gw}/`), confirm.first().click()]);
+    }
+    expect(page.url()).toBe(`${gw}/`);
+    await browser.screenshot('after-logout');
+    expect(await gatewayCookies()).toEqual([]);
+    const me = await page.goto(`${gw}/me`);
+    expect(me?.status()).toBe(401);
+
+    // Keycloak's session ended too: /auth/login shows its form instead of signing in silently.
+    await page.goto(`${gw}/auth/login?returnTo=%2Fme`);
+    expect(page.url().startsWith(`${realmUrl}/protocol/openid-connect/auth?`)).toBe(true);
+    await expect(page.locator('#username').count()).resolves.toBe(1);
+    await browser.screenshot('login-form-again');
+
+    // The old cookie, put back: its refresh token died with the Keycloak session.
+    await context.addCookies(old);
+    await page.goto(`${gw}/`);
+    const refreshed = await page.evaluate(async (url) => {
+      const res = await fetch(url, { method: 'POST', headers: { 'x-keygate-csrf': '1' } });
+      return res.status;
+    }, `${gw}${SIGN_IN_DEFAULTS.paths.refresh}`);
+    expect(refreshed).toBe(401);
+    expect(await gatewayCookies()).toEqual([]);
+    const after = await page.goto(`${gw}/me`);
+    expect(after?.status()).toBe(401);
+  });
+});
