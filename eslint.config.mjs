@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'dist/**', '**/*.js', '**/*.d.ts', '.jsii'] },
+  { ignores: ['node_modules/**', '.keycloak/**', 'cdk.out/**', 'dist/**', '**/*.js', '**/*.d.ts', '.jsii'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,7 +4,7 @@
  * so a mistake fails `cdk synth` with the place to fix. Pure: no CDK, no I/O.
  */
 import type { KeygateAppConfig, StageConfig } from './app-config';
-import { SIGNATURE_ALGORITHMS } from './authorizer-config';
+import { INSECURE_HTTP_ISSUER, keycloakUrlErrors, SIGNATURE_ALGORITHMS } from './authorizer-config';
 import type { SignatureAlgorithm } from './authorizer-config';
 import { isHttpsOrigin, isHttpsUrl, isIntIn, isStringList } from './field-checks';
 import { HTTP_METHODS, boundParams, validateRoutes } from './route-model';
@@ -275,13 +275,16 @@ function validateKeycloak(input: unknown, at: string): string[] {
       'webOrigins',
       'testUsers',
       'algorithms',
+      INSECURE_HTTP_ISSUER,
     ],
     at,
     errors,
   );
-  if (!isHttpsUrl(k.issuer))
-    errors.push(`${at}.issuer must be the realm's https issuer URL without a trailing slash`);
-  if (k.jwksUri !== undefined && !isHttpsUrl(k.jwksUri)) errors.push(`${at}.jwksUri must be an https URL`);
+  // The stage drives the local stack too ('runtime': a loopback http JWKS URI is allowed there); synth
+  // applies the deployed rule in TrustedIssuer.keycloakRealm.
+  errors.push(
+    ...keycloakUrlErrors(k, at, 'runtime', "must be the realm's https issuer URL without a trailing slash"),
+  );
   for (const f of ['apiClientId', 'peopleClientId'] as const) {
     if (typeof k[f] !== 'string' || !CLIENT_ID.test(k[f] as string))
       errors.push(`${at}.${f} must be a Keycloak client id`);

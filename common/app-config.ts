@@ -55,6 +55,12 @@ export interface KeycloakRealmConfig {
   readonly testUsers?: readonly { readonly username: string; readonly realmRoles: readonly string[] }[];
   /** @default ['RS256'] */
   readonly algorithms?: readonly SignatureAlgorithm[];
+  /**
+   * Trust a plain http `issuer` (a Keycloak in development mode). Development and test realms only; keys
+   * are still fetched over https (or, in the local stack, from a loopback address). See
+   * INSECURE_HTTP_ISSUER in common/authorizer-config.ts for the risk. @default false
+   */
+  readonly insecureHttpIssuerForDevelopmentOnly?: boolean;
 }
 
 export interface CognitoFederationConfig {

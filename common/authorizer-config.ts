@@ -4,7 +4,15 @@
  */
 import type { RouteSpec } from './route-model';
 import { validateRoutes } from './route-model';
-import { isHttpsOrigin, isHttpsUrl, isIntIn, isNonEmptyList, isStringList } from './field-checks';
+import {
+  isHttpsOrigin,
+  isHttpsUrl,
+  isHttpUrl,
+  isIntIn,
+  isLoopbackUrl,
+  isNonEmptyList,
+  isStringList,
+} from './field-checks';
 
 export const AUTHORIZER_CONFIG_VERSION = 1;
 /** Environment variable carrying the JSON config (or `gz:` + base64 gzip of it, when large). */
@@ -28,6 +36,65 @@ export interface KeycloakIssuerConfig {
   readonly allowAccountAudience?: boolean;
   /** @default ['RS256'] */
   readonly algorithms?: readonly SignatureAlgorithm[];
+  /**
+   * Trust an `iss` that is a plain http URL: a Keycloak in development mode (`kc.sh start-dev`) names
+   * itself `http://localhost:8080/realms/<realm>`. See INSECURE_HTTP_ISSUER. @default false
+   */
+  readonly insecureHttpIssuerForDevelopmentOnly?: boolean;
+}
+
+/**
+ * The opt-in that lets a Keycloak issuer be a plain http URL, named so that nobody sets it by accident.
+ *
+ * Risk: `iss` only names the issuer; it is the JWKS that decides which signatures count. What the opt-in
+ * gives up is the guarantee that the issuer URL people and clients use is the server behind TLS: a
+ * browser or client that signs in over http can have its credentials and tokens read or changed on the
+ * network. So it is meant for a development Keycloak on this machine or a private test network, never a
+ * realm real users sign in to. Keys are still fetched over https only: the JWKS URI (given, or derived
+ * from the issuer) must be https, except that the authorizer's runtime configuration — which the local
+ * stack also runs — may name an http JWKS URI on a loopback address, where only this machine answers.
+ * The deployed authorizer's fetcher speaks https only, and synth refuses an http JWKS URI.
+ */
+export const INSECURE_HTTP_ISSUER = 'insecureHttpIssuerForDevelopmentOnly';
+
+/** Where a configuration is used: the authorizer at run time (and the local stack), or a deployment. */
+export type IssuerUrlTarget = 'runtime' | 'deployed';
+
+/**
+ * The issuer and JWKS URL rules of a Keycloak realm, shared by the authorizer configuration, the stage
+ * configuration and TrustedIssuer.keycloakRealm. `issuerMessage` is the caller's wording for a bad issuer.
+ */
+export function keycloakUrlErrors(
+  i: { readonly issuer?: unknown; readonly jwksUri?: unknown; readonly [INSECURE_HTTP_ISSUER]?: unknown },
+  at: string,
+  target: IssuerUrlTarget,
+  issuerMessage = 'must be an https URL without a trailing slash',
+): string[] {
+  const errors: string[] = [];
+  const optIn = i[INSECURE_HTTP_ISSUER];
+  if (optIn !== undefined && typeof optIn !== 'boolean') {
+    errors.push(`${at}.${INSECURE_HTTP_ISSUER} must be a boolean`);
+  }
+  const insecure = optIn === true;
+  if (!isHttpsUrl(i.issuer) && !(insecure && isHttpUrl(i.issuer))) {
+    errors.push(
+      isHttpUrl(i.issuer)
+        ? `${at}.issuer ${issuerMessage} (a development Keycloak's http issuer needs ${INSECURE_HTTP_ISSUER}: true)`
+        : `${at}.issuer ${issuerMessage}`,
+    );
+    return errors;
+  }
+  const jwks = i.jwksUri ?? `${i.issuer as string}/protocol/openid-connect/certs`;
+  const loopbackHttp = insecure && target === 'runtime' && isHttpUrl(jwks) && isLoopbackUrl(jwks);
+  if (!isHttpsUrl(jwks) && !loopbackHttp) {
+    const where = target === 'runtime' ? ' (or, for an http issuer, an http URL on a loopback address)' : '';
+    errors.push(
+      i.jwksUri !== undefined
+        ? `${at}.jwksUri must be an https URL${insecure ? where : ''}`
+        : `${at}.jwksUri must be set to an https URL${where}: keys are fetched over https only, and the http issuer's certs endpoint is not`,
+    );
+  }
+  return errors;
 }
 
 export interface CognitoIssuerConfig {
@@ -190,8 +257,7 @@ function validateIssuer(input: unknown, at: string): string[] {
   const i = input as Record<string, unknown>;
   const errors: string[] = [];
   if (i.kind === 'keycloak') {
-    if (!isHttpsUrl(i.issuer)) errors.push(`${at}.issuer must be an https URL without a trailing slash`);
-    if (i.jwksUri !== undefined && !isHttpsUrl(i.jwksUri)) errors.push(`${at}.jwksUri must be an https URL`);
+    errors.push(...keycloakUrlErrors(i, at, 'runtime'));
     const clients = i.allowedClients;
     const auds = i.allowedAudiences;
     if (clients !== undefined && !isStringList(clients))
@@ -223,6 +289,7 @@ function validateIssuer(input: unknown, at: string): string[] {
       'allowedAudiences',
       'allowAccountAudience',
       'algorithms',
+      INSECURE_HTTP_ISSUER,
     ];
     for (const k of Object.keys(i))
       if (!known.includes(k)) errors.push(`${at}.${k} is not a keycloak issuer field`);

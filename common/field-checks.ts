@@ -14,6 +14,28 @@ export function isHttpsUrl(v: unknown): v is string {
   }
 }
 
+/** An http URL with no trailing slash, query, fragment or credentials (a development issuer). */
+export function isHttpUrl(v: unknown): v is string {
+  if (typeof v !== 'string' || v.endsWith('/')) return false;
+  try {
+    const u = new URL(v);
+    return u.protocol === 'http:' && !u.search && !u.hash && !u.username && !u.password;
+  } catch {
+    return false;
+  }
+}
+
+/** A URL whose host is a loopback address (127.0.0.0/8, ::1 or localhost): only this machine answers. */
+export function isLoopbackUrl(v: unknown): v is string {
+  if (typeof v !== 'string') return false;
+  try {
+    const host = new URL(v).hostname;
+    return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  } catch {
+    return false;
+  }
+}
+
 /** Exactly an https origin: scheme, host and optional port, nothing else. */
 export function isHttpsOrigin(v: unknown): v is string {
   if (typeof v !== 'string') return false;

@@ -394,9 +394,13 @@ function parseSignatureJwks(body: ArrayBuffer): Jwks {
  * The JWKS cache: aws-jwt-verify's SimpleJwksCache (fetch, parse, cache per JWKS URI) with a refetch
  * policy the library's penalty box cannot express:
  * - a cached kid never causes a fetch, so known keys keep working while the IdP is down;
- * - at most ONE fetch per JWKS URI per `refetchIntervalMs`, whether it succeeded or not — an unknown kid
- *   (a rotated key, or garbage) can never turn the authorizer into a load generator against the IdP, and
- *   while the IdP is down requests fail fast instead of each waiting for a timeout;
+ * - one fetch per JWKS URI per `refetchIntervalMs`, whether it succeeded or not, plus ONE immediate
+ *   refetch for the first unknown kid after a successful interval fetch: a key rotated in moments after a
+ *   container's fetch (Keycloak signs with a new key as soon as it has the highest priority) is accepted
+ *   at once instead of being refused for up to the interval. The immediate refetch grants no further one,
+ *   so unknown kids (garbage) cause at most two fetches per interval and can never turn the authorizer
+ *   into a load generator against the IdP; after a failed fetch there is no immediate refetch, so while
+ *   the IdP is down requests fail fast instead of each waiting for a timeout;
  * - concurrent requests share one fetch in flight;
  * - a failure is reported (VerifierEvents.jwksFetchFailed) and the last good JWKS stays in use.
  * The library's SimplePenaltyBox only backs off after a successful fetch that lacked the kid, and uses
@@ -405,6 +409,8 @@ function parseSignatureJwks(body: ArrayBuffer): Jwks {
 export class RateLimitedJwksCache implements JwksCache {
   private readonly inner: SimpleJwksCache;
   private readonly lastFetchAt = new Map<string, number>();
+  /** JWKS URIs whose last interval fetch succeeded and whose immediate refetch is still unused. */
+  private readonly refetchAllowed = new Set<string>();
   private readonly inflight = new Map<string, Promise<Jwks>>();
   private readonly loaded = new Set<string>();
 
@@ -434,19 +440,23 @@ export class RateLimitedJwksCache implements JwksCache {
     if (running) return running;
     const at = this.opts.now();
     const last = this.lastFetchAt.get(jwksUri);
-    if (last !== undefined && at - last < this.opts.refetchIntervalMs) {
+    const immediate = last !== undefined && at - last < this.opts.refetchIntervalMs;
+    if (immediate && !this.refetchAllowed.has(jwksUri)) {
       return Promise.reject(
         this.loaded.has(jwksUri)
           ? new KidNotFoundInJwksError('kid not in the cached JWKS; refetch is rate-limited')
           : new WaitPeriodNotYetEndedJwkError('JWKS fetch failed recently; backing off'),
       );
     }
+    // Any fetch uses up the immediate refetch; only a successful interval fetch grants a new one.
+    this.refetchAllowed.delete(jwksUri);
     this.lastFetchAt.set(jwksUri, at);
     const fetching = this.inner
       .getJwks(jwksUri)
       .then(
         (jwks) => {
           this.loaded.add(jwksUri);
+          if (!immediate) this.refetchAllowed.add(jwksUri);
           return jwks;
         },
         (err: unknown) => {

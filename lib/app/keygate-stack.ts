@@ -62,6 +62,9 @@ export class KeygateStack extends Stack {
       TrustedIssuer.keycloakRealm({
         issuerUrl: c.keycloak.issuer,
         ...(c.keycloak.jwksUri ? { jwksUri: c.keycloak.jwksUri } : {}),
+        ...(c.keycloak.insecureHttpIssuerForDevelopmentOnly !== undefined
+          ? { insecureHttpIssuerForDevelopmentOnly: c.keycloak.insecureHttpIssuerForDevelopmentOnly }
+          : {}),
         allowedClients: [
           c.keycloak.peopleClientId,
           // Sessions carry access tokens issued to the sign-in client (azp), which may be its own client.

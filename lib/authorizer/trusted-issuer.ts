@@ -1,7 +1,11 @@
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { Token } from 'aws-cdk-lib';
 import type { IssuerConfig, SignatureAlgorithm } from '../../common/authorizer-config';
-import { AUTHORIZER_CONFIG_VERSION, validateAuthorizerConfig } from '../../common/authorizer-config';
+import {
+  AUTHORIZER_CONFIG_VERSION,
+  keycloakUrlErrors,
+  validateAuthorizerConfig,
+} from '../../common/authorizer-config';
 
 /** JWS algorithms a Keycloak issuer may sign with (the verifier supports no PS256/384/512). */
 export enum SigningAlgorithm {
@@ -44,6 +48,15 @@ export interface KeycloakRealmIssuerProps {
    * @default [SigningAlgorithm.RS256]
    */
   readonly algorithms?: SigningAlgorithm[];
+  /**
+   * Trust a realm whose `iss` is a plain http URL, as a Keycloak in development mode (`kc.sh start-dev`)
+   * issues (`http://localhost:8080/realms/<realm>`). For development and test realms only: people and
+   * clients that talk to an http issuer send passwords and tokens in the clear. Keys are still fetched over
+   * https only, so an http issuer needs an https `jwksUri` (for example a TLS proxy in front of the realm's
+   * certs endpoint).
+   * @default false - the issuer must be https
+   */
+  readonly insecureHttpIssuerForDevelopmentOnly?: boolean;
 }
 
 /**
@@ -65,13 +78,18 @@ export abstract class TrustedIssuer {
       ...(props.algorithms !== undefined
         ? { algorithms: props.algorithms.map((a) => a as SignatureAlgorithm) }
         : {}),
+      ...(props.insecureHttpIssuerForDevelopmentOnly !== undefined
+        ? { insecureHttpIssuerForDevelopmentOnly: props.insecureHttpIssuerForDevelopmentOnly }
+        : {}),
     };
     for (const field of ['issuerUrl', 'jwksUri'] as const) {
       if (props[field] !== undefined && Token.isUnresolved(props[field])) {
         throw new Error(`TrustedIssuer.keycloakRealm: ${field} must be a literal URL, not a token`);
       }
     }
-    const errors = issuerErrors(config);
+    // A deployed authorizer fetches keys over https only: no loopback exception here.
+    let errors = issuerErrors(config);
+    if (errors.length === 0) errors = keycloakUrlErrors(config, '', 'deployed').map((e) => e.slice(1));
     if (errors.length > 0) {
       throw new Error(
         errors.map((e) => `TrustedIssuer.keycloakRealm: ${e.replace(/^issuer\b/, 'issuerUrl')}`).join('\n'),

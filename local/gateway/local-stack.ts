@@ -6,11 +6,13 @@
  * benchmark all start it here.
  */
 import { randomBytes } from 'node:crypto';
+import { SimpleFetcher } from 'aws-jwt-verify/https';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { StageConfig } from '../../common/app-config';
 import {
   AUTHORIZER_CONFIG_ENV,
+  DEFAULTS,
   INSECURE_HTTP_ISSUER,
   validateSessionBlock,
 } from '../../common/authorizer-config';
@@ -23,7 +25,7 @@ import { createSessionSupport } from '../../lambda/authorizer/session-support';
 import type { DecisionLine, DecisionLog } from '../../lambda/authorizer/decision-log';
 import { createDecisionLog } from '../../lambda/authorizer/decision-log';
 import { loadConfig } from '../../lambda/authorizer/load-config';
-import { createTokenVerifier } from '../../lambda/authorizer/verify-token';
+import { createTokenVerifier, DeadlineFetcher } from '../../lambda/authorizer/verify-token';
 import { createHandler as createModelsHandler } from '../../lambda/models/handler';
 import { validateBackendConfig } from '../../lambda/models/backend-config';
 import { createModelInvoker } from '../../lambda/models/model-invoker';
@@ -38,8 +40,9 @@ import { parseProxyEvent, toProxyResult } from '../../lambda/sign-in/api-event';
 import type { VerifierEvents } from '../../lambda/authorizer/types';
 import { startLocalIssuer } from '../issuer';
 import type { LocalIssuer, LocalIssuerUrls, RealmRepresentation } from '../issuer';
-import { LoopbackFetcher, assertLoopbackOrHttps, loopbackPostForm } from '../http/loopback-transport';
+import { assertLoopbackOrHttps, loopbackPostForm } from '../http/loopback-transport';
 import { startLocalGateway } from './local-gateway';
+import { LoopbackHttpFetcher } from './loopback-fetcher';
 import type { GatewayRecord, LocalGateway, LambdaFunction } from './local-gateway';
 import type { ApiType } from './api-events';
 import type { LocalIamCredential } from './sigv4-check';
@@ -170,12 +173,12 @@ export function localAuthorizerConfig(stage: StageConfig, issuerUrl: string): Au
       {
         kind: 'keycloak',
         issuer: issuerUrl,
-        // A development Keycloak's `iss` is http: trusting it takes the deliberate opt-in, and its keys are
-        // fetched from a loopback address only (LoopbackFetcher).
-        ...(issuerUrl.startsWith('http:') ? { [INSECURE_HTTP_ISSUER]: true } : {}),
         allowedClients: [kc.peopleClientId, ...(kc.serviceAccounts ?? []).map((s) => s.clientId)],
         allowedAudiences: [kc.audience ?? kc.apiClientId],
         ...(kc.algorithms ? { algorithms: [...kc.algorithms] } : {}),
+        ...(kc.insecureHttpIssuerForDevelopmentOnly
+          ? { insecureHttpIssuerForDevelopmentOnly: true, ...(kc.jwksUri ? { jwksUri: kc.jwksUri } : {}) }
+          : {}),
       },
     ],
     routes: routeSpecs(stage),
@@ -274,8 +277,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...stage,
       keycloak: {
         ...stage.keycloak,
-        // A real realm is named by its URL (the stage's realm name, or the one the user points at).
-        ...(kcRealm ? { issuer: kcRealm.realmUrl } : {}),
+        // A real realm is named by its URL (the stage's realm name, or the one the user points at). A
+        // development Keycloak's `iss` is http: the local stack sets the deliberate opt-in for it, and its
+        // keys come from a loopback address only (assertLoopbackOrHttps above, LoopbackHttpFetcher).
+        ...(kcRealm
+          ? {
+              issuer: kcRealm.realmUrl,
+              ...(kcRealm.realmUrl.startsWith('http:') ? { [INSECURE_HTTP_ISSUER]: true } : {}),
+            }
+          : {}),
         ...(options.signIn
           ? {
               redirectUris: [...(stage.keycloak.redirectUris ?? []), callback],
@@ -306,11 +316,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const issuerCa = issuer.ca;
     // Keys and tokens of a real Keycloak: https, or http from a loopback address (a dev Keycloak).
     const transport = kcRealm
-      ? { fetcher: new LoopbackFetcher({ ca: issuerCa }), postForm: loopbackPostForm }
+      ? {
+          fetcher: new LoopbackHttpFetcher(
+            new SimpleFetcher({ defaultRequestOptions: issuerCa ? { ca: issuerCa } : {} }),
+            DEFAULTS.jwksTimeoutMs,
+          ),
+          postForm: loopbackPostForm,
+        }
       : undefined;
     const cookieKeys = options.signIn ? localCookieKeys() : undefined;
     const authorizerConfig: AuthorizerConfig = {
-      ...localAuthorizerConfig(stage, issuer.issuer),
+      ...localAuthorizerConfig(realmStage, issuer.issuer),
       ...(cookieKeys
         ? {
             session: {
@@ -347,8 +363,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       createVerifier: (config: AuthorizerConfig, events: VerifierEvents) =>
         createTokenVerifier(config, {
           events,
-          requestOptions: { ca: issuerCa },
-          ...(transport ? { fetcher: transport.fetcher } : {}),
+          // https as deployed; http only to a loopback address (a development Keycloak on this machine).
+          fetcher: new LoopbackHttpFetcher(
+            new DeadlineFetcher(config.jwksTimeoutMs ?? DEFAULTS.jwksTimeoutMs, { ca: issuerCa }),
+            config.jwksTimeoutMs ?? DEFAULTS.jwksTimeoutMs,
+          ),
         }),
       log,
       // The cookie keyring, for an authorizer that reads browser sessions (ignored by one that does not).

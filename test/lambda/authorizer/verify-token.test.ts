@@ -599,7 +599,7 @@ describe('createTokenVerifier — JWKS behaviour', () => {
     expect(failures).toEqual([]);
   });
 
-  it('refetches for an unknown kid at most once per 10 s per issuer, and picks up a rotated key', async () => {
+  it('refetches at once for the first unknown kid after a successful fetch: a rotated key works at once', async () => {
     const server = await start(jwksOf(key));
     const clock = testClock();
     const issuer = server.url + REALM;
@@ -607,30 +607,76 @@ describe('createTokenVerifier — JWKS behaviour', () => {
     expect(await verifier.verify(keycloakAccessToken(key, { issuer }))).toMatchObject({ ok: true });
     expect(server.requests).toBe(1);
 
+    // The IdP rotates a moment after the container's fetch: the first token of the new key is accepted.
     const rotated = await generateSigningKey('RS256');
     server.setJwks(jwksOf(key, rotated));
     clock.advance(1_000);
-    for (let i = 0; i < 5; i++) {
-      const r = await verifier.verify(keycloakAccessToken(rotated, { issuer, sub: `u${i}` }));
-      expect(r).toMatchObject({ ok: false, reason: 'kid_unknown' });
-      clock.advance(1_000);
-    }
-    expect(server.requests).toBe(1); // t = 6 s: still inside the interval
-    clock.advance(DEFAULTS.jwksRefetchIntervalMs - 6_000);
     expect(await verifier.verify(keycloakAccessToken(rotated, { issuer }))).toMatchObject({ ok: true });
     expect(server.requests).toBe(2);
+    // Both keys stay usable from the refetched JWKS.
+    expect(await verifier.verify(keycloakAccessToken(key, { issuer, sub: 'old-key' }))).toMatchObject({
+      ok: true,
+    });
+    expect(server.requests).toBe(2);
+  });
 
-    // Garbage kids after a refetch: one request per interval, however many tokens.
+  it('refetches for further unknown kids at most once per 10 s per issuer', async () => {
+    const server = await start(jwksOf(key));
+    const clock = testClock();
+    const issuer = server.url + REALM;
+    const verifier = verifierFor(server, configOf([keycloakIssuer(server)]), { now: clock.now });
+    expect(await verifier.verify(keycloakAccessToken(key, { issuer }))).toMatchObject({ ok: true });
+
+    // Garbage kids: the first one refetches at once, every further one waits out the interval.
     const stranger = await generateSigningKey('RS256');
     for (let i = 0; i < 20; i++) {
       expect(await verifier.verify(keycloakAccessToken(stranger, { issuer, sub: `s${i}` }))).toMatchObject({
+        ok: false,
         reason: 'kid_unknown',
       });
+      clock.advance(100);
     }
     expect(server.requests).toBe(2);
-    clock.advance(DEFAULTS.jwksRefetchIntervalMs);
-    await verifier.verify(keycloakAccessToken(stranger, { issuer }));
+
+    // A key rotated in now waits for the interval since the last fetch (t = 2 s; the refetch was at 0 s).
+    const rotated = await generateSigningKey('RS256');
+    server.setJwks(jwksOf(key, rotated));
+    expect(await verifier.verify(keycloakAccessToken(rotated, { issuer }))).toMatchObject({
+      ok: false,
+      reason: 'kid_unknown',
+    });
+    expect(server.requests).toBe(2);
+    clock.advance(DEFAULTS.jwksRefetchIntervalMs - 2_000);
+    expect(await verifier.verify(keycloakAccessToken(rotated, { issuer, sub: 'later' }))).toMatchObject({
+      ok: true,
+    });
     expect(server.requests).toBe(3);
+
+    // That interval fetch grants one immediate refetch again, and no more: two requests per 10 s at most.
+    for (let i = 0; i < 20; i++)
+      await verifier.verify(keycloakAccessToken(stranger, { issuer, sub: `t${i}` }));
+    expect(server.requests).toBe(4);
+  });
+
+  it('waits out the interval after a failed fetch, without an immediate refetch', async () => {
+    const server = await start(jwksOf(key));
+    const clock = testClock();
+    const issuer = server.url + REALM;
+    const verifier = verifierFor(server, configOf([keycloakIssuer(server)]), { now: clock.now });
+    expect(await verifier.verify(keycloakAccessToken(key, { issuer }))).toMatchObject({ ok: true });
+    clock.advance(DEFAULTS.jwksRefetchIntervalMs);
+    server.behave({ status: 503 });
+    const stranger = await generateSigningKey('RS256');
+    expect(await verifier.verify(keycloakAccessToken(stranger, { issuer }))).toMatchObject({
+      reason: 'jwks_unavailable',
+    });
+    expect(server.requests).toBe(2);
+    server.behave('serve');
+    clock.advance(1_000);
+    expect(await verifier.verify(keycloakAccessToken(stranger, { issuer, sub: 'again' }))).toMatchObject({
+      reason: 'kid_unknown',
+    });
+    expect(server.requests).toBe(2);
   });
 
   it('shares one fetch between concurrent first requests', async () => {
@@ -674,11 +720,11 @@ describe('createTokenVerifier — JWKS behaviour', () => {
     expect(await verifier.verify(keycloakAccessToken(other, { issuer: b.url + '/realms/b' }))).toMatchObject({
       ok: true,
     });
-    // A key of issuer B presented under issuer A is unknown there.
+    // A key of issuer B presented under issuer A is unknown there (after A's one immediate refetch).
     expect(await verifier.verify(keycloakAccessToken(other, { issuer: a.url + REALM }))).toMatchObject({
       reason: 'kid_unknown',
     });
-    expect([a.requests, b.requests]).toEqual([1, 1]);
+    expect([a.requests, b.requests]).toEqual([2, 1]);
   });
 
   it('refuses to fetch a JWKS over a certificate it does not trust', async () => {
