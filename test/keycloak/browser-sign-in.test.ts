@@ -20,8 +20,9 @@ import { startLocalStack } from '../../local/gateway/local-stack';
 import type { LocalStack, StackIssuer } from '../../local/gateway/local-stack';
 import type { GatewayRecord } from '../../local/gateway/local-gateway';
 import { provisionThroughAdmin } from '../../local/keycloak-realm';
+import { connectAdmin } from '../../realm/apply-realm-cli';
 import { SIGN_IN_DEFAULTS } from '../../lambda/sign-in/sign-in-config';
-import { launchChromium } from '../support/chromium';
+import { launchChromium, trustCertificateArg } from '../support/chromium';
 import type { Browser } from '../support/chromium';
 import { keycloakServer } from './keycloak-server';
 
@@ -29,6 +30,8 @@ const OUT = join(__dirname, '..', '..', 'test-results', 'keycloak-browser');
 /** A realm of its own on the shared server, so other files' changes to their realms never meet this one. */
 const REALM = 'keygate-browser';
 const PASSWORDS = { alice: 'alice-browser-Pw1', bob: 'bob-browser-Pw1' };
+/** Keycloak's realm default (browserSecurityHeaders.contentSecurityPolicy). */
+const KEYCLOAK_DEFAULT_CSP = "frame-src 'self'; frame-ancestors 'self'; object-src 'none';";
 
 /** The little of the DOM the in-page functions use (the project compiles without the DOM library). */
 interface PageDocument {
@@ -99,9 +102,6 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
 
   const gatewayCookies = async (): Promise<Cookie[]> =>
     (await browser.context.cookies(`${gw}/`)).filter((c) => c.name.includes('keygate_'));
-  const sessionCookieName = (): string =>
-    // The name the sign-in routes were configured with (a `__Host-` prefix where that is the default).
-    records.length >= 0 ? SIGN_IN_DEFAULTS.cookieName : '';
   const bodyJson = async () => JSON.parse(await browser.page.locator('body').innerText()) as unknown;
   const lastRecord = (method: string, path: string): Recorded | undefined =>
     records.filter((r) => r.method === method && r.path === path).at(-1);
@@ -117,8 +117,9 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
     expect(page.url().startsWith(`${realmUrl}/protocol/openid-connect/auth?`)).toBe(true);
     expect(login?.status()).toBe(200);
     await expect(page.locator('#username').count()).resolves.toBe(1);
-    // Keycloak's own headers on its form; the browser enforces them on the submit and its redirect.
-    const csp = login?.headers()['content-security-policy'] ?? '';
+    // Keycloak's default CSP names no form-action, so the submit may redirect on to the gateway (see the
+    // last test for a realm that restricts it).
+    expect(login?.headers()['content-security-policy']).toBe(KEYCLOAK_DEFAULT_CSP);
     await browser.screenshot('keycloak-login-form');
 
     await page.fill('#username', 'alice');
@@ -128,11 +129,9 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
     expect(violations).toEqual([]);
     await browser.screenshot('me-signed-in');
 
-    // form-action, when Keycloak sets it, would have to allow the gateway for the redirect to get here.
-    if (/form-action/.test(csp)) expect(csp).toMatch(/form-action[^;]*/);
     const cookies = await gatewayCookies();
     expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite, c.path])).toEqual([
-      [sessionCookieName(), true, 'Lax', '/'],
+      [SIGN_IN_DEFAULTS.cookieName, true, 'Lax', '/'],
     ]);
   });
 
@@ -199,7 +198,7 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
     expect(withCookie).toEqual({ error: 'TypeError: Failed to fetch' });
   });
 
-  it('logs out through Keycloak (RP-initiated logout): the next sign-in asks for the password again and the old cookie is refused', async () => {
+  it('logs out through Keycloak (RP-initiated logout): the next sign-in asks for the password again; the old cookie cannot be refreshed', async () => {
     const { page, context } = browser;
     const old = await gatewayCookies();
     expect(old).toHaveLength(1);
@@ -222,9 +221,11 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
     await expect(page.locator('#username').count()).resolves.toBe(1);
     await browser.screenshot('login-form-again');
 
-    // The old cookie, put back: its refresh token died with the Keycloak session.
+    // The old cookie, copied back in: still a bearer credential until its access token expires (the
+    // authorizer verifies tokens without calling Keycloak), but its refresh token died with the session.
     await context.addCookies(old);
-    await page.goto(`${gw}/`);
+    const replayed = await page.goto(`${gw}/me`);
+    expect(replayed?.status()).toBe(200);
     const refreshed = await page.evaluate(async (url) => {
       const res = await fetch(url, { method: 'POST', headers: { 'x-keygate-csrf': '1' } });
       return res.status;
@@ -233,5 +234,87 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
     expect(await gatewayCookies()).toEqual([]);
     const after = await page.goto(`${gw}/me`);
     expect(after?.status()).toBe(401);
+  });
+
+  it("a realm CSP with form-action 'self' stops the sign-in at Keycloak's form; listing the API's origin lets it through", async () => {
+    const { page, context } = browser;
+    await context.clearCookies();
+    const admin = await connectAdmin({ url: keycloakServer().url, ...keycloakServer().admin });
+    const setCsp = async (contentSecurityPolicy: string) => {
+      const current = await admin.realms.findOne({ realm: REALM });
+      await admin.realms.update(
+        { realm: REALM },
+        { browserSecurityHeaders: { ...current?.browserSecurityHeaders, contentSecurityPolicy } },
+      );
+    };
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/form-action/.test(m.text())) violations.push(m.text());
+    });
+    const signInAsBob = async () => {
+      await page.goto(`${gw}/auth/login?returnTo=%2Fme`);
+      await page.fill('#username', 'bob');
+      await page.fill('#password', PASSWORDS.bob);
+      await page.click('#kc-login');
+    };
+    try {
+      await setCsp(`${KEYCLOAK_DEFAULT_CSP} form-action 'self';`);
+      await signInAsBob();
+      await expect.poll(() => violations.length, { timeout: 10_000 }).toBe(1);
+      // The submit was blocked before it left Keycloak's page: no callback reached the gateway.
+      expect(page.url().startsWith(realmUrl)).toBe(true);
+      const callbacks = records.filter((r) => r.path === SIGN_IN_DEFAULTS.paths.callback).length;
+      await browser.screenshot('form-action-self-blocks-sign-in');
+
+      await setCsp(`${KEYCLOAK_DEFAULT_CSP} form-action 'self' ${gw};`);
+      // Keycloak took the blocked submit and may hold a session for bob: start from no cookies at all.
+      await context.clearCookies();
+      await signInAsBob();
+      await page.waitForURL(`${gw}/me`);
+      expect(await bodyJson()).toMatchObject({ username: 'bob' });
+      expect(records.filter((r) => r.path === SIGN_IN_DEFAULTS.paths.callback)).toHaveLength(callbacks + 1);
+      expect(violations).toHaveLength(1);
+      await browser.screenshot('form-action-with-api-origin-signs-in');
+    } finally {
+      await setCsp(KEYCLOAK_DEFAULT_CSP);
+    }
+  });
+});
+
+describe('browser sign-in in headless Chromium through the built-in issuer (npm start -- --sign-in)', () => {
+  let stack: LocalStack;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    stack = await startLocalStack({
+      stage: DEFAULT_APP_CONFIG.stages.dev,
+      signIn: true,
+      passwords: PASSWORDS,
+    });
+    browser = await launchChromium(join(OUT, '..', 'local-issuer-browser'), [
+      trustCertificateArg(stack.issuer.ca!),
+    ]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it("reaches /me: the issuer's login page lets its form redirect on to the gateway (CSP form-action)", async () => {
+    const { page } = browser;
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+    await page.goto(`${stack.gateway.url}/auth/login?returnTo=%2Fme`);
+    expect(page.url().startsWith(`${stack.issuer.issuer}/login-actions/`)).toBe(true);
+    await browser.screenshot('local-issuer-login-form');
+    await page.fill('#username', 'alice');
+    await page.fill('#password', PASSWORDS.alice);
+    await Promise.all([page.waitForURL(`${stack.gateway.url}/me`), page.click('#kc-login')]);
+    expect(JSON.parse(await page.locator('body').innerText())).toMatchObject({ username: 'alice' });
+    expect(violations).toEqual([]);
+    await browser.screenshot('local-issuer-me-signed-in');
   });
 });

@@ -3,6 +3,7 @@
  * profile per launch. The background-networking flags matter on a closed network: without them Chromium's
  * own connections (component updates, sync, QUIC probes) are refused and slow every page down.
  */
+import { X509Certificate, createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,8 +29,17 @@ export interface Browser {
   close(): Promise<void>;
 }
 
+/**
+ * The Chromium flag that trusts one self-signed certificate (by the SHA-256 of its public key) instead of
+ * turning certificate checks off; it takes effect with a user-data dir, which every launch here has.
+ */
+export function trustCertificateArg(pem: string): string {
+  const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+  return `--ignore-certificate-errors-spki-list=${createHash('sha256').update(spki).digest('base64')}`;
+}
+
 /** Launches Chromium with a fresh user-data dir; screenshots go to `outDir` (created, emptied first). */
-export async function launchChromium(outDir: string): Promise<Browser> {
+export async function launchChromium(outDir: string, extraArgs: readonly string[] = []): Promise<Browser> {
   const executablePath = ensureChromium();
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
@@ -38,7 +48,7 @@ export async function launchChromium(outDir: string): Promise<Browser> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath,
     headless: true,
-    args: [...CHROMIUM_ARGS],
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     viewport: { width: 1000, height: 700 },
   });
   const page = context.pages()[0] ?? (await context.newPage());
