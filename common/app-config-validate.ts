@@ -6,7 +6,9 @@
 import type { KeygateAppConfig, StageConfig } from './app-config';
 import { INSECURE_HTTP_ISSUER, keycloakUrlErrors, SIGNATURE_ALGORITHMS } from './authorizer-config';
 import type { SignatureAlgorithm } from './authorizer-config';
-import { isHttpsOrigin, isHttpsUrl, isIntIn, isStringList } from './field-checks';
+import { COOKIE_NAME_RULE, isCookieName } from './cookie-names';
+import { SIGN_IN_PREFIX } from './sign-in-routes';
+import { isHeaderName, isHttpsOrigin, isHttpsUrl, isIntIn, isStringList } from './field-checks';
 import { HTTP_METHODS, boundParams, validateRoutes } from './route-model';
 import type { HttpMethod, RouteSpec } from './route-model';
 
@@ -29,12 +31,7 @@ const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const SECRET_NAME =
   /^(?:arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/;
 const ROUTE_KEY = /^([A-Z]+) (\/\S*)$/;
-const COOKIE_NAME = /^[A-Za-z0-9_]{1,48}$/;
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
-/** An RFC 9110 field-name token, as the authorizer's own config accepts for its CSRF header. */
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
-/** Kept equal to the sign-in paths of lib/sign-in (common/ does not import lib/). */
-const SIGN_IN_PREFIX = '/auth';
 
 /** Validates the whole `keygate` context value. */
 export function validateAppConfig(input: unknown, field = 'keygate'): AppConfigResult {
@@ -430,8 +427,8 @@ function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): s
       errors.push(`${at}.scopes must include 'openid'`);
     }
   }
-  if (b.cookieName !== undefined && (typeof b.cookieName !== 'string' || !COOKIE_NAME.test(b.cookieName))) {
-    errors.push(`${at}.cookieName must be 1-48 letters, digits or _`);
+  if (b.cookieName !== undefined && !isCookieName(b.cookieName)) {
+    errors.push(`${at}.cookieName must be ${COOKIE_NAME_RULE}`);
   }
   if (b.maxSessionSeconds !== undefined && !isIntIn(b.maxSessionSeconds, 300, 2_592_000)) {
     errors.push(`${at}.maxSessionSeconds must be an integer from 300 (5 minutes) to 2592000 (30 days)`);
@@ -445,7 +442,7 @@ function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): s
           errors.push(`${at}.allowedOrigins[${i}] must be an https origin such as https://app.example.com`);
       });
   }
-  if (b.csrfHeader !== undefined && (typeof b.csrfHeader !== 'string' || !HEADER_NAME.test(b.csrfHeader))) {
+  if (b.csrfHeader !== undefined && !isHeaderName(b.csrfHeader)) {
     errors.push(`${at}.csrfHeader must be an HTTP header name`);
   }
   if (b.publicUrls !== undefined) {

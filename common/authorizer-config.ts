@@ -4,7 +4,9 @@
  */
 import type { RouteSpec } from './route-model';
 import { validateRoutes } from './route-model';
+import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from './cookie-names';
 import {
+  isHeaderName,
   isHttpsOrigin,
   isHttpsUrl,
   isHttpUrl,
@@ -112,8 +114,16 @@ export type IssuerConfig = KeycloakIssuerConfig | CognitoIssuerConfig;
 export interface TokenSourceConfig {
   /** @default 'Authorization' */
   readonly header?: string;
-  /** A cookie holding the token (or a session, see browser sign-in). */
+  /**
+   * A cookie holding the token. A token read from it passes the same same-origin check as a browser
+   * session on state-changing methods (common/csrf.ts).
+   */
   readonly cookie?: string;
+  /**
+   * With `cookie`: https origins besides the API's own whose pages may send state-changing requests
+   * carrying the token cookie. @default []
+   */
+  readonly allowedOrigins?: readonly string[];
   /** A query-string parameter holding the token. */
   readonly query?: string;
 }
@@ -122,7 +132,7 @@ export interface TokenSourceConfig {
 export interface SessionConfig {
   /** Secrets Manager id (ARN) of the cookie keyring; read through the Parameters and Secrets Lambda Extension. */
   readonly keysSecretId: string;
-  /** Base name of the session cookie(s). @default 'keygate_session' */
+  /** Base name of the session cookie(s). @default '__Host-keygate_session' (DEFAULT_SESSION_COOKIE_NAME) */
   readonly cookieName?: string;
   /** Header a same-origin script sends on state-changing requests. @default 'x-keygate-csrf' */
   readonly csrfHeader?: string;
@@ -313,14 +323,13 @@ function validateIssuer(input: unknown, at: string): string[] {
   return errors;
 }
 
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 const COOKIE_OR_QUERY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 function validateTokenSource(input: unknown): string[] {
   if (typeof input !== 'object' || input === null) return ['tokenSource must be an object'];
   const t = input as Record<string, unknown>;
   const errors: string[] = [];
-  if (t.header !== undefined && (typeof t.header !== 'string' || !HEADER_NAME.test(t.header))) {
+  if (t.header !== undefined && !isHeaderName(t.header)) {
     errors.push('tokenSource.header must be an HTTP header name');
   }
   if (t.cookie !== undefined && (typeof t.cookie !== 'string' || !COOKIE_OR_QUERY_NAME.test(t.cookie))) {
@@ -329,12 +338,20 @@ function validateTokenSource(input: unknown): string[] {
   if (t.query !== undefined && (typeof t.query !== 'string' || !COOKIE_OR_QUERY_NAME.test(t.query))) {
     errors.push('tokenSource.query must be a parameter name of letters, digits, _ . -');
   }
+  if (t.allowedOrigins !== undefined) {
+    if (!Array.isArray(t.allowedOrigins) || !t.allowedOrigins.every(isHttpsOrigin)) {
+      errors.push(
+        'tokenSource.allowedOrigins must be a list of https origins (scheme, host and optional port only)',
+      );
+    } else if (t.cookie === undefined) {
+      errors.push('tokenSource.allowedOrigins needs tokenSource.cookie (it applies to cookie-borne tokens)');
+    }
+  }
   for (const k of Object.keys(t))
-    if (!['header', 'cookie', 'query'].includes(k)) errors.push(`tokenSource.${k} is not a field`);
+    if (!['header', 'cookie', 'query', 'allowedOrigins'].includes(k))
+      errors.push(`tokenSource.${k} is not a field`);
   return errors;
 }
-
-const SESSION_COOKIE_NAME = /^[A-Za-z0-9_]{1,48}$/;
 
 /** The checks of the `session` block. */
 export function validateSessionBlock(input: unknown, routes: unknown, tokenSource: unknown): string[] {
@@ -345,17 +362,14 @@ export function validateSessionBlock(input: unknown, routes: unknown, tokenSourc
   if (typeof s.keysSecretId !== 'string' || s.keysSecretId.length === 0 || s.keysSecretId.length > 2048) {
     errors.push('session.keysSecretId must be a non-empty string');
   }
-  if (
-    s.cookieName !== undefined &&
-    (typeof s.cookieName !== 'string' || !SESSION_COOKIE_NAME.test(s.cookieName))
-  ) {
-    errors.push('session.cookieName must be 1-48 letters, digits or _');
+  if (s.cookieName !== undefined && !isCookieName(s.cookieName)) {
+    errors.push(`session.cookieName must be ${COOKIE_NAME_RULE}`);
   }
   const cookie = (tokenSource as { cookie?: unknown } | undefined)?.cookie;
-  if (cookie !== undefined && cookie === (s.cookieName ?? 'keygate_session')) {
+  if (cookie !== undefined && cookie === (s.cookieName ?? DEFAULT_SESSION_COOKIE_NAME)) {
     errors.push('session.cookieName must differ from tokenSource.cookie');
   }
-  if (s.csrfHeader !== undefined && (typeof s.csrfHeader !== 'string' || !HEADER_NAME.test(s.csrfHeader))) {
+  if (s.csrfHeader !== undefined && !isHeaderName(s.csrfHeader)) {
     errors.push('session.csrfHeader must be an HTTP header name');
   }
   if (

@@ -47,6 +47,11 @@ export function isHttpsOrigin(v: unknown): v is string {
   }
 }
 
+/** An RFC 9110 field-name token (§5.1), at most 64 characters. */
+export function isHeaderName(v: unknown): v is string {
+  return typeof v === 'string' && /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/.test(v);
+}
+
 /** A list of non-empty strings, each at most `max` characters. */
 export function isStringList(v: unknown, max = 256): v is string[] {
   return Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0 && s.length <= max);

@@ -26,6 +26,8 @@ import { createTokenVerifier } from './verify-token';
 import type { AuthRequest } from './parse-event';
 import type { SessionStep } from './session-cookie';
 import type { SessionSupport } from './session-support';
+import type { CsrfPolicy, CsrfResult } from '../../common/csrf';
+import { cookieRequestCsrf } from './cookie-csrf';
 
 /** Counts decisions and JWKS failures. Keygate counts with metric filters on the decision log instead. */
 export interface MetricsSink {
@@ -67,6 +69,8 @@ interface Ready {
   readonly extract: ReturnType<typeof createTokenExtractor>;
   readonly responseMode: 'iam' | 'simple';
   readonly sessions?: SessionSupport;
+  /** With `tokenSource.cookie`: the same-origin proof a token read from the cookie needs. */
+  readonly cookieCsrf?: CsrfPolicy;
   /** Off with the verified-claims cache (`verifiedCacheSize: 0`): then every request is verified. */
   readonly memoizeLast: boolean;
 }
@@ -119,6 +123,13 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         responseMode: config.responseMode ?? DEFAULTS.responseMode,
         memoizeLast: (config.verifiedCacheSize ?? DEFAULTS.verifiedCacheSize) > 0,
         sessions: config.session ? deps.sessions : undefined,
+        cookieCsrf:
+          config.tokenSource?.cookie !== undefined
+            ? {
+                allowedOrigins: config.tokenSource.allowedOrigins ?? [],
+                csrfHeader: config.session?.csrfHeader,
+              }
+            : undefined,
       };
     } catch (e) {
       log.configInvalid([
@@ -163,7 +174,11 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     if (r.sessions && !token.ok && token.reason === 'token_missing')
       return withSession(r, request, state, r.sessions);
     if (!token.ok) return unauthenticated(r.sessions, request, state, token.reason, false);
-    return verifyThen(r, request, state, token.token, undefined);
+    // A token from a cookie rides along with any request the browser makes, as a session does: the
+    // same same-origin proof applies (common/csrf.ts), judged per request, never cached.
+    const csrf =
+      token.source === 'cookie' && r.cookieCsrf ? cookieRequestCsrf(request, r.cookieCsrf) : undefined;
+    return verifyThen(r, request, state, token.token, undefined, csrf);
   }
 
   async function withSession(
@@ -175,7 +190,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     const session = await s.open(request, Math.floor(now() / 1000));
     if (session.kind === 'refused') return unauthenticated(s, request, state, session.reason, false);
     if (session.kind === 'absent') return unauthenticated(s, request, state, 'token_missing', false);
-    return verifyThen(r, request, state, session.accessToken, session);
+    return verifyThen(r, request, state, session.accessToken, session, session.csrf);
   }
 
   function verifyThen(
@@ -184,12 +199,13 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     state: RequestState,
     token: string,
     session: Extract<SessionStep, { kind: 'token' }> | undefined,
+    csrf: CsrfResult | undefined,
   ): Outcome | Promise<Outcome> {
     // A client repeating its token (the common case on a warm container) is answered from the last
     // verification of exactly the same string until its exp, without hashing it for the verifier's LRU.
     const last = lastVerified;
     if (last !== undefined && last.token === token && now() / 1000 < last.expiresAt) {
-      return afterVerify(r, request, state, last.result, session);
+      return afterVerify(r, request, state, last.result, session, csrf);
     }
     const verifying = r.verifier.verify(token);
     const then = (verified: VerifyResult): Outcome => {
@@ -200,7 +216,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
           result: verified.cached ? verified : { ...verified, cached: true },
         };
       }
-      return afterVerify(r, request, state, verified, session);
+      return afterVerify(r, request, state, verified, session, csrf);
     };
     // Synchronous unless a JWKS had to be fetched.
     return verifying instanceof Promise ? verifying.then(then) : then(verifying);
@@ -212,6 +228,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     state: RequestState,
     verified: VerifyResult,
     session: Extract<SessionStep, { kind: 'token' }> | undefined,
+    csrf: CsrfResult | undefined,
   ): Outcome {
     state.facts = verified.facts;
     if (!verified.ok) {
@@ -220,9 +237,10 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         : { kind: 'unauthorized', reason: verified.reason };
     }
     state.cached = verified.cached;
-    if (session && !session.csrf.ok) {
+    if (csrf && !csrf.ok) {
       // A verified caller refused for this request only (a cookie-borne state change without same-origin
-      // proof): deny exactly this ARN (empty grants), never reused from or kept in the response cache.
+      // proof): deny exactly this ARN (empty grants), never reused from or kept in the response cache
+      // (API Gateway's result cache is off for cookie sources: KeygateAuthorizer sets its TTL to 0).
       const response = buildResponse({
         request,
         principal: verified.principal,

@@ -5,13 +5,17 @@
  *    keyring and hand back the access token; the pipeline then verifies it exactly like a bearer token and
  *    applies the same route requirements. Tampered, truncated, expired and unknown-key sessions are refused
  *    with a reason code before any verification work.
- * 2. `checkCsrf` — a cookie arrives with every request the browser makes, including cross-site form posts,
- *    so state-changing methods need a same-origin proof (Sec-Fetch-Site, Origin, or a custom header that a
- *    cross-site page cannot set without a CORS preflight). Bearer-token requests never reach this check.
- *    https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html
+ * 2. the CSRF verdict — a cookie arrives with every request the browser makes, including cross-site form
+ *    posts, so state-changing methods need a same-origin proof: common/csrf.ts, the one check shared with
+ *    token cookies and the sign-in routes. Bearer-token requests never reach it.
  * 3. `signInRedirect` — for a browser navigation to a `browser` route without a usable session, the URL of
- *    /auth/login (or /auth/refresh when only the access token has expired) with a safe `returnTo`.
+ *    /auth/login (or /auth/refresh when only the access token has expired, whose GET shows a button that
+ *    POSTs the refresh) with a safe `returnTo`.
  */
+import { DEFAULT_SESSION_COOKIE_NAME } from '../../common/cookie-names';
+import { SIGN_IN_PATHS } from '../../common/sign-in-routes';
+import type { CsrfResult } from '../../common/csrf';
+import { checkRequestCsrf } from '../../common/csrf';
 import { parseCookies } from '../sign-in/cookies';
 import type { SessionReason } from '../sign-in/reasons';
 import { safeReturnTo } from '../sign-in/return-to';
@@ -46,64 +50,6 @@ export function sessionAccessToken(
     accessToken: opened.session.accessToken,
     accessExpired: opened.session.accessExpiresAt <= nowSeconds,
   };
-}
-
-/** Methods that never change state (RFC 9110 §9.2.1) and so need no CSRF proof. */
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-export const DEFAULT_CSRF_HEADER = 'x-keygate-csrf';
-
-export interface CsrfInput {
-  readonly method: string;
-  /** Request headers with lower-cased names. */
-  readonly headers: Readonly<Record<string, string | undefined>>;
-  /** Origins allowed to send state-changing cookie requests: the API's own origin plus configured ones. */
-  readonly allowedOrigins: readonly string[];
-  /** @default 'x-keygate-csrf' */
-  readonly csrfHeader?: string;
-}
-
-export type CsrfResult =
-  { readonly ok: true; readonly via: string } | { readonly ok: false; readonly reason: 'csrf_rejected' };
-
-/**
- * Same-origin proof for a cookie-authenticated request. In order:
- * - a safe method passes;
- * - an `Origin` header must be one of `allowedOrigins` (a cross-site origin, or `null`, fails outright,
- *   whatever else the request carries);
- * - `Sec-Fetch-Site: same-origin` passes (Fetch Metadata, sent by current browsers);
- * - the CSRF header with a non-empty value passes (a cross-site page cannot add it without a CORS
- *   preflight, which the API's CORS policy refuses for origins it does not list).
- * Anything else fails: no evidence is treated as cross-site.
- */
-export function checkCsrf(input: CsrfInput): CsrfResult {
-  const method = input.method.toUpperCase();
-  if (SAFE_METHODS.has(method)) return { ok: true, via: 'safe-method' };
-  const origin = input.headers['origin'];
-  const site = input.headers['sec-fetch-site'];
-  if (origin !== undefined) {
-    const normalized = normalizeOrigin(origin);
-    if (normalized !== undefined && input.allowedOrigins.some((o) => normalizeOrigin(o) === normalized)) {
-      return { ok: true, via: 'origin' };
-    }
-    return { ok: false, reason: 'csrf_rejected' };
-  }
-  if (site === 'same-origin') return { ok: true, via: 'sec-fetch-site' };
-  if (site !== undefined && site !== 'none') return { ok: false, reason: 'csrf_rejected' };
-  const header = input.headers[(input.csrfHeader ?? DEFAULT_CSRF_HEADER).toLowerCase()];
-  if (typeof header === 'string' && header.trim().length > 0) return { ok: true, via: 'csrf-header' };
-  return { ok: false, reason: 'csrf_rejected' };
-}
-
-function normalizeOrigin(value: string): string | undefined {
-  if (value === 'null') return undefined;
-  try {
-    const u = new URL(value);
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') return undefined;
-    return u.origin;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface RedirectInput {
@@ -141,9 +87,11 @@ export function signInRedirect(input: RedirectInput): string | undefined {
   if (!navigation) return undefined;
   const requested = input.rawQuery ? `${input.path}?${input.rawQuery}` : input.path;
   const returnTo = safeReturnTo(requested) ?? '/';
+  // /auth/refresh answers a GET with a page whose button POSTs the refresh (a navigation never changes
+  // the session by itself: common/sign-in-routes.ts).
   const target = input.accessExpired
-    ? (input.refreshPath ?? '/auth/refresh')
-    : (input.loginPath ?? '/auth/login');
+    ? (input.refreshPath ?? SIGN_IN_PATHS.refresh)
+    : (input.loginPath ?? SIGN_IN_PATHS.login);
   const url = `${input.baseUrl}${target}?returnTo=${encodeURIComponent(returnTo)}`;
   // The REST gateway responses substitute this URL unescaped into a JSON string and an HTML attribute
   // (gateway response templates have no escaping function), so it must be made of URL-safe characters
@@ -190,7 +138,7 @@ export async function openRequestSession(
   keys: { keyring(): Promise<SessionKeyring> },
   nowSeconds: number,
 ): Promise<SessionStep> {
-  const name = options.cookieName ?? 'keygate_session';
+  const name = options.cookieName ?? DEFAULT_SESSION_COOKIE_NAME;
   const prefix = `${name}=`;
   if (!request.cookies.some((c) => c.startsWith(prefix))) return { kind: 'absent' };
   let keyring: SessionKeyring;
@@ -202,15 +150,7 @@ export async function openRequestSession(
   const opened = sessionAccessToken(request.cookies, name, keyring, nowSeconds);
   if (opened.kind === 'absent') return { kind: 'absent' };
   if (opened.kind === 'refused') return opened;
-  const headers: Record<string, string | undefined> = {};
-  // A repeated header is joined, so a doubled Origin can never equal an allowed origin.
-  for (const [k, v] of request.headers) headers[k] = v.join(', ');
-  const csrf = checkCsrf({
-    method: request.method,
-    headers,
-    allowedOrigins: options.allowedOrigins,
-    csrfHeader: options.csrfHeader,
-  });
+  const csrf = checkRequestCsrf(request, options);
   return { kind: 'token', accessToken: opened.accessToken, accessExpired: opened.accessExpired, csrf };
 }
 

@@ -13,6 +13,7 @@ import type { SessionStep } from './session-cookie';
 import { openRequestSession, signInDenyResponse, signInRedirect } from './session-cookie';
 import type { SessionKeyProvider } from '../sign-in/session-keys';
 import { publicBaseUrl } from '../sign-in/public-url';
+import { ownOrigin } from './cookie-csrf';
 
 export interface SessionSupport {
   /**
@@ -48,15 +49,13 @@ const SIGN_IN_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
 export function createSessionSupport(config: SessionConfig, keys: SessionKeyProvider): SessionSupport {
   return {
     open(request, nowSeconds) {
+      const own = ownOrigin(request);
       return openRequestSession(
         { method: request.method, cookies: request.cookies(), headers: request.headerMap() },
         {
           cookieName: config.cookieName,
           csrfHeader: config.csrfHeader,
-          allowedOrigins: [
-            ...(request.domainName ? [`https://${request.domainName}`] : []),
-            ...(config.allowedOrigins ?? []),
-          ],
+          allowedOrigins: [...(own !== undefined ? [own] : []), ...(config.allowedOrigins ?? [])],
         },
         keys,
         nowSeconds,

@@ -43,6 +43,8 @@ export function parseProxyEvent(event: unknown, publicBaseUrlOverride?: string):
         path: routeKey.slice(space + 1),
         query: { ...(event.queryStringParameters ?? {}) },
         cookies: parseCookies(Array.isArray(event.cookies) ? event.cookies : []),
+        // Payload 2.0 headers are lower-cased already, repeated ones joined with commas.
+        headers: lowerCased(event.headers, undefined),
         baseUrl,
       },
     };
@@ -70,9 +72,32 @@ export function parseProxyEvent(event: unknown, publicBaseUrlOverride?: string):
       path: v1.resource,
       query: { ...(v1.queryStringParameters ?? {}) },
       cookies: parseCookies(cookieHeaders),
+      headers: lowerCased(single, multi),
       baseUrl,
     },
   };
+}
+
+/**
+ * Header names lower-cased, every value kept: a repeated header is joined with `, `, so a doubled Origin
+ * can never equal an allowed origin. REST and HTTP 1.0 carry every value in multiValueHeaders.
+ */
+function lowerCased(
+  single: Record<string, string | undefined> | null | undefined,
+  multi: Record<string, string[] | undefined> | null | undefined,
+): Record<string, string> {
+  const values = new Map<string, string[]>();
+  for (const [name, list] of Object.entries(multi ?? {})) {
+    if (!Array.isArray(list)) continue;
+    const key = name.toLowerCase();
+    values.set(key, [...(values.get(key) ?? []), ...list.filter((v) => typeof v === 'string')]);
+  }
+  for (const [name, value] of Object.entries(single ?? {})) {
+    const key = name.toLowerCase();
+    if (typeof value !== 'string' || Array.isArray(multi?.[name])) continue;
+    values.set(key, [...(values.get(key) ?? []), value]);
+  }
+  return Object.fromEntries([...values].map(([k, v]) => [k, v.join(', ')]));
 }
 
 /** REST and HTTP 1.0 take repeated Set-Cookie in multiValueHeaders; HTTP 2.0 in `cookies`. */

@@ -14,6 +14,8 @@ export const SIGN_IN_REASONS = {
   signed_in: 'code exchanged, ID token verified, session set',
   refreshed: 'tokens refreshed, session renewed',
   signed_out: 'session cleared, redirected through end-session',
+  confirm_shown: 'a GET of /auth/logout or /auth/refresh: a page whose button POSTs there, nothing changed',
+  csrf_rejected: 'a POST to /auth/logout or /auth/refresh without a same-origin proof, nothing changed',
   return_to_refused: 'returnTo is not a same-site relative path; / used instead',
   state_missing: 'callback without a state cookie (expired, replayed or cross-site)',
   state_invalid: 'state cookie signature or shape is invalid',

@@ -167,9 +167,19 @@ export type ReassembleResult =
   | { readonly ok: true; readonly envelope: string }
   | { readonly ok: false; readonly reason: 'session_absent' | 'session_malformed' };
 
-/** Reassembles the envelope from the request's cookies; a missing or surplus chunk count is malformed. */
-export function reassembleSession(cookies: ReadonlyMap<string, string>, base: string): ReassembleResult {
+/** Cookies by name, with the names that arrived more than once (parseCookies' RequestCookies). */
+export type SessionCookies = ReadonlyMap<string, string> & { readonly repeated?: ReadonlySet<string> };
+
+/**
+ * Reassembles the envelope from the request's cookies; a missing or surplus chunk count is malformed, and
+ * so is a session or chunk cookie that arrived twice: which of two sessions to open is not the browser's
+ * order to decide (a sibling subdomain, or a longer Path, can add a cookie of the same name that the
+ * browser then sends first), so neither is opened.
+ */
+export function reassembleSession(cookies: SessionCookies, base: string): ReassembleResult {
+  const repeated = cookies.repeated;
   const first = cookies.get(base);
+  if (repeated?.has(base)) return { ok: false, reason: 'session_malformed' };
   if (first === undefined || first === '') return { ok: false, reason: 'session_absent' };
   const m = /^([1-9])~(.+)$/.exec(first);
   if (!m) return { ok: false, reason: 'session_malformed' };
@@ -177,8 +187,9 @@ export function reassembleSession(cookies: ReadonlyMap<string, string>, base: st
   if (count > MAX_CHUNKS) return { ok: false, reason: 'session_malformed' };
   let envelope = m[2];
   for (let i = 1; i < count; i++) {
-    const part = cookies.get(chunkName(base, i));
-    if (!part) return { ok: false, reason: 'session_malformed' };
+    const name = chunkName(base, i);
+    const part = cookies.get(name);
+    if (!part || repeated?.has(name)) return { ok: false, reason: 'session_malformed' };
     envelope += part;
   }
   return { ok: true, envelope };

@@ -2,7 +2,15 @@
  * The sign-in function's configuration (env `KEYGATE_SIGN_IN_CONFIG`, JSON). The construct writes it; the
  * function validates it at cold start. Secrets are referenced by id, never inlined.
  */
-import { isHttpsUrl, isNonEmptyString } from '../../common/field-checks';
+import {
+  COOKIE_NAME_RULE,
+  DEFAULT_SESSION_COOKIE_NAME,
+  DEFAULT_STATE_COOKIE_NAME,
+  isCookieName,
+  needsSecureCookie,
+} from '../../common/cookie-names';
+import { SIGN_IN_PATHS } from '../../common/sign-in-routes';
+import { isHeaderName, isHttpsOrigin, isHttpsUrl, isNonEmptyString } from '../../common/field-checks';
 
 export const SIGN_IN_CONFIG_ENV = 'KEYGATE_SIGN_IN_CONFIG';
 
@@ -25,33 +33,35 @@ export interface SignInConfig {
   readonly jwksUri?: string;
   /** @default ['openid'] */
   readonly scopes?: readonly string[];
-  /** Base name of the session cookie(s). @default 'keygate_session' */
+  /** Base name of the session cookie(s). @default '__Host-keygate_session' */
   readonly cookieName?: string;
-  /** @default 'keygate_login' */
+  /** @default '__Host-keygate_login' */
   readonly stateCookieName?: string;
   /** Absolute URL of the API as browsers see it, e.g. a custom domain. @default - from the request */
   readonly publicBaseUrl?: string;
   /** Path (relative to the API) to land on after logout. @default '/' */
   readonly postLogoutPath?: string;
+  /** https origins besides the API's own whose pages may POST /auth/logout and /auth/refresh. @default [] */
+  readonly allowedOrigins?: readonly string[];
+  /** Header a same-origin script may send on those POSTs instead of Origin. @default 'x-keygate-csrf' */
+  readonly csrfHeader?: string;
   /** Upper bound of a session, whatever the refresh token allows. @default 28800 (8 h) */
   readonly maxSessionSeconds?: number;
-  /** Cookies carry `Secure`. Only the plain-http local gateway turns this off. @default true */
+  /**
+   * Cookies carry `Secure`. Only the plain-http local gateway turns this off, with cookie names that have
+   * no `__Host-` / `__Secure-` prefix (a browser drops such a cookie set without `Secure`). @default true
+   */
   readonly secureCookies?: boolean;
 }
 
 export const SIGN_IN_DEFAULTS = {
-  cookieName: 'keygate_session',
-  stateCookieName: 'keygate_login',
+  cookieName: DEFAULT_SESSION_COOKIE_NAME,
+  stateCookieName: DEFAULT_STATE_COOKIE_NAME,
   scopes: ['openid'] as readonly string[],
   postLogoutPath: '/',
   maxSessionSeconds: 28_800,
   /** Routes the construct adds, relative to the API root. */
-  paths: {
-    login: '/auth/login',
-    callback: '/auth/callback',
-    logout: '/auth/logout',
-    refresh: '/auth/refresh',
-  },
+  paths: SIGN_IN_PATHS,
 } as const;
 
 export interface Endpoints {
@@ -71,7 +81,6 @@ export function endpointsOf(c: SignInConfig): Endpoints {
   };
 }
 
-const COOKIE_NAME = /^[A-Za-z0-9_]{1,48}$/;
 const FIELDS = [
   'version',
   'issuer',
@@ -90,6 +99,8 @@ const FIELDS = [
   'postLogoutPath',
   'maxSessionSeconds',
   'secureCookies',
+  'allowedOrigins',
+  'csrfHeader',
 ];
 
 export type SignInConfigResult = { ok: true; config: SignInConfig } | { ok: false; errors: string[] };
@@ -131,8 +142,18 @@ export function validateSignInConfig(input: unknown): SignInConfigResult {
     }
   }
   for (const f of ['cookieName', 'stateCookieName']) {
-    if (c[f] !== undefined && (typeof c[f] !== 'string' || !COOKIE_NAME.test(c[f] as string))) {
-      errors.push(`${f} must be 1-48 letters, digits or _`);
+    if (c[f] !== undefined && !isCookieName(c[f])) errors.push(`${f} must be ${COOKIE_NAME_RULE}`);
+  }
+  if (c.secureCookies === false) {
+    const names = [
+      c.cookieName ?? SIGN_IN_DEFAULTS.cookieName,
+      c.stateCookieName ?? SIGN_IN_DEFAULTS.stateCookieName,
+    ];
+    for (const name of names) {
+      if (typeof name === 'string' && needsSecureCookie(name))
+        errors.push(
+          `secureCookies false needs cookie names without a __Host- or __Secure- prefix (a browser drops '${name}' set without Secure); set cookieName and stateCookieName`,
+        );
     }
   }
   if (
@@ -153,6 +174,15 @@ export function validateSignInConfig(input: unknown): SignInConfigResult {
     )
   ) {
     errors.push('maxSessionSeconds must be an integer from 300 to 2592000');
+  }
+  if (
+    c.allowedOrigins !== undefined &&
+    (!Array.isArray(c.allowedOrigins) || !c.allowedOrigins.every(isHttpsOrigin))
+  ) {
+    errors.push('allowedOrigins must be a list of https origins (scheme, host and optional port only)');
+  }
+  if (c.csrfHeader !== undefined && !isHeaderName(c.csrfHeader)) {
+    errors.push('csrfHeader must be an HTTP header name');
   }
   if (c.secureCookies !== undefined && typeof c.secureCookies !== 'boolean')
     errors.push('secureCookies must be a boolean');

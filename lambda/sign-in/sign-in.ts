@@ -4,16 +4,24 @@
  *
  *   GET  /auth/login?returnTo=/path   → 302 to the provider (authorization code + PKCE S256), state cookie
  *   GET  /auth/callback?code&state    → state checked, code exchanged, ID token + nonce verified, session set
- *   GET|POST /auth/refresh            → tokens refreshed with the refresh token; a failure ends the session
- *   GET|POST /auth/logout             → session cleared, 302 through the provider's end-session endpoint
+ *   POST /auth/refresh                → tokens refreshed with the refresh token; a failure ends the session
+ *   POST /auth/logout                 → session cleared, 302 through the provider's end-session endpoint
+ *   GET  /auth/refresh, /auth/logout  → a page whose button POSTs there; nothing changes
+ *
+ * Refresh and logout change state, so, like every cookie-authenticated state change, they act only on a
+ * POST with a same-origin proof (common/csrf.ts): a cross-site page can neither end someone's session (and
+ * their identity provider session, through id_token_hint) nor rotate it.
  */
+import { checkCsrf } from '../../common/csrf';
+import { confirmPageBody, confirmPageHeaders } from './confirm-page';
+import type { ConfirmPage } from './confirm-page';
 import { clearCookie, serializeCookie } from './cookies';
 import type { OidcClient, TokenSet } from './oidc-client';
 import { IdTokenError, NonceMismatchError } from './oidc-client';
 import { pkceChallengeS256, randomToken } from './pkce';
 import type { SignInReason } from './reasons';
 import { safeReturnTo } from './return-to';
-import type { SessionData } from './session-envelope';
+import type { SessionCookies, SessionData } from './session-envelope';
 import {
   SessionTooLargeError,
   clearSessionCookies,
@@ -32,7 +40,10 @@ export interface SignInRequest {
   /** Path relative to the API root, e.g. `/auth/login`. */
   readonly path: string;
   readonly query: Readonly<Record<string, string | undefined>>;
-  readonly cookies: ReadonlyMap<string, string>;
+  /** Cookies by name; `repeated` lists names that arrived twice (parseCookies). */
+  readonly cookies: SessionCookies;
+  /** Request headers, lower-cased names (a repeated header joined with `, `). */
+  readonly headers: Readonly<Record<string, string | undefined>>;
   /** The API's absolute base URL as the browser sees it (see public-url.ts). */
   readonly baseUrl: string;
 }
@@ -105,6 +116,35 @@ export function createSignIn(deps: SignInDeps) {
       body: JSON.stringify(body),
       reason,
     };
+  }
+
+  function confirm(reason: SignInReason, p: ConfirmPage): SignInResponse {
+    return {
+      status: 200,
+      headers: { ...confirmPageHeaders(p), ...NO_STORE },
+      cookies: [],
+      body: confirmPageBody(p),
+      reason,
+    };
+  }
+
+  /** The same-origin proof of a state-changing POST: the API's own origin, or a configured one. */
+  function sameOrigin(req: SignInRequest): boolean {
+    return checkCsrf({
+      method: req.method,
+      headers: req.headers,
+      allowedOrigins: [new URL(req.baseUrl).origin, ...(cfg.allowedOrigins ?? [])],
+      csrfHeader: cfg.csrfHeader,
+    }).ok;
+  }
+
+  function crossSite(): SignInResponse {
+    return page(403, 'csrf_rejected', 'This request did not come from this site. Nothing was changed.');
+  }
+
+  function returnToOf(req: SignInRequest): string {
+    const asked = req.query.returnTo;
+    return (asked === undefined ? undefined : safeReturnTo(asked)) ?? '/';
   }
 
   function loginUrl(base: string, returnTo: string): string {
@@ -184,6 +224,9 @@ export function createSignIn(deps: SignInDeps) {
   async function callback(req: SignInRequest, keyring: SessionKeyring): Promise<SignInResponse> {
     const clearState = [clearCookie(stateName, { secure })];
     const raw = req.cookies.get(stateName);
+    // Two state cookies: one may be a login attempt planted by someone else; neither is trusted.
+    if (req.cookies.repeated?.has(stateName))
+      return page(400, 'state_invalid', 'Sign-in state is invalid. Please sign in again.', clearState);
     if (!raw)
       return page(
         400,
@@ -241,10 +284,32 @@ export function createSignIn(deps: SignInDeps) {
     return opened.ok ? opened.session : ('session_invalid' as const);
   }
 
+  async function refreshPage(req: SignInRequest): Promise<SignInResponse> {
+    return confirm('confirm_shown', {
+      title: 'Continue your session',
+      message: 'Your session needs renewing to continue.',
+      button: 'Continue',
+      action: `${req.baseUrl}${paths.refresh}?returnTo=${encodeURIComponent(returnToOf(req))}`,
+      formTargets: [],
+    });
+  }
+
+  async function logoutPage(req: SignInRequest): Promise<SignInResponse> {
+    const location = deps.oidc.endSessionUrl({ postLogoutRedirectUri: req.baseUrl });
+    return confirm('confirm_shown', {
+      title: 'Sign out',
+      message: 'Sign out of this application and of your single sign-on session?',
+      button: 'Sign out',
+      action: `${req.baseUrl}${paths.logout}`,
+      formTargets: [new URL(location).origin],
+    });
+  }
+
   async function refresh(req: SignInRequest, keyring: SessionKeyring): Promise<SignInResponse> {
-    const wantsJson = req.method === 'POST';
-    const asked = req.query.returnTo;
-    const returnTo = (asked === undefined ? undefined : safeReturnTo(asked)) ?? '/';
+    if (!sameOrigin(req)) return crossSite();
+    // A form posted from the confirmation page is a navigation and gets redirects; a script gets JSON.
+    const wantsJson = !isNavigation(req.headers);
+    const returnTo = returnToOf(req);
     const now = nowSeconds();
     const fail = (reason: SignInReason): SignInResponse =>
       wantsJson
@@ -269,6 +334,7 @@ export function createSignIn(deps: SignInDeps) {
   }
 
   async function logout(req: SignInRequest, keyring: SessionKeyring): Promise<SignInResponse> {
+    if (!sameOrigin(req)) return crossSite();
     const session = currentSession(req, keyring, nowSeconds());
     const postLogout = `${req.baseUrl}${cfg.postLogoutPath ?? SIGN_IN_DEFAULTS.postLogoutPath}`;
     const location = deps.oidc.endSessionUrl({
@@ -278,17 +344,20 @@ export function createSignIn(deps: SignInDeps) {
     return redirect(location, 'signed_out', endSession());
   }
 
-  const routes: Record<string, { methods: readonly string[]; run: typeof login }> = {
-    [paths.login]: { methods: ['GET'], run: login },
-    [paths.callback]: { methods: ['GET'], run: callback },
-    [paths.refresh]: { methods: ['GET', 'POST'], run: refresh },
-    [paths.logout]: { methods: ['GET', 'POST'], run: logout },
+  type Run = (req: SignInRequest, keyring: SessionKeyring) => Promise<SignInResponse>;
+  const routes: Record<string, Readonly<Record<string, Run>>> = {
+    [paths.login]: { GET: login },
+    [paths.callback]: { GET: callback },
+    [paths.refresh]: { GET: refreshPage, POST: refresh },
+    [paths.logout]: { GET: logoutPage, POST: logout },
   };
 
   return async function handle(req: SignInRequest): Promise<SignInResponse> {
     let res: SignInResponse;
-    const route = routes[req.path];
-    if (!route || !route.methods.includes(req.method)) {
+    const route = Object.prototype.hasOwnProperty.call(routes, req.path) ? routes[req.path] : undefined;
+    const run =
+      route && Object.prototype.hasOwnProperty.call(route, req.method) ? route[req.method] : undefined;
+    if (!run) {
       res = page(404, 'route_unknown', 'Not found.');
     } else {
       let keyring: SessionKeyring | undefined;
@@ -301,7 +370,7 @@ export function createSignIn(deps: SignInDeps) {
         res = page(503, 'keys_unavailable', 'Sign-in is temporarily unavailable.');
       } else {
         try {
-          res = await route.run(req, keyring);
+          res = await run(req, keyring);
         } catch {
           res = page(500, 'internal_error', 'Sign-in failed.', [clearCookie(stateName, { secure })]);
         }
@@ -313,3 +382,13 @@ export function createSignIn(deps: SignInDeps) {
 }
 
 export type SignInHandler = ReturnType<typeof createSignIn>;
+
+/**
+ * A top-level navigation (a form post from the confirmation page) rather than a script's fetch: Fetch
+ * Metadata's `Sec-Fetch-Mode: navigate`, or, from browsers without it, an Accept header asking for HTML.
+ */
+function isNavigation(headers: Readonly<Record<string, string | undefined>>): boolean {
+  const mode = headers['sec-fetch-mode'];
+  if (mode !== undefined) return mode === 'navigate';
+  return /(^|,)\s*text\/html/i.test(headers['accept'] ?? '');
+}

@@ -111,6 +111,9 @@ export class KeygateStack extends Stack {
         ...(b.clientSecretField !== undefined ? { clientSecretField: b.clientSecretField } : {}),
         ...(b.scopes ? { scopes: [...b.scopes] } : {}),
         ...(b.cookieName !== undefined ? { cookieName: b.cookieName } : {}),
+        // The same origins and header as the authorizer's session check, for POST logout and refresh.
+        ...(b.allowedOrigins ? { allowedOrigins: [...b.allowedOrigins] } : {}),
+        ...(b.csrfHeader !== undefined ? { csrfHeader: b.csrfHeader } : {}),
         ...(b.maxSessionSeconds !== undefined
           ? { maxSessionDuration: Duration.seconds(b.maxSessionSeconds) }
           : {}),

@@ -21,6 +21,7 @@ import {
   JWKS_FAILURE_MESSAGE,
   METRIC_NAMESPACE,
 } from '../../common/decision-log';
+import { isHttpsOrigin } from '../../common/field-checks';
 import type { RouteSpec } from '../../common/route-model';
 import { boundParams, routeKey } from '../../common/route-model';
 import type { RouteAuth } from '../api/route-auth';
@@ -63,12 +64,21 @@ export interface KeygateAuthorizerProps {
    */
   readonly tokenHeader?: string;
   /**
-   * Cookie that may carry the token instead of the header. Setting it disables result caching: API
-   * Gateway answers 401 without calling the authorizer when any listed identity source is missing, so
-   * neither the header nor the cookie can be an identity source, and caching needs one.
+   * Cookie that may carry the token instead of the header. A token read from it must pass the same
+   * same-origin check as a browser session on state-changing methods (`Origin` of the API itself or of
+   * `tokenCookieAllowedOrigins`, `Sec-Fetch-Site: same-origin`, or the `x-keygate-csrf` header), or the
+   * request is refused with `csrf_rejected`. Setting it disables result caching: API Gateway answers 401
+   * without calling the authorizer when any listed identity source is missing, so neither the header nor
+   * the cookie can be an identity source, and the check depends on each request's headers anyway.
    * @default - no cookie
    */
   readonly tokenCookie?: string;
+  /**
+   * With `tokenCookie`: https origins besides the API's own whose pages may send state-changing requests
+   * carrying the token cookie.
+   * @default - the API's own origin only
+   */
+  readonly tokenCookieAllowedOrigins?: string[];
   /**
    * Query-string parameter that may carry the token (disables result caching, as `tokenCookie`).
    * @default - no query parameter
@@ -115,7 +125,7 @@ export interface BrowserSessionOptions {
   readonly keysSecret: secretsmanager.ISecret;
   /**
    * Base name of the session cookie(s) (`BrowserSignIn.sessionSettings.cookieName`).
-   * @default 'keygate_session'
+   * @default '__Host-keygate_session'
    */
   readonly cookieName?: string;
   /**
@@ -177,6 +187,7 @@ export class KeygateAuthorizer extends Construct {
   private readonly sessions?: BrowserSessionOptions;
   private readonly tokenHeader: string;
   private readonly tokenCookie?: string;
+  private readonly tokenCookieOrigins?: string[];
   private readonly tokenQuery?: string;
   private readonly runtimeOptions: Pick<
     AuthorizerConfig,
@@ -193,6 +204,7 @@ export class KeygateAuthorizer extends Construct {
     this.responseMode = props.responseMode ?? AuthorizerResponseMode.IAM_POLICY;
     this.tokenHeader = props.tokenHeader ?? DEFAULTS.header;
     this.tokenCookie = props.tokenCookie;
+    this.tokenCookieOrigins = tokenCookieOrigins(props);
     this.tokenQuery = props.tokenQueryParameter;
     this.sessions = props.browserSessions;
     this.resultsCacheTtlSeconds = resolveCacheTtl(props);
@@ -460,6 +472,7 @@ export class KeygateAuthorizer extends Construct {
       tokenSource: {
         header: this.tokenHeader,
         ...(this.tokenCookie ? { cookie: this.tokenCookie } : {}),
+        ...(this.tokenCookieOrigins ? { allowedOrigins: this.tokenCookieOrigins } : {}),
         ...(this.tokenQuery ? { query: this.tokenQuery } : {}),
       },
       responseMode: this.responseMode === AuthorizerResponseMode.SIMPLE ? 'simple' : 'iam',
@@ -519,10 +532,27 @@ function resolveCacheTtl(props: KeygateAuthorizerProps): number {
     throw new Error(
       'KeygateAuthorizer: resultsCacheTtl must be 0 when tokenCookie, tokenQueryParameter or browserSessions is set: API Gateway ' +
         'answers 401 without calling the authorizer when a listed identity source is missing, so a token that may ' +
-        'come from either place leaves no identity source to cache by',
+        'come from either place leaves no identity source to cache by; and a cookie needs a same-origin check on ' +
+        "each request's own Origin and Sec-Fetch-Site headers, which a cached answer would skip",
     );
   }
   return seconds;
+}
+
+function tokenCookieOrigins(props: KeygateAuthorizerProps): string[] | undefined {
+  const origins = props.tokenCookieAllowedOrigins;
+  if (origins === undefined) return undefined;
+  if (props.tokenCookie === undefined) {
+    throw new Error('KeygateAuthorizer: tokenCookieAllowedOrigins needs tokenCookie');
+  }
+  for (const o of origins) {
+    if (!Token.isUnresolved(o) && !isHttpsOrigin(o)) {
+      throw new Error(
+        `KeygateAuthorizer: tokenCookieAllowedOrigins must list https origins (scheme, host, optional port), got '${o}'`,
+      );
+    }
+  }
+  return [...origins];
 }
 
 function wholeSeconds(d: Duration, prop: string, min: number, max: number): number {

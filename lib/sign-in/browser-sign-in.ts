@@ -7,22 +7,16 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from '../../common/cookie-names';
+import { isHeaderName, isHttpsOrigin } from '../../common/field-checks';
+import { SIGN_IN_PATHS, SIGN_IN_ROUTES } from '../../common/sign-in-routes';
 import { keygateFunction } from '../internal/lambda-code';
 
 /** Kept equal to lambda/sign-in/sign-in-config.ts (lib/ does not import lambda/ runtime code). */
 const SIGN_IN_CONFIG_ENV = 'KEYGATE_SIGN_IN_CONFIG';
-const DEFAULT_COOKIE_NAME = 'keygate_session';
-const COOKIE_NAME = /^[A-Za-z0-9_]{1,48}$/;
+export { SIGN_IN_PATHS };
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const OPEN_ROUTE_REASON = 'Sign-in routes are how a browser obtains credentials; they cannot require them.';
-
-/** The sign-in routes, relative to the API root. */
-export const SIGN_IN_PATHS = {
-  login: '/auth/login',
-  callback: '/auth/callback',
-  refresh: '/auth/refresh',
-  logout: '/auth/logout',
-} as const;
 
 export interface BrowserSignInProps {
   /** Keycloak realm issuer, e.g. `https://sso.example.com/realms/ml`. */
@@ -54,10 +48,23 @@ export interface BrowserSignInProps {
    */
   readonly scopes?: string[];
   /**
-   * Base name of the session cookie(s).
-   * @default 'keygate_session'
+   * Base name of the session cookie(s): letters, digits, `_` and `-`. The default's `__Host-` prefix makes
+   * browsers keep the cookie only as set by this API's own host (Secure, Path=/, no Domain), so no
+   * sibling subdomain can plant a session; a name without it gives that up.
+   * @default '__Host-keygate_session'
    */
   readonly cookieName?: string;
+  /**
+   * https origins besides the API's own whose pages may POST /auth/logout and /auth/refresh (the same list
+   * as the authorizer's `browserSessions.allowedOrigins`).
+   * @default - the API's own origin only
+   */
+  readonly allowedOrigins?: string[];
+  /**
+   * Header a same-origin script may send on those POSTs instead of relying on `Origin`.
+   * @default 'x-keygate-csrf'
+   */
+  readonly csrfHeader?: string;
   /**
    * Longest a session lives, whatever the refresh token allows (5 minutes to 30 days).
    * @default Duration.hours(8)
@@ -110,7 +117,7 @@ export class BrowserSignIn extends Construct {
   constructor(scope: Construct, id: string, props: BrowserSignInProps) {
     super(scope, id);
     validate(props);
-    const cookieName = props.cookieName ?? DEFAULT_COOKIE_NAME;
+    const cookieName = props.cookieName ?? DEFAULT_SESSION_COOKIE_NAME;
 
     if (props.keysSecret) {
       this.keysSecret = props.keysSecret;
@@ -168,6 +175,8 @@ export class BrowserSignIn extends Construct {
       ...(props.maxSessionDuration ? { maxSessionSeconds: props.maxSessionDuration.toSeconds() } : {}),
       ...(props.publicBaseUrl !== undefined ? { publicBaseUrl: props.publicBaseUrl } : {}),
       ...(props.postLogoutPath !== undefined ? { postLogoutPath: props.postLogoutPath } : {}),
+      ...(props.allowedOrigins ? { allowedOrigins: [...props.allowedOrigins] } : {}),
+      ...(props.csrfHeader !== undefined ? { csrfHeader: props.csrfHeader } : {}),
     };
 
     // The prebuilt bundle of lambda/sign-in (scripts/build-lambdas.ts): synthesis needs neither esbuild nor Docker.
@@ -209,16 +218,14 @@ export class BrowserSignIn extends Construct {
     this.restIntegration = new apigw.LambdaIntegration(fn, { proxy: true });
   }
 
-  /** Adds the sign-in routes to an HTTP API, without an authorizer. */
+  /**
+   * Adds the sign-in routes to an HTTP API, without an authorizer: GET login and callback; POST refresh
+   * and logout (which act only with a same-origin proof), and their GET, a page with a button that POSTs.
+   */
   public addToHttpApi(api: apigwv2.IHttpApi): void {
-    const routes: [string, apigwv2.HttpMethod][] = [
-      [SIGN_IN_PATHS.login, apigwv2.HttpMethod.GET],
-      [SIGN_IN_PATHS.callback, apigwv2.HttpMethod.GET],
-      [SIGN_IN_PATHS.refresh, apigwv2.HttpMethod.GET],
-      [SIGN_IN_PATHS.refresh, apigwv2.HttpMethod.POST],
-      [SIGN_IN_PATHS.logout, apigwv2.HttpMethod.GET],
-      [SIGN_IN_PATHS.logout, apigwv2.HttpMethod.POST],
-    ];
+    const routes = SIGN_IN_ROUTES.flatMap((r) =>
+      r.methods.map((m) => [r.path, apigwv2.HttpMethod[m]] as [string, apigwv2.HttpMethod]),
+    );
     const prefix = `SignIn${Names.nodeUniqueId(api.node)}`;
     for (const [p, method] of routes) {
       const route = new apigwv2.HttpRoute(this, `${prefix}${method}${p.replace(/\W/g, '')}`, {
@@ -230,15 +237,9 @@ export class BrowserSignIn extends Construct {
     }
   }
 
-  /** Adds the sign-in routes to a REST API, with authorization NONE. */
+  /** Adds the sign-in routes to a REST API, with authorization NONE (the same routes as addToHttpApi). */
   public addToRestApi(api: apigw.IRestApi): void {
-    const methods: Record<string, string[]> = {
-      [SIGN_IN_PATHS.login]: ['GET'],
-      [SIGN_IN_PATHS.callback]: ['GET'],
-      [SIGN_IN_PATHS.refresh]: ['GET', 'POST'],
-      [SIGN_IN_PATHS.logout]: ['GET', 'POST'],
-    };
-    for (const [p, verbs] of Object.entries(methods)) {
+    for (const { path: p, methods: verbs } of SIGN_IN_ROUTES) {
       const resource = api.root.resourceForPath(p);
       for (const verb of verbs) {
         const method = resource.addMethod(verb, this.restIntegration, {
@@ -266,8 +267,16 @@ function validate(props: BrowserSignInProps): void {
   if (props.clientSecretField !== undefined && !props.clientSecret) {
     fail('clientSecretField needs clientSecret');
   }
-  if (props.cookieName !== undefined && !COOKIE_NAME.test(props.cookieName)) {
-    fail(`cookieName must be 1-48 letters, digits or _, got '${props.cookieName}'`);
+  if (props.cookieName !== undefined && !isCookieName(props.cookieName)) {
+    fail(`cookieName must be ${COOKIE_NAME_RULE}, got '${props.cookieName}'`);
+  }
+  for (const o of props.allowedOrigins ?? []) {
+    if (!Token.isUnresolved(o) && !isHttpsOrigin(o)) {
+      fail(`allowedOrigins must list https origins (scheme, host, optional port), got '${o}'`);
+    }
+  }
+  if (props.csrfHeader !== undefined && !isHeaderName(props.csrfHeader)) {
+    fail(`csrfHeader must be an HTTP header name, got '${props.csrfHeader}'`);
   }
   if (props.scopes !== undefined) {
     if (!props.scopes.every((s) => SCOPE_TOKEN.test(s)))

@@ -33,6 +33,7 @@ import type { BackendLogger } from '../../lambda/models/audit';
 import { buildRealm } from '../../realm/realm-definition';
 import { createSignIn } from '../../lambda/sign-in/sign-in';
 import { SIGN_IN_DEFAULTS } from '../../lambda/sign-in/sign-in-config';
+import { SIGN_IN_ROUTES } from '../../common/sign-in-routes';
 import type { SignInConfig } from '../../lambda/sign-in/sign-in-config';
 import { createOidcClient } from '../../lambda/sign-in/oidc-client';
 import { staticKeyProvider } from '../../lambda/sign-in/session-keys';
@@ -248,12 +249,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         }
       : undefined,
     publicRoutes: options.signIn
-      ? Object.values(SIGN_IN_DEFAULTS.paths).flatMap((path) =>
-          (['GET', 'POST'] as const).map((method) => ({
-            method,
-            path,
-            integration: bound(() => late.signIn),
-          })),
+      ? SIGN_IN_ROUTES.flatMap(({ path, methods }) =>
+          methods.map((method) => ({ method, path, integration: bound(() => late.signIn) })),
         )
       : [],
     iamCredentials: [machine, outsider],
@@ -331,6 +328,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ? {
             session: {
               keysSecretId: LOCAL_KEYS_SECRET_ID,
+              cookieName: LOCAL_COOKIE_NAMES.cookieName,
               browserRoutes: stage.routes
                 .filter((r) => r.browser && r.method === 'GET')
                 .map((r) => routeKey(r)),
@@ -413,8 +411,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         clientId: stage.keycloak.peopleClientId,
         keysSecretId: LOCAL_KEYS_SECRET_ID,
         publicBaseUrl: gateway.url,
-        // The local gateway speaks plain http on loopback: a `Secure` cookie would never come back.
+        // The local gateway speaks plain http on loopback: a `Secure` cookie would never come back, and
+        // a `__Host-` one would not even be stored.
         secureCookies: false,
+        ...LOCAL_COOKIE_NAMES,
       };
       const core = createSignIn({
         config: signInConfig,
@@ -452,6 +452,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 }
 
 const LOCAL_KEYS_SECRET_ID = 'local-cookie-keys';
+/** Cookie names without the `__Host-` prefix, which browsers honour only on cookies set `Secure` over https. */
+const LOCAL_COOKIE_NAMES = { cookieName: 'keygate_session', stateCookieName: 'keygate_login' } as const;
 
 /** A cookie keyring for this run (the shape of the Secrets Manager secret the sign-in routes read). */
 function localCookieKeys(): string {

@@ -4,8 +4,16 @@
  * signing date, and compared in constant time. Missing, malformed, stale, unknown-key and mismatched
  * signatures are each refused with API Gateway's 403 message.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-troubleshooting.html
+ *
+ * The payload is bound by hashing the body received, never by trusting the caller's word for it: the
+ * canonical request's last line is Hex(SHA256(payload))
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html), and a signed
+ * `x-amz-content-sha256` header is only a claim about that value. `UNSIGNED-PAYLOAD` is an Amazon S3
+ * option (https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html) that leaves the
+ * body out of the signature; accepting it would let a captured request be replayed with any body for as
+ * long as its signing time is current.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -46,6 +54,8 @@ export type SigV4Reason =
   | 'sigv4_expired'
   | 'sigv4_scope_mismatch'
   | 'sigv4_mismatch'
+  | 'sigv4_payload_unsigned'
+  | 'sigv4_payload_mismatch'
   | 'sigv4_token_invalid';
 
 /** SigV4 requests are accepted within 15 minutes of the signing time. */
@@ -169,6 +179,9 @@ export async function checkSigV4(req: SignedRequest, options: SigV4CheckOptions)
     };
   }
 
+  const payload = checkPayloadHash(req.headers['x-amz-content-sha256'], req.body);
+  if (!payload.ok) return payload;
+
   const headers: Record<string, string> = {};
   for (const name of signedHeaders) {
     const v = req.headers[name];
@@ -198,8 +211,9 @@ export async function checkSigV4(req: SignedRequest, options: SigV4CheckOptions)
     region: options.region,
     service,
     sha256: Sha256,
-    // The caller's x-amz-content-sha256, if it sent one, is among its signed headers already; adding one
-    // here would change the canonical request.
+    // The caller's x-amz-content-sha256, if it sent one, is among its signed headers already (and equals
+    // the body's hash, checked above); adding one here would change the canonical request. Without it,
+    // the signer hashes the body itself.
     applyChecksum: false,
   });
   const signed = await signer.sign(request, {
@@ -211,4 +225,38 @@ export async function checkSigV4(req: SignedRequest, options: SigV4CheckOptions)
     expected !== undefined && timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(signature, 'hex'));
   if (!same) return { ok: false, reason: 'sigv4_mismatch', message: MISMATCH };
   return { ok: true, credential };
+}
+
+const UNSIGNED_PAYLOAD = /^(UNSIGNED-PAYLOAD|STREAMING-)/i;
+
+/**
+ * The caller's `x-amz-content-sha256`, when sent, must be the SHA-256 of the body received: the signer
+ * below would otherwise put the header's value, not the body's hash, into the canonical request.
+ */
+function checkPayloadHash(
+  claimed: string | undefined,
+  body: Buffer,
+): { readonly ok: true } | Extract<SigV4Result, { ok: false }> {
+  if (claimed === undefined) return { ok: true };
+  const value = claimed.trim();
+  if (UNSIGNED_PAYLOAD.test(value)) {
+    return {
+      ok: false,
+      reason: 'sigv4_payload_unsigned',
+      message:
+        'x-amz-content-sha256 says the payload is unsigned (UNSIGNED-PAYLOAD or a streaming mode), which ' +
+        'this API does not accept: sign the body (its SHA-256 in the canonical request) instead.',
+    };
+  }
+  const actual = createHash('sha256').update(body).digest('hex');
+  if (value.toLowerCase() !== actual) {
+    return {
+      ok: false,
+      reason: 'sigv4_payload_mismatch',
+      message:
+        'The provided x-amz-content-sha256 header does not match what was computed: the request body is ' +
+        'not the body that was signed.',
+    };
+  }
+  return { ok: true };
 }

@@ -92,9 +92,9 @@ describe('validateStageConfig: browserSignIn', () => {
       `${B}.scopes must be a list of scope tokens without spaces or quotes`,
     ],
     [
-      'a cookie name with a dash',
-      { cookieName: 'kg-session' },
-      `${B}.cookieName must be 1-48 letters, digits or _`,
+      'a cookie name with a dot',
+      { cookieName: 'kg.session' },
+      `${B}.cookieName must be 1-48 letters, digits, _ or -`,
     ],
     [
       'a session shorter than 5 minutes',

@@ -19,7 +19,7 @@ const base = {
 };
 const session = {
   keysSecretId: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keys-AbCdEf',
-  cookieName: 'keygate_session',
+  cookieName: '__Host-keygate_session',
   csrfHeader: 'x-keygate-csrf',
   allowedOrigins: ['https://app.example.com', 'https://app.example.com:8443'],
   browserRoutes: ['GET /me'],
@@ -38,7 +38,7 @@ describe('authorizer config: session', () => {
   it.each([
     [[], 'session must be an object'],
     [{ ...session, keysSecretId: '' }, 'session.keysSecretId must be a non-empty string'],
-    [{ ...session, cookieName: 'a;b' }, 'session.cookieName must be 1-48 letters, digits or _'],
+    [{ ...session, cookieName: 'a;b' }, 'session.cookieName must be 1-48 letters, digits, _ or -'],
     [{ ...session, csrfHeader: 'x csrf' }, 'session.csrfHeader must be an HTTP header name'],
     [
       { ...session, allowedOrigins: ['http://app.example.com'] },
@@ -74,9 +74,37 @@ describe('authorizer config: session', () => {
   it('refuses a session cookie that is also the plain token cookie', () => {
     const result = validateAuthorizerConfig({
       ...base,
-      tokenSource: { cookie: 'keygate_session' },
+      tokenSource: { cookie: '__Host-keygate_session' },
       session: { keysSecretId: 'k' },
     });
     expect(!result.ok && result.errors).toEqual(['session.cookieName must differ from tokenSource.cookie']);
+  });
+});
+
+describe('authorizer config: tokenSource.allowedOrigins', () => {
+  it('accepts https origins beside a token cookie', () => {
+    const result = validateAuthorizerConfig({
+      ...base,
+      tokenSource: { cookie: 'access_token', allowedOrigins: ['https://app.example.com'] },
+    });
+    expect(result.ok).toBe(true);
+  });
+
+  it.each([
+    [
+      { allowedOrigins: ['https://app.example.com'] },
+      'tokenSource.allowedOrigins needs tokenSource.cookie (it applies to cookie-borne tokens)',
+    ],
+    [
+      { cookie: 'access_token', allowedOrigins: ['http://app.example.com'] },
+      'tokenSource.allowedOrigins must be a list of https origins (scheme, host and optional port only)',
+    ],
+    [
+      { cookie: 'access_token', allowedOrigins: 'https://app.example.com' },
+      'tokenSource.allowedOrigins must be a list of https origins (scheme, host and optional port only)',
+    ],
+  ])('refuses %j', (tokenSource, message) => {
+    const result = validateAuthorizerConfig({ ...base, tokenSource });
+    expect(!result.ok && result.errors).toEqual([message]);
   });
 });

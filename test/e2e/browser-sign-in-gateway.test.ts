@@ -146,7 +146,23 @@ describe.each(['rest', 'http'] as const)('browser sign-in through the local gate
 
   it('logs out through the issuer and lands on the post-logout page without a session', async () => {
     const browser = await signIn('alice');
-    const out = await browser.send(`${base}/auth/logout`, { headers: NAVIGATE });
+    const page = await browser.send(`${base}/auth/logout`, { headers: NAVIGATE });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toMatch(/^default-src 'none'; form-action 'self' /);
+    const kept = (await browser.jar.getCookies(`${base}/`)).filter((c) => c.key.startsWith('keygate_'));
+    expect(kept.map((c) => c.key)).toEqual(['keygate_session']);
+    const crossSite = await browser.send(`${base}/auth/logout`, {
+      method: 'POST',
+      headers: { ...NAVIGATE, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    });
+    expect(crossSite.status).toBe(403);
+    expect(
+      (await browser.jar.getCookies(`${base}/`)).filter((c) => c.key.startsWith('keygate_')),
+    ).toHaveLength(1);
+    const out = await browser.send(`${base}/auth/logout`, {
+      method: 'POST',
+      headers: { ...NAVIGATE, origin: new URL(base).origin, 'sec-fetch-site': 'same-origin' },
+    });
     expect(out.status).toBe(302);
     const left = (await browser.jar.getCookies(`${base}/`)).filter((c) => c.key.startsWith('keygate_'));
     expect(left).toEqual([]);

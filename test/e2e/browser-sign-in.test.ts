@@ -150,7 +150,7 @@ async function startStack(accessTokenTtl = 300) {
   async function session(browser: TestBrowser): Promise<SessionData> {
     const env = reassembleSession(
       parseCookies([await browser.jar.getCookieString(`${APP}/`)]),
-      'keygate_session',
+      '__Host-keygate_session',
     );
     if (!env.ok) throw new Error(env.reason);
     const opened = openSession(env.envelope, ring, Math.floor(Date.now() / 1000));
@@ -190,12 +190,12 @@ describe('browser sign-in, end to end', () => {
   it('signs in through Keycloak and lands on returnTo with HttpOnly, Secure, SameSite=Lax cookies', async () => {
     const { landing, setCookies, browser } = await stack.signInAs('alice', '/me?tab=models');
     expect(landing).toBe(`${APP}/me?tab=models`);
-    const sessionCookie = setCookies.find((c) => c.startsWith('keygate_session='))!;
+    const sessionCookie = setCookies.find((c) => c.startsWith('__Host-keygate_session='))!;
     expect(sessionCookie).toMatch(/; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Lax$/);
-    expect(setCookies).toContainEqual(expect.stringMatching(/^keygate_login=; Path=\/; Max-Age=0/));
+    expect(setCookies).toContainEqual(expect.stringMatching(/^__Host-keygate_login=; Path=\/; Max-Age=0/));
     const cookies = await browser.jar.getCookies(`${APP}/`);
     expect(cookies.map((c) => [c.key, c.httpOnly, c.secure, c.sameSite])).toEqual([
-      ['keygate_session', true, true, 'lax'],
+      ['__Host-keygate_session', true, true, 'lax'],
     ]);
   });
 
@@ -262,8 +262,11 @@ describe('browser sign-in, end to end', () => {
     ['garbage', () => '1~garbage', 'session_malformed'],
   ])('refuses a %s session cookie', async (_name, change, reason) => {
     const { browser } = await stack.signInAs('alice');
-    const value = parseCookies([await browser.jar.getCookieString(`${APP}/`)]).get('keygate_session')!;
-    await browser.jar.setCookie(`keygate_session=${change(value)}; Path=/; Secure; HttpOnly`, `${APP}/`);
+    const value = parseCookies([await browser.jar.getCookieString(`${APP}/`)]).get('__Host-keygate_session')!;
+    await browser.jar.setCookie(
+      `__Host-keygate_session=${change(value)}; Path=/; Secure; HttpOnly`,
+      `${APP}/`,
+    );
     expect(await stack.call(browser, 'GET', '/models', {})).toEqual({ status: 401, reason });
   });
 
@@ -272,7 +275,7 @@ describe('browser sign-in, end to end', () => {
     const s = await stack.session(browser);
     const now = Math.floor(Date.now() / 1000);
     const replant = async (envelope: string) => {
-      for (const c of sessionSetCookies('keygate_session', envelope, { maxAgeSeconds: 600 }))
+      for (const c of sessionSetCookies('__Host-keygate_session', envelope, { maxAgeSeconds: 600 }))
         await browser.jar.setCookie(c, `${APP}/`);
     };
     await replant(sealSession({ ...s, expiresAt: now - 1 }, stack.ring.current));
@@ -289,7 +292,7 @@ describe('browser sign-in, end to end', () => {
 
   it('logout clears the session: the next navigation is sent to sign-in again', async () => {
     const { browser } = await stack.signInAs('alice');
-    const out = await browser.app(stack.signIn, '/auth/logout');
+    const out = await browser.app(stack.signIn, '/auth/logout', 'POST', browser.sameOriginForm);
     expect(out.headers.location.startsWith(stack.issuer.urls.logout)).toBe(true);
     expect(await browser.cookieNames(`${APP}/`)).toEqual([]);
     const again = await stack.call(browser, 'GET', '/me', NAVIGATE);
@@ -302,7 +305,7 @@ describe('browser sign-in, end to end', () => {
     const s = await stack.session(browser);
     const forged = await stack.issuer.mint({ username: 'alice', header: { kid: 'not-the-realm-key' } });
     for (const c of sessionSetCookies(
-      'keygate_session',
+      '__Host-keygate_session',
       sealSession({ ...s, accessToken: forged }, stack.ring.current),
       { maxAgeSeconds: 600 },
     )) {
@@ -331,7 +334,17 @@ describe('browser sign-in, end to end: expiry and refresh', () => {
     const expired = await stack.call(browser, 'GET', '/me', NAVIGATE);
     expect(expired).toMatchObject({ status: 403, reason: 'token_expired' });
     expect(expired.context?.signIn).toBe(`${APP}/auth/refresh?returnTo=%2Fme`);
-    const refreshed = await browser.app(stack.signIn, expired.context!.signIn.slice(APP.length));
+    // The navigation shows a page whose button POSTs the refresh; the browser then submits that form.
+    const page = await browser.app(stack.signIn, expired.context!.signIn.slice(APP.length), 'GET', NAVIGATE);
+    expect(page).toMatchObject({ status: 200, reason: 'confirm_shown', cookies: [] });
+    const action = /<form method="post" action="([^"]+)">/.exec(page.body)![1].replace(/&amp;/g, '&');
+    expect(action).toBe(`${APP}/auth/refresh?returnTo=%2Fme`);
+    const refreshed = await browser.app(
+      stack.signIn,
+      action.slice(APP.length),
+      'POST',
+      browser.sameOriginForm,
+    );
     expect(refreshed).toMatchObject({ status: 302, reason: 'refreshed' });
     expect(refreshed.headers.location).toBe(`${APP}/me`);
     expect(await stack.call(browser, 'GET', '/me', NAVIGATE)).toMatchObject({
@@ -349,7 +362,12 @@ describe('browser sign-in, end to end: expiry and refresh', () => {
       { ca: stack.issuer.ca },
     );
     expect(revoke.status).toBe(200);
-    const res = await browser.app(stack.signIn, '/auth/refresh?returnTo=%2Fme');
+    const res = await browser.app(
+      stack.signIn,
+      '/auth/refresh?returnTo=%2Fme',
+      'POST',
+      browser.sameOriginForm,
+    );
     expect(res).toMatchObject({ status: 302, reason: 'refresh_failed' });
     expect(res.headers.location).toBe(`${APP}/auth/login?returnTo=%2Fme`);
     expect(await browser.cookieNames(`${APP}/`)).toEqual([]);

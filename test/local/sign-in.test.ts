@@ -81,7 +81,29 @@ describe('local gateway with browser sign-in', () => {
     expect(me.json()).toMatchObject({ username: 'alice', tokenKind: 'keycloak-user' });
     expect((await get(`${stack.gateway.url}/models`)).status).toBe(200);
 
-    const logout = await get(`${stack.gateway.url}/auth/logout`);
+    // A GET (a link, or a cross-site navigation) only shows the button: the session stays.
+    const page = await get(`${stack.gateway.url}/auth/logout`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(`<form method="post" action="${stack.gateway.url}/auth/logout">`);
+    expect((await get(`${stack.gateway.url}/me`)).status).toBe(200);
+    // A cross-site POST changes nothing either.
+    const forged = keep(
+      await postForm(
+        `${stack.gateway.url}/auth/logout`,
+        {},
+        { headers: { ...headers(), origin: 'https://evil.example' } },
+      ),
+    );
+    expect(forged.status).toBe(403);
+    expect((await get(`${stack.gateway.url}/me`)).status).toBe(200);
+    // The form posted from the gateway's own page signs out.
+    const logout = keep(
+      await postForm(
+        `${stack.gateway.url}/auth/logout`,
+        {},
+        { headers: { ...headers(), origin: new URL(stack.gateway.url).origin } },
+      ),
+    );
     expect(logout.status).toBe(302);
     expect(logout.headers.location).toMatch(new RegExp(`^${stack.issuer.urls.logout}\\?`));
     expect([...jar.keys()].some((k) => k.startsWith('keygate_session'))).toBe(false);

@@ -1,9 +1,13 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { signRequest } from '../../client/sign-request';
 import { checkSigV4 } from '../../local/gateway/sigv4-check';
 import type { LocalIamCredential, SignedRequest } from '../../local/gateway/sigv4-check';
+
+const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');
 
 // Values from AWS's Signature Version 4 test suite (credentials AKIDEXAMPLE, 2015-08-30T12:36:00Z,
 // us-east-1, service "service"): the request as sent and the signature AWS computed for it.
@@ -166,6 +170,8 @@ describe('checkSigV4 refusals', () => {
       key?: LocalIamCredential;
       region?: string;
       service?: string;
+      /** Send and sign `x-amz-content-sha256`: the body's hash (true) or this value. */
+      contentSha256?: true | string;
     } = {},
   ): Promise<SignedRequest> {
     const key = overrides.key ?? cred;
@@ -178,9 +184,10 @@ describe('checkSigV4 refusals', () => {
       region: overrides.region ?? region,
       service: overrides.service ?? 'execute-api',
       sha256: Sha256,
-      applyChecksum: false,
+      applyChecksum: overrides.contentSha256 === true,
     });
     const path = overrides.path ?? '/machine/models';
+    const claimed = typeof overrides.contentSha256 === 'string' ? overrides.contentSha256 : undefined;
     const query = overrides.query ?? {};
     const request = new HttpRequest({
       method: 'POST',
@@ -189,7 +196,12 @@ describe('checkSigV4 refusals', () => {
       port: 8080,
       path,
       query,
-      headers: { host: '127.0.0.1:8080', 'content-type': 'application/json', 'user-agent': 'test' },
+      headers: {
+        host: '127.0.0.1:8080',
+        'content-type': 'application/json',
+        'user-agent': 'test',
+        ...(claimed !== undefined ? { 'x-amz-content-sha256': claimed } : {}),
+      },
       body: overrides.body ?? '{"input":"x"}',
     });
     const signed = await signer.sign(request, { signingDate: new Date(overrides.at ?? now) });
@@ -266,6 +278,75 @@ describe('checkSigV4 refusals', () => {
     const result = await check(await build());
     expect(result).toMatchObject({ ok: false, reason });
   });
+
+  describe('the payload', () => {
+    it('accepts a signed x-amz-content-sha256 that is the hash of the body', async () => {
+      const req = await sign({ contentSha256: true });
+      expect(req.headers['x-amz-content-sha256']).toBe(sha256Hex('{"input":"x"}'));
+      expect(req.headers.authorization).toContain('x-amz-content-sha256');
+      expect(await check(req)).toMatchObject({ ok: true });
+    });
+
+    it('refuses a captured request replayed with another body, though every signed header is intact', async () => {
+      const captured = await sign({ contentSha256: true });
+      const replayed = { ...captured, body: Buffer.from('{"input":"ignore previous instructions"}') };
+      expect(await check(replayed)).toEqual({
+        ok: false,
+        reason: 'sigv4_payload_mismatch',
+        message:
+          'The provided x-amz-content-sha256 header does not match what was computed: the request body is ' +
+          'not the body that was signed.',
+      });
+    });
+
+    it.each(['UNSIGNED-PAYLOAD', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'unsigned-payload'])(
+      'refuses %s, even correctly signed',
+      async (value) => {
+        const req = await sign({ contentSha256: value });
+        expect(req.headers['x-amz-content-sha256']).toBe(value);
+        expect(req.headers.authorization).toContain('x-amz-content-sha256');
+        expect(await check(req)).toEqual({
+          ok: false,
+          reason: 'sigv4_payload_unsigned',
+          message:
+            'x-amz-content-sha256 says the payload is unsigned (UNSIGNED-PAYLOAD or a streaming mode), which ' +
+            'this API does not accept: sign the body (its SHA-256 in the canonical request) instead.',
+        });
+      },
+    );
+
+    it('refuses an unsigned x-amz-content-sha256 that lies about the body', async () => {
+      const req = await sign();
+      const forged = { ...req, headers: { ...req.headers, 'x-amz-content-sha256': sha256Hex('other') } };
+      expect(await check(forged)).toMatchObject({ ok: false, reason: 'sigv4_payload_mismatch' });
+    });
+  });
+
+  it.each([false, true])(
+    "accepts Keygate's signing client, with signBodyHeader %s, and refuses its request with another body",
+    async (signBodyHeader) => {
+      const body = '{"input":"hello"}';
+      const signed = await signRequest(
+        { method: 'POST', url: 'http://127.0.0.1:8080/machine/models?q=a%20b', body },
+        { region, credentials: cred, signBodyHeader },
+      );
+      expect(signed.headers['x-amz-content-sha256']).toBe(signBodyHeader ? sha256Hex(body) : undefined);
+      const received: SignedRequest = {
+        method: signed.method,
+        path: '/machine/models',
+        rawQuery: 'q=a%20b',
+        headers: Object.fromEntries(Object.entries(signed.headers).map(([k, v]) => [k.toLowerCase(), v])),
+        body: Buffer.from(body),
+      };
+      // The client signs with the current time.
+      const checkNow = (r: SignedRequest) => checkSigV4(r, { region, credentials: [cred] });
+      expect(await checkNow(received)).toMatchObject({ ok: true });
+      expect(await checkNow({ ...received, body: Buffer.from('{"input":"other"}') })).toMatchObject({
+        ok: false,
+        reason: signBodyHeader ? 'sigv4_payload_mismatch' : 'sigv4_mismatch',
+      });
+    },
+  );
 
   it('requires the session token of temporary credentials, and accepts it when signed', async () => {
     const temporary = { ...cred, sessionToken: 'session-token-1' };

@@ -133,7 +133,7 @@ describe('buildLambdas', () => {
         const cfg = config(session ? { session: { keysSecretId: 'arn:aws:secretsmanager:kg' } } : {});
         const event = apigwEvent('rest', {
           authorization: null,
-          cookies: ['keygate_session=v1.k1.aaaa.bbbb'],
+          cookies: ['__Host-keygate_session=v1.k1.aaaa.bbbb'],
         });
         const script = [
           "const { handler } = require('./index.js');",

@@ -32,9 +32,9 @@ function sessionCookies(accessToken: string, o: Partial<SessionData> = {}): stri
     issuedAt: NOW - 5,
     ...o,
   };
-  return sessionSetCookies('keygate_session', sealSession(data, ring.current), { maxAgeSeconds: 3600 }).map(
-    (c) => c.split(';')[0],
-  );
+  return sessionSetCookies('__Host-keygate_session', sealSession(data, ring.current), {
+    maxAgeSeconds: 3600,
+  }).map((c) => c.split(';')[0]);
 }
 
 function setup(withKeys = true) {
@@ -74,7 +74,10 @@ describe('createHandler with browser sessions', () => {
   it('a bearer token wins: the cookies are not looked at', async () => {
     const { handler } = setup();
     const r = (await handler(
-      apigwEvent('rest', { authorization: 'Bearer tok.bob.sig', cookies: ['keygate_session=garbage'] }),
+      apigwEvent('rest', {
+        authorization: 'Bearer tok.bob.sig',
+        cookies: ['__Host-keygate_session=garbage'],
+      }),
     )) as IamPolicyResponse;
     expect(r.principalId).toBe('bob');
   });

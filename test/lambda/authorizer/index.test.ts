@@ -50,7 +50,10 @@ describe('lambda/authorizer/index (the Lambda glue)', () => {
     ['with', { session: { keysSecretId: 'arn:aws:secretsmanager:kg' } }, 'session_keys_unavailable'],
   ])('%s a session configuration, answers a cookie-only request accordingly', async (_n, o, reason) => {
     process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = '1';
-    const event = apigwEvent('rest', { authorization: null, cookies: ['keygate_session=v1.k1.aaaa.bbbb'] });
+    const event = apigwEvent('rest', {
+      authorization: null,
+      cookies: ['__Host-keygate_session=v1.k1.aaaa.bbbb'],
+    });
     const lines = await captureLogs(async () => {
       const handler = await coldStart(JSON.stringify(config(o)));
       expect(await denied(handler(event))).toBe('Unauthorized');

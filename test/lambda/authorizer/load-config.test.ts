@@ -64,7 +64,7 @@ describe('loadConfig', () => {
     const seen: unknown[] = [];
     const check = (session: unknown, routes: unknown, tokenSource: unknown) => {
       seen.push({ session, routes, tokenSource });
-      return ['session.cookieName must be 1-48 letters, digits or _'];
+      return ['session.cookieName must be 1-48 letters, digits, _ or -'];
     };
     expect(loadConfig({ [AUTHORIZER_CONFIG_ENV]: JSON.stringify(config()) }, check)).toMatchObject({
       ok: true,
@@ -73,7 +73,7 @@ describe('loadConfig', () => {
     const session = { keysSecretId: 'keygate/cookie-keys', cookieName: 'a;b' };
     expect(loadConfig({ [AUTHORIZER_CONFIG_ENV]: JSON.stringify({ ...config(), session }) }, check)).toEqual({
       ok: false,
-      errors: [`${AUTHORIZER_CONFIG_ENV}: session.cookieName must be 1-48 letters, digits or _`],
+      errors: [`${AUTHORIZER_CONFIG_ENV}: session.cookieName must be 1-48 letters, digits, _ or -`],
     });
     expect(seen).toEqual([{ session, routes: config().routes, tokenSource: config().tokenSource }]);
     // The real checks give the same message.
@@ -81,7 +81,7 @@ describe('loadConfig', () => {
       loadConfig({ [AUTHORIZER_CONFIG_ENV]: JSON.stringify({ ...config(), session }) }, validateSessionBlock),
     ).toEqual({
       ok: false,
-      errors: [`${AUTHORIZER_CONFIG_ENV}: session.cookieName must be 1-48 letters, digits or _`],
+      errors: [`${AUTHORIZER_CONFIG_ENV}: session.cookieName must be 1-48 letters, digits, _ or -`],
     });
   });
 });

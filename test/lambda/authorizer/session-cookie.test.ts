@@ -1,6 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  checkCsrf,
   openRequestSession,
   sessionAccessToken,
   signInDenyResponse,
@@ -32,11 +32,11 @@ function flipAt(value: string, at: number): string {
 describe('sessionAccessToken', () => {
   const ring = keyring();
   const cookies = sent(
-    sessionSetCookies('keygate_session', sealSession(data, ring.current), { maxAgeSeconds: 3600 }),
+    sessionSetCookies('__Host-keygate_session', sealSession(data, ring.current), { maxAgeSeconds: 3600 }),
   );
 
   it('hands back the access token of a valid session (HTTP API cookies array)', () => {
-    expect(sessionAccessToken(cookies, 'keygate_session', ring, NOW)).toEqual({
+    expect(sessionAccessToken(cookies, '__Host-keygate_session', ring, NOW)).toEqual({
       kind: 'token',
       accessToken: data.accessToken,
       accessExpired: false,
@@ -45,19 +45,66 @@ describe('sessionAccessToken', () => {
 
   it('reads a REST Cookie header with other cookies around it', () => {
     const header = `theme=dark; ${cookies.join('; ')}; other=1`;
-    expect(sessionAccessToken([header], 'keygate_session', ring, NOW)).toMatchObject({ kind: 'token' });
+    expect(sessionAccessToken([header], '__Host-keygate_session', ring, NOW)).toMatchObject({
+      kind: 'token',
+    });
   });
 
   it('says when the access token inside has expired (the browser is then sent to refresh)', () => {
-    expect(sessionAccessToken(cookies, 'keygate_session', ring, data.accessExpiresAt)).toMatchObject({
+    expect(sessionAccessToken(cookies, '__Host-keygate_session', ring, data.accessExpiresAt)).toMatchObject({
       kind: 'token',
       accessExpired: true,
     });
   });
 
+  describe('a session or chunk cookie sent twice is refused, whichever comes first', () => {
+    const NAME = '__Host-keygate_session';
+    // A second, valid session (someone else's), as a sibling subdomain or a longer Path could plant it.
+    const other = sent(
+      sessionSetCookies(NAME, sealSession({ ...data, accessToken: 'other.token.sig' }, ring.current), {
+        maxAgeSeconds: 3600,
+      }),
+    );
+    // A session large enough for two chunks (random, so deflate cannot shrink it).
+    const big = sent(
+      sessionSetCookies(
+        NAME,
+        sealSession({ ...data, idToken: randomBytes(3000).toString('base64url') }, ring.current),
+        {
+          maxAgeSeconds: 3600,
+        },
+      ),
+    );
+
+    it.each([
+      ['the session cookie, planted first (HTTP API cookies array)', [...other, ...cookies]],
+      ['the session cookie, planted last (HTTP API cookies array)', [...cookies, ...other]],
+      ['the session cookie in one REST Cookie header', [`${[...other, ...cookies].join('; ')}`]],
+      ['the session cookie across two Cookie headers', [other.join('; '), cookies.join('; ')]],
+      ['the same session cookie twice', [...cookies, ...cookies]],
+      ['a chunk cookie', [...big, big[1]]],
+      ['a chunk cookie with another value', [...big, `${NAME}-1=AAAA`]],
+      ['the session cookie, once with a value no cookie may hold', [...cookies, `${NAME}=a"b`]],
+    ])('%s', (_name, headers) => {
+      expect(big).toHaveLength(2);
+      expect(sessionAccessToken(headers, NAME, ring, NOW)).toEqual({
+        kind: 'refused',
+        reason: 'session_malformed',
+      });
+    });
+
+    it('a chunk cookie repeated beyond the chunk count is not part of the session and does not matter', () => {
+      expect(sessionAccessToken([...cookies, `${NAME}-3=x`, `${NAME}-3=y`], NAME, ring, NOW)).toMatchObject({
+        kind: 'token',
+      });
+    });
+  });
+
   it('reports no session as absent, so the bearer path and its token_missing apply', () => {
-    expect(sessionAccessToken(['theme=dark'], 'keygate_session', ring, NOW)).toEqual({ kind: 'absent' });
-    expect(sessionAccessToken(undefined, 'keygate_session', ring, NOW)).toEqual({ kind: 'absent' });
+    expect(sessionAccessToken(['theme=dark'], '__Host-keygate_session', ring, NOW)).toEqual({
+      kind: 'absent',
+    });
+    expect(sessionAccessToken(undefined, '__Host-keygate_session', ring, NOW)).toEqual({ kind: 'absent' });
   });
 
   it.each([
@@ -67,7 +114,7 @@ describe('sessionAccessToken', () => {
       'sealed with an unknown key',
       () =>
         sent(
-          sessionSetCookies('keygate_session', sealSession(data, keyring('old').current), {
+          sessionSetCookies('__Host-keygate_session', sealSession(data, keyring('old').current), {
             maxAgeSeconds: 60,
           }),
         ),
@@ -77,72 +124,18 @@ describe('sessionAccessToken', () => {
       'forged with another secret',
       () =>
         sent(
-          sessionSetCookies('keygate_session', sealSession(data, keyring('k1').current), {
+          sessionSetCookies('__Host-keygate_session', sealSession(data, keyring('k1').current), {
             maxAgeSeconds: 60,
           }),
         ),
       'session_tampered',
     ],
-    ['garbage', () => ['keygate_session=1~not-an-envelope'], 'session_malformed'],
-    ['missing its chunk count', () => ['keygate_session=v1.k1.x.y'], 'session_malformed'],
+    ['garbage', () => ['__Host-keygate_session=1~not-an-envelope'], 'session_malformed'],
+    ['missing its chunk count', () => ['__Host-keygate_session=v1.k1.x.y'], 'session_malformed'],
   ])('refuses a %s session', (_name, make, reason, at = NOW) => {
-    expect(sessionAccessToken(make(), 'keygate_session', ring, at as number)).toEqual({
+    expect(sessionAccessToken(make(), '__Host-keygate_session', ring, at as number)).toEqual({
       kind: 'refused',
       reason,
-    });
-  });
-});
-
-describe('checkCsrf', () => {
-  const own = 'https://api.example.com';
-  const base = { allowedOrigins: [own, 'https://app.example.com'] };
-
-  it.each<[string, Record<string, string>, boolean, string]>([
-    ['GET', {}, true, 'safe-method'],
-    ['HEAD', { origin: 'https://evil.example' }, true, 'safe-method'],
-    ['OPTIONS', {}, true, 'safe-method'],
-    ['POST', { origin: own }, true, 'origin'],
-    ['POST', { origin: 'https://app.example.com' }, true, 'origin'],
-    ['DELETE', { origin: 'https://api.example.com:443' }, true, 'origin'],
-    ['POST', { 'sec-fetch-site': 'same-origin' }, true, 'sec-fetch-site'],
-    ['PUT', { 'x-keygate-csrf': '1' }, true, 'csrf-header'],
-    ['POST', { 'sec-fetch-site': 'none', 'x-keygate-csrf': 'yes' }, true, 'csrf-header'],
-  ])('%s with %j passes', (method, headers, ok, via) => {
-    expect(checkCsrf({ ...base, method, headers })).toEqual({ ok, via });
-  });
-
-  it.each<[string, Record<string, string>, string]>([
-    ['POST', {}, 'no evidence at all'],
-    ['POST', { origin: 'https://evil.example' }, 'a cross-site Origin'],
-    [
-      'POST',
-      { origin: 'https://evil.example', 'x-keygate-csrf': '1' },
-      'a cross-site Origin, even with the header',
-    ],
-    ['POST', { origin: 'null' }, 'an opaque Origin'],
-    ['POST', { origin: 'http://api.example.com' }, 'the API origin over http'],
-    ['POST', { origin: 'https://api.example.com.evil.example' }, 'a suffix lookalike'],
-    ['PATCH', { 'sec-fetch-site': 'cross-site' }, 'Sec-Fetch-Site cross-site'],
-    ['PATCH', { 'sec-fetch-site': 'same-site' }, 'Sec-Fetch-Site same-site (a sibling subdomain)'],
-    ['PATCH', { 'sec-fetch-site': 'cross-site', 'x-keygate-csrf': '1' }, 'cross-site even with the header'],
-    ['POST', { 'x-keygate-csrf': '   ' }, 'a blank CSRF header'],
-    ['POST', { 'x-other-csrf': '1' }, 'another header name'],
-    ['post', { origin: 'https://evil.example' }, 'a lower-case method'],
-  ])('%s with %j is refused (%s)', (method, headers) => {
-    expect(checkCsrf({ ...base, method, headers })).toEqual({ ok: false, reason: 'csrf_rejected' });
-  });
-
-  it('honours a configured header name', () => {
-    expect(
-      checkCsrf({
-        ...base,
-        method: 'POST',
-        headers: { 'x-requested-with': 'fetch' },
-        csrfHeader: 'X-Requested-With',
-      }),
-    ).toEqual({
-      ok: true,
-      via: 'csrf-header',
     });
   });
 });
@@ -212,7 +205,7 @@ describe('signInRedirect', () => {
 describe('openRequestSession', () => {
   const ring = keyring();
   const cookies = sent(
-    sessionSetCookies('keygate_session', sealSession(data, ring.current), { maxAgeSeconds: 3600 }),
+    sessionSetCookies('__Host-keygate_session', sealSession(data, ring.current), { maxAgeSeconds: 3600 }),
   );
   const keys = { keyring: async () => ring };
   const opts = { allowedOrigins: ['https://api.example.com'] };

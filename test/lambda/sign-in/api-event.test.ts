@@ -63,6 +63,28 @@ describe('proxy events', () => {
     expect(parsed?.request.cookies.get('keygate_session')).toBe('1~x');
   });
 
+  it('hands the core every header with a lower-cased name, repeated values joined (REST and HTTP API)', () => {
+    const rest = parseProxyEvent({
+      ...restEvent,
+      httpMethod: 'POST',
+      headers: { ...restEvent.headers, Origin: 'https://b.example', 'Sec-Fetch-Site': 'same-origin' },
+      multiValueHeaders: {
+        ...restEvent.multiValueHeaders,
+        Origin: ['https://a.example', 'https://b.example'],
+      },
+    });
+    expect(rest?.request.headers).toMatchObject({
+      origin: 'https://a.example, https://b.example',
+      'sec-fetch-site': 'same-origin',
+      host: 'k3yg4te001.execute-api.eu-west-1.amazonaws.com',
+    });
+    const http = parseProxyEvent({
+      ...httpEvent,
+      headers: { origin: 'https://a.example', 'x-keygate-csrf': '1' },
+    });
+    expect(http?.request.headers).toEqual({ origin: 'https://a.example', 'x-keygate-csrf': '1' });
+  });
+
   it('uses the configured public base URL over the request host (custom domains)', () => {
     expect(parseProxyEvent(httpEvent, 'https://api.example.com')?.request.baseUrl).toBe(
       'https://api.example.com',

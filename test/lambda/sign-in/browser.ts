@@ -32,8 +32,23 @@ export class TestBrowser {
     return res;
   }
 
-  /** A call to the sign-in core at `path?query` on the app, cookies kept. */
-  async app(handle: SignInHandler, pathAndQuery: string, method = 'GET'): Promise<SignInResponse> {
+  /** The headers a browser sends with a form posted from a page of the app itself. */
+  get sameOriginForm(): Record<string, string> {
+    return {
+      origin: new URL(this.appBase).origin,
+      'sec-fetch-site': 'same-origin',
+      'sec-fetch-mode': 'navigate',
+      accept: 'text/html,application/xhtml+xml',
+    };
+  }
+
+  /** A call to the sign-in core at `path?query` on the app, cookies kept; header names in lower case. */
+  async app(
+    handle: SignInHandler,
+    pathAndQuery: string,
+    method = 'GET',
+    headers: Readonly<Record<string, string>> = {},
+  ): Promise<SignInResponse> {
     const url = new URL(pathAndQuery, this.appBase + '/');
     const cookieString = await this.jar.getCookieString(url.href);
     const res = await handle({
@@ -41,6 +56,7 @@ export class TestBrowser {
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       cookies: parseCookies(cookieString ? [cookieString] : []),
+      headers,
       baseUrl: this.appBase,
     });
     await this.store(url.href, [...res.cookies]);

@@ -66,7 +66,7 @@ describe('sign-in bundle', () => {
     if (!line) throw new Error(`no result in ${stdout}`);
     // The function's own log lines never carry a cookie or a token.
     const logs = stdout.slice(0, stdout.indexOf('\nRESULT '));
-    expect(logs).not.toMatch(/keygate_login=|eyJ|state=/);
+    expect(logs).not.toMatch(/__Host-keygate_login=|eyJ|state=/);
     return { ...(JSON.parse(line.slice(7)) as Record<string, unknown>), logs };
   }
 
@@ -101,7 +101,7 @@ describe('sign-in bundle', () => {
     );
     expect(res.logs).toContain('"message":"sign-in"');
     expect(res.cookies).toEqual([
-      expect.stringMatching(/^keygate_login=k1\..+; HttpOnly; Secure; SameSite=Lax$/),
+      expect.stringMatching(/^__Host-keygate_login=k1\..+; HttpOnly; Secure; SameSite=Lax$/),
     ]);
   });
 
@@ -171,7 +171,7 @@ describe('sign-in bundle', () => {
       );
       expect(done.statusCode).toBe(302);
       expect((done.headers as Record<string, string>).location).toBe(`${app}/me`);
-      expect(done.cookies).toContainEqual(expect.stringMatching(/^keygate_session=1~v1\.k1\./));
+      expect(done.cookies).toContainEqual(expect.stringMatching(/^__Host-keygate_session=1~v1\.k1\./));
       expect(done.logs).toContain('"reason":"signed_in"');
       // Replaying the callback without the (now deleted) state cookie is refused.
       const replay = await invoke(

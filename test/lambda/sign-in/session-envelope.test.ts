@@ -147,17 +147,17 @@ describe('session envelope', () => {
 describe('session cookies', () => {
   it('sets one HttpOnly, Secure, SameSite=Lax cookie with a Max-Age when the session is small, and clears stale chunks', () => {
     const ring = keyring();
-    const cookies = sessionSetCookies('keygate_session', sealSession(session, ring.current), {
+    const cookies = sessionSetCookies('__Host-keygate_session', sealSession(session, ring.current), {
       maxAgeSeconds: 1800,
     });
-    expect(cookies[0]).toMatch(/^keygate_session=1~v1\.k1\./);
+    expect(cookies[0]).toMatch(/^__Host-keygate_session=1~v1\.k1\./);
     expect(cookies[0]).toMatch(/; Path=\/; Max-Age=1800; HttpOnly; Secure; SameSite=Lax$/);
     expect(cookies.slice(1)).toEqual(
       Array.from({ length: MAX_CHUNKS - 1 }, (_, i) =>
-        expect.stringMatching(new RegExp(`^keygate_session-${i + 1}=; .*Max-Age=0`)),
+        expect.stringMatching(new RegExp(`^__Host-keygate_session-${i + 1}=; .*Max-Age=0`)),
       ),
     );
-    const back = reassembleSession(jar(cookies), 'keygate_session');
+    const back = reassembleSession(jar(cookies), '__Host-keygate_session');
     expect(back.ok && openSession(back.envelope, ring, NOW)).toMatchObject({ ok: true, session });
   });
 
@@ -170,12 +170,12 @@ describe('session cookies', () => {
       idToken: randomBytes(2500).toString('base64url'),
     };
     const envelope = sealSession(big, ring.current);
-    const cookies = sessionSetCookies('keygate_session', envelope, { maxAgeSeconds: 600 });
+    const cookies = sessionSetCookies('__Host-keygate_session', envelope, { maxAgeSeconds: 600 });
     const live = cookies.filter((c) => !/Max-Age=0/.test(c));
     expect(live.length).toBe(Math.ceil(envelope.length / CHUNK_CHARS));
     expect(live.length).toBeGreaterThan(1);
     for (const c of live) expect(Buffer.byteLength(c.split(';')[0])).toBeLessThan(4096);
-    const back = reassembleSession(jar(cookies), 'keygate_session');
+    const back = reassembleSession(jar(cookies), '__Host-keygate_session');
     expect(back.ok && openSession(back.envelope, ring, NOW)).toMatchObject({ ok: true, session: big });
   });
 

@@ -20,6 +20,14 @@ describe('sign-in config', () => {
     });
   });
 
+  it.each([
+    [{ cookieName: '__Host-app-session', stateCookieName: '__Host-app-login' }],
+    [{ cookieName: 'kg-session' }],
+    [{ secureCookies: false, cookieName: 'kg-session', stateCookieName: 'kg-login' }],
+  ])('accepts cookie names with - and the __Host- prefix: %j', (names) => {
+    expect(validateSignInConfig({ ...valid, ...names })).toMatchObject({ ok: true });
+  });
+
   it('lets endpoints be overridden (an internal hostname for back-channel calls)', () => {
     expect(
       endpointsOf({ ...valid, tokenEndpoint: 'https://kc.internal/realms/ml/protocol/openid-connect/token' })
@@ -41,10 +49,20 @@ describe('sign-in config', () => {
     [{ publicBaseUrl: 'https://api.example.com/' }, 'publicBaseUrl must be an https URL'],
     [{ scopes: ['profile'] }, "scopes must include 'openid'"],
     [{ scopes: ['open id'] }, 'scopes must be a list of scope tokens'],
-    [{ cookieName: '__Host-x' }, 'cookieName must be 1-48 letters, digits or _'],
+    [{ cookieName: '__Host-x;' }, 'cookieName must be 1-48 letters, digits, _ or -'],
+    [{ stateCookieName: 'a'.repeat(49) }, 'stateCookieName must be 1-48 letters, digits, _ or -'],
+    [
+      { secureCookies: false, cookieName: 'plain_session' },
+      "secureCookies false needs cookie names without a __Host- or __Secure- prefix (a browser drops '__Host-keygate_login' set without Secure); set cookieName and stateCookieName",
+    ],
     [{ postLogoutPath: '//evil' }, 'postLogoutPath must be a path starting with a single /'],
     [{ maxSessionSeconds: 60 }, 'maxSessionSeconds must be an integer from 300 to 2592000'],
     [{ secureCookies: 'yes' }, 'secureCookies must be a boolean'],
+    [
+      { allowedOrigins: ['http://portal.example.com'] },
+      'allowedOrigins must be a list of https origins (scheme, host and optional port only)',
+    ],
+    [{ csrfHeader: 'x csrf' }, 'csrfHeader must be an HTTP header name'],
     [{ extra: 1 }, 'extra is not a sign-in config field'],
   ])('refuses %j: %s', (change, message) => {
     const result = validateSignInConfig({ ...valid, ...change });

@@ -95,14 +95,16 @@ describe('sign-in routes against a real OpenID provider', () => {
     const handle = signIn();
     const browser = new TestBrowser(issuer.ca, APP);
     const login = await browser.app(handle, `/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
-    const stateCookie = parseCookies([await browser.jar.getCookieString(APP + '/')]).get('keygate_login')!;
+    const stateCookie = parseCookies([await browser.jar.getCookieString(APP + '/')]).get(
+      '__Host-keygate_login',
+    )!;
     const callbackUrl = await browser.signInAtIdp(login.headers.location, 'alice', 'alice-test-password');
     return { handle, browser, login, stateCookie, callbackUrl };
   }
 
   async function sessionOf(browser: TestBrowser): Promise<SessionData> {
     const cookies = parseCookies([await browser.jar.getCookieString(APP + '/')]);
-    const env = reassembleSession(cookies, 'keygate_session');
+    const env = reassembleSession(cookies, '__Host-keygate_session');
     if (!env.ok) throw new Error(env.reason);
     const opened = openSession(env.envelope, ring, Math.floor(Date.now() / 1000));
     if (!opened.ok) throw new Error(opened.reason);
@@ -128,7 +130,7 @@ describe('sign-in routes against a real OpenID provider', () => {
     expect(url.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(res.cookies).toHaveLength(1);
     expect(res.cookies[0]).toMatch(
-      /^keygate_login=k1\.[^;]+; Path=\/; Max-Age=600; HttpOnly; Secure; SameSite=Lax$/,
+      /^__Host-keygate_login=k1\.[^;]+; Path=\/; Max-Age=600; HttpOnly; Secure; SameSite=Lax$/,
     );
     // The verifier never leaves the server side in the URL.
     const state = verifyState(
@@ -146,10 +148,10 @@ describe('sign-in routes against a real OpenID provider', () => {
     expect(res.status).toBe(302);
     expect(res.headers.location).toBe(`${APP}/me?tab=1`);
     expect(res.headers['referrer-policy']).toBe('no-referrer');
-    const set = res.cookies.find((c) => c.startsWith('keygate_session='))!;
+    const set = res.cookies.find((c) => c.startsWith('__Host-keygate_session='))!;
     expect(set).toMatch(/; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Lax$/);
-    expect(res.cookies).toContainEqual(expect.stringMatching(/^keygate_login=; .*Max-Age=0/));
-    expect(await browser.cookieNames()).toEqual(['keygate_session']);
+    expect(res.cookies).toContainEqual(expect.stringMatching(/^__Host-keygate_login=; .*Max-Age=0/));
+    expect(await browser.cookieNames()).toEqual(['__Host-keygate_session']);
     const session = await sessionOf(browser);
     expect(claims(session.accessToken)).toMatchObject({
       typ: 'Bearer',
@@ -172,7 +174,7 @@ describe('sign-in routes against a real OpenID provider', () => {
   it('refuses a replayed callback that brings the old state cookie back: the code is single-use at the provider', async () => {
     const { handle, browser, stateCookie, callbackUrl } = await signedIn();
     expect((await browser.app(handle, callbackUrl.slice(APP.length))).reason).toBe('signed_in');
-    await browser.jar.setCookie(`keygate_login=${stateCookie}; Path=/; Secure; HttpOnly`, APP + '/');
+    await browser.jar.setCookie(`__Host-keygate_login=${stateCookie}; Path=/; Secure; HttpOnly`, APP + '/');
     expect(await browser.app(handle, callbackUrl.slice(APP.length))).toMatchObject({
       status: 502,
       reason: 'code_exchange_failed',
@@ -187,7 +189,7 @@ describe('sign-in routes against a real OpenID provider', () => {
       status: 400,
       reason: 'state_mismatch',
     });
-    expect(await browser.cookieNames()).not.toContain('keygate_session');
+    expect(await browser.cookieNames()).not.toContain('__Host-keygate_session');
   });
 
   it('refuses a tampered state cookie', async () => {
@@ -195,7 +197,10 @@ describe('sign-in routes against a real OpenID provider', () => {
     const [kid, payload, sig] = stateCookie.split('.');
     const body = JSON.parse(Buffer.from(payload, 'base64url').toString());
     const forged = Buffer.from(JSON.stringify({ ...body, returnTo: '//evil.example' })).toString('base64url');
-    await browser.jar.setCookie(`keygate_login=${kid}.${forged}.${sig}; Path=/; Secure; HttpOnly`, APP + '/');
+    await browser.jar.setCookie(
+      `__Host-keygate_login=${kid}.${forged}.${sig}; Path=/; Secure; HttpOnly`,
+      APP + '/',
+    );
     expect(await browser.app(handle, callbackUrl.slice(APP.length))).toMatchObject({
       status: 400,
       reason: 'state_invalid',
@@ -216,23 +221,25 @@ describe('sign-in routes against a real OpenID provider', () => {
     const st = verifyState(stateCookie, ring, Math.floor(Date.now() / 1000));
     if (!st.ok) throw new Error('state');
     const otherNonce = signState({ ...st.state, nonce: 'n'.repeat(43) }, ring.current);
-    await browser.jar.setCookie(`keygate_login=${otherNonce}; Path=/; Secure; HttpOnly`, APP + '/');
+    await browser.jar.setCookie(`__Host-keygate_login=${otherNonce}; Path=/; Secure; HttpOnly`, APP + '/');
     expect(await browser.app(handle, callbackUrl.slice(APP.length))).toMatchObject({
       status: 502,
       reason: 'nonce_mismatch',
     });
-    expect(await browser.cookieNames()).not.toContain('keygate_session');
+    expect(await browser.cookieNames()).not.toContain('__Host-keygate_session');
   });
 
   it('refuses a callback carrying the provider error, and one without a code', async () => {
     const { handle, browser, callbackUrl } = await signedIn();
     const state = new URL(callbackUrl).searchParams.get('state')!;
-    const stateCookie = parseCookies([await browser.jar.getCookieString(APP + '/')]).get('keygate_login')!;
+    const stateCookie = parseCookies([await browser.jar.getCookieString(APP + '/')]).get(
+      '__Host-keygate_login',
+    )!;
     expect(await browser.app(handle, `/auth/callback?error=access_denied&state=${state}`)).toMatchObject({
       status: 401,
       reason: 'idp_error',
     });
-    await browser.jar.setCookie(`keygate_login=${stateCookie}; Path=/; Secure; HttpOnly`, APP + '/');
+    await browser.jar.setCookie(`__Host-keygate_login=${stateCookie}; Path=/; Secure; HttpOnly`, APP + '/');
     expect(await browser.app(handle, `/auth/callback?state=${state}`)).toMatchObject({
       status: 400,
       reason: 'callback_malformed',
@@ -259,7 +266,7 @@ describe('sign-in routes against a real OpenID provider', () => {
     const { handle, browser, callbackUrl } = await signedIn();
     await browser.app(handle, callbackUrl.slice(APP.length));
     const before = await sessionOf(browser);
-    const res = await browser.app(handle, '/auth/refresh?returnTo=%2Fmodels');
+    const res = await browser.app(handle, '/auth/refresh?returnTo=%2Fmodels', 'POST', browser.sameOriginForm);
     expect(res).toMatchObject({ status: 302, reason: 'refreshed' });
     expect(res.headers.location).toBe(`${APP}/models`);
     const after = await sessionOf(browser);
@@ -271,7 +278,12 @@ describe('sign-in routes against a real OpenID provider', () => {
   it('refresh by POST answers JSON for scripts', async () => {
     const { handle, browser, callbackUrl } = await signedIn();
     await browser.app(handle, callbackUrl.slice(APP.length));
-    const res = await browser.app(handle, '/auth/refresh', 'POST');
+    const res = await browser.app(handle, '/auth/refresh', 'POST', {
+      origin: APP,
+      'sec-fetch-site': 'same-origin',
+      'sec-fetch-mode': 'cors',
+      accept: '*/*',
+    });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ expiresAt: expect.any(Number) });
   });
@@ -287,12 +299,12 @@ describe('sign-in routes against a real OpenID provider', () => {
       expiresAt: now + 600,
       issuedAt: now,
     };
-    for (const c of sessionSetCookies('keygate_session', sealSession(forged, ring.current), {
+    for (const c of sessionSetCookies('__Host-keygate_session', sealSession(forged, ring.current), {
       maxAgeSeconds: 600,
     })) {
       await browser.jar.setCookie(c, APP + '/');
     }
-    const res = await browser.app(handle, '/auth/refresh?returnTo=%2Fme');
+    const res = await browser.app(handle, '/auth/refresh?returnTo=%2Fme', 'POST', browser.sameOriginForm);
     expect(res).toMatchObject({ status: 302, reason: 'refresh_failed' });
     expect(res.headers.location).toBe(`${APP}/auth/login?returnTo=%2Fme`);
     expect(await browser.cookieNames()).toEqual([]);
@@ -302,13 +314,13 @@ describe('sign-in routes against a real OpenID provider', () => {
     ['no session', undefined, 'session_absent'],
     [
       'a tampered session',
-      'keygate_session=1~v1.k1.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      '__Host-keygate_session=1~v1.k1.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAA',
       'session_invalid',
     ],
   ])('refresh with %s sends the browser to login', async (_name, cookie, reason) => {
     const browser = new TestBrowser(issuer.ca, APP);
     if (cookie) await browser.jar.setCookie(`${cookie}; Path=/; Secure`, APP + '/');
-    const res = await browser.app(signIn(), '/auth/refresh');
+    const res = await browser.app(signIn(), '/auth/refresh', 'POST', browser.sameOriginForm);
     expect(res).toMatchObject({ status: 302, reason });
     expect(res.headers.location).toBe(`${APP}/auth/login?returnTo=%2F`);
   });
@@ -317,7 +329,7 @@ describe('sign-in routes against a real OpenID provider', () => {
     const { handle, browser, callbackUrl } = await signedIn();
     await browser.app(handle, callbackUrl.slice(APP.length));
     const session = await sessionOf(browser);
-    const res = await browser.app(handle, '/auth/logout');
+    const res = await browser.app(handle, '/auth/logout', 'POST', browser.sameOriginForm);
     expect(res).toMatchObject({ status: 302, reason: 'signed_out' });
     const url = new URL(res.headers.location);
     expect(url.origin + url.pathname).toBe(issuer.urls.logout);
@@ -328,6 +340,129 @@ describe('sign-in routes against a real OpenID provider', () => {
     const end = await browser.idp(res.headers.location);
     expect(end.status).toBe(200);
     expect(end.body).toMatch(/<form[^>]*logout/i);
+  });
+
+  describe('logout and refresh change state only on a same-origin POST', () => {
+    const CROSS_SITE = {
+      origin: 'https://evil.example',
+      'sec-fetch-site': 'cross-site',
+      'sec-fetch-mode': 'navigate',
+      accept: 'text/html',
+    };
+
+    it.each([
+      [
+        '/auth/logout',
+        'Sign out',
+        `${APP}/auth/logout`,
+        () => `'self' ${new URL(issuer.urls.logout).origin}`,
+      ],
+      ['/auth/refresh?returnTo=%2Fme', 'Continue', `${APP}/auth/refresh?returnTo=%2Fme`, () => "'self'"],
+    ])(
+      'GET %s shows a page whose button POSTs there, and leaves the session alone',
+      async (path, button, action, formAction) => {
+        const { handle, browser, callbackUrl } = await signedIn();
+        await browser.app(handle, callbackUrl.slice(APP.length));
+        const before = await browser.jar.getCookieString(APP + '/');
+        const res = await browser.app(handle, path, 'GET', CROSS_SITE);
+        expect(res).toMatchObject({ status: 200, reason: 'confirm_shown', cookies: [] });
+        expect(res.headers).toMatchObject({
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': `default-src 'none'; form-action ${formAction()}; frame-ancestors 'none'; base-uri 'none'`,
+          'cache-control': 'no-store',
+        });
+        expect(res.headers.location).toBeUndefined();
+        expect(res.body).toContain(`<form method="post" action="${action}">`);
+        expect(res.body).toContain(`<button type="submit">${button}</button>`);
+        expect(res.body).not.toMatch(/<script|<img|<iframe|<link/i);
+        expect(await browser.jar.getCookieString(APP + '/')).toBe(before);
+        expect(await browser.cookieNames()).toEqual(['__Host-keygate_session']);
+      },
+    );
+
+    it.each([
+      ['a cross-site form POST', CROSS_SITE],
+      ['a POST with no same-origin evidence at all', {}],
+      [
+        'a POST from a sibling subdomain',
+        { origin: 'https://other.keygate.test', 'sec-fetch-site': 'same-site' },
+      ],
+      ['a POST with an opaque Origin', { origin: 'null' }],
+    ])('refuses %s to logout and refresh with 403, changing nothing', async (_name, headers) => {
+      const { handle, browser, callbackUrl } = await signedIn();
+      await browser.app(handle, callbackUrl.slice(APP.length));
+      const before = await browser.jar.getCookieString(APP + '/');
+      for (const path of ['/auth/logout', '/auth/refresh?returnTo=%2Fme']) {
+        const res = await browser.app(handle, path, 'POST', headers);
+        expect(res).toMatchObject({ status: 403, reason: 'csrf_rejected', cookies: [] });
+        expect(res.headers.location).toBeUndefined();
+      }
+      expect(await browser.jar.getCookieString(APP + '/')).toBe(before);
+    });
+
+    it('accepts a same-origin POST proven by Sec-Fetch-Site alone, or by the CSRF header of a script', async () => {
+      const { handle, browser, callbackUrl } = await signedIn();
+      await browser.app(handle, callbackUrl.slice(APP.length));
+      const viaFetchMetadata = await browser.app(handle, '/auth/refresh', 'POST', {
+        'sec-fetch-site': 'same-origin',
+        'sec-fetch-mode': 'navigate',
+      });
+      expect(viaFetchMetadata).toMatchObject({ status: 302, reason: 'refreshed' });
+      const viaHeader = await browser.app(handle, '/auth/logout', 'POST', { 'x-keygate-csrf': '1' });
+      expect(viaHeader).toMatchObject({ status: 302, reason: 'signed_out' });
+      expect(await browser.cookieNames()).toEqual([]);
+    });
+
+    it('honours configured origins', async () => {
+      const handle = signIn({ config: { allowedOrigins: ['https://portal.example.com'] } });
+      const browser = new TestBrowser(issuer.ca, APP);
+      const res = await browser.app(handle, '/auth/logout', 'POST', { origin: 'https://portal.example.com' });
+      expect(res).toMatchObject({ status: 302, reason: 'signed_out' });
+    });
+  });
+
+  it('sets and clears every cookie with Path=/, Secure, HttpOnly and no Domain, as the __Host- prefix requires', async () => {
+    const { handle, browser, callbackUrl, login } = await signedIn();
+    const signedInRes = await browser.app(handle, callbackUrl.slice(APP.length));
+    const refreshed = await browser.app(handle, '/auth/refresh', 'POST', browser.sameOriginForm);
+    const out = await browser.app(handle, '/auth/logout', 'POST', browser.sameOriginForm);
+    const all = [...login.cookies, ...signedInRes.cookies, ...refreshed.cookies, ...out.cookies];
+    // login: state; callback: session + 3 chunk deletions + state deletion; refresh: 4; logout: 4 + state.
+    expect(all).toHaveLength(1 + 5 + 4 + 5);
+    for (const c of all) {
+      expect(c).toMatch(/^__Host-keygate_(session|session-[1-3]|login)=/);
+      const attrs = c.split('; ').slice(1);
+      expect(attrs).toContain('Path=/');
+      expect(attrs).toContain('Secure');
+      expect(attrs).toContain('HttpOnly');
+      expect(attrs).toContain('SameSite=Lax');
+      expect(attrs.some((a) => /^domain=/i.test(a))).toBe(false);
+    }
+  });
+
+  it('refuses a session cookie or a state cookie sent twice', async () => {
+    const { handle, browser, callbackUrl, stateCookie } = await signedIn();
+    const cb = new URL(callbackUrl);
+    const twice = await handle({
+      method: 'GET',
+      path: '/auth/callback',
+      query: Object.fromEntries(cb.searchParams),
+      cookies: parseCookies([`__Host-keygate_login=${stateCookie}; __Host-keygate_login=${stateCookie}`]),
+      headers: {},
+      baseUrl: APP,
+    });
+    expect(twice).toMatchObject({ status: 400, reason: 'state_invalid' });
+    await browser.app(handle, callbackUrl.slice(APP.length));
+    const cookie = await browser.jar.getCookieString(APP + '/');
+    const refreshed = await handle({
+      method: 'POST',
+      path: '/auth/refresh',
+      query: {},
+      cookies: parseCookies([cookie, cookie]),
+      headers: browser.sameOriginForm,
+      baseUrl: APP,
+    });
+    expect(refreshed).toMatchObject({ status: 302, reason: 'session_invalid' });
   });
 
   it('a confidential client authenticates at the token endpoint with its secret; a wrong secret fails the exchange', async () => {
@@ -378,7 +513,7 @@ describe('sign-in routes against a real OpenID provider', () => {
       keys: { keyring: () => Promise.reject(new Error('extension down')) },
       oidc: createOidcClient(config, { ca: issuer.ca }),
     });
-    const req = { method: 'GET', query: {}, cookies: new Map(), baseUrl: APP };
+    const req = { method: 'GET', query: {}, cookies: new Map(), headers: {}, baseUrl: APP };
     expect(await broken({ ...req, path: '/auth/login' })).toMatchObject({
       status: 503,
       reason: 'keys_unavailable',
@@ -393,6 +528,6 @@ describe('sign-in routes against a real OpenID provider', () => {
   it('never logs a cookie, code, state or token', () => {
     const text = JSON.stringify(logs);
     expect(logs.length).toBeGreaterThan(10);
-    expect(text).not.toMatch(/eyJ|keygate_session|keygate_login|code=|state=/);
+    expect(text).not.toMatch(/eyJ|__Host-keygate_session|__Host-keygate_login|code=|state=/);
   });
 });

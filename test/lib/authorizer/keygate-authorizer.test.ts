@@ -229,6 +229,40 @@ describe('KeygateAuthorizer', () => {
     expect(configOf(t)).toMatchObject({ tokenSource: { header: 'Authorization', cookie: 'kg_session' } });
   });
 
+  test('a token cookie turns the REST result cache off too, and carries its allowed origins', () => {
+    // GIVEN a REST API whose authorizer reads the token from a cookie: the same-origin check depends on
+    // each request's headers, so no answer may be cached and replayed to another request
+    const { stack } = newStack();
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', {
+      issuers: [realm()],
+      tokenCookie: 'access_token',
+      tokenCookieAllowedOrigins: ['https://app.example.com'],
+    });
+    new SecuredRestApi(stack, 'Rest', {
+      authorizer,
+      routes: [
+        {
+          method: HttpMethod.POST,
+          path: '/models',
+          backend: inlineBackend(stack),
+          auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['model-user'] })),
+        },
+      ],
+    });
+    // WHEN
+    const t = Template.fromStack(stack);
+    // THEN
+    expect(authorizer.resultsCacheTtlSeconds).toBe(0);
+    t.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: '',
+      AuthorizerResultTtlInSeconds: 0,
+    });
+    expect(configOf(t)).toMatchObject({
+      tokenSource: { cookie: 'access_token', allowedOrigins: ['https://app.example.com'] },
+    });
+  });
+
   test('carries the runtime options from typed props', () => {
     const t = withHttpRoute({
       clockSkew: Duration.seconds(10),
@@ -380,7 +414,7 @@ describe('KeygateAuthorizer validation', () => {
     [
       'caching with a cookie token source',
       { tokenCookie: 'session', resultsCacheTtl: Duration.minutes(5) },
-      'KeygateAuthorizer: resultsCacheTtl must be 0 when tokenCookie, tokenQueryParameter or browserSessions is set: API Gateway answers 401 without calling the authorizer when a listed identity source is missing, so a token that may come from either place leaves no identity source to cache by',
+      "KeygateAuthorizer: resultsCacheTtl must be 0 when tokenCookie, tokenQueryParameter or browserSessions is set: API Gateway answers 401 without calling the authorizer when a listed identity source is missing, so a token that may come from either place leaves no identity source to cache by; and a cookie needs a same-origin check on each request's own Origin and Sec-Fetch-Site headers, which a cached answer would skip",
     ],
     [
       'a clock skew over 60 s',
@@ -411,6 +445,16 @@ describe('KeygateAuthorizer validation', () => {
       'a bad cookie name',
       { tokenCookie: 'a;b' },
       'KeygateAuthorizer: tokenCookie must be a cookie name of letters, digits, _ . -',
+    ],
+    [
+      'token cookie origins without a token cookie',
+      { tokenCookieAllowedOrigins: ['https://app.example.com'] },
+      'KeygateAuthorizer: tokenCookieAllowedOrigins needs tokenCookie',
+    ],
+    [
+      'a token cookie origin with a path',
+      { tokenCookie: 'at', tokenCookieAllowedOrigins: ['https://app.example.com/x'] },
+      "KeygateAuthorizer: tokenCookieAllowedOrigins must list https origins (scheme, host, optional port), got 'https://app.example.com/x'",
     ],
     [
       'the same issuer twice',

@@ -113,7 +113,7 @@ describe('BrowserSignIn', () => {
       clientId: 'keygate-web',
       keysSecretId: expect.stringMatching(/^<\{'Ref':'SignInCookieKeys[0-9A-F]+'\}>$/),
     });
-    expect(signIn.sessionSettings.cookieName).toBe('keygate_session');
+    expect(signIn.sessionSettings.cookieName).toBe('__Host-keygate_session');
     // The function may read the keyring, and only that secret.
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
@@ -139,22 +139,26 @@ describe('BrowserSignIn', () => {
       clientId: 'keygate-bff',
       clientSecret,
       clientSecretField: 'secret',
-      cookieName: 'app_session',
+      cookieName: '__Host-app-session',
       maxSessionDuration: Duration.hours(2),
       publicBaseUrl: 'https://api.example.com',
       postLogoutPath: '/bye',
       scopes: ['openid', 'profile'],
+      allowedOrigins: ['https://portal.example.com'],
+      csrfHeader: 'x-portal-csrf',
     });
     const t = Template.fromStack(stack);
     expect(configOf(t)).toMatchObject({
       clientId: 'keygate-bff',
       clientSecretId: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keygate-web-AbCdEf',
       clientSecretField: 'secret',
-      cookieName: 'app_session',
+      cookieName: '__Host-app-session',
       maxSessionSeconds: 7200,
       publicBaseUrl: 'https://api.example.com',
       postLogoutPath: '/bye',
       scopes: ['openid', 'profile'],
+      allowedOrigins: ['https://portal.example.com'],
+      csrfHeader: 'x-portal-csrf',
     });
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
@@ -198,9 +202,19 @@ describe('BrowserSignIn', () => {
       'BrowserSignIn: clientSecretField needs clientSecret',
     ],
     [
-      'a cookie prefix',
-      { cookieName: '__Host-s' },
-      "BrowserSignIn: cookieName must be 1-48 letters, digits or _, got '__Host-s'",
+      'an allowed origin with a path',
+      { allowedOrigins: ['https://portal.example.com/x'] },
+      "BrowserSignIn: allowedOrigins must list https origins (scheme, host, optional port), got 'https://portal.example.com/x'",
+    ],
+    [
+      'a CSRF header with a space',
+      { csrfHeader: 'x csrf' },
+      "BrowserSignIn: csrfHeader must be an HTTP header name, got 'x csrf'",
+    ],
+    [
+      'a cookie name with a semicolon',
+      { cookieName: '__Host-s;x' },
+      "BrowserSignIn: cookieName must be 1-48 letters, digits, _ or -, got '__Host-s;x'",
     ],
     ['scopes without openid', { scopes: ['profile'] }, "BrowserSignIn: scopes must include 'openid'"],
     [
