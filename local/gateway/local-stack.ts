@@ -328,7 +328,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ? {
             session: {
               keysSecretId: LOCAL_KEYS_SECRET_ID,
-              cookieName: LOCAL_COOKIE_NAMES.cookieName,
               browserRoutes: stage.routes
                 .filter((r) => r.browser && r.method === 'GET')
                 .map((r) => routeKey(r)),
@@ -411,10 +410,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         clientId: stage.keycloak.peopleClientId,
         keysSecretId: LOCAL_KEYS_SECRET_ID,
         publicBaseUrl: gateway.url,
-        // The local gateway speaks plain http on loopback: a `Secure` cookie would never come back, and
-        // a `__Host-` one would not even be stored.
-        secureCookies: false,
-        ...LOCAL_COOKIE_NAMES,
+        // The deployed defaults: `__Host-` names, `Secure`. The gateway speaks plain http, but on a
+        // loopback address, which browsers treat as a secure context: Chromium stores and sends `Secure`
+        // and `__Host-` cookies for http://127.0.0.1 (test/keycloak/browser-sign-in.test.ts), as
+        // tough-cookie does. https://w3c.github.io/webappsec-secure-contexts/#is-origin-trustworthy
       };
       const core = createSignIn({
         config: signInConfig,
@@ -452,8 +451,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 }
 
 const LOCAL_KEYS_SECRET_ID = 'local-cookie-keys';
-/** Cookie names without the `__Host-` prefix, which browsers honour only on cookies set `Secure` over https. */
-const LOCAL_COOKIE_NAMES = { cookieName: 'keygate_session', stateCookieName: 'keygate_login' } as const;
 
 /** A cookie keyring for this run (the shape of the Secrets Manager secret the sign-in routes read). */
 function localCookieKeys(): string {

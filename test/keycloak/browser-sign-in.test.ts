@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cookie } from 'playwright-core';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
+import { DEFAULT_SESSION_COOKIE_NAME } from '../../common/cookie-names';
 import type { StageConfig } from '../../common/app-config';
 import type { ReasonCode } from '../../common/reason-codes';
 import { userTokens } from '../../local/callers';
@@ -129,9 +130,11 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
     expect(violations).toEqual([]);
     await browser.screenshot('me-signed-in');
 
+    // The deployed defaults: a `__Host-` name, which Chromium stores only because the cookie is Secure,
+    // host-only and Path=/ — and http://127.0.0.1 counts as a secure context.
     const cookies = await gatewayCookies();
-    expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite, c.path])).toEqual([
-      [SIGN_IN_DEFAULTS.cookieName, true, 'Lax', '/'],
+    expect(cookies.map((c) => [c.name, c.secure, c.httpOnly, c.sameSite, c.path, c.domain])).toEqual([
+      [DEFAULT_SESSION_COOKIE_NAME, true, true, 'Lax', '/', '127.0.0.1'],
     ]);
   });
 
@@ -203,13 +206,20 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
     const old = await gatewayCookies();
     expect(old).toHaveLength(1);
 
-    await page.goto(`${gw}/auth/logout`);
-    // A confirmation page (a form posting the logout) is submitted as a person would.
-    const confirm = page.locator('form button, form input[type=submit]');
-    if (!page.url().startsWith(realmUrl) && page.url() !== `${gw}/` && (await confirm.count()) > 0) {
-      await Promise.all([page.waitForURL(`${gw}/`), confirm.first().click()]);
-    }
-    expect(page.url()).toBe(`${gw}/`);
+    // A GET only shows a page with a button; its form POSTs the logout, which goes on through Keycloak's
+    // end-session endpoint (form-action must allow it) and back to the gateway.
+    const shown = await page.goto(`${gw}/auth/logout`);
+    expect(shown?.status()).toBe(200);
+    await expect(page.locator('form[method=post] button').innerText()).resolves.toBe('Sign out');
+    await browser.screenshot('logout-confirmation');
+    const ended: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().startsWith(`${realmUrl}/protocol/openid-connect/logout`)) ended.push(r.url());
+    });
+    await Promise.all([page.waitForURL(`${gw}/`), page.click('form[method=post] button')]);
+    // RP-initiated logout with the ID token as hint: Keycloak ends its session without asking again.
+    expect(ended).toHaveLength(1);
+    expect(new URL(ended[0]).searchParams.has('id_token_hint')).toBe(true);
     await browser.screenshot('after-logout');
     expect(await gatewayCookies()).toEqual([]);
     const me = await page.goto(`${gw}/me`);
