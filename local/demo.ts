@@ -14,7 +14,7 @@ import { startLocalStack } from './gateway/local-stack';
 import type { LocalStack, LocalStackOptions, StackIssuer } from './gateway/local-stack';
 import type { ApiType } from './gateway/api-events';
 import type { LocalIssuer } from './issuer';
-import { adminFromArgs, openKeycloak } from './keycloak-realm';
+import { adminFromArgs, openKeycloakForCli } from './keycloak-realm';
 import type { OpenedKeycloak } from './keycloak-realm';
 
 const USAGE = `
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   if (api !== 'http' && api !== 'rest') throw new Error(`--api must be 'http' or 'rest', got '${args.api}'`);
   const { name, stage } = selectStage(loadAppConfig(args.config), args.stage);
   const keycloak = args.keycloak
-    ? await openKeycloak({
+    ? await openKeycloakForCli({
         target: args.keycloak,
         stage,
         admin: adminFromArgs(args['admin-user'], args['admin-password-env']),

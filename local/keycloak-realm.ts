@@ -133,3 +133,28 @@ async function openFixture(t: KeycloakTarget): Promise<OpenedKeycloak> {
     close: () => server.stop(),
   };
 }
+
+/**
+ * openKeycloak for a command line: a Ctrl-C while the fixture starts stops it as soon as it is up, instead
+ * of leaving its JVM (a process group of its own) running after the command has gone.
+ */
+export async function openKeycloakForCli(t: KeycloakTarget): Promise<OpenedKeycloak> {
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    console.error('stopping Keycloak as soon as it has started');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const opened = await openKeycloak(t);
+    if (interrupted) {
+      await opened.close();
+      process.exit(130);
+    }
+    return opened;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

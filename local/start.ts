@@ -10,7 +10,7 @@ import { loadAppConfig, selectStage } from '../realm/stage-config';
 import { startLocalStack } from './gateway/local-stack';
 import type { LocalStack, StackIssuer } from './gateway/local-stack';
 import type { ApiType } from './gateway/api-events';
-import { adminFromArgs, openKeycloak } from './keycloak-realm';
+import { adminFromArgs, openKeycloakForCli } from './keycloak-realm';
 import type { OpenedKeycloak } from './keycloak-realm';
 import { readyCommands, variablesToSet } from './ready-commands';
 
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     throw new Error('set both KEYGATE_LOCAL_ACCESS_KEY_ID and KEYGATE_LOCAL_SECRET_ACCESS_KEY, or neither');
   }
   const keycloak = args.keycloak
-    ? await openKeycloak({
+    ? await openKeycloakForCli({
         target: args.keycloak,
         stage,
         admin: adminFromArgs(args['admin-user'], args['admin-password-env']),
