@@ -58,11 +58,13 @@ export function accessTokenClaims(realm: LocalRealm, s: TokenSubject, options: C
     if (roles.length > 0) resourceAccess[client] = { roles: [...roles] };
   }
   resourceAccess.account ??= { roles: [...ACCOUNT_ROLES] };
+  // Keycloak's web-origins scope writes the client's web origins, and no claim when it has none.
+  const origins = realm.clients.get(s.clientId)?.webOrigins ?? [];
   const claims: Record<string, unknown> = {
     typ: 'Bearer',
     azp: s.clientId,
     acr: '1',
-    'allowed-origins': ['/*'],
+    ...(origins.length > 0 ? { 'allowed-origins': [...origins] } : {}),
     realm_access: { roles: [...new Set([...user.realmRoles, ...realm.defaultRealmRoles])] },
     resource_access: resourceAccess,
     scope: s.scope,

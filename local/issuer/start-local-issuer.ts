@@ -6,7 +6,7 @@
  *
  * Grants: client_credentials (confidential clients with service accounts), password (clients with direct
  * access grants; Keycloak's "direct access grants"), authorization_code + PKCE (people client, with a
- * plain login form a test can submit), refresh_token (opaque here: unlike Keycloak's HS256 `typ: Refresh`
+ * plain login form a test can submit), refresh_token (opaque here: unlike Keycloak's HS512 `typ: Refresh`
  * JWTs, but an API authorizer must refuse both).
  */
 import { createServer as createHttpServer } from 'node:http';
@@ -232,6 +232,8 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
       openid: [
         'sub',
         'typ',
+        'azp',
+        'acr',
         'preferred_username',
         'name',
         'given_name',
@@ -281,14 +283,16 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
     discovery: { userinfo_endpoint: urls.userinfo },
     issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
       client.grantTypeAllowed('refresh_token'),
-    findAccount: (_ctx: unknown, sub: string): Account | undefined => {
+    findAccount: (ctx: KoaContextWithOIDC | undefined, sub: string): Account | undefined => {
       const user = userOf(sub);
       if (!user || user.serviceAccountClientId) return undefined;
+      const clientId = ctx?.oidc?.client?.clientId;
       return {
         accountId: user.id,
         claims: (use: string) => ({
           sub: user.id,
-          ...(use === 'id_token' ? { typ: 'ID' } : {}),
+          // Keycloak's ID tokens carry typ ID, the client as azp and acr (even with a single audience).
+          ...(use === 'id_token' ? { typ: 'ID', acr: '1', ...(clientId ? { azp: clientId } : {}) } : {}),
           preferred_username: user.username,
           ...profileClaims(user),
         }),
@@ -570,7 +574,14 @@ function registerPasswordGrant(
       let idToken: string | undefined;
       if (requested.includes('openid')) {
         const token = new provider.IdToken(
-          { sub: user.id, typ: 'ID', preferred_username: user.username, ...profileClaims(user) },
+          {
+            sub: user.id,
+            typ: 'ID',
+            azp: client.clientId,
+            acr: '1',
+            preferred_username: user.username,
+            ...profileClaims(user),
+          },
           { ctx },
         );
         token.scope = scope;

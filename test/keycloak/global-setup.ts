@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { buildLambdas } from '../../scripts/build-lambdas';
 import { KEYCLOAK_VERSION, startKeycloak } from '../../scripts/keycloak';
+import { importRealms } from './import-realms';
 import type { KeycloakUnderTest } from './keycloak-server';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -26,7 +27,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('keycloak', info);
     return async () => {};
   }
-  const server = await startKeycloak({ log: (l) => console.log(l) });
+  // The exported realms are imported at start, as a user's `--import-realm` would; the test reads the log.
+  const realms = await importRealms();
+  const server = await startKeycloak({ importRealms: realms, log: (l) => console.log(l) });
   console.log(
     `Keycloak ${KEYCLOAK_VERSION} ready in ${(server.startMs / 1000).toFixed(1)} s at ${server.url}`,
   );
@@ -35,7 +38,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     admin: server.admin,
     local: true,
     logFile: server.logFile,
-    imported: {},
+    imported: Object.fromEntries(realms.map((r) => [r.file, r.json])),
   });
   return async () => {
     // Keep the server log of a run for a look after the fact, outside the removed server copy.

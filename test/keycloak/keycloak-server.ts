@@ -9,6 +9,7 @@
 import { inject } from 'vitest';
 import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import { connectAdmin } from '../../realm/apply-realm-cli';
+import type { RealmRepresentation } from '../../realm/keycloak-types';
 
 export interface KeycloakUnderTest {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:40049`. */
@@ -18,8 +19,8 @@ export interface KeycloakUnderTest {
   readonly local: boolean;
   /** The server log of a local server. */
   readonly logFile?: string;
-  /** Realms the global setup imported at start (`--import-realm`), by role: file → realm name. */
-  readonly imported: Readonly<Record<string, string>>;
+  /** Realms the global setup imported at start (`--import-realm`): file name → realm representation. */
+  readonly imported: Readonly<Record<string, RealmRepresentation>>;
 }
 
 declare module 'vitest' {

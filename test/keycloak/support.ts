@@ -117,21 +117,33 @@ export async function clientCredentials(
   });
 }
 
-/** A cookie jar good enough for one Keycloak host: name → value, Secure and Path ignored. */
+/**
+ * A cookie jar good enough for one Keycloak host: cookies by name and Path (each realm sets its own
+ * AUTH_SESSION_ID under /realms/<realm>/, and a broker login crosses two realms), sent to requests under
+ * their path. Secure is ignored: the dev server is http on 127.0.0.1, a secure context for browsers.
+ */
 class Cookies {
-  private readonly jar = new Map<string, string>();
-  take(res: Response): void {
+  private readonly jar = new Map<string, { name: string; path: string; value: string }>();
+  take(res: Response, url: string): void {
     for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
+      const [pair, ...attrs] = c.split(';');
       const eq = pair.indexOf('=');
       const name = pair.slice(0, eq).trim();
       const value = pair.slice(eq + 1).trim();
-      if (/max-age=0\b|expires=thu, 01 jan 1970/i.test(c)) this.jar.delete(name);
-      else this.jar.set(name, value);
+      const pathAttr = attrs.map((a) => a.trim()).find((a) => /^path=/i.test(a));
+      const cookiePath = pathAttr ? pathAttr.slice(5) : new URL(url).pathname.replace(/\/[^/]*$/, '') || '/';
+      const key = `${name};${cookiePath}`;
+      if (/max-age=0\b|expires=thu, 01 jan 1970/i.test(c)) this.jar.delete(key);
+      else this.jar.set(key, { name, path: cookiePath, value });
     }
   }
-  header(): string {
-    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  header(url: string): string {
+    const p = new URL(url).pathname;
+    return [...this.jar.values()]
+      .filter((c) => p === c.path || p.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))
+      .sort((a, b) => b.path.length - a.path.length)
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
   }
 }
 
@@ -176,9 +188,9 @@ export class FormAgent {
       const res = await fetch(next, {
         ...req,
         redirect: 'manual',
-        headers: { ...(req.headers as Record<string, string>), cookie: this.cookies.header() },
+        headers: { ...(req.headers as Record<string, string>), cookie: this.cookies.header(next) },
       });
-      this.cookies.take(res);
+      this.cookies.take(res, next);
       const location = res.headers.get('location');
       if (res.status >= 300 && res.status < 400 && location) {
         next = new URL(location, next).toString();
