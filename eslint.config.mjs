@@ -1,6 +1,13 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** A no-restricted-imports rule refusing imports whose path matches any of `groups`, with `message`. */
+const boundary = (files, groups, message, ignores = []) => ({
+  files,
+  ignores,
+  rules: { 'no-restricted-imports': ['error', { patterns: [{ group: groups, message }] }] },
+});
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.keycloak/**', 'cdk.out/**', 'dist/**', '**/*.js', '**/*.d.ts', '.jsii'] },
   js.configs.recommended,
@@ -17,4 +24,26 @@ export default tseslint.config(
     files: ['bin/**', 'scripts/**', 'test/**', 'local/**', 'client/**', 'realm/**'],
     rules: { 'no-console': 'off' },
   },
+  // Boundaries: what lib/ and lambda/ must agree on lives in common/, never in each other.
+  boundary(
+    ['lib/**/*.ts'],
+    ['**/lambda/**', '**/bin/**', '**/local/**', '**/realm/**', '**/app/**', '../app', './app'],
+    'lib/ ships as the construct library: share contracts through common/; never import the Lambda code, the app (bin/, lib/app/) or the tools.',
+    ['lib/app/**'],
+  ),
+  boundary(
+    ['lib/app/**/*.ts'],
+    ['**/lambda/**', '**/bin/**', '**/local/**', '**/realm/**'],
+    'The app builds on the constructs and common/, never on the Lambda code or the tools.',
+  ),
+  boundary(
+    ['lambda/**/*.ts'],
+    ['**/lib/**', '**/bin/**', '**/local/**', '**/realm/**'],
+    'Lambda code is bundled on its own: share contracts through common/.',
+  ),
+  boundary(
+    ['common/**/*.ts'],
+    ['**/lib/**', '**/lambda/**', '**/bin/**', '**/local/**', '**/realm/**', 'aws-cdk-lib', 'aws-cdk-lib/*'],
+    'common/ holds plain types and pure functions that every side imports: it imports none of them.',
+  ),
 );

@@ -147,7 +147,11 @@ export function validateStageConfig(input: unknown, at: string): string[] {
     }
   }
 
-  const routeErrors = validateAppRoutes(s.routes, `${at}.routes`);
+  // The TTL the constructs give the authorizer: the stage's, else 0 with browser sign-in, else 300.
+  const configuredTtl = isObject(s.authorizer) ? s.authorizer.cacheTtlSeconds : undefined;
+  const resultCacheTtlSeconds =
+    typeof configuredTtl === 'number' ? configuredTtl : signIn && configuredTtl === undefined ? 0 : undefined;
+  const routeErrors = validateAppRoutes(s.routes, `${at}.routes`, resultCacheTtlSeconds);
   errors.push(...routeErrors);
   const routes = routeErrors.length === 0 ? (s.routes as RouteSpec[]) : [];
   routes.forEach((r, i) => {
@@ -458,7 +462,7 @@ function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): s
   return errors;
 }
 
-function validateAppRoutes(input: unknown, at: string): string[] {
+function validateAppRoutes(input: unknown, at: string, resultCacheTtlSeconds: number | undefined): string[] {
   if (!Array.isArray(input) || input.length === 0) return [`${at} must list at least one route`];
   const errors: string[] = [];
   input.forEach((r: unknown, i: number) => {
@@ -467,8 +471,9 @@ function validateAppRoutes(input: unknown, at: string): string[] {
     if (r.browser !== undefined && typeof r.browser !== 'boolean')
       errors.push(`${at}[${i}].browser must be a boolean`);
   });
-  // The shared model checks methods, paths, requirements, duplicates and cache-unsafe overlaps.
-  errors.push(...validateRoutes(input, at));
+  // The shared model checks methods, paths, requirements, duplicates and, with the result cache on, the
+  // shapes a cached policy cannot express.
+  errors.push(...validateRoutes(input, at, { resultCacheTtlSeconds }));
   return errors;
 }
 

@@ -3,7 +3,7 @@
  * validates at cold start. Plain types and pure functions only.
  */
 import type { RouteSpec } from './route-model';
-import { validateRoutes } from './route-model';
+import { boundParams, validateRoutes } from './route-model';
 import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from './cookie-names';
 import {
   isHeaderName,
@@ -163,6 +163,14 @@ export interface AuthorizerConfig {
   readonly verifiedCacheSize?: number;
   /** Accept browser session cookies besides bearer tokens. @default - bearer tokens only */
   readonly session?: SessionConfig;
+  /**
+   * API Gateway's authorizer result cache TTL, as the constructs configure it. Above 0 a response is
+   * replayed for other requests of the caller, so the authorizer answers with a policy right for every
+   * route, and the route table must be one such a policy can express; at 0 it answers for the exact
+   * request ARN.
+   * @default - unknown: answered and checked as if cached
+   */
+  readonly resultCacheTtlSeconds?: number;
 }
 
 export const DEFAULTS = {
@@ -232,7 +240,42 @@ export function validateAuthorizerConfigWith(
       }
     });
   }
-  errors.push(...validateRoutes(c.routes, 'routes'));
+  const ttl = c.resultCacheTtlSeconds;
+  if (ttl !== undefined && !isIntIn(ttl, 0, 3600)) {
+    errors.push('resultCacheTtlSeconds must be an integer from 0 to 3600');
+  }
+  const routeErrors = validateRoutes(
+    c.routes,
+    'routes',
+    typeof ttl === 'number' ? { resultCacheTtlSeconds: ttl } : {},
+  );
+  errors.push(...routeErrors);
+  // A cookie rides along with cross-site requests: whether one may change state is decided per request,
+  // from its own Origin and Sec-Fetch-Site (common/csrf.ts), so no answer may be replayed to another.
+  const cookieSource =
+    (typeof c.tokenSource === 'object' &&
+      c.tokenSource !== null &&
+      (c.tokenSource as { cookie?: unknown }).cookie !== undefined) ||
+    c.session !== undefined;
+  if (typeof ttl === 'number' && ttl > 0 && cookieSource) {
+    errors.push(
+      'resultCacheTtlSeconds must be 0 with tokenSource.cookie or session: the same-origin check of a ' +
+        "cookie-borne request depends on that request's own headers",
+    );
+  }
+  // A simple response is cached per token and route key (the constructs add `$context.routeKey` to the
+  // identity sources), so it must not depend on a path parameter.
+  if (c.responseMode === 'simple' && ttl !== 0 && routeErrors.length === 0) {
+    const bound = (c.routes as RouteSpec[]).findIndex(
+      (r) => r.auth === 'keycloak' && boundParams(r.requirement).length > 0,
+    );
+    if (bound >= 0) {
+      errors.push(
+        `resultCacheTtlSeconds must be 0 with responseMode 'simple': routes[${bound}] binds a path parameter, ` +
+          'and a cached simple answer would hold for every value of it',
+      );
+    }
+  }
   if (c.tokenSource !== undefined) errors.push(...validateTokenSource(c.tokenSource));
   if (c.clockSkewSeconds !== undefined && !isIntIn(c.clockSkewSeconds, 0, DEFAULTS.maxClockSkewSeconds)) {
     errors.push(`clockSkewSeconds must be an integer from 0 to ${DEFAULTS.maxClockSkewSeconds}`);
@@ -257,6 +300,7 @@ export function validateAuthorizerConfigWith(
     'responseMode',
     'jwksTimeoutMs',
     'verifiedCacheSize',
+    'resultCacheTtlSeconds',
   ]);
   for (const k of Object.keys(c)) if (!known.has(k)) errors.push(`${k} is not a config field`);
   return errors.length ? { ok: false, errors } : { ok: true, config: c as unknown as AuthorizerConfig };

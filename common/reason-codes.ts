@@ -1,6 +1,6 @@
 /**
  * Machine-readable reasons for every authorizer decision. Used in the decision log, metrics, tests,
- * the local gateway and the README's table. Add a code here, never inline a string elsewhere.
+ * the local gateway and docs/reason-codes.md. Add a code here, never inline a string elsewhere.
  */
 export const REASON_CODES = {
   // allow
@@ -29,9 +29,9 @@ export const REASON_CODES = {
   session_tampered: 'the session envelope fails AES-GCM authentication (altered, truncated or forged)',
   session_expired: 'the session has passed its expiry',
   session_keys_unavailable: 'the cookie keys could not be read; sessions cannot be opened',
-  // 403 — cookie session on a state-changing method without a same-origin proof
+  // 403 — a cookie (session or token cookie) on a state-changing method without a same-origin proof
   csrf_rejected:
-    'cookie session on a state-changing method without same-origin Origin / Sec-Fetch-Site or CSRF header',
+    'cookie session or token cookie on a state-changing method without same-origin Origin / Sec-Fetch-Site or CSRF header',
   // 403 — valid token, no permission
   route_forbidden: 'the requirement of this route is not met',
   route_unknown: 'the request is not on a route of the table',

@@ -6,9 +6,14 @@
  * the caller's entitlements (realm roles, client roles, scopes, groups). An entitlement may name a path
  * parameter in braces (`model:{modelId}:invoke`), which binds the requirement to the concrete path.
  */
+import type { PathToken } from './route-overlap';
+import { languagesIntersect, literalTokens, REST, SEG, SEG0, STAR } from './route-overlap';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
+/** The methods API Gateway routes: ANY stands for each of these (and a policy names each). */
+export const CONCRETE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+export type ConcreteMethod = (typeof CONCRETE_METHODS)[number];
 
 /**
  * How a route is authorized.
@@ -116,7 +121,10 @@ export function routeKey(route: Pick<RouteSpec, 'method' | 'path'>): string {
 
 export interface RouteMatch {
   readonly route: RouteSpec;
+  /** Path parameters, percent-decoded. */
   readonly params: Readonly<Record<string, string>>;
+  /** The same parameters as written in the request path (the ARN a policy is evaluated against). */
+  readonly rawParams: Readonly<Record<string, string>>;
 }
 
 /**
@@ -128,13 +136,17 @@ export function matchRoute(
   method: string,
   path: string,
 ): RouteMatch | undefined {
-  const segs = splitPath(path);
-  if (segs === undefined) return undefined;
+  const raw = rawSegments(path);
+  const segs = raw && decodeSegments(raw);
+  if (raw === undefined || segs === undefined) return undefined;
+  // ANY stands for the methods API Gateway routes; any other method is on no route (no policy names it).
+  const concrete = (CONCRETE_METHODS as readonly string[]).includes(method);
   let best: { match: RouteMatch; score: number[] } | undefined;
   for (const route of routes) {
-    if (route.method !== method && route.method !== 'ANY') continue;
+    if (route.method !== method && !(route.method === 'ANY' && concrete)) continue;
     const tpl = parsePathTemplate(route.path);
     const params: Record<string, string> = {};
+    const rawParams: Record<string, string> = {};
     const score: number[] = [];
     let ok = true;
     let i = 0;
@@ -142,7 +154,10 @@ export function matchRoute(
       const t = tpl[i];
       if (t.kind === 'greedy') {
         if (i >= segs.length) ok = false;
-        else params[t.name] = segs.slice(i).join('/');
+        else {
+          params[t.name] = segs.slice(i).join('/');
+          rawParams[t.name] = raw.slice(i).join('/');
+        }
         score.push(0);
         i = segs.length;
         break;
@@ -156,12 +171,13 @@ export function matchRoute(
         score.push(2);
       } else {
         params[t.name] = segs[i];
+        rawParams[t.name] = raw[i];
         score.push(1);
       }
     }
     if (!ok || i !== segs.length) continue;
     score.push(route.method === 'ANY' ? 0 : 1);
-    if (!best || compareScores(score, best.score) > 0) best = { match: { route, params }, score };
+    if (!best || compareScores(score, best.score) > 0) best = { match: { route, params, rawParams }, score };
   }
   return best?.match;
 }
@@ -176,12 +192,21 @@ function compareScores(a: number[], b: number[]): number {
 
 /** Splits a concrete request path into decoded segments; undefined for a malformed path. */
 export function splitPath(path: string): string[] | undefined {
+  const raw = rawSegments(path);
+  return raw && decodeSegments(raw);
+}
+
+/** The path's segments as written (a trailing `/` dropped); undefined unless it starts with `/`. */
+function rawSegments(path: string): string[] | undefined {
   if (typeof path !== 'string' || !path.startsWith('/')) return undefined;
   if (path === '/') return [];
   const trimmed = path.endsWith('/') ? path.slice(0, -1) : path;
-  const parts = trimmed.slice(1).split('/');
+  return trimmed.slice(1).split('/');
+}
+
+function decodeSegments(raw: readonly string[]): string[] | undefined {
   try {
-    return parts.map((p) => decodeURIComponent(p));
+    return raw.map((p) => decodeURIComponent(p));
   } catch {
     return undefined;
   }
@@ -291,115 +316,202 @@ export function meetsRequirement(
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Policy resources: which routes a principal may call, as `METHOD/path` with `*` for free segments.
+// Policy resources: which routes a principal may call, as `METHOD/path` resource suffixes.
+//
+// API Gateway caches the returned policy per identity source and evaluates it against the ARN of every
+// later request of the same caller, on any route of the API. IAM's `*` matches any run of characters,
+// `/` included, and IAM has no single-segment wildcard
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html). So a
+// resource is written per concrete method (never `*` for ANY), and the route table is checked once
+// (checkCachedPolicies) so that no resource written for one route can decide a request of another
+// wrongly; see docs/security.md for the argument.
 
-/** A route as an execute-api resource suffix: `POST/models/*` (`*` for ANY method or a free parameter). */
-export function resourcePattern(
-  route: Pick<RouteSpec, 'method' | 'path'>,
-  params?: Record<string, string>,
-): string {
-  if (!params) {
-    const key = `${route.method} ${route.path}`;
-    const hit = freePatterns.get(key);
-    if (hit) return hit;
-    const pattern = resourcePatternUncached(route, {});
-    if (freePatterns.size < 1024) freePatterns.set(key, pattern);
-    return pattern;
-  }
-  return resourcePatternUncached(route, params);
+export function methodsOf(route: Pick<RouteSpec, 'method'>): readonly ConcreteMethod[] {
+  return route.method === 'ANY' ? CONCRETE_METHODS : [route.method];
 }
 
-const freePatterns = new Map<string, string>();
+/**
+ * Does the principal meet the route's requirement for this request? As meetsRequirement, except that a
+ * bound parameter counts only with a value a policy resource can hold exactly: safe characters, and
+ * written in the request's ARN as it was decoded (no percent-escapes). The policy cannot allow any
+ * other value, so the decision does not either.
+ */
+export function routeAllows(match: RouteMatch, principal: Principal): boolean {
+  const req = match.route.requirement;
+  const bound = boundParams(req);
+  if (bound.length === 0) return meetsRequirement(req, principal);
+  const usable: Record<string, string> = {};
+  for (const name of bound) {
+    const v = match.params[name];
+    if (v !== undefined && v === match.rawParams[name] && SAFE_RESOURCE_VALUE.test(v)) usable[name] = v;
+  }
+  return meetsRequirement(req, principal, usable);
+}
 
-function resourcePatternUncached(
-  route: Pick<RouteSpec, 'method' | 'path'>,
-  params: Record<string, string>,
-): string {
-  const method = route.method === 'ANY' ? '*' : route.method;
-  const segs = parsePathTemplate(route.path).map((s) => {
-    if (s.kind === 'literal') return s.value;
-    if (s.kind === 'param' && params[s.name] !== undefined) return params[s.name];
-    return '*';
-  });
-  return `${method}/${segs.join('/')}`;
+/** One entitlement a requirement names: its kind, its template, and the parameters the template binds. */
+interface Atom {
+  readonly kind: keyof Entitlements;
+  readonly tpl: string;
+  readonly params: readonly string[];
+}
+
+const conjunctsCache = new WeakMap<Requirement, readonly (readonly Atom[])[]>();
+
+/**
+ * A requirement as alternatives, each a list of entitlements to hold together: allOf plus one anyOf
+ * entry (or allOf alone when anyOf lists nothing). The requirement is met exactly when one alternative is.
+ */
+function conjunctsOf(requirement: Requirement | undefined): readonly (readonly Atom[])[] {
+  if (!requirement) return [[]];
+  const hit = conjunctsCache.get(requirement);
+  if (hit) return hit;
+  const atoms = (set: Entitlements | undefined): Atom[] =>
+    ENTITLEMENT_KINDS.flatMap((kind) =>
+      (set?.[kind] ?? []).map((tpl) => ({ kind, tpl, params: [...tpl.matchAll(BINDING)].map((m) => m[1]) })),
+    );
+  const all = atoms(requirement.allOf);
+  const any = atoms(requirement.anyOf);
+  const out = any.length === 0 ? [all] : any.map((a) => [...all, a]);
+  conjunctsCache.set(requirement, out);
+  return out;
+}
+
+/** Bound parameters some alternative does not name: a policy may then write `*` for them. */
+function looselyBound(requirement: Requirement | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const name of boundParams(requirement)) {
+    if (conjunctsOf(requirement).some((c) => !c.some((a) => a.params.includes(name)))) out.add(name);
+  }
+  return out;
+}
+
+/** The resource suffixes of a route, one per method; parameters without a value become `*`. */
+function resourcesOf(route: RouteSpec, values: Readonly<Record<string, string>>): string[] {
+  const segs = parsePathTemplate(route.path).map((s) =>
+    s.kind === 'literal'
+      ? s.value
+      : s.kind === 'param' && values[s.name] !== undefined
+        ? values[s.name]
+        : '*',
+  );
+  const path = segs.join('/');
+  return methodsOf(route).map((m) => `${m}/${path}`);
 }
 
 export interface RouteGrants {
   /** Resource suffixes the principal may call. */
   readonly allow: string[];
-  /** Patterns of protected routes the principal may not call at all (so an allow wildcard never widens). */
+  /** Resource suffixes of protected routes the principal may not call, that an allow would also match. */
   readonly deny: string[];
 }
 
 /**
- * Every `keycloak` route the principal may call, written so that one cached policy is right for every
- * route of the API: free parameters become `*`; a bound parameter becomes each concrete value the
- * principal's entitlements grant (values that are not safe in a resource are skipped: fail closed).
+ * The policy for a principal, right for every request on a `keycloak` route of a table that
+ * validateRoutes accepts with the result cache on. Each route the principal may call is allowed: a route
+ * without bindings as its template (free parameters and greedy segments `*`); a route with bindings once
+ * per combination of values the principal's entitlements grant (a parameter no entitlement of that
+ * alternative names is `*`). A route the principal may not call is denied only when an allowed resource
+ * could match one of its requests (the table's reach relation); the checks make that Deny match nothing
+ * the principal may call.
  */
 export function grantsFor(routes: readonly RouteSpec[], principal: Principal): RouteGrants {
+  const analysis = analyzeRoutes(routes);
   const allow: string[] = [];
-  const deny: string[] = [];
+  const allowed = new Set<RouteSpec>();
+  const denied: RouteSpec[] = [];
   for (const route of routes) {
     if (route.auth !== 'keycloak') continue;
-    const bound = boundParams(route.requirement);
-    if (bound.length === 0) {
-      (meetsRequirement(route.requirement, principal) ? allow : deny).push(resourcePattern(route));
+    if (boundParams(route.requirement).length === 0) {
+      if (meetsRequirement(route.requirement, principal)) {
+        allowed.add(route);
+        allow.push(...resourcesOf(route, {}));
+      } else {
+        denied.push(route);
+      }
       continue;
     }
-    // A value nobody could hold: if the requirement is met with it, the binding does not matter here.
-    const probe = Object.fromEntries(bound.map((n) => [n, '\u0000']));
-    if (meetsRequirement(route.requirement, principal, probe)) {
-      allow.push(resourcePattern(route));
-      continue;
-    }
-    const concrete = boundValues(route, principal, bound);
-    if (concrete.length === 0) deny.push(resourcePattern(route));
-    for (const params of concrete) allow.push(resourcePattern(route, params));
+    const boxes = grantedBindings(route, principal);
+    if (boxes.length > 0) allowed.add(route);
+    for (const values of boxes) allow.push(...resourcesOf(route, values));
+  }
+  const deny: string[] = [];
+  for (const d of denied) {
+    if (analysis.reachedBy(d).some((a) => allowed.has(a))) deny.push(...resourcesOf(d, {}));
   }
   return { allow: dedupe(allow), deny: dedupe(deny) };
 }
 
 const MAX_BOUND_COMBINATIONS = 256;
 
-function boundValues(
-  route: RouteSpec,
-  principal: Principal,
-  bound: readonly string[],
-): Record<string, string>[] {
-  const candidates = new Map<string, Set<string>>(bound.map((n) => [n, new Set<string>()]));
-  const req = route.requirement ?? {};
-  for (const set of [req.allOf, req.anyOf]) {
-    if (!set) continue;
-    for (const kind of ENTITLEMENT_KINDS) {
-      const held = principalList(principal, kind);
-      for (const tpl of set[kind] ?? []) {
-        if (!tpl.includes('{')) continue;
-        const names = [...tpl.matchAll(BINDING)].map((m) => m[1]);
-        if (names.length === 0) continue;
-        const re = templateRegExp(tpl);
-        for (const value of held) {
-          const m = re.exec(value);
-          if (!m) continue;
-          names.forEach((n, i) => {
-            const v = m[i + 1];
-            if (SAFE_RESOURCE_VALUE.test(v)) candidates.get(n)?.add(v);
-          });
+/**
+ * The parameter values under which the principal meets a binding requirement: per alternative, the
+ * join of the values each of its entitlements grants (an absent parameter is unconstrained). Values that
+ * cannot be written into a resource are left out; routeAllows refuses them too.
+ */
+function grantedBindings(route: RouteSpec, principal: Principal): Record<string, string>[] {
+  const out: Record<string, string>[] = [];
+  for (const conjunct of conjunctsOf(route.requirement)) {
+    let partial: Record<string, string>[] = [{}];
+    for (const atom of conjunct) {
+      if (atom.params.length === 0) {
+        if (!holds(principal, atom.kind, atom.tpl)) partial = [];
+      } else {
+        const sols = principalList(principal, atom.kind).flatMap((held) => bindingsOf(atom.tpl, held));
+        const next: Record<string, string>[] = [];
+        for (const p of partial) {
+          for (const s of sols) {
+            const merged = merge(p, s);
+            if (merged && next.length < MAX_BOUND_COMBINATIONS) next.push(merged);
+          }
         }
+        partial = next;
       }
+      if (partial.length === 0) break;
+    }
+    // The same evaluation the decision uses (an absent parameter fails closed), so nothing is allowed
+    // here that the decision would refuse.
+    for (const p of partial) {
+      if (out.length < MAX_BOUND_COMBINATIONS && meetsRequirement(route.requirement, principal, p))
+        out.push(p);
     }
   }
-  let combos: Record<string, string>[] = [{}];
-  for (const name of bound) {
-    const next: Record<string, string>[] = [];
-    for (const c of combos) {
-      for (const v of candidates.get(name) ?? []) {
-        if (next.length >= MAX_BOUND_COMBINATIONS) break;
-        next.push({ ...c, [name]: v });
-      }
-    }
-    combos = next;
+  return out;
+}
+
+function merge(
+  a: Readonly<Record<string, string>>,
+  b: Readonly<Record<string, string>>,
+): Record<string, string> | undefined {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    if (out[k] !== undefined && out[k] !== v) return undefined;
+    out[k] = v;
   }
-  return combos.filter((params) => meetsRequirement(route.requirement, principal, params));
+  return out;
+}
+
+/** Every way a held entitlement fits a template with bindings (`a:{x}:{y}` and `a:1:2:3` fit twice). */
+function bindingsOf(tpl: string, held: string): Record<string, string>[] {
+  const parts = partsOf(tpl);
+  const out: Record<string, string>[] = [];
+  const walk = (k: number, at: number, acc: Record<string, string>): void => {
+    if (!held.startsWith(parts[k], at)) return;
+    const from = at + parts[k].length;
+    if (k === parts.length - 1) {
+      if (from === held.length) out.push({ ...acc });
+      return;
+    }
+    const name = parts[k + 1];
+    for (let end = from + 1; end <= held.length && out.length < MAX_BOUND_COMBINATIONS; end++) {
+      const v = held.slice(from, end);
+      // A longer value holds this one's characters too.
+      if (!SAFE_RESOURCE_VALUE.test(v)) break;
+      if (acc[name] !== undefined && acc[name] !== v) continue;
+      walk(k + 2, end, { ...acc, [name]: v });
+    }
+  };
+  walk(0, 0, {});
+  return out;
 }
 
 function principalList(p: Principal, kind: keyof Entitlements): readonly string[] {
@@ -412,60 +524,195 @@ function principalList(p: Principal, kind: keyof Entitlements): readonly string[
         : p.groups;
 }
 
-const templateRegExps = new Map<string, RegExp>();
-
-function templateRegExp(tpl: string): RegExp {
-  const hit = templateRegExps.get(tpl);
-  if (hit) return hit;
-  const re = templateRegExpUncached(tpl);
-  if (templateRegExps.size < 4096) templateRegExps.set(tpl, re);
-  return re;
-}
-
-function templateRegExpUncached(tpl: string): RegExp {
-  const parts = tpl.split(BINDING);
-  // split with a capture group alternates literal, name, literal, ...
-  const src = parts.map((p, i) => (i % 2 === 0 ? escapeRegExp(p) : '([^/*?\\s]+)')).join('');
-  return new RegExp(`^${src}$`);
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 function dedupe(list: string[]): string[] {
   return [...new Set(list)];
 }
 
-/** IAM-style glob match for execute-api resources: `*` matches any run of characters, `/` included. */
-export function resourceMatches(pattern: string, resource: string): boolean {
-  // A glob with `*` only: the literal runs between stars must appear in order, the first at the start and
-  // the last at the end; placing each middle run at its leftmost occurrence never misses a match. No
-  // regular expression is compiled, which keeps the cold-start validation of a route table cheap.
-  const runs = pattern.split('*');
-  if (runs.length === 1) return pattern === resource;
-  const first = runs[0];
-  const last = runs[runs.length - 1];
-  const end = resource.length - last.length;
-  if (end < first.length || !resource.startsWith(first) || !resource.endsWith(last)) return false;
-  let at = first.length;
-  for (let i = 1; i < runs.length - 1; i++) {
-    const found = resource.indexOf(runs[i], at);
-    if (found < 0 || found + runs[i].length > end) return false;
-    at = found + runs[i].length;
+// ---------------------------------------------------------------------------------------------------------
+// Reach: which routes' resources can match which routes' requests.
+
+/** `/` and the template's tokens: what Keygate may write for a route (over every principal). */
+function patternTokens(route: RouteSpec): PathToken[] {
+  const loose = looselyBound(route.requirement);
+  const bound = new Set(boundParams(route.requirement));
+  return templateTokens(route, (s) =>
+    s.kind === 'param' && bound.has(s.name) && !loose.has(s.name) ? [SEG] : [STAR],
+  );
+}
+
+/** The request paths routed to a route, over-approximated by its template (raw ARN characters). */
+function requestTokens(route: RouteSpec): PathToken[] {
+  return templateTokens(route, (s) => (s.kind === 'greedy' ? [REST] : [SEG0]));
+}
+
+function templateTokens(
+  route: RouteSpec,
+  variable: (s: Exclude<PathSegment, { kind: 'literal' }>) => PathToken[],
+): PathToken[] {
+  const tpl = parsePathTemplate(route.path);
+  if (tpl.length === 0) return literalTokens('/');
+  return tpl.flatMap((s) => [
+    ...literalTokens('/'),
+    ...(s.kind === 'literal' ? literalTokens(s.value) : variable(s)),
+  ]);
+}
+
+interface RouteAnalysis {
+  /** Whether a resource Keygate may write for `a` matches a request routed to `b` (a ≠ b). */
+  reaches(a: RouteSpec, b: RouteSpec): boolean;
+  /** The keycloak routes other than `d` whose resources may match a request routed to `d`. */
+  reachedBy(d: RouteSpec): readonly RouteSpec[];
+}
+
+/** Per table object, with the routes it held then (a table being built grows in place). */
+const analyses = new WeakMap<readonly RouteSpec[], { routes: RouteSpec[]; analysis: RouteAnalysis }>();
+
+/** The reach relation of a route table, computed once per table (at cold start in the authorizer). */
+function analyzeRoutes(routes: readonly RouteSpec[]): RouteAnalysis {
+  const hit = analyses.get(routes);
+  if (hit && hit.routes.length === routes.length && hit.routes.every((r, i) => r === routes[i])) {
+    return hit.analysis;
   }
-  return true;
+  const keycloak = routes.filter((r) => r.auth === 'keycloak');
+  const pattern = new Map(keycloak.map((r) => [r, patternTokens(r)]));
+  const request = new Map(keycloak.map((r) => [r, requestTokens(r)]));
+  const reach = new Map<RouteSpec, Set<RouteSpec>>(keycloak.map((r) => [r, new Set()]));
+  for (const a of keycloak) {
+    const pat = pattern.get(a) as PathToken[];
+    // A pattern without wildcards is one path per method: where the table routes it is known exactly
+    // (a literal route beats the parameters of another, so they do not overlap).
+    const exact = pat.every((t) => t.kind === 'char')
+      ? pat.map((t) => (t as { c: string }).c).join('')
+      : undefined;
+    for (const b of keycloak) {
+      if (a === b) continue;
+      const methods = methodsOf(a).filter((m) => methodsOf(b).includes(m));
+      if (methods.length === 0) continue;
+      const meets =
+        exact !== undefined
+          ? methods.some((m) => matchRoute(routes, m, exact)?.route === b)
+          : languagesIntersect(pat, request.get(b) as PathToken[]);
+      if (meets) reach.get(b)?.add(a);
+    }
+  }
+  const analysis: RouteAnalysis = {
+    reaches: (a, b) => reach.get(b)?.has(a) ?? false,
+    reachedBy: (d) => [...(reach.get(d) ?? [])],
+  };
+  analyses.set(routes, { routes: [...routes], analysis });
+  return analysis;
+}
+
+/**
+ * The route shapes a cached policy cannot express (with the result cache off the authorizer answers for
+ * the exact request ARN, and none of this applies). Messages name the routes and the fix.
+ */
+function checkCachedPolicies(routes: readonly RouteSpec[], field: string): string[] {
+  const errors: string[] = [];
+  const analysis = analyzeRoutes(routes);
+  const keycloak = routes.filter((r) => r.auth === 'keycloak');
+  const fix = 'give the routes distinct literal segments, or set the authorizer result cache TTL to 0';
+  for (const b of keycloak) {
+    const bound = boundParams(b.requirement);
+    if (bound.length === 0) continue;
+    const names = bound.map((n) => `{${n}}`).join(', ');
+    // (1) No other route's resource may match a binding route's requests: a partly allowed binding route
+    // cannot be protected by a Deny, and another route's allow would let the wrong values through.
+    for (const x of keycloak) {
+      if (x !== b && analysis.reaches(x, b)) {
+        errors.push(
+          `${field}: ${routeKey(x)} and ${routeKey(b)} overlap: a policy resource allowing ${routeKey(x)} would also ` +
+            `match requests of ${routeKey(b)}, whose requirement binds ${names} (IAM's * also matches '/', and IAM ` +
+            `has no single-segment wildcard), so a cached policy could allow ${routeKey(b)} for values it does not grant; ${fix}`,
+        );
+      }
+    }
+    // (3) Within the route, a `*` before a bound segment could absorb segments and shift the bound value.
+    const tpl = parsePathTemplate(b.path);
+    const loose = looselyBound(b.requirement);
+    const star = tpl.findIndex(
+      (s) => s.kind === 'greedy' || (s.kind === 'param' && (!bound.includes(s.name) || loose.has(s.name))),
+    );
+    let lastBound = -1;
+    tpl.forEach((s, i) => {
+      if (s.kind === 'param' && bound.includes(s.name)) lastBound = i;
+    });
+    if (star >= 0 && star < lastBound) {
+      const wild = tpl[star] as { name: string };
+      const tight = tpl[lastBound] as { name: string };
+      errors.push(
+        `${field}: ${routeKey(b)} has {${wild.name}} before {${tight.name}}, which its requirement binds: its policy ` +
+          `resource writes * for {${wild.name}}, and IAM's * also matches '/', so a cached allow for one {${tight.name}} ` +
+          `could match a request for another; put the bound parameter before every free one, or set the authorizer result cache TTL to 0`,
+      );
+    }
+  }
+  // (2) A Deny written for a route (because another allowed resource matches its requests) must not
+  // match the requests of a route the same caller may be allowed.
+  for (const d of keycloak) {
+    if (boundParams(d.requirement).length > 0 || !deniable(d)) continue;
+    const allowers = analysis.reachedBy(d);
+    if (allowers.length === 0) continue;
+    for (const t of keycloak) {
+      if (t === d || boundParams(t.requirement).length > 0 || !analysis.reaches(d, t)) continue;
+      const x = allowers.find((a) => maySplit(a, t, d));
+      if (x === undefined) continue;
+      errors.push(
+        `${field}: ${routeKey(d)} overlaps ${routeKey(x)} and ${routeKey(t)}: a caller allowed ${routeKey(x)} but not ` +
+          `${routeKey(d)} gets a Deny for ${routeKey(d)}, whose resource also matches requests of ${routeKey(t)} ` +
+          `(IAM's * also matches '/'), which the same caller may be allowed; give the routes distinct literal segments, ` +
+          'give them the same requirement, or set the authorizer result cache TTL to 0',
+      );
+    }
+  }
+  return errors;
+}
+
+/** A route some caller may be refused: it has a requirement that not every valid token meets. */
+function deniable(route: RouteSpec): boolean {
+  return conjunctsOf(route.requirement).every((c) => c.length > 0);
+}
+
+/**
+ * Could one caller be allowed `x` and `t` but refused `d` (`t` and `d` bind nothing)? Exact over
+ * entitlements: give the caller exactly the entitlements of one alternative of `x` and one of `t`
+ * (bound ones with values no other entitlement names, so they are left out) and see whether `d` holds.
+ * Requirement fields other than allOf and anyOf are not modelled: then only identical requirements of
+ * `t` and `d` count as deciding alike.
+ */
+function maySplit(x: RouteSpec, t: RouteSpec, d: RouteSpec): boolean {
+  const entitlementsOnly = (r: RouteSpec): boolean =>
+    Object.keys(r.requirement ?? {}).every((k) => k === 'allOf' || k === 'anyOf');
+  if (![x, t, d].every(entitlementsOnly))
+    return JSON.stringify(t.requirement) !== JSON.stringify(d.requirement);
+  const key = (a: Atom): string => `${a.kind}\u0000${a.tpl}`;
+  for (const cx of conjunctsOf(x.requirement)) {
+    for (const ct of conjunctsOf(t.requirement)) {
+      const held = new Set([...cx.filter((a) => a.params.length === 0), ...ct].map(key));
+      if (!conjunctsOf(d.requirement).some((cd) => cd.every((a) => held.has(key(a))))) return true;
+    }
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Validation (used by the constructs at synth, and by the authorizer at cold start)
 
+/** How the routes are served: with the result cache on, a policy is replayed for other requests. */
+export interface RouteTableOptions {
+  /**
+   * API Gateway's authorizer result cache TTL. Above 0 (or unknown) the table must be one a cached policy
+   * can express (checkCachedPolicies); at 0 the authorizer answers for the exact request ARN.
+   * @default - unknown: checked as if cached
+   */
+  readonly resultCacheTtlSeconds?: number;
+}
+
 /**
- * Validates a route table. Each message names the route and the field. Also rejects the one shape a
- * single cached policy cannot express: a route whose wildcard would also cover a route that binds a
- * path parameter (the bound route could then be reached with a cached allow meant for the other).
+ * Validates a route table. Each message names the route and the field. With the result cache on, also
+ * rejects the shapes a cached policy cannot express (see checkCachedPolicies).
  */
-export function validateRoutes(routes: unknown, field = 'routes'): string[] {
+export function validateRoutes(routes: unknown, field = 'routes', options: RouteTableOptions = {}): string[] {
   const errors: string[] = [];
   if (!Array.isArray(routes)) return [`${field} must be an array`];
   const seen = new Set<string>();
@@ -501,7 +748,9 @@ export function validateRoutes(routes: unknown, field = 'routes'): string[] {
     }
     parsed.push(route as unknown as RouteSpec);
   });
-  if (errors.length === 0) errors.push(...cacheUnsafeOverlaps(parsed, field));
+  const cached = options.resultCacheTtlSeconds === undefined || options.resultCacheTtlSeconds > 0;
+  // Every entry parsed: the input is the table itself (the reach relation is kept per table object).
+  if (errors.length === 0 && cached) errors.push(...checkCachedPolicies(routes as RouteSpec[], field));
   return errors;
 }
 
@@ -545,38 +794,4 @@ function validateRequirement(req: unknown, at: string, tpl: readonly PathSegment
     }
   }
   return errors;
-}
-
-function cacheUnsafeOverlaps(routes: RouteSpec[], field: string): string[] {
-  const errors: string[] = [];
-  const protectedRoutes = routes.filter((r) => r.auth === 'keycloak');
-  for (const b of protectedRoutes) {
-    if (boundParams(b.requirement).length === 0) continue;
-    for (const a of protectedRoutes) {
-      if (a === b) continue;
-      const pattern = resourcePattern(a);
-      if (samplePaths(b, a).some((p) => resourceMatches(pattern, p))) {
-        errors.push(
-          `${field}: ${routeKey(a)} would also cover ${routeKey(b)}, whose requirement binds a path parameter; ` +
-            'a cached policy could then allow it. Give the routes distinct literal segments.',
-        );
-      }
-    }
-  }
-  return errors;
-}
-
-/** Concrete instances of route b, with parameter values that would collide with a's literals. */
-function samplePaths(b: RouteSpec, a: RouteSpec): string[] {
-  const literals = parsePathTemplate(a.path)
-    .filter((s) => s.kind === 'literal')
-    .map((s) => (s as { value: string }).value);
-  const out: string[] = [];
-  for (const v of ['x', ...literals]) {
-    const params: Record<string, string> = {};
-    for (const s of parsePathTemplate(b.path)) if (s.kind !== 'literal') params[s.name] = v;
-    const method = b.method === 'ANY' ? 'GET' : b.method;
-    out.push(resourcePattern({ method, path: b.path }, params));
-  }
-  return out;
 }

@@ -4,7 +4,7 @@
  * no regular-expression compilation.
  */
 import type { Principal, RouteGrants, RouteMatch, RouteSpec } from '../../common/route-model';
-import { grantsFor, matchRoute, meetsRequirement, routeKey } from '../../common/route-model';
+import { grantsFor, matchRoute, routeAllows, routeKey } from '../../common/route-model';
 
 export type RouteReason = 'allowed' | 'route_forbidden' | 'route_unknown';
 
@@ -118,7 +118,7 @@ export function authorize(
   const known = memo?.get(match);
   if (known !== undefined) return known;
   const route = table.keyOf(match);
-  const decision: RouteDecision = meetsRequirement(match.route.requirement, principal, match.params)
+  const decision: RouteDecision = routeAllows(match, principal)
     ? { allowed: true, reason: 'allowed', route }
     : { allowed: false, reason: 'route_forbidden', route };
   if (memo === undefined) table.decisions.set(key, (memo = new WeakMap()));

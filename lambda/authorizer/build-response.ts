@@ -13,10 +13,13 @@
  * and "valid identity, no permission" returns a policy or simple response that does not allow the route.
  *
  * Cache safety. API Gateway caches the response under the identity-source values and applies it to every
- * route of the API. An IAM response therefore never depends on the route of the request that produced it:
- * Allow lists exactly the routes the principal may call, Deny lists the protected routes it may not,
- * both as method ARNs on this API and stage. A simple response is route-specific, so simple mode requires
- * `$context.routeKey` among the identity sources (the construct adds it).
+ * route of the API. With the result cache on, an IAM response therefore never depends on the route of the
+ * request that produced it: Allow lists the routes the principal may call, Deny the protected routes an
+ * allow would also match (common/route-model.ts grantsFor, over a table its checks accept), as resources
+ * on this API and stage. With the cache off (`resultCacheTtlSeconds: 0`) nothing is replayed, and the
+ * answer is an Allow or Deny of exactly the request's ARN. A simple response is route-specific, so simple
+ * mode requires `$context.routeKey` among the identity sources (the construct adds it) and no route whose
+ * requirement binds a path parameter while the cache is on (validateAuthorizerConfig).
  */
 import type { RouteGrants } from '../../common/route-model';
 import { CONTEXT_KEYS, contextScalar, joinList } from '../../common/identity-context';
@@ -164,6 +167,8 @@ export interface ResponseInput {
   readonly grants: RouteGrants;
   /** HTTP API payload 2.0 response form; REST and HTTP 1.0 always get an IAM policy. */
   readonly responseMode: 'iam' | 'simple';
+  /** The result cache is off: answer for the request's ARN alone. @default false */
+  readonly exact?: boolean;
 }
 
 /** A response for a verified principal (allow or 403). Unverified callers get {@link unauthorizedError}. */
@@ -174,6 +179,22 @@ export function buildResponse(input: ResponseInput): AuthorizerResponse {
   const context = buildContext(principal);
   if (input.responseMode === 'simple' && request.kind === 'http-2.0') {
     return { isAuthorized: decision.allowed, context };
+  }
+  if (input.exact === true) {
+    // Never replayed: the decision for this ARN is the whole answer. The ARN holds no wildcard
+    // (parse-event refuses `*` and `?`).
+    const Statement: PolicyStatement[] = [
+      {
+        Action: 'execute-api:Invoke',
+        Effect: decision.allowed ? 'Allow' : 'Deny',
+        Resource: [request.resourceArn],
+      },
+    ];
+    return {
+      principalId: context[CONTEXT_KEYS.sub],
+      policyDocument: { Version: '2012-10-17', Statement },
+      context,
+    };
   }
   // A request on no route of the table: the grants cannot speak for it, so deny its exact ARN. The
   // ARN holds no wildcard (parse-event refuses `*` and `?`), so the cached deny covers nothing else.

@@ -35,7 +35,7 @@ export interface MetricsSink {
   jwksFailure(issuer: string): void;
 }
 
-/** The default sink does nothing: the decision log line is the metric (see the README's benchmark). */
+/** The default sink does nothing: the decision log line is the metric (see docs/benchmarks.md). */
 export const LOG_METRICS: MetricsSink = { decision() {}, jwksFailure() {} };
 
 export type VerifierFactory = (config: AuthorizerConfig, events: VerifierEvents) => TokenVerifier;
@@ -68,6 +68,8 @@ interface Ready {
   readonly table: RouteTable;
   readonly extract: ReturnType<typeof createTokenExtractor>;
   readonly responseMode: 'iam' | 'simple';
+  /** The result cache is off (TTL 0): IAM answers name the request's ARN alone. */
+  readonly exact: boolean;
   readonly sessions?: SessionSupport;
   /** With `tokenSource.cookie`: the same-origin proof a token read from the cookie needs. */
   readonly cookieCsrf?: CsrfPolicy;
@@ -121,6 +123,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         table: compileRoutes(config.routes),
         extract: createTokenExtractor(config.tokenSource),
         responseMode: config.responseMode ?? DEFAULTS.responseMode,
+        exact: config.resultCacheTtlSeconds === 0,
         memoizeLast: (config.verifiedCacheSize ?? DEFAULTS.verifiedCacheSize) > 0,
         sessions: config.session ? deps.sessions : undefined,
         cookieCsrf:
@@ -254,16 +257,23 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     const principal = verified.principal;
     const decision = authorize(principal, r.table, request.method, request.path);
     const simple = r.responseMode === 'simple' && request.kind === 'http-2.0';
-    // An IAM response does not depend on the route (that is what makes it cache-safe), so a principal
-    // seen before on this API and stage gets the very same response object back.
-    const reusable = !simple && decision.reason !== 'route_unknown';
+    // A cached IAM response does not depend on the route (that is what makes it cache-safe), so a
+    // principal seen before on this API and stage gets the very same response object back.
+    const reusable = !simple && !r.exact && decision.reason !== 'route_unknown';
     const hit = reusable ? lastIam : undefined;
     let response: AuthorizerResponse;
     if (hit !== undefined && hit.principal === principal && hit.arnPrefix === request.arnPrefix) {
       response = hit.response;
     } else {
-      const grants = r.table.grants(principal);
-      response = buildResponse({ request, principal, decision, grants, responseMode: r.responseMode });
+      const grants = r.exact || simple ? NO_GRANTS : r.table.grants(principal);
+      response = buildResponse({
+        request,
+        principal,
+        decision,
+        grants,
+        responseMode: r.responseMode,
+        exact: r.exact,
+      });
       if (reusable)
         lastIam = { principal, arnPrefix: request.arnPrefix, response: response as IamPolicyResponse };
     }
@@ -330,6 +340,9 @@ type Outcome =
     };
 
 class ConfigError extends Error {}
+
+/** Grants are not computed for an answer that does not list them (exact or simple). */
+const NO_GRANTS = { allow: [], deny: [] };
 
 const defaultVerifier: VerifierFactory = (config, events) => createTokenVerifier(config, { events });
 

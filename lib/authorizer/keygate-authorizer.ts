@@ -476,6 +476,8 @@ export class KeygateAuthorizer extends Construct {
         ...(this.tokenQuery ? { query: this.tokenQuery } : {}),
       },
       responseMode: this.responseMode === AuthorizerResponseMode.SIMPLE ? 'simple' : 'iam',
+      // The runtime answers per request ARN without a cache, and checks the table with one.
+      resultCacheTtlSeconds: this.resultsCacheTtlSeconds,
       ...this.runtimeOptions,
       ...(this.sessions ? { session: this.sessionConfig(this.sessions, probe) } : {}),
     };

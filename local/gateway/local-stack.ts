@@ -165,8 +165,15 @@ export function routeSpecs(stage: StageConfig): RouteSpec[] {
   }));
 }
 
-/** What the constructs would trust for this stage: the realm's issuer, its clients and the API audience. */
-export function localAuthorizerConfig(stage: StageConfig, issuerUrl: string): AuthorizerConfig {
+/**
+ * What the constructs would trust for this stage: the realm's issuer, its clients and the API audience,
+ * and the result cache TTL the gateway applies (the constructs pass theirs the same way).
+ */
+export function localAuthorizerConfig(
+  stage: StageConfig,
+  issuerUrl: string,
+  resultCacheTtlSeconds: number = stage.authorizer?.cacheTtlSeconds ?? 300,
+): AuthorizerConfig {
   const kc = stage.keycloak;
   return {
     version: 1,
@@ -184,6 +191,7 @@ export function localAuthorizerConfig(stage: StageConfig, issuerUrl: string): Au
     ],
     routes: routeSpecs(stage),
     responseMode: stage.authorizer?.responseMode ?? 'iam',
+    resultCacheTtlSeconds,
     ...(stage.authorizer?.clockSkewSeconds !== undefined
       ? { clockSkewSeconds: stage.authorizer.clockSkewSeconds }
       : {}),
@@ -229,6 +237,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       return fn(event);
     };
   const decisions = new Map<string, DecisionLine>();
+  const cacheTtlSeconds = options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? 300;
   const gateway = await startLocalGateway({
     routes: routeSpecs(stage),
     authorizer: (event) => {
@@ -238,7 +247,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     integration: bound(() => late.integration),
     apiType: options.apiType,
     responseMode: stage.authorizer?.responseMode,
-    cacheTtlSeconds: options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? 300,
+    cacheTtlSeconds,
     identitySource: options.signIn ? 'none' : 'header',
     // The constructs' CORS defaults: the stage's origins, Authorization and Content-Type headers, 10 minutes.
     cors: stage.cors
@@ -323,7 +332,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       : undefined;
     const cookieKeys = options.signIn ? localCookieKeys() : undefined;
     const authorizerConfig: AuthorizerConfig = {
-      ...localAuthorizerConfig(realmStage, issuer.issuer),
+      ...localAuthorizerConfig(realmStage, issuer.issuer, options.signIn ? 0 : cacheTtlSeconds),
       ...(cookieKeys
         ? {
             session: {

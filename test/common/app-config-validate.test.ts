@@ -218,9 +218,24 @@ describe('validateStageConfig', () => {
       AT,
     );
     expect(errors).toEqual([
-      `${AT}.routes: GET /models/{id} would also cover GET /models/{modelId}/details, whose requirement binds a path parameter; ` +
-        'a cached policy could then allow it. Give the routes distinct literal segments.',
+      `${AT}.routes: GET /models/{id} and GET /models/{modelId}/details overlap: a policy resource allowing GET /models/{id} ` +
+        "would also match requests of GET /models/{modelId}/details, whose requirement binds {modelId} (IAM's * also " +
+        "matches '/', and IAM has no single-segment wildcard), so a cached policy could allow GET /models/{modelId}/details " +
+        'for values it does not grant; give the routes distinct literal segments, or set the authorizer result cache TTL to 0',
     ]);
+  });
+
+  test('accepts the same table with the result cache off', () => {
+    const routes = [
+      { method: 'GET', path: '/models/{id}', auth: 'keycloak' },
+      {
+        method: 'GET',
+        path: '/models/{modelId}/details',
+        auth: 'keycloak',
+        requirement: { anyOf: { realmRoles: ['model:{modelId}'] } },
+      },
+    ];
+    expect(validateStageConfig(stageWith({ routes, authorizer: { cacheTtlSeconds: 0 } }), AT)).toEqual([]);
   });
 });
 

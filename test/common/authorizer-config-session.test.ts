@@ -108,3 +108,16 @@ describe('authorizer config: tokenSource.allowedOrigins', () => {
     expect(!result.ok && result.errors).toEqual([message]);
   });
 });
+
+describe('authorizer config: cookie sources and the result cache', () => {
+  it.each([
+    ['a token cookie', { tokenSource: { cookie: 'access_token' } }],
+    ['a session', { session: { keysSecretId: 'k' } }],
+  ])('refuses a cached answer with %s, accepts it uncached', (_name, source) => {
+    const cached = validateAuthorizerConfig({ ...base, ...source, resultCacheTtlSeconds: 300 });
+    expect(!cached.ok && cached.errors).toEqual([
+      "resultCacheTtlSeconds must be 0 with tokenSource.cookie or session: the same-origin check of a cookie-borne request depends on that request's own headers",
+    ]);
+    expect(validateAuthorizerConfig({ ...base, ...source, resultCacheTtlSeconds: 0 }).ok).toBe(true);
+  });
+});

@@ -8,7 +8,8 @@ import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_APP_CONFIG, DEFAULT_ROUTES } from '../../common/app-config';
 import { validateAuthorizerConfig, type AuthorizerConfig } from '../../common/authorizer-config';
-import { resourceMatches, type RouteSpec } from '../../common/route-model';
+import type { RouteSpec } from '../../common/route-model';
+import { iamGlobMatches } from '../../local/gateway/iam-policy';
 import { createHandler as createAuthorizer } from '../../lambda/authorizer/handler';
 import type { DecisionLine, DecisionLog } from '../../lambda/authorizer/decision-log';
 import { createTokenVerifier } from '../../lambda/authorizer/verify-token';
@@ -172,7 +173,7 @@ interface PolicyStatement {
 
 /** IAM evaluation of the authorizer's policy for one method ARN: an explicit Deny wins, else any Allow. */
 function evaluate(statements: PolicyStatement[], arn: string): 'allow' | 'deny' {
-  const matches = (s: PolicyStatement) => [s.Resource].flat().some((r) => resourceMatches(r, arn));
+  const matches = (s: PolicyStatement) => [s.Resource].flat().some((r) => iamGlobMatches(r, arn));
   if (statements.some((s) => s.Effect === 'Deny' && matches(s))) return 'deny';
   return statements.some((s) => s.Effect === 'Allow' && matches(s)) ? 'allow' : 'deny';
 }

@@ -362,11 +362,29 @@ describe('local gateway: HTTP API simple responses', () => {
   let stack: LocalStack;
   let invocations = 0;
   beforeAll(async () => {
-    const stage: StageConfig = { ...STAGE, authorizer: { ...STAGE.authorizer, responseMode: 'simple' } };
+    // A cached simple answer holds for every value of a path parameter, so with the cache on no route may
+    // bind one (the authorizer refuses such a table): here invoking is for model admins.
+    const routes = STAGE.routes.map((r) =>
+      r.path === '/models/{modelId}/invoke' && r.auth === 'keycloak'
+        ? { ...r, requirement: { anyOf: { realmRoles: ['model-admin'] } } }
+        : r,
+    );
+    const stage: StageConfig = {
+      ...STAGE,
+      routes,
+      authorizer: { ...STAGE.authorizer, responseMode: 'simple' },
+    };
     stack = await startLocalStack({ stage, cacheTtlSeconds: 300, onAuthorizerInvoked: () => invocations++ });
   });
   afterAll(async () => {
     await stack?.close();
+  });
+
+  it('refuses to start with a route that binds a parameter while the cache is on', async () => {
+    const stage: StageConfig = { ...STAGE, authorizer: { ...STAGE.authorizer, responseMode: 'simple' } };
+    await expect(startLocalStack({ stage, cacheTtlSeconds: 300 })).rejects.toThrow(
+      "resultCacheTtlSeconds must be 0 with responseMode 'simple': routes[2] binds a path parameter",
+    );
   });
 
   it('adds the route key to the identity sources, so each route is decided (and cached) on its own', async () => {

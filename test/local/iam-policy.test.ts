@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluatePolicy, InvalidAuthorizerResponse } from '../../local/gateway/iam-policy';
+import { evaluatePolicy, iamGlobMatches, InvalidAuthorizerResponse } from '../../local/gateway/iam-policy';
 import { AuthorizerResultCache } from '../../local/gateway/result-cache';
 
 const ARN = 'arn:aws:execute-api:eu-west-1:000000000000:local/$default';
@@ -76,5 +77,40 @@ describe('AuthorizerResultCache', () => {
   it('keys on the identity-source values in order', () => {
     expect(AuthorizerResultCache.key(['a', 'b'])).not.toBe(AuthorizerResultCache.key(['b', 'a']));
     expect(AuthorizerResultCache.key(['a,b'])).not.toBe(AuthorizerResultCache.key(['a', 'b']));
+  });
+});
+
+describe('iamGlobMatches (IAM resource globs)', () => {
+  it('iamGlobMatches treats * as any run', () => {
+    expect(iamGlobMatches('GET/models/*', 'GET/models/a/b')).toBe(true);
+    expect(iamGlobMatches('GET/models/*', 'POST/models/a')).toBe(false);
+    expect(iamGlobMatches('*/a*a', 'x/aa')).toBe(true);
+    expect(iamGlobMatches('*/a*a', 'x/a')).toBe(false);
+    expect(iamGlobMatches('ab*ba', 'aba')).toBe(false);
+    expect(iamGlobMatches('GET/x', 'GET/x/')).toBe(false);
+  });
+
+  it('iamGlobMatches treats ? as exactly one character, / included', () => {
+    expect(iamGlobMatches('GET/a?c', 'GET/a/c')).toBe(true);
+    expect(iamGlobMatches('GET/a?c', 'GET/ac')).toBe(false);
+    expect(iamGlobMatches('GET/a?c', 'GET/abbc')).toBe(false);
+    expect(iamGlobMatches('*?', '')).toBe(false);
+    expect(iamGlobMatches('GET/A', 'GET/a')).toBe(false);
+  });
+
+  it('iamGlobMatches agrees with the same glob as an anchored regular expression', () => {
+    const chars = fc.constantFrom('a', 'b', '/', '.', '*', '?');
+    const text = (max: number) => fc.array(chars, { maxLength: max }).map((c) => c.join(''));
+    fc.assert(
+      fc.property(text(8), text(10), (pattern, raw) => {
+        const resource = raw.replaceAll('*', 'b').replaceAll('?', 'a');
+        const source = [...pattern]
+          .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')))
+          .join('');
+        const expected = new RegExp(`^${source}$`, 's').test(resource);
+        expect(iamGlobMatches(pattern, resource)).toBe(expected);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

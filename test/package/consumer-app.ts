@@ -1,66 +1,31 @@
 /**
- * The example consumer app: a CDK app outside this repository that installs the published package and
- * protects one route on an HTTP API and one on a REST API with the Keygate authorizer. The consumer test
- * writes these files into a fresh folder; the README shows the same app.
+ * The consumer apps: CDK apps outside this repository that install the packed package. The README's
+ * complete example is read from README.md itself, so what the test runs is what the README shows.
  */
 
-export const CONSUMER_APP_TS = `import { App, Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { Construct } from 'constructs';
-import {
-  KeygateAuthorizer,
-  Requirement,
-  RouteAuth,
-  SecuredHttpApi,
-  SecuredRestApi,
-  TrustedIssuer,
-} from 'keygate';
-
-class OrdersStack extends Stack {
-  constructor(scope: Construct, id: string, props?: StackProps) {
-    super(scope, id, props);
-
-    // Any backend function; the authorizer forwards the caller's identity as x-keygate-* headers.
-    const orders = new lambda.Function(this, 'Orders', {
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline(
-        "exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify({ caller: event.headers['x-keygate-sub'] }) });",
-      ),
-    });
-
-    // Accept access tokens of one Keycloak realm, issued to the shop's web client.
-    const authorizer = new KeygateAuthorizer(this, 'Authorizer', {
-      issuers: [
-        TrustedIssuer.keycloakRealm({
-          issuerUrl: 'https://sso.example.com/realms/shop',
-          allowedClients: ['shop-web'],
-        }),
-      ],
-    });
-
-    // Callers need the realm role orders-reader or the scope orders:read.
-    const readOrders = RouteAuth.keycloak(
-      Requirement.anyOf({ realmRoles: ['orders-reader'], scopes: ['orders:read'] }),
-    );
-
-    new SecuredHttpApi(this, 'HttpApi', {
-      authorizer,
-      routes: [{ method: HttpMethod.GET, path: '/orders', backend: orders, auth: readOrders }],
-    });
-    new SecuredRestApi(this, 'RestApi', {
-      authorizer,
-      routes: [{ method: HttpMethod.GET, path: '/orders', backend: orders, auth: readOrders }],
-    });
-  }
+/** The README's complete example, as written there: `app.ts` and its `cdk.json`. */
+export interface ReadmeExample {
+  readonly appTs: string;
+  readonly cdkJson: string;
 }
 
-const app = new App();
-new OrdersStack(app, 'Orders');
-app.synth();
-`;
+/**
+ * Reads the complete example out of README.md: the `ts` block after "`app.ts`:" and the `json` block after
+ * "`cdk.json`:" in the section "A complete example". Throws when either is missing, so a README edit that
+ * drops them fails the package test rather than testing nothing.
+ */
+export function readmeExample(readme: string): ReadmeExample {
+  const section = readme.slice(readme.indexOf('## A complete example'));
+  const block = (label: string, lang: string): string => {
+    const at = section.indexOf(label);
+    const open = `\`\`\`${lang}\n`;
+    const from = section.indexOf(open, at);
+    const to = section.indexOf('\n```\n', from);
+    if (at < 0 || from < 0 || to < 0) throw new Error(`README.md has no ${lang} block after ${label}`);
+    return section.slice(from + open.length, to + 1);
+  };
+  return { appTs: block('`app.ts`:', 'ts'), cdkJson: block('`cdk.json`:', 'json') };
+}
 
 /**
  * A second app of the same consumer with every other construct that runs a Lambda function, so the test

@@ -10,10 +10,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { builtinModules } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSUMER_APP_TS, CONSUMER_TSCONFIG, ESBUILD_PROBE_CJS, EVERY_FUNCTION_APP_TS } from './consumer-app';
+import { CONSUMER_TSCONFIG, ESBUILD_PROBE_CJS, EVERY_FUNCTION_APP_TS, readmeExample } from './consumer-app';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const NODE_MODULES = path.join(ROOT, 'node_modules');
+const EXAMPLE = readmeExample(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
 
 /** What the package build reads; copied so the build never touches this checkout's dist/ or assets/. */
 const BUILD_INPUTS = [
@@ -134,6 +135,25 @@ function linkInstalled(names: string[], nodeModules: string): void {
   if (linked.has('esbuild')) throw new Error(`esbuild came in as a dependency of ${names.join(', ')}`);
 }
 
+/**
+ * Links packages installed here into `nodeModules` with their commands in `.bin`, as `npm install` would
+ * lay them out; their own dependencies resolve from where they are installed here.
+ */
+function linkBinaries(names: string[], nodeModules: string): void {
+  fs.mkdirSync(path.join(nodeModules, '.bin'), { recursive: true });
+  for (const name of names) {
+    const target = path.join(NODE_MODULES, name);
+    fs.symlinkSync(target, path.join(nodeModules, name), 'dir');
+    const manifest = JSON.parse(fs.readFileSync(path.join(target, 'package.json'), 'utf8')) as {
+      bin?: string | Record<string, string>;
+    };
+    const bins = typeof manifest.bin === 'string' ? { [name]: manifest.bin } : (manifest.bin ?? {});
+    for (const [command, file] of Object.entries(bins)) {
+      fs.symlinkSync(path.join(target, file), path.join(nodeModules, '.bin', command));
+    }
+  }
+}
+
 /** Every `{ "Fn::GetAtt": [id, 'Arn'] }` and `{ Ref: id }` target below a value. */
 function referencedIds(value: unknown, into: Set<string> = new Set()): Set<string> {
   if (Array.isArray(value)) {
@@ -165,6 +185,8 @@ describe('the published package in a consumer CDK app', () => {
   let synth: Run;
   let everySynth: Run;
   let cli: Run;
+  let readmeDir: string;
+  let readmeSynth: Run;
   let resources: Record<string, Resource>;
   let assetPaths: Record<string, string>;
 
@@ -191,6 +213,7 @@ describe('the published package in a consumer CDK app', () => {
       path.join(appDir, 'package.json'),
       JSON.stringify({ name: 'keygate-consumer', version: '0.0.0', private: true }),
     );
+    const tarball = path.join(work, packed[0].filename);
     mustRun(
       'npm',
       [
@@ -201,12 +224,12 @@ describe('the published package in a consumer CDK app', () => {
         '--ignore-scripts',
         // aws-cdk-lib and constructs are linked below rather than fetched.
         '--legacy-peer-deps',
-        path.join(work, packed[0].filename),
+        tarball,
       ],
       appDir,
     );
     linkInstalled(['aws-cdk-lib', 'constructs', '@types/node'], path.join(appDir, 'node_modules'));
-    fs.writeFileSync(path.join(appDir, 'app.ts'), CONSUMER_APP_TS);
+    fs.writeFileSync(path.join(appDir, 'app.ts'), EXAMPLE.appTs);
     fs.writeFileSync(path.join(appDir, 'every-function.ts'), EVERY_FUNCTION_APP_TS);
     fs.writeFileSync(path.join(appDir, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
     fs.writeFileSync(path.join(appDir, 'probe.cjs'), ESBUILD_PROBE_CJS);
@@ -230,6 +253,28 @@ describe('the published package in a consumer CDK app', () => {
       CDK_OUTDIR: path.join(appDir, 'cdk.out.every'),
     });
     cli = run('npx', ['--offline', 'keygate-call', '--help'], appDir, env);
+
+    // AND the README's example exactly as written (app.ts and cdk.json) in a folder of its own, with the
+    // CDK CLI and tsx the README's install line adds, run by `cdk synth` through that cdk.json.
+    readmeDir = path.join(work, 'readme-app');
+    fs.mkdirSync(readmeDir);
+    fs.writeFileSync(
+      path.join(readmeDir, 'package.json'),
+      JSON.stringify({ name: 'keygate-readme-app', version: '0.0.0', private: true }),
+    );
+    mustRun(
+      'npm',
+      ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--legacy-peer-deps', tarball],
+      readmeDir,
+    );
+    linkBinaries(['aws-cdk-lib', 'constructs', 'aws-cdk', 'tsx'], path.join(readmeDir, 'node_modules'));
+    fs.writeFileSync(path.join(readmeDir, 'app.ts'), EXAMPLE.appTs);
+    fs.writeFileSync(path.join(readmeDir, 'cdk.json'), EXAMPLE.cdkJson);
+    const bin = path.join(readmeDir, 'node_modules', '.bin');
+    readmeSynth = run(path.join(bin, 'cdk'), ['synth', '--quiet', '--no-notices'], readmeDir, {
+      ...env,
+      PATH: `${bin}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${env.PATH ?? ''}`,
+    });
     if (synth.status === 0) {
       const out = path.join(appDir, 'cdk.out');
       resources = (
@@ -402,6 +447,21 @@ describe('the published package in a consumer CDK app', () => {
       'pre-token-generation nodejs22.x ["arm64"]',
       'sign-in nodejs22.x ["arm64"]',
     ]);
+  });
+
+  it("synthesizes the README's example app exactly as written, through its cdk.json", () => {
+    expect(readmeSynth.status, readmeSynth.stderr.slice(-4000)).toBe(0);
+    const template = JSON.parse(
+      fs.readFileSync(path.join(readmeDir, 'cdk.out', 'Orders.template.json'), 'utf8'),
+    ) as { Resources: Record<string, Resource> };
+    const routes = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties.RouteKey);
+    expect(routes).toEqual(['GET /orders']);
+    const authorizers = Object.values(template.Resources).filter(
+      (r) => r.Type === 'AWS::ApiGateway::Authorizer' || r.Type === 'AWS::ApiGatewayV2::Authorizer',
+    );
+    expect(authorizers).toHaveLength(2);
   });
 
   it('installs the keygate-call command, which runs without tsx or esbuild', () => {

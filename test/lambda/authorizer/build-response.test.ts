@@ -37,7 +37,7 @@ function respond(
 
 describe('buildResponse', () => {
   it.each(EVENT_KINDS)(
-    '%s: IAM policy with Allow = the routes the principal may call, Deny = protected routes it may not',
+    '%s: IAM policy with Allow = the routes the principal may call, and no Deny when no allow reaches further',
     (kind) => {
       const r = respond(kind, PRINCIPALS.alice) as IamPolicyResponse;
       const prefix = arnPrefix(kind);
@@ -50,17 +50,25 @@ describe('buildResponse', () => {
             Effect: 'Allow',
             Resource: [`${prefix}GET/me`, `${prefix}GET/models`, `${prefix}POST/models/sentiment/invoke`],
           },
+        ],
+      });
+    },
+  );
+
+  it.each(EVENT_KINDS)(
+    '%s: Deny = the refused routes an allowed resource also matches (GET/reports/* covers .../raw)',
+    (kind) => {
+      const r = respond(kind, PRINCIPALS.analyst) as IamPolicyResponse;
+      const prefix = arnPrefix(kind);
+      expect(r.policyDocument).toEqual({
+        Version: '2012-10-17',
+        Statement: [
           {
             Action: 'execute-api:Invoke',
-            Effect: 'Deny',
-            Resource: [
-              `${prefix}GET/admin/reports`,
-              `${prefix}DELETE/cache/*`,
-              `${prefix}GET/files/*`,
-              `${prefix}GET/reports/*`,
-              `${prefix}GET/reports/*/raw`,
-            ],
+            Effect: 'Allow',
+            Resource: [`${prefix}GET/me`, `${prefix}GET/reports/*`],
           },
+          { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${prefix}GET/reports/*/raw`] },
         ],
       });
     },

@@ -115,6 +115,18 @@ describe('createHandler with browser sessions', () => {
     }
   });
 
+  it.each(['rest', 'http-1.0', 'http-2.0'] as const)(
+    '%s: a second session cookie of the same name (planted by a sibling) is 401 session_malformed',
+    async (kind: EventKind) => {
+      const { handler, log } = setup();
+      const cookies = [...sessionCookies('tok.mallory.sig'), ...sessionCookies('tok.alice.sig')];
+      const e = await outcome(handler(apigwEvent(kind, { authorization: null, cookies })));
+      expect((e as Error).message).toBe('Unauthorized');
+      expect(log.lines).toHaveLength(1);
+      expect(log.lines[0]).toMatchObject({ decision: 'unauthorized', reason: 'session_malformed' });
+    },
+  );
+
   it('a tampered session is 401 for an API client', async () => {
     const { handler, log } = setup();
     const cookies = sessionCookies('tok.bob.sig').map(

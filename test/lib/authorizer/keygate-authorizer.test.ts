@@ -99,6 +99,7 @@ describe('KeygateAuthorizer', () => {
       ],
       tokenSource: { header: 'Authorization' },
       responseMode: 'iam',
+      resultCacheTtlSeconds: 300,
     });
   });
 
@@ -563,5 +564,55 @@ describe('TrustedIssuer', () => {
       algorithms: [SigningAlgorithm.ES256, SigningAlgorithm.EDDSA],
     });
     expect(issuer._config).toMatchObject({ algorithms: ['ES256', 'EdDSA'] });
+  });
+
+  describe('with the result cache on, refuses a route table a cached policy cannot express', () => {
+    const tenantRoute = {
+      method: HttpMethod.GET,
+      path: '/api/{version}/projects/{projectId}/{proxy+}',
+      auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['project:{projectId}:read'] })),
+    };
+
+    test('a free parameter before a bound one names both and the fix', () => {
+      const { stack } = newStack();
+      const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()] });
+      expect(() => authorizer.addRoute(tenantRoute)).toThrow(
+        'KeygateAuthorizer: routes: GET /api/{version}/projects/{projectId}/{proxy+} has {version} before {projectId}, ' +
+          "which its requirement binds: its policy resource writes * for {version}, and IAM's * also matches '/', so a " +
+          'cached allow for one {projectId} could match a request for another; put the bound parameter before every ' +
+          'free one, or set the authorizer result cache TTL to 0',
+      );
+    });
+
+    test('a wildcard route beside an ANY route that binds a parameter', () => {
+      const { stack } = newStack();
+      const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()] });
+      authorizer.addRoute({
+        method: HttpMethod.ANY,
+        path: '/models/{modelId}/invoke',
+        auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['model:{modelId}:invoke'] })),
+      });
+      expect(() =>
+        authorizer.addRoute({
+          method: HttpMethod.POST,
+          path: '/{proxy+}',
+          auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['staff'] })),
+        }),
+      ).toThrow(
+        'KeygateAuthorizer: routes: POST /{proxy+} and ANY /models/{modelId}/invoke overlap: a policy resource allowing ' +
+          'POST /{proxy+} would also match requests of ANY /models/{modelId}/invoke',
+      );
+      expect(authorizer.routeKeys).toEqual(['ANY /models/{modelId}/invoke']);
+    });
+
+    test('accepts the same table with resultsCacheTtl 0, and tells the function', () => {
+      const { stack } = newStack();
+      const authorizer = new KeygateAuthorizer(stack, 'Authorizer', {
+        issuers: [realm()],
+        resultsCacheTtl: Duration.seconds(0),
+      });
+      authorizer.addRoute(tenantRoute);
+      expect(configOf(Template.fromStack(stack))).toMatchObject({ resultCacheTtlSeconds: 0 });
+    });
   });
 });

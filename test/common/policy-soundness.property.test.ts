@@ -1,0 +1,426 @@
+/**
+ * The property that closes the class of cache bugs: for route tables the validator accepts, API Gateway's
+ * evaluation of the authorizer's answer equals the route model's decision, for the request that produced
+ * the answer (fresh) and for every later request of the same caller (replayed from the result cache).
+ *
+ * Tables are generated (methods including ANY, literal and parameter segments, greedy `{proxy+}`, bound
+ * and unbound requirements over realm roles, client roles, scopes and groups, allOf / anyOf), then kept
+ * only if validateRoutes accepts them with the cache on. Requests are built from the tables' templates
+ * with adversarial values: other routes' literals, values spanning two segments, percent-escapes.
+ * Answers come from the real handler (parse-event, authorize, grants, build-response); the evaluator
+ * below is written from IAM's documented semantics, not from Keygate's code:
+ * - a statement applies when its action matches and one of its resources matches the request's ARN;
+ * - resources are globs where `*` is any run of characters and `?` exactly one, `/` included;
+ * - an explicit Deny wins over any Allow; without an Allow the request is refused.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+ *
+ * Issuer scope: requirements here carry entitlements only. When requirements name issuers, add them to
+ * `requirementArb` and the principal's issuer to `principalArb` (marked ISSUER HOOK).
+ *
+ * Reproduce a failure with the seed fast-check prints: FC_SEED=<seed> npx vitest run <this file>.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { AuthorizerConfig } from '../../common/authorizer-config';
+import { validateAuthorizerConfig } from '../../common/authorizer-config';
+import type { Entitlements, HttpMethod, Requirement, RouteSpec } from '../../common/route-model';
+import { CONCRETE_METHODS, matchRoute, meetsRequirement, validateRoutes } from '../../common/route-model';
+import type { DecisionLog } from '../../lambda/authorizer/decision-log';
+import { authorize, compileRoutes } from '../../lambda/authorizer/authorize';
+import type { AuthorizerResponse } from '../../lambda/authorizer/build-response';
+import { createHandler } from '../../lambda/authorizer/handler';
+import type { VerifiedPrincipal } from '../../lambda/authorizer/types';
+import type { EventKind } from '../fixtures/apigw/events';
+import { apigwEvent, EVENT_KINDS, methodArn } from '../fixtures/apigw/events';
+import { ISSUER, principal as makePrincipal, tableVerifier } from '../lambda/authorizer/pipeline-fixtures';
+
+const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : undefined;
+/**
+ * Generated cases per property; every accepted table is checked fresh and replayed. Fewer in a mutation
+ * run (vitest.mutation.config.mts), where the property runs once per mutant.
+ */
+const RUNS = Number(process.env.KEYGATE_PROPERTY_RUNS ?? 12_000);
+
+// ---------------------------------------------------------------------------------------------------------
+// The independent evaluator (IAM semantics)
+
+interface Statement {
+  readonly Effect: string;
+  readonly Action: string | readonly string[];
+  readonly Resource: string | readonly string[];
+}
+
+const compiled = new Map<string, RegExp>();
+
+function globToRegExp(glob: string): RegExp {
+  const hit = compiled.get(glob);
+  if (hit) return hit;
+  let src = '';
+  for (const c of glob) src += c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}/]/g, '\\$&');
+  const re = new RegExp(`^${src}$`, 's');
+  if (compiled.size < 100_000) compiled.set(glob, re);
+  return re;
+}
+
+function iamEvaluate(statements: readonly Statement[], arn: string): 'allow' | 'deny' {
+  let allowed = false;
+  for (const s of statements) {
+    const actions = [s.Action].flat();
+    if (!actions.some((a) => globToRegExp(a.toLowerCase()).test('execute-api:invoke'))) continue;
+    if (![s.Resource].flat().some((r) => globToRegExp(r).test(arn))) continue;
+    if (s.Effect === 'Deny') return 'deny';
+    if (s.Effect === 'Allow') allowed = true;
+  }
+  return allowed ? 'allow' : 'deny';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Generators
+
+const LITERALS = ['a', 'b', 'models', 'x1'] as const;
+/**
+ * Values put into parameter segments, as written in the path: literals of other routes, two segments,
+ * percent-escapes. An escape never spells a literal segment (`%61` for `a`): docs/security.md, "Limits".
+ */
+const PATH_VALUES = [
+  'a',
+  'b',
+  'models',
+  'x1',
+  'acme',
+  'v.1',
+  'a/b',
+  'models/a',
+  '%7E',
+  'a%2Fb',
+  '~',
+  'c%3A1',
+] as const;
+/** Values the principal's bound entitlements name (decoded): some equal path values, some cannot be written. */
+const HELD_VALUES = ['a', 'b', 'models', 'acme', 'v.1', 'a/b', '~', 'x1'] as const;
+
+interface RouteShape {
+  readonly method: HttpMethod;
+  readonly segs: readonly ('param' | (typeof LITERALS)[number])[];
+  readonly greedy: boolean;
+  readonly auth: 'keycloak' | 'iam';
+}
+
+const routeShapeArb: fc.Arbitrary<RouteShape> = fc.record({
+  method: fc.constantFrom<HttpMethod>('GET', 'GET', 'POST', 'ANY'),
+  segs: fc.array(fc.constantFrom<'param' | (typeof LITERALS)[number]>('param', 'param', ...LITERALS), {
+    maxLength: 3,
+  }),
+  greedy: fc.boolean(),
+  auth: fc.constantFrom<'keycloak' | 'iam'>('keycloak', 'keycloak', 'keycloak', 'keycloak', 'iam'),
+});
+
+function pathOf(shape: RouteShape): { path: string; params: string[] } {
+  const params: string[] = [];
+  const parts = shape.segs.map((s, i) => {
+    if (s !== 'param') return s;
+    params.push(`p${i}`);
+    return `{p${i}}`;
+  });
+  if (shape.greedy) parts.push('{proxy+}');
+  return { path: `/${parts.join('/')}`, params };
+}
+
+type Atom = readonly [keyof Entitlements, string];
+
+function atomsFor(params: readonly string[]): Atom[] {
+  const atoms: Atom[] = [
+    ['realmRoles', 'r1'],
+    ['realmRoles', 'r2'],
+    ['clientRoles', 'c:r1'],
+    ['scopes', 's1'],
+    ['groups', 'g1'],
+  ];
+  for (const p of params) atoms.push(['realmRoles', `r:{${p}}`], ['groups', `g:{${p}}`]);
+  if (params.length >= 2) atoms.push(['realmRoles', `rr:{${params[0]}}:{${params[1]}}`]);
+  return atoms;
+}
+
+function entitlements(atoms: readonly Atom[]): Entitlements {
+  const out: Record<string, string[]> = {};
+  for (const [kind, value] of atoms) (out[kind] ??= []).push(value);
+  return out;
+}
+
+// ISSUER HOOK: an `issuers` scope, when requirements have one, is generated here.
+function requirementArb(params: readonly string[]): fc.Arbitrary<Requirement | undefined> {
+  const atoms = fc.subarray(atomsFor(params), { maxLength: 2 });
+  return fc.oneof(
+    { weight: 1, arbitrary: fc.constant(undefined) },
+    { weight: 3, arbitrary: atoms.map((a) => ({ anyOf: entitlements(a) })) },
+    { weight: 2, arbitrary: atoms.map((a) => ({ allOf: entitlements(a) })) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(atoms, atoms)
+        .map(([all, any]) => ({ allOf: entitlements(all), anyOf: entitlements(any) })),
+    },
+  );
+}
+
+const routeArb: fc.Arbitrary<RouteSpec> = routeShapeArb.chain((shape) => {
+  const { path, params } = pathOf(shape);
+  if (shape.auth === 'iam') return fc.constant<RouteSpec>({ method: shape.method, path, auth: 'iam' });
+  return requirementArb(params).map<RouteSpec>((requirement) => ({
+    method: shape.method,
+    path,
+    auth: 'keycloak',
+    ...(requirement ? { requirement } : {}),
+  }));
+});
+
+const tableArb = fc.uniqueArray(routeArb, {
+  minLength: 1,
+  maxLength: 4,
+  selector: (r) => `${r.method} ${r.path.replace(/\{[^}]+\}/g, '{}')}`,
+});
+
+const REALM_POOL = [
+  'r1',
+  'r2',
+  ...HELD_VALUES.map((v) => `r:${v}`),
+  'rr:a:b',
+  'rr:acme:models',
+  'rr:a:b:x1',
+  'rr:a/b:b',
+];
+const GROUP_POOL = ['g1', ...HELD_VALUES.map((v) => `g:${v}`)];
+
+// ISSUER HOOK: the principal's issuer is generated here once principals carry one.
+const principalArb: fc.Arbitrary<VerifiedPrincipal> = fc
+  .record({
+    realmRoles: fc.subarray(REALM_POOL),
+    groups: fc.subarray(GROUP_POOL),
+    scopes: fc.subarray(['s1', 'openid']),
+    clientRoles: fc.subarray(['c:r1', 'c:r2']),
+  })
+  .map((e) => makePrincipal('caller', e));
+
+interface Req {
+  readonly method: string;
+  readonly path: string;
+}
+
+function requestArb(routes: readonly RouteSpec[]): fc.Arbitrary<Req> {
+  return fc
+    .record({
+      route: fc.constantFrom(...routes),
+      method: fc.constantFrom(...CONCRETE_METHODS),
+      sameMethod: fc.boolean(),
+      values: fc.array(fc.constantFrom(...PATH_VALUES), { minLength: 6, maxLength: 6 }),
+      tail: fc.array(fc.constantFrom(...PATH_VALUES), { minLength: 1, maxLength: 3 }),
+    })
+    .map(({ route, method, sameMethod, values, tail }) => {
+      let n = 0;
+      const path = route.path.replace(/\{([^}]+)\}/g, (_, name: string) =>
+        name.endsWith('+') ? tail.join('/') : values[n++ % values.length],
+      );
+      return { method: sameMethod && route.method !== 'ANY' ? route.method : method, path };
+    });
+}
+
+const caseArb = tableArb.chain((routes) =>
+  fc.record({
+    routes: fc.constant(routes),
+    principal: principalArb,
+    kind: fc.constantFrom<EventKind>(...EVENT_KINDS),
+    requests: fc.array(requestArb(routes), { minLength: 1, maxLength: 6 }),
+  }),
+);
+
+// ---------------------------------------------------------------------------------------------------------
+// The checks
+
+const QUIET: DecisionLog = { decision() {}, jwksFailure() {}, configInvalid() {} };
+
+function handlerFor(config: AuthorizerConfig, p: VerifiedPrincipal) {
+  return createHandler({
+    config: { ok: true, config },
+    createVerifier: () => tableVerifier({ tok: p }),
+    log: QUIET,
+  });
+}
+
+function baseConfig(routes: readonly RouteSpec[], extra: Partial<AuthorizerConfig>): AuthorizerConfig {
+  return {
+    version: 1,
+    issuers: [{ kind: 'keycloak', issuer: ISSUER, allowedClients: ['keygate-web'] }],
+    routes,
+    ...extra,
+  };
+}
+
+interface Decided {
+  readonly req: Req;
+  readonly arn: string;
+  /** undefined: on no keycloak route of the table (API Gateway would not call this authorizer for it). */
+  readonly routeKey?: string;
+  readonly expected: 'allow' | 'deny';
+  readonly response: AuthorizerResponse;
+}
+
+/** The route model's decision for each request, and the handler's answer to it. */
+async function decideAll(
+  routes: readonly RouteSpec[],
+  p: VerifiedPrincipal,
+  kind: EventKind,
+  requests: readonly Req[],
+  config: AuthorizerConfig,
+): Promise<Decided[]> {
+  const handler = handlerFor(config, p);
+  const table = compileRoutes(routes);
+  const out: Decided[] = [];
+  for (const req of requests) {
+    const decision = authorize(p, table, req.method, req.path);
+    const response = await handler(
+      apigwEvent(kind, { method: req.method, path: req.path, authorization: 'Bearer tok' }),
+    );
+    out.push({
+      req,
+      arn: methodArn(kind, req.method, req.path),
+      routeKey: decision.reason === 'route_unknown' ? undefined : decision.route,
+      expected: decision.allowed ? 'allow' : 'deny',
+      response,
+    });
+  }
+  return out;
+}
+
+function policyOf(r: AuthorizerResponse): readonly Statement[] {
+  if (!('policyDocument' in r)) throw new Error('expected an IAM policy response');
+  return r.policyDocument.Statement;
+}
+
+/** Fails with the table, the principal and the requests (built only on failure: checks are many). */
+function same<T>(got: T, want: T, routes: readonly RouteSpec[], p: VerifiedPrincipal, extra: object): void {
+  if (got === want) return;
+  const context = JSON.stringify({ routes, principal: { ...p, expiresAt: 0 }, ...extra });
+  expect.fail(`expected ${String(want)}, got ${String(got)}: ${context}`);
+}
+
+describe('policy soundness over generated route tables', () => {
+  it(`IAM answers: fresh and replayed policies equal the decision (${RUNS} generated cases)`, async () => {
+    const stats = {
+      generated: 0,
+      accepted: 0,
+      checks: 0,
+      replays: 0,
+      denyResolved: 0,
+      crossRoute: 0,
+      multiRoute: 0,
+    };
+    await fc.assert(
+      fc.asyncProperty(caseArb, async ({ routes, principal, kind, requests }) => {
+        stats.generated++;
+        if (validateRoutes(routes).length > 0) return;
+        stats.accepted++;
+        if (routes.filter((r) => r.auth === 'keycloak').length >= 2) stats.multiRoute++;
+        const decided = await decideAll(
+          routes,
+          principal,
+          kind,
+          requests,
+          baseConfig(routes, { resultCacheTtlSeconds: 300 }),
+        );
+        for (const first of decided) {
+          const statements = policyOf(first.response);
+          // Fresh: the answer to a request decides that request as the route model does.
+          same(iamEvaluate(statements, first.arn), first.expected, routes, principal, { fresh: first.req });
+          stats.checks++;
+          for (const next of decided) {
+            // Replayed: API Gateway calls the authorizer only for requests on its routes.
+            if (next === first || next.routeKey === undefined) continue;
+            const got = iamEvaluate(statements, next.arn);
+            same(got, next.expected, routes, principal, { cachedFrom: first.req, replayedFor: next.req });
+            stats.replays++;
+            if (next.routeKey !== first.routeKey && got === 'allow') stats.crossRoute++;
+            const allowOnly = statements.filter((s) => s.Effect === 'Allow');
+            if (next.expected === 'deny' && iamEvaluate(allowOnly, next.arn) === 'allow')
+              stats.denyResolved++;
+          }
+        }
+      }),
+      { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
+    );
+    // The generator must reach what the property is about: accepted tables with several routes, allows
+    // that match another route's requests, and requests only a Deny keeps out.
+    expect(stats.generated).toBe(RUNS);
+    expect(stats.accepted / stats.generated).toBeGreaterThan(0.5);
+    expect(stats.multiRoute / stats.accepted).toBeGreaterThan(0.3);
+    expect(stats.crossRoute).toBeGreaterThan(RUNS / 100);
+    expect(stats.denyResolved).toBeGreaterThan(RUNS / 100);
+    console.info(`policy soundness (IAM): ${JSON.stringify(stats)}`);
+  });
+
+  it(`simple answers: a response cached per token and route key equals the decision (${RUNS} generated cases)`, async () => {
+    const stats = { generated: 0, accepted: 0, replays: 0 };
+    await fc.assert(
+      fc.asyncProperty(caseArb, async ({ routes, principal, requests }) => {
+        stats.generated++;
+        const config = baseConfig(routes, { responseMode: 'simple', resultCacheTtlSeconds: 300 });
+        if (!validateAuthorizerConfig(config).ok) return;
+        stats.accepted++;
+        const decided = await decideAll(routes, principal, 'http-2.0', requests, config);
+        for (const first of decided) {
+          const fresh = 'isAuthorized' in first.response && first.response.isAuthorized;
+          same(fresh, first.expected === 'allow', routes, principal, { fresh: first.req });
+          for (const next of decided) {
+            // API Gateway's cache key: the token and `$context.routeKey`.
+            if (next.routeKey === undefined || next.routeKey !== first.routeKey) continue;
+            same(fresh, next.expected === 'allow', routes, principal, {
+              cachedFrom: first.req,
+              replayedFor: next.req,
+            });
+            stats.replays++;
+          }
+        }
+      }),
+      { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
+    );
+    expect(stats.accepted / stats.generated).toBeGreaterThan(0.2);
+    expect(stats.replays).toBeGreaterThan(RUNS);
+    console.info(`policy soundness (simple): ${JSON.stringify(stats)}`);
+  });
+
+  it('with the result cache off, every valid table is answered exactly for the request ARN', async () => {
+    let refusedWhenCached = 0;
+    await fc.assert(
+      fc.asyncProperty(caseArb, async ({ routes, principal, kind, requests }) => {
+        const config = baseConfig(routes, { resultCacheTtlSeconds: 0 });
+        expect(validateAuthorizerConfig(config).ok).toBe(true);
+        if (validateRoutes(routes).length > 0) refusedWhenCached++;
+        for (const d of await decideAll(routes, principal, kind, requests, config)) {
+          same(iamEvaluate(policyOf(d.response), d.arn), d.expected, routes, principal, { req: d.req });
+        }
+      }),
+      { numRuns: Math.min(RUNS, 2_000), ...(SEED !== undefined ? { seed: SEED } : {}) },
+    );
+    // Tables that only the exact answer can serve are among them.
+    expect(refusedWhenCached).toBeGreaterThan(Math.min(RUNS, 2_000) / 20);
+  });
+
+  it('the decision refuses only bound values a policy cannot name; other values decide as meetsRequirement', () => {
+    fc.assert(
+      fc.property(caseArb, ({ routes, principal, requests }) => {
+        for (const req of requests) {
+          const m = matchRoute(routes, req.method, req.path);
+          if (!m || m.route.auth !== 'keycloak') continue;
+          const decided = authorize(principal, compileRoutes(routes), req.method, req.path).allowed;
+          const model = meetsRequirement(m.route.requirement, principal, m.params);
+          const writable = Object.keys(m.params).every(
+            (n) => m.params[n] === m.rawParams[n] && /^[A-Za-z0-9._~@:+=,-]{1,128}$/.test(m.params[n]),
+          );
+          if (decided) expect(model).toBe(true);
+          if (writable) expect(decided).toBe(model);
+        }
+      }),
+      { numRuns: Math.min(RUNS, 2_000), ...(SEED !== undefined ? { seed: SEED } : {}) },
+    );
+  });
+});
