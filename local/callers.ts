@@ -7,7 +7,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { LocalStack } from './gateway/local-stack';
+import type { LocalStack, StackIssuer } from './gateway/local-stack';
 import type { LocalIamCredential } from './gateway/sigv4-check';
 import { basicAuth, postForm, request } from './http/request';
 import type { Response } from './http/request';
@@ -19,7 +19,7 @@ export interface TokenSet {
 }
 
 async function tokenRequest(
-  stack: LocalStack,
+  stack: LocalStack<StackIssuer>,
   form: Record<string, string>,
   headers: Record<string, string> = {},
 ): Promise<TokenSet> {
@@ -29,7 +29,7 @@ async function tokenRequest(
 }
 
 /** A person's tokens: the realm's test user signs in through the people client (direct access grant). */
-export function userTokens(stack: LocalStack, username: string, scope = 'openid'): Promise<TokenSet> {
+export function userTokens(stack: LocalStack<StackIssuer>, username: string, scope = 'openid'): Promise<TokenSet> {
   return tokenRequest(stack, {
     grant_type: 'password',
     client_id: stack.stage.keycloak.peopleClientId,
@@ -40,7 +40,7 @@ export function userTokens(stack: LocalStack, username: string, scope = 'openid'
 }
 
 /** A service account's access token (client credentials). */
-export function serviceAccountToken(stack: LocalStack, clientId: string): Promise<TokenSet> {
+export function serviceAccountToken(stack: LocalStack<StackIssuer>, clientId: string): Promise<TokenSet> {
   return tokenRequest(
     stack,
     { grant_type: 'client_credentials' },
@@ -93,7 +93,7 @@ export async function sigV4Headers(
 
 /** Calls a route of the local gateway. */
 export async function call(
-  stack: LocalStack,
+  stack: LocalStack<StackIssuer>,
   method: string,
   path: string,
   options: CallOptions = {},

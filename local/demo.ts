@@ -1,11 +1,9 @@
 /**
- * `npm run demo [-- --stage <name>] [--config <file>] [--api http|rest]`: starts the stack on free
- * loopback ports, walks through the kinds of caller — a person with the role, a person without it, a
- * service account, an IAM principal with and without the grant, an expired token, a refresh token, no
- * credentials — over the stage's routes, and prints caller × route → status and reason. Then shows the
- * authorizer result cache at work.
+ * `npm run demo`: starts the stack on free loopback ports, walks through the kinds of caller over the
+ * stage's routes, and prints caller × route → status and reason. Then shows the authorizer result cache at
+ * work. See USAGE.
  */
-import { parseCli } from '../realm/cli-args';
+import { answerHelp, parseCli } from '../realm/cli-args';
 import { loadAppConfig, selectStage } from '../realm/stage-config';
 import type { StageConfig } from '../common/app-config';
 import { meetsRequirement } from '../common/route-model';
@@ -13,8 +11,28 @@ import { formatTable, stagePrincipals } from './access-matrix';
 import { call, serviceAccountToken, userTokens } from './callers';
 import type { CallOptions } from './callers';
 import { startLocalStack } from './gateway/local-stack';
-import type { LocalStack } from './gateway/local-stack';
+import type { LocalStack, LocalStackOptions, StackIssuer } from './gateway/local-stack';
 import type { ApiType } from './gateway/api-events';
+import type { LocalIssuer } from './issuer';
+import { adminFromArgs, openKeycloakForCli } from './keycloak-realm';
+import type { OpenedKeycloak } from './keycloak-realm';
+
+const USAGE = `
+npm run demo [-- options]: the stack on free loopback ports; a person with the role, a person without it,
+a service account, an IAM principal with and without the grant, an expired token (built-in issuer only),
+a refresh token and no credentials call each route of the stage; prints caller x route -> status and
+reason, then the authorizer result cache at work.
+
+  --stage <name>            stage of the app config (default: its defaultStage, else dev)
+  --config <file>           app config JSON (default: the keygate context of ./cdk.json, else the built-in one)
+  --api http|rest           API Gateway flavour to emulate (default: http)
+  --keycloak <realm URL>    a real Keycloak realm instead of the built-in issuer (needs --admin-user and
+                            --admin-password-env: the demo provisions the stage's realm and its test users)
+  --keycloak local          start the project's Keycloak fixture and use it
+  --admin-user <name>       admin of the Keycloak given by URL
+  --admin-password-env <VAR>  environment variable holding that admin's password
+  --help                    this text
+`;
 
 interface Caller {
   readonly name: string;
@@ -55,7 +73,7 @@ function pickPeople(stage: StageConfig): { withRole?: string; withoutRole?: stri
   return { withRole: people.find(can)?.name, withoutRole: people.find((p) => !can(p))?.name };
 }
 
-async function callers(stack: LocalStack): Promise<Caller[]> {
+async function callers(stack: LocalStack<StackIssuer>): Promise<Caller[]> {
   const { stage } = stack;
   const out: Caller[] = [];
   const { withRole, withoutRole } = pickPeople(stage);
@@ -80,29 +98,69 @@ async function callers(stack: LocalStack): Promise<Caller[]> {
   }
   out.push({ name: 'IAM role, granted', options: { iam: stack.iam.machine } });
   out.push({ name: 'IAM user, not granted', options: { iam: stack.iam.outsider } });
-  out.push({
-    name: 'expired token',
-    options: { token: await stack.issuer.mint({ username: withRole ?? withoutRole, expiresIn: -600 }) },
-  });
+  // Only the built-in issuer signs arbitrary claims; a real Keycloak issues no expired token on request.
+  const mint = (stack.issuer as Partial<LocalIssuer>).mint;
+  if (mint) {
+    out.push({
+      name: 'expired token',
+      options: { token: await mint({ username: withRole ?? withoutRole, expiresIn: -600 }) },
+    });
+  }
   if (refresh) out.push({ name: 'refresh token', options: { token: refresh } });
   out.push({ name: 'no credentials', options: {} });
   return out;
 }
 
 async function main(): Promise<void> {
-  const args = parseCli(process.argv.slice(2), {
+  const argv = process.argv.slice(2);
+  answerHelp(argv, USAGE);
+  const args = parseCli(argv, {
     stage: { type: 'string' },
     config: { type: 'string' },
     api: { type: 'string' },
+    keycloak: { type: 'string' },
+    'admin-user': { type: 'string' },
+    'admin-password-env': { type: 'string' },
   });
   const api = (args.api ?? 'http') as ApiType;
   if (api !== 'http' && api !== 'rest') throw new Error(`--api must be 'http' or 'rest', got '${args.api}'`);
   const { name, stage } = selectStage(loadAppConfig(args.config), args.stage);
+  const keycloak = args.keycloak
+    ? await openKeycloakForCli({
+        target: args.keycloak,
+        stage,
+        admin: adminFromArgs(args['admin-user'], args['admin-password-env']),
+        testPassword: process.env.KEYGATE_TEST_PASSWORD,
+      })
+    : undefined;
+  try {
+    if (args.keycloak && args.keycloak !== 'local' && !keycloak?.options.provision) {
+      throw new Error(
+        '--keycloak <realm URL>: the demo signs its test users in, so it provisions the realm: add --admin-user and --admin-password-env',
+      );
+    }
+    await walkThrough(name, stage, api, keycloak);
+  } finally {
+    await keycloak?.close();
+  }
+}
 
+/** What startLocalStack needs for the chosen issuer: the built-in one, or the Keycloak realm. */
+function issuerOptions(keycloak: OpenedKeycloak | undefined): Partial<LocalStackOptions> {
+  return keycloak ? { keycloak: keycloak.options, passwords: keycloak.passwords } : {};
+}
+
+async function walkThrough(
+  name: string,
+  stage: StageConfig,
+  api: ApiType,
+  keycloak: OpenedKeycloak | undefined,
+): Promise<void> {
   const reasons = new Map<string, string>();
   // Caching off for the walk-through, so every cell shows the authorizer's own reason.
   const stack = await startLocalStack({
     stage,
+    ...issuerOptions(keycloak),
     apiType: api,
     cacheTtlSeconds: 0,
     onRequest: (r) => reasons.set(r.requestId, r.authorizerReason ?? r.reason),
@@ -128,18 +186,23 @@ async function main(): Promise<void> {
       "\nstatus + reason: the authorizer's reason code on token routes (allowed, route_forbidden, token_*)," +
         "\nthe gateway's otherwise (identity_source_missing, iam_allow, iam_not_authorized, sigv4_*).",
     );
-    await cacheDemo(stage, api);
+    await cacheDemo(stage, api, keycloak);
   } finally {
     await stack.close();
   }
 }
 
 /** Same token over several routes with caching on: the authorizer runs once, its policy covers them all. */
-async function cacheDemo(stage: StageConfig, api: ApiType): Promise<void> {
+async function cacheDemo(
+  stage: StageConfig,
+  api: ApiType,
+  keycloak: OpenedKeycloak | undefined,
+): Promise<void> {
   let invocations = 0;
   const ttl = stage.authorizer?.cacheTtlSeconds ?? 300;
   const stack = await startLocalStack({
     stage,
+    ...issuerOptions(keycloak),
     apiType: api,
     cacheTtlSeconds: ttl,
     onAuthorizerInvoked: () => invocations++,

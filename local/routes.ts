@@ -2,12 +2,23 @@
  * `npm run routes [-- --stage <name>] [--config <file>]`: prints the stage's access matrix — each route,
  * its requirement, and which users, service accounts and IAM principals reach it.
  */
-import { parseCli } from '../realm/cli-args';
+import { answerHelp, parseCli } from '../realm/cli-args';
 import { loadAppConfig, selectStage } from '../realm/stage-config';
 import { accessMatrix, formatAccessMatrix } from './access-matrix';
 
+const USAGE = `
+npm run routes [-- options]: the stage's access matrix — each route, its requirement, and which test users,
+service accounts and IAM principals reach it.
+
+  --stage <name>     stage of the app config (default: its defaultStage, else dev)
+  --config <file>    app config JSON (default: the keygate context of ./cdk.json, else the built-in one)
+  --help             this text
+`;
+
 function main(): void {
-  const args = parseCli(process.argv.slice(2), { stage: { type: 'string' }, config: { type: 'string' } });
+  const argv = process.argv.slice(2);
+  answerHelp(argv, USAGE);
+  const args = parseCli(argv, { stage: { type: 'string' }, config: { type: 'string' } });
   const { name, stage } = selectStage(loadAppConfig(args.config), args.stage);
   console.log(`Access matrix of stage '${name}' (${stage.routes.length} routes)\n`);
   console.log(formatAccessMatrix(accessMatrix(stage)));

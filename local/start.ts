@@ -1,17 +1,39 @@
 /**
- * `npm start [-- --stage <name>] [--config <file>] [--api http|rest] [--sign-in] [--verbose]`: the whole stack on
- * 127.0.0.1 — the local issuer (default port 8443, env KEYGATE_ISSUER_PORT), the gateway (default 8080,
- * env KEYGATE_GATEWAY_PORT) with the real authorizer and backend — then the URLs and ready-to-run
- * commands. Test-user passwords, client secrets and IAM test keys are made for this run only (set
- * KEYGATE_TEST_PASSWORD, KEYGATE_LOCAL_ACCESS_KEY_ID and KEYGATE_LOCAL_SECRET_ACCESS_KEY to fix them).
+ * `npm start`: the whole stack on 127.0.0.1 — the local issuer or a real Keycloak realm, the gateway with
+ * the real authorizer and backend — then the URLs and ready-to-run commands. See USAGE.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCli } from '../realm/cli-args';
+import { answerHelp, parseCli } from '../realm/cli-args';
 import { loadAppConfig, selectStage } from '../realm/stage-config';
 import { startLocalStack } from './gateway/local-stack';
+import type { LocalStack, StackIssuer } from './gateway/local-stack';
 import type { ApiType } from './gateway/api-events';
+import { adminFromArgs, openKeycloakForCli } from './keycloak-realm';
+import type { OpenedKeycloak } from './keycloak-realm';
+import { readyCommands, variablesToSet } from './ready-commands';
+
+const USAGE = `
+npm start [-- options]: the stack on 127.0.0.1 (issuer, gateway with the real authorizer and backend),
+then the URLs and ready-to-run commands. Ctrl-C stops everything.
+
+  --stage <name>            stage of the app config (default: its defaultStage, else dev)
+  --config <file>           app config JSON (default: the keygate context of ./cdk.json, else the built-in one)
+  --api http|rest           API Gateway flavour to emulate (default: http)
+  --sign-in                 browser sign-in routes (/auth/login, /auth/callback, /auth/logout, /auth/refresh)
+  --keycloak <realm URL>    trust a real Keycloak realm instead of the built-in issuer, e.g.
+                            http://127.0.0.1:8080/realms/keygate (http only on a loopback address)
+  --keycloak local          start the project's Keycloak fixture, provision the stage's realm, use it
+  --admin-user <name>       with --keycloak <realm URL>: provision the realm through the admin API
+  --admin-password-env <VAR>  environment variable holding that admin's password
+  --verbose                 print the authorizer's and the backend's JSON log lines
+  --help                    this text
+
+Environment: KEYGATE_ISSUER_PORT (default 8443), KEYGATE_GATEWAY_PORT (default 8080), KEYGATE_TEST_PASSWORD
+(one password for every test user), KEYGATE_LOCAL_ACCESS_KEY_ID + KEYGATE_LOCAL_SECRET_ACCESS_KEY (the IAM
+test credentials). Otherwise passwords, client secrets and IAM test keys are made for this run only.
+`;
 
 function port(name: string, fallback: number): number {
   const v = process.env[name];
@@ -22,15 +44,18 @@ function port(name: string, fallback: number): number {
   return n;
 }
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
 async function main(): Promise<void> {
-  const args = parseCli(process.argv.slice(2), {
+  const argv = process.argv.slice(2);
+  answerHelp(argv, USAGE);
+  const args = parseCli(argv, {
     stage: { type: 'string' },
     config: { type: 'string' },
     api: { type: 'string' },
     verbose: { type: 'boolean' },
     'sign-in': { type: 'boolean' },
+    keycloak: { type: 'string' },
+    'admin-user': { type: 'string' },
+    'admin-password-env': { type: 'string' },
   });
   const api = (args.api ?? 'http') as ApiType;
   if (api !== 'http' && api !== 'rest') throw new Error(`--api must be 'http' or 'rest', got '${args.api}'`);
@@ -41,15 +66,27 @@ async function main(): Promise<void> {
   if ((keyId === undefined) !== (secret === undefined)) {
     throw new Error('set both KEYGATE_LOCAL_ACCESS_KEY_ID and KEYGATE_LOCAL_SECRET_ACCESS_KEY, or neither');
   }
+  const keycloak = args.keycloak
+    ? await openKeycloakForCli({
+        target: args.keycloak,
+        stage,
+        admin: adminFromArgs(args['admin-user'], args['admin-password-env']),
+        testPassword: password,
+        log: (line) => console.log(line),
+      })
+    : undefined;
 
-  const stack = await startLocalStack({
+  const stack = await startLocalStackOrStop(keycloak, {
     stage,
+    ...(keycloak ? { keycloak: keycloak.options } : {}),
     apiType: api,
     issuerPort: port('KEYGATE_ISSUER_PORT', 8443),
     gatewayPort: port('KEYGATE_GATEWAY_PORT', 8080),
-    passwords: password
-      ? Object.fromEntries((stage.keycloak.testUsers ?? []).map((u) => [u.username, password]))
-      : undefined,
+    passwords:
+      keycloak?.passwords ??
+      (password
+        ? Object.fromEntries((stage.keycloak.testUsers ?? []).map((u) => [u.username, password]))
+        : undefined),
     machineCredential: keyId && secret ? { accessKeyId: keyId, secretAccessKey: secret } : undefined,
     verboseLogs: args.verbose === true,
     signIn: args['sign-in'] === true,
@@ -62,83 +99,83 @@ async function main(): Promise<void> {
     },
   });
 
-  const dir = mkdtempSync(join(tmpdir(), 'keygate-local-'));
-  const caFile = join(dir, 'issuer-ca.pem');
-  writeFileSync(caFile, stack.issuer.ca ?? '', { mode: 0o644 });
-  const { issuer, gateway, iam } = stack;
-  const kc = stage.keycloak;
-  const users = kc.testUsers ?? [];
-  const sas = kc.serviceAccounts ?? [];
-  const token = issuer.urls.token;
-  const extract = `node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token'`;
-  const firstUser = users[0]?.username;
-  const firstSa = sas[0]?.clientId;
-  const model = stage.models[0]?.id ?? 'sentiment';
-
-  const lines: string[] = [
-    '',
-    `Keygate local stack — stage '${name}', ${api === 'http' ? 'HTTP API (payload 2.0)' : 'REST API'}, authorizer cache ${stack.gateway.cache.enabled ? `${stage.authorizer?.cacheTtlSeconds ?? 300} s` : 'off'}`,
-    '',
-    `  issuer   ${issuer.issuer}`,
-    `           discovery ${issuer.urls.discovery}`,
-    `           CA to trust: ${caFile}`,
-    `  gateway  ${gateway.url}`,
-    '',
-    'Test users (people client ' + kc.peopleClientId + ', direct access grant):',
-    ...users.map(
-      (u) =>
-        `  ${u.username.padEnd(12)} password ${issuer.passwords[u.username]}   realm roles: ${u.realmRoles.join(' ')}`,
-    ),
-    'Service accounts (client credentials):',
-    ...sas.map(
-      (s) =>
-        `  ${s.clientId.padEnd(12)} secret ${issuer.clientSecrets[s.clientId]}   client roles of ${kc.apiClientId}: ${s.clientRoles.join(' ')}`,
-    ),
-    'IAM test credentials (SigV4, service execute-api, region ' + stack.region + '):',
-    `  ${iam.machine.callerArn}   may call: ${iam.machine.routes.join(', ') || 'nothing'}`,
-    `  access key ${iam.machine.accessKeyId}   secret ${iam.machine.secretAccessKey}`,
-    '',
-    'Try it:',
-  ];
-  if (firstUser) {
-    lines.push(
-      '  # a person signs in and calls the API',
-      `  TOKEN=$(curl -s --cacert ${q(caFile)} -d grant_type=password -d client_id=${kc.peopleClientId} -d username=${firstUser} -d password=${q(issuer.passwords[firstUser])} ${token} | ${extract})`,
-      `  curl -s -H "Authorization: Bearer $TOKEN" ${gateway.url}/models`,
-      `  curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"input":"I love this great product"}' ${gateway.url}/models/${model}/invoke`,
-    );
+  let caFile: string | undefined;
+  if (stack.issuer.ca) {
+    caFile = join(mkdtempSync(join(tmpdir(), 'keygate-local-')), 'issuer-ca.pem');
+    writeFileSync(caFile, stack.issuer.ca, { mode: 0o644 });
   }
-  if (firstSa) {
-    lines.push(
-      '  # a service account (client credentials)',
-      `  SA_TOKEN=$(curl -s --cacert ${q(caFile)} -u ${q(`${firstSa}:${issuer.clientSecrets[firstSa]}`)} -d grant_type=client_credentials ${token} | ${extract})`,
-      `  curl -s -H "Authorization: Bearer $SA_TOKEN" -H 'content-type: application/json' -d '{"input":"fine work"}' ${gateway.url}/models/${model}/invoke`,
-    );
-  }
-  if (args['sign-in'] && firstUser) {
-    lines.push(
-      '  # a person in a browser (session cookie): open, sign in, land on /me; /auth/logout signs out',
-      `  ${gateway.url}/auth/login?returnTo=%2Fme`,
-    );
-  }
-  lines.push(
-    '  # a machine with AWS credentials (SigV4)',
-    `  curl -s --aws-sigv4 'aws:amz:${stack.region}:execute-api' --user ${q(`${iam.machine.accessKeyId}:${iam.machine.secretAccessKey}`)} ${gateway.url}/machine/models`,
-    `  curl -s --aws-sigv4 'aws:amz:${stack.region}:execute-api' --user ${q(`${iam.machine.accessKeyId}:${iam.machine.secretAccessKey}`)} -H 'content-type: application/json' -d '{"input":"works well"}' ${gateway.url}/machine/models/${model}/invoke`,
-    '',
-    'Requests are logged below. Ctrl-C stops everything.',
-    '',
-  );
-  console.log(lines.join('\n'));
+  console.log(banner(name, api, stack, keycloak, caFile, args['sign-in'] === true));
 
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    void stack.close().then(() => process.exit(0));
+    void stack
+      .close()
+      .then(() => keycloak?.close())
+      .then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** Starts the stack; a Keycloak fixture started for it is stopped again if the stack fails to start. */
+async function startLocalStackOrStop(
+  keycloak: OpenedKeycloak | undefined,
+  options: Parameters<typeof startLocalStack>[0],
+): Promise<LocalStack<StackIssuer>> {
+  try {
+    return await startLocalStack(options);
+  } catch (e) {
+    await keycloak?.close();
+    throw e;
+  }
+}
+
+function banner(
+  name: string,
+  api: ApiType,
+  stack: LocalStack<StackIssuer>,
+  keycloak: OpenedKeycloak | undefined,
+  caFile: string | undefined,
+  signIn: boolean,
+): string {
+  const { issuer, gateway, iam, stage } = stack;
+  const kc = stage.keycloak;
+  const groups = readyCommands({ stack, caFile, signIn });
+  const toSet = variablesToSet(groups);
+  const known = (v: string | undefined) => v ?? '(not known: set up in your realm)';
+  return [
+    '',
+    `Keygate local stack — stage '${name}', ${api === 'http' ? 'HTTP API (payload 2.0)' : 'REST API'}, authorizer cache ${gateway.cache.enabled ? `${stage.authorizer?.cacheTtlSeconds ?? 300} s` : 'off'}`,
+    '',
+    `  ${keycloak ? 'keycloak' : 'issuer  '} ${issuer.issuer}`,
+    ...(keycloak ? [`           ${keycloak.description}`] : []),
+    `           discovery ${issuer.urls.discovery}`,
+    ...(caFile ? [`           CA to trust: ${caFile}`] : []),
+    `  gateway  ${gateway.url}`,
+    '',
+    `Test users (people client ${kc.peopleClientId}, direct access grant):`,
+    ...(kc.testUsers ?? []).map(
+      (u) =>
+        `  ${u.username.padEnd(12)} password ${known(issuer.passwords[u.username])}   realm roles: ${u.realmRoles.join(' ')}`,
+    ),
+    'Service accounts (client credentials):',
+    ...(kc.serviceAccounts ?? []).map(
+      (s) =>
+        `  ${s.clientId.padEnd(12)} secret ${known(issuer.clientSecrets[s.clientId])}   client roles of ${kc.apiClientId}: ${s.clientRoles.join(' ')}`,
+    ),
+    `IAM test credentials (SigV4, service execute-api, region ${stack.region}):`,
+    `  ${iam.machine.callerArn}   may call: ${iam.machine.routes.join(', ') || 'nothing'}`,
+    `  access key ${iam.machine.accessKeyId}   secret ${iam.machine.secretAccessKey}`,
+    '',
+    'Try it:',
+    ...(toSet.length ? [`  # first set ${toSet.join(' and ')} (values from your realm)`] : []),
+    ...groups.flatMap((g) => [`  # ${g.title}`, ...g.lines.map((l) => `  ${l}`)]),
+    '',
+    'Requests are logged below. Ctrl-C stops everything.',
+    '',
+  ].join('\n');
 }
 
 main().catch((e: unknown) => {

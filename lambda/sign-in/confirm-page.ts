@@ -7,7 +7,10 @@
  * The page runs no script and loads nothing: its Content-Security-Policy allows no source at all, lets the
  * form post only to this API (and, for logout, be redirected on to the identity provider's end-session
  * endpoint: browsers apply `form-action` to a form's redirects as well, CSP Level 3 §6.4.1), and forbids
- * framing, so the button cannot be overlaid by another site.
+ * framing, so the button cannot be overlaid by another site. Its referrer policy is `same-origin`, not
+ * `no-referrer`: under `no-referrer` a browser sends `Origin: null` on the form's POST (Fetch, "serialize
+ * a request origin"), and the same-origin proof refuses an opaque Origin — the button would never work.
+ * https://fetch.spec.whatwg.org/#serializing-a-request-origin
  * https://www.w3.org/TR/CSP3/#directive-form-action
  * https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Content-Security-Policy/frame-ancestors
  */
@@ -28,6 +31,7 @@ export function confirmPageHeaders(page: ConfirmPage): Record<string, string> {
     'content-type': 'text/html; charset=utf-8',
     'content-security-policy': `default-src 'none'; form-action ${targets}; frame-ancestors 'none'; base-uri 'none'`,
     'x-content-type-options': 'nosniff',
+    'referrer-policy': 'same-origin',
   };
 }
 

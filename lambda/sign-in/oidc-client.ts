@@ -7,7 +7,9 @@
 import { JwtVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import { SimpleFetcher } from 'aws-jwt-verify/https';
+import type { Fetcher } from 'aws-jwt-verify/https';
 import { postForm } from './http-form';
+import type { FormPostOptions, FormPostResponse } from './http-form';
 import type { SignInConfig } from './sign-in-config';
 import { endpointsOf } from './sign-in-config';
 
@@ -54,18 +56,33 @@ export interface OidcClientOptions {
   readonly ca?: string | readonly string[];
   /** @default 3000 */
   readonly timeoutMs?: number;
+  /**
+   * Transport for the token endpoint and the JWKS: the local stack passes one that also reaches a
+   * development Keycloak over http on loopback. @default - https only (http-form.ts, aws-jwt-verify)
+   */
+  readonly transport?: {
+    readonly postForm: (
+      url: string,
+      form: URLSearchParams,
+      opts: FormPostOptions,
+    ) => Promise<FormPostResponse>;
+    readonly fetcher: Fetcher;
+  };
 }
 
 export function createOidcClient(config: SignInConfig, opts: OidcClientOptions = {}): OidcClient {
   const ep = endpointsOf(config);
   const timeoutMs = opts.timeoutMs ?? 3000;
-  const fetcher = new SimpleFetcher({
-    defaultRequestOptions: {
-      timeout: timeoutMs,
-      responseTimeout: timeoutMs,
-      ...(opts.ca ? { ca: opts.ca } : {}),
-    },
-  });
+  const fetcher =
+    opts.transport?.fetcher ??
+    new SimpleFetcher({
+      defaultRequestOptions: {
+        timeout: timeoutMs,
+        responseTimeout: timeoutMs,
+        ...(opts.ca ? { ca: opts.ca } : {}),
+      },
+    });
+  const post = opts.transport?.postForm ?? postForm;
   const verifier = JwtVerifier.create(
     {
       issuer: config.issuer,
@@ -88,7 +105,7 @@ export function createOidcClient(config: SignInConfig, opts: OidcClientOptions =
     }
     let res;
     try {
-      res = await postForm(ep.tokenEndpoint, form, { headers, ca: opts.ca, timeoutMs });
+      res = await post(ep.tokenEndpoint, form, { headers, ca: opts.ca, timeoutMs });
     } catch {
       throw new TokenEndpointError('token endpoint unreachable');
     }

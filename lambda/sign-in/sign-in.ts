@@ -121,7 +121,7 @@ export function createSignIn(deps: SignInDeps) {
   function confirm(reason: SignInReason, p: ConfirmPage): SignInResponse {
     return {
       status: 200,
-      headers: { ...confirmPageHeaders(p), ...NO_STORE },
+      headers: { ...NO_STORE, ...confirmPageHeaders(p) },
       cookies: [],
       body: confirmPageBody(p),
       reason,

@@ -1,16 +1,22 @@
 /**
  * The whole stack on loopback, from one stage config: the local issuer serving the realm generated from
- * that stage (realm as code), the real authorizer handler (its config built and loaded the way the
+ * that stage (realm as code) — or a real Keycloak realm (`keycloak` option) — the real authorizer handler (its config built and loaded the way the
  * Lambda loads it, its verifier trusting the issuer's certificate), the real model backend handler, and
  * the gateway in front of them. `npm start`, `npm run demo`, the end-to-end tests and the gateway
  * benchmark all start it here.
  */
 import { randomBytes } from 'node:crypto';
+import { SimpleFetcher } from 'aws-jwt-verify/https';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { StageConfig } from '../../common/app-config';
 import { COGNITO_FEDERATION_ISSUER } from '../../common/app-config';
-import { AUTHORIZER_CONFIG_ENV, DEFAULTS, validateSessionBlock } from '../../common/authorizer-config';
+import {
+  AUTHORIZER_CONFIG_ENV,
+  DEFAULTS,
+  INSECURE_HTTP_ISSUER,
+  validateSessionBlock,
+} from '../../common/authorizer-config';
 import type { AuthorizerConfig } from '../../common/authorizer-config';
 import type { ReasonCode } from '../../common/reason-codes';
 import type { Requirement, RouteSpec } from '../../common/route-model';
@@ -35,7 +41,8 @@ import { staticKeyProvider } from '../../lambda/sign-in/session-keys';
 import { parseProxyEvent, toProxyResult } from '../../lambda/sign-in/api-event';
 import type { VerifierEvents } from '../../lambda/authorizer/types';
 import { startLocalIssuer } from '../issuer';
-import type { LocalIssuer } from '../issuer';
+import type { LocalIssuer, LocalIssuerUrls, RealmRepresentation } from '../issuer';
+import { assertLoopbackOrHttps, loopbackPostForm } from '../http/loopback-transport';
 import { startLocalGateway } from './local-gateway';
 import { LoopbackHttpFetcher } from './loopback-fetcher';
 import type { GatewayRecord, LocalGateway, LambdaFunction } from './local-gateway';
@@ -73,10 +80,60 @@ export interface LocalStackOptions {
    * read the session cookie (no identity sources, no caching). @default false
    */
   readonly signIn?: boolean;
+  /**
+   * A real Keycloak realm instead of the built-in issuer: the authorizer and the sign-in routes trust it,
+   * fetching its keys over https, or over http from a loopback address only. @default - the built-in issuer
+   */
+  readonly keycloak?: KeycloakRealmOptions;
 }
 
-export interface LocalStack {
-  readonly issuer: LocalIssuer;
+/** Test-user passwords and service-account secrets of a realm, for the printed commands and the callers. */
+export interface RealmSecrets {
+  readonly passwords: Readonly<Record<string, string>>;
+  readonly clientSecrets: Readonly<Record<string, string>>;
+}
+
+export interface KeycloakRealmOptions {
+  /** The realm's URL, which is its `iss`: e.g. `http://127.0.0.1:8080/realms/keygate`. */
+  readonly realmUrl: string;
+  /** PEM certificate(s) to trust for an https Keycloak with a private CA. @default - the system's CAs */
+  readonly ca?: string;
+  /**
+   * Brings the realm in line with the definition the stack builds for this run (the stage's realm with its
+   * test users, direct access grants and, with sign-in, the gateway's callback and post-logout URLs) and
+   * returns the passwords and secrets to use. @default - the realm is used as it is
+   */
+  readonly provision?: (realm: RealmRepresentation) => Promise<RealmSecrets>;
+  /** Passwords and secrets known for a realm used as it is. @default - none known */
+  readonly secrets?: RealmSecrets;
+}
+
+/** The issuer the stack trusts, as its callers see it: the built-in issuer, or a real Keycloak realm. */
+export interface StackIssuer {
+  readonly issuer: string;
+  readonly urls: LocalIssuerUrls;
+  /** PEM certificate to trust for the issuer's https endpoints (undefined: the system's CAs, or http). */
+  readonly ca?: string;
+  readonly passwords: Readonly<Record<string, string>>;
+  readonly clientSecrets: Readonly<Record<string, string>>;
+  close(): Promise<void>;
+}
+
+/** Keycloak's endpoints under a realm URL: https://www.keycloak.org/docs/latest/securing_apps/#available-endpoints */
+export function keycloakRealmUrls(realmUrl: string): LocalIssuerUrls {
+  const oidc = `${realmUrl}/protocol/openid-connect`;
+  return {
+    discovery: `${realmUrl}/.well-known/openid-configuration`,
+    token: `${oidc}/token`,
+    certs: `${oidc}/certs`,
+    auth: `${oidc}/auth`,
+    logout: `${oidc}/logout`,
+    userinfo: `${oidc}/userinfo`,
+  };
+}
+
+export interface LocalStack<I extends StackIssuer = LocalIssuer> {
+  readonly issuer: I;
   readonly gateway: LocalGateway;
   readonly stage: StageConfig;
   readonly authorizerConfig: AuthorizerConfig;
@@ -171,8 +228,14 @@ export function localAuthorizerConfig(
 
 const quiet: BackendLogger = { info() {}, warn() {}, error() {} };
 
-export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+export function startLocalStack(
+  options: LocalStackOptions & { readonly keycloak?: undefined },
+): Promise<LocalStack<LocalIssuer>>;
+export function startLocalStack(options: LocalStackOptions): Promise<LocalStack<StackIssuer>>;
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack<StackIssuer>> {
   const { stage } = options;
+  const kcRealm = options.keycloak;
+  if (kcRealm) assertLoopbackOrHttps(kcRealm.realmUrl, 'the Keycloak realm URL');
   const region = stage.region;
   const account = stage.account ?? LOCAL_ACCOUNT;
   const iamRoutes = stage.routes.filter((r) => r.auth === 'iam').map((r) => routeKey(r));
@@ -239,21 +302,32 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     },
   });
 
-  let issuer: LocalIssuer | undefined;
+  let issuer: StackIssuer | undefined;
   let bedrock: BedrockRuntimeClient | undefined;
   let sagemaker: SageMakerRuntimeClient | undefined;
   try {
     const callback = `${gateway.url}${SIGN_IN_DEFAULTS.paths.callback}`;
-    const realmStage: StageConfig = options.signIn
-      ? {
-          ...stage,
-          keycloak: {
-            ...stage.keycloak,
-            redirectUris: [...(stage.keycloak.redirectUris ?? []), callback],
-            webOrigins: [...(stage.keycloak.webOrigins ?? []), gateway.url],
-          },
-        }
-      : stage;
+    const realmStage: StageConfig = {
+      ...stage,
+      keycloak: {
+        ...stage.keycloak,
+        // A real realm is named by its URL (the stage's realm name, or the one the user points at). A
+        // development Keycloak's `iss` is http: the local stack sets the deliberate opt-in for it, and its
+        // keys come from a loopback address only (assertLoopbackOrHttps above, LoopbackHttpFetcher).
+        ...(kcRealm
+          ? {
+              issuer: kcRealm.realmUrl,
+              ...(kcRealm.realmUrl.startsWith('http:') ? { [INSECURE_HTTP_ISSUER]: true } : {}),
+            }
+          : {}),
+        ...(options.signIn
+          ? {
+              redirectUris: [...(stage.keycloak.redirectUris ?? []), callback],
+              webOrigins: [...(stage.keycloak.webOrigins ?? []), gateway.url],
+            }
+          : {}),
+      },
+    };
     const realm = buildRealm(realmStage, {
       includeTestUsers: true,
       directAccessGrants: true,
@@ -265,21 +339,32 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (people)
         people.attributes = { ...people.attributes, 'post.logout.redirect.uris': `+##${gateway.url}/` };
     }
-    issuer = await startLocalIssuer({
-      realm,
-      port: options.issuerPort ?? 0,
-      accessTokenTtl: options.accessTokenTtl,
-      passwords: options.passwords,
-    });
+    issuer = kcRealm
+      ? await connectKeycloakRealm(kcRealm, realm)
+      : await startLocalIssuer({
+          realm,
+          port: options.issuerPort ?? 0,
+          accessTokenTtl: options.accessTokenTtl,
+          passwords: options.passwords,
+        });
     const issuerCa = issuer.ca;
+    // Keys and tokens of a real Keycloak: https, or http from a loopback address (a dev Keycloak).
+    const transport = kcRealm
+      ? {
+          fetcher: new LoopbackHttpFetcher(
+            new SimpleFetcher({ defaultRequestOptions: issuerCa ? { ca: issuerCa } : {} }),
+            DEFAULTS.jwksTimeoutMs,
+          ),
+          postForm: loopbackPostForm,
+        }
+      : undefined;
     const cookieKeys = options.signIn ? localCookieKeys() : undefined;
     const authorizerConfig: AuthorizerConfig = {
-      ...localAuthorizerConfig(stage, issuer.issuer, options.signIn ? 0 : cacheTtlSeconds),
+      ...localAuthorizerConfig(realmStage, issuer.issuer, options.signIn ? 0 : cacheTtlSeconds),
       ...(cookieKeys
         ? {
             session: {
               keysSecretId: LOCAL_KEYS_SECRET_ID,
-              cookieName: LOCAL_COOKIE_NAMES.cookieName,
               browserRoutes: stage.routes
                 .filter((r) => r.browser && r.method === 'GET')
                 .map((r) => routeKey(r)),
@@ -371,15 +456,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         clientId: stage.keycloak.peopleClientId,
         keysSecretId: LOCAL_KEYS_SECRET_ID,
         publicBaseUrl: gateway.url,
-        // The local gateway speaks plain http on loopback: a `Secure` cookie would never come back, and
-        // a `__Host-` one would not even be stored.
-        secureCookies: false,
-        ...LOCAL_COOKIE_NAMES,
+        // The deployed defaults: `__Host-` names, `Secure`. The gateway speaks plain http, but on a
+        // loopback address, which browsers treat as a secure context: Chromium stores and sends `Secure`
+        // and `__Host-` cookies for http://127.0.0.1 (test/keycloak/browser-sign-in.test.ts), as
+        // tough-cookie does. https://w3c.github.io/webappsec-secure-contexts/#is-origin-trustworthy
       };
       const core = createSignIn({
         config: signInConfig,
         keys: staticKeyProvider(cookieKeys),
-        oidc: createOidcClient(signInConfig, { ca: issuerCa }),
+        oidc: createOidcClient(signInConfig, { ca: issuerCa, ...(transport ? { transport } : {}) }),
       });
       late.signIn = async (event) => {
         const parsed = parseProxyEvent(event, signInConfig.publicBaseUrl);
@@ -412,10 +497,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 }
 
 const LOCAL_KEYS_SECRET_ID = 'local-cookie-keys';
-/** Cookie names without the `__Host-` prefix, which browsers honour only on cookies set `Secure` over https. */
-const LOCAL_COOKIE_NAMES = { cookieName: 'keygate_session', stateCookieName: 'keygate_login' } as const;
 
 /** A cookie keyring for this run (the shape of the Secrets Manager secret the sign-in routes read). */
 function localCookieKeys(): string {
   return JSON.stringify({ current: 'local1', local1: randomBytes(32).toString('base64url') });
+}
+
+/**
+ * A real Keycloak realm as the stack's issuer: provisioned from the stack's realm definition when the
+ * caller can (the admin API), else used as it is.
+ */
+async function connectKeycloakRealm(
+  options: KeycloakRealmOptions,
+  realm: RealmRepresentation,
+): Promise<StackIssuer> {
+  const realmUrl = options.realmUrl.replace(/\/+$/, '');
+  const secrets = options.provision
+    ? await options.provision(realm)
+    : (options.secrets ?? { passwords: {}, clientSecrets: {} });
+  return {
+    issuer: realmUrl,
+    urls: keycloakRealmUrls(realmUrl),
+    ...(options.ca ? { ca: options.ca } : {}),
+    passwords: secrets.passwords,
+    clientSecrets: secrets.clientSecrets,
+    close: async () => {},
+  };
 }

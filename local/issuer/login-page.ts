@@ -38,11 +38,22 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefin
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
-function sendHtml(res: ServerResponse, status: number, html: string): void {
+/**
+ * `form-action` covers the whole redirect chain a form submission starts (CSP Level 3, form-action; Chromium
+ * blocks the submission when a redirect leaves the list), and a successful sign-in redirects on to the
+ * client's redirect_uri: its origin must be listed beside 'self', or a browser never reaches the client.
+ */
+function sendHtml(res: ServerResponse, status: number, html: string, redirectUri?: unknown): void {
+  let target = '';
+  try {
+    if (typeof redirectUri === 'string') target = ` ${new URL(redirectUri).origin}`;
+  } catch {
+    // not a URL: oidc-provider validated it against the client; nothing to add
+  }
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'; form-action 'self'",
+    'content-security-policy': `default-src 'none'; form-action 'self'${target}`,
   });
   res.end(html);
 }
@@ -62,8 +73,9 @@ export async function loginPage(
       return;
     }
     const action = req.url ?? '';
+    const redirectUri = details.params.redirect_uri;
     if (req.method === 'GET') {
-      sendHtml(res, 200, page(action, realm.name));
+      sendHtml(res, 200, page(action, realm.name), redirectUri);
       return;
     }
     if (req.method !== 'POST') {
@@ -76,7 +88,7 @@ export async function loginPage(
     const password = form?.get('password') ?? '';
     const ok = user?.password !== undefined && sameSecret(password, user.password);
     if (!user || !ok) {
-      sendHtml(res, 200, page(action, realm.name, 'Invalid username or password.'));
+      sendHtml(res, 200, page(action, realm.name, 'Invalid username or password.'), redirectUri);
       return;
     }
     await provider.interactionFinished(req, res, { login: { accountId: user.id } });

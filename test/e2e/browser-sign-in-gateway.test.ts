@@ -122,8 +122,12 @@ describe.each(['rest', 'http'] as const)('browser sign-in through the local gate
   it('signs in through the issuer and reaches /me with the session cookie; the backend sees the identity', async () => {
     const browser = await signIn('alice');
     // Issuer and gateway share 127.0.0.1 (cookies ignore ports): look at Keygate's cookies only.
-    const cookies = (await browser.jar.getCookies(`${base}/`)).filter((c) => c.key.startsWith('keygate_'));
-    expect(cookies.map((c) => [c.key, c.httpOnly, c.sameSite])).toEqual([['keygate_session', true, 'lax']]);
+    const cookies = (await browser.jar.getCookies(`${base}/`)).filter((c) =>
+      c.key.startsWith('__Host-keygate_'),
+    );
+    expect(cookies.map((c) => [c.key, c.httpOnly, c.sameSite])).toEqual([
+      ['__Host-keygate_session', true, 'lax'],
+    ]);
     const me = await browser.send(`${base}/me`, { headers: NAVIGATE });
     expect(me.status).toBe(200);
     expect(me.json()).toMatchObject({ username: 'alice' });
@@ -149,22 +153,26 @@ describe.each(['rest', 'http'] as const)('browser sign-in through the local gate
     const page = await browser.send(`${base}/auth/logout`, { headers: NAVIGATE });
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toMatch(/^default-src 'none'; form-action 'self' /);
-    const kept = (await browser.jar.getCookies(`${base}/`)).filter((c) => c.key.startsWith('keygate_'));
-    expect(kept.map((c) => c.key)).toEqual(['keygate_session']);
+    const kept = (await browser.jar.getCookies(`${base}/`)).filter((c) =>
+      c.key.startsWith('__Host-keygate_'),
+    );
+    expect(kept.map((c) => c.key)).toEqual(['__Host-keygate_session']);
     const crossSite = await browser.send(`${base}/auth/logout`, {
       method: 'POST',
       headers: { ...NAVIGATE, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
     });
     expect(crossSite.status).toBe(403);
     expect(
-      (await browser.jar.getCookies(`${base}/`)).filter((c) => c.key.startsWith('keygate_')),
+      (await browser.jar.getCookies(`${base}/`)).filter((c) => c.key.startsWith('__Host-keygate_')),
     ).toHaveLength(1);
     const out = await browser.send(`${base}/auth/logout`, {
       method: 'POST',
       headers: { ...NAVIGATE, origin: new URL(base).origin, 'sec-fetch-site': 'same-origin' },
     });
     expect(out.status).toBe(302);
-    const left = (await browser.jar.getCookies(`${base}/`)).filter((c) => c.key.startsWith('keygate_'));
+    const left = (await browser.jar.getCookies(`${base}/`)).filter((c) =>
+      c.key.startsWith('__Host-keygate_'),
+    );
     expect(left).toEqual([]);
     const landed = await browser.follow(out.headers.location as string, `${base}/`);
     expect(landed.url).toBe(`${base}/`);

@@ -324,6 +324,10 @@ describe('local issuer', () => {
     const form = await send(loginUrl);
     expect(form.status).toBe(200);
     expect(form.body).toContain('name="username"');
+    // A browser checks form-action along the redirects after the submit: the client's origin must be listed.
+    expect(form.headers['content-security-policy']).toBe(
+      "default-src 'none'; form-action 'self' http://127.0.0.1:5173",
+    );
 
     const bad = await send(loginUrl, { form: { username: 'carol', password: 'wrong' } });
     expect(bad.body).toContain('Invalid username or password');

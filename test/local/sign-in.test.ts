@@ -42,7 +42,7 @@ describe('local gateway with browser sign-in', () => {
     const login = await get(`${stack.gateway.url}/auth/login?returnTo=%2Fme`);
     expect(login.status).toBe(302);
     const stateCookie = ((login.headers['set-cookie'] as string[]) ?? []).find((c) =>
-      c.startsWith('keygate_login='),
+      c.startsWith('__Host-keygate_login='),
     );
     expect(stateCookie).toMatch(/HttpOnly/i);
     expect(stateCookie).toMatch(/SameSite=Lax/i);
@@ -69,11 +69,11 @@ describe('local gateway with browser sign-in', () => {
     expect(callback.status).toBe(302);
     expect(callback.headers.location).toBe(`${stack.gateway.url}/me`);
     const session = ((callback.headers['set-cookie'] as string[]) ?? []).filter((c) =>
-      c.startsWith('keygate_session'),
+      c.startsWith('__Host-keygate_session'),
     );
     expect(session.length).toBeGreaterThan(0);
     for (const c of session) expect(c).toMatch(/HttpOnly/i);
-    expect([...jar.keys()].some((k) => k.startsWith('keygate_session'))).toBe(true);
+    expect([...jar.keys()].some((k) => k.startsWith('__Host-keygate_session'))).toBe(true);
 
     // The session cookie alone now identifies the person to the authorizer, on every request (no cache).
     const me = await get(`${stack.gateway.url}/me`);
@@ -106,7 +106,7 @@ describe('local gateway with browser sign-in', () => {
     );
     expect(logout.status).toBe(302);
     expect(logout.headers.location).toMatch(new RegExp(`^${stack.issuer.urls.logout}\\?`));
-    expect([...jar.keys()].some((k) => k.startsWith('keygate_session'))).toBe(false);
+    expect([...jar.keys()].some((k) => k.startsWith('__Host-keygate_session'))).toBe(false);
     expect((await get(`${stack.gateway.url}/me`)).status).toBe(401);
   });
 });

@@ -370,6 +370,8 @@ describe('sign-in routes against a real OpenID provider', () => {
           'content-type': 'text/html; charset=utf-8',
           'content-security-policy': `default-src 'none'; form-action ${formAction()}; frame-ancestors 'none'; base-uri 'none'`,
           'cache-control': 'no-store',
+          // Not no-referrer: that makes browsers send `Origin: null` on the button's POST.
+          'referrer-policy': 'same-origin',
         });
         expect(res.headers.location).toBeUndefined();
         expect(res.body).toContain(`<form method="post" action="${action}">`);
