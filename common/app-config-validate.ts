@@ -8,6 +8,12 @@ import { SIGNATURE_ALGORITHMS } from './authorizer-config';
 import type { SignatureAlgorithm } from './authorizer-config';
 import { isHttpsOrigin, isHttpsUrl, isIntIn, isStringList } from './field-checks';
 import { HTTP_METHODS, boundParams, validateRoutes } from './route-model';
+import {
+  HTTP_API_ROUTES_PER_API,
+  REST_API_RESOURCES_PER_API,
+  policySizeErrors,
+  restResourceCount,
+} from './aws-limits';
 import type { HttpMethod, RouteSpec } from './route-model';
 
 export type AppConfigResult = { ok: true; config: KeygateAppConfig } | { ok: false; errors: string[] };
@@ -153,6 +159,7 @@ export function validateStageConfig(input: unknown, at: string): string[] {
   const routeErrors = validateAppRoutes(s.routes, `${at}.routes`);
   errors.push(...routeErrors);
   const routes = routeErrors.length === 0 ? (s.routes as RouteSpec[]) : [];
+  errors.push(...routeQuotaErrors(routes, `${at}.routes`, http, rest));
   routes.forEach((r, i) => {
     if (r.auth !== 'cognito-user-pool') return;
     if (s.cognitoFederation === undefined) {
@@ -469,6 +476,27 @@ function validateAppRoutes(input: unknown, at: string): string[] {
   });
   // The shared model checks methods, paths, requirements, duplicates and cache-unsafe overlaps.
   errors.push(...validateRoutes(input, at));
+  return errors;
+}
+
+/**
+ * API Gateway's per-API quotas and the authorizer's answer size (common/aws-limits.ts). The Secured API
+ * constructs check the same quotas again at synth with the sign-in routes counted.
+ */
+function routeQuotaErrors(routes: readonly RouteSpec[], at: string, http: boolean, rest: boolean): string[] {
+  const errors: string[] = [];
+  if (http && routes.length > HTTP_API_ROUTES_PER_API) {
+    errors.push(
+      `${at}: ${routes.length} routes exceed the HTTP API quota of ${HTTP_API_ROUTES_PER_API} routes per API; split the stage`,
+    );
+  }
+  const resources = rest ? restResourceCount(routes.map((r) => r.path)) : 0;
+  if (resources > REST_API_RESOURCES_PER_API) {
+    errors.push(
+      `${at}: the paths make ${resources} REST API resources, over the quota of ${REST_API_RESOURCES_PER_API} resources per API; split the stage`,
+    );
+  }
+  errors.push(...policySizeErrors(routes, at));
   return errors;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { RouteSpec } from './route-model';
 import { validateRoutes } from './route-model';
+import { policySizeErrors } from './aws-limits';
 import { isHttpsOrigin, isHttpsUrl, isIntIn, isNonEmptyList, isStringList } from './field-checks';
 
 export const AUTHORIZER_CONFIG_VERSION = 1;
@@ -155,7 +156,9 @@ export function validateAuthorizerConfigWith(
       }
     });
   }
-  errors.push(...validateRoutes(c.routes, 'routes'));
+  const routeErrors = validateRoutes(c.routes, 'routes');
+  errors.push(...routeErrors);
+  if (routeErrors.length === 0) errors.push(...policySizeErrors(c.routes as RouteSpec[], 'routes'));
   if (c.tokenSource !== undefined) errors.push(...validateTokenSource(c.tokenSource));
   if (c.clockSkewSeconds !== undefined && !isIntIn(c.clockSkewSeconds, 0, DEFAULTS.maxClockSkewSeconds)) {
     errors.push(`clockSkewSeconds must be an integer from 0 to ${DEFAULTS.maxClockSkewSeconds}`);

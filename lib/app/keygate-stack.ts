@@ -1,5 +1,5 @@
 import type { StackProps } from 'aws-cdk-lib';
-import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import type { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { AppRouteConfig, StageConfig } from '../../common/app-config';
+import { CLOUDFORMATION_RESOURCES_PER_STACK } from '../../common/aws-limits';
 import type { Requirement as RequirementSpec } from '../../common/route-model';
 import type { SecuredRouteOptions } from '../api/route-table';
 import { Requirement, RouteAuth } from '../api/route-auth';
@@ -41,6 +42,8 @@ export class KeygateStack extends Stack {
   constructor(scope: Construct, id: string, props: KeygateStackProps) {
     super(scope, id, props);
     const c = props.config;
+    // The route table decides most of the stack's size; name the field before CloudFormation refuses it.
+    this.node.addValidation({ validate: () => this.resourceLimitErrors(props.stageName) });
     const retention = (c.logRetentionDays ?? 30) as RetentionDays;
     const routes = c.routes;
 
@@ -223,6 +226,17 @@ export class KeygateStack extends Stack {
       new CfnOutput(this, 'UserPoolClientId', { value: federation.peopleClient.userPoolClientId });
       new CfnOutput(this, 'HostedUiBaseUrl', { value: federation.hostedUiBaseUrl });
     }
+  }
+
+  /** CloudFormation's resources-per-stack quota (common/aws-limits.ts), named by the stage's field. */
+  private resourceLimitErrors(stageName: string): string[] {
+    const count = this.node.findAll().filter((c) => CfnResource.isCfnResource(c)).length;
+    if (count <= CLOUDFORMATION_RESOURCES_PER_STACK) return [];
+    return [
+      `keygate.stages.${stageName}.routes: the stage makes ${count} CloudFormation resources, over the quota of ` +
+        `${CLOUDFORMATION_RESOURCES_PER_STACK} per stack (each route is an HTTP API route and a REST API method; a new ` +
+        'REST path segment adds a resource, and with cors an OPTIONS method); split the routes over stages',
+    ];
   }
 }
 
