@@ -122,6 +122,7 @@ export function validateStageConfig(input: unknown, at: string): string[] {
       'cors',
       'throttling',
       'alarmEmail',
+      'dashboard',
       'logRetentionDays',
     ],
     at,
@@ -252,6 +253,9 @@ export function validateStageConfig(input: unknown, at: string): string[] {
       if (!isIntIn(s.throttling.burstLimit, 1, 5000))
         errors.push(`${at}.throttling.burstLimit must be an integer from 1 to 5000`);
     }
+  }
+  if (s.dashboard !== undefined && typeof s.dashboard !== 'boolean') {
+    errors.push(`${at}.dashboard must be a boolean (true: the stage's CloudWatch dashboard, the default)`);
   }
   if (s.alarmEmail !== undefined && (typeof s.alarmEmail !== 'string' || !EMAIL.test(s.alarmEmail))) {
     errors.push(`${at}.alarmEmail must be an email address`);

@@ -21,6 +21,7 @@ import { Model } from '../backends/model';
 import { ModelBackend } from '../backends/model-backend';
 import { KeycloakFederatedUserPool } from '../federation/keycloak-federated-user-pool';
 import { AuthorizerAlarms } from '../monitoring/authorizer-alarms';
+import { KeygateDashboard } from '../monitoring/keygate-dashboard';
 import { BrowserSignIn, SIGN_IN_PATHS } from '../sign-in/browser-sign-in';
 
 /** Properties of the Keygate app stack. */
@@ -173,12 +174,15 @@ export class KeygateStack extends Stack {
       }),
     );
 
+    const httpApis: SecuredHttpApi[] = [];
+    const restApis: SecuredRestApi[] = [];
     if (c.apis?.http !== false) {
       const http = new SecuredHttpApi(this, 'HttpApi', {
         ...common,
         routes: routeOptions,
         apiName: `keygate-${props.stageName}-http`,
       });
+      httpApis.push(http);
       for (const g of grants) if (!g.principal.crossAccount) http.grantInvoke(g.role, g.method, g.path);
       new CfnOutput(this, 'HttpApiUrl', { value: http.url, description: 'HTTP API URL' });
       if (signIn) {
@@ -193,6 +197,7 @@ export class KeygateStack extends Stack {
         stageName: props.stageName,
         apiName: `keygate-${props.stageName}-rest`,
       });
+      restApis.push(rest);
       for (const g of grants) {
         if (g.principal.crossAccount)
           rest.allowCrossAccountInvoke(new iam.ArnPrincipal(g.principal.roleArn), g.method, g.path);
@@ -215,6 +220,15 @@ export class KeygateStack extends Stack {
       topic = t;
     }
     new AuthorizerAlarms(this, 'AuthorizerAlarms', { authorizer, ...(topic ? { topic } : {}) });
+    if (c.dashboard !== false) {
+      new KeygateDashboard(this, 'Dashboard', {
+        authorizer,
+        httpApis,
+        restApis,
+        modelBackend: backend,
+        dashboardName: `keygate-${props.stageName}`,
+      });
+    }
 
     new CfnOutput(this, 'AuthorizerFunctionName', {
       value: authorizer.handler.functionName,
