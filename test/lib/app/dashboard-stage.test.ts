@@ -8,7 +8,7 @@ import type { StageConfig } from '../../../common/app-config';
 import { DEFAULT_APP_CONFIG } from '../../../common/app-config';
 import { validateStageConfig } from '../../../common/app-config-validate';
 import { buildKeygateApp } from '../../../lib/app/build-app';
-import { dashboardWidgets, metricIdentity } from '../../support/dashboard-body';
+import { dashboardWidgets, metricIdentity } from '../../../scripts/dashboard-body';
 
 function synth(stage: StageConfig): Template {
   const app = new App({

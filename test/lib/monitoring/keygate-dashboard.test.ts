@@ -14,8 +14,13 @@ import { Model } from '../../../lib/backends/model';
 import { ModelBackend } from '../../../lib/backends/model-backend';
 import { KeygateDashboard } from '../../../lib/monitoring/keygate-dashboard';
 import { auditAttributes } from '../../../lambda/models/audit';
-import type { DashboardWidget } from '../../support/dashboard-body';
-import { dashboardWidgets, metricIdentity, metricOptions, placeholder } from '../../support/dashboard-body';
+import type { DashboardWidget } from '../../../scripts/dashboard-body';
+import {
+  dashboardWidgets,
+  metricIdentity,
+  metricOptions,
+  placeholder,
+} from '../../../scripts/dashboard-body';
 import { newStack } from '../helpers';
 
 const REASONS = Object.keys(REASON_CODES) as ReasonCode[];
