@@ -11,6 +11,12 @@ import { COOKIE_NAME_RULE, isCookieName } from './cookie-names';
 import { SIGN_IN_PREFIX } from './sign-in-routes';
 import { isHeaderName, isHttpsOrigin, isHttpsUrl, isIntIn, isStringList } from './field-checks';
 import { HTTP_METHODS, boundParams, validateRoutes } from './route-model';
+import {
+  HTTP_API_ROUTES_PER_API,
+  REST_API_RESOURCES_PER_API,
+  policySizeErrors,
+  restResourceCount,
+} from './aws-limits';
 import type { HttpMethod, RouteSpec } from './route-model';
 
 export type AppConfigResult = { ok: true; config: KeygateAppConfig } | { ok: false; errors: string[] };
@@ -114,6 +120,7 @@ export function validateStageConfig(input: unknown, at: string): string[] {
       'cors',
       'throttling',
       'alarmEmail',
+      'dashboard',
       'logRetentionDays',
     ],
     at,
@@ -156,6 +163,7 @@ export function validateStageConfig(input: unknown, at: string): string[] {
   errors.push(...routeErrors);
   const routes = routeErrors.length === 0 ? (s.routes as RouteSpec[]) : [];
   if (isObject(s.keycloak)) errors.push(...validateStageIssuerScopes(s, routes, at));
+  errors.push(...routeQuotaErrors(routes, `${at}.routes`, http, rest));
   routes.forEach((r, i) => {
     if (r.auth !== 'cognito-user-pool') return;
     if (s.cognitoFederation === undefined) {
@@ -248,6 +256,9 @@ export function validateStageConfig(input: unknown, at: string): string[] {
       if (!isIntIn(s.throttling.burstLimit, 1, 5000))
         errors.push(`${at}.throttling.burstLimit must be an integer from 1 to 5000`);
     }
+  }
+  if (s.dashboard !== undefined && typeof s.dashboard !== 'boolean') {
+    errors.push(`${at}.dashboard must be a boolean (true: the stage's CloudWatch dashboard, the default)`);
   }
   if (s.alarmEmail !== undefined && (typeof s.alarmEmail !== 'string' || !EMAIL.test(s.alarmEmail))) {
     errors.push(`${at}.alarmEmail must be an email address`);
@@ -517,6 +528,27 @@ function validateAppRoutes(input: unknown, at: string, resultCacheTtlSeconds: nu
   // The shared model checks methods, paths, requirements, duplicates and, with the result cache on, the
   // shapes a cached policy cannot express.
   errors.push(...validateRoutes(input, at, { resultCacheTtlSeconds }));
+  return errors;
+}
+
+/**
+ * API Gateway's per-API quotas and the authorizer's answer size (common/aws-limits.ts). The Secured API
+ * constructs check the same quotas again at synth with the sign-in routes counted.
+ */
+function routeQuotaErrors(routes: readonly RouteSpec[], at: string, http: boolean, rest: boolean): string[] {
+  const errors: string[] = [];
+  if (http && routes.length > HTTP_API_ROUTES_PER_API) {
+    errors.push(
+      `${at}: ${routes.length} routes exceed the HTTP API quota of ${HTTP_API_ROUTES_PER_API} routes per API; split the stage`,
+    );
+  }
+  const resources = rest ? restResourceCount(routes.map((r) => r.path)) : 0;
+  if (resources > REST_API_RESOURCES_PER_API) {
+    errors.push(
+      `${at}: the paths make ${resources} REST API resources, over the quota of ${REST_API_RESOURCES_PER_API} resources per API; split the stage`,
+    );
+  }
+  errors.push(...policySizeErrors(routes, at));
   return errors;
 }
 

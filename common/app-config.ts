@@ -153,6 +153,8 @@ export interface StageConfig {
   readonly throttling?: { readonly rateLimit: number; readonly burstLimit: number };
   /** SNS topic for alarms: created when an email is given. */
   readonly alarmEmail?: string;
+  /** The CloudWatch dashboard (`KeygateDashboard`) of the stage. @default true */
+  readonly dashboard?: boolean;
   /** @default 30 */
   readonly logRetentionDays?: number;
 }

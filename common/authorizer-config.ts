@@ -15,6 +15,7 @@ import {
   isNonEmptyList,
   isStringList,
 } from './field-checks';
+import { policySizeErrors } from './aws-limits';
 
 export const AUTHORIZER_CONFIG_VERSION = 1;
 /** Environment variable carrying the JSON config (or `gz:` + base64 gzip of it, when large). */
@@ -261,6 +262,7 @@ export function validateAuthorizerConfigWith(
     typeof ttl === 'number' ? { resultCacheTtlSeconds: ttl } : {},
   );
   errors.push(...routeErrors);
+  if (routeErrors.length === 0) errors.push(...policySizeErrors(c.routes as RouteSpec[], 'routes'));
   // A cookie rides along with cross-site requests: whether one may change state is decided per request,
   // from its own Origin and Sec-Fetch-Site (common/csrf.ts), so no answer may be replayed to another.
   const cookieSource =

@@ -461,7 +461,8 @@ export function grantsFor(routes: readonly RouteSpec[], principal: Principal): R
   return { allow: dedupe(allow), deny: dedupe(deny) };
 }
 
-const MAX_BOUND_COMBINATIONS = 256;
+/** Most concrete resources one route with bound path parameters contributes to a principal's policy. */
+export const MAX_BOUND_COMBINATIONS = 256;
 
 /**
  * The parameter values under which the principal meets a binding requirement: per alternative, the

@@ -21,6 +21,8 @@ export type { SecuredRestApiProps } from './api/secured-rest-api';
 
 export { AuthorizerAlarms } from './monitoring/authorizer-alarms';
 export type { AuthorizerAlarmsProps } from './monitoring/authorizer-alarms';
+export { KeygateDashboard } from './monitoring/keygate-dashboard';
+export type { KeygateDashboardProps } from './monitoring/keygate-dashboard';
 
 export { KeycloakFederatedUserPool } from './federation/keycloak-federated-user-pool';
 export type { KeycloakFederatedUserPoolProps } from './federation/keycloak-federated-user-pool';

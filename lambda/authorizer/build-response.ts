@@ -21,6 +21,7 @@
  * mode requires `$context.routeKey` among the identity sources (the construct adds it) and no route whose
  * requirement binds a path parameter while the cache is on (validateAuthorizerConfig).
  */
+import { POLICY_RESOURCE_MAX_CHARS } from '../../common/aws-limits';
 import type { RouteGrants } from '../../common/route-model';
 import { CONTEXT_KEYS, contextScalar, joinList } from '../../common/identity-context';
 import type { VerifiedPrincipal } from './types';
@@ -55,8 +56,6 @@ export interface SimpleResponse {
 
 export type AuthorizerResponse = IamPolicyResponse | SimpleResponse;
 
-/** API Gateway limits a policy resource ARN to 512 characters. */
-const MAX_RESOURCE_LENGTH = 512;
 /** Characters a resource may hold: the ARN prefix, route literals, safe bound values, `*` from templates. */
 const RESOURCE = /^arn:[A-Za-z0-9:_$./*@~+=,-]+$/;
 
@@ -156,7 +155,8 @@ function writePolicy(arnPrefix: string, grants: RouteGrants, extraDeny?: string)
 
 function resource(arnPrefix: string, pattern: string): string {
   const r = arnPrefix + pattern;
-  if (r.length > MAX_RESOURCE_LENGTH || !RESOURCE.test(r)) throw new Error('policy resource is not writable');
+  if (r.length > POLICY_RESOURCE_MAX_CHARS || !RESOURCE.test(r))
+    throw new Error('policy resource is not writable');
   return r;
 }
 

@@ -3,18 +3,11 @@
  * which model, the outcome and the latency. Request input and model output only when the deployment
  * opted in (`logContent`).
  */
+import type { AuditOutcome } from '../../common/model-audit-log';
 import type { Caller } from './types';
 
-export const AUDIT_MESSAGE = 'model invocation';
-
-export type AuditOutcome =
-  | 'success'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'model_not_found'
-  | 'invalid_request'
-  | 'model_error'
-  | 'internal_error';
+export { AUDIT_MESSAGE } from '../../common/model-audit-log';
+export type { AuditOutcome } from '../../common/model-audit-log';
 
 /** The subset of Powertools Logger the backend uses, so tests can pass a recording sink. */
 export interface BackendLogger {

@@ -1,4 +1,4 @@
-import { Duration, Names } from 'aws-cdk-lib';
+import { Duration, Names, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { HTTP_API_ROUTES_PER_API } from '../../common/aws-limits';
 import type { ContextKey } from '../../common/identity-context';
 import { CONTEXT_KEYS, IDENTITY_HEADERS } from '../../common/identity-context';
 import type { KeygateAuthorizer } from '../authorizer/keygate-authorizer';
@@ -117,6 +118,22 @@ export class SecuredHttpApi extends Construct {
     });
 
     for (const route of props.routes ?? []) this.addRoute(route);
+    // Counted at synth, so that routes other constructs add to this API (the sign-in routes) count too.
+    this.node.addValidation({ validate: () => this.routeQuotaErrors() });
+  }
+
+  /** API Gateway's routes-per-API quota (common/aws-limits.ts). */
+  private routeQuotaErrors(): string[] {
+    const stack = Stack.of(this);
+    const api = JSON.stringify(stack.resolve(this.httpApi.apiId));
+    const routes = stack.node
+      .findAll()
+      .filter((c) => c instanceof apigwv2.CfnRoute && JSON.stringify(stack.resolve(c.apiId)) === api).length;
+    return routes > HTTP_API_ROUTES_PER_API
+      ? [
+          `SecuredHttpApi: ${routes} routes exceed the HTTP API quota of ${HTTP_API_ROUTES_PER_API} routes per API; split the API`,
+        ]
+      : [];
   }
 
   /** The API's URL (`https://<id>.execute-api.<region>.amazonaws.com/`). */
@@ -193,6 +210,10 @@ export class SecuredHttpApi extends Construct {
       integration = new HttpLambdaIntegration(`Integration${this.integrations.size}`, backend, {
         parameterMapping: mapping,
         payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+        // One invoke permission per API and backend instead of one per route: a function's resource
+        // policy holds at most 20 KB (LAMBDA_RESOURCE_POLICY_BYTES), about 50 route-scoped statements.
+        // Only the routes this construct integrates with the backend reach it either way.
+        scopePermissionToRoute: false,
       });
       this.integrations.set(key, integration);
     }

@@ -197,7 +197,14 @@ export class SecuredRestApi extends Construct {
       throw new Error(`${at}: a Keycloak route needs the authorizer prop`);
     this.table.add(route);
     const resource = this.restApi.root.resourceForPath(route.path);
-    const integration = new apigw.LambdaIntegration(route.backend, { proxy: true, allowTestInvoke: false });
+    // One invoke permission per API and backend instead of one per method: a function's resource policy
+    // holds at most 20 KB (LAMBDA_RESOURCE_POLICY_BYTES), about 50 method-scoped statements. Only the
+    // methods this construct integrates with the backend reach it either way.
+    const integration = new apigw.LambdaIntegration(route.backend, {
+      proxy: true,
+      allowTestInvoke: false,
+      scopePermissionToMethod: false,
+    });
     let options: apigw.MethodOptions;
     if (kind === 'keycloak') {
       this.authorizer!.addRoute(route);

@@ -1,5 +1,5 @@
 import type { StackProps } from 'aws-cdk-lib';
-import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import type { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -9,6 +9,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { AppRouteConfig, StageConfig } from '../../common/app-config';
 import { COGNITO_FEDERATION_ISSUER } from '../../common/app-config';
+import { CLOUDFORMATION_RESOURCES_PER_STACK } from '../../common/aws-limits';
 import type { Requirement as RequirementSpec } from '../../common/route-model';
 import type { SecuredRouteOptions } from '../api/route-table';
 import { Requirement, RouteAuth } from '../api/route-auth';
@@ -21,6 +22,7 @@ import { Model } from '../backends/model';
 import { ModelBackend } from '../backends/model-backend';
 import { KeycloakFederatedUserPool } from '../federation/keycloak-federated-user-pool';
 import { AuthorizerAlarms } from '../monitoring/authorizer-alarms';
+import { KeygateDashboard } from '../monitoring/keygate-dashboard';
 import { BrowserSignIn, SIGN_IN_PATHS } from '../sign-in/browser-sign-in';
 
 /** Properties of the Keygate app stack. */
@@ -42,6 +44,8 @@ export class KeygateStack extends Stack {
   constructor(scope: Construct, id: string, props: KeygateStackProps) {
     super(scope, id, props);
     const c = props.config;
+    // The route table decides most of the stack's size; name the field before CloudFormation refuses it.
+    this.node.addValidation({ validate: () => this.resourceLimitErrors(props.stageName) });
     const retention = (c.logRetentionDays ?? 30) as RetentionDays;
     const routes = c.routes;
 
@@ -186,12 +190,15 @@ export class KeygateStack extends Stack {
       }),
     );
 
+    const httpApis: SecuredHttpApi[] = [];
+    const restApis: SecuredRestApi[] = [];
     if (c.apis?.http !== false) {
       const http = new SecuredHttpApi(this, 'HttpApi', {
         ...common,
         routes: routeOptions,
         apiName: `keygate-${props.stageName}-http`,
       });
+      httpApis.push(http);
       for (const g of grants) if (!g.principal.crossAccount) http.grantInvoke(g.role, g.method, g.path);
       new CfnOutput(this, 'HttpApiUrl', { value: http.url, description: 'HTTP API URL' });
       if (signIn) {
@@ -206,6 +213,7 @@ export class KeygateStack extends Stack {
         stageName: props.stageName,
         apiName: `keygate-${props.stageName}-rest`,
       });
+      restApis.push(rest);
       for (const g of grants) {
         if (g.principal.crossAccount)
           rest.allowCrossAccountInvoke(new iam.ArnPrincipal(g.principal.roleArn), g.method, g.path);
@@ -228,6 +236,15 @@ export class KeygateStack extends Stack {
       topic = t;
     }
     new AuthorizerAlarms(this, 'AuthorizerAlarms', { authorizer, ...(topic ? { topic } : {}) });
+    if (c.dashboard !== false) {
+      new KeygateDashboard(this, 'Dashboard', {
+        authorizer,
+        httpApis,
+        restApis,
+        modelBackend: backend,
+        dashboardName: `keygate-${props.stageName}`,
+      });
+    }
 
     new CfnOutput(this, 'AuthorizerFunctionName', {
       value: authorizer.handler.functionName,
@@ -239,6 +256,17 @@ export class KeygateStack extends Stack {
       new CfnOutput(this, 'UserPoolClientId', { value: federation.peopleClient.userPoolClientId });
       new CfnOutput(this, 'HostedUiBaseUrl', { value: federation.hostedUiBaseUrl });
     }
+  }
+
+  /** CloudFormation's resources-per-stack quota (common/aws-limits.ts), named by the stage's field. */
+  private resourceLimitErrors(stageName: string): string[] {
+    const count = this.node.findAll().filter((c) => CfnResource.isCfnResource(c)).length;
+    if (count <= CLOUDFORMATION_RESOURCES_PER_STACK) return [];
+    return [
+      `keygate.stages.${stageName}.routes: the stage makes ${count} CloudFormation resources, over the quota of ` +
+        `${CLOUDFORMATION_RESOURCES_PER_STACK} per stack (each route is an HTTP API route and a REST API method; a new ` +
+        'REST path segment adds a resource, and with cors an OPTIONS method); split the routes over stages',
+    ];
   }
 }
 

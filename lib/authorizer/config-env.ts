@@ -1,11 +1,13 @@
 import { gzipSync } from 'node:zlib';
+import { LAMBDA_ENVIRONMENT_BYTES } from '../../common/aws-limits';
 
 /**
  * Lambda allows 4 KB for all environment variables of a function together (keys and values):
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html. The config gets what the
- * other variables leave, with room to spare for variables CDK or the user add later.
+ * other variables leave (NODE_OPTIONS, and the Parameters and Secrets extension's nine variables with
+ * browser sessions: about 370 bytes), with room to spare for variables CDK or the user add later.
  */
-export const CONFIG_ENV_BUDGET_BYTES = 3584;
+export const CONFIG_ENV_BUDGET_BYTES = LAMBDA_ENVIRONMENT_BYTES - 512;
 
 export const GZIP_PREFIX = 'gz:';
 

@@ -1,4 +1,4 @@
-import { Duration, Lazy, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Names, Stack, Token, Tokenization, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type { HttpMethod, IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -23,6 +23,7 @@ import {
   METRIC_NAMESPACE,
 } from '../../common/decision-log';
 import { isHttpsOrigin } from '../../common/field-checks';
+import { DEPLOY_TIME_ID_MAX_CHARS } from '../../common/aws-limits';
 import type { RouteSpec } from '../../common/route-model';
 import { boundParams, routeKey } from '../../common/route-model';
 import type { RouteAuth } from '../api/route-auth';
@@ -524,15 +525,12 @@ export class KeygateAuthorizer extends Construct {
       if (encoded === undefined) throw new Error(tooLarge(this.routes.length));
       return encoded;
     }
-    // Deploy-time values (a user pool id) cannot be compressed at synth: the JSON must fit as it is.
-    // Stand-ins are as long as real pool and client ids (about 26 characters).
-    const estimate =
-      JSON.stringify(
-        this.buildConfig(
-          this.issuers.map((i) => i._probe),
-          true,
-        ),
-      ).length + 64;
+    // Deploy-time values (a user pool id) cannot be compressed at synth: the JSON must fit as it is, with
+    // each deploy-time value counted at the longest it can be.
+    const longest = Tokenization.reverseString(JSON.stringify(this.buildConfig(issuers)))
+      .mapTokens({ mapToken: () => 'x'.repeat(DEPLOY_TIME_ID_MAX_CHARS) })
+      .join({ join: (left: unknown, right: unknown) => `${String(left)}${String(right)}` }) as string;
+    const estimate = Buffer.byteLength(longest, 'utf8');
     if (estimate > CONFIG_ENV_BUDGET_BYTES) throw new Error(tooLarge(this.routes.length));
     return Stack.of(this).toJsonString(this.buildConfig(issuers));
   }

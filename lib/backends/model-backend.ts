@@ -1,9 +1,12 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DEFAULT_ROUTES } from '../../common/app-config';
+import { METRIC_NAMESPACE } from '../../common/decision-log';
+import { AUDIT_FIELDS, AUDIT_MESSAGE } from '../../common/model-audit-log';
 import { validateRoutes, type Requirement as RequirementSpec } from '../../common/route-model';
 import type { Requirement } from '../api/route-auth';
 import { keygateFunction } from '../internal/lambda-code';
@@ -90,6 +93,10 @@ export class ModelBackend extends Construct {
   public readonly function: lambda.IFunction;
   /** The function's log group (audit lines land here). */
   public readonly logGroup: logs.ILogGroup;
+  /** The ids of the models it serves, in the order given. */
+  public readonly modelIds: string[];
+  /** Namespace of the metrics this backend's metric filter publishes. */
+  public readonly metricNamespace: string;
 
   constructor(scope: Construct, id: string, props: ModelBackendProps) {
     super(scope, id);
@@ -231,6 +238,39 @@ export class ModelBackend extends Construct {
 
     this.function = fn;
     this.logGroup = logGroup;
+    this.modelIds = models.map((m) => m.id);
+
+    // One count per model and outcome from the audit line, for dashboards: model ids and outcomes are
+    // closed lists, so the dimensions stay small. CloudWatch allows no default value with dimensions.
+    this.metricNamespace = `${METRIC_NAMESPACE}/${Names.uniqueResourceName(this, { maxLength: 200 })}`;
+    new logs.MetricFilter(this, 'InvocationsFilter', {
+      logGroup,
+      metricNamespace: this.metricNamespace,
+      metricName: 'Invocations',
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', AUDIT_MESSAGE),
+      metricValue: '1',
+      dimensions: { ModelId: `$.${AUDIT_FIELDS.modelId}`, Outcome: `$.${AUDIT_FIELDS.outcome}` },
+      unit: cloudwatch.Unit.COUNT,
+    });
+  }
+
+  /**
+   * Count of invocation attempts of one model with one outcome (`success`, `forbidden`, `model_error`,
+   * ... see common/model-audit-log.ts), per 5 minutes, from the audit log.
+   */
+  public metricInvocations(
+    modelId: string,
+    outcome: string,
+    props?: cloudwatch.MetricOptions,
+  ): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricNamespace,
+      metricName: 'Invocations',
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      ...props,
+      dimensionsMap: { ModelId: modelId, Outcome: outcome },
+    });
   }
 }
 

@@ -46,6 +46,7 @@ export function functionFromBundle(
     handler: 'index.handler',
     code: lambda.Code.fromAsset(bundle.dir),
   });
+  acknowledgeRedundantRoleDependency(fn);
   if (bundle.staleInputs.length > 0) {
     // An error annotation fails `cdk synth` and `cdk deploy` (never deploy code older than its sources)
     // without breaking unit tests that inspect the template.
@@ -55,6 +56,20 @@ export function functionFromBundle(
     );
   }
   return fn;
+}
+
+/**
+ * cfn-lint W3005 ("dependency already enforced by a GetAtt"): aws-cdk's `lambda.Function` makes the
+ * function depend on its role construct, so that the role's policies (the DefaultPolicy resource, which
+ * the function does not reference) exist before the function is created and first invoked. That one
+ * construct dependency also writes the role itself into DependsOn, which the `Role` GetAtt already
+ * enforces: redundant and harmless. Removing it would mean reaching into the L2's dependency graph, so it
+ * is acknowledged on the function resource instead (test/cfn-lint lists every acknowledgement).
+ */
+function acknowledgeRedundantRoleDependency(fn: lambda.Function): void {
+  (fn.node.defaultChild as lambda.CfnFunction).addMetadata('cfn-lint', {
+    config: { ignore_checks: ['W3005'] },
+  });
 }
 
 export interface ResolvedLambdaCode {
