@@ -1,10 +1,11 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The real-Keycloak suite needs Java and Maven: `npm run test:keycloak` (vitest.keycloak.config.mts).
-    exclude: ['test/keycloak/**', '**/node_modules/**'],
+    // Suites with their own commands: the real-Keycloak suite needs Java and Maven (`npm run test:keycloak`),
+    // the other languages need their packages built first (`npm run test:languages`).
+    exclude: [...configDefaults.exclude, 'test/keycloak/**', 'test/languages/**'],
     environment: 'node',
     // CDK synth and esbuild bundling are slow on a 2-core machine.
     testTimeout: 120_000,
