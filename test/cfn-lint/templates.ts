@@ -13,7 +13,6 @@ import { buildKeygateApp } from '../../lib/app/build-app';
 
 const ROOT = path.join(__dirname, '..', '..');
 
-
 export interface SynthesizedTemplate {
   /** A short name, used as the file name and in test titles. */
   readonly name: string;
@@ -40,10 +39,9 @@ export function readmeStages(): Record<string, StageConfig> {
     context: { keygate: { stages: Record<string, StageConfig> } };
   };
   // The sign-in example is a `"web": { ... }` member of `stages`.
-  const web = JSON.parse(`{${docBlock('docs/configuration.md', '## Browser sign-in in a stage', 'json')}}`) as Record<
-    string,
-    StageConfig
-  >;
+  const web = JSON.parse(
+    `{${docBlock('docs/configuration.md', '## Browser sign-in in a stage', 'json')}}`,
+  ) as Record<string, StageConfig>;
   return { ...cdkJson.context.keygate.stages, ...web };
 }
 
