@@ -427,3 +427,52 @@ describe('matchRoute precedence', () => {
     expect(splitPath('/')).toEqual([]);
   });
 });
+
+describe('grantsFor with several entitlements per alternative', () => {
+  const route = (requirement: RouteSpec['requirement']): RouteSpec[] => [
+    { method: 'GET', path: '/o/{org}/p/{proj}', auth: 'keycloak', requirement },
+  ];
+  it.each<[string, RouteSpec['requirement'], Partial<Principal>, string[]]>([
+    [
+      'allOf joins the values of each entitlement',
+      { allOf: { realmRoles: ['org:{org}', 'proj:{org}:{proj}'] } },
+      { realmRoles: ['org:a', 'org:b', 'proj:a:x', 'proj:c:y'] },
+      ['GET/o/a/p/x'],
+    ],
+    [
+      'an unbound entitlement of allOf must be held too',
+      { allOf: { realmRoles: ['org:{org}'], groups: ['staff'] }, anyOf: { scopes: ['p:{proj}'] } },
+      { realmRoles: ['org:a'], scopes: ['p:x'] },
+      [],
+    ],
+    [
+      'with it held, allOf and one anyOf entry',
+      { allOf: { realmRoles: ['org:{org}'], groups: ['staff'] }, anyOf: { scopes: ['p:{proj}'] } },
+      { realmRoles: ['org:a'], scopes: ['p:x', 'p:y'], groups: ['staff'] },
+      ['GET/o/a/p/x', 'GET/o/a/p/y'],
+    ],
+    [
+      'an alternative that leaves a parameter free writes * for it',
+      { allOf: { realmRoles: ['org:{org}'] }, anyOf: { scopes: ['p:{proj}', 'all-projects'] } },
+      { realmRoles: ['org:a'], scopes: ['all-projects'] },
+      ['GET/o/a/p/*'],
+    ],
+    [
+      'a held value with a character a resource cannot hold is left out',
+      { allOf: { clientRoles: ['c:{org}:{proj}'] } },
+      { clientRoles: ['c:a:x', 'c:a b:y', 'c:a:'] },
+      ['GET/o/a/p/x'],
+    ],
+  ])('%s', (_name, requirement, held, allow) => {
+    expect(grantsFor(route(requirement), principal(held)).allow).toEqual(allow);
+  });
+  it('writes at most 256 combinations', () => {
+    const orgs = Array.from({ length: 20 }, (_, i) => `org:o${i}`);
+    const projs = Array.from({ length: 20 }, (_, i) => `proj:p${i}`);
+    const g = grantsFor(
+      route({ allOf: { realmRoles: ['org:{org}', 'proj:{proj}'] } }),
+      principal({ realmRoles: [...orgs, ...projs] }),
+    );
+    expect(g.allow).toHaveLength(256);
+  });
+});

@@ -234,6 +234,21 @@ describe('buildResponse', () => {
     ]);
   });
 
+  it("writes a resource of exactly 512 characters, API Gateway's limit", () => {
+    const parsed = parseEvent(apigwEvent('rest', { method: 'GET', path: '/me', authorization: 'Bearer x' }));
+    if (!parsed.ok) throw new Error(parsed.detail);
+    const suffix = `GET/${'a'.repeat(512 - parsed.request.arnPrefix.length - 4)}`;
+    const p = PRINCIPALS.bob;
+    const r = buildResponse({
+      request: parsed.request,
+      principal: p,
+      decision: authorize(p, table, 'GET', '/me'),
+      grants: { allow: [suffix], deny: [] },
+      responseMode: 'iam',
+    }) as IamPolicyResponse;
+    expect(r.policyDocument.Statement[0].Resource[0]).toHaveLength(512);
+  });
+
   it.each([
     ['longer than 512 characters', `GET/${'a'.repeat(600)}`],
     ['holding a character a resource must not', 'GET/a b'],
