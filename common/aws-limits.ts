@@ -22,6 +22,13 @@ export const HTTP_API_ROUTES_PER_API = 300;
 export const REST_API_RESOURCES_PER_API = 300;
 
 /**
+ * REST API: length, in characters, of the API's resource policy, 8192 (adjustable). Each cross-account
+ * grant of a SecuredRestApi is one statement of it (about 170 characters).
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html
+ */
+export const REST_API_RESOURCE_POLICY_CHARS = 8192;
+
+/**
  * CloudFormation: resources per stack (template), 500.
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html
  */

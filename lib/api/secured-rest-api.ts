@@ -1,10 +1,11 @@
-import { Duration, Names, Validations } from 'aws-cdk-lib';
+import { Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { REST_API_RESOURCE_POLICY_CHARS } from '../../common/aws-limits';
 import { ACCESS_DENIED_HTML } from '../../common/gateway-responses';
 import type { KeygateAuthorizer } from '../authorizer/keygate-authorizer';
 import { restAccessLogFormat } from './access-log';
@@ -182,6 +183,23 @@ export class SecuredRestApi extends Construct {
     this.acknowledgeFindings(props.cors !== undefined);
 
     for (const route of props.routes ?? []) this.addRoute(route);
+    // Measured at synth, when every cross-account grant has added its statement.
+    this.node.addValidation({ validate: () => this.resourcePolicyErrors() });
+  }
+
+  /** API Gateway's resource policy length quota (common/aws-limits.ts). */
+  private resourcePolicyErrors(): string[] {
+    const policy: unknown = Stack.of(this).resolve(
+      (this.restApi.node.defaultChild as apigw.CfnRestApi).policy,
+    );
+    if (policy === undefined) return [];
+    const length = JSON.stringify(policy).length;
+    return length > REST_API_RESOURCE_POLICY_CHARS
+      ? [
+          `SecuredRestApi: the resource policy is ${length} characters, over API Gateway's ${REST_API_RESOURCE_POLICY_CHARS} ` +
+            '(each allowCrossAccountInvoke adds a statement); grant fewer cross-account routes or roles',
+        ]
+      : [];
   }
 
   /** The stage URL, e.g. `https://<id>.execute-api.<region>.amazonaws.com/prod/`. */

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { AppRouteConfig, StageConfig } from '../../common/app-config';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
@@ -21,6 +22,7 @@ import {
   LAMBDA_RESOURCE_POLICY_BYTES,
   LAMBDA_RESPONSE_PAYLOAD_BYTES,
   POLICY_RESOURCE_MAX_CHARS,
+  REST_API_RESOURCE_POLICY_CHARS,
   REST_API_RESOURCES_PER_API,
   policyResourceBytesBound,
 } from '../../common/aws-limits';
@@ -29,6 +31,7 @@ import { MAX_BOUND_COMBINATIONS, grantsFor } from '../../common/route-model';
 import { buildKeygateApp } from '../../lib/app/build-app';
 import { RouteAuth } from '../../lib/api/route-auth';
 import { SecuredHttpApi } from '../../lib/api/secured-http-api';
+import { SecuredRestApi } from '../../lib/api/secured-rest-api';
 import { buildPolicy } from '../../lambda/authorizer/build-response';
 import { inlineBackend } from '../lib/helpers';
 
@@ -109,6 +112,50 @@ describe('the HTTP API route quota, in SecuredHttpApi (routes other constructs a
     expect(synthApi(301)).toThrow(
       'SecuredHttpApi: 301 routes exceed the HTTP API quota of 300 routes per API; split the API',
     );
+  });
+});
+
+describe("the REST API's resource policy (cross-account grants), in SecuredRestApi", () => {
+  /** A REST API with one IAM route per grant, each granted to a cross-account role with a long name. */
+  function synthGrants(grants: number): () => void {
+    const app = new App({
+      outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-limits-policy-')),
+      context: { 'aws:cdk:bundling-stacks': [] },
+    });
+    const stack = new Stack(app, 'Limits', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const backend = inlineBackend(stack);
+    const api = new SecuredRestApi(stack, 'Api', {
+      routes: Array.from({ length: grants }, (_, i) => ({
+        method: HttpMethod.POST,
+        path: `/machine/models/{modelId}/invoke${i}`,
+        backend,
+        auth: RouteAuth.iam(),
+      })),
+      configureAccountLogRole: false,
+    });
+    const partner = new iam.ArnPrincipal(
+      `arn:aws:iam::444455556666:role/${'partner-batch-scorer'.repeat(3)}`,
+    );
+    for (let i = 0; i < grants; i++) {
+      api.allowCrossAccountInvoke(partner, HttpMethod.POST, `/machine/models/{modelId}/invoke${i}`);
+    }
+    return () => app.synth();
+  }
+
+  test('synthesizes the most grants that fit 8192 characters and refuses one more', () => {
+    // GIVEN the largest number of grants that synthesizes
+    // (about 170 characters a statement: 30 surely fit)
+    let n = 30;
+    expect(synthesizes(synthGrants(n))).toBe(true);
+    while (synthesizes(synthGrants(n + 1))) n += 1;
+    // THEN one more is refused, naming the quota
+    expect(synthGrants(n + 1)).toThrow(
+      new RegExp(
+        `SecuredRestApi: the resource policy is \\d+ characters, over API Gateway's ${REST_API_RESOURCE_POLICY_CHARS}`,
+      ),
+    );
+    expect(n).toBeGreaterThan(30);
+    console.log(`REST resource policy: ${n} cross-account grants fit`);
   });
 });
 
