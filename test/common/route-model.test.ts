@@ -361,7 +361,7 @@ describe('validateRoutes messages', () => {
     [
       'an unknown requirement field',
       kc({ oneOf: {} }),
-      ['routes[0].requirement.oneOf is not a requirement field (allOf, anyOf)'],
+      ['routes[0].requirement.oneOf is not a requirement field (allOf, anyOf, issuers)'],
     ],
     [
       'an entitlement set that is not an object',
