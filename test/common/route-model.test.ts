@@ -79,6 +79,15 @@ describe('meetsRequirement', () => {
       true,
     );
   });
+  it('an anyOf that lists nothing asks for nothing', () => {
+    expect(meetsRequirement({ anyOf: {} }, principal({}))).toBe(true);
+    expect(meetsRequirement({ anyOf: { realmRoles: [] } }, principal({}))).toBe(true);
+  });
+  it('a binding without its parameter never matches, whatever the principal holds', () => {
+    expect(
+      meetsRequirement({ allOf: { groups: ['m:{id}'] } }, principal({ groups: ['m:undefined', 'm:'] }), {}),
+    ).toBe(false);
+  });
   it('no requirement means any valid token', () => {
     expect(meetsRequirement(undefined, principal({}))).toBe(true);
   });
