@@ -72,7 +72,8 @@ async function startStack(accessTokenTtl = 300) {
   const log: DecisionLog = { decision: (l) => decisions.push(l), jwksFailure() {}, configInvalid() {} };
   const sessionConfig = { keysSecretId: 'local', browserRoutes: ['GET /me'] };
   const config: AuthorizerConfig = {
-    ...localAuthorizerConfig(STAGE, issuer.issuer),
+    // Sessions run uncached, as the constructs and the local stack configure them.
+    ...localAuthorizerConfig(STAGE, issuer.issuer, 0),
     clockSkewSeconds: 0,
     session: sessionConfig,
   };
