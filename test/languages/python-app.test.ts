@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PYTHON_APP_DIR, VENV_PYTHON } from '../../scripts/python-app-venv';
-import { CONSUMER_APP_TS } from '../package/consumer-app';
+import { readmeExample } from '../package/consumer-app';
 import { normalizeHashes } from '../support/normalize-hashes';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -53,16 +53,14 @@ describe('the README example app in Python', () => {
     work = fs.mkdtempSync(path.join(ROOT, 'tmp', 'languages-'));
 
     // GIVEN the README's TypeScript app, importing the constructs from this checkout's sources
-    const appTs = path.join(work, 'app.ts');
-    const fromSources = CONSUMER_APP_TS.replace(
-      "from 'keygate';",
-      `from '${path.join(ROOT, 'lib', 'index')}';`,
-    );
-    expect(fromSources).not.toBe(CONSUMER_APP_TS);
-    fs.writeFileSync(appTs, fromSources);
+    const { appTs } = readmeExample(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
+    const fromSources = appTs.replace("from 'keygate';", `from '${path.join(ROOT, 'lib', 'index')}';`);
+    expect(fromSources).not.toBe(appTs);
+    const appFile = path.join(work, 'app.ts');
+    fs.writeFileSync(appFile, fromSources);
 
     // WHEN both apps are synthesized
-    typescript = synth(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [appTs], path.join(work, 'ts.out'));
+    typescript = synth(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [appFile], path.join(work, 'ts.out'));
     python = synth(VENV_PYTHON, [path.join(PYTHON_APP_DIR, 'app.py')], path.join(work, 'py.out'));
   }, 300_000);
 
