@@ -17,7 +17,9 @@ class OrdersStack(Stack):
     def __init__(self, scope: Construct, id: str, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
 
-        # Any backend function; the authorizer forwards the caller's identity as x-keygate-* headers.
+        # Any backend function. It reads the caller from the authorizer context in the event (REST API:
+        # requestContext.authorizer, HTTP API: requestContext.authorizer.lambda), never from request headers:
+        # a REST API passes client-sent x-keygate-* headers through to the backend.
         orders = lambda_.Function(
             self,
             "Orders",
@@ -25,7 +27,7 @@ class OrdersStack(Stack):
             architecture=lambda_.Architecture.ARM_64,
             handler="index.handler",
             code=lambda_.Code.from_inline(
-                "exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify({ caller: event.headers['x-keygate-sub'] }) });"
+                "exports.handler = async (event) => { const ctx = event.requestContext.authorizer; const caller = (ctx.lambda ?? ctx).sub; return { statusCode: 200, body: JSON.stringify({ caller }) }; };"
             ),
         )
 
