@@ -29,7 +29,11 @@ async function tokenRequest(
 }
 
 /** A person's tokens: the realm's test user signs in through the people client (direct access grant). */
-export function userTokens(stack: LocalStack<StackIssuer>, username: string, scope = 'openid'): Promise<TokenSet> {
+export function userTokens(
+  stack: LocalStack<StackIssuer>,
+  username: string,
+  scope = 'openid',
+): Promise<TokenSet> {
   return tokenRequest(stack, {
     grant_type: 'password',
     client_id: stack.stage.keycloak.peopleClientId,

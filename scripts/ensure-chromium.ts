@@ -30,7 +30,9 @@ export function ensureChromium(log: (line: string) => void = console.error): str
     aptGet(['install', '-y', '-q', 'chromium'], log) ||
     (aptGet(['update', '-q'], log) && aptGet(['install', '-y', '-q', 'chromium'], log));
   if (!installed || !existsSync(CHROMIUM_PATH)) {
-    throw new Error(`could not install chromium with apt-get (see the lines above); ${CHROMIUM_PATH} is missing`);
+    throw new Error(
+      `could not install chromium with apt-get (see the lines above); ${CHROMIUM_PATH} is missing`,
+    );
   }
   return CHROMIUM_PATH;
 }
