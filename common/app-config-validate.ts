@@ -4,6 +4,7 @@
  * so a mistake fails `cdk synth` with the place to fix. Pure: no CDK, no I/O.
  */
 import type { KeygateAppConfig, StageConfig } from './app-config';
+import { COGNITO_FEDERATION_ISSUER } from './app-config';
 import { INSECURE_HTTP_ISSUER, keycloakUrlErrors, SIGNATURE_ALGORITHMS } from './authorizer-config';
 import type { SignatureAlgorithm } from './authorizer-config';
 import { COOKIE_NAME_RULE, isCookieName } from './cookie-names';
@@ -154,6 +155,7 @@ export function validateStageConfig(input: unknown, at: string): string[] {
   const routeErrors = validateAppRoutes(s.routes, `${at}.routes`, resultCacheTtlSeconds);
   errors.push(...routeErrors);
   const routes = routeErrors.length === 0 ? (s.routes as RouteSpec[]) : [];
+  if (isObject(s.keycloak)) errors.push(...validateStageIssuerScopes(s, routes, at));
   routes.forEach((r, i) => {
     if (r.auth !== 'cognito-user-pool') return;
     if (s.cognitoFederation === undefined) {
@@ -459,6 +461,47 @@ function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): s
           );
       });
   }
+  return errors;
+}
+
+/**
+ * A stage trusts its realm and, with `cognitoFederation`, the user pool that federates it: two issuers,
+ * so every keycloak route then names the issuers whose tokens may meet it (the realm by its issuer URL,
+ * the pool as COGNITO_FEDERATION_ISSUER). Client roles count from `keycloak.apiClientId` only.
+ */
+function validateStageIssuerScopes(s: Record<string, unknown>, routes: RouteSpec[], at: string): string[] {
+  const errors: string[] = [];
+  const kc = s.keycloak as Record<string, unknown>;
+  const federated = s.cognitoFederation !== undefined;
+  const names = [String(kc.issuer), ...(federated ? [COGNITO_FEDERATION_ISSUER] : [])];
+  routes.forEach((r, i) => {
+    if (r.auth !== 'keycloak') return;
+    const f = `${at}.routes[${i}]`;
+    const scope = r.requirement?.issuers;
+    if (scope === undefined && federated) {
+      errors.push(
+        `${f} (${r.method} ${r.path}): with ${at}.cognitoFederation two issuers are trusted, so the requirement ` +
+          `must name those whose tokens may meet it: set requirement.issuers to ['${names[0]}'], ` +
+          `['${COGNITO_FEDERATION_ISSUER}'] or both`,
+      );
+    }
+    for (const name of scope ?? []) {
+      if (!names.includes(name)) {
+        errors.push(`${f}.requirement.issuers: '${name}' is not ${names.map((n) => `'${n}'`).join(' or ')}`);
+      }
+    }
+    for (const mode of ['allOf', 'anyOf'] as const) {
+      for (const entry of r.requirement?.[mode]?.clientRoles ?? []) {
+        const client = entry.slice(0, entry.indexOf(':'));
+        if (client !== kc.apiClientId) {
+          errors.push(
+            `${f}.requirement.${mode}.clientRoles: '${entry}' names client '${client}'; only roles of ` +
+              `${at}.keycloak.apiClientId ('${String(kc.apiClientId)}') count`,
+          );
+        }
+      }
+    }
+  });
   return errors;
 }
 

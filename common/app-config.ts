@@ -23,6 +23,13 @@ export interface ModelConfig {
   readonly sagemakerEndpointName?: string;
 }
 
+/**
+ * In a stage's `requirement.issuers`, the name of the stage's federated Cognito user pool
+ * (`cognitoFederation`), whose issuer URL is known only after deployment. The realm is named by its
+ * issuer URL (`keycloak.issuer`).
+ */
+export const COGNITO_FEDERATION_ISSUER = 'cognitoFederation';
+
 export interface AppRouteConfig {
   readonly method: HttpMethod;
   readonly path: string;

@@ -39,6 +39,12 @@ export interface KeycloakIssuerConfig {
   /** @default ['RS256'] */
   readonly algorithms?: readonly SignatureAlgorithm[];
   /**
+   * Clients whose roles (`resource_access.<client>.roles`) count as client roles of this issuer's tokens;
+   * roles of any other client in the token are ignored.
+   * @default - every client's roles when this is the only trusted issuer; none when several are trusted
+   */
+  readonly roleClients?: readonly string[];
+  /**
    * Trust an `iss` that is a plain http URL: a Keycloak in development mode (`kc.sh start-dev`) names
    * itself `http://localhost:8080/realms/<realm>`. See INSECURE_HTTP_ISSUER. @default false
    */
@@ -106,6 +112,11 @@ export interface CognitoIssuerConfig {
   readonly region: string;
   /** Allowed app client ids (`client_id` of the access token). */
   readonly allowedClients: readonly string[];
+  /**
+   * Clients whose `client:role` entries of the `keygate_roles` claim count as client roles.
+   * @default - every client's when this is the only trusted issuer; none when several are trusted
+   */
+  readonly roleClients?: readonly string[];
 }
 
 export type IssuerConfig = KeycloakIssuerConfig | CognitoIssuerConfig;
@@ -276,6 +287,9 @@ export function validateAuthorizerConfigWith(
       );
     }
   }
+  if (errors.length === 0) {
+    errors.push(...validateIssuerScopes(c.issuers as IssuerConfig[], c.routes as RouteSpec[]));
+  }
   if (c.tokenSource !== undefined) errors.push(...validateTokenSource(c.tokenSource));
   if (c.clockSkewSeconds !== undefined && !isIntIn(c.clockSkewSeconds, 0, DEFAULTS.maxClockSkewSeconds)) {
     errors.push(`clockSkewSeconds must be an integer from 0 to ${DEFAULTS.maxClockSkewSeconds}`);
@@ -304,6 +318,67 @@ export function validateAuthorizerConfigWith(
   ]);
   for (const k of Object.keys(c)) if (!known.has(k)) errors.push(`${k} is not a config field`);
   return errors.length ? { ok: false, errors } : { ok: true, config: c as unknown as AuthorizerConfig };
+}
+
+/**
+ * Whose client roles count for tokens of this issuer: undefined for every client (one trusted issuer and no
+ * `roleClients`), else the set of client ids.
+ */
+export function roleClientsOf(issuer: IssuerConfig, issuerCount: number): ReadonlySet<string> | undefined {
+  if (issuer.roleClients !== undefined) return new Set(issuer.roleClients);
+  return issuerCount > 1 ? new Set() : undefined;
+}
+
+/**
+ * Requirements against the trusted issuers: with several issuers every keycloak route names the issuers
+ * whose tokens may meet it (otherwise a second realm's roles of the same names would meet the first's
+ * requirements); a named issuer must be trusted; a client role must be one some issuer in scope counts.
+ */
+export function validateIssuerScopes(
+  issuers: readonly IssuerConfig[],
+  routes: readonly RouteSpec[],
+  field = 'routes',
+): string[] {
+  const errors: string[] = [];
+  const byUrl = new Map(issuers.map((i) => [issuerUrl(i), i]));
+  routes.forEach((route, n) => {
+    if (route.auth !== 'keycloak') return;
+    const at = `${field}[${n}] (${route.method} ${route.path})`;
+    const scope = route.requirement?.issuers;
+    if (scope === undefined) {
+      if (issuers.length > 1) {
+        errors.push(
+          `${at}: several issuers are trusted, so the requirement must name the issuers whose tokens may meet it: ` +
+            `set requirement.issuers, e.g. ['${issuerUrl(issuers[0])}']`,
+        );
+      }
+    } else {
+      for (const url of scope) {
+        if (!byUrl.has(url)) {
+          errors.push(
+            `${at}.requirement.issuers: '${url}' is not a trusted issuer (${[...byUrl.keys()].join(', ')})`,
+          );
+        }
+      }
+    }
+    const inScope = (scope ?? [...byUrl.keys()]).flatMap((u) => byUrl.get(u) ?? []);
+    for (const mode of ['allOf', 'anyOf'] as const) {
+      for (const entry of route.requirement?.[mode]?.clientRoles ?? []) {
+        const client = entry.slice(0, entry.indexOf(':'));
+        const counted = inScope.some((i) => {
+          const clients = roleClientsOf(i, issuers.length);
+          return clients === undefined || clients.has(client);
+        });
+        if (!counted && inScope.length > 0) {
+          errors.push(
+            `${at}.requirement.${mode}.clientRoles: '${entry}' can never be met: no issuer in scope counts roles ` +
+              `of client '${client}'; add it to that issuer's roleClients`,
+          );
+        }
+      }
+    }
+  });
+  return errors;
 }
 
 function validateIssuer(input: unknown, at: string): string[] {
@@ -335,6 +410,7 @@ function validateIssuer(input: unknown, at: string): string[] {
         errors.push(`${at}.algorithms must be a non-empty list from ${SIGNATURE_ALGORITHMS.join(', ')}`);
       }
     }
+    errors.push(...validateRoleClients(i.roleClients, at));
     const known = [
       'kind',
       'issuer',
@@ -343,6 +419,7 @@ function validateIssuer(input: unknown, at: string): string[] {
       'allowedAudiences',
       'allowAccountAudience',
       'algorithms',
+      'roleClients',
       INSECURE_HTTP_ISSUER,
     ];
     for (const k of Object.keys(i))
@@ -358,13 +435,25 @@ function validateIssuer(input: unknown, at: string): string[] {
     if (!isStringList(i.allowedClients) || !isNonEmptyList(i.allowedClients)) {
       errors.push(`${at}.allowedClients must list at least one app client id`);
     }
-    const known = ['kind', 'userPoolId', 'region', 'allowedClients'];
+    errors.push(...validateRoleClients(i.roleClients, at));
+    const known = ['kind', 'userPoolId', 'region', 'allowedClients', 'roleClients'];
     for (const k of Object.keys(i))
       if (!known.includes(k)) errors.push(`${at}.${k} is not a cognito issuer field`);
   } else {
     errors.push(`${at}.kind must be 'keycloak' or 'cognito'`);
   }
   return errors;
+}
+
+/** A client id as it appears in `client:role` (no `:`, no whitespace, no glob characters). */
+const ROLE_CLIENT = /^[^\s:*?/]{1,255}$/;
+
+function validateRoleClients(value: unknown, at: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && ROLE_CLIENT.test(v))) {
+    return [`${at}.roleClients must be a list of client ids (no ':', '/', '*', '?' or whitespace)`];
+  }
+  return [];
 }
 
 const COOKIE_OR_QUERY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;

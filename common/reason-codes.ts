@@ -22,6 +22,7 @@ export const REASON_CODES = {
   audience_not_allowed: 'aud not in the allow-list (an aud of only account does not count)',
   claims_malformed: 'role, scope or group claims have the wrong shape',
   jwks_unavailable: 'the JWKS could not be fetched or parsed (timeout, network, bad JSON)',
+  jwks_too_large: 'the JWKS response exceeds 256 KB or lists more than 100 keys; it was not read further',
   // 401 — browser session cookie (sign-in)
   session_malformed:
     'the session cookie(s) are not a well-formed envelope (bad chunking, encoding or content)',

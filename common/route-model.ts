@@ -35,10 +35,16 @@ export interface Entitlements {
 /**
  * A route requirement. The caller must hold every entitlement in `allOf` AND at least one entitlement in
  * `anyOf` (when given). A requirement with neither means "any valid token".
+ *
+ * `issuers` scopes it: only a token of one of these issuers (exact `iss`) can meet it, whatever roles,
+ * scopes or groups another issuer put into its tokens. Required on every keycloak route when several
+ * issuers are trusted (validated with the authorizer config); with one trusted issuer it may be left out.
  */
 export interface Requirement {
   readonly allOf?: Entitlements;
   readonly anyOf?: Entitlements;
+  /** Exact issuer URLs whose tokens may meet the requirement. @default - any trusted issuer */
+  readonly issuers?: readonly string[];
 }
 
 export interface RouteSpec {
@@ -53,6 +59,11 @@ export interface RouteSpec {
 /** The verified caller as the authorizer and the local gateway see it. Client roles are `client:role`. */
 export interface Principal {
   readonly sub: string;
+  /**
+   * The verified `iss` of the caller's token. A principal without one meets no requirement scoped to
+   * issuers (fail closed).
+   */
+  readonly issuer?: string;
   readonly realmRoles: readonly string[];
   readonly clientRoles: readonly string[];
   readonly scopes: readonly string[];
@@ -282,8 +293,16 @@ function holds(principal: Principal, kind: keyof Entitlements, wanted: string): 
 
 const ENTITLEMENT_KINDS: readonly (keyof Entitlements)[] = ['realmRoles', 'clientRoles', 'scopes', 'groups'];
 
+/** Is the principal's issuer one the requirement is scoped to? (No scope: any issuer.) */
+export function issuerInScope(requirement: Requirement, principal: Pick<Principal, 'issuer'>): boolean {
+  const scope = requirement.issuers;
+  if (scope === undefined) return true;
+  return typeof principal.issuer === 'string' && scope.includes(principal.issuer);
+}
+
 /**
- * Does the principal meet the requirement for a request with these path parameters? A binding whose
+ * Does the principal meet the requirement for a request with these path parameters? A requirement scoped
+ * to issuers is met only by a principal of one of them. A binding whose
  * parameter is absent fails closed.
  */
 export function meetsRequirement(
@@ -292,6 +311,7 @@ export function meetsRequirement(
   params: Readonly<Record<string, string>> = {},
 ): boolean {
   if (!requirement) return true;
+  if (requirement.issuers !== undefined && !issuerInScope(requirement, principal)) return false;
   const check = (kind: keyof Entitlements, tpl: string): boolean => {
     const wanted = substitute(tpl, params);
     return wanted !== undefined && holds(principal, kind, wanted);
@@ -668,21 +688,43 @@ function checkCachedPolicies(routes: readonly RouteSpec[], field: string): strin
   return errors;
 }
 
-/** A route some caller may be refused: it has a requirement that not every valid token meets. */
+/**
+ * A route some caller may be refused: it has a requirement that not every valid token meets. A route
+ * scoped to issuers refuses the tokens of every other trusted issuer.
+ */
 function deniable(route: RouteSpec): boolean {
+  if (route.requirement?.issuers !== undefined) return true;
   return conjunctsOf(route.requirement).every((c) => c.length > 0);
+}
+
+/**
+ * The issuers' part of maySplit: 'split' when one issuer's token may meet the scopes of `x` and `t` but
+ * not of `d`; 'never' when no one token meets both `x` and `t`; else 'entitlements' (decide on those).
+ * No scope means any issuer, and another trusted issuer may always exist outside a scope.
+ */
+function issuerSplit(x: RouteSpec, t: RouteSpec, d: RouteSpec): 'split' | 'never' | 'entitlements' {
+  const sx = x.requirement?.issuers;
+  const st = t.requirement?.issuers;
+  const sd = d.requirement?.issuers;
+  const both = sx && st ? sx.filter((i) => st.includes(i)) : (sx ?? st);
+  if (both !== undefined && both.length === 0) return 'never';
+  if (sd === undefined) return 'entitlements';
+  if (both === undefined) return 'split';
+  return both.some((i) => !sd.includes(i)) ? 'split' : 'entitlements';
 }
 
 /**
  * Could one caller be allowed `x` and `t` but refused `d` (`t` and `d` bind nothing)? Exact over
  * entitlements: give the caller exactly the entitlements of one alternative of `x` and one of `t`
  * (bound ones with values no other entitlement names, so they are left out) and see whether `d` holds.
- * Requirement fields other than allOf and anyOf are not modelled: then only identical requirements of
- * `t` and `d` count as deciding alike.
+ * Issuer scopes are decided first (issuerSplit); requirement fields other than allOf, anyOf and issuers
+ * are not modelled: then only identical requirements of `t` and `d` count as deciding alike.
  */
 function maySplit(x: RouteSpec, t: RouteSpec, d: RouteSpec): boolean {
+  const issuers = issuerSplit(x, t, d);
+  if (issuers !== 'entitlements') return issuers === 'split';
   const entitlementsOnly = (r: RouteSpec): boolean =>
-    Object.keys(r.requirement ?? {}).every((k) => k === 'allOf' || k === 'anyOf');
+    Object.keys(r.requirement ?? {}).every((k) => k === 'allOf' || k === 'anyOf' || k === 'issuers');
   if (![x, t, d].every(entitlementsOnly))
     return JSON.stringify(t.requirement) !== JSON.stringify(d.requirement);
   const key = (a: Atom): string => `${a.kind}\u0000${a.tpl}`;
@@ -759,9 +801,10 @@ function validateRequirement(req: unknown, at: string, tpl: readonly PathSegment
   const errors: string[] = [];
   const r = req as Record<string, unknown>;
   for (const key of Object.keys(r)) {
-    if (key !== 'allOf' && key !== 'anyOf')
-      errors.push(`${at}.${key} is not a requirement field (allOf, anyOf)`);
+    if (key !== 'allOf' && key !== 'anyOf' && key !== 'issuers')
+      errors.push(`${at}.${key} is not a requirement field (allOf, anyOf, issuers)`);
   }
+  if (r.issuers !== undefined) errors.push(...validateIssuerScope(r.issuers, `${at}.issuers`));
   const params = new Set(tpl.filter((s) => s.kind === 'param').map((s) => (s as { name: string }).name));
   for (const mode of ['allOf', 'anyOf'] as const) {
     const set = r[mode];
@@ -794,4 +837,16 @@ function validateRequirement(req: unknown, at: string, tpl: readonly PathSegment
     }
   }
   return errors;
+}
+
+/** Shape of `requirement.issuers`; whether each names a trusted issuer is checked with the config. */
+function validateIssuerScope(issuers: unknown, at: string): string[] {
+  if (
+    !Array.isArray(issuers) ||
+    issuers.length === 0 ||
+    issuers.some((i) => typeof i !== 'string' || i.length === 0 || i.length > 2048 || /\s/.test(i))
+  ) {
+    return [`${at} must be a non-empty list of issuer URLs`];
+  }
+  return new Set(issuers).size === issuers.length ? [] : [`${at} lists an issuer twice`];
 }

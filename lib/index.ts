@@ -9,7 +9,7 @@ export type {
   BrowserSessionOptions,
 } from './authorizer/keygate-authorizer';
 export { TrustedIssuer, SigningAlgorithm } from './authorizer/trusted-issuer';
-export type { KeycloakRealmIssuerProps } from './authorizer/trusted-issuer';
+export type { CognitoUserPoolIssuerOptions, KeycloakRealmIssuerProps } from './authorizer/trusted-issuer';
 
 export { Requirement, RouteAuth } from './api/route-auth';
 export type { EntitlementSet, RequirementProps } from './api/route-auth';

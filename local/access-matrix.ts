@@ -58,6 +58,8 @@ export function stagePrincipals(stage: StageConfig): NamedPrincipal[] {
       name: u.username,
       principal: {
         sub: u.username,
+        // Test users and service accounts live in the stage's realm.
+        issuer: kc.issuer,
         realmRoles: [...u.realmRoles],
         clientRoles: [],
         scopes: ['openid', 'profile', 'email'],
@@ -68,6 +70,7 @@ export function stagePrincipals(stage: StageConfig): NamedPrincipal[] {
       name: `service-account-${sa.clientId}`,
       principal: {
         sub: sa.clientId,
+        issuer: kc.issuer,
         realmRoles: [],
         clientRoles: sa.clientRoles.map((r) => `${kc.apiClientId}:${r}`),
         scopes: ['profile', 'email'],

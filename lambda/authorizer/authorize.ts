@@ -49,8 +49,8 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
   // Keyed by the entitlement profile every principal with the same entitlement claims shares (or by the
   // principal object): a fresh token of a known profile finds its grants without recomputing them.
   const grants = new WeakMap<object, RouteGrants>();
-  // Grants depend on the entitlements only, and many callers share one set (a role profile, a service
-  // account): a fresh token with a known set skips grantsFor. JSON keeps the key unambiguous.
+  // Grants depend on the issuer and the entitlements only, and many callers share one set (a role profile,
+  // a service account): a fresh token with a known set skips grantsFor. JSON keeps the key unambiguous.
   const byEntitlements = new Map<string, RouteGrants>();
   return {
     routes,
@@ -81,6 +81,7 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
       let g = grants.get(memo);
       if (g === undefined) {
         const key = JSON.stringify([
+          principal.issuer ?? null,
           principal.realmRoles,
           principal.clientRoles,
           principal.scopes,

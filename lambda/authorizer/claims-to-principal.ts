@@ -3,6 +3,10 @@
  *
  * Keycloak: realm roles from `realm_access.roles`, client roles from `resource_access.<client>.roles`
  * (written `client:role`), scopes from the space-separated `scope`, groups from `groups`.
+ * Client roles count only for the issuer's `roleClients` (every client when it has none and is the only
+ * trusted issuer): with several trusted realms, another realm's administrators can create a client of
+ * the same name as the API's, and its roles must not pass for the API client's.
+ * The principal carries the verified issuer; requirements scoped to issuers check it.
  * Cognito: groups from `cognito:groups`, scopes from `scope`, the app client from `client_id`, and the
  * Keycloak roles the pre-token-generation trigger copied into the `keygate_roles` claim.
  *
@@ -44,11 +48,21 @@ class Malformed extends Error {}
 
 type Claims = Readonly<Record<string, unknown>>;
 
-export function claimsToPrincipal(claims: Claims, issuer: IssuerConfig, issuerUrl: string): PrincipalResult {
+/**
+ * @param roleClients clients whose roles count (TrustedIssuer.roleClients); undefined for every client.
+ *   @default - the issuer's roleClients, else every client
+ */
+export function claimsToPrincipal(
+  claims: Claims,
+  issuer: IssuerConfig,
+  issuerUrl: string,
+  roleClients: ReadonlySet<string> | undefined = issuer.roleClients && new Set(issuer.roleClients),
+): PrincipalResult {
   try {
+    const scope = { url: issuerUrl, roleClients };
     return {
       ok: true,
-      principal: issuer.kind === 'keycloak' ? keycloak(claims, issuerUrl) : cognito(claims, issuerUrl),
+      principal: issuer.kind === 'keycloak' ? keycloak(claims, scope) : cognito(claims, scope),
     };
   } catch (err) {
     if (err instanceof Malformed) return { ok: false, reason: 'claims_malformed', detail: err.message };
@@ -69,8 +83,15 @@ const MAX_PROFILES = 1024;
  * JSON (which is lossless for values JSON.parse produced), an absent claim as '', separated by U+0001,
  * which JSON text never contains unescaped. A claim set that does not normalize (Malformed) is not kept.
  */
-function profileOf(kind: string, claims: readonly unknown[], normalize: () => EntitlementProfile) {
-  let key = kind;
+function profileOf(
+  kind: string,
+  scope: IssuerScope,
+  claims: readonly unknown[],
+  normalize: () => EntitlementProfile,
+) {
+  // The issuer and its role clients are part of the key: the same claims from another issuer are another
+  // profile (memoized decisions and grants depend on the issuer too).
+  let key = `${kind}\u0001${scope.url}\u0001${scope.roleClients ? JSON.stringify([...scope.roleClients]) : '*'}`;
   for (const c of claims) key += `\u0001${c === undefined ? '' : JSON.stringify(c)}`;
   let profile = profiles.get(key);
   if (profile === undefined) {
@@ -88,7 +109,13 @@ function profileOf(kind: string, claims: readonly unknown[], normalize: () => En
   return profile;
 }
 
-function keycloakProfile(c: Claims): EntitlementProfile {
+/** The verified issuer and whose client roles count for it. */
+interface IssuerScope {
+  readonly url: string;
+  readonly roleClients: ReadonlySet<string> | undefined;
+}
+
+function keycloakProfile(c: Claims, roleClients: ReadonlySet<string> | undefined): EntitlementProfile {
   const realmAccess = optionalObject(c, 'realm_access');
   const realmRoles = realmAccess ? stringList(realmAccess, 'roles', 'realm_access.roles') : [];
   const clientRoles: string[] = [];
@@ -97,7 +124,7 @@ function keycloakProfile(c: Claims): EntitlementProfile {
     for (const [client, access] of Object.entries(resourceAccess)) {
       if (!isObject(access)) throw new Malformed('resource_access entry is not an object');
       const roles = stringList(access, 'roles', 'resource_access.<client>.roles');
-      if (!safe(client, UNSAFE_CLIENT)) continue;
+      if (!safe(client, UNSAFE_CLIENT) || (roleClients !== undefined && !roleClients.has(client))) continue;
       for (const role of roles) if (safe(role, UNSAFE_ROLE)) clientRoles.push(`${client}:${role}`);
     }
   }
@@ -109,7 +136,7 @@ function keycloakProfile(c: Claims): EntitlementProfile {
   };
 }
 
-function keycloak(c: Claims, issuer: string): VerifiedPrincipal {
+function keycloak(c: Claims, scope: IssuerScope): VerifiedPrincipal {
   const sub = c.sub as string;
   const preferred = optionalString(c, 'preferred_username');
   const azp = optionalString(c, 'azp');
@@ -120,14 +147,14 @@ function keycloak(c: Claims, issuer: string): VerifiedPrincipal {
     if (azp !== undefined && azp !== saClient) throw new Malformed('client_id differs from azp');
     tokenKind = 'keycloak-service-account';
   }
-  const profile = profileOf('keycloak', [c.realm_access, c.resource_access, c.scope, c.groups], () =>
-    keycloakProfile(c),
+  const profile = profileOf('keycloak', scope, [c.realm_access, c.resource_access, c.scope, c.groups], () =>
+    keycloakProfile(c, scope.roleClients),
   );
   return {
     sub,
     username: preferred ?? sub,
     clientId: (tokenKind === 'keycloak-service-account' ? saClient : azp) ?? '',
-    issuer,
+    issuer: scope.url,
     tokenKind,
     expiresAt: c.exp as number,
     realmRoles: profile.realmRoles,
@@ -138,10 +165,10 @@ function keycloak(c: Claims, issuer: string): VerifiedPrincipal {
   };
 }
 
-function cognito(c: Claims, issuer: string): VerifiedPrincipal {
+function cognito(c: Claims, scope: IssuerScope): VerifiedPrincipal {
   const sub = c.sub as string;
-  const profile = profileOf('cognito', [c[COGNITO_ROLES_CLAIM], c.scope, c['cognito:groups']], () => {
-    const roles = cognitoRoles(c);
+  const profile = profileOf('cognito', scope, [c[COGNITO_ROLES_CLAIM], c.scope, c['cognito:groups']], () => {
+    const roles = cognitoRoles(c, scope.roleClients);
     return {
       realmRoles: roles.realm,
       clientRoles: roles.client,
@@ -153,7 +180,7 @@ function cognito(c: Claims, issuer: string): VerifiedPrincipal {
     sub,
     username: optionalString(c, 'username') ?? sub,
     clientId: optionalString(c, 'client_id') ?? '',
-    issuer,
+    issuer: scope.url,
     tokenKind: 'cognito',
     expiresAt: c.exp as number,
     realmRoles: profile.realmRoles,
@@ -174,14 +201,21 @@ function cognito(c: Claims, issuer: string): VerifiedPrincipal {
  *   client `a`'s role `b`; the realm that fills it controls both names.
  * - `{ "realm": ["r1"], "clients": { "api": ["admin"] } }`: realm and client roles kept apart.
  */
-function cognitoRoles(c: Claims): { realm: string[]; client: string[] } {
+function cognitoRoles(
+  c: Claims,
+  roleClients: ReadonlySet<string> | undefined,
+): { realm: string[]; client: string[] } {
+  const counts = (client: string) => roleClients === undefined || roleClients.has(client);
   const raw = c[COGNITO_ROLES_CLAIM];
   if (raw === undefined) return { realm: [], client: [] };
   if (typeof raw === 'string' || Array.isArray(raw)) {
     const flat =
       typeof raw === 'string' ? splitSpaces(raw) : stringList(c, COGNITO_ROLES_CLAIM, COGNITO_ROLES_CLAIM);
     const realm = dedupe(flat.filter((r) => safe(r, UNSAFE_ROLE)));
-    return { realm, client: realm.filter((r) => CLIENT_ROLE.test(r)) };
+    return {
+      realm,
+      client: realm.filter((r) => CLIENT_ROLE.test(r) && counts(r.slice(0, r.indexOf(':')))),
+    };
   }
   if (!isObject(raw)) throw new Malformed(`${COGNITO_ROLES_CLAIM} has the wrong shape`);
   const realm = stringList(raw, 'realm', `${COGNITO_ROLES_CLAIM}.realm`).filter((r) => safe(r, UNSAFE_ROLE));
@@ -193,7 +227,7 @@ function cognitoRoles(c: Claims): { realm: string[]; client: string[] } {
       if (!Array.isArray(list) || !list.every((r) => typeof r === 'string')) {
         throw new Malformed(`${COGNITO_ROLES_CLAIM}.clients entry is not a list of strings`);
       }
-      if (!safe(id, UNSAFE_CLIENT)) continue;
+      if (!safe(id, UNSAFE_CLIENT) || !counts(id)) continue;
       for (const role of list as string[]) if (safe(role, UNSAFE_ROLE)) client.push(`${id}:${role}`);
     }
   }

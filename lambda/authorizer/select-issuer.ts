@@ -5,7 +5,7 @@
  * another realm or Keycloak's legacy `/auth/realms/...` path are all different issuers.
  */
 import type { IssuerConfig, SignatureAlgorithm } from '../../common/authorizer-config';
-import { DEFAULTS, issuerUrl } from '../../common/authorizer-config';
+import { DEFAULTS, issuerUrl, roleClientsOf } from '../../common/authorizer-config';
 
 export interface TrustedIssuer {
   /** The configured issuer URL (the regional one for Cognito). */
@@ -13,6 +13,8 @@ export interface TrustedIssuer {
   readonly config: IssuerConfig;
   /** Header `alg` values accepted for this issuer. */
   readonly algorithms: ReadonlySet<SignatureAlgorithm>;
+  /** Clients whose roles count as client roles of this issuer's tokens; undefined for every client. */
+  readonly roleClients: ReadonlySet<string> | undefined;
 }
 
 /** Cognito user pools sign with RS256 only. */
@@ -30,7 +32,12 @@ export function indexIssuers(issuers: readonly IssuerConfig[]): ReadonlyMap<stri
     const algorithms = new Set(
       config.kind === 'keycloak' ? (config.algorithms ?? DEFAULTS.algorithms) : COGNITO_ALGORITHMS,
     );
-    const trusted: TrustedIssuer = { url, config, algorithms };
+    const trusted: TrustedIssuer = {
+      url,
+      config,
+      algorithms,
+      roleClients: roleClientsOf(config, issuers.length),
+    };
     index.set(url, trusted);
     if (config.kind === 'cognito') {
       index.set(`https://issuer-cognito-idp.${config.region}.amazonaws.com/${config.userPoolId}`, trusted);

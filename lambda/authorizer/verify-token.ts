@@ -37,7 +37,6 @@ import {
   NotSupportedError,
   WaitPeriodNotYetEndedJwkError,
 } from 'aws-jwt-verify/error';
-import { fetch as httpsFetch } from 'aws-jwt-verify/https';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { assertIsJwks, findJwkInJwks, SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { Jwk, Jwks, JwksCache, JwkWithKid } from 'aws-jwt-verify/jwk';
@@ -47,6 +46,7 @@ import type { JwtVerifierProperties, VerifyProperties } from 'aws-jwt-verify/jwt
 import type { DecomposedJwt } from 'aws-jwt-verify/jwt';
 import { safeJsonParse } from 'aws-jwt-verify/safe-json-parse';
 import type { Json } from 'aws-jwt-verify/safe-json-parse';
+import { request as httpsRequest } from 'node:https';
 import type { AuthorizerConfig, SignatureAlgorithm } from '../../common/authorizer-config';
 import { DEFAULTS, keycloakJwksUri, SIGNATURE_ALGORITHMS } from '../../common/authorizer-config';
 import type { ReasonCode } from '../../common/reason-codes';
@@ -88,6 +88,19 @@ export interface TokenVerifierDeps {
 /** A retry is only worth it if this much of the time budget is left. */
 const MIN_RETRY_MS = 250;
 
+/**
+ * Bounds on a JWKS response. A Keycloak realm publishes a handful of keys (a few KB); the bounds leave
+ * room for rotation and several algorithms while keeping a hostile or broken endpoint from filling the
+ * function's memory (the library's own fetch reads a body of any size).
+ */
+export const MAX_JWKS_BYTES = 256 * 1024;
+export const MAX_JWKS_KEYS = 100;
+
+/** The JWKS response is larger than MAX_JWKS_BYTES: reading stopped there. Not worth a retry. */
+export class JwksTooLargeError extends NonRetryableFetchError {}
+/** The JWKS lists more than MAX_JWKS_KEYS keys. */
+export class JwksTooManyKeysError extends JwksValidationError {}
+
 /** aws-jwt-verify error classes → reason codes. Subclasses before their base classes. */
 const ERROR_RULES: readonly ErrorRule[] = [
   { type: JwtExpiredError, reason: 'token_expired', label: 'exp is in the past' },
@@ -118,6 +131,8 @@ const ERROR_RULES: readonly ErrorRule[] = [
     label: 'JWKS fetch failed recently; backing off',
   },
   { type: JwksNotAvailableInCacheError, reason: 'jwks_unavailable', label: 'JWKS not loaded' },
+  { type: JwksTooLargeError, reason: 'jwks_too_large', label: 'JWKS response is too large' },
+  { type: JwksTooManyKeysError, reason: 'jwks_too_large', label: 'JWKS lists too many keys' },
   { type: JwksValidationError, reason: 'jwks_unavailable', label: 'JWKS document is invalid' },
   { type: FetchError, reason: 'jwks_unavailable', label: 'JWKS fetch failed' },
   { type: JwtParseError, reason: 'token_malformed', label: 'token could not be parsed' },
@@ -209,7 +224,11 @@ export function createTokenVerifier(config: AuthorizerConfig, deps: TokenVerifie
     onFetchFailed: (uri, err) =>
       deps.events?.jwksFetchFailed?.(
         issuerByJwksUri.get(uri) ?? 'unknown',
-        err instanceof JwksValidationError ? 'invalid JWKS document' : describeFetchFailure(err),
+        err instanceof JwksTooLargeError || err instanceof JwksTooManyKeysError
+          ? 'JWKS too large'
+          : err instanceof JwksValidationError
+            ? 'invalid JWKS document'
+            : describeFetchFailure(err),
       ),
   });
 
@@ -310,7 +329,7 @@ export function createTokenVerifier(config: AuthorizerConfig, deps: TokenVerifie
       const kc = checkKeycloakClaims(payload, trusted.config);
       if (!kc.ok) return reject(kc.reason, facts, kc.detail);
     }
-    const p = claimsToPrincipal(payload, trusted.config, trusted.url);
+    const p = claimsToPrincipal(payload, trusted.config, trusted.url, trusted.roleClients);
     if (!p.ok) return reject(p.reason, facts, p.detail);
     if (key !== undefined) cache.set(key, { principal: p.principal, facts });
     return { ok: true, principal: p.principal, facts, cached: false };
@@ -386,6 +405,9 @@ function parseSignatureJwks(body: ArrayBuffer): Jwks {
     assertIsJwks(parsed);
   } catch {
     throw new JwksValidationError('JWKS has the wrong shape');
+  }
+  if (parsed.keys.length > MAX_JWKS_KEYS) {
+    throw new JwksTooManyKeysError(`JWKS lists more than ${MAX_JWKS_KEYS} keys`);
   }
   return signatureKeysOnly(parsed);
 }
@@ -509,26 +531,25 @@ function assertKeyFitsAlg(jwk: JwkWithKid, alg: string | undefined): JwkWithKid 
 }
 
 /**
- * JWKS fetch bounded by one time budget (config jwksTimeoutMs, at most 4 s): the library's fetch with a
- * response time-out, retried once only if the first attempt failed fast and enough budget is left. The
- * library's SimpleFetcher retries with a fresh full time-out, which could double the wait — a decision must
- * stay well inside API Gateway's 10 s authorizer limit
- * (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
+ * JWKS fetch bounded by one time budget (config jwksTimeoutMs, at most 4 s) and by MAX_JWKS_BYTES: an HTTPS
+ * GET with a response time-out, retried once only if the first attempt failed fast and enough budget is
+ * left. The library's SimpleFetcher retries with a fresh full time-out, which could double the wait — a
+ * decision must stay well inside API Gateway's 10 s authorizer limit
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html) — and buffers the whole body,
+ * however large. aws-jwt-verify takes any `Fetcher` in place of its SimpleFetcher
+ * (https://github.com/awslabs/aws-jwt-verify#using-a-different-fetcher-with-simplejwkscache).
  */
 export class DeadlineFetcher implements Fetcher {
   constructor(
     private readonly timeoutMs: number,
     private readonly requestOptions: Readonly<Record<string, unknown>> = {},
+    private readonly maxBytes: number = MAX_JWKS_BYTES,
   ) {}
 
-  async fetch(
-    uri: string,
-    requestOptions?: Record<string, unknown>,
-    data?: ArrayBuffer,
-  ): Promise<ArrayBuffer> {
+  async fetch(uri: string, requestOptions?: Record<string, unknown>): Promise<ArrayBuffer> {
     const start = Date.now();
-    const attempt = (ms: number) =>
-      httpsFetch(uri, { ...this.requestOptions, ...requestOptions, responseTimeout: ms }, data);
+    const options = { ...this.requestOptions, ...requestOptions };
+    const attempt = (ms: number) => boundedGet(uri, options, ms, this.maxBytes);
     try {
       return await attempt(this.timeoutMs);
     } catch (err) {
@@ -537,4 +558,64 @@ export class DeadlineFetcher implements Fetcher {
       return attempt(left);
     }
   }
+}
+
+/**
+ * One HTTPS GET that reads at most `maxBytes` of body: a larger declared Content-Length is refused before
+ * the body is read, and a longer body (chunked, or lying about its length) is cut off by destroying the
+ * connection as soon as the count passes the bound. Errors are the library's FetchError family, with the
+ * messages describeFetchFailure reads (`Status code is N`, `Response time-out`).
+ */
+function boundedGet(
+  uri: string,
+  options: Readonly<Record<string, unknown>>,
+  timeoutMs: number,
+  maxBytes: number,
+): Promise<ArrayBuffer> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const req = httpsRequest(uri, { ...options, method: 'GET' }, (res) => {
+      if (res.statusCode !== 200) {
+        done(new NonRetryableFetchError(uri, `Status code is ${res.statusCode}, expected 200`));
+        return;
+      }
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > maxBytes) {
+        done(new JwksTooLargeError(uri, `Content-Length exceeds ${maxBytes} bytes`));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) done(new JwksTooLargeError(uri, `response exceeds ${maxBytes} bytes`));
+        else chunks.push(chunk);
+      });
+      res.on('end', () => {
+        const body = Buffer.concat(chunks, size);
+        done(undefined, body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer);
+      });
+      res.on('error', (e) => done(e));
+    });
+    const timer = setTimeout(
+      () => done(new FetchError(uri, `Response time-out (after ${timeoutMs} ms.)`)),
+      timeoutMs,
+    );
+    timer.unref();
+    req.on('error', (e) => done(e));
+    req.end();
+
+    function done(err: Error | undefined, body?: ArrayBuffer): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err === undefined) {
+        resolve(body as ArrayBuffer);
+        return;
+      }
+      // Closes the connection: nothing more of the body is read, and the socket is not reused.
+      req.destroy();
+      reject(err instanceof FetchError ? err : new FetchError(uri, err.message));
+    }
+  });
 }

@@ -8,7 +8,9 @@
  *   accountId); HTTP APIs in `requestContext.authorizer.iam`
  *   (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html).
  *
- * Identity is never read from request headers: a client can send any header it likes.
+ * Identity is never read from request headers: a client can send any header it likes, and a REST proxy
+ * integration passes them through unchanged (only the HTTP API's parameter mapping overwrites the
+ * `x-keygate-*` headers). The context's `issuer` is the verified `iss`; the invoke check scopes by it.
  */
 import {
   CONTEXT_KEYS,

@@ -1,7 +1,9 @@
 /**
  * Which models a caller may invoke. Token callers: the invoke route's requirement with the model id
  * bound, evaluated by the same meetsRequirement the authorizer uses, so the list never promises a model
- * the authorizer would refuse. IAM callers: the iam route keys the principal was granted on the API.
+ * the authorizer would refuse. A requirement scoped to issuers is met only by a caller whose verified
+ * issuer (the authorizer context's `issuer`) is one of them, so entitlements of the same names from
+ * another trusted issuer grant no model. IAM callers: the iam route keys the principal was granted on the API.
  */
 import type { ModelConfig } from '../../common/app-config';
 import { matchRoute, meetsRequirement, type Requirement } from '../../common/route-model';

@@ -1,5 +1,6 @@
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { Entitlements, Requirement as RequirementSpec, RouteAuthKind } from '../../common/route-model';
+import type { TrustedIssuer } from '../authorizer/trusted-issuer';
 
 /**
  * Entitlements a requirement names. Client roles are written `client:role`. An entitlement may bind a
@@ -72,6 +73,16 @@ export class Requirement {
     /** @internal the shared route model's requirement */
     public readonly _spec: RequirementSpec | undefined,
   ) {}
+
+  /**
+   * This requirement, met only by tokens of the given issuers: roles, scopes and groups in a token of
+   * any other trusted issuer never count for it. Required on every Keycloak route when the authorizer
+   * trusts several issuers.
+   */
+  public forIssuers(...issuers: TrustedIssuer[]): Requirement {
+    if (issuers.length === 0) throw new Error('Requirement.forIssuers: name at least one TrustedIssuer');
+    return new Requirement({ ...this._spec, issuers: issuers.map((i) => i.issuerUrl) });
+  }
 }
 
 function toEntitlements(e: EntitlementSet): Entitlements {

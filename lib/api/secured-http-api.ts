@@ -57,7 +57,8 @@ export interface SecuredHttpApiProps {
 
 /**
  * An API Gateway HTTP API whose every route is protected: Keycloak routes by the Keygate authorizer
- * (identity forwarded to the backend as `x-keygate-*` headers), IAM routes by SigV4. It has one
+ * (identity forwarded to the backend in `requestContext.authorizer.lambda`, and as `x-keygate-*` headers
+ * that overwrite any the client sent), IAM routes by SigV4. It has one
  * `$default` stage with throttling and a JSON access log.
  */
 export class SecuredHttpApi extends Construct {

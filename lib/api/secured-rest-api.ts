@@ -109,6 +109,8 @@ const GATEWAY_RESPONSES: readonly {
  * An API Gateway REST API whose every method is protected: Keycloak routes by the Keygate authorizer,
  * IAM routes by SigV4, and optionally routes that only need a signed-in user of a Cognito user pool
  * (API Gateway's native authorizer). JSON 401/403 bodies with CORS headers, throttling, JSON access log.
+ * Backends read the caller from `requestContext.authorizer`: a REST Lambda proxy integration passes the
+ * client's headers through unchanged, so an `x-keygate-*` header is whatever the caller sent.
  */
 export class SecuredRestApi extends Construct {
   /** The REST API. */

@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { AppRouteConfig, StageConfig } from '../../common/app-config';
+import { COGNITO_FEDERATION_ISSUER } from '../../common/app-config';
 import type { Requirement as RequirementSpec } from '../../common/route-model';
 import type { SecuredRouteOptions } from '../api/route-table';
 import { Requirement, RouteAuth } from '../api/route-auth';
@@ -47,17 +48,6 @@ export class KeygateStack extends Stack {
     const machineRoles = (c.machinePrincipals ?? []).map((p, i) =>
       iam.Role.fromRoleArn(this, `MachinePrincipal${i}`, p.roleArn),
     );
-    const invokeRoute = routes.find((r) => `${r.method} ${r.path}` === INVOKE_ROUTE && r.auth === 'keycloak');
-    const backend = new ModelBackend(this, 'Models', {
-      models: Model.fromConfigs([...c.models]),
-      ...(invokeRoute ? { invokeRequirement: toRequirement(invokeRoute.requirement) } : {}),
-      machineCallers: (c.machinePrincipals ?? []).map((p, i) => ({
-        role: machineRoles[i],
-        routes: [...p.routes],
-      })),
-      logRetention: retention,
-    });
-
     const issuers = [
       TrustedIssuer.keycloakRealm({
         issuerUrl: c.keycloak.issuer,
@@ -75,6 +65,8 @@ export class KeygateStack extends Stack {
           ...(c.keycloak.serviceAccounts ?? []).map((s) => s.clientId),
         ],
         allowedAudiences: [c.keycloak.audience ?? c.keycloak.apiClientId],
+        // Client roles are the API client's: a token's roles of any other client never count.
+        roleClients: [c.keycloak.apiClientId],
         ...(c.keycloak.algorithms
           ? { algorithms: c.keycloak.algorithms.map((a) => a as SigningAlgorithm) }
           : {}),
@@ -94,8 +86,26 @@ export class KeygateStack extends Stack {
         logRetention: retention,
       });
       // The pool's access tokens carry the Keycloak roles, so the same requirements hold for them.
-      issuers.push(TrustedIssuer.cognitoUserPool(federation.userPool, federation.appClients));
+      issuers.push(
+        TrustedIssuer.cognitoUserPool(federation.userPool, federation.appClients, {
+          roleClients: [c.keycloak.apiClientId],
+        }),
+      );
     }
+    // A stage names its realm by issuer URL and its federated pool by COGNITO_FEDERATION_ISSUER.
+    const scopeOf = (name: string): TrustedIssuer =>
+      name === COGNITO_FEDERATION_ISSUER && issuers.length > 1 ? issuers[1] : issuers[0];
+
+    const invokeRoute = routes.find((r) => `${r.method} ${r.path}` === INVOKE_ROUTE && r.auth === 'keycloak');
+    const backend = new ModelBackend(this, 'Models', {
+      models: Model.fromConfigs([...c.models]),
+      ...(invokeRoute ? { invokeRequirement: toRequirement(invokeRoute.requirement, scopeOf) } : {}),
+      machineCallers: (c.machinePrincipals ?? []).map((p, i) => ({
+        role: machineRoles[i],
+        routes: [...p.routes],
+      })),
+      logRetention: retention,
+    });
 
     // One sign-in function and one cookie keyring serve every deployed API: each API is its own site
     // (its own host), so cookies never cross between them, and the authorizer opens sessions of either.
@@ -151,7 +161,7 @@ export class KeygateStack extends Stack {
       method: r.method as HttpMethod,
       path: r.path,
       backend: backend.function,
-      auth: routeAuth(r, federation),
+      auth: routeAuth(r, federation, scopeOf),
       // Without sign-in there is nowhere to send a browser: the flag waits until browserSignIn is set.
       ...(signIn && r.browser ? { browser: true } : {}),
     }));
@@ -251,14 +261,26 @@ function signInOutputs(scope: Construct, api: string, url: string): void {
   });
 }
 
-function routeAuth(r: AppRouteConfig, federation: KeycloakFederatedUserPool | undefined): RouteAuth {
+function routeAuth(
+  r: AppRouteConfig,
+  federation: KeycloakFederatedUserPool | undefined,
+  scopeOf: (name: string) => TrustedIssuer,
+): RouteAuth {
   if (r.auth === 'iam') return RouteAuth.iam();
   if (r.auth === 'cognito-user-pool') return RouteAuth.cognitoUserPool(federation!.userPool);
-  return RouteAuth.keycloak(toRequirement(r.requirement));
+  return RouteAuth.keycloak(toRequirement(r.requirement, scopeOf));
 }
 
-function toRequirement(spec: RequirementSpec | undefined): Requirement {
+function toRequirement(
+  spec: RequirementSpec | undefined,
+  scopeOf: (name: string) => TrustedIssuer,
+): Requirement {
   if (!spec) return Requirement.authenticated();
+  const unscoped = toUnscopedRequirement(spec);
+  return spec.issuers ? unscoped.forIssuers(...spec.issuers.map(scopeOf)) : unscoped;
+}
+
+function toUnscopedRequirement(spec: RequirementSpec): Requirement {
   const copy = (e: RequirementSpec['allOf']) =>
     e
       ? {

@@ -13,6 +13,7 @@ import {
   AUTHORIZER_CONFIG_ENV,
   AUTHORIZER_CONFIG_VERSION,
   DEFAULTS,
+  issuerUrl,
   validateAuthorizerConfig,
 } from '../../common/authorizer-config';
 import {
@@ -468,7 +469,7 @@ export class KeygateAuthorizer extends Construct {
     return {
       version: AUTHORIZER_CONFIG_VERSION,
       issuers,
-      routes: this.routes,
+      routes: probe ? this.probeRoutes() : this.routes,
       tokenSource: {
         header: this.tokenHeader,
         ...(this.tokenCookie ? { cookie: this.tokenCookie } : {}),
@@ -481,6 +482,25 @@ export class KeygateAuthorizer extends Construct {
       ...this.runtimeOptions,
       ...(this.sessions ? { session: this.sessionConfig(this.sessions, probe) } : {}),
     };
+  }
+
+  /**
+   * The routes with each issuer URL of a requirement's scope written as its issuer's stand-in, so the scope
+   * of a pool created in the same stack (a deploy-time URL) is checked against the probe issuers.
+   */
+  private probeRoutes(): RouteSpec[] {
+    const probeUrl = new Map(this.issuers.map((i) => [issuerUrl(i._config), issuerUrl(i._probe)]));
+    return this.routes.map((r) =>
+      r.requirement?.issuers === undefined
+        ? r
+        : {
+            ...r,
+            requirement: {
+              ...r.requirement,
+              issuers: r.requirement.issuers.map((u) => probeUrl.get(u) ?? u),
+            },
+          },
+    );
   }
 
   /** Validates the config as the runtime will (with stand-ins for deploy-time values). */

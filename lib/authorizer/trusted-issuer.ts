@@ -3,6 +3,7 @@ import { Token } from 'aws-cdk-lib';
 import type { IssuerConfig, SignatureAlgorithm } from '../../common/authorizer-config';
 import {
   AUTHORIZER_CONFIG_VERSION,
+  issuerUrl,
   keycloakUrlErrors,
   validateAuthorizerConfig,
 } from '../../common/authorizer-config';
@@ -49,6 +50,12 @@ export interface KeycloakRealmIssuerProps {
    */
   readonly algorithms?: SigningAlgorithm[];
   /**
+   * Clients whose roles (`resource_access.<client>.roles`) count as client roles (`client:role`) of this
+   * realm's tokens, typically the API's own client. Roles of any other client in a token are ignored.
+   * @default - every client's roles when this is the only trusted issuer; none when several are trusted
+   */
+  readonly roleClients?: string[];
+  /**
    * Trust a realm whose `iss` is a plain http URL, as a Keycloak in development mode (`kc.sh start-dev`)
    * issues (`http://localhost:8080/realms/<realm>`). For development and test realms only: people and
    * clients that talk to an http issuer send passwords and tokens in the clear. Keys are still fetched over
@@ -57,6 +64,15 @@ export interface KeycloakRealmIssuerProps {
    * @default false - the issuer must be https
    */
   readonly insecureHttpIssuerForDevelopmentOnly?: boolean;
+}
+
+/** Options of a trusted Cognito user pool. */
+export interface CognitoUserPoolIssuerOptions {
+  /**
+   * Clients whose `client:role` entries of the `keygate_roles` claim count as client roles.
+   * @default - every client's when this is the only trusted issuer; none when several are trusted
+   */
+  readonly roleClients?: string[];
 }
 
 /**
@@ -78,6 +94,7 @@ export abstract class TrustedIssuer {
       ...(props.algorithms !== undefined
         ? { algorithms: props.algorithms.map((a) => a as SignatureAlgorithm) }
         : {}),
+      ...(props.roleClients !== undefined ? { roleClients: [...props.roleClients] } : {}),
       ...(props.insecureHttpIssuerForDevelopmentOnly !== undefined
         ? { insecureHttpIssuerForDevelopmentOnly: props.insecureHttpIssuerForDevelopmentOnly }
         : {}),
@@ -103,7 +120,11 @@ export abstract class TrustedIssuer {
    * that federates Keycloak (its pre-token-generation trigger copies the Keycloak roles into the
    * access token).
    */
-  public static cognitoUserPool(userPool: IUserPool, clients: IUserPoolClient[]): TrustedIssuer {
+  public static cognitoUserPool(
+    userPool: IUserPool,
+    clients: IUserPoolClient[],
+    options: CognitoUserPoolIssuerOptions = {},
+  ): TrustedIssuer {
     if (clients.length === 0) {
       throw new Error('TrustedIssuer.cognitoUserPool: clients must list at least one app client');
     }
@@ -113,6 +134,7 @@ export abstract class TrustedIssuer {
       userPoolId: userPool.userPoolId,
       region,
       allowedClients: clients.map((c) => c.userPoolClientId),
+      ...(options.roleClients !== undefined ? { roleClients: [...options.roleClients] } : {}),
     };
     // Pool ids and regions are usually tokens until deployment: validate the shape with stand-ins.
     const probeRegion = Token.isUnresolved(region) ? regionOf(userPool.userPoolId) : region;
@@ -121,12 +143,22 @@ export abstract class TrustedIssuer {
       region: probeRegion,
       userPoolId: Token.isUnresolved(userPool.userPoolId) ? `${probeRegion}_Pool0000` : userPool.userPoolId,
       allowedClients: config.allowedClients.map((c, i) => (Token.isUnresolved(c) ? `client${i}` : c)),
+      ...(options.roleClients !== undefined ? { roleClients: [...options.roleClients] } : {}),
     };
     const errors = issuerErrors(probe);
     if (errors.length > 0) {
       throw new Error(errors.map((e) => `TrustedIssuer.cognitoUserPool: ${e}`).join('\n'));
     }
     return new ConfiguredIssuer(config, probe);
+  }
+
+  /**
+   * The issuer URL tokens of this issuer carry as `iss` (for Cognito the regional
+   * `https://cognito-idp.<region>.amazonaws.com/<poolId>`; a deploy-time token when the pool is).
+   * Scope a route's requirement to it with `Requirement.forIssuers`.
+   */
+  public get issuerUrl(): string {
+    return issuerUrl(this._config);
   }
 
   /** @internal the runtime issuer configuration (may contain tokens) */

@@ -32,7 +32,9 @@ export interface ModelBackendProps {
   readonly models: Model[];
   /**
    * The requirement of `POST /models/{modelId}/invoke`. GET /models lists the models the caller meets it
-   * for, and invoke re-checks it; give the same requirement the authorizer enforces on that route.
+   * for, and invoke re-checks it; give the same requirement the authorizer enforces on that route
+   * (scoped with `forIssuers` when the authorizer trusts several issuers: the caller's verified issuer
+   * comes from the authorizer context).
    * @default - the default route table's: realm role `model:{modelId}:invoke` or client role
    *   `keygate-api:model:{modelId}:invoke`
    */
@@ -79,6 +81,8 @@ export interface ModelBackendProps {
 /**
  * The model backend: one Lambda function serving GET /models, POST /models/{modelId}/invoke, GET /me
  * and the IAM routes GET /machine/models, POST /machine/models/{modelId}/invoke, for REST and HTTP APIs.
+ * It reads the caller from the authorizer context (or the SigV4 identity) in the event, never from the
+ * `x-keygate-*` headers, which a REST API passes through as the client sent them.
  * Its role may invoke exactly the configured Bedrock foundation models and SageMaker endpoints.
  */
 export class ModelBackend extends Construct {

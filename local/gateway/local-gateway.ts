@@ -6,8 +6,9 @@
  *   with a real-shaped event; its `Unauthorized` error is a 401; its IAM policy is evaluated against the
  *   request's ARN (explicit Deny wins), a simple response by `isAuthorized`; a refusal is a 403; anything
  *   else it does is a 500. Results are cached for the TTL, keyed on the identity-source values and shared
- *   by all routes. The authorizer context is forwarded to the integration and mapped to the `x-keygate-*`
- *   headers, overwriting any the client sent.
+ *   by all routes. The authorizer context is forwarded to the integration; on the HTTP API it is also
+ *   mapped to the `x-keygate-*` headers, overwriting any the client sent, while on the REST API the
+ *   client's headers pass through unchanged, forged `x-keygate-*` ones included, as API Gateway does.
  * - `iam` routes: Signature Version 4 against local test credentials, then the principal's grant of the
  *   route (its IAM policy), each refusal a 403 with API Gateway's message.
  * - the integration (the model backend) is invoked with a real-shaped proxy event; its proxy result is
@@ -432,7 +433,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         throw new HttpError(401, 'Unauthorized', 'route_auth_not_emulated');
       }
 
-      const forwarded = forwardedHeaders(incoming.headers, authorizer);
+      const forwarded = forwardedHeaders(incoming.headers, authorizer, apiType);
       const event =
         apiType === 'http'
           ? (() => {
@@ -559,14 +560,21 @@ function accountOf(arn: string): string {
 }
 
 /**
- * The request headers the integration sees: any `x-keygate-*` identity header the client sent is dropped,
- * and for authorizer routes each context value is set under its header (the HTTP API's
- * `overwrite:header.x-keygate-*` parameter mapping).
+ * The request headers the integration sees.
+ * - HTTP API: any `x-keygate-*` identity header the client sent is dropped, and for authorizer routes each
+ *   context value is set under its header (Keygate's `overwrite:header.x-keygate-*` parameter mapping;
+ *   IAM routes get `remove:header` instead).
+ * - REST API: the client's headers, unchanged. A REST Lambda proxy integration passes request headers
+ *   through as the client sent them and delivers the authorizer context only in
+ *   `requestContext.authorizer` (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-input-format),
+ *   so a forged `x-keygate-sub` reaches the backend here as it would in AWS.
  */
 function forwardedHeaders(
   raw: IncomingRequest['headers'],
   authorizer: IntegrationAuthorizer,
+  apiType: ApiType,
 ): [string, string][] {
+  if (apiType === 'rest') return raw.map(([n, v]) => [n, v]);
   const out: [string, string][] = raw.filter(([n]) => !IDENTITY_HEADER_NAMES.has(n.toLowerCase())) as [
     string,
     string,

@@ -10,6 +10,7 @@ import { SimpleFetcher } from 'aws-jwt-verify/https';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { StageConfig } from '../../common/app-config';
+import { COGNITO_FEDERATION_ISSUER } from '../../common/app-config';
 import {
   AUTHORIZER_CONFIG_ENV,
   DEFAULTS,
@@ -18,7 +19,7 @@ import {
 } from '../../common/authorizer-config';
 import type { AuthorizerConfig } from '../../common/authorizer-config';
 import type { ReasonCode } from '../../common/reason-codes';
-import type { RouteSpec } from '../../common/route-model';
+import type { Requirement, RouteSpec } from '../../common/route-model';
 import { routeKey } from '../../common/route-model';
 import { createHandler as createAuthorizerHandler } from '../../lambda/authorizer/handler';
 import { createSessionSupport } from '../../lambda/authorizer/session-support';
@@ -155,14 +156,31 @@ function secretAccessKey(): string {
   return randomBytes(30).toString('base64');
 }
 
-/** The route table in the shape the authorizer config and the gateway share. */
-export function routeSpecs(stage: StageConfig): RouteSpec[] {
+/**
+ * The route table in the shape the authorizer config and the gateway share. With `localIssuer`, a
+ * requirement's issuer scope names the local issuer where the stage names its realm; the local stack
+ * runs no Cognito pool, so a route scoped to the federated pool alone cannot be run locally.
+ */
+export function routeSpecs(stage: StageConfig, localIssuer?: string): RouteSpec[] {
   return stage.routes.map((r) => ({
     method: r.method,
     path: r.path,
     auth: r.auth,
-    ...(r.requirement ? { requirement: r.requirement } : {}),
+    ...(r.requirement
+      ? { requirement: localIssuer ? localRequirement(stage, r.requirement, localIssuer) : r.requirement }
+      : {}),
   }));
+}
+
+function localRequirement(stage: StageConfig, req: Requirement, localIssuer: string): Requirement {
+  if (req.issuers === undefined) return req;
+  const issuers = req.issuers.filter((i) => i === stage.keycloak.issuer).map(() => localIssuer);
+  if (issuers.length === 0) {
+    throw new Error(
+      `the local stack has no Cognito user pool, and a route is scoped to ${COGNITO_FEDERATION_ISSUER} alone`,
+    );
+  }
+  return { ...req, issuers };
 }
 
 /**
@@ -184,12 +202,13 @@ export function localAuthorizerConfig(
         allowedClients: [kc.peopleClientId, ...(kc.serviceAccounts ?? []).map((s) => s.clientId)],
         allowedAudiences: [kc.audience ?? kc.apiClientId],
         ...(kc.algorithms ? { algorithms: [...kc.algorithms] } : {}),
+        roleClients: [kc.apiClientId],
         ...(kc.insecureHttpIssuerForDevelopmentOnly
           ? { insecureHttpIssuerForDevelopmentOnly: true, ...(kc.jwksUri ? { jwksUri: kc.jwksUri } : {}) }
           : {}),
       },
     ],
-    routes: routeSpecs(stage),
+    routes: routeSpecs(stage, issuerUrl),
     responseMode: stage.authorizer?.responseMode ?? 'iam',
     resultCacheTtlSeconds,
     ...(stage.authorizer?.clockSkewSeconds !== undefined
@@ -388,7 +407,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     const backendConfig = validateBackendConfig({
       models: stage.models,
-      ...(invokeRoute?.requirement ? { invokeRequirement: invokeRoute.requirement } : {}),
+      ...(invokeRoute?.requirement
+        ? { invokeRequirement: localRequirement(stage, invokeRoute.requirement, issuer.issuer) }
+        : {}),
       machineCallers: [
         { principalArn: `arn:aws:iam::${account}:role/keygate-local-machine`, routes: iamRoutes },
         ...(stage.machinePrincipals ?? []).map((p) => ({ principalArn: p.roleArn, routes: [...p.routes] })),

@@ -279,3 +279,52 @@ describe('selectStage', () => {
     });
   });
 });
+
+describe('validateStageConfig: issuer scopes', () => {
+  const federation = {
+    domainPrefix: 'keygate-dev',
+    keycloakClientId: 'cognito',
+    clientSecretName: 'keygate/kc',
+    callbackUrls: ['https://app.example.com/cb'],
+  };
+  const realm = dev.keycloak.issuer;
+  const admin = (requirement: Record<string, unknown>) => [
+    { method: 'GET', path: '/admin', auth: 'keycloak', requirement },
+  ];
+
+  it('with cognitoFederation (two issuers), refuses an unscoped keycloak route, naming it and the fix', () => {
+    expect(
+      validateStageConfig(
+        stageWith({ cognitoFederation: federation, routes: admin({ anyOf: { realmRoles: ['admin'] } }) }),
+        AT,
+      ),
+    ).toEqual([
+      `${AT}.routes[0] (GET /admin): with ${AT}.cognitoFederation two issuers are trusted, so the requirement must name those whose tokens may meet it: set requirement.issuers to ['${realm}'], ['cognitoFederation'] or both`,
+    ]);
+  });
+
+  it('accepts the realm, the federated pool or both as the scope', () => {
+    for (const issuers of [[realm], ['cognitoFederation'], [realm, 'cognitoFederation']]) {
+      expect(
+        validateStageConfig(stageWith({ cognitoFederation: federation, routes: admin({ issuers }) }), AT),
+      ).toEqual([]);
+    }
+  });
+
+  it('refuses a scope naming another issuer, and the pool without cognitoFederation', () => {
+    expect(validateStageConfig(stageWith({ routes: admin({ issuers: ['cognitoFederation'] }) }), AT)).toEqual(
+      [`${AT}.routes[0].requirement.issuers: 'cognitoFederation' is not '${realm}'`],
+    );
+  });
+
+  it('refuses a client role of a client other than the API client', () => {
+    expect(
+      validateStageConfig(
+        stageWith({ routes: admin({ anyOf: { clientRoles: ['partner-api:admin'] } }) }),
+        AT,
+      ),
+    ).toEqual([
+      `${AT}.routes[0].requirement.anyOf.clientRoles: 'partner-api:admin' names client 'partner-api'; only roles of ${AT}.keycloak.apiClientId ('keygate-api') count`,
+    ]);
+  });
+});

@@ -15,8 +15,8 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
  *
- * Issuer scope: requirements here carry entitlements only. When requirements name issuers, add them to
- * `requirementArb` and the principal's issuer to `principalArb` (marked ISSUER HOOK).
+ * Issuer scopes: a second run trusts two issuers, scopes every keycloak route to a non-empty subset of
+ * them, and gives each principal one of the two.
  *
  * Reproduce a failure with the seed fast-check prints: FC_SEED=<seed> npx vitest run <this file>.
  */
@@ -148,7 +148,6 @@ function entitlements(atoms: readonly Atom[]): Entitlements {
   return out;
 }
 
-// ISSUER HOOK: an `issuers` scope, when requirements have one, is generated here.
 function requirementArb(params: readonly string[]): fc.Arbitrary<Requirement | undefined> {
   const atoms = fc.subarray(atomsFor(params), { maxLength: 2 });
   return fc.oneof(
@@ -192,7 +191,6 @@ const REALM_POOL = [
 ];
 const GROUP_POOL = ['g1', ...HELD_VALUES.map((v) => `g:${v}`)];
 
-// ISSUER HOOK: the principal's issuer is generated here once principals carry one.
 const principalArb: fc.Arbitrary<VerifiedPrincipal> = fc
   .record({
     realmRoles: fc.subarray(REALM_POOL),
@@ -231,6 +229,34 @@ const caseArb = tableArb.chain((routes) =>
     principal: principalArb,
     kind: fc.constantFrom<EventKind>(...EVENT_KINDS),
     requests: fc.array(requestArb(routes), { minLength: 1, maxLength: 6 }),
+  }),
+);
+
+/** A second trusted issuer: with two, every keycloak route names the issuers whose tokens may meet it. */
+const ISSUER_B = 'https://sso.partner.example/realms/partner';
+const TWO_ISSUERS: AuthorizerConfig['issuers'] = [ISSUER, ISSUER_B].map((issuer) => ({
+  kind: 'keycloak',
+  issuer,
+  allowedClients: ['keygate-web'],
+  roleClients: ['c'],
+}));
+
+const scopedCaseArb = tableArb.chain((table) =>
+  fc.record({
+    routes: fc.tuple(
+      ...table.map((r) =>
+        r.auth !== 'keycloak'
+          ? fc.constant(r)
+          : fc
+              .subarray([ISSUER, ISSUER_B], { minLength: 1 })
+              .map<RouteSpec>((issuers) => ({ ...r, requirement: { ...r.requirement, issuers } })),
+      ),
+    ),
+    principal: fc
+      .tuple(principalArb, fc.constantFrom(ISSUER, ISSUER_B))
+      .map(([p, issuer]) => ({ ...p, issuer })),
+    kind: fc.constantFrom<EventKind>(...EVENT_KINDS),
+    requests: fc.array(requestArb(table), { minLength: 1, maxLength: 6 }),
   }),
 );
 
@@ -304,58 +330,64 @@ function same<T>(got: T, want: T, routes: readonly RouteSpec[], p: VerifiedPrinc
   expect.fail(`expected ${String(want)}, got ${String(got)}: ${context}`);
 }
 
+/**
+ * The IAM property over one generator: every accepted table's policy, fresh and replayed, equals the
+ * decision. `issuers` is the config's trusted issuers (one unless given).
+ */
+async function checkIamAnswers(cases: typeof caseArb, issuers?: AuthorizerConfig['issuers']): Promise<void> {
+  const stats = {
+    generated: 0,
+    accepted: 0,
+    checks: 0,
+    replays: 0,
+    denyResolved: 0,
+    crossRoute: 0,
+    multiRoute: 0,
+  };
+  await fc.assert(
+    fc.asyncProperty(cases, async ({ routes, principal, kind, requests }) => {
+      stats.generated++;
+      const config = baseConfig(routes, { resultCacheTtlSeconds: 300, ...(issuers ? { issuers } : {}) });
+      if (!validateAuthorizerConfig(config).ok) return;
+      stats.accepted++;
+      if (routes.filter((r) => r.auth === 'keycloak').length >= 2) stats.multiRoute++;
+      const decided = await decideAll(routes, principal, kind, requests, config);
+      for (const first of decided) {
+        const statements = policyOf(first.response);
+        // Fresh: the answer to a request decides that request as the route model does.
+        same(iamEvaluate(statements, first.arn), first.expected, routes, principal, { fresh: first.req });
+        stats.checks++;
+        for (const next of decided) {
+          // Replayed: API Gateway calls the authorizer only for requests on its routes.
+          if (next === first || next.routeKey === undefined) continue;
+          const got = iamEvaluate(statements, next.arn);
+          same(got, next.expected, routes, principal, { cachedFrom: first.req, replayedFor: next.req });
+          stats.replays++;
+          if (next.routeKey !== first.routeKey && got === 'allow') stats.crossRoute++;
+          const allowOnly = statements.filter((s) => s.Effect === 'Allow');
+          if (next.expected === 'deny' && iamEvaluate(allowOnly, next.arn) === 'allow') stats.denyResolved++;
+        }
+      }
+    }),
+    { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
+  );
+  // The generator must reach what the property is about: accepted tables with several routes, allows
+  // that match another route's requests, and requests only a Deny keeps out.
+  expect(stats.generated).toBe(RUNS);
+  expect(stats.accepted / stats.generated).toBeGreaterThan(0.5);
+  expect(stats.multiRoute / stats.accepted).toBeGreaterThan(0.3);
+  expect(stats.crossRoute).toBeGreaterThan(RUNS / 100);
+  expect(stats.denyResolved).toBeGreaterThan(RUNS / 100);
+  console.info(`policy soundness (IAM, ${issuers?.length ?? 1} issuer(s)): ${JSON.stringify(stats)}`);
+}
+
 describe('policy soundness over generated route tables', () => {
   it(`IAM answers: fresh and replayed policies equal the decision (${RUNS} generated cases)`, async () => {
-    const stats = {
-      generated: 0,
-      accepted: 0,
-      checks: 0,
-      replays: 0,
-      denyResolved: 0,
-      crossRoute: 0,
-      multiRoute: 0,
-    };
-    await fc.assert(
-      fc.asyncProperty(caseArb, async ({ routes, principal, kind, requests }) => {
-        stats.generated++;
-        if (validateRoutes(routes).length > 0) return;
-        stats.accepted++;
-        if (routes.filter((r) => r.auth === 'keycloak').length >= 2) stats.multiRoute++;
-        const decided = await decideAll(
-          routes,
-          principal,
-          kind,
-          requests,
-          baseConfig(routes, { resultCacheTtlSeconds: 300 }),
-        );
-        for (const first of decided) {
-          const statements = policyOf(first.response);
-          // Fresh: the answer to a request decides that request as the route model does.
-          same(iamEvaluate(statements, first.arn), first.expected, routes, principal, { fresh: first.req });
-          stats.checks++;
-          for (const next of decided) {
-            // Replayed: API Gateway calls the authorizer only for requests on its routes.
-            if (next === first || next.routeKey === undefined) continue;
-            const got = iamEvaluate(statements, next.arn);
-            same(got, next.expected, routes, principal, { cachedFrom: first.req, replayedFor: next.req });
-            stats.replays++;
-            if (next.routeKey !== first.routeKey && got === 'allow') stats.crossRoute++;
-            const allowOnly = statements.filter((s) => s.Effect === 'Allow');
-            if (next.expected === 'deny' && iamEvaluate(allowOnly, next.arn) === 'allow')
-              stats.denyResolved++;
-          }
-        }
-      }),
-      { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
-    );
-    // The generator must reach what the property is about: accepted tables with several routes, allows
-    // that match another route's requests, and requests only a Deny keeps out.
-    expect(stats.generated).toBe(RUNS);
-    expect(stats.accepted / stats.generated).toBeGreaterThan(0.5);
-    expect(stats.multiRoute / stats.accepted).toBeGreaterThan(0.3);
-    expect(stats.crossRoute).toBeGreaterThan(RUNS / 100);
-    expect(stats.denyResolved).toBeGreaterThan(RUNS / 100);
-    console.info(`policy soundness (IAM): ${JSON.stringify(stats)}`);
+    await checkIamAnswers(caseArb);
+  });
+
+  it(`IAM answers with two trusted issuers and scoped routes (${RUNS} generated cases)`, async () => {
+    await checkIamAnswers(scopedCaseArb, TWO_ISSUERS);
   });
 
   it(`simple answers: a response cached per token and route key equals the decision (${RUNS} generated cases)`, async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageConfig } from '../../common/app-config';
 import { meetsRequirement } from '../../common/route-model';
 import { brokeringOptions, oidcIdentityProvider, UpstreamSecret } from '../../realm/identity-providers';
-import { adminClient, keycloakServer } from './keycloak-server';
+import { adminClient, keycloakServer, synthesizedConfigFor } from './keycloak-server';
 import type { AuthorizerProcess, CountingProxy } from './support';
 import {
   applyStage,
@@ -21,7 +21,6 @@ import {
   REDIRECT_URI,
   startAuthorizer,
   startCountingProxy,
-  synthesizedAuthorizerConfig,
   testStage,
 } from './support';
 
@@ -123,7 +122,7 @@ describe('brokering an upstream realm on the same server', () => {
       { realm: REALM, alias: ALIAS },
       { ...idp, config: { ...idp!.config, clientSecret: UPSTREAM_SECRET } },
     );
-    authorizer = await startAuthorizer(synthesizedAuthorizerConfig(stage), proxy.ca);
+    authorizer = await startAuthorizer(synthesizedConfigFor(stage), proxy.ca);
   });
   afterAll(async () => {
     await authorizer?.stop();

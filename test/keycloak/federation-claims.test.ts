@@ -10,12 +10,14 @@ import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { StageConfig } from '../../common/app-config';
+import { DEFAULT_ROUTES } from '../../common/app-config';
 import { COGNITO_ROLES_ATTRIBUTE, COGNITO_ROLES_CLAIM } from '../../common/identity-context';
 import { meetsRequirement } from '../../common/route-model';
 import { claimsToPrincipal } from '../../lambda/authorizer/claims-to-principal';
 import { handle } from '../../lambda/pre-token-generation/index';
 import { cognitoIdpResponseUrl, FEDERATION_ROLES_CLAIM } from '../../realm/realm-definition';
 import event from '../lambda/pre-token-generation/fixtures/hosted-auth-v2.json';
+import { scopedToBothIssuers } from './import-realms';
 import { adminClient, keycloakServer } from './keycloak-server';
 import {
   applyStage,
@@ -37,7 +39,7 @@ describe('the claims Cognito federation reads, from a real Keycloak ID token', (
   beforeAll(async () => {
     admin = await adminClient();
     const base = testStage(keycloakServer().url, REALM);
-    stage = {
+    stage = scopedToBothIssuers({
       ...base,
       cognitoFederation: {
         domainPrefix: 'keygate-kc-test',
@@ -45,7 +47,7 @@ describe('the claims Cognito federation reads, from a real Keycloak ID token', (
         clientSecretName: 'keygate/cognito',
         callbackUrls: ['https://app.example.com/callback'],
       },
-    };
+    });
     await applyStage(admin, stage);
   });
 
@@ -125,18 +127,17 @@ describe('the claims Cognito federation reads, from a real Keycloak ID token', (
     expect(p.realmRoles).toEqual(
       expect.arrayContaining(['model-user', 'model:sentiment:invoke', 'model:keywords:invoke']),
     );
-    const decisions = stage.routes
-      .filter((r) => r.auth === 'keycloak')
-      .flatMap((r) =>
-        (r.path.includes('{modelId}') ? stage.models.map((m) => m.id) : [undefined]).map(
-          (modelId) =>
-            `${r.method} ${modelId ? r.path.replace('{modelId}', modelId) : r.path} ${meetsRequirement(
-              r.requirement,
-              p,
-              modelId ? { modelId } : {},
-            )}`,
-        ),
-      );
+    // The default routes, unscoped: the question here is which roles the claim carries, not which issuer.
+    const decisions = DEFAULT_ROUTES.filter((r) => r.auth === 'keycloak').flatMap((r) =>
+      (r.path.includes('{modelId}') ? stage.models.map((m) => m.id) : [undefined]).map(
+        (modelId) =>
+          `${r.method} ${modelId ? r.path.replace('{modelId}', modelId) : r.path} ${meetsRequirement(
+            r.requirement,
+            p,
+            modelId ? { modelId } : {},
+          )}`,
+      ),
+    );
     expect(decisions).toEqual([
       'GET /me true',
       'GET /models true',

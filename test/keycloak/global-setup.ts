@@ -10,9 +10,12 @@ import { buildLambdas } from '../../scripts/build-lambdas';
 import { KEYCLOAK_VERSION, startKeycloak } from '../../scripts/keycloak';
 import { importRealms } from './import-realms';
 import type { KeycloakUnderTest } from './keycloak-server';
+import { synthesizedAuthorizerConfig, TEMPLATE_STAGE } from './support';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   await buildLambdas();
+  // One `cdk synth` of the authorizer's configuration for the whole run (see support.ts TEMPLATE_STAGE).
+  project.provide('synthesizedAuthorizerConfig', synthesizedAuthorizerConfig(TEMPLATE_STAGE));
   const external = process.env.KEYCLOAK_URL;
   if (external) {
     const info: KeycloakUnderTest = {

@@ -34,9 +34,21 @@ function renamed(stage: StageConfig, realm: string): StageConfig {
 
 const dev = DEFAULT_APP_CONFIG.stages.dev;
 
+/** With Cognito federation two issuers are trusted: every Keycloak route names those that may meet it. */
+export function scopedToBothIssuers(stage: StageConfig): StageConfig {
+  return {
+    ...stage,
+    routes: stage.routes.map((r) =>
+      r.auth === 'keycloak'
+        ? { ...r, requirement: { ...r.requirement, issuers: [stage.keycloak.issuer, 'cognitoFederation'] } }
+        : r,
+    ),
+  };
+}
+
 /** A stage brokered by Cognito and signing people in at the gateway with its own confidential client. */
 export const BROKERED_STAGE: StageConfig = {
-  ...renamed(dev, 'kg-import-brokered'),
+  ...scopedToBothIssuers(renamed(dev, 'kg-import-brokered')),
   // Browser sign-in turns the authorizer's result cache off (credentials in a header or a cookie).
   authorizer: { ...dev.authorizer, cacheTtlSeconds: 0 },
   cognitoFederation: {
@@ -98,7 +110,7 @@ async function withUpstreams(): Promise<RealmRepresentation> {
       groupRoles: [{ upstream: 'ml-users', realmRole: 'model-user' }],
     }),
   ]);
-  return buildRealm(renamed(BROKERED_STAGE, 'kg-import-upstreams'), {
+  return buildRealm(scopedToBothIssuers(renamed(BROKERED_STAGE, 'kg-import-upstreams')), {
     includeTestUsers: true,
     testUserPasswords: { alice: PASSWORD, bob: PASSWORD },
     ...providers,

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../common/authorizer-config';
 import { generateSigningKey } from '../support/keys';
 import { keycloakAccessToken } from '../support/tokens';
-import { adminClient, keycloakServer } from './keycloak-server';
+import { adminClient, keycloakServer, synthesizedConfigFor } from './keycloak-server';
 import type { AuthorizerProcess, CountingProxy } from './support';
 import {
   applyStage,
@@ -18,7 +18,6 @@ import {
   passwordGrant,
   startAuthorizer,
   startCountingProxy,
-  synthesizedAuthorizerConfig,
   testStage,
 } from './support';
 
@@ -40,7 +39,7 @@ describe('key rotation through the admin API', () => {
     issuer = stage.keycloak.issuer;
     peopleClient = stage.keycloak.peopleClientId;
     await applyStage(admin, stage);
-    authorizer = await startAuthorizer(synthesizedAuthorizerConfig(stage), proxy.ca);
+    authorizer = await startAuthorizer(synthesizedConfigFor(stage), proxy.ca);
   });
   afterAll(async () => {
     await authorizer?.stop();

@@ -8,7 +8,9 @@
  */
 import { inject } from 'vitest';
 import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
+import type { StageConfig } from '../../common/app-config';
 import { connectAdmin } from '../../realm/apply-realm-cli';
+import { authorizerConfigFor } from './support';
 import type { RealmRepresentation } from '../../realm/keycloak-types';
 
 export interface KeycloakUnderTest {
@@ -26,11 +28,18 @@ export interface KeycloakUnderTest {
 declare module 'vitest' {
   export interface ProvidedContext {
     keycloak: KeycloakUnderTest;
+    /** KEYGATE_CONFIG as `cdk synth` writes it for support.ts's TEMPLATE_STAGE (see authorizerConfigFor). */
+    synthesizedAuthorizerConfig: string;
   }
 }
 
 export function keycloakServer(): KeycloakUnderTest {
   return inject('keycloak');
+}
+
+/** The authorizer configuration `cdk synth` writes for the stage (a stage made by testStage with a jwksUri). */
+export function synthesizedConfigFor(stage: StageConfig): string {
+  return authorizerConfigFor(inject('synthesizedAuthorizerConfig'), stage);
 }
 
 /** An admin client signed in to the master realm of the server under test. */

@@ -347,6 +347,32 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   };
 }
 
+/**
+ * The stage `cdk synth` is run for once per suite run (in the global setup): CDK synthesis costs 20-30 s
+ * on a loaded 2-core machine, and the stages of the test files differ only in their realm's URLs.
+ */
+const TEMPLATE_URL = 'http://127.0.0.1:9';
+const TEMPLATE_REALM = 'kg-template';
+const TEMPLATE_JWKS = `https://127.0.0.1:9/realms/${TEMPLATE_REALM}/protocol/openid-connect/certs`;
+export const TEMPLATE_STAGE: StageConfig = testStage(TEMPLATE_URL, TEMPLATE_REALM, TEMPLATE_JWKS);
+
+/**
+ * The authorizer's KEYGATE_CONFIG for a stage made by testStage: the synthesized configuration of
+ * TEMPLATE_STAGE (`synthesized`) with the template realm's issuer and JWKS URLs replaced by the stage's.
+ */
+export function authorizerConfigFor(synthesized: string, stage: StageConfig): string {
+  const { issuer, jwksUri } = stage.keycloak;
+  if (!jwksUri) throw new Error('the stage needs a jwksUri (the https proxy in front of the certs endpoint)');
+  const template = TEMPLATE_STAGE.keycloak;
+  if (!synthesized.includes(JSON.stringify(template.issuer)))
+    throw new Error('not the template configuration');
+  // JSON.stringify(...).slice(1, -1): the URL as it appears inside the JSON text.
+  const inJson = (s: string) => JSON.stringify(s).slice(1, -1);
+  return synthesized
+    .replaceAll(inJson(template.jwksUri!), inJson(jwksUri))
+    .replaceAll(inJson(template.issuer), inJson(issuer));
+}
+
 /** The authorizer's KEYGATE_CONFIG as `cdk synth` writes it for the stage's authorizer function. */
 export function synthesizedAuthorizerConfig(stage: StageConfig): string {
   const stack = new KeygateStack(new App(), 'KeygateKc', { stageName: 'kc', config: stage });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageConfig } from '../../common/app-config';
 import { meetsRequirement, routeKey } from '../../common/route-model';
 import { accessMatrix, stagePrincipals } from '../../local/access-matrix';
-import { adminClient, keycloakServer } from './keycloak-server';
+import { adminClient, keycloakServer, synthesizedConfigFor } from './keycloak-server';
 import type { AuthorizerProcess, CountingProxy } from './support';
 import {
   applyStage,
@@ -18,7 +18,6 @@ import {
   signInWithForm,
   startAuthorizer,
   startCountingProxy,
-  synthesizedAuthorizerConfig,
   testStage,
 } from './support';
 
@@ -57,7 +56,7 @@ describe('every kind of Keycloak token through the authorizer bundle', () => {
     stage = testStage(kc.url, REALM, `${proxy.url}/realms/${REALM}/protocol/openid-connect/certs`);
     issuer = stage.keycloak.issuer;
     await applyStage(admin, stage);
-    authorizer = await startAuthorizer(synthesizedAuthorizerConfig(stage), proxy.ca);
+    authorizer = await startAuthorizer(synthesizedConfigFor(stage), proxy.ca);
   });
   afterAll(async () => {
     await authorizer?.stop();

@@ -366,7 +366,16 @@ describe('local gateway: HTTP API simple responses', () => {
     // bind one (the authorizer refuses such a table): here invoking is for model admins.
     const routes = STAGE.routes.map((r) =>
       r.path === '/models/{modelId}/invoke' && r.auth === 'keycloak'
-        ? { ...r, requirement: { anyOf: { realmRoles: ['model-admin'] } } }
+        ? {
+            ...r,
+            requirement: {
+              anyOf: {
+                // Literal role names: the realm's test users and service account keep the roles they hold.
+                realmRoles: ['model-admin', 'model:sentiment:invoke', 'model:keywords:invoke'],
+                clientRoles: ['keygate-api:model:sentiment:invoke'],
+              },
+            },
+          }
         : r,
     );
     const stage: StageConfig = {

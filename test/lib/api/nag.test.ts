@@ -39,14 +39,12 @@ describe('Keygate constructs under cdk-nag', () => {
       featurePlan: cognito.FeaturePlan.PLUS,
       standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
     });
+    const realm = TrustedIssuer.keycloakRealm({
+      issuerUrl: 'https://sso.example.com/realms/ml',
+      allowedClients: ['web'],
+    });
     const authorizer = new KeygateAuthorizer(stack, 'Authorizer', {
-      issuers: [
-        TrustedIssuer.keycloakRealm({
-          issuerUrl: 'https://sso.example.com/realms/ml',
-          allowedClients: ['web'],
-        }),
-        TrustedIssuer.cognitoUserPool(pool, [pool.addClient('Client')]),
-      ],
+      issuers: [realm, TrustedIssuer.cognitoUserPool(pool, [pool.addClient('Client')])],
       browserSessions: { keysSecret: new secretsmanager.Secret(stack, 'Keys') },
       clockSkew: Duration.seconds(10),
     });
@@ -55,12 +53,20 @@ describe('Keygate constructs under cdk-nag', () => {
       reason: 'test keyring; BrowserSignIn owns rotation of the real one',
     });
     const routes = [
-      { method: HttpMethod.GET, path: '/me', backend, auth: RouteAuth.keycloak(), browser: true },
+      {
+        method: HttpMethod.GET,
+        path: '/me',
+        backend,
+        auth: RouteAuth.keycloak(Requirement.authenticated().forIssuers(realm)),
+        browser: true,
+      },
       {
         method: HttpMethod.POST,
         path: '/models/{modelId}/invoke',
         backend,
-        auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['model:{modelId}:invoke'] })),
+        auth: RouteAuth.keycloak(
+          Requirement.anyOf({ realmRoles: ['model:{modelId}:invoke'] }).forIssuers(realm),
+        ),
       },
       { method: HttpMethod.GET, path: '/machine/files/{path+}', backend, auth: RouteAuth.iam() },
     ];

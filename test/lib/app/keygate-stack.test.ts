@@ -6,7 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { StageConfig } from '../../../common/app-config';
-import { DEFAULT_APP_CONFIG } from '../../../common/app-config';
+import { COGNITO_FEDERATION_ISSUER, DEFAULT_APP_CONFIG } from '../../../common/app-config';
 import { buildKeygateApp } from '../../../lib/app/build-app';
 import type { NagViolation } from '../helpers';
 import { invokeGrantDocument, synthWithNag } from '../helpers';
@@ -118,7 +118,18 @@ describe('Keygate app (configured stages)', () => {
       clientSecretName: 'keygate/prod/keycloak-client',
       callbackUrls: ['https://app.example.com/callback'],
     },
-    routes: [...dev.routes, { method: 'GET', path: '/profile', auth: 'cognito-user-pool' }],
+    // Two issuers (the realm and the pool that federates it): every keycloak route names its issuers.
+    routes: [
+      ...dev.routes.map((r) =>
+        r.auth === 'keycloak'
+          ? {
+              ...r,
+              requirement: { ...r.requirement, issuers: [dev.keycloak.issuer, COGNITO_FEDERATION_ISSUER] },
+            }
+          : r,
+      ),
+      { method: 'GET', path: '/profile', auth: 'cognito-user-pool' },
+    ],
     machinePrincipals: [
       {
         roleArn: 'arn:aws:iam::111122223333:role/batch-scorer',
@@ -161,6 +172,26 @@ describe('Keygate app (configured stages)', () => {
         Variables: Match.objectLike({
           KEYGATE_CONFIG: {
             'Fn::Join': ['', Match.arrayWith([{ Ref: Match.stringLikeRegexp('^FederationUserPool') }])],
+          },
+        }),
+      },
+    });
+  });
+
+  test("scopes the model backend's invoke requirement to the realm and the pool", () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          KEYGATE_MODELS_CONFIG: {
+            'Fn::Join': [
+              '',
+              Match.arrayWith([
+                Match.stringLikeRegexp(
+                  `"issuers":\\["${dev.keycloak.issuer.replace(/[.]/g, '\\.')}","https://cognito-idp\\.`,
+                ),
+                { Ref: Match.stringLikeRegexp('^FederationUserPool') },
+              ]),
+            ],
           },
         }),
       },

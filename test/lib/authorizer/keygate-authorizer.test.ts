@@ -371,13 +371,18 @@ describe('KeygateAuthorizer', () => {
     const { stack } = newStack();
     const pool = new cognito.UserPool(stack, 'Pool');
     const client = pool.addClient('Client');
-    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', {
-      issuers: [realm(), TrustedIssuer.cognitoUserPool(pool, [client])],
-    });
+    const kc = realm();
+    const federated = TrustedIssuer.cognitoUserPool(pool, [client]);
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [kc, federated] });
     new SecuredHttpApi(stack, 'Http', {
       authorizer,
       routes: [
-        { method: HttpMethod.GET, path: '/me', backend: inlineBackend(stack), auth: RouteAuth.keycloak() },
+        {
+          method: HttpMethod.GET,
+          path: '/me',
+          backend: inlineBackend(stack),
+          auth: RouteAuth.keycloak(Requirement.authenticated().forIssuers(kc, federated)),
+        },
       ],
     });
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
@@ -395,6 +400,82 @@ describe('KeygateAuthorizer', () => {
         }),
       },
     });
+  });
+});
+
+describe('KeygateAuthorizer with several trusted issuers', () => {
+  const partner = () =>
+    TrustedIssuer.keycloakRealm({
+      issuerUrl: 'https://sso.partner.example/realms/b',
+      allowedAudiences: ['api'],
+      roleClients: ['partner-api'],
+    });
+
+  function api(issuers: TrustedIssuer[], auth: RouteAuth): void {
+    const { stack } = newStack();
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers });
+    new SecuredHttpApi(stack, 'Http', {
+      authorizer,
+      routes: [{ method: HttpMethod.GET, path: '/admin', backend: inlineBackend(stack), auth }],
+    });
+  }
+
+  test('refuses a route whose requirement names no issuer, naming the route and the fix', () => {
+    expect(() =>
+      api([realm(), partner()], RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['admin'] }))),
+    ).toThrow(
+      "KeygateAuthorizer: routes[0] (GET /admin): several issuers are trusted, so the requirement must name the issuers whose tokens may meet it: set requirement.issuers, e.g. ['https://sso.example.com/realms/ml']",
+    );
+  });
+
+  test('accepts the route scoped with forIssuers and writes the scope into the config', () => {
+    const { stack } = newStack();
+    const kc = realm();
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [kc, partner()] });
+    new SecuredHttpApi(stack, 'Http', {
+      authorizer,
+      routes: [
+        {
+          method: HttpMethod.GET,
+          path: '/admin',
+          backend: inlineBackend(stack),
+          auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['admin'] }).forIssuers(kc)),
+        },
+      ],
+    });
+    expect(configOf(Template.fromStack(stack))).toMatchObject({
+      routes: [
+        {
+          method: 'GET',
+          path: '/admin',
+          requirement: { anyOf: { realmRoles: ['admin'] }, issuers: [ISSUER] },
+        },
+      ],
+    });
+  });
+
+  test('refuses a client role no issuer in scope counts', () => {
+    const b = partner();
+    expect(() =>
+      api(
+        [realm(), b],
+        RouteAuth.keycloak(Requirement.anyOf({ clientRoles: ['keygate-api:admin'] }).forIssuers(b)),
+      ),
+    ).toThrow(
+      "KeygateAuthorizer: routes[0] (GET /admin).requirement.anyOf.clientRoles: 'keygate-api:admin' can never be met: no issuer in scope counts roles of client 'keygate-api'; add it to that issuer's roleClients",
+    );
+  });
+
+  test('refuses a scope naming an issuer the authorizer does not trust', () => {
+    const stranger = TrustedIssuer.keycloakRealm({
+      issuerUrl: 'https://sso.stranger.example/realms/c',
+      allowedAudiences: ['api'],
+    });
+    expect(() =>
+      api([realm()], RouteAuth.keycloak(Requirement.authenticated().forIssuers(stranger))),
+    ).toThrow(
+      "KeygateAuthorizer: routes[0] (GET /admin).requirement.issuers: 'https://sso.stranger.example/realms/c' is not a trusted issuer (https://sso.example.com/realms/ml)",
+    );
   });
 });
 
