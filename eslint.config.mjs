@@ -9,7 +9,19 @@ const boundary = (files, groups, message, ignores = []) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.keycloak/**', 'cdk.out/**', 'dist/**', '**/*.js', '**/*.d.ts', '.jsii'] },
+  {
+    ignores: [
+      'node_modules/**',
+      '.keycloak/**',
+      'cdk.out/**',
+      'dist/**',
+      '**/*.js',
+      '**/*.d.ts',
+      '.jsii',
+      '.stryker-tmp/**',
+      'reports/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

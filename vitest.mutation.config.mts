@@ -19,6 +19,6 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 120_000,
     pool: 'forks',
-    env: { KEYGATE_PROPERTY_RUNS: '400' },
+    env: { KEYGATE_PROPERTY_RUNS: '150' },
   },
 });

@@ -673,17 +673,21 @@ function checkCachedPolicies(routes: readonly RouteSpec[], field: string): strin
     if (boundParams(d.requirement).length > 0 || !deniable(d)) continue;
     const allowers = analysis.reachedBy(d);
     if (allowers.length === 0) continue;
+    const hit: { x: RouteSpec; t: RouteSpec }[] = [];
     for (const t of keycloak) {
       if (t === d || boundParams(t.requirement).length > 0 || !analysis.reaches(d, t)) continue;
       const x = allowers.find((a) => maySplit(a, t, d));
-      if (x === undefined) continue;
-      errors.push(
-        `${field}: ${routeKey(d)} overlaps ${routeKey(x)} and ${routeKey(t)}: a caller allowed ${routeKey(x)} but not ` +
-          `${routeKey(d)} gets a Deny for ${routeKey(d)}, whose resource also matches requests of ${routeKey(t)} ` +
-          `(IAM's * also matches '/'), which the same caller may be allowed; give the routes distinct literal segments, ` +
-          'give them the same requirement, or set the authorizer result cache TTL to 0',
-      );
+      if (x !== undefined) hit.push({ x, t });
     }
+    if (hit.length === 0) continue;
+    const { x } = hit[0];
+    const others = hit.map((h) => routeKey(h.t)).join(', ');
+    errors.push(
+      `${field}: ${routeKey(d)} overlaps ${routeKey(x)}: a caller allowed ${routeKey(x)} but not ${routeKey(d)} ` +
+        `gets a Deny for ${routeKey(d)}, whose resource also matches requests of ${others} (IAM's * also matches ` +
+        "'/'), which the same caller may be allowed; give the routes distinct literal segments, give them the same " +
+        'requirement, or set the authorizer result cache TTL to 0',
+    );
   }
   return errors;
 }
@@ -758,7 +762,6 @@ export function validateRoutes(routes: unknown, field = 'routes', options: Route
   const errors: string[] = [];
   if (!Array.isArray(routes)) return [`${field} must be an array`];
   const seen = new Set<string>();
-  const parsed: RouteSpec[] = [];
   routes.forEach((r: unknown, i) => {
     const at = `${field}[${i}]`;
     if (typeof r !== 'object' || r === null) {
@@ -788,7 +791,6 @@ export function validateRoutes(routes: unknown, field = 'routes', options: Route
       if (route.auth !== 'keycloak') errors.push(`${at}.requirement is only allowed on keycloak routes`);
       errors.push(...validateRequirement(route.requirement, `${at}.requirement`, tpl));
     }
-    parsed.push(route as unknown as RouteSpec);
   });
   const cached = options.resultCacheTtlSeconds === undefined || options.resultCacheTtlSeconds > 0;
   // Every entry parsed: the input is the table itself (the reach relation is kept per table object).

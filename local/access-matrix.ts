@@ -36,13 +36,15 @@ function describeSet(set: Entitlements | undefined): string[] {
 
 /** One line per entitlement: `any of:`, `  realm role model-user`, `  client role keygate-api:model-user`. */
 export function describeRequirement(requirement: Requirement | undefined): string[] {
-  if (!requirement || (!requirement.allOf && !requirement.anyOf)) return ['any valid token'];
+  // A scoped requirement says whose tokens may meet it.
+  const scope = requirement?.issuers ? [`issued by: ${requirement.issuers.join(' or ')}`] : [];
+  if (!requirement || (!requirement.allOf && !requirement.anyOf)) return ['any valid token', ...scope];
   const lines: string[] = [];
   const all = describeSet(requirement.allOf);
   const any = describeSet(requirement.anyOf);
   if (all.length) lines.push('all of:', ...all.map((e) => `  ${e}`));
   if (any.length) lines.push('any of:', ...any.map((e) => `  ${e}`));
-  return lines;
+  return [...lines, ...scope];
 }
 
 interface NamedPrincipal {

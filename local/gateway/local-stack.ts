@@ -167,17 +167,26 @@ export function routeSpecs(stage: StageConfig, localIssuer?: string): RouteSpec[
     path: r.path,
     auth: r.auth,
     ...(r.requirement
-      ? { requirement: localIssuer ? localRequirement(stage, r.requirement, localIssuer) : r.requirement }
+      ? {
+          requirement: localIssuer
+            ? localRequirement(stage, r.requirement, localIssuer, routeKey(r))
+            : r.requirement,
+        }
       : {}),
   }));
 }
 
-function localRequirement(stage: StageConfig, req: Requirement, localIssuer: string): Requirement {
+function localRequirement(
+  stage: StageConfig,
+  req: Requirement,
+  localIssuer: string,
+  route: string,
+): Requirement {
   if (req.issuers === undefined) return req;
   const issuers = req.issuers.filter((i) => i === stage.keycloak.issuer).map(() => localIssuer);
   if (issuers.length === 0) {
     throw new Error(
-      `the local stack has no Cognito user pool, and a route is scoped to ${COGNITO_FEDERATION_ISSUER} alone`,
+      `${route}: the local stack has no Cognito user pool, and this route is scoped to ${COGNITO_FEDERATION_ISSUER} alone`,
     );
   }
   return { ...req, issuers };
@@ -408,7 +417,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const backendConfig = validateBackendConfig({
       models: stage.models,
       ...(invokeRoute?.requirement
-        ? { invokeRequirement: localRequirement(stage, invokeRoute.requirement, issuer.issuer) }
+        ? {
+            invokeRequirement: localRequirement(
+              stage,
+              invokeRoute.requirement,
+              issuer.issuer,
+              routeKey(invokeRoute),
+            ),
+          }
         : {}),
       machineCallers: [
         { principalArn: `arn:aws:iam::${account}:role/keygate-local-machine`, routes: iamRoutes },

@@ -5,10 +5,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AuthorizerConfig, IssuerConfig } from '../../common/authorizer-config';
-import { validateAuthorizerConfig } from '../../common/authorizer-config';
+import {
+  AUTHORIZER_CONFIG_ENV,
+  validateAuthorizerConfig,
+  validateSessionBlock,
+} from '../../common/authorizer-config';
 import type { Principal, Requirement, RouteSpec } from '../../common/route-model';
 import { grantsFor, meetsRequirement, validateRoutes } from '../../common/route-model';
 import { claimsToPrincipal } from '../../lambda/authorizer/claims-to-principal';
+import { loadConfig } from '../../lambda/authorizer/load-config';
 
 const A = 'https://sso.example.com/realms/a';
 const B = 'https://sso.partner.example/realms/b';
@@ -216,5 +221,19 @@ describe('claimsToPrincipal: whose client roles count', () => {
     const two = claimsToPrincipal(claims, realm(B), B);
     expect(one.ok && two.ok && one.principal.profile !== two.principal.profile).toBe(true);
     expect([one.ok && one.principal.issuer, two.ok && two.principal.issuer]).toEqual([A, B]);
+  });
+});
+
+describe('the cold-start check of the authorizer', () => {
+  it('loads an unscoped route with two issuers as config_invalid, naming the route', () => {
+    const value = JSON.stringify(
+      config([realm(A), realm(B)], [{ method: 'GET', path: '/admin', auth: 'keycloak' }]),
+    );
+    expect(loadConfig({ [AUTHORIZER_CONFIG_ENV]: value }, validateSessionBlock)).toEqual({
+      ok: false,
+      errors: [
+        `${AUTHORIZER_CONFIG_ENV}: routes[0] (GET /admin): several issuers are trusted, so the requirement must name the issuers whose tokens may meet it: set requirement.issuers, e.g. ['${A}']`,
+      ],
+    });
   });
 });

@@ -373,11 +373,14 @@ async function checkIamAnswers(cases: typeof caseArb, issuers?: AuthorizerConfig
   );
   // The generator must reach what the property is about: accepted tables with several routes, allows
   // that match another route's requests, and requests only a Deny keeps out.
+  // (Checked at full size; a mutation run uses a few hundred cases per mutant.)
   expect(stats.generated).toBe(RUNS);
-  expect(stats.accepted / stats.generated).toBeGreaterThan(0.5);
-  expect(stats.multiRoute / stats.accepted).toBeGreaterThan(0.3);
-  expect(stats.crossRoute).toBeGreaterThan(RUNS / 100);
-  expect(stats.denyResolved).toBeGreaterThan(RUNS / 100);
+  if (RUNS >= 10_000) {
+    expect(stats.accepted / stats.generated).toBeGreaterThan(0.5);
+    expect(stats.multiRoute / stats.accepted).toBeGreaterThan(0.3);
+    expect(stats.crossRoute).toBeGreaterThan(1000);
+    expect(stats.denyResolved).toBeGreaterThan(100);
+  }
   console.info(`policy soundness (IAM, ${issuers?.length ?? 1} issuer(s)): ${JSON.stringify(stats)}`);
 }
 
@@ -415,8 +418,10 @@ describe('policy soundness over generated route tables', () => {
       }),
       { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
     );
-    expect(stats.accepted / stats.generated).toBeGreaterThan(0.2);
-    expect(stats.replays).toBeGreaterThan(RUNS);
+    if (RUNS >= 10_000) {
+      expect(stats.accepted / stats.generated).toBeGreaterThan(0.2);
+      expect(stats.replays).toBeGreaterThan(RUNS);
+    }
     console.info(`policy soundness (simple): ${JSON.stringify(stats)}`);
   });
 
@@ -434,7 +439,7 @@ describe('policy soundness over generated route tables', () => {
       { numRuns: Math.min(RUNS, 2_000), ...(SEED !== undefined ? { seed: SEED } : {}) },
     );
     // Tables that only the exact answer can serve are among them.
-    expect(refusedWhenCached).toBeGreaterThan(Math.min(RUNS, 2_000) / 20);
+    if (RUNS >= 10_000) expect(refusedWhenCached).toBeGreaterThan(100);
   });
 
   it('the decision refuses only bound values a policy cannot name; other values decide as meetsRequirement', () => {

@@ -6,6 +6,8 @@ import {
   matchRoute,
   meetsRequirement,
   parsePathTemplate,
+  routeAllows,
+  splitPath,
   validateRoutes,
 } from '../../common/route-model';
 
@@ -190,5 +192,238 @@ describe('validateRoutes', () => {
     expect(errs).toEqual([
       "routes: POST /models/{any+} and POST /models/{modelId}/invoke overlap: a policy resource allowing POST /models/{any+} would also match requests of POST /models/{modelId}/invoke, whose requirement binds {modelId} (IAM's * also matches '/', and IAM has no single-segment wildcard), so a cached policy could allow POST /models/{modelId}/invoke for values it does not grant; give the routes distinct literal segments, or set the authorizer result cache TTL to 0",
     ]);
+  });
+});
+
+describe('routeAllows', () => {
+  const route: RouteSpec = {
+    method: 'GET',
+    path: '/m/{id}',
+    auth: 'keycloak',
+    requirement: { anyOf: { realmRoles: ['m:{id}', 'admin'] } },
+  };
+  const decide = (path: string, roles: string[]) => {
+    const m = matchRoute([route], 'GET', path);
+    if (!m) throw new Error(`no match for ${path}`);
+    return routeAllows(m, principal({ realmRoles: roles }));
+  };
+  it.each([
+    ['a held value', '/m/x', ['m:x'], true],
+    ['another value', '/m/y', ['m:x'], false],
+    ['a held value written with an escape (the ARN holds %78)', '/m/%78', ['m:x'], false],
+    ['a held value a resource cannot hold', '/m/a%20b', ['m:a b'], false],
+    ['an unbound alternative, whatever the value', '/m/a%20b', ['admin'], true],
+  ])('%s', (_name, path, roles, expected) => {
+    expect(decide(path, roles)).toBe(expected);
+  });
+});
+
+describe('matchRoute and ANY', () => {
+  const any: RouteSpec[] = [{ method: 'ANY', path: '/x', auth: 'keycloak' }];
+  it('routes the methods API Gateway routes, and no other', () => {
+    expect(matchRoute(any, 'DELETE', '/x')?.route).toBe(any[0]);
+    expect(matchRoute(any, 'TRACE', '/x')).toBeUndefined();
+  });
+  it('keeps the raw parameter beside the decoded one', () => {
+    const m = matchRoute(
+      [{ method: 'GET', path: '/f/{p}/{rest+}', auth: 'keycloak' }],
+      'GET',
+      '/f/a%2Fb/c/%7E',
+    );
+    expect(m?.params).toEqual({ p: 'a/b', rest: 'c/~' });
+    expect(m?.rawParams).toEqual({ p: 'a%2Fb', rest: 'c/%7E' });
+  });
+});
+
+describe('validateRoutes with the result cache on', () => {
+  const bound = (path: string, roles: string[]): RouteSpec => ({
+    method: 'GET',
+    path,
+    auth: 'keycloak',
+    requirement: { anyOf: { realmRoles: roles } },
+  });
+  it('accepts a bound parameter before a greedy segment, with an unbound alternative', () => {
+    const table = [bound('/t/{id}/{rest+}', ['t:{id}', 'admin'])];
+    expect(validateRoutes(table)).toEqual([]);
+    expect(grantsFor(table, principal({ realmRoles: ['admin'] })).allow).toEqual(['GET/t/*/*']);
+    expect(grantsFor(table, principal({ realmRoles: ['t:a'] })).allow).toEqual(['GET/t/a/*']);
+  });
+  it('refuses a parameter some alternative leaves free before another bound one', () => {
+    expect(validateRoutes([bound('/{a}/{b}/{rest+}', ['x:{a}', 'y:{b}'])])).toEqual([
+      "routes: GET /{a}/{b}/{rest+} has {a} before {b}, which its requirement binds: its policy resource writes * for {a}, and IAM's * also matches '/', so a cached allow for one {b} could match a request for another; put the bound parameter before every free one, or set the authorizer result cache TTL to 0",
+    ]);
+  });
+  it('accepts two bound parameters every alternative names', () => {
+    expect(validateRoutes([bound('/{a}/{b}/{rest+}', ['x:{a}:{b}'])])).toEqual([]);
+  });
+  it('refuses a Deny that would hit a route the same caller may be allowed', () => {
+    const table: RouteSpec[] = [
+      {
+        method: 'GET',
+        path: '/{proxy+}',
+        auth: 'keycloak',
+        requirement: { anyOf: { realmRoles: ['staff'] } },
+      },
+      { method: 'GET', path: '/a/{x}', auth: 'keycloak', requirement: { anyOf: { realmRoles: ['admin'] } } },
+      { method: 'GET', path: '/a/{x}/b', auth: 'keycloak', requirement: { anyOf: { realmRoles: ['ops'] } } },
+    ];
+    const tail =
+      "(IAM's * also matches '/'), which the same caller may be allowed; give the routes distinct literal " +
+      'segments, give them the same requirement, or set the authorizer result cache TTL to 0';
+    expect(validateRoutes(table)).toEqual([
+      'routes: GET /{proxy+} overlaps GET /a/{x}: a caller allowed GET /a/{x} but not GET /{proxy+} gets a Deny ' +
+        `for GET /{proxy+}, whose resource also matches requests of GET /a/{x}, GET /a/{x}/b ${tail}`,
+      'routes: GET /a/{x} overlaps GET /{proxy+}: a caller allowed GET /{proxy+} but not GET /a/{x} gets a Deny ' +
+        `for GET /a/{x}, whose resource also matches requests of GET /{proxy+}, GET /a/{x}/b ${tail}`,
+      'routes: GET /a/{x}/b overlaps GET /{proxy+}: a caller allowed GET /{proxy+} but not GET /a/{x}/b gets a ' +
+        `Deny for GET /a/{x}/b, whose resource also matches requests of GET /{proxy+} ${tail}`,
+    ]);
+    expect(validateRoutes(table, 'routes', { resultCacheTtlSeconds: 0 })).toEqual([]);
+  });
+  it('accepts the overlap when the routes decide alike, or one requirement implies the other', () => {
+    const table = (second: string[]): RouteSpec[] => [
+      {
+        method: 'GET',
+        path: '/r/{id}',
+        auth: 'keycloak',
+        requirement: { anyOf: { realmRoles: ['reader'] } },
+      },
+      {
+        method: 'GET',
+        path: '/r/{id}/raw',
+        auth: 'keycloak',
+        requirement: { allOf: { realmRoles: second } },
+      },
+      {
+        method: 'GET',
+        path: '/r/{id}/{rest+}',
+        auth: 'keycloak',
+        requirement: { allOf: { realmRoles: second } },
+      },
+    ];
+    expect(validateRoutes(table(['admin']))).toEqual([]);
+    expect(validateRoutes(table(['admin', 'reader']))).toEqual([]);
+  });
+  it('sees a change to a table that grows in place', () => {
+    const table: RouteSpec[] = [bound('/m/{id}', ['m:{id}'])];
+    expect(validateRoutes(table)).toEqual([]);
+    table.push({ method: 'GET', path: '/{any+}', auth: 'keycloak' });
+    expect(validateRoutes(table)).toHaveLength(1);
+  });
+});
+
+describe('validateRoutes messages', () => {
+  const kc = (requirement: unknown, path = '/m/{id}') => [
+    { method: 'GET', path, auth: 'keycloak', requirement },
+  ];
+  it.each<[string, unknown, string[]]>([
+    ['not an array', { method: 'GET' }, ['routes must be an array']],
+    ['an entry that is not an object', [null], ['routes[0] must be an object']],
+    [
+      'an unknown method',
+      [{ method: 'TRACE', path: '/a', auth: 'keycloak' }],
+      ['routes[0].method must be one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, ANY'],
+    ],
+    [
+      'an unknown auth',
+      [{ method: 'GET', path: '/a', auth: 'none' }],
+      ['routes[0].auth must be one of keycloak, iam, cognito-user-pool'],
+    ],
+    [
+      'a path without a leading slash',
+      [{ method: 'GET', path: 'a', auth: 'keycloak' }],
+      ["routes[0].path: path 'a' must start with '/'"],
+    ],
+    [
+      'a greedy parameter with an invalid name',
+      [{ method: 'GET', path: '/a/{1x+}', auth: 'keycloak' }],
+      ["routes[0].path: path '/a/{1x+}' has an invalid parameter name '1x'"],
+    ],
+    [
+      'a segment with a space',
+      [{ method: 'GET', path: '/a b', auth: 'keycloak' }],
+      ["routes[0].path: path '/a b' has an invalid segment 'a b'"],
+    ],
+    [
+      'the same route twice',
+      [
+        { method: 'GET', path: '/a/{x}', auth: 'keycloak' },
+        { method: 'GET', path: '/a/{y}', auth: 'iam' },
+      ],
+      ['routes[1]: duplicate route GET /a/{y}'],
+    ],
+    [
+      'a requirement on an IAM route',
+      [{ method: 'GET', path: '/a', auth: 'iam', requirement: {} }],
+      ['routes[0].requirement is only allowed on keycloak routes'],
+    ],
+    ['a requirement that is not an object', kc('admin'), ['routes[0].requirement must be an object']],
+    [
+      'an unknown requirement field',
+      kc({ oneOf: {} }),
+      ['routes[0].requirement.oneOf is not a requirement field (allOf, anyOf)'],
+    ],
+    [
+      'an entitlement set that is not an object',
+      kc({ anyOf: 'admin' }),
+      ['routes[0].requirement.anyOf must be an object'],
+    ],
+    [
+      'an unknown entitlement kind',
+      kc({ allOf: { roles: ['a'] } }),
+      [
+        'routes[0].requirement.allOf.roles is not an entitlement kind (realmRoles, clientRoles, scopes, groups)',
+      ],
+    ],
+    [
+      'an empty entitlement',
+      kc({ anyOf: { groups: [''] } }),
+      ['routes[0].requirement.anyOf.groups must be a list of non-empty strings'],
+    ],
+    [
+      'an entitlement of 256 characters',
+      kc({ anyOf: { groups: ['g'.repeat(256)] } }),
+      ['routes[0].requirement.anyOf.groups must be a list of non-empty strings'],
+    ],
+    [
+      'a client role without a client',
+      kc({ anyOf: { clientRoles: ['admin'] } }),
+      ["routes[0].requirement.anyOf.clientRoles: 'admin' must be written client:role"],
+    ],
+    [
+      'an entitlement with whitespace',
+      kc({ anyOf: { scopes: ['a b'] } }),
+      ["routes[0].requirement.anyOf.scopes: 'a b' must not contain whitespace"],
+    ],
+  ])('%s', (_name, input, expected) => {
+    expect(validateRoutes(input)).toEqual(expected);
+  });
+
+  it('accepts an entitlement of 255 characters', () => {
+    expect(validateRoutes(kc({ anyOf: { groups: ['g'.repeat(255)] } }))).toEqual([]);
+  });
+});
+
+describe('matchRoute precedence', () => {
+  const table: RouteSpec[] = [
+    { method: 'ANY', path: '/p/{x}', auth: 'keycloak' },
+    { method: 'GET', path: '/p/{x}', auth: 'keycloak' },
+    { method: 'GET', path: '/p/{rest+}', auth: 'keycloak' },
+    { method: 'GET', path: '/p/lit', auth: 'keycloak' },
+  ];
+  it.each([
+    ['GET', '/p/lit', '/p/lit', 'GET'],
+    ['GET', '/p/v', '/p/{x}', 'GET'],
+    ['POST', '/p/v', '/p/{x}', 'ANY'],
+    ['GET', '/p/v/w', '/p/{rest+}', 'GET'],
+  ])('%s %s goes to %s (%s)', (method, path, route, routeMethod) => {
+    const m = matchRoute(table, method, path);
+    expect([m?.route.path, m?.route.method]).toEqual([route, routeMethod]);
+  });
+  it('a greedy segment needs one segment at least, and a path must start with /', () => {
+    expect(matchRoute([table[2]], 'GET', '/p')).toBeUndefined();
+    expect(matchRoute(table, 'GET', 'p/v')).toBeUndefined();
+    expect(splitPath('/a/b/')).toEqual(['a', 'b']);
+    expect(splitPath('/')).toEqual([]);
   });
 });

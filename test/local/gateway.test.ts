@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateAuthorizerConfig } from '../../common/authorizer-config';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import type { StageConfig } from '../../common/app-config';
 import { IDENTITY_HEADERS } from '../../common/identity-context';
-import { startLocalStack } from '../../local/gateway/local-stack';
+import { localAuthorizerConfig, startLocalStack } from '../../local/gateway/local-stack';
 import type { LocalStack } from '../../local/gateway/local-stack';
 import type { GatewayRecord } from '../../local/gateway/local-gateway';
 import { call, serviceAccountToken, userTokens } from '../../local/callers';
@@ -363,15 +364,14 @@ describe('local gateway: HTTP API simple responses', () => {
   let invocations = 0;
   beforeAll(async () => {
     // A cached simple answer holds for every value of a path parameter, so with the cache on no route may
-    // bind one (the authorizer refuses such a table): here invoking is for model admins.
+    // bind one (the authorizer refuses such a table): here the invoke route names its roles literally.
     const routes = STAGE.routes.map((r) =>
       r.path === '/models/{modelId}/invoke' && r.auth === 'keycloak'
         ? {
             ...r,
             requirement: {
               anyOf: {
-                // Literal role names: the realm's test users and service account keep the roles they hold.
-                realmRoles: ['model-admin', 'model:sentiment:invoke', 'model:keywords:invoke'],
+                realmRoles: ['model:sentiment:invoke', 'model:keywords:invoke'],
                 clientRoles: ['keygate-api:model:sentiment:invoke'],
               },
             },
@@ -389,11 +389,12 @@ describe('local gateway: HTTP API simple responses', () => {
     await stack?.close();
   });
 
-  it('refuses to start with a route that binds a parameter while the cache is on', async () => {
+  it('the authorizer refuses a route that binds a parameter while the cache is on', () => {
     const stage: StageConfig = { ...STAGE, authorizer: { ...STAGE.authorizer, responseMode: 'simple' } };
-    await expect(startLocalStack({ stage, cacheTtlSeconds: 300 })).rejects.toThrow(
-      "resultCacheTtlSeconds must be 0 with responseMode 'simple': routes[2] binds a path parameter",
-    );
+    const result = validateAuthorizerConfig(localAuthorizerConfig(stage, 'https://127.0.0.1/realms/x', 300));
+    expect(result.ok ? [] : result.errors).toEqual([
+      "resultCacheTtlSeconds must be 0 with responseMode 'simple': routes[2] binds a path parameter, and a cached simple answer would hold for every value of it",
+    ]);
   });
 
   it('adds the route key to the identity sources, so each route is decided (and cached) on its own', async () => {

@@ -184,6 +184,74 @@ describe('buildResponse', () => {
     }
   });
 
+  it.each([
+    ['alice', 'POST', '/models/sentiment/invoke', 'Allow'],
+    ['alice', 'POST', '/models/keywords/invoke', 'Deny'],
+    ['bob', 'GET', '/nowhere', 'Deny'],
+  ] as const)(
+    'with the cache off, %s %s %s: the decision for exactly the ARN',
+    (name, method, path, effect) => {
+      const parsed = parseEvent(apigwEvent('rest', { method, path, authorization: 'Bearer x' }));
+      if (!parsed.ok) throw new Error(parsed.detail);
+      const p = PRINCIPALS[name];
+      const r = buildResponse({
+        request: parsed.request,
+        principal: p,
+        decision: authorize(p, table, method, path),
+        grants: table.grants(p),
+        responseMode: 'iam',
+        exact: true,
+      }) as IamPolicyResponse;
+      expect(r).toEqual({
+        principalId: p.sub,
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Action: 'execute-api:Invoke', Effect: effect, Resource: [parsed.request.resourceArn] },
+          ],
+        },
+        context: buildContext(p),
+      });
+    },
+  );
+
+  it('a principal allowed nothing gets a Deny of exactly the ARN', () => {
+    const none = compileRoutes([
+      { method: 'GET', path: '/a', auth: 'keycloak', requirement: { anyOf: { realmRoles: ['x'] } } },
+    ]);
+    const parsed = parseEvent(apigwEvent('rest', { method: 'GET', path: '/a', authorization: 'Bearer x' }));
+    if (!parsed.ok) throw new Error(parsed.detail);
+    const p = PRINCIPALS.bob;
+    const r = buildResponse({
+      request: parsed.request,
+      principal: p,
+      decision: authorize(p, none, 'GET', '/a'),
+      grants: none.grants(p),
+      responseMode: 'iam',
+    }) as IamPolicyResponse;
+    expect(r.policyDocument.Statement).toEqual([
+      { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [parsed.request.resourceArn] },
+    ]);
+  });
+
+  it.each([
+    ['longer than 512 characters', `GET/${'a'.repeat(600)}`],
+    ['holding a character a resource must not', 'GET/a b'],
+  ])('refuses to write a resource %s', (_name, suffix) => {
+    const parsed = parseEvent(apigwEvent('rest', { method: 'GET', path: '/me', authorization: 'Bearer x' }));
+    if (!parsed.ok) throw new Error(parsed.detail);
+    const p = PRINCIPALS.bob;
+    expect(() =>
+      buildResponse({
+        request: parsed.request,
+        principal: p,
+        decision: authorize(p, table, 'GET', '/me'),
+        grants: { allow: [suffix], deny: [] },
+        responseMode: 'iam',
+      }),
+    ).toThrow('policy resource is not writable');
+  });
+
   it('the Unauthorized error is the exact message API Gateway maps to 401', () => {
     expect(unauthorizedError().message).toBe('Unauthorized');
     expect(UNAUTHORIZED_MESSAGE).toBe('Unauthorized');
