@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import type { ApplyResult } from './apply-realm';
 import { applyRealm, formatSummary } from './apply-realm';
-import { parseCli } from './cli-args';
+import { answerHelp, parseCli } from './cli-args';
 import { buildRealm } from './realm-definition';
 import { loadAppConfig, selectStage } from './stage-config';
 
@@ -132,7 +132,28 @@ export async function runApply(
   };
 }
 
+const USAGE = `
+npm run realm:apply -- --url <Keycloak base URL> --admin-user <name> --admin-password-env <VAR> [options]:
+brings a running Keycloak in line with the stage's realm definition and prints what it changed.
+
+  --url <url>               Keycloak's base URL, e.g. https://sso.example.com (without /realms/...)
+  --admin-user <name>       an admin of the admin realm
+  --admin-password-env <VAR>  environment variable holding that admin's password (never on the command line)
+  --admin-realm <name>      the admin realm (default: master)
+  --admin-client <id>       the admin client (default: admin-cli)
+  --stage <name>            stage of the app config (default: its defaultStage, else dev)
+  --config <file>           app config JSON (default: the keygate context of ./cdk.json, else the built-in one)
+  --test-users              create the stage's test users too
+  --password-env <VAR>      their password, from this environment variable (default: generated, printed to stderr)
+  --direct-grants           let the people client use the password grant
+  --prune                   delete managed roles, mappers and role mappings the definition does not list
+  --reset-passwords         set test users' passwords even when they exist
+  --dry-run                 report what would change, change nothing
+  --help                    this text
+`;
+
 async function main(): Promise<void> {
+  answerHelp(process.argv.slice(2), USAGE);
   try {
     const { summary, notes } = await runApply(process.argv.slice(2));
     for (const n of notes) console.error(n);

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { parseCli } from './cli-args';
+import { answerHelp, parseCli } from './cli-args';
 import { buildRealm } from './realm-definition';
 import { deriveRoles } from './realm-roles';
 import { loadAppConfig, selectStage } from './stage-config';
@@ -58,7 +58,20 @@ export function exportRealm(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   return { json: args.out ? '' : json, notes };
 }
 
+const USAGE = `
+npm run realm:export [-- options]: the stage's Keycloak realm as import JSON (kc.sh import --file realm.json).
+
+  --stage <name>          stage of the app config (default: its defaultStage, else dev)
+  --config <file>         app config JSON (default: the keygate context of ./cdk.json, else the built-in one)
+  --out <file>            write there instead of stdout
+  --test-users            include the stage's test users
+  --password-env <VAR>    their password, from this environment variable (default: generated, printed to stderr)
+  --direct-grants         let the people client use the password grant
+  --help                  this text
+`;
+
 function main(): void {
+  answerHelp(process.argv.slice(2), USAGE);
   try {
     const { json, notes } = exportRealm(process.argv.slice(2));
     for (const n of notes) console.error(n);

@@ -118,8 +118,8 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
     expect(page.url().startsWith(`${realmUrl}/protocol/openid-connect/auth?`)).toBe(true);
     expect(login?.status()).toBe(200);
     await expect(page.locator('#username').count()).resolves.toBe(1);
-    // Keycloak's default CSP names no form-action, so the submit may redirect on to the gateway (see the
-    // last test for a realm that restricts it).
+    // Keycloak's default CSP names no form-action, so the submit may redirect on to the gateway (the
+    // form-action test below shows a realm that restricts it).
     expect(login?.headers()['content-security-policy']).toBe(KEYCLOAK_DEFAULT_CSP);
     await browser.screenshot('keycloak-login-form');
 

@@ -11,8 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keycloakServer } from './keycloak-server';
 
 const ROOT = join(__dirname, '..', '..');
-/** The stage's realm name on the shared server (the default stage's issuer ends in /realms/keygate). */
-const REALM = 'keygate';
+/**
+ * A realm of its own on the shared server (the realm URL names it): provisioning resets the test users'
+ * passwords, which the files using the imported default realm (`keygate`) rely on.
+ */
+const REALM = 'kg-local-stack';
 
 interface Printed {
   readonly banner: string;
