@@ -14,6 +14,8 @@ export type AuditOutcome =
   | 'model_not_found'
   | 'invalid_request'
   | 'model_error'
+  /** A streamed answer the caller stopped reading (disconnected): the model call was aborted. */
+  | 'cancelled'
   | 'internal_error';
 
 /** The subset of Powertools Logger the backend uses, so tests can pass a recording sink. */
