@@ -34,14 +34,21 @@ export function createModelStreamer(clients: Pick<ModelClients, 'bedrock'>): Mod
           yield* streamBedrock(await clients.bedrock(), model.bedrockModelId as string, request, signal);
         })();
       default:
-        return (async function* (): AsyncGenerator<StreamChunk> {
-          throw new ModelCallError(
+        return refuse(
+          new ModelCallError(
             400,
             'stream_not_supported',
             `model '${model.id}' answers in one piece; call POST /models/${model.id}/invoke`,
-          );
-        })();
+          ),
+        );
     }
+  };
+}
+
+/** A stream that fails before its first chunk (so the caller gets a plain HTTP error). */
+function refuse(err: ModelCallError): AsyncIterable<StreamChunk> {
+  return {
+    [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(err) }),
   };
 }
 

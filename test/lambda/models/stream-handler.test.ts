@@ -188,7 +188,8 @@ describe('streaming model route (POST /models/{modelId}/stream)', () => {
       try {
         yield { contentBlockDelta: { delta: { text: 'first' }, contentBlockIndex: 0 } };
         // The signal the backend gave send() (aws-sdk-client-mock records send()'s arguments).
-        signal = bedrockMock.send.getCall(0).args[1]?.abortSignal as AbortSignal;
+        const args = bedrockMock.send.getCall(0).args as unknown[];
+        signal = (args[1] as { abortSignal?: AbortSignal } | undefined)?.abortSignal;
         await new Promise<void>((resolve) => {
           if (signal!.aborted) resolve();
           else signal!.addEventListener('abort', () => resolve());
