@@ -7,6 +7,7 @@
  */
 import type { HttpMethod, Requirement, RouteAuthKind } from './route-model';
 import type { ResponseMode, SignatureAlgorithm } from './authorizer-config';
+import { MODEL_STREAM_PATH } from './model-stream';
 
 export type ModelKind = 'demo' | 'bedrock' | 'sagemaker';
 
@@ -30,6 +31,11 @@ export interface AppRouteConfig {
   readonly requirement?: Requirement;
   /** Browser routes redirect to sign-in instead of a bare 401 (when browser sign-in is on). */
   readonly browser?: boolean;
+  /**
+   * The route streams its answer (server-sent events): only `POST /models/{modelId}/stream`, and only on
+   * the REST API (HTTP APIs cannot stream; the HTTP API leaves the route out). @default false
+   */
+  readonly stream?: boolean;
 }
 
 export interface KeycloakRealmConfig {
@@ -163,6 +169,15 @@ export const DEFAULT_ROUTES: readonly AppRouteConfig[] = [
     method: 'POST',
     path: '/models/{modelId}/invoke',
     auth: 'keycloak',
+    requirement: {
+      anyOf: { realmRoles: ['model:{modelId}:invoke'], clientRoles: ['keygate-api:model:{modelId}:invoke'] },
+    },
+  },
+  {
+    method: 'POST',
+    path: MODEL_STREAM_PATH,
+    auth: 'keycloak',
+    stream: true,
     requirement: {
       anyOf: { realmRoles: ['model:{modelId}:invoke'], clientRoles: ['keygate-api:model:{modelId}:invoke'] },
     },

@@ -26,7 +26,15 @@ export interface LambdaStreamingRuntime {
 
 export type StreamingHandler = (event: unknown, responseStream: Writable) => Promise<void>;
 
-/** The runtime's `awslambda` global, when this code runs in Lambda's Node.js runtime. */
+/**
+ * The runtime's `awslambda` global, when this code runs in Lambda's Node.js runtime. Libraries create an
+ * `awslambda` object of their own elsewhere (@aws/lambda-invoke-store, loaded by Powertools), so the test
+ * is for the streaming API itself.
+ */
 export function lambdaStreamingRuntime(): LambdaStreamingRuntime | undefined {
-  return (globalThis as unknown as { awslambda?: LambdaStreamingRuntime }).awslambda;
+  const candidate = (globalThis as unknown as { awslambda?: Partial<LambdaStreamingRuntime> }).awslambda;
+  return typeof candidate?.streamifyResponse === 'function' &&
+    typeof candidate.HttpResponseStream?.from === 'function'
+    ? (candidate as LambdaStreamingRuntime)
+    : undefined;
 }

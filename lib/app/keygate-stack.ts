@@ -56,6 +56,7 @@ export class KeygateStack extends Stack {
         routes: [...p.routes],
       })),
       logRetention: retention,
+      streaming: routes.some((r) => r.stream === true),
     });
 
     const issuers = [
@@ -144,7 +145,8 @@ export class KeygateStack extends Stack {
     const routeOptions: SecuredRouteOptions[] = routes.map((r) => ({
       method: r.method as HttpMethod,
       path: r.path,
-      backend: backend.function,
+      backend: r.stream ? backend.streamFunction! : backend.function,
+      ...(r.stream ? { stream: true } : {}),
       auth: routeAuth(r, federation),
       // Without sign-in there is nowhere to send a browser: the flag waits until browserSignIn is set.
       ...(signIn && r.browser ? { browser: true } : {}),
@@ -173,7 +175,8 @@ export class KeygateStack extends Stack {
     if (c.apis?.http !== false) {
       const http = new SecuredHttpApi(this, 'HttpApi', {
         ...common,
-        routes: routeOptions,
+        // HTTP APIs cannot stream: streaming routes are served by the REST API only.
+        routes: routeOptions.filter((r) => !r.stream),
         apiName: `keygate-${props.stageName}-http`,
       });
       for (const g of grants) if (!g.principal.crossAccount) http.grantInvoke(g.role, g.method, g.path);

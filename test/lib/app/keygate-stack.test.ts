@@ -88,7 +88,32 @@ describe('Keygate app (default configuration)', () => {
       'CUSTOM',
       'CUSTOM',
       'CUSTOM',
+      'CUSTOM',
     ]);
+  });
+
+  test('streams POST /models/{modelId}/stream on the REST API only, from the streaming function', () => {
+    const streamFunctions = template.findResources('AWS::Lambda::Function', {
+      Properties: { Handler: 'index.streamHandler' },
+    });
+    expect(Object.keys(streamFunctions)).toHaveLength(1);
+    const [streamFn] = Object.keys(streamFunctions);
+    const streaming = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties.Integration?.ResponseTransferMode === 'STREAM',
+    );
+    expect(streaming).toHaveLength(1);
+    expect(streaming[0].Properties).toMatchObject({
+      HttpMethod: 'POST',
+      AuthorizationType: 'CUSTOM',
+      Integration: { Type: 'AWS_PROXY', TimeoutInMillis: 900000 },
+    });
+    const uri = JSON.stringify(streaming[0].Properties.Integration.Uri);
+    expect(uri).toContain('/response-streaming-invocations');
+    expect(uri).toContain(streamFn);
+    const httpKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties.RouteKey,
+    );
+    expect(httpKeys).not.toContain('POST /models/{modelId}/stream');
   });
 
   test('never grants execute-api:Invoke on a wildcard API, stage or method', () => {

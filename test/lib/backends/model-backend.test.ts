@@ -193,6 +193,43 @@ describe('ModelBackend', () => {
   });
 });
 
+describe('ModelBackend streaming', () => {
+  test('creates the streaming function only when asked, sharing the role and log group', () => {
+    // GIVEN a backend without and one with streaming, each serving a Bedrock model
+    const models = [Model.bedrock('haiku', 'anthropic.claude-3-haiku-20240307-v1:0')];
+    const plain = stack();
+    const off = new ModelBackend(plain, 'B', { models });
+    const streamed = stack();
+    // WHEN
+    const on = new ModelBackend(streamed, 'B', { models, streaming: true });
+    // THEN
+    expect(off.streamFunction).toBeUndefined();
+    expect(on.streamFunction).toBeDefined();
+    Template.fromStack(plain).resourceCountIs('AWS::Lambda::Function', 1);
+    const t = Template.fromStack(streamed);
+    t.resourceCountIs('AWS::Lambda::Function', 2);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.streamHandler',
+      Timeout: 300,
+      Role: Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('^BRole'), 'Arn'] }),
+      LoggingConfig: { LogGroup: Match.objectLike({ Ref: Match.stringLikeRegexp('^BLogGroup') }) },
+    });
+    // ConverseStream needs InvokeModelWithResponseStream on the same foundation model, and only then.
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'] }),
+        ]),
+      },
+    });
+    Template.fromStack(plain).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: 'bedrock:InvokeModel' })]),
+      },
+    });
+  });
+});
+
 describe('ModelBackend validation', () => {
   const models = [Model.demo('sentiment', 'sentiment')];
   it.each<[string, Partial<ModelBackendProps>, string]>([
@@ -211,6 +248,11 @@ describe('ModelBackend validation', () => {
       'timeout too long',
       { timeout: Duration.minutes(20) },
       'ModelBackend: timeout must be from 1 to 900 seconds, got 1200',
+    ],
+    [
+      'stream timeout too long',
+      { streaming: true, streamTimeout: Duration.minutes(16) },
+      'ModelBackend: streamTimeout must be from 1 to 900 seconds, got 960',
     ],
     [
       'body limit zero',
