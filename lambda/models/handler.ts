@@ -13,6 +13,7 @@ import { resolveInvocation, safeId } from './invocation';
 import { invokableModels } from './model-access';
 import { ModelCallError } from './model-error';
 import type { ModelInvoker } from './model-invoker';
+import { NO_USAGE, usageRecord, type UsageSink } from './usage-metrics';
 import type { ApiRequest, Caller } from './types';
 
 export interface HandlerDeps {
@@ -21,6 +22,8 @@ export interface HandlerDeps {
   readonly logger: BackendLogger;
   /** Milliseconds, monotonic enough for latency. @default performance.now */
   readonly now?: () => number;
+  /** Where each invocation that reached a model is recorded (EMF usage lines). @default - not recorded */
+  readonly usage?: UsageSink;
 }
 
 export type ModelsHandler = (event: unknown) => Promise<ProxyResult>;
@@ -127,15 +130,18 @@ async function invoke(
   const { model } = resolved;
   const body = resolved;
   const withModel = { ...rec, modelId: model.id, modelKind: model.kind };
+  const usage = deps.usage ?? NO_USAGE;
   try {
     const result = await deps.invoke(model, body.request);
+    const latencyMs = elapsed();
     audit(deps.logger, {
       ...withModel,
       outcome: 'success',
       statusCode: 200,
-      latencyMs: elapsed(),
+      latencyMs,
       ...(config.logContent ? { input: body.request.input, output: result.output } : {}),
     });
+    usage.record(usageRecord(caller, model, 'success', latencyMs, result.usage));
     return jsonResponse(200, {
       modelId: model.id,
       kind: model.kind,
@@ -145,23 +151,27 @@ async function invoke(
     });
   } catch (err) {
     if (err instanceof ModelCallError) {
+      const latencyMs = elapsed();
       audit(deps.logger, {
         ...withModel,
         outcome: 'model_error',
         statusCode: err.statusCode,
         errorCode: err.code,
         cause: err.cause,
-        latencyMs: elapsed(),
+        latencyMs,
       });
+      usage.record(usageRecord(caller, model, 'model_error', latencyMs));
       return errorResponse(err.statusCode, err.code, err.message, request.requestId);
     }
+    const latencyMs = elapsed();
     audit(deps.logger, {
       ...withModel,
       outcome: 'internal_error',
       statusCode: 500,
       errorCode: 'internal_error',
-      latencyMs: elapsed(),
+      latencyMs,
     });
+    usage.record(usageRecord(caller, model, 'internal_error', latencyMs));
     throw err;
   }
 

@@ -7,6 +7,7 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/best-practices.html).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { BackendLogger } from './audit';
@@ -16,6 +17,8 @@ import { createModelInvoker, type ModelClients } from './model-invoker';
 import { createModelStreamer } from './model-streamer';
 import { lambdaStreamingRuntime } from './response-stream';
 import { createStreamHandler } from './stream-handler';
+import { powertoolsUsageSink } from './usage-metrics';
+import { USAGE_NAMESPACE } from '../../common/usage-record';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'keygate-models' });
 
@@ -42,8 +45,15 @@ const clients: ModelClients = {
     )),
 };
 const config = loadBackendConfig(process.env);
+// One EMF line per invocation that reached a model: usage per caller and model (common/usage-record.ts).
+const usage = powertoolsUsageSink(
+  new Metrics({
+    namespace: USAGE_NAMESPACE,
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'keygate-models',
+  }),
+);
 
-export const handler = createHandler({ config, invoke: createModelInvoker(clients), logger: sink });
+export const handler = createHandler({ config, invoke: createModelInvoker(clients), logger: sink, usage });
 
 /**
  * The streaming entry point (handler `index.streamHandler`). `awslambda` is a global of Lambda's Node.js
@@ -56,6 +66,7 @@ export const streamHandler: unknown = runtime
         config,
         stream: createModelStreamer(clients),
         logger: sink,
+        usage,
         httpResponseStream: runtime.HttpResponseStream,
       }),
     )

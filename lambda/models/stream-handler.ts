@@ -23,6 +23,7 @@ import { resolveInvocation, safeId } from './invocation';
 import { ModelCallError } from './model-error';
 import type { ModelStreamer, StreamChunk } from './model-streamer';
 import type { LambdaStreamingRuntime, StreamingHandler } from './response-stream';
+import { NO_USAGE, usageRecord, type UsageSink } from './usage-metrics';
 
 export interface StreamHandlerDeps {
   readonly config: ConfigResult;
@@ -32,6 +33,8 @@ export interface StreamHandlerDeps {
   readonly httpResponseStream: LambdaStreamingRuntime['HttpResponseStream'];
   /** Milliseconds, monotonic enough for latency. @default performance.now */
   readonly now?: () => number;
+  /** Where each invocation that reached a model is recorded (EMF usage lines). @default - not recorded */
+  readonly usage?: UsageSink;
 }
 
 const SSE_HEADERS = {
@@ -97,6 +100,9 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamingHandler {
     }
     const { model } = resolved;
     const withModel: AuditRecord = { ...rec, modelId: model.id, modelKind: model.kind };
+    const usage = deps.usage ?? NO_USAGE;
+    const recordUsage = (outcome: string, latencyMs: number, tokens?: StreamUsage) =>
+      usage.record(usageRecord(identity.caller, model, outcome, latencyMs, tokens));
 
     // The caller going away closes the response stream before we end it: stop the model.
     const abort = new AbortController();
@@ -112,14 +118,18 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamingHandler {
       next = await chunks.next();
     } catch (err) {
       const e = asModelError(err, logger, request.requestId);
+      const outcome = e.code === 'internal_error' ? 'internal_error' : 'model_error';
+      const latencyMs = elapsed();
       audit(logger, {
         ...withModel,
-        outcome: e.code === 'internal_error' ? 'internal_error' : 'model_error',
+        outcome,
         statusCode: e.statusCode,
         errorCode: e.code,
         ...(e.cause !== undefined ? { cause: e.cause } : {}),
-        latencyMs: elapsed(),
+        latencyMs,
       });
+      // A model that refuses before answering (stream_not_supported) was never called.
+      if (e.code !== 'stream_not_supported') recordUsage(outcome, latencyMs);
       return answer(errorResponse(e.statusCode, e.code, e.message, request.requestId));
     }
 
@@ -128,28 +138,31 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamingHandler {
       if (!out.destroyed && !out.writableEnded) out.write(formatStreamEvent(e));
     };
     let stopReason = 'unknown';
-    let usage: StreamUsage | undefined;
+    let modelUsage: StreamUsage | undefined;
     try {
       while (!next.done && !abort.signal.aborted) {
         const chunk = next.value;
         if (chunk.type === 'delta') send({ event: 'delta', data: { text: chunk.text } });
         else {
           stopReason = chunk.stopReason;
-          usage = chunk.usage;
+          modelUsage = chunk.usage;
         }
         next = await chunks.next();
       }
     } catch (err) {
       if (!abort.signal.aborted) {
         const e = asModelError(err, logger, request.requestId);
+        const outcome = e.code === 'internal_error' ? 'internal_error' : 'model_error';
+        const latencyMs = elapsed();
         audit(logger, {
           ...withModel,
-          outcome: e.code === 'internal_error' ? 'internal_error' : 'model_error',
+          outcome,
           statusCode: 200,
           errorCode: e.code,
           ...(e.cause !== undefined ? { cause: e.cause } : {}),
-          latencyMs: elapsed(),
+          latencyMs,
         });
+        recordUsage(outcome, latencyMs, modelUsage);
         send({ event: 'error', data: { error: e.code, message: e.message, requestId: request.requestId } });
         out.end();
         return;
@@ -157,14 +170,23 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamingHandler {
     }
     if (abort.signal.aborted) {
       await chunks.return?.(undefined);
-      audit(logger, { ...withModel, outcome: 'cancelled', statusCode: 200, latencyMs: elapsed() });
+      const latencyMs = elapsed();
+      audit(logger, { ...withModel, outcome: 'cancelled', statusCode: 200, latencyMs });
+      recordUsage('cancelled', latencyMs, modelUsage);
       if (!out.destroyed) out.end();
       return;
     }
-    audit(logger, { ...withModel, outcome: 'success', statusCode: 200, latencyMs: elapsed() });
+    const latencyMs = elapsed();
+    audit(logger, { ...withModel, outcome: 'success', statusCode: 200, latencyMs });
+    recordUsage('success', latencyMs, modelUsage);
     send({
       event: 'done',
-      data: { modelId: model.id, stopReason, ...(usage ? { usage } : {}), requestId: request.requestId },
+      data: {
+        modelId: model.id,
+        stopReason,
+        ...(modelUsage ? { usage: modelUsage } : {}),
+        requestId: request.requestId,
+      },
     });
     out.end();
   };

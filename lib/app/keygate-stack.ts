@@ -57,6 +57,11 @@ export class KeygateStack extends Stack {
       })),
       logRetention: retention,
       streaming: routes.some((r) => r.stream === true),
+      usageQueryName: `keygate/${props.stageName}`,
+    });
+    new CfnOutput(this, 'ModelsLogGroupName', {
+      value: backend.logGroup.logGroupName,
+      description: 'Model backend log group: audit and usage lines (npm run usage -- --log-group <this>)',
     });
 
     const issuers = [

@@ -1,10 +1,11 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DEFAULT_ROUTES } from '../../common/app-config';
 import { validateRoutes, type Requirement as RequirementSpec } from '../../common/route-model';
+import { USAGE_QUERY_PARTS } from '../../common/usage-record';
 import type { Requirement } from '../api/route-auth';
 import { keygateFunction } from '../internal/lambda-code';
 import type { Model } from './model';
@@ -85,6 +86,12 @@ export interface ModelBackendProps {
    * @default Duration.minutes(5)
    */
   readonly streamTimeout?: Duration;
+  /**
+   * Prefix of the saved usage query's name (`<prefix>/usage-by-caller-and-model`); `/` groups saved queries
+   * into folders in the console.
+   * @default - `keygate/<unique id of this construct>`
+   */
+  readonly usageQueryName?: string;
 }
 
 /**
@@ -100,8 +107,13 @@ export class ModelBackend extends Construct {
    * undefined unless `streaming` is true. It shares the role, the log group and the configuration.
    */
   public readonly streamFunction?: lambda.IFunction;
-  /** The log group of both functions (audit lines land here). */
+  /** The log group of both functions (audit lines and usage lines land here). */
   public readonly logGroup: logs.ILogGroup;
+  /**
+   * The saved Logs Insights query "who used how much of which model" over the log group (CloudWatch console,
+   * Logs Insights, Saved queries), the same table `npm run usage` prints.
+   */
+  public readonly usageQuery: logs.QueryDefinition;
 
   constructor(scope: Construct, id: string, props: ModelBackendProps) {
     super(scope, id);
@@ -118,6 +130,11 @@ export class ModelBackend extends Construct {
     if (!streamTimeout.isUnresolved() && (streamTimeout.toSeconds() < 1 || streamTimeout.toSeconds() > 900)) {
       throw new Error(
         `ModelBackend: streamTimeout must be from 1 to 900 seconds, got ${streamTimeout.toSeconds()}`,
+      );
+    }
+    if (props.usageQueryName !== undefined && !/^[A-Za-z0-9_./ -]{1,200}$/.test(props.usageQueryName)) {
+      throw new Error(
+        `ModelBackend: usageQueryName must be 1 to 200 letters, digits, spaces or _ . / -, got '${props.usageQueryName}'`,
       );
     }
     const maxBodyBytes = checkInt('maxBodyBytes', props.maxBodyBytes ?? 65536, 1, 1024 * 1024);
@@ -270,6 +287,16 @@ export class ModelBackend extends Construct {
           'Keygate functions target nodejs22.x on arm64 deliberately: the runtime their bundles and tests are built for.',
       });
     }
+
+    this.usageQuery = new logs.QueryDefinition(this, 'UsageQuery', {
+      queryDefinitionName: `${props.usageQueryName ?? `keygate/${Names.uniqueResourceName(this, { maxLength: 64 })}`}/usage-by-caller-and-model`,
+      queryString: new logs.QueryString({
+        filterStatements: [USAGE_QUERY_PARTS.filter],
+        statsStatements: [USAGE_QUERY_PARTS.stats],
+        sort: USAGE_QUERY_PARTS.sort,
+      }),
+      logGroups: [logGroup],
+    });
 
     this.function = fn;
     this.streamFunction = streamFn;

@@ -7,6 +7,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { StageConfig } from '../../../common/app-config';
 import { DEFAULT_APP_CONFIG } from '../../../common/app-config';
+import { USAGE_INSIGHTS_QUERY } from '../../../common/usage-record';
 import { buildKeygateApp } from '../../../lib/app/build-app';
 import type { NagViolation } from '../helpers';
 import { invokeGrantDocument, synthWithNag } from '../helpers';
@@ -90,6 +91,14 @@ describe('Keygate app (default configuration)', () => {
       'CUSTOM',
       'CUSTOM',
     ]);
+  });
+
+  test('saves the usage query per stage and names the backend log group in an output', () => {
+    template.hasResourceProperties('AWS::Logs::QueryDefinition', {
+      Name: 'keygate/dev/usage-by-caller-and-model',
+      QueryString: USAGE_INSIGHTS_QUERY,
+    });
+    template.hasOutput('ModelsLogGroupName', { Value: { Ref: Match.stringLikeRegexp('^ModelsLogGroup') } });
   });
 
   test('streams POST /models/{modelId}/stream on the REST API only, from the streaming function', () => {

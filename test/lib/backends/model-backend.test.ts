@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it, test } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../../common/app-config';
+import { USAGE_INSIGHTS_QUERY } from '../../../common/usage-record';
 import { Requirement } from '../../../lib/api/route-auth';
 import { Model } from '../../../lib/backends/model';
 import { ModelBackend, type ModelBackendProps } from '../../../lib/backends/model-backend';
@@ -190,6 +191,33 @@ describe('ModelBackend', () => {
 
   test('keeps logs for the given retention', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+});
+
+describe('ModelBackend usage query', () => {
+  test('saves the usage Logs Insights query over its log group, the same query npm run usage documents', () => {
+    const s = stack();
+    new ModelBackend(s, 'B', {
+      models: [Model.demo('sentiment', 'sentiment')],
+      usageQueryName: 'keygate/prod',
+    });
+    Template.fromStack(s).hasResourceProperties('AWS::Logs::QueryDefinition', {
+      Name: 'keygate/prod/usage-by-caller-and-model',
+      QueryString: USAGE_INSIGHTS_QUERY,
+      LogGroupNames: [{ Ref: Match.stringLikeRegexp('^BLogGroup') }],
+    });
+    expect(USAGE_INSIGHTS_QUERY).toBe(
+      'filter ispresent(Invocations) and ispresent(callerId)\n' +
+        '| stats sum(Invocations) as invocations, sum(Errors) as errors, sum(InputTokens) as inputTokens, ' +
+        'sum(OutputTokens) as outputTokens, avg(Latency) as avgLatencyMs by callerName, callerKind, model\n' +
+        '| sort invocations desc',
+    );
+  });
+
+  test('rejects a usage query name CloudWatch would not take', () => {
+    expect(
+      () => new ModelBackend(stack(), 'B', { models: [Model.demo('s', 'sentiment')], usageQueryName: 'a*b' }),
+    ).toThrow("ModelBackend: usageQueryName must be 1 to 200 letters, digits, spaces or _ . / -, got 'a*b'");
   });
 });
 
