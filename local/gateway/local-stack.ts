@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { StageConfig } from '../../common/app-config';
@@ -26,6 +27,8 @@ import { validateBackendConfig } from '../../lambda/models/backend-config';
 import { createModelInvoker } from '../../lambda/models/model-invoker';
 import { createModelStreamer } from '../../lambda/models/model-streamer';
 import { createStreamHandler } from '../../lambda/models/stream-handler';
+import { powertoolsUsageSink } from '../../lambda/models/usage-metrics';
+import { USAGE_NAMESPACE } from '../../common/usage-record';
 import type { BackendLogger } from '../../lambda/models/audit';
 import { buildRealm } from '../../realm/realm-definition';
 import { createSignIn } from '../../lambda/sign-in/sign-in';
@@ -327,10 +330,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       bedrock: () => (bedrock ??= new BedrockRuntimeClient({ region, maxAttempts: 2 })),
       sagemaker: () => (sagemaker ??= new SageMakerRuntimeClient({ region, maxAttempts: 2 })),
     };
+    // With verbose logs, the usage lines too, exactly as the Lambda prints them (`npm run usage -- --file`).
+    const usage = options.verboseLogs
+      ? powertoolsUsageSink(new Metrics({ namespace: USAGE_NAMESPACE, serviceName: 'keygate-models' }))
+      : undefined;
     const backend = createModelsHandler({
       config: backendConfig,
       invoke: createModelInvoker(clients),
       logger: backendLogger,
+      ...(usage ? { usage } : {}),
     });
     late.integration = options.integration ?? (backend as LambdaFunction);
     // The streaming function, with Lambda's response streaming played by the local stand-in.
@@ -338,6 +346,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       config: backendConfig,
       stream: createModelStreamer(clients),
       logger: backendLogger,
+      ...(usage ? { usage } : {}),
       httpResponseStream: localStreamingRuntime.HttpResponseStream,
     });
 
