@@ -4,7 +4,7 @@
  * so a mistake fails `cdk synth` with the place to fix. Pure: no CDK, no I/O.
  */
 import type { AppRouteConfig, KeygateAppConfig, StageConfig } from './app-config';
-import { MODEL_STREAM_PATH } from './model-stream';
+import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from './model-stream';
 import { SIGNATURE_ALGORITHMS } from './authorizer-config';
 import type { SignatureAlgorithm } from './authorizer-config';
 import { isHttpsOrigin, isHttpsUrl, isIntIn, isStringList } from './field-checks';
@@ -473,14 +473,18 @@ function validateStreamRoutes(
 ): string[] {
   const errors: string[] = [];
   routes.forEach((r, i) => {
-    const isStreamRoute = r.method === 'POST' && r.path === MODEL_STREAM_PATH;
-    if (r.stream === true && !(isStreamRoute && r.auth === 'keycloak')) {
+    const streamPath = r.auth === 'iam' ? MACHINE_STREAM_PATH : MODEL_STREAM_PATH;
+    const isStreamRoute =
+      r.method === 'POST' &&
+      ((r.path === MODEL_STREAM_PATH && r.auth === 'keycloak') ||
+        (r.path === MACHINE_STREAM_PATH && r.auth === 'iam'));
+    if (r.stream === true && !isStreamRoute) {
       errors.push(
-        `${at}[${i}].stream: only the keycloak route POST ${MODEL_STREAM_PATH} streams (the model backend's streaming function)`,
+        `${at}[${i}].stream: only the keycloak route POST ${MODEL_STREAM_PATH} and the iam route POST ${MACHINE_STREAM_PATH} stream (the model backend's streaming function)`,
       );
     } else if (isStreamRoute && r.stream !== true) {
       errors.push(
-        `${at}[${i}].stream must be true: the model backend answers POST ${MODEL_STREAM_PATH} by streaming`,
+        `${at}[${i}].stream must be true: the model backend answers POST ${streamPath} by streaming`,
       );
     } else if (r.stream === true && !rest) {
       errors.push(

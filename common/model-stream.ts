@@ -14,6 +14,8 @@
 
 /** The streaming model route of people and service accounts (same requirement as the invoke route). */
 export const MODEL_STREAM_PATH = '/models/{modelId}/stream';
+/** The streaming model route of IAM callers (SigV4), granted like the other iam routes. */
+export const MACHINE_STREAM_PATH = '/machine/models/{modelId}/stream';
 
 export const STREAM_CONTENT_TYPE = 'text/event-stream; charset=utf-8';
 

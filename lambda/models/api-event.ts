@@ -3,7 +3,7 @@
  * The route comes from the route template API Gateway matched (`resource` on REST, `routeKey` on HTTP
  * APIs), so a stage prefix or a custom domain's base path never changes which operation runs.
  */
-import { MODEL_STREAM_PATH } from '../../common/model-stream';
+import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from '../../common/model-stream';
 import { matchRoute, type RouteSpec } from '../../common/route-model';
 import { isRecord } from './backend-config';
 import type { ApiRequest, Operation } from './types';
@@ -21,6 +21,7 @@ export const OPERATION_ROUTES: readonly OperationRoute[] = [
   { method: 'GET', path: '/me', auth: 'keycloak', operation: 'me' },
   { method: 'GET', path: '/machine/models', auth: 'iam', operation: 'listModels' },
   { method: 'POST', path: '/machine/models/{modelId}/invoke', auth: 'iam', operation: 'invokeModel' },
+  { method: 'POST', path: MACHINE_STREAM_PATH, auth: 'iam', operation: 'streamModel' },
 ];
 
 export type EventResult =

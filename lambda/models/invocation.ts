@@ -6,7 +6,8 @@
 import type { ModelConfig } from '../../common/app-config';
 import type { AuditOutcome } from './audit';
 import { MODEL_ID_PATTERN, type BackendConfig } from './backend-config';
-import { mayInvoke } from './model-access';
+import { MACHINE_STREAM_PATH } from '../../common/model-stream';
+import { grantedRoutes, mayInvoke, routeKeyCovers } from './model-access';
 import { parseInvokeBody } from './request-body';
 import type { ApiRequest, Caller, InvokeRequest } from './types';
 
@@ -35,7 +36,14 @@ export function resolveInvocation(request: ApiRequest, caller: Caller, config: B
       outcome: 'model_not_found',
     };
   }
-  if (!mayInvoke(caller, model, config.invokeRequirement, config.machineCallers)) {
+  // An IAM caller on the streaming route needs that route's grant; everyone else the invoke entitlement.
+  const allowed =
+    caller.type === 'iam' && request.operation === 'streamModel'
+      ? grantedRoutes(caller, config.machineCallers).some((key) =>
+          routeKeyCovers(key, 'POST', MACHINE_STREAM_PATH.replace('{modelId}', model.id)),
+        )
+      : mayInvoke(caller, model, config.invokeRequirement, config.machineCallers);
+  if (!allowed) {
     return {
       ok: false,
       statusCode: 403,

@@ -157,7 +157,7 @@ describe('validateStageConfig', () => {
     [
       'a streaming flag on a route the model backend does not stream',
       { routes: [{ method: 'POST', path: '/models/{modelId}/invoke', auth: 'keycloak', stream: true }] },
-      `${AT}.routes[0].stream: only the keycloak route POST /models/{modelId}/stream streams (the model backend's streaming function)`,
+      `${AT}.routes[0].stream: only the keycloak route POST /models/{modelId}/stream and the iam route POST /machine/models/{modelId}/stream stream (the model backend's streaming function)`,
     ],
     [
       'the streaming route without its streaming flag',

@@ -1,7 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { main } from '../../client/cli';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import { formatStreamEvent, parseStreamEvents, STREAM_CONTENT_TYPE } from '../../common/model-stream';
 import { call, userTokens } from '../../local/callers';
@@ -181,6 +182,32 @@ describe('local stack: the demo models stream through the real authorizer and ba
     const bob = (await userTokens(rest, 'bob')).access_token;
     const res = await call(rest, 'POST', '/models/sentiment/stream', { token: bob, body: '{"input":"x"}' });
     expect(res.status).toBe(403);
+  });
+
+  test('keygate-call streams an IAM route with SigV4 and prints the answer', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', rest.iam.machine.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', rest.iam.machine.secretAccessKey);
+    vi.stubEnv('AWS_SESSION_TOKEN', '');
+    vi.stubEnv('AWS_REGION', rest.region);
+    const out: string[] = [];
+    const err: string[] = [];
+    try {
+      const code = await main(
+        [
+          'POST',
+          `${rest.gateway.url}/machine/models/sentiment/stream`,
+          '--data',
+          '{"input":"What a great day"}',
+        ],
+        { out: (s) => void out.push(s), err: (s) => void err.push(s) },
+      );
+      expect(err.join('')).toMatch(/^\[end_turn, tokens in 4 \/ out \d+\]\n$/);
+      expect(code).toBe(0);
+      expect(out.join('')).toMatch(/^The text reads positive \(score [0-9.]+\)\. Signals: great\.\n$/);
+      expect(out.length).toBeGreaterThan(2);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   test('the HTTP API has no streaming route', async () => {

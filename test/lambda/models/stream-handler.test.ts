@@ -20,7 +20,7 @@ import {
   readStreamedResponse,
 } from '../../../local/gateway/lambda-response-stream';
 import { ANSWER_EVENTS, FAILING_EVENTS, streamOf } from '../../fixtures/models/converse-stream-events';
-import { keycloakEvent, tokenContext } from '../../fixtures/models/events';
+import { iamEvent, keycloakEvent, tokenContext } from '../../fixtures/models/events';
 import { recordingLogger } from './recording-logger';
 
 const bedrockMock = mockClient(BedrockRuntimeClient);
@@ -31,6 +31,16 @@ const CONFIG = validateBackendConfig({
     { id: 'sentiment', kind: 'demo', demo: 'sentiment' },
     { id: 'haiku', kind: 'bedrock', bedrockModelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
     { id: 'summarizer', kind: 'sagemaker', sagemakerEndpointName: 'summarizer-endpoint' },
+  ],
+  machineCallers: [
+    {
+      principalArn: 'arn:aws:iam::111122223333:role/streamer',
+      routes: ['POST /machine/models/{modelId}/stream'],
+    },
+    {
+      principalArn: 'arn:aws:iam::111122223333:role/invoker',
+      routes: ['POST /machine/models/{modelId}/invoke'],
+    },
   ],
 });
 const ROLES = 'model:sentiment:invoke model:haiku:invoke model:summarizer:invoke';
@@ -253,6 +263,24 @@ describe('streaming model route (POST /models/{modelId}/stream)', () => {
     expect(res.statusCode).toBe(status);
     expect(JSON.parse(res.body)).toMatchObject({ error: code });
     expect(bedrockMock.commandCalls(ConverseStreamCommand)).toHaveLength(0);
+  });
+
+  test.each([
+    ['granted the streaming route', 'streamer', 200],
+    ['granted only the invoke route', 'invoker', 403],
+  ])('an IAM role %s on POST /machine/models/{modelId}/stream → %i', async (_name, role, status) => {
+    const { handler } = setup();
+    const event = iamEvent('rest', {
+      method: 'POST',
+      route: '/machine/models/{modelId}/stream',
+      modelId: 'sentiment',
+      userArn: `arn:aws:sts::111122223333:assumed-role/${role}/job`,
+      body: '{"input":"great"}',
+    });
+    const res = await collectStreamedResponse((rs) => handler(event, rs));
+    expect(res.statusCode).toBe(status);
+    if (status === 200) expect(eventsOf(res.body).at(-1)?.event).toBe('done');
+    else expect(JSON.parse(res.body)).toMatchObject({ error: 'model_forbidden' });
   });
 
   test('the streaming function refuses the buffered routes, and the buffered function the streaming route', async () => {

@@ -86,6 +86,7 @@ describe('Keygate app (default configuration)', () => {
     expect(restMethods.map((m) => m.Properties.AuthorizationType).sort()).toEqual([
       'AWS_IAM',
       'AWS_IAM',
+      'AWS_IAM',
       'CUSTOM',
       'CUSTOM',
       'CUSTOM',
@@ -101,7 +102,7 @@ describe('Keygate app (default configuration)', () => {
     template.hasOutput('ModelsLogGroupName', { Value: { Ref: Match.stringLikeRegexp('^ModelsLogGroup') } });
   });
 
-  test('streams POST /models/{modelId}/stream on the REST API only, from the streaming function', () => {
+  test('streams POST /models/{modelId}/stream and POST /machine/models/{modelId}/stream on the REST API only, from the streaming function', () => {
     const streamFunctions = template.findResources('AWS::Lambda::Function', {
       Properties: { Handler: 'index.streamHandler' },
     });
@@ -110,19 +111,22 @@ describe('Keygate app (default configuration)', () => {
     const streaming = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
       (m) => m.Properties.Integration?.ResponseTransferMode === 'STREAM',
     );
-    expect(streaming).toHaveLength(1);
-    expect(streaming[0].Properties).toMatchObject({
-      HttpMethod: 'POST',
-      AuthorizationType: 'CUSTOM',
-      Integration: { Type: 'AWS_PROXY', TimeoutInMillis: 900000 },
-    });
-    const uri = JSON.stringify(streaming[0].Properties.Integration.Uri);
-    expect(uri).toContain('/response-streaming-invocations');
-    expect(uri).toContain(streamFn);
+    expect(streaming).toHaveLength(2);
+    expect(streaming.map((m) => m.Properties.AuthorizationType).sort()).toEqual(['AWS_IAM', 'CUSTOM']);
+    for (const m of streaming) {
+      expect(m.Properties).toMatchObject({
+        HttpMethod: 'POST',
+        Integration: { Type: 'AWS_PROXY', TimeoutInMillis: 900000 },
+      });
+      const uri = JSON.stringify(m.Properties.Integration.Uri);
+      expect(uri).toContain('/response-streaming-invocations');
+      expect(uri).toContain(streamFn);
+    }
     const httpKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
       (r) => r.Properties.RouteKey,
     );
     expect(httpKeys).not.toContain('POST /models/{modelId}/stream');
+    expect(httpKeys).not.toContain('POST /machine/models/{modelId}/stream');
   });
 
   test('never grants execute-api:Invoke on a wildcard API, stage or method', () => {
