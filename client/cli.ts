@@ -5,6 +5,7 @@
  *   npx keygate-call POST https://abc123.execute-api.eu-west-1.amazonaws.com/prod/machine/models/sentiment/invoke --data @body.json
  */
 import { readFileSync } from 'node:fs';
+import { parseStreamEvents } from '../common/model-stream';
 import { headersForFetch, signRequest } from './sign-request';
 
 export const USAGE = `Usage: keygate-call [METHOD] <url> [options]
@@ -24,7 +25,11 @@ Options:
   -i, --include          print the status line and response headers before the body
   -h, --help             show this help
 
-Exit status: 0 for a 2xx answer, 1 for any other HTTP status, 2 for a usage or signing error.
+A streamed answer (content type text/event-stream, e.g. POST .../models/{modelId}/stream) is printed as it
+arrives: the text of each delta event at once, then the stop reason and token usage on standard error.
+
+Exit status: 0 for a 2xx answer, 1 for any other HTTP status or a stream that ends with an error event,
+2 for a usage or signing error.
 
 Example:
   echo '{"input":"What a great day"}' > body.json
@@ -152,18 +157,54 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       headers: headersForFetch(signed),
       body,
     });
-    const text = await res.text();
     if (args.include) {
       io.out(`HTTP ${res.status} ${res.statusText}\n`);
       res.headers.forEach((v, k) => io.out(`${k}: ${v}\n`));
       io.out('\n');
     }
+    const ok = res.status >= 200 && res.status < 300;
+    if (ok && res.body && (res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      return (await printStream(res.body, io)) ? 0 : 1;
+    }
+    const text = await res.text();
     io.out(text.endsWith('\n') || text === '' ? text : `${text}\n`);
-    return res.status >= 200 && res.status < 300 ? 0 : 1;
+    return ok ? 0 : 1;
   } catch (e) {
     io.err(`keygate-call: ${(e as Error).message}\n`);
     return 2;
   }
+}
+
+/**
+ * Prints a streamed model answer as it arrives: each delta's text at once, then a line with the stop
+ * reason and usage (standard error). True when the stream ended with its `done` event.
+ */
+export async function printStream(body: ReadableStream<Uint8Array>, io: CliIo): Promise<boolean> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let ended: boolean | undefined;
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    const parsed = parseStreamEvents(buffer);
+    buffer = parsed.rest;
+    for (const e of parsed.events) {
+      if (e.event === 'delta') io.out(e.data.text);
+      else if (e.event === 'done') {
+        const u = e.data.usage;
+        io.out('\n');
+        io.err(
+          `[${e.data.stopReason}${u ? `, tokens in ${u.inputTokens ?? '?'} / out ${u.outputTokens ?? '?'}` : ''}]\n`,
+        );
+        ended = true;
+      } else {
+        io.out('\n');
+        io.err(`keygate-call: the model failed mid-answer: ${e.data.error}: ${e.data.message}\n`);
+        ended = false;
+      }
+    }
+  }
+  if (ended === undefined) io.err('\nkeygate-call: the stream ended before its last event\n');
+  return ended === true;
 }
 
 function defaultIo(): CliIo {

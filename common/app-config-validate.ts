@@ -3,9 +3,10 @@
  * construct is built. Every message names the field in full (`keygate.stages.dev.routes[2].path: ...`),
  * so a mistake fails `cdk synth` with the place to fix. Pure: no CDK, no I/O.
  */
-import type { KeygateAppConfig, StageConfig } from './app-config';
+import type { AppRouteConfig, KeygateAppConfig, StageConfig } from './app-config';
 import { COGNITO_FEDERATION_ISSUER } from './app-config';
 import { INSECURE_HTTP_ISSUER, keycloakUrlErrors, SIGNATURE_ALGORITHMS } from './authorizer-config';
+import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from './model-stream';
 import type { SignatureAlgorithm } from './authorizer-config';
 import { COOKIE_NAME_RULE, isCookieName } from './cookie-names';
 import { SIGN_IN_PREFIX } from './sign-in-routes';
@@ -175,6 +176,8 @@ export function validateStageConfig(input: unknown, at: string): string[] {
       );
     }
   });
+
+  errors.push(...validateStreamRoutes(routes as AppRouteConfig[], `${at}.routes`, rest, `${at}.apis.rest`));
 
   if (signIn) {
     routes.forEach((r, i) => {
@@ -516,14 +519,50 @@ function validateStageIssuerScopes(s: Record<string, unknown>, routes: RouteSpec
   return errors;
 }
 
+/**
+ * The model backend streams exactly one route, `POST /models/{modelId}/stream`, from its streaming
+ * function; only REST APIs can stream (the HTTP API leaves the route out).
+ */
+function validateStreamRoutes(
+  routes: readonly AppRouteConfig[],
+  at: string,
+  rest: boolean,
+  restField: string,
+): string[] {
+  const errors: string[] = [];
+  routes.forEach((r, i) => {
+    const streamPath = r.auth === 'iam' ? MACHINE_STREAM_PATH : MODEL_STREAM_PATH;
+    const isStreamRoute =
+      r.method === 'POST' &&
+      ((r.path === MODEL_STREAM_PATH && r.auth === 'keycloak') ||
+        (r.path === MACHINE_STREAM_PATH && r.auth === 'iam'));
+    if (r.stream === true && !isStreamRoute) {
+      errors.push(
+        `${at}[${i}].stream: only the keycloak route POST ${MODEL_STREAM_PATH} and the iam route POST ${MACHINE_STREAM_PATH} stream (the model backend's streaming function)`,
+      );
+    } else if (isStreamRoute && r.stream !== true) {
+      errors.push(
+        `${at}[${i}].stream must be true: the model backend answers POST ${streamPath} by streaming`,
+      );
+    } else if (r.stream === true && !rest) {
+      errors.push(
+        `${at}[${i}].stream: HTTP APIs cannot stream responses and ${restField} is false; deploy the REST API or remove the route`,
+      );
+    }
+  });
+  return errors;
+}
+
 function validateAppRoutes(input: unknown, at: string, resultCacheTtlSeconds: number | undefined): string[] {
   if (!Array.isArray(input) || input.length === 0) return [`${at} must list at least one route`];
   const errors: string[] = [];
   input.forEach((r: unknown, i: number) => {
     if (!isObject(r)) return;
-    unknownKeys(r, ['method', 'path', 'auth', 'requirement', 'browser'], `${at}[${i}]`, errors);
+    unknownKeys(r, ['method', 'path', 'auth', 'requirement', 'browser', 'stream'], `${at}[${i}]`, errors);
     if (r.browser !== undefined && typeof r.browser !== 'boolean')
       errors.push(`${at}[${i}].browser must be a boolean`);
+    if (r.stream !== undefined && typeof r.stream !== 'boolean')
+      errors.push(`${at}[${i}].stream must be a boolean`);
   });
   // The shared model checks methods, paths, requirements, duplicates and, with the result cache on, the
   // shapes a cached policy cannot express.

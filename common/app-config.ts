@@ -7,6 +7,7 @@
  */
 import type { HttpMethod, Requirement, RouteAuthKind } from './route-model';
 import type { ResponseMode, SignatureAlgorithm } from './authorizer-config';
+import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from './model-stream';
 
 export type ModelKind = 'demo' | 'bedrock' | 'sagemaker';
 
@@ -37,6 +38,12 @@ export interface AppRouteConfig {
   readonly requirement?: Requirement;
   /** Browser routes redirect to sign-in instead of a bare 401 (when browser sign-in is on). */
   readonly browser?: boolean;
+  /**
+   * The route streams its answer (server-sent events): only `POST /models/{modelId}/stream` (keycloak) and
+   * `POST /machine/models/{modelId}/stream` (iam), and only on
+   * the REST API (HTTP APIs cannot stream; the HTTP API leaves the route out). @default false
+   */
+  readonly stream?: boolean;
 }
 
 export interface KeycloakRealmConfig {
@@ -182,8 +189,18 @@ export const DEFAULT_ROUTES: readonly AppRouteConfig[] = [
       anyOf: { realmRoles: ['model:{modelId}:invoke'], clientRoles: ['keygate-api:model:{modelId}:invoke'] },
     },
   },
+  {
+    method: 'POST',
+    path: MODEL_STREAM_PATH,
+    auth: 'keycloak',
+    stream: true,
+    requirement: {
+      anyOf: { realmRoles: ['model:{modelId}:invoke'], clientRoles: ['keygate-api:model:{modelId}:invoke'] },
+    },
+  },
   { method: 'GET', path: '/machine/models', auth: 'iam' },
   { method: 'POST', path: '/machine/models/{modelId}/invoke', auth: 'iam' },
+  { method: 'POST', path: MACHINE_STREAM_PATH, auth: 'iam', stream: true },
 ];
 
 /** The embedded default: synthesizes offline, with no AWS credentials and no other set-up. */

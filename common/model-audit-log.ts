@@ -14,6 +14,8 @@ export const AUDIT_OUTCOMES = [
   'model_not_found',
   'invalid_request',
   'model_error',
+  /** A streamed answer the caller stopped reading (disconnected): the model call was aborted. */
+  'cancelled',
   'internal_error',
 ] as const;
 

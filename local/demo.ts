@@ -3,6 +3,7 @@
  * stage's routes, and prints caller × route → status and reason. Then shows the authorizer result cache at
  * work. See USAGE.
  */
+import { printStream } from '../client/cli';
 import { answerHelp, parseCli } from '../realm/cli-args';
 import { loadAppConfig, selectStage } from '../realm/stage-config';
 import type { StageConfig } from '../common/app-config';
@@ -42,23 +43,27 @@ interface Caller {
 /** Concrete requests for the stage's routes: bound `{modelId}` gets the first model, POSTs a demo body. */
 function demoRequests(
   stage: StageConfig,
+  api: ApiType,
 ): { label: string; method: string; path: string; auth: string; body?: string }[] {
   const model = stage.models[0]?.id ?? 'demo';
-  return stage.routes
-    .filter((r) => r.method !== 'ANY')
-    .map((r) => {
-      const path = r.path.replace(/\{modelId\}/g, model).replace(/\{[^}]+\}/g, 'x');
-      return {
-        label: `${r.method} ${path}`,
-        method: r.method,
-        auth: r.auth,
-        path,
-        body:
-          r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH'
-            ? JSON.stringify({ input: 'I love this great product' })
-            : undefined,
-      };
-    });
+  return (
+    stage.routes
+      // Streaming routes exist on the REST API only.
+      .filter((r) => r.method !== 'ANY' && (api === 'rest' || r.stream !== true))
+      .map((r) => {
+        const path = r.path.replace(/\{modelId\}/g, model).replace(/\{[^}]+\}/g, 'x');
+        return {
+          label: `${r.method} ${path}`,
+          method: r.method,
+          auth: r.auth,
+          path,
+          body:
+            r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH'
+              ? JSON.stringify({ input: 'I love this great product' })
+              : undefined,
+        };
+      })
+  );
 }
 
 /** A person who holds what a route needs, and one who does not (from the stage's test users). */
@@ -166,7 +171,7 @@ async function walkThrough(
     onRequest: (r) => reasons.set(r.requestId, r.authorizerReason ?? r.reason),
   });
   try {
-    const requests = demoRequests(stage);
+    const requests = demoRequests(stage, api);
     const who = await callers(stack);
     const rows: string[][] = [];
     for (const c of who) {
@@ -186,10 +191,42 @@ async function walkThrough(
       "\nstatus + reason: the authorizer's reason code on token routes (allowed, route_forbidden, token_*)," +
         "\nthe gateway's otherwise (identity_source_missing, iam_allow, iam_not_authorized, sigv4_*).",
     );
+    await streamDemo(stack, stage, api);
     await cacheDemo(stage, api, keycloak);
   } finally {
     await stack.close();
   }
+}
+
+/** A streamed answer, printed word by word as the gateway passes the events on. */
+async function streamDemo(stack: LocalStack<StackIssuer>, stage: StageConfig, api: ApiType): Promise<void> {
+  const route = stage.routes.find((r) => r.stream === true);
+  const person = pickPeople(stage).withRole;
+  const model = stage.models.find((m) => m.kind === 'demo')?.id;
+  if (!route || !person || !model) return;
+  if (api !== 'rest') {
+    console.log(
+      '\nStreamed answers: REST API only (HTTP APIs cannot stream); run `npm run demo -- --api rest`.',
+    );
+    return;
+  }
+  const token = (await userTokens(stack, person)).access_token;
+  const path = route.path.replace('{modelId}', model);
+  console.log(`\nStreamed answer — ${person}: POST ${path}`);
+  const res = await fetch(`${stack.gateway.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ input: 'I love this great product, but the setup was slow.' }),
+  });
+  if (!res.body || res.status !== 200) {
+    console.log(`  ${res.status} ${await res.text()}`);
+    return;
+  }
+  process.stdout.write('  ');
+  await printStream(res.body, {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stdout.write(`  ${t}`),
+  });
 }
 
 /** Same token over several routes with caching on: the authorizer runs once, its policy covers them all. */
@@ -211,7 +248,7 @@ async function cacheDemo(
     const person = pickPeople(stage).withRole;
     if (!person || ttl === 0) return;
     const token = (await userTokens(stack, person)).access_token;
-    const routes = demoRequests(stage).filter((r) => r.auth === 'keycloak');
+    const routes = demoRequests(stage, api).filter((r) => r.auth === 'keycloak');
     let n = 0;
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) {

@@ -3,6 +3,7 @@
  * The route comes from the route template API Gateway matched (`resource` on REST, `routeKey` on HTTP
  * APIs), so a stage prefix or a custom domain's base path never changes which operation runs.
  */
+import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from '../../common/model-stream';
 import { matchRoute, type RouteSpec } from '../../common/route-model';
 import { isRecord } from './backend-config';
 import type { ApiRequest, Operation } from './types';
@@ -16,9 +17,11 @@ interface OperationRoute extends RouteSpec {
 export const OPERATION_ROUTES: readonly OperationRoute[] = [
   { method: 'GET', path: '/models', auth: 'keycloak', operation: 'listModels' },
   { method: 'POST', path: '/models/{modelId}/invoke', auth: 'keycloak', operation: 'invokeModel' },
+  { method: 'POST', path: MODEL_STREAM_PATH, auth: 'keycloak', operation: 'streamModel' },
   { method: 'GET', path: '/me', auth: 'keycloak', operation: 'me' },
   { method: 'GET', path: '/machine/models', auth: 'iam', operation: 'listModels' },
   { method: 'POST', path: '/machine/models/{modelId}/invoke', auth: 'iam', operation: 'invokeModel' },
+  { method: 'POST', path: MACHINE_STREAM_PATH, auth: 'iam', operation: 'streamModel' },
 ];
 
 export type EventResult =
@@ -76,7 +79,8 @@ export function toApiRequest(event: unknown): EventResult {
       operation: route.operation,
       routeAuth: route.auth,
       routeKey: `${route.method} ${route.path}`,
-      modelId: route.operation === 'invokeModel' ? modelIdRaw : undefined,
+      modelId:
+        route.operation === 'invokeModel' || route.operation === 'streamModel' ? modelIdRaw : undefined,
       body,
       isBase64Encoded: event.isBase64Encoded === true,
       requestId,

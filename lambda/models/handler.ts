@@ -4,16 +4,16 @@
  * Dependencies (configuration, model invoker, logger, clock) are parameters; index.ts supplies the
  * production ones.
  */
-import type { ModelConfig } from '../../common/app-config';
 import { toApiRequest } from './api-event';
 import { AUDIT_MESSAGE, auditAttributes, type AuditRecord, type BackendLogger } from './audit';
-import { MODEL_ID_PATTERN, type BackendConfig, type ConfigResult } from './backend-config';
+import type { BackendConfig, ConfigResult } from './backend-config';
 import { identityFromEvent } from './caller-identity';
 import { errorResponse, jsonResponse, type ProxyResult } from './http-response';
-import { invokableModels, mayInvoke } from './model-access';
+import { resolveInvocation, safeId } from './invocation';
+import { invokableModels } from './model-access';
 import { ModelCallError } from './model-error';
 import type { ModelInvoker } from './model-invoker';
-import { parseInvokeBody } from './request-body';
+import { NO_USAGE, usageRecord, type UsageSink } from './usage-metrics';
 import type { ApiRequest, Caller } from './types';
 
 export interface HandlerDeps {
@@ -22,6 +22,8 @@ export interface HandlerDeps {
   readonly logger: BackendLogger;
   /** Milliseconds, monotonic enough for latency. @default performance.now */
   readonly now?: () => number;
+  /** Where each invocation that reached a model is recorded (EMF usage lines). @default - not recorded */
+  readonly usage?: UsageSink;
 }
 
 export type ModelsHandler = (event: unknown) => Promise<ProxyResult>;
@@ -91,6 +93,15 @@ async function route(
     }
     case 'invokeModel':
       return invoke(request, caller, config, deps, started, now);
+    case 'streamModel':
+      // The streaming route belongs to the streaming function (stream-handler.ts) behind a STREAM
+      // integration; reaching this one means the route was integrated without response streaming.
+      return errorResponse(
+        500,
+        'config_invalid',
+        'the streaming route is not integrated with response streaming',
+        request.requestId,
+      );
   }
 }
 
@@ -103,55 +114,34 @@ async function invoke(
   now: () => number,
 ): Promise<ProxyResult> {
   const rec = { ...base(request, started, now), caller };
-  const id = request.modelId;
-  const model: ModelConfig | undefined =
-    id !== undefined && MODEL_ID_PATTERN.test(id) ? config.models.find((m) => m.id === id) : undefined;
-  if (!model) {
+  const resolved = resolveInvocation(request, caller, config);
+  if (!resolved.ok) {
     audit(deps.logger, {
       ...rec,
-      modelId: safeId(id),
-      outcome: 'model_not_found',
-      statusCode: 404,
+      modelId: resolved.model?.id ?? safeId(request.modelId),
+      ...(resolved.model ? { modelKind: resolved.model.kind } : {}),
+      outcome: resolved.outcome,
+      statusCode: resolved.statusCode,
+      ...(resolved.outcome === 'invalid_request' ? { errorCode: resolved.error } : {}),
       latencyMs: elapsed(),
     });
-    return errorResponse(
-      404,
-      'model_not_found',
-      id !== undefined && MODEL_ID_PATTERN.test(id) ? `model '${id}' is not configured` : 'unknown model',
-      request.requestId,
-    );
+    return errorResponse(resolved.statusCode, resolved.error, resolved.message, request.requestId);
   }
+  const { model } = resolved;
+  const body = resolved;
   const withModel = { ...rec, modelId: model.id, modelKind: model.kind };
-  // Defence in depth: the gateway already authorized the route; re-check the model against the caller.
-  if (!mayInvoke(caller, model, config.invokeRequirement, config.machineCallers)) {
-    audit(deps.logger, { ...withModel, outcome: 'forbidden', statusCode: 403, latencyMs: elapsed() });
-    return errorResponse(
-      403,
-      'model_forbidden',
-      `the caller may not invoke model '${model.id}'`,
-      request.requestId,
-    );
-  }
-  const body = parseInvokeBody(request.body, request.isBase64Encoded, config.limits);
-  if (!body.ok) {
-    audit(deps.logger, {
-      ...withModel,
-      outcome: 'invalid_request',
-      statusCode: body.statusCode,
-      errorCode: body.error,
-      latencyMs: elapsed(),
-    });
-    return errorResponse(body.statusCode, body.error, body.message, request.requestId);
-  }
+  const usage = deps.usage ?? NO_USAGE;
   try {
     const result = await deps.invoke(model, body.request);
+    const latencyMs = elapsed();
     audit(deps.logger, {
       ...withModel,
       outcome: 'success',
       statusCode: 200,
-      latencyMs: elapsed(),
+      latencyMs,
       ...(config.logContent ? { input: body.request.input, output: result.output } : {}),
     });
+    usage.record(usageRecord(caller, model, 'success', latencyMs, result.usage));
     return jsonResponse(200, {
       modelId: model.id,
       kind: model.kind,
@@ -161,23 +151,27 @@ async function invoke(
     });
   } catch (err) {
     if (err instanceof ModelCallError) {
+      const latencyMs = elapsed();
       audit(deps.logger, {
         ...withModel,
         outcome: 'model_error',
         statusCode: err.statusCode,
         errorCode: err.code,
         cause: err.cause,
-        latencyMs: elapsed(),
+        latencyMs,
       });
+      usage.record(usageRecord(caller, model, 'model_error', latencyMs));
       return errorResponse(err.statusCode, err.code, err.message, request.requestId);
     }
+    const latencyMs = elapsed();
     audit(deps.logger, {
       ...withModel,
       outcome: 'internal_error',
       statusCode: 500,
       errorCode: 'internal_error',
-      latencyMs: elapsed(),
+      latencyMs,
     });
+    usage.record(usageRecord(caller, model, 'internal_error', latencyMs));
     throw err;
   }
 
@@ -186,7 +180,7 @@ async function invoke(
   }
 }
 
-function base(request: ApiRequest, started: number, now: () => number): AuditRecord {
+export function base(request: ApiRequest, started: number, now: () => number): AuditRecord {
   return {
     requestId: request.requestId,
     route: request.routeKey,
@@ -197,14 +191,8 @@ function base(request: ApiRequest, started: number, now: () => number): AuditRec
   };
 }
 
-function audit(logger: BackendLogger, record: AuditRecord): void {
+export function audit(logger: BackendLogger, record: AuditRecord): void {
   logger.info(AUDIT_MESSAGE, auditAttributes(record));
-}
-
-/** A model id as it may appear in a log line. */
-function safeId(id: string | undefined): string | undefined {
-  if (id === undefined) return undefined;
-  return MODEL_ID_PATTERN.test(id) ? id : '(invalid)';
 }
 
 /** GET /me: the identity the authorizer forwarded, as the backend sees it. */

@@ -80,7 +80,7 @@ export function parsePrincipal(arn: string): PrincipalName | undefined {
 }
 
 /** Does the route key (`METHOD /path` with `{param}` templates allowed) cover the request? */
-function routeKeyCovers(key: string, method: string, path: string): boolean {
+export function routeKeyCovers(key: string, method: string, path: string): boolean {
   const space = key.indexOf(' ');
   if (space < 0) return false;
   const routeMethod = key.slice(0, space);

@@ -31,7 +31,7 @@ export type IdentityResult =
   { readonly ok: true; readonly caller: Caller } | { readonly ok: false; readonly reason: string };
 
 /** The operations this function serves. */
-export type Operation = 'listModels' | 'invokeModel' | 'me';
+export type Operation = 'listModels' | 'invokeModel' | 'streamModel' | 'me';
 
 /** An API request reduced to what the backend needs. */
 export interface ApiRequest {

@@ -21,6 +21,15 @@ export interface SecuredRouteOptions {
    * @default false
    */
   readonly browser?: boolean;
+  /**
+   * Stream the backend's answer to the caller as it is written (REST APIs only): the method's Lambda proxy
+   * integration uses response transfer mode STREAM (Lambda InvokeWithResponseStream, up to 15 minutes,
+   * past the 29-second integration timeout and the 10 MB payload limit), so `backend` must be a
+   * response-streaming function such as `ModelBackend.streamFunction`. HTTP APIs cannot stream: a
+   * SecuredHttpApi refuses such a route.
+   * @default false
+   */
+  readonly stream?: boolean;
 }
 
 /** CORS for browser callers. Preflight requests are answered by API Gateway and never reach the authorizer. */

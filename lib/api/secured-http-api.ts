@@ -153,6 +153,13 @@ export class SecuredHttpApi extends Construct {
     if (kind === 'keycloak' && !this.authorizer) {
       throw new Error(`${at}: a Keycloak route needs the authorizer prop`);
     }
+    if (route.stream) {
+      // HTTP API Lambda integrations buffer the whole answer; only REST APIs have response transfer mode
+      // STREAM (https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode.html).
+      throw new Error(
+        `${at}.stream: ${route.method} ${route.path} streams its answer, and HTTP APIs cannot stream responses; serve it from a SecuredRestApi`,
+      );
+    }
     if (
       this.corsEnabled &&
       (route.method === apigwv2.HttpMethod.ANY || route.method === apigwv2.HttpMethod.OPTIONS)

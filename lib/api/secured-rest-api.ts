@@ -66,6 +66,9 @@ export interface SecuredRestApiProps {
   readonly apiName?: string;
 }
 
+/** The longest integration timeout a streaming method may have. */
+const STREAM_INTEGRATION_TIMEOUT = Duration.minutes(15);
+
 /** JSON bodies of the gateway's own error answers. `$context.error.messageString` is already quoted. */
 const GATEWAY_RESPONSES: readonly {
   id: string;
@@ -222,6 +225,13 @@ export class SecuredRestApi extends Construct {
       proxy: true,
       allowTestInvoke: false,
       scopePermissionToMethod: false,
+      // STREAM makes API Gateway call InvokeWithResponseStream and pass the function's output on as it
+      // arrives; the integration timeout of a streaming method may reach 15 minutes, and the function's
+      // own timeout is then the limit that matters
+      // (https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode.html).
+      ...(route.stream
+        ? { responseTransferMode: apigw.ResponseTransferMode.STREAM, timeout: STREAM_INTEGRATION_TIMEOUT }
+        : {}),
     });
     let options: apigw.MethodOptions;
     if (kind === 'keycloak') {

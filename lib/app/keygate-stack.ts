@@ -52,6 +52,7 @@ export class KeygateStack extends Stack {
     const machineRoles = (c.machinePrincipals ?? []).map((p, i) =>
       iam.Role.fromRoleArn(this, `MachinePrincipal${i}`, p.roleArn),
     );
+
     const issuers = [
       TrustedIssuer.keycloakRealm({
         issuerUrl: c.keycloak.issuer,
@@ -109,6 +110,12 @@ export class KeygateStack extends Stack {
         routes: [...p.routes],
       })),
       logRetention: retention,
+      streaming: routes.some((r) => r.stream === true),
+      usageQueryName: `keygate/${props.stageName}`,
+    });
+    new CfnOutput(this, 'ModelsLogGroupName', {
+      value: backend.logGroup.logGroupName,
+      description: 'Model backend log group: audit and usage lines (npm run usage -- --log-group <this>)',
     });
 
     // One sign-in function and one cookie keyring serve every deployed API: each API is its own site
@@ -164,7 +171,8 @@ export class KeygateStack extends Stack {
     const routeOptions: SecuredRouteOptions[] = routes.map((r) => ({
       method: r.method as HttpMethod,
       path: r.path,
-      backend: backend.function,
+      backend: r.stream ? backend.streamFunction! : backend.function,
+      ...(r.stream ? { stream: true } : {}),
       auth: routeAuth(r, federation, scopeOf),
       // Without sign-in there is nowhere to send a browser: the flag waits until browserSignIn is set.
       ...(signIn && r.browser ? { browser: true } : {}),
@@ -195,7 +203,8 @@ export class KeygateStack extends Stack {
     if (c.apis?.http !== false) {
       const http = new SecuredHttpApi(this, 'HttpApi', {
         ...common,
-        routes: routeOptions,
+        // HTTP APIs cannot stream: streaming routes are served by the REST API only.
+        routes: routeOptions.filter((r) => !r.stream),
         apiName: `keygate-${props.stageName}-http`,
       });
       httpApis.push(http);

@@ -8,6 +8,7 @@ import { DEFAULT_ROUTES } from '../../common/app-config';
 import { METRIC_NAMESPACE } from '../../common/decision-log';
 import { AUDIT_FIELDS, AUDIT_MESSAGE } from '../../common/model-audit-log';
 import { validateRoutes, type Requirement as RequirementSpec } from '../../common/route-model';
+import { USAGE_QUERY_PARTS } from '../../common/usage-record';
 import type { Requirement } from '../api/route-auth';
 import { keygateFunction } from '../internal/lambda-code';
 import type { Model } from './model';
@@ -79,6 +80,23 @@ export interface ModelBackendProps {
    * @default false
    */
   readonly logModelContent?: boolean;
+  /**
+   * Also create `streamFunction`, the response-streaming function of `POST /models/{modelId}/stream`
+   * (server-sent events; integrate it with `stream: true` on a SecuredRestApi route).
+   * @default false
+   */
+  readonly streaming?: boolean;
+  /**
+   * Timeout of the streaming function (1 to 900 seconds): the longest a streamed answer may take.
+   * @default Duration.minutes(5)
+   */
+  readonly streamTimeout?: Duration;
+  /**
+   * Prefix of the saved usage query's name (`<prefix>/usage-by-caller-and-model`); `/` groups saved queries
+   * into folders in the console.
+   * @default - `keygate/<unique id of this construct>`
+   */
+  readonly usageQueryName?: string;
 }
 
 /**
@@ -91,12 +109,22 @@ export interface ModelBackendProps {
 export class ModelBackend extends Construct {
   /** The backend function; integrate it with the API's model routes. */
   public readonly function: lambda.IFunction;
-  /** The function's log group (audit lines land here). */
+  /**
+   * The response-streaming function (handler `index.streamHandler`) serving `POST /models/{modelId}/stream`;
+   * undefined unless `streaming` is true. It shares the role, the log group and the configuration.
+   */
+  public readonly streamFunction?: lambda.IFunction;
+  /** The log group of both functions (audit lines and usage lines land here). */
   public readonly logGroup: logs.ILogGroup;
   /** The ids of the models it serves, in the order given. */
   public readonly modelIds: string[];
   /** Namespace of the metrics this backend's metric filter publishes. */
   public readonly metricNamespace: string;
+  /**
+   * The saved Logs Insights query "who used how much of which model" over the log group (CloudWatch console,
+   * Logs Insights, Saved queries), the same table `npm run usage` prints.
+   */
+  public readonly usageQuery: logs.QueryDefinition;
 
   constructor(scope: Construct, id: string, props: ModelBackendProps) {
     super(scope, id);
@@ -108,6 +136,17 @@ export class ModelBackend extends Construct {
     const timeout = props.timeout ?? Duration.seconds(29);
     if (!timeout.isUnresolved() && (timeout.toSeconds() < 1 || timeout.toSeconds() > 900)) {
       throw new Error(`ModelBackend: timeout must be from 1 to 900 seconds, got ${timeout.toSeconds()}`);
+    }
+    const streamTimeout = props.streamTimeout ?? Duration.minutes(5);
+    if (!streamTimeout.isUnresolved() && (streamTimeout.toSeconds() < 1 || streamTimeout.toSeconds() > 900)) {
+      throw new Error(
+        `ModelBackend: streamTimeout must be from 1 to 900 seconds, got ${streamTimeout.toSeconds()}`,
+      );
+    }
+    if (props.usageQueryName !== undefined && !/^[A-Za-z0-9_./ -]{1,200}$/.test(props.usageQueryName)) {
+      throw new Error(
+        `ModelBackend: usageQueryName must be 1 to 200 letters, digits, spaces or _ . / -, got '${props.usageQueryName}'`,
+      );
     }
     const maxBodyBytes = checkInt('maxBodyBytes', props.maxBodyBytes ?? 65536, 1, 1024 * 1024);
     const maxInputChars = checkInt('maxInputChars', props.maxInputChars ?? 20000, 1, 500_000);
@@ -176,6 +215,12 @@ export class ModelBackend extends Construct {
     // The prebuilt bundle of lambda/models (scripts/build-lambdas.ts: esbuild, CommonJS, node22, minified,
     // source map; the Bedrock and SageMaker clients bundled at the tested versions). Synthesis needs
     // neither esbuild nor Docker.
+    const environment = {
+      [CONFIG_ENV]: configJson,
+      POWERTOOLS_SERVICE_NAME: 'keygate-models',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      NODE_OPTIONS: '--enable-source-maps',
+    };
     const fn = keygateFunction(this, 'Function', {
       entry: 'models',
       memorySize,
@@ -184,13 +229,22 @@ export class ModelBackend extends Construct {
       logGroup,
       description:
         'Keygate model backend: lists and runs models for people, service accounts and IAM callers',
-      environment: {
-        [CONFIG_ENV]: configJson,
-        POWERTOOLS_SERVICE_NAME: 'keygate-models',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
+      environment,
     });
+    // The same bundle's streaming export. It writes API Gateway's streamed format (a metadata prelude, then
+    // the events), which a buffered integration would not read, so buffered routes keep their own function.
+    const streamFn = props.streaming
+      ? keygateFunction(this, 'StreamFunction', {
+          entry: 'models',
+          handler: 'index.streamHandler',
+          memorySize,
+          timeout: streamTimeout,
+          role,
+          logGroup,
+          description: 'Keygate model backend: streamed model answers (server-sent events)',
+          environment,
+        })
+      : undefined;
 
     const partition = stack.partition;
     const bedrockArns = unique(
@@ -209,8 +263,15 @@ export class ModelBackend extends Construct {
     if (bedrockArns.length > 0) {
       // Converse needs bedrock:InvokeModel only
       // (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html).
+      // ConverseStream needs bedrock:InvokeModelWithResponseStream
+      // (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html).
       role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['bedrock:InvokeModel'], resources: bedrockArns }),
+        new iam.PolicyStatement({
+          actions: streamFn
+            ? ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']
+            : ['bedrock:InvokeModel'],
+          resources: bedrockArns,
+        }),
       );
     }
     const endpointArns = unique(
@@ -230,13 +291,26 @@ export class ModelBackend extends Construct {
     }
 
     // cdk-nag (AwsSolutions) findings this construct accepts, each with its reason.
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'Keygate functions target nodejs22.x on arm64 deliberately: the runtime their bundles and tests are built for.',
+    for (const f of streamFn ? [fn, streamFn] : [fn]) {
+      Validations.of(f).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason:
+          'Keygate functions target nodejs22.x on arm64 deliberately: the runtime their bundles and tests are built for.',
+      });
+    }
+
+    this.usageQuery = new logs.QueryDefinition(this, 'UsageQuery', {
+      queryDefinitionName: `${props.usageQueryName ?? `keygate/${Names.uniqueResourceName(this, { maxLength: 64 })}`}/usage-by-caller-and-model`,
+      queryString: new logs.QueryString({
+        filterStatements: [USAGE_QUERY_PARTS.filter],
+        statsStatements: [USAGE_QUERY_PARTS.stats],
+        sort: USAGE_QUERY_PARTS.sort,
+      }),
+      logGroups: [logGroup],
     });
 
     this.function = fn;
+    this.streamFunction = streamFn;
     this.logGroup = logGroup;
     this.modelIds = models.map((m) => m.id);
 

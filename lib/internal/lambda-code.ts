@@ -17,6 +17,11 @@ import type { LambdaEntryName } from './lambda-entries';
 export interface KeygateFunctionProps extends Omit<lambda.FunctionOptions, 'architecture' | 'architectures'> {
   /** Which bundled function to deploy. */
   readonly entry: LambdaEntryName;
+  /**
+   * The bundle's export to run, as `index.<export>`.
+   * @default 'index.handler'
+   */
+  readonly handler?: string;
 }
 
 /** Every Keygate function runs on Node.js 22 on Graviton (arm64), the platform its bundle targets. */
@@ -38,12 +43,12 @@ export function functionFromBundle(
   props: KeygateFunctionProps,
   bundle: ResolvedLambdaCode,
 ): lambda.Function {
-  const { entry, ...options } = props;
+  const { entry, handler, ...options } = props;
   const fn = new lambda.Function(scope, id, {
     ...options,
     runtime: KEYGATE_RUNTIME,
     architecture: KEYGATE_ARCHITECTURE,
-    handler: 'index.handler',
+    handler: handler ?? 'index.handler',
     code: lambda.Code.fromAsset(bundle.dir),
   });
   acknowledgeRedundantRoleDependency(fn);

@@ -20,6 +20,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { CONTEXT_KEYS, IDENTITY_HEADERS } from '../../common/identity-context';
 import type { ContextKey } from '../../common/identity-context';
@@ -38,11 +39,15 @@ import {
 import type { ApiContext, ApiType, IncomingRequest, IntegrationAuthorizer, MatchedRoute } from './api-events';
 import { evaluatePolicy, InvalidAuthorizerResponse, validatePolicy } from './iam-policy';
 import { AuthorizerResultCache } from './result-cache';
+import { createResponseStream, readStreamedResponse } from './lambda-response-stream';
 import { checkSigV4 } from './sigv4-check';
 import type { LocalIamCredential, SigV4Reason } from './sigv4-check';
 
 /** A Lambda handler as the gateway calls it. */
 export type LambdaFunction = (event: unknown) => Promise<unknown>;
+
+/** A response-streaming Lambda handler (`awslambda.streamifyResponse`'s inner function). */
+export type StreamingLambdaFunction = (event: unknown, responseStream: Writable) => Promise<void>;
 
 export interface GatewayCors {
   /** Allowed origins; `*` allows any. */
@@ -99,6 +104,15 @@ export interface LocalGatewayOptions {
   readonly onRequest?: (record: GatewayRecord) => void;
   /** Largest request body. API Gateway's limit is 10 MB. @default 10 MiB */
   readonly maxBodyBytes?: number;
+  /**
+   * Routes whose integration streams (REST APIs only: response transfer mode STREAM), by route key, and
+   * the streaming function they invoke. The answer reaches the client as the function writes it.
+   * @default - no streaming routes
+   */
+  readonly streaming?: {
+    readonly routes: readonly string[];
+    readonly integration: StreamingLambdaFunction;
+  };
 }
 
 /** Why the gateway answered as it did. Authorizer reasons come from its decision log. */
@@ -239,6 +253,13 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const routes = options.routes;
   const credentials = options.iamCredentials ?? [];
   const region = options.region ?? 'eu-west-1';
+  if (options.streaming && apiType !== 'rest') {
+    // HTTP APIs buffer integration answers: there is no streaming to emulate.
+    throw new Error(
+      'startLocalGateway: streaming routes need apiType rest; HTTP APIs cannot stream responses',
+    );
+  }
+  const streamingRoutes = new Set(options.streaming?.routes ?? []);
 
   let port = 0;
   const api: ApiContext = {
@@ -340,11 +361,14 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
             ? origin
             : undefined
         : undefined;
-    const send = (code: number, headers: Record<string, string | string[]>, body: string | Buffer) => {
+    const head = (code: number, headers: Record<string, string | string[]>) => {
       status = code;
       // CORS headers go on every response to an allowed origin, the integration's and the gateway's own.
       const cors = corsOrigin ? { 'access-control-allow-origin': corsOrigin, vary: 'Origin' } : {};
       res.writeHead(code, { ...headers, ...cors, [idHeader]: requestId });
+    };
+    const send = (code: number, headers: Record<string, string | string[]>, body: string | Buffer) => {
+      head(code, headers);
       res.end(body);
     };
     try {
@@ -441,6 +465,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
               return proxyEventV2(api, incoming, route, v2.headers, v2.cookies, authorizer);
             })()
           : proxyEventRest(api, incoming, route, forwarded, authorizer);
+      if (options.streaming && !pub && streamingRoutes.has(routeKey)) {
+        await relayStream(options.streaming.integration, event, res, (code, metadata) =>
+          head(code, responseHeaders(metadata.headers, metadata.multiValueHeaders, metadata.cookies)),
+        );
+        return;
+      }
       let result: unknown;
       try {
         result = await integration(event);
@@ -516,6 +546,50 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         for (const s of sockets) s.destroy();
       }),
   };
+}
+
+/**
+ * Runs a streaming integration and passes its payload on as it is written: the metadata prelude becomes
+ * the status line and headers, then each chunk is written to the client at once (chunked transfer
+ * encoding, as Node sends a body without a content-length). A client that goes away closes the function's
+ * response stream, which a streaming handler reads as "stop". An integration that fails before its
+ * prelude is a 502, as API Gateway answers a broken integration.
+ */
+async function relayStream(
+  integration: StreamingLambdaFunction,
+  event: unknown,
+  res: ServerResponse,
+  head: (code: number, metadata: Record<string, unknown>) => void,
+): Promise<void> {
+  const stream = createResponseStream();
+  res.on('close', () => {
+    if (!res.writableFinished) stream.destroy();
+  });
+  const finished = integration(event, stream).then(
+    () => {
+      if (!stream.writableEnded) stream.end();
+    },
+    (err: unknown) => stream.destroy(err as Error),
+  );
+  let streamed;
+  try {
+    streamed = await readStreamedResponse(stream);
+  } catch {
+    await finished;
+    throw new HttpError(502, 'Internal Server Error', 'integration_error');
+  }
+  head(streamed.statusCode, streamed.metadata);
+  res.flushHeaders();
+  try {
+    for await (const chunk of streamed.body) {
+      if (res.destroyed) break;
+      res.write(chunk);
+    }
+  } catch {
+    // The function failed or the client left mid-stream: the client gets what was written so far.
+  }
+  await finished;
+  if (!res.destroyed) res.end();
 }
 
 /**

@@ -7,6 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { SimpleFetcher } from 'aws-jwt-verify/https';
+import type { Writable } from 'node:stream';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { StageConfig } from '../../common/app-config';
@@ -30,6 +32,10 @@ import { createTokenVerifier, DeadlineFetcher } from '../../lambda/authorizer/ve
 import { createHandler as createModelsHandler } from '../../lambda/models/handler';
 import { validateBackendConfig } from '../../lambda/models/backend-config';
 import { createModelInvoker } from '../../lambda/models/model-invoker';
+import { createModelStreamer } from '../../lambda/models/model-streamer';
+import { createStreamHandler } from '../../lambda/models/stream-handler';
+import { powertoolsUsageSink } from '../../lambda/models/usage-metrics';
+import { USAGE_NAMESPACE } from '../../common/usage-record';
 import type { BackendLogger } from '../../lambda/models/audit';
 import { buildRealm } from '../../realm/realm-definition';
 import { createSignIn } from '../../lambda/sign-in/sign-in';
@@ -43,9 +49,10 @@ import type { VerifierEvents } from '../../lambda/authorizer/types';
 import { startLocalIssuer } from '../issuer';
 import type { LocalIssuer, LocalIssuerUrls, RealmRepresentation } from '../issuer';
 import { assertLoopbackOrHttps, loopbackPostForm } from '../http/loopback-transport';
+import { localStreamingRuntime } from './lambda-response-stream';
 import { startLocalGateway } from './local-gateway';
 import { LoopbackHttpFetcher } from './loopback-fetcher';
-import type { GatewayRecord, LocalGateway, LambdaFunction } from './local-gateway';
+import type { GatewayRecord, LocalGateway, LambdaFunction, StreamingLambdaFunction } from './local-gateway';
 import type { ApiType } from './api-events';
 import type { LocalIamCredential } from './sigv4-check';
 
@@ -256,7 +263,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   // The gateway listens first: with browser sign-in, the realm's people client must allow the gateway's
   // own /auth/callback URL. Its functions are bound once the issuer and the authorizer exist.
-  const late: { authorizer?: LambdaFunction; integration?: LambdaFunction; signIn?: LambdaFunction } = {};
+  const late: {
+    authorizer?: LambdaFunction;
+    integration?: LambdaFunction;
+    streamIntegration?: StreamingLambdaFunction;
+    signIn?: LambdaFunction;
+  } = {};
   const bound =
     (pick: () => LambdaFunction | undefined): LambdaFunction =>
     (event) => {
@@ -266,8 +278,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
   const decisions = new Map<string, DecisionLine>();
   const cacheTtlSeconds = options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? 300;
+  // Streaming routes exist on the REST API only; the HTTP API leaves them out, as the app does.
+  const rest = options.apiType === 'rest';
+  const streamRoutes = stage.routes.filter((r) => r.stream === true).map((r) => routeKey(r));
   const gateway = await startLocalGateway({
-    routes: routeSpecs(stage),
+    routes: routeSpecs(stage).filter((r) => rest || !streamRoutes.includes(routeKey(r))),
+    ...(rest && streamRoutes.length > 0
+      ? {
+          streaming: {
+            routes: streamRoutes,
+            integration: (event: unknown, responseStream: Writable) => {
+              const fn = late.streamIntegration;
+              if (!fn) return Promise.reject(new Error('the local stack is still starting'));
+              return fn(event, responseStream);
+            },
+          },
+        }
+      : {}),
     authorizer: (event) => {
       options.onAuthorizerInvoked?.(event);
       return bound(() => late.authorizer)(event);
@@ -439,15 +466,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           error: (m, a) => console.log(JSON.stringify({ level: 'ERROR', message: m, ...a })),
         }
       : quiet;
+    const clients = {
+      bedrock: () => (bedrock ??= new BedrockRuntimeClient({ region, maxAttempts: 2 })),
+      sagemaker: () => (sagemaker ??= new SageMakerRuntimeClient({ region, maxAttempts: 2 })),
+    };
+    // With verbose logs, the usage lines too, exactly as the Lambda prints them (`npm run usage -- --file`).
+    const usage = options.verboseLogs
+      ? powertoolsUsageSink(new Metrics({ namespace: USAGE_NAMESPACE, serviceName: 'keygate-models' }))
+      : undefined;
     const backend = createModelsHandler({
       config: backendConfig,
-      invoke: createModelInvoker({
-        bedrock: () => (bedrock ??= new BedrockRuntimeClient({ region, maxAttempts: 2 })),
-        sagemaker: () => (sagemaker ??= new SageMakerRuntimeClient({ region, maxAttempts: 2 })),
-      }),
+      invoke: createModelInvoker(clients),
       logger: backendLogger,
+      ...(usage ? { usage } : {}),
     });
     late.integration = options.integration ?? (backend as LambdaFunction);
+    // The streaming function, with Lambda's response streaming played by the local stand-in.
+    late.streamIntegration = createStreamHandler({
+      config: backendConfig,
+      stream: createModelStreamer(clients),
+      logger: backendLogger,
+      ...(usage ? { usage } : {}),
+      httpResponseStream: localStreamingRuntime.HttpResponseStream,
+    });
 
     if (cookieKeys) {
       const signInConfig: SignInConfig = {

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
-import { USAGE, parseArgs } from '../../client/cli';
+import { USAGE, parseArgs, printStream } from '../../client/cli';
+import { formatStreamEvent } from '../../common/model-stream';
 import { startSigningServer, type SigningServer } from './signing-server';
 
 const BIN = path.join(__dirname, '..', '..', 'client', 'bin', 'keygate-call.js');
@@ -121,5 +122,79 @@ describe('parseArgs', () => {
     [['https://h/x', '--verbose'], 'unknown option --verbose'],
   ])('%j is a usage error', (argv, error) => {
     expect(parseArgs(argv)).toEqual({ ok: false, help: false, error });
+  });
+});
+
+describe('printStream (streamed model answers)', () => {
+  test('prints each delta as it arrives, before the next one is sent, then the usage on stderr', async () => {
+    // GIVEN a response body the test feeds one event at a time
+    let feed!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({ start: (c) => void (feed = c) });
+    const enc = new TextEncoder();
+    const out: string[] = [];
+    const err: string[] = [];
+    let printed!: () => void;
+    const firstPrinted = new Promise<void>((resolve) => (printed = resolve));
+    const io = {
+      out: (s: string) => {
+        out.push(s);
+        printed();
+      },
+      err: (s: string) => void err.push(s),
+    };
+    // WHEN the first delta arrives, split across two chunks
+    const done = printStream(body, io);
+    const first = formatStreamEvent({ event: 'delta', data: { text: 'Hello' } });
+    feed.enqueue(enc.encode(first.slice(0, 10)));
+    feed.enqueue(enc.encode(first.slice(10)));
+    await firstPrinted;
+    // THEN it is printed while the stream is still open
+    expect(out).toEqual(['Hello']);
+    feed.enqueue(enc.encode(formatStreamEvent({ event: 'delta', data: { text: ' world' } })));
+    feed.enqueue(
+      enc.encode(
+        formatStreamEvent({
+          event: 'done',
+          data: {
+            modelId: 'm',
+            stopReason: 'end_turn',
+            usage: { inputTokens: 4, outputTokens: 2 },
+            requestId: 'r',
+          },
+        }),
+      ),
+    );
+    feed.close();
+    expect(await done).toBe(true);
+    expect(out.join('')).toBe('Hello world\n');
+    expect(err).toEqual(['[end_turn, tokens in 4 / out 2]\n']);
+  });
+
+  test('an error event ends the answer unsuccessfully, naming the error', async () => {
+    const text =
+      formatStreamEvent({ event: 'delta', data: { text: 'Half' } }) +
+      formatStreamEvent({ event: 'error', data: { error: 'model_throttled', message: 'the model is busy' } });
+    const out: string[] = [];
+    const err: string[] = [];
+    const ok = await printStream(new Response(text).body!, {
+      out: (s) => void out.push(s),
+      err: (s) => void err.push(s),
+    });
+    expect(ok).toBe(false);
+    expect(out.join('')).toBe('Half\n');
+    expect(err).toEqual(['keygate-call: the model failed mid-answer: model_throttled: the model is busy\n']);
+  });
+
+  test('a stream cut before its last event is reported and fails', async () => {
+    const err: string[] = [];
+    const ok = await printStream(
+      new Response(formatStreamEvent({ event: 'delta', data: { text: 'x' } })).body!,
+      {
+        out: () => {},
+        err: (s) => void err.push(s),
+      },
+    );
+    expect(ok).toBe(false);
+    expect(err).toEqual(['\nkeygate-call: the stream ended before its last event\n']);
   });
 });

@@ -142,19 +142,19 @@ describe('validateStageConfig: browserSignIn', () => {
     [
       'a configured route under /auth/',
       {},
-      `${AT}.routes[5].path: paths under /auth/ belong to the sign-in routes while ${B} is set`,
+      `${AT}.routes[${dev.routes.length}].path: paths under /auth/ belong to the sign-in routes while ${B} is set`,
       { routes: [...dev.routes, { method: 'GET', path: '/auth/whoami', auth: 'keycloak' }] },
     ],
     [
       'a browser route that is not GET',
       {},
-      `${AT}.routes[5].browser: only GET keycloak routes can send a browser to sign-in`,
+      `${AT}.routes[${dev.routes.length}].browser: only GET keycloak routes can send a browser to sign-in`,
       { routes: [...dev.routes, { method: 'POST', path: '/forms', auth: 'keycloak', browser: true }] },
     ],
     [
       'a browser route with IAM auth',
       {},
-      `${AT}.routes[5].browser: only GET keycloak routes can send a browser to sign-in`,
+      `${AT}.routes[${dev.routes.length}].browser: only GET keycloak routes can send a browser to sign-in`,
       { routes: [...dev.routes, { method: 'GET', path: '/reports', auth: 'iam', browser: true }] },
     ],
   ])('rejects %s, naming the field', (_name, block, message, patch) => {

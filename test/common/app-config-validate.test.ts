@@ -155,6 +155,29 @@ describe('validateStageConfig', () => {
       `${AT}.routes[0].auth: cognito-user-pool routes need ${AT}.cognitoFederation`,
     ],
     [
+      'a streaming flag on a route the model backend does not stream',
+      { routes: [{ method: 'POST', path: '/models/{modelId}/invoke', auth: 'keycloak', stream: true }] },
+      `${AT}.routes[0].stream: only the keycloak route POST /models/{modelId}/stream and the iam route POST /machine/models/{modelId}/stream stream (the model backend's streaming function)`,
+    ],
+    [
+      'the streaming route without its streaming flag',
+      { routes: [{ method: 'POST', path: '/models/{modelId}/stream', auth: 'keycloak' }] },
+      `${AT}.routes[0].stream must be true: the model backend answers POST /models/{modelId}/stream by streaming`,
+    ],
+    [
+      'a streaming route with the HTTP API alone',
+      {
+        apis: { http: true, rest: false },
+        routes: [{ method: 'POST', path: '/models/{modelId}/stream', auth: 'keycloak', stream: true }],
+      },
+      `${AT}.routes[0].stream: HTTP APIs cannot stream responses and ${AT}.apis.rest is false; deploy the REST API or remove the route`,
+    ],
+    [
+      'a streaming flag that is not a boolean',
+      { routes: [{ method: 'POST', path: '/models/{modelId}/stream', auth: 'keycloak', stream: 'yes' }] },
+      `${AT}.routes[0].stream must be a boolean`,
+    ],
+    [
       'a Cognito route on the HTTP API',
       {
         cognitoFederation: {

@@ -129,7 +129,7 @@ describe('buildRealm roles', () => {
       expect.arrayContaining(['tenant:acme', 'tenant:globex']),
     );
     expect(() => buildRealm(stage)).toThrow(
-      "routes[5].requirement.anyOf.realmRoles: 'tenant:{tenant}' binds {tenant}, which has no known values; give its values in paramValues.tenant",
+      `routes[${dev.routes.length}].requirement.anyOf.realmRoles: 'tenant:{tenant}' binds {tenant}, which has no known values; give its values in paramValues.tenant`,
     );
   });
 });

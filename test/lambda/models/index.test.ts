@@ -1,4 +1,10 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import { parseStreamEvents } from '../../../common/model-stream';
+import type { StreamingHandler } from '../../../lambda/models/response-stream';
+import {
+  collectStreamedResponse,
+  localStreamingRuntime,
+} from '../../../local/gateway/lambda-response-stream';
 import { keycloakEvent, tokenContext } from '../../fixtures/models/events';
 
 describe('model backend glue (lambda/models/index.ts)', () => {
@@ -46,5 +52,52 @@ describe('model backend glue (lambda/models/index.ts)', () => {
     });
     expect(typeof audit?.latencyMs).toBe('number');
     expect(written.join('')).not.toContain('gateway gateway');
+  });
+
+  test('exports the streaming handler wrapped by awslambda.streamifyResponse of the runtime', async () => {
+    vi.stubEnv(
+      'KEYGATE_MODELS_CONFIG',
+      JSON.stringify({ models: [{ id: 'keywords', kind: 'demo', demo: 'keywords' }] }),
+    );
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const wrapped: unknown[] = [];
+    vi.stubGlobal('awslambda', {
+      ...localStreamingRuntime,
+      streamifyResponse: (h: unknown) => {
+        wrapped.push(h);
+        return h;
+      },
+    });
+    const { streamHandler } = await import('../../../lambda/models/index.js');
+    expect(wrapped).toHaveLength(1);
+    const res = await collectStreamedResponse((rs) =>
+      (streamHandler as StreamingHandler)(
+        keycloakEvent('rest', {
+          route: '/models/{modelId}/stream',
+          method: 'POST',
+          modelId: 'keywords',
+          context: tokenContext({ realmRoles: 'model:keywords:invoke' }),
+          body: '{"input":"gateway gateway token"}',
+        }),
+        rs,
+      ),
+    );
+    expect(res.statusCode).toBe(200);
+    expect(parseStreamEvents(res.body).events.at(-1)).toMatchObject({
+      event: 'done',
+      data: { modelId: 'keywords' },
+    });
+    vi.unstubAllGlobals();
+  });
+
+  test('without the Lambda runtime the streaming export fails when called', async () => {
+    vi.stubEnv(
+      'KEYGATE_MODELS_CONFIG',
+      JSON.stringify({ models: [{ id: 'k', kind: 'demo', demo: 'keywords' }] }),
+    );
+    const { streamHandler } = await import('../../../lambda/models/index.js');
+    await expect((streamHandler as () => Promise<void>)()).rejects.toThrow(
+      'response streaming needs the Lambda Node.js runtime (awslambda global)',
+    );
   });
 });

@@ -202,6 +202,18 @@ describe('SecuredHttpApi validation', () => {
         }),
       "SecuredHttpApi: routes[2].requirement.allOf.realmRoles: 'job:{jobId}' binds {jobId}, which is not a path parameter",
     ],
+    [
+      'a streaming route (HTTP APIs cannot stream)',
+      ({ api, backend }) =>
+        api.addRoute({
+          method: HttpMethod.POST,
+          path: '/models/{modelId}/stream',
+          backend,
+          auth: RouteAuth.keycloak(),
+          stream: true,
+        }),
+      'SecuredHttpApi: routes[2].stream: POST /models/{modelId}/stream streams its answer, and HTTP APIs cannot stream responses; serve it from a SecuredRestApi',
+    ],
   ])('rejects %s', (_, act, message) => {
     const s = setup();
     expect(() => act(s)).toThrow(message);

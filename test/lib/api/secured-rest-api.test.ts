@@ -42,6 +42,13 @@ describe('SecuredRestApi', () => {
         },
         { method: HttpMethod.GET, path: '/machine/models', backend, auth: RouteAuth.iam() },
         { method: HttpMethod.GET, path: '/profile', backend, auth: RouteAuth.cognitoUserPool(pool) },
+        {
+          method: HttpMethod.POST,
+          path: '/models/{modelId}/stream',
+          backend,
+          auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['model:{modelId}:invoke'] })),
+          stream: true,
+        },
       ],
     });
     const caller = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountPrincipal('111122223333') });
@@ -61,6 +68,25 @@ describe('SecuredRestApi', () => {
       AuthorizationType: 'CUSTOM',
       AuthorizerId: { Ref: Match.stringLikeRegexp('^AuthorizerRestAuthorizer') },
     });
+  });
+
+  test('a streaming route calls InvokeWithResponseStream with response transfer mode STREAM and a 15-minute timeout', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties.HttpMethod === 'POST',
+    );
+    expect(methods).toHaveLength(2);
+    const streaming = methods.filter((m) => m.Properties.Integration.ResponseTransferMode === 'STREAM');
+    expect(streaming).toHaveLength(1);
+    expect(streaming[0].Properties.Integration.TimeoutInMillis).toBe(900000);
+    expect(JSON.stringify(streaming[0].Properties.Integration.Uri)).toContain('2021-11-15/functions/');
+    expect(JSON.stringify(streaming[0].Properties.Integration.Uri)).toContain(
+      '/response-streaming-invocations',
+    );
+    // The buffered route keeps the buffered integration.
+    const buffered = methods.find((m) => m !== streaming[0])!;
+    expect(buffered.Properties.Integration.ResponseTransferMode).toBeUndefined();
+    expect(JSON.stringify(buffered.Properties.Integration.Uri)).toContain('/invocations');
+    expect(JSON.stringify(buffered.Properties.Integration.Uri)).not.toContain('response-streaming');
   });
 
   test('protects IAM routes with AWS_IAM', () => {
@@ -208,6 +234,12 @@ describe('SecuredRestApi', () => {
       {
         method: 'POST',
         path: '/models/{modelId}/invoke',
+        auth: 'keycloak',
+        requirement: { anyOf: { realmRoles: ['model:{modelId}:invoke'] } },
+      },
+      {
+        method: 'POST',
+        path: '/models/{modelId}/stream',
         auth: 'keycloak',
         requirement: { anyOf: { realmRoles: ['model:{modelId}:invoke'] } },
       },

@@ -200,6 +200,8 @@ describe('Keygate app (stage with browser sign-in, public client, HTTP API only)
       ...dev,
       authorizer: undefined,
       apis: { http: true, rest: false },
+      // Streaming routes need the REST API.
+      routes: dev.routes.filter((r) => r.stream !== true),
       browserSignIn: {},
     });
     // WHEN

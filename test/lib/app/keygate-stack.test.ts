@@ -7,6 +7,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { StageConfig } from '../../../common/app-config';
 import { COGNITO_FEDERATION_ISSUER, DEFAULT_APP_CONFIG } from '../../../common/app-config';
+import { USAGE_INSIGHTS_QUERY } from '../../../common/usage-record';
 import { buildKeygateApp } from '../../../lib/app/build-app';
 import type { NagViolation } from '../helpers';
 import { invokeGrantDocument, synthWithNag } from '../helpers';
@@ -85,10 +86,47 @@ describe('Keygate app (default configuration)', () => {
     expect(restMethods.map((m) => m.Properties.AuthorizationType).sort()).toEqual([
       'AWS_IAM',
       'AWS_IAM',
+      'AWS_IAM',
+      'CUSTOM',
       'CUSTOM',
       'CUSTOM',
       'CUSTOM',
     ]);
+  });
+
+  test('saves the usage query per stage and names the backend log group in an output', () => {
+    template.hasResourceProperties('AWS::Logs::QueryDefinition', {
+      Name: 'keygate/dev/usage-by-caller-and-model',
+      QueryString: USAGE_INSIGHTS_QUERY,
+    });
+    template.hasOutput('ModelsLogGroupName', { Value: { Ref: Match.stringLikeRegexp('^ModelsLogGroup') } });
+  });
+
+  test('streams POST /models/{modelId}/stream and POST /machine/models/{modelId}/stream on the REST API only, from the streaming function', () => {
+    const streamFunctions = template.findResources('AWS::Lambda::Function', {
+      Properties: { Handler: 'index.streamHandler' },
+    });
+    expect(Object.keys(streamFunctions)).toHaveLength(1);
+    const [streamFn] = Object.keys(streamFunctions);
+    const streaming = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties.Integration?.ResponseTransferMode === 'STREAM',
+    );
+    expect(streaming).toHaveLength(2);
+    expect(streaming.map((m) => m.Properties.AuthorizationType).sort()).toEqual(['AWS_IAM', 'CUSTOM']);
+    for (const m of streaming) {
+      expect(m.Properties).toMatchObject({
+        HttpMethod: 'POST',
+        Integration: { Type: 'AWS_PROXY', TimeoutInMillis: 900000 },
+      });
+      const uri = JSON.stringify(m.Properties.Integration.Uri);
+      expect(uri).toContain('/response-streaming-invocations');
+      expect(uri).toContain(streamFn);
+    }
+    const httpKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties.RouteKey,
+    );
+    expect(httpKeys).not.toContain('POST /models/{modelId}/stream');
+    expect(httpKeys).not.toContain('POST /machine/models/{modelId}/stream');
   });
 
   test('never grants execute-api:Invoke on a wildcard API, stage or method', () => {

@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it, test } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../../common/app-config';
+import { USAGE_INSIGHTS_QUERY } from '../../../common/usage-record';
 import { Requirement } from '../../../lib/api/route-auth';
 import { Model } from '../../../lib/backends/model';
 import { ModelBackend, type ModelBackendProps } from '../../../lib/backends/model-backend';
@@ -193,6 +194,70 @@ describe('ModelBackend', () => {
   });
 });
 
+describe('ModelBackend usage query', () => {
+  test('saves the usage Logs Insights query over its log group, the same query npm run usage documents', () => {
+    const s = stack();
+    new ModelBackend(s, 'B', {
+      models: [Model.demo('sentiment', 'sentiment')],
+      usageQueryName: 'keygate/prod',
+    });
+    Template.fromStack(s).hasResourceProperties('AWS::Logs::QueryDefinition', {
+      Name: 'keygate/prod/usage-by-caller-and-model',
+      QueryString: USAGE_INSIGHTS_QUERY,
+      LogGroupNames: [{ Ref: Match.stringLikeRegexp('^BLogGroup') }],
+    });
+    expect(USAGE_INSIGHTS_QUERY).toBe(
+      'filter ispresent(Invocations) and ispresent(callerId)\n' +
+        '| stats sum(Invocations) as invocations, sum(Errors) as errors, sum(InputTokens) as inputTokens, ' +
+        'sum(OutputTokens) as outputTokens, avg(Latency) as avgLatencyMs by callerName, callerKind, model\n' +
+        '| sort invocations desc',
+    );
+  });
+
+  test('rejects a usage query name CloudWatch would not take', () => {
+    expect(
+      () => new ModelBackend(stack(), 'B', { models: [Model.demo('s', 'sentiment')], usageQueryName: 'a*b' }),
+    ).toThrow("ModelBackend: usageQueryName must be 1 to 200 letters, digits, spaces or _ . / -, got 'a*b'");
+  });
+});
+
+describe('ModelBackend streaming', () => {
+  test('creates the streaming function only when asked, sharing the role and log group', () => {
+    // GIVEN a backend without and one with streaming, each serving a Bedrock model
+    const models = [Model.bedrock('haiku', 'anthropic.claude-3-haiku-20240307-v1:0')];
+    const plain = stack();
+    const off = new ModelBackend(plain, 'B', { models });
+    const streamed = stack();
+    // WHEN
+    const on = new ModelBackend(streamed, 'B', { models, streaming: true });
+    // THEN
+    expect(off.streamFunction).toBeUndefined();
+    expect(on.streamFunction).toBeDefined();
+    Template.fromStack(plain).resourceCountIs('AWS::Lambda::Function', 1);
+    const t = Template.fromStack(streamed);
+    t.resourceCountIs('AWS::Lambda::Function', 2);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.streamHandler',
+      Timeout: 300,
+      Role: Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('^BRole'), 'Arn'] }),
+      LoggingConfig: { LogGroup: Match.objectLike({ Ref: Match.stringLikeRegexp('^BLogGroup') }) },
+    });
+    // ConverseStream needs InvokeModelWithResponseStream on the same foundation model, and only then.
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'] }),
+        ]),
+      },
+    });
+    Template.fromStack(plain).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: 'bedrock:InvokeModel' })]),
+      },
+    });
+  });
+});
+
 describe('ModelBackend validation', () => {
   const models = [Model.demo('sentiment', 'sentiment')];
   it.each<[string, Partial<ModelBackendProps>, string]>([
@@ -211,6 +276,11 @@ describe('ModelBackend validation', () => {
       'timeout too long',
       { timeout: Duration.minutes(20) },
       'ModelBackend: timeout must be from 1 to 900 seconds, got 1200',
+    ],
+    [
+      'stream timeout too long',
+      { streaming: true, streamTimeout: Duration.minutes(16) },
+      'ModelBackend: streamTimeout must be from 1 to 900 seconds, got 960',
     ],
     [
       'body limit zero',
