@@ -12,7 +12,7 @@ import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { AppRouteConfig, StageConfig } from '../../common/app-config';
-import { DEFAULT_APP_CONFIG } from '../../common/app-config';
+import { COGNITO_FEDERATION_ISSUER, DEFAULT_APP_CONFIG } from '../../common/app-config';
 import { validateStageConfig } from '../../common/app-config-validate';
 import {
   CLOUDFORMATION_RESOURCES_PER_STACK,
@@ -259,8 +259,17 @@ describe('the largest stage the app synthesizes (both APIs, CORS, the default op
 });
 
 describe("Lambda's 4 KB environment with deploy-time values (Cognito federation, browser sign-in)", () => {
+  // Two issuers are trusted (the realm and the pool), so every keycloak route names both.
   const federated = (routes: AppRouteConfig[]): StageConfig => ({
     ...stage(routes, { http: false, rest: true }),
+    routes: routes.map((r) =>
+      r.auth === 'keycloak'
+        ? {
+            ...r,
+            requirement: { ...r.requirement, issuers: [dev.keycloak.issuer, COGNITO_FEDERATION_ISSUER] },
+          }
+        : r,
+    ),
     authorizer: undefined,
     cognitoFederation: {
       domainPrefix: 'keygate-limits',

@@ -366,7 +366,7 @@ describe('local gateway: HTTP API simple responses', () => {
     // A cached simple answer holds for every value of a path parameter, so with the cache on no route may
     // bind one (the authorizer refuses such a table): here the invoke route names its roles literally.
     const routes = STAGE.routes.map((r) =>
-      r.path === '/models/{modelId}/invoke' && r.auth === 'keycloak'
+      r.path.startsWith('/models/{modelId}/') && r.auth === 'keycloak'
         ? {
             ...r,
             requirement: {

@@ -32,11 +32,11 @@ describe('localAuthorizerConfig and issuer scopes', () => {
       federatedStage([dev.keycloak.issuer, COGNITO_FEDERATION_ISSUER]),
       LOCAL,
     );
-    expect(config.routes.filter((r) => r.auth === 'keycloak').map((r) => r.requirement?.issuers)).toEqual([
-      [LOCAL],
-      [LOCAL],
-      [LOCAL],
-    ]);
+    const keycloakRoutes = dev.routes.filter((r) => r.auth === 'keycloak').length;
+    expect(keycloakRoutes).toBeGreaterThan(2);
+    expect(config.routes.filter((r) => r.auth === 'keycloak').map((r) => r.requirement?.issuers)).toEqual(
+      Array.from({ length: keycloakRoutes }, () => [LOCAL]),
+    );
     expect(config.issuers).toEqual([
       expect.objectContaining({ issuer: LOCAL, roleClients: ['keygate-api'] }),
     ]);
