@@ -4,9 +4,10 @@
  * every request fail closed with 500 `config_invalid` instead of running with guessed values.
  */
 import { DEFAULT_ROUTES, type ModelConfig } from '../../common/app-config';
+import { MODELS_CONFIG_ENV } from '../../common/function-env';
 import { validateRoutes, type Requirement } from '../../common/route-model';
 
-export const CONFIG_ENV = 'KEYGATE_MODELS_CONFIG';
+export const CONFIG_ENV = MODELS_CONFIG_ENV;
 
 /** An IAM principal and the iam route keys (`METHOD /path`) it was granted on the API. */
 export interface MachineCallerConfig {

@@ -12,7 +12,7 @@ import {
 import { SIGN_IN_PATHS } from '../../common/sign-in-routes';
 import { isHeaderName, isHttpsOrigin, isHttpsUrl, isNonEmptyString } from '../../common/field-checks';
 
-export const SIGN_IN_CONFIG_ENV = 'KEYGATE_SIGN_IN_CONFIG';
+export { SIGN_IN_CONFIG_ENV } from '../../common/function-env';
 
 export interface SignInConfig {
   readonly version: 1;

@@ -10,11 +10,11 @@ import { AUDIT_FIELDS, AUDIT_MESSAGE } from '../../common/model-audit-log';
 import { validateRoutes, type Requirement as RequirementSpec } from '../../common/route-model';
 import { USAGE_QUERY_PARTS } from '../../common/usage-record';
 import type { Requirement } from '../api/route-auth';
+import { MODELS_CONFIG_ENV } from '../../common/function-env';
 import { keygateFunction } from '../internal/lambda-code';
 import type { Model } from './model';
 
-/** Environment variable the function reads its configuration from (lambda/models/backend-config.ts). */
-const CONFIG_ENV = 'KEYGATE_MODELS_CONFIG';
+const CONFIG_ENV = MODELS_CONFIG_ENV;
 /** Lambda allows 4 KB for all environment variables together; leave room for the others. */
 const CONFIG_ENV_BUDGET = 3500;
 const ROUTE_KEY = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) \/\S*$/;

@@ -9,11 +9,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from '../../common/cookie-names';
 import { isHeaderName, isHttpsOrigin } from '../../common/field-checks';
+import { SIGN_IN_CONFIG_ENV } from '../../common/function-env';
 import { SIGN_IN_PATHS, SIGN_IN_ROUTES } from '../../common/sign-in-routes';
 import { keygateFunction } from '../internal/lambda-code';
 
-/** Kept equal to lambda/sign-in/sign-in-config.ts (lib/ does not import lambda/ runtime code). */
-const SIGN_IN_CONFIG_ENV = 'KEYGATE_SIGN_IN_CONFIG';
 export { SIGN_IN_PATHS };
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const OPEN_ROUTE_REASON = 'Sign-in routes are how a browser obtains credentials; they cannot require them.';

@@ -7,8 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import type { StageConfig } from '../../common/app-config';
-import { DEFAULT_APP_CONFIG } from '../../common/app-config';
+import type { AppRouteConfig, StageConfig } from '../../common/app-config';
+import { COGNITO_FEDERATION_ISSUER, DEFAULT_APP_CONFIG } from '../../common/app-config';
 import { buildKeygateApp } from '../../lib/app/build-app';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -47,6 +47,17 @@ export function readmeStages(): Record<string, StageConfig> {
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keygate/prod/keycloak-AbCdEf';
 
+const FULL_ISSUER = 'https://sso.example.com/realms/ml';
+
+/** With Cognito federation two issuers are trusted: every keycloak route names both. */
+function scopedToBoth(routes: readonly AppRouteConfig[]): AppRouteConfig[] {
+  return routes.map((r) =>
+    r.auth === 'keycloak'
+      ? { ...r, requirement: { ...r.requirement, issuers: [FULL_ISSUER, COGNITO_FEDERATION_ISSUER] } }
+      : r,
+  );
+}
+
 /**
  * Every optional part at once, on the REST API (Cognito user-pool routes and cross-account callers are
  * REST-only): Cognito federation, browser sign-in with a confidential client, a cross-account machine
@@ -56,7 +67,7 @@ export const FULL_REST_STAGE: StageConfig = {
   account: '111122223333',
   region: 'eu-west-1',
   keycloak: {
-    issuer: 'https://sso.example.com/realms/ml',
+    issuer: FULL_ISSUER,
     apiClientId: 'keygate-api',
     peopleClientId: 'keygate-web',
     serviceAccounts: [{ clientId: 'batch-scorer', clientRoles: ['model-user'] }],
@@ -76,7 +87,7 @@ export const FULL_REST_STAGE: StageConfig = {
   },
   apis: { http: false, rest: true },
   routes: [
-    ...DEFAULT_APP_CONFIG.stages.dev.routes,
+    ...scopedToBoth(DEFAULT_APP_CONFIG.stages.dev.routes),
     { method: 'GET', path: '/cognito/profile', auth: 'cognito-user-pool' },
   ],
   models: [
@@ -102,7 +113,7 @@ export const FULL_REST_STAGE: StageConfig = {
 export const FULL_BOTH_STAGE: StageConfig = {
   ...withoutAccount(FULL_REST_STAGE),
   apis: { http: true, rest: true },
-  routes: DEFAULT_APP_CONFIG.stages.dev.routes,
+  routes: scopedToBoth(DEFAULT_APP_CONFIG.stages.dev.routes),
   machinePrincipals: [{ roleArn: 'arn:aws:iam::111122223333:role/batch', routes: ['GET /machine/models'] }],
   authorizer: { responseMode: 'simple', cacheTtlSeconds: 0, clockSkewSeconds: 10 },
 };

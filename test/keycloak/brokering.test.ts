@@ -180,6 +180,8 @@ describe('brokering an upstream realm on the same server', () => {
       'GET /models allow',
       'POST /models/sentiment/invoke allow',
       'POST /models/keywords/invoke deny',
+      'POST /models/sentiment/stream allow',
+      'POST /models/keywords/stream deny',
     ]);
   });
 });

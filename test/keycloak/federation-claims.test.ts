@@ -143,6 +143,8 @@ describe('the claims Cognito federation reads, from a real Keycloak ID token', (
       'GET /models true',
       'POST /models/sentiment/invoke true',
       'POST /models/keywords/invoke true',
+      'POST /models/sentiment/stream true',
+      'POST /models/keywords/stream true',
     ]);
   });
 });

@@ -109,9 +109,9 @@ describe('every kind of Keycloak token through the authorizer bundle', () => {
       }
     }
     expect(got).toEqual(want);
-    // 3 callers x 4 requests (GET /me, GET /models, two models' invoke).
-    expect(got).toHaveLength(12);
-    expect(got.filter((l) => l.endsWith(' allow'))).toHaveLength(9);
+    // 3 callers x 6 requests (GET /me, GET /models, two models' invoke, two models' stream).
+    expect(got).toHaveLength(18);
+    expect(got.filter((l) => l.endsWith(' allow'))).toHaveLength(12);
     expect(proxy.count(`/realms/${REALM}/protocol/openid-connect/certs`)).toBe(1);
   });
 
