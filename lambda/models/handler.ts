@@ -9,7 +9,7 @@ import { AUDIT_MESSAGE, auditAttributes, type AuditRecord, type BackendLogger } 
 import type { BackendConfig, ConfigResult } from './backend-config';
 import { identityFromEvent } from './caller-identity';
 import { errorResponse, jsonResponse, type ProxyResult } from './http-response';
-import { resolveInvocation, safeId } from './invocation';
+import { refusalRecord, resolveInvocation, safeId } from './invocation';
 import { invokableModels } from './model-access';
 import { ModelCallError } from './model-error';
 import type { ModelInvoker } from './model-invoker';
@@ -116,15 +116,7 @@ async function invoke(
   const rec = { ...base(request, started, now), caller };
   const resolved = resolveInvocation(request, caller, config);
   if (!resolved.ok) {
-    audit(deps.logger, {
-      ...rec,
-      modelId: resolved.model?.id ?? safeId(request.modelId),
-      ...(resolved.model ? { modelKind: resolved.model.kind } : {}),
-      outcome: resolved.outcome,
-      statusCode: resolved.statusCode,
-      ...(resolved.outcome === 'invalid_request' ? { errorCode: resolved.error } : {}),
-      latencyMs: elapsed(),
-    });
+    audit(deps.logger, refusalRecord(rec, resolved, safeId(request.modelId), elapsed()));
     return errorResponse(resolved.statusCode, resolved.error, resolved.message, request.requestId);
   }
   const { model } = resolved;

@@ -4,7 +4,7 @@
  * the body is a valid request. Pure.
  */
 import type { ModelConfig } from '../../common/app-config';
-import type { AuditOutcome } from './audit';
+import type { AuditOutcome, AuditRecord } from './audit';
 import { MODEL_ID_PATTERN, type BackendConfig } from './backend-config';
 import { MACHINE_STREAM_PATH } from '../../common/model-stream';
 import { grantedRoutes, mayInvoke, routeKeyCovers } from './model-access';
@@ -71,4 +71,22 @@ export function resolveInvocation(request: ApiRequest, caller: Caller, config: B
 export function safeId(id: string | undefined): string | undefined {
   if (id === undefined) return undefined;
   return MODEL_ID_PATTERN.test(id) ? id : '(invalid)';
+}
+
+/** The audit line of an invocation refused before the model ran (buffered or streamed alike). */
+export function refusalRecord(
+  rec: AuditRecord,
+  refused: Extract<Invocation, { ok: false }>,
+  requestedId: string | undefined,
+  latencyMs: number,
+): AuditRecord {
+  return {
+    ...rec,
+    modelId: refused.model?.id ?? requestedId,
+    ...(refused.model ? { modelKind: refused.model.kind } : {}),
+    outcome: refused.outcome,
+    statusCode: refused.statusCode,
+    ...(refused.outcome === 'invalid_request' ? { errorCode: refused.error } : {}),
+    latencyMs,
+  };
 }

@@ -19,7 +19,7 @@ import type { ConfigResult } from './backend-config';
 import { identityFromEvent } from './caller-identity';
 import { audit, base } from './handler';
 import { errorResponse, type ProxyResult } from './http-response';
-import { resolveInvocation, safeId } from './invocation';
+import { refusalRecord, resolveInvocation, safeId } from './invocation';
 import { ModelCallError } from './model-error';
 import type { ModelStreamer, StreamChunk } from './model-streamer';
 import type { LambdaStreamingRuntime, StreamingHandler } from './response-stream';
@@ -87,20 +87,27 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamingHandler {
     const rec = { ...base(request, started, now), caller: identity.caller };
     const resolved = resolveInvocation(request, identity.caller, config.config);
     if (!resolved.ok) {
-      audit(logger, {
-        ...rec,
-        modelId: resolved.model?.id ?? safeId(request.modelId),
-        ...(resolved.model ? { modelKind: resolved.model.kind } : {}),
-        outcome: resolved.outcome,
-        statusCode: resolved.statusCode,
-        ...(resolved.outcome === 'invalid_request' ? { errorCode: resolved.error } : {}),
-        latencyMs: elapsed(),
-      });
+      audit(logger, refusalRecord(rec, resolved, safeId(request.modelId), elapsed()));
       return answer(errorResponse(resolved.statusCode, resolved.error, resolved.message, request.requestId));
     }
     const { model } = resolved;
     const withModel: AuditRecord = { ...rec, modelId: model.id, modelKind: model.kind };
     const usage = deps.usage ?? NO_USAGE;
+    /** A failed model call: its error, outcome and latency, audited once. */
+    const auditFailure = (err: unknown, statusOf: (e: ModelCallError) => number) => {
+      const e = asModelError(err, logger, request.requestId);
+      const outcome = e.code === 'internal_error' ? 'internal_error' : 'model_error';
+      const latencyMs = elapsed();
+      audit(logger, {
+        ...withModel,
+        outcome,
+        statusCode: statusOf(e),
+        errorCode: e.code,
+        ...(e.cause !== undefined ? { cause: e.cause } : {}),
+        latencyMs,
+      });
+      return { e, outcome, latencyMs } as const;
+    };
     const recordUsage = (outcome: string, latencyMs: number, tokens?: StreamUsage) =>
       usage.record(usageRecord(identity.caller, model, outcome, latencyMs, tokens));
 
@@ -117,17 +124,7 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamingHandler {
     try {
       next = await chunks.next();
     } catch (err) {
-      const e = asModelError(err, logger, request.requestId);
-      const outcome = e.code === 'internal_error' ? 'internal_error' : 'model_error';
-      const latencyMs = elapsed();
-      audit(logger, {
-        ...withModel,
-        outcome,
-        statusCode: e.statusCode,
-        errorCode: e.code,
-        ...(e.cause !== undefined ? { cause: e.cause } : {}),
-        latencyMs,
-      });
+      const { e, outcome, latencyMs } = auditFailure(err, (e0) => e0.statusCode);
       // A model that refuses before answering (stream_not_supported) was never called.
       if (e.code !== 'stream_not_supported') recordUsage(outcome, latencyMs);
       return answer(errorResponse(e.statusCode, e.code, e.message, request.requestId));
@@ -151,17 +148,8 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamingHandler {
       }
     } catch (err) {
       if (!abort.signal.aborted) {
-        const e = asModelError(err, logger, request.requestId);
-        const outcome = e.code === 'internal_error' ? 'internal_error' : 'model_error';
-        const latencyMs = elapsed();
-        audit(logger, {
-          ...withModel,
-          outcome,
-          statusCode: 200,
-          errorCode: e.code,
-          ...(e.cause !== undefined ? { cause: e.cause } : {}),
-          latencyMs,
-        });
+        // The 200 and its headers are already sent: the audit line records what the caller saw.
+        const { e, outcome, latencyMs } = auditFailure(err, () => 200);
         recordUsage(outcome, latencyMs, modelUsage);
         send({ event: 'error', data: { error: e.code, message: e.message, requestId: request.requestId } });
         out.end();
