@@ -69,6 +69,8 @@ export interface LocalGatewayOptions {
   readonly authorizer: LambdaFunction;
   /** The integration every route invokes. */
   readonly integration: LambdaFunction;
+  /** Integrations of single routes, by route key (`GET /orders`), in place of `integration`. */
+  readonly integrations?: Readonly<Record<string, LambdaFunction>>;
   /** @default 'http' */
   readonly apiType?: ApiType;
   /** HTTP API payload 2.0 authorizer response form. @default 'iam' */
@@ -414,7 +416,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       };
 
       let authorizer: IntegrationAuthorizer;
-      let integration = options.integration;
+      let integration = options.integrations?.[routeKey] ?? options.integration;
       if (pub) {
         reason = 'public_route';
         authorizer = { kind: 'none' };

@@ -1,0 +1,83 @@
+/**
+ * What `keygate local` reads out of a synthesized cloud assembly: the APIs of one stack, their routes, their
+ * authorizer and the Lambda functions behind them, as plain data. Built by read-assembly.ts from the
+ * template alone (black box, as CloudFormation would deploy it); served by serve-assembly.ts.
+ */
+import type { HttpMethod } from '../../common/route-model';
+
+/** A Lambda function of the template, as far as the local gateway can run it. */
+export interface AssemblyFunction {
+  /** Logical id in the template. */
+  readonly id: string;
+  /** `aws:cdk:path` when the template records it, else the logical id. */
+  readonly path: string;
+  readonly runtime: string;
+  /** `file.export`, e.g. `index.handler`. */
+  readonly handler: string;
+  /** Lambda's default is 3 s. */
+  readonly timeoutSeconds: number;
+  /** Literal values; unresolved ones (references, joins) are listed in `unresolvedEnvironment`. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly unresolvedEnvironment: readonly string[];
+  /** The asset folder holding the code, or undefined for inline code (`ZipFile`). */
+  readonly codeDir?: string;
+  readonly inlineCode?: string;
+  /** Why it cannot run here (another runtime, a missing asset); undefined when it can. */
+  readonly unsupported?: string;
+}
+
+export type AssemblyRouteAuth = 'keycloak' | 'iam' | 'none';
+
+export interface AssemblyRoute {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly auth: AssemblyRouteAuth;
+  /** The Lambda function the route's AWS_PROXY integration invokes. */
+  readonly functionId?: string;
+  /** REST `ResponseTransferMode: STREAM`. */
+  readonly streaming: boolean;
+  /** Why the local gateway answers this route with 501 (set by the reader or by the function's runtime). */
+  readonly unsupported?: string;
+}
+
+export interface AssemblyAuthorizer {
+  readonly id: string;
+  readonly functionId: string;
+  /** Header names of the identity sources; empty means none (called for every request, never cached). */
+  readonly identityHeaders: readonly string[];
+  readonly cacheTtlSeconds: number;
+  /** HTTP API: `EnableSimpleResponses`. REST APIs always answer with a policy. */
+  readonly responseMode: 'iam' | 'simple';
+}
+
+export interface AssemblyCors {
+  readonly allowOrigins: readonly string[];
+  readonly allowHeaders: readonly string[];
+  readonly maxAgeSeconds?: number;
+}
+
+export interface AssemblyApi {
+  readonly id: string;
+  readonly kind: 'http' | 'rest';
+  readonly name: string;
+  readonly routes: readonly AssemblyRoute[];
+  /** The Lambda REQUEST authorizer its `keycloak` routes use. */
+  readonly authorizer?: AssemblyAuthorizer;
+  readonly cors?: AssemblyCors;
+}
+
+export interface AssemblyStack {
+  readonly name: string;
+  readonly region: string;
+  readonly account?: string;
+  readonly apis: readonly AssemblyApi[];
+  readonly functions: Readonly<Record<string, AssemblyFunction>>;
+}
+
+/** A cloud assembly `keygate local` cannot read: one line, no stack trace. */
+export class AssemblyError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AssemblyError';
+  }
+}

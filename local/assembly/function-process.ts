@@ -1,0 +1,156 @@
+/**
+ * Runs a Node.js Lambda handler from its asset folder in a child process of its own, as Lambda runs it in
+ * an execution environment of its own: the function's environment variables (and nothing of the gateway's
+ * but PATH, HOME and AWS credentials), its handler `file.export`, its timeout. A handler that outlives its
+ * timeout is stopped with its process ("Task timed out after N seconds") and the next call starts a new one,
+ * as Lambda does: https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LambdaFunction } from '../gateway/local-gateway';
+
+/** The child's side: loads the handler once, answers each `invoke` message with its result or error. */
+const RUNNER_JS = `'use strict';
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
+const [codeDir, handler, functionName, timeoutMs] = process.argv.slice(2);
+const dot = handler.lastIndexOf('.');
+const file = path.resolve(codeDir, handler.slice(0, dot));
+const exportName = handler.slice(dot + 1);
+let loaded;
+async function load() {
+  let mod;
+  for (const ext of ['.js', '.cjs', '.mjs']) {
+    try { require.resolve(file + ext); } catch { continue; }
+    mod = ext === '.mjs' ? await import(pathToFileURL(file + ext).href) : require(file + ext);
+    break;
+  }
+  if (!mod) throw new Error('Cannot find module ' + handler.slice(0, dot) + ' in ' + codeDir);
+  const fn = mod[exportName] ?? mod.default?.[exportName];
+  if (typeof fn !== 'function') throw new Error('Handler ' + handler + ' is not a function');
+  return fn;
+}
+process.on('disconnect', () => process.exit(0));
+process.on('message', async (m) => {
+  const started = Date.now();
+  const context = {
+    functionName, functionVersion: '$LATEST', awsRequestId: m.id, memoryLimitInMB: '128',
+    invokedFunctionArn: 'arn:aws:lambda:' + (process.env.AWS_REGION || 'us-east-1') + ':000000000000:function:' + functionName,
+    getRemainingTimeInMillis: () => Math.max(0, Number(timeoutMs) - (Date.now() - started)),
+    callbackWaitsForEmptyEventLoop: true,
+  };
+  try {
+    loaded ??= load();
+    const result = await (await loaded)(m.event, context);
+    process.send({ id: m.id, ok: true, result });
+  } catch (e) {
+    process.send({ id: m.id, ok: false, message: e && e.message !== undefined ? String(e.message) : String(e) });
+  }
+});
+`;
+
+let runnerFile: string | undefined;
+function runner(): string {
+  runnerFile ??= join(mkdtempSync(join(tmpdir(), 'keygate-local-runner-')), 'runner.cjs');
+  writeFileSync(runnerFile, RUNNER_JS);
+  return runnerFile;
+}
+
+/** Variables of the gateway's own environment a function also gets (credentials for its AWS calls). */
+const PASSED_THROUGH =
+  /^(?:PATH|HOME|TMPDIR|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_PROFILE)$/;
+
+export interface FunctionProcessOptions {
+  readonly name: string;
+  readonly codeDir: string;
+  readonly handler: string;
+  readonly timeoutSeconds: number;
+  readonly environment: Readonly<Record<string, string>>;
+  /** Print the function's stdout and stderr. @default false */
+  readonly verbose?: boolean;
+}
+
+export interface FunctionProcess {
+  readonly invoke: LambdaFunction;
+  close(): void;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export function startFunctionProcess(options: FunctionProcessOptions): FunctionProcess {
+  let child: ChildProcess | undefined;
+  const pending = new Map<string, Pending>();
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (PASSED_THROUGH.test(k) && v !== undefined) env[k] = v;
+  Object.assign(env, options.environment);
+  const timeoutMs = options.timeoutSeconds * 1000;
+
+  const spawn = (): ChildProcess => {
+    const c = fork(runner(), [options.codeDir, options.handler, options.name, String(timeoutMs)], {
+      cwd: options.codeDir,
+      env,
+      execArgv: [],
+      stdio: options.verbose
+        ? ['ignore', 'inherit', 'inherit', 'ipc']
+        : ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
+    c.on('message', (m: { id: string; ok: boolean; result?: unknown; message?: string }) => {
+      const p = pending.get(m.id);
+      if (!p) return;
+      pending.delete(m.id);
+      clearTimeout(p.timer);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new Error(m.message));
+      owners.delete(m.id);
+    });
+    c.on('exit', () => {
+      if (child === c) child = undefined;
+      failAll(c, 'the function process exited');
+    });
+    return c;
+  };
+  const owners = new Map<string, ChildProcess>();
+  const failAll = (c: ChildProcess, why: string) => {
+    for (const [id, p] of pending) {
+      if (owners.get(id) !== c) continue;
+      pending.delete(id);
+      clearTimeout(p.timer);
+      p.reject(new Error(why));
+    }
+  };
+
+  const invoke: LambdaFunction = (event) =>
+    new Promise((resolve, reject) => {
+      const c = (child ??= spawn());
+      const id = randomUUID();
+      const timer = setTimeout(() => {
+        // Lambda stops the environment at the timeout; in-flight calls of that process fail with it.
+        failAll(c, `Task timed out after ${options.timeoutSeconds} seconds`);
+        if (child === c) child = undefined;
+        c.kill('SIGKILL');
+      }, timeoutMs);
+      pending.set(id, { resolve, reject, timer });
+      owners.set(id, c);
+      c.send({ id, event });
+    });
+
+  return {
+    invoke,
+    close: () => {
+      const c = child;
+      child = undefined;
+      if (c) {
+        failAll(c, 'the local gateway is stopping');
+        c.kill('SIGTERM');
+      }
+    },
+  };
+}

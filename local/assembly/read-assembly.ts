@@ -1,0 +1,180 @@
+/**
+ * Reads a synthesized cloud assembly (`cdk.out`) black-box: the manifest names the stacks, each stack's
+ * template holds what CloudFormation would deploy. Nothing of the app's code is loaded, so any app that
+ * synthesizes Keygate constructs (or hand-edits their template) is read the same way.
+ * Cloud assembly format: https://github.com/aws/aws-cdk-cli/tree/main/packages/%40aws-cdk/cloud-assembly-schema
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AssemblyApi, AssemblyFunction, AssemblyStack } from './assembly-model';
+import { AssemblyError } from './assembly-model';
+import { readHttpApis } from './read-http-api';
+import { readRestApis } from './read-rest-api';
+import type { Resources } from './template';
+import { literal } from './template';
+
+interface StackArtifact {
+  readonly name: string;
+  readonly templateFile: string;
+  readonly region?: string;
+  readonly account?: string;
+}
+
+/** Node.js runtimes the local gateway runs (any `nodejsNN.x`). */
+const NODE_RUNTIME = /^nodejs\d+\.x$/;
+
+/** Reads the chosen stack of the assembly in `dir`. Throws AssemblyError with one clear line. */
+export function readAssembly(dir: string, stackName?: string): AssemblyStack {
+  const stack = chooseStack(stackArtifacts(dir), stackName, dir);
+  const template = readJson(join(dir, stack.templateFile), `the template of stack ${stack.name}`) as {
+    Resources?: Resources;
+  };
+  const resources = template.Resources ?? {};
+  const functions = readFunctions(resources, dir, assetFolders(dir, stack.name));
+  const apis: AssemblyApi[] = [...readHttpApis(resources), ...readRestApis(resources)].map((api) => ({
+    ...api,
+    routes: api.routes.map((r) => {
+      const fn = r.functionId ? functions[r.functionId] : undefined;
+      return !r.unsupported && fn?.unsupported ? { ...r, unsupported: fn.unsupported } : r;
+    }),
+  }));
+  if (apis.length === 0) throw new AssemblyError(`stack ${stack.name} in ${dir} has no HTTP or REST API`);
+  return {
+    name: stack.name,
+    region: stack.region ?? 'us-east-1',
+    ...(stack.account ? { account: stack.account } : {}),
+    apis,
+    functions,
+  };
+}
+
+function readJson(file: string, what: string): unknown {
+  if (!existsSync(file)) throw new AssemblyError(`cannot read ${what}: ${file} does not exist`);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new AssemblyError(`cannot read ${what}: ${file} is not JSON (${(e as Error).message})`, {
+      cause: e,
+    });
+  }
+}
+
+function stackArtifacts(dir: string): StackArtifact[] {
+  const manifest = readJson(join(dir, 'manifest.json'), 'the cloud assembly') as {
+    artifacts?: Record<
+      string,
+      { type?: string; environment?: string; properties?: { templateFile?: string } }
+    >;
+  };
+  const out: StackArtifact[] = [];
+  for (const [name, artifact] of Object.entries(manifest.artifacts ?? {})) {
+    if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
+    // environment: aws://<account>/<region>, with unknown-account / unknown-region when not set.
+    const [, account, region] = /^aws:\/\/([^/]+)\/(.+)$/.exec(artifact.environment ?? '') ?? [];
+    out.push({
+      name,
+      templateFile: artifact.properties.templateFile,
+      ...(region && region !== 'unknown-region' ? { region } : {}),
+      ...(account && /^\d{12}$/.test(account) ? { account } : {}),
+    });
+  }
+  return out;
+}
+
+function chooseStack(stacks: StackArtifact[], name: string | undefined, dir: string): StackArtifact {
+  const names = stacks.map((s) => s.name).join(', ');
+  if (name) {
+    const found = stacks.find((s) => s.name === name);
+    if (!found)
+      throw new AssemblyError(`--stack ${name} is not a stack of ${dir} (stacks: ${names || 'none'})`);
+    return found;
+  }
+  if (stacks.length === 1) return stacks[0];
+  if (stacks.length === 0) throw new AssemblyError(`${dir} holds no stack`);
+  throw new AssemblyError(`${dir} holds several stacks: choose one with --stack (${names})`);
+}
+
+/** Asset hash → folder, from the stack's asset manifest (`<stack>.assets.json`). */
+function assetFolders(dir: string, stack: string): Record<string, string> {
+  const file = join(dir, `${stack}.assets.json`);
+  if (!existsSync(file)) return {};
+  const manifest = readJson(file, `the assets of stack ${stack}`) as {
+    files?: Record<string, { source?: { path?: string } }>;
+  };
+  const out: Record<string, string> = {};
+  for (const [hash, f] of Object.entries(manifest.files ?? {})) {
+    if (f.source?.path) out[hash] = join(dir, f.source.path);
+  }
+  return out;
+}
+
+function readFunctions(
+  resources: Resources,
+  dir: string,
+  assets: Record<string, string>,
+): Record<string, AssemblyFunction> {
+  const out: Record<string, AssemblyFunction> = {};
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type !== 'AWS::Lambda::Function') continue;
+    out[id] = readFunction(id, r.Properties ?? {}, r.Metadata ?? {}, dir, assets);
+  }
+  return out;
+}
+
+function readFunction(
+  id: string,
+  p: Record<string, unknown>,
+  metadata: Record<string, unknown>,
+  dir: string,
+  assets: Record<string, string>,
+): AssemblyFunction {
+  const runtime = literal(p.Runtime) ?? 'container image';
+  const handler = literal(p.Handler) ?? '';
+  const code = (p.Code ?? {}) as { S3Key?: unknown; ZipFile?: unknown };
+  const hash = literal(code.S3Key)?.replace(/\.zip$/, '');
+  const metaPath = typeof metadata['aws:asset:path'] === 'string' ? metadata['aws:asset:path'] : undefined;
+  const codeDir = (hash && assets[hash]) ?? (metaPath ? join(dir, metaPath) : undefined);
+  const inlineCode = literal(code.ZipFile);
+  const environment: Record<string, string> = {};
+  const unresolved: string[] = [];
+  const vars = ((p.Environment ?? {}) as { Variables?: Record<string, unknown> }).Variables ?? {};
+  for (const [name, value] of Object.entries(vars)) {
+    const v = literal(value) ?? (typeof value === 'number' ? String(value) : undefined);
+    if (v === undefined) unresolved.push(name);
+    else environment[name] = v;
+  }
+  const path = typeof metadata['aws:cdk:path'] === 'string' ? metadata['aws:cdk:path'] : id;
+  return {
+    id,
+    path,
+    runtime,
+    handler,
+    timeoutSeconds: typeof p.Timeout === 'number' ? p.Timeout : 3,
+    environment,
+    unresolvedEnvironment: unresolved,
+    ...(codeDir ? { codeDir } : {}),
+    ...(inlineCode !== undefined ? { inlineCode } : {}),
+    ...unsupportedFunction(path, runtime, handler, codeDir, inlineCode),
+  };
+}
+
+function unsupportedFunction(
+  path: string,
+  runtime: string,
+  handler: string,
+  codeDir: string | undefined,
+  inlineCode: string | undefined,
+): { unsupported?: string } {
+  if (!NODE_RUNTIME.test(runtime)) {
+    return {
+      unsupported: `function ${path} runs on ${runtime}; the local gateway runs Node.js functions only`,
+    };
+  }
+  if (!/^[\w./-]+\.[\w$]+$/.test(handler)) {
+    return { unsupported: `function ${path} has no handler of the form file.export (got '${handler}')` };
+  }
+  if (inlineCode === undefined && (!codeDir || !existsSync(codeDir))) {
+    return { unsupported: `the code asset of function ${path} is missing${codeDir ? ` (${codeDir})` : ''}` };
+  }
+  return {};
+}
