@@ -61,7 +61,9 @@ function restRoute(
     restAuthUnsupported(resources, key, kind, refOf(p.AuthorizerId), state) ??
     (integration.Type !== 'AWS_PROXY' || !functionId
       ? `route ${key}: its integration is not a Lambda proxy integration of this stack`
-      : undefined);
+      : integration.ResponseTransferMode === 'STREAM'
+        ? `route ${key}: response streaming integrations are not run from assets`
+        : undefined);
   return {
     method,
     path,

@@ -219,9 +219,7 @@ function gatewayRoutes(
   const publicRoutes: PublicRoute[] = [];
   const integrations: Record<string, LambdaFunction> = {};
   for (const r of api.routes) {
-    const why =
-      r.unsupported ??
-      (r.streaming ? `route ${r.method} ${r.path}: response streaming is not run from assets` : undefined);
+    const why = r.unsupported;
     const fn = r.functionId ? stack.functions[r.functionId] : undefined;
     if (why || !fn) {
       publicRoutes.push({

@@ -1,0 +1,143 @@
+/**
+ * `keygate local`: a synthesized app's APIs on 127.0.0.1 (see USAGE). Every failure is one line on stderr
+ * and exit code 1; SIGINT and SIGTERM stop every server and every function process.
+ */
+import { answerHelp, parseCli } from '../realm/cli-args';
+import { AssemblyError } from './assembly/assembly-model';
+import { GRANTED_USER, PLAIN_USER } from './assembly/assembly-issuer';
+import { serveAssembly } from './assembly/serve-assembly';
+import type { ServedAssembly } from './assembly/serve-assembly';
+
+export const USAGE = `
+keygate local [options]: serves the HTTP and REST APIs of a synthesized CDK app (run \`cdk synth\` first) on
+127.0.0.1 with API Gateway's authorization semantics: the app's own authorizer and Node.js functions run
+from their assets; routes it cannot run answer 501 with the reason. Ctrl-C stops everything.
+
+  --app <dir>               the cloud assembly (default: cdk.out)
+  --stack <name>            the stack to serve (default: the assembly's only stack)
+  --issuer builtin          a built-in issuer stands in for the authorizer's Keycloak realm (default)
+  --keycloak <realm URL>    trust a real Keycloak realm instead, e.g. http://127.0.0.1:8080/realms/shop
+  --port <n>                the first API's port; the next APIs take the following ones (default: any free)
+  --issuer-port <n>         the built-in issuer's port (default: any free)
+  --env NAME=VALUE          set a variable in every function's environment (repeatable); values the
+                            template resolves only at deploy time get the stand-in local-<NAME>
+  --verbose                 print the functions' own output
+  --help                    this text
+`;
+
+function portOf(name: string, value: string | undefined): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new AssemblyError(`${name} must be a port number, got '${value}'`);
+  return n;
+}
+
+/** `--env` values, which parseArgs cannot repeat: collected here and removed from the arguments. */
+function takeEnv(argv: string[]): { rest: string[]; env: Record<string, string> } {
+  const rest: string[] = [];
+  const env: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] !== '--env') {
+      rest.push(argv[i]);
+      continue;
+    }
+    const pair = argv[++i] ?? '';
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new AssemblyError(`--env takes NAME=VALUE, got '${pair}'`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return { rest, env };
+}
+
+export async function runKeygateLocal(argv: string[]): Promise<ServedAssembly> {
+  answerHelp(argv, USAGE);
+  const { rest, env } = takeEnv(argv);
+  const args = parseCli(rest, {
+    app: { type: 'string' },
+    stack: { type: 'string' },
+    issuer: { type: 'string' },
+    keycloak: { type: 'string' },
+    port: { type: 'string' },
+    'issuer-port': { type: 'string' },
+    verbose: { type: 'boolean' },
+  });
+  if (args.issuer !== undefined && args.issuer !== 'builtin') {
+    throw new AssemblyError(`--issuer takes 'builtin' (or use --keycloak <realm URL>), got '${args.issuer}'`);
+  }
+  if (args.issuer && args.keycloak) throw new AssemblyError('choose one of --issuer builtin and --keycloak');
+  const served = await serveAssembly({
+    app: args.app ?? 'cdk.out',
+    ...(args.stack ? { stack: args.stack } : {}),
+    ...(args.keycloak ? { keycloak: args.keycloak } : {}),
+    gatewayPort: portOf('--port', args.port),
+    issuerPort: portOf('--issuer-port', args['issuer-port']),
+    environment: env,
+    verbose: args.verbose === true,
+    onRequest: (api, r) =>
+      console.log(
+        `${new Date().toISOString()}  ${api.name} ${r.method} ${r.path} -> ${r.status}  ${r.reason}${r.cacheHit ? ' [cached]' : ''}`,
+      ),
+  });
+  console.log(banner(served));
+  return served;
+}
+
+export function banner(served: ServedAssembly): string {
+  const lines = ['', `Keygate local — stack ${served.stack.name}, region ${served.stack.region}`, ''];
+  for (const { api, url } of served.apis) {
+    const ttl = api.authorizer
+      ? `authorizer cache ${api.authorizer.cacheTtlSeconds} s`
+      : 'no Lambda authorizer';
+    lines.push(`  ${api.kind === 'http' ? 'HTTP API' : 'REST API'} ${api.name}  ${url}  (${ttl})`);
+    for (const r of api.routes) {
+      lines.push(
+        `    ${`${r.method} ${r.path}`.padEnd(40)} ${r.unsupported ? `501: ${r.unsupported}` : r.auth}`,
+      );
+    }
+  }
+  const issuer = served.issuer;
+  if (served.issuerUrl) lines.push('', `  issuer   ${served.issuerUrl}${issuer ? ' (built-in)' : ''}`);
+  if (issuer) {
+    for (const user of [GRANTED_USER, PLAIN_USER]) {
+      lines.push(`           user ${user.padEnd(8)} password ${issuer.passwords[user]}`);
+    }
+    lines.push(
+      `           token endpoint ${issuer.urls.token} (password grant, client ${[...issuer.realm.clients.keys()][1] ?? ''})`,
+    );
+  }
+  const m = served.iam.machine;
+  lines.push('', `  IAM test credentials (SigV4): access key ${m.accessKeyId}  secret ${m.secretAccessKey}`);
+  lines.push('', 'Requests are logged below. Ctrl-C stops everything.', '');
+  return lines.join('\n');
+}
+
+/** One line for what the user can fix; a stack trace only for a defect. */
+export function describeFailure(e: unknown): string {
+  const err = e as { code?: string; port?: number; message?: string };
+  if (err?.code === 'EADDRINUSE')
+    return `port ${err.port ?? ''} on 127.0.0.1 is in use: choose another with --port / --issuer-port (0 = any)`;
+  if (e instanceof AssemblyError || err?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+    return err.message ?? String(e);
+  return e instanceof Error ? (e.message.split('\n')[0] ?? String(e)) : String(e);
+}
+
+/** Runs the command; stops everything on SIGINT / SIGTERM. */
+export function main(argv: string[]): void {
+  runKeygateLocal(argv).then(
+    (served) => {
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        void served.close().then(() => process.exit(0));
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    },
+    (e: unknown) => {
+      console.error(`keygate local: ${describeFailure(e)}`);
+      process.exit(1);
+    },
+  );
+}
