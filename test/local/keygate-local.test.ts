@@ -1,0 +1,229 @@
+/**
+ * `keygate local` over synthesized apps: the app's own authorizer and backends, run from the assembly,
+ * behind the local gateway.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sigV4Headers } from '../../local/callers';
+import { readAssembly } from '../../local/assembly/read-assembly';
+import { serveAssembly } from '../../local/assembly/serve-assembly';
+import type { ServedAssembly } from '../../local/assembly/serve-assembly';
+import type { GatewayRecord } from '../../local/gateway/local-gateway';
+import { GRANTED_USER, PLAIN_USER } from '../../local/assembly/assembly-issuer';
+import { synthOrdersApp, synthShopRestApp } from './assembly-apps';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-local-test-'));
+
+function subOf(token: string): string {
+  return (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { sub: string }).sub;
+}
+
+async function get(url: string, token?: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+  });
+  return { status: res.status, body: await res.text() };
+}
+
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+describe('keygate local: the README example app', () => {
+  let served: ServedAssembly;
+  beforeAll(async () => {
+    synthOrdersApp(path.join(work, 'orders'));
+    served = await serveAssembly({ app: path.join(work, 'orders') });
+  }, 60_000);
+  afterAll(() => served?.close());
+
+  it('serves its HTTP API and its REST API, each with GET /orders behind the Keygate authorizer', () => {
+    expect(
+      served.apis.map((a) => [a.api.kind, a.api.routes.map((r) => `${r.method} ${r.path} ${r.auth}`)]),
+    ).toEqual([
+      ['http', ['GET /orders keycloak']],
+      ['rest', ['GET /orders keycloak']],
+    ]);
+    expect(served.issuerUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/realms\/shop$/);
+  });
+
+  it.each([0, 1])(
+    'api %i: 401 without a token, 403 without the role, 200 with it, the backend seeing the caller',
+    async (i) => {
+      const { url } = served.apis[i];
+      const granted = await served.issuer!.mint({ username: GRANTED_USER });
+      const plain = await served.issuer!.mint({ username: PLAIN_USER });
+      expect(await get(`${url}/orders`)).toMatchObject({ status: 401 });
+      expect(await get(`${url}/orders`, plain)).toMatchObject({ status: 403 });
+      const ok = await get(`${url}/orders`, granted);
+      expect(ok.status).toBe(200);
+      expect(JSON.parse(ok.body)).toMatchObject({
+        caller: subOf(granted),
+        greeting: 'hello from the template',
+      });
+    },
+  );
+});
+
+describe('keygate local: a REST API with IAM, per-model and unsupported routes', () => {
+  let served: ServedAssembly;
+  const records: GatewayRecord[] = [];
+  beforeAll(async () => {
+    synthShopRestApp(path.join(work, 'shop'), path.join(work, 'shop-src'));
+    served = await serveAssembly({ app: path.join(work, 'shop'), onRequest: (_api, r) => records.push(r) });
+  }, 60_000);
+  afterAll(() => served?.close());
+
+  it('replays a cached per-model policy: the role for model a opens a, and the cached answer refuses b', async () => {
+    const { url } = served.apis[0];
+    const token = await served.issuer!.mint({
+      username: PLAIN_USER,
+      claims: { realm_access: { roles: ['model:a:invoke'] } },
+    });
+    const post = (model: string) =>
+      fetch(`${url}/models/${model}/invoke`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+    records.length = 0;
+    expect((await post('a')).status).toBe(200);
+    expect((await post('b')).status).toBe(403);
+    expect(records.map((r) => [r.status, r.authorizerInvoked, r.cacheHit])).toEqual([
+      [200, true, false],
+      [403, false, true],
+    ]);
+  });
+
+  it('signs IAM routes with the local test credential and refuses the outsider and the unsigned', async () => {
+    const { url } = served.apis[0];
+    const target = `${url}/machine/orders`;
+    const signed = await sigV4Headers(target, 'GET', served.iam.machine, 'eu-west-1');
+    const ok = await get(target, undefined, signed);
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body)).toMatchObject({ iam: served.iam.machine.callerArn });
+    const outsider = await sigV4Headers(target, 'GET', served.iam.outsider, 'eu-west-1');
+    expect((await get(target, undefined, outsider)).status).toBe(403);
+    expect((await get(target)).status).toBe(403);
+  });
+
+  it('stops a backend at its timeout (500) and runs the next call in a new process', async () => {
+    const { url } = served.apis[0];
+    const token = await served.issuer!.mint({ username: PLAIN_USER });
+    expect((await get(`${url}/slow?wait=1`, token)).status).toBe(500);
+    expect(await get(`${url}/slow`, token)).toEqual({ status: 200, body: 'awake' });
+  }, 20_000);
+
+  it('answers 501 with the reason on the routes it cannot run, and runs the rest', async () => {
+    const { url, api } = served.apis[0];
+    expect(api.routes.filter((r) => r.unsupported).map((r) => r.unsupported)).toEqual([
+      expect.stringMatching(
+        /^function Report[0-9A-F]{8} runs on python3\.12; the local gateway runs Node\.js functions only$/,
+      ),
+      'route GET /profile: authorization type COGNITO_USER_POOLS is not emulated',
+    ]);
+    const report = await get(`${url}/report`);
+    expect(report.status).toBe(501);
+    expect(JSON.parse(report.body)).toEqual({
+      message: `Not run locally: ${api.routes.find((r) => r.path === '/report')?.unsupported}`,
+    });
+    expect((await get(`${url}/profile`)).status).toBe(501);
+  });
+});
+
+describe('keygate local: a template it cannot fully understand', () => {
+  it('names each route it cannot run (hand-edited: a JWT authorizer, an HTTP integration) and serves the rest', async () => {
+    const dir = path.join(work, 'edited');
+    synthOrdersApp(dir);
+    const file = path.join(dir, 'Orders.template.json');
+    const template = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const apiId = Object.keys(template.Resources).find(
+      (k) => template.Resources[k].Type === 'AWS::ApiGatewayV2::Api',
+    )!;
+    template.Resources.JwtAuthorizer = {
+      Type: 'AWS::ApiGatewayV2::Authorizer',
+      Properties: {
+        ApiId: { Ref: apiId },
+        AuthorizerType: 'JWT',
+        IdentitySource: ['$request.header.Authorization'],
+      },
+    };
+    template.Resources.LegacyRoute = {
+      Type: 'AWS::ApiGatewayV2::Route',
+      Properties: {
+        ApiId: { Ref: apiId },
+        RouteKey: 'GET /legacy',
+        AuthorizationType: 'JWT',
+        AuthorizerId: { Ref: 'JwtAuthorizer' },
+      },
+    };
+    template.Resources.WebIntegration = {
+      Type: 'AWS::ApiGatewayV2::Integration',
+      Properties: {
+        ApiId: { Ref: apiId },
+        IntegrationType: 'HTTP_PROXY',
+        IntegrationUri: 'https://example.com',
+      },
+    };
+    template.Resources.WebRoute = {
+      Type: 'AWS::ApiGatewayV2::Route',
+      Properties: {
+        ApiId: { Ref: apiId },
+        RouteKey: 'GET /web',
+        AuthorizationType: 'NONE',
+        Target: 'integrations/WebIntegration',
+      },
+    };
+    fs.writeFileSync(file, JSON.stringify(template));
+
+    const served = await serveAssembly({ app: dir });
+    try {
+      const http = served.apis.find((a) => a.api.kind === 'http')!;
+      expect(http.api.routes.map((r) => `${r.method} ${r.path}: ${r.unsupported ?? 'runs'}`).sort()).toEqual([
+        'GET /legacy: route GET /legacy: authorization type JWT is not emulated',
+        'GET /orders: runs',
+        'GET /web: route GET /web: its integration is not a Lambda proxy integration of this stack',
+      ]);
+      expect((await get(`${http.url}/legacy`)).status).toBe(501);
+      expect((await get(`${http.url}/web`)).status).toBe(501);
+      const token = await served.issuer!.mint({ username: GRANTED_USER });
+      expect((await get(`${http.url}/orders`, token)).status).toBe(200);
+    } finally {
+      await served.close();
+    }
+  }, 60_000);
+
+  it.each([
+    [
+      'no manifest',
+      (dir: string) => fs.rmSync(path.join(dir, 'manifest.json')),
+      /^cannot read the cloud assembly: .*manifest\.json does not exist$/,
+    ],
+    [
+      'a template that is not JSON',
+      (dir: string) => fs.writeFileSync(path.join(dir, 'Orders.template.json'), '{'),
+      /^cannot read the template of stack Orders: .* is not JSON/,
+    ],
+  ])('refuses an unreadable assembly (%s) with one line', (_name, spoil, message) => {
+    const dir = path.join(work, `spoiled-${_name.replace(/\W/g, '')}`);
+    synthOrdersApp(dir);
+    spoil(dir);
+    expect(() => readAssembly(dir)).toThrow(message);
+  });
+
+  it('names a missing asset on the routes of its function', () => {
+    const dir = path.join(work, 'no-asset');
+    synthShopRestApp(dir, path.join(work, 'no-asset-src'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'Shop.assets.json'), 'utf8')) as {
+      files: Record<string, { displayName?: string; source: { path: string } }>;
+    };
+    const slow = Object.values(manifest.files).find((f) => f.displayName === 'Slow/Code')!;
+    fs.rmSync(path.join(dir, slow.source.path), { recursive: true });
+    const route = readAssembly(dir).apis[0].routes.find((r) => r.path === '/slow');
+    expect(route?.functionId).toMatch(/^Slow[0-9A-F]{8}$/);
+    expect(route?.unsupported).toBe(
+      `the code asset of function ${route?.functionId} is missing (${path.join(dir, slow.source.path)})`,
+    );
+  });
+});
