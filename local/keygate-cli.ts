@@ -7,6 +7,7 @@ import { AssemblyError } from './assembly/assembly-model';
 import { GRANTED_USER, PLAIN_USER } from './assembly/assembly-issuer';
 import { serveAssembly } from './assembly/serve-assembly';
 import type { ServedAssembly } from './assembly/serve-assembly';
+import { stopOnSignal } from './stop-on-signal';
 
 export const USAGE = `
 keygate local [options]: serves the HTTP and REST APIs of a synthesized CDK app (run \`cdk synth\` first) on
@@ -125,16 +126,7 @@ export function describeFailure(e: unknown): string {
 /** Runs the command; stops everything on SIGINT / SIGTERM. */
 export function main(argv: string[]): void {
   runKeygateLocal(argv).then(
-    (served) => {
-      let stopping = false;
-      const stop = () => {
-        if (stopping) return;
-        stopping = true;
-        void served.close().then(() => process.exit(0));
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    },
+    (served) => stopOnSignal(() => served.close()),
     (e: unknown) => {
       console.error(`keygate local: ${describeFailure(e)}`);
       process.exit(1);

@@ -13,6 +13,7 @@ import type { ApiType } from './gateway/api-events';
 import { adminFromArgs, openKeycloakForCli } from './keycloak-realm';
 import type { OpenedKeycloak } from './keycloak-realm';
 import { readyCommands, variablesToSet } from './ready-commands';
+import { stopOnSignal } from './stop-on-signal';
 
 const USAGE = `
 npm start [-- options]: the stack on 127.0.0.1 (issuer, gateway with the real authorizer and backend),
@@ -106,17 +107,10 @@ async function main(): Promise<void> {
   }
   console.log(banner(name, api, stack, keycloak, caFile, args['sign-in'] === true));
 
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    void stack
-      .close()
-      .then(() => keycloak?.close())
-      .then(() => process.exit(0));
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  stopOnSignal(async () => {
+    await stack.close();
+    await keycloak?.close();
+  });
 }
 
 /** Starts the stack; a Keycloak fixture started for it is stopped again if the stack fails to start. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// `keygate local`: runs the prebuilt command (dist/keygate-local.cjs, made by `npm run build:local`) when it
+// `keygate local`: runs the prebuilt command (dist/local/index.cjs, made by `npm run build:local`) when it
 // exists, and the TypeScript source through tsx otherwise (a clone of this repository). One process either
 // way, so a signal to it reaches every server it started.
 const fs = require('node:fs');
@@ -15,7 +15,7 @@ if (command !== 'local') {
   );
   process.exit(help ? 0 : 1);
 }
-const built = path.join(__dirname, '..', '..', 'dist', 'keygate-local.cjs');
+const built = path.join(__dirname, '..', '..', 'dist', 'local', 'index.cjs');
 if (fs.existsSync(built)) {
   require(built).main(rest);
 } else {

@@ -1,0 +1,154 @@
+/**
+ * `keygate/local`: the local gateway over a synthesized cloud assembly, for a user's own tests. The same
+ * code as the `keygate local` command. Its types are declared here, self-contained, so the published
+ * declaration file imports nothing.
+ *
+ * ```ts
+ * import { startKeygateLocal } from 'keygate/local';
+ * const local = await startKeygateLocal({ app: 'cdk.out' });
+ * const token = await local.issuer!.mint({ username: 'granted' });
+ * await fetch(`${local.apis[0].url}/orders`, { headers: { authorization: `Bearer ${token}` } });
+ * await local.close();
+ * ```
+ */
+import { serveAssembly } from './assembly/serve-assembly';
+import type { ServedAssembly } from './assembly/serve-assembly';
+
+import { main as runCommand } from './keygate-cli';
+
+/** The `keygate local` command with these arguments (what follows `local`); runs until SIGINT/SIGTERM. */
+export function main(argv: string[]): void {
+  runCommand(argv);
+}
+
+export interface KeygateLocalOptions {
+  /** The cloud assembly folder (`cdk synth` output). @default 'cdk.out' */
+  readonly app?: string;
+  /** The stack to serve. @default - the assembly's only stack */
+  readonly stack?: string;
+  /** A real Keycloak realm URL to trust instead of the built-in issuer. @default - the built-in issuer */
+  readonly keycloak?: string;
+  /** The first API's port; the next APIs take the following ports. @default 0 (any free port) */
+  readonly port?: number;
+  /** The built-in issuer's port. @default 0 (any free port) */
+  readonly issuerPort?: number;
+  /** Variables set in every function's environment, over the template's values and stand-ins. */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Print the functions' own output. @default false */
+  readonly verbose?: boolean;
+  /** Called after each request with how the gateway answered it. */
+  readonly onRequest?: (request: KeygateLocalRequest) => void;
+}
+
+export interface KeygateLocalRequest {
+  /** The API's name (`Name` in the template). */
+  readonly api: string;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  /** Why the gateway answered as it did, e.g. `policy_allow`, `identity_source_missing`, `iam_allow`. */
+  readonly reason: string;
+  /** Whether the authorizer function ran (false for a cached answer or no call). */
+  readonly authorizerInvoked: boolean;
+  readonly cacheHit: boolean;
+}
+
+export interface KeygateLocalRoute {
+  readonly method: string;
+  readonly path: string;
+  /** `keycloak` (the Lambda authorizer), `iam` (SigV4) or `none`. */
+  readonly auth: string;
+  /** Why the route answers 501 locally (another runtime, another authorizer type, ...). */
+  readonly unsupported?: string;
+}
+
+export interface KeygateLocalApi {
+  readonly kind: 'http' | 'rest';
+  readonly name: string;
+  /** e.g. `http://127.0.0.1:43127` */
+  readonly url: string;
+  readonly routes: readonly KeygateLocalRoute[];
+}
+
+export interface KeygateLocalIssuer {
+  /** The realm URL (`iss`) the authorizers trust locally. */
+  readonly issuer: string;
+  readonly tokenEndpoint: string;
+  /** PEM certificate of its https endpoints (made for this run). */
+  readonly ca?: string;
+  /** Passwords of the test users `granted` (every realm role the routes name) and `plain` (none). */
+  readonly passwords: Readonly<Record<string, string>>;
+  /** Signs an access token of a test user, with claims merged over Keycloak's (e.g. `realm_access`). */
+  mint(options?: {
+    username?: string;
+    clientId?: string;
+    claims?: Record<string, unknown>;
+    expiresIn?: number;
+  }): Promise<string>;
+}
+
+export interface KeygateLocalCredential {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly callerArn: string;
+}
+
+export interface KeygateLocal {
+  readonly stack: string;
+  readonly region: string;
+  readonly apis: readonly KeygateLocalApi[];
+  /** The built-in issuer; undefined with `keycloak` or when the app has no Keygate authorizer. */
+  readonly issuer?: KeygateLocalIssuer;
+  /** SigV4 credentials: `machine` may call every IAM route, `outsider` none. */
+  readonly iam: { readonly machine: KeygateLocalCredential; readonly outsider: KeygateLocalCredential };
+  /** Stops every server and function process. */
+  close(): Promise<void>;
+}
+
+/** Serves the assembly's APIs on 127.0.0.1 until `close()`. */
+export async function startKeygateLocal(options: KeygateLocalOptions = {}): Promise<KeygateLocal> {
+  const served = await serveAssembly({
+    ...options,
+    gatewayPort: options.port,
+    onRequest: options.onRequest
+      ? (api, r) =>
+          options.onRequest!({
+            api: api.name,
+            method: r.method,
+            path: r.path,
+            status: r.status,
+            reason: r.reason,
+            authorizerInvoked: r.authorizerInvoked,
+            cacheHit: r.cacheHit,
+          })
+      : undefined,
+  });
+  return toPublic(served);
+}
+
+function toPublic(served: ServedAssembly): KeygateLocal {
+  const issuer = served.issuer;
+  const credential = (c: ServedAssembly['iam']['machine']): KeygateLocalCredential => ({
+    accessKeyId: c.accessKeyId,
+    secretAccessKey: c.secretAccessKey,
+    callerArn: c.callerArn,
+  });
+  return {
+    stack: served.stack.name,
+    region: served.stack.region,
+    apis: served.apis.map(({ api, url }) => ({ kind: api.kind, name: api.name, url, routes: api.routes })),
+    ...(issuer
+      ? {
+          issuer: {
+            issuer: issuer.issuer,
+            tokenEndpoint: issuer.urls.token,
+            ...(issuer.ca ? { ca: issuer.ca } : {}),
+            passwords: issuer.passwords,
+            mint: (o) => issuer.mint(o),
+          },
+        }
+      : {}),
+    iam: { machine: credential(served.iam.machine), outsider: credential(served.iam.outsider) },
+    close: () => served.close(),
+  };
+}
