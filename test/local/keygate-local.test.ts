@@ -2,6 +2,7 @@
  * `keygate local` over synthesized apps: the app's own authorizer and backends, run from the assembly,
  * behind the local gateway.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -226,4 +227,53 @@ describe('keygate local: a template it cannot fully understand', () => {
       `the code asset of function ${route?.functionId} is missing (${path.join(dir, slow.source.path)})`,
     );
   });
+});
+
+describe('keygate local: stopping', () => {
+  /** Process ids of the children of `pid` (Linux `ps`). */
+  function childrenOf(pid: number): number[] {
+    const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout;
+    return out
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => n > 0);
+  }
+  function descendantsOf(pid: number): number[] {
+    return childrenOf(pid).flatMap((c) => [c, ...descendantsOf(c)]);
+  }
+  /** Running (a zombie, exited but not yet reaped by its new parent, counts as stopped). */
+  function alive(pid: number): boolean {
+    const stat = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();
+    return stat !== '' && !stat.startsWith('Z');
+  }
+
+  it('stops every server and function process when `npm run local` gets SIGTERM', async () => {
+    // GIVEN `npm run local` serving the README app, with its authorizer and backend processes started
+    const dir = path.join(work, 'stopping');
+    synthOrdersApp(dir);
+    const npm = spawn('npm', ['run', '--silent', 'local', '--', '--app', dir], {
+      cwd: path.join(__dirname, '..', '..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    npm.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    for (let i = 0; i < 200 && !output.includes('Ctrl-C stops everything'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const [httpUrl] = output.match(/http:\/\/127\.0\.0\.1:\d+/) ?? [];
+    expect(httpUrl).toBeDefined();
+    const token = 'a.b.c';
+    expect((await get(`${httpUrl}/orders`, token)).status).toBe(401);
+    const processes = descendantsOf(npm.pid!);
+    // npm's shell, the command, and the authorizer's function process at least
+    expect(processes.length).toBeGreaterThanOrEqual(3);
+
+    // WHEN npm's own process is stopped
+    process.kill(npm.pid!, 'SIGTERM');
+    for (let i = 0; i < 100 && processes.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+
+    // THEN none of them is left, and the port is closed
+    expect(processes.filter(alive)).toEqual([]);
+    await expect(fetch(`${httpUrl}/orders`)).rejects.toThrow();
+  }, 60_000);
 });
