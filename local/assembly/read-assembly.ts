@@ -5,7 +5,7 @@
  * Cloud assembly format: https://github.com/aws/aws-cdk-cli/tree/main/packages/%40aws-cdk/cloud-assembly-schema
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AssemblyApi, AssemblyFunction, AssemblyStack } from './assembly-model';
 import { AssemblyError } from './assembly-model';
 import { readHttpApis } from './read-http-api';
@@ -24,7 +24,9 @@ interface StackArtifact {
 const NODE_RUNTIME = /^nodejs\d+\.x$/;
 
 /** Reads the chosen stack of the assembly in `dir`. Throws AssemblyError with one clear line. */
-export function readAssembly(dir: string, stackName?: string): AssemblyStack {
+export function readAssembly(assembly: string, stackName?: string): AssemblyStack {
+  // Absolute: each function process runs in its own asset folder.
+  const dir = resolve(assembly);
   const stack = chooseStack(stackArtifacts(dir), stackName, dir);
   const template = readJson(join(dir, stack.templateFile), `the template of stack ${stack.name}`) as {
     Resources?: Resources;

@@ -49,6 +49,103 @@ new BrowserSignIn(stack, 'SignIn', { issuer: 'https://sso.example.com/realms/sho
 app.synth();
 `;
 
+/**
+ * A second app of the consumer: a REST API with a per-model route bound to the model in the path, an IAM
+ * route and a Python backend, for `keygate local` to serve.
+ */
+export const SHOP_APP_TS = `import { App, Stack } from 'aws-cdk-lib';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { KeygateAuthorizer, Requirement, RouteAuth, SecuredRestApi, TrustedIssuer } from 'keygate';
+
+const app = new App();
+const stack = new Stack(app, 'Shop');
+const models = new lambda.Function(stack, 'Models', {
+  runtime: lambda.Runtime.NODEJS_22_X,
+  handler: 'index.handler',
+  code: lambda.Code.fromInline(
+    'exports.handler = async (event) => ({ statusCode: 200, body: JSON.stringify({ caller: event.requestContext.authorizer.sub, model: event.pathParameters.modelId }) });',
+  ),
+});
+const report = new lambda.Function(stack, 'Report', {
+  runtime: lambda.Runtime.PYTHON_3_12,
+  handler: 'index.handler',
+  code: lambda.Code.fromInline('def handler(event, context):\\n    return {"statusCode": 200}\\n'),
+});
+new SecuredRestApi(stack, 'Api', {
+  authorizer: new KeygateAuthorizer(stack, 'Authorizer', {
+    issuers: [TrustedIssuer.keycloakRealm({ issuerUrl: 'https://sso.example.com/realms/shop', allowedClients: ['shop-web'] })],
+  }),
+  routes: [
+    {
+      method: HttpMethod.POST,
+      path: '/models/{modelId}/invoke',
+      backend: models,
+      auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['model:{modelId}:invoke'] })),
+    },
+    { method: HttpMethod.GET, path: '/machine/models', backend: models, auth: RouteAuth.iam() },
+    { method: HttpMethod.GET, path: '/report', backend: report, auth: RouteAuth.keycloak() },
+  ],
+});
+app.synth();
+`;
+
+/**
+ * Run in the consumer folder: serves an assembly with \`keygate/local\` and calls it as the test says
+ * (\`orders\` for the README app, \`shop\` for the REST app), printing what it got as JSON.
+ */
+export const LOCAL_CLIENT_TS = `import { startKeygateLocal } from 'keygate/local';
+import type { KeygateLocalRequest } from 'keygate/local';
+
+const [assembly, mode] = process.argv.slice(2);
+
+async function call(url: string, token?: string, method = 'GET'): Promise<[number, string]> {
+  const res = await fetch(url, { method, headers: token ? { authorization: 'Bearer ' + token } : {} });
+  return [res.status, await res.text()];
+}
+
+async function main(): Promise<void> {
+  const requests: KeygateLocalRequest[] = [];
+  const local = await startKeygateLocal({ app: assembly, onRequest: (r) => requests.push(r) });
+  const out: Record<string, unknown> = { apis: local.apis.map((a) => a.kind + ' ' + a.name) };
+  try {
+    const issuer = local.issuer!;
+    if (mode === 'orders') {
+      const granted = await issuer.mint({ username: 'granted' });
+      const plain = await issuer.mint({ username: 'plain' });
+      out.sub = JSON.parse(Buffer.from(granted.split('.')[1], 'base64url').toString()).sub;
+      out.calls = [];
+      for (const api of local.apis) {
+        (out.calls as unknown[]).push([
+          await call(api.url + '/orders'),
+          await call(api.url + '/orders', plain),
+          await call(api.url + '/orders', granted),
+        ]);
+      }
+    } else {
+      const token = await issuer.mint({ username: 'plain', claims: { realm_access: { roles: ['model:a:invoke'] } } });
+      const url = local.apis[0].url;
+      out.calls = [
+        await call(url + '/models/a/invoke', token, 'POST'),
+        await call(url + '/models/b/invoke', token, 'POST'),
+        await call(url + '/machine/models'),
+        await call(url + '/report', token),
+      ];
+      out.routes = local.apis[0].routes;
+    }
+  } finally {
+    await local.close();
+  }
+  out.requests = requests.map((r) => [r.status, r.reason, r.cacheHit]);
+  process.stdout.write(JSON.stringify(out));
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
+`;
+
 /** Compiler settings of the consumer app: a typical CDK app's, type-checked against the package's .d.ts. */
 export const CONSUMER_TSCONFIG = {
   compilerOptions: {
@@ -63,7 +160,7 @@ export const CONSUMER_TSCONFIG = {
     // node_modules/aws-cdk-lib is a link to an installed copy; keep resolving through the link.
     preserveSymlinks: true,
   },
-  files: ['app.ts', 'every-function.ts'],
+  files: ['app.ts', 'every-function.ts', 'shop.ts', 'local-client.ts'],
 };
 
 /**

@@ -4,13 +4,20 @@
  * constructs already installed here), type-checked against the shipped .d.ts files and synthesized where
  * esbuild cannot be found and Docker is absent, so nothing can be bundled at synth time.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { builtinModules } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSUMER_TSCONFIG, ESBUILD_PROBE_CJS, EVERY_FUNCTION_APP_TS, readmeExample } from './consumer-app';
+import {
+  CONSUMER_TSCONFIG,
+  ESBUILD_PROBE_CJS,
+  EVERY_FUNCTION_APP_TS,
+  LOCAL_CLIENT_TS,
+  SHOP_APP_TS,
+  readmeExample,
+} from './consumer-app';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const NODE_MODULES = path.join(ROOT, 'node_modules');
@@ -28,8 +35,11 @@ const BUILD_INPUTS = [
   'common',
   'lambda',
   'client',
+  'local',
+  'realm',
   'scripts/build-lambdas.ts',
   'scripts/build-library.ts',
+  'scripts/build-local.ts',
 ];
 
 /** Every file the tarball may hold; each pattern must match at least one file. */
@@ -46,6 +56,9 @@ const SHIPPED = [
   /^assets\/lambda\/authorizer\/session\.js(?:\.map)?$/,
   /^dist\/keygate-call\.cjs$/,
   /^client\/bin\/keygate-call\.js$/,
+  /^dist\/local\/index\.(?:cjs|d\.ts)$/,
+  /^dist\/local\/index\.cjs\.LEGAL\.txt$/,
+  /^local\/bin\/keygate\.js$/,
 ];
 
 interface Resource {
@@ -185,6 +198,9 @@ describe('the published package in a consumer CDK app', () => {
   let synth: Run;
   let everySynth: Run;
   let cli: Run;
+  let shopSynth: Run;
+  let localOrders: Run;
+  let localShop: Run;
   let readmeDir: string;
   let readmeSynth: Run;
   let resources: Record<string, Resource>;
@@ -231,6 +247,8 @@ describe('the published package in a consumer CDK app', () => {
     linkInstalled(['aws-cdk-lib', 'constructs', '@types/node'], path.join(appDir, 'node_modules'));
     fs.writeFileSync(path.join(appDir, 'app.ts'), EXAMPLE.appTs);
     fs.writeFileSync(path.join(appDir, 'every-function.ts'), EVERY_FUNCTION_APP_TS);
+    fs.writeFileSync(path.join(appDir, 'shop.ts'), SHOP_APP_TS);
+    fs.writeFileSync(path.join(appDir, 'local-client.ts'), LOCAL_CLIENT_TS);
     fs.writeFileSync(path.join(appDir, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
     fs.writeFileSync(path.join(appDir, 'probe.cjs'), ESBUILD_PROBE_CJS);
     mustRun(
@@ -253,6 +271,13 @@ describe('the published package in a consumer CDK app', () => {
       CDK_OUTDIR: path.join(appDir, 'cdk.out.every'),
     });
     cli = run('npx', ['--offline', 'keygate-call', '--help'], appDir, env);
+    shopSynth = run(node[0], [...node.slice(1), 'shop.js'], appDir, {
+      ...env,
+      CDK_OUTDIR: path.join(appDir, 'cdk.out.shop'),
+    });
+    // keygate/local over each assembly, called as a user's own test would
+    localOrders = run(node[0], [...node.slice(1), 'local-client.js', 'cdk.out', 'orders'], appDir, env);
+    localShop = run(node[0], [...node.slice(1), 'local-client.js', 'cdk.out.shop', 'shop'], appDir, env);
 
     // AND the README's example exactly as written (app.ts and cdk.json) in a folder of its own, with the
     // CDK CLI and tsx the README's install line adds, run by `cdk synth` through that cdk.json.
@@ -499,4 +524,71 @@ describe('the published package in a consumer CDK app', () => {
       AuthorizerId: { Ref: restAuthorizers[0][0] },
     });
   });
+  it('serves the README app with keygate/local: 401 without a token, 403 without the role, 200 with it', () => {
+    expect(localOrders.status, localOrders.stderr.slice(-4000)).toBe(0);
+    const out = JSON.parse(localOrders.stdout) as {
+      apis: string[];
+      sub: string;
+      calls: [number, string][][];
+    };
+    expect(out.apis).toEqual([expect.stringMatching(/^http /), expect.stringMatching(/^rest /)]);
+    // each API: no token, a token without orders-reader, a token with it (the backend names the caller)
+    expect(
+      out.calls.map((api) => api.map(([status]) => status)),
+      JSON.stringify((out as { requests?: unknown }).requests),
+    ).toEqual([
+      [401, 403, 200],
+      [401, 403, 200],
+    ]);
+    expect(out.calls.map((api) => JSON.parse(api[2][1]))).toEqual([{ caller: out.sub }, { caller: out.sub }]);
+  });
+
+  it("replays a cached per-model policy on a consumer's REST API, and answers 501 for its Python route", () => {
+    expect(shopSynth.status, shopSynth.stderr.slice(-4000)).toBe(0);
+    expect(localShop.status, localShop.stderr.slice(-4000)).toBe(0);
+    const out = JSON.parse(localShop.stdout) as {
+      calls: [number, string][];
+      requests: [number, string, boolean][];
+      routes: { method: string; path: string; auth: string; unsupported?: string }[];
+    };
+    expect(
+      out.calls.map(([status]) => status),
+      JSON.stringify(out.requests),
+    ).toEqual([200, 403, 403, 501]);
+    expect(JSON.parse(out.calls[0][1])).toMatchObject({ model: 'a' });
+    // the second model call is refused from the cached policy of the first, without calling the authorizer
+    expect(out.requests.slice(0, 2)).toEqual([
+      [200, 'policy_allow', false],
+      [403, 'policy_deny', true],
+    ]);
+    expect(out.routes.map((r) => `${r.method} ${r.path} ${r.auth}${r.unsupported ? ' 501' : ''}`)).toEqual([
+      'POST /models/{modelId}/invoke keycloak',
+      'GET /machine/models iam',
+      'GET /report keycloak 501',
+    ]);
+  });
+
+  it('installs the keygate command: `keygate local` serves the README app until its process is stopped', async () => {
+    const bin = path.join(readmeDir, 'node_modules', '.bin', 'keygate');
+    expect(run(bin, ['local', '--help'], readmeDir, consumerEnv()).stdout).toMatch(
+      /^keygate local \[options\]/,
+    );
+    const child = spawn(bin, ['local'], {
+      cwd: readmeDir,
+      env: consumerEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 300 && !output.includes('Ctrl-C stops everything'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const urls = output.match(/http:\/\/127\.0\.0\.1:\d+/g) ?? [];
+    expect(urls).toHaveLength(2);
+    expect((await fetch(`${urls[0]}/orders`)).status).toBe(401);
+    process.kill(child.pid!, 'SIGTERM');
+    expect(await exited).toBe(0);
+    await expect(fetch(`${urls[0]}/orders`)).rejects.toThrow();
+  }, 60_000);
 });
