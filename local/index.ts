@@ -99,8 +99,15 @@ export interface KeygateLocal {
   readonly apis: readonly KeygateLocalApi[];
   /** The built-in issuer; undefined with `keycloak` or when the app has no Keygate authorizer. */
   readonly issuer?: KeygateLocalIssuer;
-  /** SigV4 credentials: `machine` may call every IAM route, `outsider` none. */
-  readonly iam: { readonly machine: KeygateLocalCredential; readonly outsider: KeygateLocalCredential };
+  /**
+   * SigV4 credentials: `machine` may call every IAM route, `outsider` none, and each role of the stack (by
+   * logical id) the IAM routes its `execute-api:Invoke` grants cover.
+   */
+  readonly iam: {
+    readonly machine: KeygateLocalCredential;
+    readonly outsider: KeygateLocalCredential;
+    readonly roles: Readonly<Record<string, KeygateLocalCredential>>;
+  };
   /** Stops every server and function process. */
   close(): Promise<void>;
 }
@@ -148,7 +155,11 @@ function toPublic(served: ServedAssembly): KeygateLocal {
           },
         }
       : {}),
-    iam: { machine: credential(served.iam.machine), outsider: credential(served.iam.outsider) },
+    iam: {
+      machine: credential(served.iam.machine),
+      outsider: credential(served.iam.outsider),
+      roles: Object.fromEntries(Object.entries(served.iam.roles).map(([role, c]) => [role, credential(c)])),
+    },
     close: () => served.close(),
   };
 }

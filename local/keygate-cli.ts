@@ -108,7 +108,15 @@ export function banner(served: ServedAssembly): string {
     );
   }
   const m = served.iam.machine;
-  lines.push('', `  IAM test credentials (SigV4): access key ${m.accessKeyId}  secret ${m.secretAccessKey}`);
+  lines.push(
+    '',
+    `  IAM test credentials (SigV4), every IAM route: access key ${m.accessKeyId}  secret ${m.secretAccessKey}`,
+  );
+  for (const [role, c] of Object.entries(served.iam.roles)) {
+    lines.push(
+      `  role ${role} (its execute-api:Invoke grants): access key ${c.accessKeyId}  secret ${c.secretAccessKey}`,
+    );
+  }
   lines.push('', 'Requests are logged below. Ctrl-C stops everything.', '');
   return lines.join('\n');
 }

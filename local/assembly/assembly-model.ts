@@ -4,6 +4,7 @@
  * template alone (black box, as CloudFormation would deploy it); served by serve-assembly.ts.
  */
 import type { HttpMethod } from '../../common/route-model';
+import type { InvokeGrant } from './read-iam-grants';
 
 /** A Lambda function of the template, as far as the local gateway can run it. */
 export interface AssemblyFunction {
@@ -72,6 +73,8 @@ export interface AssemblyStack {
   readonly account?: string;
   readonly apis: readonly AssemblyApi[];
   readonly functions: Readonly<Record<string, AssemblyFunction>>;
+  /** `execute-api:Invoke` grants of the stack's roles. */
+  readonly grants: readonly InvokeGrant[];
 }
 
 /** A cloud assembly `keygate local` cannot read: one line, no stack trace. */

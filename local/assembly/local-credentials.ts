@@ -22,3 +22,18 @@ export function localCredential(
     routes,
   };
 }
+
+/** A role of the template as a caller: its session's ARN, as `sts:AssumeRole` would name it. */
+export function roleCredential(account: string, role: string): LocalIamCredential {
+  return {
+    accessKeyId: accessKeyId(),
+    secretAccessKey: randomBytes(30).toString('base64'),
+    callerArn: `arn:aws:sts::${account}:assumed-role/${role}/keygate-local`,
+    callerId: `AROA${role
+      .toUpperCase()
+      .replace(/[^A-Z0-9]/g, '')
+      .padEnd(16, 'X')
+      .slice(0, 16)}:keygate-local`,
+    routes: [],
+  };
+}

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { AssemblyApi, AssemblyFunction, AssemblyStack } from './assembly-model';
 import { AssemblyError } from './assembly-model';
 import { readHttpApis } from './read-http-api';
+import { readInvokeGrants } from './read-iam-grants';
 import { readRestApis } from './read-rest-api';
 import type { Resources } from './template';
 import { literal } from './template';
@@ -47,6 +48,7 @@ export function readAssembly(assembly: string, stackName?: string): AssemblyStac
     ...(stack.account ? { account: stack.account } : {}),
     apis,
     functions,
+    grants: readInvokeGrants(resources),
   };
 }
 

@@ -22,7 +22,8 @@ import { keycloakIssuerOf, realmForIssuer, withLocalIssuer } from './assembly-is
 import { startFunctionProcess } from './function-process';
 import type { FunctionProcess } from './function-process';
 import { readAssembly } from './read-assembly';
-import { localCredential } from './local-credentials';
+import { localCredential, roleCredential } from './local-credentials';
+import { grantCovers } from './read-iam-grants';
 
 export interface ServeAssemblyOptions {
   /** The cloud assembly folder. @default 'cdk.out' */
@@ -55,8 +56,15 @@ export interface ServedAssembly {
   readonly issuer?: LocalIssuer;
   /** The realm URL the authorizers trust locally. */
   readonly issuerUrl?: string;
-  /** The SigV4 test credential granted every IAM route; `outsider` is granted none. */
-  readonly iam: { readonly machine: LocalIamCredential; readonly outsider: LocalIamCredential };
+  /**
+   * SigV4 test credentials: `machine` may call every IAM route, `outsider` none, and each role of the
+   * stack (by logical id) the IAM routes its `execute-api:Invoke` grants cover.
+   */
+  readonly iam: {
+    readonly machine: LocalIamCredential;
+    readonly outsider: LocalIamCredential;
+    readonly roles: Readonly<Record<string, LocalIamCredential>>;
+  };
   close(): Promise<void>;
 }
 
@@ -80,6 +88,9 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
     const iam = {
       machine: localCredential(account, 'machine', ['*']),
       outsider: localCredential(account, 'outsider', []),
+      roles: Object.fromEntries(
+        [...new Set(stack.grants.map((g) => g.role))].map((role) => [role, roleCredential(account, role)]),
+      ),
     };
     const apis: ServedApi[] = [];
     for (const [i, api] of stack.apis.entries()) {
@@ -92,7 +103,7 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
         tokenHeader: api.authorizer?.identityHeaders[0] ?? 'Authorization',
         identitySource: api.authorizer && api.authorizer.identityHeaders.length === 0 ? 'none' : 'header',
         ...(api.cors?.allowOrigins.length ? { cors: api.cors } : {}),
-        iamCredentials: [iam.machine, iam.outsider],
+        iamCredentials: [iam.machine, iam.outsider, ...grantedCredentials(api, stack, iam.roles)],
         region: stack.region,
         accountId: account,
         apiId: api.id.toLowerCase().slice(0, 10),
@@ -246,6 +257,21 @@ function gatewayRoutes(
     integration: () => Promise.reject(new Error('no integration')),
     authorizer,
   };
+}
+
+/** Each role's credential with the IAM routes of this API its grants cover. */
+function grantedCredentials(
+  api: AssemblyApi,
+  stack: AssemblyStack,
+  roles: Readonly<Record<string, LocalIamCredential>>,
+): LocalIamCredential[] {
+  return Object.entries(roles).map(([role, credential]) => {
+    const grants = stack.grants.filter((g) => g.role === role && g.apiId === api.id);
+    const routes = api.routes
+      .filter((r) => r.auth === 'iam' && grants.some((g) => grantCovers(g, r.method, r.path)))
+      .map((r) => routeKey(r));
+    return { ...credential, routes };
+  });
 }
 
 /** The answer of a route the local gateway cannot run: 501 and why. */

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import {
   KeygateAuthorizer,
@@ -85,7 +86,7 @@ export function synthShopRestApp(outdir: string, assetDir: string): void {
     code: lambda.Code.fromInline('def handler(event, context):\n    return {"statusCode": 200}\n'),
   });
   const pool = new cognito.UserPool(stack, 'Pool');
-  new SecuredRestApi(stack, 'Api', {
+  const api = new SecuredRestApi(stack, 'Api', {
     authorizer: shopAuthorizer(stack),
     routes: [
       {
@@ -95,10 +96,14 @@ export function synthShopRestApp(outdir: string, assetDir: string): void {
         auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['model:{modelId}:invoke'] })),
       },
       { method: HttpMethod.GET, path: '/machine/orders', backend: echo, auth: RouteAuth.iam() },
+      { method: HttpMethod.GET, path: '/machine/admin', backend: echo, auth: RouteAuth.iam() },
       { method: HttpMethod.GET, path: '/slow', backend: slow, auth: RouteAuth.keycloak() },
       { method: HttpMethod.GET, path: '/report', backend: python, auth: RouteAuth.keycloak() },
       { method: HttpMethod.GET, path: '/profile', backend: echo, auth: RouteAuth.cognitoUserPool(pool) },
     ],
   });
+  // A role allowed the orders route only (its execute-api:Invoke grant).
+  const reader = new iam.Role(stack, 'OrdersReader', { assumedBy: new iam.AccountRootPrincipal() });
+  api.grantInvoke(reader, HttpMethod.GET, '/machine/orders');
   app.synth();
 }

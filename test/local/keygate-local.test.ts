@@ -107,6 +107,18 @@ describe('keygate local: a REST API with IAM, per-model and unsupported routes',
     expect((await get(target)).status).toBe(403);
   });
 
+  it('grants a role of the stack exactly the IAM routes of its execute-api:Invoke grants', async () => {
+    const { url } = served.apis[0];
+    const roles = Object.keys(served.iam.roles);
+    expect(roles).toEqual([expect.stringMatching(/^OrdersReader[0-9A-F]{8}$/)]);
+    const reader = served.iam.roles[roles[0]];
+    const call = async (p: string) =>
+      (await get(`${url}${p}`, undefined, await sigV4Headers(`${url}${p}`, 'GET', reader, 'eu-west-1')))
+        .status;
+    expect(await call('/machine/orders')).toBe(200);
+    expect(await call('/machine/admin')).toBe(403);
+  });
+
   it('stops a backend at its timeout (500) and runs the next call in a new process', async () => {
     const { url } = served.apis[0];
     const token = await served.issuer!.mint({ username: PLAIN_USER });
