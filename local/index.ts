@@ -28,6 +28,8 @@ export interface KeygateLocalOptions {
   readonly stack?: string;
   /** A real Keycloak realm URL to trust instead of the built-in issuer. @default - the built-in issuer */
   readonly keycloak?: string;
+  /** PEM file of the CA that signed that Keycloak's certificate. @default - the system's CAs */
+  readonly keycloakCaFile?: string;
   /** The first API's port; the next APIs take the following ports. @default 0 (any free port) */
   readonly port?: number;
   /** The built-in issuer's port. @default 0 (any free port) */

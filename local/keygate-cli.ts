@@ -17,7 +17,9 @@ from their assets; routes it cannot run answer 501 with the reason. Ctrl-C stops
   --app <dir>               the cloud assembly (default: cdk.out)
   --stack <name>            the stack to serve (default: the assembly's only stack)
   --issuer builtin          a built-in issuer stands in for the authorizer's Keycloak realm (default)
-  --keycloak <realm URL>    trust a real Keycloak realm instead, e.g. http://127.0.0.1:8080/realms/shop
+  --keycloak <realm URL>    trust a real Keycloak realm instead, over https (the app's authorizer fetches
+                            keys over https only), e.g. https://sso.test:8443/realms/shop
+  --keycloak-ca <file>      PEM of the CA that signed that Keycloak's certificate (default: the system's)
   --port <n>                the first API's port; the next APIs take the following ones (default: any free)
   --issuer-port <n>         the built-in issuer's port (default: any free)
   --env NAME=VALUE          set a variable in every function's environment (repeatable); values the
@@ -59,6 +61,7 @@ export async function runKeygateLocal(argv: string[]): Promise<ServedAssembly> {
     stack: { type: 'string' },
     issuer: { type: 'string' },
     keycloak: { type: 'string' },
+    'keycloak-ca': { type: 'string' },
     port: { type: 'string' },
     'issuer-port': { type: 'string' },
     verbose: { type: 'boolean' },
@@ -71,6 +74,7 @@ export async function runKeygateLocal(argv: string[]): Promise<ServedAssembly> {
     app: args.app ?? 'cdk.out',
     ...(args.stack ? { stack: args.stack } : {}),
     ...(args.keycloak ? { keycloak: args.keycloak } : {}),
+    ...(args['keycloak-ca'] ? { keycloakCaFile: args['keycloak-ca'] } : {}),
     gatewayPort: portOf('--port', args.port),
     issuerPort: portOf('--issuer-port', args['issuer-port']),
     environment: env,

@@ -32,6 +32,8 @@ export interface ServeAssemblyOptions {
   readonly stack?: string;
   /** A real Keycloak realm URL instead of the built-in issuer. @default - the built-in issuer */
   readonly keycloak?: string;
+  /** PEM file of the CA that signed the Keycloak's certificate. @default - the system's CAs */
+  readonly keycloakCaFile?: string;
   /** @default 0 (any free port) */
   readonly issuerPort?: number;
   /** The first API's port; the next APIs take the following ports. @default 0 (any free port) */
@@ -159,7 +161,17 @@ async function localTrust(stack: AssemblyStack, options: ServeAssemblyOptions): 
   const trusted = config ? keycloakIssuerOf(config) : undefined;
   if (!config || !trusted) return {};
   if (options.keycloak) {
-    return { deployed: trusted.issuer, url: options.keycloak.replace(/\/+$/, '') };
+    // The app's own authorizer runs here, and its key fetcher speaks https only (INSECURE_HTTP_ISSUER).
+    if (!/^https:\/\/[^/]+\/realms\/[^/]+\/?$/.test(options.keycloak)) {
+      throw new AssemblyError(
+        `--keycloak takes the https URL of a realm (https://host/realms/<name>): the app's authorizer fetches keys over https only, got '${options.keycloak}'`,
+      );
+    }
+    return {
+      deployed: trusted.issuer,
+      url: options.keycloak.replace(/\/+$/, ''),
+      ...(options.keycloakCaFile ? { caFile: options.keycloakCaFile } : {}),
+    };
   }
   const issuer = await startLocalIssuer({
     realm: realmForIssuer(trusted, config),

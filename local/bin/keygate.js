@@ -10,7 +10,7 @@ const [command, ...rest] = process.argv.slice(2);
 if (command !== 'local') {
   const help = command === undefined || command === '--help' || command === '-h';
   (help ? console.log : console.error)(
-    'Usage: keygate local [--app cdk.out] [--stack NAME] [--keycloak <realm URL> | --issuer builtin]\n' +
+    'Usage: keygate local [--app cdk.out] [--stack NAME] [--keycloak <https realm URL> | --issuer builtin]\n' +
       '       keygate local --help',
   );
   process.exit(help ? 0 : 1);

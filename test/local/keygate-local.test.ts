@@ -13,7 +13,8 @@ import { serveAssembly } from '../../local/assembly/serve-assembly';
 import type { ServedAssembly } from '../../local/assembly/serve-assembly';
 import type { GatewayRecord } from '../../local/gateway/local-gateway';
 import { GRANTED_USER, PLAIN_USER } from '../../local/assembly/assembly-issuer';
-import { synthOrdersApp, synthShopRestApp } from './assembly-apps';
+import { SHOP_ISSUER, synthOrdersApp, synthShopRestApp } from './assembly-apps';
+import { startLocalIssuer } from '../../local/issuer';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-local-test-'));
 
@@ -64,6 +65,45 @@ describe('keygate local: the README example app', () => {
       });
     },
   );
+});
+
+describe('keygate local --keycloak: a realm of its own', () => {
+  it('trusts the given https realm (with its CA) instead of starting the built-in issuer', async () => {
+    // GIVEN a realm served elsewhere (the local issuer plays it: https, a certificate of its own CA)
+    const realm = await startLocalIssuer({
+      realm: {
+        issuer: SHOP_ISSUER,
+        apiClientId: 'shop-api',
+        peopleClientId: 'shop-web',
+        testUsers: [{ username: 'carol', realmRoles: ['orders-reader'] }],
+      },
+    });
+    const caFile = path.join(work, 'realm-ca.pem');
+    fs.writeFileSync(caFile, realm.ca!);
+    const dir = path.join(work, 'orders-keycloak');
+    synthOrdersApp(dir);
+    // WHEN the app is served trusting it
+    const served = await serveAssembly({ app: dir, keycloak: `${realm.issuer}/`, keycloakCaFile: caFile });
+    try {
+      // THEN no built-in issuer runs, and the realm's tokens open the route
+      expect([served.issuer, served.issuerUrl]).toEqual([undefined, realm.issuer]);
+      const token = await realm.mint({ username: 'carol' });
+      const ok = await get(`${served.apis[0].url}/orders`, token);
+      expect(ok.status).toBe(200);
+      expect(JSON.parse(ok.body)).toMatchObject({ caller: subOf(token) });
+    } finally {
+      await served.close();
+      await realm.close();
+    }
+  });
+
+  it("refuses an http realm URL in one line: the app's authorizer fetches keys over https only", async () => {
+    const dir = path.join(work, 'orders-http-keycloak');
+    synthOrdersApp(dir);
+    await expect(serveAssembly({ app: dir, keycloak: 'http://127.0.0.1:8080/realms/shop' })).rejects.toThrow(
+      "--keycloak takes the https URL of a realm (https://host/realms/<name>): the app's authorizer fetches keys over https only, got 'http://127.0.0.1:8080/realms/shop'",
+    );
+  });
 });
 
 describe('keygate local: a REST API with IAM, per-model and unsupported routes', () => {
