@@ -4,6 +4,7 @@
  * template alone (black box, as CloudFormation would deploy it); served by serve-assembly.ts.
  */
 import type { HttpMethod } from '../../common/route-model';
+import type { GatewayResponses } from './gateway-responses';
 import type { InvokeGrant } from './read-iam-grants';
 
 /** A Lambda function of the template, as far as the local gateway can run it. */
@@ -65,6 +66,8 @@ export interface AssemblyApi {
   /** The Lambda REQUEST authorizer its `keycloak` routes use. */
   readonly authorizer?: AssemblyAuthorizer;
   readonly cors?: AssemblyCors;
+  /** REST APIs: the gateway responses by response type (UNAUTHORIZED, ACCESS_DENIED, DEFAULT_4XX, ...). */
+  readonly gatewayResponses?: GatewayResponses;
 }
 
 export interface AssemblyStack {

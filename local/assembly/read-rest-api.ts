@@ -5,6 +5,7 @@
 import { HTTP_METHODS } from '../../common/route-model';
 import type { HttpMethod } from '../../common/route-model';
 import type { AssemblyApi, AssemblyAuthorizer, AssemblyCors, AssemblyRoute } from './assembly-model';
+import { readGatewayResponses } from './gateway-responses';
 import type { Resource, Resources } from './template';
 import { identityHeader, lambdaIdOf, literal, refOf } from './template';
 
@@ -25,6 +26,7 @@ export function readRestApis(resources: Resources): AssemblyApi[] {
       routes,
       ...(state.authorizer ? { authorizer: state.authorizer } : {}),
       ...(cors ? { cors } : {}),
+      gatewayResponses: readGatewayResponses(resources, id),
     });
   }
   return apis;

@@ -24,6 +24,7 @@ import type { FunctionProcess } from './function-process';
 import { readAssembly } from './read-assembly';
 import { localCredential, roleCredential } from './local-credentials';
 import { grantCovers } from './read-iam-grants';
+import { renderGatewayResponse } from './gateway-responses';
 
 export interface ServeAssemblyOptions {
   /** The cloud assembly folder. @default 'cdk.out' */
@@ -111,6 +112,7 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
         apiId: api.id.toLowerCase().slice(0, 10),
         port,
         onRequest: (record) => options.onRequest?.(api, record),
+        gatewayResponse: (refusal) => renderGatewayResponse(api.gatewayResponses ?? {}, refusal),
       });
       closers.push(() => gateway.close());
       apis.push({ api, gateway, url: gateway.url });

@@ -114,7 +114,17 @@ export interface LocalGatewayOptions {
   readonly streaming?: {
     readonly routes: readonly string[];
     readonly integration: StreamingLambdaFunction;
-  };
+  }; /**
+   * The API's own answer to a refusal the gateway makes itself (a REST API's gateway responses), or
+   * undefined for the default `{"message": ...}`. @default - the default answers
+   */
+  readonly gatewayResponse?: (refusal: {
+    readonly status: number;
+    readonly message: string;
+    readonly reason: GatewayReason;
+    readonly requestId: string;
+    readonly context?: Readonly<Record<string, string>>;
+  }) => { status: number; headers: Record<string, string>; body: string } | undefined;
 }
 
 /** Why the gateway answered as it did. Authorizer reasons come from its decision log. */
@@ -508,6 +518,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         );
         return;
       }
+      const own = options.gatewayResponse?.({
+        ...err,
+        requestId,
+        ...(err.extra ? { context: err.extra } : {}),
+      });
+      if (own) return send(own.status, own.headers, own.body);
       send(err.status, headers, JSON.stringify({ message: err.message, ...err.extra }));
     } finally {
       options.onRequest?.({

@@ -65,6 +65,20 @@ describe('keygate local: the README example app', () => {
       });
     },
   );
+  it("answers the REST API's refusals with its own gateway responses, the HTTP API's with API Gateway's", async () => {
+    const [http, rest] = served.apis;
+    const plain = await served.issuer!.mint({ username: PLAIN_USER });
+    const restRes = await fetch(`${rest.url}/orders`);
+    expect(await restRes.json()).toEqual({
+      error: 'unauthorized',
+      message: 'Unauthorized',
+      requestId: restRes.headers.get('x-amzn-requestid'),
+    });
+    const denied = await fetch(`${rest.url}/orders`, { headers: { authorization: `Bearer ${plain}` } });
+    expect(denied.status).toBe(403);
+    expect(await denied.json()).toMatchObject({ error: 'forbidden', signIn: '' });
+    expect(await get(`${http.url}/orders`)).toEqual({ status: 401, body: '{"message":"Unauthorized"}' });
+  });
 });
 
 describe('keygate local --keycloak: a realm of its own', () => {
