@@ -64,6 +64,11 @@ function readJson(file: string, what: string): unknown {
 }
 
 function stackArtifacts(dir: string): StackArtifact[] {
+  if (!existsSync(join(dir, 'manifest.json'))) {
+    throw new AssemblyError(
+      `cannot read the cloud assembly: ${join(dir, 'manifest.json')} does not exist (run \`cdk synth\` first, or name the folder with --app)`,
+    );
+  }
   const manifest = readJson(join(dir, 'manifest.json'), 'the cloud assembly') as {
     artifacts?: Record<
       string,

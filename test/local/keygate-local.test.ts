@@ -265,7 +265,7 @@ describe('keygate local: a template it cannot fully understand', () => {
     [
       'no manifest',
       (dir: string) => fs.rmSync(path.join(dir, 'manifest.json')),
-      /^cannot read the cloud assembly: .*manifest\.json does not exist$/,
+      /^cannot read the cloud assembly: .*manifest\.json does not exist \(run `cdk synth` first, or name the folder with --app\)$/,
     ],
     [
       'a template that is not JSON',
