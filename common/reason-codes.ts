@@ -40,6 +40,9 @@ export const REASON_CODES = {
   event_unrecognized: 'the event is not a REST or HTTP API REQUEST authorizer event',
   config_invalid: 'the function configuration is invalid; every request is denied',
   internal_error: 'an unexpected error; denied (fail closed)',
+  // 401 (never cached) — the request path itself
+  path_not_canonical:
+    'the path is not canonical (a percent-escape of a printable ASCII character, a trailing or doubled /, a dot segment): it could route differently than it reads',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

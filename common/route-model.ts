@@ -7,6 +7,7 @@
  * parameter in braces (`model:{modelId}:invoke`), which binds the requirement to the concrete path.
  */
 import type { PathToken } from './route-overlap';
+import { NON_CANONICAL_PATH_RESOURCES } from './canonical-path';
 import { languagesIntersect, literalTokens, REST, SEG, SEG0, STAR } from './route-overlap';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'] as const;
@@ -118,7 +119,9 @@ function parsePathTemplateUncached(path: string): PathSegment[] {
       if (!PARAM_NAME.test(inner)) throw new Error(`path '${path}' has an invalid parameter name '${inner}'`);
       return { kind: 'param', name: inner };
     }
-    if (!LITERAL_SEGMENT.test(seg) || seg.includes('*')) {
+    // A dot segment may be resolved by a proxy or gateway; requests holding one are refused anyway
+    // (common/canonical-path.ts).
+    if (!LITERAL_SEGMENT.test(seg) || seg.includes('*') || seg === '.' || seg === '..') {
       throw new Error(`path '${path}' has an invalid segment '${seg}'`);
     }
     return { kind: 'literal', value: seg };
@@ -458,6 +461,9 @@ export function grantsFor(routes: readonly RouteSpec[], principal: Principal): R
   for (const d of denied) {
     if (analysis.reachedBy(d).some((a) => allowed.has(a))) deny.push(...resourcesOf(d, {}));
   }
+  // A path that is not canonical (an escape, a trailing or doubled `/`, a dot segment) is refused on every
+  // route (common/canonical-path.ts); a cached allow must not admit one either.
+  if (allow.length > 0) deny.push(...NON_CANONICAL_PATH_RESOURCES);
   return { allow: dedupe(allow), deny: dedupe(deny) };
 }
 

@@ -4,9 +4,10 @@
  * no regular-expression compilation.
  */
 import type { Principal, RouteGrants, RouteMatch, RouteSpec } from '../../common/route-model';
+import { isCanonicalPath } from '../../common/canonical-path';
 import { grantsFor, matchRoute, routeAllows, routeKey } from '../../common/route-model';
 
-export type RouteReason = 'allowed' | 'route_forbidden' | 'route_unknown';
+export type RouteReason = 'allowed' | 'route_forbidden' | 'route_unknown' | 'path_not_canonical';
 
 export interface RouteDecision {
   readonly allowed: boolean;
@@ -110,6 +111,8 @@ export function authorize(
   method: string,
   path: string,
 ): RouteDecision {
+  // Whatever route API Gateway chose for such a spelling, the policy denies it (common/canonical-path.ts).
+  if (!isCanonicalPath(path)) return { allowed: false, reason: 'path_not_canonical' };
   const match = table.match(method, path);
   if (match === undefined || match.route.auth !== 'keycloak') {
     return { allowed: false, reason: 'route_unknown', route: match ? table.keyOf(match) : undefined };

@@ -56,8 +56,11 @@ export interface SimpleResponse {
 
 export type AuthorizerResponse = IamPolicyResponse | SimpleResponse;
 
-/** Characters a resource may hold: the ARN prefix, route literals, safe bound values, `*` from templates. */
-const RESOURCE = /^arn:[A-Za-z0-9:_$./*@~+=,-]+$/;
+/**
+ * Characters a resource may hold: the ARN prefix, route literals, safe bound values, `*` from templates,
+ * and `%` and `?` of the globs that deny refused percent-escapes (common/canonical-path.ts).
+ */
+const RESOURCE = /^arn:[A-Za-z0-9:_$./*@~+=,%?-]+$/;
 
 /**
  * Authorizer context: strings only, each bounded (API Gateway turns arrays and objects into a 500), never

@@ -12,6 +12,7 @@ import type { AuthorizerConfig } from '../../common/authorizer-config';
 import { DEFAULTS } from '../../common/authorizer-config';
 import type { DecisionOutcome } from '../../common/decision-log';
 import type { ReasonCode } from '../../common/reason-codes';
+import { isCanonicalPath } from '../../common/canonical-path';
 import type { TokenFacts, TokenVerifier, VerifierEvents, VerifiedPrincipal, VerifyResult } from './types';
 import type { LoadedConfig } from './load-config';
 import type { DecisionLog, LambdaContextInfo } from './decision-log';
@@ -170,6 +171,8 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     state.requestId = request.requestId;
     const match = r.table.match(request.method, request.path);
     state.route = match ? r.table.keyOf(match) : `${request.method} ${request.path.slice(0, 256)}`;
+    // Refused before any token is read, as a 401, which API Gateway does not cache (common/canonical-path.ts).
+    if (!isCanonicalPath(request.path)) return { kind: 'unauthorized', reason: 'path_not_canonical' };
 
     const token = r.extract(request);
     // Browser sessions: looked at only when no bearer token was presented, so a bearer request is never

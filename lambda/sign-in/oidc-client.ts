@@ -6,8 +6,8 @@
  */
 import { JwtVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import { SimpleFetcher } from 'aws-jwt-verify/https';
 import type { Fetcher } from 'aws-jwt-verify/https';
+import { BoundedFetcher, JwksFetchError } from './bounded-fetcher';
 import { postForm } from './http-form';
 import type { FormPostOptions, FormPostResponse } from './http-form';
 import type { SignInConfig } from './sign-in-config';
@@ -73,15 +73,8 @@ export interface OidcClientOptions {
 export function createOidcClient(config: SignInConfig, opts: OidcClientOptions = {}): OidcClient {
   const ep = endpointsOf(config);
   const timeoutMs = opts.timeoutMs ?? 3000;
-  const fetcher =
-    opts.transport?.fetcher ??
-    new SimpleFetcher({
-      defaultRequestOptions: {
-        timeout: timeoutMs,
-        responseTimeout: timeoutMs,
-        ...(opts.ca ? { ca: opts.ca } : {}),
-      },
-    });
+  // Bounded in size and total time (bounded-fetcher.ts): a JWKS endpoint cannot fill the function's memory.
+  const fetcher = opts.transport?.fetcher ?? new BoundedFetcher({ timeoutMs, ca: opts.ca });
   const post = opts.transport?.postForm ?? postForm;
   const verifier = JwtVerifier.create(
     {
@@ -154,7 +147,10 @@ export function createOidcClient(config: SignInConfig, opts: OidcClientOptions =
       let payload: Record<string, unknown>;
       try {
         payload = (await verifier.verify(idToken)) as Record<string, unknown>;
-      } catch {
+      } catch (err) {
+        // The JWKS fetch's own errors say what went wrong with the endpoint (too large, too slow), and
+        // carry no token content.
+        if (err instanceof JwksFetchError) throw new IdTokenError(err.message, { cause: err });
         // aws-jwt-verify errors carry claim values: never propagate their messages.
         throw new IdTokenError('ID token did not verify');
       }

@@ -43,6 +43,29 @@ describe('checkCsrf', () => {
     expect(checkCsrf({ ...base, method, headers })).toEqual({ ok: false, reason: 'csrf_rejected' });
   });
 
+  it.each<[string, readonly string[], string]>([
+    // An origin that does not parse as http(s) matches nothing, not even an allowed entry that fails to
+    // parse the same way (both would be "no origin").
+    ['null', ['null'], 'an opaque Origin, even if `null` is listed'],
+    ['not a url', ['also not a url'], 'two unparsable values'],
+    ['ftp://api.example.com', ['ftp://api.example.com'], 'a listed origin of another scheme'],
+  ])('Origin %j with allowedOrigins %j is refused (%s)', (origin, allowedOrigins) => {
+    expect(checkCsrf({ method: 'POST', headers: { origin }, allowedOrigins })).toEqual({
+      ok: false,
+      reason: 'csrf_rejected',
+    });
+  });
+
+  it('accepts a listed http origin (a local development front end)', () => {
+    expect(
+      checkCsrf({
+        method: 'POST',
+        headers: { origin: 'http://localhost:5173' },
+        allowedOrigins: ['http://localhost:5173'],
+      }),
+    ).toEqual({ ok: true, via: 'origin' });
+  });
+
   it('honours a configured header name', () => {
     expect(
       checkCsrf({

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NON_CANONICAL_PATH_RESOURCES } from '../../common/canonical-path';
 import type { Principal, RouteSpec } from '../../common/route-model';
 import {
   boundParams,
@@ -97,13 +98,13 @@ describe('meetsRequirement', () => {
 });
 
 describe('grantsFor', () => {
-  it('lists concrete bound routes, skips values a resource cannot hold, and denies nothing no allow reaches', () => {
+  it('lists concrete bound routes, skips values a resource cannot hold, and denies only paths that are not canonical', () => {
     const g = grantsFor(
       routes,
       principal({ realmRoles: ['model:sentiment:invoke', 'model:bad/x:invoke', 'model:*:invoke'] }),
     );
     expect(g.allow).toEqual(['GET/models', 'POST/models/sentiment/invoke']);
-    expect(g.deny).toEqual([]);
+    expect(g.deny).toEqual([...NON_CANONICAL_PATH_RESOURCES]);
   });
   it('writes one resource per method for ANY', () => {
     const any: RouteSpec[] = [
@@ -136,12 +137,14 @@ describe('grantsFor', () => {
     expect(validateRoutes(table)).toEqual([]);
     expect(grantsFor(table, principal({ realmRoles: ['reader'] }))).toEqual({
       allow: ['GET/r/*'],
-      deny: ['GET/r/*/raw'],
+      deny: ['GET/r/*/raw', ...NON_CANONICAL_PATH_RESOURCES],
     });
     expect(grantsFor(table, principal({ realmRoles: ['admin'] }))).toEqual({
       allow: ['GET/r/*/raw'],
-      deny: [],
+      deny: [...NON_CANONICAL_PATH_RESOURCES],
     });
+    // Nothing allowed: nothing to deny.
+    expect(grantsFor(table, principal({}))).toEqual({ allow: [], deny: [] });
   });
   it('enumerates every way an entitlement fits a template with two bindings', () => {
     const table: RouteSpec[] = [
@@ -352,6 +355,16 @@ describe('validateRoutes messages', () => {
       'a segment with a space',
       [{ method: 'GET', path: '/a b', auth: 'keycloak' }],
       ["routes[0].path: path '/a b' has an invalid segment 'a b'"],
+    ],
+    [
+      'a dot segment',
+      [{ method: 'GET', path: '/a/../b', auth: 'keycloak' }],
+      ["routes[0].path: path '/a/../b' has an invalid segment '..'"],
+    ],
+    [
+      'a single-dot segment',
+      [{ method: 'GET', path: '/a/.', auth: 'keycloak' }],
+      ["routes[0].path: path '/a/.' has an invalid segment '.'"],
     ],
     [
       'the same route twice',

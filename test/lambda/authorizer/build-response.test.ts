@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { NON_CANONICAL_PATH_RESOURCES } from '../../../common/canonical-path';
 import { CONTEXT_KEYS, MAX_CONTEXT_VALUE_LENGTH, splitList } from '../../../common/identity-context';
 import { authorize, compileRoutes } from '../../../lambda/authorizer/authorize';
 import type { IamPolicyResponse, SimpleResponse } from '../../../lambda/authorizer/build-response';
@@ -50,6 +51,12 @@ describe('buildResponse', () => {
             Effect: 'Allow',
             Resource: [`${prefix}GET/me`, `${prefix}GET/models`, `${prefix}POST/models/sentiment/invoke`],
           },
+          // Only the paths that are not canonical (common/canonical-path.ts).
+          {
+            Action: 'execute-api:Invoke',
+            Effect: 'Deny',
+            Resource: NON_CANONICAL_PATH_RESOURCES.map((g) => prefix + g),
+          },
         ],
       });
     },
@@ -68,7 +75,11 @@ describe('buildResponse', () => {
             Effect: 'Allow',
             Resource: [`${prefix}GET/me`, `${prefix}GET/reports/*`],
           },
-          { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${prefix}GET/reports/*/raw`] },
+          {
+            Action: 'execute-api:Invoke',
+            Effect: 'Deny',
+            Resource: [`${prefix}GET/reports/*/raw`, ...NON_CANONICAL_PATH_RESOURCES.map((g) => prefix + g)],
+          },
         ],
       });
     },
@@ -176,12 +187,13 @@ describe('buildResponse', () => {
     const allow = r.policyDocument.Statement.find((s) => s.Effect === 'Allow')?.Resource ?? [];
     // Only the route that needs no entitlement is allowed; no invoke resource at all.
     expect(allow).toEqual([`${arnPrefix(kind)}GET/me`]);
-    for (const s of r.policyDocument.Statement) {
-      for (const res of s.Resource) {
-        const suffix = res.slice(arnPrefix(kind).length);
-        expect(suffix).not.toMatch(/a\/b|x\/y|\.\.|\?|\*\*/);
-      }
-    }
+    // The only other statement denies the paths that are not canonical: no role value reaches it.
+    expect(r.policyDocument.Statement).toHaveLength(2);
+    expect(r.policyDocument.Statement[1]).toEqual({
+      Action: 'execute-api:Invoke',
+      Effect: 'Deny',
+      Resource: NON_CANONICAL_PATH_RESOURCES.map((g) => arnPrefix(kind) + g),
+    });
   });
 
   it.each([
@@ -300,7 +312,11 @@ describe('authorize', () => {
       { allowed: false, reason: 'route_unknown', route: 'GET /machine/models' },
     ],
     ['admin', 'GET', '/files/a/b', { allowed: true, reason: 'allowed', route: 'GET /files/{path+}' }],
-    ['bob', 'GET', '/models/', { allowed: false, reason: 'route_unknown', route: undefined }],
+    ['bob', 'GET', '/models/', { allowed: false, reason: 'path_not_canonical' }],
+    ['alice', 'GET', '/%6De', { allowed: false, reason: 'path_not_canonical' }],
+    ['alice', 'GET', '/me/', { allowed: false, reason: 'path_not_canonical' }],
+    ['alice', 'GET', '//me', { allowed: false, reason: 'path_not_canonical' }],
+    ['alice', 'GET', '/x/../me', { allowed: false, reason: 'path_not_canonical' }],
   ] as const)('%s %s %s', (name, method, path, expected) => {
     expect(authorize(PRINCIPALS[name], table, method, path)).toEqual(expected);
   });

@@ -261,3 +261,58 @@ describe('claimsToPrincipal — Cognito', () => {
     });
   });
 });
+
+describe('claimsToPrincipal — client roles scoped to the issuer (roleClients), and claim shapes', () => {
+  it('Keycloak: counts only the roles of the listed clients', () => {
+    const p = principalOf(
+      kc({
+        resource_access: { 'keygate-api': { roles: ['admin'] }, partner: { roles: ['admin'] } },
+      }),
+      { ...keycloak, roleClients: ['keygate-api'] },
+    );
+    expect(p.clientRoles).toEqual(['keygate-api:admin']);
+  });
+
+  it('Cognito, flat roles claim: every name stays a realm role; client roles only of the listed clients', () => {
+    const p = principalOf(
+      cognitoAccessClaims({ extra: { keygate_roles: 'keygate-api:admin partner:admin reader' } }),
+      { ...cognito, roleClients: ['keygate-api'] },
+      COGNITO_ISS,
+    );
+    expect([p.realmRoles, p.clientRoles]).toEqual([
+      ['keygate-api:admin', 'partner:admin', 'reader'],
+      ['keygate-api:admin'],
+    ]);
+  });
+
+  it('Cognito, structured roles claim: client roles only of the listed clients', () => {
+    const p = principalOf(
+      cognitoAccessClaims({
+        extra: { keygate_roles: { realm: ['r'], clients: { 'keygate-api': ['admin'], partner: ['admin'] } } },
+      }),
+      { ...cognito, roleClients: ['keygate-api'] },
+      COGNITO_ISS,
+    );
+    expect([p.realmRoles, p.clientRoles]).toEqual([['r'], ['keygate-api:admin']]);
+  });
+
+  it.each([
+    ['clients is not an object', { realm: [], clients: 5 }, 'keygate_roles.clients is not an object'],
+    [
+      'a clients entry mixes strings and numbers',
+      { realm: [], clients: { api: ['a', 1] } },
+      'keygate_roles.clients entry is not a list of strings',
+    ],
+  ])('Cognito: refuses a roles claim whose %s', (_name, roles, detail) => {
+    expect(
+      claimsToPrincipal(cognitoAccessClaims({ extra: { keygate_roles: roles } }), cognito, COGNITO_ISS),
+    ).toEqual({ ok: false, reason: 'claims_malformed', detail });
+  });
+
+  it('Keycloak: a service-account token without azp is the service account named by client_id', () => {
+    const p = principalOf(
+      kc({ preferred_username: 'service-account-batch', client_id: 'batch', azp: undefined }),
+    );
+    expect([p.tokenKind, p.clientId]).toEqual(['keycloak-service-account', 'batch']);
+  });
+});

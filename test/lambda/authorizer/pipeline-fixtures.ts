@@ -127,8 +127,11 @@ export const REQUESTS: readonly { method: string; path: string; allowed: readonl
   { method: 'GET', path: '/nowhere', allowed: [] },
   { method: 'GET', path: '/machine/models', allowed: [] },
   { method: 'GET', path: '/models/sentiment/invoke', allowed: [] },
-  // A trailing slash is not on the policy: decided as unknown, denied.
+  // Not canonical (common/canonical-path.ts): API Gateway may route them to `/models` or
+  // `/admin/reports`; refused fresh (401) and by every cached policy.
   { method: 'GET', path: '/models/', allowed: [] },
+  { method: 'GET', path: '/admin/%72eports', allowed: [] },
+  { method: 'GET', path: '/reports/q3/raw/', allowed: [] },
 ];
 
 /** A verifier that knows a fixed set of tokens; like the verified-claims cache, it returns one object per token. */

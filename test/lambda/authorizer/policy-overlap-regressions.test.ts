@@ -193,3 +193,65 @@ describe('the same tables behind the local gateway (IAM evaluation and result ca
     expect(invocations).toBe(ttl > 0 ? 1 : 2);
   });
 });
+
+describe('spellings of a denied route that are not canonical (common/canonical-path.ts)', () => {
+  // `GET/admin/*` is allowed to staff; `GET/admin/reports` is denied to them by a Deny of its literal ARN,
+  // which these spellings do not match, while API Gateway may route them to `GET /admin/reports`.
+  const routes: RouteSpec[] = [
+    { method: 'GET', path: '/admin/{page}', auth: 'keycloak', requirement: member('staff') },
+    { method: 'GET', path: '/admin/reports', auth: 'keycloak', requirement: member('admin') },
+  ];
+  const config: AuthorizerConfig = {
+    version: 1,
+    issuers: [{ kind: 'keycloak', issuer: ISSUER, allowedClients: ['keygate-web'] }],
+    routes,
+    resultCacheTtlSeconds: 300,
+  };
+  const ATTACKS = [
+    '/admin/%72eports',
+    '/admin/%72%65%70%6F%72%74%73',
+    '/admin/reports/',
+    '/admin//reports',
+    '/admin/x/../reports',
+    '/admin/./reports',
+    '/admin/x%2F..%2Freports',
+  ];
+
+  it('the table is accepted with the result cache on', () => {
+    expect(validateAuthorizerConfig(config)).toEqual({ ok: true, config });
+  });
+
+  it.each(['rest', 'http-1.0', 'http-2.0'] as const)(
+    '%s: a policy cached for /admin/b denies every spelling; asked fresh, the authorizer refuses each with a 401',
+    async (kind) => {
+      const log = new RecordingLog();
+      const handler = createHandler({
+        config: { ok: true, config },
+        createVerifier: () => tableVerifier({ tok: principal('caller', { realmRoles: ['staff'] }) }),
+        log,
+      });
+      const ask = (path: string) =>
+        handler(
+          apigwEvent(kind, { method: 'GET', path, authorization: 'Bearer tok' }),
+        ) as Promise<IamPolicyResponse>;
+      const first = await ask('/admin/b');
+      expect(evaluatePolicy(first.policyDocument.Statement, methodArn(kind, 'GET', '/admin/b'))).toBe(
+        'allow',
+      );
+      expect(evaluatePolicy(first.policyDocument.Statement, methodArn(kind, 'GET', '/admin/reports'))).toBe(
+        'deny',
+      );
+      for (const path of ATTACKS) {
+        expect([path, evaluatePolicy(first.policyDocument.Statement, methodArn(kind, 'GET', path))]).toEqual([
+          path,
+          'deny',
+        ]);
+        await expect(ask(path)).rejects.toThrow('Unauthorized');
+      }
+      expect(log.lines.map((l) => [l.decision, l.reason])).toEqual([
+        ['allow', 'allowed'],
+        ...ATTACKS.map(() => ['unauthorized', 'path_not_canonical']),
+      ]);
+    },
+  );
+});

@@ -60,8 +60,16 @@ describe('Keygate app (default configuration)', () => {
   });
 
   test('outputs both API URLs and the authorizer function name', () => {
-    template.hasOutput('HttpApiUrl', {});
-    template.hasOutput('RestApiUrl', {});
+    // Each URL is the execute-api host of its own API (CDK joins it from the API's Ref).
+    const outputs = template.findOutputs('*');
+    expect(outputs.HttpApiUrl.Description).toBe('HTTP API URL');
+    expect(JSON.stringify(outputs.HttpApiUrl.Value)).toMatch(
+      /^\{"Fn::Join":\["",\["https:\/\/",\{"Ref":"[A-Za-z0-9]*HttpApi[A-Za-z0-9]*"\},"\.execute-api\./,
+    );
+    expect(outputs.RestApiUrl.Description).toBe('REST API URL');
+    expect(JSON.stringify(outputs.RestApiUrl.Value)).toMatch(
+      /^\{"Fn::Join":\["",\["https:\/\/",\{"Ref":"[A-Za-z0-9]*RestApi[A-Za-z0-9]*"\},"\.execute-api\./,
+    );
     template.hasOutput('AuthorizerFunctionName', {
       Value: { Ref: Match.stringLikeRegexp('^AuthorizerFunction') },
     });
@@ -129,13 +137,8 @@ describe('Keygate app (default configuration)', () => {
     expect(httpKeys).not.toContain('POST /machine/models/{modelId}/stream');
   });
 
-  test('never grants execute-api:Invoke on a wildcard API, stage or method', () => {
-    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
-      for (const s of policy.Properties.PolicyDocument.Statement) {
-        if (![s.Action].flat().includes('execute-api:Invoke')) continue;
-        expect(JSON.stringify(s.Resource)).not.toMatch(/:\*\/|\/\*\/\*|execute-api:\*/);
-      }
-    }
+  test('grants execute-api:Invoke to no role (the default stage lists no machine principal)', () => {
+    expect(invokeGrants(template)).toEqual([]);
   });
 
   test('matches the snapshot', () => {
@@ -250,6 +253,15 @@ describe('Keygate app (configured stages)', () => {
     });
   });
 
+  test('never grants execute-api:Invoke on a wildcard API, stage or method', () => {
+    // One identity grant: the same-account role. The other account is admitted by the resource policy.
+    const grants = invokeGrants(template);
+    expect(grants).toHaveLength(1);
+    for (const s of grants) {
+      expect(JSON.stringify(s.Resource)).not.toMatch(/:\*\/|\/\*\/\*|execute-api:\*/);
+    }
+  });
+
   test('admits the other account through the REST resource policy', () => {
     template.hasResourceProperties('AWS::ApiGateway::RestApi', {
       Policy: {
@@ -283,6 +295,15 @@ describe('Keygate app (configured stages)', () => {
     expect(json).not.toMatch(/"ClientSecret":"[^{]/);
   });
 });
+
+/** Every IAM policy statement of the template that grants execute-api:Invoke. */
+function invokeGrants(t: Template): { Action: unknown; Resource: unknown }[] {
+  return Object.values(t.findResources('AWS::IAM::Policy'))
+    .flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[],
+    )
+    .filter((s) => [s.Action].flat().includes('execute-api:Invoke'));
+}
 
 describe('Keygate app (invalid configuration)', () => {
   test('fails synth with every error, each naming its field', () => {

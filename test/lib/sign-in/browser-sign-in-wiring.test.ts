@@ -6,6 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, test } from 'vitest';
+import { SIGN_IN_ROUTES } from '../../../common/sign-in-routes';
 import { BrowserSignIn, KeygateAuthorizer, RouteAuth, SecuredRestApi, TrustedIssuer } from '../../../lib';
 
 const ISSUER = 'https://sso.example.com/realms/ml';
@@ -47,7 +48,7 @@ describe('BrowserSignIn wired into a secured REST API', () => {
         'application/json': Match.stringLikeRegexp('"signIn":"\\$context\\.authorizer\\.signIn"'),
       },
     });
-    // The protected page uses the authorizer; the sign-in routes do not.
+    // The protected page uses the authorizer; the sign-in routes do not, and nothing else is open.
     const methods = Object.values(t.findResources('AWS::ApiGateway::Method')).map(
       (m) => m.Properties as { HttpMethod: string; AuthorizationType: string },
     );
@@ -57,7 +58,7 @@ describe('BrowserSignIn wired into a secured REST API', () => {
         .filter((m) => m.AuthorizationType === 'NONE')
         .map((m) => m.HttpMethod)
         .sort(),
-    ).toEqual(expect.arrayContaining(['GET', 'GET', 'GET', 'GET', 'POST', 'POST']));
+    ).toEqual(SIGN_IN_ROUTES.flatMap((r) => r.methods).sort());
     // The authorizer's configuration names the keyring and the browser route; it may read that secret.
     const fns = Object.values(t.findResources('AWS::Lambda::Function')).map((f) =>
       JSON.stringify(f.Properties),
