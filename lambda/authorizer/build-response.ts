@@ -43,6 +43,8 @@ export interface PolicyStatement {
   readonly Resource: readonly string[];
 }
 
+export type PolicyDocument = IamPolicyResponse['policyDocument'];
+
 export interface IamPolicyResponse {
   readonly principalId: string;
   readonly policyDocument: { readonly Version: '2012-10-17'; readonly Statement: readonly PolicyStatement[] };
@@ -71,7 +73,7 @@ export function buildContext(p: VerifiedPrincipal): AuthorizerContext {
     sub: contextScalar(p.sub),
     username: contextScalar(p.username),
     clientId: contextScalar(p.clientId),
-    issuer: issuerScalar(p.issuer),
+    issuer: contextScalar(p.issuer),
     tokenKind: contextScalar(p.tokenKind),
     roles: lists.roles,
     realmRoles: lists.realmRoles,
@@ -82,18 +84,6 @@ export function buildContext(p: VerifiedPrincipal): AuthorizerContext {
   return context;
 }
 
-/** The issuer is one of a few configured URLs: bounded once per URL, not per request. */
-const issuerScalars = new Map<string, string>();
-
-function issuerScalar(issuer: string): string {
-  let scalar = issuerScalars.get(issuer);
-  if (scalar === undefined) {
-    scalar = contextScalar(issuer);
-    if (issuerScalars.size < 64) issuerScalars.set(issuer, scalar);
-  }
-  return scalar;
-}
-
 interface EntitlementLists {
   readonly roles: string;
   readonly realmRoles: string;
@@ -102,21 +92,14 @@ interface EntitlementLists {
   readonly groups: string;
 }
 
-/** The joined lists depend on the entitlements only: kept per interned profile. */
-const listsByProfile = new WeakMap<object, EntitlementLists>();
-
 function entitlementLists(p: VerifiedPrincipal): EntitlementLists {
-  const known = p.profile && listsByProfile.get(p.profile);
-  if (known) return known;
-  const lists: EntitlementLists = {
+  return {
     roles: joinList([...p.realmRoles, ...p.clientRoles]),
     realmRoles: joinList(p.realmRoles),
     clientRoles: joinList(p.clientRoles),
     scopes: joinList(p.scopes),
     groups: joinList(p.groups),
   };
-  if (p.profile) listsByProfile.set(p.profile, lists);
-  return lists;
 }
 
 /**
@@ -128,22 +111,6 @@ export function buildPolicy(
   grants: RouteGrants,
   extraDeny?: string,
 ): IamPolicyResponse['policyDocument'] {
-  if (extraDeny !== undefined) return writePolicy(arnPrefix, grants, extraDeny);
-  // Grants are shared by every principal with the same entitlements, and so is their policy document.
-  let byPrefix = policies.get(grants);
-  if (byPrefix === undefined) policies.set(grants, (byPrefix = new Map()));
-  let doc = byPrefix.get(arnPrefix);
-  if (doc === undefined) {
-    doc = writePolicy(arnPrefix, grants);
-    byPrefix.set(arnPrefix, doc);
-  }
-  return doc;
-}
-
-type PolicyDocument = IamPolicyResponse['policyDocument'];
-const policies = new WeakMap<RouteGrants, Map<string, PolicyDocument>>();
-
-function writePolicy(arnPrefix: string, grants: RouteGrants, extraDeny?: string): PolicyDocument {
   const allow = grants.allow.map((p) => resource(arnPrefix, p));
   const deny = grants.deny.map((p) => resource(arnPrefix, p));
   if (extraDeny !== undefined) deny.push(extraDeny);
@@ -169,6 +136,8 @@ export interface ResponseInput {
   readonly responseMode: 'iam' | 'simple';
   /** The result cache is off: answer for the request's ARN alone. @default false */
   readonly exact?: boolean;
+  /** The policy of `grants` on the request's ARN prefix, when already written. @default - written here */
+  readonly policy?: PolicyDocument;
 }
 
 /** A response for a verified principal (allow or 403). Unverified callers get {@link unauthorizedError}. */
@@ -199,7 +168,10 @@ export function buildResponse(input: ResponseInput): AuthorizerResponse {
   // A request on no route of the table: the grants cannot speak for it, so deny its exact ARN. The
   // ARN holds no wildcard (parse-event refuses `*` and `?`), so the cached deny covers nothing else.
   const extraDeny = decision.reason === 'route_unknown' ? request.resourceArn : undefined;
-  const policyDocument = buildPolicy(request.arnPrefix, input.grants, extraDeny);
+  const policyDocument =
+    extraDeny === undefined && input.policy !== undefined
+      ? input.policy
+      : buildPolicy(request.arnPrefix, input.grants, extraDeny);
   if (policyDocument.Statement.length === 0) {
     return {
       principalId: context[CONTEXT_KEYS.sub],

@@ -49,14 +49,6 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 const SUPPORTED: ReadonlySet<string> = new Set(SIGNATURE_ALGORITHMS);
 const ECDSA_SIGNATURE_LENGTH: Readonly<Record<string, number>> = { ES256: 64, ES384: 96, ES512: 132 };
 
-/**
- * Decoded headers by their exact base64url text. An issuer signs every token with one header per key
- * (`{"alg":"RS256","typ":"JWT","kid":"..."}`), so most tokens skip decoding theirs. Frozen, as one object
- * is shared by many tokens; only ever read. Bounded: a flood of distinct headers just starts it over.
- */
-const knownHeaders = new Map<string, Readonly<JsonObject>>();
-const MAX_KNOWN_HEADERS = 64;
-
 /** Structural pre-checks; never throws. */
 export function inspectToken(token: unknown): InspectResult {
   const facts: { -readonly [K in keyof TokenFacts]: TokenFacts[K] } = {};
@@ -68,14 +60,9 @@ export function inspectToken(token: unknown): InspectResult {
   const parts = token.split('.');
   if (parts.length !== 3) return fail('token_malformed', `token has ${parts.length} segments, expected 3`);
   const [headerB64, payloadB64, signatureB64] = parts;
-  let header = knownHeaders.get(headerB64);
-  if (header === undefined) {
-    if (!isBase64Url(headerB64)) return fail('token_malformed', 'segment is not base64url');
-    header = decodeJsonObject(headerB64);
-    if (!header) return fail('token_malformed', 'header is not a base64url JSON object');
-    if (knownHeaders.size >= MAX_KNOWN_HEADERS) knownHeaders.clear();
-    knownHeaders.set(headerB64, Object.freeze(header));
-  }
+  if (!isBase64Url(headerB64)) return fail('token_malformed', 'segment is not base64url');
+  const header = decodeJsonObject(headerB64);
+  if (!header) return fail('token_malformed', 'header is not a base64url JSON object');
   if (!isBase64Url(payloadB64)) return fail('token_malformed', 'segment is not base64url');
   const payload = decodeJsonObject(payloadB64);
   if (!payload) return fail('token_malformed', 'payload is not a base64url JSON object');
