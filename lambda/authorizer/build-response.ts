@@ -24,6 +24,7 @@
 import { POLICY_RESOURCE_MAX_CHARS } from '../../common/aws-limits';
 import type { RouteGrants } from '../../common/route-model';
 import { CONTEXT_KEYS, contextScalar, joinList } from '../../common/identity-context';
+import { AuthorizerError } from './errors';
 import type { VerifiedPrincipal } from './types';
 import type { AuthRequest } from './parse-event';
 import type { RouteDecision } from './authorize';
@@ -123,7 +124,7 @@ export function buildPolicy(
 function resource(arnPrefix: string, pattern: string): string {
   const r = arnPrefix + pattern;
   if (r.length > POLICY_RESOURCE_MAX_CHARS || !RESOURCE.test(r))
-    throw new Error('policy resource is not writable');
+    throw new AuthorizerError('policy resource is not writable');
   return r;
 }
 
@@ -144,7 +145,7 @@ export interface ResponseInput {
 export function buildResponse(input: ResponseInput): AuthorizerResponse {
   const { request, principal, decision } = input;
   if (typeof principal.sub !== 'string' || principal.sub.length === 0)
-    throw new Error('principal has no sub');
+    throw new AuthorizerError('principal has no sub');
   const context = buildContext(principal);
   if (input.responseMode === 'simple' && request.kind === 'http-2.0') {
     return { isAuthorized: decision.allowed, context };
