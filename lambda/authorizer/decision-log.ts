@@ -92,15 +92,39 @@ function defaultWrite(line: string, level: LogLevel): void {
 
 const TRACE_ROOT = /(?:^|;)Root=([^;]+)/;
 
-/** One bounded fact as a JSON member (`,"k":"v"`), or '' when absent (as JSON.stringify drops undefined). */
-function member(key: string, value: string | undefined): string {
-  return typeof value === 'string' ? `,"${key}":${JSON.stringify(fact(value))}` : '';
-}
-
 /** JSON members (`,"k":v,...`) of an object, or '' when it has none: lines are joined from such parts. */
 function members(o: Record<string, unknown>): string {
   const json = JSON.stringify(o);
   return json.length > 2 ? `,${json.slice(1, -1)}` : '';
+}
+
+/** A string as JSON: written as is when nothing in it needs escaping (the usual case), else stringified. */
+function jsonString(s: string): string {
+  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** One bounded fact as a JSON member, or '' when absent. */
+function factMember(key: string, value: string | undefined): string {
+  return typeof value === 'string' ? `,"${key}":${jsonString(fact(value) as string)}` : '';
+}
+
+/** The decision line's own members (`,"k":v,...`), in Powertools' order after the common ones. */
+export function decisionFields(line: DecisionLine): string {
+  const f = line.facts;
+  return (
+    (line.requestId === undefined ? '' : `,"correlation_id":${jsonString(line.requestId)}`) +
+    `,"${DECISION_FIELDS.decision}":"${line.decision}","${DECISION_FIELDS.reason}":"${line.reason}"` +
+    (line.route === undefined ? '' : `,"${DECISION_FIELDS.route}":${jsonString(line.route)}`) +
+    (f === undefined
+      ? ''
+      : factMember(DECISION_FIELDS.iss, f.iss) +
+        factMember(DECISION_FIELDS.kid, f.kid) +
+        factMember(DECISION_FIELDS.sub, f.sub) +
+        factMember(DECISION_FIELDS.azp, f.azp)) +
+    `,"${DECISION_FIELDS.durationMs}":${Number.isFinite(line.durationMs) ? line.durationMs : null},"${DECISION_FIELDS.cached}":${line.cached === true}` +
+    (line.errorType === undefined ? '' : `,"errorType":${jsonString(line.errorType)}`)
+  );
 }
 
 /**
@@ -142,14 +166,6 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
     if (LEVELS[level] < threshold) return;
     write(`${start},"timestamp":"${new Date(now()).toISOString()}"${invocation}${trace()}${fields}}`, level);
   };
-  const factsJson = (f: TokenFacts | undefined): string =>
-    f === undefined
-      ? ''
-      : member(DECISION_FIELDS.iss, f.iss) +
-        member(DECISION_FIELDS.kid, f.kid) +
-        member(DECISION_FIELDS.sub, f.sub) +
-        member(DECISION_FIELDS.azp, f.azp);
-
   return {
     startInvocation(context) {
       invocations++;
@@ -170,13 +186,7 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
           : sampling);
     },
     decision(line) {
-      const fields =
-        (line.requestId === undefined ? '' : `,"correlation_id":${JSON.stringify(line.requestId)}`) +
-        `,"${DECISION_FIELDS.decision}":"${line.decision}","${DECISION_FIELDS.reason}":"${line.reason}"` +
-        (line.route === undefined ? '' : `,"${DECISION_FIELDS.route}":${JSON.stringify(line.route)}`) +
-        factsJson(line.facts) +
-        `,"${DECISION_FIELDS.durationMs}":${Number.isFinite(line.durationMs) ? line.durationMs : null},"${DECISION_FIELDS.cached}":${line.cached === true}` +
-        (line.errorType === undefined ? '' : `,"errorType":${JSON.stringify(line.errorType)}`);
+      const fields = decisionFields(line);
       if (line.reason === 'internal_error') emit('ERROR', HEADS.decisionError, fields);
       else emit('INFO', HEADS.decision, fields);
     },

@@ -98,26 +98,8 @@ export function inspectToken(token: unknown): InspectResult {
     return fail('signature_invalid', 'ECDSA signature has the wrong length');
   }
 
-  // The registered claims aws-jwt-verify's own decoder type-checks (it is handed this decoding instead).
-  for (const c of ['exp', 'nbf', 'iat'] as const) {
-    if (payload[c] !== undefined && !Number.isFinite(payload[c]))
-      return fail('claim_missing', `${c} is not a number`);
-  }
-  for (const c of ['sub', 'jti'] as const) {
-    if (payload[c] !== undefined && typeof payload[c] !== 'string')
-      return fail('claim_missing', `${c} is not a string`);
-  }
-  const aud = payload.aud;
-  if (
-    aud !== undefined &&
-    typeof aud !== 'string' &&
-    !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
-  ) {
-    return fail('claim_missing', 'aud is not a string or a list of strings');
-  }
-  if (payload.scope !== undefined && typeof payload.scope !== 'string') {
-    return fail('claims_malformed', 'scope is not a string');
-  }
+  const claims = checkRegisteredClaims(payload);
+  if (claims !== undefined) return fail(claims.reason, claims.detail);
   return {
     ok: true,
     header,
@@ -128,6 +110,30 @@ export function inspectToken(token: unknown): InspectResult {
     alg: alg as SignatureAlgorithm,
     facts,
   };
+}
+
+/** The types of the registered claims aws-jwt-verify's own decoder checks, and of `scope`. */
+function checkRegisteredClaims(payload: JsonObject): { reason: ReasonCode; detail: string } | undefined {
+  for (const c of ['exp', 'nbf', 'iat'] as const) {
+    if (payload[c] !== undefined && !Number.isFinite(payload[c]))
+      return { reason: 'claim_missing', detail: `${c} is not a number` };
+  }
+  for (const c of ['sub', 'jti'] as const) {
+    if (payload[c] !== undefined && typeof payload[c] !== 'string')
+      return { reason: 'claim_missing', detail: `${c} is not a string` };
+  }
+  const aud = payload.aud;
+  if (
+    aud !== undefined &&
+    typeof aud !== 'string' &&
+    !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
+  ) {
+    return { reason: 'claim_missing', detail: 'aud is not a string or a list of strings' };
+  }
+  if (payload.scope !== undefined && typeof payload.scope !== 'string') {
+    return { reason: 'claims_malformed', detail: 'scope is not a string' };
+  }
+  return undefined;
 }
 
 /** Unpadded base64url (RFC 7515 §2); such a string never has a length of 1 mod 4. */
