@@ -178,29 +178,34 @@ async function throughput(m: Measured) {
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid: KID, alg: 'RS256', use: 'sig' };
   const jwks = { keys: [jwk] };
   const now = Math.floor(Date.now() / 1000);
+  const sign = (i: number, roles: string[]) =>
+    new SignJWT({
+      typ: 'Bearer',
+      azp: 'keygate-web',
+      aud: ['keygate-api', 'account'],
+      preferred_username: `user${i}`,
+      scope: 'openid profile email',
+      realm_access: { roles },
+      resource_access: { account: { roles: ['view-profile'] } },
+      sid: `s-${i}`,
+    })
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: KID })
+      .setIssuer(ISSUER)
+      .setSubject(`5f0c1c8e-0000-4000-8000-${String(i).padStart(12, '0')}`)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 900)
+      .setJti(`jti-${i}`)
+      .sign(privateKey);
   const tokens: string[] = [];
+  // The same tokens, each with an entitlement no other token has: every one is a new profile.
+  const distinct: string[] = [];
   for (let i = 0; i < POOL; i++) {
-    tokens.push(
-      await new SignJWT({
-        typ: 'Bearer',
-        azp: 'keygate-web',
-        aud: ['keygate-api', 'account'],
-        preferred_username: `user${i}`,
-        scope: 'openid profile email',
-        realm_access: { roles: ['model-user', 'model:sentiment:invoke', 'default-roles-keygate'] },
-        resource_access: { account: { roles: ['view-profile'] } },
-        sid: `s-${i}`,
-      })
-        .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: KID })
-        .setIssuer(ISSUER)
-        .setSubject(`5f0c1c8e-0000-4000-8000-${String(i).padStart(12, '0')}`)
-        .setIssuedAt(now)
-        .setExpirationTime(now + 900)
-        .setJti(`jti-${i}`)
-        .sign(privateKey),
-    );
+    const roles = ['model-user', 'model:sentiment:invoke', 'default-roles-keygate'];
+    tokens.push(await sign(i, roles));
+    distinct.push(await sign(i, [...roles, `team-${i}`]));
   }
   const events = tokens.map((t, i) => restEvent(t, i));
+  const distinctEvents = distinct.map((t, i) => restEvent(t, i));
 
   // floor: the RSA verification alone, on one token
   const [h, p, s] = tokens[0].split('.');
@@ -268,7 +273,7 @@ async function throughput(m: Measured) {
   const leanLine = () => decisionLog.decision(decisionLine);
   logger.addContext({ ...LAMBDA_CONTEXT, functionVersion: '$LATEST' } as never);
 
-  const keys = ['floor', 'bare', 'jose', 'fresh', 'repeated', 'logLine', 'leanLine'] as const;
+  const keys = ['floor', 'bare', 'jose', 'fresh', 'repeated', 'logLine', 'leanLine', 'newProfile'] as const;
   const results = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<
     (typeof keys)[number],
     number[]
@@ -277,6 +282,7 @@ async function throughput(m: Measured) {
   // Two handlers living through all rounds, as two warm containers: one is only ever shown tokens it has
   // not seen before, the other one token again and again.
   const freshHandler = newHandler();
+  const profileHandler = newHandler();
   const warm = newHandler();
   await quietly(() => warm(events[0], LAMBDA_CONTEXT));
   for (let r = -WARMUP_ROUNDS; r < ROUNDS; r++) {
@@ -306,6 +312,9 @@ async function throughput(m: Measured) {
       opsPerSecond(ROUND_SIZE * 20, () => logger.info('authorizer decision', line)),
     );
     const leanLineOps = await quietly(() => opsPerSecond(ROUND_SIZE * 20, leanLine));
+    const newProfileOps = await quietly(() =>
+      opsPerSecond(ROUND_SIZE, (i) => profileHandler(distinctEvents[at(i)], LAMBDA_CONTEXT)),
+    );
     if (r < 0) continue;
     results.jose.push(joseOps);
     results.logLine.push(logLineOps);
@@ -314,6 +323,7 @@ async function throughput(m: Measured) {
     results.bare.push(bareOps);
     results.fresh.push(freshOps);
     results.repeated.push(repeatedOps);
+    results.newProfile.push(newProfileOps);
     ratios.fresh.push(freshOps / bareOps);
     ratios.repeated.push(repeatedOps / floorOps);
   }
@@ -582,6 +592,13 @@ async function main() {
         pass(repeatedRatio >= 5),
       ],
       [
+        'handler, fresh tokens, each of a new entitlement profile (profile caches miss)',
+        `${fmt(t.newProfile)} ops/s`,
+        `${fmt(t.newProfile / t.bare, 2)}× bare`,
+        '',
+        '',
+      ],
+      [
         'one decision line, Powertools Logger (not used)',
         `${fmt(t.logLine)} ops/s`,
         `${fmt(t.logLine / t.floor, 1)}× floor`,
@@ -640,9 +657,27 @@ async function main() {
         '',
       ],
     ];
+    const us = (opsPerSec: number) => 1e6 / opsPerSec;
+    const caches = [
+      ['cache', 'a hit saves (measured in this run)'],
+      ['---', '---'],
+      [
+        'JWKS (jwks-cache.ts)',
+        `a JWKS fetch: a cold start's first decision takes ${fmt(cold.authorizer, 1)} ms, a warm one ${fmt(us(t.fresh), 0)} µs`,
+      ],
+      [
+        'verified claims (verified-claims-cache.ts)',
+        `${fmt(us(t.fresh) - us(t.repeated), 0)} µs per repeated token (${fmt(us(t.fresh), 0)} → ${fmt(us(t.repeated), 1)} µs)`,
+      ],
+      [
+        'entitlement profiles + profile answers (claims-to-principal.ts, authorize.ts)',
+        `${fmt(us(t.newProfile) - us(t.fresh), 0)} µs per fresh token of a known profile (${fmt(us(t.newProfile), 0)} → ${fmt(us(t.fresh), 0)} µs)`,
+      ],
+    ].map((r) => `| ${r.join(' | ')} |`);
     const header = ['measure', 'result', 'ratio', 'target', ''];
     const lines = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`);
     console.log(lines.join('\n'));
+    console.log(`\n${caches.join('\n')}`);
     console.log(
       `\nNode ${process.version}; ${WARMUP_ROUNDS} untimed warm-up rounds, then ${ROUNDS} interleaved rounds of ${ROUND_SIZE} fresh tokens (repeated: ${ROUND_SIZE * 20} calls), medians, ratios taken within each round; load: median of ${LOAD_RUNS} runs of one fresh process per bundle, ratios taken within each run; ${((Date.now() - started) / 1000).toFixed(1)} s.`,
     );
