@@ -4,8 +4,8 @@
  * decides on that match.
  */
 import type { Principal, RouteGrants, RouteMatch, RouteSpec } from '../../common/route-model';
-import type { PolicyDocument } from './build-response';
-import { buildPolicy } from './build-response';
+import type { EntitlementLists, PolicyDocument } from './build-response';
+import { buildPolicy, entitlementLists } from './build-response';
 import {
   analyzeRoutes,
   compileRouteMatcher,
@@ -37,6 +37,8 @@ export interface RouteTable {
   grants(principal: ProfiledPrincipal): RouteGrants;
   /** The IAM policy document of the principal's grants on one API and stage (`arnPrefix`). */
   policy(principal: ProfiledPrincipal, arnPrefix: string): PolicyDocument;
+  /** The principal's entitlement lists as the authorizer context carries them. */
+  lists(principal: ProfiledPrincipal): EntitlementLists;
   /** decideRoute for this request, remembered per profile and request (method and path). */
   decide(
     principal: ProfiledPrincipal,
@@ -49,6 +51,7 @@ export interface RouteTable {
 /** What depends on a principal's entitlements alone: the entry of the profile cache. */
 interface ProfileAnswers {
   readonly grants: RouteGrants;
+  readonly lists: EntitlementLists;
   /** Policy documents by ARN prefix (one per API stage). */
   readonly policies: Map<string, PolicyDocument>;
   /** Decisions by `METHOD path`. */
@@ -70,7 +73,12 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
     const key = principal.profile ?? principal;
     let a = byProfile.get(key);
     if (a === undefined) {
-      a = { grants: grantsFor(routes, principal, analysis), policies: new Map(), decisions: new Map() };
+      a = {
+        grants: grantsFor(routes, principal, analysis),
+        lists: entitlementLists(principal),
+        policies: new Map(),
+        decisions: new Map(),
+      };
       byProfile.set(key, a);
     }
     return a;
@@ -84,6 +92,7 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
       return matcher(method, path);
     },
     grants: (principal) => answers(principal).grants,
+    lists: (principal) => answers(principal).lists,
     policy(principal, arnPrefix) {
       const a = answers(principal);
       let doc = a.policies.get(arnPrefix);

@@ -22,7 +22,7 @@
  * requirement binds a path parameter while the cache is on (validateAuthorizerConfig).
  */
 import { POLICY_RESOURCE_MAX_CHARS } from '../../common/aws-limits';
-import type { RouteGrants } from '../../common/route-model';
+import type { Principal, RouteGrants } from '../../common/route-model';
 import { CONTEXT_KEYS, contextScalar, joinList } from '../../common/identity-context';
 import { AuthorizerError } from './errors';
 import type { VerifiedPrincipal } from './types';
@@ -66,8 +66,10 @@ const RESOURCE = /^arn:[A-Za-z0-9:_$./*@~+=,-]+$/;
  * Authorizer context: strings only, each bounded (API Gateway turns arrays and objects into a 500), never
  * empty ("none" is EMPTY_CONTEXT_VALUE, `-`, so an HTTP API header mapping always overwrites).
  */
-export function buildContext(p: VerifiedPrincipal): AuthorizerContext {
-  const lists = entitlementLists(p);
+export function buildContext(
+  p: VerifiedPrincipal,
+  lists: EntitlementLists = entitlementLists(p),
+): AuthorizerContext {
   // Written with literal keys (a fixed object shape, unlike computed keys); the type below holds them to
   // exactly CONTEXT_KEYS' values.
   const context: { readonly [K in (typeof CONTEXT_KEYS)[keyof typeof CONTEXT_KEYS]]: string } = {
@@ -85,7 +87,8 @@ export function buildContext(p: VerifiedPrincipal): AuthorizerContext {
   return context;
 }
 
-interface EntitlementLists {
+/** The context's entitlement lists, joined: they depend on the entitlements alone. */
+export interface EntitlementLists {
   readonly roles: string;
   readonly realmRoles: string;
   readonly clientRoles: string;
@@ -93,7 +96,7 @@ interface EntitlementLists {
   readonly groups: string;
 }
 
-function entitlementLists(p: VerifiedPrincipal): EntitlementLists {
+export function entitlementLists(p: Principal): EntitlementLists {
   return {
     roles: joinList([...p.realmRoles, ...p.clientRoles]),
     realmRoles: joinList(p.realmRoles),
@@ -139,6 +142,8 @@ export interface ResponseInput {
   readonly exact?: boolean;
   /** The policy of `grants` on the request's ARN prefix, when already written. @default - written here */
   readonly policy?: PolicyDocument;
+  /** The principal's entitlement lists, when already joined. @default - joined here */
+  readonly lists?: EntitlementLists;
 }
 
 /** A response for a verified principal (allow or 403). Unverified callers get {@link unauthorizedError}. */
@@ -146,7 +151,7 @@ export function buildResponse(input: ResponseInput): AuthorizerResponse {
   const { request, principal, decision } = input;
   if (typeof principal.sub !== 'string' || principal.sub.length === 0)
     throw new AuthorizerError('principal has no sub');
-  const context = buildContext(principal);
+  const context = buildContext(principal, input.lists);
   if (input.responseMode === 'simple' && request.kind === 'http-2.0') {
     return { isAuthorized: decision.allowed, context };
   }

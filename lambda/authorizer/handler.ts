@@ -229,6 +229,7 @@ export function respond(call: VerifiedCall, decision: RouteDecision, p: Pipeline
     decision,
     grants: listed ? p.table.grants(call.principal) : NO_GRANTS,
     policy: listed ? p.table.policy(call.principal, call.request.arnPrefix) : undefined,
+    lists: p.table.lists(call.principal),
     responseMode: p.responseMode,
     exact: p.exact,
   });
