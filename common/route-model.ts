@@ -161,6 +161,11 @@ function matchParsed(
   let best: { match: RouteMatch; score: number[] } | undefined;
   for (const [route, tpl] of routes) {
     if (route.method !== method && !(route.method === 'ANY' && concrete)) continue;
+    // Cheap refusals first, before any allocation: a first literal segment or, without a greedy segment,
+    // the segment count that cannot fit.
+    const head = tpl[0];
+    if (head?.kind === 'literal' && head.value !== segs[0]) continue;
+    if (tpl.length !== segs.length && tpl[tpl.length - 1]?.kind !== 'greedy') continue;
     const params: Record<string, string> = {};
     const rawParams: Record<string, string> = {};
     const score: number[] = [];
