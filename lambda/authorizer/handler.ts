@@ -1,7 +1,7 @@
 /**
  * The request pipeline, read top to bottom in `decide`, each step a named function of this file:
  *
- *   parseEvent → matchRequest → findCredential → verifyCredential → CHECKS → decideRoute → respond
+ *   parseEvent → matchRequest → findBearer / openSession → verifyCredential → CHECKS → decideRoute → respond
  *
  * and `handle` around it: the duration, one decision log line, the `Unauthorized` error. The configuration
  * is loaded once per container by the caller (index.ts) and turned into a Pipeline by `preparePipeline`.
@@ -161,7 +161,7 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
   const request = parsed.request;
   trace.requestId = request.requestId;
   const match = matchRequest(request, p, trace);
-  const credential = await findCredential(request, p);
+  const credential = findBearer(request, p) ?? (await openSession(request, p));
   if (!credential.ok) return unauthenticated(p, request, trace, credential.reason, false);
   const verified = await verifyCredential(credential.token, p, trace);
   if (!verified.ok) {
@@ -186,17 +186,23 @@ export function matchRequest(request: AuthRequest, p: Pipeline, trace: Trace): R
 }
 
 /**
- * The one token of the request (extract-token.ts). Browser sessions are looked at only when no bearer
- * token was presented, so a bearer request is never judged by its cookies nor subject to the CSRF check.
+ * The one token of the request (extract-token.ts), or undefined when none was presented and a browser
+ * session may supply it (openSession). Sessions are looked at only when no bearer token was presented, so
+ * a bearer request is never judged by its cookies nor subject to the CSRF check.
  */
-export async function findCredential(request: AuthRequest, p: Pipeline): Promise<Credential> {
+export function findBearer(request: AuthRequest, p: Pipeline): Credential | undefined {
   const token = p.extract(request);
   if (token.ok) {
     const csrf =
       token.source === 'cookie' && p.cookieCsrf ? cookieRequestCsrf(request, p.cookieCsrf) : undefined;
     return { ok: true, token: token.token, csrf };
   }
-  if (!p.sessions || token.reason !== 'token_missing') return token;
+  return p.sessions && token.reason === 'token_missing' ? undefined : token;
+}
+
+/** The access token of the request's browser session (session-support.ts), when sessions are configured. */
+export async function openSession(request: AuthRequest, p: Pipeline): Promise<Credential> {
+  if (!p.sessions) return { ok: false, reason: 'token_missing' };
   const session = await p.sessions.open(request, Math.floor(p.now() / 1000));
   if (session.kind === 'refused') return { ok: false, reason: session.reason };
   if (session.kind === 'absent') return { ok: false, reason: 'token_missing' };

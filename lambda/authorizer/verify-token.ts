@@ -230,9 +230,14 @@ export async function verifyToken(token: string, v: VerifierState): Promise<Veri
     v.onSignatureVerification?.();
     let payload: JwtPayload;
     try {
-      payload = await verifySignature(v.verifiers.get(trusted) as IssuerVerifier, token);
+      payload = verifySignatureSync(v.verifiers.get(trusted) as IssuerVerifier, token);
     } catch (err) {
-      return verificationFailed(err, facts);
+      if (!keyNotCached(err)) return verificationFailed(err, facts);
+      try {
+        payload = await (v.verifiers.get(trusted) as IssuerVerifier).verify(token);
+      } catch (e) {
+        return verificationFailed(e, facts);
+      }
     }
     const result = checkClaims(payload, trusted, facts, nowSeconds, v.skewSeconds);
     if (result.ok && key !== undefined) v.cache.set(key, { principal: result.principal, facts });
@@ -244,16 +249,15 @@ export async function verifyToken(token: string, v: VerifierState): Promise<Veri
 
 /**
  * The library's synchronous verification while the signing key is cached (the warm path, without promise
- * hops); its asynchronous one, which may fetch the JWKS (rate-limited), when verifySync reports that the
- * key is not cached yet (https://github.com/awslabs/aws-jwt-verify#verifysync).
+ * hops). When it reports that the key is not cached yet (keyNotCached), verifyToken calls the asynchronous
+ * one, which may fetch the JWKS, rate-limited (https://github.com/awslabs/aws-jwt-verify#verifysync).
  */
-async function verifySignature(verifier: IssuerVerifier, token: string): Promise<JwtPayload> {
-  try {
-    return verifier.verifySync(token);
-  } catch (err) {
-    if (!(err instanceof JwksNotAvailableInCacheError || err instanceof KidNotFoundInJwksError)) throw err;
-    return verifier.verify(token);
-  }
+function verifySignatureSync(verifier: IssuerVerifier, token: string): JwtPayload {
+  return verifier.verifySync(token);
+}
+
+function keyNotCached(err: unknown): boolean {
+  return err instanceof JwksNotAvailableInCacheError || err instanceof KidNotFoundInJwksError;
 }
 
 /** Claim checks and the principal, on a payload whose signature the library has verified. */
