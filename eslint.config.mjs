@@ -54,6 +54,12 @@ export default tseslint.config(
     'Lambda code is bundled on its own: share contracts through common/.',
   ),
   boundary(
+    ['lambda/authorizer/**/*.ts'],
+    // Repeats the lambda/ groups: a later no-restricted-imports setting replaces an earlier one.
+    ['**/lib/**', '**/bin/**', '**/local/**', '**/realm/**', '**/sign-in/**', '**/sign-in'],
+    'The authorizer is bundled on its own, without the sign-in function: share contracts (session envelope, keys, cookies) through common/.',
+  ),
+  boundary(
     ['common/**/*.ts'],
     ['**/lib/**', '**/lambda/**', '**/bin/**', '**/local/**', '**/realm/**', 'aws-cdk-lib', 'aws-cdk-lib/*'],
     'common/ holds plain types and pure functions that every side imports: it imports none of them.',

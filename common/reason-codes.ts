@@ -59,3 +59,47 @@ export function isUnauthenticated(reason: ReasonCode): boolean {
     reason !== 'csrf_rejected'
   );
 }
+
+/**
+ * Reasons the sign-in routes log (once per request, never with a cookie or token) beyond the codes above
+ * they share with the authorizer (csrf_rejected, config_invalid, route_unknown, internal_error).
+ */
+export const SIGN_IN_REASON_CODES = {
+  login_started: 'redirected to the identity provider',
+  signed_in: 'code exchanged, ID token verified, session set',
+  refreshed: 'tokens refreshed, session renewed',
+  signed_out: 'session cleared, redirected through end-session',
+  confirm_shown: 'a GET of /auth/logout or /auth/refresh: a page whose button POSTs there, nothing changed',
+  return_to_refused: 'returnTo is not a same-site relative path; / used instead',
+  state_missing: 'callback without a state cookie (expired, replayed or cross-site)',
+  state_invalid: 'state cookie signature or shape is invalid',
+  state_expired: 'state cookie is older than its lifetime',
+  state_mismatch: 'state parameter does not match the state cookie',
+  callback_malformed: 'callback without code or state',
+  idp_error: 'the identity provider answered the callback with an error',
+  code_exchange_failed: 'the token endpoint refused or failed the code exchange',
+  id_token_invalid: 'the ID token did not verify (signature, iss, aud, exp, typ)',
+  nonce_mismatch: 'the ID token nonce does not match the state cookie',
+  session_absent: 'no session cookie',
+  session_invalid: 'the session cookie could not be opened',
+  refresh_unavailable: 'the session holds no refresh token',
+  refresh_failed: 'the token endpoint refused the refresh; the session is ended',
+  session_too_large: 'the token set does not fit the cookie budget even without the ID token',
+  keys_unavailable: 'the cookie keys could not be read (sign-in answers 503)',
+} as const satisfies Record<string, string> & { readonly [K in ReasonCode]?: never };
+
+/** Every reason code a Keygate function logs: one closed list, which docs/reason-codes.md lists exactly. */
+export const KEYGATE_REASON_CODES = { ...REASON_CODES, ...SIGN_IN_REASON_CODES } as const;
+
+export type KeygateReason = keyof typeof KEYGATE_REASON_CODES;
+
+/** The codes the sign-in routes log. */
+export type SignInReason =
+  | keyof typeof SIGN_IN_REASON_CODES
+  | Extract<ReasonCode, 'csrf_rejected' | 'config_invalid' | 'route_unknown' | 'internal_error'>;
+
+/** Why a session envelope could not be opened (the sign-in routes and the authorizer both open them). */
+export type SessionReason = Extract<
+  ReasonCode,
+  'session_malformed' | 'session_key_unknown' | 'session_tampered' | 'session_expired'
+>;

@@ -84,21 +84,11 @@ const LITERAL_SEGMENT = /^[A-Za-z0-9._~!$&'()+,;=:@-]+$/;
 /** What a concrete path parameter value may contain to be written into a policy resource. */
 const SAFE_RESOURCE_VALUE = /^[A-Za-z0-9._~@:+=,-]{1,128}$/;
 
-const parsedTemplates = new Map<string, readonly PathSegment[]>();
-
 /**
- * Parses a path template; throws a message naming the problem. Results are memoized per template string:
- * the authorizer matches every request against the same small table, so it parses each template once.
+ * Parses a path template; throws a message naming the problem. The authorizer parses its table once, at
+ * cold start (compileRouteMatcher).
  */
 export function parsePathTemplate(path: string): readonly PathSegment[] {
-  const hit = typeof path === 'string' ? parsedTemplates.get(path) : undefined;
-  if (hit) return hit;
-  const parsed = parsePathTemplateUncached(path);
-  if (parsedTemplates.size < 1024) parsedTemplates.set(path, parsed);
-  return parsed;
-}
-
-function parsePathTemplateUncached(path: string): PathSegment[] {
   if (typeof path !== 'string' || !path.startsWith('/')) {
     throw new Error(`path '${String(path)}' must start with '/'`);
   }
@@ -150,15 +140,35 @@ export function matchRoute(
   method: string,
   path: string,
 ): RouteMatch | undefined {
+  return compileRouteMatcher(routes)(method, path);
+}
+
+/** A table's templates parsed once: the matcher the authorizer keeps for the container's life. */
+export function compileRouteMatcher(
+  routes: readonly RouteSpec[],
+): (method: string, path: string) => RouteMatch | undefined {
+  const parsed = routes.map((route) => [route, parsePathTemplate(route.path)] as const);
+  return (method, path) => matchParsed(parsed, method, path);
+}
+
+function matchParsed(
+  routes: readonly (readonly [RouteSpec, readonly PathSegment[]])[],
+  method: string,
+  path: string,
+): RouteMatch | undefined {
   const raw = rawSegments(path);
   const segs = raw && decodeSegments(raw);
   if (raw === undefined || segs === undefined) return undefined;
   // ANY stands for the methods API Gateway routes; any other method is on no route (no policy names it).
   const concrete = (CONCRETE_METHODS as readonly string[]).includes(method);
   let best: { match: RouteMatch; score: number[] } | undefined;
-  for (const route of routes) {
+  for (const [route, tpl] of routes) {
     if (route.method !== method && !(route.method === 'ANY' && concrete)) continue;
-    const tpl = parsePathTemplate(route.path);
+    // Cheap refusals first, before any allocation: a first literal segment or, without a greedy segment,
+    // the segment count that cannot fit.
+    const head = tpl[0];
+    if (head?.kind === 'literal' && head.value !== segs[0]) continue;
+    if (tpl.length !== segs.length && tpl[tpl.length - 1]?.kind !== 'greedy') continue;
     const params: Record<string, string> = {};
     const rawParams: Record<string, string> = {};
     const score: number[] = [];
@@ -231,20 +241,14 @@ function decodeSegments(raw: readonly string[]): string[] | undefined {
 
 const BINDING = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-const boundParamsCache = new WeakMap<Requirement, readonly string[]>();
-
 /** Names of path parameters a requirement binds (`{modelId}` inside an entitlement). */
 export function boundParams(requirement: Requirement | undefined): readonly string[] {
   if (!requirement) return [];
-  const hit = boundParamsCache.get(requirement);
-  if (hit) return hit;
   const names = new Set<string>();
   for (const value of allEntitlementStrings(requirement)) {
     for (const m of value.matchAll(BINDING)) names.add(m[1]);
   }
-  const out = [...names];
-  boundParamsCache.set(requirement, out);
-  return out;
+  return [...names];
 }
 
 function allEntitlementStrings(requirement: Requirement | undefined): string[] {
@@ -257,16 +261,9 @@ function allEntitlementStrings(requirement: Requirement | undefined): string[] {
   return out;
 }
 
-const templateParts = new Map<string, readonly string[]>();
-
-/** Literal, name, literal, name, ... for a template with bindings; memoized per template string. */
+/** Literal, name, literal, name, ... for a template with bindings. */
 function partsOf(template: string): readonly string[] {
-  let parts = templateParts.get(template);
-  if (!parts) {
-    parts = template.split(BINDING);
-    if (templateParts.size < 4096) templateParts.set(template, parts);
-  }
-  return parts;
+  return template.split(BINDING);
 }
 
 function substitute(template: string, params: Readonly<Record<string, string>>): string | undefined {
@@ -378,25 +375,19 @@ interface Atom {
   readonly params: readonly string[];
 }
 
-const conjunctsCache = new WeakMap<Requirement, readonly (readonly Atom[])[]>();
-
 /**
  * A requirement as alternatives, each a list of entitlements to hold together: allOf plus one anyOf
  * entry (or allOf alone when anyOf lists nothing). The requirement is met exactly when one alternative is.
  */
 function conjunctsOf(requirement: Requirement | undefined): readonly (readonly Atom[])[] {
   if (!requirement) return [[]];
-  const hit = conjunctsCache.get(requirement);
-  if (hit) return hit;
   const atoms = (set: Entitlements | undefined): Atom[] =>
     ENTITLEMENT_KINDS.flatMap((kind) =>
       (set?.[kind] ?? []).map((tpl) => ({ kind, tpl, params: [...tpl.matchAll(BINDING)].map((m) => m[1]) })),
     );
   const all = atoms(requirement.allOf);
   const any = atoms(requirement.anyOf);
-  const out = any.length === 0 ? [all] : any.map((a) => [...all, a]);
-  conjunctsCache.set(requirement, out);
-  return out;
+  return any.length === 0 ? [all] : any.map((a) => [...all, a]);
 }
 
 /** Bound parameters some alternative does not name: a policy may then write `*` for them. */
@@ -437,8 +428,11 @@ export interface RouteGrants {
  * could match one of its requests (the table's reach relation); the checks make that Deny match nothing
  * the principal may call.
  */
-export function grantsFor(routes: readonly RouteSpec[], principal: Principal): RouteGrants {
-  const analysis = analyzeRoutes(routes);
+export function grantsFor(
+  routes: readonly RouteSpec[],
+  principal: Principal,
+  analysis: RouteAnalysis = analyzeRoutes(routes),
+): RouteGrants {
   const allow: string[] = [];
   const allowed = new Set<RouteSpec>();
   const denied: RouteSpec[] = [];
@@ -584,22 +578,16 @@ function templateTokens(
   ]);
 }
 
-interface RouteAnalysis {
+export interface RouteAnalysis {
   /** Whether a resource Keygate may write for `a` matches a request routed to `b` (a ≠ b). */
   reaches(a: RouteSpec, b: RouteSpec): boolean;
   /** The keycloak routes other than `d` whose resources may match a request routed to `d`. */
   reachedBy(d: RouteSpec): readonly RouteSpec[];
 }
 
-/** Per table object, with the routes it held then (a table being built grows in place). */
-const analyses = new WeakMap<readonly RouteSpec[], { routes: RouteSpec[]; analysis: RouteAnalysis }>();
-
-/** The reach relation of a route table, computed once per table (at cold start in the authorizer). */
-function analyzeRoutes(routes: readonly RouteSpec[]): RouteAnalysis {
-  const hit = analyses.get(routes);
-  if (hit && hit.routes.length === routes.length && hit.routes.every((r, i) => r === routes[i])) {
-    return hit.analysis;
-  }
+/** The reach relation of a route table (the authorizer computes it once, at cold start: compileRoutes). */
+export function analyzeRoutes(routes: readonly RouteSpec[]): RouteAnalysis {
+  const match = compileRouteMatcher(routes);
   const keycloak = routes.filter((r) => r.auth === 'keycloak');
   const pattern = new Map(keycloak.map((r) => [r, patternTokens(r)]));
   const request = new Map(keycloak.map((r) => [r, requestTokens(r)]));
@@ -617,7 +605,7 @@ function analyzeRoutes(routes: readonly RouteSpec[]): RouteAnalysis {
       if (methods.length === 0) continue;
       const meets =
         exact !== undefined
-          ? methods.some((m) => matchRoute(routes, m, exact)?.route === b)
+          ? methods.some((m) => match(m, exact)?.route === b)
           : languagesIntersect(pat, request.get(b) as PathToken[]);
       if (meets) reach.get(b)?.add(a);
     }
@@ -626,7 +614,6 @@ function analyzeRoutes(routes: readonly RouteSpec[]): RouteAnalysis {
     reaches: (a, b) => reach.get(b)?.has(a) ?? false,
     reachedBy: (d) => [...(reach.get(d) ?? [])],
   };
-  analyses.set(routes, { routes: [...routes], analysis });
   return analysis;
 }
 

@@ -1,11 +1,19 @@
 /**
- * Per-route authorization over the shared route model. The route table is compiled once per container;
- * route matches and a principal's grants are memoized so a warm request does no template parsing and
- * no regular-expression compilation.
+ * Per-route authorization over the shared route model. The route table is compiled once per container
+ * (templates parsed, the table's reach relation worked out); the pipeline matches each request once and
+ * decides on that match.
  */
 import type { Principal, RouteGrants, RouteMatch, RouteSpec } from '../../common/route-model';
 import { isCanonicalPath } from '../../common/canonical-path';
-import { grantsFor, matchRoute, routeAllows, routeKey } from '../../common/route-model';
+import type { EntitlementLists, PolicyDocument } from './build-response';
+import { buildPolicy, entitlementLists } from './build-response';
+import {
+  analyzeRoutes,
+  compileRouteMatcher,
+  grantsFor,
+  routeAllows,
+  routeKey,
+} from '../../common/route-model';
 
 export type RouteReason = 'allowed' | 'route_forbidden' | 'route_unknown' | 'path_not_canonical';
 
@@ -18,93 +26,116 @@ export interface RouteDecision {
 
 /**
  * A principal, with the interned entitlements it was normalized to when it has them (VerifiedPrincipal):
- * decisions and grants depend on the entitlements alone, so they are memoized per profile.
+ * grants depend on the entitlements alone, so they are kept per profile.
  */
 export type ProfiledPrincipal = Principal & { readonly profile?: object };
-
-/** What per-entitlement memos are keyed on: the shared profile, else the principal object itself. */
-function memoKey(principal: ProfiledPrincipal): object {
-  return principal.profile ?? principal;
-}
 
 export interface RouteTable {
   readonly routes: readonly RouteSpec[];
   /** The route API Gateway selected for this request, or undefined. */
   match(method: string, path: string): RouteMatch | undefined;
-  /** Route key of a match, computed once per route. */
-  keyOf(match: RouteMatch): string;
   /** Every keycloak route the principal may call and the protected routes it may not. */
   grants(principal: ProfiledPrincipal): RouteGrants;
-  /** Memo of decisions per entitlement profile (or principal) and matched route: decided in a lookup. */
-  readonly decisions: WeakMap<object, WeakMap<RouteMatch, RouteDecision>>;
+  /** The IAM policy document of the principal's grants on one API and stage (`arnPrefix`). */
+  policy(principal: ProfiledPrincipal, arnPrefix: string): PolicyDocument;
+  /** The principal's entitlement lists as the authorizer context carries them. */
+  lists(principal: ProfiledPrincipal): EntitlementLists;
+  /** decideRoute for this request, remembered per profile and request (method and path). */
+  decide(
+    principal: ProfiledPrincipal,
+    method: string,
+    path: string,
+    match: RouteMatch | undefined,
+  ): RouteDecision;
 }
 
-/** Distinct request paths remembered per container; beyond this the memo starts over (bounded memory). */
-const MAX_MEMO_ENTRIES = 2048;
+/** What depends on a principal's entitlements alone: the entry of the profile cache. */
+interface ProfileAnswers {
+  readonly grants: RouteGrants;
+  readonly lists: EntitlementLists;
+  /** Policy documents by ARN prefix (one per API stage). */
+  readonly policies: Map<string, PolicyDocument>;
+  /** Decisions by `METHOD path`. */
+  readonly decisions: Map<string, RouteDecision>;
+}
+
+/** Entries of a profile's policy and decision maps; beyond this a map starts over (bounded memory). */
+const MAX_PER_PROFILE = 256;
 
 export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
-  const keys = new Map<RouteSpec, string>(routes.map((r) => [r, routeKey(r)]));
-  // Per method, per path: no key concatenation on the hot path.
-  const matches = new Map<string, Map<string, RouteMatch | null>>();
-  let memoSize = 0;
-  // Keyed by the entitlement profile every principal with the same entitlement claims shares (or by the
-  // principal object): a fresh token of a known profile finds its grants without recomputing them.
-  const grants = new WeakMap<object, RouteGrants>();
-  // Grants depend on the issuer and the entitlements only, and many callers share one set (a role profile,
-  // a service account): a fresh token with a known set skips grantsFor. JSON keeps the key unambiguous.
-  const byEntitlements = new Map<string, RouteGrants>();
+  const matcher = compileRouteMatcher(routes);
+  const analysis = analyzeRoutes(routes);
+  // The profile-answers cache (docs/authorizer.md, "Caches"): keyed by the entitlement profile that every
+  // principal with the same entitlement claims shares (or by a hand-built principal object), so a fresh
+  // token of a known profile finds its grants, policy and decisions without working them out again.
+  // Weak: an entry lives as long as its profile (claims-to-principal.ts bounds the profiles).
+  const byProfile = new WeakMap<object, ProfileAnswers>();
+  const answers = (principal: ProfiledPrincipal): ProfileAnswers => {
+    const key = principal.profile ?? principal;
+    let a = byProfile.get(key);
+    if (a === undefined) {
+      a = {
+        grants: grantsFor(routes, principal, analysis),
+        lists: entitlementLists(principal),
+        policies: new Map(),
+        decisions: new Map(),
+      };
+      byProfile.set(key, a);
+    }
+    return a;
+  };
   return {
     routes,
-    decisions: new WeakMap(),
     match(method, path) {
       // Policies list routes without a trailing slash, so API Gateway would not allow `/models/` with
       // them: such a path is on no route, which keeps the decision and its log equal to the policy's.
       if (path.length > 1 && path.endsWith('/')) return undefined;
-      let byPath = matches.get(method);
-      const hit = byPath?.get(path);
-      if (hit !== undefined) return hit ?? undefined;
-      const m = matchRoute(routes, method, path);
-      if (memoSize >= MAX_MEMO_ENTRIES) {
-        matches.clear();
-        memoSize = 0;
-        byPath = undefined;
-      }
-      if (byPath === undefined) matches.set(method, (byPath = new Map()));
-      byPath.set(path, m ?? null);
-      memoSize++;
-      return m;
+      return matcher(method, path);
     },
-    keyOf(match) {
-      return keys.get(match.route) ?? routeKey(match.route);
-    },
-    grants(principal) {
-      const memo = memoKey(principal);
-      let g = grants.get(memo);
-      if (g === undefined) {
-        const key = JSON.stringify([
-          principal.issuer ?? null,
-          principal.realmRoles,
-          principal.clientRoles,
-          principal.scopes,
-          principal.groups,
-        ]);
-        g = byEntitlements.get(key);
-        if (g === undefined) {
-          g = grantsFor(routes, principal);
-          if (byEntitlements.size >= MAX_MEMO_ENTRIES) byEntitlements.clear();
-          byEntitlements.set(key, g);
-        }
-        grants.set(memo, g);
+    grants: (principal) => answers(principal).grants,
+    lists: (principal) => answers(principal).lists,
+    policy(principal, arnPrefix) {
+      const a = answers(principal);
+      let doc = a.policies.get(arnPrefix);
+      if (doc === undefined) {
+        doc = buildPolicy(arnPrefix, a.grants);
+        if (a.policies.size >= MAX_PER_PROFILE) a.policies.clear();
+        a.policies.set(arnPrefix, doc);
       }
-      return g;
+      return doc;
+    },
+    decide(principal, method, path, match) {
+      // The decision depends on the principal's entitlements and issuer (both in the profile key) and the
+      // matched route and parameters, which the table derives from the method and path alone.
+      const a = answers(principal);
+      const key = `${method} ${path}`;
+      let d = a.decisions.get(key);
+      if (d === undefined) {
+        d = decideRoute(principal, match);
+        if (a.decisions.size >= MAX_PER_PROFILE) a.decisions.clear();
+        a.decisions.set(key, d);
+      }
+      return d;
     },
   };
 }
 
 /**
- * Decides one request. Only `keycloak` routes are decided here: a request on a route of another kind
- * (AWS_IAM, Cognito user pools) never reaches this authorizer in a correct deployment, so it is unknown.
+ * Decides one request on the route it matched. Only `keycloak` routes are decided here: a request on a
+ * route of another kind (AWS_IAM, Cognito user pools) never reaches this authorizer in a correct
+ * deployment, so it is unknown.
  */
+export function decideRoute(principal: Principal, match: RouteMatch | undefined): RouteDecision {
+  const route = match && routeKey(match.route);
+  if (match === undefined || match.route.auth !== 'keycloak') {
+    return { allowed: false, reason: 'route_unknown', route };
+  }
+  return routeAllows(match, principal)
+    ? { allowed: true, reason: 'allowed', route }
+    : { allowed: false, reason: 'route_forbidden', route };
+}
+
+/** Matches and decides in one call (tests, the local gateway): the pipeline matches once and reuses it. */
 export function authorize(
   principal: ProfiledPrincipal,
   table: RouteTable,
@@ -113,19 +144,5 @@ export function authorize(
 ): RouteDecision {
   // Whatever route API Gateway chose for such a spelling, the policy denies it (common/canonical-path.ts).
   if (!isCanonicalPath(path)) return { allowed: false, reason: 'path_not_canonical' };
-  const match = table.match(method, path);
-  if (match === undefined || match.route.auth !== 'keycloak') {
-    return { allowed: false, reason: 'route_unknown', route: match ? table.keyOf(match) : undefined };
-  }
-  const key = memoKey(principal);
-  let memo = table.decisions.get(key);
-  const known = memo?.get(match);
-  if (known !== undefined) return known;
-  const route = table.keyOf(match);
-  const decision: RouteDecision = routeAllows(match, principal)
-    ? { allowed: true, reason: 'allowed', route }
-    : { allowed: false, reason: 'route_forbidden', route };
-  if (memo === undefined) table.decisions.set(key, (memo = new WeakMap()));
-  memo.set(match, decision);
-  return decision;
+  return decideRoute(principal, table.match(method, path));
 }

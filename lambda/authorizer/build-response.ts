@@ -22,8 +22,9 @@
  * requirement binds a path parameter while the cache is on (validateAuthorizerConfig).
  */
 import { POLICY_RESOURCE_MAX_CHARS } from '../../common/aws-limits';
-import type { RouteGrants } from '../../common/route-model';
+import type { Principal, RouteGrants } from '../../common/route-model';
 import { CONTEXT_KEYS, contextScalar, joinList } from '../../common/identity-context';
+import { AuthorizerError } from './errors';
 import type { VerifiedPrincipal } from './types';
 import type { AuthRequest } from './parse-event';
 import type { RouteDecision } from './authorize';
@@ -42,6 +43,8 @@ export interface PolicyStatement {
   readonly Effect: 'Allow' | 'Deny';
   readonly Resource: readonly string[];
 }
+
+export type PolicyDocument = IamPolicyResponse['policyDocument'];
 
 export interface IamPolicyResponse {
   readonly principalId: string;
@@ -66,15 +69,17 @@ const RESOURCE = /^arn:[A-Za-z0-9:_$./*@~+=,%?-]+$/;
  * Authorizer context: strings only, each bounded (API Gateway turns arrays and objects into a 500), never
  * empty ("none" is EMPTY_CONTEXT_VALUE, `-`, so an HTTP API header mapping always overwrites).
  */
-export function buildContext(p: VerifiedPrincipal): AuthorizerContext {
-  const lists = entitlementLists(p);
+export function buildContext(
+  p: VerifiedPrincipal,
+  lists: EntitlementLists = entitlementLists(p),
+): AuthorizerContext {
   // Written with literal keys (a fixed object shape, unlike computed keys); the type below holds them to
   // exactly CONTEXT_KEYS' values.
   const context: { readonly [K in (typeof CONTEXT_KEYS)[keyof typeof CONTEXT_KEYS]]: string } = {
     sub: contextScalar(p.sub),
     username: contextScalar(p.username),
     clientId: contextScalar(p.clientId),
-    issuer: issuerScalar(p.issuer),
+    issuer: contextScalar(p.issuer),
     tokenKind: contextScalar(p.tokenKind),
     roles: lists.roles,
     realmRoles: lists.realmRoles,
@@ -85,19 +90,8 @@ export function buildContext(p: VerifiedPrincipal): AuthorizerContext {
   return context;
 }
 
-/** The issuer is one of a few configured URLs: bounded once per URL, not per request. */
-const issuerScalars = new Map<string, string>();
-
-function issuerScalar(issuer: string): string {
-  let scalar = issuerScalars.get(issuer);
-  if (scalar === undefined) {
-    scalar = contextScalar(issuer);
-    if (issuerScalars.size < 64) issuerScalars.set(issuer, scalar);
-  }
-  return scalar;
-}
-
-interface EntitlementLists {
+/** The context's entitlement lists, joined: they depend on the entitlements alone. */
+export interface EntitlementLists {
   readonly roles: string;
   readonly realmRoles: string;
   readonly clientRoles: string;
@@ -105,21 +99,14 @@ interface EntitlementLists {
   readonly groups: string;
 }
 
-/** The joined lists depend on the entitlements only: kept per interned profile. */
-const listsByProfile = new WeakMap<object, EntitlementLists>();
-
-function entitlementLists(p: VerifiedPrincipal): EntitlementLists {
-  const known = p.profile && listsByProfile.get(p.profile);
-  if (known) return known;
-  const lists: EntitlementLists = {
+export function entitlementLists(p: Principal): EntitlementLists {
+  return {
     roles: joinList([...p.realmRoles, ...p.clientRoles]),
     realmRoles: joinList(p.realmRoles),
     clientRoles: joinList(p.clientRoles),
     scopes: joinList(p.scopes),
     groups: joinList(p.groups),
   };
-  if (p.profile) listsByProfile.set(p.profile, lists);
-  return lists;
 }
 
 /**
@@ -131,22 +118,6 @@ export function buildPolicy(
   grants: RouteGrants,
   extraDeny?: string,
 ): IamPolicyResponse['policyDocument'] {
-  if (extraDeny !== undefined) return writePolicy(arnPrefix, grants, extraDeny);
-  // Grants are shared by every principal with the same entitlements, and so is their policy document.
-  let byPrefix = policies.get(grants);
-  if (byPrefix === undefined) policies.set(grants, (byPrefix = new Map()));
-  let doc = byPrefix.get(arnPrefix);
-  if (doc === undefined) {
-    doc = writePolicy(arnPrefix, grants);
-    byPrefix.set(arnPrefix, doc);
-  }
-  return doc;
-}
-
-type PolicyDocument = IamPolicyResponse['policyDocument'];
-const policies = new WeakMap<RouteGrants, Map<string, PolicyDocument>>();
-
-function writePolicy(arnPrefix: string, grants: RouteGrants, extraDeny?: string): PolicyDocument {
   const allow = grants.allow.map((p) => resource(arnPrefix, p));
   const deny = grants.deny.map((p) => resource(arnPrefix, p));
   if (extraDeny !== undefined) deny.push(extraDeny);
@@ -159,7 +130,7 @@ function writePolicy(arnPrefix: string, grants: RouteGrants, extraDeny?: string)
 function resource(arnPrefix: string, pattern: string): string {
   const r = arnPrefix + pattern;
   if (r.length > POLICY_RESOURCE_MAX_CHARS || !RESOURCE.test(r))
-    throw new Error('policy resource is not writable');
+    throw new AuthorizerError('policy resource is not writable');
   return r;
 }
 
@@ -172,14 +143,18 @@ export interface ResponseInput {
   readonly responseMode: 'iam' | 'simple';
   /** The result cache is off: answer for the request's ARN alone. @default false */
   readonly exact?: boolean;
+  /** The policy of `grants` on the request's ARN prefix, when already written. @default - written here */
+  readonly policy?: PolicyDocument;
+  /** The principal's entitlement lists, when already joined. @default - joined here */
+  readonly lists?: EntitlementLists;
 }
 
 /** A response for a verified principal (allow or 403). Unverified callers get {@link unauthorizedError}. */
 export function buildResponse(input: ResponseInput): AuthorizerResponse {
   const { request, principal, decision } = input;
   if (typeof principal.sub !== 'string' || principal.sub.length === 0)
-    throw new Error('principal has no sub');
-  const context = buildContext(principal);
+    throw new AuthorizerError('principal has no sub');
+  const context = buildContext(principal, input.lists);
   if (input.responseMode === 'simple' && request.kind === 'http-2.0') {
     return { isAuthorized: decision.allowed, context };
   }
@@ -202,7 +177,10 @@ export function buildResponse(input: ResponseInput): AuthorizerResponse {
   // A request on no route of the table: the grants cannot speak for it, so deny its exact ARN. The
   // ARN holds no wildcard (parse-event refuses `*` and `?`), so the cached deny covers nothing else.
   const extraDeny = decision.reason === 'route_unknown' ? request.resourceArn : undefined;
-  const policyDocument = buildPolicy(request.arnPrefix, input.grants, extraDeny);
+  const policyDocument =
+    extraDeny === undefined && input.policy !== undefined
+      ? input.policy
+      : buildPolicy(request.arnPrefix, input.grants, extraDeny);
   if (policyDocument.Statement.length === 0) {
     return {
       principalId: context[CONTEXT_KEYS.sub],

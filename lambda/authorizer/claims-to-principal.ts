@@ -22,6 +22,7 @@
 import type { IssuerConfig } from '../../common/authorizer-config';
 import { COGNITO_ROLES_CLAIM } from '../../common/identity-context';
 import type { TokenKind } from '../../common/identity-context';
+import { AuthorizerError } from './errors';
 import type { EntitlementProfile, VerifiedPrincipal } from './types';
 
 export type PrincipalResult =
@@ -44,7 +45,7 @@ const UNSAFE_CLIENT = /[\s*?/:\x00-\x1f\x7f]/;
 /** `client:role` with a non-empty client and role (split at the first `:`). */
 const CLIENT_ROLE = /^[^:]+:.+$/;
 
-class Malformed extends Error {}
+class Malformed extends AuthorizerError {}
 
 type Claims = Readonly<Record<string, unknown>>;
 

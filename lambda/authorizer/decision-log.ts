@@ -92,31 +92,39 @@ function defaultWrite(line: string, level: LogLevel): void {
 
 const TRACE_ROOT = /(?:^|;)Root=([^;]+)/;
 
-/** One bounded fact as a JSON member (`,"k":"v"`), or '' when absent (as JSON.stringify drops undefined). */
-function member(key: string, value: string | undefined): string {
-  return typeof value === 'string' ? `,"${key}":${JSON.stringify(fact(value))}` : '';
-}
-
-/** A fact's JSON member by value, for facts with few distinct values. Bounded: starts over when full. */
-class MemberCache {
-  private readonly members = new Map<string, string>();
-  constructor(private readonly key: string) {}
-  get(value: string | undefined): string {
-    if (value === undefined) return '';
-    let json = this.members.get(value);
-    if (json === undefined) {
-      json = member(this.key, value);
-      if (this.members.size >= 64) this.members.clear();
-      this.members.set(value, json);
-    }
-    return json;
-  }
-}
-
 /** JSON members (`,"k":v,...`) of an object, or '' when it has none: lines are joined from such parts. */
 function members(o: Record<string, unknown>): string {
   const json = JSON.stringify(o);
   return json.length > 2 ? `,${json.slice(1, -1)}` : '';
+}
+
+/** A string as JSON: written as is when nothing in it needs escaping (the usual case), else stringified. */
+function jsonString(s: string): string {
+  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** One bounded fact as a JSON member, or '' when absent. */
+function factMember(key: string, value: string | undefined): string {
+  return typeof value === 'string' ? `,"${key}":${jsonString(fact(value) as string)}` : '';
+}
+
+/** The decision line's own members (`,"k":v,...`), in Powertools' order after the common ones. */
+export function decisionFields(line: DecisionLine): string {
+  const f = line.facts;
+  return (
+    (line.requestId === undefined ? '' : `,"correlation_id":${jsonString(line.requestId)}`) +
+    `,"${DECISION_FIELDS.decision}":"${line.decision}","${DECISION_FIELDS.reason}":"${line.reason}"` +
+    (line.route === undefined ? '' : `,"${DECISION_FIELDS.route}":${jsonString(line.route)}`) +
+    (f === undefined
+      ? ''
+      : factMember(DECISION_FIELDS.iss, f.iss) +
+        factMember(DECISION_FIELDS.kid, f.kid) +
+        factMember(DECISION_FIELDS.sub, f.sub) +
+        factMember(DECISION_FIELDS.azp, f.azp)) +
+    `,"${DECISION_FIELDS.durationMs}":${Number.isFinite(line.durationMs) ? line.durationMs : null},"${DECISION_FIELDS.cached}":${line.cached === true}` +
+    (line.errorType === undefined ? '' : `,"errorType":${jsonString(line.errorType)}`)
+  );
 }
 
 /**
@@ -136,18 +144,12 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
   // or per invocation are serialized once, not per line. `invocation` is everything between the timestamp
   // and the trace id: service, the Lambda context (cold_start, function_*) and sampling_rate.
   let invocation = service + sampling;
-  let staticContext = { arn: undefined as string | undefined, warm: '', cold: '' };
-  let traceRaw: string | undefined;
-  let traceJson = '';
+  let fn: string | undefined;
 
   const trace = (): string => {
     const raw = env._X_AMZN_TRACE_ID;
-    if (raw !== traceRaw) {
-      traceRaw = raw;
-      const m = typeof raw === 'string' ? TRACE_ROOT.exec(raw) : null;
-      traceJson = m ? `,"xray_trace_id":${JSON.stringify(m[1])}` : '';
-    }
-    return traceJson;
+    const m = typeof raw === 'string' ? TRACE_ROOT.exec(raw) : null;
+    return m ? `,"xray_trace_id":${JSON.stringify(m[1])}` : '';
   };
 
   /** `fields` are JSON members (`,"k":v,...`) in the order they appear in the line. */
@@ -162,62 +164,8 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
   /** `start` is the line's serialized level and message; `fields` its JSON members, in the line's order. */
   const emit = (level: LogLevel, start: string, fields: string): void => {
     if (LEVELS[level] < threshold) return;
-    write(`${start},"timestamp":"${timestamp()}"${invocation}${trace()}${fields}}`, level);
+    write(`${start},"timestamp":"${new Date(now()).toISOString()}"${invocation}${trace()}${fields}}`, level);
   };
-  // Formatting a date costs about as much as the rest of the line: lines of the same millisecond share it.
-  let stampedAt = Number.NaN;
-  let stamp = '';
-  const timestamp = (): string => {
-    const ms = now();
-    if (ms !== stampedAt) {
-      stampedAt = ms;
-      stamp = new Date(ms).toISOString();
-    }
-    return stamp;
-  };
-
-  // A repeated token brings the same facts object and the same route again: their members are kept (the
-  // last facts only: a map per token would cost every fresh token more than it saves).
-  let lastFacts: { facts: TokenFacts; json: string } | undefined;
-  // iss, kid and azp take a few values per container (issuers, their keys, clients): serialized once each.
-  const issMembers = new MemberCache(DECISION_FIELDS.iss);
-  const kidMembers = new MemberCache(DECISION_FIELDS.kid);
-  const azpMembers = new MemberCache(DECISION_FIELDS.azp);
-  const routeMembers = new Map<string, string>();
-  const factsJson = (f: TokenFacts | undefined): string => {
-    if (f === undefined) return '';
-    if (lastFacts?.facts === f) return lastFacts.json;
-    const json =
-      issMembers.get(f.iss) +
-      kidMembers.get(f.kid) +
-      member(DECISION_FIELDS.sub, f.sub) +
-      azpMembers.get(f.azp);
-    lastFacts = { facts: f, json };
-    return json;
-  };
-  // decision and reason are identifiers from fixed sets: written as they are, each pair once.
-  const outcomes = new Map<DecisionOutcome, Map<ReasonCode, string>>();
-  const outcomeJson = (decision: DecisionOutcome, reason: ReasonCode): string => {
-    let byReason = outcomes.get(decision);
-    if (byReason === undefined) outcomes.set(decision, (byReason = new Map()));
-    let json = byReason.get(reason);
-    if (json === undefined) {
-      json = `,"${DECISION_FIELDS.decision}":"${decision}","${DECISION_FIELDS.reason}":"${reason}"`;
-      byReason.set(reason, json);
-    }
-    return json;
-  };
-  const routeJson = (route: string | undefined): string => {
-    if (route === undefined) return '';
-    let json = routeMembers.get(route);
-    if (json === undefined) {
-      json = `,"${DECISION_FIELDS.route}":${JSON.stringify(route)}`;
-      if (routeMembers.size >= 1024) routeMembers.clear();
-      routeMembers.set(route, json);
-    }
-    return json;
-  };
-
   return {
     startInvocation(context) {
       invocations++;
@@ -225,32 +173,20 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
         invocation = service + sampling;
         return;
       }
-      if (staticContext.arn !== context.invokedFunctionArn || staticContext.warm === '') {
-        const json = members({
-          function_arn: context.invokedFunctionArn,
-          function_memory_size: context.memoryLimitInMB,
-          function_name: context.functionName,
-        });
-        staticContext = {
-          arn: context.invokedFunctionArn,
-          warm: `${service},"cold_start":false${json}`,
-          cold: `${service},"cold_start":true${json}`,
-        };
-      }
+      // The function's own fields are the same for every invocation of a container: serialized once.
+      fn ??= members({
+        function_arn: context.invokedFunctionArn,
+        function_memory_size: context.memoryLimitInMB,
+        function_name: context.functionName,
+      });
       invocation =
-        (invocations === 1 ? staticContext.cold : staticContext.warm) +
+        `${service},"cold_start":${invocations === 1}${fn}` +
         (typeof context.awsRequestId === 'string'
           ? `,"function_request_id":${JSON.stringify(context.awsRequestId)}${sampling}`
           : sampling);
     },
     decision(line) {
-      const fields =
-        (line.requestId === undefined ? '' : `,"correlation_id":${JSON.stringify(line.requestId)}`) +
-        outcomeJson(line.decision, line.reason) +
-        routeJson(line.route) +
-        factsJson(line.facts) +
-        `,"${DECISION_FIELDS.durationMs}":${Number.isFinite(line.durationMs) ? line.durationMs : null},"${DECISION_FIELDS.cached}":${line.cached === true}` +
-        (line.errorType === undefined ? '' : `,"errorType":${JSON.stringify(line.errorType)}`);
+      const fields = decisionFields(line);
       if (line.reason === 'internal_error') emit('ERROR', HEADS.decisionError, fields);
       else emit('INFO', HEADS.decision, fields);
     },

@@ -1,8 +1,15 @@
 /**
- * The request pipeline, as a fixed sequence of small steps:
- * parseEvent -> extractToken -> verifier.verify -> authorize -> buildResponse -> one decision log line.
- * The configuration is loaded once per container by the caller (index.ts) and passed in. With browser
- * sessions configured, a sealed session cookie supplies the token when no bearer token was presented.
+ * The request pipeline, read top to bottom in `decide`, each step a named function of this file:
+ *
+ *   parseEvent → matchRequest → findBearer / openSession → verifyCredential → CHECKS → decideRoute → respond
+ *
+ * and `handle` around it: the duration, one decision log line, the `Unauthorized` error. The configuration
+ * is loaded once per container by the caller (index.ts) and turned into a Pipeline by `preparePipeline`.
+ * With browser sessions configured, a sealed session cookie supplies the token when no bearer token was
+ * presented.
+ *
+ * Adding a check on a verified caller (step-up, token binding, revocation, ...) is one entry in CHECKS: a
+ * named `Check` that answers undefined to go on, or a Refusal (401 or 403, with its reason code).
  *
  * Fail closed: every path ends in an allow that the route table justifies, a deny (403) for a verified
  * caller without permission, or the `Unauthorized` error (401). Nothing else is ever thrown, so API Gateway
@@ -10,25 +17,28 @@
  */
 import type { AuthorizerConfig } from '../../common/authorizer-config';
 import { DEFAULTS } from '../../common/authorizer-config';
+import type { CsrfPolicy, CsrfResult } from '../../common/csrf';
 import type { DecisionOutcome } from '../../common/decision-log';
 import type { ReasonCode } from '../../common/reason-codes';
+import type { RouteMatch } from '../../common/route-model';
+import { routeKey } from '../../common/route-model';
 import { isCanonicalPath } from '../../common/canonical-path';
-import type { TokenFacts, TokenVerifier, VerifierEvents, VerifiedPrincipal, VerifyResult } from './types';
-import type { LoadedConfig } from './load-config';
-import type { DecisionLog, LambdaContextInfo } from './decision-log';
-import type { AuthorizerResponse, IamPolicyResponse } from './build-response';
-import type { RouteTable } from './authorize';
-import { parseEvent } from './parse-event';
-import { createTokenExtractor } from './extract-token';
-import { authorize, compileRoutes } from './authorize';
+import type { RouteDecision, RouteTable } from './authorize';
+import { compileRoutes } from './authorize';
+import type { AuthorizerResponse } from './build-response';
 import { buildResponse, unauthorizedError } from './build-response';
-import { createDecisionLog } from './decision-log';
-import { createTokenVerifier } from './verify-token';
-import type { AuthRequest } from './parse-event';
-import type { SessionStep } from './session-cookie';
-import type { SessionSupport } from './session-support';
-import type { CsrfPolicy, CsrfResult } from '../../common/csrf';
 import { cookieRequestCsrf } from './cookie-csrf';
+import type { DecisionLog, LambdaContextInfo } from './decision-log';
+import { createDecisionLog } from './decision-log';
+import { AuthorizerError } from './errors';
+import type { TokenExtractor } from './extract-token';
+import { createTokenExtractor } from './extract-token';
+import type { LoadedConfig } from './load-config';
+import type { AuthRequest } from './parse-event';
+import { parseEvent } from './parse-event';
+import type { SessionSupport } from './session-support';
+import type { TokenFacts, TokenVerifier, VerifiedPrincipal, VerifierEvents, VerifyResult } from './types';
+import { createTokenVerifier } from './verify-token';
 
 /** Counts decisions and JWKS failures. Keygate counts with metric filters on the decision log instead. */
 export interface MetricsSink {
@@ -63,275 +73,29 @@ export interface HandlerDeps {
 
 export type AuthorizerHandler = (event: unknown, context?: LambdaContextInfo) => Promise<AuthorizerResponse>;
 
-interface Ready {
-  readonly config: AuthorizerConfig;
+/** What every request uses, built once per container from a valid configuration. */
+export interface Pipeline {
   readonly verifier: TokenVerifier;
   readonly table: RouteTable;
-  readonly extract: ReturnType<typeof createTokenExtractor>;
+  readonly extract: TokenExtractor;
   readonly responseMode: 'iam' | 'simple';
   /** The result cache is off (TTL 0): IAM answers name the request's ARN alone. */
   readonly exact: boolean;
   readonly sessions?: SessionSupport;
   /** With `tokenSource.cookie`: the same-origin proof a token read from the cookie needs. */
   readonly cookieCsrf?: CsrfPolicy;
-  /** Off with the verified-claims cache (`verifiedCacheSize: 0`): then every request is verified. */
-  readonly memoizeLast: boolean;
+  readonly now: () => number;
 }
 
-/** The last IAM response, for its principal on one API and stage: a repeated token reuses it as is. */
-interface CachedIam {
-  readonly principal: VerifiedPrincipal;
-  readonly arnPrefix: string;
-  readonly response: IamPolicyResponse;
-}
-
-export function createHandler(deps: HandlerDeps): AuthorizerHandler {
-  const log = deps.log ?? createDecisionLog();
-  // process.hrtime rather than performance.now: the global `performance` is a lazy getter that loads
-  // node:perf_hooks (about a millisecond of cold start) and is looked up again on every call.
-  const clock = deps.clock ?? (() => Number(process.hrtime.bigint()) / 1e6);
-  const metrics = deps.metrics ?? LOG_METRICS;
-  const now = deps.now ?? Date.now;
-  const countDecisions = metrics !== LOG_METRICS;
-  const safeLog = (line: Parameters<DecisionLog['decision']>[0]): void => {
-    try {
-      log.decision(line);
-      if (countDecisions) metrics.decision(line.decision, line.reason);
-    } catch {
-      // A failing log or metric must not turn a decision into a 500; the decision stands.
-    }
-  };
-
-  let ready: Ready | undefined;
-  if (deps.config.ok) {
-    try {
-      const config = deps.config.config;
-      const events: VerifierEvents = {
-        jwksFetchFailed(issuer, reason) {
-          try {
-            log.jwksFailure(issuer, reason);
-            metrics.jwksFailure(issuer);
-          } catch {
-            // as above
-          }
-        },
-      };
-      if (config.session && !deps.sessions)
-        throw new ConfigError('session is configured but no session keyring is');
-      ready = {
-        config,
-        verifier: (deps.createVerifier ?? defaultVerifier)(config, events),
-        table: compileRoutes(config.routes),
-        extract: createTokenExtractor(config.tokenSource),
-        responseMode: config.responseMode ?? DEFAULTS.responseMode,
-        exact: config.resultCacheTtlSeconds === 0,
-        memoizeLast: (config.verifiedCacheSize ?? DEFAULTS.verifiedCacheSize) > 0,
-        sessions: config.session ? deps.sessions : undefined,
-        cookieCsrf:
-          config.tokenSource?.cookie !== undefined
-            ? {
-                allowedOrigins: config.tokenSource.allowedOrigins ?? [],
-                csrfHeader: config.session?.csrfHeader,
-              }
-            : undefined,
-      };
-    } catch (e) {
-      log.configInvalid([
-        e instanceof ConfigError
-          ? e.message
-          : `the verifier could not be built: ${e instanceof Error ? e.constructor.name : 'error'}`,
-      ]);
-    }
-  } else {
-    // Once per container, at cold start: every request is then denied with reason config_invalid.
-    log.configInvalid(deps.config.errors);
-  }
-
-  // One entry, not a map per principal: a repeated token is the case worth a shortcut, and anything else
-  // rebuilds from the per-profile memos (grants, policy document, context lists) in a few lookups.
-  let lastIam: CachedIam | undefined;
-  let lastVerified: { token: string; expiresAt: number; result: VerifyResult } | undefined;
-
-  /**
-   * The pipeline proper. Returns the outcome, synchronously when nothing has to be awaited (a repeated
-   * token); any throw from here is an unexpected (internal) error.
-   */
-  function decide(event: unknown, state: RequestState): Outcome | Promise<Outcome> {
-    if (ready === undefined) {
-      state.requestId = peekRequestId(event);
-      return { kind: 'unauthorized', reason: 'config_invalid' };
-    }
-    const r = ready;
-    const parsed = parseEvent(event);
-    if (!parsed.ok) {
-      state.requestId = parsed.requestId;
-      return { kind: 'unauthorized', reason: parsed.reason };
-    }
-    const request = parsed.request;
-    state.requestId = request.requestId;
-    const match = r.table.match(request.method, request.path);
-    state.route = match ? r.table.keyOf(match) : `${request.method} ${request.path.slice(0, 256)}`;
-    // Refused before any token is read, as a 401, which API Gateway does not cache (common/canonical-path.ts).
-    if (!isCanonicalPath(request.path)) return { kind: 'unauthorized', reason: 'path_not_canonical' };
-
-    const token = r.extract(request);
-    // Browser sessions: looked at only when no bearer token was presented, so a bearer request is never
-    // judged by its cookies nor subject to the CSRF check.
-    if (r.sessions && !token.ok && token.reason === 'token_missing')
-      return withSession(r, request, state, r.sessions);
-    if (!token.ok) return unauthenticated(r.sessions, request, state, token.reason, false);
-    // A token from a cookie rides along with any request the browser makes, as a session does: the
-    // same same-origin proof applies (common/csrf.ts), judged per request, never cached.
-    const csrf =
-      token.source === 'cookie' && r.cookieCsrf ? cookieRequestCsrf(request, r.cookieCsrf) : undefined;
-    return verifyThen(r, request, state, token.token, undefined, csrf);
-  }
-
-  async function withSession(
-    r: Ready,
-    request: AuthRequest,
-    state: RequestState,
-    s: SessionSupport,
-  ): Promise<Outcome> {
-    const session = await s.open(request, Math.floor(now() / 1000));
-    if (session.kind === 'refused') return unauthenticated(s, request, state, session.reason, false);
-    if (session.kind === 'absent') return unauthenticated(s, request, state, 'token_missing', false);
-    return verifyThen(r, request, state, session.accessToken, session, session.csrf);
-  }
-
-  function verifyThen(
-    r: Ready,
-    request: AuthRequest,
-    state: RequestState,
-    token: string,
-    session: Extract<SessionStep, { kind: 'token' }> | undefined,
-    csrf: CsrfResult | undefined,
-  ): Outcome | Promise<Outcome> {
-    // A client repeating its token (the common case on a warm container) is answered from the last
-    // verification of exactly the same string until its exp, without hashing it for the verifier's LRU.
-    const last = lastVerified;
-    if (last !== undefined && last.token === token && now() / 1000 < last.expiresAt) {
-      return afterVerify(r, request, state, last.result, session, csrf);
-    }
-    const verifying = r.verifier.verify(token);
-    const then = (verified: VerifyResult): Outcome => {
-      if (verified.ok && r.memoizeLast) {
-        lastVerified = {
-          token,
-          expiresAt: verified.principal.expiresAt,
-          result: verified.cached ? verified : { ...verified, cached: true },
-        };
-      }
-      return afterVerify(r, request, state, verified, session, csrf);
-    };
-    // Synchronous unless a JWKS had to be fetched.
-    return verifying instanceof Promise ? verifying.then(then) : then(verifying);
-  }
-
-  function afterVerify(
-    r: Ready,
-    request: AuthRequest,
-    state: RequestState,
-    verified: VerifyResult,
-    session: Extract<SessionStep, { kind: 'token' }> | undefined,
-    csrf: CsrfResult | undefined,
-  ): Outcome {
-    state.facts = verified.facts;
-    if (!verified.ok) {
-      return session
-        ? unauthenticated(r.sessions, request, state, verified.reason, verified.reason === 'token_expired')
-        : { kind: 'unauthorized', reason: verified.reason };
-    }
-    state.cached = verified.cached;
-    if (csrf && !csrf.ok) {
-      // A verified caller refused for this request only (a cookie-borne state change without same-origin
-      // proof): deny exactly this ARN (empty grants), never reused from or kept in the response cache
-      // (API Gateway's result cache is off for cookie sources: KeygateAuthorizer sets its TTL to 0).
-      const response = buildResponse({
-        request,
-        principal: verified.principal,
-        decision: { allowed: false, reason: 'route_forbidden' },
-        grants: { allow: [], deny: [] },
-        responseMode: r.responseMode,
-      });
-      return { kind: 'respond', response, allowed: false, reason: 'csrf_rejected' };
-    }
-
-    const principal = verified.principal;
-    const decision = authorize(principal, r.table, request.method, request.path);
-    const simple = r.responseMode === 'simple' && request.kind === 'http-2.0';
-    // A cached IAM response does not depend on the route (that is what makes it cache-safe), so a
-    // principal seen before on this API and stage gets the very same response object back.
-    const reusable = !simple && !r.exact && decision.reason !== 'route_unknown';
-    const hit = reusable ? lastIam : undefined;
-    let response: AuthorizerResponse;
-    if (hit !== undefined && hit.principal === principal && hit.arnPrefix === request.arnPrefix) {
-      response = hit.response;
-    } else {
-      const grants = r.exact || simple ? NO_GRANTS : r.table.grants(principal);
-      response = buildResponse({
-        request,
-        principal,
-        decision,
-        grants,
-        responseMode: r.responseMode,
-        exact: r.exact,
-      });
-      if (reusable)
-        lastIam = { principal, arnPrefix: request.arnPrefix, response: response as IamPolicyResponse };
-    }
-    return { kind: 'respond', response, allowed: decision.allowed, reason: decision.reason };
-  }
-
-  return async function handler(event: unknown, context?: LambdaContextInfo): Promise<AuthorizerResponse> {
-    const start = clock();
-    try {
-      log.startInvocation?.(context);
-    } catch {
-      // The log's context is a nicety; the decision does not depend on it.
-    }
-    const state: RequestState = { cached: false };
-    let outcome: Outcome;
-    let errorType: string | undefined;
-    try {
-      const pending = decide(event, state);
-      outcome = pending instanceof Promise ? await pending : pending;
-    } catch (e) {
-      // Unexpected: denied (401, which API Gateway does not cache), logged once, without the error's
-      // message (library messages may carry claim values).
-      errorType = e instanceof Error ? e.constructor.name : typeof e;
-      outcome = { kind: 'unauthorized', reason: 'internal_error' };
-    }
-    const durationMs = Math.round((clock() - start) * 1000) / 1000;
-    const decision: DecisionOutcome =
-      outcome.kind === 'unauthorized' || outcome.unauthenticated
-        ? 'unauthorized'
-        : outcome.allowed
-          ? 'allow'
-          : 'deny';
-    safeLog({
-      requestId: state.requestId,
-      route: state.route,
-      facts: state.facts,
-      cached: state.cached,
-      decision,
-      reason: outcome.reason,
-      durationMs,
-      errorType,
-    });
-    if (outcome.kind === 'unauthorized') throw unauthorizedError();
-    return outcome.response;
-  };
-}
-
-interface RequestState {
+/** What the decision log line of a request carries, filled in as the pipeline goes. */
+export interface Trace {
   requestId?: string;
   route?: string;
   facts?: TokenFacts;
   cached: boolean;
 }
 
-type Outcome =
+export type Outcome =
   | { readonly kind: 'unauthorized'; readonly reason: ReasonCode }
   | {
       readonly kind: 'respond';
@@ -342,28 +106,291 @@ type Outcome =
       readonly unauthenticated?: boolean;
     };
 
-class ConfigError extends Error {}
+/** The token to verify: a bearer token (header, cookie, query) or the access token of a browser session. */
+export type Credential =
+  | {
+      readonly ok: true;
+      readonly token: string;
+      /** Set when the token came from a browser session (a failure may then send the browser to sign in). */
+      readonly session?: { readonly accessExpired: boolean };
+      /** For a token carried by a cookie: the same-origin verdict, applied by csrfCheck. */
+      readonly csrf?: CsrfResult;
+    }
+  | { readonly ok: false; readonly reason: ReasonCode };
 
-/** Grants are not computed for an answer that does not list them (exact or simple). */
+/** A request whose caller is verified: what every check sees. */
+export interface VerifiedCall {
+  readonly request: AuthRequest;
+  /** The route matched once per request (matchRequest), or undefined. */
+  readonly match: RouteMatch | undefined;
+  readonly principal: VerifiedPrincipal;
+  readonly credential: Extract<Credential, { ok: true }>;
+}
+
+/** A check's refusal: 401 (no valid identity for this request) or 403 (identity, but not this request). */
+export interface Refusal {
+  readonly status: 401 | 403;
+  readonly reason: ReasonCode;
+}
+
+/** A check on a verified caller, run in CHECKS order: undefined to go on, or the refusal that ends it. */
+export type Check = (call: VerifiedCall, pipeline: Pipeline) => Promise<Refusal | undefined>;
+
+/**
+ * A token from a cookie (a browser session or `tokenSource.cookie`) rides along with any request the
+ * browser makes: a state-changing method needs a same-origin proof (common/csrf.ts), judged per request.
+ */
+export async function csrfCheck(call: VerifiedCall): Promise<Refusal | undefined> {
+  const csrf = call.credential.csrf;
+  return csrf && !csrf.ok ? { status: 403, reason: 'csrf_rejected' } : undefined;
+}
+
+/** The checks on a verified caller, in order. One entry per check. */
+export const CHECKS: readonly Check[] = [csrfCheck];
+
+/** The whole request path. Any throw from here is an unexpected (internal) error. */
+export async function decide(event: unknown, p: Pipeline | undefined, trace: Trace): Promise<Outcome> {
+  if (p === undefined) {
+    trace.requestId = peekRequestId(event);
+    return { kind: 'unauthorized', reason: 'config_invalid' };
+  }
+  const parsed = parseEvent(event);
+  if (!parsed.ok) {
+    trace.requestId = parsed.requestId;
+    return { kind: 'unauthorized', reason: parsed.reason };
+  }
+  const request = parsed.request;
+  trace.requestId = request.requestId;
+  const match = matchRequest(request, p, trace);
+  // Refused before any token is read, as a 401, which API Gateway does not cache (common/canonical-path.ts).
+  if (!isCanonicalPath(request.path)) return { kind: 'unauthorized', reason: 'path_not_canonical' };
+  const credential = findBearer(request, p) ?? (await openSession(request, p));
+  if (!credential.ok) return unauthenticated(p, request, trace, credential.reason, false);
+  const verified = await verifyCredential(credential.token, p, trace);
+  if (!verified.ok) {
+    // A bearer token that fails is a plain 401; a session's may send the browser to sign in again.
+    return credential.session
+      ? unauthenticated(p, request, trace, verified.reason, verified.reason === 'token_expired')
+      : { kind: 'unauthorized', reason: verified.reason };
+  }
+  const call: VerifiedCall = { request, match, principal: verified.principal, credential };
+  for (const check of CHECKS) {
+    const refusal = await check(call, p);
+    if (refusal) return refuse(call, p, trace, refusal);
+  }
+  return respond(call, p.table.decide(call.principal, request.method, request.path, match), p);
+}
+
+/** The route of the request, matched once; its key (or the request's own `METHOD /path`) goes to the log. */
+export function matchRequest(request: AuthRequest, p: Pipeline, trace: Trace): RouteMatch | undefined {
+  const match = p.table.match(request.method, request.path);
+  trace.route = match ? routeKey(match.route) : `${request.method} ${request.path.slice(0, 256)}`;
+  return match;
+}
+
+/**
+ * The one token of the request (extract-token.ts), or undefined when none was presented and a browser
+ * session may supply it (openSession). Sessions are looked at only when no bearer token was presented, so
+ * a bearer request is never judged by its cookies nor subject to the CSRF check.
+ */
+export function findBearer(request: AuthRequest, p: Pipeline): Credential | undefined {
+  const token = p.extract(request);
+  if (token.ok) {
+    const csrf =
+      token.source === 'cookie' && p.cookieCsrf ? cookieRequestCsrf(request, p.cookieCsrf) : undefined;
+    return { ok: true, token: token.token, csrf };
+  }
+  return p.sessions && token.reason === 'token_missing' ? undefined : token;
+}
+
+/** The access token of the request's browser session (session-support.ts), when sessions are configured. */
+export async function openSession(request: AuthRequest, p: Pipeline): Promise<Credential> {
+  if (!p.sessions) return { ok: false, reason: 'token_missing' };
+  const session = await p.sessions.open(request, Math.floor(p.now() / 1000));
+  if (session.kind === 'refused') return { ok: false, reason: session.reason };
+  if (session.kind === 'absent') return { ok: false, reason: 'token_missing' };
+  return {
+    ok: true,
+    token: session.accessToken,
+    session: { accessExpired: session.accessExpired },
+    csrf: session.csrf,
+  };
+}
+
+/** verify-token.ts: signature, claims, principal. The token's facts go to the log, never the token. */
+export async function verifyCredential(token: string, p: Pipeline, trace: Trace): Promise<VerifyResult> {
+  const verified = await p.verifier.verify(token);
+  trace.facts = verified.facts;
+  if (verified.ok) trace.cached = verified.cached;
+  return verified;
+}
+
+/** No grants are computed for an answer that does not list them (exact or simple). */
 const NO_GRANTS = { allow: [], deny: [] };
 
-const defaultVerifier: VerifierFactory = (config, events) => createTokenVerifier(config, { events });
+/** The answer for a verified caller on the route decision (build-response.ts). */
+export function respond(call: VerifiedCall, decision: RouteDecision, p: Pipeline): Outcome {
+  const simple = p.responseMode === 'simple' && call.request.kind === 'http-2.0';
+  const listed = !p.exact && !simple;
+  const response = buildResponse({
+    request: call.request,
+    principal: call.principal,
+    decision,
+    grants: listed ? p.table.grants(call.principal) : NO_GRANTS,
+    policy: listed ? p.table.policy(call.principal, call.request.arnPrefix) : undefined,
+    lists: p.table.lists(call.principal),
+    responseMode: p.responseMode,
+    exact: p.exact,
+  });
+  return { kind: 'respond', response, allowed: decision.allowed, reason: decision.reason };
+}
+
+/**
+ * A check's refusal. A 403 denies exactly this ARN (empty grants), never reused from or kept in the
+ * response cache; a 401 is unauthenticated (a browser may be sent to sign in).
+ */
+export function refuse(call: VerifiedCall, p: Pipeline, trace: Trace, refusal: Refusal): Outcome {
+  if (refusal.status === 401) return unauthenticated(p, call.request, trace, refusal.reason, false);
+  const response = buildResponse({
+    request: call.request,
+    principal: call.principal,
+    decision: { allowed: false, reason: 'route_forbidden' },
+    grants: NO_GRANTS,
+    responseMode: p.responseMode,
+  });
+  return { kind: 'respond', response, allowed: false, reason: refusal.reason };
+}
 
 /**
  * A 401 outcome, or, when the session support has one for this request (a browser navigation that can
  * recover by signing in), a Deny carrying the sign-in URL, logged as unauthorized.
  */
-function unauthenticated(
-  sessions: SessionSupport | undefined,
+export function unauthenticated(
+  p: Pipeline,
   request: AuthRequest,
-  state: RequestState,
+  trace: Trace,
   reason: ReasonCode,
   accessExpired: boolean,
 ): Outcome {
-  const response = sessions?.signIn(request, state.route, reason, accessExpired);
+  const response = p.sessions?.signIn(request, trace.route, reason, accessExpired);
   if (!response) return { kind: 'unauthorized', reason };
   return { kind: 'respond', response, allowed: false, reason, unauthenticated: true };
 }
+
+export function createHandler(deps: HandlerDeps): AuthorizerHandler {
+  const log = deps.log ?? createDecisionLog();
+  // process.hrtime rather than performance.now: the global `performance` is a lazy getter that loads
+  // node:perf_hooks (about a millisecond of cold start) and is looked up again on every call.
+  const clock = deps.clock ?? (() => Number(process.hrtime.bigint()) / 1e6);
+  const metrics = deps.metrics ?? LOG_METRICS;
+  const pipeline = preparePipeline(deps, log, metrics);
+  return (event, context) => handle(event, context, pipeline, { log, metrics, clock });
+}
+
+/** Once per container, at cold start: the pipeline, or undefined (every request then denied with config_invalid). */
+export function preparePipeline(
+  deps: HandlerDeps,
+  log: DecisionLog,
+  metrics: MetricsSink,
+): Pipeline | undefined {
+  if (!deps.config.ok) {
+    log.configInvalid(deps.config.errors);
+    return undefined;
+  }
+  const config = deps.config.config;
+  try {
+    if (config.session && !deps.sessions)
+      throw new AuthorizerError('session is configured but no session keyring is');
+    const events: VerifierEvents = {
+      jwksFetchFailed(issuer, reason) {
+        try {
+          log.jwksFailure(issuer, reason);
+          metrics.jwksFailure(issuer);
+        } catch {
+          // A failing log or metric must not turn a decision into a 500.
+        }
+      },
+    };
+    const source = config.tokenSource;
+    return {
+      verifier: (deps.createVerifier ?? defaultVerifier)(config, events),
+      table: compileRoutes(config.routes),
+      extract: createTokenExtractor(source),
+      responseMode: config.responseMode ?? DEFAULTS.responseMode,
+      exact: config.resultCacheTtlSeconds === 0,
+      sessions: config.session ? deps.sessions : undefined,
+      cookieCsrf:
+        source?.cookie !== undefined
+          ? { allowedOrigins: source.allowedOrigins ?? [], csrfHeader: config.session?.csrfHeader }
+          : undefined,
+      now: deps.now ?? Date.now,
+    };
+  } catch (e) {
+    log.configInvalid([
+      e instanceof AuthorizerError
+        ? e.message
+        : `the verifier could not be built: ${e instanceof Error ? e.constructor.name : 'error'}`,
+    ]);
+    return undefined;
+  }
+}
+
+interface Observers {
+  readonly log: DecisionLog;
+  readonly metrics: MetricsSink;
+  readonly clock: () => number;
+}
+
+/** One request: decide, log one line, answer (or throw `Unauthorized`, API Gateway's 401). */
+export async function handle(
+  event: unknown,
+  context: LambdaContextInfo | undefined,
+  p: Pipeline | undefined,
+  o: Observers,
+): Promise<AuthorizerResponse> {
+  const start = o.clock();
+  try {
+    o.log.startInvocation?.(context);
+  } catch {
+    // The log's context is a nicety; the decision does not depend on it.
+  }
+  const trace: Trace = { cached: false };
+  let outcome: Outcome;
+  let errorType: string | undefined;
+  try {
+    outcome = await decide(event, p, trace);
+  } catch (e) {
+    // Unexpected: denied (401, which API Gateway does not cache), logged once, without the error's
+    // message (library messages may carry claim values).
+    errorType = e instanceof Error ? e.constructor.name : typeof e;
+    outcome = { kind: 'unauthorized', reason: 'internal_error' };
+  }
+  const decision: DecisionOutcome =
+    outcome.kind === 'unauthorized' || outcome.unauthenticated
+      ? 'unauthorized'
+      : outcome.allowed
+        ? 'allow'
+        : 'deny';
+  try {
+    o.log.decision({
+      requestId: trace.requestId,
+      route: trace.route,
+      facts: trace.facts,
+      cached: trace.cached,
+      decision,
+      reason: outcome.reason,
+      durationMs: Math.round((o.clock() - start) * 1000) / 1000,
+      errorType,
+    });
+    if (o.metrics !== LOG_METRICS) o.metrics.decision(decision, outcome.reason);
+  } catch {
+    // A failing log or metric must not turn a decision into a 500; the decision stands.
+  }
+  if (outcome.kind === 'unauthorized') throw unauthorizedError();
+  return outcome.response;
+}
+
+const defaultVerifier: VerifierFactory = (config, events) => createTokenVerifier(config, { events });
 
 function peekRequestId(event: unknown): string | undefined {
   if (typeof event !== 'object' || event === null) return undefined;

@@ -49,14 +49,6 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 const SUPPORTED: ReadonlySet<string> = new Set(SIGNATURE_ALGORITHMS);
 const ECDSA_SIGNATURE_LENGTH: Readonly<Record<string, number>> = { ES256: 64, ES384: 96, ES512: 132 };
 
-/**
- * Decoded headers by their exact base64url text. An issuer signs every token with one header per key
- * (`{"alg":"RS256","typ":"JWT","kid":"..."}`), so most tokens skip decoding theirs. Frozen, as one object
- * is shared by many tokens; only ever read. Bounded: a flood of distinct headers just starts it over.
- */
-const knownHeaders = new Map<string, Readonly<JsonObject>>();
-const MAX_KNOWN_HEADERS = 64;
-
 /** Structural pre-checks; never throws. */
 export function inspectToken(token: unknown): InspectResult {
   const facts: { -readonly [K in keyof TokenFacts]: TokenFacts[K] } = {};
@@ -68,14 +60,9 @@ export function inspectToken(token: unknown): InspectResult {
   const parts = token.split('.');
   if (parts.length !== 3) return fail('token_malformed', `token has ${parts.length} segments, expected 3`);
   const [headerB64, payloadB64, signatureB64] = parts;
-  let header = knownHeaders.get(headerB64);
-  if (header === undefined) {
-    if (!isBase64Url(headerB64)) return fail('token_malformed', 'segment is not base64url');
-    header = decodeJsonObject(headerB64);
-    if (!header) return fail('token_malformed', 'header is not a base64url JSON object');
-    if (knownHeaders.size >= MAX_KNOWN_HEADERS) knownHeaders.clear();
-    knownHeaders.set(headerB64, Object.freeze(header));
-  }
+  if (!isBase64Url(headerB64)) return fail('token_malformed', 'segment is not base64url');
+  const header = decodeJsonObject(headerB64);
+  if (!header) return fail('token_malformed', 'header is not a base64url JSON object');
   if (!isBase64Url(payloadB64)) return fail('token_malformed', 'segment is not base64url');
   const payload = decodeJsonObject(payloadB64);
   if (!payload) return fail('token_malformed', 'payload is not a base64url JSON object');
@@ -111,26 +98,8 @@ export function inspectToken(token: unknown): InspectResult {
     return fail('signature_invalid', 'ECDSA signature has the wrong length');
   }
 
-  // The registered claims aws-jwt-verify's own decoder type-checks (it is handed this decoding instead).
-  for (const c of ['exp', 'nbf', 'iat'] as const) {
-    if (payload[c] !== undefined && !Number.isFinite(payload[c]))
-      return fail('claim_missing', `${c} is not a number`);
-  }
-  for (const c of ['sub', 'jti'] as const) {
-    if (payload[c] !== undefined && typeof payload[c] !== 'string')
-      return fail('claim_missing', `${c} is not a string`);
-  }
-  const aud = payload.aud;
-  if (
-    aud !== undefined &&
-    typeof aud !== 'string' &&
-    !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
-  ) {
-    return fail('claim_missing', 'aud is not a string or a list of strings');
-  }
-  if (payload.scope !== undefined && typeof payload.scope !== 'string') {
-    return fail('claims_malformed', 'scope is not a string');
-  }
+  const claims = checkRegisteredClaims(payload);
+  if (claims !== undefined) return fail(claims.reason, claims.detail);
   return {
     ok: true,
     header,
@@ -141,6 +110,30 @@ export function inspectToken(token: unknown): InspectResult {
     alg: alg as SignatureAlgorithm,
     facts,
   };
+}
+
+/** The types of the registered claims aws-jwt-verify's own decoder checks, and of `scope`. */
+function checkRegisteredClaims(payload: JsonObject): { reason: ReasonCode; detail: string } | undefined {
+  for (const c of ['exp', 'nbf', 'iat'] as const) {
+    if (payload[c] !== undefined && !Number.isFinite(payload[c]))
+      return { reason: 'claim_missing', detail: `${c} is not a number` };
+  }
+  for (const c of ['sub', 'jti'] as const) {
+    if (payload[c] !== undefined && typeof payload[c] !== 'string')
+      return { reason: 'claim_missing', detail: `${c} is not a string` };
+  }
+  const aud = payload.aud;
+  if (
+    aud !== undefined &&
+    typeof aud !== 'string' &&
+    !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
+  ) {
+    return { reason: 'claim_missing', detail: 'aud is not a string or a list of strings' };
+  }
+  if (payload.scope !== undefined && typeof payload.scope !== 'string') {
+    return { reason: 'claims_malformed', detail: 'scope is not a string' };
+  }
+  return undefined;
 }
 
 /** Unpadded base64url (RFC 7515 §2); such a string never has a length of 1 mod 4. */

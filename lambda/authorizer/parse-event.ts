@@ -66,16 +66,6 @@ const NONE: readonly string[] = [];
 
 type Dict = Record<string, unknown>;
 
-/** The last ARN matched: consecutive requests for one route are the common case. Never mutated. */
-let lastArn: { readonly arn: string; readonly match: RegExpExecArray } | undefined;
-
-function matchArn(arn: string): RegExpExecArray | null {
-  if (lastArn?.arn === arn) return lastArn.match;
-  const m = METHOD_ARN.exec(arn);
-  if (m) lastArn = { arn, match: m };
-  return m;
-}
-
 function fail(detail: string, requestId?: string): ParseResult {
   return { ok: false, reason: 'event_unrecognized', requestId, detail };
 }
@@ -123,7 +113,7 @@ export function parseEvent(event: unknown): ParseResult {
   const arn = kind === 'http-2.0' ? event.routeArn : event.methodArn;
   if (typeof arn !== 'string' || arn.length > MAX_ARN_LENGTH)
     return fail('method or route ARN is missing', requestId);
-  const m = matchArn(arn);
+  const m = METHOD_ARN.exec(arn);
   if (!m) return fail('method or route ARN is malformed', requestId);
 
   const single = event.headers;

@@ -16,11 +16,11 @@ import { DEFAULT_SESSION_COOKIE_NAME } from '../../common/cookie-names';
 import { SIGN_IN_PATHS } from '../../common/sign-in-routes';
 import type { CsrfResult } from '../../common/csrf';
 import { checkRequestCsrf } from '../../common/csrf';
-import { parseCookies } from '../sign-in/cookies';
-import type { SessionReason } from '../sign-in/reasons';
-import { safeReturnTo } from '../sign-in/return-to';
-import { openSession, reassembleSession } from '../sign-in/session-envelope';
-import type { SessionKeyring } from '../sign-in/session-keys';
+import { parseCookies } from '../../common/session/cookies';
+import type { SessionReason } from '../../common/reason-codes';
+import { safeReturnTo } from '../../common/session/return-to';
+import { openSession, reassembleSession } from '../../common/session/session-envelope';
+import type { SessionKeyring } from '../../common/session/session-keys';
 
 export type SessionTokenResult =
   | { readonly kind: 'absent' }

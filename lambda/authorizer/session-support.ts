@@ -11,8 +11,8 @@ import type { AuthorizerResponse } from './build-response';
 import type { AuthRequest } from './parse-event';
 import type { SessionStep } from './session-cookie';
 import { openRequestSession, signInDenyResponse, signInRedirect } from './session-cookie';
-import type { SessionKeyProvider } from '../sign-in/session-keys';
-import { publicBaseUrl } from '../sign-in/public-url';
+import type { SessionKeyProvider } from '../../common/session/session-keys';
+import { publicBaseUrl } from '../../common/session/public-url';
 import { ownOrigin } from './cookie-csrf';
 
 export interface SessionSupport {

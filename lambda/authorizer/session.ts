@@ -7,7 +7,7 @@
 import type { SessionConfig } from '../../common/authorizer-config';
 import type { SessionSupport } from './session-support';
 import { createSessionSupport } from './session-support';
-import { secretsExtensionKeyProvider } from '../sign-in/secrets-extension';
+import { secretsExtensionKeyProvider } from '../shared/secrets-extension';
 
 export { validateSessionBlock } from '../../common/authorizer-config';
 

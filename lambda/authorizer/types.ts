@@ -51,13 +51,9 @@ export type VerifyResult =
     }
   | { readonly ok: false; readonly reason: ReasonCode; readonly facts: TokenFacts; readonly detail?: string };
 
-/**
- * Verifies a compact JWS and returns the principal, or a reason. Never throws, and never rejects.
- * Synchronous when nothing has to be fetched (the signing key is cached, or the token is refused before
- * any key is needed); a promise only when a JWKS has to be fetched first.
- */
+/** Verifies a compact JWS and returns the principal, or a reason. Never rejects. */
 export interface TokenVerifier {
-  verify(token: string): VerifyResult | Promise<VerifyResult>;
+  verify(token: string): Promise<VerifyResult>;
 }
 
 /** Counts and timings the verifier reports (JWKS fetch failures become a metric). */

@@ -1,15 +1,17 @@
 /**
- * Token verification: from a compact JWS string to a VerifiedPrincipal or a reason code. The only module
- * of the project that imports aws-jwt-verify.
+ * Token verification: from a compact JWS string to a VerifiedPrincipal or a reason code. With
+ * jwks-cache.ts, the only module of the project that imports aws-jwt-verify, and only through its public
+ * API: `JwtVerifier.create` / `CognitoJwtVerifier.create` with a `JwksCache` of our own, `verifySync` while
+ * the signing key is cached and `verify` when it must be fetched.
  *
- * Pipeline (the first failing step decides the reason):
- *  1. verified-claims cache — the exact same token seen before and not yet expired: answered from memory;
+ * Steps (the first failing step decides the reason):
+ *  1. verified-claims cache — the exact same token (by SHA-256) seen before and not yet expired;
  *  2. inspectToken — size, segments, base64url/JSON, header alg allow-list, forbidden header parameters,
  *     kid shape (no network, no crypto);
  *  3. selectIssuer — exact `iss` match; an untrusted issuer is refused before anything is fetched;
  *  4. the issuer's own alg allow-list;
- *  5. aws-jwt-verify — JWK by kid from the issuer's JWKS (fetched on first need, cached for the life of the
- *     container), key/alg fit, signature, iss; for Cognito also token_use = access and client_id;
+ *  5. aws-jwt-verify — JWK by kid from the issuer's JWKS (jwks-cache.ts), key/alg fit, signature, iss; for
+ *     Cognito also token_use = access and client_id;
  *  6. claim checks — exp / nbf / iat with clock skew, sub; Keycloak typ, azp, aud;
  *  7. claimsToPrincipal — roles, scopes, groups, token kind.
  */
@@ -33,25 +35,27 @@ import {
   JwtParseError,
   JwtWithoutValidKidError,
   KidNotFoundInJwksError,
-  NonRetryableFetchError,
   NotSupportedError,
   WaitPeriodNotYetEndedJwkError,
 } from 'aws-jwt-verify/error';
-import type { Fetcher } from 'aws-jwt-verify/https';
-import { assertIsJwks, findJwkInJwks, SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import type { Jwk, Jwks, JwksCache, JwkWithKid } from 'aws-jwt-verify/jwk';
-import type { JwtHeader, JwtPayload } from 'aws-jwt-verify/jwt-model';
+import { assertIsJwks } from 'aws-jwt-verify/jwk';
+import type { Jwks } from 'aws-jwt-verify/jwk';
+import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
-import type { JwtVerifierProperties, VerifyProperties } from 'aws-jwt-verify/jwt-verifier';
-import type { DecomposedJwt } from 'aws-jwt-verify/jwt';
-import { safeJsonParse } from 'aws-jwt-verify/safe-json-parse';
 import type { Json } from 'aws-jwt-verify/safe-json-parse';
-import { request as httpsRequest } from 'node:https';
-import type { AuthorizerConfig, SignatureAlgorithm } from '../../common/authorizer-config';
-import { DEFAULTS, keycloakJwksUri, SIGNATURE_ALGORITHMS } from '../../common/authorizer-config';
+import type { AuthorizerConfig } from '../../common/authorizer-config';
+import { DEFAULTS, keycloakJwksUri } from '../../common/authorizer-config';
 import type { ReasonCode } from '../../common/reason-codes';
 import { claimsToPrincipal } from './claims-to-principal';
 import { inspectToken, MAX_TOKEN_LENGTH } from './inspect-token';
+import type { Fetcher } from './jwks-cache';
+import {
+  DeadlineFetcher,
+  describeJwksFailure,
+  JwksTooLargeError,
+  JwksTooManyKeysError,
+  RateLimitedJwksCache,
+} from './jwks-cache';
 import { checkCommonClaims, checkKeycloakClaims } from './keycloak-claim-checks';
 import type { ErrorRule } from './redact';
 import { classifyError, describeFetchFailure } from './redact';
@@ -60,7 +64,8 @@ import { indexIssuers, selectIssuer } from './select-issuer';
 import type { TokenFacts, TokenVerifier, VerifierEvents, VerifyResult } from './types';
 import { VerifiedClaimsCache } from './verified-claims-cache';
 
-export type { Fetcher } from 'aws-jwt-verify/https';
+export type { Fetcher } from './jwks-cache';
+export { DeadlineFetcher, MAX_JWKS_BYTES, MAX_JWKS_KEYS, RateLimitedJwksCache } from './jwks-cache';
 
 /** Dependencies with production defaults; tests pass their own instead of mocking modules. */
 export interface TokenVerifierDeps {
@@ -84,22 +89,6 @@ export interface TokenVerifierDeps {
   /** Called whenever a token goes to signature verification (not on verified-claims cache hits). */
   readonly onSignatureVerification?: () => void;
 }
-
-/** A retry is only worth it if this much of the time budget is left. */
-const MIN_RETRY_MS = 250;
-
-/**
- * Bounds on a JWKS response. A Keycloak realm publishes a handful of keys (a few KB); the bounds leave
- * room for rotation and several algorithms while keeping a hostile or broken endpoint from filling the
- * function's memory (the library's own fetch reads a body of any size).
- */
-export const MAX_JWKS_BYTES = 256 * 1024;
-export const MAX_JWKS_KEYS = 100;
-
-/** The JWKS response is larger than MAX_JWKS_BYTES: reading stopped there. Not worth a retry. */
-export class JwksTooLargeError extends NonRetryableFetchError {}
-/** The JWKS lists more than MAX_JWKS_KEYS keys. */
-export class JwksTooManyKeysError extends JwksValidationError {}
 
 /** aws-jwt-verify error classes → reason codes. Subclasses before their base classes. */
 const ERROR_RULES: readonly ErrorRule[] = [
@@ -139,80 +128,27 @@ const ERROR_RULES: readonly ErrorRule[] = [
   { type: NotSupportedError, reason: 'alg_not_allowed', label: 'algorithm not supported' },
 ];
 
-interface IssuerVerifier {
+/** What verifyToken needs, built once per container by createTokenVerifier. */
+export interface VerifierState {
+  readonly issuers: ReadonlyMap<string, TrustedIssuer>;
+  /** One aws-jwt-verify verifier per trusted issuer. */
+  readonly verifiers: ReadonlyMap<TrustedIssuer, IssuerVerifier>;
+  readonly cache: VerifiedClaimsCache;
+  readonly skewSeconds: number;
+  readonly now: () => number;
+  readonly onSignatureVerification?: () => void;
+}
+
+/** The public surface of aws-jwt-verify's verifiers that Keygate uses. */
+export interface IssuerVerifier {
   verify(token: string): Promise<JwtPayload>;
   verifySync(token: string): JwtPayload;
   cacheJwks(jwks: Jwks): void;
 }
 
-/**
- * Errors of a synchronous verification that only say the signing key is not cached yet: the asynchronous
- * verification (which may fetch the JWKS, rate-limited) then takes over.
- */
-function keyNotCached(err: unknown): boolean {
-  return err instanceof JwksNotAvailableInCacheError || err instanceof KidNotFoundInJwksError;
-}
-
-type KeycloakVerifyProperties = Partial<VerifyProperties>;
-
-/**
- * aws-jwt-verify's JwtVerifier, handed the header and payload inspectToken already decoded from the same
- * received bytes instead of decoding them a second time (the library's JSON reviver cost as much as a fifth
- * of a fresh verification). Everything that verifies — key lookup by kid, key/alg fit, the signature over
- * the received `header.payload` ASCII, iss, exp and nbf — is the library's own code path, and the routing
- * decision and the verification see the very same decoded objects. The decoded payload is only read,
- * never merged into another object, so a `__proto__` key in it stays an inert own property.
- */
-class InspectedJwtVerifier extends JwtVerifier<
-  KeycloakVerifyProperties,
-  JwtVerifierProperties<KeycloakVerifyProperties>,
-  false
-> {
-  private prepared: { readonly token: string; readonly decomposed: DecomposedJwt } | undefined;
-
-  constructor(props: JwtVerifierProperties<KeycloakVerifyProperties>, jwksCache: JwksCache) {
-    super(props, jwksCache);
-  }
-
-  verifyInspected(token: string, decomposed: DecomposedJwt): Promise<JwtPayload> {
-    // verify() reads its parameters synchronously, before its first await.
-    this.prepared = { token, decomposed };
-    try {
-      return this.verify(token);
-    } finally {
-      this.prepared = undefined;
-    }
-  }
-
-  /**
-   * The library's synchronous verification (verifySync: the same key lookup, key/alg fit, signature and
-   * claim checks, without the promise hops) for a key already in the JWKS cache; throws
-   * JwksNotAvailableInCacheError or KidNotFoundInJwksError when the key has yet to be fetched.
-   */
-  verifyInspectedSync(token: string, decomposed: DecomposedJwt): JwtPayload {
-    this.prepared = { token, decomposed };
-    try {
-      return this.verifySync(token);
-    } finally {
-      this.prepared = undefined;
-    }
-  }
-
-  protected override getVerifyParameters(jwt: string, props?: Partial<KeycloakVerifyProperties>) {
-    const prepared = this.prepared;
-    if (prepared === undefined || prepared.token !== jwt) return super.getVerifyParameters(jwt, props);
-    const issuerConfig = this.getIssuerConfig(prepared.decomposed.payload.iss);
-    return {
-      decomposedJwt: prepared.decomposed,
-      jwksUri: issuerConfig.jwksUri,
-      verifyProperties: { ...issuerConfig, ...props },
-    };
-  }
-}
-
 export function createTokenVerifier(config: AuthorizerConfig, deps: TokenVerifierDeps = {}): TokenVerifier {
   const now = deps.now ?? Date.now;
-  const skew = config.clockSkewSeconds ?? DEFAULTS.clockSkewSeconds;
+  const skewSeconds = config.clockSkewSeconds ?? DEFAULTS.clockSkewSeconds;
   const issuers = indexIssuers(config.issuers);
   const issuerByJwksUri = new Map<string, string>();
   const jwksCache = new RateLimitedJwksCache({
@@ -222,44 +158,11 @@ export function createTokenVerifier(config: AuthorizerConfig, deps: TokenVerifie
     now,
     refetchIntervalMs: DEFAULTS.jwksRefetchIntervalMs,
     onFetchFailed: (uri, err) =>
-      deps.events?.jwksFetchFailed?.(
-        issuerByJwksUri.get(uri) ?? 'unknown',
-        err instanceof JwksTooLargeError || err instanceof JwksTooManyKeysError
-          ? 'JWKS too large'
-          : err instanceof JwksValidationError
-            ? 'invalid JWKS document'
-            : describeFetchFailure(err),
-      ),
+      deps.events?.jwksFetchFailed?.(issuerByJwksUri.get(uri) ?? 'unknown', describeJwksFailure(err)),
   });
-
-  // One library verifier per configured issuer, built once per container.
   const verifiers = new Map<TrustedIssuer, IssuerVerifier>();
-  const inspectedVerifiers = new Map<TrustedIssuer, InspectedJwtVerifier>();
   for (const trusted of new Set(issuers.values())) {
-    const c = trusted.config;
-    let verifier: IssuerVerifier;
-    if (c.kind === 'keycloak') {
-      const jwksUri = keycloakJwksUri(c);
-      issuerByJwksUri.set(jwksUri, trusted.url);
-      // audience: null — aud and azp are checked by checkKeycloakClaims (the `account` rule needs it).
-      const kc = new InspectedJwtVerifier(
-        { issuer: c.issuer, jwksUri, audience: null, graceSeconds: skew },
-        jwksCache,
-      );
-      inspectedVerifiers.set(trusted, kc);
-      verifier = kc;
-    } else {
-      for (const host of ['cognito-idp', 'issuer-cognito-idp']) {
-        issuerByJwksUri.set(
-          `https://${host}.${c.region}.amazonaws.com/${c.userPoolId}/.well-known/jwks.json`,
-          trusted.url,
-        );
-      }
-      verifier = CognitoJwtVerifier.create(
-        { userPoolId: c.userPoolId, tokenUse: 'access', clientId: [...c.allowedClients], graceSeconds: skew },
-        { jwksCache },
-      );
-    }
+    const verifier = issuerVerifier(trusted, jwksCache, skewSeconds, issuerByJwksUri);
     const preloaded = deps.jwks?.[trusted.url];
     if (preloaded !== undefined) {
       assertIsJwks(preloaded as Json);
@@ -267,87 +170,113 @@ export function createTokenVerifier(config: AuthorizerConfig, deps: TokenVerifie
     }
     verifiers.set(trusted, verifier);
   }
+  const state: VerifierState = {
+    issuers,
+    verifiers,
+    cache: new VerifiedClaimsCache(config.verifiedCacheSize ?? DEFAULTS.verifiedCacheSize),
+    skewSeconds,
+    now,
+    onSignatureVerification: deps.onSignatureVerification,
+  };
+  return { verify: (token) => verifyToken(token, state) };
+}
 
-  const cache = new VerifiedClaimsCache(config.verifiedCacheSize ?? DEFAULTS.verifiedCacheSize);
+/** aws-jwt-verify's verifier for one trusted issuer, reading keys from the shared JWKS cache. */
+function issuerVerifier(
+  trusted: TrustedIssuer,
+  jwksCache: RateLimitedJwksCache,
+  graceSeconds: number,
+  issuerByJwksUri: Map<string, string>,
+): IssuerVerifier {
+  const c = trusted.config;
+  if (c.kind === 'keycloak') {
+    const jwksUri = keycloakJwksUri(c);
+    issuerByJwksUri.set(jwksUri, trusted.url);
+    // audience: null — aud and azp are checked by checkKeycloakClaims (the `account` rule needs it).
+    return JwtVerifier.create({ issuer: c.issuer, jwksUri, audience: null, graceSeconds }, { jwksCache });
+  }
+  for (const host of ['cognito-idp', 'issuer-cognito-idp']) {
+    issuerByJwksUri.set(
+      `https://${host}.${c.region}.amazonaws.com/${c.userPoolId}/.well-known/jwks.json`,
+      trusted.url,
+    );
+  }
+  return CognitoJwtVerifier.create(
+    { userPoolId: c.userPoolId, tokenUse: 'access', clientId: [...c.allowedClients], graceSeconds },
+    { jwksCache },
+  );
+}
 
-  /**
-   * Synchronous up to the signature when the signing key is cached (the warm path); a promise only when
-   * the JWKS has to be fetched first.
-   */
-  function verify(token: string): VerifyResult | Promise<VerifyResult> {
-    const nowSeconds = now() / 1000;
-    // A cache hit costs one SHA-256 and a Map lookup; only tokens of a plausible size are hashed.
+/** The verification steps, in order. Never throws: an unexpected error is `internal_error`. */
+export async function verifyToken(token: string, v: VerifierState): Promise<VerifyResult> {
+  try {
+    const nowSeconds = v.now() / 1000;
+    // Only tokens of a plausible size are hashed; a hit needs the exact same bytes, signature included.
     const key =
-      cache.capacity > 0 && typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH
+      v.cache.capacity > 0 && typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH
         ? VerifiedClaimsCache.key(token)
         : undefined;
-    const hit = key === undefined ? undefined : cache.get(key, nowSeconds);
+    const hit = key === undefined ? undefined : v.cache.get(key, nowSeconds);
     if (hit) return { ok: true, principal: hit.principal, facts: hit.facts, cached: true };
 
     const inspected = inspectToken(token);
     if (!inspected.ok) return inspected;
-    const { facts, payload: unverified } = inspected;
-    const trusted = selectIssuer(issuers, unverified.iss);
+    const facts = inspected.facts;
+    const trusted = selectIssuer(v.issuers, inspected.payload.iss);
     if (!trusted) return reject('issuer_untrusted', facts, 'iss is not a trusted issuer');
     if (!trusted.algorithms.has(inspected.alg))
       return reject('alg_not_allowed', facts, 'alg not allowed for this issuer');
 
-    deps.onSignatureVerification?.();
-    const kc = inspectedVerifiers.get(trusted);
-    const decomposed: DecomposedJwt = {
-      header: inspected.header as JwtHeader,
-      headerB64: inspected.headerB64,
-      payload: unverified as JwtPayload,
-      payloadB64: inspected.payloadB64,
-      signatureB64: inspected.signatureB64,
-    };
-    const other = verifiers.get(trusted) as IssuerVerifier;
+    v.onSignatureVerification?.();
     let payload: JwtPayload;
     try {
-      payload = kc ? kc.verifyInspectedSync(token, decomposed) : other.verifySync(token);
+      payload = verifySignatureSync(v.verifiers.get(trusted) as IssuerVerifier, token);
     } catch (err) {
       if (!keyNotCached(err)) return verificationFailed(err, facts);
-      return (kc ? kc.verifyInspected(token, decomposed) : other.verify(token)).then(
-        (verified) => afterSignature(verified, trusted, facts, key, nowSeconds),
-        (e: unknown) => verificationFailed(e, facts),
-      );
-    }
-    return afterSignature(payload, trusted, facts, key, nowSeconds);
-  }
-
-  /** Claim checks and the principal, on a payload whose signature the library has verified. */
-  function afterSignature(
-    payload: JwtPayload,
-    trusted: TrustedIssuer,
-    facts: TokenFacts,
-    key: string | undefined,
-    nowSeconds: number,
-  ): VerifyResult {
-    const common = checkCommonClaims(payload, nowSeconds, skew);
-    if (!common.ok) return reject(common.reason, facts, common.detail);
-    if (trusted.config.kind === 'keycloak') {
-      const kc = checkKeycloakClaims(payload, trusted.config);
-      if (!kc.ok) return reject(kc.reason, facts, kc.detail);
-    }
-    const p = claimsToPrincipal(payload, trusted.config, trusted.url, trusted.roleClients);
-    if (!p.ok) return reject(p.reason, facts, p.detail);
-    if (key !== undefined) cache.set(key, { principal: p.principal, facts });
-    return { ok: true, principal: p.principal, facts, cached: false };
-  }
-
-  const internal = (err: unknown): VerifyResult =>
-    reject('internal_error', {}, classifyError(err, []).detail);
-
-  return {
-    verify(token) {
       try {
-        const result = verify(token);
-        return result instanceof Promise ? result.catch(internal) : result;
-      } catch (err) {
-        return internal(err);
+        payload = await (v.verifiers.get(trusted) as IssuerVerifier).verify(token);
+      } catch (e) {
+        return verificationFailed(e, facts);
       }
-    },
-  };
+    }
+    const result = checkClaims(payload, trusted, facts, nowSeconds, v.skewSeconds);
+    if (result.ok && key !== undefined) v.cache.set(key, { principal: result.principal, facts });
+    return result;
+  } catch (err) {
+    return reject('internal_error', {}, classifyError(err, []).detail);
+  }
+}
+
+/**
+ * The library's synchronous verification while the signing key is cached (the warm path, without promise
+ * hops). When it reports that the key is not cached yet (keyNotCached), verifyToken calls the asynchronous
+ * one, which may fetch the JWKS, rate-limited (https://github.com/awslabs/aws-jwt-verify#verifysync).
+ */
+function verifySignatureSync(verifier: IssuerVerifier, token: string): JwtPayload {
+  return verifier.verifySync(token);
+}
+
+function keyNotCached(err: unknown): boolean {
+  return err instanceof JwksNotAvailableInCacheError || err instanceof KidNotFoundInJwksError;
+}
+
+/** Claim checks and the principal, on a payload whose signature the library has verified. */
+export function checkClaims(
+  payload: JwtPayload,
+  trusted: TrustedIssuer,
+  facts: TokenFacts,
+  nowSeconds: number,
+  skewSeconds: number,
+): VerifyResult {
+  const common = checkCommonClaims(payload, nowSeconds, skewSeconds);
+  if (!common.ok) return reject(common.reason, facts, common.detail);
+  if (trusted.config.kind === 'keycloak') {
+    const kc = checkKeycloakClaims(payload, trusted.config);
+    if (!kc.ok) return reject(kc.reason, facts, kc.detail);
+  }
+  const p = claimsToPrincipal(payload, trusted.config, trusted.url, trusted.roleClients);
+  if (!p.ok) return reject(p.reason, facts, p.detail);
+  return { ok: true, principal: p.principal, facts, cached: false };
 }
 
 function verificationFailed(err: unknown, facts: TokenFacts): VerifyResult {
@@ -358,264 +287,4 @@ function verificationFailed(err: unknown, facts: TokenFacts): VerifyResult {
 
 function reject(reason: ReasonCode, facts: TokenFacts, detail: string): VerifyResult {
   return { ok: false, reason, facts, detail };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// JWKS
-
-const SUPPORTED_ALGS: ReadonlySet<string> = new Set(SIGNATURE_ALGORITHMS);
-
-/** Key type (and curve) each signature algorithm needs (RFC 7518 §3.3-3.4, RFC 8037 §3.1). */
-const KEY_FOR_ALG: Readonly<Record<SignatureAlgorithm, { kty: string; crv?: readonly string[] }>> = {
-  RS256: { kty: 'RSA' },
-  RS384: { kty: 'RSA' },
-  RS512: { kty: 'RSA' },
-  ES256: { kty: 'EC', crv: ['P-256'] },
-  ES384: { kty: 'EC', crv: ['P-384'] },
-  ES512: { kty: 'EC', crv: ['P-521'] },
-  EdDSA: { kty: 'OKP', crv: ['Ed25519', 'Ed448'] },
-};
-
-/**
- * Keeps only keys usable for signatures. Keycloak publishes its RSA-OAEP encryption key (`use: enc`) in
- * the same realm JWKS as the signing key; dropping it here means it can never be picked by kid.
- */
-export function signatureKeysOnly(jwks: Jwks): Jwks {
-  return {
-    keys: jwks.keys.filter(
-      (k: Jwk) =>
-        (k.use === undefined || k.use === 'sig') &&
-        (k.alg === undefined || SUPPORTED_ALGS.has(k.alg)) &&
-        typeof k.kid === 'string' &&
-        (k.kty === 'RSA' || k.kty === 'EC' || k.kty === 'OKP'),
-    ),
-  };
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function parseSignatureJwks(body: ArrayBuffer): Jwks {
-  let parsed: Json;
-  try {
-    parsed = safeJsonParse(utf8.decode(body));
-  } catch {
-    throw new JwksValidationError('JWKS is not UTF-8 JSON');
-  }
-  try {
-    assertIsJwks(parsed);
-  } catch {
-    throw new JwksValidationError('JWKS has the wrong shape');
-  }
-  if (parsed.keys.length > MAX_JWKS_KEYS) {
-    throw new JwksTooManyKeysError(`JWKS lists more than ${MAX_JWKS_KEYS} keys`);
-  }
-  return signatureKeysOnly(parsed);
-}
-
-/**
- * The JWKS cache: aws-jwt-verify's SimpleJwksCache (fetch, parse, cache per JWKS URI) with a refetch
- * policy the library's penalty box cannot express:
- * - a cached kid never causes a fetch, so known keys keep working while the IdP is down;
- * - one fetch per JWKS URI per `refetchIntervalMs`, whether it succeeded or not, plus ONE immediate
- *   refetch for the first unknown kid after a successful interval fetch: a key rotated in moments after a
- *   container's fetch (Keycloak signs with a new key as soon as it has the highest priority) is accepted
- *   at once instead of being refused for up to the interval. The immediate refetch grants no further one,
- *   so unknown kids (garbage) cause at most two fetches per interval and can never turn the authorizer
- *   into a load generator against the IdP; after a failed fetch there is no immediate refetch, so while
- *   the IdP is down requests fail fast instead of each waiting for a timeout;
- * - concurrent requests share one fetch in flight;
- * - a failure is reported (VerifierEvents.jwksFetchFailed) and the last good JWKS stays in use.
- * The library's SimplePenaltyBox only backs off after a successful fetch that lacked the kid, and uses
- * real timers; this clock is injectable.
- */
-export class RateLimitedJwksCache implements JwksCache {
-  private readonly inner: SimpleJwksCache;
-  private readonly lastFetchAt = new Map<string, number>();
-  /** JWKS URIs whose last interval fetch succeeded and whose immediate refetch is still unused. */
-  private readonly refetchAllowed = new Set<string>();
-  private readonly inflight = new Map<string, Promise<Jwks>>();
-  private readonly loaded = new Set<string>();
-
-  constructor(
-    private readonly opts: {
-      readonly fetcher: Fetcher;
-      readonly now: () => number;
-      readonly refetchIntervalMs: number;
-      readonly onFetchFailed: (jwksUri: string, err: unknown) => void;
-    },
-  ) {
-    this.inner = new SimpleJwksCache({ fetcher: opts.fetcher, jwksParser: parseSignatureJwks });
-  }
-
-  addJwks(jwksUri: string, jwks: Jwks): void {
-    this.inner.addJwks(jwksUri, signatureKeysOnly(jwks));
-    this.loaded.add(jwksUri);
-  }
-
-  /** The cached key for the token's kid (the synchronous path), checked to fit the header's alg. */
-  getCachedJwk(jwksUri: string, decomposedJwt: { header: JwtHeader; payload: JwtPayload }): JwkWithKid {
-    return assertKeyFitsAlg(this.inner.getCachedJwk(jwksUri, decomposedJwt), decomposedJwt.header.alg);
-  }
-
-  getJwks(jwksUri: string): Promise<Jwks> {
-    const running = this.inflight.get(jwksUri);
-    if (running) return running;
-    const at = this.opts.now();
-    const last = this.lastFetchAt.get(jwksUri);
-    const immediate = last !== undefined && at - last < this.opts.refetchIntervalMs;
-    if (immediate && !this.refetchAllowed.has(jwksUri)) {
-      return Promise.reject(
-        this.loaded.has(jwksUri)
-          ? new KidNotFoundInJwksError('kid not in the cached JWKS; refetch is rate-limited')
-          : new WaitPeriodNotYetEndedJwkError('JWKS fetch failed recently; backing off'),
-      );
-    }
-    // Any fetch uses up the immediate refetch; only a successful interval fetch grants a new one.
-    this.refetchAllowed.delete(jwksUri);
-    this.lastFetchAt.set(jwksUri, at);
-    const fetching = this.inner
-      .getJwks(jwksUri)
-      .then(
-        (jwks) => {
-          this.loaded.add(jwksUri);
-          if (!immediate) this.refetchAllowed.add(jwksUri);
-          return jwks;
-        },
-        (err: unknown) => {
-          this.opts.onFetchFailed(jwksUri, err);
-          throw err;
-        },
-      )
-      .finally(() => this.inflight.delete(jwksUri));
-    this.inflight.set(jwksUri, fetching);
-    return fetching;
-  }
-
-  async getJwk(
-    jwksUri: string,
-    decomposedJwt: { header: JwtHeader; payload: JwtPayload },
-  ): Promise<JwkWithKid> {
-    const { kid, alg } = decomposedJwt.header;
-    if (typeof kid !== 'string') throw new JwtWithoutValidKidError('header has no kid');
-    let jwk: JwkWithKid | undefined;
-    if (this.loaded.has(jwksUri)) {
-      try {
-        jwk = this.inner.getCachedJwk(jwksUri, decomposedJwt);
-      } catch (err) {
-        if (!(err instanceof KidNotFoundInJwksError)) throw err;
-      }
-    }
-    if (!jwk) {
-      jwk = findJwkInJwks(await this.getJwks(jwksUri), kid);
-      if (!jwk) throw new KidNotFoundInJwksError('kid not in the JWKS');
-    }
-    return assertKeyFitsAlg(jwk, alg);
-  }
-}
-
-/**
- * Before the signature is checked: the header's alg must fit the key (an RS256 header must not be verified
- * with an EC key the JWKS publishes without `alg`, and vice versa).
- */
-function assertKeyFitsAlg(jwk: JwkWithKid, alg: string | undefined): JwkWithKid {
-  const want = KEY_FOR_ALG[alg as SignatureAlgorithm] as (typeof KEY_FOR_ALG)[SignatureAlgorithm] | undefined;
-  if (
-    !want ||
-    jwk.kty !== want.kty ||
-    (want.crv !== undefined && !want.crv.includes(jwk.crv as string)) ||
-    (jwk.alg !== undefined && jwk.alg !== alg)
-  ) {
-    throw new JwtInvalidSignatureAlgorithmError('header alg does not fit the key', alg, jwk.alg ?? jwk.kty);
-  }
-  return jwk;
-}
-
-/**
- * JWKS fetch bounded by one time budget (config jwksTimeoutMs, at most 4 s) and by MAX_JWKS_BYTES: an HTTPS
- * GET with a response time-out, retried once only if the first attempt failed fast and enough budget is
- * left. The library's SimpleFetcher retries with a fresh full time-out, which could double the wait — a
- * decision must stay well inside API Gateway's 10 s authorizer limit
- * (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html) — and buffers the whole body,
- * however large. aws-jwt-verify takes any `Fetcher` in place of its SimpleFetcher
- * (https://github.com/awslabs/aws-jwt-verify#using-a-different-fetcher-with-simplejwkscache).
- */
-export class DeadlineFetcher implements Fetcher {
-  constructor(
-    private readonly timeoutMs: number,
-    private readonly requestOptions: Readonly<Record<string, unknown>> = {},
-    private readonly maxBytes: number = MAX_JWKS_BYTES,
-  ) {}
-
-  async fetch(uri: string, requestOptions?: Record<string, unknown>): Promise<ArrayBuffer> {
-    const start = Date.now();
-    const options = { ...this.requestOptions, ...requestOptions };
-    const attempt = (ms: number) => boundedGet(uri, options, ms, this.maxBytes);
-    try {
-      return await attempt(this.timeoutMs);
-    } catch (err) {
-      const left = this.timeoutMs - (Date.now() - start);
-      if (err instanceof NonRetryableFetchError || left < MIN_RETRY_MS) throw err;
-      return attempt(left);
-    }
-  }
-}
-
-/**
- * One HTTPS GET that reads at most `maxBytes` of body: a larger declared Content-Length is refused before
- * the body is read, and a longer body (chunked, or lying about its length) is cut off by destroying the
- * connection as soon as the count passes the bound. Errors are the library's FetchError family, with the
- * messages describeFetchFailure reads (`Status code is N`, `Response time-out`).
- */
-function boundedGet(
-  uri: string,
-  options: Readonly<Record<string, unknown>>,
-  timeoutMs: number,
-  maxBytes: number,
-): Promise<ArrayBuffer> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const req = httpsRequest(uri, { ...options, method: 'GET' }, (res) => {
-      if (res.statusCode !== 200) {
-        done(new NonRetryableFetchError(uri, `Status code is ${res.statusCode}, expected 200`));
-        return;
-      }
-      const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > maxBytes) {
-        done(new JwksTooLargeError(uri, `Content-Length exceeds ${maxBytes} bytes`));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > maxBytes) done(new JwksTooLargeError(uri, `response exceeds ${maxBytes} bytes`));
-        else chunks.push(chunk);
-      });
-      res.on('end', () => {
-        const body = Buffer.concat(chunks, size);
-        done(undefined, body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer);
-      });
-      res.on('error', (e) => done(e));
-    });
-    const timer = setTimeout(
-      () => done(new FetchError(uri, `Response time-out (after ${timeoutMs} ms.)`)),
-      timeoutMs,
-    );
-    timer.unref();
-    req.on('error', (e) => done(e));
-    req.end();
-
-    function done(err: Error | undefined, body?: ArrayBuffer): void {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (err === undefined) {
-        resolve(body as ArrayBuffer);
-        return;
-      }
-      // Closes the connection: nothing more of the body is read, and the socket is not reused.
-      req.destroy();
-      reject(err instanceof FetchError ? err : new FetchError(uri, err.message));
-    }
-  });
 }

@@ -149,7 +149,7 @@ async function invoke(
         outcome: 'model_error',
         statusCode: err.statusCode,
         errorCode: err.code,
-        cause: err.cause,
+        cause: err.awsErrorName,
         latencyMs,
       });
       usage.record(usageRecord(caller, model, 'model_error', latencyMs));

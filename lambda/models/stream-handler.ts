@@ -103,7 +103,7 @@ export function createStreamHandler(deps: StreamHandlerDeps): StreamingHandler {
         outcome,
         statusCode: statusOf(e),
         errorCode: e.code,
-        ...(e.cause !== undefined ? { cause: e.cause } : {}),
+        ...(e.awsErrorName !== undefined ? { cause: e.awsErrorName } : {}),
         latencyMs,
       });
       return { e, outcome, latencyMs } as const;

@@ -10,8 +10,8 @@ import type {
   APIGatewayProxyResult,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
-import { parseCookies } from './cookies';
-import { publicBaseUrl } from './public-url';
+import { parseCookies } from '../../common/session/cookies';
+import { publicBaseUrl } from '../../common/session/public-url';
 import type { SignInRequest, SignInResponse } from './sign-in';
 
 export type EventKind = 'v1' | 'v2';

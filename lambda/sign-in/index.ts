@@ -5,7 +5,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createOidcClient } from './oidc-client';
-import { cachedSecret, getSecretString, secretsExtensionKeyProvider } from './secrets-extension';
+import { cachedSecret, getSecretString, secretsExtensionKeyProvider } from '../shared/secrets-extension';
 import type { SignInHandler } from './sign-in';
 import { createSignIn } from './sign-in';
 import type { SignInConfig } from './sign-in-config';

@@ -12,6 +12,7 @@ import { postForm } from './http-form';
 import type { FormPostOptions, FormPostResponse } from './http-form';
 import type { SignInConfig } from './sign-in-config';
 import { endpointsOf } from './sign-in-config';
+import { SignInError } from './errors';
 
 export interface TokenSet {
   readonly accessToken: string;
@@ -23,17 +24,19 @@ export interface TokenSet {
   readonly refreshExpiresIn?: number;
 }
 
-export class TokenEndpointError extends Error {
+export class TokenEndpointError extends SignInError {
   constructor(
     message: string,
     /** OAuth `error` code from the response, when there is one (never the description: it may echo input). */
     readonly oauthError?: string,
+    options?: { readonly cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
-export class IdTokenError extends Error {}
-export class NonceMismatchError extends Error {}
+/** The ID token did not verify. No cause: aws-jwt-verify's errors carry claim values. */
+export class IdTokenError extends SignInError {}
+export class NonceMismatchError extends SignInError {}
 
 export interface OidcClient {
   exchangeCode(code: string, codeVerifier: string, redirectUri: string): Promise<TokenSet>;
@@ -99,8 +102,8 @@ export function createOidcClient(config: SignInConfig, opts: OidcClientOptions =
     let res;
     try {
       res = await post(ep.tokenEndpoint, form, { headers, ca: opts.ca, timeoutMs });
-    } catch {
-      throw new TokenEndpointError('token endpoint unreachable');
+    } catch (e) {
+      throw new TokenEndpointError('token endpoint unreachable', undefined, { cause: e });
     }
     let body: Record<string, unknown>;
     try {

@@ -15,13 +15,13 @@
 import { checkCsrf } from '../../common/csrf';
 import { confirmPageBody, confirmPageHeaders } from './confirm-page';
 import type { ConfirmPage } from './confirm-page';
-import { clearCookie, serializeCookie } from './cookies';
+import { clearCookie, serializeCookie } from '../../common/session/cookies';
 import type { OidcClient, TokenSet } from './oidc-client';
 import { IdTokenError, NonceMismatchError } from './oidc-client';
 import { pkceChallengeS256, randomToken } from './pkce';
-import type { SignInReason } from './reasons';
-import { safeReturnTo } from './return-to';
-import type { SessionCookies, SessionData } from './session-envelope';
+import type { SignInReason } from '../../common/reason-codes';
+import { safeReturnTo } from '../../common/session/return-to';
+import type { SessionCookies, SessionData } from '../../common/session/session-envelope';
 import {
   SessionTooLargeError,
   clearSessionCookies,
@@ -29,8 +29,8 @@ import {
   reassembleSession,
   sealSession,
   sessionSetCookies,
-} from './session-envelope';
-import type { SessionKeyProvider, SessionKeyring } from './session-keys';
+} from '../../common/session/session-envelope';
+import type { SessionKeyProvider, SessionKeyring } from '../../common/session/session-keys';
 import type { SignInConfig } from './sign-in-config';
 import { SIGN_IN_DEFAULTS } from './sign-in-config';
 import { STATE_TTL_SECONDS, sameState, signState, verifyState } from './state-cookie';

@@ -5,8 +5,8 @@
  * Value: `<keyId>.<base64url JSON>.<base64url HMAC>`.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { SessionKeyring, DerivedKey } from './session-keys';
-import { KEY_ID } from './session-keys';
+import type { SessionKeyring, DerivedKey } from '../../common/session/session-keys';
+import { KEY_ID } from '../../common/session/session-keys';
 
 export interface LoginState {
   readonly state: string;

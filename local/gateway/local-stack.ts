@@ -43,7 +43,7 @@ import { SIGN_IN_DEFAULTS } from '../../lambda/sign-in/sign-in-config';
 import { SIGN_IN_ROUTES } from '../../common/sign-in-routes';
 import type { SignInConfig } from '../../lambda/sign-in/sign-in-config';
 import { createOidcClient } from '../../lambda/sign-in/oidc-client';
-import { staticKeyProvider } from '../../lambda/sign-in/session-keys';
+import { staticKeyProvider } from '../../common/session/session-keys';
 import { parseProxyEvent, toProxyResult } from '../../lambda/sign-in/api-event';
 import type { VerifierEvents } from '../../lambda/authorizer/types';
 import { startLocalIssuer } from '../issuer';

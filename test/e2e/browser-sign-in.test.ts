@@ -15,16 +15,16 @@ import { createHandler } from '../../lambda/authorizer/handler';
 import { createSessionSupport } from '../../lambda/authorizer/session-support';
 import { loadConfig } from '../../lambda/authorizer/load-config';
 import { createTokenVerifier } from '../../lambda/authorizer/verify-token';
-import { parseCookies } from '../../lambda/sign-in/cookies';
+import { parseCookies } from '../../common/session/cookies';
 import { createOidcClient } from '../../lambda/sign-in/oidc-client';
-import type { SessionData } from '../../lambda/sign-in/session-envelope';
+import type { SessionData } from '../../common/session/session-envelope';
 import {
   openSession,
   reassembleSession,
   sealSession,
   sessionSetCookies,
-} from '../../lambda/sign-in/session-envelope';
-import { parseKeyring, staticKeyProvider } from '../../lambda/sign-in/session-keys';
+} from '../../common/session/session-envelope';
+import { parseKeyring, staticKeyProvider } from '../../common/session/session-keys';
 import { createSignIn } from '../../lambda/sign-in/sign-in';
 import type { SignInConfig } from '../../lambda/sign-in/sign-in-config';
 import { authorizerEventRest, methodArn } from '../../local/gateway/api-events';

@@ -113,7 +113,7 @@ describe('buildLambdas', () => {
     expect(record.inputs['lambda/authorizer/index.ts']).toMatch(/^[0-9a-f]{64}$/);
     // The session module's inputs too: a change to it makes the whole authorizer bundle stale.
     expect(record.inputs['lambda/authorizer/session.ts']).toMatch(/^[0-9a-f]{64}$/);
-    expect(record.inputs['lambda/sign-in/session-envelope.ts']).toMatch(/^[0-9a-f]{64}$/);
+    expect(record.inputs['common/session/session-envelope.ts']).toMatch(/^[0-9a-f]{64}$/);
     expect(Object.keys(record.inputs).some((file) => file.startsWith('common/'))).toBe(true);
     // (A linked node_modules is recorded by its real path, outside the package root.)
     expect(Object.keys(record.inputs).some((file) => file.includes('node_modules/'))).toBe(true);

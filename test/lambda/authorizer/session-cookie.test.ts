@@ -6,8 +6,8 @@ import {
   signInDenyResponse,
   signInRedirect,
 } from '../../../lambda/authorizer/session-cookie';
-import type { SessionData } from '../../../lambda/sign-in/session-envelope';
-import { sealSession, sessionSetCookies } from '../../../lambda/sign-in/session-envelope';
+import type { SessionData } from '../../../common/session/session-envelope';
+import { sealSession, sessionSetCookies } from '../../../common/session/session-envelope';
 import { keyring } from '../sign-in/support';
 
 const NOW = 1_800_000_000;

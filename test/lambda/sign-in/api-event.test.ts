@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseProxyEvent, toProxyResult } from '../../../lambda/sign-in/api-event';
-import { publicBaseUrl } from '../../../lambda/sign-in/public-url';
+import { publicBaseUrl } from '../../../common/session/public-url';
 import type { SignInResponse } from '../../../lambda/sign-in/sign-in';
 
 const restEvent = {

@@ -4,7 +4,7 @@
  * behave as in a browser.
  */
 import { CookieJar } from 'tough-cookie';
-import { parseCookies } from '../../../lambda/sign-in/cookies';
+import { parseCookies } from '../../../common/session/cookies';
 import type { SignInHandler, SignInResponse } from '../../../lambda/sign-in/sign-in';
 import { postForm, request } from '../../../local/http/request';
 import type { Response } from '../../../local/http/request';

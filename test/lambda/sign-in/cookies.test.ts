@@ -4,7 +4,7 @@ import {
   clearCookie,
   parseCookies,
   serializeCookie,
-} from '../../../lambda/sign-in/cookies';
+} from '../../../common/session/cookies';
 
 describe('parseCookies', () => {
   it('reads a REST Cookie header and HTTP API cookie pairs alike', () => {

@@ -5,9 +5,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sessionAccessToken } from '../../../lambda/authorizer/session-cookie';
-import { safeReturnTo } from '../../../lambda/sign-in/return-to';
-import type { SessionData } from '../../../lambda/sign-in/session-envelope';
-import { openSession, sealSession } from '../../../lambda/sign-in/session-envelope';
+import { safeReturnTo } from '../../../common/session/return-to';
+import type { SessionData } from '../../../common/session/session-envelope';
+import { openSession, sealSession } from '../../../common/session/session-envelope';
 import { signState, verifyState } from '../../../lambda/sign-in/state-cookie';
 import { keyring } from './support';
 

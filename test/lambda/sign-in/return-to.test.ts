@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { safeReturnTo } from '../../../lambda/sign-in/return-to';
+import { safeReturnTo } from '../../../common/session/return-to';
 
 describe('safeReturnTo', () => {
   it.each([

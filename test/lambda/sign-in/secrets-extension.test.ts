@@ -5,7 +5,7 @@ import {
   cachedSecret,
   getSecretString,
   secretsExtensionKeyProvider,
-} from '../../../lambda/sign-in/secrets-extension';
+} from '../../../lambda/shared/secrets-extension';
 import { keyringSecret } from './support';
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseCookies } from '../../../lambda/sign-in/cookies';
-import type { SessionData } from '../../../lambda/sign-in/session-envelope';
+import { parseCookies } from '../../../common/session/cookies';
+import type { SessionData } from '../../../common/session/session-envelope';
 import {
   CHUNK_CHARS,
   MAX_CHUNKS,
@@ -10,8 +10,8 @@ import {
   reassembleSession,
   sealSession,
   sessionSetCookies,
-} from '../../../lambda/sign-in/session-envelope';
-import { parseKeyring } from '../../../lambda/sign-in/session-keys';
+} from '../../../common/session/session-envelope';
+import { parseKeyring } from '../../../common/session/session-keys';
 import { keyring, keyringSecret } from './support';
 
 const NOW = 1_800_000_000;

@@ -6,16 +6,16 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalIssuer } from '../../../local/issuer';
 import type { LocalIssuer, RealmRepresentation } from '../../../local/issuer';
-import { parseCookies } from '../../../lambda/sign-in/cookies';
+import { parseCookies } from '../../../common/session/cookies';
 import { createOidcClient } from '../../../lambda/sign-in/oidc-client';
 import {
   reassembleSession,
   openSession,
   sealSession,
   sessionSetCookies,
-} from '../../../lambda/sign-in/session-envelope';
-import type { SessionData } from '../../../lambda/sign-in/session-envelope';
-import { staticKeyProvider, parseKeyring } from '../../../lambda/sign-in/session-keys';
+} from '../../../common/session/session-envelope';
+import type { SessionData } from '../../../common/session/session-envelope';
+import { staticKeyProvider, parseKeyring } from '../../../common/session/session-keys';
 import type { SignInLogEntry } from '../../../lambda/sign-in/sign-in';
 import { createSignIn } from '../../../lambda/sign-in/sign-in';
 import type { SignInConfig } from '../../../lambda/sign-in/sign-in-config';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseKeyring } from '../../../lambda/sign-in/session-keys';
+import { parseKeyring } from '../../../common/session/session-keys';
 import type { LoginState } from '../../../lambda/sign-in/state-cookie';
 import { sameState, signState, verifyState } from '../../../lambda/sign-in/state-cookie';
 import { keyring } from './support';

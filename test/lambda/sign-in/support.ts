@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { parseKeyring } from '../../../lambda/sign-in/session-keys';
+import { parseKeyring } from '../../../common/session/session-keys';
 
 /** A keyring secret string with fresh random material, as the Secrets Manager secret holds it. */
 export function keyringSecret(current: string, ids: readonly string[] = [current]): string {

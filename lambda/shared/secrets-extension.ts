@@ -6,8 +6,8 @@
  * the function's own session token in `X-Aws-Parameters-Secrets-Token`.
  */
 import { request } from 'node:http';
-import type { SessionKeyProvider } from './session-keys';
-import { parseKeyring } from './session-keys';
+import type { SessionKeyProvider } from '../../common/session/session-keys';
+import { parseKeyring } from '../../common/session/session-keys';
 
 export interface SecretsExtensionOptions {
   /** @default process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT ?? 2773 */

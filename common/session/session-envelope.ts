@@ -20,7 +20,7 @@ function zlibModule(): typeof Zlib {
   zlib ??= require('node:zlib') as typeof Zlib;
   return zlib;
 }
-import type { SessionReason } from './reasons';
+import type { SessionReason } from '../reason-codes';
 import type { DerivedKey, SessionKeyring } from './session-keys';
 import { KEY_ID } from './session-keys';
 import { clearCookie, serializeCookie } from './cookies';
