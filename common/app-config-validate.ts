@@ -7,6 +7,7 @@ import type { AppRouteConfig, KeygateAppConfig, StageConfig } from './app-config
 import { COGNITO_FEDERATION_ISSUER } from './app-config';
 import { INSECURE_HTTP_ISSUER, keycloakUrlErrors, SIGNATURE_ALGORITHMS } from './authorizer-config';
 import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from './model-stream';
+import { MODEL_ID_PATTERN, MODEL_ID_RULE } from './model-contract';
 import type { SignatureAlgorithm } from './authorizer-config';
 import { COOKIE_NAME_RULE, isCookieName } from './cookie-names';
 import { SIGN_IN_PREFIX } from './sign-in-routes';
@@ -32,7 +33,6 @@ const STAGE_NAME = /^[A-Za-z][A-Za-z0-9-]{0,31}$/;
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 const CLIENT_ID = /^[A-Za-z0-9._:@-]{1,255}$/;
-const MODEL_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[A-Za-z]{2,}$/;
 const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -607,8 +607,8 @@ function validateModels(input: unknown, at: string): string[] {
       f,
       errors,
     );
-    if (typeof m.id !== 'string' || !MODEL_ID.test(m.id)) {
-      errors.push(`${f}.id must be lower-case letters, digits and - (it appears in paths and role names)`);
+    if (typeof m.id !== 'string' || !MODEL_ID_PATTERN.test(m.id)) {
+      errors.push(`${f}.id must be ${MODEL_ID_RULE} (it appears in paths and role names)`);
     } else if (seen.has(m.id)) {
       errors.push(`${f}.id '${m.id}' is used by another model`);
     } else seen.add(m.id);

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_ROUTES } from '../../common/app-config';
 import { METRIC_NAMESPACE } from '../../common/decision-log';
 import { AUDIT_FIELDS, AUDIT_MESSAGE } from '../../common/model-audit-log';
+import { MODEL_INVOKE_PATH } from '../../common/model-contract';
 import { validateRoutes, type Requirement as RequirementSpec } from '../../common/route-model';
 import { USAGE_QUERY_PARTS } from '../../common/usage-record';
 import type { Requirement } from '../api/route-auth';
@@ -155,7 +156,7 @@ export class ModelBackend extends Construct {
       [
         {
           method: 'POST',
-          path: '/models/{modelId}/invoke',
+          path: MODEL_INVOKE_PATH,
           auth: 'keycloak',
           requirement: invokeRequirement,
         },
@@ -378,7 +379,7 @@ function requirementSpec(given: Requirement | undefined): RequirementSpec | unde
 }
 
 function defaultInvokeRequirement(): RequirementSpec | undefined {
-  return DEFAULT_ROUTES.find((r) => r.method === 'POST' && r.path === '/models/{modelId}/invoke')
+  return DEFAULT_ROUTES.find((r) => r.method === 'POST' && r.path === MODEL_INVOKE_PATH)
     ?.requirement;
 }
 

@@ -1,14 +1,13 @@
 import { Token } from 'aws-cdk-lib';
 import type { ModelConfig } from '../../common/app-config';
-
-/** Model ids appear in paths, role names and policy resources. */
-const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-const DEMO_MODELS = ['sentiment', 'keywords'];
-/** `provider.model-version[:n]`; inference-profile ids carry a geography prefix (`us.`, `eu.`, ...). */
-const FOUNDATION_MODEL_ID = /^[a-z0-9-]+\.[A-Za-z0-9._:-]{1,200}$/;
-const INFERENCE_PROFILE_PREFIX = /^(us|eu|apac|us-gov|ca|jp|au|global)\./;
-/** https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html#sagemaker-CreateEndpoint-request-EndpointName */
-const ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+import {
+  DEMO_MODELS,
+  ENDPOINT_NAME_PATTERN as ENDPOINT_NAME,
+  FOUNDATION_MODEL_ID_PATTERN as FOUNDATION_MODEL_ID,
+  INFERENCE_PROFILE_PREFIX,
+  MODEL_ID_PATTERN as MODEL_ID,
+  MODEL_ID_RULE,
+} from '../../common/model-contract';
 
 /**
  * A model entry as the app configuration writes it (`models` in a stage of cdk.json context `keygate`).
@@ -51,7 +50,7 @@ export class Model {
   public static demo(id: string, demo: string, description?: string): Model {
     const where = 'Model.demo';
     checkId(where, id);
-    if (!DEMO_MODELS.includes(demo))
+    if (!(DEMO_MODELS as readonly string[]).includes(demo))
       throw new Error(`${where}: demo must be one of ${DEMO_MODELS.join(', ')}, got '${demo}'`);
     return new Model(id, 'demo', {
       id,
@@ -157,7 +156,7 @@ export class Model {
 function checkId(where: string, id: string): void {
   if (typeof id !== 'string' || Token.isUnresolved(id) || !MODEL_ID.test(id)) {
     throw new Error(
-      `${where}: id '${String(id)}' must be 1-64 letters, digits, '-' or '_', starting with a letter or digit`,
+      `${where}: id '${String(id)}' must be ${MODEL_ID_RULE}`,
     );
   }
 }
