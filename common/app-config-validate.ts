@@ -68,36 +68,51 @@ const SCOPE_TOKEN = SCOPE_TOKEN_PATTERN;
 /** Validates the whole `keygate` context value. */
 export function validateAppConfig(input: unknown, field = 'keygate'): AppConfigResult {
   const errors: string[] = [];
-  if (!isObject(input)) return { ok: false, errors: [`${field} must be an object with a stages map`] };
+  // `field` '' names the fields from the top (`stages.dev.region`): a `--config` file of the tools.
+  const at = (name: string) => (field ? `${field}.${name}` : name);
+  if (!isObject(input))
+    return { ok: false, errors: [`${field || 'the configuration'} must be an object with a stages map`] };
   unknownKeys(input, fieldsOf(AppConfigSchema), field, errors);
   const stages = input.stages;
   if (!isObject(stages) || Object.keys(stages).length === 0) {
-    errors.push(`${field}.stages must map at least one stage name to its configuration`);
+    errors.push(`${at('stages')} must map at least one stage name to its configuration`);
   } else {
     for (const [name, stage] of Object.entries(stages)) {
       if (!STAGE_NAME.test(name)) {
         errors.push(
-          `${field}.stages.${name}: a stage name must be a letter then up to 31 letters, digits or -`,
+          `${at('stages')}.${name}: a stage name must be a letter then up to 31 letters, digits or -`,
         );
         continue;
       }
-      errors.push(...validateStageConfig(stage, `${field}.stages.${name}`));
+      errors.push(...validateStageConfig(stage, `${at('stages')}.${name}`));
     }
     if (
       input.defaultStage !== undefined &&
       (typeof input.defaultStage !== 'string' || !(input.defaultStage in stages))
     ) {
-      errors.push(`${field}.defaultStage must name one of the stages (${Object.keys(stages).join(', ')})`);
+      errors.push(`${at('defaultStage')} must name one of the stages (${Object.keys(stages).join(', ')})`);
     }
   }
   return errors.length ? { ok: false, errors } : { ok: true, config: input as unknown as KeygateAppConfig };
 }
 
+/** Where a configuration came from, for the messages of selectStage. */
+export interface StageSource {
+  /** The path of the configuration's fields ('' for a file whose top level is the configuration). @default 'keygate' */
+  readonly field?: string;
+  /** How the user names a stage. @default '-c stage=<name>' (cdk synth) */
+  readonly chooseWith?: string;
+}
+
 /**
- * Picks the stage to synthesize: `requested` (from `-c stage=<name>`), else `defaultStage`, else the
- * only stage. The whole config is validated first.
+ * The one front door to a stage, for `cdk synth`, the local stack, the realm commands and the demo: the
+ * whole configuration is validated (every stage, so a broken stage fails whichever one is used), then the
+ * stage is `requested`, else `defaultStage`, else the only stage.
  */
-export function selectStage(input: unknown, requested: unknown, field = 'keygate'): StageResult {
+export function selectStage(input: unknown, requested: unknown, source: StageSource = {}): StageResult {
+  const field = source.field ?? 'keygate';
+  const chooseWith = source.chooseWith ?? '-c stage=<name>';
+  const stagesField = field ? `${field}.stages` : 'stages';
   const result = validateAppConfig(input, field);
   if (!result.ok) return result;
   const names = Object.keys(result.config.stages);
@@ -106,7 +121,7 @@ export function selectStage(input: unknown, requested: unknown, field = 'keygate
     if (typeof requested !== 'string' || !names.includes(requested)) {
       return {
         ok: false,
-        errors: [`stage '${String(requested)}' is not in ${field}.stages (${names.join(', ')})`],
+        errors: [`stage '${String(requested)}' is not in ${stagesField} (${names.join(', ')})`],
       };
     }
     name = requested;
@@ -116,7 +131,7 @@ export function selectStage(input: unknown, requested: unknown, field = 'keygate
       return {
         ok: false,
         errors: [
-          `${field} has several stages and no defaultStage: choose one with -c stage=<name> (${names.join(', ')})`,
+          `${field || 'the configuration'} has several stages and no defaultStage: choose one with ${chooseWith} (${names.join(', ')})`,
         ],
       };
     }
