@@ -8,6 +8,7 @@ import { DEFAULT_ROUTES } from '../../common/app-config';
 import { METRIC_NAMESPACE } from '../../common/decision-log';
 import { AUDIT_FIELDS, AUDIT_MESSAGE } from '../../common/model-audit-log';
 import { MODEL_INVOKE_PATH } from '../../common/model-contract';
+import { KeygateValidationError } from '../internal/validation-error';
 import { validateRoutes, type Requirement as RequirementSpec } from '../../common/route-model';
 import { USAGE_QUERY_PARTS } from '../../common/usage-record';
 import type { Requirement } from '../api/route-auth';
@@ -129,28 +130,40 @@ export class ModelBackend extends Construct {
 
   constructor(scope: Construct, id: string, props: ModelBackendProps) {
     super(scope, id);
-    const models = validateModels(props.models);
+    const models = validateModels(this, props.models);
     const memorySize = props.memorySize ?? 512;
     if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
-      throw new Error(`ModelBackend: memorySize must be an integer from 128 to 10240, got ${memorySize}`);
+      throw new KeygateValidationError(
+        this,
+        'memorySize',
+        `ModelBackend: memorySize must be an integer from 128 to 10240, got ${memorySize}`,
+      );
     }
     const timeout = props.timeout ?? Duration.seconds(29);
     if (!timeout.isUnresolved() && (timeout.toSeconds() < 1 || timeout.toSeconds() > 900)) {
-      throw new Error(`ModelBackend: timeout must be from 1 to 900 seconds, got ${timeout.toSeconds()}`);
+      throw new KeygateValidationError(
+        this,
+        'timeout',
+        `ModelBackend: timeout must be from 1 to 900 seconds, got ${timeout.toSeconds()}`,
+      );
     }
     const streamTimeout = props.streamTimeout ?? Duration.minutes(5);
     if (!streamTimeout.isUnresolved() && (streamTimeout.toSeconds() < 1 || streamTimeout.toSeconds() > 900)) {
-      throw new Error(
+      throw new KeygateValidationError(
+        this,
+        'streamTimeout',
         `ModelBackend: streamTimeout must be from 1 to 900 seconds, got ${streamTimeout.toSeconds()}`,
       );
     }
     if (props.usageQueryName !== undefined && !/^[A-Za-z0-9_./ -]{1,200}$/.test(props.usageQueryName)) {
-      throw new Error(
+      throw new KeygateValidationError(
+        this,
+        'usageQueryName',
         `ModelBackend: usageQueryName must be 1 to 200 letters, digits, spaces or _ . / -, got '${props.usageQueryName}'`,
       );
     }
-    const maxBodyBytes = checkInt('maxBodyBytes', props.maxBodyBytes ?? 65536, 1, 1024 * 1024);
-    const maxInputChars = checkInt('maxInputChars', props.maxInputChars ?? 20000, 1, 500_000);
+    const maxBodyBytes = checkInt(this, 'maxBodyBytes', props.maxBodyBytes ?? 65536, 1, 1024 * 1024);
+    const maxInputChars = checkInt(this, 'maxInputChars', props.maxInputChars ?? 20000, 1, 500_000);
     const invokeRequirement = requirementSpec(props.invokeRequirement);
     const requirementErrors = validateRoutes(
       [
@@ -164,14 +177,18 @@ export class ModelBackend extends Construct {
       'invokeRequirement',
     );
     if (requirementErrors.length > 0) {
-      throw new Error(
+      throw new KeygateValidationError(
+        this,
+        'invokeRequirement',
         `ModelBackend: ${requirementErrors[0].replace('invokeRequirement[0].requirement', 'invokeRequirement')}`,
       );
     }
     const machineCallers = (props.machineCallers ?? []).map((c, i) => {
       const bad = c.routes.find((r) => !ROUTE_KEY.test(r));
       if (c.routes.length === 0 || bad !== undefined) {
-        throw new Error(
+        throw new KeygateValidationError(
+          this,
+          `machineCallers[${i}].routes`,
           `ModelBackend: machineCallers[${i}].routes must list route keys such as 'POST /machine/models/{modelId}/invoke'` +
             (bad !== undefined ? `, got '${bad}'` : ''),
         );
@@ -191,7 +208,9 @@ export class ModelBackend extends Construct {
     // Unresolved tokens (role ARNs) are shorter than their values: count each as a full ARN.
     const estimated = JSON.stringify(config).length + machineCallers.length * 100;
     if (estimated > CONFIG_ENV_BUDGET) {
-      throw new Error(
+      throw new KeygateValidationError(
+        this,
+        'models',
         `ModelBackend: models and machineCallers make about ${estimated} bytes of configuration; Lambda allows 4 KB of environment in total (budget ${CONFIG_ENV_BUDGET})`,
       );
     }
@@ -349,20 +368,30 @@ export class ModelBackend extends Construct {
   }
 }
 
-function validateModels(models: Model[]): Model[] {
+function validateModels(scope: Construct, models: Model[]): Model[] {
   if (!Array.isArray(models) || models.length === 0)
-    throw new Error('ModelBackend: models must list at least one model');
+    throw new KeygateValidationError(scope, 'models', 'ModelBackend: models must list at least one model');
   const seen = new Set<string>();
   models.forEach((m, i) => {
-    if (seen.has(m.id)) throw new Error(`ModelBackend: models[${i}].id '${m.id}' is used by another model`);
+    if (seen.has(m.id)) {
+      throw new KeygateValidationError(
+        scope,
+        `models[${i}].id`,
+        `ModelBackend: models[${i}].id '${m.id}' is used by another model`,
+      );
+    }
     seen.add(m.id);
   });
   return [...models];
 }
 
-function checkInt(prop: string, value: number, min: number, max: number): number {
+function checkInt(scope: Construct, prop: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`ModelBackend: ${prop} must be an integer from ${min} to ${max}, got ${value}`);
+    throw new KeygateValidationError(
+      scope,
+      prop,
+      `ModelBackend: ${prop} must be an integer from ${min} to ${max}, got ${value}`,
+    );
   }
   return value;
 }
@@ -379,8 +408,7 @@ function requirementSpec(given: Requirement | undefined): RequirementSpec | unde
 }
 
 function defaultInvokeRequirement(): RequirementSpec | undefined {
-  return DEFAULT_ROUTES.find((r) => r.method === 'POST' && r.path === MODEL_INVOKE_PATH)
-    ?.requirement;
+  return DEFAULT_ROUTES.find((r) => r.method === 'POST' && r.path === MODEL_INVOKE_PATH)?.requirement;
 }
 
 function unique(values: string[]): string[] {

@@ -8,6 +8,7 @@ import {
   MODEL_ID_PATTERN as MODEL_ID,
   MODEL_ID_RULE,
 } from '../../common/model-contract';
+import { KeygateValidationError } from '../internal/validation-error';
 
 /**
  * A model entry as the app configuration writes it (`models` in a stage of cdk.json context `keygate`).
@@ -51,7 +52,11 @@ export class Model {
     const where = 'Model.demo';
     checkId(where, id);
     if (!(DEMO_MODELS as readonly string[]).includes(demo))
-      throw new Error(`${where}: demo must be one of ${DEMO_MODELS.join(', ')}, got '${demo}'`);
+      throw new KeygateValidationError(
+        undefined,
+        'demo',
+        `${where}: demo must be one of ${DEMO_MODELS.join(', ')}, got '${demo}'`,
+      );
     return new Model(id, 'demo', {
       id,
       kind: 'demo',
@@ -70,12 +75,16 @@ export class Model {
     checkId(where, id);
     if (!Token.isUnresolved(foundationModelId)) {
       if (foundationModelId.startsWith('arn:') || INFERENCE_PROFILE_PREFIX.test(foundationModelId)) {
-        throw new Error(
+        throw new KeygateValidationError(
+          undefined,
+          'foundationModelId',
           `${where}: foundationModelId '${foundationModelId}' is an ARN or inference-profile id; give a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0`,
         );
       }
       if (!FOUNDATION_MODEL_ID.test(foundationModelId)) {
-        throw new Error(
+        throw new KeygateValidationError(
+          undefined,
+          'foundationModelId',
           `${where}: foundationModelId '${foundationModelId}' is not a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0`,
         );
       }
@@ -97,7 +106,9 @@ export class Model {
     const where = 'Model.sagemaker';
     checkId(where, id);
     if (!Token.isUnresolved(endpointName) && !ENDPOINT_NAME.test(endpointName)) {
-      throw new Error(
+      throw new KeygateValidationError(
+        undefined,
+        'endpointName',
         `${where}: endpointName '${endpointName}' is not a SageMaker endpoint name (letters, digits and hyphens, at most 63)`,
       );
     }
@@ -119,7 +130,9 @@ export class Model {
       case 'sagemaker':
         return Model.sagemaker(config.id, config.sagemakerEndpointName ?? '', config.description);
       default:
-        throw new Error(
+        throw new KeygateValidationError(
+          undefined,
+          'kind',
           `Model.fromConfig: kind must be one of demo, bedrock, sagemaker, got '${String((config as { kind: unknown }).kind)}'`,
         );
     }
@@ -131,7 +144,11 @@ export class Model {
       try {
         return Model.fromConfig(c);
       } catch (e) {
-        throw new Error(`models[${i}]: ${(e as Error).message}`, { cause: e });
+        // The entry's field, named from the list it is in; the message is the entry's own.
+        const field = KeygateValidationError.is(e) ? `models[${i}].${e.field}` : `models[${i}]`;
+        throw new KeygateValidationError(undefined, field, `models[${i}]: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
     });
   }
@@ -155,7 +172,9 @@ export class Model {
 
 function checkId(where: string, id: string): void {
   if (typeof id !== 'string' || Token.isUnresolved(id) || !MODEL_ID.test(id)) {
-    throw new Error(
+    throw new KeygateValidationError(
+      undefined,
+      'id',
       `${where}: id '${String(id)}' must be ${MODEL_ID_RULE}`,
     );
   }
@@ -163,6 +182,12 @@ function checkId(where: string, id: string): void {
 
 function desc(where: string, description: string | undefined): { description?: string } {
   if (description === undefined) return {};
-  if (description.length > 256) throw new Error(`${where}: description must be at most 256 characters`);
+  if (description.length > 256) {
+    throw new KeygateValidationError(
+      undefined,
+      'description',
+      `${where}: description must be at most 256 characters`,
+    );
+  }
   return { description };
 }
