@@ -1,15 +1,20 @@
-import { Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Names, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { DEFAULT_ROUTES } from '../../common/app-config';
 import { METRIC_NAMESPACE } from '../../common/decision-log';
 import { AUDIT_FIELDS, AUDIT_MESSAGE } from '../../common/model-audit-log';
 import { MODEL_INVOKE_PATH } from '../../common/model-contract';
+import { MODEL_STREAM_PATH } from '../../common/model-stream';
+import { onRouteServed } from '../internal/served-routes';
 import { KeygateValidationError } from '../internal/validation-error';
-import { validateRoutes, type Requirement as RequirementSpec } from '../../common/route-model';
+import {
+  validateRoutes,
+  type Requirement as RequirementSpec,
+  type RouteSpec,
+} from '../../common/route-model';
 import { USAGE_QUERY_PARTS } from '../../common/usage-record';
 import type { Requirement } from '../api/route-auth';
 import { MODELS_CONFIG_ENV } from '../../common/function-env';
@@ -41,8 +46,9 @@ export interface ModelBackendProps {
    * for, and invoke re-checks it; give the same requirement the authorizer enforces on that route
    * (scoped with `forIssuers` when the authorizer trusts several issuers: the caller's verified issuer
    * comes from the authorizer context).
-   * @default - the default route table's: realm role `model:{modelId}:invoke` or client role
-   *   `keygate-api:model:{modelId}:invoke`
+   * @default - the requirement of the keycloak route `POST /models/{modelId}/invoke` (or
+   *   `/models/{modelId}/stream`) that a SecuredHttpApi or SecuredRestApi serves with this backend's
+   *   functions; any valid token (`Requirement.authenticated()`) while no API serves one
    */
   readonly invokeRequirement?: Requirement;
   /**
@@ -164,14 +170,14 @@ export class ModelBackend extends Construct {
     }
     const maxBodyBytes = checkInt(this, 'maxBodyBytes', props.maxBodyBytes ?? 65536, 1, 1024 * 1024);
     const maxInputChars = checkInt(this, 'maxInputChars', props.maxInputChars ?? 20000, 1, 500_000);
-    const invokeRequirement = requirementSpec(props.invokeRequirement);
+    const givenRequirement = requirementSpec(props.invokeRequirement);
     const requirementErrors = validateRoutes(
       [
         {
           method: 'POST',
           path: MODEL_INVOKE_PATH,
           auth: 'keycloak',
-          requirement: invokeRequirement,
+          requirement: givenRequirement,
         },
       ],
       'invokeRequirement',
@@ -195,6 +201,27 @@ export class ModelBackend extends Construct {
       }
       return { principalArn: c.role.roleArn, routes: [...c.routes] };
     });
+
+    // Without the prop, the function re-checks what the authorizer enforces on the route it serves (known
+    // once an API adds that route), never a requirement of its own the route does not have.
+    let servedRequirement: RequirementSpec | undefined;
+    const invokeRequirement = Lazy.any({ produce: () => givenRequirement ?? servedRequirement ?? {} });
+    const serve = (route: RouteSpec): void => {
+      const invokes = route.path === MODEL_INVOKE_PATH || route.path === MODEL_STREAM_PATH;
+      if (route.auth !== 'keycloak' || route.method !== 'POST' || !invokes) return;
+      const requirement = route.requirement ?? {};
+      const known = givenRequirement ?? servedRequirement;
+      if (known !== undefined && canonical(known) !== canonical(requirement)) {
+        throw new KeygateValidationError(
+          this,
+          'invokeRequirement',
+          `ModelBackend: the route POST ${route.path} requires ${canonical(requirement)}, but the backend re-checks ` +
+            `${canonical(known)}; give every invoke route the same requirement` +
+            (givenRequirement ? ", or leave invokeRequirement out to take the route's" : ''),
+        );
+      }
+      servedRequirement = requirement;
+    };
 
     const stack = Stack.of(this);
     const config = {
@@ -331,6 +358,8 @@ export class ModelBackend extends Construct {
 
     this.function = fn;
     this.streamFunction = streamFn;
+    onRouteServed(fn, serve);
+    if (streamFn) onRouteServed(streamFn, serve);
     this.logGroup = logGroup;
     this.modelIds = models.map((m) => m.id);
 
@@ -402,13 +431,24 @@ function checkInt(scope: Construct, prop: string, value: number, min: number, ma
  * `{ allOf, anyOf }` object (plain JavaScript callers) is taken as it is rather than read as "no requirement".
  */
 function requirementSpec(given: Requirement | undefined): RequirementSpec | undefined {
-  if (given === undefined) return defaultInvokeRequirement();
+  if (given === undefined) return undefined;
   if (typeof given === 'object' && given !== null && '_spec' in given) return given._spec ?? {};
   return given as unknown as RequirementSpec;
 }
 
-function defaultInvokeRequirement(): RequirementSpec | undefined {
-  return DEFAULT_ROUTES.find((r) => r.method === 'POST' && r.path === MODEL_INVOKE_PATH)?.requirement;
+/** A requirement as sorted JSON, so equal requirements compare equal whatever their key order. */
+function canonical(requirement: RequirementSpec): string {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : typeof v === 'object' && v !== null
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([k, x]) => [k, sort(x)]),
+          )
+        : v;
+  return JSON.stringify(sort(requirement));
 }
 
 function unique(values: string[]): string[] {
