@@ -439,9 +439,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     late.authorizer = createAuthorizerHandler(authorizerDeps) as LambdaFunction;
 
-    const invokeRoute = stage.routes.find(
-      (r) => r.method === 'POST' && r.path === MODEL_INVOKE_PATH,
-    );
+    const invokeRoute = stage.routes.find((r) => r.method === 'POST' && r.path === MODEL_INVOKE_PATH);
     const backendConfig = validateBackendConfig({
       models: stage.models,
       ...(invokeRoute?.requirement
