@@ -33,24 +33,24 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**', 'scripts/**', 'test/**', 'local/**', 'client/**', 'realm/**'],
+    files: ['bin/**', 'scripts/**', 'test/**', 'local/**', 'client/**', 'realm/**', 'cli/**'],
     rules: { 'no-console': 'off' },
   },
   // Boundaries: what lib/ and lambda/ must agree on lives in common/, never in each other.
   boundary(
     ['lib/**/*.ts'],
-    ['**/lambda/**', '**/bin/**', '**/local/**', '**/realm/**', '**/app/**', '../app', './app'],
+    ['**/lambda/**', '**/bin/**', '**/local/**', '**/realm/**', '**/cli/**', '**/app/**', '../app', './app'],
     'lib/ ships as the construct library: share contracts through common/; never import the Lambda code, the app (bin/, lib/app/) or the tools.',
     ['lib/app/**'],
   ),
   boundary(
     ['lib/app/**/*.ts'],
-    ['**/lambda/**', '**/bin/**', '**/local/**', '**/realm/**'],
+    ['**/lambda/**', '**/bin/**', '**/local/**', '**/realm/**', '**/cli/**'],
     'The app builds on the constructs and common/, never on the Lambda code or the tools.',
   ),
   boundary(
     ['lambda/**/*.ts'],
-    ['**/lib/**', '**/bin/**', '**/local/**', '**/realm/**'],
+    ['**/lib/**', '**/bin/**', '**/local/**', '**/realm/**', '**/cli/**'],
     'Lambda code is bundled on its own: share contracts through common/.',
   ),
   boundary(
@@ -61,7 +61,16 @@ export default tseslint.config(
   ),
   boundary(
     ['common/**/*.ts'],
-    ['**/lib/**', '**/lambda/**', '**/bin/**', '**/local/**', '**/realm/**', 'aws-cdk-lib', 'aws-cdk-lib/*'],
+    [
+      '**/lib/**',
+      '**/lambda/**',
+      '**/bin/**',
+      '**/local/**',
+      '**/realm/**',
+      '**/cli/**',
+      'aws-cdk-lib',
+      'aws-cdk-lib/*',
+    ],
     'common/ holds plain types and pure functions that every side imports: it imports none of them.',
   ),
 );

@@ -5,8 +5,9 @@
  */
 import type { AppRouteConfig, KeygateAppConfig, StageConfig } from './app-config';
 import { COGNITO_FEDERATION_ISSUER } from './app-config';
-import { INSECURE_HTTP_ISSUER, keycloakUrlErrors, SIGNATURE_ALGORITHMS } from './authorizer-config';
+import { keycloakUrlErrors, SIGNATURE_ALGORITHMS } from './authorizer-config';
 import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from './model-stream';
+import { MODEL_ID_PATTERN, MODEL_ID_RULE } from './model-contract';
 import type { SignatureAlgorithm } from './authorizer-config';
 import { COOKIE_NAME_RULE, isCookieName } from './cookie-names';
 import { SIGN_IN_PREFIX } from './sign-in-routes';
@@ -19,61 +20,99 @@ import {
   restResourceCount,
 } from './aws-limits';
 import type { HttpMethod, RouteSpec } from './route-model';
+import {
+  ACCOUNT_PATTERN,
+  AppConfigSchema,
+  BEDROCK_MODEL_ID_PATTERN,
+  BrowserSignInSchema,
+  CLIENT_ID_PATTERN,
+  CognitoFederationSchema,
+  DOMAIN_PREFIX_PATTERN,
+  EMAIL_PATTERN,
+  fieldsOf,
+  KeycloakSchema,
+  LOG_RETENTION_DAYS,
+  MachinePrincipalSchema,
+  ModelSchema,
+  REGION_PATTERN,
+  ROLE_ARN_PATTERN,
+  ROUTE_KEY_PATTERN,
+  RouteSchema,
+  SAGEMAKER_ENDPOINT_PATTERN,
+  SCOPE_TOKEN_PATTERN,
+  SECRET_FIELD_PATTERN,
+  SECRET_NAME_PATTERN,
+  ServiceAccountSchema,
+  STAGE_NAME_PATTERN,
+  StageSchema,
+  TestUserSchema,
+  validateStageBlocks,
+} from './stage-config-schema';
 
 export type AppConfigResult = { ok: true; config: KeygateAppConfig } | { ok: false; errors: string[] };
 export type StageResult = { ok: true; name: string; stage: StageConfig } | { ok: false; errors: string[] };
 
-/** CloudWatch Logs retention values (days). */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+export { LOG_RETENTION_DAYS };
 
-const STAGE_NAME = /^[A-Za-z][A-Za-z0-9-]{0,31}$/;
-const ACCOUNT = /^\d{12}$/;
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
-const CLIENT_ID = /^[A-Za-z0-9._:@-]{1,255}$/;
-const MODEL_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[A-Za-z]{2,}$/;
-const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const SECRET_NAME =
-  /^(?:arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/;
-const ROUTE_KEY = /^([A-Z]+) (\/\S*)$/;
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
+const STAGE_NAME = STAGE_NAME_PATTERN;
+const ACCOUNT = ACCOUNT_PATTERN;
+const REGION = REGION_PATTERN;
+const CLIENT_ID = CLIENT_ID_PATTERN;
+const ROLE_ARN = ROLE_ARN_PATTERN;
+const EMAIL = EMAIL_PATTERN;
+const DOMAIN_PREFIX = DOMAIN_PREFIX_PATTERN;
+const SECRET_NAME = SECRET_NAME_PATTERN;
+const ROUTE_KEY = ROUTE_KEY_PATTERN;
+const SCOPE_TOKEN = SCOPE_TOKEN_PATTERN;
 
 /** Validates the whole `keygate` context value. */
 export function validateAppConfig(input: unknown, field = 'keygate'): AppConfigResult {
   const errors: string[] = [];
-  if (!isObject(input)) return { ok: false, errors: [`${field} must be an object with a stages map`] };
-  unknownKeys(input, ['stages', 'defaultStage'], field, errors);
+  // `field` '' names the fields from the top (`stages.dev.region`): a `--config` file of the tools.
+  const at = (name: string) => (field ? `${field}.${name}` : name);
+  if (!isObject(input))
+    return { ok: false, errors: [`${field || 'the configuration'} must be an object with a stages map`] };
+  unknownKeys(input, fieldsOf(AppConfigSchema), field, errors);
   const stages = input.stages;
   if (!isObject(stages) || Object.keys(stages).length === 0) {
-    errors.push(`${field}.stages must map at least one stage name to its configuration`);
+    errors.push(`${at('stages')} must map at least one stage name to its configuration`);
   } else {
     for (const [name, stage] of Object.entries(stages)) {
       if (!STAGE_NAME.test(name)) {
         errors.push(
-          `${field}.stages.${name}: a stage name must be a letter then up to 31 letters, digits or -`,
+          `${at('stages')}.${name}: a stage name must be a letter then up to 31 letters, digits or -`,
         );
         continue;
       }
-      errors.push(...validateStageConfig(stage, `${field}.stages.${name}`));
+      errors.push(...validateStageConfig(stage, `${at('stages')}.${name}`));
     }
     if (
       input.defaultStage !== undefined &&
       (typeof input.defaultStage !== 'string' || !(input.defaultStage in stages))
     ) {
-      errors.push(`${field}.defaultStage must name one of the stages (${Object.keys(stages).join(', ')})`);
+      errors.push(`${at('defaultStage')} must name one of the stages (${Object.keys(stages).join(', ')})`);
     }
   }
   return errors.length ? { ok: false, errors } : { ok: true, config: input as unknown as KeygateAppConfig };
 }
 
+/** Where a configuration came from, for the messages of selectStage. */
+export interface StageSource {
+  /** The path of the configuration's fields ('' for a file whose top level is the configuration). @default 'keygate' */
+  readonly field?: string;
+  /** How the user names a stage. @default '-c stage=<name>' (cdk synth) */
+  readonly chooseWith?: string;
+}
+
 /**
- * Picks the stage to synthesize: `requested` (from `-c stage=<name>`), else `defaultStage`, else the
- * only stage. The whole config is validated first.
+ * The one front door to a stage, for `cdk synth`, the local stack, the realm commands and the demo: the
+ * whole configuration is validated (every stage, so a broken stage fails whichever one is used), then the
+ * stage is `requested`, else `defaultStage`, else the only stage.
  */
-export function selectStage(input: unknown, requested: unknown, field = 'keygate'): StageResult {
+export function selectStage(input: unknown, requested: unknown, source: StageSource = {}): StageResult {
+  const field = source.field ?? 'keygate';
+  const chooseWith = source.chooseWith ?? '-c stage=<name>';
+  const stagesField = field ? `${field}.stages` : 'stages';
   const result = validateAppConfig(input, field);
   if (!result.ok) return result;
   const names = Object.keys(result.config.stages);
@@ -82,7 +121,7 @@ export function selectStage(input: unknown, requested: unknown, field = 'keygate
     if (typeof requested !== 'string' || !names.includes(requested)) {
       return {
         ok: false,
-        errors: [`stage '${String(requested)}' is not in ${field}.stages (${names.join(', ')})`],
+        errors: [`stage '${String(requested)}' is not in ${stagesField} (${names.join(', ')})`],
       };
     }
     name = requested;
@@ -92,7 +131,7 @@ export function selectStage(input: unknown, requested: unknown, field = 'keygate
       return {
         ok: false,
         errors: [
-          `${field} has several stages and no defaultStage: choose one with -c stage=<name> (${names.join(', ')})`,
+          `${field || 'the configuration'} has several stages and no defaultStage: choose one with ${chooseWith} (${names.join(', ')})`,
         ],
       };
     }
@@ -105,28 +144,7 @@ export function validateStageConfig(input: unknown, at: string): string[] {
   if (!isObject(input)) return [`${at} must be an object`];
   const s = input;
   const errors: string[] = [];
-  unknownKeys(
-    s,
-    [
-      'account',
-      'region',
-      'keycloak',
-      'cognitoFederation',
-      'browserSignIn',
-      'apis',
-      'routes',
-      'models',
-      'machinePrincipals',
-      'authorizer',
-      'cors',
-      'throttling',
-      'alarmEmail',
-      'dashboard',
-      'logRetentionDays',
-    ],
-    at,
-    errors,
-  );
+  unknownKeys(s, fieldsOf(StageSchema), at, errors);
   if (s.account !== undefined && (typeof s.account !== 'string' || !ACCOUNT.test(s.account))) {
     errors.push(
       `${at}.account must be a 12-digit AWS account id (or be left out for an environment-agnostic stack)`,
@@ -145,7 +163,7 @@ export function validateStageConfig(input: unknown, at: string): string[] {
   if (s.apis !== undefined) {
     if (!isObject(s.apis)) errors.push(`${at}.apis must be an object { http?: boolean, rest?: boolean }`);
     else {
-      unknownKeys(s.apis, ['http', 'rest'], `${at}.apis`, errors);
+      unknownKeys(s.apis, fieldsOf(StageSchema.entries.apis), `${at}.apis`, errors);
       for (const k of ['http', 'rest'] as const) {
         if (s.apis[k] !== undefined && typeof s.apis[k] !== 'boolean')
           errors.push(`${at}.apis.${k} must be a boolean`);
@@ -204,6 +222,7 @@ export function validateStageConfig(input: unknown, at: string): string[] {
     });
   }
   errors.push(...validateModels(s.models, `${at}.models`));
+  errors.push(...validateStageBlocks(s, at));
   if (s.machinePrincipals !== undefined) {
     errors.push(
       ...validateMachinePrincipals(s.machinePrincipals, `${at}.machinePrincipals`, routes, rest, s.account),
@@ -236,7 +255,7 @@ export function validateStageConfig(input: unknown, at: string): string[] {
     if (!isObject(s.cors) || !Array.isArray(s.cors.allowOrigins) || s.cors.allowOrigins.length === 0) {
       errors.push(`${at}.cors.allowOrigins must list at least one origin`);
     } else {
-      unknownKeys(s.cors, ['allowOrigins'], `${at}.cors`, errors);
+      unknownKeys(s.cors, fieldsOf(StageSchema.entries.cors), `${at}.cors`, errors);
       s.cors.allowOrigins.forEach((o: unknown, i: number) => {
         if (!isOrigin(o))
           errors.push(
@@ -248,7 +267,7 @@ export function validateStageConfig(input: unknown, at: string): string[] {
   if (s.throttling !== undefined) {
     if (!isObject(s.throttling)) errors.push(`${at}.throttling must be an object { rateLimit, burstLimit }`);
     else {
-      unknownKeys(s.throttling, ['rateLimit', 'burstLimit'], `${at}.throttling`, errors);
+      unknownKeys(s.throttling, fieldsOf(StageSchema.entries.throttling), `${at}.throttling`, errors);
       if (
         typeof s.throttling.rateLimit !== 'number' ||
         !(s.throttling.rateLimit > 0) ||
@@ -279,24 +298,7 @@ function validateKeycloak(input: unknown, at: string): string[] {
   if (!isObject(input)) return [`${at} must be an object (issuer, apiClientId, peopleClientId, ...)`];
   const k = input;
   const errors: string[] = [];
-  unknownKeys(
-    k,
-    [
-      'issuer',
-      'jwksUri',
-      'apiClientId',
-      'peopleClientId',
-      'audience',
-      'serviceAccounts',
-      'redirectUris',
-      'webOrigins',
-      'testUsers',
-      'algorithms',
-      INSECURE_HTTP_ISSUER,
-    ],
-    at,
-    errors,
-  );
+  unknownKeys(k, fieldsOf(KeycloakSchema), at, errors);
   // The stage drives the local stack too ('runtime': a loopback http JWKS URI is allowed there); synth
   // applies the deployed rule in TrustedIssuer.keycloakRealm.
   errors.push(
@@ -318,7 +320,7 @@ function validateKeycloak(input: unknown, at: string): string[] {
           errors.push(`${f} must be an object { clientId, clientRoles }`);
           return;
         }
-        unknownKeys(sa, ['clientId', 'clientRoles'], f, errors);
+        unknownKeys(sa, fieldsOf(ServiceAccountSchema), f, errors);
         if (typeof sa.clientId !== 'string' || !CLIENT_ID.test(sa.clientId))
           errors.push(`${f}.clientId must be a Keycloak client id`);
         if (!isStringList(sa.clientRoles)) errors.push(`${f}.clientRoles must be a list of role names`);
@@ -336,7 +338,7 @@ function validateKeycloak(input: unknown, at: string): string[] {
           errors.push(`${f} must be an object { username, realmRoles }`);
           return;
         }
-        unknownKeys(u, ['username', 'realmRoles'], f, errors);
+        unknownKeys(u, fieldsOf(TestUserSchema), f, errors);
         if (typeof u.username !== 'string' || !/^[a-z0-9._-]{1,64}$/.test(u.username))
           errors.push(`${f}.username must be a lower-case user name`);
         if (!isStringList(u.realmRoles)) errors.push(`${f}.realmRoles must be a list of role names`);
@@ -359,12 +361,7 @@ function validateFederation(input: unknown, at: string): string[] {
     return [`${at} must be an object (domainPrefix, keycloakClientId, clientSecretName, callbackUrls)`];
   const f = input;
   const errors: string[] = [];
-  unknownKeys(
-    f,
-    ['domainPrefix', 'keycloakClientId', 'clientSecretName', 'callbackUrls', 'logoutUrls'],
-    at,
-    errors,
-  );
+  unknownKeys(f, fieldsOf(CognitoFederationSchema), at, errors);
   if (
     typeof f.domainPrefix !== 'string' ||
     !DOMAIN_PREFIX.test(f.domainPrefix) ||
@@ -403,22 +400,7 @@ function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): s
   }
   const b = input;
   const errors: string[] = [];
-  unknownKeys(
-    b,
-    [
-      'clientId',
-      'clientSecretName',
-      'clientSecretField',
-      'scopes',
-      'cookieName',
-      'maxSessionSeconds',
-      'allowedOrigins',
-      'csrfHeader',
-      'publicUrls',
-    ],
-    at,
-    errors,
-  );
+  unknownKeys(b, fieldsOf(BrowserSignInSchema), at, errors);
   if (b.clientId !== undefined && (typeof b.clientId !== 'string' || !CLIENT_ID.test(b.clientId))) {
     errors.push(`${at}.clientId must be a Keycloak client id`);
   }
@@ -435,7 +417,7 @@ function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): s
     }
   }
   if (b.clientSecretField !== undefined) {
-    if (typeof b.clientSecretField !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(b.clientSecretField)) {
+    if (typeof b.clientSecretField !== 'string' || !SECRET_FIELD_PATTERN.test(b.clientSecretField)) {
       errors.push(`${at}.clientSecretField must be a JSON field name (letters, digits, . _ -)`);
     }
     if (b.clientSecretName === undefined) errors.push(`${at}.clientSecretField needs ${at}.clientSecretName`);
@@ -558,7 +540,7 @@ function validateAppRoutes(input: unknown, at: string, resultCacheTtlSeconds: nu
   const errors: string[] = [];
   input.forEach((r: unknown, i: number) => {
     if (!isObject(r)) return;
-    unknownKeys(r, ['method', 'path', 'auth', 'requirement', 'browser', 'stream'], `${at}[${i}]`, errors);
+    unknownKeys(r, fieldsOf(RouteSchema), `${at}[${i}]`, errors);
     if (r.browser !== undefined && typeof r.browser !== 'boolean')
       errors.push(`${at}[${i}].browser must be a boolean`);
     if (r.stream !== undefined && typeof r.stream !== 'boolean')
@@ -601,14 +583,9 @@ function validateModels(input: unknown, at: string): string[] {
       errors.push(`${f} must be an object { id, kind, ... }`);
       return;
     }
-    unknownKeys(
-      m,
-      ['id', 'kind', 'description', 'demo', 'bedrockModelId', 'sagemakerEndpointName'],
-      f,
-      errors,
-    );
-    if (typeof m.id !== 'string' || !MODEL_ID.test(m.id)) {
-      errors.push(`${f}.id must be lower-case letters, digits and - (it appears in paths and role names)`);
+    unknownKeys(m, fieldsOf(ModelSchema), f, errors);
+    if (typeof m.id !== 'string' || !MODEL_ID_PATTERN.test(m.id)) {
+      errors.push(`${f}.id must be ${MODEL_ID_RULE} (it appears in paths and role names)`);
     } else if (seen.has(m.id)) {
       errors.push(`${f}.id '${m.id}' is used by another model`);
     } else seen.add(m.id);
@@ -619,13 +596,13 @@ function validateModels(input: unknown, at: string): string[] {
       if (m.demo !== 'sentiment' && m.demo !== 'keywords')
         errors.push(`${f}.demo must be 'sentiment' or 'keywords'`);
     } else if (m.kind === 'bedrock') {
-      if (typeof m.bedrockModelId !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(m.bedrockModelId)) {
+      if (typeof m.bedrockModelId !== 'string' || !BEDROCK_MODEL_ID_PATTERN.test(m.bedrockModelId)) {
         errors.push(`${f}.bedrockModelId must be a Bedrock foundation model id`);
       }
     } else if (m.kind === 'sagemaker') {
       if (
         typeof m.sagemakerEndpointName !== 'string' ||
-        !/^[A-Za-z0-9](?:-*[A-Za-z0-9]){0,62}$/.test(m.sagemakerEndpointName)
+        !SAGEMAKER_ENDPOINT_PATTERN.test(m.sagemakerEndpointName)
       ) {
         errors.push(`${f}.sagemakerEndpointName must be a SageMaker endpoint name`);
       }
@@ -652,7 +629,7 @@ function validateMachinePrincipals(
       errors.push(`${f} must be an object { roleArn, routes, crossAccount? }`);
       return;
     }
-    unknownKeys(p, ['roleArn', 'routes', 'crossAccount'], f, errors);
+    unknownKeys(p, fieldsOf(MachinePrincipalSchema), f, errors);
     const m = typeof p.roleArn === 'string' ? ROLE_ARN.exec(p.roleArn) : null;
     if (!m) errors.push(`${f}.roleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)`);
     if (!Array.isArray(p.routes) || p.routes.length === 0) {
@@ -686,7 +663,7 @@ function validateMachinePrincipals(
 function validateAuthorizerOptions(input: unknown, at: string): string[] {
   if (!isObject(input)) return [`${at} must be an object`];
   const errors: string[] = [];
-  unknownKeys(input, ['cacheTtlSeconds', 'responseMode', 'clockSkewSeconds'], at, errors);
+  unknownKeys(input, fieldsOf(StageSchema.entries.authorizer), at, errors);
   if (input.cacheTtlSeconds !== undefined && !isIntIn(input.cacheTtlSeconds, 0, 3600)) {
     errors.push(`${at}.cacheTtlSeconds must be an integer from 0 to 3600 (1 hour)`);
   }

@@ -8,6 +8,7 @@
 import type { HttpMethod, Requirement, RouteAuthKind } from './route-model';
 import type { ResponseMode, SignatureAlgorithm } from './authorizer-config';
 import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from './model-stream';
+import { MACHINE_INVOKE_PATH, MACHINE_MODELS_PATH, MODEL_INVOKE_PATH, MODELS_PATH } from './model-contract';
 
 export type ModelKind = 'demo' | 'bedrock' | 'sagemaker';
 
@@ -177,13 +178,13 @@ export const DEFAULT_ROUTES: readonly AppRouteConfig[] = [
   { method: 'GET', path: '/me', auth: 'keycloak', browser: true },
   {
     method: 'GET',
-    path: '/models',
+    path: MODELS_PATH,
     auth: 'keycloak',
     requirement: { anyOf: { realmRoles: ['model-user'], clientRoles: ['keygate-api:model-user'] } },
   },
   {
     method: 'POST',
-    path: '/models/{modelId}/invoke',
+    path: MODEL_INVOKE_PATH,
     auth: 'keycloak',
     requirement: {
       anyOf: { realmRoles: ['model:{modelId}:invoke'], clientRoles: ['keygate-api:model:{modelId}:invoke'] },
@@ -198,8 +199,8 @@ export const DEFAULT_ROUTES: readonly AppRouteConfig[] = [
       anyOf: { realmRoles: ['model:{modelId}:invoke'], clientRoles: ['keygate-api:model:{modelId}:invoke'] },
     },
   },
-  { method: 'GET', path: '/machine/models', auth: 'iam' },
-  { method: 'POST', path: '/machine/models/{modelId}/invoke', auth: 'iam' },
+  { method: 'GET', path: MACHINE_MODELS_PATH, auth: 'iam' },
+  { method: 'POST', path: MACHINE_INVOKE_PATH, auth: 'iam' },
   { method: 'POST', path: MACHINE_STREAM_PATH, auth: 'iam', stream: true },
 ];
 

@@ -4,8 +4,8 @@
  * work. See USAGE.
  */
 import { printStream } from '../client/cli';
-import { answerHelp, parseCli } from '../realm/cli-args';
-import { loadAppConfig, selectStage } from '../realm/stage-config';
+import { answerHelp, parseCli } from '../cli/cli-args';
+import { loadStage } from '../cli/stage';
 import type { StageConfig } from '../common/app-config';
 import { meetsRequirement } from '../common/route-model';
 import { formatTable, stagePrincipals } from './access-matrix';
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   });
   const api = (args.api ?? 'http') as ApiType;
   if (api !== 'http' && api !== 'rest') throw new Error(`--api must be 'http' or 'rest', got '${args.api}'`);
-  const { name, stage } = selectStage(loadAppConfig(args.config), args.stage);
+  const { name, stage } = loadStage(args);
   const keycloak = args.keycloak
     ? await openKeycloakForCli({
         target: args.keycloak,

@@ -2,8 +2,8 @@
  * `npm run routes [-- --stage <name>] [--config <file>]`: prints the stage's access matrix — each route,
  * its requirement, and which users, service accounts and IAM principals reach it.
  */
-import { answerHelp, parseCli } from '../realm/cli-args';
-import { loadAppConfig, selectStage } from '../realm/stage-config';
+import { answerHelp, parseCli } from '../cli/cli-args';
+import { loadStage } from '../cli/stage';
 import { accessMatrix, formatAccessMatrix } from './access-matrix';
 
 const USAGE = `
@@ -19,7 +19,7 @@ function main(): void {
   const argv = process.argv.slice(2);
   answerHelp(argv, USAGE);
   const args = parseCli(argv, { stage: { type: 'string' }, config: { type: 'string' } });
-  const { name, stage } = selectStage(loadAppConfig(args.config), args.stage);
+  const { name, stage } = loadStage(args);
   console.log(`Access matrix of stage '${name}' (${stage.routes.length} routes)\n`);
   console.log(formatAccessMatrix(accessMatrix(stage)));
   console.log(

@@ -5,8 +5,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { answerHelp, parseCli } from '../realm/cli-args';
-import { loadAppConfig, selectStage } from '../realm/stage-config';
+import { answerHelp, parseCli } from '../cli/cli-args';
+import { loadStage } from '../cli/stage';
 import { startLocalStack } from './gateway/local-stack';
 import type { LocalStack, StackIssuer } from './gateway/local-stack';
 import type { ApiType } from './gateway/api-events';
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   });
   const api = (args.api ?? 'http') as ApiType;
   if (api !== 'http' && api !== 'rest') throw new Error(`--api must be 'http' or 'rest', got '${args.api}'`);
-  const { name, stage } = selectStage(loadAppConfig(args.config), args.stage);
+  const { name, stage } = loadStage(args);
   const password = process.env.KEYGATE_TEST_PASSWORD;
   const keyId = process.env.KEYGATE_LOCAL_ACCESS_KEY_ID;
   const secret = process.env.KEYGATE_LOCAL_SECRET_ACCESS_KEY;

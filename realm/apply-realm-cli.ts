@@ -11,9 +11,9 @@ import { randomBytes } from 'node:crypto';
 import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import type { ApplyResult } from './apply-realm';
 import { applyRealm, formatSummary } from './apply-realm';
-import { answerHelp, parseCli } from './cli-args';
+import { answerHelp, parseCli } from '../cli/cli-args';
 import { buildRealm } from './realm-definition';
-import { loadAppConfig, selectStage } from './stage-config';
+import { loadStage } from '../cli/stage';
 
 export interface AdminConnection {
   /** Keycloak's base URL, e.g. `https://sso.example.com` (without `/realms/...`). */
@@ -81,7 +81,7 @@ export async function runApply(
   const adminPassword = env[pwVar];
   if (!adminPassword) throw new Error(`--admin-password-env: environment variable ${pwVar} is not set`);
 
-  const { stage } = selectStage(loadAppConfig(args.config), args.stage);
+  const { stage } = loadStage(args);
   let passwords: Record<string, string> | undefined;
   const generated = new Set<string>();
   if (args['test-users']) {

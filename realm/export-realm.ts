@@ -8,10 +8,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { answerHelp, parseCli } from './cli-args';
+import { answerHelp, parseCli } from '../cli/cli-args';
 import { buildRealm } from './realm-definition';
 import { deriveRoles } from './realm-roles';
-import { loadAppConfig, selectStage } from './stage-config';
+import { loadStage } from '../cli/stage';
 
 export interface ExportResult {
   readonly json: string;
@@ -28,7 +28,7 @@ export function exportRealm(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     'password-env': { type: 'string' },
     'direct-grants': { type: 'boolean' },
   });
-  const { stage } = selectStage(loadAppConfig(args.config), args.stage);
+  const { stage } = loadStage(args);
   const notes: string[] = [];
   let passwords: Record<string, string> | undefined;
   if (args['test-users']) {

@@ -4,6 +4,12 @@
  * APIs), so a stage prefix or a custom domain's base path never changes which operation runs.
  */
 import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from '../../common/model-stream';
+import {
+  MACHINE_INVOKE_PATH,
+  MACHINE_MODELS_PATH,
+  MODEL_INVOKE_PATH,
+  MODELS_PATH,
+} from '../../common/model-contract';
 import { matchRoute, type RouteSpec } from '../../common/route-model';
 import { isRecord } from './backend-config';
 import type { ApiRequest, Operation } from './types';
@@ -15,12 +21,12 @@ interface OperationRoute extends RouteSpec {
 
 /** The routes this function serves (the model routes of the default route table). */
 export const OPERATION_ROUTES: readonly OperationRoute[] = [
-  { method: 'GET', path: '/models', auth: 'keycloak', operation: 'listModels' },
-  { method: 'POST', path: '/models/{modelId}/invoke', auth: 'keycloak', operation: 'invokeModel' },
+  { method: 'GET', path: MODELS_PATH, auth: 'keycloak', operation: 'listModels' },
+  { method: 'POST', path: MODEL_INVOKE_PATH, auth: 'keycloak', operation: 'invokeModel' },
   { method: 'POST', path: MODEL_STREAM_PATH, auth: 'keycloak', operation: 'streamModel' },
   { method: 'GET', path: '/me', auth: 'keycloak', operation: 'me' },
-  { method: 'GET', path: '/machine/models', auth: 'iam', operation: 'listModels' },
-  { method: 'POST', path: '/machine/models/{modelId}/invoke', auth: 'iam', operation: 'invokeModel' },
+  { method: 'GET', path: MACHINE_MODELS_PATH, auth: 'iam', operation: 'listModels' },
+  { method: 'POST', path: MACHINE_INVOKE_PATH, auth: 'iam', operation: 'invokeModel' },
   { method: 'POST', path: MACHINE_STREAM_PATH, auth: 'iam', operation: 'streamModel' },
 ];
 

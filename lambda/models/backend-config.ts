@@ -5,6 +5,14 @@
  */
 import { DEFAULT_ROUTES, type ModelConfig } from '../../common/app-config';
 import { MODELS_CONFIG_ENV } from '../../common/function-env';
+import {
+  DEMO_MODELS,
+  ENDPOINT_NAME_PATTERN,
+  FOUNDATION_MODEL_ID_PATTERN,
+  INFERENCE_PROFILE_PREFIX,
+  MODEL_ID_PATTERN,
+  MODEL_INVOKE_PATH,
+} from '../../common/model-contract';
 import { validateRoutes, type Requirement } from '../../common/route-model';
 
 export const CONFIG_ENV = MODELS_CONFIG_ENV;
@@ -39,17 +47,10 @@ export const MAX_LIMITS: BackendLimits = { maxBodyBytes: 1024 * 1024, maxInputCh
 
 /** The invoke route's requirement in the default route table. */
 export const DEFAULT_INVOKE_REQUIREMENT: Requirement | undefined = DEFAULT_ROUTES.find(
-  (r) => r.method === 'POST' && r.path === '/models/{modelId}/invoke',
+  (r) => r.method === 'POST' && r.path === MODEL_INVOKE_PATH,
 )?.requirement;
 
-/** Model ids appear in paths, role names and policy resources: keep them to a safe alphabet. */
-export const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-export const DEMO_MODELS = ['sentiment', 'keywords'] as const;
-/** Foundation-model ids (`provider.name-version[:n]`); inference-profile ids carry a geography prefix. */
-export const FOUNDATION_MODEL_ID_PATTERN = /^[a-z0-9-]+\.[A-Za-z0-9._:-]{1,200}$/;
-export const INFERENCE_PROFILE_PREFIX = /^(us|eu|apac|us-gov|ca|jp|au|global)\./;
-/** SageMaker endpoint names: https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html */
-export const ENDPOINT_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+export { MODEL_ID_PATTERN };
 const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/([\x21-\x7e]+\/)?[\w+=,.@-]{1,128}$/;
 
 export type ConfigResult = { ok: true; config: BackendConfig } | { ok: false; errors: string[] };
@@ -78,7 +79,7 @@ export function validateBackendConfig(value: unknown): ConfigResult {
       [
         {
           method: 'POST',
-          path: '/models/{modelId}/invoke',
+          path: MODEL_INVOKE_PATH,
           auth: 'keycloak',
           requirement: value.invokeRequirement,
         },

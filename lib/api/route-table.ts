@@ -4,6 +4,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RouteSpec } from '../../common/route-model';
 import { parsePathTemplate, routeKey, validateRoutes } from '../../common/route-model';
 import type { RouteAuth } from './route-auth';
+import { routeServed } from '../internal/served-routes';
 
 /** A route of a secured API. The same shape serves HTTP and REST APIs. */
 export interface SecuredRouteOptions {
@@ -86,6 +87,7 @@ export class RouteTable {
     if (errors.length > 0) throw new Error(errors.map((e) => `${this.owner}: ${e}`).join('\n'));
     const entry = { spec, options };
     this.entries.push(entry);
+    routeServed(options.backend, spec);
     return entry;
   }
 

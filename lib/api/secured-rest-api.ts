@@ -54,9 +54,13 @@ export interface SecuredRestApiProps {
    */
   readonly accessLogRetention?: logs.RetentionDays;
   /**
-   * Whether to set the account-wide API Gateway CloudWatch role, which REST access and execution logs
-   * need. Set false when the account already has one (it is one setting per account and region).
-   * @default true
+   * Whether to set the account-wide API Gateway CloudWatch role (`AWS::ApiGateway::Account`), which REST
+   * access and execution logs need (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html).
+   * It is one setting per account and region, which a stack should not take over unasked, so it is off as
+   * in aws-cdk-lib's RestApi; turn it on in the one stack of the account that owns the setting. Without the
+   * role in the account, deploying fails with "CloudWatch Logs role ARN must be set in account settings to
+   * enable logging".
+   * @default false
    */
   readonly configureAccountLogRole?: boolean;
   /**
@@ -154,7 +158,7 @@ export class SecuredRestApi extends Construct {
     this.restApi = new apigw.RestApi(this, 'Api', {
       restApiName: props.apiName ?? Names.uniqueResourceName(this, { maxLength: 128 }),
       description: 'Keygate secured REST API',
-      cloudWatchRole: props.configureAccountLogRole ?? true,
+      cloudWatchRole: props.configureAccountLogRole ?? false,
       deployOptions: {
         stageName: this.stageName,
         throttlingRateLimit: throttle.rateLimit,

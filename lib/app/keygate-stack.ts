@@ -221,6 +221,8 @@ export class KeygateStack extends Stack {
         routes: routeOptions,
         stageName: props.stageName,
         apiName: `keygate-${props.stageName}-rest`,
+        // The app owns its account's API Gateway log role, as it always has (the library's default is off).
+        configureAccountLogRole: true,
       });
       restApis.push(rest);
       for (const g of grants) {

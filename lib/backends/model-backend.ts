@@ -1,13 +1,20 @@
-import { Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Names, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { DEFAULT_ROUTES } from '../../common/app-config';
 import { METRIC_NAMESPACE } from '../../common/decision-log';
 import { AUDIT_FIELDS, AUDIT_MESSAGE } from '../../common/model-audit-log';
-import { validateRoutes, type Requirement as RequirementSpec } from '../../common/route-model';
+import { MODEL_INVOKE_PATH } from '../../common/model-contract';
+import { MODEL_STREAM_PATH } from '../../common/model-stream';
+import { onRouteServed } from '../internal/served-routes';
+import { KeygateValidationError } from '../internal/validation-error';
+import {
+  validateRoutes,
+  type Requirement as RequirementSpec,
+  type RouteSpec,
+} from '../../common/route-model';
 import { USAGE_QUERY_PARTS } from '../../common/usage-record';
 import type { Requirement } from '../api/route-auth';
 import { MODELS_CONFIG_ENV } from '../../common/function-env';
@@ -39,8 +46,9 @@ export interface ModelBackendProps {
    * for, and invoke re-checks it; give the same requirement the authorizer enforces on that route
    * (scoped with `forIssuers` when the authorizer trusts several issuers: the caller's verified issuer
    * comes from the authorizer context).
-   * @default - the default route table's: realm role `model:{modelId}:invoke` or client role
-   *   `keygate-api:model:{modelId}:invoke`
+   * @default - the requirement of the keycloak route `POST /models/{modelId}/invoke` (or
+   *   `/models/{modelId}/stream`) that a SecuredHttpApi or SecuredRestApi serves with this backend's
+   *   functions; any valid token (`Requirement.authenticated()`) while no API serves one
    */
   readonly invokeRequirement?: Requirement;
   /**
@@ -128,55 +136,92 @@ export class ModelBackend extends Construct {
 
   constructor(scope: Construct, id: string, props: ModelBackendProps) {
     super(scope, id);
-    const models = validateModels(props.models);
+    const models = validateModels(this, props.models);
     const memorySize = props.memorySize ?? 512;
     if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
-      throw new Error(`ModelBackend: memorySize must be an integer from 128 to 10240, got ${memorySize}`);
+      throw new KeygateValidationError(
+        this,
+        'memorySize',
+        `ModelBackend: memorySize must be an integer from 128 to 10240, got ${memorySize}`,
+      );
     }
     const timeout = props.timeout ?? Duration.seconds(29);
     if (!timeout.isUnresolved() && (timeout.toSeconds() < 1 || timeout.toSeconds() > 900)) {
-      throw new Error(`ModelBackend: timeout must be from 1 to 900 seconds, got ${timeout.toSeconds()}`);
+      throw new KeygateValidationError(
+        this,
+        'timeout',
+        `ModelBackend: timeout must be from 1 to 900 seconds, got ${timeout.toSeconds()}`,
+      );
     }
     const streamTimeout = props.streamTimeout ?? Duration.minutes(5);
     if (!streamTimeout.isUnresolved() && (streamTimeout.toSeconds() < 1 || streamTimeout.toSeconds() > 900)) {
-      throw new Error(
+      throw new KeygateValidationError(
+        this,
+        'streamTimeout',
         `ModelBackend: streamTimeout must be from 1 to 900 seconds, got ${streamTimeout.toSeconds()}`,
       );
     }
     if (props.usageQueryName !== undefined && !/^[A-Za-z0-9_./ -]{1,200}$/.test(props.usageQueryName)) {
-      throw new Error(
+      throw new KeygateValidationError(
+        this,
+        'usageQueryName',
         `ModelBackend: usageQueryName must be 1 to 200 letters, digits, spaces or _ . / -, got '${props.usageQueryName}'`,
       );
     }
-    const maxBodyBytes = checkInt('maxBodyBytes', props.maxBodyBytes ?? 65536, 1, 1024 * 1024);
-    const maxInputChars = checkInt('maxInputChars', props.maxInputChars ?? 20000, 1, 500_000);
-    const invokeRequirement = requirementSpec(props.invokeRequirement);
+    const maxBodyBytes = checkInt(this, 'maxBodyBytes', props.maxBodyBytes ?? 65536, 1, 1024 * 1024);
+    const maxInputChars = checkInt(this, 'maxInputChars', props.maxInputChars ?? 20000, 1, 500_000);
+    const givenRequirement = requirementSpec(props.invokeRequirement);
     const requirementErrors = validateRoutes(
       [
         {
           method: 'POST',
-          path: '/models/{modelId}/invoke',
+          path: MODEL_INVOKE_PATH,
           auth: 'keycloak',
-          requirement: invokeRequirement,
+          requirement: givenRequirement,
         },
       ],
       'invokeRequirement',
     );
     if (requirementErrors.length > 0) {
-      throw new Error(
+      throw new KeygateValidationError(
+        this,
+        'invokeRequirement',
         `ModelBackend: ${requirementErrors[0].replace('invokeRequirement[0].requirement', 'invokeRequirement')}`,
       );
     }
     const machineCallers = (props.machineCallers ?? []).map((c, i) => {
       const bad = c.routes.find((r) => !ROUTE_KEY.test(r));
       if (c.routes.length === 0 || bad !== undefined) {
-        throw new Error(
+        throw new KeygateValidationError(
+          this,
+          `machineCallers[${i}].routes`,
           `ModelBackend: machineCallers[${i}].routes must list route keys such as 'POST /machine/models/{modelId}/invoke'` +
             (bad !== undefined ? `, got '${bad}'` : ''),
         );
       }
       return { principalArn: c.role.roleArn, routes: [...c.routes] };
     });
+
+    // Without the prop, the function re-checks what the authorizer enforces on the route it serves (known
+    // once an API adds that route), never a requirement of its own the route does not have.
+    let servedRequirement: RequirementSpec | undefined;
+    const invokeRequirement = Lazy.any({ produce: () => givenRequirement ?? servedRequirement ?? {} });
+    const serve = (route: RouteSpec): void => {
+      const invokes = route.path === MODEL_INVOKE_PATH || route.path === MODEL_STREAM_PATH;
+      if (route.auth !== 'keycloak' || route.method !== 'POST' || !invokes) return;
+      const requirement = route.requirement ?? {};
+      const known = givenRequirement ?? servedRequirement;
+      if (known !== undefined && canonical(known) !== canonical(requirement)) {
+        throw new KeygateValidationError(
+          this,
+          'invokeRequirement',
+          `ModelBackend: the route POST ${route.path} requires ${canonical(requirement)}, but the backend re-checks ` +
+            `${canonical(known)}; give every invoke route the same requirement` +
+            (givenRequirement ? ", or leave invokeRequirement out to take the route's" : ''),
+        );
+      }
+      servedRequirement = requirement;
+    };
 
     const stack = Stack.of(this);
     const config = {
@@ -190,7 +235,9 @@ export class ModelBackend extends Construct {
     // Unresolved tokens (role ARNs) are shorter than their values: count each as a full ARN.
     const estimated = JSON.stringify(config).length + machineCallers.length * 100;
     if (estimated > CONFIG_ENV_BUDGET) {
-      throw new Error(
+      throw new KeygateValidationError(
+        this,
+        'models',
         `ModelBackend: models and machineCallers make about ${estimated} bytes of configuration; Lambda allows 4 KB of environment in total (budget ${CONFIG_ENV_BUDGET})`,
       );
     }
@@ -311,6 +358,8 @@ export class ModelBackend extends Construct {
 
     this.function = fn;
     this.streamFunction = streamFn;
+    onRouteServed(fn, serve);
+    if (streamFn) onRouteServed(streamFn, serve);
     this.logGroup = logGroup;
     this.modelIds = models.map((m) => m.id);
 
@@ -348,20 +397,30 @@ export class ModelBackend extends Construct {
   }
 }
 
-function validateModels(models: Model[]): Model[] {
+function validateModels(scope: Construct, models: Model[]): Model[] {
   if (!Array.isArray(models) || models.length === 0)
-    throw new Error('ModelBackend: models must list at least one model');
+    throw new KeygateValidationError(scope, 'models', 'ModelBackend: models must list at least one model');
   const seen = new Set<string>();
   models.forEach((m, i) => {
-    if (seen.has(m.id)) throw new Error(`ModelBackend: models[${i}].id '${m.id}' is used by another model`);
+    if (seen.has(m.id)) {
+      throw new KeygateValidationError(
+        scope,
+        `models[${i}].id`,
+        `ModelBackend: models[${i}].id '${m.id}' is used by another model`,
+      );
+    }
     seen.add(m.id);
   });
   return [...models];
 }
 
-function checkInt(prop: string, value: number, min: number, max: number): number {
+function checkInt(scope: Construct, prop: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`ModelBackend: ${prop} must be an integer from ${min} to ${max}, got ${value}`);
+    throw new KeygateValidationError(
+      scope,
+      prop,
+      `ModelBackend: ${prop} must be an integer from ${min} to ${max}, got ${value}`,
+    );
   }
   return value;
 }
@@ -372,14 +431,24 @@ function checkInt(prop: string, value: number, min: number, max: number): number
  * `{ allOf, anyOf }` object (plain JavaScript callers) is taken as it is rather than read as "no requirement".
  */
 function requirementSpec(given: Requirement | undefined): RequirementSpec | undefined {
-  if (given === undefined) return defaultInvokeRequirement();
+  if (given === undefined) return undefined;
   if (typeof given === 'object' && given !== null && '_spec' in given) return given._spec ?? {};
   return given as unknown as RequirementSpec;
 }
 
-function defaultInvokeRequirement(): RequirementSpec | undefined {
-  return DEFAULT_ROUTES.find((r) => r.method === 'POST' && r.path === '/models/{modelId}/invoke')
-    ?.requirement;
+/** A requirement as sorted JSON, so equal requirements compare equal whatever their key order. */
+function canonical(requirement: RequirementSpec): string {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : typeof v === 'object' && v !== null
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([k, x]) => [k, sort(x)]),
+          )
+        : v;
+  return JSON.stringify(sort(requirement));
 }
 
 function unique(values: string[]): string[] {

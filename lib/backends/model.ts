@@ -1,14 +1,14 @@
 import { Token } from 'aws-cdk-lib';
 import type { ModelConfig } from '../../common/app-config';
-
-/** Model ids appear in paths, role names and policy resources. */
-const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-const DEMO_MODELS = ['sentiment', 'keywords'];
-/** `provider.model-version[:n]`; inference-profile ids carry a geography prefix (`us.`, `eu.`, ...). */
-const FOUNDATION_MODEL_ID = /^[a-z0-9-]+\.[A-Za-z0-9._:-]{1,200}$/;
-const INFERENCE_PROFILE_PREFIX = /^(us|eu|apac|us-gov|ca|jp|au|global)\./;
-/** https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html#sagemaker-CreateEndpoint-request-EndpointName */
-const ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+import {
+  DEMO_MODELS,
+  ENDPOINT_NAME_PATTERN as ENDPOINT_NAME,
+  FOUNDATION_MODEL_ID_PATTERN as FOUNDATION_MODEL_ID,
+  INFERENCE_PROFILE_PREFIX,
+  MODEL_ID_PATTERN as MODEL_ID,
+  MODEL_ID_RULE,
+} from '../../common/model-contract';
+import { KeygateValidationError } from '../internal/validation-error';
 
 /**
  * A model entry as the app configuration writes it (`models` in a stage of cdk.json context `keygate`).
@@ -51,8 +51,12 @@ export class Model {
   public static demo(id: string, demo: string, description?: string): Model {
     const where = 'Model.demo';
     checkId(where, id);
-    if (!DEMO_MODELS.includes(demo))
-      throw new Error(`${where}: demo must be one of ${DEMO_MODELS.join(', ')}, got '${demo}'`);
+    if (!(DEMO_MODELS as readonly string[]).includes(demo))
+      throw new KeygateValidationError(
+        undefined,
+        'demo',
+        `${where}: demo must be one of ${DEMO_MODELS.join(', ')}, got '${demo}'`,
+      );
     return new Model(id, 'demo', {
       id,
       kind: 'demo',
@@ -71,12 +75,16 @@ export class Model {
     checkId(where, id);
     if (!Token.isUnresolved(foundationModelId)) {
       if (foundationModelId.startsWith('arn:') || INFERENCE_PROFILE_PREFIX.test(foundationModelId)) {
-        throw new Error(
+        throw new KeygateValidationError(
+          undefined,
+          'foundationModelId',
           `${where}: foundationModelId '${foundationModelId}' is an ARN or inference-profile id; give a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0`,
         );
       }
       if (!FOUNDATION_MODEL_ID.test(foundationModelId)) {
-        throw new Error(
+        throw new KeygateValidationError(
+          undefined,
+          'foundationModelId',
           `${where}: foundationModelId '${foundationModelId}' is not a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0`,
         );
       }
@@ -98,7 +106,9 @@ export class Model {
     const where = 'Model.sagemaker';
     checkId(where, id);
     if (!Token.isUnresolved(endpointName) && !ENDPOINT_NAME.test(endpointName)) {
-      throw new Error(
+      throw new KeygateValidationError(
+        undefined,
+        'endpointName',
         `${where}: endpointName '${endpointName}' is not a SageMaker endpoint name (letters, digits and hyphens, at most 63)`,
       );
     }
@@ -120,7 +130,9 @@ export class Model {
       case 'sagemaker':
         return Model.sagemaker(config.id, config.sagemakerEndpointName ?? '', config.description);
       default:
-        throw new Error(
+        throw new KeygateValidationError(
+          undefined,
+          'kind',
           `Model.fromConfig: kind must be one of demo, bedrock, sagemaker, got '${String((config as { kind: unknown }).kind)}'`,
         );
     }
@@ -132,7 +144,11 @@ export class Model {
       try {
         return Model.fromConfig(c);
       } catch (e) {
-        throw new Error(`models[${i}]: ${(e as Error).message}`, { cause: e });
+        // The entry's field, named from the list it is in; the message is the entry's own.
+        const field = KeygateValidationError.is(e) ? `models[${i}].${e.field}` : `models[${i}]`;
+        throw new KeygateValidationError(undefined, field, `models[${i}]: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
     });
   }
@@ -156,14 +172,22 @@ export class Model {
 
 function checkId(where: string, id: string): void {
   if (typeof id !== 'string' || Token.isUnresolved(id) || !MODEL_ID.test(id)) {
-    throw new Error(
-      `${where}: id '${String(id)}' must be 1-64 letters, digits, '-' or '_', starting with a letter or digit`,
+    throw new KeygateValidationError(
+      undefined,
+      'id',
+      `${where}: id '${String(id)}' must be ${MODEL_ID_RULE}`,
     );
   }
 }
 
 function desc(where: string, description: string | undefined): { description?: string } {
   if (description === undefined) return {};
-  if (description.length > 256) throw new Error(`${where}: description must be at most 256 characters`);
+  if (description.length > 256) {
+    throw new KeygateValidationError(
+      undefined,
+      'description',
+      `${where}: description must be at most 256 characters`,
+    );
+  }
   return { description };
 }

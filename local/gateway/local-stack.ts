@@ -28,6 +28,7 @@ import { createSessionSupport } from '../../lambda/authorizer/session-support';
 import type { DecisionLine, DecisionLog } from '../../lambda/authorizer/decision-log';
 import { createDecisionLog } from '../../lambda/authorizer/decision-log';
 import { loadConfig } from '../../lambda/authorizer/load-config';
+import { MODEL_INVOKE_PATH } from '../../common/model-contract';
 import { createTokenVerifier, DeadlineFetcher } from '../../lambda/authorizer/verify-token';
 import { createHandler as createModelsHandler } from '../../lambda/models/handler';
 import { validateBackendConfig } from '../../lambda/models/backend-config';
@@ -438,9 +439,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     late.authorizer = createAuthorizerHandler(authorizerDeps) as LambdaFunction;
 
-    const invokeRoute = stage.routes.find(
-      (r) => r.method === 'POST' && r.path === '/models/{modelId}/invoke',
-    );
+    const invokeRoute = stage.routes.find((r) => r.method === 'POST' && r.path === MODEL_INVOKE_PATH);
     const backendConfig = validateBackendConfig({
       models: stage.models,
       ...(invokeRoute?.requirement

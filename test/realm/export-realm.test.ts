@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import { exportRealm } from '../../realm/export-realm';
 import { buildRealm } from '../../realm/realm-definition';
-import { loadAppConfig, selectStage } from '../../realm/stage-config';
+import { loadStage } from '../../cli/stage';
 
 describe('realm:export', () => {
   const dirs: string[] = [];
@@ -20,7 +20,7 @@ describe('realm:export', () => {
 
   it('prints the realm import JSON of the selected stage (cdk.json context, else the embedded default)', () => {
     const { json, notes } = exportRealm(['--stage', 'dev']);
-    expect(JSON.parse(json)).toEqual(buildRealm(selectStage(loadAppConfig(), 'dev').stage));
+    expect(JSON.parse(json)).toEqual(buildRealm(loadStage({ stage: 'dev' }).stage));
     expect(JSON.parse(json).realm).toMatch(/^[A-Za-z0-9._-]+$/);
     expect(notes).toEqual([]);
   });
@@ -75,7 +75,11 @@ describe('realm:export', () => {
   });
 
   it.each<[string[], NodeJS.ProcessEnv, string]>([
-    [['--stage', 'nope'], {}, "--stage 'nope' is not a stage of the configuration (stages: dev)"],
+    [
+      ['--stage', 'nope'],
+      {},
+      "the configuration is not valid:\n  stage 'nope' is not in keygate.stages (dev)",
+    ],
     [
       ['--test-users', '--password-env', 'MISSING'],
       {},

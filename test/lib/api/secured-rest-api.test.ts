@@ -328,3 +328,25 @@ describe('SecuredRestApi options and validation', () => {
     );
   });
 });
+
+describe('SecuredRestApi: the account-wide API Gateway log role', () => {
+  function accounts(props: { configureAccountLogRole?: boolean }): number {
+    // GIVEN a minimal API WHEN synthesized THEN count the account-wide settings it takes over
+    const { stack } = newStack();
+    const backend = inlineBackend(stack);
+    new SecuredRestApi(stack, 'Api', {
+      authorizer: authorizerFor(stack),
+      routes: [{ method: HttpMethod.GET, path: '/me', backend, auth: RouteAuth.keycloak() }],
+      ...props,
+    });
+    return Object.keys(Template.fromStack(stack).findResources('AWS::ApiGateway::Account')).length;
+  }
+
+  test('is left alone by default, as aws-cdk-lib RestApi leaves it', () => {
+    expect(accounts({})).toBe(0);
+  });
+
+  test('is set with configureAccountLogRole: true', () => {
+    expect(accounts({ configureAccountLogRole: true })).toBe(1);
+  });
+});
