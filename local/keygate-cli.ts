@@ -2,7 +2,7 @@
  * `keygate local`: a synthesized app's APIs on 127.0.0.1 (see USAGE). Every failure is one line on stderr
  * and exit code 1; SIGINT and SIGTERM stop every server and every function process.
  */
-import { answerHelp, parseCli } from '../realm/cli-args';
+import { answerHelp, parseCli } from '../cli/cli-args';
 import { AssemblyError } from './assembly/assembly-model';
 import { GRANTED_USER, PLAIN_USER } from './assembly/assembly-issuer';
 import { serveAssembly } from './assembly/serve-assembly';
