@@ -40,6 +40,10 @@ export const REASON_CODES = {
   event_unrecognized: 'the event is not a REST or HTTP API REQUEST authorizer event',
   config_invalid: 'the function configuration is invalid; every request is denied',
   internal_error: 'an unexpected error; denied (fail closed)',
+  // 403 with an RFC 9470 challenge — valid token and entitlements, the sign-in falls short of the route's step-up
+  step_up_required:
+    'acr level, amr methods or auth_time age of the sign-in fall short of the route (step-up)',
+  acr_unknown: "the token's acr is not in its issuer's acrLoaMap, so it meets no level",
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;
@@ -53,6 +57,8 @@ export function isUnauthenticated(reason: ReasonCode): boolean {
     reason !== 'allowed' &&
     reason !== 'route_forbidden' &&
     reason !== 'route_unknown' &&
-    reason !== 'csrf_rejected'
+    reason !== 'csrf_rejected' &&
+    reason !== 'step_up_required' &&
+    reason !== 'acr_unknown'
   );
 }

@@ -5,8 +5,14 @@
  */
 import type { Principal, RouteGrants, RouteMatch, RouteSpec } from '../../common/route-model';
 import { grantsFor, matchRoute, routeAllows, routeKey } from '../../common/route-model';
+import { stepUpMaskOf } from './step-up-gate';
 
-export type RouteReason = 'allowed' | 'route_forbidden' | 'route_unknown';
+export type RouteReason =
+  | 'allowed'
+  | 'route_forbidden'
+  | 'route_unknown'
+  | 'step_up_required'
+  | 'acr_unknown';
 
 export interface RouteDecision {
   readonly allowed: boolean;
@@ -86,6 +92,7 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
           principal.clientRoles,
           principal.scopes,
           principal.groups,
+          stepUpMaskOf(principal),
         ]);
         g = byEntitlements.get(key);
         if (g === undefined) {

@@ -28,6 +28,8 @@ import type { SessionStep } from './session-cookie';
 import type { SessionSupport } from './session-support';
 import type { CsrfPolicy, CsrfResult } from '../../common/csrf';
 import { cookieRequestCsrf } from './cookie-csrf';
+import type { StepUpGate } from './step-up-gate';
+import { createStepUpGate } from './step-up-gate';
 
 /** Counts decisions and JWKS failures. Keygate counts with metric filters on the decision log instead. */
 export interface MetricsSink {
@@ -75,6 +77,8 @@ interface Ready {
   readonly cookieCsrf?: CsrfPolicy;
   /** Off with the verified-claims cache (`verifiedCacheSize: 0`): then every request is verified. */
   readonly memoizeLast: boolean;
+  /** Routes that demand a step-up (acr, amr, auth_time): step-up-gate.ts. */
+  readonly stepUp?: StepUpGate;
 }
 
 /** The last IAM response, for its principal on one API and stage: a repeated token reuses it as is. */
@@ -125,6 +129,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         responseMode: config.responseMode ?? DEFAULTS.responseMode,
         exact: config.resultCacheTtlSeconds === 0,
         memoizeLast: (config.verifiedCacheSize ?? DEFAULTS.verifiedCacheSize) > 0,
+        stepUp: createStepUpGate(config),
         sessions: config.session ? deps.sessions : undefined,
         cookieCsrf:
           config.tokenSource?.cookie !== undefined
@@ -254,9 +259,14 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
       return { kind: 'respond', response, allowed: false, reason: 'csrf_rejected' };
     }
 
-    const principal = verified.principal;
-    const decision = authorize(principal, r.table, request.method, request.path);
+    const gate = r.stepUp;
+    const principal = gate
+      ? gate.principalFor(verified.principal, Math.floor(now() / 1000))
+      : verified.principal;
+    let decision = authorize(principal, r.table, request.method, request.path);
     const simple = r.responseMode === 'simple' && request.kind === 'http-2.0';
+    const match = gate && r.table.match(request.method, request.path);
+    if (gate && match && !decision.allowed) decision = gate.refine(decision, match, principal);
     // A cached IAM response does not depend on the route (that is what makes it cache-safe), so a
     // principal seen before on this API and stage gets the very same response object back.
     const reusable = !simple && !r.exact && decision.reason !== 'route_unknown';
@@ -274,6 +284,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         responseMode: r.responseMode,
         exact: r.exact,
       });
+      if (gate) response = gate.annotate(response, principal, match, r.exact || simple);
       if (reusable)
         lastIam = { principal, arnPrefix: request.arnPrefix, response: response as IamPolicyResponse };
     }
