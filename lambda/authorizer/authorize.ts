@@ -8,11 +8,7 @@ import { grantsFor, matchRoute, routeAllows, routeKey } from '../../common/route
 import { stepUpMaskOf } from './step-up-gate';
 
 export type RouteReason =
-  | 'allowed'
-  | 'route_forbidden'
-  | 'route_unknown'
-  | 'step_up_required'
-  | 'acr_unknown';
+  'allowed' | 'route_forbidden' | 'route_unknown' | 'step_up_required' | 'acr_unknown';
 
 export interface RouteDecision {
   readonly allowed: boolean;
