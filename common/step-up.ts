@@ -214,8 +214,8 @@ export function validateStepUpRoutes(
         if (scope !== undefined && !scope.includes(issuer.url)) continue;
         if (acrValuesFor(issuer.acrLoaMap, stepUp.minLoa).length === 0) {
           errors.push(
-            `${at}.minLoa: issuer ${issuer.url} ${issuer.acrLoaMap ? 'maps no acr' : 'declares no acrLoaMap, so no acr'} ` +
-              `to level ${stepUp.minLoa} or above; set its acrLoaMap (Keycloak's acr.loa.map)`,
+            `${at}.minLoa: issuer ${issuer.url} ${issuer.acrLoaMap ? 'maps no acr to' : 'declares no acrLoaMap, so no acr reaches'} ` +
+              `level ${stepUp.minLoa} or above; set its acrLoaMap (Keycloak's acr.loa.map)`,
           );
         }
       }
