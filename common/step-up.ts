@@ -142,6 +142,36 @@ export function stepUpChallenge(req: StepUpRequirement, map: AcrLoaMap | undefin
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Browser sign-in: the level a client asks the sign-in route for
+
+/** What `/auth/login` passes on to the authorization request (OpenID Connect Core 1.0, 3.1.2.1). */
+export interface StepUpLogin {
+  /** Space-separated acr values, in order of preference. */
+  readonly acrValues?: string;
+  /** Seconds: the provider re-authenticates a sign-in older than this. */
+  readonly maxAge?: number;
+}
+
+/** Most acr values one login may ask for. */
+const MAX_ACR_VALUES = 8;
+
+/**
+ * The step-up parameters of a login request (`acr_values`, `max_age`, as in the challenge), each kept
+ * only when well formed. Dropping one never grants anything: the authorizer still checks the token's
+ * acr, amr and auth_time on every request.
+ */
+export function stepUpLoginOf(query: Readonly<Record<string, string | undefined>>): StepUpLogin {
+  const acrs = (query.acr_values ?? '').split(' ').filter((v) => v.length > 0);
+  const acrOk = acrs.length > 0 && acrs.length <= MAX_ACR_VALUES && acrs.every((v) => METHOD_OR_ACR.test(v));
+  const age = query.max_age;
+  const maxAge = age !== undefined && /^\d{1,5}$/.test(age) ? Number(age) : undefined;
+  return {
+    ...(acrOk ? { acrValues: acrs.join(' ') } : {}),
+    ...(maxAge !== undefined && maxAge <= MAX_STEP_UP_AGE_SECONDS ? { maxAge } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Validation (config at synth and cold start)
 
 /** Shape of `requirement.stepUp`; issuer levels and the cache TTL are checked with the config. */

@@ -8,6 +8,7 @@ import {
   joinStepUp,
   meetsStepUp,
   stepUpChallenge,
+  stepUpLoginOf,
   validateAcrLoaMap,
   validateStepUp,
 } from '../../common/step-up';
@@ -92,6 +93,25 @@ describe('challenges', () => {
       joinStepUp([{ minLoa: 1, maxAgeSeconds: 900 }, { minLoa: 3, amr: ['otp'] }, { maxAgeSeconds: 600 }]),
     ).toEqual({ minLoa: 3, amr: ['otp'], maxAgeSeconds: 600 });
     expect(joinStepUp([])).toBeUndefined();
+  });
+});
+
+describe('stepUpLoginOf', () => {
+  it.each([
+    [
+      { acr_values: 'gold platinum', max_age: '900' },
+      { acrValues: 'gold platinum', maxAge: 900 },
+    ],
+    [{ acr_values: ' gold  ' }, { acrValues: 'gold' }],
+    [{ acr_values: 'go"ld' }, {}],
+    [{ acr_values: 'a b c d e f g h i' }, {}],
+    [{ max_age: '0' }, { maxAge: 0 }],
+    [{ max_age: '86401' }, {}],
+    [{ max_age: '1e3' }, {}],
+    [{ max_age: '-1' }, {}],
+    [{}, {}],
+  ])('%j -> %j', (query, expected) => {
+    expect(stepUpLoginOf(query)).toEqual(expected);
   });
 });
 
