@@ -86,13 +86,20 @@ export function assuranceOf(
   };
 }
 
-/** Does the sign-in meet the step-up requirement through `assurance.validThrough`? Fails closed. */
-export function meetsStepUp(req: StepUpRequirement, assurance: Assurance | undefined): boolean {
+/**
+ * Does the sign-in meet the step-up requirement through `validThrough` (by default the assurance's own)?
+ * Fails closed.
+ */
+export function meetsStepUp(
+  req: StepUpRequirement,
+  assurance: Assurance | undefined,
+  validThrough = assurance?.validThrough,
+): boolean {
   if (assurance === undefined) return false;
   if (req.minLoa !== undefined && (assurance.loa === undefined || assurance.loa < req.minLoa)) return false;
   for (const m of req.amr ?? []) if (!assurance.amr.includes(m)) return false;
   if (req.maxAgeSeconds !== undefined) {
-    const { authTime, validThrough } = assurance;
+    const authTime = assurance.authTime;
     if (authTime === undefined || validThrough === undefined) return false;
     if (authTime + req.maxAgeSeconds < validThrough) return false;
   }

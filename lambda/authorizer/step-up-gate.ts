@@ -68,16 +68,17 @@ export function createStepUpGate(config: AuthorizerConfig): StepUpGate | undefin
   const ttl = config.resultCacheTtlSeconds ?? UNKNOWN_TTL_SECONDS;
   const byPrincipal = new WeakMap<VerifiedPrincipal, Map<string, VerifiedPrincipal>>();
   const byProfile = new WeakMap<object, Map<string, object>>();
-  const challenges = new WeakMap<VerifiedPrincipal, string | null>();
+  const challenges = new WeakMap<object, string | null>();
 
   function principalFor(p: VerifiedPrincipal, nowSeconds: number): VerifiedPrincipal {
-    const assurance = { ...(p.assurance ?? { amr: [] }), validThrough: nowSeconds + ttl };
+    const validThrough = nowSeconds + ttl;
     let mask = '';
-    for (const req of distinct) mask += meetsStepUp(req, assurance) ? '1' : '0';
+    for (const req of distinct) mask += meetsStepUp(req, p.assurance, validThrough) ? '1' : '0';
     let forMask = byPrincipal.get(p);
     if (forMask === undefined) byPrincipal.set(p, (forMask = new Map()));
     let derived = forMask.get(mask);
     if (derived === undefined) {
+      const assurance = { ...(p.assurance ?? { amr: [] }), validThrough };
       derived = { ...p, assurance, profile: p.profile && (profileFor(p.profile, mask) as typeof p.profile) };
       forMask.set(mask, derived);
       masks.set(derived, mask);
@@ -105,12 +106,14 @@ export function createStepUpGate(config: AuthorizerConfig): StepUpGate | undefin
     return out;
   }
 
+  /** Per derived profile (issuer, entitlements and step-up results), else per principal. */
   function challengeOf(p: VerifiedPrincipal): string | undefined {
-    let c = challenges.get(p);
+    const key: object = p.profile ?? p;
+    let c = challenges.get(key);
     if (c === undefined) {
       const join = joinStepUp(shortOf(p));
       c = join === undefined ? null : stepUpChallenge(join, maps.get(p.issuer));
-      challenges.set(p, c);
+      challenges.set(key, c);
     }
     return c ?? undefined;
   }
