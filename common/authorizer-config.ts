@@ -16,6 +16,8 @@ import {
   isStringList,
 } from './field-checks';
 import { policySizeErrors } from './aws-limits';
+import type { AcrLoaMap } from './step-up';
+import { validateAcrLoaMap, validateStepUpRoutes } from './step-up';
 
 export const AUTHORIZER_CONFIG_VERSION = 1;
 /** Environment variable carrying the JSON config (or `gz:` + base64 gzip of it, when large). */
@@ -50,6 +52,8 @@ export interface KeycloakIssuerConfig {
    * itself `http://localhost:8080/realms/<realm>`. See INSECURE_HTTP_ISSUER. @default false
    */
   readonly insecureHttpIssuerForDevelopmentOnly?: boolean;
+  /** The realm's ACR-to-LoA mapping (`acr.loa.map`), for step-up requirements. @default - none */
+  readonly acrLoaMap?: AcrLoaMap;
 }
 
 /**
@@ -202,6 +206,11 @@ export function cognitoIssuerUrl(c: Pick<CognitoIssuerConfig, 'region' | 'userPo
   return `https://cognito-idp.${c.region}.amazonaws.com/${c.userPoolId}`;
 }
 
+/** The issuer's ACR-to-LoA mapping (Keycloak issuers only). */
+export function acrLoaMapOf(c: IssuerConfig): AcrLoaMap | undefined {
+  return c.kind === 'keycloak' ? c.acrLoaMap : undefined;
+}
+
 export function issuerUrl(c: IssuerConfig): string {
   return c.kind === 'keycloak' ? c.issuer : cognitoIssuerUrl(c);
 }
@@ -291,6 +300,11 @@ export function validateAuthorizerConfigWith(
   }
   if (errors.length === 0) {
     errors.push(...validateIssuerScopes(c.issuers as IssuerConfig[], c.routes as RouteSpec[]));
+    const levels = (c.issuers as IssuerConfig[]).map((i) => ({
+      url: issuerUrl(i),
+      acrLoaMap: acrLoaMapOf(i),
+    }));
+    errors.push(...validateStepUpRoutes(levels, c.routes as RouteSpec[], ttl as number | undefined));
   }
   if (c.tokenSource !== undefined) errors.push(...validateTokenSource(c.tokenSource));
   if (c.clockSkewSeconds !== undefined && !isIntIn(c.clockSkewSeconds, 0, DEFAULTS.maxClockSkewSeconds)) {
@@ -413,7 +427,9 @@ function validateIssuer(input: unknown, at: string): string[] {
       }
     }
     errors.push(...validateRoleClients(i.roleClients, at));
+    if (i.acrLoaMap !== undefined) errors.push(...validateAcrLoaMap(i.acrLoaMap, `${at}.acrLoaMap`));
     const known = [
+      'acrLoaMap',
       'kind',
       'issuer',
       'jwksUri',

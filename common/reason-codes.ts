@@ -43,6 +43,10 @@ export const REASON_CODES = {
   // 401 (never cached) — the request path itself
   path_not_canonical:
     'the path is not canonical (a percent-escape of a printable ASCII character, a trailing or doubled /, a dot segment): it could route differently than it reads',
+  // 403 with an RFC 9470 challenge — valid token and entitlements, the sign-in falls short of the route's step-up
+  step_up_required:
+    'acr level, amr methods or auth_time age of the sign-in fall short of the route (step-up)',
+  acr_unknown: "the token's acr is not in its issuer's acrLoaMap, so it meets no level",
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;
@@ -56,7 +60,9 @@ export function isUnauthenticated(reason: ReasonCode): boolean {
     reason !== 'allowed' &&
     reason !== 'route_forbidden' &&
     reason !== 'route_unknown' &&
-    reason !== 'csrf_rejected'
+    reason !== 'csrf_rejected' &&
+    reason !== 'step_up_required' &&
+    reason !== 'acr_unknown'
   );
 }
 

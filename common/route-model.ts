@@ -9,6 +9,8 @@
 import type { PathToken } from './route-overlap';
 import { NON_CANONICAL_PATH_RESOURCES } from './canonical-path';
 import { languagesIntersect, literalTokens, REST, SEG, SEG0, STAR } from './route-overlap';
+import type { Assurance, StepUpRequirement } from './step-up';
+import { meetsStepUp, validateStepUp } from './step-up';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -46,6 +48,8 @@ export interface Requirement {
   readonly anyOf?: Entitlements;
   /** Exact issuer URLs whose tokens may meet the requirement. @default - any trusted issuer */
   readonly issuers?: readonly string[];
+  /** How strongly and recently the caller must have signed in (common/step-up.ts). @default - no demand */
+  readonly stepUp?: StepUpRequirement;
 }
 
 export interface RouteSpec {
@@ -69,6 +73,8 @@ export interface Principal {
   readonly clientRoles: readonly string[];
   readonly scopes: readonly string[];
   readonly groups: readonly string[];
+  /** The sign-in facts step-up requirements are checked against. @default - none: meets no step-up */
+  readonly assurance?: Assurance;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -312,6 +318,7 @@ export function meetsRequirement(
 ): boolean {
   if (!requirement) return true;
   if (requirement.issuers !== undefined && !issuerInScope(requirement, principal)) return false;
+  if (requirement.stepUp !== undefined && !meetsStepUp(requirement.stepUp, principal.assurance)) return false;
   const check = (kind: keyof Entitlements, tpl: string): boolean => {
     const wanted = substitute(tpl, params);
     return wanted !== undefined && holds(principal, kind, wanted);
@@ -691,7 +698,7 @@ function checkCachedPolicies(routes: readonly RouteSpec[], field: string): strin
  * scoped to issuers refuses the tokens of every other trusted issuer.
  */
 function deniable(route: RouteSpec): boolean {
-  if (route.requirement?.issuers !== undefined) return true;
+  if (route.requirement?.issuers !== undefined || route.requirement?.stepUp !== undefined) return true;
   return conjunctsOf(route.requirement).every((c) => c.length > 0);
 }
 
@@ -797,10 +804,11 @@ function validateRequirement(req: unknown, at: string, tpl: readonly PathSegment
   const errors: string[] = [];
   const r = req as Record<string, unknown>;
   for (const key of Object.keys(r)) {
-    if (key !== 'allOf' && key !== 'anyOf' && key !== 'issuers')
-      errors.push(`${at}.${key} is not a requirement field (allOf, anyOf, issuers)`);
+    if (key !== 'allOf' && key !== 'anyOf' && key !== 'issuers' && key !== 'stepUp')
+      errors.push(`${at}.${key} is not a requirement field (allOf, anyOf, issuers, stepUp)`);
   }
   if (r.issuers !== undefined) errors.push(...validateIssuerScope(r.issuers, `${at}.issuers`));
+  if (r.stepUp !== undefined) errors.push(...validateStepUp(r.stepUp, `${at}.stepUp`));
   const params = new Set(tpl.filter((s) => s.kind === 'param').map((s) => (s as { name: string }).name));
   for (const mode of ['allOf', 'anyOf'] as const) {
     const set = r[mode];

@@ -12,7 +12,7 @@ export { TrustedIssuer, SigningAlgorithm } from './authorizer/trusted-issuer';
 export type { CognitoUserPoolIssuerOptions, KeycloakRealmIssuerProps } from './authorizer/trusted-issuer';
 
 export { Requirement, RouteAuth } from './api/route-auth';
-export type { EntitlementSet, RequirementProps } from './api/route-auth';
+export type { EntitlementSet, RequirementProps, StepUpProps } from './api/route-auth';
 export type { SecuredRouteOptions, SecuredApiCorsOptions, SecuredApiThrottle } from './api/route-table';
 export { SecuredHttpApi } from './api/secured-http-api';
 export type { SecuredHttpApiProps } from './api/secured-http-api';

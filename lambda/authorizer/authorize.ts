@@ -15,7 +15,8 @@ import {
   routeKey,
 } from '../../common/route-model';
 
-export type RouteReason = 'allowed' | 'route_forbidden' | 'route_unknown' | 'path_not_canonical';
+export type RouteReason =
+  'allowed' | 'route_forbidden' | 'route_unknown' | 'path_not_canonical' | 'step_up_required' | 'acr_unknown';
 
 export interface RouteDecision {
   readonly allowed: boolean;

@@ -20,6 +20,8 @@
  * could never have matched a bindable requirement nor reached a policy resource.
  */
 import type { IssuerConfig } from '../../common/authorizer-config';
+import { acrLoaMapOf } from '../../common/authorizer-config';
+import { assuranceOf } from '../../common/step-up';
 import { COGNITO_ROLES_CLAIM } from '../../common/identity-context';
 import type { TokenKind } from '../../common/identity-context';
 import { AuthorizerError } from './errors';
@@ -61,10 +63,9 @@ export function claimsToPrincipal(
 ): PrincipalResult {
   try {
     const scope = { url: issuerUrl, roleClients };
-    return {
-      ok: true,
-      principal: issuer.kind === 'keycloak' ? keycloak(claims, scope) : cognito(claims, scope),
-    };
+    const principal = issuer.kind === 'keycloak' ? keycloak(claims, scope) : cognito(claims, scope);
+    // The sign-in facts step-up requirements read (common/step-up.ts); wrongly typed ones meet nothing.
+    return { ok: true, principal: { ...principal, assurance: assuranceOf(claims, acrLoaMapOf(issuer)) } };
   } catch (err) {
     if (err instanceof Malformed) return { ok: false, reason: 'claims_malformed', detail: err.message };
     throw err;

@@ -39,6 +39,8 @@ import { parseEvent } from './parse-event';
 import type { SessionSupport } from './session-support';
 import type { TokenFacts, TokenVerifier, VerifiedPrincipal, VerifierEvents, VerifyResult } from './types';
 import { createTokenVerifier } from './verify-token';
+import type { StepUpGate } from './step-up-gate';
+import { createStepUpGate } from './step-up-gate';
 
 /** Counts decisions and JWKS failures. Keygate counts with metric filters on the decision log instead. */
 export interface MetricsSink {
@@ -85,6 +87,8 @@ export interface Pipeline {
   /** With `tokenSource.cookie`: the same-origin proof a token read from the cookie needs. */
   readonly cookieCsrf?: CsrfPolicy;
   readonly now: () => number;
+  /** Routes that demand a step-up (acr, amr, auth_time): step-up-gate.ts. */
+  readonly stepUp?: StepUpGate;
 }
 
 /** What the decision log line of a request carries, filled in as the pipeline goes. */
@@ -173,12 +177,36 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
       ? unauthenticated(p, request, trace, verified.reason, verified.reason === 'token_expired')
       : { kind: 'unauthorized', reason: verified.reason };
   }
-  const call: VerifiedCall = { request, match, principal: verified.principal, credential };
+  const call: VerifiedCall = {
+    request,
+    match,
+    principal: stepUpPrincipal(verified.principal, p),
+    credential,
+  };
   for (const check of CHECKS) {
     const refusal = await check(call, p);
     if (refusal) return refuse(call, p, trace, refusal);
   }
-  return respond(call, p.table.decide(call.principal, request.method, request.path, match), p);
+  return respond(
+    call,
+    decideStepUp(call, p.table.decide(call.principal, request.method, request.path, match), p),
+    p,
+  );
+}
+
+/**
+ * With step-up routes, the principal the answer is made for at this instant (step-up-gate.ts): interned
+ * per the step-up requirements its sign-in meets through the result cache's TTL, so every per-profile
+ * answer is also per step-up result.
+ */
+export function stepUpPrincipal(principal: VerifiedPrincipal, p: Pipeline): VerifiedPrincipal {
+  return p.stepUp ? p.stepUp.principalFor(principal, Math.floor(p.now() / 1000)) : principal;
+}
+
+/** A route refusal that only a stronger or fresher sign-in would lift gets its step-up reason. */
+export function decideStepUp(call: VerifiedCall, decision: RouteDecision, p: Pipeline): RouteDecision {
+  if (!p.stepUp || !call.match || decision.allowed) return decision;
+  return p.stepUp.refine(decision, call.match, call.principal);
 }
 
 /** The route of the request, matched once; its key (or the request's own `METHOD /path`) goes to the log. */
@@ -242,7 +270,9 @@ export function respond(call: VerifiedCall, decision: RouteDecision, p: Pipeline
     responseMode: p.responseMode,
     exact: p.exact,
   });
-  return { kind: 'respond', response, allowed: decision.allowed, reason: decision.reason };
+  // The RFC 9470 challenge a REST ACCESS_DENIED gateway response sends as WWW-Authenticate.
+  const answer = p.stepUp ? p.stepUp.annotate(response, call.principal, call.match, !listed) : response;
+  return { kind: 'respond', response: answer, allowed: decision.allowed, reason: decision.reason };
 }
 
 /**
@@ -324,6 +354,7 @@ export function preparePipeline(
           ? { allowedOrigins: source.allowedOrigins ?? [], csrfHeader: config.session?.csrfHeader }
           : undefined,
       now: deps.now ?? Date.now,
+      stepUp: createStepUpGate(config),
     };
   } catch (e) {
     log.configInvalid([

@@ -4,6 +4,7 @@
  * the end-session URL. Endpoint paths are Keycloak's:
  * https://www.keycloak.org/docs/latest/securing_apps/#available-endpoints
  */
+import type { StepUpLogin } from '../../common/step-up';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { Fetcher } from 'aws-jwt-verify/https';
@@ -48,6 +49,8 @@ export interface OidcClient {
     nonce: string;
     codeChallenge: string;
     redirectUri: string;
+    /** Step-up: the level and sign-in age to ask for (common/step-up.ts). @default - none */
+    stepUp?: StepUpLogin;
   }): string;
   endSessionUrl(params: { idTokenHint?: string; postLogoutRedirectUri: string }): string;
 }
@@ -165,7 +168,7 @@ export function createOidcClient(config: SignInConfig, opts: OidcClientOptions =
       if (expectedNonce !== undefined && payload.nonce !== expectedNonce)
         throw new NonceMismatchError('nonce mismatch');
     },
-    authorizationUrl({ state, nonce, codeChallenge, redirectUri }) {
+    authorizationUrl({ state, nonce, codeChallenge, redirectUri, stepUp }) {
       const u = new URL(ep.authorizationEndpoint);
       u.searchParams.set('response_type', 'code');
       u.searchParams.set('client_id', config.clientId);
@@ -175,6 +178,10 @@ export function createOidcClient(config: SignInConfig, opts: OidcClientOptions =
       u.searchParams.set('nonce', nonce);
       u.searchParams.set('code_challenge', codeChallenge);
       u.searchParams.set('code_challenge_method', 'S256');
+      // Keycloak steps the session up to the level mapped to these acr values, and re-authenticates a
+      // sign-in older than max_age (https://www.keycloak.org/docs/latest/server_admin/#_step-up-flow).
+      if (stepUp?.acrValues !== undefined) u.searchParams.set('acr_values', stepUp.acrValues);
+      if (stepUp?.maxAge !== undefined) u.searchParams.set('max_age', String(stepUp.maxAge));
       return u.toString();
     },
     endSessionUrl({ idTokenHint, postLogoutRedirectUri }) {

@@ -12,6 +12,7 @@
  * POST with a same-origin proof (common/csrf.ts): a cross-site page can neither end someone's session (and
  * their identity provider session, through id_token_hint) nor rotate it.
  */
+import { stepUpLoginOf } from '../../common/step-up';
 import { checkCsrf } from '../../common/csrf';
 import { confirmPageBody, confirmPageHeaders } from './confirm-page';
 import type { ConfirmPage } from './confirm-page';
@@ -215,6 +216,7 @@ export function createSignIn(deps: SignInDeps) {
       nonce,
       codeChallenge: pkceChallengeS256(codeVerifier),
       redirectUri: `${req.baseUrl}${paths.callback}`,
+      stepUp: stepUpLoginOf(req.query),
     });
     const reason: SignInReason =
       asked !== undefined && safe === undefined ? 'return_to_refused' : 'login_started';

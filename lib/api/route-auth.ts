@@ -1,6 +1,9 @@
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { Entitlements, Requirement as RequirementSpec, RouteAuthKind } from '../../common/route-model';
 import type { TrustedIssuer } from '../authorizer/trusted-issuer';
+import type { Duration } from 'aws-cdk-lib';
+import type { StepUpRequirement } from '../../common/step-up';
+import { validateStepUp } from '../../common/step-up';
 
 /**
  * Entitlements a requirement names. Client roles are written `client:role`. An entitlement may bind a
@@ -83,6 +86,38 @@ export class Requirement {
     if (issuers.length === 0) throw new Error('Requirement.forIssuers: name at least one TrustedIssuer');
     return new Requirement({ ...this._spec, issuers: issuers.map((i) => i.issuerUrl) });
   }
+  /**
+   * This requirement, met only by a sign-in strong and recent enough (RFC 9470 step-up): see
+   * docs/step-up.md. Throws at once when the props are invalid.
+   */
+  public withStepUp(props: StepUpProps): Requirement {
+    const stepUp: { -readonly [K in keyof StepUpRequirement]: StepUpRequirement[K] } = {};
+    if (props.minLoa !== undefined) stepUp.minLoa = props.minLoa;
+    if (props.amr !== undefined) stepUp.amr = [...props.amr];
+    if (props.maxAge !== undefined) stepUp.maxAgeSeconds = props.maxAge.toSeconds();
+    const errors = validateStepUp(stepUp, 'Requirement.withStepUp');
+    if (errors.length > 0) throw new Error(errors.join('\n'));
+    return new Requirement({ ...this._spec, stepUp });
+  }
+}
+
+/** What a route demands of the caller's sign-in (RFC 9470). At least one is set. */
+export interface StepUpProps {
+  /**
+   * The least level of assurance, in the order of the issuer's `acrLoaMap`.
+   * @default - any level
+   */
+  readonly minLoa?: number;
+  /**
+   * Authentication methods (`amr` entries, e.g. `otp`) that must all be present.
+   * @default - none
+   */
+  readonly amr?: string[];
+  /**
+   * The most time since the sign-in (`auth_time`); must exceed the authorizer's result-cache TTL.
+   * @default - no bound
+   */
+  readonly maxAge?: Duration;
 }
 
 function toEntitlements(e: EntitlementSet): Entitlements {

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { REST_API_RESOURCE_POLICY_CHARS } from '../../common/aws-limits';
 import { ACCESS_DENIED_HTML } from '../../common/gateway-responses';
+import { STEP_UP_CONTEXT_KEY } from '../../common/step-up';
 import type { KeygateAuthorizer } from '../authorizer/keygate-authorizer';
 import { restAccessLogFormat } from './access-log';
 import { acknowledgeRouteGrant } from './grant-evidence';
@@ -133,6 +134,8 @@ export class SecuredRestApi extends Construct {
 
   private readonly authorizer?: KeygateAuthorizer;
   private restAuthorizer?: apigw.IAuthorizer;
+  /** The ACCESS_DENIED gateway response (a step-up route adds its challenge header). */
+  private accessDenied?: apigw.GatewayResponse;
   private readonly cognitoAuthorizers = new Map<IUserPool, apigw.CognitoUserPoolsAuthorizer>();
   private readonly table = new RouteTable('SecuredRestApi');
   private readonly validator: apigw.RequestValidator;
@@ -239,6 +242,7 @@ export class SecuredRestApi extends Construct {
     });
     let options: apigw.MethodOptions;
     if (kind === 'keycloak') {
+      if (route.auth._requirement?.stepUp !== undefined) this.addStepUpChallenge();
       this.authorizer!.addRoute(route);
       this.restAuthorizer ??= this.authorizer!.restAuthorizer();
       options = { authorizationType: apigw.AuthorizationType.CUSTOM, authorizer: this.restAuthorizer };
@@ -316,7 +320,7 @@ export class SecuredRestApi extends Construct {
       const json = `{"error":"${r.error}","message":$context.error.messageString,"requestId":"$context.requestId"${r.extra ?? ''}}`;
       // ACCESS_DENIED has two templates, so its Content-Type is the selected template's, not a fixed header.
       const html = r.type === apigw.ResponseType.ACCESS_DENIED;
-      this.restApi.addGatewayResponse(r.id, {
+      const response = this.restApi.addGatewayResponse(r.id, {
         type: r.type,
         ...(r.status ? { statusCode: r.status } : {}),
         responseHeaders: html ? { ...headers } : { ...headers, 'Content-Type': "'application/json'" },
@@ -324,7 +328,22 @@ export class SecuredRestApi extends Construct {
           ? { 'application/json': json, 'text/html': ACCESS_DENIED_HTML }
           : { 'application/json': json },
       });
+      if (html) this.accessDenied = response;
     }
+  }
+
+  /**
+   * With a step-up route, ACCESS_DENIED also sends the authorizer's RFC 9470 challenge as WWW-Authenticate:
+   * gateway response headers may map `context.*` variables, `$context.authorizer.<key>` included
+   * (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping-sources.html).
+   * The status stays 403: it is fixed per response type, and a cached policy cannot answer 401 (docs/step-up.md).
+   */
+  private addStepUpChallenge(): void {
+    const cfn = this.accessDenied?.node.defaultChild as apigw.CfnGatewayResponse | undefined;
+    cfn?.addPropertyOverride(
+      'ResponseParameters.gatewayresponse\\.header\\.WWW-Authenticate',
+      `context.authorizer.${STEP_UP_CONTEXT_KEY}`,
+    );
   }
 
   private acknowledgeFindings(cors: boolean): void {

@@ -64,6 +64,12 @@ export interface KeycloakRealmIssuerProps {
    * @default false - the issuer must be https
    */
   readonly insecureHttpIssuerForDevelopmentOnly?: boolean;
+  /**
+   * The realm's ACR-to-LoA mapping (Keycloak's `acr.loa.map`): acr value to level. Step-up requirements
+   * (`Requirement.withStepUp({ minLoa })`) compare levels in this order; an acr it does not name meets none.
+   * @default - none: no `minLoa` requirement can be met by this realm's tokens
+   */
+  readonly acrLoaMap?: { [acr: string]: number };
 }
 
 /** Options of a trusted Cognito user pool. */
@@ -98,6 +104,7 @@ export abstract class TrustedIssuer {
       ...(props.insecureHttpIssuerForDevelopmentOnly !== undefined
         ? { insecureHttpIssuerForDevelopmentOnly: props.insecureHttpIssuerForDevelopmentOnly }
         : {}),
+      ...(props.acrLoaMap !== undefined ? { acrLoaMap: { ...props.acrLoaMap } } : {}),
     };
     for (const field of ['issuerUrl', 'jwksUri'] as const) {
       if (props[field] !== undefined && Token.isUnresolved(props[field])) {

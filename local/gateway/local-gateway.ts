@@ -28,6 +28,7 @@ import { matchRoute, routeKey as routeKeyOf } from '../../common/route-model';
 import type { HttpMethod, RouteSpec } from '../../common/route-model';
 import type { ResponseMode } from '../../common/authorizer-config';
 import { ACCESS_DENIED_HTML } from '../../common/gateway-responses';
+import { STEP_UP_CONTEXT_KEY } from '../../common/step-up';
 import {
   authorizerEventRest,
   authorizerEventV2,
@@ -192,12 +193,18 @@ function accessDeniedHtml(signIn: string, requestId: string): string {
   );
 }
 
+function pick(headers: Record<string, string>, name: string): Record<string, string> {
+  return headers[name] !== undefined ? { [name]: headers[name] } : {};
+}
+
 class HttpError {
   constructor(
     readonly status: number,
     readonly message: string,
     readonly reason: GatewayReason,
     readonly extra?: Readonly<Record<string, string>>,
+    /** A `WWW-Authenticate` value the gateway response sends. */
+    readonly challenge?: string,
   ) {}
 }
 
@@ -341,7 +348,9 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       if (effect !== 'allow') {
         // REST: the ACCESS_DENIED gateway response can carry `$context.authorizer.signIn` (browser sign-in).
         const signIn = apiType === 'rest' ? context.signIn : undefined;
-        throw new HttpError(403, 'Forbidden', 'policy_deny', signIn ? { signIn } : undefined);
+        // REST: SecuredRestApi maps `$context.authorizer.stepUp` to WWW-Authenticate (common/step-up.ts).
+        const challenge = apiType === 'rest' ? context[STEP_UP_CONTEXT_KEY] : undefined;
+        throw new HttpError(403, 'Forbidden', 'policy_deny', signIn ? { signIn } : undefined, challenge);
       }
       return { principalId, context, reason: 'policy_allow' };
     } catch (e) {
@@ -509,11 +518,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       reason = err.reason;
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (err.status === 401 && apiType === 'http') headers['www-authenticate'] = 'Bearer';
+      if (err.challenge !== undefined) headers['www-authenticate'] = err.challenge;
       if (err.reason === 'policy_deny' && apiType === 'rest' && prefersHtml(req.headers.accept)) {
         // The REST ACCESS_DENIED gateway response's text/html template (SecuredRestApi), chosen by Accept.
         send(
           err.status,
-          { 'content-type': 'text/html' },
+          { 'content-type': 'text/html', ...pick(headers, 'www-authenticate') },
           accessDeniedHtml(err.extra?.signIn ?? '', requestId),
         );
         return;

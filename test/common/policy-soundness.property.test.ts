@@ -21,6 +21,11 @@
  * Issuer scopes: a second run trusts two issuers, scopes every keycloak route to a non-empty subset of
  * them, and gives each principal one of the two.
  *
+ * Step-up: a third run gives keycloak routes step-up requirements (an acr level by the issuer's
+ * acrLoaMap, amr methods, a sign-in age bound) and principals sign-in facts (acr, amr, auth_time) at a
+ * fixed instant; the model's decision is taken through the instant the answer may be replayed until
+ * (now plus the result-cache TTL), so a replayed grant never outlives an age bound.
+ *
  * Reproduce a failure with the seed fast-check prints: FC_SEED=<seed> npx vitest run <this file>.
  */
 import fc from 'fast-check';
@@ -35,6 +40,8 @@ import { authorize, compileRoutes } from '../../lambda/authorizer/authorize';
 import type { AuthorizerResponse } from '../../lambda/authorizer/build-response';
 import { createHandler } from '../../lambda/authorizer/handler';
 import type { VerifiedPrincipal } from '../../lambda/authorizer/types';
+import type { StepUpRequirement } from '../../common/step-up';
+import { assuranceOf } from '../../common/step-up';
 import type { EventKind } from '../fixtures/apigw/events';
 import { apigwEvent, EVENT_KINDS, methodArn } from '../fixtures/apigw/events';
 import { ISSUER, principal as makePrincipal, tableVerifier } from '../lambda/authorizer/pipeline-fixtures';
@@ -259,17 +266,67 @@ const scopedCaseArb = tableArb.chain((table) =>
   }),
 );
 
+/** Step-up: the issuer's levels, the requirements routes may demand, and the sign-ins callers made. */
+const ACR_LOA_MAP = { silver: 1, gold: 2, platinum: 3 };
+const STEP_UPS: readonly StepUpRequirement[] = [
+  { minLoa: 1 },
+  { minLoa: 2 },
+  { amr: ['otp'] },
+  { maxAgeSeconds: 600 },
+  { minLoa: 2, maxAgeSeconds: 900 },
+];
+/** The instant of every step-up request (the handler's clock), and the result-cache TTL of the runs. */
+const NOW = 1_700_000_000;
+const TTL = 300;
+
+const stepUpCaseArb = tableArb.chain((table) =>
+  fc.record({
+    routes: fc.tuple(
+      ...table.map((r) =>
+        r.auth !== 'keycloak'
+          ? fc.constant(r)
+          : fc
+              .option(fc.constantFrom(...STEP_UPS), { freq: 2 })
+              .map<RouteSpec>((stepUp) =>
+                stepUp === null ? r : { ...r, requirement: { ...r.requirement, stepUp } },
+              ),
+      ),
+    ),
+    principal: fc
+      .tuple(
+        principalArb,
+        // `diamond` is an acr the issuer never defined; undefined: no acr at all.
+        fc.constantFrom('silver', 'gold', 'platinum', 'diamond', undefined),
+        fc.subarray(['pwd', 'otp']),
+        fc.constantFrom(10, 250, 400, 650, 1000),
+      )
+      .map(([p, acr, amr, age]) => ({
+        ...p,
+        assurance: assuranceOf({ acr, amr, auth_time: NOW - age }, ACR_LOA_MAP),
+      })),
+    kind: fc.constantFrom<EventKind>(...EVENT_KINDS),
+    requests: fc.array(requestArb(table), { minLength: 1, maxLength: 6 }),
+  }),
+);
+
 // ---------------------------------------------------------------------------------------------------------
 // The checks
 
 const QUIET: DecisionLog = { decision() {}, jwksFailure() {}, configInvalid() {} };
 
-function handlerFor(config: AuthorizerConfig, p: VerifiedPrincipal) {
+function handlerFor(config: AuthorizerConfig, p: VerifiedPrincipal, now?: number) {
   return createHandler({
     config: { ok: true, config },
     createVerifier: () => tableVerifier({ tok: p }),
     log: QUIET,
+    ...(now !== undefined ? { now: () => now * 1000 } : {}),
   });
+}
+
+/** The principal the model decides for at `now`: its sign-in judged through the replay window. */
+function atInstant(p: VerifiedPrincipal, now: number | undefined, ttl: number): VerifiedPrincipal {
+  if (now === undefined || p.assurance === undefined) return p;
+  return { ...p, assurance: { ...p.assurance, validThrough: now + ttl } };
 }
 
 function baseConfig(routes: readonly RouteSpec[], extra: Partial<AuthorizerConfig>): AuthorizerConfig {
@@ -303,12 +360,14 @@ async function decideAll(
   kind: EventKind,
   requests: readonly Req[],
   config: AuthorizerConfig,
+  now?: number,
 ): Promise<Decided[]> {
-  const handler = handlerFor(config, p);
+  const handler = handlerFor(config, p, now);
   const table = compileRoutes(routes);
+  const model = atInstant(p, now, config.resultCacheTtlSeconds ?? 0);
   const out: Decided[] = [];
   for (const req of requests) {
-    const decision = authorize(p, table, req.method, req.path);
+    const decision = authorize(model, table, req.method, req.path);
     const event = apigwEvent(kind, { method: req.method, path: req.path, authorization: 'Bearer tok' });
     let response: AuthorizerResponse | undefined;
     try {
@@ -351,8 +410,14 @@ function same<T>(got: T, want: T, routes: readonly RouteSpec[], p: VerifiedPrinc
  * The IAM property over one generator: every accepted table's policy, fresh and replayed, equals the
  * decision. `issuers` is the config's trusted issuers (one unless given).
  */
-async function checkIamAnswers(cases: typeof caseArb, issuers?: AuthorizerConfig['issuers']): Promise<void> {
+async function checkIamAnswers(
+  cases: typeof caseArb,
+  issuers?: AuthorizerConfig['issuers'],
+  now?: number,
+): Promise<void> {
   const stats = {
+    stepUpAllowed: 0,
+    stepUpDenied: 0,
     generated: 0,
     accepted: 0,
     checks: 0,
@@ -366,12 +431,15 @@ async function checkIamAnswers(cases: typeof caseArb, issuers?: AuthorizerConfig
   await fc.assert(
     fc.asyncProperty(cases, async ({ routes, principal, kind, requests }) => {
       stats.generated++;
-      const config = baseConfig(routes, { resultCacheTtlSeconds: 300, ...(issuers ? { issuers } : {}) });
+      const config = baseConfig(routes, { resultCacheTtlSeconds: TTL, ...(issuers ? { issuers } : {}) });
       if (!validateAuthorizerConfig(config).ok) return;
       stats.accepted++;
       if (routes.filter((r) => r.auth === 'keycloak').length >= 2) stats.multiRoute++;
-      const decided = await decideAll(routes, principal, kind, requests, config);
+      const decided = await decideAll(routes, principal, kind, requests, config, now);
       for (const first of decided) {
+        const stepped = routes.find((r) => `${r.method} ${r.path}` === first.routeKey)?.requirement?.stepUp;
+        if (stepped && first.expected === 'allow') stats.stepUpAllowed++;
+        if (stepped && first.expected === 'deny') stats.stepUpDenied++;
         // Fresh: the answer to a request decides that request as the route model does.
         same(freshEffect(first), first.expected, routes, principal, { fresh: first.req });
         stats.checks++;
@@ -407,6 +475,10 @@ async function checkIamAnswers(cases: typeof caseArb, issuers?: AuthorizerConfig
     expect(stats.denyResolved).toBeGreaterThan(100);
     expect(stats.notCanonical).toBeGreaterThan(1000);
     expect(stats.notCanonicalReplays).toBeGreaterThan(1000);
+    if (now !== undefined) {
+      expect(stats.stepUpAllowed).toBeGreaterThan(500);
+      expect(stats.stepUpDenied).toBeGreaterThan(500);
+    }
   }
   console.info(`policy soundness (IAM, ${issuers?.length ?? 1} issuer(s)): ${JSON.stringify(stats)}`);
 }
@@ -418,6 +490,13 @@ describe('policy soundness over generated route tables', () => {
 
   it(`IAM answers with two trusted issuers and scoped routes (${RUNS} generated cases)`, async () => {
     await checkIamAnswers(scopedCaseArb, TWO_ISSUERS);
+  });
+
+  it(`IAM answers with step-up requirements and sign-ins of every level and age (${RUNS} generated cases)`, async () => {
+    const issuers: AuthorizerConfig['issuers'] = [
+      { kind: 'keycloak', issuer: ISSUER, allowedClients: ['keygate-web'], acrLoaMap: ACR_LOA_MAP },
+    ];
+    await checkIamAnswers(stepUpCaseArb, issuers, NOW);
   });
 
   it(`simple answers: a response cached per token and route key equals the decision (${RUNS} generated cases)`, async () => {

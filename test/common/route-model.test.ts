@@ -383,7 +383,7 @@ describe('validateRoutes messages', () => {
     [
       'an unknown requirement field',
       kc({ oneOf: {} }),
-      ['routes[0].requirement.oneOf is not a requirement field (allOf, anyOf, issuers)'],
+      ['routes[0].requirement.oneOf is not a requirement field (allOf, anyOf, issuers, stepUp)'],
     ],
     [
       'an entitlement set that is not an object',

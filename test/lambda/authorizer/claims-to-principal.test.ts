@@ -48,6 +48,8 @@ describe('claimsToPrincipal — Keycloak', () => {
         scopes: ['openid', 'profile', 'orders.read'],
         groups: ['/ml/team-a', 'flat'],
       },
+      // Keycloak's acr without an acrLoaMap: kept, with no level (meets no minLoa).
+      assurance: { acr: '1', amr: [] },
     });
     // The lists are the profile's own.
     expect(p.realmRoles).toBe(p.profile?.realmRoles);

@@ -164,6 +164,34 @@ describe('sign-in routes against a real OpenID provider', () => {
     for (const c of res.cookies) expect(c).not.toContain(session.accessToken.split('.')[1]);
   });
 
+  it('step-up: login passes acr_values and max_age on to the provider, drops malformed ones, and comes back', async () => {
+    // GIVEN a client answering a step-up challenge (acr_values="gold platinum", max_age=900)
+    const handle = signIn();
+    const browser = new TestBrowser(issuer.ca, APP);
+    const login = await browser.app(
+      handle,
+      '/auth/login?returnTo=%2Fme&acr_values=gold%20platinum&max_age=900',
+    );
+    const url = new URL(login.headers.location);
+    expect(url.searchParams.get('acr_values')).toBe('gold platinum');
+    expect(url.searchParams.get('max_age')).toBe('900');
+    // WHEN the person signs in THEN the callback returns to the page that asked
+    const callbackUrl = await browser.signInAtIdp(login.headers.location, 'alice', 'alice-test-password');
+    const res = await browser.app(handle, callbackUrl.slice(APP.length));
+    expect(res).toMatchObject({ status: 302, reason: 'signed_in' });
+    expect(res.headers.location).toBe(`${APP}/me`);
+    // A malformed level or age is not passed on (the authorizer still checks every token).
+    const bad = await new TestBrowser(issuer.ca, APP).app(
+      signIn(),
+      '/auth/login?returnTo=%2Fme&acr_values=%22gold%22&max_age=-1',
+    );
+    const badUrl = new URL(bad.headers.location);
+    expect([badUrl.searchParams.has('acr_values'), badUrl.searchParams.has('max_age')]).toEqual([
+      false,
+      false,
+    ]);
+  });
+
   it('refuses a replayed callback: the state cookie is gone after use', async () => {
     const { handle, browser, callbackUrl } = await signedIn();
     expect((await browser.app(handle, callbackUrl.slice(APP.length))).reason).toBe('signed_in');

@@ -135,7 +135,13 @@ describe('KeygateDashboard', () => {
   test('shows every reason code under its outcome', () => {
     const denyReasons = REASONS.filter((r) => r !== 'allowed' && !isUnauthenticated(r));
     const unauthorizedReasons = REASONS.filter((r) => r !== 'allowed' && isUnauthenticated(r));
-    expect(denyReasons).toEqual(['csrf_rejected', 'route_forbidden', 'route_unknown']);
+    expect(denyReasons).toEqual([
+      'csrf_rejected',
+      'route_forbidden',
+      'route_unknown',
+      'step_up_required',
+      'acr_unknown',
+    ]);
     expect(unauthorizedReasons).toContain('token_expired');
     expect(unauthorizedReasons).toContain('jwks_unavailable');
     expect(identities('Denied (403) by reason')).toEqual(
