@@ -40,6 +40,10 @@ export const REASON_CODES = {
   event_unrecognized: 'the event is not a REST or HTTP API REQUEST authorizer event',
   config_invalid: 'the function configuration is invalid; every request is denied',
   internal_error: 'an unexpected error; denied (fail closed)',
+  // 401 — revocation (back-channel logout; common/revocation.ts)
+  session_revoked: "the token's session (sid) or subject (sub) was logged out at or after its iat",
+  revocation_claims_missing: 'revocation is checked, but the token carries no iat, or neither sid nor sub',
+  revocation_unavailable: 'the revocation list could not be read; denied (fail closed)',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

@@ -28,6 +28,9 @@ import type { SessionStep } from './session-cookie';
 import type { SessionSupport } from './session-support';
 import type { CsrfPolicy, CsrfResult } from '../../common/csrf';
 import { cookieRequestCsrf } from './cookie-csrf';
+import type { RevocationChecker } from './revocation-check';
+import { revocationCheckFor, withRevocationCheck } from './revocation-check';
+import type { RevocationStore } from '../revocation/revocation-store';
 
 /** Counts decisions and JWKS failures. Keygate counts with metric filters on the decision log instead. */
 export interface MetricsSink {
@@ -58,6 +61,8 @@ export interface HandlerDeps {
   readonly sessions?: SessionSupport;
   /** Epoch milliseconds, for session expiry. @default Date.now */
   readonly now?: () => number;
+  /** The revocation list; required when the config has `revocation` (index.ts: DynamoDB). */
+  readonly revocationStore?: RevocationStore;
 }
 
 export type AuthorizerHandler = (event: unknown, context?: LambdaContextInfo) => Promise<AuthorizerResponse>;
@@ -75,6 +80,7 @@ interface Ready {
   readonly cookieCsrf?: CsrfPolicy;
   /** Off with the verified-claims cache (`verifiedCacheSize: 0`): then every request is verified. */
   readonly memoizeLast: boolean;
+  readonly revocation?: RevocationChecker;
 }
 
 /** The last IAM response, for its principal on one API and stage: a repeated token reuses it as is. */
@@ -117,6 +123,8 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
       };
       if (config.session && !deps.sessions)
         throw new ConfigError('session is configured but no session keyring is');
+      if (config.revocation && !deps.revocationStore)
+        throw new ConfigError('revocation is configured but no revocation store is');
       ready = {
         config,
         verifier: (deps.createVerifier ?? defaultVerifier)(config, events),
@@ -126,6 +134,15 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         exact: config.resultCacheTtlSeconds === 0,
         memoizeLast: (config.verifiedCacheSize ?? DEFAULTS.verifiedCacheSize) > 0,
         sessions: config.session ? deps.sessions : undefined,
+        revocation:
+          config.revocation && deps.revocationStore
+            ? revocationCheckFor(
+                config.revocation,
+                config.resultCacheTtlSeconds ?? 0,
+                deps.revocationStore,
+                now,
+              )
+            : undefined,
         cookieCsrf:
           config.tokenSource?.cookie !== undefined
             ? {
@@ -208,10 +225,12 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     // verification of exactly the same string until its exp, without hashing it for the verifier's LRU.
     const last = lastVerified;
     if (last !== undefined && last.token === token && now() / 1000 < last.expiresAt) {
-      return afterVerify(r, request, state, last.result, session, csrf);
+      return withRevocationCheck(r.revocation, last.result, (v) =>
+        afterVerify(r, request, state, v, session, csrf),
+      );
     }
     const verifying = r.verifier.verify(token);
-    const then = (verified: VerifyResult): Outcome => {
+    const then = (verified: VerifyResult): Outcome | Promise<Outcome> => {
       if (verified.ok && r.memoizeLast) {
         lastVerified = {
           token,
@@ -219,7 +238,9 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
           result: verified.cached ? verified : { ...verified, cached: true },
         };
       }
-      return afterVerify(r, request, state, verified, session, csrf);
+      return withRevocationCheck(r.revocation, verified, (v) =>
+        afterVerify(r, request, state, v, session, csrf),
+      );
     };
     // Synchronous unless a JWKS had to be fetched.
     return verifying instanceof Promise ? verifying.then(then) : then(verifying);

@@ -1,0 +1,243 @@
+/**
+ * Revocation through OpenID Connect Back-Channel Logout 1.0: the contract shared by the constructs
+ * (lib/revocation), the back-channel logout function (lambda/back-channel-logout), the authorizer's
+ * revocation check (lambda/authorizer/revocation-check.ts), the local gateway and the realm definition.
+ * Plain types and pure functions only.
+ *
+ * The guarantee, in one number: a session logged out in the issuer stops working through the API within
+ * `boundSeconds` (default 30) of the issuer delivering the logout token. Two caches lie between the list
+ * and a request, in series: the authorizer's in-container cache of list entries, and API Gateway's result
+ * cache. The authorizer keeps list entries for at most `boundSeconds - resultCacheTtlSeconds`, so the two
+ * staleness windows add up to the bound (revocationStalenessSeconds).
+ *
+ * https://openid.net/specs/openid-connect-backchannel-1_0.html
+ */
+import {
+  isHttpsUrl,
+  isHttpUrl,
+  isIntIn,
+  isLoopbackUrl,
+  isNonEmptyString,
+  isStringList,
+} from './field-checks';
+
+/** The `events` member a logout token must carry (Back-Channel Logout 1.0, section 2.4). */
+export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/** The `typ` header Keycloak (since 25) and the spec's section 2.4 recommendation give logout tokens. */
+export const LOGOUT_TOKEN_TYPE = 'logout+jwt';
+
+/** Path of the back-channel logout endpoint on the API (no authorizer); registered on the realm's clients. */
+export const BACKCHANNEL_LOGOUT_PATH = '/auth/backchannel-logout';
+
+/** The back-channel logout function's JSON configuration (lib/revocation writes it, the function reads it). */
+export const BACKCHANNEL_LOGOUT_CONFIG_ENV = 'KEYGATE_BACKCHANNEL_LOGOUT_CONFIG';
+
+/** Largest request body the endpoint reads: a logout token is well under 4 KB. */
+export const MAX_LOGOUT_REQUEST_BYTES = 16 * 1024;
+
+export const REVOCATION_DEFAULTS = {
+  /** "A logged-out session stops working within N seconds". */
+  boundSeconds: 30,
+  maxBoundSeconds: 300,
+  /** List entries kept by one authorizer container (least recently fetched evicted first). */
+  cacheEntries: 10_000,
+  /** How long a revocation is kept: the realm's longest token lifetime (Keycloak's SSO session max is 10 h). */
+  retentionSeconds: 36_000,
+  maxRetentionSeconds: 31 * 24 * 3600,
+} as const;
+
+/** The revocation list's item shape (DynamoDB: partition key `pk`, TTL attribute `expiresAt`). */
+export const REVOCATION_TABLE = {
+  partitionKey: 'pk',
+  revokedAtAttribute: 'revokedAt',
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/** What a list entry names: one session of an issuer, or every session of a subject. */
+export type RevocationKind = 'sid' | 'sub';
+
+/**
+ * The list key of a session or subject. The issuer is part of it: two realms may use the same `sub` or
+ * `sid` for different people. U+0001 cannot occur in a URL nor (JSON-decoded from a verified token) be
+ * mistaken for one, so keys of different issuers never collide.
+ */
+export function revocationKey(issuer: string, kind: RevocationKind, value: string): string {
+  return `${kind}\u0001${issuer}\u0001${value}`;
+}
+
+/** The key under which a logout token's `jti` is remembered (accepted once). */
+export function logoutJtiKey(issuer: string, jti: string): string {
+  return `jti\u0001${issuer}\u0001${jti}`;
+}
+
+/** The authorizer configuration's `revocation` block. */
+export interface RevocationConfig {
+  /**
+   * A logged-out session stops working within this many seconds. The authorizer's result cache TTL may
+   * not exceed it; the authorizer keeps list entries for the rest of it.
+   * @default 30
+   */
+  readonly boundSeconds?: number;
+  /**
+   * The DynamoDB table holding the list (created by RevocationList).
+   * @default - none: the caller supplies the store (the local gateway keeps the list in memory)
+   */
+  readonly tableName?: string;
+}
+
+/**
+ * How long the authorizer may use a list entry it read: the bound less the result cache TTL, since an
+ * answer given from an entry that old may still be replayed by API Gateway for the TTL.
+ */
+export function revocationStalenessSeconds(config: RevocationConfig, resultCacheTtlSeconds: number): number {
+  return Math.max(0, (config.boundSeconds ?? REVOCATION_DEFAULTS.boundSeconds) - resultCacheTtlSeconds);
+}
+
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+/**
+ * The checks of the authorizer configuration's `revocation` block, given its result cache TTL (which must
+ * be known and within the bound, or the bound would not hold). Every message names the field.
+ */
+export function validateRevocationBlock(input: unknown, resultCacheTtlSeconds: unknown): string[] {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return ['revocation must be an object'];
+  const r = input as Record<string, unknown>;
+  const errors: string[] = [];
+  const bound = r.boundSeconds ?? REVOCATION_DEFAULTS.boundSeconds;
+  if (!isIntIn(bound, 1, REVOCATION_DEFAULTS.maxBoundSeconds)) {
+    errors.push(
+      `revocation.boundSeconds must be an integer from 1 to ${REVOCATION_DEFAULTS.maxBoundSeconds}`,
+    );
+  } else if (typeof resultCacheTtlSeconds !== 'number') {
+    errors.push('revocation needs resultCacheTtlSeconds: the bound includes API Gateway result caching');
+  } else if (resultCacheTtlSeconds > (bound as number)) {
+    errors.push(
+      `resultCacheTtlSeconds (${resultCacheTtlSeconds}) must not exceed revocation.boundSeconds (${String(bound)}): ` +
+        'a cached answer would outlive a logout by more than the bound',
+    );
+  }
+  if (r.tableName !== undefined && (typeof r.tableName !== 'string' || !TABLE_NAME.test(r.tableName))) {
+    errors.push('revocation.tableName must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)');
+  }
+  for (const k of Object.keys(r))
+    if (k !== 'boundSeconds' && k !== 'tableName') errors.push(`revocation.${k} is not a field`);
+  return errors;
+}
+
+/** One issuer whose logout tokens the endpoint accepts. */
+export interface LogoutIssuerConfig {
+  /** Exact `iss` of the realm. */
+  readonly issuer: string;
+  /** @default `${issuer}/protocol/openid-connect/certs` */
+  readonly jwksUri?: string;
+  /** Clients whose sessions may be logged out: a logout token's `aud` must name one of them. */
+  readonly audiences: readonly string[];
+  /** As on the authorizer's keycloak issuer (docs/keycloak-testing.md). @default false */
+  readonly insecureHttpIssuerForDevelopmentOnly?: boolean;
+}
+
+/** The back-channel logout function's configuration. */
+export interface BackChannelLogoutConfig {
+  readonly issuers: readonly LogoutIssuerConfig[];
+  /** DynamoDB table of the list. @default - none: the caller supplies the store (local gateway) */
+  readonly tableName?: string;
+  /** How long entries are kept: the realm's longest token lifetime. @default 36000 */
+  readonly retentionSeconds?: number;
+  /** Leeway for the logout token's iat / exp. @default 30 */
+  readonly clockSkewSeconds?: number;
+}
+
+export type BackChannelLogoutConfigResult =
+  | { readonly ok: true; readonly config: BackChannelLogoutConfig }
+  | { readonly ok: false; readonly errors: string[] };
+
+/** Validates untrusted input into a BackChannelLogoutConfig; every message names the field. */
+export function validateBackChannelLogoutConfig(input: unknown): BackChannelLogoutConfigResult {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return { ok: false, errors: ['config must be a JSON object'] };
+  const c = input as Record<string, unknown>;
+  const errors: string[] = [];
+  if (!Array.isArray(c.issuers) || c.issuers.length === 0) {
+    errors.push('issuers must be a non-empty array');
+  } else {
+    c.issuers.forEach((i: unknown, n) => errors.push(...logoutIssuerErrors(i, `issuers[${n}]`)));
+  }
+  if (c.tableName !== undefined && (typeof c.tableName !== 'string' || !TABLE_NAME.test(c.tableName))) {
+    errors.push('tableName must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)');
+  }
+  if (
+    c.retentionSeconds !== undefined &&
+    !isIntIn(c.retentionSeconds, 60, REVOCATION_DEFAULTS.maxRetentionSeconds)
+  ) {
+    errors.push(`retentionSeconds must be an integer from 60 to ${REVOCATION_DEFAULTS.maxRetentionSeconds}`);
+  }
+  if (c.clockSkewSeconds !== undefined && !isIntIn(c.clockSkewSeconds, 0, 60)) {
+    errors.push('clockSkewSeconds must be an integer from 0 to 60');
+  }
+  for (const k of Object.keys(c))
+    if (!['issuers', 'tableName', 'retentionSeconds', 'clockSkewSeconds'].includes(k))
+      errors.push(`${k} is not a config field`);
+  return errors.length
+    ? { ok: false, errors }
+    : { ok: true, config: c as unknown as BackChannelLogoutConfig };
+}
+
+function logoutIssuerErrors(input: unknown, at: string): string[] {
+  if (typeof input !== 'object' || input === null) return [`${at} must be an object`];
+  const i = input as Record<string, unknown>;
+  const errors: string[] = [];
+  const insecure = i.insecureHttpIssuerForDevelopmentOnly;
+  if (insecure !== undefined && typeof insecure !== 'boolean')
+    errors.push(`${at}.insecureHttpIssuerForDevelopmentOnly must be a boolean`);
+  if (!isHttpsUrl(i.issuer) && !(insecure === true && isHttpUrl(i.issuer)))
+    errors.push(`${at}.issuer must be an https URL without a trailing slash`);
+  // Keys over https only, except a loopback http JWKS of a development Keycloak (the local stack).
+  if (
+    i.jwksUri !== undefined &&
+    !isHttpsUrl(i.jwksUri) &&
+    !(insecure === true && isHttpUrl(i.jwksUri) && isLoopbackUrl(i.jwksUri))
+  )
+    errors.push(`${at}.jwksUri must be an https URL`);
+  if (i.jwksUri === undefined && insecure === true && !isHttpsUrl(i.issuer) && !isLoopbackUrl(i.issuer))
+    errors.push(`${at}.jwksUri must be set to an https URL for an http issuer`);
+  if (
+    !isStringList(i.audiences) ||
+    i.audiences.length === 0 ||
+    !i.audiences.every((a) => isNonEmptyString(a, 255))
+  )
+    errors.push(`${at}.audiences must list the client ids whose sessions may be logged out`);
+  for (const k of Object.keys(i))
+    if (!['issuer', 'jwksUri', 'audiences', 'insecureHttpIssuerForDevelopmentOnly'].includes(k))
+      errors.push(`${at}.${k} is not a field`);
+  return errors;
+}
+
+/**
+ * Why the back-channel logout endpoint refused a request: the `error_description` of its 400 answer
+ * (Back-Channel Logout 1.0, section 2.8) and its log line. Each is a refusal, never a crash.
+ */
+export const LOGOUT_REJECTIONS = {
+  method_not_allowed: 'the logout request is not a POST',
+  content_type_invalid: 'the body is not application/x-www-form-urlencoded',
+  body_too_large: `the body exceeds ${MAX_LOGOUT_REQUEST_BYTES} bytes`,
+  logout_token_missing: 'the form has no logout_token parameter, or more than one',
+  logout_token_malformed: 'the logout token is not a compact JWS with a JSON payload',
+  issuer_untrusted: 'iss is not a trusted issuer',
+  audience_not_allowed: 'aud names none of the clients whose sessions may be logged out',
+  signature_invalid: 'the signature does not verify, or its algorithm or key is not allowed',
+  kid_unknown: 'no signing key with this kid',
+  jwks_unavailable: "the issuer's keys could not be fetched",
+  token_expired: 'exp is in the past (beyond the clock skew), or missing',
+  iat_invalid: 'iat is missing or in the future (beyond the clock skew)',
+  typ_invalid: `the header typ is neither absent nor ${LOGOUT_TOKEN_TYPE}`,
+  events_invalid: `events has no ${BACKCHANNEL_LOGOUT_EVENT} member that is a JSON object`,
+  nonce_present: 'a logout token must not carry a nonce (an ID token is not a logout token)',
+  subject_missing: 'neither sid nor sub is a non-empty string',
+  jti_missing: 'jti is missing',
+  jti_replayed: 'this jti was accepted before',
+  revocation_store_unavailable: 'the revocation list could not be written',
+} as const;
+
+export type LogoutRejection = keyof typeof LOGOUT_REJECTIONS;
