@@ -3,6 +3,7 @@
  * construct is built. Every message names the field in full (`keygate.stages.dev.routes[2].path: ...`),
  * so a mistake fails `cdk synth` with the place to fix. Pure: no CDK, no I/O.
  */
+import { validateStageRevocation } from './revocation';
 import type { AppRouteConfig, KeygateAppConfig, StageConfig } from './app-config';
 import { COGNITO_FEDERATION_ISSUER } from './app-config';
 import { INSECURE_HTTP_ISSUER, keycloakUrlErrors, SIGNATURE_ALGORITHMS } from './authorizer-config';
@@ -123,10 +124,19 @@ export function validateStageConfig(input: unknown, at: string): string[] {
       'alarmEmail',
       'dashboard',
       'logRetentionDays',
+      'revocation',
     ],
     at,
     errors,
   );
+  if (s.revocation !== undefined)
+    errors.push(
+      ...validateStageRevocation(
+        s.revocation,
+        `${at}.revocation`,
+        isObject(s.authorizer) ? s.authorizer.cacheTtlSeconds : undefined,
+      ),
+    );
   if (s.account !== undefined && (typeof s.account !== 'string' || !ACCOUNT.test(s.account))) {
     errors.push(
       `${at}.account must be a 12-digit AWS account id (or be left out for an environment-agnostic stack)`,

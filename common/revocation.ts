@@ -12,6 +12,7 @@
  *
  * https://openid.net/specs/openid-connect-backchannel-1_0.html
  */
+import type { StageConfig } from './app-config';
 import {
   isHttpsUrl,
   isHttpUrl,
@@ -241,3 +242,63 @@ export const LOGOUT_REJECTIONS = {
 } as const;
 
 export type LogoutRejection = keyof typeof LOGOUT_REJECTIONS;
+
+/** A stage's `revocation` block (common/app-config.ts): back-channel logout for the stage's realm. */
+export interface StageRevocationConfig {
+  /** "A logged-out session stops working within N seconds" (1 to 300). @default 30 */
+  readonly boundSeconds?: number;
+  /** How long a revocation is kept: the realm's longest token lifetime. @default 36000 */
+  readonly retentionSeconds?: number;
+  /**
+   * Base URL the realm reaches the API at (the `HttpApiUrl` or `RestApiUrl` output without the trailing
+   * slash, or a custom domain), for the realm definition only: `<url>/auth/backchannel-logout` becomes
+   * the back-channel logout URL of the clients people sign in with.
+   * @default - none: register it in Keycloak yourself after the first deployment
+   */
+  readonly publicUrl?: string;
+}
+
+/** The checks of a stage's `revocation` block, given the stage's authorizer cache TTL. */
+export function validateStageRevocation(input: unknown, at: string, cacheTtlSeconds: unknown): string[] {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return [`${at} must be an object`];
+  const r = input as Record<string, unknown>;
+  const errors: string[] = [];
+  const bound = r.boundSeconds ?? REVOCATION_DEFAULTS.boundSeconds;
+  if (!isIntIn(bound, 1, REVOCATION_DEFAULTS.maxBoundSeconds))
+    errors.push(`${at}.boundSeconds must be an integer from 1 to ${REVOCATION_DEFAULTS.maxBoundSeconds}`);
+  else if (typeof cacheTtlSeconds === 'number' && cacheTtlSeconds > (bound as number))
+    errors.push(
+      `${at}.boundSeconds (${String(bound)}) is below authorizer.cacheTtlSeconds (${cacheTtlSeconds}): lower the cache TTL or leave it out (it then defaults to the bound)`,
+    );
+  if (
+    r.retentionSeconds !== undefined &&
+    !isIntIn(r.retentionSeconds, 60, REVOCATION_DEFAULTS.maxRetentionSeconds)
+  )
+    errors.push(
+      `${at}.retentionSeconds must be an integer from 60 to ${REVOCATION_DEFAULTS.maxRetentionSeconds}`,
+    );
+  if (
+    r.publicUrl !== undefined &&
+    !isHttpsUrl(r.publicUrl) &&
+    !(isHttpUrl(r.publicUrl) && isLoopbackUrl(r.publicUrl))
+  )
+    errors.push(`${at}.publicUrl must be an https URL without a trailing slash`);
+  for (const k of Object.keys(r))
+    if (!['boundSeconds', 'retentionSeconds', 'publicUrl'].includes(k))
+      errors.push(`${at}.${k} is not a field`);
+  return errors;
+}
+
+/** The back-channel logout URL the realm registers on its clients, for an API base URL. */
+export function backchannelLogoutUrl(publicUrl: string): string {
+  return `${publicUrl}${BACKCHANNEL_LOGOUT_PATH}`;
+}
+
+/**
+ * The clients whose sessions back-channel logout ends: those people sign in with (the people client, and
+ * the browser sign-in client when it is another). Service accounts hold no user session.
+ */
+export function revocationClientIds(stage: Pick<StageConfig, 'keycloak' | 'browserSignIn'>): string[] {
+  const ids = [stage.keycloak.peopleClientId, stage.browserSignIn?.clientId ?? stage.keycloak.peopleClientId];
+  return [...new Set(ids)];
+}
