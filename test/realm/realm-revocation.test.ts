@@ -3,11 +3,12 @@ import type { StageConfig } from '../../common/app-config';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import { validateStageConfig } from '../../common/app-config-validate';
 import { buildRealm } from '../../realm/realm-definition';
+import type { ClientRepresentation } from '../../realm/keycloak-types';
 
 const dev = DEFAULT_APP_CONFIG.stages.dev;
 const API = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
 
-function clients(stage: StageConfig) {
+function clients(stage: StageConfig): Record<string, ClientRepresentation> {
   return Object.fromEntries((buildRealm(stage).clients ?? []).map((c) => [c.clientId, c]));
 }
 
