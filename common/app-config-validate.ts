@@ -3,7 +3,7 @@
  * construct is built. Every message names the field in full (`keygate.stages.dev.routes[2].path: ...`),
  * so a mistake fails `cdk synth` with the place to fix. Pure: no CDK, no I/O.
  */
-import { validateStageRevocation } from './revocation';
+import { validateStageRevocation } from './back-channel-logout';
 import type { AppRouteConfig, KeygateAppConfig, StageConfig } from './app-config';
 import { COGNITO_FEDERATION_ISSUER } from './app-config';
 import { INSECURE_HTTP_ISSUER, keycloakUrlErrors, SIGNATURE_ALGORITHMS } from './authorizer-config';

@@ -5,7 +5,7 @@
  *
  * Types only here plus the embedded default; validation lives in `app-config-validate.ts`.
  */
-import type { StageRevocationConfig } from './revocation';
+import type { StageRevocationConfig } from './back-channel-logout';
 import type { HttpMethod, Requirement, RouteAuthKind } from './route-model';
 import type { ResponseMode, SignatureAlgorithm } from './authorizer-config';
 import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from './model-stream';

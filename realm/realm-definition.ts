@@ -14,7 +14,7 @@
  * createDefaultClientScopes(realm)`; keycloak/keycloak#31082). So the audience mappers sit on the
  * clients themselves, and scopes the routes name are reported, not defined.
  */
-import { backchannelLogoutUrl } from '../common/revocation';
+import { backchannelLogoutUrl } from '../common/back-channel-logout';
 import type { StageConfig } from '../common/app-config';
 import type {
   ClientRepresentation,

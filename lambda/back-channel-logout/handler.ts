@@ -5,14 +5,9 @@
  * reads (lambda/authorizer/revocation-check.ts). Answers 200 on success and 400 with a JSON error
  * otherwise, never cached (Cache-Control: no-store, section 2.8). Never throws.
  */
-import type { BackChannelLogoutConfig, LogoutRejection } from '../../common/revocation';
-import {
-  LOGOUT_REJECTIONS,
-  MAX_LOGOUT_REQUEST_BYTES,
-  REVOCATION_DEFAULTS,
-  logoutJtiKey,
-  revocationKey,
-} from '../../common/revocation';
+import type { BackChannelLogoutConfig, LogoutRejection } from '../../common/back-channel-logout';
+import { REVOCATION_DEFAULTS, logoutJtiKey, revocationKey } from '../../common/revocation';
+import { LOGOUT_REJECTIONS, MAX_LOGOUT_REQUEST_BYTES } from '../../common/back-channel-logout';
 import type { RevocationEntry, RevocationStore } from '../revocation/revocation-store';
 import type { LogoutClaims, LogoutTokenVerifier } from './logout-token';
 

@@ -4,7 +4,10 @@
  * response shape. The route has no authorizer: the logout token's signature is the authentication.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BACKCHANNEL_LOGOUT_CONFIG_ENV, validateBackChannelLogoutConfig } from '../../common/revocation';
+import {
+  BACKCHANNEL_LOGOUT_CONFIG_ENV,
+  validateBackChannelLogoutConfig,
+} from '../../common/back-channel-logout';
 import { DynamoDbRevocationStore } from '../revocation/dynamodb-revocation-store';
 import type { LogoutHandler, LogoutResponse } from './handler';
 import type { ProxyEvent } from './proxy-event';

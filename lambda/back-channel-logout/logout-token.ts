@@ -20,8 +20,8 @@ import {
   ParameterValidationError,
   WaitPeriodNotYetEndedJwkError,
 } from 'aws-jwt-verify/error';
-import type { BackChannelLogoutConfig, LogoutRejection } from '../../common/revocation';
-import { BACKCHANNEL_LOGOUT_EVENT, LOGOUT_TOKEN_TYPE } from '../../common/revocation';
+import type { BackChannelLogoutConfig, LogoutRejection } from '../../common/back-channel-logout';
+import { BACKCHANNEL_LOGOUT_EVENT, LOGOUT_TOKEN_TYPE } from '../../common/back-channel-logout';
 
 /** What a valid logout token says. */
 export interface LogoutClaims {

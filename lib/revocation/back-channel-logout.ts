@@ -7,14 +7,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { BackChannelLogoutConfig, RevocationConfig } from '../../common/revocation';
+import type { RevocationConfig } from '../../common/revocation';
+import type { BackChannelLogoutConfig } from '../../common/back-channel-logout';
+import { REVOCATION_DEFAULTS, REVOCATION_TABLE } from '../../common/revocation';
 import {
   BACKCHANNEL_LOGOUT_CONFIG_ENV,
   BACKCHANNEL_LOGOUT_PATH,
-  REVOCATION_DEFAULTS,
-  REVOCATION_TABLE,
   validateBackChannelLogoutConfig,
-} from '../../common/revocation';
+} from '../../common/back-channel-logout';
 import { keygateFunction } from '../internal/lambda-code';
 
 const OPEN_ROUTE_REASON =

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../../common/app-config';
-import { revocationClientIds } from '../../common/revocation';
+import { revocationClientIds } from '../../common/back-channel-logout';
 import { BackChannelLogout } from './back-channel-logout';
 
 /** The stage's back-channel logout (its `revocation` block), or undefined when the stage has none. */

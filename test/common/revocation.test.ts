@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateAuthorizerConfig } from '../../common/authorizer-config';
-import {
-  revocationKey,
-  logoutJtiKey,
-  validateBackChannelLogoutConfig,
-  validateRevocationBlock,
-} from '../../common/revocation';
+import { revocationKey, logoutJtiKey, validateRevocationBlock } from '../../common/revocation';
+import { validateBackChannelLogoutConfig } from '../../common/back-channel-logout';
 
 const ISSUER = 'https://sso.example.com/realms/keygate';
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
-import { BACKCHANNEL_LOGOUT_EVENT, BACKCHANNEL_LOGOUT_PATH } from '../../common/revocation';
+import { BACKCHANNEL_LOGOUT_EVENT, BACKCHANNEL_LOGOUT_PATH } from '../../common/back-channel-logout';
 import { userTokens } from '../../local/callers';
 import type { LocalStack } from '../../local/gateway/local-stack';
 import { startLocalStack } from '../../local/gateway/local-stack';

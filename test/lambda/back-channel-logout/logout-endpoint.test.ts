@@ -5,12 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimpleFetcher } from 'aws-jwt-verify/https';
-import type { BackChannelLogoutConfig, LogoutRejection } from '../../../common/revocation';
-import {
-  BACKCHANNEL_LOGOUT_EVENT,
-  MAX_LOGOUT_REQUEST_BYTES,
-  revocationKey,
-} from '../../../common/revocation';
+import type { BackChannelLogoutConfig, LogoutRejection } from '../../../common/back-channel-logout';
+import { revocationKey } from '../../../common/revocation';
+import { BACKCHANNEL_LOGOUT_EVENT, MAX_LOGOUT_REQUEST_BYTES } from '../../../common/back-channel-logout';
 import { createLogoutHandler } from '../../../lambda/back-channel-logout/handler';
 import type { LogoutLogLine, LogoutRequest } from '../../../lambda/back-channel-logout/handler';
 import { toLogoutRequest } from '../../../lambda/back-channel-logout/proxy-event';
