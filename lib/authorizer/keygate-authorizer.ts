@@ -497,7 +497,7 @@ export class KeygateAuthorizer extends Construct {
       resultCacheTtlSeconds: this.resultsCacheTtlSeconds,
       ...this.runtimeOptions,
       ...(this.sessions ? { session: this.sessionConfig(this.sessions, probe) } : {}),
-      ...(this.revocation ? { revocation: this.revocation.authorizerConfig(probe) } : {}),
+      ...(this.revocation ? { revocation: this.revocation._authorizerConfig(probe) } : {}),
     };
   }
 

@@ -146,10 +146,10 @@ export class BackChannelLogout extends Construct {
   }
 
   /**
-   * The authorizer configuration's `revocation` block. @param probe for synth-time validation: the table
-   * name is a deploy-time value, so a stand-in of the same shape is checked instead.
+   * @internal The authorizer configuration's `revocation` block. `probe`: for synth-time validation, where
+   * the table name (a deploy-time value) is replaced by a stand-in of the same shape.
    */
-  public authorizerConfig(probe = false): RevocationConfig {
+  public _authorizerConfig(probe = false): RevocationConfig {
     return {
       boundSeconds: this.boundSeconds,
       tableName: probe ? 'keygate-revocation-probe' : this.table.tableName,
