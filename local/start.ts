@@ -13,6 +13,7 @@ import type { ApiType } from './gateway/api-events';
 import { adminFromArgs, openKeycloakForCli } from './keycloak-realm';
 import type { OpenedKeycloak } from './keycloak-realm';
 import { SECRET_VAR, readyCommands, variablesToSet } from './ready-commands';
+import { BACKCHANNEL_LOGOUT_PATH } from '../common/back-channel-logout';
 
 const USAGE = `
 npm start [-- options]: the stack on 127.0.0.1 (issuer, gateway with the real authorizer and backend),
@@ -156,6 +157,11 @@ function banner(
     `           discovery ${issuer.urls.discovery}`,
     ...(caFile ? [`           CA to trust: ${caFile}`] : []),
     `  gateway  ${gateway.url}`,
+    ...(stack.revocationStore
+      ? [
+          `           back-channel logout ${gateway.url}${BACKCHANNEL_LOGOUT_PATH} (revocation list in memory)`,
+        ]
+      : []),
     '',
     `Test users (people client ${kc.peopleClientId}, direct access grant):`,
     ...(kc.testUsers ?? []).map(
