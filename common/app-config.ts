@@ -5,6 +5,7 @@
  *
  * Types only here plus the embedded default; validation lives in `app-config-validate.ts`.
  */
+import type { StageRevocationConfig } from './back-channel-logout';
 import type { HttpMethod, Requirement, RouteAuthKind } from './route-model';
 import type { ResponseMode, SignatureAlgorithm } from './authorizer-config';
 import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from './model-stream';
@@ -165,6 +166,8 @@ export interface StageConfig {
   readonly dashboard?: boolean;
   /** @default 30 */
   readonly logRetentionDays?: number;
+  /** Back-channel logout and the revocation check (docs/revocation.md). @default - off */
+  readonly revocation?: StageRevocationConfig;
 }
 
 export interface KeygateAppConfig {

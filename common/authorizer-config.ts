@@ -18,6 +18,8 @@ import {
 import { policySizeErrors } from './aws-limits';
 import type { AcrLoaMap } from './step-up';
 import { validateAcrLoaMap, validateStepUpRoutes } from './step-up';
+import type { RevocationConfig } from './revocation';
+import { validateRevocationBlock } from './revocation';
 
 export const AUTHORIZER_CONFIG_VERSION = 1;
 /** Environment variable carrying the JSON config (or `gz:` + base64 gzip of it, when large). */
@@ -187,6 +189,8 @@ export interface AuthorizerConfig {
    * @default - unknown: answered and checked as if cached
    */
   readonly resultCacheTtlSeconds?: number;
+  /** Refuse tokens of logged-out sessions (common/revocation.ts). @default - no revocation check */
+  readonly revocation?: RevocationConfig;
 }
 
 export const DEFAULTS = {
@@ -320,6 +324,7 @@ export function validateAuthorizerConfigWith(
     errors.push('verifiedCacheSize must be an integer from 0 to 100000');
   }
   if (c.session !== undefined) errors.push(...validateSession(c.session, c.routes, c.tokenSource));
+  if (c.revocation !== undefined) errors.push(...validateRevocationBlock(c.revocation, ttl));
   const known = new Set([
     'session',
     'version',
@@ -331,6 +336,7 @@ export function validateAuthorizerConfigWith(
     'jwksTimeoutMs',
     'verifiedCacheSize',
     'resultCacheTtlSeconds',
+    'revocation',
   ]);
   for (const k of Object.keys(c)) if (!known.has(k)) errors.push(`${k} is not a config field`);
   return errors.length ? { ok: false, errors } : { ok: true, config: c as unknown as AuthorizerConfig };

@@ -47,6 +47,10 @@ export const REASON_CODES = {
   step_up_required:
     'acr level, amr methods or auth_time age of the sign-in fall short of the route (step-up)',
   acr_unknown: "the token's acr is not in its issuer's acrLoaMap, so it meets no level",
+  // 401 — revocation (back-channel logout; common/revocation.ts)
+  session_revoked: "the token's session (sid) or subject (sub) was logged out at or after its iat",
+  revocation_claims_missing: 'revocation is checked, but the token carries no iat, or neither sid nor sub',
+  revocation_unavailable: 'the revocation list could not be read; denied (fail closed)',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

@@ -13,6 +13,8 @@ import * as v from 'valibot';
 import { INSECURE_HTTP_ISSUER, SIGNATURE_ALGORITHMS } from './authorizer-config';
 import { DEMO_MODELS, MODEL_ID_PATTERN, MODEL_KINDS } from './model-contract';
 import { HTTP_METHODS, ROUTE_AUTH_KINDS } from './route-model';
+import { validateStageRevocation } from './back-channel-logout';
+import { REVOCATION_DEFAULTS } from './revocation';
 
 /** CloudWatch Logs retention values (days). */
 export const LOG_RETENTION_DAYS = [
@@ -310,6 +312,30 @@ export const StageSchema = v.strictObject({
   ),
   dashboard: opt(v.boolean(), "the stage's CloudWatch dashboard `keygate-<stage>`", 'true'),
   logRetentionDays: opt(v.picklist(LOG_RETENTION_DAYS), 'retention of every log group (days)', '30'),
+  revocation: block(
+    v.strictObject({
+      boundSeconds: opt(
+        int(1, REVOCATION_DEFAULTS.maxBoundSeconds),
+        '"a logged-out session stops working within N seconds"; caps the result cache TTL',
+        String(REVOCATION_DEFAULTS.boundSeconds),
+      ),
+      retentionSeconds: opt(
+        int(60, REVOCATION_DEFAULTS.maxRetentionSeconds),
+        "how long a revocation is kept: the realm's longest token lifetime",
+        String(REVOCATION_DEFAULTS.retentionSeconds),
+      ),
+      publicUrl: opt(
+        v.string(),
+        'https base URL the realm reaches the API at; the realm definition registers `<publicUrl>/auth/backchannel-logout` on its clients',
+        'register the URL in Keycloak yourself',
+      ),
+    }),
+    (value, at, stage) => {
+      const authorizer = stage.authorizer as { cacheTtlSeconds?: unknown } | undefined;
+      return validateStageRevocation(value, at, authorizer?.cacheTtlSeconds);
+    },
+    'back-channel logout and the revocation check ([revocation.md](revocation.md))',
+  ),
 });
 
 /** The whole `keygate` context value. */

@@ -34,3 +34,6 @@ export type { ModelBackendProps, MachineCaller } from './backends/model-backend'
 
 export { BrowserSignIn } from './sign-in/browser-sign-in';
 export type { BrowserSignInProps, BrowserSessionSettings } from './sign-in/browser-sign-in';
+
+export { BackChannelLogout } from './revocation/back-channel-logout';
+export type { BackChannelLogoutProps, BackChannelLogoutIssuer } from './revocation/back-channel-logout';

@@ -83,6 +83,12 @@ export interface KeycloakTarget {
   readonly admin?: { readonly username: string; readonly password: string };
   /** One password for every test user (`KEYGATE_TEST_PASSWORD`). @default - random per run when provisioning */
   readonly testPassword?: string;
+  /**
+   * The first service account's secret, for a realm used as it is (`KEYGATE_CLIENT_SECRET`): the printed
+   * commands then carry it, as they carry `testPassword`, and run as printed.
+   * @default - not known: the printed commands read it from the shell variable
+   */
+  readonly clientSecret?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -113,8 +119,10 @@ export async function openKeycloak(t: KeycloakTarget): Promise<OpenedKeycloak> {
     };
   }
   const passwords = t.testPassword ? testUserPasswords(t.stage, t.testPassword) : {};
+  const firstSa = t.stage.keycloak.serviceAccounts?.[0]?.clientId;
+  const clientSecrets = t.clientSecret && firstSa ? { [firstSa]: t.clientSecret } : {};
   return {
-    options: { realmUrl, secrets: { passwords, clientSecrets: {} } },
+    options: { realmUrl, secrets: { passwords, clientSecrets } },
     description: `realm '${realm}' used as it is (redirect URIs, test users and secrets are yours to set up)`,
     close: async () => {},
   };

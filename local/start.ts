@@ -12,8 +12,9 @@ import type { LocalStack, StackIssuer } from './gateway/local-stack';
 import type { ApiType } from './gateway/api-events';
 import { adminFromArgs, openKeycloakForCli } from './keycloak-realm';
 import type { OpenedKeycloak } from './keycloak-realm';
-import { readyCommands, variablesToSet } from './ready-commands';
+import { SECRET_VAR, readyCommands, variablesToSet } from './ready-commands';
 import { stopOnSignal } from './stop-on-signal';
+import { BACKCHANNEL_LOGOUT_PATH } from '../common/back-channel-logout';
 
 const USAGE = `
 npm start [-- options]: the stack on 127.0.0.1 (issuer, gateway with the real authorizer and backend),
@@ -32,7 +33,8 @@ then the URLs and ready-to-run commands. Ctrl-C stops everything.
   --help                    this text
 
 Environment: KEYGATE_ISSUER_PORT (default 8443), KEYGATE_GATEWAY_PORT (default 8080), KEYGATE_TEST_PASSWORD
-(one password for every test user), KEYGATE_LOCAL_ACCESS_KEY_ID + KEYGATE_LOCAL_SECRET_ACCESS_KEY (the IAM
+(one password for every test user), KEYGATE_CLIENT_SECRET (with --keycloak <realm URL> used as it is: the
+first service account's secret), KEYGATE_LOCAL_ACCESS_KEY_ID + KEYGATE_LOCAL_SECRET_ACCESS_KEY (the IAM
 test credentials). Otherwise passwords, client secrets and IAM test keys are made for this run only.
 `;
 
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
         stage,
         admin: adminFromArgs(args['admin-user'], args['admin-password-env']),
         testPassword: password,
+        clientSecret: process.env[SECRET_VAR],
         log: (line) => console.log(line),
       })
     : undefined;
@@ -148,6 +151,11 @@ function banner(
     `           discovery ${issuer.urls.discovery}`,
     ...(caFile ? [`           CA to trust: ${caFile}`] : []),
     `  gateway  ${gateway.url}`,
+    ...(stack.revocationStore
+      ? [
+          `           back-channel logout ${gateway.url}${BACKCHANNEL_LOGOUT_PATH} (revocation list in memory)`,
+        ]
+      : []),
     '',
     `Test users (people client ${kc.peopleClientId}, direct access grant):`,
     ...(kc.testUsers ?? []).map(
@@ -164,7 +172,11 @@ function banner(
     `  access key ${iam.machine.accessKeyId}   secret ${iam.machine.secretAccessKey}`,
     '',
     'Try it:',
-    ...(toSet.length ? [`  # first set ${toSet.join(' and ')} (values from your realm)`] : []),
+    ...(toSet.length
+      ? [
+          `  # first set ${toSet.join(' and ')} (values from your realm), or start with them set: the commands then carry them`,
+        ]
+      : []),
     ...groups.flatMap((g) => [`  # ${g.title}`, ...g.lines.map((l) => `  ${l}`)]),
     '',
     'Requests are logged below. Ctrl-C stops everything.',

@@ -14,6 +14,7 @@
  * createDefaultClientScopes(realm)`; keycloak/keycloak#31082). So the audience mappers sit on the
  * clients themselves, and scopes the routes name are reported, not defined.
  */
+import { backchannelLogoutUrl } from '../common/back-channel-logout';
 import type { StageConfig } from '../common/app-config';
 import type {
   ClientRepresentation,
@@ -283,9 +284,34 @@ function peopleClient(stage: StageConfig, audience: string, directGrants: boolea
         signsIn && gateway.postLogoutUris.length > 0
           ? [...redirectUris, ...gateway.postLogoutUris].join('##')
           : '+',
+      ...backchannelLogoutAttributes(stage),
     },
+    ...backchannelLogoutSwitch(stage),
     protocolMappers: [audienceMapper(kc.apiClientId, audience)],
   };
+}
+
+/**
+ * With the stage's `revocation.publicUrl`: Keycloak POSTs a logout token to the API's back-channel logout
+ * endpoint when a session of this client ends, naming the session (`backchannel.logout.session.required`:
+ * the token carries `sid`). Client attribute names as in Keycloak's admin REST representation
+ * (OIDCAdvancedConfigWrapper: backchannel.logout.url, backchannel.logout.session.required).
+ */
+function backchannelLogoutAttributes(stage: StageConfig): Record<string, string> {
+  const url = stage.revocation?.publicUrl;
+  if (url === undefined) return {};
+  return {
+    'backchannel.logout.url': backchannelLogoutUrl(url),
+    'backchannel.logout.session.required': 'true',
+  };
+}
+
+/**
+ * Keycloak notifies a client through the front channel (the browser) instead when `frontchannelLogout` is
+ * on, which is the default for new clients; the endpoint is a back-channel one.
+ */
+function backchannelLogoutSwitch(stage: StageConfig): { frontchannelLogout?: boolean } {
+  return stage.revocation?.publicUrl !== undefined ? { frontchannelLogout: false } : {};
 }
 
 /** The URIs the gateway's sign-in routes use at Keycloak, for each public URL of the stage's APIs. */
@@ -325,7 +351,9 @@ function signInClient(stage: StageConfig, audience: string): ClientRepresentatio
       'pkce.code.challenge.method': 'S256',
       // Several values of a multivalued client attribute are joined with '##' in Keycloak's representation.
       'post.logout.redirect.uris': gateway.postLogoutUris.join('##'),
+      ...backchannelLogoutAttributes(stage),
     },
+    ...backchannelLogoutSwitch(stage),
     protocolMappers: [audienceMapper(stage.keycloak.apiClientId, audience)],
   };
 }

@@ -47,6 +47,11 @@ import {
   AUTHORIZER_SESSION_ENTRY,
   AUTHORIZER_SESSION_MODULE,
 } from './authorizer-bundle-options';
+import { createHandler as handlerOf } from '../lambda/authorizer/handler';
+import { MemoryRevocationStore } from '../lambda/revocation/revocation-store';
+import { DynamoDbRevocationStore } from '../lambda/revocation/dynamodb-revocation-store';
+import { REVOCATION_TABLE } from '../common/revocation';
+import { startDynamoDbServer } from '../test/support/dynamodb-server';
 
 /**
  * What the throughput runs use, bundled with the authorizer's own esbuild options so the measured code
@@ -686,7 +691,131 @@ async function main() {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+/**
+ * The revocation check's costs (docs/revocation.md), in a table of its own: the check on a warm path (the
+ * list entries fresh in the container's cache) against the same handler without it, and the DynamoDB reads a
+ * container makes, counted at a DynamoDB-compatible server (dynalite on 127.0.0.1, through the real SDK)
+ * on a fake clock: cold, warm within the staleness bound, and after it. Latency to dynalite is printed for
+ * scale only; in AWS a read costs a network round trip to DynamoDB instead.
+ */
+async function revocationCosts(): Promise<void> {
+  const principal = {
+    sub: 'bench-user',
+    username: 'bench-user',
+    clientId: 'keygate-web',
+    issuer: ISSUER,
+    tokenKind: 'keycloak-user' as const,
+    expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    issuedAt: Math.floor(Date.now() / 1000) - 10,
+    sessionId: 'bench-sid',
+    realmRoles: ['model-user'],
+    clientRoles: [],
+    scopes: ['openid'],
+    groups: [],
+  };
+  const verifier = {
+    verify: async () => ({ ok: true as const, principal, facts: { iss: ISSUER }, cached: true }),
+  };
+  const log = { decision() {}, jwksFailure() {}, configInvalid() {} };
+  const base: AuthorizerConfig = {
+    version: 1,
+    issuers: [{ kind: 'keycloak', issuer: ISSUER, allowedClients: ['keygate-web'] }],
+    routes: DEFAULT_ROUTES.map((r) => ({
+      method: r.method,
+      path: r.path,
+      auth: r.auth,
+      ...(r.requirement ? { requirement: r.requirement } : {}),
+    })),
+    resultCacheTtlSeconds: 0,
+  };
+  let ms = Date.now();
+  const now = () => ms;
+  const make = (store?: MemoryRevocationStore | DynamoDbRevocationStore) =>
+    handlerOf({
+      config: { ok: true, config: store ? { ...base, revocation: { boundSeconds: 30 } } : base },
+      createVerifier: () => verifier,
+      log,
+      now,
+      ...(store ? { revocationStore: store } : {}),
+    });
+  const event = restEvent('bench-token', 0);
+  const plain = make();
+  const checked = make(new MemoryRevocationStore());
+  await checked(event);
+  const warm: { plain: number; checked: number }[] = [];
+  for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
+    const a = await opsPerSecond(ROUND_SIZE * 20, () => plain(event));
+    const b = await opsPerSecond(ROUND_SIZE * 20, () => checked(event));
+    if (round >= WARMUP_ROUNDS) warm.push({ plain: a, checked: b });
+  }
+  const plainOps = median(warm.map((w) => w.plain));
+  const checkedOps = median(warm.map((w) => w.checked));
+  const ratio = median(warm.map((w) => w.checked / w.plain));
+
+  const server = await startDynamoDbServer();
+  try {
+    await server.createTable({
+      TableName: 'bench-revocations',
+      KeySchema: [{ AttributeName: REVOCATION_TABLE.partitionKey, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: REVOCATION_TABLE.partitionKey, AttributeType: 'S' }],
+    });
+    const store = new DynamoDbRevocationStore(server.client(), 'bench-revocations');
+    const container = make(store);
+    let t0 = process.hrtime.bigint();
+    await container(event);
+    const coldMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const coldReads = store.reads;
+    const WARM_CALLS = 1000;
+    t0 = process.hrtime.bigint();
+    for (let i = 0; i < WARM_CALLS; i++) {
+      ms += 20; // 1000 requests over 20 s: within the 30 s staleness bound
+      await container(event);
+    }
+    const warmUs = Number(process.hrtime.bigint() - t0) / 1e3 / WARM_CALLS;
+    const warmReads = store.reads - coldReads;
+    ms += 11_000; // past the bound since the cold read
+    t0 = process.hrtime.bigint();
+    await container(event);
+    const staleMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const staleReads = store.reads - coldReads - warmReads;
+    const rows = [
+      ['handler, repeated token, no revocation check', `${fmt(plainOps)} ops/s`, '1.00×'],
+      [
+        'handler, repeated token, revocation check (list entries cached)',
+        `${fmt(checkedOps)} ops/s`,
+        `${fmt(ratio, 2)}×`,
+      ],
+      [
+        'cold container, first request: DynamoDB reads (BatchGetItem of sid + sub)',
+        `${coldReads}`,
+        `${fmt(coldMs, 1)} ms to dynalite`,
+      ],
+      [
+        `warm container, ${WARM_CALLS} requests within the 30 s bound: DynamoDB reads`,
+        `${warmReads}`,
+        `${fmt(warmUs, 1)} µs per request`,
+      ],
+      [
+        'warm container, first request after the bound: DynamoDB reads',
+        `${staleReads}`,
+        `${fmt(staleMs, 1)} ms to dynalite`,
+      ],
+    ];
+    const header = ['revocation (bound 30 s, result cache off)', 'result', 'ratio / latency'];
+    console.log(
+      `\n${[header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n')}`,
+    );
+    console.log(
+      `\nRevocation: ${ROUNDS} rounds of ${ROUND_SIZE * 20} calls after ${WARMUP_ROUNDS} warm-up rounds, medians, ratio within each round; reads counted at dynalite (127.0.0.1, real AWS SDK) on a fake clock.`,
+    );
+  } finally {
+    await server.close();
+  }
+}
+
+main()
+  .then(() => (process.exitCode ? undefined : revocationCosts()))
+  .catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });

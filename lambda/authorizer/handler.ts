@@ -41,6 +41,9 @@ import type { TokenFacts, TokenVerifier, VerifiedPrincipal, VerifierEvents, Veri
 import { createTokenVerifier } from './verify-token';
 import type { StepUpGate } from './step-up-gate';
 import { createStepUpGate } from './step-up-gate';
+import type { RevocationChecker } from './revocation-check';
+import { revocationCheckFor, withRevocationCheck } from './revocation-check';
+import type { RevocationStore } from '../revocation/revocation-store';
 
 /** Counts decisions and JWKS failures. Keygate counts with metric filters on the decision log instead. */
 export interface MetricsSink {
@@ -71,6 +74,8 @@ export interface HandlerDeps {
   readonly sessions?: SessionSupport;
   /** Epoch milliseconds, for session expiry. @default Date.now */
   readonly now?: () => number;
+  /** The revocation list; required when the config has `revocation` (index.ts: DynamoDB). */
+  readonly revocationStore?: RevocationStore;
 }
 
 export type AuthorizerHandler = (event: unknown, context?: LambdaContextInfo) => Promise<AuthorizerResponse>;
@@ -89,6 +94,8 @@ export interface Pipeline {
   readonly now: () => number;
   /** Routes that demand a step-up (acr, amr, auth_time): step-up-gate.ts. */
   readonly stepUp?: StepUpGate;
+  /** Logged-out sessions and subjects (revocation-check.ts), when the config has `revocation`. */
+  readonly revocation?: RevocationChecker;
 }
 
 /** What the decision log line of a request carries, filled in as the pipeline goes. */
@@ -170,7 +177,7 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
   if (!isCanonicalPath(request.path)) return { kind: 'unauthorized', reason: 'path_not_canonical' };
   const credential = findBearer(request, p) ?? (await openSession(request, p));
   if (!credential.ok) return unauthenticated(p, request, trace, credential.reason, false);
-  const verified = await verifyCredential(credential.token, p, trace);
+  const verified = await checkRevocation(await verifyCredential(credential.token, p, trace), p);
   if (!verified.ok) {
     // A bearer token that fails is a plain 401; a session's may send the browser to sign in again.
     return credential.session
@@ -253,6 +260,15 @@ export async function verifyCredential(token: string, p: Pipeline, trace: Trace)
   return verified;
 }
 
+/**
+ * A verified token whose session or subject was logged out after it was issued becomes a failed
+ * verification with the check's reason (revocation-check.ts), so a browser session is sent to sign in
+ * again like an expired one.
+ */
+export async function checkRevocation(verified: VerifyResult, p: Pipeline): Promise<VerifyResult> {
+  return withRevocationCheck(p.revocation, verified, (v) => v);
+}
+
 /** No grants are computed for an answer that does not list them (exact or simple). */
 const NO_GRANTS = { allow: [], deny: [] };
 
@@ -331,6 +347,8 @@ export function preparePipeline(
   try {
     if (config.session && !deps.sessions)
       throw new AuthorizerError('session is configured but no session keyring is');
+    if (config.revocation && !deps.revocationStore)
+      throw new AuthorizerError('revocation is configured but no revocation store is');
     const events: VerifierEvents = {
       jwksFetchFailed(issuer, reason) {
         try {
@@ -355,6 +373,15 @@ export function preparePipeline(
           : undefined,
       now: deps.now ?? Date.now,
       stepUp: createStepUpGate(config),
+      revocation:
+        config.revocation && deps.revocationStore
+          ? revocationCheckFor(
+              config.revocation,
+              config.resultCacheTtlSeconds ?? 0,
+              deps.revocationStore,
+              deps.now ?? Date.now,
+            )
+          : undefined,
     };
   } catch (e) {
     log.configInvalid([

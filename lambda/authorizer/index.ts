@@ -7,6 +7,7 @@ import { loadConfig } from './load-config';
 import type { HandlerDeps } from './handler';
 import { createHandler } from './handler';
 import type * as SessionEntry from './session';
+import { withRevocationStore } from './revocation-store-env';
 
 /**
  * Browser-session support lives in a module of its own (`session.js` beside this file in the bundle,
@@ -42,4 +43,6 @@ function withSessions(config: LoadedConfig): HandlerDeps {
   return session ? { config, sessions: loadSessionModule().productionSessionSupport(session) } : { config };
 }
 
-export const handler = createHandler(withSessions(loadConfig(process.env, validateSession)));
+export const handler = createHandler(
+  withRevocationStore(withSessions(loadConfig(process.env, validateSession))),
+);

@@ -44,6 +44,8 @@ const SIGN_IN_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'session_expired',
   'session_keys_unavailable',
   'token_expired',
+  // Logged out in the issuer (back-channel logout): signing in again starts a new session.
+  'session_revoked',
 ]);
 
 export function createSessionSupport(config: SessionConfig, keys: SessionKeyProvider): SessionSupport {

@@ -26,6 +26,9 @@ export interface VerifiedPrincipal extends Principal {
   readonly tokenKind: TokenKind;
   /** Seconds since epoch; the verified-claims cache and the decision log use it. */
   readonly expiresAt: number;
+  /** `iat` and Keycloak's `sid`, for the revocation check (revocation-check.ts). */
+  readonly issuedAt?: number;
+  readonly sessionId?: string;
   /**
    * The interned entitlements this principal's lists come from (the same arrays). Absent on principals
    * built by hand; memos then fall back to the principal itself.

@@ -24,6 +24,7 @@ import { KeycloakFederatedUserPool } from '../federation/keycloak-federated-user
 import { AuthorizerAlarms } from '../monitoring/authorizer-alarms';
 import { KeygateDashboard } from '../monitoring/keygate-dashboard';
 import { BrowserSignIn, SIGN_IN_PATHS } from '../sign-in/browser-sign-in';
+import { stageBackChannelLogout } from '../revocation/stage-back-channel-logout';
 
 /** Properties of the Keygate app stack. */
 export interface KeygateStackProps extends StackProps {
@@ -142,8 +143,10 @@ export class KeygateStack extends Stack {
       });
     }
 
+    const logout = stageBackChannelLogout(this, c, retention);
     const authorizer = new KeygateAuthorizer(this, 'Authorizer', {
       issuers,
+      ...(logout ? { revocation: logout } : {}),
       ...(signIn
         ? {
             browserSessions: {
@@ -210,6 +213,7 @@ export class KeygateStack extends Stack {
       httpApis.push(http);
       for (const g of grants) if (!g.principal.crossAccount) http.grantInvoke(g.role, g.method, g.path);
       new CfnOutput(this, 'HttpApiUrl', { value: http.url, description: 'HTTP API URL' });
+      logout?.addToHttpApi(http.httpApi);
       if (signIn) {
         signIn.addToHttpApi(http.httpApi);
         signInOutputs(this, 'HttpApi', http.url);
@@ -231,6 +235,7 @@ export class KeygateStack extends Stack {
         else rest.grantInvoke(g.role, g.method, g.path);
       }
       new CfnOutput(this, 'RestApiUrl', { value: rest.url, description: 'REST API URL' });
+      logout?.addToRestApi(rest.restApi);
       if (signIn) {
         signIn.addToRestApi(rest.restApi);
         signInOutputs(this, 'RestApi', rest.url);

@@ -27,6 +27,8 @@ import { DEPLOY_TIME_ID_MAX_CHARS } from '../../common/aws-limits';
 import type { RouteSpec } from '../../common/route-model';
 import { boundParams, routeKey } from '../../common/route-model';
 import type { RouteAuth } from '../api/route-auth';
+import type { BackChannelLogout } from '../revocation/back-channel-logout';
+import { revocationCacheTtl } from '../revocation/back-channel-logout';
 import { keygateFunction } from '../internal/lambda-code';
 import { CONFIG_ENV_BUDGET_BYTES, encodeConfigForEnv } from './config-env';
 import { KeygateHttpRouteAuthorizer } from './http-route-authorizer';
@@ -119,6 +121,12 @@ export interface KeygateAuthorizerProps {
    * @default 512
    */
   readonly memorySize?: number;
+  /**
+   * Refuse tokens of sessions logged out in the issuer (OpenID Connect Back-Channel Logout): the
+   * authorizer reads the list, and its result cache TTL is capped at the list's bound (docs/revocation.md).
+   * @default - no revocation check
+   */
+  readonly revocation?: BackChannelLogout;
 }
 
 /** How the authorizer opens browser sessions. */
@@ -196,6 +204,7 @@ export class KeygateAuthorizer extends Construct {
     'clockSkewSeconds' | 'jwksTimeoutMs' | 'verifiedCacheSize'
   >;
   private httpRouteAuthorizer?: KeygateHttpRouteAuthorizer;
+  private readonly revocation?: BackChannelLogout;
   private restAuthorizerCount = 0;
 
   constructor(scope: Construct, id: string, props: KeygateAuthorizerProps) {
@@ -209,7 +218,12 @@ export class KeygateAuthorizer extends Construct {
     this.tokenCookieOrigins = tokenCookieOrigins(props);
     this.tokenQuery = props.tokenQueryParameter;
     this.sessions = props.browserSessions;
-    this.resultsCacheTtlSeconds = resolveCacheTtl(props);
+    this.revocation = props.revocation;
+    this.resultsCacheTtlSeconds = revocationCacheTtl(
+      resolveCacheTtl(props),
+      props.resultsCacheTtl !== undefined,
+      props.revocation,
+    );
     this.runtimeOptions = {
       ...(props.clockSkew !== undefined
         ? { clockSkewSeconds: wholeSeconds(props.clockSkew, 'clockSkew', 0, DEFAULTS.maxClockSkewSeconds) }
@@ -273,6 +287,7 @@ export class KeygateAuthorizer extends Construct {
     });
     this.handler = fn;
     this.sessions?.keysSecret.grantRead(fn);
+    this.revocation?.grantCheck(fn);
 
     this.metricNamespace = `${METRIC_NAMESPACE}/${Names.uniqueResourceName(this, { maxLength: 200 })}`;
     const filter = (name: string, metricName: string, pattern: logs.IFilterPattern) =>
@@ -482,6 +497,7 @@ export class KeygateAuthorizer extends Construct {
       resultCacheTtlSeconds: this.resultsCacheTtlSeconds,
       ...this.runtimeOptions,
       ...(this.sessions ? { session: this.sessionConfig(this.sessions, probe) } : {}),
+      ...(this.revocation ? { revocation: this.revocation._authorizerConfig(probe) } : {}),
     };
   }
 

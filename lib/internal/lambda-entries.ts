@@ -8,7 +8,13 @@
  * Names of the bundled functions; `assets/lambda/<name>/index.js` holds each bundle, beside the function's
  * further modules (`modules`) when it has any.
  */
-export const LAMBDA_ENTRY_NAMES = ['authorizer', 'models', 'pre-token-generation', 'sign-in'] as const;
+export const LAMBDA_ENTRY_NAMES = [
+  'authorizer',
+  'back-channel-logout',
+  'models',
+  'pre-token-generation',
+  'sign-in',
+] as const;
 export type LambdaEntryName = (typeof LAMBDA_ENTRY_NAMES)[number];
 
 /** How one function is bundled (esbuild options that differ between functions). */
@@ -39,6 +45,11 @@ export const LAMBDA_ENTRIES: { readonly [name in LambdaEntryName]: LambdaEntrySp
     modules: { session: 'lambda/authorizer/session.ts' },
     external: ['@aws-sdk/*', './session.js'],
     // ESM builds of jose and aws-jwt-verify tree-shake better than their CommonJS builds.
+    mainFields: ['module', 'main'],
+  },
+  'back-channel-logout': {
+    source: 'lambda/back-channel-logout/index.ts',
+    external: ['@aws-sdk/*'],
     mainFields: ['module', 'main'],
   },
   models: {

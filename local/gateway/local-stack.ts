@@ -53,6 +53,8 @@ import { assertLoopbackOrHttps, loopbackPostForm } from '../http/loopback-transp
 import { localStreamingRuntime } from './lambda-response-stream';
 import { startLocalGateway } from './local-gateway';
 import { LoopbackHttpFetcher } from './loopback-fetcher';
+import { localRevocation } from './local-revocation';
+import type { MemoryRevocationStore } from '../../lambda/revocation/revocation-store';
 import type { GatewayRecord, LocalGateway, LambdaFunction, StreamingLambdaFunction } from './local-gateway';
 import type { ApiType } from './api-events';
 import type { LocalIamCredential } from './sigv4-check';
@@ -145,6 +147,8 @@ export interface LocalStack<I extends StackIssuer = LocalIssuer> {
   readonly gateway: LocalGateway;
   readonly stage: StageConfig;
   readonly authorizerConfig: AuthorizerConfig;
+  /** With the stage's `revocation`: the list the back-channel logout endpoint writes (in memory). */
+  readonly revocationStore?: MemoryRevocationStore;
   /** The IAM caller allowed on the stage's IAM routes, and one allowed on none. */
   readonly iam: { readonly machine: LocalIamCredential; readonly outsider: LocalIamCredential };
   readonly region: string;
@@ -278,7 +282,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       return fn(event);
     };
   const decisions = new Map<string, DecisionLine>();
-  const cacheTtlSeconds = options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? 300;
+  const revocation = localRevocation(stage);
+  const cacheTtl = options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? 300;
+  const cacheTtlSeconds = revocation ? revocation.cacheTtl(cacheTtl) : cacheTtl;
   // Streaming routes exist on the REST API only; the HTTP API leaves them out, as the app does.
   const rest = options.apiType === 'rest';
   const streamRoutes = stage.routes.filter((r) => r.stream === true).map((r) => routeKey(r));
@@ -313,11 +319,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           maxAgeSeconds: 600,
         }
       : undefined,
-    publicRoutes: options.signIn
-      ? SIGN_IN_ROUTES.flatMap(({ path, methods }) =>
-          methods.map((method) => ({ method, path, integration: bound(() => late.signIn) })),
-        )
-      : [],
+    publicRoutes: [
+      ...(options.signIn
+        ? SIGN_IN_ROUTES.flatMap(({ path, methods }) =>
+            methods.map((method) => ({ method, path, integration: bound(() => late.signIn) })),
+          )
+        : []),
+      ...(revocation ? [revocation.route] : []),
+    ],
     iamCredentials: [machine, outsider],
     region,
     accountId: account,
@@ -336,7 +345,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   try {
     const callback = `${gateway.url}${SIGN_IN_DEFAULTS.paths.callback}`;
     const realmStage: StageConfig = {
-      ...stage,
+      ...(revocation ? revocation.realmStage(stage, gateway.url) : stage),
       keycloak: {
         ...stage.keycloak,
         // A real realm is named by its URL (the stage's realm name, or the one the user points at). A
@@ -387,7 +396,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         }
       : undefined;
     const cookieKeys = options.signIn ? localCookieKeys() : undefined;
-    const authorizerConfig: AuthorizerConfig = {
+    revocation?.bind({ issuer: issuer.issuer, jwks: issuer.urls.certs, ca: issuerCa });
+    const withoutRevocation: AuthorizerConfig = {
       ...localAuthorizerConfig(realmStage, issuer.issuer, options.signIn ? 0 : cacheTtlSeconds),
       ...(cookieKeys
         ? {
@@ -400,6 +410,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           }
         : {}),
     };
+    const authorizerConfig = revocation ? revocation.authorizerConfig(withoutRevocation) : withoutRevocation;
     // Loaded exactly as the Lambda loads it: from the environment variable, validated at cold start.
     const loaded = loadConfig(
       { [AUTHORIZER_CONFIG_ENV]: JSON.stringify(authorizerConfig) },
@@ -436,6 +447,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(cookieKeys && authorizerConfig.session
         ? { sessions: createSessionSupport(authorizerConfig.session, staticKeyProvider(cookieKeys)) }
         : {}),
+      ...(revocation ? { revocationStore: revocation.store } : {}),
     };
     late.authorizer = createAuthorizerHandler(authorizerDeps) as LambdaFunction;
 
@@ -520,6 +532,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       gateway,
       stage,
       authorizerConfig,
+      ...(revocation ? { revocationStore: revocation.store } : {}),
       iam: { machine, outsider },
       region,
       close: async () => {

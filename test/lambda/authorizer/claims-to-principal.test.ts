@@ -29,6 +29,8 @@ describe('claimsToPrincipal — Keycloak', () => {
         scope: 'openid  profile orders.read',
         groups: ['/ml/team-a', 'flat'],
         exp: 1_900_000_000,
+        iat: 1_899_999_700,
+        sid: 'sid-1',
       }),
     );
     expect(p).toEqual({
@@ -38,6 +40,8 @@ describe('claimsToPrincipal — Keycloak', () => {
       issuer: ISS,
       tokenKind: 'keycloak-user',
       expiresAt: 1_900_000_000,
+      issuedAt: 1_899_999_700,
+      sessionId: 'sid-1',
       realmRoles: ['reader', 'model:sentiment:invoke'],
       clientRoles: ['keygate-api:model-user', 'account:view-profile'],
       scopes: ['openid', 'profile', 'orders.read'],

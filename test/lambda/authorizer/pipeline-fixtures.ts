@@ -77,6 +77,8 @@ export function principal(sub: string, p: Partial<VerifiedPrincipal> = {}): Veri
     clientRoles: p.clientRoles ?? [],
     scopes: p.scopes ?? ['openid', 'profile'],
     groups: p.groups ?? [],
+    ...(p.issuedAt !== undefined ? { issuedAt: p.issuedAt } : {}),
+    ...(p.sessionId !== undefined ? { sessionId: p.sessionId } : {}),
   };
 }
 

@@ -134,7 +134,7 @@ describe('keygateFunction', () => {
 
   it('rejects an entry that is not in the list', () => {
     expect(() => resolveLambdaCode('nope' as 'authorizer', PACKAGE_ROOT)).toThrow(
-      "keygateFunction: entry must be one of authorizer, models, pre-token-generation, sign-in, got 'nope'",
+      "keygateFunction: entry must be one of authorizer, back-channel-logout, models, pre-token-generation, sign-in, got 'nope'",
     );
   });
 
