@@ -16,6 +16,8 @@ import {
   isStringList,
 } from './field-checks';
 import { policySizeErrors } from './aws-limits';
+import type { UsageKeysConfig } from './usage-tiers';
+import { validateUsageKeysBlock } from './usage-tiers';
 
 export const AUTHORIZER_CONFIG_VERSION = 1;
 /** Environment variable carrying the JSON config (or `gz:` + base64 gzip of it, when large). */
@@ -183,6 +185,8 @@ export interface AuthorizerConfig {
    * @default - unknown: answered and checked as if cached
    */
   readonly resultCacheTtlSeconds?: number;
+  /** Usage tiers of a REST API: the key each caller is answered with (common/usage-tiers.ts). @default - none */
+  readonly usage?: UsageKeysConfig;
 }
 
 export const DEFAULTS = {
@@ -306,7 +310,9 @@ export function validateAuthorizerConfigWith(
     errors.push('verifiedCacheSize must be an integer from 0 to 100000');
   }
   if (c.session !== undefined) errors.push(...validateSession(c.session, c.routes, c.tokenSource));
+  if (c.usage !== undefined) errors.push(...validateUsageKeysBlock(c.usage));
   const known = new Set([
+    'usage',
     'session',
     'version',
     'issuers',

@@ -40,6 +40,7 @@ export const REASON_CODES = {
   event_unrecognized: 'the event is not a REST or HTTP API REQUEST authorizer event',
   config_invalid: 'the function configuration is invalid; every request is denied',
   internal_error: 'an unexpected error; denied (fail closed)',
+  usage_key_unavailable: "the API key of the caller's usage tier could not be read; denied (fail closed)",
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

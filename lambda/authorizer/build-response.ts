@@ -47,6 +47,8 @@ export interface IamPolicyResponse {
   readonly principalId: string;
   readonly policyDocument: { readonly Version: '2012-10-17'; readonly Statement: readonly PolicyStatement[] };
   readonly context: AuthorizerContext;
+  /** The API key of the caller's usage tier (REST APIs with usage tiers, lambda/authorizer/usage-keys.ts). */
+  readonly usageIdentifierKey?: string;
 }
 
 export interface SimpleResponse {
@@ -169,6 +171,8 @@ export interface ResponseInput {
   readonly responseMode: 'iam' | 'simple';
   /** The result cache is off: answer for the request's ARN alone. @default false */
   readonly exact?: boolean;
+  /** The caller's usage-tier key, answered as `usageIdentifierKey`. @default - none */
+  readonly usageKey?: string;
 }
 
 /** A response for a verified principal (allow or 403). Unverified callers get {@link unauthorizedError}. */
@@ -180,6 +184,7 @@ export function buildResponse(input: ResponseInput): AuthorizerResponse {
   if (input.responseMode === 'simple' && request.kind === 'http-2.0') {
     return { isAuthorized: decision.allowed, context };
   }
+  const usage = input.usageKey !== undefined ? { usageIdentifierKey: input.usageKey } : undefined;
   if (input.exact === true) {
     // Never replayed: the decision for this ARN is the whole answer. The ARN holds no wildcard
     // (parse-event refuses `*` and `?`).
@@ -194,6 +199,7 @@ export function buildResponse(input: ResponseInput): AuthorizerResponse {
       principalId: context[CONTEXT_KEYS.sub],
       policyDocument: { Version: '2012-10-17', Statement },
       context,
+      ...usage,
     };
   }
   // A request on no route of the table: the grants cannot speak for it, so deny its exact ARN. The
@@ -205,7 +211,8 @@ export function buildResponse(input: ResponseInput): AuthorizerResponse {
       principalId: context[CONTEXT_KEYS.sub],
       policyDocument: buildPolicy(request.arnPrefix, { allow: [], deny: [] }, request.resourceArn),
       context,
+      ...usage,
     };
   }
-  return { principalId: context[CONTEXT_KEYS.sub], policyDocument, context };
+  return { principalId: context[CONTEXT_KEYS.sub], policyDocument, context, ...usage };
 }

@@ -28,6 +28,8 @@ import type { SessionStep } from './session-cookie';
 import type { SessionSupport } from './session-support';
 import type { CsrfPolicy, CsrfResult } from '../../common/csrf';
 import { cookieRequestCsrf } from './cookie-csrf';
+import type { SecretReader, UsageKeys } from './usage-keys';
+import { createUsageKeys } from './usage-keys';
 
 /** Counts decisions and JWKS failures. Keygate counts with metric filters on the decision log instead. */
 export interface MetricsSink {
@@ -58,6 +60,8 @@ export interface HandlerDeps {
   readonly sessions?: SessionSupport;
   /** Epoch milliseconds, for session expiry. @default Date.now */
   readonly now?: () => number;
+  /** Reads the usage-tier key secrets (config `usage`). @default the Parameters and Secrets Lambda Extension */
+  readonly readSecret?: SecretReader;
 }
 
 export type AuthorizerHandler = (event: unknown, context?: LambdaContextInfo) => Promise<AuthorizerResponse>;
@@ -75,6 +79,8 @@ interface Ready {
   readonly cookieCsrf?: CsrfPolicy;
   /** Off with the verified-claims cache (`verifiedCacheSize: 0`): then every request is verified. */
   readonly memoizeLast: boolean;
+  /** With usage tiers: the key REST answers carry as usageIdentifierKey. */
+  readonly usage?: UsageKeys;
 }
 
 /** The last IAM response, for its principal on one API and stage: a repeated token reuses it as is. */
@@ -126,6 +132,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         exact: config.resultCacheTtlSeconds === 0,
         memoizeLast: (config.verifiedCacheSize ?? DEFAULTS.verifiedCacheSize) > 0,
         sessions: config.session ? deps.sessions : undefined,
+        usage: config.usage ? createUsageKeys(config.usage, deps.readSecret) : undefined,
         cookieCsrf:
           config.tokenSource?.cookie !== undefined
             ? {
@@ -273,6 +280,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         grants,
         responseMode: r.responseMode,
         exact: r.exact,
+        usageKey: r.usage && request.kind === 'rest' ? r.usage.keyFor(principal) : undefined,
       });
       if (reusable)
         lastIam = { principal, arnPrefix: request.arnPrefix, response: response as IamPolicyResponse };
@@ -291,7 +299,13 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     let outcome: Outcome;
     let errorType: string | undefined;
     try {
-      const pending = decide(event, state);
+      const usageReady = ready?.usage
+        ? await ready.usage.load().then(
+            () => true,
+            () => false,
+          )
+        : true;
+      const pending = usageReady ? decide(event, state) : USAGE_KEY_UNAVAILABLE;
       outcome = pending instanceof Promise ? await pending : pending;
     } catch (e) {
       // Unexpected: denied (401, which API Gateway does not cache), logged once, without the error's
@@ -340,6 +354,9 @@ type Outcome =
     };
 
 class ConfigError extends Error {}
+
+/** The usage-tier keys could not be read: 401, retried on the next request (usage-keys.ts). */
+const USAGE_KEY_UNAVAILABLE: Outcome = { kind: 'unauthorized', reason: 'usage_key_unavailable' };
 
 /** Grants are not computed for an answer that does not list them (exact or simple). */
 const NO_GRANTS = { allow: [], deny: [] };
