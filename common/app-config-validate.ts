@@ -19,6 +19,7 @@ import {
   restResourceCount,
 } from './aws-limits';
 import type { HttpMethod, RouteSpec } from './route-model';
+import { validateStageUsageTiers } from './usage-tiers';
 
 export type AppConfigResult = { ok: true; config: KeygateAppConfig } | { ok: false; errors: string[] };
 export type StageResult = { ok: true; name: string; stage: StageConfig } | { ok: false; errors: string[] };
@@ -120,6 +121,7 @@ export function validateStageConfig(input: unknown, at: string): string[] {
       'authorizer',
       'cors',
       'throttling',
+      'usageTiers',
       'alarmEmail',
       'dashboard',
       'logRetentionDays',
@@ -260,6 +262,7 @@ export function validateStageConfig(input: unknown, at: string): string[] {
         errors.push(`${at}.throttling.burstLimit must be an integer from 1 to 5000`);
     }
   }
+  errors.push(...validateStageUsageTiers(s, at));
   if (s.dashboard !== undefined && typeof s.dashboard !== 'boolean') {
     errors.push(`${at}.dashboard must be a boolean (true: the stage's CloudWatch dashboard, the default)`);
   }

@@ -322,3 +322,27 @@ function unknown(o: Record<string, unknown>, known: readonly string[], at: strin
   for (const k of Object.keys(o))
     if (!known.includes(k)) errors.push(`${at}.${k} is not a field (${known.join(', ')})`);
 }
+
+/**
+ * The stage configuration's `usageTiers` checks: the tiers themselves, route throttles naming keycloak
+ * routes of the stage, tiers within the stage throttle, and a REST API to carry them.
+ */
+export function validateStageUsageTiers(stage: Record<string, unknown>, at: string): string[] {
+  if (stage.usageTiers === undefined) return [];
+  const field = `${at}.usageTiers`;
+  const apis = stage.apis as { rest?: unknown } | undefined;
+  if (isRecord(apis) && apis.rest === false)
+    return [`${field} needs the REST API (apis.rest): HTTP APIs have no usage plans; use throttling alone`];
+  const routes = Array.isArray(stage.routes) ? (stage.routes as unknown[]) : [];
+  const routeKeys = routes.flatMap((r) =>
+    isRecord(r) && r.auth === 'keycloak' && typeof r.method === 'string' && typeof r.path === 'string'
+      ? [`${r.method} ${r.path}`]
+      : [],
+  );
+  const t = stage.throttling;
+  const stageThrottle =
+    isRecord(t) && typeof t.rateLimit === 'number' && typeof t.burstLimit === 'number'
+      ? { rateLimit: t.rateLimit, burstLimit: t.burstLimit }
+      : undefined;
+  return validateUsageTiers(stage.usageTiers, field, { routeKeys, stageThrottle });
+}

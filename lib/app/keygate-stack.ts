@@ -15,6 +15,7 @@ import type { SecuredRouteOptions } from '../api/route-table';
 import { Requirement, RouteAuth } from '../api/route-auth';
 import { SecuredHttpApi } from '../api/secured-http-api';
 import { SecuredRestApi } from '../api/secured-rest-api';
+import type { UsageTiersOptions } from '../api/usage-plans';
 import { AuthorizerResponseMode, KeygateAuthorizer } from '../authorizer/keygate-authorizer';
 import type { SigningAlgorithm } from '../authorizer/trusted-issuer';
 import { TrustedIssuer } from '../authorizer/trusted-issuer';
@@ -221,6 +222,7 @@ export class KeygateStack extends Stack {
         routes: routeOptions,
         stageName: props.stageName,
         apiName: `keygate-${props.stageName}-rest`,
+        ...(c.usageTiers ? { usageTiers: c.usageTiers as UsageTiersOptions } : {}),
       });
       restApis.push(rest);
       for (const g of grants) {

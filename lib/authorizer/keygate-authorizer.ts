@@ -30,6 +30,8 @@ import type { RouteAuth } from '../api/route-auth';
 import { keygateFunction } from '../internal/lambda-code';
 import { CONFIG_ENV_BUDGET_BYTES, encodeConfigForEnv } from './config-env';
 import { KeygateHttpRouteAuthorizer } from './http-route-authorizer';
+import { grantUsageKeyAccess } from './usage-keys-access';
+import type { UsageKeysConfig } from '../../common/usage-tiers';
 import type { TrustedIssuer } from './trusted-issuer';
 
 /** How the authorizer answers an HTTP API (payload 2.0). REST APIs always get IAM policies. */
@@ -196,6 +198,7 @@ export class KeygateAuthorizer extends Construct {
     'clockSkewSeconds' | 'jwksTimeoutMs' | 'verifiedCacheSize'
   >;
   private httpRouteAuthorizer?: KeygateHttpRouteAuthorizer;
+  private usage?: UsageKeysConfig;
   private restAuthorizerCount = 0;
 
   constructor(scope: Construct, id: string, props: KeygateAuthorizerProps) {
@@ -309,6 +312,19 @@ export class KeygateAuthorizer extends Construct {
       dimensions: { Decision: `$.${DECISION_FIELDS.decision}`, Reason: `$.${DECISION_FIELDS.reason}` },
       unit: cloudwatch.Unit.COUNT,
     });
+  }
+
+  /**
+   * Answers REST requests with the API key of the caller's usage tier (`usageIdentifierKey`), read from
+   * the given secrets (SecuredRestApi `usageTiers` calls this). One REST API's tiers per authorizer.
+   */
+  public useUsageKeys(usage: UsageKeysConfig, keySecrets: secretsmanager.ISecret[]): void {
+    if (this.usage)
+      throw new Error(
+        'KeygateAuthorizer: usage tiers are set by another API already; give each API with usageTiers its own authorizer',
+      );
+    this.usage = usage;
+    grantUsageKeyAccess(this.handler as lambda.Function, keySecrets);
   }
 
   /**
@@ -482,6 +498,7 @@ export class KeygateAuthorizer extends Construct {
       resultCacheTtlSeconds: this.resultsCacheTtlSeconds,
       ...this.runtimeOptions,
       ...(this.sessions ? { session: this.sessionConfig(this.sessions, probe) } : {}),
+      ...(this.usage ? { usage: this.usage } : {}),
     };
   }
 
