@@ -42,6 +42,7 @@ import { AuthorizerResultCache } from './result-cache';
 import { createResponseStream, readStreamedResponse } from './lambda-response-stream';
 import { checkSigV4 } from './sigv4-check';
 import type { LocalIamCredential, SigV4Reason } from './sigv4-check';
+import type { UsageCaller, UsageLimiter, UsageReason } from './usage-limiter';
 
 /** A Lambda handler as the gateway calls it. */
 export type LambdaFunction = (event: unknown) => Promise<unknown>;
@@ -113,6 +114,8 @@ export interface LocalGatewayOptions {
     readonly routes: readonly string[];
     readonly integration: StreamingLambdaFunction;
   };
+  /** Usage plans (REST APIs): per-caller throttles and quotas (usage-limiter.ts). @default - none */
+  readonly usage?: UsageLimiter;
 }
 
 /** Why the gateway answered as it did. Authorizer reasons come from its decision log. */
@@ -132,7 +135,8 @@ export type GatewayReason =
   | 'cors_preflight'
   | 'body_too_large'
   | 'integration_error'
-  | SigV4Reason;
+  | SigV4Reason
+  | UsageReason;
 
 export interface GatewayRecord {
   readonly requestId: string;
@@ -274,7 +278,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     incoming: IncomingRequest,
     route: MatchedRoute,
     record: { authorizerInvoked: boolean; cacheHit: boolean },
-  ): Promise<{ principalId: string; context: Record<string, string>; reason: GatewayReason }> {
+  ): Promise<{
+    principalId: string;
+    context: Record<string, string>;
+    reason: GatewayReason;
+    usageKey?: string;
+  }> {
     const values = incoming.headers.filter(([n]) => n.toLowerCase() === tokenHeader).map(([, v]) => v);
     const token = values.join(',');
     // API Gateway: a missing or empty identity source is a 401 and the authorizer is not called.
@@ -331,11 +340,23 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         const signIn = apiType === 'rest' ? context.signIn : undefined;
         throw new HttpError(403, 'Forbidden', 'policy_deny', signIn ? { signIn } : undefined);
       }
-      return { principalId, context, reason: 'policy_allow' };
+      const usageKey = (response as { usageIdentifierKey?: unknown }).usageIdentifierKey;
+      return {
+        principalId,
+        context,
+        reason: 'policy_allow',
+        ...(typeof usageKey === 'string' ? { usageKey } : {}),
+      };
     } catch (e) {
       if (e instanceof HttpError) throw e;
       throw new HttpError(500, 'Internal Server Error', 'authorizer_error');
     }
+  }
+
+  /** A usage plan's refusal (429 over a limit, 403 without a plan's key), after authorization. */
+  function admit(caller: UsageCaller, routeKey: string): void {
+    const refusal = options.usage?.admit(caller, routeKey);
+    if (refusal) throw new HttpError(refusal.status, refusal.message, refusal.reason);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -421,6 +442,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         integration = publicRoutes.find((r) => r === pub.route)?.integration ?? integration;
       } else if (match.route.auth === 'keycloak') {
         const result = await authorize(incoming, route, record);
+        admit({ kind: 'key', usageKey: result.usageKey }, routeKey);
         reason = result.reason;
         authorizer = { kind: 'lambda', principalId: result.principalId, context: result.context };
       } else if (match.route.auth === 'iam') {
@@ -443,6 +465,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
             'iam_not_authorized',
           );
         }
+        admit({ kind: 'iam', callerArn: c.callerArn }, routeKey);
         reason = 'iam_allow';
         authorizer = {
           kind: 'iam',
