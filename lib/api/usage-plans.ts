@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Annotations, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -152,6 +152,13 @@ export class UsageTierPlans extends Construct {
       this.methodThrottles.set(name, throttles);
       this.plans.set(name, plan);
       this.keySecrets.set(name, secret);
+    }
+    if ((this.config.assignments ?? []).some((a) => a.roleArn !== undefined)) {
+      // An IAM method has no Lambda authorizer to name a key, so API Gateway cannot apply a plan to it.
+      Annotations.of(this).addWarningV2(
+        'keygate:usageTiersRoleArn',
+        'usageTiers: roleArn assignments are enforced by the local gateway only; on AWS, IAM routes keep the stage throttle (docs/quotas.md)',
+      );
     }
     this.node.addValidation({ validate: () => this.unusedRouteThrottles(owner) });
   }

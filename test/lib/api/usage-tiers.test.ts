@@ -1,5 +1,5 @@
 import type { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -167,6 +167,15 @@ describe('SecuredRestApi usageTiers', () => {
         ]),
       },
     });
+  });
+
+  test('warns that roleArn assignments cannot be enforced on AWS', () => {
+    const { stack } = newStack();
+    restApi(stack);
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Api/UsageTiers',
+      Match.stringLikeRegexp('roleArn assignments are enforced by the local gateway only'),
+    );
   });
 
   test('passes cdk-nag AwsSolutions', () => {
