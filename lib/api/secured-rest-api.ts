@@ -382,6 +382,6 @@ function usageTierPlans(
       'SecuredRestApi: usageTiers needs the authorizer prop (it answers each caller with its tier key)',
     );
   const plans = new UsageTierPlans(scope, 'UsageTiers', api, tiers, 'SecuredRestApi');
-  authorizer.useUsageKeys(plans.authorizerBlock(), [...plans.keySecrets.values()]);
+  authorizer._useUsageKeys(plans.authorizerBlock(), [...plans.keySecrets.values()]);
   return plans;
 }

@@ -317,8 +317,9 @@ export class KeygateAuthorizer extends Construct {
   /**
    * Answers REST requests with the API key of the caller's usage tier (`usageIdentifierKey`), read from
    * the given secrets (SecuredRestApi `usageTiers` calls this). One REST API's tiers per authorizer.
+   * @internal
    */
-  public useUsageKeys(usage: UsageKeysConfig, keySecrets: secretsmanager.ISecret[]): void {
+  public _useUsageKeys(usage: UsageKeysConfig, keySecrets: secretsmanager.ISecret[]): void {
     if (this.usage)
       throw new Error(
         'KeygateAuthorizer: usage tiers are set by another API already; give each API with usageTiers its own authorizer',

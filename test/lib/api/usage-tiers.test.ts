@@ -238,7 +238,7 @@ describe('SecuredRestApi usageTiers validation', () => {
     const { stack } = newStack();
     restApi(stack);
     const a = stack.node.findChild('Authorizer') as KeygateAuthorizer;
-    expect(() => a.useUsageKeys({ defaultTier: 'x', assignments: [], keySecrets: {} }, [])).toThrow(
+    expect(() => a._useUsageKeys({ defaultTier: 'x', assignments: [], keySecrets: {} }, [])).toThrow(
       'KeygateAuthorizer: usage tiers are set by another API already; give each API with usageTiers its own authorizer',
     );
   });
