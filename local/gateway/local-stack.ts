@@ -283,7 +283,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const rest = options.apiType === 'rest';
   const streamRoutes = stage.routes.filter((r) => r.stream === true).map((r) => routeKey(r));
   // Usage plans exist on REST APIs only (the HTTP API keeps the stage throttle), as the app deploys them.
-  const usageTiers = rest && stage.usageTiers ? createLocalUsageTiers(stage.usageTiers, options.now) : undefined;
+  const usageTiers =
+    rest && stage.usageTiers ? createLocalUsageTiers(stage.usageTiers, options.now) : undefined;
   const gateway = await startLocalGateway({
     routes: routeSpecs(stage).filter((r) => rest || !streamRoutes.includes(routeKey(r))),
     ...(rest && streamRoutes.length > 0
