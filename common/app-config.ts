@@ -10,6 +10,7 @@ import type { HttpMethod, Requirement, RouteAuthKind } from './route-model';
 import type { ResponseMode, SignatureAlgorithm } from './authorizer-config';
 import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from './model-stream';
 import { MACHINE_INVOKE_PATH, MACHINE_MODELS_PATH, MODEL_INVOKE_PATH, MODELS_PATH } from './model-contract';
+import type { UsageTiersConfig } from './usage-tiers';
 
 export type ModelKind = 'demo' | 'bedrock' | 'sagemaker';
 
@@ -160,6 +161,11 @@ export interface StageConfig {
   };
   readonly cors?: { readonly allowOrigins: readonly string[] };
   readonly throttling?: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * Per-caller throttles and quotas on the REST API (usage plans; docs/quotas.md). The HTTP API keeps the
+   * stage throttle alone. @default - none
+   */
+  readonly usageTiers?: UsageTiersConfig;
   /** SNS topic for alarms: created when an email is given. */
   readonly alarmEmail?: string;
   /** The CloudWatch dashboard (`KeygateDashboard`) of the stage. @default true */

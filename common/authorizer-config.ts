@@ -20,6 +20,8 @@ import type { AcrLoaMap } from './step-up';
 import { validateAcrLoaMap, validateStepUpRoutes } from './step-up';
 import type { RevocationConfig } from './revocation';
 import { validateRevocationBlock } from './revocation';
+import type { UsageKeysConfig } from './usage-tiers';
+import { validateUsageKeysBlock } from './usage-tiers';
 
 export const AUTHORIZER_CONFIG_VERSION = 1;
 /** Environment variable carrying the JSON config (or `gz:` + base64 gzip of it, when large). */
@@ -191,6 +193,8 @@ export interface AuthorizerConfig {
   readonly resultCacheTtlSeconds?: number;
   /** Refuse tokens of logged-out sessions (common/revocation.ts). @default - no revocation check */
   readonly revocation?: RevocationConfig;
+  /** Usage tiers of a REST API: the key each caller is answered with (common/usage-tiers.ts). @default - none */
+  readonly usage?: UsageKeysConfig;
 }
 
 export const DEFAULTS = {
@@ -325,7 +329,9 @@ export function validateAuthorizerConfigWith(
   }
   if (c.session !== undefined) errors.push(...validateSession(c.session, c.routes, c.tokenSource));
   if (c.revocation !== undefined) errors.push(...validateRevocationBlock(c.revocation, ttl));
+  if (c.usage !== undefined) errors.push(...validateUsageKeysBlock(c.usage));
   const known = new Set([
+    'usage',
     'session',
     'version',
     'issuers',

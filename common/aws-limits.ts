@@ -120,3 +120,12 @@ export function policySizeErrors(routes: readonly RouteSpec[], field: string): s
       `characters), over Lambda's ${LAMBDA_RESPONSE_PAYLOAD_BYTES}-byte response limit; bind path parameters on fewer routes`,
   ];
 }
+
+/**
+ * API Gateway: the account's throttle per Region across all its APIs, 10,000 requests per second with a
+ * token bucket of 5,000 (adjustable; 2,500 and 1,250 in some newer Regions). A usage plan's or a stage's
+ * throttle above it can never be reached.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+ */
+export const ACCOUNT_THROTTLE_RATE_PER_SECOND = 10_000;
+export const ACCOUNT_THROTTLE_BURST = 5_000;

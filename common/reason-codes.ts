@@ -51,6 +51,7 @@ export const REASON_CODES = {
   session_revoked: "the token's session (sid) or subject (sub) was logged out at or after its iat",
   revocation_claims_missing: 'revocation is checked, but the token carries no iat, or neither sid nor sub',
   revocation_unavailable: 'the revocation list could not be read; denied (fail closed)',
+  usage_key_unavailable: "the API key of the caller's usage tier could not be read; denied (fail closed)",
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

@@ -15,6 +15,7 @@ import { DEMO_MODELS, MODEL_ID_PATTERN, MODEL_KINDS } from './model-contract';
 import { HTTP_METHODS, ROUTE_AUTH_KINDS } from './route-model';
 import { validateStageRevocation } from './back-channel-logout';
 import { REVOCATION_DEFAULTS } from './revocation';
+import { USAGE_QUOTA_PERIODS, validateStageUsageTiers } from './usage-tiers';
 
 /** CloudWatch Logs retention values (days). */
 export const LOG_RETENTION_DAYS = [
@@ -312,6 +313,55 @@ export const StageSchema = v.strictObject({
   ),
   dashboard: opt(v.boolean(), "the stage's CloudWatch dashboard `keygate-<stage>`", 'true'),
   logRetentionDays: opt(v.picklist(LOG_RETENTION_DAYS), 'retention of every log group (days)', '30'),
+  usageTiers: block(
+    v.strictObject({
+      tiers: req(
+        v.record(
+          v.string(),
+          v.strictObject({
+            rateLimit: req(v.number(), 'requests per second'),
+            burstLimit: req(v.number(), 'bucket size'),
+            quota: opt(
+              v.strictObject({
+                limit: req(v.number(), 'requests per period'),
+                period: req(v.picklist(USAGE_QUOTA_PERIODS), 'the quota period'),
+              }),
+              'a quota per period',
+              'the throttle alone',
+            ),
+            routeThrottles: opt(
+              v.record(
+                v.string(),
+                v.strictObject({
+                  rateLimit: req(v.number(), 'requests per second'),
+                  burstLimit: req(v.number(), 'bucket size'),
+                }),
+              ),
+              'throttles per route key for this tier',
+              "the tier's throttle on every route",
+            ),
+          }),
+        ),
+        'tier name (lower-case letters, digits and -) → its limits',
+      ),
+      defaultTier: req(v.string(), 'the tier of every caller no assignment matches'),
+      assignments: opt(
+        list(
+          v.strictObject({
+            tier: req(v.string(), 'the tier'),
+            realmRole: opt(v.string(), 'a realm role the token carries', 'none'),
+            clientRole: opt(v.string(), 'a client role, `<clientId>:<role>`', 'none'),
+            group: opt(v.string(), 'a group path the token carries', 'none'),
+            roleArn: opt(v.string(), 'an IAM role ARN (enforced by the local gateway only)', 'none'),
+          }),
+        ),
+        'which tier a caller gets, first match wins',
+        'everyone gets `defaultTier`',
+      ),
+    }),
+    (_value, at, stage) => validateStageUsageTiers(stage, at.slice(0, -'.usageTiers'.length)),
+    'usage plans per caller tier on the REST API ([quotas.md](quotas.md))',
+  ),
   revocation: block(
     v.strictObject({
       boundSeconds: opt(

@@ -18,6 +18,13 @@ export { SecuredHttpApi } from './api/secured-http-api';
 export type { SecuredHttpApiProps } from './api/secured-http-api';
 export { SecuredRestApi } from './api/secured-rest-api';
 export type { SecuredRestApiProps } from './api/secured-rest-api';
+export type {
+  UsageTiersOptions,
+  UsageTierOptions,
+  UsageTierQuota,
+  UsageTierThrottle,
+  UsageTierAssignment,
+} from './api/usage-plans';
 
 export { AuthorizerAlarms } from './monitoring/authorizer-alarms';
 export type { AuthorizerAlarmsProps } from './monitoring/authorizer-alarms';

@@ -9,6 +9,7 @@ import { loadStage } from '../cli/stage';
 import type { StageConfig } from '../common/app-config';
 import { meetsRequirement } from '../common/route-model';
 import { formatTable, stagePrincipals } from './access-matrix';
+import { quotaDemo } from './quota-demo';
 import { call, serviceAccountToken, userTokens } from './callers';
 import type { CallOptions } from './callers';
 import { startLocalStack } from './gateway/local-stack';
@@ -22,7 +23,7 @@ const USAGE = `
 npm run demo [-- options]: the stack on free loopback ports; a person with the role, a person without it,
 a service account, an IAM principal with and without the grant, an expired token (built-in issuer only),
 a refresh token and no credentials call each route of the stage; prints caller x route -> status and
-reason, then the authorizer result cache at work.
+reason, then the authorizer result cache at work, and a usage tier's 429 (REST API).
 
   --stage <name>            stage of the app config (default: its defaultStage, else dev)
   --config <file>           app config JSON (default: the keygate context of ./cdk.json, else the built-in one)
@@ -193,6 +194,7 @@ async function walkThrough(
     );
     await streamDemo(stack, stage, api);
     await cacheDemo(stage, api, keycloak);
+    await quotaDemo(stage, issuerOptions(keycloak));
   } finally {
     await stack.close();
   }

@@ -50,6 +50,8 @@ export interface IamPolicyResponse {
   readonly principalId: string;
   readonly policyDocument: { readonly Version: '2012-10-17'; readonly Statement: readonly PolicyStatement[] };
   readonly context: AuthorizerContext;
+  /** The API key of the caller's usage tier (REST APIs with usage tiers, lambda/authorizer/usage-keys.ts). */
+  readonly usageIdentifierKey?: string;
 }
 
 export interface SimpleResponse {
@@ -147,6 +149,8 @@ export interface ResponseInput {
   readonly policy?: PolicyDocument;
   /** The principal's entitlement lists, when already joined. @default - joined here */
   readonly lists?: EntitlementLists;
+  /** The caller's usage-tier key, answered as `usageIdentifierKey`. @default - none */
+  readonly usageKey?: string;
 }
 
 /** A response for a verified principal (allow or 403). Unverified callers get {@link unauthorizedError}. */
@@ -158,6 +162,7 @@ export function buildResponse(input: ResponseInput): AuthorizerResponse {
   if (input.responseMode === 'simple' && request.kind === 'http-2.0') {
     return { isAuthorized: decision.allowed, context };
   }
+  const usage = input.usageKey !== undefined ? { usageIdentifierKey: input.usageKey } : undefined;
   if (input.exact === true) {
     // Never replayed: the decision for this ARN is the whole answer. The ARN holds no wildcard
     // (parse-event refuses `*` and `?`).
@@ -172,6 +177,7 @@ export function buildResponse(input: ResponseInput): AuthorizerResponse {
       principalId: context[CONTEXT_KEYS.sub],
       policyDocument: { Version: '2012-10-17', Statement },
       context,
+      ...usage,
     };
   }
   // A request on no route of the table: the grants cannot speak for it, so deny its exact ARN. The
@@ -186,7 +192,8 @@ export function buildResponse(input: ResponseInput): AuthorizerResponse {
       principalId: context[CONTEXT_KEYS.sub],
       policyDocument: buildPolicy(request.arnPrefix, { allow: [], deny: [] }, request.resourceArn),
       context,
+      ...usage,
     };
   }
-  return { principalId: context[CONTEXT_KEYS.sub], policyDocument, context };
+  return { principalId: context[CONTEXT_KEYS.sub], policyDocument, context, ...usage };
 }

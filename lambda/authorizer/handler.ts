@@ -44,6 +44,8 @@ import { createStepUpGate } from './step-up-gate';
 import type { RevocationChecker } from './revocation-check';
 import { revocationCheckFor, withRevocationCheck } from './revocation-check';
 import type { RevocationStore } from '../revocation/revocation-store';
+import type { SecretReader, UsageKeys } from './usage-keys';
+import { createUsageKeys } from './usage-keys';
 
 /** Counts decisions and JWKS failures. Keygate counts with metric filters on the decision log instead. */
 export interface MetricsSink {
@@ -76,6 +78,8 @@ export interface HandlerDeps {
   readonly now?: () => number;
   /** The revocation list; required when the config has `revocation` (index.ts: DynamoDB). */
   readonly revocationStore?: RevocationStore;
+  /** Reads the usage-tier key secrets (config `usage`). @default the Parameters and Secrets Lambda Extension */
+  readonly readSecret?: SecretReader;
 }
 
 export type AuthorizerHandler = (event: unknown, context?: LambdaContextInfo) => Promise<AuthorizerResponse>;
@@ -96,6 +100,8 @@ export interface Pipeline {
   readonly stepUp?: StepUpGate;
   /** Logged-out sessions and subjects (revocation-check.ts), when the config has `revocation`. */
   readonly revocation?: RevocationChecker;
+  /** With usage tiers: the key REST answers carry as usageIdentifierKey (usage-keys.ts). */
+  readonly usage?: UsageKeys;
 }
 
 /** What the decision log line of a request carries, filled in as the pipeline goes. */
@@ -172,6 +178,15 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
   }
   const request = parsed.request;
   trace.requestId = request.requestId;
+  // The usage-tier keys, read once per container; unreadable: 401, read again on the next request.
+  if (
+    p.usage &&
+    !(await p.usage.load().then(
+      () => true,
+      () => false,
+    ))
+  )
+    return { kind: 'unauthorized', reason: 'usage_key_unavailable' };
   const match = matchRequest(request, p, trace);
   // Refused before any token is read, as a 401, which API Gateway does not cache (common/canonical-path.ts).
   if (!isCanonicalPath(request.path)) return { kind: 'unauthorized', reason: 'path_not_canonical' };
@@ -285,6 +300,8 @@ export function respond(call: VerifiedCall, decision: RouteDecision, p: Pipeline
     lists: p.table.lists(call.principal),
     responseMode: p.responseMode,
     exact: p.exact,
+    // The tier depends on the token alone, so a cached answer replayed on another route stays right.
+    usageKey: p.usage && call.request.kind === 'rest' ? p.usage.keyFor(call.principal) : undefined,
   });
   // The RFC 9470 challenge a REST ACCESS_DENIED gateway response sends as WWW-Authenticate.
   const answer = p.stepUp ? p.stepUp.annotate(response, call.principal, call.match, !listed) : response;
@@ -373,6 +390,7 @@ export function preparePipeline(
           : undefined,
       now: deps.now ?? Date.now,
       stepUp: createStepUpGate(config),
+      usage: config.usage ? createUsageKeys(config.usage, deps.readSecret) : undefined,
       revocation:
         config.revocation && deps.revocationStore
           ? revocationCheckFor(

@@ -14,6 +14,7 @@ import type { KeygateAuthorizer } from '../authorizer/keygate-authorizer';
 import { httpAccessLogFormat } from './access-log';
 import { acknowledgeRouteGrant } from './grant-evidence';
 import type { SecuredApiCorsOptions, SecuredApiThrottle, SecuredRouteOptions } from './route-table';
+import { refuseUsageTiers } from './usage-plans';
 import {
   DEFAULT_CORS_HEADERS,
   DEFAULT_THROTTLE,
@@ -82,6 +83,7 @@ export class SecuredHttpApi extends Construct {
     this.corsEnabled = props.cors !== undefined;
     const throttle = props.throttle ?? DEFAULT_THROTTLE;
     validateThrottle(throttle, 'SecuredHttpApi');
+    refuseUsageTiers(props, 'SecuredHttpApi');
     if (props.cors && props.cors.allowOrigins.length === 0) {
       throw new Error('SecuredHttpApi: cors.allowOrigins must list at least one origin');
     }

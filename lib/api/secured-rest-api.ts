@@ -20,6 +20,8 @@ import {
   executeApiPath,
 } from './route-table';
 import { validateThrottle } from './secured-http-api';
+import type { UsageTiersOptions } from './usage-plans';
+import { UsageTierPlans } from './usage-plans';
 
 /** Properties of a secured REST API. */
 export interface SecuredRestApiProps {
@@ -69,6 +71,13 @@ export interface SecuredRestApiProps {
    * @default - the construct's unique id
    */
   readonly apiName?: string;
+  /**
+   * Per-caller throttles and quotas: one usage plan and API key per tier, the API's key source set to
+   * AUTHORIZER and every Keycloak method requiring a key, which the authorizer supplies for the caller's
+   * tier (docs/quotas.md). Needs `authorizer`; IAM and Cognito routes stay under the stage throttle.
+   * @default - no usage plans: the stage throttle alone
+   */
+  readonly usageTiers?: UsageTiersOptions;
 }
 
 /** The longest integration timeout a streaming method may have. */
@@ -139,6 +148,7 @@ export class SecuredRestApi extends Construct {
   private readonly cognitoAuthorizers = new Map<IUserPool, apigw.CognitoUserPoolsAuthorizer>();
   private readonly table = new RouteTable('SecuredRestApi');
   private readonly validator: apigw.RequestValidator;
+  private readonly usagePlans?: UsageTierPlans;
 
   constructor(scope: Construct, id: string, props: SecuredRestApiProps = {}) {
     super(scope, id);
@@ -162,6 +172,7 @@ export class SecuredRestApi extends Construct {
       restApiName: props.apiName ?? Names.uniqueResourceName(this, { maxLength: 128 }),
       description: 'Keygate secured REST API',
       cloudWatchRole: props.configureAccountLogRole ?? false,
+      ...(props.usageTiers ? { apiKeySourceType: apigw.ApiKeySourceType.AUTHORIZER } : {}),
       deployOptions: {
         stageName: this.stageName,
         throttlingRateLimit: throttle.rateLimit,
@@ -191,6 +202,8 @@ export class SecuredRestApi extends Construct {
     });
     this.addGatewayResponses(props.cors);
     this.acknowledgeFindings(props.cors !== undefined);
+    if (props.usageTiers)
+      this.usagePlans = usageTierPlans(this, this.restApi, props.usageTiers, this.authorizer);
 
     for (const route of props.routes ?? []) this.addRoute(route);
     // Measured at synth, when every cross-account grant has added its statement.
@@ -245,7 +258,11 @@ export class SecuredRestApi extends Construct {
       if (route.auth._requirement?.stepUp !== undefined) this.addStepUpChallenge();
       this.authorizer!.addRoute(route);
       this.restAuthorizer ??= this.authorizer!.restAuthorizer();
-      options = { authorizationType: apigw.AuthorizationType.CUSTOM, authorizer: this.restAuthorizer };
+      options = {
+        authorizationType: apigw.AuthorizationType.CUSTOM,
+        authorizer: this.restAuthorizer,
+        ...(this.usagePlans ? { apiKeyRequired: true } : {}),
+      };
     } else if (kind === 'iam') {
       options = { authorizationType: apigw.AuthorizationType.IAM };
     } else {
@@ -254,7 +271,11 @@ export class SecuredRestApi extends Construct {
         authorizer: this.cognitoAuthorizer(route.auth._userPool!),
       };
     }
-    resource.addMethod(route.method, integration, { ...options, requestValidator: this.validator });
+    const method = resource.addMethod(route.method, integration, {
+      ...options,
+      requestValidator: this.validator,
+    });
+    if (kind === 'keycloak') this.usagePlans?.addMethod(`${route.method} ${route.path}`, method);
   }
 
   /**
@@ -370,4 +391,20 @@ export class SecuredRestApi extends Construct {
         'The account-wide API Gateway logging role uses AmazonAPIGatewayPushToCloudWatchLogs, the policy AWS provides for exactly that role.',
     });
   }
+}
+
+/** The usage plans of `usageTiers`, their keys handed to the authorizer. */
+function usageTierPlans(
+  scope: Construct,
+  api: apigw.RestApi,
+  tiers: UsageTiersOptions,
+  authorizer: KeygateAuthorizer | undefined,
+): UsageTierPlans {
+  if (!authorizer)
+    throw new Error(
+      'SecuredRestApi: usageTiers needs the authorizer prop (it answers each caller with its tier key)',
+    );
+  const plans = new UsageTierPlans(scope, 'UsageTiers', api, tiers, 'SecuredRestApi');
+  authorizer._useUsageKeys(plans.authorizerBlock(), [...plans.keySecrets.values()]);
+  return plans;
 }

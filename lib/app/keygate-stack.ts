@@ -15,6 +15,7 @@ import type { SecuredRouteOptions } from '../api/route-table';
 import { Requirement, RouteAuth } from '../api/route-auth';
 import { SecuredHttpApi } from '../api/secured-http-api';
 import { SecuredRestApi } from '../api/secured-rest-api';
+import type { UsageTiersOptions } from '../api/usage-plans';
 import { AuthorizerResponseMode, KeygateAuthorizer } from '../authorizer/keygate-authorizer';
 import type { SigningAlgorithm } from '../authorizer/trusted-issuer';
 import { TrustedIssuer } from '../authorizer/trusted-issuer';
@@ -227,6 +228,7 @@ export class KeygateStack extends Stack {
         apiName: `keygate-${props.stageName}-rest`,
         // The app owns its account's API Gateway log role, as it always has (the library's default is off).
         configureAccountLogRole: true,
+        ...(c.usageTiers ? { usageTiers: c.usageTiers as UsageTiersOptions } : {}),
       });
       restApis.push(rest);
       for (const g of grants) {

@@ -32,6 +32,8 @@ import { revocationCacheTtl } from '../revocation/back-channel-logout';
 import { keygateFunction } from '../internal/lambda-code';
 import { CONFIG_ENV_BUDGET_BYTES, encodeConfigForEnv } from './config-env';
 import { KeygateHttpRouteAuthorizer } from './http-route-authorizer';
+import { grantUsageKeyAccess } from './usage-keys-access';
+import type { UsageKeysConfig } from '../../common/usage-tiers';
 import type { TrustedIssuer } from './trusted-issuer';
 
 /** How the authorizer answers an HTTP API (payload 2.0). REST APIs always get IAM policies. */
@@ -205,6 +207,7 @@ export class KeygateAuthorizer extends Construct {
   >;
   private httpRouteAuthorizer?: KeygateHttpRouteAuthorizer;
   private readonly revocation?: BackChannelLogout;
+  private usage?: UsageKeysConfig;
   private restAuthorizerCount = 0;
 
   constructor(scope: Construct, id: string, props: KeygateAuthorizerProps) {
@@ -324,6 +327,20 @@ export class KeygateAuthorizer extends Construct {
       dimensions: { Decision: `$.${DECISION_FIELDS.decision}`, Reason: `$.${DECISION_FIELDS.reason}` },
       unit: cloudwatch.Unit.COUNT,
     });
+  }
+
+  /**
+   * Answers REST requests with the API key of the caller's usage tier (`usageIdentifierKey`), read from
+   * the given secrets (SecuredRestApi `usageTiers` calls this). One REST API's tiers per authorizer.
+   * @internal
+   */
+  public _useUsageKeys(usage: UsageKeysConfig, keySecrets: secretsmanager.ISecret[]): void {
+    if (this.usage)
+      throw new Error(
+        'KeygateAuthorizer: usage tiers are set by another API already; give each API with usageTiers its own authorizer',
+      );
+    this.usage = usage;
+    grantUsageKeyAccess(this.handler as lambda.Function, keySecrets);
   }
 
   /**
@@ -498,6 +515,7 @@ export class KeygateAuthorizer extends Construct {
       ...this.runtimeOptions,
       ...(this.sessions ? { session: this.sessionConfig(this.sessions, probe) } : {}),
       ...(this.revocation ? { revocation: this.revocation._authorizerConfig(probe) } : {}),
+      ...(this.usage ? { usage: this.usage } : {}),
     };
   }
 

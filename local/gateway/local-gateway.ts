@@ -43,6 +43,7 @@ import { AuthorizerResultCache } from './result-cache';
 import { createResponseStream, readStreamedResponse } from './lambda-response-stream';
 import { checkSigV4 } from './sigv4-check';
 import type { LocalIamCredential, SigV4Reason } from './sigv4-check';
+import type { UsageCaller, UsageLimiter, UsageReason } from './usage-limiter';
 
 /** A Lambda handler as the gateway calls it. */
 export type LambdaFunction = (event: unknown) => Promise<unknown>;
@@ -115,7 +116,10 @@ export interface LocalGatewayOptions {
   readonly streaming?: {
     readonly routes: readonly string[];
     readonly integration: StreamingLambdaFunction;
-  }; /**
+  };
+  /** Usage plans (REST APIs): per-caller throttles and quotas (usage-limiter.ts). @default - none */
+  readonly usage?: UsageLimiter;
+  /**
    * The API's own answer to a refusal the gateway makes itself (a REST API's gateway responses), or
    * undefined for the default `{"message": ...}`. @default - the default answers
    */
@@ -145,7 +149,8 @@ export type GatewayReason =
   | 'cors_preflight'
   | 'body_too_large'
   | 'integration_error'
-  | SigV4Reason;
+  | SigV4Reason
+  | UsageReason;
 
 export interface GatewayRecord {
   readonly requestId: string;
@@ -293,7 +298,12 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     incoming: IncomingRequest,
     route: MatchedRoute,
     record: { authorizerInvoked: boolean; cacheHit: boolean },
-  ): Promise<{ principalId: string; context: Record<string, string>; reason: GatewayReason }> {
+  ): Promise<{
+    principalId: string;
+    context: Record<string, string>;
+    reason: GatewayReason;
+    usageKey?: string;
+  }> {
     const values = incoming.headers.filter(([n]) => n.toLowerCase() === tokenHeader).map(([, v]) => v);
     const token = values.join(',');
     // API Gateway: a missing or empty identity source is a 401 and the authorizer is not called.
@@ -352,11 +362,23 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         const challenge = apiType === 'rest' ? context[STEP_UP_CONTEXT_KEY] : undefined;
         throw new HttpError(403, 'Forbidden', 'policy_deny', signIn ? { signIn } : undefined, challenge);
       }
-      return { principalId, context, reason: 'policy_allow' };
+      const usageKey = (response as { usageIdentifierKey?: unknown }).usageIdentifierKey;
+      return {
+        principalId,
+        context,
+        reason: 'policy_allow',
+        ...(typeof usageKey === 'string' ? { usageKey } : {}),
+      };
     } catch (e) {
       if (e instanceof HttpError) throw e;
       throw new HttpError(500, 'Internal Server Error', 'authorizer_error');
     }
+  }
+
+  /** A usage plan's refusal (429 over a limit, 403 without a plan's key), after authorization. */
+  function admit(caller: UsageCaller, routeKey: string): void {
+    const refusal = options.usage?.admit(caller, routeKey);
+    if (refusal) throw new HttpError(refusal.status, refusal.message, refusal.reason);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -442,6 +464,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         integration = publicRoutes.find((r) => r === pub.route)?.integration ?? integration;
       } else if (match.route.auth === 'keycloak') {
         const result = await authorize(incoming, route, record);
+        admit({ kind: 'key', usageKey: result.usageKey }, routeKey);
         reason = result.reason;
         authorizer = { kind: 'lambda', principalId: result.principalId, context: result.context };
       } else if (match.route.auth === 'iam') {
@@ -464,6 +487,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
             'iam_not_authorized',
           );
         }
+        admit({ kind: 'iam', callerArn: c.callerArn }, routeKey);
         reason = 'iam_allow';
         authorizer = {
           kind: 'iam',

@@ -52,6 +52,7 @@ import type { LocalIssuer, LocalIssuerUrls, RealmRepresentation } from '../issue
 import { assertLoopbackOrHttps, loopbackPostForm } from '../http/loopback-transport';
 import { localStreamingRuntime } from './lambda-response-stream';
 import { startLocalGateway } from './local-gateway';
+import { createLocalUsageTiers } from './usage-limiter';
 import { LoopbackHttpFetcher } from './loopback-fetcher';
 import { localRevocation } from './local-revocation';
 import type { MemoryRevocationStore } from '../../lambda/revocation/revocation-store';
@@ -288,6 +289,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // Streaming routes exist on the REST API only; the HTTP API leaves them out, as the app does.
   const rest = options.apiType === 'rest';
   const streamRoutes = stage.routes.filter((r) => r.stream === true).map((r) => routeKey(r));
+  // Usage plans exist on REST APIs only (the HTTP API keeps the stage throttle), as the app deploys them.
+  const usageTiers =
+    rest && stage.usageTiers ? createLocalUsageTiers(stage.usageTiers, options.now) : undefined;
   const gateway = await startLocalGateway({
     routes: routeSpecs(stage).filter((r) => rest || !streamRoutes.includes(routeKey(r))),
     ...(rest && streamRoutes.length > 0
@@ -328,6 +332,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(revocation ? [revocation.route] : []),
     ],
     iamCredentials: [machine, outsider],
+    ...(usageTiers ? { usage: usageTiers.limiter } : {}),
     region,
     accountId: account,
     port: options.gatewayPort ?? 0,
@@ -409,6 +414,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             },
           }
         : {}),
+      ...(usageTiers ? { usage: usageTiers.authorizerBlock } : {}),
     };
     const authorizerConfig = revocation ? revocation.authorizerConfig(withoutRevocation) : withoutRevocation;
     // Loaded exactly as the Lambda loads it: from the environment variable, validated at cold start.
@@ -443,6 +449,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           ),
         }),
       log,
+      ...(usageTiers ? { readSecret: usageTiers.readSecret } : {}),
       // The cookie keyring, for an authorizer that reads browser sessions (ignored by one that does not).
       ...(cookieKeys && authorizerConfig.session
         ? { sessions: createSessionSupport(authorizerConfig.session, staticKeyProvider(cookieKeys)) }

@@ -184,3 +184,40 @@ describe('cache replay', () => {
     });
   });
 });
+
+describe('cache replay with usage tiers', () => {
+  const KEYS: Record<string, string> = {
+    'arn:secret:free': 'FreeKeyValue0000000000000000000000000001',
+    'arn:secret:team': 'TeamKeyValue0000000000000000000000000002',
+  };
+  const usage = {
+    defaultTier: 'free',
+    assignments: [{ group: '/staff', tier: 'team' }],
+    keySecrets: { free: 'arn:secret:free', team: 'arn:secret:team' },
+  };
+
+  it.each(names)(
+    '%s: the usage key cached with the policy is the one every other request of the token gets',
+    async (name) => {
+      // GIVEN an authorizer with usage tiers (the key is cached with the policy, per token)
+      const h = createHandler({
+        config: { ok: true, config: config({ usage }) },
+        createVerifier: () => tableVerifier(tokens),
+        log: new RecordingLog(),
+        readSecret: (id) => Promise.resolve(KEYS[id]),
+      });
+      // WHEN the token calls every route, THEN one key answers them all: a function of the token alone
+      const keys = new Set<string | undefined>();
+      for (const req of REQUESTS) {
+        const r = (await h(
+          apigwEvent('rest', { method: req.method, path: req.path, authorization: `Bearer tok.${name}.sig` }),
+        )) as IamPolicyResponse;
+        keys.add(r.usageIdentifierKey);
+      }
+      const expected = PRINCIPALS[name].groups.includes('/staff')
+        ? KEYS['arn:secret:team']
+        : KEYS['arn:secret:free'];
+      expect([...keys]).toEqual([expected]);
+    },
+  );
+});

@@ -1,0 +1,197 @@
+import { Annotations, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { UsageKeysConfig, UsageTiersConfig } from '../../common/usage-tiers';
+import { USAGE_KEY_LENGTH, tokenAssignments, validateUsageTiers } from '../../common/usage-tiers';
+
+/** A usage tier's quota: requests per period, counted by API Gateway per API key. */
+export interface UsageTierQuota {
+  /** Requests per period (an integer from 1). */
+  readonly limit: number;
+  /** DAY, WEEK or MONTH. */
+  readonly period: apigw.Period;
+}
+
+/** A token bucket: steady requests per second and the bucket size. */
+export interface UsageTierThrottle {
+  /** Requests per second (above 0, at most the account's 10,000). */
+  readonly rateLimit: number;
+  /** Bucket size (an integer from 0 to the account's 5,000). */
+  readonly burstLimit: number;
+}
+
+/** One usage tier: a usage plan with its own API key. */
+export interface UsageTierOptions extends UsageTierThrottle {
+  /**
+   * Requests per day, week or month.
+   * @default - no quota: the throttle alone
+   */
+  readonly quota?: UsageTierQuota;
+  /**
+   * Throttles for single Keycloak routes of the API, by route key (`POST /models/{modelId}/stream`): the
+   * usage plan's per-method throttle. A model gets one of its own only through a route of its own.
+   * @default - the tier's throttle on every route
+   */
+  readonly routeThrottles?: { [routeKey: string]: UsageTierThrottle };
+}
+
+/** Which tier a caller gets: `tier` and exactly one matcher. The first matching assignment wins. */
+export interface UsageTierAssignment {
+  /** The tier's name. */
+  readonly tier: string;
+  /**
+   * A realm role of the token.
+   * @default - not matched on realm roles
+   */
+  readonly realmRole?: string;
+  /**
+   * A client role of the token, written `<clientId>:<role>`.
+   * @default - not matched on client roles
+   */
+  readonly clientRole?: string;
+  /**
+   * A group path of the token (`/ml/batch`).
+   * @default - not matched on groups
+   */
+  readonly group?: string;
+  /**
+   * An IAM role ARN (SigV4 callers). API Gateway cannot key an IAM method's usage on an authorizer, so on
+   * AWS this matcher is recorded only; the local gateway enforces it.
+   * @default - not matched on IAM roles
+   */
+  readonly roleArn?: string;
+}
+
+/** Per-caller throttles and quotas of a REST API (usage plans keyed by the authorizer). */
+export interface UsageTiersOptions {
+  /** Tier name (lower-case letters, digits and -) → its limits. */
+  readonly tiers: { [name: string]: UsageTierOptions };
+  /** The tier of every caller no assignment matches. */
+  readonly defaultTier: string;
+  /**
+   * Assignments in priority order.
+   * @default - everyone gets defaultTier
+   */
+  readonly assignments?: UsageTierAssignment[];
+}
+
+/**
+ * HTTP APIs have no usage plans or API keys: a `usageTiers` prop (reachable from JavaScript or from the
+ * jsii languages, which do not check excess properties) is refused rather than silently ignored.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html
+ */
+export function refuseUsageTiers(props: object, owner: string): void {
+  if ((props as { usageTiers?: unknown }).usageTiers !== undefined)
+    throw new Error(
+      `${owner}: usageTiers: HTTP APIs have no usage plans or API keys, so per-caller quotas cannot be enforced; ` +
+        'use throttle (the stage throttle) here, or a SecuredRestApi for tiers',
+    );
+}
+
+/** The shared contract's shape of the construct props (apigw.Period's values are the quota periods). */
+export function usageTiersConfig(options: UsageTiersOptions): UsageTiersConfig {
+  return options as UsageTiersConfig;
+}
+
+/**
+ * One usage plan and one API key per tier on a REST API stage, each key's value generated in Secrets
+ * Manager and handed to API Gateway as a `{{resolve:secretsmanager:...}}` dynamic reference, which
+ * CloudFormation resolves at deploy time without writing the value into the template
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-secretsmanager.html).
+ * The authorizer reads the same secrets at run time (lambda/authorizer/usage-keys.ts).
+ */
+export class UsageTierPlans extends Construct {
+  /** Usage plan of each tier. */
+  public readonly plans = new Map<string, apigw.UsagePlan>();
+  /** Secret holding each tier's API key value. */
+  public readonly keySecrets = new Map<string, secretsmanager.Secret>();
+
+  private readonly config: UsageTiersConfig;
+  /** Per tier, the plan's per-method throttles, filled as methods are added (rendered at synth). */
+  private readonly methodThrottles = new Map<string, apigw.ThrottlingPerMethod[]>();
+  private readonly throttled = new Set<string>();
+
+  constructor(scope: Construct, id: string, api: apigw.RestApi, options: UsageTiersOptions, owner: string) {
+    super(scope, id);
+    this.config = usageTiersConfig(options);
+    const errors = validateUsageTiers(this.config, 'usageTiers');
+    if (errors.length > 0) throw new Error(errors.map((e) => `${owner}: ${e}`).join('\n'));
+
+    for (const [name, tier] of Object.entries(this.config.tiers)) {
+      const secret = new secretsmanager.Secret(this, `${name}-KeyValue`, {
+        description: `Keygate usage tier ${name}: the value of its API Gateway API key`,
+        generateSecretString: {
+          passwordLength: USAGE_KEY_LENGTH,
+          excludePunctuation: true,
+          includeSpace: false,
+        },
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'An API key value identifies a usage tier, not a caller, and is never sent by clients; rotating it needs a redeployment of the API key, not a rotation Lambda.',
+      });
+      const key = new apigw.ApiKey(this, `${name}-Key`, {
+        description: `Keygate usage tier ${name} (returned by the authorizer as usageIdentifierKey)`,
+        // `{{resolve:secretsmanager:<arn>:SecretString:::}}`: resolved by CloudFormation at deploy time.
+        value: secret.secretValue.unsafeUnwrap(),
+      });
+      const throttles: apigw.ThrottlingPerMethod[] = [];
+      const plan = new apigw.UsagePlan(this, `${name}-Plan`, {
+        name: `${api.restApiName}-${name}`,
+        description: `Keygate usage tier ${name}`,
+        throttle: { rateLimit: tier.rateLimit, burstLimit: tier.burstLimit },
+        ...(tier.quota
+          ? { quota: { limit: tier.quota.limit, period: tier.quota.period as apigw.Period } }
+          : {}),
+        // The per-method throttles are read when the template is rendered, after every route is added.
+        apiStages: [{ api, stage: api.deploymentStage, throttle: throttles }],
+      });
+      plan.addApiKey(key);
+      this.methodThrottles.set(name, throttles);
+      this.plans.set(name, plan);
+      this.keySecrets.set(name, secret);
+    }
+    if ((this.config.assignments ?? []).some((a) => a.roleArn !== undefined)) {
+      // An IAM method has no Lambda authorizer to name a key, so API Gateway cannot apply a plan to it.
+      Annotations.of(this).addWarningV2(
+        'keygate:usageTiersRoleArn',
+        'usageTiers: roleArn assignments are enforced by the local gateway only; on AWS, IAM routes keep the stage throttle (docs/quotas.md)',
+      );
+    }
+    this.node.addValidation({ validate: () => this.unusedRouteThrottles(owner) });
+  }
+
+  /** The authorizer's `usage` block: token matchers, default tier, the key secrets' ARNs. */
+  public authorizerBlock(): UsageKeysConfig {
+    return {
+      defaultTier: this.config.defaultTier,
+      assignments: tokenAssignments(this.config),
+      keySecrets: Object.fromEntries([...this.keySecrets].map(([n, s]) => [n, s.secretArn])),
+    };
+  }
+
+  /** Registers a Keycloak method: the tiers' throttles for its route key apply to it. */
+  public addMethod(routeKey: string, method: apigw.Method): void {
+    for (const [name, tier] of Object.entries(this.config.tiers)) {
+      const t = tier.routeThrottles?.[routeKey];
+      if (t === undefined) continue;
+      this.methodThrottles
+        .get(name)!
+        .push({ method, throttle: { rateLimit: t.rateLimit, burstLimit: t.burstLimit } });
+      this.throttled.add(`${name} ${routeKey}`);
+    }
+  }
+
+  private unusedRouteThrottles(owner: string): string[] {
+    const errors: string[] = [];
+    for (const [name, tier] of Object.entries(this.config.tiers))
+      for (const key of Object.keys(tier.routeThrottles ?? {}))
+        if (!this.throttled.has(`${name} ${key}`))
+          errors.push(
+            `${owner}: usageTiers.tiers.${name}.routeThrottles['${key}'] names no Keycloak route of the API (only methods the authorizer keys can be throttled per tier)`,
+          );
+    return errors;
+  }
+}
