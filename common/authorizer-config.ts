@@ -16,6 +16,8 @@ import {
   isStringList,
 } from './field-checks';
 import { policySizeErrors } from './aws-limits';
+import type { TokenBindingConfig } from './token-binding';
+import { validateTokenBinding } from './token-binding';
 
 export const AUTHORIZER_CONFIG_VERSION = 1;
 /** Environment variable carrying the JSON config (or `gz:` + base64 gzip of it, when large). */
@@ -183,6 +185,8 @@ export interface AuthorizerConfig {
    * @default - unknown: answered and checked as if cached
    */
   readonly resultCacheTtlSeconds?: number;
+  /** Sender-constrained tokens (DPoP, mTLS-bound) per issuer or route (common/token-binding.ts). */
+  readonly tokenBinding?: TokenBindingConfig;
 }
 
 export const DEFAULTS = {
@@ -306,7 +310,18 @@ export function validateAuthorizerConfigWith(
     errors.push('verifiedCacheSize must be an integer from 0 to 100000');
   }
   if (c.session !== undefined) errors.push(...validateSession(c.session, c.routes, c.tokenSource));
+  if (c.tokenBinding !== undefined && errors.length === 0) {
+    const issuers = (c.issuers as IssuerConfig[]).map(issuerUrl);
+    errors.push(
+      ...validateTokenBinding(c.tokenBinding, {
+        routes: c.routes as RouteSpec[],
+        issuers,
+        resultCacheTtlSeconds: ttl as number | undefined,
+      }),
+    );
+  }
   const known = new Set([
+    'tokenBinding',
     'session',
     'version',
     'issuers',

@@ -28,6 +28,7 @@ import type { SessionStep } from './session-cookie';
 import type { SessionSupport } from './session-support';
 import type { CsrfPolicy, CsrfResult } from '../../common/csrf';
 import { cookieRequestCsrf } from './cookie-csrf';
+import type { BindingCheck, BindingResult } from './token-binding';
 
 /** Counts decisions and JWKS failures. Keygate counts with metric filters on the decision log instead. */
 export interface MetricsSink {
@@ -58,6 +59,8 @@ export interface HandlerDeps {
   readonly sessions?: SessionSupport;
   /** Epoch milliseconds, for session expiry. @default Date.now */
   readonly now?: () => number;
+  /** Sender-constrained tokens (token-binding.ts); required when the config has `tokenBinding`. */
+  readonly binding?: BindingCheck;
 }
 
 export type AuthorizerHandler = (event: unknown, context?: LambdaContextInfo) => Promise<AuthorizerResponse>;
@@ -75,6 +78,7 @@ interface Ready {
   readonly cookieCsrf?: CsrfPolicy;
   /** Off with the verified-claims cache (`verifiedCacheSize: 0`): then every request is verified. */
   readonly memoizeLast: boolean;
+  readonly binding?: BindingCheck;
 }
 
 /** The last IAM response, for its principal on one API and stage: a repeated token reuses it as is. */
@@ -117,6 +121,8 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
       };
       if (config.session && !deps.sessions)
         throw new ConfigError('session is configured but no session keyring is');
+      if (config.tokenBinding && !deps.binding)
+        throw new ConfigError('tokenBinding is configured but no binding check is');
       ready = {
         config,
         verifier: (deps.createVerifier ?? defaultVerifier)(config, events),
@@ -126,6 +132,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         exact: config.resultCacheTtlSeconds === 0,
         memoizeLast: (config.verifiedCacheSize ?? DEFAULTS.verifiedCacheSize) > 0,
         sessions: config.session ? deps.sessions : undefined,
+        binding: config.tokenBinding ? deps.binding : undefined,
         cookieCsrf:
           config.tokenSource?.cookie !== undefined
             ? {
@@ -170,6 +177,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     state.requestId = request.requestId;
     const match = r.table.match(request.method, request.path);
     state.route = match ? r.table.keyOf(match) : `${request.method} ${request.path.slice(0, 256)}`;
+    if (r.binding) state.binding = { event, route: match ? state.route : undefined };
 
     const token = r.extract(request);
     // Browser sessions: looked at only when no bearer token was presented, so a bearer request is never
@@ -208,10 +216,10 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     // verification of exactly the same string until its exp, without hashing it for the verifier's LRU.
     const last = lastVerified;
     if (last !== undefined && last.token === token && now() / 1000 < last.expiresAt) {
-      return afterVerify(r, request, state, last.result, session, csrf);
+      return bindThen(r, request, state, token, last.result, session, csrf);
     }
     const verifying = r.verifier.verify(token);
-    const then = (verified: VerifyResult): Outcome => {
+    const then = (verified: VerifyResult): Outcome | Promise<Outcome> => {
       if (verified.ok && r.memoizeLast) {
         lastVerified = {
           token,
@@ -219,10 +227,37 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
           result: verified.cached ? verified : { ...verified, cached: true },
         };
       }
-      return afterVerify(r, request, state, verified, session, csrf);
+      return bindThen(r, request, state, token, verified, session, csrf);
     };
     // Synchronous unless a JWKS had to be fetched.
     return verifying instanceof Promise ? verifying.then(then) : then(verifying);
+  }
+
+  /** A verified token whose binding (DPoP proof, client certificate) is not proven counts as unverified. */
+  function bindThen(
+    r: Ready,
+    request: AuthRequest,
+    state: RequestState,
+    token: string,
+    verified: VerifyResult,
+    session: Extract<SessionStep, { kind: 'token' }> | undefined,
+    csrf: CsrfResult | undefined,
+  ): Outcome | Promise<Outcome> {
+    if (!verified.ok || r.binding === undefined || state.binding === undefined) {
+      return afterVerify(r, request, state, verified, session, csrf);
+    }
+    const principal = verified.principal;
+    const checked = r.binding.check({ ...state.binding, request, token, principal });
+    const next = (b: BindingResult): Outcome =>
+      afterVerify(
+        r,
+        request,
+        state,
+        b.ok ? verified : { ok: false, reason: b.reason, facts: verified.facts },
+        session,
+        csrf,
+      );
+    return checked instanceof Promise ? checked.then(next) : next(checked);
   }
 
   function afterVerify(
@@ -322,6 +357,8 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
 }
 
 interface RequestState {
+  /** With token binding: the raw event (its client certificate) and the matched route key. */
+  binding?: { readonly event: unknown; readonly route: string | undefined };
   requestId?: string;
   route?: string;
   facts?: TokenFacts;

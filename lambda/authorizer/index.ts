@@ -7,6 +7,8 @@ import { loadConfig } from './load-config';
 import type { HandlerDeps } from './handler';
 import { createHandler } from './handler';
 import type * as SessionEntry from './session';
+import { createBindingCheck } from './token-binding';
+import type { DynamoDbSdk } from './replay-store';
 
 /**
  * Browser-session support lives in a module of its own (`session.js` beside this file in the bundle,
@@ -42,4 +44,16 @@ function withSessions(config: LoadedConfig): HandlerDeps {
   return session ? { config, sessions: loadSessionModule().productionSessionSupport(session) } : { config };
 }
 
-export const handler = createHandler(withSessions(loadConfig(process.env, validateSession)));
+/**
+ * Token binding (DPoP, mTLS-bound tokens), with the DynamoDB replay store the config names. The runtime's
+ * SDK is `require`d on the first proof (external to the bundle, found through the runtime's NODE_PATH).
+ */
+function withBinding(deps: HandlerDeps): HandlerDeps {
+  const c = deps.config;
+  if (!c.ok || !c.config.tokenBinding) return deps;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const loadDynamoDb = () => require('@aws-sdk/client-dynamodb') as DynamoDbSdk;
+  return { ...deps, binding: createBindingCheck(c.config, { loadDynamoDb }) };
+}
+
+export const handler = createHandler(withBinding(withSessions(loadConfig(process.env, validateSession))));
