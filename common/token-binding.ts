@@ -47,6 +47,9 @@ export const DPOP_DEFAULTS = {
   maxProofMaxAgeSeconds: 300,
 } as const;
 
+/** Attribute names of the DPoP replay table: the construct creates it, the authorizer writes it. */
+export const REPLAY_TABLE = { partitionKey: 'pk', ttlAttribute: 'expiresAt' } as const;
+
 /** The request header carrying the proof (RFC 9449 section 4.1). */
 export const DPOP_HEADER = 'dpop';
 

@@ -9,6 +9,11 @@ export type {
   BrowserSessionOptions,
 } from './authorizer/keygate-authorizer';
 export { TrustedIssuer, SigningAlgorithm } from './authorizer/trusted-issuer';
+export type {
+  TokenBindingOptions,
+  DpopBindingOptions,
+  BindingScopeOptions,
+} from './authorizer/token-binding';
 export type { CognitoUserPoolIssuerOptions, KeycloakRealmIssuerProps } from './authorizer/trusted-issuer';
 
 export { Requirement, RouteAuth } from './api/route-auth';

@@ -13,6 +13,7 @@
  */
 import type * as DynamoDb from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { REPLAY_TABLE } from '../../common/token-binding';
 
 export type ReplayVerdict = 'first' | 'replayed' | 'unavailable';
 
@@ -21,8 +22,7 @@ export interface ReplayStore {
   firstUse(jkt: string, jti: string, expiresAt: number, now: number): Promise<ReplayVerdict>;
 }
 
-/** Attribute names of the replay table, shared with the construct that creates it. */
-export const REPLAY_TABLE = { partitionKey: 'pk', ttlAttribute: 'expiresAt' } as const;
+export { REPLAY_TABLE };
 
 export function replayKey(jkt: string, jti: string): string {
   return `${jkt} ${jti}`;

@@ -31,6 +31,8 @@ import { keygateFunction } from '../internal/lambda-code';
 import { CONFIG_ENV_BUDGET_BYTES, encodeConfigForEnv } from './config-env';
 import { KeygateHttpRouteAuthorizer } from './http-route-authorizer';
 import type { TrustedIssuer } from './trusted-issuer';
+import type { TokenBindingOptions } from './token-binding';
+import { dpopReplayTable, tokenBindingConfig, unregisteredBoundRoutes, warnCacheOff } from './token-binding';
 
 /** How the authorizer answers an HTTP API (payload 2.0). REST APIs always get IAM policies. */
 export enum AuthorizerResponseMode {
@@ -119,6 +121,12 @@ export interface KeygateAuthorizerProps {
    * @default 512
    */
   readonly memorySize?: number;
+  /**
+   * Sender-constrained tokens: DPoP proofs (a replay table is created) and certificate-bound tokens, per
+   * issuer or route (docs/token-binding.md). Turns the result cache off (resultsCacheTtl must be 0).
+   * @default - bearer tokens
+   */
+  readonly tokenBinding?: TokenBindingOptions;
 }
 
 /** How the authorizer opens browser sessions. */
@@ -191,6 +199,8 @@ export class KeygateAuthorizer extends Construct {
   private readonly tokenCookie?: string;
   private readonly tokenCookieOrigins?: string[];
   private readonly tokenQuery?: string;
+  private readonly tokenBinding?: TokenBindingOptions;
+  private replayTableName?: string;
   private readonly runtimeOptions: Pick<
     AuthorizerConfig,
     'clockSkewSeconds' | 'jwksTimeoutMs' | 'verifiedCacheSize'
@@ -209,6 +219,7 @@ export class KeygateAuthorizer extends Construct {
     this.tokenCookieOrigins = tokenCookieOrigins(props);
     this.tokenQuery = props.tokenQueryParameter;
     this.sessions = props.browserSessions;
+    this.tokenBinding = props.tokenBinding;
     this.resultsCacheTtlSeconds = resolveCacheTtl(props);
     this.runtimeOptions = {
       ...(props.clockSkew !== undefined
@@ -273,6 +284,12 @@ export class KeygateAuthorizer extends Construct {
     });
     this.handler = fn;
     this.sessions?.keysSecret.grantRead(fn);
+    if (this.tokenBinding) {
+      const binding = this.tokenBinding;
+      if (binding.dpop) this.replayTableName = dpopReplayTable(this, fn, binding.dpop.replayTable).tableName;
+      warnCacheOff(this, binding);
+      this.node.addValidation({ validate: () => unregisteredBoundRoutes(binding, new Set(this.routeKeys)) });
+    }
 
     this.metricNamespace = `${METRIC_NAMESPACE}/${Names.uniqueResourceName(this, { maxLength: 200 })}`;
     const filter = (name: string, metricName: string, pattern: logs.IFilterPattern) =>
@@ -482,6 +499,16 @@ export class KeygateAuthorizer extends Construct {
       resultCacheTtlSeconds: this.resultsCacheTtlSeconds,
       ...this.runtimeOptions,
       ...(this.sessions ? { session: this.sessionConfig(this.sessions, probe) } : {}),
+      ...(this.tokenBinding
+        ? {
+            tokenBinding: tokenBindingConfig(
+              this.tokenBinding,
+              this.replayTableName,
+              probe,
+              new Set(this.routeKeys),
+            ),
+          }
+        : {}),
     };
   }
 
@@ -537,6 +564,7 @@ export class KeygateAuthorizer extends Construct {
 }
 
 function resolveCacheTtl(props: KeygateAuthorizerProps): number {
+  if (props.tokenBinding) return bindingCacheTtl(props.resultsCacheTtl);
   const alternate =
     props.tokenCookie !== undefined ||
     props.tokenQueryParameter !== undefined ||
@@ -617,5 +645,19 @@ function tooLarge(routes: number): string {
   return (
     `KeygateAuthorizer: the configuration (issuers and ${routes} routes) does not fit in Lambda's 4 KB environment ` +
     'even gzipped; split the API or shorten requirements'
+  );
+}
+
+/**
+ * API Gateway's result cache is per authorizer and keyed by the identity sources: it would replay an
+ * allow without the single-use DPoP proof, and without looking at the client certificate (not an
+ * identity source). So token binding needs it off.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/configure-api-gateway-lambda-authorization.html
+ */
+function bindingCacheTtl(ttl: Duration | undefined): number {
+  if (ttl === undefined || ttl.toSeconds() === 0) return 0;
+  throw new Error(
+    `KeygateAuthorizer: resultsCacheTtl must be 0 with tokenBinding (got ${ttl.toSeconds()} s): a DPoP proof is ` +
+      'single-use and a client certificate is not part of the cache key, so a cached answer would skip the proof',
   );
 }
