@@ -57,6 +57,8 @@ export const REASON_CODES = {
   mtls_certificate_mismatch:
     "the token's cnf x5t#S256 is not the SHA-256 thumbprint of the client certificate",
   mtls_binding_missing: 'mTLS binding required, but the token has no cnf x5t#S256',
+  binding_unsupported:
+    'the token is sender-constrained (cnf jkt or x5t#S256) but the authorizer has no tokenBinding to prove it',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

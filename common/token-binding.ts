@@ -96,6 +96,17 @@ export interface TokenConfirmation {
   readonly x5tS256?: string;
 }
 
+/**
+ * Keycloak's `typ` of a DPoP-bound access token (26.x): `DPoP` instead of `Bearer`, always with `cnf.jkt`.
+ * It is an access token like a Bearer one; its binding is then checked, or the token refused.
+ */
+export const KEYCLOAK_DPOP_TOKEN_TYPE = 'DPoP';
+
+/** A Keycloak DPoP access token: typ `DPoP` with a `cnf.jkt` (a typ `DPoP` without a binding is not one). */
+export function isKeycloakDpopAccessToken(claims: Readonly<Record<string, unknown>>): boolean {
+  return claims.typ === KEYCLOAK_DPOP_TOKEN_TYPE && confirmationOf(claims)?.jkt !== undefined;
+}
+
 /** A base64url SHA-256 digest: 43 characters, no padding. */
 const SHA256_B64URL = /^[A-Za-z0-9_-]{43}$/;
 

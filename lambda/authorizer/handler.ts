@@ -29,6 +29,7 @@ import type { SessionSupport } from './session-support';
 import type { CsrfPolicy, CsrfResult } from '../../common/csrf';
 import { cookieRequestCsrf } from './cookie-csrf';
 import type { BindingCheck, BindingResult } from './token-binding';
+import { REFUSE_BOUND_TOKENS } from './token-binding';
 
 /** Counts decisions and JWKS failures. Keygate counts with metric filters on the decision log instead. */
 export interface MetricsSink {
@@ -78,7 +79,8 @@ interface Ready {
   readonly cookieCsrf?: CsrfPolicy;
   /** Off with the verified-claims cache (`verifiedCacheSize: 0`): then every request is verified. */
   readonly memoizeLast: boolean;
-  readonly binding?: BindingCheck;
+  /** Without `tokenBinding`, the check that refuses sender-constrained tokens. */
+  readonly binding: BindingCheck;
 }
 
 /** The last IAM response, for its principal on one API and stage: a repeated token reuses it as is. */
@@ -132,7 +134,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
         exact: config.resultCacheTtlSeconds === 0,
         memoizeLast: (config.verifiedCacheSize ?? DEFAULTS.verifiedCacheSize) > 0,
         sessions: config.session ? deps.sessions : undefined,
-        binding: config.tokenBinding ? deps.binding : undefined,
+        binding: config.tokenBinding && deps.binding ? deps.binding : REFUSE_BOUND_TOKENS,
         cookieCsrf:
           config.tokenSource?.cookie !== undefined
             ? {
@@ -177,7 +179,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     state.requestId = request.requestId;
     const match = r.table.match(request.method, request.path);
     state.route = match ? r.table.keyOf(match) : `${request.method} ${request.path.slice(0, 256)}`;
-    if (r.binding) state.binding = { event, route: match ? state.route : undefined };
+    state.binding = { event, route: match ? state.route : undefined };
 
     const token = r.extract(request);
     // Browser sessions: looked at only when no bearer token was presented, so a bearer request is never
@@ -243,7 +245,7 @@ export function createHandler(deps: HandlerDeps): AuthorizerHandler {
     session: Extract<SessionStep, { kind: 'token' }> | undefined,
     csrf: CsrfResult | undefined,
   ): Outcome | Promise<Outcome> {
-    if (!verified.ok || r.binding === undefined || state.binding === undefined) {
+    if (!verified.ok || state.binding === undefined) {
       return afterVerify(r, request, state, verified, session, csrf);
     }
     const principal = verified.principal;

@@ -61,7 +61,7 @@ function setup(binding: AuthorizerConfig['tokenBinding']) {
     issuers: [{ kind: 'keycloak', issuer: ISSUER, allowedClients: ['keygate-web'] }],
     routes: ROUTES,
     resultCacheTtlSeconds: 0,
-    tokenBinding: binding,
+    ...(binding ? { tokenBinding: binding } : {}),
   });
   if (!result.ok) throw new Error(result.errors.join('; '));
   const config = result.config;
@@ -75,13 +75,13 @@ function setup(binding: AuthorizerConfig['tokenBinding']) {
   return { handler, log };
 }
 
-function token(cnf?: Record<string, string>): string {
+function token(cnf?: Record<string, string>, typ = 'Bearer'): string {
   return keycloakAccessToken(signer, {
     issuer: ISSUER,
     azp: 'keygate-web',
     realmRoles: ['model-user', 'model:sentiment:invoke', 'admin'],
     scope: 'openid reports:read',
-    extra: cnf ? { cnf } : {},
+    extra: { typ, ...(cnf ? { cnf } : {}) },
   });
 }
 
@@ -180,6 +180,34 @@ describe('createHandler with DPoP-bound tokens (replay store on DynamoDB)', () =
     expect(await decide(h, me(`Bearer ${token({ jkt: client.jkt })}`))).toEqual({
       effect: 'Unauthorized',
       reason: 'dpop_proof_missing',
+    });
+  });
+
+  it("Keycloak's typ DPoP counts as an access token with a cnf.jkt, and is refused without one", async () => {
+    const h = setup({ dpop: { routes: [INVOKE_ROUTE] } });
+    const t = token({ jkt: client.jkt, 'kc-jkt-type': 'DPoP' }, 'DPoP');
+    const proof = await dpopProof(client, { htm: 'POST', htu: `${BASE.rest}${INVOKE}`, accessToken: t });
+    expect(await decide(h, invoke('rest', `DPoP ${t}`, [proof]))).toEqual({
+      effect: 'Allow',
+      reason: 'allowed',
+    });
+    expect(await decide(h, invoke('rest', `DPoP ${token(undefined, 'DPoP')}`))).toEqual({
+      effect: 'Unauthorized',
+      reason: 'token_type_invalid',
+    });
+  });
+
+  it('without tokenBinding, a sender-constrained token is refused and a plain one passes', async () => {
+    const h = setup(undefined);
+    const me = (auth: string) => event('rest', { method: 'GET', path: '/me', template: '/me', auth });
+    expect(await decide(h, me(`Bearer ${token()}`))).toEqual({ effect: 'Allow', reason: 'allowed' });
+    expect(await decide(h, me(`DPoP ${token({ jkt: client.jkt })}`))).toEqual({
+      effect: 'Unauthorized',
+      reason: 'binding_unsupported',
+    });
+    expect(await decide(h, me(`Bearer ${token({ 'x5t#S256': thumbprint(certA) })}`))).toEqual({
+      effect: 'Unauthorized',
+      reason: 'binding_unsupported',
     });
   });
 
