@@ -16,8 +16,8 @@
  * forged proof never costs a write. Never throws.
  */
 import { createHash } from 'node:crypto';
-import { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } from 'jose';
 import type { JWK } from 'jose';
+import type * as Jose from './dpop-jose';
 import type { DpopAlgorithm } from '../../common/token-binding';
 import type { ReasonCode } from '../../common/reason-codes';
 
@@ -49,6 +49,9 @@ export type DpopCheck =
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
+/** jose, evaluated on the first proof (dpop-jose.ts). */
+let jose: Promise<typeof Jose> | undefined;
+
 function fail(reason: ReasonCode, detail?: string): DpopCheck {
   return { ok: false, reason, detail };
 }
@@ -63,6 +66,7 @@ export async function checkDpopProof(input: DpopCheckInput): Promise<DpopCheck> 
 
   let payload: Record<string, unknown>;
   let header: { jwk?: JWK };
+  const { EmbeddedJWK, calculateJwkThumbprint, jwtVerify } = await (jose ??= import('./dpop-jose.js'));
   try {
     const verified = await jwtVerify(proof, EmbeddedJWK, {
       typ: 'dpop+jwt',
