@@ -22,6 +22,8 @@ export type { SecuredRouteOptions, SecuredApiCorsOptions, SecuredApiThrottle } f
 export { SecuredHttpApi } from './api/secured-http-api';
 export type { SecuredHttpApiProps } from './api/secured-http-api';
 export { SecuredRestApi } from './api/secured-rest-api';
+export { MutualTlsDomain } from './api/mutual-tls-domain';
+export type { MutualTlsDomainProps } from './api/mutual-tls-domain';
 export type { SecuredRestApiProps } from './api/secured-rest-api';
 
 export { AuthorizerAlarms } from './monitoring/authorizer-alarms';
