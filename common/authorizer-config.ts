@@ -22,6 +22,8 @@ import type { RevocationConfig } from './revocation';
 import { validateRevocationBlock } from './revocation';
 import type { UsageKeysConfig } from './usage-tiers';
 import { validateUsageKeysBlock } from './usage-tiers';
+import type { TokenBindingConfig } from './token-binding';
+import { validateTokenBinding } from './token-binding';
 
 export const AUTHORIZER_CONFIG_VERSION = 1;
 /** Environment variable carrying the JSON config (or `gz:` + base64 gzip of it, when large). */
@@ -195,6 +197,8 @@ export interface AuthorizerConfig {
   readonly revocation?: RevocationConfig;
   /** Usage tiers of a REST API: the key each caller is answered with (common/usage-tiers.ts). @default - none */
   readonly usage?: UsageKeysConfig;
+  /** Sender-constrained tokens (DPoP, mTLS-bound) per issuer or route (common/token-binding.ts). */
+  readonly tokenBinding?: TokenBindingConfig;
 }
 
 export const DEFAULTS = {
@@ -330,8 +334,19 @@ export function validateAuthorizerConfigWith(
   if (c.session !== undefined) errors.push(...validateSession(c.session, c.routes, c.tokenSource));
   if (c.revocation !== undefined) errors.push(...validateRevocationBlock(c.revocation, ttl));
   if (c.usage !== undefined) errors.push(...validateUsageKeysBlock(c.usage));
+  if (c.tokenBinding !== undefined && errors.length === 0) {
+    const issuers = (c.issuers as IssuerConfig[]).map(issuerUrl);
+    errors.push(
+      ...validateTokenBinding(c.tokenBinding, {
+        routes: c.routes as RouteSpec[],
+        issuers,
+        resultCacheTtlSeconds: ttl as number | undefined,
+      }),
+    );
+  }
   const known = new Set([
     'usage',
+    'tokenBinding',
     'session',
     'version',
     'issuers',

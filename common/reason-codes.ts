@@ -52,6 +52,25 @@ export const REASON_CODES = {
   revocation_claims_missing: 'revocation is checked, but the token carries no iat, or neither sid nor sub',
   revocation_unavailable: 'the revocation list could not be read; denied (fail closed)',
   usage_key_unavailable: "the API key of the caller's usage tier could not be read; denied (fail closed)",
+  // 401 — sender-constrained tokens (common/token-binding.ts): DPoP (RFC 9449), mTLS-bound (RFC 8705)
+  dpop_proof_missing:
+    'DPoP binding required, but the request carries no DPoP proof header (or more than one)',
+  dpop_proof_malformed:
+    'the DPoP proof is not a dpop+jwt JWS with a public embedded jwk and jti, htm, htu, iat, ath claims',
+  dpop_proof_invalid: 'the DPoP proof signature does not verify, or its alg is not in the allow-list',
+  dpop_proof_stale: 'the DPoP proof iat is older than the proof max age, or in the future (beyond the skew)',
+  dpop_proof_mismatch: "the DPoP proof htm, htu or ath does not match this request's method, URL or token",
+  dpop_key_mismatch: "the token's cnf.jkt is not the RFC 7638 thumbprint of the proof's key",
+  dpop_binding_missing: 'DPoP binding required, but the token has no cnf.jkt',
+  dpop_proof_replayed: "the DPoP proof's jti was already used",
+  dpop_replay_store_unavailable: 'the DPoP replay store could not be written; denied (fail closed)',
+  mtls_certificate_missing: 'mTLS binding required, but API Gateway passed no client certificate',
+  mtls_certificate_malformed: 'the client certificate in the request context is not a PEM X.509 certificate',
+  mtls_certificate_mismatch:
+    "the token's cnf x5t#S256 is not the SHA-256 thumbprint of the client certificate",
+  mtls_binding_missing: 'mTLS binding required, but the token has no cnf x5t#S256',
+  binding_unsupported:
+    'the token is sender-constrained (cnf jkt or x5t#S256) but the authorizer has no tokenBinding to prove it',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

@@ -9,6 +9,11 @@ export type {
   BrowserSessionOptions,
 } from './authorizer/keygate-authorizer';
 export { TrustedIssuer, SigningAlgorithm } from './authorizer/trusted-issuer';
+export type {
+  TokenBindingOptions,
+  DpopBindingOptions,
+  BindingScopeOptions,
+} from './authorizer/token-binding';
 export type { CognitoUserPoolIssuerOptions, KeycloakRealmIssuerProps } from './authorizer/trusted-issuer';
 
 export { Requirement, RouteAuth } from './api/route-auth';
@@ -17,6 +22,8 @@ export type { SecuredRouteOptions, SecuredApiCorsOptions, SecuredApiThrottle } f
 export { SecuredHttpApi } from './api/secured-http-api';
 export type { SecuredHttpApiProps } from './api/secured-http-api';
 export { SecuredRestApi } from './api/secured-rest-api';
+export { MutualTlsDomain } from './api/mutual-tls-domain';
+export type { MutualTlsDomainProps } from './api/mutual-tls-domain';
 export type { SecuredRestApiProps } from './api/secured-rest-api';
 export type {
   UsageTiersOptions,

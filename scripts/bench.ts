@@ -52,6 +52,7 @@ import { MemoryRevocationStore } from '../lambda/revocation/revocation-store';
 import { DynamoDbRevocationStore } from '../lambda/revocation/dynamodb-revocation-store';
 import { REVOCATION_TABLE } from '../common/revocation';
 import { startDynamoDbServer } from '../test/support/dynamodb-server';
+import { benchTokenBinding } from './bench-token-binding';
 
 /**
  * What the throughput runs use, bundled with the authorizer's own esbuild options so the measured code
@@ -686,6 +687,7 @@ async function main() {
     console.log(
       `\nNode ${process.version}; ${WARMUP_ROUNDS} untimed warm-up rounds, then ${ROUNDS} interleaved rounds of ${ROUND_SIZE} fresh tokens (repeated: ${ROUND_SIZE * 20} calls), medians, ratios taken within each round; load: median of ${LOAD_RUNS} runs of one fresh process per bundle, ratios taken within each run; ${((Date.now() - started) / 1000).toFixed(1)} s.`,
     );
+    console.log(await benchTokenBinding());
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -26,6 +26,8 @@ import { COGNITO_ROLES_CLAIM } from '../../common/identity-context';
 import type { TokenKind } from '../../common/identity-context';
 import { AuthorizerError } from './errors';
 import type { EntitlementProfile, VerifiedPrincipal } from './types';
+import type { TokenConfirmation } from '../../common/token-binding';
+import { confirmationOf } from '../../common/token-binding';
 
 export type PrincipalResult =
   | { readonly ok: true; readonly principal: VerifiedPrincipal }
@@ -166,6 +168,7 @@ function keycloak(c: Claims, scope: IssuerScope): VerifiedPrincipal {
     scopes: profile.scopes,
     groups: profile.groups,
     profile,
+    ...withConfirmation(c),
   };
 }
 
@@ -193,6 +196,7 @@ function cognito(c: Claims, scope: IssuerScope): VerifiedPrincipal {
     scopes: profile.scopes,
     groups: profile.groups,
     profile,
+    ...withConfirmation(c),
   };
 }
 
@@ -282,4 +286,10 @@ function safe(v: string, unsafe: RegExp): boolean {
 
 function dedupe(list: string[]): string[] {
   return list.length < 2 ? list : [...new Set(list)];
+}
+
+/** The token's `cnf` members, spread into the principal only when present. */
+function withConfirmation(c: Claims): { cnf?: TokenConfirmation } {
+  const cnf = confirmationOf(c);
+  return cnf === undefined ? {} : { cnf };
 }

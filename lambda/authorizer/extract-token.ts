@@ -20,8 +20,12 @@ export type ExtractResult =
 /** Far above any Keycloak access token, well below API Gateway's header limits. */
 export const MAX_TOKEN_LENGTH = 8192;
 
-/** `Bearer` (any case), one or more spaces or tabs, the credentials. */
-const BEARER = /^[Bb][Ee][Aa][Rr][Ee][Rr][ \t]+/;
+/**
+ * `Bearer` or `DPoP` (any case), one or more spaces or tabs, the credentials. A DPoP-bound token travels
+ * under the DPoP scheme (RFC 9449 section 7.1); whether it is bound is judged from its `cnf`, never from
+ * the scheme, so a bound token sent as Bearer still needs its proof (token-binding.ts).
+ */
+const BEARER = /^(?:[Bb][Ee][Aa][Rr][Ee][Rr]|[Dd][Pp][Oo][Pp])[ \t]+/;
 
 export interface TokenExtractor {
   (request: AuthRequest): ExtractResult;

@@ -46,6 +46,8 @@ import { revocationCheckFor, withRevocationCheck } from './revocation-check';
 import type { RevocationStore } from '../revocation/revocation-store';
 import type { SecretReader, UsageKeys } from './usage-keys';
 import { createUsageKeys } from './usage-keys';
+import type { BindingCheck, BindingResult } from './token-binding';
+import { REFUSE_BOUND_TOKENS } from './token-binding';
 
 /** Counts decisions and JWKS failures. Keygate counts with metric filters on the decision log instead. */
 export interface MetricsSink {
@@ -80,6 +82,8 @@ export interface HandlerDeps {
   readonly revocationStore?: RevocationStore;
   /** Reads the usage-tier key secrets (config `usage`). @default the Parameters and Secrets Lambda Extension */
   readonly readSecret?: SecretReader;
+  /** Sender-constrained tokens (token-binding.ts); required when the config has `tokenBinding`. */
+  readonly binding?: BindingCheck;
 }
 
 export type AuthorizerHandler = (event: unknown, context?: LambdaContextInfo) => Promise<AuthorizerResponse>;
@@ -102,6 +106,8 @@ export interface Pipeline {
   readonly revocation?: RevocationChecker;
   /** With usage tiers: the key REST answers carry as usageIdentifierKey (usage-keys.ts). */
   readonly usage?: UsageKeys;
+  /** Sender-constrained tokens (token-binding.ts); without `tokenBinding`, the refusal of bound tokens. */
+  readonly binding: BindingCheck;
 }
 
 /** What the decision log line of a request carries, filled in as the pipeline goes. */
@@ -192,7 +198,17 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
   if (!isCanonicalPath(request.path)) return { kind: 'unauthorized', reason: 'path_not_canonical' };
   const credential = findBearer(request, p) ?? (await openSession(request, p));
   if (!credential.ok) return unauthenticated(p, request, trace, credential.reason, false);
-  const verified = await checkRevocation(await verifyCredential(credential.token, p, trace), p);
+  const verified = await checkRevocation(
+    await checkBinding(
+      await verifyCredential(credential.token, p, trace),
+      event,
+      request,
+      match,
+      credential.token,
+      p,
+    ),
+    p,
+  );
   if (!verified.ok) {
     // A bearer token that fails is a plain 401; a session's may send the browser to sign in again.
     return credential.session
@@ -273,6 +289,30 @@ export async function verifyCredential(token: string, p: Pipeline, trace: Trace)
   trace.facts = verified.facts;
   if (verified.ok) trace.cached = verified.cached;
   return verified;
+}
+
+/**
+ * A verified token whose binding (DPoP proof, client certificate; token-binding.ts) is not proven counts
+ * as unverified, with the binding's reason.
+ */
+export async function checkBinding(
+  verified: VerifyResult,
+  event: unknown,
+  request: AuthRequest,
+  match: RouteMatch | undefined,
+  token: string,
+  p: Pipeline,
+): Promise<VerifyResult> {
+  if (!verified.ok) return verified;
+  const route = match ? routeKey(match.route) : undefined;
+  const bound: BindingResult = await p.binding.check({
+    event,
+    request,
+    token,
+    principal: verified.principal,
+    route,
+  });
+  return bound.ok ? verified : { ok: false, reason: bound.reason, facts: verified.facts };
 }
 
 /**
@@ -364,6 +404,8 @@ export function preparePipeline(
   try {
     if (config.session && !deps.sessions)
       throw new AuthorizerError('session is configured but no session keyring is');
+    if (config.tokenBinding && !deps.binding)
+      throw new AuthorizerError('tokenBinding is configured but no binding check is');
     if (config.revocation && !deps.revocationStore)
       throw new AuthorizerError('revocation is configured but no revocation store is');
     const events: VerifierEvents = {
@@ -390,6 +432,7 @@ export function preparePipeline(
           : undefined,
       now: deps.now ?? Date.now,
       stepUp: createStepUpGate(config),
+      binding: config.tokenBinding && deps.binding ? deps.binding : REFUSE_BOUND_TOKENS,
       usage: config.usage ? createUsageKeys(config.usage, deps.readSecret) : undefined,
       revocation:
         config.revocation && deps.revocationStore

@@ -8,6 +8,8 @@ import type { HandlerDeps } from './handler';
 import { createHandler } from './handler';
 import type * as SessionEntry from './session';
 import { withRevocationStore } from './revocation-store-env';
+import { createBindingCheck } from './token-binding';
+import type { DynamoDbSdk } from './replay-store';
 
 /**
  * Browser-session support lives in a module of its own (`session.js` beside this file in the bundle,
@@ -43,6 +45,18 @@ function withSessions(config: LoadedConfig): HandlerDeps {
   return session ? { config, sessions: loadSessionModule().productionSessionSupport(session) } : { config };
 }
 
+/**
+ * Token binding (DPoP, mTLS-bound tokens), with the DynamoDB replay store the config names. The runtime's
+ * SDK is `require`d on the first proof (external to the bundle, found through the runtime's NODE_PATH).
+ */
+function withBinding(deps: HandlerDeps): HandlerDeps {
+  const c = deps.config;
+  if (!c.ok || !c.config.tokenBinding) return deps;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const loadDynamoDb = () => require('@aws-sdk/client-dynamodb') as DynamoDbSdk;
+  return { ...deps, binding: createBindingCheck(c.config, { loadDynamoDb }) };
+}
+
 export const handler = createHandler(
-  withRevocationStore(withSessions(loadConfig(process.env, validateSession))),
+  withBinding(withRevocationStore(withSessions(loadConfig(process.env, validateSession)))),
 );

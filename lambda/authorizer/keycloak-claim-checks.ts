@@ -9,6 +9,8 @@ import type { ReasonCode } from '../../common/reason-codes';
 export type ClaimCheck =
   { readonly ok: true } | { readonly ok: false; readonly reason: ReasonCode; readonly detail: string };
 
+import { isKeycloakDpopAccessToken } from '../../common/token-binding';
+
 const OK: ClaimCheck = { ok: true };
 const fail = (reason: ReasonCode, detail: string): ClaimCheck => ({ ok: false, reason, detail });
 
@@ -51,7 +53,9 @@ export function checkKeycloakClaims(
   payload: Readonly<Record<string, unknown>>,
   issuer: KeycloakIssuerConfig,
 ): ClaimCheck {
-  if (payload.typ !== KEYCLOAK_ACCESS_TOKEN_TYPE) return fail('token_type_invalid', 'typ is not Bearer');
+  // Keycloak types a DPoP-bound access token `DPoP`; its binding is checked after verification.
+  if (payload.typ !== KEYCLOAK_ACCESS_TOKEN_TYPE && !isKeycloakDpopAccessToken(payload))
+    return fail('token_type_invalid', 'typ is not Bearer');
   const clients = issuer.allowedClients;
   if (clients && clients.length > 0) {
     if (typeof payload.azp !== 'string' || !clients.includes(payload.azp)) {

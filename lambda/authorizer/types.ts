@@ -5,6 +5,7 @@
 import type { TokenKind } from '../../common/identity-context';
 import type { ReasonCode } from '../../common/reason-codes';
 import type { Principal } from '../../common/route-model';
+import type { TokenConfirmation } from '../../common/token-binding';
 
 /**
  * A principal's entitlements. Interned: principals whose tokens carry the same entitlement claims share
@@ -34,6 +35,8 @@ export interface VerifiedPrincipal extends Principal {
    * built by hand; memos then fall back to the principal itself.
    */
   readonly profile?: EntitlementProfile;
+  /** The token's `cnf` binding (DPoP key or client certificate thumbprint), when it has one. */
+  readonly cnf?: TokenConfirmation;
 }
 
 /** Non-secret facts about a token, safe for the decision log (never the token or its claims). */

@@ -35,6 +35,8 @@ import { KeygateHttpRouteAuthorizer } from './http-route-authorizer';
 import { grantUsageKeyAccess } from './usage-keys-access';
 import type { UsageKeysConfig } from '../../common/usage-tiers';
 import type { TrustedIssuer } from './trusted-issuer';
+import type { TokenBindingOptions } from './token-binding';
+import { dpopReplayTable, tokenBindingConfig, unregisteredBoundRoutes, warnCacheOff } from './token-binding';
 
 /** How the authorizer answers an HTTP API (payload 2.0). REST APIs always get IAM policies. */
 export enum AuthorizerResponseMode {
@@ -129,6 +131,12 @@ export interface KeygateAuthorizerProps {
    * @default - no revocation check
    */
   readonly revocation?: BackChannelLogout;
+  /**
+   * Sender-constrained tokens: DPoP proofs (a replay table is created) and certificate-bound tokens, per
+   * issuer or route (docs/token-binding.md). Turns the result cache off (resultsCacheTtl must be 0).
+   * @default - bearer tokens
+   */
+  readonly tokenBinding?: TokenBindingOptions;
 }
 
 /** How the authorizer opens browser sessions. */
@@ -201,6 +209,8 @@ export class KeygateAuthorizer extends Construct {
   private readonly tokenCookie?: string;
   private readonly tokenCookieOrigins?: string[];
   private readonly tokenQuery?: string;
+  private readonly tokenBinding?: TokenBindingOptions;
+  private replayTableName?: string;
   private readonly runtimeOptions: Pick<
     AuthorizerConfig,
     'clockSkewSeconds' | 'jwksTimeoutMs' | 'verifiedCacheSize'
@@ -221,6 +231,7 @@ export class KeygateAuthorizer extends Construct {
     this.tokenCookieOrigins = tokenCookieOrigins(props);
     this.tokenQuery = props.tokenQueryParameter;
     this.sessions = props.browserSessions;
+    this.tokenBinding = props.tokenBinding;
     this.revocation = props.revocation;
     this.resultsCacheTtlSeconds = revocationCacheTtl(
       resolveCacheTtl(props),
@@ -291,6 +302,12 @@ export class KeygateAuthorizer extends Construct {
     this.handler = fn;
     this.sessions?.keysSecret.grantRead(fn);
     this.revocation?.grantCheck(fn);
+    if (this.tokenBinding) {
+      const binding = this.tokenBinding;
+      if (binding.dpop) this.replayTableName = dpopReplayTable(this, fn, binding.dpop.replayTable).tableName;
+      warnCacheOff(this, binding);
+      this.node.addValidation({ validate: () => unregisteredBoundRoutes(binding, new Set(this.routeKeys)) });
+    }
 
     this.metricNamespace = `${METRIC_NAMESPACE}/${Names.uniqueResourceName(this, { maxLength: 200 })}`;
     const filter = (name: string, metricName: string, pattern: logs.IFilterPattern) =>
@@ -516,6 +533,16 @@ export class KeygateAuthorizer extends Construct {
       ...(this.sessions ? { session: this.sessionConfig(this.sessions, probe) } : {}),
       ...(this.revocation ? { revocation: this.revocation._authorizerConfig(probe) } : {}),
       ...(this.usage ? { usage: this.usage } : {}),
+      ...(this.tokenBinding
+        ? {
+            tokenBinding: tokenBindingConfig(
+              this.tokenBinding,
+              this.replayTableName,
+              probe,
+              new Set(this.routeKeys),
+            ),
+          }
+        : {}),
     };
   }
 
@@ -571,6 +598,7 @@ export class KeygateAuthorizer extends Construct {
 }
 
 function resolveCacheTtl(props: KeygateAuthorizerProps): number {
+  if (props.tokenBinding) return bindingCacheTtl(props.resultsCacheTtl);
   const alternate =
     props.tokenCookie !== undefined ||
     props.tokenQueryParameter !== undefined ||
@@ -651,5 +679,19 @@ function tooLarge(routes: number): string {
   return (
     `KeygateAuthorizer: the configuration (issuers and ${routes} routes) does not fit in Lambda's 4 KB environment ` +
     'even gzipped; split the API or shorten requirements'
+  );
+}
+
+/**
+ * API Gateway's result cache is per authorizer and keyed by the identity sources: it would replay an
+ * allow without the single-use DPoP proof, and without looking at the client certificate (not an
+ * identity source). So token binding needs it off.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/configure-api-gateway-lambda-authorization.html
+ */
+function bindingCacheTtl(ttl: Duration | undefined): number {
+  if (ttl === undefined || ttl.toSeconds() === 0) return 0;
+  throw new Error(
+    `KeygateAuthorizer: resultsCacheTtl must be 0 with tokenBinding (got ${ttl.toSeconds()} s): a DPoP proof is ` +
+      'single-use and a client certificate is not part of the cache key, so a cached answer would skip the proof',
   );
 }

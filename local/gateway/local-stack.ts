@@ -24,6 +24,8 @@ import type { ReasonCode } from '../../common/reason-codes';
 import type { Requirement, RouteSpec } from '../../common/route-model';
 import { routeKey } from '../../common/route-model';
 import { createHandler as createAuthorizerHandler } from '../../lambda/authorizer/handler';
+import { createBindingCheck } from '../../lambda/authorizer/token-binding';
+import { MemoryReplayStore } from '../../lambda/authorizer/replay-store';
 import { createSessionSupport } from '../../lambda/authorizer/session-support';
 import type { DecisionLine, DecisionLog } from '../../lambda/authorizer/decision-log';
 import { createDecisionLog } from '../../lambda/authorizer/decision-log';
@@ -455,6 +457,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ? { sessions: createSessionSupport(authorizerConfig.session, staticKeyProvider(cookieKeys)) }
         : {}),
       ...(revocation ? { revocationStore: revocation.store } : {}),
+      // Token binding with the DPoP replay store in memory (one process), whatever table the config names.
+      ...(authorizerConfig.tokenBinding
+        ? { binding: createBindingCheck(authorizerConfig, { replayStore: new MemoryReplayStore() }) }
+        : {}),
     };
     late.authorizer = createAuthorizerHandler(authorizerDeps) as LambdaFunction;
 

@@ -45,6 +45,10 @@ import { assuranceOf } from '../../common/step-up';
 import type { EventKind } from '../fixtures/apigw/events';
 import { apigwEvent, EVENT_KINDS, methodArn } from '../fixtures/apigw/events';
 import { ISSUER, principal as makePrincipal, tableVerifier } from '../lambda/authorizer/pipeline-fixtures';
+import { X509Certificate, createHash } from 'node:crypto';
+import { routeKey } from '../../common/route-model';
+import { createBindingCheck } from '../../lambda/authorizer/token-binding';
+import { loopbackCertificate } from '../../local/issuer/tls';
 
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : undefined;
 /**
@@ -573,5 +577,82 @@ describe('policy soundness over generated route tables', () => {
       }),
       { numRuns: Math.min(RUNS, 2_000), ...(SEED !== undefined ? { seed: SEED } : {}) },
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Token binding (common/token-binding.ts): bound routes in generated tables
+
+describe('policy soundness with token binding in generated route tables', () => {
+  it('bound tables are refused with the cache on; with it off, allow = decision and a proven binding', async () => {
+    const certs = await Promise.all([loopbackCertificate(), loopbackCertificate()]).then((c) =>
+      c.map((x) => x.cert),
+    );
+    const thumb = (pem: string) =>
+      createHash('sha256').update(new X509Certificate(pem).raw).digest('base64url');
+    const bindingArb = tableArb.chain((routes) => {
+      const keys = routes.filter((r) => r.auth === 'keycloak').map((r) => routeKey(r));
+      return fc.record({
+        routes: fc.constant(routes),
+        bound: fc.subarray(keys),
+        principal: principalArb,
+        // The token's binding: none, the first certificate, or a value no certificate has.
+        cnf: fc.constantFrom<'none' | 'a' | 'other'>('none', 'a', 'other'),
+        kind: fc.constantFrom<'rest' | 'http-2.0'>('rest', 'http-2.0'),
+        requests: fc.array(
+          fc.tuple(requestArb(routes), fc.constantFrom<'none' | 'a' | 'b'>('none', 'a', 'b')),
+          { minLength: 1, maxLength: 6 },
+        ),
+      });
+    });
+    const stats = { tables: 0, bound: 0, allowed: 0, refusedBinding: 0 };
+    await fc.assert(
+      fc.asyncProperty(bindingArb, async ({ routes, bound, principal: p0, cnf, kind, requests }) => {
+        const tokenBinding = { mtls: { routes: bound } };
+        const cached = validateAuthorizerConfig(
+          baseConfig(routes, { resultCacheTtlSeconds: 300, tokenBinding }),
+        );
+        expect(cached.ok).toBe(false);
+        const config = baseConfig(routes, { resultCacheTtlSeconds: 0, tokenBinding });
+        expect(validateAuthorizerConfig(config).ok).toBe(true);
+        stats.tables++;
+        const p: VerifiedPrincipal =
+          cnf === 'none' ? p0 : { ...p0, cnf: { x5tS256: cnf === 'a' ? thumb(certs[0]) : 'x'.repeat(43) } };
+        const handler = createHandler({
+          config: { ok: true, config },
+          createVerifier: () => tableVerifier({ tok: p }),
+          binding: createBindingCheck(config),
+          log: QUIET,
+        });
+        const table = compileRoutes(routes);
+        for (const [req, cert] of requests) {
+          const decision = authorize(p, table, req.method, req.path);
+          const needs = (decision.route !== undefined && bound.includes(decision.route)) || cnf !== 'none';
+          if (needs) stats.bound++;
+          const proven = !needs || (cnf === 'a' && cert === 'a');
+          const e = apigwEvent(kind, { method: req.method, path: req.path, authorization: 'Bearer tok' }) as {
+            requestContext: Record<string, unknown>;
+          };
+          if (cert !== 'none') {
+            const clientCert = { clientCertPem: certs[cert === 'a' ? 0 : 1] };
+            if (kind === 'rest')
+              e.requestContext.identity = { ...(e.requestContext.identity as object), clientCert };
+            else e.requestContext.authentication = { clientCert };
+          }
+          const answer = await handler(e).then(
+            (r) => iamEvaluate(policyOf(r), methodArn(kind, req.method, req.path)),
+            () => 'unauthorized' as const,
+          );
+          const want = !proven ? 'unauthorized' : decision.allowed ? 'allow' : 'deny';
+          if (want === 'allow') stats.allowed++;
+          if (want === 'unauthorized') stats.refusedBinding++;
+          same(answer, want, routes, p, { req, bound, cnf, cert });
+        }
+      }),
+      { numRuns: Math.min(RUNS, 1_000), ...(SEED !== undefined ? { seed: SEED } : {}) },
+    );
+    console.info(`policy soundness (token binding): ${JSON.stringify(stats)}`);
+    expect(stats.allowed).toBeGreaterThan(0);
+    expect(stats.refusedBinding).toBeGreaterThan(0);
   });
 });

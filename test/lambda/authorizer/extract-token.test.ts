@@ -22,6 +22,8 @@ describe.each(EVENT_KINDS)('extractToken (%s)', (kind) => {
     ['bEaReR with two spaces', `bEaReR  ${JWS}`],
     ['surrounding whitespace', `  Bearer ${JWS} `],
     ['a tab', `Bearer\t${JWS}`],
+    ['the DPoP scheme (RFC 9449 section 7.1)', `DPoP ${JWS}`],
+    ['dpop', `dpop ${JWS}`],
   ])('finds the token: %s', (_n, value) => {
     expect(extract(kind, { authorization: value })).toEqual({ ok: true, token: JWS, source: 'header' });
   });
@@ -42,6 +44,7 @@ describe.each(EVENT_KINDS)('extractToken (%s)', (kind) => {
     ['scheme and space only', 'Bearer ', 'token_malformed'],
     ['two tokens in one value', `Bearer ${JWS} ${JWS}`, 'token_malformed'],
     ['Bearer glued to the token', `Bearer${JWS}`, 'token_malformed'],
+    ['DPoP glued to the token', `DPoP${JWS}`, 'token_malformed'],
     ['an oversize token', `Bearer ${'a'.repeat(MAX_TOKEN_LENGTH + 1)}`, 'token_malformed'],
     ['two comma-joined values', `Bearer ${JWS}, Bearer ${JWS}`, 'token_ambiguous'],
     ['two header values', [`Bearer ${JWS}`, `Bearer ${JWS}`], 'token_ambiguous'],
