@@ -8,6 +8,7 @@
  */
 import type { RouteSpec } from './route-model';
 import { MAX_BOUND_COMBINATIONS, boundParams, parsePathTemplate } from './route-model';
+import { NON_CANONICAL_PATH_RESOURCES } from './canonical-path';
 
 /**
  * HTTP API: routes per API, 300 (adjustable).
@@ -86,6 +87,8 @@ export function policyResourceBytesBound(routes: readonly RouteSpec[]): number {
     if (r.auth !== 'keycloak') continue;
     resources += boundParams(r.requirement).length > 0 ? MAX_BOUND_COMBINATIONS : 1;
   }
+  // The Deny of paths that are not canonical, in every policy that allows anything.
+  resources += NON_CANONICAL_PATH_RESOURCES.length;
   return resources * (POLICY_RESOURCE_MAX_CHARS + 3);
 }
 
