@@ -59,6 +59,9 @@ async function startPageServer(): Promise<{ server: Server; port: number }> {
   return { server, port: (server.address() as AddressInfo).port };
 }
 
+/** Seconds within which a logged-out session stops working (the stage's `revocation.boundSeconds`). */
+const REVOCATION_BOUND = 2;
+
 describe('browser sign-in in headless Chromium against a real Keycloak', () => {
   let stack: LocalStack<StackIssuer>;
   let browser: Browser;
@@ -79,7 +82,13 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
     const kc = keycloakServer();
     realmUrl = `${kc.url}/realms/${REALM}`;
     const dev = DEFAULT_APP_CONFIG.stages.dev;
-    const stage: StageConfig = { ...dev, cors: { allowOrigins: [allowedOrigin] } };
+    // With back-channel logout: Keycloak tells the gateway of a logout, and the authorizer refuses the
+    // session's tokens within REVOCATION_BOUND seconds (docs/revocation.md).
+    const stage: StageConfig = {
+      ...dev,
+      cors: { allowOrigins: [allowedOrigin] },
+      revocation: { boundSeconds: REVOCATION_BOUND },
+    };
     stack = await startLocalStack({
       stage,
       signIn: true,
@@ -201,7 +210,7 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
     expect(withCookie).toEqual({ error: 'TypeError: Failed to fetch' });
   });
 
-  it('logs out through Keycloak (RP-initiated logout): the next sign-in asks for the password again; the old cookie cannot be refreshed', async () => {
+  it('logs out through Keycloak (RP-initiated logout): the next sign-in asks for the password again; the old cookie is refused within the bound and cannot be refreshed', async () => {
     const { page, context } = browser;
     const old = await gatewayCookies();
     expect(old).toHaveLength(1);
@@ -217,6 +226,7 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
       if (r.url().startsWith(`${realmUrl}/protocol/openid-connect/logout`)) ended.push(r.url());
     });
     await Promise.all([page.waitForURL(`${gw}/`), page.click('form[method=post] button')]);
+    const loggedOutAt = Date.now();
     // RP-initiated logout with the ID token as hint: Keycloak ends its session without asking again.
     expect(ended).toHaveLength(1);
     expect(new URL(ended[0]).searchParams.has('id_token_hint')).toBe(true);
@@ -231,11 +241,21 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
     await expect(page.locator('#username').count()).resolves.toBe(1);
     await browser.screenshot('login-form-again');
 
-    // The old cookie, copied back in: still a bearer credential until its access token expires (the
-    // authorizer verifies tokens without calling Keycloak), but its refresh token died with the session.
+    // The old cookie, copied back in: its access token has not expired, but Keycloak posted a logout token
+    // to the gateway's back-channel logout endpoint, so the authorizer refuses the session's token once
+    // its in-container list entry is older than the bound (read again then): within REVOCATION_BOUND s.
     await context.addCookies(old);
-    const replayed = await page.goto(`${gw}/me`);
-    expect(replayed?.status()).toBe(200);
+    let replayed = await page.goto(`${gw}/me`);
+    for (let i = 0; i < 20 && replayed?.status() === 200; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      await context.addCookies(old);
+      replayed = await page.goto(`${gw}/me`);
+    }
+    expect(replayed?.status()).toBe(401);
+    expect(lastRecord('GET', '/me')?.authorizerReason).toBe('session_revoked');
+    expect(Date.now() - loggedOutAt).toBeLessThanOrEqual((REVOCATION_BOUND + 1) * 1000);
+    // ... and its refresh token died with the session.
+    await context.addCookies(old);
     const refreshed = await page.evaluate(async (url) => {
       const res = await fetch(url, { method: 'POST', headers: { 'x-keygate-csrf': '1' } });
       return res.status;
