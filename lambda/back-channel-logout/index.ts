@@ -3,7 +3,7 @@
  * API Gateway proxy event (REST, or HTTP API payload 1.0 / 2.0) into a LogoutRequest, answer in the proxy
  * response shape. The route has no authorizer: the logout token's signature is the authentication.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type * as DynamoDbSdk from '@aws-sdk/client-dynamodb';
 import {
   BACKCHANNEL_LOGOUT_CONFIG_ENV,
   validateBackChannelLogoutConfig,
@@ -29,6 +29,10 @@ function build(): LogoutHandler | LogoutResponse {
     process.stdout.write(`${JSON.stringify({ logout: { configInvalid: errors } })}\n`);
     return { statusCode: 400, headers: { 'Cache-Control': 'no-store' }, body: '{"error":"invalid_request"}' };
   }
+  // The runtime's SDK (external to the bundle), loaded only once the configuration is valid, as the
+  // authorizer's revocation store does: an unconfigured function loads with Node.js alone.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof DynamoDbSdk;
   return createLogoutHandler({
     config: loaded.config,
     verifier: createLogoutTokenVerifier(loaded.config),

@@ -37,6 +37,8 @@ const BUILD_INPUTS = [
   'client',
   'local',
   'realm',
+  'cli',
+  'schema',
   'scripts/build-lambdas.ts',
   'scripts/build-library.ts',
   'scripts/build-local.ts',
@@ -59,6 +61,7 @@ const SHIPPED = [
   /^dist\/local\/index\.(?:cjs|d\.ts)$/,
   /^dist\/local\/index\.cjs\.LEGAL\.txt$/,
   /^local\/bin\/keygate\.js$/,
+  /^schema\/keygate-cdk-json\.schema\.json$/,
 ];
 
 interface Resource {
