@@ -26,7 +26,7 @@ function build(): LogoutHandler | LogoutResponse {
   if (!loaded.ok || loaded.config.tableName === undefined) {
     const errors = loaded.ok ? ['tableName is required'] : loaded.errors;
     // Once per container, at cold start; every request is then refused.
-    process.stdout.write(`${JSON.stringify({ logout: { configInvalid: errors } })}\n`);
+    process.stderr.write(`${JSON.stringify({ logout: { configInvalid: errors } })}\n`);
     return { statusCode: 400, headers: { 'Cache-Control': 'no-store' }, body: '{"error":"invalid_request"}' };
   }
   // The runtime's SDK (external to the bundle), loaded only once the configuration is valid, as the

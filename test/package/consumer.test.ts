@@ -53,7 +53,7 @@ const SHIPPED = [
   /^LICENSE$/,
   /^\.jsii$/,
   /^dist\/lib\/(?:[a-z0-9-]+\/)*[a-z0-9-]+\.(?:js|d\.ts)$/,
-  /^dist\/common\/[a-z0-9-]+\.(?:js|d\.ts)$/,
+  /^dist\/common\/(?:[a-z0-9-]+\/)?[a-z0-9-]+\.(?:js|d\.ts)$/,
   /^assets\/lambda\/[a-z0-9-]+\/index\.js(?:\.map)?$/,
   /^assets\/lambda\/authorizer\/session\.js(?:\.map)?$/,
   /^dist\/keygate-call\.cjs$/,
