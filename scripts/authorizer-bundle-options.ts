@@ -18,6 +18,9 @@ export const AUTHORIZER_SESSION_ENTRY = 'lambda/authorizer/session.ts';
 /** How index.ts names the session module at run time: relative to the bundle's own directory. */
 export const AUTHORIZER_SESSION_MODULE = './session.js';
 
+/** jose for DPoP proofs (lambda/authorizer/dpop-jose.ts), imported by dpop.ts on the first proof. */
+export const AUTHORIZER_DPOP_MODULE = './dpop-jose.js';
+
 export const AUTHORIZER_BUNDLE_OPTIONS = {
   minify: true,
   /** CommonJS: the ESM-only libraries are bundled in, so nothing is `require`d as ESM at run time. */
@@ -31,5 +34,5 @@ export const AUTHORIZER_BUNDLE_OPTIONS = {
    * The runtime ships AWS SDK v3; the authorizer does not use it. `./session.js` is the session module,
    * loaded from the asset directory at run time (esbuild keeps a `require` of an external path as is).
    */
-  externalModules: ['@aws-sdk/*', AUTHORIZER_SESSION_MODULE],
+  externalModules: ['@aws-sdk/*', AUTHORIZER_SESSION_MODULE, AUTHORIZER_DPOP_MODULE],
 } as const;

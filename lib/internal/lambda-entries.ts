@@ -41,9 +41,11 @@ export interface LambdaEntrySpec {
 export const LAMBDA_ENTRIES: { readonly [name in LambdaEntryName]: LambdaEntrySpec } = {
   authorizer: {
     source: 'lambda/authorizer/index.ts',
-    // Browser-session support: loaded by index.js only when the configuration has `session`.
-    modules: { session: 'lambda/authorizer/session.ts' },
-    external: ['@aws-sdk/*', './session.js'],
+    // Browser-session support: loaded by index.js only when the configuration has `session`. jose for
+    // DPoP proofs: loaded by dpop.ts on the first proof. Neither is read at the cold start of an
+    // authorizer that does not use it.
+    modules: { session: 'lambda/authorizer/session.ts', 'dpop-jose': 'lambda/authorizer/dpop-jose.ts' },
+    external: ['@aws-sdk/*', './session.js', './dpop-jose.js'],
     // ESM builds of jose and aws-jwt-verify tree-shake better than their CommonJS builds.
     mainFields: ['module', 'main'],
   },

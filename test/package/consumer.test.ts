@@ -55,7 +55,7 @@ const SHIPPED = [
   /^dist\/lib\/(?:[a-z0-9-]+\/)*[a-z0-9-]+\.(?:js|d\.ts)$/,
   /^dist\/common\/(?:[a-z0-9-]+\/)?[a-z0-9-]+\.(?:js|d\.ts)$/,
   /^assets\/lambda\/[a-z0-9-]+\/index\.js(?:\.map)?$/,
-  /^assets\/lambda\/authorizer\/session\.js(?:\.map)?$/,
+  /^assets\/lambda\/authorizer\/(?:session|dpop-jose)\.js(?:\.map)?$/,
   /^dist\/keygate-call\.cjs$/,
   /^client\/bin\/keygate-call\.js$/,
   /^dist\/local\/index\.(?:cjs|d\.ts)$/,
@@ -355,6 +355,7 @@ describe('the published package in a consumer CDK app', () => {
         'assets/lambda/authorizer/index.js.map',
         'assets/lambda/authorizer/session.js',
         'assets/lambda/authorizer/session.js.map',
+        'assets/lambda/authorizer/dpop-jose.js',
       ]),
     );
   });
@@ -439,7 +440,14 @@ describe('the published package in a consumer CDK app', () => {
     const hash = String((fn.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '');
     const shipped = path.join(appDir, 'node_modules', 'keygate', 'assets', 'lambda', 'authorizer');
     const uploaded = listFiles(assetPaths[hash]);
-    expect(Object.keys(uploaded)).toEqual(['index.js', 'index.js.map', 'session.js', 'session.js.map']);
+    expect(Object.keys(uploaded)).toEqual([
+      'dpop-jose.js',
+      'dpop-jose.js.map',
+      'index.js',
+      'index.js.map',
+      'session.js',
+      'session.js.map',
+    ]);
     expect(uploaded).toEqual(listFiles(shipped));
     expect(uploaded).toEqual(listFiles(path.join(sourceDir, 'assets', 'lambda', 'authorizer')));
   });
@@ -582,13 +590,15 @@ describe('the published package in a consumer CDK app', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
+    let errors = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (errors += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     for (let i = 0; i < 300 && !output.includes('Ctrl-C stops everything'); i++) {
       await new Promise((r) => setTimeout(r, 100));
     }
     const urls = output.match(/http:\/\/127\.0\.0\.1:\d+/g) ?? [];
-    expect(urls).toHaveLength(2);
+    expect(urls, errors).toHaveLength(2);
     expect((await fetch(`${urls[0]}/orders`)).status).toBe(401);
     process.kill(child.pid!, 'SIGTERM');
     expect(await exited).toBe(0);

@@ -53,7 +53,14 @@ describe('buildLambdas', () => {
   });
 
   it('writes exactly index.js, the further modules and their source maps per function', () => {
-    expect(bundleFiles('authorizer')).toEqual(['index.js', 'index.js.map', 'session.js', 'session.js.map']);
+    expect(bundleFiles('authorizer')).toEqual([
+      'dpop-jose.js',
+      'dpop-jose.js.map',
+      'index.js',
+      'index.js.map',
+      'session.js',
+      'session.js.map',
+    ]);
     expect(bundleFiles('sign-in')).toEqual(['index.js', 'index.js.map']);
     for (const b of rebuilt) {
       expect(fs.readdirSync(b.dir).sort()).toEqual(bundleFiles(b.name));

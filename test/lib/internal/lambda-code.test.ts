@@ -89,7 +89,14 @@ describe('keygateFunction', () => {
 
   it('deploys the prebuilt bundle directory as it is', () => {
     const bundle = path.join(PACKAGE_ROOT, lambdaAssetDir('authorizer'));
-    const files = ['index.js', 'index.js.map', 'session.js', 'session.js.map'];
+    const files = [
+      'dpop-jose.js',
+      'dpop-jose.js.map',
+      'index.js',
+      'index.js.map',
+      'session.js',
+      'session.js.map',
+    ];
     expect(fs.readdirSync(stagedAsset).sort()).toEqual(files);
     for (const file of files) {
       expect(
@@ -123,7 +130,8 @@ describe('keygateFunction', () => {
 
   it.each([
     ['the bundle is missing', false, 'index.js'],
-    ['the session module is missing', ['index.js'], 'session.js'],
+    ['the session module is missing', ['index.js', 'dpop-jose.js'], 'session.js'],
+    ['the DPoP module is missing', ['index.js', 'session.js'], 'dpop-jose.js'],
   ] as const)('throws, naming the file and the build command, when %s', (_, bundle, file) => {
     const root = fakeRoot({ bundle });
     roots.push(root);
