@@ -18,7 +18,10 @@ export const AUTHORIZER_SESSION_ENTRY = 'lambda/authorizer/session.ts';
 /** How index.ts names the session module at run time: relative to the bundle's own directory. */
 export const AUTHORIZER_SESSION_MODULE = './session.js';
 
-/** jose for DPoP proofs (lambda/authorizer/dpop-jose.ts), imported by dpop.ts on the first proof. */
+/** jose for DPoP proofs, bundled on its own as `dpop-jose.js` beside `index.js`. */
+export const AUTHORIZER_DPOP_ENTRY = 'lambda/authorizer/dpop-jose.ts';
+
+/** How dpop.ts names the jose module at run time (imported on the first proof). */
 export const AUTHORIZER_DPOP_MODULE = './dpop-jose.js';
 
 export const AUTHORIZER_BUNDLE_OPTIONS = {

@@ -7,6 +7,8 @@ import {
   AUTHORIZER_ENTRY,
   AUTHORIZER_SESSION_ENTRY,
   AUTHORIZER_SESSION_MODULE,
+  AUTHORIZER_DPOP_ENTRY,
+  AUTHORIZER_DPOP_MODULE,
 } from '../../../scripts/authorizer-bundle-options';
 import { esbuildOptions } from '../../../scripts/build-lambdas';
 
@@ -18,10 +20,15 @@ describe('authorizer bundle', () => {
     // THEN they agree field by field
     expect(LAMBDA_ENTRIES.authorizer.source).toBe(AUTHORIZER_ENTRY);
     // and the session module is its own entry, left out of index.js by name
-    expect(LAMBDA_ENTRIES.authorizer.modules).toEqual({ session: AUTHORIZER_SESSION_ENTRY });
+    expect(LAMBDA_ENTRIES.authorizer.modules).toEqual({
+      session: AUTHORIZER_SESSION_ENTRY,
+      'dpop-jose': AUTHORIZER_DPOP_ENTRY,
+    });
     expect(bench.externalModules).toContain(AUTHORIZER_SESSION_MODULE);
+    expect(bench.externalModules).toContain(AUTHORIZER_DPOP_MODULE);
     expect(built.entryPoints).toEqual([
       { in: `/root/${AUTHORIZER_ENTRY}`, out: 'index' },
+      { in: `/root/${AUTHORIZER_DPOP_ENTRY}`, out: 'dpop-jose' },
       { in: `/root/${AUTHORIZER_SESSION_ENTRY}`, out: 'session' },
     ]);
     expect(built).toMatchObject({
