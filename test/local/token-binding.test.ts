@@ -2,7 +2,9 @@
  * DPoP through the local stack, configured from the stage's `tokenBinding` block as `cdk synth` reads it:
  * the built-in issuer signs a token of Keycloak's DPoP shape (`typ: "DPoP"`, `cnf.jkt`, `kc-jkt-type`), the
  * client signs proofs with jose for the gateway's own URL, and the real authorizer handler checks them with
- * the in-memory replay store: a fresh proof passes, the same proof again is refused.
+ * the in-memory replay store: a fresh proof passes, the same proof again is refused. A REST API answers a
+ * refusal with the ACCESS_DENIED gateway response (403) carrying the RFC 9449 challenge as
+ * WWW-Authenticate; an HTTP API, which has no gateway responses, with a plain 401.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageConfig } from '../../common/app-config';
@@ -48,6 +50,16 @@ describe.each<ApiType>(['rest', 'http'])('DPoP through the local %s API', (apiTy
     });
   const proof = (path: string, method = 'GET') =>
     dpopProof(key, { htm: method, htu: `${stack.gateway.url}${path}`, accessToken: token });
+  const ALGS = 'algs="ES256 RS256 PS256 EdDSA"';
+  /** What the client sees of a refusal: the status and the challenge. */
+  const refusal = (error: string, description: string) =>
+    apiType === 'rest'
+      ? { status: 403, challenge: `DPoP error="${error}", error_description="${description}", ${ALGS}` }
+      : { status: 401, challenge: 'Bearer' };
+  const seen = async (r: Promise<{ status: number; headers: Record<string, unknown> }>) => {
+    const res = await r;
+    return { status: res.status, challenge: res.headers['www-authenticate'] };
+  };
 
   it('the stage block becomes the authorizer block, with the gateway URL and the result cache off', () => {
     expect(stack.authorizerConfig.tokenBinding).toEqual({
@@ -60,17 +72,23 @@ describe.each<ApiType>(['rest', 'http'])('DPoP through the local %s API', (apiTy
     reasons.length = 0;
     const p = await proof('/me');
     expect((await call('/me', token, p)).status).toBe(200);
-    expect((await call('/me', token, p)).status).toBe(401);
+    expect(await seen(call('/me', token, p))).toEqual(
+      refusal('invalid_dpop_proof', 'The DPoP proof was already used'),
+    );
     expect((await call('/me', token, await proof('/me'))).status).toBe(200);
     expect(reasons).toEqual(['allowed', 'dpop_proof_replayed', 'allowed']);
   });
 
   it('refuses no proof, a proof for another URL, and a plain bearer token on the bound route', async () => {
     reasons.length = 0;
-    expect((await call('/me', token)).status).toBe(401);
-    expect((await call('/me', token, await proof('/models'))).status).toBe(401);
+    expect(await seen(call('/me', token))).toEqual(refusal('invalid_dpop_proof', 'A DPoP proof is required'));
+    expect(await seen(call('/me', token, await proof('/models')))).toEqual(
+      refusal('invalid_dpop_proof', 'The DPoP proof is for another request or token'),
+    );
     const bearer = (await userTokens(stack, 'alice')).access_token;
-    expect((await call('/me', bearer)).status).toBe(401);
+    expect(await seen(call('/me', bearer))).toEqual(
+      refusal('invalid_token', 'The access token is not DPoP-bound'),
+    );
     expect(reasons).toEqual(['dpop_proof_missing', 'dpop_proof_mismatch', 'dpop_binding_missing']);
   });
 
@@ -79,7 +97,7 @@ describe.each<ApiType>(['rest', 'http'])('DPoP through the local %s API', (apiTy
     const bearer = (await userTokens(stack, 'alice')).access_token;
     expect((await call('/models', bearer)).status).toBe(200);
     // The token declares its binding (cnf.jkt): it is never accepted as a bearer token where DPoP is set up.
-    expect((await call('/models', token)).status).toBe(401);
+    expect((await call('/models', token)).status).toBe(refusal('', '').status);
     expect((await call('/models', token, await proof('/models'))).status).toBe(200);
     expect(reasons).toEqual(['allowed', 'dpop_proof_missing', 'allowed']);
   });
