@@ -15,16 +15,17 @@
  *   copies of `conf/` and `data/`), so runs never share a database and realm files can be dropped into its
  *   own `data/import` for `--import-realm`. The copy is removed when the server stops.
  * - The server runs in development mode (`start-dev`: HTTP, no hostname, dev-file H2 database) bound to
- *   127.0.0.1 on free ports, in its own process group; with `https`, it also listens on an HTTPS port that
- *   asks for a client certificate (`--https-client-auth=request`: a certificate is checked against the
- *   truststore when one is presented, and a connection without one is accepted), which certificate-bound
- *   tokens (RFC 8705) need. The management interface stays plain http (`--http-management-scheme=http`); `stop()` ends the whole group (kc.sh and its java
+ *   127.0.0.1 on free ports, in its own process group; `stop()` ends the whole group (kc.sh and its java
  *   child) and waits until it is gone, so no orphan JVM is left behind.
+ * - With `https`, it also listens on an HTTPS port that asks for a client certificate
+ *   (`--https-client-auth=request`: a certificate is checked against the truststore when one is
+ *   presented, and a connection without one is accepted), which certificate-bound tokens (RFC 8705) need.
+ *   The management interface stays plain http (`--http-management-scheme=http`).
  * - `JAVA_HOME` chooses the JDK (Keycloak 26 runs on Java 17, 21 and 25).
  *
  * Start-up options: https://www.keycloak.org/server/all-config ; TLS and client certificates:
- * https://www.keycloak.org/server/enabletls and https://www.keycloak.org/server/mutual-tls ; bootstrap admin through
- * KC_BOOTSTRAP_ADMIN_USERNAME / KC_BOOTSTRAP_ADMIN_PASSWORD: https://www.keycloak.org/server/bootstrap-admin-recovery ;
+ * https://www.keycloak.org/server/enabletls and https://www.keycloak.org/server/mutual-tls ;
+ * bootstrap admin through KC_BOOTSTRAP_ADMIN_USERNAME / KC_BOOTSTRAP_ADMIN_PASSWORD: https://www.keycloak.org/server/bootstrap-admin-recovery ;
  * readiness on the management port: https://www.keycloak.org/observability/health
  */
 import { spawn, spawnSync } from 'node:child_process';
