@@ -11,6 +11,7 @@ import type { ResponseMode, SignatureAlgorithm } from './authorizer-config';
 import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from './model-stream';
 import { MACHINE_INVOKE_PATH, MACHINE_MODELS_PATH, MODEL_INVOKE_PATH, MODELS_PATH } from './model-contract';
 import type { UsageTiersConfig } from './usage-tiers';
+import type { StageTokenBindingConfig } from './stage-token-binding';
 
 export type ModelKind = 'demo' | 'bedrock' | 'sagemaker';
 
@@ -174,6 +175,8 @@ export interface StageConfig {
   readonly logRetentionDays?: number;
   /** Back-channel logout and the revocation check (docs/revocation.md). @default - off */
   readonly revocation?: StageRevocationConfig;
+  /** Sender-constrained tokens, DPoP and certificate-bound (docs/token-binding.md). @default - off */
+  readonly tokenBinding?: StageTokenBindingConfig;
 }
 
 export interface KeygateAppConfig {

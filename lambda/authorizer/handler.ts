@@ -211,8 +211,18 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
   );
   if (!verified.ok) {
     // A bearer token that fails is a plain 401; a session's may send the browser to sign in again.
-    return credential.session
-      ? unauthenticated(p, request, trace, verified.reason, verified.reason === 'token_expired')
+    if (credential.session)
+      return unauthenticated(p, request, trace, verified.reason, verified.reason === 'token_expired');
+    // A refused binding may answer with its challenge (token-binding.ts), logged as unauthorized.
+    const challenge = p.binding.challenge?.(request, verified.reason);
+    return challenge
+      ? {
+          kind: 'respond',
+          response: challenge,
+          allowed: false,
+          reason: verified.reason,
+          unauthenticated: true,
+        }
       : { kind: 'unauthorized', reason: verified.reason };
   }
   const call: VerifiedCall = {
