@@ -25,7 +25,13 @@ const TIERS: UsageTiersOptions = {
   assignments: [{ realmRole: 'ml-team', tier: 'team' }],
 };
 
-function restApi(stack: Stack, props: Partial<SecuredRestApiProps> = {}) {
+type Backend = ReturnType<typeof inlineBackend>;
+
+function restApi(
+  stack: Stack,
+  props: Partial<SecuredRestApiProps> = {},
+  routes?: (backend: Backend) => SecuredRestApiProps['routes'],
+) {
   const backend = inlineBackend(stack);
   return new SecuredRestApi(stack, 'Api', {
     authorizer: new KeygateAuthorizer(stack, 'Authorizer', {
@@ -47,6 +53,7 @@ function restApi(stack: Stack, props: Partial<SecuredRestApiProps> = {}) {
       },
     ],
     ...props,
+    ...(routes ? { routes: routes(backend) } : {}),
   });
 }
 
@@ -166,5 +173,40 @@ describe('SecuredRestApi usageTiers with a per-caller tier', () => {
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::DynamoDB::Table', 0);
     expect(JSON.stringify(t.findResources('AWS::IAM::Policy'))).not.toContain('apigateway:');
+  });
+});
+
+describe('SecuredRestApi usageTiers per model', () => {
+  test('a model with a route of its own beside {modelId} gets its own per-method throttle', () => {
+    // GIVEN POST /models/big/invoke beside POST /models/{modelId}/invoke, throttled in the tier
+    const { stack } = newStack();
+    const auth = RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['model:{modelId}:invoke'] }));
+    const big = RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['model:big:invoke'] }));
+    restApi(
+      stack,
+      {
+        usageTiers: {
+          tiers: {
+            free: {
+              rateLimit: 10,
+              burstLimit: 20,
+              routeThrottles: { 'POST /models/big/invoke': { rateLimit: 1, burstLimit: 2 } },
+            },
+          },
+          defaultTier: 'free',
+        },
+      },
+      (backend) => [
+        { method: HttpMethod.POST, path: '/models/{modelId}/invoke', backend, auth },
+        { method: HttpMethod.POST, path: '/models/big/invoke', backend, auth: big },
+      ],
+    );
+    // THEN the plan throttles the literal method alone; the parameterized one keeps the tier's numbers
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: 10, BurstLimit: 20 },
+      ApiStages: [
+        Match.objectLike({ Throttle: { '/models/big/invoke/POST': { RateLimit: 1, BurstLimit: 2 } } }),
+      ],
+    });
   });
 });
