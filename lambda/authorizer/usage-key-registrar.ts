@@ -10,11 +10,11 @@
  *    container that died mid-way). One container registers a caller; the others wait a bounded time for
  *    the record to turn `registered`, else fail closed (`pending`) and try again on the next request.
  * 3. Find the tier's usage plan on the request's API stage (by its tag, common/usage-caller-keys.ts; once
- *    per container), CreateApiKey with the derived value, then CreateUsagePlanKey. Both are idempotent in the AWS glue
- *    (usage-key-registrar-aws.ts): API Gateway refuses a second key with the same value (ConflictException:
- *    "API key values must be unique",
- *    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html), so the
- *    existing key is looked up by name; a key already in the plan is a ConflictException too.
+ *    per container), CreateApiKey with the derived value, then CreateUsagePlanKey. Both are repeatable in
+ *    the AWS glue (usage-key-registrar-aws.ts): API key values are unique, a second key with the same
+ *    value being the same key
+ *    (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html), so a
+ *    ConflictException is followed by a lookup by name; a key already in the plan is one too.
  * 4. Mark the record `registered` with the API key's id. A failure releases the claim and fails closed
  *    (`failed`), with the AWS error name for the log, never the value.
  *
