@@ -249,6 +249,15 @@ export const DEFAULT_APP_CONFIG: KeygateAppConfig = {
       authorizer: { cacheTtlSeconds: 300, responseMode: 'iam' },
       cors: { allowOrigins: ['http://localhost:5173'] },
       throttling: { rateLimit: 50, burstLimit: 100 },
+      // Example tiers (docs/quotas.md): people share `standard`, the batch client has its own pool.
+      usageTiers: {
+        tiers: {
+          standard: { rateLimit: 20, burstLimit: 40, quota: { limit: 50_000, period: 'DAY' } },
+          batch: { rateLimit: 50, burstLimit: 100, quota: { limit: 1_000_000, period: 'MONTH' } },
+        },
+        defaultTier: 'standard',
+        assignments: [{ clientRole: 'keygate-api:model-user', tier: 'batch' }],
+      },
       logRetentionDays: 30,
     },
   },

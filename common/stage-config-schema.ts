@@ -342,6 +342,11 @@ export const StageSchema = v.strictObject({
               'throttles per route key for this tier',
               "the tier's throttle on every route",
             ),
+            perCaller: opt(
+              v.boolean(),
+              'every caller gets an API key of its own, so the limits apply per caller ([quotas.md](quotas.md))',
+              'false: one key shared by the tier',
+            ),
           }),
         ),
         'tier name (lower-case letters, digits and -) → its limits',

@@ -45,6 +45,7 @@ import type { RevocationChecker } from './revocation-check';
 import { revocationCheckFor, withRevocationCheck } from './revocation-check';
 import type { RevocationStore } from '../revocation/revocation-store';
 import type { SecretReader, UsageKeys } from './usage-keys';
+import type { CallerKeyRegistrar } from './usage-key-registrar';
 import { createUsageKeys } from './usage-keys';
 import type { BindingCheck, BindingResult } from './token-binding';
 import { REFUSE_BOUND_TOKENS } from './token-binding';
@@ -82,6 +83,8 @@ export interface HandlerDeps {
   readonly revocationStore?: RevocationStore;
   /** Reads the usage-tier key secrets (config `usage`). @default the Parameters and Secrets Lambda Extension */
   readonly readSecret?: SecretReader;
+  /** Registers per-caller usage keys. @default DynamoDB and API Gateway (usage-key-registrar-aws.ts) */
+  readonly usageKeyRegistrar?: CallerKeyRegistrar;
   /** Sender-constrained tokens (token-binding.ts); required when the config has `tokenBinding`. */
   readonly binding?: BindingCheck;
 }
@@ -168,8 +171,13 @@ export async function csrfCheck(call: VerifiedCall): Promise<Refusal | undefined
   return csrf && !csrf.ok ? { status: 403, reason: 'csrf_rejected' } : undefined;
 }
 
+/** A per-caller usage key is in its tier's usage plan before a REST answer names it (usage-keys.ts). */
+export async function usageKeyCheck(call: VerifiedCall, p: Pipeline): Promise<Refusal | undefined> {
+  return p.usage && call.request.kind === 'rest' ? p.usage.ensure(call.principal, call.request) : undefined;
+}
+
 /** The checks on a verified caller, in order. One entry per check. */
-export const CHECKS: readonly Check[] = [csrfCheck];
+export const CHECKS: readonly Check[] = [csrfCheck, usageKeyCheck];
 
 /** The whole request path. Any throw from here is an unexpected (internal) error. */
 export async function decide(event: unknown, p: Pipeline | undefined, trace: Trace): Promise<Outcome> {
@@ -443,7 +451,9 @@ export function preparePipeline(
       now: deps.now ?? Date.now,
       stepUp: createStepUpGate(config),
       binding: config.tokenBinding && deps.binding ? deps.binding : REFUSE_BOUND_TOKENS,
-      usage: config.usage ? createUsageKeys(config.usage, deps.readSecret) : undefined,
+      usage: config.usage
+        ? createUsageKeys(config.usage, deps.readSecret, { registrar: deps.usageKeyRegistrar })
+        : undefined,
       revocation:
         config.revocation && deps.revocationStore
           ? revocationCheckFor(

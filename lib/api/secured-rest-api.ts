@@ -408,5 +408,6 @@ function usageTierPlans(
     );
   const plans = new UsageTierPlans(scope, 'UsageTiers', api, tiers, 'SecuredRestApi');
   authorizer._useUsageKeys(plans.authorizerBlock(), [...plans.keySecrets.values()]);
+  plans.grantCallerKeyRegistration(authorizer.handler);
   return plans;
 }

@@ -465,7 +465,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           ),
         }),
       log,
-      ...(usageTiers ? { readSecret: usageTiers.readSecret } : {}),
+      ...(usageTiers ? { readSecret: usageTiers.readSecret, usageKeyRegistrar: usageTiers.registrar } : {}),
       // The cookie keyring, for an authorizer that reads browser sessions (ignored by one that does not).
       ...(cookieKeys && authorizerConfig.session
         ? { sessions: createSessionSupport(authorizerConfig.session, staticKeyProvider(cookieKeys)) }
