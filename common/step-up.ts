@@ -62,7 +62,7 @@ export const MAX_STEP_UP_AGE_SECONDS = 86_400;
 export const UNKNOWN_TTL_SECONDS = 3600;
 
 /** An `acr` or `amr` value: a short token with no whitespace, quotes or backslashes (challenge-safe). */
-const METHOD_OR_ACR = /^[A-Za-z0-9._:~+/-]{1,64}$/;
+export const METHOD_OR_ACR = /^[A-Za-z0-9._:~+/-]{1,64}$/;
 
 /** The sign-in facts of verified claims. Wrongly typed claims are treated as absent (they meet nothing). */
 export function assuranceOf(
