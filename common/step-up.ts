@@ -107,6 +107,21 @@ export function meetsStepUp(
 }
 
 /**
+ * A requirement without its step-up demand: what a model backend can re-check. The backend reads the
+ * identity context the authorizer passes, which carries no sign-in facts (`acr`, `amr`, `auth_time`), so
+ * a re-checked step-up would refuse every caller the authorizer let through; step-up stays with the
+ * authorizer, the only one that sees the verified token.
+ */
+export function withoutStepUp<T extends { readonly stepUp?: StepUpRequirement } | undefined>(
+  requirement: T,
+): T {
+  if (requirement?.stepUp === undefined) return requirement;
+  const rest: { stepUp?: StepUpRequirement } = { ...requirement };
+  delete rest.stepUp;
+  return rest as T;
+}
+
+/**
  * The requirement a sign-in must meet to satisfy all of these: the highest level, every method, the
  * shortest age. Undefined for none.
  */

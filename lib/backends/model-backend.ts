@@ -8,6 +8,7 @@ import { METRIC_NAMESPACE } from '../../common/decision-log';
 import { AUDIT_FIELDS, AUDIT_MESSAGE } from '../../common/model-audit-log';
 import { MODEL_INVOKE_PATH } from '../../common/model-contract';
 import { MODEL_STREAM_PATH } from '../../common/model-stream';
+import { withoutStepUp } from '../../common/step-up';
 import { onRouteServed } from '../internal/served-routes';
 import { KeygateValidationError } from '../internal/validation-error';
 import {
@@ -170,7 +171,7 @@ export class ModelBackend extends Construct {
     }
     const maxBodyBytes = checkInt(this, 'maxBodyBytes', props.maxBodyBytes ?? 65536, 1, 1024 * 1024);
     const maxInputChars = checkInt(this, 'maxInputChars', props.maxInputChars ?? 20000, 1, 500_000);
-    const givenRequirement = entitlementsOnly(requirementSpec(props.invokeRequirement));
+    const givenRequirement = withoutStepUp(requirementSpec(props.invokeRequirement));
     const requirementErrors = validateRoutes(
       [
         {
@@ -209,7 +210,7 @@ export class ModelBackend extends Construct {
     const serve = (route: RouteSpec): void => {
       const invokes = route.path === MODEL_INVOKE_PATH || route.path === MODEL_STREAM_PATH;
       if (route.auth !== 'keycloak' || route.method !== 'POST' || !invokes) return;
-      const requirement = entitlementsOnly(route.requirement ?? {});
+      const requirement = withoutStepUp(route.requirement ?? {});
       const known = givenRequirement ?? servedRequirement;
       if (known !== undefined && canonical(known) !== canonical(requirement)) {
         throw new KeygateValidationError(
@@ -434,19 +435,6 @@ function requirementSpec(given: Requirement | undefined): RequirementSpec | unde
   if (given === undefined) return undefined;
   if (typeof given === 'object' && given !== null && '_spec' in given) return given._spec ?? {};
   return given as unknown as RequirementSpec;
-}
-
-/**
- * What the function can re-check: the entitlements and issuers of a requirement. Its step-up demand
- * (`acr`, `amr`, `auth_time`) stays with the authorizer, the only one that sees the verified token; the
- * identity context the function reads carries no sign-in facts, so re-checking it would refuse every
- * caller the authorizer let through (docs/step-up.md).
- */
-function entitlementsOnly<T extends RequirementSpec | undefined>(requirement: T): T {
-  if (requirement?.stepUp === undefined) return requirement;
-  const rest: RequirementSpec = { ...requirement };
-  delete (rest as { stepUp?: unknown }).stepUp;
-  return rest as T;
 }
 
 /** A requirement as sorted JSON, so equal requirements compare equal whatever their key order. */
