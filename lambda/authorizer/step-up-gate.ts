@@ -139,6 +139,8 @@ export function createStepUpGate(config: AuthorizerConfig): StepUpGate | undefin
       const req = match.route.requirement?.stepUp;
       if (req === undefined || reasonFor(match, p) === undefined) return undefined;
       const acrs = req.minLoa !== undefined ? acrValuesFor(maps.get(p.issuer), req.minLoa) : [];
+      // `amr` has no authorization-request parameter: a demand for methods alone has no sign-in to offer.
+      if (acrs.length === 0 && req.maxAgeSeconds === undefined) return undefined;
       return {
         ...(acrs.length > 0 ? { acrValues: acrs.join(' ') } : {}),
         ...(req.maxAgeSeconds !== undefined ? { maxAge: req.maxAgeSeconds } : {}),

@@ -80,3 +80,28 @@ describe('a browser route refused for step-up (local REST API, browser sign-in o
     expect(res.status).toBe(200);
   });
 });
+
+describe('a browser route refused for a method alone (local REST API, browser sign-in on)', () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    const stage: StageConfig = {
+      ...dev,
+      routes: dev.routes.map((r) =>
+        r.path === '/me' ? { ...r, requirement: { stepUp: { amr: ['otp'] } } } : r,
+      ),
+    };
+    stack = await startLocalStack({ stage, apiType: 'rest', signIn: true });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('offers no sign-in link: amr has no authorization-request parameter', async () => {
+    const token = (await userTokens(stack, 'alice')).access_token;
+    const res = await request(`${stack.gateway.url}/me`, {
+      headers: { ...NAVIGATION, authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(403);
+    expect(/<a id="signin" href="([^"]*)">/.exec(res.body)?.[1]).toBe('');
+  });
+});
