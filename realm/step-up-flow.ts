@@ -7,6 +7,7 @@
  *
  *   keygate step-up                    (top level, bound as the realm's browser flow)
  *     Cookie                           ALTERNATIVE
+ *     Identity Provider Redirector     ALTERNATIVE  (kc_idp_hint, as in the built-in browser flow)
  *     keygate step-up forms            ALTERNATIVE
  *       keygate step-up level N        CONDITIONAL, one per level, lowest first
  *         Condition - level of authentication (level N, loa-max-age)   REQUIRED
@@ -133,6 +134,12 @@ export function stepUpRealmParts(options: StepUpFlowOptions): StepUpRealmParts {
       'Keygate: browser sign-in with step-up levels (docs/step-up.md)',
       [
         { authenticator: 'auth-cookie', authenticatorFlow: false, requirement: 'ALTERNATIVE' },
+        // As in Keycloak's built-in browser flow: `kc_idp_hint` sends the person to an upstream provider.
+        {
+          authenticator: 'identity-provider-redirector',
+          authenticatorFlow: false,
+          requirement: 'ALTERNATIVE',
+        },
         { authenticatorFlow: true, flowAlias: forms, requirement: 'ALTERNATIVE' },
       ],
       true,

@@ -105,6 +105,7 @@ describe('realm:apply against a Keycloak admin API', () => {
       realm.flows.get(alias)?.executions.map((e) => [e.providerId ?? e.displayName, e.requirement]);
     expect(flowShape('keygate step-up')).toEqual([
       ['auth-cookie', 'ALTERNATIVE'],
+      ['identity-provider-redirector', 'ALTERNATIVE'],
       ['keygate step-up forms', 'ALTERNATIVE'],
     ]);
     expect(flowShape('keygate step-up forms')).toEqual([

@@ -27,7 +27,8 @@ describe('the step-up flow in the realm import format', () => {
         true,
         [
           ['auth-cookie', 'ALTERNATIVE', 10, undefined],
-          ['keygate step-up forms', 'ALTERNATIVE', 20, undefined],
+          ['identity-provider-redirector', 'ALTERNATIVE', 20, undefined],
+          ['keygate step-up forms', 'ALTERNATIVE', 30, undefined],
         ],
       ],
       [
