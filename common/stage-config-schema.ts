@@ -18,6 +18,8 @@ import { REVOCATION_DEFAULTS } from './revocation';
 import { USAGE_QUOTA_PERIODS, validateStageUsageTiers } from './usage-tiers';
 import { DPOP_ALGORITHMS, DPOP_DEFAULTS } from './token-binding';
 import { validateStageTokenBinding } from './stage-token-binding';
+import { MAX_LOA, MAX_STEP_UP_AGE_SECONDS, METHOD_OR_ACR } from './step-up';
+import { DEFAULT_LEVEL_MAX_AGE_SECONDS } from './stage-step-up';
 
 /** CloudWatch Logs retention values (days). */
 export const LOG_RETENTION_DAYS = [
@@ -96,6 +98,50 @@ const EntitlementsSchema = v.strictObject({
   groups: opt(list(v.string()), 'groups of the `groups` claim', 'none'),
 });
 
+const StepUpSchema = v.strictObject({
+  minLoa: opt(
+    int(0, MAX_LOA),
+    "the least level of assurance, in the order of the issuer's `acrLoaMap` (`acr`)",
+    'any level',
+  ),
+  amr: opt(
+    nonEmptyList(str(METHOD_OR_ACR)),
+    'authentication methods the token\'s `amr` must all contain, e.g. `["otp"]`',
+    'none',
+  ),
+  maxAgeSeconds: opt(
+    int(1, MAX_STEP_UP_AGE_SECONDS),
+    'the most seconds since the sign-in (`auth_time`); must exceed the result-cache TTL',
+    'no bound',
+  ),
+});
+
+const StepUpFlowSchema = v.strictObject({
+  levels: req(
+    nonEmptyList(
+      v.strictObject({
+        level: req(int(1, MAX_LOA), 'the level, as `acrLoaMap` numbers it'),
+        authenticator: req(
+          str(),
+          'the Keycloak authenticator that reaches it, e.g. `auth-username-password-form`, `auth-otp-form`',
+        ),
+        amr: opt(str(METHOD_OR_ACR), 'the `amr` value it adds to tokens (`pwd`, `otp`, `hwk`)', 'none'),
+      }),
+    ),
+    'the levels, lowest first; each named in `acrLoaMap`',
+  ),
+  levelMaxAgeSeconds: opt(
+    int(0, 31_536_000),
+    "seconds a level stays valid in the SSO session (Keycloak's `loa-max-age`)",
+    String(DEFAULT_LEVEL_MAX_AGE_SECONDS),
+  ),
+  amrMaxAgeSeconds: opt(
+    int(0, 31_536_000),
+    "seconds an `amr` value stays in the session's tokens",
+    String(DEFAULT_LEVEL_MAX_AGE_SECONDS),
+  ),
+});
+
 const RequirementSchema = v.strictObject({
   allOf: opt(EntitlementsSchema, 'entitlements the caller must all hold', 'none'),
   anyOf: opt(EntitlementsSchema, 'entitlements the caller must hold at least one of', 'none'),
@@ -103,6 +149,11 @@ const RequirementSchema = v.strictObject({
     list(v.string()),
     "issuers whose tokens may meet the requirement: the realm's issuer URL and/or `cognitoFederation`; required on every keycloak route with `cognitoFederation`",
     'any trusted issuer',
+  ),
+  stepUp: opt(
+    StepUpSchema,
+    'how strongly and how recently the caller must have signed in (RFC 9470; [step-up.md](step-up.md)): `{ minLoa?, amr?, maxAgeSeconds? }`',
+    'no step-up',
   ),
 });
 
@@ -169,6 +220,16 @@ export const KeycloakSchema = v.strictObject({
     nonEmptyList(v.picklist(SIGNATURE_ALGORITHMS)),
     'accepted signing algorithms',
     '`["RS256"]`',
+  ),
+  acrLoaMap: opt(
+    v.record(str(METHOD_OR_ACR), int(0, MAX_LOA)),
+    'the realm\'s ACR-to-LoA mapping (Keycloak\'s `acr.loa.map`), e.g. `{ "1": 1, "2": 2 }`: orders `acr` for `requirement.stepUp.minLoa`; the realm definition sets it',
+    'none: no route may demand a level',
+  ),
+  stepUpFlow: opt(
+    StepUpFlowSchema,
+    "the realm's step-up browser flow, one Keycloak authenticator per level; the realm definition builds it and binds it as the browser flow ([step-up.md](step-up.md))",
+    "none: the realm's browser flow is left as it is",
   ),
   [INSECURE_HTTP_ISSUER]: opt(
     v.boolean(),

@@ -363,7 +363,28 @@ export function respond(call: VerifiedCall, decision: RouteDecision, p: Pipeline
   });
   // The RFC 9470 challenge a REST ACCESS_DENIED gateway response sends as WWW-Authenticate.
   const answer = p.stepUp ? p.stepUp.annotate(response, call.principal, call.match, !listed) : response;
-  return { kind: 'respond', response: answer, allowed: decision.allowed, reason: decision.reason };
+  return {
+    kind: 'respond',
+    response: withStepUpSignIn(answer, call, decision, p),
+    allowed: decision.allowed,
+    reason: decision.reason,
+  };
+}
+
+/**
+ * A browser navigation refused for step-up on a browser route gets the sign-in URL asking the issuer
+ * for the route's level and age (`signIn` in the context, as the REST ACCESS_DENIED page follows it).
+ */
+function withStepUpSignIn(
+  response: AuthorizerResponse,
+  call: VerifiedCall,
+  decision: RouteDecision,
+  p: Pipeline,
+): AuthorizerResponse {
+  if (decision.allowed || !p.stepUp || !p.sessions || !call.match) return response;
+  const login = p.stepUp.loginFor(call.match, call.principal);
+  const url = login && p.sessions.stepUpSignIn(call.request, routeKey(call.match.route), login);
+  return url ? { ...response, context: { ...response.context, signIn: url } } : response;
 }
 
 /**

@@ -16,8 +16,9 @@
  */
 import type { AuthorizerConfig } from '../../common/authorizer-config';
 import { acrLoaMapOf, issuerUrl } from '../../common/authorizer-config';
-import type { AcrLoaMap, StepUpRequirement } from '../../common/step-up';
+import type { AcrLoaMap, StepUpLogin, StepUpRequirement } from '../../common/step-up';
 import {
+  acrValuesFor,
   joinStepUp,
   meetsStepUp,
   STEP_UP_CONTEXT_KEY,
@@ -42,6 +43,11 @@ export interface StepUpGate {
   reasonFor(match: RouteMatch, principal: VerifiedPrincipal): StepUpReason | undefined;
   /** A refusal with its step-up reason, when it is one. */
   refine(decision: RouteDecision, match: RouteMatch, principal: VerifiedPrincipal): RouteDecision;
+  /**
+   * What a browser's sign-in must ask the issuer for to meet this route's step-up (`acr_values`,
+   * `max_age` for /auth/login), when the caller falls short of it alone; else undefined.
+   */
+  loginFor(match: RouteMatch, principal: VerifiedPrincipal): StepUpLogin | undefined;
   /** The response with the challenge in its context when the caller falls short of a step-up. */
   annotate(
     response: AuthorizerResponse,
@@ -129,6 +135,17 @@ export function createStepUpGate(config: AuthorizerConfig): StepUpGate | undefin
   return {
     principalFor,
     reasonFor,
+    loginFor(match, p) {
+      const req = match.route.requirement?.stepUp;
+      if (req === undefined || reasonFor(match, p) === undefined) return undefined;
+      const acrs = req.minLoa !== undefined ? acrValuesFor(maps.get(p.issuer), req.minLoa) : [];
+      // `amr` has no authorization-request parameter: a demand for methods alone has no sign-in to offer.
+      if (acrs.length === 0 && req.maxAgeSeconds === undefined) return undefined;
+      return {
+        ...(acrs.length > 0 ? { acrValues: acrs.join(' ') } : {}),
+        ...(req.maxAgeSeconds !== undefined ? { maxAge: req.maxAgeSeconds } : {}),
+      };
+    },
     refine(decision, match, p) {
       if (decision.reason !== 'route_forbidden') return decision;
       const reason = reasonFor(match, p);

@@ -31,6 +31,7 @@ import type { DecisionLine, DecisionLog } from '../../lambda/authorizer/decision
 import { createDecisionLog } from '../../lambda/authorizer/decision-log';
 import { loadConfig } from '../../lambda/authorizer/load-config';
 import { MODEL_INVOKE_PATH } from '../../common/model-contract';
+import { withoutStepUp } from '../../common/step-up';
 import { createTokenVerifier, DeadlineFetcher } from '../../lambda/authorizer/verify-token';
 import { createHandler as createModelsHandler } from '../../lambda/models/handler';
 import { validateBackendConfig } from '../../lambda/models/backend-config';
@@ -228,6 +229,7 @@ export function localAuthorizerConfig(
         allowedAudiences: [kc.audience ?? kc.apiClientId],
         ...(kc.algorithms ? { algorithms: [...kc.algorithms] } : {}),
         roleClients: [kc.apiClientId],
+        ...(kc.acrLoaMap ? { acrLoaMap: { ...kc.acrLoaMap } } : {}),
         ...(kc.insecureHttpIssuerForDevelopmentOnly
           ? { insecureHttpIssuerForDevelopmentOnly: true, ...(kc.jwksUri ? { jwksUri: kc.jwksUri } : {}) }
           : {}),
@@ -485,7 +487,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ? {
             invokeRequirement: localRequirement(
               stage,
-              invokeRoute.requirement,
+              withoutStepUp(invokeRoute.requirement),
               issuer.issuer,
               routeKey(invokeRoute),
             ),

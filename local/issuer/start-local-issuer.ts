@@ -234,6 +234,8 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
         'typ',
         'azp',
         'acr',
+        // Keycloak's AMR mapper (a client with it: realm-model.ts amrClaim).
+        'amr',
         'preferred_username',
         'name',
         'given_name',
@@ -579,6 +581,7 @@ function registerPasswordGrant(
             typ: 'ID',
             azp: client.clientId,
             acr: '1',
+            ...(realm.clients.get(client.clientId)?.amrClaim ? { amr: [] } : {}),
             preferred_username: user.username,
             ...profileClaims(user),
           },
