@@ -14,6 +14,8 @@ describe('Keygate app (stage with a step-up route)', () => {
   // GIVEN the default stage whose invoke route needs level 2 and an OTP within 15 minutes
   const stage: StageConfig = {
     ...dev,
+    // Usage tiers put their secrets' ARNs in the config (a Fn::Join); this stage is about step-up alone.
+    usageTiers: undefined,
     routes: dev.routes.map((r) =>
       r.method === 'POST' && r.path === '/models/{modelId}/invoke'
         ? { ...r, requirement: { ...r.requirement, stepUp: { minLoa: 2, amr: ['otp'], maxAgeSeconds: 900 } } }
