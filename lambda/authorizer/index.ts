@@ -2,14 +2,14 @@
  * AWS glue for the Keygate authorizer: read the configuration once per container (cold start), build the
  * handler with its production dependencies, export it. Everything else lives in the pure modules.
  */
+import type { AuthorizerConfig } from '../../common/authorizer-config';
 import type { LoadedConfig } from './load-config';
 import { loadConfig } from './load-config';
 import type { HandlerDeps } from './handler';
 import { createHandler } from './handler';
 import type * as SessionEntry from './session';
-import { withRevocationStore } from './revocation-store-env';
-import { createBindingCheck } from './token-binding';
-import type { DynamoDbSdk } from './replay-store';
+import type * as BindingEntry from './binding';
+import type * as RevocationEntry from './revocation';
 
 /**
  * Browser-session support lives in a module of its own (`session.js` beside this file in the bundle,
@@ -46,15 +46,45 @@ function withSessions(config: LoadedConfig): HandlerDeps {
 }
 
 /**
- * Token binding (DPoP, mTLS-bound tokens), with the DynamoDB replay store the config names. The runtime's
- * SDK is `require`d on the first proof (external to the bundle, found through the runtime's NODE_PATH).
+ * A feature module beside this file (`binding.js`, `revocation.js`), `require`d at cold start only when
+ * the configuration has the feature. One that cannot be loaded makes the configuration invalid (every
+ * request denied with one config error) rather than failing the container's initialization.
  */
-function withBinding(deps: HandlerDeps): HandlerDeps {
+function withModule<M>(
+  deps: HandlerDeps,
+  file: string,
+  add: (m: M, config: AuthorizerConfig) => Partial<HandlerDeps>,
+): HandlerDeps {
   const c = deps.config;
-  if (!c.ok || !c.config.tokenBinding) return deps;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const loadDynamoDb = () => require('@aws-sdk/client-dynamodb') as DynamoDbSdk;
-  return { ...deps, binding: createBindingCheck(c.config, { loadDynamoDb }) };
+  if (!c.ok) return deps;
+  let m: M;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    m = require(file) as M;
+  } catch (e) {
+    const code = (e as { code?: unknown } | null)?.code;
+    return {
+      config: { ok: false, errors: [`the module ${file} could not be loaded (${String(code ?? 'error')})`] },
+    };
+  }
+  return { ...deps, ...add(m, c.config) };
+}
+
+/** Token binding (DPoP, mTLS-bound tokens), with the DynamoDB replay store the config names. */
+function withBinding(deps: HandlerDeps): HandlerDeps {
+  if (!deps.config.ok || !deps.config.config.tokenBinding) return deps;
+  return withModule<typeof BindingEntry>(deps, './binding.js', (m, config) => ({
+    binding: m.productionBindingCheck(config),
+  }));
+}
+
+/** The revocation list: the DynamoDB table the configuration names (RevocationList creates it). */
+function withRevocationStore(deps: HandlerDeps): HandlerDeps {
+  const tableName = deps.config.ok ? deps.config.config.revocation?.tableName : undefined;
+  if (tableName === undefined) return deps;
+  return withModule<typeof RevocationEntry>(deps, './revocation.js', (m) => ({
+    revocationStore: m.productionRevocationStore(tableName),
+  }));
 }
 
 export const handler = createHandler(

@@ -60,6 +60,12 @@ export type VerifyResult =
 /** Verifies a compact JWS and returns the principal, or a reason. Never rejects. */
 export interface TokenVerifier {
   verify(token: string): Promise<VerifyResult>;
+  /**
+   * The result without waiting, or undefined when it needs a wait (a JWKS fetch): then `verify`. Lets the
+   * warm path (a cached signing key, a verified-claims cache hit) skip the promise hops.
+   * @default - none: every token goes through `verify`
+   */
+  verifySync?(token: string): VerifyResult | undefined;
 }
 
 /** Counts and timings the verifier reports (JWKS fetch failures become a metric). */

@@ -23,6 +23,18 @@ const bundleFiles = (name: BuiltLambda['name']) =>
     .flatMap((file) => [file, `${file}.map`])
     .sort();
 
+/** A package.json `files` entry as npm reads it, for the `*` and `**` it uses. */
+function globPattern(glob: string): RegExp {
+  const body = glob
+    .split('/')
+    .map((part) =>
+      part === '**' ? '(?:[^/]+/)*' : `${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}/`,
+    )
+    .join('')
+    .replace(/\/$/, '');
+  return new RegExp(`^${body}$`);
+}
+
 describe('buildLambdas', () => {
   let first: string;
   let second: string;
@@ -54,18 +66,35 @@ describe('buildLambdas', () => {
 
   it('writes exactly index.js, the further modules and their source maps per function', () => {
     expect(bundleFiles('authorizer')).toEqual([
+      'binding.js',
+      'binding.js.map',
       'dpop-jose.js',
       'dpop-jose.js.map',
       'index.js',
       'index.js.map',
+      'revocation.js',
+      'revocation.js.map',
       'session.js',
       'session.js.map',
+      'usage.js',
+      'usage.js.map',
     ]);
     expect(bundleFiles('sign-in')).toEqual(['index.js', 'index.js.map']);
     for (const b of rebuilt) {
       expect(fs.readdirSync(b.dir).sort()).toEqual(bundleFiles(b.name));
       expect(b.files.map((f) => f.file)).toEqual(bundleFiles(b.name));
     }
+  });
+
+  it('ships every file it builds: package.json `files` matches each bundle and source map', () => {
+    const files = (
+      JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+        files: string[];
+      }
+    ).files.map(globPattern);
+    const written = built.flatMap((b) => b.files.map((f) => `${lambdaAssetDir(b.name)}/${f.file}`));
+    expect(written).toHaveLength(built.reduce((n, b) => n + bundleFiles(b.name).length, 0));
+    expect(written.filter((file) => !files.some((pattern) => pattern.test(file)))).toEqual([]);
   });
 
   it('gives byte-identical bundles for the same sources', () => {

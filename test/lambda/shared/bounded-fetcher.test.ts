@@ -1,5 +1,5 @@
 /**
-^ * The shared JWKS fetch (authorizer and sign-in function) is bounded in size and total time, against real HTTPS servers on
+ * The shared JWKS fetch (authorizer and sign-in function) is bounded in size and total time, against real HTTPS servers on
  * 127.0.0.1: the oversize test proves reading stops (the server sees the connection closed long before
  * it has written its body), the drip test that the deadline covers the whole exchange.
  */
