@@ -233,9 +233,9 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
 }
 
 /**
- * With step-up routes, the principal the answer is made for at this instant (step-up-gate.ts): interned
- * per the step-up requirements its sign-in meets through the result cache's TTL, so every per-profile
- * answer is also per step-up result.
+ * With step-up routes, the principal the answer is made for at this instant (step-up-gate.ts): it carries
+ * the step-up requirements its sign-in meets through the result cache's TTL as its `variant`, so every
+ * per-profile answer is also per step-up result.
  */
 export function stepUpPrincipal(principal: VerifiedPrincipal, p: Pipeline): VerifiedPrincipal {
   return p.stepUp ? p.stepUp.principalFor(principal, Math.floor(p.now() / 1000)) : principal;
@@ -460,9 +460,10 @@ export function preparePipeline(
       },
     };
     const source = config.tokenSource;
+    const table = compileRoutes(config.routes);
     return {
       verifier: (deps.createVerifier ?? defaultVerifier)(config, events),
-      table: compileRoutes(config.routes),
+      table,
       extract: createTokenExtractor(source),
       responseMode: config.responseMode ?? DEFAULTS.responseMode,
       exact: config.resultCacheTtlSeconds === 0,
@@ -472,7 +473,7 @@ export function preparePipeline(
           ? { allowedOrigins: source.allowedOrigins ?? [], csrfHeader: config.session?.csrfHeader }
           : undefined,
       now: deps.now ?? Date.now,
-      stepUp: createStepUpGate(config),
+      stepUp: createStepUpGate(config, table.derived),
       binding: config.tokenBinding ? deps.binding : undefined,
       usage: config.usage ? lazyUsageKeys(config.usage, deps.readSecret) : undefined,
       revocation:

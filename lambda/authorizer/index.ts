@@ -57,17 +57,21 @@ function withModule<M>(
 ): HandlerDeps {
   const c = deps.config;
   if (!c.ok) return deps;
-  let m: M;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    m = require(file) as M;
+    return { ...deps, ...add(require(file) as M, c.config) };
   } catch (e) {
+    // The module, or the runtime's SDK it requires, is missing.
     const code = (e as { code?: unknown } | null)?.code;
     return {
-      config: { ok: false, errors: [`the module ${file} could not be loaded (${String(code ?? 'error')})`] },
+      config: {
+        ok: false,
+        errors: [
+          `the module ${file} (or the runtime SDK it needs) could not be loaded (${String(code ?? 'error')})`,
+        ],
+      },
     };
   }
-  return { ...deps, ...add(m, c.config) };
 }
 
 /** Token binding (DPoP, mTLS-bound tokens), with the DynamoDB replay store the config names. */
