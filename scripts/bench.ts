@@ -665,7 +665,7 @@ async function main() {
         `${fmt(us(t.fresh) - us(t.repeated), 0)} µs per repeated token (${fmt(us(t.fresh), 0)} → ${fmt(us(t.repeated), 1)} µs)`,
       ],
       [
-        'entitlement profiles + profile answers (claims-to-principal.ts, authorize.ts)',
+        'entitlement profiles, with their answers (claims-to-principal.ts, authorize.ts)',
         `${fmt(us(t.newProfile) - us(t.fresh), 0)} µs per fresh token of a known profile (${fmt(us(t.newProfile), 0)} → ${fmt(us(t.fresh), 0)} µs)`,
       ],
     ].map((r) => `| ${r.join(' | ')} |`);
