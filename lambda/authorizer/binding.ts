@@ -10,6 +10,7 @@ import type { BindingCheck } from './token-binding';
 import { createBindingCheck } from './token-binding';
 import type { DynamoDbSdk } from './replay-store';
 
+export { validateTokenBinding } from '../../common/token-binding';
 export { createBindingCheck } from './token-binding';
 
 /**

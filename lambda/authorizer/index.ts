@@ -1,96 +1,98 @@
 /**
  * AWS glue for the Keygate authorizer: read the configuration once per container (cold start), build the
  * handler with its production dependencies, export it. Everything else lives in the pure modules.
+ *
+ * Features live in modules of their own beside this file in the bundle (`session.js`, `binding.js`,
+ * `revocation.js`, built from ./session.ts, ./binding.ts, ./revocation.ts; the list is
+ * lib/internal/lambda-entries.ts): each is `require`d here only when the configuration has its block,
+ * whose checks it also holds, so an authorizer without the feature never reads, parses or compiles its
+ * code at cold start. Plain runtime `require`s, left out of this bundle by the build. (`usage.js` holds
+ * the `usage` checks; its keys are read by the pipeline on the first request, optional-modules.ts.)
  */
-import type { AuthorizerConfig } from '../../common/authorizer-config';
+import type { BlockValidators } from '../../common/authorizer-config';
 import type { LoadedConfig } from './load-config';
-import { loadConfig } from './load-config';
+import { readConfig } from './load-config';
 import type { HandlerDeps } from './handler';
 import { createHandler } from './handler';
 import type * as SessionEntry from './session';
 import type * as BindingEntry from './binding';
 import type * as RevocationEntry from './revocation';
+import type * as UsageEntry from './usage';
 
-/**
- * Browser-session support lives in a module of its own (`session.js` beside this file in the bundle,
- * built from ./session.ts): loaded here only when the configuration has a `session` block, whose checks
- * it also holds, so an authorizer without browser sign-in never reads, parses or compiles it at cold
- * start. A plain runtime `require`, left out of this bundle by the build
- * (scripts/authorizer-bundle-options.ts).
- */
-let sessionModule: typeof SessionEntry | undefined;
-
-function loadSessionModule(): typeof SessionEntry {
+/** A feature module, loaded once, by the file name the build gives it. */
+function moduleLoader<M>(file: string): () => M {
+  let loaded: M | undefined;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (sessionModule ??= require('./session.js') as typeof SessionEntry);
+  return () => (loaded ??= require(file) as M);
 }
 
-/** The `session` block's checks, from the session module; a module that cannot be loaded is one error. */
-function validateSession(session: unknown, routes: unknown, tokenSource: unknown): string[] {
-  let entry: typeof SessionEntry;
-  try {
-    entry = loadSessionModule();
-  } catch (e) {
-    // A deployment missing its session module denies every request with one config error at cold start,
-    // instead of failing the container's initialization (which API Gateway answers with 500s).
-    const code = (e as { code?: unknown } | null)?.code;
-    return [`session: the session module (session.js) could not be loaded (${String(code ?? 'error')})`];
-  }
-  return entry.validateSessionBlock(session, routes, tokenSource);
-}
-
-function withSessions(config: LoadedConfig): HandlerDeps {
-  const session = config.ok ? config.config.session : undefined;
-  // A valid config with a session block has loaded the session module while validating it.
-  return session ? { config, sessions: loadSessionModule().productionSessionSupport(session) } : { config };
-}
+const sessionModule = moduleLoader<typeof SessionEntry>('./session.js');
+const bindingModule = moduleLoader<typeof BindingEntry>('./binding.js');
+const revocationModule = moduleLoader<typeof RevocationEntry>('./revocation.js');
+const usageModule = moduleLoader<typeof UsageEntry>('./usage.js');
 
 /**
- * A feature module beside this file (`binding.js`, `revocation.js`), `require`d at cold start only when
- * the configuration has the feature. One that cannot be loaded makes the configuration invalid (every
- * request denied with one config error) rather than failing the container's initialization.
+ * A block's checks, from its module. A deployment missing the module (or the runtime SDK it needs) denies
+ * every request with one config error at cold start, instead of failing the container's initialization
+ * (which API Gateway answers with 500s).
  */
-function withModule<M>(
-  deps: HandlerDeps,
-  file: string,
-  add: (m: M, config: AuthorizerConfig) => Partial<HandlerDeps>,
-): HandlerDeps {
-  const c = deps.config;
-  if (!c.ok) return deps;
+function checksFrom<M, A extends unknown[]>(
+  block: string,
+  what: string,
+  load: () => M,
+  checks: (m: M, ...args: A) => string[],
+): (...args: A) => string[] {
+  return (...args) => {
+    let m: M;
+    try {
+      m = load();
+    } catch (e) {
+      const code = (e as { code?: unknown } | null)?.code;
+      return [`${block}: the ${what} could not be loaded (${String(code ?? 'error')})`];
+    }
+    return checks(m, ...args);
+  };
+}
+
+const BLOCKS: BlockValidators = {
+  session: checksFrom('session', 'session module (session.js)', sessionModule, (m, session, routes, source) =>
+    m.validateSessionBlock(session, routes, source),
+  ),
+  tokenBinding: checksFrom('tokenBinding', 'token-binding module (binding.js)', bindingModule, (m, b, c) =>
+    m.validateTokenBinding(b, c),
+  ),
+  revocation: checksFrom('revocation', 'revocation module (revocation.js)', revocationModule, (m, r, ttl) =>
+    m.validateRevocationBlock(r, ttl),
+  ),
+  usage: checksFrom('usage', 'usage-key module (usage.js)', usageModule, (m, u) =>
+    m.validateUsageKeysBlock(u),
+  ),
+};
+
+/**
+ * The handler's dependencies for a valid configuration: each configured feature from its module (which a
+ * valid configuration has loaded while its block was checked).
+ */
+export function productionDeps(config: LoadedConfig): HandlerDeps {
+  if (!config.ok) return { config };
+  const c = config.config;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return { ...deps, ...add(require(file) as M, c.config) };
+    return {
+      config,
+      ...(c.session ? { sessions: sessionModule().productionSessionSupport(c.session) } : {}),
+      ...(c.tokenBinding ? { binding: bindingModule().productionBindingCheck(c) } : {}),
+      // The revocation list: the DynamoDB table the configuration names (RevocationList creates it).
+      ...(c.revocation?.tableName !== undefined
+        ? { revocationStore: revocationModule().productionRevocationStore(c.revocation.tableName) }
+        : {}),
+    };
   } catch (e) {
-    // The module, or the runtime's SDK it requires, is missing.
+    // The runtime's SDK a feature needs is missing: one config error, every request denied.
     const code = (e as { code?: unknown } | null)?.code;
     return {
-      config: {
-        ok: false,
-        errors: [
-          `the module ${file} (or the runtime SDK it needs) could not be loaded (${String(code ?? 'error')})`,
-        ],
-      },
+      config: { ok: false, errors: [`a feature module could not start (${String(code ?? 'error')})`] },
     };
   }
 }
 
-/** Token binding (DPoP, mTLS-bound tokens), with the DynamoDB replay store the config names. */
-function withBinding(deps: HandlerDeps): HandlerDeps {
-  if (!deps.config.ok || !deps.config.config.tokenBinding) return deps;
-  return withModule<typeof BindingEntry>(deps, './binding.js', (m, config) => ({
-    binding: m.productionBindingCheck(config),
-  }));
-}
-
-/** The revocation list: the DynamoDB table the configuration names (RevocationList creates it). */
-function withRevocationStore(deps: HandlerDeps): HandlerDeps {
-  const tableName = deps.config.ok ? deps.config.config.revocation?.tableName : undefined;
-  if (tableName === undefined) return deps;
-  return withModule<typeof RevocationEntry>(deps, './revocation.js', (m) => ({
-    revocationStore: m.productionRevocationStore(tableName),
-  }));
-}
-
-export const handler = createHandler(
-  withBinding(withRevocationStore(withSessions(loadConfig(process.env, validateSession)))),
-);
+export const handler = createHandler(productionDeps(readConfig(process.env, BLOCKS)));

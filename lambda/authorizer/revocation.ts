@@ -8,6 +8,7 @@ import type * as DynamoDbSdk from '@aws-sdk/client-dynamodb';
 import type { RevocationStore } from '../revocation/revocation-store';
 import { DynamoDbRevocationStore } from '../revocation/dynamodb-revocation-store';
 
+export { validateRevocationBlock } from '../../common/revocation';
 export { revocationCheckFor, withRevocationCheck } from './revocation-check';
 
 /** The deployed list: the DynamoDB table the configuration names (RevocationList grants the read). */
