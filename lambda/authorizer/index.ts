@@ -71,28 +71,33 @@ const BLOCKS: BlockValidators = {
 
 /**
  * The handler's dependencies for a valid configuration: each configured feature from its module (which a
- * valid configuration has loaded while its block was checked).
+ * valid configuration has loaded while its block was checked). A feature that cannot start (the runtime's
+ * SDK it needs is missing) is one config error, every request denied.
  */
 export function productionDeps(config: LoadedConfig): HandlerDeps {
   if (!config.ok) return { config };
   const c = config.config;
-  try {
-    return {
-      config,
-      ...(c.session ? { sessions: sessionModule().productionSessionSupport(c.session) } : {}),
-      ...(c.tokenBinding ? { binding: bindingModule().productionBindingCheck(c) } : {}),
-      // The revocation list: the DynamoDB table the configuration names (RevocationList creates it).
-      ...(c.revocation?.tableName !== undefined
-        ? { revocationStore: revocationModule().productionRevocationStore(c.revocation.tableName) }
-        : {}),
-    };
-  } catch (e) {
-    // The runtime's SDK a feature needs is missing: one config error, every request denied.
-    const code = (e as { code?: unknown } | null)?.code;
-    return {
-      config: { ok: false, errors: [`a feature module could not start (${String(code ?? 'error')})`] },
-    };
-  }
+  const errors: string[] = [];
+  const start = <T>(block: string, make: () => T): T | undefined => {
+    try {
+      return make();
+    } catch (e) {
+      const code = (e as { code?: unknown } | null)?.code;
+      errors.push(`${block}: the feature could not start (${String(code ?? 'error')})`);
+      return undefined;
+    }
+  };
+  const deps: HandlerDeps = {
+    config,
+    sessions: c.session && start('session', () => sessionModule().productionSessionSupport(c.session!)),
+    binding: c.tokenBinding && start('tokenBinding', () => bindingModule().productionBindingCheck(c)),
+    // The revocation list: the DynamoDB table the configuration names (RevocationList creates it).
+    revocationStore:
+      c.revocation?.tableName === undefined
+        ? undefined
+        : start('revocation', () => revocationModule().productionRevocationStore(c.revocation!.tableName!)),
+  };
+  return errors.length > 0 ? { config: { ok: false, errors } } : deps;
 }
 
 export const handler = createHandler(productionDeps(readConfig(process.env, BLOCKS)));
