@@ -174,10 +174,16 @@ export function validateStageConfig(input: unknown, at: string): string[] {
     }
   }
 
-  // The TTL the constructs give the authorizer: the stage's, else 0 with browser sign-in, else 300.
+  // The TTL the constructs give the authorizer: the stage's, else 0 with browser sign-in or token
+  // binding, else 300.
   const configuredTtl = isObject(s.authorizer) ? s.authorizer.cacheTtlSeconds : undefined;
+  const cacheOff = signIn || s.tokenBinding !== undefined;
   const resultCacheTtlSeconds =
-    typeof configuredTtl === 'number' ? configuredTtl : signIn && configuredTtl === undefined ? 0 : undefined;
+    typeof configuredTtl === 'number'
+      ? configuredTtl
+      : cacheOff && configuredTtl === undefined
+        ? 0
+        : undefined;
   const routeErrors = validateAppRoutes(s.routes, `${at}.routes`, resultCacheTtlSeconds);
   errors.push(...routeErrors);
   const routes = routeErrors.length === 0 ? (s.routes as RouteSpec[]) : [];

@@ -11,6 +11,7 @@ import type { ResponseMode, SignatureAlgorithm } from './authorizer-config';
 import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from './model-stream';
 import { MACHINE_INVOKE_PATH, MACHINE_MODELS_PATH, MODEL_INVOKE_PATH, MODELS_PATH } from './model-contract';
 import type { UsageTiersConfig } from './usage-tiers';
+import type { StageTokenBindingConfig } from './stage-token-binding';
 
 export type ModelKind = 'demo' | 'bedrock' | 'sagemaker';
 
@@ -174,6 +175,8 @@ export interface StageConfig {
   readonly logRetentionDays?: number;
   /** Back-channel logout and the revocation check (docs/revocation.md). @default - off */
   readonly revocation?: StageRevocationConfig;
+  /** Sender-constrained tokens, DPoP and certificate-bound (docs/token-binding.md). @default - off */
+  readonly tokenBinding?: StageTokenBindingConfig;
 }
 
 export interface KeygateAppConfig {
@@ -246,6 +249,15 @@ export const DEFAULT_APP_CONFIG: KeygateAppConfig = {
       authorizer: { cacheTtlSeconds: 300, responseMode: 'iam' },
       cors: { allowOrigins: ['http://localhost:5173'] },
       throttling: { rateLimit: 50, burstLimit: 100 },
+      // Example tiers (docs/quotas.md): people share `standard`, the batch client has its own pool.
+      usageTiers: {
+        tiers: {
+          standard: { rateLimit: 20, burstLimit: 40, quota: { limit: 50_000, period: 'DAY' } },
+          batch: { rateLimit: 50, burstLimit: 100, quota: { limit: 1_000_000, period: 'MONTH' } },
+        },
+        defaultTier: 'standard',
+        assignments: [{ clientRole: 'keygate-api:model-user', tier: 'batch' }],
+      },
       logRetentionDays: 30,
     },
   },

@@ -16,6 +16,8 @@ import { HTTP_METHODS, ROUTE_AUTH_KINDS } from './route-model';
 import { validateStageRevocation } from './back-channel-logout';
 import { REVOCATION_DEFAULTS } from './revocation';
 import { USAGE_QUOTA_PERIODS, validateStageUsageTiers } from './usage-tiers';
+import { DPOP_ALGORITHMS, DPOP_DEFAULTS } from './token-binding';
+import { validateStageTokenBinding } from './stage-token-binding';
 
 /** CloudWatch Logs retention values (days). */
 export const LOG_RETENTION_DAYS = [
@@ -283,7 +285,7 @@ export const StageSchema = v.strictObject({
       cacheTtlSeconds: opt(
         int(0, 3600),
         "API Gateway's authorizer result cache",
-        '300 (0 with `browserSignIn`)',
+        '300 (0 with `browserSignIn` or `tokenBinding`)',
       ),
       responseMode: opt(v.picklist(['iam', 'simple']), 'HTTP API payload 2.0 response form', '`"iam"`'),
       clockSkewSeconds: opt(int(0, 60), 'leeway for `exp`/`nbf`/`iat`', '30'),
@@ -340,6 +342,11 @@ export const StageSchema = v.strictObject({
               'throttles per route key for this tier',
               "the tier's throttle on every route",
             ),
+            perCaller: opt(
+              v.boolean(),
+              'every caller gets an API key of its own, so the limits apply per caller ([quotas.md](quotas.md))',
+              'false: one key shared by the tier',
+            ),
           }),
         ),
         'tier name (lower-case letters, digits and -) → its limits',
@@ -385,6 +392,59 @@ export const StageSchema = v.strictObject({
       return validateStageRevocation(value, at, authorizer?.cacheTtlSeconds);
     },
     'back-channel logout and the revocation check ([revocation.md](revocation.md))',
+  ),
+  tokenBinding: block(
+    v.strictObject({
+      dpop: opt(
+        v.strictObject({
+          routes: opt(
+            list(v.string()),
+            'route keys of keycloak routes that accept DPoP-bound tokens only',
+            'none',
+          ),
+          issuers: opt(
+            list(v.string()),
+            "issuers all of whose tokens must be DPoP-bound: the realm's issuer URL and/or `cognitoFederation`",
+            'none',
+          ),
+          algorithms: opt(
+            nonEmptyList(v.picklist(DPOP_ALGORITHMS)),
+            'proof signature algorithms accepted',
+            DPOP_DEFAULTS.algorithms.map((a) => `\`${a}\``).join(', '),
+          ),
+          proofMaxAgeSeconds: opt(
+            int(1, DPOP_DEFAULTS.maxProofMaxAgeSeconds),
+            "oldest proof accepted, from its `iat`; each proof's `jti` is kept this long plus the clock skew",
+            String(DPOP_DEFAULTS.proofMaxAgeSeconds),
+          ),
+          publicBaseUrl: opt(
+            v.string(),
+            'the https URL clients call (custom domain and base path, no trailing slash); proofs name it in `htu`',
+            'https:// + the request domain (+ `/<stage>` on execute-api)',
+          ),
+        }),
+        'DPoP (RFC 9449): a proof per request, each used once (replay table in DynamoDB)',
+        'off',
+      ),
+      mtls: opt(
+        v.strictObject({
+          routes: opt(
+            list(v.string()),
+            'route keys of keycloak routes that accept certificate-bound tokens only',
+            'none',
+          ),
+          issuers: opt(
+            list(v.string()),
+            "issuers all of whose tokens must be certificate-bound: the realm's issuer URL and/or `cognitoFederation`",
+            'none',
+          ),
+        }),
+        'certificate-bound tokens (RFC 8705) over a mutual-TLS custom domain (`MutualTlsDomain`)',
+        'off',
+      ),
+    }),
+    validateStageTokenBinding,
+    'sender-constrained tokens; turns the result cache off ([token-binding.md](token-binding.md))',
   ),
 });
 

@@ -47,6 +47,7 @@ import type { StepUpGate } from './step-up-gate';
 import { createStepUpGate } from './step-up-gate';
 import type { RevocationStore } from '../revocation/revocation-store';
 import type { SecretReader, UsageKeys } from './usage-keys';
+import type { CallerKeyRegistrar } from './usage-key-registrar';
 import type { BindingCheck, BindingResult } from './token-binding';
 import type { RevocationStep } from './optional-modules';
 import { lazyRevocationStep, lazyUsageKeys } from './optional-modules';
@@ -84,6 +85,8 @@ export interface HandlerDeps {
   readonly revocationStore?: RevocationStore;
   /** Reads the usage-tier key secrets (config `usage`). @default the Parameters and Secrets Lambda Extension */
   readonly readSecret?: SecretReader;
+  /** Registers per-caller usage keys. @default DynamoDB and API Gateway (usage-key-registrar-aws.ts) */
+  readonly usageKeyRegistrar?: CallerKeyRegistrar;
   /**
    * Sender-constrained tokens (token-binding.ts); required when the config has `tokenBinding`. index.ts
    * loads it from the separate binding module only then.
@@ -176,6 +179,14 @@ export function csrfCheck(call: VerifiedCall): Refusal | undefined {
 /** The checks on a verified caller, in order. One entry per check. */
 export const CHECKS: readonly Check[] = [csrfCheck];
 
+/**
+ * With usage tiers, after CHECKS: a per-caller usage key is in its tier's usage plan before a REST answer
+ * names it (usage-keys.ts, in the usage module). An awaited step only an authorizer with `usage` takes.
+ */
+export async function usageKeyCheck(call: VerifiedCall, p: Pipeline): Promise<Refusal | undefined> {
+  return p.usage && call.request.kind === 'rest' ? p.usage.ensure(call.principal, call.request) : undefined;
+}
+
 /** The whole request path. Any throw from here is an unexpected (internal) error. */
 export async function decide(event: unknown, p: Pipeline | undefined, trace: Trace): Promise<Outcome> {
   if (p === undefined) {
@@ -211,8 +222,18 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
       : refuseBoundToken(checked);
   if (!verified.ok) {
     // A bearer token that fails is a plain 401; a session's may send the browser to sign in again.
-    return credential.session
-      ? unauthenticated(p, request, trace, verified.reason, verified.reason === 'token_expired')
+    if (credential.session)
+      return unauthenticated(p, request, trace, verified.reason, verified.reason === 'token_expired');
+    // A refused binding may answer with its challenge (token-binding.ts), logged as unauthorized.
+    const challenge = p.binding?.challenge?.(request, verified.reason);
+    return challenge
+      ? {
+          kind: 'respond',
+          response: challenge,
+          allowed: false,
+          reason: verified.reason,
+          unauthenticated: true,
+        }
       : { kind: 'unauthorized', reason: verified.reason };
   }
   const call: VerifiedCall = {
@@ -223,6 +244,10 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
   };
   for (const check of CHECKS) {
     const refusal = check(call, p);
+    if (refusal) return refuse(call, p, trace, refusal);
+  }
+  if (p.usage) {
+    const refusal = await usageKeyCheck(call, p);
     if (refusal) return refuse(call, p, trace, refusal);
   }
   return respond(
@@ -475,7 +500,9 @@ export function preparePipeline(
       now: deps.now ?? Date.now,
       stepUp: createStepUpGate(config, table.derived),
       binding: config.tokenBinding ? deps.binding : undefined,
-      usage: config.usage ? lazyUsageKeys(config.usage, deps.readSecret) : undefined,
+      usage: config.usage
+        ? lazyUsageKeys(config.usage, deps.readSecret, { registrar: deps.usageKeyRegistrar })
+        : undefined,
       revocation:
         config.revocation && deps.revocationStore
           ? lazyRevocationStep(

@@ -11,7 +11,7 @@ import type { RevocationStore } from '../revocation/revocation-store';
 import { AuthorizerError } from './errors';
 import type * as RevocationModule from './revocation';
 import type * as UsageModule from './usage';
-import type { SecretReader, UsageKeys } from './usage-keys';
+import type { SecretReader, UsageKeys, UsageKeysOptions } from './usage-keys';
 import type { VerifyResult } from './types';
 
 /** A verified result through the revocation check: refused ones fail with the check's reason. */
@@ -43,19 +43,25 @@ export function lazyRevocationStep(
  * The usage keys of a configuration with `usage` (usage-keys.ts, loaded with the keys on the first
  * request): `load` rejects while the module or a key cannot be read, and is tried again on the next request.
  */
-export function lazyUsageKeys(config: UsageKeysConfig, read: SecretReader | undefined): UsageKeys {
+export function lazyUsageKeys(
+  config: UsageKeysConfig,
+  read: SecretReader | undefined,
+  options: UsageKeysOptions,
+): UsageKeys {
   let keys: UsageKeys | undefined;
+  const loaded = (): UsageKeys => {
+    if (keys === undefined) throw new AuthorizerError('usage keys are not loaded');
+    return keys;
+  };
   return {
     async load() {
       if (keys === undefined) {
         const m: typeof UsageModule = await import('./usage.js');
-        keys ??= m.createUsageKeys(config, read);
+        keys ??= m.createUsageKeys(config, read, options);
       }
       return keys.load();
     },
-    keyFor(principal) {
-      if (keys === undefined) throw new AuthorizerError('usage keys are not loaded');
-      return keys.keyFor(principal);
-    },
+    keyFor: (principal) => loaded().keyFor(principal),
+    ensure: (principal, request) => loaded().ensure(principal, request),
   };
 }

@@ -26,6 +26,7 @@ import { AuthorizerAlarms } from '../monitoring/authorizer-alarms';
 import { KeygateDashboard } from '../monitoring/keygate-dashboard';
 import { BrowserSignIn, SIGN_IN_PATHS } from '../sign-in/browser-sign-in';
 import { stageBackChannelLogout } from '../revocation/stage-back-channel-logout';
+import { stageTokenBindingOptions } from '../authorizer/token-binding';
 
 /** Properties of the Keygate app stack. */
 export interface KeygateStackProps extends StackProps {
@@ -148,6 +149,7 @@ export class KeygateStack extends Stack {
     const authorizer = new KeygateAuthorizer(this, 'Authorizer', {
       issuers,
       ...(logout ? { revocation: logout } : {}),
+      ...(c.tokenBinding ? { tokenBinding: stageTokenBindingOptions(c.tokenBinding, scopeOf) } : {}),
       ...(signIn
         ? {
             browserSessions: {

@@ -57,6 +57,7 @@ import { startLocalGateway } from './local-gateway';
 import { createLocalUsageTiers } from './usage-limiter';
 import { LoopbackHttpFetcher } from './loopback-fetcher';
 import { localRevocation } from './local-revocation';
+import { stageTokenBinding } from '../../common/stage-token-binding';
 import type { MemoryRevocationStore } from '../../lambda/revocation/revocation-store';
 import type { GatewayRecord, LocalGateway, LambdaFunction, StreamingLambdaFunction } from './local-gateway';
 import type { ApiType } from './api-events';
@@ -286,7 +287,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
   const decisions = new Map<string, DecisionLine>();
   const revocation = localRevocation(stage);
-  const cacheTtl = options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? 300;
+  // With tokenBinding the result cache is off, as the constructs default it (docs/token-binding.md).
+  const cacheTtl =
+    options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? (stage.tokenBinding ? 0 : 300);
   const cacheTtlSeconds = revocation ? revocation.cacheTtl(cacheTtl) : cacheTtl;
   // Streaming routes exist on the REST API only; the HTTP API leaves them out, as the app does.
   const rest = options.apiType === 'rest';
@@ -403,6 +406,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         }
       : undefined;
     const cookieKeys = options.signIn ? localCookieKeys() : undefined;
+    const issuerUrl = issuer.issuer;
     revocation?.bind({ issuer: issuer.issuer, jwks: issuer.urls.certs, ca: issuerCa });
     const withoutRevocation: AuthorizerConfig = {
       ...localAuthorizerConfig(realmStage, issuer.issuer, options.signIn ? 0 : cacheTtlSeconds),
@@ -417,6 +421,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           }
         : {}),
       ...(usageTiers ? { usage: usageTiers.authorizerBlock } : {}),
+      // Proofs name the URL the client called: this gateway's own (http on 127.0.0.1).
+      ...(stage.tokenBinding
+        ? {
+            tokenBinding: stageTokenBinding(
+              stage.tokenBinding,
+              (name) => (name === stage.keycloak.issuer ? issuerUrl : undefined),
+              gateway.url,
+            ),
+          }
+        : {}),
     };
     const authorizerConfig = revocation ? revocation.authorizerConfig(withoutRevocation) : withoutRevocation;
     // Loaded exactly as the Lambda loads it: from the environment variable, validated at cold start.
@@ -451,7 +465,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           ),
         }),
       log,
-      ...(usageTiers ? { readSecret: usageTiers.readSecret } : {}),
+      ...(usageTiers ? { readSecret: usageTiers.readSecret, usageKeyRegistrar: usageTiers.registrar } : {}),
       // The cookie keyring, for an authorizer that reads browser sessions (ignored by one that does not).
       ...(cookieKeys && authorizerConfig.session
         ? { sessions: createSessionSupport(authorizerConfig.session, staticKeyProvider(cookieKeys)) }
