@@ -102,14 +102,6 @@ export function createBindingCheck(config: AuthorizerConfig, deps: BindingDeps =
   };
 }
 
-/**
- * The check of an authorizer without `tokenBinding`: a sender-constrained token is refused, since its
- * binding cannot be proven here (RFC 9449 section 7.2, RFC 8705 section 3); any other token passes.
- */
-export const REFUSE_BOUND_TOKENS: BindingCheck = {
-  check: ({ principal }) => (principal.cnf === undefined ? OK : { ok: false, reason: 'binding_unsupported' }),
-};
-
 const FAILED: BindingResult = Object.freeze({ ok: false, reason: 'internal_error' });
 
 /**
