@@ -32,6 +32,7 @@ const GROUPS: Record<string, readonly string[]> = {
   ],
   session: [
     'test/lambda/authorizer/session-cookie.test.ts',
+    'test/lambda/authorizer/session-cookie-edges.test.ts',
     'test/lambda/authorizer/handler-session.test.ts',
     'test/lambda/sign-in/cookies.test.ts',
     'test/lambda/sign-in/session-envelope.test.ts',

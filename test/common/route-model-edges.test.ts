@@ -298,6 +298,15 @@ describe('grantsFor and the cached-policy check, exactly', () => {
     ]);
   });
 
+  it('an IAM route beside a bound route is no overlap: Keygate writes no resource for it', () => {
+    const iam: RouteSpec = { method: 'GET', path: '/{proxy+}', auth: 'iam' };
+    expect(validateRoutes([iam, get('/m/{id}', { allOf: { realmRoles: ['m:{id}'] } })])).toEqual([]);
+  });
+
+  it('free parameters after the last bound one are no problem, however many', () => {
+    expect(validateRoutes([get('/{a}/{b}/{c}', { allOf: { realmRoles: ['x:{a}'] } })])).toEqual([]);
+  });
+
   it('a route scoped to another issuer is refused to some callers, so its Deny is checked', () => {
     const A = 'https://a.example';
     const B = 'https://b.example';
