@@ -178,6 +178,7 @@ describe('validateRoutes: malformed input gets its own message, never a crash', 
     ['an empty URL', ['']],
     ['a URL with a space', ['https://a.example/realms/x y']],
     ['a number', [1]],
+    ['a valid URL and an empty one', ['https://a.example', '']],
     ['a URL of 2049 characters', [`https://a.example/${'r'.repeat(2049 - 18)}`]],
   ])('refuses an issuer scope that is %s', (_name, issuers) => {
     expect(validateRoutes(kc({ issuers }))).toEqual([
@@ -199,6 +200,7 @@ describe('splitPath', () => {
   it('decodes each segment, and refuses a path without a leading / or with a broken escape', () => {
     expect(splitPath('/a%20b/c')).toEqual(['a b', 'c']);
     expect(splitPath('a/b')).toBeUndefined();
+    expect(splitPath(undefined as unknown as string)).toBeUndefined();
     expect(splitPath('/a/%E0')).toBeUndefined();
   });
 });
@@ -301,6 +303,17 @@ describe('grantsFor and the cached-policy check, exactly', () => {
   it('an IAM route beside a bound route is no overlap: Keygate writes no resource for it', () => {
     const iam: RouteSpec = { method: 'GET', path: '/{proxy+}', auth: 'iam' };
     expect(validateRoutes([iam, get('/m/{id}', { allOf: { realmRoles: ['m:{id}'] } })])).toEqual([]);
+    // Nor beside two protected routes that only its requests would join.
+    const table = [
+      iam,
+      get('/a/{x}', { anyOf: { realmRoles: ['admin'] } }),
+      get('/a/{x}/b', { anyOf: { realmRoles: ['ops'] } }),
+    ];
+    expect(validateRoutes(table)).toEqual([]);
+    expect(grantsFor(table, principal({ realmRoles: ['ops'] }))).toEqual({
+      allow: ['GET/a/*/b'],
+      deny: [...NON_CANONICAL_PATH_RESOURCES],
+    });
   });
 
   it('free parameters after the last bound one are no problem, however many', () => {

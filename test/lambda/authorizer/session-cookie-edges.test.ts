@@ -64,6 +64,7 @@ describe('openSession, exactly', () => {
     ['an access token that is a list', { ...data, accessToken: ['x'] }],
     ['an empty refresh token', { ...data, refreshToken: '' }],
     ['a refresh token that is a number', { ...data, refreshToken: 5 }],
+    ['a refresh token that is a list', { ...data, refreshToken: ['r'] }],
     ['an empty ID token', { ...data, idToken: '' }],
   ])('refuses authentic content that is %s as malformed', (_name, content) => {
     expect(openSession(seal(content), ring, NOW)).toEqual({ ok: false, reason: 'session_malformed' });
