@@ -12,6 +12,8 @@
 import * as v from 'valibot';
 import { INSECURE_HTTP_ISSUER, SIGNATURE_ALGORITHMS } from './authorizer-config';
 import { DEMO_MODELS, MODEL_ID_PATTERN, MODEL_KINDS } from './model-contract';
+import { ROUTE_KEY_PATTERN } from './model-backend-config';
+import { SCOPE_TOKEN_PATTERN } from './sign-in-config';
 import { HTTP_METHODS, ROUTE_AUTH_KINDS } from './route-model';
 import { validateStageRevocation } from './back-channel-logout';
 import { REVOCATION_DEFAULTS } from './revocation';
@@ -33,10 +35,8 @@ export const DOMAIN_PREFIX_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** A Secrets Manager secret's name or ARN: the value itself never belongs in configuration. */
 export const SECRET_NAME_PATTERN =
   /^(?:arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/;
-/** `METHOD /path`, as machine principals name their routes. */
-export const ROUTE_KEY_PATTERN = /^([A-Z]+) (\/\S*)$/;
-/** An OAuth scope token (RFC 6749 §3.3): no spaces, quotes or backslashes. */
-export const SCOPE_TOKEN_PATTERN = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
+/** `METHOD /path` (machine principals' routes) and OAuth scope tokens: the functions' schemas declare them. */
+export { ROUTE_KEY_PATTERN, SCOPE_TOKEN_PATTERN };
 export const SECRET_FIELD_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 export const BEDROCK_MODEL_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 export const SAGEMAKER_ENDPOINT_PATTERN = /^[A-Za-z0-9](?:-*[A-Za-z0-9]){0,62}$/;

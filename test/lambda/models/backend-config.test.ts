@@ -23,12 +23,17 @@ describe('backend configuration', () => {
     });
   });
 
-  it.each<[string, Record<string, string | undefined>, string[]]>([
-    ['an unset variable', {}, ['KEYGATE_MODELS_CONFIG is not set']],
-    ['bad JSON', { KEYGATE_MODELS_CONFIG: '{models' }, ['KEYGATE_MODELS_CONFIG is not valid JSON']],
-    ['a JSON array', { KEYGATE_MODELS_CONFIG: '[]' }, ['config must be a JSON object']],
-  ])('rejects %s', (_, env, errors) => {
-    expect(loadBackendConfig(env)).toEqual({ ok: false, errors });
+  it.each<[string, Record<string, string | undefined>, string[], string]>([
+    ['an unset variable', {}, ['KEYGATE_MODELS_CONFIG is not set'], 'KEYGATE_MODELS_CONFIG'],
+    [
+      'bad JSON',
+      { KEYGATE_MODELS_CONFIG: '{models' },
+      ['KEYGATE_MODELS_CONFIG is not valid JSON'],
+      'KEYGATE_MODELS_CONFIG',
+    ],
+    ['a JSON array', { KEYGATE_MODELS_CONFIG: '[]' }, ['config must be a JSON object'], 'config'],
+  ])('rejects %s', (_, env, errors, field) => {
+    expect(loadBackendConfig(env)).toEqual({ ok: false, errors, fields: [field] });
   });
 
   it.each<[string, unknown, string]>([
@@ -78,7 +83,7 @@ describe('backend configuration', () => {
         models: MODELS,
         machineCallers: [{ principalArn: 'arn:aws:iam::111122223333:role/r', routes: ['/machine/models'] }],
       },
-      "machineCallers[0].routes must be a list of route keys such as 'POST /machine/models/{modelId}/invoke'",
+      "machineCallers[0].routes[0] must be a route key such as 'POST /machine/models/{modelId}/invoke'",
     ],
     [
       'a limit too high',

@@ -48,22 +48,27 @@ describe('sign-in config', () => {
     [{ tokenEndpoint: 'http://kc/token' }, 'tokenEndpoint must be an https URL'],
     [{ publicBaseUrl: 'https://api.example.com/' }, 'publicBaseUrl must be an https URL'],
     [{ scopes: ['profile'] }, "scopes must include 'openid'"],
-    [{ scopes: ['open id'] }, 'scopes must be a list of scope tokens'],
+    [
+      { scopes: ['openid', 'open id'] },
+      'scopes[1] must be an OAuth scope token (no spaces, quotes or backslashes)',
+    ],
+    [{ scopes: 'openid' }, 'scopes must be a list of scope tokens'],
     [{ cookieName: '__Host-x;' }, 'cookieName must be 1-48 letters, digits, _ or -'],
     [{ stateCookieName: 'a'.repeat(49) }, 'stateCookieName must be 1-48 letters, digits, _ or -'],
     [
       { secureCookies: false, cookieName: 'plain_session' },
-      "secureCookies false needs cookie names without a __Host- or __Secure- prefix (a browser drops '__Host-keygate_login' set without Secure); set cookieName and stateCookieName",
+      "stateCookieName needs a name without a __Host- or __Secure- prefix when secureCookies is false (a browser drops '__Host-keygate_login' set without Secure)",
     ],
     [{ postLogoutPath: '//evil' }, 'postLogoutPath must be a path starting with a single /'],
     [{ maxSessionSeconds: 60 }, 'maxSessionSeconds must be an integer from 300 to 2592000'],
     [{ secureCookies: 'yes' }, 'secureCookies must be a boolean'],
     [
       { allowedOrigins: ['http://portal.example.com'] },
-      'allowedOrigins must be a list of https origins (scheme, host and optional port only)',
+      'allowedOrigins[0] must be an https origin (scheme, host and optional port only)',
     ],
     [{ csrfHeader: 'x csrf' }, 'csrfHeader must be an HTTP header name'],
     [{ extra: 1 }, 'extra is not a sign-in config field'],
+    [{ issuer: undefined }, 'issuer must be an https URL without a trailing slash'],
   ])('refuses %j: %s', (change, message) => {
     const result = validateSignInConfig({ ...valid, ...change });
     expect(result.ok).toBe(false);
@@ -74,6 +79,7 @@ describe('sign-in config', () => {
     expect(validateSignInConfig(input)).toEqual({
       ok: false,
       errors: ['sign-in config must be a JSON object'],
+      fields: ['sign-in config'],
     });
   });
 });
