@@ -41,7 +41,7 @@ export const SIGN_IN_DEFAULTS = {
 } as const;
 
 const text = (max: number) => {
-  const message = 'must be a non-empty string';
+  const message = `must be a non-empty string of at most ${max} characters`;
   return v.pipe(v.string(message), v.minLength(1, message), v.maxLength(max, message));
 };
 const httpsUrl = (message = 'must be an https URL') =>

@@ -14,6 +14,7 @@ import { INSECURE_HTTP_ISSUER, SIGNATURE_ALGORITHMS } from './authorizer-config'
 import { DEMO_MODELS, MODEL_ID_PATTERN, MODEL_KINDS } from './model-contract';
 import { ROUTE_KEY_PATTERN } from './model-backend-config';
 import { SCOPE_TOKEN_PATTERN } from './sign-in-config';
+import { COOKIE_NAME_PATTERN, COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME } from './cookie-names';
 import { HTTP_METHODS, ROUTE_AUTH_KINDS } from './route-model';
 import { validateStageRevocation } from './back-channel-logout';
 import { REVOCATION_DEFAULTS } from './revocation';
@@ -207,7 +208,11 @@ export const BrowserSignInSchema = v.strictObject({
     'scopes requested at sign-in; must include `openid`',
     '`["openid"]`',
   ),
-  cookieName: opt(v.string(), 'base name of the session cookie(s)', '`__Host-keygate_session`'),
+  cookieName: opt(
+    str(COOKIE_NAME_PATTERN),
+    `base name of the session cookie(s): ${COOKIE_NAME_RULE}`,
+    `\`${DEFAULT_SESSION_COOKIE_NAME}\``,
+  ),
   maxSessionSeconds: opt(int(300, 2_592_000), 'longest session', '28800 (8 h)'),
   allowedOrigins: opt(
     list(v.string()),
