@@ -158,6 +158,37 @@ export function validateStageConfig(input: unknown, at: string): string[] {
   const signIn = s.browserSignIn !== undefined;
   if (signIn) errors.push(...validateBrowserSignIn(s.browserSignIn, `${at}.browserSignIn`, s.keycloak));
 
+  const { http, rest } = validateApis(s, at, errors);
+
+  // The TTL the constructs give the authorizer: the stage's, else 0 with browser sign-in, else 300.
+  const configuredTtl = isObject(s.authorizer) ? s.authorizer.cacheTtlSeconds : undefined;
+  const resultCacheTtlSeconds =
+    typeof configuredTtl === 'number' ? configuredTtl : signIn && configuredTtl === undefined ? 0 : undefined;
+  const routeErrors = validateAppRoutes(s.routes, `${at}.routes`, resultCacheTtlSeconds);
+  errors.push(...routeErrors);
+  const routes = routeErrors.length === 0 ? (s.routes as RouteSpec[]) : [];
+  if (isObject(s.keycloak)) errors.push(...validateStageIssuerScopes(s, routes, at));
+  errors.push(...routeQuotaErrors(routes, `${at}.routes`, http, rest));
+  errors.push(...stageRouteErrors(s, routes, at, { http, rest, signIn }));
+  errors.push(...validateModels(s.models, `${at}.models`));
+  errors.push(...validateStageBlocks(s, at));
+  if (s.machinePrincipals !== undefined) {
+    errors.push(
+      ...validateMachinePrincipals(s.machinePrincipals, `${at}.machinePrincipals`, routes, rest, s.account),
+    );
+  }
+  if (s.authorizer !== undefined) errors.push(...validateAuthorizerOptions(s.authorizer, `${at}.authorizer`));
+  errors.push(...authorizerCacheErrors(s, routes, at, signIn));
+  errors.push(...stageOptionErrors(s, at));
+  return errors;
+}
+
+/** The `apis` block: which API types the stage deploys (both unless turned off). */
+function validateApis(
+  s: Record<string, unknown>,
+  at: string,
+  errors: string[],
+): { readonly http: boolean; readonly rest: boolean } {
   let http = true;
   let rest = true;
   if (s.apis !== undefined) {
@@ -174,15 +205,17 @@ export function validateStageConfig(input: unknown, at: string): string[] {
     }
   }
 
-  // The TTL the constructs give the authorizer: the stage's, else 0 with browser sign-in, else 300.
-  const configuredTtl = isObject(s.authorizer) ? s.authorizer.cacheTtlSeconds : undefined;
-  const resultCacheTtlSeconds =
-    typeof configuredTtl === 'number' ? configuredTtl : signIn && configuredTtl === undefined ? 0 : undefined;
-  const routeErrors = validateAppRoutes(s.routes, `${at}.routes`, resultCacheTtlSeconds);
-  errors.push(...routeErrors);
-  const routes = routeErrors.length === 0 ? (s.routes as RouteSpec[]) : [];
-  if (isObject(s.keycloak)) errors.push(...validateStageIssuerScopes(s, routes, at));
-  errors.push(...routeQuotaErrors(routes, `${at}.routes`, http, rest));
+  return { http, rest };
+}
+
+/** What the stage's other settings ask of its routes: Cognito, streaming, sign-in and CORS. */
+function stageRouteErrors(
+  s: Record<string, unknown>,
+  routes: readonly RouteSpec[],
+  at: string,
+  { http, rest, signIn }: { readonly http: boolean; readonly rest: boolean; readonly signIn: boolean },
+): string[] {
+  const errors: string[] = [];
   routes.forEach((r, i) => {
     if (r.auth !== 'cognito-user-pool') return;
     if (s.cognitoFederation === undefined) {
@@ -221,14 +254,17 @@ export function validateStageConfig(input: unknown, at: string): string[] {
       }
     });
   }
-  errors.push(...validateModels(s.models, `${at}.models`));
-  errors.push(...validateStageBlocks(s, at));
-  if (s.machinePrincipals !== undefined) {
-    errors.push(
-      ...validateMachinePrincipals(s.machinePrincipals, `${at}.machinePrincipals`, routes, rest, s.account),
-    );
-  }
-  if (s.authorizer !== undefined) errors.push(...validateAuthorizerOptions(s.authorizer, `${at}.authorizer`));
+  return errors;
+}
+
+/** What the authorizer's result cache cannot do with this stage (browser sessions, simple answers). */
+function authorizerCacheErrors(
+  s: Record<string, unknown>,
+  routes: readonly RouteSpec[],
+  at: string,
+  signIn: boolean,
+): string[] {
+  const errors: string[] = [];
   if (signIn && isObject(s.authorizer) && s.authorizer.cacheTtlSeconds !== undefined) {
     if (s.authorizer.cacheTtlSeconds !== 0) {
       errors.push(
@@ -251,6 +287,12 @@ export function validateStageConfig(input: unknown, at: string): string[] {
       );
     }
   }
+  return errors;
+}
+
+/** The stage's own options: CORS, throttling, dashboard, alarm email, log retention. */
+function stageOptionErrors(s: Record<string, unknown>, at: string): string[] {
+  const errors: string[] = [];
   if (s.cors !== undefined) {
     if (!isObject(s.cors) || !Array.isArray(s.cors.allowOrigins) || s.cors.allowOrigins.length === 0) {
       errors.push(`${at}.cors.allowOrigins must list at least one origin`);
