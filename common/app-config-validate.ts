@@ -7,7 +7,7 @@ import type { AppRouteConfig, KeygateAppConfig, StageConfig } from './app-config
 import { COGNITO_FEDERATION_ISSUER } from './app-config';
 import { keycloakUrlErrors, SIGNATURE_ALGORITHMS } from './authorizer-config';
 import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from './model-stream';
-import { MODEL_ID_PATTERN, MODEL_ID_RULE } from './model-contract';
+import { validateModelList } from './model-backend-config';
 import type { SignatureAlgorithm } from './authorizer-config';
 import { COOKIE_NAME_RULE, isCookieName } from './cookie-names';
 import { SIGN_IN_PREFIX } from './sign-in-routes';
@@ -23,7 +23,6 @@ import type { HttpMethod, RouteSpec } from './route-model';
 import {
   ACCOUNT_PATTERN,
   AppConfigSchema,
-  BEDROCK_MODEL_ID_PATTERN,
   BrowserSignInSchema,
   CLIENT_ID_PATTERN,
   CognitoFederationSchema,
@@ -33,12 +32,10 @@ import {
   KeycloakSchema,
   LOG_RETENTION_DAYS,
   MachinePrincipalSchema,
-  ModelSchema,
   REGION_PATTERN,
   ROLE_ARN_PATTERN,
   ROUTE_KEY_PATTERN,
   RouteSchema,
-  SAGEMAKER_ENDPOINT_PATTERN,
   SCOPE_TOKEN_PATTERN,
   SECRET_FIELD_PATTERN,
   SECRET_NAME_PATTERN,
@@ -170,7 +167,7 @@ export function validateStageConfig(input: unknown, at: string): string[] {
   if (isObject(s.keycloak)) errors.push(...validateStageIssuerScopes(s, routes, at));
   errors.push(...routeQuotaErrors(routes, `${at}.routes`, http, rest));
   errors.push(...stageRouteErrors(s, routes, at, { http, rest, signIn }));
-  errors.push(...validateModels(s.models, `${at}.models`));
+  errors.push(...validateModelList(s.models, `${at}.models`));
   errors.push(...validateStageBlocks(s, at));
   if (s.machinePrincipals !== undefined) {
     errors.push(
@@ -612,46 +609,6 @@ function routeQuotaErrors(routes: readonly RouteSpec[], at: string, http: boolea
     );
   }
   errors.push(...policySizeErrors(routes, at));
-  return errors;
-}
-
-function validateModels(input: unknown, at: string): string[] {
-  if (!Array.isArray(input) || input.length === 0) return [`${at} must list at least one model`];
-  const errors: string[] = [];
-  const seen = new Set<string>();
-  input.forEach((m: unknown, i: number) => {
-    const f = `${at}[${i}]`;
-    if (!isObject(m)) {
-      errors.push(`${f} must be an object { id, kind, ... }`);
-      return;
-    }
-    unknownKeys(m, fieldsOf(ModelSchema), f, errors);
-    if (typeof m.id !== 'string' || !MODEL_ID_PATTERN.test(m.id)) {
-      errors.push(`${f}.id must be ${MODEL_ID_RULE} (it appears in paths and role names)`);
-    } else if (seen.has(m.id)) {
-      errors.push(`${f}.id '${m.id}' is used by another model`);
-    } else seen.add(m.id);
-    if (m.description !== undefined && (typeof m.description !== 'string' || m.description.length > 256)) {
-      errors.push(`${f}.description must be a string of at most 256 characters`);
-    }
-    if (m.kind === 'demo') {
-      if (m.demo !== 'sentiment' && m.demo !== 'keywords')
-        errors.push(`${f}.demo must be 'sentiment' or 'keywords'`);
-    } else if (m.kind === 'bedrock') {
-      if (typeof m.bedrockModelId !== 'string' || !BEDROCK_MODEL_ID_PATTERN.test(m.bedrockModelId)) {
-        errors.push(`${f}.bedrockModelId must be a Bedrock foundation model id`);
-      }
-    } else if (m.kind === 'sagemaker') {
-      if (
-        typeof m.sagemakerEndpointName !== 'string' ||
-        !SAGEMAKER_ENDPOINT_PATTERN.test(m.sagemakerEndpointName)
-      ) {
-        errors.push(`${f}.sagemakerEndpointName must be a SageMaker endpoint name`);
-      }
-    } else {
-      errors.push(`${f}.kind must be 'demo', 'bedrock' or 'sagemaker'`);
-    }
-  });
   return errors;
 }
 

@@ -39,15 +39,15 @@ export function addNamedIssues(
 
 /**
  * A strict object whose own issues read as the other fields' do: a missing field takes the message of its
- * schema (so `issuer` left out reads as `issuer must be an https URL ...`), an unknown one is named, and a
- * value that is no object says so. `noun` names the object in "x is not <noun> field".
+ * schema (so `issuer` left out reads as `issuer must be an https URL ...`), an unknown one is named with
+ * the known ones (as the stage validator names them), and a value that is no object says so.
  */
-export function strictFields<const E extends v.ObjectEntries>(entries: E, noun: string) {
+export function strictFields<const E extends v.ObjectEntries>(entries: E) {
   // valibot's objects take arrays too: a list where an object belongs is refused first.
   return v.pipe(
     v.custom<Record<string, unknown>>(isJsonObject, 'must be a JSON object'),
     v.strictObject(entries, (issue) => {
-      if (issue.expected === 'never') return `is not ${noun} field`;
+      if (issue.expected === 'never') return `is not a known field (${Object.keys(entries).join(', ')})`;
       const key = missingKey(issue);
       const message = key === undefined ? undefined : (entries[key] as { message?: unknown }).message;
       return typeof message === 'string' ? message : 'is required';
@@ -93,6 +93,8 @@ export function checkConfig<const S extends v.GenericSchema>(
   input: unknown,
   root: string,
   options: ConfigCheckOptions = {},
+  /** Written before every path (`keygate.stages.dev.models`), when the value sits inside a larger one. */
+  prefix = '',
 ): ConfigCheck<v.InferOutput<S>> {
   const result = v.safeParse(schema, input);
   if (result.success) return { ok: true, config: result.output };
@@ -100,7 +102,14 @@ export function checkConfig<const S extends v.GenericSchema>(
   const fields: string[] = [];
   for (const issue of result.issues) {
     if (options.isUnresolved?.(issue.input)) continue;
-    const field = pathOf(issue) || root;
+    const path = pathOf(issue);
+    const field = !path
+      ? root
+      : !prefix
+        ? path
+        : path.startsWith('[')
+          ? `${prefix}${path}`
+          : `${prefix}.${path}`;
     errors.push(issue.expected === NAMED ? issue.message : `${field} ${issue.message}`);
     fields.push(field);
   }

@@ -22,6 +22,7 @@ import {
   FOUNDATION_MODEL_ID_PATTERN,
   INFERENCE_PROFILE_PREFIX,
   MODEL_ID_PATTERN,
+  MODEL_ID_RULE,
   MODEL_INVOKE_PATH,
   MODEL_KINDS,
 } from './model-contract';
@@ -62,7 +63,7 @@ export { isJsonObject as isRecord } from './config-issues';
 const matching = (pattern: RegExp, message: string) => v.pipe(v.string(message), v.regex(pattern, message));
 
 const MESSAGES = {
-  id: `must match ${MODEL_ID_PATTERN.source}`,
+  id: `must be ${MODEL_ID_RULE} (it appears in paths and role names)`,
   demo: `must be one of ${DEMO_MODELS.join(', ')}`,
   bedrockModelId: 'must be a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0',
   sagemakerEndpointName: `must be a SageMaker endpoint name (${ENDPOINT_NAME_PATTERN.source})`,
@@ -72,24 +73,21 @@ const MESSAGES = {
 const KIND_FIELD = { demo: 'demo', bedrock: 'bedrockModelId', sagemaker: 'sagemakerEndpointName' } as const;
 
 const ModelEntrySchema = v.pipe(
-  strictFields(
-    {
-      id: matching(MODEL_ID_PATTERN, MESSAGES.id),
-      kind: v.picklist(MODEL_KINDS, `must be one of ${MODEL_KINDS.join(', ')}`),
-      description: v.optional(
-        v.pipe(
-          v.string('must be a string of at most 256 characters'),
-          v.maxLength(256, 'must be a string of at most 256 characters'),
-        ),
+  strictFields({
+    id: matching(MODEL_ID_PATTERN, MESSAGES.id),
+    kind: v.picklist(MODEL_KINDS, `must be one of ${MODEL_KINDS.join(', ')}`),
+    description: v.optional(
+      v.pipe(
+        v.string('must be a string of at most 256 characters'),
+        v.maxLength(256, 'must be a string of at most 256 characters'),
       ),
-      demo: v.optional(v.picklist(DEMO_MODELS, MESSAGES.demo)),
-      bedrockModelId: v.optional(
-        v.pipe(v.string(MESSAGES.bedrockModelId), v.check(isFoundationModelId, MESSAGES.bedrockModelId)),
-      ),
-      sagemakerEndpointName: v.optional(matching(ENDPOINT_NAME_PATTERN, MESSAGES.sagemakerEndpointName)),
-    },
-    'a model',
-  ),
+    ),
+    demo: v.optional(v.picklist(DEMO_MODELS, MESSAGES.demo)),
+    bedrockModelId: v.optional(
+      v.pipe(v.string(MESSAGES.bedrockModelId), v.check(isFoundationModelId, MESSAGES.bedrockModelId)),
+    ),
+    sagemakerEndpointName: v.optional(matching(ENDPOINT_NAME_PATTERN, MESSAGES.sagemakerEndpointName)),
+  }),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
     const key = KIND_FIELD[dataset.value.kind];
@@ -100,15 +98,15 @@ const ModelEntrySchema = v.pipe(
 );
 
 const ModelListSchema = v.pipe(
-  v.array(ModelEntrySchema, 'must be a non-empty array'),
-  v.minLength(1, 'must be a non-empty array'),
+  v.array(ModelEntrySchema, 'must list at least one model'),
+  v.minLength(1, 'must list at least one model'),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
     const seen = new Set<string>();
     dataset.value.forEach((m, i) => {
       if (seen.has(m.id)) {
         addIssue({
-          message: `'${m.id}' is duplicated`,
+          message: `'${m.id}' is used by another model`,
           path: [itemOf(dataset.value, i), fieldOf(m, 'id')],
         });
       }
@@ -129,16 +127,13 @@ const RequirementSchema = v.pipe(
   }),
 );
 
-const MachineCallerSchema = strictFields(
-  {
-    principalArn: matching(PRINCIPAL_ARN_PATTERN, 'must be an IAM role or user ARN'),
-    routes: v.array(
-      matching(ROUTE_KEY_PATTERN, "must be a route key such as 'POST /machine/models/{modelId}/invoke'"),
-      "must be a list of route keys such as 'POST /machine/models/{modelId}/invoke'",
-    ),
-  },
-  'a machine caller',
-);
+const MachineCallerSchema = strictFields({
+  principalArn: matching(PRINCIPAL_ARN_PATTERN, 'must be an IAM role or user ARN'),
+  routes: v.array(
+    matching(ROUTE_KEY_PATTERN, "must be a route key such as 'POST /machine/models/{modelId}/invoke'"),
+    "must be a list of route keys such as 'POST /machine/models/{modelId}/invoke'",
+  ),
+});
 
 const limit = (key: keyof BackendLimits) => {
   const message = `must be an integer from 1 to ${MAX_LIMITS[key]}`;
@@ -153,30 +148,33 @@ const limit = (key: keyof BackendLimits) => {
   );
 };
 
-export const BackendConfigSchema = strictFields(
-  {
-    /** The models the backend serves. */
-    models: ModelListSchema,
-    /** The requirement of `POST /models/{modelId}/invoke`; GET /models lists with the same one. */
-    invokeRequirement: v.optional(RequirementSchema, DEFAULT_INVOKE_REQUIREMENT),
-    /** IAM principals and the iam route keys (`METHOD /path`) each was granted on the API. */
-    machineCallers: v.optional(v.array(MachineCallerSchema, 'must be an array'), []),
-    limits: v.optional(
-      strictFields(
-        { maxBodyBytes: limit('maxBodyBytes'), maxInputChars: limit('maxInputChars') },
-        'a limits',
-      ),
-      {},
-    ),
-    /** Put the request input and model output into the audit line. Off unless asked for. */
-    logContent: v.optional(v.boolean('must be a boolean'), false),
-  },
-  'a backend config',
-);
+export const BackendConfigSchema = strictFields({
+  /** The models the backend serves. */
+  models: ModelListSchema,
+  /** The requirement of `POST /models/{modelId}/invoke`; GET /models lists with the same one. */
+  invokeRequirement: v.optional(RequirementSchema, DEFAULT_INVOKE_REQUIREMENT),
+  /** IAM principals and the iam route keys (`METHOD /path`) each was granted on the API. */
+  machineCallers: v.optional(v.array(MachineCallerSchema, 'must be an array'), []),
+  limits: v.optional(
+    strictFields({ maxBodyBytes: limit('maxBodyBytes'), maxInputChars: limit('maxInputChars') }),
+    {},
+  ),
+  /** Put the request input and model output into the audit line. Off unless asked for. */
+  logContent: v.optional(v.boolean('must be a boolean'), false),
+});
 
 export type BackendConfig = Readonly<v.InferOutput<typeof BackendConfigSchema>>;
 export type MachineCallerConfig = BackendConfig['machineCallers'][number];
 export type BackendModelConfig = BackendConfig['models'][number];
+
+/**
+ * The checks of a model list as the backend runs them, for the stage configuration's `models` (`at` is
+ * its path): the stage and the function accept the same models. The messages, empty when valid.
+ */
+export function validateModelList(input: unknown, at: string): string[] {
+  const checked = checkConfig(ModelListSchema, input, at, {}, at);
+  return checked.ok ? [] : checked.errors;
+}
 
 /** Checks untrusted input (the function at cold start, the construct at synth); every message names the field. */
 export function validateBackendConfig(

@@ -57,85 +57,82 @@ const singleSlashPath = (p: string) => p.startsWith('/') && !p.startsWith('//');
 const sessionSeconds = `must be an integer from ${SESSION_SECONDS_RANGE.min} to ${SESSION_SECONDS_RANGE.max}`;
 const origin = 'must be an https origin (scheme, host and optional port only)';
 
-const SignInFields = strictFields(
-  {
-    version: v.literal(1, 'must be 1'),
-    /** Keycloak realm issuer, e.g. `https://sso.example.com/realms/ml`. */
-    issuer: httpsUrl('must be an https URL without a trailing slash'),
-    /** The OpenID Connect client people sign in with. */
-    clientId: text(255),
-    /** Secrets Manager id of the client secret (confidential client). Without it: public client with PKCE only. */
-    clientSecretId: v.optional(text(2048)),
-    /** JSON field of the client secret holding the value. Without it: the whole SecretString. */
-    clientSecretField: v.optional(text(128)),
-    /** Secrets Manager id of the cookie keyring (see session-keys.ts). */
-    keysSecretId: text(2048),
-    /** Endpoint overrides (e.g. an internal hostname). Without them: Keycloak's paths under the issuer. */
-    authorizationEndpoint: v.optional(httpsUrl()),
-    tokenEndpoint: v.optional(httpsUrl()),
-    endSessionEndpoint: v.optional(httpsUrl()),
-    jwksUri: v.optional(httpsUrl()),
-    /** Without it: `['openid']`. */
-    scopes: v.optional(
-      v.pipe(
-        v.array(
-          v.pipe(
-            v.string('must be an OAuth scope token'),
-            v.regex(SCOPE_TOKEN_PATTERN, 'must be an OAuth scope token (no spaces, quotes or backslashes)'),
-          ),
-          'must be a list of scope tokens',
-        ),
-        v.check((scopes) => scopes.includes('openid'), "must include 'openid'"),
-      ),
-    ),
-    /** Base name of the session cookie(s). Without it: DEFAULT_SESSION_COOKIE_NAME. */
-    cookieName: v.optional(cookieName()),
-    /** Without it: DEFAULT_STATE_COOKIE_NAME. */
-    stateCookieName: v.optional(cookieName()),
-    /** Absolute URL of the API as browsers see it, e.g. a custom domain. Without it: from the request. */
-    publicBaseUrl: v.optional(httpsUrl()),
-    /** Path (relative to the API) to land on after logout. Without it: `/`. */
-    postLogoutPath: v.optional(
-      v.pipe(
-        v.string('must be a path starting with a single /'),
-        v.check(singleSlashPath, 'must be a path starting with a single /'),
-      ),
-    ),
-    /** Upper bound of a session, whatever the refresh token allows. Without it: 28800 (8 h). */
-    maxSessionSeconds: v.optional(
-      v.pipe(
-        v.number(sessionSeconds),
-        v.integer(sessionSeconds),
-        v.minValue(SESSION_SECONDS_RANGE.min, sessionSeconds),
-        v.maxValue(SESSION_SECONDS_RANGE.max, sessionSeconds),
-      ),
-    ),
-    /**
-     * Cookies carry `Secure`. Only the plain-http local gateway turns this off, with cookie names that
-     * have no `__Host-` / `__Secure-` prefix (a browser drops such a cookie set without `Secure`).
-     * Without it: true.
-     */
-    secureCookies: v.optional(v.boolean('must be a boolean')),
-    /** https origins besides the API's own whose pages may POST /auth/logout and /auth/refresh. Without it: none. */
-    allowedOrigins: v.optional(
+const SignInFields = strictFields({
+  version: v.literal(1, 'must be 1'),
+  /** Keycloak realm issuer, e.g. `https://sso.example.com/realms/ml`. */
+  issuer: httpsUrl('must be an https URL without a trailing slash'),
+  /** The OpenID Connect client people sign in with. */
+  clientId: text(255),
+  /** Secrets Manager id of the client secret (confidential client). Without it: public client with PKCE only. */
+  clientSecretId: v.optional(text(2048)),
+  /** JSON field of the client secret holding the value. Without it: the whole SecretString. */
+  clientSecretField: v.optional(text(128)),
+  /** Secrets Manager id of the cookie keyring (see session-keys.ts). */
+  keysSecretId: text(2048),
+  /** Endpoint overrides (e.g. an internal hostname). Without them: Keycloak's paths under the issuer. */
+  authorizationEndpoint: v.optional(httpsUrl()),
+  tokenEndpoint: v.optional(httpsUrl()),
+  endSessionEndpoint: v.optional(httpsUrl()),
+  jwksUri: v.optional(httpsUrl()),
+  /** Without it: `['openid']`. */
+  scopes: v.optional(
+    v.pipe(
       v.array(
         v.pipe(
-          v.string(origin),
-          v.check((s: string) => isHttpsOrigin(s), origin),
+          v.string('must be an OAuth scope token'),
+          v.regex(SCOPE_TOKEN_PATTERN, 'must be an OAuth scope token (no spaces, quotes or backslashes)'),
         ),
-        'must be a list of https origins',
+        'must be a list of scope tokens',
       ),
+      v.check((scopes) => scopes.includes('openid'), "must include 'openid'"),
     ),
-    /** Header a same-origin script may send on those POSTs instead of Origin. Without it: `x-keygate-csrf`. */
-    csrfHeader: v.optional(
+  ),
+  /** Base name of the session cookie(s). Without it: DEFAULT_SESSION_COOKIE_NAME. */
+  cookieName: v.optional(cookieName()),
+  /** Without it: DEFAULT_STATE_COOKIE_NAME. */
+  stateCookieName: v.optional(cookieName()),
+  /** Absolute URL of the API as browsers see it, e.g. a custom domain. Without it: from the request. */
+  publicBaseUrl: v.optional(httpsUrl()),
+  /** Path (relative to the API) to land on after logout. Without it: `/`. */
+  postLogoutPath: v.optional(
+    v.pipe(
+      v.string('must be a path starting with a single /'),
+      v.check(singleSlashPath, 'must be a path starting with a single /'),
+    ),
+  ),
+  /** Upper bound of a session, whatever the refresh token allows. Without it: 28800 (8 h). */
+  maxSessionSeconds: v.optional(
+    v.pipe(
+      v.number(sessionSeconds),
+      v.integer(sessionSeconds),
+      v.minValue(SESSION_SECONDS_RANGE.min, sessionSeconds),
+      v.maxValue(SESSION_SECONDS_RANGE.max, sessionSeconds),
+    ),
+  ),
+  /**
+   * Cookies carry `Secure`. Only the plain-http local gateway turns this off, with cookie names that
+   * have no `__Host-` / `__Secure-` prefix (a browser drops such a cookie set without `Secure`).
+   * Without it: true.
+   */
+  secureCookies: v.optional(v.boolean('must be a boolean')),
+  /** https origins besides the API's own whose pages may POST /auth/logout and /auth/refresh. Without it: none. */
+  allowedOrigins: v.optional(
+    v.array(
       v.pipe(
-        v.string('must be an HTTP header name'),
-        v.check((s: string) => isHeaderName(s), 'must be an HTTP header name'),
+        v.string(origin),
+        v.check((s: string) => isHttpsOrigin(s), origin),
       ),
+      'must be a list of https origins',
     ),
-  },
-  'a sign-in config',
-);
+  ),
+  /** Header a same-origin script may send on those POSTs instead of Origin. Without it: `x-keygate-csrf`. */
+  csrfHeader: v.optional(
+    v.pipe(
+      v.string('must be an HTTP header name'),
+      v.check((s: string) => isHeaderName(s), 'must be an HTTP header name'),
+    ),
+  ),
+});
 
 /** The whole configuration, with the checks across fields. */
 export const SignInConfigSchema = v.pipe(

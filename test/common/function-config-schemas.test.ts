@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { validateBackendConfig } from '../../common/model-backend-config';
+import { validateBackendConfig, validateModelList } from '../../common/model-backend-config';
+import { MODEL_ID_RULE } from '../../common/model-contract';
 import { validateSignInConfig } from '../../common/sign-in-config';
 
 const SIGN_IN = {
@@ -35,12 +36,18 @@ describe('function configuration schemas', () => {
   });
 
   it.each<[string, unknown, string[]]>([
-    ['an unknown field', { models: MODELS, extra: true }, ['extra is not a backend config field']],
+    [
+      'an unknown field',
+      { models: MODELS, extra: true },
+      ['extra is not a known field (models, invokeRequirement, machineCallers, limits, logContent)'],
+    ],
     ['a list as limits', { models: MODELS, limits: [] }, ['limits must be a JSON object']],
     [
       'an unknown model field',
       { models: [{ ...MODELS[0], region: 'eu-west-1' }] },
-      ['models[0].region is not a model field'],
+      [
+        'models[0].region is not a known field (id, kind, description, demo, bedrockModelId, sagemakerEndpointName)',
+      ],
     ],
     [
       'a requirement the route model refuses, with its own message',
@@ -51,7 +58,7 @@ describe('function configuration schemas', () => {
       'every problem at once',
       { models: [{ id: 'a/b', kind: 'demo', demo: 'x' }], logContent: 1 },
       [
-        'models[0].id must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$',
+        `models[0].id must be ${MODEL_ID_RULE} (it appears in paths and role names)`,
         'models[0].demo must be one of sentiment, keywords',
         'logContent must be a boolean',
       ],
@@ -60,6 +67,23 @@ describe('function configuration schemas', () => {
     const result = validateBackendConfig(config);
     expect(result).toMatchObject({ ok: false, errors });
     expect(!result.ok && result.errors).toHaveLength(errors.length);
+  });
+
+  it("checks a stage's model list with the same schema, under the stage's path", () => {
+    expect(
+      validateModelList(
+        [{ id: 'x', kind: 'bedrock', bedrockModelId: 'eu.anthropic.claude-3-haiku-20240307-v1:0' }],
+        'keygate.stages.dev.models',
+      ),
+    ).toEqual([
+      'keygate.stages.dev.models[0].bedrockModelId must be a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0',
+    ]);
+    expect(validateModelList(undefined, 'keygate.stages.dev.models')).toEqual([
+      'keygate.stages.dev.models must list at least one model',
+    ]);
+    expect(
+      validateModelList([{ id: 'x', kind: 'demo', demo: 'sentiment' }], 'keygate.stages.dev.models'),
+    ).toEqual([]);
   });
 
   it('leaves out what only deploy time knows (tokens), and still reports the rest', () => {

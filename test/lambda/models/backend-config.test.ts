@@ -1,4 +1,5 @@
 import { describe, expect, it, test } from 'vitest';
+import { MODEL_ID_RULE } from '../../../common/model-contract';
 import { loadBackendConfig, validateBackendConfig } from '../../../lambda/models/backend-config';
 
 const MODELS = [{ id: 'sentiment', kind: 'demo', demo: 'sentiment' }];
@@ -37,13 +38,17 @@ describe('backend configuration', () => {
   });
 
   it.each<[string, unknown, string]>([
-    ['no models', { models: [] }, 'models must be a non-empty array'],
+    ['no models', { models: [] }, 'models must list at least one model'],
     [
       'an id with a slash',
       { models: [{ id: 'a/b', kind: 'demo', demo: 'sentiment' }] },
-      'models[0].id must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$',
+      `models[0].id must be ${MODEL_ID_RULE} (it appears in paths and role names)`,
     ],
-    ['a duplicate id', { models: [...MODELS, ...MODELS] }, "models[1].id 'sentiment' is duplicated"],
+    [
+      'a duplicate id',
+      { models: [...MODELS, ...MODELS] },
+      "models[1].id 'sentiment' is used by another model",
+    ],
     [
       'an unknown kind',
       { models: [{ id: 'x', kind: 'openai' }] },
