@@ -56,7 +56,7 @@ export default tseslint.config(
   boundary(
     ['lambda/authorizer/**/*.ts'],
     // Repeats the lambda/ groups: a later no-restricted-imports setting replaces an earlier one.
-    ['**/lib/**', '**/bin/**', '**/local/**', '**/realm/**', '**/sign-in/**', '**/sign-in'],
+    ['**/lib/**', '**/bin/**', '**/local/**', '**/realm/**', '**/cli/**', '**/sign-in/**', '**/sign-in'],
     'The authorizer is bundled on its own, without the sign-in function: share contracts (session envelope, keys, cookies) through common/.',
   ),
   boundary(

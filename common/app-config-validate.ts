@@ -7,7 +7,7 @@ import type { AppRouteConfig, KeygateAppConfig, StageConfig } from './app-config
 import { COGNITO_FEDERATION_ISSUER } from './app-config';
 import { keycloakUrlErrors, SIGNATURE_ALGORITHMS } from './authorizer-config';
 import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from './model-stream';
-import { MODEL_ID_PATTERN, MODEL_ID_RULE } from './model-contract';
+import { validateModelList } from './model-backend-config';
 import type { SignatureAlgorithm } from './authorizer-config';
 import { COOKIE_NAME_RULE, isCookieName } from './cookie-names';
 import { SIGN_IN_PREFIX } from './sign-in-routes';
@@ -24,7 +24,6 @@ import type { HttpMethod, RouteSpec } from './route-model';
 import {
   ACCOUNT_PATTERN,
   AppConfigSchema,
-  BEDROCK_MODEL_ID_PATTERN,
   BrowserSignInSchema,
   CLIENT_ID_PATTERN,
   CognitoFederationSchema,
@@ -34,12 +33,10 @@ import {
   KeycloakSchema,
   LOG_RETENTION_DAYS,
   MachinePrincipalSchema,
-  ModelSchema,
   REGION_PATTERN,
   ROLE_ARN_PATTERN,
   ROUTE_KEY_PATTERN,
   RouteSchema,
-  SAGEMAKER_ENDPOINT_PATTERN,
   SCOPE_TOKEN_PATTERN,
   SECRET_FIELD_PATTERN,
   SECRET_NAME_PATTERN,
@@ -159,21 +156,7 @@ export function validateStageConfig(input: unknown, at: string): string[] {
   const signIn = s.browserSignIn !== undefined;
   if (signIn) errors.push(...validateBrowserSignIn(s.browserSignIn, `${at}.browserSignIn`, s.keycloak));
 
-  let http = true;
-  let rest = true;
-  if (s.apis !== undefined) {
-    if (!isObject(s.apis)) errors.push(`${at}.apis must be an object { http?: boolean, rest?: boolean }`);
-    else {
-      unknownKeys(s.apis, fieldsOf(StageSchema.entries.apis), `${at}.apis`, errors);
-      for (const k of ['http', 'rest'] as const) {
-        if (s.apis[k] !== undefined && typeof s.apis[k] !== 'boolean')
-          errors.push(`${at}.apis.${k} must be a boolean`);
-      }
-      http = s.apis.http !== false;
-      rest = s.apis.rest !== false;
-      if (!http && !rest) errors.push(`${at}.apis: at least one of http and rest must be true`);
-    }
-  }
+  const { http, rest } = validateApis(s, at, errors);
 
   // The TTL the constructs give the authorizer: the stage's, else 0 with browser sign-in or token
   // binding, else 300.
@@ -191,6 +174,53 @@ export function validateStageConfig(input: unknown, at: string): string[] {
   if (isObject(s.keycloak)) errors.push(...validateStageIssuerScopes(s, routes, at));
   errors.push(...validateStageStepUp({ ...s, routes }, at, resultCacheTtlSeconds));
   errors.push(...routeQuotaErrors(routes, `${at}.routes`, http, rest));
+  errors.push(...stageRouteErrors(s, routes, at, { http, rest, signIn }));
+  errors.push(...validateModelList(s.models, `${at}.models`));
+  errors.push(...validateStageBlocks(s, at));
+  if (s.machinePrincipals !== undefined) {
+    errors.push(
+      ...validateMachinePrincipals(s.machinePrincipals, `${at}.machinePrincipals`, routes, rest, s.account),
+    );
+  }
+  if (s.authorizer !== undefined) errors.push(...validateAuthorizerOptions(s.authorizer, `${at}.authorizer`));
+  errors.push(...authorizerCacheErrors(s, routes, at, signIn));
+  errors.push(...stageOptionErrors(s, at));
+  return errors;
+}
+
+/** The `apis` block: which API types the stage deploys (both unless turned off). */
+function validateApis(
+  s: Record<string, unknown>,
+  at: string,
+  errors: string[],
+): { readonly http: boolean; readonly rest: boolean } {
+  let http = true;
+  let rest = true;
+  if (s.apis !== undefined) {
+    if (!isObject(s.apis)) errors.push(`${at}.apis must be an object { http?: boolean, rest?: boolean }`);
+    else {
+      unknownKeys(s.apis, fieldsOf(StageSchema.entries.apis), `${at}.apis`, errors);
+      for (const k of ['http', 'rest'] as const) {
+        if (s.apis[k] !== undefined && typeof s.apis[k] !== 'boolean')
+          errors.push(`${at}.apis.${k} must be a boolean`);
+      }
+      http = s.apis.http !== false;
+      rest = s.apis.rest !== false;
+      if (!http && !rest) errors.push(`${at}.apis: at least one of http and rest must be true`);
+    }
+  }
+
+  return { http, rest };
+}
+
+/** What the stage's other settings ask of its routes: Cognito, streaming, sign-in and CORS. */
+function stageRouteErrors(
+  s: Record<string, unknown>,
+  routes: readonly RouteSpec[],
+  at: string,
+  { http, rest, signIn }: { readonly http: boolean; readonly rest: boolean; readonly signIn: boolean },
+): string[] {
+  const errors: string[] = [];
   routes.forEach((r, i) => {
     if (r.auth !== 'cognito-user-pool') return;
     if (s.cognitoFederation === undefined) {
@@ -229,14 +259,17 @@ export function validateStageConfig(input: unknown, at: string): string[] {
       }
     });
   }
-  errors.push(...validateModels(s.models, `${at}.models`));
-  errors.push(...validateStageBlocks(s, at));
-  if (s.machinePrincipals !== undefined) {
-    errors.push(
-      ...validateMachinePrincipals(s.machinePrincipals, `${at}.machinePrincipals`, routes, rest, s.account),
-    );
-  }
-  if (s.authorizer !== undefined) errors.push(...validateAuthorizerOptions(s.authorizer, `${at}.authorizer`));
+  return errors;
+}
+
+/** What the authorizer's result cache cannot do with this stage (browser sessions, simple answers). */
+function authorizerCacheErrors(
+  s: Record<string, unknown>,
+  routes: readonly RouteSpec[],
+  at: string,
+  signIn: boolean,
+): string[] {
+  const errors: string[] = [];
   if (signIn && isObject(s.authorizer) && s.authorizer.cacheTtlSeconds !== undefined) {
     if (s.authorizer.cacheTtlSeconds !== 0) {
       errors.push(
@@ -259,6 +292,12 @@ export function validateStageConfig(input: unknown, at: string): string[] {
       );
     }
   }
+  return errors;
+}
+
+/** The stage's own options: CORS, throttling, dashboard, alarm email, log retention. */
+function stageOptionErrors(s: Record<string, unknown>, at: string): string[] {
+  const errors: string[] = [];
   if (s.cors !== undefined) {
     if (!isObject(s.cors) || !Array.isArray(s.cors.allowOrigins) || s.cors.allowOrigins.length === 0) {
       errors.push(`${at}.cors.allowOrigins must list at least one origin`);
@@ -578,46 +617,6 @@ function routeQuotaErrors(routes: readonly RouteSpec[], at: string, http: boolea
     );
   }
   errors.push(...policySizeErrors(routes, at));
-  return errors;
-}
-
-function validateModels(input: unknown, at: string): string[] {
-  if (!Array.isArray(input) || input.length === 0) return [`${at} must list at least one model`];
-  const errors: string[] = [];
-  const seen = new Set<string>();
-  input.forEach((m: unknown, i: number) => {
-    const f = `${at}[${i}]`;
-    if (!isObject(m)) {
-      errors.push(`${f} must be an object { id, kind, ... }`);
-      return;
-    }
-    unknownKeys(m, fieldsOf(ModelSchema), f, errors);
-    if (typeof m.id !== 'string' || !MODEL_ID_PATTERN.test(m.id)) {
-      errors.push(`${f}.id must be ${MODEL_ID_RULE} (it appears in paths and role names)`);
-    } else if (seen.has(m.id)) {
-      errors.push(`${f}.id '${m.id}' is used by another model`);
-    } else seen.add(m.id);
-    if (m.description !== undefined && (typeof m.description !== 'string' || m.description.length > 256)) {
-      errors.push(`${f}.description must be a string of at most 256 characters`);
-    }
-    if (m.kind === 'demo') {
-      if (m.demo !== 'sentiment' && m.demo !== 'keywords')
-        errors.push(`${f}.demo must be 'sentiment' or 'keywords'`);
-    } else if (m.kind === 'bedrock') {
-      if (typeof m.bedrockModelId !== 'string' || !BEDROCK_MODEL_ID_PATTERN.test(m.bedrockModelId)) {
-        errors.push(`${f}.bedrockModelId must be a Bedrock foundation model id`);
-      }
-    } else if (m.kind === 'sagemaker') {
-      if (
-        typeof m.sagemakerEndpointName !== 'string' ||
-        !SAGEMAKER_ENDPOINT_PATTERN.test(m.sagemakerEndpointName)
-      ) {
-        errors.push(`${f}.sagemakerEndpointName must be a SageMaker endpoint name`);
-      }
-    } else {
-      errors.push(`${f}.kind must be 'demo', 'bedrock' or 'sagemaker'`);
-    }
-  });
   return errors;
 }
 

@@ -123,7 +123,7 @@ export interface BrowserSignInConfig {
   readonly clientSecretField?: string;
   /** Scopes requested at sign-in; must include `openid`. @default ['openid'] */
   readonly scopes?: readonly string[];
-  /** Base name of the session cookie(s) (letters, digits, _ and -). @default '__Host-keygate_session' */
+  /** Base name of the session cookie(s) (COOKIE_NAME_RULE). @default DEFAULT_SESSION_COOKIE_NAME (common/cookie-names.ts) */
   readonly cookieName?: string;
   /** Longest a session lives, whatever the refresh token allows (300 to 2592000). @default 28800 (8 h) */
   readonly maxSessionSeconds?: number;

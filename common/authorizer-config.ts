@@ -154,7 +154,7 @@ export interface TokenSourceConfig {
 export interface SessionConfig {
   /** Secrets Manager id (ARN) of the cookie keyring; read through the Parameters and Secrets Lambda Extension. */
   readonly keysSecretId: string;
-  /** Base name of the session cookie(s). @default '__Host-keygate_session' (DEFAULT_SESSION_COOKIE_NAME) */
+  /** Base name of the session cookie(s). @default DEFAULT_SESSION_COOKIE_NAME (common/cookie-names.ts) */
   readonly cookieName?: string;
   /** Header a same-origin script sends on state-changing requests. @default 'x-keygate-csrf' */
   readonly csrfHeader?: string;

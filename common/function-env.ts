@@ -8,3 +8,9 @@ export const SIGN_IN_CONFIG_ENV = 'KEYGATE_SIGN_IN_CONFIG';
 
 /** The model backend's JSON configuration (lib/backends writes it, lambda/models reads it). */
 export const MODELS_CONFIG_ENV = 'KEYGATE_MODELS_CONFIG';
+
+/**
+ * The Cognito pre-token-generation trigger's identity provider name (lib/federation writes it,
+ * lambda/pre-token-generation reads it).
+ */
+export const PRE_TOKEN_PROVIDER_NAME_ENV = 'KEYGATE_IDP_NAME';

@@ -1,7 +1,8 @@
 /**
  * The schema of the app's configuration (`cdk.json` context `keygate`): every field with its type, pattern,
  * meaning and default, declared once. From it come
- * - the field lists the synth-time validator (app-config-validate.ts) checks each object against, and the
+ * - the field lists the synth-time validator (app-config-validate.ts) checks each object against (the
+ *   models are checked by the model backend's own schema, common/model-backend-config.ts), and the
  *   validators of configuration blocks (`block()` entries) it runs,
  * - the JSON Schema editors complete and check `cdk.json` with (schema/keygate-cdk-json.schema.json), and
  * - the field tables of docs/configuration.md (both written by `npm run docs:config`).
@@ -11,7 +12,16 @@
  */
 import * as v from 'valibot';
 import { INSECURE_HTTP_ISSUER, SIGNATURE_ALGORITHMS } from './authorizer-config';
-import { DEMO_MODELS, MODEL_ID_PATTERN, MODEL_KINDS } from './model-contract';
+import {
+  DEMO_MODELS,
+  ENDPOINT_NAME_PATTERN,
+  FOUNDATION_MODEL_ID_PATTERN,
+  MODEL_ID_PATTERN,
+  MODEL_KINDS,
+} from './model-contract';
+import { ROUTE_KEY_PATTERN } from './model-backend-config';
+import { SCOPE_TOKEN_PATTERN } from './sign-in-config';
+import { COOKIE_NAME_PATTERN, COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME } from './cookie-names';
 import { HTTP_METHODS, ROUTE_AUTH_KINDS } from './route-model';
 import { validateStageRevocation } from './back-channel-logout';
 import { REVOCATION_DEFAULTS } from './revocation';
@@ -37,13 +47,9 @@ export const DOMAIN_PREFIX_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** A Secrets Manager secret's name or ARN: the value itself never belongs in configuration. */
 export const SECRET_NAME_PATTERN =
   /^(?:arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/;
-/** `METHOD /path`, as machine principals name their routes. */
-export const ROUTE_KEY_PATTERN = /^([A-Z]+) (\/\S*)$/;
-/** An OAuth scope token (RFC 6749 §3.3): no spaces, quotes or backslashes. */
-export const SCOPE_TOKEN_PATTERN = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
+/** `METHOD /path` (machine principals' routes) and OAuth scope tokens: the functions' schemas declare them. */
+export { ROUTE_KEY_PATTERN, SCOPE_TOKEN_PATTERN };
 export const SECRET_FIELD_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
-export const BEDROCK_MODEL_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-export const SAGEMAKER_ENDPOINT_PATTERN = /^[A-Za-z0-9](?:-*[A-Za-z0-9]){0,62}$/;
 
 /** What a field carries into the JSON Schema and the docs tables besides its type. */
 export interface FieldDoc {
@@ -270,7 +276,11 @@ export const BrowserSignInSchema = v.strictObject({
     'scopes requested at sign-in; must include `openid`',
     '`["openid"]`',
   ),
-  cookieName: opt(v.string(), 'base name of the session cookie(s)', '`__Host-keygate_session`'),
+  cookieName: opt(
+    str(COOKIE_NAME_PATTERN),
+    `base name of the session cookie(s): ${COOKIE_NAME_RULE}`,
+    `\`${DEFAULT_SESSION_COOKIE_NAME}\``,
+  ),
   maxSessionSeconds: opt(int(300, 2_592_000), 'longest session', '28800 (8 h)'),
   allowedOrigins: opt(
     list(v.string()),
@@ -297,8 +307,12 @@ export const ModelSchema = v.strictObject({
   kind: req(v.picklist(MODEL_KINDS), 'where the model runs'),
   description: opt(v.pipe(v.string(), v.maxLength(256)), 'shown by GET /models', 'none'),
   demo: opt(v.picklist(DEMO_MODELS), 'kind `demo`: which built-in model', 'none'),
-  bedrockModelId: opt(str(BEDROCK_MODEL_ID_PATTERN), 'kind `bedrock`: the foundation-model id', 'none'),
-  sagemakerEndpointName: opt(str(SAGEMAKER_ENDPOINT_PATTERN), 'kind `sagemaker`: the endpoint name', 'none'),
+  bedrockModelId: opt(
+    str(FOUNDATION_MODEL_ID_PATTERN),
+    'kind `bedrock`: the foundation-model id (not an inference profile)',
+    'none',
+  ),
+  sagemakerEndpointName: opt(str(ENDPOINT_NAME_PATTERN), 'kind `sagemaker`: the endpoint name', 'none'),
 });
 
 export const MachinePrincipalSchema = v.strictObject({

@@ -68,28 +68,74 @@ export async function applyRealm(
   const kept: string[] = [];
   const note: Note = (action, kind, name) => changes.push({ action, kind, name });
   const ctx: Ctx = { kc, opts, note, kept, dry: opts.dryRun === true };
-  let unchanged = 0;
 
   // Every resource call addresses the target realm; authentication stays with the admin realm.
   kc.setConfig({ realmName: realm });
 
   // 1. The realm.
-  const realmFields = pick(desired, REALM_FIELDS);
-  const currentRealm = await kc.realms.findOne({ realm });
-  if (!currentRealm) {
-    note('create', 'realm', realm);
-    if (ctx.dry) {
-      planNewRealm(desired, note);
-      return { changes, unchanged, kept };
-    }
-    await kc.realms.create({ realm, ...realmFields });
-  } else if (!matches(realmFields, currentRealm)) {
-    if (!ctx.dry) await kc.realms.update({ realm }, realmFields);
-    note('update', 'realm', realm);
-  } else unchanged++;
-
+  const realmStep = await applyRealmItself(ctx, realm, desired);
+  if (realmStep === 'planned') return { changes, unchanged: 0, kept };
+  let unchanged = realmStep;
   // 2. Realm roles.
   const builtins = builtinRealmRoles(realm);
+  unchanged += await applyRealmRoles(ctx, desired, builtins);
+  // 3. Clients, their roles and protocol mappers.
+  const clients = await applyClients(ctx, desired);
+  unchanged += clients.unchanged;
+  // 4. Users: service-account users (found through their client) and people.
+  const roleIds = new Map((await kc.roles.find()).map((r) => [r.name!, r]));
+  const clientRolesOf = clientRoleLookup(ctx, clients.uuids);
+  for (const user of desired.users ?? []) {
+    unchanged += await applyUser(ctx, user, clients.uuids, (userId, name) =>
+      applyUserRoles(ctx, userId, name, user, roleIds, clientRolesOf, builtins),
+    );
+  }
+  // 5. Groups named by the routes (created, never deleted).
+  unchanged += await applyGroups(ctx, desired.groups ?? [], undefined, '');
+  // 6. Upstream identity providers and their mappers.
+  for (const idp of desired.identityProviders ?? []) {
+    unchanged += await applyIdentityProvider(ctx, idp, desired.identityProviderMappers ?? []);
+  }
+  // 7. Step-up: the ACR-to-LoA mapping and the step-up browser flow (realm/step-up-flow.ts).
+  const stepUp = stepUpPartsOf(desired);
+  if (stepUp) unchanged += await applyStepUp(kc, realm, stepUp, ctx.dry, note);
+  return { changes, unchanged, kept };
+}
+
+/**
+ * The realm's own fields: the count of unchanged objects, or `planned` when a dry run found no realm
+ * (everything of it is new, so the plan is complete without asking Keycloak anything more).
+ */
+async function applyRealmItself(
+  ctx: Ctx,
+  realm: string,
+  desired: RealmRepresentation,
+): Promise<number | 'planned'> {
+  const realmFields = pick(desired, REALM_FIELDS);
+  const currentRealm = await ctx.kc.realms.findOne({ realm });
+  if (!currentRealm) {
+    ctx.note('create', 'realm', realm);
+    if (ctx.dry) {
+      planNewRealm(desired, ctx.note);
+      return 'planned';
+    }
+    await ctx.kc.realms.create({ realm, ...realmFields });
+    return 0;
+  }
+  if (matches(realmFields, currentRealm)) return 1;
+  if (!ctx.dry) await ctx.kc.realms.update({ realm }, realmFields);
+  ctx.note('update', 'realm', realm);
+  return 0;
+}
+
+/** Realm roles created or updated as defined; others pruned or kept (Keycloak's own always kept). */
+async function applyRealmRoles(
+  ctx: Ctx,
+  desired: RealmRepresentation,
+  builtins: Set<string>,
+): Promise<number> {
+  const { kc, note } = ctx;
+  let unchanged = 0;
   const realmRoles = await kc.roles.find();
   for (const role of desired.roles?.realm ?? []) {
     const found = realmRoles.find((r) => r.name === role.name);
@@ -103,137 +149,164 @@ export async function applyRealm(
   }
   for (const r of realmRoles) {
     if (builtins.has(r.name!) || desired.roles?.realm?.some((d) => d.name === r.name)) continue;
-    if (opts.prune) {
+    if (ctx.opts.prune) {
       if (!ctx.dry) await kc.roles.delByName({ name: r.name! });
       note('delete', 'realm role', r.name!);
-    } else kept.push(`realm role ${r.name}`);
+    } else ctx.kept.push(`realm role ${r.name}`);
   }
+  return unchanged;
+}
 
-  // 3. Clients, their roles and protocol mappers.
-  const clientUuids = new Map<string, string>();
+/** Clients, their roles and protocol mappers; the ids of the clients that exist (for the users step). */
+async function applyClients(
+  ctx: Ctx,
+  desired: RealmRepresentation,
+): Promise<{ readonly uuids: Map<string, string>; readonly unchanged: number }> {
+  const uuids = new Map<string, string>();
+  let unchanged = 0;
   for (const client of desired.clients ?? []) {
     const clientId = client.clientId!;
-    const body = clientBody(client);
-    const [found] = (await kc.clients.find({ clientId })).filter((c) => c.clientId === clientId);
     const clientRoles = desired.roles?.client?.[clientId] ?? [];
-    if (!found) {
-      note('create', 'client', clientId);
-      if (ctx.dry) {
-        // Nothing to compare against: everything of a new client is created.
-        for (const r of clientRoles) note('create', 'client role', `${clientId}:${r.name}`);
-        for (const m of client.protocolMappers ?? [])
-          note('create', 'protocol mapper', `${clientId}/${m.name}`);
-        continue;
-      }
-      clientUuids.set(clientId, (await kc.clients.create(body)).id);
-    } else {
-      clientUuids.set(clientId, found.id!);
-      if (!matches(body, found)) {
-        if (!ctx.dry) {
-          await kc.clients.update(
-            { id: found.id! },
-            {
-              ...withoutMappers(found),
-              ...body,
-              attributes: { ...(found.attributes ?? {}), ...(body.attributes ?? {}) },
-            },
-          );
-        }
-        note('update', 'client', clientId);
-      } else unchanged++;
+    const applied = await applyClient(ctx, client);
+    if (applied === 'planned') {
+      // Nothing to compare against: everything of a new client is created.
+      for (const r of clientRoles) ctx.note('create', 'client role', `${clientId}:${r.name}`);
+      for (const m of client.protocolMappers ?? [])
+        ctx.note('create', 'protocol mapper', `${clientId}/${m.name}`);
+      continue;
     }
-    const uuid = clientUuids.get(clientId)!;
-    unchanged += await applyClientRoles(ctx, uuid, clientId, clientRoles);
-    unchanged += await applyMappers(ctx, uuid, clientId, client.protocolMappers ?? []);
+    uuids.set(clientId, applied.uuid);
+    unchanged += applied.unchanged;
+    unchanged += await applyClientRoles(ctx, applied.uuid, clientId, clientRoles);
+    unchanged += await applyMappers(ctx, applied.uuid, clientId, client.protocolMappers ?? []);
   }
+  return { uuids, unchanged };
+}
 
-  // 4. Users: service-account users (found through their client) and people.
-  const roleIds = new Map((await kc.roles.find()).map((r) => [r.name!, r]));
-  const clientRoleCache = new Map<string, { uuid: string; roles: Map<string, RoleRepresentation> } | null>();
-  const clientRolesOf = async (clientId: string) => {
-    if (!clientRoleCache.has(clientId)) {
+/** One client's own fields: its id and whether it was unchanged, or `planned` for a new one in a dry run. */
+async function applyClient(
+  ctx: Ctx,
+  client: ClientRepresentation,
+): Promise<{ readonly uuid: string; readonly unchanged: number } | 'planned'> {
+  const { kc, note } = ctx;
+  const clientId = client.clientId!;
+  const body = clientBody(client);
+  const [found] = (await kc.clients.find({ clientId })).filter((c) => c.clientId === clientId);
+  if (!found) {
+    note('create', 'client', clientId);
+    if (ctx.dry) return 'planned';
+    return { uuid: (await kc.clients.create(body)).id, unchanged: 0 };
+  }
+  if (matches(body, found)) return { uuid: found.id!, unchanged: 1 };
+  if (!ctx.dry) {
+    await kc.clients.update(
+      { id: found.id! },
+      {
+        ...withoutMappers(found),
+        ...body,
+        attributes: { ...(found.attributes ?? {}), ...(body.attributes ?? {}) },
+      },
+    );
+  }
+  note('update', 'client', clientId);
+  return { uuid: found.id!, unchanged: 0 };
+}
+
+/** The roles of a client by its clientId, looked up once per client (undefined in a dry run without it). */
+function clientRoleLookup(ctx: Ctx, clientUuids: ReadonlyMap<string, string>): ClientRolesOf {
+  const cache = new Map<string, { uuid: string; roles: Map<string, RoleRepresentation> } | null>();
+  return async (clientId: string) => {
+    if (!cache.has(clientId)) {
       const uuid =
         clientUuids.get(clientId) ??
-        (await kc.clients.find({ clientId })).find((c) => c.clientId === clientId)?.id;
+        (await ctx.kc.clients.find({ clientId })).find((c) => c.clientId === clientId)?.id;
       if (!uuid && !ctx.dry) {
         throw new Error(`user role mapping names client '${clientId}', which is not in the realm`);
       }
-      clientRoleCache.set(
+      cache.set(
         clientId,
         uuid
-          ? { uuid, roles: new Map((await kc.clients.listRoles({ id: uuid })).map((r) => [r.name!, r])) }
+          ? { uuid, roles: new Map((await ctx.kc.clients.listRoles({ id: uuid })).map((r) => [r.name!, r])) }
           : null,
       );
     }
-    return clientRoleCache.get(clientId) ?? undefined;
+    return cache.get(clientId) ?? undefined;
   };
-  for (const user of desired.users ?? []) {
-    const name = user.username!;
-    let userId: string | undefined;
-    if (user.serviceAccountClientId) {
-      const uuid = clientUuids.get(user.serviceAccountClientId);
-      if (uuid) userId = (await kc.clients.getServiceAccountUser({ id: uuid })).id!;
-      else if (!ctx.dry) {
-        throw new Error(`service-account user ${name}: client ${user.serviceAccountClientId} is not defined`);
-      }
-    } else {
-      const [found] = (await kc.users.find({ username: name, exact: true })).filter(
-        (u) => u.username === name,
-      );
-      const profile = pick(user, USER_FIELDS);
-      if (!found) {
-        note('create', 'user', name);
-        if (!ctx.dry) {
-          const created = await kc.users.create({
-            username: name,
-            ...profile,
-            ...(user.credentials ? { credentials: user.credentials } : {}),
-            ...(user.requiredActions ? { requiredActions: user.requiredActions } : {}),
-          });
-          userId = created.id;
-        }
-      } else {
-        userId = found.id!;
-        if (!matches(profile, found)) {
-          if (!ctx.dry) await kc.users.update({ id: userId }, { ...found, ...profile });
-          note('update', 'user', name);
-        } else unchanged++;
-        const password = user.credentials?.find((c) => c.type === 'password')?.value;
-        if (opts.resetPasswords && password) {
-          if (!ctx.dry) {
-            await kc.users.resetPassword({
-              id: userId,
-              credential: { type: 'password', value: password, temporary: false },
-            });
-          }
-          note('update', 'user password', name);
-        }
-      }
+}
+
+type ClientRolesOf = (
+  clientId: string,
+) => Promise<{ uuid: string; roles: Map<string, RoleRepresentation> } | undefined>;
+
+/** One user (or service-account user) and, through `applyRoles`, its role mappings. */
+async function applyUser(
+  ctx: Ctx,
+  user: UserRepresentation,
+  clientUuids: ReadonlyMap<string, string>,
+  applyRoles: (userId: string, name: string) => Promise<number>,
+): Promise<number> {
+  const name = user.username!;
+  let userId: string | undefined;
+  let unchanged = 0;
+  if (user.serviceAccountClientId) {
+    const uuid = clientUuids.get(user.serviceAccountClientId);
+    if (uuid) userId = (await ctx.kc.clients.getServiceAccountUser({ id: uuid })).id!;
+    else if (!ctx.dry) {
+      throw new Error(`service-account user ${name}: client ${user.serviceAccountClientId} is not defined`);
     }
-    if (userId === undefined) {
-      // Dry run of a user (or service account) that does not exist yet: all its mappings are new.
-      for (const n of user.realmRoles ?? []) note('create', 'role mapping', `${name} -> ${n}`);
-      for (const [c, names] of Object.entries((user.clientRoles ?? {}) as Record<string, string[]>)) {
-        for (const n of names) note('create', 'role mapping', `${name} -> ${c}:${n}`);
-      }
-      continue;
+  } else {
+    const person = await applyPerson(ctx, user);
+    userId = person.userId;
+    unchanged += person.unchanged;
+  }
+  if (userId === undefined) {
+    // Dry run of a user (or service account) that does not exist yet: all its mappings are new.
+    for (const n of user.realmRoles ?? []) ctx.note('create', 'role mapping', `${name} -> ${n}`);
+    for (const [c, names] of Object.entries((user.clientRoles ?? {}) as Record<string, string[]>)) {
+      for (const n of names) ctx.note('create', 'role mapping', `${name} -> ${c}:${n}`);
     }
-    unchanged += await applyUserRoles(ctx, userId, name, user, roleIds, clientRolesOf, builtins);
+    return unchanged;
   }
+  return unchanged + (await applyRoles(userId, name));
+}
 
-  // 5. Groups named by the routes (created, never deleted).
-  unchanged += await applyGroups(ctx, desired.groups ?? [], undefined, '');
-
-  // 6. Upstream identity providers and their mappers.
-  for (const idp of desired.identityProviders ?? []) {
-    unchanged += await applyIdentityProvider(ctx, idp, desired.identityProviderMappers ?? []);
+/** A person's profile (and password when asked to reset it); undefined id for a new user in a dry run. */
+async function applyPerson(
+  ctx: Ctx,
+  user: UserRepresentation,
+): Promise<{ readonly userId: string | undefined; readonly unchanged: number }> {
+  const { kc, note } = ctx;
+  const name = user.username!;
+  const [found] = (await kc.users.find({ username: name, exact: true })).filter((u) => u.username === name);
+  const profile = pick(user, USER_FIELDS);
+  if (!found) {
+    note('create', 'user', name);
+    if (ctx.dry) return { userId: undefined, unchanged: 0 };
+    const created = await kc.users.create({
+      username: name,
+      ...profile,
+      ...(user.credentials ? { credentials: user.credentials } : {}),
+      ...(user.requiredActions ? { requiredActions: user.requiredActions } : {}),
+    });
+    return { userId: created.id, unchanged: 0 };
   }
-
-  // 7. Step-up: the ACR-to-LoA mapping and the step-up browser flow (realm/step-up-flow.ts).
-  const stepUp = stepUpPartsOf(desired);
-  if (stepUp) unchanged += await applyStepUp(kc, realm, stepUp, ctx.dry, note);
-
-  return { changes, unchanged, kept };
+  const userId = found.id!;
+  let unchanged = 0;
+  if (!matches(profile, found)) {
+    if (!ctx.dry) await kc.users.update({ id: userId }, { ...found, ...profile });
+    note('update', 'user', name);
+  } else unchanged++;
+  const password = user.credentials?.find((c) => c.type === 'password')?.value;
+  if (ctx.opts.resetPasswords && password) {
+    if (!ctx.dry) {
+      await kc.users.resetPassword({
+        id: userId,
+        credential: { type: 'password', value: password, temporary: false },
+      });
+    }
+    note('update', 'user password', name);
+  }
+  return { userId, unchanged };
 }
 
 type Note = (action: ChangeAction, kind: string, name: string) => void;

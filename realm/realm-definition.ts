@@ -90,116 +90,15 @@ export function buildRealm(stage: StageConfig, opts: BuildRealmOptions = {}): Re
   const kc = stage.keycloak;
   const realmName = realmNameFromIssuer(kc.issuer);
   const derived = deriveRoles(stage, opts.paramValues);
-  const audience = kc.audience ?? kc.apiClientId;
-
-  // Client ids must be distinct: one Keycloak client per role in the design.
-  const ids = new Map<string, string>();
-  const claim = (id: string, field: string) => {
-    if (typeof id !== 'string' || !CLIENT_ID.test(id)) {
-      throw new Error(`${field} '${String(id)}' must be 1-255 of A-Z a-z 0-9 . _ ~ -`);
-    }
-    const prev = ids.get(id);
-    if (prev) throw new Error(`${field} '${id}' is already used by ${prev}`);
-    ids.set(id, field);
-  };
-  claim(kc.apiClientId, 'keycloak.apiClientId');
-  claim(kc.peopleClientId, 'keycloak.peopleClientId');
-  (kc.serviceAccounts ?? []).forEach((sa, i) =>
-    claim(sa.clientId, `keycloak.serviceAccounts[${i}].clientId`),
-  );
-  const fed = stage.cognitoFederation;
-  if (fed) claim(fed.keycloakClientId, 'cognitoFederation.keycloakClientId');
-  const signIn = stage.browserSignIn;
-  const ownSignInClient = signIn?.clientId !== undefined && signIn.clientId !== kc.peopleClientId;
-  if (ownSignInClient) claim(signIn.clientId!, 'browserSignIn.clientId');
-
-  const realmRoleNames = new Set(derived.realmRoles.map((r) => r.name));
+  const ids = claimClientIds(stage);
+  const clients = realmClients(stage, derived, ids, opts);
   const apiRoleNames = new Set((derived.clientRoles[kc.apiClientId] ?? []).map((r) => r.name));
-
-  const clients: ClientRepresentation[] = [
-    apiClient(kc.apiClientId),
-    peopleClient(stage, audience, opts.directAccessGrants ?? false),
-    ...(kc.serviceAccounts ?? []).map((sa) => serviceAccountClient(sa.clientId, kc.apiClientId, audience)),
-  ];
-  if (fed) clients.push(federationClient(stage, fed));
-  if (ownSignInClient) clients.push(signInClient(stage, audience));
-  // Client roles may name clients besides the API (e.g. another resource server): define those too.
-  for (const clientId of Object.keys(derived.clientRoles)) {
-    if (!ids.has(clientId)) {
-      if (!CLIENT_ID.test(clientId))
-        throw new Error(`routes: client '${clientId}' of a client role is not a valid client id`);
-      ids.set(clientId, 'routes');
-      clients.push(apiClient(clientId));
-    }
-  }
-
-  const users: UserRepresentation[] = (kc.serviceAccounts ?? []).map((sa, i) => {
-    sa.clientRoles.forEach((role, j) => {
-      if (!apiRoleNames.has(role)) {
-        throw new Error(
-          `keycloak.serviceAccounts[${i}].clientRoles[${j}] '${role}' is not a client role of ${kc.apiClientId} ` +
-            `that any route requires (known: ${[...apiRoleNames].join(', ') || 'none'})`,
-        );
-      }
-    });
-    return {
-      username: serviceAccountUsername(sa.clientId),
-      enabled: true,
-      serviceAccountClientId: sa.clientId,
-      realmRoles: [],
-      clientRoles: sa.clientRoles.length ? { [kc.apiClientId]: [...sa.clientRoles].sort() } : {},
-    };
-  });
-
+  const users = serviceAccountUsers(stage, apiRoleNames);
   if (opts.includeTestUsers) {
-    const seen = new Set<string>();
-    (kc.testUsers ?? []).forEach((u, i) => {
-      const at = `keycloak.testUsers[${i}]`;
-      if (typeof u.username !== 'string' || !USERNAME.test(u.username)) {
-        throw new Error(
-          `${at}.username '${String(u.username)}' must be 1-255 of a-z 0-9 . _ @ - (lower case)`,
-        );
-      }
-      if (seen.has(u.username)) throw new Error(`${at}.username '${u.username}' is listed twice`);
-      seen.add(u.username);
-      u.realmRoles.forEach((role, j) => {
-        if (!realmRoleNames.has(role)) {
-          throw new Error(
-            `${at}.realmRoles[${j}] '${role}' is not a realm role that any route requires ` +
-              `(known: ${[...realmRoleNames].join(', ') || 'none'})`,
-          );
-        }
-      });
-      const password = opts.testUserPasswords?.[u.username];
-      users.push({
-        username: u.username,
-        enabled: true,
-        // Keycloak's default user profile asks for these at first login; set them so test sign-ins work.
-        email: `${u.username}@${realmName}.test`,
-        emailVerified: true,
-        firstName: u.username,
-        lastName: 'Test',
-        realmRoles: [...u.realmRoles].sort(),
-        ...(password
-          ? { credentials: [{ type: 'password', value: password, temporary: false }] }
-          : { requiredActions: ['UPDATE_PASSWORD'] }),
-      });
-    });
+    const realmRoleNames = new Set(derived.realmRoles.map((r) => r.name));
+    users.push(...testUsers(stage, realmName, realmRoleNames, opts.testUserPasswords));
   }
-
-  const idps = [...(opts.identityProviders ?? [])];
-  idps.forEach((idp, i) => {
-    if (!idp.alias || !/^[A-Za-z0-9._-]{1,255}$/.test(idp.alias)) {
-      throw new Error(`identityProviders[${i}].alias must be 1-255 of A-Z a-z 0-9 . _ -`);
-    }
-  });
-  (opts.identityProviderMappers ?? []).forEach((m, i) => {
-    if (!idps.some((p) => p.alias === m.identityProviderAlias)) {
-      throw new Error(
-        `identityProviderMappers[${i}].identityProviderAlias '${m.identityProviderAlias}' names no identity provider`,
-      );
-    }
-  });
+  const idps = identityProvidersOf(opts);
 
   const realm: RealmRepresentation = {
     realm: realmName,
@@ -223,8 +122,151 @@ export function buildRealm(stage: StageConfig, opts: BuildRealmOptions = {}): Re
   if (idps.length) realm.identityProviders = idps;
   if (opts.identityProviderMappers?.length) realm.identityProviderMappers = [...opts.identityProviderMappers];
   const stepUp = stepUpFlowOf(stage);
-  if (stepUp) addStepUp(realm, stepUp, [kc.peopleClientId, ...(ownSignInClient ? [signIn.clientId!] : [])]);
+  if (stepUp) {
+    const signInClient = ownSignInClient(stage) ? [stage.browserSignIn!.clientId!] : [];
+    addStepUp(realm, stepUp, [kc.peopleClientId, ...signInClient]);
+  }
   return realm;
+}
+
+/** Whether the stage signs browsers in with a client of its own (not the people client). */
+function ownSignInClient(stage: StageConfig): boolean {
+  const signIn = stage.browserSignIn;
+  return signIn?.clientId !== undefined && signIn.clientId !== stage.keycloak.peopleClientId;
+}
+
+/**
+ * The client ids the stage names, each with the field that names it. Client ids must be distinct: one
+ * Keycloak client per role in the design.
+ */
+function claimClientIds(stage: StageConfig): Map<string, string> {
+  const kc = stage.keycloak;
+  const ids = new Map<string, string>();
+  const claim = (id: string, field: string) => {
+    if (typeof id !== 'string' || !CLIENT_ID.test(id)) {
+      throw new Error(`${field} '${String(id)}' must be 1-255 of A-Z a-z 0-9 . _ ~ -`);
+    }
+    const prev = ids.get(id);
+    if (prev) throw new Error(`${field} '${id}' is already used by ${prev}`);
+    ids.set(id, field);
+  };
+  claim(kc.apiClientId, 'keycloak.apiClientId');
+  claim(kc.peopleClientId, 'keycloak.peopleClientId');
+  (kc.serviceAccounts ?? []).forEach((sa, i) =>
+    claim(sa.clientId, `keycloak.serviceAccounts[${i}].clientId`),
+  );
+  if (stage.cognitoFederation)
+    claim(stage.cognitoFederation.keycloakClientId, 'cognitoFederation.keycloakClientId');
+  if (ownSignInClient(stage)) claim(stage.browserSignIn!.clientId!, 'browserSignIn.clientId');
+  return ids;
+}
+
+/** The realm's clients; `ids` gains the other resource servers client roles name. */
+function realmClients(
+  stage: StageConfig,
+  derived: ReturnType<typeof deriveRoles>,
+  ids: Map<string, string>,
+  opts: BuildRealmOptions,
+): ClientRepresentation[] {
+  const kc = stage.keycloak;
+  const audience = kc.audience ?? kc.apiClientId;
+  const clients: ClientRepresentation[] = [
+    apiClient(kc.apiClientId),
+    peopleClient(stage, audience, opts.directAccessGrants ?? false),
+    ...(kc.serviceAccounts ?? []).map((sa) => serviceAccountClient(sa.clientId, kc.apiClientId, audience)),
+  ];
+  if (stage.cognitoFederation) clients.push(federationClient(stage, stage.cognitoFederation));
+  if (ownSignInClient(stage)) clients.push(signInClient(stage, audience));
+  // Client roles may name clients besides the API (e.g. another resource server): define those too.
+  for (const clientId of Object.keys(derived.clientRoles)) {
+    if (!ids.has(clientId)) {
+      if (!CLIENT_ID.test(clientId))
+        throw new Error(`routes: client '${clientId}' of a client role is not a valid client id`);
+      ids.set(clientId, 'routes');
+      clients.push(apiClient(clientId));
+    }
+  }
+  return clients;
+}
+
+/** The service-account users, each holding only client roles of the API that some route requires. */
+function serviceAccountUsers(stage: StageConfig, apiRoleNames: ReadonlySet<string>): UserRepresentation[] {
+  const kc = stage.keycloak;
+  return (kc.serviceAccounts ?? []).map((sa, i) => {
+    sa.clientRoles.forEach((role, j) => {
+      if (!apiRoleNames.has(role)) {
+        throw new Error(
+          `keycloak.serviceAccounts[${i}].clientRoles[${j}] '${role}' is not a client role of ${kc.apiClientId} ` +
+            `that any route requires (known: ${[...apiRoleNames].join(', ') || 'none'})`,
+        );
+      }
+    });
+    return {
+      username: serviceAccountUsername(sa.clientId),
+      enabled: true,
+      serviceAccountClientId: sa.clientId,
+      realmRoles: [],
+      clientRoles: sa.clientRoles.length ? { [kc.apiClientId]: [...sa.clientRoles].sort() } : {},
+    };
+  });
+}
+
+/** The stage's test users, each holding only realm roles that some route requires. */
+function testUsers(
+  stage: StageConfig,
+  realmName: string,
+  realmRoleNames: ReadonlySet<string>,
+  passwords: BuildRealmOptions['testUserPasswords'],
+): UserRepresentation[] {
+  const seen = new Set<string>();
+  return (stage.keycloak.testUsers ?? []).map((u, i) => {
+    const at = `keycloak.testUsers[${i}]`;
+    if (typeof u.username !== 'string' || !USERNAME.test(u.username)) {
+      throw new Error(`${at}.username '${String(u.username)}' must be 1-255 of a-z 0-9 . _ @ - (lower case)`);
+    }
+    if (seen.has(u.username)) throw new Error(`${at}.username '${u.username}' is listed twice`);
+    seen.add(u.username);
+    u.realmRoles.forEach((role, j) => {
+      if (!realmRoleNames.has(role)) {
+        throw new Error(
+          `${at}.realmRoles[${j}] '${role}' is not a realm role that any route requires ` +
+            `(known: ${[...realmRoleNames].join(', ') || 'none'})`,
+        );
+      }
+    });
+    const password = passwords?.[u.username];
+    return {
+      username: u.username,
+      enabled: true,
+      // Keycloak's default user profile asks for these at first login; set them so test sign-ins work.
+      email: `${u.username}@${realmName}.test`,
+      emailVerified: true,
+      firstName: u.username,
+      lastName: 'Test',
+      realmRoles: [...u.realmRoles].sort(),
+      ...(password
+        ? { credentials: [{ type: 'password', value: password, temporary: false }] }
+        : { requiredActions: ['UPDATE_PASSWORD'] }),
+    };
+  });
+}
+
+/** The identity providers to define, checked: valid aliases, and every mapper naming one of them. */
+function identityProvidersOf(opts: BuildRealmOptions): IdentityProviderRepresentation[] {
+  const idps = [...(opts.identityProviders ?? [])];
+  idps.forEach((idp, i) => {
+    if (!idp.alias || !/^[A-Za-z0-9._-]{1,255}$/.test(idp.alias)) {
+      throw new Error(`identityProviders[${i}].alias must be 1-255 of A-Z a-z 0-9 . _ -`);
+    }
+  });
+  (opts.identityProviderMappers ?? []).forEach((m, i) => {
+    if (!idps.some((p) => p.alias === m.identityProviderAlias)) {
+      throw new Error(
+        `identityProviderMappers[${i}].identityProviderAlias '${m.identityProviderAlias}' names no identity provider`,
+      );
+    }
+  });
+  return idps;
 }
 
 function roleRep(role: DerivedRole, clientRole = false): RoleRepresentation {

@@ -12,9 +12,10 @@ import type { PreTokenGenerationV2TriggerEvent } from 'aws-lambda';
 import { COGNITO_ROLES_ATTRIBUTE, COGNITO_ROLES_CLAIM } from '../../common/identity-context';
 import type { RolesClaim } from './roles-claim';
 import { rolesForToken } from './roles-claim';
+import { PRE_TOKEN_PROVIDER_NAME_ENV } from '../../common/function-env';
 
 /** Environment variable naming the user pool's Keycloak identity provider. */
-export const PROVIDER_NAME_ENV = 'KEYGATE_IDP_NAME';
+export const PROVIDER_NAME_ENV = PRE_TOKEN_PROVIDER_NAME_ENV;
 
 const logger = new Logger({ serviceName: 'keygate-pre-token-generation' });
 

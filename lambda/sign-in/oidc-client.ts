@@ -81,7 +81,6 @@ export function createOidcClient(config: SignInConfig, opts: OidcClientOptions =
   const timeoutMs = opts.timeoutMs ?? 3000;
   // Bounded in size and total time (bounded-fetcher.ts): a JWKS endpoint cannot fill the function's memory.
   const fetcher = opts.transport?.fetcher ?? new BoundedFetcher({ timeoutMs, ca: opts.ca });
-  const post = opts.transport?.postForm ?? postForm;
   const verifier = JwtVerifier.create(
     {
       issuer: config.issuer,
@@ -91,53 +90,19 @@ export function createOidcClient(config: SignInConfig, opts: OidcClientOptions =
     },
     { jwksCache: new SimpleJwksCache({ fetcher }) },
   );
-
-  async function tokenRequest(form: URLSearchParams): Promise<TokenSet> {
-    const headers: Record<string, string> = {};
-    const secret = await opts.clientSecret?.();
-    if (secret !== undefined) {
-      // client_secret_basic: RFC 6749 §2.3.1 — id and secret form-urlencoded before base64.
-      const id = encodeURIComponent(config.clientId);
-      headers.authorization = `Basic ${Buffer.from(`${id}:${encodeURIComponent(secret)}`).toString('base64')}`;
-    } else {
-      form.set('client_id', config.clientId);
-    }
-    let res;
-    try {
-      res = await post(ep.tokenEndpoint, form, { headers, ca: opts.ca, timeoutMs });
-    } catch (e) {
-      throw new TokenEndpointError('token endpoint unreachable', undefined, { cause: e });
-    }
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(res.body) as Record<string, unknown>;
-    } catch {
-      throw new TokenEndpointError(`token endpoint answered ${res.status} without JSON`);
-    }
-    if (res.status !== 200) {
-      const code =
-        typeof body.error === 'string' && /^[a-z_]{1,64}$/.test(body.error) ? body.error : undefined;
-      throw new TokenEndpointError(`token endpoint answered ${res.status}`, code);
-    }
-    if (typeof body.access_token !== 'string' || body.access_token.length === 0) {
-      throw new TokenEndpointError('token response without access_token');
-    }
-    if (typeof body.token_type !== 'string' || body.token_type.toLowerCase() !== 'bearer') {
-      throw new TokenEndpointError('token response token_type is not Bearer');
-    }
-    const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60;
-    return {
-      accessToken: body.access_token,
-      refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : undefined,
-      idToken: typeof body.id_token === 'string' ? body.id_token : undefined,
-      expiresIn,
-      refreshExpiresIn: typeof body.refresh_expires_in === 'number' ? body.refresh_expires_in : undefined,
-    };
-  }
+  const endpoint: TokenEndpoint = {
+    url: ep.tokenEndpoint,
+    clientId: config.clientId,
+    clientSecret: opts.clientSecret,
+    post: opts.transport?.postForm ?? postForm,
+    ca: opts.ca,
+    timeoutMs,
+  };
 
   return {
     exchangeCode(code, codeVerifier, redirectUri) {
       return tokenRequest(
+        endpoint,
         new URLSearchParams({
           grant_type: 'authorization_code',
           code,
@@ -147,7 +112,10 @@ export function createOidcClient(config: SignInConfig, opts: OidcClientOptions =
       );
     },
     refresh(refreshToken) {
-      return tokenRequest(new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }));
+      return tokenRequest(
+        endpoint,
+        new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+      );
     },
     async verifyIdToken(idToken, expectedNonce) {
       let payload: Record<string, unknown>;
@@ -160,30 +128,9 @@ export function createOidcClient(config: SignInConfig, opts: OidcClientOptions =
         // aws-jwt-verify errors carry claim values: never propagate their messages.
         throw new IdTokenError('ID token did not verify');
       }
-      // Keycloak marks ID tokens typ "ID"; providers without typ are accepted on the other checks.
-      if (payload.typ !== undefined && payload.typ !== 'ID')
-        throw new IdTokenError('token is not an ID token');
-      if (payload.azp !== undefined && payload.azp !== config.clientId)
-        throw new IdTokenError('ID token azp mismatch');
-      if (expectedNonce !== undefined && payload.nonce !== expectedNonce)
-        throw new NonceMismatchError('nonce mismatch');
+      checkIdTokenClaims(payload, config.clientId, expectedNonce);
     },
-    authorizationUrl({ state, nonce, codeChallenge, redirectUri, stepUp }) {
-      const u = new URL(ep.authorizationEndpoint);
-      u.searchParams.set('response_type', 'code');
-      u.searchParams.set('client_id', config.clientId);
-      u.searchParams.set('redirect_uri', redirectUri);
-      u.searchParams.set('scope', (config.scopes ?? ['openid']).join(' '));
-      u.searchParams.set('state', state);
-      u.searchParams.set('nonce', nonce);
-      u.searchParams.set('code_challenge', codeChallenge);
-      u.searchParams.set('code_challenge_method', 'S256');
-      // Keycloak steps the session up to the level mapped to these acr values, and re-authenticates a
-      // sign-in older than max_age (https://www.keycloak.org/docs/latest/server_admin/#_step-up-flow).
-      if (stepUp?.acrValues !== undefined) u.searchParams.set('acr_values', stepUp.acrValues);
-      if (stepUp?.maxAge !== undefined) u.searchParams.set('max_age', String(stepUp.maxAge));
-      return u.toString();
-    },
+    authorizationUrl: (params) => authorizationUrl(config, ep.authorizationEndpoint, params),
     endSessionUrl({ idTokenHint, postLogoutRedirectUri }) {
       // RP-initiated logout: Keycloak >= 18 requires id_token_hint or client_id with post_logout_redirect_uri.
       const u = new URL(ep.endSessionEndpoint);
@@ -193,4 +140,101 @@ export function createOidcClient(config: SignInConfig, opts: OidcClientOptions =
       return u.toString();
     },
   };
+}
+
+/** The token endpoint and how this client authenticates to it. */
+interface TokenEndpoint {
+  readonly url: string;
+  readonly clientId: string;
+  readonly clientSecret: OidcClientOptions['clientSecret'];
+  readonly post: (url: string, form: URLSearchParams, opts: FormPostOptions) => Promise<FormPostResponse>;
+  readonly ca: OidcClientOptions['ca'];
+  readonly timeoutMs: number;
+}
+
+/** One token request (code exchange or refresh), authenticated as a confidential or a public client. */
+async function tokenRequest(endpoint: TokenEndpoint, form: URLSearchParams): Promise<TokenSet> {
+  const headers: Record<string, string> = {};
+  const secret = await endpoint.clientSecret?.();
+  if (secret !== undefined) {
+    // client_secret_basic: RFC 6749 §2.3.1 — id and secret form-urlencoded before base64.
+    const id = encodeURIComponent(endpoint.clientId);
+    headers.authorization = `Basic ${Buffer.from(`${id}:${encodeURIComponent(secret)}`).toString('base64')}`;
+  } else {
+    form.set('client_id', endpoint.clientId);
+  }
+  let res;
+  try {
+    res = await endpoint.post(endpoint.url, form, {
+      headers,
+      ca: endpoint.ca,
+      timeoutMs: endpoint.timeoutMs,
+    });
+  } catch (e) {
+    throw new TokenEndpointError('token endpoint unreachable', undefined, { cause: e });
+  }
+  return tokenSetOf(res);
+}
+
+/** The token set of a token endpoint's answer, or a TokenEndpointError saying what was wrong with it. */
+export function tokenSetOf(res: FormPostResponse): TokenSet {
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(res.body) as Record<string, unknown>;
+  } catch {
+    throw new TokenEndpointError(`token endpoint answered ${res.status} without JSON`);
+  }
+  if (res.status !== 200) {
+    const code = typeof body.error === 'string' && /^[a-z_]{1,64}$/.test(body.error) ? body.error : undefined;
+    throw new TokenEndpointError(`token endpoint answered ${res.status}`, code);
+  }
+  if (typeof body.access_token !== 'string' || body.access_token.length === 0) {
+    throw new TokenEndpointError('token response without access_token');
+  }
+  if (typeof body.token_type !== 'string' || body.token_type.toLowerCase() !== 'bearer') {
+    throw new TokenEndpointError('token response token_type is not Bearer');
+  }
+  const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60;
+  return {
+    accessToken: body.access_token,
+    refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : undefined,
+    idToken: typeof body.id_token === 'string' ? body.id_token : undefined,
+    expiresIn,
+    refreshExpiresIn: typeof body.refresh_expires_in === 'number' ? body.refresh_expires_in : undefined,
+  };
+}
+
+/** The ID token's claims beyond signature, iss, aud and exp: typ, azp and the login's nonce. */
+function checkIdTokenClaims(
+  payload: Record<string, unknown>,
+  clientId: string,
+  expectedNonce: string | undefined,
+): void {
+  // Keycloak marks ID tokens typ "ID"; providers without typ are accepted on the other checks.
+  if (payload.typ !== undefined && payload.typ !== 'ID') throw new IdTokenError('token is not an ID token');
+  if (payload.azp !== undefined && payload.azp !== clientId) throw new IdTokenError('ID token azp mismatch');
+  if (expectedNonce !== undefined && payload.nonce !== expectedNonce)
+    throw new NonceMismatchError('nonce mismatch');
+}
+
+/** The provider's authorization URL: authorization code with PKCE S256, and the step-up asked for. */
+function authorizationUrl(
+  config: SignInConfig,
+  authorizationEndpoint: string,
+  { state, nonce, codeChallenge, redirectUri, stepUp }: Parameters<OidcClient['authorizationUrl']>[0],
+): string {
+  const u = new URL(authorizationEndpoint);
+  u.searchParams.set('response_type', 'code');
+  u.searchParams.set('client_id', config.clientId);
+  u.searchParams.set('redirect_uri', redirectUri);
+  u.searchParams.set('scope', (config.scopes ?? ['openid']).join(' '));
+  u.searchParams.set('state', state);
+  u.searchParams.set('nonce', nonce);
+  u.searchParams.set('code_challenge', codeChallenge);
+  u.searchParams.set('code_challenge_method', 'S256');
+  // Keycloak steps the session up to the level mapped to these acr values, and re-authenticates a
+  // sign-in older than max_age (https://www.keycloak.org/docs/latest/server_admin/#_step-up-flow).
+  if (stepUp?.acrValues !== undefined) u.searchParams.set('acr_values', stepUp.acrValues);
+  if (stepUp?.maxAge !== undefined) u.searchParams.set('max_age', String(stepUp.maxAge));
+  return u.toString();
 }

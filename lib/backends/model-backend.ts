@@ -19,13 +19,13 @@ import {
 import { USAGE_QUERY_PARTS } from '../../common/usage-record';
 import type { Requirement } from '../api/route-auth';
 import { MODELS_CONFIG_ENV } from '../../common/function-env';
+import { ROUTE_KEY_PATTERN as ROUTE_KEY, validateBackendConfig } from '../../common/model-backend-config';
 import { keygateFunction } from '../internal/lambda-code';
 import type { Model } from './model';
 
 const CONFIG_ENV = MODELS_CONFIG_ENV;
 /** Lambda allows 4 KB for all environment variables together; leave room for the others. */
 const CONFIG_ENV_BUDGET = 3500;
-const ROUTE_KEY = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) \/\S*$/;
 
 /** An IAM role granted iam routes of the API, and so some models. */
 export interface MachineCaller {
@@ -232,6 +232,10 @@ export class ModelBackend extends Construct {
       limits: { maxBodyBytes, maxInputChars },
       logContent: props.logModelContent ?? false,
     };
+    // The function checks the same schema at cold start: what the construct writes, it accepts.
+    const checked = validateBackendConfig(config, { isUnresolved: (v) => Token.isUnresolved(v) });
+    if (!checked.ok)
+      throw new KeygateValidationError(this, checked.fields[0], `ModelBackend: ${checked.errors[0]}`);
     const configJson = stack.toJsonString(config);
     // Unresolved tokens (role ARNs) are shorter than their values: count each as a full ARN.
     const estimated = JSON.stringify(config).length + machineCallers.length * 100;

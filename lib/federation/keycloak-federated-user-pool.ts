@@ -24,13 +24,12 @@ import { Construct } from 'constructs';
 import { COGNITO_ROLES_ATTRIBUTE, COGNITO_ROLES_CLAIM } from '../../common/identity-context';
 import { TrustedIssuer } from '../authorizer/trusted-issuer';
 import { keygateFunction } from '../internal/lambda-code';
+import { PRE_TOKEN_PROVIDER_NAME_ENV as PROVIDER_NAME_ENV } from '../../common/function-env';
 
 /** The custom attribute's name without Cognito's `custom:` prefix. */
 const ROLES_ATTRIBUTE_NAME = COGNITO_ROLES_ATTRIBUTE.replace(/^custom:/, '');
 /** The claim the realm's Cognito client carries the user's roles in (ID token and userinfo). */
 const DEFAULT_ROLES_CLAIM = 'kc_roles';
-/** Environment variable of the trigger naming the identity provider (see lambda/pre-token-generation). */
-const PROVIDER_NAME_ENV = 'KEYGATE_IDP_NAME';
 
 const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const PROVIDER_NAME = /^[^_\p{Z}][\p{L}\p{M}\p{S}\p{N}\p{P}][^_\p{Z}]+$/u;

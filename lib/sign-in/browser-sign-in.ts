@@ -8,13 +8,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from '../../common/cookie-names';
-import { isHeaderName, isHttpsOrigin } from '../../common/field-checks';
+import { isHeaderName, isHttpsOrigin, isHttpsUrl } from '../../common/field-checks';
 import { SIGN_IN_CONFIG_ENV } from '../../common/function-env';
+import { SCOPE_TOKEN_PATTERN as SCOPE_TOKEN, validateSignInConfig } from '../../common/sign-in-config';
 import { SIGN_IN_PATHS, SIGN_IN_ROUTES } from '../../common/sign-in-routes';
 import { keygateFunction } from '../internal/lambda-code';
 
 export { SIGN_IN_PATHS };
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const OPEN_ROUTE_REASON = 'Sign-in routes are how a browser obtains credentials; they cannot require them.';
 
 export interface BrowserSignInProps {
@@ -177,6 +177,9 @@ export class BrowserSignIn extends Construct {
       ...(props.allowedOrigins ? { allowedOrigins: [...props.allowedOrigins] } : {}),
       ...(props.csrfHeader !== undefined ? { csrfHeader: props.csrfHeader } : {}),
     };
+    // The function checks the same schema at cold start: what the construct writes, it accepts.
+    const checked = validateSignInConfig(config, { isUnresolved: (v) => Token.isUnresolved(v) });
+    if (!checked.ok) throw new Error(`BrowserSignIn: ${checked.errors.join('; ')}`);
 
     // The prebuilt bundle of lambda/sign-in (scripts/build-lambdas.ts): synthesis needs neither esbuild nor Docker.
     const fn = keygateFunction(this, 'Function', {
@@ -298,15 +301,5 @@ function validate(props: BrowserSignInProps): void {
     (!props.postLogoutPath.startsWith('/') || props.postLogoutPath.startsWith('//'))
   ) {
     fail(`postLogoutPath must start with a single '/', got '${props.postLogoutPath}'`);
-  }
-}
-
-function isHttpsUrl(v: string): boolean {
-  if (v.endsWith('/')) return false;
-  try {
-    const u = new URL(v);
-    return u.protocol === 'https:' && !u.search && !u.hash && !u.username && !u.password;
-  } catch {
-    return false;
   }
 }

@@ -73,12 +73,12 @@ describe('validateStageConfig', () => {
     [
       'a bedrock model without its id',
       { models: [{ id: 'claude', kind: 'bedrock' }] },
-      `${AT}.models[0].bedrockModelId must be a Bedrock foundation model id`,
+      `${AT}.models[0].bedrockModelId must be a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0`,
     ],
     [
       'an unknown model kind',
       { models: [{ id: 'x', kind: 'openai' }] },
-      `${AT}.models[0].kind must be 'demo', 'bedrock' or 'sagemaker'`,
+      `${AT}.models[0].kind must be one of demo, bedrock, sagemaker`,
     ],
     [
       'a cache TTL over an hour',

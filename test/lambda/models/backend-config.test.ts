@@ -1,4 +1,5 @@
 import { describe, expect, it, test } from 'vitest';
+import { MODEL_ID_RULE } from '../../../common/model-contract';
 import { loadBackendConfig, validateBackendConfig } from '../../../lambda/models/backend-config';
 
 const MODELS = [{ id: 'sentiment', kind: 'demo', demo: 'sentiment' }];
@@ -23,22 +24,31 @@ describe('backend configuration', () => {
     });
   });
 
-  it.each<[string, Record<string, string | undefined>, string[]]>([
-    ['an unset variable', {}, ['KEYGATE_MODELS_CONFIG is not set']],
-    ['bad JSON', { KEYGATE_MODELS_CONFIG: '{models' }, ['KEYGATE_MODELS_CONFIG is not valid JSON']],
-    ['a JSON array', { KEYGATE_MODELS_CONFIG: '[]' }, ['config must be a JSON object']],
-  ])('rejects %s', (_, env, errors) => {
-    expect(loadBackendConfig(env)).toEqual({ ok: false, errors });
+  it.each<[string, Record<string, string | undefined>, string[], string]>([
+    ['an unset variable', {}, ['KEYGATE_MODELS_CONFIG is not set'], 'KEYGATE_MODELS_CONFIG'],
+    [
+      'bad JSON',
+      { KEYGATE_MODELS_CONFIG: '{models' },
+      ['KEYGATE_MODELS_CONFIG is not valid JSON'],
+      'KEYGATE_MODELS_CONFIG',
+    ],
+    ['a JSON array', { KEYGATE_MODELS_CONFIG: '[]' }, ['config must be a JSON object'], 'config'],
+  ])('rejects %s', (_, env, errors, field) => {
+    expect(loadBackendConfig(env)).toEqual({ ok: false, errors, fields: [field] });
   });
 
   it.each<[string, unknown, string]>([
-    ['no models', { models: [] }, 'models must be a non-empty array'],
+    ['no models', { models: [] }, 'models must list at least one model'],
     [
       'an id with a slash',
       { models: [{ id: 'a/b', kind: 'demo', demo: 'sentiment' }] },
-      'models[0].id must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$',
+      `models[0].id must be ${MODEL_ID_RULE} (it appears in paths and role names)`,
     ],
-    ['a duplicate id', { models: [...MODELS, ...MODELS] }, "models[1].id 'sentiment' is duplicated"],
+    [
+      'a duplicate id',
+      { models: [...MODELS, ...MODELS] },
+      "models[1].id 'sentiment' is used by another model",
+    ],
     [
       'an unknown kind',
       { models: [{ id: 'x', kind: 'openai' }] },
@@ -78,7 +88,7 @@ describe('backend configuration', () => {
         models: MODELS,
         machineCallers: [{ principalArn: 'arn:aws:iam::111122223333:role/r', routes: ['/machine/models'] }],
       },
-      "machineCallers[0].routes must be a list of route keys such as 'POST /machine/models/{modelId}/invoke'",
+      "machineCallers[0].routes[0] must be a route key such as 'POST /machine/models/{modelId}/invoke'",
     ],
     [
       'a limit too high',

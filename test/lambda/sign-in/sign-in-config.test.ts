@@ -42,38 +42,44 @@ describe('sign-in config', () => {
       { issuer: 'https://sso.example.com/realms/ml/' },
       'issuer must be an https URL without a trailing slash',
     ],
-    [{ clientId: '' }, 'clientId must be a non-empty string'],
-    [{ keysSecretId: undefined }, 'keysSecretId must be a non-empty string'],
-    [{ clientSecretId: '' }, 'clientSecretId must be a non-empty string'],
+    [{ clientId: '' }, 'clientId must be a non-empty string of at most 255 characters'],
+    [{ keysSecretId: undefined }, 'keysSecretId must be a non-empty string of at most 2048 characters'],
+    [{ clientSecretId: '' }, 'clientSecretId must be a non-empty string of at most 2048 characters'],
     [{ tokenEndpoint: 'http://kc/token' }, 'tokenEndpoint must be an https URL'],
     [{ publicBaseUrl: 'https://api.example.com/' }, 'publicBaseUrl must be an https URL'],
     [{ scopes: ['profile'] }, "scopes must include 'openid'"],
-    [{ scopes: ['open id'] }, 'scopes must be a list of scope tokens'],
+    [
+      { scopes: ['openid', 'open id'] },
+      'scopes[1] must be an OAuth scope token (no spaces, quotes or backslashes)',
+    ],
+    [{ scopes: 'openid' }, 'scopes must be a list of scope tokens'],
     [{ cookieName: '__Host-x;' }, 'cookieName must be 1-48 letters, digits, _ or -'],
     [{ stateCookieName: 'a'.repeat(49) }, 'stateCookieName must be 1-48 letters, digits, _ or -'],
     [
       { secureCookies: false, cookieName: 'plain_session' },
-      "secureCookies false needs cookie names without a __Host- or __Secure- prefix (a browser drops '__Host-keygate_login' set without Secure); set cookieName and stateCookieName",
+      "stateCookieName needs a name without a __Host- or __Secure- prefix when secureCookies is false (a browser drops '__Host-keygate_login' set without Secure)",
     ],
     [{ postLogoutPath: '//evil' }, 'postLogoutPath must be a path starting with a single /'],
     [{ maxSessionSeconds: 60 }, 'maxSessionSeconds must be an integer from 300 to 2592000'],
     [{ secureCookies: 'yes' }, 'secureCookies must be a boolean'],
     [
       { allowedOrigins: ['http://portal.example.com'] },
-      'allowedOrigins must be a list of https origins (scheme, host and optional port only)',
+      'allowedOrigins[0] must be an https origin (scheme, host and optional port only)',
     ],
     [{ csrfHeader: 'x csrf' }, 'csrfHeader must be an HTTP header name'],
-    [{ extra: 1 }, 'extra is not a sign-in config field'],
+    [{ extra: 1 }, expect.stringMatching(/^extra is not a known field \(version, issuer, clientId, /)],
+    [{ issuer: undefined }, 'issuer must be an https URL without a trailing slash'],
   ])('refuses %j: %s', (change, message) => {
     const result = validateSignInConfig({ ...valid, ...change });
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.errors).toContain(message);
+    expect(!result.ok && result.errors).toContainEqual(message);
   });
 
   it.each([[null], [[]], ['x']])('refuses the non-object %j', (input) => {
     expect(validateSignInConfig(input)).toEqual({
       ok: false,
       errors: ['sign-in config must be a JSON object'],
+      fields: ['sign-in config'],
     });
   });
 });

@@ -310,6 +310,30 @@ describe('ModelBackend validation', () => {
       "ModelBackend: machineCallers[0].routes must list route keys such as 'POST /machine/models/{modelId}/invoke', got '/machine/models'",
     );
   });
+
+  test("checks the configuration it writes against the function's schema: a role ARN the function would refuse", () => {
+    const s = stack();
+    const role = iam.Role.fromRoleArn(s, 'R', 'arn:aws:iam::1111:role/x');
+    let error: unknown;
+    try {
+      new ModelBackend(s, 'B', { models, machineCallers: [{ role, routes: ['POST /machine/models'] }] });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ field: 'machineCallers[0].principalArn' });
+    expect((error as Error).message).toBe(
+      'ModelBackend: machineCallers[0].principalArn must be an IAM role or user ARN (at Test/B)',
+    );
+  });
+
+  test('leaves a role ARN known only at deploy time to the function', () => {
+    const s = stack();
+    const role = new iam.Role(s, 'R', { assumedBy: new iam.AccountRootPrincipal() });
+    expect(
+      () =>
+        new ModelBackend(s, 'B', { models, machineCallers: [{ role, routes: ['POST /machine/models'] }] }),
+    ).not.toThrow();
+  });
 });
 
 describe('ModelBackend invokeRequirement', () => {

@@ -250,6 +250,20 @@ describe('BrowserSignIn', () => {
     ).toThrow(message);
   });
 
+  test("checks the configuration it writes against the function's schema (a bound the props checks leave to it)", () => {
+    const { stack } = newStack();
+    const clientSecret = new secretsmanager.Secret(stack, 'ClientSecret');
+    expect(
+      () =>
+        new BrowserSignIn(stack, 'SignIn', {
+          issuer: ISSUER,
+          clientId: 'keygate-web',
+          clientSecret,
+          clientSecretField: 'f'.repeat(129),
+        }),
+    ).toThrow('BrowserSignIn: clientSecretField must be a non-empty string of at most 128 characters');
+  });
+
   test('passes cdk-nag AwsSolutions with every acknowledgement justified, and deploys the prebuilt sign-in bundle', () => {
     const { app, stack } = newStack({ nag: true });
     const rest = new apigw.RestApi(stack, 'Rest', { deployOptions: { stageName: 'prod' } });
