@@ -501,7 +501,8 @@ function validateRoleClients(value: unknown, at: string): string[] {
   return [];
 }
 
-const COOKIE_OR_QUERY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/** The name of a token cookie or query parameter (`tokenSource.cookie`, `tokenSource.query`). */
+export const COOKIE_OR_QUERY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 function validateTokenSource(input: unknown): string[] {
   if (typeof input !== 'object' || input === null) return ['tokenSource must be an object'];

@@ -142,7 +142,6 @@ export class SecuredRestApi extends Construct {
   public readonly stageName: string;
 
   private readonly authorizer?: KeygateAuthorizer;
-  private restAuthorizer?: apigw.IAuthorizer;
   /** The ACCESS_DENIED gateway response (a step-up route adds its challenge header). */
   private accessDenied?: apigw.GatewayResponse;
   private readonly cognitoAuthorizers = new Map<IUserPool, apigw.CognitoUserPoolsAuthorizer>();
@@ -257,10 +256,9 @@ export class SecuredRestApi extends Construct {
     if (kind === 'keycloak') {
       if (route.auth._requirement?.stepUp !== undefined) this.addStepUpChallenge();
       this.authorizer!.addRoute(route);
-      this.restAuthorizer ??= this.authorizer!.restAuthorizer();
       options = {
         authorizationType: apigw.AuthorizationType.CUSTOM,
-        authorizer: this.restAuthorizer,
+        authorizer: this.authorizer!.restAuthorizer(this.restApi),
         ...(this.usagePlans ? { apiKeyRequired: true } : {}),
       };
     } else if (kind === 'iam') {

@@ -1,4 +1,4 @@
-import { Duration, Lazy, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -18,6 +18,7 @@ import {
 import { USAGE_QUERY_PARTS } from '../../common/usage-record';
 import type { Requirement } from '../api/route-auth';
 import { MODELS_CONFIG_ENV } from '../../common/function-env';
+import { acknowledgeKeygateRuntime, functionScaffolding } from '../internal/function-scaffolding';
 import { keygateFunction } from '../internal/lambda-code';
 import type { Model } from './model';
 
@@ -242,22 +243,10 @@ export class ModelBackend extends Construct {
       );
     }
 
-    const logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    const { logGroup, role } = functionScaffolding(this, {
+      roleDescription: 'Keygate model backend',
+      logRetention: props.logRetention,
     });
-    // Own role instead of AWSLambdaBasicExecutionRole: log writes to this log group only.
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Keygate model backend',
-    });
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        // The log group's Arn attribute ends in `:*`, which already covers its log streams
-        // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-loggroup.html).
-        resources: [logGroup.logGroupArn],
-      }),
-    );
 
     // The prebuilt bundle of lambda/models (scripts/build-lambdas.ts: esbuild, CommonJS, node22, minified,
     // source map; the Bedrock and SageMaker clients bundled at the tested versions). Synthesis needs
@@ -337,14 +326,7 @@ export class ModelBackend extends Construct {
       );
     }
 
-    // cdk-nag (AwsSolutions) findings this construct accepts, each with its reason.
-    for (const f of streamFn ? [fn, streamFn] : [fn]) {
-      Validations.of(f).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason:
-          'Keygate functions target nodejs22.x on arm64 deliberately: the runtime their bundles and tests are built for.',
-      });
-    }
+    acknowledgeKeygateRuntime(...(streamFn ? [fn, streamFn] : [fn]));
 
     this.usageQuery = new logs.QueryDefinition(this, 'UsageQuery', {
       queryDefinitionName: `${props.usageQueryName ?? `keygate/${Names.uniqueResourceName(this, { maxLength: 64 })}`}/usage-by-caller-and-model`,

@@ -17,12 +17,12 @@ import {
   UserPoolOperation,
 } from 'aws-cdk-lib/aws-cognito';
 import type { Function as LambdaFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { COGNITO_ROLES_ATTRIBUTE, COGNITO_ROLES_CLAIM } from '../../common/identity-context';
 import { TrustedIssuer } from '../authorizer/trusted-issuer';
+import { acknowledgeKeygateRuntime, functionScaffolding } from '../internal/function-scaffolding';
 import { keygateFunction } from '../internal/lambda-code';
 
 /** The custom attribute's name without Cognito's `custom:` prefix. */
@@ -225,24 +225,12 @@ export class KeycloakFederatedUserPool extends Construct {
     this.domain = pool.addDomain('Domain', { cognitoDomain: { domainPrefix: props.domainPrefix } });
     this.hostedUiBaseUrl = `https://${props.domainPrefix}.auth.${Stack.of(this).region}.amazoncognito.com`;
 
-    const logGroup = new LogGroup(this, 'PreTokenGenerationLogs', {
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    // Its own role, allowed only to write its own log group (no managed policy).
-    const role = new Role(this, 'PreTokenGenerationRole', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Keygate pre-token-generation trigger: writes its own logs, nothing else',
-      inlinePolicies: {
-        logs: new PolicyDocument({
-          statements: [
-            new PolicyStatement({
-              actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-              resources: [logGroup.logGroupArn],
-            }),
-          ],
-        }),
-      },
+    const { logGroup, role } = functionScaffolding(this, {
+      roleDescription: 'Keygate pre-token-generation trigger: writes its own logs, nothing else',
+      logRetention: props.logRetention,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+      logGroupId: 'PreTokenGenerationLogs',
+      roleId: 'PreTokenGenerationRole',
     });
     // The prebuilt bundle of lambda/pre-token-generation (local esbuild at package build time: Node.js 22,
     // arm64, CommonJS, minified, source maps), so neither this repository's synth nor a consumer's needs
@@ -265,7 +253,7 @@ export class KeycloakFederatedUserPool extends Construct {
     pool.addTrigger(UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, fn, LambdaVersion.V2_0);
     this.preTokenGenerationFunction = fn;
 
-    this.addNagSuppressions(pool, fn, role, featurePlan);
+    this.addNagSuppressions(pool, fn, featurePlan);
   }
 
   /**
@@ -277,7 +265,7 @@ export class KeycloakFederatedUserPool extends Construct {
   }
 
   /** cdk-nag (AwsSolutions) findings this construct accepts, each with its reason. */
-  private addNagSuppressions(pool: UserPool, fn: LambdaFunction, role: Role, featurePlan: FeaturePlan): void {
+  private addNagSuppressions(pool: UserPool, fn: LambdaFunction, featurePlan: FeaturePlan): void {
     Validations.of(pool).acknowledge({
       id: 'AwsSolutions-COG2',
       reason:
@@ -300,16 +288,7 @@ export class KeycloakFederatedUserPool extends Construct {
         },
       );
     }
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5',
-      reason:
-        "Log stream names are chosen by Lambda at run time; the wildcard is confined to this function's own log group.",
-    });
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'Keygate functions target nodejs22.x on arm64 deliberately: the runtime their bundles and tests are built for.',
-    });
+    acknowledgeKeygateRuntime(fn);
   }
 }
 

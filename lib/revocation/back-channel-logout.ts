@@ -3,9 +3,9 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RevocationConfig } from '../../common/revocation';
 import type { BackChannelLogoutConfig } from '../../common/back-channel-logout';
@@ -15,6 +15,7 @@ import {
   BACKCHANNEL_LOGOUT_PATH,
   validateBackChannelLogoutConfig,
 } from '../../common/back-channel-logout';
+import { acknowledgeKeygateRuntime, functionScaffolding } from '../internal/function-scaffolding';
 import { keygateFunction } from '../internal/lambda-code';
 
 const OPEN_ROUTE_REASON =
@@ -103,19 +104,11 @@ export class BackChannelLogout extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     });
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    const { logGroup, role } = functionScaffolding(this, {
+      roleDescription: 'Keygate back-channel logout: writes its log group and the revocation list',
+      logRetention: props.logRetention,
     });
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Keygate back-channel logout: writes its log group and the revocation list',
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-    );
+    this.logGroup = logGroup;
     const fn = keygateFunction(this, 'Function', {
       entry: 'back-channel-logout',
       memorySize: 256,
@@ -132,11 +125,7 @@ export class BackChannelLogout extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'Keygate functions target the nodejs22.x runtime on arm64 on purpose; the runtime is raised deliberately, not by the linter.',
-    });
+    acknowledgeKeygateRuntime(fn);
     this.table.grant(fn, 'dynamodb:PutItem', 'dynamodb:BatchWriteItem');
     this.function = fn;
     this.httpIntegration = new HttpLambdaIntegration('BackChannelLogoutIntegration', fn, {

@@ -2,15 +2,15 @@ import { Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from '../../common/cookie-names';
 import { isHeaderName, isHttpsOrigin } from '../../common/field-checks';
 import { SIGN_IN_CONFIG_ENV } from '../../common/function-env';
 import { SIGN_IN_PATHS, SIGN_IN_ROUTES } from '../../common/sign-in-routes';
+import { acknowledgeKeygateRuntime, functionScaffolding } from '../internal/function-scaffolding';
 import { keygateFunction } from '../internal/lambda-code';
 
 export { SIGN_IN_PATHS };
@@ -140,27 +140,11 @@ export class BrowserSignIn extends Construct {
       this.keysSecret = generated;
     }
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    const { logGroup, role } = functionScaffolding(this, {
+      roleDescription: 'Keygate sign-in: writes its own log group and reads its secrets',
+      logRetention: props.logRetention,
     });
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Keygate sign-in: writes its own log group and reads its secrets',
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [`${this.logGroup.logGroupArn}:log-stream:*`, this.logGroup.logGroupArn],
-      }),
-    );
-    const logGroupId = Stack.of(this).resolve(
-      (this.logGroup.node.defaultChild as logs.CfnLogGroup).logicalId,
-    );
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${logGroupId}.Arn>:log-stream:*]`,
-      reason:
-        "Log stream names are chosen by Lambda at run time; the wildcard is confined to this function's own log group.",
-    });
+    this.logGroup = logGroup;
 
     const config = {
       version: 1,
@@ -202,11 +186,7 @@ export class BrowserSignIn extends Construct {
         POWERTOOLS_SERVICE_NAME: 'keygate-sign-in',
       },
     });
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'Keygate functions target the nodejs22.x runtime on arm64 on purpose; the runtime is raised deliberately, not by the linter.',
-    });
+    acknowledgeKeygateRuntime(fn);
     this.keysSecret.grantRead(fn);
     props.clientSecret?.grantRead(fn);
     this.function = fn;
