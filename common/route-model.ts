@@ -799,7 +799,8 @@ export function validateRoutes(routes: unknown, field = 'routes', options: Route
   return errors;
 }
 
-function validateRequirement(req: unknown, at: string, tpl: readonly PathSegment[]): string[] {
+/** The checks of one route's requirement (`tpl`: the route's parsed path); every message opens with `at`. */
+export function validateRequirement(req: unknown, at: string, tpl: readonly PathSegment[]): string[] {
   if (typeof req !== 'object' || req === null) return [`${at} must be an object`];
   const errors: string[] = [];
   const r = req as Record<string, unknown>;

@@ -12,6 +12,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { KeygateValidationError } from '../internal/validation-error';
 
 /** Properties of a mutual-TLS custom domain. */
 export interface MutualTlsDomainProps {
@@ -42,7 +43,9 @@ export class MutualTlsDomain extends Construct {
   constructor(scope: Construct, id: string, props: MutualTlsDomainProps) {
     super(scope, id);
     if (props.truststoreKey.length === 0 || props.truststoreKey.startsWith('/')) {
-      throw new Error(
+      throw new KeygateValidationError(
+        this,
+        'truststoreKey',
         `MutualTlsDomain: truststoreKey must be an S3 object key (no leading /), got '${props.truststoreKey}'`,
       );
     }
@@ -52,7 +55,11 @@ export class MutualTlsDomain extends Construct {
   /** The REST API custom domain (regional, TLS 1.2, mutual TLS), created on first call. */
   public restDomainName(): apigw.DomainName {
     if (this.http)
-      throw new Error('MutualTlsDomain: the domain is already an HTTP API domain (httpDomainName)');
+      throw new KeygateValidationError(
+        this,
+        'httpDomainName',
+        'MutualTlsDomain: the domain is already an HTTP API domain (httpDomainName)',
+      );
     this.rest ??= new apigw.DomainName(this, 'RestDomain', {
       domainName: this.props.domainName,
       certificate: this.props.certificate,
@@ -66,7 +73,11 @@ export class MutualTlsDomain extends Construct {
   /** The HTTP API custom domain (regional, TLS 1.2, mutual TLS), created on first call. */
   public httpDomainName(): apigwv2.DomainName {
     if (this.rest)
-      throw new Error('MutualTlsDomain: the domain is already a REST API domain (restDomainName)');
+      throw new KeygateValidationError(
+        this,
+        'restDomainName',
+        'MutualTlsDomain: the domain is already a REST API domain (restDomainName)',
+      );
     this.http ??= new apigwv2.DomainName(this, 'HttpDomain', {
       domainName: this.props.domainName,
       certificate: this.props.certificate,

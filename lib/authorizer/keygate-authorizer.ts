@@ -231,6 +231,7 @@ export class KeygateAuthorizer extends Construct {
     this.tokenBinding = props.tokenBinding;
     this.revocation = props.revocation;
     this.resultsCacheTtlSeconds = revocationCacheTtl(
+      this,
       resolveCacheTtl(this, props),
       props.resultsCacheTtl !== undefined,
       props.revocation,

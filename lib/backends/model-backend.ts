@@ -11,7 +11,8 @@ import { MODEL_STREAM_PATH } from '../../common/model-stream';
 import { onRouteServed } from '../internal/served-routes';
 import { KeygateValidationError } from '../internal/validation-error';
 import {
-  validateRoutes,
+  parsePathTemplate,
+  validateRequirement,
   type Requirement as RequirementSpec,
   type RouteSpec,
 } from '../../common/route-model';
@@ -172,23 +173,12 @@ export class ModelBackend extends Construct {
     const maxBodyBytes = checkInt(this, 'maxBodyBytes', props.maxBodyBytes ?? 65536, 1, 1024 * 1024);
     const maxInputChars = checkInt(this, 'maxInputChars', props.maxInputChars ?? 20000, 1, 500_000);
     const givenRequirement = requirementSpec(props.invokeRequirement);
-    const requirementErrors = validateRoutes(
-      [
-        {
-          method: 'POST',
-          path: MODEL_INVOKE_PATH,
-          auth: 'keycloak',
-          requirement: givenRequirement,
-        },
-      ],
-      'invokeRequirement',
-    );
+    const requirementErrors =
+      givenRequirement === undefined
+        ? []
+        : validateRequirement(givenRequirement, 'invokeRequirement', parsePathTemplate(MODEL_INVOKE_PATH));
     if (requirementErrors.length > 0) {
-      throw new KeygateValidationError(
-        this,
-        'invokeRequirement',
-        `ModelBackend: ${requirementErrors[0].replace('invokeRequirement[0].requirement', 'invokeRequirement')}`,
-      );
+      throw new KeygateValidationError(this, 'invokeRequirement', `ModelBackend: ${requirementErrors[0]}`);
     }
     const machineCallers = (props.machineCallers ?? []).map((c, i) => {
       const bad = c.routes.find((r) => !ROUTE_KEY.test(r));

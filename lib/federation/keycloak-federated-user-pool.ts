@@ -24,6 +24,7 @@ import { COGNITO_ROLES_ATTRIBUTE, COGNITO_ROLES_CLAIM } from '../../common/ident
 import { TrustedIssuer } from '../authorizer/trusted-issuer';
 import { acknowledgeKeygateRuntime, functionScaffolding } from '../internal/function-scaffolding';
 import { keygateFunction } from '../internal/lambda-code';
+import { KeygateValidationError } from '../internal/validation-error';
 
 /** The custom attribute's name without Cognito's `custom:` prefix. */
 const ROLES_ATTRIBUTE_NAME = COGNITO_ROLES_ATTRIBUTE.replace(/^custom:/, '');
@@ -133,7 +134,8 @@ export class KeycloakFederatedUserPool extends Construct {
 
   constructor(scope: Construct, id: string, props: KeycloakFederatedUserPoolProps) {
     super(scope, id);
-    validate(props);
+    validateKeycloakProps(this, props);
+    validateHostedUiProps(this, props);
     const featurePlan = props.featurePlan ?? FeaturePlan.ESSENTIALS;
     const providerName = props.identityProviderName ?? 'Keycloak';
     const rolesClaim = props.keycloakRolesClaim ?? DEFAULT_ROLES_CLAIM;
@@ -292,10 +294,15 @@ export class KeycloakFederatedUserPool extends Construct {
   }
 }
 
-function validate(props: KeycloakFederatedUserPoolProps): void {
+/** The Keycloak side: issuer, client, secret and roles claim. */
+function validateKeycloakProps(scope: Construct, props: KeycloakFederatedUserPoolProps): void {
   const issuer = props.keycloakIssuerUrl;
   if (typeof issuer !== 'string' || Token.isUnresolved(issuer)) {
-    throw new Error('KeycloakFederatedUserPool: keycloakIssuerUrl must be a literal https URL, not a token');
+    throw new KeygateValidationError(
+      scope,
+      'keycloakIssuerUrl',
+      'KeycloakFederatedUserPool: keycloakIssuerUrl must be a literal https URL, not a token',
+    );
   }
   let url: URL | undefined;
   try {
@@ -304,7 +311,9 @@ function validate(props: KeycloakFederatedUserPoolProps): void {
     url = undefined;
   }
   if (!url || url.protocol !== 'https:' || !/\/realms\/[^/]+$/.test(url.pathname) || url.search || url.hash) {
-    throw new Error(
+    throw new KeygateValidationError(
+      scope,
+      'keycloakIssuerUrl',
       `KeycloakFederatedUserPool: keycloakIssuerUrl '${issuer}' must be https://<host>/realms/<realm> (no trailing slash)`,
     );
   }
@@ -312,10 +321,16 @@ function validate(props: KeycloakFederatedUserPoolProps): void {
     !Token.isUnresolved(props.keycloakClientId) &&
     !/^[\x21-\x7e]{1,255}$/.test(props.keycloakClientId ?? '')
   ) {
-    throw new Error('KeycloakFederatedUserPool: keycloakClientId must be 1-255 printable characters');
+    throw new KeygateValidationError(
+      scope,
+      'keycloakClientId',
+      'KeycloakFederatedUserPool: keycloakClientId must be 1-255 printable characters',
+    );
   }
   if (!props.keycloakClientSecret || typeof props.keycloakClientSecret.secretValueFromJson !== 'function') {
-    throw new Error(
+    throw new KeygateValidationError(
+      scope,
+      'keycloakClientSecret',
       'KeycloakFederatedUserPool: keycloakClientSecret must be a Secrets Manager secret (ISecret)',
     );
   }
@@ -323,57 +338,92 @@ function validate(props: KeycloakFederatedUserPoolProps): void {
     props.keycloakClientSecretField !== undefined &&
     !/^[\x21-\x7e]{1,255}$/.test(props.keycloakClientSecretField)
   ) {
-    throw new Error(
+    throw new KeygateValidationError(
+      scope,
+      'keycloakClientSecretField',
       'KeycloakFederatedUserPool: keycloakClientSecretField must be 1-255 printable characters',
     );
   }
   if (props.keycloakRolesClaim !== undefined && !/^[A-Za-z0-9_.:-]{1,255}$/.test(props.keycloakRolesClaim)) {
-    throw new Error('KeycloakFederatedUserPool: keycloakRolesClaim must be 1-255 of A-Z a-z 0-9 _ . : -');
+    throw new KeygateValidationError(
+      scope,
+      'keycloakRolesClaim',
+      'KeycloakFederatedUserPool: keycloakRolesClaim must be 1-255 of A-Z a-z 0-9 _ . : -',
+    );
   }
+}
+
+/** The Cognito side: the hosted UI's domain and URLs, the plan, the provider name, token validity. */
+function validateHostedUiProps(scope: Construct, props: KeycloakFederatedUserPoolProps): void {
   const prefix = props.domainPrefix;
   if (!Token.isUnresolved(prefix)) {
     if (typeof prefix !== 'string' || !DOMAIN_PREFIX.test(prefix)) {
-      throw new Error(
+      throw new KeygateValidationError(
+        scope,
+        'domainPrefix',
         `KeycloakFederatedUserPool: domainPrefix '${String(prefix)}' must be 1-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen`,
       );
     }
     // Cognito reserves these words in prefix domains.
     if (/aws|amazon|cognito/.test(prefix)) {
-      throw new Error(
+      throw new KeygateValidationError(
+        scope,
+        'domainPrefix',
         `KeycloakFederatedUserPool: domainPrefix '${prefix}' must not contain aws, amazon or cognito`,
       );
     }
   }
-  checkUrls(props.callbackUrls, 'callbackUrls', true);
-  if (props.logoutUrls !== undefined) checkUrls(props.logoutUrls, 'logoutUrls', false);
+  checkUrls(scope, props.callbackUrls, 'callbackUrls', true);
+  if (props.logoutUrls !== undefined) checkUrls(scope, props.logoutUrls, 'logoutUrls', false);
   if (props.featurePlan === FeaturePlan.LITE) {
-    throw new Error(
+    throw new KeygateValidationError(
+      scope,
+      'featurePlan',
       'KeycloakFederatedUserPool: featurePlan must be ESSENTIALS or PLUS: access-token customization (pre token generation V2_0) is not available on LITE',
     );
   }
   if (props.identityProviderName !== undefined) {
     const n = props.identityProviderName;
     if (n.length < 3 || n.length > 32 || !PROVIDER_NAME.test(n)) {
-      throw new Error(
+      throw new KeygateValidationError(
+        scope,
+        'identityProviderName',
         'KeycloakFederatedUserPool: identityProviderName must be 3-32 characters, without spaces or underscores at either end',
       );
     }
     if (/^(cognito|COGNITO|Google|Facebook|LoginWithAmazon|SignInWithApple)$/.test(n)) {
-      throw new Error(`KeycloakFederatedUserPool: identityProviderName '${n}' is reserved by Cognito`);
+      throw new KeygateValidationError(
+        scope,
+        'identityProviderName',
+        `KeycloakFederatedUserPool: identityProviderName '${n}' is reserved by Cognito`,
+      );
     }
   }
   const validity = props.accessTokenValidity;
   if (validity !== undefined && !validity.isUnresolved()) {
     const minutes = validity.toMinutes({ integral: false });
     if (minutes < 5 || minutes > 24 * 60) {
-      throw new Error('KeycloakFederatedUserPool: accessTokenValidity must be between 5 minutes and 1 day');
+      throw new KeygateValidationError(
+        scope,
+        'accessTokenValidity',
+        'KeycloakFederatedUserPool: accessTokenValidity must be between 5 minutes and 1 day',
+      );
     }
   }
 }
 
-function checkUrls(urls: readonly string[] | undefined, field: string, required: boolean): void {
+function checkUrls(
+  scope: Construct,
+  urls: readonly string[] | undefined,
+  field: string,
+  required: boolean,
+): void {
   if (!Array.isArray(urls) || (required && urls.length === 0)) {
-    throw new Error(`KeycloakFederatedUserPool: ${field} must list at least one URL`);
+    throw new KeygateValidationError(
+      scope,
+      field,
+      `KeycloakFederatedUserPool: ${field} must list at least one URL`,
+    );
   }
   for (const u of urls) {
     if (Token.isUnresolved(u)) continue;
@@ -386,7 +436,9 @@ function checkUrls(urls: readonly string[] | undefined, field: string, required:
     // Cognito allows http only for localhost; fragments are not allowed in redirect URIs.
     const local = url?.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '127.0.0.1');
     if (!url || !(url.protocol === 'https:' || local) || url.hash) {
-      throw new Error(
+      throw new KeygateValidationError(
+        scope,
+        field,
         `KeycloakFederatedUserPool: ${field} entry '${u}' must be an https URL (http only for localhost), without a fragment`,
       );
     }

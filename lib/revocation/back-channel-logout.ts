@@ -17,6 +17,7 @@ import {
 } from '../../common/back-channel-logout';
 import { acknowledgeKeygateRuntime, functionScaffolding } from '../internal/function-scaffolding';
 import { keygateFunction } from '../internal/lambda-code';
+import { KeygateValidationError } from '../internal/validation-error';
 
 const OPEN_ROUTE_REASON =
   'The issuer calls the back-channel logout endpoint server to server; the logout token it posts is signed by the issuer and verified by the function.';
@@ -70,6 +71,7 @@ export class BackChannelLogout extends Construct {
   constructor(scope: Construct, id: string, props: BackChannelLogoutProps) {
     super(scope, id);
     this.boundSeconds = wholeSeconds(
+      this,
       props.bound,
       'bound',
       REVOCATION_DEFAULTS.boundSeconds,
@@ -77,6 +79,7 @@ export class BackChannelLogout extends Construct {
       REVOCATION_DEFAULTS.maxBoundSeconds,
     );
     const retentionSeconds = wholeSeconds(
+      this,
       props.retention,
       'retention',
       REVOCATION_DEFAULTS.retentionSeconds,
@@ -93,7 +96,8 @@ export class BackChannelLogout extends Construct {
     };
     if (!props.issuers.some((i) => Token.isUnresolved(i.issuer) || Token.isUnresolved(i.jwksUri))) {
       const checked = validateBackChannelLogoutConfig(config);
-      if (!checked.ok) throw new Error(`BackChannelLogout: ${checked.errors.join('; ')}`);
+      if (!checked.ok)
+        throw new KeygateValidationError(this, 'issuers', `BackChannelLogout: ${checked.errors.join('; ')}`);
     }
 
     this.table = new dynamodb.Table(this, 'Table', {
@@ -177,13 +181,16 @@ export class BackChannelLogout extends Construct {
  * is a mistake (synth fails naming both); the default TTL is lowered to it.
  */
 export function revocationCacheTtl(
+  scope: Construct,
   ttlSeconds: number,
   explicit: boolean,
   logout: BackChannelLogout | undefined,
 ): number {
   if (logout === undefined || ttlSeconds <= logout.boundSeconds) return ttlSeconds;
   if (explicit) {
-    throw new Error(
+    throw new KeygateValidationError(
+      scope,
+      'resultsCacheTtl',
       `KeygateAuthorizer: resultsCacheTtl (${ttlSeconds} s) must not exceed the revocation bound (${logout.boundSeconds} s): ` +
         'a cached answer would let a logged-out session work for longer',
     );
@@ -192,6 +199,7 @@ export function revocationCacheTtl(
 }
 
 function wholeSeconds(
+  scope: Construct,
   d: Duration | undefined,
   field: string,
   dflt: number,
@@ -201,7 +209,9 @@ function wholeSeconds(
   if (d === undefined) return dflt;
   const s = d.toSeconds();
   if (!Number.isInteger(s) || s < min || s > max)
-    throw new Error(
+    throw new KeygateValidationError(
+      scope,
+      field,
       `BackChannelLogout: ${field} must be a whole number of seconds from ${min} to ${max}, got ${s}`,
     );
   return s;

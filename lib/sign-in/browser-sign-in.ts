@@ -11,6 +11,7 @@ import { isHeaderName, isHttpsOrigin } from '../../common/field-checks';
 import { SIGN_IN_CONFIG_ENV } from '../../common/function-env';
 import { SIGN_IN_PATHS, SIGN_IN_ROUTES } from '../../common/sign-in-routes';
 import { acknowledgeKeygateRuntime, functionScaffolding } from '../internal/function-scaffolding';
+import { KeygateValidationError } from '../internal/validation-error';
 import { keygateFunction } from '../internal/lambda-code';
 
 export { SIGN_IN_PATHS };
@@ -115,7 +116,7 @@ export class BrowserSignIn extends Construct {
 
   constructor(scope: Construct, id: string, props: BrowserSignInProps) {
     super(scope, id);
-    validate(props);
+    validate(this, props);
     const cookieName = props.cookieName ?? DEFAULT_SESSION_COOKIE_NAME;
 
     if (props.keysSecret) {
@@ -233,51 +234,51 @@ export class BrowserSignIn extends Construct {
   }
 }
 
-function validate(props: BrowserSignInProps): void {
-  const fail = (msg: string) => {
-    throw new Error(`BrowserSignIn: ${msg}`);
+function validate(scope: Construct, props: BrowserSignInProps): void {
+  const fail = (field: string, rule: string) => {
+    throw new KeygateValidationError(scope, field, `BrowserSignIn: ${field} ${rule}`);
   };
   if (!Token.isUnresolved(props.issuer) && !isHttpsUrl(props.issuer)) {
-    fail(`issuer must be an https URL without a trailing slash, got '${props.issuer}'`);
+    fail('issuer', `must be an https URL without a trailing slash, got '${props.issuer}'`);
   }
   if (!Token.isUnresolved(props.clientId) && (props.clientId.length === 0 || props.clientId.length > 255)) {
-    fail('clientId must be 1-255 characters');
+    fail('clientId', 'must be 1-255 characters');
   }
   if (props.clientSecretField !== undefined && !props.clientSecret) {
-    fail('clientSecretField needs clientSecret');
+    fail('clientSecretField', 'needs clientSecret');
   }
   if (props.cookieName !== undefined && !isCookieName(props.cookieName)) {
-    fail(`cookieName must be ${COOKIE_NAME_RULE}, got '${props.cookieName}'`);
+    fail('cookieName', `must be ${COOKIE_NAME_RULE}, got '${props.cookieName}'`);
   }
   for (const o of props.allowedOrigins ?? []) {
     if (!Token.isUnresolved(o) && !isHttpsOrigin(o)) {
-      fail(`allowedOrigins must list https origins (scheme, host, optional port), got '${o}'`);
+      fail('allowedOrigins', `must list https origins (scheme, host, optional port), got '${o}'`);
     }
   }
   if (props.csrfHeader !== undefined && !isHeaderName(props.csrfHeader)) {
-    fail(`csrfHeader must be an HTTP header name, got '${props.csrfHeader}'`);
+    fail('csrfHeader', `must be an HTTP header name, got '${props.csrfHeader}'`);
   }
   if (props.scopes !== undefined) {
     if (!props.scopes.every((s) => SCOPE_TOKEN.test(s)))
-      fail('scopes must be scope tokens without spaces or quotes');
-    if (!props.scopes.includes('openid')) fail("scopes must include 'openid'");
+      fail('scopes', 'must be scope tokens without spaces or quotes');
+    if (!props.scopes.includes('openid')) fail('scopes', "must include 'openid'");
   }
   if (props.maxSessionDuration !== undefined) {
     const s = props.maxSessionDuration.toSeconds();
-    if (s < 300 || s > 2_592_000) fail('maxSessionDuration must be from 5 minutes to 30 days');
+    if (s < 300 || s > 2_592_000) fail('maxSessionDuration', 'must be from 5 minutes to 30 days');
   }
   if (
     props.publicBaseUrl !== undefined &&
     !Token.isUnresolved(props.publicBaseUrl) &&
     !isHttpsUrl(props.publicBaseUrl)
   ) {
-    fail(`publicBaseUrl must be an https URL without a trailing slash, got '${props.publicBaseUrl}'`);
+    fail('publicBaseUrl', `must be an https URL without a trailing slash, got '${props.publicBaseUrl}'`);
   }
   if (
     props.postLogoutPath !== undefined &&
     (!props.postLogoutPath.startsWith('/') || props.postLogoutPath.startsWith('//'))
   ) {
-    fail(`postLogoutPath must start with a single '/', got '${props.postLogoutPath}'`);
+    fail('postLogoutPath', `must start with a single '/', got '${props.postLogoutPath}'`);
   }
 }
 

@@ -745,10 +745,11 @@ describe('KeygateAuthorizer.restAuthorizer', () => {
 });
 
 describe('TrustedIssuer', () => {
-  it.each<[string, () => unknown, string]>([
+  it.each<[string, () => unknown, string, string]>([
     [
       'a realm without client or audience checks',
       () => TrustedIssuer.keycloakRealm({ issuerUrl: ISSUER }),
+      'allowedClients',
       'TrustedIssuer.keycloakRealm: set allowedClients (azp) and/or allowedAudiences (aud); a realm alone is too broad',
     ],
     [
@@ -758,12 +759,14 @@ describe('TrustedIssuer', () => {
           issuerUrl: 'http://sso.example.com/realms/ml',
           allowedClients: ['web'],
         }),
-      'TrustedIssuer.keycloakRealm: issuerUrl must be an https URL without a trailing slash',
+      'issuerUrl',
+      "TrustedIssuer.keycloakRealm.issuerUrl must be an https URL without a trailing slash (a development Keycloak's http issuer needs insecureHttpIssuerForDevelopmentOnly: true)",
     ],
     [
       'an issuer with a trailing slash',
       () => TrustedIssuer.keycloakRealm({ issuerUrl: `${ISSUER}/`, allowedClients: ['web'] }),
-      'TrustedIssuer.keycloakRealm: issuerUrl must be an https URL without a trailing slash',
+      'issuerUrl',
+      'TrustedIssuer.keycloakRealm.issuerUrl must be an https URL without a trailing slash',
     ],
     [
       'a plain-http JWKS URI',
@@ -773,15 +776,33 @@ describe('TrustedIssuer', () => {
           jwksUri: 'http://sso.example.com/certs',
           allowedClients: ['web'],
         }),
-      'TrustedIssuer.keycloakRealm: jwksUri must be an https URL',
+      'jwksUri',
+      'TrustedIssuer.keycloakRealm.jwksUri must be an https URL',
+    ],
+    [
+      'an empty algorithm list',
+      () => TrustedIssuer.keycloakRealm({ issuerUrl: ISSUER, allowedClients: ['web'], algorithms: [] }),
+      'algorithms',
+      'TrustedIssuer.keycloakRealm.algorithms must be a non-empty list from RS256, RS384, RS512, ES256, ES384, ES512, EdDSA',
     ],
     [
       'a Cognito pool without clients',
       () => TrustedIssuer.cognitoUserPool(new cognito.UserPool(newStack().stack, 'Pool'), []),
-      'TrustedIssuer.cognitoUserPool: clients must list at least one app client',
+      'clients',
+      'TrustedIssuer.cognitoUserPool.clients must list at least one app client',
     ],
-  ])('rejects %s', (_, make, message) => {
-    expect(make).toThrow(message);
+    [
+      'a role client with a colon',
+      () => {
+        const { stack } = newStack();
+        const pool = new cognito.UserPool(stack, 'Pool');
+        return TrustedIssuer.cognitoUserPool(pool, [pool.addClient('Web')], { roleClients: ['a:b'] });
+      },
+      'roleClients',
+      "TrustedIssuer.cognitoUserPool.roleClients must be a list of client ids (no ':', '/', '*', '?' or whitespace)",
+    ],
+  ])('rejects %s', (_, make, field, message) => {
+    expectValidationError(make, field, message);
   });
 
   test('accepts the algorithms the verifier supports', () => {
