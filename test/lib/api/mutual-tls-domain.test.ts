@@ -1,9 +1,10 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { describe, expect, test } from 'vitest';
+import { describe, test } from 'vitest';
 import { MutualTlsDomain } from '../../../lib/api/mutual-tls-domain';
 import { newStack } from '../helpers';
+import { expectValidationError } from '../validation';
 
 function setup(version?: string) {
   const { stack } = newStack();
@@ -49,14 +50,16 @@ describe('MutualTlsDomain', () => {
   test('one domain is either a REST or an HTTP domain', () => {
     const { domain } = setup();
     domain.restDomainName();
-    expect(() => domain.httpDomainName()).toThrow(
+    expectValidationError(
+      () => domain.httpDomainName(),
+      'restDomainName',
       'MutualTlsDomain: the domain is already a REST API domain (restDomainName)',
     );
   });
 
   test('refuses a truststore key with a leading slash', () => {
     const { stack } = newStack();
-    expect(
+    expectValidationError(
       () =>
         new MutualTlsDomain(stack, 'Mtls', {
           domainName: 'api.example.com',
@@ -68,7 +71,7 @@ describe('MutualTlsDomain', () => {
           truststoreBucket: s3.Bucket.fromBucketName(stack, 'Trust', 'keygate-truststore'),
           truststoreKey: '/truststore.pem',
         }),
-    ).toThrow(
+      'truststoreKey',
       "MutualTlsDomain: truststoreKey must be an S3 object key (no leading /), got '/truststore.pem'",
     );
   });

@@ -11,6 +11,7 @@ import { SecuredHttpApi } from '../../../lib/api/secured-http-api';
 import { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
 import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
 import { inlineBackend, invokeGrantDocument, newStack } from '../helpers';
+import { expectValidationError } from '../validation';
 
 const authorizerFor = (stack: Stack) =>
   new KeygateAuthorizer(stack, 'Authorizer', {
@@ -148,7 +149,9 @@ describe('SecuredHttpApi validation', () => {
   test('rejects a grant on a Keycloak route', () => {
     const { stack, api } = setup();
     const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
-    expect(() => api.grantInvoke(role, HttpMethod.GET, '/models')).toThrow(
+    expectValidationError(
+      () => api.grantInvoke(role, HttpMethod.GET, '/models'),
+      'method',
       'SecuredHttpApi.grantInvoke: GET /models is a keycloak route; only iam routes can be granted',
     );
   });
@@ -156,7 +159,9 @@ describe('SecuredHttpApi validation', () => {
   test('rejects a grant on a route the API does not have', () => {
     const { stack, api } = setup();
     const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
-    expect(() => api.grantInvoke(role, HttpMethod.POST, '/machine/models')).toThrow(
+    expectValidationError(
+      () => api.grantInvoke(role, HttpMethod.POST, '/machine/models'),
+      'path',
       'SecuredHttpApi.grantInvoke: no route POST /machine/models on this API',
     );
   });
@@ -221,7 +226,7 @@ describe('SecuredHttpApi validation', () => {
 
   test('rejects a Keycloak route without an authorizer', () => {
     const { stack } = newStack();
-    expect(
+    expectValidationError(
       () =>
         new SecuredHttpApi(stack, 'Api', {
           routes: [
@@ -233,7 +238,9 @@ describe('SecuredHttpApi validation', () => {
             },
           ],
         }),
-    ).toThrow('SecuredHttpApi: routes[0]: a Keycloak route needs the authorizer prop');
+      'auth',
+      'SecuredHttpApi: routes[0]: a Keycloak route needs the authorizer prop',
+    );
   });
 
   it.each<[string, { rateLimit: number; burstLimit: number }, string]>([
@@ -254,7 +261,9 @@ describe('SecuredHttpApi validation', () => {
 
   test('rejects CORS without origins', () => {
     const { stack } = newStack();
-    expect(() => new SecuredHttpApi(stack, 'Api', { cors: { allowOrigins: [] } })).toThrow(
+    expectValidationError(
+      () => new SecuredHttpApi(stack, 'Api', { cors: { allowOrigins: [] } }),
+      'cors.allowOrigins',
       'SecuredHttpApi: cors.allowOrigins must list at least one origin',
     );
   });

@@ -426,9 +426,9 @@ describe('KeygateAuthorizer with several trusted issuers', () => {
   }
 
   test('refuses a route whose requirement names no issuer, naming the route and the fix', () => {
-    expect(() =>
-      api([realm(), partner()], RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['admin'] }))),
-    ).toThrow(
+    expectValidationError(
+      () => api([realm(), partner()], RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['admin'] }))),
+      'routes',
       "KeygateAuthorizer: routes[0] (GET /admin): several issuers are trusted, so the requirement must name the issuers whose tokens may meet it: set requirement.issuers, e.g. ['https://sso.example.com/realms/ml']",
     );
   });
@@ -461,12 +461,13 @@ describe('KeygateAuthorizer with several trusted issuers', () => {
 
   test('refuses a client role no issuer in scope counts', () => {
     const b = partner();
-    expect(() =>
-      api(
-        [realm(), b],
-        RouteAuth.keycloak(Requirement.anyOf({ clientRoles: ['keygate-api:admin'] }).forIssuers(b)),
-      ),
-    ).toThrow(
+    expectValidationError(
+      () =>
+        api(
+          [realm(), b],
+          RouteAuth.keycloak(Requirement.anyOf({ clientRoles: ['keygate-api:admin'] }).forIssuers(b)),
+        ),
+      'routes',
       "KeygateAuthorizer: routes[0] (GET /admin).requirement.anyOf.clientRoles: 'keygate-api:admin' can never be met: no issuer in scope counts roles of client 'keygate-api'; add it to that issuer's roleClients",
     );
   });
@@ -476,9 +477,9 @@ describe('KeygateAuthorizer with several trusted issuers', () => {
       issuerUrl: 'https://sso.stranger.example/realms/c',
       allowedAudiences: ['api'],
     });
-    expect(() =>
-      api([realm()], RouteAuth.keycloak(Requirement.authenticated().forIssuers(stranger))),
-    ).toThrow(
+    expectValidationError(
+      () => api([realm()], RouteAuth.keycloak(Requirement.authenticated().forIssuers(stranger))),
+      'routes',
       "KeygateAuthorizer: routes[0] (GET /admin).requirement.issuers: 'https://sso.stranger.example/realms/c' is not a trusted issuer (https://sso.example.com/realms/ml)",
     );
   });
@@ -621,7 +622,9 @@ describe('KeygateAuthorizer validation', () => {
   });
 
   test('rejects a cached simple answer for a route that binds a path parameter', () => {
-    expect(() => withHttpRoute({ responseMode: AuthorizerResponseMode.SIMPLE })).toThrow(
+    expectValidationError(
+      () => withHttpRoute({ responseMode: AuthorizerResponseMode.SIMPLE }),
+      'resultsCacheTtl',
       'KeygateAuthorizer: resultsCacheTtl must be 0 with responseMode SIMPLE, because route POST /models/{modelId}/invoke binds a path parameter and a cached simple answer is keyed by the route, not by the concrete path',
     );
   });
@@ -629,9 +632,17 @@ describe('KeygateAuthorizer validation', () => {
   test('rejects a browser route without browser sessions', () => {
     const { stack } = newStack();
     const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()] });
-    expect(() =>
-      authorizer.addRoute({ method: HttpMethod.GET, path: '/me', auth: RouteAuth.keycloak(), browser: true }),
-    ).toThrow('KeygateAuthorizer: route GET /me is marked browser, which needs the browserSessions prop');
+    expectValidationError(
+      () =>
+        authorizer.addRoute({
+          method: HttpMethod.GET,
+          path: '/me',
+          auth: RouteAuth.keycloak(),
+          browser: true,
+        }),
+      'browser',
+      'KeygateAuthorizer: route GET /me is marked browser, which needs the browserSessions prop',
+    );
   });
 
   test('rejects a browser route that is not a GET', () => {
@@ -641,14 +652,15 @@ describe('KeygateAuthorizer validation', () => {
       issuers: [realm()],
       browserSessions: { keysSecret: keys },
     });
-    expect(() =>
-      authorizer.addRoute({
-        method: HttpMethod.POST,
-        path: '/forms',
-        auth: RouteAuth.keycloak(),
-        browser: true,
-      }),
-    ).toThrow(
+    expectValidationError(
+      () =>
+        authorizer.addRoute({
+          method: HttpMethod.POST,
+          path: '/forms',
+          auth: RouteAuth.keycloak(),
+          browser: true,
+        }),
+      'browser',
       'KeygateAuthorizer: route POST /forms is marked browser, which only a GET route with Keycloak auth can be',
     );
     expect(authorizer.routeKeys).toEqual([]);
@@ -662,13 +674,16 @@ describe('KeygateAuthorizer validation', () => {
       path: '/models',
       auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['a'] })),
     });
-    expect(() =>
-      authorizer.addRoute({
-        method: HttpMethod.GET,
-        path: '/models',
-        auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['b'] })),
-      }),
-    ).toThrow('KeygateAuthorizer: route GET /models is already registered with a different authorization');
+    expectValidationError(
+      () =>
+        authorizer.addRoute({
+          method: HttpMethod.GET,
+          path: '/models',
+          auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['b'] })),
+        }),
+      'auth',
+      'KeygateAuthorizer: route GET /models is already registered with a different authorization',
+    );
   });
 });
 
@@ -824,7 +839,9 @@ describe('TrustedIssuer', () => {
     test('a free parameter before a bound one names both and the fix', () => {
       const { stack } = newStack();
       const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()] });
-      expect(() => authorizer.addRoute(tenantRoute)).toThrow(
+      expectValidationError(
+        () => authorizer.addRoute(tenantRoute),
+        'routes',
         'KeygateAuthorizer: routes: GET /api/{version}/projects/{projectId}/{proxy+} has {version} before {projectId}, ' +
           "which its requirement binds: its policy resource writes * for {version}, and IAM's * also matches '/', so a " +
           'cached allow for one {projectId} could match a request for another; put the bound parameter before every ' +
@@ -840,15 +857,19 @@ describe('TrustedIssuer', () => {
         path: '/models/{modelId}/invoke',
         auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['model:{modelId}:invoke'] })),
       });
-      expect(() =>
-        authorizer.addRoute({
-          method: HttpMethod.POST,
-          path: '/{proxy+}',
-          auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['staff'] })),
-        }),
-      ).toThrow(
+      expectValidationError(
+        () =>
+          authorizer.addRoute({
+            method: HttpMethod.POST,
+            path: '/{proxy+}',
+            auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['staff'] })),
+          }),
+        'routes',
         'KeygateAuthorizer: routes: POST /{proxy+} and ANY /models/{modelId}/invoke overlap: a policy resource allowing ' +
-          'POST /{proxy+} would also match requests of ANY /models/{modelId}/invoke',
+          'POST /{proxy+} would also match requests of ANY /models/{modelId}/invoke, whose requirement binds {modelId} ' +
+          "(IAM's * also matches '/', and IAM has no single-segment wildcard), so a cached policy could allow " +
+          'ANY /models/{modelId}/invoke for values it does not grant; give the routes distinct literal segments, or set ' +
+          'the authorizer result cache TTL to 0',
       );
       expect(authorizer.routeKeys).toEqual(['ANY /models/{modelId}/invoke']);
     });

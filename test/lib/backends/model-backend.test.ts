@@ -14,6 +14,7 @@ import { Requirement } from '../../../lib/api/route-auth';
 import { Model } from '../../../lib/backends/model';
 import { ModelBackend, type ModelBackendProps } from '../../../lib/backends/model-backend';
 import { loadBackendConfig } from '../../../lambda/models/backend-config';
+import { expectValidationError } from '../validation';
 
 const ENV = { account: '111122223333', region: 'eu-west-1' };
 
@@ -215,9 +216,11 @@ describe('ModelBackend usage query', () => {
   });
 
   test('rejects a usage query name CloudWatch would not take', () => {
-    expect(
+    expectValidationError(
       () => new ModelBackend(stack(), 'B', { models: [Model.demo('s', 'sentiment')], usageQueryName: 'a*b' }),
-    ).toThrow("ModelBackend: usageQueryName must be 1 to 200 letters, digits, spaces or _ . / -, got 'a*b'");
+      'usageQueryName',
+      "ModelBackend: usageQueryName must be 1 to 200 letters, digits, spaces or _ . / -, got 'a*b'",
+    );
   });
 });
 
@@ -304,9 +307,9 @@ describe('ModelBackend validation', () => {
   test('rejects a machine caller route that is not a route key', () => {
     const s = stack();
     const role = iam.Role.fromRoleArn(s, 'R', 'arn:aws:iam::111122223333:role/x');
-    expect(
+    expectValidationError(
       () => new ModelBackend(s, 'B', { models, machineCallers: [{ role, routes: ['/machine/models'] }] }),
-    ).toThrow(
+      'machineCallers[0].routes',
       "ModelBackend: machineCallers[0].routes must list route keys such as 'POST /machine/models/{modelId}/invoke', got '/machine/models'",
     );
   });

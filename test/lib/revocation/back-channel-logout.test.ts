@@ -12,6 +12,7 @@ import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
 import type { BackChannelLogoutProps } from '../../../lib/revocation/back-channel-logout';
 import { BackChannelLogout } from '../../../lib/revocation/back-channel-logout';
 import { inlineBackend, newStack } from '../helpers';
+import { expectValidationError } from '../validation';
 
 const ISSUER = 'https://sso.example.com/realms/ml';
 
@@ -96,7 +97,9 @@ describe('BackChannelLogout', () => {
   });
 
   test('an explicit result cache TTL above the bound fails synth, naming both', () => {
-    expect(() => build({}, { resultsCacheTtl: Duration.seconds(300) })).toThrow(
+    expectValidationError(
+      () => build({}, { resultsCacheTtl: Duration.seconds(300) }),
+      'resultsCacheTtl',
       'KeygateAuthorizer: resultsCacheTtl (300 s) must not exceed the revocation bound (30 s): a cached answer would let a logged-out session work for longer',
     );
   });
