@@ -141,32 +141,7 @@ export class KeycloakFederatedUserPool extends Construct {
     const rolesClaim = props.keycloakRolesClaim ?? DEFAULT_ROLES_CLAIM;
     this.featurePlan = featurePlan;
 
-    const pool = new UserPool(this, 'UserPool', {
-      userPoolName: props.userPoolName,
-      featurePlan,
-      // People come from Keycloak only: no self sign-up, no local passwords in practice.
-      selfSignUpEnabled: false,
-      signInAliases: { username: true },
-      customAttributes: {
-        // Mutable so each sign-in refreshes it from Keycloak (Cognito updates mapped attributes at every
-        // federated sign-in). 2048 is the longest custom string attribute.
-        [ROLES_ATTRIBUTE_NAME]: new StringAttribute({ minLen: 0, maxLen: 2048, mutable: true }),
-      },
-      passwordPolicy: {
-        minLength: 12,
-        requireDigits: true,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireSymbols: true,
-        tempPasswordValidity: Duration.days(1),
-      },
-      mfa: Mfa.OFF,
-      ...(featurePlan === FeaturePlan.PLUS
-        ? { standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION }
-        : {}),
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-      deletionProtection: (props.removalPolicy ?? RemovalPolicy.RETAIN) === RemovalPolicy.RETAIN,
-    });
+    const pool = keygateUserPool(this, props, featurePlan);
     this.userPool = pool;
 
     const secretValue = props.keycloakClientSecretField
@@ -189,37 +164,7 @@ export class KeycloakFederatedUserPool extends Construct {
       },
     });
 
-    const logoutUrls = props.logoutUrls ?? props.callbackUrls;
-    const client = new UserPoolClient(this, 'PeopleClient', {
-      userPool: pool,
-      // A browser app cannot keep a secret: authorization code with PKCE instead. Cognito checks the
-      // code_verifier against the code_challenge the app sent; it has no switch to demand one, so the
-      // app must always send it (S256).
-      // https://docs.aws.amazon.com/cognito/latest/developerguide/using-pkce-in-authorization-code.html
-      generateSecret: false,
-      // Only refresh-token auth besides the hosted UI: no password flows against the pool itself.
-      authFlows: { userSrp: false },
-      oAuth: {
-        flows: { authorizationCodeGrant: true, implicitCodeGrant: false },
-        // No aws.cognito.signin.user.admin: with it, a user's access token could call
-        // UpdateUserAttributes and rewrite the roles attribute the trigger trusts.
-        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
-        callbackUrls: [...props.callbackUrls],
-        logoutUrls: [...logoutUrls],
-      },
-      supportedIdentityProviders: [UserPoolClientIdentityProvider.custom(providerName)],
-      // Cognito writes mapped attributes through the app client: it needs write access to them.
-      writeAttributes: new ClientAttributes()
-        .withStandardAttributes({ email: true, preferredUsername: true })
-        .withCustomAttributes(ROLES_ATTRIBUTE_NAME),
-      readAttributes: new ClientAttributes()
-        .withStandardAttributes({ email: true, emailVerified: true, preferredUsername: true })
-        .withCustomAttributes(ROLES_ATTRIBUTE_NAME),
-      preventUserExistenceErrors: true,
-      enableTokenRevocation: true,
-      accessTokenValidity: props.accessTokenValidity ?? Duration.hours(1),
-      idTokenValidity: props.accessTokenValidity ?? Duration.hours(1),
-    });
+    const client = peopleClient(this, pool, props, providerName);
     client.node.addDependency(this.identityProvider);
     this.peopleClient = client;
     this.appClients = [client];
@@ -227,30 +172,7 @@ export class KeycloakFederatedUserPool extends Construct {
     this.domain = pool.addDomain('Domain', { cognitoDomain: { domainPrefix: props.domainPrefix } });
     this.hostedUiBaseUrl = `https://${props.domainPrefix}.auth.${Stack.of(this).region}.amazoncognito.com`;
 
-    const { logGroup, role } = functionScaffolding(this, {
-      roleDescription: 'Keygate pre-token-generation trigger: writes its own logs, nothing else',
-      logRetention: props.logRetention,
-      logRemovalPolicy: RemovalPolicy.DESTROY,
-      logGroupId: 'PreTokenGenerationLogs',
-      roleId: 'PreTokenGenerationRole',
-    });
-    // The prebuilt bundle of lambda/pre-token-generation (local esbuild at package build time: Node.js 22,
-    // arm64, CommonJS, minified, source maps), so neither this repository's synth nor a consumer's needs
-    // esbuild or Docker.
-    const fn = keygateFunction(this, 'PreTokenGeneration', {
-      entry: 'pre-token-generation',
-      role,
-      memorySize: 256,
-      // Cognito waits at most 5 s for a trigger.
-      timeout: Duration.seconds(5),
-      logGroup,
-      environment: {
-        // The literal name, not the provider's attribute: pool -> trigger -> provider -> pool would be a cycle.
-        [PROVIDER_NAME_ENV]: providerName,
-        POWERTOOLS_SERVICE_NAME: 'keygate-pre-token-generation',
-      },
-      description: 'Keygate: copies Keycloak roles into Cognito access tokens',
-    });
+    const fn = preTokenGenerationFunction(this, props, providerName);
     // V2_0 events carry access-token customization (Essentials or Plus plan).
     pool.addTrigger(UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, fn, LambdaVersion.V2_0);
     this.preTokenGenerationFunction = fn;
@@ -292,6 +214,115 @@ export class KeycloakFederatedUserPool extends Construct {
     }
     acknowledgeKeygateRuntime(fn);
   }
+}
+
+/** The pool: people come from Keycloak only, and the roles attribute each sign-in refreshes. */
+function keygateUserPool(
+  scope: Construct,
+  props: KeycloakFederatedUserPoolProps,
+  featurePlan: FeaturePlan,
+): UserPool {
+  const pool = new UserPool(scope, 'UserPool', {
+    userPoolName: props.userPoolName,
+    featurePlan,
+    // People come from Keycloak only: no self sign-up, no local passwords in practice.
+    selfSignUpEnabled: false,
+    signInAliases: { username: true },
+    customAttributes: {
+      // Mutable so each sign-in refreshes it from Keycloak (Cognito updates mapped attributes at every
+      // federated sign-in). 2048 is the longest custom string attribute.
+      [ROLES_ATTRIBUTE_NAME]: new StringAttribute({ minLen: 0, maxLen: 2048, mutable: true }),
+    },
+    passwordPolicy: {
+      minLength: 12,
+      requireDigits: true,
+      requireLowercase: true,
+      requireUppercase: true,
+      requireSymbols: true,
+      tempPasswordValidity: Duration.days(1),
+    },
+    mfa: Mfa.OFF,
+    ...(featurePlan === FeaturePlan.PLUS
+      ? { standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION }
+      : {}),
+    removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    deletionProtection: (props.removalPolicy ?? RemovalPolicy.RETAIN) === RemovalPolicy.RETAIN,
+  });
+  return pool;
+}
+
+/** The app client people sign in with, through the Keycloak identity provider only. */
+function peopleClient(
+  scope: Construct,
+  pool: UserPool,
+  props: KeycloakFederatedUserPoolProps,
+  providerName: string,
+): UserPoolClient {
+  const logoutUrls = props.logoutUrls ?? props.callbackUrls;
+  const client = new UserPoolClient(scope, 'PeopleClient', {
+    userPool: pool,
+    // A browser app cannot keep a secret: authorization code with PKCE instead. Cognito checks the
+    // code_verifier against the code_challenge the app sent; it has no switch to demand one, so the
+    // app must always send it (S256).
+    // https://docs.aws.amazon.com/cognito/latest/developerguide/using-pkce-in-authorization-code.html
+    generateSecret: false,
+    // Only refresh-token auth besides the hosted UI: no password flows against the pool itself.
+    authFlows: { userSrp: false },
+    oAuth: {
+      flows: { authorizationCodeGrant: true, implicitCodeGrant: false },
+      // No aws.cognito.signin.user.admin: with it, a user's access token could call
+      // UpdateUserAttributes and rewrite the roles attribute the trigger trusts.
+      scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+      callbackUrls: [...props.callbackUrls],
+      logoutUrls: [...logoutUrls],
+    },
+    supportedIdentityProviders: [UserPoolClientIdentityProvider.custom(providerName)],
+    // Cognito writes mapped attributes through the app client: it needs write access to them.
+    writeAttributes: new ClientAttributes()
+      .withStandardAttributes({ email: true, preferredUsername: true })
+      .withCustomAttributes(ROLES_ATTRIBUTE_NAME),
+    readAttributes: new ClientAttributes()
+      .withStandardAttributes({ email: true, emailVerified: true, preferredUsername: true })
+      .withCustomAttributes(ROLES_ATTRIBUTE_NAME),
+    preventUserExistenceErrors: true,
+    enableTokenRevocation: true,
+    accessTokenValidity: props.accessTokenValidity ?? Duration.hours(1),
+    idTokenValidity: props.accessTokenValidity ?? Duration.hours(1),
+  });
+  return client;
+}
+
+/** The pre-token-generation trigger copying the Keycloak roles into access tokens, with its own log group and role. */
+function preTokenGenerationFunction(
+  scope: Construct,
+  props: KeycloakFederatedUserPoolProps,
+  providerName: string,
+): LambdaFunction {
+  const { logGroup, role } = functionScaffolding(scope, {
+    roleDescription: 'Keygate pre-token-generation trigger: writes its own logs, nothing else',
+    logRetention: props.logRetention,
+    logRemovalPolicy: RemovalPolicy.DESTROY,
+    logGroupId: 'PreTokenGenerationLogs',
+    roleId: 'PreTokenGenerationRole',
+  });
+  // The prebuilt bundle of lambda/pre-token-generation (local esbuild at package build time: Node.js 22,
+  // arm64, CommonJS, minified, source maps), so neither this repository's synth nor a consumer's needs
+  // esbuild or Docker.
+  const fn = keygateFunction(scope, 'PreTokenGeneration', {
+    entry: 'pre-token-generation',
+    role,
+    memorySize: 256,
+    // Cognito waits at most 5 s for a trigger.
+    timeout: Duration.seconds(5),
+    logGroup,
+    environment: {
+      // The literal name, not the provider's attribute: pool -> trigger -> provider -> pool would be a cycle.
+      [PROVIDER_NAME_ENV]: providerName,
+      POWERTOOLS_SERVICE_NAME: 'keygate-pre-token-generation',
+    },
+    description: 'Keygate: copies Keycloak roles into Cognito access tokens',
+  });
+  return fn;
 }
 
 /** The Keycloak side: issuer, client, secret and roles claim. */
