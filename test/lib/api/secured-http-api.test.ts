@@ -243,20 +243,22 @@ describe('SecuredHttpApi validation', () => {
     );
   });
 
-  it.each<[string, { rateLimit: number; burstLimit: number }, string]>([
+  it.each<[string, { rateLimit: number; burstLimit: number }, string, string]>([
     [
       'a zero rate',
       { rateLimit: 0, burstLimit: 10 },
+      'throttle.rateLimit',
       'SecuredHttpApi: throttle.rateLimit must be a positive number, got 0',
     ],
     [
       'a fractional burst',
       { rateLimit: 10, burstLimit: 1.5 },
+      'throttle.burstLimit',
       'SecuredHttpApi: throttle.burstLimit must be a positive integer, got 1.5',
     ],
-  ])('rejects %s', (_, throttle, message) => {
+  ])('rejects %s', (_, throttle, field, message) => {
     const { stack } = newStack();
-    expect(() => new SecuredHttpApi(stack, 'Api', { throttle })).toThrow(message);
+    expectValidationError(() => new SecuredHttpApi(stack, 'Api', { throttle }), field, message);
   });
 
   test('rejects CORS without origins', () => {

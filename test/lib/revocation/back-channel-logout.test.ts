@@ -126,21 +126,25 @@ describe('BackChannelLogout', () => {
   test.each([
     [
       { bound: Duration.seconds(0) },
+      'bound',
       'BackChannelLogout: bound must be a whole number of seconds from 1 to 300, got 0',
     ],
     [
       { retention: Duration.seconds(30) },
+      'retention',
       'BackChannelLogout: retention must be a whole number of seconds from 60 to 2678400, got 30',
     ],
     [
       { issuers: [{ issuer: 'http://sso.example.com/realms/ml', clientIds: ['web'] }] },
+      'issuers',
       'BackChannelLogout: issuers[0].issuer must be an https URL without a trailing slash',
     ],
     [
       { issuers: [{ issuer: ISSUER, clientIds: [] }] },
+      'issuers',
       'BackChannelLogout: issuers[0].audiences must list the client ids whose sessions may be logged out',
     ],
-  ])('validates %j', (props, message) => {
-    expect(() => build(props)).toThrow(message);
+  ])('validates %j', (props, field, message) => {
+    expectValidationError(() => build(props), field, message);
   });
 });
