@@ -201,7 +201,7 @@ describe('SecuredRestApi usageTiers validation', () => {
     ],
   ])('refuses %s, naming the field', (_, usageTiers, message) => {
     const { stack } = newStack();
-    expect(() => restApi(stack, { usageTiers })).toThrow(message);
+    expectValidationError(() => restApi(stack, { usageTiers }), 'usageTiers', message);
   });
 
   test('refuses usageTiers without an authorizer', () => {

@@ -263,45 +263,56 @@ describe('ModelBackend streaming', () => {
 
 describe('ModelBackend validation', () => {
   const models = [Model.demo('sentiment', 'sentiment')];
-  it.each<[string, Partial<ModelBackendProps>, string]>([
-    ['no models', { models: [] }, 'ModelBackend: models must list at least one model'],
+  it.each<[string, Partial<ModelBackendProps>, string, string]>([
+    ['no models', { models: [] }, 'models', 'ModelBackend: models must list at least one model'],
     [
       'duplicate ids',
       { models: [Model.demo('a', 'sentiment'), Model.demo('a', 'keywords')] },
+      'models[1].id',
       "ModelBackend: models[1].id 'a' is used by another model",
     ],
     [
       'memory too small',
       { memorySize: 64 },
+      'memorySize',
       'ModelBackend: memorySize must be an integer from 128 to 10240, got 64',
     ],
     [
       'timeout too long',
       { timeout: Duration.minutes(20) },
+      'timeout',
       'ModelBackend: timeout must be from 1 to 900 seconds, got 1200',
     ],
     [
       'stream timeout too long',
       { streaming: true, streamTimeout: Duration.minutes(16) },
+      'streamTimeout',
       'ModelBackend: streamTimeout must be from 1 to 900 seconds, got 960',
     ],
     [
       'body limit zero',
       { maxBodyBytes: 0 },
+      'maxBodyBytes',
       'ModelBackend: maxBodyBytes must be an integer from 1 to 1048576, got 0',
     ],
     [
       'input limit fractional',
       { maxInputChars: 1.5 },
+      'maxInputChars',
       'ModelBackend: maxInputChars must be an integer from 1 to 500000, got 1.5',
     ],
     [
       'requirement binding an unknown parameter',
       { invokeRequirement: Requirement.anyOf({ realmRoles: ['model:{name}:invoke'] }) },
+      'invokeRequirement',
       "ModelBackend: invokeRequirement.anyOf.realmRoles: 'model:{name}:invoke' binds {name}, which is not a path parameter",
     ],
-  ])('rejects %s', (_, extra, message) => {
-    expect(() => new ModelBackend(stack(), 'B', { models, ...extra } as ModelBackendProps)).toThrow(message);
+  ])('rejects %s', (_, extra, field, message) => {
+    expectValidationError(
+      () => new ModelBackend(stack(), 'B', { models, ...extra } as ModelBackendProps),
+      field,
+      message,
+    );
   });
 
   test('rejects a machine caller route that is not a route key', () => {
