@@ -166,11 +166,12 @@ describe('SecuredHttpApi validation', () => {
     );
   });
 
-  it.each<[string, (s: ReturnType<typeof setup>) => void, string]>([
+  it.each<[string, (s: ReturnType<typeof setup>) => void, string, string]>([
     [
       'an ANY route while CORS is on',
       ({ api, backend }) =>
         api.addRoute({ method: HttpMethod.ANY, path: '/files', backend, auth: RouteAuth.keycloak() }),
+      'method',
       'SecuredHttpApi: routes[2].method: ANY would catch CORS preflight requests and send them to the authorizer; list the methods explicitly',
     ],
     [
@@ -182,18 +183,21 @@ describe('SecuredHttpApi validation', () => {
           backend,
           auth: RouteAuth.cognitoUserPool(new cognito.UserPool(stack, 'P')),
         }),
+      'auth',
       'SecuredHttpApi: routes[2]: RouteAuth.cognitoUserPool is for REST APIs; on an HTTP API use RouteAuth.keycloak with a Cognito TrustedIssuer',
     ],
     [
       'a duplicate route',
       ({ api, backend }) =>
         api.addRoute({ method: HttpMethod.GET, path: '/models', backend, auth: RouteAuth.iam() }),
+      'routes',
       'SecuredHttpApi: routes[2]: duplicate route GET /models',
     ],
     [
       'a malformed path',
       ({ api, backend }) =>
         api.addRoute({ method: HttpMethod.GET, path: 'models', backend, auth: RouteAuth.iam() }),
+      'routes',
       "SecuredHttpApi: routes[2].path: path 'models' must start with '/'",
     ],
     [
@@ -205,6 +209,7 @@ describe('SecuredHttpApi validation', () => {
           backend,
           auth: RouteAuth.keycloak(Requirement.allOf({ realmRoles: ['job:{jobId}'] })),
         }),
+      'routes',
       "SecuredHttpApi: routes[2].requirement.allOf.realmRoles: 'job:{jobId}' binds {jobId}, which is not a path parameter",
     ],
     [
@@ -217,11 +222,12 @@ describe('SecuredHttpApi validation', () => {
           auth: RouteAuth.keycloak(),
           stream: true,
         }),
+      'stream',
       'SecuredHttpApi: routes[2].stream: POST /models/{modelId}/stream streams its answer, and HTTP APIs cannot stream responses; serve it from a SecuredRestApi',
     ],
-  ])('rejects %s', (_, act, message) => {
+  ])('rejects %s', (_, act, field, message) => {
     const s = setup();
-    expect(() => act(s)).toThrow(message);
+    expectValidationError(() => act(s), field, message);
   });
 
   test('rejects a Keycloak route without an authorizer', () => {
