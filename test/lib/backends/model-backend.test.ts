@@ -354,30 +354,35 @@ describe('ModelBackend invokeRequirement', () => {
 });
 
 describe('Model', () => {
-  it.each<[string, () => Model, string]>([
+  it.each<[string, () => Model, string, string]>([
     [
       'an id with a slash',
       () => Model.demo('a/b', 'sentiment'),
+      'id',
       "Model.demo: id 'a/b' must be 1-64 letters, digits, '-' or '_', starting with a letter or digit",
     ],
     [
       'an unknown demo',
       () => Model.demo('x', 'translate'),
+      'demo',
       "Model.demo: demo must be one of sentiment, keywords, got 'translate'",
     ],
     [
       'an inference profile',
       () => Model.bedrock('x', 'us.anthropic.claude-3-haiku-20240307-v1:0'),
+      'foundationModelId',
       "Model.bedrock: foundationModelId 'us.anthropic.claude-3-haiku-20240307-v1:0' is an ARN or inference-profile id; give a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0",
     ],
     [
       'a bedrock id without provider',
       () => Model.bedrock('x', 'claude'),
+      'foundationModelId',
       "Model.bedrock: foundationModelId 'claude' is not a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0",
     ],
     [
       'an endpoint ARN',
       () => Model.sagemaker('x', 'arn:aws:sagemaker:eu-west-1:111122223333:endpoint/e'),
+      'endpointName',
       "Model.sagemaker: endpointName 'arn:aws:sagemaker:eu-west-1:111122223333:endpoint/e' is not a SageMaker endpoint name (letters, digits and hyphens, at most 63)",
     ],
     [
@@ -387,15 +392,17 @@ describe('Model', () => {
           { id: 'ok', kind: 'demo', demo: 'keywords' },
           { id: 'b', kind: 'bedrock' },
         ])[1],
+      'models[1].foundationModelId',
       "models[1]: Model.bedrock: foundationModelId '' is not a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0",
     ],
     [
       'an unknown kind',
       () => Model.fromConfig({ id: 'x', kind: 'openai' }),
+      'kind',
       "Model.fromConfig: kind must be one of demo, bedrock, sagemaker, got 'openai'",
     ],
-  ])('rejects %s', (_, build, message) => {
-    expect(build).toThrow(message);
+  ])('rejects %s', (_, build, field, message) => {
+    expectValidationError(build, field, message);
   });
 
   test('builds the default app configuration models', () => {
