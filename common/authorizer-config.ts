@@ -81,13 +81,15 @@ export type IssuerUrlTarget = 'runtime' | 'deployed';
 
 /**
  * The issuer and JWKS URL rules of a Keycloak realm, shared by the authorizer configuration, the stage
- * configuration and TrustedIssuer.keycloakRealm. `issuerMessage` is the caller's wording for a bad issuer.
+ * configuration and TrustedIssuer.keycloakRealm. `issuerMessage` is the caller's wording for a bad issuer;
+ * `issuerField` its name for the issuer URL.
  */
 export function keycloakUrlErrors(
   i: { readonly issuer?: unknown; readonly jwksUri?: unknown; readonly [INSECURE_HTTP_ISSUER]?: unknown },
   at: string,
   target: IssuerUrlTarget,
   issuerMessage = 'must be an https URL without a trailing slash',
+  issuerField = 'issuer',
 ): string[] {
   const errors: string[] = [];
   const optIn = i[INSECURE_HTTP_ISSUER];
@@ -98,8 +100,8 @@ export function keycloakUrlErrors(
   if (!isHttpsUrl(i.issuer) && !(insecure && isHttpUrl(i.issuer))) {
     errors.push(
       isHttpUrl(i.issuer)
-        ? `${at}.issuer ${issuerMessage} (a development Keycloak's http issuer needs ${INSECURE_HTTP_ISSUER}: true)`
-        : `${at}.issuer ${issuerMessage}`,
+        ? `${at}.${issuerField} ${issuerMessage} (a development Keycloak's http issuer needs ${INSECURE_HTTP_ISSUER}: true)`
+        : `${at}.${issuerField} ${issuerMessage}`,
     );
     return errors;
   }
@@ -439,7 +441,8 @@ export function validateIssuerScopes(
   return errors;
 }
 
-function validateIssuer(input: unknown, at: string): string[] {
+/** The checks of one `issuers` entry; every message opens with `at`. */
+export function validateIssuer(input: unknown, at: string): string[] {
   if (typeof input !== 'object' || input === null) return [`${at} must be an object`];
   const i = input as Record<string, unknown>;
   const errors: string[] = [];
@@ -516,7 +519,8 @@ function validateRoleClients(value: unknown, at: string): string[] {
   return [];
 }
 
-const COOKIE_OR_QUERY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/** The name of a token cookie or query parameter (`tokenSource.cookie`, `tokenSource.query`). */
+export const COOKIE_OR_QUERY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 function validateTokenSource(input: unknown): string[] {
   if (typeof input !== 'object' || input === null) return ['tokenSource must be an object'];

@@ -799,7 +799,7 @@ export function validateRoutes(routes: unknown, field = 'routes', options: Route
   return errors;
 }
 
-/** The checks of one route's requirement, messages under `at`; `tpl` is the route's parsed path (for bindings). */
+/** The checks of one route's requirement (`tpl`: the route's parsed path); every message opens with `at`. */
 export function validateRequirement(req: unknown, at: string, tpl: readonly PathSegment[]): string[] {
   if (typeof req !== 'object' || req === null) return [`${at} must be an object`];
   const errors: string[] = [];

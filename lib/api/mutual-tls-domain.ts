@@ -77,7 +77,7 @@ export class MutualTlsDomain extends Construct {
     if (this.http)
       throw new KeygateValidationError(
         this,
-        'restDomainName',
+        'httpDomainName',
         'MutualTlsDomain: the domain is already an HTTP API domain (httpDomainName)',
       );
     this.rest ??= new apigw.DomainName(this, 'RestDomain', {
@@ -95,7 +95,7 @@ export class MutualTlsDomain extends Construct {
     if (this.rest)
       throw new KeygateValidationError(
         this,
-        'httpDomainName',
+        'restDomainName',
         'MutualTlsDomain: the domain is already a REST API domain (restDomainName)',
       );
     this.http ??= new apigwv2.DomainName(this, 'HttpDomain', {

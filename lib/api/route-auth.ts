@@ -4,6 +4,7 @@ import type { TrustedIssuer } from '../authorizer/trusted-issuer';
 import type { Duration } from 'aws-cdk-lib';
 import type { StepUpRequirement } from '../../common/step-up';
 import { validateStepUp } from '../../common/step-up';
+import { KeygateValidationError, validatorError } from '../internal/validation-error';
 
 /**
  * Entitlements a requirement names. Client roles are written `client:role`. An entitlement may bind a
@@ -83,7 +84,12 @@ export class Requirement {
    * trusts several issuers.
    */
   public forIssuers(...issuers: TrustedIssuer[]): Requirement {
-    if (issuers.length === 0) throw new Error('Requirement.forIssuers: name at least one TrustedIssuer');
+    if (issuers.length === 0)
+      throw new KeygateValidationError(
+        undefined,
+        'issuers',
+        'Requirement.forIssuers: name at least one TrustedIssuer',
+      );
     return new Requirement({ ...this._spec, issuers: issuers.map((i) => i.issuerUrl) });
   }
   /**
@@ -96,7 +102,7 @@ export class Requirement {
     if (props.amr !== undefined) stepUp.amr = [...props.amr];
     if (props.maxAge !== undefined) stepUp.maxAgeSeconds = props.maxAge.toSeconds();
     const errors = validateStepUp(stepUp, 'Requirement.withStepUp');
-    if (errors.length > 0) throw new Error(errors.join('\n'));
+    if (errors.length > 0) throw validatorError(undefined, 'Requirement.withStepUp', errors, 'stepUp');
     return new Requirement({ ...this._spec, stepUp });
   }
 }

@@ -5,6 +5,8 @@ import type { RouteSpec } from '../../common/route-model';
 import { parsePathTemplate, routeKey, validateRoutes } from '../../common/route-model';
 import type { RouteAuth } from './route-auth';
 import { routeServed } from '../internal/served-routes';
+import { KeygateValidationError } from '../internal/validation-error';
+import type { IConstruct } from 'constructs';
 
 /** A route of a secured API. The same shape serves HTTP and REST APIs. */
 export interface SecuredRouteOptions {
@@ -74,7 +76,10 @@ export interface RouteEntry {
 export class RouteTable {
   public readonly entries: RouteEntry[] = [];
 
-  constructor(private readonly owner: string) {}
+  constructor(
+    private readonly scope: IConstruct,
+    private readonly owner: string,
+  ) {}
 
   public add(options: SecuredRouteOptions): RouteEntry {
     const spec: RouteSpec = {
@@ -84,7 +89,13 @@ export class RouteTable {
       ...(options.auth._requirement ? { requirement: options.auth._requirement } : {}),
     };
     const errors = validateRoutes([...this.entries.map((e) => e.spec), spec], 'routes');
-    if (errors.length > 0) throw new Error(errors.map((e) => `${this.owner}: ${e}`).join('\n'));
+    if (errors.length > 0) {
+      throw new KeygateValidationError(
+        this.scope,
+        'routes',
+        errors.map((e) => `${this.owner}: ${e}`).join('\n'),
+      );
+    }
     const entry = { spec, options };
     this.entries.push(entry);
     routeServed(options.backend, spec);
@@ -99,9 +110,16 @@ export class RouteTable {
   public grantable(method: string, path: string): RouteEntry {
     const key = routeKey({ method: method as RouteSpec['method'], path });
     const entry = this.entries.find((e) => routeKey(e.spec) === key);
-    if (!entry) throw new Error(`${this.owner}.grantInvoke: no route ${key} on this API`);
+    if (!entry)
+      throw new KeygateValidationError(
+        this.scope,
+        'path',
+        `${this.owner}.grantInvoke: no route ${key} on this API`,
+      );
     if (entry.spec.auth !== 'iam') {
-      throw new Error(
+      throw new KeygateValidationError(
+        this.scope,
+        'method',
         `${this.owner}.grantInvoke: ${key} is a ${entry.spec.auth} route; only iam routes can be granted`,
       );
     }

@@ -22,6 +22,7 @@ import {
   executeApiMethod,
   executeApiPath,
 } from './route-table';
+import { KeygateValidationError } from '../internal/validation-error';
 
 /** Properties of a secured HTTP API. */
 export interface SecuredHttpApiProps {
@@ -72,7 +73,7 @@ export class SecuredHttpApi extends Construct {
   public readonly accessLogGroup: logs.ILogGroup;
 
   private readonly authorizer?: KeygateAuthorizer;
-  private readonly table = new RouteTable('SecuredHttpApi');
+  private readonly table = new RouteTable(this, 'SecuredHttpApi');
   private readonly integrations = new Map<string, HttpLambdaIntegration>();
   private readonly iamAuthorizer = new HttpIamAuthorizer();
   private readonly corsEnabled: boolean;
@@ -82,10 +83,14 @@ export class SecuredHttpApi extends Construct {
     this.authorizer = props.authorizer;
     this.corsEnabled = props.cors !== undefined;
     const throttle = props.throttle ?? DEFAULT_THROTTLE;
-    validateThrottle(throttle, 'SecuredHttpApi');
-    refuseUsageTiers(props, 'SecuredHttpApi');
+    validateThrottle(this, throttle, 'SecuredHttpApi');
+    refuseUsageTiers(this, props, 'SecuredHttpApi');
     if (props.cors && props.cors.allowOrigins.length === 0) {
-      throw new Error('SecuredHttpApi: cors.allowOrigins must list at least one origin');
+      throw new KeygateValidationError(
+        this,
+        'cors.allowOrigins',
+        'SecuredHttpApi: cors.allowOrigins must list at least one origin',
+      );
     }
 
     this.httpApi = new apigwv2.HttpApi(this, 'Api', {
@@ -148,17 +153,21 @@ export class SecuredHttpApi extends Construct {
     const at = `SecuredHttpApi: routes[${this.table.index}]`;
     const kind = route.auth._kind;
     if (kind === 'cognito-user-pool') {
-      throw new Error(
+      throw new KeygateValidationError(
+        this,
+        'auth',
         `${at}: RouteAuth.cognitoUserPool is for REST APIs; on an HTTP API use RouteAuth.keycloak with a Cognito TrustedIssuer`,
       );
     }
     if (kind === 'keycloak' && !this.authorizer) {
-      throw new Error(`${at}: a Keycloak route needs the authorizer prop`);
+      throw new KeygateValidationError(this, 'auth', `${at}: a Keycloak route needs the authorizer prop`);
     }
     if (route.stream) {
       // HTTP API Lambda integrations buffer the whole answer; only REST APIs have response transfer mode
       // STREAM (https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode.html).
-      throw new Error(
+      throw new KeygateValidationError(
+        this,
+        'stream',
         `${at}.stream: ${route.method} ${route.path} streams its answer, and HTTP APIs cannot stream responses; serve it from a SecuredRestApi`,
       );
     }
@@ -166,7 +175,9 @@ export class SecuredHttpApi extends Construct {
       this.corsEnabled &&
       (route.method === apigwv2.HttpMethod.ANY || route.method === apigwv2.HttpMethod.OPTIONS)
     ) {
-      throw new Error(
+      throw new KeygateValidationError(
+        this,
+        'method',
         `${at}.method: ${route.method} would catch CORS preflight requests and send them to the authorizer; list the methods explicitly`,
       );
     }
@@ -231,11 +242,19 @@ export class SecuredHttpApi extends Construct {
 }
 
 /** @internal */
-export function validateThrottle(throttle: SecuredApiThrottle, owner: string): void {
+export function validateThrottle(scope: Construct, throttle: SecuredApiThrottle, owner: string): void {
   if (!Number.isFinite(throttle.rateLimit) || throttle.rateLimit <= 0) {
-    throw new Error(`${owner}: throttle.rateLimit must be a positive number, got ${throttle.rateLimit}`);
+    throw new KeygateValidationError(
+      scope,
+      'throttle.rateLimit',
+      `${owner}: throttle.rateLimit must be a positive number, got ${throttle.rateLimit}`,
+    );
   }
   if (!Number.isInteger(throttle.burstLimit) || throttle.burstLimit <= 0) {
-    throw new Error(`${owner}: throttle.burstLimit must be a positive integer, got ${throttle.burstLimit}`);
+    throw new KeygateValidationError(
+      scope,
+      'throttle.burstLimit',
+      `${owner}: throttle.burstLimit must be a positive integer, got ${throttle.burstLimit}`,
+    );
   }
 }

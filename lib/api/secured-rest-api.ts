@@ -22,6 +22,7 @@ import {
 import { validateThrottle } from './secured-http-api';
 import type { UsageTiersOptions } from './usage-plans';
 import { UsageTierPlans } from './usage-plans';
+import { KeygateValidationError } from '../internal/validation-error';
 
 /** Properties of a secured REST API. */
 export interface SecuredRestApiProps {
@@ -142,11 +143,10 @@ export class SecuredRestApi extends Construct {
   public readonly stageName: string;
 
   private readonly authorizer?: KeygateAuthorizer;
-  private restAuthorizer?: apigw.IAuthorizer;
   /** The ACCESS_DENIED gateway response (a step-up route adds its challenge header). */
   private accessDenied?: apigw.GatewayResponse;
   private readonly cognitoAuthorizers = new Map<IUserPool, apigw.CognitoUserPoolsAuthorizer>();
-  private readonly table = new RouteTable('SecuredRestApi');
+  private readonly table = new RouteTable(this, 'SecuredRestApi');
   private readonly validator: apigw.RequestValidator;
   private readonly usagePlans?: UsageTierPlans;
 
@@ -155,14 +155,20 @@ export class SecuredRestApi extends Construct {
     this.authorizer = props.authorizer;
     this.stageName = props.stageName ?? 'prod';
     if (!/^[A-Za-z0-9_-]{1,128}$/.test(this.stageName)) {
-      throw new Error(
+      throw new KeygateValidationError(
+        this,
+        'stageName',
         `SecuredRestApi: stageName must be 1 to 128 letters, digits, _ or -, got '${this.stageName}'`,
       );
     }
     const throttle = props.throttle ?? DEFAULT_THROTTLE;
-    validateThrottle(throttle, 'SecuredRestApi');
+    validateThrottle(this, throttle, 'SecuredRestApi');
     if (props.cors && props.cors.allowOrigins.length === 0) {
-      throw new Error('SecuredRestApi: cors.allowOrigins must list at least one origin');
+      throw new KeygateValidationError(
+        this,
+        'cors.allowOrigins',
+        'SecuredRestApi: cors.allowOrigins must list at least one origin',
+      );
     }
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
@@ -235,7 +241,7 @@ export class SecuredRestApi extends Construct {
     const at = `SecuredRestApi: routes[${this.table.index}]`;
     const kind = route.auth._kind;
     if (kind === 'keycloak' && !this.authorizer)
-      throw new Error(`${at}: a Keycloak route needs the authorizer prop`);
+      throw new KeygateValidationError(this, 'auth', `${at}: a Keycloak route needs the authorizer prop`);
     this.table.add(route);
     const resource = this.restApi.root.resourceForPath(route.path);
     // One invoke permission per API and backend instead of one per method: a function's resource policy
@@ -258,10 +264,9 @@ export class SecuredRestApi extends Construct {
       if (route.auth._requirement?.stepUp !== undefined || this.authorizer!._dpopChallenge)
         this.addStepUpChallenge();
       this.authorizer!.addRoute(route);
-      this.restAuthorizer ??= this.authorizer!.restAuthorizer();
       options = {
         authorizationType: apigw.AuthorizationType.CUSTOM,
-        authorizer: this.restAuthorizer,
+        authorizer: this.authorizer!.restAuthorizer(this.restApi),
         ...(this.usagePlans ? { apiKeyRequired: true } : {}),
       };
     } else if (kind === 'iam') {
@@ -300,7 +305,9 @@ export class SecuredRestApi extends Construct {
     this.table.grantable(method, path);
     const aws = principal.policyFragment.principalJson.AWS ?? [];
     if (aws.includes('*') || Object.keys(principal.policyFragment.principalJson).some((k) => k !== 'AWS')) {
-      throw new Error(
+      throw new KeygateValidationError(
+        this,
+        'principal',
         'SecuredRestApi.allowCrossAccountInvoke: principal must be an account or an IAM role/user ARN, not * or a service',
       );
     }
@@ -403,7 +410,9 @@ function usageTierPlans(
   authorizer: KeygateAuthorizer | undefined,
 ): UsageTierPlans {
   if (!authorizer)
-    throw new Error(
+    throw new KeygateValidationError(
+      scope,
+      'usageTiers',
       'SecuredRestApi: usageTiers needs the authorizer prop (it answers each caller with its tier key)',
     );
   const plans = new UsageTierPlans(scope, 'UsageTiers', api, tiers, 'SecuredRestApi');

@@ -13,6 +13,7 @@ import {
   tokenAssignments,
   validateUsageTiers,
 } from '../../common/usage-tiers';
+import { KeygateValidationError } from '../internal/validation-error';
 
 /** A usage tier's quota: requests per period, counted by API Gateway per API key. */
 export interface UsageTierQuota {
@@ -97,9 +98,11 @@ export interface UsageTiersOptions {
  * jsii languages, which do not check excess properties) is refused rather than silently ignored.
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html
  */
-export function refuseUsageTiers(props: object, owner: string): void {
+export function refuseUsageTiers(scope: Construct, props: object, owner: string): void {
   if ((props as { usageTiers?: unknown }).usageTiers !== undefined)
-    throw new Error(
+    throw new KeygateValidationError(
+      scope,
+      'usageTiers',
       `${owner}: usageTiers: HTTP APIs have no usage plans or API keys, so per-caller quotas cannot be enforced; ` +
         'use throttle (the stage throttle) here, or a SecuredRestApi for tiers',
     );
@@ -134,7 +137,9 @@ export class UsageTierPlans extends Construct {
     super(scope, id);
     this.config = usageTiersConfig(options);
     const errors = validateUsageTiers(this.config, 'usageTiers');
-    if (errors.length > 0) throw new Error(errors.map((e) => `${owner}: ${e}`).join('\n'));
+    if (errors.length > 0) {
+      throw new KeygateValidationError(this, 'usageTiers', errors.map((e) => `${owner}: ${e}`).join('\n'));
+    }
 
     for (const [name, tier] of Object.entries(this.config.tiers)) {
       const secret = new secretsmanager.Secret(this, `${name}-KeyValue`, {

@@ -2,6 +2,7 @@ import type { App } from 'aws-cdk-lib';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import { selectStage } from '../../common/app-config-validate';
 import { KeygateStack } from './keygate-stack';
+import { KeygateValidationError } from '../internal/validation-error';
 
 /**
  * Builds the Keygate app from its context: `keygate` (cdk.json, or `-c keygate=<json>`; the embedded
@@ -14,13 +15,20 @@ export function buildKeygateApp(app: App): KeygateStack {
     try {
       config = JSON.parse(config);
     } catch {
-      throw new Error(
+      throw new KeygateValidationError(
+        app,
+        'keygate',
         'Invalid Keygate configuration:\n  keygate: the -c keygate=... value is not valid JSON',
       );
     }
   }
   const selected = selectStage(config, app.node.tryGetContext('stage'));
-  if (!selected.ok) throw new Error(`Invalid Keygate configuration:\n  ${selected.errors.join('\n  ')}`);
+  if (!selected.ok)
+    throw new KeygateValidationError(
+      app,
+      'keygate',
+      `Invalid Keygate configuration:\n  ${selected.errors.join('\n  ')}`,
+    );
   return new KeygateStack(app, `Keygate-${selected.name}`, {
     stageName: selected.name,
     config: selected.stage,

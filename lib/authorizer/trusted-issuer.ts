@@ -1,12 +1,8 @@
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { Token } from 'aws-cdk-lib';
 import type { IssuerConfig, SignatureAlgorithm } from '../../common/authorizer-config';
-import {
-  AUTHORIZER_CONFIG_VERSION,
-  issuerUrl,
-  keycloakUrlErrors,
-  validateAuthorizerConfig,
-} from '../../common/authorizer-config';
+import { issuerUrl, keycloakUrlErrors, validateIssuer } from '../../common/authorizer-config';
+import { KeygateValidationError, validatorError } from '../internal/validation-error';
 
 /** JWS algorithms a Keycloak issuer may sign with (the verifier supports no PS256/384/512). */
 export enum SigningAlgorithm {
@@ -106,19 +102,22 @@ export abstract class TrustedIssuer {
         : {}),
       ...(props.acrLoaMap !== undefined ? { acrLoaMap: { ...props.acrLoaMap } } : {}),
     };
+    const at = 'TrustedIssuer.keycloakRealm';
     for (const field of ['issuerUrl', 'jwksUri'] as const) {
       if (props[field] !== undefined && Token.isUnresolved(props[field])) {
-        throw new Error(`TrustedIssuer.keycloakRealm: ${field} must be a literal URL, not a token`);
+        throw new KeygateValidationError(
+          undefined,
+          field,
+          `${at}.${field} must be a literal URL, not a token`,
+        );
       }
     }
-    // A deployed authorizer fetches keys over https only: no loopback exception here.
-    let errors = issuerErrors(config);
-    if (errors.length === 0) errors = keycloakUrlErrors(config, '', 'deployed').map((e) => e.slice(1));
-    if (errors.length > 0) {
-      throw new Error(
-        errors.map((e) => `TrustedIssuer.keycloakRealm: ${e.replace(/^issuer\b/, 'issuerUrl')}`).join('\n'),
-      );
-    }
+    // A deployed authorizer fetches keys over https only: no loopback exception here. These rules are
+    // stricter than the runtime's, so the issuer checks below find nothing more to say about the URLs.
+    const urlErrors = keycloakUrlErrors(config, at, 'deployed', undefined, 'issuerUrl');
+    if (urlErrors.length > 0) throw validatorError(undefined, at, urlErrors, 'issuerUrl');
+    const errors = validateIssuer(config, at);
+    if (errors.length > 0) throw validatorError(undefined, at, errors, 'allowedClients');
     return new ConfiguredIssuer(config, config);
   }
 
@@ -133,7 +132,11 @@ export abstract class TrustedIssuer {
     options: CognitoUserPoolIssuerOptions = {},
   ): TrustedIssuer {
     if (clients.length === 0) {
-      throw new Error('TrustedIssuer.cognitoUserPool: clients must list at least one app client');
+      throw new KeygateValidationError(
+        undefined,
+        'clients',
+        'TrustedIssuer.cognitoUserPool.clients must list at least one app client',
+      );
     }
     const region = userPool.env.region;
     const config: IssuerConfig = {
@@ -152,10 +155,9 @@ export abstract class TrustedIssuer {
       allowedClients: config.allowedClients.map((c, i) => (Token.isUnresolved(c) ? `client${i}` : c)),
       ...(options.roleClients !== undefined ? { roleClients: [...options.roleClients] } : {}),
     };
-    const errors = issuerErrors(probe);
-    if (errors.length > 0) {
-      throw new Error(errors.map((e) => `TrustedIssuer.cognitoUserPool: ${e}`).join('\n'));
-    }
+    const at = 'TrustedIssuer.cognitoUserPool';
+    const errors = validateIssuer(probe, at);
+    if (errors.length > 0) throw validatorError(undefined, at, errors, 'userPool');
     return new ConfiguredIssuer(config, probe);
   }
 
@@ -186,13 +188,4 @@ class ConfiguredIssuer extends TrustedIssuer {
 function regionOf(userPoolId: string): string {
   const m = /^([a-z]{2}(?:-[a-z]+)+-\d)_/.exec(userPoolId);
   return m ? m[1] : 'us-east-1';
-}
-
-function issuerErrors(issuer: IssuerConfig): string[] {
-  const result = validateAuthorizerConfig({
-    version: AUTHORIZER_CONFIG_VERSION,
-    issuers: [issuer],
-    routes: [],
-  });
-  return result.ok ? [] : result.errors.map((e) => e.replace(/^issuers\[0\]\.?\s*:?\s*/, ''));
 }

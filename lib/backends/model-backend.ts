@@ -1,4 +1,4 @@
-import { Duration, Lazy, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,7 +12,8 @@ import { withoutStepUp } from '../../common/step-up';
 import { onRouteServed } from '../internal/served-routes';
 import { KeygateValidationError } from '../internal/validation-error';
 import {
-  validateRoutes,
+  parsePathTemplate,
+  validateRequirement,
   type Requirement as RequirementSpec,
   type RouteSpec,
 } from '../../common/route-model';
@@ -20,6 +21,7 @@ import { USAGE_QUERY_PARTS } from '../../common/usage-record';
 import type { Requirement } from '../api/route-auth';
 import { MODELS_CONFIG_ENV } from '../../common/function-env';
 import { ROUTE_KEY_PATTERN as ROUTE_KEY, validateBackendConfig } from '../../common/model-backend-config';
+import { acknowledgeKeygateRuntime, functionScaffolding } from '../internal/function-scaffolding';
 import { keygateFunction } from '../internal/lambda-code';
 import type { Model } from './model';
 
@@ -138,91 +140,9 @@ export class ModelBackend extends Construct {
   constructor(scope: Construct, id: string, props: ModelBackendProps) {
     super(scope, id);
     const models = validateModels(this, props.models);
-    const memorySize = props.memorySize ?? 512;
-    if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
-      throw new KeygateValidationError(
-        this,
-        'memorySize',
-        `ModelBackend: memorySize must be an integer from 128 to 10240, got ${memorySize}`,
-      );
-    }
-    const timeout = props.timeout ?? Duration.seconds(29);
-    if (!timeout.isUnresolved() && (timeout.toSeconds() < 1 || timeout.toSeconds() > 900)) {
-      throw new KeygateValidationError(
-        this,
-        'timeout',
-        `ModelBackend: timeout must be from 1 to 900 seconds, got ${timeout.toSeconds()}`,
-      );
-    }
-    const streamTimeout = props.streamTimeout ?? Duration.minutes(5);
-    if (!streamTimeout.isUnresolved() && (streamTimeout.toSeconds() < 1 || streamTimeout.toSeconds() > 900)) {
-      throw new KeygateValidationError(
-        this,
-        'streamTimeout',
-        `ModelBackend: streamTimeout must be from 1 to 900 seconds, got ${streamTimeout.toSeconds()}`,
-      );
-    }
-    if (props.usageQueryName !== undefined && !/^[A-Za-z0-9_./ -]{1,200}$/.test(props.usageQueryName)) {
-      throw new KeygateValidationError(
-        this,
-        'usageQueryName',
-        `ModelBackend: usageQueryName must be 1 to 200 letters, digits, spaces or _ . / -, got '${props.usageQueryName}'`,
-      );
-    }
-    const maxBodyBytes = checkInt(this, 'maxBodyBytes', props.maxBodyBytes ?? 65536, 1, 1024 * 1024);
-    const maxInputChars = checkInt(this, 'maxInputChars', props.maxInputChars ?? 20000, 1, 500_000);
-    const givenRequirement = withoutStepUp(requirementSpec(props.invokeRequirement));
-    const requirementErrors = validateRoutes(
-      [
-        {
-          method: 'POST',
-          path: MODEL_INVOKE_PATH,
-          auth: 'keycloak',
-          requirement: givenRequirement,
-        },
-      ],
-      'invokeRequirement',
-    );
-    if (requirementErrors.length > 0) {
-      throw new KeygateValidationError(
-        this,
-        'invokeRequirement',
-        `ModelBackend: ${requirementErrors[0].replace('invokeRequirement[0].requirement', 'invokeRequirement')}`,
-      );
-    }
-    const machineCallers = (props.machineCallers ?? []).map((c, i) => {
-      const bad = c.routes.find((r) => !ROUTE_KEY.test(r));
-      if (c.routes.length === 0 || bad !== undefined) {
-        throw new KeygateValidationError(
-          this,
-          `machineCallers[${i}].routes`,
-          `ModelBackend: machineCallers[${i}].routes must list route keys such as 'POST /machine/models/{modelId}/invoke'` +
-            (bad !== undefined ? `, got '${bad}'` : ''),
-        );
-      }
-      return { principalArn: c.role.roleArn, routes: [...c.routes] };
-    });
-
-    // Without the prop, the function re-checks what the authorizer enforces on the route it serves (known
-    // once an API adds that route), never a requirement of its own the route does not have.
-    let servedRequirement: RequirementSpec | undefined;
-    const invokeRequirement = Lazy.any({ produce: () => givenRequirement ?? servedRequirement ?? {} });
-    const serve = (route: RouteSpec): void => {
-      const invokes = route.path === MODEL_INVOKE_PATH || route.path === MODEL_STREAM_PATH;
-      if (route.auth !== 'keycloak' || route.method !== 'POST' || !invokes) return;
-      const requirement = withoutStepUp(route.requirement ?? {});
-      const known = givenRequirement ?? servedRequirement;
-      if (known !== undefined && canonical(known) !== canonical(requirement)) {
-        throw new KeygateValidationError(
-          this,
-          'invokeRequirement',
-          `ModelBackend: the route POST ${route.path} requires ${canonical(requirement)}, but the backend re-checks ` +
-            `${canonical(known)}; give every invoke route the same requirement` +
-            (givenRequirement ? ", or leave invokeRequirement out to take the route's" : ''),
-        );
-      }
-      servedRequirement = requirement;
-    };
+    const { memorySize, timeout, streamTimeout, maxBodyBytes, maxInputChars } = checkLimits(this, props);
+    const machineCallers = machineCallerConfigs(this, props);
+    const { invokeRequirement, serve } = invokeRequirementOf(this, props.invokeRequirement);
 
     const stack = Stack.of(this);
     const config = {
@@ -247,22 +167,10 @@ export class ModelBackend extends Construct {
       );
     }
 
-    const logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    const { logGroup, role } = functionScaffolding(this, {
+      roleDescription: 'Keygate model backend',
+      logRetention: props.logRetention,
     });
-    // Own role instead of AWSLambdaBasicExecutionRole: log writes to this log group only.
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Keygate model backend',
-    });
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        // The log group's Arn attribute ends in `:*`, which already covers its log streams
-        // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-loggroup.html).
-        resources: [logGroup.logGroupArn],
-      }),
-    );
 
     // The prebuilt bundle of lambda/models (scripts/build-lambdas.ts: esbuild, CommonJS, node22, minified,
     // source map; the Bedrock and SageMaker clients bundled at the tested versions). Synthesis needs
@@ -298,68 +206,11 @@ export class ModelBackend extends Construct {
         })
       : undefined;
 
-    const partition = stack.partition;
-    const bedrockArns = unique(
-      models.filter((m) => m.kind === 'bedrock').map((m) => m._toConfig().bedrockModelId as string),
-    ).map((modelId) =>
-      // Foundation-model ARNs have no account: arn:aws:bedrock:<region>::foundation-model/<id>
-      // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrock.html).
-      stack.formatArn({
-        service: 'bedrock',
-        account: '',
-        resource: 'foundation-model',
-        resourceName: modelId,
-        partition,
-      }),
-    );
-    if (bedrockArns.length > 0) {
-      // Converse needs bedrock:InvokeModel only
-      // (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html).
-      // ConverseStream needs bedrock:InvokeModelWithResponseStream
-      // (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html).
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: streamFn
-            ? ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']
-            : ['bedrock:InvokeModel'],
-          resources: bedrockArns,
-        }),
-      );
-    }
-    const endpointArns = unique(
-      models.filter((m) => m.kind === 'sagemaker').map((m) => m._toConfig().sagemakerEndpointName as string),
-    ).map((name) =>
-      // SageMaker writes endpoint names in lower case in ARNs, and IAM compares resources case-sensitively.
-      stack.formatArn({
-        service: 'sagemaker',
-        resource: 'endpoint',
-        resourceName: Token.isUnresolved(name) ? name : name.toLowerCase(),
-      }),
-    );
-    if (endpointArns.length > 0) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['sagemaker:InvokeEndpoint'], resources: endpointArns }),
-      );
-    }
+    grantModelAccess(role, models, streamFn !== undefined);
 
-    // cdk-nag (AwsSolutions) findings this construct accepts, each with its reason.
-    for (const f of streamFn ? [fn, streamFn] : [fn]) {
-      Validations.of(f).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason:
-          'Keygate functions target nodejs22.x on arm64 deliberately: the runtime their bundles and tests are built for.',
-      });
-    }
+    acknowledgeKeygateRuntime(...(streamFn ? [fn, streamFn] : [fn]));
 
-    this.usageQuery = new logs.QueryDefinition(this, 'UsageQuery', {
-      queryDefinitionName: `${props.usageQueryName ?? `keygate/${Names.uniqueResourceName(this, { maxLength: 64 })}`}/usage-by-caller-and-model`,
-      queryString: new logs.QueryString({
-        filterStatements: [USAGE_QUERY_PARTS.filter],
-        statsStatements: [USAGE_QUERY_PARTS.stats],
-        sort: USAGE_QUERY_PARTS.sort,
-      }),
-      logGroups: [logGroup],
-    });
+    this.usageQuery = usageQuery(this, props.usageQueryName, logGroup);
 
     this.function = fn;
     this.streamFunction = streamFn;
@@ -371,15 +222,7 @@ export class ModelBackend extends Construct {
     // One count per model and outcome from the audit line, for dashboards: model ids and outcomes are
     // closed lists, so the dimensions stay small. CloudWatch allows no default value with dimensions.
     this.metricNamespace = `${METRIC_NAMESPACE}/${Names.uniqueResourceName(this, { maxLength: 200 })}`;
-    new logs.MetricFilter(this, 'InvocationsFilter', {
-      logGroup,
-      metricNamespace: this.metricNamespace,
-      metricName: 'Invocations',
-      filterPattern: logs.FilterPattern.stringValue('$.message', '=', AUDIT_MESSAGE),
-      metricValue: '1',
-      dimensions: { ModelId: `$.${AUDIT_FIELDS.modelId}`, Outcome: `$.${AUDIT_FIELDS.outcome}` },
-      unit: cloudwatch.Unit.COUNT,
-    });
+    addInvocationsFilter(this, logGroup, this.metricNamespace);
   }
 
   /**
@@ -428,6 +271,179 @@ function checkInt(scope: Construct, prop: string, value: number, min: number, ma
     );
   }
   return value;
+}
+
+/**
+ * The saved Logs Insights query of usage by caller and model (`name` prefixes its name), the same table
+ * `npm run usage` prints.
+ */
+function usageQuery(
+  scope: Construct,
+  name: string | undefined,
+  logGroup: logs.ILogGroup,
+): logs.QueryDefinition {
+  return new logs.QueryDefinition(scope, 'UsageQuery', {
+    queryDefinitionName: `${name ?? `keygate/${Names.uniqueResourceName(scope, { maxLength: 64 })}`}/usage-by-caller-and-model`,
+    queryString: new logs.QueryString({
+      filterStatements: [USAGE_QUERY_PARTS.filter],
+      statsStatements: [USAGE_QUERY_PARTS.stats],
+      sort: USAGE_QUERY_PARTS.sort,
+    }),
+    logGroups: [logGroup],
+  });
+}
+
+/** The audit line's count per model and outcome, published into `namespace`. */
+function addInvocationsFilter(scope: Construct, logGroup: logs.ILogGroup, namespace: string): void {
+  new logs.MetricFilter(scope, 'InvocationsFilter', {
+    logGroup,
+    metricNamespace: namespace,
+    metricName: 'Invocations',
+    filterPattern: logs.FilterPattern.stringValue('$.message', '=', AUDIT_MESSAGE),
+    metricValue: '1',
+    dimensions: { ModelId: `$.${AUDIT_FIELDS.modelId}`, Outcome: `$.${AUDIT_FIELDS.outcome}` },
+    unit: cloudwatch.Unit.COUNT,
+  });
+}
+
+/** The function's limits: memory, timeouts, request body and model input sizes. */
+function checkLimits(scope: Construct, props: ModelBackendProps) {
+  const memorySize = props.memorySize ?? 512;
+  if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
+    throw new KeygateValidationError(
+      scope,
+      'memorySize',
+      `ModelBackend: memorySize must be an integer from 128 to 10240, got ${memorySize}`,
+    );
+  }
+  const timeout = props.timeout ?? Duration.seconds(29);
+  if (!timeout.isUnresolved() && (timeout.toSeconds() < 1 || timeout.toSeconds() > 900)) {
+    throw new KeygateValidationError(
+      scope,
+      'timeout',
+      `ModelBackend: timeout must be from 1 to 900 seconds, got ${timeout.toSeconds()}`,
+    );
+  }
+  const streamTimeout = props.streamTimeout ?? Duration.minutes(5);
+  if (!streamTimeout.isUnresolved() && (streamTimeout.toSeconds() < 1 || streamTimeout.toSeconds() > 900)) {
+    throw new KeygateValidationError(
+      scope,
+      'streamTimeout',
+      `ModelBackend: streamTimeout must be from 1 to 900 seconds, got ${streamTimeout.toSeconds()}`,
+    );
+  }
+  if (props.usageQueryName !== undefined && !/^[A-Za-z0-9_./ -]{1,200}$/.test(props.usageQueryName)) {
+    throw new KeygateValidationError(
+      scope,
+      'usageQueryName',
+      `ModelBackend: usageQueryName must be 1 to 200 letters, digits, spaces or _ . / -, got '${props.usageQueryName}'`,
+    );
+  }
+  const maxBodyBytes = checkInt(scope, 'maxBodyBytes', props.maxBodyBytes ?? 65536, 1, 1024 * 1024);
+  const maxInputChars = checkInt(scope, 'maxInputChars', props.maxInputChars ?? 20000, 1, 500_000);
+  return { memorySize, timeout, streamTimeout, maxBodyBytes, maxInputChars };
+}
+
+/** `machineCallers` as the function's configuration lists them. */
+function machineCallerConfigs(scope: Construct, props: ModelBackendProps) {
+  return (props.machineCallers ?? []).map((c, i) => {
+    const bad = c.routes.find((r) => !ROUTE_KEY.test(r));
+    if (c.routes.length === 0 || bad !== undefined) {
+      throw new KeygateValidationError(
+        scope,
+        `machineCallers[${i}].routes`,
+        `ModelBackend: machineCallers[${i}].routes must list route keys such as 'POST /machine/models/{modelId}/invoke'` +
+          (bad !== undefined ? `, got '${bad}'` : ''),
+      );
+    }
+    return { principalArn: c.role.roleArn, routes: [...c.routes] };
+  });
+}
+
+/**
+ * The requirement the function re-checks on invoke: `invokeRequirement` when given (checked under its own
+ * name), else the requirement of the route the function serves, known once an API adds that route. `serve`
+ * is told each route served and refuses invoke routes whose requirements differ.
+ */
+function invokeRequirementOf(scope: Construct, given: Requirement | undefined) {
+  const givenRequirement = withoutStepUp(requirementSpec(given));
+  const requirementErrors =
+    givenRequirement === undefined
+      ? []
+      : validateRequirement(givenRequirement, 'invokeRequirement', parsePathTemplate(MODEL_INVOKE_PATH));
+  if (requirementErrors.length > 0) {
+    throw new KeygateValidationError(scope, 'invokeRequirement', `ModelBackend: ${requirementErrors[0]}`);
+  }
+  // Without the prop, the function re-checks what the authorizer enforces on the route it serves (known
+  // once an API adds that route), never a requirement of its own the route does not have.
+  let servedRequirement: RequirementSpec | undefined;
+  const invokeRequirement = Lazy.any({ produce: () => givenRequirement ?? servedRequirement ?? {} });
+  const serve = (route: RouteSpec): void => {
+    const invokes = route.path === MODEL_INVOKE_PATH || route.path === MODEL_STREAM_PATH;
+    if (route.auth !== 'keycloak' || route.method !== 'POST' || !invokes) return;
+    const requirement = withoutStepUp(route.requirement ?? {});
+    const known = givenRequirement ?? servedRequirement;
+    if (known !== undefined && canonical(known) !== canonical(requirement)) {
+      throw new KeygateValidationError(
+        scope,
+        'invokeRequirement',
+        `ModelBackend: the route POST ${route.path} requires ${canonical(requirement)}, but the backend re-checks ` +
+          `${canonical(known)}; give every invoke route the same requirement` +
+          (givenRequirement ? ", or leave invokeRequirement out to take the route's" : ''),
+      );
+    }
+    servedRequirement = requirement;
+  };
+
+  return { invokeRequirement, serve };
+}
+
+/** Lets the role call the models: Bedrock foundation models and SageMaker endpoints, by ARN. */
+function grantModelAccess(role: iam.IRole, models: readonly Model[], streaming: boolean): void {
+  const stack = Stack.of(role);
+  const partition = stack.partition;
+  const bedrockArns = unique(
+    models.filter((m) => m.kind === 'bedrock').map((m) => m._toConfig().bedrockModelId as string),
+  ).map((modelId) =>
+    // Foundation-model ARNs have no account: arn:aws:bedrock:<region>::foundation-model/<id>
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonbedrock.html).
+    stack.formatArn({
+      service: 'bedrock',
+      account: '',
+      resource: 'foundation-model',
+      resourceName: modelId,
+      partition,
+    }),
+  );
+  if (bedrockArns.length > 0) {
+    // Converse needs bedrock:InvokeModel only
+    // (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html).
+    // ConverseStream needs bedrock:InvokeModelWithResponseStream
+    // (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: streaming
+          ? ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']
+          : ['bedrock:InvokeModel'],
+        resources: bedrockArns,
+      }),
+    );
+  }
+  const endpointArns = unique(
+    models.filter((m) => m.kind === 'sagemaker').map((m) => m._toConfig().sagemakerEndpointName as string),
+  ).map((name) =>
+    // SageMaker writes endpoint names in lower case in ARNs, and IAM compares resources case-sensitively.
+    stack.formatArn({
+      service: 'sagemaker',
+      resource: 'endpoint',
+      resourceName: Token.isUnresolved(name) ? name : name.toLowerCase(),
+    }),
+  );
+  if (endpointArns.length > 0) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sagemaker:InvokeEndpoint'], resources: endpointArns }),
+    );
+  }
 }
 
 /**

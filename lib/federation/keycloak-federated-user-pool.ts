@@ -17,14 +17,15 @@ import {
   UserPoolOperation,
 } from 'aws-cdk-lib/aws-cognito';
 import type { Function as LambdaFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { COGNITO_ROLES_ATTRIBUTE, COGNITO_ROLES_CLAIM } from '../../common/identity-context';
 import { TrustedIssuer } from '../authorizer/trusted-issuer';
+import { acknowledgeKeygateRuntime, functionScaffolding } from '../internal/function-scaffolding';
 import { keygateFunction } from '../internal/lambda-code';
 import { PRE_TOKEN_PROVIDER_NAME_ENV as PROVIDER_NAME_ENV } from '../../common/function-env';
+import { KeygateValidationError } from '../internal/validation-error';
 
 /** The custom attribute's name without Cognito's `custom:` prefix. */
 const ROLES_ATTRIBUTE_NAME = COGNITO_ROLES_ATTRIBUTE.replace(/^custom:/, '');
@@ -132,38 +133,14 @@ export class KeycloakFederatedUserPool extends Construct {
 
   constructor(scope: Construct, id: string, props: KeycloakFederatedUserPoolProps) {
     super(scope, id);
-    validate(props);
+    validateKeycloakProps(this, props);
+    validateHostedUiProps(this, props);
     const featurePlan = props.featurePlan ?? FeaturePlan.ESSENTIALS;
     const providerName = props.identityProviderName ?? 'Keycloak';
     const rolesClaim = props.keycloakRolesClaim ?? DEFAULT_ROLES_CLAIM;
     this.featurePlan = featurePlan;
 
-    const pool = new UserPool(this, 'UserPool', {
-      userPoolName: props.userPoolName,
-      featurePlan,
-      // People come from Keycloak only: no self sign-up, no local passwords in practice.
-      selfSignUpEnabled: false,
-      signInAliases: { username: true },
-      customAttributes: {
-        // Mutable so each sign-in refreshes it from Keycloak (Cognito updates mapped attributes at every
-        // federated sign-in). 2048 is the longest custom string attribute.
-        [ROLES_ATTRIBUTE_NAME]: new StringAttribute({ minLen: 0, maxLen: 2048, mutable: true }),
-      },
-      passwordPolicy: {
-        minLength: 12,
-        requireDigits: true,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireSymbols: true,
-        tempPasswordValidity: Duration.days(1),
-      },
-      mfa: Mfa.OFF,
-      ...(featurePlan === FeaturePlan.PLUS
-        ? { standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION }
-        : {}),
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-      deletionProtection: (props.removalPolicy ?? RemovalPolicy.RETAIN) === RemovalPolicy.RETAIN,
-    });
+    const pool = keygateUserPool(this, props, featurePlan);
     this.userPool = pool;
 
     const secretValue = props.keycloakClientSecretField
@@ -186,37 +163,7 @@ export class KeycloakFederatedUserPool extends Construct {
       },
     });
 
-    const logoutUrls = props.logoutUrls ?? props.callbackUrls;
-    const client = new UserPoolClient(this, 'PeopleClient', {
-      userPool: pool,
-      // A browser app cannot keep a secret: authorization code with PKCE instead. Cognito checks the
-      // code_verifier against the code_challenge the app sent; it has no switch to demand one, so the
-      // app must always send it (S256).
-      // https://docs.aws.amazon.com/cognito/latest/developerguide/using-pkce-in-authorization-code.html
-      generateSecret: false,
-      // Only refresh-token auth besides the hosted UI: no password flows against the pool itself.
-      authFlows: { userSrp: false },
-      oAuth: {
-        flows: { authorizationCodeGrant: true, implicitCodeGrant: false },
-        // No aws.cognito.signin.user.admin: with it, a user's access token could call
-        // UpdateUserAttributes and rewrite the roles attribute the trigger trusts.
-        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
-        callbackUrls: [...props.callbackUrls],
-        logoutUrls: [...logoutUrls],
-      },
-      supportedIdentityProviders: [UserPoolClientIdentityProvider.custom(providerName)],
-      // Cognito writes mapped attributes through the app client: it needs write access to them.
-      writeAttributes: new ClientAttributes()
-        .withStandardAttributes({ email: true, preferredUsername: true })
-        .withCustomAttributes(ROLES_ATTRIBUTE_NAME),
-      readAttributes: new ClientAttributes()
-        .withStandardAttributes({ email: true, emailVerified: true, preferredUsername: true })
-        .withCustomAttributes(ROLES_ATTRIBUTE_NAME),
-      preventUserExistenceErrors: true,
-      enableTokenRevocation: true,
-      accessTokenValidity: props.accessTokenValidity ?? Duration.hours(1),
-      idTokenValidity: props.accessTokenValidity ?? Duration.hours(1),
-    });
+    const client = peopleClient(this, pool, props, providerName);
     client.node.addDependency(this.identityProvider);
     this.peopleClient = client;
     this.appClients = [client];
@@ -224,47 +171,12 @@ export class KeycloakFederatedUserPool extends Construct {
     this.domain = pool.addDomain('Domain', { cognitoDomain: { domainPrefix: props.domainPrefix } });
     this.hostedUiBaseUrl = `https://${props.domainPrefix}.auth.${Stack.of(this).region}.amazoncognito.com`;
 
-    const logGroup = new LogGroup(this, 'PreTokenGenerationLogs', {
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    // Its own role, allowed only to write its own log group (no managed policy).
-    const role = new Role(this, 'PreTokenGenerationRole', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Keygate pre-token-generation trigger: writes its own logs, nothing else',
-      inlinePolicies: {
-        logs: new PolicyDocument({
-          statements: [
-            new PolicyStatement({
-              actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-              resources: [logGroup.logGroupArn],
-            }),
-          ],
-        }),
-      },
-    });
-    // The prebuilt bundle of lambda/pre-token-generation (local esbuild at package build time: Node.js 22,
-    // arm64, CommonJS, minified, source maps), so neither this repository's synth nor a consumer's needs
-    // esbuild or Docker.
-    const fn = keygateFunction(this, 'PreTokenGeneration', {
-      entry: 'pre-token-generation',
-      role,
-      memorySize: 256,
-      // Cognito waits at most 5 s for a trigger.
-      timeout: Duration.seconds(5),
-      logGroup,
-      environment: {
-        // The literal name, not the provider's attribute: pool -> trigger -> provider -> pool would be a cycle.
-        [PROVIDER_NAME_ENV]: providerName,
-        POWERTOOLS_SERVICE_NAME: 'keygate-pre-token-generation',
-      },
-      description: 'Keygate: copies Keycloak roles into Cognito access tokens',
-    });
+    const fn = preTokenGenerationFunction(this, props, providerName);
     // V2_0 events carry access-token customization (Essentials or Plus plan).
     pool.addTrigger(UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, fn, LambdaVersion.V2_0);
     this.preTokenGenerationFunction = fn;
 
-    this.addNagSuppressions(pool, fn, role, featurePlan);
+    this.addNagSuppressions(pool, fn, featurePlan);
   }
 
   /**
@@ -276,7 +188,7 @@ export class KeycloakFederatedUserPool extends Construct {
   }
 
   /** cdk-nag (AwsSolutions) findings this construct accepts, each with its reason. */
-  private addNagSuppressions(pool: UserPool, fn: LambdaFunction, role: Role, featurePlan: FeaturePlan): void {
+  private addNagSuppressions(pool: UserPool, fn: LambdaFunction, featurePlan: FeaturePlan): void {
     Validations.of(pool).acknowledge({
       id: 'AwsSolutions-COG2',
       reason:
@@ -299,23 +211,128 @@ export class KeycloakFederatedUserPool extends Construct {
         },
       );
     }
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5',
-      reason:
-        "Log stream names are chosen by Lambda at run time; the wildcard is confined to this function's own log group.",
-    });
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'Keygate functions target nodejs22.x on arm64 deliberately: the runtime their bundles and tests are built for.',
-    });
+    acknowledgeKeygateRuntime(fn);
   }
 }
 
-function validate(props: KeycloakFederatedUserPoolProps): void {
+/** The pool: people come from Keycloak only, and the roles attribute each sign-in refreshes. */
+function keygateUserPool(
+  scope: Construct,
+  props: KeycloakFederatedUserPoolProps,
+  featurePlan: FeaturePlan,
+): UserPool {
+  const pool = new UserPool(scope, 'UserPool', {
+    userPoolName: props.userPoolName,
+    featurePlan,
+    // People come from Keycloak only: no self sign-up, no local passwords in practice.
+    selfSignUpEnabled: false,
+    signInAliases: { username: true },
+    customAttributes: {
+      // Mutable so each sign-in refreshes it from Keycloak (Cognito updates mapped attributes at every
+      // federated sign-in). 2048 is the longest custom string attribute.
+      [ROLES_ATTRIBUTE_NAME]: new StringAttribute({ minLen: 0, maxLen: 2048, mutable: true }),
+    },
+    passwordPolicy: {
+      minLength: 12,
+      requireDigits: true,
+      requireLowercase: true,
+      requireUppercase: true,
+      requireSymbols: true,
+      tempPasswordValidity: Duration.days(1),
+    },
+    mfa: Mfa.OFF,
+    ...(featurePlan === FeaturePlan.PLUS
+      ? { standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION }
+      : {}),
+    removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    deletionProtection: (props.removalPolicy ?? RemovalPolicy.RETAIN) === RemovalPolicy.RETAIN,
+  });
+  return pool;
+}
+
+/** The app client people sign in with, through the Keycloak identity provider only. */
+function peopleClient(
+  scope: Construct,
+  pool: UserPool,
+  props: KeycloakFederatedUserPoolProps,
+  providerName: string,
+): UserPoolClient {
+  const logoutUrls = props.logoutUrls ?? props.callbackUrls;
+  const client = new UserPoolClient(scope, 'PeopleClient', {
+    userPool: pool,
+    // A browser app cannot keep a secret: authorization code with PKCE instead. Cognito checks the
+    // code_verifier against the code_challenge the app sent; it has no switch to demand one, so the
+    // app must always send it (S256).
+    // https://docs.aws.amazon.com/cognito/latest/developerguide/using-pkce-in-authorization-code.html
+    generateSecret: false,
+    // Only refresh-token auth besides the hosted UI: no password flows against the pool itself.
+    authFlows: { userSrp: false },
+    oAuth: {
+      flows: { authorizationCodeGrant: true, implicitCodeGrant: false },
+      // No aws.cognito.signin.user.admin: with it, a user's access token could call
+      // UpdateUserAttributes and rewrite the roles attribute the trigger trusts.
+      scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+      callbackUrls: [...props.callbackUrls],
+      logoutUrls: [...logoutUrls],
+    },
+    supportedIdentityProviders: [UserPoolClientIdentityProvider.custom(providerName)],
+    // Cognito writes mapped attributes through the app client: it needs write access to them.
+    writeAttributes: new ClientAttributes()
+      .withStandardAttributes({ email: true, preferredUsername: true })
+      .withCustomAttributes(ROLES_ATTRIBUTE_NAME),
+    readAttributes: new ClientAttributes()
+      .withStandardAttributes({ email: true, emailVerified: true, preferredUsername: true })
+      .withCustomAttributes(ROLES_ATTRIBUTE_NAME),
+    preventUserExistenceErrors: true,
+    enableTokenRevocation: true,
+    accessTokenValidity: props.accessTokenValidity ?? Duration.hours(1),
+    idTokenValidity: props.accessTokenValidity ?? Duration.hours(1),
+  });
+  return client;
+}
+
+/** The pre-token-generation trigger copying the Keycloak roles into access tokens, with its own log group and role. */
+function preTokenGenerationFunction(
+  scope: Construct,
+  props: KeycloakFederatedUserPoolProps,
+  providerName: string,
+): LambdaFunction {
+  const { logGroup, role } = functionScaffolding(scope, {
+    roleDescription: 'Keygate pre-token-generation trigger: writes its own logs, nothing else',
+    logRetention: props.logRetention,
+    logRemovalPolicy: RemovalPolicy.DESTROY,
+    logGroupId: 'PreTokenGenerationLogs',
+    roleId: 'PreTokenGenerationRole',
+  });
+  // The prebuilt bundle of lambda/pre-token-generation (local esbuild at package build time: Node.js 22,
+  // arm64, CommonJS, minified, source maps), so neither this repository's synth nor a consumer's needs
+  // esbuild or Docker.
+  const fn = keygateFunction(scope, 'PreTokenGeneration', {
+    entry: 'pre-token-generation',
+    role,
+    memorySize: 256,
+    // Cognito waits at most 5 s for a trigger.
+    timeout: Duration.seconds(5),
+    logGroup,
+    environment: {
+      // The literal name, not the provider's attribute: pool -> trigger -> provider -> pool would be a cycle.
+      [PROVIDER_NAME_ENV]: providerName,
+      POWERTOOLS_SERVICE_NAME: 'keygate-pre-token-generation',
+    },
+    description: 'Keygate: copies Keycloak roles into Cognito access tokens',
+  });
+  return fn;
+}
+
+/** The Keycloak side: issuer, client, secret and roles claim. */
+function validateKeycloakProps(scope: Construct, props: KeycloakFederatedUserPoolProps): void {
   const issuer = props.keycloakIssuerUrl;
   if (typeof issuer !== 'string' || Token.isUnresolved(issuer)) {
-    throw new Error('KeycloakFederatedUserPool: keycloakIssuerUrl must be a literal https URL, not a token');
+    throw new KeygateValidationError(
+      scope,
+      'keycloakIssuerUrl',
+      'KeycloakFederatedUserPool: keycloakIssuerUrl must be a literal https URL, not a token',
+    );
   }
   let url: URL | undefined;
   try {
@@ -324,7 +341,9 @@ function validate(props: KeycloakFederatedUserPoolProps): void {
     url = undefined;
   }
   if (!url || url.protocol !== 'https:' || !/\/realms\/[^/]+$/.test(url.pathname) || url.search || url.hash) {
-    throw new Error(
+    throw new KeygateValidationError(
+      scope,
+      'keycloakIssuerUrl',
       `KeycloakFederatedUserPool: keycloakIssuerUrl '${issuer}' must be https://<host>/realms/<realm> (no trailing slash)`,
     );
   }
@@ -332,10 +351,16 @@ function validate(props: KeycloakFederatedUserPoolProps): void {
     !Token.isUnresolved(props.keycloakClientId) &&
     !/^[\x21-\x7e]{1,255}$/.test(props.keycloakClientId ?? '')
   ) {
-    throw new Error('KeycloakFederatedUserPool: keycloakClientId must be 1-255 printable characters');
+    throw new KeygateValidationError(
+      scope,
+      'keycloakClientId',
+      'KeycloakFederatedUserPool: keycloakClientId must be 1-255 printable characters',
+    );
   }
   if (!props.keycloakClientSecret || typeof props.keycloakClientSecret.secretValueFromJson !== 'function') {
-    throw new Error(
+    throw new KeygateValidationError(
+      scope,
+      'keycloakClientSecret',
       'KeycloakFederatedUserPool: keycloakClientSecret must be a Secrets Manager secret (ISecret)',
     );
   }
@@ -343,57 +368,92 @@ function validate(props: KeycloakFederatedUserPoolProps): void {
     props.keycloakClientSecretField !== undefined &&
     !/^[\x21-\x7e]{1,255}$/.test(props.keycloakClientSecretField)
   ) {
-    throw new Error(
+    throw new KeygateValidationError(
+      scope,
+      'keycloakClientSecretField',
       'KeycloakFederatedUserPool: keycloakClientSecretField must be 1-255 printable characters',
     );
   }
   if (props.keycloakRolesClaim !== undefined && !/^[A-Za-z0-9_.:-]{1,255}$/.test(props.keycloakRolesClaim)) {
-    throw new Error('KeycloakFederatedUserPool: keycloakRolesClaim must be 1-255 of A-Z a-z 0-9 _ . : -');
+    throw new KeygateValidationError(
+      scope,
+      'keycloakRolesClaim',
+      'KeycloakFederatedUserPool: keycloakRolesClaim must be 1-255 of A-Z a-z 0-9 _ . : -',
+    );
   }
+}
+
+/** The Cognito side: the hosted UI's domain and URLs, the plan, the provider name, token validity. */
+function validateHostedUiProps(scope: Construct, props: KeycloakFederatedUserPoolProps): void {
   const prefix = props.domainPrefix;
   if (!Token.isUnresolved(prefix)) {
     if (typeof prefix !== 'string' || !DOMAIN_PREFIX.test(prefix)) {
-      throw new Error(
+      throw new KeygateValidationError(
+        scope,
+        'domainPrefix',
         `KeycloakFederatedUserPool: domainPrefix '${String(prefix)}' must be 1-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen`,
       );
     }
     // Cognito reserves these words in prefix domains.
     if (/aws|amazon|cognito/.test(prefix)) {
-      throw new Error(
+      throw new KeygateValidationError(
+        scope,
+        'domainPrefix',
         `KeycloakFederatedUserPool: domainPrefix '${prefix}' must not contain aws, amazon or cognito`,
       );
     }
   }
-  checkUrls(props.callbackUrls, 'callbackUrls', true);
-  if (props.logoutUrls !== undefined) checkUrls(props.logoutUrls, 'logoutUrls', false);
+  checkUrls(scope, props.callbackUrls, 'callbackUrls', true);
+  if (props.logoutUrls !== undefined) checkUrls(scope, props.logoutUrls, 'logoutUrls', false);
   if (props.featurePlan === FeaturePlan.LITE) {
-    throw new Error(
+    throw new KeygateValidationError(
+      scope,
+      'featurePlan',
       'KeycloakFederatedUserPool: featurePlan must be ESSENTIALS or PLUS: access-token customization (pre token generation V2_0) is not available on LITE',
     );
   }
   if (props.identityProviderName !== undefined) {
     const n = props.identityProviderName;
     if (n.length < 3 || n.length > 32 || !PROVIDER_NAME.test(n)) {
-      throw new Error(
+      throw new KeygateValidationError(
+        scope,
+        'identityProviderName',
         'KeycloakFederatedUserPool: identityProviderName must be 3-32 characters, without spaces or underscores at either end',
       );
     }
     if (/^(cognito|COGNITO|Google|Facebook|LoginWithAmazon|SignInWithApple)$/.test(n)) {
-      throw new Error(`KeycloakFederatedUserPool: identityProviderName '${n}' is reserved by Cognito`);
+      throw new KeygateValidationError(
+        scope,
+        'identityProviderName',
+        `KeycloakFederatedUserPool: identityProviderName '${n}' is reserved by Cognito`,
+      );
     }
   }
   const validity = props.accessTokenValidity;
   if (validity !== undefined && !validity.isUnresolved()) {
     const minutes = validity.toMinutes({ integral: false });
     if (minutes < 5 || minutes > 24 * 60) {
-      throw new Error('KeycloakFederatedUserPool: accessTokenValidity must be between 5 minutes and 1 day');
+      throw new KeygateValidationError(
+        scope,
+        'accessTokenValidity',
+        'KeycloakFederatedUserPool: accessTokenValidity must be between 5 minutes and 1 day',
+      );
     }
   }
 }
 
-function checkUrls(urls: readonly string[] | undefined, field: string, required: boolean): void {
+function checkUrls(
+  scope: Construct,
+  urls: readonly string[] | undefined,
+  field: string,
+  required: boolean,
+): void {
   if (!Array.isArray(urls) || (required && urls.length === 0)) {
-    throw new Error(`KeycloakFederatedUserPool: ${field} must list at least one URL`);
+    throw new KeygateValidationError(
+      scope,
+      field,
+      `KeycloakFederatedUserPool: ${field} must list at least one URL`,
+    );
   }
   for (const u of urls) {
     if (Token.isUnresolved(u)) continue;
@@ -406,7 +466,9 @@ function checkUrls(urls: readonly string[] | undefined, field: string, required:
     // Cognito allows http only for localhost; fragments are not allowed in redirect URIs.
     const local = url?.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '127.0.0.1');
     if (!url || !(url.protocol === 'https:' || local) || url.hash) {
-      throw new Error(
+      throw new KeygateValidationError(
+        scope,
+        field,
         `KeycloakFederatedUserPool: ${field} entry '${u}' must be an https URL (http only for localhost), without a fragment`,
       );
     }

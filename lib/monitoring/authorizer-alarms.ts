@@ -4,6 +4,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { KeygateAuthorizer } from '../authorizer/keygate-authorizer';
+import { KeygateValidationError } from '../internal/validation-error';
 
 /** Properties of the authorizer alarms. */
 export interface AuthorizerAlarmsProps {
@@ -38,7 +39,11 @@ export class AuthorizerAlarms extends Construct {
     super(scope, id);
     const threshold = props.denialSpikeThreshold ?? 100;
     if (!Number.isInteger(threshold) || threshold < 1) {
-      throw new Error(`AuthorizerAlarms: denialSpikeThreshold must be a positive integer, got ${threshold}`);
+      throw new KeygateValidationError(
+        this,
+        'denialSpikeThreshold',
+        `AuthorizerAlarms: denialSpikeThreshold must be a positive integer, got ${threshold}`,
+      );
     }
     const a = props.authorizer;
     const period = Duration.minutes(5);

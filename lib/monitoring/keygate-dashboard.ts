@@ -8,6 +8,7 @@ import type { SecuredHttpApi } from '../api/secured-http-api';
 import type { SecuredRestApi } from '../api/secured-rest-api';
 import type { KeygateAuthorizer } from '../authorizer/keygate-authorizer';
 import type { ModelBackend } from '../backends/model-backend';
+import { KeygateValidationError } from '../internal/validation-error';
 
 /** Properties of the Keygate dashboard. */
 export interface KeygateDashboardProps {
@@ -59,7 +60,9 @@ export class KeygateDashboard extends Construct {
     const period = props.period ?? Duration.minutes(5);
     const seconds = period.toSeconds();
     if (!Number.isInteger(seconds / 60) || seconds < 60 || seconds > 86400) {
-      throw new Error(
+      throw new KeygateValidationError(
+        this,
+        'period',
         `KeygateDashboard: period must be a whole number of minutes from 1 to 1440, got ${seconds} seconds`,
       );
     }
@@ -68,7 +71,9 @@ export class KeygateDashboard extends Construct {
       !Token.isUnresolved(props.dashboardName) &&
       !/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)
     ) {
-      throw new Error(
+      throw new KeygateValidationError(
+        this,
+        'dashboardName',
         `KeygateDashboard: dashboardName must be 1-255 letters, digits, '-' or '_', got '${props.dashboardName}'`,
       );
     }

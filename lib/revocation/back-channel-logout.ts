@@ -3,9 +3,9 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RevocationConfig } from '../../common/revocation';
 import type { BackChannelLogoutConfig } from '../../common/back-channel-logout';
@@ -15,7 +15,9 @@ import {
   BACKCHANNEL_LOGOUT_PATH,
   validateBackChannelLogoutConfig,
 } from '../../common/back-channel-logout';
+import { acknowledgeKeygateRuntime, functionScaffolding } from '../internal/function-scaffolding';
 import { keygateFunction } from '../internal/lambda-code';
+import { KeygateValidationError } from '../internal/validation-error';
 
 const OPEN_ROUTE_REASON =
   'The issuer calls the back-channel logout endpoint server to server; the logout token it posts is signed by the issuer and verified by the function.';
@@ -69,6 +71,7 @@ export class BackChannelLogout extends Construct {
   constructor(scope: Construct, id: string, props: BackChannelLogoutProps) {
     super(scope, id);
     this.boundSeconds = wholeSeconds(
+      this,
       props.bound,
       'bound',
       REVOCATION_DEFAULTS.boundSeconds,
@@ -76,6 +79,7 @@ export class BackChannelLogout extends Construct {
       REVOCATION_DEFAULTS.maxBoundSeconds,
     );
     const retentionSeconds = wholeSeconds(
+      this,
       props.retention,
       'retention',
       REVOCATION_DEFAULTS.retentionSeconds,
@@ -92,7 +96,8 @@ export class BackChannelLogout extends Construct {
     };
     if (!props.issuers.some((i) => Token.isUnresolved(i.issuer) || Token.isUnresolved(i.jwksUri))) {
       const checked = validateBackChannelLogoutConfig(config);
-      if (!checked.ok) throw new Error(`BackChannelLogout: ${checked.errors.join('; ')}`);
+      if (!checked.ok)
+        throw new KeygateValidationError(this, 'issuers', `BackChannelLogout: ${checked.errors.join('; ')}`);
     }
 
     this.table = new dynamodb.Table(this, 'Table', {
@@ -103,19 +108,11 @@ export class BackChannelLogout extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     });
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    const { logGroup, role } = functionScaffolding(this, {
+      roleDescription: 'Keygate back-channel logout: writes its log group and the revocation list',
+      logRetention: props.logRetention,
     });
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Keygate back-channel logout: writes its log group and the revocation list',
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-    );
+    this.logGroup = logGroup;
     const fn = keygateFunction(this, 'Function', {
       entry: 'back-channel-logout',
       memorySize: 256,
@@ -132,11 +129,7 @@ export class BackChannelLogout extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'Keygate functions target the nodejs22.x runtime on arm64 on purpose; the runtime is raised deliberately, not by the linter.',
-    });
+    acknowledgeKeygateRuntime(fn);
     this.table.grant(fn, 'dynamodb:PutItem', 'dynamodb:BatchWriteItem');
     this.function = fn;
     this.httpIntegration = new HttpLambdaIntegration('BackChannelLogoutIntegration', fn, {
@@ -188,13 +181,16 @@ export class BackChannelLogout extends Construct {
  * is a mistake (synth fails naming both); the default TTL is lowered to it.
  */
 export function revocationCacheTtl(
+  scope: Construct,
   ttlSeconds: number,
   explicit: boolean,
   logout: BackChannelLogout | undefined,
 ): number {
   if (logout === undefined || ttlSeconds <= logout.boundSeconds) return ttlSeconds;
   if (explicit) {
-    throw new Error(
+    throw new KeygateValidationError(
+      scope,
+      'resultsCacheTtl',
       `KeygateAuthorizer: resultsCacheTtl (${ttlSeconds} s) must not exceed the revocation bound (${logout.boundSeconds} s): ` +
         'a cached answer would let a logged-out session work for longer',
     );
@@ -203,6 +199,7 @@ export function revocationCacheTtl(
 }
 
 function wholeSeconds(
+  scope: Construct,
   d: Duration | undefined,
   field: string,
   dflt: number,
@@ -212,7 +209,9 @@ function wholeSeconds(
   if (d === undefined) return dflt;
   const s = d.toSeconds();
   if (!Number.isInteger(s) || s < min || s > max)
-    throw new Error(
+    throw new KeygateValidationError(
+      scope,
+      field,
       `BackChannelLogout: ${field} must be a whole number of seconds from ${min} to ${max}, got ${s}`,
     );
   return s;

@@ -2,9 +2,8 @@ import { Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from '../../common/cookie-names';
@@ -12,6 +11,8 @@ import { isHeaderName, isHttpsOrigin, isHttpsUrl } from '../../common/field-chec
 import { SIGN_IN_CONFIG_ENV } from '../../common/function-env';
 import { SCOPE_TOKEN_PATTERN as SCOPE_TOKEN, validateSignInConfig } from '../../common/sign-in-config';
 import { SIGN_IN_PATHS, SIGN_IN_ROUTES } from '../../common/sign-in-routes';
+import { acknowledgeKeygateRuntime, functionScaffolding } from '../internal/function-scaffolding';
+import { KeygateValidationError } from '../internal/validation-error';
 import { keygateFunction } from '../internal/lambda-code';
 
 export { SIGN_IN_PATHS };
@@ -115,71 +116,27 @@ export class BrowserSignIn extends Construct {
 
   constructor(scope: Construct, id: string, props: BrowserSignInProps) {
     super(scope, id);
-    validate(props);
+    validate(this, props);
     const cookieName = props.cookieName ?? DEFAULT_SESSION_COOKIE_NAME;
 
-    if (props.keysSecret) {
-      this.keysSecret = props.keysSecret;
-    } else {
-      const generated = new secretsmanager.Secret(this, 'CookieKeys', {
-        description:
-          'Keygate browser sessions: AES-GCM/HMAC key material (rotate by adding a key and moving "current")',
-        generateSecretString: {
-          // Only the key id is in the template; CloudFormation generates the material.
-          secretStringTemplate: JSON.stringify({ current: 'k1' }),
-          generateStringKey: 'k1',
-          passwordLength: 64,
-          excludePunctuation: true,
-        },
-      });
-      Validations.of(generated).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
-          'The keyring is rotated by adding a new key and moving "current" while old keys keep opening live sessions; a single-value rotation Lambda would end every session.',
-      });
-      this.keysSecret = generated;
-    }
+    this.keysSecret = props.keysSecret ?? generatedKeyring(this);
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    const { logGroup, role } = functionScaffolding(this, {
+      roleDescription: 'Keygate sign-in: writes its own log group and reads its secrets',
+      logRetention: props.logRetention,
     });
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Keygate sign-in: writes its own log group and reads its secrets',
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [`${this.logGroup.logGroupArn}:log-stream:*`, this.logGroup.logGroupArn],
-      }),
-    );
-    const logGroupId = Stack.of(this).resolve(
-      (this.logGroup.node.defaultChild as logs.CfnLogGroup).logicalId,
-    );
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${logGroupId}.Arn>:log-stream:*]`,
-      reason:
-        "Log stream names are chosen by Lambda at run time; the wildcard is confined to this function's own log group.",
-    });
+    this.logGroup = logGroup;
 
-    const config = {
-      version: 1,
-      issuer: props.issuer,
-      clientId: props.clientId,
-      keysSecretId: this.keysSecret.secretArn,
-      ...(props.clientSecret ? { clientSecretId: props.clientSecret.secretArn } : {}),
-      ...(props.clientSecretField !== undefined ? { clientSecretField: props.clientSecretField } : {}),
-      ...(props.scopes ? { scopes: [...props.scopes] } : {}),
-      ...(props.cookieName !== undefined ? { cookieName } : {}),
-      ...(props.maxSessionDuration ? { maxSessionSeconds: props.maxSessionDuration.toSeconds() } : {}),
-      ...(props.publicBaseUrl !== undefined ? { publicBaseUrl: props.publicBaseUrl } : {}),
-      ...(props.postLogoutPath !== undefined ? { postLogoutPath: props.postLogoutPath } : {}),
-      ...(props.allowedOrigins ? { allowedOrigins: [...props.allowedOrigins] } : {}),
-      ...(props.csrfHeader !== undefined ? { csrfHeader: props.csrfHeader } : {}),
-    };
+    const config = signInConfig(props, this.keysSecret.secretArn, cookieName);
     // The function checks the same schema at cold start: what the construct writes, it accepts.
     const checked = validateSignInConfig(config, { isUnresolved: (v) => Token.isUnresolved(v) });
-    if (!checked.ok) throw new Error(`BrowserSignIn: ${checked.errors.join('; ')}`);
+    if (!checked.ok) {
+      throw new KeygateValidationError(
+        this,
+        checked.fields[0] ?? 'props',
+        `BrowserSignIn: ${checked.errors.join('; ')}`,
+      );
+    }
 
     // The prebuilt bundle of lambda/sign-in (scripts/build-lambdas.ts): synthesis needs neither esbuild nor Docker.
     const fn = keygateFunction(this, 'Function', {
@@ -205,11 +162,7 @@ export class BrowserSignIn extends Construct {
         POWERTOOLS_SERVICE_NAME: 'keygate-sign-in',
       },
     });
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason:
-        'Keygate functions target the nodejs22.x runtime on arm64 on purpose; the runtime is raised deliberately, not by the linter.',
-    });
+    acknowledgeKeygateRuntime(fn);
     this.keysSecret.grantRead(fn);
     props.clientSecret?.grantRead(fn);
     this.function = fn;
@@ -256,50 +209,90 @@ export class BrowserSignIn extends Construct {
   }
 }
 
-function validate(props: BrowserSignInProps): void {
-  const fail = (msg: string) => {
-    throw new Error(`BrowserSignIn: ${msg}`);
+/** The cookie keyring secret, generated by CloudFormation: only the key id is in the template. */
+function generatedKeyring(scope: Construct): secretsmanager.ISecret {
+  const generated = new secretsmanager.Secret(scope, 'CookieKeys', {
+    description:
+      'Keygate browser sessions: AES-GCM/HMAC key material (rotate by adding a key and moving "current")',
+    generateSecretString: {
+      // Only the key id is in the template; CloudFormation generates the material.
+      secretStringTemplate: JSON.stringify({ current: 'k1' }),
+      generateStringKey: 'k1',
+      passwordLength: 64,
+      excludePunctuation: true,
+    },
+  });
+  Validations.of(generated).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason:
+      'The keyring is rotated by adding a new key and moving "current" while old keys keep opening live sessions; a single-value rotation Lambda would end every session.',
+  });
+  return generated;
+}
+
+/** The sign-in function's configuration (its `SIGN_IN_CONFIG_ENV` variable), from the props. */
+function signInConfig(props: BrowserSignInProps, keysSecretId: string, cookieName: string) {
+  return {
+    version: 1,
+    issuer: props.issuer,
+    clientId: props.clientId,
+    keysSecretId,
+    ...(props.clientSecret ? { clientSecretId: props.clientSecret.secretArn } : {}),
+    ...(props.clientSecretField !== undefined ? { clientSecretField: props.clientSecretField } : {}),
+    ...(props.scopes ? { scopes: [...props.scopes] } : {}),
+    ...(props.cookieName !== undefined ? { cookieName } : {}),
+    ...(props.maxSessionDuration ? { maxSessionSeconds: props.maxSessionDuration.toSeconds() } : {}),
+    ...(props.publicBaseUrl !== undefined ? { publicBaseUrl: props.publicBaseUrl } : {}),
+    ...(props.postLogoutPath !== undefined ? { postLogoutPath: props.postLogoutPath } : {}),
+    ...(props.allowedOrigins ? { allowedOrigins: [...props.allowedOrigins] } : {}),
+    ...(props.csrfHeader !== undefined ? { csrfHeader: props.csrfHeader } : {}),
+  };
+}
+
+function validate(scope: Construct, props: BrowserSignInProps): void {
+  const fail = (field: string, rule: string) => {
+    throw new KeygateValidationError(scope, field, `BrowserSignIn: ${field} ${rule}`);
   };
   if (!Token.isUnresolved(props.issuer) && !isHttpsUrl(props.issuer)) {
-    fail(`issuer must be an https URL without a trailing slash, got '${props.issuer}'`);
+    fail('issuer', `must be an https URL without a trailing slash, got '${props.issuer}'`);
   }
   if (!Token.isUnresolved(props.clientId) && (props.clientId.length === 0 || props.clientId.length > 255)) {
-    fail('clientId must be 1-255 characters');
+    fail('clientId', 'must be 1-255 characters');
   }
   if (props.clientSecretField !== undefined && !props.clientSecret) {
-    fail('clientSecretField needs clientSecret');
+    fail('clientSecretField', 'needs clientSecret');
   }
   if (props.cookieName !== undefined && !isCookieName(props.cookieName)) {
-    fail(`cookieName must be ${COOKIE_NAME_RULE}, got '${props.cookieName}'`);
+    fail('cookieName', `must be ${COOKIE_NAME_RULE}, got '${props.cookieName}'`);
   }
   for (const o of props.allowedOrigins ?? []) {
     if (!Token.isUnresolved(o) && !isHttpsOrigin(o)) {
-      fail(`allowedOrigins must list https origins (scheme, host, optional port), got '${o}'`);
+      fail('allowedOrigins', `must list https origins (scheme, host, optional port), got '${o}'`);
     }
   }
   if (props.csrfHeader !== undefined && !isHeaderName(props.csrfHeader)) {
-    fail(`csrfHeader must be an HTTP header name, got '${props.csrfHeader}'`);
+    fail('csrfHeader', `must be an HTTP header name, got '${props.csrfHeader}'`);
   }
   if (props.scopes !== undefined) {
     if (!props.scopes.every((s) => SCOPE_TOKEN.test(s)))
-      fail('scopes must be scope tokens without spaces or quotes');
-    if (!props.scopes.includes('openid')) fail("scopes must include 'openid'");
+      fail('scopes', 'must be scope tokens without spaces or quotes');
+    if (!props.scopes.includes('openid')) fail('scopes', "must include 'openid'");
   }
   if (props.maxSessionDuration !== undefined) {
     const s = props.maxSessionDuration.toSeconds();
-    if (s < 300 || s > 2_592_000) fail('maxSessionDuration must be from 5 minutes to 30 days');
+    if (s < 300 || s > 2_592_000) fail('maxSessionDuration', 'must be from 5 minutes to 30 days');
   }
   if (
     props.publicBaseUrl !== undefined &&
     !Token.isUnresolved(props.publicBaseUrl) &&
     !isHttpsUrl(props.publicBaseUrl)
   ) {
-    fail(`publicBaseUrl must be an https URL without a trailing slash, got '${props.publicBaseUrl}'`);
+    fail('publicBaseUrl', `must be an https URL without a trailing slash, got '${props.publicBaseUrl}'`);
   }
   if (
     props.postLogoutPath !== undefined &&
     (!props.postLogoutPath.startsWith('/') || props.postLogoutPath.startsWith('//'))
   ) {
-    fail(`postLogoutPath must start with a single '/', got '${props.postLogoutPath}'`);
+    fail('postLogoutPath', `must start with a single '/', got '${props.postLogoutPath}'`);
   }
 }

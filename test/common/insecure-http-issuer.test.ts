@@ -69,7 +69,7 @@ describe('authorizer configuration (runtime, also the local stack)', () => {
 describe('TrustedIssuer.keycloakRealm (synth: keys over https only)', () => {
   it('refuses an http issuer without the opt-in', () => {
     expect(() => TrustedIssuer.keycloakRealm({ issuerUrl: LOCAL, allowedClients: ['web'] })).toThrow(
-      `TrustedIssuer.keycloakRealm: issuerUrl must be an https URL without a trailing slash ${HINT}`,
+      `TrustedIssuer.keycloakRealm.issuerUrl must be an https URL without a trailing slash ${HINT}`,
     );
   });
 
@@ -81,7 +81,7 @@ describe('TrustedIssuer.keycloakRealm (synth: keys over https only)', () => {
         insecureHttpIssuerForDevelopmentOnly: true,
       }),
     ).toThrow(
-      "TrustedIssuer.keycloakRealm: jwksUri must be set to an https URL: keys are fetched over https only, and the http issuer's certs endpoint is not",
+      "TrustedIssuer.keycloakRealm.jwksUri must be set to an https URL: keys are fetched over https only, and the http issuer's certs endpoint is not",
     );
   });
 

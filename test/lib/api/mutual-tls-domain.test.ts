@@ -12,6 +12,7 @@ import { describe, expect, test } from 'vitest';
 import { MutualTlsDomain } from '../../../lib/api/mutual-tls-domain';
 import { testCa } from '../../support/test-pki';
 import { newStack } from '../helpers';
+import { expectValidationError } from '../validation';
 
 const CERT_ARN = 'arn:aws:acm:eu-west-1:111122223333:certificate/11111111-2222-3333-4444-555555555555';
 
@@ -79,14 +80,16 @@ describe('MutualTlsDomain', () => {
   test('one domain is either a REST or an HTTP domain', () => {
     const { domain } = setup();
     domain.restDomainName();
-    expect(() => domain.httpDomainName()).toThrow(
+    expectValidationError(
+      () => domain.httpDomainName(),
+      'restDomainName',
       'MutualTlsDomain: the domain is already a REST API domain (restDomainName)',
     );
   });
 
   test('refuses a truststore key with a leading slash', () => {
     const { stack } = newStack();
-    expect(
+    expectValidationError(
       () =>
         new MutualTlsDomain(stack, 'Mtls', {
           domainName: 'api.example.com',
@@ -98,8 +101,8 @@ describe('MutualTlsDomain', () => {
           truststoreBucket: s3.Bucket.fromBucketName(stack, 'Trust', 'keygate-truststore'),
           truststoreKey: '/truststore.pem',
         }),
-    ).toThrow(
-      "MutualTlsDomain: truststoreKey must be an S3 object key (no leading /), got '/truststore.pem' (at Test/Mtls)",
+      'truststoreKey',
+      "MutualTlsDomain: truststoreKey must be an S3 object key (no leading /), got '/truststore.pem'",
     );
   });
 

@@ -11,6 +11,7 @@ import { SecuredHttpApi } from '../../../lib/api/secured-http-api';
 import { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
 import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
 import { inlineBackend, invokeGrantDocument, newStack } from '../helpers';
+import { expectValidationError } from '../validation';
 
 const authorizerFor = (stack: Stack) =>
   new KeygateAuthorizer(stack, 'Authorizer', {
@@ -148,7 +149,9 @@ describe('SecuredHttpApi validation', () => {
   test('rejects a grant on a Keycloak route', () => {
     const { stack, api } = setup();
     const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
-    expect(() => api.grantInvoke(role, HttpMethod.GET, '/models')).toThrow(
+    expectValidationError(
+      () => api.grantInvoke(role, HttpMethod.GET, '/models'),
+      'method',
       'SecuredHttpApi.grantInvoke: GET /models is a keycloak route; only iam routes can be granted',
     );
   });
@@ -156,16 +159,19 @@ describe('SecuredHttpApi validation', () => {
   test('rejects a grant on a route the API does not have', () => {
     const { stack, api } = setup();
     const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
-    expect(() => api.grantInvoke(role, HttpMethod.POST, '/machine/models')).toThrow(
+    expectValidationError(
+      () => api.grantInvoke(role, HttpMethod.POST, '/machine/models'),
+      'path',
       'SecuredHttpApi.grantInvoke: no route POST /machine/models on this API',
     );
   });
 
-  it.each<[string, (s: ReturnType<typeof setup>) => void, string]>([
+  it.each<[string, (s: ReturnType<typeof setup>) => void, string, string]>([
     [
       'an ANY route while CORS is on',
       ({ api, backend }) =>
         api.addRoute({ method: HttpMethod.ANY, path: '/files', backend, auth: RouteAuth.keycloak() }),
+      'method',
       'SecuredHttpApi: routes[2].method: ANY would catch CORS preflight requests and send them to the authorizer; list the methods explicitly',
     ],
     [
@@ -177,18 +183,21 @@ describe('SecuredHttpApi validation', () => {
           backend,
           auth: RouteAuth.cognitoUserPool(new cognito.UserPool(stack, 'P')),
         }),
+      'auth',
       'SecuredHttpApi: routes[2]: RouteAuth.cognitoUserPool is for REST APIs; on an HTTP API use RouteAuth.keycloak with a Cognito TrustedIssuer',
     ],
     [
       'a duplicate route',
       ({ api, backend }) =>
         api.addRoute({ method: HttpMethod.GET, path: '/models', backend, auth: RouteAuth.iam() }),
+      'routes',
       'SecuredHttpApi: routes[2]: duplicate route GET /models',
     ],
     [
       'a malformed path',
       ({ api, backend }) =>
         api.addRoute({ method: HttpMethod.GET, path: 'models', backend, auth: RouteAuth.iam() }),
+      'routes',
       "SecuredHttpApi: routes[2].path: path 'models' must start with '/'",
     ],
     [
@@ -200,6 +209,7 @@ describe('SecuredHttpApi validation', () => {
           backend,
           auth: RouteAuth.keycloak(Requirement.allOf({ realmRoles: ['job:{jobId}'] })),
         }),
+      'routes',
       "SecuredHttpApi: routes[2].requirement.allOf.realmRoles: 'job:{jobId}' binds {jobId}, which is not a path parameter",
     ],
     [
@@ -212,16 +222,17 @@ describe('SecuredHttpApi validation', () => {
           auth: RouteAuth.keycloak(),
           stream: true,
         }),
+      'stream',
       'SecuredHttpApi: routes[2].stream: POST /models/{modelId}/stream streams its answer, and HTTP APIs cannot stream responses; serve it from a SecuredRestApi',
     ],
-  ])('rejects %s', (_, act, message) => {
+  ])('rejects %s', (_, act, field, message) => {
     const s = setup();
-    expect(() => act(s)).toThrow(message);
+    expectValidationError(() => act(s), field, message);
   });
 
   test('rejects a Keycloak route without an authorizer', () => {
     const { stack } = newStack();
-    expect(
+    expectValidationError(
       () =>
         new SecuredHttpApi(stack, 'Api', {
           routes: [
@@ -233,28 +244,34 @@ describe('SecuredHttpApi validation', () => {
             },
           ],
         }),
-    ).toThrow('SecuredHttpApi: routes[0]: a Keycloak route needs the authorizer prop');
+      'auth',
+      'SecuredHttpApi: routes[0]: a Keycloak route needs the authorizer prop',
+    );
   });
 
-  it.each<[string, { rateLimit: number; burstLimit: number }, string]>([
+  it.each<[string, { rateLimit: number; burstLimit: number }, string, string]>([
     [
       'a zero rate',
       { rateLimit: 0, burstLimit: 10 },
+      'throttle.rateLimit',
       'SecuredHttpApi: throttle.rateLimit must be a positive number, got 0',
     ],
     [
       'a fractional burst',
       { rateLimit: 10, burstLimit: 1.5 },
+      'throttle.burstLimit',
       'SecuredHttpApi: throttle.burstLimit must be a positive integer, got 1.5',
     ],
-  ])('rejects %s', (_, throttle, message) => {
+  ])('rejects %s', (_, throttle, field, message) => {
     const { stack } = newStack();
-    expect(() => new SecuredHttpApi(stack, 'Api', { throttle })).toThrow(message);
+    expectValidationError(() => new SecuredHttpApi(stack, 'Api', { throttle }), field, message);
   });
 
   test('rejects CORS without origins', () => {
     const { stack } = newStack();
-    expect(() => new SecuredHttpApi(stack, 'Api', { cors: { allowOrigins: [] } })).toThrow(
+    expectValidationError(
+      () => new SecuredHttpApi(stack, 'Api', { cors: { allowOrigins: [] } }),
+      'cors.allowOrigins',
       'SecuredHttpApi: cors.allowOrigins must list at least one origin',
     );
   });

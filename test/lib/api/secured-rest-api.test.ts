@@ -9,6 +9,7 @@ import { SecuredRestApi } from '../../../lib/api/secured-rest-api';
 import { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
 import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
 import { inlineBackend, invokeGrantDocument, newStack } from '../helpers';
+import { expectValidationError } from '../validation';
 
 const authorizerFor = (stack: Stack) =>
   new KeygateAuthorizer(stack, 'Authorizer', {
@@ -278,20 +279,25 @@ describe('SecuredRestApi options and validation', () => {
   test('rejects a grant on a Keycloak route', () => {
     const { stack, api } = apiWithRoutes();
     const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
-    expect(() => api.grantInvoke(role, HttpMethod.GET, '/models')).toThrow(
+    expectValidationError(
+      () => api.grantInvoke(role, HttpMethod.GET, '/models'),
+      'method',
       'SecuredRestApi.grantInvoke: GET /models is a keycloak route; only iam routes can be granted',
     );
   });
 
   test('rejects a cross-account grant on an unknown route', () => {
     const { api } = apiWithRoutes();
-    expect(() =>
-      api.allowCrossAccountInvoke(
-        new iam.AccountPrincipal('444455556666'),
-        HttpMethod.DELETE,
-        '/machine/models',
-      ),
-    ).toThrow('SecuredRestApi.grantInvoke: no route DELETE /machine/models on this API');
+    expectValidationError(
+      () =>
+        api.allowCrossAccountInvoke(
+          new iam.AccountPrincipal('444455556666'),
+          HttpMethod.DELETE,
+          '/machine/models',
+        ),
+      'path',
+      'SecuredRestApi.grantInvoke: no route DELETE /machine/models on this API',
+    );
   });
 
   it.each<[string, iam.IPrincipal]>([
@@ -299,14 +305,16 @@ describe('SecuredRestApi options and validation', () => {
     ['a service', new iam.ServicePrincipal('lambda.amazonaws.com')],
   ])('rejects a cross-account grant to %s', (_, principal) => {
     const { api } = apiWithRoutes();
-    expect(() => api.allowCrossAccountInvoke(principal, HttpMethod.GET, '/machine/models')).toThrow(
+    expectValidationError(
+      () => api.allowCrossAccountInvoke(principal, HttpMethod.GET, '/machine/models'),
+      'principal',
       'SecuredRestApi.allowCrossAccountInvoke: principal must be an account or an IAM role/user ARN, not * or a service',
     );
   });
 
   test('rejects a Keycloak route without an authorizer', () => {
     const { stack } = newStack();
-    expect(
+    expectValidationError(
       () =>
         new SecuredRestApi(stack, 'Api', {
           routes: [
@@ -318,12 +326,16 @@ describe('SecuredRestApi options and validation', () => {
             },
           ],
         }),
-    ).toThrow('SecuredRestApi: routes[0]: a Keycloak route needs the authorizer prop');
+      'auth',
+      'SecuredRestApi: routes[0]: a Keycloak route needs the authorizer prop',
+    );
   });
 
   test('rejects a stage name API Gateway would refuse', () => {
     const { stack } = newStack();
-    expect(() => new SecuredRestApi(stack, 'Api', { stageName: 'my stage' })).toThrow(
+    expectValidationError(
+      () => new SecuredRestApi(stack, 'Api', { stageName: 'my stage' }),
+      'stageName',
       "SecuredRestApi: stageName must be 1 to 128 letters, digits, _ or -, got 'my stage'",
     );
   });

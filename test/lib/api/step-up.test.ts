@@ -8,6 +8,7 @@ import { SecuredRestApi } from '../../../lib/api/secured-rest-api';
 import { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
 import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
 import { inlineBackend, newStack } from '../helpers';
+import { expectValidationError } from '../validation';
 
 function restApi(requirement: Requirement): Stack {
   const { stack } = newStack();
@@ -65,10 +66,14 @@ describe('step-up routes', () => {
   });
 
   test('withStepUp validates at once, naming the field', () => {
-    expect(() => Requirement.authenticated().withStepUp({})).toThrow(
+    expectValidationError(
+      () => Requirement.authenticated().withStepUp({}),
+      'stepUp',
       'Requirement.withStepUp must set minLoa, amr or maxAgeSeconds',
     );
-    expect(() => Requirement.authenticated().withStepUp({ maxAge: Duration.days(2) })).toThrow(
+    expectValidationError(
+      () => Requirement.authenticated().withStepUp({ maxAge: Duration.days(2) }),
+      'maxAgeSeconds',
       'Requirement.withStepUp.maxAgeSeconds must be an integer from 1 to 86400',
     );
   });

@@ -12,6 +12,7 @@ import type { UsageTiersOptions } from '../../../lib/api/usage-plans';
 import { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
 import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
 import { inlineBackend, newStack, synthWithNag } from '../helpers';
+import { expectValidationError } from '../validation';
 
 const authorizerFor = (stack: Stack) =>
   new KeygateAuthorizer(stack, 'Authorizer', {
@@ -200,17 +201,17 @@ describe('SecuredRestApi usageTiers validation', () => {
     ],
   ])('refuses %s, naming the field', (_, usageTiers, message) => {
     const { stack } = newStack();
-    expect(() => restApi(stack, { usageTiers })).toThrow(message);
+    expectValidationError(() => restApi(stack, { usageTiers }), 'usageTiers', message);
   });
 
   test('refuses usageTiers without an authorizer', () => {
     const { stack } = newStack();
-    expect(
+    expectValidationError(
       () =>
         new SecuredRestApi(stack, 'Api', {
           usageTiers: { tiers: { free: { rateLimit: 1, burstLimit: 1 } }, defaultTier: 'free' },
         }),
-    ).toThrow(
+      'usageTiers',
       'SecuredRestApi: usageTiers needs the authorizer prop (it answers each caller with its tier key)',
     );
   });
@@ -238,7 +239,9 @@ describe('SecuredRestApi usageTiers validation', () => {
     const { stack } = newStack();
     restApi(stack);
     const a = stack.node.findChild('Authorizer') as KeygateAuthorizer;
-    expect(() => a._useUsageKeys({ defaultTier: 'x', assignments: [], keySecrets: {} }, [])).toThrow(
+    expectValidationError(
+      () => a._useUsageKeys({ defaultTier: 'x', assignments: [], keySecrets: {} }, []),
+      'usageTiers',
       'KeygateAuthorizer: usage tiers are set by another API already; give each API with usageTiers its own authorizer',
     );
   });
@@ -247,13 +250,13 @@ describe('SecuredRestApi usageTiers validation', () => {
 describe('SecuredHttpApi', () => {
   test('refuses usageTiers, naming the field and offering the stage throttle', () => {
     const { stack } = newStack();
-    expect(
+    expectValidationError(
       () =>
         new SecuredHttpApi(stack, 'Http', {
           authorizer: authorizerFor(stack),
           ...({ usageTiers: TIERS } as object),
         }),
-    ).toThrow(
+      'usageTiers',
       'SecuredHttpApi: usageTiers: HTTP APIs have no usage plans or API keys, so per-caller quotas cannot be enforced; use throttle (the stage throttle) here, or a SecuredRestApi for tiers',
     );
   });

@@ -10,6 +10,7 @@ import { DEFAULT_APP_CONFIG } from '../../../common/app-config';
 import { buildKeygateApp } from '../../../lib/app/build-app';
 import type { NagViolation } from '../helpers';
 import { synthWithNag } from '../helpers';
+import { expectValidationError } from '../validation';
 
 const CLIENT_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keygate/web-browser-AbCdEf';
 const SIGN_IN_ROUTE_KEYS = [
@@ -240,7 +241,9 @@ describe('Keygate app (default stage)', () => {
     const app = new App({
       context: { keygate: { stages: { dev: { ...DEFAULT_APP_CONFIG.stages.dev, browserSignIn: {} } } } },
     });
-    expect(() => buildKeygateApp(app)).toThrow(
+    expectValidationError(
+      () => buildKeygateApp(app),
+      'keygate',
       'Invalid Keygate configuration:\n  keygate.stages.dev.authorizer.cacheTtlSeconds must be 0 or left out with keygate.stages.dev.browserSignIn: ' +
         'a request may carry its credentials in the Authorization header or in the session cookie, and API Gateway caches only by a source every request has',
     );

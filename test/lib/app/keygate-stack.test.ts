@@ -11,6 +11,7 @@ import { USAGE_INSIGHTS_QUERY } from '../../../common/usage-record';
 import { buildKeygateApp } from '../../../lib/app/build-app';
 import type { NagViolation } from '../helpers';
 import { invokeGrantDocument, synthWithNag } from '../helpers';
+import { expectValidationError } from '../validation';
 
 function appWith(context: Record<string, unknown>, bundle: boolean): App {
   const app = new App({
@@ -312,21 +313,27 @@ describe('Keygate app (invalid configuration)', () => {
         keygate: { stages: { dev: { ...DEFAULT_APP_CONFIG.stages.dev, region: 'mars', models: [] } } },
       },
     });
-    expect(() => buildKeygateApp(app)).toThrow(
+    expectValidationError(
+      () => buildKeygateApp(app),
+      'keygate',
       'Invalid Keygate configuration:\n  keygate.stages.dev.region must be an AWS region such as eu-west-1\n  keygate.stages.dev.models must list at least one model',
     );
   });
 
   test('rejects -c keygate=... that is not JSON', () => {
     const app = new App({ context: { keygate: '{stages:' } });
-    expect(() => buildKeygateApp(app)).toThrow(
+    expectValidationError(
+      () => buildKeygateApp(app),
+      'keygate',
       'Invalid Keygate configuration:\n  keygate: the -c keygate=... value is not valid JSON',
     );
   });
 
   test('rejects a stage that is not configured', () => {
     const app = new App({ context: { stage: 'qa' } });
-    expect(() => buildKeygateApp(app)).toThrow(
+    expectValidationError(
+      () => buildKeygateApp(app),
+      'keygate',
       "Invalid Keygate configuration:\n  stage 'qa' is not in keygate.stages (dev)",
     );
   });

@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { Duration } from 'aws-cdk-lib';
 import type { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -9,10 +10,14 @@ import { beforeAll, describe, expect, it, test } from 'vitest';
 import { Requirement, RouteAuth } from '../../../lib/api/route-auth';
 import { SecuredHttpApi } from '../../../lib/api/secured-http-api';
 import { SecuredRestApi } from '../../../lib/api/secured-rest-api';
-import type { KeygateAuthorizerProps } from '../../../lib/authorizer/keygate-authorizer';
+import type {
+  BrowserSessionOptions,
+  KeygateAuthorizerProps,
+} from '../../../lib/authorizer/keygate-authorizer';
 import { AuthorizerResponseMode, KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
 import { SigningAlgorithm, TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
 import { inlineBackend, newStack } from '../helpers';
+import { expectValidationError } from '../validation';
 
 const ISSUER = 'https://sso.example.com/realms/ml';
 const realm = () =>
@@ -421,9 +426,9 @@ describe('KeygateAuthorizer with several trusted issuers', () => {
   }
 
   test('refuses a route whose requirement names no issuer, naming the route and the fix', () => {
-    expect(() =>
-      api([realm(), partner()], RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['admin'] }))),
-    ).toThrow(
+    expectValidationError(
+      () => api([realm(), partner()], RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['admin'] }))),
+      'routes',
       "KeygateAuthorizer: routes[0] (GET /admin): several issuers are trusted, so the requirement must name the issuers whose tokens may meet it: set requirement.issuers, e.g. ['https://sso.example.com/realms/ml']",
     );
   });
@@ -456,12 +461,13 @@ describe('KeygateAuthorizer with several trusted issuers', () => {
 
   test('refuses a client role no issuer in scope counts', () => {
     const b = partner();
-    expect(() =>
-      api(
-        [realm(), b],
-        RouteAuth.keycloak(Requirement.anyOf({ clientRoles: ['keygate-api:admin'] }).forIssuers(b)),
-      ),
-    ).toThrow(
+    expectValidationError(
+      () =>
+        api(
+          [realm(), b],
+          RouteAuth.keycloak(Requirement.anyOf({ clientRoles: ['keygate-api:admin'] }).forIssuers(b)),
+        ),
+      'routes',
       "KeygateAuthorizer: routes[0] (GET /admin).requirement.anyOf.clientRoles: 'keygate-api:admin' can never be met: no issuer in scope counts roles of client 'keygate-api'; add it to that issuer's roleClients",
     );
   });
@@ -471,9 +477,9 @@ describe('KeygateAuthorizer with several trusted issuers', () => {
       issuerUrl: 'https://sso.stranger.example/realms/c',
       allowedAudiences: ['api'],
     });
-    expect(() =>
-      api([realm()], RouteAuth.keycloak(Requirement.authenticated().forIssuers(stranger))),
-    ).toThrow(
+    expectValidationError(
+      () => api([realm()], RouteAuth.keycloak(Requirement.authenticated().forIssuers(stranger))),
+      'routes',
       "KeygateAuthorizer: routes[0] (GET /admin).requirement.issuers: 'https://sso.stranger.example/realms/c' is not a trusted issuer (https://sso.example.com/realms/ml)",
     );
   });
@@ -486,69 +492,139 @@ describe('KeygateAuthorizer validation', () => {
     return stack;
   }
 
-  it.each<[string, Partial<KeygateAuthorizerProps>, string]>([
-    ['no issuer', { issuers: [] }, 'KeygateAuthorizer: issuers must list at least one TrustedIssuer'],
+  it.each<[string, Partial<KeygateAuthorizerProps>, string, string]>([
+    [
+      'no issuer',
+      { issuers: [] },
+      'issuers',
+      'KeygateAuthorizer: issuers must list at least one TrustedIssuer',
+    ],
     [
       'a cache TTL over one hour',
       { resultsCacheTtl: Duration.seconds(3601) },
+      'resultsCacheTtl',
       'KeygateAuthorizer: resultsCacheTtl must be a whole number of seconds from 0 to 3600 (1 hour), got 3601',
     ],
     [
       'caching with a cookie token source',
       { tokenCookie: 'session', resultsCacheTtl: Duration.minutes(5) },
+      'resultsCacheTtl',
       "KeygateAuthorizer: resultsCacheTtl must be 0 when tokenCookie, tokenQueryParameter or browserSessions is set: API Gateway answers 401 without calling the authorizer when a listed identity source is missing, so a token that may come from either place leaves no identity source to cache by; and a cookie needs a same-origin check on each request's own Origin and Sec-Fetch-Site headers, which a cached answer would skip",
     ],
     [
       'a clock skew over 60 s',
       { clockSkew: Duration.seconds(61) },
+      'clockSkew',
       'KeygateAuthorizer: clockSkew must be a whole number of seconds from 0 to 60, got 61',
     ],
     [
       'a JWKS timeout over 4 s',
       { jwksTimeout: Duration.seconds(5) },
+      'jwksTimeout',
       'KeygateAuthorizer: jwksTimeout must be from 100 ms to 4000 ms, got 5000 ms',
     ],
     [
       'a negative cache size',
       { verifiedCacheSize: -1 },
+      'verifiedCacheSize',
       'KeygateAuthorizer: verifiedCacheSize must be an integer from 0 to 100000, got -1',
     ],
     [
       'a memory size Lambda does not offer',
       { memorySize: 64 },
+      'memorySize',
       'KeygateAuthorizer: memorySize must be an integer from 128 to 10240, got 64',
     ],
     [
       'a bad header name',
       { tokenHeader: 'Bad Header' },
+      'tokenHeader',
       'KeygateAuthorizer: tokenHeader must be an HTTP header name',
     ],
     [
       'a bad cookie name',
       { tokenCookie: 'a;b' },
+      'tokenCookie',
       'KeygateAuthorizer: tokenCookie must be a cookie name of letters, digits, _ . -',
     ],
     [
       'token cookie origins without a token cookie',
       { tokenCookieAllowedOrigins: ['https://app.example.com'] },
+      'tokenCookieAllowedOrigins',
       'KeygateAuthorizer: tokenCookieAllowedOrigins needs tokenCookie',
     ],
     [
       'a token cookie origin with a path',
       { tokenCookie: 'at', tokenCookieAllowedOrigins: ['https://app.example.com/x'] },
+      'tokenCookieAllowedOrigins',
       "KeygateAuthorizer: tokenCookieAllowedOrigins must list https origins (scheme, host, optional port), got 'https://app.example.com/x'",
     ],
     [
       'the same issuer twice',
       { issuers: [realm(), realm()] },
+      'issuers[1]',
       `KeygateAuthorizer: issuers[1]: issuer ${ISSUER} is listed twice`,
     ],
-  ])('rejects %s', (_, props, message) => {
-    expect(() => build(props)).toThrow(message);
+    [
+      'a bad query parameter name',
+      { tokenQueryParameter: 'a b' },
+      'tokenQueryParameter',
+      'KeygateAuthorizer: tokenQueryParameter must be a parameter name of letters, digits, _ . -',
+    ],
+  ])('rejects %s', (_, props, field, message) => {
+    expectValidationError(() => build(props), field, message);
+  });
+
+  it.each<[string, Omit<BrowserSessionOptions, 'keysSecret'>, string, string]>([
+    [
+      'a bad session cookie name',
+      { cookieName: 'a;b' },
+      'browserSessions.cookieName',
+      'KeygateAuthorizer: browserSessions.cookieName must be 1-48 letters, digits, _ or -',
+    ],
+    [
+      'a session cookie named as the token cookie',
+      { cookieName: 'at' },
+      'browserSessions.cookieName',
+      'KeygateAuthorizer: browserSessions.cookieName must differ from tokenCookie',
+    ],
+    [
+      'a bad CSRF header',
+      { csrfHeader: 'x csrf' },
+      'browserSessions.csrfHeader',
+      'KeygateAuthorizer: browserSessions.csrfHeader must be an HTTP header name',
+    ],
+    [
+      'an allowed origin with a path',
+      { allowedOrigins: ['https://app.example.com/x'] },
+      'browserSessions.allowedOrigins',
+      'KeygateAuthorizer: browserSessions.allowedOrigins must be a list of https origins (scheme, host and optional port only)',
+    ],
+    [
+      'a public base URL with a trailing slash',
+      { publicBaseUrl: 'https://api.example.com/' },
+      'browserSessions.publicBaseUrl',
+      'KeygateAuthorizer: browserSessions.publicBaseUrl must be an https URL without a trailing slash',
+    ],
+  ])('rejects browser sessions with %s', (_, sessions, field, message) => {
+    const { stack } = newStack();
+    const keysSecret = new secretsmanager.Secret(stack, 'Keys');
+    expectValidationError(
+      () =>
+        new KeygateAuthorizer(stack, 'Authorizer', {
+          issuers: [realm()],
+          tokenCookie: 'at',
+          browserSessions: { keysSecret, ...sessions },
+        }),
+      field,
+      message,
+    );
   });
 
   test('rejects a cached simple answer for a route that binds a path parameter', () => {
-    expect(() => withHttpRoute({ responseMode: AuthorizerResponseMode.SIMPLE })).toThrow(
+    expectValidationError(
+      () => withHttpRoute({ responseMode: AuthorizerResponseMode.SIMPLE }),
+      'resultsCacheTtl',
       'KeygateAuthorizer: resultsCacheTtl must be 0 with responseMode SIMPLE, because route POST /models/{modelId}/invoke binds a path parameter and a cached simple answer is keyed by the route, not by the concrete path',
     );
   });
@@ -556,9 +632,17 @@ describe('KeygateAuthorizer validation', () => {
   test('rejects a browser route without browser sessions', () => {
     const { stack } = newStack();
     const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()] });
-    expect(() =>
-      authorizer.addRoute({ method: HttpMethod.GET, path: '/me', auth: RouteAuth.keycloak(), browser: true }),
-    ).toThrow('KeygateAuthorizer: route GET /me is marked browser, which needs the browserSessions prop');
+    expectValidationError(
+      () =>
+        authorizer.addRoute({
+          method: HttpMethod.GET,
+          path: '/me',
+          auth: RouteAuth.keycloak(),
+          browser: true,
+        }),
+      'browser',
+      'KeygateAuthorizer: route GET /me is marked browser, which needs the browserSessions prop',
+    );
   });
 
   test('rejects a browser route that is not a GET', () => {
@@ -568,16 +652,18 @@ describe('KeygateAuthorizer validation', () => {
       issuers: [realm()],
       browserSessions: { keysSecret: keys },
     });
-    expect(() =>
-      authorizer.addRoute({
-        method: HttpMethod.POST,
-        path: '/forms',
-        auth: RouteAuth.keycloak(),
-        browser: true,
-      }),
-    ).toThrow(
-      "KeygateAuthorizer: routes (browser: true): 'POST /forms' is not a GET keycloak route of routes",
+    expectValidationError(
+      () =>
+        authorizer.addRoute({
+          method: HttpMethod.POST,
+          path: '/forms',
+          auth: RouteAuth.keycloak(),
+          browser: true,
+        }),
+      'browser',
+      'KeygateAuthorizer: route POST /forms is marked browser, which only a GET route with Keycloak auth can be',
     );
+    expect(authorizer.routeKeys).toEqual([]);
   });
 
   test('rejects one route registered twice with different requirements', () => {
@@ -588,21 +674,97 @@ describe('KeygateAuthorizer validation', () => {
       path: '/models',
       auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['a'] })),
     });
+    expectValidationError(
+      () =>
+        authorizer.addRoute({
+          method: HttpMethod.GET,
+          path: '/models',
+          auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['b'] })),
+        }),
+      'auth',
+      'KeygateAuthorizer: route GET /models is already registered with a different authorization',
+    );
+  });
+});
+
+describe('KeygateAuthorizer.restAuthorizer', () => {
+  test('creates one REST authorizer per API and returns it again for the same API', () => {
+    // GIVEN one authorizer and two REST APIs
+    const { stack } = newStack();
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()] });
+    const first = new apigw.RestApi(stack, 'First');
+    const second = new apigw.RestApi(stack, 'Second');
+    // WHEN each API asks twice
+    const a = authorizer.restAuthorizer(first);
+    const b = authorizer.restAuthorizer(second);
+    // THEN the same API gets the same authorizer, another API its own
+    expect(authorizer.restAuthorizer(first)).toBe(a);
+    expect(authorizer.restAuthorizer(second)).toBe(b);
+    expect(b).not.toBe(a);
+    first.root.addMethod('GET', undefined, {
+      authorizationType: apigw.AuthorizationType.CUSTOM,
+      authorizer: a,
+    });
+    second.root.addMethod('GET', undefined, {
+      authorizationType: apigw.AuthorizationType.CUSTOM,
+      authorizer: b,
+    });
+    const authorizers = Template.fromStack(stack).findResources('AWS::ApiGateway::Authorizer');
+    // The first API's keeps the id it always had; the second's is named after its API, not the call order.
+    expect(Object.keys(authorizers)).toHaveLength(2);
+    expect(
+      Object.keys(authorizers).filter((id) => /^AuthorizerRestAuthorizer[0-9A-F]{8}$/.test(id)),
+    ).toHaveLength(1);
+    expect(
+      Object.values(authorizers)
+        .map((r) => (r.Properties as { RestApiId: { Ref: string } }).RestApiId.Ref)
+        .sort(),
+    ).toEqual([expect.stringMatching(/^First/), expect.stringMatching(/^Second/)]);
+  });
+
+  test("refuses to bind one API's authorizer to another API", () => {
+    const { stack } = newStack();
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()] });
+    const first = new apigw.RestApi(stack, 'First');
+    const second = new apigw.RestApi(stack, 'Second');
+    const own = authorizer.restAuthorizer(first);
+    first.root.addMethod('GET', undefined, {
+      authorizationType: apigw.AuthorizationType.CUSTOM,
+      authorizer: own,
+    });
     expect(() =>
-      authorizer.addRoute({
-        method: HttpMethod.GET,
-        path: '/models',
-        auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['b'] })),
+      second.root.addMethod('GET', undefined, {
+        authorizationType: apigw.AuthorizationType.CUSTOM,
+        authorizer: own,
       }),
-    ).toThrow('KeygateAuthorizer: route GET /models is already registered with a different authorization');
+    ).toThrow('Cannot attach authorizer to two different rest APIs');
+  });
+
+  test('two SecuredRestApis sharing an authorizer get one REST authorizer each', () => {
+    const { stack } = newStack();
+    const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()] });
+    const backend = inlineBackend(stack);
+    for (const id of ['One', 'Two']) {
+      new SecuredRestApi(stack, id, {
+        authorizer,
+        routes: [
+          { method: HttpMethod.GET, path: '/a', backend, auth: RouteAuth.keycloak() },
+          { method: HttpMethod.GET, path: '/b', backend, auth: RouteAuth.keycloak() },
+        ],
+      });
+    }
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::ApiGateway::Authorizer', 2);
+    t.resourceCountIs('AWS::ApiGateway::Method', 4);
   });
 });
 
 describe('TrustedIssuer', () => {
-  it.each<[string, () => unknown, string]>([
+  it.each<[string, () => unknown, string, string]>([
     [
       'a realm without client or audience checks',
       () => TrustedIssuer.keycloakRealm({ issuerUrl: ISSUER }),
+      'allowedClients',
       'TrustedIssuer.keycloakRealm: set allowedClients (azp) and/or allowedAudiences (aud); a realm alone is too broad',
     ],
     [
@@ -612,12 +774,14 @@ describe('TrustedIssuer', () => {
           issuerUrl: 'http://sso.example.com/realms/ml',
           allowedClients: ['web'],
         }),
-      'TrustedIssuer.keycloakRealm: issuerUrl must be an https URL without a trailing slash',
+      'issuerUrl',
+      "TrustedIssuer.keycloakRealm.issuerUrl must be an https URL without a trailing slash (a development Keycloak's http issuer needs insecureHttpIssuerForDevelopmentOnly: true)",
     ],
     [
       'an issuer with a trailing slash',
       () => TrustedIssuer.keycloakRealm({ issuerUrl: `${ISSUER}/`, allowedClients: ['web'] }),
-      'TrustedIssuer.keycloakRealm: issuerUrl must be an https URL without a trailing slash',
+      'issuerUrl',
+      'TrustedIssuer.keycloakRealm.issuerUrl must be an https URL without a trailing slash',
     ],
     [
       'a plain-http JWKS URI',
@@ -627,15 +791,33 @@ describe('TrustedIssuer', () => {
           jwksUri: 'http://sso.example.com/certs',
           allowedClients: ['web'],
         }),
-      'TrustedIssuer.keycloakRealm: jwksUri must be an https URL',
+      'jwksUri',
+      'TrustedIssuer.keycloakRealm.jwksUri must be an https URL',
+    ],
+    [
+      'an empty algorithm list',
+      () => TrustedIssuer.keycloakRealm({ issuerUrl: ISSUER, allowedClients: ['web'], algorithms: [] }),
+      'algorithms',
+      'TrustedIssuer.keycloakRealm.algorithms must be a non-empty list from RS256, RS384, RS512, ES256, ES384, ES512, EdDSA',
     ],
     [
       'a Cognito pool without clients',
       () => TrustedIssuer.cognitoUserPool(new cognito.UserPool(newStack().stack, 'Pool'), []),
-      'TrustedIssuer.cognitoUserPool: clients must list at least one app client',
+      'clients',
+      'TrustedIssuer.cognitoUserPool.clients must list at least one app client',
     ],
-  ])('rejects %s', (_, make, message) => {
-    expect(make).toThrow(message);
+    [
+      'a role client with a colon',
+      () => {
+        const { stack } = newStack();
+        const pool = new cognito.UserPool(stack, 'Pool');
+        return TrustedIssuer.cognitoUserPool(pool, [pool.addClient('Web')], { roleClients: ['a:b'] });
+      },
+      'roleClients',
+      "TrustedIssuer.cognitoUserPool.roleClients must be a list of client ids (no ':', '/', '*', '?' or whitespace)",
+    ],
+  ])('rejects %s', (_, make, field, message) => {
+    expectValidationError(make, field, message);
   });
 
   test('accepts the algorithms the verifier supports', () => {
@@ -657,7 +839,9 @@ describe('TrustedIssuer', () => {
     test('a free parameter before a bound one names both and the fix', () => {
       const { stack } = newStack();
       const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()] });
-      expect(() => authorizer.addRoute(tenantRoute)).toThrow(
+      expectValidationError(
+        () => authorizer.addRoute(tenantRoute),
+        'routes',
         'KeygateAuthorizer: routes: GET /api/{version}/projects/{projectId}/{proxy+} has {version} before {projectId}, ' +
           "which its requirement binds: its policy resource writes * for {version}, and IAM's * also matches '/', so a " +
           'cached allow for one {projectId} could match a request for another; put the bound parameter before every ' +
@@ -673,15 +857,19 @@ describe('TrustedIssuer', () => {
         path: '/models/{modelId}/invoke',
         auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['model:{modelId}:invoke'] })),
       });
-      expect(() =>
-        authorizer.addRoute({
-          method: HttpMethod.POST,
-          path: '/{proxy+}',
-          auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['staff'] })),
-        }),
-      ).toThrow(
+      expectValidationError(
+        () =>
+          authorizer.addRoute({
+            method: HttpMethod.POST,
+            path: '/{proxy+}',
+            auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['staff'] })),
+          }),
+        'routes',
         'KeygateAuthorizer: routes: POST /{proxy+} and ANY /models/{modelId}/invoke overlap: a policy resource allowing ' +
-          'POST /{proxy+} would also match requests of ANY /models/{modelId}/invoke',
+          'POST /{proxy+} would also match requests of ANY /models/{modelId}/invoke, whose requirement binds {modelId} ' +
+          "(IAM's * also matches '/', and IAM has no single-segment wildcard), so a cached policy could allow " +
+          'ANY /models/{modelId}/invoke for values it does not grant; give the routes distinct literal segments, or set ' +
+          'the authorizer result cache TTL to 0',
       );
       expect(authorizer.routeKeys).toEqual(['ANY /models/{modelId}/invoke']);
     });

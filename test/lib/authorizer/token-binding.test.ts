@@ -10,6 +10,7 @@ import type { KeygateAuthorizerProps } from '../../../lib/authorizer/keygate-aut
 import { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
 import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
 import { inlineBackend, newStack, synthWithNag } from '../helpers';
+import { expectValidationError } from '../validation';
 
 const ISSUER = 'https://sso.example.com/realms/ml';
 const INVOKE = 'POST /models/{modelId}/invoke';
@@ -109,14 +110,14 @@ describe('KeygateAuthorizer with tokenBinding', () => {
 
   test('refuses a result cache TTL above 0', () => {
     const { stack } = newStack();
-    expect(
+    expectValidationError(
       () =>
         new KeygateAuthorizer(stack, 'Authorizer', {
           issuers: [realm()],
           resultsCacheTtl: Duration.minutes(5),
           tokenBinding: { mtls: { issuers: [realm()] } },
         }),
-    ).toThrow(
+      'resultsCacheTtl',
       'KeygateAuthorizer: resultsCacheTtl must be 0 with tokenBinding (got 300 s): a DPoP proof is single-use and ' +
         'a client certificate is not part of the cache key, so a cached answer would skip the proof',
     );

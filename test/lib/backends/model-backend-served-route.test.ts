@@ -8,6 +8,7 @@ import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
 import { Model } from '../../../lib/backends/model';
 import { ModelBackend, type ModelBackendProps } from '../../../lib/backends/model-backend';
 import { newStack } from '../helpers';
+import { expectValidationError } from '../validation';
 
 const OWN = Requirement.anyOf({ realmRoles: ['scorer'] });
 
@@ -74,8 +75,10 @@ describe('ModelBackend: the invoke requirement of the route it serves', () => {
   });
 
   test('an invokeRequirement other than the route requirement fails synth', () => {
-    expect(() => build({ invokeRequirement: Requirement.anyOf({ realmRoles: ['admin'] }) }, OWN)).toThrow(
-      'ModelBackend: the route POST /models/{modelId}/invoke requires {"anyOf":{"realmRoles":["scorer"]}}, but the backend re-checks {"anyOf":{"realmRoles":["admin"]}}; give every invoke route the same requirement, or leave invokeRequirement out to take the route\'s (at Test/Models)',
+    expectValidationError(
+      () => build({ invokeRequirement: Requirement.anyOf({ realmRoles: ['admin'] }) }, OWN),
+      'invokeRequirement',
+      'ModelBackend: the route POST /models/{modelId}/invoke requires {"anyOf":{"realmRoles":["scorer"]}}, but the backend re-checks {"anyOf":{"realmRoles":["admin"]}}; give every invoke route the same requirement, or leave invokeRequirement out to take the route\'s',
     );
   });
 });

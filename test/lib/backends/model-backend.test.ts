@@ -14,6 +14,7 @@ import { Requirement } from '../../../lib/api/route-auth';
 import { Model } from '../../../lib/backends/model';
 import { ModelBackend, type ModelBackendProps } from '../../../lib/backends/model-backend';
 import { loadBackendConfig } from '../../../lambda/models/backend-config';
+import { expectValidationError } from '../validation';
 
 const ENV = { account: '111122223333', region: 'eu-west-1' };
 
@@ -215,9 +216,11 @@ describe('ModelBackend usage query', () => {
   });
 
   test('rejects a usage query name CloudWatch would not take', () => {
-    expect(
+    expectValidationError(
       () => new ModelBackend(stack(), 'B', { models: [Model.demo('s', 'sentiment')], usageQueryName: 'a*b' }),
-    ).toThrow("ModelBackend: usageQueryName must be 1 to 200 letters, digits, spaces or _ . / -, got 'a*b'");
+      'usageQueryName',
+      "ModelBackend: usageQueryName must be 1 to 200 letters, digits, spaces or _ . / -, got 'a*b'",
+    );
   });
 });
 
@@ -260,53 +263,64 @@ describe('ModelBackend streaming', () => {
 
 describe('ModelBackend validation', () => {
   const models = [Model.demo('sentiment', 'sentiment')];
-  it.each<[string, Partial<ModelBackendProps>, string]>([
-    ['no models', { models: [] }, 'ModelBackend: models must list at least one model'],
+  it.each<[string, Partial<ModelBackendProps>, string, string]>([
+    ['no models', { models: [] }, 'models', 'ModelBackend: models must list at least one model'],
     [
       'duplicate ids',
       { models: [Model.demo('a', 'sentiment'), Model.demo('a', 'keywords')] },
+      'models[1].id',
       "ModelBackend: models[1].id 'a' is used by another model",
     ],
     [
       'memory too small',
       { memorySize: 64 },
+      'memorySize',
       'ModelBackend: memorySize must be an integer from 128 to 10240, got 64',
     ],
     [
       'timeout too long',
       { timeout: Duration.minutes(20) },
+      'timeout',
       'ModelBackend: timeout must be from 1 to 900 seconds, got 1200',
     ],
     [
       'stream timeout too long',
       { streaming: true, streamTimeout: Duration.minutes(16) },
+      'streamTimeout',
       'ModelBackend: streamTimeout must be from 1 to 900 seconds, got 960',
     ],
     [
       'body limit zero',
       { maxBodyBytes: 0 },
+      'maxBodyBytes',
       'ModelBackend: maxBodyBytes must be an integer from 1 to 1048576, got 0',
     ],
     [
       'input limit fractional',
       { maxInputChars: 1.5 },
+      'maxInputChars',
       'ModelBackend: maxInputChars must be an integer from 1 to 500000, got 1.5',
     ],
     [
       'requirement binding an unknown parameter',
       { invokeRequirement: Requirement.anyOf({ realmRoles: ['model:{name}:invoke'] }) },
+      'invokeRequirement',
       "ModelBackend: invokeRequirement.anyOf.realmRoles: 'model:{name}:invoke' binds {name}, which is not a path parameter",
     ],
-  ])('rejects %s', (_, extra, message) => {
-    expect(() => new ModelBackend(stack(), 'B', { models, ...extra } as ModelBackendProps)).toThrow(message);
+  ])('rejects %s', (_, extra, field, message) => {
+    expectValidationError(
+      () => new ModelBackend(stack(), 'B', { models, ...extra } as ModelBackendProps),
+      field,
+      message,
+    );
   });
 
   test('rejects a machine caller route that is not a route key', () => {
     const s = stack();
     const role = iam.Role.fromRoleArn(s, 'R', 'arn:aws:iam::111122223333:role/x');
-    expect(
+    expectValidationError(
       () => new ModelBackend(s, 'B', { models, machineCallers: [{ role, routes: ['/machine/models'] }] }),
-    ).toThrow(
+      'machineCallers[0].routes',
       "ModelBackend: machineCallers[0].routes must list route keys such as 'POST /machine/models/{modelId}/invoke', got '/machine/models'",
     );
   });
@@ -364,30 +378,35 @@ describe('ModelBackend invokeRequirement', () => {
 });
 
 describe('Model', () => {
-  it.each<[string, () => Model, string]>([
+  it.each<[string, () => Model, string, string]>([
     [
       'an id with a slash',
       () => Model.demo('a/b', 'sentiment'),
+      'id',
       "Model.demo: id 'a/b' must be 1-64 letters, digits, '-' or '_', starting with a letter or digit",
     ],
     [
       'an unknown demo',
       () => Model.demo('x', 'translate'),
+      'demo',
       "Model.demo: demo must be one of sentiment, keywords, got 'translate'",
     ],
     [
       'an inference profile',
       () => Model.bedrock('x', 'us.anthropic.claude-3-haiku-20240307-v1:0'),
+      'foundationModelId',
       "Model.bedrock: foundationModelId 'us.anthropic.claude-3-haiku-20240307-v1:0' is an ARN or inference-profile id; give a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0",
     ],
     [
       'a bedrock id without provider',
       () => Model.bedrock('x', 'claude'),
+      'foundationModelId',
       "Model.bedrock: foundationModelId 'claude' is not a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0",
     ],
     [
       'an endpoint ARN',
       () => Model.sagemaker('x', 'arn:aws:sagemaker:eu-west-1:111122223333:endpoint/e'),
+      'endpointName',
       "Model.sagemaker: endpointName 'arn:aws:sagemaker:eu-west-1:111122223333:endpoint/e' is not a SageMaker endpoint name (letters, digits and hyphens, at most 63)",
     ],
     [
@@ -397,15 +416,17 @@ describe('Model', () => {
           { id: 'ok', kind: 'demo', demo: 'keywords' },
           { id: 'b', kind: 'bedrock' },
         ])[1],
+      'models[1].foundationModelId',
       "models[1]: Model.bedrock: foundationModelId '' is not a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0",
     ],
     [
       'an unknown kind',
       () => Model.fromConfig({ id: 'x', kind: 'openai' }),
+      'kind',
       "Model.fromConfig: kind must be one of demo, bedrock, sagemaker, got 'openai'",
     ],
-  ])('rejects %s', (_, build, message) => {
-    expect(build).toThrow(message);
+  ])('rejects %s', (_, build, field, message) => {
+    expectValidationError(build, field, message);
   });
 
   test('builds the default app configuration models', () => {

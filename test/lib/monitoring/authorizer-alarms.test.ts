@@ -5,6 +5,7 @@ import { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
 import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
 import { AuthorizerAlarms } from '../../../lib/monitoring/authorizer-alarms';
 import { newStack } from '../helpers';
+import { expectValidationError } from '../validation';
 
 function authorizerIn(stack: ReturnType<typeof newStack>['stack']) {
   return new KeygateAuthorizer(stack, 'Authorizer', {
@@ -83,9 +84,11 @@ describe('AuthorizerAlarms', () => {
 
   test('rejects a threshold that is not a positive integer', () => {
     const { stack } = newStack();
-    expect(
+    expectValidationError(
       () =>
         new AuthorizerAlarms(stack, 'Alarms', { authorizer: authorizerIn(stack), denialSpikeThreshold: 0 }),
-    ).toThrow('AuthorizerAlarms: denialSpikeThreshold must be a positive integer, got 0');
+      'denialSpikeThreshold',
+      'AuthorizerAlarms: denialSpikeThreshold must be a positive integer, got 0',
+    );
   });
 });

@@ -22,6 +22,7 @@ import {
   placeholder,
 } from '../../../scripts/dashboard-body';
 import { newStack } from '../helpers';
+import { expectValidationError } from '../validation';
 
 const REASONS = Object.keys(REASON_CODES) as ReasonCode[];
 
@@ -264,13 +265,15 @@ describe('KeygateDashboard', () => {
   test.each([
     [
       { period: Duration.seconds(90) },
+      'period',
       'KeygateDashboard: period must be a whole number of minutes from 1 to 1440, got 90 seconds',
     ],
     [
       { dashboardName: 'my dashboard' },
+      'dashboardName',
       "KeygateDashboard: dashboardName must be 1-255 letters, digits, '-' or '_', got 'my dashboard'",
     ],
-  ])('refuses %o', (props, message) => {
-    expect(() => build(props)).toThrow(message);
+  ])('refuses %o', (props, field, message) => {
+    expectValidationError(() => build(props), field, message);
   });
 });

@@ -12,6 +12,7 @@ import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
 import type { BackChannelLogoutProps } from '../../../lib/revocation/back-channel-logout';
 import { BackChannelLogout } from '../../../lib/revocation/back-channel-logout';
 import { inlineBackend, newStack } from '../helpers';
+import { expectValidationError } from '../validation';
 
 const ISSUER = 'https://sso.example.com/realms/ml';
 
@@ -96,7 +97,9 @@ describe('BackChannelLogout', () => {
   });
 
   test('an explicit result cache TTL above the bound fails synth, naming both', () => {
-    expect(() => build({}, { resultsCacheTtl: Duration.seconds(300) })).toThrow(
+    expectValidationError(
+      () => build({}, { resultsCacheTtl: Duration.seconds(300) }),
+      'resultsCacheTtl',
       'KeygateAuthorizer: resultsCacheTtl (300 s) must not exceed the revocation bound (30 s): a cached answer would let a logged-out session work for longer',
     );
   });
@@ -123,21 +126,25 @@ describe('BackChannelLogout', () => {
   test.each([
     [
       { bound: Duration.seconds(0) },
+      'bound',
       'BackChannelLogout: bound must be a whole number of seconds from 1 to 300, got 0',
     ],
     [
       { retention: Duration.seconds(30) },
+      'retention',
       'BackChannelLogout: retention must be a whole number of seconds from 60 to 2678400, got 30',
     ],
     [
       { issuers: [{ issuer: 'http://sso.example.com/realms/ml', clientIds: ['web'] }] },
+      'issuers',
       'BackChannelLogout: issuers[0].issuer must be an https URL without a trailing slash',
     ],
     [
       { issuers: [{ issuer: ISSUER, clientIds: [] }] },
+      'issuers',
       'BackChannelLogout: issuers[0].audiences must list the client ids whose sessions may be logged out',
     ],
-  ])('validates %j', (props, message) => {
-    expect(() => build(props)).toThrow(message);
+  ])('validates %j', (props, field, message) => {
+    expectValidationError(() => build(props), field, message);
   });
 });

@@ -10,6 +10,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, test } from 'vitest';
 import { BrowserSignIn } from '../../../lib/sign-in';
 import type { BrowserSignInProps } from '../../../lib/sign-in';
+import { expectValidationError } from '../validation';
 
 const ISSUER = 'https://sso.example.com/realms/ml';
 
@@ -243,11 +244,15 @@ describe('BrowserSignIn', () => {
       "BrowserSignIn: postLogoutPath must start with a single '/', got '//evil.example'",
     ],
   ];
-  test.each(bad)('rejects %s', (_name, change, message) => {
+  test.each(bad)('rejects %s, naming the prop', (_name, change, message) => {
     const { stack } = newStack();
-    expect(
+    // Each case changes one prop: the error names that prop.
+    expect(Object.keys(change)).toHaveLength(1);
+    expectValidationError(
       () => new BrowserSignIn(stack, 'SignIn', { issuer: ISSUER, clientId: 'keygate-web', ...change }),
-    ).toThrow(message);
+      Object.keys(change)[0],
+      message,
+    );
   });
 
   test("checks the configuration it writes against the function's schema (a bound the props checks leave to it)", () => {

@@ -1,0 +1,184 @@
+/**
+ * The authorizer's configuration as its function reads it (`KEYGATE_CONFIG`, common/authorizer-config.ts):
+ * built from the construct's props and route table, checked at synth exactly as the function checks it at
+ * cold start (with stand-ins for deploy-time values), and rendered into the environment within Lambda's
+ * 4 KB budget.
+ */
+import { Stack, Token, Tokenization } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { AuthorizerConfig, ResponseMode, SessionConfig } from '../../common/authorizer-config';
+import {
+  AUTHORIZER_CONFIG_VERSION,
+  issuerUrl,
+  validateAuthorizerConfig,
+} from '../../common/authorizer-config';
+import { DEPLOY_TIME_ID_MAX_CHARS } from '../../common/aws-limits';
+import type { RouteSpec } from '../../common/route-model';
+import { routeKey } from '../../common/route-model';
+import type { UsageKeysConfig } from '../../common/usage-tiers';
+import { KeygateValidationError } from '../internal/validation-error';
+import type { BackChannelLogout } from '../revocation/back-channel-logout';
+import type { AuthorizerRuntimeOptions } from './authorizer-props';
+import { CONFIG_ENV_BUDGET_BYTES, encodeConfigForEnv } from './config-env';
+import type { BrowserSessionOptions } from './keygate-authorizer';
+import type { TokenBindingOptions } from './token-binding';
+import { tokenBindingConfig } from './token-binding';
+import type { TrustedIssuer } from './trusted-issuer';
+
+/** Everything the configuration is made of: the construct's settings and its route table so far. */
+export interface AuthorizerConfigParts {
+  readonly issuers: readonly TrustedIssuer[];
+  readonly routes: readonly RouteSpec[];
+  /** Keys of the routes marked `browser`. */
+  readonly browserRoutes: readonly string[];
+  readonly tokenHeader: string;
+  readonly tokenCookie?: string;
+  readonly tokenCookieOrigins?: readonly string[];
+  readonly tokenQuery?: string;
+  readonly responseMode: ResponseMode;
+  readonly resultCacheTtlSeconds: number;
+  readonly runtimeOptions: AuthorizerRuntimeOptions;
+  readonly sessions?: BrowserSessionOptions;
+  readonly revocation?: BackChannelLogout;
+  readonly usage?: UsageKeysConfig;
+  readonly tokenBinding?: TokenBindingOptions;
+  /** The DPoP replay table's name, with `tokenBinding.dpop`. */
+  readonly replayTableName?: string;
+}
+
+/**
+ * The configuration. `probe`: for synth-time checks, with each deploy-time value (a pool id, a secret or
+ * table name) replaced by a stand-in of the same shape.
+ */
+export function buildAuthorizerConfig(parts: AuthorizerConfigParts, probe = false): AuthorizerConfig {
+  return {
+    version: AUTHORIZER_CONFIG_VERSION,
+    issuers: parts.issuers.map((i) => (probe ? i._probe : i._config)),
+    routes: probe ? probeRoutes(parts) : [...parts.routes],
+    tokenSource: {
+      header: parts.tokenHeader,
+      ...(parts.tokenCookie ? { cookie: parts.tokenCookie } : {}),
+      ...(parts.tokenCookieOrigins ? { allowedOrigins: [...parts.tokenCookieOrigins] } : {}),
+      ...(parts.tokenQuery ? { query: parts.tokenQuery } : {}),
+    },
+    responseMode: parts.responseMode,
+    // The runtime answers per request ARN without a cache, and checks the table with one.
+    resultCacheTtlSeconds: parts.resultCacheTtlSeconds,
+    ...parts.runtimeOptions,
+    ...(parts.sessions ? { session: sessionConfig(parts, parts.sessions, probe) } : {}),
+    ...(parts.revocation ? { revocation: parts.revocation._authorizerConfig(probe) } : {}),
+    ...(parts.usage ? { usage: parts.usage } : {}),
+    ...(parts.tokenBinding
+      ? {
+          tokenBinding: tokenBindingConfig(
+            parts.tokenBinding,
+            parts.replayTableName,
+            probe,
+            new Set(parts.routes.map((r) => routeKey(r))),
+          ),
+        }
+      : {}),
+  };
+}
+
+function sessionConfig(
+  parts: AuthorizerConfigParts,
+  s: BrowserSessionOptions,
+  probe: boolean,
+): SessionConfig {
+  return {
+    // The ARN is usually a token until deployment: validate with a stand-in of the same shape.
+    keysSecretId:
+      probe && Token.isUnresolved(s.keysSecret.secretArn)
+        ? 'arn:aws:secretsmanager:us-east-1:111122223333:secret:keys'
+        : s.keysSecret.secretArn,
+    ...(s.cookieName !== undefined ? { cookieName: s.cookieName } : {}),
+    ...(s.csrfHeader !== undefined ? { csrfHeader: s.csrfHeader } : {}),
+    ...(s.allowedOrigins !== undefined ? { allowedOrigins: [...s.allowedOrigins] } : {}),
+    ...(parts.browserRoutes.length > 0 ? { browserRoutes: [...parts.browserRoutes] } : {}),
+    ...(s.publicBaseUrl !== undefined ? { publicBaseUrl: s.publicBaseUrl } : {}),
+  };
+}
+
+/**
+ * The routes with each issuer URL of a requirement's scope written as its issuer's stand-in, so the scope
+ * of a pool created in the same stack (a deploy-time URL) is checked against the probe issuers.
+ */
+function probeRoutes(parts: AuthorizerConfigParts): RouteSpec[] {
+  const probeUrl = new Map(parts.issuers.map((i) => [issuerUrl(i._config), issuerUrl(i._probe)]));
+  return parts.routes.map((r) =>
+    r.requirement?.issuers === undefined
+      ? r
+      : {
+          ...r,
+          requirement: {
+            ...r.requirement,
+            issuers: r.requirement.issuers.map((u) => probeUrl.get(u) ?? u),
+          },
+        },
+  );
+}
+
+/**
+ * The prop behind each top-level key of the configuration. validateAuthorizerConfig opens every message
+ * with the field path it is about, so a message's first key says which prop to name in the error's
+ * `field`; the message itself is passed on as written. (The props whose names differ from the
+ * configuration's, `tokenHeader` or `browserSessions`, are checked under their own names first:
+ * authorizer-props.ts.)
+ */
+const PROP_OF_CONFIG_KEY: Readonly<Record<string, string>> = {
+  issuers: 'issuers',
+  routes: 'routes',
+  tokenSource: 'tokenHeader',
+  session: 'browserSessions',
+  revocation: 'revocation',
+  usage: 'usageTiers',
+  tokenBinding: 'tokenBinding',
+  resultCacheTtlSeconds: 'resultsCacheTtl',
+  responseMode: 'responseMode',
+  clockSkewSeconds: 'clockSkew',
+  jwksTimeoutMs: 'jwksTimeout',
+  verifiedCacheSize: 'verifiedCacheSize',
+};
+
+/** Checks the configuration as the function will at cold start (with stand-ins for deploy-time values). */
+export function checkAuthorizerConfig(scope: Construct, parts: AuthorizerConfigParts): void {
+  const result = validateAuthorizerConfig(buildAuthorizerConfig(parts, true));
+  if (result.ok) return;
+  const key = /^[A-Za-z]+/.exec(result.errors[0])?.[0] ?? '';
+  throw new KeygateValidationError(
+    scope,
+    PROP_OF_CONFIG_KEY[key] ?? key,
+    result.errors.map((e) => `KeygateAuthorizer: ${e}`).join('\n'),
+  );
+}
+
+/**
+ * The `KEYGATE_CONFIG` value: gzipped and base64-encoded when it is all known at synth (config-env.ts),
+ * else the JSON as it is, which must fit with each deploy-time value counted at the longest it can be.
+ */
+export function renderAuthorizerConfig(scope: Construct, parts: AuthorizerConfigParts): string {
+  const config = buildAuthorizerConfig(parts);
+  const json = JSON.stringify(config);
+  if (!Token.isUnresolved(json)) {
+    const encoded = encodeConfigForEnv(json);
+    if (encoded === undefined) throw tooLarge(scope, parts.routes.length);
+    return encoded;
+  }
+  // Deploy-time values (a user pool id) cannot be compressed at synth: the JSON must fit as it is.
+  const longest = Tokenization.reverseString(json)
+    .mapTokens({ mapToken: () => 'x'.repeat(DEPLOY_TIME_ID_MAX_CHARS) })
+    .join({ join: (left: unknown, right: unknown) => `${String(left)}${String(right)}` }) as string;
+  if (Buffer.byteLength(longest, 'utf8') > CONFIG_ENV_BUDGET_BYTES)
+    throw tooLarge(scope, parts.routes.length);
+  return Stack.of(scope).toJsonString(config);
+}
+
+function tooLarge(scope: Construct, routes: number): KeygateValidationError {
+  return new KeygateValidationError(
+    scope,
+    'routes',
+    `KeygateAuthorizer: the configuration (issuers and ${routes} routes) does not fit in Lambda's 4 KB environment ` +
+      'even gzipped; split the API or shorten requirements',
+  );
+}
