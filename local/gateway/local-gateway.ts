@@ -38,6 +38,7 @@ import {
   proxyEventV2,
 } from './api-events';
 import type { ApiContext, ApiType, IncomingRequest, IntegrationAuthorizer, MatchedRoute } from './api-events';
+import { authorizerEventToken, proxyEventV1Http } from './api-events-v1';
 import { evaluatePolicy, InvalidAuthorizerResponse, validatePolicy } from './iam-policy';
 import { AuthorizerResultCache } from './result-cache';
 import { createResponseStream, readStreamedResponse } from './lambda-response-stream';
@@ -81,6 +82,12 @@ export interface LocalGatewayOptions {
   readonly cacheTtlSeconds?: number;
   /** The token header (the identity source). @default 'Authorization' */
   readonly tokenHeader?: string;
+  /** REST TOKEN authorizers get the token header's value alone (`api-events-v1.ts`). @default 'REQUEST' */
+  readonly authorizerType?: 'REQUEST' | 'TOKEN';
+  /** TOKEN authorizers' `IdentityValidationExpression`: a token not matching it is a 401, no call. */
+  readonly tokenValidation?: RegExp;
+  /** HTTP API routes (route keys) whose integration takes payload format 1.0. @default - none */
+  readonly payloadV1Routes?: readonly string[];
   /**
    * `none`: the authorizer has no identity sources (browser sessions in a cookie): it is called for every
    * request, nothing is cached, and a request without a token still reaches it. @default 'header'
@@ -136,6 +143,7 @@ export interface LocalGatewayOptions {
 export type GatewayReason =
   | 'route_not_found'
   | 'identity_source_missing'
+  | 'identity_source_invalid'
   | 'authorizer_unauthorized'
   | 'authorizer_error'
   | 'policy_allow'
@@ -284,6 +292,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     );
   }
   const streamingRoutes = new Set(options.streaming?.routes ?? []);
+  const payloadV1 = new Set(apiType === 'http' ? (options.payloadV1Routes ?? []) : []);
 
   let port = 0;
   const api: ApiContext = {
@@ -310,6 +319,10 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     if (!noIdentitySource && token.trim() === '') {
       throw new HttpError(401, 'Unauthorized', 'identity_source_missing');
     }
+    // A TOKEN authorizer's validation expression is checked before any call (and any cache lookup).
+    if (options.tokenValidation && !options.tokenValidation.test(token)) {
+      throw new HttpError(401, 'Unauthorized', 'identity_source_invalid');
+    }
     const identitySource = noIdentitySource
       ? []
       : responseMode === 'simple'
@@ -322,9 +335,11 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       record.cacheHit = true;
     } else {
       const event =
-        apiType === 'http'
-          ? authorizerEventV2(api, incoming, route, identitySource)
-          : authorizerEventRest(api, incoming, route);
+        options.authorizerType === 'TOKEN'
+          ? authorizerEventToken(api, incoming, token)
+          : apiType === 'http'
+            ? authorizerEventV2(api, incoming, route, identitySource)
+            : authorizerEventRest(api, incoming, route);
       stats.authorizerInvocations++;
       record.authorizerInvoked = true;
       try {
@@ -503,8 +518,9 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       }
 
       const forwarded = forwardedHeaders(incoming.headers, authorizer, apiType);
-      const event =
-        apiType === 'http'
+      const event = payloadV1.has(routeKey)
+        ? proxyEventV1Http(api, incoming, route, forwarded, authorizer)
+        : apiType === 'http'
           ? (() => {
               const v2 = headersV2(forwarded);
               return proxyEventV2(api, incoming, route, v2.headers, v2.cookies, authorizer);
