@@ -17,6 +17,7 @@ import type {
 import type { LocalIssuer } from '../issuer';
 import type { LocalIamCredential } from '../gateway/sigv4-check';
 import type { AssemblyApi, AssemblyFunction, AssemblyStack } from './assembly-model';
+import { AssemblyError } from './assembly-model';
 import { readAssembly } from './read-assembly';
 import { localCredential, roleCredential } from './local-credentials';
 import { grantCovers } from './read-iam-grants';
@@ -33,12 +34,19 @@ export interface ServeAssemblyOptions extends LocalTrustOptions {
   readonly stack?: string;
   /** The first API's port; the next APIs take the following ports. @default 0 (any free port) */
   readonly gatewayPort?: number;
+  /** Serve only the APIs of these kinds. @default - every HTTP and REST API of the stack */
+  readonly apiKinds?: readonly ('http' | 'rest')[];
   /** Variables set in every function's environment, over the template's values and stand-ins. */
   readonly environment?: Readonly<Record<string, string>>;
   /** Print the functions' own output. @default false */
   readonly verbose?: boolean;
-  /** Access key id and secret of the `machine` caller (every IAM route). @default - random per run */
-  readonly machineCredential?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /**
+   * The `machine` caller (every IAM route): its keys, and the principal it signs as.
+   * @default - random keys per run, the user `keygate-local-machine`
+   */
+  readonly machineCredential?: Partial<
+    Pick<LocalIamCredential, 'accessKeyId' | 'secretAccessKey' | 'callerArn' | 'callerId'>
+  >;
   readonly onRequest?: (api: AssemblyApi, record: GatewayRecord) => void;
 }
 
@@ -84,7 +92,7 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
     closers.push(() => functions.close());
     const iam = localIamCredentials(stack, options.machineCredential);
     const apis: ServedApi[] = [];
-    for (const [i, api] of stack.apis.entries()) {
+    for (const [i, api] of servedApis(stack, options.apiKinds).entries()) {
       const gateway = await startLocalGateway(
         gatewayOptions(api, stack, functions, iam, {
           port: options.gatewayPort ? options.gatewayPort + i : 0,
@@ -108,6 +116,14 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
     await close();
     throw e;
   }
+}
+
+function servedApis(stack: AssemblyStack, kinds: ServeAssemblyOptions['apiKinds']): readonly AssemblyApi[] {
+  if (!kinds) return stack.apis;
+  const apis = stack.apis.filter((a) => kinds.includes(a.kind));
+  if (apis.length === 0)
+    throw new AssemblyError(`stack ${stack.name} has no ${kinds.join(' or ').toUpperCase()} API`);
+  return apis;
 }
 
 /** The stack's SigV4 callers: `machine`, `outsider` and one per role named by an invoke grant. */
