@@ -11,6 +11,7 @@ import type { KeycloakRealmConfig } from '../../common/app-config';
 import type { AuthorizerConfig, KeycloakIssuerConfig } from '../../common/authorizer-config';
 import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
 import { startLocalIssuer } from '../issuer';
+import { loopbackCertificate } from '../issuer/tls';
 import type { LocalIssuer, RealmRepresentation } from '../issuer';
 import type { AssemblyStack } from './assembly-model';
 import { AssemblyError } from './assembly-model';
@@ -85,6 +86,9 @@ export async function startLocalTrust(stack: AssemblyStack, options: LocalTrustO
   const close = async () => {
     for (const r of realms) await r.issuer?.close();
   };
+  // One certificate for every built-in issuer: two self-signed certificates of the same subject in one
+  // trust store would be chosen between by name, and one issuer's would fail the other's connections.
+  const tls = trusted.length > 1 ? await loopbackCertificate() : undefined;
   try {
     for (const [i, { issuer, config }] of trusted.entries()) {
       if (i === 0 && options.keycloak) {
@@ -94,6 +98,7 @@ export async function startLocalTrust(stack: AssemblyStack, options: LocalTrustO
       const local = await startLocalIssuer({
         realm: options.realms?.[issuer.issuer] ?? realmForIssuer(issuer, config),
         port: i === 0 ? (options.issuerPort ?? 0) : 0,
+        ...(tls ? { tls } : {}),
         ...(options.passwords ? { passwords: options.passwords } : {}),
       });
       realms.push({ deployed: issuer.issuer, url: local.issuer, issuer: local });
@@ -129,7 +134,7 @@ function realKeycloakUrl(url: string): string {
 
 /** One PEM file with every built-in issuer's certificate and the user's Keycloak CA. */
 function caFileOf(realms: readonly LocalRealm[], keycloakCaFile: string | undefined): string | undefined {
-  const pems = realms.flatMap((r) => (r.issuer?.ca ? [r.issuer.ca] : []));
+  const pems = [...new Set(realms.flatMap((r) => (r.issuer?.ca ? [r.issuer.ca] : [])))];
   if (pems.length === 0) return keycloakCaFile;
   const extra = keycloakCaFile ? [readFileSync(keycloakCaFile, 'utf8')] : [];
   const file = join(mkdtempSync(join(tmpdir(), 'keygate-local-')), 'issuer-ca.pem');
