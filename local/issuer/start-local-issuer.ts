@@ -15,7 +15,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
-import type { Account, KoaContextWithOIDC, OidcContext, TokenLike } from 'oidc-provider';
+import type { Account, GrantHandler, KoaContextWithOIDC, OidcContext, TokenLike } from 'oidc-provider';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import type { JWTPayload, CryptoKey as JoseKey } from 'jose';
 import { accessTokenClaims, audienceFor, profileClaims } from './keycloak-claims';
@@ -620,6 +620,42 @@ type OidcWithParams = OidcContext & { params: Record<string, unknown> };
  * Built from oidc-provider's public models: a Grant, an AccessToken for the API resource server, and a
  * RefreshToken the built-in refresh_token grant can redeem.
  */
+/** The user whose username and password the request carries, or Keycloak's `invalid_grant`. */
+function passwordGrantUser(oidc: OidcWithParams, realm: LocalRealm): LocalUser {
+  const username = typeof oidc.params.username === 'string' ? oidc.params.username.toLowerCase() : '';
+  const password = typeof oidc.params.password === 'string' ? oidc.params.password : '';
+  const user = realm.users.get(username);
+  // Compare even for unknown users so timing does not reveal which usernames exist.
+  const ok = sameSecret(password, user?.password ?? randomUUID()) && user?.password !== undefined;
+  if (!user || !ok) throw new errors.InvalidGrant('Invalid user credentials');
+  return user;
+}
+
+/** Keycloak's ID token of a password grant: typ ID, the client as azp, acr 1, the profile claims. */
+function passwordGrantIdToken(
+  provider: Provider,
+  ctx: Parameters<GrantHandler>[0],
+  user: LocalUser,
+  clientId: string,
+  scope: string,
+  sid: string,
+): Promise<string> {
+  const token = new provider.IdToken(
+    {
+      sub: user.id,
+      typ: 'ID',
+      azp: clientId,
+      acr: '1',
+      preferred_username: user.username,
+      ...profileClaims(user),
+    },
+    { ctx },
+  );
+  token.scope = scope;
+  token.set('sid', sid);
+  return token.issue({ use: 'idtoken' });
+}
+
 function registerPasswordGrant(
   provider: Provider,
   realm: LocalRealm,
@@ -634,12 +670,7 @@ function registerPasswordGrant(
       const oidc = ctx.oidc as OidcWithParams;
       const client = oidc.client;
       if (!client) throw new errors.InvalidRequest('client authentication required');
-      const username = typeof oidc.params.username === 'string' ? oidc.params.username.toLowerCase() : '';
-      const password = typeof oidc.params.password === 'string' ? oidc.params.password : '';
-      const user = realm.users.get(username);
-      // Compare even for unknown users so timing does not reveal which usernames exist.
-      const ok = sameSecret(password, user?.password ?? randomUUID()) && user?.password !== undefined;
-      if (!user || !ok) throw new errors.InvalidGrant('Invalid user credentials');
+      const user = passwordGrantUser(oidc, realm);
       const requested =
         typeof oidc.params.scope === 'string' ? oidc.params.scope.split(' ').filter(Boolean) : [];
       const unknown = requested.filter((s) => !offered.has(s));
@@ -675,23 +706,9 @@ function registerPasswordGrant(
         });
         refreshToken = await rt.save();
       }
-      let idToken: string | undefined;
-      if (requested.includes('openid')) {
-        const token = new provider.IdToken(
-          {
-            sub: user.id,
-            typ: 'ID',
-            azp: client.clientId,
-            acr: '1',
-            preferred_username: user.username,
-            ...profileClaims(user),
-          },
-          { ctx },
-        );
-        token.scope = scope;
-        token.set('sid', sid);
-        idToken = await token.issue({ use: 'idtoken' });
-      }
+      const idToken = requested.includes('openid')
+        ? await passwordGrantIdToken(provider, ctx, user, client.clientId, scope, sid)
+        : undefined;
       ctx.body = {
         access_token: accessToken,
         expires_in: at.expiration,
