@@ -27,7 +27,10 @@ function entitlements(requirement: Requirement | undefined): Entitlements[] {
  * roles naming a path parameter (`model:{modelId}:invoke`) are left out, as no fixed user can hold them
  * for every value (mint a token with the concrete role instead).
  */
-export function realmForIssuer(issuer: KeycloakIssuerConfig, config: AuthorizerConfig): KeycloakRealmConfig {
+export function realmForIssuer(
+  issuer: KeycloakIssuerConfig,
+  config: Pick<AuthorizerConfig, 'routes'>,
+): KeycloakRealmConfig {
   const clients = issuer.allowedClients ?? [];
   const people = clients[0] ?? 'local-web';
   const apiClient = issuer.roleClients?.[0] ?? issuer.allowedAudiences?.[0] ?? 'local-api';

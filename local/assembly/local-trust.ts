@@ -49,6 +49,8 @@ export interface LocalTrust {
   readonly realms: readonly LocalRealm[];
   /** A file with the CA certificates to trust, for the functions' NODE_EXTRA_CA_CERTS. */
   readonly caFile?: string;
+  /** The PEM of `keycloakCaFile`, for the gateway's own fetches from the real realm. */
+  readonly keycloakCa?: string;
   /** The config an authorizer function receives: every deployed realm replaced by its local one. */
   localConfig(raw: string): string;
   close(): Promise<void>;
@@ -70,12 +72,32 @@ export function keygateConfigsOf(stack: AssemblyStack): AuthorizerConfig[] {
   return configs;
 }
 
-/** Every Keycloak realm the stack's authorizers trust (once each), with the config that names it. */
-function trustedRealms(stack: AssemblyStack): { issuer: KeycloakIssuerConfig; config: AuthorizerConfig }[] {
-  const seen = new Map<string, { issuer: KeycloakIssuerConfig; config: AuthorizerConfig }>();
+/**
+ * Every Keycloak realm the stack's authorizers trust (once each), with the routes that name it: those of
+ * the Keygate authorizers' configs, then the issuers of HTTP API JWT authorizers (their audiences as clients).
+ */
+function trustedRealms(
+  stack: AssemblyStack,
+): { issuer: KeycloakIssuerConfig; config: Pick<AuthorizerConfig, 'routes'> }[] {
+  const seen = new Map<string, { issuer: KeycloakIssuerConfig; config: Pick<AuthorizerConfig, 'routes'> }>();
   for (const config of keygateConfigsOf(stack)) {
     for (const issuer of keycloakIssuersOf(config))
       if (!seen.has(issuer.issuer)) seen.set(issuer.issuer, { issuer, config });
+  }
+  for (const api of stack.apis) {
+    const jwt = api.authorizer?.jwt;
+    if (!jwt || seen.has(jwt.issuer)) continue;
+    // A people client of its own; the first audience is the API client whose audience mapper fills `aud`.
+    seen.set(jwt.issuer, {
+      issuer: {
+        kind: 'keycloak',
+        issuer: jwt.issuer,
+        allowedClients: ['local-web'],
+        allowedAudiences: [...jwt.audience],
+        ...(jwt.audience[0] ? { roleClients: [jwt.audience[0]] } : {}),
+      },
+      config: { routes: [] },
+    });
   }
   return [...seen.values()];
 }
@@ -111,6 +133,7 @@ export async function startLocalTrust(stack: AssemblyStack, options: LocalTrustO
   return {
     realms,
     ...(caFile ? { caFile } : {}),
+    ...(options.keycloakCaFile ? { keycloakCa: readFileSync(options.keycloakCaFile, 'utf8') } : {}),
     localConfig: (raw) =>
       JSON.stringify(
         realms.reduce(

@@ -52,9 +52,10 @@ function httpRoute(resources: Resources, route: Resource, state: ApiAuthorizerSt
   return {
     ...base,
     ...(lambda.functionId ? { functionId: lambda.functionId } : {}),
-    auth: routeAuthOf(kind),
+    auth: routeAuthOf(kind === 'JWT' ? 'CUSTOM' : kind),
     // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
     ...(format === '1.0' ? { payloadFormat: '1.0' as const } : {}),
+    ...(kind === 'JWT' ? { scopes: literalList(p.AuthorizationScopes) } : {}),
     ...(unsupported ? { unsupported } : {}),
   };
 }
@@ -62,7 +63,13 @@ function httpRoute(resources: Resources, route: Resource, state: ApiAuthorizerSt
 /** `AWS::ApiGatewayV2::Authorizer`: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-authorizer.html */
 function httpAuthorizerFields(a: Record<string, unknown>): AuthorizerFields {
   const format = literal(a.AuthorizerPayloadFormatVersion);
+  const jwt = (a.JwtConfiguration ?? {}) as { Issuer?: unknown; Audience?: unknown };
+  const issuer = literal(jwt.Issuer);
+  const audience = Array.isArray(jwt.Audience) ? jwt.Audience.map(literal) : [];
   return {
+    ...(issuer && audience.every((x) => x !== undefined)
+      ? { jwt: { issuer, audience: audience as string[] } }
+      : {}),
     type: literal(a.AuthorizerType),
     uri: a.AuthorizerUri,
     identitySources: Array.isArray(a.IdentitySource) ? a.IdentitySource.map((s) => literal(s) ?? '') : [],
@@ -84,4 +91,8 @@ function httpCors(value: unknown): AssemblyCors | undefined {
     allowHeaders: strings(c.AllowHeaders),
     ...(typeof c.MaxAge === 'number' ? { maxAgeSeconds: c.MaxAge } : {}),
   };
+}
+
+function literalList(value: unknown): string[] {
+  return Array.isArray(value) ? value.flatMap((v) => (typeof v === 'string' ? [v] : [])) : [];
 }

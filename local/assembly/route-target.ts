@@ -24,6 +24,8 @@ export interface AuthorizerFields {
   readonly unsupported?: string;
   /** TOKEN authorizers: `IdentityValidationExpression`. */
   readonly validationExpression?: string;
+  /** JWT authorizers (HTTP API): `JwtConfiguration`. */
+  readonly jwt?: { readonly issuer: string; readonly audience: readonly string[] };
 }
 
 /** The API's Lambda authorizer seen so far: routes of one API share one. */
@@ -47,10 +49,12 @@ export function authorizationUnsupported(
   fieldsOf: (properties: Record<string, unknown>) => AuthorizerFields,
 ): string | undefined {
   if (authorizationType === 'NONE' || authorizationType === 'AWS_IAM') return undefined;
-  if (authorizationType !== 'CUSTOM')
+  if (authorizationType !== 'CUSTOM' && authorizationType !== 'JWT') {
     return `route ${key}: authorization type ${authorizationType} is not emulated`;
+  }
   const properties = authorizerId ? resources[authorizerId]?.Properties : undefined;
   const fields = properties ? fieldsOf(properties) : undefined;
+  if (authorizationType === 'JWT') return jwtAuthorizer(key, authorizerId, fields, state);
   const functionId = lambdaIdOf(resources, fields?.uri);
   if (!fields || !EMULATED_TYPES.has(fields.type ?? '') || !functionId) {
     return `route ${key}: its ${fields?.type ?? 'unknown'} authorizer is not a Lambda REQUEST or TOKEN authorizer of this stack`;
@@ -67,6 +71,39 @@ export function authorizationUnsupported(
     cacheTtlSeconds: typeof fields.cacheTtl === 'number' ? fields.cacheTtl : 300,
     responseMode: fields.responseMode,
     ...(fields.validationExpression ? { validationExpression: fields.validationExpression } : {}),
+  };
+  return undefined;
+}
+
+/**
+ * An HTTP API JWT authorizer whose issuer is a Keycloak realm (`…/realms/<name>`): a built-in issuer can
+ * stand in for it. https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-jwt-authorizer.html
+ */
+function jwtAuthorizer(
+  key: string,
+  authorizerId: string | undefined,
+  fields: AuthorizerFields | undefined,
+  state: ApiAuthorizerState,
+): string | undefined {
+  const jwt = fields?.type === 'JWT' ? fields.jwt : undefined;
+  if (!fields || !jwt || !authorizerId) {
+    return `route ${key}: its JWT authorizer has no literal issuer and audience`;
+  }
+  if (!/^https:\/\/[^/]+(?:\/auth)?\/realms\/[^/]+$/.test(jwt.issuer)) {
+    return `route ${key}: its JWT authorizer's issuer ${jwt.issuer} is not a Keycloak realm (no local stand-in)`;
+  }
+  if (state.authorizer && state.authorizer.id !== authorizerId) {
+    return `route ${key}: a second authorizer on one API is not emulated (${authorizerId})`;
+  }
+  state.authorizer ??= {
+    id: authorizerId,
+    functionId: '',
+    type: 'JWT',
+    identityHeaders: fields.identitySources.map(identityHeader).filter((h): h is string => h !== undefined),
+    // API Gateway caches no JWT authorizer result: each request's token is validated.
+    cacheTtlSeconds: 0,
+    responseMode: 'simple',
+    jwt,
   };
   return undefined;
 }

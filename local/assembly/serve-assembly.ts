@@ -23,7 +23,8 @@ import { localCredential, roleCredential } from './local-credentials';
 import { grantCovers } from './read-iam-grants';
 import { renderGatewayResponse } from './gateway-responses';
 import { startLocalTrust } from './local-trust';
-import type { LocalTrustOptions } from './local-trust';
+import type { LocalTrust, LocalTrustOptions } from './local-trust';
+import { localJwtAuthorizer, withJwtContext } from './jwt-authorizer';
 import { functionRegistry } from './function-registry';
 import type { FunctionRegistry } from './function-registry';
 
@@ -94,7 +95,7 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
     const apis: ServedApi[] = [];
     for (const [i, api] of servedApis(stack, options.apiKinds).entries()) {
       const gateway = await startLocalGateway(
-        gatewayOptions(api, stack, functions, iam, {
+        gatewayOptions(api, stack, functions, iam, trust, {
           port: options.gatewayPort ? options.gatewayPort + i : 0,
           onRequest: (record) => options.onRequest?.(api, record),
         }),
@@ -147,11 +148,14 @@ function gatewayOptions(
   stack: AssemblyStack,
   functions: FunctionRegistry,
   iam: LocalIamCredentials,
+  trust: LocalTrust,
   served: Pick<LocalGatewayOptions, 'port' | 'onRequest'>,
 ): LocalGatewayOptions {
   const a = api.authorizer;
+  const routes = gatewayRoutes(api, stack, functions);
   return {
-    ...gatewayRoutes(api, stack, functions),
+    ...routes,
+    ...(a?.jwt ? jwtRoutes(api, a.jwt, routes, trust) : {}),
     apiType: api.kind,
     responseMode: a?.responseMode,
     cacheTtlSeconds: a?.cacheTtlSeconds ?? 0,
@@ -166,6 +170,30 @@ function gatewayOptions(
     apiId: api.id.toLowerCase().slice(0, 10),
     gatewayResponse: (refusal) => renderGatewayResponse(api.gatewayResponses ?? {}, refusal),
     ...served,
+  };
+}
+
+/** A JWT authorizer's API: the stand-in authorizer, and integrations that see the claims as API Gateway passes them. */
+function jwtRoutes(
+  api: AssemblyApi,
+  jwt: NonNullable<NonNullable<AssemblyApi['authorizer']>['jwt']>,
+  routes: ReturnType<typeof gatewayRoutes>,
+  trust: LocalTrust,
+): Pick<LocalGatewayOptions, 'authorizer' | 'integrations'> {
+  const realm = trust.realms.find((r) => r.deployed === jwt.issuer);
+  if (!realm) throw new AssemblyError(`no local stand-in for the JWT authorizer's issuer ${jwt.issuer}`);
+  return {
+    authorizer: localJwtAuthorizer({
+      issuer: realm.url,
+      // Keycloak's JWKS path under the realm (https://www.keycloak.org/docs/latest/securing_apps/#available-endpoints).
+      jwksUri: realm.issuer?.urls.certs ?? `${realm.url}/protocol/openid-connect/certs`,
+      audience: jwt.audience,
+      scopes: Object.fromEntries(api.routes.map((r) => [routeKey(r), r.scopes ?? []])),
+      ...(realm.issuer?.ca ? { ca: realm.issuer.ca } : trust.keycloakCa ? { ca: trust.keycloakCa } : {}),
+    }),
+    integrations: Object.fromEntries(
+      Object.entries(routes.integrations ?? {}).map(([key, fn]) => [key, withJwtContext(fn)]),
+    ),
   };
 }
 

@@ -113,6 +113,7 @@ export function synthShopRestApp(outdir: string, assetDir: string): void {
 }
 
 export const PARTNER_ISSUER = 'https://login.partner.example/realms/partners';
+export const JWT_ISSUER = 'https://sso.example.com/realms/jwt';
 
 /** Answers with what it received: the event's version, the authorizer's context and the caller. */
 const ECHO_EVENT =
@@ -166,6 +167,21 @@ export function synthOtherKindsApp(outdir: string): void {
     methods: [apigwv2.HttpMethod.GET],
     integration: v1,
     authorizer: simple,
+  });
+  const jwtApi = new apigwv2.HttpApi(stack, 'JwtApi');
+  const jwt = new apigwv2Authorizers.HttpJwtAuthorizer('Jwt', JWT_ISSUER, { jwtAudience: ['jwt-api'] });
+  jwtApi.addRoutes({
+    path: '/orders',
+    methods: [apigwv2.HttpMethod.GET],
+    integration: new apigwv2Integrations.HttpLambdaIntegration('JwtOrders', echo),
+    authorizer: jwt,
+    authorizationScopes: ['orders:read'],
+  });
+  jwtApi.addRoutes({
+    path: '/any',
+    methods: [apigwv2.HttpMethod.GET],
+    integration: new apigwv2Integrations.HttpLambdaIntegration('JwtAny', echo),
+    authorizer: jwt,
   });
   new SecuredHttpApi(stack, 'Realms', {
     authorizer,

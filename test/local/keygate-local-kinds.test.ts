@@ -11,7 +11,7 @@ import { serveAssembly } from '../../local/assembly/serve-assembly';
 import type { ServedAssembly } from '../../local/assembly/serve-assembly';
 import type { GatewayRecord } from '../../local/gateway/local-gateway';
 import { GRANTED_USER } from '../../local/assembly/assembly-issuer';
-import { PARTNER_ISSUER, SHOP_ISSUER, synthOtherKindsApp } from './assembly-apps';
+import { JWT_ISSUER, PARTNER_ISSUER, SHOP_ISSUER, synthOtherKindsApp } from './assembly-apps';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-local-kinds-'));
 let served: ServedAssembly;
@@ -97,8 +97,9 @@ describe('keygate local: an authorizer trusting two Keycloak realms', () => {
     expect(served.issuers.map((i) => new URL(i.issuer).pathname)).toEqual([
       new URL(SHOP_ISSUER).pathname,
       new URL(PARTNER_ISSUER).pathname,
+      new URL(JWT_ISSUER).pathname,
     ]);
-    expect(new Set(served.issuers.map((i) => i.issuer)).size).toBe(2);
+    expect(new Set(served.issuers.map((i) => i.issuer)).size).toBe(3);
   });
 
   it("accepts each realm's tokens on the routes scoped to it, and only there", async () => {
@@ -111,5 +112,47 @@ describe('keygate local: an authorizer trusting two Keycloak realms', () => {
     // The same role names in the other realm's token do not count.
     expect((await get(`${url}/partners`, `Bearer ${shopper}`)).status).toBe(403);
     expect((await get(`${url}/shop`, `Bearer ${partnerUser}`)).status).toBe(403);
+  });
+});
+
+describe('keygate local: an HTTP API JWT authorizer', () => {
+  const jwtIssuer = () => served.issuers.find((i) => i.issuer.endsWith('/realms/jwt'))!;
+  const url = () => served.apis.find((a) => a.api.name === 'JwtApi')!.url;
+
+  it('reads the authorizer and the route scopes; every route runs', () => {
+    const { api } = served.apis.find((a) => a.api.name === 'JwtApi')!;
+    expect(api.authorizer).toMatchObject({ type: 'JWT', jwt: { issuer: JWT_ISSUER, audience: ['jwt-api'] } });
+    expect(
+      api.routes.map((r) => `${r.path} ${JSON.stringify(r.scopes)} ${r.unsupported ?? 'runs'}`).sort(),
+    ).toEqual(['/any [] runs', '/orders ["orders:read"] runs']);
+  });
+
+  it('passes a valid token with a route scope, and hands the claims over as requestContext.authorizer.jwt', async () => {
+    const token = await jwtIssuer().mint({
+      username: GRANTED_USER,
+      claims: { scope: 'profile orders:read' },
+    });
+    const res = await get(`${url()}/orders`, `Bearer ${token}`);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({
+      authorizer: { jwt: { claims: { iss: jwtIssuer().issuer }, scopes: ['profile', 'orders:read'] } },
+    });
+  });
+
+  it.each([
+    ['no scope of the route', { scope: 'profile' }, '/orders', 403],
+    ['no scope needed', { scope: 'profile' }, '/any', 200],
+    ['another audience', { aud: 'other-api' }, '/any', 401],
+    ['client_id, no aud', { aud: undefined, client_id: 'jwt-api' }, '/any', 200],
+    ['expired', { exp: Math.floor(Date.now() / 1000) - 600 }, '/any', 401],
+  ])('%s: %s %s → %i', async (_name, claims, route, status) => {
+    const token = await jwtIssuer().mint({ username: GRANTED_USER, claims });
+    expect((await get(`${url()}${route}`, `Bearer ${token}`)).status).toBe(status);
+  });
+
+  it("refuses another realm's token (401) and a missing token (401)", async () => {
+    const shopToken = await served.issuers[0].mint({ username: GRANTED_USER, claims: { aud: 'jwt-api' } });
+    expect((await get(`${url()}/any`, `Bearer ${shopToken}`)).status).toBe(401);
+    expect((await get(`${url()}/any`)).status).toBe(401);
   });
 });
