@@ -39,7 +39,7 @@ Environment: KEYGATE_ISSUER_PORT (default 8443), KEYGATE_GATEWAY_PORT (default 8
 next API takes the next port), KEYGATE_TEST_PASSWORD (one password for every test user), KEYGATE_CLIENT_SECRET
 (with --keycloak used as it is: the first service account's secret), KEYGATE_LOCAL_ACCESS_KEY_ID +
 KEYGATE_LOCAL_SECRET_ACCESS_KEY (the IAM test credentials). Otherwise they are made for this run only.
-Browser sign-in (--sign-in) and the Keycloak fixture (--keycloak local) run with \`npm run demo\`.
+The Keycloak fixture (--keycloak local) runs with \`npm run demo\`; --sign-in is refused (docs/local-stack.md).
 `;
 
 function port(name: string, fallback: number): number {
@@ -68,7 +68,7 @@ function parseStartArgs(argv: string[]) {
   }
   if (args['sign-in']) {
     throw new Error(
-      '--sign-in: npm start serves the synthesized app, whose sign-in function reads its cookie keys from Secrets Manager; use a stage with browserSignIn and `npm run demo -- --sign-in`, or see docs/local-stack.md',
+      '--sign-in: npm start serves the synthesized app, whose sign-in function reads its cookie keys from Secrets Manager (no local stand-in yet); browser sign-in runs on the local stack of the tests, startLocalStack({ signIn: true }): see docs/local-stack.md',
     );
   }
   if (args.keycloak !== undefined && !args.keycloak.startsWith('https://')) {

@@ -146,3 +146,21 @@ describe('npm start: the default app as keygate local serves it', () => {
     await expect(fetch(`${http}/models`)).rejects.toThrow();
   }, 30_000);
 });
+
+describe('npm start: options the synthesized app cannot serve', () => {
+  it.each([
+    [
+      '--sign-in',
+      /^npm start: --sign-in: npm start serves the synthesized app, whose sign-in function reads its cookie keys from Secrets Manager/,
+    ],
+    [
+      '--keycloak=local',
+      /^npm start: --keycloak takes the https URL of a realm: the app's authorizer fetches keys over https only/,
+    ],
+  ])('refuses %s in one line, exit code 1, before synthesizing', (option, message) => {
+    const run = spawnSync('npm', ['start', '--silent', '--', option], { cwd: ROOT, encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    const lines = run.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('oidc-provider WARNING'));
+    expect(lines).toEqual([expect.stringMatching(message)]);
+  });
+});
