@@ -11,6 +11,7 @@ import { MODEL_ID_PATTERN, MODEL_ID_RULE } from './model-contract';
 import type { SignatureAlgorithm } from './authorizer-config';
 import { COOKIE_NAME_RULE, isCookieName } from './cookie-names';
 import { SIGN_IN_PREFIX } from './sign-in-routes';
+import { validateStageStepUp } from './stage-step-up';
 import { isHeaderName, isHttpsOrigin, isHttpsUrl, isIntIn, isStringList } from './field-checks';
 import { HTTP_METHODS, boundParams, validateRoutes } from './route-model';
 import {
@@ -174,14 +175,21 @@ export function validateStageConfig(input: unknown, at: string): string[] {
     }
   }
 
-  // The TTL the constructs give the authorizer: the stage's, else 0 with browser sign-in, else 300.
+  // The TTL the constructs give the authorizer: the stage's, else 0 with browser sign-in or token
+  // binding, else 300.
   const configuredTtl = isObject(s.authorizer) ? s.authorizer.cacheTtlSeconds : undefined;
+  const cacheOff = signIn || s.tokenBinding !== undefined;
   const resultCacheTtlSeconds =
-    typeof configuredTtl === 'number' ? configuredTtl : signIn && configuredTtl === undefined ? 0 : undefined;
+    typeof configuredTtl === 'number'
+      ? configuredTtl
+      : cacheOff && configuredTtl === undefined
+        ? 0
+        : undefined;
   const routeErrors = validateAppRoutes(s.routes, `${at}.routes`, resultCacheTtlSeconds);
   errors.push(...routeErrors);
   const routes = routeErrors.length === 0 ? (s.routes as RouteSpec[]) : [];
   if (isObject(s.keycloak)) errors.push(...validateStageIssuerScopes(s, routes, at));
+  errors.push(...validateStageStepUp({ ...s, routes }, at, resultCacheTtlSeconds));
   errors.push(...routeQuotaErrors(routes, `${at}.routes`, http, rest));
   routes.forEach((r, i) => {
     if (r.auth !== 'cognito-user-pool') return;

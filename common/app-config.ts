@@ -11,6 +11,9 @@ import type { ResponseMode, SignatureAlgorithm } from './authorizer-config';
 import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from './model-stream';
 import { MACHINE_INVOKE_PATH, MACHINE_MODELS_PATH, MODEL_INVOKE_PATH, MODELS_PATH } from './model-contract';
 import type { UsageTiersConfig } from './usage-tiers';
+import type { StageTokenBindingConfig } from './stage-token-binding';
+import type { AcrLoaMap } from './step-up';
+import type { StepUpFlowConfig } from './stage-step-up';
 
 export type ModelKind = 'demo' | 'bedrock' | 'sagemaker';
 
@@ -78,6 +81,13 @@ export interface KeycloakRealmConfig {
    * INSECURE_HTTP_ISSUER in common/authorizer-config.ts for the risk. @default false
    */
   readonly insecureHttpIssuerForDevelopmentOnly?: boolean;
+  /**
+   * The realm's ACR-to-LoA mapping (Keycloak's `acr.loa.map`): the authorizer orders `acr` values by it
+   * for routes with `requirement.stepUp.minLoa`, and the realm definition sets it. @default - none
+   */
+  readonly acrLoaMap?: AcrLoaMap;
+  /** The realm's step-up browser flow, built by the realm definition (docs/step-up.md). @default - none */
+  readonly stepUpFlow?: StepUpFlowConfig;
 }
 
 export interface CognitoFederationConfig {
@@ -174,6 +184,8 @@ export interface StageConfig {
   readonly logRetentionDays?: number;
   /** Back-channel logout and the revocation check (docs/revocation.md). @default - off */
   readonly revocation?: StageRevocationConfig;
+  /** Sender-constrained tokens, DPoP and certificate-bound (docs/token-binding.md). @default - off */
+  readonly tokenBinding?: StageTokenBindingConfig;
 }
 
 export interface KeygateAppConfig {
@@ -236,6 +248,15 @@ export const DEFAULT_APP_CONFIG: KeygateAppConfig = {
           },
           { username: 'bob', realmRoles: ['model-user'] },
         ],
+        // Keycloak's own acr values (the level numbers), so tokens read alike with or without the map;
+        // level 2 adds a one-time password (docs/step-up.md).
+        acrLoaMap: { '1': 1, '2': 2 },
+        stepUpFlow: {
+          levels: [
+            { level: 1, authenticator: 'auth-username-password-form', amr: 'pwd' },
+            { level: 2, authenticator: 'auth-otp-form', amr: 'otp' },
+          ],
+        },
       },
       routes: DEFAULT_ROUTES,
       models: [
@@ -246,6 +267,15 @@ export const DEFAULT_APP_CONFIG: KeygateAppConfig = {
       authorizer: { cacheTtlSeconds: 300, responseMode: 'iam' },
       cors: { allowOrigins: ['http://localhost:5173'] },
       throttling: { rateLimit: 50, burstLimit: 100 },
+      // Example tiers (docs/quotas.md): people share `standard`, the batch client has its own pool.
+      usageTiers: {
+        tiers: {
+          standard: { rateLimit: 20, burstLimit: 40, quota: { limit: 50_000, period: 'DAY' } },
+          batch: { rateLimit: 50, burstLimit: 100, quota: { limit: 1_000_000, period: 'MONTH' } },
+        },
+        defaultTier: 'standard',
+        assignments: [{ clientRole: 'keygate-api:model-user', tier: 'batch' }],
+      },
       logRetentionDays: 30,
     },
   },

@@ -240,20 +240,35 @@ export type ConfigResult = { ok: true; config: AuthorizerConfig } | { ok: false;
 /** The checks of a `session` block (given the config's routes and tokenSource): its error messages. */
 export type SessionBlockValidator = (session: unknown, routes: unknown, tokenSource: unknown) => string[];
 
+/**
+ * The checks of the blocks whose code the authorizer keeps in modules of its own (session, revocation,
+ * usage, tokenBinding), each run only when its block is present.
+ */
+export interface BlockValidators {
+  readonly session: SessionBlockValidator;
+  readonly revocation: typeof validateRevocationBlock;
+  readonly usage: (input: unknown) => string[];
+  readonly tokenBinding: typeof validateTokenBinding;
+}
+
+/** Every block's checks, from common/. */
+export const BLOCK_VALIDATORS: BlockValidators = {
+  session: validateSessionBlock,
+  revocation: validateRevocationBlock,
+  usage: (input) => validateUsageKeysBlock(input),
+  tokenBinding: validateTokenBinding,
+};
+
 /** Validates untrusted input into an AuthorizerConfig. Every message names the field. */
 export function validateAuthorizerConfig(input: unknown): ConfigResult {
-  return validateAuthorizerConfigWith(input, validateSessionBlock);
+  return validateAuthorizerConfigWith(input, BLOCK_VALIDATORS);
 }
 
 /**
- * validateAuthorizerConfig with the `session` block's checks passed in. The authorizer's core bundle uses
- * it to leave those checks (and their code) to its session module, which it loads only when the
- * configuration has a `session` block.
+ * validateAuthorizerConfig with the blocks' checks passed in. The authorizer's core bundle uses it to
+ * leave those checks (and their code) to the modules it loads only when the configuration has the block.
  */
-export function validateAuthorizerConfigWith(
-  input: unknown,
-  validateSession: SessionBlockValidator,
-): ConfigResult {
+export function validateAuthorizerConfigWith(input: unknown, blocks: BlockValidators): ConfigResult {
   const errors: string[] = [];
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { ok: false, errors: ['config must be a JSON object'] };
@@ -331,13 +346,13 @@ export function validateAuthorizerConfigWith(
   if (c.verifiedCacheSize !== undefined && !isIntIn(c.verifiedCacheSize, 0, 100_000)) {
     errors.push('verifiedCacheSize must be an integer from 0 to 100000');
   }
-  if (c.session !== undefined) errors.push(...validateSession(c.session, c.routes, c.tokenSource));
-  if (c.revocation !== undefined) errors.push(...validateRevocationBlock(c.revocation, ttl));
-  if (c.usage !== undefined) errors.push(...validateUsageKeysBlock(c.usage));
+  if (c.session !== undefined) errors.push(...blocks.session(c.session, c.routes, c.tokenSource));
+  if (c.revocation !== undefined) errors.push(...blocks.revocation(c.revocation, ttl));
+  if (c.usage !== undefined) errors.push(...blocks.usage(c.usage));
   if (c.tokenBinding !== undefined && errors.length === 0) {
     const issuers = (c.issuers as IssuerConfig[]).map(issuerUrl);
     errors.push(
-      ...validateTokenBinding(c.tokenBinding, {
+      ...blocks.tokenBinding(c.tokenBinding, {
         routes: c.routes as RouteSpec[],
         issuers,
         resultCacheTtlSeconds: ttl as number | undefined,

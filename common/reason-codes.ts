@@ -71,6 +71,8 @@ export const REASON_CODES = {
   mtls_binding_missing: 'mTLS binding required, but the token has no cnf x5t#S256',
   binding_unsupported:
     'the token is sender-constrained (cnf jkt or x5t#S256) but the authorizer has no tokenBinding to prove it',
+  usage_key_unregistered:
+    "the caller's own API key (a per-caller usage tier) could not be registered in the tier's usage plan; denied (fail closed), tried again on the next request",
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;

@@ -16,6 +16,10 @@ import { HTTP_METHODS, ROUTE_AUTH_KINDS } from './route-model';
 import { validateStageRevocation } from './back-channel-logout';
 import { REVOCATION_DEFAULTS } from './revocation';
 import { USAGE_QUOTA_PERIODS, validateStageUsageTiers } from './usage-tiers';
+import { DPOP_ALGORITHMS, DPOP_DEFAULTS } from './token-binding';
+import { validateStageTokenBinding } from './stage-token-binding';
+import { MAX_LOA, MAX_STEP_UP_AGE_SECONDS, METHOD_OR_ACR } from './step-up';
+import { DEFAULT_LEVEL_MAX_AGE_SECONDS } from './stage-step-up';
 
 /** CloudWatch Logs retention values (days). */
 export const LOG_RETENTION_DAYS = [
@@ -94,6 +98,50 @@ const EntitlementsSchema = v.strictObject({
   groups: opt(list(v.string()), 'groups of the `groups` claim', 'none'),
 });
 
+const StepUpSchema = v.strictObject({
+  minLoa: opt(
+    int(0, MAX_LOA),
+    "the least level of assurance, in the order of the issuer's `acrLoaMap` (`acr`)",
+    'any level',
+  ),
+  amr: opt(
+    nonEmptyList(str(METHOD_OR_ACR)),
+    'authentication methods the token\'s `amr` must all contain, e.g. `["otp"]`',
+    'none',
+  ),
+  maxAgeSeconds: opt(
+    int(1, MAX_STEP_UP_AGE_SECONDS),
+    'the most seconds since the sign-in (`auth_time`); must exceed the result-cache TTL',
+    'no bound',
+  ),
+});
+
+const StepUpFlowSchema = v.strictObject({
+  levels: req(
+    nonEmptyList(
+      v.strictObject({
+        level: req(int(1, MAX_LOA), 'the level, as `acrLoaMap` numbers it'),
+        authenticator: req(
+          str(),
+          'the Keycloak authenticator that reaches it, e.g. `auth-username-password-form`, `auth-otp-form`',
+        ),
+        amr: opt(str(METHOD_OR_ACR), 'the `amr` value it adds to tokens (`pwd`, `otp`, `hwk`)', 'none'),
+      }),
+    ),
+    'the levels, lowest first; each named in `acrLoaMap`',
+  ),
+  levelMaxAgeSeconds: opt(
+    int(0, 31_536_000),
+    "seconds a level stays valid in the SSO session (Keycloak's `loa-max-age`)",
+    String(DEFAULT_LEVEL_MAX_AGE_SECONDS),
+  ),
+  amrMaxAgeSeconds: opt(
+    int(0, 31_536_000),
+    "seconds an `amr` value stays in the session's tokens",
+    String(DEFAULT_LEVEL_MAX_AGE_SECONDS),
+  ),
+});
+
 const RequirementSchema = v.strictObject({
   allOf: opt(EntitlementsSchema, 'entitlements the caller must all hold', 'none'),
   anyOf: opt(EntitlementsSchema, 'entitlements the caller must hold at least one of', 'none'),
@@ -101,6 +149,11 @@ const RequirementSchema = v.strictObject({
     list(v.string()),
     "issuers whose tokens may meet the requirement: the realm's issuer URL and/or `cognitoFederation`; required on every keycloak route with `cognitoFederation`",
     'any trusted issuer',
+  ),
+  stepUp: opt(
+    StepUpSchema,
+    'how strongly and how recently the caller must have signed in (RFC 9470; [step-up.md](step-up.md)): `{ minLoa?, amr?, maxAgeSeconds? }`',
+    'no step-up',
   ),
 });
 
@@ -167,6 +220,16 @@ export const KeycloakSchema = v.strictObject({
     nonEmptyList(v.picklist(SIGNATURE_ALGORITHMS)),
     'accepted signing algorithms',
     '`["RS256"]`',
+  ),
+  acrLoaMap: opt(
+    v.record(str(METHOD_OR_ACR), int(0, MAX_LOA)),
+    'the realm\'s ACR-to-LoA mapping (Keycloak\'s `acr.loa.map`), e.g. `{ "1": 1, "2": 2 }`: orders `acr` for `requirement.stepUp.minLoa`; the realm definition sets it',
+    'none: no route may demand a level',
+  ),
+  stepUpFlow: opt(
+    StepUpFlowSchema,
+    "the realm's step-up browser flow, one Keycloak authenticator per level; the realm definition builds it and binds it as the browser flow ([step-up.md](step-up.md))",
+    "none: the realm's browser flow is left as it is",
   ),
   [INSECURE_HTTP_ISSUER]: opt(
     v.boolean(),
@@ -283,7 +346,7 @@ export const StageSchema = v.strictObject({
       cacheTtlSeconds: opt(
         int(0, 3600),
         "API Gateway's authorizer result cache",
-        '300 (0 with `browserSignIn`)',
+        '300 (0 with `browserSignIn` or `tokenBinding`)',
       ),
       responseMode: opt(v.picklist(['iam', 'simple']), 'HTTP API payload 2.0 response form', '`"iam"`'),
       clockSkewSeconds: opt(int(0, 60), 'leeway for `exp`/`nbf`/`iat`', '30'),
@@ -340,6 +403,11 @@ export const StageSchema = v.strictObject({
               'throttles per route key for this tier',
               "the tier's throttle on every route",
             ),
+            perCaller: opt(
+              v.boolean(),
+              'every caller gets an API key of its own, so the limits apply per caller ([quotas.md](quotas.md))',
+              'false: one key shared by the tier',
+            ),
           }),
         ),
         'tier name (lower-case letters, digits and -) → its limits',
@@ -385,6 +453,59 @@ export const StageSchema = v.strictObject({
       return validateStageRevocation(value, at, authorizer?.cacheTtlSeconds);
     },
     'back-channel logout and the revocation check ([revocation.md](revocation.md))',
+  ),
+  tokenBinding: block(
+    v.strictObject({
+      dpop: opt(
+        v.strictObject({
+          routes: opt(
+            list(v.string()),
+            'route keys of keycloak routes that accept DPoP-bound tokens only',
+            'none',
+          ),
+          issuers: opt(
+            list(v.string()),
+            "issuers all of whose tokens must be DPoP-bound: the realm's issuer URL and/or `cognitoFederation`",
+            'none',
+          ),
+          algorithms: opt(
+            nonEmptyList(v.picklist(DPOP_ALGORITHMS)),
+            'proof signature algorithms accepted',
+            DPOP_DEFAULTS.algorithms.map((a) => `\`${a}\``).join(', '),
+          ),
+          proofMaxAgeSeconds: opt(
+            int(1, DPOP_DEFAULTS.maxProofMaxAgeSeconds),
+            "oldest proof accepted, from its `iat`; each proof's `jti` is kept this long plus the clock skew",
+            String(DPOP_DEFAULTS.proofMaxAgeSeconds),
+          ),
+          publicBaseUrl: opt(
+            v.string(),
+            'the https URL clients call (custom domain and base path, no trailing slash); proofs name it in `htu`',
+            'https:// + the request domain (+ `/<stage>` on execute-api)',
+          ),
+        }),
+        'DPoP (RFC 9449): a proof per request, each used once (replay table in DynamoDB)',
+        'off',
+      ),
+      mtls: opt(
+        v.strictObject({
+          routes: opt(
+            list(v.string()),
+            'route keys of keycloak routes that accept certificate-bound tokens only',
+            'none',
+          ),
+          issuers: opt(
+            list(v.string()),
+            "issuers all of whose tokens must be certificate-bound: the realm's issuer URL and/or `cognitoFederation`",
+            'none',
+          ),
+        }),
+        'certificate-bound tokens (RFC 8705) over a mutual-TLS custom domain (`MutualTlsDomain`)',
+        'off',
+      ),
+    }),
+    validateStageTokenBinding,
+    'sender-constrained tokens; turns the result cache off ([token-binding.md](token-binding.md))',
   ),
 });
 

@@ -62,7 +62,7 @@ export const MAX_STEP_UP_AGE_SECONDS = 86_400;
 export const UNKNOWN_TTL_SECONDS = 3600;
 
 /** An `acr` or `amr` value: a short token with no whitespace, quotes or backslashes (challenge-safe). */
-const METHOD_OR_ACR = /^[A-Za-z0-9._:~+/-]{1,64}$/;
+export const METHOD_OR_ACR = /^[A-Za-z0-9._:~+/-]{1,64}$/;
 
 /** The sign-in facts of verified claims. Wrongly typed claims are treated as absent (they meet nothing). */
 export function assuranceOf(
@@ -104,6 +104,21 @@ export function meetsStepUp(
     if (authTime + req.maxAgeSeconds < validThrough) return false;
   }
   return true;
+}
+
+/**
+ * A requirement without its step-up demand: what a model backend can re-check. The backend reads the
+ * identity context the authorizer passes, which carries no sign-in facts (`acr`, `amr`, `auth_time`), so
+ * a re-checked step-up would refuse every caller the authorizer let through; step-up stays with the
+ * authorizer, the only one that sees the verified token.
+ */
+export function withoutStepUp<T extends { readonly stepUp?: StepUpRequirement } | undefined>(
+  requirement: T,
+): T {
+  if (requirement?.stepUp === undefined) return requirement;
+  const rest: { stepUp?: StepUpRequirement } = { ...requirement };
+  delete rest.stepUp;
+  return rest as T;
 }
 
 /**

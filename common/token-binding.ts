@@ -12,6 +12,7 @@
  */
 import type { RouteSpec } from './route-model';
 import { routeKey } from './route-model';
+import { STEP_UP_CONTEXT_KEY } from './step-up';
 import {
   isHttpUrl,
   isHttpsUrl,
@@ -52,6 +53,14 @@ export const REPLAY_TABLE = { partitionKey: 'pk', ttlAttribute: 'expiresAt' } as
 
 /** The request header carrying the proof (RFC 9449 section 4.1). */
 export const DPOP_HEADER = 'dpop';
+
+/**
+ * The authorizer-context key of a refused DPoP request's `WWW-Authenticate: DPoP` challenge, which the
+ * REST ACCESS_DENIED gateway response sends (lambda/authorizer/dpop-challenge.ts). It is step-up's key: a
+ * gateway response header maps from one source, and one answer never carries both challenges (a DPoP
+ * refusal ends the request before the route decision that a step-up challenge comes from).
+ */
+export const DPOP_CHALLENGE_CONTEXT_KEY = STEP_UP_CONTEXT_KEY;
 
 /** Who must present a bound token: every token of the listed issuers, and every token on the listed routes. */
 export interface BindingScope {

@@ -27,6 +27,8 @@
 import type { Principal } from './route-model';
 import { ACCOUNT_THROTTLE_BURST, ACCOUNT_THROTTLE_RATE_PER_SECOND } from './aws-limits';
 import { isIntIn } from './field-checks';
+import type { CallerKeysConfig } from './usage-caller-keys';
+import { validateCallerKeysBlock } from './usage-caller-keys';
 
 /** Quota periods a usage plan accepts (QuotaSettings.Period). */
 export const USAGE_QUOTA_PERIODS = ['DAY', 'WEEK', 'MONTH'] as const;
@@ -58,6 +60,12 @@ export interface UsageTier extends UsageThrottle {
    * own only through a route of its own. @default - the tier's throttle on every route
    */
   readonly routeThrottles?: Readonly<Record<string, UsageThrottle>>;
+  /**
+   * Every caller of the tier gets an API key of its own (common/usage-caller-keys.ts), so the rate, burst
+   * and quota apply to each caller rather than to all the tier's callers together. Each caller costs one
+   * of the account's 10,000 API keys per Region (docs/quotas.md). @default false (one key: a pool)
+   */
+  readonly perCaller?: boolean;
 }
 
 /**
@@ -97,6 +105,12 @@ export interface UsageKeysConfig {
   readonly defaultTier: string;
   readonly assignments: readonly TokenTierAssignment[];
   readonly keySecrets: Readonly<Record<string, string>>;
+  /**
+   * With per-caller tiers: their usage plans and the table recording registered caller keys. A tier named
+   * here answers each caller with a key derived from its secret (usage-caller-keys.ts) instead of the
+   * secret itself. @default - no per-caller tier
+   */
+  readonly callerKeys?: CallerKeysConfig;
 }
 
 /** Tier names: they name usage plans, API keys and secrets. */
@@ -165,9 +179,14 @@ export function validateUsageTiers(
 }
 
 function tierErrors(tier: unknown, at: string, options: UsageTiersCheckOptions): string[] {
-  if (!isRecord(tier)) return [`${at} must be an object { rateLimit, burstLimit, quota?, routeThrottles? }`];
+  if (!isRecord(tier))
+    return [`${at} must be an object { rateLimit, burstLimit, quota?, routeThrottles?, perCaller? }`];
   const errors: string[] = [];
-  unknown(tier, ['rateLimit', 'burstLimit', 'quota', 'routeThrottles'], at, errors);
+  unknown(tier, ['rateLimit', 'burstLimit', 'quota', 'routeThrottles', 'perCaller'], at, errors);
+  if (tier.perCaller !== undefined && typeof tier.perCaller !== 'boolean')
+    errors.push(
+      `${at}.perCaller must be true (an API key per caller) or false (one key shared by the tier's callers)`,
+    );
   errors.push(...throttleErrors(tier, at, options.stageThrottle));
   if (tier.quota !== undefined) {
     const q = tier.quota;
@@ -257,7 +276,7 @@ function assignmentErrors(a: unknown, at: string, tiers: readonly string[]): str
 export function validateUsageKeysBlock(input: unknown, field = 'usage'): string[] {
   if (!isRecord(input)) return [`${field} must be an object { defaultTier, assignments, keySecrets }`];
   const errors: string[] = [];
-  unknown(input, ['defaultTier', 'assignments', 'keySecrets'], field, errors);
+  unknown(input, ['defaultTier', 'assignments', 'keySecrets', 'callerKeys'], field, errors);
   const secrets = input.keySecrets;
   const names = isRecord(secrets) ? Object.keys(secrets) : [];
   if (!isRecord(secrets) || names.length === 0) {
@@ -271,6 +290,8 @@ export function validateUsageKeysBlock(input: unknown, field = 'usage'): string[
   }
   if (typeof input.defaultTier !== 'string' || !names.includes(input.defaultTier))
     errors.push(`${field}.defaultTier must name one of keySecrets' tiers`);
+  if (input.callerKeys !== undefined)
+    errors.push(...validateCallerKeysBlock(input.callerKeys, `${field}.callerKeys`, names));
   if (!Array.isArray(input.assignments)) errors.push(`${field}.assignments must be a list`);
   else
     input.assignments.forEach((a, i) => {
@@ -345,4 +366,9 @@ export function validateStageUsageTiers(stage: Record<string, unknown>, at: stri
       ? { rateLimit: t.rateLimit, burstLimit: t.burstLimit }
       : undefined;
   return validateUsageTiers(stage.usageTiers, field, { routeKeys, stageThrottle });
+}
+
+/** The tiers that give each caller a key of its own (`perCaller: true`). */
+export function perCallerTiers(config: UsageTiersConfig): string[] {
+  return Object.entries(config.tiers).flatMap(([name, t]) => (t.perCaller === true ? [name] : []));
 }

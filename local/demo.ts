@@ -10,6 +10,7 @@ import type { StageConfig } from '../common/app-config';
 import { meetsRequirement } from '../common/route-model';
 import { formatTable, stagePrincipals } from './access-matrix';
 import { quotaDemo } from './quota-demo';
+import { stepUpDemo } from './step-up-demo';
 import { call, serviceAccountToken, userTokens } from './callers';
 import type { CallOptions } from './callers';
 import { startLocalStack } from './gateway/local-stack';
@@ -23,7 +24,8 @@ const USAGE = `
 npm run demo [-- options]: the stack on free loopback ports; a person with the role, a person without it,
 a service account, an IAM principal with and without the grant, an expired token (built-in issuer only),
 a refresh token and no credentials call each route of the stage; prints caller x route -> status and
-reason, then the authorizer result cache at work, and a usage tier's 429 (REST API).
+reason, then the authorizer result cache at work, a step-up refusal with its challenge and a usage tier's
+429 (both REST API).
 
   --stage <name>            stage of the app config (default: its defaultStage, else dev)
   --config <file>           app config JSON (default: the keygate context of ./cdk.json, else the built-in one)
@@ -194,6 +196,7 @@ async function walkThrough(
     );
     await streamDemo(stack, stage, api);
     await cacheDemo(stage, api, keycloak);
+    await stepUpDemo(stage, issuerOptions(keycloak));
     await quotaDemo(stage, issuerOptions(keycloak));
   } finally {
     await stack.close();

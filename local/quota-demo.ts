@@ -28,10 +28,14 @@ export async function quotaDemo(stage: StageConfig, issuer: Partial<LocalStackOp
   const tierName = tierForPrincipal(person.principal, tiers.assignments ?? [], tiers.defaultTier);
   const tier = tiers.tiers[tierName];
   const reasons = new Map<string, string>();
+  // The gateway's clock stands still through the burst: no token is refilled between requests, so the
+  // burst is exactly `burstLimit` however slow the machine (the buckets refill at the tier's rate).
+  const frozen = Date.now();
   const stack = await startLocalStack({
     ...issuer,
     stage: { ...stage, usageTiers: tiers },
     apiType: 'rest',
+    now: () => frozen,
     onRequest: (r) => reasons.set(r.requestId, r.reason),
   });
   try {
@@ -47,9 +51,21 @@ export async function quotaDemo(stage: StageConfig, issuer: Partial<LocalStackOp
       `\nUsage tiers (REST API usage plans${stage.usageTiers ? '' : '; the stage declares none, so an example tier'}): ` +
         `${person.name} is in tier '${tierName}' (${tier.rateLimit}/s, burst ${tier.burstLimit}` +
         `${tier.quota ? `, ${tier.quota.limit} per ${tier.quota.period}` : ''}).` +
-        `\n  ${answers.length} × ${route.method} ${route.path} at once → ${answers.join(' ')}${body ? `  ${body}` : ''}`,
+        `\n  ${answers.length} × ${route.method} ${route.path} at once → ${runs(answers)}${body ? `  ${body}` : ''}`,
     );
   } finally {
     await stack.close();
   }
+}
+
+/** `200 200 200 429 429`, or `40 × 200, 429 429` when a status repeats more than three times. */
+export function runs(statuses: readonly string[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < statuses.length;) {
+    let j = i;
+    while (j < statuses.length && statuses[j] === statuses[i]) j++;
+    out.push(j - i > 3 ? `${j - i} × ${statuses[i]},` : statuses.slice(i, j).join(' '));
+    i = j;
+  }
+  return out.join(' ').replace(/,$/, '');
 }

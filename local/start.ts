@@ -138,21 +138,25 @@ const LOCAL_MACHINE_ROLE = 'keygate-local-machine';
 /**
  * The configuration with the printed IAM test caller listed among the stage's machine principals (a role
  * of its own, allowed every IAM route of the stage), as a deployment lists a real role: the model backend
- * then lets it invoke models.
+ * then lets it invoke models. Usage tiers are left out (their keys live in Secrets Manager).
  */
 function withLocalMachine(config: unknown, name: string, stage: StageConfig): unknown {
   const c = config as { stages: Record<string, StageConfig> };
   // Streaming routes exist on the REST API only, and the stack grants a principal's routes on every API.
   const routes = stage.routes.filter((r) => r.auth === 'iam' && r.stream !== true).map((r) => routeKey(r));
-  if (routes.length === 0) return config;
   const roleArn = `arn:aws:iam::${stage.account ?? '000000000000'}:role/${LOCAL_MACHINE_ROLE}`;
+  // Usage tiers keep their keys in Secrets Manager, which has no local stand-in yet: left out here.
+  const withoutTiers: StageConfig = { ...c.stages[name] };
+  delete (withoutTiers as { usageTiers?: unknown }).usageTiers;
   return {
     ...c,
     stages: {
       ...c.stages,
       [name]: {
-        ...c.stages[name],
-        machinePrincipals: [...(stage.machinePrincipals ?? []), { roleArn, routes }],
+        ...withoutTiers,
+        ...(routes.length > 0
+          ? { machinePrincipals: [...(stage.machinePrincipals ?? []), { roleArn, routes }] }
+          : {}),
       },
     },
   };

@@ -20,6 +20,7 @@ import type {
   RoleRepresentation,
   UserRepresentation,
 } from './keycloak-types';
+import { applyStepUp, planNewStepUp, stepUpPartsOf } from './step-up-flow';
 
 export interface ApplyOptions {
   /** Delete managed-scope objects the definition does not list. @default false */
@@ -228,6 +229,10 @@ export async function applyRealm(
     unchanged += await applyIdentityProvider(ctx, idp, desired.identityProviderMappers ?? []);
   }
 
+  // 7. Step-up: the ACR-to-LoA mapping and the step-up browser flow (realm/step-up-flow.ts).
+  const stepUp = stepUpPartsOf(desired);
+  if (stepUp) unchanged += await applyStepUp(kc, realm, stepUp, ctx.dry, note);
+
   return { changes, unchanged, kept };
 }
 
@@ -268,6 +273,8 @@ function planNewRealm(desired: RealmRepresentation, note: Note): void {
       note('create', 'identity provider mapper', `${idp.alias}/${m.name}`);
     }
   }
+  const stepUp = stepUpPartsOf(desired);
+  if (stepUp) planNewStepUp(stepUp, note);
 }
 
 function planGroups(groups: readonly GroupNode[], parentPath: string, note: Note): void {

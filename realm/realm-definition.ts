@@ -27,6 +27,7 @@ import type {
 } from './keycloak-types';
 import type { DerivedRole } from './realm-roles';
 import { deriveRoles } from './realm-roles';
+import { addStepUp, stepUpFlowOf } from './step-up-flow';
 
 export interface BuildRealmOptions {
   /** Add the stage's `keycloak.testUsers`. @default false */
@@ -221,6 +222,8 @@ export function buildRealm(stage: StageConfig, opts: BuildRealmOptions = {}): Re
   }
   if (idps.length) realm.identityProviders = idps;
   if (opts.identityProviderMappers?.length) realm.identityProviderMappers = [...opts.identityProviderMappers];
+  const stepUp = stepUpFlowOf(stage);
+  if (stepUp) addStepUp(realm, stepUp, [kc.peopleClientId, ...(ownSignInClient ? [signIn.clientId!] : [])]);
   return realm;
 }
 

@@ -44,9 +44,9 @@ import { startJwksServer } from '../test/support/https-server';
 import {
   AUTHORIZER_BUNDLE_OPTIONS,
   AUTHORIZER_ENTRY,
-  AUTHORIZER_SESSION_ENTRY,
   AUTHORIZER_SESSION_MODULE,
 } from './authorizer-bundle-options';
+import { esbuildOptions as deployedOptions } from './build-lambdas';
 import { createHandler as handlerOf } from '../lambda/authorizer/handler';
 import { MemoryRevocationStore } from '../lambda/revocation/revocation-store';
 import { DynamoDbRevocationStore } from '../lambda/revocation/dynamodb-revocation-store';
@@ -360,22 +360,11 @@ async function bundles(dir: string) {
   // The authorizer's asset directory as the package build writes it: the core `index.js`, which leaves the
   // session module external (its `require('./session.js')` stays in the output), and the module bundled on
   // its own beside it under the name the core requires it by; each ends with its source-map comment.
+  // The package build's own options (scripts/build-lambdas.ts): the core and every further module.
   const asset = path.join(dir, 'authorizer');
-  const deployed = { sourcemap: true, sourcesContent: false } as const;
+  await build({ ...deployedOptions('authorizer', ROOT, asset), write: true, metafile: false });
   const authorizer = path.join(asset, 'index.js');
-  await build({
-    ...esbuildOptions(),
-    ...deployed,
-    entryPoints: [path.join(ROOT, AUTHORIZER_ENTRY)],
-    outfile: authorizer,
-  });
   const session = path.join(asset, AUTHORIZER_SESSION_MODULE);
-  await build({
-    ...esbuildOptions(),
-    ...deployed,
-    entryPoints: [path.join(ROOT, AUTHORIZER_SESSION_ENTRY)],
-    outfile: session,
-  });
   await build({
     ...esbuildOptions(),
     stdin: {
@@ -676,7 +665,7 @@ async function main() {
         `${fmt(us(t.fresh) - us(t.repeated), 0)} µs per repeated token (${fmt(us(t.fresh), 0)} → ${fmt(us(t.repeated), 1)} µs)`,
       ],
       [
-        'entitlement profiles + profile answers (claims-to-principal.ts, authorize.ts)',
+        'entitlement profiles, with their answers (claims-to-principal.ts, authorize.ts)',
         `${fmt(us(t.newProfile) - us(t.fresh), 0)} µs per fresh token of a known profile (${fmt(us(t.newProfile), 0)} → ${fmt(us(t.fresh), 0)} µs)`,
       ],
     ].map((r) => `| ${r.join(' | ')} |`);

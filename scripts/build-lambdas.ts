@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { build } from 'esbuild';
 import type { BuildOptions } from 'esbuild';
 import {
+  LAMBDA_BUNDLE_FLAGS,
   LAMBDA_ENTRIES,
   LAMBDA_ENTRY_NAMES,
   lambdaAssetDir,
@@ -66,12 +67,7 @@ export function esbuildOptions(name: LambdaEntryName, root: string, outdir: stri
       ...modules.map(([out, source]) => ({ in: path.join(root, source), out })),
     ],
     outdir,
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    // CommonJS: ESM-only dependencies (jose) are bundled in, so nothing is `require`d as ESM at run time.
-    format: 'cjs',
-    minify: true,
+    ...LAMBDA_BUNDLE_FLAGS,
     sourcemap: true,
     sourcesContent: false,
     external: [...spec.external],

@@ -17,10 +17,15 @@
  * - The server runs in development mode (`start-dev`: HTTP, no hostname, dev-file H2 database) bound to
  *   127.0.0.1 on free ports, in its own process group; `stop()` ends the whole group (kc.sh and its java
  *   child) and waits until it is gone, so no orphan JVM is left behind.
+ * - With `https`, it also listens on an HTTPS port that asks for a client certificate
+ *   (`--https-client-auth=request`: a certificate is checked against the truststore when one is
+ *   presented, and a connection without one is accepted), which certificate-bound tokens (RFC 8705) need.
+ *   The management interface stays plain http (`--http-management-scheme=http`).
  * - `JAVA_HOME` chooses the JDK (Keycloak 26 runs on Java 17, 21 and 25).
  *
- * Start-up options: https://www.keycloak.org/server/all-config ; bootstrap admin through
- * KC_BOOTSTRAP_ADMIN_USERNAME / KC_BOOTSTRAP_ADMIN_PASSWORD: https://www.keycloak.org/server/bootstrap-admin-recovery ;
+ * Start-up options: https://www.keycloak.org/server/all-config ; TLS and client certificates:
+ * https://www.keycloak.org/server/enabletls and https://www.keycloak.org/server/mutual-tls ;
+ * bootstrap admin through KC_BOOTSTRAP_ADMIN_USERNAME / KC_BOOTSTRAP_ADMIN_PASSWORD: https://www.keycloak.org/server/bootstrap-admin-recovery ;
  * readiness on the management port: https://www.keycloak.org/observability/health
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -48,9 +53,13 @@ const STOP_GRACE_MS = 20_000;
 
 /**
  * Build-time options (those marked 🛠 on https://www.keycloak.org/server/all-config). They must be the
- * same for the preparing start and every later start, or Keycloak re-runs its 30 s build step.
+ * same for the preparing start and every later start, or Keycloak re-runs its 30 s build step (and would
+ * rewrite the build output that per-run copies share as hard links). `https-client-auth` is one of them,
+ * so every server is built to request client certificates; it only matters on a server started with
+ * `https` (a plain-http server has no TLS listener to ask on). The prepared marker records these options:
+ * a distribution prepared with others is prepared again.
  */
-const BUILD_OPTIONS = ['--health-enabled=true'];
+const BUILD_OPTIONS = ['--health-enabled=true', '--https-client-auth=request'];
 
 /**
  * JVM flags that shorten the start: C1 only (the server runs for minutes, the C2 compiler's work would
@@ -58,7 +67,19 @@ const BUILD_OPTIONS = ['--health-enabled=true'];
  */
 const JAVA_OPTS_APPEND = '-XX:TieredStopAtLevel=1 -Xshare:auto';
 
+/** An HTTPS listener next to the HTTP one, asking clients for a certificate (client auth "request"). */
+export interface HttpsOptions {
+  /** PEM of the server certificate (its chain may follow). */
+  readonly certificate: string;
+  /** PEM of the server certificate's private key (PKCS#8). */
+  readonly key: string;
+  /** PEM of the CA certificates client certificates must chain to (the server's TLS truststore). */
+  readonly clientCas: string;
+}
+
 export interface StartOptions {
+  /** Also listen on HTTPS with client-certificate requests; @default - HTTP only */
+  readonly https?: HttpsOptions;
   /** Realm files put into the server's `data/import` and imported at start (`--import-realm`). */
   readonly importRealms?: readonly { readonly file: string; readonly json: unknown }[];
   /** Extra `kc.sh start-dev` options. */
@@ -70,6 +91,8 @@ export interface StartOptions {
 export interface KeycloakServer {
   /** `http://127.0.0.1:<port>`: the base URL (realms at `<url>/realms/<name>`). */
   readonly url: string;
+  /** `https://127.0.0.1:<port>` when started with `https`: the same server over TLS with client auth. */
+  readonly httpsUrl?: string;
   /** `http://127.0.0.1:<port>`: the management interface (health). */
   readonly managementUrl: string;
   readonly admin: { readonly username: string; readonly password: string };
@@ -252,16 +275,77 @@ async function boot(home: string, args: readonly string[]): Promise<KeycloakServ
 export async function prepareDistribution(version = KEYCLOAK_VERSION, log = console.error): Promise<string> {
   const dist = fetchDistribution(version, log);
   const marker = path.join(versionDir(version), 'prepared');
-  if (fs.existsSync(marker)) return dist;
+  if (preparedWith(marker) === BUILD_OPTIONS.join(' ')) return dist;
   log(`keycloak: preparing ${version} (first start: build step and database, 1-2 minutes)`);
   fs.rmSync(path.join(dist, 'data'), { recursive: true, force: true });
   const server = await boot(dist, []);
   await server.stop();
   fs.rmSync(path.join(dist, 'server.log'), { force: true });
   fs.rmSync(path.join(dist, 'data', 'tmp'), { recursive: true, force: true });
-  fs.writeFileSync(marker, `${new Date().toISOString()}\n`);
+  fs.writeFileSync(marker, `${JSON.stringify({ buildOptions: BUILD_OPTIONS.join(' '), at: new Date() })}\n`);
   return dist;
 }
+
+/** The build options a distribution was prepared with, or undefined (not prepared, or by an older script). */
+function preparedWith(marker: string): string | undefined {
+  try {
+    const m = JSON.parse(fs.readFileSync(marker, 'utf8')) as { buildOptions?: unknown };
+    return typeof m.buildOptions === 'string' ? m.buildOptions : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The options and files of the HTTPS listener, written into the run's `conf/`: the certificate and key as
+ * PEM files, and the client CAs as a PKCS#12 truststore made with the JDK's keytool (one entry per CA).
+ */
+async function httpsArgs(home: string, https: HttpsOptions): Promise<{ port: number; args: string[] }> {
+  const conf = path.join(home, 'conf');
+  const certificateFile = path.join(conf, 'tls-certificate.pem');
+  const keyFile = path.join(conf, 'tls-key.pem');
+  const trustStoreFile = path.join(conf, 'tls-client-cas.p12');
+  fs.writeFileSync(certificateFile, https.certificate);
+  fs.writeFileSync(keyFile, https.key, { mode: 0o600 });
+  const cas = https.clientCas.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (cas.length === 0) throw new Error('https.clientCas holds no PEM certificate');
+  const keytool = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'keytool') : 'keytool';
+  cas.forEach((pem, i) => {
+    const caFile = path.join(conf, `tls-client-ca-${i}.pem`);
+    fs.writeFileSync(caFile, `${pem}\n`);
+    run(keytool, [
+      '-importcert',
+      '-noprompt',
+      '-alias',
+      `client-ca-${i}`,
+      '-file',
+      caFile,
+      '-keystore',
+      trustStoreFile,
+      '-storetype',
+      'PKCS12',
+      '-storepass',
+      TRUST_STORE_PASSWORD,
+    ]);
+  });
+  const port = await freePort();
+  return {
+    port,
+    args: [
+      `--https-port=${port}`,
+      `--https-certificate-file=${certificateFile}`,
+      `--https-certificate-key-file=${keyFile}`,
+      `--https-trust-store-file=${trustStoreFile}`,
+      `--https-trust-store-password=${TRUST_STORE_PASSWORD}`,
+      // The management interface inherits the HTTPS settings unless told otherwise; readiness is polled
+      // over plain http (https://www.keycloak.org/server/management-interface).
+      '--http-management-scheme=http',
+    ],
+  };
+}
+
+/** The throw-away truststore of a test server holds public CA certificates only. */
+const TRUST_STORE_PASSWORD = 'keycloak-test-truststore';
 
 /** Starts a fresh Keycloak (own copy, own database) on 127.0.0.1 and waits until it is ready. */
 export async function startKeycloak(opts: StartOptions = {}): Promise<KeycloakServer> {
@@ -270,6 +354,17 @@ export async function startKeycloak(opts: StartOptions = {}): Promise<KeycloakSe
   const home = path.join(KEYCLOAK_DIR, 'runs', `${process.pid}-${Date.now()}`);
   copyDistribution(dist, home);
   const args = [...(opts.args ?? [])];
+  let httpsPort: number | undefined;
+  if (opts.https) {
+    try {
+      const h = await httpsArgs(home, opts.https);
+      httpsPort = h.port;
+      args.push(...h.args);
+    } catch (e) {
+      fs.rmSync(home, { recursive: true, force: true });
+      throw e;
+    }
+  }
   if (opts.importRealms?.length) {
     const importDir = path.join(home, 'data', 'import');
     fs.mkdirSync(importDir, { recursive: true });
@@ -285,6 +380,7 @@ export async function startKeycloak(opts: StartOptions = {}): Promise<KeycloakSe
   }
   return {
     ...server,
+    ...(httpsPort !== undefined ? { httpsUrl: `https://127.0.0.1:${httpsPort}` } : {}),
     stop: async () => {
       await server.stop();
       fs.rmSync(home, { recursive: true, force: true });

@@ -27,9 +27,13 @@ export interface RouteDecision {
 
 /**
  * A principal, with the interned entitlements it was normalized to when it has them (VerifiedPrincipal):
- * grants depend on the entitlements alone, so they are kept per profile.
+ * grants depend on the entitlements alone, so they are kept per profile; and, with step-up routes, the
+ * step-up requirements its sign-in meets (`variant`, step-up-gate.ts), which answers depend on too.
  */
-export type ProfiledPrincipal = Principal & { readonly profile?: object };
+export type ProfiledPrincipal = Principal & {
+  readonly profile?: { readonly answers?: object };
+  readonly variant?: string;
+};
 
 export interface RouteTable {
   readonly routes: readonly RouteSpec[];
@@ -48,6 +52,11 @@ export interface RouteTable {
     path: string,
     match: RouteMatch | undefined,
   ): RouteDecision;
+  /**
+   * A further answer that depends on the profile (and variant) alone, worked out once by `compute` and kept
+   * with the profile's other answers under `name` (the step-up challenge of a cached answer).
+   */
+  derived<T>(principal: ProfiledPrincipal, name: string, compute: () => T): T;
 }
 
 /** What depends on a principal's entitlements alone: the entry of the profile cache. */
@@ -58,6 +67,14 @@ interface ProfileAnswers {
   readonly policies: Map<string, PolicyDocument>;
   /** Decisions by `METHOD path`. */
   readonly decisions: Map<string, RouteDecision>;
+  /** Further answers by name (RouteTable.derived). */
+  readonly derived: Map<string, unknown>;
+}
+
+/** The entry of one profile: its answers, or with step-up routes its answers per variant. */
+interface ProfileEntry {
+  plain?: ProfileAnswers;
+  variants?: Map<string, ProfileAnswers>;
 }
 
 /** Entries of a profile's policy and decision maps; beyond this a map starts over (bounded memory). */
@@ -66,22 +83,32 @@ const MAX_PER_PROFILE = 256;
 export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
   const matcher = compileRouteMatcher(routes);
   const analysis = analyzeRoutes(routes);
-  // The profile-answers cache (docs/authorizer.md, "Caches"): keyed by the entitlement profile that every
-  // principal with the same entitlement claims shares (or by a hand-built principal object), so a fresh
-  // token of a known profile finds its grants, policy and decisions without working them out again.
-  // Weak: an entry lives as long as its profile (claims-to-principal.ts bounds the profiles).
-  const byProfile = new WeakMap<object, ProfileAnswers>();
+  // The answers of a profile live in the profile's own holder (the profile cache's entry, docs/authorizer.md
+  // "Caches"; claims-to-principal.ts bounds the profiles), so a fresh token of a known profile finds its
+  // grants, policy and decisions without working them out again. With step-up routes, one set per variant
+  // (the step-up results), at most MAX_PER_PROFILE. A principal built by hand, without a profile (callers of
+  // the table outside the pipeline, whose principals always have one), has its holder by object, weakly.
+  const byPrincipal = new WeakMap<object, ProfileEntry>();
+  const fresh = (principal: ProfiledPrincipal): ProfileAnswers => ({
+    grants: grantsFor(routes, principal, analysis),
+    lists: entitlementLists(principal),
+    policies: new Map(),
+    decisions: new Map(),
+    derived: new Map(),
+  });
   const answers = (principal: ProfiledPrincipal): ProfileAnswers => {
-    const key = principal.profile ?? principal;
-    let a = byProfile.get(key);
+    let entry = principal.profile?.answers as ProfileEntry | undefined;
+    if (entry === undefined) {
+      entry = byPrincipal.get(principal);
+      if (entry === undefined) byPrincipal.set(principal, (entry = {}));
+    }
+    const variant = principal.variant;
+    if (variant === undefined) return (entry.plain ??= fresh(principal));
+    const variants = (entry.variants ??= new Map());
+    let a = variants.get(variant);
     if (a === undefined) {
-      a = {
-        grants: grantsFor(routes, principal, analysis),
-        lists: entitlementLists(principal),
-        policies: new Map(),
-        decisions: new Map(),
-      };
-      byProfile.set(key, a);
+      if (variants.size >= MAX_PER_PROFILE) variants.clear();
+      variants.set(variant, (a = fresh(principal)));
     }
     return a;
   };
@@ -117,6 +144,11 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
         a.decisions.set(key, d);
       }
       return d;
+    },
+    derived<T>(principal: ProfiledPrincipal, name: string, compute: () => T): T {
+      const memo = answers(principal).derived;
+      if (!memo.has(name)) memo.set(name, compute());
+      return memo.get(name) as T;
     },
   };
 }

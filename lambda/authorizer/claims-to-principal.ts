@@ -75,9 +75,10 @@ export function claimsToPrincipal(
 }
 
 /**
- * Profiles by their claims, bounded: many tokens carry the same entitlement claims (a role profile, a
- * service account), so they share one profile object, and what depends only on the entitlements (route
- * decisions, grants, context lists) is worked out once per profile instead of once per token.
+ * The profile cache (docs/authorizer.md, "Caches"): profiles by their claims, bounded. Many tokens carry
+ * the same entitlement claims (a role profile, a service account), so they share one profile object, and
+ * what depends only on the entitlements (route decisions, grants, policies, context lists: authorize.ts)
+ * is worked out once per profile instead of once per token and kept in the profile's own `answers`.
  */
 const profiles = new Map<string, EntitlementProfile>();
 const MAX_PROFILES = 1024;
@@ -100,13 +101,15 @@ function profileOf(
   let profile = profiles.get(key);
   if (profile === undefined) {
     // Shared by every principal of this profile: frozen, so no holder can change another's entitlements.
+    // Its answers (authorize.ts) are kept in a holder of its own, which lives and goes with the entry.
     const p = normalize();
-    profile = Object.freeze({
+    const entitlements = {
       realmRoles: Object.freeze(p.realmRoles),
       clientRoles: Object.freeze(p.clientRoles),
       scopes: Object.freeze(p.scopes),
       groups: Object.freeze(p.groups),
-    });
+    };
+    profile = Object.freeze(Object.defineProperty(entitlements, 'answers', { value: {}, enumerable: false }));
     if (profiles.size >= MAX_PROFILES) profiles.clear();
     profiles.set(key, profile);
   }

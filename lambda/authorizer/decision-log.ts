@@ -186,9 +186,10 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
           : sampling);
     },
     decision(line) {
-      const fields = decisionFields(line);
-      if (line.reason === 'internal_error') emit('ERROR', HEADS.decisionError, fields);
-      else emit('INFO', HEADS.decision, fields);
+      const level: LogLevel = line.reason === 'internal_error' ? 'ERROR' : 'INFO';
+      // A line below the threshold is not even formatted.
+      if (LEVELS[level] < threshold) return;
+      emit(level, level === 'ERROR' ? HEADS.decisionError : HEADS.decision, decisionFields(line));
     },
     jwksFailure(issuer, reason) {
       emit('WARN', HEADS.jwks, members({ [JWKS_FAILURE_ISSUER_FIELD]: fact(issuer), reason: fact(reason) }));

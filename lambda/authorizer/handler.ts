@@ -1,15 +1,19 @@
 /**
  * The request pipeline, read top to bottom in `decide`, each step a named function of this file:
  *
- *   parseEvent → matchRequest → findBearer / openSession → verifyCredential → CHECKS → decideRoute → respond
+ *   parseEvent → matchRequest → findBearer / openSession → verifyCredential → confirmCredential → CHECKS
+ *   → decideRoute → respond
  *
  * and `handle` around it: the duration, one decision log line, the `Unauthorized` error. The configuration
  * is loaded once per container by the caller (index.ts) and turned into a Pipeline by `preparePipeline`.
  * With browser sessions configured, a sealed session cookie supplies the token when no bearer token was
  * presented.
  *
- * Adding a check on a verified caller (step-up, token binding, revocation, ...) is one entry in CHECKS: a
- * named `Check` that answers undefined to go on, or a Refusal (401 or 403, with its reason code).
+ * Adding a check on a verified caller is one entry in CHECKS: a named, synchronous `Check` that answers
+ * undefined to go on, or a Refusal (401 or 403, with its reason code). A check that must wait (a DPoP
+ * proof's replay store, the revocation list) is a step of confirmCredential, in a module of its own that
+ * only a configuration using it loads (optional-modules.ts): an unconfigured feature costs no awaited
+ * step and no code on the request path.
  *
  * Fail closed: every path ends in an allow that the route table justifies, a deny (403) for a verified
  * caller without permission, or the `Unauthorized` error (401). Nothing else is ever thrown, so API Gateway
@@ -41,13 +45,12 @@ import type { TokenFacts, TokenVerifier, VerifiedPrincipal, VerifierEvents, Veri
 import { createTokenVerifier } from './verify-token';
 import type { StepUpGate } from './step-up-gate';
 import { createStepUpGate } from './step-up-gate';
-import type { RevocationChecker } from './revocation-check';
-import { revocationCheckFor, withRevocationCheck } from './revocation-check';
 import type { RevocationStore } from '../revocation/revocation-store';
 import type { SecretReader, UsageKeys } from './usage-keys';
-import { createUsageKeys } from './usage-keys';
+import type { CallerKeyRegistrar } from './usage-key-registrar';
 import type { BindingCheck, BindingResult } from './token-binding';
-import { REFUSE_BOUND_TOKENS } from './token-binding';
+import type { RevocationStep } from './optional-modules';
+import { lazyRevocationStep, lazyUsageKeys } from './optional-modules';
 
 /** Counts decisions and JWKS failures. Keygate counts with metric filters on the decision log instead. */
 export interface MetricsSink {
@@ -82,7 +85,12 @@ export interface HandlerDeps {
   readonly revocationStore?: RevocationStore;
   /** Reads the usage-tier key secrets (config `usage`). @default the Parameters and Secrets Lambda Extension */
   readonly readSecret?: SecretReader;
-  /** Sender-constrained tokens (token-binding.ts); required when the config has `tokenBinding`. */
+  /** Registers per-caller usage keys. @default DynamoDB and API Gateway (usage-key-registrar-aws.ts) */
+  readonly usageKeyRegistrar?: CallerKeyRegistrar;
+  /**
+   * Sender-constrained tokens (token-binding.ts); required when the config has `tokenBinding`. index.ts
+   * loads it from the separate binding module only then.
+   */
   readonly binding?: BindingCheck;
 }
 
@@ -103,11 +111,11 @@ export interface Pipeline {
   /** Routes that demand a step-up (acr, amr, auth_time): step-up-gate.ts. */
   readonly stepUp?: StepUpGate;
   /** Logged-out sessions and subjects (revocation-check.ts), when the config has `revocation`. */
-  readonly revocation?: RevocationChecker;
+  readonly revocation?: RevocationStep;
   /** With usage tiers: the key REST answers carry as usageIdentifierKey (usage-keys.ts). */
   readonly usage?: UsageKeys;
-  /** Sender-constrained tokens (token-binding.ts); without `tokenBinding`, the refusal of bound tokens. */
-  readonly binding: BindingCheck;
+  /** Sender-constrained tokens (token-binding.ts), when the config has `tokenBinding`. */
+  readonly binding?: BindingCheck;
 }
 
 /** What the decision log line of a request carries, filled in as the pipeline goes. */
@@ -157,19 +165,27 @@ export interface Refusal {
 }
 
 /** A check on a verified caller, run in CHECKS order: undefined to go on, or the refusal that ends it. */
-export type Check = (call: VerifiedCall, pipeline: Pipeline) => Promise<Refusal | undefined>;
+export type Check = (call: VerifiedCall, pipeline: Pipeline) => Refusal | undefined;
 
 /**
  * A token from a cookie (a browser session or `tokenSource.cookie`) rides along with any request the
  * browser makes: a state-changing method needs a same-origin proof (common/csrf.ts), judged per request.
  */
-export async function csrfCheck(call: VerifiedCall): Promise<Refusal | undefined> {
+export function csrfCheck(call: VerifiedCall): Refusal | undefined {
   const csrf = call.credential.csrf;
   return csrf && !csrf.ok ? { status: 403, reason: 'csrf_rejected' } : undefined;
 }
 
 /** The checks on a verified caller, in order. One entry per check. */
 export const CHECKS: readonly Check[] = [csrfCheck];
+
+/**
+ * With usage tiers, after CHECKS: a per-caller usage key is in its tier's usage plan before a REST answer
+ * names it (usage-keys.ts, in the usage module). An awaited step only an authorizer with `usage` takes.
+ */
+export async function usageKeyCheck(call: VerifiedCall, p: Pipeline): Promise<Refusal | undefined> {
+  return p.usage && call.request.kind === 'rest' ? p.usage.ensure(call.principal, call.request) : undefined;
+}
 
 /** The whole request path. Any throw from here is an unexpected (internal) error. */
 export async function decide(event: unknown, p: Pipeline | undefined, trace: Trace): Promise<Outcome> {
@@ -198,21 +214,26 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
   if (!isCanonicalPath(request.path)) return { kind: 'unauthorized', reason: 'path_not_canonical' };
   const credential = findBearer(request, p) ?? (await openSession(request, p));
   if (!credential.ok) return unauthenticated(p, request, trace, credential.reason, false);
-  const verified = await checkRevocation(
-    await checkBinding(
-      await verifyCredential(credential.token, p, trace),
-      event,
-      request,
-      match,
-      credential.token,
-      p,
-    ),
-    p,
-  );
+  const token = credential.token;
+  const checked = verifyCredentialNow(token, p, trace) ?? (await verifyCredential(token, p, trace));
+  const verified =
+    p.binding || p.revocation
+      ? await confirmCredential(checked, event, request, match, token, p)
+      : refuseBoundToken(checked);
   if (!verified.ok) {
     // A bearer token that fails is a plain 401; a session's may send the browser to sign in again.
-    return credential.session
-      ? unauthenticated(p, request, trace, verified.reason, verified.reason === 'token_expired')
+    if (credential.session)
+      return unauthenticated(p, request, trace, verified.reason, verified.reason === 'token_expired');
+    // A refused binding may answer with its challenge (token-binding.ts), logged as unauthorized.
+    const challenge = p.binding?.challenge?.(request, verified.reason);
+    return challenge
+      ? {
+          kind: 'respond',
+          response: challenge,
+          allowed: false,
+          reason: verified.reason,
+          unauthenticated: true,
+        }
       : { kind: 'unauthorized', reason: verified.reason };
   }
   const call: VerifiedCall = {
@@ -222,7 +243,11 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
     credential,
   };
   for (const check of CHECKS) {
-    const refusal = await check(call, p);
+    const refusal = check(call, p);
+    if (refusal) return refuse(call, p, trace, refusal);
+  }
+  if (p.usage) {
+    const refusal = await usageKeyCheck(call, p);
     if (refusal) return refuse(call, p, trace, refusal);
   }
   return respond(
@@ -233,9 +258,9 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
 }
 
 /**
- * With step-up routes, the principal the answer is made for at this instant (step-up-gate.ts): interned
- * per the step-up requirements its sign-in meets through the result cache's TTL, so every per-profile
- * answer is also per step-up result.
+ * With step-up routes, the principal the answer is made for at this instant (step-up-gate.ts): it carries
+ * the step-up requirements its sign-in meets through the result cache's TTL as its `variant`, so every
+ * per-profile answer is also per step-up result.
  */
 export function stepUpPrincipal(principal: VerifiedPrincipal, p: Pipeline): VerifiedPrincipal {
   return p.stepUp ? p.stepUp.principalFor(principal, Math.floor(p.now() / 1000)) : principal;
@@ -285,10 +310,51 @@ export async function openSession(request: AuthRequest, p: Pipeline): Promise<Cr
 
 /** verify-token.ts: signature, claims, principal. The token's facts go to the log, never the token. */
 export async function verifyCredential(token: string, p: Pipeline, trace: Trace): Promise<VerifyResult> {
-  const verified = await p.verifier.verify(token);
+  return traced(await p.verifier.verify(token), trace);
+}
+
+/**
+ * The same without waiting, while the verifier can answer at once (a cached signing key or a verified-claims
+ * cache hit: the warm path); undefined when it must wait (a JWKS fetch), and verifyCredential follows.
+ */
+export function verifyCredentialNow(token: string, p: Pipeline, trace: Trace): VerifyResult | undefined {
+  const verified = p.verifier.verifySync?.(token);
+  return verified && traced(verified, trace);
+}
+
+function traced(verified: VerifyResult, trace: Trace): VerifyResult {
   trace.facts = verified.facts;
   if (verified.ok) trace.cached = verified.cached;
   return verified;
+}
+
+/**
+ * Without `tokenBinding`, a sender-constrained token (`cnf`) is refused, since its binding cannot be
+ * proven here (RFC 9449 section 7.2, RFC 8705 section 3); any other token passes. Synchronous: the one
+ * binding step an authorizer without token binding takes.
+ */
+export function refuseBoundToken(verified: VerifyResult): VerifyResult {
+  return verified.ok && verified.principal.cnf !== undefined
+    ? { ok: false, reason: 'binding_unsupported', facts: verified.facts }
+    : verified;
+}
+
+/**
+ * The awaited steps of the configured features on a verified token: its binding (token-binding.ts, else
+ * the refusal of bound tokens), then the revocation list.
+ */
+export async function confirmCredential(
+  verified: VerifyResult,
+  event: unknown,
+  request: AuthRequest,
+  match: RouteMatch | undefined,
+  token: string,
+  p: Pipeline,
+): Promise<VerifyResult> {
+  const bound = p.binding
+    ? await checkBinding(verified, event, request, match, token, p.binding)
+    : refuseBoundToken(verified);
+  return checkRevocation(bound, p);
 }
 
 /**
@@ -301,11 +367,11 @@ export async function checkBinding(
   request: AuthRequest,
   match: RouteMatch | undefined,
   token: string,
-  p: Pipeline,
+  binding: BindingCheck,
 ): Promise<VerifyResult> {
   if (!verified.ok) return verified;
   const route = match ? routeKey(match.route) : undefined;
-  const bound: BindingResult = await p.binding.check({
+  const bound: BindingResult = await binding.check({
     event,
     request,
     token,
@@ -321,7 +387,7 @@ export async function checkBinding(
  * again like an expired one.
  */
 export async function checkRevocation(verified: VerifyResult, p: Pipeline): Promise<VerifyResult> {
-  return withRevocationCheck(p.revocation, verified, (v) => v);
+  return p.revocation && verified.ok ? p.revocation(verified) : verified;
 }
 
 /** No grants are computed for an answer that does not list them (exact or simple). */
@@ -345,7 +411,28 @@ export function respond(call: VerifiedCall, decision: RouteDecision, p: Pipeline
   });
   // The RFC 9470 challenge a REST ACCESS_DENIED gateway response sends as WWW-Authenticate.
   const answer = p.stepUp ? p.stepUp.annotate(response, call.principal, call.match, !listed) : response;
-  return { kind: 'respond', response: answer, allowed: decision.allowed, reason: decision.reason };
+  return {
+    kind: 'respond',
+    response: withStepUpSignIn(answer, call, decision, p),
+    allowed: decision.allowed,
+    reason: decision.reason,
+  };
+}
+
+/**
+ * A browser navigation refused for step-up on a browser route gets the sign-in URL asking the issuer
+ * for the route's level and age (`signIn` in the context, as the REST ACCESS_DENIED page follows it).
+ */
+function withStepUpSignIn(
+  response: AuthorizerResponse,
+  call: VerifiedCall,
+  decision: RouteDecision,
+  p: Pipeline,
+): AuthorizerResponse {
+  if (decision.allowed || !p.stepUp || !p.sessions || !call.match) return response;
+  const login = p.stepUp.loginFor(call.match, call.principal);
+  const url = login && p.sessions.stepUpSignIn(call.request, routeKey(call.match.route), login);
+  return url ? { ...response, context: { ...response.context, signIn: url } } : response;
 }
 
 /**
@@ -419,9 +506,10 @@ export function preparePipeline(
       },
     };
     const source = config.tokenSource;
+    const table = compileRoutes(config.routes);
     return {
       verifier: (deps.createVerifier ?? defaultVerifier)(config, events),
-      table: compileRoutes(config.routes),
+      table,
       extract: createTokenExtractor(source),
       responseMode: config.responseMode ?? DEFAULTS.responseMode,
       exact: config.resultCacheTtlSeconds === 0,
@@ -431,12 +519,14 @@ export function preparePipeline(
           ? { allowedOrigins: source.allowedOrigins ?? [], csrfHeader: config.session?.csrfHeader }
           : undefined,
       now: deps.now ?? Date.now,
-      stepUp: createStepUpGate(config),
-      binding: config.tokenBinding && deps.binding ? deps.binding : REFUSE_BOUND_TOKENS,
-      usage: config.usage ? createUsageKeys(config.usage, deps.readSecret) : undefined,
+      stepUp: createStepUpGate(config, table.derived),
+      binding: config.tokenBinding ? deps.binding : undefined,
+      usage: config.usage
+        ? lazyUsageKeys(config.usage, deps.readSecret, { registrar: deps.usageKeyRegistrar })
+        : undefined,
       revocation:
         config.revocation && deps.revocationStore
-          ? revocationCheckFor(
+          ? lazyRevocationStep(
               config.revocation,
               config.resultCacheTtlSeconds ?? 0,
               deps.revocationStore,

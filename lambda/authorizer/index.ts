@@ -1,62 +1,103 @@
 /**
  * AWS glue for the Keygate authorizer: read the configuration once per container (cold start), build the
  * handler with its production dependencies, export it. Everything else lives in the pure modules.
+ *
+ * Features live in modules of their own beside this file in the bundle (`session.js`, `binding.js`,
+ * `revocation.js`, built from ./session.ts, ./binding.ts, ./revocation.ts; the list is
+ * lib/internal/lambda-entries.ts): each is `require`d here only when the configuration has its block,
+ * whose checks it also holds, so an authorizer without the feature never reads, parses or compiles its
+ * code at cold start. Plain runtime `require`s, left out of this bundle by the build. (`usage.js` holds
+ * the `usage` checks; its keys are read by the pipeline on the first request, optional-modules.ts.)
  */
+import type { BlockValidators } from '../../common/authorizer-config';
 import type { LoadedConfig } from './load-config';
-import { loadConfig } from './load-config';
+import { readConfig } from './load-config';
 import type { HandlerDeps } from './handler';
 import { createHandler } from './handler';
 import type * as SessionEntry from './session';
-import { withRevocationStore } from './revocation-store-env';
-import { createBindingCheck } from './token-binding';
-import type { DynamoDbSdk } from './replay-store';
+import type * as BindingEntry from './binding';
+import type * as RevocationEntry from './revocation';
+import type * as UsageEntry from './usage';
+
+/** A feature module, loaded once, by the file name the build gives it. */
+function moduleLoader<M>(file: string): () => M {
+  let loaded: M | undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return () => (loaded ??= require(file) as M);
+}
+
+const sessionModule = moduleLoader<typeof SessionEntry>('./session.js');
+const bindingModule = moduleLoader<typeof BindingEntry>('./binding.js');
+const revocationModule = moduleLoader<typeof RevocationEntry>('./revocation.js');
+const usageModule = moduleLoader<typeof UsageEntry>('./usage.js');
 
 /**
- * Browser-session support lives in a module of its own (`session.js` beside this file in the bundle,
- * built from ./session.ts): loaded here only when the configuration has a `session` block, whose checks
- * it also holds, so an authorizer without browser sign-in never reads, parses or compiles it at cold
- * start. A plain runtime `require`, left out of this bundle by the build
- * (scripts/authorizer-bundle-options.ts).
+ * A block's checks, from its module. A deployment missing the module (or the runtime SDK it needs) denies
+ * every request with one config error at cold start, instead of failing the container's initialization
+ * (which API Gateway answers with 500s).
  */
-let sessionModule: typeof SessionEntry | undefined;
-
-function loadSessionModule(): typeof SessionEntry {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (sessionModule ??= require('./session.js') as typeof SessionEntry);
+function checksFrom<M, A extends unknown[]>(
+  block: string,
+  what: string,
+  load: () => M,
+  checks: (m: M, ...args: A) => string[],
+): (...args: A) => string[] {
+  return (...args) => {
+    let m: M;
+    try {
+      m = load();
+    } catch (e) {
+      const code = (e as { code?: unknown } | null)?.code;
+      return [`${block}: the ${what} could not be loaded (${String(code ?? 'error')})`];
+    }
+    return checks(m, ...args);
+  };
 }
 
-/** The `session` block's checks, from the session module; a module that cannot be loaded is one error. */
-function validateSession(session: unknown, routes: unknown, tokenSource: unknown): string[] {
-  let entry: typeof SessionEntry;
-  try {
-    entry = loadSessionModule();
-  } catch (e) {
-    // A deployment missing its session module denies every request with one config error at cold start,
-    // instead of failing the container's initialization (which API Gateway answers with 500s).
-    const code = (e as { code?: unknown } | null)?.code;
-    return [`session: the session module (session.js) could not be loaded (${String(code ?? 'error')})`];
-  }
-  return entry.validateSessionBlock(session, routes, tokenSource);
-}
-
-function withSessions(config: LoadedConfig): HandlerDeps {
-  const session = config.ok ? config.config.session : undefined;
-  // A valid config with a session block has loaded the session module while validating it.
-  return session ? { config, sessions: loadSessionModule().productionSessionSupport(session) } : { config };
-}
+const BLOCKS: BlockValidators = {
+  session: checksFrom('session', 'session module (session.js)', sessionModule, (m, session, routes, source) =>
+    m.validateSessionBlock(session, routes, source),
+  ),
+  tokenBinding: checksFrom('tokenBinding', 'token-binding module (binding.js)', bindingModule, (m, b, c) =>
+    m.validateTokenBinding(b, c),
+  ),
+  revocation: checksFrom('revocation', 'revocation module (revocation.js)', revocationModule, (m, r, ttl) =>
+    m.validateRevocationBlock(r, ttl),
+  ),
+  usage: checksFrom('usage', 'usage-key module (usage.js)', usageModule, (m, u) =>
+    m.validateUsageKeysBlock(u),
+  ),
+};
 
 /**
- * Token binding (DPoP, mTLS-bound tokens), with the DynamoDB replay store the config names. The runtime's
- * SDK is `require`d on the first proof (external to the bundle, found through the runtime's NODE_PATH).
+ * The handler's dependencies for a valid configuration: each configured feature from its module (which a
+ * valid configuration has loaded while its block was checked). A feature that cannot start (the runtime's
+ * SDK it needs is missing) is one config error, every request denied.
  */
-function withBinding(deps: HandlerDeps): HandlerDeps {
-  const c = deps.config;
-  if (!c.ok || !c.config.tokenBinding) return deps;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const loadDynamoDb = () => require('@aws-sdk/client-dynamodb') as DynamoDbSdk;
-  return { ...deps, binding: createBindingCheck(c.config, { loadDynamoDb }) };
+export function productionDeps(config: LoadedConfig): HandlerDeps {
+  if (!config.ok) return { config };
+  const c = config.config;
+  const errors: string[] = [];
+  const start = <T>(block: string, make: () => T): T | undefined => {
+    try {
+      return make();
+    } catch (e) {
+      const code = (e as { code?: unknown } | null)?.code;
+      errors.push(`${block}: the feature could not start (${String(code ?? 'error')})`);
+      return undefined;
+    }
+  };
+  const deps: HandlerDeps = {
+    config,
+    sessions: c.session && start('session', () => sessionModule().productionSessionSupport(c.session!)),
+    binding: c.tokenBinding && start('tokenBinding', () => bindingModule().productionBindingCheck(c)),
+    // The revocation list: the DynamoDB table the configuration names (RevocationList creates it).
+    revocationStore:
+      c.revocation?.tableName === undefined
+        ? undefined
+        : start('revocation', () => revocationModule().productionRevocationStore(c.revocation!.tableName!)),
+  };
+  return errors.length > 0 ? { config: { ok: false, errors } } : deps;
 }
 
-export const handler = createHandler(
-  withBinding(withRevocationStore(withSessions(loadConfig(process.env, validateSession)))),
-);
+export const handler = createHandler(productionDeps(readConfig(process.env, BLOCKS)));

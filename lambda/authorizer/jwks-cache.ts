@@ -19,10 +19,16 @@ import type { Jwk, Jwks, JwksCache, JwkWithKid } from 'aws-jwt-verify/jwk';
 import type { JwtHeader, JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { safeJsonParse } from 'aws-jwt-verify/safe-json-parse';
 import type { Json } from 'aws-jwt-verify/safe-json-parse';
-import { request as httpsRequest } from 'node:https';
 import type { SignatureAlgorithm } from '../../common/authorizer-config';
 import { SIGNATURE_ALGORITHMS } from '../../common/authorizer-config';
 import { describeFetchFailure } from './redact';
+import { MAX_JWKS_BYTES } from '../../common/jwks-limits';
+import {
+  BoundedFetcher,
+  JwksFetchTimeoutError,
+  JwksResponseTooLargeError,
+  JwksStatusError,
+} from '../shared/bounded-fetcher';
 
 export type { Fetcher } from 'aws-jwt-verify/https';
 
@@ -30,11 +36,10 @@ export type { Fetcher } from 'aws-jwt-verify/https';
 const MIN_RETRY_MS = 250;
 
 /**
- * Bounds on a JWKS response. A Keycloak realm publishes a handful of keys (a few KB); the bounds leave
- * room for rotation and several algorithms while keeping a hostile or broken endpoint from filling the
- * function's memory (the library's own fetch reads a body of any size).
+ * Bounds on a JWKS response: its size is every function's (common/jwks-limits.ts); the key count is the
+ * authorizer's, whose JWKS cache holds the keys for the container's life.
  */
-export const MAX_JWKS_BYTES = 256 * 1024;
+export { MAX_JWKS_BYTES };
 export const MAX_JWKS_KEYS = 100;
 
 /** The JWKS response is larger than MAX_JWKS_BYTES: reading stopped there. Not worth a retry. */
@@ -217,13 +222,15 @@ function assertKeyFitsAlg(jwk: JwkWithKid, alg: string | undefined): JwkWithKid 
 }
 
 /**
- * JWKS fetch bounded by one time budget (config jwksTimeoutMs, at most 4 s) and by MAX_JWKS_BYTES: an HTTPS
- * GET with a response time-out, retried once only if the first attempt failed fast and enough budget is
- * left. The library's SimpleFetcher retries with a fresh full time-out, which could double the wait — a
- * decision must stay well inside API Gateway's 10 s authorizer limit
- * (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html) — and buffers the whole body,
- * however large. aws-jwt-verify takes any `Fetcher` in place of its SimpleFetcher
- * (https://github.com/awslabs/aws-jwt-verify#using-a-different-fetcher-with-simplejwkscache).
+ * JWKS fetch bounded by one time budget (config jwksTimeoutMs, at most 4 s) and by MAX_JWKS_BYTES: one
+ * bounded HTTPS GET (lambda/shared/bounded-fetcher.ts, the fetcher every Keygate function uses), retried
+ * once only if the first attempt failed fast and enough budget is left. The library's SimpleFetcher
+ * retries with a fresh full time-out, which could double the wait — a decision must stay well inside API
+ * Gateway's 10 s authorizer limit (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html)
+ * — and buffers the whole body, however large. aws-jwt-verify takes any `Fetcher` in place of its
+ * SimpleFetcher (https://github.com/awslabs/aws-jwt-verify#using-a-different-fetcher-with-simplejwkscache).
+ * Failures become the library's FetchError family, with the messages describeFetchFailure reads
+ * (`Status code is N`, `Response time-out`).
  */
 export class DeadlineFetcher implements Fetcher {
   constructor(
@@ -235,7 +242,12 @@ export class DeadlineFetcher implements Fetcher {
   async fetch(uri: string, requestOptions?: Record<string, unknown>): Promise<ArrayBuffer> {
     const start = Date.now();
     const options = { ...this.requestOptions, ...requestOptions };
-    const attempt = (ms: number) => boundedGet(uri, options, ms, this.maxBytes);
+    const attempt = (ms: number) =>
+      new BoundedFetcher({ timeoutMs: ms, maxBytes: this.maxBytes, requestOptions: options })
+        .fetch(uri)
+        .catch((e: unknown) => {
+          throw asLibraryError(uri, e);
+        });
     try {
       return await attempt(this.timeoutMs);
     } catch (err) {
@@ -246,62 +258,13 @@ export class DeadlineFetcher implements Fetcher {
   }
 }
 
-/**
- * One HTTPS GET that reads at most `maxBytes` of body: a larger declared Content-Length is refused before
- * the body is read, and a longer body (chunked, or lying about its length) is cut off by destroying the
- * connection as soon as the count passes the bound. Errors are the library's FetchError family, with the
- * messages describeFetchFailure reads (`Status code is N`, `Response time-out`).
- */
-function boundedGet(
-  uri: string,
-  options: Readonly<Record<string, unknown>>,
-  timeoutMs: number,
-  maxBytes: number,
-): Promise<ArrayBuffer> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const req = httpsRequest(uri, { ...options, method: 'GET' }, (res) => {
-      if (res.statusCode !== 200) {
-        done(new NonRetryableFetchError(uri, `Status code is ${res.statusCode}, expected 200`));
-        return;
-      }
-      const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > maxBytes) {
-        done(new JwksTooLargeError(uri, `Content-Length exceeds ${maxBytes} bytes`));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > maxBytes) done(new JwksTooLargeError(uri, `response exceeds ${maxBytes} bytes`));
-        else chunks.push(chunk);
-      });
-      res.on('end', () => {
-        const body = Buffer.concat(chunks, size);
-        done(undefined, body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer);
-      });
-      res.on('error', (e) => done(e));
-    });
-    const timer = setTimeout(
-      () => done(new FetchError(uri, `Response time-out (after ${timeoutMs} ms.)`)),
-      timeoutMs,
-    );
-    timer.unref();
-    req.on('error', (e) => done(e));
-    req.end();
-
-    function done(err: Error | undefined, body?: ArrayBuffer): void {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (err === undefined) {
-        resolve(body as ArrayBuffer);
-        return;
-      }
-      // Closes the connection: nothing more of the body is read, and the socket is not reused.
-      req.destroy();
-      reject(err instanceof FetchError ? err : new FetchError(uri, err.message));
-    }
-  });
+/** The shared fetcher's failures as aws-jwt-verify's, which verify-token.ts maps to reason codes. */
+function asLibraryError(uri: string, e: unknown): FetchError {
+  if (e instanceof JwksResponseTooLargeError) return new JwksTooLargeError(uri, e.message);
+  if (e instanceof JwksStatusError)
+    return new NonRetryableFetchError(uri, `Status code is ${e.status}, expected 200`);
+  if (e instanceof JwksFetchTimeoutError) return new FetchError(uri, `Response time-out (${e.message}.)`);
+  // A transport error keeps Node's message (its code, e.g. ECONNREFUSED, is what the log reports).
+  const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+  return new FetchError(uri, cause instanceof Error ? cause.message : 'fetch failed');
 }

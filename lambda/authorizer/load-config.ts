@@ -3,8 +3,16 @@
  * is JSON, or `gz:` + base64 of gzipped JSON when the construct had to shrink it under Lambda's 4 KB
  * environment limit. A bad value is reported as errors, never thrown: the handler then denies everything.
  */
-import type { AuthorizerConfig, SessionBlockValidator } from '../../common/authorizer-config';
-import { AUTHORIZER_CONFIG_ENV, validateAuthorizerConfigWith } from '../../common/authorizer-config';
+import type {
+  AuthorizerConfig,
+  BlockValidators,
+  SessionBlockValidator,
+} from '../../common/authorizer-config';
+import {
+  AUTHORIZER_CONFIG_ENV,
+  BLOCK_VALIDATORS,
+  validateAuthorizerConfigWith,
+} from '../../common/authorizer-config';
 
 export type LoadedConfig =
   | { readonly ok: true; readonly config: AuthorizerConfig }
@@ -15,13 +23,24 @@ const GZIP_PREFIX = 'gz:';
 const MAX_INFLATED_BYTES = 1024 * 1024;
 
 /**
- * @param validateSession the checks of a `session` block, run only when the configuration has one:
- *   common/authorizer-config's validateSessionBlock, which the Lambda takes from its session module so the
- *   core bundle does not carry it.
+ * readConfig with every block's checks from common/ but the session block's (the local stack, tests).
+ * @param validateSession the checks of a `session` block, run only when the configuration has one.
  */
 export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   validateSession: SessionBlockValidator,
+): LoadedConfig {
+  return readConfig(env, { ...BLOCK_VALIDATORS, session: validateSession });
+}
+
+/**
+ * @param blocks the checks of the `session`, `revocation`, `usage` and `tokenBinding` blocks, each run
+ *   only when the configuration has the block: the Lambda (index.ts) takes each from the module that
+ *   holds the feature, so the core bundle carries none of them.
+ */
+export function readConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  blocks: BlockValidators,
 ): LoadedConfig {
   const raw = env[AUTHORIZER_CONFIG_ENV];
   if (raw === undefined || raw.trim() === '') {
@@ -49,7 +68,7 @@ export function loadConfig(
   } catch {
     return { ok: false, errors: [`${AUTHORIZER_CONFIG_ENV} is not valid JSON`] };
   }
-  const result = validateAuthorizerConfigWith(value, validateSession);
+  const result = validateAuthorizerConfigWith(value, blocks);
   return result.ok
     ? { ok: true, config: result.config }
     : { ok: false, errors: result.errors.map((e) => `${AUTHORIZER_CONFIG_ENV}: ${e}`) };

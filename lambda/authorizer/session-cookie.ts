@@ -21,6 +21,7 @@ import type { SessionReason } from '../../common/reason-codes';
 import { safeReturnTo } from '../../common/session/return-to';
 import { openSession, reassembleSession } from '../../common/session/session-envelope';
 import type { SessionKeyring } from '../../common/session/session-keys';
+import type { StepUpLogin } from '../../common/step-up';
 
 export type SessionTokenResult =
   | { readonly kind: 'absent' }
@@ -98,6 +99,32 @@ export function signInRedirect(input: RedirectInput): string | undefined {
   // only; a configured base URL carrying anything else gets the plain 401 instead of a redirect.
   return SAFE_SIGN_IN_URL.test(url) ? url : undefined;
 }
+
+/**
+ * The sign-in URL of a browser navigation refused for step-up: the login route with the level and age
+ * the route demands (`acr_values`, `max_age`, passed on to the authorization request by the sign-in
+ * function: docs/step-up.md), or undefined where signInRedirect would give none.
+ *
+ * The parameters are joined with `&`, which SAFE_SIGN_IN_URL keeps out of attacker-shaped URLs: here it
+ * only ever precedes the fixed names `acr_values` and `max_age`, and the values are percent-encoded
+ * tokens. In an HTML attribute an `&` followed by letters is decoded only as a named character reference,
+ * and no reference is a prefix of `acr_values=` or `max_age=` (HTML Living Standard, "named character
+ * reference state": an unmatched or `=`-followed name stays as written); in the JSON template `&` is
+ * an ordinary character.
+ */
+export function stepUpSignInRedirect(input: RedirectInput, login: StepUpLogin): string | undefined {
+  const url = signInRedirect(input);
+  if (url === undefined) return undefined;
+  const extra = [
+    ...(login.acrValues !== undefined ? [`acr_values=${encodeURIComponent(login.acrValues)}`] : []),
+    ...(login.maxAge !== undefined ? [`max_age=${login.maxAge}`] : []),
+  ];
+  if (!extra.every((p) => STEP_UP_PARAMETER.test(p))) return undefined;
+  return [url, ...extra].join('&');
+}
+
+/** `acr_values` or `max_age` with a percent-encoded value: URL-safe, no `&`, `;`, `#` or quote. */
+const STEP_UP_PARAMETER = /^(?:acr_values|max_age)=[A-Za-z0-9%._~-]{1,600}$/;
 
 /** Characters that cannot end a JSON string or an HTML attribute, nor start a character reference. */
 const SAFE_SIGN_IN_URL = /^https?:\/\/[A-Za-z0-9\-._~:/?=%!*'()@+,;[\]]+$/;

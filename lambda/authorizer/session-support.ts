@@ -10,7 +10,13 @@ import type { ReasonCode } from '../../common/reason-codes';
 import type { AuthorizerResponse } from './build-response';
 import type { AuthRequest } from './parse-event';
 import type { SessionStep } from './session-cookie';
-import { openRequestSession, signInDenyResponse, signInRedirect } from './session-cookie';
+import {
+  openRequestSession,
+  signInDenyResponse,
+  signInRedirect,
+  stepUpSignInRedirect,
+} from './session-cookie';
+import type { StepUpLogin } from '../../common/step-up';
 import type { SessionKeyProvider } from '../../common/session/session-keys';
 import { publicBaseUrl } from '../../common/session/public-url';
 import { ownOrigin } from './cookie-csrf';
@@ -33,6 +39,12 @@ export interface SessionSupport {
     reason: ReasonCode,
     accessExpired: boolean,
   ): AuthorizerResponse | undefined;
+  /**
+   * For a request refused for step-up: the sign-in URL asking the issuer for the route's level and age
+   * (`acr_values`, `max_age`), when it is a browser navigation to a browser route of a REST API; else
+   * undefined. The caller adds it to the refusal's context as `signIn`.
+   */
+  stepUpSignIn(request: AuthRequest, route: string, login: StepUpLogin): string | undefined;
 }
 
 /** Session reasons (and token_missing) a browser can recover from by signing in again. */
@@ -85,6 +97,26 @@ export function createSessionSupport(config: SessionConfig, keys: SessionKeyProv
         baseUrl,
       });
       return url ? signInDenyResponse(request.resourceArn, url, reason) : undefined;
+    },
+
+    stepUpSignIn(request, route, login) {
+      if (request.kind !== 'rest') return undefined;
+      const baseUrl = publicBaseUrl(request.domainName, request.stage, config.publicBaseUrl);
+      if (!baseUrl) return undefined;
+      const headers: Record<string, string> = {};
+      for (const [k, v] of request.headerMap()) headers[k] = v.join(', ');
+      return stepUpSignInRedirect(
+        {
+          method: request.method,
+          path: request.path,
+          rawQuery: request.rawQuery(),
+          headers,
+          browserRoute: (config.browserRoutes ?? []).includes(route),
+          accessExpired: false,
+          baseUrl,
+        },
+        login,
+      );
     },
   };
 }

@@ -2,12 +2,13 @@
  * Step-up in the request pipeline (common/step-up.ts holds the rules). Two small steps:
  *
  * - `principalFor` sets the instant through which this answer must hold (now plus the result-cache TTL)
- *   and gives back the principal the decision is made for. Decisions, grants and the last IAM answer are
- *   memoized per principal and entitlement profile; with step-up they also depend on which step-up
- *   requirements of the table the sign-in meets right now (the mask). So the principal handed on is
- *   interned per (principal, mask), with a profile interned per (profile, mask): a memo hit is then a hit
- *   for the same entitlements AND the same step-up results, and a sign-in growing too old for a route
- *   (a new mask) is decided afresh. A table without step-up routes gets the principal back untouched.
+ *   and gives back the principal the decision is made for. Decisions, grants and IAM answers are kept per
+ *   entitlement profile (authorize.ts, the profile-answers cache); with step-up they also depend on which
+ *   step-up requirements of the table the sign-in meets through that instant (the mask). So the principal
+ *   handed on carries the mask as its `variant`, which the profile's answers are kept under: a hit is then
+ *   a hit for the same entitlements AND the same step-up results, and a sign-in growing too old for a
+ *   route (a new mask) is decided afresh. No cache of its own: the answers live with the profile's. A
+ *   table without step-up routes gets the principal back untouched.
  * - `annotate` adds the RFC 9470 challenge to the answer's context (`stepUp`), which the REST
  *   ACCESS_DENIED gateway response sends as `WWW-Authenticate`. A cached IAM answer is replayed for every
  *   route, so its challenge is the join of the step-up requirements of every route the caller's
@@ -16,8 +17,9 @@
  */
 import type { AuthorizerConfig } from '../../common/authorizer-config';
 import { acrLoaMapOf, issuerUrl } from '../../common/authorizer-config';
-import type { AcrLoaMap, StepUpRequirement } from '../../common/step-up';
+import type { AcrLoaMap, StepUpLogin, StepUpRequirement } from '../../common/step-up';
 import {
+  acrValuesFor,
   joinStepUp,
   meetsStepUp,
   STEP_UP_CONTEXT_KEY,
@@ -42,6 +44,11 @@ export interface StepUpGate {
   reasonFor(match: RouteMatch, principal: VerifiedPrincipal): StepUpReason | undefined;
   /** A refusal with its step-up reason, when it is one. */
   refine(decision: RouteDecision, match: RouteMatch, principal: VerifiedPrincipal): RouteDecision;
+  /**
+   * What a browser's sign-in must ask the issuer for to meet this route's step-up (`acr_values`,
+   * `max_age` for /auth/login), when the caller falls short of it alone; else undefined.
+   */
+  loginFor(match: RouteMatch, principal: VerifiedPrincipal): StepUpLogin | undefined;
   /** The response with the challenge in its context when the caller falls short of a step-up. */
   annotate(
     response: AuthorizerResponse,
@@ -51,8 +58,14 @@ export interface StepUpGate {
   ): AuthorizerResponse;
 }
 
-/** The gate for a config, or undefined when no route demands a step-up (nothing to do per request). */
-export function createStepUpGate(config: AuthorizerConfig): StepUpGate | undefined {
+/** Keeps an answer with the principal's profile answers (RouteTable.derived). */
+export type ProfileMemo = <T>(principal: VerifiedPrincipal, name: string, compute: () => T) => T;
+
+/**
+ * The gate for a config, or undefined when no route demands a step-up (nothing to do per request).
+ * @param memo where the challenge of a cached answer is kept: the route table's profile answers.
+ */
+export function createStepUpGate(config: AuthorizerConfig, memo: ProfileMemo): StepUpGate | undefined {
   const stepped = config.routes.filter((r) => r.auth === 'keycloak' && r.requirement?.stepUp !== undefined);
   if (stepped.length === 0) return undefined;
   const distinct = [...new Set(stepped.map((r) => JSON.stringify(r.requirement?.stepUp)))].map(
@@ -66,32 +79,12 @@ export function createStepUpGate(config: AuthorizerConfig): StepUpGate | undefin
     config.issuers.map((i) => [issuerUrl(i), acrLoaMapOf(i)]),
   );
   const ttl = config.resultCacheTtlSeconds ?? UNKNOWN_TTL_SECONDS;
-  const byPrincipal = new WeakMap<VerifiedPrincipal, Map<string, VerifiedPrincipal>>();
-  const byProfile = new WeakMap<object, Map<string, object>>();
-  const challenges = new WeakMap<object, string | null>();
 
   function principalFor(p: VerifiedPrincipal, nowSeconds: number): VerifiedPrincipal {
     const validThrough = nowSeconds + ttl;
     let mask = '';
     for (const req of distinct) mask += meetsStepUp(req, p.assurance, validThrough) ? '1' : '0';
-    let forMask = byPrincipal.get(p);
-    if (forMask === undefined) byPrincipal.set(p, (forMask = new Map()));
-    let derived = forMask.get(mask);
-    if (derived === undefined) {
-      const assurance = { ...(p.assurance ?? { amr: [] }), validThrough };
-      derived = { ...p, assurance, profile: p.profile && (profileFor(p.profile, mask) as typeof p.profile) };
-      forMask.set(mask, derived);
-      masks.set(derived, mask);
-    }
-    return derived;
-  }
-
-  function profileFor(profile: object, mask: string): object {
-    let forMask = byProfile.get(profile);
-    if (forMask === undefined) byProfile.set(profile, (forMask = new Map()));
-    let derived = forMask.get(mask);
-    if (derived === undefined) forMask.set(mask, (derived = Object.freeze({ ...profile })));
-    return derived;
+    return { ...p, assurance: { ...(p.assurance ?? { amr: [] }), validThrough }, variant: mask };
   }
 
   /** Routes whose step-up alone keeps the caller out (bound routes: for some value the caller holds). */
@@ -106,16 +99,12 @@ export function createStepUpGate(config: AuthorizerConfig): StepUpGate | undefin
     return out;
   }
 
-  /** Per derived profile (issuer, entitlements and step-up results), else per principal. */
+  /** Per profile (issuer, entitlements) and variant (step-up results), kept with the profile's answers. */
   function challengeOf(p: VerifiedPrincipal): string | undefined {
-    const key: object = p.profile ?? p;
-    let c = challenges.get(key);
-    if (c === undefined) {
+    return memo(p, 'stepUpChallenge', () => {
       const join = joinStepUp(shortOf(p));
-      c = join === undefined ? null : stepUpChallenge(join, maps.get(p.issuer));
-      challenges.set(key, c);
-    }
-    return c ?? undefined;
+      return join === undefined ? undefined : stepUpChallenge(join, maps.get(p.issuer));
+    });
   }
 
   function reasonFor(match: RouteMatch, p: VerifiedPrincipal): StepUpReason | undefined {
@@ -129,6 +118,17 @@ export function createStepUpGate(config: AuthorizerConfig): StepUpGate | undefin
   return {
     principalFor,
     reasonFor,
+    loginFor(match, p) {
+      const req = match.route.requirement?.stepUp;
+      if (req === undefined || reasonFor(match, p) === undefined) return undefined;
+      const acrs = req.minLoa !== undefined ? acrValuesFor(maps.get(p.issuer), req.minLoa) : [];
+      // `amr` has no authorization-request parameter: a demand for methods alone has no sign-in to offer.
+      if (acrs.length === 0 && req.maxAgeSeconds === undefined) return undefined;
+      return {
+        ...(acrs.length > 0 ? { acrValues: acrs.join(' ') } : {}),
+        ...(req.maxAgeSeconds !== undefined ? { maxAge: req.maxAgeSeconds } : {}),
+      };
+    },
     refine(decision, match, p) {
       if (decision.reason !== 'route_forbidden') return decision;
       const reason = reasonFor(match, p);
@@ -152,10 +152,3 @@ export function createStepUpGate(config: AuthorizerConfig): StepUpGate | undefin
 function meetsBare(match: RouteMatch, bare: RouteSpec, p: VerifiedPrincipal): boolean {
   return routeAllows({ ...match, route: bare }, p);
 }
-
-/** The step-up results of a principal principalFor handed out ('' for any other): part of memo keys. */
-export function stepUpMaskOf(principal: object): string {
-  return masks.get(principal) ?? '';
-}
-
-const masks = new WeakMap<object, string>();

@@ -10,7 +10,9 @@ import { DEFAULTS } from '../../common/authorizer-config';
 import type { ReasonCode } from '../../common/reason-codes';
 import type { TokenBindingConfig } from '../../common/token-binding';
 import { DPOP_DEFAULTS, DPOP_HEADER, bindingNeed } from '../../common/token-binding';
+import type { AuthorizerResponse } from './build-response';
 import { checkDpopProof } from './dpop';
+import { dpopChallengeResponse } from './dpop-challenge';
 import { checkCertificateBinding, clientCertPem } from './mtls-binding';
 import type { AuthRequest } from './parse-event';
 import type { DynamoDbSdk, ReplayStore } from './replay-store';
@@ -31,6 +33,11 @@ export interface BindingCheckInput {
 
 export interface BindingCheck {
   check(input: BindingCheckInput): BindingResult | Promise<BindingResult>;
+  /**
+   * The answer to a refused binding that carries a challenge (REST APIs, DPoP: dpop-challenge.ts), or
+   * undefined for a plain 401.
+   */
+  challenge?(request: AuthRequest, reason: ReasonCode): AuthorizerResponse | undefined;
 }
 
 export interface BindingDeps {
@@ -91,16 +98,9 @@ export function createBindingCheck(config: AuthorizerConfig, deps: BindingDeps =
       }
       return need.dpop ? proveDpop(input).catch(() => FAILED) : OK;
     },
+    ...(dpop ? { challenge: (request, reason) => dpopChallengeResponse(request, reason, algorithms) } : {}),
   };
 }
-
-/**
- * The check of an authorizer without `tokenBinding`: a sender-constrained token is refused, since its
- * binding cannot be proven here (RFC 9449 section 7.2, RFC 8705 section 3); any other token passes.
- */
-export const REFUSE_BOUND_TOKENS: BindingCheck = {
-  check: ({ principal }) => (principal.cnf === undefined ? OK : { ok: false, reason: 'binding_unsupported' }),
-};
 
 const FAILED: BindingResult = Object.freeze({ ok: false, reason: 'internal_error' });
 

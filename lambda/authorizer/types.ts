@@ -16,6 +16,12 @@ export interface EntitlementProfile {
   readonly clientRoles: readonly string[];
   readonly scopes: readonly string[];
   readonly groups: readonly string[];
+  /**
+   * What the route table works out for this profile (authorize.ts), kept with it: the profile cache's
+   * entry holds its answers, so both live and go together. Non-enumerable: not an entitlement, so out of
+   * JSON, logs and comparisons. Absent on profiles built by hand.
+   */
+  readonly answers?: object;
 }
 
 /** The verified caller, normalized from Keycloak or Cognito claims. */
@@ -37,6 +43,11 @@ export interface VerifiedPrincipal extends Principal {
   readonly profile?: EntitlementProfile;
   /** The token's `cnf` binding (DPoP key or client certificate thumbprint), when it has one. */
   readonly cnf?: TokenConfirmation;
+  /**
+   * With step-up routes: which of the table's step-up requirements the sign-in meets through the answer's
+   * lifetime (step-up-gate.ts principalFor), part of the key of the profile's answers (authorize.ts).
+   */
+  readonly variant?: string;
 }
 
 /** Non-secret facts about a token, safe for the decision log (never the token or its claims). */
@@ -60,6 +71,12 @@ export type VerifyResult =
 /** Verifies a compact JWS and returns the principal, or a reason. Never rejects. */
 export interface TokenVerifier {
   verify(token: string): Promise<VerifyResult>;
+  /**
+   * The result without waiting, or undefined when it needs a wait (a JWKS fetch): then `verify`. Lets the
+   * warm path (a cached signing key, a verified-claims cache hit) skip the promise hops.
+   * @default - none: every token goes through `verify`
+   */
+  verifySync?(token: string): VerifyResult | undefined;
 }
 
 /** Counts and timings the verifier reports (JWKS fetch failures become a metric). */

@@ -9,33 +9,73 @@
  * Parameters and Secrets Lambda Extension (lambda/sign-in/secrets-extension.ts), on the first request; a
  * failed read is retried on the next request and denies this one (usage_key_unavailable).
  *
+ * Per-caller tiers (`perCaller: true`, listed in `usage.callerKeys`): the tier's secret is not a key but
+ * the HMAC key each caller's own API key is derived with (common/usage-caller-keys.ts), from the verified
+ * token's issuer and subject, so the key is still a function of the token alone. Before an answer names
+ * such a key, `ensure` makes sure it is in the tier's usage plan (usage-key-registrar.ts; the AWS glue is
+ * loaded on the first per-caller request). A caller whose key cannot be registered is refused with
+ * usage_key_unregistered (401, which API Gateway does not cache) and tried again on its next request.
+ * The derived value is never logged nor stored.
+ *
  * Caches: the key per tier (bound: the number of tiers; never evicted: a key changes only with a new
- * deployment, which starts new containers). Saves a localhost round trip per request.
+ * deployment, which starts new containers). Saves a localhost round trip per request. The registrar keeps
+ * the record ids it registered (usage-key-registrar.ts).
  */
 import type { UsageKeysConfig } from '../../common/usage-tiers';
 import { USAGE_KEY_VALUE, tierForPrincipal } from '../../common/usage-tiers';
+import { apiStageOf, callerKeyName, callerKeyRecordId, callerKeyValue } from '../../common/usage-caller-keys';
 import type { Principal } from '../../common/route-model';
+import type { ReasonCode } from '../../common/reason-codes';
 import { getSecretString } from '../shared/secrets-extension';
+import type { CallerKeyRegistrar } from './usage-key-registrar';
 
 /** Reads a secret's string. @default the Parameters and Secrets Lambda Extension */
 export type SecretReader = (secretId: string) => Promise<string>;
 
+/** What the tier and a per-caller key are computed from: the verified token's claims. */
+export type UsagePrincipal = Pick<Principal, 'realmRoles' | 'clientRoles' | 'groups'> &
+  Partial<Pick<Principal, 'sub' | 'issuer'>>;
+
 export interface UsageKeys {
   /** Reads every tier's key, once; resolves at once when they are loaded. Rejects when one cannot be read. */
   load(): Promise<void>;
-  /** The key of the caller's tier. Throws when the keys are not loaded. */
-  keyFor(principal: Pick<Principal, 'realmRoles' | 'clientRoles' | 'groups'>): string;
+  /** The key of the caller (its tier's, or its own in a per-caller tier). Throws when the keys are not loaded. */
+  keyFor(principal: UsagePrincipal): string;
+  /**
+   * In a per-caller tier, makes sure the caller's key is in the tier's usage plan before an answer names
+   * it: undefined when it is (or the tier is shared), else the refusal.
+   */
+  ensure(
+    principal: UsagePrincipal,
+    request: { readonly arnPrefix: string },
+  ): Promise<{ readonly status: 401; readonly reason: ReasonCode } | undefined>;
 }
 
 export class UsageKeyUnavailableError extends Error {}
 
+export interface UsageKeysOptions {
+  /** Registers per-caller keys. @default the DynamoDB table and API Gateway (usage-key-registrar-aws.ts) */
+  readonly registrar?: CallerKeyRegistrar;
+  /** Where a failed registration is reported (tier, cause, AWS error name; never the key). @default stderr */
+  readonly warn?: (line: Record<string, string>) => void;
+}
+
 /** The extension's reader (node:http, which the JWKS fetcher loads anyway). */
 const extensionReader: SecretReader = (secretId) => getSecretString(secretId);
 
-export function createUsageKeys(config: UsageKeysConfig, read: SecretReader = extensionReader): UsageKeys {
+const UNREGISTERED = { status: 401, reason: 'usage_key_unregistered' } as const;
+
+export function createUsageKeys(
+  config: UsageKeysConfig,
+  read: SecretReader = extensionReader,
+  options: UsageKeysOptions = {},
+): UsageKeys {
   let keys: ReadonlyMap<string, string> | undefined;
   let loading: Promise<void> | undefined;
   const tiers = Object.entries(config.keySecrets);
+  const perCaller = new Set(config.callerKeys?.tiers ?? []);
+  const warn = options.warn ?? ((line) => process.stderr.write(`${JSON.stringify(line)}\n`));
+  let registrar: Promise<CallerKeyRegistrar> | undefined;
 
   async function readAll(): Promise<void> {
     const values = await Promise.all(
@@ -50,6 +90,24 @@ export function createUsageKeys(config: UsageKeysConfig, read: SecretReader = ex
     keys = new Map(values);
   }
 
+  /** The tier, its secret, and the caller's own key when the tier is per-caller. */
+  function resolve(principal: UsagePrincipal) {
+    if (keys === undefined) throw new UsageKeyUnavailableError('usage keys are not loaded');
+    const tier = tierForPrincipal(principal, config.assignments, config.defaultTier);
+    const secret = keys.get(tier);
+    if (secret === undefined) throw new UsageKeyUnavailableError(`no key for tier ${tier}`);
+    if (!perCaller.has(tier)) return { tier, key: secret, own: false };
+    const who = { sub: principal.sub ?? '', issuer: principal.issuer };
+    return { tier, key: callerKeyValue(secret, tier, who), own: true };
+  }
+
+  function registrarOf(table: string): Promise<CallerKeyRegistrar> {
+    registrar ??= options.registrar
+      ? Promise.resolve(options.registrar)
+      : import('./usage-key-registrar-aws.js').then((m) => m.awsCallerKeyRegistrar(table));
+    return registrar;
+  }
+
   return {
     load() {
       if (keys !== undefined) return Promise.resolve();
@@ -59,11 +117,47 @@ export function createUsageKeys(config: UsageKeysConfig, read: SecretReader = ex
       return loading;
     },
     keyFor(principal) {
-      if (keys === undefined) throw new UsageKeyUnavailableError('usage keys are not loaded');
-      const tier = tierForPrincipal(principal, config.assignments, config.defaultTier);
-      const key = keys.get(tier);
-      if (key === undefined) throw new UsageKeyUnavailableError(`no key for tier ${tier}`);
+      const { tier, key } = resolve(principal);
+      if (key === undefined)
+        throw new UsageKeyUnavailableError(`the caller has no key of its own in tier ${tier}`);
       return key;
+    },
+    async ensure(principal, request) {
+      const { tier, key, own } = resolve(principal);
+      if (!own || config.callerKeys === undefined) return undefined;
+      const apiStage = apiStageOf(request.arnPrefix);
+      if (key === undefined || apiStage === undefined) {
+        const cause = key === undefined ? 'no_subject' : 'no_api_stage';
+        warn({ level: 'WARN', message: 'usage key not registered', tier, cause });
+        return UNREGISTERED;
+      }
+      const recordId = callerKeyRecordId(tier, key);
+      let registering: CallerKeyRegistrar;
+      try {
+        registering = await registrarOf(config.callerKeys.table);
+      } catch {
+        registrar = undefined; // loaded again on the next request
+        warn({ level: 'WARN', message: 'usage key not registered', tier, cause: 'registrar_unavailable' });
+        return UNREGISTERED;
+      }
+      const result = await registering.ensure({
+        recordId,
+        keyName: callerKeyName(recordId),
+        value: key,
+        tier,
+        ...apiStage,
+        caller: `${principal.issuer ?? ''} ${principal.sub ?? ''}`,
+      });
+      if (result.ok) return undefined;
+      warn({
+        level: 'WARN',
+        message: 'usage key not registered',
+        tier,
+        record: recordId,
+        cause: result.cause,
+        ...(result.error !== undefined ? { error: result.error } : {}),
+      });
+      return UNREGISTERED;
     },
   };
 }

@@ -7,16 +7,21 @@
  * stored; each entry expires at the token's `exp`. Bounded: least recently used entries are evicted first.
  */
 import { hash } from 'node:crypto';
-import type { TokenFacts, VerifiedPrincipal } from './types';
+import type { TokenFacts, VerifiedPrincipal, VerifyResult } from './types';
 
 export interface VerifiedEntry {
   readonly principal: VerifiedPrincipal;
   readonly facts: TokenFacts;
 }
 
+/** An entry with the answer a hit gives, made once when stored (a hit allocates nothing). */
+export interface CachedEntry extends VerifiedEntry {
+  readonly result: Extract<VerifyResult, { ok: true }>;
+}
+
 export class VerifiedClaimsCache {
   // A Map iterates in insertion order: re-inserting on a hit makes the first key the least recently used.
-  private readonly entries = new Map<string, VerifiedEntry>();
+  private readonly entries = new Map<string, CachedEntry>();
 
   /** @param capacity maximum entries; 0 disables the cache. */
   constructor(readonly capacity: number) {}
@@ -31,7 +36,7 @@ export class VerifiedClaimsCache {
   }
 
   /** The entry for this key while `nowSeconds < exp`; an expired entry is removed. */
-  get(key: string, nowSeconds: number): VerifiedEntry | undefined {
+  get(key: string, nowSeconds: number): CachedEntry | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     this.entries.delete(key);
@@ -48,6 +53,7 @@ export class VerifiedClaimsCache {
       if (oldest.done) break;
       this.entries.delete(oldest.value);
     }
-    this.entries.set(key, entry);
+    const { principal, facts } = entry;
+    this.entries.set(key, { principal, facts, result: { ok: true, principal, facts, cached: true } });
   }
 }

@@ -178,7 +178,10 @@ export function createTokenVerifier(config: AuthorizerConfig, deps: TokenVerifie
     now,
     onSignatureVerification: deps.onSignatureVerification,
   };
-  return { verify: (token) => verifyToken(token, state) };
+  return {
+    verify: (token) => verifyToken(token, state),
+    verifySync: (token) => verifyTokenSync(token, state),
+  };
 }
 
 /** aws-jwt-verify's verifier for one trusted issuer, reading keys from the shared JWKS cache. */
@@ -209,6 +212,49 @@ function issuerVerifier(
 
 /** The verification steps, in order. Never throws: an unexpected error is `internal_error`. */
 export async function verifyToken(token: string, v: VerifierState): Promise<VerifyResult> {
+  const now = verifyOrNeedKey(token, v);
+  if (!(now instanceof KeyNeeded)) return now;
+  try {
+    v.onSignatureVerification?.();
+    let payload: JwtPayload;
+    try {
+      payload = await (v.verifiers.get(now.trusted) as IssuerVerifier).verify(token);
+    } catch (e) {
+      return verificationFailed(e, now.facts);
+    }
+    return remember(checkClaims(payload, now.trusted, now.facts, now.nowSeconds, v.skewSeconds), now, v);
+  } catch (err) {
+    return reject('internal_error', {}, classifyError(err, []).detail);
+  }
+}
+
+/**
+ * The same steps without waiting: the result, or undefined when the issuer's signing key is not cached
+ * yet and must be fetched (then verifyToken). The warm path, a verified-claims cache hit included, takes no
+ * promise hop. Never throws.
+ */
+export function verifyTokenSync(token: string, v: VerifierState): VerifyResult | undefined {
+  const now = verifyOrNeedKey(token, v);
+  return now instanceof KeyNeeded ? undefined : now;
+}
+
+/** What verifyToken goes on with when the signing key must be fetched first. */
+class KeyNeeded {
+  constructor(
+    readonly trusted: TrustedIssuer,
+    readonly facts: TokenFacts,
+    readonly key: string | undefined,
+    readonly nowSeconds: number,
+  ) {}
+}
+
+/**
+ * Steps 1 to 7 with aws-jwt-verify's synchronous verification, while the signing key is cached (the warm
+ * path). When the library reports that the key is not cached yet (keyNotCached): KeyNeeded, and verifyToken
+ * calls the asynchronous one, which may fetch the JWKS, rate-limited
+ * (https://github.com/awslabs/aws-jwt-verify#verifysync).
+ */
+function verifyOrNeedKey(token: string, v: VerifierState): VerifyResult | KeyNeeded {
   try {
     const nowSeconds = v.now() / 1000;
     // Only tokens of a plausible size are hashed; a hit needs the exact same bytes, signature included.
@@ -217,7 +263,7 @@ export async function verifyToken(token: string, v: VerifierState): Promise<Veri
         ? VerifiedClaimsCache.key(token)
         : undefined;
     const hit = key === undefined ? undefined : v.cache.get(key, nowSeconds);
-    if (hit) return { ok: true, principal: hit.principal, facts: hit.facts, cached: true };
+    if (hit) return hit.result;
 
     const inspected = inspectToken(token);
     if (!inspected.ok) return inspected;
@@ -227,33 +273,27 @@ export async function verifyToken(token: string, v: VerifierState): Promise<Veri
     if (!trusted.algorithms.has(inspected.alg))
       return reject('alg_not_allowed', facts, 'alg not allowed for this issuer');
 
-    v.onSignatureVerification?.();
     let payload: JwtPayload;
     try {
-      payload = verifySignatureSync(v.verifiers.get(trusted) as IssuerVerifier, token);
+      payload = (v.verifiers.get(trusted) as IssuerVerifier).verifySync(token);
     } catch (err) {
-      if (!keyNotCached(err)) return verificationFailed(err, facts);
-      try {
-        payload = await (v.verifiers.get(trusted) as IssuerVerifier).verify(token);
-      } catch (e) {
-        return verificationFailed(e, facts);
-      }
+      if (keyNotCached(err)) return new KeyNeeded(trusted, facts, key, nowSeconds);
+      v.onSignatureVerification?.();
+      return verificationFailed(err, facts);
     }
-    const result = checkClaims(payload, trusted, facts, nowSeconds, v.skewSeconds);
-    if (result.ok && key !== undefined) v.cache.set(key, { principal: result.principal, facts });
-    return result;
+    v.onSignatureVerification?.();
+    const ready = new KeyNeeded(trusted, facts, key, nowSeconds);
+    return remember(checkClaims(payload, trusted, facts, nowSeconds, v.skewSeconds), ready, v);
   } catch (err) {
     return reject('internal_error', {}, classifyError(err, []).detail);
   }
 }
 
-/**
- * The library's synchronous verification while the signing key is cached (the warm path, without promise
- * hops). When it reports that the key is not cached yet (keyNotCached), verifyToken calls the asynchronous
- * one, which may fetch the JWKS, rate-limited (https://github.com/awslabs/aws-jwt-verify#verifysync).
- */
-function verifySignatureSync(verifier: IssuerVerifier, token: string): JwtPayload {
-  return verifier.verifySync(token);
+/** A successful verification goes into the verified-claims cache (by the token's hash). */
+function remember(result: VerifyResult, at: KeyNeeded, v: VerifierState): VerifyResult {
+  if (result.ok && at.key !== undefined)
+    v.cache.set(at.key, { principal: result.principal, facts: result.facts });
+  return result;
 }
 
 function keyNotCached(err: unknown): boolean {

@@ -8,7 +8,7 @@ import type { StepUpLogin } from '../../common/step-up';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { Fetcher } from 'aws-jwt-verify/https';
-import { BoundedFetcher, JwksFetchError } from './bounded-fetcher';
+import { BoundedFetcher, JwksFetchError } from '../shared/bounded-fetcher';
 import { postForm } from './http-form';
 import type { FormPostOptions, FormPostResponse } from './http-form';
 import type { SignInConfig } from './sign-in-config';

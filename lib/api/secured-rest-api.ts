@@ -255,7 +255,8 @@ export class SecuredRestApi extends Construct {
     });
     let options: apigw.MethodOptions;
     if (kind === 'keycloak') {
-      if (route.auth._requirement?.stepUp !== undefined) this.addStepUpChallenge();
+      if (route.auth._requirement?.stepUp !== undefined || this.authorizer!._dpopChallenge)
+        this.addStepUpChallenge();
       this.authorizer!.addRoute(route);
       this.restAuthorizer ??= this.authorizer!.restAuthorizer();
       options = {
@@ -354,7 +355,8 @@ export class SecuredRestApi extends Construct {
   }
 
   /**
-   * With a step-up route, ACCESS_DENIED also sends the authorizer's RFC 9470 challenge as WWW-Authenticate:
+   * With a step-up route or DPoP, ACCESS_DENIED also sends the authorizer's challenge (RFC 9470 or RFC 9449:
+   * they share one context key, common/token-binding.ts) as WWW-Authenticate:
    * gateway response headers may map `context.*` variables, `$context.authorizer.<key>` included
    * (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-parameter-mapping-sources.html).
    * The status stays 403: it is fixed per response type, and a cached policy cannot answer 401 (docs/step-up.md).
@@ -406,5 +408,6 @@ function usageTierPlans(
     );
   const plans = new UsageTierPlans(scope, 'UsageTiers', api, tiers, 'SecuredRestApi');
   authorizer._useUsageKeys(plans.authorizerBlock(), [...plans.keySecrets.values()]);
+  plans.grantCallerKeyRegistration(authorizer.handler);
   return plans;
 }

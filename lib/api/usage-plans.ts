@@ -1,9 +1,18 @@
-import { Annotations, Validations } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { CALLER_KEY_PLAN_TAG, CALLER_KEY_TABLE_PARTITION_KEY } from '../../common/usage-caller-keys';
 import type { UsageKeysConfig, UsageTiersConfig } from '../../common/usage-tiers';
-import { USAGE_KEY_LENGTH, tokenAssignments, validateUsageTiers } from '../../common/usage-tiers';
+import {
+  USAGE_KEY_LENGTH,
+  perCallerTiers,
+  tokenAssignments,
+  validateUsageTiers,
+} from '../../common/usage-tiers';
 
 /** A usage tier's quota: requests per period, counted by API Gateway per API key. */
 export interface UsageTierQuota {
@@ -34,6 +43,13 @@ export interface UsageTierOptions extends UsageTierThrottle {
    * @default - the tier's throttle on every route
    */
   readonly routeThrottles?: { [routeKey: string]: UsageTierThrottle };
+  /**
+   * Give every caller of the tier an API key of its own, so the throttle and quota apply per caller: the
+   * authorizer derives the key from the caller's identity and registers it in the tier's usage plan on the
+   * caller's first request. Each caller then uses one of the account's 10,000 API keys per Region.
+   * @default false - one key for the tier: its callers share the throttle and quota
+   */
+  readonly perCaller?: boolean;
 }
 
 /** Which tier a caller gets: `tier` and exactly one matcher. The first matching assignment wins. */
@@ -104,8 +120,10 @@ export function usageTiersConfig(options: UsageTiersOptions): UsageTiersConfig {
 export class UsageTierPlans extends Construct {
   /** Usage plan of each tier. */
   public readonly plans = new Map<string, apigw.UsagePlan>();
-  /** Secret holding each tier's API key value. */
+  /** Secret holding each tier's API key value (per-caller tiers: the key the callers' keys are derived with). */
   public readonly keySecrets = new Map<string, secretsmanager.Secret>();
+  /** With per-caller tiers: the record of each caller key registered. */
+  public readonly callerKeyTable?: dynamodb.Table;
 
   private readonly config: UsageTiersConfig;
   /** Per tier, the plan's per-method throttles, filled as methods are added (rendered at synth). */
@@ -132,11 +150,6 @@ export class UsageTierPlans extends Construct {
         reason:
           'An API key value identifies a usage tier, not a caller, and is never sent by clients; rotating it needs a redeployment of the API key, not a rotation Lambda.',
       });
-      const key = new apigw.ApiKey(this, `${name}-Key`, {
-        description: `Keygate usage tier ${name} (returned by the authorizer as usageIdentifierKey)`,
-        // `{{resolve:secretsmanager:<arn>:SecretString:::}}`: resolved by CloudFormation at deploy time.
-        value: secret.secretValue.unsafeUnwrap(),
-      });
       const throttles: apigw.ThrottlingPerMethod[] = [];
       const plan = new apigw.UsagePlan(this, `${name}-Plan`, {
         name: `${api.restApiName}-${name}`,
@@ -148,7 +161,17 @@ export class UsageTierPlans extends Construct {
         // The per-method throttles are read when the template is rendered, after every route is added.
         apiStages: [{ api, stage: api.deploymentStage, throttle: throttles }],
       });
-      plan.addApiKey(key);
+      // A per-caller tier's keys are added by the authorizer at run time (grantCallerKeyRegistration),
+      // which finds the plan by this tag.
+      if (tier.perCaller === true) Tags.of(plan).add(CALLER_KEY_PLAN_TAG, name);
+      else
+        plan.addApiKey(
+          new apigw.ApiKey(this, `${name}-Key`, {
+            description: `Keygate usage tier ${name} (returned by the authorizer as usageIdentifierKey)`,
+            // `{{resolve:secretsmanager:<arn>:SecretString:::}}`: resolved by CloudFormation at deploy time.
+            value: secret.secretValue.unsafeUnwrap(),
+          }),
+        );
       this.methodThrottles.set(name, throttles);
       this.plans.set(name, plan);
       this.keySecrets.set(name, secret);
@@ -160,7 +183,66 @@ export class UsageTierPlans extends Construct {
         'usageTiers: roleArn assignments are enforced by the local gateway only; on AWS, IAM routes keep the stage throttle (docs/quotas.md)',
       );
     }
+    if (perCallerTiers(this.config).length > 0) this.callerKeyTable = this.createCallerKeyTable();
     this.node.addValidation({ validate: () => this.unusedRouteThrottles(owner) });
+  }
+
+  /**
+   * The registry of caller keys. It can be rebuilt from API Gateway (a lost record only costs a lookup by
+   * name on the caller's next first request), so it is destroyed with the stack and has no backups.
+   */
+  private createCallerKeyTable(): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'CallerKeys', {
+      partitionKey: { name: CALLER_KEY_TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(table).acknowledge({
+      id: 'AwsSolutions-DDB3',
+      reason:
+        'The table records which caller keys are in a usage plan; API Gateway holds the keys themselves, so a lost record is rebuilt on the next request.',
+    });
+    return table;
+  }
+
+  /**
+   * Lets the authorizer register per-caller keys: read and write the records, list usage plans, create
+   * API keys, and add keys to the per-caller tiers' usage plans only
+   * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonapigatewaymanagement.html:
+   * GetUsagePlans is `GET /usageplans`, CreateApiKey `POST /apikeys`, GetApiKeys `GET /apikeys`,
+   * CreateUsagePlanKey `POST /usageplans/{id}/keys`). Nothing when no tier is per-caller.
+   *
+   * The plan-scoped statement is a policy of its own: the function's default policy is a dependency of
+   * the function, and a reference from it to a plan would close a cycle (plan → stage → methods →
+   * authorizer → function).
+   */
+  public grantCallerKeyRegistration(fn: lambda.IFunction): void {
+    const table = this.callerKeyTable;
+    if (table === undefined || fn.role === undefined) return;
+    table.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    const { partition, region } = Stack.of(this);
+    const arn = (path: string) => `arn:${partition}:apigateway:${region}::${path}`;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['apigateway:POST', 'apigateway:GET'],
+        resources: [arn('/apikeys')],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['apigateway:GET'], resources: [arn('/usageplans')] }),
+    );
+    new iam.Policy(this, 'CallerKeyRegistration', {
+      roles: [fn.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['apigateway:POST'],
+          resources: perCallerTiers(this.config).map((t) =>
+            arn(`/usageplans/${this.plans.get(t)!.usagePlanId}/keys`),
+          ),
+        }),
+      ],
+    });
   }
 
   /** The authorizer's `usage` block: token matchers, default tier, the key secrets' ARNs. */
@@ -169,6 +251,11 @@ export class UsageTierPlans extends Construct {
       defaultTier: this.config.defaultTier,
       assignments: tokenAssignments(this.config),
       keySecrets: Object.fromEntries([...this.keySecrets].map(([n, s]) => [n, s.secretArn])),
+      ...(this.callerKeyTable
+        ? {
+            callerKeys: { table: this.callerKeyTable.tableName, tiers: perCallerTiers(this.config) },
+          }
+        : {}),
     };
   }
 

@@ -13,6 +13,7 @@ import { CLOUDFORMATION_RESOURCES_PER_STACK } from '../../common/aws-limits';
 import type { Requirement as RequirementSpec } from '../../common/route-model';
 import type { SecuredRouteOptions } from '../api/route-table';
 import { Requirement, RouteAuth } from '../api/route-auth';
+import type { StepUpProps } from '../api/route-auth';
 import { SecuredHttpApi } from '../api/secured-http-api';
 import { SecuredRestApi } from '../api/secured-rest-api';
 import type { UsageTiersOptions } from '../api/usage-plans';
@@ -26,6 +27,7 @@ import { AuthorizerAlarms } from '../monitoring/authorizer-alarms';
 import { KeygateDashboard } from '../monitoring/keygate-dashboard';
 import { BrowserSignIn, SIGN_IN_PATHS } from '../sign-in/browser-sign-in';
 import { stageBackChannelLogout } from '../revocation/stage-back-channel-logout';
+import { stageTokenBindingOptions } from '../authorizer/token-binding';
 
 /** Properties of the Keygate app stack. */
 export interface KeygateStackProps extends StackProps {
@@ -77,6 +79,7 @@ export class KeygateStack extends Stack {
         ...(c.keycloak.algorithms
           ? { algorithms: c.keycloak.algorithms.map((a) => a as SigningAlgorithm) }
           : {}),
+        ...(c.keycloak.acrLoaMap ? { acrLoaMap: { ...c.keycloak.acrLoaMap } } : {}),
       }),
     ];
     let federation: KeycloakFederatedUserPool | undefined;
@@ -148,6 +151,7 @@ export class KeygateStack extends Stack {
     const authorizer = new KeygateAuthorizer(this, 'Authorizer', {
       issuers,
       ...(logout ? { revocation: logout } : {}),
+      ...(c.tokenBinding ? { tokenBinding: stageTokenBindingOptions(c.tokenBinding, scopeOf) } : {}),
       ...(signIn
         ? {
             browserSessions: {
@@ -338,5 +342,14 @@ function toUnscopedRequirement(spec: RequirementSpec): Requirement {
       : undefined;
   const allOf = copy(spec.allOf);
   const anyOf = copy(spec.anyOf);
-  return Requirement.of({ ...(allOf ? { allOf } : {}), ...(anyOf ? { anyOf } : {}) });
+  const requirement = Requirement.of({ ...(allOf ? { allOf } : {}), ...(anyOf ? { anyOf } : {}) });
+  return spec.stepUp ? requirement.withStepUp(stepUpProps(spec.stepUp)) : requirement;
+}
+
+function stepUpProps(s: NonNullable<RequirementSpec['stepUp']>): StepUpProps {
+  return {
+    ...(s.minLoa !== undefined ? { minLoa: s.minLoa } : {}),
+    ...(s.amr ? { amr: [...s.amr] } : {}),
+    ...(s.maxAgeSeconds !== undefined ? { maxAge: Duration.seconds(s.maxAgeSeconds) } : {}),
+  };
 }

@@ -408,6 +408,15 @@ export class KeygateAuthorizer extends Construct {
     }
   }
 
+  /**
+   * Whether a refused DPoP request is answered with a challenge in the REST Deny's context, which
+   * SecuredRestApi's ACCESS_DENIED response sends as WWW-Authenticate (lambda/authorizer/dpop-challenge.ts).
+   * @internal
+   */
+  public get _dpopChallenge(): boolean {
+    return this.tokenBinding?.dpop !== undefined;
+  }
+
   /** The routes registered so far (a copy). */
   public get routeKeys(): string[] {
     return this.routes.map((r) => routeKey(r));

@@ -2,14 +2,14 @@
  * The construct side of sender-constrained tokens (common/token-binding.ts): the props KeygateAuthorizer
  * takes, the DPoP replay table it creates, and the synth-time warning that the result cache is off.
  */
-import { Annotations, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import type { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { issuerUrl } from '../../common/authorizer-config';
 import type { DpopAlgorithm, TokenBindingConfig } from '../../common/token-binding';
 import { REPLAY_TABLE } from '../../common/token-binding';
+import type { StageBindingScope, StageTokenBindingConfig } from '../../common/stage-token-binding';
 import type { TrustedIssuer } from './trusted-issuer';
 
 /** Who must present bound tokens: every token of the issuers, and every token on the routes. */
@@ -64,6 +64,36 @@ export interface TokenBindingOptions {
    * @default - no certificate binding
    */
   readonly mtls?: BindingScopeOptions;
+}
+
+/**
+ * KeygateAuthorizer's `tokenBinding` for a stage's block (common/stage-token-binding.ts, checked by the
+ * stage schema): issuer names become the stage's trusted issuers through `issuerOf`.
+ */
+export function stageTokenBindingOptions(
+  block: StageTokenBindingConfig,
+  issuerOf: (name: string) => TrustedIssuer,
+): TokenBindingOptions {
+  const scope = (s: StageBindingScope) => ({
+    issuers: (s.issuers ?? []).map(issuerOf),
+    routes: [...(s.routes ?? [])],
+  });
+  const { dpop, mtls } = block;
+  return {
+    ...(dpop
+      ? {
+          dpop: {
+            ...scope(dpop),
+            ...(dpop.algorithms ? { algorithms: [...dpop.algorithms] } : {}),
+            ...(dpop.proofMaxAgeSeconds !== undefined
+              ? { proofMaxAge: Duration.seconds(dpop.proofMaxAgeSeconds) }
+              : {}),
+            ...(dpop.publicBaseUrl !== undefined ? { publicBaseUrl: dpop.publicBaseUrl } : {}),
+          },
+        }
+      : {}),
+    ...(mtls ? { mtls: scope(mtls) } : {}),
+  };
 }
 
 /** The runtime `tokenBinding` block, with each issuer as its probe stand-in or its real URL. */

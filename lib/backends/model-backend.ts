@@ -8,6 +8,7 @@ import { METRIC_NAMESPACE } from '../../common/decision-log';
 import { AUDIT_FIELDS, AUDIT_MESSAGE } from '../../common/model-audit-log';
 import { MODEL_INVOKE_PATH } from '../../common/model-contract';
 import { MODEL_STREAM_PATH } from '../../common/model-stream';
+import { withoutStepUp } from '../../common/step-up';
 import { onRouteServed } from '../internal/served-routes';
 import { KeygateValidationError } from '../internal/validation-error';
 import {
@@ -170,7 +171,7 @@ export class ModelBackend extends Construct {
     }
     const maxBodyBytes = checkInt(this, 'maxBodyBytes', props.maxBodyBytes ?? 65536, 1, 1024 * 1024);
     const maxInputChars = checkInt(this, 'maxInputChars', props.maxInputChars ?? 20000, 1, 500_000);
-    const givenRequirement = requirementSpec(props.invokeRequirement);
+    const givenRequirement = withoutStepUp(requirementSpec(props.invokeRequirement));
     const requirementErrors = validateRoutes(
       [
         {
@@ -209,7 +210,7 @@ export class ModelBackend extends Construct {
     const serve = (route: RouteSpec): void => {
       const invokes = route.path === MODEL_INVOKE_PATH || route.path === MODEL_STREAM_PATH;
       if (route.auth !== 'keycloak' || route.method !== 'POST' || !invokes) return;
-      const requirement = route.requirement ?? {};
+      const requirement = withoutStepUp(route.requirement ?? {});
       const known = givenRequirement ?? servedRequirement;
       if (known !== undefined && canonical(known) !== canonical(requirement)) {
         throw new KeygateValidationError(

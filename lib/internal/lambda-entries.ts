@@ -1,7 +1,9 @@
 /**
- * The Lambda functions Keygate ships, and how each is bundled. Plain data with no imports: the package
- * build (scripts/build-lambdas.ts) bundles every entry from this list, and the constructs find the bundles
- * by these names (lib/internal/lambda-code.ts), so the two can never disagree.
+ * The Lambda functions Keygate ships, and how each is bundled. Plain data with no imports: the one
+ * definition the package build (scripts/build-lambdas.ts), the benchmark (through
+ * scripts/authorizer-bundle-options.ts) and the constructs (lib/internal/lambda-code.ts, which finds the
+ * bundles by these names) all read, so they can never disagree. package.json ships every bundle file by a
+ * glob (`assets/lambda/*\/*.js`), so a new module is shipped as soon as it is listed here.
  */
 
 /**
@@ -38,14 +40,41 @@ export interface LambdaEntrySpec {
   readonly mainFields?: readonly string[];
 }
 
+/** The esbuild flags every function is bundled with (Lambda `nodejs22.x`). */
+export const LAMBDA_BUNDLE_FLAGS = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  // CommonJS: ESM-only dependencies (jose) are bundled in, so nothing is `require`d as ESM at run time.
+  format: 'cjs',
+  minify: true,
+} as const;
+
+/**
+ * The authorizer's modules beside its core `index.js`, each loaded only when the configuration uses it,
+ * so the cold start of an authorizer that does not never reads, parses or compiles it:
+ * browser-session support (index.js, with `session`), token binding (index.js, with `tokenBinding`), jose
+ * for DPoP proofs (dpop.ts, on the first proof), the revocation check and its DynamoDB list (index.js and
+ * handler.ts, with `revocation`) and the usage-tier keys (handler.ts, with `usage`, on the first request).
+ */
+const AUTHORIZER_MODULES = {
+  binding: 'lambda/authorizer/binding.ts',
+  'dpop-jose': 'lambda/authorizer/dpop-jose.ts',
+  revocation: 'lambda/authorizer/revocation.ts',
+  session: 'lambda/authorizer/session.ts',
+  usage: 'lambda/authorizer/usage.ts',
+} as const;
+
+/** How a function's code names its further modules at run time (`./session.js`): left external, not inlined. */
+export function moduleExternals(modules: { readonly [name: string]: string }): string[] {
+  return Object.keys(modules).map((m) => `./${m}.js`);
+}
+
 export const LAMBDA_ENTRIES: { readonly [name in LambdaEntryName]: LambdaEntrySpec } = {
   authorizer: {
     source: 'lambda/authorizer/index.ts',
-    // Browser-session support: loaded by index.js only when the configuration has `session`. jose for
-    // DPoP proofs: loaded by dpop.ts on the first proof. Neither is read at the cold start of an
-    // authorizer that does not use it.
-    modules: { session: 'lambda/authorizer/session.ts', 'dpop-jose': 'lambda/authorizer/dpop-jose.ts' },
-    external: ['@aws-sdk/*', './session.js', './dpop-jose.js'],
+    modules: AUTHORIZER_MODULES,
+    external: ['@aws-sdk/*', ...moduleExternals(AUTHORIZER_MODULES)],
     // ESM builds of jose and aws-jwt-verify tree-shake better than their CommonJS builds.
     mainFields: ['module', 'main'],
   },

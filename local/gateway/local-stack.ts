@@ -31,6 +31,7 @@ import type { DecisionLine, DecisionLog } from '../../lambda/authorizer/decision
 import { createDecisionLog } from '../../lambda/authorizer/decision-log';
 import { loadConfig } from '../../lambda/authorizer/load-config';
 import { MODEL_INVOKE_PATH } from '../../common/model-contract';
+import { withoutStepUp } from '../../common/step-up';
 import { createTokenVerifier, DeadlineFetcher } from '../../lambda/authorizer/verify-token';
 import { createHandler as createModelsHandler } from '../../lambda/models/handler';
 import { validateBackendConfig } from '../../lambda/models/backend-config';
@@ -57,6 +58,7 @@ import { startLocalGateway } from './local-gateway';
 import { createLocalUsageTiers } from './usage-limiter';
 import { LoopbackHttpFetcher } from './loopback-fetcher';
 import { localRevocation } from './local-revocation';
+import { stageTokenBinding } from '../../common/stage-token-binding';
 import type { MemoryRevocationStore } from '../../lambda/revocation/revocation-store';
 import type { GatewayRecord, LocalGateway, LambdaFunction, StreamingLambdaFunction } from './local-gateway';
 import type { ApiType } from './api-events';
@@ -227,6 +229,7 @@ export function localAuthorizerConfig(
         allowedAudiences: [kc.audience ?? kc.apiClientId],
         ...(kc.algorithms ? { algorithms: [...kc.algorithms] } : {}),
         roleClients: [kc.apiClientId],
+        ...(kc.acrLoaMap ? { acrLoaMap: { ...kc.acrLoaMap } } : {}),
         ...(kc.insecureHttpIssuerForDevelopmentOnly
           ? { insecureHttpIssuerForDevelopmentOnly: true, ...(kc.jwksUri ? { jwksUri: kc.jwksUri } : {}) }
           : {}),
@@ -407,6 +410,7 @@ function stackAuthorizerConfig(
   options: LocalStackOptions,
   realmStage: StageConfig,
   issuerUrl: string,
+  gatewayUrl: string,
   parts: StackGatewayParts,
   cookieKeys: string | undefined,
 ): { authorizerConfig: AuthorizerConfig; loaded: ReturnType<typeof loadConfig> } {
@@ -424,6 +428,16 @@ function stackAuthorizerConfig(
         }
       : {}),
     ...(parts.usageTiers ? { usage: parts.usageTiers.authorizerBlock } : {}),
+    // Proofs name the URL the client called: this gateway's own (http on 127.0.0.1).
+    ...(stage.tokenBinding
+      ? {
+          tokenBinding: stageTokenBinding(
+            stage.tokenBinding,
+            (name) => (name === stage.keycloak.issuer ? issuerUrl : undefined),
+            gatewayUrl,
+          ),
+        }
+      : {}),
   };
   const authorizerConfig = parts.revocation
     ? parts.revocation.authorizerConfig(withoutRevocation)
@@ -471,7 +485,9 @@ function stackAuthorizer(
         ),
       }),
     log,
-    ...(parts.usageTiers ? { readSecret: parts.usageTiers.readSecret } : {}),
+    ...(parts.usageTiers
+      ? { readSecret: parts.usageTiers.readSecret, usageKeyRegistrar: parts.usageTiers.registrar }
+      : {}),
     // The cookie keyring, for an authorizer that reads browser sessions (ignored by one that does not).
     ...(cookieKeys && authorizerConfig.session
       ? { sessions: createSessionSupport(authorizerConfig.session, staticKeyProvider(cookieKeys)) }
@@ -499,7 +515,7 @@ function stackBackends(
       ? {
           invokeRequirement: localRequirement(
             stage,
-            invokeRoute.requirement,
+            withoutStepUp(invokeRoute.requirement),
             issuerUrl,
             routeKey(invokeRoute),
           ),
@@ -604,7 +620,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const account = stage.account ?? LOCAL_ACCOUNT;
   const { machine, outsider, iamRoutes } = localIamCallers(options, account);
   const revocation = localRevocation(stage);
-  const cacheTtl = options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? 300;
+  // With tokenBinding the result cache is off, as the constructs default it (docs/token-binding.md).
+  const cacheTtl =
+    options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? (stage.tokenBinding ? 0 : 300);
   const parts: StackGatewayParts = {
     late: {},
     machine,
@@ -636,7 +654,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         });
     const cookieKeys = options.signIn ? localCookieKeys() : undefined;
     revocation?.bind({ issuer: issuer.issuer, jwks: issuer.urls.certs, ca: issuer.ca });
-    const config = stackAuthorizerConfig(options, realmStage, issuer.issuer, parts, cookieKeys);
+    const config = stackAuthorizerConfig(options, realmStage, issuer.issuer, gateway.url, parts, cookieKeys);
     parts.late.authorizer = stackAuthorizer(options, config, parts, issuer.ca, cookieKeys);
     backends = stackBackends(options, issuer.issuer, { account, iamRoutes });
     parts.late.integration = backends.integration;

@@ -7,6 +7,10 @@
  *   one. A request on a key-requiring route whose answer names no key of a plan is a 403 `Forbidden`
  *   (API Gateway's InvalidKeyParameter:
  *   https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-key-source.html).
+ * - Per-caller tiers (`perCaller: true`): the authorizer derives each caller's key (as deployed,
+ *   common/usage-caller-keys.ts) and registers it through `registrar`, which adds it to the tier here as
+ *   the Lambda's registrar adds it to the tier's usage plan; each such key has buckets and a quota of its
+ *   own. An IAM caller of a per-caller tier is counted per signing session ARN.
  * - Throttle: one token bucket per key (rate per second, bucket of `burstLimit`), plus one per key and
  *   route for a route throttle, which applies besides the plan's own; out of tokens → 429
  *   `Too Many Requests`. Quota: one counter per key and period (UTC day, week from Sunday, month; a
@@ -16,11 +20,13 @@
  * - IAM callers: matched by role ARN (`roleArn` assignments) from the signing session's ARN. API Gateway
  *   cannot do this (an IAM method has no authorizer to name a key), so this is the local gateway only.
  *
- * State: a bucket per key (and per key and route) and a counter per key: bounded by tiers × routes.
+ * State: a bucket per key (and per key and route) and a counter per key: bounded by tiers × routes, and
+ * for per-caller tiers by the callers of the run (a local gateway serves a handful).
  */
 import { randomBytes } from 'node:crypto';
 import type { UsageKeysConfig, UsageThrottle, UsageTiersConfig } from '../../common/usage-tiers';
-import { USAGE_KEY_LENGTH, tierForRoleArn, tokenAssignments } from '../../common/usage-tiers';
+import { USAGE_KEY_LENGTH, perCallerTiers, tierForRoleArn, tokenAssignments } from '../../common/usage-tiers';
+import type { CallerKeyRegistrar } from '../../lambda/authorizer/usage-key-registrar';
 
 export type UsageReason = 'usage_key_invalid' | 'usage_throttled' | 'usage_quota_exceeded';
 
@@ -45,8 +51,10 @@ export interface LocalUsageTiers {
   readonly authorizerBlock: UsageKeysConfig;
   readonly readSecret: (secretId: string) => Promise<string>;
   readonly limiter: UsageLimiter;
-  /** Tier → key value (tests and the demo print which tier answered). */
+  /** Tier → key value (tests and the demo print which tier answered); a per-caller tier's derivation key. */
   readonly keys: ReadonlyMap<string, string>;
+  /** Adds per-caller keys to their tier, as the Lambda's registrar adds them to the usage plan. */
+  readonly registrar: CallerKeyRegistrar;
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -66,18 +74,28 @@ export function createLocalUsageTiers(
   const keys = new Map(Object.keys(config.tiers).map((t) => [t, keyValue()]));
   const secretId = (tier: string) => `local:usage-key:${tier}`;
   const byId = new Map([...keys].map(([t, v]) => [secretId(t), v]));
+  const perCaller = perCallerTiers(config);
+  // A per-caller tier's secret derives keys; it is not itself a key of the plan.
+  const tierByKey = new Map([...keys].filter(([t]) => !perCaller.includes(t)).map(([t, v]) => [v, t]));
   return {
     keys,
     authorizerBlock: {
       defaultTier: config.defaultTier,
       assignments: tokenAssignments(config),
       keySecrets: Object.fromEntries([...keys.keys()].map((t) => [t, secretId(t)])),
+      ...(perCaller.length > 0 ? { callerKeys: { table: 'local', tiers: perCaller } } : {}),
+    },
+    registrar: {
+      ensure(r) {
+        tierByKey.set(r.value, r.tier);
+        return Promise.resolve({ ok: true });
+      },
     },
     readSecret: (id) => {
       const v = byId.get(id);
       return v === undefined ? Promise.reject(new Error('no such secret')) : Promise.resolve(v);
     },
-    limiter: createUsageLimiter(config, new Map([...keys].map(([t, v]) => [v, t])), now),
+    limiter: createUsageLimiter(config, tierByKey, now),
   };
 }
 
@@ -105,33 +123,40 @@ export function createUsageLimiter(
     return true;
   }
 
+  /** The tier, and whose allowance: the tier's own, or in a per-caller tier the caller's. */
+  function allowanceOf(caller: UsageCaller): { tier: string; id: string } | undefined {
+    if (caller.kind === 'key') {
+      const tier = caller.usageKey === undefined ? undefined : tierByKey.get(caller.usageKey);
+      if (tier === undefined) return undefined;
+      return { tier, id: config.tiers[tier]?.perCaller === true ? `key ${caller.usageKey}` : tier };
+    }
+    const tier = tierForRoleArn(roleArnOf(caller.callerArn), config.assignments ?? [], config.defaultTier);
+    return { tier, id: config.tiers[tier]?.perCaller === true ? `iam ${caller.callerArn}` : tier };
+  }
+
   return {
     admit(caller, routeKey) {
-      const tier =
-        caller.kind === 'key'
-          ? caller.usageKey === undefined
-            ? undefined
-            : tierByKey.get(caller.usageKey)
-          : tierForRoleArn(roleArnOf(caller.callerArn), config.assignments ?? [], config.defaultTier);
-      const spec = tier === undefined ? undefined : config.tiers[tier];
-      if (tier === undefined || spec === undefined)
+      const allowance = allowanceOf(caller);
+      const spec = allowance === undefined ? undefined : config.tiers[allowance.tier];
+      if (allowance === undefined || spec === undefined)
         return { status: 403, message: 'Forbidden', reason: 'usage_key_invalid' };
+      const { id } = allowance;
       const at = now();
       const route = spec.routeThrottles?.[routeKey];
       // Both buckets are checked before either is charged.
-      const routeId = `${tier} ${routeKey}`;
+      const routeId = `${id} ${routeKey}`;
       if (route !== undefined && !peek(routeId, route, at)) return THROTTLED;
-      if (!peek(tier, spec, at)) return THROTTLED;
+      if (!peek(id, spec, at)) return THROTTLED;
       if (spec.quota !== undefined) {
         const window = windowOf(spec.quota.period, at);
-        const q = quotas.get(tier);
+        const q = quotas.get(id);
         const used = q !== undefined && q.window === window ? q.used : 0;
         if (used >= spec.quota.limit)
           return { status: 429, message: 'Limit Exceeded', reason: 'usage_quota_exceeded' };
-        quotas.set(tier, { window, used: used + 1 });
+        quotas.set(id, { window, used: used + 1 });
       }
       if (route !== undefined) take(routeId, route, at);
-      take(tier, spec, at);
+      take(id, spec, at);
       return undefined;
     },
   };

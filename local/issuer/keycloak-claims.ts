@@ -64,6 +64,7 @@ export function accessTokenClaims(realm: LocalRealm, s: TokenSubject, options: C
     typ: 'Bearer',
     azp: s.clientId,
     acr: '1',
+    ...(realm.clients.get(s.clientId)?.amrClaim ? { amr: [] } : {}),
     ...(origins.length > 0 ? { 'allowed-origins': [...origins] } : {}),
     realm_access: { roles: [...new Set([...user.realmRoles, ...realm.defaultRealmRoles])] },
     resource_access: resourceAccess,

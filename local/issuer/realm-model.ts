@@ -29,6 +29,11 @@ export interface LocalClient {
   readonly webOrigins: readonly string[];
   /** From the client attribute `post.logout.redirect.uris` (`##`-separated; `+` = the redirect URIs). */
   readonly postLogoutRedirectUris: readonly string[];
+  /**
+   * The client has Keycloak's AMR mapper (`oidc-amr-mapper`): its people's tokens carry `amr`, empty for
+   * a password grant, which runs no browser-flow authenticator (docs/step-up.md). @default false
+   */
+  readonly amrClaim?: boolean;
 }
 
 export interface LocalUser {
@@ -136,6 +141,7 @@ function readClient(c: ClientRepresentation, secrets: Readonly<Record<string, st
     redirectUris: stringList(c.redirectUris),
     postLogoutRedirectUris: postLogoutUris(c),
     webOrigins: webOriginsOf(c),
+    amrClaim: (c.protocolMappers ?? []).some((m) => m.protocolMapper === 'oidc-amr-mapper'),
   };
 }
 

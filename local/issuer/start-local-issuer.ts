@@ -349,6 +349,8 @@ function providerConfiguration(ctx: IssuerContext, clients: ReturnType<typeof pr
         'typ',
         'azp',
         'acr',
+        // Keycloak's AMR mapper (a client with it: realm-model.ts amrClaim).
+        'amr',
         'preferred_username',
         'name',
         'given_name',
@@ -635,6 +637,7 @@ function passwordGrantUser(oidc: OidcWithParams, realm: LocalRealm): LocalUser {
 function passwordGrantIdToken(
   provider: Provider,
   ctx: Parameters<GrantHandler>[0],
+  realm: LocalRealm,
   user: LocalUser,
   clientId: string,
   scope: string,
@@ -646,6 +649,7 @@ function passwordGrantIdToken(
       typ: 'ID',
       azp: clientId,
       acr: '1',
+      ...(realm.clients.get(clientId)?.amrClaim ? { amr: [] } : {}),
       preferred_username: user.username,
       ...profileClaims(user),
     },
@@ -707,7 +711,7 @@ function registerPasswordGrant(
         refreshToken = await rt.save();
       }
       const idToken = requested.includes('openid')
-        ? await passwordGrantIdToken(provider, ctx, user, client.clientId, scope, sid)
+        ? await passwordGrantIdToken(provider, ctx, realm, user, client.clientId, scope, sid)
         : undefined;
       ctx.body = {
         access_token: accessToken,

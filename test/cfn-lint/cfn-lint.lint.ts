@@ -22,6 +22,7 @@ const NAMES = [
   'full-rest',
   'full-both',
   'readme-consumer-app',
+  'mutual-tls-domains',
 ];
 
 interface Finding {
@@ -85,7 +86,7 @@ describe('cfn-lint', () => {
 
   test('lints every template the tests synthesize', () => {
     expect([...templates.keys()].sort()).toEqual([...NAMES].sort());
-    expect(NAMES).toHaveLength(6);
+    expect(NAMES).toHaveLength(7);
   });
 
   test.each(NAMES)('%s: no error and no warning', (name) => {

@@ -6,10 +6,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { AppRouteConfig, StageConfig } from '../../common/app-config';
 import { COGNITO_FEDERATION_ISSUER, DEFAULT_APP_CONFIG } from '../../common/app-config';
+import { MutualTlsDomain } from '../../lib/api/mutual-tls-domain';
 import { buildKeygateApp } from '../../lib/app/build-app';
+import { testCa } from '../support/test-pki';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -174,6 +180,38 @@ export async function synthReadmeConsumerApp(outdir: string): Promise<Synthesize
   };
 }
 
+/**
+ * MutualTlsDomain, which the app does not use: a REST API stage mapped under a base path of a domain whose
+ * truststore is a file asset, and an HTTP API mapped at the root of a domain whose truststore is in a
+ * bucket.
+ */
+export async function synthMutualTlsDomains(outdir: string): Promise<SynthesizedTemplate> {
+  const name = 'mutual-tls-domains';
+  const region = 'eu-west-1';
+  const app = new App({ outdir: path.join(outdir, name) });
+  const stack = new Stack(app, 'KeygateMutualTls', { env: { account: '111122223333', region } });
+  const truststore = path.join(outdir, 'truststore.pem');
+  fs.writeFileSync(truststore, (await testCa('Keygate partner CA')).cert);
+  const certificate = (id: string, uuid: string) =>
+    acm.Certificate.fromCertificateArn(stack, id, `arn:aws:acm:${region}:111122223333:certificate/${uuid}`);
+  const rest = new apigw.RestApi(stack, 'Rest', { deployOptions: { stageName: 'v1' } });
+  rest.root.addMethod('GET', new apigw.MockIntegration());
+  new MutualTlsDomain(stack, 'RestMtls', {
+    domainName: 'partners.example.com',
+    certificate: certificate('RestCert', '11111111-2222-3333-4444-555555555555'),
+    truststoreFile: truststore,
+  }).mapRestApi(rest, rest.deploymentStage, 'models');
+  const http = new apigwv2.HttpApi(stack, 'Http');
+  new MutualTlsDomain(stack, 'HttpMtls', {
+    domainName: 'partners-http.example.com',
+    certificate: certificate('HttpCert', '66666666-7777-8888-9999-000000000000'),
+    truststoreBucket: s3.Bucket.fromBucketName(stack, 'Truststores', 'keygate-truststores'),
+    truststoreKey: 'partners.pem',
+  }).mapHttpApi(http);
+  const assembly = app.synth();
+  return { name, region, file: assembly.getStackArtifact(stack.artifactId).templateFullPath };
+}
+
 /** Synthesizes every template into `outdir` (one cloud assembly each). */
 export async function synthesizeAll(outdir: string): Promise<SynthesizedTemplate[]> {
   fs.mkdirSync(path.join(ROOT, 'tmp'), { recursive: true });
@@ -184,5 +222,6 @@ export async function synthesizeAll(outdir: string): Promise<SynthesizedTemplate
   templates.push(synthStage(outdir, 'full-rest', FULL_REST_STAGE));
   templates.push(synthStage(outdir, 'full-both', FULL_BOTH_STAGE));
   templates.push(await synthReadmeConsumerApp(outdir));
+  templates.push(await synthMutualTlsDomains(outdir));
   return templates;
 }

@@ -101,7 +101,8 @@ describe('configuration blocks', () => {
     ]);
     expect(
       validateStageBlocks(
-        { ...dev, apis: { rest: false }, tokenBinding: { mode: 'mtls' } },
+        // Without the default stage's usage tiers, which need the REST API too.
+        { ...dev, usageTiers: undefined, apis: { rest: false }, tokenBinding: { mode: 'mtls' } },
         'stage',
         entries,
       ),

@@ -84,7 +84,12 @@ describe('validateUsageTiers', () => {
     [
       'an unknown field',
       { ...VALID, tiers: { ...VALID.tiers, free: { rateLimit: 1, burstLimit: 1, perDay: 5 } } },
-      'usageTiers.tiers.free.perDay is not a field (rateLimit, burstLimit, quota, routeThrottles)',
+      'usageTiers.tiers.free.perDay is not a field (rateLimit, burstLimit, quota, routeThrottles, perCaller)',
+    ],
+    [
+      'a perCaller that is not a boolean',
+      { ...VALID, tiers: { ...VALID.tiers, free: { rateLimit: 1, burstLimit: 1, perCaller: 'yes' } } },
+      "usageTiers.tiers.free.perCaller must be true (an API key per caller) or false (one key shared by the tier's callers)",
     ],
   ])('refuses %s, naming the field', (_, input, message) => {
     expect(validateUsageTiers(input, 'usageTiers')).toEqual([message]);
@@ -151,5 +156,19 @@ describe('validateUsageKeysBlock', () => {
       "usage.defaultTier must name one of keySecrets' tiers",
       'usage.assignments[0]: roleArn matches IAM callers, which the authorizer never sees',
     ]);
+  });
+  it('accepts per-caller tiers that have key secrets', () => {
+    expect(validateUsageKeysBlock({ ...block, callerKeys: { table: 'keys', tiers: ['free'] } })).toEqual([]);
+  });
+  it.each([
+    [
+      { table: 'keys', tiers: ['gold'] },
+      'usage.callerKeys.tiers: gold is not a tier with a key secret (free, team, batch)',
+    ],
+    [{ table: '', tiers: ['free'] }, 'usage.callerKeys.table must be a DynamoDB table name'],
+    [{ table: 'keys', tiers: [] }, 'usage.callerKeys.tiers must list at least one per-caller tier'],
+    [{ table: 'keys', tiers: ['free'], plans: {} }, 'usage.callerKeys.plans is not a field (table, tiers)'],
+  ])('refuses callerKeys %j, naming the field', (callerKeys, message) => {
+    expect(validateUsageKeysBlock({ ...block, callerKeys })).toEqual([message]);
   });
 });

@@ -128,22 +128,23 @@ describe('DPoP-bound tokens from the real Keycloak through the authorizer', () =
     expect(claims.cnf).toEqual({ jkt: key.jkt, 'kc-jkt-type': 'DPoP' });
   });
 
+  // A REST API refuses with a Deny that carries the RFC 9449 challenge (lambda/authorizer/dpop-challenge.ts).
   it('a fresh proof passes; the replayed proof, a proof of another key, and none are refused', async () => {
     const token = (await tokenRequest(true)).body.access_token as string;
     const { decide, log } = handler();
     const url = `${BASE}/me`;
     const proof = await dpopProof(key, { htm: 'GET', htu: url, accessToken: token });
     expect(await decide(token, [proof])).toEqual({ effect: 'Allow', reason: 'allowed' });
-    expect(await decide(token, [proof])).toEqual({ effect: 'Unauthorized', reason: 'dpop_proof_replayed' });
+    expect(await decide(token, [proof])).toEqual({ effect: 'Deny', reason: 'dpop_proof_replayed' });
     const stranger = await dpopKey('ES256');
     const foreign = await dpopProof(stranger, { htm: 'GET', htu: url, accessToken: token });
-    expect(await decide(token, [foreign])).toEqual({ effect: 'Unauthorized', reason: 'dpop_key_mismatch' });
+    expect(await decide(token, [foreign])).toEqual({ effect: 'Deny', reason: 'dpop_key_mismatch' });
     const wrongMethod = await dpopProof(key, { htm: 'POST', htu: url, accessToken: token });
     expect(await decide(token, [wrongMethod])).toEqual({
-      effect: 'Unauthorized',
+      effect: 'Deny',
       reason: 'dpop_proof_mismatch',
     });
-    expect(await decide(token, [])).toEqual({ effect: 'Unauthorized', reason: 'dpop_proof_missing' });
+    expect(await decide(token, [])).toEqual({ effect: 'Deny', reason: 'dpop_proof_missing' });
     const again = await dpopProof(key, { htm: 'GET', htu: url, accessToken: token });
     expect(await decide(token, [again])).toEqual({ effect: 'Allow', reason: 'allowed' });
     expect(log.lines).toHaveLength(6);

@@ -3,11 +3,16 @@
  * bundle as `cdk synth` deploys it), then starts ONE Keycloak for the whole run, or uses the server that
  * `KEYCLOAK_URL` names (admin credentials from KEYCLOAK_ADMIN_USER / KEYCLOAK_ADMIN_PASSWORD, default
  * admin / admin). The server is stopped when the run ends.
+ *
+ * The server it starts also listens on HTTPS and asks for client certificates (certificate-bound tokens,
+ * test/keycloak/mtls-bound.test.ts): a CA made for this run signs its server certificate and the tests'
+ * client certificates, and is its truststore.
  */
 import * as fs from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { buildLambdas } from '../../scripts/build-lambdas';
 import { KEYCLOAK_VERSION, startKeycloak } from '../../scripts/keycloak';
+import { testCa, issueCertificate } from '../support/test-pki';
 import { importRealms } from './import-realms';
 import type { KeycloakUnderTest } from './keycloak-server';
 import { synthesizedAuthorizerConfig, TEMPLATE_STAGE } from './support';
@@ -32,12 +37,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   // The exported realms are imported at start, as a user's `--import-realm` would; the test reads the log.
   const realms = await importRealms();
-  const server = await startKeycloak({ importRealms: realms, log: (l) => console.log(l) });
+  const ca = await testCa('Keygate Keycloak suite CA');
+  const tls = await issueCertificate(ca, '127.0.0.1', 'server');
+  const server = await startKeycloak({
+    importRealms: realms,
+    https: { certificate: tls.cert, key: tls.key, clientCas: ca.cert },
+    log: (l) => console.log(l),
+  });
   console.log(
     `Keycloak ${KEYCLOAK_VERSION} ready in ${(server.startMs / 1000).toFixed(1)} s at ${server.url}`,
   );
   project.provide('keycloak', {
     url: server.url,
+    ...(server.httpsUrl ? { mtls: { httpsUrl: server.httpsUrl, ca } } : {}),
     admin: server.admin,
     local: true,
     logFile: server.logFile,

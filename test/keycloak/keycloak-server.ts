@@ -12,11 +12,18 @@ import type { StageConfig } from '../../common/app-config';
 import { connectAdmin } from '../../realm/apply-realm-cli';
 import { authorizerConfigFor } from './support';
 import type { RealmRepresentation } from '../../realm/keycloak-types';
+import type { Pki } from '../support/test-pki';
 
 export interface KeycloakUnderTest {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:40049`. */
   readonly url: string;
   readonly admin: { readonly username: string; readonly password: string };
+  /**
+   * The same server over HTTPS with client-certificate requests (client auth "request"), when the suite
+   * started it: `ca` signed its server certificate and is its client truststore, so tests trust the
+   * server with `ca.cert` and sign client certificates with it (test/support/test-pki.ts).
+   */
+  readonly mtls?: { readonly httpsUrl: string; readonly ca: Pki };
   /** True when the suite started this server itself (then its log is readable). */
   readonly local: boolean;
   /** The server log of a local server. */

@@ -37,7 +37,9 @@ import { buildPolicy } from '../../lambda/authorizer/build-response';
 import { inlineBackend } from '../lib/helpers';
 
 const AT = 'keygate.stages.big';
-const dev = DEFAULT_APP_CONFIG.stages.dev;
+// The route and size quotas are probed without the default stage's usage tiers (they need a REST API).
+const dev: StageConfig = { ...DEFAULT_APP_CONFIG.stages.dev };
+delete (dev as { usageTiers?: unknown }).usageTiers;
 
 /** `POST /models/{modelId}/b<i>`: binds {modelId} to the caller's `model:<id>:invoke` roles. */
 function bindingRoute(i: number): AppRouteConfig {

@@ -55,7 +55,7 @@ const SHIPPED = [
   /^dist\/lib\/(?:[a-z0-9-]+\/)*[a-z0-9-]+\.(?:js|d\.ts)$/,
   /^dist\/common\/(?:[a-z0-9-]+\/)?[a-z0-9-]+\.(?:js|d\.ts)$/,
   /^assets\/lambda\/[a-z0-9-]+\/index\.js(?:\.map)?$/,
-  /^assets\/lambda\/authorizer\/(?:session|dpop-jose)\.js(?:\.map)?$/,
+  /^assets\/lambda\/authorizer\/(?:session|dpop-jose|binding|revocation|usage)\.js(?:\.map)?$/,
   /^dist\/keygate-call\.cjs$/,
   /^client\/bin\/keygate-call\.js$/,
   /^dist\/local\/index\.(?:cjs|d\.ts)$/,
@@ -356,6 +356,9 @@ describe('the published package in a consumer CDK app', () => {
         'assets/lambda/authorizer/session.js',
         'assets/lambda/authorizer/session.js.map',
         'assets/lambda/authorizer/dpop-jose.js',
+        'assets/lambda/authorizer/binding.js',
+        'assets/lambda/authorizer/revocation.js',
+        'assets/lambda/authorizer/usage.js',
       ]),
     );
   });
@@ -441,12 +444,18 @@ describe('the published package in a consumer CDK app', () => {
     const shipped = path.join(appDir, 'node_modules', 'keygate', 'assets', 'lambda', 'authorizer');
     const uploaded = listFiles(assetPaths[hash]);
     expect(Object.keys(uploaded)).toEqual([
+      'binding.js',
+      'binding.js.map',
       'dpop-jose.js',
       'dpop-jose.js.map',
       'index.js',
       'index.js.map',
+      'revocation.js',
+      'revocation.js.map',
       'session.js',
       'session.js.map',
+      'usage.js',
+      'usage.js.map',
     ]);
     expect(uploaded).toEqual(listFiles(shipped));
     expect(uploaded).toEqual(listFiles(path.join(sourceDir, 'assets', 'lambda', 'authorizer')));

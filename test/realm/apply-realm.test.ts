@@ -94,7 +94,34 @@ describe('realm:apply against a Keycloak admin API', () => {
     });
     expect([...web.mappers.values()].map((m) => [m.name, m.protocolMapper])).toEqual([
       ['keygate-api-audience', 'oidc-audience-mapper'],
+      ['amr', 'oidc-amr-mapper'],
     ]);
+    // The stage's step-up: the ACR-to-LoA map, the level flow bound as the browser flow, level configs.
+    expect(realm.rep).toMatchObject({
+      attributes: { 'acr.loa.map': '{"1":1,"2":2}' },
+      browserFlow: 'keygate step-up',
+    });
+    const flowShape = (alias: string) =>
+      realm.flows.get(alias)?.executions.map((e) => [e.providerId ?? e.displayName, e.requirement]);
+    expect(flowShape('keygate step-up')).toEqual([
+      ['auth-cookie', 'ALTERNATIVE'],
+      ['identity-provider-redirector', 'ALTERNATIVE'],
+      ['keygate step-up forms', 'ALTERNATIVE'],
+    ]);
+    expect(flowShape('keygate step-up forms')).toEqual([
+      ['keygate step-up level 1', 'CONDITIONAL'],
+      ['keygate step-up level 2', 'CONDITIONAL'],
+    ]);
+    expect(flowShape('keygate step-up level 2')).toEqual([
+      ['conditional-level-of-authentication', 'REQUIRED'],
+      ['auth-otp-form', 'REQUIRED'],
+    ]);
+    const level2 = realm.flows.get('keygate step-up level 2')!.executions;
+    expect(level2.map((e) => realm.authenticatorConfigs.get(e.id)?.config)).toEqual([
+      { 'loa-condition-level': '2', 'loa-max-age': '36000' },
+      { 'default.reference.value': 'otp', 'default.reference.maxAge': '36000' },
+    ]);
+    expect(realm.authenticatorConfigs.size).toBe(4);
     const sa = userByName(realm, 'service-account-batch-scorer');
     expect(
       [...api.roles.values()]

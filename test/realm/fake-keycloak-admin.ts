@@ -45,6 +45,18 @@ export interface FakeRealm {
   groups: FakeGroup[];
   idps: Map<string, Json & { alias: string }>;
   idpMappers: Map<string, Json & { id: string; name: string; identityProviderAlias: string }>;
+  /** Authentication flows by alias, each with its direct executions in order. */
+  flows: Map<string, { rep: Json & { id: string; alias: string }; executions: FakeExecution[] }>;
+  /** Authenticator configurations by execution id. */
+  authenticatorConfigs: Map<string, Json>;
+}
+export interface FakeExecution extends Json {
+  id: string;
+  requirement: string;
+  level: 0;
+  providerId?: string;
+  displayName?: string;
+  authenticationFlow?: boolean;
 }
 
 export interface FakeKeycloak {
@@ -375,6 +387,65 @@ export async function startFakeKeycloak(
         }
       }
     }
+    if (kind === 'authentication') {
+      // The flow endpoints realm:apply calls for the step-up flow (AuthenticationManagementResource).
+      if (a === 'flows' && b === undefined) {
+        if (method === 'GET')
+          return send(
+            res,
+            200,
+            [...realm.flows.values()].map((f) => f.rep),
+          );
+        if (method === 'POST') {
+          const rep = body as Json & { alias: string };
+          if (realm.flows.has(rep.alias)) return send(res, 409, { errorMessage: 'Flow already exists' });
+          realm.flows.set(rep.alias, { rep: { ...rep, id: randomUUID() }, executions: [] });
+          return created(res, `${rb}/authentication/flows/${rep.alias}`);
+        }
+      }
+      const flow = a === 'flows' && b !== undefined ? realm.flows.get(b) : undefined;
+      if (a === 'flows' && c === 'executions') {
+        if (!flow) return send(res, 404, { error: 'Flow not found' });
+        if (d === undefined && method === 'GET') return send(res, 200, flow.executions);
+        if (d === undefined && method === 'PUT') {
+          const rep = body as Json & { id: string; requirement: string };
+          const x = flow.executions.find((e) => e.id === rep.id);
+          if (!x) return send(res, 404, { error: 'Execution not found' });
+          x.requirement = rep.requirement;
+          return send(res, 202);
+        }
+        if (d === 'execution' && method === 'POST') {
+          const id = randomUUID();
+          const provider = (body as { provider: string }).provider;
+          flow.executions.push({
+            id,
+            providerId: provider,
+            displayName: provider,
+            requirement: 'DISABLED',
+            level: 0,
+          });
+          return created(res, `${rb}/authentication/executions/${id}`);
+        }
+        if (d === 'flow' && method === 'POST') {
+          const rep = body as Json & { alias: string };
+          if (realm.flows.has(rep.alias)) return send(res, 409, { errorMessage: 'Flow already exists' });
+          const id = randomUUID();
+          realm.flows.set(rep.alias, { rep: { ...rep, id: randomUUID(), topLevel: false }, executions: [] });
+          flow.executions.push({
+            id,
+            displayName: rep.alias,
+            authenticationFlow: true,
+            requirement: 'DISABLED',
+            level: 0,
+          });
+          return created(res, `${rb}/authentication/executions/${id}`);
+        }
+      }
+      if (a === 'executions' && b !== undefined && c === 'config' && method === 'POST') {
+        realm.authenticatorConfigs.set(b, { ...(body as Json), id: randomUUID() });
+        return created(res, `${rb}/authentication/config/${b}`);
+      }
+    }
     return notFound(method, url, res);
   }
 
@@ -408,6 +479,8 @@ function newRealm(rep: Json & { realm: string }): FakeRealm {
     groups: [],
     idps: new Map(),
     idpMappers: new Map(),
+    flows: new Map(),
+    authenticatorConfigs: new Map(),
   };
   for (const name of ['offline_access', 'uma_authorization', `default-roles-${rep.realm}`]) {
     realm.roles.set(name, role({ name }, false, rep.realm));

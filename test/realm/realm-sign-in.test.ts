@@ -88,7 +88,13 @@ describe('buildRealm with browser sign-in at the gateway', () => {
       });
       expect(c.clientAuthenticatorType).toBe(isPublic ? undefined : 'client-secret');
       expect(c.secret).toBeUndefined();
-      expect(c.protocolMappers?.map((m) => m.config?.['included.client.audience'])).toEqual(['keygate-api']);
+      // The API audience, and the sign-in's amr (the stage's step-up flow writes otp and pwd).
+      expect(
+        c.protocolMappers?.map((m) => [m.protocolMapper, m.config?.['included.client.audience']]),
+      ).toEqual([
+        ['oidc-audience-mapper', 'keygate-api'],
+        ['oidc-amr-mapper', undefined],
+      ]);
       // The people client is untouched.
       expect(client(realm, 'keygate-web').redirectUris).toEqual(['http://localhost:5173/*']);
     },

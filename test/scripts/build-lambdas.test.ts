@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuthorizerConfig } from '../../common/authorizer-config';
 import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
 import { DECISION_MESSAGE } from '../../common/decision-log';
 import {
@@ -22,6 +23,18 @@ const bundleFiles = (name: BuiltLambda['name']) =>
   lambdaBundleFiles(name)
     .flatMap((file) => [file, `${file}.map`])
     .sort();
+
+/** A package.json `files` entry as npm reads it, for the `*` and `**` it uses. */
+function globPattern(glob: string): RegExp {
+  const body = glob
+    .split('/')
+    .map((part) =>
+      part === '**' ? '(?:[^/]+/)*' : `${part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}/`,
+    )
+    .join('')
+    .replace(/\/$/, '');
+  return new RegExp(`^${body}$`);
+}
 
 describe('buildLambdas', () => {
   let first: string;
@@ -54,18 +67,35 @@ describe('buildLambdas', () => {
 
   it('writes exactly index.js, the further modules and their source maps per function', () => {
     expect(bundleFiles('authorizer')).toEqual([
+      'binding.js',
+      'binding.js.map',
       'dpop-jose.js',
       'dpop-jose.js.map',
       'index.js',
       'index.js.map',
+      'revocation.js',
+      'revocation.js.map',
       'session.js',
       'session.js.map',
+      'usage.js',
+      'usage.js.map',
     ]);
     expect(bundleFiles('sign-in')).toEqual(['index.js', 'index.js.map']);
     for (const b of rebuilt) {
       expect(fs.readdirSync(b.dir).sort()).toEqual(bundleFiles(b.name));
       expect(b.files.map((f) => f.file)).toEqual(bundleFiles(b.name));
     }
+  });
+
+  it('ships every file it builds: package.json `files` matches each bundle and source map', () => {
+    const files = (
+      JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+        files: string[];
+      }
+    ).files.map(globPattern);
+    const written = built.flatMap((b) => b.files.map((f) => `${lambdaAssetDir(b.name)}/${f.file}`));
+    expect(written).toHaveLength(built.reduce((n, b) => n + bundleFiles(b.name).length, 0));
+    expect(written.filter((file) => !files.some((pattern) => pattern.test(file)))).toEqual([]);
   });
 
   it('gives byte-identical bundles for the same sources', () => {
@@ -124,6 +154,91 @@ describe('buildLambdas', () => {
     expect(Object.keys(record.inputs).some((file) => file.startsWith('common/'))).toBe(true);
     // (A linked node_modules is recorded by its real path, outside the package root.)
     expect(Object.keys(record.inputs).some((file) => file.includes('node_modules/'))).toBe(true);
+  });
+
+  describe('the authorizer feature modules (token binding, revocation, usage keys)', () => {
+    /**
+     * Runs the built authorizer in a fresh process without node_modules (so without the runtime's AWS SDK)
+     * on one REST request without a token; reports the decision log's reasons, the configuration errors and
+     * which feature modules were loaded.
+     */
+    function coldStart(files: readonly string[], extra: Partial<AuthorizerConfig>) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-load-'));
+      try {
+        for (const file of files)
+          fs.copyFileSync(path.join(first, lambdaAssetDir('authorizer'), file), path.join(dir, file));
+        const event = apigwEvent('rest', { authorization: null });
+        const script = [
+          "const { handler } = require('./index.js');",
+          `handler(${JSON.stringify(event)}).then(() => 'allowed', (e) => e.message).then((answer) => {`,
+          "  const loaded = ['binding.js', 'revocation.js', 'usage.js'].filter((m) =>",
+          '    Object.keys(require.cache).some((f) => f.endsWith(m)));',
+          "  process.stdout.write('\\nRESULT ' + JSON.stringify({ answer, loaded }) + '\\n');",
+          '});',
+        ].join('\n');
+        const result = spawnSync(process.execPath, ['-e', script], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: {
+            PATH: process.env.PATH,
+            [AUTHORIZER_CONFIG_ENV]: JSON.stringify(config(extra)),
+            PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '1',
+          },
+        });
+        expect(result.status, result.stderr).toBe(0);
+        const output = `${result.stdout}\n${result.stderr}`.split('\n');
+        const lines = output
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { message: string; reason?: string; errors?: string[] });
+        const outcome = output.find((l) => l.startsWith('RESULT '));
+        return {
+          ...(JSON.parse(outcome?.slice('RESULT '.length) ?? 'null') as { answer: string; loaded: string[] }),
+          reasons: lines.filter((l) => l.message === DECISION_MESSAGE).map((l) => l.reason),
+          errors: lines.flatMap((l) => l.errors ?? []),
+        };
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    const FEATURES = {
+      binding: { tokenBinding: { dpop: {} }, resultCacheTtlSeconds: 0 },
+      revocation: { revocation: { boundSeconds: 30, tableName: 'revocations' }, resultCacheTtlSeconds: 0 },
+      usage: { usage: { defaultTier: 'free', assignments: [], keySecrets: { free: 'arn:secret:free' } } },
+    } satisfies Record<string, Partial<AuthorizerConfig>>;
+
+    it('are left out of index.js and never loaded without their configuration', () => {
+      const run = coldStart(['index.js'], {});
+      expect(run).toEqual({ answer: 'Unauthorized', loaded: [], reasons: ['token_missing'], errors: [] });
+    });
+
+    it.each([
+      ['binding', ['token_missing'], []],
+      // The runtime's DynamoDB client is not here: the feature cannot start, one configuration error.
+      ['revocation', ['config_invalid'], ['revocation: the feature could not start (MODULE_NOT_FOUND)']],
+      // The key secret cannot be read (no extension here): the usage path's own reason.
+      ['usage', ['usage_key_unavailable'], []],
+    ] as const)('%s.js is loaded from beside index.js when configured', (name, reasons, errors) => {
+      const run = coldStart(['index.js', `${name}.js`], FEATURES[name]);
+      expect(run).toEqual({ answer: 'Unauthorized', loaded: [`${name}.js`], reasons, errors });
+    });
+
+    it.each([
+      ['binding', 'KEYGATE_CONFIG: tokenBinding: the token-binding module (binding.js) could not be loaded'],
+      ['revocation', 'KEYGATE_CONFIG: revocation: the revocation module (revocation.js) could not be loaded'],
+      ['usage', 'KEYGATE_CONFIG: usage: the usage-key module (usage.js) could not be loaded'],
+    ] as const)(
+      '%s.js missing from the asset: one configuration error, every request denied',
+      (name, error) => {
+        const run = coldStart(['index.js'], FEATURES[name]);
+        expect(run).toEqual({
+          answer: 'Unauthorized',
+          loaded: [],
+          reasons: ['config_invalid'],
+          errors: [`${error} (MODULE_NOT_FOUND)`],
+        });
+      },
+    );
   });
 
   describe('the authorizer session module', () => {

@@ -322,3 +322,79 @@ describe('claimsToPrincipal — client roles scoped to the issuer (roleClients),
     expect([p.tokenKind, p.clientId]).toEqual(['keycloak-service-account', 'batch']);
   });
 });
+
+describe('claimsToPrincipal — exact edges', () => {
+  const cognitoOf = (extra: Record<string, unknown>, issuer: IssuerConfig = cognito) =>
+    principalOf(cognitoAccessClaims({ extra }), issuer, COGNITO_ISS);
+
+  it('keeps an entitlement of exactly 255 characters and drops one of 256', () => {
+    const p = principalOf(
+      kc({
+        realm_access: { roles: ['r'.repeat(255), 'r'.repeat(256)] },
+        groups: ['/'.padEnd(255, 'g'), '/'.padEnd(256, 'g')],
+      }),
+    );
+    expect([p.realmRoles, p.groups]).toEqual([['r'.repeat(255)], ['/'.padEnd(255, 'g')]]);
+  });
+
+  it('Cognito: drops cognito:groups with *, whitespace or control characters, keeps the others', () => {
+    const p = cognitoOf({ 'cognito:groups': ['ok', 'a*b', 'a b', 'x\u0000', '/path/ok'] });
+    expect(p.groups).toEqual(['ok', '/path/ok']);
+  });
+
+  it('Cognito, structured roles claim: drops unsafe realm roles; a claim without clients has no client roles', () => {
+    const p = cognitoOf({ keygate_roles: { realm: ['ok', 'a*', 'a/b', 'ok'] } });
+    expect([p.realmRoles, p.clientRoles]).toEqual([['ok'], []]);
+  });
+
+  it('Cognito, flat roles claim: a name without a role part (`api:`) or without a client (`:admin`) is no client role', () => {
+    const p = cognitoOf({ keygate_roles: ['api:', ':admin', 'api:admin', 'plain'] });
+    expect([p.realmRoles, p.clientRoles]).toEqual([['api:', ':admin', 'api:admin', 'plain'], ['api:admin']]);
+  });
+
+  it('Cognito, flat roles claim: the client is the part before the first `:`', () => {
+    const p = cognitoOf({ keygate_roles: ['api:x:y', 'other:api:z'] }, { ...cognito, roleClients: ['api'] });
+    expect(p.clientRoles).toEqual(['api:x:y']);
+  });
+
+  it('an unexpected error is not a claims_malformed refusal: it is thrown (the pipeline denies it as internal)', () => {
+    // JSON cannot hold a BigInt; only a caller passing claims that JSON.parse did not produce gets here.
+    expect(() => claimsToPrincipal(kc({ groups: [10n] }), keycloak, ISS)).toThrow(TypeError);
+  });
+});
+
+describe('claimsToPrincipal — absent claims, iat and cnf', () => {
+  // A fresh issuer URL per test: the profile of these claims is normalized here, not taken from another test.
+  let n = 0;
+  const fresh = () => `${ISS}-fresh-${++n}`;
+
+  it('Keycloak: absent realm_access and groups give empty lists', () => {
+    const claims = kc({ scope: 'only' });
+    delete claims.realm_access;
+    delete claims.groups;
+    const result = claimsToPrincipal(claims, keycloak, fresh());
+    expect(result.ok && [result.principal.realmRoles, result.principal.groups]).toEqual([[], []]);
+  });
+
+  it.each<[string, IssuerConfig, Record<string, unknown>]>([
+    ['Keycloak', keycloak, kc()],
+    ['Cognito', cognito, cognitoAccessClaims()],
+  ])('%s: issuedAt is iat when a number, and absent otherwise', (_name, issuer, claims) => {
+    const at = (iat: unknown) => {
+      const r = claimsToPrincipal({ ...claims, iat }, issuer, fresh());
+      return r.ok ? r.principal.issuedAt : 'refused';
+    };
+    expect([at(1_899_999_700), at('1899999700'), at(undefined)]).toEqual([
+      1_899_999_700,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('carries the token confirmation (cnf) when present, and no cnf member otherwise', () => {
+    const jkt = 'A'.repeat(43);
+    const withCnf = principalOf(kc({ cnf: { jkt } }));
+    expect(withCnf.cnf).toEqual({ jkt });
+    expect('cnf' in principalOf(kc())).toBe(false);
+  });
+});

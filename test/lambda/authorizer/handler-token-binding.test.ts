@@ -107,6 +107,15 @@ function event(
 const invoke = (kind: EventKind, auth: string, dpop?: string[]) =>
   event(kind, { method: 'POST', path: INVOKE, template: INVOKE_ROUTE.slice(5), auth, dpop });
 
+/**
+ * A refused DPoP request: on a REST API a Deny whose context carries the RFC 9449 challenge for the
+ * ACCESS_DENIED gateway response (dpop-challenge.ts); elsewhere the plain 401 (`Unauthorized`).
+ */
+const refused = (kind: EventKind, reason: string) => ({
+  effect: kind === 'rest' ? 'Deny' : 'Unauthorized',
+  reason,
+});
+
 async function decide(h: ReturnType<typeof setup>, e: Record<string, unknown>) {
   try {
     const r = (await h.handler(e)) as IamPolicyResponse;
@@ -127,10 +136,9 @@ describe('createHandler with DPoP-bound tokens (replay store on DynamoDB)', () =
         effect: 'Allow',
         reason: 'allowed',
       });
-      expect(await decide(h, invoke(kind, `DPoP ${t}`, [proof]))).toEqual({
-        effect: 'Unauthorized',
-        reason: 'dpop_proof_replayed',
-      });
+      expect(await decide(h, invoke(kind, `DPoP ${t}`, [proof]))).toEqual(
+        refused(kind, 'dpop_proof_replayed'),
+      );
       const fresh = await dpopProof(client, { htm: 'POST', htu: `${BASE[kind]}${INVOKE}`, accessToken: t });
       expect(await decide(h, invoke(kind, `DPoP ${t}`, [fresh]))).toEqual({
         effect: 'Allow',
@@ -169,7 +177,7 @@ describe('createHandler with DPoP-bound tokens (replay store on DynamoDB)', () =
       ],
       [invoke(kind, `Bearer ${token()}`), 'dpop_binding_missing'],
     ];
-    for (const [e, reason] of cases) expect(await decide(h, e)).toEqual({ effect: 'Unauthorized', reason });
+    for (const [e, reason] of cases) expect(await decide(h, e)).toEqual(refused(kind, reason));
     expect(h.log.lines).toHaveLength(cases.length);
   });
 
@@ -177,10 +185,42 @@ describe('createHandler with DPoP-bound tokens (replay store on DynamoDB)', () =
     const h = setup({ dpop: { routes: [INVOKE_ROUTE] } });
     const me = (auth: string) => event('rest', { method: 'GET', path: '/me', template: '/me', auth });
     expect(await decide(h, me(`Bearer ${token()}`))).toEqual({ effect: 'Allow', reason: 'allowed' });
-    expect(await decide(h, me(`Bearer ${token({ jkt: client.jkt })}`))).toEqual({
-      effect: 'Unauthorized',
-      reason: 'dpop_proof_missing',
-    });
+    expect(await decide(h, me(`Bearer ${token({ jkt: client.jkt })}`))).toEqual(
+      refused('rest', 'dpop_proof_missing'),
+    );
+  });
+
+  it('rest: the Deny of a refused proof carries the RFC 9449 challenge, logged as unauthorized', async () => {
+    const h = setup({ dpop: { routes: [INVOKE_ROUTE], algorithms: ['ES256', 'EdDSA'] } });
+    const t = token({ jkt: client.jkt });
+    const proof = await dpopProof(client, { htm: 'POST', htu: `${BASE.rest}${INVOKE}`, accessToken: t });
+    const contexts: unknown[] = [];
+    for (const e of [
+      invoke('rest', `DPoP ${t}`, [proof]),
+      invoke('rest', `DPoP ${t}`, [proof]),
+      invoke('rest', `Bearer ${token()}`),
+    ]) {
+      const r = (await h.handler(e)) as IamPolicyResponse;
+      contexts.push(r.policyDocument.Statement[0]?.Effect === 'Deny' ? r.context : 'allowed');
+    }
+    expect(contexts).toEqual([
+      'allowed',
+      {
+        stepUp:
+          'DPoP error="invalid_dpop_proof", error_description="The DPoP proof was already used", algs="ES256 EdDSA"',
+        reason: 'dpop_proof_replayed',
+      },
+      {
+        stepUp:
+          'DPoP error="invalid_token", error_description="The access token is not DPoP-bound", algs="ES256 EdDSA"',
+        reason: 'dpop_binding_missing',
+      },
+    ]);
+    expect(h.log.lines.map((l) => [l.decision, l.reason])).toEqual([
+      ['allow', 'allowed'],
+      ['unauthorized', 'dpop_proof_replayed'],
+      ['unauthorized', 'dpop_binding_missing'],
+    ]);
   });
 
   it("Keycloak's typ DPoP counts as an access token with a cnf.jkt, and is refused without one", async () => {

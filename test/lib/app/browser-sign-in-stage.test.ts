@@ -200,7 +200,8 @@ describe('Keygate app (stage with browser sign-in, public client, HTTP API only)
       ...dev,
       authorizer: undefined,
       apis: { http: true, rest: false },
-      // Streaming routes need the REST API.
+      // Usage tiers and streaming routes need the REST API.
+      usageTiers: undefined,
       routes: dev.routes.filter((r) => r.stream !== true),
       browserSignIn: {},
     });

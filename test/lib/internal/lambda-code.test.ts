@@ -15,6 +15,9 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  * A package root with a fake authorizer bundle (`bundle`: which of its files; all by default), its source
  * and a build record of that source.
  */
+/** The authorizer's bundle files without one. */
+const allBut = (missing: string): string[] => lambdaBundleFiles('authorizer').filter((f) => f !== missing);
+
 function fakeRoot(
   options: { source?: string; record?: boolean; bundle?: readonly string[] | false } = {},
 ): string {
@@ -90,12 +93,18 @@ describe('keygateFunction', () => {
   it('deploys the prebuilt bundle directory as it is', () => {
     const bundle = path.join(PACKAGE_ROOT, lambdaAssetDir('authorizer'));
     const files = [
+      'binding.js',
+      'binding.js.map',
       'dpop-jose.js',
       'dpop-jose.js.map',
       'index.js',
       'index.js.map',
+      'revocation.js',
+      'revocation.js.map',
       'session.js',
       'session.js.map',
+      'usage.js',
+      'usage.js.map',
     ];
     expect(fs.readdirSync(stagedAsset).sort()).toEqual(files);
     for (const file of files) {
@@ -130,8 +139,11 @@ describe('keygateFunction', () => {
 
   it.each([
     ['the bundle is missing', false, 'index.js'],
-    ['the session module is missing', ['index.js', 'dpop-jose.js'], 'session.js'],
-    ['the DPoP module is missing', ['index.js', 'session.js'], 'dpop-jose.js'],
+    ['the session module is missing', allBut('session.js'), 'session.js'],
+    ['the DPoP module is missing', allBut('dpop-jose.js'), 'dpop-jose.js'],
+    ['the token-binding module is missing', allBut('binding.js'), 'binding.js'],
+    ['the revocation module is missing', allBut('revocation.js'), 'revocation.js'],
+    ['the usage-key module is missing', allBut('usage.js'), 'usage.js'],
   ] as const)('throws, naming the file and the build command, when %s', (_, bundle, file) => {
     const root = fakeRoot({ bundle });
     roots.push(root);

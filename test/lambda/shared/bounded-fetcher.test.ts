@@ -1,5 +1,5 @@
 /**
- * The sign-in function's JWKS fetch is bounded in size and total time, against real HTTPS servers on
+ * The shared JWKS fetch (authorizer and sign-in function) is bounded in size and total time, against real HTTPS servers on
  * 127.0.0.1: the oversize test proves reading stops (the server sees the connection closed long before
  * it has written its body), the drip test that the deadline covers the whole exchange.
  */
@@ -14,7 +14,7 @@ import {
   JwksFetchError,
   JwksFetchTimeoutError,
   JwksResponseTooLargeError,
-} from '../../../lambda/sign-in/bounded-fetcher';
+} from '../../../lambda/shared/bounded-fetcher';
 import { IdTokenError, createOidcClient } from '../../../lambda/sign-in/oidc-client';
 import type { SignInConfig } from '../../../lambda/sign-in/sign-in-config';
 import { startJwksServer, testCertificate } from '../../support/https-server';
@@ -45,7 +45,7 @@ async function serve(handler: (res: ServerResponse, report: { written: number })
   return { url: `https://127.0.0.1:${port}/jwks`, ca: cert, report, closed };
 }
 
-describe('BoundedFetcher (sign-in JWKS fetch)', () => {
+describe('BoundedFetcher (the JWKS fetch of the authorizer and the sign-in function)', () => {
   let key: TestKey;
   beforeAll(async () => {
     key = await generateSigningKey('RS256');

@@ -1,0 +1,131 @@
+/**
+ * The `tokenBinding` block of a stage (cdk.json, docs/token-binding.md): which routes and issuers accept
+ * sender-constrained tokens only. The app (lib/app/keygate-stack.ts) turns it into KeygateAuthorizer's
+ * `tokenBinding` props, the local stack into the authorizer's runtime block; both through
+ * `stageTokenBinding`, and both checked here once, with the runtime block's own checks
+ * (common/token-binding.ts validateTokenBinding).
+ *
+ * Issuers are named as route requirements name them: the realm's issuer URL, or `cognitoFederation`.
+ */
+import { COGNITO_FEDERATION_ISSUER } from './app-config';
+import type { RouteSpec } from './route-model';
+import type { DpopAlgorithm, TokenBindingConfig } from './token-binding';
+import { validateTokenBinding } from './token-binding';
+
+export interface StageBindingScope {
+  /** Issuers all of whose tokens must be bound: the realm's issuer URL and/or `cognitoFederation`. @default [] */
+  readonly issuers?: readonly string[];
+  /** Route keys (`POST /models/{modelId}/invoke`) of keycloak routes that accept bound tokens only. @default [] */
+  readonly routes?: readonly string[];
+}
+
+export interface StageDpopBinding extends StageBindingScope {
+  /** @default ['ES256', 'RS256', 'PS256', 'EdDSA'] */
+  readonly algorithms?: readonly DpopAlgorithm[];
+  /** @default 60 (at most 300) */
+  readonly proofMaxAgeSeconds?: number;
+  /** The URL clients call (a custom domain with its base path). @default - the request's own domain */
+  readonly publicBaseUrl?: string;
+}
+
+export interface StageTokenBindingConfig {
+  readonly dpop?: StageDpopBinding;
+  readonly mtls?: StageBindingScope;
+}
+
+/** What the checks need of the stage (a StageConfig, or the raw object the schema has parsed). */
+interface StageFacts {
+  readonly keycloak?: { readonly issuer?: unknown };
+  readonly cognitoFederation?: unknown;
+  readonly routes?: unknown;
+  readonly authorizer?: { readonly cacheTtlSeconds?: unknown };
+}
+
+/**
+ * The block's checks, at `at` (`stages.dev.tokenBinding`): the runtime block's (fields, route keys of the
+ * stage's keycloak routes, algorithms, proof age, URL) with the stage's issuers, and the result cache
+ * off: a stage with `tokenBinding` defaults `authorizer.cacheTtlSeconds` to 0, and any other value is
+ * refused (a cached answer would skip the per-request proof; docs/token-binding.md).
+ */
+export function validateStageTokenBinding(
+  value: unknown,
+  at: string,
+  stage: Readonly<Record<string, unknown>>,
+): string[] {
+  const s = stage as StageFacts;
+  const issuers = [
+    ...(typeof s.keycloak?.issuer === 'string' ? [s.keycloak.issuer] : []),
+    ...(s.cognitoFederation !== undefined ? [COGNITO_FEDERATION_ISSUER] : []),
+  ];
+  const routes = Array.isArray(s.routes) ? (s.routes as RouteSpec[]) : [];
+  const ttl = s.authorizer?.cacheTtlSeconds ?? 0;
+  // A stage's block has the runtime block's fields but the replay table's name: the app creates the table.
+  const unknown: string[] = [];
+  const known = withKnownFields(value, at, unknown);
+  const errors = [
+    ...unknown,
+    ...validateTokenBinding(known, { routes, issuers, resultCacheTtlSeconds: 0 }, at),
+  ];
+  if (errors.length === 0 && ttl !== 0) {
+    errors.push(
+      `${at.replace(/tokenBinding$/, 'authorizer.cacheTtlSeconds')} must be 0 (or left out) with tokenBinding: ` +
+        'a bound token is proven per request (DPoP proof, client certificate), which a cached answer would skip',
+    );
+  }
+  return errors;
+}
+
+const STAGE_FIELDS = {
+  dpop: ['issuers', 'routes', 'algorithms', 'proofMaxAgeSeconds', 'publicBaseUrl'],
+  mtls: ['issuers', 'routes'],
+} as const;
+
+/** The block with the fields of a stage's `dpop` and `mtls` only; each other field is an error in `errors`. */
+function withKnownFields(value: unknown, at: string, errors: string[]): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const kind of ['dpop', 'mtls'] as const) {
+    const scope = out[kind];
+    if (typeof scope !== 'object' || scope === null || Array.isArray(scope)) continue;
+    const fields: readonly string[] = STAGE_FIELDS[kind];
+    const kept = Object.entries(scope).filter(([k]) => {
+      if (!fields.includes(k)) errors.push(`${at}.${kind}.${k} is not a field (${fields.join(', ')})`);
+      return fields.includes(k);
+    });
+    out[kind] = Object.fromEntries(kept);
+  }
+  return out;
+}
+
+/**
+ * The runtime `tokenBinding` block of a stage's block, with each issuer name turned into the issuer URL
+ * `issuerUrl` gives (the local stack: its own issuer for the realm; names it cannot serve are dropped).
+ * `publicBaseUrl` replaces the stage's (the local gateway's own URL).
+ */
+export function stageTokenBinding(
+  block: StageTokenBindingConfig,
+  issuerUrl: (name: string) => string | undefined,
+  publicBaseUrl?: string,
+): TokenBindingConfig {
+  const issuers = (names: readonly string[] | undefined) =>
+    (names ?? []).flatMap((n) => {
+      const url = issuerUrl(n);
+      return url === undefined ? [] : [url];
+    });
+  const { dpop, mtls } = block;
+  const base = publicBaseUrl ?? dpop?.publicBaseUrl;
+  return {
+    ...(dpop
+      ? {
+          dpop: {
+            issuers: issuers(dpop.issuers),
+            routes: [...(dpop.routes ?? [])],
+            ...(dpop.algorithms ? { algorithms: [...dpop.algorithms] } : {}),
+            ...(dpop.proofMaxAgeSeconds !== undefined ? { proofMaxAgeSeconds: dpop.proofMaxAgeSeconds } : {}),
+            ...(base !== undefined ? { publicBaseUrl: base } : {}),
+          },
+        }
+      : {}),
+    ...(mtls ? { mtls: { issuers: issuers(mtls.issuers), routes: [...(mtls.routes ?? [])] } } : {}),
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Per-caller tiers in the local gateway: each caller of such a tier has an allowance of its own, counted
+ * under the key the authorizer derives and registers, as API Gateway counts per API key.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DEFAULT_APP_CONFIG } from '../../common/app-config';
+import type { StageConfig } from '../../common/app-config';
+import type { UsageTiersConfig } from '../../common/usage-tiers';
+import { call, userTokens } from '../../local/callers';
+import type { GatewayRecord } from '../../local/gateway/local-gateway';
+import { startLocalStack } from '../../local/gateway/local-stack';
+import type { LocalStack } from '../../local/gateway/local-stack';
+import { createLocalUsageTiers } from '../../local/gateway/usage-limiter';
+
+const ROUTE = 'GET /models';
+
+// Refills one request per 100 s: the third call is throttled however slow the machine.
+const TIERS: UsageTiersConfig = {
+  tiers: {
+    free: { rateLimit: 0.01, burstLimit: 2, perCaller: true },
+    pool: { rateLimit: 0.01, burstLimit: 2 },
+  },
+  defaultTier: 'free',
+  assignments: [{ roleArn: 'arn:aws:iam::000000000000:role/pooled', tier: 'pool' }],
+};
+
+describe('local usage tiers, per caller', () => {
+  test('the authorizer block lists the per-caller tiers; their keys count only once registered', async () => {
+    const local = createLocalUsageTiers(TIERS, () => 0);
+    expect(local.authorizerBlock.callerKeys).toEqual({ table: 'local', tiers: ['free'] });
+    // The tier secret of a per-caller tier is not a key of its plan.
+    const secret = local.keys.get('free')!;
+    expect(local.limiter.admit({ kind: 'key', usageKey: secret }, ROUTE)?.status).toBe(403);
+    const register = (value: string) =>
+      local.registrar.ensure({
+        recordId: value,
+        keyName: value,
+        value,
+        tier: 'free',
+        apiId: 'local',
+        stage: 'dev',
+        caller: value,
+      });
+    expect(local.limiter.admit({ kind: 'key', usageKey: 'a'.repeat(64) }, ROUTE)?.status).toBe(403);
+    expect(await register('a'.repeat(64))).toEqual({ ok: true });
+    await register('b'.repeat(64));
+    const a = { kind: 'key', usageKey: 'a'.repeat(64) } as const;
+    const b = { kind: 'key', usageKey: 'b'.repeat(64) } as const;
+    // WHEN a uses its burst THEN b still has its own
+    expect([a, a, a, b, b, b].map((c) => local.limiter.admit(c, ROUTE)?.status)).toEqual([
+      undefined,
+      undefined,
+      429,
+      undefined,
+      undefined,
+      429,
+    ]);
+  });
+
+  test('IAM callers of a per-caller tier count per session; of a shared tier, together', () => {
+    const local = createLocalUsageTiers(TIERS, () => 0);
+    const s = (role: string, session: string) =>
+      ({ kind: 'iam', callerArn: `arn:aws:sts::000000000000:assumed-role/${role}/${session}` }) as const;
+    const statuses = (c: ReturnType<typeof s>, n: number) =>
+      Array.from({ length: n }, () => local.limiter.admit(c, ROUTE)?.status);
+    // free (default, per caller): each session has burst 2
+    expect(statuses(s('other', 'one'), 3)).toEqual([undefined, undefined, 429]);
+    expect(statuses(s('other', 'two'), 3)).toEqual([undefined, undefined, 429]);
+    // pool (shared): two sessions share burst 2
+    expect([...statuses(s('pooled', 'one'), 1), ...statuses(s('pooled', 'two'), 2)]).toEqual([
+      undefined,
+      undefined,
+      429,
+    ]);
+  });
+});
+
+describe('local stack with a per-caller tier (REST API)', () => {
+  let stack: LocalStack;
+  const records: GatewayRecord[] = [];
+  const stage: StageConfig = { ...DEFAULT_APP_CONFIG.stages.dev, usageTiers: TIERS };
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ stage, apiType: 'rest', onRequest: (r) => records.push(r) });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  test('alice and bob, both in the per-caller tier, each get the whole burst: 200 200 429 each', async () => {
+    const alice = (await userTokens(stack, 'alice')).access_token;
+    const bob = (await userTokens(stack, 'bob')).access_token;
+    records.length = 0;
+    const statuses: number[] = [];
+    for (const token of [alice, alice, alice, bob, bob, bob])
+      statuses.push((await call(stack, 'GET', '/models', { token })).status);
+    expect(statuses).toEqual([200, 200, 429, 200, 200, 429]);
+    expect(records.map((r) => r.reason)).toEqual([
+      'policy_allow',
+      'policy_allow',
+      'usage_throttled',
+      'policy_allow',
+      'policy_allow',
+      'usage_throttled',
+    ]);
+  });
+});
