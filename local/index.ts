@@ -101,6 +101,8 @@ export interface KeygateLocal {
   readonly apis: readonly KeygateLocalApi[];
   /** The built-in issuer; undefined with `keycloak` or when the app has no Keygate authorizer. */
   readonly issuer?: KeygateLocalIssuer;
+  /** A built-in issuer per Keycloak realm the authorizers trust, in their config's order. */
+  readonly issuers: readonly KeygateLocalIssuer[];
   /**
    * SigV4 credentials: `machine` may call every IAM route, `outsider` none, and each role of the stack (by
    * logical id) the IAM routes its `execute-api:Invoke` grants cover.
@@ -135,6 +137,16 @@ export async function startKeygateLocal(options: KeygateLocalOptions = {}): Prom
   return toPublic(served);
 }
 
+function publicIssuer(issuer: NonNullable<ServedAssembly['issuer']>): KeygateLocalIssuer {
+  return {
+    issuer: issuer.issuer,
+    tokenEndpoint: issuer.urls.token,
+    ...(issuer.ca ? { ca: issuer.ca } : {}),
+    passwords: issuer.passwords,
+    mint: (o) => issuer.mint(o),
+  };
+}
+
 function toPublic(served: ServedAssembly): KeygateLocal {
   const issuer = served.issuer;
   const credential = (c: ServedAssembly['iam']['machine']): KeygateLocalCredential => ({
@@ -146,17 +158,8 @@ function toPublic(served: ServedAssembly): KeygateLocal {
     stack: served.stack.name,
     region: served.stack.region,
     apis: served.apis.map(({ api, url }) => ({ kind: api.kind, name: api.name, url, routes: api.routes })),
-    ...(issuer
-      ? {
-          issuer: {
-            issuer: issuer.issuer,
-            tokenEndpoint: issuer.urls.token,
-            ...(issuer.ca ? { ca: issuer.ca } : {}),
-            passwords: issuer.passwords,
-            mint: (o) => issuer.mint(o),
-          },
-        }
-      : {}),
+    ...(issuer ? { issuer: publicIssuer(issuer) } : {}),
+    issuers: served.issuers.map(publicIssuer),
     iam: {
       machine: credential(served.iam.machine),
       outsider: credential(served.iam.outsider),

@@ -121,6 +121,12 @@ export function banner(served: ServedAssembly): string {
       `  role ${role} (its execute-api:Invoke grants): access key ${c.accessKeyId}  secret ${c.secretAccessKey}`,
     );
   }
+  for (const other of served.issuers.slice(1)) {
+    lines.push(`  issuer   ${other.issuer} (built-in, another trusted realm)`);
+    for (const user of [GRANTED_USER, PLAIN_USER]) {
+      lines.push(`           user ${user.padEnd(8)} password ${other.passwords[user]}`);
+    }
+  }
   lines.push('', 'Requests are logged below. Ctrl-C stops everything.', '');
   return lines.join('\n');
 }

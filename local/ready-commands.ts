@@ -3,7 +3,9 @@
  * can run exactly what a user would paste. Values the stack does not know (a password or secret of a
  * Keycloak realm it did not provision) are printed as shell variables the user sets first.
  */
-import type { LocalStack, StackIssuer } from './gateway/local-stack';
+import type { StageConfig } from '../common/app-config';
+import type { StackIssuer } from './gateway/local-stack';
+import type { LocalIamCredential } from './gateway/sigv4-check';
 
 export interface CommandGroup {
   /** What the group shows, printed as a `#` comment line. */
@@ -12,8 +14,17 @@ export interface CommandGroup {
   readonly lines: readonly string[];
 }
 
+/** What the commands name of a running stack (a LocalStack has it, and so has `npm start`'s served app). */
+export interface ReadyCommandsStack {
+  readonly issuer: Pick<StackIssuer, 'urls' | 'passwords' | 'clientSecrets'>;
+  readonly gateway: { readonly url: string };
+  readonly iam: { readonly machine: Pick<LocalIamCredential, 'accessKeyId' | 'secretAccessKey'> };
+  readonly stage: StageConfig;
+  readonly region: string;
+}
+
 export interface ReadyCommandsInput {
-  readonly stack: LocalStack<StackIssuer>;
+  readonly stack: ReadyCommandsStack;
   /** File holding the issuer's CA certificate, when it has one. */
   readonly caFile?: string;
   readonly signIn: boolean;

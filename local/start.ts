@@ -1,41 +1,45 @@
 /**
- * `npm start`: the whole stack on 127.0.0.1 — the local issuer or a real Keycloak realm, the gateway with
- * the real authorizer and backend — then the URLs and ready-to-run commands. See USAGE.
+ * `npm start`: the repository's own app as `keygate local` serves any app — the chosen stage synthesized
+ * into a cloud assembly (local/synth-app.ts), its APIs, authorizer and model backend run from that
+ * assembly — with the stage's realm (its test users and service accounts) in the built-in issuer, then the
+ * URLs and ready-to-run commands. See USAGE.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { answerHelp, parseCli } from '../cli/cli-args';
-import { loadStage } from '../cli/stage';
-import { startLocalStack } from './gateway/local-stack';
-import type { LocalStack, StackIssuer } from './gateway/local-stack';
-import type { ApiType } from './gateway/api-events';
+import { loadAppConfig, loadStage } from '../cli/stage';
+import type { StageConfig } from '../common/app-config';
+import { routeKey } from '../common/route-model';
+import { buildRealm } from '../realm/realm-definition';
+import { serveAssembly } from './assembly/serve-assembly';
+import { describeFailure } from './keygate-cli';
 import { adminFromArgs, openKeycloakForCli } from './keycloak-realm';
 import type { OpenedKeycloak } from './keycloak-realm';
-import { SECRET_VAR, readyCommands, variablesToSet } from './ready-commands';
+import { SECRET_VAR } from './ready-commands';
+import { startBanner } from './start-banner';
 import { stopOnSignal } from './stop-on-signal';
-import { BACKCHANNEL_LOGOUT_PATH } from '../common/back-channel-logout';
+import { synthKeygateApp } from './synth-app';
 
 const USAGE = `
-npm start [-- options]: the stack on 127.0.0.1 (issuer, gateway with the real authorizer and backend),
-then the URLs and ready-to-run commands. Ctrl-C stops everything.
+npm start [-- options]: the app of this repository, synthesized for a stage and served the way
+\`keygate local\` serves any app: its HTTP and REST APIs on 127.0.0.1 in front of its own authorizer and
+model backend (run from the assembly), a built-in issuer serving the stage's realm. Then the URLs and
+ready-to-run commands. Ctrl-C stops everything.
 
   --stage <name>            stage of the app config (default: its defaultStage, else dev)
   --config <file>           app config JSON (default: the keygate context of ./cdk.json, else the built-in one)
-  --api http|rest           API Gateway flavour to emulate (default: http)
-  --sign-in                 browser sign-in routes (/auth/login, /auth/callback, /auth/logout, /auth/refresh)
-  --keycloak <realm URL>    trust a real Keycloak realm instead of the built-in issuer, e.g.
-                            http://127.0.0.1:8080/realms/keygate (http only on a loopback address)
-  --keycloak local          start the project's Keycloak fixture, provision the stage's realm, use it
-  --admin-user <name>       with --keycloak <realm URL>: provision the realm through the admin API
+  --api http|rest           serve only that API (default: every API the stage deploys)
+  --keycloak <realm URL>    trust a real Keycloak realm instead of the built-in issuer, over https (the
+                            app's authorizer fetches keys over https only), e.g. https://sso.test/realms/keygate
+  --keycloak-ca <file>      PEM of the CA that signed that Keycloak's certificate (default: the system's)
+  --admin-user <name>       with --keycloak: provision the realm through the admin API first
   --admin-password-env <VAR>  environment variable holding that admin's password
-  --verbose                 print the authorizer's and the backend's JSON log lines
+  --verbose                 print the functions' own output (their JSON log lines)
   --help                    this text
 
-Environment: KEYGATE_ISSUER_PORT (default 8443), KEYGATE_GATEWAY_PORT (default 8080), KEYGATE_TEST_PASSWORD
-(one password for every test user), KEYGATE_CLIENT_SECRET (with --keycloak <realm URL> used as it is: the
-first service account's secret), KEYGATE_LOCAL_ACCESS_KEY_ID + KEYGATE_LOCAL_SECRET_ACCESS_KEY (the IAM
-test credentials). Otherwise passwords, client secrets and IAM test keys are made for this run only.
+Environment: KEYGATE_ISSUER_PORT (default 8443), KEYGATE_GATEWAY_PORT (default 8080: the first API; the
+next API takes the next port), KEYGATE_TEST_PASSWORD (one password for every test user), KEYGATE_CLIENT_SECRET
+(with --keycloak used as it is: the first service account's secret), KEYGATE_LOCAL_ACCESS_KEY_ID +
+KEYGATE_LOCAL_SECRET_ACCESS_KEY (the IAM test credentials). Otherwise they are made for this run only.
+The Keycloak fixture (--keycloak local) runs with \`npm run demo\`; --sign-in is refused (docs/local-stack.md).
 `;
 
 function port(name: string, fallback: number): number {
@@ -47,9 +51,7 @@ function port(name: string, fallback: number): number {
   return n;
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  answerHelp(argv, USAGE);
+function parseStartArgs(argv: string[]) {
   const args = parseCli(argv, {
     stage: { type: 'string' },
     config: { type: 'string' },
@@ -57,18 +59,42 @@ async function main(): Promise<void> {
     verbose: { type: 'boolean' },
     'sign-in': { type: 'boolean' },
     keycloak: { type: 'string' },
+    'keycloak-ca': { type: 'string' },
     'admin-user': { type: 'string' },
     'admin-password-env': { type: 'string' },
   });
-  const api = (args.api ?? 'http') as ApiType;
-  if (api !== 'http' && api !== 'rest') throw new Error(`--api must be 'http' or 'rest', got '${args.api}'`);
+  if (args.api !== undefined && args.api !== 'http' && args.api !== 'rest') {
+    throw new Error(`--api must be 'http' or 'rest', got '${args.api}'`);
+  }
+  if (args['sign-in']) {
+    throw new Error(
+      '--sign-in: npm start serves the synthesized app, whose sign-in function reads its cookie keys from Secrets Manager (no local stand-in yet); browser sign-in runs on the local stack of the tests, startLocalStack({ signIn: true }): see docs/local-stack.md',
+    );
+  }
+  if (args.keycloak !== undefined && !args.keycloak.startsWith('https://')) {
+    throw new Error(
+      `--keycloak takes the https URL of a realm: the app's authorizer fetches keys over https only (the Keycloak fixture and development Keycloaks speak http: use \`npm run demo -- --keycloak ${args.keycloak}\`), got '${args.keycloak}'`,
+    );
+  }
+  return args;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  answerHelp(argv, USAGE);
+  const args = parseStartArgs(argv);
   const { name, stage } = loadStage(args);
-  const password = process.env.KEYGATE_TEST_PASSWORD;
   const keyId = process.env.KEYGATE_LOCAL_ACCESS_KEY_ID;
   const secret = process.env.KEYGATE_LOCAL_SECRET_ACCESS_KEY;
   if ((keyId === undefined) !== (secret === undefined)) {
     throw new Error('set both KEYGATE_LOCAL_ACCESS_KEY_ID and KEYGATE_LOCAL_SECRET_ACCESS_KEY, or neither');
   }
+  const account = stage.account ?? '000000000000';
+  const synthesized = await synthKeygateApp(
+    withLocalMachine(loadAppConfig(args.config).config, name, stage),
+    name,
+  );
+  const password = process.env.KEYGATE_TEST_PASSWORD;
   const keycloak = args.keycloak
     ? await openKeycloakForCli({
         target: args.keycloak,
@@ -79,119 +105,96 @@ async function main(): Promise<void> {
         log: (line) => console.log(line),
       })
     : undefined;
-
-  const stack = await startLocalStackOrStop(keycloak, {
-    stage,
-    ...(keycloak ? { keycloak: keycloak.options } : {}),
-    apiType: api,
+  const served = await serveAssembly({
+    app: synthesized.assembly,
+    stack: synthesized.stack,
+    ...(args.api ? { apiKinds: [args.api as 'http' | 'rest'] } : {}),
+    ...(keycloak ? { keycloak: keycloak.options.realmUrl } : {}),
+    ...(args['keycloak-ca'] ? { keycloakCaFile: args['keycloak-ca'] } : {}),
+    realms: {
+      [stage.keycloak.issuer]: stageRealm(stage, password ? passwordsOf(stage, password) : undefined),
+    },
+    ...(password ? { passwords: passwordsOf(stage, password) } : {}),
     issuerPort: port('KEYGATE_ISSUER_PORT', 8443),
     gatewayPort: port('KEYGATE_GATEWAY_PORT', 8080),
-    passwords:
-      keycloak?.passwords ??
-      (password
-        ? Object.fromEntries((stage.keycloak.testUsers ?? []).map((u) => [u.username, password]))
-        : undefined),
-    machineCredential: keyId && secret ? { accessKeyId: keyId, secretAccessKey: secret } : undefined,
-    verboseLogs: args.verbose === true,
-    signIn: args['sign-in'] === true,
-    onRequest: (r) => {
-      const why = r.authorizerReason ? `${r.reason} (authorizer: ${r.authorizerReason})` : r.reason;
-      const cached = r.cacheHit ? ' [cached]' : '';
-      console.log(
-        `${new Date().toISOString()}  ${r.method} ${r.path} -> ${r.status}  ${why}${cached}  ${r.durationMs} ms`,
-      );
+    machineCredential: {
+      ...(keyId && secret ? { accessKeyId: keyId, secretAccessKey: secret } : {}),
+      callerArn: `arn:aws:sts::${account}:assumed-role/${LOCAL_MACHINE_ROLE}/local`,
+      callerId: 'AROALOCALKEYGATEMACH:local',
     },
+    verbose: args.verbose === true,
+    onRequest: (api, r) =>
+      console.log(
+        `${new Date().toISOString()}  ${api.kind.toUpperCase()} ${r.method} ${r.path} -> ${r.status}  ${r.reason}${r.cacheHit ? ' [cached]' : ''}  ${r.durationMs} ms`,
+      ),
   });
+  const secrets = await realmSecrets(keycloak, stage, password);
+  console.log(startBanner({ name, stage, served, keycloak, secrets }));
+  stopOnSignal(() => served.close());
+}
 
-  let caFile: string | undefined;
-  if (stack.issuer.ca) {
-    caFile = join(mkdtempSync(join(tmpdir(), 'keygate-local-')), 'issuer-ca.pem');
-    writeFileSync(caFile, stack.issuer.ca, { mode: 0o644 });
-  }
-  console.log(banner(name, api, stack, keycloak, caFile, args['sign-in'] === true));
+const LOCAL_MACHINE_ROLE = 'keygate-local-machine';
 
-  stopOnSignal(async () => {
-    await stack.close();
-    await keycloak?.close();
+/**
+ * The configuration with the printed IAM test caller listed among the stage's machine principals (a role
+ * of its own, allowed every IAM route of the stage), as a deployment lists a real role: the model backend
+ * then lets it invoke models. Usage tiers are left out (their keys live in Secrets Manager).
+ */
+function withLocalMachine(config: unknown, name: string, stage: StageConfig): unknown {
+  const c = config as { stages: Record<string, StageConfig> };
+  // Streaming routes exist on the REST API only, and the stack grants a principal's routes on every API.
+  const routes = stage.routes.filter((r) => r.auth === 'iam' && r.stream !== true).map((r) => routeKey(r));
+  const roleArn = `arn:aws:iam::${stage.account ?? '000000000000'}:role/${LOCAL_MACHINE_ROLE}`;
+  // Usage tiers keep their keys in Secrets Manager, which has no local stand-in yet: left out here.
+  const withoutTiers: StageConfig = { ...c.stages[name] };
+  delete (withoutTiers as { usageTiers?: unknown }).usageTiers;
+  return {
+    ...c,
+    stages: {
+      ...c.stages,
+      [name]: {
+        ...withoutTiers,
+        ...(routes.length > 0
+          ? { machinePrincipals: [...(stage.machinePrincipals ?? []), { roleArn, routes }] }
+          : {}),
+      },
+    },
+  };
+}
+
+/** The stage's realm as realm-as-code builds it, with its test users able to use the password grant. */
+function stageRealm(stage: StageConfig, passwords: Readonly<Record<string, string>> | undefined) {
+  return buildRealm(stage, {
+    includeTestUsers: true,
+    directAccessGrants: true,
+    ...(passwords ? { testUserPasswords: passwords } : {}),
   });
 }
 
-/** Starts the stack; a Keycloak fixture started for it is stopped again if the stack fails to start. */
-async function startLocalStackOrStop(
-  keycloak: OpenedKeycloak | undefined,
-  options: Parameters<typeof startLocalStack>[0],
-): Promise<LocalStack<StackIssuer>> {
-  try {
-    return await startLocalStack(options);
-  } catch (e) {
-    await keycloak?.close();
-    throw e;
-  }
+function passwordsOf(stage: StageConfig, password: string): Record<string, string> {
+  return Object.fromEntries((stage.keycloak.testUsers ?? []).map((u) => [u.username, password]));
 }
 
-function banner(
-  name: string,
-  api: ApiType,
-  stack: LocalStack<StackIssuer>,
+/**
+ * Passwords and secrets of a real realm: provisioned through the admin API (read back), or known from the
+ * environment for a realm used as it is.
+ */
+async function realmSecrets(
   keycloak: OpenedKeycloak | undefined,
-  caFile: string | undefined,
-  signIn: boolean,
-): string {
-  const { issuer, gateway, iam, stage } = stack;
-  const kc = stage.keycloak;
-  const groups = readyCommands({ stack, caFile, signIn });
-  const toSet = variablesToSet(groups);
-  const known = (v: string | undefined) => v ?? '(not known: set up in your realm)';
-  return [
-    '',
-    `Keygate local stack — stage '${name}', ${api === 'http' ? 'HTTP API (payload 2.0)' : 'REST API'}, authorizer cache ${gateway.cache.enabled ? `${stage.authorizer?.cacheTtlSeconds ?? 300} s` : 'off'}`,
-    '',
-    `  ${keycloak ? 'keycloak' : 'issuer  '} ${issuer.issuer}`,
-    ...(keycloak ? [`           ${keycloak.description}`] : []),
-    `           discovery ${issuer.urls.discovery}`,
-    ...(caFile ? [`           CA to trust: ${caFile}`] : []),
-    `  gateway  ${gateway.url}`,
-    ...(stack.revocationStore
-      ? [
-          `           back-channel logout ${gateway.url}${BACKCHANNEL_LOGOUT_PATH} (revocation list in memory)`,
-        ]
-      : []),
-    '',
-    `Test users (people client ${kc.peopleClientId}, direct access grant):`,
-    ...(kc.testUsers ?? []).map(
-      (u) =>
-        `  ${u.username.padEnd(12)} password ${known(issuer.passwords[u.username])}   realm roles: ${u.realmRoles.join(' ')}`,
-    ),
-    'Service accounts (client credentials):',
-    ...(kc.serviceAccounts ?? []).map(
-      (s) =>
-        `  ${s.clientId.padEnd(12)} secret ${known(issuer.clientSecrets[s.clientId])}   client roles of ${kc.apiClientId}: ${s.clientRoles.join(' ')}`,
-    ),
-    `IAM test credentials (SigV4, service execute-api, region ${stack.region}):`,
-    `  ${iam.machine.callerArn}   may call: ${iam.machine.routes.join(', ') || 'nothing'}`,
-    `  access key ${iam.machine.accessKeyId}   secret ${iam.machine.secretAccessKey}`,
-    '',
-    'Try it:',
-    ...(toSet.length
-      ? [
-          `  # first set ${toSet.join(' and ')} (values from your realm), or start with them set: the commands then carry them`,
-        ]
-      : []),
-    ...groups.flatMap((g) => [`  # ${g.title}`, ...g.lines.map((l) => `  ${l}`)]),
-    '',
-    'Requests are logged below. Ctrl-C stops everything.',
-    '',
-  ].join('\n');
+  stage: StageConfig,
+  password: string | undefined,
+): Promise<{ passwords: Record<string, string>; clientSecrets: Record<string, string> } | undefined> {
+  if (!keycloak) return undefined;
+  if (keycloak.options.provision) {
+    return keycloak.options.provision(
+      stageRealm(stage, keycloak.passwords ?? (password ? passwordsOf(stage, password) : undefined)),
+    );
+  }
+  const known = keycloak.options.secrets;
+  return { passwords: { ...known?.passwords }, clientSecrets: { ...known?.clientSecrets } };
 }
 
 main().catch((e: unknown) => {
-  if ((e as { code?: string })?.code === 'EADDRINUSE') {
-    const port = (e as { port?: number }).port;
-    console.error(
-      `port ${port ?? ''} on 127.0.0.1 is in use: set KEYGATE_ISSUER_PORT / KEYGATE_GATEWAY_PORT to free ports (0 = any)`,
-    );
-  } else {
-    console.error(e instanceof Error ? e.message : String(e));
-  }
+  console.error(`npm start: ${describeFailure(e)}`);
   process.exit(1);
 });

@@ -1,6 +1,6 @@
 /**
- * The issuer an assembly's authorizer trusts, locally: the built-in issuer standing in for the first
- * Keycloak realm of the authorizer's `KEYGATE_CONFIG`, or a real Keycloak realm. Either way the config the
+ * The issuers an assembly's authorizer trusts, locally: a built-in issuer standing in for each Keycloak
+ * realm of the authorizer's `KEYGATE_CONFIG`, or a real Keycloak realm. Either way the config the
  * authorizer function receives names the local realm instead of the deployed one (every occurrence of the
  * deployed issuer URL, route scopes included), so tokens verify without changing the app.
  */
@@ -13,9 +13,9 @@ import type { Entitlements, Requirement } from '../../common/route-model';
 export const GRANTED_USER = 'granted';
 export const PLAIN_USER = 'plain';
 
-/** The first Keycloak issuer the config trusts (the one the built-in issuer stands in for). */
-export function keycloakIssuerOf(config: AuthorizerConfig): KeycloakIssuerConfig | undefined {
-  return config.issuers.find((i): i is KeycloakIssuerConfig => i.kind === 'keycloak');
+/** The Keycloak issuers the config trusts (each gets a built-in issuer standing in for it). */
+export function keycloakIssuersOf(config: AuthorizerConfig): KeycloakIssuerConfig[] {
+  return config.issuers.filter((i): i is KeycloakIssuerConfig => i.kind === 'keycloak');
 }
 
 function entitlements(requirement: Requirement | undefined): Entitlements[] {
@@ -27,7 +27,10 @@ function entitlements(requirement: Requirement | undefined): Entitlements[] {
  * roles naming a path parameter (`model:{modelId}:invoke`) are left out, as no fixed user can hold them
  * for every value (mint a token with the concrete role instead).
  */
-export function realmForIssuer(issuer: KeycloakIssuerConfig, config: AuthorizerConfig): KeycloakRealmConfig {
+export function realmForIssuer(
+  issuer: KeycloakIssuerConfig,
+  config: Pick<AuthorizerConfig, 'routes'>,
+): KeycloakRealmConfig {
   const clients = issuer.allowedClients ?? [];
   const people = clients[0] ?? 'local-web';
   const apiClient = issuer.roleClients?.[0] ?? issuer.allowedAudiences?.[0] ?? 'local-api';

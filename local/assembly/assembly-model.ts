@@ -38,6 +38,10 @@ export interface AssemblyRoute {
   readonly functionId?: string;
   /** REST `ResponseTransferMode: STREAM`. */
   readonly streaming: boolean;
+  /** JWT routes: `AuthorizationScopes`, one of which the token's scopes must hold. */
+  readonly scopes?: readonly string[];
+  /** HTTP API integrations: the proxy event's payload format. @default '2.0' */
+  readonly payloadFormat?: '1.0' | '2.0';
   /** Why the local gateway answers this route with 501 (set by the reader or by the function's runtime). */
   readonly unsupported?: string;
 }
@@ -45,6 +49,15 @@ export interface AssemblyRoute {
 export interface AssemblyAuthorizer {
   readonly id: string;
   readonly functionId: string;
+  /**
+   * REQUEST (the whole request), TOKEN (REST: one header's value as `authorizationToken`) or JWT (HTTP API:
+   * API Gateway verifies the token itself; `functionId` is empty).
+   */
+  readonly type: 'REQUEST' | 'TOKEN' | 'JWT';
+  /** JWT authorizers: the issuer and the audiences a token's `aud` (else `client_id`) must name. */
+  readonly jwt?: { readonly issuer: string; readonly audience: readonly string[] };
+  /** TOKEN: a token not matching this expression is a 401 without calling the authorizer. */
+  readonly validationExpression?: string;
   /** Header names of the identity sources; empty means none (called for every request, never cached). */
   readonly identityHeaders: readonly string[];
   readonly cacheTtlSeconds: number;
@@ -63,7 +76,7 @@ export interface AssemblyApi {
   readonly kind: 'http' | 'rest';
   readonly name: string;
   readonly routes: readonly AssemblyRoute[];
-  /** The Lambda REQUEST authorizer its `keycloak` routes use. */
+  /** The Lambda authorizer its `keycloak` routes use. */
   readonly authorizer?: AssemblyAuthorizer;
   readonly cors?: AssemblyCors;
   /** REST APIs: the gateway responses by response type (UNAUTHORIZED, ACCESS_DENIED, DEFAULT_4XX, ...). */

@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LambdaFunction } from '../gateway/local-gateway';
+import type { Writable } from 'node:stream';
+import type { LambdaFunction, StreamingLambdaFunction } from '../gateway/local-gateway';
 
 /** The child's side: loads the handler once, answers each `invoke` message with its result or error. */
 const RUNNER_JS = `'use strict';
@@ -22,6 +23,31 @@ const dot = handler.lastIndexOf('.');
 const file = path.resolve(codeDir, handler.slice(0, dot));
 const exportName = handler.slice(dot + 1);
 let loaded;
+// Lambda's Node.js runtime provides response streaming as the awslambda global
+// (https://docs.aws.amazon.com/lambda/latest/dg/config-rs-write-functions.html): a streamified handler is
+// marked, and HttpResponseStream.from writes the metadata prelude and its 8 null bytes.
+const STREAMING = Symbol.for('keygate.local.streaming');
+globalThis.awslambda = {
+  streamifyResponse: (fn) => Object.assign((...a) => fn(...a), { [STREAMING]: true }),
+  HttpResponseStream: {
+    from(stream, metadata) {
+      stream.write(Buffer.concat([Buffer.from(JSON.stringify(metadata)), Buffer.alloc(8, 0)]));
+      return stream;
+    },
+  },
+};
+const { Writable } = require('node:stream');
+const streams = new Map();
+/** The response stream of one call: each write is a message to the gateway, end is one more. */
+function responseStream(id) {
+  const w = new Writable({
+    write(chunk, _enc, done) { process.send({ id, chunk: Buffer.from(chunk).toString('base64') }, done); },
+    final(done) { process.send({ id, end: true }, done); },
+  });
+  streams.set(id, w);
+  w.on('close', () => streams.delete(id));
+  return w;
+}
 async function load() {
   let mod;
   for (const ext of ['.js', '.cjs', '.mjs']) {
@@ -36,6 +62,7 @@ async function load() {
 }
 process.on('disconnect', () => process.exit(0));
 process.on('message', async (m) => {
+  if (m.abort) return streams.get(m.id)?.destroy();
   const started = Date.now();
   const context = {
     functionName, functionVersion: '$LATEST', awsRequestId: m.id, memoryLimitInMB: '128',
@@ -45,13 +72,32 @@ process.on('message', async (m) => {
   };
   try {
     loaded ??= load();
-    const result = await (await loaded)(m.event, context);
+    const fn = await loaded;
+    if (m.stream) {
+      if (!fn[STREAMING]) throw new Error('Handler ' + handler + ' is not wrapped in awslambda.streamifyResponse');
+      const out = responseStream(m.id);
+      await fn(m.event, out, context);
+      if (!out.writableEnded && !out.destroyed) await new Promise((r) => out.end(r));
+      process.send({ id: m.id, ok: true });
+      return;
+    }
+    const result = await fn(m.event, context);
     process.send({ id: m.id, ok: true, result });
   } catch (e) {
     process.send({ id: m.id, ok: false, message: e && e.message !== undefined ? String(e.message) : String(e) });
   }
 });
 `;
+
+/** What the child sends: a call's result or error, or a chunk or the end of its response stream. */
+interface ChildMessage {
+  readonly id: string;
+  readonly ok?: boolean;
+  readonly result?: unknown;
+  readonly message?: string;
+  readonly chunk?: string;
+  readonly end?: boolean;
+}
 
 let runnerFile: string | undefined;
 function runner(): string {
@@ -76,10 +122,14 @@ export interface FunctionProcessOptions {
 
 export interface FunctionProcess {
   readonly invoke: LambdaFunction;
+  /** Invokes a streamified handler; what it writes reaches `responseStream` as it is written. */
+  readonly invokeStream: StreamingLambdaFunction;
   close(): void;
 }
 
 interface Pending {
+  /** A streaming call's response stream, written as the function's chunks arrive. */
+  stream?: Writable;
   resolve(value: unknown): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
@@ -102,9 +152,11 @@ export function startFunctionProcess(options: FunctionProcessOptions): FunctionP
         ? ['ignore', 'inherit', 'inherit', 'ipc']
         : ['ignore', 'ignore', 'ignore', 'ipc'],
     });
-    c.on('message', (m: { id: string; ok: boolean; result?: unknown; message?: string }) => {
+    c.on('message', (m: ChildMessage) => {
       const p = pending.get(m.id);
       if (!p) return;
+      if (m.chunk !== undefined) return void p.stream?.write(Buffer.from(m.chunk, 'base64'));
+      if (m.end) return void p.stream?.end();
       pending.delete(m.id);
       clearTimeout(p.timer);
       if (m.ok) p.resolve(m.result);
@@ -127,23 +179,32 @@ export function startFunctionProcess(options: FunctionProcessOptions): FunctionP
     }
   };
 
-  const invoke: LambdaFunction = (event) =>
-    new Promise((resolve, reject) => {
+  const call = (event: unknown, stream?: Writable) =>
+    new Promise<unknown>((resolve, reject) => {
       const c = (child ??= spawn());
       const id = randomUUID();
+      // A client that goes away closes the response stream: the handler's stream is destroyed too.
+      stream?.on('close', () => {
+        if (pending.has(id) && c.connected) c.send({ id, abort: true });
+      });
       const timer = setTimeout(() => {
         // Lambda stops the environment at the timeout; in-flight calls of that process fail with it.
         failAll(c, `Task timed out after ${options.timeoutSeconds} seconds`);
         if (child === c) child = undefined;
         c.kill('SIGKILL');
       }, timeoutMs);
-      pending.set(id, { resolve, reject, timer });
+      pending.set(id, { resolve, reject, timer, ...(stream ? { stream } : {}) });
       owners.set(id, c);
-      c.send({ id, event });
+      c.send({ id, event, ...(stream ? { stream: true } : {}) });
     });
+  const invoke: LambdaFunction = (event) => call(event);
+  const invokeStream: StreamingLambdaFunction = async (event, responseStream) => {
+    await call(event, responseStream);
+  };
 
   return {
     invoke,
+    invokeStream,
     close: () => {
       const c = child;
       child = undefined;

@@ -12,7 +12,8 @@ import { readHttpApis } from './read-http-api';
 import { readInvokeGrants } from './read-iam-grants';
 import { readRestApis } from './read-rest-api';
 import type { Resources } from './template';
-import { literal } from './template';
+import { literal, referencedIds } from './template';
+import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
 
 interface StackArtifact {
   readonly name: string;
@@ -148,7 +149,8 @@ function readFunction(
   const unresolved: string[] = [];
   const vars = ((p.Environment ?? {}) as { Variables?: Record<string, unknown> }).Variables ?? {};
   for (const [name, value] of Object.entries(vars)) {
-    const v = literal(value) ?? (typeof value === 'number' ? String(value) : undefined);
+    const v =
+      literal(value) ?? (typeof value === 'number' ? String(value) : undefined) ?? joinedConfig(name, value);
     if (v === undefined) unresolved.push(name);
     else environment[name] = v;
   }
@@ -186,4 +188,18 @@ function unsupportedFunction(
     return { unsupported: `the code asset of function ${path} is missing${codeDir ? ` (${codeDir})` : ''}` };
   }
   return {};
+}
+
+/**
+ * The authorizer's `KEYGATE_CONFIG` when the template builds it with `Fn::Join` (it names a deployed
+ * resource, e.g. a usage tier's secret): the literal parts kept, each reference replaced by the stand-in
+ * `local-<logical id>`, so the JSON stays whole and the rest of the config is read as deployed.
+ */
+function joinedConfig(name: string, value: unknown): string | undefined {
+  if (name !== AUTHORIZER_CONFIG_ENV || !value || typeof value !== 'object') return undefined;
+  const join = (value as { 'Fn::Join'?: unknown })['Fn::Join'];
+  if (!Array.isArray(join) || join[0] !== '' || !Array.isArray(join[1])) return undefined;
+  return (join[1] as unknown[])
+    .map((part) => literal(part) ?? `local-${referencedIds(part)[0] ?? 'value'}`)
+    .join('');
 }

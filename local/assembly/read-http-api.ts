@@ -4,15 +4,17 @@
  */
 import { HTTP_METHODS } from '../../common/route-model';
 import type { HttpMethod } from '../../common/route-model';
-import type { AssemblyApi, AssemblyAuthorizer, AssemblyCors, AssemblyRoute } from './assembly-model';
+import type { AssemblyApi, AssemblyCors, AssemblyRoute } from './assembly-model';
+import type { ApiAuthorizerState, AuthorizerFields } from './route-target';
+import { authorizationUnsupported, lambdaProxyTarget, routeAuthOf } from './route-target';
 import type { Resource, Resources } from './template';
-import { identityHeader, lambdaIdOf, literal, refOf } from './template';
+import { literal, refOf } from './template';
 
 export function readHttpApis(resources: Resources): AssemblyApi[] {
   const apis: AssemblyApi[] = [];
   for (const [id, r] of Object.entries(resources)) {
     if (r.Type !== 'AWS::ApiGatewayV2::Api' || r.Properties?.ProtocolType !== 'HTTP') continue;
-    const state: { authorizer?: AssemblyAuthorizer } = {};
+    const state: ApiAuthorizerState = {};
     const routes = Object.values(resources)
       .filter((x) => x.Type === 'AWS::ApiGatewayV2::Route' && refOf(x.Properties?.ApiId) === id)
       .map((x) => httpRoute(resources, x, state));
@@ -29,11 +31,7 @@ export function readHttpApis(resources: Resources): AssemblyApi[] {
   return apis;
 }
 
-function httpRoute(
-  resources: Resources,
-  route: Resource,
-  state: { authorizer?: AssemblyAuthorizer },
-): AssemblyRoute {
+function httpRoute(resources: Resources, route: Resource, state: ApiAuthorizerState): AssemblyRoute {
   const p = route.Properties ?? {};
   const key = literal(p.RouteKey) ?? '';
   const [m, path] = key.split(' ');
@@ -41,53 +39,46 @@ function httpRoute(
   const base = { method, path: path ?? '/', streaming: false };
   if (!path) return { ...base, auth: 'none', unsupported: `route '${key}' is not METHOD /path` };
   const target = /^integrations\/(.+)$/.exec(literal(p.Target) ?? '')?.[1] ?? refOf(p.Target);
-  const integration = target ? resources[target] : undefined;
-  const ip = integration?.Properties ?? {};
-  const functionId = lambdaIdOf(resources, ip.IntegrationUri);
-  const withFn = { ...base, ...(functionId ? { functionId } : {}) };
+  const ip = (target ? resources[target]?.Properties : undefined) ?? {};
+  const lambda = lambdaProxyTarget(resources, key, ip.IntegrationType, ip.IntegrationUri);
   const kind = literal(p.AuthorizationType) ?? 'NONE';
-  const auth = kind === 'AWS_IAM' ? 'iam' : kind === 'CUSTOM' ? 'keycloak' : 'none';
+  const format = literal(ip.PayloadFormatVersion);
   const unsupported =
-    authUnsupported(resources, key, kind, refOf(p.AuthorizerId), state) ??
-    (ip.IntegrationType !== 'AWS_PROXY' || !functionId
-      ? `route ${key}: its integration is not a Lambda proxy integration of this stack`
-      : ip.PayloadFormatVersion !== '2.0'
-        ? `route ${key}: payload format ${literal(ip.PayloadFormatVersion) ?? '?'} is not emulated (2.0 only)`
-        : undefined);
-  return { ...withFn, auth, ...(unsupported ? { unsupported } : {}) };
+    authorizationUnsupported(resources, key, kind, refOf(p.AuthorizerId), state, httpAuthorizerFields) ??
+    lambda.unsupported ??
+    (format !== '1.0' && format !== '2.0'
+      ? `route ${key}: payload format ${format ?? '?'} is not emulated (1.0 and 2.0 are)`
+      : undefined);
+  return {
+    ...base,
+    ...(lambda.functionId ? { functionId: lambda.functionId } : {}),
+    auth: routeAuthOf(kind === 'JWT' ? 'CUSTOM' : kind),
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+    ...(format === '1.0' ? { payloadFormat: '1.0' as const } : {}),
+    ...(kind === 'JWT' ? { scopes: literalList(p.AuthorizationScopes) } : {}),
+    ...(unsupported ? { unsupported } : {}),
+  };
 }
 
-/** Why a route's authorization cannot be emulated; records the API's Lambda authorizer on first use. */
-function authUnsupported(
-  resources: Resources,
-  key: string,
-  kind: string,
-  authorizerId: string | undefined,
-  state: { authorizer?: AssemblyAuthorizer },
-): string | undefined {
-  if (kind === 'NONE' || kind === 'AWS_IAM') return undefined;
-  if (kind !== 'CUSTOM') return `route ${key}: authorization type ${kind} is not emulated`;
-  const a = authorizerId ? resources[authorizerId]?.Properties : undefined;
-  const functionId = lambdaIdOf(resources, a?.AuthorizerUri);
-  if (!a || a.AuthorizerType !== 'REQUEST' || !functionId) {
-    return `route ${key}: its ${literal(a?.AuthorizerType) ?? 'unknown'} authorizer is not a Lambda REQUEST authorizer of this stack`;
-  }
-  if (a.AuthorizerPayloadFormatVersion !== '2.0') {
-    return `route ${key}: authorizer payload format ${literal(a.AuthorizerPayloadFormatVersion) ?? '?'} is not emulated (2.0 only)`;
-  }
-  if (state.authorizer && state.authorizer.id !== authorizerId) {
-    return `route ${key}: a second Lambda authorizer on one API is not emulated (${authorizerId})`;
-  }
-  const sources = Array.isArray(a.IdentitySource) ? a.IdentitySource.map((s) => literal(s) ?? '') : [];
-  state.authorizer ??= {
-    id: authorizerId!,
-    functionId,
-    identityHeaders: sources.map(identityHeader).filter((h): h is string => h !== undefined),
-    cacheTtlSeconds:
-      typeof a.AuthorizerResultTtlInSeconds === 'number' ? a.AuthorizerResultTtlInSeconds : 300,
+/** `AWS::ApiGatewayV2::Authorizer`: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigatewayv2-authorizer.html */
+function httpAuthorizerFields(a: Record<string, unknown>): AuthorizerFields {
+  const format = literal(a.AuthorizerPayloadFormatVersion);
+  const jwt = (a.JwtConfiguration ?? {}) as { Issuer?: unknown; Audience?: unknown };
+  const issuer = literal(jwt.Issuer);
+  const audience = Array.isArray(jwt.Audience) ? jwt.Audience.map(literal) : [];
+  return {
+    ...(issuer && audience.every((x) => x !== undefined)
+      ? { jwt: { issuer, audience: audience as string[] } }
+      : {}),
+    type: literal(a.AuthorizerType),
+    uri: a.AuthorizerUri,
+    identitySources: Array.isArray(a.IdentitySource) ? a.IdentitySource.map((s) => literal(s) ?? '') : [],
+    cacheTtl: a.AuthorizerResultTtlInSeconds,
     responseMode: a.EnableSimpleResponses === true ? 'simple' : 'iam',
+    ...(format !== '2.0'
+      ? { unsupported: `authorizer payload format ${format ?? '?'} is not emulated (2.0 only)` }
+      : {}),
   };
-  return undefined;
 }
 
 function httpCors(value: unknown): AssemblyCors | undefined {
@@ -100,4 +91,8 @@ function httpCors(value: unknown): AssemblyCors | undefined {
     allowHeaders: strings(c.AllowHeaders),
     ...(typeof c.MaxAge === 'number' ? { maxAgeSeconds: c.MaxAge } : {}),
   };
+}
+
+function literalList(value: unknown): string[] {
+  return Array.isArray(value) ? value.flatMap((v) => (typeof v === 'string' ? [v] : [])) : [];
 }

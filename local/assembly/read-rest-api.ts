@@ -4,10 +4,12 @@
  */
 import { HTTP_METHODS } from '../../common/route-model';
 import type { HttpMethod } from '../../common/route-model';
-import type { AssemblyApi, AssemblyAuthorizer, AssemblyCors, AssemblyRoute } from './assembly-model';
+import type { AssemblyApi, AssemblyCors, AssemblyRoute } from './assembly-model';
 import { readGatewayResponses } from './gateway-responses';
+import type { ApiAuthorizerState, AuthorizerFields } from './route-target';
+import { authorizationUnsupported, lambdaProxyTarget, routeAuthOf } from './route-target';
 import type { Resource, Resources } from './template';
-import { identityHeader, lambdaIdOf, literal, refOf } from './template';
+import { literal, refOf } from './template';
 
 export function readRestApis(resources: Resources): AssemblyApi[] {
   const apis: AssemblyApi[] = [];
@@ -16,7 +18,7 @@ export function readRestApis(resources: Resources): AssemblyApi[] {
     const methods = Object.values(resources).filter(
       (x) => x.Type === 'AWS::ApiGateway::Method' && refOf(x.Properties?.RestApiId) === id,
     );
-    const state: { authorizer?: AssemblyAuthorizer } = {};
+    const state: ApiAuthorizerState = {};
     const routes = methods.filter((m) => !isCorsPreflight(m)).map((m) => restRoute(resources, id, m, state));
     const cors = restCors(methods.find(isCorsPreflight));
     apis.push({
@@ -43,7 +45,7 @@ function restRoute(
   resources: Resources,
   apiId: string,
   m: Resource,
-  state: { authorizer?: AssemblyAuthorizer },
+  state: ApiAuthorizerState,
 ): AssemblyRoute {
   const p = m.Properties ?? {};
   const verb = literal(p.HttpMethod) ?? 'ANY';
@@ -56,53 +58,35 @@ function restRoute(
     Uri?: unknown;
     ResponseTransferMode?: unknown;
   };
-  const functionId = lambdaIdOf(resources, integration.Uri);
+  const lambda = lambdaProxyTarget(resources, key, integration.Type, integration.Uri);
   const kind = literal(p.AuthorizationType) ?? 'NONE';
-  const auth = kind === 'AWS_IAM' ? 'iam' : kind === 'CUSTOM' ? 'keycloak' : 'none';
   const unsupported =
-    restAuthUnsupported(resources, key, kind, refOf(p.AuthorizerId), state) ??
-    (integration.Type !== 'AWS_PROXY' || !functionId
-      ? `route ${key}: its integration is not a Lambda proxy integration of this stack`
-      : integration.ResponseTransferMode === 'STREAM'
-        ? `route ${key}: response streaming integrations are not run from assets`
-        : undefined);
+    authorizationUnsupported(resources, key, kind, refOf(p.AuthorizerId), state, restAuthorizerFields) ??
+    lambda.unsupported;
   return {
     method,
     path,
-    auth,
+    auth: routeAuthOf(kind),
     streaming: integration.ResponseTransferMode === 'STREAM',
-    ...(functionId ? { functionId } : {}),
+    ...(lambda.functionId ? { functionId: lambda.functionId } : {}),
     ...(unsupported ? { unsupported } : {}),
   };
 }
 
-function restAuthUnsupported(
-  resources: Resources,
-  key: string,
-  kind: string,
-  authorizerId: string | undefined,
-  state: { authorizer?: AssemblyAuthorizer },
-): string | undefined {
-  if (kind === 'NONE' || kind === 'AWS_IAM') return undefined;
-  if (kind !== 'CUSTOM') return `route ${key}: authorization type ${kind} is not emulated`;
-  const a = authorizerId ? resources[authorizerId]?.Properties : undefined;
-  const functionId = lambdaIdOf(resources, a?.AuthorizerUri);
-  if (!a || a.Type !== 'REQUEST' || !functionId) {
-    return `route ${key}: its ${literal(a?.Type) ?? 'unknown'} authorizer is not a Lambda REQUEST authorizer of this stack`;
-  }
-  if (state.authorizer && state.authorizer.id !== authorizerId) {
-    return `route ${key}: a second Lambda authorizer on one API is not emulated (${authorizerId})`;
-  }
-  const sources = (literal(a.IdentitySource) ?? '').split(',').filter((s) => s.trim() !== '');
-  state.authorizer ??= {
-    id: authorizerId!,
-    functionId,
-    identityHeaders: sources.map(identityHeader).filter((h): h is string => h !== undefined),
-    cacheTtlSeconds:
-      typeof a.AuthorizerResultTtlInSeconds === 'number' ? a.AuthorizerResultTtlInSeconds : 300,
+/**
+ * `AWS::ApiGateway::Authorizer`: a REST authorizer answers with a policy; its identity sources are one
+ * comma-separated string. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-authorizer.html
+ */
+function restAuthorizerFields(a: Record<string, unknown>): AuthorizerFields {
+  const validation = literal(a.IdentityValidationExpression);
+  return {
+    type: literal(a.Type),
+    uri: a.AuthorizerUri,
+    identitySources: (literal(a.IdentitySource) ?? '').split(',').filter((s) => s.trim() !== ''),
+    cacheTtl: a.AuthorizerResultTtlInSeconds,
     responseMode: 'iam',
+    ...(validation ? { validationExpression: validation } : {}),
   };
-  return undefined;
 }
 
 /** An OPTIONS method answered by a MOCK integration: the preflight `corsPreflight` adds to each resource. */

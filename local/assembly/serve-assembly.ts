@@ -1,48 +1,53 @@
 /**
  * `keygate local`: every HTTP and REST API of one stack of a synthesized cloud assembly on 127.0.0.1, each
  * served by the local gateway (API Gateway's authorization semantics) in front of the stack's own Lambda
- * functions, run from their assets in child processes; tokens from the built-in issuer standing in for the
- * authorizer's trusted Keycloak realm, or from a real realm.
+ * functions, run from their assets in child processes; tokens from built-in issuers standing in for the
+ * authorizers' trusted Keycloak realms, or from a real realm.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { AuthorizerConfig } from '../../common/authorizer-config';
-import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
 import { routeKey } from '../../common/route-model';
 import type { RouteSpec } from '../../common/route-model';
-import { startLocalIssuer } from '../issuer';
-import type { LocalIssuer } from '../issuer';
 import { startLocalGateway } from '../gateway/local-gateway';
-import type { GatewayRecord, LambdaFunction, LocalGateway, PublicRoute } from '../gateway/local-gateway';
+import type {
+  GatewayRecord,
+  LambdaFunction,
+  LocalGateway,
+  LocalGatewayOptions,
+  PublicRoute,
+} from '../gateway/local-gateway';
+import type { LocalIssuer } from '../issuer';
 import type { LocalIamCredential } from '../gateway/sigv4-check';
 import type { AssemblyApi, AssemblyFunction, AssemblyStack } from './assembly-model';
 import { AssemblyError } from './assembly-model';
-import { keycloakIssuerOf, realmForIssuer, withLocalIssuer } from './assembly-issuer';
-import { startFunctionProcess } from './function-process';
-import type { FunctionProcess } from './function-process';
 import { readAssembly } from './read-assembly';
 import { localCredential, roleCredential } from './local-credentials';
 import { grantCovers } from './read-iam-grants';
 import { renderGatewayResponse } from './gateway-responses';
+import { startLocalTrust } from './local-trust';
+import type { LocalTrust, LocalTrustOptions } from './local-trust';
+import { localJwtAuthorizer, withJwtContext } from './jwt-authorizer';
+import { functionRegistry } from './function-registry';
+import type { FunctionRegistry } from './function-registry';
 
-export interface ServeAssemblyOptions {
+export interface ServeAssemblyOptions extends LocalTrustOptions {
   /** The cloud assembly folder. @default 'cdk.out' */
   readonly app?: string;
   /** The stack to serve. @default - the assembly's only stack */
   readonly stack?: string;
-  /** A real Keycloak realm URL instead of the built-in issuer. @default - the built-in issuer */
-  readonly keycloak?: string;
-  /** PEM file of the CA that signed the Keycloak's certificate. @default - the system's CAs */
-  readonly keycloakCaFile?: string;
-  /** @default 0 (any free port) */
-  readonly issuerPort?: number;
   /** The first API's port; the next APIs take the following ports. @default 0 (any free port) */
   readonly gatewayPort?: number;
+  /** Serve only the APIs of these kinds. @default - every HTTP and REST API of the stack */
+  readonly apiKinds?: readonly ('http' | 'rest')[];
   /** Variables set in every function's environment, over the template's values and stand-ins. */
   readonly environment?: Readonly<Record<string, string>>;
   /** Print the functions' own output. @default false */
   readonly verbose?: boolean;
+  /**
+   * The `machine` caller (every IAM route): its keys, and the principal it signs as.
+   * @default - random keys per run, the user `keygate-local-machine`
+   */
+  readonly machineCredential?: Partial<
+    Pick<LocalIamCredential, 'accessKeyId' | 'secretAccessKey' | 'callerArn' | 'callerId'>
+  >;
   readonly onRequest?: (api: AssemblyApi, record: GatewayRecord) => void;
 }
 
@@ -52,22 +57,26 @@ export interface ServedApi {
   readonly url: string;
 }
 
+/** SigV4 test credentials of a served stack. */
+export interface LocalIamCredentials {
+  /** May call every IAM route. */
+  readonly machine: LocalIamCredential;
+  /** May call none. */
+  readonly outsider: LocalIamCredential;
+  /** Each role of the stack (by logical id): the IAM routes its `execute-api:Invoke` grants cover. */
+  readonly roles: Readonly<Record<string, LocalIamCredential>>;
+}
+
 export interface ServedAssembly {
   readonly stack: AssemblyStack;
   readonly apis: readonly ServedApi[];
-  /** The built-in issuer (undefined with a real Keycloak realm or without a Keygate authorizer). */
+  /** The built-in issuer of the first trusted realm (undefined with a real Keycloak realm or without one). */
   readonly issuer?: LocalIssuer;
-  /** The realm URL the authorizers trust locally. */
+  /** A built-in issuer per trusted Keycloak realm, in the order of the authorizer's config. */
+  readonly issuers: readonly LocalIssuer[];
+  /** The realm URL the authorizers trust locally in place of the first deployed one. */
   readonly issuerUrl?: string;
-  /**
-   * SigV4 test credentials: `machine` may call every IAM route, `outsider` none, and each role of the
-   * stack (by logical id) the IAM routes its `execute-api:Invoke` grants cover.
-   */
-  readonly iam: {
-    readonly machine: LocalIamCredential;
-    readonly outsider: LocalIamCredential;
-    readonly roles: Readonly<Record<string, LocalIamCredential>>;
-  };
+  readonly iam: LocalIamCredentials;
   close(): Promise<void>;
 }
 
@@ -78,50 +87,29 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
     for (const c of closers.reverse()) await c();
   };
   try {
-    const trust = await localTrust(stack, options);
-    if (trust.issuer) closers.push(() => trust.issuer!.close());
-    const processes = new Map<string, FunctionProcess>();
-    closers.push(() => processes.forEach((p) => p.close()));
-    const functionOf = (fn: AssemblyFunction): LambdaFunction => {
-      let p = processes.get(fn.id);
-      if (!p) processes.set(fn.id, (p = startFunctionProcess(processOptions(fn, stack, trust, options))));
-      return p.invoke;
-    };
-    const account = stack.account ?? '000000000000';
-    const iam = {
-      machine: localCredential(account, 'machine', ['*']),
-      outsider: localCredential(account, 'outsider', []),
-      roles: Object.fromEntries(
-        [...new Set(stack.grants.map((g) => g.role))].map((role) => [role, roleCredential(account, role)]),
-      ),
-    };
+    const trust = await startLocalTrust(stack, options);
+    closers.push(() => trust.close());
+    const functions = functionRegistry(stack, trust, options);
+    closers.push(() => functions.close());
+    const iam = localIamCredentials(stack, options.machineCredential);
     const apis: ServedApi[] = [];
-    for (const [i, api] of stack.apis.entries()) {
-      const port = options.gatewayPort ? options.gatewayPort + i : 0;
-      const gateway = await startLocalGateway({
-        ...gatewayRoutes(api, stack, functionOf),
-        apiType: api.kind,
-        responseMode: api.authorizer?.responseMode,
-        cacheTtlSeconds: api.authorizer?.cacheTtlSeconds ?? 0,
-        tokenHeader: api.authorizer?.identityHeaders[0] ?? 'Authorization',
-        identitySource: api.authorizer && api.authorizer.identityHeaders.length === 0 ? 'none' : 'header',
-        ...(api.cors?.allowOrigins.length ? { cors: api.cors } : {}),
-        iamCredentials: [iam.machine, iam.outsider, ...grantedCredentials(api, stack, iam.roles)],
-        region: stack.region,
-        accountId: account,
-        apiId: api.id.toLowerCase().slice(0, 10),
-        port,
-        onRequest: (record) => options.onRequest?.(api, record),
-        gatewayResponse: (refusal) => renderGatewayResponse(api.gatewayResponses ?? {}, refusal),
-      });
+    for (const [i, api] of servedApis(stack, options.apiKinds).entries()) {
+      const gateway = await startLocalGateway(
+        gatewayOptions(api, stack, functions, iam, trust, {
+          port: options.gatewayPort ? options.gatewayPort + i : 0,
+          onRequest: (record) => options.onRequest?.(api, record),
+        }),
+      );
       closers.push(() => gateway.close());
       apis.push({ api, gateway, url: gateway.url });
     }
+    const first = trust.realms[0];
     return {
       stack,
       apis,
-      ...(trust.issuer ? { issuer: trust.issuer } : {}),
-      ...(trust.url ? { issuerUrl: trust.url } : {}),
+      ...(first?.issuer ? { issuer: first.issuer } : {}),
+      issuers: trust.realms.flatMap((r) => (r.issuer ? [r.issuer] : [])),
+      ...(first ? { issuerUrl: first.url } : {}),
       iam,
       close,
     };
@@ -131,145 +119,150 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
   }
 }
 
-interface LocalTrust {
-  readonly issuer?: LocalIssuer;
-  /** The deployed issuer URL and the local one replacing it in the authorizer's config. */
-  readonly deployed?: string;
-  readonly url?: string;
-  /** A file with the built-in issuer's CA certificate, for the functions' NODE_EXTRA_CA_CERTS. */
-  readonly caFile?: string;
+function servedApis(stack: AssemblyStack, kinds: ServeAssemblyOptions['apiKinds']): readonly AssemblyApi[] {
+  if (!kinds) return stack.apis;
+  const apis = stack.apis.filter((a) => kinds.includes(a.kind));
+  if (apis.length === 0)
+    throw new AssemblyError(`stack ${stack.name} has no ${kinds.join(' or ').toUpperCase()} API`);
+  return apis;
 }
 
-/** The Keygate config of the stack's first authorizer that has one. */
-function keygateConfigOf(stack: AssemblyStack): AuthorizerConfig | undefined {
-  for (const api of stack.apis) {
-    const raw = api.authorizer
-      ? stack.functions[api.authorizer.functionId]?.environment[AUTHORIZER_CONFIG_ENV]
-      : undefined;
-    if (!raw) continue;
-    try {
-      return JSON.parse(raw) as AuthorizerConfig;
-    } catch {
-      throw new AssemblyError(
-        `the ${AUTHORIZER_CONFIG_ENV} of authorizer ${api.authorizer!.functionId} is not JSON`,
-      );
-    }
-  }
-  return undefined;
-}
-
-async function localTrust(stack: AssemblyStack, options: ServeAssemblyOptions): Promise<LocalTrust> {
-  const config = keygateConfigOf(stack);
-  const trusted = config ? keycloakIssuerOf(config) : undefined;
-  if (!config || !trusted) return {};
-  if (options.keycloak) {
-    // The app's own authorizer runs here, and its key fetcher speaks https only (INSECURE_HTTP_ISSUER).
-    if (!/^https:\/\/[^/]+\/realms\/[^/]+\/?$/.test(options.keycloak)) {
-      throw new AssemblyError(
-        `--keycloak takes the https URL of a realm (https://host/realms/<name>): the app's authorizer fetches keys over https only, got '${options.keycloak}'`,
-      );
-    }
-    return {
-      deployed: trusted.issuer,
-      url: options.keycloak.replace(/\/+$/, ''),
-      ...(options.keycloakCaFile ? { caFile: options.keycloakCaFile } : {}),
-    };
-  }
-  const issuer = await startLocalIssuer({
-    realm: realmForIssuer(trusted, config),
-    port: options.issuerPort ?? 0,
-  });
-  const caFile = issuer.ca ? join(mkdtempSync(join(tmpdir(), 'keygate-local-')), 'issuer-ca.pem') : undefined;
-  if (caFile) writeFileSync(caFile, issuer.ca!, { mode: 0o644 });
-  return { issuer, deployed: trusted.issuer, url: issuer.issuer, ...(caFile ? { caFile } : {}) };
-}
-
-/**
- * A function's environment: the template's literal values, a stand-in `local-<NAME>` for each value the
- * template only resolves at deploy time (a reference, a secret), the user's overrides, and Lambda's own
- * variables. An authorizer's Keygate config trusts the local realm.
- */
-function processOptions(
-  fn: AssemblyFunction,
+/** The stack's SigV4 callers: `machine`, `outsider` and one per role named by an invoke grant. */
+function localIamCredentials(
   stack: AssemblyStack,
-  trust: LocalTrust,
-  options: ServeAssemblyOptions,
-): Parameters<typeof startFunctionProcess>[0] {
-  const environment: Record<string, string> = {
-    ...Object.fromEntries(fn.unresolvedEnvironment.map((n) => [n, `local-${n}`])),
-    ...fn.environment,
-    AWS_REGION: stack.region,
-    AWS_DEFAULT_REGION: stack.region,
-    AWS_LAMBDA_FUNCTION_NAME: fn.id,
-    AWS_LAMBDA_FUNCTION_TIMEOUT: String(fn.timeoutSeconds),
-    ...(trust.caFile ? { NODE_EXTRA_CA_CERTS: trust.caFile } : {}),
-    ...options.environment,
-  };
-  const raw = fn.environment[AUTHORIZER_CONFIG_ENV];
-  if (raw && trust.deployed && trust.url) {
-    environment[AUTHORIZER_CONFIG_ENV] = JSON.stringify(
-      withLocalIssuer(JSON.parse(raw) as AuthorizerConfig, trust.deployed, trust.url),
-    );
-  }
+  fixed: ServeAssemblyOptions['machineCredential'],
+): LocalIamCredentials {
+  const account = stack.account ?? '000000000000';
   return {
-    name: fn.id,
-    codeDir: fn.codeDir && fn.inlineCode === undefined ? fn.codeDir : inlineFolder(fn.inlineCode ?? ''),
-    handler: fn.handler,
-    timeoutSeconds: fn.timeoutSeconds,
-    environment,
-    verbose: options.verbose,
+    machine: { ...localCredential(account, 'machine', ['*']), ...(fixed ?? {}) },
+    outsider: localCredential(account, 'outsider', []),
+    roles: Object.fromEntries(
+      [...new Set(stack.grants.map((g) => g.role))].map((role) => [role, roleCredential(account, role)]),
+    ),
   };
 }
 
-/** Inline code (`ZipFile`) is deployed as `index.js` (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-lambda-function-code.html). */
-function inlineFolder(code: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'keygate-local-inline-'));
-  writeFileSync(join(dir, 'index.js'), code);
-  return dir;
+/** One API's gateway: its authorizer as the template configures it, its routes, CORS and IAM callers. */
+function gatewayOptions(
+  api: AssemblyApi,
+  stack: AssemblyStack,
+  functions: FunctionRegistry,
+  iam: LocalIamCredentials,
+  trust: LocalTrust,
+  served: Pick<LocalGatewayOptions, 'port' | 'onRequest'>,
+): LocalGatewayOptions {
+  const a = api.authorizer;
+  const routes = gatewayRoutes(api, stack, functions);
+  return {
+    ...routes,
+    ...(a?.jwt ? jwtRoutes(api, a.jwt, routes, trust) : {}),
+    apiType: api.kind,
+    responseMode: a?.responseMode,
+    cacheTtlSeconds: a?.cacheTtlSeconds ?? 0,
+    tokenHeader: a?.identityHeaders[0] ?? 'Authorization',
+    identitySource: a && a.identityHeaders.length === 0 ? 'none' : 'header',
+    ...(a?.type === 'TOKEN' ? { authorizerType: 'TOKEN' as const } : {}),
+    ...(a?.validationExpression ? { tokenValidation: tokenValidation(a.validationExpression) } : {}),
+    ...(api.cors?.allowOrigins.length ? { cors: api.cors } : {}),
+    iamCredentials: [iam.machine, iam.outsider, ...grantedCredentials(api, stack, iam.roles)],
+    region: stack.region,
+    accountId: stack.account ?? '000000000000',
+    apiId: api.id.toLowerCase().slice(0, 10),
+    gatewayResponse: (refusal) => renderGatewayResponse(api.gatewayResponses ?? {}, refusal),
+    ...served,
+  };
+}
+
+/** A JWT authorizer's API: the stand-in authorizer, and integrations that see the claims as API Gateway passes them. */
+function jwtRoutes(
+  api: AssemblyApi,
+  jwt: NonNullable<NonNullable<AssemblyApi['authorizer']>['jwt']>,
+  routes: ReturnType<typeof gatewayRoutes>,
+  trust: LocalTrust,
+): Pick<LocalGatewayOptions, 'authorizer' | 'integrations'> {
+  const realm = trust.realms.find((r) => r.deployed === jwt.issuer);
+  if (!realm) throw new AssemblyError(`no local stand-in for the JWT authorizer's issuer ${jwt.issuer}`);
+  return {
+    authorizer: localJwtAuthorizer({
+      issuer: realm.url,
+      // Keycloak's JWKS path under the realm (https://www.keycloak.org/docs/latest/securing_apps/#available-endpoints).
+      jwksUri: realm.issuer?.urls.certs ?? `${realm.url}/protocol/openid-connect/certs`,
+      audience: jwt.audience,
+      scopes: Object.fromEntries(api.routes.map((r) => [routeKey(r), r.scopes ?? []])),
+      ...(realm.issuer?.ca ? { ca: realm.issuer.ca } : trust.keycloakCa ? { ca: trust.keycloakCa } : {}),
+    }),
+    integrations: Object.fromEntries(
+      Object.entries(routes.integrations ?? {}).map(([key, fn]) => [key, withJwtContext(fn)]),
+    ),
+  };
+}
+
+/** A TOKEN authorizer's `IdentityValidationExpression`: the whole token must match it. */
+function tokenValidation(expression: string): RegExp {
+  return new RegExp(`^(?:${expression})$`);
 }
 
 /** The gateway's routes: authorized ones with their integrations; public and unsupported ones apart. */
 function gatewayRoutes(
   api: AssemblyApi,
   stack: AssemblyStack,
-  functionOf: (fn: AssemblyFunction) => LambdaFunction,
-): {
-  routes: RouteSpec[];
-  publicRoutes: PublicRoute[];
-  integrations: Record<string, LambdaFunction>;
-  integration: LambdaFunction;
-  authorizer: LambdaFunction;
-} {
+  functions: FunctionRegistry,
+): Pick<
+  LocalGatewayOptions,
+  'routes' | 'publicRoutes' | 'integrations' | 'integration' | 'authorizer' | 'streaming' | 'payloadV1Routes'
+> {
   const routes: RouteSpec[] = [];
   const publicRoutes: PublicRoute[] = [];
   const integrations: Record<string, LambdaFunction> = {};
+  const streamRoutes: string[] = [];
+  const streamFunctions = new Map<string, AssemblyFunction>();
   for (const r of api.routes) {
-    const why = r.unsupported;
     const fn = r.functionId ? stack.functions[r.functionId] : undefined;
-    if (why || !fn) {
+    if (r.unsupported || !fn) {
       publicRoutes.push({
         method: r.method,
         path: r.path,
-        integration: notImplemented(why ?? 'no function'),
+        integration: notImplemented(r.unsupported ?? 'no function'),
       });
     } else if (r.auth === 'none') {
-      publicRoutes.push({ method: r.method, path: r.path, integration: functionOf(fn) });
+      const integration = r.streaming
+        ? notImplemented(`route ${routeKey(r)}: a streaming route without authorization is not emulated`)
+        : functions.invoke(fn);
+      publicRoutes.push({ method: r.method, path: r.path, integration });
     } else {
       routes.push({ method: r.method, path: r.path, auth: r.auth });
-      integrations[routeKey(r)] = functionOf(fn);
+      integrations[routeKey(r)] = functions.invoke(fn);
+      if (r.streaming) {
+        streamRoutes.push(routeKey(r));
+        streamFunctions.set(routeKey(r), fn);
+      }
     }
   }
   const authorizerFn = api.authorizer ? stack.functions[api.authorizer.functionId] : undefined;
-  const authorizer =
-    authorizerFn && !authorizerFn.unsupported
-      ? functionOf(authorizerFn)
-      : () => Promise.reject(new Error(authorizerFn?.unsupported ?? 'no authorizer'));
   return {
     routes,
     publicRoutes,
     integrations,
     integration: () => Promise.reject(new Error('no integration')),
-    authorizer,
+    authorizer:
+      authorizerFn && !authorizerFn.unsupported
+        ? functions.invoke(authorizerFn)
+        : () => Promise.reject(new Error(authorizerFn?.unsupported ?? 'no authorizer')),
+    ...(streamRoutes.length > 0
+      ? {
+          streaming: {
+            routes: streamRoutes,
+            integration: (event, responseStream) => {
+              const key = (event as { requestContext?: { resourcePath?: string; httpMethod?: string } })
+                .requestContext;
+              const fn = streamFunctions.get(`${key?.httpMethod} ${key?.resourcePath}`);
+              if (!fn) return Promise.reject(new Error('no streaming function'));
+              return functions.invokeStream(fn)(event, responseStream);
+            },
+          },
+        }
+      : {}),
+    payloadV1Routes: api.routes.filter((r) => r.payloadFormat === '1.0').map((r) => routeKey(r)),
   };
 }
 

@@ -38,6 +38,7 @@ import {
   proxyEventV2,
 } from './api-events';
 import type { ApiContext, ApiType, IncomingRequest, IntegrationAuthorizer, MatchedRoute } from './api-events';
+import { authorizerEventToken, proxyEventV1Http } from './api-events-v1';
 import { evaluatePolicy, InvalidAuthorizerResponse, validatePolicy } from './iam-policy';
 import { AuthorizerResultCache } from './result-cache';
 import { createResponseStream, readStreamedResponse } from './lambda-response-stream';
@@ -81,6 +82,12 @@ export interface LocalGatewayOptions {
   readonly cacheTtlSeconds?: number;
   /** The token header (the identity source). @default 'Authorization' */
   readonly tokenHeader?: string;
+  /** REST TOKEN authorizers get the token header's value alone (`api-events-v1.ts`). @default 'REQUEST' */
+  readonly authorizerType?: 'REQUEST' | 'TOKEN';
+  /** TOKEN authorizers' `IdentityValidationExpression`: a token not matching it is a 401, no call. */
+  readonly tokenValidation?: RegExp;
+  /** HTTP API routes (route keys) whose integration takes payload format 1.0. @default - none */
+  readonly payloadV1Routes?: readonly string[];
   /**
    * `none`: the authorizer has no identity sources (browser sessions in a cookie): it is called for every
    * request, nothing is cached, and a request without a token still reaches it. @default 'header'
@@ -136,6 +143,7 @@ export interface LocalGatewayOptions {
 export type GatewayReason =
   | 'route_not_found'
   | 'identity_source_missing'
+  | 'identity_source_invalid'
   | 'authorizer_unauthorized'
   | 'authorizer_error'
   | 'policy_allow'
@@ -260,322 +268,67 @@ function contextOf(response: unknown): Record<string, string> {
   return out;
 }
 
-export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
+/** One gateway's settings, with their defaults applied once, and its counters and result cache. */
+interface GatewayState {
+  readonly options: LocalGatewayOptions;
+  readonly apiType: ApiType;
+  readonly responseMode: ResponseMode;
+  readonly tokenHeader: string;
+  readonly now: () => number;
+  readonly maxBody: number;
+  readonly noIdentitySource: boolean;
+  readonly cache: AuthorizerResultCache<unknown>;
+  readonly publicRoutes: readonly (PublicRoute & { readonly auth: 'iam' })[];
+  readonly stats: { authorizerInvocations: number; cacheHits: number; requests: number };
+  readonly region: string;
+  readonly streamingRoutes: ReadonlySet<string>;
+  readonly payloadV1: ReadonlySet<string>;
+  readonly api: ApiContext;
+  /** The listening port, known once the server listens. */
+  port: number;
+}
+
+function gatewayState(options: LocalGatewayOptions): GatewayState {
   const apiType = options.apiType ?? 'http';
-  const responseMode: ResponseMode = apiType === 'http' ? (options.responseMode ?? 'iam') : 'iam';
-  const tokenHeader = (options.tokenHeader ?? 'Authorization').toLowerCase();
-  const now = options.now ?? Date.now;
-  const maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024;
-  const noIdentitySource = options.identitySource === 'none';
-  // Without identity sources API Gateway cannot key a cache: the authorizer runs for every request.
-  const cache = new AuthorizerResultCache<unknown>(
-    noIdentitySource ? 0 : (options.cacheTtlSeconds ?? 300),
-    now,
-  );
-  const publicRoutes = (options.publicRoutes ?? []).map((r) => ({ ...r, auth: 'iam' as const }));
-  const stats = { authorizerInvocations: 0, cacheHits: 0, requests: 0 };
-  const routes = options.routes;
-  const credentials = options.iamCredentials ?? [];
-  const region = options.region ?? 'eu-west-1';
   if (options.streaming && apiType !== 'rest') {
     // HTTP APIs buffer integration answers: there is no streaming to emulate.
     throw new Error(
       'startLocalGateway: streaming routes need apiType rest; HTTP APIs cannot stream responses',
     );
   }
-  const streamingRoutes = new Set(options.streaming?.routes ?? []);
-
-  let port = 0;
-  const api: ApiContext = {
-    type: apiType,
+  const now = options.now ?? Date.now;
+  const noIdentitySource = options.identitySource === 'none';
+  const region = options.region ?? 'eu-west-1';
+  return {
+    options,
+    apiType,
+    responseMode: apiType === 'http' ? (options.responseMode ?? 'iam') : 'iam',
+    tokenHeader: (options.tokenHeader ?? 'Authorization').toLowerCase(),
+    now,
+    maxBody: options.maxBodyBytes ?? 10 * 1024 * 1024,
+    noIdentitySource,
+    // Without identity sources API Gateway cannot key a cache: the authorizer runs for every request.
+    cache: new AuthorizerResultCache<unknown>(noIdentitySource ? 0 : (options.cacheTtlSeconds ?? 300), now),
+    publicRoutes: (options.publicRoutes ?? []).map((r) => ({ ...r, auth: 'iam' as const })),
+    stats: { authorizerInvocations: 0, cacheHits: 0, requests: 0 },
     region,
-    accountId: options.accountId ?? '000000000000',
-    apiId: options.apiId ?? 'local',
-    stage: options.stage ?? (apiType === 'http' ? '$default' : 'local'),
+    streamingRoutes: new Set(options.streaming?.routes ?? []),
+    payloadV1: new Set(apiType === 'http' ? (options.payloadV1Routes ?? []) : []),
+    api: {
+      type: apiType,
+      region,
+      accountId: options.accountId ?? '000000000000',
+      apiId: options.apiId ?? 'local',
+      stage: options.stage ?? (apiType === 'http' ? '$default' : 'local'),
+    },
+    port: 0,
   };
+}
 
-  async function authorize(
-    incoming: IncomingRequest,
-    route: MatchedRoute,
-    record: { authorizerInvoked: boolean; cacheHit: boolean },
-  ): Promise<{
-    principalId: string;
-    context: Record<string, string>;
-    reason: GatewayReason;
-    usageKey?: string;
-  }> {
-    const values = incoming.headers.filter(([n]) => n.toLowerCase() === tokenHeader).map(([, v]) => v);
-    const token = values.join(',');
-    // API Gateway: a missing or empty identity source is a 401 and the authorizer is not called.
-    if (!noIdentitySource && token.trim() === '') {
-      throw new HttpError(401, 'Unauthorized', 'identity_source_missing');
-    }
-    const identitySource = noIdentitySource
-      ? []
-      : responseMode === 'simple'
-        ? [token, route.routeKey]
-        : [token];
-    const key = AuthorizerResultCache.key(identitySource);
-    let response = cache.get(key);
-    if (response !== undefined) {
-      stats.cacheHits++;
-      record.cacheHit = true;
-    } else {
-      const event =
-        apiType === 'http'
-          ? authorizerEventV2(api, incoming, route, identitySource)
-          : authorizerEventRest(api, incoming, route);
-      stats.authorizerInvocations++;
-      record.authorizerInvoked = true;
-      try {
-        response = await options.authorizer(event);
-      } catch (e) {
-        // The documented way to answer 401 is to fail with exactly "Unauthorized"; 401s are not cached.
-        if (e instanceof Error && e.message === 'Unauthorized') {
-          throw new HttpError(401, 'Unauthorized', 'authorizer_unauthorized');
-        }
-        throw new HttpError(500, 'Internal Server Error', 'authorizer_error');
-      }
-      if (!wellFormed(response, responseMode)) {
-        throw new HttpError(500, 'Internal Server Error', 'authorizer_error');
-      }
-      cache.set(key, response);
-    }
-    try {
-      const context = contextOf(response);
-      if (responseMode === 'simple') {
-        const ok = (response as { isAuthorized?: unknown }).isAuthorized;
-        if (typeof ok !== 'boolean') throw new InvalidAuthorizerResponse('isAuthorized is not a boolean');
-        if (!ok) throw new HttpError(403, 'Forbidden', 'simple_deny');
-        return { principalId: '', context, reason: 'simple_allow' };
-      }
-      const principalId = (response as { principalId?: unknown }).principalId;
-      if (typeof principalId !== 'string') throw new InvalidAuthorizerResponse('principalId is missing');
-      const effect = evaluatePolicy(
-        (response as { policyDocument?: unknown }).policyDocument,
-        methodArn(api, incoming.method, incoming.rawPath),
-      );
-      if (effect !== 'allow') {
-        // REST: the ACCESS_DENIED gateway response can carry `$context.authorizer.signIn` (browser sign-in).
-        const signIn = apiType === 'rest' ? context.signIn : undefined;
-        // REST: SecuredRestApi maps `$context.authorizer.stepUp` to WWW-Authenticate (common/step-up.ts).
-        const challenge = apiType === 'rest' ? context[STEP_UP_CONTEXT_KEY] : undefined;
-        throw new HttpError(403, 'Forbidden', 'policy_deny', signIn ? { signIn } : undefined, challenge);
-      }
-      const usageKey = (response as { usageIdentifierKey?: unknown }).usageIdentifierKey;
-      return {
-        principalId,
-        context,
-        reason: 'policy_allow',
-        ...(typeof usageKey === 'string' ? { usageKey } : {}),
-      };
-    } catch (e) {
-      if (e instanceof HttpError) throw e;
-      throw new HttpError(500, 'Internal Server Error', 'authorizer_error');
-    }
-  }
-
-  /** A usage plan's refusal (429 over a limit, 403 without a plan's key), after authorization. */
-  function admit(caller: UsageCaller, routeKey: string): void {
-    const refusal = options.usage?.admit(caller, routeKey);
-    if (refusal) throw new HttpError(refusal.status, refusal.message, refusal.reason);
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = performance.now();
-    stats.requests++;
-    const requestId = randomUUID();
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const rawPath = q < 0 ? url : url.slice(0, q);
-    const rawQuery = q < 0 ? '' : url.slice(q + 1);
-    const method = (req.method ?? 'GET').toUpperCase();
-    const record = { authorizerInvoked: false, cacheHit: false };
-    let routeKey: string | undefined;
-    let status = 500;
-    let reason: GatewayReason = 'integration_error';
-    const idHeader = apiType === 'http' ? 'apigw-requestid' : 'x-amzn-requestid';
-    const origin = req.headers.origin;
-    const corsOrigin =
-      options.cors && typeof origin === 'string'
-        ? options.cors.allowOrigins.includes('*')
-          ? '*'
-          : options.cors.allowOrigins.includes(origin)
-            ? origin
-            : undefined
-        : undefined;
-    const head = (code: number, headers: Record<string, string | string[]>) => {
-      status = code;
-      // CORS headers go on every response to an allowed origin, the integration's and the gateway's own.
-      const cors = corsOrigin ? { 'access-control-allow-origin': corsOrigin, vary: 'Origin' } : {};
-      res.writeHead(code, { ...headers, ...cors, [idHeader]: requestId });
-    };
-    const send = (code: number, headers: Record<string, string | string[]>, body: string | Buffer) => {
-      head(code, headers);
-      res.end(body);
-    };
-    try {
-      const body = await readBody(req, maxBody);
-      if (body === undefined) throw new HttpError(413, 'Request Entity Too Large', 'body_too_large');
-      // API Gateway answers a CORS preflight itself (no authorizer, no integration) when CORS is configured:
-      // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html
-      if (options.cors && method === 'OPTIONS' && req.headers['access-control-request-method']) {
-        reason = 'cors_preflight';
-        send(
-          204,
-          corsOrigin
-            ? {
-                'access-control-allow-methods': '*',
-                'access-control-allow-headers': options.cors.allowHeaders.join(','),
-                'access-control-max-age': String(options.cors.maxAgeSeconds ?? 600),
-              }
-            : {},
-          '',
-        );
-        return;
-      }
-      const pub = matchRoute(publicRoutes, method, rawPath);
-      const match = pub ?? matchRoute(routes, method, rawPath);
-      if (!match) {
-        // HTTP APIs answer an unknown route with 404; REST APIs with 403 "Missing Authentication Token".
-        throw apiType === 'http'
-          ? new HttpError(404, 'Not Found', 'route_not_found')
-          : new HttpError(403, 'Missing Authentication Token', 'route_not_found');
-      }
-      routeKey = routeKeyOf(match.route);
-      const route: MatchedRoute = { routeKey, resource: match.route.path, params: match.params };
-      const incoming: IncomingRequest = {
-        method,
-        rawPath,
-        rawQuery,
-        headers: rawPairs(req),
-        body,
-        sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
-        requestId,
-        timeEpoch: now(),
-        host: req.headers.host ?? `127.0.0.1:${port}`,
-      };
-
-      let authorizer: IntegrationAuthorizer;
-      let integration = options.integrations?.[routeKey] ?? options.integration;
-      if (pub) {
-        reason = 'public_route';
-        authorizer = { kind: 'none' };
-        integration = publicRoutes.find((r) => r === pub.route)?.integration ?? integration;
-      } else if (match.route.auth === 'keycloak') {
-        const result = await authorize(incoming, route, record);
-        admit({ kind: 'key', usageKey: result.usageKey }, routeKey);
-        reason = result.reason;
-        authorizer = { kind: 'lambda', principalId: result.principalId, context: result.context };
-      } else if (match.route.auth === 'iam') {
-        const { headers } = headersV2(incoming.headers);
-        const check = await checkSigV4(
-          { method, path: rawPath, rawQuery, headers: { ...headers, ...cookieHeader(incoming) }, body },
-          { region, credentials, now },
-        );
-        if (!check.ok) {
-          const message =
-            check.reason === 'sigv4_missing' && apiType === 'http' ? 'Forbidden' : check.message;
-          throw new HttpError(403, message, check.reason);
-        }
-        const c = check.credential;
-        const granted = c.routes.some((k) => k === '*' || k === routeKey);
-        if (!granted) {
-          throw new HttpError(
-            403,
-            `User: ${c.callerArn} is not authorized to perform: execute-api:Invoke on resource: ${methodArn(api, method, rawPath)}`,
-            'iam_not_authorized',
-          );
-        }
-        admit({ kind: 'iam', callerArn: c.callerArn }, routeKey);
-        reason = 'iam_allow';
-        authorizer = {
-          kind: 'iam',
-          identity: {
-            accessKey: c.accessKeyId,
-            accountId: accountOf(c.callerArn),
-            callerId: c.callerId,
-            userArn: c.callerArn,
-          },
-        };
-      } else {
-        throw new HttpError(401, 'Unauthorized', 'route_auth_not_emulated');
-      }
-
-      const forwarded = forwardedHeaders(incoming.headers, authorizer, apiType);
-      const event =
-        apiType === 'http'
-          ? (() => {
-              const v2 = headersV2(forwarded);
-              return proxyEventV2(api, incoming, route, v2.headers, v2.cookies, authorizer);
-            })()
-          : proxyEventRest(api, incoming, route, forwarded, authorizer);
-      if (options.streaming && !pub && streamingRoutes.has(routeKey)) {
-        await relayStream(options.streaming.integration, event, res, (code, metadata) =>
-          head(code, responseHeaders(metadata.headers, metadata.multiValueHeaders, metadata.cookies)),
-        );
-        return;
-      }
-      let result: unknown;
-      try {
-        result = await integration(event);
-      } catch {
-        throw new HttpError(500, 'Internal Server Error', 'integration_error');
-      }
-      const r = result as {
-        statusCode?: unknown;
-        headers?: unknown;
-        multiValueHeaders?: unknown;
-        cookies?: unknown;
-        body?: unknown;
-        isBase64Encoded?: unknown;
-      };
-      if (typeof r !== 'object' || r === null || typeof r.statusCode !== 'number') {
-        throw new HttpError(502, 'Internal Server Error', 'integration_error');
-      }
-      const headers = responseHeaders(r.headers, r.multiValueHeaders, r.cookies);
-      const text = typeof r.body === 'string' ? r.body : '';
-      send(r.statusCode, headers, r.isBase64Encoded === true ? Buffer.from(text, 'base64') : text);
-    } catch (e) {
-      const err =
-        e instanceof HttpError ? e : new HttpError(500, 'Internal Server Error', 'integration_error');
-      reason = err.reason;
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (err.status === 401 && apiType === 'http') headers['www-authenticate'] = 'Bearer';
-      if (err.challenge !== undefined) headers['www-authenticate'] = err.challenge;
-      if (err.reason === 'policy_deny' && apiType === 'rest' && prefersHtml(req.headers.accept)) {
-        // The REST ACCESS_DENIED gateway response's text/html template (SecuredRestApi), chosen by Accept.
-        send(
-          err.status,
-          { 'content-type': 'text/html', ...pick(headers, 'www-authenticate') },
-          accessDeniedHtml(err.extra?.signIn ?? '', requestId),
-        );
-        return;
-      }
-      const own = options.gatewayResponse?.({
-        ...err,
-        requestId,
-        ...(err.extra ? { context: err.extra } : {}),
-      });
-      if (own) return send(own.status, own.headers, own.body);
-      send(err.status, headers, JSON.stringify({ message: err.message, ...err.extra }));
-    } finally {
-      options.onRequest?.({
-        requestId,
-        method,
-        path: rawPath,
-        routeKey,
-        status,
-        reason,
-        authorizerInvoked: record.authorizerInvoked,
-        cacheHit: record.cacheHit,
-        durationMs: Math.round((performance.now() - started) * 100) / 100,
-      });
-    }
-  }
-
+export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
+  const g = gatewayState(options);
   const server: Server = createServer((req, res) => {
-    void handle(req, res);
+    void handle(g, req, res);
   });
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {
@@ -586,18 +339,402 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
-  port = (server.address() as AddressInfo).port;
+  g.port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    api,
-    stats,
-    cache,
+    url: `http://${options.host ?? '127.0.0.1'}:${g.port}`,
+    api: g.api,
+    stats: g.stats,
+    cache: g.cache,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       }),
   };
+}
+
+/** What the authorizer said of a request the gateway lets through. */
+interface Authorized {
+  readonly principalId: string;
+  readonly context: Record<string, string>;
+  readonly reason: GatewayReason;
+  readonly usageKey?: string;
+}
+
+/**
+ * A Lambda authorizer route: the identity source, the result cache, the authorizer's call, then its
+ * answer read as API Gateway reads it (a policy evaluated against the request ARN, or a simple response).
+ */
+async function authorize(
+  g: GatewayState,
+  incoming: IncomingRequest,
+  route: MatchedRoute,
+  record: { authorizerInvoked: boolean; cacheHit: boolean },
+): Promise<Authorized> {
+  const values = incoming.headers.filter(([n]) => n.toLowerCase() === g.tokenHeader).map(([, v]) => v);
+  const token = values.join(',');
+  // API Gateway: a missing or empty identity source is a 401 and the authorizer is not called.
+  if (!g.noIdentitySource && token.trim() === '') {
+    throw new HttpError(401, 'Unauthorized', 'identity_source_missing');
+  }
+  // A TOKEN authorizer's validation expression is checked before any call (and any cache lookup).
+  if (g.options.tokenValidation && !g.options.tokenValidation.test(token)) {
+    throw new HttpError(401, 'Unauthorized', 'identity_source_invalid');
+  }
+  const identitySource = g.noIdentitySource
+    ? []
+    : g.responseMode === 'simple'
+      ? [token, route.routeKey]
+      : [token];
+  const key = AuthorizerResultCache.key(identitySource);
+  let response = g.cache.get(key);
+  if (response !== undefined) {
+    g.stats.cacheHits++;
+    record.cacheHit = true;
+  } else {
+    g.stats.authorizerInvocations++;
+    record.authorizerInvoked = true;
+    response = await callAuthorizer(g, incoming, route, token, identitySource);
+    g.cache.set(key, response);
+  }
+  try {
+    return readAuthorizerAnswer(g, incoming, response);
+  } catch (e) {
+    if (e instanceof HttpError) throw e;
+    throw new HttpError(500, 'Internal Server Error', 'authorizer_error');
+  }
+}
+
+/** Calls the authorizer with the event of its kind; a malformed answer is a 500 (and is not cached). */
+async function callAuthorizer(
+  g: GatewayState,
+  incoming: IncomingRequest,
+  route: MatchedRoute,
+  token: string,
+  identitySource: readonly string[],
+): Promise<unknown> {
+  const event =
+    g.options.authorizerType === 'TOKEN'
+      ? authorizerEventToken(g.api, incoming, token)
+      : g.apiType === 'http'
+        ? authorizerEventV2(g.api, incoming, route, identitySource)
+        : authorizerEventRest(g.api, incoming, route);
+  let response: unknown;
+  try {
+    response = await g.options.authorizer(event);
+  } catch (e) {
+    // The documented way to answer 401 is to fail with exactly "Unauthorized"; 401s are not cached.
+    if (e instanceof Error && e.message === 'Unauthorized') {
+      throw new HttpError(401, 'Unauthorized', 'authorizer_unauthorized');
+    }
+    throw new HttpError(500, 'Internal Server Error', 'authorizer_error');
+  }
+  if (!wellFormed(response, g.responseMode)) {
+    throw new HttpError(500, 'Internal Server Error', 'authorizer_error');
+  }
+  return response;
+}
+
+function readAuthorizerAnswer(g: GatewayState, incoming: IncomingRequest, response: unknown): Authorized {
+  const context = contextOf(response);
+  if (g.responseMode === 'simple') {
+    const ok = (response as { isAuthorized?: unknown }).isAuthorized;
+    if (typeof ok !== 'boolean') throw new InvalidAuthorizerResponse('isAuthorized is not a boolean');
+    if (!ok) throw new HttpError(403, 'Forbidden', 'simple_deny');
+    return { principalId: '', context, reason: 'simple_allow' };
+  }
+  const principalId = (response as { principalId?: unknown }).principalId;
+  if (typeof principalId !== 'string') throw new InvalidAuthorizerResponse('principalId is missing');
+  const effect = evaluatePolicy(
+    (response as { policyDocument?: unknown }).policyDocument,
+    methodArn(g.api, incoming.method, incoming.rawPath),
+  );
+  if (effect !== 'allow') {
+    // REST: the ACCESS_DENIED gateway response can carry `$context.authorizer.signIn` (browser sign-in).
+    const signIn = g.apiType === 'rest' ? context.signIn : undefined;
+    // REST: SecuredRestApi maps `$context.authorizer.stepUp` to WWW-Authenticate (common/step-up.ts).
+    const challenge = g.apiType === 'rest' ? context[STEP_UP_CONTEXT_KEY] : undefined;
+    throw new HttpError(403, 'Forbidden', 'policy_deny', signIn ? { signIn } : undefined, challenge);
+  }
+  const usageKey = (response as { usageIdentifierKey?: unknown }).usageIdentifierKey;
+  return {
+    principalId,
+    context,
+    reason: 'policy_allow',
+    ...(typeof usageKey === 'string' ? { usageKey } : {}),
+  };
+}
+
+/** A usage plan's refusal (429 over a limit, 403 without a plan's key), after authorization. */
+function admit(g: GatewayState, caller: UsageCaller, routeKey: string): void {
+  const refusal = g.options.usage?.admit(caller, routeKey);
+  if (refusal) throw new HttpError(refusal.status, refusal.message, refusal.reason);
+}
+
+/** An IAM route: Signature Version 4, then the principal's grant of the route. */
+async function authorizeIam(
+  g: GatewayState,
+  incoming: IncomingRequest,
+  routeKey: string,
+): Promise<IntegrationAuthorizer> {
+  const { method, rawPath, rawQuery, body } = incoming;
+  const { headers } = headersV2(incoming.headers);
+  const check = await checkSigV4(
+    { method, path: rawPath, rawQuery, headers: { ...headers, ...cookieHeader(incoming) }, body },
+    { region: g.region, credentials: g.options.iamCredentials ?? [], now: g.now },
+  );
+  if (!check.ok) {
+    const message = check.reason === 'sigv4_missing' && g.apiType === 'http' ? 'Forbidden' : check.message;
+    throw new HttpError(403, message, check.reason);
+  }
+  const c = check.credential;
+  const granted = c.routes.some((k) => k === '*' || k === routeKey);
+  if (!granted) {
+    throw new HttpError(
+      403,
+      `User: ${c.callerArn} is not authorized to perform: execute-api:Invoke on resource: ${methodArn(g.api, method, rawPath)}`,
+      'iam_not_authorized',
+    );
+  }
+  admit(g, { kind: 'iam', callerArn: c.callerArn }, routeKey);
+  return {
+    kind: 'iam',
+    identity: {
+      accessKey: c.accessKeyId,
+      accountId: accountOf(c.callerArn),
+      callerId: c.callerId,
+      userArn: c.callerArn,
+    },
+  };
+}
+
+/** One request's response writer: CORS headers and the request id on every response, status recorded. */
+interface Reply {
+  readonly requestId: string;
+  /** The origin a CORS response names: undefined when CORS is off or the origin is not allowed. */
+  readonly corsOrigin?: string;
+  status: number;
+  head(code: number, headers: Record<string, string | string[]>): void;
+  send(code: number, headers: Record<string, string | string[]>, body: string | Buffer): void;
+}
+
+function replyTo(g: GatewayState, req: IncomingMessage, res: ServerResponse, requestId: string): Reply {
+  const idHeader = g.apiType === 'http' ? 'apigw-requestid' : 'x-amzn-requestid';
+  const origin = req.headers.origin;
+  const allowed = g.options.cors?.allowOrigins;
+  const corsOrigin =
+    allowed && typeof origin === 'string'
+      ? allowed.includes('*')
+        ? '*'
+        : allowed.includes(origin)
+          ? origin
+          : undefined
+      : undefined;
+  const reply: Reply = {
+    requestId,
+    ...(corsOrigin ? { corsOrigin } : {}),
+    status: 500,
+    head(code, headers) {
+      reply.status = code;
+      // CORS headers go on every response to an allowed origin, the integration's and the gateway's own.
+      const cors = corsOrigin ? { 'access-control-allow-origin': corsOrigin, vary: 'Origin' } : {};
+      res.writeHead(code, { ...headers, ...cors, [idHeader]: requestId });
+    },
+    send(code, headers, body) {
+      reply.head(code, headers);
+      res.end(body);
+    },
+  };
+  return reply;
+}
+
+async function handle(g: GatewayState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = performance.now();
+  g.stats.requests++;
+  const reply = replyTo(g, req, res, randomUUID());
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  const method = (req.method ?? 'GET').toUpperCase();
+  const record = { authorizerInvoked: false, cacheHit: false };
+  let routeKey: string | undefined;
+  let reason: GatewayReason = 'integration_error';
+  try {
+    const body = await readBody(req, g.maxBody);
+    if (body === undefined) throw new HttpError(413, 'Request Entity Too Large', 'body_too_large');
+    // API Gateway answers a CORS preflight itself (no authorizer, no integration) when CORS is configured:
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html
+    if (g.options.cors && method === 'OPTIONS' && req.headers['access-control-request-method']) {
+      reason = 'cors_preflight';
+      answerPreflight(g, reply);
+      return;
+    }
+    const incoming: IncomingRequest = {
+      method,
+      rawPath,
+      rawQuery: q < 0 ? '' : url.slice(q + 1),
+      headers: rawPairs(req),
+      body,
+      sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+      requestId: reply.requestId,
+      timeEpoch: g.now(),
+      host: req.headers.host ?? `127.0.0.1:${g.port}`,
+    };
+    const matched = matchIncoming(g, method, rawPath);
+    routeKey = matched.route.routeKey;
+    const admitted = await admitRoute(g, incoming, matched, record);
+    reason = admitted.reason;
+    await runIntegration(g, incoming, matched, admitted.authorizer, reply, res);
+  } catch (e) {
+    const err = e instanceof HttpError ? e : new HttpError(500, 'Internal Server Error', 'integration_error');
+    reason = err.reason;
+    sendRefusal(g, req, reply, err);
+  } finally {
+    g.options.onRequest?.({
+      requestId: reply.requestId,
+      method,
+      path: rawPath,
+      routeKey,
+      status: reply.status,
+      reason,
+      authorizerInvoked: record.authorizerInvoked,
+      cacheHit: record.cacheHit,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+    });
+  }
+}
+
+function answerPreflight(g: GatewayState, reply: Reply): void {
+  const cors = g.options.cors!;
+  reply.send(
+    204,
+    reply.corsOrigin !== undefined
+      ? {
+          'access-control-allow-methods': '*',
+          'access-control-allow-headers': cors.allowHeaders.join(','),
+          'access-control-max-age': String(cors.maxAgeSeconds ?? 600),
+        }
+      : {},
+    '',
+  );
+}
+
+/** A request's route: its key, path template and parameters, how it is authorized, and whether it is public. */
+interface MatchedIncoming {
+  readonly route: MatchedRoute;
+  readonly auth: RouteSpec['auth'];
+  /** A public route (no authorization) and its integration. */
+  readonly publicRoute?: PublicRoute;
+}
+
+/** The route a request names: a public one first, else one of the table; unknown is API Gateway's 404/403. */
+function matchIncoming(g: GatewayState, method: string, rawPath: string): MatchedIncoming {
+  const pub = matchRoute(g.publicRoutes, method, rawPath);
+  const match = pub ?? matchRoute(g.options.routes, method, rawPath);
+  if (!match) {
+    // HTTP APIs answer an unknown route with 404; REST APIs with 403 "Missing Authentication Token".
+    throw g.apiType === 'http'
+      ? new HttpError(404, 'Not Found', 'route_not_found')
+      : new HttpError(403, 'Missing Authentication Token', 'route_not_found');
+  }
+  const route = { routeKey: routeKeyOf(match.route), resource: match.route.path, params: match.params };
+  const publicRoute = pub ? g.publicRoutes.find((r) => r === pub.route) : undefined;
+  return publicRoute ? { route, auth: 'iam', publicRoute } : { route, auth: match.route.auth };
+}
+
+/** Who may pass: nobody asked on a public route, the Lambda authorizer, or SigV4 and the IAM grant. */
+async function admitRoute(
+  g: GatewayState,
+  incoming: IncomingRequest,
+  matched: MatchedIncoming,
+  record: { authorizerInvoked: boolean; cacheHit: boolean },
+): Promise<{ reason: GatewayReason; authorizer: IntegrationAuthorizer }> {
+  const routeKey = matched.route.routeKey;
+  if (matched.publicRoute) return { reason: 'public_route', authorizer: { kind: 'none' } };
+  if (matched.auth === 'keycloak') {
+    const result = await authorize(g, incoming, matched.route, record);
+    admit(g, { kind: 'key', usageKey: result.usageKey }, routeKey);
+    return {
+      reason: result.reason,
+      authorizer: { kind: 'lambda', principalId: result.principalId, context: result.context },
+    };
+  }
+  if (matched.auth === 'iam')
+    return { reason: 'iam_allow', authorizer: await authorizeIam(g, incoming, routeKey) };
+  throw new HttpError(401, 'Unauthorized', 'route_auth_not_emulated');
+}
+
+/** The integration's event, its call (streamed or buffered) and its proxy result as the response. */
+async function runIntegration(
+  g: GatewayState,
+  incoming: IncomingRequest,
+  matched: MatchedIncoming,
+  authorizer: IntegrationAuthorizer,
+  reply: Reply,
+  res: ServerResponse,
+): Promise<void> {
+  const { route } = matched;
+  const forwarded = forwardedHeaders(incoming.headers, authorizer, g.apiType);
+  const event = g.payloadV1.has(route.routeKey)
+    ? proxyEventV1Http(g.api, incoming, route, forwarded, authorizer)
+    : g.apiType === 'http'
+      ? (() => {
+          const v2 = headersV2(forwarded);
+          return proxyEventV2(g.api, incoming, route, v2.headers, v2.cookies, authorizer);
+        })()
+      : proxyEventRest(g.api, incoming, route, forwarded, authorizer);
+  const streaming = g.options.streaming;
+  if (streaming && !matched.publicRoute && g.streamingRoutes.has(route.routeKey)) {
+    await relayStream(streaming.integration, event, res, (code, metadata) =>
+      reply.head(code, responseHeaders(metadata.headers, metadata.multiValueHeaders, metadata.cookies)),
+    );
+    return;
+  }
+  const integration =
+    matched.publicRoute?.integration ?? g.options.integrations?.[route.routeKey] ?? g.options.integration;
+  let result: unknown;
+  try {
+    result = await integration(event);
+  } catch {
+    throw new HttpError(500, 'Internal Server Error', 'integration_error');
+  }
+  const r = result as {
+    statusCode?: unknown;
+    headers?: unknown;
+    multiValueHeaders?: unknown;
+    cookies?: unknown;
+    body?: unknown;
+    isBase64Encoded?: unknown;
+  };
+  if (typeof r !== 'object' || r === null || typeof r.statusCode !== 'number') {
+    throw new HttpError(502, 'Internal Server Error', 'integration_error');
+  }
+  const headers = responseHeaders(r.headers, r.multiValueHeaders, r.cookies);
+  const text = typeof r.body === 'string' ? r.body : '';
+  reply.send(r.statusCode, headers, r.isBase64Encoded === true ? Buffer.from(text, 'base64') : text);
+}
+
+/** The gateway's own refusal: API Gateway's JSON message, the REST HTML page, or the API's template. */
+function sendRefusal(g: GatewayState, req: IncomingMessage, reply: Reply, err: HttpError): void {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (err.status === 401 && g.apiType === 'http') headers['www-authenticate'] = 'Bearer';
+  if (err.challenge !== undefined) headers['www-authenticate'] = err.challenge;
+  if (err.reason === 'policy_deny' && g.apiType === 'rest' && prefersHtml(req.headers.accept)) {
+    // The REST ACCESS_DENIED gateway response's text/html template (SecuredRestApi), chosen by Accept.
+    reply.send(
+      err.status,
+      { 'content-type': 'text/html', ...pick(headers, 'www-authenticate') },
+      accessDeniedHtml(err.extra?.signIn ?? '', reply.requestId),
+    );
+    return;
+  }
+  const own = g.options.gatewayResponse?.({
+    ...err,
+    requestId: reply.requestId,
+    ...(err.extra ? { context: err.extra } : {}),
+  });
+  if (own) return reply.send(own.status, own.headers, own.body);
+  reply.send(err.status, headers, JSON.stringify({ message: err.message, ...err.extra }));
 }
 
 /**

@@ -246,60 +246,66 @@ export function localAuthorizerConfig(
 
 const quiet: BackendLogger = { info() {}, warn() {}, error() {} };
 
-export function startLocalStack(
-  options: LocalStackOptions & { readonly keycloak?: undefined },
-): Promise<LocalStack<LocalIssuer>>;
-export function startLocalStack(options: LocalStackOptions): Promise<LocalStack<StackIssuer>>;
-export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack<StackIssuer>> {
-  const { stage } = options;
-  const kcRealm = options.keycloak;
-  if (kcRealm) assertLoopbackOrHttps(kcRealm.realmUrl, 'the Keycloak realm URL');
-  const region = stage.region;
-  const account = stage.account ?? LOCAL_ACCOUNT;
-  const iamRoutes = stage.routes.filter((r) => r.auth === 'iam').map((r) => routeKey(r));
-  const machine: LocalIamCredential = {
-    accessKeyId: options.machineCredential?.accessKeyId ?? accessKeyId(),
-    secretAccessKey: options.machineCredential?.secretAccessKey ?? secretAccessKey(),
-    callerArn: `arn:aws:sts::${account}:assumed-role/keygate-local-machine/local`,
-    callerId: 'AROALOCALKEYGATEMACH:local',
-    routes: iamRoutes,
-  };
-  const outsider: LocalIamCredential = {
-    accessKeyId: accessKeyId(),
-    secretAccessKey: secretAccessKey(),
-    callerArn: `arn:aws:iam::${account}:user/keygate-local-outsider`,
-    callerId: 'AIDALOCALKEYGATEOUTS',
-    routes: [],
-  };
+/** The stack's functions, bound once the issuer and the authorizer exist (the gateway listens first). */
+interface LateFunctions {
+  authorizer?: LambdaFunction;
+  integration?: LambdaFunction;
+  streamIntegration?: StreamingLambdaFunction;
+  signIn?: LambdaFunction;
+}
 
-  // The gateway listens first: with browser sign-in, the realm's people client must allow the gateway's
-  // own /auth/callback URL. Its functions are bound once the issuer and the authorizer exist.
-  const late: {
-    authorizer?: LambdaFunction;
-    integration?: LambdaFunction;
-    streamIntegration?: StreamingLambdaFunction;
-    signIn?: LambdaFunction;
-  } = {};
-  const bound =
-    (pick: () => LambdaFunction | undefined): LambdaFunction =>
-    (event) => {
-      const fn = pick();
-      if (!fn) return Promise.reject(new Error('the local stack is still starting'));
-      return fn(event);
-    };
-  const decisions = new Map<string, DecisionLine>();
-  const revocation = localRevocation(stage);
-  // With tokenBinding the result cache is off, as the constructs default it (docs/token-binding.md).
-  const cacheTtl =
-    options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? (stage.tokenBinding ? 0 : 300);
-  const cacheTtlSeconds = revocation ? revocation.cacheTtl(cacheTtl) : cacheTtl;
-  // Streaming routes exist on the REST API only; the HTTP API leaves them out, as the app does.
+function bound(pick: () => LambdaFunction | undefined): LambdaFunction {
+  return (event) => {
+    const fn = pick();
+    if (!fn) return Promise.reject(new Error('the local stack is still starting'));
+    return fn(event);
+  };
+}
+
+/** The IAM caller allowed on the stage's IAM routes, and one allowed on none. */
+function localIamCallers(
+  options: LocalStackOptions,
+  account: string,
+): { machine: LocalIamCredential; outsider: LocalIamCredential; iamRoutes: string[] } {
+  const iamRoutes = options.stage.routes.filter((r) => r.auth === 'iam').map((r) => routeKey(r));
+  return {
+    iamRoutes,
+    machine: {
+      accessKeyId: options.machineCredential?.accessKeyId ?? accessKeyId(),
+      secretAccessKey: options.machineCredential?.secretAccessKey ?? secretAccessKey(),
+      callerArn: `arn:aws:sts::${account}:assumed-role/keygate-local-machine/local`,
+      callerId: 'AROALOCALKEYGATEMACH:local',
+      routes: iamRoutes,
+    },
+    outsider: {
+      accessKeyId: accessKeyId(),
+      secretAccessKey: secretAccessKey(),
+      callerArn: `arn:aws:iam::${account}:user/keygate-local-outsider`,
+      callerId: 'AIDALOCALKEYGATEOUTS',
+      routes: [],
+    },
+  };
+}
+
+/** What the stack's gateway needs beyond the options: its callers, its extras, its late-bound functions. */
+interface StackGatewayParts {
+  readonly late: LateFunctions;
+  readonly machine: LocalIamCredential;
+  readonly outsider: LocalIamCredential;
+  readonly account: string;
+  readonly cacheTtlSeconds: number;
+  readonly revocation: ReturnType<typeof localRevocation>;
+  readonly usageTiers: ReturnType<typeof createLocalUsageTiers> | undefined;
+  readonly decisions: Map<string, DecisionLine>;
+}
+
+/** The gateway over the stage's route table: streaming routes on REST only, as the app deploys them. */
+function startStackGateway(options: LocalStackOptions, parts: StackGatewayParts): Promise<LocalGateway> {
+  const { stage } = options;
+  const { late } = parts;
   const rest = options.apiType === 'rest';
   const streamRoutes = stage.routes.filter((r) => r.stream === true).map((r) => routeKey(r));
-  // Usage plans exist on REST APIs only (the HTTP API keeps the stage throttle), as the app deploys them.
-  const usageTiers =
-    rest && stage.usageTiers ? createLocalUsageTiers(stage.usageTiers, options.now) : undefined;
-  const gateway = await startLocalGateway({
+  return startLocalGateway({
     routes: routeSpecs(stage).filter((r) => rest || !streamRoutes.includes(routeKey(r))),
     ...(rest && streamRoutes.length > 0
       ? {
@@ -320,7 +326,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     integration: bound(() => late.integration),
     apiType: options.apiType,
     responseMode: stage.authorizer?.responseMode,
-    cacheTtlSeconds,
+    cacheTtlSeconds: parts.cacheTtlSeconds,
     identitySource: options.signIn ? 'none' : 'header',
     // The constructs' CORS defaults: the stage's origins, Authorization and Content-Type headers, 10 minutes.
     cors: stage.cors
@@ -336,58 +342,308 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             methods.map((method) => ({ method, path, integration: bound(() => late.signIn) })),
           )
         : []),
-      ...(revocation ? [revocation.route] : []),
+      ...(parts.revocation ? [parts.revocation.route] : []),
     ],
-    iamCredentials: [machine, outsider],
-    ...(usageTiers ? { usage: usageTiers.limiter } : {}),
-    region,
-    accountId: account,
+    iamCredentials: [parts.machine, parts.outsider],
+    ...(parts.usageTiers ? { usage: parts.usageTiers.limiter } : {}),
+    region: stage.region,
+    accountId: parts.account,
     port: options.gatewayPort ?? 0,
     now: options.now,
     onRequest: (record) => {
-      const line = decisions.get(record.requestId);
-      decisions.delete(record.requestId);
+      const line = parts.decisions.get(record.requestId);
+      parts.decisions.delete(record.requestId);
       options.onRequest?.({ ...record, ...(line ? { authorizerReason: line.reason } : {}) });
     },
   });
+}
 
-  let issuer: StackIssuer | undefined;
+/**
+ * The stage as the stack's realm sees it (a real realm named by its URL, with sign-in the gateway's
+ * callback allowed) and the realm definition built from it.
+ */
+function stackRealm(
+  options: LocalStackOptions,
+  gatewayUrl: string,
+  revocation: ReturnType<typeof localRevocation>,
+): { realmStage: StageConfig; realm: RealmRepresentation } {
+  const { stage } = options;
+  const kcRealm = options.keycloak;
+  const callback = `${gatewayUrl}${SIGN_IN_DEFAULTS.paths.callback}`;
+  const realmStage: StageConfig = {
+    ...(revocation ? revocation.realmStage(stage, gatewayUrl) : stage),
+    keycloak: {
+      ...stage.keycloak,
+      // A real realm is named by its URL (the stage's realm name, or the one the user points at). A
+      // development Keycloak's `iss` is http: the local stack sets the deliberate opt-in for it, and its
+      // keys come from a loopback address only (assertLoopbackOrHttps, LoopbackHttpFetcher).
+      ...(kcRealm
+        ? {
+            issuer: kcRealm.realmUrl,
+            ...(kcRealm.realmUrl.startsWith('http:') ? { [INSECURE_HTTP_ISSUER]: true } : {}),
+          }
+        : {}),
+      ...(options.signIn
+        ? {
+            redirectUris: [...(stage.keycloak.redirectUris ?? []), callback],
+            webOrigins: [...(stage.keycloak.webOrigins ?? []), gatewayUrl],
+          }
+        : {}),
+    },
+  };
+  const realm = buildRealm(realmStage, {
+    includeTestUsers: true,
+    directAccessGrants: true,
+    testUserPasswords: options.passwords,
+  });
+  if (options.signIn) {
+    // The post-logout landing page is the gateway itself (Keycloak: `post.logout.redirect.uris`).
+    const people = realm.clients?.find((c) => c.clientId === stage.keycloak.peopleClientId);
+    if (people)
+      people.attributes = { ...people.attributes, 'post.logout.redirect.uris': `+##${gatewayUrl}/` };
+  }
+  return { realmStage, realm };
+}
+
+/** The authorizer's config as the constructs would write it, loaded exactly as the Lambda loads it. */
+function stackAuthorizerConfig(
+  options: LocalStackOptions,
+  realmStage: StageConfig,
+  issuerUrl: string,
+  gatewayUrl: string,
+  parts: StackGatewayParts,
+  cookieKeys: string | undefined,
+): { authorizerConfig: AuthorizerConfig; loaded: ReturnType<typeof loadConfig> } {
+  const { stage } = options;
+  const withoutRevocation: AuthorizerConfig = {
+    ...localAuthorizerConfig(realmStage, issuerUrl, options.signIn ? 0 : parts.cacheTtlSeconds),
+    ...(cookieKeys
+      ? {
+          session: {
+            keysSecretId: LOCAL_KEYS_SECRET_ID,
+            browserRoutes: stage.routes
+              .filter((r) => r.browser && r.method === 'GET')
+              .map((r) => routeKey(r)),
+          },
+        }
+      : {}),
+    ...(parts.usageTiers ? { usage: parts.usageTiers.authorizerBlock } : {}),
+    // Proofs name the URL the client called: this gateway's own (http on 127.0.0.1).
+    ...(stage.tokenBinding
+      ? {
+          tokenBinding: stageTokenBinding(
+            stage.tokenBinding,
+            (name) => (name === stage.keycloak.issuer ? issuerUrl : undefined),
+            gatewayUrl,
+          ),
+        }
+      : {}),
+  };
+  const authorizerConfig = parts.revocation
+    ? parts.revocation.authorizerConfig(withoutRevocation)
+    : withoutRevocation;
+  // Loaded exactly as the Lambda loads it: from the environment variable, validated at cold start.
+  const loaded = loadConfig(
+    { [AUTHORIZER_CONFIG_ENV]: JSON.stringify(authorizerConfig) },
+    validateSessionBlock,
+  );
+  if (!loaded.ok) throw new Error(`local authorizer config is invalid: ${loaded.errors.join('; ')}`);
+  return { authorizerConfig, loaded };
+}
+
+/** The real authorizer handler over that config, its decisions recorded for the request log. */
+function stackAuthorizer(
+  options: LocalStackOptions,
+  config: { authorizerConfig: AuthorizerConfig; loaded: ReturnType<typeof loadConfig> },
+  parts: StackGatewayParts,
+  issuerCa: string | undefined,
+  cookieKeys: string | undefined,
+): LambdaFunction {
+  const { authorizerConfig, loaded } = config;
+  const printed = options.verboseLogs ? createDecisionLog() : undefined;
+  const log: DecisionLog = {
+    decision(line) {
+      if (line.requestId) parts.decisions.set(line.requestId, line);
+      printed?.decision(line);
+    },
+    jwksFailure(issuerUrl, reason) {
+      printed?.jwksFailure(issuerUrl, reason);
+    },
+    configInvalid(errors) {
+      console.error('authorizer configuration invalid:', errors.join('; '));
+    },
+  };
+  return createAuthorizerHandler({
+    config: loaded,
+    createVerifier: (c: AuthorizerConfig, events: VerifierEvents) =>
+      createTokenVerifier(c, {
+        events,
+        // https as deployed; http only to a loopback address (a development Keycloak on this machine).
+        fetcher: new LoopbackHttpFetcher(
+          new DeadlineFetcher(c.jwksTimeoutMs ?? DEFAULTS.jwksTimeoutMs, { ca: issuerCa }),
+          c.jwksTimeoutMs ?? DEFAULTS.jwksTimeoutMs,
+        ),
+      }),
+    log,
+    ...(parts.usageTiers
+      ? { readSecret: parts.usageTiers.readSecret, usageKeyRegistrar: parts.usageTiers.registrar }
+      : {}),
+    // The cookie keyring, for an authorizer that reads browser sessions (ignored by one that does not).
+    ...(cookieKeys && authorizerConfig.session
+      ? { sessions: createSessionSupport(authorizerConfig.session, staticKeyProvider(cookieKeys)) }
+      : {}),
+    ...(parts.revocation ? { revocationStore: parts.revocation.store } : {}),
+    // Token binding with the DPoP replay store in memory (one process), whatever table the config names.
+    ...(authorizerConfig.tokenBinding
+      ? { binding: createBindingCheck(authorizerConfig, { replayStore: new MemoryReplayStore() }) }
+      : {}),
+  }) as LambdaFunction;
+}
+
+/** The real model backend (buffered and streaming), with the local machine caller among its callers. */
+function stackBackends(
+  options: LocalStackOptions,
+  issuerUrl: string,
+  iam: { account: string; iamRoutes: string[] },
+): { integration: LambdaFunction; streamIntegration: StreamingLambdaFunction; destroy(): void } {
+  const { stage } = options;
+  const region = stage.region;
+  const invokeRoute = stage.routes.find((r) => r.method === 'POST' && r.path === MODEL_INVOKE_PATH);
+  const backendConfig = validateBackendConfig({
+    models: stage.models,
+    ...(invokeRoute?.requirement
+      ? {
+          invokeRequirement: localRequirement(
+            stage,
+            withoutStepUp(invokeRoute.requirement),
+            issuerUrl,
+            routeKey(invokeRoute),
+          ),
+        }
+      : {}),
+    machineCallers: [
+      { principalArn: `arn:aws:iam::${iam.account}:role/keygate-local-machine`, routes: iam.iamRoutes },
+      ...(stage.machinePrincipals ?? []).map((p) => ({ principalArn: p.roleArn, routes: [...p.routes] })),
+    ],
+    logContent: false,
+  });
+  const backendLogger: BackendLogger = options.verboseLogs
+    ? {
+        info: (m, a) => console.log(JSON.stringify({ level: 'INFO', message: m, ...a })),
+        warn: (m, a) => console.log(JSON.stringify({ level: 'WARN', message: m, ...a })),
+        error: (m, a) => console.log(JSON.stringify({ level: 'ERROR', message: m, ...a })),
+      }
+    : quiet;
   let bedrock: BedrockRuntimeClient | undefined;
   let sagemaker: SageMakerRuntimeClient | undefined;
+  const clients = {
+    bedrock: () => (bedrock ??= new BedrockRuntimeClient({ region, maxAttempts: 2 })),
+    sagemaker: () => (sagemaker ??= new SageMakerRuntimeClient({ region, maxAttempts: 2 })),
+  };
+  // With verbose logs, the usage lines too, exactly as the Lambda prints them (`npm run usage -- --file`).
+  const usage = options.verboseLogs
+    ? powertoolsUsageSink(new Metrics({ namespace: USAGE_NAMESPACE, serviceName: 'keygate-models' }))
+    : undefined;
+  const backend = createModelsHandler({
+    config: backendConfig,
+    invoke: createModelInvoker(clients),
+    logger: backendLogger,
+    ...(usage ? { usage } : {}),
+  });
+  return {
+    integration: options.integration ?? (backend as LambdaFunction),
+    // The streaming function, with Lambda's response streaming played by the local stand-in.
+    streamIntegration: createStreamHandler({
+      config: backendConfig,
+      stream: createModelStreamer(clients),
+      logger: backendLogger,
+      ...(usage ? { usage } : {}),
+      httpResponseStream: localStreamingRuntime.HttpResponseStream,
+    }),
+    destroy: () => {
+      bedrock?.destroy();
+      sagemaker?.destroy();
+    },
+  };
+}
+
+/** The sign-in routes, served by the real sign-in core with this run's cookie keyring. */
+function stackSignIn(
+  options: LocalStackOptions,
+  issuer: StackIssuer,
+  gatewayUrl: string,
+  cookieKeys: string,
+): LambdaFunction {
+  const issuerCa = issuer.ca;
+  // Keys and tokens of a real Keycloak: https, or http from a loopback address (a dev Keycloak).
+  const transport = options.keycloak
+    ? {
+        fetcher: new LoopbackHttpFetcher(
+          new SimpleFetcher({ defaultRequestOptions: issuerCa ? { ca: issuerCa } : {} }),
+          DEFAULTS.jwksTimeoutMs,
+        ),
+        postForm: loopbackPostForm,
+      }
+    : undefined;
+  const signInConfig: SignInConfig = {
+    version: 1,
+    issuer: issuer.issuer,
+    clientId: options.stage.keycloak.peopleClientId,
+    keysSecretId: LOCAL_KEYS_SECRET_ID,
+    publicBaseUrl: gatewayUrl,
+    // The deployed defaults: `__Host-` names, `Secure`. The gateway speaks plain http, but on a
+    // loopback address, which browsers treat as a secure context: Chromium stores and sends `Secure`
+    // and `__Host-` cookies for http://127.0.0.1 (test/keycloak/browser-sign-in.test.ts), as
+    // tough-cookie does. https://w3c.github.io/webappsec-secure-contexts/#is-origin-trustworthy
+  };
+  const core = createSignIn({
+    config: signInConfig,
+    keys: staticKeyProvider(cookieKeys),
+    oidc: createOidcClient(signInConfig, { ca: issuerCa, ...(transport ? { transport } : {}) }),
+  });
+  return async (event) => {
+    const parsed = parseProxyEvent(event, signInConfig.publicBaseUrl);
+    if (!parsed)
+      return { statusCode: 400, headers: { 'content-type': 'text/plain' }, body: 'Bad request.\n' };
+    return toProxyResult(await core(parsed.request), parsed.kind);
+  };
+}
+
+export function startLocalStack(
+  options: LocalStackOptions & { readonly keycloak?: undefined },
+): Promise<LocalStack<LocalIssuer>>;
+export function startLocalStack(options: LocalStackOptions): Promise<LocalStack<StackIssuer>>;
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack<StackIssuer>> {
+  const { stage } = options;
+  const kcRealm = options.keycloak;
+  if (kcRealm) assertLoopbackOrHttps(kcRealm.realmUrl, 'the Keycloak realm URL');
+  const account = stage.account ?? LOCAL_ACCOUNT;
+  const { machine, outsider, iamRoutes } = localIamCallers(options, account);
+  const revocation = localRevocation(stage);
+  // With tokenBinding the result cache is off, as the constructs default it (docs/token-binding.md).
+  const cacheTtl =
+    options.cacheTtlSeconds ?? stage.authorizer?.cacheTtlSeconds ?? (stage.tokenBinding ? 0 : 300);
+  const parts: StackGatewayParts = {
+    late: {},
+    machine,
+    outsider,
+    account,
+    cacheTtlSeconds: revocation ? revocation.cacheTtl(cacheTtl) : cacheTtl,
+    revocation,
+    // Usage plans exist on REST APIs only (the HTTP API keeps the stage throttle), as the app deploys them.
+    usageTiers:
+      options.apiType === 'rest' && stage.usageTiers
+        ? createLocalUsageTiers(stage.usageTiers, options.now)
+        : undefined,
+    decisions: new Map<string, DecisionLine>(),
+  };
+  // The gateway listens first: with browser sign-in, the realm's people client must allow the gateway's
+  // own /auth/callback URL. Its functions are bound once the issuer and the authorizer exist.
+  const gateway = await startStackGateway(options, parts);
+  let issuer: StackIssuer | undefined;
+  let backends: ReturnType<typeof stackBackends> | undefined;
   try {
-    const callback = `${gateway.url}${SIGN_IN_DEFAULTS.paths.callback}`;
-    const realmStage: StageConfig = {
-      ...(revocation ? revocation.realmStage(stage, gateway.url) : stage),
-      keycloak: {
-        ...stage.keycloak,
-        // A real realm is named by its URL (the stage's realm name, or the one the user points at). A
-        // development Keycloak's `iss` is http: the local stack sets the deliberate opt-in for it, and its
-        // keys come from a loopback address only (assertLoopbackOrHttps above, LoopbackHttpFetcher).
-        ...(kcRealm
-          ? {
-              issuer: kcRealm.realmUrl,
-              ...(kcRealm.realmUrl.startsWith('http:') ? { [INSECURE_HTTP_ISSUER]: true } : {}),
-            }
-          : {}),
-        ...(options.signIn
-          ? {
-              redirectUris: [...(stage.keycloak.redirectUris ?? []), callback],
-              webOrigins: [...(stage.keycloak.webOrigins ?? []), gateway.url],
-            }
-          : {}),
-      },
-    };
-    const realm = buildRealm(realmStage, {
-      includeTestUsers: true,
-      directAccessGrants: true,
-      testUserPasswords: options.passwords,
-    });
-    if (options.signIn) {
-      // The post-logout landing page is the gateway itself (Keycloak: `post.logout.redirect.uris`).
-      const people = realm.clients?.find((c) => c.clientId === stage.keycloak.peopleClientId);
-      if (people)
-        people.attributes = { ...people.attributes, 'post.logout.redirect.uris': `+##${gateway.url}/` };
-    }
+    const { realmStage, realm } = stackRealm(options, gateway.url, revocation);
     issuer = kcRealm
       ? await connectKeycloakRealm(kcRealm, realm)
       : await startLocalIssuer({
@@ -396,184 +652,34 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           accessTokenTtl: options.accessTokenTtl,
           passwords: options.passwords,
         });
-    const issuerCa = issuer.ca;
-    // Keys and tokens of a real Keycloak: https, or http from a loopback address (a dev Keycloak).
-    const transport = kcRealm
-      ? {
-          fetcher: new LoopbackHttpFetcher(
-            new SimpleFetcher({ defaultRequestOptions: issuerCa ? { ca: issuerCa } : {} }),
-            DEFAULTS.jwksTimeoutMs,
-          ),
-          postForm: loopbackPostForm,
-        }
-      : undefined;
     const cookieKeys = options.signIn ? localCookieKeys() : undefined;
-    const issuerUrl = issuer.issuer;
-    revocation?.bind({ issuer: issuer.issuer, jwks: issuer.urls.certs, ca: issuerCa });
-    const withoutRevocation: AuthorizerConfig = {
-      ...localAuthorizerConfig(realmStage, issuer.issuer, options.signIn ? 0 : cacheTtlSeconds),
-      ...(cookieKeys
-        ? {
-            session: {
-              keysSecretId: LOCAL_KEYS_SECRET_ID,
-              browserRoutes: stage.routes
-                .filter((r) => r.browser && r.method === 'GET')
-                .map((r) => routeKey(r)),
-            },
-          }
-        : {}),
-      ...(usageTiers ? { usage: usageTiers.authorizerBlock } : {}),
-      // Proofs name the URL the client called: this gateway's own (http on 127.0.0.1).
-      ...(stage.tokenBinding
-        ? {
-            tokenBinding: stageTokenBinding(
-              stage.tokenBinding,
-              (name) => (name === stage.keycloak.issuer ? issuerUrl : undefined),
-              gateway.url,
-            ),
-          }
-        : {}),
-    };
-    const authorizerConfig = revocation ? revocation.authorizerConfig(withoutRevocation) : withoutRevocation;
-    // Loaded exactly as the Lambda loads it: from the environment variable, validated at cold start.
-    const loaded = loadConfig(
-      { [AUTHORIZER_CONFIG_ENV]: JSON.stringify(authorizerConfig) },
-      validateSessionBlock,
-    );
-    if (!loaded.ok) throw new Error(`local authorizer config is invalid: ${loaded.errors.join('; ')}`);
-
-    const printed = options.verboseLogs ? createDecisionLog() : undefined;
-    const log: DecisionLog = {
-      decision(line) {
-        if (line.requestId) decisions.set(line.requestId, line);
-        printed?.decision(line);
-      },
-      jwksFailure(issuerUrl, reason) {
-        printed?.jwksFailure(issuerUrl, reason);
-      },
-      configInvalid(errors) {
-        console.error('authorizer configuration invalid:', errors.join('; '));
-      },
-    };
-    const authorizerDeps = {
-      config: loaded,
-      createVerifier: (config: AuthorizerConfig, events: VerifierEvents) =>
-        createTokenVerifier(config, {
-          events,
-          // https as deployed; http only to a loopback address (a development Keycloak on this machine).
-          fetcher: new LoopbackHttpFetcher(
-            new DeadlineFetcher(config.jwksTimeoutMs ?? DEFAULTS.jwksTimeoutMs, { ca: issuerCa }),
-            config.jwksTimeoutMs ?? DEFAULTS.jwksTimeoutMs,
-          ),
-        }),
-      log,
-      ...(usageTiers ? { readSecret: usageTiers.readSecret, usageKeyRegistrar: usageTiers.registrar } : {}),
-      // The cookie keyring, for an authorizer that reads browser sessions (ignored by one that does not).
-      ...(cookieKeys && authorizerConfig.session
-        ? { sessions: createSessionSupport(authorizerConfig.session, staticKeyProvider(cookieKeys)) }
-        : {}),
-      ...(revocation ? { revocationStore: revocation.store } : {}),
-      // Token binding with the DPoP replay store in memory (one process), whatever table the config names.
-      ...(authorizerConfig.tokenBinding
-        ? { binding: createBindingCheck(authorizerConfig, { replayStore: new MemoryReplayStore() }) }
-        : {}),
-    };
-    late.authorizer = createAuthorizerHandler(authorizerDeps) as LambdaFunction;
-
-    const invokeRoute = stage.routes.find((r) => r.method === 'POST' && r.path === MODEL_INVOKE_PATH);
-    const backendConfig = validateBackendConfig({
-      models: stage.models,
-      ...(invokeRoute?.requirement
-        ? {
-            invokeRequirement: localRequirement(
-              stage,
-              withoutStepUp(invokeRoute.requirement),
-              issuer.issuer,
-              routeKey(invokeRoute),
-            ),
-          }
-        : {}),
-      machineCallers: [
-        { principalArn: `arn:aws:iam::${account}:role/keygate-local-machine`, routes: iamRoutes },
-        ...(stage.machinePrincipals ?? []).map((p) => ({ principalArn: p.roleArn, routes: [...p.routes] })),
-      ],
-      logContent: false,
-    });
-    const backendLogger: BackendLogger = options.verboseLogs
-      ? {
-          info: (m, a) => console.log(JSON.stringify({ level: 'INFO', message: m, ...a })),
-          warn: (m, a) => console.log(JSON.stringify({ level: 'WARN', message: m, ...a })),
-          error: (m, a) => console.log(JSON.stringify({ level: 'ERROR', message: m, ...a })),
-        }
-      : quiet;
-    const clients = {
-      bedrock: () => (bedrock ??= new BedrockRuntimeClient({ region, maxAttempts: 2 })),
-      sagemaker: () => (sagemaker ??= new SageMakerRuntimeClient({ region, maxAttempts: 2 })),
-    };
-    // With verbose logs, the usage lines too, exactly as the Lambda prints them (`npm run usage -- --file`).
-    const usage = options.verboseLogs
-      ? powertoolsUsageSink(new Metrics({ namespace: USAGE_NAMESPACE, serviceName: 'keygate-models' }))
-      : undefined;
-    const backend = createModelsHandler({
-      config: backendConfig,
-      invoke: createModelInvoker(clients),
-      logger: backendLogger,
-      ...(usage ? { usage } : {}),
-    });
-    late.integration = options.integration ?? (backend as LambdaFunction);
-    // The streaming function, with Lambda's response streaming played by the local stand-in.
-    late.streamIntegration = createStreamHandler({
-      config: backendConfig,
-      stream: createModelStreamer(clients),
-      logger: backendLogger,
-      ...(usage ? { usage } : {}),
-      httpResponseStream: localStreamingRuntime.HttpResponseStream,
-    });
-
-    if (cookieKeys) {
-      const signInConfig: SignInConfig = {
-        version: 1,
-        issuer: issuer.issuer,
-        clientId: stage.keycloak.peopleClientId,
-        keysSecretId: LOCAL_KEYS_SECRET_ID,
-        publicBaseUrl: gateway.url,
-        // The deployed defaults: `__Host-` names, `Secure`. The gateway speaks plain http, but on a
-        // loopback address, which browsers treat as a secure context: Chromium stores and sends `Secure`
-        // and `__Host-` cookies for http://127.0.0.1 (test/keycloak/browser-sign-in.test.ts), as
-        // tough-cookie does. https://w3c.github.io/webappsec-secure-contexts/#is-origin-trustworthy
-      };
-      const core = createSignIn({
-        config: signInConfig,
-        keys: staticKeyProvider(cookieKeys),
-        oidc: createOidcClient(signInConfig, { ca: issuerCa, ...(transport ? { transport } : {}) }),
-      });
-      late.signIn = async (event) => {
-        const parsed = parseProxyEvent(event, signInConfig.publicBaseUrl);
-        if (!parsed)
-          return { statusCode: 400, headers: { 'content-type': 'text/plain' }, body: 'Bad request.\n' };
-        return toProxyResult(await core(parsed.request), parsed.kind);
-      };
-    }
-
+    revocation?.bind({ issuer: issuer.issuer, jwks: issuer.urls.certs, ca: issuer.ca });
+    const config = stackAuthorizerConfig(options, realmStage, issuer.issuer, gateway.url, parts, cookieKeys);
+    parts.late.authorizer = stackAuthorizer(options, config, parts, issuer.ca, cookieKeys);
+    backends = stackBackends(options, issuer.issuer, { account, iamRoutes });
+    parts.late.integration = backends.integration;
+    parts.late.streamIntegration = backends.streamIntegration;
+    if (cookieKeys) parts.late.signIn = stackSignIn(options, issuer, gateway.url, cookieKeys);
     const started = issuer;
+    const destroy = backends.destroy;
     return {
       issuer: started,
       gateway,
       stage,
-      authorizerConfig,
+      authorizerConfig: config.authorizerConfig,
       ...(revocation ? { revocationStore: revocation.store } : {}),
       iam: { machine, outsider },
-      region,
+      region: stage.region,
       close: async () => {
         await gateway.close();
         await started.close();
-        bedrock?.destroy();
-        sagemaker?.destroy();
+        destroy();
       },
     };
   } catch (e) {
     await gateway.close();
     await issuer?.close();
+    backends?.destroy();
     throw e;
   }
 }

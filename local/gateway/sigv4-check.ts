@@ -104,7 +104,22 @@ export interface SigV4CheckOptions {
   readonly now?: () => number;
 }
 
-export async function checkSigV4(req: SignedRequest, options: SigV4CheckOptions): Promise<SigV4Result> {
+/** The parts of a SigV4 Authorization header and the signing time a request carries. */
+interface ParsedSignature {
+  readonly accessKeyId: string;
+  readonly scopeDate: string;
+  readonly scopeRegion: string;
+  readonly scopeService: string;
+  readonly signedHeaders: readonly string[];
+  readonly signature: string;
+  readonly dateHeader: string;
+  readonly signingMs: number;
+}
+
+type SigV4Failure = Extract<SigV4Result, { ok: false }>;
+
+/** The Authorization header and X-Amz-Date read as API Gateway reads them, with its messages. */
+function parseSignature(req: SignedRequest): ParsedSignature | SigV4Failure {
   const header = req.headers.authorization;
   if (header === undefined || header === '') {
     return { ok: false, reason: 'sigv4_missing', message: 'Missing Authentication Token' };
@@ -135,32 +150,47 @@ export async function checkSigV4(req: SignedRequest, options: SigV4CheckOptions)
       message: "'Host' and 'X-Amz-Date' must be signed headers.",
     };
   }
-  const service = options.service ?? 'execute-api';
-  const credential = options.credentials.find((c) => c.accessKeyId === accessKeyId);
-  if (!credential) {
-    return {
-      ok: false,
-      reason: 'sigv4_unknown_key',
-      message: 'The security token included in the request is invalid.',
-    };
-  }
   const signingMs = Date.UTC(+d[1], +d[2] - 1, +d[3], +d[4], +d[5], +d[6]);
+  return {
+    accessKeyId,
+    scopeDate,
+    scopeRegion,
+    scopeService,
+    signedHeaders,
+    signature,
+    dateHeader: dateHeader!,
+    signingMs,
+  };
+}
+
+/** Within 15 minutes of now, scoped to this date, region and service, with the credential's session token. */
+function checkScope(
+  req: SignedRequest,
+  p: ParsedSignature,
+  credential: LocalIamCredential,
+  options: SigV4CheckOptions,
+  service: string,
+): SigV4Failure | undefined {
   const now = (options.now ?? Date.now)();
-  if (signingMs < now - MAX_CLOCK_SKEW_MS) {
+  if (p.signingMs < now - MAX_CLOCK_SKEW_MS) {
     return {
       ok: false,
       reason: 'sigv4_expired',
-      message: `Signature expired: ${dateHeader} is now earlier than ${amzDate(now - MAX_CLOCK_SKEW_MS)} (${amzDate(now)} - 15 min.)`,
+      message: `Signature expired: ${p.dateHeader} is now earlier than ${amzDate(now - MAX_CLOCK_SKEW_MS)} (${amzDate(now)} - 15 min.)`,
     };
   }
-  if (signingMs > now + MAX_CLOCK_SKEW_MS) {
+  if (p.signingMs > now + MAX_CLOCK_SKEW_MS) {
     return {
       ok: false,
       reason: 'sigv4_expired',
-      message: `Signature not yet current: ${dateHeader} is still later than ${amzDate(now + MAX_CLOCK_SKEW_MS)} (${amzDate(now)} + 15 min.)`,
+      message: `Signature not yet current: ${p.dateHeader} is still later than ${amzDate(now + MAX_CLOCK_SKEW_MS)} (${amzDate(now)} + 15 min.)`,
     };
   }
-  if (scopeDate !== dateHeader!.slice(0, 8) || scopeRegion !== options.region || scopeService !== service) {
+  if (
+    p.scopeDate !== p.dateHeader.slice(0, 8) ||
+    p.scopeRegion !== options.region ||
+    p.scopeService !== service
+  ) {
     return {
       ok: false,
       reason: 'sigv4_scope_mismatch',
@@ -170,7 +200,7 @@ export async function checkSigV4(req: SignedRequest, options: SigV4CheckOptions)
   const token = req.headers['x-amz-security-token'];
   if (
     (credential.sessionToken ?? undefined) !== (token || undefined) ||
-    (token && !signedHeaders.includes('x-amz-security-token'))
+    (token && !p.signedHeaders.includes('x-amz-security-token'))
   ) {
     return {
       ok: false,
@@ -178,20 +208,45 @@ export async function checkSigV4(req: SignedRequest, options: SigV4CheckOptions)
       message: 'The security token included in the request is invalid.',
     };
   }
+  return undefined;
+}
 
+export async function checkSigV4(req: SignedRequest, options: SigV4CheckOptions): Promise<SigV4Result> {
+  const parsed = parseSignature(req);
+  if ('ok' in parsed) return parsed;
+  const service = options.service ?? 'execute-api';
+  const credential = options.credentials.find((c) => c.accessKeyId === parsed.accessKeyId);
+  if (!credential) {
+    return {
+      ok: false,
+      reason: 'sigv4_unknown_key',
+      message: 'The security token included in the request is invalid.',
+    };
+  }
+  const refused = checkScope(req, parsed, credential, options, service);
+  if (refused) return refused;
   const payload = checkPayloadHash(req.headers['x-amz-content-sha256'], req.body);
   if (!payload.ok) return payload;
+  return recomputeSignature(req, parsed, credential, options.region, service);
+}
 
+/** The signature recomputed over the signed headers with the credential's secret, compared in constant time. */
+async function recomputeSignature(
+  req: SignedRequest,
+  p: ParsedSignature,
+  credential: LocalIamCredential,
+  region: string,
+  service: string,
+): Promise<SigV4Result> {
   const headers: Record<string, string> = {};
-  for (const name of signedHeaders) {
+  for (const name of p.signedHeaders) {
     const v = req.headers[name];
     if (v === undefined) return { ok: false, reason: 'sigv4_mismatch', message: MISMATCH };
     headers[name] = v;
   }
   const query = parseQuery(req.rawQuery);
   if (!query) return { ok: false, reason: 'sigv4_malformed', message: 'The query string is not valid.' };
-  const hostHeader = headers.host;
-  const [hostname] = hostHeader.split(':');
+  const [hostname] = headers.host.split(':');
   const request = new HttpRequest({
     method: req.method,
     protocol: 'http:',
@@ -208,7 +263,7 @@ export async function checkSigV4(req: SignedRequest, options: SigV4CheckOptions)
       secretAccessKey: credential.secretAccessKey,
       ...(credential.sessionToken ? { sessionToken: credential.sessionToken } : {}),
     },
-    region: options.region,
+    region,
     service,
     sha256: Sha256,
     // The caller's x-amz-content-sha256, if it sent one, is among its signed headers already (and equals
@@ -217,12 +272,12 @@ export async function checkSigV4(req: SignedRequest, options: SigV4CheckOptions)
     applyChecksum: false,
   });
   const signed = await signer.sign(request, {
-    signingDate: new Date(signingMs),
-    signableHeaders: new Set(signedHeaders),
+    signingDate: new Date(p.signingMs),
+    signableHeaders: new Set(p.signedHeaders),
   });
   const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? ''))?.[1];
   const same =
-    expected !== undefined && timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(signature, 'hex'));
+    expected !== undefined && timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(p.signature, 'hex'));
   if (!same) return { ok: false, reason: 'sigv4_mismatch', message: MISMATCH };
   return { ok: true, credential };
 }

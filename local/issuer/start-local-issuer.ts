@@ -15,7 +15,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
-import type { Account, KoaContextWithOIDC, OidcContext, TokenLike } from 'oidc-provider';
+import type { Account, GrantHandler, KoaContextWithOIDC, OidcContext, TokenLike } from 'oidc-provider';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import type { JWTPayload, CryptoKey as JoseKey } from 'jose';
 import { accessTokenClaims, audienceFor, profileClaims } from './keycloak-claims';
@@ -116,33 +116,80 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
-export async function startLocalIssuer(options: LocalIssuerOptions): Promise<LocalIssuer> {
-  const realmRep = isKeycloakStageConfig(options.realm)
-    ? realmFromStageKeycloak(options.realm)
-    : options.realm;
-  const realm = readRealm(realmRep, {
-    passwords: options.passwords,
-    clientSecrets: options.clientSecrets,
-    audience: options.audience,
-  });
-  const host = options.host ?? '127.0.0.1';
-  const useHttps = options.https ?? true;
-  const accessTokenTtl = options.accessTokenTtl ?? 300;
-  const refreshTokenTtl = options.refreshTokenTtl ?? 1800;
-  const audienceShape = options.audienceShape ?? 'api-and-account';
-  const claimOptions: ClaimOptions = { audienceShape, clientIdClaim: options.clientIdClaim };
-  const tls = useHttps ? (options.tls ?? (await loopbackCertificate())) : undefined;
+/** The settings of one issuer, with their defaults applied once. */
+interface IssuerSettings {
+  readonly host: string;
+  readonly useHttps: boolean;
+  readonly accessTokenTtl: number;
+  readonly refreshTokenTtl: number;
+  readonly audienceShape: AudienceShape;
+  readonly claimOptions: ClaimOptions;
+  readonly clientIdClaim?: ClientIdClaim;
+  readonly clientAuthMethod: 'client_secret_basic' | 'client_secret_post';
+}
 
-  // Keycloak publishes a signing key and an encryption key; verifiers must never use the `enc` one.
+function issuerSettings(options: LocalIssuerOptions): IssuerSettings {
+  const audienceShape = options.audienceShape ?? 'api-and-account';
+  return {
+    host: options.host ?? '127.0.0.1',
+    useHttps: options.https ?? true,
+    accessTokenTtl: options.accessTokenTtl ?? 300,
+    refreshTokenTtl: options.refreshTokenTtl ?? 1800,
+    audienceShape,
+    claimOptions: { audienceShape, clientIdClaim: options.clientIdClaim },
+    ...(options.clientIdClaim ? { clientIdClaim: options.clientIdClaim } : {}),
+    clientAuthMethod: options.clientAuthMethod ?? 'client_secret_basic',
+  };
+}
+
+/** The realm's keys: Keycloak publishes a signing key and an encryption key; verifiers must never use `enc`. */
+interface IssuerKeys {
+  readonly signing: { readonly privateKey: JoseKey; readonly publicKey: JoseKey };
+  readonly jwks: Record<string, unknown>[];
+  readonly kid: string;
+}
+
+async function issuerKeys(): Promise<IssuerKeys> {
   const signing = await generateKeyPair('RS256', { extractable: true });
   const encryption = await generateKeyPair('RSA-OAEP', { extractable: true });
-  const signingJwk = await exportJWK(signing.privateKey);
   const kid = await calculateJwkThumbprint(await exportJWK(signing.publicKey), 'sha256');
-  const encJwk = await exportJWK(encryption.privateKey);
   const encKid = await calculateJwkThumbprint(await exportJWK(encryption.publicKey), 'sha256');
+  return {
+    signing,
+    kid,
+    jwks: [
+      { ...(await exportJWK(signing.privateKey)), kid, alg: 'RS256', use: 'sig' },
+      { ...(await exportJWK(encryption.privateKey)), kid: encKid, alg: 'RSA-OAEP', use: 'enc' },
+    ],
+  };
+}
 
-  // The provider needs the issuer URL, which needs the listening port: requests wait for it (503 before).
-  const route: { handler?: (req: IncomingMessage, res: ServerResponse) => void } = {};
+/** What the provider's hooks, the router and the minter share about one running issuer. */
+interface IssuerContext {
+  readonly realm: LocalRealm;
+  readonly issuer: string;
+  readonly mountPath: string;
+  readonly urls: LocalIssuerUrls;
+  readonly keys: IssuerKeys;
+  readonly settings: IssuerSettings;
+  /** The one resource server standing for the API: every token's audience comes from the realm's mapper. */
+  readonly apiResource: string;
+  readonly resourceInfo: {
+    readonly scope: string;
+    readonly audience: string;
+    readonly accessTokenTTL: number;
+    readonly accessTokenFormat: 'jwt';
+    readonly jwt: { readonly sign: { readonly alg: string; readonly kid: string } };
+  };
+}
+
+/** A listening server whose requests wait (503) until `route.handler` is set: the provider needs the port. */
+async function listen(
+  settings: IssuerSettings,
+  port: number,
+  tls: { readonly key: string; readonly cert: string } | undefined,
+  route: { handler?: (req: IncomingMessage, res: ServerResponse) => void },
+): Promise<{ base: string; close(): Promise<void> }> {
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (route.handler) route.handler(req, res);
     else {
@@ -155,36 +202,105 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
     : createHttpServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
+    server.listen(port, settings.host, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
-  const base = `${useHttps ? 'https' : 'http'}://${host}:${port}`;
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const bound = (server.address() as AddressInfo).port;
+  return {
+    base: `${settings.useHttps ? 'https' : 'http'}://${settings.host}:${bound}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
+
+function issuerContext(
+  realm: LocalRealm,
+  base: string,
+  keys: IssuerKeys,
+  settings: IssuerSettings,
+): IssuerContext {
   const mountPath = `/realms/${encodeURIComponent(realm.name)}`;
   const issuer = `${base}${mountPath}`;
-  const urls: LocalIssuerUrls = {
-    discovery: `${issuer}/.well-known/openid-configuration`,
-    token: `${issuer}${PROTOCOL}/token`,
-    certs: `${issuer}${PROTOCOL}/certs`,
-    auth: `${issuer}${PROTOCOL}/auth`,
-    logout: `${issuer}${PROTOCOL}/logout`,
-    userinfo: `${issuer}${PROTOCOL}/userinfo`,
+  return {
+    realm,
+    issuer,
+    mountPath,
+    urls: {
+      discovery: `${issuer}/.well-known/openid-configuration`,
+      token: `${issuer}${PROTOCOL}/token`,
+      certs: `${issuer}${PROTOCOL}/certs`,
+      auth: `${issuer}${PROTOCOL}/auth`,
+      logout: `${issuer}${PROTOCOL}/logout`,
+      userinfo: `${issuer}${PROTOCOL}/userinfo`,
+    },
+    keys,
+    settings,
+    apiResource: `urn:keygate:audience:${realm.audiences[0] ?? 'account'}`,
+    resourceInfo: {
+      scope: KEYCLOAK_SCOPES.join(' '),
+      audience: realm.audiences[0] ?? 'account',
+      accessTokenTTL: settings.accessTokenTtl,
+      accessTokenFormat: 'jwt',
+      jwt: { sign: { alg: 'RS256', kid: keys.kid } },
+    },
   };
+}
 
-  // One resource server stands for the API: every token's audience comes from the realm's audience mapper.
-  const apiResource = `urn:keygate:audience:${realm.audiences[0] ?? 'account'}`;
-  const resourceInfo = {
-    scope: KEYCLOAK_SCOPES.join(' '),
-    audience: realm.audiences[0] ?? 'account',
-    accessTokenTTL: accessTokenTtl,
-    accessTokenFormat: 'jwt' as const,
-    jwt: { sign: { alg: 'RS256', kid } },
+export async function startLocalIssuer(options: LocalIssuerOptions): Promise<LocalIssuer> {
+  const realmRep = isKeycloakStageConfig(options.realm)
+    ? realmFromStageKeycloak(options.realm)
+    : options.realm;
+  const realm = readRealm(realmRep, {
+    passwords: options.passwords,
+    clientSecrets: options.clientSecrets,
+    audience: options.audience,
+  });
+  const settings = issuerSettings(options);
+  const tls = settings.useHttps ? (options.tls ?? (await loopbackCertificate())) : undefined;
+  const keys = await issuerKeys();
+  const route: { handler?: (req: IncomingMessage, res: ServerResponse) => void } = {};
+  const server = await listen(settings, options.port ?? 0, tls, route);
+  const ctx = issuerContext(realm, server.base, keys, settings);
+  const clients = providerClients(realm, settings.clientAuthMethod);
+  const provider: Provider = new Provider(ctx.issuer, providerConfiguration(ctx, clients));
+  provider.on('server_error', (_ctx: unknown, err: unknown) => {
+    console.error('local issuer: server error', err instanceof Error ? err.message : String(err));
+  });
+  registerPasswordGrant(provider, realm, ctx.apiResource, ctx.resourceInfo, settings.refreshTokenTtl);
+  route.handler = realmRouter(provider, ctx);
+  return {
+    issuer: ctx.issuer,
+    realm,
+    urls: ctx.urls,
+    ca: tls?.cert,
+    kid: keys.kid,
+    passwords: Object.fromEntries(
+      [...realm.users.values()]
+        .filter((u) => u.password !== undefined)
+        .map((u) => [u.username, u.password as string]),
+    ),
+    // Only clients that can obtain tokens: a resource client's secret would be of no use to anyone.
+    clientSecrets: Object.fromEntries(
+      clients
+        .map((c) => realm.clients.get(c.client_id))
+        .filter((c) => c?.secret !== undefined)
+        .map((c) => [c!.clientId, c!.secret as string]),
+    ),
+    mint: tokenMinter(ctx),
+    close: server.close,
   };
+}
 
-  const userOf = (accountId: string | undefined): LocalUser | undefined =>
-    accountId === undefined ? undefined : realm.usersById.get(accountId);
-
-  const clientAuthMethod = options.clientAuthMethod ?? 'client_secret_basic';
-  const clients = [...realm.clients.values()]
+/** The realm's clients as oidc-provider registers them: the grants each may use, its redirect URIs. */
+function providerClients(realm: LocalRealm, clientAuthMethod: IssuerSettings['clientAuthMethod']) {
+  return [...realm.clients.values()]
     .filter((c) => !c.bearerOnly)
     .map((c) => {
       const grantTypes: string[] = [];
@@ -208,15 +324,14 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
       };
     })
     .filter((c) => c.grant_types.length > 0);
+}
 
-  const provider = new Provider(issuer, {
+/** oidc-provider's configuration of a Keycloak realm: its paths, scopes, claims, lifetimes and hooks. */
+function providerConfiguration(ctx: IssuerContext, clients: ReturnType<typeof providerClients>) {
+  const { realm, settings } = ctx;
+  return {
     clients,
-    jwks: {
-      keys: [
-        { ...signingJwk, kid, alg: 'RS256', use: 'sig' },
-        { ...encJwk, kid: encKid, alg: 'RSA-OAEP', use: 'enc' },
-      ],
-    },
+    jwks: { keys: ctx.keys.jwks },
     routes: {
       authorization: `${PROTOCOL}/auth`,
       token: `${PROTOCOL}/token`,
@@ -252,43 +367,70 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
     pkce: { required: () => true },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     ttl: {
-      AccessToken: accessTokenTtl,
-      ClientCredentials: accessTokenTtl,
-      IdToken: accessTokenTtl,
-      RefreshToken: refreshTokenTtl,
+      AccessToken: settings.accessTokenTtl,
+      ClientCredentials: settings.accessTokenTtl,
+      IdToken: settings.accessTokenTtl,
+      RefreshToken: settings.refreshTokenTtl,
       AuthorizationCode: 60,
       Interaction: 600,
-      Session: refreshTokenTtl,
-      Grant: refreshTokenTtl,
+      Session: settings.refreshTokenTtl,
+      Grant: settings.refreshTokenTtl,
     },
-    features: {
-      devInteractions: { enabled: false },
-      // Lets the `enc` key stay in the JWKS, as in Keycloak's (oidc-provider drops keys it has no use for).
-      encryption: { enabled: true },
-      clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
-      // Keycloak's userinfo accepts its JWT access tokens; oidc-provider's only opaque ones without an
-      // audience, so userinfo is served below and the built-in one is off.
-      userinfo: { enabled: false },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: () => apiResource,
-        useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx: unknown, resource: string) => {
-          if (resource !== apiResource) throw new errors.InvalidTarget();
-          return resourceInfo;
-        },
-      },
-    },
-    discovery: { userinfo_endpoint: urls.userinfo },
+    features: providerFeatures(ctx),
+    discovery: { userinfo_endpoint: ctx.urls.userinfo },
     issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
       client.grantTypeAllowed('refresh_token'),
-    findAccount: (ctx: KoaContextWithOIDC | undefined, sub: string): Account | undefined => {
+    ...accountHooks(ctx),
+    formats: { customizers: { jwt: keycloakJwtShape(ctx) } },
+    interactions: {
+      url: (_ctx: unknown, interaction: { uid: string }) =>
+        `${ctx.mountPath}/login-actions/${interaction.uid}`,
+    },
+    // Keycloak lets a browser call the token endpoint from the client's web origins only.
+    clientBasedCORS: (_ctx: unknown, origin: string, client: { clientId: string }) => {
+      const allowed = realm.clients.get(client.clientId)?.webOrigins ?? [];
+      return allowed.includes('*') || allowed.includes(origin);
+    },
+    renderError: (koa: KoaContextWithOIDC, out: Record<string, unknown>) => {
+      koa.body = out;
+    },
+  };
+}
+
+function providerFeatures(ctx: IssuerContext) {
+  return {
+    devInteractions: { enabled: false },
+    // Lets the `enc` key stay in the JWKS, as in Keycloak's (oidc-provider drops keys it has no use for).
+    encryption: { enabled: true },
+    clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
+    rpInitiatedLogout: { enabled: true },
+    // Keycloak's userinfo accepts its JWT access tokens; oidc-provider's only opaque ones without an
+    // audience, so userinfo is served by realmRouter and the built-in one is off.
+    userinfo: { enabled: false },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => ctx.apiResource,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (_ctx: unknown, resource: string) => {
+        if (resource !== ctx.apiResource) throw new errors.InvalidTarget();
+        return ctx.resourceInfo;
+      },
+    },
+  };
+}
+
+/** Who the tokens are about: the realm's users and service accounts, their claims, their grants. */
+function accountHooks(ctx: IssuerContext) {
+  const { realm } = ctx;
+  const userOf = (accountId: string | undefined): LocalUser | undefined =>
+    accountId === undefined ? undefined : realm.usersById.get(accountId);
+  return {
+    findAccount: (koa: KoaContextWithOIDC | undefined, sub: string): Account | undefined => {
       const user = userOf(sub);
       if (!user || user.serviceAccountClientId) return undefined;
-      const clientId = ctx?.oidc?.client?.clientId;
+      const clientId = koa?.oidc?.client?.clientId;
       return {
         accountId: user.id,
         claims: (use: string) => ({
@@ -301,21 +443,21 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
       };
     },
     // First-party clients get no consent screen (Keycloak's default): the grant covers what is asked.
-    loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
-      const { oidc } = ctx;
+    loadExistingGrant: async (koa: KoaContextWithOIDC) => {
+      const { oidc } = koa;
       const clientId = oidc.client?.clientId;
       const accountId = oidc.session?.accountId;
       if (!clientId || !accountId) return undefined;
       const existingId = oidc.result?.consent?.grantId ?? oidc.session?.grantIdFor(clientId);
       const grant =
-        (existingId && (await provider.Grant.find(existingId))) ||
-        new provider.Grant({ accountId, clientId });
+        (existingId && (await oidc.provider.Grant.find(existingId))) ||
+        new oidc.provider.Grant({ accountId, clientId });
       grant.addOIDCScope([...oidc.requestParamOIDCScopes].join(' '));
-      grant.addResourceScope(apiResource, [...oidc.requestParamScopes].join(' '));
+      grant.addResourceScope(ctx.apiResource, [...oidc.requestParamScopes].join(' '));
       await grant.save();
       return grant;
     },
-    extraTokenClaims: (ctx: KoaContextWithOIDC | undefined, token: TokenLike) => {
+    extraTokenClaims: (koa: KoaContextWithOIDC | undefined, token: TokenLike) => {
       const user =
         token.kind === 'ClientCredentials'
           ? realm.serviceAccounts.get(token.clientId)
@@ -328,54 +470,44 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
           clientId: token.clientId,
           scope: keycloakScope(token.scope),
           sid: user.serviceAccountClientId ? undefined : (token.sid ?? token.grantId),
-          clientAddress: ctx?.req?.socket?.remoteAddress?.replace(/^::ffff:/, ''),
+          clientAddress: koa?.req?.socket?.remoteAddress?.replace(/^::ffff:/, ''),
         },
-        claimOptions,
+        ctx.settings.claimOptions,
       );
     },
-    formats: {
-      customizers: {
-        // oidc-provider writes RFC 9068 tokens (`typ: at+jwt`, `client_id`); Keycloak writes `typ: JWT`, a
-        // service-account `sub`, `client_id` only on service-account tokens, and its own `aud` shapes.
-        jwt: (
-          _ctx: unknown,
-          token: TokenLike,
-          jwt: { header?: Record<string, unknown>; payload: Record<string, unknown> },
-        ) => {
-          jwt.header = { typ: 'JWT' };
-          const sa =
-            token.kind === 'ClientCredentials' ? realm.serviceAccounts.get(token.clientId) : undefined;
-          if (sa) jwt.payload.sub = sa.id;
-          if (!sa || options.clientIdClaim === 'clientId') delete jwt.payload.client_id;
-          const aud = audienceFor(realm, audienceShape);
-          // oidc-provider refuses a JWT access token without `aud`: 'absent' is only available via mint().
-          jwt.payload.aud = aud ?? jwt.payload.aud;
-          jwt.payload.scope = keycloakScope(token.scope);
-        },
-      },
-    },
-    interactions: {
-      url: (_ctx: unknown, interaction: { uid: string }) => `${mountPath}/login-actions/${interaction.uid}`,
-    },
-    // Keycloak lets a browser call the token endpoint from the client's web origins only.
-    clientBasedCORS: (_ctx: unknown, origin: string, client: { clientId: string }) => {
-      const allowed = realm.clients.get(client.clientId)?.webOrigins ?? [];
-      return allowed.includes('*') || allowed.includes(origin);
-    },
-    renderError: (ctx: KoaContextWithOIDC, out: Record<string, unknown>) => {
-      ctx.body = out;
-    },
-  });
-  provider.on('server_error', (_ctx: unknown, err: unknown) => {
-    console.error('local issuer: server error', err instanceof Error ? err.message : String(err));
-  });
+  };
+}
 
-  registerPasswordGrant(provider, realm, apiResource, resourceInfo, refreshTokenTtl);
+/**
+ * oidc-provider writes RFC 9068 tokens (`typ: at+jwt`, `client_id`); Keycloak writes `typ: JWT`, a
+ * service-account `sub`, `client_id` only on service-account tokens, and its own `aud` shapes.
+ */
+function keycloakJwtShape(ctx: IssuerContext) {
+  const { realm, settings } = ctx;
+  return (
+    _ctx: unknown,
+    token: TokenLike,
+    jwt: { header?: Record<string, unknown>; payload: Record<string, unknown> },
+  ) => {
+    jwt.header = { typ: 'JWT' };
+    const sa = token.kind === 'ClientCredentials' ? realm.serviceAccounts.get(token.clientId) : undefined;
+    if (sa) jwt.payload.sub = sa.id;
+    if (!sa || settings.clientIdClaim === 'clientId') delete jwt.payload.client_id;
+    const aud = audienceFor(realm, settings.audienceShape);
+    // oidc-provider refuses a JWT access token without `aud`: 'absent' is only available via mint().
+    jwt.payload.aud = aud ?? jwt.payload.aud;
+    jwt.payload.scope = keycloakScope(token.scope);
+  };
+}
 
+/** Requests under the realm's path: userinfo and the login form here, everything else to the provider. */
+function realmRouter(
+  provider: Provider,
+  ctx: IssuerContext,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const providerCallback = provider.callback();
-  const publicKey = signing.publicKey;
-
-  route.handler = (req, res) => {
+  const { mountPath, realm } = ctx;
+  return (req, res) => {
     const url = req.url ?? '/';
     if (!url.startsWith(`${mountPath}/`)) {
       sendJson(res, 404, { error: 'Realm does not exist' });
@@ -384,7 +516,7 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
     const rest = url.slice(mountPath.length);
     const path = rest.split('?')[0];
     if (path === `${PROTOCOL}/userinfo`) {
-      void userinfo(req, res, { issuer, publicKey, realm });
+      void userinfo(req, res, { issuer: ctx.issuer, publicKey: ctx.keys.signing.publicKey, realm });
       return;
     }
     if (path.startsWith('/login-actions/')) {
@@ -396,8 +528,12 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
     req.url = rest;
     providerCallback(req, res);
   };
+}
 
-  const mint = async (m: MintOptions = {}): Promise<string> => {
+/** Signs arbitrary claims with the realm's key, over Keycloak's claims of a user or service account. */
+function tokenMinter(ctx: IssuerContext): (m?: MintOptions) => Promise<string> {
+  const { realm, settings, keys } = ctx;
+  return async (m = {}) => {
     const now = Math.floor(Date.now() / 1000);
     const user = m.clientId
       ? realm.serviceAccounts.get(m.clientId)
@@ -411,15 +547,15 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
             scope: DEFAULT_SCOPE,
             sid: m.clientId ? undefined : randomUUID(),
           },
-          claimOptions,
+          settings.claimOptions,
         )
       : { typ: 'Bearer' };
-    const aud = audienceFor(realm, audienceShape);
+    const aud = audienceFor(realm, settings.audienceShape);
     const payload: Record<string, unknown> = {
-      exp: now + (m.expiresIn ?? accessTokenTtl),
+      exp: now + (m.expiresIn ?? settings.accessTokenTtl),
       iat: now,
       jti: randomUUID(),
-      iss: issuer,
+      iss: ctx.issuer,
       ...(aud === undefined ? {} : { aud }),
       sub: user?.id ?? randomUUID(),
       ...base,
@@ -427,40 +563,8 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
     };
     for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
     return new SignJWT(payload as JWTPayload)
-      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid, ...m.header } as { alg: string })
-      .sign(signing.privateKey);
-  };
-
-  const sockets = new Set<Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-
-  return {
-    issuer,
-    realm,
-    urls,
-    ca: tls?.cert,
-    kid,
-    passwords: Object.fromEntries(
-      [...realm.users.values()]
-        .filter((u) => u.password !== undefined)
-        .map((u) => [u.username, u.password as string]),
-    ),
-    // Only clients that can obtain tokens: a resource client's secret would be of no use to anyone.
-    clientSecrets: Object.fromEntries(
-      clients
-        .map((c) => realm.clients.get(c.client_id))
-        .filter((c) => c?.secret !== undefined)
-        .map((c) => [c!.clientId, c!.secret as string]),
-    ),
-    mint,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      }),
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: keys.kid, ...m.header } as { alg: string })
+      .sign(keys.signing.privateKey);
   };
 }
 
@@ -518,6 +622,44 @@ type OidcWithParams = OidcContext & { params: Record<string, unknown> };
  * Built from oidc-provider's public models: a Grant, an AccessToken for the API resource server, and a
  * RefreshToken the built-in refresh_token grant can redeem.
  */
+/** The user whose username and password the request carries, or Keycloak's `invalid_grant`. */
+function passwordGrantUser(oidc: OidcWithParams, realm: LocalRealm): LocalUser {
+  const username = typeof oidc.params.username === 'string' ? oidc.params.username.toLowerCase() : '';
+  const password = typeof oidc.params.password === 'string' ? oidc.params.password : '';
+  const user = realm.users.get(username);
+  // Compare even for unknown users so timing does not reveal which usernames exist.
+  const ok = sameSecret(password, user?.password ?? randomUUID()) && user?.password !== undefined;
+  if (!user || !ok) throw new errors.InvalidGrant('Invalid user credentials');
+  return user;
+}
+
+/** Keycloak's ID token of a password grant: typ ID, the client as azp, acr 1, the profile claims. */
+function passwordGrantIdToken(
+  provider: Provider,
+  ctx: Parameters<GrantHandler>[0],
+  realm: LocalRealm,
+  user: LocalUser,
+  clientId: string,
+  scope: string,
+  sid: string,
+): Promise<string> {
+  const token = new provider.IdToken(
+    {
+      sub: user.id,
+      typ: 'ID',
+      azp: clientId,
+      acr: '1',
+      ...(realm.clients.get(clientId)?.amrClaim ? { amr: [] } : {}),
+      preferred_username: user.username,
+      ...profileClaims(user),
+    },
+    { ctx },
+  );
+  token.scope = scope;
+  token.set('sid', sid);
+  return token.issue({ use: 'idtoken' });
+}
+
 function registerPasswordGrant(
   provider: Provider,
   realm: LocalRealm,
@@ -532,12 +674,7 @@ function registerPasswordGrant(
       const oidc = ctx.oidc as OidcWithParams;
       const client = oidc.client;
       if (!client) throw new errors.InvalidRequest('client authentication required');
-      const username = typeof oidc.params.username === 'string' ? oidc.params.username.toLowerCase() : '';
-      const password = typeof oidc.params.password === 'string' ? oidc.params.password : '';
-      const user = realm.users.get(username);
-      // Compare even for unknown users so timing does not reveal which usernames exist.
-      const ok = sameSecret(password, user?.password ?? randomUUID()) && user?.password !== undefined;
-      if (!user || !ok) throw new errors.InvalidGrant('Invalid user credentials');
+      const user = passwordGrantUser(oidc, realm);
       const requested =
         typeof oidc.params.scope === 'string' ? oidc.params.scope.split(' ').filter(Boolean) : [];
       const unknown = requested.filter((s) => !offered.has(s));
@@ -573,24 +710,9 @@ function registerPasswordGrant(
         });
         refreshToken = await rt.save();
       }
-      let idToken: string | undefined;
-      if (requested.includes('openid')) {
-        const token = new provider.IdToken(
-          {
-            sub: user.id,
-            typ: 'ID',
-            azp: client.clientId,
-            acr: '1',
-            ...(realm.clients.get(client.clientId)?.amrClaim ? { amr: [] } : {}),
-            preferred_username: user.username,
-            ...profileClaims(user),
-          },
-          { ctx },
-        );
-        token.scope = scope;
-        token.set('sid', sid);
-        idToken = await token.issue({ use: 'idtoken' });
-      }
+      const idToken = requested.includes('openid')
+        ? await passwordGrantIdToken(provider, ctx, realm, user, client.clientId, scope, sid)
+        : undefined;
       ctx.body = {
         access_token: accessToken,
         expires_in: at.expiration,

@@ -248,7 +248,7 @@ describe('keygate local: a template it cannot fully understand', () => {
     try {
       const http = served.apis.find((a) => a.api.kind === 'http')!;
       expect(http.api.routes.map((r) => `${r.method} ${r.path}: ${r.unsupported ?? 'runs'}`).sort()).toEqual([
-        'GET /legacy: route GET /legacy: authorization type JWT is not emulated',
+        'GET /legacy: route GET /legacy: its JWT authorizer has no literal issuer and audience',
         'GET /orders: runs',
         'GET /web: route GET /web: its integration is not a Lambda proxy integration of this stack',
       ]);
