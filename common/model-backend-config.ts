@@ -26,16 +26,12 @@ import {
   MODEL_INVOKE_PATH,
   MODEL_KINDS,
 } from './model-contract';
-import { HTTP_METHODS, parsePathTemplate, validateRequirement, type Requirement } from './route-model';
+import { parsePathTemplate, validateRequirement, type Requirement } from './route-model';
 
 export { MODELS_CONFIG_ENV } from './function-env';
 
-/** `METHOD /path`, as machine callers name the iam routes they were granted. */
-export const ROUTE_KEY_PATTERN = new RegExp(`^(${HTTP_METHODS.join('|')}) (\\/\\S*)$`);
-
-/** An IAM role or user ARN (`arn:<partition>:iam::<account>:role/<path/>name`). */
-export const PRINCIPAL_ARN_PATTERN =
-  /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/([\x21-\x7e]+\/)?[\w+=,.@-]{1,128}$/;
+import { PRINCIPAL_ARN_PATTERN, ROUTE_KEY_PATTERN } from './config-patterns';
+export { PRINCIPAL_ARN_PATTERN, ROUTE_KEY_PATTERN };
 
 export interface BackendLimits {
   /** Largest accepted request body, in bytes after base64 decoding. */

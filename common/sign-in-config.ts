@@ -24,8 +24,8 @@ import { SIGN_IN_PATHS } from './sign-in-routes';
 
 export { SIGN_IN_CONFIG_ENV } from './function-env';
 
-/** An OAuth scope token (RFC 6749 §3.3): no spaces, quotes or backslashes. */
-export const SCOPE_TOKEN_PATTERN = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
+import { MAX_SECRET_FIELD_LENGTH, SCOPE_TOKEN_PATTERN } from './config-patterns';
+export { SCOPE_TOKEN_PATTERN };
 
 /** Shortest and longest session (`maxSessionSeconds`): 5 minutes to 30 days. */
 export const SESSION_SECONDS_RANGE = { min: 300, max: 2_592_000 } as const;
@@ -66,7 +66,7 @@ const SignInFields = strictFields({
   /** Secrets Manager id of the client secret (confidential client). Without it: public client with PKCE only. */
   clientSecretId: v.optional(text(2048)),
   /** JSON field of the client secret holding the value. Without it: the whole SecretString. */
-  clientSecretField: v.optional(text(128)),
+  clientSecretField: v.optional(text(MAX_SECRET_FIELD_LENGTH)),
   /** Secrets Manager id of the cookie keyring (see session-keys.ts). */
   keysSecretId: text(2048),
   /** Endpoint overrides (e.g. an internal hostname). Without them: Keycloak's paths under the issuer. */

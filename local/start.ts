@@ -39,8 +39,23 @@ Environment: KEYGATE_ISSUER_PORT (default 8443), KEYGATE_GATEWAY_PORT (default 8
 next API takes the next port), KEYGATE_TEST_PASSWORD (one password for every test user), KEYGATE_CLIENT_SECRET
 (with --keycloak used as it is: the first service account's secret), KEYGATE_LOCAL_ACCESS_KEY_ID +
 KEYGATE_LOCAL_SECRET_ACCESS_KEY (the IAM test credentials). Otherwise they are made for this run only.
-The Keycloak fixture (--keycloak local) runs with \`npm run demo\`; --sign-in is refused (docs/local-stack.md).
+With --sign-in, or --keycloak local / an http realm URL (the Keycloak fixture, development Keycloaks), npm
+start runs the stage's local stack instead (local/start-stage.ts; \`npm start -- --sign-in --help\` lists
+its options): the synthesized app cannot serve those yet (docs/local-stack.md).
 `;
+
+/**
+ * What the synthesized app cannot serve yet: browser sign-in (its function reads its cookie keys from
+ * Secrets Manager) and an http realm (the app's authorizer fetches keys over https only). Those run on the
+ * stage's local stack, as `npm start` did before it served the assembly.
+ */
+function wantsStageStack(argv: readonly string[]): boolean {
+  if (argv.includes('--sign-in')) return true;
+  const i = argv.indexOf('--keycloak');
+  const target =
+    i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--keycloak='))?.slice('--keycloak='.length);
+  return target !== undefined && !target.startsWith('https://');
+}
 
 function port(name: string, fallback: number): number {
   const v = process.env[name];
@@ -81,6 +96,10 @@ function parseStartArgs(argv: string[]) {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (wantsStageStack(argv)) {
+    await import('./start-stage.js');
+    return;
+  }
   answerHelp(argv, USAGE);
   const args = parseStartArgs(argv);
   const { name, stage } = loadStage(args);

@@ -20,7 +20,7 @@ import {
 import { USAGE_QUERY_PARTS } from '../../common/usage-record';
 import type { Requirement } from '../api/route-auth';
 import { MODELS_CONFIG_ENV } from '../../common/function-env';
-import { ROUTE_KEY_PATTERN as ROUTE_KEY, validateBackendConfig } from '../../common/model-backend-config';
+import { PRINCIPAL_ARN_PATTERN, ROUTE_KEY_PATTERN as ROUTE_KEY } from '../../common/config-patterns';
 import { acknowledgeKeygateRuntime, functionScaffolding } from '../internal/function-scaffolding';
 import { keygateFunction } from '../internal/lambda-code';
 import type { Model } from './model';
@@ -152,10 +152,8 @@ export class ModelBackend extends Construct {
       limits: { maxBodyBytes, maxInputChars },
       logContent: props.logModelContent ?? false,
     };
-    // The function checks the same schema at cold start: what the construct writes, it accepts.
-    const checked = validateBackendConfig(config, { isUnresolved: (v) => Token.isUnresolved(v) });
-    if (!checked.ok)
-      throw new KeygateValidationError(this, checked.fields[0], `ModelBackend: ${checked.errors[0]}`);
+    // The function checks this against common/model-backend-config.ts at cold start. The construct checks
+    // each prop above instead of running that schema: the library ships without valibot.
     const configJson = stack.toJsonString(config);
     // Unresolved tokens (role ARNs) are shorter than their values: count each as a full ARN.
     const estimated = JSON.stringify(config).length + machineCallers.length * 100;
@@ -356,7 +354,15 @@ function machineCallerConfigs(scope: Construct, props: ModelBackendProps) {
           (bad !== undefined ? `, got '${bad}'` : ''),
       );
     }
-    return { principalArn: c.role.roleArn, routes: [...c.routes] };
+    const principalArn = c.role.roleArn;
+    if (!Token.isUnresolved(principalArn) && !PRINCIPAL_ARN_PATTERN.test(principalArn)) {
+      throw new KeygateValidationError(
+        scope,
+        `machineCallers[${i}].principalArn`,
+        `ModelBackend: machineCallers[${i}].principalArn must be an IAM role or user ARN`,
+      );
+    }
+    return { principalArn, routes: [...c.routes] };
   });
 }
 

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from '../../common/cookie-names';
 import { isHeaderName, isHttpsOrigin, isHttpsUrl } from '../../common/field-checks';
 import { SIGN_IN_CONFIG_ENV } from '../../common/function-env';
-import { SCOPE_TOKEN_PATTERN as SCOPE_TOKEN, validateSignInConfig } from '../../common/sign-in-config';
+import { MAX_SECRET_FIELD_LENGTH, SCOPE_TOKEN_PATTERN as SCOPE_TOKEN } from '../../common/config-patterns';
 import { SIGN_IN_PATHS, SIGN_IN_ROUTES } from '../../common/sign-in-routes';
 import { acknowledgeKeygateRuntime, functionScaffolding } from '../internal/function-scaffolding';
 import { KeygateValidationError } from '../internal/validation-error';
@@ -128,15 +128,8 @@ export class BrowserSignIn extends Construct {
     this.logGroup = logGroup;
 
     const config = signInConfig(props, this.keysSecret.secretArn, cookieName);
-    // The function checks the same schema at cold start: what the construct writes, it accepts.
-    const checked = validateSignInConfig(config, { isUnresolved: (v) => Token.isUnresolved(v) });
-    if (!checked.ok) {
-      throw new KeygateValidationError(
-        this,
-        checked.fields[0] ?? 'props',
-        `BrowserSignIn: ${checked.errors.join('; ')}`,
-      );
-    }
+    // The function checks this against common/sign-in-config.ts at cold start. The construct checks each
+    // prop (validate below) instead of running that schema: the library ships without valibot.
 
     // The prebuilt bundle of lambda/sign-in (scripts/build-lambdas.ts): synthesis needs neither esbuild nor Docker.
     const fn = keygateFunction(this, 'Function', {
@@ -258,6 +251,10 @@ function validate(scope: Construct, props: BrowserSignInProps): void {
   }
   if (!Token.isUnresolved(props.clientId) && (props.clientId.length === 0 || props.clientId.length > 255)) {
     fail('clientId', 'must be 1-255 characters');
+  }
+  const field = props.clientSecretField;
+  if (field !== undefined && (field.length === 0 || field.length > MAX_SECRET_FIELD_LENGTH)) {
+    fail('clientSecretField', `must be a non-empty string of at most ${MAX_SECRET_FIELD_LENGTH} characters`);
   }
   if (props.clientSecretField !== undefined && !props.clientSecret) {
     fail('clientSecretField', 'needs clientSecret');
