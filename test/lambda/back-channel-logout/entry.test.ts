@@ -10,7 +10,7 @@ async function loadEntry(config: string | undefined) {
   if (config === undefined) delete process.env[BACKCHANNEL_LOGOUT_CONFIG_ENV];
   else process.env[BACKCHANNEL_LOGOUT_CONFIG_ENV] = config;
   const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const entry = await import('../../../lambda/back-channel-logout/index');
+  const entry = await import('../../../lambda/back-channel-logout/index.js');
   const lines = stderr.mock.calls.map((c) => String(c[0]));
   stderr.mockRestore();
   return { handler: entry.handler, lines };
