@@ -44,6 +44,29 @@ function writeCaFile(pem: string | undefined): string | undefined {
   return file;
 }
 
+/** The banner's test users and service accounts, with their passwords and secrets as far as they are known. */
+export function credentialLines(
+  kc: StageConfig['keycloak'],
+  issuer: {
+    readonly passwords: Readonly<Record<string, string | undefined>>;
+    readonly clientSecrets: Readonly<Record<string, string | undefined>>;
+  },
+): string[] {
+  const known = (v: string | undefined) => v ?? '(not known: set up in your realm)';
+  return [
+    `Test users (people client ${kc.peopleClientId}, direct access grant):`,
+    ...(kc.testUsers ?? []).map(
+      (u) =>
+        `  ${u.username.padEnd(12)} password ${known(issuer.passwords[u.username])}   realm roles: ${u.realmRoles.join(' ')}`,
+    ),
+    'Service accounts (client credentials):',
+    ...(kc.serviceAccounts ?? []).map(
+      (s) =>
+        `  ${s.clientId.padEnd(12)} secret ${known(issuer.clientSecrets[s.clientId])}   client roles of ${kc.apiClientId}: ${s.clientRoles.join(' ')}`,
+    ),
+  ];
+}
+
 export function startBanner(input: StartBannerInput): string {
   const { name, stage, served, keycloak } = input;
   const issuer = issuerOf(input);
@@ -56,7 +79,6 @@ export function startBanner(input: StartBannerInput): string {
   });
   const toSet = variablesToSet(groups);
   const kc = stage.keycloak;
-  const known = (v: string | undefined) => v ?? '(not known: set up in your realm)';
   return [
     '',
     `Keygate — stage '${name}', stack ${served.stack.name} (synthesized, served as \`keygate local\` serves any app)`,
@@ -71,16 +93,7 @@ export function startBanner(input: StartBannerInput): string {
     ...(caFile ? [`           CA to trust: ${caFile}`] : []),
     ...served.issuers.slice(1).map((i) => `  issuer   ${i.issuer} (built-in, another trusted realm)`),
     '',
-    `Test users (people client ${kc.peopleClientId}, direct access grant):`,
-    ...(kc.testUsers ?? []).map(
-      (u) =>
-        `  ${u.username.padEnd(12)} password ${known(issuer.passwords[u.username])}   realm roles: ${u.realmRoles.join(' ')}`,
-    ),
-    'Service accounts (client credentials):',
-    ...(kc.serviceAccounts ?? []).map(
-      (s) =>
-        `  ${s.clientId.padEnd(12)} secret ${known(issuer.clientSecrets[s.clientId])}   client roles of ${kc.apiClientId}: ${s.clientRoles.join(' ')}`,
-    ),
+    ...credentialLines(kc, issuer),
     `IAM test credentials (SigV4, service execute-api, region ${served.stack.region}), every IAM route:`,
     `  access key ${served.iam.machine.accessKeyId}   secret ${served.iam.machine.secretAccessKey}`,
     '',

@@ -10,9 +10,10 @@ import { loadStage } from '../cli/stage';
 import { startLocalStack } from './gateway/local-stack';
 import type { LocalStack, StackIssuer } from './gateway/local-stack';
 import type { ApiType } from './gateway/api-events';
-import { adminFromArgs, openKeycloakForCli } from './keycloak-realm';
+import { keycloakFromArgs } from './cli-keycloak';
 import type { OpenedKeycloak } from './keycloak-realm';
-import { SECRET_VAR, readyCommands, variablesToSet } from './ready-commands';
+import { readyCommands, variablesToSet } from './ready-commands';
+import { credentialLines } from './start-banner';
 import { stopOnSignal } from './stop-on-signal';
 import { BACKCHANNEL_LOGOUT_PATH } from '../common/back-channel-logout';
 
@@ -69,16 +70,7 @@ async function main(): Promise<void> {
   if ((keyId === undefined) !== (secret === undefined)) {
     throw new Error('set both KEYGATE_LOCAL_ACCESS_KEY_ID and KEYGATE_LOCAL_SECRET_ACCESS_KEY, or neither');
   }
-  const keycloak = args.keycloak
-    ? await openKeycloakForCli({
-        target: args.keycloak,
-        stage,
-        admin: adminFromArgs(args['admin-user'], args['admin-password-env']),
-        testPassword: password,
-        clientSecret: process.env[SECRET_VAR],
-        log: (line) => console.log(line),
-      })
-    : undefined;
+  const keycloak = await keycloakFromArgs(args, stage, password);
 
   const stack = await startLocalStackOrStop(keycloak, {
     stage,
@@ -141,7 +133,6 @@ function banner(
   const kc = stage.keycloak;
   const groups = readyCommands({ stack, caFile, signIn });
   const toSet = variablesToSet(groups);
-  const known = (v: string | undefined) => v ?? '(not known: set up in your realm)';
   return [
     '',
     `Keygate local stack — stage '${name}', ${api === 'http' ? 'HTTP API (payload 2.0)' : 'REST API'}, authorizer cache ${gateway.cache.enabled ? `${stage.authorizer?.cacheTtlSeconds ?? 300} s` : 'off'}`,
@@ -157,16 +148,7 @@ function banner(
         ]
       : []),
     '',
-    `Test users (people client ${kc.peopleClientId}, direct access grant):`,
-    ...(kc.testUsers ?? []).map(
-      (u) =>
-        `  ${u.username.padEnd(12)} password ${known(issuer.passwords[u.username])}   realm roles: ${u.realmRoles.join(' ')}`,
-    ),
-    'Service accounts (client credentials):',
-    ...(kc.serviceAccounts ?? []).map(
-      (s) =>
-        `  ${s.clientId.padEnd(12)} secret ${known(issuer.clientSecrets[s.clientId])}   client roles of ${kc.apiClientId}: ${s.clientRoles.join(' ')}`,
-    ),
+    ...credentialLines(kc, issuer),
     `IAM test credentials (SigV4, service execute-api, region ${stack.region}):`,
     `  ${iam.machine.callerArn}   may call: ${iam.machine.routes.join(', ') || 'nothing'}`,
     `  access key ${iam.machine.accessKeyId}   secret ${iam.machine.secretAccessKey}`,

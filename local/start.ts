@@ -11,9 +11,8 @@ import { routeKey } from '../common/route-model';
 import { buildRealm } from '../realm/realm-definition';
 import { serveAssembly } from './assembly/serve-assembly';
 import { describeFailure } from './keygate-cli';
-import { adminFromArgs, openKeycloakForCli } from './keycloak-realm';
+import { keycloakFromArgs } from './cli-keycloak';
 import type { OpenedKeycloak } from './keycloak-realm';
-import { SECRET_VAR } from './ready-commands';
 import { startBanner } from './start-banner';
 import { stopOnSignal } from './stop-on-signal';
 import { synthKeygateApp } from './synth-app';
@@ -114,16 +113,7 @@ async function main(): Promise<void> {
     name,
   );
   const password = process.env.KEYGATE_TEST_PASSWORD;
-  const keycloak = args.keycloak
-    ? await openKeycloakForCli({
-        target: args.keycloak,
-        stage,
-        admin: adminFromArgs(args['admin-user'], args['admin-password-env']),
-        testPassword: password,
-        clientSecret: process.env[SECRET_VAR],
-        log: (line) => console.log(line),
-      })
-    : undefined;
+  const keycloak = await keycloakFromArgs(args, stage, password);
   const served = await serveAssembly({
     app: synthesized.assembly,
     stack: synthesized.stack,
