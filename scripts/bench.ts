@@ -541,6 +541,20 @@ async function coldStarts(
   };
 }
 
+/** `--only throughput`: the throughput rows alone (no bundle size, load, cold start or revocation tables). */
+const ONLY_THROUGHPUT = process.argv.includes('--only') && process.argv.includes('throughput');
+
+/** The throughput rows' figures, one line, for repeated runs on a busy machine. */
+function throughputLine(t: Awaited<ReturnType<typeof throughput>>): string {
+  return [
+    `floor ${fmt(t.floor)} ops/s`,
+    `bare ${fmt(t.bare)} ops/s (${fmt(t.bare / t.floor, 2)}× floor)`,
+    `fresh ${fmt(t.fresh)} ops/s (${fmt(t.freshRatio, 2)}× bare, target ≥ 0.9)`,
+    `repeated ${fmt(t.repeated)} ops/s (${fmt(t.repeatedRatio, 1)}× floor, target ≥ 5)`,
+    `new profile ${fmt(t.newProfile)} ops/s (${fmt(t.newProfile / t.bare, 2)}× bare)`,
+  ].join('; ');
+}
+
 const fmt = (n: number, d = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
@@ -551,6 +565,10 @@ async function main() {
     const { measured, session, ...files } = await bundles(dir);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const t = await throughput(require(measured) as Measured);
+    if (ONLY_THROUGHPUT) {
+      console.log(throughputLine(t));
+      return;
+    }
     const size = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, statSync(f).size])) as Record<
       keyof typeof files,
       number
@@ -805,7 +823,7 @@ async function revocationCosts(): Promise<void> {
 }
 
 main()
-  .then(() => (process.exitCode ? undefined : revocationCosts()))
+  .then(() => (process.exitCode || ONLY_THROUGHPUT ? undefined : revocationCosts()))
   .catch((e: unknown) => {
     console.error(e);
     process.exitCode = 1;

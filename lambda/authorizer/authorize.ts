@@ -45,12 +45,15 @@ export interface RouteTable {
   policy(principal: ProfiledPrincipal, arnPrefix: string): PolicyDocument;
   /** The principal's entitlement lists as the authorizer context carries them. */
   lists(principal: ProfiledPrincipal): EntitlementLists;
-  /** decideRoute for this request, remembered per profile and request (method and path). */
+  /**
+   * decideRoute for this request, remembered per profile and request (method and path); the route is read
+   * from `route.match` only when the profile has no answer for the request yet.
+   */
   decide(
     principal: ProfiledPrincipal,
     method: string,
     path: string,
-    match: RouteMatch | undefined,
+    route: { readonly match: RouteMatch | undefined },
   ): RouteDecision;
   /**
    * A further answer that depends on the profile (and variant) alone, worked out once by `compute` and kept
@@ -132,14 +135,14 @@ export function compileRoutes(routes: readonly RouteSpec[]): RouteTable {
       }
       return doc;
     },
-    decide(principal, method, path, match) {
+    decide(principal, method, path, route) {
       // The decision depends on the principal's entitlements and issuer (both in the profile key) and the
       // matched route and parameters, which the table derives from the method and path alone.
       const a = answers(principal);
       const key = `${method} ${path}`;
       let d = a.decisions.get(key);
       if (d === undefined) {
-        d = decideRoute(principal, match);
+        d = decideRoute(principal, route.match);
         if (a.decisions.size >= MAX_PER_PROFILE) a.decisions.clear();
         a.decisions.set(key, d);
       }

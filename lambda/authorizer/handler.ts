@@ -1,7 +1,7 @@
 /**
  * The request pipeline, read top to bottom in `decide`, each step a named function of this file:
  *
- *   parseEvent → matchRequest → findBearer / openSession → verifyCredential → confirmCredential → CHECKS
+ *   parseEvent → routeOf → findBearer / openSession → verifyCredential → confirmCredential → CHECKS
  *   → decideRoute → respond
  *
  * and `handle` around it: the duration, one decision log line, the `Unauthorized` error. The configuration
@@ -121,7 +121,8 @@ export interface Pipeline {
 /** What the decision log line of a request carries, filled in as the pipeline goes. */
 export interface Trace {
   requestId?: string;
-  route?: string;
+  /** The request's route (routeOf); its key goes to the log. */
+  route?: RequestRoute;
   facts?: TokenFacts;
   cached: boolean;
 }
@@ -152,7 +153,7 @@ export type Credential =
 /** A request whose caller is verified: what every check sees. */
 export interface VerifiedCall {
   readonly request: AuthRequest;
-  /** The route matched once per request (matchRequest), or undefined. */
+  /** The route matched once per request (routeOf), or undefined. */
   readonly match: RouteMatch | undefined;
   readonly principal: VerifiedPrincipal;
   readonly credential: Extract<Credential, { ok: true }>;
@@ -209,7 +210,7 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
     ))
   )
     return { kind: 'unauthorized', reason: 'usage_key_unavailable' };
-  const match = matchRequest(request, p, trace);
+  const route = routeOf(request, p, trace);
   // Refused before any token is read, as a 401, which API Gateway does not cache (common/canonical-path.ts).
   if (!isCanonicalPath(request.path)) return { kind: 'unauthorized', reason: 'path_not_canonical' };
   const credential = findBearer(request, p) ?? (await openSession(request, p));
@@ -218,7 +219,7 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
   const checked = verifyCredentialNow(token, p, trace) ?? (await verifyCredential(token, p, trace));
   const verified =
     p.binding || p.revocation
-      ? await confirmCredential(checked, event, request, match, token, p)
+      ? await confirmCredential(checked, event, request, route.match, token, p)
       : refuseBoundToken(checked);
   if (!verified.ok) {
     // A bearer token that fails is a plain 401; a session's may send the browser to sign in again.
@@ -236,12 +237,7 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
         }
       : { kind: 'unauthorized', reason: verified.reason };
   }
-  const call: VerifiedCall = {
-    request,
-    match,
-    principal: stepUpPrincipal(verified.principal, p),
-    credential,
-  };
+  const call = new Call(request, route, stepUpPrincipal(verified.principal, p), credential);
   for (const check of CHECKS) {
     const refusal = check(call, p);
     if (refusal) return refuse(call, p, trace, refusal);
@@ -250,11 +246,30 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
     const refusal = await usageKeyCheck(call, p);
     if (refusal) return refuse(call, p, trace, refusal);
   }
-  return respond(
-    call,
-    decideStepUp(call, p.table.decide(call.principal, request.method, request.path, match), p),
-    p,
-  );
+  return respond(call, decideStepUp(call, decideCall(call, route, p), p), p);
+}
+
+/**
+ * The route decision for a verified caller, from the profile's answers (authorize.ts), which name the
+ * route: a known profile's request is decided without matching its route at all.
+ */
+export function decideCall(call: VerifiedCall, route: RequestRoute, p: Pipeline): RouteDecision {
+  const decision = p.table.decide(call.principal, call.request.method, call.request.path, route);
+  route.decided(decision);
+  return decision;
+}
+
+/** A verified call; its route is matched only if a check or step reads `match`. */
+class Call implements VerifiedCall {
+  constructor(
+    readonly request: AuthRequest,
+    private readonly route: RequestRoute,
+    readonly principal: VerifiedPrincipal,
+    readonly credential: Extract<Credential, { ok: true }>,
+  ) {}
+  get match(): RouteMatch | undefined {
+    return this.route.match;
+  }
 }
 
 /**
@@ -272,11 +287,48 @@ export function decideStepUp(call: VerifiedCall, decision: RouteDecision, p: Pip
   return p.stepUp.refine(decision, call.match, call.principal);
 }
 
-/** The route of the request, matched once; its key (or the request's own `METHOD /path`) goes to the log. */
-export function matchRequest(request: AuthRequest, p: Pipeline, trace: Trace): RouteMatch | undefined {
-  const match = p.table.match(request.method, request.path);
-  trace.route = match ? routeKey(match.route) : `${request.method} ${request.path.slice(0, 256)}`;
-  return match;
+/** The route of the request (RequestRoute), for the steps and the log. */
+export function routeOf(request: AuthRequest, p: Pipeline, trace: Trace): RequestRoute {
+  return (trace.route = new RequestRoute(request, p.table));
+}
+
+/**
+ * The route of a request, matched at most once, when a step or the log first needs it. A route decision
+ * names its route (`RouteDecision.route`), so a request decided from its profile's answers is never matched.
+ */
+export class RequestRoute {
+  private matched = false;
+  private value: RouteMatch | undefined;
+  private decidedKey: string | undefined;
+  constructor(
+    private readonly request: AuthRequest,
+    private readonly table: RouteTable,
+  ) {}
+
+  /** The route API Gateway selected for the request, or undefined. */
+  get match(): RouteMatch | undefined {
+    if (!this.matched) {
+      this.value = this.table.match(this.request.method, this.request.path);
+      this.matched = true;
+    }
+    return this.value;
+  }
+
+  /** Takes the route's key from the table's decision, which names the route whenever one matched. */
+  decided(decision: RouteDecision): void {
+    this.decidedKey = decision.route ?? this.unmatchedKey();
+  }
+
+  /** The log's route: the matched route's key, or the request's own `METHOD /path`. */
+  get key(): string {
+    if (!this.matched && this.decidedKey !== undefined) return this.decidedKey;
+    const match = this.match;
+    return match ? routeKey(match.route) : this.unmatchedKey();
+  }
+
+  private unmatchedKey(): string {
+    return `${this.request.method} ${this.request.path.slice(0, 256)}`;
+  }
 }
 
 /**
@@ -462,7 +514,7 @@ export function unauthenticated(
   reason: ReasonCode,
   accessExpired: boolean,
 ): Outcome {
-  const response = p.sessions?.signIn(request, trace.route, reason, accessExpired);
+  const response = p.sessions?.signIn(request, trace.route?.key, reason, accessExpired);
   if (!response) return { kind: 'unauthorized', reason };
   return { kind: 'respond', response, allowed: false, reason, unauthenticated: true };
 }
@@ -583,7 +635,7 @@ export async function handle(
   try {
     o.log.decision({
       requestId: trace.requestId,
-      route: trace.route,
+      route: trace.route?.key,
       facts: trace.facts,
       cached: trace.cached,
       decision,

@@ -4,6 +4,7 @@
  * done by aws-jwt-verify over the bytes received (Keycloak's header `{"alg":"RS256","typ" : "JWT",...}` is
  * never re-serialised).
  */
+import { isUtf8 } from 'node:buffer';
 import type { SignatureAlgorithm } from '../../common/authorizer-config';
 import { SIGNATURE_ALGORITHMS } from '../../common/authorizer-config';
 import { boundScalar } from '../../common/identity-context';
@@ -67,36 +68,10 @@ export function inspectToken(token: unknown): InspectResult {
   const payload = decodeJsonObject(payloadB64);
   if (!payload) return fail('token_malformed', 'payload is not a base64url JSON object');
 
-  facts.alg = fact(header.alg);
-  facts.kid = fact(header.kid);
-  facts.iss = fact(payload.iss);
-  facts.sub = fact(payload.sub);
-  facts.azp = fact(payload.azp ?? payload.client_id);
+  Object.assign(facts, tokenFacts(header, payload));
 
-  // `none`, `NONE`, `None`, HS*, PS* and anything else outside the supported set.
-  const alg = header.alg;
-  if (typeof alg !== 'string' || !SUPPORTED.has(alg))
-    return fail('alg_not_allowed', 'header alg is not supported');
-  for (const param of FORBIDDEN_HEADER_PARAMS) {
-    if (Object.hasOwn(header, param)) return fail('header_forbidden', `header carries ${param}`);
-  }
-  // RFC 7515 §4.1.11: a recipient that does not understand a listed extension must reject. We know none.
-  if (Object.hasOwn(header, 'crit')) return fail('header_forbidden', 'header carries crit');
-  const kid = header.kid;
-  if (typeof kid !== 'string' || kid.length > MAX_KID_LENGTH || !KID.test(kid)) {
-    // Such a kid cannot name a key of any JWKS: refuse without a lookup (and without a refetch).
-    return fail('kid_unknown', 'header kid is missing or not a plausible key id');
-  }
-  // Checked after alg, so `alg: none` with the usual empty signature reports alg_not_allowed.
-  if (!isBase64Url(signatureB64)) return fail('token_malformed', 'signature is not base64url');
-  // The unused low bits of the last character must be zero: otherwise several strings decode to the same
-  // signature, and a re-encoded copy of a valid token would verify as a different token.
-  if (!canonicalTail(signatureB64)) return fail('token_malformed', 'signature is not canonical base64url');
-  // An ECDSA JWS signature is R || S of a fixed size (RFC 7518 §3.4); Node throws on any other length.
-  const ecLength = ECDSA_SIGNATURE_LENGTH[alg];
-  if (ecLength !== undefined && decodedLength(signatureB64) !== ecLength) {
-    return fail('signature_invalid', 'ECDSA signature has the wrong length');
-  }
+  const refused = headerRefusal(header, signatureB64);
+  if (refused !== undefined) return fail(refused.reason, refused.detail);
 
   const claims = checkRegisteredClaims(payload);
   if (claims !== undefined) return fail(claims.reason, claims.detail);
@@ -107,9 +82,64 @@ export function inspectToken(token: unknown): InspectResult {
     headerB64,
     payloadB64,
     signatureB64,
-    alg: alg as SignatureAlgorithm,
+    alg: header.alg as SignatureAlgorithm,
     facts,
   };
+}
+
+/**
+ * The checks of inspectToken that read no claim: size, segments, the header, the signature's encoding and
+ * the payload's UTF-8. For the one-issuer path of verify-token.ts, which leaves the payload to aws-jwt-verify
+ * (it parses it anyway, and checks the same claim types and the issuer) instead of parsing it twice. Only
+ * the outcome is given: a token failing here is judged again by inspectToken, which names the reason.
+ */
+export function inspectShape(
+  token: string,
+): { readonly header: JsonObject; readonly alg: SignatureAlgorithm } | undefined {
+  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return undefined;
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  const [headerB64, payloadB64, signatureB64] = parts;
+  if (!isBase64Url(headerB64) || !isBase64Url(payloadB64)) return undefined;
+  const header = decodeJsonObject(headerB64);
+  if (!header || headerRefusal(header, signatureB64) !== undefined) return undefined;
+  // inspectToken decodes strictly; aws-jwt-verify would replace bad bytes instead.
+  if (!isUtf8(Buffer.from(payloadB64, 'base64url'))) return undefined;
+  return { header, alg: header.alg as SignatureAlgorithm };
+}
+
+/** The header's and the signature segment's checks, in the order their reasons take precedence. */
+function headerRefusal(
+  header: JsonObject,
+  signatureB64: string,
+): { reason: ReasonCode; detail: string } | undefined {
+  // `none`, `NONE`, `None`, HS*, PS* and anything else outside the supported set.
+  const alg = header.alg;
+  if (typeof alg !== 'string' || !SUPPORTED.has(alg))
+    return { reason: 'alg_not_allowed', detail: 'header alg is not supported' };
+  for (const param of FORBIDDEN_HEADER_PARAMS) {
+    if (Object.hasOwn(header, param))
+      return { reason: 'header_forbidden', detail: `header carries ${param}` };
+  }
+  // RFC 7515 §4.1.11: a recipient that does not understand a listed extension must reject. We know none.
+  if (Object.hasOwn(header, 'crit')) return { reason: 'header_forbidden', detail: 'header carries crit' };
+  const kid = header.kid;
+  if (typeof kid !== 'string' || kid.length > MAX_KID_LENGTH || !KID.test(kid)) {
+    // Such a kid cannot name a key of any JWKS: refuse without a lookup (and without a refetch).
+    return { reason: 'kid_unknown', detail: 'header kid is missing or not a plausible key id' };
+  }
+  // Checked after alg, so `alg: none` with the usual empty signature reports alg_not_allowed.
+  if (!isBase64Url(signatureB64)) return { reason: 'token_malformed', detail: 'signature is not base64url' };
+  // The unused low bits of the last character must be zero: otherwise several strings decode to the same
+  // signature, and a re-encoded copy of a valid token would verify as a different token.
+  if (!canonicalTail(signatureB64))
+    return { reason: 'token_malformed', detail: 'signature is not canonical base64url' };
+  // An ECDSA JWS signature is R || S of a fixed size (RFC 7518 §3.4); Node throws on any other length.
+  const ecLength = ECDSA_SIGNATURE_LENGTH[alg];
+  if (ecLength !== undefined && decodedLength(signatureB64) !== ecLength) {
+    return { reason: 'signature_invalid', detail: 'ECDSA signature has the wrong length' };
+  }
+  return undefined;
 }
 
 /** The types of the registered claims aws-jwt-verify's own decoder checks, and of `scope`. */
@@ -169,6 +199,17 @@ function decodeJsonObject(segment: string): JsonObject | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What the decision log may say of a token: its header's alg and kid, its issuer, subject and client. */
+export function tokenFacts(header: JsonObject, payload: Readonly<Record<string, unknown>>): TokenFacts {
+  return {
+    alg: fact(header.alg),
+    kid: fact(header.kid),
+    iss: fact(payload.iss),
+    sub: fact(payload.sub),
+    azp: fact(payload.azp ?? payload.client_id),
+  };
 }
 
 function fact(value: unknown): string | undefined {

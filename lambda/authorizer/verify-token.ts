@@ -47,7 +47,7 @@ import type { AuthorizerConfig } from '../../common/authorizer-config';
 import { DEFAULTS, keycloakJwksUri } from '../../common/authorizer-config';
 import type { ReasonCode } from '../../common/reason-codes';
 import { claimsToPrincipal } from './claims-to-principal';
-import { inspectToken, MAX_TOKEN_LENGTH } from './inspect-token';
+import { inspectShape, inspectToken, MAX_TOKEN_LENGTH, tokenFacts } from './inspect-token';
 import type { Fetcher } from './jwks-cache';
 import {
   DeadlineFetcher,
@@ -137,6 +137,8 @@ export interface VerifierState {
   readonly skewSeconds: number;
   readonly now: () => number;
   readonly onSignatureVerification?: () => void;
+  /** The trusted issuer when there is only one: its tokens are parsed by aws-jwt-verify alone. */
+  readonly sole?: TrustedIssuer;
 }
 
 /** The public surface of aws-jwt-verify's verifiers that Keygate uses. */
@@ -177,6 +179,7 @@ export function createTokenVerifier(config: AuthorizerConfig, deps: TokenVerifie
     skewSeconds,
     now,
     onSignatureVerification: deps.onSignatureVerification,
+    sole: verifiers.size === 1 ? [...verifiers.keys()][0] : undefined,
   };
   return {
     verify: (token) => verifyToken(token, state),
@@ -222,7 +225,7 @@ export async function verifyToken(token: string, v: VerifierState): Promise<Veri
     } catch (e) {
       return verificationFailed(e, now.facts);
     }
-    return remember(checkClaims(payload, now.trusted, now.facts, now.nowSeconds, v.skewSeconds), now, v);
+    return remember(checkClaims(payload, now.trusted, now.facts, now.nowSeconds, v.skewSeconds), now.key, v);
   } catch (err) {
     return reject('internal_error', {}, classifyError(err, []).detail);
   }
@@ -253,6 +256,11 @@ class KeyNeeded {
  * path). When the library reports that the key is not cached yet (keyNotCached): KeyNeeded, and verifyToken
  * calls the asynchronous one, which may fetch the JWKS, rate-limited
  * (https://github.com/awslabs/aws-jwt-verify#verifysync).
+ *
+ * With one trusted issuer, the library is asked first (askSoleIssuer), after the checks that read no claim:
+ * it parses the payload and checks its claim types and `iss` itself, so a token it accepts is not parsed a
+ * second time here. Anything short of acceptance goes through every step below, in order, which names the
+ * reason exactly as for several issuers; the library's answer is reused there, not asked for again.
  */
 function verifyOrNeedKey(token: string, v: VerifierState): VerifyResult | KeyNeeded {
   try {
@@ -265,6 +273,14 @@ function verifyOrNeedKey(token: string, v: VerifierState): VerifyResult | KeyNee
     const hit = key === undefined ? undefined : v.cache.get(key, nowSeconds);
     if (hit) return hit.result;
 
+    const sole = v.sole && askSoleIssuer(token, v.sole, v);
+    if (sole?.accepted)
+      return remember(
+        checkClaims(sole.payload, v.sole as TrustedIssuer, sole.facts, nowSeconds, v.skewSeconds),
+        key,
+        v,
+      );
+
     const inspected = inspectToken(token);
     if (!inspected.ok) return inspected;
     const facts = inspected.facts;
@@ -273,26 +289,56 @@ function verifyOrNeedKey(token: string, v: VerifierState): VerifyResult | KeyNee
     if (!trusted.algorithms.has(inspected.alg))
       return reject('alg_not_allowed', facts, 'alg not allowed for this issuer');
 
-    let payload: JwtPayload;
-    try {
-      payload = (v.verifiers.get(trusted) as IssuerVerifier).verifySync(token);
-    } catch (err) {
-      if (keyNotCached(err)) return new KeyNeeded(trusted, facts, key, nowSeconds);
-      v.onSignatureVerification?.();
-      return verificationFailed(err, facts);
+    const answer = sole?.answer ?? askLibrary(token, trusted, v);
+    if ('error' in answer) {
+      if (keyNotCached(answer.error)) return new KeyNeeded(trusted, facts, key, nowSeconds);
+      return verificationFailed(answer.error, facts);
     }
-    v.onSignatureVerification?.();
-    const ready = new KeyNeeded(trusted, facts, key, nowSeconds);
-    return remember(checkClaims(payload, trusted, facts, nowSeconds, v.skewSeconds), ready, v);
+    return remember(checkClaims(answer.payload, trusted, facts, nowSeconds, v.skewSeconds), key, v);
   } catch (err) {
     return reject('internal_error', {}, classifyError(err, []).detail);
   }
 }
 
+/** aws-jwt-verify's synchronous answer: the verified payload, or what it threw. */
+type LibraryAnswer = { readonly payload: JwtPayload } | { readonly error: unknown };
+
+/** Asks aws-jwt-verify to verify the token with a cached key (counted unless the key is not cached). */
+function askLibrary(token: string, trusted: TrustedIssuer, v: VerifierState): LibraryAnswer {
+  let answer: LibraryAnswer;
+  try {
+    answer = { payload: (v.verifiers.get(trusted) as IssuerVerifier).verifySync(token) };
+  } catch (error) {
+    answer = { error };
+  }
+  if (!('error' in answer) || !keyNotCached(answer.error)) v.onSignatureVerification?.();
+  return answer;
+}
+
+/**
+ * The one trusted issuer's verifier on a token whose header and encoding pass (inspectShape): accepted when
+ * the library verifies it and its `iss` is the issuer's (as the library checks too), with the facts for the
+ * log from the verified header and payload; else the library's answer, or undefined when it was not asked.
+ */
+function askSoleIssuer(
+  token: string,
+  trusted: TrustedIssuer,
+  v: VerifierState,
+):
+  | { readonly accepted: true; readonly payload: JwtPayload; readonly facts: TokenFacts }
+  | { readonly accepted: false; readonly answer: LibraryAnswer }
+  | undefined {
+  const shape = typeof token === 'string' ? inspectShape(token) : undefined;
+  if (shape === undefined || !trusted.algorithms.has(shape.alg)) return undefined;
+  const answer = askLibrary(token, trusted, v);
+  if ('error' in answer || selectIssuer(v.issuers, answer.payload.iss) !== trusted)
+    return { accepted: false, answer };
+  return { accepted: true, payload: answer.payload, facts: tokenFacts(shape.header, answer.payload) };
+}
+
 /** A successful verification goes into the verified-claims cache (by the token's hash). */
-function remember(result: VerifyResult, at: KeyNeeded, v: VerifierState): VerifyResult {
-  if (result.ok && at.key !== undefined)
-    v.cache.set(at.key, { principal: result.principal, facts: result.facts });
+function remember(result: VerifyResult, key: string | undefined, v: VerifierState): VerifyResult {
+  if (result.ok && key !== undefined) v.cache.set(key, { principal: result.principal, facts: result.facts });
   return result;
 }
 
