@@ -92,6 +92,30 @@ function defaultWrite(line: string, level: LogLevel): void {
 
 const TRACE_ROOT = /(?:^|;)Root=([^;]+)/;
 
+/**
+ * Powertools' timestamp, `Date.prototype.toISOString` of the line's instant. Formatting a Date costs about
+ * half a microsecond, a tenth of a warm request, so the text of the current second is kept and only the
+ * milliseconds are written per line. One string, replaced every second: no request's data.
+ */
+export class TimestampClock {
+  private second = Number.NaN;
+  private prefix = '';
+
+  timestamp(instant: number): string {
+    const ms = Math.floor(instant);
+    const second = Math.floor(ms / 1000);
+    if (second !== this.second) {
+      const iso = new Date(ms).toISOString();
+      // Outside years 0 to 9999 the ISO form has another shape: written whole, never kept.
+      if (iso.length !== 24) return iso;
+      this.second = second;
+      this.prefix = iso.slice(0, 20);
+    }
+    const milli = ms - second * 1000;
+    return `${this.prefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+  }
+}
+
 /** JSON members (`,"k":v,...`) of an object, or '' when it has none: lines are joined from such parts. */
 function members(o: Record<string, unknown>): string {
   const json = JSON.stringify(o);
@@ -164,8 +188,9 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
   /** `start` is the line's serialized level and message; `fields` its JSON members, in the line's order. */
   const emit = (level: LogLevel, start: string, fields: string): void => {
     if (LEVELS[level] < threshold) return;
-    write(`${start},"timestamp":"${new Date(now()).toISOString()}"${invocation}${trace()}${fields}}`, level);
+    write(`${start},"timestamp":"${clock.timestamp(now())}"${invocation}${trace()}${fields}}`, level);
   };
+  const clock = new TimestampClock();
   return {
     startInvocation(context) {
       invocations++;
@@ -182,7 +207,7 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
       invocation =
         `${service},"cold_start":${invocations === 1}${fn}` +
         (typeof context.awsRequestId === 'string'
-          ? `,"function_request_id":${JSON.stringify(context.awsRequestId)}${sampling}`
+          ? `,"function_request_id":${jsonString(context.awsRequestId)}${sampling}`
           : sampling);
     },
     decision(line) {
