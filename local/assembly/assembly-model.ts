@@ -36,6 +36,8 @@ export interface AssemblyRoute {
   readonly auth: AssemblyRouteAuth;
   /** The Lambda function the route's AWS_PROXY integration invokes. */
   readonly functionId?: string;
+  /** Authorized routes (`keycloak`): the id of the authorizer of the API's `authorizers` the route names. */
+  readonly authorizerId?: string;
   /** REST `ResponseTransferMode: STREAM`. */
   readonly streaming: boolean;
   /** JWT routes: `AuthorizationScopes`, one of which the token's scopes must hold. */
@@ -63,6 +65,11 @@ export interface AssemblyAuthorizer {
   readonly cacheTtlSeconds: number;
   /** HTTP API: `EnableSimpleResponses`. REST APIs always answer with a policy. */
   readonly responseMode: 'iam' | 'simple';
+  /**
+   * HTTP API Lambda authorizers: `AuthorizerPayloadFormatVersion`; 1.0 is the REST REQUEST event with
+   * `version: '1.0'` and an IAM-policy answer (lambda-authorizer-v1.ts). @default '2.0'
+   */
+  readonly payloadFormat?: '1.0' | '2.0';
 }
 
 export interface AssemblyCors {
@@ -76,8 +83,10 @@ export interface AssemblyApi {
   readonly kind: 'http' | 'rest';
   readonly name: string;
   readonly routes: readonly AssemblyRoute[];
-  /** The Lambda authorizer its `keycloak` routes use. */
+  /** The first authorizer its `keycloak` routes use (`authorizers[0]`). */
   readonly authorizer?: AssemblyAuthorizer;
+  /** Every authorizer its routes name, in the order of first use; each route names its own (`authorizerId`). */
+  readonly authorizers: readonly AssemblyAuthorizer[];
   readonly cors?: AssemblyCors;
   /** REST APIs: the gateway responses by response type (UNAUTHORIZED, ACCESS_DENIED, DEFAULT_4XX, ...). */
   readonly gatewayResponses?: GatewayResponses;

@@ -17,7 +17,8 @@ const JWT_CONTEXT = 'keygateLocalJwt';
 export interface LocalJwtAuthorizerOptions {
   /** The issuer tokens name locally (the stand-in for the template's issuer). */
   readonly issuer: string;
-  readonly jwksUri: string;
+  /** The issuer's JWKS URI, or how to find it on first use (OpenID Connect discovery, jwt-authorizer-oidc.ts). */
+  readonly jwksUri: string | ((fetcher: SimpleFetcher) => Promise<string>);
   readonly audience: readonly string[];
   /** Authorization scopes by route key. */
   readonly scopes: Readonly<Record<string, readonly string[]>>;
@@ -42,21 +43,28 @@ export function scopesOf(claims: Record<string, unknown>): string[] {
 
 /** The stand-in, called by the local gateway as a simple-response authorizer (payload 2.0 event). */
 export function localJwtAuthorizer(options: LocalJwtAuthorizerOptions): LambdaFunction {
-  const verifier = JwtVerifier.create(
-    { issuer: options.issuer, jwksUri: options.jwksUri, audience: null },
-    {
-      jwksCache: new SimpleJwksCache({
-        fetcher: new SimpleFetcher({ defaultRequestOptions: options.ca ? { ca: options.ca } : {} }),
-      }),
-    },
-  );
+  const fetcher = new SimpleFetcher({ defaultRequestOptions: options.ca ? { ca: options.ca } : {} });
+  const create = (jwksUri: string) =>
+    JwtVerifier.create(
+      { issuer: options.issuer, jwksUri, audience: null },
+      { jwksCache: new SimpleJwksCache({ fetcher }) },
+    );
+  const { jwksUri } = options;
+  let verifier: Promise<ReturnType<typeof create>> | undefined =
+    typeof jwksUri === 'string' ? Promise.resolve(create(jwksUri)) : undefined;
+  // Discovered on the first request, again after a failed discovery (the issuer may come up later).
+  const verifierOf = () =>
+    (verifier ??= (jwksUri as (f: SimpleFetcher) => Promise<string>)(fetcher).then(create, (e: unknown) => {
+      verifier = undefined;
+      throw e;
+    }));
   return async (event) => {
     const e = event as { identitySource?: string[]; routeKey?: string };
     // The identity source may hold the token alone or prefixed with `Bearer`.
     const token = (e.identitySource?.[0] ?? '').replace(/^Bearer\s+/i, '');
     let claims: Record<string, unknown>;
     try {
-      claims = (await verifier.verify(token)) as Record<string, unknown>;
+      claims = (await (await verifierOf()).verify(token)) as Record<string, unknown>;
     } catch {
       throw new Error('Unauthorized');
     }

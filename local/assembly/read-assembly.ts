@@ -39,7 +39,10 @@ export function readAssembly(assembly: string, stackName?: string): AssemblyStac
     ...api,
     routes: api.routes.map((r) => {
       const fn = r.functionId ? functions[r.functionId] : undefined;
-      return !r.unsupported && fn?.unsupported ? { ...r, unsupported: fn.unsupported } : r;
+      const authorizer = api.authorizers.find((a) => a.id === r.authorizerId);
+      const authorizerFn = authorizer?.functionId ? functions[authorizer.functionId] : undefined;
+      const why = fn?.unsupported ?? authorizerFn?.unsupported;
+      return !r.unsupported && why ? { ...r, unsupported: why } : r;
     }),
   }));
   if (apis.length === 0) throw new AssemblyError(`stack ${stack.name} in ${dir} has no HTTP or REST API`);
