@@ -61,13 +61,11 @@ export interface LocalTrust {
 export function keygateConfigsOf(stack: AssemblyStack): AuthorizerConfig[] {
   const configs: AuthorizerConfig[] = [];
   for (const id of new Set(stack.apis.flatMap((api) => api.authorizers.map((a) => a.functionId)))) {
-    const raw = id ? stack.functions[id]?.environment[AUTHORIZER_CONFIG_ENV] : undefined;
-    if (!raw) continue;
-    try {
-      configs.push(JSON.parse(raw) as AuthorizerConfig);
-    } catch {
-      throw new AssemblyError(`the ${AUTHORIZER_CONFIG_ENV} of authorizer ${id} is not JSON`);
-    }
+    const fn = id ? stack.functions[id] : undefined;
+    const raw = fn?.environment[AUTHORIZER_CONFIG_ENV];
+    // An unreadable config marks its function unsupported (read-assembly.ts): its routes answer 501.
+    if (!raw || fn?.unsupported) continue;
+    configs.push(JSON.parse(raw) as AuthorizerConfig);
   }
   return configs;
 }
