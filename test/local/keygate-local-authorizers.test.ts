@@ -15,6 +15,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { serveAssembly } from '../../local/assembly/serve-assembly';
 import type { ServedAssembly } from '../../local/assembly/serve-assembly';
 import type { GatewayRecord } from '../../local/gateway/local-gateway';
+import { banner } from '../../local/keygate-cli';
 import { generateSigningKey, jwksOf } from '../support/keys';
 import type { TestKey } from '../support/keys';
 import { testCertificate } from '../support/https-server';
@@ -207,8 +208,15 @@ describe('keygate local: a JWT authorizer of an OpenID Connect issuer', () => {
       { alg: 'RS256', typ: 'JWT', kid: key.kid },
     );
 
-  it('starts no stand-in for it: the issuer is used as deployed', () => {
+  it('starts no stand-in for it: the issuer is used as deployed, as the banner says', () => {
     expect(served.issuers.map((i) => i.issuer)).toEqual([]);
+    const lines = banner(served).split('\n');
+    expect(lines.filter((l) => l.includes('MixedApi'))).toEqual([
+      `  HTTP API MixedApi  ${apiNamed('MixedApi').url}  (4 authorizers, caches 300 s / 300 s / 300 s / 0 s)`,
+    ]);
+    expect(lines.filter((l) => l.includes('JWT issuer'))).toEqual([
+      `    JWT issuer ${oidc.issuer}, as deployed (keys from its discovery document)`,
+    ]);
   });
 
   it('discovers the JWKS through the issuer, verifies the token and hands the claims over', async () => {
