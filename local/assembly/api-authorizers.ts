@@ -55,8 +55,8 @@ function gatewayAuthorizer(
 ): GatewayAuthorizer {
   const settings = {
     cacheTtlSeconds: a.cacheTtlSeconds,
-    tokenHeader: a.identityHeaders[0] ?? 'Authorization',
-    identitySource: a.identityHeaders.length === 0 ? ('none' as const) : ('header' as const),
+    identitySources: a.identitySources,
+    identitySource: a.identitySources.length === 0 ? ('none' as const) : ('header' as const),
   };
   if (a.jwt) {
     return { ...settings, responseMode: 'simple', authorizer: jwtStandIn(a, a.jwt, api, trust) };

@@ -6,6 +6,7 @@
 import type { HttpMethod } from '../../common/route-model';
 import type { GatewayResponses } from './gateway-responses';
 import type { InvokeGrant } from './read-iam-grants';
+import type { IdentitySourceRef } from '../gateway/route-authorizers';
 
 /** A Lambda function of the template, as far as the local gateway can run it. */
 export interface AssemblyFunction {
@@ -62,6 +63,8 @@ export interface AssemblyAuthorizer {
   readonly validationExpression?: string;
   /** Header names of the identity sources; empty means none (called for every request, never cached). */
   readonly identityHeaders: readonly string[];
+  /** Every identity source (headers and query-string parameters), in the configured order. */
+  readonly identitySources: readonly IdentitySourceRef[];
   readonly cacheTtlSeconds: number;
   /** HTTP API: `EnableSimpleResponses`. REST APIs always answer with a policy. */
   readonly responseMode: 'iam' | 'simple';

@@ -5,7 +5,7 @@
  */
 import type { AssemblyAuthorizer, AssemblyRouteAuth } from './assembly-model';
 import type { Resources } from './template';
-import { identityHeader, lambdaIdOf, literal } from './template';
+import { identitySourceRef, lambdaIdOf, literal } from './template';
 
 /** `AuthorizationType` (both flavours) as the local gateway's route auth. */
 export function routeAuthOf(authorizationType: string): AssemblyRouteAuth {
@@ -85,13 +85,13 @@ function lambdaAuthorizer(
     return `its ${fields?.type ?? 'unknown'} authorizer is not a Lambda REQUEST or TOKEN authorizer of this stack`;
   }
   if (fields.unsupported) return fields.unsupported;
-  const headers = identityHeadersOf(fields);
-  if (typeof headers === 'string') return headers;
+  const sources = identitySourcesOf(fields);
+  if (typeof sources === 'string') return sources;
   return {
     id: authorizerId,
     functionId,
     type: fields.type === 'TOKEN' ? 'TOKEN' : 'REQUEST',
-    identityHeaders: headers,
+    ...sources,
     cacheTtlSeconds: typeof fields.cacheTtl === 'number' ? fields.cacheTtl : 300,
     responseMode: fields.responseMode,
     ...(fields.validationExpression ? { validationExpression: fields.validationExpression } : {}),
@@ -100,18 +100,28 @@ function lambdaAuthorizer(
 }
 
 /**
- * The identity sources as the gateway reads them: at most one request header (plus the route key, which
- * the gateway adds itself in simple response mode). Query strings, stage variables and other context
- * variables would need values the gateway does not key its cache on: refused rather than mis-emulated.
+ * The identity sources as the gateway reads them: request headers and query-string parameters, plus the
+ * route key, which the gateway adds itself in simple response mode. Stage variables and other context
+ * variables hold values the local gateway does not have: refused rather than mis-emulated.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html#http-api-lambda-authorizer.identity-sources
  */
-function identityHeadersOf(fields: AuthorizerFields): string[] | string {
-  const others = fields.identitySources.filter(
-    (s) => identityHeader(s) === undefined && s.trim() !== '$context.routeKey',
-  );
-  if (others.length > 0) return `its identity source ${others[0]} is not emulated (request headers only)`;
-  const headers = fields.identitySources.map(identityHeader).filter((h): h is string => h !== undefined);
-  if (headers.length > 1) return `its identity sources name ${headers.length} headers; one is emulated`;
-  return headers;
+function identitySourcesOf(
+  fields: AuthorizerFields,
+): Pick<AssemblyAuthorizer, 'identityHeaders' | 'identitySources'> | string {
+  const sources = fields.identitySources.filter((s) => s.trim() !== '$context.routeKey');
+  const refs = sources.map(identitySourceRef);
+  const other = sources.find((_, i) => refs[i] === undefined);
+  if (other !== undefined) {
+    return `its identity source ${other} is not emulated (request headers and query strings are)`;
+  }
+  const identitySources = refs.filter((r) => r !== undefined);
+  if (fields.type === 'TOKEN' && identitySources.some((s) => s.in !== 'header')) {
+    return 'its TOKEN authorizer reads a query string; a TOKEN authorizer reads one header';
+  }
+  return {
+    identityHeaders: identitySources.filter((s) => s.in === 'header').map((s) => s.name),
+    identitySources,
+  };
 }
 
 /**
@@ -129,13 +139,13 @@ function jwtAuthorizer(
   if (!/^https:\/\/[^/]+/.test(jwt.issuer)) {
     return `its JWT authorizer's issuer ${jwt.issuer} is not an https URL (API Gateway discovers its keys over https)`;
   }
-  const headers = identityHeadersOf(fields);
-  if (typeof headers === 'string') return headers;
+  const sources = identitySourcesOf(fields);
+  if (typeof sources === 'string') return sources;
   return {
     id: authorizerId,
     functionId: '',
     type: 'JWT',
-    identityHeaders: headers,
+    ...sources,
     // API Gateway caches no JWT authorizer result: each request's token is validated.
     cacheTtlSeconds: 0,
     responseMode: 'simple',

@@ -34,7 +34,7 @@ import type { ApiContext, ApiType, IncomingRequest, IntegrationAuthorizer, Match
 import { proxyEventV1Http } from './api-events-v1';
 import { evaluatePolicy, InvalidAuthorizerResponse, validatePolicy } from './iam-policy';
 import { AuthorizerResultCache } from './result-cache';
-import { authorizerEvent, authorizerState } from './route-authorizers';
+import { authorizerEvent, authorizerState, identityValues } from './route-authorizers';
 import type { AuthorizerState, GatewayAuthorizer } from './route-authorizers';
 import { createResponseStream, readStreamedResponse } from './lambda-response-stream';
 import { checkSigV4 } from './sigv4-check';
@@ -375,10 +375,10 @@ async function authorize(
   record: { authorizerInvoked: boolean; cacheHit: boolean },
 ): Promise<Authorized> {
   const a = g.routeAuthorizers.get(route.routeKey) ?? g.authorizer;
-  const values = incoming.headers.filter(([n]) => n.toLowerCase() === a.tokenHeader).map(([, v]) => v);
-  const token = values.join(',');
+  const values = identityValues(a, incoming);
+  const token = values[0] ?? '';
   // API Gateway: a missing or empty identity source is a 401 and the authorizer is not called.
-  if (!a.noIdentitySource && token.trim() === '') {
+  if (!a.noIdentitySource && values.some((v) => v.trim() === '')) {
     throw new HttpError(401, 'Unauthorized', 'identity_source_missing');
   }
   // A TOKEN authorizer's validation expression is checked before any call (and any cache lookup).
@@ -388,8 +388,8 @@ async function authorize(
   const identitySource = a.noIdentitySource
     ? []
     : a.responseMode === 'simple'
-      ? [token, route.routeKey]
-      : [token];
+      ? [...values, route.routeKey]
+      : values;
   const key = AuthorizerResultCache.key(identitySource);
   let response = a.cache.get(key);
   if (response !== undefined) {

@@ -13,6 +13,12 @@ import { authorizerEventToken } from './api-events-v1';
 import type { LambdaFunction } from './local-gateway';
 import { AuthorizerResultCache } from './result-cache';
 
+/** A request value an authorizer's cache is keyed on: a header or a query-string parameter. */
+export interface IdentitySourceRef {
+  readonly in: 'header' | 'query';
+  readonly name: string;
+}
+
 /** One Lambda authorizer: its function and how API Gateway calls it and reads its answer. */
 export interface GatewayAuthorizer {
   readonly authorizer: LambdaFunction;
@@ -22,6 +28,11 @@ export interface GatewayAuthorizer {
   readonly cacheTtlSeconds?: number;
   /** The identity source header. @default 'Authorization' */
   readonly tokenHeader?: string;
+  /**
+   * Every identity source, in the configured order, in place of `tokenHeader`: each must be present and
+   * non-empty, and together they key the cache. @default - `tokenHeader` alone
+   */
+  readonly identitySources?: readonly IdentitySourceRef[];
   /** REST TOKEN authorizers get the header's value alone. @default 'REQUEST' */
   readonly authorizerType?: 'REQUEST' | 'TOKEN';
   /** TOKEN authorizers' `IdentityValidationExpression`. */
@@ -36,8 +47,8 @@ export interface GatewayAuthorizer {
 export interface AuthorizerState {
   readonly options: GatewayAuthorizer;
   readonly responseMode: ResponseMode;
-  /** Lower-cased. */
-  readonly tokenHeader: string;
+  /** The identity sources, header names lower-cased. */
+  readonly sources: readonly IdentitySourceRef[];
   readonly noIdentitySource: boolean;
   readonly cache: AuthorizerResultCache<unknown>;
 }
@@ -53,11 +64,29 @@ export function authorizerState(
     // REST authorizers and HTTP API payload 1.0 authorizers answer with an IAM policy only.
     responseMode:
       apiType === 'http' && options.payloadFormat !== '1.0' ? (options.responseMode ?? 'iam') : 'iam',
-    tokenHeader: (options.tokenHeader ?? 'Authorization').toLowerCase(),
+    sources: (
+      options.identitySources ?? [{ in: 'header', name: options.tokenHeader ?? 'Authorization' }]
+    ).map((s) => (s.in === 'header' ? { in: 'header', name: s.name.toLowerCase() } : s)),
     noIdentitySource,
     // Without identity sources API Gateway cannot key a cache: the authorizer runs for every request.
     cache: new AuthorizerResultCache<unknown>(noIdentitySource ? 0 : (options.cacheTtlSeconds ?? 300), now),
   };
+}
+
+/**
+ * The request's value of each identity source: a header's values joined with commas (as API Gateway joins a
+ * repeated header), a query parameter's likewise; '' when absent.
+ */
+export function identityValues(a: AuthorizerState, req: IncomingRequest): string[] {
+  const query = a.sources.some((s) => s.in === 'query') ? new URLSearchParams(req.rawQuery) : undefined;
+  return a.sources.map((s) =>
+    s.in === 'header'
+      ? req.headers
+          .filter(([n]) => n.toLowerCase() === s.name)
+          .map(([, v]) => v)
+          .join(',')
+      : query!.getAll(s.name).join(','),
+  );
 }
 
 /** The event of the authorizer's kind. */

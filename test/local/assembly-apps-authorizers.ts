@@ -90,6 +90,20 @@ export function synthAuthorizersApp(outdir: string, oidcIssuer: string): void {
     });
   }
 
+  // An authorizer keyed on a header and a query-string parameter.
+  const tenantApi = new apigwv2.HttpApi(stack, 'TenantApi');
+  const tenant = new authorizers.HttpLambdaAuthorizer('Tenant', policy, {
+    responseTypes: [authorizers.HttpLambdaResponseType.IAM],
+    identitySource: ['$request.header.X-Api-Token', '$request.querystring.tenant'],
+    resultsCacheTtl: Duration.seconds(300),
+  });
+  tenantApi.addRoutes({
+    path: '/orders',
+    methods: [apigwv2.HttpMethod.GET],
+    integration: route('TenantOrders'),
+    authorizer: tenant,
+  });
+
   // One API, four authorizers: each route names its own.
   const mixed = new apigwv2.HttpApi(stack, 'MixedApi');
   const team = new authorizers.HttpLambdaAuthorizer('Team', node(stack, 'TeamFn', SIMPLE_AUTHORIZER), {

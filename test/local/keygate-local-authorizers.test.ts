@@ -140,6 +140,39 @@ describe('keygate local: an HTTP API Lambda authorizer with payload format 1.0',
   });
 });
 
+describe('keygate local: an authorizer keyed on a header and a query-string parameter', () => {
+  it('reads both identity sources in order', () => {
+    expect(apiNamed('TenantApi').api.authorizers[0]).toMatchObject({
+      identityHeaders: ['X-Api-Token'],
+      identitySources: [
+        { in: 'header', name: 'X-Api-Token' },
+        { in: 'query', name: 'tenant' },
+      ],
+    });
+  });
+
+  it('needs both (401 without a call otherwise), passes them joined, and caches per pair of values', async () => {
+    const { url } = apiNamed('TenantApi');
+    const token = { 'x-api-token': 'allow-fay' };
+    expect((await get(`${url}/orders`, token)).status).toBe(401);
+    expect((await get(`${url}/orders?tenant=`, token)).status).toBe(401);
+    const res = await get(`${url}/orders?tenant=acme`, token);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({
+      authorizer: { lambda: { identitySource: '"allow-fay,acme"', authorizationToken: 'allow-fay,acme' } },
+    });
+    expect((await get(`${url}/orders?tenant=acme&x=1`, token)).status).toBe(200);
+    expect((await get(`${url}/orders?tenant=globex`, token)).status).toBe(200);
+    expect(calls()).toEqual([
+      '/orders 401 identity_source_missing false',
+      '/orders 401 identity_source_missing false',
+      '/orders 200 policy_allow true',
+      '/orders 200 policy_allow false',
+      '/orders 200 policy_allow true',
+    ]);
+  });
+});
+
 describe('keygate local: routes of one API naming different authorizers', () => {
   it('reads four authorizers, each route naming its own', () => {
     const { api } = apiNamed('MixedApi');

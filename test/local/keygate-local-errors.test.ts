@@ -164,7 +164,7 @@ describe('keygate local: a template it cannot fully understand', () => {
       editTemplate(d, 'Authorizers.template.json', (t) => {
         t.Resources[idOf(t, 'AWS::Lambda::Function', 'TeamFn')].Properties.Runtime = 'python3.12';
         t.Resources[idOf(t, 'AWS::ApiGatewayV2::Authorizer', 'MixedApiToken')].Properties.IdentitySource = [
-          '$request.querystring.token',
+          '$stageVariables.team',
         ];
         t.Resources[idOf(t, 'AWS::ApiGatewayV2::Authorizer', 'MixedApiWide')].Properties.AuthorizerType =
           'COGNITO';
@@ -181,7 +181,7 @@ describe('keygate local: a template it cannot fully understand', () => {
         '/claims: runs',
         '/orders: runs',
         `/team: function ${fnId(api.api, team.authorizerId)} runs on python3.12; the local gateway runs Node.js functions only`,
-        '/token: route GET /token: its identity source $request.querystring.token is not emulated (request headers only)',
+        '/token: route GET /token: its identity source $stageVariables.team is not emulated (request headers and query strings are)',
         '/wide: route GET /wide: its COGNITO authorizer is not a Lambda REQUEST or TOKEN authorizer of this stack',
       ]);
       expect(fnId(api.api, team.authorizerId)).toMatch(/^TeamFn[0-9A-F]{8}$/);
