@@ -24,7 +24,7 @@ import { synthAuthorizersApp } from './assembly-apps-authorizers';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-local-authorizers-'));
 let served: ServedAssembly;
-let oidc: { server: Server; issuer: string; key: TestKey; paths: string[] };
+let oidc: { server: Server; issuer: string; key: TestKey; ecKey: TestKey; paths: string[] };
 const records: GatewayRecord[] = [];
 
 /** An OpenID Connect issuer at `https://127.0.0.1:<port>/oidc`: its discovery document and its JWKS. */
@@ -32,6 +32,8 @@ async function startOidcIssuer(): Promise<typeof oidc> {
   const { key: tlsKey, cert } = await testCertificate();
   fs.writeFileSync(path.join(work, 'oidc-ca.pem'), cert);
   const key = await generateSigningKey('RS256');
+  // Published too, yet API Gateway verifies RSA signatures only.
+  const ecKey = await generateSigningKey('ES256');
   const paths: string[] = [];
   let issuer = '';
   const server = createServer({ key: tlsKey, cert }, (req, res) => {
@@ -40,13 +42,13 @@ async function startOidcIssuer(): Promise<typeof oidc> {
       req.url === '/oidc/.well-known/openid-configuration'
         ? { issuer, jwks_uri: `${issuer}/keys`, token_endpoint: `${issuer}/token` }
         : req.url === '/oidc/keys'
-          ? jwksOf(key)
+          ? jwksOf(key, ecKey)
           : undefined;
     res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(body ?? {}));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}/oidc`;
-  return { server, issuer, key, paths };
+  return { server, issuer, key, ecKey, paths };
 }
 
 beforeAll(async () => {
@@ -238,7 +240,7 @@ describe('keygate local: a JWT authorizer of an OpenID Connect issuer', () => {
           ...claims,
         }).filter(([, v]) => v !== undefined),
       ),
-      { alg: 'RS256', typ: 'JWT', kid: key.kid },
+      { alg: key.alg, typ: 'JWT', kid: key.kid },
     );
 
   it('starts no stand-in for it: the issuer is used as deployed, as the banner says', () => {
@@ -271,13 +273,17 @@ describe('keygate local: a JWT authorizer of an OpenID Connect issuer', () => {
     ['another issuer', { iss: 'https://127.0.0.1/other' }, '/claims', 401],
     ['expired', { exp: nowSeconds() - 600 }, '/claims', 401],
     ['not yet valid', { nbf: nowSeconds() + 600 }, '/claims', 401],
+    ['issued in the future', { iat: nowSeconds() + 600 }, '/claims', 401],
   ])('%s: %s %s → %i', async (name, claims, route, status) => {
     const t = token(claims);
     const value = name.includes('no Bearer') ? t : `Bearer ${t}`;
     expect((await get(`${url()}${route}`, { authorization: value })).status).toBe(status);
   });
 
-  it('refuses a token signed with a key the issuer does not publish, and a missing token (401)', async () => {
+  it('refuses a token signed with a key the issuer does not publish, an ES256 one it does, and a missing token (401)', async () => {
+    expect((await get(`${url()}/claims`, { authorization: `Bearer ${token({}, oidc.ecKey)}` })).status).toBe(
+      401,
+    );
     const stranger = await generateSigningKey('RS256');
     expect((await get(`${url()}/claims`, { authorization: `Bearer ${token({}, stranger)}` })).status).toBe(
       401,
