@@ -223,6 +223,39 @@ describe('keygate local: a template it cannot fully understand', () => {
     }
   }, 60_000);
 
+  it.each([
+    [
+      'simple responses with payload format 1.0',
+      { EnableSimpleResponses: true },
+      'its authorizer has simple responses with payload format 1.0 (2.0 only)',
+    ],
+    [
+      'payload format 3.0',
+      { AuthorizerPayloadFormatVersion: '3.0' },
+      "its authorizer's payload format 3.0 is not 1.0 or 2.0",
+    ],
+    [
+      'a stage-variable identity source',
+      { IdentitySource: ['$request.header.X-Api-Token', '$stageVariables.key'] },
+      'its identity source $stageVariables.key is not emulated (request headers and query strings are)',
+    ],
+  ])('names an authorizer with %s on each of its routes', (name, properties, message) => {
+    const dir = spoiled(mixed, `authorizer-${name.replace(/\W/g, '')}`, (d) =>
+      editTemplate(d, 'Authorizers.template.json', (t) => {
+        Object.assign(
+          t.Resources[idOf(t, 'AWS::ApiGatewayV2::Authorizer', 'V1AuthApiV1')].Properties,
+          properties,
+        );
+      }),
+    );
+    const api = readAssembly(dir).apis.find((a) => a.name === 'V1AuthApi')!;
+    expect(api.routes.map((r) => r.unsupported)).toEqual([
+      `route GET /a: ${message}`,
+      `route GET /b: ${message}`,
+    ]);
+    expect(api.authorizers).toEqual([]);
+  });
+
   it('reads any hand-edited property without failing other than with an AssemblyError', () => {
     const file = path.join(mixed, 'Authorizers.template.json');
     const original = fs.readFileSync(file, 'utf8');
