@@ -6,8 +6,8 @@
  *   with a real-shaped event; its `Unauthorized` error is a 401; its IAM policy is evaluated against the
  *   request's ARN (explicit Deny wins), a simple response by `isAuthorized`; a refusal is a 403; anything
  *   else it does is a 500. Results are cached for the TTL, keyed on the identity-source values and shared
- *   by all routes of that authorizer (an API may have several: route-authorizers.ts). The authorizer
- *   context is forwarded to the integration; on the HTTP API it is also mapped to the `x-keygate-*` headers, overwriting any the client sent, while on the REST API the
+ *   per authorizer. The authorizer context is forwarded to the integration; on the HTTP API it is also
+ *   mapped to the `x-keygate-*` headers, overwriting any the client sent, while on the REST API the
  *   client's headers pass through unchanged, forged `x-keygate-*` ones included, as API Gateway does.
  * - `iam` routes: Signature Version 4 against local test credentials, then the principal's grant of the
  *   route (its IAM policy), each refusal a 403 with API Gateway's message.
