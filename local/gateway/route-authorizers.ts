@@ -58,7 +58,7 @@ export function authorizerState(
   apiType: ApiType,
   now: () => number,
 ): AuthorizerState {
-  const noIdentitySource = options.identitySource === 'none';
+  const noIdentitySource = options.identitySource === 'none' || options.identitySources?.length === 0;
   return {
     options,
     // REST authorizers and HTTP API payload 1.0 authorizers answer with an IAM policy only.
