@@ -79,14 +79,35 @@ function httpAuthorizerFields(a: Record<string, unknown>): AuthorizerFields {
     responseMode: a.EnableSimpleResponses === true ? 'simple' : 'iam',
     // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html#http-api-lambda-authorizer.payload-format
     ...(format === '1.0' || format === '2.0' ? { payloadFormat: format } : {}),
-    ...(literal(a.AuthorizerType) !== 'REQUEST'
-      ? {}
-      : format !== '1.0' && format !== '2.0'
-        ? { unsupported: `its authorizer's payload format ${format ?? '?'} is not 1.0 or 2.0` }
-        : format === '1.0' && a.EnableSimpleResponses === true
-          ? { unsupported: 'its authorizer has simple responses with payload format 1.0 (2.0 only)' }
-          : {}),
+    ...(literal(a.AuthorizerType) === 'JWT'
+      ? jwtResolvedAtDeployment(jwt)
+      : literal(a.AuthorizerType) !== 'REQUEST'
+        ? {}
+        : format !== '1.0' && format !== '2.0'
+          ? { unsupported: `its authorizer's payload format ${format ?? '?'} is not 1.0 or 2.0` }
+          : format === '1.0' && a.EnableSimpleResponses === true
+            ? { unsupported: 'its authorizer has simple responses with payload format 1.0 (2.0 only)' }
+            : {}),
   };
+}
+
+/**
+ * A JWT authorizer whose issuer or audience the template resolves only at deployment: a reference, or the
+ * region of an environment-agnostic stack (aws-cdk's HttpUserPoolAuthorizer writes
+ * `https://cognito-idp.${AWS::Region}.amazonaws.com/<pool id>` then).
+ */
+function jwtResolvedAtDeployment(jwt: { Issuer?: unknown; Audience?: unknown }): { unsupported?: string } {
+  const unresolved = [
+    ...(jwt.Issuer !== undefined && literal(jwt.Issuer) === undefined ? ['issuer'] : []),
+    ...(Array.isArray(jwt.Audience) && jwt.Audience.some((x) => literal(x) === undefined)
+      ? ['audience']
+      : []),
+  ];
+  return unresolved.length === 0
+    ? {}
+    : {
+        unsupported: `its JWT authorizer's ${unresolved.join(' and ')} ${unresolved.length > 1 ? 'are' : 'is'} resolved only at deployment (a reference, or the region of a stack without env): give the stack an explicit region, or a literal issuer URL`,
+      };
 }
 
 function httpCors(value: unknown): AssemblyCors | undefined {

@@ -135,6 +135,7 @@ function jwtAuthorizer(
   fields: AuthorizerFields | undefined,
 ): AssemblyAuthorizer | string {
   const jwt = fields?.type === 'JWT' ? fields.jwt : undefined;
+  if (fields?.type === 'JWT' && fields.unsupported) return fields.unsupported;
   if (!fields || !jwt || !authorizerId) return 'its JWT authorizer has no literal issuer and audience';
   if (!/^https:\/\/[^/]+/.test(jwt.issuer)) {
     return `its JWT authorizer's issuer ${jwt.issuer} is not an https URL (API Gateway discovers its keys over https)`;

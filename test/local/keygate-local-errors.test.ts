@@ -256,6 +256,30 @@ describe('keygate local: a template it cannot fully understand', () => {
     expect(api.authorizers).toEqual([]);
   });
 
+  it("names a JWT authorizer whose issuer is resolved only at deployment (a user pool's, in a stack without env)", () => {
+    const dir = spoiled(mixed, 'jwt-region', (d) =>
+      editTemplate(d, 'Authorizers.template.json', (t) => {
+        t.Resources[idOf(t, 'AWS::ApiGatewayV2::Authorizer', 'MixedApiOidc')].Properties.JwtConfiguration = {
+          Audience: ['client123'],
+          Issuer: {
+            'Fn::Join': [
+              '',
+              ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/eu-west-1_abc'],
+            ],
+          },
+        };
+      }),
+    );
+    const api = readAssembly(dir).apis.find((a) => a.name === 'MixedApi')!;
+    const why =
+      "its JWT authorizer's issuer is resolved only at deployment (a reference, or the region of a stack without env): give the stack an explicit region, or a literal issuer URL";
+    expect(api.routes.filter((r) => r.unsupported).map((r) => r.unsupported)).toEqual([
+      `route GET /orders: ${why}`,
+      `route GET /claims: ${why}`,
+    ]);
+    expect(api.authorizers.map((a) => a.type)).toEqual(['REQUEST', 'REQUEST', 'REQUEST']);
+  });
+
   it('reads any hand-edited property without failing other than with an AssemblyError', () => {
     const file = path.join(mixed, 'Authorizers.template.json');
     const original = fs.readFileSync(file, 'utf8');
