@@ -28,7 +28,10 @@ export interface KeygateLocalOptions {
   readonly stack?: string;
   /** A real Keycloak realm URL to trust instead of the built-in issuer. @default - the built-in issuer */
   readonly keycloak?: string;
-  /** PEM file of the CA that signed that Keycloak's certificate. @default - the system's CAs */
+  /**
+   * PEM file of the CA that signed that Keycloak's certificate; also trusted for the OpenID Connect issuers
+   * of JWT authorizers, which are used as deployed. @default - the system's CAs
+   */
   readonly keycloakCaFile?: string;
   /** The first API's port; the next APIs take the following ports. @default 0 (any free port) */
   readonly port?: number;

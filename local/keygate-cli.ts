@@ -5,6 +5,7 @@
 import { answerHelp, parseCli } from '../cli/cli-args';
 import { AssemblyError } from './assembly/assembly-model';
 import { GRANTED_USER, PLAIN_USER } from './assembly/assembly-issuer';
+import { isKeycloakRealmIssuer } from './assembly/jwt-authorizer-oidc';
 import { serveAssembly } from './assembly/serve-assembly';
 import type { ServedAssembly } from './assembly/serve-assembly';
 import { stopOnSignal } from './stop-on-signal';
@@ -19,7 +20,8 @@ from their assets; routes it cannot run answer 501 with the reason. Ctrl-C stops
   --issuer builtin          a built-in issuer stands in for the authorizer's Keycloak realm (default)
   --keycloak <realm URL>    trust a real Keycloak realm instead, over https (the app's authorizer fetches
                             keys over https only), e.g. https://sso.test:8443/realms/shop
-  --keycloak-ca <file>      PEM of the CA that signed that Keycloak's certificate (default: the system's)
+  --keycloak-ca <file>      PEM of the CA that signed that Keycloak's certificate (default: the system's);
+                            also trusted for the OpenID Connect issuers of JWT authorizers
   --port <n>                the first API's port; the next APIs take the following ones (default: any free)
   --issuer-port <n>         the built-in issuer's port (default: any free)
   --env NAME=VALUE          set a variable in every function's environment (repeatable); values the
@@ -91,10 +93,17 @@ export async function runKeygateLocal(argv: string[]): Promise<ServedAssembly> {
 export function banner(served: ServedAssembly): string {
   const lines = ['', `Keygate local — stack ${served.stack.name}, region ${served.stack.region}`, ''];
   for (const { api, url } of served.apis) {
-    const ttl = api.authorizer
-      ? `authorizer cache ${api.authorizer.cacheTtlSeconds} s`
-      : 'no Lambda authorizer';
+    const ttl =
+      api.authorizers.length > 1
+        ? `${api.authorizers.length} authorizers, caches ${api.authorizers.map((a) => `${a.cacheTtlSeconds} s`).join(' / ')}`
+        : api.authorizer
+          ? `authorizer cache ${api.authorizer.cacheTtlSeconds} s`
+          : 'no Lambda authorizer';
     lines.push(`  ${api.kind === 'http' ? 'HTTP API' : 'REST API'} ${api.name}  ${url}  (${ttl})`);
+    for (const a of api.authorizers) {
+      if (a.jwt && !isKeycloakRealmIssuer(a.jwt.issuer))
+        lines.push(`    JWT issuer ${a.jwt.issuer}, as deployed (keys from its discovery document)`);
+    }
     for (const r of api.routes) {
       lines.push(
         `    ${`${r.method} ${r.path}`.padEnd(40)} ${r.unsupported ? `501: ${r.unsupported}` : r.auth}`,

@@ -122,6 +122,8 @@ interface StageGrant {
   readonly role: iam.IRole;
   readonly method: HttpMethod;
   readonly path: string;
+  /** A streaming route: served, and so granted, by the REST API only. */
+  readonly stream: boolean;
 }
 
 /** The Keycloak realm, and with `cognitoFederation` the pool federating it (its tokens carry the same roles). */
@@ -299,6 +301,7 @@ function stageGrants(stage: StageContext): StageGrant[] {
         role: stage.machineRoles[i],
         method: key.slice(0, space) as HttpMethod,
         path: key.slice(space + 1),
+        stream: stage.config.routes.some((r) => r.stream === true && `${r.method} ${r.path}` === key),
       };
     }),
   );
@@ -312,7 +315,9 @@ function stageHttpApi(scope: Construct, stage: StageContext, apis: StageApis): S
     routes: apis.routes.filter((r) => !r.stream),
     apiName: `keygate-${stage.stageName}-http`,
   });
-  for (const g of apis.grants) if (!g.principal.crossAccount) http.grantInvoke(g.role, g.method, g.path);
+  // The HTTP API has no streaming route to grant: the REST API grants it (least privilege, no wildcard).
+  for (const g of apis.grants)
+    if (!g.principal.crossAccount && !g.stream) http.grantInvoke(g.role, g.method, g.path);
   new CfnOutput(scope, 'HttpApiUrl', { value: http.url, description: 'HTTP API URL' });
   apis.logout?.addToHttpApi(http.httpApi);
   if (apis.signIn) {

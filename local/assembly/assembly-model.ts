@@ -6,6 +6,7 @@
 import type { HttpMethod } from '../../common/route-model';
 import type { GatewayResponses } from './gateway-responses';
 import type { InvokeGrant } from './read-iam-grants';
+import type { IdentitySourceRef } from '../gateway/route-authorizers';
 
 /** A Lambda function of the template, as far as the local gateway can run it. */
 export interface AssemblyFunction {
@@ -36,6 +37,8 @@ export interface AssemblyRoute {
   readonly auth: AssemblyRouteAuth;
   /** The Lambda function the route's AWS_PROXY integration invokes. */
   readonly functionId?: string;
+  /** Authorized routes (`keycloak`): the id of the authorizer of the API's `authorizers` the route names. */
+  readonly authorizerId?: string;
   /** REST `ResponseTransferMode: STREAM`. */
   readonly streaming: boolean;
   /** JWT routes: `AuthorizationScopes`, one of which the token's scopes must hold. */
@@ -60,9 +63,16 @@ export interface AssemblyAuthorizer {
   readonly validationExpression?: string;
   /** Header names of the identity sources; empty means none (called for every request, never cached). */
   readonly identityHeaders: readonly string[];
+  /** Every identity source (headers and query-string parameters), in the configured order. */
+  readonly identitySources: readonly IdentitySourceRef[];
   readonly cacheTtlSeconds: number;
   /** HTTP API: `EnableSimpleResponses`. REST APIs always answer with a policy. */
   readonly responseMode: 'iam' | 'simple';
+  /**
+   * HTTP API Lambda authorizers: `AuthorizerPayloadFormatVersion`; 1.0 is the REST REQUEST event with
+   * `version: '1.0'` and an IAM-policy answer (lambda-authorizer-v1.ts). @default '2.0'
+   */
+  readonly payloadFormat?: '1.0' | '2.0';
 }
 
 export interface AssemblyCors {
@@ -76,8 +86,10 @@ export interface AssemblyApi {
   readonly kind: 'http' | 'rest';
   readonly name: string;
   readonly routes: readonly AssemblyRoute[];
-  /** The Lambda authorizer its `keycloak` routes use. */
+  /** The first authorizer its `keycloak` routes use (`authorizers[0]`). */
   readonly authorizer?: AssemblyAuthorizer;
+  /** Every authorizer its routes name, in the order of first use; each route names its own (`authorizerId`). */
+  readonly authorizers: readonly AssemblyAuthorizer[];
   readonly cors?: AssemblyCors;
   /** REST APIs: the gateway responses by response type (UNAUTHORIZED, ACCESS_DENIED, DEFAULT_4XX, ...). */
   readonly gatewayResponses?: GatewayResponses;

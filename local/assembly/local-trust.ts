@@ -16,6 +16,7 @@ import type { LocalIssuer, RealmRepresentation } from '../issuer';
 import type { AssemblyStack } from './assembly-model';
 import { AssemblyError } from './assembly-model';
 import { keycloakIssuersOf, realmForIssuer, withLocalIssuer } from './assembly-issuer';
+import { isKeycloakRealmIssuer } from './jwt-authorizer-oidc';
 
 export interface LocalTrustOptions {
   /**
@@ -59,15 +60,12 @@ export interface LocalTrust {
 /** The Keygate configs of the stack's authorizers, in the order of their APIs. */
 export function keygateConfigsOf(stack: AssemblyStack): AuthorizerConfig[] {
   const configs: AuthorizerConfig[] = [];
-  for (const api of stack.apis) {
-    const id = api.authorizer?.functionId;
-    const raw = id ? stack.functions[id]?.environment[AUTHORIZER_CONFIG_ENV] : undefined;
-    if (!raw) continue;
-    try {
-      configs.push(JSON.parse(raw) as AuthorizerConfig);
-    } catch {
-      throw new AssemblyError(`the ${AUTHORIZER_CONFIG_ENV} of authorizer ${id} is not JSON`);
-    }
+  for (const id of new Set(stack.apis.flatMap((api) => api.authorizers.map((a) => a.functionId)))) {
+    const fn = id ? stack.functions[id] : undefined;
+    const raw = fn?.environment[AUTHORIZER_CONFIG_ENV];
+    // An unreadable config marks its function unsupported (read-assembly.ts): its routes answer 501.
+    if (!raw || fn?.unsupported) continue;
+    configs.push(JSON.parse(raw) as AuthorizerConfig);
   }
   return configs;
 }
@@ -84,9 +82,9 @@ function trustedRealms(
     for (const issuer of keycloakIssuersOf(config))
       if (!seen.has(issuer.issuer)) seen.set(issuer.issuer, { issuer, config });
   }
-  for (const api of stack.apis) {
-    const jwt = api.authorizer?.jwt;
-    if (!jwt || seen.has(jwt.issuer)) continue;
+  for (const jwt of stack.apis.flatMap((api) => api.authorizers.flatMap((a) => (a.jwt ? [a.jwt] : [])))) {
+    // Other OpenID Connect issuers are used as deployed (jwt-authorizer-oidc.ts).
+    if (seen.has(jwt.issuer) || !isKeycloakRealmIssuer(jwt.issuer)) continue;
     // A people client of its own; the first audience is the API client whose audience mapper fills `aud`.
     seen.set(jwt.issuer, {
       issuer: {

@@ -30,16 +30,19 @@ export function readAssembly(assembly: string, stackName?: string): AssemblyStac
   // Absolute: each function process runs in its own asset folder.
   const dir = resolve(assembly);
   const stack = chooseStack(stackArtifacts(dir), stackName, dir);
-  const template = readJson(join(dir, stack.templateFile), `the template of stack ${stack.name}`) as {
-    Resources?: Resources;
-  };
-  const resources = template.Resources ?? {};
+  const resources = resourcesOf(
+    readJson(join(dir, stack.templateFile), `the template of stack ${stack.name}`),
+    `the template of stack ${stack.name}`,
+  );
   const functions = readFunctions(resources, dir, assetFolders(dir, stack.name));
   const apis: AssemblyApi[] = [...readHttpApis(resources), ...readRestApis(resources)].map((api) => ({
     ...api,
     routes: api.routes.map((r) => {
       const fn = r.functionId ? functions[r.functionId] : undefined;
-      return !r.unsupported && fn?.unsupported ? { ...r, unsupported: fn.unsupported } : r;
+      const authorizer = api.authorizers.find((a) => a.id === r.authorizerId);
+      const authorizerFn = authorizer?.functionId ? functions[authorizer.functionId] : undefined;
+      const why = fn?.unsupported ?? authorizerFn?.unsupported;
+      return !r.unsupported && why ? { ...r, unsupported: why } : r;
     }),
   }));
   if (apis.length === 0) throw new AssemblyError(`stack ${stack.name} in ${dir} has no HTTP or REST API`);
@@ -55,13 +58,41 @@ export function readAssembly(assembly: string, stackName?: string): AssemblyStac
 
 function readJson(file: string, what: string): unknown {
   if (!existsSync(file)) throw new AssemblyError(`cannot read ${what}: ${file} does not exist`);
+  let text: string;
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    // A folder in its place, no read permission: say what the system said, not "not JSON".
+    throw new AssemblyError(`cannot read ${what}: ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
   } catch (e) {
     throw new AssemblyError(`cannot read ${what}: ${file} is not JSON (${(e as Error).message})`, {
       cause: e,
     });
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AssemblyError(`cannot read ${what}: ${file} is not a JSON object`);
+  }
+  return value;
+}
+
+/**
+ * A template's resources: a hand-edited template may hold anything, so entries that are not objects with a
+ * string `Type` are left out (none of them is an API, a route or a function the gateway could serve).
+ */
+function resourcesOf(template: unknown, what: string): Resources {
+  const resources = (template as { Resources?: unknown }).Resources;
+  if (typeof resources !== 'object' || resources === null || Array.isArray(resources)) {
+    throw new AssemblyError(`cannot read ${what}: it has no Resources object`);
+  }
+  return Object.fromEntries(
+    Object.entries(resources).filter(
+      ([, r]) => typeof r === 'object' && r !== null && typeof (r as { Type?: unknown }).Type === 'string',
+    ),
+  ) as Resources;
 }
 
 function stackArtifacts(dir: string): StackArtifact[] {
@@ -78,7 +109,7 @@ function stackArtifacts(dir: string): StackArtifact[] {
   };
   const out: StackArtifact[] = [];
   for (const [name, artifact] of Object.entries(manifest.artifacts ?? {})) {
-    if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
+    if (artifact?.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) continue;
     // environment: aws://<account>/<region>, with unknown-account / unknown-region when not set.
     const [, account, region] = /^aws:\/\/([^/]+)\/(.+)$/.exec(artifact.environment ?? '') ?? [];
     out.push({
@@ -113,7 +144,7 @@ function assetFolders(dir: string, stack: string): Record<string, string> {
   };
   const out: Record<string, string> = {};
   for (const [hash, f] of Object.entries(manifest.files ?? {})) {
-    if (f.source?.path) out[hash] = join(dir, f.source.path);
+    if (typeof f?.source?.path === 'string') out[hash] = join(dir, f.source.path);
   }
   return out;
 }
@@ -165,7 +196,22 @@ function readFunction(
     unresolvedEnvironment: unresolved,
     ...(codeDir ? { codeDir } : {}),
     ...(inlineCode !== undefined ? { inlineCode } : {}),
-    ...unsupportedFunction(path, runtime, handler, codeDir, inlineCode),
+    ...(unsupportedFunction(path, runtime, handler, codeDir, inlineCode) ??
+      unreadableConfig(path, environment[AUTHORIZER_CONFIG_ENV])),
+  };
+}
+
+/** A Keygate authorizer's config the local gateway cannot localize (hand-edited): its routes answer 501. */
+function unreadableConfig(path: string, raw: string | undefined): { unsupported?: string } {
+  if (raw === undefined) return {};
+  try {
+    const config = JSON.parse(raw) as { issuers?: unknown; routes?: unknown };
+    if (Array.isArray(config.issuers) && Array.isArray(config.routes)) return {};
+  } catch {
+    // reported below
+  }
+  return {
+    unsupported: `the ${AUTHORIZER_CONFIG_ENV} of function ${path} is not a Keygate authorizer config (JSON with issuers and routes)`,
   };
 }
 
@@ -175,7 +221,7 @@ function unsupportedFunction(
   handler: string,
   codeDir: string | undefined,
   inlineCode: string | undefined,
-): { unsupported?: string } {
+): { unsupported: string } | undefined {
   if (!NODE_RUNTIME.test(runtime)) {
     return {
       unsupported: `function ${path} runs on ${runtime}; the local gateway runs Node.js functions only`,
@@ -187,7 +233,7 @@ function unsupportedFunction(
   if (inlineCode === undefined && (!codeDir || !existsSync(codeDir))) {
     return { unsupported: `the code asset of function ${path} is missing${codeDir ? ` (${codeDir})` : ''}` };
   }
-  return {};
+  return undefined;
 }
 
 /**

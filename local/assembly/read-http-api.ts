@@ -6,7 +6,7 @@ import { HTTP_METHODS } from '../../common/route-model';
 import type { HttpMethod } from '../../common/route-model';
 import type { AssemblyApi, AssemblyCors, AssemblyRoute } from './assembly-model';
 import type { ApiAuthorizerState, AuthorizerFields } from './route-target';
-import { authorizationUnsupported, lambdaProxyTarget, routeAuthOf } from './route-target';
+import { authorizationUnsupported, authorizerOf, lambdaProxyTarget, routeAuthOf } from './route-target';
 import type { Resource, Resources } from './template';
 import { literal, refOf } from './template';
 
@@ -14,7 +14,7 @@ export function readHttpApis(resources: Resources): AssemblyApi[] {
   const apis: AssemblyApi[] = [];
   for (const [id, r] of Object.entries(resources)) {
     if (r.Type !== 'AWS::ApiGatewayV2::Api' || r.Properties?.ProtocolType !== 'HTTP') continue;
-    const state: ApiAuthorizerState = {};
+    const state: ApiAuthorizerState = { authorizers: [] };
     const routes = Object.values(resources)
       .filter((x) => x.Type === 'AWS::ApiGatewayV2::Route' && refOf(x.Properties?.ApiId) === id)
       .map((x) => httpRoute(resources, x, state));
@@ -24,7 +24,8 @@ export function readHttpApis(resources: Resources): AssemblyApi[] {
       kind: 'http',
       name: literal(r.Properties?.Name) ?? id,
       routes,
-      ...(state.authorizer ? { authorizer: state.authorizer } : {}),
+      ...(state.authorizers[0] ? { authorizer: state.authorizers[0] } : {}),
+      authorizers: state.authorizers,
       ...(cors ? { cors } : {}),
     });
   }
@@ -56,6 +57,7 @@ function httpRoute(resources: Resources, route: Resource, state: ApiAuthorizerSt
     // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
     ...(format === '1.0' ? { payloadFormat: '1.0' as const } : {}),
     ...(kind === 'JWT' ? { scopes: literalList(p.AuthorizationScopes) } : {}),
+    ...authorizerOf(kind, refOf(p.AuthorizerId)),
     ...(unsupported ? { unsupported } : {}),
   };
 }
@@ -75,10 +77,37 @@ function httpAuthorizerFields(a: Record<string, unknown>): AuthorizerFields {
     identitySources: Array.isArray(a.IdentitySource) ? a.IdentitySource.map((s) => literal(s) ?? '') : [],
     cacheTtl: a.AuthorizerResultTtlInSeconds,
     responseMode: a.EnableSimpleResponses === true ? 'simple' : 'iam',
-    ...(format !== '2.0'
-      ? { unsupported: `authorizer payload format ${format ?? '?'} is not emulated (2.0 only)` }
-      : {}),
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html#http-api-lambda-authorizer.payload-format
+    ...(format === '1.0' || format === '2.0' ? { payloadFormat: format } : {}),
+    ...(literal(a.AuthorizerType) === 'JWT'
+      ? jwtResolvedAtDeployment(jwt)
+      : literal(a.AuthorizerType) !== 'REQUEST'
+        ? {}
+        : format !== '1.0' && format !== '2.0'
+          ? { unsupported: `its authorizer's payload format ${format ?? '?'} is not 1.0 or 2.0` }
+          : format === '1.0' && a.EnableSimpleResponses === true
+            ? { unsupported: 'its authorizer has simple responses with payload format 1.0 (2.0 only)' }
+            : {}),
   };
+}
+
+/**
+ * A JWT authorizer whose issuer or audience the template resolves only at deployment: a reference, or the
+ * region of an environment-agnostic stack (aws-cdk's HttpUserPoolAuthorizer writes
+ * `https://cognito-idp.${AWS::Region}.amazonaws.com/<pool id>` then).
+ */
+function jwtResolvedAtDeployment(jwt: { Issuer?: unknown; Audience?: unknown }): { unsupported?: string } {
+  const unresolved = [
+    ...(jwt.Issuer !== undefined && literal(jwt.Issuer) === undefined ? ['issuer'] : []),
+    ...(Array.isArray(jwt.Audience) && jwt.Audience.some((x) => literal(x) === undefined)
+      ? ['audience']
+      : []),
+  ];
+  return unresolved.length === 0
+    ? {}
+    : {
+        unsupported: `its JWT authorizer's ${unresolved.join(' and ')} ${unresolved.length > 1 ? 'are' : 'is'} resolved only at deployment (a reference, or the region of a stack without env): give the stack an explicit region, or a literal issuer URL`,
+      };
 }
 
 function httpCors(value: unknown): AssemblyCors | undefined {

@@ -7,7 +7,7 @@ import type { HttpMethod } from '../../common/route-model';
 import type { AssemblyApi, AssemblyCors, AssemblyRoute } from './assembly-model';
 import { readGatewayResponses } from './gateway-responses';
 import type { ApiAuthorizerState, AuthorizerFields } from './route-target';
-import { authorizationUnsupported, lambdaProxyTarget, routeAuthOf } from './route-target';
+import { authorizationUnsupported, authorizerOf, lambdaProxyTarget, routeAuthOf } from './route-target';
 import type { Resource, Resources } from './template';
 import { literal, refOf } from './template';
 
@@ -18,7 +18,7 @@ export function readRestApis(resources: Resources): AssemblyApi[] {
     const methods = Object.values(resources).filter(
       (x) => x.Type === 'AWS::ApiGateway::Method' && refOf(x.Properties?.RestApiId) === id,
     );
-    const state: ApiAuthorizerState = {};
+    const state: ApiAuthorizerState = { authorizers: [] };
     const routes = methods.filter((m) => !isCorsPreflight(m)).map((m) => restRoute(resources, id, m, state));
     const cors = restCors(methods.find(isCorsPreflight));
     apis.push({
@@ -26,7 +26,8 @@ export function readRestApis(resources: Resources): AssemblyApi[] {
       kind: 'rest',
       name: literal(r.Properties?.Name) ?? id,
       routes,
-      ...(state.authorizer ? { authorizer: state.authorizer } : {}),
+      ...(state.authorizers[0] ? { authorizer: state.authorizers[0] } : {}),
+      authorizers: state.authorizers,
       ...(cors ? { cors } : {}),
       gatewayResponses: readGatewayResponses(resources, id),
     });
@@ -69,6 +70,7 @@ function restRoute(
     auth: routeAuthOf(kind),
     streaming: integration.ResponseTransferMode === 'STREAM',
     ...(lambda.functionId ? { functionId: lambda.functionId } : {}),
+    ...authorizerOf(kind, refOf(p.AuthorizerId)),
     ...(unsupported ? { unsupported } : {}),
   };
 }

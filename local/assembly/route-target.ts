@@ -5,11 +5,18 @@
  */
 import type { AssemblyAuthorizer, AssemblyRouteAuth } from './assembly-model';
 import type { Resources } from './template';
-import { identityHeader, lambdaIdOf, literal } from './template';
+import { identitySourceRef, lambdaIdOf, literal } from './template';
 
 /** `AuthorizationType` (both flavours) as the local gateway's route auth. */
 export function routeAuthOf(authorizationType: string): AssemblyRouteAuth {
   return authorizationType === 'AWS_IAM' ? 'iam' : authorizationType === 'CUSTOM' ? 'keycloak' : 'none';
+}
+
+/** An authorized route's `authorizerId` (CUSTOM and JWT routes). */
+export function authorizerOf(authorizationType: string, authorizerId: string | undefined) {
+  return (authorizationType === 'CUSTOM' || authorizationType === 'JWT') && authorizerId
+    ? { authorizerId }
+    : {};
 }
 
 /** An authorizer resource's properties under their common meaning. */
@@ -20,25 +27,28 @@ export interface AuthorizerFields {
   readonly identitySources: readonly string[];
   readonly cacheTtl: unknown;
   readonly responseMode: 'iam' | 'simple';
-  /** Why this flavour cannot emulate the authorizer beyond its type (HTTP: payload format 1.0). */
+  /** Why this flavour cannot emulate the authorizer beyond its type. */
   readonly unsupported?: string;
   /** TOKEN authorizers: `IdentityValidationExpression`. */
   readonly validationExpression?: string;
   /** JWT authorizers (HTTP API): `JwtConfiguration`. */
   readonly jwt?: { readonly issuer: string; readonly audience: readonly string[] };
+  /** HTTP API Lambda authorizers: `AuthorizerPayloadFormatVersion`. */
+  readonly payloadFormat?: '1.0' | '2.0';
 }
 
-/** The API's Lambda authorizer seen so far: routes of one API share one. */
+/** The authorizers of one API, in the order its routes first name them. */
 export interface ApiAuthorizerState {
-  authorizer?: AssemblyAuthorizer;
+  readonly authorizers: AssemblyAuthorizer[];
 }
 
 /** Lambda authorizer types the local gateway calls: REQUEST (both flavours) and TOKEN (REST). */
 const EMULATED_TYPES = new Set(['REQUEST', 'TOKEN']);
 
 /**
- * Why a route's authorization cannot be emulated (undefined when it can); records the API's Lambda
- * authorizer on first use. `fieldsOf` reads the flavour's authorizer resource.
+ * Why a route's authorization cannot be emulated (undefined when it can); records the authorizer the
+ * route names among its API's on first use, so each authorizer keeps its own settings and result cache.
+ * `fieldsOf` reads the flavour's authorizer resource.
  */
 export function authorizationUnsupported(
   resources: Resources,
@@ -52,60 +62,96 @@ export function authorizationUnsupported(
   if (authorizationType !== 'CUSTOM' && authorizationType !== 'JWT') {
     return `route ${key}: authorization type ${authorizationType} is not emulated`;
   }
+  if (authorizerId && state.authorizers.some((a) => a.id === authorizerId)) return undefined;
   const properties = authorizerId ? resources[authorizerId]?.Properties : undefined;
   const fields = properties ? fieldsOf(properties) : undefined;
-  if (authorizationType === 'JWT') return jwtAuthorizer(key, authorizerId, fields, state);
-  const functionId = lambdaIdOf(resources, fields?.uri);
-  if (!fields || !EMULATED_TYPES.has(fields.type ?? '') || !functionId) {
-    return `route ${key}: its ${fields?.type ?? 'unknown'} authorizer is not a Lambda REQUEST or TOKEN authorizer of this stack`;
-  }
-  if (fields.unsupported) return `route ${key}: ${fields.unsupported}`;
-  if (state.authorizer && state.authorizer.id !== authorizerId) {
-    return `route ${key}: a second Lambda authorizer on one API is not emulated (${authorizerId})`;
-  }
-  state.authorizer ??= {
-    id: authorizerId!,
-    functionId,
-    type: fields.type === 'TOKEN' ? 'TOKEN' : 'REQUEST',
-    identityHeaders: fields.identitySources.map(identityHeader).filter((h): h is string => h !== undefined),
-    cacheTtlSeconds: typeof fields.cacheTtl === 'number' ? fields.cacheTtl : 300,
-    responseMode: fields.responseMode,
-    ...(fields.validationExpression ? { validationExpression: fields.validationExpression } : {}),
-  };
+  const read =
+    authorizationType === 'JWT'
+      ? jwtAuthorizer(authorizerId, fields)
+      : lambdaAuthorizer(resources, authorizerId, fields);
+  if (typeof read === 'string') return `route ${key}: ${read}`;
+  state.authorizers.push(read);
   return undefined;
 }
 
-/**
- * An HTTP API JWT authorizer whose issuer is a Keycloak realm (`…/realms/<name>`): a built-in issuer can
- * stand in for it. https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-jwt-authorizer.html
- */
-function jwtAuthorizer(
-  key: string,
+/** A Lambda REQUEST or TOKEN authorizer of the stack, or why it cannot be called locally. */
+function lambdaAuthorizer(
+  resources: Resources,
   authorizerId: string | undefined,
   fields: AuthorizerFields | undefined,
-  state: ApiAuthorizerState,
-): string | undefined {
+): AssemblyAuthorizer | string {
+  const functionId = lambdaIdOf(resources, fields?.uri);
+  if (!fields || !authorizerId || !EMULATED_TYPES.has(fields.type ?? '') || !functionId) {
+    return `its ${fields?.type ?? 'unknown'} authorizer is not a Lambda REQUEST or TOKEN authorizer of this stack`;
+  }
+  if (fields.unsupported) return fields.unsupported;
+  const sources = identitySourcesOf(fields);
+  if (typeof sources === 'string') return sources;
+  return {
+    id: authorizerId,
+    functionId,
+    type: fields.type === 'TOKEN' ? 'TOKEN' : 'REQUEST',
+    ...sources,
+    cacheTtlSeconds: typeof fields.cacheTtl === 'number' ? fields.cacheTtl : 300,
+    responseMode: fields.responseMode,
+    ...(fields.validationExpression ? { validationExpression: fields.validationExpression } : {}),
+    ...(fields.payloadFormat === '1.0' ? { payloadFormat: '1.0' as const } : {}),
+  };
+}
+
+/**
+ * The identity sources as the gateway reads them: request headers and query-string parameters, plus the
+ * route key, which the gateway adds itself in simple response mode. Stage variables and other context
+ * variables hold values the local gateway does not have: refused rather than mis-emulated.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html#http-api-lambda-authorizer.identity-sources
+ */
+function identitySourcesOf(
+  fields: AuthorizerFields,
+): Pick<AssemblyAuthorizer, 'identityHeaders' | 'identitySources'> | string {
+  const sources = fields.identitySources.filter((s) => s.trim() !== '$context.routeKey');
+  const refs = sources.map(identitySourceRef);
+  const other = sources.find((_, i) => refs[i] === undefined);
+  if (other !== undefined) {
+    return `its identity source ${other} is not emulated (request headers and query strings are)`;
+  }
+  const identitySources = refs.filter((r) => r !== undefined);
+  if (fields.type === 'TOKEN' && identitySources.some((s) => s.in !== 'header')) {
+    return 'its TOKEN authorizer reads a query string; a TOKEN authorizer reads one header';
+  }
+  return {
+    identityHeaders: identitySources.filter((s) => s.in === 'header').map((s) => s.name),
+    identitySources,
+  };
+}
+
+/**
+ * An HTTP API JWT authorizer: API Gateway checks the token itself (jwt-authorizer.ts). Its issuer must be
+ * a literal https URL: a Keycloak realm gets a built-in issuer standing in for it, any other OpenID
+ * Connect issuer is used as deployed (jwt-authorizer-oidc.ts).
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-jwt-authorizer.html
+ */
+function jwtAuthorizer(
+  authorizerId: string | undefined,
+  fields: AuthorizerFields | undefined,
+): AssemblyAuthorizer | string {
   const jwt = fields?.type === 'JWT' ? fields.jwt : undefined;
-  if (!fields || !jwt || !authorizerId) {
-    return `route ${key}: its JWT authorizer has no literal issuer and audience`;
+  if (fields?.type === 'JWT' && fields.unsupported) return fields.unsupported;
+  if (!fields || !jwt || !authorizerId) return 'its JWT authorizer has no literal issuer and audience';
+  if (!/^https:\/\/[^/]+/.test(jwt.issuer)) {
+    return `its JWT authorizer's issuer ${jwt.issuer} is not an https URL (API Gateway discovers its keys over https)`;
   }
-  if (!/^https:\/\/[^/]+(?:\/auth)?\/realms\/[^/]+$/.test(jwt.issuer)) {
-    return `route ${key}: its JWT authorizer's issuer ${jwt.issuer} is not a Keycloak realm (no local stand-in)`;
-  }
-  if (state.authorizer && state.authorizer.id !== authorizerId) {
-    return `route ${key}: a second authorizer on one API is not emulated (${authorizerId})`;
-  }
-  state.authorizer ??= {
+  const sources = identitySourcesOf(fields);
+  if (typeof sources === 'string') return sources;
+  return {
     id: authorizerId,
     functionId: '',
     type: 'JWT',
-    identityHeaders: fields.identitySources.map(identityHeader).filter((h): h is string => h !== undefined),
+    ...sources,
     // API Gateway caches no JWT authorizer result: each request's token is validated.
     cacheTtlSeconds: 0,
     responseMode: 'simple',
     jwt,
   };
-  return undefined;
 }
 
 /** The function a route's integration invokes, or why it is not a Lambda proxy integration of the stack. */

@@ -24,7 +24,7 @@ import { grantCovers } from './read-iam-grants';
 import { renderGatewayResponse } from './gateway-responses';
 import { startLocalTrust } from './local-trust';
 import type { LocalTrust, LocalTrustOptions } from './local-trust';
-import { localJwtAuthorizer, withJwtContext } from './jwt-authorizer';
+import { apiAuthorizers } from './api-authorizers';
 import { functionRegistry } from './function-registry';
 import type { FunctionRegistry } from './function-registry';
 
@@ -151,18 +151,12 @@ function gatewayOptions(
   trust: LocalTrust,
   served: Pick<LocalGatewayOptions, 'port' | 'onRequest'>,
 ): LocalGatewayOptions {
-  const a = api.authorizer;
   const routes = gatewayRoutes(api, stack, functions);
   return {
     ...routes,
-    ...(a?.jwt ? jwtRoutes(api, a.jwt, routes, trust) : {}),
+    // Each authorized route calls the authorizer it names, with that authorizer's own settings and cache.
+    ...apiAuthorizers(api, stack, functions, trust, routes.integrations ?? {}),
     apiType: api.kind,
-    responseMode: a?.responseMode,
-    cacheTtlSeconds: a?.cacheTtlSeconds ?? 0,
-    tokenHeader: a?.identityHeaders[0] ?? 'Authorization',
-    identitySource: a && a.identityHeaders.length === 0 ? 'none' : 'header',
-    ...(a?.type === 'TOKEN' ? { authorizerType: 'TOKEN' as const } : {}),
-    ...(a?.validationExpression ? { tokenValidation: tokenValidation(a.validationExpression) } : {}),
     ...(api.cors?.allowOrigins.length ? { cors: api.cors } : {}),
     iamCredentials: [iam.machine, iam.outsider, ...grantedCredentials(api, stack, iam.roles)],
     region: stack.region,
@@ -173,35 +167,6 @@ function gatewayOptions(
   };
 }
 
-/** A JWT authorizer's API: the stand-in authorizer, and integrations that see the claims as API Gateway passes them. */
-function jwtRoutes(
-  api: AssemblyApi,
-  jwt: NonNullable<NonNullable<AssemblyApi['authorizer']>['jwt']>,
-  routes: ReturnType<typeof gatewayRoutes>,
-  trust: LocalTrust,
-): Pick<LocalGatewayOptions, 'authorizer' | 'integrations'> {
-  const realm = trust.realms.find((r) => r.deployed === jwt.issuer);
-  if (!realm) throw new AssemblyError(`no local stand-in for the JWT authorizer's issuer ${jwt.issuer}`);
-  return {
-    authorizer: localJwtAuthorizer({
-      issuer: realm.url,
-      // Keycloak's JWKS path under the realm (https://www.keycloak.org/docs/latest/securing_apps/#available-endpoints).
-      jwksUri: realm.issuer?.urls.certs ?? `${realm.url}/protocol/openid-connect/certs`,
-      audience: jwt.audience,
-      scopes: Object.fromEntries(api.routes.map((r) => [routeKey(r), r.scopes ?? []])),
-      ...(realm.issuer?.ca ? { ca: realm.issuer.ca } : trust.keycloakCa ? { ca: trust.keycloakCa } : {}),
-    }),
-    integrations: Object.fromEntries(
-      Object.entries(routes.integrations ?? {}).map(([key, fn]) => [key, withJwtContext(fn)]),
-    ),
-  };
-}
-
-/** A TOKEN authorizer's `IdentityValidationExpression`: the whole token must match it. */
-function tokenValidation(expression: string): RegExp {
-  return new RegExp(`^(?:${expression})$`);
-}
-
 /** The gateway's routes: authorized ones with their integrations; public and unsupported ones apart. */
 function gatewayRoutes(
   api: AssemblyApi,
@@ -209,7 +174,7 @@ function gatewayRoutes(
   functions: FunctionRegistry,
 ): Pick<
   LocalGatewayOptions,
-  'routes' | 'publicRoutes' | 'integrations' | 'integration' | 'authorizer' | 'streaming' | 'payloadV1Routes'
+  'routes' | 'publicRoutes' | 'integrations' | 'integration' | 'streaming' | 'payloadV1Routes'
 > {
   const routes: RouteSpec[] = [];
   const publicRoutes: PublicRoute[] = [];
@@ -225,10 +190,13 @@ function gatewayRoutes(
         integration: notImplemented(r.unsupported ?? 'no function'),
       });
     } else if (r.auth === 'none') {
-      const integration = r.streaming
-        ? notImplemented(`route ${routeKey(r)}: a streaming route without authorization is not emulated`)
-        : functions.invoke(fn);
-      publicRoutes.push({ method: r.method, path: r.path, integration });
+      publicRoutes.push({
+        method: r.method,
+        path: r.path,
+        integration: functions.invoke(fn),
+        // REST `ResponseTransferMode: STREAM` without authorization: passed on as the function writes it.
+        ...(r.streaming ? { stream: functions.invokeStream(fn) } : {}),
+      });
     } else {
       routes.push({ method: r.method, path: r.path, auth: r.auth });
       integrations[routeKey(r)] = functions.invoke(fn);
@@ -238,16 +206,11 @@ function gatewayRoutes(
       }
     }
   }
-  const authorizerFn = api.authorizer ? stack.functions[api.authorizer.functionId] : undefined;
   return {
     routes,
     publicRoutes,
     integrations,
     integration: () => Promise.reject(new Error('no integration')),
-    authorizer:
-      authorizerFn && !authorizerFn.unsupported
-        ? functions.invoke(authorizerFn)
-        : () => Promise.reject(new Error(authorizerFn?.unsupported ?? 'no authorizer')),
     ...(streamRoutes.length > 0
       ? {
           streaming: {

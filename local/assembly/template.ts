@@ -38,7 +38,11 @@ export function refOf(value: unknown): string | undefined {
   return referencedIds(value)[0];
 }
 
-/** A header name out of an identity source (`$request.header.X`, `method.request.header.X`). */
-export function identityHeader(source: string): string | undefined {
-  return /^(?:\$request|method\.request)\.header\.([\w-]+)$/.exec(source.trim())?.[1];
+/**
+ * A header or query-string parameter an identity source names (`$request.header.X`,
+ * `$request.querystring.X` on HTTP APIs; `method.request.header.X`, `method.request.querystring.X` on REST).
+ */
+export function identitySourceRef(source: string): { in: 'header' | 'query'; name: string } | undefined {
+  const m = /^(?:\$request|method\.request)\.(header|querystring)\.([^\s,]+)$/.exec(source.trim());
+  return m ? { in: m[1] === 'header' ? 'header' : 'query', name: m[2] } : undefined;
 }

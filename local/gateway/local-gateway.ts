@@ -6,7 +6,7 @@
  *   with a real-shaped event; its `Unauthorized` error is a 401; its IAM policy is evaluated against the
  *   request's ARN (explicit Deny wins), a simple response by `isAuthorized`; a refusal is a 403; anything
  *   else it does is a 500. Results are cached for the TTL, keyed on the identity-source values and shared
- *   by all routes. The authorizer context is forwarded to the integration; on the HTTP API it is also
+ *   per authorizer. The authorizer context is forwarded to the integration; on the HTTP API it is also
  *   mapped to the `x-keygate-*` headers, overwriting any the client sent, while on the REST API the
  *   client's headers pass through unchanged, forged `x-keygate-*` ones included, as API Gateway does.
  * - `iam` routes: Signature Version 4 against local test credentials, then the principal's grant of the
@@ -29,18 +29,13 @@ import type { HttpMethod, RouteSpec } from '../../common/route-model';
 import type { ResponseMode } from '../../common/authorizer-config';
 import { ACCESS_DENIED_HTML } from '../../common/gateway-responses';
 import { STEP_UP_CONTEXT_KEY } from '../../common/step-up';
-import {
-  authorizerEventRest,
-  authorizerEventV2,
-  headersV2,
-  methodArn,
-  proxyEventRest,
-  proxyEventV2,
-} from './api-events';
+import { headersV2, methodArn, proxyEventRest, proxyEventV2 } from './api-events';
 import type { ApiContext, ApiType, IncomingRequest, IntegrationAuthorizer, MatchedRoute } from './api-events';
-import { authorizerEventToken, proxyEventV1Http } from './api-events-v1';
+import { proxyEventV1Http } from './api-events-v1';
 import { evaluatePolicy, InvalidAuthorizerResponse, validatePolicy } from './iam-policy';
 import { AuthorizerResultCache } from './result-cache';
+import { authorizerEvent, authorizerState, identityValues } from './route-authorizers';
+import type { AuthorizerState, GatewayAuthorizer } from './route-authorizers';
 import { createResponseStream, readStreamedResponse } from './lambda-response-stream';
 import { checkSigV4 } from './sigv4-check';
 import type { LocalIamCredential, SigV4Reason } from './sigv4-check';
@@ -64,6 +59,8 @@ export interface PublicRoute {
   readonly method: HttpMethod;
   readonly path: string;
   readonly integration: LambdaFunction;
+  /** A streaming integration (REST), in place of `integration`: its answer is passed on as written. */
+  readonly stream?: StreamingLambdaFunction;
 }
 
 export interface LocalGatewayOptions {
@@ -86,6 +83,11 @@ export interface LocalGatewayOptions {
   readonly authorizerType?: 'REQUEST' | 'TOKEN';
   /** TOKEN authorizers' `IdentityValidationExpression`: a token not matching it is a 401, no call. */
   readonly tokenValidation?: RegExp;
+  /**
+   * Routes (by route key) calling an authorizer of their own, with its own settings and result cache
+   * (route-authorizers.ts), in place of `authorizer` and its settings. @default - every route uses `authorizer`
+   */
+  readonly routeAuthorizers?: Readonly<Record<string, GatewayAuthorizer>>;
   /** HTTP API routes (route keys) whose integration takes payload format 1.0. @default - none */
   readonly payloadV1Routes?: readonly string[];
   /**
@@ -272,12 +274,11 @@ function contextOf(response: unknown): Record<string, string> {
 interface GatewayState {
   readonly options: LocalGatewayOptions;
   readonly apiType: ApiType;
-  readonly responseMode: ResponseMode;
-  readonly tokenHeader: string;
   readonly now: () => number;
   readonly maxBody: number;
-  readonly noIdentitySource: boolean;
-  readonly cache: AuthorizerResultCache<unknown>;
+  /** The gateway's own authorizer, and those routes name (`routeAuthorizers`), by route key. */
+  readonly authorizer: AuthorizerState;
+  readonly routeAuthorizers: ReadonlyMap<string, AuthorizerState>;
   readonly publicRoutes: readonly (PublicRoute & { readonly auth: 'iam' })[];
   readonly stats: { authorizerInvocations: number; cacheHits: number; requests: number };
   readonly region: string;
@@ -297,18 +298,20 @@ function gatewayState(options: LocalGatewayOptions): GatewayState {
     );
   }
   const now = options.now ?? Date.now;
-  const noIdentitySource = options.identitySource === 'none';
   const region = options.region ?? 'eu-west-1';
+  // One state (and one result cache) per authorizer, shared by the routes naming it.
+  const states = new Map<GatewayAuthorizer, AuthorizerState>();
+  const stateOf = (a: GatewayAuthorizer) =>
+    states.get(a) ?? states.set(a, authorizerState(a, apiType, now)).get(a)!;
   return {
     options,
     apiType,
-    responseMode: apiType === 'http' ? (options.responseMode ?? 'iam') : 'iam',
-    tokenHeader: (options.tokenHeader ?? 'Authorization').toLowerCase(),
     now,
     maxBody: options.maxBodyBytes ?? 10 * 1024 * 1024,
-    noIdentitySource,
-    // Without identity sources API Gateway cannot key a cache: the authorizer runs for every request.
-    cache: new AuthorizerResultCache<unknown>(noIdentitySource ? 0 : (options.cacheTtlSeconds ?? 300), now),
+    authorizer: authorizerState(options, apiType, now),
+    routeAuthorizers: new Map(
+      Object.entries(options.routeAuthorizers ?? {}).map(([key, a]) => [key, stateOf(a)]),
+    ),
     publicRoutes: (options.publicRoutes ?? []).map((r) => ({ ...r, auth: 'iam' as const })),
     stats: { authorizerInvocations: 0, cacheHits: 0, requests: 0 },
     region,
@@ -344,7 +347,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     url: `http://${options.host ?? '127.0.0.1'}:${g.port}`,
     api: g.api,
     stats: g.stats,
-    cache: g.cache,
+    cache: g.authorizer.cache,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -371,34 +374,35 @@ async function authorize(
   route: MatchedRoute,
   record: { authorizerInvoked: boolean; cacheHit: boolean },
 ): Promise<Authorized> {
-  const values = incoming.headers.filter(([n]) => n.toLowerCase() === g.tokenHeader).map(([, v]) => v);
-  const token = values.join(',');
+  const a = g.routeAuthorizers.get(route.routeKey) ?? g.authorizer;
+  const values = identityValues(a, incoming);
+  const token = values[0] ?? '';
   // API Gateway: a missing or empty identity source is a 401 and the authorizer is not called.
-  if (!g.noIdentitySource && token.trim() === '') {
+  if (!a.noIdentitySource && values.some((v) => v.trim() === '')) {
     throw new HttpError(401, 'Unauthorized', 'identity_source_missing');
   }
   // A TOKEN authorizer's validation expression is checked before any call (and any cache lookup).
-  if (g.options.tokenValidation && !g.options.tokenValidation.test(token)) {
+  if (a.options.tokenValidation && !a.options.tokenValidation.test(token)) {
     throw new HttpError(401, 'Unauthorized', 'identity_source_invalid');
   }
-  const identitySource = g.noIdentitySource
+  const identitySource = a.noIdentitySource
     ? []
-    : g.responseMode === 'simple'
-      ? [token, route.routeKey]
-      : [token];
+    : a.responseMode === 'simple'
+      ? [...values, route.routeKey]
+      : values;
   const key = AuthorizerResultCache.key(identitySource);
-  let response = g.cache.get(key);
+  let response = a.cache.get(key);
   if (response !== undefined) {
     g.stats.cacheHits++;
     record.cacheHit = true;
   } else {
     g.stats.authorizerInvocations++;
     record.authorizerInvoked = true;
-    response = await callAuthorizer(g, incoming, route, token, identitySource);
-    g.cache.set(key, response);
+    response = await callAuthorizer(g, a, incoming, route, token, identitySource);
+    a.cache.set(key, response);
   }
   try {
-    return readAuthorizerAnswer(g, incoming, response);
+    return readAuthorizerAnswer(g, a, incoming, response);
   } catch (e) {
     if (e instanceof HttpError) throw e;
     throw new HttpError(500, 'Internal Server Error', 'authorizer_error');
@@ -408,20 +412,16 @@ async function authorize(
 /** Calls the authorizer with the event of its kind; a malformed answer is a 500 (and is not cached). */
 async function callAuthorizer(
   g: GatewayState,
+  a: AuthorizerState,
   incoming: IncomingRequest,
   route: MatchedRoute,
   token: string,
   identitySource: readonly string[],
 ): Promise<unknown> {
-  const event =
-    g.options.authorizerType === 'TOKEN'
-      ? authorizerEventToken(g.api, incoming, token)
-      : g.apiType === 'http'
-        ? authorizerEventV2(g.api, incoming, route, identitySource)
-        : authorizerEventRest(g.api, incoming, route);
+  const event = authorizerEvent(a, g.api, incoming, route, token, identitySource);
   let response: unknown;
   try {
-    response = await g.options.authorizer(event);
+    response = await a.options.authorizer(event);
   } catch (e) {
     // The documented way to answer 401 is to fail with exactly "Unauthorized"; 401s are not cached.
     if (e instanceof Error && e.message === 'Unauthorized') {
@@ -429,15 +429,20 @@ async function callAuthorizer(
     }
     throw new HttpError(500, 'Internal Server Error', 'authorizer_error');
   }
-  if (!wellFormed(response, g.responseMode)) {
+  if (!wellFormed(response, a.responseMode)) {
     throw new HttpError(500, 'Internal Server Error', 'authorizer_error');
   }
   return response;
 }
 
-function readAuthorizerAnswer(g: GatewayState, incoming: IncomingRequest, response: unknown): Authorized {
+function readAuthorizerAnswer(
+  g: GatewayState,
+  a: AuthorizerState,
+  incoming: IncomingRequest,
+  response: unknown,
+): Authorized {
   const context = contextOf(response);
-  if (g.responseMode === 'simple') {
+  if (a.responseMode === 'simple') {
     const ok = (response as { isAuthorized?: unknown }).isAuthorized;
     if (typeof ok !== 'boolean') throw new InvalidAuthorizerResponse('isAuthorized is not a boolean');
     if (!ok) throw new HttpError(403, 'Forbidden', 'simple_deny');
@@ -683,9 +688,13 @@ async function runIntegration(
           return proxyEventV2(g.api, incoming, route, v2.headers, v2.cookies, authorizer);
         })()
       : proxyEventRest(g.api, incoming, route, forwarded, authorizer);
-  const streaming = g.options.streaming;
-  if (streaming && !matched.publicRoute && g.streamingRoutes.has(route.routeKey)) {
-    await relayStream(streaming.integration, event, res, (code, metadata) =>
+  const stream = matched.publicRoute
+    ? matched.publicRoute.stream
+    : g.streamingRoutes.has(route.routeKey)
+      ? g.options.streaming?.integration
+      : undefined;
+  if (stream) {
+    await relayStream(stream, event, res, (code, metadata) =>
       reply.head(code, responseHeaders(metadata.headers, metadata.multiValueHeaders, metadata.cookies)),
     );
     return;

@@ -338,3 +338,46 @@ describe('Keygate app (invalid configuration)', () => {
     );
   });
 });
+
+describe('Keygate app (a machine principal granted the streaming route)', () => {
+  const dev = DEFAULT_APP_CONFIG.stages.dev;
+  let template: Template;
+
+  beforeAll(() => {
+    // GIVEN the dev stage (both APIs) with a same-account role granted the invoke and the streaming route
+    const stage: StageConfig = {
+      ...dev,
+      account: '111122223333',
+      region: 'eu-central-1',
+      machinePrincipals: [
+        {
+          roleArn: 'arn:aws:iam::111122223333:role/batch-scorer',
+          routes: ['POST /machine/models/{modelId}/invoke', 'POST /machine/models/{modelId}/stream'],
+        },
+      ],
+    };
+    const app = appWith({ keygate: { stages: { dev: stage } } }, false);
+    // WHEN
+    template = Template.fromStack(buildKeygateApp(app));
+  });
+
+  test('synthesizes, granting the streaming route on the REST API only (the HTTP API has no such route)', () => {
+    const resources = invokeGrants(template).map((s) => JSON.stringify(s.Resource));
+    expect(resources).toHaveLength(3);
+    expect(resources.filter((r) => r.includes('/POST/machine/models/*/stream'))).toEqual([
+      expect.stringMatching(/"Ref":"RestApi/),
+    ]);
+    expect(resources.filter((r) => r.includes('/POST/machine/models/*/invoke'))).toHaveLength(2);
+  });
+
+  test('grants the streaming route exactly its method ARN on the REST API stage', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: ['batch-scorer'],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          invokeGrantDocument('eu-central-1', 'RestApi', '/dev/POST/machine/models/*/stream').Statement[0],
+        ]),
+      },
+    });
+  });
+});
