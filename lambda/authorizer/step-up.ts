@@ -6,7 +6,7 @@
  */
 import type { AuthorizerConfig } from '../../common/authorizer-config';
 import { acrLoaMapOf, issuerUrl } from '../../common/authorizer-config';
-import type { AcrLoaMap, StepUpRequirement } from '../../common/step-up';
+import type { AcrLoaMap, StepUpLogin, StepUpRequirement } from '../../common/step-up';
 import {
   acrValuesFor,
   joinStepUp,
@@ -81,13 +81,7 @@ export function stepUpGateFor(
     loginFor(match, p) {
       const req = match.route.requirement?.stepUp;
       if (req === undefined || reasonFor(match, p) === undefined) return undefined;
-      const acrs = req.minLoa !== undefined ? acrValuesFor(maps.get(p.issuer), req.minLoa) : [];
-      // `amr` has no authorization-request parameter: a demand for methods alone has no sign-in to offer.
-      if (acrs.length === 0 && req.maxAgeSeconds === undefined) return undefined;
-      return {
-        ...(acrs.length > 0 ? { acrValues: acrs.join(' ') } : {}),
-        ...(req.maxAgeSeconds !== undefined ? { maxAge: req.maxAgeSeconds } : {}),
-      };
+      return loginOf(req, maps.get(p.issuer));
     },
     refine(decision, match, p) {
       if (decision.reason !== 'route_forbidden') return decision;
@@ -106,6 +100,17 @@ export function stepUpGateFor(
       if (challenge === undefined) return response;
       return { ...response, context: { ...response.context, [STEP_UP_CONTEXT_KEY]: challenge } };
     },
+  };
+}
+
+/** What a sign-in must ask the issuer for to meet `req` (`acr_values`, `max_age`), if anything can. */
+function loginOf(req: StepUpRequirement, map: AcrLoaMap | undefined): StepUpLogin | undefined {
+  const acrs = req.minLoa !== undefined ? acrValuesFor(map, req.minLoa) : [];
+  // `amr` has no authorization-request parameter: a demand for methods alone has no sign-in to offer.
+  if (acrs.length === 0 && req.maxAgeSeconds === undefined) return undefined;
+  return {
+    ...(acrs.length > 0 ? { acrValues: acrs.join(' ') } : {}),
+    ...(req.maxAgeSeconds !== undefined ? { maxAge: req.maxAgeSeconds } : {}),
   };
 }
 
