@@ -364,7 +364,6 @@ function esbuildOptions(): BuildOptions {
     platform: o.platform,
     mainFields: [...o.mainFields],
     external: [...o.externalModules],
-    plugins: [...o.plugins],
     absWorkingDir: ROOT,
     logLevel: 'error',
   };
@@ -398,6 +397,8 @@ async function bundles(dir: string) {
   });
   await build({
     ...esbuildOptions(),
+    // The deferred modules' stubs, as in the deployed core (the measured bundle inlines them instead).
+    plugins: [...AUTHORIZER_BUNDLE_OPTIONS.plugins],
     stdin: {
       resolveDir: ROOT,
       sourcefile: 'with-metrics.ts',
