@@ -16,8 +16,10 @@ import {
   isStringList,
 } from './field-checks';
 import { policySizeErrors } from './aws-limits';
+import { validateCognitoIssuer } from './cognito-issuer';
+import { validateRoleClients } from './role-clients';
 import type { AcrLoaMap } from './step-up';
-import { validateAcrLoaMap, validateStepUpRoutes } from './step-up';
+import { validateAcrLoaMap, validateStepUpRoutes } from './step-up-checks';
 import type { RevocationConfig } from './revocation';
 import { validateRevocationBlock } from './revocation';
 import type { UsageKeysConfig } from './usage-tiers';
@@ -234,9 +236,6 @@ export function keycloakJwksUri(c: KeycloakIssuerConfig): string {
   return c.jwksUri ?? `${c.issuer}/protocol/openid-connect/certs`;
 }
 
-const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d)_[A-Za-z0-9]+$/;
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
-
 export type ConfigResult = { ok: true; config: AuthorizerConfig } | { ok: false; errors: string[] };
 
 /** The checks of a `session` block (given the config's routes and tokenSource): its error messages. */
@@ -266,30 +265,72 @@ export function validateAuthorizerConfig(input: unknown): ConfigResult {
   return validateAuthorizerConfigWith(input, BLOCK_VALIDATORS);
 }
 
+/** The top-level fields of an authorizer configuration. */
+const CONFIG_FIELDS: ReadonlySet<string> = new Set([
+  'usage',
+  'tokenBinding',
+  'session',
+  'version',
+  'issuers',
+  'routes',
+  'tokenSource',
+  'clockSkewSeconds',
+  'responseMode',
+  'jwksTimeoutMs',
+  'verifiedCacheSize',
+  'resultCacheTtlSeconds',
+  'revocation',
+]);
+
 /**
  * validateAuthorizerConfig with the blocks' checks passed in. The authorizer's core bundle uses it to
  * leave those checks (and their code) to the modules it loads only when the configuration has the block.
+ * The checks of a `cognito` issuer and of step-up (an `acrLoaMap`, a route's `requirement.stepUp`) run
+ * only when the configuration has them, and come with the authorizer's cognito and step-up modules.
  */
 export function validateAuthorizerConfigWith(input: unknown, blocks: BlockValidators): ConfigResult {
-  const errors: string[] = [];
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { ok: false, errors: ['config must be a JSON object'] };
   }
   const c = input as Record<string, unknown>;
+  const errors: string[] = [];
   if (c.version !== AUTHORIZER_CONFIG_VERSION) errors.push(`version must be ${AUTHORIZER_CONFIG_VERSION}`);
-  if (!Array.isArray(c.issuers) || c.issuers.length === 0) {
-    errors.push('issuers must be a non-empty array');
-  } else {
-    const seen = new Set<string>();
-    c.issuers.forEach((i: unknown, n) => {
-      errors.push(...validateIssuer(i, `issuers[${n}]`));
-      if (typeof i === 'object' && i !== null && errors.length === 0) {
-        const url = issuerUrl(i as IssuerConfig);
-        if (seen.has(url)) errors.push(`issuers[${n}]: issuer ${url} is listed twice`);
-        seen.add(url);
-      }
-    });
-  }
+  errors.push(...issuerListErrors(c.issuers, errors.length === 0));
+  errors.push(...routeTableErrors(c));
+  if (errors.length === 0) errors.push(...issuerScopeErrors(c as unknown as AuthorizerConfig));
+  if (c.tokenSource !== undefined) errors.push(...validateTokenSource(c.tokenSource));
+  errors.push(...settingErrors(c));
+  errors.push(...blockErrors(c, blocks, errors.length === 0));
+  for (const k of Object.keys(c)) if (!CONFIG_FIELDS.has(k)) errors.push(`${k} is not a config field`);
+  return errors.length ? { ok: false, errors } : { ok: true, config: c as unknown as AuthorizerConfig };
+}
+
+/**
+ * The `issuers` list: each entry's checks, then (when the configuration is clean so far) no issuer twice.
+ * @param clean no error was found before the list
+ */
+export function issuerListErrors(issuers: unknown, clean: boolean): string[] {
+  if (!Array.isArray(issuers) || issuers.length === 0) return ['issuers must be a non-empty array'];
+  const errors: string[] = [];
+  const seen = new Set<string>();
+  issuers.forEach((i: unknown, n) => {
+    errors.push(...validateIssuer(i, `issuers[${n}]`));
+    if (typeof i === 'object' && i !== null && clean && errors.length === 0) {
+      const url = issuerUrl(i as IssuerConfig);
+      if (seen.has(url)) errors.push(`issuers[${n}]: issuer ${url} is listed twice`);
+      seen.add(url);
+    }
+  });
+  return errors;
+}
+
+/**
+ * The route table and what the result cache's TTL demands of it: a table a cached policy can express
+ * (route-model.ts), within IAM's policy size, no cached answer for cookie-borne tokens, and no cached
+ * simple response for a route that binds a path parameter.
+ */
+export function routeTableErrors(c: Readonly<Record<string, unknown>>): string[] {
+  const errors: string[] = [];
   const ttl = c.resultCacheTtlSeconds;
   if (ttl !== undefined && !isIntIn(ttl, 0, 3600)) {
     errors.push('resultCacheTtlSeconds must be an integer from 0 to 3600');
@@ -327,15 +368,25 @@ export function validateAuthorizerConfigWith(input: unknown, blocks: BlockValida
       );
     }
   }
-  if (errors.length === 0) {
-    errors.push(...validateIssuerScopes(c.issuers as IssuerConfig[], c.routes as RouteSpec[]));
-    const levels = (c.issuers as IssuerConfig[]).map((i) => ({
-      url: issuerUrl(i),
-      acrLoaMap: acrLoaMapOf(i),
-    }));
-    errors.push(...validateStepUpRoutes(levels, c.routes as RouteSpec[], ttl as number | undefined));
+  return errors;
+}
+
+/**
+ * The requirements of a configuration whose issuers and routes are valid, against those issuers: their
+ * scopes (validateIssuerScopes) and, with step-up routes, the levels the issuers map and the cache TTL.
+ */
+export function issuerScopeErrors(c: AuthorizerConfig): string[] {
+  const errors = validateIssuerScopes(c.issuers, c.routes);
+  if (c.routes.some((r) => r.auth === 'keycloak' && r.requirement?.stepUp !== undefined)) {
+    const levels = c.issuers.map((i) => ({ url: issuerUrl(i), acrLoaMap: acrLoaMapOf(i) }));
+    errors.push(...validateStepUpRoutes(levels, c.routes, c.resultCacheTtlSeconds));
   }
-  if (c.tokenSource !== undefined) errors.push(...validateTokenSource(c.tokenSource));
+  return errors;
+}
+
+/** The plain settings: clock skew, response mode, JWKS timeout, verified-claims cache size. */
+export function settingErrors(c: Readonly<Record<string, unknown>>): string[] {
+  const errors: string[] = [];
   if (c.clockSkewSeconds !== undefined && !isIntIn(c.clockSkewSeconds, 0, DEFAULTS.maxClockSkewSeconds)) {
     errors.push(`clockSkewSeconds must be an integer from 0 to ${DEFAULTS.maxClockSkewSeconds}`);
   }
@@ -348,36 +399,34 @@ export function validateAuthorizerConfigWith(input: unknown, blocks: BlockValida
   if (c.verifiedCacheSize !== undefined && !isIntIn(c.verifiedCacheSize, 0, 100_000)) {
     errors.push('verifiedCacheSize must be an integer from 0 to 100000');
   }
+  return errors;
+}
+
+/**
+ * The optional blocks, each by its own checks (from the module that holds the feature, in the authorizer).
+ * @param clean no error was found so far: token binding is checked against valid issuers and routes only
+ */
+export function blockErrors(
+  c: Readonly<Record<string, unknown>>,
+  blocks: BlockValidators,
+  clean: boolean,
+): string[] {
+  const errors: string[] = [];
+  const ttl = c.resultCacheTtlSeconds as number | undefined;
   if (c.session !== undefined) errors.push(...blocks.session(c.session, c.routes, c.tokenSource));
   if (c.revocation !== undefined) errors.push(...blocks.revocation(c.revocation, ttl));
   if (c.usage !== undefined) errors.push(...blocks.usage(c.usage));
-  if (c.tokenBinding !== undefined && errors.length === 0) {
+  if (c.tokenBinding !== undefined && clean && errors.length === 0) {
     const issuers = (c.issuers as IssuerConfig[]).map(issuerUrl);
     errors.push(
       ...blocks.tokenBinding(c.tokenBinding, {
         routes: c.routes as RouteSpec[],
         issuers,
-        resultCacheTtlSeconds: ttl as number | undefined,
+        resultCacheTtlSeconds: ttl,
       }),
     );
   }
-  const known = new Set([
-    'usage',
-    'tokenBinding',
-    'session',
-    'version',
-    'issuers',
-    'routes',
-    'tokenSource',
-    'clockSkewSeconds',
-    'responseMode',
-    'jwksTimeoutMs',
-    'verifiedCacheSize',
-    'resultCacheTtlSeconds',
-    'revocation',
-  ]);
-  for (const k of Object.keys(c)) if (!known.has(k)) errors.push(`${k} is not a config field`);
-  return errors.length ? { ok: false, errors } : { ok: true, config: c as unknown as AuthorizerConfig };
+  return errors;
 }
 
 /**
@@ -488,35 +537,12 @@ export function validateIssuer(input: unknown, at: string): string[] {
     for (const k of Object.keys(i))
       if (!known.includes(k)) errors.push(`${at}.${k} is not a keycloak issuer field`);
   } else if (i.kind === 'cognito') {
-    if (typeof i.region !== 'string' || !REGION.test(i.region))
-      errors.push(`${at}.region must be an AWS region`);
-    const m = typeof i.userPoolId === 'string' ? USER_POOL_ID.exec(i.userPoolId) : null;
-    if (!m) errors.push(`${at}.userPoolId must look like <region>_<id>`);
-    else if (typeof i.region === 'string' && m[1] !== i.region) {
-      errors.push(`${at}.userPoolId is in ${m[1]} but region is ${i.region}`);
-    }
-    if (!isStringList(i.allowedClients) || !isNonEmptyList(i.allowedClients)) {
-      errors.push(`${at}.allowedClients must list at least one app client id`);
-    }
-    errors.push(...validateRoleClients(i.roleClients, at));
-    const known = ['kind', 'userPoolId', 'region', 'allowedClients', 'roleClients'];
-    for (const k of Object.keys(i))
-      if (!known.includes(k)) errors.push(`${at}.${k} is not a cognito issuer field`);
+    // With the Cognito verifier, in the authorizer's cognito module (loaded only for a cognito issuer).
+    errors.push(...validateCognitoIssuer(i, at));
   } else {
     errors.push(`${at}.kind must be 'keycloak' or 'cognito'`);
   }
   return errors;
-}
-
-/** A client id as it appears in `client:role` (no `:`, no whitespace, no glob characters). */
-const ROLE_CLIENT = /^[^\s:*?/]{1,255}$/;
-
-function validateRoleClients(value: unknown, at: string): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && ROLE_CLIENT.test(v))) {
-    return [`${at}.roleClients must be a list of client ids (no ':', '/', '*', '?' or whitespace)`];
-  }
-  return [];
 }
 
 /** The name of a token cookie or query parameter (`tokenSource.cookie`, `tokenSource.query`). */

@@ -6,7 +6,8 @@
 import { COGNITO_FEDERATION_ISSUER } from './app-config';
 import { isIntIn } from './field-checks';
 import type { AcrLoaMap, StepUpRequirement } from './step-up';
-import { MAX_LOA, METHOD_OR_ACR, validateAcrLoaMap, validateStepUpRoutes } from './step-up';
+import { MAX_LOA, METHOD_OR_ACR } from './step-up';
+import { validateAcrLoaMap, validateStepUpRoutes } from './step-up-checks';
 
 /** One level of the realm's step-up browser flow. */
 export interface StepUpLevelConfig {

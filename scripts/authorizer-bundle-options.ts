@@ -5,9 +5,13 @@
  *
  * The authorizer is several files in one asset directory: `index.js` (the core, loaded at every cold
  * start) and its further modules (`session.js`, `binding.js`, `dpop-jose.js`, `revocation.js`,
- * `usage.js`), each `require`d only when the configuration uses it and left external to the core bundle.
+ * `usage.js`, and the deferred `cognito.js` and `step-up.js`), each `require`d only when the configuration
+ * uses it and left external to the core bundle.
  */
+import * as path from 'node:path';
+import type { Plugin } from 'esbuild';
 import { LAMBDA_BUNDLE_FLAGS, LAMBDA_ENTRIES } from '../lib/internal/lambda-entries';
+import { deferredModulesPlugin } from './bundle-deferred-modules';
 
 const AUTHORIZER = LAMBDA_ENTRIES.authorizer;
 const MODULES = AUTHORIZER.modules as { readonly [name: string]: string };
@@ -35,4 +39,8 @@ export const AUTHORIZER_BUNDLE_OPTIONS = {
   mainFields: AUTHORIZER.mainFields ?? [],
   /** The runtime's AWS SDK v3, and the authorizer's own modules, loaded from its asset directory. */
   externalModules: AUTHORIZER.external,
+  /** Deferred modules (cognito.js, step-up.js): imports of their files are stubs that load them on first call. */
+  plugins: [
+    deferredModulesPlugin(path.join(__dirname, '..'), MODULES, AUTHORIZER.deferred ?? {}),
+  ] as readonly Plugin[],
 } as const;

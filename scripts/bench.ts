@@ -90,6 +90,20 @@ const POOL = (WARMUP_ROUNDS + ROUNDS) * ROUND_SIZE;
 const LOAD_RUNS = 21;
 /** Fresh processes per side for the cold start's first decision. */
 const COLD_RUNS = 15;
+/** `npm run bench -- --only cold`: only the rows of the bundle's size, its load and the cold start. */
+const COLD_ONLY = process.argv.slice(2).join(' ') === '--only cold';
+const NO_THROUGHPUT = {
+  floor: NaN,
+  bare: NaN,
+  jose: NaN,
+  fresh: NaN,
+  repeated: NaN,
+  newProfile: NaN,
+  logLine: NaN,
+  leanLine: NaN,
+  freshRatio: NaN,
+  repeatedRatio: NaN,
+};
 /** The core bundle's size target, in bytes. */
 const CORE_BUDGET = 64_000;
 
@@ -424,6 +438,8 @@ async function bundles(dir: string) {
   });
   await build({
     ...esbuildOptions(),
+    // The deferred modules' stubs, as in the deployed core (the measured bundle inlines them instead).
+    plugins: [...AUTHORIZER_BUNDLE_OPTIONS.plugins],
     stdin: {
       resolveDir: ROOT,
       sourcefile: 'with-metrics.ts',
@@ -605,8 +621,9 @@ async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), 'keygate-bench-'));
   try {
     const { measured, session, ...files } = await bundles(dir);
+    // `--only cold`: the size, load and cold-start rows alone (no throughput rounds, no further tables).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const t = await throughput(require(measured) as Measured);
+    const t = COLD_ONLY ? NO_THROUGHPUT : await throughput(require(measured) as Measured);
     if (ONLY_THROUGHPUT) {
       console.log(throughputLine(t));
       return;
@@ -730,8 +747,10 @@ async function main() {
       ],
     ].map((r) => `| ${r.join(' | ')} |`);
     const header = ['measure', 'result', 'ratio', 'target', ''];
-    const lines = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`);
+    const shown = COLD_ONLY ? rows.filter((r) => !r[1].endsWith('ops/s')) : rows;
+    const lines = [header, header.map(() => '---'), ...shown].map((r) => `| ${r.join(' | ')} |`);
     console.log(lines.join('\n'));
+    if (COLD_ONLY) return;
     console.log(`\n${caches.join('\n')}`);
     console.log(
       `\nNode ${process.version}; ${WARMUP_ROUNDS} untimed warm-up rounds, then ${ROUNDS} interleaved rounds of ${ROUND_SIZE} fresh tokens (repeated: ${ROUND_SIZE * 20} calls), medians, ratios taken within each round; load: median of ${LOAD_RUNS} runs of one fresh process per bundle, ratios taken within each run; ${((Date.now() - started) / 1000).toFixed(1)} s.`,
@@ -865,7 +884,7 @@ async function revocationCosts(): Promise<void> {
 }
 
 main()
-  .then(() => (process.exitCode || ONLY_THROUGHPUT ? undefined : revocationCosts()))
+  .then(() => (process.exitCode || ONLY_THROUGHPUT || COLD_ONLY ? undefined : revocationCosts()))
   .catch((e: unknown) => {
     console.error(e);
     process.exitCode = 1;

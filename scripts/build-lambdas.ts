@@ -1,7 +1,7 @@
 /**
  * `npm run build:lambdas`: bundles every Lambda function of lib/internal/lambda-entries.ts with esbuild
  * into `assets/lambda/<name>/index.js` (+ `index.js.map`), plus one file per further module of the
- * function (the authorizer's `session.js`), so the published package carries its Lambda code ready to
+ * function (the authorizer's `session.js`; deferred modules through scripts/bundle-deferred-modules.ts), so the published package carries its Lambda code ready to
  * deploy and consumers need neither esbuild nor Docker.
  *
  * The output is a pure function of the sources: esbuild writes no timestamps, paths in the source map are
@@ -26,6 +26,7 @@ import {
   lambdaBuildRecord,
 } from '../lib/internal/lambda-entries';
 import type { LambdaEntryName } from '../lib/internal/lambda-entries';
+import { deferredModulesPlugin } from './bundle-deferred-modules';
 
 export const PACKAGE_ROOT = path.join(__dirname, '..');
 
@@ -72,6 +73,7 @@ export function esbuildOptions(name: LambdaEntryName, root: string, outdir: stri
     sourcesContent: false,
     external: [...spec.external],
     ...(spec.mainFields ? { mainFields: [...spec.mainFields] } : {}),
+    ...(spec.deferred ? { plugins: [deferredModulesPlugin(root, spec.modules ?? {}, spec.deferred)] } : {}),
     metafile: true,
     write: false,
     logLevel: 'warning',

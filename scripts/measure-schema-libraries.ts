@@ -56,6 +56,7 @@ async function bundleEntry(entry: string | { file: string }, out: string): Promi
     platform: o.platform,
     mainFields: [...o.mainFields],
     external: [...o.externalModules],
+    plugins: [...o.plugins],
     outfile: out,
     logLevel: 'error',
   });

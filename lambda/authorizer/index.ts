@@ -8,6 +8,9 @@
  * whose checks it also holds, so an authorizer without the feature never reads, parses or compiles its
  * code at cold start. Plain runtime `require`s, left out of this bundle by the build. (`usage.js` holds
  * the `usage` checks; its keys are read by the pipeline on the first request, optional-modules.ts.)
+ * The Cognito verifier (`cognito.js`) and step-up (`step-up.js`) are deferred modules: the code imports
+ * them as usual and the bundle loads each on the first call, which only a configuration with a Cognito
+ * issuer or with step-up makes, while its checks run at cold start (lib/internal/lambda-entries.ts).
  */
 import type { BlockValidators } from '../../common/authorizer-config';
 import type { LoadedConfig } from './load-config';

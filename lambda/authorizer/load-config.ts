@@ -68,7 +68,14 @@ export function readConfig(
   } catch {
     return { ok: false, errors: [`${AUTHORIZER_CONFIG_ENV} is not valid JSON`] };
   }
-  const result = validateAuthorizerConfigWith(value, blocks);
+  let result: ReturnType<typeof validateAuthorizerConfigWith>;
+  try {
+    result = validateAuthorizerConfigWith(value, blocks);
+  } catch (e) {
+    // A deferred module whose checks cannot be loaded (missing from the asset) throws an error naming it
+    // (scripts/bundle-deferred-modules.ts): a configuration error, every request denied, never a crash.
+    return { ok: false, errors: [`${AUTHORIZER_CONFIG_ENV}: ${e instanceof Error ? e.message : 'error'}`] };
+  }
   return result.ok
     ? { ok: true, config: result.config }
     : { ok: false, errors: result.errors.map((e) => `${AUTHORIZER_CONFIG_ENV}: ${e}`) };

@@ -14,25 +14,19 @@
  *   route, so its challenge is the join of the step-up requirements of every route the caller's
  *   entitlements would open but the sign-in does not (meeting it opens them all); an answer for one
  *   request (result cache off, or a simple response cached per route key) names that route's own.
+ *
+ * The gate itself is in the step-up module (`step-up.ts`, deferred: `step-up.js` in the bundle), which a
+ * route table without step-up never loads.
  */
 import type { AuthorizerConfig } from '../../common/authorizer-config';
-import { acrLoaMapOf, issuerUrl } from '../../common/authorizer-config';
-import type { AcrLoaMap, StepUpLogin, StepUpRequirement } from '../../common/step-up';
-import {
-  acrValuesFor,
-  joinStepUp,
-  meetsStepUp,
-  STEP_UP_CONTEXT_KEY,
-  stepUpChallenge,
-  UNKNOWN_TTL_SECONDS,
-} from '../../common/step-up';
+import type { StepUpLogin } from '../../common/step-up';
 import type { RouteDecision } from './authorize';
-
-type StepUpReason = 'step_up_required' | 'acr_unknown';
-import type { RouteMatch, RouteSpec } from '../../common/route-model';
-import { grantsFor, routeAllows } from '../../common/route-model';
+import type { RouteMatch } from '../../common/route-model';
 import type { AuthorizerResponse } from './build-response';
 import type { VerifiedPrincipal } from './types';
+import { stepUpGateFor } from './step-up';
+
+export type StepUpReason = 'step_up_required' | 'acr_unknown';
 
 export interface StepUpGate {
   /** The principal to decide for at this instant (seconds since epoch). */
@@ -62,93 +56,11 @@ export interface StepUpGate {
 export type ProfileMemo = <T>(principal: VerifiedPrincipal, name: string, compute: () => T) => T;
 
 /**
- * The gate for a config, or undefined when no route demands a step-up (nothing to do per request).
+ * The gate for a config, or undefined when no route demands a step-up (nothing to do per request, and the
+ * step-up module is not loaded).
  * @param memo where the challenge of a cached answer is kept: the route table's profile answers.
  */
 export function createStepUpGate(config: AuthorizerConfig, memo: ProfileMemo): StepUpGate | undefined {
   const stepped = config.routes.filter((r) => r.auth === 'keycloak' && r.requirement?.stepUp !== undefined);
-  if (stepped.length === 0) return undefined;
-  const distinct = [...new Set(stepped.map((r) => JSON.stringify(r.requirement?.stepUp)))].map(
-    (j) => JSON.parse(j) as StepUpRequirement,
-  );
-  // The route without its step-up: what the caller's entitlements alone would open.
-  const bare = new Map<RouteSpec, RouteSpec>(
-    stepped.map((r) => [r, { ...r, requirement: { ...r.requirement, stepUp: undefined } }]),
-  );
-  const maps = new Map<string, AcrLoaMap | undefined>(
-    config.issuers.map((i) => [issuerUrl(i), acrLoaMapOf(i)]),
-  );
-  const ttl = config.resultCacheTtlSeconds ?? UNKNOWN_TTL_SECONDS;
-
-  function principalFor(p: VerifiedPrincipal, nowSeconds: number): VerifiedPrincipal {
-    const validThrough = nowSeconds + ttl;
-    let mask = '';
-    for (const req of distinct) mask += meetsStepUp(req, p.assurance, validThrough) ? '1' : '0';
-    return { ...p, assurance: { ...(p.assurance ?? { amr: [] }), validThrough }, variant: mask };
-  }
-
-  /** Routes whose step-up alone keeps the caller out (bound routes: for some value the caller holds). */
-  function shortOf(p: VerifiedPrincipal): StepUpRequirement[] {
-    const out: StepUpRequirement[] = [];
-    for (const r of stepped) {
-      const req = r.requirement?.stepUp as StepUpRequirement;
-      if (meetsStepUp(req, p.assurance)) continue;
-      const b = bare.get(r) as RouteSpec;
-      if (grantsFor([b], p).allow.length > 0) out.push(req);
-    }
-    return out;
-  }
-
-  /** Per profile (issuer, entitlements) and variant (step-up results), kept with the profile's answers. */
-  function challengeOf(p: VerifiedPrincipal): string | undefined {
-    return memo(p, 'stepUpChallenge', () => {
-      const join = joinStepUp(shortOf(p));
-      return join === undefined ? undefined : stepUpChallenge(join, maps.get(p.issuer));
-    });
-  }
-
-  function reasonFor(match: RouteMatch, p: VerifiedPrincipal): StepUpReason | undefined {
-    const req = match.route.requirement?.stepUp;
-    const b = bare.get(match.route);
-    if (req === undefined || b === undefined || meetsStepUp(req, p.assurance)) return undefined;
-    if (!meetsBare(match, b, p)) return undefined;
-    return req.minLoa !== undefined && p.assurance?.acrUnknown === true ? 'acr_unknown' : 'step_up_required';
-  }
-
-  return {
-    principalFor,
-    reasonFor,
-    loginFor(match, p) {
-      const req = match.route.requirement?.stepUp;
-      if (req === undefined || reasonFor(match, p) === undefined) return undefined;
-      const acrs = req.minLoa !== undefined ? acrValuesFor(maps.get(p.issuer), req.minLoa) : [];
-      // `amr` has no authorization-request parameter: a demand for methods alone has no sign-in to offer.
-      if (acrs.length === 0 && req.maxAgeSeconds === undefined) return undefined;
-      return {
-        ...(acrs.length > 0 ? { acrValues: acrs.join(' ') } : {}),
-        ...(req.maxAgeSeconds !== undefined ? { maxAge: req.maxAgeSeconds } : {}),
-      };
-    },
-    refine(decision, match, p) {
-      if (decision.reason !== 'route_forbidden') return decision;
-      const reason = reasonFor(match, p);
-      return reason === undefined ? decision : { ...decision, reason };
-    },
-    annotate(response, p, match, perRequest) {
-      let challenge: string | undefined;
-      if (perRequest) {
-        const req = match?.route.requirement?.stepUp;
-        if (req !== undefined && match !== undefined && reasonFor(match, p) !== undefined)
-          challenge = stepUpChallenge(req, maps.get(p.issuer));
-      } else {
-        challenge = challengeOf(p);
-      }
-      if (challenge === undefined) return response;
-      return { ...response, context: { ...response.context, [STEP_UP_CONTEXT_KEY]: challenge } };
-    },
-  };
-}
-
-function meetsBare(match: RouteMatch, bare: RouteSpec, p: VerifiedPrincipal): boolean {
-  return routeAllows({ ...match, route: bare }, p);
+  return stepped.length === 0 ? undefined : stepUpGateFor(config, memo, stepped);
 }

@@ -1,7 +1,8 @@
 /**
  * Token verification: from a compact JWS string to a VerifiedPrincipal or a reason code. With
- * jwks-cache.ts, the only module of the project that imports aws-jwt-verify, and only through its public
- * API: `JwtVerifier.create` / `CognitoJwtVerifier.create` with a `JwksCache` of our own, `verifySync` while
+ * jwks-cache.ts and cognito.ts (the Cognito verifier, in a module of its own), the only modules of the
+ * project that import aws-jwt-verify, and only through its public API: `JwtVerifier.create` /
+ * `CognitoJwtVerifier.create` with a `JwksCache` of our own, `verifySync` while
  * the signing key is cached and `verify` when it must be fetched.
  *
  * Steps (the first failing step decides the reason):
@@ -15,7 +16,6 @@
  *  6. claim checks — exp / nbf / iat with clock skew, sub; Keycloak typ, azp, aud;
  *  7. claimsToPrincipal — roles, scopes, groups, token kind.
  */
-import { CognitoJwtVerifier } from 'aws-jwt-verify/cognito-verifier';
 import {
   CognitoJwtInvalidClientIdError,
   CognitoJwtInvalidTokenUseError,
@@ -47,6 +47,8 @@ import type { AuthorizerConfig } from '../../common/authorizer-config';
 import { DEFAULTS, keycloakJwksUri } from '../../common/authorizer-config';
 import type { ReasonCode } from '../../common/reason-codes';
 import { claimsToPrincipal } from './claims-to-principal';
+// Deferred in the bundle (cognito.js): loaded only when a Cognito user pool is trusted.
+import { cognitoIssuerVerifier } from './cognito';
 import { inspectShape, inspectToken, MAX_TOKEN_LENGTH, tokenFacts } from './inspect-token';
 import type { Fetcher } from './jwks-cache';
 import {
@@ -207,10 +209,7 @@ function issuerVerifier(
       trusted.url,
     );
   }
-  return CognitoJwtVerifier.create(
-    { userPoolId: c.userPoolId, tokenUse: 'access', clientId: [...c.allowedClients], graceSeconds },
-    { jwksCache },
-  );
+  return cognitoIssuerVerifier(c, jwksCache, graceSeconds);
 }
 
 /** The verification steps, in order. Never throws: an unexpected error is `internal_error`. */

@@ -32,6 +32,17 @@ export interface LambdaEntrySpec {
    */
   readonly modules?: { readonly [name: string]: string };
   /**
+   * Further modules (names of `modules`) that the function's sources import like any other file, but whose
+   * code the bundle loads only when first called: in every other file of the bundle, an import of the
+   * module's entry, or of one of the files listed here (which the entry re-exports), is a stub whose
+   * functions `require('./<name>.js')` on their first call (scripts/bundle-deferred-modules.ts). The code
+   * calls them only when the configuration has the feature, so every other cold start skips the module,
+   * while the sources, the tests and the local gateway import the files directly. Such files export
+   * functions only (a stub cannot forward a value it has not loaded).
+   * @default - none
+   */
+  readonly deferred?: { readonly [name: string]: readonly string[] };
+  /**
    * Modules left out of the bundle. `@aws-sdk/*` relies on the AWS SDK v3 the Node.js 22 runtime ships;
    * an empty list bundles every client at the version the tests ran against.
    */
@@ -55,14 +66,24 @@ export const LAMBDA_BUNDLE_FLAGS = {
  * so the cold start of an authorizer that does not never reads, parses or compiles it:
  * browser-session support (index.js, with `session`), token binding (index.js, with `tokenBinding`), jose
  * for DPoP proofs (dpop.ts, on the first proof), the revocation check and its DynamoDB list (index.js and
- * handler.ts, with `revocation`) and the usage-tier keys (handler.ts, with `usage`, on the first request).
+ * handler.ts, with `revocation`), the usage-tier keys (handler.ts, with `usage`, on the first request),
+ * and, deferred (below), Cognito user pools (with a `cognito` issuer) and step-up (with an `acrLoaMap` or
+ * a route's `requirement.stepUp`), each with the checks of its part of the configuration.
  */
 const AUTHORIZER_MODULES = {
   binding: 'lambda/authorizer/binding.ts',
+  cognito: 'lambda/authorizer/cognito.ts',
   'dpop-jose': 'lambda/authorizer/dpop-jose.ts',
   revocation: 'lambda/authorizer/revocation.ts',
   session: 'lambda/authorizer/session.ts',
+  'step-up': 'lambda/authorizer/step-up.ts',
   usage: 'lambda/authorizer/usage.ts',
+} as const;
+
+/** The authorizer's deferred modules, with the common/ files of checks each entry re-exports. */
+const AUTHORIZER_DEFERRED = {
+  cognito: ['common/cognito-issuer.ts'],
+  'step-up': ['common/step-up-checks.ts'],
 } as const;
 
 /** How a function's code names its further modules at run time (`./session.js`): left external, not inlined. */
@@ -74,6 +95,7 @@ export const LAMBDA_ENTRIES: { readonly [name in LambdaEntryName]: LambdaEntrySp
   authorizer: {
     source: 'lambda/authorizer/index.ts',
     modules: AUTHORIZER_MODULES,
+    deferred: AUTHORIZER_DEFERRED,
     external: ['@aws-sdk/*', ...moduleExternals(AUTHORIZER_MODULES)],
     // ESM builds of jose and aws-jwt-verify tree-shake better than their CommonJS builds.
     mainFields: ['module', 'main'],

@@ -9,9 +9,9 @@ import {
   meetsStepUp,
   stepUpChallenge,
   stepUpLoginOf,
-  validateAcrLoaMap,
   validateStepUp,
 } from '../../common/step-up';
+import { validateAcrLoaMap } from '../../common/step-up-checks';
 
 const MAP = { silver: 1, gold: 2, platinum: 3, bronze: 1 };
 const ISSUER = 'https://sso.example.com/realms/keygate';

@@ -69,6 +69,8 @@ describe('buildLambdas', () => {
     expect(bundleFiles('authorizer')).toEqual([
       'binding.js',
       'binding.js.map',
+      'cognito.js',
+      'cognito.js.map',
       'dpop-jose.js',
       'dpop-jose.js.map',
       'index.js',
@@ -77,6 +79,8 @@ describe('buildLambdas', () => {
       'revocation.js.map',
       'session.js',
       'session.js.map',
+      'step-up.js',
+      'step-up.js.map',
       'usage.js',
       'usage.js.map',
     ]);
@@ -156,7 +160,7 @@ describe('buildLambdas', () => {
     expect(Object.keys(record.inputs).some((file) => file.includes('node_modules/'))).toBe(true);
   });
 
-  describe('the authorizer feature modules (token binding, revocation, usage keys)', () => {
+  describe('the authorizer feature modules (token binding, revocation, usage keys, Cognito, step-up)', () => {
     /**
      * Runs the built authorizer in a fresh process without node_modules (so without the runtime's AWS SDK)
      * on one REST request without a token; reports the decision log's reasons, the configuration errors and
@@ -171,7 +175,7 @@ describe('buildLambdas', () => {
         const script = [
           "const { handler } = require('./index.js');",
           `handler(${JSON.stringify(event)}).then(() => 'allowed', (e) => e.message).then((answer) => {`,
-          "  const loaded = ['binding.js', 'revocation.js', 'usage.js'].filter((m) =>",
+          "  const loaded = ['binding.js', 'cognito.js', 'revocation.js', 'step-up.js', 'usage.js'].filter((m) =>",
           '    Object.keys(require.cache).some((f) => f.endsWith(m)));',
           "  process.stdout.write('\\nRESULT ' + JSON.stringify({ answer, loaded }) + '\\n');",
           '});',
@@ -205,6 +209,23 @@ describe('buildLambdas', () => {
       binding: { tokenBinding: { dpop: {} }, resultCacheTtlSeconds: 0 },
       revocation: { revocation: { boundSeconds: 30, tableName: 'revocations' }, resultCacheTtlSeconds: 0 },
       usage: { usage: { defaultTier: 'free', assignments: [], keySecrets: { free: 'arn:secret:free' } } },
+      // Deferred modules: loaded with the checks of their part of the configuration, at cold start.
+      cognito: {
+        issuers: [
+          {
+            kind: 'cognito',
+            userPoolId: 'eu-west-1_AbCdEf123',
+            region: 'eu-west-1',
+            allowedClients: ['app'],
+          },
+        ],
+      },
+      'step-up': {
+        resultCacheTtlSeconds: 0,
+        routes: [
+          { method: 'GET', path: '/me', auth: 'keycloak', requirement: { stepUp: { maxAgeSeconds: 300 } } },
+        ],
+      },
     } satisfies Record<string, Partial<AuthorizerConfig>>;
 
     it('are left out of index.js and never loaded without their configuration', () => {
@@ -218,6 +239,8 @@ describe('buildLambdas', () => {
       ['revocation', ['config_invalid'], ['revocation: the feature could not start (MODULE_NOT_FOUND)']],
       // The key secret cannot be read (no extension here): the usage path's own reason.
       ['usage', ['usage_key_unavailable'], []],
+      ['cognito', ['token_missing'], []],
+      ['step-up', ['token_missing'], []],
     ] as const)('%s.js is loaded from beside index.js when configured', (name, reasons, errors) => {
       const run = coldStart(['index.js', `${name}.js`], FEATURES[name]);
       expect(run).toEqual({ answer: 'Unauthorized', loaded: [`${name}.js`], reasons, errors });
@@ -227,6 +250,8 @@ describe('buildLambdas', () => {
       ['binding', 'KEYGATE_CONFIG: tokenBinding: the token-binding module (binding.js) could not be loaded'],
       ['revocation', 'KEYGATE_CONFIG: revocation: the revocation module (revocation.js) could not be loaded'],
       ['usage', 'KEYGATE_CONFIG: usage: the usage-key module (usage.js) could not be loaded'],
+      ['cognito', 'KEYGATE_CONFIG: the cognito module (cognito.js) could not be loaded'],
+      ['step-up', 'KEYGATE_CONFIG: the step-up module (step-up.js) could not be loaded'],
     ] as const)(
       '%s.js missing from the asset: one configuration error, every request denied',
       (name, error) => {

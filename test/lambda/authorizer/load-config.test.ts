@@ -84,4 +84,19 @@ describe('loadConfig', () => {
       errors: [`${AUTHORIZER_CONFIG_ENV}: session.cookieName must be 1-48 letters, digits, _ or -`],
     });
   });
+
+  it('reports checks that throw (a deferred module that cannot be loaded) as one configuration error', () => {
+    // GIVEN checks that throw as a deferred module's stub does when its file is missing from the asset
+    const missing = () => {
+      throw new Error('the step-up module (step-up.js) could not be loaded (MODULE_NOT_FOUND)');
+    };
+    const value = JSON.stringify({ ...config(), session: { keysSecretId: 'keygate/cookie-keys' } });
+    // WHEN the configuration is read THEN it is refused with the error, not thrown
+    expect(loadConfig({ [AUTHORIZER_CONFIG_ENV]: value }, missing)).toEqual({
+      ok: false,
+      errors: [
+        `${AUTHORIZER_CONFIG_ENV}: the step-up module (step-up.js) could not be loaded (MODULE_NOT_FOUND)`,
+      ],
+    });
+  });
 });

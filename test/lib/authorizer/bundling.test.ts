@@ -22,10 +22,17 @@ describe('authorizer bundle', () => {
     // and the session module is its own entry, left out of index.js by name
     expect(LAMBDA_ENTRIES.authorizer.modules).toEqual({
       binding: 'lambda/authorizer/binding.ts',
+      cognito: 'lambda/authorizer/cognito.ts',
       session: AUTHORIZER_SESSION_ENTRY,
       'dpop-jose': AUTHORIZER_DPOP_ENTRY,
       revocation: 'lambda/authorizer/revocation.ts',
+      'step-up': 'lambda/authorizer/step-up.ts',
       usage: 'lambda/authorizer/usage.ts',
+    });
+    // the deferred ones, with the files of checks their entry re-exports
+    expect(LAMBDA_ENTRIES.authorizer.deferred).toEqual({
+      cognito: ['common/cognito-issuer.ts'],
+      'step-up': ['common/step-up-checks.ts'],
     });
     expect(bench.externalModules).toContain(AUTHORIZER_SESSION_MODULE);
     expect(bench.externalModules).toContain(AUTHORIZER_DPOP_MODULE);
@@ -33,17 +40,21 @@ describe('authorizer bundle', () => {
     expect(bench.externalModules).toEqual([
       '@aws-sdk/*',
       './binding.js',
+      './cognito.js',
       './dpop-jose.js',
       './revocation.js',
       './session.js',
+      './step-up.js',
       './usage.js',
     ]);
     expect(built.entryPoints).toEqual([
       { in: `/root/${AUTHORIZER_ENTRY}`, out: 'index' },
       { in: '/root/lambda/authorizer/binding.ts', out: 'binding' },
+      { in: '/root/lambda/authorizer/cognito.ts', out: 'cognito' },
       { in: `/root/${AUTHORIZER_DPOP_ENTRY}`, out: 'dpop-jose' },
       { in: '/root/lambda/authorizer/revocation.ts', out: 'revocation' },
       { in: `/root/${AUTHORIZER_SESSION_ENTRY}`, out: 'session' },
+      { in: '/root/lambda/authorizer/step-up.ts', out: 'step-up' },
       { in: '/root/lambda/authorizer/usage.ts', out: 'usage' },
     ]);
     expect(built).toMatchObject({
@@ -55,6 +66,9 @@ describe('authorizer bundle', () => {
       external: [...bench.externalModules],
       sourcemap: true,
     });
+    // and both turn imports of the deferred modules' files into stubs (scripts/bundle-deferred-modules.ts)
+    expect(built.plugins?.map((p) => p.name)).toEqual(['keygate-deferred-modules']);
+    expect(bench.plugins.map((p) => p.name)).toEqual(['keygate-deferred-modules']);
   });
 });
 

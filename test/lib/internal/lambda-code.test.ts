@@ -95,6 +95,8 @@ describe('keygateFunction', () => {
     const files = [
       'binding.js',
       'binding.js.map',
+      'cognito.js',
+      'cognito.js.map',
       'dpop-jose.js',
       'dpop-jose.js.map',
       'index.js',
@@ -103,6 +105,8 @@ describe('keygateFunction', () => {
       'revocation.js.map',
       'session.js',
       'session.js.map',
+      'step-up.js',
+      'step-up.js.map',
       'usage.js',
       'usage.js.map',
     ];
@@ -144,6 +148,8 @@ describe('keygateFunction', () => {
     ['the token-binding module is missing', allBut('binding.js'), 'binding.js'],
     ['the revocation module is missing', allBut('revocation.js'), 'revocation.js'],
     ['the usage-key module is missing', allBut('usage.js'), 'usage.js'],
+    ['the Cognito module is missing', allBut('cognito.js'), 'cognito.js'],
+    ['the step-up module is missing', allBut('step-up.js'), 'step-up.js'],
   ] as const)('throws, naming the file and the build command, when %s', (_, bundle, file) => {
     const root = fakeRoot({ bundle });
     roots.push(root);
