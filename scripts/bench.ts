@@ -103,6 +103,8 @@ const NO_THROUGHPUT = {
   leanLine: NaN,
   freshRatio: NaN,
   repeatedRatio: NaN,
+  freshCpuRatio: NaN,
+  repeatedCpuRatio: NaN,
 };
 /** The core bundle's size target, in bytes. */
 const CORE_BUDGET = 64_000;
