@@ -132,7 +132,10 @@ describe('sign-in entry (lambda/sign-in/index.ts)', () => {
   test.each([
     ['not an object', 'GET /auth/login'],
     ['a payload 2.0 event without a method', { ...httpEvent('GET /auth/login'), requestContext: {} }],
-    ['a REST event without its resource', { httpMethod: 'GET', requestContext: { domainName: 'x', stage: 'p' } }],
+    [
+      'a REST event without its resource',
+      { httpMethod: 'GET', requestContext: { domainName: 'x', stage: 'p' } },
+    ],
   ])('%s: 400 and one warning with event_unrecognized, configured or not', async (_name, event) => {
     for (const raw of [undefined, JSON.stringify(config())]) {
       const { handler, lines } = await loadEntry(raw);
@@ -143,7 +146,12 @@ describe('sign-in entry (lambda/sign-in/index.ts)', () => {
         body: 'Bad request.\n',
       });
       expect(lines().slice(before)).toEqual([
-        expect.objectContaining({ level: 'WARN', message: 'sign-in', reason: 'event_unrecognized', status: 400 }),
+        expect.objectContaining({
+          level: 'WARN',
+          message: 'sign-in',
+          reason: 'event_unrecognized',
+          status: 400,
+        }),
       ]);
       vi.restoreAllMocks();
     }
@@ -152,7 +160,9 @@ describe('sign-in entry (lambda/sign-in/index.ts)', () => {
   test('configured: GET /auth/login sets the signed state cookie from the extension keyring and redirects to the realm', async () => {
     const { handler, lines } = await loadEntry(JSON.stringify(config()));
     expect(lines()).toEqual([]);
-    const res = (await handler(httpEvent('GET /auth/login', { queryStringParameters: { returnTo: '/me' } }))) as {
+    const res = (await handler(
+      httpEvent('GET /auth/login', { queryStringParameters: { returnTo: '/me' } }),
+    )) as {
       statusCode: number;
       headers: Record<string, string>;
       cookies: string[];
