@@ -203,7 +203,11 @@ describe('buildRealm clients', () => {
   it('declares no client scopes, so Keycloak still creates its built-in ones (roles, basic) on import', () => {
     const realm = buildRealm(dev, { includeTestUsers: true });
     expect(realm.clientScopes).toBeUndefined();
-    expect(realm.clients?.every((c) => c.defaultClientScopes === undefined)).toBe(true);
+    expect(realm.clients?.map((c) => [c.clientId, c.defaultClientScopes])).toEqual([
+      ['keygate-api', undefined],
+      ['keygate-web', undefined],
+      ['batch-scorer', undefined],
+    ]);
   });
 
   it('API client issues no tokens of its own', () => {
