@@ -89,7 +89,7 @@ describe('local issuer', () => {
       end_session_endpoint: `${p}/logout`,
       userinfo_endpoint: `${p}/userinfo`,
     });
-    expect([...doc.grant_types_supported].sort()).toEqual([
+    expect([...(doc.grant_types_supported as string[])].sort()).toEqual([
       'authorization_code',
       'client_credentials',
       'password',

@@ -126,7 +126,7 @@ describe('buildRealm roles', () => {
     });
     const realm = buildRealm(stage, { paramValues: { tenant: ['acme', 'globex'] } });
     const names = realm.roles?.realm?.map((r) => r.name) ?? [];
-    expect(names.filter((n) => n.startsWith('tenant:'))).toEqual(['tenant:acme', 'tenant:globex']);
+    expect(names.filter((n) => n?.startsWith('tenant:'))).toEqual(['tenant:acme', 'tenant:globex']);
     // The bound values come in addition to the roles of the other routes, none lost.
     expect(names).toHaveLength((buildRealm(stageWith({ routes: dev.routes })).roles?.realm ?? []).length + 2);
     expect(() => buildRealm(stage)).toThrow(
