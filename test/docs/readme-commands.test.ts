@@ -18,6 +18,7 @@ const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
   name: string;
   version: string;
   engines: { node: string };
+  repository: { url: string };
   scripts: Record<string, string>;
 };
 
@@ -98,6 +99,14 @@ describe('the README commands', () => {
     expect([...helps.start]).toContain('--stage');
     expect([...helps.demo]).toContain('--keycloak');
     expect([...helps.keygateLocal]).toContain('--app');
+  });
+
+  test('the Quick start clones the repository package.json names, with a command that runs as pasted', () => {
+    const clones = lines.filter((l) => l.startsWith('git clone '));
+    expect(clones).toHaveLength(2);
+    for (const line of clones) expect(line.split(' ')[2]).toBe(PKG.repository.url);
+    // No placeholder a shell would read as a redirection.
+    expect(lines.filter((l) => /<[^>]*>/.test(l.replace(/#.*$/, '')))).toEqual([]);
   });
 
   test('the Quick start: the tarball npm pack writes, the Node.js version, the cdk.json schema path', () => {
