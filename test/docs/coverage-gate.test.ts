@@ -4,12 +4,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import config from '../../vitest.config.mts';
 
 const ROOT = path.join(__dirname, '..', '..');
 
 describe('the coverage gate', () => {
-  it('docs/security-testing.md lists the thresholds vitest.config.mts sets', () => {
+  it('docs/security-testing.md lists the thresholds vitest.config.mts sets', async () => {
+    // Imported by a computed path: the .mts file is outside the type-checked project.
+    const configFile = path.join(ROOT, 'vitest.config.mts');
+    const config = ((await import(configFile)) as { default: { test?: { coverage?: unknown } } }).default;
     const page = fs.readFileSync(path.join(ROOT, 'docs', 'security-testing.md'), 'utf8');
     const documented = Object.fromEntries(
       [...page.matchAll(/^\| `([a-z]+)\/\*\*` \| ([\d.]+) % +\| ([\d.]+) % +\|$/gm)].map((m) => [
