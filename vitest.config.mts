@@ -14,8 +14,8 @@ export default defineConfig({
     // Bundle the Lambda functions once per run; the constructs deploy these prebuilt bundles.
     globalSetup: ['test/global-setup.ts'],
     // Line and branch coverage of the functions and the shared contracts, on in CI (`.ci/run` sets CI=true)
-    // or with `npm test -- --coverage`: a drop below the thresholds (the measured level, rounded down to a
-    // whole percent) fails the run. See docs/security-testing.md, "Coverage gate".
+    // or with `npm test -- --coverage`: a drop below the thresholds (the measured level less half a point)
+    // fails the run. See docs/security-testing.md, "Coverage gate".
     coverage: {
       enabled: process.env.CI === 'true',
       provider: 'v8',
@@ -23,8 +23,8 @@ export default defineConfig({
       exclude: ['test/**'],
       reporter: ['text-summary', 'json-summary'],
       thresholds: {
-        'lambda/**/*.ts': { lines: 94, branches: 90 },
-        'common/**/*.ts': { lines: 85, branches: 83 },
+        'lambda/**/*.ts': { lines: 96.5, branches: 91.5 },
+        'common/**/*.ts': { lines: 88.9, branches: 88.5 },
       },
     },
   },

@@ -43,7 +43,7 @@ describe('the deploy tests', () => {
     const expected = readTemplates(snapshotDir('integ.default-stack.ts'));
     const actual = structuredClone(expected);
     const stack = Object.keys(actual).find((f) => f.startsWith('KeygateIntegDefault.'));
-    expect(stack).toBeDefined();
+    expect(stack).toBe('KeygateIntegDefault.template.json');
     const resources = actual[stack!].Resources as Record<
       string,
       { Type: string; Properties: Record<string, unknown> }

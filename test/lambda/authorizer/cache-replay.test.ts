@@ -52,8 +52,22 @@ async function fresh(
 }
 
 describe('cache replay', () => {
-  it('the route table is one a cached policy can express', () => {
-    expect(validateRoutes(config().routes)).toEqual([]);
+  it('the requests reach every Keycloak route, and each principal meets an allow and a deny, so every replay below can fail', () => {
+    const routes = config().routes;
+    expect(validateRoutes(routes)).toEqual([]);
+    const reached = new Set(
+      REQUESTS.map((r) => matchRoute(routes, r.method, r.path))
+        .filter((m) => m?.route.auth === 'keycloak')
+        .map((m) => routeKey(m!.route)),
+    );
+    const keycloakRoutes = routes.filter((r) => r.auth === 'keycloak').map(routeKey);
+    expect([...reached].sort()).toEqual([...new Set(keycloakRoutes)].sort());
+    const outcomes = names.map((name) => [
+      name,
+      REQUESTS.some((r) => r.allowed.includes(name)),
+      REQUESTS.some((r) => !r.allowed.includes(name)),
+    ]);
+    expect(outcomes).toEqual(names.map((name) => [name, true, true]));
   });
 
   describe.each(['rest', 'http-1.0', 'http-2.0'] as const)('%s, IAM policy responses', (kind) => {

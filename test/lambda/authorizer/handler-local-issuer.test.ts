@@ -130,9 +130,14 @@ describe('handler with tokens from a local Keycloak-compatible OpenID provider',
       username: 'service-account-batch-scorer',
       issuer: idp.issuer,
     });
-    expect(r.context.clientRoles.split(' ')).toEqual(
-      expect.arrayContaining(['keygate-api:model-user', 'keygate-api:model:sentiment:invoke']),
-    );
+    // The account client's defaults come with every token, as Keycloak's do.
+    expect(r.context.clientRoles.split(' ').sort()).toEqual([
+      'account:manage-account',
+      'account:manage-account-links',
+      'account:view-profile',
+      'keygate-api:model-user',
+      'keygate-api:model:sentiment:invoke',
+    ]);
     expect(r.principalId).toBe(idp.realm.serviceAccounts.get('batch-scorer')?.id);
   });
 
@@ -145,9 +150,14 @@ describe('handler with tokens from a local Keycloak-compatible OpenID provider',
       clientId: 'keygate-web',
       username: 'alice',
     });
-    expect(r.context.realmRoles.split(' ')).toEqual(
-      expect.arrayContaining(['model-user', 'model:sentiment:invoke', 'model:keywords:invoke']),
-    );
+    expect(r.context.realmRoles.split(' ').sort()).toEqual([
+      'default-roles-keygate',
+      'model-user',
+      'model:keywords:invoke',
+      'model:sentiment:invoke',
+      'offline_access',
+      'uma_authorization',
+    ]);
     expect(r.principalId).toBe(idp.realm.users.get('alice')?.id);
   });
 

@@ -54,4 +54,44 @@ describe('back-channel logout entry', () => {
       expect(await handler(undefined as never)).toEqual(REFUSED);
     },
   );
+  test.each([
+    ['an HTTP API 2.0 GET', { requestContext: { http: { method: 'GET' } } }, 'method_not_allowed'],
+    [
+      'a REST POST without a content type',
+      { httpMethod: 'POST', body: 'logout_token=x' },
+      'content_type_invalid',
+    ],
+    [
+      'a REST POST of JSON (header name in any case)',
+      { httpMethod: 'POST', headers: { 'CONTENT-TYPE': 'application/json' }, body: '{}' },
+      'content_type_invalid',
+    ],
+    [
+      'a base64 form without a logout token',
+      {
+        httpMethod: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: Buffer.from('state=x').toString('base64'),
+        isBase64Encoded: true,
+      },
+      'logout_token_missing',
+    ],
+    ['no event at all', undefined, 'method_not_allowed'],
+  ])('configured: %s is refused with its reason', async (_name, event, reason) => {
+    const { handler, lines } = await loadEntry(
+      JSON.stringify({
+        issuers: [{ issuer: 'https://sso.example.com/realms/ml', audiences: ['keygate-web'] }],
+        tableName: 'revoked-sessions',
+      }),
+    );
+    expect(lines).toEqual([]);
+    const res = await handler(event as never);
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body) as { error: string; error_description: string }).toMatchObject({
+      error: 'invalid_request',
+    });
+    expect((JSON.parse(res.body) as { error_description: string }).error_description.split(':')[0]).toBe(
+      reason,
+    );
+  });
 });

@@ -1,3 +1,6 @@
+import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { parseStreamEvents } from '../../../common/model-stream';
 import type { StreamingHandler } from '../../../lambda/models/response-stream';
@@ -99,5 +102,58 @@ describe('model backend glue (lambda/models/index.ts)', () => {
     await expect((streamHandler as () => Promise<void>)()).rejects.toThrow(
       'response streaming needs the Lambda Node.js runtime (awslambda global)',
     );
+  });
+  test('Bedrock and SageMaker models: one SDK client each per container, made on first use with two attempts', async () => {
+    // GIVEN the entry with a Bedrock and a SageMaker model (the paid calls answered by aws-sdk-client-mock)
+    const bedrock = mockClient(BedrockRuntimeClient);
+    const sagemaker = mockClient(SageMakerRuntimeClient);
+    bedrock.on(ConverseCommand).resolves({
+      output: { message: { role: 'assistant', content: [{ text: 'Hi' }] } },
+      stopReason: 'end_turn',
+      usage: { inputTokens: 2, outputTokens: 1, totalTokens: 3 },
+      metrics: { latencyMs: 10 },
+    });
+    sagemaker.on(InvokeEndpointCommand).resolves({
+      Body: new TextEncoder().encode('{"label":"ok"}') as never,
+      ContentType: 'application/json',
+      $metadata: {},
+    });
+    vi.stubEnv('AWS_REGION', 'eu-west-1');
+    vi.stubEnv(
+      'KEYGATE_MODELS_CONFIG',
+      JSON.stringify({
+        models: [
+          { id: 'haiku', kind: 'bedrock', bedrockModelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
+          { id: 'scorer', kind: 'sagemaker', sagemakerEndpointName: 'scorer-endpoint' },
+        ],
+      }),
+    );
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const { handler } = await import('../../../lambda/models/index.js');
+      const invoke = (modelId: string) =>
+        handler(
+          keycloakEvent('http', {
+            modelId,
+            context: tokenContext({ realmRoles: `model:${modelId}:invoke` }),
+            body: '{"input":"hello"}',
+          }),
+        );
+      // WHEN each model is invoked twice
+      const statuses = [];
+      for (const id of ['haiku', 'scorer', 'haiku', 'scorer']) statuses.push((await invoke(id)).statusCode);
+      // THEN every call reached its service, each through one client made for the container
+      expect(statuses).toEqual([200, 200, 200, 200]);
+      const bedrockClients = new Set(bedrock.send.thisValues);
+      const sagemakerClients = new Set(sagemaker.send.thisValues);
+      expect([bedrock.commandCalls(ConverseCommand).length, bedrockClients.size]).toEqual([2, 1]);
+      expect([sagemaker.commandCalls(InvokeEndpointCommand).length, sagemakerClients.size]).toEqual([2, 1]);
+      const [b] = [...bedrockClients] as BedrockRuntimeClient[];
+      const [s] = [...sagemakerClients] as SageMakerRuntimeClient[];
+      expect([await b.config.maxAttempts(), await s.config.maxAttempts()]).toEqual([2, 2]);
+    } finally {
+      bedrock.restore();
+      sagemaker.restore();
+    }
   });
 });

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it, test } from 'vitest';
@@ -235,10 +236,16 @@ describe('ModelBackend streaming', () => {
     const on = new ModelBackend(streamed, 'B', { models, streaming: true });
     // THEN
     expect(off.streamFunction).toBeUndefined();
-    expect(on.streamFunction).toBeDefined();
     Template.fromStack(plain).resourceCountIs('AWS::Lambda::Function', 1);
     const t = Template.fromStack(streamed);
     t.resourceCountIs('AWS::Lambda::Function', 2);
+    // The exposed streamFunction is the function of the streaming handler.
+    const streamingIds = Object.keys(
+      t.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.streamHandler' } }),
+    );
+    expect(streamingIds).toEqual([
+      streamed.getLogicalId(on.streamFunction!.node.defaultChild as lambda.CfnFunction),
+    ]);
     t.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.streamHandler',
       Timeout: 300,
