@@ -42,6 +42,7 @@ import { authorizerEventToken, proxyEventV1Http } from './api-events-v1';
 import { evaluatePolicy, InvalidAuthorizerResponse, validatePolicy } from './iam-policy';
 import { AuthorizerResultCache } from './result-cache';
 import { createResponseStream, readStreamedResponse } from './lambda-response-stream';
+import { API_KEY_HEADER } from '../../common/usage-tiers-iam';
 import { checkSigV4 } from './sigv4-check';
 import type { LocalIamCredential, SigV4Reason } from './sigv4-check';
 import type { UsageCaller, UsageLimiter, UsageReason } from './usage-limiter';
@@ -496,7 +497,8 @@ async function authorizeIam(
       'iam_not_authorized',
     );
   }
-  admit(g, { kind: 'iam', callerArn: c.callerArn }, routeKey);
+  // With roleArn usage tiers, the X-API-Key header names the plan (common/usage-tiers-iam.ts).
+  admit(g, { kind: 'iam', callerArn: c.callerArn, apiKey: headers[API_KEY_HEADER] }, routeKey);
   return {
     kind: 'iam',
     identity: {
