@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseStreamEvents } from '../common/model-stream';
+import { API_KEY_HEADER, resolveApiKey } from './api-key';
 import { headersForFetch, signRequest } from './sign-request';
 
 export const USAGE = `Usage: keygate-call [METHOD] <url> [options]
@@ -22,6 +23,10 @@ Options:
   -H, --header <k: v>    extra header (repeatable)
       --region <region>  signing region (default: from the URL, else AWS_REGION)
       --service <name>   signing service (default: execute-api)
+      --api-key-secret <arn>
+                         send the API key held by this Secrets Manager secret as X-API-Key (IAM routes
+                         under usage tiers; the stack output MachinePrincipal<i>ApiKeySecretArn). Without it,
+                         KEYGATE_API_KEY (the key itself) or KEYGATE_API_KEY_SECRET_ARN, if set
   -i, --include          print the status line and response headers before the body
   -h, --help             show this help
 
@@ -46,6 +51,7 @@ export interface CliArgs {
   readonly region?: string;
   readonly service?: string;
   readonly include: boolean;
+  readonly apiKeySecretArn?: string;
 }
 
 export type ParseResult =
@@ -59,6 +65,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   let region: string | undefined;
   let service: string | undefined;
   let include = false;
+  let apiKeySecretArn: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string | undefined => (i + 1 < argv.length ? argv[++i] : undefined);
@@ -89,6 +96,10 @@ export function parseArgs(argv: readonly string[]): ParseResult {
         service = value();
         if (!service) return { ok: false, help: false, error: '--service needs a value' };
         break;
+      case '--api-key-secret':
+        apiKeySecretArn = value();
+        if (!apiKeySecretArn) return { ok: false, help: false, error: '--api-key-secret needs a value' };
+        break;
       case '-i':
       case '--include':
         include = true;
@@ -111,7 +122,19 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   } catch {
     return { ok: false, help: false, error: `not an http(s) URL: ${url}` };
   }
-  return { ok: true, args: { method, url, data, headers, region, service, include } };
+  return {
+    ok: true,
+    args: {
+      method,
+      url,
+      data,
+      headers,
+      region,
+      service,
+      include,
+      ...(apiKeySecretArn ? { apiKeySecretArn } : {}),
+    },
+  };
 }
 
 /** `@file` reads a file, `@-` standard input; anything else is the body itself. */
@@ -129,6 +152,10 @@ export interface CliIo {
   readonly out: (s: string) => void;
   readonly err: (s: string) => void;
   readonly fetch?: typeof fetch;
+  /** The environment the API key is read from. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Secrets Manager's endpoint (tests). @default - the ARN's region's */
+  readonly secretsEndpoint?: string;
 }
 
 /** Runs the command; returns the exit status. */
@@ -148,6 +175,14 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     const headers = { ...args.headers };
     if (body !== undefined && headers['content-type'] === undefined)
       headers['content-type'] = 'application/json';
+    if (headers[API_KEY_HEADER] === undefined) {
+      const key = await resolveApiKey(
+        args.apiKeySecretArn ? { apiKeySecretArn: args.apiKeySecretArn } : {},
+        { fetch: io.fetch ?? fetch, ...(io.secretsEndpoint ? { endpoint: io.secretsEndpoint } : {}) },
+        io.env ?? process.env,
+      );
+      if (key !== undefined) headers[API_KEY_HEADER] = key;
+    }
     const signed = await signRequest(
       { method: args.method, url: args.url, headers, body },
       { region: args.region, service: args.service },

@@ -7,6 +7,8 @@ export type {
   ModelSummary,
   RawResponse,
 } from './keygate-client';
+export { API_KEY_HEADER, ApiKeySecretError, readApiKeySecret, resolveApiKey } from './api-key';
+export type { ApiKeyOptions, SecretReadOptions } from './api-key';
 export { createSigner, EXECUTE_API, headersForFetch, regionFromUrl, signRequest } from './sign-request';
 export type {
   AwsCredentials,

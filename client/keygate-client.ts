@@ -13,8 +13,14 @@ import {
   type AwsCredentials,
   type AwsCredentialsProvider,
 } from './sign-request';
+import type { ApiKeyOptions } from './api-key';
+import { API_KEY_HEADER, resolveApiKey } from './api-key';
 
-export interface KeygateClientOptions {
+/**
+ * With usage tiers for IAM roles, `apiKey` / `apiKeySecretArn` (or KEYGATE_API_KEY /
+ * KEYGATE_API_KEY_SECRET_ARN) give the key sent as `X-API-Key` (client/api-key.ts); without, none is sent.
+ */
+export interface KeygateClientOptions extends ApiKeyOptions {
   /** The API's base URL including the stage, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/prod`. */
   readonly baseUrl: string;
   /** @default - from the URL, else AWS_REGION */
@@ -23,6 +29,8 @@ export interface KeygateClientOptions {
   readonly credentials?: AwsCredentials | AwsCredentialsProvider;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
+  /** Secrets Manager's endpoint for `apiKeySecretArn` (a VPC endpoint, say). @default - the secret's region's */
+  readonly secretsManagerEndpoint?: string;
   /** Path prefix of the IAM routes. @default '/machine' */
   readonly machinePrefix?: string;
 }
@@ -74,6 +82,8 @@ export class KeygateClient {
   private readonly prefix: string;
   /** Resolved once and cached by the provider until the credentials near expiry. */
   private readonly credentials: AwsCredentials | AwsCredentialsProvider;
+  /** The API key, resolved on the first request (a secret read once per client); a failure is retried. */
+  private apiKey?: Promise<string | undefined>;
 
   constructor(private readonly options: KeygateClientOptions) {
     this.credentials = options.credentials ?? defaultProvider();
@@ -110,10 +120,12 @@ export class KeygateClient {
     headers: Record<string, string> = {},
   ): Promise<RawResponse> {
     const url = new URL(path.replace(/^\/+/, ''), this.base);
+    const key = hasHeader(headers, API_KEY_HEADER) ? undefined : await this.resolveKey();
+    const withKey = key === undefined ? headers : { ...headers, [API_KEY_HEADER]: key };
     const withType =
-      body !== undefined && !hasHeader(headers, 'content-type')
-        ? { ...headers, 'content-type': 'application/json' }
-        : headers;
+      body !== undefined && !hasHeader(withKey, 'content-type')
+        ? { ...withKey, 'content-type': 'application/json' }
+        : withKey;
     const signed = await signRequest(
       { method, url, headers: withType, body },
       { region: this.options.region, credentials: this.credentials },
@@ -124,6 +136,18 @@ export class KeygateClient {
       body,
     });
     return { status: res.status, headers: res.headers, text: await res.text() };
+  }
+
+  private resolveKey(): Promise<string | undefined> {
+    this.apiKey ??= resolveApiKey(this.options, {
+      credentials: this.credentials,
+      fetch: this.fetchImpl,
+      ...(this.options.secretsManagerEndpoint ? { endpoint: this.options.secretsManagerEndpoint } : {}),
+    }).catch((error: unknown) => {
+      this.apiKey = undefined;
+      throw error;
+    });
+    return this.apiKey;
   }
 
   private async json<T>(method: string, path: string, body?: string): Promise<T> {

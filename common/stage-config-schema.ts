@@ -434,7 +434,11 @@ export const StageSchema = v.strictObject({
             realmRole: opt(v.string(), 'a realm role the token carries', 'none'),
             clientRole: opt(v.string(), 'a client role, `<clientId>:<role>`', 'none'),
             group: opt(v.string(), 'a group path the token carries', 'none'),
-            roleArn: opt(v.string(), 'an IAM role ARN (enforced by the local gateway only)', 'none'),
+            roleArn: opt(
+              v.string(),
+              'an IAM role ARN, once per list: its IAM routes move to a companion REST API and it sends `X-API-Key` (needs `apis.http: false`; quotas.md)',
+              'none',
+            ),
           }),
         ),
         'which tier a caller gets, first match wins',

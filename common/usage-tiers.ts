@@ -24,6 +24,7 @@
  * The tier of a caller depends on the verified token alone (its roles and groups), never on the route,
  * so an answer API Gateway caches per token and replays for other routes carries the right key.
  */
+import { duplicateRoleArnErrors, validateStageIamTiers } from './usage-tiers-iam';
 import type { Principal } from './route-model';
 import { ACCOUNT_THROTTLE_BURST, ACCOUNT_THROTTLE_RATE_PER_SECOND } from './aws-limits';
 import { isIntIn } from './field-checks';
@@ -174,6 +175,7 @@ export function validateUsageTiers(
       input.assignments.forEach((a, i) =>
         errors.push(...assignmentErrors(a, `${field}.assignments[${i}]`, names)),
       );
+    errors.push(...duplicateRoleArnErrors(input.assignments, field));
   }
   return errors;
 }
@@ -365,7 +367,10 @@ export function validateStageUsageTiers(stage: Record<string, unknown>, at: stri
     isRecord(t) && typeof t.rateLimit === 'number' && typeof t.burstLimit === 'number'
       ? { rateLimit: t.rateLimit, burstLimit: t.burstLimit }
       : undefined;
-  return validateUsageTiers(stage.usageTiers, field, { routeKeys, stageThrottle });
+  return [
+    ...validateUsageTiers(stage.usageTiers, field, { routeKeys, stageThrottle }),
+    ...validateStageIamTiers(stage, at),
+  ];
 }
 
 /** The tiers that give each caller a key of its own (`perCaller: true`). */

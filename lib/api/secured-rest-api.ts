@@ -4,6 +4,7 @@ import type { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { REST_API_RESOURCE_POLICY_CHARS } from '../../common/aws-limits';
 import { ACCESS_DENIED_HTML } from '../../common/gateway-responses';
@@ -21,7 +22,9 @@ import {
 } from './route-table';
 import { validateThrottle } from './secured-http-api';
 import type { UsageTiersOptions } from './usage-plans';
-import { UsageTierPlans } from './usage-plans';
+import { UsageTierPlans, usageTiersConfig } from './usage-plans';
+import { IamTierApi } from './iam-tier-api';
+import { hasIamTiers } from '../../common/usage-tiers-iam';
 import { KeygateValidationError } from '../internal/validation-error';
 
 /** Properties of a secured REST API. */
@@ -75,7 +78,9 @@ export interface SecuredRestApiProps {
   /**
    * Per-caller throttles and quotas: one usage plan and API key per tier, the API's key source set to
    * AUTHORIZER and every Keycloak method requiring a key, which the authorizer supplies for the caller's
-   * tier (docs/quotas.md). Needs `authorizer`; IAM and Cognito routes stay under the stage throttle.
+   * tier (docs/quotas.md). Needs `authorizer`. With `roleArn` assignments the IAM routes move to a
+   * companion REST API (`iamApi`, key source HEADER) whose callers send their tier's key as `X-API-Key`;
+   * without, IAM routes stay under the stage throttle. Cognito routes stay under the stage throttle.
    * @default - no usage plans: the stage throttle alone
    */
   readonly usageTiers?: UsageTiersOptions;
@@ -149,6 +154,8 @@ export class SecuredRestApi extends Construct {
   private readonly table = new RouteTable(this, 'SecuredRestApi');
   private readonly validator: apigw.RequestValidator;
   private readonly usagePlans?: UsageTierPlans;
+  /** With `roleArn` tier assignments: the API serving the IAM routes (iam-tier-api.ts). */
+  private readonly iamTiers?: IamTierApi;
 
   constructor(scope: Construct, id: string, props: SecuredRestApiProps = {}) {
     super(scope, id);
@@ -208,8 +215,19 @@ export class SecuredRestApi extends Construct {
     });
     this.addGatewayResponses(props.cors);
     this.acknowledgeFindings(props.cors !== undefined);
-    if (props.usageTiers)
+    if (props.usageTiers) {
       this.usagePlans = usageTierPlans(this, this.restApi, props.usageTiers, this.authorizer);
+      if (hasIamTiers(usageTiersConfig(props.usageTiers)))
+        this.iamTiers = new IamTierApi(this, 'IamTiers', {
+          apiName: `${this.restApi.restApiName}-iam`,
+          stageName: this.stageName,
+          throttle,
+          accessLogGroup: this.accessLogGroup,
+          plans: this.usagePlans,
+          config: usageTiersConfig(props.usageTiers),
+          addGatewayResponses: (api) => this.addGatewayResponses(undefined, api),
+        });
+    }
 
     for (const route of props.routes ?? []) this.addRoute(route);
     // Measured at synth, when every cross-account grant has added its statement.
@@ -236,6 +254,19 @@ export class SecuredRestApi extends Construct {
     return this.restApi.url;
   }
 
+  /**
+   * With `roleArn` usage tier assignments, the REST API serving the IAM routes (key source HEADER).
+   * @default - none: IAM routes are served by `restApi`
+   */
+  public get iamApi(): apigw.RestApi | undefined {
+    return this.iamTiers?.restApi;
+  }
+
+  /** The secret holding the API key a grantee of IAM routes sends, when IAM callers are tiered. */
+  public apiKeySecret(grantee: iam.IGrantable): secretsmanager.ISecret | undefined {
+    return this.iamTiers?.apiKeySecret(grantee);
+  }
+
   /** Adds a route. */
   public addRoute(route: SecuredRouteOptions): void {
     const at = `SecuredRestApi: routes[${this.table.index}]`;
@@ -243,7 +274,6 @@ export class SecuredRestApi extends Construct {
     if (kind === 'keycloak' && !this.authorizer)
       throw new KeygateValidationError(this, 'auth', `${at}: a Keycloak route needs the authorizer prop`);
     this.table.add(route);
-    const resource = this.restApi.root.resourceForPath(route.path);
     // One invoke permission per API and backend instead of one per method: a function's resource policy
     // holds at most 20 KB (LAMBDA_RESOURCE_POLICY_BYTES), about 50 method-scoped statements. Only the
     // methods this construct integrates with the backend reach it either way.
@@ -259,6 +289,10 @@ export class SecuredRestApi extends Construct {
         ? { responseTransferMode: apigw.ResponseTransferMode.STREAM, timeout: STREAM_INTEGRATION_TIMEOUT }
         : {}),
     });
+    if (kind === 'iam' && this.iamTiers) {
+      this.iamTiers.addRoute(route, integration);
+      return;
+    }
     let options: apigw.MethodOptions;
     if (kind === 'keycloak') {
       if (route.auth._requirement?.stepUp !== undefined || this.authorizer!._dpopChallenge)
@@ -277,7 +311,7 @@ export class SecuredRestApi extends Construct {
         authorizer: this.cognitoAuthorizer(route.auth._userPool!),
       };
     }
-    const method = resource.addMethod(route.method, integration, {
+    const method = this.restApi.root.resourceForPath(route.path).addMethod(route.method, integration, {
       ...options,
       requestValidator: this.validator,
     });
@@ -290,6 +324,7 @@ export class SecuredRestApi extends Construct {
    */
   public grantInvoke(grantee: iam.IGrantable, method: HttpMethod, path: string): iam.Grant {
     this.table.grantable(method, path);
+    if (this.iamTiers) return this.iamTiers.grantInvoke(grantee, method, path);
     const arn = this.restApi.arnForExecuteApi(executeApiMethod(method), executeApiPath(path), this.stageName);
     acknowledgeRouteGrant(grantee, arn, `${method} ${path}`);
     return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: [arn] });
@@ -303,6 +338,12 @@ export class SecuredRestApi extends Construct {
    */
   public allowCrossAccountInvoke(principal: iam.IPrincipal, method: HttpMethod, path: string): void {
     this.table.grantable(method, path);
+    if (this.iamTiers)
+      throw new KeygateValidationError(
+        this,
+        'principal',
+        'SecuredRestApi.allowCrossAccountInvoke: with roleArn usage tiers every IAM caller reads its API key from Secrets Manager, which a principal of another account cannot do for a secret under the aws/secretsmanager key (https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html); grant a role of this account',
+      );
     const aws = principal.policyFragment.principalJson.AWS ?? [];
     if (aws.includes('*') || Object.keys(principal.policyFragment.principalJson).some((k) => k !== 'AWS')) {
       throw new KeygateValidationError(
@@ -335,7 +376,7 @@ export class SecuredRestApi extends Construct {
     return authorizer;
   }
 
-  private addGatewayResponses(cors: SecuredApiCorsOptions | undefined): void {
+  private addGatewayResponses(cors: SecuredApiCorsOptions | undefined, api = this.restApi): void {
     const headers: Record<string, string> = {};
     if (cors) {
       // One origin: stated. Several: the request's Origin is echoed (API Gateway cannot choose from a
@@ -349,7 +390,7 @@ export class SecuredRestApi extends Construct {
       const json = `{"error":"${r.error}","message":$context.error.messageString,"requestId":"$context.requestId"${r.extra ?? ''}}`;
       // ACCESS_DENIED has two templates, so its Content-Type is the selected template's, not a fixed header.
       const html = r.type === apigw.ResponseType.ACCESS_DENIED;
-      const response = this.restApi.addGatewayResponse(r.id, {
+      const response = api.addGatewayResponse(r.id, {
         type: r.type,
         ...(r.status ? { statusCode: r.status } : {}),
         responseHeaders: html ? { ...headers } : { ...headers, 'Content-Type': "'application/json'" },
@@ -357,7 +398,7 @@ export class SecuredRestApi extends Construct {
           ? { 'application/json': json, 'text/html': ACCESS_DENIED_HTML }
           : { 'application/json': json },
       });
-      if (html) this.accessDenied = response;
+      if (html && api === this.restApi) this.accessDenied = response;
     }
   }
 

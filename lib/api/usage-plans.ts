@@ -1,4 +1,4 @@
-import { Annotations, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -73,8 +73,9 @@ export interface UsageTierAssignment {
    */
   readonly group?: string;
   /**
-   * An IAM role ARN (SigV4 callers). API Gateway cannot key an IAM method's usage on an authorizer, so on
-   * AWS this matcher is recorded only; the local gateway enforces it.
+   * An IAM role ARN (SigV4 callers). With such an assignment the IAM routes are served by a companion
+   * REST API whose callers send their tier's API key as `X-API-Key` (SecuredRestApi.iamApi); each
+   * role listed once.
    * @default - not matched on IAM roles
    */
   readonly roleArn?: string;
@@ -180,13 +181,6 @@ export class UsageTierPlans extends Construct {
       this.methodThrottles.set(name, throttles);
       this.plans.set(name, plan);
       this.keySecrets.set(name, secret);
-    }
-    if ((this.config.assignments ?? []).some((a) => a.roleArn !== undefined)) {
-      // An IAM method has no Lambda authorizer to name a key, so API Gateway cannot apply a plan to it.
-      Annotations.of(this).addWarningV2(
-        'keygate:usageTiersRoleArn',
-        'usageTiers: roleArn assignments are enforced by the local gateway only; on AWS, IAM routes keep the stage throttle (docs/quotas.md)',
-      );
     }
     if (perCallerTiers(this.config).length > 0) this.callerKeyTable = this.createCallerKeyTable();
     this.node.addValidation({ validate: () => this.unusedRouteThrottles(owner) });

@@ -345,12 +345,29 @@ function stageRestApi(scope: Construct, stage: StageContext, apis: StageApis): S
     else rest.grantInvoke(g.role, g.method, g.path);
   }
   new CfnOutput(scope, 'RestApiUrl', { value: rest.url, description: 'REST API URL' });
+  if (rest.iamApi) restIamTierOutputs(scope, stage, rest, rest.iamApi.url);
   apis.logout?.addToRestApi(rest.restApi);
   if (apis.signIn) {
     apis.signIn.addToRestApi(rest.restApi);
     signInOutputs(scope, 'RestApi', rest.url);
   }
   return rest;
+}
+
+/** With IAM usage tiers: where IAM callers call, and the secret each machine principal reads its API key from. */
+function restIamTierOutputs(scope: Construct, stage: StageContext, rest: SecuredRestApi, url: string): void {
+  new CfnOutput(scope, 'RestIamApiUrl', {
+    value: url,
+    description: 'REST API URL of the IAM routes (SigV4 and the X-API-Key of the caller tier)',
+  });
+  stage.machineRoles.forEach((role, i) => {
+    const secret = rest.apiKeySecret(role);
+    if (secret)
+      new CfnOutput(scope, `MachinePrincipal${i}ApiKeySecretArn`, {
+        value: secret.secretArn,
+        description: `Secret holding the X-API-Key of ${stage.config.machinePrincipals![i].roleArn}`,
+      });
+  });
 }
 
 /** Alarms (mailed with `alarmEmail`) and, unless turned off, the dashboard. */

@@ -37,6 +37,7 @@ import { AuthorizerResultCache } from './result-cache';
 import { authorizerEvent, authorizerState, identityValues } from './route-authorizers';
 import type { AuthorizerState, GatewayAuthorizer } from './route-authorizers';
 import { createResponseStream, readStreamedResponse } from './lambda-response-stream';
+import { API_KEY_HEADER } from '../../common/usage-tiers-iam';
 import { checkSigV4 } from './sigv4-check';
 import type { LocalIamCredential, SigV4Reason } from './sigv4-check';
 import type { UsageCaller, UsageLimiter, UsageReason } from './usage-limiter';
@@ -501,7 +502,8 @@ async function authorizeIam(
       'iam_not_authorized',
     );
   }
-  admit(g, { kind: 'iam', callerArn: c.callerArn }, routeKey);
+  // With roleArn usage tiers, the X-API-Key header names the plan (common/usage-tiers-iam.ts).
+  admit(g, { kind: 'iam', callerArn: c.callerArn, apiKey: headers[API_KEY_HEADER] }, routeKey);
   return {
     kind: 'iam',
     identity: {

@@ -56,6 +56,7 @@ import { assertLoopbackOrHttps, loopbackPostForm } from '../http/loopback-transp
 import { localStreamingRuntime } from './lambda-response-stream';
 import { startLocalGateway } from './local-gateway';
 import { createLocalUsageTiers } from './usage-limiter';
+import type { LocalUsageTiers } from './usage-limiter';
 import { LoopbackHttpFetcher } from './loopback-fetcher';
 import { localRevocation } from './local-revocation';
 import { stageTokenBinding } from '../../common/stage-token-binding';
@@ -157,6 +158,8 @@ export interface LocalStack<I extends StackIssuer = LocalIssuer> {
   /** The IAM caller allowed on the stage's IAM routes, and one allowed on none. */
   readonly iam: { readonly machine: LocalIamCredential; readonly outsider: LocalIamCredential };
   readonly region: string;
+  /** REST API with the stage's `usageTiers`: the local usage plans (an IAM role's X-API-Key: `iamKeyFor`). */
+  readonly usageTiers?: LocalUsageTiers;
   close(): Promise<void>;
 }
 
@@ -670,6 +673,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(revocation ? { revocationStore: revocation.store } : {}),
       iam: { machine, outsider },
       region: stage.region,
+      ...(parts.usageTiers ? { usageTiers: parts.usageTiers } : {}),
       close: async () => {
         await gateway.close();
         await started.close();

@@ -10,15 +10,18 @@
  * - Per-caller tiers (`perCaller: true`): the authorizer derives each caller's key (as deployed,
  *   common/usage-caller-keys.ts) and registers it through `registrar`, which adds it to the tier here as
  *   the Lambda's registrar adds it to the tier's usage plan; each such key has buckets and a quota of its
- *   own. An IAM caller of a per-caller tier is counted per signing session ARN.
+ *   own.
  * - Throttle: one token bucket per key (rate per second, bucket of `burstLimit`), plus one per key and
  *   route for a route throttle, which applies besides the plan's own; out of tokens → 429
  *   `Too Many Requests`. Quota: one counter per key and period (UTC day, week from Sunday, month; a
  *   usage plan's default offset 0), → 429 `Limit Exceeded`
  *   (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html,
  *   https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-apigateway-usageplan-quotasettings.html).
- * - IAM callers: matched by role ARN (`roleArn` assignments) from the signing session's ARN. API Gateway
- *   cannot do this (an IAM method has no authorizer to name a key), so this is the local gateway only.
+ * - IAM callers, as the deployed app serves them (common/usage-tiers-iam.ts): with `roleArn` assignments
+ *   the IAM routes are on an API with key source HEADER, so the caller's `X-API-Key` names the plan, and
+ *   a missing or unknown key is a 403 `Forbidden`; each role's key is `iamKeyFor(roleArn)` (the tier's key
+ *   in a pooled tier, a key of the role's own in a per-caller tier). Without `roleArn` assignments IAM
+ *   routes are under the stage throttle alone, as deployed: not counted here.
  *
  * State: a bucket per key (and per key and route) and a counter per key: bounded by tiers × routes, and
  * for per-caller tiers by the callers of the run (a local gateway serves a handful).
@@ -26,6 +29,7 @@
 import { randomBytes } from 'node:crypto';
 import type { UsageKeysConfig, UsageThrottle, UsageTiersConfig } from '../../common/usage-tiers';
 import { USAGE_KEY_LENGTH, perCallerTiers, tierForRoleArn, tokenAssignments } from '../../common/usage-tiers';
+import { hasIamTiers } from '../../common/usage-tiers-iam';
 import type { CallerKeyRegistrar } from '../../lambda/authorizer/usage-key-registrar';
 
 export type UsageReason = 'usage_key_invalid' | 'usage_throttled' | 'usage_quota_exceeded';
@@ -39,7 +43,7 @@ export interface UsageRefusal {
 /** What the gateway asks: the key the authorizer named (keycloak routes) or the SigV4 caller (iam routes). */
 export type UsageCaller =
   | { readonly kind: 'key'; readonly usageKey: string | undefined }
-  | { readonly kind: 'iam'; readonly callerArn: string };
+  | { readonly kind: 'iam'; readonly callerArn: string; readonly apiKey?: string };
 
 export interface UsageLimiter {
   /** Takes one request from the caller's allowance: undefined when admitted, else API Gateway's refusal. */
@@ -55,6 +59,11 @@ export interface LocalUsageTiers {
   readonly keys: ReadonlyMap<string, string>;
   /** Adds per-caller keys to their tier, as the Lambda's registrar adds them to the usage plan. */
   readonly registrar: CallerKeyRegistrar;
+  /**
+   * The X-API-Key an IAM role sends (its tier by `roleArn`, else the default tier), as the deployed app
+   * puts in the role's secret; undefined without `roleArn` assignments (IAM routes need no key then).
+   */
+  iamKeyFor(roleArn: string): string | undefined;
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -77,8 +86,20 @@ export function createLocalUsageTiers(
   const perCaller = perCallerTiers(config);
   // A per-caller tier's secret derives keys; it is not itself a key of the plan.
   const tierByKey = new Map([...keys].filter(([t]) => !perCaller.includes(t)).map(([t, v]) => [v, t]));
+  const roleKeys = new Map<string, string>();
   return {
     keys,
+    iamKeyFor(roleArn) {
+      if (!hasIamTiers(config)) return undefined;
+      const tier = tierForRoleArn(roleArn, config.assignments ?? [], config.defaultTier);
+      if (!perCaller.includes(tier)) return keys.get(tier);
+      let key = roleKeys.get(roleArn);
+      if (key === undefined) {
+        roleKeys.set(roleArn, (key = keyValue()));
+        tierByKey.set(key, tier);
+      }
+      return key;
+    },
     authorizerBlock: {
       defaultTier: config.defaultTier,
       assignments: tokenAssignments(config),
@@ -130,12 +151,13 @@ export function createUsageLimiter(
       if (tier === undefined) return undefined;
       return { tier, id: config.tiers[tier]?.perCaller === true ? `key ${caller.usageKey}` : tier };
     }
-    const tier = tierForRoleArn(roleArnOf(caller.callerArn), config.assignments ?? [], config.defaultTier);
-    return { tier, id: config.tiers[tier]?.perCaller === true ? `iam ${caller.callerArn}` : tier };
+    return allowanceOf({ kind: 'key', usageKey: caller.apiKey });
   }
+  const iamTiers = hasIamTiers(config);
 
   return {
     admit(caller, routeKey) {
+      if (caller.kind === 'iam' && !iamTiers) return undefined;
       const allowance = allowanceOf(caller);
       const spec = allowance === undefined ? undefined : config.tiers[allowance.tier];
       if (allowance === undefined || spec === undefined)

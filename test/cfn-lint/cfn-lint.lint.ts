@@ -21,6 +21,8 @@ const NAMES = [
   ...Object.keys(readmeStages()).map((n) => `readme-${n}`),
   'full-rest',
   'full-both',
+  'per-caller-tiers',
+  'iam-tiers',
   'readme-consumer-app',
   'mutual-tls-domains',
 ];
@@ -86,7 +88,7 @@ describe('cfn-lint', () => {
 
   test('lints every template the tests synthesize', () => {
     expect([...templates.keys()].sort()).toEqual([...NAMES].sort());
-    expect(NAMES).toHaveLength(7);
+    expect(NAMES).toHaveLength(9);
   });
 
   test.each(NAMES)('%s: no error and no warning', (name) => {

@@ -1,6 +1,7 @@
 /**
  * Every template Keygate's tests synthesize for CloudFormation's linter: the default app, each stage
- * example of docs/configuration.md, two fully configured stages, and the README's consumer example app. Each is
+ * example of docs/configuration.md, two fully configured stages, a per-caller tier stage, an IAM tier
+ * stage, and the README's consumer example app. Each is
  * synthesized in-process (the consumer app from the README's own code block), so what is linted is
  * exactly what `cdk synth` writes.
  */
@@ -124,6 +125,47 @@ export const FULL_BOTH_STAGE: StageConfig = {
   authorizer: { responseMode: 'simple', cacheTtlSeconds: 0, clockSkewSeconds: 10 },
 };
 
+/** The default stage with a per-caller tier (each caller an API key of its own, registered at run time). */
+export const PER_CALLER_TIER_STAGE: StageConfig = {
+  ...DEFAULT_APP_CONFIG.stages.dev,
+  usageTiers: {
+    tiers: {
+      standard: { rateLimit: 5, burstLimit: 10, quota: { limit: 1000, period: 'DAY' }, perCaller: true },
+      batch: { rateLimit: 20, burstLimit: 40 },
+    },
+    defaultTier: 'standard',
+    assignments: [{ clientRole: 'keygate-api:model-user', tier: 'batch' }],
+  },
+};
+
+const SCORER_ROLE = 'arn:aws:iam::111122223333:role/batch-scorer';
+
+/**
+ * IAM callers under usage tiers: the REST API alone, two machine principals, one of them assigned to a
+ * per-caller tier (a key of its own), the other in the default (pooled) tier; the IAM routes on the
+ * companion API with key source HEADER.
+ */
+export const IAM_TIER_STAGE: StageConfig = {
+  ...DEFAULT_APP_CONFIG.stages.dev,
+  account: '111122223333',
+  apis: { http: false, rest: true },
+  machinePrincipals: [
+    { roleArn: SCORER_ROLE, routes: ['GET /machine/models', 'POST /machine/models/{modelId}/invoke'] },
+    { roleArn: 'arn:aws:iam::111122223333:role/lister', routes: ['GET /machine/models'] },
+  ],
+  usageTiers: {
+    tiers: {
+      standard: { rateLimit: 5, burstLimit: 10, quota: { limit: 1000, period: 'DAY' } },
+      batch: { rateLimit: 20, burstLimit: 40, perCaller: true },
+    },
+    defaultTier: 'standard',
+    assignments: [
+      { clientRole: 'keygate-api:model-user', tier: 'batch' },
+      { roleArn: SCORER_ROLE, tier: 'batch' },
+    ],
+  },
+};
+
 /** The stage as an environment-agnostic one (no account). */
 function withoutAccount(stage: StageConfig): StageConfig {
   const copy: { -readonly [K in keyof StageConfig]: StageConfig[K] } = { ...stage };
@@ -221,6 +263,8 @@ export async function synthesizeAll(outdir: string): Promise<SynthesizedTemplate
   }
   templates.push(synthStage(outdir, 'full-rest', FULL_REST_STAGE));
   templates.push(synthStage(outdir, 'full-both', FULL_BOTH_STAGE));
+  templates.push(synthStage(outdir, 'per-caller-tiers', PER_CALLER_TIER_STAGE));
+  templates.push(synthStage(outdir, 'iam-tiers', IAM_TIER_STAGE));
   templates.push(await synthReadmeConsumerApp(outdir));
   templates.push(await synthMutualTlsDomains(outdir));
   return templates;

@@ -57,21 +57,37 @@ describe('local usage tiers, per caller', () => {
     ]);
   });
 
-  test('IAM callers of a per-caller tier count per session; of a shared tier, together', () => {
+  test("each role's key: its own in a per-caller tier, the tier's in a shared one; counted per key", () => {
     const local = createLocalUsageTiers(TIERS, () => 0);
-    const s = (role: string, session: string) =>
-      ({ kind: 'iam', callerArn: `arn:aws:sts::000000000000:assumed-role/${role}/${session}` }) as const;
-    const statuses = (c: ReturnType<typeof s>, n: number) =>
-      Array.from({ length: n }, () => local.limiter.admit(c, ROUTE)?.status);
-    // free (default, per caller): each session has burst 2
-    expect(statuses(s('other', 'one'), 3)).toEqual([undefined, undefined, 429]);
-    expect(statuses(s('other', 'two'), 3)).toEqual([undefined, undefined, 429]);
-    // pool (shared): two sessions share burst 2
-    expect([...statuses(s('pooled', 'one'), 1), ...statuses(s('pooled', 'two'), 2)]).toEqual([
-      undefined,
-      undefined,
-      429,
-    ]);
+    const role = (name: string) => `arn:aws:iam::000000000000:role/${name}`;
+    const ownA = local.iamKeyFor(role('a'))!;
+    const ownB = local.iamKeyFor(role('b'))!;
+    const pooled = local.iamKeyFor(role('pooled'))!;
+    expect(ownA).toMatch(/^[A-Za-z0-9]{40}$/);
+    expect(local.iamKeyFor(role('a'))).toBe(ownA);
+    expect(new Set([ownA, ownB, pooled]).size).toBe(3);
+    expect(pooled).toBe(local.keys.get('pool'));
+    const statuses = (apiKey: string, n: number) =>
+      Array.from(
+        { length: n },
+        () =>
+          local.limiter.admit(
+            { kind: 'iam', callerArn: 'arn:aws:sts::000000000000:assumed-role/x/y', apiKey },
+            ROUTE,
+          )?.status,
+      );
+    // free (default, per caller): each role has burst 2
+    expect(statuses(ownA, 3)).toEqual([undefined, undefined, 429]);
+    expect(statuses(ownB, 3)).toEqual([undefined, undefined, 429]);
+    // pool (shared): the role shares the tier key's burst 2 with the tier's other callers
+    expect(local.limiter.admit({ kind: 'key', usageKey: pooled }, ROUTE)).toBeUndefined();
+    expect(statuses(pooled, 2)).toEqual([undefined, 429]);
+  });
+
+  test('without roleArn assignments no IAM key exists', () => {
+    expect(
+      createLocalUsageTiers({ ...TIERS, assignments: [] }).iamKeyFor('arn:aws:iam::000000000000:role/a'),
+    ).toBe(undefined);
   });
 });
 

@@ -112,19 +112,16 @@ describe('usage limiter', () => {
     },
   );
 
-  test('IAM callers by the role of their session; other callers get the default tier', () => {
+  test('IAM callers are counted by the X-API-Key they send; none or an unknown one is a 403 Forbidden', () => {
     expect(roleArnOf('arn:aws:sts::000000000000:assumed-role/keygate-local-machine/local')).toBe(
       'arn:aws:iam::000000000000:role/keygate-local-machine',
     );
     expect(roleArnOf('arn:aws:iam::000000000000:user/someone')).toBeUndefined();
     const limiter = createUsageLimiter(TIERS, keys, () => 0);
-    const machine = {
-      kind: 'iam',
-      callerArn: 'arn:aws:sts::000000000000:assumed-role/keygate-local-machine/local',
-    } as const;
-    const user = { kind: 'iam', callerArn: 'arn:aws:iam::000000000000:user/someone' } as const;
-    // team: burst 5; free (default): burst 2
-    expect([1, 2, 3, 4, 5, 6].map(() => limiter.admit(machine, ROUTE)?.status)).toEqual([
+    const callerArn = 'arn:aws:sts::000000000000:assumed-role/keygate-local-machine/local';
+    const sending = (apiKey?: string) => ({ kind: 'iam', callerArn, apiKey }) as const;
+    // team: burst 5; free: burst 2 (the key decides, as API Gateway's plan lookup does)
+    expect([1, 2, 3, 4, 5, 6].map(() => limiter.admit(sending('team-key'), ROUTE)?.status)).toEqual([
       undefined,
       undefined,
       undefined,
@@ -132,7 +129,25 @@ describe('usage limiter', () => {
       undefined,
       429,
     ]);
-    expect([1, 2, 3].map(() => limiter.admit(user, ROUTE)?.status)).toEqual([undefined, undefined, 429]);
+    expect([1, 2, 3].map(() => limiter.admit(sending('free-key'), ROUTE)?.status)).toEqual([
+      undefined,
+      undefined,
+      429,
+    ]);
+    for (const apiKey of [undefined, 'not-a-plan-key'])
+      expect(limiter.admit(sending(apiKey), ROUTE)).toEqual({
+        status: 403,
+        message: 'Forbidden',
+        reason: 'usage_key_invalid',
+      });
+  });
+
+  test('without roleArn assignments IAM callers are not counted (the stage throttle alone, as deployed)', () => {
+    const limiter = createUsageLimiter({ ...TIERS, assignments: [TIERS.assignments![0]] }, keys, () => 0);
+    const caller = { kind: 'iam', callerArn: 'arn:aws:iam::000000000000:user/someone' } as const;
+    expect(Array.from({ length: 10 }, () => limiter.admit(caller, ROUTE))).toEqual(
+      Array.from({ length: 10 }, () => undefined),
+    );
   });
 
   test.each<['DAY' | 'WEEK' | 'MONTH', number, number]>([

@@ -1,5 +1,5 @@
 import type { Stack } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -35,10 +35,7 @@ const TIERS: UsageTiersOptions = {
     },
   },
   defaultTier: 'free',
-  assignments: [
-    { realmRole: 'ml-team', tier: 'team' },
-    { roleArn: 'arn:aws:iam::111122223333:role/batch', tier: 'team' },
-  ],
+  assignments: [{ realmRole: 'ml-team', tier: 'team' }],
 };
 
 function restApi(stack: Stack, props: Partial<SecuredRestApiProps> = {}) {
@@ -134,7 +131,7 @@ describe('SecuredRestApi usageTiers', () => {
     });
   });
 
-  test('Keycloak methods require a key; IAM methods do not', () => {
+  test('Keycloak methods require a key; IAM methods do not (no roleArn assignment)', () => {
     template.resourcePropertiesCountIs(
       'AWS::ApiGateway::Method',
       { AuthorizationType: 'CUSTOM', ApiKeyRequired: true },
@@ -168,15 +165,6 @@ describe('SecuredRestApi usageTiers', () => {
         ]),
       },
     });
-  });
-
-  test('warns that roleArn assignments cannot be enforced on AWS', () => {
-    const { stack } = newStack();
-    restApi(stack);
-    Annotations.fromStack(stack).hasWarning(
-      '/Test/Api/UsageTiers',
-      Match.stringLikeRegexp('roleArn assignments are enforced by the local gateway only'),
-    );
   });
 
   test('passes cdk-nag AwsSolutions', () => {
