@@ -1,4 +1,5 @@
 import type { IConstruct } from 'constructs';
+import type { FieldIssue } from '../../common/field-issue';
 
 /**
  * The markers aws-cdk-lib's public `Errors.isConstructError` / `Errors.isValidationError` test for
@@ -39,6 +40,42 @@ export class KeygateValidationError extends Error {
     Object.defineProperty(this, CONSTRUCT_ERROR, { value: true });
     Object.defineProperty(this, VALIDATION_ERROR, { value: true });
   }
+}
+
+/** How issuesError names the field and writes the messages. */
+export interface IssuesErrorOptions {
+  /** Written before every message (`SecuredRestApi: `). @default '' */
+  readonly prefix?: string;
+  /**
+   * The path the check was given for what it checks, when that is not a prop (`Requirement.withStepUp`):
+   * the field is the issue's path below it, and `whole` when the issue is about all of it.
+   * @default - the issue's path is the field
+   */
+  readonly base?: string;
+  /** The field of an issue about the whole of `base`. @default base */
+  readonly whole?: string;
+}
+
+/**
+ * The error for the issues of a common/ check: the field is the first issue's path (common/field-issue.ts),
+ * the messages are passed on as written, one a line.
+ */
+export function issuesError(
+  scope: IConstruct | undefined,
+  issues: readonly FieldIssue[],
+  options: IssuesErrorOptions = {},
+): KeygateValidationError {
+  const { prefix = '', base } = options;
+  const path = issues[0]?.path ?? base ?? '';
+  const field =
+    base === undefined
+      ? path
+      : path === base
+        ? (options.whole ?? base)
+        : path.startsWith(`${base}.`)
+          ? path.slice(base.length + 1)
+          : path;
+  return new KeygateValidationError(scope, field, issues.map((i) => `${prefix}${i.message}`).join('\n'));
 }
 
 /**

@@ -190,14 +190,14 @@ describe('SecuredHttpApi validation', () => {
       'a duplicate route',
       ({ api, backend }) =>
         api.addRoute({ method: HttpMethod.GET, path: '/models', backend, auth: RouteAuth.iam() }),
-      'routes',
+      'routes[2]',
       'SecuredHttpApi: routes[2]: duplicate route GET /models',
     ],
     [
       'a malformed path',
       ({ api, backend }) =>
         api.addRoute({ method: HttpMethod.GET, path: 'models', backend, auth: RouteAuth.iam() }),
-      'routes',
+      'routes[2].path',
       "SecuredHttpApi: routes[2].path: path 'models' must start with '/'",
     ],
     [
@@ -209,7 +209,7 @@ describe('SecuredHttpApi validation', () => {
           backend,
           auth: RouteAuth.keycloak(Requirement.allOf({ realmRoles: ['job:{jobId}'] })),
         }),
-      'routes',
+      'routes[2].requirement.allOf.realmRoles[0]',
       "SecuredHttpApi: routes[2].requirement.allOf.realmRoles: 'job:{jobId}' binds {jobId}, which is not a path parameter",
     ],
     [
