@@ -16,6 +16,8 @@ import {
   isStringList,
 } from './field-checks';
 import { policySizeErrors } from './aws-limits';
+import type { FieldIssue } from './field-issue';
+import { fieldIssue, messagesOf } from './field-issue';
 import type { AcrLoaMap } from './step-up';
 import { validateAcrLoaMap, validateStepUpRoutes } from './step-up';
 import type { RevocationConfig } from './revocation';
@@ -91,17 +93,31 @@ export function keycloakUrlErrors(
   issuerMessage = 'must be an https URL without a trailing slash',
   issuerField = 'issuer',
 ): string[] {
-  const errors: string[] = [];
+  return messagesOf(keycloakUrlIssues(i, at, target, issuerMessage, issuerField));
+}
+
+/** keycloakUrlErrors' problems, each with the field it is about. */
+export function keycloakUrlIssues(
+  i: { readonly issuer?: unknown; readonly jwksUri?: unknown; readonly [INSECURE_HTTP_ISSUER]?: unknown },
+  at: string,
+  target: IssuerUrlTarget,
+  issuerMessage = 'must be an https URL without a trailing slash',
+  issuerField = 'issuer',
+): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   const optIn = i[INSECURE_HTTP_ISSUER];
   if (optIn !== undefined && typeof optIn !== 'boolean') {
-    errors.push(`${at}.${INSECURE_HTTP_ISSUER} must be a boolean`);
+    errors.push(fieldIssue(`${at}.${INSECURE_HTTP_ISSUER}`, 'must be a boolean'));
   }
   const insecure = optIn === true;
   if (!isHttpsUrl(i.issuer) && !(insecure && isHttpUrl(i.issuer))) {
     errors.push(
-      isHttpUrl(i.issuer)
-        ? `${at}.${issuerField} ${issuerMessage} (a development Keycloak's http issuer needs ${INSECURE_HTTP_ISSUER}: true)`
-        : `${at}.${issuerField} ${issuerMessage}`,
+      fieldIssue(
+        `${at}.${issuerField}`,
+        isHttpUrl(i.issuer)
+          ? `${issuerMessage} (a development Keycloak's http issuer needs ${INSECURE_HTTP_ISSUER}: true)`
+          : issuerMessage,
+      ),
     );
     return errors;
   }
@@ -110,9 +126,12 @@ export function keycloakUrlErrors(
   if (!isHttpsUrl(jwks) && !loopbackHttp) {
     const where = target === 'runtime' ? ' (or, for an http issuer, an http URL on a loopback address)' : '';
     errors.push(
-      i.jwksUri !== undefined
-        ? `${at}.jwksUri must be an https URL${insecure ? where : ''}`
-        : `${at}.jwksUri must be set to an https URL${where}: keys are fetched over https only, and the http issuer's certs endpoint is not`,
+      fieldIssue(
+        `${at}.jwksUri`,
+        i.jwksUri !== undefined
+          ? `must be an https URL${insecure ? where : ''}`
+          : `must be set to an https URL${where}: keys are fetched over https only, and the http issuer's certs endpoint is not`,
+      ),
     );
   }
   return errors;

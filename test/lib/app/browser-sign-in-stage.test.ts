@@ -243,7 +243,7 @@ describe('Keygate app (default stage)', () => {
     });
     expectValidationError(
       () => buildKeygateApp(app),
-      'keygate',
+      'keygate.stages.dev.authorizer.cacheTtlSeconds',
       'Invalid Keygate configuration:\n  keygate.stages.dev.authorizer.cacheTtlSeconds must be 0 or left out with keygate.stages.dev.browserSignIn: ' +
         'a request may carry its credentials in the Authorization header or in the session cookie, and API Gateway caches only by a source every request has',
     );
