@@ -3,7 +3,7 @@
  * validates at cold start. Plain types and pure functions only.
  */
 import type { RouteSpec } from './route-model';
-import { boundParams, validateRoutes } from './route-model';
+import { boundParams, routeIssues } from './route-model';
 import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from './cookie-names';
 import {
   isHeaderName,
@@ -17,7 +17,7 @@ import {
 } from './field-checks';
 import { policySizeErrors } from './aws-limits';
 import type { FieldIssue } from './field-issue';
-import { fieldIssue, messagesOf } from './field-issue';
+import { fieldIssue, issuesAbout, messagesOf } from './field-issue';
 import type { AcrLoaMap } from './step-up';
 import { validateAcrLoaMap, validateStepUpRoutes } from './step-up';
 import type { RevocationConfig } from './revocation';
@@ -256,7 +256,9 @@ export function keycloakJwksUri(c: KeycloakIssuerConfig): string {
 const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d)_[A-Za-z0-9]+$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 
-export type ConfigResult = { ok: true; config: AuthorizerConfig } | { ok: false; errors: string[] };
+/** The configuration, or every problem: `issues` name the field each is about, `errors` are their messages. */
+export type ConfigResult =
+  { ok: true; config: AuthorizerConfig } | { ok: false; errors: string[]; issues: FieldIssue[] };
 
 /** The checks of a `session` block (given the config's routes and tokenSource): its error messages. */
 export type SessionBlockValidator = (session: unknown, routes: unknown, tokenSource: unknown) => string[];
@@ -290,36 +292,42 @@ export function validateAuthorizerConfig(input: unknown): ConfigResult {
  * leave those checks (and their code) to the modules it loads only when the configuration has the block.
  */
 export function validateAuthorizerConfigWith(input: unknown, blocks: BlockValidators): ConfigResult {
-  const errors: string[] = [];
+  const errors: FieldIssue[] = [];
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return { ok: false, errors: ['config must be a JSON object'] };
+    return {
+      ok: false,
+      errors: ['config must be a JSON object'],
+      issues: [fieldIssue('config', 'must be a JSON object')],
+    };
   }
   const c = input as Record<string, unknown>;
-  if (c.version !== AUTHORIZER_CONFIG_VERSION) errors.push(`version must be ${AUTHORIZER_CONFIG_VERSION}`);
+  if (c.version !== AUTHORIZER_CONFIG_VERSION)
+    errors.push(fieldIssue('version', `must be ${AUTHORIZER_CONFIG_VERSION}`));
   if (!Array.isArray(c.issuers) || c.issuers.length === 0) {
-    errors.push('issuers must be a non-empty array');
+    errors.push(fieldIssue('issuers', 'must be a non-empty array'));
   } else {
     const seen = new Set<string>();
     c.issuers.forEach((i: unknown, n) => {
-      errors.push(...validateIssuer(i, `issuers[${n}]`));
+      errors.push(...issuerIssues(i, `issuers[${n}]`));
       if (typeof i === 'object' && i !== null && errors.length === 0) {
         const url = issuerUrl(i as IssuerConfig);
-        if (seen.has(url)) errors.push(`issuers[${n}]: issuer ${url} is listed twice`);
+        if (seen.has(url)) errors.push(fieldIssue(`issuers[${n}]`, `: issuer ${url} is listed twice`));
         seen.add(url);
       }
     });
   }
   const ttl = c.resultCacheTtlSeconds;
   if (ttl !== undefined && !isIntIn(ttl, 0, 3600)) {
-    errors.push('resultCacheTtlSeconds must be an integer from 0 to 3600');
+    errors.push(fieldIssue('resultCacheTtlSeconds', 'must be an integer from 0 to 3600'));
   }
-  const routeErrors = validateRoutes(
+  const routeErrors = routeIssues(
     c.routes,
     'routes',
     typeof ttl === 'number' ? { resultCacheTtlSeconds: ttl } : {},
   );
   errors.push(...routeErrors);
-  if (routeErrors.length === 0) errors.push(...policySizeErrors(c.routes as RouteSpec[], 'routes'));
+  if (routeErrors.length === 0)
+    errors.push(...issuesAbout('routes', policySizeErrors(c.routes as RouteSpec[], 'routes')));
   // A cookie rides along with cross-site requests: whether one may change state is decided per request,
   // from its own Origin and Sec-Fetch-Site (common/csrf.ts), so no answer may be replayed to another.
   const cookieSource =
@@ -329,8 +337,11 @@ export function validateAuthorizerConfigWith(input: unknown, blocks: BlockValida
     c.session !== undefined;
   if (typeof ttl === 'number' && ttl > 0 && cookieSource) {
     errors.push(
-      'resultCacheTtlSeconds must be 0 with tokenSource.cookie or session: the same-origin check of a ' +
-        "cookie-borne request depends on that request's own headers",
+      fieldIssue(
+        'resultCacheTtlSeconds',
+        'must be 0 with tokenSource.cookie or session: the same-origin check of a ' +
+          "cookie-borne request depends on that request's own headers",
+      ),
     );
   }
   // A simple response is cached per token and route key (the constructs add `$context.routeKey` to the
@@ -341,43 +352,59 @@ export function validateAuthorizerConfigWith(input: unknown, blocks: BlockValida
     );
     if (bound >= 0) {
       errors.push(
-        `resultCacheTtlSeconds must be 0 with responseMode 'simple': routes[${bound}] binds a path parameter, ` +
-          'and a cached simple answer would hold for every value of it',
+        fieldIssue(
+          'resultCacheTtlSeconds',
+          `must be 0 with responseMode 'simple': routes[${bound}] binds a path parameter, ` +
+            'and a cached simple answer would hold for every value of it',
+        ),
       );
     }
   }
   if (errors.length === 0) {
-    errors.push(...validateIssuerScopes(c.issuers as IssuerConfig[], c.routes as RouteSpec[]));
+    errors.push(...issuerScopeIssues(c.issuers as IssuerConfig[], c.routes as RouteSpec[]));
     const levels = (c.issuers as IssuerConfig[]).map((i) => ({
       url: issuerUrl(i),
       acrLoaMap: acrLoaMapOf(i),
     }));
-    errors.push(...validateStepUpRoutes(levels, c.routes as RouteSpec[], ttl as number | undefined));
+    errors.push(
+      ...issuesAbout(
+        'routes',
+        validateStepUpRoutes(levels, c.routes as RouteSpec[], ttl as number | undefined),
+      ),
+    );
   }
-  if (c.tokenSource !== undefined) errors.push(...validateTokenSource(c.tokenSource));
+  if (c.tokenSource !== undefined)
+    errors.push(...issuesAbout('tokenSource', validateTokenSource(c.tokenSource)));
   if (c.clockSkewSeconds !== undefined && !isIntIn(c.clockSkewSeconds, 0, DEFAULTS.maxClockSkewSeconds)) {
-    errors.push(`clockSkewSeconds must be an integer from 0 to ${DEFAULTS.maxClockSkewSeconds}`);
+    errors.push(
+      fieldIssue('clockSkewSeconds', `must be an integer from 0 to ${DEFAULTS.maxClockSkewSeconds}`),
+    );
   }
   if (c.responseMode !== undefined && c.responseMode !== 'iam' && c.responseMode !== 'simple') {
-    errors.push("responseMode must be 'iam' or 'simple'");
+    errors.push(fieldIssue('responseMode', "must be 'iam' or 'simple'"));
   }
   if (c.jwksTimeoutMs !== undefined && !isIntIn(c.jwksTimeoutMs, 100, DEFAULTS.maxJwksTimeoutMs)) {
-    errors.push(`jwksTimeoutMs must be an integer from 100 to ${DEFAULTS.maxJwksTimeoutMs}`);
+    errors.push(fieldIssue('jwksTimeoutMs', `must be an integer from 100 to ${DEFAULTS.maxJwksTimeoutMs}`));
   }
   if (c.verifiedCacheSize !== undefined && !isIntIn(c.verifiedCacheSize, 0, 100_000)) {
-    errors.push('verifiedCacheSize must be an integer from 0 to 100000');
+    errors.push(fieldIssue('verifiedCacheSize', 'must be an integer from 0 to 100000'));
   }
-  if (c.session !== undefined) errors.push(...blocks.session(c.session, c.routes, c.tokenSource));
-  if (c.revocation !== undefined) errors.push(...blocks.revocation(c.revocation, ttl));
-  if (c.usage !== undefined) errors.push(...blocks.usage(c.usage));
+  if (c.session !== undefined)
+    errors.push(...issuesAbout('session', blocks.session(c.session, c.routes, c.tokenSource)));
+  if (c.revocation !== undefined)
+    errors.push(...issuesAbout('revocation', blocks.revocation(c.revocation, ttl)));
+  if (c.usage !== undefined) errors.push(...issuesAbout('usage', blocks.usage(c.usage)));
   if (c.tokenBinding !== undefined && errors.length === 0) {
     const issuers = (c.issuers as IssuerConfig[]).map(issuerUrl);
     errors.push(
-      ...blocks.tokenBinding(c.tokenBinding, {
-        routes: c.routes as RouteSpec[],
-        issuers,
-        resultCacheTtlSeconds: ttl as number | undefined,
-      }),
+      ...issuesAbout(
+        'tokenBinding',
+        blocks.tokenBinding(c.tokenBinding, {
+          routes: c.routes as RouteSpec[],
+          issuers,
+          resultCacheTtlSeconds: ttl as number | undefined,
+        }),
+      ),
     );
   }
   const known = new Set([
@@ -395,8 +422,10 @@ export function validateAuthorizerConfigWith(input: unknown, blocks: BlockValida
     'resultCacheTtlSeconds',
     'revocation',
   ]);
-  for (const k of Object.keys(c)) if (!known.has(k)) errors.push(`${k} is not a config field`);
-  return errors.length ? { ok: false, errors } : { ok: true, config: c as unknown as AuthorizerConfig };
+  for (const k of Object.keys(c)) if (!known.has(k)) errors.push(fieldIssue(k, 'is not a config field'));
+  return errors.length
+    ? { ok: false, errors: messagesOf(errors), issues: errors }
+    : { ok: true, config: c as unknown as AuthorizerConfig };
 }
 
 /**
@@ -418,43 +447,58 @@ export function validateIssuerScopes(
   routes: readonly RouteSpec[],
   field = 'routes',
 ): string[] {
-  const errors: string[] = [];
+  return messagesOf(issuerScopeIssues(issuers, routes, field));
+}
+
+/** validateIssuerScopes' problems, each about the route (or its requirement field) it names. */
+export function issuerScopeIssues(
+  issuers: readonly IssuerConfig[],
+  routes: readonly RouteSpec[],
+  field = 'routes',
+): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   const byUrl = new Map(issuers.map((i) => [issuerUrl(i), i]));
   routes.forEach((route, n) => {
     if (route.auth !== 'keycloak') return;
-    const at = `${field}[${n}] (${route.method} ${route.path})`;
+    const path = `${field}[${n}]`;
+    const at = `${path} (${route.method} ${route.path})`;
     const scope = route.requirement?.issuers;
     if (scope === undefined) {
       if (issuers.length > 1) {
-        errors.push(
-          `${at}: several issuers are trusted, so the requirement must name the issuers whose tokens may meet it: ` +
+        errors.push({
+          path: `${path}.requirement.issuers`,
+          message:
+            `${at}: several issuers are trusted, so the requirement must name the issuers whose tokens may meet it: ` +
             `set requirement.issuers, e.g. ['${issuerUrl(issuers[0])}']`,
-        );
+        });
       }
     } else {
       for (const url of scope) {
         if (!byUrl.has(url)) {
-          errors.push(
-            `${at}.requirement.issuers: '${url}' is not a trusted issuer (${[...byUrl.keys()].join(', ')})`,
-          );
+          errors.push({
+            path: `${path}.requirement.issuers[${scope.indexOf(url)}]`,
+            message: `${at}.requirement.issuers: '${url}' is not a trusted issuer (${[...byUrl.keys()].join(', ')})`,
+          });
         }
       }
     }
     const inScope = (scope ?? [...byUrl.keys()]).flatMap((u) => byUrl.get(u) ?? []);
     for (const mode of ['allOf', 'anyOf'] as const) {
-      for (const entry of route.requirement?.[mode]?.clientRoles ?? []) {
+      (route.requirement?.[mode]?.clientRoles ?? []).forEach((entry, j) => {
         const client = entry.slice(0, entry.indexOf(':'));
         const counted = inScope.some((i) => {
           const clients = roleClientsOf(i, issuers.length);
           return clients === undefined || clients.has(client);
         });
         if (!counted && inScope.length > 0) {
-          errors.push(
-            `${at}.requirement.${mode}.clientRoles: '${entry}' can never be met: no issuer in scope counts roles ` +
+          errors.push({
+            path: `${path}.requirement.${mode}.clientRoles[${j}]`,
+            message:
+              `${at}.requirement.${mode}.clientRoles: '${entry}' can never be met: no issuer in scope counts roles ` +
               `of client '${client}'; add it to that issuer's roleClients`,
-          );
+          });
         }
-      }
+      });
     }
   });
   return errors;
@@ -462,24 +506,32 @@ export function validateIssuerScopes(
 
 /** The checks of one `issuers` entry; every message opens with `at`. */
 export function validateIssuer(input: unknown, at: string): string[] {
-  if (typeof input !== 'object' || input === null) return [`${at} must be an object`];
+  return messagesOf(issuerIssues(input, at));
+}
+
+/** validateIssuer's problems, each with the field it is about. */
+export function issuerIssues(input: unknown, at: string): FieldIssue[] {
+  if (typeof input !== 'object' || input === null) return [fieldIssue(at, 'must be an object')];
   const i = input as Record<string, unknown>;
-  const errors: string[] = [];
+  const errors: FieldIssue[] = [];
   if (i.kind === 'keycloak') {
-    errors.push(...keycloakUrlErrors(i, at, 'runtime'));
+    errors.push(...keycloakUrlIssues(i, at, 'runtime'));
     const clients = i.allowedClients;
     const auds = i.allowedAudiences;
     if (clients !== undefined && !isStringList(clients))
-      errors.push(`${at}.allowedClients must be a list of strings`);
+      errors.push(fieldIssue(`${at}.allowedClients`, 'must be a list of strings'));
     if (auds !== undefined && !isStringList(auds))
-      errors.push(`${at}.allowedAudiences must be a list of strings`);
+      errors.push(fieldIssue(`${at}.allowedAudiences`, 'must be a list of strings'));
     if (!isNonEmptyList(clients) && !isNonEmptyList(auds)) {
       errors.push(
-        `${at}: set allowedClients (azp) and/or allowedAudiences (aud); a realm alone is too broad`,
+        fieldIssue(
+          at,
+          ': set allowedClients (azp) and/or allowedAudiences (aud); a realm alone is too broad',
+        ),
       );
     }
     if (i.allowAccountAudience !== undefined && typeof i.allowAccountAudience !== 'boolean') {
-      errors.push(`${at}.allowAccountAudience must be a boolean`);
+      errors.push(fieldIssue(`${at}.allowAccountAudience`, 'must be a boolean'));
     }
     if (i.algorithms !== undefined) {
       if (
@@ -487,11 +539,14 @@ export function validateIssuer(input: unknown, at: string): string[] {
         i.algorithms.length === 0 ||
         i.algorithms.some((a) => !SIGNATURE_ALGORITHMS.includes(a as SignatureAlgorithm))
       ) {
-        errors.push(`${at}.algorithms must be a non-empty list from ${SIGNATURE_ALGORITHMS.join(', ')}`);
+        errors.push(
+          fieldIssue(`${at}.algorithms`, `must be a non-empty list from ${SIGNATURE_ALGORITHMS.join(', ')}`),
+        );
       }
     }
-    errors.push(...validateRoleClients(i.roleClients, at));
-    if (i.acrLoaMap !== undefined) errors.push(...validateAcrLoaMap(i.acrLoaMap, `${at}.acrLoaMap`));
+    errors.push(...issuesAbout(`${at}.roleClients`, validateRoleClients(i.roleClients, at)));
+    if (i.acrLoaMap !== undefined)
+      errors.push(...issuesAbout(`${at}.acrLoaMap`, validateAcrLoaMap(i.acrLoaMap, `${at}.acrLoaMap`)));
     const known = [
       'acrLoaMap',
       'kind',
@@ -505,24 +560,24 @@ export function validateIssuer(input: unknown, at: string): string[] {
       INSECURE_HTTP_ISSUER,
     ];
     for (const k of Object.keys(i))
-      if (!known.includes(k)) errors.push(`${at}.${k} is not a keycloak issuer field`);
+      if (!known.includes(k)) errors.push(fieldIssue(`${at}.${k}`, 'is not a keycloak issuer field'));
   } else if (i.kind === 'cognito') {
     if (typeof i.region !== 'string' || !REGION.test(i.region))
-      errors.push(`${at}.region must be an AWS region`);
+      errors.push(fieldIssue(`${at}.region`, 'must be an AWS region'));
     const m = typeof i.userPoolId === 'string' ? USER_POOL_ID.exec(i.userPoolId) : null;
-    if (!m) errors.push(`${at}.userPoolId must look like <region>_<id>`);
+    if (!m) errors.push(fieldIssue(`${at}.userPoolId`, 'must look like <region>_<id>'));
     else if (typeof i.region === 'string' && m[1] !== i.region) {
-      errors.push(`${at}.userPoolId is in ${m[1]} but region is ${i.region}`);
+      errors.push(fieldIssue(`${at}.userPoolId`, `is in ${m[1]} but region is ${i.region}`));
     }
     if (!isStringList(i.allowedClients) || !isNonEmptyList(i.allowedClients)) {
-      errors.push(`${at}.allowedClients must list at least one app client id`);
+      errors.push(fieldIssue(`${at}.allowedClients`, 'must list at least one app client id'));
     }
-    errors.push(...validateRoleClients(i.roleClients, at));
+    errors.push(...issuesAbout(`${at}.roleClients`, validateRoleClients(i.roleClients, at)));
     const known = ['kind', 'userPoolId', 'region', 'allowedClients', 'roleClients'];
     for (const k of Object.keys(i))
-      if (!known.includes(k)) errors.push(`${at}.${k} is not a cognito issuer field`);
+      if (!known.includes(k)) errors.push(fieldIssue(`${at}.${k}`, 'is not a cognito issuer field'));
   } else {
-    errors.push(`${at}.kind must be 'keycloak' or 'cognito'`);
+    errors.push(fieldIssue(`${at}.kind`, `must be 'keycloak' or 'cognito'`));
   }
   return errors;
 }

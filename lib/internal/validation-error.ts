@@ -77,20 +77,3 @@ export function issuesError(
           : path;
   return new KeygateValidationError(scope, field, issues.map((i) => `${prefix}${i.message}`).join('\n'));
 }
-
-/**
- * The error for the messages of a common/ validator called with `at` as the path of what it checks: each
- * message opens with `<at>.<field>` (or `<at>:` about the whole), as those validators write them. The
- * messages are passed on as written, one a line; the field is the first message's, read after `at`
- * (`whole` when it is about the whole).
- */
-export function validatorError(
-  scope: IConstruct | undefined,
-  at: string,
-  errors: readonly string[],
-  whole: string,
-): KeygateValidationError {
-  const first = errors[0] ?? '';
-  const field = first.startsWith(`${at}.`) ? /^[^\s:]+/.exec(first.slice(at.length + 1))?.[0] : undefined;
-  return new KeygateValidationError(scope, field ?? whole, errors.join('\n'));
-}
