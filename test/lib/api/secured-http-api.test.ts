@@ -8,20 +8,9 @@ import { beforeAll, describe, expect, it, test } from 'vitest';
 import { CONTEXT_KEYS, IDENTITY_HEADERS } from '../../../common/identity-context';
 import { Requirement, RouteAuth } from '../../../lib/api/route-auth';
 import { SecuredHttpApi } from '../../../lib/api/secured-http-api';
-import { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
-import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
 import { inlineBackend, invokeGrantDocument, newStack } from '../helpers';
 import { expectValidationError } from '../validation';
-
-const authorizerFor = (stack: Stack) =>
-  new KeygateAuthorizer(stack, 'Authorizer', {
-    issuers: [
-      TrustedIssuer.keycloakRealm({
-        issuerUrl: 'https://sso.example.com/realms/ml',
-        allowedAudiences: ['api'],
-      }),
-    ],
-  });
+import { authorizerFor } from '../../support/keycloak-authorizer';
 
 describe('SecuredHttpApi', () => {
   let template: Template;

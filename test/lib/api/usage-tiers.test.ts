@@ -9,20 +9,10 @@ import { SecuredHttpApi } from '../../../lib/api/secured-http-api';
 import type { SecuredRestApiProps } from '../../../lib/api/secured-rest-api';
 import { SecuredRestApi } from '../../../lib/api/secured-rest-api';
 import type { UsageTiersOptions } from '../../../lib/api/usage-plans';
-import { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
-import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
+import type { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
 import { inlineBackend, newStack, synthWithNag } from '../helpers';
 import { expectValidationError } from '../validation';
-
-const authorizerFor = (stack: Stack) =>
-  new KeygateAuthorizer(stack, 'Authorizer', {
-    issuers: [
-      TrustedIssuer.keycloakRealm({
-        issuerUrl: 'https://sso.example.com/realms/ml',
-        allowedAudiences: ['api'],
-      }),
-    ],
-  });
+import { authorizerFor } from '../../support/keycloak-authorizer';
 
 const TIERS: UsageTiersOptions = {
   tiers: {
