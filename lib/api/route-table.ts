@@ -51,6 +51,17 @@ export interface SecuredApiCorsOptions {
   readonly maxAge?: Duration;
 }
 
+/** Refuses CORS options that allow no origin (both Secured APIs check them the same way). */
+export function checkCors(scope: IConstruct, cors: SecuredApiCorsOptions | undefined, owner: string): void {
+  if (cors && cors.allowOrigins.length === 0) {
+    throw new KeygateValidationError(
+      scope,
+      'cors.allowOrigins',
+      `${owner}: cors.allowOrigins must list at least one origin`,
+    );
+  }
+}
+
 /** Stage-wide request throttling. */
 export interface SecuredApiThrottle {
   /** Steady-state requests per second. */
