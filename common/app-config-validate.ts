@@ -12,7 +12,7 @@ import type { SignatureAlgorithm } from './authorizer-config';
 import { COOKIE_NAME_RULE, isCookieName } from './cookie-names';
 import { SIGN_IN_PREFIX } from './sign-in-routes';
 import type { FieldIssue } from './field-issue';
-import { fieldIssue, issuesAbout, messagesOf } from './field-issue';
+import { fieldIssue, issuesAbout, messagesOf, unknownFieldIssues } from './field-issue';
 import { validateStageStepUp } from './stage-step-up';
 import { isHeaderName, isHttpsOrigin, isHttpsUrl, isIntIn, isStringList } from './field-checks';
 import { HTTP_METHODS, boundParams, routeIssues } from './route-model';
@@ -841,9 +841,7 @@ function unknownKeys(
   at: string,
   errors: FieldIssue[],
 ): void {
-  for (const k of Object.keys(o))
-    if (!known.includes(k))
-      errors.push(fieldIssue(`${at}.${k}`, `is not a known field (${known.join(', ')})`));
+  errors.push(...unknownFieldIssues(o, known, at, 'known field'));
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

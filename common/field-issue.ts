@@ -31,3 +31,15 @@ export function issuesAbout(path: string, messages: readonly string[]): FieldIss
 export function messagesOf(issues: readonly FieldIssue[]): string[] {
   return issues.map((i) => i.message);
 }
+
+/** An issue for each key of `o` that is not in `known`: `<at>.<key> is not a <noun> (<known, listed>)`. */
+export function unknownFieldIssues(
+  o: Readonly<Record<string, unknown>>,
+  known: readonly string[],
+  at: string,
+  noun = 'field',
+): FieldIssue[] {
+  return Object.keys(o)
+    .filter((k) => !known.includes(k))
+    .map((k) => fieldIssue(`${at}.${k}`, `is not a ${noun} (${known.join(', ')})`));
+}

@@ -30,7 +30,7 @@ import { isIntIn } from './field-checks';
 import type { CallerKeysConfig } from './usage-caller-keys';
 import { validateCallerKeysBlock } from './usage-caller-keys';
 import type { FieldIssue } from './field-issue';
-import { fieldIssue, issuesAbout, messagesOf } from './field-issue';
+import { fieldIssue, issuesAbout, messagesOf, unknownFieldIssues } from './field-issue';
 
 /** Quota periods a usage plan accepts (QuotaSettings.Period). */
 export const USAGE_QUOTA_PERIODS = ['DAY', 'WEEK', 'MONTH'] as const;
@@ -409,8 +409,7 @@ function unknown(
   at: string,
   errors: FieldIssue[],
 ): void {
-  for (const k of Object.keys(o))
-    if (!known.includes(k)) errors.push(fieldIssue(`${at}.${k}`, `is not a field (${known.join(', ')})`));
+  errors.push(...unknownFieldIssues(o, known, at));
 }
 
 /**
