@@ -13,7 +13,7 @@ import { COOKIE_NAME_RULE, isCookieName } from './cookie-names';
 import { SIGN_IN_PREFIX } from './sign-in-routes';
 import type { FieldIssue } from './field-issue';
 import { fieldIssue, issuesAbout, messagesOf, unknownFieldIssues } from './field-issue';
-import { validateStageStepUp } from './stage-step-up';
+import { stageStepUpIssues } from './stage-step-up';
 import { isHeaderName, isHttpsOrigin, isHttpsUrl, isIntIn, isStringList } from './field-checks';
 import { HTTP_METHODS, boundParams, routeIssues } from './route-model';
 import {
@@ -202,8 +202,7 @@ export function stageConfigIssues(input: unknown, at: string): FieldIssue[] {
   errors.push(...routeErrors);
   const routes = routeErrors.length === 0 ? (s.routes as RouteSpec[]) : [];
   if (isObject(s.keycloak)) errors.push(...validateStageIssuerScopes(s, routes, at));
-  // The step-up checks name fields of the routes and of the keycloak block: the stage is their field.
-  errors.push(...issuesAbout(at, validateStageStepUp({ ...s, routes }, at, resultCacheTtlSeconds)));
+  errors.push(...stageStepUpIssues({ ...s, routes }, at, resultCacheTtlSeconds));
   errors.push(...routeQuotaErrors(routes, `${at}.routes`, http, rest));
   errors.push(...stageRouteErrors(s, routes, at, { http, rest, signIn }));
   errors.push(...issuesAbout(`${at}.models`, validateModelList(s.models, `${at}.models`)));
