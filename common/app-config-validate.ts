@@ -5,15 +5,17 @@
  */
 import type { AppRouteConfig, KeygateAppConfig, StageConfig } from './app-config';
 import { COGNITO_FEDERATION_ISSUER } from './app-config';
-import { keycloakUrlErrors, SIGNATURE_ALGORITHMS } from './authorizer-config';
+import { keycloakUrlIssues, SIGNATURE_ALGORITHMS } from './authorizer-config';
 import { MACHINE_STREAM_PATH, MODEL_STREAM_PATH } from './model-stream';
 import { validateModelList } from './model-backend-config';
 import type { SignatureAlgorithm } from './authorizer-config';
 import { COOKIE_NAME_RULE, isCookieName } from './cookie-names';
 import { SIGN_IN_PREFIX } from './sign-in-routes';
-import { validateStageStepUp } from './stage-step-up';
+import type { FieldIssue } from './field-issue';
+import { fieldIssue, issuesAbout, messagesOf, unknownFieldIssues } from './field-issue';
+import { stageStepUpIssues } from './stage-step-up';
 import { isHeaderName, isHttpsOrigin, isHttpsUrl, isIntIn, isStringList } from './field-checks';
-import { HTTP_METHODS, boundParams, validateRoutes } from './route-model';
+import { HTTP_METHODS, boundParams, routeIssues } from './route-model';
 import {
   HTTP_API_ROUTES_PER_API,
   REST_API_RESOURCES_PER_API,
@@ -44,11 +46,21 @@ import {
   STAGE_NAME_PATTERN,
   StageSchema,
   TestUserSchema,
-  validateStageBlocks,
+  stageBlockIssues,
 } from './stage-config-schema';
 
-export type AppConfigResult = { ok: true; config: KeygateAppConfig } | { ok: false; errors: string[] };
-export type StageResult = { ok: true; name: string; stage: StageConfig } | { ok: false; errors: string[] };
+/** A refused configuration: every problem as an issue naming its field, and their messages in order. */
+export interface ConfigRefusal {
+  readonly ok: false;
+  readonly errors: string[];
+  readonly issues: FieldIssue[];
+}
+export type AppConfigResult = { ok: true; config: KeygateAppConfig } | ConfigRefusal;
+export type StageResult = { ok: true; name: string; stage: StageConfig } | ConfigRefusal;
+
+function refusal(issues: FieldIssue[]): ConfigRefusal {
+  return { ok: false, errors: messagesOf(issues), issues };
+}
 
 export { LOG_RETENTION_DAYS };
 
@@ -65,33 +77,40 @@ const SCOPE_TOKEN = SCOPE_TOKEN_PATTERN;
 
 /** Validates the whole `keygate` context value. */
 export function validateAppConfig(input: unknown, field = 'keygate'): AppConfigResult {
-  const errors: string[] = [];
+  const errors: FieldIssue[] = [];
   // `field` '' names the fields from the top (`stages.dev.region`): a `--config` file of the tools.
   const at = (name: string) => (field ? `${field}.${name}` : name);
   if (!isObject(input))
-    return { ok: false, errors: [`${field || 'the configuration'} must be an object with a stages map`] };
+    return refusal([
+      { path: field, message: `${field || 'the configuration'} must be an object with a stages map` },
+    ]);
   unknownKeys(input, fieldsOf(AppConfigSchema), field, errors);
   const stages = input.stages;
   if (!isObject(stages) || Object.keys(stages).length === 0) {
-    errors.push(`${at('stages')} must map at least one stage name to its configuration`);
+    errors.push(fieldIssue(at('stages'), 'must map at least one stage name to its configuration'));
   } else {
     for (const [name, stage] of Object.entries(stages)) {
       if (!STAGE_NAME.test(name)) {
         errors.push(
-          `${at('stages')}.${name}: a stage name must be a letter then up to 31 letters, digits or -`,
+          fieldIssue(
+            `${at('stages')}.${name}`,
+            ': a stage name must be a letter then up to 31 letters, digits or -',
+          ),
         );
         continue;
       }
-      errors.push(...validateStageConfig(stage, `${at('stages')}.${name}`));
+      errors.push(...stageConfigIssues(stage, `${at('stages')}.${name}`));
     }
     if (
       input.defaultStage !== undefined &&
       (typeof input.defaultStage !== 'string' || !(input.defaultStage in stages))
     ) {
-      errors.push(`${at('defaultStage')} must name one of the stages (${Object.keys(stages).join(', ')})`);
+      errors.push(
+        fieldIssue(at('defaultStage'), `must name one of the stages (${Object.keys(stages).join(', ')})`),
+      );
     }
   }
-  return errors.length ? { ok: false, errors } : { ok: true, config: input as unknown as KeygateAppConfig };
+  return errors.length ? refusal(errors) : { ok: true, config: input as unknown as KeygateAppConfig };
 }
 
 /** Where a configuration came from, for the messages of selectStage. */
@@ -117,21 +136,24 @@ export function selectStage(input: unknown, requested: unknown, source: StageSou
   let name: string | undefined;
   if (requested !== undefined) {
     if (typeof requested !== 'string' || !names.includes(requested)) {
-      return {
-        ok: false,
-        errors: [`stage '${String(requested)}' is not in ${stagesField} (${names.join(', ')})`],
-      };
+      // The stage is chosen outside the configuration (`-c stage=`, `--stage`): the field is `stage`.
+      return refusal([
+        {
+          path: 'stage',
+          message: `stage '${String(requested)}' is not in ${stagesField} (${names.join(', ')})`,
+        },
+      ]);
     }
     name = requested;
   } else {
     name = result.config.defaultStage ?? (names.length === 1 ? names[0] : undefined);
     if (name === undefined) {
-      return {
-        ok: false,
-        errors: [
-          `${field || 'the configuration'} has several stages and no defaultStage: choose one with ${chooseWith} (${names.join(', ')})`,
-        ],
-      };
+      return refusal([
+        {
+          path: 'stage',
+          message: `${field || 'the configuration'} has several stages and no defaultStage: choose one with ${chooseWith} (${names.join(', ')})`,
+        },
+      ]);
     }
   }
   return { ok: true, name, stage: result.config.stages[name] };
@@ -139,17 +161,25 @@ export function selectStage(input: unknown, requested: unknown, source: StageSou
 
 /** Validates one stage. Returns the messages (empty when valid). */
 export function validateStageConfig(input: unknown, at: string): string[] {
-  if (!isObject(input)) return [`${at} must be an object`];
+  return messagesOf(stageConfigIssues(input, at));
+}
+
+/** validateStageConfig's problems, each with the field it is about. */
+export function stageConfigIssues(input: unknown, at: string): FieldIssue[] {
+  if (!isObject(input)) return [fieldIssue(at, 'must be an object')];
   const s = input;
-  const errors: string[] = [];
+  const errors: FieldIssue[] = [];
   unknownKeys(s, fieldsOf(StageSchema), at, errors);
   if (s.account !== undefined && (typeof s.account !== 'string' || !ACCOUNT.test(s.account))) {
     errors.push(
-      `${at}.account must be a 12-digit AWS account id (or be left out for an environment-agnostic stack)`,
+      fieldIssue(
+        `${at}.account`,
+        'must be a 12-digit AWS account id (or be left out for an environment-agnostic stack)',
+      ),
     );
   }
   if (typeof s.region !== 'string' || !REGION.test(s.region))
-    errors.push(`${at}.region must be an AWS region such as eu-west-1`);
+    errors.push(fieldIssue(`${at}.region`, 'must be an AWS region such as eu-west-1'));
   errors.push(...validateKeycloak(s.keycloak, `${at}.keycloak`));
   if (s.cognitoFederation !== undefined)
     errors.push(...validateFederation(s.cognitoFederation, `${at}.cognitoFederation`));
@@ -172,11 +202,11 @@ export function validateStageConfig(input: unknown, at: string): string[] {
   errors.push(...routeErrors);
   const routes = routeErrors.length === 0 ? (s.routes as RouteSpec[]) : [];
   if (isObject(s.keycloak)) errors.push(...validateStageIssuerScopes(s, routes, at));
-  errors.push(...validateStageStepUp({ ...s, routes }, at, resultCacheTtlSeconds));
+  errors.push(...stageStepUpIssues({ ...s, routes }, at, resultCacheTtlSeconds));
   errors.push(...routeQuotaErrors(routes, `${at}.routes`, http, rest));
   errors.push(...stageRouteErrors(s, routes, at, { http, rest, signIn }));
-  errors.push(...validateModelList(s.models, `${at}.models`));
-  errors.push(...validateStageBlocks(s, at));
+  errors.push(...issuesAbout(`${at}.models`, validateModelList(s.models, `${at}.models`)));
+  errors.push(...stageBlockIssues(s, at));
   if (s.machinePrincipals !== undefined) {
     errors.push(
       ...validateMachinePrincipals(s.machinePrincipals, `${at}.machinePrincipals`, routes, rest, s.account),
@@ -192,21 +222,23 @@ export function validateStageConfig(input: unknown, at: string): string[] {
 function validateApis(
   s: Record<string, unknown>,
   at: string,
-  errors: string[],
+  errors: FieldIssue[],
 ): { readonly http: boolean; readonly rest: boolean } {
   let http = true;
   let rest = true;
   if (s.apis !== undefined) {
-    if (!isObject(s.apis)) errors.push(`${at}.apis must be an object { http?: boolean, rest?: boolean }`);
+    if (!isObject(s.apis))
+      errors.push(fieldIssue(`${at}.apis`, 'must be an object { http?: boolean, rest?: boolean }'));
     else {
       unknownKeys(s.apis, fieldsOf(StageSchema.entries.apis), `${at}.apis`, errors);
       for (const k of ['http', 'rest'] as const) {
         if (s.apis[k] !== undefined && typeof s.apis[k] !== 'boolean')
-          errors.push(`${at}.apis.${k} must be a boolean`);
+          errors.push(fieldIssue(`${at}.apis.${k}`, 'must be a boolean'));
       }
       http = s.apis.http !== false;
       rest = s.apis.rest !== false;
-      if (!http && !rest) errors.push(`${at}.apis: at least one of http and rest must be true`);
+      if (!http && !rest)
+        errors.push(fieldIssue(`${at}.apis`, ': at least one of http and rest must be true'));
     }
   }
 
@@ -219,16 +251,21 @@ function stageRouteErrors(
   routes: readonly RouteSpec[],
   at: string,
   { http, rest, signIn }: { readonly http: boolean; readonly rest: boolean; readonly signIn: boolean },
-): string[] {
-  const errors: string[] = [];
+): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   routes.forEach((r, i) => {
     if (r.auth !== 'cognito-user-pool') return;
     if (s.cognitoFederation === undefined) {
-      errors.push(`${at}.routes[${i}].auth: cognito-user-pool routes need ${at}.cognitoFederation`);
+      errors.push(
+        fieldIssue(`${at}.routes[${i}].auth`, `: cognito-user-pool routes need ${at}.cognitoFederation`),
+      );
     }
     if (http) {
       errors.push(
-        `${at}.routes[${i}].auth: cognito-user-pool routes exist on REST APIs only; set ${at}.apis.http to false or use auth keycloak`,
+        fieldIssue(
+          `${at}.routes[${i}].auth`,
+          `: cognito-user-pool routes exist on REST APIs only; set ${at}.apis.http to false or use auth keycloak`,
+        ),
       );
     }
   });
@@ -240,12 +277,20 @@ function stageRouteErrors(
       // The sign-in function owns /auth/*; a configured route there would shadow or collide with it.
       if (r.path.startsWith(`${SIGN_IN_PREFIX}/`)) {
         errors.push(
-          `${at}.routes[${i}].path: paths under ${SIGN_IN_PREFIX}/ belong to the sign-in routes while ${at}.browserSignIn is set`,
+          fieldIssue(
+            `${at}.routes[${i}].path`,
+            `: paths under ${SIGN_IN_PREFIX}/ belong to the sign-in routes while ${at}.browserSignIn is set`,
+          ),
         );
       }
       // The runtime redirects only navigations (GET) on routes the Keygate authorizer decides.
       if ((r as { browser?: unknown }).browser === true && (r.method !== 'GET' || r.auth !== 'keycloak')) {
-        errors.push(`${at}.routes[${i}].browser: only GET keycloak routes can send a browser to sign-in`);
+        errors.push(
+          fieldIssue(
+            `${at}.routes[${i}].browser`,
+            ': only GET keycloak routes can send a browser to sign-in',
+          ),
+        );
       }
     });
   }
@@ -254,7 +299,10 @@ function stageRouteErrors(
       // The HTTP API answers preflight itself only when no route matches OPTIONS.
       if (r.method === 'ANY' || r.method === 'OPTIONS') {
         errors.push(
-          `${at}.routes[${i}].method: ${r.method} would catch CORS preflight requests on the HTTP API and send them to the authorizer; list the methods explicitly`,
+          fieldIssue(
+            `${at}.routes[${i}].method`,
+            `: ${r.method} would catch CORS preflight requests on the HTTP API and send them to the authorizer; list the methods explicitly`,
+          ),
         );
       }
     });
@@ -268,13 +316,16 @@ function authorizerCacheErrors(
   routes: readonly RouteSpec[],
   at: string,
   signIn: boolean,
-): string[] {
-  const errors: string[] = [];
+): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   if (signIn && isObject(s.authorizer) && s.authorizer.cacheTtlSeconds !== undefined) {
     if (s.authorizer.cacheTtlSeconds !== 0) {
       errors.push(
-        `${at}.authorizer.cacheTtlSeconds must be 0 or left out with ${at}.browserSignIn: a request may carry its ` +
-          'credentials in the Authorization header or in the session cookie, and API Gateway caches only by a source every request has',
+        fieldIssue(
+          `${at}.authorizer.cacheTtlSeconds`,
+          `must be 0 or left out with ${at}.browserSignIn: a request may carry its ` +
+            'credentials in the Authorization header or in the session cookie, and API Gateway caches only by a source every request has',
+        ),
       );
     }
   }
@@ -287,8 +338,11 @@ function authorizerCacheErrors(
     const bound = routes.findIndex((r) => r.auth === 'keycloak' && boundParams(r.requirement).length > 0);
     if (bound >= 0) {
       errors.push(
-        `${at}.authorizer.cacheTtlSeconds must be 0 with responseMode 'simple': routes[${bound}] binds a path parameter, ` +
-          'and a cached simple answer would hold for every value of it',
+        fieldIssue(
+          `${at}.authorizer.cacheTtlSeconds`,
+          `must be 0 with responseMode 'simple': routes[${bound}] binds a path parameter, ` +
+            'and a cached simple answer would hold for every value of it',
+        ),
       );
     }
   }
@@ -296,23 +350,27 @@ function authorizerCacheErrors(
 }
 
 /** The stage's own options: CORS, throttling, dashboard, alarm email, log retention. */
-function stageOptionErrors(s: Record<string, unknown>, at: string): string[] {
-  const errors: string[] = [];
+function stageOptionErrors(s: Record<string, unknown>, at: string): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   if (s.cors !== undefined) {
     if (!isObject(s.cors) || !Array.isArray(s.cors.allowOrigins) || s.cors.allowOrigins.length === 0) {
-      errors.push(`${at}.cors.allowOrigins must list at least one origin`);
+      errors.push(fieldIssue(`${at}.cors.allowOrigins`, 'must list at least one origin'));
     } else {
       unknownKeys(s.cors, fieldsOf(StageSchema.entries.cors), `${at}.cors`, errors);
       s.cors.allowOrigins.forEach((o: unknown, i: number) => {
         if (!isOrigin(o))
           errors.push(
-            `${at}.cors.allowOrigins[${i}] must be an origin such as https://app.example.com (no path, no '*')`,
+            fieldIssue(
+              `${at}.cors.allowOrigins[${i}]`,
+              `must be an origin such as https://app.example.com (no path, no '*')`,
+            ),
           );
       });
     }
   }
   if (s.throttling !== undefined) {
-    if (!isObject(s.throttling)) errors.push(`${at}.throttling must be an object { rateLimit, burstLimit }`);
+    if (!isObject(s.throttling))
+      errors.push(fieldIssue(`${at}.throttling`, 'must be an object { rateLimit, burstLimit }'));
     else {
       unknownKeys(s.throttling, fieldsOf(StageSchema.entries.throttling), `${at}.throttling`, errors);
       if (
@@ -320,75 +378,86 @@ function stageOptionErrors(s: Record<string, unknown>, at: string): string[] {
         !(s.throttling.rateLimit > 0) ||
         s.throttling.rateLimit > 10000
       ) {
-        errors.push(`${at}.throttling.rateLimit must be a number of requests per second from 1 to 10000`);
+        errors.push(
+          fieldIssue(`${at}.throttling.rateLimit`, 'must be a number of requests per second from 1 to 10000'),
+        );
       }
       if (!isIntIn(s.throttling.burstLimit, 1, 5000))
-        errors.push(`${at}.throttling.burstLimit must be an integer from 1 to 5000`);
+        errors.push(fieldIssue(`${at}.throttling.burstLimit`, 'must be an integer from 1 to 5000'));
     }
   }
   if (s.dashboard !== undefined && typeof s.dashboard !== 'boolean') {
-    errors.push(`${at}.dashboard must be a boolean (true: the stage's CloudWatch dashboard, the default)`);
+    errors.push(
+      fieldIssue(
+        `${at}.dashboard`,
+        `must be a boolean (true: the stage's CloudWatch dashboard, the default)`,
+      ),
+    );
   }
   if (s.alarmEmail !== undefined && (typeof s.alarmEmail !== 'string' || !EMAIL.test(s.alarmEmail))) {
-    errors.push(`${at}.alarmEmail must be an email address`);
+    errors.push(fieldIssue(`${at}.alarmEmail`, 'must be an email address'));
   }
   if (
     s.logRetentionDays !== undefined &&
     !(LOG_RETENTION_DAYS as readonly unknown[]).includes(s.logRetentionDays)
   ) {
-    errors.push(`${at}.logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}`);
+    errors.push(fieldIssue(`${at}.logRetentionDays`, `must be one of ${LOG_RETENTION_DAYS.join(', ')}`));
   }
   return errors;
 }
 
-function validateKeycloak(input: unknown, at: string): string[] {
-  if (!isObject(input)) return [`${at} must be an object (issuer, apiClientId, peopleClientId, ...)`];
+function validateKeycloak(input: unknown, at: string): FieldIssue[] {
+  if (!isObject(input))
+    return [fieldIssue(at, 'must be an object (issuer, apiClientId, peopleClientId, ...)')];
   const k = input;
-  const errors: string[] = [];
+  const errors: FieldIssue[] = [];
   unknownKeys(k, fieldsOf(KeycloakSchema), at, errors);
   // The stage drives the local stack too ('runtime': a loopback http JWKS URI is allowed there); synth
   // applies the deployed rule in TrustedIssuer.keycloakRealm.
   errors.push(
-    ...keycloakUrlErrors(k, at, 'runtime', "must be the realm's https issuer URL without a trailing slash"),
+    ...keycloakUrlIssues(k, at, 'runtime', "must be the realm's https issuer URL without a trailing slash"),
   );
   for (const f of ['apiClientId', 'peopleClientId'] as const) {
     if (typeof k[f] !== 'string' || !CLIENT_ID.test(k[f] as string))
-      errors.push(`${at}.${f} must be a Keycloak client id`);
+      errors.push(fieldIssue(`${at}.${f}`, 'must be a Keycloak client id'));
   }
   if (k.audience !== undefined && (typeof k.audience !== 'string' || !CLIENT_ID.test(k.audience))) {
-    errors.push(`${at}.audience must be an audience string`);
+    errors.push(fieldIssue(`${at}.audience`, 'must be an audience string'));
   }
   if (k.serviceAccounts !== undefined) {
-    if (!Array.isArray(k.serviceAccounts)) errors.push(`${at}.serviceAccounts must be a list`);
+    if (!Array.isArray(k.serviceAccounts)) errors.push(fieldIssue(`${at}.serviceAccounts`, 'must be a list'));
     else
       k.serviceAccounts.forEach((sa: unknown, i: number) => {
         const f = `${at}.serviceAccounts[${i}]`;
         if (!isObject(sa)) {
-          errors.push(`${f} must be an object { clientId, clientRoles }`);
+          errors.push(fieldIssue(f, 'must be an object { clientId, clientRoles }'));
           return;
         }
         unknownKeys(sa, fieldsOf(ServiceAccountSchema), f, errors);
         if (typeof sa.clientId !== 'string' || !CLIENT_ID.test(sa.clientId))
-          errors.push(`${f}.clientId must be a Keycloak client id`);
-        if (!isStringList(sa.clientRoles)) errors.push(`${f}.clientRoles must be a list of role names`);
+          errors.push(fieldIssue(`${f}.clientId`, 'must be a Keycloak client id'));
+        if (!isStringList(sa.clientRoles))
+          errors.push(fieldIssue(`${f}.clientRoles`, 'must be a list of role names'));
       });
   }
   for (const f of ['redirectUris', 'webOrigins'] as const) {
-    if (k[f] !== undefined && !isStringList(k[f])) errors.push(`${at}.${f} must be a list of URLs`);
+    if (k[f] !== undefined && !isStringList(k[f]))
+      errors.push(fieldIssue(`${at}.${f}`, 'must be a list of URLs'));
   }
   if (k.testUsers !== undefined) {
-    if (!Array.isArray(k.testUsers)) errors.push(`${at}.testUsers must be a list`);
+    if (!Array.isArray(k.testUsers)) errors.push(fieldIssue(`${at}.testUsers`, 'must be a list'));
     else
       k.testUsers.forEach((u: unknown, i: number) => {
         const f = `${at}.testUsers[${i}]`;
         if (!isObject(u)) {
-          errors.push(`${f} must be an object { username, realmRoles }`);
+          errors.push(fieldIssue(f, 'must be an object { username, realmRoles }'));
           return;
         }
         unknownKeys(u, fieldsOf(TestUserSchema), f, errors);
         if (typeof u.username !== 'string' || !/^[a-z0-9._-]{1,64}$/.test(u.username))
-          errors.push(`${f}.username must be a lower-case user name`);
-        if (!isStringList(u.realmRoles)) errors.push(`${f}.realmRoles must be a list of role names`);
+          errors.push(fieldIssue(`${f}.username`, 'must be a lower-case user name'));
+        if (!isStringList(u.realmRoles))
+          errors.push(fieldIssue(`${f}.realmRoles`, 'must be a list of role names'));
       });
   }
   if (k.algorithms !== undefined) {
@@ -397,17 +466,21 @@ function validateKeycloak(input: unknown, at: string): string[] {
       k.algorithms.length === 0 ||
       k.algorithms.some((a) => !SIGNATURE_ALGORITHMS.includes(a as SignatureAlgorithm))
     ) {
-      errors.push(`${at}.algorithms must be a non-empty list from ${SIGNATURE_ALGORITHMS.join(', ')}`);
+      errors.push(
+        fieldIssue(`${at}.algorithms`, `must be a non-empty list from ${SIGNATURE_ALGORITHMS.join(', ')}`),
+      );
     }
   }
   return errors;
 }
 
-function validateFederation(input: unknown, at: string): string[] {
+function validateFederation(input: unknown, at: string): FieldIssue[] {
   if (!isObject(input))
-    return [`${at} must be an object (domainPrefix, keycloakClientId, clientSecretName, callbackUrls)`];
+    return [
+      fieldIssue(at, 'must be an object (domainPrefix, keycloakClientId, clientSecretName, callbackUrls)'),
+    ];
   const f = input;
-  const errors: string[] = [];
+  const errors: FieldIssue[] = [];
   unknownKeys(f, fieldsOf(CognitoFederationSchema), at, errors);
   if (
     typeof f.domainPrefix !== 'string' ||
@@ -415,92 +488,119 @@ function validateFederation(input: unknown, at: string): string[] {
     /aws|amazon|cognito/.test(f.domainPrefix)
   ) {
     errors.push(
-      `${at}.domainPrefix must be lower-case letters, digits and -, without aws, amazon or cognito`,
+      fieldIssue(
+        `${at}.domainPrefix`,
+        'must be lower-case letters, digits and -, without aws, amazon or cognito',
+      ),
     );
   }
   if (typeof f.keycloakClientId !== 'string' || !CLIENT_ID.test(f.keycloakClientId)) {
-    errors.push(`${at}.keycloakClientId must be a Keycloak client id`);
+    errors.push(fieldIssue(`${at}.keycloakClientId`, 'must be a Keycloak client id'));
   }
   // The secret's name or ARN only: the value itself never belongs in configuration.
   if (typeof f.clientSecretName !== 'string' || !SECRET_NAME.test(f.clientSecretName)) {
-    errors.push(`${at}.clientSecretName must be the name or ARN of a Secrets Manager secret`);
+    errors.push(fieldIssue(`${at}.clientSecretName`, 'must be the name or ARN of a Secrets Manager secret'));
   }
   for (const k of ['callbackUrls', 'logoutUrls'] as const) {
     const list = f[k];
     if (list === undefined && k === 'logoutUrls') continue;
     if (!Array.isArray(list) || list.length === 0) {
-      errors.push(`${at}.${k} must list at least one URL`);
+      errors.push(fieldIssue(`${at}.${k}`, 'must list at least one URL'));
       continue;
     }
     list.forEach((u: unknown, i: number) => {
-      if (!isCallbackUrl(u)) errors.push(`${at}.${k}[${i}] must be an https URL (or http://localhost)`);
+      if (!isCallbackUrl(u))
+        errors.push(fieldIssue(`${at}.${k}[${i}]`, 'must be an https URL (or http://localhost)'));
     });
   }
   return errors;
 }
 
-function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): string[] {
+function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): FieldIssue[] {
   if (!isObject(input)) {
     return [
-      `${at} must be an object (clientId?, clientSecretName?, scopes?, cookieName?, ...); {} turns sign-in on`,
+      fieldIssue(
+        at,
+        'must be an object (clientId?, clientSecretName?, scopes?, cookieName?, ...); {} turns sign-in on',
+      ),
     ];
   }
   const b = input;
-  const errors: string[] = [];
+  const errors: FieldIssue[] = [];
   unknownKeys(b, fieldsOf(BrowserSignInSchema), at, errors);
   if (b.clientId !== undefined && (typeof b.clientId !== 'string' || !CLIENT_ID.test(b.clientId))) {
-    errors.push(`${at}.clientId must be a Keycloak client id`);
+    errors.push(fieldIssue(`${at}.clientId`, 'must be a Keycloak client id'));
   }
   if (b.clientSecretName !== undefined) {
     // The secret's name or ARN only: the value itself never belongs in configuration.
     if (typeof b.clientSecretName !== 'string' || !SECRET_NAME.test(b.clientSecretName)) {
-      errors.push(`${at}.clientSecretName must be the name or ARN of a Secrets Manager secret`);
+      errors.push(
+        fieldIssue(`${at}.clientSecretName`, 'must be the name or ARN of a Secrets Manager secret'),
+      );
     }
     const people = isObject(keycloak) ? keycloak.peopleClientId : undefined;
     if (b.clientId === undefined || b.clientId === people) {
       errors.push(
-        `${at}.clientSecretName needs ${at}.clientId naming a confidential client other than keycloak.peopleClientId, which is a public client`,
+        fieldIssue(
+          `${at}.clientSecretName`,
+          `needs ${at}.clientId naming a confidential client other than keycloak.peopleClientId, which is a public client`,
+        ),
       );
     }
   }
   if (b.clientSecretField !== undefined) {
     if (typeof b.clientSecretField !== 'string' || !SECRET_FIELD_PATTERN.test(b.clientSecretField)) {
-      errors.push(`${at}.clientSecretField must be a JSON field name (letters, digits, . _ -)`);
+      errors.push(
+        fieldIssue(`${at}.clientSecretField`, 'must be a JSON field name (letters, digits, . _ -)'),
+      );
     }
-    if (b.clientSecretName === undefined) errors.push(`${at}.clientSecretField needs ${at}.clientSecretName`);
+    if (b.clientSecretName === undefined)
+      errors.push(fieldIssue(`${at}.clientSecretField`, `needs ${at}.clientSecretName`));
   }
   if (b.scopes !== undefined) {
     if (!Array.isArray(b.scopes) || !b.scopes.every((v) => typeof v === 'string' && SCOPE_TOKEN.test(v))) {
-      errors.push(`${at}.scopes must be a list of scope tokens without spaces or quotes`);
+      errors.push(fieldIssue(`${at}.scopes`, 'must be a list of scope tokens without spaces or quotes'));
     } else if (!b.scopes.includes('openid')) {
-      errors.push(`${at}.scopes must include 'openid'`);
+      errors.push(fieldIssue(`${at}.scopes`, `must include 'openid'`));
     }
   }
   if (b.cookieName !== undefined && !isCookieName(b.cookieName)) {
-    errors.push(`${at}.cookieName must be ${COOKIE_NAME_RULE}`);
+    errors.push(fieldIssue(`${at}.cookieName`, `must be ${COOKIE_NAME_RULE}`));
   }
   if (b.maxSessionSeconds !== undefined && !isIntIn(b.maxSessionSeconds, 300, 2_592_000)) {
-    errors.push(`${at}.maxSessionSeconds must be an integer from 300 (5 minutes) to 2592000 (30 days)`);
+    errors.push(
+      fieldIssue(`${at}.maxSessionSeconds`, 'must be an integer from 300 (5 minutes) to 2592000 (30 days)'),
+    );
   }
   if (b.allowedOrigins !== undefined) {
-    if (!Array.isArray(b.allowedOrigins)) errors.push(`${at}.allowedOrigins must be a list of https origins`);
+    if (!Array.isArray(b.allowedOrigins))
+      errors.push(fieldIssue(`${at}.allowedOrigins`, 'must be a list of https origins'));
     else
       b.allowedOrigins.forEach((o: unknown, i: number) => {
         // The authorizer's own rule for these origins (session.allowedOrigins).
         if (!isHttpsOrigin(o))
-          errors.push(`${at}.allowedOrigins[${i}] must be an https origin such as https://app.example.com`);
+          errors.push(
+            fieldIssue(
+              `${at}.allowedOrigins[${i}]`,
+              'must be an https origin such as https://app.example.com',
+            ),
+          );
       });
   }
   if (b.csrfHeader !== undefined && !isHeaderName(b.csrfHeader)) {
-    errors.push(`${at}.csrfHeader must be an HTTP header name`);
+    errors.push(fieldIssue(`${at}.csrfHeader`, 'must be an HTTP header name'));
   }
   if (b.publicUrls !== undefined) {
-    if (!Array.isArray(b.publicUrls)) errors.push(`${at}.publicUrls must be a list of https URLs`);
+    if (!Array.isArray(b.publicUrls))
+      errors.push(fieldIssue(`${at}.publicUrls`, 'must be a list of https URLs'));
     else
       b.publicUrls.forEach((u: unknown, i: number) => {
         if (!isHttpsUrl(u))
           errors.push(
-            `${at}.publicUrls[${i}] must be an https URL without a trailing slash, query or fragment`,
+            fieldIssue(
+              `${at}.publicUrls[${i}]`,
+              'must be an https URL without a trailing slash, query or fragment',
+            ),
           );
       });
   }
@@ -512,8 +612,12 @@ function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): s
  * so every keycloak route then names the issuers whose tokens may meet it (the realm by its issuer URL,
  * the pool as COGNITO_FEDERATION_ISSUER). Client roles count from `keycloak.apiClientId` only.
  */
-function validateStageIssuerScopes(s: Record<string, unknown>, routes: RouteSpec[], at: string): string[] {
-  const errors: string[] = [];
+function validateStageIssuerScopes(
+  s: Record<string, unknown>,
+  routes: RouteSpec[],
+  at: string,
+): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   const kc = s.keycloak as Record<string, unknown>;
   const federated = s.cognitoFederation !== undefined;
   const names = [String(kc.issuer), ...(federated ? [COGNITO_FEDERATION_ISSUER] : [])];
@@ -523,14 +627,22 @@ function validateStageIssuerScopes(s: Record<string, unknown>, routes: RouteSpec
     const scope = r.requirement?.issuers;
     if (scope === undefined && federated) {
       errors.push(
-        `${f} (${r.method} ${r.path}): with ${at}.cognitoFederation two issuers are trusted, so the requirement ` +
-          `must name those whose tokens may meet it: set requirement.issuers to ['${names[0]}'], ` +
-          `['${COGNITO_FEDERATION_ISSUER}'] or both`,
+        fieldIssue(
+          f,
+          `(${r.method} ${r.path}): with ${at}.cognitoFederation two issuers are trusted, so the requirement ` +
+            `must name those whose tokens may meet it: set requirement.issuers to ['${names[0]}'], ` +
+            `['${COGNITO_FEDERATION_ISSUER}'] or both`,
+        ),
       );
     }
     for (const name of scope ?? []) {
       if (!names.includes(name)) {
-        errors.push(`${f}.requirement.issuers: '${name}' is not ${names.map((n) => `'${n}'`).join(' or ')}`);
+        errors.push(
+          fieldIssue(
+            `${f}.requirement.issuers`,
+            `: '${name}' is not ${names.map((n) => `'${n}'`).join(' or ')}`,
+          ),
+        );
       }
     }
     for (const mode of ['allOf', 'anyOf'] as const) {
@@ -538,8 +650,11 @@ function validateStageIssuerScopes(s: Record<string, unknown>, routes: RouteSpec
         const client = entry.slice(0, entry.indexOf(':'));
         if (client !== kc.apiClientId) {
           errors.push(
-            `${f}.requirement.${mode}.clientRoles: '${entry}' names client '${client}'; only roles of ` +
-              `${at}.keycloak.apiClientId ('${String(kc.apiClientId)}') count`,
+            fieldIssue(
+              `${f}.requirement.${mode}.clientRoles`,
+              `: '${entry}' names client '${client}'; only roles of ` +
+                `${at}.keycloak.apiClientId ('${String(kc.apiClientId)}') count`,
+            ),
           );
         }
       }
@@ -557,8 +672,8 @@ function validateStreamRoutes(
   at: string,
   rest: boolean,
   restField: string,
-): string[] {
-  const errors: string[] = [];
+): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   routes.forEach((r, i) => {
     const streamPath = r.auth === 'iam' ? MACHINE_STREAM_PATH : MODEL_STREAM_PATH;
     const isStreamRoute =
@@ -567,35 +682,48 @@ function validateStreamRoutes(
         (r.path === MACHINE_STREAM_PATH && r.auth === 'iam'));
     if (r.stream === true && !isStreamRoute) {
       errors.push(
-        `${at}[${i}].stream: only the keycloak route POST ${MODEL_STREAM_PATH} and the iam route POST ${MACHINE_STREAM_PATH} stream (the model backend's streaming function)`,
+        fieldIssue(
+          `${at}[${i}].stream`,
+          `: only the keycloak route POST ${MODEL_STREAM_PATH} and the iam route POST ${MACHINE_STREAM_PATH} stream (the model backend's streaming function)`,
+        ),
       );
     } else if (isStreamRoute && r.stream !== true) {
       errors.push(
-        `${at}[${i}].stream must be true: the model backend answers POST ${streamPath} by streaming`,
+        fieldIssue(
+          `${at}[${i}].stream`,
+          `must be true: the model backend answers POST ${streamPath} by streaming`,
+        ),
       );
     } else if (r.stream === true && !rest) {
       errors.push(
-        `${at}[${i}].stream: HTTP APIs cannot stream responses and ${restField} is false; deploy the REST API or remove the route`,
+        fieldIssue(
+          `${at}[${i}].stream`,
+          `: HTTP APIs cannot stream responses and ${restField} is false; deploy the REST API or remove the route`,
+        ),
       );
     }
   });
   return errors;
 }
 
-function validateAppRoutes(input: unknown, at: string, resultCacheTtlSeconds: number | undefined): string[] {
-  if (!Array.isArray(input) || input.length === 0) return [`${at} must list at least one route`];
-  const errors: string[] = [];
+function validateAppRoutes(
+  input: unknown,
+  at: string,
+  resultCacheTtlSeconds: number | undefined,
+): FieldIssue[] {
+  if (!Array.isArray(input) || input.length === 0) return [fieldIssue(at, 'must list at least one route')];
+  const errors: FieldIssue[] = [];
   input.forEach((r: unknown, i: number) => {
     if (!isObject(r)) return;
     unknownKeys(r, fieldsOf(RouteSchema), `${at}[${i}]`, errors);
     if (r.browser !== undefined && typeof r.browser !== 'boolean')
-      errors.push(`${at}[${i}].browser must be a boolean`);
+      errors.push(fieldIssue(`${at}[${i}].browser`, 'must be a boolean'));
     if (r.stream !== undefined && typeof r.stream !== 'boolean')
-      errors.push(`${at}[${i}].stream must be a boolean`);
+      errors.push(fieldIssue(`${at}[${i}].stream`, 'must be a boolean'));
   });
   // The shared model checks methods, paths, requirements, duplicates and, with the result cache on, the
   // shapes a cached policy cannot express.
-  errors.push(...validateRoutes(input, at, { resultCacheTtlSeconds }));
+  errors.push(...routeIssues(input, at, { resultCacheTtlSeconds }));
   return errors;
 }
 
@@ -603,20 +731,31 @@ function validateAppRoutes(input: unknown, at: string, resultCacheTtlSeconds: nu
  * API Gateway's per-API quotas and the authorizer's answer size (common/aws-limits.ts). The Secured API
  * constructs check the same quotas again at synth with the sign-in routes counted.
  */
-function routeQuotaErrors(routes: readonly RouteSpec[], at: string, http: boolean, rest: boolean): string[] {
-  const errors: string[] = [];
+function routeQuotaErrors(
+  routes: readonly RouteSpec[],
+  at: string,
+  http: boolean,
+  rest: boolean,
+): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   if (http && routes.length > HTTP_API_ROUTES_PER_API) {
     errors.push(
-      `${at}: ${routes.length} routes exceed the HTTP API quota of ${HTTP_API_ROUTES_PER_API} routes per API; split the stage`,
+      fieldIssue(
+        at,
+        `: ${routes.length} routes exceed the HTTP API quota of ${HTTP_API_ROUTES_PER_API} routes per API; split the stage`,
+      ),
     );
   }
   const resources = rest ? restResourceCount(routes.map((r) => r.path)) : 0;
   if (resources > REST_API_RESOURCES_PER_API) {
     errors.push(
-      `${at}: the paths make ${resources} REST API resources, over the quota of ${REST_API_RESOURCES_PER_API} resources per API; split the stage`,
+      fieldIssue(
+        at,
+        `: the paths make ${resources} REST API resources, over the quota of ${REST_API_RESOURCES_PER_API} resources per API; split the stage`,
+      ),
     );
   }
-  errors.push(...policySizeErrors(routes, at));
+  errors.push(...issuesAbout(at, policySizeErrors(routes, at)));
   return errors;
 }
 
@@ -626,40 +765,52 @@ function validateMachinePrincipals(
   routes: readonly RouteSpec[],
   rest: boolean,
   account: unknown,
-): string[] {
-  if (!Array.isArray(input)) return [`${at} must be a list`];
-  const errors: string[] = [];
+): FieldIssue[] {
+  if (!Array.isArray(input)) return [fieldIssue(at, 'must be a list')];
+  const errors: FieldIssue[] = [];
   const iamRoutes = new Set(routes.filter((r) => r.auth === 'iam').map((r) => `${r.method} ${r.path}`));
   input.forEach((p: unknown, i: number) => {
     const f = `${at}[${i}]`;
     if (!isObject(p)) {
-      errors.push(`${f} must be an object { roleArn, routes, crossAccount? }`);
+      errors.push(fieldIssue(f, 'must be an object { roleArn, routes, crossAccount? }'));
       return;
     }
     unknownKeys(p, fieldsOf(MachinePrincipalSchema), f, errors);
     const m = typeof p.roleArn === 'string' ? ROLE_ARN.exec(p.roleArn) : null;
-    if (!m) errors.push(`${f}.roleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)`);
+    if (!m)
+      errors.push(fieldIssue(`${f}.roleArn`, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)'));
     if (!Array.isArray(p.routes) || p.routes.length === 0) {
-      errors.push(`${f}.routes must list at least one iam route key such as 'GET /machine/models'`);
+      errors.push(
+        fieldIssue(`${f}.routes`, `must list at least one iam route key such as 'GET /machine/models'`),
+      );
     } else {
       p.routes.forEach((key: unknown, j: number) => {
         const km = typeof key === 'string' ? ROUTE_KEY.exec(key) : null;
         if (!km || !HTTP_METHODS.includes(km[1] as HttpMethod)) {
-          errors.push(`${f}.routes[${j}] must be a route key 'METHOD /path'`);
+          errors.push(fieldIssue(`${f}.routes[${j}]`, `must be a route key 'METHOD /path'`));
         } else if (!iamRoutes.has(key as string)) {
           errors.push(
-            `${f}.routes[${j}]: '${String(key)}' is not an iam route of this stage (grants are for iam routes only)`,
+            fieldIssue(
+              `${f}.routes[${j}]`,
+              `: '${String(key)}' is not an iam route of this stage (grants are for iam routes only)`,
+            ),
           );
         }
       });
     }
     if (p.crossAccount !== undefined && typeof p.crossAccount !== 'boolean')
-      errors.push(`${f}.crossAccount must be a boolean`);
+      errors.push(fieldIssue(`${f}.crossAccount`, 'must be a boolean'));
     if (p.crossAccount === true) {
-      if (!rest) errors.push(`${f}.crossAccount needs the REST API: only REST APIs have resource policies`);
+      if (!rest)
+        errors.push(
+          fieldIssue(`${f}.crossAccount`, 'needs the REST API: only REST APIs have resource policies'),
+        );
       if (m && typeof account === 'string' && m[1] === account) {
         errors.push(
-          `${f}.crossAccount: the role is in this stage's account ${account}; leave crossAccount out`,
+          fieldIssue(
+            `${f}.crossAccount`,
+            `: the role is in this stage's account ${account}; leave crossAccount out`,
+          ),
         );
       }
     }
@@ -667,18 +818,18 @@ function validateMachinePrincipals(
   return errors;
 }
 
-function validateAuthorizerOptions(input: unknown, at: string): string[] {
-  if (!isObject(input)) return [`${at} must be an object`];
-  const errors: string[] = [];
+function validateAuthorizerOptions(input: unknown, at: string): FieldIssue[] {
+  if (!isObject(input)) return [fieldIssue(at, 'must be an object')];
+  const errors: FieldIssue[] = [];
   unknownKeys(input, fieldsOf(StageSchema.entries.authorizer), at, errors);
   if (input.cacheTtlSeconds !== undefined && !isIntIn(input.cacheTtlSeconds, 0, 3600)) {
-    errors.push(`${at}.cacheTtlSeconds must be an integer from 0 to 3600 (1 hour)`);
+    errors.push(fieldIssue(`${at}.cacheTtlSeconds`, 'must be an integer from 0 to 3600 (1 hour)'));
   }
   if (input.responseMode !== undefined && input.responseMode !== 'iam' && input.responseMode !== 'simple') {
-    errors.push(`${at}.responseMode must be 'iam' or 'simple'`);
+    errors.push(fieldIssue(`${at}.responseMode`, `must be 'iam' or 'simple'`));
   }
   if (input.clockSkewSeconds !== undefined && !isIntIn(input.clockSkewSeconds, 0, 60)) {
-    errors.push(`${at}.clockSkewSeconds must be an integer from 0 to 60`);
+    errors.push(fieldIssue(`${at}.clockSkewSeconds`, 'must be an integer from 0 to 60'));
   }
   return errors;
 }
@@ -687,10 +838,9 @@ function unknownKeys(
   o: Record<string, unknown>,
   known: readonly string[],
   at: string,
-  errors: string[],
+  errors: FieldIssue[],
 ): void {
-  for (const k of Object.keys(o))
-    if (!known.includes(k)) errors.push(`${at}.${k} is not a known field (${known.join(', ')})`);
+  errors.push(...unknownFieldIssues(o, known, at, 'known field'));
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -3,7 +3,7 @@
  * validates at cold start. Plain types and pure functions only.
  */
 import type { RouteSpec } from './route-model';
-import { boundParams, validateRoutes } from './route-model';
+import { boundParams, routeIssues } from './route-model';
 import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from './cookie-names';
 import {
   isHeaderName,
@@ -18,6 +18,8 @@ import {
 import { policySizeErrors } from './aws-limits';
 import { validateCognitoIssuer } from './cognito-issuer';
 import { validateRoleClients } from './role-clients';
+import type { FieldIssue } from './field-issue';
+import { fieldIssue, issuesAbout, messagesOf } from './field-issue';
 import type { AcrLoaMap } from './step-up';
 import { validateAcrLoaMap, validateStepUpRoutes } from './step-up-checks';
 import type { RevocationConfig } from './revocation';
@@ -93,17 +95,31 @@ export function keycloakUrlErrors(
   issuerMessage = 'must be an https URL without a trailing slash',
   issuerField = 'issuer',
 ): string[] {
-  const errors: string[] = [];
+  return messagesOf(keycloakUrlIssues(i, at, target, issuerMessage, issuerField));
+}
+
+/** keycloakUrlErrors' problems, each with the field it is about. */
+export function keycloakUrlIssues(
+  i: { readonly issuer?: unknown; readonly jwksUri?: unknown; readonly [INSECURE_HTTP_ISSUER]?: unknown },
+  at: string,
+  target: IssuerUrlTarget,
+  issuerMessage = 'must be an https URL without a trailing slash',
+  issuerField = 'issuer',
+): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   const optIn = i[INSECURE_HTTP_ISSUER];
   if (optIn !== undefined && typeof optIn !== 'boolean') {
-    errors.push(`${at}.${INSECURE_HTTP_ISSUER} must be a boolean`);
+    errors.push(fieldIssue(`${at}.${INSECURE_HTTP_ISSUER}`, 'must be a boolean'));
   }
   const insecure = optIn === true;
   if (!isHttpsUrl(i.issuer) && !(insecure && isHttpUrl(i.issuer))) {
     errors.push(
-      isHttpUrl(i.issuer)
-        ? `${at}.${issuerField} ${issuerMessage} (a development Keycloak's http issuer needs ${INSECURE_HTTP_ISSUER}: true)`
-        : `${at}.${issuerField} ${issuerMessage}`,
+      fieldIssue(
+        `${at}.${issuerField}`,
+        isHttpUrl(i.issuer)
+          ? `${issuerMessage} (a development Keycloak's http issuer needs ${INSECURE_HTTP_ISSUER}: true)`
+          : issuerMessage,
+      ),
     );
     return errors;
   }
@@ -112,9 +128,12 @@ export function keycloakUrlErrors(
   if (!isHttpsUrl(jwks) && !loopbackHttp) {
     const where = target === 'runtime' ? ' (or, for an http issuer, an http URL on a loopback address)' : '';
     errors.push(
-      i.jwksUri !== undefined
-        ? `${at}.jwksUri must be an https URL${insecure ? where : ''}`
-        : `${at}.jwksUri must be set to an https URL${where}: keys are fetched over https only, and the http issuer's certs endpoint is not`,
+      fieldIssue(
+        `${at}.jwksUri`,
+        i.jwksUri !== undefined
+          ? `must be an https URL${insecure ? where : ''}`
+          : `must be set to an https URL${where}: keys are fetched over https only, and the http issuer's certs endpoint is not`,
+      ),
     );
   }
   return errors;
@@ -236,7 +255,9 @@ export function keycloakJwksUri(c: KeycloakIssuerConfig): string {
   return c.jwksUri ?? `${c.issuer}/protocol/openid-connect/certs`;
 }
 
-export type ConfigResult = { ok: true; config: AuthorizerConfig } | { ok: false; errors: string[] };
+/** The configuration, or every problem: `issues` name the field each is about, `errors` are their messages. */
+export type ConfigResult =
+  { ok: true; config: AuthorizerConfig } | { ok: false; errors: string[]; issues: FieldIssue[] };
 
 /** The checks of a `session` block (given the config's routes and tokenSource): its error messages. */
 export type SessionBlockValidator = (session: unknown, routes: unknown, tokenSource: unknown) => string[];
@@ -290,34 +311,41 @@ const CONFIG_FIELDS: ReadonlySet<string> = new Set([
  */
 export function validateAuthorizerConfigWith(input: unknown, blocks: BlockValidators): ConfigResult {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return { ok: false, errors: ['config must be a JSON object'] };
+    const issue = fieldIssue('config', 'must be a JSON object');
+    return { ok: false, errors: [issue.message], issues: [issue] };
   }
   const c = input as Record<string, unknown>;
-  const errors: string[] = [];
-  if (c.version !== AUTHORIZER_CONFIG_VERSION) errors.push(`version must be ${AUTHORIZER_CONFIG_VERSION}`);
+  const errors: FieldIssue[] = [];
+  if (c.version !== AUTHORIZER_CONFIG_VERSION)
+    errors.push(fieldIssue('version', `must be ${AUTHORIZER_CONFIG_VERSION}`));
   errors.push(...issuerListErrors(c.issuers, errors.length === 0));
   errors.push(...routeTableErrors(c));
   if (errors.length === 0) errors.push(...issuerScopeErrors(c as unknown as AuthorizerConfig));
-  if (c.tokenSource !== undefined) errors.push(...validateTokenSource(c.tokenSource));
+  if (c.tokenSource !== undefined)
+    errors.push(...issuesAbout('tokenSource', validateTokenSource(c.tokenSource)));
   errors.push(...settingErrors(c));
   errors.push(...blockErrors(c, blocks, errors.length === 0));
-  for (const k of Object.keys(c)) if (!CONFIG_FIELDS.has(k)) errors.push(`${k} is not a config field`);
-  return errors.length ? { ok: false, errors } : { ok: true, config: c as unknown as AuthorizerConfig };
+  for (const k of Object.keys(c))
+    if (!CONFIG_FIELDS.has(k)) errors.push(fieldIssue(k, 'is not a config field'));
+  return errors.length
+    ? { ok: false, errors: messagesOf(errors), issues: errors }
+    : { ok: true, config: c as unknown as AuthorizerConfig };
 }
 
 /**
  * The `issuers` list: each entry's checks, then (when the configuration is clean so far) no issuer twice.
  * @param clean no error was found before the list
  */
-export function issuerListErrors(issuers: unknown, clean: boolean): string[] {
-  if (!Array.isArray(issuers) || issuers.length === 0) return ['issuers must be a non-empty array'];
-  const errors: string[] = [];
+export function issuerListErrors(issuers: unknown, clean: boolean): FieldIssue[] {
+  if (!Array.isArray(issuers) || issuers.length === 0)
+    return [fieldIssue('issuers', 'must be a non-empty array')];
+  const errors: FieldIssue[] = [];
   const seen = new Set<string>();
   issuers.forEach((i: unknown, n) => {
-    errors.push(...validateIssuer(i, `issuers[${n}]`));
+    errors.push(...issuerIssues(i, `issuers[${n}]`));
     if (typeof i === 'object' && i !== null && clean && errors.length === 0) {
       const url = issuerUrl(i as IssuerConfig);
-      if (seen.has(url)) errors.push(`issuers[${n}]: issuer ${url} is listed twice`);
+      if (seen.has(url)) errors.push(fieldIssue(`issuers[${n}]`, `: issuer ${url} is listed twice`));
       seen.add(url);
     }
   });
@@ -329,19 +357,20 @@ export function issuerListErrors(issuers: unknown, clean: boolean): string[] {
  * (route-model.ts), within IAM's policy size, no cached answer for cookie-borne tokens, and no cached
  * simple response for a route that binds a path parameter.
  */
-export function routeTableErrors(c: Readonly<Record<string, unknown>>): string[] {
-  const errors: string[] = [];
+export function routeTableErrors(c: Readonly<Record<string, unknown>>): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   const ttl = c.resultCacheTtlSeconds;
   if (ttl !== undefined && !isIntIn(ttl, 0, 3600)) {
-    errors.push('resultCacheTtlSeconds must be an integer from 0 to 3600');
+    errors.push(fieldIssue('resultCacheTtlSeconds', 'must be an integer from 0 to 3600'));
   }
-  const routeErrors = validateRoutes(
+  const routeErrors = routeIssues(
     c.routes,
     'routes',
     typeof ttl === 'number' ? { resultCacheTtlSeconds: ttl } : {},
   );
   errors.push(...routeErrors);
-  if (routeErrors.length === 0) errors.push(...policySizeErrors(c.routes as RouteSpec[], 'routes'));
+  if (routeErrors.length === 0)
+    errors.push(...issuesAbout('routes', policySizeErrors(c.routes as RouteSpec[], 'routes')));
   // A cookie rides along with cross-site requests: whether one may change state is decided per request,
   // from its own Origin and Sec-Fetch-Site (common/csrf.ts), so no answer may be replayed to another.
   const cookieSource =
@@ -351,8 +380,11 @@ export function routeTableErrors(c: Readonly<Record<string, unknown>>): string[]
     c.session !== undefined;
   if (typeof ttl === 'number' && ttl > 0 && cookieSource) {
     errors.push(
-      'resultCacheTtlSeconds must be 0 with tokenSource.cookie or session: the same-origin check of a ' +
-        "cookie-borne request depends on that request's own headers",
+      fieldIssue(
+        'resultCacheTtlSeconds',
+        'must be 0 with tokenSource.cookie or session: the same-origin check of a ' +
+          "cookie-borne request depends on that request's own headers",
+      ),
     );
   }
   // A simple response is cached per token and route key (the constructs add `$context.routeKey` to the
@@ -363,8 +395,11 @@ export function routeTableErrors(c: Readonly<Record<string, unknown>>): string[]
     );
     if (bound >= 0) {
       errors.push(
-        `resultCacheTtlSeconds must be 0 with responseMode 'simple': routes[${bound}] binds a path parameter, ` +
-          'and a cached simple answer would hold for every value of it',
+        fieldIssue(
+          'resultCacheTtlSeconds',
+          `must be 0 with responseMode 'simple': routes[${bound}] binds a path parameter, ` +
+            'and a cached simple answer would hold for every value of it',
+        ),
       );
     }
   }
@@ -373,31 +408,33 @@ export function routeTableErrors(c: Readonly<Record<string, unknown>>): string[]
 
 /**
  * The requirements of a configuration whose issuers and routes are valid, against those issuers: their
- * scopes (validateIssuerScopes) and, with step-up routes, the levels the issuers map and the cache TTL.
+ * scopes (issuerScopeIssues) and, with step-up routes, the levels the issuers map and the cache TTL.
  */
-export function issuerScopeErrors(c: AuthorizerConfig): string[] {
-  const errors = validateIssuerScopes(c.issuers, c.routes);
+export function issuerScopeErrors(c: AuthorizerConfig): FieldIssue[] {
+  const errors = issuerScopeIssues(c.issuers, c.routes);
   if (c.routes.some((r) => r.auth === 'keycloak' && r.requirement?.stepUp !== undefined)) {
     const levels = c.issuers.map((i) => ({ url: issuerUrl(i), acrLoaMap: acrLoaMapOf(i) }));
-    errors.push(...validateStepUpRoutes(levels, c.routes, c.resultCacheTtlSeconds));
+    errors.push(...issuesAbout('routes', validateStepUpRoutes(levels, c.routes, c.resultCacheTtlSeconds)));
   }
   return errors;
 }
 
 /** The plain settings: clock skew, response mode, JWKS timeout, verified-claims cache size. */
-export function settingErrors(c: Readonly<Record<string, unknown>>): string[] {
-  const errors: string[] = [];
+export function settingErrors(c: Readonly<Record<string, unknown>>): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   if (c.clockSkewSeconds !== undefined && !isIntIn(c.clockSkewSeconds, 0, DEFAULTS.maxClockSkewSeconds)) {
-    errors.push(`clockSkewSeconds must be an integer from 0 to ${DEFAULTS.maxClockSkewSeconds}`);
+    errors.push(
+      fieldIssue('clockSkewSeconds', `must be an integer from 0 to ${DEFAULTS.maxClockSkewSeconds}`),
+    );
   }
   if (c.responseMode !== undefined && c.responseMode !== 'iam' && c.responseMode !== 'simple') {
-    errors.push("responseMode must be 'iam' or 'simple'");
+    errors.push(fieldIssue('responseMode', "must be 'iam' or 'simple'"));
   }
   if (c.jwksTimeoutMs !== undefined && !isIntIn(c.jwksTimeoutMs, 100, DEFAULTS.maxJwksTimeoutMs)) {
-    errors.push(`jwksTimeoutMs must be an integer from 100 to ${DEFAULTS.maxJwksTimeoutMs}`);
+    errors.push(fieldIssue('jwksTimeoutMs', `must be an integer from 100 to ${DEFAULTS.maxJwksTimeoutMs}`));
   }
   if (c.verifiedCacheSize !== undefined && !isIntIn(c.verifiedCacheSize, 0, 100_000)) {
-    errors.push('verifiedCacheSize must be an integer from 0 to 100000');
+    errors.push(fieldIssue('verifiedCacheSize', 'must be an integer from 0 to 100000'));
   }
   return errors;
 }
@@ -410,20 +447,25 @@ export function blockErrors(
   c: Readonly<Record<string, unknown>>,
   blocks: BlockValidators,
   clean: boolean,
-): string[] {
-  const errors: string[] = [];
+): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   const ttl = c.resultCacheTtlSeconds as number | undefined;
-  if (c.session !== undefined) errors.push(...blocks.session(c.session, c.routes, c.tokenSource));
-  if (c.revocation !== undefined) errors.push(...blocks.revocation(c.revocation, ttl));
-  if (c.usage !== undefined) errors.push(...blocks.usage(c.usage));
+  if (c.session !== undefined)
+    errors.push(...issuesAbout('session', blocks.session(c.session, c.routes, c.tokenSource)));
+  if (c.revocation !== undefined)
+    errors.push(...issuesAbout('revocation', blocks.revocation(c.revocation, ttl)));
+  if (c.usage !== undefined) errors.push(...issuesAbout('usage', blocks.usage(c.usage)));
   if (c.tokenBinding !== undefined && clean && errors.length === 0) {
     const issuers = (c.issuers as IssuerConfig[]).map(issuerUrl);
     errors.push(
-      ...blocks.tokenBinding(c.tokenBinding, {
-        routes: c.routes as RouteSpec[],
-        issuers,
-        resultCacheTtlSeconds: ttl,
-      }),
+      ...issuesAbout(
+        'tokenBinding',
+        blocks.tokenBinding(c.tokenBinding, {
+          routes: c.routes as RouteSpec[],
+          issuers,
+          resultCacheTtlSeconds: ttl,
+        }),
+      ),
     );
   }
   return errors;
@@ -448,43 +490,58 @@ export function validateIssuerScopes(
   routes: readonly RouteSpec[],
   field = 'routes',
 ): string[] {
-  const errors: string[] = [];
+  return messagesOf(issuerScopeIssues(issuers, routes, field));
+}
+
+/** validateIssuerScopes' problems, each about the route (or its requirement field) it names. */
+export function issuerScopeIssues(
+  issuers: readonly IssuerConfig[],
+  routes: readonly RouteSpec[],
+  field = 'routes',
+): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   const byUrl = new Map(issuers.map((i) => [issuerUrl(i), i]));
   routes.forEach((route, n) => {
     if (route.auth !== 'keycloak') return;
-    const at = `${field}[${n}] (${route.method} ${route.path})`;
+    const path = `${field}[${n}]`;
+    const at = `${path} (${route.method} ${route.path})`;
     const scope = route.requirement?.issuers;
     if (scope === undefined) {
       if (issuers.length > 1) {
-        errors.push(
-          `${at}: several issuers are trusted, so the requirement must name the issuers whose tokens may meet it: ` +
+        errors.push({
+          path: `${path}.requirement.issuers`,
+          message:
+            `${at}: several issuers are trusted, so the requirement must name the issuers whose tokens may meet it: ` +
             `set requirement.issuers, e.g. ['${issuerUrl(issuers[0])}']`,
-        );
+        });
       }
     } else {
       for (const url of scope) {
         if (!byUrl.has(url)) {
-          errors.push(
-            `${at}.requirement.issuers: '${url}' is not a trusted issuer (${[...byUrl.keys()].join(', ')})`,
-          );
+          errors.push({
+            path: `${path}.requirement.issuers[${scope.indexOf(url)}]`,
+            message: `${at}.requirement.issuers: '${url}' is not a trusted issuer (${[...byUrl.keys()].join(', ')})`,
+          });
         }
       }
     }
     const inScope = (scope ?? [...byUrl.keys()]).flatMap((u) => byUrl.get(u) ?? []);
     for (const mode of ['allOf', 'anyOf'] as const) {
-      for (const entry of route.requirement?.[mode]?.clientRoles ?? []) {
+      (route.requirement?.[mode]?.clientRoles ?? []).forEach((entry, j) => {
         const client = entry.slice(0, entry.indexOf(':'));
         const counted = inScope.some((i) => {
           const clients = roleClientsOf(i, issuers.length);
           return clients === undefined || clients.has(client);
         });
         if (!counted && inScope.length > 0) {
-          errors.push(
-            `${at}.requirement.${mode}.clientRoles: '${entry}' can never be met: no issuer in scope counts roles ` +
+          errors.push({
+            path: `${path}.requirement.${mode}.clientRoles[${j}]`,
+            message:
+              `${at}.requirement.${mode}.clientRoles: '${entry}' can never be met: no issuer in scope counts roles ` +
               `of client '${client}'; add it to that issuer's roleClients`,
-          );
+          });
         }
-      }
+      });
     }
   });
   return errors;
@@ -492,24 +549,32 @@ export function validateIssuerScopes(
 
 /** The checks of one `issuers` entry; every message opens with `at`. */
 export function validateIssuer(input: unknown, at: string): string[] {
-  if (typeof input !== 'object' || input === null) return [`${at} must be an object`];
+  return messagesOf(issuerIssues(input, at));
+}
+
+/** validateIssuer's problems, each with the field it is about. */
+export function issuerIssues(input: unknown, at: string): FieldIssue[] {
+  if (typeof input !== 'object' || input === null) return [fieldIssue(at, 'must be an object')];
   const i = input as Record<string, unknown>;
-  const errors: string[] = [];
+  const errors: FieldIssue[] = [];
   if (i.kind === 'keycloak') {
-    errors.push(...keycloakUrlErrors(i, at, 'runtime'));
+    errors.push(...keycloakUrlIssues(i, at, 'runtime'));
     const clients = i.allowedClients;
     const auds = i.allowedAudiences;
     if (clients !== undefined && !isStringList(clients))
-      errors.push(`${at}.allowedClients must be a list of strings`);
+      errors.push(fieldIssue(`${at}.allowedClients`, 'must be a list of strings'));
     if (auds !== undefined && !isStringList(auds))
-      errors.push(`${at}.allowedAudiences must be a list of strings`);
+      errors.push(fieldIssue(`${at}.allowedAudiences`, 'must be a list of strings'));
     if (!isNonEmptyList(clients) && !isNonEmptyList(auds)) {
       errors.push(
-        `${at}: set allowedClients (azp) and/or allowedAudiences (aud); a realm alone is too broad`,
+        fieldIssue(
+          at,
+          ': set allowedClients (azp) and/or allowedAudiences (aud); a realm alone is too broad',
+        ),
       );
     }
     if (i.allowAccountAudience !== undefined && typeof i.allowAccountAudience !== 'boolean') {
-      errors.push(`${at}.allowAccountAudience must be a boolean`);
+      errors.push(fieldIssue(`${at}.allowAccountAudience`, 'must be a boolean'));
     }
     if (i.algorithms !== undefined) {
       if (
@@ -517,11 +582,14 @@ export function validateIssuer(input: unknown, at: string): string[] {
         i.algorithms.length === 0 ||
         i.algorithms.some((a) => !SIGNATURE_ALGORITHMS.includes(a as SignatureAlgorithm))
       ) {
-        errors.push(`${at}.algorithms must be a non-empty list from ${SIGNATURE_ALGORITHMS.join(', ')}`);
+        errors.push(
+          fieldIssue(`${at}.algorithms`, `must be a non-empty list from ${SIGNATURE_ALGORITHMS.join(', ')}`),
+        );
       }
     }
-    errors.push(...validateRoleClients(i.roleClients, at));
-    if (i.acrLoaMap !== undefined) errors.push(...validateAcrLoaMap(i.acrLoaMap, `${at}.acrLoaMap`));
+    errors.push(...issuesAbout(`${at}.roleClients`, validateRoleClients(i.roleClients, at)));
+    if (i.acrLoaMap !== undefined)
+      errors.push(...issuesAbout(`${at}.acrLoaMap`, validateAcrLoaMap(i.acrLoaMap, `${at}.acrLoaMap`)));
     const known = [
       'acrLoaMap',
       'kind',
@@ -535,12 +603,12 @@ export function validateIssuer(input: unknown, at: string): string[] {
       INSECURE_HTTP_ISSUER,
     ];
     for (const k of Object.keys(i))
-      if (!known.includes(k)) errors.push(`${at}.${k} is not a keycloak issuer field`);
+      if (!known.includes(k)) errors.push(fieldIssue(`${at}.${k}`, 'is not a keycloak issuer field'));
   } else if (i.kind === 'cognito') {
     // With the Cognito verifier, in the authorizer's cognito module (loaded only for a cognito issuer).
     errors.push(...validateCognitoIssuer(i, at));
   } else {
-    errors.push(`${at}.kind must be 'keycloak' or 'cognito'`);
+    errors.push(fieldIssue(`${at}.kind`, `must be 'keycloak' or 'cognito'`));
   }
   return errors;
 }

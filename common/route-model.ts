@@ -10,7 +10,9 @@ import type { PathToken } from './route-overlap';
 import { NON_CANONICAL_PATH_RESOURCES } from './canonical-path';
 import { languagesIntersect, literalTokens, REST, SEG, SEG0, STAR } from './route-overlap';
 import type { Assurance, StepUpRequirement } from './step-up';
-import { meetsStepUp, validateStepUp } from './step-up';
+import { meetsStepUp, stepUpIssues } from './step-up';
+import type { FieldIssue } from './field-issue';
+import { fieldIssue, messagesOf } from './field-issue';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -628,8 +630,12 @@ export function analyzeRoutes(routes: readonly RouteSpec[]): RouteAnalysis {
  * The route shapes a cached policy cannot express (with the result cache off the authorizer answers for
  * the exact request ARN, and none of this applies). Messages name the routes and the fix.
  */
-function checkCachedPolicies(routes: readonly RouteSpec[], field: string): string[] {
-  const errors: string[] = [];
+function checkCachedPolicies(routes: readonly RouteSpec[], field: string): FieldIssue[] {
+  const errors: FieldIssue[] = [];
+  // Each problem is about a route of the table, named by its index.
+  const add = (route: RouteSpec, message: string): void => {
+    errors.push({ path: `${field}[${routes.indexOf(route)}]`, message });
+  };
   const analysis = analyzeRoutes(routes);
   const keycloak = routes.filter((r) => r.auth === 'keycloak');
   const fix = 'give the routes distinct literal segments, or set the authorizer result cache TTL to 0';
@@ -641,7 +647,8 @@ function checkCachedPolicies(routes: readonly RouteSpec[], field: string): strin
     // cannot be protected by a Deny, and another route's allow would let the wrong values through.
     for (const x of keycloak) {
       if (x !== b && analysis.reaches(x, b)) {
-        errors.push(
+        add(
+          b,
           `${field}: ${routeKey(x)} and ${routeKey(b)} overlap: a policy resource allowing ${routeKey(x)} would also ` +
             `match requests of ${routeKey(b)}, whose requirement binds ${names} (IAM's * also matches '/', and IAM ` +
             `has no single-segment wildcard), so a cached policy could allow ${routeKey(b)} for values it does not grant; ${fix}`,
@@ -661,7 +668,8 @@ function checkCachedPolicies(routes: readonly RouteSpec[], field: string): strin
     if (star >= 0 && star < lastBound) {
       const wild = tpl[star] as { name: string };
       const tight = tpl[lastBound] as { name: string };
-      errors.push(
+      add(
+        b,
         `${field}: ${routeKey(b)} has {${wild.name}} before {${tight.name}}, which its requirement binds: its policy ` +
           `resource writes * for {${wild.name}}, and IAM's * also matches '/', so a cached allow for one {${tight.name}} ` +
           `could match a request for another; put the bound parameter before every free one, or set the authorizer result cache TTL to 0`,
@@ -683,7 +691,8 @@ function checkCachedPolicies(routes: readonly RouteSpec[], field: string): strin
     if (hit.length === 0) continue;
     const { x } = hit[0];
     const others = hit.map((h) => routeKey(h.t)).join(', ');
-    errors.push(
+    add(
+      d,
       `${field}: ${routeKey(d)} overlaps ${routeKey(x)}: a caller allowed ${routeKey(x)} but not ${routeKey(d)} ` +
         `gets a Deny for ${routeKey(d)}, whose resource also matches requests of ${others} (IAM's * also matches ` +
         "'/'), which the same caller may be allowed; give the routes distinct literal segments, give them the same " +
@@ -760,37 +769,47 @@ export interface RouteTableOptions {
  * rejects the shapes a cached policy cannot express (see checkCachedPolicies).
  */
 export function validateRoutes(routes: unknown, field = 'routes', options: RouteTableOptions = {}): string[] {
-  const errors: string[] = [];
-  if (!Array.isArray(routes)) return [`${field} must be an array`];
+  return messagesOf(routeIssues(routes, field, options));
+}
+
+/** validateRoutes' problems, each with the field it is about (`routes[3].requirement.allOf.clientRoles[0]`). */
+export function routeIssues(
+  routes: unknown,
+  field = 'routes',
+  options: RouteTableOptions = {},
+): FieldIssue[] {
+  const errors: FieldIssue[] = [];
+  if (!Array.isArray(routes)) return [fieldIssue(field, 'must be an array')];
   const seen = new Set<string>();
   routes.forEach((r: unknown, i) => {
     const at = `${field}[${i}]`;
     if (typeof r !== 'object' || r === null) {
-      errors.push(`${at} must be an object`);
+      errors.push(fieldIssue(at, 'must be an object'));
       return;
     }
     const route = r as Record<string, unknown>;
     if (!HTTP_METHODS.includes(route.method as HttpMethod)) {
-      errors.push(`${at}.method must be one of ${HTTP_METHODS.join(', ')}`);
+      errors.push(fieldIssue(`${at}.method`, `must be one of ${HTTP_METHODS.join(', ')}`));
       return;
     }
     if (!ROUTE_AUTH_KINDS.includes(route.auth as RouteAuthKind)) {
-      errors.push(`${at}.auth must be one of ${ROUTE_AUTH_KINDS.join(', ')}`);
+      errors.push(fieldIssue(`${at}.auth`, `must be one of ${ROUTE_AUTH_KINDS.join(', ')}`));
       return;
     }
     let tpl: readonly PathSegment[];
     try {
       tpl = parsePathTemplate(route.path as string);
     } catch (e) {
-      errors.push(`${at}.path: ${(e as Error).message}`);
+      errors.push(fieldIssue(`${at}.path`, `: ${(e as Error).message}`));
       return;
     }
     const key = `${route.method} ${tpl.map((s) => (s.kind === 'literal' ? s.value : '{}')).join('/')}`;
-    if (seen.has(key)) errors.push(`${at}: duplicate route ${route.method} ${String(route.path)}`);
+    if (seen.has(key)) errors.push(fieldIssue(at, `: duplicate route ${route.method} ${String(route.path)}`));
     seen.add(key);
     if (route.requirement !== undefined) {
-      if (route.auth !== 'keycloak') errors.push(`${at}.requirement is only allowed on keycloak routes`);
-      errors.push(...validateRequirement(route.requirement, `${at}.requirement`, tpl));
+      if (route.auth !== 'keycloak')
+        errors.push(fieldIssue(`${at}.requirement`, 'is only allowed on keycloak routes'));
+      errors.push(...requirementIssues(route.requirement, `${at}.requirement`, tpl));
     }
   });
   const cached = options.resultCacheTtlSeconds === undefined || options.resultCacheTtlSeconds > 0;
@@ -801,57 +820,64 @@ export function validateRoutes(routes: unknown, field = 'routes', options: Route
 
 /** The checks of one route's requirement (`tpl`: the route's parsed path); every message opens with `at`. */
 export function validateRequirement(req: unknown, at: string, tpl: readonly PathSegment[]): string[] {
-  if (typeof req !== 'object' || req === null) return [`${at} must be an object`];
-  const errors: string[] = [];
+  return messagesOf(requirementIssues(req, at, tpl));
+}
+
+/** validateRequirement's problems, each with the field it is about. */
+export function requirementIssues(req: unknown, at: string, tpl: readonly PathSegment[]): FieldIssue[] {
+  if (typeof req !== 'object' || req === null) return [fieldIssue(at, 'must be an object')];
+  const errors: FieldIssue[] = [];
   const r = req as Record<string, unknown>;
   for (const key of Object.keys(r)) {
     if (key !== 'allOf' && key !== 'anyOf' && key !== 'issuers' && key !== 'stepUp')
-      errors.push(`${at}.${key} is not a requirement field (allOf, anyOf, issuers, stepUp)`);
+      errors.push(fieldIssue(`${at}.${key}`, 'is not a requirement field (allOf, anyOf, issuers, stepUp)'));
   }
-  if (r.issuers !== undefined) errors.push(...validateIssuerScope(r.issuers, `${at}.issuers`));
-  if (r.stepUp !== undefined) errors.push(...validateStepUp(r.stepUp, `${at}.stepUp`));
+  if (r.issuers !== undefined) errors.push(...issuerScopeIssues(r.issuers, `${at}.issuers`));
+  if (r.stepUp !== undefined) errors.push(...stepUpIssues(r.stepUp, `${at}.stepUp`));
   const params = new Set(tpl.filter((s) => s.kind === 'param').map((s) => (s as { name: string }).name));
   for (const mode of ['allOf', 'anyOf'] as const) {
     const set = r[mode];
     if (set === undefined) continue;
     if (typeof set !== 'object' || set === null) {
-      errors.push(`${at}.${mode} must be an object`);
+      errors.push(fieldIssue(`${at}.${mode}`, 'must be an object'));
       continue;
     }
     for (const [kind, list] of Object.entries(set)) {
       const f = `${at}.${mode}.${kind}`;
       if (!ENTITLEMENT_KINDS.includes(kind as keyof Entitlements)) {
-        errors.push(`${f} is not an entitlement kind (${ENTITLEMENT_KINDS.join(', ')})`);
+        errors.push(fieldIssue(f, `is not an entitlement kind (${ENTITLEMENT_KINDS.join(', ')})`));
         continue;
       }
       if (
         !Array.isArray(list) ||
         list.some((v) => typeof v !== 'string' || v.length === 0 || v.length > 255)
       ) {
-        errors.push(`${f} must be a list of non-empty strings`);
+        errors.push(fieldIssue(f, 'must be a list of non-empty strings'));
         continue;
       }
-      for (const v of list as string[]) {
+      (list as string[]).forEach((v, j) => {
+        // The message names the list and quotes the entry; the issue's path is the entry itself.
+        const entry = (rest: string): FieldIssue => ({ path: `${f}[${j}]`, message: `${f}: '${v}' ${rest}` });
         if (kind === 'clientRoles' && !/^[^:]+:.+$/.test(v))
-          errors.push(`${f}: '${v}' must be written client:role`);
+          errors.push(entry('must be written client:role'));
         for (const m of v.matchAll(BINDING)) {
-          if (!params.has(m[1])) errors.push(`${f}: '${v}' binds {${m[1]}}, which is not a path parameter`);
+          if (!params.has(m[1])) errors.push(entry(`binds {${m[1]}}, which is not a path parameter`));
         }
-        if (/\s/.test(v)) errors.push(`${f}: '${v}' must not contain whitespace`);
-      }
+        if (/\s/.test(v)) errors.push(entry('must not contain whitespace'));
+      });
     }
   }
   return errors;
 }
 
 /** Shape of `requirement.issuers`; whether each names a trusted issuer is checked with the config. */
-function validateIssuerScope(issuers: unknown, at: string): string[] {
+function issuerScopeIssues(issuers: unknown, at: string): FieldIssue[] {
   if (
     !Array.isArray(issuers) ||
     issuers.length === 0 ||
     issuers.some((i) => typeof i !== 'string' || i.length === 0 || i.length > 2048 || /\s/.test(i))
   ) {
-    return [`${at} must be a non-empty list of issuer URLs`];
+    return [fieldIssue(at, 'must be a non-empty list of issuer URLs')];
   }
-  return new Set(issuers).size === issuers.length ? [] : [`${at} lists an issuer twice`];
+  return new Set(issuers).size === issuers.length ? [] : [fieldIssue(at, 'lists an issuer twice')];
 }

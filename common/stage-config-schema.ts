@@ -25,7 +25,9 @@ import { COOKIE_NAME_PATTERN, COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME } fr
 import { HTTP_METHODS, ROUTE_AUTH_KINDS } from './route-model';
 import { validateStageRevocation } from './back-channel-logout';
 import { REVOCATION_DEFAULTS } from './revocation';
-import { USAGE_QUOTA_PERIODS, validateStageUsageTiers } from './usage-tiers';
+import { USAGE_QUOTA_PERIODS, stageUsageTierIssues } from './usage-tiers';
+import type { FieldIssue } from './field-issue';
+import { messagesOf } from './field-issue';
 import { DPOP_ALGORITHMS, DPOP_DEFAULTS } from './token-binding';
 import { validateStageTokenBinding } from './stage-token-binding';
 import { MAX_LOA, MAX_STEP_UP_AGE_SECONDS, METHOD_OR_ACR } from './step-up';
@@ -59,12 +61,15 @@ export interface FieldDoc {
   readonly defaultText?: string;
 }
 
-/** The checks of a configuration block: its messages, each naming the field (`${at}.x must ...`). */
+/**
+ * The checks of a configuration block: its messages, each naming the field (`${at}.x must ...`), or its
+ * issues with the field each is about; a message alone is about the block as a whole.
+ */
 export type BlockValidator = (
   value: unknown,
   at: string,
   stage: Readonly<Record<string, unknown>>,
-) => string[];
+) => readonly (string | FieldIssue)[];
 
 /** A required field. */
 function req<const T extends v.GenericSchema>(schema: T, description: string) {
@@ -445,7 +450,7 @@ export const StageSchema = v.strictObject({
         'everyone gets `defaultTier`',
       ),
     }),
-    (_value, at, stage) => validateStageUsageTiers(stage, at.slice(0, -'.usageTiers'.length)),
+    (_value, at, stage) => stageUsageTierIssues(stage, at.slice(0, -'.usageTiers'.length)),
     'usage plans per caller tier on the REST API ([quotas.md](quotas.md))',
   ),
   revocation: block(
@@ -577,10 +582,22 @@ export function validateStageBlocks(
   at: string,
   schema: v.ObjectEntries | undefined = StageSchema.entries,
 ): string[] {
-  const errors: string[] = [];
+  return messagesOf(stageBlockIssues(stage, at, schema));
+}
+
+/** validateStageBlocks' problems, each with the field it is about (the block, when its check says no more). */
+export function stageBlockIssues(
+  stage: Readonly<Record<string, unknown>>,
+  at: string,
+  schema: v.ObjectEntries | undefined = StageSchema.entries,
+): FieldIssue[] {
+  const issues: FieldIssue[] = [];
   for (const [name, entry] of Object.entries(schema ?? {})) {
     const validate = metadataOf(entry).validate;
-    if (validate && stage[name] !== undefined) errors.push(...validate(stage[name], `${at}.${name}`, stage));
+    if (validate === undefined || stage[name] === undefined) continue;
+    const path = `${at}.${name}`;
+    for (const found of validate(stage[name], path, stage))
+      issues.push(typeof found === 'string' ? { path, message: found } : found);
   }
-  return errors;
+  return issues;
 }

@@ -4,6 +4,8 @@
  * and the routes' `requirement.stepUp` checked against both and the result-cache TTL. Pure: no CDK, no I/O.
  */
 import { COGNITO_FEDERATION_ISSUER } from './app-config';
+import type { FieldIssue } from './field-issue';
+import { fieldIssue, issuesAbout, messagesOf } from './field-issue';
 import { isIntIn } from './field-checks';
 import type { AcrLoaMap, StepUpRequirement } from './step-up';
 import { MAX_LOA, METHOD_OR_ACR } from './step-up';
@@ -57,10 +59,22 @@ export function validateStageStepUp(
   at: string,
   resultCacheTtlSeconds: number | undefined,
 ): string[] {
+  return messagesOf(stageStepUpIssues(stage, at, resultCacheTtlSeconds));
+}
+
+/** validateStageStepUp's problems, each with the field it is about (a route table's, the routes). */
+export function stageStepUpIssues(
+  stage: StageLike,
+  at: string,
+  resultCacheTtlSeconds: number | undefined,
+): FieldIssue[] {
   const kc = isObject(stage.keycloak) ? stage.keycloak : {};
-  const errors: string[] = [];
+  const errors: FieldIssue[] = [];
   const map = kc.acrLoaMap;
-  if (map !== undefined) errors.push(...validateAcrLoaMap(map, `${at}.keycloak.acrLoaMap`));
+  if (map !== undefined)
+    errors.push(
+      ...issuesAbout(`${at}.keycloak.acrLoaMap`, validateAcrLoaMap(map, `${at}.keycloak.acrLoaMap`)),
+    );
   if (kc.stepUpFlow !== undefined) {
     errors.push(
       ...validateStepUpFlow(kc.stepUpFlow, `${at}.keycloak.stepUpFlow`, map as AcrLoaMap | undefined),
@@ -72,58 +86,76 @@ export function validateStageStepUp(
   ];
   // The federated pool names no levels: its tokens carry no Keycloak acr (docs/step-up.md).
   if (stage.cognitoFederation !== undefined) issuers.push({ url: COGNITO_FEDERATION_ISSUER });
-  return validateStepUpRoutes(
-    issuers,
-    stage.routes as {
-      method: string;
-      path: string;
-      auth: string;
-      requirement?: { stepUp?: StepUpRequirement };
-    }[],
-    resultCacheTtlSeconds,
+  return issuesAbout(
     `${at}.routes`,
+    validateStepUpRoutes(
+      issuers,
+      stage.routes as {
+        method: string;
+        path: string;
+        auth: string;
+        requirement?: { stepUp?: StepUpRequirement };
+      }[],
+      resultCacheTtlSeconds,
+      `${at}.routes`,
+    ),
   );
 }
 
-function validateStepUpFlow(value: unknown, at: string, map: AcrLoaMap | undefined): string[] {
-  if (!isObject(value)) return [`${at} must be an object { levels, levelMaxAgeSeconds?, amrMaxAgeSeconds? }`];
-  const errors: string[] = [];
+function validateStepUpFlow(value: unknown, at: string, map: AcrLoaMap | undefined): FieldIssue[] {
+  if (!isObject(value))
+    return [fieldIssue(at, 'must be an object { levels, levelMaxAgeSeconds?, amrMaxAgeSeconds? }')];
+  const errors: FieldIssue[] = [];
   for (const k of Object.keys(value)) {
     if (k !== 'levels' && k !== 'levelMaxAgeSeconds' && k !== 'amrMaxAgeSeconds')
-      errors.push(`${at}.${k} is not a step-up flow field (levels, levelMaxAgeSeconds, amrMaxAgeSeconds)`);
+      errors.push(
+        fieldIssue(
+          `${at}.${k}`,
+          'is not a step-up flow field (levels, levelMaxAgeSeconds, amrMaxAgeSeconds)',
+        ),
+      );
   }
-  if (map === undefined) errors.push(`${at} needs keycloak.acrLoaMap naming its levels`);
+  if (map === undefined) errors.push(fieldIssue(at, 'needs keycloak.acrLoaMap naming its levels'));
   for (const f of ['levelMaxAgeSeconds', 'amrMaxAgeSeconds'] as const) {
     if (value[f] !== undefined && !isIntIn(value[f], 0, 31_536_000))
-      errors.push(`${at}.${f} must be an integer number of seconds from 0 to 31536000`);
+      errors.push(fieldIssue(`${at}.${f}`, 'must be an integer number of seconds from 0 to 31536000'));
   }
   const levels = value.levels;
   if (!Array.isArray(levels) || levels.length === 0)
-    return [...errors, `${at}.levels must list at least one level`];
+    return [...errors, fieldIssue(`${at}.levels`, 'must list at least one level')];
   const seen = new Set<number>();
   levels.forEach((l: unknown, i: number) => {
     const f = `${at}.levels[${i}]`;
     if (!isObject(l)) {
-      errors.push(`${f} must be an object { level, authenticator, amr? }`);
+      errors.push(fieldIssue(f, 'must be an object { level, authenticator, amr? }'));
       return;
     }
     for (const k of Object.keys(l)) {
       if (k !== 'level' && k !== 'authenticator' && k !== 'amr')
-        errors.push(`${f}.${k} is not a level field (level, authenticator, amr)`);
+        errors.push(fieldIssue(`${f}.${k}`, 'is not a level field (level, authenticator, amr)'));
     }
-    if (!isIntIn(l.level, 1, MAX_LOA)) errors.push(`${f}.level must be an integer from 1 to ${MAX_LOA}`);
-    else if (seen.has(l.level as number)) errors.push(`${f}.level ${String(l.level)} is listed twice`);
+    if (!isIntIn(l.level, 1, MAX_LOA))
+      errors.push(fieldIssue(`${f}.level`, `must be an integer from 1 to ${MAX_LOA}`));
+    else if (seen.has(l.level as number))
+      errors.push(fieldIssue(`${f}.level`, `${String(l.level)} is listed twice`));
     else {
       seen.add(l.level as number);
       if (map !== undefined && !Object.values(map).includes(l.level as number))
         errors.push(
-          `${f}.level ${String(l.level)} has no name in keycloak.acrLoaMap: Keycloak would issue the bare number as acr, which the authorizer does not know`,
+          fieldIssue(
+            `${f}.level`,
+            `${String(l.level)} has no name in keycloak.acrLoaMap: Keycloak would issue the bare number as acr, which the authorizer does not know`,
+          ),
         );
     }
     if (typeof l.authenticator !== 'string' || !AUTHENTICATOR_ID.test(l.authenticator))
-      errors.push(`${f}.authenticator must be a Keycloak authenticator id such as auth-otp-form`);
+      errors.push(
+        fieldIssue(`${f}.authenticator`, 'must be a Keycloak authenticator id such as auth-otp-form'),
+      );
     if (l.amr !== undefined && (typeof l.amr !== 'string' || !METHOD_OR_ACR.test(l.amr)))
-      errors.push(`${f}.amr must be a method name such as otp (letters, digits, . _ : ~ + / -)`);
+      errors.push(
+        fieldIssue(`${f}.amr`, 'must be a method name such as otp (letters, digits, . _ : ~ + / -)'),
+      );
   });
   return errors;
 }

@@ -20,6 +20,8 @@
  * - A method that requires a key and gets none, or one in no plan of the stage, is refused with 403
  *   `Forbidden` (InvalidKeyParameter, api-gateway-api-key-source.html above).
  */
+import type { FieldIssue } from './field-issue';
+import { fieldIssue, messagesOf } from './field-issue';
 import type { TierAssignment, UsageTiersConfig } from './usage-tiers';
 
 /** The header an IAM caller sends its tier's API key in (API Gateway reads it case-insensitively). */
@@ -43,10 +45,10 @@ export function hasIamTiers(config: UsageTiersConfig): boolean {
  * A role listed twice: the second assignment would never match (the first wins), and the role would
  * read one tier's key while the configuration says another. Refused, naming both entries.
  */
-export function duplicateRoleArnErrors(assignments: unknown, field: string): string[] {
+export function duplicateRoleArnErrors(assignments: unknown, field: string): FieldIssue[] {
   if (!Array.isArray(assignments)) return [];
   const first = new Map<string, number>();
-  const errors: string[] = [];
+  const errors: FieldIssue[] = [];
   assignments.forEach((a: unknown, i) => {
     const arn = (a as { roleArn?: unknown } | null)?.roleArn;
     if (typeof arn !== 'string') return;
@@ -54,7 +56,10 @@ export function duplicateRoleArnErrors(assignments: unknown, field: string): str
     if (j === undefined) first.set(arn, i);
     else
       errors.push(
-        `${field}.assignments[${i}].roleArn: ${arn} is already assigned by ${field}.assignments[${j}]; an IAM role gets one tier (one API key): remove one`,
+        fieldIssue(
+          `${field}.assignments[${i}].roleArn`,
+          `: ${arn} is already assigned by ${field}.assignments[${j}]; an IAM role gets one tier (one API key): remove one`,
+        ),
       );
   });
   return errors;
@@ -75,6 +80,11 @@ interface StageShape {
  *   so it could not learn its API key.
  */
 export function validateStageIamTiers(stage: StageShape, at: string): string[] {
+  return messagesOf(stageIamTierIssues(stage, at));
+}
+
+/** validateStageIamTiers' problems, each with the field it is about. */
+export function stageIamTierIssues(stage: StageShape, at: string): FieldIssue[] {
   const tiers = stage.usageTiers as { assignments?: unknown } | undefined;
   if (tiers === undefined || !Array.isArray(tiers.assignments)) return [];
   const assigned = tiers.assignments.flatMap((a: unknown, i) => {
@@ -82,11 +92,14 @@ export function validateStageIamTiers(stage: StageShape, at: string): string[] {
     return typeof arn === 'string' ? [{ arn, i }] : [];
   });
   if (assigned.length === 0) return [];
-  const errors: string[] = [];
+  const errors: FieldIssue[] = [];
   const apis = stage.apis as { http?: unknown } | undefined;
   if (apis?.http !== false)
     errors.push(
-      `${at}.usageTiers.assignments[${assigned[0].i}].roleArn: IAM callers get tiers on the REST API only (HTTP APIs have no usage plans), and the HTTP API would serve the same IAM routes without a tier; set ${at}.apis.http to false or remove the roleArn assignments`,
+      fieldIssue(
+        `${at}.usageTiers.assignments[${assigned[0].i}].roleArn`,
+        `: IAM callers get tiers on the REST API only (HTTP APIs have no usage plans), and the HTTP API would serve the same IAM routes without a tier; set ${at}.apis.http to false or remove the roleArn assignments`,
+      ),
     );
   const principals = Array.isArray(stage.machinePrincipals)
     ? (stage.machinePrincipals as { roleArn?: unknown; crossAccount?: unknown }[])
@@ -94,12 +107,18 @@ export function validateStageIamTiers(stage: StageShape, at: string): string[] {
   for (const { arn, i } of assigned)
     if (!principals.some((p) => p.roleArn === arn))
       errors.push(
-        `${at}.usageTiers.assignments[${i}].roleArn: ${arn} is no role of ${at}.machinePrincipals, so it is granted no route; add it there or remove the assignment`,
+        fieldIssue(
+          `${at}.usageTiers.assignments[${i}].roleArn`,
+          `: ${arn} is no role of ${at}.machinePrincipals, so it is granted no route; add it there or remove the assignment`,
+        ),
       );
   principals.forEach((p, i) => {
     if (p.crossAccount === true)
       errors.push(
-        `${at}.machinePrincipals[${i}].crossAccount: with roleArn usage tiers every IAM caller sends an API key read from Secrets Manager, which a role of another account cannot read from a secret under the aws/secretsmanager key; call from a role of this account`,
+        fieldIssue(
+          `${at}.machinePrincipals[${i}].crossAccount`,
+          `: with roleArn usage tiers every IAM caller sends an API key read from Secrets Manager, which a role of another account cannot read from a secret under the aws/secretsmanager key; call from a role of this account`,
+        ),
       );
   });
   return errors;

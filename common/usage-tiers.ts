@@ -24,12 +24,14 @@
  * The tier of a caller depends on the verified token alone (its roles and groups), never on the route,
  * so an answer API Gateway caches per token and replays for other routes carries the right key.
  */
-import { duplicateRoleArnErrors, validateStageIamTiers } from './usage-tiers-iam';
+import { duplicateRoleArnErrors, stageIamTierIssues } from './usage-tiers-iam';
 import type { Principal } from './route-model';
 import { ACCOUNT_THROTTLE_BURST, ACCOUNT_THROTTLE_RATE_PER_SECOND } from './aws-limits';
 import { isIntIn } from './field-checks';
 import type { CallerKeysConfig } from './usage-caller-keys';
 import { validateCallerKeysBlock } from './usage-caller-keys';
+import type { FieldIssue } from './field-issue';
+import { fieldIssue, issuesAbout, messagesOf, unknownFieldIssues } from './field-issue';
 
 /** Quota periods a usage plan accepts (QuotaSettings.Period). */
 export const USAGE_QUOTA_PERIODS = ['DAY', 'WEEK', 'MONTH'] as const;
@@ -145,19 +147,33 @@ export function validateUsageTiers(
   field: string,
   options: UsageTiersCheckOptions = {},
 ): string[] {
-  if (!isRecord(input)) return [`${field} must be an object { tiers, defaultTier, assignments }`];
-  const errors: string[] = [];
+  return messagesOf(usageTierIssues(input, field, options));
+}
+
+/** validateUsageTiers' problems, each with the field it is about (`usageTiers.tiers.batch.quota.period`). */
+export function usageTierIssues(
+  input: unknown,
+  field: string,
+  options: UsageTiersCheckOptions = {},
+): FieldIssue[] {
+  if (!isRecord(input)) return [fieldIssue(field, 'must be an object { tiers, defaultTier, assignments }')];
+  const errors: FieldIssue[] = [];
   unknown(input, ['tiers', 'defaultTier', 'assignments'], field, errors);
   const tiers = input.tiers;
   const names = isRecord(tiers) ? Object.keys(tiers) : [];
   if (!isRecord(tiers) || names.length === 0) {
-    errors.push(`${field}.tiers must map at least one tier name to { rateLimit, burstLimit, quota? }`);
+    errors.push(
+      fieldIssue(`${field}.tiers`, 'must map at least one tier name to { rateLimit, burstLimit, quota? }'),
+    );
   } else {
     for (const [name, tier] of Object.entries(tiers)) {
       const at = `${field}.tiers.${name}`;
       if (!TIER_NAME.test(name)) {
         errors.push(
-          `${at}: a tier name must be a lower-case letter then up to 31 lower-case letters, digits or -`,
+          fieldIssue(
+            at,
+            ': a tier name must be a lower-case letter then up to 31 lower-case letters, digits or -',
+          ),
         );
         continue;
       }
@@ -166,11 +182,14 @@ export function validateUsageTiers(
   }
   if (typeof input.defaultTier !== 'string' || !names.includes(input.defaultTier)) {
     errors.push(
-      `${field}.defaultTier must name one of the tiers (${names.join(', ') || 'none declared'}): callers no assignment matches get it`,
+      fieldIssue(
+        `${field}.defaultTier`,
+        `must name one of the tiers (${names.join(', ') || 'none declared'}): callers no assignment matches get it`,
+      ),
     );
   }
   if (input.assignments !== undefined) {
-    if (!Array.isArray(input.assignments)) errors.push(`${field}.assignments must be a list`);
+    if (!Array.isArray(input.assignments)) errors.push(fieldIssue(`${field}.assignments`, 'must be a list'));
     else
       input.assignments.forEach((a, i) =>
         errors.push(...assignmentErrors(a, `${field}.assignments[${i}]`, names)),
@@ -180,41 +199,52 @@ export function validateUsageTiers(
   return errors;
 }
 
-function tierErrors(tier: unknown, at: string, options: UsageTiersCheckOptions): string[] {
+function tierErrors(tier: unknown, at: string, options: UsageTiersCheckOptions): FieldIssue[] {
   if (!isRecord(tier))
-    return [`${at} must be an object { rateLimit, burstLimit, quota?, routeThrottles?, perCaller? }`];
-  const errors: string[] = [];
+    return [
+      fieldIssue(at, 'must be an object { rateLimit, burstLimit, quota?, routeThrottles?, perCaller? }'),
+    ];
+  const errors: FieldIssue[] = [];
   unknown(tier, ['rateLimit', 'burstLimit', 'quota', 'routeThrottles', 'perCaller'], at, errors);
   if (tier.perCaller !== undefined && typeof tier.perCaller !== 'boolean')
     errors.push(
-      `${at}.perCaller must be true (an API key per caller) or false (one key shared by the tier's callers)`,
+      fieldIssue(
+        `${at}.perCaller`,
+        `must be true (an API key per caller) or false (one key shared by the tier's callers)`,
+      ),
     );
   errors.push(...throttleErrors(tier, at, options.stageThrottle));
   if (tier.quota !== undefined) {
     const q = tier.quota;
-    if (!isRecord(q)) errors.push(`${at}.quota must be an object { limit, period }`);
+    if (!isRecord(q)) errors.push(fieldIssue(`${at}.quota`, 'must be an object { limit, period }'));
     else {
       unknown(q, ['limit', 'period'], `${at}.quota`, errors);
       if (!isIntIn(q.limit, 1, MAX_QUOTA_LIMIT))
         errors.push(
-          `${at}.quota.limit must be an integer from 1 to ${MAX_QUOTA_LIMIT} (requests per period)`,
+          fieldIssue(
+            `${at}.quota.limit`,
+            `must be an integer from 1 to ${MAX_QUOTA_LIMIT} (requests per period)`,
+          ),
         );
       if (!(USAGE_QUOTA_PERIODS as readonly unknown[]).includes(q.period))
         errors.push(
-          `${at}.quota.period must be one of ${USAGE_QUOTA_PERIODS.join(', ')}: a usage plan counts a quota per day, week or month`,
+          fieldIssue(
+            `${at}.quota.period`,
+            `must be one of ${USAGE_QUOTA_PERIODS.join(', ')}: a usage plan counts a quota per day, week or month`,
+          ),
         );
     }
   }
   if (tier.routeThrottles !== undefined) {
     if (!isRecord(tier.routeThrottles))
-      errors.push(`${at}.routeThrottles must map route keys to { rateLimit, burstLimit }`);
+      errors.push(fieldIssue(`${at}.routeThrottles`, 'must map route keys to { rateLimit, burstLimit }'));
     else
       for (const [key, t] of Object.entries(tier.routeThrottles)) {
         const f = `${at}.routeThrottles['${key}']`;
-        if (!ROUTE_KEY.test(key)) errors.push(`${f}: the key must be a route key 'METHOD /path'`);
+        if (!ROUTE_KEY.test(key)) errors.push(fieldIssue(f, `: the key must be a route key 'METHOD /path'`));
         else if (options.routeKeys && !options.routeKeys.includes(key))
-          errors.push(`${f}: no route of the API has this key (${options.routeKeys.join(', ')})`);
-        if (!isRecord(t)) errors.push(`${f} must be an object { rateLimit, burstLimit }`);
+          errors.push(fieldIssue(f, `: no route of the API has this key (${options.routeKeys.join(', ')})`));
+        if (!isRecord(t)) errors.push(fieldIssue(f, 'must be an object { rateLimit, burstLimit }'));
         else {
           unknown(t, ['rateLimit', 'burstLimit'], f, errors);
           errors.push(...throttleErrors(t, f, options.stageThrottle));
@@ -224,83 +254,117 @@ function tierErrors(tier: unknown, at: string, options: UsageTiersCheckOptions):
   return errors;
 }
 
-function throttleErrors(t: Record<string, unknown>, at: string, stage: UsageThrottle | undefined): string[] {
-  const errors: string[] = [];
+function throttleErrors(
+  t: Record<string, unknown>,
+  at: string,
+  stage: UsageThrottle | undefined,
+): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   const rate = t.rateLimit;
   if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) {
-    errors.push(`${at}.rateLimit must be a number of requests per second above 0`);
+    errors.push(fieldIssue(`${at}.rateLimit`, 'must be a number of requests per second above 0'));
   } else if (rate > ACCOUNT_THROTTLE_RATE_PER_SECOND) {
     errors.push(
-      `${at}.rateLimit ${rate} is above the account's API Gateway throttle of ${ACCOUNT_THROTTLE_RATE_PER_SECOND} requests per second (common/aws-limits.ts); lower it`,
+      fieldIssue(
+        `${at}.rateLimit`,
+        `${rate} is above the account's API Gateway throttle of ${ACCOUNT_THROTTLE_RATE_PER_SECOND} requests per second (common/aws-limits.ts); lower it`,
+      ),
     );
   } else if (stage !== undefined && rate > stage.rateLimit) {
     errors.push(
-      `${at}.rateLimit ${rate} is above the stage throttle's ${stage.rateLimit}: raise throttling.rateLimit or lower the tier`,
+      fieldIssue(
+        `${at}.rateLimit`,
+        `${rate} is above the stage throttle's ${stage.rateLimit}: raise throttling.rateLimit or lower the tier`,
+      ),
     );
   }
   const burst = t.burstLimit;
   if (!isIntIn(burst, 0, Number.MAX_SAFE_INTEGER)) {
-    errors.push(`${at}.burstLimit must be an integer from 0`);
+    errors.push(fieldIssue(`${at}.burstLimit`, 'must be an integer from 0'));
   } else if ((burst as number) > ACCOUNT_THROTTLE_BURST) {
     errors.push(
-      `${at}.burstLimit ${String(burst)} is above the account's API Gateway burst of ${ACCOUNT_THROTTLE_BURST} (common/aws-limits.ts); lower it`,
+      fieldIssue(
+        `${at}.burstLimit`,
+        `${String(burst)} is above the account's API Gateway burst of ${ACCOUNT_THROTTLE_BURST} (common/aws-limits.ts); lower it`,
+      ),
     );
   } else if (stage !== undefined && (burst as number) > stage.burstLimit) {
     errors.push(
-      `${at}.burstLimit ${String(burst)} is above the stage throttle's ${stage.burstLimit}: raise throttling.burstLimit or lower the tier`,
+      fieldIssue(
+        `${at}.burstLimit`,
+        `${String(burst)} is above the stage throttle's ${stage.burstLimit}: raise throttling.burstLimit or lower the tier`,
+      ),
     );
   }
   return errors;
 }
 
-function assignmentErrors(a: unknown, at: string, tiers: readonly string[]): string[] {
-  if (!isRecord(a)) return [`${at} must be an object { tier, realmRole | clientRole | group | roleArn }`];
-  const errors: string[] = [];
+function assignmentErrors(a: unknown, at: string, tiers: readonly string[]): FieldIssue[] {
+  if (!isRecord(a))
+    return [fieldIssue(at, 'must be an object { tier, realmRole | clientRole | group | roleArn }')];
+  const errors: FieldIssue[] = [];
   unknown(a, ['tier', ...MATCHERS], at, errors);
   if (typeof a.tier !== 'string' || !tiers.includes(a.tier))
-    errors.push(`${at}.tier must name one of the tiers (${tiers.join(', ')})`);
+    errors.push(fieldIssue(`${at}.tier`, `must name one of the tiers (${tiers.join(', ')})`));
   const given = MATCHERS.filter((m) => a[m] !== undefined);
   if (given.length !== 1) {
-    errors.push(`${at} must have exactly one of realmRole, clientRole, group or roleArn`);
+    errors.push(fieldIssue(at, 'must have exactly one of realmRole, clientRole, group or roleArn'));
     return errors;
   }
   const m = given[0];
   const v = a[m];
   if (typeof v !== 'string' || v.length === 0 || v.length > 1024)
-    errors.push(`${at}.${m} must be a non-empty string`);
-  else if (m === 'roleArn' && !ROLE_ARN.test(v)) errors.push(`${at}.roleArn must be an IAM role ARN`);
+    errors.push(fieldIssue(`${at}.${m}`, 'must be a non-empty string'));
+  else if (m === 'roleArn' && !ROLE_ARN.test(v))
+    errors.push(fieldIssue(`${at}.roleArn`, 'must be an IAM role ARN'));
   else if (m === 'clientRole' && !/^[^:\s]+:\S+$/.test(v))
-    errors.push(`${at}.clientRole must be written <clientId>:<role>`);
+    errors.push(fieldIssue(`${at}.clientRole`, 'must be written <clientId>:<role>'));
   return errors;
 }
 
 /** Checks the authorizer's `usage` block (the runtime's share of the tiers). */
 export function validateUsageKeysBlock(input: unknown, field = 'usage'): string[] {
-  if (!isRecord(input)) return [`${field} must be an object { defaultTier, assignments, keySecrets }`];
-  const errors: string[] = [];
+  return messagesOf(usageKeysIssues(input, field));
+}
+
+/** validateUsageKeysBlock's problems, each with the field it is about. */
+export function usageKeysIssues(input: unknown, field = 'usage'): FieldIssue[] {
+  if (!isRecord(input))
+    return [fieldIssue(field, 'must be an object { defaultTier, assignments, keySecrets }')];
+  const errors: FieldIssue[] = [];
   unknown(input, ['defaultTier', 'assignments', 'keySecrets', 'callerKeys'], field, errors);
   const secrets = input.keySecrets;
   const names = isRecord(secrets) ? Object.keys(secrets) : [];
   if (!isRecord(secrets) || names.length === 0) {
-    errors.push(`${field}.keySecrets must map at least one tier name to the secret holding its API key`);
+    errors.push(
+      fieldIssue(`${field}.keySecrets`, 'must map at least one tier name to the secret holding its API key'),
+    );
   } else {
     for (const [name, id] of Object.entries(secrets)) {
-      if (!TIER_NAME.test(name)) errors.push(`${field}.keySecrets.${name}: not a tier name`);
+      if (!TIER_NAME.test(name)) errors.push(fieldIssue(`${field}.keySecrets.${name}`, ': not a tier name'));
       if (typeof id !== 'string' || id.length === 0 || id.length > 2048)
-        errors.push(`${field}.keySecrets.${name} must be a secret ARN or name`);
+        errors.push(fieldIssue(`${field}.keySecrets.${name}`, 'must be a secret ARN or name'));
     }
   }
   if (typeof input.defaultTier !== 'string' || !names.includes(input.defaultTier))
-    errors.push(`${field}.defaultTier must name one of keySecrets' tiers`);
+    errors.push(fieldIssue(`${field}.defaultTier`, `must name one of keySecrets' tiers`));
   if (input.callerKeys !== undefined)
-    errors.push(...validateCallerKeysBlock(input.callerKeys, `${field}.callerKeys`, names));
-  if (!Array.isArray(input.assignments)) errors.push(`${field}.assignments must be a list`);
+    errors.push(
+      ...issuesAbout(
+        `${field}.callerKeys`,
+        validateCallerKeysBlock(input.callerKeys, `${field}.callerKeys`, names),
+      ),
+    );
+  if (!Array.isArray(input.assignments)) errors.push(fieldIssue(`${field}.assignments`, 'must be a list'));
   else
     input.assignments.forEach((a, i) => {
       const at = `${field}.assignments[${i}]`;
       errors.push(...assignmentErrors(a, at, names));
       if (isRecord(a) && a.roleArn !== undefined)
-        errors.push(`${at}: roleArn matches IAM callers, which the authorizer never sees`);
+        errors.push({
+          path: `${at}.roleArn`,
+          message: `${at}: roleArn matches IAM callers, which the authorizer never sees`,
+        });
     });
   return errors;
 }
@@ -341,9 +405,13 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function unknown(o: Record<string, unknown>, known: readonly string[], at: string, errors: string[]): void {
-  for (const k of Object.keys(o))
-    if (!known.includes(k)) errors.push(`${at}.${k} is not a field (${known.join(', ')})`);
+function unknown(
+  o: Record<string, unknown>,
+  known: readonly string[],
+  at: string,
+  errors: FieldIssue[],
+): void {
+  errors.push(...unknownFieldIssues(o, known, at));
 }
 
 /**
@@ -351,11 +419,21 @@ function unknown(o: Record<string, unknown>, known: readonly string[], at: strin
  * routes of the stage, tiers within the stage throttle, and a REST API to carry them.
  */
 export function validateStageUsageTiers(stage: Record<string, unknown>, at: string): string[] {
+  return messagesOf(stageUsageTierIssues(stage, at));
+}
+
+/** validateStageUsageTiers' problems, each with the field it is about. */
+export function stageUsageTierIssues(stage: Record<string, unknown>, at: string): FieldIssue[] {
   if (stage.usageTiers === undefined) return [];
   const field = `${at}.usageTiers`;
   const apis = stage.apis as { rest?: unknown } | undefined;
   if (isRecord(apis) && apis.rest === false)
-    return [`${field} needs the REST API (apis.rest): HTTP APIs have no usage plans; use throttling alone`];
+    return [
+      fieldIssue(
+        field,
+        'needs the REST API (apis.rest): HTTP APIs have no usage plans; use throttling alone',
+      ),
+    ];
   const routes = Array.isArray(stage.routes) ? (stage.routes as unknown[]) : [];
   const routeKeys = routes.flatMap((r) =>
     isRecord(r) && r.auth === 'keycloak' && typeof r.method === 'string' && typeof r.path === 'string'
@@ -368,8 +446,8 @@ export function validateStageUsageTiers(stage: Record<string, unknown>, at: stri
       ? { rateLimit: t.rateLimit, burstLimit: t.burstLimit }
       : undefined;
   return [
-    ...validateUsageTiers(stage.usageTiers, field, { routeKeys, stageThrottle }),
-    ...validateStageIamTiers(stage, at),
+    ...usageTierIssues(stage.usageTiers, field, { routeKeys, stageThrottle }),
+    ...stageIamTierIssues(stage, at),
   ];
 }
 

@@ -20,9 +20,9 @@ import {
   JWKS_FAILURE_MESSAGE,
 } from '../../common/decision-log';
 import type { ReasonCode } from '../../common/reason-codes';
+import { AUTHORIZER_SERVICE_NAME } from '../../common/service-names';
 import type { TokenFacts } from './types';
 
-export const SERVICE_NAME = 'keygate-authorizer';
 const CONFIG_INVALID_MESSAGE = 'authorizer configuration invalid; every request is denied';
 
 export interface DecisionLine {
@@ -162,7 +162,7 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
   const threshold =
     LEVELS[(env.POWERTOOLS_LOG_LEVEL ?? env.AWS_LAMBDA_LOG_LEVEL ?? 'INFO').toUpperCase()] ?? LEVELS.INFO;
   let invocations = 0;
-  const service = `,"service":${JSON.stringify(SERVICE_NAME)}`;
+  const service = `,"service":${JSON.stringify(AUTHORIZER_SERVICE_NAME)}`;
   const sampling = ',"sampling_rate":0';
   // The line is joined from JSON parts in Powertools' key order; the parts that only change per container
   // or per invocation are serialized once, not per line. `invocation` is everything between the timestamp

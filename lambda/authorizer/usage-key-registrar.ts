@@ -18,10 +18,13 @@
  * 4. Mark the record `registered` with the API key's id. A failure releases the claim and fails closed
  *    (`failed`), with the AWS error name for the log, never the value.
  *
- * Caches: the plan id per API stage and tier (bound: stages × tiers; never evicted: plans change only
- * with a deployment). The record ids registered in this container (bound: MAX_REMEMBERED, oldest dropped; a dropped id
- * costs one GetItem). Saves a DynamoDB read per request of a known caller; the authorizer's result cache
- * already spares most requests.
+ * Loaded only by an authorizer with per-caller tiers (`usage.callerKeys`), on the first request of a
+ * caller in such a tier (usage-keys.ts). What it keeps (docs/authorizer.md, Caches):
+ * - the record ids registered in this container, the one cache: bound MAX_REMEMBERED, oldest dropped
+ *   first (a dropped id costs one GetItem again); a hit saves a DynamoDB read per request of a known
+ *   caller that API Gateway's result cache did not answer;
+ * - the plan id per API stage and tier, configuration rather than a cache: one per stage and tier the
+ *   container serves, never evicted, as plans change only with a deployment (which starts new containers).
  */
 
 /** A caller key's record, as stored. */

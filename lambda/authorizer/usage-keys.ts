@@ -18,8 +18,8 @@
  * The derived value is never logged nor stored.
  *
  * Caches: the key per tier (bound: the number of tiers; never evicted: a key changes only with a new
- * deployment, which starts new containers). Saves a localhost round trip per request. The registrar keeps
- * the record ids it registered (usage-key-registrar.ts).
+ * deployment, which starts new containers). Saves a localhost round trip per request. With per-caller
+ * tiers the registrar keeps the record ids it registered (usage-key-registrar.ts; docs/authorizer.md, Caches).
  */
 import type { UsageKeysConfig } from '../../common/usage-tiers';
 import { USAGE_KEY_VALUE, tierForPrincipal } from '../../common/usage-tiers';

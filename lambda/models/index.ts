@@ -19,8 +19,9 @@ import { lambdaStreamingRuntime } from './response-stream';
 import { createStreamHandler } from './stream-handler';
 import { powertoolsUsageSink } from './usage-metrics';
 import { USAGE_NAMESPACE } from '../../common/usage-record';
+import { MODELS_SERVICE_NAME } from '../../common/service-names';
 
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'keygate-models' });
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? MODELS_SERVICE_NAME });
 
 let bedrock: Promise<BedrockRuntimeClient> | undefined;
 let sagemaker: Promise<SageMakerRuntimeClient> | undefined;
@@ -49,7 +50,7 @@ const config = loadBackendConfig(process.env);
 const usage = powertoolsUsageSink(
   new Metrics({
     namespace: USAGE_NAMESPACE,
-    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'keygate-models',
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? MODELS_SERVICE_NAME,
   }),
 );
 

@@ -13,11 +13,12 @@ import { COGNITO_ROLES_ATTRIBUTE, COGNITO_ROLES_CLAIM } from '../../common/ident
 import type { RolesClaim } from './roles-claim';
 import { rolesForToken } from './roles-claim';
 import { PRE_TOKEN_PROVIDER_NAME_ENV } from '../../common/function-env';
+import { PRE_TOKEN_GENERATION_SERVICE_NAME } from '../../common/service-names';
 
 /** Environment variable naming the user pool's Keycloak identity provider. */
 export const PROVIDER_NAME_ENV = PRE_TOKEN_PROVIDER_NAME_ENV;
 
-const logger = new Logger({ serviceName: 'keygate-pre-token-generation' });
+const logger = new Logger({ serviceName: PRE_TOKEN_GENERATION_SERVICE_NAME });
 
 export interface Dependencies {
   readonly providerName: string;

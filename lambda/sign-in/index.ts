@@ -12,8 +12,9 @@ import type { SignInConfig } from './sign-in-config';
 import { SIGN_IN_CONFIG_ENV, validateSignInConfig } from './sign-in-config';
 import { parseProxyEvent, toProxyResult } from './api-event';
 import { clientSecretFrom } from './client-secret';
+import { SIGN_IN_SERVICE_NAME } from '../../common/service-names';
 
-const logger = new Logger({ serviceName: 'keygate-sign-in' });
+const logger = new Logger({ serviceName: SIGN_IN_SERVICE_NAME });
 
 function readConfig(): SignInConfig | undefined {
   let raw: unknown;

@@ -3,8 +3,8 @@ import type { Entitlements, Requirement as RequirementSpec, RouteAuthKind } from
 import type { TrustedIssuer } from '../authorizer/trusted-issuer';
 import type { Duration } from 'aws-cdk-lib';
 import type { StepUpRequirement } from '../../common/step-up';
-import { validateStepUp } from '../../common/step-up';
-import { KeygateValidationError, validatorError } from '../internal/validation-error';
+import { stepUpIssues } from '../../common/step-up';
+import { KeygateValidationError, issuesError } from '../internal/validation-error';
 
 /**
  * Entitlements a requirement names. Client roles are written `client:role`. An entitlement may bind a
@@ -101,8 +101,9 @@ export class Requirement {
     if (props.minLoa !== undefined) stepUp.minLoa = props.minLoa;
     if (props.amr !== undefined) stepUp.amr = [...props.amr];
     if (props.maxAge !== undefined) stepUp.maxAgeSeconds = props.maxAge.toSeconds();
-    const errors = validateStepUp(stepUp, 'Requirement.withStepUp');
-    if (errors.length > 0) throw validatorError(undefined, 'Requirement.withStepUp', errors, 'stepUp');
+    const issues = stepUpIssues(stepUp, 'Requirement.withStepUp');
+    if (issues.length > 0)
+      throw issuesError(undefined, issues, { base: 'Requirement.withStepUp', whole: 'stepUp' });
     return new Requirement({ ...this._spec, stepUp });
   }
 }

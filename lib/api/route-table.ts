@@ -2,10 +2,10 @@ import type { Duration } from 'aws-cdk-lib';
 import type { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RouteSpec } from '../../common/route-model';
-import { parsePathTemplate, routeKey, validateRoutes } from '../../common/route-model';
+import { parsePathTemplate, routeIssues, routeKey } from '../../common/route-model';
 import type { RouteAuth } from './route-auth';
 import { routeServed } from '../internal/served-routes';
-import { KeygateValidationError } from '../internal/validation-error';
+import { KeygateValidationError, issuesError } from '../internal/validation-error';
 import type { IConstruct } from 'constructs';
 
 /** A route of a secured API. The same shape serves HTTP and REST APIs. */
@@ -51,6 +51,17 @@ export interface SecuredApiCorsOptions {
   readonly maxAge?: Duration;
 }
 
+/** Refuses CORS options that allow no origin (both Secured APIs check them the same way). */
+export function checkCors(scope: IConstruct, cors: SecuredApiCorsOptions | undefined, owner: string): void {
+  if (cors && cors.allowOrigins.length === 0) {
+    throw new KeygateValidationError(
+      scope,
+      'cors.allowOrigins',
+      `${owner}: cors.allowOrigins must list at least one origin`,
+    );
+  }
+}
+
 /** Stage-wide request throttling. */
 export interface SecuredApiThrottle {
   /** Steady-state requests per second. */
@@ -88,14 +99,8 @@ export class RouteTable {
       auth: options.auth._kind,
       ...(options.auth._requirement ? { requirement: options.auth._requirement } : {}),
     };
-    const errors = validateRoutes([...this.entries.map((e) => e.spec), spec], 'routes');
-    if (errors.length > 0) {
-      throw new KeygateValidationError(
-        this.scope,
-        'routes',
-        errors.map((e) => `${this.owner}: ${e}`).join('\n'),
-      );
-    }
+    const issues = routeIssues([...this.entries.map((e) => e.spec), spec], 'routes');
+    if (issues.length > 0) throw issuesError(this.scope, issues, { prefix: `${this.owner}: ` });
     const entry = { spec, options };
     this.entries.push(entry);
     routeServed(options.backend, spec);

@@ -19,6 +19,7 @@ import {
   DEFAULT_CORS_HEADERS,
   DEFAULT_THROTTLE,
   RouteTable,
+  checkCors,
   executeApiMethod,
   executeApiPath,
 } from './route-table';
@@ -85,13 +86,7 @@ export class SecuredHttpApi extends Construct {
     const throttle = props.throttle ?? DEFAULT_THROTTLE;
     validateThrottle(this, throttle, 'SecuredHttpApi');
     refuseUsageTiers(this, props, 'SecuredHttpApi');
-    if (props.cors && props.cors.allowOrigins.length === 0) {
-      throw new KeygateValidationError(
-        this,
-        'cors.allowOrigins',
-        'SecuredHttpApi: cors.allowOrigins must list at least one origin',
-      );
-    }
+    checkCors(this, props.cors, 'SecuredHttpApi');
 
     this.httpApi = new apigwv2.HttpApi(this, 'Api', {
       apiName: props.apiName ?? Names.uniqueResourceName(this, { maxLength: 128 }),

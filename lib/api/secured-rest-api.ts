@@ -17,6 +17,7 @@ import {
   DEFAULT_CORS_HEADERS,
   DEFAULT_THROTTLE,
   RouteTable,
+  checkCors,
   executeApiMethod,
   executeApiPath,
 } from './route-table';
@@ -170,13 +171,7 @@ export class SecuredRestApi extends Construct {
     }
     const throttle = props.throttle ?? DEFAULT_THROTTLE;
     validateThrottle(this, throttle, 'SecuredRestApi');
-    if (props.cors && props.cors.allowOrigins.length === 0) {
-      throw new KeygateValidationError(
-        this,
-        'cors.allowOrigins',
-        'SecuredRestApi: cors.allowOrigins must list at least one origin',
-      );
-    }
+    checkCors(this, props.cors, 'SecuredRestApi');
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,

@@ -11,9 +11,9 @@ import {
   USAGE_KEY_LENGTH,
   perCallerTiers,
   tokenAssignments,
-  validateUsageTiers,
+  usageTierIssues,
 } from '../../common/usage-tiers';
-import { KeygateValidationError } from '../internal/validation-error';
+import { KeygateValidationError, issuesError } from '../internal/validation-error';
 
 /** A usage tier's quota: requests per period, counted by API Gateway per API key. */
 export interface UsageTierQuota {
@@ -137,10 +137,8 @@ export class UsageTierPlans extends Construct {
   constructor(scope: Construct, id: string, api: apigw.RestApi, options: UsageTiersOptions, owner: string) {
     super(scope, id);
     this.config = usageTiersConfig(options);
-    const errors = validateUsageTiers(this.config, 'usageTiers');
-    if (errors.length > 0) {
-      throw new KeygateValidationError(this, 'usageTiers', errors.map((e) => `${owner}: ${e}`).join('\n'));
-    }
+    const issues = usageTierIssues(this.config, 'usageTiers');
+    if (issues.length > 0) throw issuesError(this, issues, { prefix: `${owner}: ` });
 
     for (const [name, tier] of Object.entries(this.config.tiers)) {
       const secret = new secretsmanager.Secret(this, `${name}-KeyValue`, {

@@ -23,10 +23,12 @@ export function buildKeygateApp(app: App): KeygateStack {
     }
   }
   const selected = selectStage(config, app.node.tryGetContext('stage'));
+  // The field is the first problem's path (`keygate.stages.prod.keycloak.issuer`, or `stage` for a stage
+  // the configuration does not have); every problem is printed.
   if (!selected.ok)
     throw new KeygateValidationError(
       app,
-      'keygate',
+      selected.issues[0].path,
       `Invalid Keygate configuration:\n  ${selected.errors.join('\n  ')}`,
     );
   return new KeygateStack(app, `Keygate-${selected.name}`, {

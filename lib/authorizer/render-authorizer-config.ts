@@ -120,11 +120,10 @@ function probeRoutes(parts: AuthorizerConfigParts): RouteSpec[] {
 }
 
 /**
- * The prop behind each top-level key of the configuration. validateAuthorizerConfig opens every message
- * with the field path it is about, so a message's first key says which prop to name in the error's
- * `field`; the message itself is passed on as written. (The props whose names differ from the
- * configuration's, `tokenHeader` or `browserSessions`, are checked under their own names first:
- * authorizer-props.ts.)
+ * The prop behind each top-level key of the configuration, named as the error's `field` for an issue
+ * under that key; the route table and the issuers are named by the issue's full path
+ * (`routes[3].requirement.allOf.clientRoles[0]`). (The props whose names differ from the configuration's,
+ * `tokenHeader` or `browserSessions`, are checked under their own names first: authorizer-props.ts.)
  */
 const PROP_OF_CONFIG_KEY: Readonly<Record<string, string>> = {
   issuers: 'issuers',
@@ -145,10 +144,11 @@ const PROP_OF_CONFIG_KEY: Readonly<Record<string, string>> = {
 export function checkAuthorizerConfig(scope: Construct, parts: AuthorizerConfigParts): void {
   const result = validateAuthorizerConfig(buildAuthorizerConfig(parts, true));
   if (result.ok) return;
-  const key = /^[A-Za-z]+/.exec(result.errors[0])?.[0] ?? '';
+  const path = result.issues[0].path;
+  const key = path.split(/[.[]/, 1)[0];
   throw new KeygateValidationError(
     scope,
-    PROP_OF_CONFIG_KEY[key] ?? key,
+    key === 'routes' || key === 'issuers' ? path : (PROP_OF_CONFIG_KEY[key] ?? key),
     result.errors.map((e) => `KeygateAuthorizer: ${e}`).join('\n'),
   );
 }

@@ -1,8 +1,8 @@
 import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import { Token } from 'aws-cdk-lib';
 import type { IssuerConfig, SignatureAlgorithm } from '../../common/authorizer-config';
-import { issuerUrl, keycloakUrlErrors, validateIssuer } from '../../common/authorizer-config';
-import { KeygateValidationError, validatorError } from '../internal/validation-error';
+import { issuerIssues, issuerUrl, keycloakUrlIssues } from '../../common/authorizer-config';
+import { KeygateValidationError, issuesError } from '../internal/validation-error';
 
 /** JWS algorithms a Keycloak issuer may sign with (the verifier supports no PS256/384/512). */
 export enum SigningAlgorithm {
@@ -114,10 +114,10 @@ export abstract class TrustedIssuer {
     }
     // A deployed authorizer fetches keys over https only: no loopback exception here. These rules are
     // stricter than the runtime's, so the issuer checks below find nothing more to say about the URLs.
-    const urlErrors = keycloakUrlErrors(config, at, 'deployed', undefined, 'issuerUrl');
-    if (urlErrors.length > 0) throw validatorError(undefined, at, urlErrors, 'issuerUrl');
-    const errors = validateIssuer(config, at);
-    if (errors.length > 0) throw validatorError(undefined, at, errors, 'allowedClients');
+    const urlIssues = keycloakUrlIssues(config, at, 'deployed', undefined, 'issuerUrl');
+    if (urlIssues.length > 0) throw issuesError(undefined, urlIssues, { base: at, whole: 'issuerUrl' });
+    const issues = issuerIssues(config, at);
+    if (issues.length > 0) throw issuesError(undefined, issues, { base: at, whole: 'allowedClients' });
     return new ConfiguredIssuer(config, config);
   }
 
@@ -156,8 +156,8 @@ export abstract class TrustedIssuer {
       ...(options.roleClients !== undefined ? { roleClients: [...options.roleClients] } : {}),
     };
     const at = 'TrustedIssuer.cognitoUserPool';
-    const errors = validateIssuer(probe, at);
-    if (errors.length > 0) throw validatorError(undefined, at, errors, 'userPool');
+    const issues = issuerIssues(probe, at);
+    if (issues.length > 0) throw issuesError(undefined, issues, { base: at, whole: 'userPool' });
     return new ConfiguredIssuer(config, probe);
   }
 

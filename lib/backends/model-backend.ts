@@ -20,6 +20,7 @@ import {
 import { USAGE_QUERY_PARTS } from '../../common/usage-record';
 import type { Requirement } from '../api/route-auth';
 import { MODELS_CONFIG_ENV } from '../../common/function-env';
+import { MODELS_SERVICE_NAME } from '../../common/service-names';
 import { PRINCIPAL_ARN_PATTERN, ROUTE_KEY_PATTERN as ROUTE_KEY } from '../../common/config-patterns';
 import { acknowledgeKeygateRuntime, functionScaffolding } from '../internal/function-scaffolding';
 import { keygateFunction } from '../internal/lambda-code';
@@ -175,7 +176,7 @@ export class ModelBackend extends Construct {
     // neither esbuild nor Docker.
     const environment = {
       [CONFIG_ENV]: configJson,
-      POWERTOOLS_SERVICE_NAME: 'keygate-models',
+      POWERTOOLS_SERVICE_NAME: MODELS_SERVICE_NAME,
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
     };

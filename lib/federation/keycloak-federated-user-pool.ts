@@ -25,6 +25,7 @@ import { TrustedIssuer } from '../authorizer/trusted-issuer';
 import { acknowledgeKeygateRuntime, functionScaffolding } from '../internal/function-scaffolding';
 import { keygateFunction } from '../internal/lambda-code';
 import { PRE_TOKEN_PROVIDER_NAME_ENV as PROVIDER_NAME_ENV } from '../../common/function-env';
+import { PRE_TOKEN_GENERATION_SERVICE_NAME } from '../../common/service-names';
 import { KeygateValidationError } from '../internal/validation-error';
 
 /** The custom attribute's name without Cognito's `custom:` prefix. */
@@ -317,7 +318,7 @@ function preTokenGenerationFunction(
     environment: {
       // The literal name, not the provider's attribute: pool -> trigger -> provider -> pool would be a cycle.
       [PROVIDER_NAME_ENV]: providerName,
-      POWERTOOLS_SERVICE_NAME: 'keygate-pre-token-generation',
+      POWERTOOLS_SERVICE_NAME: PRE_TOKEN_GENERATION_SERVICE_NAME,
     },
     description: 'Keygate: copies Keycloak roles into Cognito access tokens',
   });

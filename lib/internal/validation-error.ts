@@ -1,4 +1,5 @@
 import type { IConstruct } from 'constructs';
+import type { FieldIssue } from '../../common/field-issue';
 
 /**
  * The markers aws-cdk-lib's public `Errors.isConstructError` / `Errors.isValidationError` test for
@@ -41,19 +42,38 @@ export class KeygateValidationError extends Error {
   }
 }
 
+/** How issuesError names the field and writes the messages. */
+export interface IssuesErrorOptions {
+  /** Written before every message (`SecuredRestApi: `). @default '' */
+  readonly prefix?: string;
+  /**
+   * The path the check was given for what it checks, when that is not a prop (`Requirement.withStepUp`):
+   * the field is the issue's path below it, and `whole` when the issue is about all of it.
+   * @default - the issue's path is the field
+   */
+  readonly base?: string;
+  /** The field of an issue about the whole of `base`. @default base */
+  readonly whole?: string;
+}
+
 /**
- * The error for the messages of a common/ validator called with `at` as the path of what it checks: each
- * message opens with `<at>.<field>` (or `<at>:` about the whole), as those validators write them. The
- * messages are passed on as written, one a line; the field is the first message's, read after `at`
- * (`whole` when it is about the whole).
+ * The error for the issues of a common/ check: the field is the first issue's path (common/field-issue.ts),
+ * the messages are passed on as written, one a line.
  */
-export function validatorError(
+export function issuesError(
   scope: IConstruct | undefined,
-  at: string,
-  errors: readonly string[],
-  whole: string,
+  issues: readonly FieldIssue[],
+  options: IssuesErrorOptions = {},
 ): KeygateValidationError {
-  const first = errors[0] ?? '';
-  const field = first.startsWith(`${at}.`) ? /^[^\s:]+/.exec(first.slice(at.length + 1))?.[0] : undefined;
-  return new KeygateValidationError(scope, field ?? whole, errors.join('\n'));
+  const { prefix = '', base } = options;
+  const path = issues[0]?.path ?? base ?? '';
+  const field =
+    base === undefined
+      ? path
+      : path === base
+        ? (options.whole ?? base)
+        : path.startsWith(`${base}.`)
+          ? path.slice(base.length + 1)
+          : path;
+  return new KeygateValidationError(scope, field, issues.map((i) => `${prefix}${i.message}`).join('\n'));
 }

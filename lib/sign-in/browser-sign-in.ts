@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from '../../common/cookie-names';
 import { isHeaderName, isHttpsOrigin, isHttpsUrl } from '../../common/field-checks';
 import { SIGN_IN_CONFIG_ENV } from '../../common/function-env';
+import { SIGN_IN_SERVICE_NAME } from '../../common/service-names';
 import { MAX_SECRET_FIELD_LENGTH, SCOPE_TOKEN_PATTERN as SCOPE_TOKEN } from '../../common/config-patterns';
 import { SIGN_IN_PATHS, SIGN_IN_ROUTES } from '../../common/sign-in-routes';
 import { acknowledgeKeygateRuntime, functionScaffolding } from '../internal/function-scaffolding';
@@ -152,7 +153,7 @@ export class BrowserSignIn extends Construct {
       environment: {
         [SIGN_IN_CONFIG_ENV]: Stack.of(this).toJsonString(config),
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'keygate-sign-in',
+        POWERTOOLS_SERVICE_NAME: SIGN_IN_SERVICE_NAME,
       },
     });
     acknowledgeKeygateRuntime(fn);

@@ -6,38 +6,28 @@ import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
 import { USAGE, parseArgs, printStream } from '../../client/cli';
 import { formatStreamEvent } from '../../common/model-stream';
 import { startSigningServer, type SigningServer } from './signing-server';
+import { outputOf, type ChildOutput } from '../support/child-output';
 
 const BIN = path.join(__dirname, '..', '..', 'client', 'bin', 'keygate-call.js');
 const KEY = { id: 'AKIDKEYGATECLI000001', secret: 'keygate/cli/secret/key/00000000000000000' };
 
-function run(
-  args: string[],
-  stdin?: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: tmpdir(),
-        AWS_ACCESS_KEY_ID: KEY.id,
-        AWS_SECRET_ACCESS_KEY: KEY.secret,
-        AWS_SESSION_TOKEN: 'cli-session-token',
-        AWS_REGION: 'eu-west-1',
-        // Keep the credential chain off shared files and instance metadata.
-        AWS_CONFIG_FILE: path.join(tmpdir(), 'keygate-no-config'),
-        AWS_SHARED_CREDENTIALS_FILE: path.join(tmpdir(), 'keygate-no-credentials'),
-        AWS_EC2_METADATA_DISABLED: 'true',
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
+function run(args: string[], stdin?: string): Promise<ChildOutput> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: tmpdir(),
+      AWS_ACCESS_KEY_ID: KEY.id,
+      AWS_SECRET_ACCESS_KEY: KEY.secret,
+      AWS_SESSION_TOKEN: 'cli-session-token',
+      AWS_REGION: 'eu-west-1',
+      // Keep the credential chain off shared files and instance metadata.
+      AWS_CONFIG_FILE: path.join(tmpdir(), 'keygate-no-config'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(tmpdir(), 'keygate-no-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  return outputOf(child, stdin);
 }
 
 describe('keygate-call', () => {

@@ -277,6 +277,7 @@ describe('selectStage', () => {
     expect(selectStage(two, 'qa')).toEqual({
       ok: false,
       errors: ["stage 'qa' is not in keygate.stages (dev, prod)"],
+      issues: [{ path: 'stage', message: "stage 'qa' is not in keygate.stages (dev, prod)" }],
     });
   });
 
@@ -284,6 +285,13 @@ describe('selectStage', () => {
     expect(selectStage(two, undefined)).toEqual({
       ok: false,
       errors: ['keygate has several stages and no defaultStage: choose one with -c stage=<name> (dev, prod)'],
+      issues: [
+        {
+          path: 'stage',
+          message:
+            'keygate has several stages and no defaultStage: choose one with -c stage=<name> (dev, prod)',
+        },
+      ],
     });
   });
 
@@ -291,6 +299,12 @@ describe('selectStage', () => {
     expect(validateAppConfig({ ...two, defaultStage: 'qa' })).toEqual({
       ok: false,
       errors: ['keygate.defaultStage must name one of the stages (dev, prod)'],
+      issues: [
+        {
+          path: 'keygate.defaultStage',
+          message: 'keygate.defaultStage must name one of the stages (dev, prod)',
+        },
+      ],
     });
   });
 
@@ -299,6 +313,12 @@ describe('selectStage', () => {
     expect(result).toEqual({
       ok: false,
       errors: ['keygate.stages.bad.region must be an AWS region such as eu-west-1'],
+      issues: [
+        {
+          path: 'keygate.stages.bad.region',
+          message: 'keygate.stages.bad.region must be an AWS region such as eu-west-1',
+        },
+      ],
     });
   });
 });

@@ -42,11 +42,12 @@ describe('revocation block', () => {
       routes: [{ method: 'GET', path: '/me', auth: 'keycloak' }],
     };
     expect(validateAuthorizerConfig({ ...base, resultCacheTtlSeconds: 15, revocation: {} }).ok).toBe(true);
+    const message =
+      'resultCacheTtlSeconds (300) must not exceed revocation.boundSeconds (30): a cached answer would outlive a logout by more than the bound';
     expect(validateAuthorizerConfig({ ...base, resultCacheTtlSeconds: 300, revocation: {} })).toEqual({
       ok: false,
-      errors: [
-        'resultCacheTtlSeconds (300) must not exceed revocation.boundSeconds (30): a cached answer would outlive a logout by more than the bound',
-      ],
+      errors: [message],
+      issues: [{ path: 'revocation', message }],
     });
   });
 

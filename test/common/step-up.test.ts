@@ -156,6 +156,7 @@ describe('validation', () => {
     [
       'a level no acr of the issuer reaches',
       config({ routes: [route({ minLoa: 4 })] }),
+      'routes',
       `routes[0] (POST /x).requirement.stepUp.minLoa: issuer ${ISSUER} maps no acr to level 4 or above; set its acrLoaMap (Keycloak's acr.loa.map)`,
     ],
     [
@@ -164,11 +165,13 @@ describe('validation', () => {
         issuers: [{ kind: 'keycloak', issuer: ISSUER, allowedClients: ['web'] }],
         routes: [route({ minLoa: 1 })],
       }),
+      'routes',
       `routes[0] (POST /x).requirement.stepUp.minLoa: issuer ${ISSUER} declares no acrLoaMap, so no acr reaches level 1 or above; set its acrLoaMap (Keycloak's acr.loa.map)`,
     ],
     [
       'an age bound no longer than the TTL',
       config({ routes: [route({ maxAgeSeconds: 300 })] }),
+      'routes',
       'routes[0] (POST /x).requirement.stepUp.maxAgeSeconds (300) must exceed the authorizer result cache TTL (300 s): ' +
         'a cached answer is replayed for up to the TTL, so the route is granted only while the sign-in stays within ' +
         'maxAgeSeconds for that long; lower resultCacheTtlSeconds',
@@ -176,6 +179,7 @@ describe('validation', () => {
     [
       'an age bound with the TTL unknown',
       config({ routes: [route({ maxAgeSeconds: 900 })], resultCacheTtlSeconds: undefined }),
+      'routes',
       'routes[0] (POST /x).requirement.stepUp.maxAgeSeconds (900) must exceed the authorizer result cache TTL (unknown, taken as 3600 s): ' +
         'a cached answer is replayed for up to the TTL, so the route is granted only while the sign-in stays within ' +
         'maxAgeSeconds for that long; lower resultCacheTtlSeconds',
@@ -185,9 +189,14 @@ describe('validation', () => {
       config({
         issuers: [{ kind: 'keycloak', issuer: ISSUER, allowedClients: ['web'], acrLoaMap: { gold: -1 } }],
       }),
+      'issuers[0].acrLoaMap',
       'issuers[0].acrLoaMap.gold must be an integer level from 0 to 100',
     ],
-  ])('refuses %s', (_n, c, message) => {
-    expect(validateAuthorizerConfig(c)).toEqual({ ok: false, errors: [message] });
+  ])('refuses %s', (_n, c, path, message) => {
+    expect(validateAuthorizerConfig(c)).toEqual({
+      ok: false,
+      errors: [message],
+      issues: [{ path, message }],
+    });
   });
 });

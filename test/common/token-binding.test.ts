@@ -89,13 +89,10 @@ describe('validateTokenBinding', () => {
       resultCacheTtlSeconds: 300,
       tokenBinding: { dpop: { routes: ['POST /models/{modelId}/invoke'] } },
     });
-    expect(errors).toEqual({
-      ok: false,
-      errors: [
-        'resultCacheTtlSeconds must be 0 with tokenBinding: a bound token is proven per request (DPoP proof, ' +
-          'client certificate), which a cached answer would skip (routes POST /models/{modelId}/invoke)',
-      ],
-    });
+    const message =
+      'resultCacheTtlSeconds must be 0 with tokenBinding: a bound token is proven per request (DPoP proof, ' +
+      'client certificate), which a cached answer would skip (routes POST /models/{modelId}/invoke)';
+    expect(errors).toEqual({ ok: false, errors: [message], issues: [{ path: 'tokenBinding', message }] });
   });
 
   it('counts an unknown TTL as cached', () => {

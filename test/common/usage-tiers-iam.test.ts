@@ -39,7 +39,7 @@ describe('IAM usage tiers contract', () => {
     ['malformed entries (reported elsewhere) without a crash', [null, 5, { roleArn: 7 }, 'x'], []],
     ['no list', { roleArn: A }, []],
   ])('duplicateRoleArnErrors: %s', (_, assignments, errors) => {
-    expect(duplicateRoleArnErrors(assignments, 't')).toEqual(errors);
+    expect(duplicateRoleArnErrors(assignments, 't').map((i) => i.message)).toEqual(errors);
   });
 
   test('validateStageIamTiers: nothing to say without roleArn assignments, whatever the rest', () => {

@@ -9,31 +9,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import { KeygateApiError, KeygateClient } from '../../client';
 import { startLocalStack, type LocalStack } from '../../local/gateway/local-stack';
+import { outputOf } from '../support/child-output';
 
 const STAGE = DEFAULT_APP_CONFIG.stages.dev;
 const BIN = path.join(__dirname, '..', '..', 'client', 'bin', 'keygate-call.js');
 
 function keygateCall(args: string[], credential: LocalStack['iam']['machine'], region: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: {
-        PATH: process.env.PATH,
-        AWS_ACCESS_KEY_ID: credential.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credential.secretAccessKey,
-        AWS_REGION: region,
-        AWS_CONFIG_FILE: path.join(__dirname, 'no-such-aws-config'),
-        AWS_SHARED_CREDENTIALS_FILE: path.join(__dirname, 'no-such-aws-credentials'),
-        AWS_EC2_METADATA_DISABLED: 'true',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: {
+      PATH: process.env.PATH,
+      AWS_ACCESS_KEY_ID: credential.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credential.secretAccessKey,
+      AWS_REGION: region,
+      AWS_CONFIG_FILE: path.join(__dirname, 'no-such-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(__dirname, 'no-such-aws-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return outputOf(child);
 }
 
 describe.each(['http', 'rest'] as const)('IAM caller through the local %s API', (apiType) => {

@@ -6,7 +6,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DECISION_MESSAGE, JWKS_FAILURE_MESSAGE } from '../../../common/decision-log';
 import type { LambdaContextInfo, LogLevel } from '../../../lambda/authorizer/decision-log';
-import { SERVICE_NAME, createDecisionLog } from '../../../lambda/authorizer/decision-log';
+import { createDecisionLog } from '../../../lambda/authorizer/decision-log';
+import { AUTHORIZER_SERVICE_NAME as SERVICE_NAME } from '../../../common/service-names';
 import { captureLogs } from './stdout-capture';
 
 const TRACE = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';

@@ -8,20 +8,9 @@ import { beforeAll, describe, expect, it, test } from 'vitest';
 import { CONTEXT_KEYS, IDENTITY_HEADERS } from '../../../common/identity-context';
 import { Requirement, RouteAuth } from '../../../lib/api/route-auth';
 import { SecuredHttpApi } from '../../../lib/api/secured-http-api';
-import { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
-import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
 import { inlineBackend, invokeGrantDocument, newStack } from '../helpers';
 import { expectValidationError } from '../validation';
-
-const authorizerFor = (stack: Stack) =>
-  new KeygateAuthorizer(stack, 'Authorizer', {
-    issuers: [
-      TrustedIssuer.keycloakRealm({
-        issuerUrl: 'https://sso.example.com/realms/ml',
-        allowedAudiences: ['api'],
-      }),
-    ],
-  });
+import { authorizerFor } from '../../support/keycloak-authorizer';
 
 describe('SecuredHttpApi', () => {
   let template: Template;
@@ -191,14 +180,14 @@ describe('SecuredHttpApi validation', () => {
       'a duplicate route',
       ({ api, backend }) =>
         api.addRoute({ method: HttpMethod.GET, path: '/models', backend, auth: RouteAuth.iam() }),
-      'routes',
+      'routes[2]',
       'SecuredHttpApi: routes[2]: duplicate route GET /models',
     ],
     [
       'a malformed path',
       ({ api, backend }) =>
         api.addRoute({ method: HttpMethod.GET, path: 'models', backend, auth: RouteAuth.iam() }),
-      'routes',
+      'routes[2].path',
       "SecuredHttpApi: routes[2].path: path 'models' must start with '/'",
     ],
     [
@@ -210,7 +199,7 @@ describe('SecuredHttpApi validation', () => {
           backend,
           auth: RouteAuth.keycloak(Requirement.allOf({ realmRoles: ['job:{jobId}'] })),
         }),
-      'routes',
+      'routes[2].requirement.allOf.realmRoles[0]',
       "SecuredHttpApi: routes[2].requirement.allOf.realmRoles: 'job:{jobId}' binds {jobId}, which is not a path parameter",
     ],
     [

@@ -6,20 +6,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it, test } from 'vitest';
 import { Requirement, RouteAuth } from '../../../lib/api/route-auth';
 import { SecuredRestApi } from '../../../lib/api/secured-rest-api';
-import { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
-import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
 import { inlineBackend, invokeGrantDocument, newStack } from '../helpers';
 import { expectValidationError } from '../validation';
-
-const authorizerFor = (stack: Stack) =>
-  new KeygateAuthorizer(stack, 'Authorizer', {
-    issuers: [
-      TrustedIssuer.keycloakRealm({
-        issuerUrl: 'https://sso.example.com/realms/ml',
-        allowedAudiences: ['api'],
-      }),
-    ],
-  });
+import { authorizerFor } from '../../support/keycloak-authorizer';
 
 describe('SecuredRestApi', () => {
   let template: Template;

@@ -9,20 +9,10 @@ import { SecuredHttpApi } from '../../../lib/api/secured-http-api';
 import type { SecuredRestApiProps } from '../../../lib/api/secured-rest-api';
 import { SecuredRestApi } from '../../../lib/api/secured-rest-api';
 import type { UsageTiersOptions } from '../../../lib/api/usage-plans';
-import { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
-import { TrustedIssuer } from '../../../lib/authorizer/trusted-issuer';
+import type { KeygateAuthorizer } from '../../../lib/authorizer/keygate-authorizer';
 import { inlineBackend, newStack, synthWithNag } from '../helpers';
 import { expectValidationError } from '../validation';
-
-const authorizerFor = (stack: Stack) =>
-  new KeygateAuthorizer(stack, 'Authorizer', {
-    issuers: [
-      TrustedIssuer.keycloakRealm({
-        issuerUrl: 'https://sso.example.com/realms/ml',
-        allowedAudiences: ['api'],
-      }),
-    ],
-  });
+import { authorizerFor } from '../../support/keycloak-authorizer';
 
 const TIERS: UsageTiersOptions = {
   tiers: {
@@ -176,20 +166,22 @@ describe('SecuredRestApi usageTiers', () => {
 });
 
 describe('SecuredRestApi usageTiers validation', () => {
-  test.each<[string, UsageTiersOptions, string]>([
+  test.each<[string, UsageTiersOptions, string, string]>([
     [
       'a quota without a period',
       { tiers: { free: { rateLimit: 1, burstLimit: 1, quota: { limit: 5 } as never } }, defaultTier: 'free' },
+      'usageTiers.tiers.free.quota.period',
       'SecuredRestApi: usageTiers.tiers.free.quota.period must be one of DAY, WEEK, MONTH: a usage plan counts a quota per day, week or month',
     ],
     [
       'a rate above the account throttle',
       { tiers: { free: { rateLimit: 20000, burstLimit: 1 } }, defaultTier: 'free' },
+      'usageTiers.tiers.free.rateLimit',
       "SecuredRestApi: usageTiers.tiers.free.rateLimit 20000 is above the account's API Gateway throttle of 10000 requests per second (common/aws-limits.ts); lower it",
     ],
-  ])('refuses %s, naming the field', (_, usageTiers, message) => {
+  ])('refuses %s, naming the field', (_, usageTiers, field, message) => {
     const { stack } = newStack();
-    expectValidationError(() => restApi(stack, { usageTiers }), 'usageTiers', message);
+    expectValidationError(() => restApi(stack, { usageTiers }), field, message);
   });
 
   test('refuses usageTiers without an authorizer', () => {

@@ -1,9 +1,5 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { StageConfig } from '../../../common/app-config';
 import { DEFAULT_APP_CONFIG } from '../../../common/app-config';
@@ -11,6 +7,7 @@ import { buildKeygateApp } from '../../../lib/app/build-app';
 import type { NagViolation } from '../helpers';
 import { synthWithNag } from '../helpers';
 import { expectValidationError } from '../validation';
+import { stageApp } from '../../support/stage-app';
 
 const CLIENT_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:keygate/web-browser-AbCdEf';
 const SIGN_IN_ROUTE_KEYS = [
@@ -21,15 +18,6 @@ const SIGN_IN_ROUTE_KEYS = [
   'GET /auth/logout',
   'POST /auth/logout',
 ];
-
-function stageApp(stage: StageConfig): App {
-  const app = new App({
-    outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-signin-app-')),
-    context: { keygate: { stages: { web: stage } }, 'aws:cdk:bundling-stacks': [] },
-  });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return app;
-}
 
 function authorizerConfig(template: Template): Record<string, unknown> {
   const fns = Object.values(template.findResources('AWS::Lambda::Function')).filter(
@@ -61,7 +49,7 @@ describe('Keygate app (stage with browser sign-in, confidential client, both API
 
   beforeAll(() => {
     // GIVEN a stage that turns browser sign-in on
-    const app = stageApp(stage);
+    const app = stageApp('web', stage);
     // WHEN
     const stack = buildKeygateApp(app);
     violations = synthWithNag(app);
@@ -197,7 +185,7 @@ describe('Keygate app (stage with browser sign-in, public client, HTTP API only)
 
   beforeAll(() => {
     // GIVEN the smallest switch: an empty block, the people client, one API
-    const app = stageApp({
+    const app = stageApp('web', {
       ...dev,
       authorizer: undefined,
       apis: { http: true, rest: false },
@@ -245,7 +233,7 @@ describe('Keygate app (default stage)', () => {
     });
     expectValidationError(
       () => buildKeygateApp(app),
-      'keygate',
+      'keygate.stages.dev.authorizer.cacheTtlSeconds',
       'Invalid Keygate configuration:\n  keygate.stages.dev.authorizer.cacheTtlSeconds must be 0 or left out with keygate.stages.dev.browserSignIn: ' +
         'a request may carry its credentials in the Authorization header or in the session cookie, and API Gateway caches only by a source every request has',
     );

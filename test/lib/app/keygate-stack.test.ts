@@ -315,7 +315,7 @@ describe('Keygate app (invalid configuration)', () => {
     });
     expectValidationError(
       () => buildKeygateApp(app),
-      'keygate',
+      'keygate.stages.dev.region',
       'Invalid Keygate configuration:\n  keygate.stages.dev.region must be an AWS region such as eu-west-1\n  keygate.stages.dev.models must list at least one model',
     );
   });
@@ -329,11 +329,47 @@ describe('Keygate app (invalid configuration)', () => {
     );
   });
 
+  test.each<[string, Record<string, unknown>, string, string]>([
+    [
+      'a client role not written client:role',
+      {
+        routes: [
+          ...DEFAULT_APP_CONFIG.stages.dev.routes,
+          { method: 'GET', path: '/ops', auth: 'keycloak', requirement: { allOf: { clientRoles: ['ops'] } } },
+        ],
+      },
+      `keygate.stages.dev.routes[${DEFAULT_APP_CONFIG.stages.dev.routes.length}].requirement.allOf.clientRoles[0]`,
+      `keygate.stages.dev.routes[${DEFAULT_APP_CONFIG.stages.dev.routes.length}].requirement.allOf.clientRoles: 'ops' must be written client:role`,
+    ],
+    [
+      'a usage tier quota without a period',
+      {
+        usageTiers: {
+          tiers: { batch: { rateLimit: 1, burstLimit: 1, quota: { limit: 5 } } },
+          defaultTier: 'batch',
+        },
+      },
+      'keygate.stages.dev.usageTiers.tiers.batch.quota.period',
+      'keygate.stages.dev.usageTiers.tiers.batch.quota.period must be one of DAY, WEEK, MONTH: a usage plan counts a quota per day, week or month',
+    ],
+    [
+      'an http issuer without the development opt-in',
+      { keycloak: { ...DEFAULT_APP_CONFIG.stages.dev.keycloak, issuer: 'http://sso.example.com/realms/ml' } },
+      'keygate.stages.dev.keycloak.issuer',
+      "keygate.stages.dev.keycloak.issuer must be the realm's https issuer URL without a trailing slash (a development Keycloak's http issuer needs insecureHttpIssuerForDevelopmentOnly: true)",
+    ],
+  ])('names the exact field of %s', (_, change, field, message) => {
+    const app = new App({
+      context: { keygate: { stages: { dev: { ...DEFAULT_APP_CONFIG.stages.dev, ...change } } } },
+    });
+    expectValidationError(() => buildKeygateApp(app), field, `Invalid Keygate configuration:\n  ${message}`);
+  });
+
   test('rejects a stage that is not configured', () => {
     const app = new App({ context: { stage: 'qa' } });
     expectValidationError(
       () => buildKeygateApp(app),
-      'keygate',
+      'stage',
       "Invalid Keygate configuration:\n  stage 'qa' is not in keygate.stages (dev)",
     );
   });

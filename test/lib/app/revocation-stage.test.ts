@@ -1,15 +1,9 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { StageConfig } from '../../../common/app-config';
 import { DEFAULT_APP_CONFIG } from '../../../common/app-config';
-import { buildKeygateApp } from '../../../lib/app/build-app';
 import type { NagViolation } from '../helpers';
-import { synthWithNag } from '../helpers';
+import { synthStage } from '../../support/stage-app';
 
 describe('Keygate app (stage with revocation and browser sign-in, both APIs)', () => {
   const stage: StageConfig = {
@@ -22,14 +16,7 @@ describe('Keygate app (stage with revocation and browser sign-in, both APIs)', (
   let violations: NagViolation[];
 
   beforeAll(() => {
-    const app = new App({
-      outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-revocation-app-')),
-      context: { keygate: { stages: { rev: stage } }, 'aws:cdk:bundling-stacks': [] },
-    });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    const stack = buildKeygateApp(app);
-    violations = synthWithNag(app);
-    template = Template.fromStack(stack);
+    ({ template, violations } = synthStage('rev', stage));
   });
 
   test('has no unacknowledged cdk-nag AwsSolutions finding', () => {

@@ -2,19 +2,13 @@
  * A stage with a per-caller tier: the app synthesizes the caller-key table and the authorizer's grants,
  * passes cdk-nag, and a perCaller that is not a boolean is refused at synth, naming the field.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { StageConfig } from '../../../common/app-config';
 import { DEFAULT_APP_CONFIG } from '../../../common/app-config';
 import { validateStageConfig } from '../../../common/app-config-validate';
-import { buildKeygateApp } from '../../../lib/app/build-app';
 import type { NagViolation } from '../helpers';
-import { synthWithNag } from '../helpers';
+import { synthStage } from '../../support/stage-app';
 
 const dev = DEFAULT_APP_CONFIG.stages.dev;
 
@@ -35,14 +29,7 @@ describe('Keygate app with a per-caller tier in the stage', () => {
   let violations: NagViolation[];
 
   beforeAll(() => {
-    const app = new App({
-      outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-app-')),
-      context: { keygate: { stages: { dev: STAGE } }, 'aws:cdk:bundling-stacks': [] },
-    });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    const stack = buildKeygateApp(app);
-    violations = synthWithNag(app);
-    template = Template.fromStack(stack);
+    ({ template, violations } = synthStage('dev', STAGE));
   });
 
   test('two plans, one shared key, the caller-key table, and the per-caller plan tagged', () => {

@@ -1,16 +1,11 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { StageConfig } from '../../../common/app-config';
 import { DEFAULT_APP_CONFIG } from '../../../common/app-config';
 import { validateStageConfig } from '../../../common/app-config-validate';
-import { buildKeygateApp } from '../../../lib/app/build-app';
 import type { NagViolation } from '../helpers';
-import { synthWithNag } from '../helpers';
+import { synthStage } from '../../support/stage-app';
 
 const dev = DEFAULT_APP_CONFIG.stages.dev;
 
@@ -37,15 +32,8 @@ describe('Keygate app with usageTiers in the stage', () => {
 
   beforeAll(() => {
     // GIVEN the default stage with two tiers
-    const app = new App({
-      outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-app-')),
-      context: { keygate: { stages: { dev: STAGE } }, 'aws:cdk:bundling-stacks': [] },
-    });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     // WHEN
-    const stack = buildKeygateApp(app);
-    violations = synthWithNag(app);
-    template = Template.fromStack(stack);
+    ({ template, violations } = synthStage('dev', STAGE));
   });
 
   test('the REST API gets one usage plan and key per tier; the HTTP API keeps its stage throttle', () => {

@@ -428,7 +428,7 @@ describe('KeygateAuthorizer with several trusted issuers', () => {
   test('refuses a route whose requirement names no issuer, naming the route and the fix', () => {
     expectValidationError(
       () => api([realm(), partner()], RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['admin'] }))),
-      'routes',
+      'routes[0].requirement.issuers',
       "KeygateAuthorizer: routes[0] (GET /admin): several issuers are trusted, so the requirement must name the issuers whose tokens may meet it: set requirement.issuers, e.g. ['https://sso.example.com/realms/ml']",
     );
   });
@@ -467,7 +467,7 @@ describe('KeygateAuthorizer with several trusted issuers', () => {
           [realm(), b],
           RouteAuth.keycloak(Requirement.anyOf({ clientRoles: ['keygate-api:admin'] }).forIssuers(b)),
         ),
-      'routes',
+      'routes[0].requirement.anyOf.clientRoles[0]',
       "KeygateAuthorizer: routes[0] (GET /admin).requirement.anyOf.clientRoles: 'keygate-api:admin' can never be met: no issuer in scope counts roles of client 'keygate-api'; add it to that issuer's roleClients",
     );
   });
@@ -479,7 +479,7 @@ describe('KeygateAuthorizer with several trusted issuers', () => {
     });
     expectValidationError(
       () => api([realm()], RouteAuth.keycloak(Requirement.authenticated().forIssuers(stranger))),
-      'routes',
+      'routes[0].requirement.issuers[0]',
       "KeygateAuthorizer: routes[0] (GET /admin).requirement.issuers: 'https://sso.stranger.example/realms/c' is not a trusted issuer (https://sso.example.com/realms/ml)",
     );
   });
@@ -841,7 +841,7 @@ describe('TrustedIssuer', () => {
       const authorizer = new KeygateAuthorizer(stack, 'Authorizer', { issuers: [realm()] });
       expectValidationError(
         () => authorizer.addRoute(tenantRoute),
-        'routes',
+        'routes[0]',
         'KeygateAuthorizer: routes: GET /api/{version}/projects/{projectId}/{proxy+} has {version} before {projectId}, ' +
           "which its requirement binds: its policy resource writes * for {version}, and IAM's * also matches '/', so a " +
           'cached allow for one {projectId} could match a request for another; put the bound parameter before every ' +
@@ -864,7 +864,7 @@ describe('TrustedIssuer', () => {
             path: '/{proxy+}',
             auth: RouteAuth.keycloak(Requirement.anyOf({ realmRoles: ['staff'] })),
           }),
-        'routes',
+        'routes[0]',
         'KeygateAuthorizer: routes: POST /{proxy+} and ANY /models/{modelId}/invoke overlap: a policy resource allowing ' +
           'POST /{proxy+} would also match requests of ANY /models/{modelId}/invoke, whose requirement binds {modelId} ' +
           "(IAM's * also matches '/', and IAM has no single-segment wildcard), so a cached policy could allow " +
