@@ -18,7 +18,9 @@ import type { LocalIssuer } from '../issuer';
 import type { LocalIamCredential } from '../gateway/sigv4-check';
 import type { AssemblyApi, AssemblyFunction, AssemblyStack } from './assembly-model';
 import { AssemblyError } from './assembly-model';
-import { readAssembly } from './read-assembly';
+import { readAssembly, readStackResources } from './read-assembly';
+import { startSecretsStandIn } from './secrets-stand-in';
+import type { LocalSecret } from './secrets-stand-in';
 import { localCredential, roleCredential } from './local-credentials';
 import { grantCovers } from './read-iam-grants';
 import { renderGatewayResponse } from './gateway-responses';
@@ -49,6 +51,11 @@ export interface ServeAssemblyOptions extends LocalTrustOptions {
     Pick<LocalIamCredential, 'accessKeyId' | 'secretAccessKey' | 'callerArn' | 'callerId'>
   >;
   readonly onRequest?: (api: AssemblyApi, record: GatewayRecord) => void;
+  /**
+   * Values of the stack's Secrets Manager secrets, by logical id (or by the id a function asks for),
+   * served to the functions by the local secrets stand-in (secrets-stand-in.ts). @default - generated per run
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
 }
 
 export interface ServedApi {
@@ -77,6 +84,8 @@ export interface ServedAssembly {
   /** The realm URL the authorizers trust locally in place of the first deployed one. */
   readonly issuerUrl?: string;
   readonly iam: LocalIamCredentials;
+  /** The values the functions read as their Secrets Manager secrets in this run. */
+  readonly secrets: readonly LocalSecret[];
   close(): Promise<void>;
 }
 
@@ -89,7 +98,14 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
   try {
     const trust = await startLocalTrust(stack, options);
     closers.push(() => trust.close());
-    const functions = functionRegistry(stack, trust, options);
+    const secrets = await startSecretsStandIn(readStackResources(options.app ?? 'cdk.out', stack.name), {
+      ...(options.secrets ? { secrets: options.secrets } : {}),
+    });
+    closers.push(() => secrets.close());
+    const functions = functionRegistry(stack, trust, {
+      ...options,
+      environment: { ...secrets.environment, ...options.environment },
+    });
     closers.push(() => functions.close());
     const iam = localIamCredentials(stack, options.machineCredential);
     const apis: ServedApi[] = [];
@@ -111,6 +127,7 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
       issuers: trust.realms.flatMap((r) => (r.issuer ? [r.issuer] : [])),
       ...(first ? { issuerUrl: first.url } : {}),
       iam,
+      secrets: secrets.secrets,
       close,
     };
   } catch (e) {
