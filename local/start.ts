@@ -7,6 +7,7 @@
 import { answerHelp, parseCli } from '../cli/cli-args';
 import { loadAppConfig, loadStage } from '../cli/stage';
 import type { StageConfig } from '../common/app-config';
+import { INSECURE_HTTP_ISSUER } from '../common/authorizer-config';
 import { routeKey } from '../common/route-model';
 import { serveAssembly } from './assembly/serve-assembly';
 import { describeFailure } from './keygate-cli';
@@ -188,6 +189,21 @@ function passwordsOf(stage: StageConfig, password: string): Record<string, strin
 }
 
 /**
+ * The stage as a real realm sees it: named by its URL (its name may differ from the stage's), with the
+ * development opt-in for a realm over http (a Keycloak on this machine), as the local gateway trusts it.
+ */
+function realmStage(stage: StageConfig, realmUrl: string): StageConfig {
+  return {
+    ...stage,
+    keycloak: {
+      ...stage.keycloak,
+      issuer: realmUrl.replace(/\/+$/, ''),
+      ...(realmUrl.startsWith('http:') ? { [INSECURE_HTTP_ISSUER]: true } : {}),
+    },
+  };
+}
+
+/**
  * Passwords and secrets of a real realm: provisioned through the admin API (read back), or known from the
  * environment for a realm used as it is.
  */
@@ -201,7 +217,10 @@ async function realmSecrets(
   if (keycloak.options.provision) {
     const passwords = keycloak.passwords ?? (password ? passwordsOf(stage, password) : undefined);
     return keycloak.options.provision(
-      localStageRealm(stage, { ...(passwords ? { passwords } : {}), ...(signInUrls ? { signInUrls } : {}) }),
+      localStageRealm(realmStage(stage, keycloak.options.realmUrl), {
+        ...(passwords ? { passwords } : {}),
+        ...(signInUrls ? { signInUrls } : {}),
+      }),
     );
   }
   const known = keycloak.options.secrets;
