@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     verbose: args.verbose === true,
     onRequest: (api, r) =>
       console.log(
-        `${new Date().toISOString()}  ${api.kind.toUpperCase()} ${r.method} ${r.path} -> ${r.status}  ${r.reason}${r.cacheHit ? ' [cached]' : ''}  ${r.durationMs} ms`,
+        `${new Date().toISOString()}  ${api.kind.toUpperCase()} ${r.method} ${r.path} -> ${r.status}  ${r.reason}${r.authorizerReason ? ` (authorizer: ${r.authorizerReason})` : ''}${r.cacheHit ? ' [cached]' : ''}  ${r.durationMs} ms`,
       ),
   });
   const secrets = await realmSecrets(keycloak, stage, password, signInUrls);

@@ -25,6 +25,8 @@ export interface FunctionEnvironmentOptions {
   readonly environment?: Readonly<Record<string, string>>;
   /** Print the functions' own output. @default false */
   readonly verbose?: boolean;
+  /** Receives what each function writes to stdout (its log lines). */
+  readonly onFunctionLog?: (fn: AssemblyFunction, text: string) => void;
 }
 
 export function functionRegistry(
@@ -78,6 +80,7 @@ function processOptions(
     timeoutSeconds: fn.timeoutSeconds,
     environment,
     verbose: options.verbose,
+    ...(options.onFunctionLog ? { onLog: (text: string) => options.onFunctionLog!(fn, text) } : {}),
   };
 }
 

@@ -20,6 +20,7 @@ import type { AssemblyApi, AssemblyFunction, AssemblyStack } from './assembly-mo
 import { AssemblyError } from './assembly-model';
 import { readAssembly, readStackResources } from './read-assembly';
 import { startSecretsStandIn } from './secrets-stand-in';
+import { authorizerDecisions } from './authorizer-decisions';
 import type { LocalSecret } from './secrets-stand-in';
 import { localCredential, roleCredential } from './local-credentials';
 import { grantCovers } from './read-iam-grants';
@@ -50,12 +51,19 @@ export interface ServeAssemblyOptions extends LocalTrustOptions {
   readonly machineCredential?: Partial<
     Pick<LocalIamCredential, 'accessKeyId' | 'secretAccessKey' | 'callerArn' | 'callerId'>
   >;
-  readonly onRequest?: (api: AssemblyApi, record: GatewayRecord) => void;
+  /** Called after each request; `authorizerReason` is a Keygate authorizer's reason code for its decision. */
+  readonly onRequest?: (api: AssemblyApi, record: AssemblyGatewayRecord) => void;
+  /** Called with each event the gateway passes to an API's Lambda authorizer, before the function runs. */
+  readonly onAuthorizerInvoked?: (api: AssemblyApi, event: unknown) => void;
   /**
    * Values of the stack's Secrets Manager secrets, by logical id (or by the id a function asks for),
    * served to the functions by the local secrets stand-in (secrets-stand-in.ts). @default - generated per run
    */
   readonly secrets?: Readonly<Record<string, string>>;
+}
+
+export interface AssemblyGatewayRecord extends GatewayRecord {
+  readonly authorizerReason?: string;
 }
 
 export interface ServedApi {
@@ -102,19 +110,38 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
       ...(options.secrets ? { secrets: options.secrets } : {}),
     });
     closers.push(() => secrets.close());
+    // The authorizers' decision lines name the reason of each request's answer (only when asked for).
+    const decisions = options.onRequest ? authorizerDecisions() : undefined;
+    const authorizerIds = new Set(stack.apis.flatMap((a) => (a.authorizer ? [a.authorizer.functionId] : [])));
     const functions = functionRegistry(stack, trust, {
       ...options,
       environment: { ...secrets.environment, ...options.environment },
+      ...(decisions
+        ? { onFunctionLog: (fn, text) => (authorizerIds.has(fn.id) ? decisions.read(text) : undefined) }
+        : {}),
     });
     closers.push(() => functions.close());
     const iam = localIamCredentials(stack, options.machineCredential);
     const apis: ServedApi[] = [];
     for (const [i, api] of servedApis(stack, options.apiKinds).entries()) {
+      const opts = gatewayOptions(api, stack, functions, iam, trust, {
+        port: options.gatewayPort ? options.gatewayPort + i : 0,
+        onRequest: (record) => {
+          const reason = decisions?.take(record.requestId);
+          options.onRequest?.(api, { ...record, ...(reason ? { authorizerReason: reason } : {}) });
+        },
+      });
+      const authorizer = opts.authorizer;
       const gateway = await startLocalGateway(
-        gatewayOptions(api, stack, functions, iam, trust, {
-          port: options.gatewayPort ? options.gatewayPort + i : 0,
-          onRequest: (record) => options.onRequest?.(api, record),
-        }),
+        options.onAuthorizerInvoked && authorizer
+          ? {
+              ...opts,
+              authorizer: (event) => {
+                options.onAuthorizerInvoked!(api, event);
+                return authorizer(event);
+              },
+            }
+          : opts,
       );
       closers.push(() => gateway.close());
       apis.push({ api, gateway, url: gateway.url });

@@ -85,6 +85,47 @@ describe('keygate local: the README example app', () => {
   });
 });
 
+describe('keygate local: what the gateway tells of each request', () => {
+  it("names the authorizer's reason and counts its invocations, per API", async () => {
+    const dir = path.join(work, 'orders-records');
+    synthOrdersApp(dir);
+    const records: { api: string; status: number; reason: string; authorizerReason?: string }[] = [];
+    const invoked: string[] = [];
+    const served = await serveAssembly({
+      app: dir,
+      onRequest: (api, r) =>
+        records.push({
+          api: api.kind,
+          status: r.status,
+          reason: r.reason,
+          ...(r.authorizerReason ? { authorizerReason: r.authorizerReason } : {}),
+        }),
+      onAuthorizerInvoked: (api) => invoked.push(api.kind),
+    });
+    try {
+      const [http, rest] = served.apis;
+      const granted = await served.issuer!.mint({ username: GRANTED_USER });
+      const plain = await served.issuer!.mint({ username: PLAIN_USER });
+      const expired = await served.issuer!.mint({ username: GRANTED_USER, expiresIn: -600 });
+      await get(`${http.url}/orders`, granted);
+      await get(`${http.url}/orders`, granted); // cached: no invocation, no decision
+      await get(`${http.url}/orders`, plain);
+      await get(`${rest.url}/orders`, expired);
+      await get(`${rest.url}/orders`);
+      expect(records.map((r) => [r.api, r.status, r.authorizerReason])).toEqual([
+        ['http', 200, 'allowed'],
+        ['http', 200, undefined],
+        ['http', 403, 'route_forbidden'],
+        ['rest', 401, 'token_expired'],
+        ['rest', 401, undefined],
+      ]);
+      expect(invoked).toEqual(['http', 'http', 'rest']);
+    } finally {
+      await served.close();
+    }
+  });
+});
+
 describe('keygate local --keycloak: a realm of its own', () => {
   it('trusts the given https realm (with its CA) instead of starting the built-in issuer', async () => {
     // GIVEN a realm served elsewhere (the local issuer plays it: https, a certificate of its own CA)
