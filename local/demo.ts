@@ -1,20 +1,28 @@
 /**
- * `npm run demo`: starts the stack on free loopback ports, walks through the kinds of caller over the
- * stage's routes, and prints caller × route → status and reason. Then shows the authorizer result cache at
- * work. See USAGE.
+ * `npm run demo`: serves the stage's synthesized app on free loopback ports (as `npm start` does: the
+ * app's own authorizer and backend from the assembly), walks through the kinds of caller over the stage's
+ * routes, and prints caller × route → status and reason. Then shows the authorizer result cache at work.
+ * The step-up and usage-tier sections still run on the stage's in-process local stack (startLocalStack):
+ * the assembly path enforces no usage plans yet. See USAGE.
  */
 import { printStream } from '../client/cli';
 import { answerHelp, parseCli } from '../cli/cli-args';
-import { loadStage } from '../cli/stage';
+import { loadAppConfig, loadStage } from '../cli/stage';
 import type { StageConfig } from '../common/app-config';
 import { meetsRequirement } from '../common/route-model';
 import { formatTable, stagePrincipals } from './access-matrix';
 import { quotaDemo } from './quota-demo';
 import { stepUpDemo } from './step-up-demo';
 import { call, serviceAccountToken, userTokens } from './callers';
-import type { CallOptions } from './callers';
-import { startLocalStack } from './gateway/local-stack';
-import type { LocalStack, LocalStackOptions, StackIssuer } from './gateway/local-stack';
+import type { CallOptions, CallerStack } from './callers';
+import { keycloakRealmUrls } from './gateway/local-stack';
+import type { LocalStackOptions } from './gateway/local-stack';
+import type { LocalIamCredential } from './gateway/sigv4-check';
+import { serveAssembly } from './assembly/serve-assembly';
+import type { ServeAssemblyOptions, ServedAssembly } from './assembly/serve-assembly';
+import { localStageRealm } from './sign-in-realm';
+import { LOCAL_MACHINE_ROLE, passwordsOf, realmSecrets, withLocalMachine } from './stage-assembly';
+import { synthKeygateApp } from './synth-app';
 import type { ApiType } from './gateway/api-events';
 import type { LocalIssuer } from './issuer';
 import { adminFromArgs, openKeycloakForCli } from './keycloak-realm';
@@ -81,7 +89,17 @@ function pickPeople(stage: StageConfig): { withRole?: string; withoutRole?: stri
   return { withRole: people.find(can)?.name, withoutRole: people.find((p) => !can(p))?.name };
 }
 
-async function callers(stack: LocalStack<StackIssuer>): Promise<Caller[]> {
+/** The served app as the callers see it: one API, its issuer (built-in or the real realm), its IAM callers. */
+interface DemoStack extends CallerStack {
+  readonly issuer: CallerStack['issuer'] & {
+    readonly issuer: string;
+    readonly mint?: LocalIssuer['mint'];
+  };
+  readonly stage: StageConfig;
+  readonly iam: { readonly machine: LocalIamCredential; readonly outsider: LocalIamCredential };
+}
+
+async function callers(stack: DemoStack): Promise<Caller[]> {
   const { stage } = stack;
   const out: Caller[] = [];
   const { withRole, withoutRole } = pickPeople(stage);
@@ -107,7 +125,7 @@ async function callers(stack: LocalStack<StackIssuer>): Promise<Caller[]> {
   out.push({ name: 'IAM role, granted', options: { iam: stack.iam.machine } });
   out.push({ name: 'IAM user, not granted', options: { iam: stack.iam.outsider } });
   // Only the built-in issuer signs arbitrary claims; a real Keycloak issues no expired token on request.
-  const mint = (stack.issuer as Partial<LocalIssuer>).mint;
+  const mint = stack.issuer.mint;
   if (mint) {
     out.push({
       name: 'expired token',
@@ -147,7 +165,27 @@ async function main(): Promise<void> {
         '--keycloak <realm URL>: the demo signs its test users in, so it provisions the realm: add --admin-user and --admin-password-env',
       );
     }
-    await walkThrough(name, stage, api, keycloak);
+    const account = stage.account ?? '000000000000';
+    const synthesized = await synthKeygateApp(
+      withLocalMachine(loadAppConfig(args.config).config, name, stage, false),
+      name,
+    );
+    const password = process.env.KEYGATE_TEST_PASSWORD;
+    const passwords = keycloak?.passwords ?? (password ? passwordsOf(stage, password) : undefined);
+    const serve: ServeAssemblyOptions = {
+      app: synthesized.assembly,
+      stack: synthesized.stack,
+      apiKinds: [api],
+      ...(keycloak ? { keycloak: keycloak.options.realmUrl } : {}),
+      realms: { [stage.keycloak.issuer]: localStageRealm(stage, passwords ? { passwords } : {}) },
+      ...(passwords ? { passwords } : {}),
+      machineCredential: {
+        callerArn: `arn:aws:sts::${account}:assumed-role/${LOCAL_MACHINE_ROLE}/local`,
+        callerId: 'AROALOCALKEYGATEMACH:local',
+      },
+    };
+    const secrets = await realmSecrets(keycloak, stage, password, undefined);
+    await walkThrough(name, stage, api, keycloak, { serve, secrets });
   } finally {
     await keycloak?.close();
   }
@@ -158,21 +196,44 @@ function issuerOptions(keycloak: OpenedKeycloak | undefined): Partial<LocalStack
   return keycloak ? { keycloak: keycloak.options, passwords: keycloak.passwords } : {};
 }
 
+/** The synthesized app to serve, and a real realm's passwords and secrets (undefined: the built-in issuer). */
+interface DemoApp {
+  readonly serve: ServeAssemblyOptions;
+  readonly secrets: Awaited<ReturnType<typeof realmSecrets>>;
+}
+
+/** The served app's first API as the callers see it. */
+function demoStack(served: ServedAssembly, stage: StageConfig, app: DemoApp): DemoStack {
+  const realmUrl = served.issuerUrl ?? '';
+  return {
+    issuer: served.issuer ?? {
+      issuer: realmUrl,
+      urls: keycloakRealmUrls(realmUrl),
+      passwords: app.secrets?.passwords ?? {},
+      clientSecrets: app.secrets?.clientSecrets ?? {},
+    },
+    stage,
+    gateway: { url: served.apis[0].url },
+    region: served.stack.region,
+    iam: served.iam,
+  };
+}
+
 async function walkThrough(
   name: string,
   stage: StageConfig,
   api: ApiType,
   keycloak: OpenedKeycloak | undefined,
+  app: DemoApp,
 ): Promise<void> {
   const reasons = new Map<string, string>();
   // Caching off for the walk-through, so every cell shows the authorizer's own reason.
-  const stack = await startLocalStack({
-    stage,
-    ...issuerOptions(keycloak),
-    apiType: api,
+  const served = await serveAssembly({
+    ...app.serve,
     cacheTtlSeconds: 0,
-    onRequest: (r) => reasons.set(r.requestId, r.authorizerReason ?? r.reason),
+    onRequest: (_api, r) => reasons.set(r.requestId, r.authorizerReason ?? r.reason),
   });
+  const stack = demoStack(served, stage, app);
   try {
     const requests = demoRequests(stage, api);
     const who = await callers(stack);
@@ -195,16 +256,16 @@ async function walkThrough(
         "\nthe gateway's otherwise (identity_source_missing, iam_allow, iam_not_authorized, sigv4_*).",
     );
     await streamDemo(stack, stage, api);
-    await cacheDemo(stage, api, keycloak);
-    await stepUpDemo(stage, issuerOptions(keycloak));
-    await quotaDemo(stage, issuerOptions(keycloak));
   } finally {
-    await stack.close();
+    await served.close();
   }
+  await cacheDemo(stage, api, app);
+  await stepUpDemo(stage, issuerOptions(keycloak));
+  await quotaDemo(stage, issuerOptions(keycloak));
 }
 
 /** A streamed answer, printed word by word as the gateway passes the events on. */
-async function streamDemo(stack: LocalStack<StackIssuer>, stage: StageConfig, api: ApiType): Promise<void> {
+async function streamDemo(stack: DemoStack, stage: StageConfig, api: ApiType): Promise<void> {
   const route = stage.routes.find((r) => r.stream === true);
   const person = pickPeople(stage).withRole;
   const model = stage.models.find((m) => m.kind === 'demo')?.id;
@@ -235,20 +296,12 @@ async function streamDemo(stack: LocalStack<StackIssuer>, stage: StageConfig, ap
 }
 
 /** Same token over several routes with caching on: the authorizer runs once, its policy covers them all. */
-async function cacheDemo(
-  stage: StageConfig,
-  api: ApiType,
-  keycloak: OpenedKeycloak | undefined,
-): Promise<void> {
+async function cacheDemo(stage: StageConfig, api: ApiType, app: DemoApp): Promise<void> {
   let invocations = 0;
-  const ttl = stage.authorizer?.cacheTtlSeconds ?? 300;
-  const stack = await startLocalStack({
-    stage,
-    ...issuerOptions(keycloak),
-    apiType: api,
-    cacheTtlSeconds: ttl,
-    onAuthorizerInvoked: () => invocations++,
-  });
+  const served = await serveAssembly({ ...app.serve, onAuthorizerInvoked: () => invocations++ });
+  const stack = demoStack(served, stage, app);
+  // The TTL the synthesized authorizer has (the stage's, as the constructs default it).
+  const ttl = served.apis[0].api.authorizer?.cacheTtlSeconds ?? 0;
   try {
     const person = pickPeople(stage).withRole;
     if (!person || ttl === 0) return;
@@ -266,7 +319,7 @@ async function cacheDemo(
       `\nResult cache (TTL ${ttl} s): ${n} requests by ${person} over ${routes.length} routes → authorizer invoked ${invocations} time(s); statuses ${[...new Set(statuses)].join('/')}.`,
     );
   } finally {
-    await stack.close();
+    await served.close();
   }
 }
 

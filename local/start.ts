@@ -6,9 +6,6 @@
  */
 import { answerHelp, parseCli } from '../cli/cli-args';
 import { loadAppConfig, loadStage } from '../cli/stage';
-import type { StageConfig } from '../common/app-config';
-import { INSECURE_HTTP_ISSUER } from '../common/authorizer-config';
-import { routeKey } from '../common/route-model';
 import { serveAssembly } from './assembly/serve-assembly';
 import { describeFailure } from './keygate-cli';
 import { keycloakFromArgs } from './cli-keycloak';
@@ -16,6 +13,7 @@ import type { OpenedKeycloak } from './keycloak-realm';
 import { freeConsecutivePorts } from './free-ports';
 import { localStageRealm } from './sign-in-realm';
 import { startBanner } from './start-banner';
+import { LOCAL_MACHINE_ROLE, passwordsOf, realmSecrets, withLocalMachine } from './stage-assembly';
 import { stopOnSignal } from './stop-on-signal';
 import { synthKeygateApp } from './synth-app';
 
@@ -147,84 +145,6 @@ async function serveOrStop(
     await keycloak?.close();
     throw e;
   }
-}
-
-const LOCAL_MACHINE_ROLE = 'keygate-local-machine';
-
-/**
- * The configuration with the printed IAM test caller listed among the stage's machine principals (a role
- * of its own, allowed every IAM route of the stage), as a deployment lists a real role: the model backend
- * then lets it invoke models. With `signIn`, browser sign-in on (the stage's own settings if it has
- * them) and the result cache off, as the constructs require with it.
- */
-function withLocalMachine(config: unknown, name: string, stage: StageConfig, signIn: boolean): unknown {
-  const c = config as { stages: Record<string, StageConfig> };
-  // Streaming routes exist on the REST API only, and the stack grants a principal's routes on every API.
-  const routes = stage.routes.filter((r) => r.auth === 'iam' && r.stream !== true).map((r) => routeKey(r));
-  const roleArn = `arn:aws:iam::${stage.account ?? '000000000000'}:role/${LOCAL_MACHINE_ROLE}`;
-  const own = c.stages[name];
-  const withSignIn: StageConfig = signIn
-    ? {
-        ...own,
-        browserSignIn: own.browserSignIn ?? {},
-        authorizer: { ...own.authorizer, cacheTtlSeconds: 0 },
-      }
-    : own;
-  return {
-    ...c,
-    stages: {
-      ...c.stages,
-      [name]: {
-        ...withSignIn,
-        ...(routes.length > 0
-          ? { machinePrincipals: [...(stage.machinePrincipals ?? []), { roleArn, routes }] }
-          : {}),
-      },
-    },
-  };
-}
-
-function passwordsOf(stage: StageConfig, password: string): Record<string, string> {
-  return Object.fromEntries((stage.keycloak.testUsers ?? []).map((u) => [u.username, password]));
-}
-
-/**
- * The stage as a real realm sees it: named by its URL (its name may differ from the stage's), with the
- * development opt-in for a realm over http (a Keycloak on this machine), as the local gateway trusts it.
- */
-function realmStage(stage: StageConfig, realmUrl: string): StageConfig {
-  return {
-    ...stage,
-    keycloak: {
-      ...stage.keycloak,
-      issuer: realmUrl.replace(/\/+$/, ''),
-      ...(realmUrl.startsWith('http:') ? { [INSECURE_HTTP_ISSUER]: true } : {}),
-    },
-  };
-}
-
-/**
- * Passwords and secrets of a real realm: provisioned through the admin API (read back), or known from the
- * environment for a realm used as it is.
- */
-async function realmSecrets(
-  keycloak: OpenedKeycloak | undefined,
-  stage: StageConfig,
-  password: string | undefined,
-  signInUrls: readonly string[] | undefined,
-): Promise<{ passwords: Record<string, string>; clientSecrets: Record<string, string> } | undefined> {
-  if (!keycloak) return undefined;
-  if (keycloak.options.provision) {
-    const passwords = keycloak.passwords ?? (password ? passwordsOf(stage, password) : undefined);
-    return keycloak.options.provision(
-      localStageRealm(realmStage(stage, keycloak.options.realmUrl), {
-        ...(passwords ? { passwords } : {}),
-        ...(signInUrls ? { signInUrls } : {}),
-      }),
-    );
-  }
-  const known = keycloak.options.secrets;
-  return { passwords: { ...known?.passwords }, clientSecrets: { ...known?.clientSecrets } };
 }
 
 main().catch((e: unknown) => {

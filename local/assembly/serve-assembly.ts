@@ -53,6 +53,11 @@ export interface ServeAssemblyOptions extends LocalTrustOptions {
   >;
   /** Called after each request; `authorizerReason` is a Keygate authorizer's reason code for its decision. */
   readonly onRequest?: (api: AssemblyApi, record: AssemblyGatewayRecord) => void;
+  /**
+   * The result cache TTL of every API's Lambda authorizer, in place of the template's (e.g. 0 so that every
+   * request reaches the authorizer). @default - each authorizer's own
+   */
+  readonly cacheTtlSeconds?: number;
   /** Called with each event the gateway passes to an API's Lambda authorizer, before the function runs. */
   readonly onAuthorizerInvoked?: (api: AssemblyApi, event: unknown) => void;
   /**
@@ -132,16 +137,18 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
         },
       });
       const authorizer = opts.authorizer;
+      const ttl = options.cacheTtlSeconds ?? opts.cacheTtlSeconds;
       const gateway = await startLocalGateway(
         options.onAuthorizerInvoked && authorizer
           ? {
               ...opts,
+              cacheTtlSeconds: ttl,
               authorizer: (event) => {
                 options.onAuthorizerInvoked!(api, event);
                 return authorizer(event);
               },
             }
-          : opts,
+          : { ...opts, cacheTtlSeconds: ttl },
       );
       closers.push(() => gateway.close());
       apis.push({ api, gateway, url: gateway.url });
