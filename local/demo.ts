@@ -1,30 +1,25 @@
 /**
  * `npm run demo`: serves the stage's synthesized app on free loopback ports (as `npm start` does: the
  * app's own authorizer and backend from the assembly), walks through the kinds of caller over the stage's
- * routes, and prints caller × route → status and reason. Then shows the authorizer result cache at work.
- * The step-up and usage-tier sections still run on the stage's in-process local stack (startLocalStack):
+ * routes, and prints caller × route → status and reason. Then shows the authorizer result cache and a
+ * step-up refusal at work. The usage-tier section still runs on the stage's in-process local stack (startLocalStack):
  * the assembly path enforces no usage plans yet. See USAGE.
  */
 import { printStream } from '../client/cli';
 import { answerHelp, parseCli } from '../cli/cli-args';
-import { loadAppConfig, loadStage } from '../cli/stage';
+import { loadStage } from '../cli/stage';
 import type { StageConfig } from '../common/app-config';
 import { meetsRequirement } from '../common/route-model';
 import { formatTable, stagePrincipals } from './access-matrix';
 import { quotaDemo } from './quota-demo';
 import { stepUpDemo } from './step-up-demo';
 import { call, serviceAccountToken, userTokens } from './callers';
-import type { CallOptions, CallerStack } from './callers';
-import { keycloakRealmUrls } from './gateway/local-stack';
+import type { CallOptions } from './callers';
 import type { LocalStackOptions } from './gateway/local-stack';
-import type { LocalIamCredential } from './gateway/sigv4-check';
-import { serveAssembly } from './assembly/serve-assembly';
-import type { ServeAssemblyOptions, ServedAssembly } from './assembly/serve-assembly';
-import { localStageRealm } from './sign-in-realm';
-import { LOCAL_MACHINE_ROLE, passwordsOf, realmSecrets, withLocalMachine } from './stage-assembly';
-import { synthKeygateApp } from './synth-app';
+import { serveDemoStage } from './demo-app';
+import type { DemoContext, DemoStack } from './demo-app';
+import { passwordsOf, realmSecrets } from './stage-assembly';
 import type { ApiType } from './gateway/api-events';
-import type { LocalIssuer } from './issuer';
 import { adminFromArgs, openKeycloakForCli } from './keycloak-realm';
 import type { OpenedKeycloak } from './keycloak-realm';
 
@@ -87,16 +82,6 @@ function pickPeople(stage: StageConfig): { withRole?: string; withoutRole?: stri
   const can = (p: (typeof people)[number]) =>
     meetsRequirement(invoke?.requirement, p.principal, { modelId: model });
   return { withRole: people.find(can)?.name, withoutRole: people.find((p) => !can(p))?.name };
-}
-
-/** The served app as the callers see it: one API, its issuer (built-in or the real realm), its IAM callers. */
-interface DemoStack extends CallerStack {
-  readonly issuer: CallerStack['issuer'] & {
-    readonly issuer: string;
-    readonly mint?: LocalIssuer['mint'];
-  };
-  readonly stage: StageConfig;
-  readonly iam: { readonly machine: LocalIamCredential; readonly outsider: LocalIamCredential };
 }
 
 async function callers(stack: DemoStack): Promise<Caller[]> {
@@ -165,27 +150,16 @@ async function main(): Promise<void> {
         '--keycloak <realm URL>: the demo signs its test users in, so it provisions the realm: add --admin-user and --admin-password-env',
       );
     }
-    const account = stage.account ?? '000000000000';
-    const synthesized = await synthKeygateApp(
-      withLocalMachine(loadAppConfig(args.config).config, name, stage, false),
-      name,
-    );
     const password = process.env.KEYGATE_TEST_PASSWORD;
     const passwords = keycloak?.passwords ?? (password ? passwordsOf(stage, password) : undefined);
-    const serve: ServeAssemblyOptions = {
-      app: synthesized.assembly,
-      stack: synthesized.stack,
-      apiKinds: [api],
-      ...(keycloak ? { keycloak: keycloak.options.realmUrl } : {}),
-      realms: { [stage.keycloak.issuer]: localStageRealm(stage, passwords ? { passwords } : {}) },
-      ...(passwords ? { passwords } : {}),
-      machineCredential: {
-        callerArn: `arn:aws:sts::${account}:assumed-role/${LOCAL_MACHINE_ROLE}/local`,
-        callerId: 'AROALOCALKEYGATEMACH:local',
-      },
-    };
     const secrets = await realmSecrets(keycloak, stage, password, undefined);
-    await walkThrough(name, stage, api, keycloak, { serve, secrets });
+    const ctx: DemoContext = {
+      name,
+      ...(keycloak ? { keycloak } : {}),
+      ...(passwords ? { passwords } : {}),
+      ...(secrets ? { secrets } : {}),
+    };
+    await walkThrough(stage, api, ctx);
   } finally {
     await keycloak?.close();
   }
@@ -196,44 +170,14 @@ function issuerOptions(keycloak: OpenedKeycloak | undefined): Partial<LocalStack
   return keycloak ? { keycloak: keycloak.options, passwords: keycloak.passwords } : {};
 }
 
-/** The synthesized app to serve, and a real realm's passwords and secrets (undefined: the built-in issuer). */
-interface DemoApp {
-  readonly serve: ServeAssemblyOptions;
-  readonly secrets: Awaited<ReturnType<typeof realmSecrets>>;
-}
-
-/** The served app's first API as the callers see it. */
-function demoStack(served: ServedAssembly, stage: StageConfig, app: DemoApp): DemoStack {
-  const realmUrl = served.issuerUrl ?? '';
-  return {
-    issuer: served.issuer ?? {
-      issuer: realmUrl,
-      urls: keycloakRealmUrls(realmUrl),
-      passwords: app.secrets?.passwords ?? {},
-      clientSecrets: app.secrets?.clientSecrets ?? {},
-    },
-    stage,
-    gateway: { url: served.apis[0].url },
-    region: served.stack.region,
-    iam: served.iam,
-  };
-}
-
-async function walkThrough(
-  name: string,
-  stage: StageConfig,
-  api: ApiType,
-  keycloak: OpenedKeycloak | undefined,
-  app: DemoApp,
-): Promise<void> {
+async function walkThrough(stage: StageConfig, api: ApiType, ctx: DemoContext): Promise<void> {
+  const { name } = ctx;
   const reasons = new Map<string, string>();
   // Caching off for the walk-through, so every cell shows the authorizer's own reason.
-  const served = await serveAssembly({
-    ...app.serve,
+  const stack = await serveDemoStage(ctx, stage, api, {
     cacheTtlSeconds: 0,
     onRequest: (_api, r) => reasons.set(r.requestId, r.authorizerReason ?? r.reason),
   });
-  const stack = demoStack(served, stage, app);
   try {
     const requests = demoRequests(stage, api);
     const who = await callers(stack);
@@ -257,11 +201,11 @@ async function walkThrough(
     );
     await streamDemo(stack, stage, api);
   } finally {
-    await served.close();
+    await stack.close();
   }
-  await cacheDemo(stage, api, app);
-  await stepUpDemo(stage, issuerOptions(keycloak));
-  await quotaDemo(stage, issuerOptions(keycloak));
+  await cacheDemo(stage, api, ctx);
+  await stepUpDemo(stage, ctx);
+  await quotaDemo(stage, issuerOptions(ctx.keycloak));
 }
 
 /** A streamed answer, printed word by word as the gateway passes the events on. */
@@ -296,12 +240,11 @@ async function streamDemo(stack: DemoStack, stage: StageConfig, api: ApiType): P
 }
 
 /** Same token over several routes with caching on: the authorizer runs once, its policy covers them all. */
-async function cacheDemo(stage: StageConfig, api: ApiType, app: DemoApp): Promise<void> {
+async function cacheDemo(stage: StageConfig, api: ApiType, ctx: DemoContext): Promise<void> {
   let invocations = 0;
-  const served = await serveAssembly({ ...app.serve, onAuthorizerInvoked: () => invocations++ });
-  const stack = demoStack(served, stage, app);
-  // The TTL the synthesized authorizer has (the stage's, as the constructs default it).
-  const ttl = served.apis[0].api.authorizer?.cacheTtlSeconds ?? 0;
+  const stack = await serveDemoStage(ctx, stage, api, { onAuthorizerInvoked: () => invocations++ });
+  // The stage's TTL, as the constructs default it.
+  const ttl = stage.authorizer?.cacheTtlSeconds ?? 300;
   try {
     const person = pickPeople(stage).withRole;
     if (!person || ttl === 0) return;
@@ -319,7 +262,7 @@ async function cacheDemo(stage: StageConfig, api: ApiType, app: DemoApp): Promis
       `\nResult cache (TTL ${ttl} s): ${n} requests by ${person} over ${routes.length} routes → authorizer invoked ${invocations} time(s); statuses ${[...new Set(statuses)].join('/')}.`,
     );
   } finally {
-    await served.close();
+    await stack.close();
   }
 }
 
