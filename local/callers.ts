@@ -12,6 +12,14 @@ import type { LocalIamCredential } from './gateway/sigv4-check';
 import { basicAuth, postForm, request } from './http/request';
 import type { Response } from './http/request';
 
+/** What the callers need of a stack: its issuer, the stage's clients, the gateway's URL and region. */
+export interface CallerStack {
+  readonly issuer: Pick<StackIssuer, 'urls' | 'ca' | 'passwords' | 'clientSecrets'>;
+  readonly stage: Pick<LocalStack['stage'], 'keycloak'>;
+  readonly gateway: { readonly url: string };
+  readonly region: string;
+}
+
 export interface TokenSet {
   readonly access_token: string;
   readonly refresh_token?: string;
@@ -19,7 +27,7 @@ export interface TokenSet {
 }
 
 async function tokenRequest(
-  stack: LocalStack<StackIssuer>,
+  stack: CallerStack,
   form: Record<string, string>,
   headers: Record<string, string> = {},
 ): Promise<TokenSet> {
@@ -29,11 +37,7 @@ async function tokenRequest(
 }
 
 /** A person's tokens: the realm's test user signs in through the people client (direct access grant). */
-export function userTokens(
-  stack: LocalStack<StackIssuer>,
-  username: string,
-  scope = 'openid',
-): Promise<TokenSet> {
+export function userTokens(stack: CallerStack, username: string, scope = 'openid'): Promise<TokenSet> {
   return tokenRequest(stack, {
     grant_type: 'password',
     client_id: stack.stage.keycloak.peopleClientId,
@@ -44,7 +48,7 @@ export function userTokens(
 }
 
 /** A service account's access token (client credentials). */
-export function serviceAccountToken(stack: LocalStack<StackIssuer>, clientId: string): Promise<TokenSet> {
+export function serviceAccountToken(stack: CallerStack, clientId: string): Promise<TokenSet> {
   return tokenRequest(
     stack,
     { grant_type: 'client_credentials' },
@@ -97,7 +101,7 @@ export async function sigV4Headers(
 
 /** Calls a route of the local gateway. */
 export async function call(
-  stack: LocalStack<StackIssuer>,
+  stack: CallerStack,
   method: string,
   path: string,
   options: CallOptions = {},

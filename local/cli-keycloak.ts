@@ -1,6 +1,6 @@
 /**
- * `--keycloak`, `--admin-user`, `--admin-password-env` and KEYGATE_CLIENT_SECRET as both `npm start`
- * paths read them (local/start.ts over the assembly, local/start-stage.ts over the stage).
+ * `--keycloak`, `--admin-user`, `--admin-password-env` and KEYGATE_CLIENT_SECRET as `npm start`
+ * (local/start.ts) reads them.
  */
 import type { StageConfig } from '../common/app-config';
 import { adminFromArgs, openKeycloakForCli } from './keycloak-realm';

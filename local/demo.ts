@@ -1,7 +1,9 @@
 /**
- * `npm run demo`: starts the stack on free loopback ports, walks through the kinds of caller over the
- * stage's routes, and prints caller × route → status and reason. Then shows the authorizer result cache at
- * work. See USAGE.
+ * `npm run demo`: serves the stage's synthesized app on free loopback ports (as `npm start` does: the
+ * app's own authorizer and backend from the assembly), walks through the kinds of caller over the stage's
+ * routes, and prints caller × route → status and reason. Then shows the authorizer result cache and a
+ * step-up refusal at work. The usage-tier section still runs on the stage's in-process local stack (startLocalStack):
+ * the assembly path enforces no usage plans yet. See USAGE.
  */
 import { printStream } from '../client/cli';
 import { answerHelp, parseCli } from '../cli/cli-args';
@@ -13,10 +15,11 @@ import { quotaDemo } from './quota-demo';
 import { stepUpDemo } from './step-up-demo';
 import { call, serviceAccountToken, userTokens } from './callers';
 import type { CallOptions } from './callers';
-import { startLocalStack } from './gateway/local-stack';
-import type { LocalStack, LocalStackOptions, StackIssuer } from './gateway/local-stack';
+import type { LocalStackOptions } from './gateway/local-stack';
+import { serveDemoStage } from './demo-app';
+import type { DemoContext, DemoStack } from './demo-app';
+import { passwordsOf, realmSecrets } from './stage-assembly';
 import type { ApiType } from './gateway/api-events';
-import type { LocalIssuer } from './issuer';
 import { adminFromArgs, openKeycloakForCli } from './keycloak-realm';
 import type { OpenedKeycloak } from './keycloak-realm';
 
@@ -81,7 +84,7 @@ function pickPeople(stage: StageConfig): { withRole?: string; withoutRole?: stri
   return { withRole: people.find(can)?.name, withoutRole: people.find((p) => !can(p))?.name };
 }
 
-async function callers(stack: LocalStack<StackIssuer>): Promise<Caller[]> {
+async function callers(stack: DemoStack): Promise<Caller[]> {
   const { stage } = stack;
   const out: Caller[] = [];
   const { withRole, withoutRole } = pickPeople(stage);
@@ -107,7 +110,7 @@ async function callers(stack: LocalStack<StackIssuer>): Promise<Caller[]> {
   out.push({ name: 'IAM role, granted', options: { iam: stack.iam.machine } });
   out.push({ name: 'IAM user, not granted', options: { iam: stack.iam.outsider } });
   // Only the built-in issuer signs arbitrary claims; a real Keycloak issues no expired token on request.
-  const mint = (stack.issuer as Partial<LocalIssuer>).mint;
+  const mint = stack.issuer.mint;
   if (mint) {
     out.push({
       name: 'expired token',
@@ -147,7 +150,16 @@ async function main(): Promise<void> {
         '--keycloak <realm URL>: the demo signs its test users in, so it provisions the realm: add --admin-user and --admin-password-env',
       );
     }
-    await walkThrough(name, stage, api, keycloak);
+    const password = process.env.KEYGATE_TEST_PASSWORD;
+    const passwords = keycloak?.passwords ?? (password ? passwordsOf(stage, password) : undefined);
+    const secrets = await realmSecrets(keycloak, stage, password, undefined);
+    const ctx: DemoContext = {
+      name,
+      ...(keycloak ? { keycloak } : {}),
+      ...(passwords ? { passwords } : {}),
+      ...(secrets ? { secrets } : {}),
+    };
+    await walkThrough(stage, api, ctx);
   } finally {
     await keycloak?.close();
   }
@@ -158,20 +170,13 @@ function issuerOptions(keycloak: OpenedKeycloak | undefined): Partial<LocalStack
   return keycloak ? { keycloak: keycloak.options, passwords: keycloak.passwords } : {};
 }
 
-async function walkThrough(
-  name: string,
-  stage: StageConfig,
-  api: ApiType,
-  keycloak: OpenedKeycloak | undefined,
-): Promise<void> {
+async function walkThrough(stage: StageConfig, api: ApiType, ctx: DemoContext): Promise<void> {
+  const { name } = ctx;
   const reasons = new Map<string, string>();
   // Caching off for the walk-through, so every cell shows the authorizer's own reason.
-  const stack = await startLocalStack({
-    stage,
-    ...issuerOptions(keycloak),
-    apiType: api,
+  const stack = await serveDemoStage(ctx, stage, api, {
     cacheTtlSeconds: 0,
-    onRequest: (r) => reasons.set(r.requestId, r.authorizerReason ?? r.reason),
+    onRequest: (_api, r) => reasons.set(r.requestId, r.authorizerReason ?? r.reason),
   });
   try {
     const requests = demoRequests(stage, api);
@@ -195,16 +200,16 @@ async function walkThrough(
         "\nthe gateway's otherwise (identity_source_missing, iam_allow, iam_not_authorized, sigv4_*).",
     );
     await streamDemo(stack, stage, api);
-    await cacheDemo(stage, api, keycloak);
-    await stepUpDemo(stage, issuerOptions(keycloak));
-    await quotaDemo(stage, issuerOptions(keycloak));
   } finally {
     await stack.close();
   }
+  await cacheDemo(stage, api, ctx);
+  await stepUpDemo(stage, ctx);
+  await quotaDemo(stage, issuerOptions(ctx.keycloak));
 }
 
 /** A streamed answer, printed word by word as the gateway passes the events on. */
-async function streamDemo(stack: LocalStack<StackIssuer>, stage: StageConfig, api: ApiType): Promise<void> {
+async function streamDemo(stack: DemoStack, stage: StageConfig, api: ApiType): Promise<void> {
   const route = stage.routes.find((r) => r.stream === true);
   const person = pickPeople(stage).withRole;
   const model = stage.models.find((m) => m.kind === 'demo')?.id;
@@ -235,20 +240,11 @@ async function streamDemo(stack: LocalStack<StackIssuer>, stage: StageConfig, ap
 }
 
 /** Same token over several routes with caching on: the authorizer runs once, its policy covers them all. */
-async function cacheDemo(
-  stage: StageConfig,
-  api: ApiType,
-  keycloak: OpenedKeycloak | undefined,
-): Promise<void> {
+async function cacheDemo(stage: StageConfig, api: ApiType, ctx: DemoContext): Promise<void> {
   let invocations = 0;
+  const stack = await serveDemoStage(ctx, stage, api, { onAuthorizerInvoked: () => invocations++ });
+  // The stage's TTL, as the constructs default it.
   const ttl = stage.authorizer?.cacheTtlSeconds ?? 300;
-  const stack = await startLocalStack({
-    stage,
-    ...issuerOptions(keycloak),
-    apiType: api,
-    cacheTtlSeconds: ttl,
-    onAuthorizerInvoked: () => invocations++,
-  });
   try {
     const person = pickPeople(stage).withRole;
     if (!person || ttl === 0) return;

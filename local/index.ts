@@ -26,7 +26,10 @@ export interface KeygateLocalOptions {
   readonly app?: string;
   /** The stack to serve. @default - the assembly's only stack */
   readonly stack?: string;
-  /** A real Keycloak realm URL to trust instead of the built-in issuer. @default - the built-in issuer */
+  /**
+   * A real Keycloak realm URL to trust instead of the built-in issuer: https, or http on a loopback
+   * address. @default - the built-in issuer
+   */
   readonly keycloak?: string;
   /**
    * PEM file of the CA that signed that Keycloak's certificate; also trusted for the OpenID Connect issuers
@@ -39,6 +42,11 @@ export interface KeygateLocalOptions {
   readonly issuerPort?: number;
   /** Variables set in every function's environment, over the template's values and stand-ins. */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Values of the stack's Secrets Manager secrets by logical id, as the functions read them locally
+   * (through a stand-in of the Parameters and Secrets extension). @default - generated per run
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
   /** Print the functions' own output. @default false */
   readonly verbose?: boolean;
   /** Called after each request with how the gateway answered it. */

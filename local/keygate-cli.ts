@@ -18,14 +18,18 @@ from their assets; routes it cannot run answer 501 with the reason. Ctrl-C stops
   --app <dir>               the cloud assembly (default: cdk.out)
   --stack <name>            the stack to serve (default: the assembly's only stack)
   --issuer builtin          a built-in issuer stands in for the authorizer's Keycloak realm (default)
-  --keycloak <realm URL>    trust a real Keycloak realm instead, over https (the app's authorizer fetches
-                            keys over https only), e.g. https://sso.test:8443/realms/shop
+  --keycloak <realm URL>    trust a real Keycloak realm instead: https, e.g. https://sso.test:8443/realms/shop,
+                            or http on a loopback address (a development Keycloak; its keys reach the
+                            app's authorizer, which fetches over https only, through a local https front)
   --keycloak-ca <file>      PEM of the CA that signed that Keycloak's certificate (default: the system's);
                             also trusted for the OpenID Connect issuers of JWT authorizers
   --port <n>                the first API's port; the next APIs take the following ones (default: any free)
   --issuer-port <n>         the built-in issuer's port (default: any free)
   --env NAME=VALUE          set a variable in every function's environment (repeatable); values the
                             template resolves only at deploy time get the stand-in local-<NAME>
+  --secret ID=VALUE         the value of the stack's Secrets Manager secret ID (its logical id; repeatable)
+                            as the functions read it locally (default: generated per run as CloudFormation
+                            generates it)
   --verbose                 print the functions' own output
   --help                    this text
 `;
@@ -38,18 +42,22 @@ function portOf(name: string, value: string | undefined): number {
   return n;
 }
 
-/** `--env` values, which parseArgs cannot repeat: collected here and removed from the arguments. */
-function takeEnv(argv: string[]): { rest: string[]; env: Record<string, string> } {
+/** `--env` (or `--secret`) values, which parseArgs cannot repeat: collected here and removed from the arguments. */
+function takePairs(
+  argv: string[],
+  flag: '--env' | '--secret',
+): { rest: string[]; env: Record<string, string> } {
   const rest: string[] = [];
   const env: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] !== '--env') {
+    if (argv[i] !== flag) {
       rest.push(argv[i]);
       continue;
     }
     const pair = argv[++i] ?? '';
     const at = pair.indexOf('=');
-    if (at <= 0) throw new AssemblyError(`--env takes NAME=VALUE, got '${pair}'`);
+    if (at <= 0)
+      throw new AssemblyError(`${flag} takes ${flag === '--env' ? 'NAME' : 'ID'}=VALUE, got '${pair}'`);
     env[pair.slice(0, at)] = pair.slice(at + 1);
   }
   return { rest, env };
@@ -57,7 +65,8 @@ function takeEnv(argv: string[]): { rest: string[]; env: Record<string, string> 
 
 export async function runKeygateLocal(argv: string[]): Promise<ServedAssembly> {
   answerHelp(argv, USAGE);
-  const { rest, env } = takeEnv(argv);
+  const { rest: withoutEnv, env } = takePairs(argv, '--env');
+  const { rest, env: secrets } = takePairs(withoutEnv, '--secret');
   const args = parseCli(rest, {
     app: { type: 'string' },
     stack: { type: 'string' },
@@ -80,6 +89,7 @@ export async function runKeygateLocal(argv: string[]): Promise<ServedAssembly> {
     gatewayPort: portOf('--port', args.port),
     issuerPort: portOf('--issuer-port', args['issuer-port']),
     environment: env,
+    secrets,
     verbose: args.verbose === true,
     onRequest: (api, r) =>
       console.log(

@@ -19,6 +19,8 @@ export interface StartBannerInput {
     readonly passwords: Record<string, string>;
     readonly clientSecrets: Record<string, string>;
   };
+  /** Browser sign-in is served: the commands include opening /auth/login. @default false */
+  readonly signIn?: boolean;
 }
 
 /** The issuer the commands call: the built-in one, or the real realm with what is known of its secrets. */
@@ -75,7 +77,7 @@ export function startBanner(input: StartBannerInput): string {
   const groups = readyCommands({
     stack: { issuer, gateway: { url: first.url }, iam: served.iam, stage, region: served.stack.region },
     caFile,
-    signIn: false,
+    signIn: input.signIn === true,
   });
   const toSet = variablesToSet(groups);
   const kc = stage.keycloak;

@@ -6,14 +6,14 @@
  */
 import { answerHelp, parseCli } from '../cli/cli-args';
 import { loadAppConfig, loadStage } from '../cli/stage';
-import type { StageConfig } from '../common/app-config';
-import { routeKey } from '../common/route-model';
-import { buildRealm } from '../realm/realm-definition';
 import { serveAssembly } from './assembly/serve-assembly';
 import { describeFailure } from './keygate-cli';
 import { keycloakFromArgs } from './cli-keycloak';
 import type { OpenedKeycloak } from './keycloak-realm';
+import { freeConsecutivePorts } from './free-ports';
+import { localStageRealm } from './sign-in-realm';
 import { startBanner } from './start-banner';
+import { LOCAL_MACHINE_ROLE, passwordsOf, realmSecrets, withLocalMachine } from './stage-assembly';
 import { stopOnSignal } from './stop-on-signal';
 import { synthKeygateApp } from './synth-app';
 
@@ -26,10 +26,14 @@ ready-to-run commands. Ctrl-C stops everything.
   --stage <name>            stage of the app config (default: its defaultStage, else dev)
   --config <file>           app config JSON (default: the keygate context of ./cdk.json, else the built-in one)
   --api http|rest           serve only that API (default: every API the stage deploys)
-  --keycloak <realm URL>    trust a real Keycloak realm instead of the built-in issuer, over https (the
-                            app's authorizer fetches keys over https only), e.g. https://sso.test/realms/keygate
+  --sign-in                 browser sign-in: the app's sign-in function on /auth/login, /auth/callback,
+                            /auth/refresh, /auth/logout (the stage's browserSignIn, on if the stage has none)
+  --keycloak <realm URL>    trust a real Keycloak realm instead of the built-in issuer: https, e.g.
+                            https://sso.test/realms/keygate, or http on a loopback address (a development
+                            Keycloak: its keys reach the app's authorizer through a local https front)
+  --keycloak local          start the project's Keycloak fixture, provision the stage's realm, use it
   --keycloak-ca <file>      PEM of the CA that signed that Keycloak's certificate (default: the system's)
-  --admin-user <name>       with --keycloak: provision the realm through the admin API first
+  --admin-user <name>       with --keycloak <realm URL>: provision the realm through the admin API first
   --admin-password-env <VAR>  environment variable holding that admin's password
   --verbose                 print the functions' own output (their JSON log lines)
   --help                    this text
@@ -38,23 +42,9 @@ Environment: KEYGATE_ISSUER_PORT (default 8443), KEYGATE_GATEWAY_PORT (default 8
 next API takes the next port), KEYGATE_TEST_PASSWORD (one password for every test user), KEYGATE_CLIENT_SECRET
 (with --keycloak used as it is: the first service account's secret), KEYGATE_LOCAL_ACCESS_KEY_ID +
 KEYGATE_LOCAL_SECRET_ACCESS_KEY (the IAM test credentials). Otherwise they are made for this run only.
-With --sign-in, or --keycloak local / an http realm URL (the Keycloak fixture, development Keycloaks), npm
-start runs the stage's local stack instead (local/start-stage.ts; \`npm start -- --sign-in --help\` lists
-its options): the synthesized app cannot serve those yet (docs/local-stack.md).
+The functions' Secrets Manager secrets (cookie keys, usage tier keys) are generated for the run and served
+by a local stand-in of the Parameters and Secrets extension (docs/local-stack.md).
 `;
-
-/**
- * What the synthesized app cannot serve yet: browser sign-in (its function reads its cookie keys from
- * Secrets Manager) and an http realm (the app's authorizer fetches keys over https only). Those run on the
- * stage's local stack, as `npm start` did before it served the assembly.
- */
-function wantsStageStack(argv: readonly string[]): boolean {
-  if (argv.includes('--sign-in')) return true;
-  const i = argv.indexOf('--keycloak');
-  const target =
-    i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--keycloak='))?.slice('--keycloak='.length);
-  return target !== undefined && !target.startsWith('https://');
-}
 
 function port(name: string, fallback: number): number {
   const v = process.env[name];
@@ -80,14 +70,10 @@ function parseStartArgs(argv: string[]) {
   if (args.api !== undefined && args.api !== 'http' && args.api !== 'rest') {
     throw new Error(`--api must be 'http' or 'rest', got '${args.api}'`);
   }
-  if (args['sign-in']) {
+  if (args['sign-in'] && args.keycloak !== undefined && !args.keycloak.startsWith('https://')) {
+    // The app's sign-in function takes an https issuer only (common/sign-in-config.ts).
     throw new Error(
-      '--sign-in: npm start serves the synthesized app, whose sign-in function reads its cookie keys from Secrets Manager (no local stand-in yet); browser sign-in runs on the local stack of the tests, startLocalStack({ signIn: true }): see docs/local-stack.md',
-    );
-  }
-  if (args.keycloak !== undefined && !args.keycloak.startsWith('https://')) {
-    throw new Error(
-      `--keycloak takes the https URL of a realm: the app's authorizer fetches keys over https only (the Keycloak fixture and development Keycloaks speak http: use \`npm run demo -- --keycloak ${args.keycloak}\`), got '${args.keycloak}'`,
+      `--sign-in takes an https realm: the app's sign-in function speaks https to Keycloak only, got --keycloak ${args.keycloak}`,
     );
   }
   return args;
@@ -95,10 +81,6 @@ function parseStartArgs(argv: string[]) {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  if (wantsStageStack(argv)) {
-    await import('./start-stage.js');
-    return;
-  }
   answerHelp(argv, USAGE);
   const args = parseStartArgs(argv);
   const { name, stage } = loadStage(args);
@@ -108,24 +90,31 @@ async function main(): Promise<void> {
     throw new Error('set both KEYGATE_LOCAL_ACCESS_KEY_ID and KEYGATE_LOCAL_SECRET_ACCESS_KEY, or neither');
   }
   const account = stage.account ?? '000000000000';
+  const signIn = args['sign-in'] === true;
   const synthesized = await synthKeygateApp(
-    withLocalMachine(loadAppConfig(args.config).config, name, stage),
+    withLocalMachine(loadAppConfig(args.config).config, name, stage, signIn),
     name,
   );
   const password = process.env.KEYGATE_TEST_PASSWORD;
+  // Sign-in: the realm names the gateways' callback URLs, so their ports are known before they listen.
+  const gatewayPort = port('KEYGATE_GATEWAY_PORT', 8080) || (signIn ? await freeConsecutivePorts(2) : 0);
+  const signInUrls = signIn ? [0, 1].map((i) => `http://127.0.0.1:${gatewayPort + i}`) : undefined;
   const keycloak = await keycloakFromArgs(args, stage, password);
-  const served = await serveAssembly({
+  const served = await serveOrStop(keycloak, {
     app: synthesized.assembly,
     stack: synthesized.stack,
     ...(args.api ? { apiKinds: [args.api as 'http' | 'rest'] } : {}),
     ...(keycloak ? { keycloak: keycloak.options.realmUrl } : {}),
     ...(args['keycloak-ca'] ? { keycloakCaFile: args['keycloak-ca'] } : {}),
     realms: {
-      [stage.keycloak.issuer]: stageRealm(stage, password ? passwordsOf(stage, password) : undefined),
+      [stage.keycloak.issuer]: localStageRealm(stage, {
+        ...(password ? { passwords: passwordsOf(stage, password) } : {}),
+        ...(signInUrls ? { signInUrls } : {}),
+      }),
     },
     ...(password ? { passwords: passwordsOf(stage, password) } : {}),
     issuerPort: port('KEYGATE_ISSUER_PORT', 8443),
-    gatewayPort: port('KEYGATE_GATEWAY_PORT', 8080),
+    gatewayPort,
     machineCredential: {
       ...(keyId && secret ? { accessKeyId: keyId, secretAccessKey: secret } : {}),
       callerArn: `arn:aws:sts::${account}:assumed-role/${LOCAL_MACHINE_ROLE}/local`,
@@ -134,73 +123,28 @@ async function main(): Promise<void> {
     verbose: args.verbose === true,
     onRequest: (api, r) =>
       console.log(
-        `${new Date().toISOString()}  ${api.kind.toUpperCase()} ${r.method} ${r.path} -> ${r.status}  ${r.reason}${r.cacheHit ? ' [cached]' : ''}  ${r.durationMs} ms`,
+        `${new Date().toISOString()}  ${api.kind.toUpperCase()} ${r.method} ${r.path} -> ${r.status}  ${r.reason}${r.authorizerReason ? ` (authorizer: ${r.authorizerReason})` : ''}${r.cacheHit ? ' [cached]' : ''}  ${r.durationMs} ms`,
       ),
   });
-  const secrets = await realmSecrets(keycloak, stage, password);
-  console.log(startBanner({ name, stage, served, keycloak, secrets }));
-  stopOnSignal(() => served.close());
-}
-
-const LOCAL_MACHINE_ROLE = 'keygate-local-machine';
-
-/**
- * The configuration with the printed IAM test caller listed among the stage's machine principals (a role
- * of its own, allowed every IAM route of the stage), as a deployment lists a real role: the model backend
- * then lets it invoke models. Usage tiers are left out (their keys live in Secrets Manager).
- */
-function withLocalMachine(config: unknown, name: string, stage: StageConfig): unknown {
-  const c = config as { stages: Record<string, StageConfig> };
-  // Streaming routes exist on the REST API only, and the stack grants a principal's routes on every API.
-  const routes = stage.routes.filter((r) => r.auth === 'iam' && r.stream !== true).map((r) => routeKey(r));
-  const roleArn = `arn:aws:iam::${stage.account ?? '000000000000'}:role/${LOCAL_MACHINE_ROLE}`;
-  // Usage tiers keep their keys in Secrets Manager, which has no local stand-in yet: left out here.
-  const withoutTiers: StageConfig = { ...c.stages[name] };
-  delete (withoutTiers as { usageTiers?: unknown }).usageTiers;
-  return {
-    ...c,
-    stages: {
-      ...c.stages,
-      [name]: {
-        ...withoutTiers,
-        ...(routes.length > 0
-          ? { machinePrincipals: [...(stage.machinePrincipals ?? []), { roleArn, routes }] }
-          : {}),
-      },
-    },
-  };
-}
-
-/** The stage's realm as realm-as-code builds it, with its test users able to use the password grant. */
-function stageRealm(stage: StageConfig, passwords: Readonly<Record<string, string>> | undefined) {
-  return buildRealm(stage, {
-    includeTestUsers: true,
-    directAccessGrants: true,
-    ...(passwords ? { testUserPasswords: passwords } : {}),
+  const secrets = await realmSecrets(keycloak, stage, password, signInUrls);
+  console.log(startBanner({ name, stage, served, keycloak, secrets, signIn }));
+  stopOnSignal(async () => {
+    await served.close();
+    await keycloak?.close();
   });
 }
 
-function passwordsOf(stage: StageConfig, password: string): Record<string, string> {
-  return Object.fromEntries((stage.keycloak.testUsers ?? []).map((u) => [u.username, password]));
-}
-
-/**
- * Passwords and secrets of a real realm: provisioned through the admin API (read back), or known from the
- * environment for a realm used as it is.
- */
-async function realmSecrets(
+/** Serves the assembly; a Keycloak fixture started for it is stopped again if that fails. */
+async function serveOrStop(
   keycloak: OpenedKeycloak | undefined,
-  stage: StageConfig,
-  password: string | undefined,
-): Promise<{ passwords: Record<string, string>; clientSecrets: Record<string, string> } | undefined> {
-  if (!keycloak) return undefined;
-  if (keycloak.options.provision) {
-    return keycloak.options.provision(
-      stageRealm(stage, keycloak.passwords ?? (password ? passwordsOf(stage, password) : undefined)),
-    );
+  options: Parameters<typeof serveAssembly>[0],
+): Promise<Awaited<ReturnType<typeof serveAssembly>>> {
+  try {
+    return await serveAssembly(options);
+  } catch (e) {
+    await keycloak?.close();
+    throw e;
   }
-  const known = keycloak.options.secrets;
-  return { passwords: { ...known?.passwords }, clientSecrets: { ...known?.clientSecrets } };
 }
 
 main().catch((e: unknown) => {

@@ -14,9 +14,8 @@ import type { StepUpRequirement } from '../common/step-up';
 import { acrValuesFor, withoutStepUp } from '../common/step-up';
 import { stagePrincipals } from './access-matrix';
 import { call, userTokens } from './callers';
-import { startLocalStack } from './gateway/local-stack';
-import type { LocalStackOptions } from './gateway/local-stack';
-import type { LocalIssuer } from './issuer';
+import { serveDemoStage } from './demo-app';
+import type { DemoContext } from './demo-app';
 
 /** 15 minutes, as in docs/step-up.md's fine-tune example. */
 const EXAMPLE_MAX_AGE_SECONDS = 900;
@@ -38,7 +37,7 @@ export function stepUpDemoRoute(
   return { stage: { ...stage, routes }, route, stepUp, example: true };
 }
 
-export async function stepUpDemo(stage: StageConfig, issuer: Partial<LocalStackOptions>): Promise<void> {
+export async function stepUpDemo(stage: StageConfig, ctx: DemoContext): Promise<void> {
   const found = stepUpDemoRoute(stage);
   if (!found) {
     console.log(
@@ -57,12 +56,9 @@ export async function stepUpDemo(stage: StageConfig, issuer: Partial<LocalStackO
   if (!person) return;
   const reasons = new Map<string, string>();
   // The result cache off: the challenge names this route's own requirement (docs/step-up.md).
-  const stack = await startLocalStack({
-    ...issuer,
-    stage: found.stage,
-    apiType: 'rest',
+  const stack = await serveDemoStage(ctx, found.stage, 'rest', {
     cacheTtlSeconds: 0,
-    onRequest: (r) => reasons.set(r.requestId, r.authorizerReason ?? r.reason),
+    onRequest: (_api, r) => reasons.set(r.requestId, r.authorizerReason ?? r.reason),
   });
   try {
     const path = route.path.replace('{modelId}', model).replace(/\{[^}]+\}/g, 'x');
@@ -81,7 +77,7 @@ export async function stepUpDemo(stage: StageConfig, issuer: Partial<LocalStackO
       await show(`${person.name}, ordinary sign-in`, (await userTokens(stack, person.name)).access_token),
     );
     // Only the built-in issuer signs a stepped-up token on request; a real Keycloak steps up in the browser.
-    const mint = (stack.issuer as Partial<LocalIssuer>).mint;
+    const mint = stack.issuer.mint;
     const top = acrValuesFor(stage.keycloak.acrLoaMap, stepUp.minLoa ?? 0)[0];
     if (mint && top !== undefined) {
       const token = await mint({

@@ -3,6 +3,8 @@
  * `execute-api` hostname a named stage is part of the path (`/prod/...`); the `$default` stage of an HTTP
  * API and custom domains have none. A configured override wins (custom domains with base-path mappings).
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-call-api.html
+ * API Gateway serves https only; a loopback host (`127.0.0.1:<port>`, `localhost:<port>`), which no
+ * deployed API has, is the local gateway, which serves plain http on this machine (docs/local-stack.md).
  */
 export function publicBaseUrl(
   domainName: string | undefined,
@@ -15,5 +17,8 @@ export function publicBaseUrl(
   const onExecuteApi = /\.execute-api\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.test(domainName);
   const withStage =
     onExecuteApi && typeof stage === 'string' && stage !== '$default' && /^[A-Za-z0-9_-]{1,128}$/.test(stage);
-  return `https://${domainName}${withStage ? `/${stage}` : ''}`;
+  const scheme = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost)(?::\d{1,5})?$/.test(domainName)
+    ? 'http'
+    : 'https';
+  return `${scheme}://${domainName}${withStage ? `/${stage}` : ''}`;
 }

@@ -18,7 +18,16 @@ import type { LambdaFunction, StreamingLambdaFunction } from '../gateway/local-g
 const RUNNER_JS = `'use strict';
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
-const [codeDir, handler, functionName, timeoutMs] = process.argv.slice(2);
+const [codeDir, handler, functionName, timeoutMs, captureLogs] = process.argv.slice(2);
+// Log lines also go to the gateway, on the channel that carries the results: a call's lines arrive before
+// its result (a separate stdout pipe could deliver them after it).
+if (captureLogs === '1') {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (chunk, ...rest) => {
+    if (process.connected) process.send({ log: String(chunk) });
+    return write(chunk, ...rest);
+  };
+}
 const dot = handler.lastIndexOf('.');
 const file = path.resolve(codeDir, handler.slice(0, dot));
 const exportName = handler.slice(dot + 1);
@@ -92,6 +101,8 @@ process.on('message', async (m) => {
 /** What the child sends: a call's result or error, or a chunk or the end of its response stream. */
 interface ChildMessage {
   readonly id: string;
+  /** A line the function wrote to stdout (with `onLog`). */
+  readonly log?: string;
   readonly ok?: boolean;
   readonly result?: unknown;
   readonly message?: string;
@@ -118,6 +129,8 @@ export interface FunctionProcessOptions {
   readonly environment: Readonly<Record<string, string>>;
   /** Print the function's stdout and stderr. @default false */
   readonly verbose?: boolean;
+  /** Receives what the function writes to stdout (its log lines), before the call's result. */
+  readonly onLog?: (text: string) => void;
 }
 
 export interface FunctionProcess {
@@ -144,7 +157,8 @@ export function startFunctionProcess(options: FunctionProcessOptions): FunctionP
   const timeoutMs = options.timeoutSeconds * 1000;
 
   const spawn = (): ChildProcess => {
-    const c = fork(runner(), [options.codeDir, options.handler, options.name, String(timeoutMs)], {
+    const capture = options.onLog ? '1' : '0';
+    const c = fork(runner(), [options.codeDir, options.handler, options.name, String(timeoutMs), capture], {
       cwd: options.codeDir,
       env,
       execArgv: [],
@@ -153,6 +167,7 @@ export function startFunctionProcess(options: FunctionProcessOptions): FunctionP
         : ['ignore', 'ignore', 'ignore', 'ipc'],
     });
     c.on('message', (m: ChildMessage) => {
+      if (m.log !== undefined) return void options.onLog?.(m.log);
       const p = pending.get(m.id);
       if (!p) return;
       if (m.chunk !== undefined) return void p.stream?.write(Buffer.from(m.chunk, 'base64'));

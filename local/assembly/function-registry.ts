@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
+import { SIGN_IN_CONFIG_ENV } from '../../common/function-env';
 import type { LambdaFunction, StreamingLambdaFunction } from '../gateway/local-gateway';
 import type { AssemblyFunction, AssemblyStack } from './assembly-model';
 import { startFunctionProcess } from './function-process';
@@ -24,6 +25,8 @@ export interface FunctionEnvironmentOptions {
   readonly environment?: Readonly<Record<string, string>>;
   /** Print the functions' own output. @default false */
   readonly verbose?: boolean;
+  /** Receives what each function writes to stdout (its log lines). */
+  readonly onFunctionLog?: (fn: AssemblyFunction, text: string) => void;
 }
 
 export function functionRegistry(
@@ -67,6 +70,9 @@ function processOptions(
   };
   const raw = fn.environment[AUTHORIZER_CONFIG_ENV];
   if (raw && trust.realms.length > 0) environment[AUTHORIZER_CONFIG_ENV] = trust.localConfig(raw);
+  const signIn = fn.environment[SIGN_IN_CONFIG_ENV];
+  if (signIn && options.environment?.[SIGN_IN_CONFIG_ENV] === undefined)
+    environment[SIGN_IN_CONFIG_ENV] = trust.localSignInConfig(signIn);
   return {
     name: fn.id,
     codeDir: fn.codeDir && fn.inlineCode === undefined ? fn.codeDir : inlineFolder(fn.inlineCode ?? ''),
@@ -74,6 +80,7 @@ function processOptions(
     timeoutSeconds: fn.timeoutSeconds,
     environment,
     verbose: options.verbose,
+    ...(options.onFunctionLog ? { onLog: (text: string) => options.onFunctionLog!(fn, text) } : {}),
   };
 }
 

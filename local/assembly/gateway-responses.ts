@@ -8,10 +8,13 @@
 import type { GatewayReason } from '../gateway/local-gateway';
 import type { Resources } from './template';
 import { literal, refOf } from './template';
+import { STEP_UP_CONTEXT_KEY } from '../../common/step-up';
 
 export interface GatewayResponseSpec {
   readonly statusCode?: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** Headers mapped from the authorizer's context (`context.authorizer.<key>`): header → key. */
+  readonly contextHeaders?: Readonly<Record<string, string>>;
   /** Body templates by media type. */
   readonly templates: Readonly<Record<string, string>>;
 }
@@ -36,11 +39,15 @@ export function readGatewayResponses(resources: Resources, apiId: string): Gatew
     const p = r.Properties ?? {};
     if (r.Type !== 'AWS::ApiGateway::GatewayResponse' || refOf(p.RestApiId) !== apiId) continue;
     const headers: Record<string, string> = {};
+    const contextHeaders: Record<string, string> = {};
     for (const [k, v] of Object.entries((p.ResponseParameters ?? {}) as Record<string, unknown>)) {
       const name = /^gatewayresponse\.header\.(.+)$/.exec(k)?.[1];
       const value = literal(v);
-      // Static values are quoted ('value'); mapped ones ($context..., method.request...) are left out.
+      // Static values are quoted ('value'); the authorizer's context is mapped (a step-up or DPoP
+      // challenge); other mapped ones (method.request...) are left out.
       if (name && value?.startsWith("'")) headers[name.toLowerCase()] = value.replace(/^'|'$/g, '');
+      const key = value ? /^context\.authorizer\.([A-Za-z0-9_]+)$/.exec(value)?.[1] : undefined;
+      if (name && key) contextHeaders[name.toLowerCase()] = key;
     }
     const templates = Object.fromEntries(
       Object.entries((p.ResponseTemplates ?? {}) as Record<string, unknown>).filter(
@@ -51,6 +58,7 @@ export function readGatewayResponses(resources: Resources, apiId: string): Gatew
     out[literal(p.ResponseType) ?? ''] = {
       ...(Number.isInteger(status) && status > 0 ? { statusCode: status } : {}),
       headers,
+      ...(Object.keys(contextHeaders).length > 0 ? { contextHeaders } : {}),
       templates,
     };
   }
@@ -63,6 +71,8 @@ export interface GatewayRefusal {
   readonly reason: GatewayReason;
   readonly requestId: string;
   readonly context?: Readonly<Record<string, string>>;
+  /** The authorizer context's challenge (STEP_UP_CONTEXT_KEY), which the gateway keeps apart. */
+  readonly challenge?: string;
 }
 
 /** The API's own answer to a refusal, or undefined to keep the local gateway's default. */
@@ -86,7 +96,17 @@ export function renderGatewayResponse(
     .replace(/\$context\.authorizer\.([A-Za-z0-9_]+)/g, (_m, key: string) => refusal.context?.[key] ?? '');
   return {
     status: spec.statusCode ?? refusal.status,
-    headers: { 'content-type': 'application/json', ...spec.headers },
+    headers: {
+      'content-type': 'application/json',
+      ...spec.headers,
+      ...Object.fromEntries(
+        Object.entries(spec.contextHeaders ?? {}).flatMap(([name, key]) => {
+          const value =
+            refusal.context?.[key] ?? (key === STEP_UP_CONTEXT_KEY ? refusal.challenge : undefined);
+          return value ? [[name, value]] : [];
+        }),
+      ),
+    },
     body,
   };
 }

@@ -17,11 +17,15 @@ import type { AssemblyStack } from './assembly-model';
 import { AssemblyError } from './assembly-model';
 import { keycloakIssuersOf, realmForIssuer, withLocalIssuer } from './assembly-issuer';
 import { isKeycloakRealmIssuer } from './jwt-authorizer-oidc';
+import { startHttpsFront } from './https-front';
+import type { HttpsFront } from './https-front';
+import { isLoopbackUrl } from '../../common/field-checks';
 
 export interface LocalTrustOptions {
   /**
-   * A real Keycloak realm URL (https) trusted in place of the first deployed realm, instead of a built-in
-   * issuer. @default - built-in issuers
+   * A real Keycloak realm URL trusted in place of the first deployed realm, instead of a built-in issuer:
+   * https, or http on a loopback address (its keys then reach the authorizer through an https front,
+   * https-front.ts). @default - built-in issuers
    */
   readonly keycloak?: string;
   /** PEM file of the CA that signed the Keycloak's certificate. @default - the system's CAs */
@@ -44,6 +48,8 @@ export interface LocalRealm {
   readonly url: string;
   /** The built-in issuer serving it (undefined for a real Keycloak realm). */
   readonly issuer?: LocalIssuer;
+  /** An http realm's keys over https (https-front.ts), named as the issuer's `jwksUri`. */
+  readonly front?: HttpsFront;
 }
 
 export interface LocalTrust {
@@ -54,6 +60,8 @@ export interface LocalTrust {
   readonly keycloakCa?: string;
   /** The config an authorizer function receives: every deployed realm replaced by its local one. */
   localConfig(raw: string): string;
+  /** The config a sign-in function receives: its issuer replaced by the local realm. */
+  localSignInConfig(raw: string): string;
   close(): Promise<void>;
 }
 
@@ -104,15 +112,21 @@ export async function startLocalTrust(stack: AssemblyStack, options: LocalTrustO
   const trusted = trustedRealms(stack);
   const realms: LocalRealm[] = [];
   const close = async () => {
-    for (const r of realms) await r.issuer?.close();
+    for (const r of realms) {
+      await r.issuer?.close();
+      await r.front?.close();
+    }
   };
   // One certificate for every built-in issuer: two self-signed certificates of the same subject in one
   // trust store would be chosen between by name, and one issuer's would fail the other's connections.
-  const tls = trusted.length > 1 ? await loopbackCertificate() : undefined;
+  const tls =
+    trusted.length > 1 || options.keycloak?.startsWith('http:') ? await loopbackCertificate() : undefined;
   try {
     for (const [i, { issuer, config }] of trusted.entries()) {
       if (i === 0 && options.keycloak) {
-        realms.push({ deployed: issuer.issuer, url: realKeycloakUrl(options.keycloak) });
+        const url = realKeycloakUrl(options.keycloak);
+        const front = url.startsWith('http:') ? await startHttpsFront(url, tls) : undefined;
+        realms.push({ deployed: issuer.issuer, url, ...(front ? { front } : {}) });
         continue;
       }
       const local = await startLocalIssuer({
@@ -132,22 +146,43 @@ export async function startLocalTrust(stack: AssemblyStack, options: LocalTrustO
     realms,
     ...(caFile ? { caFile } : {}),
     ...(options.keycloakCaFile ? { keycloakCa: readFileSync(options.keycloakCaFile, 'utf8') } : {}),
-    localConfig: (raw) =>
-      JSON.stringify(
-        realms.reduce(
-          (config, r) => withLocalIssuer(config, r.deployed, r.url),
-          JSON.parse(raw) as AuthorizerConfig,
-        ),
-      ),
+    localConfig: (raw) => JSON.stringify(withHttpsKeys(localized(raw, realms), realms)),
+    localSignInConfig: (raw) => {
+      const config = JSON.parse(raw) as { issuer?: string };
+      const realm = realms.find((r) => r.deployed === config.issuer);
+      return JSON.stringify(realm ? { ...config, issuer: realm.url } : config);
+    },
     close,
   };
 }
 
-/** The app's own authorizer runs here, and its key fetcher speaks https only (INSECURE_HTTP_ISSUER). */
+function localized(raw: string, realms: readonly LocalRealm[]): AuthorizerConfig {
+  return realms.reduce(
+    (config, r) => withLocalIssuer(config, r.deployed, r.url),
+    JSON.parse(raw) as AuthorizerConfig,
+  );
+}
+
+/** An http realm's issuer with the https front's JWKS URI (the app's authorizer fetches keys over https only). */
+function withHttpsKeys(config: AuthorizerConfig, realms: readonly LocalRealm[]): AuthorizerConfig {
+  return {
+    ...config,
+    issuers: config.issuers.map((i) => {
+      const front = i.kind === 'keycloak' ? realms.find((r) => r.url === i.issuer)?.front : undefined;
+      return front ? { ...i, jwksUri: front.jwksUri } : i;
+    }),
+  };
+}
+
+/**
+ * A realm URL (`<base>/realms/<name>`): https, or http on a loopback address (a development Keycloak on
+ * this machine), whose keys the authorizer then fetches through the https front.
+ */
 function realKeycloakUrl(url: string): string {
-  if (!/^https:\/\/[^/]+\/realms\/[^/]+\/?$/.test(url)) {
+  const realm = /^https?:\/\/[^/]+(?:\/[^/]+)*\/realms\/[^/]+\/?$/.test(url);
+  if (!realm || (url.startsWith('http:') && !isLoopbackUrl(url))) {
     throw new AssemblyError(
-      `--keycloak takes the https URL of a realm (https://host/realms/<name>): the app's authorizer fetches keys over https only, got '${url}'`,
+      `--keycloak takes the URL of a realm (https://host/realms/<name>, or http on a loopback address such as http://127.0.0.1:8080/realms/<name>), got '${url}'`,
     );
   }
   return url.replace(/\/+$/, '');
@@ -155,7 +190,9 @@ function realKeycloakUrl(url: string): string {
 
 /** One PEM file with every built-in issuer's certificate and the user's Keycloak CA. */
 function caFileOf(realms: readonly LocalRealm[], keycloakCaFile: string | undefined): string | undefined {
-  const pems = [...new Set(realms.flatMap((r) => (r.issuer?.ca ? [r.issuer.ca] : [])))];
+  const pems = [
+    ...new Set(realms.flatMap((r) => [r.issuer?.ca, r.front?.ca].filter((p) => p !== undefined))),
+  ];
   if (pems.length === 0) return keycloakCaFile;
   const extra = keycloakCaFile ? [readFileSync(keycloakCaFile, 'utf8')] : [];
   const file = join(mkdtempSync(join(tmpdir(), 'keygate-local-')), 'issuer-ca.pem');

@@ -14,6 +14,7 @@ import { readRestApis } from './read-rest-api';
 import type { Resources } from './template';
 import { literal, referencedIds } from './template';
 import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
+import { SIGN_IN_CONFIG_ENV } from '../../common/function-env';
 
 interface StackArtifact {
   readonly name: string;
@@ -242,10 +243,21 @@ function unsupportedFunction(
  * `local-<logical id>`, so the JSON stays whole and the rest of the config is read as deployed.
  */
 function joinedConfig(name: string, value: unknown): string | undefined {
-  if (name !== AUTHORIZER_CONFIG_ENV || !value || typeof value !== 'object') return undefined;
+  if (name !== AUTHORIZER_CONFIG_ENV && name !== SIGN_IN_CONFIG_ENV) return undefined;
+  if (!value || typeof value !== 'object') return undefined;
   const join = (value as { 'Fn::Join'?: unknown })['Fn::Join'];
   if (!Array.isArray(join) || join[0] !== '' || !Array.isArray(join[1])) return undefined;
   return (join[1] as unknown[])
     .map((part) => literal(part) ?? `local-${referencedIds(part)[0] ?? 'value'}`)
     .join('');
+}
+
+/** The chosen stack's template resources, for readers outside the API model (e.g. the secrets stand-in). */
+export function readStackResources(assembly: string, stackName?: string): Resources {
+  const dir = resolve(assembly);
+  const stack = chooseStack(stackArtifacts(dir), stackName, dir);
+  const template = readJson(join(dir, stack.templateFile), `the template of stack ${stack.name}`) as {
+    Resources?: Resources;
+  };
+  return template.Resources ?? {};
 }

@@ -18,7 +18,10 @@ import type { LocalIssuer } from '../issuer';
 import type { LocalIamCredential } from '../gateway/sigv4-check';
 import type { AssemblyApi, AssemblyFunction, AssemblyStack } from './assembly-model';
 import { AssemblyError } from './assembly-model';
-import { readAssembly } from './read-assembly';
+import { readAssembly, readStackResources } from './read-assembly';
+import { startSecretsStandIn } from './secrets-stand-in';
+import { authorizerDecisions } from './authorizer-decisions';
+import type { LocalSecret } from './secrets-stand-in';
 import { localCredential, roleCredential } from './local-credentials';
 import { grantCovers } from './read-iam-grants';
 import { renderGatewayResponse } from './gateway-responses';
@@ -48,7 +51,24 @@ export interface ServeAssemblyOptions extends LocalTrustOptions {
   readonly machineCredential?: Partial<
     Pick<LocalIamCredential, 'accessKeyId' | 'secretAccessKey' | 'callerArn' | 'callerId'>
   >;
-  readonly onRequest?: (api: AssemblyApi, record: GatewayRecord) => void;
+  /** Called after each request; `authorizerReason` is a Keygate authorizer's reason code for its decision. */
+  readonly onRequest?: (api: AssemblyApi, record: AssemblyGatewayRecord) => void;
+  /**
+   * The result cache TTL of every API's Lambda authorizer, in place of the template's (e.g. 0 so that every
+   * request reaches the authorizer). @default - each authorizer's own
+   */
+  readonly cacheTtlSeconds?: number;
+  /** Called with each event the gateway passes to an API's Lambda authorizer, before the function runs. */
+  readonly onAuthorizerInvoked?: (api: AssemblyApi, event: unknown) => void;
+  /**
+   * Values of the stack's Secrets Manager secrets, by logical id (or by the id a function asks for),
+   * served to the functions by the local secrets stand-in (secrets-stand-in.ts). @default - generated per run
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
+}
+
+export interface AssemblyGatewayRecord extends GatewayRecord {
+  readonly authorizerReason?: string;
 }
 
 export interface ServedApi {
@@ -77,6 +97,8 @@ export interface ServedAssembly {
   /** The realm URL the authorizers trust locally in place of the first deployed one. */
   readonly issuerUrl?: string;
   readonly iam: LocalIamCredentials;
+  /** The values the functions read as their Secrets Manager secrets in this run. */
+  readonly secrets: readonly LocalSecret[];
   close(): Promise<void>;
 }
 
@@ -89,16 +111,44 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
   try {
     const trust = await startLocalTrust(stack, options);
     closers.push(() => trust.close());
-    const functions = functionRegistry(stack, trust, options);
+    const secrets = await startSecretsStandIn(readStackResources(options.app ?? 'cdk.out', stack.name), {
+      ...(options.secrets ? { secrets: options.secrets } : {}),
+    });
+    closers.push(() => secrets.close());
+    // The authorizers' decision lines name the reason of each request's answer (only when asked for).
+    const decisions = options.onRequest ? authorizerDecisions() : undefined;
+    const authorizerIds = new Set(stack.apis.flatMap((a) => (a.authorizer ? [a.authorizer.functionId] : [])));
+    const functions = functionRegistry(stack, trust, {
+      ...options,
+      environment: { ...secrets.environment, ...options.environment },
+      ...(decisions
+        ? { onFunctionLog: (fn, text) => (authorizerIds.has(fn.id) ? decisions.read(text) : undefined) }
+        : {}),
+    });
     closers.push(() => functions.close());
     const iam = localIamCredentials(stack, options.machineCredential);
     const apis: ServedApi[] = [];
     for (const [i, api] of servedApis(stack, options.apiKinds).entries()) {
+      const opts = gatewayOptions(api, stack, functions, iam, trust, {
+        port: options.gatewayPort ? options.gatewayPort + i : 0,
+        onRequest: (record) => {
+          const reason = decisions?.take(record.requestId);
+          options.onRequest?.(api, { ...record, ...(reason ? { authorizerReason: reason } : {}) });
+        },
+      });
+      const authorizer = opts.authorizer;
+      const ttl = options.cacheTtlSeconds ?? opts.cacheTtlSeconds;
       const gateway = await startLocalGateway(
-        gatewayOptions(api, stack, functions, iam, trust, {
-          port: options.gatewayPort ? options.gatewayPort + i : 0,
-          onRequest: (record) => options.onRequest?.(api, record),
-        }),
+        options.onAuthorizerInvoked && authorizer
+          ? {
+              ...opts,
+              cacheTtlSeconds: ttl,
+              authorizer: (event) => {
+                options.onAuthorizerInvoked!(api, event);
+                return authorizer(event);
+              },
+            }
+          : { ...opts, cacheTtlSeconds: ttl },
       );
       closers.push(() => gateway.close());
       apis.push({ api, gateway, url: gateway.url });
@@ -111,6 +161,7 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
       issuers: trust.realms.flatMap((r) => (r.issuer ? [r.issuer] : [])),
       ...(first ? { issuerUrl: first.url } : {}),
       iam,
+      secrets: secrets.secrets,
       close,
     };
   } catch (e) {

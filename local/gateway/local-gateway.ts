@@ -139,6 +139,8 @@ export interface LocalGatewayOptions {
     readonly reason: GatewayReason;
     readonly requestId: string;
     readonly context?: Readonly<Record<string, string>>;
+    /** A REST policy deny's challenge: the authorizer context's STEP_UP_CONTEXT_KEY value. */
+    readonly challenge?: string;
   }) => { status: number; headers: Record<string, string>; body: string } | undefined;
 }
 

@@ -1,8 +1,8 @@
 /**
  * `npm start -- --keycloak <realm URL>` against the suite's real Keycloak: the command provisions the stage's
- * realm through the admin API, runs the gateway with the real authorizer trusting the realm's http issuer
- * (the development opt-in, keys from a loopback address), and prints ready-to-run commands — which are run
- * here exactly as printed, in bash, with curl.
+ * realm through the admin API, serves the synthesized app with its own authorizer trusting the realm's http
+ * issuer (the development opt-in; the keys through the local https front), and prints ready-to-run
+ * commands — which are run here exactly as printed, in bash, with curl.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -34,7 +34,11 @@ function waitForBanner(child: ChildProcess): Promise<Printed> {
       if (!out.includes('Ctrl-C stops everything.')) return;
       const groups = new Map<string, string[]>();
       let current: string[] | undefined;
-      for (const line of out.slice(out.indexOf('Try it:')).split('\n').slice(1)) {
+      // "Try it:" or "Try it (on the HTTP API; the REST API at … takes the same commands):"
+      for (const line of out
+        .slice(out.search(/^Try it\b/m))
+        .split('\n')
+        .slice(1)) {
         if (line.trim() === '') break;
         const title = /^ {2}# (.*)$/.exec(line)?.[1];
         if (title !== undefined) groups.set(title, (current = []));

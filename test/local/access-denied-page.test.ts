@@ -51,7 +51,8 @@ describe('REST access-denied answer per Accept (local gateway, browser sign-in o
     expect(res.headers['content-type']).toBe('application/json');
     const body = res.json() as { message: string; signIn: string };
     expect(body.message).toBe('Forbidden');
-    expect(body.signIn).toBe(`https://${new URL(base).host}/auth/login?returnTo=%2Fme`);
+    // The gateway's own URL: plain http on a loopback host (API Gateway's hosts are https).
+    expect(body.signIn).toBe(`http://${new URL(base).host}/auth/login?returnTo=%2Fme`);
   });
 
   it('leaves an API client (fetch, Accept: application/json) with its plain JSON 401', async () => {

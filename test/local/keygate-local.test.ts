@@ -15,6 +15,10 @@ import type { GatewayRecord } from '../../local/gateway/local-gateway';
 import { GRANTED_USER, PLAIN_USER } from '../../local/assembly/assembly-issuer';
 import { SHOP_ISSUER, synthOrdersApp, synthShopRestApp } from './assembly-apps';
 import { startLocalIssuer } from '../../local/issuer';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generateSigningKey } from '../support/keys';
+import { keycloakAccessToken } from '../support/tokens';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-local-test-'));
 
@@ -81,6 +85,47 @@ describe('keygate local: the README example app', () => {
   });
 });
 
+describe('keygate local: what the gateway tells of each request', () => {
+  it("names the authorizer's reason and counts its invocations, per API", async () => {
+    const dir = path.join(work, 'orders-records');
+    synthOrdersApp(dir);
+    const records: { api: string; status: number; reason: string; authorizerReason?: string }[] = [];
+    const invoked: string[] = [];
+    const served = await serveAssembly({
+      app: dir,
+      onRequest: (api, r) =>
+        records.push({
+          api: api.kind,
+          status: r.status,
+          reason: r.reason,
+          ...(r.authorizerReason ? { authorizerReason: r.authorizerReason } : {}),
+        }),
+      onAuthorizerInvoked: (api) => invoked.push(api.kind),
+    });
+    try {
+      const [http, rest] = served.apis;
+      const granted = await served.issuer!.mint({ username: GRANTED_USER });
+      const plain = await served.issuer!.mint({ username: PLAIN_USER });
+      const expired = await served.issuer!.mint({ username: GRANTED_USER, expiresIn: -600 });
+      await get(`${http.url}/orders`, granted);
+      await get(`${http.url}/orders`, granted); // cached: no invocation, no decision
+      await get(`${http.url}/orders`, plain);
+      await get(`${rest.url}/orders`, expired);
+      await get(`${rest.url}/orders`);
+      expect(records.map((r) => [r.api, r.status, r.authorizerReason])).toEqual([
+        ['http', 200, 'allowed'],
+        ['http', 200, undefined],
+        ['http', 403, 'route_forbidden'],
+        ['rest', 401, 'token_expired'],
+        ['rest', 401, undefined],
+      ]);
+      expect(invoked).toEqual(['http', 'http', 'rest']);
+    } finally {
+      await served.close();
+    }
+  });
+});
+
 describe('keygate local --keycloak: a realm of its own', () => {
   it('trusts the given https realm (with its CA) instead of starting the built-in issuer', async () => {
     // GIVEN a realm served elsewhere (the local issuer plays it: https, a certificate of its own CA)
@@ -111,11 +156,52 @@ describe('keygate local --keycloak: a realm of its own', () => {
     }
   });
 
-  it("refuses an http realm URL in one line: the app's authorizer fetches keys over https only", async () => {
+  it('trusts an http realm on a loopback address, its keys reaching the authorizer over an https front', async () => {
+    // GIVEN a development Keycloak's realm over http on 127.0.0.1 (its JWKS, and tokens with its http iss)
+    const key = await generateSigningKey('RS256');
+    const jwksFetches: string[] = [];
+    const keycloak = createServer((req, res) => {
+      jwksFetches.push(`${req.method} ${req.url}`);
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ keys: [key.publicJwk] }));
+    });
+    await new Promise<void>((r) => keycloak.listen(0, '127.0.0.1', () => r()));
+    const realmUrl = `http://127.0.0.1:${(keycloak.address() as AddressInfo).port}/realms/shop`;
     const dir = path.join(work, 'orders-http-keycloak');
     synthOrdersApp(dir);
-    await expect(serveAssembly({ app: dir, keycloak: 'http://127.0.0.1:8080/realms/shop' })).rejects.toThrow(
-      "--keycloak takes the https URL of a realm (https://host/realms/<name>): the app's authorizer fetches keys over https only, got 'http://127.0.0.1:8080/realms/shop'",
+    // WHEN the app is served trusting it
+    const served = await serveAssembly({ app: dir, keycloak: realmUrl });
+    try {
+      // THEN the realm's tokens (iss: its http URL) open the route; the authorizer fetched the keys once,
+      // through the front, at the realm's own JWKS path
+      const token = keycloakAccessToken(key, {
+        issuer: realmUrl,
+        azp: 'shop-web',
+        realmRoles: ['orders-reader'],
+      });
+      const ok = await get(`${served.apis[0].url}/orders`, token);
+      expect(ok.status).toBe(200);
+      expect(JSON.parse(ok.body)).toMatchObject({ caller: subOf(token) });
+      expect(jwksFetches).toEqual(['GET /realms/shop/protocol/openid-connect/certs']);
+      // and a token naming the same realm over https (another iss) is refused
+      const other = keycloakAccessToken(key, {
+        issuer: realmUrl.replace('http:', 'https:'),
+        azp: 'shop-web',
+        realmRoles: ['orders-reader'],
+      });
+      expect((await get(`${served.apis[0].url}/orders`, other)).status).toBe(401);
+    } finally {
+      await served.close();
+      await new Promise<void>((r) => keycloak.close(() => r()));
+    }
+  });
+
+  it('refuses an http realm URL off loopback in one line', async () => {
+    const dir = path.join(work, 'orders-remote-http-keycloak');
+    synthOrdersApp(dir);
+    await expect(serveAssembly({ app: dir, keycloak: 'http://sso.internal/realms/shop' })).rejects.toThrow(
+      "--keycloak takes the URL of a realm (https://host/realms/<name>, or http on a loopback address such as http://127.0.0.1:8080/realms/<name>), got 'http://sso.internal/realms/shop'",
     );
   });
 });

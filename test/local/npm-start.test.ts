@@ -147,31 +147,70 @@ describe('npm start: the default app as keygate local serves it', () => {
   }, 30_000);
 });
 
-describe('npm start: options the synthesized app cannot serve', () => {
-  it.each([['--sign-in'], ['--keycloak=local'], ['--keycloak=http://127.0.0.1:1/realms/keygate']])(
-    'runs the stage local stack for %s (its own options, listed by --help)',
-    (option) => {
-      const run = spawnSync('npm', ['start', '--silent', '--', option, '--help'], {
-        cwd: ROOT,
-        encoding: 'utf8',
-      });
-      expect(run.status).toBe(0);
-      // The stage stack's usage (local/start-stage.ts), not the assembly's: it takes --sign-in.
-      expect(run.stdout).toMatch(/^npm start \[-- options\]: the stack on 127\.0\.0\.1/m);
-      expect(run.stdout).toMatch(/--sign-in/);
-    },
-  );
+describe('npm start --sign-in: the app sign-in function, served from the assembly', () => {
+  let npm: ChildProcess;
+  let output = '';
+  beforeAll(async () => {
+    // A process group of its own, as a terminal gives a command: Ctrl-C is SIGINT to the whole group.
+    npm = spawn('npm', ['start', '--silent', '--', '--sign-in', '--api', 'http'], {
+      cwd: ROOT,
+      detached: true,
+      env: { ...process.env, KEYGATE_ISSUER_PORT: '0', KEYGATE_GATEWAY_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    npm.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    npm.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    for (let i = 0; i < 1200 && !output.includes('Ctrl-C stops everything'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }, 150_000);
+  afterAll(() => {
+    if (npm.exitCode === null) process.kill(-npm.pid!, 'SIGKILL');
+  });
 
-  it('serves the assembly for an https realm (its usage, not the stage stack)', () => {
-    const run = spawnSync(
-      'npm',
-      ['start', '--silent', '--', '--keycloak=https://sso.test/realms/x', '--help'],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-      },
-    );
+  it('prints the sign-in URL, which sends the browser to the issuer with the gateway callback', async () => {
+    const login = /(http:\/\/127\.0\.0\.1:\d+)\/auth\/login\?returnTo=%2Fme/.exec(output);
+    expect(login).not.toBeNull();
+    const gateway = login![1];
+    const res = await request(login![0]);
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.location as string);
+    expect(location.pathname).toBe('/realms/keygate/protocol/openid-connect/auth');
+    expect(location.searchParams.get('redirect_uri')).toBe(`${gateway}/auth/callback`);
+    // The login cookie is sealed with the cookie keys the sign-in function read from the secrets stand-in.
+    expect(
+      ((res.headers['set-cookie'] as string[]) ?? []).some((c) => c.startsWith('__Host-keygate_login=')),
+    ).toBe(true);
+  });
+
+  it('stops every process on Ctrl-C (SIGINT to its process group)', async () => {
+    const processes = [npm.pid!, ...descendantsOf(npm.pid!)];
+    expect(processes.length).toBeGreaterThanOrEqual(4);
+    process.kill(-npm.pid!, 'SIGINT');
+    for (let i = 0; i < 100 && processes.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(processes.filter(alive)).toEqual([]);
+  }, 30_000);
+});
+
+describe('npm start: realm options', () => {
+  it('lists --sign-in and http realms in its usage', () => {
+    const run = spawnSync('npm', ['start', '--silent', '--', '--help'], { cwd: ROOT, encoding: 'utf8' });
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/served the way\s+`keygate local` serves any app/);
+    expect(run.stdout).toMatch(/^ {2}--sign-in {17}browser sign-in/m);
+    expect(run.stdout).toMatch(/^ {2}--keycloak local {10}start the project's Keycloak fixture/m);
+  });
+
+  it('refuses browser sign-in with an http realm in one line', () => {
+    const run = spawnSync(
+      'npm',
+      ['start', '--silent', '--', '--sign-in', '--keycloak=http://127.0.0.1:1/realms/keygate'],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(run.status).toBe(1);
+    // The last line (oidc-provider warns about the Node.js version when it loads).
+    expect(run.stderr.trim().split('\n').at(-1)).toBe(
+      "npm start: --sign-in takes an https realm: the app's sign-in function speaks https to Keycloak only, got --keycloak http://127.0.0.1:1/realms/keygate",
+    );
   });
 });

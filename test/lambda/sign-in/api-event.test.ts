@@ -167,6 +167,11 @@ describe('publicBaseUrl', () => {
       'https://api.example.com/v1',
       'https://api.example.com/v1',
     ],
+    // The local gateway (loopback, plain http); a name merely starting with 127. or localhost is not.
+    ['127.0.0.1:8080', '$default', undefined, 'http://127.0.0.1:8080'],
+    ['localhost:8081', 'prod', undefined, 'http://localhost:8081'],
+    ['127.0.0.1.example.com', 'prod', undefined, 'https://127.0.0.1.example.com'],
+    ['localhost.example.com', 'prod', undefined, 'https://localhost.example.com'],
     ['bad host/../', 'prod', undefined, undefined],
     [undefined, 'prod', undefined, undefined],
   ])('%s stage %s override %s → %s', (domain, stage, override, expected) => {
