@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { authorize, compileRoutes } from '../../../lambda/authorizer/authorize';
 import type { IamPolicyResponse } from '../../../lambda/authorizer/build-response';
-import { buildContext, buildResponse } from '../../../lambda/authorizer/build-response';
+import { buildContext, buildPolicy, buildResponse } from '../../../lambda/authorizer/build-response';
 import { parseEvent } from '../../../lambda/authorizer/parse-event';
 import { apigwEvent } from '../../fixtures/apigw/events';
 import { PRINCIPALS, ROUTES } from './pipeline-fixtures';
@@ -87,5 +87,20 @@ describe('buildResponse with a policy written beforehand', () => {
     expect(r.policyDocument.Statement.find((s) => s.Effect === 'Allow')).toEqual(
       policy.Statement.find((s) => s.Effect === 'Allow'),
     );
+  });
+});
+
+describe('buildPolicy writes only resources that are ARNs of this API', () => {
+  const grants = { allow: ['GET/models'], deny: [] };
+  const prefix = 'arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/';
+
+  it('on an ARN prefix: one Allow of the prefixed resource', () => {
+    expect(buildPolicy(prefix, grants).Statement).toEqual([
+      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${prefix}GET/models`] },
+    ]);
+  });
+
+  it.each([`x${prefix}`, `*${prefix}`, ` ${prefix}`])('refuses the prefix %j (fail closed)', (bad) => {
+    expect(() => buildPolicy(bad, grants)).toThrow('policy resource is not writable');
   });
 });
