@@ -193,4 +193,45 @@ describe('reach through bound segments', () => {
       'routes: GET /{p}/c and GET /a/{id} overlap',
     ]);
   });
+
+  it('a free greedy route reaches every deeper literal route: the Deny of the protected one is written', () => {
+    const table = [route('/{proxy+}', undefined), route('/a/b', { anyOf: { realmRoles: ['admin'] } })];
+    expect(validateRoutes(table)).toEqual([]);
+    const g = grantsFor(table, { sub: 's', realmRoles: [], clientRoles: [], scopes: [], groups: [] });
+    expect(g.allow).toEqual(['GET/*']);
+    expect(g.deny[0]).toBe('GET/a/b');
+  });
+});
+
+describe('checkCachedPolicies: pairs that never split', () => {
+  it('a route no other route reaches is never denied, even with a step-up: nothing to check', () => {
+    // Its own Deny would reach the longer route, but no caller gets one: no allow of another route
+    // matches its requests.
+    expect(
+      validateRoutes([route('/a/{x}', { stepUp: { minLoa: 1 } }), route('/a/{x}/b', undefined)]),
+    ).toEqual([]);
+  });
+
+  it('x and t scoped to different issuers: no one token is allowed both, so d is not refused', () => {
+    const table = [
+      route('/{id}/{proxy+}', { issuers: [A], allOf: { realmRoles: ['r:{id}'] } }),
+      route('/a/{x}', { anyOf: { realmRoles: ['r1'] } }),
+      route('/a/{x}/b', { issuers: [B] }),
+    ];
+    // Only the binding route's own overlaps are refused (part 1); the Deny of GET /a/{x} hits nobody allowed.
+    expect(validateRoutes(table).map((e) => e.slice(0, e.indexOf(':', 'routes: '.length)))).toEqual([
+      'routes: GET /a/{x} and GET /{id}/{proxy+} overlap',
+      'routes: GET /a/{x}/b and GET /{id}/{proxy+} overlap',
+    ]);
+  });
+
+  it('a binding route is never checked as the denied one: it is never denied, only refused if reached', () => {
+    const table = [
+      route('/{proxy+}', { anyOf: { realmRoles: ['r1'] } }),
+      route('/a/{id}', { allOf: { realmRoles: ['r:{id}'] } }),
+    ];
+    expect(validateRoutes(table).map((e) => e.slice(0, e.indexOf(':', 'routes: '.length)))).toEqual([
+      'routes: GET /{proxy+} and GET /a/{id} overlap',
+    ]);
+  });
 });
