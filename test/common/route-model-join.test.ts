@@ -163,4 +163,18 @@ describe('grantedBindings: the bounded join', () => {
     });
     expect(routeAllows(matchRoute([route], 'GET', '/m/v299')!, p)).toBe(false);
   });
+
+  it('one combination found by two alternatives in another order of its parameters counts once', () => {
+    const route = get('/{x}/{y}', { anyOf: { realmRoles: ['a:{x}:{y}'], groups: ['g:{y}:{x}'] } });
+    const g = grantedBindings(route, principal({ realmRoles: ['a:1:2'], groups: ['g:2:1'] }));
+    expect(g).toEqual({ complete: true, combos: [{ x: '1', y: '2' }] });
+  });
+
+  it('a held value a resource cannot hold is refused by the decision too, bound or not in the policy', () => {
+    const route = get('/m/{id}', { anyOf: { realmRoles: ['m:{id}'] } });
+    const p = principal({ realmRoles: ['m:a!b', 'm:ok'] });
+    expect(verdict(route, p, '/m/a!b')).toBe('route_forbidden');
+    expect(verdict(route, p, '/m/ok')).toBe('allowed');
+    expect(grantsFor([route], p).allow).toEqual(['GET/m/ok']);
+  });
 });
