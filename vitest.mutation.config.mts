@@ -13,6 +13,8 @@ const GROUPS: Record<string, readonly string[]> = {
   'route-model': [
     'test/common/route-model.test.ts',
     'test/common/route-model-edges.test.ts',
+    'test/common/route-model-join.test.ts',
+    'test/common/route-model-cached-check.test.ts',
     'test/common/issuer-scope.test.ts',
     'test/common/policy-soundness.property.test.ts',
     'test/lambda/authorizer/build-response.test.ts',
@@ -39,6 +41,7 @@ const GROUPS: Record<string, readonly string[]> = {
   ],
   other: [
     'test/lambda/authorizer/build-response.test.ts',
+    'test/lambda/authorizer/build-response-edges.test.ts',
     'test/common/csrf.test.ts',
     'test/common/canonical-path.test.ts',
     'test/lambda/authorizer/handler-token-cookie.test.ts',

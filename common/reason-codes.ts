@@ -73,6 +73,9 @@ export const REASON_CODES = {
     'the token is sender-constrained (cnf jkt or x5t#S256) but the authorizer has no tokenBinding to prove it',
   usage_key_unregistered:
     "the caller's own API key (a per-caller usage tier) could not be registered in the tier's usage plan; denied (fail closed), tried again on the next request",
+  // 403 — valid token; the route binds path parameters and the caller holds more value combinations than a policy lists
+  grant_limit_exceeded:
+    'the requirement is met, but for values beyond the 256 combinations of bound path parameters a policy lists for one route',
 } as const;
 
 export type ReasonCode = keyof typeof REASON_CODES;
@@ -88,7 +91,8 @@ export function isUnauthenticated(reason: ReasonCode): boolean {
     reason !== 'route_unknown' &&
     reason !== 'csrf_rejected' &&
     reason !== 'step_up_required' &&
-    reason !== 'acr_unknown'
+    reason !== 'acr_unknown' &&
+    reason !== 'grant_limit_exceeded'
   );
 }
 

@@ -366,15 +366,34 @@ export function methodsOf(route: Pick<RouteSpec, 'method'>): readonly ConcreteMe
  * other value, so the decision does not either.
  */
 export function routeAllows(match: RouteMatch, principal: Principal): boolean {
+  return routeVerdict(match, principal) === 'allowed';
+}
+
+/** What routeVerdict found: allowed, the requirement not met, or met beyond the combinations granted. */
+export type RouteVerdict = 'allowed' | 'route_forbidden' | 'grant_limit_exceeded';
+
+/**
+ * routeAllows with its reason. A route with bound parameters is allowed only for values among the
+ * combinations grantedBindings grants (the ones the policy lists): when the principal holds more than
+ * MAX_BOUND_COMBINATIONS of them, a request for a value beyond is `grant_limit_exceeded`, whichever
+ * answer (cached policy, exact ARN, local gateway) serves it.
+ */
+export function routeVerdict(match: RouteMatch, principal: Principal): RouteVerdict {
   const req = match.route.requirement;
   const bound = boundParams(req);
-  if (bound.length === 0) return meetsRequirement(req, principal);
+  if (bound.length === 0) return meetsRequirement(req, principal) ? 'allowed' : 'route_forbidden';
   const usable: Record<string, string> = {};
   for (const name of bound) {
     const v = match.params[name];
     if (v !== undefined && v === match.rawParams[name] && SAFE_RESOURCE_VALUE.test(v)) usable[name] = v;
   }
-  return meetsRequirement(req, principal, usable);
+  if (!meetsRequirement(req, principal, usable)) return 'route_forbidden';
+  const granted = grantedBindings(match.route, principal);
+  if (granted.complete) return 'allowed';
+  // A combination covers the request when the request has its value for every parameter it names (the
+  // others are `*` in its resource).
+  const covered = granted.combos.some((c) => covers(c, usable));
+  return covered ? 'allowed' : 'grant_limit_exceeded';
 }
 
 /** One entitlement a requirement names: its kind, its template, and the parameters the template binds. */
@@ -456,9 +475,9 @@ export function grantsFor(
       }
       continue;
     }
-    const boxes = grantedBindings(route, principal);
-    if (boxes.length > 0) allowed.add(route);
-    for (const values of boxes) allow.push(...resourcesOf(route, values));
+    const { combos } = grantedBindings(route, principal);
+    if (combos.length > 0) allowed.add(route);
+    for (const values of combos) allow.push(...resourcesOf(route, values));
   }
   const deny: string[] = [];
   for (const d of denied) {
@@ -470,78 +489,127 @@ export function grantsFor(
   return { allow: dedupe(allow), deny: dedupe(deny) };
 }
 
-/** Most concrete resources one route with bound path parameters contributes to a principal's policy. */
+/**
+ * Most value combinations one route with bound path parameters grants a principal: the policy lists at
+ * most this many per route (each once per method), so the answer stays within Lambda's response size
+ * (common/aws-limits.ts policySizeErrors).
+ */
 export const MAX_BOUND_COMBINATIONS = 256;
 
 /**
- * The parameter values under which the principal meets a binding requirement: per alternative, the
- * join of the values each of its entitlements grants (an absent parameter is unconstrained). Values that
- * cannot be written into a resource are left out; routeAllows refuses them too.
+ * Most steps (an entitlement held, a way a value fits a template, a combination checked) one join takes.
+ * A principal holding thousands of values that join on nothing would otherwise cost the product of their
+ * counts; past this the join stops as if the bound above were reached.
  */
-function grantedBindings(route: RouteSpec, principal: Principal): Record<string, string>[] {
-  const out: Record<string, string>[] = [];
-  for (const conjunct of conjunctsOf(route.requirement)) {
-    let partial: Record<string, string>[] = [{}];
-    for (const atom of conjunct) {
-      if (atom.params.length === 0) {
-        if (!holds(principal, atom.kind, atom.tpl)) partial = [];
-      } else {
-        const sols = principalList(principal, atom.kind).flatMap((held) => bindingsOf(atom.tpl, held));
-        const next: Record<string, string>[] = [];
-        for (const p of partial) {
-          for (const s of sols) {
-            const merged = merge(p, s);
-            if (merged && next.length < MAX_BOUND_COMBINATIONS) next.push(merged);
-          }
-        }
-        partial = next;
+export const MAX_JOIN_STEPS = 65_536;
+
+/**
+ * The value combinations a principal is granted on a route with bound path parameters, in a fixed order
+ * (alternatives naming fewer parameters first, then in the requirement's order; entitlements in the
+ * requirement's order; held values in the token's order).
+ * `complete` is false when the join stopped at MAX_BOUND_COMBINATIONS or MAX_JOIN_STEPS: the principal may
+ * meet the requirement for values beyond `combos`, which neither the policy nor the decision grants then
+ * (routeVerdict: `grant_limit_exceeded`).
+ */
+export interface BoundGrant {
+  readonly combos: readonly Readonly<Record<string, string>>[];
+  readonly complete: boolean;
+}
+
+/**
+ * The parameter values under which the principal meets a binding requirement: a depth-first join, per
+ * alternative, of the values each of its entitlements grants (a parameter an alternative does not name is
+ * absent: unconstrained). Values that cannot be written into a resource are left out; routeAllows refuses
+ * them too. Bounded in combinations and in steps (MAX_BOUND_COMBINATIONS, MAX_JOIN_STEPS).
+ */
+export function grantedBindings(route: RouteSpec, principal: Principal): BoundGrant {
+  const req = route.requirement;
+  const combos: Record<string, string>[] = [];
+  const seen = new Set<string>();
+  let steps = 0;
+  let complete = true;
+  const step = (): boolean => {
+    if (++steps > MAX_JOIN_STEPS) complete = false;
+    return complete;
+  };
+  const held = new Map(ENTITLEMENT_KINDS.map((k) => [k, new Set(principalList(principal, k))]));
+  const bound = boundParams(req).length;
+  /** Combinations leaving some parameter free: a later combination they cover adds nothing. */
+  const loose: Record<string, string>[] = [];
+  const join = (atoms: readonly Atom[], i: number, acc: Record<string, string>): void => {
+    if (!step()) return;
+    if (i === atoms.length) {
+      // The same evaluation the decision uses (issuer, step-up, every entitlement), so nothing is
+      // allowed here that the decision would refuse.
+      if (!meetsRequirement(req, principal, acc)) return;
+      const key = JSON.stringify(Object.entries(acc).sort(([a], [b]) => (a < b ? -1 : 1)));
+      if (seen.has(key) || loose.some((c) => covers(c, acc))) return;
+      if (combos.length === MAX_BOUND_COMBINATIONS) {
+        complete = false;
+        return;
       }
-      if (partial.length === 0) break;
+      seen.add(key);
+      combos.push(acc);
+      if (Object.keys(acc).length < bound) loose.push(acc);
+      return;
     }
-    // The same evaluation the decision uses (an absent parameter fails closed), so nothing is allowed
-    // here that the decision would refuse.
-    for (const p of partial) {
-      if (out.length < MAX_BOUND_COMBINATIONS && meetsRequirement(route.requirement, principal, p))
-        out.push(p);
+    const atom = atoms[i];
+    // Every parameter of the entitlement already has a value (or it names none): one look-up.
+    const wanted = substitute(atom.tpl, acc);
+    if (wanted !== undefined) {
+      if (held.get(atom.kind)?.has(wanted)) join(atoms, i + 1, acc);
+      return;
     }
+    for (const value of principalList(principal, atom.kind)) {
+      fits(atom.tpl, value, acc, step, (next) => join(atoms, i + 1, next));
+      if (!complete) return;
+    }
+  };
+  // Alternatives naming fewer parameters first: their combinations leave the others free (`*`) and cover
+  // whatever a finer alternative would add for the same values, which is then skipped.
+  const paramsOf = (c: readonly Atom[]): number => new Set(c.flatMap((a) => a.params)).size;
+  const alternatives = [...conjunctsOf(req)].sort((a, b) => paramsOf(a) - paramsOf(b));
+  for (const conjunct of alternatives) {
+    join(conjunct, 0, {});
+    if (!complete) break;
   }
-  return out;
+  return { combos, complete };
 }
 
-function merge(
-  a: Readonly<Record<string, string>>,
-  b: Readonly<Record<string, string>>,
-): Record<string, string> | undefined {
-  const out = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    if (out[k] !== undefined && out[k] !== v) return undefined;
-    out[k] = v;
-  }
-  return out;
+/** Does combination `c` cover `values` (the same value for every parameter `c` names)? */
+function covers(c: Readonly<Record<string, string>>, values: Readonly<Record<string, string>>): boolean {
+  return Object.entries(c).every(([k, v]) => values[k] === v);
 }
 
-/** Every way a held entitlement fits a template with bindings (`a:{x}:{y}` and `a:1:2:3` fit twice). */
-function bindingsOf(tpl: string, held: string): Record<string, string>[] {
+/**
+ * Every way a held entitlement fits a template with bindings, agreeing with `acc` (`a:{x}:{y}` and
+ * `a:1:2:3` fit twice); `step` counts the work and stops the walk when it answers false.
+ */
+function fits(
+  tpl: string,
+  held: string,
+  acc: Readonly<Record<string, string>>,
+  step: () => boolean,
+  found: (values: Record<string, string>) => void,
+): void {
   const parts = partsOf(tpl);
-  const out: Record<string, string>[] = [];
-  const walk = (k: number, at: number, acc: Record<string, string>): void => {
+  const walk = (k: number, at: number, values: Record<string, string>): void => {
     if (!held.startsWith(parts[k], at)) return;
     const from = at + parts[k].length;
     if (k === parts.length - 1) {
-      if (from === held.length) out.push({ ...acc });
+      if (from === held.length) found(values);
       return;
     }
     const name = parts[k + 1];
-    for (let end = from + 1; end <= held.length && out.length < MAX_BOUND_COMBINATIONS; end++) {
+    for (let end = from + 1; end <= held.length && step(); end++) {
       const v = held.slice(from, end);
       // A longer value holds this one's characters too.
       if (!SAFE_RESOURCE_VALUE.test(v)) break;
-      if (acc[name] !== undefined && acc[name] !== v) continue;
-      walk(k + 2, end, { ...acc, [name]: v });
+      if (values[name] !== undefined && values[name] !== v) continue;
+      walk(k + 2, end, { ...values, [name]: v });
     }
   };
-  walk(0, 0, {});
-  return out;
+  walk(0, 0, { ...acc });
 }
 
 function principalList(p: Principal, kind: keyof Entitlements): readonly string[] {

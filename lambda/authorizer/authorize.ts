@@ -11,12 +11,18 @@ import {
   analyzeRoutes,
   compileRouteMatcher,
   grantsFor,
-  routeAllows,
   routeKey,
+  routeVerdict,
 } from '../../common/route-model';
 
 export type RouteReason =
-  'allowed' | 'route_forbidden' | 'route_unknown' | 'path_not_canonical' | 'step_up_required' | 'acr_unknown';
+  | 'allowed'
+  | 'route_forbidden'
+  | 'route_unknown'
+  | 'path_not_canonical'
+  | 'step_up_required'
+  | 'acr_unknown'
+  | 'grant_limit_exceeded';
 
 export interface RouteDecision {
   readonly allowed: boolean;
@@ -166,9 +172,8 @@ export function decideRoute(principal: Principal, match: RouteMatch | undefined)
   if (match === undefined || match.route.auth !== 'keycloak') {
     return { allowed: false, reason: 'route_unknown', route };
   }
-  return routeAllows(match, principal)
-    ? { allowed: true, reason: 'allowed', route }
-    : { allowed: false, reason: 'route_forbidden', route };
+  const verdict = routeVerdict(match, principal);
+  return { allowed: verdict === 'allowed', reason: verdict, route };
 }
 
 /** Matches and decides in one call (tests, the local gateway): the pipeline matches once and reuses it. */

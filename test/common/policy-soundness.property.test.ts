@@ -34,7 +34,13 @@ import type { AuthorizerConfig } from '../../common/authorizer-config';
 import { validateAuthorizerConfig } from '../../common/authorizer-config';
 import type { Entitlements, HttpMethod, Requirement, RouteSpec } from '../../common/route-model';
 import { isCanonicalPath } from '../../common/canonical-path';
-import { CONCRETE_METHODS, matchRoute, meetsRequirement, validateRoutes } from '../../common/route-model';
+import {
+  CONCRETE_METHODS,
+  grantedBindings,
+  matchRoute,
+  meetsRequirement,
+  validateRoutes,
+} from '../../common/route-model';
 import type { DecisionLog } from '../../lambda/authorizer/decision-log';
 import { authorize, compileRoutes } from '../../lambda/authorizer/authorize';
 import type { AuthorizerResponse } from '../../lambda/authorizer/build-response';
@@ -156,8 +162,13 @@ function entitlements(atoms: readonly Atom[]): Entitlements {
   return out;
 }
 
-function requirementArb(params: readonly string[]): fc.Arbitrary<Requirement | undefined> {
-  const atoms = fc.subarray(atomsFor(params), { maxLength: 2 });
+/** `boundOnly`: a route with parameters binds one or two of them (the join-limit run). */
+function requirementArb(params: readonly string[], boundOnly = false): fc.Arbitrary<Requirement | undefined> {
+  const bound = atomsFor(params).filter(([, v]) => v.includes('{'));
+  const atoms =
+    boundOnly && bound.length > 0
+      ? fc.subarray(bound, { minLength: 1, maxLength: 2 })
+      : fc.subarray(atomsFor(params), { maxLength: 2 });
   return fc.oneof(
     { weight: 1, arbitrary: fc.constant(undefined) },
     { weight: 3, arbitrary: atoms.map((a) => ({ anyOf: entitlements(a) })) },
@@ -171,22 +182,25 @@ function requirementArb(params: readonly string[]): fc.Arbitrary<Requirement | u
   );
 }
 
-const routeArb: fc.Arbitrary<RouteSpec> = routeShapeArb.chain((shape) => {
-  const { path, params } = pathOf(shape);
-  if (shape.auth === 'iam') return fc.constant<RouteSpec>({ method: shape.method, path, auth: 'iam' });
-  return requirementArb(params).map<RouteSpec>((requirement) => ({
-    method: shape.method,
-    path,
-    auth: 'keycloak',
-    ...(requirement ? { requirement } : {}),
-  }));
-});
+const routeArbOf = (boundOnly: boolean): fc.Arbitrary<RouteSpec> =>
+  routeShapeArb.chain((shape) => {
+    const { path, params } = pathOf(shape);
+    if (shape.auth === 'iam') return fc.constant<RouteSpec>({ method: shape.method, path, auth: 'iam' });
+    return requirementArb(params, boundOnly).map<RouteSpec>((requirement) => ({
+      method: shape.method,
+      path,
+      auth: 'keycloak',
+      ...(requirement ? { requirement } : {}),
+    }));
+  });
 
-const tableArb = fc.uniqueArray(routeArb, {
-  minLength: 1,
-  maxLength: 4,
-  selector: (r) => `${r.method} ${r.path.replace(/\{[^}]+\}/g, '{}')}`,
-});
+const tableArbOf = (route: fc.Arbitrary<RouteSpec>) =>
+  fc.uniqueArray(route, {
+    minLength: 1,
+    maxLength: 4,
+    selector: (r) => `${r.method} ${r.path.replace(/\{[^}]+\}/g, '{}')}`,
+  });
+const tableArb = tableArbOf(routeArbOf(false));
 
 const REALM_POOL = [
   'r1',
@@ -213,14 +227,14 @@ interface Req {
   readonly path: string;
 }
 
-function requestArb(routes: readonly RouteSpec[]): fc.Arbitrary<Req> {
+function requestArb(routes: readonly RouteSpec[], valueArb = pathValueArb): fc.Arbitrary<Req> {
   return fc
     .record({
       route: fc.constantFrom(...routes),
       method: fc.constantFrom(...CONCRETE_METHODS),
       sameMethod: fc.boolean(),
-      values: fc.array(pathValueArb, { minLength: 6, maxLength: 6 }),
-      tail: fc.array(pathValueArb, { minLength: 1, maxLength: 3 }),
+      values: fc.array(valueArb, { minLength: 6, maxLength: 6 }),
+      tail: fc.array(valueArb, { minLength: 1, maxLength: 3 }),
       // A trailing slash: API Gateway routes `/orders/` as `/orders`.
       slash: fc.constantFrom('', '', '', '', '', '', '', '', '', '/'),
     })
@@ -313,6 +327,44 @@ const stepUpCaseArb = tableArb.chain((table) =>
   }),
 );
 
+/**
+ * The bound on bound values: a principal may hold hundreds of values of one entitlement template, more
+ * than the MAX_BOUND_COMBINATIONS a policy lists for one route (`r:v0` … `r:v299` for `r:{p}`, or 40
+ * `r:` values joined with 20 `g:` values for `r:{p0}` and `g:{p1}`). Requests name values among the
+ * first ones, near the bound and beyond it.
+ */
+const BULK_VALUES = ['v0', 'v1', 'v19', 'v39', 'v200', 'v255', 'v256', 'v299'] as const;
+const bulkPrincipalArb: fc.Arbitrary<VerifiedPrincipal> = fc
+  .tuple(
+    principalArb,
+    fc.constantFrom(40, 300, 300),
+    fc.constantFrom(0, 20, 300),
+    fc.boolean(), // the token lists its values last first
+  )
+  .map(([p, realm, group, reversed]) => {
+    const values = (prefix: string, n: number): string[] => {
+      const list = Array.from({ length: n }, (_, i) => `${prefix}:v${i}`);
+      return reversed ? list.reverse() : list;
+    };
+    return {
+      ...p,
+      realmRoles: [...p.realmRoles, ...values('r', realm), ...values('rr:v0', Math.min(realm, 20))],
+      groups: [...p.groups, ...values('g', group)],
+    };
+  });
+const bulkValueArb = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom<string>(...BULK_VALUES) },
+  { weight: 1, arbitrary: pathValueArb },
+);
+const bulkCaseArb = tableArbOf(routeArbOf(true)).chain((routes) =>
+  fc.record({
+    routes: fc.constant(routes),
+    principal: bulkPrincipalArb,
+    kind: fc.constantFrom<EventKind>(...EVENT_KINDS),
+    requests: fc.array(requestArb(routes, bulkValueArb), { minLength: 1, maxLength: 6 }),
+  }),
+);
+
 // ---------------------------------------------------------------------------------------------------------
 // The checks
 
@@ -353,6 +405,7 @@ interface Decided {
    */
   readonly routed: boolean;
   readonly expected: 'allow' | 'deny';
+  readonly reason: string;
   /** undefined: refused with a 401 (not cached by API Gateway). */
   readonly response?: AuthorizerResponse;
 }
@@ -387,6 +440,7 @@ async function decideAll(
       routeKey: decision.route,
       routed: decision.reason !== 'route_unknown',
       expected: decision.allowed ? 'allow' : 'deny',
+      reason: decision.reason,
       response,
     });
   }
@@ -418,8 +472,12 @@ async function checkIamAnswers(
   cases: typeof caseArb,
   issuers?: AuthorizerConfig['issuers'],
   now?: number,
-): Promise<void> {
+  runs = RUNS,
+): Promise<Record<string, number>> {
   const stats = {
+    limitCases: 0,
+    limitAllowed: 0,
+    limitRefused: 0,
     stepUpAllowed: 0,
     stepUpDenied: 0,
     generated: 0,
@@ -440,6 +498,17 @@ async function checkIamAnswers(
       stats.accepted++;
       if (routes.filter((r) => r.auth === 'keycloak').length >= 2) stats.multiRoute++;
       const decided = await decideAll(routes, principal, kind, requests, config, now);
+      // The join limit: some route grants this principal more combinations than a policy lists.
+      const model = atInstant(principal, now, TTL);
+      if (routes.some((r) => r.auth === 'keycloak' && !grantedBindings(r, model).complete)) {
+        stats.limitCases++;
+        for (const d of decided) {
+          const limited = routes.find((r) => routeKey(r) === d.routeKey);
+          if (limited === undefined || grantedBindings(limited, model).complete) continue;
+          if (d.expected === 'allow') stats.limitAllowed++;
+          if (d.reason === 'grant_limit_exceeded') stats.limitRefused++;
+        }
+      }
       for (const first of decided) {
         const stepped = routes.find((r) => `${r.method} ${r.path}` === first.routeKey)?.requirement?.stepUp;
         if (stepped && first.expected === 'allow') stats.stepUpAllowed++;
@@ -466,13 +535,14 @@ async function checkIamAnswers(
         }
       }
     }),
-    { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
+    { numRuns: runs, ...(SEED !== undefined ? { seed: SEED } : {}) },
   );
   // The generator must reach what the property is about: accepted tables with several routes, allows
   // that match another route's requests, and requests only a Deny keeps out.
   // (Checked at full size; a mutation run uses a few hundred cases per mutant.)
-  expect(stats.generated).toBe(RUNS);
-  if (RUNS >= 10_000) {
+  expect(stats.generated).toBe(runs);
+  console.info(`policy soundness (IAM, ${issuers?.length ?? 1} issuer(s)): ${JSON.stringify(stats)}`);
+  if (runs >= 10_000) {
     expect(stats.accepted / stats.generated).toBeGreaterThan(0.5);
     expect(stats.multiRoute / stats.accepted).toBeGreaterThan(0.3);
     expect(stats.crossRoute).toBeGreaterThan(1000);
@@ -484,7 +554,7 @@ async function checkIamAnswers(
       expect(stats.stepUpDenied).toBeGreaterThan(500);
     }
   }
-  console.info(`policy soundness (IAM, ${issuers?.length ?? 1} issuer(s)): ${JSON.stringify(stats)}`);
+  return stats;
 }
 
 describe('policy soundness over generated route tables', () => {
@@ -501,6 +571,20 @@ describe('policy soundness over generated route tables', () => {
       { kind: 'keycloak', issuer: ISSUER, allowedClients: ['keygate-web'], acrLoaMap: ACR_LOA_MAP },
     ];
     await checkIamAnswers(stepUpCaseArb, issuers, NOW);
+  });
+
+  const BULK_RUNS = Math.min(RUNS, 1_000);
+  it(`IAM answers for principals holding more bound values than a policy lists (${BULK_RUNS} generated cases)`, async () => {
+    const stats = await checkIamAnswers(bulkCaseArb, undefined, undefined, BULK_RUNS);
+    // The limit is reached, and on a limited route the policy (checked above) and the decision agree both
+    // ways: values granted are allowed, values beyond are refused with grant_limit_exceeded.
+    console.info(
+      `join limit: ${stats.limitCases} of ${stats.accepted} accepted cases reach it; ` +
+        `${stats.limitAllowed} requests on a limited route allowed, ${stats.limitRefused} refused beyond it`,
+    );
+    expect(stats.limitCases).toBeGreaterThan(0);
+    expect(stats.limitAllowed).toBeGreaterThan(0);
+    expect(stats.limitRefused).toBeGreaterThan(0);
   });
 
   it(`simple answers: a response cached per token and route key equals the decision (${RUNS} generated cases)`, async () => {

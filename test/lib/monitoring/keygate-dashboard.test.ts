@@ -142,6 +142,7 @@ describe('KeygateDashboard', () => {
       'route_unknown',
       'step_up_required',
       'acr_unknown',
+      'grant_limit_exceeded',
     ]);
     expect(unauthorizedReasons).toContain('token_expired');
     expect(unauthorizedReasons).toContain('jwks_unavailable');
