@@ -7,7 +7,7 @@
  * raised quota fails at deploy time in an account that does not have it, far from its cause.
  */
 import type { RouteSpec } from './route-model';
-import { MAX_BOUND_COMBINATIONS, boundParams, parsePathTemplate } from './route-model';
+import { MAX_BOUND_COMBINATIONS, boundParams, methodsOf, parsePathTemplate } from './route-model';
 import { NON_CANONICAL_PATH_RESOURCES } from './canonical-path';
 
 /**
@@ -77,15 +77,17 @@ const ANSWER_ENVELOPE_BYTES = 64 * 1024;
 
 /**
  * The most bytes the resources of an authorizer's IAM policy can take for this route table, whatever
- * the token: each keycloak route contributes one resource, or, when its requirement binds a path
- * parameter, one per bound value the caller holds (at most MAX_BOUND_COMBINATIONS); each resource is
+ * the token: each keycloak route contributes one resource per method it names (an ANY route names each
+ * concrete method: methodsOf), times the bound values the caller holds when its requirement binds a path
+ * parameter (at most MAX_BOUND_COMBINATIONS); each resource is
  * at most POLICY_RESOURCE_MAX_CHARS characters plus its quotes and comma.
  */
 export function policyResourceBytesBound(routes: readonly RouteSpec[]): number {
   let resources = 0;
   for (const r of routes) {
     if (r.auth !== 'keycloak') continue;
-    resources += boundParams(r.requirement).length > 0 ? MAX_BOUND_COMBINATIONS : 1;
+    const combinations = boundParams(r.requirement).length > 0 ? MAX_BOUND_COMBINATIONS : 1;
+    resources += methodsOf(r).length * combinations;
   }
   // The Deny of paths that are not canonical, in every policy that allows anything.
   resources += NON_CANONICAL_PATH_RESOURCES.length;
@@ -119,7 +121,7 @@ export function policySizeErrors(routes: readonly RouteSpec[], field: string): s
   const binding = routes.filter((r) => r.auth === 'keycloak' && boundParams(r.requirement).length > 0);
   return [
     `${field}: the authorizer's IAM policy for these routes can reach ${bound} bytes (${binding.length} routes ` +
-      `bind a path parameter, each up to ${MAX_BOUND_COMBINATIONS} resources of up to ${POLICY_RESOURCE_MAX_CHARS} ` +
+      `bind a path parameter, each up to ${MAX_BOUND_COMBINATIONS} resources per method, of up to ${POLICY_RESOURCE_MAX_CHARS} ` +
       `characters), over Lambda's ${LAMBDA_RESPONSE_PAYLOAD_BYTES}-byte response limit; bind path parameters on fewer routes`,
   ];
 }

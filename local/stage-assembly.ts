@@ -24,8 +24,8 @@ export function withLocalMachine(
   signIn: boolean,
 ): unknown {
   const c = config as { stages: Record<string, StageConfig> };
-  // Streaming routes exist on the REST API only, and the stack grants a principal's routes on every API.
-  const routes = stage.routes.filter((r) => r.auth === 'iam' && r.stream !== true).map((r) => routeKey(r));
+  // Streaming routes included: the stack grants them on the REST API, the only one that serves them.
+  const routes = stage.routes.filter((r) => r.auth === 'iam').map((r) => routeKey(r));
   const roleArn = `arn:aws:iam::${stage.account ?? '000000000000'}:role/${LOCAL_MACHINE_ROLE}`;
   const own = c.stages[name];
   const withSignIn: StageConfig = signIn

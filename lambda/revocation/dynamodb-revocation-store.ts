@@ -6,7 +6,7 @@
  *
  * Costs: a lookup is one BatchGetItem of at most two keys (the token's sid and sub), eventually consistent
  * (half a read unit per item up to 4 KB); a logout is one conditional PutItem for its jti and one
- * BatchWriteItem for its entries.
+ * conditional PutItem for each of its (at most two) entries.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type * as DynamoDbSdk from '@aws-sdk/client-dynamodb';
@@ -34,23 +34,29 @@ export class DynamoDbRevocationStore implements RevocationStore {
   }
 
   async revoke(entries: readonly RevocationEntry[]): Promise<void> {
-    const { BatchWriteItemCommand } = this.commands();
-    // A logout token yields at most two entries: one batch, well under the 25-item limit.
-    let pending: Record<string, unknown>[] | undefined = entries.map((e) => ({
-      PutRequest: {
-        Item: {
-          [PK]: { S: e.key },
-          [REVOKED_AT]: { N: String(e.revokedAt) },
-          [EXPIRES_AT]: { N: String(e.expiresAt) },
-        },
-      },
-    }));
-    for (let attempt = 0; pending && pending.length > 0; attempt++) {
-      if (attempt === 3) throw new Error('revocation entries were not all written');
-      const out = await this.client.send(
-        new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending as never } }),
-      );
-      pending = out.UnprocessedItems?.[this.tableName] as Record<string, unknown>[] | undefined;
+    const { PutItemCommand, ConditionalCheckFailedException } = this.commands();
+    // A logout token yields at most two entries. Each is written only over an earlier revocation of its
+    // key (as MemoryRevocationStore does): a logout received later by a container whose clock is behind
+    // must not move a key's revocation time back and so readmit tokens issued in between.
+    for (const e of entries) {
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: {
+              [PK]: { S: e.key },
+              [REVOKED_AT]: { N: String(e.revokedAt) },
+              [EXPIRES_AT]: { N: String(e.expiresAt) },
+            },
+            ConditionExpression: 'attribute_not_exists(#pk) OR #rev <= :rev',
+            ExpressionAttributeNames: { '#pk': PK, '#rev': REVOKED_AT },
+            ExpressionAttributeValues: { ':rev': { N: String(e.revokedAt) } },
+          }),
+        );
+      } catch (err) {
+        // A later revocation of the key is already stored: it stands.
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      }
     }
   }
 

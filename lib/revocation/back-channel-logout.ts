@@ -130,7 +130,7 @@ export class BackChannelLogout extends Construct {
       },
     });
     acknowledgeKeygateRuntime(fn);
-    this.table.grant(fn, 'dynamodb:PutItem', 'dynamodb:BatchWriteItem');
+    this.table.grant(fn, 'dynamodb:PutItem');
     this.function = fn;
     this.httpIntegration = new HttpLambdaIntegration('BackChannelLogoutIntegration', fn, {
       payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,

@@ -54,7 +54,7 @@ export function localSecretsOf(
   overrides: Readonly<Record<string, string>> = {},
 ): LocalSecret[] {
   return Object.entries(resources)
-    .filter(([, r]) => r.Type === 'AWS::SecretsManager::Secret')
+    .filter(([, r]) => typeof r === 'object' && r !== null && r.Type === 'AWS::SecretsManager::Secret')
     .map(([logicalId, r]) => {
       const secretId = `local-${logicalId}`;
       return {

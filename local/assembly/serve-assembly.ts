@@ -14,6 +14,7 @@ import type {
   LocalGatewayOptions,
   PublicRoute,
 } from '../gateway/local-gateway';
+import type { GatewayAuthorizer } from '../gateway/route-authorizers';
 import type { LocalIssuer } from '../issuer';
 import type { LocalIamCredential } from '../gateway/sigv4-check';
 import type { AssemblyApi, AssemblyFunction, AssemblyStack } from './assembly-model';
@@ -136,19 +137,12 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
           options.onRequest?.(api, { ...record, ...(reason ? { authorizerReason: reason } : {}) });
         },
       });
-      const authorizer = opts.authorizer;
-      const ttl = options.cacheTtlSeconds ?? opts.cacheTtlSeconds;
       const gateway = await startLocalGateway(
-        options.onAuthorizerInvoked && authorizer
-          ? {
-              ...opts,
-              cacheTtlSeconds: ttl,
-              authorizer: (event) => {
-                options.onAuthorizerInvoked!(api, event);
-                return authorizer(event);
-              },
-            }
-          : { ...opts, cacheTtlSeconds: ttl },
+        observed(
+          opts,
+          options.cacheTtlSeconds,
+          options.onAuthorizerInvoked && ((e) => options.onAuthorizerInvoked!(api, e)),
+        ),
       );
       closers.push(() => gateway.close());
       apis.push({ api, gateway, url: gateway.url });
@@ -168,6 +162,46 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
     await close();
     throw e;
   }
+}
+
+/**
+ * The gateway options with the caller's overrides: every authorizer (the gateway's own and each route's)
+ * reports its invocations to `onInvoked` and, with `ttl`, caches for that long. One wrapper per authorizer,
+ * so the routes naming it still share one state and result cache.
+ */
+function observed(
+  opts: LocalGatewayOptions,
+  ttl: number | undefined,
+  onInvoked: ((event: unknown) => void) | undefined,
+): LocalGatewayOptions {
+  const watch =
+    (fn: LambdaFunction): LambdaFunction =>
+    (event) => {
+      onInvoked?.(event);
+      return fn(event);
+    };
+  const wrapped = new Map<GatewayAuthorizer, GatewayAuthorizer>();
+  const wrap = (a: GatewayAuthorizer): GatewayAuthorizer =>
+    wrapped.get(a) ??
+    wrapped
+      .set(a, {
+        ...a,
+        authorizer: watch(a.authorizer),
+        ...(ttl !== undefined ? { cacheTtlSeconds: ttl } : {}),
+      })
+      .get(a)!;
+  return {
+    ...opts,
+    ...(ttl !== undefined ? { cacheTtlSeconds: ttl } : {}),
+    authorizer: watch(opts.authorizer),
+    ...(opts.routeAuthorizers
+      ? {
+          routeAuthorizers: Object.fromEntries(
+            Object.entries(opts.routeAuthorizers).map(([k, a]) => [k, wrap(a)]),
+          ),
+        }
+      : {}),
+  };
 }
 
 function servedApis(stack: AssemblyStack, kinds: ServeAssemblyOptions['apiKinds']): readonly AssemblyApi[] {

@@ -162,6 +162,50 @@ describe("the REST API's resource policy (cross-account grants), in SecuredRestA
   });
 });
 
+describe('policyResourceBytesBound', () => {
+  const per = POLICY_RESOURCE_MAX_CHARS + 3;
+  const fixed = NON_CANONICAL_PATH_RESOURCES.length;
+  const bindingRoute = (method: string): RouteSpec =>
+    ({
+      method,
+      path: '/models/{modelId}/invoke',
+      auth: 'keycloak',
+      requirement: { anyOf: { realmRoles: ['model:{modelId}:invoke'] } },
+    }) as unknown as RouteSpec;
+  const plainRoute = (method: string): RouteSpec =>
+    ({
+      method,
+      path: '/health',
+      auth: 'keycloak',
+      requirement: { anyOf: { realmRoles: ['staff'] } },
+    }) as unknown as RouteSpec;
+
+  test('counts a resource per concrete method an ANY route names, bound or not', () => {
+    // An ANY route is written once per concrete method (never `*`), so its bound is seven times a POST's.
+    expect(policyResourceBytesBound([plainRoute('GET')])).toBe((1 + fixed) * per);
+    expect(policyResourceBytesBound([plainRoute('ANY')])).toBe((7 + fixed) * per);
+    expect(policyResourceBytesBound([bindingRoute('POST')])).toBe((MAX_BOUND_COMBINATIONS + fixed) * per);
+    expect(policyResourceBytesBound([bindingRoute('ANY')])).toBe((7 * MAX_BOUND_COMBINATIONS + fixed) * per);
+  });
+
+  test('covers the policy an ANY binding route is written as, for a caller holding the most bound values', () => {
+    const routes = [bindingRoute('ANY')];
+    const caller = {
+      sub: 'worst-case',
+      realmRoles: Array.from({ length: MAX_BOUND_COMBINATIONS }, (_, i) => `model:m${i}:invoke`),
+      clientRoles: [],
+      scopes: [],
+      groups: [],
+    };
+    const arnPrefix = `arn:aws-us-gov:execute-api:us-gov-west-1:123456789012:abcdef1234/${'s'.repeat(128)}/`;
+    const grants = grantsFor(routes, caller);
+    expect(grants.allow).toHaveLength(7 * MAX_BOUND_COMBINATIONS);
+    expect(JSON.stringify(buildPolicy(arnPrefix, grants)).length).toBeLessThanOrEqual(
+      policyResourceBytesBound(routes) + 200,
+    );
+  });
+});
+
 describe("the REST authorizer's IAM policy, for the largest route table the stage validator accepts", () => {
   // Both APIs: at most 297 routes under the REST resource quota (root, /models, /models/{modelId}).
   const plain = 251;
@@ -175,7 +219,7 @@ describe("the REST authorizer's IAM policy, for the largest route table the stag
     expect(validateStageConfig(stage(routesOf(plain, binding + 1), { http: true, rest: false }), AT)).toEqual(
       [
         `${AT}.routes: the authorizer's IAM policy for these routes can reach 6331925 bytes (47 routes bind a path parameter, ` +
-          `each up to ${MAX_BOUND_COMBINATIONS} resources of up to ${POLICY_RESOURCE_MAX_CHARS} characters), over Lambda's ` +
+          `each up to ${MAX_BOUND_COMBINATIONS} resources per method, of up to ${POLICY_RESOURCE_MAX_CHARS} characters), over Lambda's ` +
           `${LAMBDA_RESPONSE_PAYLOAD_BYTES}-byte response limit; bind path parameters on fewer routes`,
       ],
     );

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REVOCATION_TABLE, logoutJtiKey, revocationKey } from '../../../common/revocation';
 import { DynamoDbRevocationStore } from '../../../lambda/revocation/dynamodb-revocation-store';
+import { MemoryRevocationStore } from '../../../lambda/revocation/revocation-store';
 import { startDynamoDbServer } from '../../support/dynamodb-server';
 import type { DynamoDbServer } from '../../support/dynamodb-server';
 
@@ -45,6 +46,19 @@ describe('DynamoDbRevocationStore', () => {
     await s.revoke([{ key: sub, revokedAt: NOW, expiresAt: NOW + 3600 }]);
     await s.revoke([{ key: sub, revokedAt: NOW + 100, expiresAt: NOW + 3700 }]);
     expect((await s.lookup([sub], NOW + 100)).get(sub)).toBe(NOW + 100);
+  });
+
+  it('an earlier revocation of the same key (a container whose clock is behind) leaves the later one', async () => {
+    const s = await store();
+    const sub = revocationKey(ISS, 'sub', 'u-1');
+    await s.revoke([{ key: sub, revokedAt: NOW + 100, expiresAt: NOW + 3700 }]);
+    await s.revoke([{ key: sub, revokedAt: NOW, expiresAt: NOW + 3600 }]);
+    expect((await s.lookup([sub], NOW + 100)).get(sub)).toBe(NOW + 100);
+    // and the same as the in-memory store
+    const m = new MemoryRevocationStore();
+    await m.revoke([{ key: sub, revokedAt: NOW + 100, expiresAt: NOW + 3700 }]);
+    await m.revoke([{ key: sub, revokedAt: NOW, expiresAt: NOW + 3600 }]);
+    expect((await m.lookup([sub], NOW + 100)).get(sub)).toBe(NOW + 100);
   });
 
   it('ignores entries past their expiry, which DynamoDB TTL deletes only eventually', async () => {

@@ -211,7 +211,7 @@ describe('SecuredRestApi usageTiers with roleArn assignments: refused', () => {
           ...TIERS,
           assignments: [...TIERS.assignments!, { roleArn: POOLED_ROLE, tier: 'free' }],
         }),
-      'usageTiers',
+      'usageTiers.assignments[3].roleArn',
       `SecuredRestApi: usageTiers.assignments[3].roleArn: ${POOLED_ROLE} is already assigned by usageTiers.assignments[1]; an IAM role gets one tier (one API key): remove one`,
     );
   });

@@ -91,6 +91,16 @@ describe('BackChannelLogout', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerResultTtlInSeconds: 30 });
   });
 
+  test('the table grants are exact: the authorizer reads (BatchGetItem), the logout function writes (PutItem)', () => {
+    const { template } = build();
+    const actions = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((st) =>
+        [st.Action].flat().filter((a) => a.startsWith('dynamodb:')),
+      ),
+    );
+    expect(actions.sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PutItem']);
+  });
+
   test('an explicit result cache TTL within the bound is kept', () => {
     const { authorizer } = build({ bound: Duration.seconds(60) }, { resultsCacheTtl: Duration.seconds(20) });
     expect(authorizer.resultsCacheTtlSeconds).toBe(20);
