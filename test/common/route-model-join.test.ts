@@ -137,6 +137,30 @@ describe('grantedBindings: the bounded join', () => {
     expect(verdict(route, q, '/v299/w299')).toBe('allowed');
   });
 
+  it('counts its steps exactly: a join of exactly MAX_JOIN_STEPS steps completes, one step more stops it', () => {
+    // With `r:{x}`, a held `r:` + s walks one step per character of s it tries: s of 1 to 128 safe
+    // characters costs len(s) steps and its leaf one more (a combination); a character that cannot be written
+    // at position p stops the walk there after p steps, with no combination. The join's own call is one step.
+    const route = get('/{x}', { anyOf: { realmRoles: ['r:{x}'] } });
+    /** A held role costing exactly `cost` steps (1..128) and granting nothing, distinct per `i`. */
+    const junk = (i: number, cost: number): string =>
+      `r:${String(i)
+        .padStart(4, '0')
+        .slice(0, cost - 1)}${'a'.repeat(Math.max(0, cost - 5))}/`;
+    // 1 (the join) + 3 (`r:ok`: two characters, then its leaf) + 511 × 128 + 124 = 65,536
+    const exact = ['r:ok', ...Array.from({ length: 511 }, (_, i) => junk(i, 128)), junk(511, 124)];
+    expect(1 + 3 + 511 * 128 + 124).toBe(MAX_JOIN_STEPS);
+    expect(grantedBindings(route, principal({ realmRoles: exact }))).toEqual({
+      complete: true,
+      combos: [{ x: 'ok' }],
+    });
+    // One held role costing one step more (`r:/`): the join stops, and what it found stays granted.
+    expect(grantedBindings(route, principal({ realmRoles: [...exact, 'r:/'] }))).toEqual({
+      complete: false,
+      combos: [{ x: 'ok' }],
+    });
+  });
+
   it('a template fitting one held value in several ways grants each way', () => {
     // `k:{x}:{y}` fits `k:a0:a1:…:a19` at each of its 19 inner colons.
     const route = get('/{x}/{y}', { anyOf: { realmRoles: ['k:{x}:{y}'] } });

@@ -40,6 +40,7 @@ const BUILD_INPUTS = [
   'cli',
   'schema',
   'scripts/build-lambdas.ts',
+  'scripts/bundle-deferred-modules.ts',
   'scripts/build-library.ts',
   'scripts/build-local.ts',
 ];
@@ -55,7 +56,7 @@ const SHIPPED = [
   /^dist\/lib\/(?:[a-z0-9-]+\/)*[a-z0-9-]+\.(?:js|d\.ts)$/,
   /^dist\/common\/(?:[a-z0-9-]+\/)?[a-z0-9-]+\.(?:js|d\.ts)$/,
   /^assets\/lambda\/[a-z0-9-]+\/index\.js(?:\.map)?$/,
-  /^assets\/lambda\/authorizer\/(?:session|dpop-jose|binding|revocation|usage)\.js(?:\.map)?$/,
+  /^assets\/lambda\/authorizer\/(?:session|dpop-jose|binding|revocation|usage|cognito|step-up)\.js(?:\.map)?$/,
   /^dist\/keygate-call\.cjs$/,
   /^client\/bin\/keygate-call\.js$/,
   /^dist\/local\/index\.(?:cjs|d\.ts)$/,
@@ -446,6 +447,8 @@ describe('the published package in a consumer CDK app', () => {
     expect(Object.keys(uploaded)).toEqual([
       'binding.js',
       'binding.js.map',
+      'cognito.js',
+      'cognito.js.map',
       'dpop-jose.js',
       'dpop-jose.js.map',
       'index.js',
@@ -454,6 +457,8 @@ describe('the published package in a consumer CDK app', () => {
       'revocation.js.map',
       'session.js',
       'session.js.map',
+      'step-up.js',
+      'step-up.js.map',
       'usage.js',
       'usage.js.map',
     ]);
