@@ -9,13 +9,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildKeygateApp } from '../lib/app/build-app';
 import { buildLambdas } from './build-lambdas';
 import type { DashboardWidget } from './dashboard-body';
 import { dashboardWidgets, metricIdentity, metricOptions } from './dashboard-body';
+import { escapeXml as escape, writePng } from './pictures/svg-picture';
 
 const COLUMN = 50; // px per grid column (CloudWatch dashboards are 24 columns wide)
 const ROW = 40; // px per grid row
@@ -33,10 +33,6 @@ export async function synthesizedDashboard(): Promise<{ stack: string; widgets: 
   const dashboards = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'));
   if (dashboards.length !== 1) throw new Error(`expected one dashboard, found ${dashboards.length}`);
   return { stack: stack.stackName, widgets: dashboardWidgets(dashboards[0].Properties.DashboardBody) };
-}
-
-function escape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 function fit(s: string, px: number): string {
@@ -152,15 +148,8 @@ async function main(): Promise<void> {
   const target = process.argv[2] ?? path.join(__dirname, '..', 'docs', 'images', 'dashboard.png');
   const { stack, widgets } = await synthesizedDashboard();
   const svg = renderSvg(stack, widgets);
-  const png = new Resvg(svg, {
-    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
-    fitTo: { mode: 'zoom', value: 1.5 },
-  })
-    .render()
-    .asPng();
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  fs.writeFileSync(target, png);
-  console.log(`wrote ${target} (${widgets.length} widgets, ${png.length} bytes)`);
+  const bytes = writePng(svg, target);
+  console.log(`wrote ${target} (${widgets.length} widgets, ${bytes} bytes)`);
 }
 
 if (require.main === module) {
