@@ -85,20 +85,9 @@ export type IssuerUrlTarget = 'runtime' | 'deployed';
 
 /**
  * The issuer and JWKS URL rules of a Keycloak realm, shared by the authorizer configuration, the stage
- * configuration and TrustedIssuer.keycloakRealm. `issuerMessage` is the caller's wording for a bad issuer;
- * `issuerField` its name for the issuer URL.
+ * configuration and TrustedIssuer.keycloakRealm, each problem with the field it is about. `issuerMessage` is
+ * the caller's wording for a bad issuer; `issuerField` its name for the issuer URL.
  */
-export function keycloakUrlErrors(
-  i: { readonly issuer?: unknown; readonly jwksUri?: unknown; readonly [INSECURE_HTTP_ISSUER]?: unknown },
-  at: string,
-  target: IssuerUrlTarget,
-  issuerMessage = 'must be an https URL without a trailing slash',
-  issuerField = 'issuer',
-): string[] {
-  return messagesOf(keycloakUrlIssues(i, at, target, issuerMessage, issuerField));
-}
-
-/** keycloakUrlErrors' problems, each with the field it is about. */
 export function keycloakUrlIssues(
   i: { readonly issuer?: unknown; readonly jwksUri?: unknown; readonly [INSECURE_HTTP_ISSUER]?: unknown },
   at: string,
@@ -484,16 +473,8 @@ export function roleClientsOf(issuer: IssuerConfig, issuerCount: number): Readon
  * Requirements against the trusted issuers: with several issuers every keycloak route names the issuers
  * whose tokens may meet it (otherwise a second realm's roles of the same names would meet the first's
  * requirements); a named issuer must be trusted; a client role must be one some issuer in scope counts.
+ * Each problem is about the route (or its requirement field) it names.
  */
-export function validateIssuerScopes(
-  issuers: readonly IssuerConfig[],
-  routes: readonly RouteSpec[],
-  field = 'routes',
-): string[] {
-  return messagesOf(issuerScopeIssues(issuers, routes, field));
-}
-
-/** validateIssuerScopes' problems, each about the route (or its requirement field) it names. */
 export function issuerScopeIssues(
   issuers: readonly IssuerConfig[],
   routes: readonly RouteSpec[],
@@ -547,12 +528,7 @@ export function issuerScopeIssues(
   return errors;
 }
 
-/** The checks of one `issuers` entry; every message opens with `at`. */
-export function validateIssuer(input: unknown, at: string): string[] {
-  return messagesOf(issuerIssues(input, at));
-}
-
-/** validateIssuer's problems, each with the field it is about. */
+/** The checks of one `issuers` entry, each problem with the field it is about (under `at`). */
 export function issuerIssues(input: unknown, at: string): FieldIssue[] {
   if (typeof input !== 'object' || input === null) return [fieldIssue(at, 'must be an object')];
   const i = input as Record<string, unknown>;
