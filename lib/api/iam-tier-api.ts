@@ -12,6 +12,7 @@ import { acknowledgeRouteGrant } from './grant-evidence';
 import type { SecuredApiThrottle, SecuredRouteOptions } from './route-table';
 import { executeApiMethod, executeApiPath } from './route-table';
 import type { UsageTierPlans } from './usage-plans';
+import { acknowledgeWebAclChoice } from '../internal/api-acknowledgements';
 
 /** What the companion shares with its SecuredRestApi. */
 export interface IamTierApiProps {
@@ -81,11 +82,7 @@ export class IamTierApi extends Construct {
     props.addGatewayResponses(this.restApi);
     for (const plan of props.plans.plans.values())
       plan.addApiStage({ api: this.restApi, stage: this.restApi.deploymentStage });
-    Validations.of(this.restApi).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'A WAF web ACL is an account-level choice; associate one with the stage where the threat model needs it.',
-    });
+    acknowledgeWebAclChoice(this.restApi);
     Validations.of(this.restApi).acknowledge({
       id: 'AwsSolutions-COG4',
       reason: 'Every method of this API is authorized with AWS_IAM (SigV4) and requires an API key.',

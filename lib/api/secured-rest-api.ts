@@ -27,6 +27,7 @@ import { UsageTierPlans, usageTiersConfig } from './usage-plans';
 import { IamTierApi } from './iam-tier-api';
 import { hasIamTiers } from '../../common/usage-tiers-iam';
 import { KeygateValidationError } from '../internal/validation-error';
+import { acknowledgeWebAclChoice } from '../internal/api-acknowledgements';
 
 /** Properties of a secured REST API. */
 export interface SecuredRestApiProps {
@@ -413,11 +414,7 @@ export class SecuredRestApi extends Construct {
   }
 
   private acknowledgeFindings(cors: boolean): void {
-    Validations.of(this.restApi).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'A WAF web ACL is an account-level choice; associate one with the stage where the threat model needs it.',
-    });
+    acknowledgeWebAclChoice(this.restApi);
     Validations.of(this.restApi).acknowledge({
       id: 'AwsSolutions-COG4',
       reason:
