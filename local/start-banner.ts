@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StageConfig } from '../common/app-config';
 import type { ServedAssembly } from './assembly/serve-assembly';
-import { keycloakRealmUrls } from './gateway/local-stack';
+import { keycloakRealmUrls } from './keycloak-urls';
 import type { OpenedKeycloak } from './keycloak-realm';
 import { readyCommands, variablesToSet } from './ready-commands';
 import type { ReadyCommandsStack } from './ready-commands';

@@ -6,16 +6,15 @@
  */
 import { answerHelp, parseCli } from '../cli/cli-args';
 import { loadAppConfig, loadStage } from '../cli/stage';
-import { serveAssembly } from './assembly/serve-assembly';
 import { describeFailure } from './keygate-cli';
 import { keycloakFromArgs } from './cli-keycloak';
 import type { OpenedKeycloak } from './keycloak-realm';
 import { freeConsecutivePorts } from './free-ports';
-import { localStageRealm } from './sign-in-realm';
 import { startBanner } from './start-banner';
-import { LOCAL_MACHINE_ROLE, passwordsOf, realmSecrets, withLocalMachine } from './stage-assembly';
+import { passwordsOf, realmSecrets } from './stage-assembly';
+import { serveStage } from './serve-stage';
+import type { ServeStageOptions, ServedStage } from './serve-stage';
 import { stopOnSignal } from './stop-on-signal';
-import { synthKeygateApp } from './synth-app';
 
 const USAGE = `
 npm start [-- options]: the app of this repository, synthesized for a stage and served the way
@@ -89,37 +88,25 @@ async function main(): Promise<void> {
   if ((keyId === undefined) !== (secret === undefined)) {
     throw new Error('set both KEYGATE_LOCAL_ACCESS_KEY_ID and KEYGATE_LOCAL_SECRET_ACCESS_KEY, or neither');
   }
-  const account = stage.account ?? '000000000000';
   const signIn = args['sign-in'] === true;
-  const synthesized = await synthKeygateApp(
-    withLocalMachine(loadAppConfig(args.config).config, name, stage, signIn),
-    name,
-  );
   const password = process.env.KEYGATE_TEST_PASSWORD;
   // Sign-in: the realm names the gateways' callback URLs, so their ports are known before they listen.
   const gatewayPort = port('KEYGATE_GATEWAY_PORT', 8080) || (signIn ? await freeConsecutivePorts(2) : 0);
   const signInUrls = signIn ? [0, 1].map((i) => `http://127.0.0.1:${gatewayPort + i}`) : undefined;
   const keycloak = await keycloakFromArgs(args, stage, password);
   const served = await serveOrStop(keycloak, {
-    app: synthesized.assembly,
-    stack: synthesized.stack,
+    stage,
+    name,
+    config: loadAppConfig(args.config).config,
+    signIn,
+    ...(signInUrls ? { signInUrls } : {}),
     ...(args.api ? { apiKinds: [args.api as 'http' | 'rest'] } : {}),
     ...(keycloak ? { keycloak: keycloak.options.realmUrl } : {}),
     ...(args['keycloak-ca'] ? { keycloakCaFile: args['keycloak-ca'] } : {}),
-    realms: {
-      [stage.keycloak.issuer]: localStageRealm(stage, {
-        ...(password ? { passwords: passwordsOf(stage, password) } : {}),
-        ...(signInUrls ? { signInUrls } : {}),
-      }),
-    },
     ...(password ? { passwords: passwordsOf(stage, password) } : {}),
     issuerPort: port('KEYGATE_ISSUER_PORT', 8443),
     gatewayPort,
-    machineCredential: {
-      ...(keyId && secret ? { accessKeyId: keyId, secretAccessKey: secret } : {}),
-      callerArn: `arn:aws:sts::${account}:assumed-role/${LOCAL_MACHINE_ROLE}/local`,
-      callerId: 'AROALOCALKEYGATEMACH:local',
-    },
+    ...(keyId && secret ? { machineCredential: { accessKeyId: keyId, secretAccessKey: secret } } : {}),
     verbose: args.verbose === true,
     onRequest: (api, r) =>
       console.log(
@@ -137,10 +124,10 @@ async function main(): Promise<void> {
 /** Serves the assembly; a Keycloak fixture started for it is stopped again if that fails. */
 async function serveOrStop(
   keycloak: OpenedKeycloak | undefined,
-  options: Parameters<typeof serveAssembly>[0],
-): Promise<Awaited<ReturnType<typeof serveAssembly>>> {
+  options: ServeStageOptions,
+): Promise<ServedStage> {
   try {
-    return await serveAssembly(options);
+    return await serveStage(options);
   } catch (e) {
     await keycloak?.close();
     throw e;

@@ -15,8 +15,10 @@ export async function synthKeygateApp(
   config: unknown,
   stageName: string,
   outdir: string = mkdtempSync(join(tmpdir(), 'keygate-start-')),
+  options: { readonly buildLambdas?: boolean } = {},
 ): Promise<{ assembly: string; stack: string }> {
-  await buildLambdas();
+  // Tests build the bundles once per run (test/global-setup.ts) and pass false.
+  if (options.buildLambdas ?? true) await buildLambdas();
   const app = new App({ outdir, context: { keygate: config, stage: stageName } });
   const stack = buildKeygateApp(app);
   app.synth();

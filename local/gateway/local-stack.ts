@@ -51,6 +51,7 @@ import { staticKeyProvider } from '../../common/session/session-keys';
 import { parseProxyEvent, toProxyResult } from '../../lambda/sign-in/api-event';
 import type { VerifierEvents } from '../../lambda/authorizer/types';
 import { startLocalIssuer } from '../issuer';
+import { keycloakRealmUrls } from '../keycloak-urls';
 import type { LocalIssuer, LocalIssuerUrls, RealmRepresentation } from '../issuer';
 import { assertLoopbackOrHttps, loopbackPostForm } from '../http/loopback-transport';
 import { localStreamingRuntime } from './lambda-response-stream';
@@ -133,19 +134,6 @@ export interface StackIssuer {
   readonly passwords: Readonly<Record<string, string>>;
   readonly clientSecrets: Readonly<Record<string, string>>;
   close(): Promise<void>;
-}
-
-/** Keycloak's endpoints under a realm URL: https://www.keycloak.org/docs/latest/securing_apps/#available-endpoints */
-export function keycloakRealmUrls(realmUrl: string): LocalIssuerUrls {
-  const oidc = `${realmUrl}/protocol/openid-connect`;
-  return {
-    discovery: `${realmUrl}/.well-known/openid-configuration`,
-    token: `${oidc}/token`,
-    certs: `${oidc}/certs`,
-    auth: `${oidc}/auth`,
-    logout: `${oidc}/logout`,
-    userinfo: `${oidc}/userinfo`,
-  };
 }
 
 export interface LocalStack<I extends StackIssuer = LocalIssuer> {

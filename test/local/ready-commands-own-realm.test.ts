@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import type { LocalStack, StackIssuer } from '../../local/gateway/local-stack';
-import { keycloakRealmUrls } from '../../local/gateway/local-stack';
+import { keycloakRealmUrls } from '../../local/keycloak-urls';
 import { openKeycloak } from '../../local/keycloak-realm';
 import { readyCommands, variablesToSet } from '../../local/ready-commands';
 
