@@ -6,6 +6,7 @@
 import type { HttpMethod } from '../../common/route-model';
 import type { GatewayResponses } from './gateway-responses';
 import type { InvokeGrant } from './read-iam-grants';
+import type { AssemblyUsage } from './read-usage-plans';
 import type { IdentitySourceRef } from '../gateway/route-authorizers';
 
 /** A Lambda function of the template, as far as the local gateway can run it. */
@@ -47,6 +48,8 @@ export interface AssemblyRoute {
   readonly payloadFormat?: '1.0' | '2.0';
   /** Why the local gateway answers this route with 501 (set by the reader or by the function's runtime). */
   readonly unsupported?: string;
+  /** REST `ApiKeyRequired`: a usage plan of the API counts the request (read-usage-plans.ts). */
+  readonly apiKeyRequired?: boolean;
 }
 
 export interface AssemblyAuthorizer {
@@ -93,6 +96,8 @@ export interface AssemblyApi {
   readonly cors?: AssemblyCors;
   /** REST APIs: the gateway responses by response type (UNAUTHORIZED, ACCESS_DENIED, DEFAULT_4XX, ...). */
   readonly gatewayResponses?: GatewayResponses;
+  /** REST `ApiKeySourceType`: where a usage plan's API key is read. @default 'HEADER' */
+  readonly apiKeySource?: 'HEADER' | 'AUTHORIZER';
 }
 
 export interface AssemblyStack {
@@ -103,6 +108,8 @@ export interface AssemblyStack {
   readonly functions: Readonly<Record<string, AssemblyFunction>>;
   /** `execute-api:Invoke` grants of the stack's roles. */
   readonly grants: readonly InvokeGrant[];
+  /** REST usage plans, their API keys and who reads the keys (read-usage-plans.ts). */
+  readonly usage?: AssemblyUsage;
 }
 
 /** A cloud assembly `keygate local` cannot read: one line, no stack trace. */

@@ -31,6 +31,10 @@ const TYPE_OF: Partial<Record<GatewayReason, string>> = {
   sigv4_missing: 'MISSING_AUTHENTICATION_TOKEN',
   iam_not_authorized: 'ACCESS_DENIED',
   body_too_large: 'REQUEST_TOO_LARGE',
+  // A usage plan's refusals: INVALID_API_KEY (403), THROTTLED and QUOTA_EXCEEDED (429).
+  usage_key_invalid: 'INVALID_API_KEY',
+  usage_throttled: 'THROTTLED',
+  usage_quota_exceeded: 'QUOTA_EXCEEDED',
 };
 
 export function readGatewayResponses(resources: Resources, apiId: string): GatewayResponses {

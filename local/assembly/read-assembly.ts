@@ -11,6 +11,7 @@ import { AssemblyError } from './assembly-model';
 import { readHttpApis } from './read-http-api';
 import { readInvokeGrants } from './read-iam-grants';
 import { readRestApis } from './read-rest-api';
+import { readUsagePlans, unreadablePlanRoutes } from './read-usage-plans';
 import type { Resources } from './template';
 import { literal, referencedIds } from './template';
 import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
@@ -36,7 +37,9 @@ export function readAssembly(assembly: string, stackName?: string): AssemblyStac
     `the template of stack ${stack.name}`,
   );
   const functions = readFunctions(resources, dir, assetFolders(dir, stack.name));
-  const apis: AssemblyApi[] = [...readHttpApis(resources), ...readRestApis(resources)].map((api) => ({
+  const usage = readUsagePlans(resources);
+  const read: AssemblyApi[] = [...readHttpApis(resources), ...readRestApis(resources)];
+  const apis: AssemblyApi[] = unreadablePlanRoutes(read, usage).map((api) => ({
     ...api,
     routes: api.routes.map((r) => {
       const fn = r.functionId ? functions[r.functionId] : undefined;
@@ -54,6 +57,7 @@ export function readAssembly(assembly: string, stackName?: string): AssemblyStac
     apis,
     functions,
     grants: readInvokeGrants(resources),
+    usage,
   };
 }
 

@@ -30,6 +30,8 @@ export function readRestApis(resources: Resources): AssemblyApi[] {
       authorizers: state.authorizers,
       ...(cors ? { cors } : {}),
       gatewayResponses: readGatewayResponses(resources, id),
+      // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-key-source.html
+      apiKeySource: r.Properties?.ApiKeySourceType === 'AUTHORIZER' ? 'AUTHORIZER' : 'HEADER',
     });
   }
   return apis;
@@ -72,6 +74,7 @@ function restRoute(
     ...(lambda.functionId ? { functionId: lambda.functionId } : {}),
     ...authorizerOf(kind, refOf(p.AuthorizerId)),
     ...(unsupported ? { unsupported } : {}),
+    ...(p.ApiKeyRequired === true || p.ApiKeyRequired === 'true' ? { apiKeyRequired: true } : {}),
   };
 }
 

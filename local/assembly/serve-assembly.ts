@@ -31,6 +31,8 @@ import type { LocalTrust, LocalTrustOptions } from './local-trust';
 import { apiAuthorizers } from './api-authorizers';
 import { functionRegistry } from './function-registry';
 import type { FunctionRegistry } from './function-registry';
+import { localUsagePlans } from './serve-usage-plans';
+import type { ServedUsage } from './serve-usage-plans';
 
 export interface ServeAssemblyOptions extends LocalTrustOptions {
   /** The cloud assembly folder. @default 'cdk.out' */
@@ -66,6 +68,8 @@ export interface ServeAssemblyOptions extends LocalTrustOptions {
    * served to the functions by the local secrets stand-in (secrets-stand-in.ts). @default - generated per run
    */
   readonly secrets?: Readonly<Record<string, string>>;
+  /** Epoch milliseconds: the gateways' clock (usage plans, result cache, SigV4 freshness). @default Date.now */
+  readonly now?: () => number;
 }
 
 export interface AssemblyGatewayRecord extends GatewayRecord {
@@ -100,6 +104,8 @@ export interface ServedAssembly {
   readonly iam: LocalIamCredentials;
   /** The values the functions read as their Secrets Manager secrets in this run. */
   readonly secrets: readonly LocalSecret[];
+  /** The stack's REST usage plans as enforced in this run, with their key values (serve-usage-plans.ts). */
+  readonly usage: ServedUsage;
   close(): Promise<void>;
 }
 
@@ -128,6 +134,7 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
     });
     closers.push(() => functions.close());
     const iam = localIamCredentials(stack, options.machineCredential);
+    const usage = localUsagePlans(stack, secrets.secrets, options.now);
     const apis: ServedApi[] = [];
     for (const [i, api] of servedApis(stack, options.apiKinds).entries()) {
       const opts = gatewayOptions(api, stack, functions, iam, trust, {
@@ -137,9 +144,10 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
           options.onRequest?.(api, { ...record, ...(reason ? { authorizerReason: reason } : {}) });
         },
       });
+      const limiter = usage.limiterFor(api);
       const gateway = await startLocalGateway(
         observed(
-          opts,
+          { ...opts, ...(limiter ? { usage: limiter } : {}), ...(options.now ? { now: options.now } : {}) },
           options.cacheTtlSeconds,
           options.onAuthorizerInvoked && ((e) => options.onAuthorizerInvoked!(api, e)),
         ),
@@ -156,6 +164,7 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
       ...(first ? { issuerUrl: first.url } : {}),
       iam,
       secrets: secrets.secrets,
+      usage: usage.served,
       close,
     };
   } catch (e) {

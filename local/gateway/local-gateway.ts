@@ -662,7 +662,8 @@ async function admitRoute(
   if (matched.publicRoute) return { reason: 'public_route', authorizer: { kind: 'none' } };
   if (matched.auth === 'keycloak') {
     const result = await authorize(g, incoming, matched.route, record);
-    admit(g, { kind: 'key', usageKey: result.usageKey }, routeKey);
+    const apiKey = headersV2(incoming.headers).headers[API_KEY_HEADER];
+    admit(g, { kind: 'key', usageKey: result.usageKey, apiKey }, routeKey);
     return {
       reason: result.reason,
       authorizer: { kind: 'lambda', principalId: result.principalId, context: result.context },

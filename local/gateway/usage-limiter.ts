@@ -42,7 +42,12 @@ export interface UsageRefusal {
 
 /** What the gateway asks: the key the authorizer named (keycloak routes) or the SigV4 caller (iam routes). */
 export type UsageCaller =
-  | { readonly kind: 'key'; readonly usageKey: string | undefined }
+  | {
+      readonly kind: 'key';
+      readonly usageKey: string | undefined;
+      /** The request's X-API-Key (an API whose key source is HEADER reads it). */
+      readonly apiKey?: string;
+    }
   | { readonly kind: 'iam'; readonly callerArn: string; readonly apiKey?: string };
 
 export interface UsageLimiter {

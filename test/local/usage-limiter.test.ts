@@ -1,16 +1,19 @@
 /**
- * The local gateway's usage plans: unit tests of the limiter with a fake clock, then the local stack (the
- * real authorizer answering with its tier key, the real gateway) over HTTP, ending in API Gateway's 429.
+ * The local gateway's usage plans: unit tests of the limiter with a fake clock, then the stage's
+ * synthesized app served from its assembly (the app's own authorizer answering with its tier key, the
+ * usage plans read from the template) over HTTP, ending in API Gateway's 429.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import type { StageConfig } from '../../common/app-config';
 import type { UsageTiersConfig } from '../../common/usage-tiers';
 import { call, userTokens } from '../../local/callers';
+import type { CallerStack } from '../../local/callers';
 import type { GatewayRecord } from '../../local/gateway/local-gateway';
-import { startLocalStack } from '../../local/gateway/local-stack';
-import type { LocalStack } from '../../local/gateway/local-stack';
 import { createUsageLimiter, roleArnOf, windowOf } from '../../local/gateway/usage-limiter';
+import { serveStage } from '../../local/serve-stage';
+import type { ServedStage } from '../../local/serve-stage';
+import { callerStack } from '../support/served-callers';
 
 const ROUTE = 'POST /models/{modelId}/invoke';
 const STREAM = 'POST /models/{modelId}/stream';
@@ -160,20 +163,36 @@ describe('usage limiter', () => {
   });
 });
 
-describe('local stack with usage tiers (REST API)', () => {
-  let stack: LocalStack;
+describe('served stage with usage tiers (REST API)', () => {
+  let served: ServedStage;
+  let stack: CallerStack;
   const records: GatewayRecord[] = [];
   // A free tier that refills one request per 100 s: the third call is throttled however slow the machine.
+  // IAM callers have a tier too, so the IAM routes are on the REST API only, as the app requires.
   const stage: StageConfig = {
     ...DEFAULT_APP_CONFIG.stages.dev,
+    apis: { http: false, rest: true },
     usageTiers: { ...TIERS, tiers: { ...TIERS.tiers, free: { rateLimit: 0.01, burstLimit: 2 } } },
   };
 
   beforeAll(async () => {
-    stack = await startLocalStack({ stage, apiType: 'rest', onRequest: (r) => records.push(r) });
+    served = await serveStage({ stage, buildLambdas: false, onRequest: (_api, r) => records.push(r) });
+    stack = callerStack(served, 'GET /models');
   });
   afterAll(async () => {
-    await stack?.close();
+    await served?.close();
+  });
+
+  test("the template's usage plans are enforced with the tiers' numbers and keys", () => {
+    const byName = Object.fromEntries(served.usage.plans.map((p) => [p.name, p]));
+    expect(Object.keys(byName).sort()).toEqual(['keygate-dev-rest-free', 'keygate-dev-rest-team']);
+    expect(byName['keygate-dev-rest-free'].throttle).toEqual({ rateLimit: 0.01, burstLimit: 2 });
+    expect(byName['keygate-dev-rest-free'].quota).toBeUndefined();
+    expect(byName['keygate-dev-rest-team'].throttle).toEqual({ rateLimit: 10, burstLimit: 5 });
+    // The plan's key is the secret the authorizer reads for the tier, as CloudFormation resolves it.
+    expect(byName['keygate-dev-rest-free'].keys).toEqual([served.usage.tierKeys.free]);
+    expect(byName['keygate-dev-rest-team'].keys).toEqual([served.usage.tierKeys.team]);
+    expect(served.usage.tierKeys.free).toMatch(/^[A-Za-z0-9]{40}$/);
   });
 
   test('bob (default tier, burst 2) is answered 429 by the gateway on his third call', async () => {
@@ -188,7 +207,8 @@ describe('local stack with usage tiers (REST API)', () => {
     expect(records.map((r) => r.reason)).toEqual(['policy_allow', 'policy_allow', 'usage_throttled']);
     const last = await call(stack, 'GET', '/models', { token });
     expect(last.status).toBe(429);
-    expect(await last.json()).toEqual({ message: 'Too Many Requests' });
+    // The app's own DEFAULT_4XX body (API Gateway's THROTTLED response type falls back to it).
+    expect(await last.json()).toMatchObject({ error: 'client_error', message: 'Too Many Requests' });
   });
 
   test('alice (team tier by realm role) has her own, larger allowance', async () => {
