@@ -1,15 +1,17 @@
 /**
- * The demo's usage-tier section: one caller's burst against its tier on a local REST API, ending in API
- * Gateway's own 429. Usage plans exist on REST APIs only, so this runs on a REST stack whatever `--api`
- * says. A stage without `usageTiers` is shown with EXAMPLE_TIERS, said so in the output.
+ * The demo's usage-tier section: one caller's burst against its tier on the stage's REST API, served from
+ * its synthesized assembly as `npm start` serves it (the usage plans read from the template, the app's own
+ * authorizer naming the tier's key), ending in API Gateway's own 429. Usage plans exist on REST APIs only,
+ * so this serves the REST API whatever `--api` says. A stage without `usageTiers` is shown with
+ * EXAMPLE_TIERS, said so in the output.
  */
 import type { StageConfig } from '../common/app-config';
 import type { UsageTiersConfig } from '../common/usage-tiers';
 import { tierForPrincipal } from '../common/usage-tiers';
 import { stagePrincipals } from './access-matrix';
 import { call, userTokens } from './callers';
-import { startLocalStack } from './gateway/local-stack';
-import type { LocalStackOptions } from './gateway/local-stack';
+import { serveDemoStage } from './demo-app';
+import type { DemoContext } from './demo-app';
 
 /** A tier small enough to run out of in a few requests. */
 export const EXAMPLE_TIERS: UsageTiersConfig = {
@@ -17,7 +19,7 @@ export const EXAMPLE_TIERS: UsageTiersConfig = {
   defaultTier: 'free',
 };
 
-export async function quotaDemo(stage: StageConfig, issuer: Partial<LocalStackOptions>): Promise<void> {
+export async function quotaDemo(stage: StageConfig, ctx: DemoContext): Promise<void> {
   const tiers = stage.usageTiers ?? EXAMPLE_TIERS;
   const people = stagePrincipals(stage).filter((p) => !p.name.startsWith('service-account-'));
   const route = stage.routes.find(
@@ -31,12 +33,9 @@ export async function quotaDemo(stage: StageConfig, issuer: Partial<LocalStackOp
   // The gateway's clock stands still through the burst: no token is refilled between requests, so the
   // burst is exactly `burstLimit` however slow the machine (the buckets refill at the tier's rate).
   const frozen = Date.now();
-  const stack = await startLocalStack({
-    ...issuer,
-    stage: { ...stage, usageTiers: tiers },
-    apiType: 'rest',
+  const stack = await serveDemoStage(ctx, { ...stage, usageTiers: tiers }, 'rest', {
     now: () => frozen,
-    onRequest: (r) => reasons.set(r.requestId, r.reason),
+    onRequest: (_api, r) => reasons.set(r.requestId, r.reason),
   });
   try {
     const token = (await userTokens(stack, person.name)).access_token;
