@@ -32,6 +32,7 @@ import { apiAuthorizers } from './api-authorizers';
 import { functionRegistry } from './function-registry';
 import type { FunctionRegistry } from './function-registry';
 import { localUsagePlans } from './serve-usage-plans';
+import { localApiStage, startApiGatewayStandIn } from './apigateway-stand-in';
 import type { ServedUsage } from './serve-usage-plans';
 
 export interface ServeAssemblyOptions extends LocalTrustOptions {
@@ -122,19 +123,21 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
       ...(options.secrets ? { secrets: options.secrets } : {}),
     });
     closers.push(() => secrets.close());
+    const usage = localUsagePlans(stack, secrets.secrets, options.now);
+    const apiGateway = await startApiGatewayStandIn(stack.apis, usage);
+    if (apiGateway) closers.push(() => apiGateway.close());
     // The authorizers' decision lines name the reason of each request's answer (only when asked for).
     const decisions = options.onRequest ? authorizerDecisions() : undefined;
     const authorizerIds = new Set(stack.apis.flatMap((a) => (a.authorizer ? [a.authorizer.functionId] : [])));
     const functions = functionRegistry(stack, trust, {
       ...options,
-      environment: { ...secrets.environment, ...options.environment },
+      environment: { ...secrets.environment, ...apiGateway?.environment, ...options.environment },
       ...(decisions
         ? { onFunctionLog: (fn, text) => (authorizerIds.has(fn.id) ? decisions.read(text) : undefined) }
         : {}),
     });
     closers.push(() => functions.close());
     const iam = localIamCredentials(stack, options.machineCredential);
-    const usage = localUsagePlans(stack, secrets.secrets, options.now);
     const apis: ServedApi[] = [];
     for (const [i, api] of servedApis(stack, options.apiKinds).entries()) {
       const opts = gatewayOptions(api, stack, functions, iam, trust, {
@@ -255,7 +258,7 @@ function gatewayOptions(
     iamCredentials: [iam.machine, iam.outsider, ...grantedCredentials(api, stack, iam.roles)],
     region: stack.region,
     accountId: stack.account ?? '000000000000',
-    apiId: api.id.toLowerCase().slice(0, 10),
+    ...localApiStage(api),
     gatewayResponse: (refusal) => renderGatewayResponse(api.gatewayResponses ?? {}, refusal),
     ...served,
   };

@@ -21,9 +21,8 @@
  * secret's value from the secrets stand-in of the run (secrets-stand-in.ts), as CloudFormation resolves the
  * dynamic reference at deploy time; a literal value is itself; a key without a value gets one per run.
  *
- * Not emulated: keys that per-caller tiers register at run time (the authorizer's registrar calls API
- * Gateway's management API, which has no local stand-in): such a caller is refused 401
- * `usage_key_unregistered` by the authorizer, never admitted without a plan.
+ * Per-caller tiers: the authorizer registers each caller's key in the tier's plan at run time through API
+ * Gateway's management API, served locally by apigateway-stand-in.ts, which adds it here (`register`).
  *
  * The core counts "tiers"; here each plan is one, with `perCaller` so that it counts per API key as a plan
  * does, and each key is named to the core as `<plan> <value>`, so that a key in two plans (of different
@@ -49,9 +48,9 @@ export interface ServedUsagePlan {
   readonly quota?: UsageQuota;
   /** Logical ids of the REST APIs it covers. */
   readonly apis: readonly string[];
-  /** The values of its enabled API keys in this run. */
+  /** The values of its enabled API keys in this run (per-caller keys join as they are registered). */
   readonly keys: readonly string[];
-  /** A per-caller tier's plan (keys registered at run time, not emulated locally). */
+  /** A per-caller tier's plan (its `keygate:usage-tier` tag): the authorizer registers keys at run time. */
   readonly callerKeyTier?: string;
   /** Why it is not enforced: its APIs' key-requiring methods answer 501 with this. */
   readonly problem?: string;
@@ -78,6 +77,8 @@ export interface LocalUsagePlans {
   readonly served: ServedUsage;
   /** The limiter of one API: undefined when none of its methods needs a key. */
   limiterFor(api: AssemblyApi): UsageLimiter | undefined;
+  /** Adds an API key value to a plan (CreateUsagePlanKey); false when no enforced plan has that id. */
+  register(planId: string, value: string): boolean;
 }
 
 /** The stack's usage plans with this run's key values, and one limiter state for the whole stack. */
@@ -90,7 +91,7 @@ export function localUsagePlans(
   const values = keyValues(usage.keys, secrets);
   const enabled = (ids: readonly string[]) =>
     ids.flatMap((id) => (usage.keys[id]?.enabled && values.has(id) ? [values.get(id)!] : []));
-  const plans: ServedUsagePlan[] = usage.plans.map((p) => ({
+  const plans: (ServedUsagePlan & { keys: string[] })[] = usage.plans.map((p) => ({
     id: p.id,
     name: p.name,
     throttle: p.throttle,
@@ -119,6 +120,13 @@ export function localUsagePlans(
       },
     },
     limiterFor: (api) => apiLimiter(api, enforced, plans, core),
+    register(planId, value) {
+      const plan = plans.find((p) => p.id === planId && p.problem === undefined);
+      if (!plan) return false;
+      if (!plan.keys.includes(value)) plan.keys.push(value);
+      tierByKey.set(`${plan.id} ${value}`, plan.id);
+      return true;
+    },
   };
 }
 
