@@ -17,6 +17,7 @@ import { call, userTokens } from '../../local/callers';
 import type { GatewayRecord } from '../../local/gateway/local-gateway';
 import { serveStage } from '../../local/serve-stage';
 import type { ServedStage } from '../../local/serve-stage';
+import { LOCAL_MACHINE_ROLE } from '../../local/stage-assembly';
 import { callerStack } from '../support/served-callers';
 
 const STAGE: StageConfig = {
@@ -57,6 +58,13 @@ describe('served stage with a quota', () => {
     expect(await answers[2].json()).toMatchObject({ message: 'Limit Exceeded' });
     expect(records.map((r) => r.reason)).toEqual(['policy_allow', 'policy_allow', 'usage_quota_exceeded']);
   });
+});
+
+test('without roleArn assignments the IAM routes need no key, and the machine role reads none', () => {
+  expect(served.usage.keyForRole(LOCAL_MACHINE_ROLE)).toBeUndefined();
+  const iamRoutes = served.stack.apis.flatMap((a) => a.routes).filter((r) => r.auth === 'iam');
+  expect(iamRoutes.length).toBeGreaterThan(0);
+  expect(iamRoutes.filter((r) => r.apiKeyRequired)).toEqual([]);
 });
 
 describe('an assembly whose usage plan was edited by hand', () => {
