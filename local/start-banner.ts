@@ -8,6 +8,7 @@ import { keycloakRealmUrls } from './keycloak-urls';
 import type { OpenedKeycloak } from './keycloak-realm';
 import { readyCommands, variablesToSet } from './ready-commands';
 import type { ReadyCommandsStack } from './ready-commands';
+import { usageBannerLines } from './usage-banner';
 
 export interface StartBannerInput {
   readonly name: string;
@@ -98,6 +99,7 @@ export function startBanner(input: StartBannerInput): string {
     ...credentialLines(kc, issuer),
     `IAM test credentials (SigV4, service execute-api, region ${served.stack.region}), every IAM route:`,
     `  access key ${served.iam.machine.accessKeyId}   secret ${served.iam.machine.secretAccessKey}`,
+    ...usageBannerLines(served.usage),
     '',
     `Try it${others.length ? ` (on the ${first.api.kind.toUpperCase()} API; ${others.map((o) => `the ${o.api.kind.toUpperCase()} API at ${o.url}`).join(', ')} takes the same commands)` : ''}:`,
     ...(toSet.length
