@@ -106,6 +106,31 @@ export interface KeygateLocalCredential {
   readonly callerArn: string;
 }
 
+/** A REST usage plan of the stack, as the local gateway enforces it (403 without a key of it, 429 over it). */
+export interface KeygateLocalUsagePlan {
+  /** Logical id in the template. */
+  readonly id: string;
+  readonly name: string;
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly quota?: { readonly limit: number; readonly period: 'DAY' | 'WEEK' | 'MONTH' };
+  /** Logical ids of the REST APIs it covers. */
+  readonly apis: readonly string[];
+  /** Its API keys' values in this run (a per-caller tier's keys join as callers are registered). */
+  readonly keys: readonly string[];
+  /** The Keygate tier of a per-caller plan. */
+  readonly callerKeyTier?: string;
+  /** Why it is not enforced (a template the reader cannot understand); its methods answer 501. */
+  readonly problem?: string;
+}
+
+export interface KeygateLocalUsage {
+  readonly plans: readonly KeygateLocalUsagePlan[];
+  /** Tier → the secret value a Keygate authorizer reads for it (the tier's API key, or a per-caller tier's derivation key). */
+  readonly tierKeys: Readonly<Record<string, string>>;
+  /** The X-API-Key an IAM role sends (its name, logical id or ARN): the one key it may read, else undefined. */
+  keyForRole(role: string): string | undefined;
+}
+
 export interface KeygateLocal {
   readonly stack: string;
   readonly region: string;
@@ -123,6 +148,8 @@ export interface KeygateLocal {
     readonly outsider: KeygateLocalCredential;
     readonly roles: Readonly<Record<string, KeygateLocalCredential>>;
   };
+  /** The stack's REST usage plans and their key values in this run. */
+  readonly usage: KeygateLocalUsage;
   /** Stops every server and function process. */
   close(): Promise<void>;
 }
@@ -176,6 +203,7 @@ function toPublic(served: ServedAssembly): KeygateLocal {
       outsider: credential(served.iam.outsider),
       roles: Object.fromEntries(Object.entries(served.iam.roles).map(([role, c]) => [role, credential(c)])),
     },
+    usage: served.usage,
     close: () => served.close(),
   };
 }

@@ -9,6 +9,7 @@ import { isKeycloakRealmIssuer } from './assembly/jwt-authorizer-oidc';
 import { serveAssembly } from './assembly/serve-assembly';
 import type { ServedAssembly } from './assembly/serve-assembly';
 import { stopOnSignal } from './stop-on-signal';
+import { usageBannerLines } from './usage-banner';
 
 export const USAGE = `
 keygate local [options]: serves the HTTP and REST APIs of a synthesized CDK app (run \`cdk synth\` first) on
@@ -139,7 +140,10 @@ export function banner(served: ServedAssembly): string {
     lines.push(
       `  role ${role} (its execute-api:Invoke grants): access key ${c.accessKeyId}  secret ${c.secretAccessKey}`,
     );
+    const apiKey = served.usage.keyForRole(role);
+    if (apiKey) lines.push(`       and sends X-API-Key: ${apiKey}`);
   }
+  lines.push(...usageBannerLines(served.usage).map((l) => `  ${l}`));
   for (const other of served.issuers.slice(1)) {
     lines.push(`  issuer   ${other.issuer} (built-in, another trusted realm)`);
     for (const user of [GRANTED_USER, PLAIN_USER]) {

@@ -3,6 +3,7 @@
  * constructs synthesize, the other forms CloudFormation accepts, and hand-edited plans it cannot enforce,
  * each named with the field that is wrong, its APIs' key-requiring methods answering 501.
  */
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { AssemblyApi } from '../../local/assembly/assembly-model';
 import { readUsagePlans, unreadablePlanRoutes } from '../../local/assembly/read-usage-plans';
@@ -189,6 +190,27 @@ describe('readUsagePlans', () => {
   ])('a hand-edited plan with %s is not enforced, and says why', (_what, props, problem) => {
     expect(readUsagePlans(template(props)).plans[0].problem).toBe(problem);
   });
+});
+
+test('any hand-edited property of a plan, key, plan key or policy is read without a crash', () => {
+  const resources = template();
+  const edits = Object.entries(resources).flatMap(([id, r]) =>
+    Object.keys(r.Properties ?? {}).map((prop) => ({ id, prop })),
+  );
+  expect(edits.length).toBeGreaterThan(10);
+  fc.assert(
+    fc.property(fc.constantFrom(...edits), fc.jsonValue(), ({ id, prop }, value) => {
+      const edited = {
+        ...resources,
+        [id]: { ...resources[id], Properties: { ...resources[id].Properties, [prop]: value } },
+      };
+      const usage = readUsagePlans(edited);
+      const plans = unreadablePlanRoutes([api('Api', [{ path: '/models', key: true }])], usage);
+      // A plan that reads is enforced; one that does not names why on the methods it may cover.
+      expect(plans[0].routes[0].unsupported).toBe(usage.plans.find((p) => p.problem)?.problem);
+    }),
+    { numRuns: 300 },
+  );
 });
 
 describe('unreadablePlanRoutes', () => {
