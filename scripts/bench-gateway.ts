@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     }
 
     console.log(
-      `\nLocal gateway under load — ${AMOUNT} requests per scenario, 8 connections, loopback, one process\n`,
+      `\nLocal gateway under load — ${AMOUNT} requests per scenario, 8 connections, loopback, the functions in processes of their own\n`,
     );
     console.log(
       formatTable(
