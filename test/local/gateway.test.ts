@@ -1,5 +1,5 @@
 /**
- * The local gateway end to end: the repository's app synthesized for the dev stage (once per process) and
+ * The local gateway end to end: the repository's app synthesized for the dev stage (once per test run) and
  * served from its assembly (serveStage), its authorizer and model backend run from their bundles.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -447,7 +447,7 @@ describe('local gateway: HTTP API simple responses', () => {
   it('refuses to serve a route that binds a parameter while the cache is on', async () => {
     const stage: StageConfig = { ...STAGE, authorizer: { ...STAGE.authorizer, responseMode: 'simple' } };
     await expect(serveStage({ stage, buildLambdas: false, apiKinds: ['http'] })).rejects.toThrow(
-      "cacheTtlSeconds must be 0 with responseMode 'simple': routes[2] binds a path parameter, and a cached simple answer would hold for every value of it",
+      "keygate.stages.dev.authorizer.cacheTtlSeconds must be 0 with responseMode 'simple': routes[2] binds a path parameter, and a cached simple answer would hold for every value of it",
     );
   });
 
