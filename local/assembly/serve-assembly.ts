@@ -139,9 +139,9 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
     closers.push(() => functions.close());
     const iam = localIamCredentials(stack, options.machineCredential);
     const apis: ServedApi[] = [];
-    const served = servedApis(stack, options.apiKinds);
-    const standIns = integrationStandIns(stack, served, options.replaceIntegrations);
-    for (const [i, api] of served.entries()) {
+    const toServe = servedApis(stack, options.apiKinds);
+    const standIns = integrationStandIns(stack, toServe, options.replaceIntegrations);
+    for (const [i, api] of toServe.entries()) {
       const opts = gatewayOptions(api, stack, { functions, standIns }, iam, trust, {
         port: options.gatewayPort ? options.gatewayPort + i : 0,
         ...(options.now ? { now: options.now } : {}),
