@@ -11,6 +11,7 @@ import type { ServeAssemblyOptions, ServedApi, ServedAssembly } from './assembly
 import { localStageRealm } from './sign-in-realm';
 import { LOCAL_MACHINE_ROLE, withLocalMachine } from './stage-assembly';
 import { synthKeygateApp } from './synth-app';
+import { sharedSynth } from './synth-cache';
 
 export interface ServeStageOptions extends Omit<ServeAssemblyOptions, 'app' | 'stack'> {
   readonly stage: StageConfig;
@@ -54,9 +55,11 @@ function synthesized(options: ServeStageOptions, name: string) {
   const key = JSON.stringify([app, name, signIn]);
   let found = assemblies.get(key);
   if (!found) {
-    found = synthKeygateApp(withLocalMachine(app, name, options.stage, signIn), name, undefined, {
-      buildLambdas: options.buildLambdas ?? true,
-    });
+    found = sharedSynth(key, (outdir) =>
+      synthKeygateApp(withLocalMachine(app, name, options.stage, signIn), name, outdir, {
+        buildLambdas: options.buildLambdas ?? true,
+      }),
+    );
     // A failed synthesis is not kept: the next call tries again and reports its own error.
     found.catch(() => assemblies.delete(key));
     assemblies.set(key, found);

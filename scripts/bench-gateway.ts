@@ -1,6 +1,8 @@
 /**
  * `npm run bench:gateway`: the local gateway under bounded autocannon load on loopback, against a bare
- * Node HTTP server answering the same JSON in the same process (the floor for loopback HTTP here).
+ * Node HTTP server answering the same JSON in the same process (the floor for loopback HTTP here). The
+ * gateway serves the dev stage's HTTP API as `npm start` does (serveStage: the app synthesized once, its
+ * authorizer and model backend run from their bundles in child processes).
  *
  * Scenarios (each a fixed number of requests over 8 connections):
  *   bare             node:http returning the model list: no authorization, no backend
@@ -10,16 +12,18 @@
  *   invoke, cached   POST /models/sentiment/invoke: authorizer cache + the demo model computing
  *   iam (SigV4)      GET /machine/models signed once: the signature is recomputed on every request
  *   refused (403)    POST invoke by a person without the role: cached deny policy
- * Memory: heap used after a forced GC before the runs and after each of three further rounds of the
- * cached scenario — steady figures mean no growth per request.
+ * Memory (this process: the gateways; the functions run in processes of their own): heap used after a
+ * forced GC before the runs and after each of three further rounds of the cached scenario — steady
+ * figures mean no growth per request.
  *
  * Run with `node --expose-gc` (the npm script does) for the heap figures; without it they are skipped.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_APP_CONFIG } from '../common/app-config';
-import { startLocalStack } from '../local/gateway/local-stack';
 import { sigV4Headers, userTokens } from '../local/callers';
+import { serveStage } from '../local/serve-stage';
+import { stageApi } from '../local/stage-api';
 import { runLoad } from '../local/load/run-load';
 import type { LoadFigures, LoadSpec } from '../local/load/run-load';
 import { formatTable } from '../local/access-matrix';
@@ -36,8 +40,16 @@ function heapMb(): number | undefined {
 
 async function main(): Promise<void> {
   const stage = DEFAULT_APP_CONFIG.stages.dev;
-  const cached = await startLocalStack({ stage, cacheTtlSeconds: 300 });
-  const uncached = await startLocalStack({ stage, cacheTtlSeconds: 0 });
+  // The second serve reuses the first's synthesized assembly (serveStage synthesizes once per process).
+  const servedCached = await serveStage({ stage, apiKinds: ['http'], cacheTtlSeconds: 300 });
+  const servedUncached = await serveStage({
+    stage,
+    apiKinds: ['http'],
+    cacheTtlSeconds: 0,
+    buildLambdas: false,
+  });
+  const cached = stageApi(servedCached, 'http');
+  const uncached = stageApi(servedUncached, 'http');
   const listBody = JSON.stringify({ models: stage.models.map((m) => ({ id: m.id, kind: m.kind })) });
   const bare = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -115,7 +127,7 @@ async function main(): Promise<void> {
     }
 
     console.log(
-      `\nLocal gateway under load — ${AMOUNT} requests per scenario, 8 connections, loopback, one process\n`,
+      `\nLocal gateway under load — ${AMOUNT} requests per scenario, 8 connections, loopback, the functions in processes of their own\n`,
     );
     console.log(
       formatTable(
@@ -160,8 +172,8 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
-    await cached.close();
-    await uncached.close();
+    await servedCached.close();
+    await servedUncached.close();
     await new Promise<void>((r) => bare.close(() => r()));
   }
 }

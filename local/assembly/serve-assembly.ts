@@ -13,11 +13,12 @@ import type {
   LocalGateway,
   LocalGatewayOptions,
   PublicRoute,
+  StreamingLambdaFunction,
 } from '../gateway/local-gateway';
 import type { GatewayAuthorizer } from '../gateway/route-authorizers';
 import type { LocalIssuer } from '../issuer';
 import type { LocalIamCredential } from '../gateway/sigv4-check';
-import type { AssemblyApi, AssemblyFunction, AssemblyStack } from './assembly-model';
+import type { AssemblyApi, AssemblyStack } from './assembly-model';
 import { AssemblyError } from './assembly-model';
 import { readAssembly, readStackResources } from './read-assembly';
 import { startSecretsStandIn } from './secrets-stand-in';
@@ -34,6 +35,8 @@ import type { FunctionRegistry } from './function-registry';
 import { localUsagePlans } from './serve-usage-plans';
 import { localApiStage, startApiGatewayStandIn } from './apigateway-stand-in';
 import type { ServedUsage } from './serve-usage-plans';
+import { integrationStandIns } from './integration-stand-ins';
+import type { IntegrationReplacements, StandInOf } from './integration-stand-ins';
 
 export interface ServeAssemblyOptions extends LocalTrustOptions {
   /** The cloud assembly folder. @default 'cdk.out' */
@@ -71,6 +74,11 @@ export interface ServeAssemblyOptions extends LocalTrustOptions {
   readonly secrets?: Readonly<Record<string, string>>;
   /** Epoch milliseconds: the gateways' clock (usage plans, result cache, SigV4 freshness). @default Date.now */
   readonly now?: () => number;
+  /**
+   * In-process functions answering routes in place of their integrations (integration-stand-ins.ts), e.g.
+   * one that records the event the gateway built. @default - every route runs its own function
+   */
+  readonly replaceIntegrations?: IntegrationReplacements;
 }
 
 export interface AssemblyGatewayRecord extends GatewayRecord {
@@ -139,9 +147,12 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
     closers.push(() => functions.close());
     const iam = localIamCredentials(stack, options.machineCredential);
     const apis: ServedApi[] = [];
-    for (const [i, api] of servedApis(stack, options.apiKinds).entries()) {
-      const opts = gatewayOptions(api, stack, functions, iam, trust, {
+    const toServe = servedApis(stack, options.apiKinds);
+    const standIns = integrationStandIns(stack, toServe, options.replaceIntegrations);
+    for (const [i, api] of toServe.entries()) {
+      const opts = gatewayOptions(api, stack, { functions, standIns }, iam, trust, {
         port: options.gatewayPort ? options.gatewayPort + i : 0,
+        ...(options.now ? { now: options.now } : {}),
         onRequest: (record) => {
           const reason = decisions?.take(record.requestId);
           options.onRequest?.(api, { ...record, ...(reason ? { authorizerReason: reason } : {}) });
@@ -150,7 +161,7 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
       const limiter = usage.limiterFor(api);
       const gateway = await startLocalGateway(
         observed(
-          { ...opts, ...(limiter ? { usage: limiter } : {}), ...(options.now ? { now: options.now } : {}) },
+          { ...opts, ...(limiter ? { usage: limiter } : {}) },
           options.cacheTtlSeconds,
           options.onAuthorizerInvoked && ((e) => options.onAuthorizerInvoked!(api, e)),
         ),
@@ -243,16 +254,16 @@ function localIamCredentials(
 function gatewayOptions(
   api: AssemblyApi,
   stack: AssemblyStack,
-  functions: FunctionRegistry,
+  run: RouteFunctions,
   iam: LocalIamCredentials,
   trust: LocalTrust,
-  served: Pick<LocalGatewayOptions, 'port' | 'onRequest'>,
+  served: Pick<LocalGatewayOptions, 'port' | 'onRequest' | 'now'>,
 ): LocalGatewayOptions {
-  const routes = gatewayRoutes(api, stack, functions);
+  const routes = gatewayRoutes(api, stack, run);
   return {
     ...routes,
     // Each authorized route calls the authorizer it names, with that authorizer's own settings and cache.
-    ...apiAuthorizers(api, stack, functions, trust, routes.integrations ?? {}),
+    ...apiAuthorizers(api, stack, run.functions, trust, routes.integrations ?? {}),
     apiType: api.kind,
     ...(api.cors?.allowOrigins.length ? { cors: api.cors } : {}),
     iamCredentials: [iam.machine, iam.outsider, ...grantedCredentials(api, stack, iam.roles)],
@@ -264,11 +275,17 @@ function gatewayOptions(
   };
 }
 
+/** How routes' integrations run: the stack's functions, or the caller's stand-ins for some routes. */
+interface RouteFunctions {
+  readonly functions: FunctionRegistry;
+  readonly standIns: StandInOf;
+}
+
 /** The gateway's routes: authorized ones with their integrations; public and unsupported ones apart. */
 function gatewayRoutes(
   api: AssemblyApi,
   stack: AssemblyStack,
-  functions: FunctionRegistry,
+  { functions, standIns }: RouteFunctions,
 ): Pick<
   LocalGatewayOptions,
   'routes' | 'publicRoutes' | 'integrations' | 'integration' | 'streaming' | 'payloadV1Routes'
@@ -277,7 +294,7 @@ function gatewayRoutes(
   const publicRoutes: PublicRoute[] = [];
   const integrations: Record<string, LambdaFunction> = {};
   const streamRoutes: string[] = [];
-  const streamFunctions = new Map<string, AssemblyFunction>();
+  const streamFunctions = new Map<string, StreamingLambdaFunction>();
   for (const r of api.routes) {
     const fn = r.functionId ? stack.functions[r.functionId] : undefined;
     if (r.unsupported || !fn) {
@@ -286,20 +303,25 @@ function gatewayRoutes(
         path: r.path,
         integration: notImplemented(r.unsupported ?? 'no function'),
       });
-    } else if (r.auth === 'none') {
+      continue;
+    }
+    const standIn = standIns(r, fn);
+    const invoke = standIn?.invoke ?? functions.invoke(fn);
+    // REST `ResponseTransferMode: STREAM`: passed on as the function writes it.
+    const stream = r.streaming ? (standIn ? standIn.stream : functions.invokeStream(fn)) : undefined;
+    if (r.auth === 'none') {
       publicRoutes.push({
         method: r.method,
         path: r.path,
-        integration: functions.invoke(fn),
-        // REST `ResponseTransferMode: STREAM` without authorization: passed on as the function writes it.
-        ...(r.streaming ? { stream: functions.invokeStream(fn) } : {}),
+        integration: invoke,
+        ...(stream ? { stream } : {}),
       });
     } else {
       routes.push({ method: r.method, path: r.path, auth: r.auth });
-      integrations[routeKey(r)] = functions.invoke(fn);
-      if (r.streaming) {
+      integrations[routeKey(r)] = invoke;
+      if (stream) {
         streamRoutes.push(routeKey(r));
-        streamFunctions.set(routeKey(r), fn);
+        streamFunctions.set(routeKey(r), stream);
       }
     }
   }
@@ -317,7 +339,7 @@ function gatewayRoutes(
                 .requestContext;
               const fn = streamFunctions.get(`${key?.httpMethod} ${key?.resourcePath}`);
               if (!fn) return Promise.reject(new Error('no streaming function'));
-              return functions.invokeStream(fn)(event, responseStream);
+              return fn(event, responseStream);
             },
           },
         }

@@ -31,6 +31,11 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string;
   }
-  function autocannon(options: Options): Promise<Result>;
+  /** A run: awaited for its result, and an event emitter while it runs (README, "Events"). */
+  interface Run extends PromiseLike<Result> {
+    /** Each HTTP response, as it arrives. */
+    on(event: 'response', listener: () => void): Run;
+  }
+  function autocannon(options: Options): Run;
   export = autocannon;
 }

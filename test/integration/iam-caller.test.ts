@@ -1,5 +1,5 @@
 /**
- * An IAM caller end to end on the local stack: the typed client and the keygate-call command sign with
+ * An IAM caller end to end on the served app (serveStage): the typed client and the keygate-call command sign with
  * SigV4, the local gateway verifies the signature and the principal's route grants the way API Gateway's
  * AWS_IAM authorization does, and the real model backend lists and runs models for that role.
  */
@@ -8,13 +8,17 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import { KeygateApiError, KeygateClient } from '../../client';
-import { startLocalStack, type LocalStack } from '../../local/gateway/local-stack';
+import type { LocalIamCredential } from '../../local/gateway/sigv4-check';
+import { serveStage } from '../../local/serve-stage';
+import type { ServedStage } from '../../local/serve-stage';
+import { stageApi } from '../../local/stage-api';
+import type { StageApi } from '../../local/stage-api';
 import { outputOf } from '../support/child-output';
 
 const STAGE = DEFAULT_APP_CONFIG.stages.dev;
 const BIN = path.join(__dirname, '..', '..', 'client', 'bin', 'keygate-call.js');
 
-function keygateCall(args: string[], credential: LocalStack['iam']['machine'], region: string) {
+function keygateCall(args: string[], credential: LocalIamCredential, region: string) {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: {
       PATH: process.env.PATH,
@@ -31,12 +35,14 @@ function keygateCall(args: string[], credential: LocalStack['iam']['machine'], r
 }
 
 describe.each(['http', 'rest'] as const)('IAM caller through the local %s API', (apiType) => {
-  let stack: LocalStack;
+  let served: ServedStage;
+  let stack: StageApi;
   beforeAll(async () => {
-    stack = await startLocalStack({ stage: STAGE, apiType });
+    served = await serveStage({ stage: STAGE, buildLambdas: false, apiKinds: [apiType] });
+    stack = stageApi(served, apiType);
   });
   afterAll(async () => {
-    await stack?.close();
+    await served?.close();
   });
 
   const client = (who: 'machine' | 'outsider') =>

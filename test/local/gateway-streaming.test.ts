@@ -9,8 +9,10 @@ import { call, userTokens } from '../../local/callers';
 import { localStreamingRuntime } from '../../local/gateway/lambda-response-stream';
 import { startLocalGateway } from '../../local/gateway/local-gateway';
 import type { LocalGateway, StreamingLambdaFunction } from '../../local/gateway/local-gateway';
-import { startLocalStack } from '../../local/gateway/local-stack';
-import type { LocalStack } from '../../local/gateway/local-stack';
+import { serveStage } from '../../local/serve-stage';
+import type { ServedStage } from '../../local/serve-stage';
+import { stageApi } from '../../local/stage-api';
+import type { StageApi } from '../../local/stage-api';
 
 const ROUTES = [
   { method: 'POST', path: '/models/{modelId}/stream', auth: 'keycloak' },
@@ -145,18 +147,19 @@ describe('local gateway: streaming routes (REST API, response transfer mode STRE
   });
 });
 
-describe('local stack: the demo models stream through the real authorizer and backend', () => {
-  let rest: LocalStack;
-  let http: LocalStack;
+describe('served app: the demo models stream through the real authorizer and backend', () => {
+  let served: ServedStage;
+  let rest: StageApi;
+  let http: StageApi;
   let token: string;
   beforeAll(async () => {
-    rest = await startLocalStack({ stage: DEFAULT_APP_CONFIG.stages.dev, apiType: 'rest' });
-    http = await startLocalStack({ stage: DEFAULT_APP_CONFIG.stages.dev, apiType: 'http' });
+    served = await serveStage({ stage: DEFAULT_APP_CONFIG.stages.dev, buildLambdas: false });
+    rest = stageApi(served, 'rest');
+    http = stageApi(served, 'http');
     token = (await userTokens(rest, 'alice')).access_token;
   });
   afterAll(async () => {
-    await rest?.close();
-    await http?.close();
+    await served?.close();
   });
 
   test('alice streams the sentiment model word by word on the REST API', async () => {

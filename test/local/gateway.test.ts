@@ -1,28 +1,39 @@
+/**
+ * The local gateway end to end: the repository's app synthesized for the dev stage (once per test run) and
+ * served from its assembly (serveStage), its authorizer and model backend run from their bundles.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateAuthorizerConfig } from '../../common/authorizer-config';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import type { StageConfig } from '../../common/app-config';
 import { IDENTITY_HEADERS } from '../../common/identity-context';
-import { localAuthorizerConfig, startLocalStack } from '../../local/gateway/local-stack';
-import type { LocalStack } from '../../local/gateway/local-stack';
-import type { GatewayRecord } from '../../local/gateway/local-gateway';
+import type { AssemblyGatewayRecord } from '../../local/assembly/serve-assembly';
 import { call, serviceAccountToken, userTokens } from '../../local/callers';
 import type { TokenSet } from '../../local/callers';
+import { serveStage } from '../../local/serve-stage';
+import type { ServedStage } from '../../local/serve-stage';
+import { stageApi } from '../../local/stage-api';
+import type { StageApi } from '../../local/stage-api';
 
 const STAGE: StageConfig = DEFAULT_APP_CONFIG.stages.dev;
 const SENTIMENT = JSON.stringify({ input: 'I love this great product' });
 
-type Record2 = GatewayRecord & { authorizerReason?: string };
-
 describe('local gateway, end to end over HTTP (HTTP API, IAM policy responses)', () => {
-  let stack: LocalStack;
-  const records: Record2[] = [];
+  let served: ServedStage;
+  let stack: StageApi;
+  const records: AssemblyGatewayRecord[] = [];
   const tokens: Record<string, string> = {};
   let alice: TokenSet;
 
   beforeAll(async () => {
     // Caching off here so every request shows the authorizer's own decision; caching is tested below.
-    stack = await startLocalStack({ stage: STAGE, cacheTtlSeconds: 0, onRequest: (r) => records.push(r) });
+    served = await serveStage({
+      stage: STAGE,
+      buildLambdas: false,
+      apiKinds: ['http'],
+      cacheTtlSeconds: 0,
+      onRequest: (_api, r) => records.push(r),
+    });
+    stack = stageApi(served, 'http');
     alice = await userTokens(stack, 'alice');
     tokens.alice = alice.access_token;
     tokens.bob = (await userTokens(stack, 'bob')).access_token;
@@ -34,7 +45,7 @@ describe('local gateway, end to end over HTTP (HTTP API, IAM policy responses)',
     tokens.garbage = 'not-a-jwt';
   });
   afterAll(async () => {
-    await stack?.close();
+    await served?.close();
   });
 
   const last = () => records[records.length - 1];
@@ -193,22 +204,26 @@ describe('local gateway, end to end over HTTP (HTTP API, IAM policy responses)',
 });
 
 describe('local gateway: API Gateway result caching', () => {
-  let stack: LocalStack;
+  let served: ServedStage;
+  let stack: StageApi;
   let clock = Date.now();
   let invocations = 0;
-  const records: Record2[] = [];
+  const records: AssemblyGatewayRecord[] = [];
 
   beforeAll(async () => {
-    stack = await startLocalStack({
+    served = await serveStage({
       stage: STAGE,
+      buildLambdas: false,
+      apiKinds: ['http'],
       cacheTtlSeconds: 300,
       now: () => clock,
       onAuthorizerInvoked: () => invocations++,
-      onRequest: (r) => records.push(r),
+      onRequest: (_api, r) => records.push(r),
     });
+    stack = stageApi(served, 'http');
   });
   afterAll(async () => {
-    await stack?.close();
+    await served?.close();
   });
 
   it('calls the authorizer once per identity-source value within the TTL, and applies the cached policy to every route', async () => {
@@ -275,25 +290,34 @@ describe('local gateway: API Gateway result caching', () => {
 });
 
 describe('local gateway: identity headers', () => {
-  let stack: LocalStack;
+  let served: ServedStage;
+  let stack: StageApi;
   const seen: unknown[] = [];
 
   beforeAll(async () => {
-    stack = await startLocalStack({
+    served = await serveStage({
       stage: STAGE,
-      integration: async (event) => {
-        seen.push(event);
-        return {
-          statusCode: 200,
-          headers: { 'content-type': 'application/json' },
-          body: '{}',
-          isBase64Encoded: false,
-        };
+      buildLambdas: false,
+      apiKinds: ['http'],
+      // Every route answered in process, so the test reads the very event the gateway built.
+      replaceIntegrations: {
+        all: {
+          invoke: async (event) => {
+            seen.push(event);
+            return {
+              statusCode: 200,
+              headers: { 'content-type': 'application/json' },
+              body: '{}',
+              isBase64Encoded: false,
+            };
+          },
+        },
       },
     });
+    stack = stageApi(served, 'http');
   });
   afterAll(async () => {
-    await stack?.close();
+    await served?.close();
   });
 
   it('maps the authorizer context to x-keygate-* headers, overwriting the ones the client sent', async () => {
@@ -330,37 +354,61 @@ describe('local gateway: identity headers', () => {
 });
 
 describe('local gateway: REST API semantics', () => {
-  let stack: LocalStack;
+  let served: ServedStage;
+  let stack: StageApi;
   beforeAll(async () => {
-    stack = await startLocalStack({ stage: STAGE, apiType: 'rest', cacheTtlSeconds: 0 });
+    served = await serveStage({ stage: STAGE, buildLambdas: false, apiKinds: ['rest'], cacheTtlSeconds: 0 });
+    stack = stageApi(served, 'rest');
   });
   afterAll(async () => {
-    await stack?.close();
+    await served?.close();
   });
 
+  // Refusals in the REST API's own gateway responses (SecuredRestApi): API Gateway's message, an error code
+  // and the request id (an API route's denial names no sign-in URL).
   it.each([
     ['a person with the role', 'alice', 'POST', '/models/sentiment/invoke', 200, undefined],
-    ['a person without it', 'bob', 'POST', '/models/sentiment/invoke', 403, 'Forbidden'],
-    ['no token', undefined, 'GET', '/models', 401, 'Unauthorized'],
-    ['an unknown route', 'alice', 'GET', '/admin', 403, 'Missing Authentication Token'],
-  ] as const)('%s', async (_name, user, method, path, status, message) => {
+    [
+      'a person without it',
+      'bob',
+      'POST',
+      '/models/sentiment/invoke',
+      403,
+      { error: 'forbidden', message: 'Forbidden', signIn: '' },
+    ],
+    ['no token', undefined, 'GET', '/models', 401, { error: 'unauthorized', message: 'Unauthorized' }],
+    [
+      'an unknown route',
+      'alice',
+      'GET',
+      '/admin',
+      403,
+      { error: 'missing_authentication', message: 'Missing Authentication Token' },
+    ],
+  ] as const)('%s', async (_name, user, method, path, status, refusal) => {
     const token = user ? (await userTokens(stack, user)).access_token : undefined;
     const res = await call(stack, method, path, { token, body: method === 'POST' ? SENTIMENT : undefined });
     expect(res.status).toBe(status);
-    if (message) expect(res.json()).toEqual({ message });
-    expect(res.headers['x-amzn-requestid']).toBeTruthy();
+    const requestId = res.headers['x-amzn-requestid'];
+    expect(requestId).toBeTruthy();
+    if (refusal) expect(res.json()).toEqual({ ...refusal, requestId });
   });
 
   it('signs IAM routes; unsigned calls get "Missing Authentication Token"', async () => {
     expect((await call(stack, 'GET', '/machine/models', { iam: stack.iam.machine })).status).toBe(200);
     const res = await call(stack, 'GET', '/machine/models');
     expect(res.status).toBe(403);
-    expect(res.json()).toEqual({ message: 'Missing Authentication Token' });
+    expect(res.json()).toEqual({
+      error: 'missing_authentication',
+      message: 'Missing Authentication Token',
+      requestId: res.headers['x-amzn-requestid'],
+    });
   });
 });
 
 describe('local gateway: HTTP API simple responses', () => {
-  let stack: LocalStack;
+  let served: ServedStage;
+  let stack: StageApi;
   let invocations = 0;
   beforeAll(async () => {
     // A cached simple answer holds for every value of a path parameter, so with the cache on no route may
@@ -383,18 +431,24 @@ describe('local gateway: HTTP API simple responses', () => {
       routes,
       authorizer: { ...STAGE.authorizer, responseMode: 'simple' },
     };
-    stack = await startLocalStack({ stage, cacheTtlSeconds: 300, onAuthorizerInvoked: () => invocations++ });
+    // The stage's own result cache (300 s) as the app deploys it.
+    served = await serveStage({
+      stage,
+      buildLambdas: false,
+      apiKinds: ['http'],
+      onAuthorizerInvoked: () => invocations++,
+    });
+    stack = stageApi(served, 'http');
   });
   afterAll(async () => {
-    await stack?.close();
+    await served?.close();
   });
 
-  it('the authorizer refuses a route that binds a parameter while the cache is on', () => {
+  it('refuses to serve a route that binds a parameter while the cache is on', async () => {
     const stage: StageConfig = { ...STAGE, authorizer: { ...STAGE.authorizer, responseMode: 'simple' } };
-    const result = validateAuthorizerConfig(localAuthorizerConfig(stage, 'https://127.0.0.1/realms/x', 300));
-    expect(result.ok ? [] : result.errors).toEqual([
-      "resultCacheTtlSeconds must be 0 with responseMode 'simple': routes[2] binds a path parameter, and a cached simple answer would hold for every value of it",
-    ]);
+    await expect(serveStage({ stage, buildLambdas: false, apiKinds: ['http'] })).rejects.toThrow(
+      "keygate.stages.dev.authorizer.cacheTtlSeconds must be 0 with responseMode 'simple': routes[2] binds a path parameter, and a cached simple answer would hold for every value of it",
+    );
   });
 
   it('adds the route key to the identity sources, so each route is decided (and cached) on its own', async () => {

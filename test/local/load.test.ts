@@ -1,24 +1,30 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
-import { startLocalStack } from '../../local/gateway/local-stack';
-import type { LocalStack } from '../../local/gateway/local-stack';
 import { sigV4Headers, userTokens } from '../../local/callers';
 import { runLoad } from '../../local/load/run-load';
+import { serveStage } from '../../local/serve-stage';
+import type { ServedStage } from '../../local/serve-stage';
+import { stageApi } from '../../local/stage-api';
+import type { StageApi } from '../../local/stage-api';
 
 // A bounded load run on loopback: correctness under concurrency (every response right, no errors, the
 // authorizer cached). Throughput and memory figures are printed by `npm run bench:gateway`, not asserted.
 describe('local gateway under a bounded load', () => {
-  let stack: LocalStack;
+  let served: ServedStage;
+  let stack: StageApi;
   let invocations = 0;
   beforeAll(async () => {
-    stack = await startLocalStack({
+    served = await serveStage({
       stage: DEFAULT_APP_CONFIG.stages.dev,
+      buildLambdas: false,
+      apiKinds: ['http'],
       cacheTtlSeconds: 300,
       onAuthorizerInvoked: () => invocations++,
     });
+    stack = stageApi(served, 'http');
   });
   afterAll(async () => {
-    await stack?.close();
+    await served?.close();
   });
 
   it('answers 400 concurrent token-route requests with 200s from the cached authorizer result', async () => {

@@ -10,8 +10,10 @@ import { IDENTITY_HEADERS } from '../../common/identity-context';
 import { call, userTokens } from '../../local/callers';
 import type { ApiType } from '../../local/gateway/api-events';
 import type { LambdaFunction } from '../../local/gateway/local-gateway';
-import { startLocalStack } from '../../local/gateway/local-stack';
-import type { LocalStack } from '../../local/gateway/local-stack';
+import { serveStage } from '../../local/serve-stage';
+import type { ServedStage } from '../../local/serve-stage';
+import { stageApi } from '../../local/stage-api';
+import type { StageApi } from '../../local/stage-api';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readmeExample } from '../package/consumer-app';
@@ -32,27 +34,35 @@ function exampleBackend(): LambdaFunction {
 }
 
 describe.each<ApiType>(['rest', 'http'])('identity behind the %s API', (apiType) => {
-  let example: LocalStack;
-  let models: LocalStack;
+  let served: ServedStage[] = [];
+  let example: StageApi;
+  let models: StageApi;
   const seen: { headers: Record<string, string> }[] = [];
 
   beforeAll(async () => {
     const handler = exampleBackend();
-    [example, models] = await Promise.all([
-      startLocalStack({
-        stage: STAGE,
-        apiType,
-        cacheTtlSeconds: 0,
-        integration: (event) => {
-          seen.push(event as { headers: Record<string, string> });
-          return handler(event);
+    const options = { stage: STAGE, buildLambdas: false, apiKinds: [apiType], cacheTtlSeconds: 0 };
+    served = await Promise.all([
+      // GET /me answered by the README's example backend, in process, in place of the model backend.
+      serveStage({
+        ...options,
+        replaceIntegrations: {
+          routes: {
+            'GET /me': {
+              invoke: (event) => {
+                seen.push(event as { headers: Record<string, string> });
+                return handler(event);
+              },
+            },
+          },
         },
       }),
-      startLocalStack({ stage: STAGE, apiType, cacheTtlSeconds: 0 }),
+      serveStage(options),
     ]);
+    [example, models] = served.map((s) => stageApi(s, apiType));
   });
   afterAll(async () => {
-    await Promise.all([example?.close(), models?.close()]);
+    await Promise.all(served.map((s) => s.close()));
   });
 
   it(
