@@ -183,9 +183,15 @@ export const CHECKS: readonly Check[] = [csrfCheck];
 /**
  * With usage tiers, after CHECKS: a per-caller usage key is in its tier's usage plan before a REST answer
  * names it (usage-keys.ts, in the usage module). An awaited step only an authorizer with `usage` takes.
+ * `verified` is the principal as verified (before a step-up variant): the one object of every request of
+ * a token the verified-claims cache holds, with which a registration is remembered.
  */
-export async function usageKeyCheck(call: VerifiedCall, p: Pipeline): Promise<Refusal | undefined> {
-  return p.usage && call.request.kind === 'rest' ? p.usage.ensure(call.principal, call.request) : undefined;
+export async function usageKeyCheck(
+  call: VerifiedCall,
+  verified: VerifiedPrincipal,
+  p: Pipeline,
+): Promise<Refusal | undefined> {
+  return p.usage && call.request.kind === 'rest' ? p.usage.ensure(verified, call.request) : undefined;
 }
 
 /** The whole request path. Any throw from here is an unexpected (internal) error. */
@@ -243,7 +249,7 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
     if (refusal) return refuse(call, p, trace, refusal);
   }
   if (p.usage) {
-    const refusal = await usageKeyCheck(call, p);
+    const refusal = await usageKeyCheck(call, verified.principal, p);
     if (refusal) return refuse(call, p, trace, refusal);
   }
   return respond(call, decideStepUp(call, decideCall(call, route, p), p), p);
