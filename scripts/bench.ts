@@ -186,7 +186,15 @@ async function quietly<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A REST API REQUEST authorizer event, as the Lambda runtime hands it to the handler: parsed from the JSON
+ * the service sent (so its strings are flat, as JSON.parse makes them, not joined from parts).
+ */
 function restEvent(token: string, i: number): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(restEventFields(token, i))) as Record<string, unknown>;
+}
+
+function restEventFields(token: string, i: number): Record<string, unknown> {
   return {
     type: 'REQUEST',
     methodArn: 'arn:aws:execute-api:eu-west-1:111122223333:k3yg4te001/prod/POST/models/sentiment/invoke',

@@ -29,8 +29,8 @@ import { routeKey } from '../../common/route-model';
 import { isCanonicalPath } from '../../common/canonical-path';
 import type { RouteDecision, RouteTable } from './authorize';
 import { compileRoutes } from './authorize';
-import type { AuthorizerResponse } from './build-response';
-import { buildResponse, unauthorizedError } from './build-response';
+import type { AuthorizerContext, AuthorizerResponse } from './build-response';
+import { buildContext, buildResponse, unauthorizedError } from './build-response';
 import { cookieRequestCsrf } from './cookie-csrf';
 import type { DecisionLog, LambdaContextInfo } from './decision-log';
 import { createDecisionLog } from './decision-log';
@@ -116,6 +116,11 @@ export interface Pipeline {
   readonly usage?: UsageKeys;
   /** Sender-constrained tokens (token-binding.ts), when the config has `tokenBinding`. */
   readonly binding?: BindingCheck;
+  /**
+   * The authorizer context of each verified principal (contextOf), kept weakly: an entry lives as long as
+   * the verified-claims cache keeps the token's principal, and adds no bound or eviction of its own.
+   */
+  readonly contexts: WeakMap<VerifiedPrincipal, AuthorizerContext>;
 }
 
 /** What the decision log line of a request carries, filled in as the pipeline goes. */
@@ -155,7 +160,13 @@ export interface VerifiedCall {
   readonly request: AuthRequest;
   /** The route matched once per request (routeOf), or undefined. */
   readonly match: RouteMatch | undefined;
+  /** The principal the answer is made for (with step-up routes, carrying its variant: stepUpPrincipal). */
   readonly principal: VerifiedPrincipal;
+  /**
+   * The principal as verified: one object for every request of a token the verified-claims cache holds,
+   * so what depends on the token alone (its context, its usage key's registration) is kept with it.
+   */
+  readonly verified: VerifiedPrincipal;
   readonly credential: Extract<Credential, { ok: true }>;
 }
 
@@ -183,15 +194,10 @@ export const CHECKS: readonly Check[] = [csrfCheck];
 /**
  * With usage tiers, after CHECKS: a per-caller usage key is in its tier's usage plan before a REST answer
  * names it (usage-keys.ts, in the usage module). An awaited step only an authorizer with `usage` takes.
- * `verified` is the principal as verified (before a step-up variant): the one object of every request of
- * a token the verified-claims cache holds, with which a registration is remembered.
+ * Asked for the principal as verified, with which a registration is remembered.
  */
-export async function usageKeyCheck(
-  call: VerifiedCall,
-  verified: VerifiedPrincipal,
-  p: Pipeline,
-): Promise<Refusal | undefined> {
-  return p.usage && call.request.kind === 'rest' ? p.usage.ensure(verified, call.request) : undefined;
+export async function usageKeyCheck(call: VerifiedCall, p: Pipeline): Promise<Refusal | undefined> {
+  return p.usage && call.request.kind === 'rest' ? p.usage.ensure(call.verified, call.request) : undefined;
 }
 
 /** The whole request path. Any throw from here is an unexpected (internal) error. */
@@ -243,13 +249,14 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
         }
       : { kind: 'unauthorized', reason: verified.reason };
   }
-  const call = new Call(request, route, stepUpPrincipal(verified.principal, p), credential);
+  const principal = verified.principal;
+  const call = new Call(request, route, stepUpPrincipal(principal, p), principal, credential);
   for (const check of CHECKS) {
     const refusal = check(call, p);
     if (refusal) return refuse(call, p, trace, refusal);
   }
   if (p.usage) {
-    const refusal = await usageKeyCheck(call, verified.principal, p);
+    const refusal = await usageKeyCheck(call, p);
     if (refusal) return refuse(call, p, trace, refusal);
   }
   return respond(call, decideStepUp(call, decideCall(call, route, p), p), p);
@@ -271,6 +278,7 @@ class Call implements VerifiedCall {
     readonly request: AuthRequest,
     private readonly route: RequestRoute,
     readonly principal: VerifiedPrincipal,
+    readonly verified: VerifiedPrincipal,
     readonly credential: Extract<Credential, { ok: true }>,
   ) {}
   get match(): RouteMatch | undefined {
@@ -461,7 +469,7 @@ export function respond(call: VerifiedCall, decision: RouteDecision, p: Pipeline
     decision,
     grants: listed ? p.table.grants(call.principal) : NO_GRANTS,
     policy: listed ? p.table.policy(call.principal, call.request.arnPrefix) : undefined,
-    lists: p.table.lists(call.principal),
+    context: contextOf(call.verified, p),
     responseMode: p.responseMode,
     exact: p.exact,
     // The tier depends on the token alone, so a cached answer replayed on another route stays right.
@@ -475,6 +483,19 @@ export function respond(call: VerifiedCall, decision: RouteDecision, p: Pipeline
     allowed: decision.allowed,
     reason: decision.reason,
   };
+}
+
+/**
+ * The context an answer carries (build-response.ts buildContext): it depends on the token alone, so it is
+ * built once per verified principal, and a repeated token's answers share it.
+ */
+export function contextOf(principal: VerifiedPrincipal, p: Pipeline): AuthorizerContext {
+  let context = p.contexts.get(principal);
+  if (context === undefined) {
+    context = buildContext(principal, p.table.lists(principal));
+    p.contexts.set(principal, context);
+  }
+  return context;
 }
 
 /**
@@ -579,6 +600,7 @@ export function preparePipeline(
       now: deps.now ?? Date.now,
       stepUp: createStepUpGate(config, table.derived),
       binding: config.tokenBinding ? deps.binding : undefined,
+      contexts: new WeakMap(),
       usage: config.usage
         ? lazyUsageKeys(config.usage, deps.readSecret, { registrar: deps.usageKeyRegistrar })
         : undefined,
