@@ -77,26 +77,34 @@ export function claimsToPrincipal(
 }
 
 /**
- * The profile cache (docs/authorizer.md, "Caches"): profiles by issuer and normalized entitlements, bounded.
- * Many tokens carry the same entitlements (a role profile, a service account), so they share one profile
- * object, and what depends only on the issuer and the entitlements (route decisions, grants, policies,
- * context lists: authorize.ts) is worked out once per profile instead of once per token and kept in the
- * profile's own `answers`.
+ * The profile cache (docs/authorizer.md, "Caches"): profiles by their claims, bounded. Many tokens carry
+ * the same entitlement claims (a role profile, a service account), so they share one profile object, and
+ * what depends only on the entitlements (route decisions, grants, policies, context lists: authorize.ts)
+ * is worked out once per profile instead of once per token and kept in the profile's own `answers`.
  */
 const profiles = new Map<string, EntitlementProfile>();
 const MAX_PROFILES = 1024;
 
 /**
- * The one profile of these normalized entitlements from this issuer. The key is exact: the lists in order,
- * their entries joined with U+0002 and the lists and the issuer with U+0001, characters no kept entry
- * holds (safe() drops control characters) and no issuer URL either.
+ * The profile for these entitlement claims, normalized on first sight. The key is exact: each claim as
+ * JSON (which is lossless for values JSON.parse produced), an absent claim as '', separated by U+0001,
+ * which JSON text never contains unescaped. A claim set that does not normalize (Malformed) is not kept.
  */
-function profileOf(issuerUrl: string, p: EntitlementProfile): EntitlementProfile {
-  const key = `${issuerUrl}\u0001${p.realmRoles.join('\u0002')}\u0001${p.clientRoles.join('\u0002')}\u0001${p.scopes.join('\u0002')}\u0001${p.groups.join('\u0002')}`;
+function profileOf(
+  kind: string,
+  scope: IssuerScope,
+  claims: readonly unknown[],
+  normalize: () => EntitlementProfile,
+) {
+  // The issuer and its role clients are part of the key: the same claims from another issuer are another
+  // profile (memoized decisions and grants depend on the issuer too).
+  let key = `${kind}\u0001${scope.url}\u0001${scope.roleClients ? JSON.stringify([...scope.roleClients]) : '*'}`;
+  for (const c of claims) key += `\u0001${c === undefined ? '' : JSON.stringify(c)}`;
   let profile = profiles.get(key);
   if (profile === undefined) {
     // Shared by every principal of this profile: frozen, so no holder can change another's entitlements.
     // Its answers (authorize.ts) are kept in a holder of its own, which lives and goes with the entry.
+    const p = normalize();
     const entitlements = {
       realmRoles: Object.freeze(p.realmRoles),
       clientRoles: Object.freeze(p.clientRoles),
@@ -152,7 +160,9 @@ function keycloak(c: Claims, scope: IssuerScope, assurance: Assurance | undefine
     if (azp !== undefined && azp !== saClient) throw new Malformed('client_id differs from azp');
     tokenKind = 'keycloak-service-account';
   }
-  const profile = profileOf(scope.url, keycloakProfile(c, scope.roleClients));
+  const profile = profileOf('keycloak', scope, [c.realm_access, c.resource_access, c.scope, c.groups], () =>
+    keycloakProfile(c, scope.roleClients),
+  );
   return {
     sub,
     username: preferred ?? sub,
@@ -173,12 +183,14 @@ function keycloak(c: Claims, scope: IssuerScope, assurance: Assurance | undefine
 
 function cognito(c: Claims, scope: IssuerScope, assurance: Assurance | undefined): PrincipalFields {
   const sub = c.sub as string;
-  const roles = cognitoRoles(c, scope.roleClients);
-  const profile = profileOf(scope.url, {
-    realmRoles: roles.realm,
-    clientRoles: roles.client,
-    scopes: scopes(c),
-    groups: dedupe(stringList(c, 'cognito:groups', 'cognito:groups').filter((g) => safe(g, UNSAFE_GROUP))),
+  const profile = profileOf('cognito', scope, [c[COGNITO_ROLES_CLAIM], c.scope, c['cognito:groups']], () => {
+    const roles = cognitoRoles(c, scope.roleClients);
+    return {
+      realmRoles: roles.realm,
+      clientRoles: roles.client,
+      scopes: scopes(c),
+      groups: dedupe(stringList(c, 'cognito:groups', 'cognito:groups').filter((g) => safe(g, UNSAFE_GROUP))),
+    };
   });
   return {
     sub,
@@ -281,7 +293,7 @@ function safe(v: string, unsafe: RegExp): boolean {
   return v.length > 0 && v.length <= MAX_ENTITLEMENT_LENGTH && !unsafe.test(v);
 }
 
-/** Short lists without a duplicate, the usual case, are checked in place: no Set per fresh token. */
+/** Short lists without a duplicate, the usual case, are checked in place, without a Set. */
 function dedupe(list: string[]): string[] {
   if (list.length > 32) return [...new Set(list)];
   for (let i = 1; i < list.length; i++)

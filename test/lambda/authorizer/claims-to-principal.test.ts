@@ -358,14 +358,8 @@ describe('claimsToPrincipal — exact edges', () => {
   });
 
   it('an unexpected error is not a claims_malformed refusal: it is thrown (the pipeline denies it as internal)', () => {
-    // A claim whose read throws: only a caller passing claims that JSON.parse did not produce gets here.
-    const claims = kc();
-    Object.defineProperty(claims, 'groups', {
-      get() {
-        throw new TypeError('unreadable claim');
-      },
-    });
-    expect(() => claimsToPrincipal(claims, keycloak, ISS)).toThrow(TypeError);
+    // JSON cannot hold a BigInt; only a caller passing claims that JSON.parse did not produce gets here.
+    expect(() => claimsToPrincipal(kc({ groups: [10n] }), keycloak, ISS)).toThrow(TypeError);
   });
 });
 
