@@ -755,6 +755,10 @@ async function main() {
         'entitlement profiles, with their answers (claims-to-principal.ts, authorize.ts)',
         `${fmt(us(t.newProfile) - us(t.fresh), 0)} µs per fresh token of a known profile (${fmt(us(t.newProfile), 0)} → ${fmt(us(t.fresh), 0)} µs)`,
       ],
+      [
+        'revocation list, only with `revocation` (revocation-check.ts)',
+        'DynamoDB reads of a warm container: the _revocation_ table below',
+      ],
     ].map((r) => `| ${r.join(' | ')} |`);
     const header = ['measure', 'result', 'ratio', 'target', ''];
     const shown = COLD_ONLY ? rows.filter((r) => !r[1].endsWith('ops/s')) : rows;

@@ -15,6 +15,10 @@
  * only a configuration using it loads (optional-modules.ts): an unconfigured feature costs no awaited
  * step and no code on the request path.
  *
+ * Caches: at most four (JWKS, verified claims, entitlement profiles, the revocation list), each listed with
+ * its key, bound, eviction and measured saving in docs/authorizer.md, "Caches"; what depends on a verified
+ * token alone (its context: contextOf) is kept weakly with the verified-claims cache's entry.
+ *
  * Fail closed: every path ends in an allow that the route table justifies, a deny (403) for a verified
  * caller without permission, or the `Unauthorized` error (401). Nothing else is ever thrown, so API Gateway
  * never sees a crash it would turn into a 500, and an unexpected error can never become an allow.
