@@ -79,13 +79,13 @@ export function assuranceOf(
       : [];
   const authTime =
     typeof claims.auth_time === 'number' && Number.isFinite(claims.auth_time) ? claims.auth_time : undefined;
-  return {
-    ...(acr !== undefined ? { acr } : {}),
-    ...(level !== undefined ? { loa: level } : {}),
-    ...(acr !== undefined && map !== undefined && level === undefined ? { acrUnknown: true } : {}),
-    amr,
-    ...(authTime !== undefined ? { authTime } : {}),
-  };
+  // Members set one by one, not spread from conditional objects: this runs for every fresh token.
+  const assurance: { -readonly [K in keyof Assurance]: Assurance[K] } = { amr };
+  if (acr !== undefined) assurance.acr = acr;
+  if (level !== undefined) assurance.loa = level;
+  if (acr !== undefined && map !== undefined && level === undefined) assurance.acrUnknown = true;
+  if (authTime !== undefined) assurance.authTime = authTime;
+  return assurance;
 }
 
 /**

@@ -186,7 +186,15 @@ async function quietly<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A REST API REQUEST authorizer event, as the Lambda runtime hands it to the handler: parsed from the JSON
+ * the service sent (so its strings are flat, as JSON.parse makes them, not joined from parts).
+ */
 function restEvent(token: string, i: number): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(restEventFields(token, i))) as Record<string, unknown>;
+}
+
+function restEventFields(token: string, i: number): Record<string, unknown> {
   return {
     type: 'REQUEST',
     methodArn: 'arn:aws:execute-api:eu-west-1:111122223333:k3yg4te001/prod/POST/models/sentiment/invoke',
@@ -746,6 +754,10 @@ async function main() {
       [
         'entitlement profiles, with their answers (claims-to-principal.ts, authorize.ts)',
         `${fmt(us(t.newProfile) - us(t.fresh), 0)} µs per fresh token of a known profile (${fmt(us(t.newProfile), 0)} → ${fmt(us(t.fresh), 0)} µs)`,
+      ],
+      [
+        'revocation list, only with `revocation` (revocation-check.ts)',
+        'DynamoDB reads of a warm container: the _revocation_ table below',
       ],
     ].map((r) => `| ${r.join(' | ')} |`);
     const header = ['measure', 'result', 'ratio', 'target', ''];

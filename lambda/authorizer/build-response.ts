@@ -147,8 +147,8 @@ export interface ResponseInput {
   readonly exact?: boolean;
   /** The policy of `grants` on the request's ARN prefix, when already written. @default - written here */
   readonly policy?: PolicyDocument;
-  /** The principal's entitlement lists, when already joined. @default - joined here */
-  readonly lists?: EntitlementLists;
+  /** The principal's context (buildContext), when already built. @default - built here */
+  readonly context?: AuthorizerContext;
   /** The caller's usage-tier key, answered as `usageIdentifierKey`. @default - none */
   readonly usageKey?: string;
 }
@@ -158,7 +158,7 @@ export function buildResponse(input: ResponseInput): AuthorizerResponse {
   const { request, principal, decision } = input;
   if (typeof principal.sub !== 'string' || principal.sub.length === 0)
     throw new AuthorizerError('principal has no sub');
-  const context = buildContext(principal, input.lists);
+  const context = input.context ?? buildContext(principal);
   if (input.responseMode === 'simple' && request.kind === 'http-2.0') {
     return { isAuthorized: decision.allowed, context };
   }

@@ -293,8 +293,12 @@ function safe(v: string, unsafe: RegExp): boolean {
   return v.length > 0 && v.length <= MAX_ENTITLEMENT_LENGTH && !unsafe.test(v);
 }
 
+/** Short lists without a duplicate, the usual case, are checked in place, without a Set. */
 function dedupe(list: string[]): string[] {
-  return list.length < 2 ? list : [...new Set(list)];
+  if (list.length > 32) return [...new Set(list)];
+  for (let i = 1; i < list.length; i++)
+    if (list.lastIndexOf(list[i], i - 1) !== -1) return [...new Set(list)];
+  return list;
 }
 
 /** The token's `cnf` members, set on the principal only when present. */

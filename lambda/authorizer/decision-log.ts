@@ -133,19 +133,29 @@ function factMember(key: string, value: string | undefined): string {
   return typeof value === 'string' ? `,"${key}":${jsonString(fact(value) as string)}` : '';
 }
 
-/** The decision line's own members (`,"k":v,...`), in Powertools' order after the common ones. */
-export function decisionFields(line: DecisionLine): string {
-  const f = line.facts;
+/** The token's facts as JSON members (`,"iss":...`), in the line's order. */
+export function factMembers(f: TokenFacts): string {
+  return (
+    factMember(DECISION_FIELDS.iss, f.iss) +
+    factMember(DECISION_FIELDS.kid, f.kid) +
+    factMember(DECISION_FIELDS.sub, f.sub) +
+    factMember(DECISION_FIELDS.azp, f.azp)
+  );
+}
+
+/**
+ * The decision line's own members (`,"k":v,...`), in Powertools' order after the common ones.
+ * @param facts the facts' members (factMembers). @default - written here
+ */
+export function decisionFields(
+  line: DecisionLine,
+  facts: string = line.facts === undefined ? '' : factMembers(line.facts),
+): string {
   return (
     (line.requestId === undefined ? '' : `,"correlation_id":${jsonString(line.requestId)}`) +
     `,"${DECISION_FIELDS.decision}":"${line.decision}","${DECISION_FIELDS.reason}":"${line.reason}"` +
     (line.route === undefined ? '' : `,"${DECISION_FIELDS.route}":${jsonString(line.route)}`) +
-    (f === undefined
-      ? ''
-      : factMember(DECISION_FIELDS.iss, f.iss) +
-        factMember(DECISION_FIELDS.kid, f.kid) +
-        factMember(DECISION_FIELDS.sub, f.sub) +
-        factMember(DECISION_FIELDS.azp, f.azp)) +
+    facts +
     `,"${DECISION_FIELDS.durationMs}":${Number.isFinite(line.durationMs) ? line.durationMs : null},"${DECISION_FIELDS.cached}":${line.cached === true}` +
     (line.errorType === undefined ? '' : `,"errorType":${jsonString(line.errorType)}`)
   );
@@ -191,6 +201,17 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
     write(`${start},"timestamp":"${clock.timestamp(now())}"${invocation}${trace()}${fields}}`, level);
   };
   const clock = new TimestampClock();
+  // A token answered from the verified-claims cache brings the same facts object on every request while
+  // the cache holds it: their JSON members are written once per such object, kept weakly with it (the
+  // facts of a token verified afresh are written as they come, with nothing kept).
+  const cachedFacts = new WeakMap<TokenFacts, string>();
+  const factsOf = (line: DecisionLine): string | undefined => {
+    const f = line.facts;
+    if (f === undefined || !line.cached) return undefined;
+    let text = cachedFacts.get(f);
+    if (text === undefined) cachedFacts.set(f, (text = factMembers(f)));
+    return text;
+  };
   return {
     startInvocation(context) {
       invocations++;
@@ -214,7 +235,11 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
       const level: LogLevel = line.reason === 'internal_error' ? 'ERROR' : 'INFO';
       // A line below the threshold is not even formatted.
       if (LEVELS[level] < threshold) return;
-      emit(level, level === 'ERROR' ? HEADS.decisionError : HEADS.decision, decisionFields(line));
+      emit(
+        level,
+        level === 'ERROR' ? HEADS.decisionError : HEADS.decision,
+        decisionFields(line, factsOf(line)),
+      );
     },
     jwksFailure(issuer, reason) {
       emit('WARN', HEADS.jwks, members({ [JWKS_FAILURE_ISSUER_FIELD]: fact(issuer), reason: fact(reason) }));

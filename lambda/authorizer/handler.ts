@@ -15,6 +15,10 @@
  * only a configuration using it loads (optional-modules.ts): an unconfigured feature costs no awaited
  * step and no code on the request path.
  *
+ * Caches: at most four (JWKS, verified claims, entitlement profiles, the revocation list), each listed with
+ * its key, bound, eviction and measured saving in docs/authorizer.md, "Caches"; what depends on a verified
+ * token alone (its context: contextOf) is kept weakly with the verified-claims cache's entry.
+ *
  * Fail closed: every path ends in an allow that the route table justifies, a deny (403) for a verified
  * caller without permission, or the `Unauthorized` error (401). Nothing else is ever thrown, so API Gateway
  * never sees a crash it would turn into a 500, and an unexpected error can never become an allow.
@@ -29,8 +33,8 @@ import { routeKey } from '../../common/route-model';
 import { isCanonicalPath } from '../../common/canonical-path';
 import type { RouteDecision, RouteTable } from './authorize';
 import { compileRoutes } from './authorize';
-import type { AuthorizerResponse } from './build-response';
-import { buildResponse, unauthorizedError } from './build-response';
+import type { AuthorizerContext, AuthorizerResponse } from './build-response';
+import { buildContext, buildResponse, unauthorizedError } from './build-response';
 import { cookieRequestCsrf } from './cookie-csrf';
 import type { DecisionLog, LambdaContextInfo } from './decision-log';
 import { createDecisionLog } from './decision-log';
@@ -116,6 +120,11 @@ export interface Pipeline {
   readonly usage?: UsageKeys;
   /** Sender-constrained tokens (token-binding.ts), when the config has `tokenBinding`. */
   readonly binding?: BindingCheck;
+  /**
+   * The authorizer context of each verified principal (contextOf), kept weakly: an entry lives as long as
+   * the verified-claims cache keeps the token's principal, and adds no bound or eviction of its own.
+   */
+  readonly contexts: WeakMap<VerifiedPrincipal, AuthorizerContext>;
 }
 
 /** What the decision log line of a request carries, filled in as the pipeline goes. */
@@ -155,7 +164,13 @@ export interface VerifiedCall {
   readonly request: AuthRequest;
   /** The route matched once per request (routeOf), or undefined. */
   readonly match: RouteMatch | undefined;
+  /** The principal the answer is made for (with step-up routes, carrying its variant: stepUpPrincipal). */
   readonly principal: VerifiedPrincipal;
+  /**
+   * The principal as verified: one object for every request of a token the verified-claims cache holds,
+   * so what depends on the token alone (its context, its usage key's registration) is kept with it.
+   */
+  readonly verified: VerifiedPrincipal;
   readonly credential: Extract<Credential, { ok: true }>;
 }
 
@@ -183,9 +198,10 @@ export const CHECKS: readonly Check[] = [csrfCheck];
 /**
  * With usage tiers, after CHECKS: a per-caller usage key is in its tier's usage plan before a REST answer
  * names it (usage-keys.ts, in the usage module). An awaited step only an authorizer with `usage` takes.
+ * Asked for the principal as verified, with which a registration is remembered.
  */
 export async function usageKeyCheck(call: VerifiedCall, p: Pipeline): Promise<Refusal | undefined> {
-  return p.usage && call.request.kind === 'rest' ? p.usage.ensure(call.principal, call.request) : undefined;
+  return p.usage && call.request.kind === 'rest' ? p.usage.ensure(call.verified, call.request) : undefined;
 }
 
 /** The whole request path. Any throw from here is an unexpected (internal) error. */
@@ -237,7 +253,8 @@ export async function decide(event: unknown, p: Pipeline | undefined, trace: Tra
         }
       : { kind: 'unauthorized', reason: verified.reason };
   }
-  const call = new Call(request, route, stepUpPrincipal(verified.principal, p), credential);
+  const principal = verified.principal;
+  const call = new Call(request, route, stepUpPrincipal(principal, p), principal, credential);
   for (const check of CHECKS) {
     const refusal = check(call, p);
     if (refusal) return refuse(call, p, trace, refusal);
@@ -265,6 +282,7 @@ class Call implements VerifiedCall {
     readonly request: AuthRequest,
     private readonly route: RequestRoute,
     readonly principal: VerifiedPrincipal,
+    readonly verified: VerifiedPrincipal,
     readonly credential: Extract<Credential, { ok: true }>,
   ) {}
   get match(): RouteMatch | undefined {
@@ -455,7 +473,7 @@ export function respond(call: VerifiedCall, decision: RouteDecision, p: Pipeline
     decision,
     grants: listed ? p.table.grants(call.principal) : NO_GRANTS,
     policy: listed ? p.table.policy(call.principal, call.request.arnPrefix) : undefined,
-    lists: p.table.lists(call.principal),
+    context: contextOf(call.verified, p),
     responseMode: p.responseMode,
     exact: p.exact,
     // The tier depends on the token alone, so a cached answer replayed on another route stays right.
@@ -469,6 +487,19 @@ export function respond(call: VerifiedCall, decision: RouteDecision, p: Pipeline
     allowed: decision.allowed,
     reason: decision.reason,
   };
+}
+
+/**
+ * The context an answer carries (build-response.ts buildContext): it depends on the token alone, so it is
+ * built once per verified principal, and a repeated token's answers share it.
+ */
+export function contextOf(principal: VerifiedPrincipal, p: Pipeline): AuthorizerContext {
+  let context = p.contexts.get(principal);
+  if (context === undefined) {
+    context = buildContext(principal, p.table.lists(principal));
+    p.contexts.set(principal, context);
+  }
+  return context;
 }
 
 /**
@@ -573,6 +604,7 @@ export function preparePipeline(
       now: deps.now ?? Date.now,
       stepUp: createStepUpGate(config, table.derived),
       binding: config.tokenBinding ? deps.binding : undefined,
+      contexts: new WeakMap(),
       usage: config.usage
         ? lazyUsageKeys(config.usage, deps.readSecret, { registrar: deps.usageKeyRegistrar })
         : undefined,

@@ -19,12 +19,9 @@
  *    (`failed`), with the AWS error name for the log, never the value.
  *
  * Loaded only by an authorizer with per-caller tiers (`usage.callerKeys`), on the first request of a
- * caller in such a tier (usage-keys.ts). What it keeps (docs/authorizer.md, Caches):
- * - the record ids registered in this container, the one cache: bound MAX_REMEMBERED, oldest dropped
- *   first (a dropped id costs one GetItem again); a hit saves a DynamoDB read per request of a known
- *   caller that API Gateway's result cache did not answer;
- * - the plan id per API stage and tier, configuration rather than a cache: one per stage and tier the
- *   container serves, never evicted, as plans change only with a deployment (which starts new containers).
+ * caller in such a tier (usage-keys.ts, which remembers a registered caller with its verified token). It
+ * keeps only the plan id per API stage and tier, configuration rather than a cache: one per stage and tier
+ * the container serves, never evicted, as plans change only with a deployment (which starts new containers).
  */
 
 /** A caller key's record, as stored. */
@@ -101,8 +98,7 @@ export interface RegistrarOptions {
   readonly waitMs?: number;
 }
 
-/** Record ids remembered as registered per container (the account holds at most 10,000 API keys). */
-export const MAX_REMEMBERED = 10_000;
+const REGISTERED: RegistrationResult = { ok: true };
 
 export function createCallerKeyRegistrar(options: RegistrarOptions): CallerKeyRegistrar {
   const { records, gateway } = options;
@@ -111,7 +107,6 @@ export function createCallerKeyRegistrar(options: RegistrarOptions): CallerKeyRe
   const staleMs = options.staleMs ?? 30_000;
   const waitTries = options.waitTries ?? 5;
   const waitMs = options.waitMs ?? 200;
-  const registered = new Set<string>();
   const plans = new Map<string, string>();
 
   async function planOf(r: CallerKeyRequest): Promise<string> {
@@ -125,22 +120,16 @@ export function createCallerKeyRegistrar(options: RegistrarOptions): CallerKeyRe
     return id;
   }
 
-  function remember(id: string): RegistrationResult {
-    if (registered.size >= MAX_REMEMBERED) registered.delete(registered.values().next().value as string);
-    registered.add(id);
-    return { ok: true };
-  }
-
   async function waitForOther(id: string): Promise<RegistrationResult> {
     for (let i = 0; i < waitTries; i++) {
       await sleep(waitMs);
-      if ((await records.get(id))?.state === 'registered') return remember(id);
+      if ((await records.get(id))?.state === 'registered') return REGISTERED;
     }
     return { ok: false, cause: 'pending' };
   }
 
   async function register(r: CallerKeyRequest): Promise<RegistrationResult> {
-    if ((await records.get(r.recordId))?.state === 'registered') return remember(r.recordId);
+    if ((await records.get(r.recordId))?.state === 'registered') return REGISTERED;
     const claimedAt = now();
     const claim = { tier: r.tier, caller: r.caller, claimedAt };
     if (!(await records.claim(r.recordId, claim, claimedAt - staleMs))) return waitForOther(r.recordId);
@@ -153,12 +142,11 @@ export function createCallerKeyRegistrar(options: RegistrarOptions): CallerKeyRe
       await records.release(r.recordId, claimedAt).catch(() => undefined);
       throw error;
     }
-    return remember(r.recordId);
+    return REGISTERED;
   }
 
   return {
     async ensure(r) {
-      if (registered.has(r.recordId)) return { ok: true };
       try {
         return await register(r);
       } catch (error) {

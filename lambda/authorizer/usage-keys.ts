@@ -17,9 +17,11 @@
  * usage_key_unregistered (401, which API Gateway does not cache) and tried again on its next request.
  * The derived value is never logged nor stored.
  *
- * Caches: the key per tier (bound: the number of tiers; never evicted: a key changes only with a new
- * deployment, which starts new containers). Saves a localhost round trip per request. With per-caller
- * tiers the registrar keeps the record ids it registered (usage-key-registrar.ts; docs/authorizer.md, Caches).
+ * Read once per container, so configuration rather than a cache: the key per tier (a key changes only with
+ * a new deployment, which starts new containers). With per-caller tiers, a caller whose key is registered
+ * is remembered with its verified token (the principal the verified-claims cache holds, weakly): the
+ * token's next requests take no registrar call, a new token of the same caller one GetItem
+ * (docs/authorizer.md, Caches).
  */
 import type { UsageKeysConfig } from '../../common/usage-tiers';
 import { USAGE_KEY_VALUE, tierForPrincipal } from '../../common/usage-tiers';
@@ -76,6 +78,9 @@ export function createUsageKeys(
   const perCaller = new Set(config.callerKeys?.tiers ?? []);
   const warn = options.warn ?? ((line) => process.stderr.write(`${JSON.stringify(line)}\n`));
   let registrar: Promise<CallerKeyRegistrar> | undefined;
+  // Verified principals whose key is registered. Weak: an entry lives as long as the verified-claims
+  // cache keeps the token's principal, and adds no bound or eviction of its own.
+  const registered = new WeakSet<UsagePrincipal>();
 
   async function readAll(): Promise<void> {
     const values = await Promise.all(
@@ -123,6 +128,7 @@ export function createUsageKeys(
       return key;
     },
     async ensure(principal, request) {
+      if (registered.has(principal)) return undefined;
       const { tier, key, own } = resolve(principal);
       if (!own || config.callerKeys === undefined) return undefined;
       const apiStage = apiStageOf(request.arnPrefix);
@@ -148,7 +154,10 @@ export function createUsageKeys(
         ...apiStage,
         caller: `${principal.issuer ?? ''} ${principal.sub ?? ''}`,
       });
-      if (result.ok) return undefined;
+      if (result.ok) {
+        registered.add(principal);
+        return undefined;
+      }
       warn({
         level: 'WARN',
         message: 'usage key not registered',

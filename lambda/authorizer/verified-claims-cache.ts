@@ -14,20 +14,19 @@ export interface VerifiedEntry {
   readonly facts: TokenFacts;
 }
 
-/** An entry with the answer a hit gives, made once when stored (a hit allocates nothing). */
-export interface CachedEntry extends VerifiedEntry {
-  readonly result: Extract<VerifyResult, { ok: true }>;
-}
+/** What a hit answers: the stored verification, marked cached (made once when stored, so a hit allocates nothing). */
+export type CachedResult = Extract<VerifyResult, { ok: true }>;
 
 export class VerifiedClaimsCache {
   // A Map iterates in insertion order: re-inserting on a hit makes the first key the least recently used.
-  private readonly entries = new Map<string, CachedEntry>();
+  private readonly entries = new Map<string, CachedResult>();
 
   /** @param capacity maximum entries; 0 disables the cache. */
   constructor(readonly capacity: number) {}
 
   static key(token: string): string {
-    // One-shot crypto.hash (Node >= 20.12): no Hash object per request.
+    // One-shot crypto.hash (Node >= 20.12, https://nodejs.org/api/crypto.html#cryptohashalgorithm-data-outputencoding):
+    // no Hash object per request.
     return hash('sha256', token, 'base64url');
   }
 
@@ -36,7 +35,7 @@ export class VerifiedClaimsCache {
   }
 
   /** The entry for this key while `nowSeconds < exp`; an expired entry is removed. */
-  get(key: string, nowSeconds: number): CachedEntry | undefined {
+  get(key: string, nowSeconds: number): CachedResult | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     this.entries.delete(key);
@@ -45,7 +44,7 @@ export class VerifiedClaimsCache {
     return entry;
   }
 
-  set(key: string, entry: VerifiedEntry): void {
+  set(key: string, { principal, facts }: VerifiedEntry): void {
     if (this.capacity <= 0) return;
     this.entries.delete(key);
     while (this.entries.size >= this.capacity) {
@@ -53,7 +52,6 @@ export class VerifiedClaimsCache {
       if (oldest.done) break;
       this.entries.delete(oldest.value);
     }
-    const { principal, facts } = entry;
-    this.entries.set(key, { principal, facts, result: { ok: true, principal, facts, cached: true } });
+    this.entries.set(key, { ok: true, principal, facts, cached: true });
   }
 }

@@ -270,7 +270,7 @@ function verifyOrNeedKey(token: string, v: VerifierState): VerifyResult | KeyNee
         ? VerifiedClaimsCache.key(token)
         : undefined;
     const hit = key === undefined ? undefined : v.cache.get(key, nowSeconds);
-    if (hit) return hit.result;
+    if (hit) return hit;
 
     const sole = v.sole && askSoleIssuer(token, v.sole, v);
     if (sole?.accepted)

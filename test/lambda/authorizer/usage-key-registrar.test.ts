@@ -105,7 +105,7 @@ describe('caller key registrar', () => {
     expect(JSON.stringify(stored)).not.toContain(r.value);
   });
 
-  test('a known caller costs nothing: the same container remembers, another reads the record', async () => {
+  test('a known caller costs no API Gateway call: the same or another container reads the record', async () => {
     const r = requestFor('alice');
     const first = container();
     await first.ensure(r);

@@ -84,6 +84,45 @@ describe('per-caller usage keys in the authorizer', () => {
     expect(registrar.asked[0].caller).toBe(`${PRINCIPALS.bob.issuer} bob`);
   });
 
+  it('a registration is remembered with the verified token: its next request asks nothing, a new token of the caller asks again', async () => {
+    const registrar = recordingRegistrar();
+    const bobAgain = { ...PRINCIPALS.bob };
+    const h = createHandler({
+      config: { ok: true, config: config({ usage: USAGE }) },
+      createVerifier: () => tableVerifier({ ...tokens, 'tok.bob2.sig': bobAgain }),
+      log: new RecordingLog(),
+      readSecret: read,
+      usageKeyRegistrar: registrar,
+    });
+    const keys: (string | undefined)[] = [];
+    for (const token of ['tok.bob.sig', 'tok.bob.sig', 'tok.bob2.sig', 'tok.bob2.sig']) {
+      const r = (await h(apigwEvent('rest', { authorization: `Bearer ${token}` }))) as IamPolicyResponse;
+      keys.push(r.usageIdentifierKey);
+    }
+    // THEN every answer names bob's own key, and the registrar was asked once per token
+    expect(keys).toEqual([ownKey('bob'), ownKey('bob'), ownKey('bob'), ownKey('bob')]);
+    expect(registrar.asked.map((r) => r.value)).toEqual([ownKey('bob'), ownKey('bob')]);
+  });
+
+  it('a registration refused is not remembered: the next request of the token asks again', async () => {
+    const registrar = recordingRegistrar({ ok: false, cause: 'pending' });
+    const h = handlerWith(registrar);
+    const quiet = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      for (let i = 0; i < 2; i++)
+        await expect(h(apigwEvent('rest', { authorization: 'Bearer tok.bob.sig' }))).rejects.toThrow(
+          /^Unauthorized$/,
+        );
+    } finally {
+      process.stderr.write = quiet;
+    }
+    registrar.answer = { ok: true };
+    const r = (await h(apigwEvent('rest', { authorization: 'Bearer tok.bob.sig' }))) as IamPolicyResponse;
+    expect(r.usageIdentifierKey).toBe(ownKey('bob'));
+    expect(registrar.asked).toHaveLength(3);
+  });
+
   it('HTTP APIs: no registration and no key', async () => {
     const registrar = recordingRegistrar();
     const r = await handlerWith(registrar)(apigwEvent('http-2.0', { authorization: 'Bearer tok.bob.sig' }));
