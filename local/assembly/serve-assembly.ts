@@ -23,6 +23,8 @@ import { readAssembly, readStackResources } from './read-assembly';
 import { startSecretsStandIn } from './secrets-stand-in';
 import { authorizerDecisions } from './authorizer-decisions';
 import type { LocalSecret } from './secrets-stand-in';
+import { startDynamoDbStandIn } from './dynamodb-stand-in';
+import type { LocalTables } from './dynamodb-stand-in';
 import { localCredential, roleCredential } from './local-credentials';
 import { grantCovers } from './read-iam-grants';
 import { renderGatewayResponse } from './gateway-responses';
@@ -100,6 +102,8 @@ export interface ServedAssembly {
   readonly iam: LocalIamCredentials;
   /** The values the functions read as their Secrets Manager secrets in this run. */
   readonly secrets: readonly LocalSecret[];
+  /** The stack's DynamoDB tables, served by a local stand-in (dynamodb-stand-in.ts): endpoint and names. */
+  readonly tables: LocalTables;
   close(): Promise<void>;
 }
 
@@ -112,16 +116,19 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
   try {
     const trust = await startLocalTrust(stack, options);
     closers.push(() => trust.close());
-    const secrets = await startSecretsStandIn(readStackResources(options.app ?? 'cdk.out', stack.name), {
+    const resources = readStackResources(options.app ?? 'cdk.out', stack.name);
+    const secrets = await startSecretsStandIn(resources, {
       ...(options.secrets ? { secrets: options.secrets } : {}),
     });
     closers.push(() => secrets.close());
+    const dynamo = await startDynamoDbStandIn(resources, stack.region);
+    closers.push(() => dynamo.close());
     // The authorizers' decision lines name the reason of each request's answer (only when asked for).
     const decisions = options.onRequest ? authorizerDecisions() : undefined;
     const authorizerIds = new Set(stack.apis.flatMap((a) => (a.authorizer ? [a.authorizer.functionId] : [])));
     const functions = functionRegistry(stack, trust, {
       ...options,
-      environment: { ...secrets.environment, ...options.environment },
+      environment: { ...secrets.environment, ...dynamo.environment, ...options.environment },
       ...(decisions
         ? { onFunctionLog: (fn, text) => (authorizerIds.has(fn.id) ? decisions.read(text) : undefined) }
         : {}),
@@ -156,6 +163,7 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
       ...(first ? { issuerUrl: first.url } : {}),
       iam,
       secrets: secrets.secrets,
+      tables: dynamo.tables,
       close,
     };
   } catch (e) {
