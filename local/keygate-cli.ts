@@ -130,6 +130,7 @@ export function banner(served: ServedAssembly): string {
       `           token endpoint ${issuer.urls.token} (password grant, client ${[...issuer.realm.clients.keys()][1] ?? ''})`,
     );
   }
+  lines.push(...tableLines(served.tables));
   const m = served.iam.machine;
   lines.push(
     '',
@@ -148,6 +149,17 @@ export function banner(served: ServedAssembly): string {
   }
   lines.push('', 'Requests are logged below. Ctrl-C stops everything.', '');
   return lines.join('\n');
+}
+
+/** The DynamoDB stand-in's endpoint and tables, and each table it could not create with why. */
+function tableLines(tables: ServedAssembly['tables']): string[] {
+  const lines = tables.endpoint
+    ? [
+        '',
+        `  DynamoDB ${tables.endpoint} (local stand-in): ${tables.tables.map((t) => t.tableName).join(', ')}`,
+      ]
+    : [];
+  return [...lines, ...tables.unsupported.map((u) => `  ${u.reason}`)];
 }
 
 /** One line for what the user can fix; a stack trace only for a defect. */

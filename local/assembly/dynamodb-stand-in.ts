@@ -48,7 +48,7 @@ const INSTALL_HINT = `npm install --save-dev dynalite@^4 ${DYNAMODB_CLIENT_MODUL
 type Dynalite = (options: Record<string, unknown>) => Server;
 
 /** A module of the optional peer dependencies, or one line saying what to install. */
-function load<T>(name: string, tableIds: readonly string[]): T {
+export function optionalPeer<T>(name: string, tableIds: readonly string[]): T {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(name) as T;
@@ -84,8 +84,8 @@ export async function startDynamoDbStandIn(resources: Resources, region: string)
     return { tables: { ...base, tables: [] }, environment: {}, close: () => Promise.resolve() };
   }
   const ids = tables.map((t) => t.logicalId);
-  const dynalite = load<Dynalite>('dynalite', ids);
-  const sdk = load<typeof DynamoDbSdk>(DYNAMODB_CLIENT_MODULE, ids);
+  const dynalite = optionalPeer<Dynalite>('dynalite', ids);
+  const sdk = optionalPeer<typeof DynamoDbSdk>(DYNAMODB_CLIENT_MODULE, ids);
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

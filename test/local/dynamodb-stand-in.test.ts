@@ -15,7 +15,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeygateAuthorizer, Requirement, RouteAuth, SecuredHttpApi, TrustedIssuer } from '../../lib';
 import type { DynamoDbStandIn, LocalTables } from '../../local/assembly/dynamodb-stand-in';
-import { startDynamoDbStandIn } from '../../local/assembly/dynamodb-stand-in';
+import { optionalPeer, startDynamoDbStandIn } from '../../local/assembly/dynamodb-stand-in';
+import { AssemblyError } from '../../local/assembly/assembly-model';
 import { startFunctionProcess } from '../../local/assembly/function-process';
 import type { FunctionProcess } from '../../local/assembly/function-process';
 import { readTables } from '../../local/assembly/read-tables';
@@ -23,6 +24,7 @@ import { serveAssembly } from '../../local/assembly/serve-assembly';
 import type { ServedAssembly } from '../../local/assembly/serve-assembly';
 import type { Resources } from '../../local/assembly/template';
 import { request } from '../../local/http/request';
+import { banner } from '../../local/keygate-cli';
 
 /** A table as CDK synthesizes it: partition and sort key, a TTL attribute, a global secondary index. */
 const NOTES: Resources[string] = {
@@ -147,6 +149,14 @@ describe('readTables', () => {
       { logicalId: 'Broken', reason: `table Broken is not created locally: ${reason}` },
     ]);
     expect(tables.map((t) => t.logicalId)).toEqual(['NotesTable1A2B']);
+  });
+
+  it('says in one line what to install when an optional peer dependency is missing', () => {
+    expect(() => optionalPeer('keygate-no-such-module', ['TableA', 'TableB'])).toThrow(
+      new AssemblyError(
+        "the stack's DynamoDB tables (TableA, TableB) are served locally by dynalite, and its functions reach them with @aws-sdk/client-dynamodb; keygate-no-such-module is not installed: npm install --save-dev dynalite@^4 @aws-sdk/client-dynamodb@^3",
+      ),
+    );
   });
 
   it('ignores resources of other types', () => {
@@ -290,6 +300,14 @@ describe('keygate local: a user app with a DynamoDB table, and a hand-edited tab
         logicalId: 'EditedTable',
         reason: 'table EditedTable is not created locally: KeySchema must be a non-empty list',
       },
+    ]);
+  });
+
+  it('the banner names the endpoint and the tables, and says why the edited one is left out', () => {
+    const lines = banner(served).split('\n');
+    expect(lines.filter((l) => l.includes('DynamoDB') || l.includes('not created locally'))).toEqual([
+      `  DynamoDB ${served.tables.endpoint} (local stand-in): ${served.tables.tables[0].tableName}`,
+      '  table EditedTable is not created locally: KeySchema must be a non-empty list',
     ]);
   });
 
