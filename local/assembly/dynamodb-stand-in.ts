@@ -79,7 +79,7 @@ function functionEnvironment(endpoint: string): Record<string, string> {
 /** Starts the server and creates the template's tables; a stack without tables starts nothing. */
 export async function startDynamoDbStandIn(resources: Resources, region: string): Promise<DynamoDbStandIn> {
   const { tables, unsupported } = readTables(resources);
-  const base = { region, credentials: LOCAL_CREDENTIALS, unsupported };
+  const base = { region, credentials: { ...LOCAL_CREDENTIALS }, unsupported };
   if (tables.length === 0) {
     return { tables: { ...base, tables: [] }, environment: {}, close: () => Promise.resolve() };
   }
@@ -97,7 +97,13 @@ export async function startDynamoDbStandIn(resources: Resources, region: string)
       server.close(() => resolve());
     });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new sdk.DynamoDBClient({ endpoint, region, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  // A copy: the SDK marks the credentials object it is given (`$source`).
+  const client = new sdk.DynamoDBClient({
+    endpoint,
+    region,
+    credentials: { ...LOCAL_CREDENTIALS },
+    maxAttempts: 1,
+  });
   const created: LocalTable[] = [];
   const refused: UnsupportedTable[] = [...unsupported];
   try {
