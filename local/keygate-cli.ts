@@ -13,7 +13,8 @@ import { stopOnSignal } from './stop-on-signal';
 export const USAGE = `
 keygate local [options]: serves the HTTP and REST APIs of a synthesized CDK app (run \`cdk synth\` first) on
 127.0.0.1 with API Gateway's authorization semantics: the app's own authorizer and Node.js functions run
-from their assets; routes it cannot run answer 501 with the reason. Ctrl-C stops everything.
+from their assets; routes it cannot run answer 501 with the reason. The stack's DynamoDB tables run on a
+local stand-in (install dynalite and @aws-sdk/client-dynamodb for a stack with tables). Ctrl-C stops everything.
 
   --app <dir>               the cloud assembly (default: cdk.out)
   --stack <name>            the stack to serve (default: the assembly's only stack)

@@ -81,7 +81,12 @@ export async function startDynamoDbStandIn(resources: Resources, region: string)
   const { tables, unsupported } = readTables(resources);
   const base = { region, credentials: { ...LOCAL_CREDENTIALS }, unsupported };
   if (tables.length === 0) {
-    return { tables: { ...base, tables: [] }, environment: {}, close: () => Promise.resolve() };
+    // No server, but the runtime's SDK still, as Lambda provides it to every function.
+    return {
+      tables: { ...base, tables: [] },
+      environment: runtimeSdkEnvironment(),
+      close: () => Promise.resolve(),
+    };
   }
   const ids = tables.map((t) => t.logicalId);
   const dynalite = optionalPeer<Dynalite>('dynalite', ids);
