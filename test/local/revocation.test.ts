@@ -8,6 +8,7 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
+import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
 import { BACKCHANNEL_LOGOUT_CONFIG_ENV } from '../../common/back-channel-logout';
 import { BACKCHANNEL_LOGOUT_EVENT, BACKCHANNEL_LOGOUT_PATH } from '../../common/back-channel-logout';
 import { REVOCATION_TABLE, revocationKey } from '../../common/revocation';
@@ -95,6 +96,11 @@ describe('a stage with revocation, served from its assembly', () => {
       (f) => f.environment[BACKCHANNEL_LOGOUT_CONFIG_ENV] !== undefined,
     );
     expect(JSON.parse(logout!.environment[BACKCHANNEL_LOGOUT_CONFIG_ENV]).tableName).toBe(table!.tableName);
+    const authorizer = served.stack.functions[served.api('http').api.authorizer!.functionId];
+    expect(JSON.parse(authorizer.environment[AUTHORIZER_CONFIG_ENV]).revocation).toEqual({
+      boundSeconds: 1,
+      tableName: table!.tableName,
+    });
     expect(served.tables.unsupported).toEqual([]);
   });
 
