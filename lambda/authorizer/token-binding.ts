@@ -106,9 +106,9 @@ export function createBindingCheck(config: AuthorizerConfig, deps: BindingDeps =
 const FAILED: BindingResult = Object.freeze({ ok: false, reason: 'internal_error' });
 
 /**
- * The URL the client called: the configured public base URL, else `https://<domain>` (`http` for the
- * local gateway's loopback host) (plus `/<stage>` on
- * an execute-api domain with a named stage, whose URLs carry it), then the request path.
+ * The URL the client called: the configured public base URL, else `https://<domain>` (plus `/<stage>` on
+ * an execute-api domain with a named stage, whose URLs carry it; `http://` on the local gateway's loopback
+ * host), then the request path.
  */
 export function requestUrl(request: AuthRequest, publicBaseUrl: string | undefined): string | undefined {
   if (publicBaseUrl !== undefined) return `${publicBaseUrl}${request.path}`;

@@ -6,9 +6,9 @@
  * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html), so the shipped code (the
  * back-channel logout's writes, the authorizer's revocation reads, the DPoP replay store) runs as deployed.
  *
- * dynalite and the DynamoDB client are loaded only for a stack with tables, and are optional peer
- * dependencies of the published package (docs/local-stack.md says why): when either is missing, one line
- * says what to install.
+ * dynalite and the DynamoDB client are loaded only for a stack with tables, from the project that runs the
+ * gateway; the published package neither bundles nor declares them (docs/local-stack.md says why): when
+ * either is missing, one line says what to install.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -251,9 +251,11 @@ const JOINED_CONFIGS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The authorizer's `KEYGATE_CONFIG` when the template builds it with `Fn::Join` (it names a deployed
- * resource, e.g. a usage tier's secret): the literal parts kept, each reference replaced by the stand-in
- * `local-<logical id>`, so the JSON stays whole and the rest of the config is read as deployed.
+ * A Keygate function's JSON config (the authorizer's `KEYGATE_CONFIG`, the sign-in and back-channel logout
+ * configs) when the template builds it with `Fn::Join` (it names a deployed resource, e.g. a usage tier's
+ * secret, a table): the literal parts kept, each reference replaced by the stand-in `local-<logical id>` (a
+ * table's by the name the local stand-in creates it under), so the JSON stays whole and the rest of the
+ * config is read as deployed.
  */
 function joinedConfig(name: string, value: unknown, resources: Resources): string | undefined {
   if (!JOINED_CONFIGS.has(name)) return undefined;
