@@ -150,8 +150,22 @@ export interface KeygateLocal {
   };
   /** The stack's REST usage plans and their key values in this run. */
   readonly usage: KeygateLocalUsage;
+  /** The stack's DynamoDB tables, served by a local stand-in: read or write them with any DynamoDB client. */
+  readonly tables: KeygateLocalTables;
   /** Stops every server and function process. */
   close(): Promise<void>;
+}
+
+export interface KeygateLocalTables {
+  /** `http://127.0.0.1:<port>`; undefined when the stack has no table. */
+  readonly endpoint?: string;
+  readonly region: string;
+  /** Keys to sign with (the stand-in checks none). */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Each table's name in this run (the template's `TableName`, else `local-<logical id>`), by logical id. */
+  readonly names: Readonly<Record<string, string>>;
+  /** Why each table resource the stand-in could not create was left out. */
+  readonly unsupported: readonly string[];
 }
 
 /** Serves the assembly's APIs on 127.0.0.1 until `close()`. */
@@ -204,6 +218,13 @@ function toPublic(served: ServedAssembly): KeygateLocal {
       roles: Object.fromEntries(Object.entries(served.iam.roles).map(([role, c]) => [role, credential(c)])),
     },
     usage: served.usage,
+    tables: {
+      ...(served.tables.endpoint ? { endpoint: served.tables.endpoint } : {}),
+      region: served.tables.region,
+      credentials: served.tables.credentials,
+      names: Object.fromEntries(served.tables.tables.map((t) => [t.logicalId, t.tableName])),
+      unsupported: served.tables.unsupported.map((u) => u.reason),
+    },
     close: () => served.close(),
   };
 }

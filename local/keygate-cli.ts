@@ -14,7 +14,8 @@ import { usageBannerLines } from './usage-banner';
 export const USAGE = `
 keygate local [options]: serves the HTTP and REST APIs of a synthesized CDK app (run \`cdk synth\` first) on
 127.0.0.1 with API Gateway's authorization semantics: the app's own authorizer and Node.js functions run
-from their assets; routes it cannot run answer 501 with the reason. Ctrl-C stops everything.
+from their assets; routes it cannot run answer 501 with the reason. The stack's DynamoDB tables run on a
+local stand-in (install dynalite and @aws-sdk/client-dynamodb for a stack with tables). Ctrl-C stops everything.
 
   --app <dir>               the cloud assembly (default: cdk.out)
   --stack <name>            the stack to serve (default: the assembly's only stack)
@@ -131,6 +132,7 @@ export function banner(served: ServedAssembly): string {
       `           token endpoint ${issuer.urls.token} (password grant, client ${[...issuer.realm.clients.keys()][1] ?? ''})`,
     );
   }
+  lines.push(...tableLines(served.tables));
   const m = served.iam.machine;
   lines.push(
     '',
@@ -152,6 +154,17 @@ export function banner(served: ServedAssembly): string {
   }
   lines.push('', 'Requests are logged below. Ctrl-C stops everything.', '');
   return lines.join('\n');
+}
+
+/** The DynamoDB stand-in's endpoint and tables, and each table it could not create with why. */
+function tableLines(tables: ServedAssembly['tables']): string[] {
+  const lines = tables.endpoint
+    ? [
+        '',
+        `  DynamoDB ${tables.endpoint} (local stand-in): ${tables.tables.map((t) => t.tableName).join(', ')}`,
+      ]
+    : [];
+  return [...lines, ...tables.unsupported.map((u) => `  ${u.reason}`)];
 }
 
 /** One line for what the user can fix; a stack trace only for a defect. */

@@ -1,3 +1,6 @@
+/** A loopback host (`127.0.0.1:<port>`, `localhost:<port>`): the local gateway, which serves plain http. */
+export const LOOPBACK_HOST = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost)(?::\d{1,5})?$/;
+
 /**
  * The API's base URL as the browser sees it, for redirect_uri and Location headers. On an
  * `execute-api` hostname a named stage is part of the path (`/prod/...`); the `$default` stage of an HTTP
@@ -17,8 +20,6 @@ export function publicBaseUrl(
   const onExecuteApi = /\.execute-api\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.test(domainName);
   const withStage =
     onExecuteApi && typeof stage === 'string' && stage !== '$default' && /^[A-Za-z0-9_-]{1,128}$/.test(stage);
-  const scheme = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost)(?::\d{1,5})?$/.test(domainName)
-    ? 'http'
-    : 'https';
+  const scheme = LOOPBACK_HOST.test(domainName) ? 'http' : 'https';
   return `${scheme}://${domainName}${withStage ? `/${stage}` : ''}`;
 }

@@ -8,6 +8,7 @@
 import type { AuthorizerConfig } from '../../common/authorizer-config';
 import { DEFAULTS } from '../../common/authorizer-config';
 import type { ReasonCode } from '../../common/reason-codes';
+import { LOOPBACK_HOST } from '../../common/session/public-url';
 import type { TokenBindingConfig } from '../../common/token-binding';
 import { DPOP_DEFAULTS, DPOP_HEADER, bindingNeed } from '../../common/token-binding';
 import type { AuthorizerResponse } from './build-response';
@@ -106,7 +107,8 @@ const FAILED: BindingResult = Object.freeze({ ok: false, reason: 'internal_error
 
 /**
  * The URL the client called: the configured public base URL, else `https://<domain>` (plus `/<stage>` on
- * an execute-api domain with a named stage, whose URLs carry it), then the request path.
+ * an execute-api domain with a named stage, whose URLs carry it; `http://` on the local gateway's loopback
+ * host), then the request path.
  */
 export function requestUrl(request: AuthRequest, publicBaseUrl: string | undefined): string | undefined {
   if (publicBaseUrl !== undefined) return `${publicBaseUrl}${request.path}`;
@@ -115,5 +117,7 @@ export function requestUrl(request: AuthRequest, publicBaseUrl: string | undefin
     request.domainName.includes('.execute-api.') && request.stage && request.stage !== '$default'
       ? `/${request.stage}`
       : '';
-  return `https://${request.domainName}${stage}${request.path}`;
+  // API Gateway serves https only; a loopback host, which no deployed API has, is the local gateway (http).
+  const scheme = LOOPBACK_HOST.test(request.domainName) ? 'http' : 'https';
+  return `${scheme}://${request.domainName}${stage}${request.path}`;
 }

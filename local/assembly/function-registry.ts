@@ -12,6 +12,8 @@ import type { AssemblyFunction, AssemblyStack } from './assembly-model';
 import { startFunctionProcess } from './function-process';
 import type { FunctionProcess, FunctionProcessOptions } from './function-process';
 import type { LocalTrust } from './local-trust';
+import { BACKCHANNEL_LOGOUT_CONFIG_ENV } from '../../common/back-channel-logout';
+import { localLogoutConfig } from './local-logout-config';
 
 export interface FunctionRegistry {
   invoke(fn: AssemblyFunction): LambdaFunction;
@@ -70,6 +72,9 @@ function processOptions(
   };
   const raw = fn.environment[AUTHORIZER_CONFIG_ENV];
   if (raw && trust.realms.length > 0) environment[AUTHORIZER_CONFIG_ENV] = trust.localConfig(raw);
+  const logout = fn.environment[BACKCHANNEL_LOGOUT_CONFIG_ENV];
+  if (logout && options.environment?.[BACKCHANNEL_LOGOUT_CONFIG_ENV] === undefined)
+    environment[BACKCHANNEL_LOGOUT_CONFIG_ENV] = localLogoutConfig(logout, trust.realms);
   const signIn = fn.environment[SIGN_IN_CONFIG_ENV];
   if (signIn && options.environment?.[SIGN_IN_CONFIG_ENV] === undefined)
     environment[SIGN_IN_CONFIG_ENV] = trust.localSignInConfig(signIn);

@@ -16,6 +16,8 @@ import type { Resources } from './template';
 import { literal, referencedIds } from './template';
 import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
 import { SIGN_IN_CONFIG_ENV } from '../../common/function-env';
+import { BACKCHANNEL_LOGOUT_CONFIG_ENV } from '../../common/back-channel-logout';
+import { isTable, localTableName } from './read-tables';
 
 interface StackArtifact {
   readonly name: string;
@@ -162,7 +164,7 @@ function readFunctions(
   const out: Record<string, AssemblyFunction> = {};
   for (const [id, r] of Object.entries(resources)) {
     if (r.Type !== 'AWS::Lambda::Function') continue;
-    out[id] = readFunction(id, r.Properties ?? {}, r.Metadata ?? {}, dir, assets);
+    out[id] = readFunction(id, r.Properties ?? {}, r.Metadata ?? {}, dir, assets, resources);
   }
   return out;
 }
@@ -173,6 +175,7 @@ function readFunction(
   metadata: Record<string, unknown>,
   dir: string,
   assets: Record<string, string>,
+  resources: Resources,
 ): AssemblyFunction {
   const runtime = literal(p.Runtime) ?? 'container image';
   const handler = literal(p.Handler) ?? '';
@@ -186,7 +189,10 @@ function readFunction(
   const vars = ((p.Environment ?? {}) as { Variables?: Record<string, unknown> }).Variables ?? {};
   for (const [name, value] of Object.entries(vars)) {
     const v =
-      literal(value) ?? (typeof value === 'number' ? String(value) : undefined) ?? joinedConfig(name, value);
+      literal(value) ??
+      (typeof value === 'number' ? String(value) : undefined) ??
+      joinedConfig(name, value, resources) ??
+      tableRef(value, resources);
     if (v === undefined) unresolved.push(name);
     else environment[name] = v;
   }
@@ -241,19 +247,34 @@ function unsupportedFunction(
   return undefined;
 }
 
+/** The Keygate functions' JSON configs, read when the template builds them with `Fn::Join`. */
+const JOINED_CONFIGS: ReadonlySet<string> = new Set([
+  AUTHORIZER_CONFIG_ENV,
+  SIGN_IN_CONFIG_ENV,
+  BACKCHANNEL_LOGOUT_CONFIG_ENV,
+]);
+
 /**
- * The authorizer's `KEYGATE_CONFIG` when the template builds it with `Fn::Join` (it names a deployed
- * resource, e.g. a usage tier's secret): the literal parts kept, each reference replaced by the stand-in
- * `local-<logical id>`, so the JSON stays whole and the rest of the config is read as deployed.
+ * A Keygate function's JSON config (the authorizer's `KEYGATE_CONFIG`, the sign-in and back-channel logout
+ * configs) when the template builds it with `Fn::Join` (it names a deployed resource, e.g. a usage tier's
+ * secret, a table): the literal parts kept, each reference replaced by the stand-in `local-<logical id>` (a
+ * table's by the name the local stand-in creates it under), so the JSON stays whole and the rest of the
+ * config is read as deployed.
  */
-function joinedConfig(name: string, value: unknown): string | undefined {
-  if (name !== AUTHORIZER_CONFIG_ENV && name !== SIGN_IN_CONFIG_ENV) return undefined;
+function joinedConfig(name: string, value: unknown, resources: Resources): string | undefined {
+  if (!JOINED_CONFIGS.has(name)) return undefined;
   if (!value || typeof value !== 'object') return undefined;
   const join = (value as { 'Fn::Join'?: unknown })['Fn::Join'];
   if (!Array.isArray(join) || join[0] !== '' || !Array.isArray(join[1])) return undefined;
   return (join[1] as unknown[])
-    .map((part) => literal(part) ?? `local-${referencedIds(part)[0] ?? 'value'}`)
+    .map((part) => literal(part) ?? tableRef(part, resources) ?? `local-${referencedIds(part)[0] ?? 'value'}`)
     .join('');
+}
+
+/** A `Ref` to a DynamoDB table of the template: the name the local stand-in creates it under. */
+function tableRef(value: unknown, resources: Resources): string | undefined {
+  const ref = (value as { Ref?: unknown } | null)?.Ref;
+  return typeof ref === 'string' && isTable(resources, ref) ? localTableName(resources, ref) : undefined;
 }
 
 /** The chosen stack's template resources, for readers outside the API model (e.g. the secrets stand-in). */

@@ -24,6 +24,8 @@ import { readAssembly, readStackResources } from './read-assembly';
 import { startSecretsStandIn } from './secrets-stand-in';
 import { authorizerDecisions } from './authorizer-decisions';
 import type { LocalSecret } from './secrets-stand-in';
+import { startDynamoDbStandIn } from './dynamodb-stand-in';
+import type { LocalTables } from './dynamodb-stand-in';
 import { localCredential, roleCredential } from './local-credentials';
 import { grantCovers } from './read-iam-grants';
 import { renderGatewayResponse } from './gateway-responses';
@@ -115,6 +117,8 @@ export interface ServedAssembly {
   readonly secrets: readonly LocalSecret[];
   /** The stack's REST usage plans as enforced in this run, with their key values (serve-usage-plans.ts). */
   readonly usage: ServedUsage;
+  /** The stack's DynamoDB tables, served by a local stand-in (dynamodb-stand-in.ts): endpoint and names. */
+  readonly tables: LocalTables;
   close(): Promise<void>;
 }
 
@@ -127,19 +131,27 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
   try {
     const trust = await startLocalTrust(stack, options);
     closers.push(() => trust.close());
-    const secrets = await startSecretsStandIn(readStackResources(options.app ?? 'cdk.out', stack.name), {
+    const resources = readStackResources(options.app ?? 'cdk.out', stack.name);
+    const secrets = await startSecretsStandIn(resources, {
       ...(options.secrets ? { secrets: options.secrets } : {}),
     });
     closers.push(() => secrets.close());
     const usage = localUsagePlans(stack, secrets.secrets, options.now);
     const apiGateway = await startApiGatewayStandIn(stack.apis, usage);
     if (apiGateway) closers.push(() => apiGateway.close());
+    const dynamo = await startDynamoDbStandIn(resources, stack.region);
+    closers.push(() => dynamo.close());
     // The authorizers' decision lines name the reason of each request's answer (only when asked for).
     const decisions = options.onRequest ? authorizerDecisions() : undefined;
     const authorizerIds = new Set(stack.apis.flatMap((a) => (a.authorizer ? [a.authorizer.functionId] : [])));
     const functions = functionRegistry(stack, trust, {
       ...options,
-      environment: { ...secrets.environment, ...apiGateway?.environment, ...options.environment },
+      environment: {
+        ...secrets.environment,
+        ...apiGateway?.environment,
+        ...dynamo.environment,
+        ...options.environment,
+      },
       ...(decisions
         ? { onFunctionLog: (fn, text) => (authorizerIds.has(fn.id) ? decisions.read(text) : undefined) }
         : {}),
@@ -179,6 +191,7 @@ export async function serveAssembly(options: ServeAssemblyOptions = {}): Promise
       iam,
       secrets: secrets.secrets,
       usage: usage.served,
+      tables: dynamo.tables,
       close,
     };
   } catch (e) {
