@@ -1,15 +1,16 @@
 /**
  * A browser route refused for step-up (docs/step-up.md, "Browser sign-in"): on the REST API the
  * ACCESS_DENIED page's sign-in link asks the login route for the route's level and age, and the login
- * route passes them on to the issuer's authorization request. Local stack, built-in issuer.
+ * route passes them on to the issuer's authorization request. The app's REST API served from its
+ * assembly, built-in issuer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageConfig } from '../../common/app-config';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import { userTokens } from '../../local/callers';
-import { startLocalStack } from '../../local/gateway/local-stack';
-import type { LocalStack } from '../../local/gateway/local-stack';
 import { request } from '../../local/http/request';
+import type { ServedStage } from '../../local/serve-stage';
+import { callerStack, serveSignInStage } from '../support/served-stage';
 
 const dev = DEFAULT_APP_CONFIG.stages.dev;
 const NAVIGATION = {
@@ -26,16 +27,18 @@ describe('a browser route refused for step-up (local REST API, browser sign-in o
       r.path === '/me' ? { ...r, requirement: { stepUp: { minLoa: 2, maxAgeSeconds: 900 } } } : r,
     ),
   };
-  let stack: LocalStack;
+  let served: ServedStage;
+  let stack: ReturnType<typeof callerStack>;
   let base: string;
   let token: string;
   beforeAll(async () => {
-    stack = await startLocalStack({ stage, apiType: 'rest', signIn: true });
+    served = await serveSignInStage(stage, { apiKinds: ['rest'] });
+    stack = callerStack(served, 'rest');
     base = stack.gateway.url;
     token = (await userTokens(stack, 'alice')).access_token;
   });
   afterAll(async () => {
-    await stack?.close();
+    await served?.close();
   });
 
   it('sends a level-1 navigation to a sign-in that asks for acr_values and max_age, which reach the issuer', async () => {
@@ -82,7 +85,8 @@ describe('a browser route refused for step-up (local REST API, browser sign-in o
 });
 
 describe('a browser route refused for a method alone (local REST API, browser sign-in on)', () => {
-  let stack: LocalStack;
+  let served: ServedStage;
+  let stack: ReturnType<typeof callerStack>;
   beforeAll(async () => {
     const stage: StageConfig = {
       ...dev,
@@ -90,10 +94,11 @@ describe('a browser route refused for a method alone (local REST API, browser si
         r.path === '/me' ? { ...r, requirement: { stepUp: { amr: ['otp'] } } } : r,
       ),
     };
-    stack = await startLocalStack({ stage, apiType: 'rest', signIn: true });
+    served = await serveSignInStage(stage, { apiKinds: ['rest'] });
+    stack = callerStack(served, 'rest');
   });
   afterAll(async () => {
-    await stack?.close();
+    await served?.close();
   });
 
   it('offers no sign-in link: amr has no authorization-request parameter', async () => {
