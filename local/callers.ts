@@ -7,7 +7,8 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { LocalStack, StackIssuer } from './gateway/local-stack';
+import type { StageConfig } from '../common/app-config';
+import type { StackIssuer } from './stack-issuer';
 import type { LocalIamCredential } from './gateway/sigv4-check';
 import { basicAuth, postForm, request } from './http/request';
 import type { Response } from './http/request';
@@ -15,7 +16,7 @@ import type { Response } from './http/request';
 /** What the callers need of a stack: its issuer, the stage's clients, the gateway's URL and region. */
 export interface CallerStack {
   readonly issuer: Pick<StackIssuer, 'urls' | 'ca' | 'passwords' | 'clientSecrets'>;
-  readonly stage: Pick<LocalStack['stage'], 'keycloak'>;
+  readonly stage: Pick<StageConfig, 'keycloak'>;
   readonly gateway: { readonly url: string };
   readonly region: string;
 }

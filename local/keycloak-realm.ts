@@ -11,7 +11,7 @@ import { connectAdmin } from '../realm/apply-realm-cli';
 import type { AdminConnection } from '../realm/apply-realm-cli';
 import { realmNameFromIssuer } from '../realm/realm-definition';
 import type { RealmRepresentation } from './issuer';
-import type { KeycloakRealmOptions, RealmSecrets } from './gateway/local-stack';
+import type { KeycloakRealmOptions, RealmSecrets } from './stack-issuer';
 import { assertLoopbackOrHttps } from './http/loopback-transport';
 
 /** Keycloak's base URL and realm name of a realm URL (`<base>/realms/<name>`, or `<base>/auth/realms/<name>`). */

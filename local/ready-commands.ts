@@ -4,7 +4,7 @@
  * Keycloak realm it did not provision) are printed as shell variables the user sets first.
  */
 import type { StageConfig } from '../common/app-config';
-import type { StackIssuer } from './gateway/local-stack';
+import type { StackIssuer } from './stack-issuer';
 import type { LocalIamCredential } from './gateway/sigv4-check';
 
 export interface CommandGroup {

@@ -50,9 +50,10 @@ import { createOidcClient } from '../../lambda/sign-in/oidc-client';
 import { staticKeyProvider } from '../../common/session/session-keys';
 import { parseProxyEvent, toProxyResult } from '../../lambda/sign-in/api-event';
 import type { VerifierEvents } from '../../lambda/authorizer/types';
+import type { KeycloakRealmOptions, RealmSecrets, StackIssuer } from '../stack-issuer';
 import { startLocalIssuer } from '../issuer';
 import { keycloakRealmUrls } from '../keycloak-urls';
-import type { LocalIssuer, LocalIssuerUrls, RealmRepresentation } from '../issuer';
+import type { LocalIssuer, RealmRepresentation } from '../issuer';
 import { assertLoopbackOrHttps, loopbackPostForm } from '../http/loopback-transport';
 import { localStreamingRuntime } from './lambda-response-stream';
 import { startLocalGateway } from './local-gateway';
@@ -104,37 +105,7 @@ export interface LocalStackOptions {
   readonly keycloak?: KeycloakRealmOptions;
 }
 
-/** Test-user passwords and service-account secrets of a realm, for the printed commands and the callers. */
-export interface RealmSecrets {
-  readonly passwords: Readonly<Record<string, string>>;
-  readonly clientSecrets: Readonly<Record<string, string>>;
-}
-
-export interface KeycloakRealmOptions {
-  /** The realm's URL, which is its `iss`: e.g. `http://127.0.0.1:8080/realms/keygate`. */
-  readonly realmUrl: string;
-  /** PEM certificate(s) to trust for an https Keycloak with a private CA. @default - the system's CAs */
-  readonly ca?: string;
-  /**
-   * Brings the realm in line with the definition the stack builds for this run (the stage's realm with its
-   * test users, direct access grants and, with sign-in, the gateway's callback and post-logout URLs) and
-   * returns the passwords and secrets to use. @default - the realm is used as it is
-   */
-  readonly provision?: (realm: RealmRepresentation) => Promise<RealmSecrets>;
-  /** Passwords and secrets known for a realm used as it is. @default - none known */
-  readonly secrets?: RealmSecrets;
-}
-
-/** The issuer the stack trusts, as its callers see it: the built-in issuer, or a real Keycloak realm. */
-export interface StackIssuer {
-  readonly issuer: string;
-  readonly urls: LocalIssuerUrls;
-  /** PEM certificate to trust for the issuer's https endpoints (undefined: the system's CAs, or http). */
-  readonly ca?: string;
-  readonly passwords: Readonly<Record<string, string>>;
-  readonly clientSecrets: Readonly<Record<string, string>>;
-  close(): Promise<void>;
-}
+export type { KeycloakRealmOptions, RealmSecrets, StackIssuer };
 
 export interface LocalStack<I extends StackIssuer = LocalIssuer> {
   readonly issuer: I;
