@@ -2,8 +2,7 @@
  * `npm run demo`: serves the stage's synthesized app on free loopback ports (as `npm start` does: the
  * app's own authorizer and backend from the assembly), walks through the kinds of caller over the stage's
  * routes, and prints caller × route → status and reason. Then shows the authorizer result cache and a
- * step-up refusal at work. The usage-tier section still runs on the stage's in-process local stack (startLocalStack):
- * the assembly path enforces no usage plans yet. See USAGE.
+ * step-up refusal and a usage tier's 429 at work (quota-demo.ts). See USAGE.
  */
 import { printStream } from '../client/cli';
 import { answerHelp, parseCli } from '../cli/cli-args';
@@ -15,13 +14,11 @@ import { quotaDemo } from './quota-demo';
 import { stepUpDemo } from './step-up-demo';
 import { call, serviceAccountToken, userTokens } from './callers';
 import type { CallOptions } from './callers';
-import type { LocalStackOptions } from './gateway/local-stack';
 import { serveDemoStage } from './demo-app';
 import type { DemoContext, DemoStack } from './demo-app';
 import { passwordsOf, realmSecrets } from './stage-assembly';
 import type { ApiType } from './gateway/api-events';
 import { adminFromArgs, openKeycloakForCli } from './keycloak-realm';
-import type { OpenedKeycloak } from './keycloak-realm';
 
 const USAGE = `
 npm run demo [-- options]: the stack on free loopback ports; a person with the role, a person without it,
@@ -165,11 +162,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** What startLocalStack needs for the chosen issuer: the built-in one, or the Keycloak realm. */
-function issuerOptions(keycloak: OpenedKeycloak | undefined): Partial<LocalStackOptions> {
-  return keycloak ? { keycloak: keycloak.options, passwords: keycloak.passwords } : {};
-}
-
 async function walkThrough(stage: StageConfig, api: ApiType, ctx: DemoContext): Promise<void> {
   const { name } = ctx;
   const reasons = new Map<string, string>();
@@ -205,7 +197,7 @@ async function walkThrough(stage: StageConfig, api: ApiType, ctx: DemoContext): 
   }
   await cacheDemo(stage, api, ctx);
   await stepUpDemo(stage, ctx);
-  await quotaDemo(stage, issuerOptions(ctx.keycloak));
+  await quotaDemo(stage, ctx);
 }
 
 /** A streamed answer, printed word by word as the gateway passes the events on. */

@@ -9,7 +9,7 @@ import { tierForPrincipal } from '../common/usage-tiers';
 import { stagePrincipals } from './access-matrix';
 import { call, userTokens } from './callers';
 import { startLocalStack } from './gateway/local-stack';
-import type { LocalStackOptions } from './gateway/local-stack';
+import type { DemoContext } from './demo-app';
 
 /** A tier small enough to run out of in a few requests. */
 export const EXAMPLE_TIERS: UsageTiersConfig = {
@@ -17,7 +17,7 @@ export const EXAMPLE_TIERS: UsageTiersConfig = {
   defaultTier: 'free',
 };
 
-export async function quotaDemo(stage: StageConfig, issuer: Partial<LocalStackOptions>): Promise<void> {
+export async function quotaDemo(stage: StageConfig, ctx: DemoContext): Promise<void> {
   const tiers = stage.usageTiers ?? EXAMPLE_TIERS;
   const people = stagePrincipals(stage).filter((p) => !p.name.startsWith('service-account-'));
   const route = stage.routes.find(
@@ -31,8 +31,9 @@ export async function quotaDemo(stage: StageConfig, issuer: Partial<LocalStackOp
   // The gateway's clock stands still through the burst: no token is refilled between requests, so the
   // burst is exactly `burstLimit` however slow the machine (the buckets refill at the tier's rate).
   const frozen = Date.now();
+  // The in-process stack, which enforces usage plans, until the assembly path does.
   const stack = await startLocalStack({
-    ...issuer,
+    ...(ctx.keycloak ? { keycloak: ctx.keycloak.options, passwords: ctx.keycloak.passwords } : {}),
     stage: { ...stage, usageTiers: tiers },
     apiType: 'rest',
     now: () => frozen,
