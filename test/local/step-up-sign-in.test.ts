@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageConfig } from '../../common/app-config';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
+import { MODELS_PATH } from '../../common/model-contract';
 import { userTokens } from '../../local/callers';
 import { request } from '../../local/http/request';
 import type { ServedStage } from '../../local/serve-stage';
@@ -18,15 +19,20 @@ const NAVIGATION = {
   accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
 };
 
+// GIVEN GET /me, a browser route, needing level 2 within 15 minutes, and GET /models, made a browser route,
+// needing an OTP sign-in besides its roles (one stage for both, synthesized once)
+const stage: StageConfig = {
+  ...dev,
+  authorizer: { ...dev.authorizer, cacheTtlSeconds: 0 },
+  routes: dev.routes.map((r) => {
+    if (r.path === '/me') return { ...r, requirement: { stepUp: { minLoa: 2, maxAgeSeconds: 900 } } };
+    if (r.method === 'GET' && r.path === MODELS_PATH)
+      return { ...r, browser: true, requirement: { ...r.requirement, stepUp: { amr: ['otp'] } } };
+    return r;
+  }),
+};
+
 describe('a browser route refused for step-up (local REST API, browser sign-in on)', () => {
-  // GIVEN GET /me, a browser route, needing level 2 within 15 minutes
-  const stage: StageConfig = {
-    ...dev,
-    authorizer: { ...dev.authorizer, cacheTtlSeconds: 0 },
-    routes: dev.routes.map((r) =>
-      r.path === '/me' ? { ...r, requirement: { stepUp: { minLoa: 2, maxAgeSeconds: 900 } } } : r,
-    ),
-  };
   let served: ServedStage;
   let stack: ReturnType<typeof callerStack>;
   let base: string;
@@ -88,12 +94,6 @@ describe('a browser route refused for a method alone (local REST API, browser si
   let served: ServedStage;
   let stack: ReturnType<typeof callerStack>;
   beforeAll(async () => {
-    const stage: StageConfig = {
-      ...dev,
-      routes: dev.routes.map((r) =>
-        r.path === '/me' ? { ...r, requirement: { stepUp: { amr: ['otp'] } } } : r,
-      ),
-    };
     served = await serveSignInStage(stage, { apiKinds: ['rest'] });
     stack = callerStack(served, 'rest');
   });
@@ -103,7 +103,7 @@ describe('a browser route refused for a method alone (local REST API, browser si
 
   it('offers no sign-in link: amr has no authorization-request parameter', async () => {
     const token = (await userTokens(stack, 'alice')).access_token;
-    const res = await request(`${stack.gateway.url}/me`, {
+    const res = await request(`${stack.gateway.url}${MODELS_PATH}`, {
       headers: { ...NAVIGATION, authorization: `Bearer ${token}` },
     });
     expect(res.status).toBe(403);
