@@ -105,6 +105,26 @@ async function startPageServer(): Promise<{ server: Server; port: number }> {
 /** Seconds within which a logged-out session stops working (the stage's `revocation.boundSeconds`). */
 const REVOCATION_BOUND = 2;
 
+const pages: { server: Server; port: number }[] = [];
+let allowedOrigin: string;
+let otherOrigin: string;
+let crossSiteOrigin: string;
+/** The stage the app is served with (synthesized once): the default one, CORS allowing the first page. */
+let stage: StageConfig;
+
+beforeAll(async () => {
+  pages.push(await startPageServer(), await startPageServer());
+  allowedOrigin = `http://127.0.0.1:${pages[0].port}`;
+  otherOrigin = `http://127.0.0.1:${pages[1].port}`;
+  // Another host is another site (ports do not make sites): what SameSite is about.
+  crossSiteOrigin = `http://localhost:${pages[1].port}`;
+  stage = { ...DEFAULT_APP_CONFIG.stages.dev, cors: { allowOrigins: [allowedOrigin] } };
+});
+
+afterAll(async () => {
+  for (const p of pages) await new Promise((r) => p.server.close(r));
+});
+
 describe('browser sign-in in headless Chromium against a real Keycloak', () => {
   let served: ServedStage;
   let stack: CallerStack;
@@ -112,24 +132,14 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
   let gw: string;
   let realmUrl: string;
   const records: AssemblyGatewayRecord[] = [];
-  const pages: { server: Server; port: number }[] = [];
-  let allowedOrigin: string;
-  let otherOrigin: string;
-  let crossSiteOrigin: string;
 
   beforeAll(async () => {
-    pages.push(await startPageServer(), await startPageServer());
-    allowedOrigin = `http://127.0.0.1:${pages[0].port}`;
-    otherOrigin = `http://127.0.0.1:${pages[1].port}`;
-    // Another host is another site (ports do not make sites): what SameSite is about.
-    crossSiteOrigin = `http://localhost:${pages[1].port}`;
     const kc = keycloakServer();
     const https = httpsKeycloak();
     // A development server without a hostname names itself after the request: over https, `iss` is https.
     realmUrl = `${https.url}/realms/${REALM}`;
     const caFile = join(mkdtempSync(join(tmpdir(), 'keygate-kc-ca-')), 'ca.pem');
     writeFileSync(caFile, https.ca);
-    const stage: StageConfig = { ...DEFAULT_APP_CONFIG.stages.dev, cors: { allowOrigins: [allowedOrigin] } };
     served = await serveSignInStage(stage, {
       apiKinds: ['http'],
       keycloak: realmUrl,
@@ -155,7 +165,6 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
   afterAll(async () => {
     await browser?.close();
     await served?.close();
-    for (const p of pages) await new Promise((r) => p.server.close(r));
   });
 
   const gatewayCookies = async (): Promise<Cookie[]> =>
@@ -430,10 +439,7 @@ describe('browser sign-in in headless Chromium through the built-in issuer (npm 
   let browser: Browser;
 
   beforeAll(async () => {
-    served = await serveSignInStage(DEFAULT_APP_CONFIG.stages.dev, {
-      apiKinds: ['http'],
-      passwords: PASSWORDS,
-    });
+    served = await serveSignInStage(stage, { apiKinds: ['http'], passwords: PASSWORDS });
     stack = callerStack(served, 'http');
     browser = await launchChromium(join(OUT, '..', 'local-issuer-browser'), [
       trustCertificateArg(stack.issuer.ca!),
