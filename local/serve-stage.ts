@@ -11,6 +11,7 @@ import type { ServeAssemblyOptions, ServedApi, ServedAssembly } from './assembly
 import { localStageRealm } from './sign-in-realm';
 import { LOCAL_MACHINE_ROLE, withLocalMachine } from './stage-assembly';
 import { synthKeygateApp } from './synth-app';
+import { sharedSynth } from './synth-cache';
 
 export interface ServeStageOptions extends Omit<ServeAssemblyOptions, 'app' | 'stack'> {
   readonly stage: StageConfig;
@@ -32,7 +33,7 @@ export interface ServeStageOptions extends Omit<ServeAssemblyOptions, 'app' | 's
 export interface ServedStage extends ServedAssembly {
   readonly name: string;
   readonly stage: StageConfig;
-  /** The cloud assembly folder served. */
+  /** The cloud assembly folder served (in a test run shared with other files: read it, never change it). */
   readonly assembly: string;
   /** The served API of that kind; throws when the stage serves none. */
   api(kind: 'http' | 'rest'): ServedApi;
@@ -54,9 +55,11 @@ function synthesized(options: ServeStageOptions, name: string) {
   const key = JSON.stringify([app, name, signIn]);
   let found = assemblies.get(key);
   if (!found) {
-    found = synthKeygateApp(withLocalMachine(app, name, options.stage, signIn), name, undefined, {
-      buildLambdas: options.buildLambdas ?? true,
-    });
+    found = sharedSynth(key, (outdir) =>
+      synthKeygateApp(withLocalMachine(app, name, options.stage, signIn), name, outdir, {
+        buildLambdas: options.buildLambdas ?? true,
+      }),
+    );
     // A failed synthesis is not kept: the next call tries again and reports its own error.
     found.catch(() => assemblies.delete(key));
     assemblies.set(key, found);
