@@ -33,7 +33,7 @@ export interface ServeStageOptions extends Omit<ServeAssemblyOptions, 'app' | 's
 export interface ServedStage extends ServedAssembly {
   readonly name: string;
   readonly stage: StageConfig;
-  /** The cloud assembly folder served. */
+  /** The cloud assembly folder served (in a test run shared with other files: read it, never change it). */
   readonly assembly: string;
   /** The served API of that kind; throws when the stage serves none. */
   api(kind: 'http' | 'rest'): ServedApi;

@@ -1,15 +1,16 @@
 /**
  * Browser sign-in driven over real HTTP through the local gateway (API Gateway's semantics in front of the
- * real authorizer, sign-in function and model backend) and the local Keycloak-compatible issuer, by a
+ * app's own authorizer, sign-in function and model backend, run from its synthesized assembly) and the
+ * local Keycloak-compatible issuer, by a
  * client that keeps cookies in a tough-cookie jar and follows redirects itself, as a browser does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieJar } from 'tough-cookie';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
-import { startLocalStack } from '../../local/gateway/local-stack';
-import type { LocalStack } from '../../local/gateway/local-stack';
 import { request } from '../../local/http/request';
 import type { Response } from '../../local/http/request';
+import type { ServedStage } from '../../local/serve-stage';
+import { callerStack, serveSignInStage } from '../support/served-stage';
 
 const PASSWORDS = { alice: 'alice-gw-password', bob: 'bob-gw-password' };
 const NAVIGATE = { 'sec-fetch-mode': 'navigate', 'sec-fetch-site': 'none', accept: 'text/html' };
@@ -79,19 +80,19 @@ class Browser {
 }
 
 describe.each(['rest', 'http'] as const)('browser sign-in through the local gateway (%s API)', (apiType) => {
-  let stack: LocalStack;
+  let served: ServedStage;
+  let stack: ReturnType<typeof callerStack>;
   let base: string;
   beforeAll(async () => {
-    stack = await startLocalStack({
-      stage: DEFAULT_APP_CONFIG.stages.dev,
-      apiType,
-      signIn: true,
+    served = await serveSignInStage(DEFAULT_APP_CONFIG.stages.dev, {
+      apiKinds: [apiType],
       passwords: PASSWORDS,
     });
+    stack = callerStack(served, apiType);
     base = stack.gateway.url;
   });
   afterAll(async () => {
-    await stack?.close();
+    await served?.close();
   });
 
   async function signIn(username: 'alice' | 'bob'): Promise<Browser> {

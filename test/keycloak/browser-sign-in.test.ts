@@ -1,15 +1,25 @@
 /**
  * Browser sign-in in a real browser against a real Keycloak: headless Chromium (Debian's package, driven by
- * playwright-core) walks the local stack's sign-in flow — `/auth/login` → Keycloak's own login form →
- * `/auth/callback` → session cookie → `GET /me` — and the logout through Keycloak's end-session endpoint.
- * A browser enforces what an HTTP client does not: CSP `form-action` across the redirect from Keycloak's
- * form to the gateway, SameSite on cross-site requests, cookie prefixes and flags, and CORS (preflight, the
- * allowed origin, credentials). Each step's screenshot is written to test-results/keycloak-browser/.
+ * playwright-core) walks the sign-in flow of the app served from its synthesized assembly (its own sign-in
+ * function, authorizer and model backend, as `npm start -- --sign-in --keycloak <realm URL>` serves them) —
+ * `/auth/login` → Keycloak's own login form → `/auth/callback` → session cookie → `GET /me` — and the logout
+ * through Keycloak's end-session endpoint. A browser enforces what an HTTP client does not: CSP
+ * `form-action` across the redirect from Keycloak's form to the gateway, SameSite on cross-site requests,
+ * cookie prefixes and flags, and CORS (preflight, the allowed origin, credentials). Each step's screenshot
+ * is written to test-results/keycloak-browser/.
+ *
+ * The app's sign-in function speaks https to Keycloak only (common/sign-in-config.ts), so the realm is the
+ * suite's server on its https listener. Back-channel logout (the stage's `revocation`) still runs on the
+ * in-process local stack, whose revocation list lives in memory: the assembly's list is a DynamoDB table.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cookie } from 'playwright-core';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
@@ -17,14 +27,22 @@ import { DEFAULT_SESSION_COOKIE_NAME } from '../../common/cookie-names';
 import type { StageConfig } from '../../common/app-config';
 import type { ReasonCode } from '../../common/reason-codes';
 import { userTokens } from '../../local/callers';
+import type { CallerStack } from '../../local/callers';
+import type { AssemblyGatewayRecord } from '../../local/assembly/serve-assembly';
 import { startLocalStack } from '../../local/gateway/local-stack';
-import type { LocalStack, StackIssuer } from '../../local/gateway/local-stack';
+import type { LocalStack } from '../../local/gateway/local-stack';
 import type { GatewayRecord } from '../../local/gateway/local-gateway';
 import { provisionThroughAdmin } from '../../local/keycloak-realm';
+import { keycloakRealmUrls } from '../../local/keycloak-urls';
+import type { ServedStage } from '../../local/serve-stage';
+import { localStageRealm } from '../../local/sign-in-realm';
+import { realmStage } from '../../local/stage-assembly';
+import type { StackIssuer } from '../../local/stack-issuer';
 import { connectAdmin } from '../../realm/apply-realm-cli';
 import { SIGN_IN_DEFAULTS } from '../../lambda/sign-in/sign-in-config';
 import { launchChromium, trustCertificateArg } from '../support/chromium';
 import type { Browser } from '../support/chromium';
+import { callerStack, serveSignInStage } from '../support/served-stage';
 import { keycloakServer } from './keycloak-server';
 
 const OUT = join(__dirname, '..', '..', 'test-results', 'keycloak-browser');
@@ -40,6 +58,31 @@ interface PageDocument {
 }
 
 type Recorded = GatewayRecord & { readonly authorizerReason?: ReasonCode };
+
+/** The certificate a TLS server presents (its leaf), as PEM: what Chromium is told to trust. */
+function serverCertificate(url: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port), rejectUnauthorized: false }, () => {
+      const raw = socket.getPeerCertificate().raw;
+      socket.end();
+      resolve(new X509Certificate(raw).toString());
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** The suite's own server over https (the listener it starts), or a clear error for a KEYCLOAK_URL one. */
+function httpsKeycloak(): { url: string; ca: string } {
+  const { mtls } = keycloakServer();
+  if (!mtls) {
+    throw new Error(
+      "this test needs the HTTPS listener the suite starts (the app's sign-in function speaks https only); " +
+        'a server named by KEYCLOAK_URL has none (unset KEYCLOAK_URL)',
+    );
+  }
+  return { url: mtls.httpsUrl, ca: mtls.ca.cert };
+}
 
 /** A page server on 127.0.0.1: `/` is an empty page, `/cross-site?gw=` holds a link and a form to the gateway. */
 async function startPageServer(): Promise<{ server: Server; port: number }> {
@@ -62,58 +105,72 @@ async function startPageServer(): Promise<{ server: Server; port: number }> {
 /** Seconds within which a logged-out session stops working (the stage's `revocation.boundSeconds`). */
 const REVOCATION_BOUND = 2;
 
+const pages: { server: Server; port: number }[] = [];
+let allowedOrigin: string;
+let otherOrigin: string;
+let crossSiteOrigin: string;
+/** The stage the app is served with (synthesized once): the default one, CORS allowing the first page. */
+let stage: StageConfig;
+
+beforeAll(async () => {
+  pages.push(await startPageServer(), await startPageServer());
+  allowedOrigin = `http://127.0.0.1:${pages[0].port}`;
+  otherOrigin = `http://127.0.0.1:${pages[1].port}`;
+  // Another host is another site (ports do not make sites): what SameSite is about.
+  crossSiteOrigin = `http://localhost:${pages[1].port}`;
+  stage = { ...DEFAULT_APP_CONFIG.stages.dev, cors: { allowOrigins: [allowedOrigin] } };
+});
+
+afterAll(async () => {
+  for (const p of pages) await new Promise((r) => p.server.close(r));
+});
+
 describe('browser sign-in in headless Chromium against a real Keycloak', () => {
-  let stack: LocalStack<StackIssuer>;
+  let served: ServedStage;
+  let stack: CallerStack;
   let browser: Browser;
   let gw: string;
   let realmUrl: string;
-  const records: Recorded[] = [];
-  const pages: { server: Server; port: number }[] = [];
-  let allowedOrigin: string;
-  let otherOrigin: string;
-  let crossSiteOrigin: string;
+  const records: AssemblyGatewayRecord[] = [];
 
   beforeAll(async () => {
-    pages.push(await startPageServer(), await startPageServer());
-    allowedOrigin = `http://127.0.0.1:${pages[0].port}`;
-    otherOrigin = `http://127.0.0.1:${pages[1].port}`;
-    // Another host is another site (ports do not make sites): what SameSite is about.
-    crossSiteOrigin = `http://localhost:${pages[1].port}`;
     const kc = keycloakServer();
-    realmUrl = `${kc.url}/realms/${REALM}`;
-    const dev = DEFAULT_APP_CONFIG.stages.dev;
-    // With back-channel logout: Keycloak tells the gateway of a logout, and the authorizer refuses the
-    // session's tokens within REVOCATION_BOUND seconds (docs/revocation.md).
-    const stage: StageConfig = {
-      ...dev,
-      cors: { allowOrigins: [allowedOrigin] },
-      revocation: { boundSeconds: REVOCATION_BOUND },
-    };
-    stack = await startLocalStack({
-      stage,
-      signIn: true,
+    const https = httpsKeycloak();
+    // A development server without a hostname names itself after the request: over https, `iss` is https.
+    realmUrl = `${https.url}/realms/${REALM}`;
+    const caFile = join(mkdtempSync(join(tmpdir(), 'keygate-kc-ca-')), 'ca.pem');
+    writeFileSync(caFile, https.ca);
+    served = await serveSignInStage(stage, {
+      apiKinds: ['http'],
+      keycloak: realmUrl,
+      keycloakCaFile: caFile,
       cacheTtlSeconds: 0,
-      passwords: PASSWORDS,
-      keycloak: {
-        realmUrl,
-        provision: provisionThroughAdmin({ url: kc.url, ...kc.admin }),
-      },
-      onRequest: (r) => records.push(r),
+      onRequest: (_api, r) => records.push(r),
     });
-    gw = stack.gateway.url;
-    browser = await launchChromium(OUT);
+    gw = served.api('http').url;
+    // The realm brought in line with the stage's definition and the gateway's callback, as `npm start`
+    // provisions it (local/stage-assembly.ts realmSecrets).
+    const secrets = await provisionThroughAdmin({ url: kc.url, ...kc.admin })(
+      localStageRealm(realmStage(stage, realmUrl), { passwords: PASSWORDS, signInUrls: [gw] }),
+    );
+    stack = {
+      issuer: { urls: keycloakRealmUrls(realmUrl), ca: https.ca, ...secrets },
+      stage,
+      gateway: { url: gw },
+      region: served.stack.region,
+    };
+    browser = await launchChromium(OUT, [trustCertificateArg(await serverCertificate(https.url))]);
   });
 
   afterAll(async () => {
     await browser?.close();
-    await stack?.close();
-    for (const p of pages) await new Promise((r) => p.server.close(r));
+    await served?.close();
   });
 
   const gatewayCookies = async (): Promise<Cookie[]> =>
     (await browser.context.cookies(`${gw}/`)).filter((c) => c.name.includes('keygate_'));
   const bodyJson = async () => JSON.parse(await browser.page.locator('body').innerText()) as unknown;
-  const lastRecord = (method: string, path: string): Recorded | undefined =>
+  const lastRecord = (method: string, path: string): AssemblyGatewayRecord | undefined =>
     records.filter((r) => r.method === method && r.path === path).at(-1);
 
   it("signs in through Keycloak's own login form and lands on /me with the session cookie", async () => {
@@ -210,7 +267,7 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
     expect(withCookie).toEqual({ error: 'TypeError: Failed to fetch' });
   });
 
-  it('logs out through Keycloak (RP-initiated logout): the next sign-in asks for the password again; the old cookie is refused within the bound and cannot be refreshed', async () => {
+  it('logs out through Keycloak (RP-initiated logout): the next sign-in asks for the password again; the old cookie cannot be refreshed', async () => {
     const { page, context } = browser;
     const old = await gatewayCookies();
     expect(old).toHaveLength(1);
@@ -226,7 +283,6 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
       if (r.url().startsWith(`${realmUrl}/protocol/openid-connect/logout`)) ended.push(r.url());
     });
     await Promise.all([page.waitForURL(`${gw}/`), page.click('form[method=post] button')]);
-    const loggedOutAt = Date.now();
     // RP-initiated logout with the ID token as hint: Keycloak ends its session without asking again.
     expect(ended).toHaveLength(1);
     expect(new URL(ended[0]).searchParams.has('id_token_hint')).toBe(true);
@@ -241,20 +297,9 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
     await expect(page.locator('#username').count()).resolves.toBe(1);
     await browser.screenshot('login-form-again');
 
-    // The old cookie, copied back in: its access token has not expired, but Keycloak posted a logout token
-    // to the gateway's back-channel logout endpoint, so the authorizer refuses the session's token once
-    // its in-container list entry is older than the bound (read again then): within REVOCATION_BOUND s.
-    await context.addCookies(old);
-    let replayed = await page.goto(`${gw}/me`);
-    for (let i = 0; i < 20 && replayed?.status() === 200; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      await context.addCookies(old);
-      replayed = await page.goto(`${gw}/me`);
-    }
-    expect(replayed?.status()).toBe(401);
-    expect(lastRecord('GET', '/me')?.authorizerReason).toBe('session_revoked');
-    expect(Date.now() - loggedOutAt).toBeLessThanOrEqual((REVOCATION_BOUND + 1) * 1000);
-    // ... and its refresh token died with the session.
+    // The old cookie, copied back in: its refresh token died with the session (the refusal of its access
+    // token within the bound is the back-channel logout's, below).
+    await page.goto(`${gw}/`);
     await context.addCookies(old);
     const refreshed = await page.evaluate(async (url) => {
       const res = await fetch(url, { method: 'POST', headers: { 'x-keygate-csrf': '1' } });
@@ -311,16 +356,91 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
   });
 });
 
+describe('a logged-out session in headless Chromium against a real Keycloak (back-channel logout)', () => {
+  let stack: LocalStack<StackIssuer>;
+  let browser: Browser;
+  let gw: string;
+  const records: Recorded[] = [];
+
+  beforeAll(async () => {
+    const kc = keycloakServer();
+    // With back-channel logout: Keycloak tells the gateway of a logout, and the authorizer refuses the
+    // session's tokens within REVOCATION_BOUND seconds (docs/revocation.md).
+    const stage: StageConfig = {
+      ...DEFAULT_APP_CONFIG.stages.dev,
+      revocation: { boundSeconds: REVOCATION_BOUND },
+    };
+    stack = await startLocalStack({
+      stage,
+      signIn: true,
+      cacheTtlSeconds: 0,
+      passwords: PASSWORDS,
+      keycloak: {
+        realmUrl: `${kc.url}/realms/${REALM}`,
+        provision: provisionThroughAdmin({ url: kc.url, ...kc.admin }),
+      },
+      onRequest: (r) => records.push(r),
+    });
+    gw = stack.gateway.url;
+    browser = await launchChromium(join(OUT, '..', 'keycloak-browser-revocation'));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  const gatewayCookies = async (): Promise<Cookie[]> =>
+    (await browser.context.cookies(`${gw}/`)).filter((c) => c.name.includes('keygate_'));
+
+  it("refuses the old cookie of a session logged out through Keycloak within the bound, and can't refresh it", async () => {
+    const { page, context } = browser;
+    await page.goto(`${gw}/auth/login?returnTo=%2Fme`);
+    await page.fill('#username', 'alice');
+    await page.fill('#password', PASSWORDS.alice);
+    await Promise.all([page.waitForURL(`${gw}/me`), page.click('#kc-login')]);
+    const old = await gatewayCookies();
+    expect(old).toHaveLength(1);
+    await page.goto(`${gw}/auth/logout`);
+    await Promise.all([page.waitForURL(`${gw}/`), page.click('form[method=post] button')]);
+    const loggedOutAt = Date.now();
+    await browser.screenshot('after-logout');
+    expect(await gatewayCookies()).toEqual([]);
+
+    // The old cookie, copied back in: its access token has not expired, but Keycloak posted a logout token
+    // to the gateway's back-channel logout endpoint, so the authorizer refuses the session's token once
+    // its in-container list entry is older than the bound (read again then): within REVOCATION_BOUND s.
+    await context.addCookies(old);
+    let replayed = await page.goto(`${gw}/me`);
+    for (let i = 0; i < 20 && replayed?.status() === 200; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      await context.addCookies(old);
+      replayed = await page.goto(`${gw}/me`);
+    }
+    expect(replayed?.status()).toBe(401);
+    expect(records.filter((r) => r.method === 'GET' && r.path === '/me').at(-1)?.authorizerReason).toBe(
+      'session_revoked',
+    );
+    expect(Date.now() - loggedOutAt).toBeLessThanOrEqual((REVOCATION_BOUND + 1) * 1000);
+    // ... and its refresh token died with the session.
+    await context.addCookies(old);
+    const refreshed = await page.evaluate(async (url) => {
+      const res = await fetch(url, { method: 'POST', headers: { 'x-keygate-csrf': '1' } });
+      return res.status;
+    }, `${gw}${SIGN_IN_DEFAULTS.paths.refresh}`);
+    expect(refreshed).toBe(401);
+    expect(await gatewayCookies()).toEqual([]);
+  });
+});
+
 describe('browser sign-in in headless Chromium through the built-in issuer (npm start -- --sign-in)', () => {
-  let stack: LocalStack;
+  let served: ServedStage;
+  let stack: ReturnType<typeof callerStack>;
   let browser: Browser;
 
   beforeAll(async () => {
-    stack = await startLocalStack({
-      stage: DEFAULT_APP_CONFIG.stages.dev,
-      signIn: true,
-      passwords: PASSWORDS,
-    });
+    served = await serveSignInStage(stage, { apiKinds: ['http'], passwords: PASSWORDS });
+    stack = callerStack(served, 'http');
     browser = await launchChromium(join(OUT, '..', 'local-issuer-browser'), [
       trustCertificateArg(stack.issuer.ca!),
     ]);
@@ -328,7 +448,7 @@ describe('browser sign-in in headless Chromium through the built-in issuer (npm 
 
   afterAll(async () => {
     await browser?.close();
-    await stack?.close();
+    await served?.close();
   });
 
   it("reaches /me: the issuer's login page lets its form redirect on to the gateway (CSP form-action)", async () => {

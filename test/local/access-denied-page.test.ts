@@ -1,20 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
-import { startLocalStack } from '../../local/gateway/local-stack';
-import type { LocalStack } from '../../local/gateway/local-stack';
 import { request } from '../../local/http/request';
+import type { ServedStage } from '../../local/serve-stage';
+import { serveSignInStage } from '../support/served-stage';
 
 // REST ACCESS_DENIED as API Gateway answers it: the gateway response template is chosen by the request's
 // Accept media type, so a browser gets an HTML page that sends it to sign-in, an API client keeps JSON.
+// The app's REST API served from its assembly, with browser sign-in on.
 describe('REST access-denied answer per Accept (local gateway, browser sign-in on)', () => {
-  let stack: LocalStack;
+  let served: ServedStage;
   let base: string;
   beforeAll(async () => {
-    stack = await startLocalStack({ stage: DEFAULT_APP_CONFIG.stages.dev, apiType: 'rest', signIn: true });
-    base = stack.gateway.url;
+    served = await serveSignInStage(DEFAULT_APP_CONFIG.stages.dev, { apiKinds: ['rest'] });
+    base = served.api('rest').url;
   });
   afterAll(async () => {
-    await stack?.close();
+    await served?.close();
   });
 
   it('sends a browser navigation to a browser route without a session an HTML page pointing at login', async () => {
@@ -36,7 +37,7 @@ describe('REST access-denied answer per Accept (local gateway, browser sign-in o
     // The link leads to a real sign-in: the login route answers with the issuer's authorization redirect.
     const login = await request(`${base}${link.pathname}${link.search}`);
     expect(login.status).toBe(302);
-    expect(login.headers.location).toMatch(new RegExp(`^${stack.issuer.urls.auth}\\?`));
+    expect(login.headers.location).toMatch(new RegExp(`^${served.issuer!.urls.auth}\\?`));
   });
 
   it.each([
@@ -61,6 +62,11 @@ describe('REST access-denied answer per Accept (local gateway, browser sign-in o
     });
     expect(res.status).toBe(401);
     expect(res.headers['content-type']).toBe('application/json');
-    expect(res.json()).toEqual({ message: 'Unauthorized' });
+    // The app's own UNAUTHORIZED gateway response, as deployed: no page, no sign-in link.
+    expect(res.json()).toEqual({
+      error: 'unauthorized',
+      message: 'Unauthorized',
+      requestId: res.headers['x-amzn-requestid'],
+    });
   });
 });

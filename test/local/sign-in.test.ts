@@ -1,23 +1,37 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
-import { startLocalStack } from '../../local/gateway/local-stack';
-import type { LocalStack } from '../../local/gateway/local-stack';
+import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
+import type { AuthorizerConfig } from '../../common/authorizer-config';
+import { SIGN_IN_ROUTES } from '../../common/sign-in-routes';
 import { request, postForm } from '../../local/http/request';
 import type { Response } from '../../local/http/request';
+import type { ServedStage } from '../../local/serve-stage';
+import { callerStack, serveSignInStage } from '../support/served-stage';
 
-// The sign-in routes mounted on the local gateway (real sign-in core, real OpenID provider): a browser's
-// round trip with a cookie jar, from /auth/login to a session cookie and out through /auth/logout.
+// The sign-in routes of the app's HTTP API on the local gateway (the app's sign-in function, the built-in
+// issuer): a browser's round trip with a cookie jar, from /auth/login to a session cookie and out through
+// /auth/logout.
 describe('local gateway with browser sign-in', () => {
-  let stack: LocalStack;
+  let served: ServedStage;
+  let stack: ReturnType<typeof callerStack>;
   beforeAll(async () => {
-    stack = await startLocalStack({ stage: DEFAULT_APP_CONFIG.stages.dev, signIn: true });
+    served = await serveSignInStage(DEFAULT_APP_CONFIG.stages.dev, { apiKinds: ['http'] });
+    stack = callerStack(served, 'http');
   });
   afterAll(async () => {
-    await stack?.close();
+    await served?.close();
   });
 
   it('mounts /auth/* without authorization and gives the authorizer no identity source', async () => {
-    expect(stack.authorizerConfig.session).toMatchObject({ browserRoutes: ['GET /me'] });
+    const { api } = served.api('http');
+    const signInRoutes = api.routes.filter((r) => r.path.startsWith('/auth/'));
+    expect(signInRoutes.map((r) => `${r.method} ${r.path} ${r.auth}`).sort()).toEqual(
+      SIGN_IN_ROUTES.flatMap((r) => r.methods.map((m) => `${m} ${r.path} none`)).sort(),
+    );
+    expect(api.authorizer?.identitySources).toEqual([]);
+    const fn = served.stack.functions[api.authorizer!.functionId];
+    const config = JSON.parse(fn.environment[AUTHORIZER_CONFIG_ENV]) as AuthorizerConfig;
+    expect(config.session).toMatchObject({ browserRoutes: ['GET /me'] });
     const login = await request(`${stack.gateway.url}/auth/login?returnTo=%2Fme`);
     expect(login.status).toBe(302);
     expect(login.headers.location).toMatch(new RegExp(`^${stack.issuer.urls.auth}\\?`));

@@ -1,15 +1,17 @@
 /**
  * A browser route refused for step-up (docs/step-up.md, "Browser sign-in"): on the REST API the
  * ACCESS_DENIED page's sign-in link asks the login route for the route's level and age, and the login
- * route passes them on to the issuer's authorization request. Local stack, built-in issuer.
+ * route passes them on to the issuer's authorization request. The app's REST API served from its
+ * assembly, built-in issuer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageConfig } from '../../common/app-config';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
+import { MODELS_PATH } from '../../common/model-contract';
 import { userTokens } from '../../local/callers';
-import { startLocalStack } from '../../local/gateway/local-stack';
-import type { LocalStack } from '../../local/gateway/local-stack';
 import { request } from '../../local/http/request';
+import type { ServedStage } from '../../local/serve-stage';
+import { callerStack, serveSignInStage } from '../support/served-stage';
 
 const dev = DEFAULT_APP_CONFIG.stages.dev;
 const NAVIGATION = {
@@ -17,25 +19,32 @@ const NAVIGATION = {
   accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
 };
 
+// GIVEN GET /me, a browser route, needing level 2 within 15 minutes, and GET /models, made a browser route,
+// needing an OTP sign-in besides its roles (one stage for both, synthesized once)
+const stage: StageConfig = {
+  ...dev,
+  authorizer: { ...dev.authorizer, cacheTtlSeconds: 0 },
+  routes: dev.routes.map((r) => {
+    if (r.path === '/me') return { ...r, requirement: { stepUp: { minLoa: 2, maxAgeSeconds: 900 } } };
+    if (r.method === 'GET' && r.path === MODELS_PATH)
+      return { ...r, browser: true, requirement: { ...r.requirement, stepUp: { amr: ['otp'] } } };
+    return r;
+  }),
+};
+
 describe('a browser route refused for step-up (local REST API, browser sign-in on)', () => {
-  // GIVEN GET /me, a browser route, needing level 2 within 15 minutes
-  const stage: StageConfig = {
-    ...dev,
-    authorizer: { ...dev.authorizer, cacheTtlSeconds: 0 },
-    routes: dev.routes.map((r) =>
-      r.path === '/me' ? { ...r, requirement: { stepUp: { minLoa: 2, maxAgeSeconds: 900 } } } : r,
-    ),
-  };
-  let stack: LocalStack;
+  let served: ServedStage;
+  let stack: ReturnType<typeof callerStack>;
   let base: string;
   let token: string;
   beforeAll(async () => {
-    stack = await startLocalStack({ stage, apiType: 'rest', signIn: true });
+    served = await serveSignInStage(stage, { apiKinds: ['rest'] });
+    stack = callerStack(served, 'rest');
     base = stack.gateway.url;
     token = (await userTokens(stack, 'alice')).access_token;
   });
   afterAll(async () => {
-    await stack?.close();
+    await served?.close();
   });
 
   it('sends a level-1 navigation to a sign-in that asks for acr_values and max_age, which reach the issuer', async () => {
@@ -82,23 +91,19 @@ describe('a browser route refused for step-up (local REST API, browser sign-in o
 });
 
 describe('a browser route refused for a method alone (local REST API, browser sign-in on)', () => {
-  let stack: LocalStack;
+  let served: ServedStage;
+  let stack: ReturnType<typeof callerStack>;
   beforeAll(async () => {
-    const stage: StageConfig = {
-      ...dev,
-      routes: dev.routes.map((r) =>
-        r.path === '/me' ? { ...r, requirement: { stepUp: { amr: ['otp'] } } } : r,
-      ),
-    };
-    stack = await startLocalStack({ stage, apiType: 'rest', signIn: true });
+    served = await serveSignInStage(stage, { apiKinds: ['rest'] });
+    stack = callerStack(served, 'rest');
   });
   afterAll(async () => {
-    await stack?.close();
+    await served?.close();
   });
 
   it('offers no sign-in link: amr has no authorization-request parameter', async () => {
     const token = (await userTokens(stack, 'alice')).access_token;
-    const res = await request(`${stack.gateway.url}/me`, {
+    const res = await request(`${stack.gateway.url}${MODELS_PATH}`, {
       headers: { ...NAVIGATION, authorization: `Bearer ${token}` },
     });
     expect(res.status).toBe(403);

@@ -1,6 +1,6 @@
 /**
- * Step-up from the stage configuration through the whole local stack (built-in issuer, authorizer
- * handler, model backend): the realm's `acrLoaMap` reaches the authorizer, a route's `requirement.stepUp`
+ * Step-up from the stage configuration through the app served from its assembly (built-in issuer, the
+ * app's authorizer and model backend functions): the realm's `acrLoaMap` reaches the authorizer, a route's `requirement.stepUp`
  * refuses an ordinary sign-in with the challenge, and a stepped-up token reaches the model (the backend
  * re-checks the entitlements, never the sign-in it cannot see).
  */
@@ -8,10 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StageConfig } from '../../common/app-config';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import { call, userTokens } from '../../local/callers';
-import { startLocalStack } from '../../local/gateway/local-stack';
-import type { LocalStack } from '../../local/gateway/local-stack';
-import type { LocalIssuer } from '../../local/issuer';
+import type { ServedStage } from '../../local/serve-stage';
 import { stepUpDemoRoute } from '../../local/step-up-demo';
+import { callerStack, serveTestStage } from '../support/served-stage';
 
 const dev = DEFAULT_APP_CONFIG.stages.dev;
 const BODY = JSON.stringify({ input: 'I love this great product' });
@@ -41,13 +40,15 @@ describe('stepUpDemoRoute', () => {
 
 describe('a stage step-up route behind the local REST API', () => {
   const stage: StageConfig = stepUpDemoRoute(dev)!.stage;
-  let stack: LocalStack<LocalIssuer>;
+  let served: ServedStage;
+  let stack: ReturnType<typeof callerStack>;
 
   beforeAll(async () => {
-    stack = await startLocalStack({ stage, apiType: 'rest', cacheTtlSeconds: 0 });
+    served = await serveTestStage(stage, { apiKinds: ['rest'], cacheTtlSeconds: 0 });
+    stack = callerStack(served, 'rest');
   });
   afterAll(async () => {
-    await stack?.close();
+    await served?.close();
   });
 
   it('refuses an ordinary sign-in (acr 1) with 403 and the RFC 9470 challenge', async () => {

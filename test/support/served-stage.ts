@@ -1,0 +1,45 @@
+/**
+ * A stage of the app served from its synthesized assembly (local/serve-stage.ts) for a test: with the
+ * Lambda bundles test/global-setup.ts built for the run, and with browser sign-in as `npm start --
+ * --sign-in` serves it (local/start.ts): the gateways' ports fixed first, so the realm lists their
+ * `/auth/callback` URLs before they listen.
+ */
+import type { StageConfig } from '../../common/app-config';
+import type { CallerStack } from '../../local/callers';
+import { freeConsecutivePorts } from '../../local/free-ports';
+import type { LocalIssuer } from '../../local/issuer';
+import { serveStage } from '../../local/serve-stage';
+import type { ServeStageOptions, ServedStage } from '../../local/serve-stage';
+
+/** `stage` served (every API it deploys, or `options.apiKinds`). */
+export function serveTestStage(
+  stage: StageConfig,
+  options: Partial<ServeStageOptions> = {},
+): Promise<ServedStage> {
+  return serveStage({ stage, buildLambdas: false, ...options });
+}
+
+/** `stage` served with browser sign-in (every API it deploys, or `options.apiKinds`). */
+export async function serveSignInStage(
+  stage: StageConfig,
+  options: Partial<ServeStageOptions> = {},
+): Promise<ServedStage> {
+  const count = options.apiKinds?.length ?? 2;
+  const gatewayPort = await freeConsecutivePorts(count);
+  const signInUrls = Array.from({ length: count }, (_, i) => `http://127.0.0.1:${gatewayPort + i}`);
+  return serveTestStage(stage, { signIn: true, signInUrls, gatewayPort, ...options });
+}
+
+/** The served API of `kind` as local/callers.ts calls it, with the built-in issuer's test users. */
+export function callerStack(
+  served: ServedStage,
+  kind: 'http' | 'rest',
+): CallerStack & { readonly issuer: LocalIssuer } {
+  if (!served.issuer) throw new Error('the stage is served with a real realm, not the built-in issuer');
+  return {
+    issuer: served.issuer,
+    stage: served.stage,
+    gateway: { url: served.api(kind).url },
+    region: served.stack.region,
+  };
+}
