@@ -4,6 +4,7 @@
  */
 import type { RouteSpec } from './route-model';
 import { boundParams, routeEntryIssues, routeIssues } from './route-model';
+import { policySizeIssues } from './route-table-checks';
 import type { RouteTableParts } from './route-table-digest';
 import { ROUTE_TABLE_DIGEST_PATTERN, routeTableDigest } from './route-table-digest';
 import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from './cookie-names';
@@ -17,7 +18,6 @@ import {
   isNonEmptyList,
   isStringList,
 } from './field-checks';
-import { policySizeErrors } from './aws-limits';
 import { validateCognitoIssuer } from './cognito-issuer';
 import { validateRoleClients } from './role-clients';
 import type { FieldIssue } from './field-issue';
@@ -367,8 +367,8 @@ export function routeTableErrors(c: Readonly<Record<string, unknown>>): FieldIss
     ? routeEntryIssues(c.routes, 'routes')
     : routeIssues(c.routes, 'routes', typeof ttl === 'number' ? { resultCacheTtlSeconds: ttl } : {});
   errors.push(...routeErrors);
-  if (routeErrors.length === 0)
-    errors.push(...issuesAbout('routes', policySizeErrors(c.routes as RouteSpec[], 'routes')));
+  if (routeErrors.length === 0 && !checked)
+    errors.push(...policySizeIssues(c.routes as RouteSpec[], 'routes'));
   // A cookie rides along with cross-site requests: whether one may change state is decided per request,
   // from its own Origin and Sec-Fetch-Site (common/csrf.ts), so no answer may be replayed to another.
   const cookieSource =

@@ -1,13 +1,16 @@
 /**
- * The route shapes a cached policy cannot express: the whole-table checks of a route table served with
- * API Gateway's result cache on (common/route-model.ts routeIssues runs them after each route's own
- * checks). The argument is in docs/security.md.
+ * The whole-table checks of a route table: the route shapes a cached policy cannot express, for a table
+ * served with API Gateway's result cache on (common/route-model.ts routeIssues runs them after each
+ * route's own checks; the argument is in docs/security.md), and the size of the largest policy the
+ * table can produce (common/aws-limits.ts).
  *
  * The authorizer bundles this file into a module of its own (`route-checks.js`, with common/route-reach.ts)
  * and runs it at cold start only for a configuration the construct did not check
  * (common/route-table-digest.ts).
  */
+import { policySizeErrors } from './aws-limits';
 import type { FieldIssue } from './field-issue';
+import { issuesAbout } from './field-issue';
 import type { Atom, RouteSpec } from './route-model';
 import { boundParams, conjunctsOf, parsePathTemplate, routeKey } from './route-model';
 import { looselyBound, routeReach } from './route-reach';
@@ -135,4 +138,9 @@ function maySplit(x: RouteSpec, t: RouteSpec, d: RouteSpec): boolean {
     }
   }
   return false;
+}
+
+/** The table's largest policy must fit the authorizer's answer (common/aws-limits.ts policySizeErrors). */
+export function policySizeIssues(routes: readonly RouteSpec[], field: string): FieldIssue[] {
+  return issuesAbout(field, policySizeErrors(routes, field));
 }

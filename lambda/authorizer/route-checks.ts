@@ -7,5 +7,5 @@
  * that denies a route. A configuration checked at synth, whose callers are allowed every route they ask
  * for, never reads, parses or compiles this code.
  */
-export { checkCachedPolicies } from '../../common/route-table-checks';
+export { checkCachedPolicies, policySizeIssues } from '../../common/route-table-checks';
 export { looselyBound, routeReach } from '../../common/route-reach';

@@ -72,6 +72,8 @@ describe('buildLambdas', () => {
       'binding.js.map',
       'cognito.js',
       'cognito.js.map',
+      'cookie-csrf.js',
+      'cookie-csrf.js.map',
       'dpop-jose.js',
       'dpop-jose.js.map',
       'index.js',
@@ -170,17 +172,22 @@ describe('buildLambdas', () => {
      * which feature modules were loaded. The configuration is stamped with its route table's digest, as the
      * construct renders it, unless `checked` is false (a configuration written by hand).
      */
-    function coldStart(files: readonly string[], extra: Partial<AuthorizerConfig>, checked = true) {
+    function coldStart(
+      files: readonly string[],
+      extra: Partial<AuthorizerConfig>,
+      checked = true,
+      cookies?: string[],
+    ) {
       const cfg = checked ? checkedAuthorizerConfig(config(extra)) : config(extra);
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-load-'));
       try {
         for (const file of files)
           fs.copyFileSync(path.join(first, lambdaAssetDir('authorizer'), file), path.join(dir, file));
-        const event = apigwEvent('rest', { authorization: null });
+        const event = apigwEvent('rest', { authorization: null, ...(cookies ? { cookies } : {}) });
         const script = [
           "const { handler } = require('./index.js');",
           `handler(${JSON.stringify(event)}).then(() => 'allowed', (e) => e.message).then((answer) => {`,
-          "  const loaded = ['binding.js', 'cognito.js', 'revocation.js', 'route-checks.js', 'step-up.js', 'usage.js']",
+          "  const loaded = ['binding.js', 'cognito.js', 'cookie-csrf.js', 'revocation.js', 'route-checks.js', 'step-up.js', 'usage.js']",
           '    .filter((m) =>',
           '    Object.keys(require.cache).some((f) => f.endsWith(m)));',
           "  process.stdout.write('\\nRESULT ' + JSON.stringify({ answer, loaded }) + '\\n');",
@@ -272,6 +279,25 @@ describe('buildLambdas', () => {
       // A table checked at synth is not analysed again (the result cache off: no table check either way)
       expect(coldStart(['index.js'], {}, true).loaded).toEqual([]);
       expect(coldStart(['index.js'], { resultCacheTtlSeconds: 0 }, false).loaded).toEqual([]);
+    });
+
+    it('cookie-csrf.js is loaded on the first request whose token came from a cookie', () => {
+      const cookieSource = { tokenSource: { cookie: 'kg_token' }, resultCacheTtlSeconds: 0 };
+      // A bearer-only request of the same authorizer does not load it
+      expect(coldStart(['index.js'], cookieSource).loaded).toEqual([]);
+      expect(coldStart(['index.js', 'cookie-csrf.js'], cookieSource, true, ['kg_token=abc'])).toEqual({
+        answer: 'Unauthorized',
+        loaded: ['cookie-csrf.js'],
+        reasons: ['token_malformed'],
+        errors: [],
+      });
+      // missing from the asset: that request is refused (fail closed), as any unexpected error is
+      expect(coldStart(['index.js'], cookieSource, true, ['kg_token=abc'])).toEqual({
+        answer: 'Unauthorized',
+        loaded: [],
+        reasons: ['internal_error'],
+        errors: [],
+      });
     });
 
     it.each([

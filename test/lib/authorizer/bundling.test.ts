@@ -23,6 +23,7 @@ describe('authorizer bundle', () => {
     expect(LAMBDA_ENTRIES.authorizer.modules).toEqual({
       binding: 'lambda/authorizer/binding.ts',
       cognito: 'lambda/authorizer/cognito.ts',
+      'cookie-csrf': 'lambda/authorizer/cookie-csrf.ts',
       session: AUTHORIZER_SESSION_ENTRY,
       'dpop-jose': AUTHORIZER_DPOP_ENTRY,
       revocation: 'lambda/authorizer/revocation.ts',
@@ -33,6 +34,7 @@ describe('authorizer bundle', () => {
     // the deferred ones, with the files of checks their entry re-exports
     expect(LAMBDA_ENTRIES.authorizer.deferred).toEqual({
       cognito: ['common/cognito-issuer.ts'],
+      'cookie-csrf': [],
       'route-checks': ['common/route-reach.ts', 'common/route-table-checks.ts'],
       'step-up': ['common/step-up-checks.ts'],
     });
@@ -43,6 +45,7 @@ describe('authorizer bundle', () => {
       '@aws-sdk/*',
       './binding.js',
       './cognito.js',
+      './cookie-csrf.js',
       './dpop-jose.js',
       './revocation.js',
       './route-checks.js',
@@ -54,6 +57,7 @@ describe('authorizer bundle', () => {
       { in: `/root/${AUTHORIZER_ENTRY}`, out: 'index' },
       { in: '/root/lambda/authorizer/binding.ts', out: 'binding' },
       { in: '/root/lambda/authorizer/cognito.ts', out: 'cognito' },
+      { in: '/root/lambda/authorizer/cookie-csrf.ts', out: 'cookie-csrf' },
       { in: `/root/${AUTHORIZER_DPOP_ENTRY}`, out: 'dpop-jose' },
       { in: '/root/lambda/authorizer/revocation.ts', out: 'revocation' },
       { in: '/root/lambda/authorizer/route-checks.ts', out: 'route-checks' },
