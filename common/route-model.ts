@@ -669,7 +669,7 @@ export function routeIssues(
 ): FieldIssue[] {
   const errors = routeEntryIssues(routes, field);
   const cached = options.resultCacheTtlSeconds === undefined || options.resultCacheTtlSeconds > 0;
-  // Every entry parsed: the input is the table itself (the reach relation is kept per table object).
+  // Every entry parsed: the input is a table the whole-table checks can read.
   if (errors.length === 0 && cached) errors.push(...checkCachedPolicies(routes as RouteSpec[], field));
   return errors;
 }
