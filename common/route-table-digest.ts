@@ -12,7 +12,7 @@
  * and so skip the whole-table checks for a table that fails them. It guards against mistakes, not against
  * whoever can change the function's environment (who can change its code as well): docs/security.md.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Names what the checks are: changed whenever the whole-table checks accept or refuse other tables, so
@@ -74,7 +74,8 @@ function withScopePositions(route: unknown, position: ReadonlyMap<unknown, numbe
 
 /** SHA-256, hex, of routeTableContent: what the construct stamps and the authorizer compares. */
 export function routeTableDigest(parts: RouteTableParts): string {
-  return createHash('sha256').update(routeTableContent(parts), 'utf8').digest('hex');
+  // One-shot crypto.hash (Node >= 20.12): at a cold start, a third of createHash's first call.
+  return hash('sha256', routeTableContent(parts), 'hex');
 }
 
 /** What a digest looks like: SHA-256 in lower-case hex. */
