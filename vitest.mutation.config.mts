@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The tests a mutation run (`npm run mutation`, stryker.config.json) runs against each mutant of the
- * authorizer's decisive code: the route model, the route-template intersection, the claims-to-principal
+ * authorizer's decisive code: the route model (with its reach relation and whole-table checks,
+ * route-reach.ts and route-table-checks.ts), the route-template intersection, the claims-to-principal
  * step, the response builder, the same-origin (CSRF) check, the canonical-path rule and the session cookie
  * (cookie parsing, the session envelope, the authorizer's session step).
  * KEYGATE_MUTATION_TARGET narrows the tests to those of one file group, for a run over that group alone
@@ -15,6 +16,7 @@ const GROUPS: Record<string, readonly string[]> = {
     'test/common/route-model-edges.test.ts',
     'test/common/route-model-join.test.ts',
     'test/common/route-model-cached-check.test.ts',
+    'test/common/route-table-digest.test.ts',
     'test/common/issuer-scope.test.ts',
     'test/common/policy-soundness.property.test.ts',
     'test/lambda/authorizer/build-response.test.ts',

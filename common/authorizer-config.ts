@@ -3,7 +3,10 @@
  * validates at cold start. Plain types and pure functions only.
  */
 import type { RouteSpec } from './route-model';
-import { boundParams, routeIssues } from './route-model';
+import { boundParams, routeEntryIssues, routeIssues } from './route-model';
+import { policySizeIssues } from './route-table-checks';
+import type { RouteTableParts } from './route-table-digest';
+import { ROUTE_TABLE_DIGEST_PATTERN, routeTableDigest } from './route-table-digest';
 import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from './cookie-names';
 import {
   isHeaderName,
@@ -15,7 +18,6 @@ import {
   isNonEmptyList,
   isStringList,
 } from './field-checks';
-import { policySizeErrors } from './aws-limits';
 import { validateCognitoIssuer } from './cognito-issuer';
 import { validateRoleClients } from './role-clients';
 import type { FieldIssue } from './field-issue';
@@ -211,6 +213,12 @@ export interface AuthorizerConfig {
   readonly usage?: UsageKeysConfig;
   /** Sender-constrained tokens (DPoP, mTLS-bound) per issuer or route (common/token-binding.ts). */
   readonly tokenBinding?: TokenBindingConfig;
+  /**
+   * SHA-256 of the route table as the construct checked it at synth (common/route-table-digest.ts): when it
+   * matches the table's, the whole-table checks are not run again at cold start. Not a signature.
+   * @default - none: every check runs at cold start
+   */
+  readonly routeTableDigest?: string;
 }
 
 export const DEFAULTS = {
@@ -290,6 +298,7 @@ const CONFIG_FIELDS: ReadonlySet<string> = new Set([
   'verifiedCacheSize',
   'resultCacheTtlSeconds',
   'revocation',
+  'routeTableDigest',
 ]);
 
 /**
@@ -352,14 +361,14 @@ export function routeTableErrors(c: Readonly<Record<string, unknown>>): FieldIss
   if (ttl !== undefined && !isIntIn(ttl, 0, 3600)) {
     errors.push(fieldIssue('resultCacheTtlSeconds', 'must be an integer from 0 to 3600'));
   }
-  const routeErrors = routeIssues(
-    c.routes,
-    'routes',
-    typeof ttl === 'number' ? { resultCacheTtlSeconds: ttl } : {},
-  );
+  // A table the construct checked at synth is not analysed again (common/route-table-digest.ts).
+  const checked = routeTableChecked(c);
+  const routeErrors = checked
+    ? routeEntryIssues(c.routes, 'routes')
+    : routeIssues(c.routes, 'routes', typeof ttl === 'number' ? { resultCacheTtlSeconds: ttl } : {});
   errors.push(...routeErrors);
-  if (routeErrors.length === 0)
-    errors.push(...issuesAbout('routes', policySizeErrors(c.routes as RouteSpec[], 'routes')));
+  if (routeErrors.length === 0 && !checked)
+    errors.push(...policySizeIssues(c.routes as RouteSpec[], 'routes'));
   // A cookie rides along with cross-site requests: whether one may change state is decided per request,
   // from its own Origin and Sec-Fetch-Site (common/csrf.ts), so no answer may be replayed to another.
   const cookieSource =
@@ -396,6 +405,31 @@ export function routeTableErrors(c: Readonly<Record<string, unknown>>): FieldIss
 }
 
 /**
+ * Whether the configuration carries the digest of its own route table (common/route-table-digest.ts): the
+ * table the construct ran the whole-table checks on at synth.
+ */
+export function routeTableChecked(c: Readonly<Record<string, unknown>>): boolean {
+  const digest = c.routeTableDigest;
+  if (typeof digest !== 'string' || !ROUTE_TABLE_DIGEST_PATTERN.test(digest)) return false;
+  return digest === routeTableDigest(routeTableParts(c));
+}
+
+/** The parts of a configuration, valid or not, its route table's digest is taken of. */
+export function routeTableParts(c: Readonly<Record<string, unknown>>): RouteTableParts {
+  const issuers = Array.isArray(c.issuers) ? (c.issuers as unknown[]) : [];
+  return {
+    routes: c.routes,
+    issuerUrls: issuers.map((i) =>
+      typeof i === 'object' && i !== null && (i as { kind?: unknown }).kind !== undefined
+        ? issuerUrl(i as IssuerConfig)
+        : undefined,
+    ),
+    resultCacheTtlSeconds: c.resultCacheTtlSeconds,
+    responseMode: c.responseMode,
+  };
+}
+
+/**
  * The requirements of a configuration whose issuers and routes are valid, against those issuers: their
  * scopes (issuerScopeIssues) and, with step-up routes, the levels the issuers map and the cache TTL.
  */
@@ -424,6 +458,10 @@ export function settingErrors(c: Readonly<Record<string, unknown>>): FieldIssue[
   }
   if (c.verifiedCacheSize !== undefined && !isIntIn(c.verifiedCacheSize, 0, 100_000)) {
     errors.push(fieldIssue('verifiedCacheSize', 'must be an integer from 0 to 100000'));
+  }
+  const digest = c.routeTableDigest;
+  if (digest !== undefined && (typeof digest !== 'string' || !ROUTE_TABLE_DIGEST_PATTERN.test(digest))) {
+    errors.push(fieldIssue('routeTableDigest', 'must be a SHA-256 digest in lower-case hex (64 characters)'));
   }
   return errors;
 }

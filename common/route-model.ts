@@ -6,13 +6,13 @@
  * the caller's entitlements (realm roles, client roles, scopes, groups). An entitlement may name a path
  * parameter in braces (`model:{modelId}:invoke`), which binds the requirement to the concrete path.
  */
-import type { PathToken } from './route-overlap';
 import { NON_CANONICAL_PATH_RESOURCES } from './canonical-path';
-import { languagesIntersect, literalTokens, REST, SEG, SEG0, STAR } from './route-overlap';
 import type { Assurance, StepUpRequirement } from './step-up';
 import { meetsStepUp, stepUpIssues } from './step-up';
 import type { FieldIssue } from './field-issue';
 import { fieldIssue, messagesOf } from './field-issue';
+import { routeReach } from './route-reach';
+import { checkCachedPolicies } from './route-table-checks';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'ANY'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -397,7 +397,7 @@ export function routeVerdict(match: RouteMatch, principal: Principal): RouteVerd
 }
 
 /** One entitlement a requirement names: its kind, its template, and the parameters the template binds. */
-interface Atom {
+export interface Atom {
   readonly kind: keyof Entitlements;
   readonly tpl: string;
   readonly params: readonly string[];
@@ -407,7 +407,7 @@ interface Atom {
  * A requirement as alternatives, each a list of entitlements to hold together: allOf plus one anyOf
  * entry (or allOf alone when anyOf lists nothing). The requirement is met exactly when one alternative is.
  */
-function conjunctsOf(requirement: Requirement | undefined): readonly (readonly Atom[])[] {
+export function conjunctsOf(requirement: Requirement | undefined): readonly (readonly Atom[])[] {
   if (!requirement) return [[]];
   const atoms = (set: Entitlements | undefined): Atom[] =>
     ENTITLEMENT_KINDS.flatMap((kind) =>
@@ -416,15 +416,6 @@ function conjunctsOf(requirement: Requirement | undefined): readonly (readonly A
   const all = atoms(requirement.allOf);
   const any = atoms(requirement.anyOf);
   return any.length === 0 ? [all] : any.map((a) => [...all, a]);
-}
-
-/** Bound parameters some alternative does not name: a policy may then write `*` for them. */
-function looselyBound(requirement: Requirement | undefined): Set<string> {
-  const out = new Set<string>();
-  for (const name of boundParams(requirement)) {
-    if (conjunctsOf(requirement).some((c) => !c.some((a) => a.params.includes(name)))) out.add(name);
-  }
-  return out;
 }
 
 /** The resource suffixes of a route, one per method; parameters without a value become `*`. */
@@ -627,33 +618,7 @@ function dedupe(list: string[]): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Reach: which routes' resources can match which routes' requests.
-
-/** `/` and the template's tokens: what Keygate may write for a route (over every principal). */
-function patternTokens(route: RouteSpec): PathToken[] {
-  const loose = looselyBound(route.requirement);
-  const bound = new Set(boundParams(route.requirement));
-  return templateTokens(route, (s) =>
-    s.kind === 'param' && bound.has(s.name) && !loose.has(s.name) ? [SEG] : [STAR],
-  );
-}
-
-/** The request paths routed to a route, over-approximated by its template (raw ARN characters). */
-function requestTokens(route: RouteSpec): PathToken[] {
-  return templateTokens(route, (s) => (s.kind === 'greedy' ? [REST] : [SEG0]));
-}
-
-function templateTokens(
-  route: RouteSpec,
-  variable: (s: Exclude<PathSegment, { kind: 'literal' }>) => PathToken[],
-): PathToken[] {
-  const tpl = parsePathTemplate(route.path);
-  if (tpl.length === 0) return literalTokens('/');
-  return tpl.flatMap((s) => [
-    ...literalTokens('/'),
-    ...(s.kind === 'literal' ? literalTokens(s.value) : variable(s)),
-  ]);
-}
+// Reach: which routes' resources can match which routes' requests (common/route-reach.ts works it out).
 
 export interface RouteAnalysis {
   /** Whether a resource Keygate may write for `a` matches a request routed to `b` (a ≠ b). */
@@ -662,161 +627,17 @@ export interface RouteAnalysis {
   reachedBy(d: RouteSpec): readonly RouteSpec[];
 }
 
-/** The reach relation of a route table (the authorizer computes it once, at cold start: compileRoutes). */
+/**
+ * The reach relation of a route table (common/route-reach.ts), worked out when first asked: the authorizer
+ * compiles its table at cold start (compileRoutes), and a policy asks only once it denies a route.
+ */
 export function analyzeRoutes(routes: readonly RouteSpec[]): RouteAnalysis {
-  const match = compileRouteMatcher(routes);
-  const keycloak = routes.filter((r) => r.auth === 'keycloak');
-  const pattern = new Map(keycloak.map((r) => [r, patternTokens(r)]));
-  const request = new Map(keycloak.map((r) => [r, requestTokens(r)]));
-  const reach = new Map<RouteSpec, Set<RouteSpec>>(keycloak.map((r) => [r, new Set()]));
-  for (const a of keycloak) {
-    const pat = pattern.get(a) as PathToken[];
-    // A pattern without wildcards is one path per method: where the table routes it is known exactly
-    // (a literal route beats the parameters of another, so they do not overlap).
-    const exact = pat.every((t) => t.kind === 'char')
-      ? pat.map((t) => (t as { c: string }).c).join('')
-      : undefined;
-    for (const b of keycloak) {
-      if (a === b) continue;
-      const methods = methodsOf(a).filter((m) => methodsOf(b).includes(m));
-      if (methods.length === 0) continue;
-      const meets =
-        exact !== undefined
-          ? methods.some((m) => match(m, exact)?.route === b)
-          : languagesIntersect(pat, request.get(b) as PathToken[]);
-      if (meets) reach.get(b)?.add(a);
-    }
-  }
-  const analysis: RouteAnalysis = {
-    reaches: (a, b) => reach.get(b)?.has(a) ?? false,
-    reachedBy: (d) => [...(reach.get(d) ?? [])],
+  let reach: RouteAnalysis | undefined;
+  const get = (): RouteAnalysis => (reach ??= routeReach(routes));
+  return {
+    reaches: (a, b) => get().reaches(a, b),
+    reachedBy: (d) => get().reachedBy(d),
   };
-  return analysis;
-}
-
-/**
- * The route shapes a cached policy cannot express (with the result cache off the authorizer answers for
- * the exact request ARN, and none of this applies). Messages name the routes and the fix.
- */
-function checkCachedPolicies(routes: readonly RouteSpec[], field: string): FieldIssue[] {
-  const errors: FieldIssue[] = [];
-  // Each problem is about a route of the table, named by its index.
-  const add = (route: RouteSpec, message: string): void => {
-    errors.push({ path: `${field}[${routes.indexOf(route)}]`, message });
-  };
-  const analysis = analyzeRoutes(routes);
-  const keycloak = routes.filter((r) => r.auth === 'keycloak');
-  const fix = 'give the routes distinct literal segments, or set the authorizer result cache TTL to 0';
-  for (const b of keycloak) {
-    const bound = boundParams(b.requirement);
-    if (bound.length === 0) continue;
-    const names = bound.map((n) => `{${n}}`).join(', ');
-    // (1) No other route's resource may match a binding route's requests: a partly allowed binding route
-    // cannot be protected by a Deny, and another route's allow would let the wrong values through.
-    for (const x of keycloak) {
-      if (x !== b && analysis.reaches(x, b)) {
-        add(
-          b,
-          `${field}: ${routeKey(x)} and ${routeKey(b)} overlap: a policy resource allowing ${routeKey(x)} would also ` +
-            `match requests of ${routeKey(b)}, whose requirement binds ${names} (IAM's * also matches '/', and IAM ` +
-            `has no single-segment wildcard), so a cached policy could allow ${routeKey(b)} for values it does not grant; ${fix}`,
-        );
-      }
-    }
-    // (3) Within the route, a `*` before a bound segment could absorb segments and shift the bound value.
-    const tpl = parsePathTemplate(b.path);
-    const loose = looselyBound(b.requirement);
-    const star = tpl.findIndex(
-      (s) => s.kind === 'greedy' || (s.kind === 'param' && (!bound.includes(s.name) || loose.has(s.name))),
-    );
-    let lastBound = -1;
-    tpl.forEach((s, i) => {
-      if (s.kind === 'param' && bound.includes(s.name)) lastBound = i;
-    });
-    if (star >= 0 && star < lastBound) {
-      const wild = tpl[star] as { name: string };
-      const tight = tpl[lastBound] as { name: string };
-      add(
-        b,
-        `${field}: ${routeKey(b)} has {${wild.name}} before {${tight.name}}, which its requirement binds: its policy ` +
-          `resource writes * for {${wild.name}}, and IAM's * also matches '/', so a cached allow for one {${tight.name}} ` +
-          `could match a request for another; put the bound parameter before every free one, or set the authorizer result cache TTL to 0`,
-      );
-    }
-  }
-  // (2) A Deny written for a route (because another allowed resource matches its requests) must not
-  // match the requests of a route the same caller may be allowed.
-  for (const d of keycloak) {
-    if (boundParams(d.requirement).length > 0 || !deniable(d)) continue;
-    const allowers = analysis.reachedBy(d);
-    if (allowers.length === 0) continue;
-    const hit: { x: RouteSpec; t: RouteSpec }[] = [];
-    for (const t of keycloak) {
-      if (t === d || boundParams(t.requirement).length > 0 || !analysis.reaches(d, t)) continue;
-      const x = allowers.find((a) => maySplit(a, t, d));
-      if (x !== undefined) hit.push({ x, t });
-    }
-    if (hit.length === 0) continue;
-    const { x } = hit[0];
-    const others = hit.map((h) => routeKey(h.t)).join(', ');
-    add(
-      d,
-      `${field}: ${routeKey(d)} overlaps ${routeKey(x)}: a caller allowed ${routeKey(x)} but not ${routeKey(d)} ` +
-        `gets a Deny for ${routeKey(d)}, whose resource also matches requests of ${others} (IAM's * also matches ` +
-        "'/'), which the same caller may be allowed; give the routes distinct literal segments, give them the same " +
-        'requirement, or set the authorizer result cache TTL to 0',
-    );
-  }
-  return errors;
-}
-
-/**
- * A route some caller may be refused: it has a requirement that not every valid token meets. A route
- * scoped to issuers refuses the tokens of every other trusted issuer.
- */
-function deniable(route: RouteSpec): boolean {
-  if (route.requirement?.issuers !== undefined || route.requirement?.stepUp !== undefined) return true;
-  return conjunctsOf(route.requirement).every((c) => c.length > 0);
-}
-
-/**
- * The issuers' part of maySplit: 'split' when one issuer's token may meet the scopes of `x` and `t` but
- * not of `d`; 'never' when no one token meets both `x` and `t`; else 'entitlements' (decide on those).
- * No scope means any issuer, and another trusted issuer may always exist outside a scope.
- */
-function issuerSplit(x: RouteSpec, t: RouteSpec, d: RouteSpec): 'split' | 'never' | 'entitlements' {
-  const sx = x.requirement?.issuers;
-  const st = t.requirement?.issuers;
-  const sd = d.requirement?.issuers;
-  const both = sx && st ? sx.filter((i) => st.includes(i)) : (sx ?? st);
-  if (both !== undefined && both.length === 0) return 'never';
-  if (sd === undefined) return 'entitlements';
-  if (both === undefined) return 'split';
-  return both.some((i) => !sd.includes(i)) ? 'split' : 'entitlements';
-}
-
-/**
- * Could one caller be allowed `x` and `t` but refused `d` (`t` and `d` bind nothing)? Exact over
- * entitlements: give the caller exactly the entitlements of one alternative of `x` and one of `t`
- * (bound ones with values no other entitlement names, so they are left out) and see whether `d` holds.
- * Issuer scopes are decided first (issuerSplit); requirement fields other than allOf, anyOf and issuers
- * are not modelled: then only identical requirements of `t` and `d` count as deciding alike.
- */
-function maySplit(x: RouteSpec, t: RouteSpec, d: RouteSpec): boolean {
-  const issuers = issuerSplit(x, t, d);
-  if (issuers !== 'entitlements') return issuers === 'split';
-  const entitlementsOnly = (r: RouteSpec): boolean =>
-    Object.keys(r.requirement ?? {}).every((k) => k === 'allOf' || k === 'anyOf' || k === 'issuers');
-  if (![x, t, d].every(entitlementsOnly))
-    return JSON.stringify(t.requirement) !== JSON.stringify(d.requirement);
-  const key = (a: Atom): string => `${a.kind}\u0000${a.tpl}`;
-  for (const cx of conjunctsOf(x.requirement)) {
-    for (const ct of conjunctsOf(t.requirement)) {
-      const held = new Set([...cx.filter((a) => a.params.length === 0), ...ct].map(key));
-      if (!conjunctsOf(d.requirement).some((cd) => cd.every((a) => held.has(key(a))))) return true;
-    }
-  }
-  return false;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -846,6 +667,18 @@ export function routeIssues(
   field = 'routes',
   options: RouteTableOptions = {},
 ): FieldIssue[] {
+  const errors = routeEntryIssues(routes, field);
+  const cached = options.resultCacheTtlSeconds === undefined || options.resultCacheTtlSeconds > 0;
+  // Every entry parsed: the input is a table the whole-table checks can read.
+  if (errors.length === 0 && cached) errors.push(...checkCachedPolicies(routes as RouteSpec[], field));
+  return errors;
+}
+
+/**
+ * routeIssues without the whole-table checks of a cached table (checkCachedPolicies): each route's own
+ * checks, and no route twice.
+ */
+export function routeEntryIssues(routes: unknown, field = 'routes'): FieldIssue[] {
   const errors: FieldIssue[] = [];
   if (!Array.isArray(routes)) return [fieldIssue(field, 'must be an array')];
   const seen = new Set<string>();
@@ -880,9 +713,6 @@ export function routeIssues(
       errors.push(...requirementIssues(route.requirement, `${at}.requirement`, tpl));
     }
   });
-  const cached = options.resultCacheTtlSeconds === undefined || options.resultCacheTtlSeconds > 0;
-  // Every entry parsed: the input is the table itself (the reach relation is kept per table object).
-  if (errors.length === 0 && cached) errors.push(...checkCachedPolicies(routes as RouteSpec[], field));
   return errors;
 }
 

@@ -1,12 +1,53 @@
 /**
- * The checks of a configuration's step-up parts (common/step-up.ts holds the rules): an issuer's
- * `acrLoaMap`, and step-up routes against the issuers in scope and the result-cache TTL. Used at synth
+ * The checks of a configuration's step-up parts (common/step-up.ts holds the rules): a requirement's
+ * `stepUp`, an issuer's `acrLoaMap`, and step-up routes against the issuers in scope and the result-cache TTL. Used at synth
  * (the stage and the constructs) and at the authorizer's cold start, where they come with its step-up
  * module (`step-up.js`), loaded only by a configuration with step-up.
  */
 import { isIntIn } from './field-checks';
+import type { FieldIssue } from './field-issue';
+import { fieldIssue, messagesOf } from './field-issue';
 import type { AcrLoaMap, StepUpRequirement } from './step-up';
-import { acrValuesFor, MAX_LOA, METHOD_OR_ACR, UNKNOWN_TTL_SECONDS } from './step-up';
+import {
+  acrValuesFor,
+  MAX_LOA,
+  MAX_STEP_UP_AGE_SECONDS,
+  METHOD_OR_ACR,
+  UNKNOWN_TTL_SECONDS,
+} from './step-up';
+
+/** Shape of `requirement.stepUp`; issuer levels and the cache TTL are checked with the config. */
+export function validateStepUp(value: unknown, at: string): string[] {
+  return messagesOf(stepUpIssues(value, at));
+}
+
+/** validateStepUp's problems, each with the field it is about. */
+export function stepUpIssues(value: unknown, at: string): FieldIssue[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return [fieldIssue(at, 'must be an object')];
+  const s = value as Record<string, unknown>;
+  const errors: FieldIssue[] = [];
+  for (const k of Object.keys(s)) {
+    if (k !== 'minLoa' && k !== 'amr' && k !== 'maxAgeSeconds')
+      errors.push(fieldIssue(`${at}.${k}`, 'is not a step-up field (minLoa, amr, maxAgeSeconds)'));
+  }
+  if (s.minLoa === undefined && s.amr === undefined && s.maxAgeSeconds === undefined)
+    errors.push(fieldIssue(at, 'must set minLoa, amr or maxAgeSeconds'));
+  if (s.minLoa !== undefined && !isIntIn(s.minLoa, 0, MAX_LOA))
+    errors.push(fieldIssue(`${at}.minLoa`, `must be an integer from 0 to ${MAX_LOA}`));
+  if (
+    s.amr !== undefined &&
+    (!Array.isArray(s.amr) ||
+      s.amr.length === 0 ||
+      !s.amr.every((m) => typeof m === 'string' && METHOD_OR_ACR.test(m)))
+  )
+    errors.push(
+      fieldIssue(`${at}.amr`, 'must be a non-empty list of method names (letters, digits, . _ : ~ + / -)'),
+    );
+  if (s.maxAgeSeconds !== undefined && !isIntIn(s.maxAgeSeconds, 1, MAX_STEP_UP_AGE_SECONDS))
+    errors.push(fieldIssue(`${at}.maxAgeSeconds`, `must be an integer from 1 to ${MAX_STEP_UP_AGE_SECONDS}`));
+  return errors;
+}
 
 /** Shape of an issuer's `acrLoaMap`. */
 export function validateAcrLoaMap(value: unknown, at: string): string[] {

@@ -14,9 +14,6 @@
  * cached answer for up to the result-cache TTL, so a route with a bound is granted only while the sign-in
  * stays young enough for that whole time: `auth_time + maxAgeSeconds >= now + ttl` (docs/step-up.md).
  */
-import { isIntIn } from './field-checks';
-import type { FieldIssue } from './field-issue';
-import { fieldIssue, messagesOf } from './field-issue';
 
 /** What a route demands of the sign-in behind a token. At least one field is set. */
 export interface StepUpRequirement {
@@ -196,39 +193,6 @@ export function stepUpLoginOf(query: Readonly<Record<string, string | undefined>
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Validation (config at synth and cold start)
-
-/** Shape of `requirement.stepUp`; issuer levels and the cache TTL are checked with the config. */
-export function validateStepUp(value: unknown, at: string): string[] {
-  return messagesOf(stepUpIssues(value, at));
-}
-
-/** validateStepUp's problems, each with the field it is about. */
-export function stepUpIssues(value: unknown, at: string): FieldIssue[] {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return [fieldIssue(at, 'must be an object')];
-  const s = value as Record<string, unknown>;
-  const errors: FieldIssue[] = [];
-  for (const k of Object.keys(s)) {
-    if (k !== 'minLoa' && k !== 'amr' && k !== 'maxAgeSeconds')
-      errors.push(fieldIssue(`${at}.${k}`, 'is not a step-up field (minLoa, amr, maxAgeSeconds)'));
-  }
-  if (s.minLoa === undefined && s.amr === undefined && s.maxAgeSeconds === undefined)
-    errors.push(fieldIssue(at, 'must set minLoa, amr or maxAgeSeconds'));
-  if (s.minLoa !== undefined && !isIntIn(s.minLoa, 0, MAX_LOA))
-    errors.push(fieldIssue(`${at}.minLoa`, `must be an integer from 0 to ${MAX_LOA}`));
-  if (
-    s.amr !== undefined &&
-    (!Array.isArray(s.amr) ||
-      s.amr.length === 0 ||
-      !s.amr.every((m) => typeof m === 'string' && METHOD_OR_ACR.test(m)))
-  )
-    errors.push(
-      fieldIssue(`${at}.amr`, 'must be a non-empty list of method names (letters, digits, . _ : ~ + / -)'),
-    );
-  if (s.maxAgeSeconds !== undefined && !isIntIn(s.maxAgeSeconds, 1, MAX_STEP_UP_AGE_SECONDS))
-    errors.push(fieldIssue(`${at}.maxAgeSeconds`, `must be an integer from 1 to ${MAX_STEP_UP_AGE_SECONDS}`));
-  return errors;
-}
-
-// The checks of the issuers' `acrLoaMap` and of step-up routes against them: common/step-up-checks.ts.
+// Validation (config at synth and cold start): the shape of `requirement.stepUp`, the issuers' `acrLoaMap`
+// and step-up routes against them are checked in common/step-up-checks.ts.
+export { stepUpIssues, validateStepUp } from './step-up-checks';

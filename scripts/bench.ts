@@ -39,6 +39,7 @@ import type { createDecisionLog } from '../lambda/authorizer/decision-log';
 import type { createTokenVerifier } from '../lambda/authorizer/verify-token';
 import type { AuthorizerConfig } from '../common/authorizer-config';
 import { AUTHORIZER_CONFIG_ENV } from '../common/authorizer-config';
+import { checkedAuthorizerConfig } from '../common/checked-authorizer-config';
 import { DEFAULT_ROUTES } from '../common/app-config';
 import { startJwksServer } from '../test/support/https-server';
 import {
@@ -117,13 +118,14 @@ const LAMBDA_CONTEXT = {
   awsRequestId: '9d5f6d1e-2c4b-4e1a-8f3a-0b1c2d3e4f50',
 };
 
-const CONFIG: AuthorizerConfig = {
+/** As the construct renders it: checked, and stamped with its route table's digest. */
+const CONFIG: AuthorizerConfig = checkedAuthorizerConfig({
   version: 1,
   issuers: [
     { kind: 'keycloak', issuer: ISSUER, allowedClients: ['keygate-web'], allowedAudiences: ['keygate-api'] },
   ],
   routes: DEFAULT_ROUTES,
-};
+});
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -560,12 +562,12 @@ async function coldStarts(
     .setIssuedAt(now)
     .setExpirationTime(now + 900)
     .sign(privateKey);
-  const config: AuthorizerConfig = {
+  const config: AuthorizerConfig = checkedAuthorizerConfig({
     ...CONFIG,
     issuers: [
       { kind: 'keycloak', issuer, allowedClients: ['keygate-web'], allowedAudiences: ['keygate-api'] },
     ],
-  };
+  });
   const env = {
     ...process.env,
     [AUTHORIZER_CONFIG_ENV]: JSON.stringify(config),

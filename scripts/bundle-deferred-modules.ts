@@ -97,19 +97,33 @@ async function exportNames(file: string): Promise<string[]> {
   return [...(outputs[0]?.exports ?? [])].sort();
 }
 
-/** A module's loader: `require`s it once, or throws one error naming it. */
+/** The one loader every module's shares (`keygate-deferred-loader:*`): bundled once, whatever the count. */
+const SHARED_LOADER = '*';
+
+/**
+ * A module's loader: `require`s it once, or throws one error naming it. The work is the shared loader's,
+ * so each further module adds only its name and its `require` (which esbuild leaves external).
+ */
 function loader(name: string): string {
+  if (name === SHARED_LOADER) {
+    return [
+      'const loaded = new Map();',
+      'export function loadModule(name, get) {',
+      '  let m = loaded.get(name);',
+      '  if (m !== undefined) return m;',
+      '  try {',
+      '    m = get();',
+      '  } catch (e) {',
+      "    throw new Error(`the ${name} module (${name}.js) could not be loaded (${(e && e.code) || 'error'})`, { cause: e });",
+      '  }',
+      '  loaded.set(name, m);',
+      '  return m;',
+      '}',
+    ].join('\n');
+  }
   return [
-    'let loaded;',
-    'export function load() {',
-    '  if (loaded !== undefined) return loaded;',
-    '  try {',
-    `    loaded = require(${JSON.stringify(`./${name}.js`)});`,
-    '  } catch (e) {',
-    `    throw new Error(\`the ${name} module (${name}.js) could not be loaded (\${(e && e.code) || 'error'})\`, { cause: e });`,
-    '  }',
-    '  return loaded;',
-    '}',
+    `import { loadModule } from ${JSON.stringify(`keygate-deferred-loader:${SHARED_LOADER}`)};`,
+    `export function load() { return loadModule(${JSON.stringify(name)}, () => require(${JSON.stringify(`./${name}.js`)})); }`,
   ].join('\n');
 }
 

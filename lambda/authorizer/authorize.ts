@@ -1,7 +1,7 @@
 /**
  * Per-route authorization over the shared route model. The route table is compiled once per container
- * (templates parsed, the table's reach relation worked out); the pipeline matches each request once and
- * decides on that match.
+ * (templates parsed; the table's reach relation worked out for a route when a policy first denies it); the
+ * pipeline matches each request once and decides on that match.
  */
 import type { Principal, RouteGrants, RouteMatch, RouteSpec } from '../../common/route-model';
 import { isCanonicalPath } from '../../common/canonical-path';

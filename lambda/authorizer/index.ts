@@ -10,7 +10,9 @@
  * the `usage` checks; its keys are read by the pipeline on the first request, optional-modules.ts.)
  * The Cognito verifier (`cognito.js`) and step-up (`step-up.js`) are deferred modules: the code imports
  * them as usual and the bundle loads each on the first call, which only a configuration with a Cognito
- * issuer or with step-up makes, while its checks run at cold start (lib/internal/lambda-entries.ts).
+ * issuer or with step-up makes, while its checks run at cold start (lib/internal/lambda-entries.ts). So is
+ * `route-checks.js`, the route table's whole-table checks: loaded at cold start only when the
+ * configuration does not carry the digest of the table the construct checked (load-config.ts).
  */
 import type { BlockValidators } from '../../common/authorizer-config';
 import type { LoadedConfig } from './load-config';

@@ -2,6 +2,9 @@
  * Reads and validates the authorizer configuration from the environment, once per container. The value
  * is JSON, or `gz:` + base64 of gzipped JSON when the construct had to shrink it under Lambda's 4 KB
  * environment limit. A bad value is reported as errors, never thrown: the handler then denies everything.
+ * Every check runs, but for a configuration that carries the digest of its own route table: the construct
+ * ran the whole-table checks on that table at synth, and they are not run again
+ * (common/route-table-digest.ts).
  */
 import type {
   AuthorizerConfig,

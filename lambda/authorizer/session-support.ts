@@ -19,7 +19,7 @@ import {
 import type { StepUpLogin } from '../../common/step-up';
 import type { SessionKeyProvider } from '../../common/session/session-keys';
 import { publicBaseUrl } from '../../common/session/public-url';
-import { ownOrigin } from './cookie-csrf';
+import { ownOrigin } from './own-origin';
 
 export interface SessionSupport {
   /**

@@ -20,7 +20,12 @@ import { grantsFor, routeAllows } from '../../common/route-model';
 import type { ProfileMemo, StepUpGate, StepUpReason } from './step-up-gate';
 import type { VerifiedPrincipal } from './types';
 
-export { validateAcrLoaMap, validateStepUpRoutes } from '../../common/step-up-checks';
+export {
+  stepUpIssues,
+  validateAcrLoaMap,
+  validateStepUp,
+  validateStepUpRoutes,
+} from '../../common/step-up-checks';
 
 /** The gate of a route table with step-up routes (`stepped`, in table order). */
 export function stepUpGateFor(

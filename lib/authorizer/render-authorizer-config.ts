@@ -10,8 +10,10 @@ import type { AuthorizerConfig, ResponseMode, SessionConfig } from '../../common
 import {
   AUTHORIZER_CONFIG_VERSION,
   issuerUrl,
+  routeTableParts,
   validateAuthorizerConfig,
 } from '../../common/authorizer-config';
+import { routeTableDigest } from '../../common/route-table-digest';
 import { DEPLOY_TIME_ID_MAX_CHARS } from '../../common/aws-limits';
 import type { RouteSpec } from '../../common/route-model';
 import { routeKey } from '../../common/route-model';
@@ -156,26 +158,40 @@ export function checkAuthorizerConfig(scope: Construct, parts: AuthorizerConfigP
 /**
  * The `KEYGATE_CONFIG` value: gzipped and base64-encoded when it is all known at synth (config-env.ts),
  * else the JSON as it is, which must fit with each deploy-time value counted at the longest it can be.
+ * The configuration is checked once more and stamped with the digest of the route table it was checked
+ * with (common/route-table-digest.ts), so the function does not run the whole-table checks again; a
+ * configuration that fits only without the digest goes without it (every check then runs at cold start).
+ * @param budget bytes the value may take @default CONFIG_ENV_BUDGET_BYTES (config-env.ts)
  */
-export function renderAuthorizerConfig(scope: Construct, parts: AuthorizerConfigParts): string {
+export function renderAuthorizerConfig(
+  scope: Construct,
+  parts: AuthorizerConfigParts,
+  budget = CONFIG_ENV_BUDGET_BYTES,
+): string {
+  checkAuthorizerConfig(scope, parts);
   const config = buildAuthorizerConfig(parts);
+  const digest = routeTableDigest(routeTableParts({ ...buildAuthorizerConfig(parts, true) }));
+  return (
+    renderWithin(scope, { ...config, routeTableDigest: digest }, budget) ??
+    renderWithin(scope, config, budget) ??
+    tooLarge(scope, parts.routes.length)
+  );
+}
+
+/** The environment value of `config`, or undefined when it does not fit `budget` bytes. */
+function renderWithin(scope: Construct, config: AuthorizerConfig, budget: number): string | undefined {
   const json = JSON.stringify(config);
-  if (!Token.isUnresolved(json)) {
-    const encoded = encodeConfigForEnv(json);
-    if (encoded === undefined) throw tooLarge(scope, parts.routes.length);
-    return encoded;
-  }
+  if (!Token.isUnresolved(json)) return encodeConfigForEnv(json, budget);
   // Deploy-time values (a user pool id) cannot be compressed at synth: the JSON must fit as it is.
   const longest = Tokenization.reverseString(json)
     .mapTokens({ mapToken: () => 'x'.repeat(DEPLOY_TIME_ID_MAX_CHARS) })
     .join({ join: (left: unknown, right: unknown) => `${String(left)}${String(right)}` }) as string;
-  if (Buffer.byteLength(longest, 'utf8') > CONFIG_ENV_BUDGET_BYTES)
-    throw tooLarge(scope, parts.routes.length);
+  if (Buffer.byteLength(longest, 'utf8') > budget) return undefined;
   return Stack.of(scope).toJsonString(config);
 }
 
-function tooLarge(scope: Construct, routes: number): KeygateValidationError {
-  return new KeygateValidationError(
+function tooLarge(scope: Construct, routes: number): never {
+  throw new KeygateValidationError(
     scope,
     'routes',
     `KeygateAuthorizer: the configuration (issuers and ${routes} routes) does not fit in Lambda's 4 KB environment ` +

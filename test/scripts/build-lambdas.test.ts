@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthorizerConfig } from '../../common/authorizer-config';
 import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
+import { checkedAuthorizerConfig } from '../../common/checked-authorizer-config';
 import { DECISION_MESSAGE } from '../../common/decision-log';
 import {
   LAMBDA_ENTRIES,
@@ -71,12 +72,16 @@ describe('buildLambdas', () => {
       'binding.js.map',
       'cognito.js',
       'cognito.js.map',
+      'cookie-csrf.js',
+      'cookie-csrf.js.map',
       'dpop-jose.js',
       'dpop-jose.js.map',
       'index.js',
       'index.js.map',
       'revocation.js',
       'revocation.js.map',
+      'route-checks.js',
+      'route-checks.js.map',
       'session.js',
       'session.js.map',
       'step-up.js',
@@ -160,22 +165,30 @@ describe('buildLambdas', () => {
     expect(Object.keys(record.inputs).some((file) => file.includes('node_modules/'))).toBe(true);
   });
 
-  describe('the authorizer feature modules (token binding, revocation, usage keys, Cognito, step-up)', () => {
+  describe('the authorizer feature modules (token binding, revocation, usage keys, Cognito, step-up, route checks)', () => {
     /**
      * Runs the built authorizer in a fresh process without node_modules (so without the runtime's AWS SDK)
      * on one REST request without a token; reports the decision log's reasons, the configuration errors and
-     * which feature modules were loaded.
+     * which feature modules were loaded. The configuration is stamped with its route table's digest, as the
+     * construct renders it, unless `checked` is false (a configuration written by hand).
      */
-    function coldStart(files: readonly string[], extra: Partial<AuthorizerConfig>) {
+    function coldStart(
+      files: readonly string[],
+      extra: Partial<AuthorizerConfig>,
+      checked = true,
+      cookies?: string[],
+    ) {
+      const cfg = checked ? checkedAuthorizerConfig(config(extra)) : config(extra);
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-load-'));
       try {
         for (const file of files)
           fs.copyFileSync(path.join(first, lambdaAssetDir('authorizer'), file), path.join(dir, file));
-        const event = apigwEvent('rest', { authorization: null });
+        const event = apigwEvent('rest', { authorization: null, ...(cookies ? { cookies } : {}) });
         const script = [
           "const { handler } = require('./index.js');",
           `handler(${JSON.stringify(event)}).then(() => 'allowed', (e) => e.message).then((answer) => {`,
-          "  const loaded = ['binding.js', 'cognito.js', 'revocation.js', 'step-up.js', 'usage.js'].filter((m) =>",
+          "  const loaded = ['binding.js', 'cognito.js', 'cookie-csrf.js', 'revocation.js', 'route-checks.js', 'step-up.js', 'usage.js']",
+          '    .filter((m) =>',
           '    Object.keys(require.cache).some((f) => f.endsWith(m)));',
           "  process.stdout.write('\\nRESULT ' + JSON.stringify({ answer, loaded }) + '\\n');",
           '});',
@@ -185,7 +198,7 @@ describe('buildLambdas', () => {
           encoding: 'utf8',
           env: {
             PATH: process.env.PATH,
-            [AUTHORIZER_CONFIG_ENV]: JSON.stringify(config(extra)),
+            [AUTHORIZER_CONFIG_ENV]: JSON.stringify(cfg),
             PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '1',
           },
         });
@@ -246,6 +259,47 @@ describe('buildLambdas', () => {
       expect(run).toEqual({ answer: 'Unauthorized', loaded: [`${name}.js`], reasons, errors });
     });
 
+    it('route-checks.js is loaded at cold start for a configuration without its digest only', () => {
+      // A configuration written by hand: the whole-table checks run, from their module
+      expect(coldStart(['index.js', 'route-checks.js'], {}, false)).toEqual({
+        answer: 'Unauthorized',
+        loaded: ['route-checks.js'],
+        reasons: ['token_missing'],
+        errors: [],
+      });
+      // and missing from the asset: one configuration error, every request denied
+      expect(coldStart(['index.js'], {}, false)).toEqual({
+        answer: 'Unauthorized',
+        loaded: [],
+        reasons: ['config_invalid'],
+        errors: [
+          'KEYGATE_CONFIG: the route-checks module (route-checks.js) could not be loaded (MODULE_NOT_FOUND)',
+        ],
+      });
+      // A table checked at synth is not analysed again (the result cache off: no table check either way)
+      expect(coldStart(['index.js'], {}, true).loaded).toEqual([]);
+      expect(coldStart(['index.js'], { resultCacheTtlSeconds: 0 }, false).loaded).toEqual([]);
+    });
+
+    it('cookie-csrf.js is loaded on the first request whose token came from a cookie', () => {
+      const cookieSource = { tokenSource: { cookie: 'kg_token' }, resultCacheTtlSeconds: 0 };
+      // A bearer-only request of the same authorizer does not load it
+      expect(coldStart(['index.js'], cookieSource).loaded).toEqual([]);
+      expect(coldStart(['index.js', 'cookie-csrf.js'], cookieSource, true, ['kg_token=abc'])).toEqual({
+        answer: 'Unauthorized',
+        loaded: ['cookie-csrf.js'],
+        reasons: ['token_malformed'],
+        errors: [],
+      });
+      // missing from the asset: that request is refused (fail closed), as any unexpected error is
+      expect(coldStart(['index.js'], cookieSource, true, ['kg_token=abc'])).toEqual({
+        answer: 'Unauthorized',
+        loaded: [],
+        reasons: ['internal_error'],
+        errors: [],
+      });
+    });
+
     it.each([
       ['binding', 'KEYGATE_CONFIG: tokenBinding: the token-binding module (binding.js) could not be loaded'],
       ['revocation', 'KEYGATE_CONFIG: revocation: the revocation module (revocation.js) could not be loaded'],
@@ -270,14 +324,17 @@ describe('buildLambdas', () => {
     /**
      * Runs the built authorizer in a fresh process without node_modules on one REST request that carries
      * a session cookie and no bearer token; reports the decision log's reasons and whether session.js was
-     * loaded. The keyring is read through the secrets extension, here on a closed port.
+     * loaded. The keyring is read through the secrets extension, here on a closed port. The configuration
+     * is stamped with its route table's digest, as the construct renders it.
      */
     function coldStart(files: readonly string[], session: boolean) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-load-'));
       try {
         for (const file of files)
           fs.copyFileSync(path.join(first, lambdaAssetDir('authorizer'), file), path.join(dir, file));
-        const cfg = config(session ? { session: { keysSecretId: 'arn:aws:secretsmanager:kg' } } : {});
+        const cfg = checkedAuthorizerConfig(
+          config(session ? { session: { keysSecretId: 'arn:aws:secretsmanager:kg' } } : {}),
+        );
         const event = apigwEvent('rest', {
           authorization: null,
           cookies: ['__Host-keygate_session=v1.k1.aaaa.bbbb'],

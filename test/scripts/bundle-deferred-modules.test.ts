@@ -10,16 +10,31 @@ describe('the authorizer deferred modules', () => {
   const deferred = LAMBDA_ENTRIES.authorizer.deferred ?? {};
 
   it.each([
-    ['cognito', ['cognitoIssuerVerifier', 'validateCognitoIssuer']],
-    ['step-up', ['stepUpGateFor', 'validateAcrLoaMap', 'validateStepUpRoutes']],
-  ])('%s: the entry exports functions only, the listed files’ among them', async (name, exported) => {
-    const entry = (await import(`../../${modules[name]}`)) as Record<string, unknown>;
-    expect(Object.keys(entry).sort()).toEqual(exported);
-    expect(Object.values(entry).filter((v) => typeof v !== 'function')).toEqual([]);
-    const listed = deferred[name];
-    expect(listed).toHaveLength(1);
-    const file = (await import(`../../${listed[0]}`)) as Record<string, unknown>;
-    expect(Object.keys(file).length).toBeGreaterThan(0);
-    for (const [key, value] of Object.entries(file)) expect(entry[key]).toBe(value);
+    ['cognito', ['cognitoIssuerVerifier', 'validateCognitoIssuer'], 1],
+    ['cookie-csrf', ['cookieRequestCsrf'], 0],
+    ['route-checks', ['checkCachedPolicies', 'looselyBound', 'policySizeIssues', 'routeReach'], 2],
+    [
+      'step-up',
+      ['stepUpGateFor', 'stepUpIssues', 'validateAcrLoaMap', 'validateStepUp', 'validateStepUpRoutes'],
+      1,
+    ],
+  ] as const)(
+    '%s: the entry exports functions only, the listed files’ among them',
+    async (name, exported, files) => {
+      const entry = (await import(`../../${modules[name]}`)) as Record<string, unknown>;
+      expect(Object.keys(entry).sort()).toEqual(exported);
+      expect(Object.values(entry).filter((v) => typeof v !== 'function')).toEqual([]);
+      const listed = deferred[name];
+      expect(listed).toHaveLength(files);
+      for (const path of listed) {
+        const file = (await import(`../../${path}`)) as Record<string, unknown>;
+        expect(Object.keys(file).length).toBeGreaterThan(0);
+        for (const [key, value] of Object.entries(file)) expect(entry[key]).toBe(value);
+      }
+    },
+  );
+
+  it('lists every deferred module above', () => {
+    expect(Object.keys(deferred).sort()).toEqual(['cognito', 'cookie-csrf', 'route-checks', 'step-up']);
   });
 });

@@ -23,15 +23,19 @@ describe('authorizer bundle', () => {
     expect(LAMBDA_ENTRIES.authorizer.modules).toEqual({
       binding: 'lambda/authorizer/binding.ts',
       cognito: 'lambda/authorizer/cognito.ts',
+      'cookie-csrf': 'lambda/authorizer/cookie-csrf.ts',
       session: AUTHORIZER_SESSION_ENTRY,
       'dpop-jose': AUTHORIZER_DPOP_ENTRY,
       revocation: 'lambda/authorizer/revocation.ts',
+      'route-checks': 'lambda/authorizer/route-checks.ts',
       'step-up': 'lambda/authorizer/step-up.ts',
       usage: 'lambda/authorizer/usage.ts',
     });
     // the deferred ones, with the files of checks their entry re-exports
     expect(LAMBDA_ENTRIES.authorizer.deferred).toEqual({
       cognito: ['common/cognito-issuer.ts'],
+      'cookie-csrf': [],
+      'route-checks': ['common/route-reach.ts', 'common/route-table-checks.ts'],
       'step-up': ['common/step-up-checks.ts'],
     });
     expect(bench.externalModules).toContain(AUTHORIZER_SESSION_MODULE);
@@ -41,8 +45,10 @@ describe('authorizer bundle', () => {
       '@aws-sdk/*',
       './binding.js',
       './cognito.js',
+      './cookie-csrf.js',
       './dpop-jose.js',
       './revocation.js',
+      './route-checks.js',
       './session.js',
       './step-up.js',
       './usage.js',
@@ -51,8 +57,10 @@ describe('authorizer bundle', () => {
       { in: `/root/${AUTHORIZER_ENTRY}`, out: 'index' },
       { in: '/root/lambda/authorizer/binding.ts', out: 'binding' },
       { in: '/root/lambda/authorizer/cognito.ts', out: 'cognito' },
+      { in: '/root/lambda/authorizer/cookie-csrf.ts', out: 'cookie-csrf' },
       { in: `/root/${AUTHORIZER_DPOP_ENTRY}`, out: 'dpop-jose' },
       { in: '/root/lambda/authorizer/revocation.ts', out: 'revocation' },
+      { in: '/root/lambda/authorizer/route-checks.ts', out: 'route-checks' },
       { in: `/root/${AUTHORIZER_SESSION_ENTRY}`, out: 'session' },
       { in: '/root/lambda/authorizer/step-up.ts', out: 'step-up' },
       { in: '/root/lambda/authorizer/usage.ts', out: 'usage' },
