@@ -1,15 +1,14 @@
 /**
  * The `tokenBinding` block of a stage (cdk.json, docs/token-binding.md): which routes and issuers accept
  * sender-constrained tokens only. The app (lib/app/keygate-stack.ts) turns it into KeygateAuthorizer's
- * `tokenBinding` props, the local stack into the authorizer's runtime block; both through
- * `stageTokenBinding`, and both checked here once, with the runtime block's own checks
- * (common/token-binding.ts validateTokenBinding).
+ * `tokenBinding` props (lib/authorizer/token-binding.ts), checked here once, with the runtime block's own
+ * checks (common/token-binding.ts validateTokenBinding).
  *
  * Issuers are named as route requirements name them: the realm's issuer URL, or `cognitoFederation`.
  */
 import { COGNITO_FEDERATION_ISSUER } from './app-config';
 import type { RouteSpec } from './route-model';
-import type { DpopAlgorithm, TokenBindingConfig } from './token-binding';
+import type { DpopAlgorithm } from './token-binding';
 import { validateTokenBinding } from './token-binding';
 
 export interface StageBindingScope {
@@ -95,37 +94,4 @@ function withKnownFields(value: unknown, at: string, errors: string[]): unknown 
     out[kind] = Object.fromEntries(kept);
   }
   return out;
-}
-
-/**
- * The runtime `tokenBinding` block of a stage's block, with each issuer name turned into the issuer URL
- * `issuerUrl` gives (the local stack: its own issuer for the realm; names it cannot serve are dropped).
- * `publicBaseUrl` replaces the stage's (the local gateway's own URL).
- */
-export function stageTokenBinding(
-  block: StageTokenBindingConfig,
-  issuerUrl: (name: string) => string | undefined,
-  publicBaseUrl?: string,
-): TokenBindingConfig {
-  const issuers = (names: readonly string[] | undefined) =>
-    (names ?? []).flatMap((n) => {
-      const url = issuerUrl(n);
-      return url === undefined ? [] : [url];
-    });
-  const { dpop, mtls } = block;
-  const base = publicBaseUrl ?? dpop?.publicBaseUrl;
-  return {
-    ...(dpop
-      ? {
-          dpop: {
-            issuers: issuers(dpop.issuers),
-            routes: [...(dpop.routes ?? [])],
-            ...(dpop.algorithms ? { algorithms: [...dpop.algorithms] } : {}),
-            ...(dpop.proofMaxAgeSeconds !== undefined ? { proofMaxAgeSeconds: dpop.proofMaxAgeSeconds } : {}),
-            ...(base !== undefined ? { publicBaseUrl: base } : {}),
-          },
-        }
-      : {}),
-    ...(mtls ? { mtls: { issuers: issuers(mtls.issuers), routes: [...(mtls.routes ?? [])] } } : {}),
-  };
 }

@@ -2,9 +2,8 @@
  * The local gateway's usage plans: the tiers of common/usage-tiers.ts enforced in memory, as API Gateway
  * enforces a REST API's usage plans keyed by the authorizer's `usageIdentifierKey`.
  *
- * - Each tier has one API key (random per run here, generated in Secrets Manager when deployed); the
- *   authorizer reads the values through the same `readSecret` seam the Lambda uses, and answers with
- *   one. A request on a key-requiring route whose answer names no key of a plan is a 403 `Forbidden`
+ * - Each tier has one API key (generated in Secrets Manager when deployed; locally read from the
+ *   secrets stand-in, serve-usage-plans.ts); the authorizer reads the value and answers with it. A request on a key-requiring route whose answer names no key of a plan is a 403 `Forbidden`
  *   (API Gateway's InvalidKeyParameter:
  *   https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-key-source.html).
  * - Per-caller tiers (`perCaller: true`): the authorizer derives each caller's key (as deployed,
@@ -26,11 +25,8 @@
  * State: a bucket per key (and per key and route) and a counter per key: bounded by tiers × routes, and
  * for per-caller tiers by the callers of the run (a local gateway serves a handful).
  */
-import { randomBytes } from 'node:crypto';
-import type { UsageKeysConfig, UsageThrottle, UsageTiersConfig } from '../../common/usage-tiers';
-import { USAGE_KEY_LENGTH, perCallerTiers, tierForRoleArn, tokenAssignments } from '../../common/usage-tiers';
+import type { UsageThrottle, UsageTiersConfig } from '../../common/usage-tiers';
 import { hasIamTiers } from '../../common/usage-tiers-iam';
-import type { CallerKeyRegistrar } from '../../lambda/authorizer/usage-key-registrar';
 
 export type UsageReason = 'usage_key_invalid' | 'usage_throttled' | 'usage_quota_exceeded';
 
@@ -53,76 +49,6 @@ export type UsageCaller =
 export interface UsageLimiter {
   /** Takes one request from the caller's allowance: undefined when admitted, else API Gateway's refusal. */
   admit(caller: UsageCaller, routeKey: string): UsageRefusal | undefined;
-}
-
-/** The local tiers: the key values, the authorizer's `usage` block and reader, and the limiter. */
-export interface LocalUsageTiers {
-  readonly authorizerBlock: UsageKeysConfig;
-  readonly readSecret: (secretId: string) => Promise<string>;
-  readonly limiter: UsageLimiter;
-  /** Tier → key value (tests and the demo print which tier answered); a per-caller tier's derivation key. */
-  readonly keys: ReadonlyMap<string, string>;
-  /** Adds per-caller keys to their tier, as the Lambda's registrar adds them to the usage plan. */
-  readonly registrar: CallerKeyRegistrar;
-  /**
-   * The X-API-Key an IAM role sends (its tier by `roleArn`, else the default tier), as the deployed app
-   * puts in the role's secret; undefined without `roleArn` assignments (IAM routes need no key then).
-   */
-  iamKeyFor(roleArn: string): string | undefined;
-}
-
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-function keyValue(): string {
-  // 62 letters and digits, as Secrets Manager generates with excludePunctuation; 248 % 62 === 0 keeps it uniform.
-  let out = '';
-  while (out.length < USAGE_KEY_LENGTH)
-    for (const b of randomBytes(64)) if (b < 248 && out.length < USAGE_KEY_LENGTH) out += ALPHABET[b % 62];
-  return out;
-}
-
-export function createLocalUsageTiers(
-  config: UsageTiersConfig,
-  now: () => number = Date.now,
-): LocalUsageTiers {
-  const keys = new Map(Object.keys(config.tiers).map((t) => [t, keyValue()]));
-  const secretId = (tier: string) => `local:usage-key:${tier}`;
-  const byId = new Map([...keys].map(([t, v]) => [secretId(t), v]));
-  const perCaller = perCallerTiers(config);
-  // A per-caller tier's secret derives keys; it is not itself a key of the plan.
-  const tierByKey = new Map([...keys].filter(([t]) => !perCaller.includes(t)).map(([t, v]) => [v, t]));
-  const roleKeys = new Map<string, string>();
-  return {
-    keys,
-    iamKeyFor(roleArn) {
-      if (!hasIamTiers(config)) return undefined;
-      const tier = tierForRoleArn(roleArn, config.assignments ?? [], config.defaultTier);
-      if (!perCaller.includes(tier)) return keys.get(tier);
-      let key = roleKeys.get(roleArn);
-      if (key === undefined) {
-        roleKeys.set(roleArn, (key = keyValue()));
-        tierByKey.set(key, tier);
-      }
-      return key;
-    },
-    authorizerBlock: {
-      defaultTier: config.defaultTier,
-      assignments: tokenAssignments(config),
-      keySecrets: Object.fromEntries([...keys.keys()].map((t) => [t, secretId(t)])),
-      ...(perCaller.length > 0 ? { callerKeys: { table: 'local', tiers: perCaller } } : {}),
-    },
-    registrar: {
-      ensure(r) {
-        tierByKey.set(r.value, r.tier);
-        return Promise.resolve({ ok: true });
-      },
-    },
-    readSecret: (id) => {
-      const v = byId.get(id);
-      return v === undefined ? Promise.reject(new Error('no such secret')) : Promise.resolve(v);
-    },
-    limiter: createUsageLimiter(config, tierByKey, now),
-  };
 }
 
 interface Bucket {

@@ -1,7 +1,6 @@
 import { describe, expect, it, test } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import { validateStageConfig } from '../../common/app-config-validate';
-import { stageTokenBinding } from '../../common/stage-token-binding';
 
 const dev = DEFAULT_APP_CONFIG.stages.dev;
 const AT = 'keygate.stages.dev';
@@ -75,24 +74,5 @@ describe('the stage tokenBinding block', () => {
       `${AT}.tokenBinding.dpop.replayTableName is not a field (issuers, routes, algorithms, proofMaxAgeSeconds, publicBaseUrl)`,
       `${AT}.tokenBinding.mtls.algorithms is not a field (issuers, routes)`,
     ]);
-  });
-
-  test('stageTokenBinding names issuers by URL, drops those it cannot serve, and sets the base URL', () => {
-    const block = {
-      dpop: { issuers: [ISSUER, 'cognitoFederation'], routes: ['GET /me'], proofMaxAgeSeconds: 30 },
-      mtls: { routes: ['GET /models'] },
-    };
-    const local = 'https://127.0.0.1:4000/realms/keygate';
-    expect(
-      stageTokenBinding(block, (n) => (n === ISSUER ? local : undefined), 'http://127.0.0.1:3000'),
-    ).toEqual({
-      dpop: {
-        issuers: [local],
-        routes: ['GET /me'],
-        proofMaxAgeSeconds: 30,
-        publicBaseUrl: 'http://127.0.0.1:3000',
-      },
-      mtls: { issuers: [], routes: ['GET /models'] },
-    });
   });
 });

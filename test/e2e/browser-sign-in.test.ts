@@ -30,11 +30,12 @@ import type { SignInConfig } from '../../lambda/sign-in/sign-in-config';
 import { authorizerEventRest, methodArn } from '../../local/gateway/api-events';
 import type { ApiContext } from '../../local/gateway/api-events';
 import { evaluatePolicy } from '../../local/gateway/iam-policy';
-import { localAuthorizerConfig } from '../../local/gateway/local-stack';
+import { withLocalIssuer } from '../../local/assembly/assembly-issuer';
 import { startLocalIssuer } from '../../local/issuer';
 import { postForm } from '../../local/http/request';
 import { buildRealm } from '../../realm/realm-definition';
 import { TestBrowser } from '../lambda/sign-in/browser';
+import { synthesizedAuthorizerConfig } from '../support/assembly-authorizer-config';
 import { keyringSecret } from '../lambda/sign-in/support';
 
 const HOST = 'k3yg4te001.execute-api.eu-west-1.amazonaws.com';
@@ -56,6 +57,16 @@ const NAVIGATE = {
 const dev = DEFAULT_APP_CONFIG.stages.dev;
 const STAGE: StageConfig = { ...dev, keycloak: { ...dev.keycloak, redirectUris: [`${APP}/auth/callback`] } };
 
+/** The authorizer config the stage deploys (synthesized once), rewritten to each run's local issuer. */
+let deployed: AuthorizerConfig;
+beforeAll(async () => {
+  // Without the usage tiers: their API keys live in Secrets Manager, which this handler is not given (the
+  // served stage's tests cover them); sign-in never touches them.
+  const { usage, ...rest } = await synthesizedAuthorizerConfig(STAGE);
+  expect(usage).toBeDefined();
+  deployed = rest;
+});
+
 interface GatewayAnswer {
   readonly status: number;
   readonly reason?: string;
@@ -72,8 +83,10 @@ async function startStack(accessTokenTtl = 300) {
   const log: DecisionLog = { decision: (l) => decisions.push(l), jwksFailure() {}, configInvalid() {} };
   const sessionConfig = { keysSecretId: 'local', browserRoutes: ['GET /me'] };
   const config: AuthorizerConfig = {
-    // Sessions run uncached, as the constructs and the local stack configure them.
-    ...localAuthorizerConfig(STAGE, issuer.issuer, 0),
+    // As `keygate local` serves it: the deployed config naming the local issuer in place of the realm;
+    // sessions run uncached, as the constructs configure them.
+    ...withLocalIssuer(deployed, STAGE.keycloak.issuer, issuer.issuer),
+    resultCacheTtlSeconds: 0,
     clockSkewSeconds: 0,
     session: sessionConfig,
   };

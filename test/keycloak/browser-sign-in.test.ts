@@ -9,8 +9,9 @@
  * is written to test-results/keycloak-browser/.
  *
  * The app's sign-in function speaks https to Keycloak only (common/sign-in-config.ts), so the realm is the
- * suite's server on its https listener. Back-channel logout (the stage's `revocation`) still runs on the
- * in-process local stack, whose revocation list lives in memory: the assembly's list is a DynamoDB table.
+ * suite's server on its https listener. Back-channel logout (the stage's `revocation`) runs the same way: the
+ * realm names the gateway's endpoint (its port fixed beforehand), the back-channel logout function writes
+ * the session to the revocation table of the local DynamoDB stand-in, and the authorizer reads it there.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -25,19 +26,15 @@ import type { Cookie } from 'playwright-core';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import { DEFAULT_SESSION_COOKIE_NAME } from '../../common/cookie-names';
 import type { StageConfig } from '../../common/app-config';
-import type { ReasonCode } from '../../common/reason-codes';
 import { userTokens } from '../../local/callers';
 import type { CallerStack } from '../../local/callers';
 import type { AssemblyGatewayRecord } from '../../local/assembly/serve-assembly';
-import { startLocalStack } from '../../local/gateway/local-stack';
-import type { LocalStack } from '../../local/gateway/local-stack';
-import type { GatewayRecord } from '../../local/gateway/local-gateway';
+import { freeConsecutivePorts } from '../../local/free-ports';
 import { provisionThroughAdmin } from '../../local/keycloak-realm';
 import { keycloakRealmUrls } from '../../local/keycloak-urls';
 import type { ServedStage } from '../../local/serve-stage';
 import { localStageRealm } from '../../local/sign-in-realm';
 import { realmStage } from '../../local/stage-assembly';
-import type { StackIssuer } from '../../local/stack-issuer';
 import { connectAdmin } from '../../realm/apply-realm-cli';
 import { SIGN_IN_DEFAULTS } from '../../lambda/sign-in/sign-in-config';
 import { launchChromium, trustCertificateArg } from '../support/chromium';
@@ -56,8 +53,6 @@ const KEYCLOAK_DEFAULT_CSP = "frame-src 'self'; frame-ancestors 'self'; object-s
 interface PageDocument {
   getElementById(id: string): { textContent: string | null } | null;
 }
-
-type Recorded = GatewayRecord & { readonly authorizerReason?: ReasonCode };
 
 /** The certificate a TLS server presents (its leaf), as PEM: what Chromium is told to trust. */
 function serverCertificate(url: string): Promise<string> {
@@ -82,6 +77,13 @@ function httpsKeycloak(): { url: string; ca: string } {
     );
   }
   return { url: mtls.httpsUrl, ca: mtls.ca.cert };
+}
+
+/** The CA certificate in a file of its own, as `--keycloak-ca-file` takes it. */
+function caFileWith(ca: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'keygate-kc-ca-')), 'ca.pem');
+  writeFileSync(file, ca);
+  return file;
 }
 
 /** A page server on 127.0.0.1: `/` is an empty page, `/cross-site?gw=` holds a link and a form to the gateway. */
@@ -138,12 +140,10 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
     const https = httpsKeycloak();
     // A development server without a hostname names itself after the request: over https, `iss` is https.
     realmUrl = `${https.url}/realms/${REALM}`;
-    const caFile = join(mkdtempSync(join(tmpdir(), 'keygate-kc-ca-')), 'ca.pem');
-    writeFileSync(caFile, https.ca);
     served = await serveSignInStage(stage, {
       apiKinds: ['http'],
       keycloak: realmUrl,
-      keycloakCaFile: caFile,
+      keycloakCaFile: caFileWith(https.ca),
       cacheTtlSeconds: 0,
       onRequest: (_api, r) => records.push(r),
     });
@@ -357,37 +357,51 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
 });
 
 describe('a logged-out session in headless Chromium against a real Keycloak (back-channel logout)', () => {
-  let stack: LocalStack<StackIssuer>;
+  let served: ServedStage;
   let browser: Browser;
   let gw: string;
-  const records: Recorded[] = [];
+  const records: AssemblyGatewayRecord[] = [];
 
   beforeAll(async () => {
     const kc = keycloakServer();
+    const https = httpsKeycloak();
+    const realmUrl = `${https.url}/realms/${REALM}`;
     // With back-channel logout: Keycloak tells the gateway of a logout, and the authorizer refuses the
-    // session's tokens within REVOCATION_BOUND seconds (docs/revocation.md).
-    const stage: StageConfig = {
-      ...DEFAULT_APP_CONFIG.stages.dev,
+    // session's tokens within REVOCATION_BOUND seconds (docs/revocation.md). The stage's cache TTL may not
+    // exceed the bound (synth refuses it); the gateway's cache is off besides.
+    const revoking: StageConfig = {
+      ...stage,
+      authorizer: { ...stage.authorizer, cacheTtlSeconds: REVOCATION_BOUND },
       revocation: { boundSeconds: REVOCATION_BOUND },
     };
-    stack = await startLocalStack({
-      stage,
-      signIn: true,
+    // The gateway's port fixed first: the realm names its callback and its back-channel logout endpoint.
+    gw = `http://127.0.0.1:${await freeConsecutivePorts(1)}`;
+    await provisionThroughAdmin({ url: kc.url, ...kc.admin })(
+      localStageRealm(
+        realmStage({ ...revoking, revocation: { ...revoking.revocation, publicUrl: gw } }, realmUrl),
+        {
+          passwords: PASSWORDS,
+          signInUrls: [gw],
+        },
+      ),
+    );
+    served = await serveSignInStage(revoking, {
+      apiKinds: ['http'],
+      gatewayPort: Number(new URL(gw).port),
+      signInUrls: [gw],
+      keycloak: realmUrl,
+      keycloakCaFile: caFileWith(https.ca),
       cacheTtlSeconds: 0,
-      passwords: PASSWORDS,
-      keycloak: {
-        realmUrl: `${kc.url}/realms/${REALM}`,
-        provision: provisionThroughAdmin({ url: kc.url, ...kc.admin }),
-      },
-      onRequest: (r) => records.push(r),
+      onRequest: (_api, r) => records.push(r),
     });
-    gw = stack.gateway.url;
-    browser = await launchChromium(join(OUT, '..', 'keycloak-browser-revocation'));
+    browser = await launchChromium(join(OUT, '..', 'keycloak-browser-revocation'), [
+      trustCertificateArg(await serverCertificate(https.url)),
+    ]);
   });
 
   afterAll(async () => {
     await browser?.close();
-    await stack?.close();
+    await served?.close();
   });
 
   const gatewayCookies = async (): Promise<Cookie[]> =>
@@ -408,8 +422,8 @@ describe('a logged-out session in headless Chromium against a real Keycloak (bac
     expect(await gatewayCookies()).toEqual([]);
 
     // The old cookie, copied back in: its access token has not expired, but Keycloak posted a logout token
-    // to the gateway's back-channel logout endpoint, so the authorizer refuses the session's token once
-    // its in-container list entry is older than the bound (read again then): within REVOCATION_BOUND s.
+    // to the gateway's back-channel logout endpoint, whose function wrote the session to the revocation
+    // table; the authorizer reads the table again within REVOCATION_BOUND s and refuses the session's token.
     await context.addCookies(old);
     let replayed = await page.goto(`${gw}/me`);
     for (let i = 0; i < 20 && replayed?.status() === 200; i++) {

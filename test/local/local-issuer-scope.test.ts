@@ -1,51 +1,88 @@
 /**
- * The local stack runs one local issuer in place of the stage's realm and no Cognito pool: a stage's
- * issuer scopes are rewritten to it, and the result passes the authorizer's own validation.
+ * `keygate local` serves a stage's realm with a local one (the built-in issuer or a real Keycloak) and has
+ * no Cognito user pool: the authorizer config synthesized into the assembly is rewritten to the local realm
+ * (withLocalIssuer, as local-trust.ts applies it), route scopes included, and the result passes the
+ * authorizer's own validation; a route scoped to the federated pool alone keeps the pool's issuer, so a
+ * local token is refused there (fail closed), never let through.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { StageConfig } from '../../common/app-config';
 import { COGNITO_FEDERATION_ISSUER, DEFAULT_APP_CONFIG } from '../../common/app-config';
+import type { AuthorizerConfig } from '../../common/authorizer-config';
 import { validateAuthorizerConfig } from '../../common/authorizer-config';
-import { localAuthorizerConfig } from '../../local/gateway/local-stack';
+import { withLocalIssuer } from '../../local/assembly/assembly-issuer';
+import { synthesizedAuthorizerConfig } from '../support/assembly-authorizer-config';
 
 const dev = DEFAULT_APP_CONFIG.stages.dev;
 const LOCAL = 'https://127.0.0.1:8443/realms/keygate';
+/** Scoped to the federated pool alone: the one keycloak route of the stage left without the realm. */
+const POOL_ONLY = 'GET /me';
 
-function federatedStage(issuers: string[]): StageConfig {
-  return {
-    ...dev,
-    cognitoFederation: {
-      domainPrefix: 'keygate-dev',
-      keycloakClientId: 'cognito',
-      clientSecretName: 'keygate/kc',
-      callbackUrls: ['https://app.example.com/cb'],
-    },
-    routes: dev.routes.map((r) =>
-      r.auth === 'keycloak' ? { ...r, requirement: { ...r.requirement, issuers } } : r,
-    ),
-  };
-}
+/** The dev stage with Cognito federation; every keycloak route scoped to both issuers but POOL_ONLY. */
+const federated: StageConfig = {
+  ...dev,
+  cognitoFederation: {
+    domainPrefix: 'keygate-dev',
+    keycloakClientId: 'cognito',
+    clientSecretName: 'keygate/kc',
+    callbackUrls: ['https://app.example.com/cb'],
+  },
+  routes: dev.routes.map((r) =>
+    r.auth === 'keycloak'
+      ? {
+          ...r,
+          requirement: {
+            ...r.requirement,
+            issuers:
+              `${r.method} ${r.path}` === POOL_ONLY
+                ? [COGNITO_FEDERATION_ISSUER]
+                : [dev.keycloak.issuer, COGNITO_FEDERATION_ISSUER],
+          },
+        }
+      : r,
+  ),
+};
 
-describe('localAuthorizerConfig and issuer scopes', () => {
+let deployed: AuthorizerConfig;
+let local: AuthorizerConfig;
+
+beforeAll(async () => {
+  deployed = await synthesizedAuthorizerConfig(federated);
+  local = withLocalIssuer(deployed, dev.keycloak.issuer, LOCAL);
+});
+
+describe('the assembly authorizer config rewritten to the local realm', () => {
   it('names the local issuer where the stage names its realm, and counts the API client roles only', () => {
-    const config = localAuthorizerConfig(
-      federatedStage([dev.keycloak.issuer, COGNITO_FEDERATION_ISSUER]),
-      LOCAL,
-    );
-    const keycloakRoutes = dev.routes.filter((r) => r.auth === 'keycloak').length;
-    expect(keycloakRoutes).toBeGreaterThan(2);
-    expect(config.routes.filter((r) => r.auth === 'keycloak').map((r) => r.requirement?.issuers)).toEqual(
-      Array.from({ length: keycloakRoutes }, () => [LOCAL]),
-    );
-    expect(config.issuers).toEqual([
-      expect.objectContaining({ issuer: LOCAL, roleClients: ['keygate-api'] }),
+    const keycloakRoutes = local.routes.filter((r) => r.auth === 'keycloak');
+    const scoped = keycloakRoutes.filter((r) => `${r.method} ${r.path}` !== POOL_ONLY);
+    expect(scoped.length).toBe(dev.routes.filter((r) => r.auth === 'keycloak').length - 1);
+    expect(scoped.length).toBeGreaterThan(2);
+    for (const r of scoped) {
+      expect(r.requirement?.issuers).toHaveLength(2);
+      expect(r.requirement?.issuers?.[0]).toBe(LOCAL);
+      expect(r.requirement?.issuers).not.toContain(dev.keycloak.issuer);
+    }
+    const realms = local.issuers.filter((i) => i.kind === 'keycloak');
+    expect(realms).toEqual([
+      expect.objectContaining({ issuer: LOCAL, roleClients: [dev.keycloak.apiClientId] }),
     ]);
-    expect(validateAuthorizerConfig(config)).toMatchObject({ ok: true });
+    expect(JSON.stringify(local)).not.toContain(dev.keycloak.issuer);
+    // The rewrite adds no error to what the authorizer validates. The pool's id is a `Ref` the assembly
+    // reader leaves as a placeholder (`local-<logical id>`), which no local issuer stands in for.
+    const issues = (c: AuthorizerConfig) => {
+      const result = validateAuthorizerConfig(c);
+      return result.ok ? [] : result.issues.map((i) => i.path);
+    };
+    expect(issues(deployed)).toEqual(['issuers[1].userPoolId']);
+    expect(issues(local)).toEqual(issues(deployed));
   });
 
-  it('refuses a route scoped to the federated pool alone, which the local stack cannot run', () => {
-    expect(() => localAuthorizerConfig(federatedStage([COGNITO_FEDERATION_ISSUER]), LOCAL)).toThrow(
-      'GET /me: the local stack has no Cognito user pool, and this route is scoped to cognitoFederation alone',
-    );
+  it('keeps a route scoped to the federated pool alone on the pool, which the local realm cannot sign for', () => {
+    const [method, path] = POOL_ONLY.split(' ');
+    const route = local.routes.find((r) => r.method === method && r.path === path);
+    const before = deployed.routes.find((r) => r.method === method && r.path === path);
+    expect(route?.requirement?.issuers).toEqual(before?.requirement?.issuers);
+    expect(route?.requirement?.issuers).toHaveLength(1);
+    expect(route?.requirement?.issuers).not.toContain(LOCAL);
   });
 });

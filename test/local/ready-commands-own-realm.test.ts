@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
-import type { LocalStack, StackIssuer } from '../../local/gateway/local-stack';
 import { keycloakRealmUrls } from '../../local/keycloak-urls';
 import { openKeycloak } from '../../local/keycloak-realm';
 import { readyCommands, variablesToSet } from '../../local/ready-commands';
+import type { ReadyCommandsStack } from '../../local/ready-commands';
 
 const stage = DEFAULT_APP_CONFIG.stages.dev;
 const REALM_URL = 'http://127.0.0.1:8080/realms/mine';
@@ -17,13 +17,13 @@ const REALM_URL = 'http://127.0.0.1:8080/realms/mine';
 async function commandsFor(env: { testPassword?: string; clientSecret?: string }) {
   const opened = await openKeycloak({ target: REALM_URL, stage, ...env });
   const secrets = opened.options.secrets!;
-  const stack = {
-    issuer: { issuer: REALM_URL, urls: keycloakRealmUrls(REALM_URL), ...secrets, close: async () => {} },
+  const stack: ReadyCommandsStack = {
+    issuer: { urls: keycloakRealmUrls(REALM_URL), ...secrets },
     gateway: { url: 'http://127.0.0.1:8080' },
     iam: { machine: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' } },
     stage,
     region: stage.region,
-  } as unknown as LocalStack<StackIssuer>;
+  };
   return readyCommands({ stack, signIn: false });
 }
 

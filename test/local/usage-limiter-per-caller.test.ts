@@ -14,15 +14,12 @@ import type { UsageKeysConfig, UsageTiersConfig } from '../../common/usage-tiers
 import { call, userTokens } from '../../local/callers';
 import type { CallerStack } from '../../local/callers';
 import type { GatewayRecord } from '../../local/gateway/local-gateway';
-import { createLocalUsageTiers } from '../../local/gateway/usage-limiter';
 import { serveStage } from '../../local/serve-stage';
 import type { ServedStage } from '../../local/serve-stage';
 import { LOCAL_MACHINE_ROLE } from '../../local/stage-assembly';
 import { startDynamoDbServer } from '../support/dynamodb-server';
 import type { DynamoDbServer } from '../support/dynamodb-server';
 import { callerStack } from '../support/served-callers';
-
-const ROUTE = 'GET /models';
 
 // Refills one request per 100 s: the third call is throttled however slow the machine.
 const TIERS: UsageTiersConfig = {
@@ -33,73 +30,6 @@ const TIERS: UsageTiersConfig = {
   defaultTier: 'free',
   assignments: [{ roleArn: 'arn:aws:iam::000000000000:role/pooled', tier: 'pool' }],
 };
-
-describe('local usage tiers, per caller', () => {
-  test('the authorizer block lists the per-caller tiers; their keys count only once registered', async () => {
-    const local = createLocalUsageTiers(TIERS, () => 0);
-    expect(local.authorizerBlock.callerKeys).toEqual({ table: 'local', tiers: ['free'] });
-    // The tier secret of a per-caller tier is not a key of its plan.
-    const secret = local.keys.get('free')!;
-    expect(local.limiter.admit({ kind: 'key', usageKey: secret }, ROUTE)?.status).toBe(403);
-    const register = (value: string) =>
-      local.registrar.ensure({
-        recordId: value,
-        keyName: value,
-        value,
-        tier: 'free',
-        apiId: 'local',
-        stage: 'dev',
-        caller: value,
-      });
-    expect(local.limiter.admit({ kind: 'key', usageKey: 'a'.repeat(64) }, ROUTE)?.status).toBe(403);
-    expect(await register('a'.repeat(64))).toEqual({ ok: true });
-    await register('b'.repeat(64));
-    const a = { kind: 'key', usageKey: 'a'.repeat(64) } as const;
-    const b = { kind: 'key', usageKey: 'b'.repeat(64) } as const;
-    // WHEN a uses its burst THEN b still has its own
-    expect([a, a, a, b, b, b].map((c) => local.limiter.admit(c, ROUTE)?.status)).toEqual([
-      undefined,
-      undefined,
-      429,
-      undefined,
-      undefined,
-      429,
-    ]);
-  });
-
-  test("each role's key: its own in a per-caller tier, the tier's in a shared one; counted per key", () => {
-    const local = createLocalUsageTiers(TIERS, () => 0);
-    const role = (name: string) => `arn:aws:iam::000000000000:role/${name}`;
-    const ownA = local.iamKeyFor(role('a'))!;
-    const ownB = local.iamKeyFor(role('b'))!;
-    const pooled = local.iamKeyFor(role('pooled'))!;
-    expect(ownA).toMatch(/^[A-Za-z0-9]{40}$/);
-    expect(local.iamKeyFor(role('a'))).toBe(ownA);
-    expect(new Set([ownA, ownB, pooled]).size).toBe(3);
-    expect(pooled).toBe(local.keys.get('pool'));
-    const statuses = (apiKey: string, n: number) =>
-      Array.from(
-        { length: n },
-        () =>
-          local.limiter.admit(
-            { kind: 'iam', callerArn: 'arn:aws:sts::000000000000:assumed-role/x/y', apiKey },
-            ROUTE,
-          )?.status,
-      );
-    // free (default, per caller): each role has burst 2
-    expect(statuses(ownA, 3)).toEqual([undefined, undefined, 429]);
-    expect(statuses(ownB, 3)).toEqual([undefined, undefined, 429]);
-    // pool (shared): the role shares the tier key's burst 2 with the tier's other callers
-    expect(local.limiter.admit({ kind: 'key', usageKey: pooled }, ROUTE)).toBeUndefined();
-    expect(statuses(pooled, 2)).toEqual([undefined, 429]);
-  });
-
-  test('without roleArn assignments no IAM key exists', () => {
-    expect(
-      createLocalUsageTiers({ ...TIERS, assignments: [] }).iamKeyFor('arn:aws:iam::000000000000:role/a'),
-    ).toBe(undefined);
-  });
-});
 
 describe('served stage with a per-caller tier (REST API)', () => {
   let dynamo: DynamoDbServer;
