@@ -38,7 +38,7 @@ export function readAssembly(assembly: string, stackName?: string): AssemblyStac
     readJson(join(dir, stack.templateFile), `the template of stack ${stack.name}`),
     `the template of stack ${stack.name}`,
   );
-  const functions = readFunctions(resources, dir, assetFolders(dir, stack.name));
+  const functions = readFunctions(resources, dir, assetFolders(dir, stack.name), stack.region ?? 'us-east-1');
   const usage = readUsagePlans(resources);
   const read: AssemblyApi[] = [...readHttpApis(resources), ...readRestApis(resources)];
   const apis: AssemblyApi[] = unreadablePlanRoutes(read, usage).map((api) => ({
@@ -160,11 +160,12 @@ function readFunctions(
   resources: Resources,
   dir: string,
   assets: Record<string, string>,
+  region: string,
 ): Record<string, AssemblyFunction> {
   const out: Record<string, AssemblyFunction> = {};
   for (const [id, r] of Object.entries(resources)) {
     if (r.Type !== 'AWS::Lambda::Function') continue;
-    out[id] = readFunction(id, r.Properties ?? {}, r.Metadata ?? {}, dir, assets, resources);
+    out[id] = readFunction(id, r.Properties ?? {}, r.Metadata ?? {}, dir, assets, { resources, region });
   }
   return out;
 }
@@ -175,8 +176,9 @@ function readFunction(
   metadata: Record<string, unknown>,
   dir: string,
   assets: Record<string, string>,
-  resources: Resources,
+  stack: StandInContext,
 ): AssemblyFunction {
+  const { resources } = stack;
   const runtime = literal(p.Runtime) ?? 'container image';
   const handler = literal(p.Handler) ?? '';
   const code = (p.Code ?? {}) as { S3Key?: unknown; ZipFile?: unknown };
@@ -191,8 +193,9 @@ function readFunction(
     const v =
       literal(value) ??
       (typeof value === 'number' ? String(value) : undefined) ??
-      joinedConfig(name, value, resources) ??
-      tableRef(value, resources);
+      joinedConfig(name, value, stack) ??
+      tableRef(value, resources) ??
+      userPoolRef(value, stack);
     if (v === undefined) unresolved.push(name);
     else environment[name] = v;
   }
@@ -261,14 +264,38 @@ const JOINED_CONFIGS: ReadonlySet<string> = new Set([
  * table's by the name the local stand-in creates it under), so the JSON stays whole and the rest of the
  * config is read as deployed.
  */
-function joinedConfig(name: string, value: unknown, resources: Resources): string | undefined {
+function joinedConfig(name: string, value: unknown, stack: StandInContext): string | undefined {
+  const { resources } = stack;
   if (!JOINED_CONFIGS.has(name)) return undefined;
   if (!value || typeof value !== 'object') return undefined;
   const join = (value as { 'Fn::Join'?: unknown })['Fn::Join'];
   if (!Array.isArray(join) || join[0] !== '' || !Array.isArray(join[1])) return undefined;
   return (join[1] as unknown[])
-    .map((part) => literal(part) ?? tableRef(part, resources) ?? `local-${referencedIds(part)[0] ?? 'value'}`)
+    .map(
+      (part) =>
+        literal(part) ??
+        tableRef(part, resources) ??
+        userPoolRef(part, stack) ??
+        `local-${referencedIds(part)[0] ?? 'value'}`,
+    )
     .join('');
+}
+
+/** What a reference is resolved against: the template's resources and the stack's Region. */
+interface StandInContext {
+  readonly resources: Resources;
+  readonly region: string;
+}
+
+/**
+ * A `Ref` to a Cognito user pool of the template (its id): a pool id of the form Cognito gives
+ * (`<region>_<id>`, in the stack's Region), so the authorizer's config stays valid; no local issuer signs
+ * for it, so tokens naming that pool are refused and every other issuer still works.
+ */
+function userPoolRef(value: unknown, stack: StandInContext): string | undefined {
+  const ref = (value as { Ref?: unknown } | null)?.Ref;
+  if (typeof ref !== 'string' || stack.resources[ref]?.Type !== 'AWS::Cognito::UserPool') return undefined;
+  return `${stack.region}_local${ref.replace(/[^A-Za-z0-9]/g, '')}`;
 }
 
 /** A `Ref` to a DynamoDB table of the template: the name the local stand-in creates it under. */
