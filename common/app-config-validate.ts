@@ -205,7 +205,7 @@ export function stageConfigIssues(input: unknown, at: string): FieldIssue[] {
   errors.push(...stageStepUpIssues({ ...s, routes }, at, resultCacheTtlSeconds));
   errors.push(...routeQuotaErrors(routes, `${at}.routes`, http, rest));
   errors.push(...stageRouteErrors(s, routes, at, { http, rest, signIn }));
-  errors.push(...issuesAbout(`${at}.models`, validateModelList(s.models, `${at}.models`)));
+  errors.push(...validateModelList(s.models, `${at}.models`));
   errors.push(...stageBlockIssues(s, at));
   if (s.machinePrincipals !== undefined) {
     errors.push(

@@ -13,6 +13,8 @@
  * issuer or with step-up makes, while its checks run at cold start (lib/internal/lambda-entries.ts).
  */
 import type { BlockValidators } from '../../common/authorizer-config';
+import type { FieldIssue } from '../../common/field-issue';
+import { fieldIssue } from '../../common/field-issue';
 import type { LoadedConfig } from './load-config';
 import { readConfig } from './load-config';
 import type { HandlerDeps } from './handler';
@@ -43,15 +45,15 @@ function checksFrom<M, A extends unknown[]>(
   block: string,
   what: string,
   load: () => M,
-  checks: (m: M, ...args: A) => string[],
-): (...args: A) => string[] {
+  checks: (m: M, ...args: A) => FieldIssue[],
+): (...args: A) => FieldIssue[] {
   return (...args) => {
     let m: M;
     try {
       m = load();
     } catch (e) {
       const code = (e as { code?: unknown } | null)?.code;
-      return [`${block}: the ${what} could not be loaded (${String(code ?? 'error')})`];
+      return [fieldIssue(block, `: the ${what} could not be loaded (${String(code ?? 'error')})`)];
     }
     return checks(m, ...args);
   };
