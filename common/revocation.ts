@@ -113,6 +113,7 @@ export function validateRevocationBlock(input: unknown, resultCacheTtlSeconds: u
     );
   }
   for (const k of Object.keys(r))
-    if (k !== 'boundSeconds' && k !== 'tableName') errors.push(fieldIssue(`revocation.${k}`, 'is not a field'));
+    if (k !== 'boundSeconds' && k !== 'tableName')
+      errors.push(fieldIssue(`revocation.${k}`, 'is not a field'));
   return errors;
 }

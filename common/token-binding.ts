@@ -277,7 +277,9 @@ function dpopIssues(s: Readonly<Record<string, unknown>>, at: string): FieldIssu
       list.length === 0 ||
       !list.every((a) => (DPOP_ALGORITHMS as readonly string[]).includes(a))
     ) {
-      errors.push(fieldIssue(`${at}.algorithms`, `must be a non-empty list of ${DPOP_ALGORITHMS.join(', ')}`));
+      errors.push(
+        fieldIssue(`${at}.algorithms`, `must be a non-empty list of ${DPOP_ALGORITHMS.join(', ')}`),
+      );
     }
   }
   if (
