@@ -11,18 +11,12 @@ import {
   LAMBDA_ENTRY_NAMES,
   lambdaAssetDir,
   lambdaBuildRecord,
-  lambdaBundleFiles,
 } from '../../lib/internal/lambda-entries';
 import type { BuiltLambda } from '../../scripts/build-lambdas';
 import { PACKAGE_ROOT, buildLambdas } from '../../scripts/build-lambdas';
 import { apigwEvent } from '../fixtures/apigw/events';
+import { bundleFiles } from '../support/bundle-files';
 import { config } from '../lambda/authorizer/pipeline-fixtures';
-
-/** Every file of a function's bundle: its JavaScript files and their source maps, sorted. */
-const bundleFiles = (name: BuiltLambda['name']) =>
-  lambdaBundleFiles(name)
-    .flatMap((file) => [file, `${file}.map`])
-    .sort();
 
 /** A package.json `files` entry as npm reads it, for the `*` and `**` it uses. */
 function globPattern(glob: string): RegExp {
