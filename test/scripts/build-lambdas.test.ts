@@ -18,6 +18,56 @@ import { apigwEvent } from '../fixtures/apigw/events';
 import { bundleFiles } from '../support/bundle-files';
 import { config } from '../lambda/authorizer/pipeline-fixtures';
 
+/**
+ * Runs the built authorizer in a fresh process without node_modules (so without the runtime's AWS SDK):
+ * `files` of the bundle in `buildDir` are copied into an empty folder and the handler answers `event`
+ * under `cfg`. Reports the answer, the decision log's reasons, the configuration errors (level ERROR, on
+ * stderr) and which of `modules` were loaded. The secrets extension is on a closed port.
+ */
+function runBuiltAuthorizer(
+  buildDir: string,
+  files: readonly string[],
+  cfg: unknown,
+  event: unknown,
+  modules: readonly string[],
+): { answer: string; loaded: string[]; reasons: (string | undefined)[]; errors: string[] } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-load-'));
+  try {
+    for (const file of files)
+      fs.copyFileSync(path.join(buildDir, lambdaAssetDir('authorizer'), file), path.join(dir, file));
+    const script = [
+      "const { handler } = require('./index.js');",
+      `handler(${JSON.stringify(event)}).then(() => 'allowed', (e) => e.message).then((answer) => {`,
+      `  const loaded = ${JSON.stringify(modules)}.filter((m) =>`,
+      '    Object.keys(require.cache).some((f) => f.endsWith(m)));',
+      "  process.stdout.write('\\nRESULT ' + JSON.stringify({ answer, loaded }) + '\\n');",
+      '});',
+    ].join('\n');
+    const result = spawnSync(process.execPath, ['-e', script], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        [AUTHORIZER_CONFIG_ENV]: JSON.stringify(cfg),
+        PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '1',
+      },
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const output = `${result.stdout}\n${result.stderr}`.split('\n');
+    const lines = output
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { message: string; reason?: string; errors?: string[] });
+    const outcome = output.find((l) => l.startsWith('RESULT '));
+    return {
+      ...(JSON.parse(outcome?.slice('RESULT '.length) ?? 'null') as { answer: string; loaded: string[] }),
+      reasons: lines.filter((l) => l.message === DECISION_MESSAGE).map((l) => l.reason),
+      errors: lines.flatMap((l) => l.errors ?? []),
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A package.json `files` entry as npm reads it, for the `*` and `**` it uses. */
 function globPattern(glob: string): RegExp {
   const body = glob
@@ -161,42 +211,13 @@ describe('buildLambdas', () => {
      * which feature modules were loaded.
      */
     function coldStart(files: readonly string[], extra: Partial<AuthorizerConfig>) {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-load-'));
-      try {
-        for (const file of files)
-          fs.copyFileSync(path.join(first, lambdaAssetDir('authorizer'), file), path.join(dir, file));
-        const event = apigwEvent('rest', { authorization: null });
-        const script = [
-          "const { handler } = require('./index.js');",
-          `handler(${JSON.stringify(event)}).then(() => 'allowed', (e) => e.message).then((answer) => {`,
-          "  const loaded = ['binding.js', 'cognito.js', 'revocation.js', 'step-up.js', 'usage.js'].filter((m) =>",
-          '    Object.keys(require.cache).some((f) => f.endsWith(m)));',
-          "  process.stdout.write('\\nRESULT ' + JSON.stringify({ answer, loaded }) + '\\n');",
-          '});',
-        ].join('\n');
-        const result = spawnSync(process.execPath, ['-e', script], {
-          cwd: dir,
-          encoding: 'utf8',
-          env: {
-            PATH: process.env.PATH,
-            [AUTHORIZER_CONFIG_ENV]: JSON.stringify(config(extra)),
-            PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '1',
-          },
-        });
-        expect(result.status, result.stderr).toBe(0);
-        const output = `${result.stdout}\n${result.stderr}`.split('\n');
-        const lines = output
-          .filter((l) => l.startsWith('{'))
-          .map((l) => JSON.parse(l) as { message: string; reason?: string; errors?: string[] });
-        const outcome = output.find((l) => l.startsWith('RESULT '));
-        return {
-          ...(JSON.parse(outcome?.slice('RESULT '.length) ?? 'null') as { answer: string; loaded: string[] }),
-          reasons: lines.filter((l) => l.message === DECISION_MESSAGE).map((l) => l.reason),
-          errors: lines.flatMap((l) => l.errors ?? []),
-        };
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+      return runBuiltAuthorizer(first, files, config(extra), apigwEvent('rest', { authorization: null }), [
+        'binding.js',
+        'cognito.js',
+        'revocation.js',
+        'step-up.js',
+        'usage.js',
+      ]);
     }
 
     const FEATURES = {
@@ -267,46 +288,13 @@ describe('buildLambdas', () => {
      * loaded. The keyring is read through the secrets extension, here on a closed port.
      */
     function coldStart(files: readonly string[], session: boolean) {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-load-'));
-      try {
-        for (const file of files)
-          fs.copyFileSync(path.join(first, lambdaAssetDir('authorizer'), file), path.join(dir, file));
-        const cfg = config(session ? { session: { keysSecretId: 'arn:aws:secretsmanager:kg' } } : {});
-        const event = apigwEvent('rest', {
-          authorization: null,
-          cookies: ['__Host-keygate_session=v1.k1.aaaa.bbbb'],
-        });
-        const script = [
-          "const { handler } = require('./index.js');",
-          `handler(${JSON.stringify(event)}).then(() => 'allowed', (e) => e.message).then((answer) => {`,
-          "  const loaded = Object.keys(require.cache).some((f) => f.endsWith('session.js'));",
-          "  process.stdout.write('\\nRESULT ' + JSON.stringify({ answer, loaded }) + '\\n');",
-          '});',
-        ].join('\n');
-        const result = spawnSync(process.execPath, ['-e', script], {
-          cwd: dir,
-          encoding: 'utf8',
-          env: {
-            PATH: process.env.PATH,
-            [AUTHORIZER_CONFIG_ENV]: JSON.stringify(cfg),
-            PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '1',
-          },
-        });
-        expect(result.status, result.stderr).toBe(0);
-        // Log lines: decisions on stdout, the configuration error (level ERROR) on stderr.
-        const output = `${result.stdout}\n${result.stderr}`.split('\n');
-        const lines = output
-          .filter((l) => l.startsWith('{'))
-          .map((l) => JSON.parse(l) as { message: string; reason?: string; errors?: string[] });
-        const outcome = output.find((l) => l.startsWith('RESULT '));
-        return {
-          ...(JSON.parse(outcome?.slice('RESULT '.length) ?? 'null') as { answer: string; loaded: boolean }),
-          reasons: lines.filter((l) => l.message === DECISION_MESSAGE).map((l) => l.reason),
-          errors: lines.flatMap((l) => l.errors ?? []),
-        };
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+      const cfg = config(session ? { session: { keysSecretId: 'arn:aws:secretsmanager:kg' } } : {});
+      const event = apigwEvent('rest', {
+        authorization: null,
+        cookies: ['__Host-keygate_session=v1.k1.aaaa.bbbb'],
+      });
+      const run = runBuiltAuthorizer(first, files, cfg, event, ['session.js']);
+      return { ...run, loaded: run.loaded.length > 0 };
     }
 
     it('is left out of index.js and never loaded without a session configuration', () => {
