@@ -307,6 +307,34 @@ describe("stage configuration: the exact field of a mistake in a stage's models"
     expect(refused(validateAppConfig(stage(models)))).toEqual([{ path, message: `${path} ${rule}` }]);
   });
 
+  it.each<[string, Record<string, unknown>, string, string]>([
+    [
+      'a revocation bound of 0',
+      { revocation: { boundSeconds: 0 } },
+      'revocation.boundSeconds',
+      'must be an integer from 1 to 300',
+    ],
+    [
+      'an unknown revocation field',
+      { revocation: { boundSeconds: 300, ttl: 5 } },
+      'revocation.ttl',
+      'is not a field',
+    ],
+    [
+      'a DPoP route the stage does not have',
+      { tokenBinding: { dpop: { routes: ['GET /nowhere'] } } },
+      'tokenBinding.dpop.routes[0]',
+      ": 'GET /nowhere' is not a keycloak route of the table (e.g. 'GET /me')",
+    ],
+  ])("names the exact field of %s in the stage's other blocks", (_name, block, field, rule) => {
+    const [only] = Object.keys(block);
+    const config = { stages: { [name]: { ...base, [only]: block[only] } } };
+    const path = `keygate.stages.${name}.${field}`;
+    const at = path.slice(0, path.lastIndexOf('['));
+    const message = rule.startsWith(':') ? `${at}${rule}` : `${path} ${rule}`;
+    expect(refused(validateAppConfig(config))).toEqual([{ path, message }]);
+  });
+
   it('is the field of the error `cdk synth` raises', () => {
     const app = new App({ context: { keygate: stage([demo, { id: 'sm', kind: 'sagemaker' }]) } });
     const path = `keygate.stages.${name}.models[1].sagemakerEndpointName`;
