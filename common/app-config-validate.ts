@@ -205,7 +205,7 @@ export function stageConfigIssues(input: unknown, at: string): FieldIssue[] {
   errors.push(...stageStepUpIssues({ ...s, routes }, at, resultCacheTtlSeconds));
   errors.push(...routeQuotaErrors(routes, `${at}.routes`, http, rest));
   errors.push(...stageRouteErrors(s, routes, at, { http, rest, signIn }));
-  errors.push(...issuesAbout(`${at}.models`, validateModelList(s.models, `${at}.models`)));
+  errors.push(...validateModelList(s.models, `${at}.models`));
   errors.push(...stageBlockIssues(s, at));
   if (s.machinePrincipals !== undefined) {
     errors.push(
@@ -525,9 +525,19 @@ function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): F
       ),
     ];
   }
-  const b = input;
   const errors: FieldIssue[] = [];
-  unknownKeys(b, fieldsOf(BrowserSignInSchema), at, errors);
+  unknownKeys(input, fieldsOf(BrowserSignInSchema), at, errors);
+  return [
+    ...errors,
+    ...signInClientIssues(input, at, keycloak),
+    ...signInSessionIssues(input, at),
+    ...signInBrowserIssues(input, at),
+  ];
+}
+
+/** The sign-in client: its id, and the secret of a confidential client (by name, never the value). */
+function signInClientIssues(b: Record<string, unknown>, at: string, keycloak: unknown): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   if (b.clientId !== undefined && (typeof b.clientId !== 'string' || !CLIENT_ID.test(b.clientId))) {
     errors.push(fieldIssue(`${at}.clientId`, 'must be a Keycloak client id'));
   }
@@ -557,6 +567,12 @@ function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): F
     if (b.clientSecretName === undefined)
       errors.push(fieldIssue(`${at}.clientSecretField`, `needs ${at}.clientSecretName`));
   }
+  return errors;
+}
+
+/** What the session asks of the realm and the cookie: scopes, cookie name, session length. */
+function signInSessionIssues(b: Record<string, unknown>, at: string): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   if (b.scopes !== undefined) {
     if (!Array.isArray(b.scopes) || !b.scopes.every((v) => typeof v === 'string' && SCOPE_TOKEN.test(v))) {
       errors.push(fieldIssue(`${at}.scopes`, 'must be a list of scope tokens without spaces or quotes'));
@@ -572,6 +588,12 @@ function validateBrowserSignIn(input: unknown, at: string, keycloak: unknown): F
       fieldIssue(`${at}.maxSessionSeconds`, 'must be an integer from 300 (5 minutes) to 2592000 (30 days)'),
     );
   }
+  return errors;
+}
+
+/** Where browsers reach the API from: allowed origins, the CSRF header, the public URLs. */
+function signInBrowserIssues(b: Record<string, unknown>, at: string): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   if (b.allowedOrigins !== undefined) {
     if (!Array.isArray(b.allowedOrigins))
       errors.push(fieldIssue(`${at}.allowedOrigins`, 'must be a list of https origins'));

@@ -256,8 +256,8 @@ export function keycloakJwksUri(c: KeycloakIssuerConfig): string {
 export type ConfigResult =
   { ok: true; config: AuthorizerConfig } | { ok: false; errors: string[]; issues: FieldIssue[] };
 
-/** The checks of a `session` block (given the config's routes and tokenSource): its error messages. */
-export type SessionBlockValidator = (session: unknown, routes: unknown, tokenSource: unknown) => string[];
+/** The checks of a `session` block (given the config's routes and tokenSource): each problem by its field. */
+export type SessionBlockValidator = (session: unknown, routes: unknown, tokenSource: unknown) => FieldIssue[];
 
 /**
  * The checks of the blocks whose code the authorizer keeps in modules of its own (session, revocation,
@@ -266,7 +266,7 @@ export type SessionBlockValidator = (session: unknown, routes: unknown, tokenSou
 export interface BlockValidators {
   readonly session: SessionBlockValidator;
   readonly revocation: typeof validateRevocationBlock;
-  readonly usage: (input: unknown) => string[];
+  readonly usage: (input: unknown) => FieldIssue[];
   readonly tokenBinding: typeof validateTokenBinding;
 }
 
@@ -319,8 +319,7 @@ export function validateAuthorizerConfigWith(input: unknown, blocks: BlockValida
   errors.push(...issuerListErrors(c.issuers, errors.length === 0));
   errors.push(...routeTableErrors(c));
   if (errors.length === 0) errors.push(...issuerScopeErrors(c as unknown as AuthorizerConfig));
-  if (c.tokenSource !== undefined)
-    errors.push(...issuesAbout('tokenSource', validateTokenSource(c.tokenSource)));
+  if (c.tokenSource !== undefined) errors.push(...tokenSourceIssues(c.tokenSource));
   errors.push(...settingErrors(c));
   errors.push(...blockErrors(c, blocks, errors.length === 0));
   for (const k of Object.keys(c))
@@ -477,22 +476,17 @@ export function blockErrors(
 ): FieldIssue[] {
   const errors: FieldIssue[] = [];
   const ttl = c.resultCacheTtlSeconds as number | undefined;
-  if (c.session !== undefined)
-    errors.push(...issuesAbout('session', blocks.session(c.session, c.routes, c.tokenSource)));
-  if (c.revocation !== undefined)
-    errors.push(...issuesAbout('revocation', blocks.revocation(c.revocation, ttl)));
-  if (c.usage !== undefined) errors.push(...issuesAbout('usage', blocks.usage(c.usage)));
+  if (c.session !== undefined) errors.push(...blocks.session(c.session, c.routes, c.tokenSource));
+  if (c.revocation !== undefined) errors.push(...blocks.revocation(c.revocation, ttl));
+  if (c.usage !== undefined) errors.push(...blocks.usage(c.usage));
   if (c.tokenBinding !== undefined && clean && errors.length === 0) {
     const issuers = (c.issuers as IssuerConfig[]).map(issuerUrl);
     errors.push(
-      ...issuesAbout(
-        'tokenBinding',
-        blocks.tokenBinding(c.tokenBinding, {
-          routes: c.routes as RouteSpec[],
-          issuers,
-          resultCacheTtlSeconds: ttl,
-        }),
-      ),
+      ...blocks.tokenBinding(c.tokenBinding, {
+        routes: c.routes as RouteSpec[],
+        issuers,
+        resultCacheTtlSeconds: ttl,
+      }),
     );
   }
   return errors;
@@ -630,88 +624,112 @@ export function issuerIssues(input: unknown, at: string): FieldIssue[] {
 /** The name of a token cookie or query parameter (`tokenSource.cookie`, `tokenSource.query`). */
 export const COOKIE_OR_QUERY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
-function validateTokenSource(input: unknown): string[] {
-  if (typeof input !== 'object' || input === null) return ['tokenSource must be an object'];
+/** The checks of the `tokenSource` block, each problem by its field (`tokenSource.cookie`). */
+export function tokenSourceIssues(input: unknown): FieldIssue[] {
+  if (typeof input !== 'object' || input === null) return [fieldIssue('tokenSource', 'must be an object')];
   const t = input as Record<string, unknown>;
-  const errors: string[] = [];
+  const errors: FieldIssue[] = [];
   if (t.header !== undefined && !isHeaderName(t.header)) {
-    errors.push('tokenSource.header must be an HTTP header name');
+    errors.push(fieldIssue('tokenSource.header', 'must be an HTTP header name'));
   }
   if (t.cookie !== undefined && (typeof t.cookie !== 'string' || !COOKIE_OR_QUERY_NAME.test(t.cookie))) {
-    errors.push('tokenSource.cookie must be a cookie name of letters, digits, _ . -');
+    errors.push(fieldIssue('tokenSource.cookie', 'must be a cookie name of letters, digits, _ . -'));
   }
   if (t.query !== undefined && (typeof t.query !== 'string' || !COOKIE_OR_QUERY_NAME.test(t.query))) {
-    errors.push('tokenSource.query must be a parameter name of letters, digits, _ . -');
+    errors.push(fieldIssue('tokenSource.query', 'must be a parameter name of letters, digits, _ . -'));
   }
   if (t.allowedOrigins !== undefined) {
     if (!Array.isArray(t.allowedOrigins) || !t.allowedOrigins.every(isHttpsOrigin)) {
       errors.push(
-        'tokenSource.allowedOrigins must be a list of https origins (scheme, host and optional port only)',
+        fieldIssue(
+          'tokenSource.allowedOrigins',
+          'must be a list of https origins (scheme, host and optional port only)',
+        ),
       );
     } else if (t.cookie === undefined) {
-      errors.push('tokenSource.allowedOrigins needs tokenSource.cookie (it applies to cookie-borne tokens)');
+      errors.push(
+        fieldIssue(
+          'tokenSource.allowedOrigins',
+          'needs tokenSource.cookie (it applies to cookie-borne tokens)',
+        ),
+      );
     }
   }
   for (const k of Object.keys(t))
     if (!['header', 'cookie', 'query', 'allowedOrigins'].includes(k))
-      errors.push(`tokenSource.${k} is not a field`);
+      errors.push(fieldIssue(`tokenSource.${k}`, 'is not a field'));
   return errors;
 }
 
-/** The checks of the `session` block. */
-export function validateSessionBlock(input: unknown, routes: unknown, tokenSource: unknown): string[] {
+/** The fields of a `session` block. */
+const SESSION_FIELDS = [
+  'keysSecretId',
+  'cookieName',
+  'csrfHeader',
+  'allowedOrigins',
+  'browserRoutes',
+  'publicBaseUrl',
+] as const;
+
+/** The checks of the `session` block, each problem by its field (`session.cookieName`). */
+export function validateSessionBlock(input: unknown, routes: unknown, tokenSource: unknown): FieldIssue[] {
   if (typeof input !== 'object' || input === null || Array.isArray(input))
-    return ['session must be an object'];
+    return [fieldIssue('session', 'must be an object')];
   const s = input as Record<string, unknown>;
-  const errors: string[] = [];
+  const errors: FieldIssue[] = [];
   if (typeof s.keysSecretId !== 'string' || s.keysSecretId.length === 0 || s.keysSecretId.length > 2048) {
-    errors.push('session.keysSecretId must be a non-empty string');
+    errors.push(fieldIssue('session.keysSecretId', 'must be a non-empty string'));
   }
   if (s.cookieName !== undefined && !isCookieName(s.cookieName)) {
-    errors.push(`session.cookieName must be ${COOKIE_NAME_RULE}`);
+    errors.push(fieldIssue('session.cookieName', `must be ${COOKIE_NAME_RULE}`));
   }
   const cookie = (tokenSource as { cookie?: unknown } | undefined)?.cookie;
   if (cookie !== undefined && cookie === (s.cookieName ?? DEFAULT_SESSION_COOKIE_NAME)) {
-    errors.push('session.cookieName must differ from tokenSource.cookie');
+    errors.push(fieldIssue('session.cookieName', 'must differ from tokenSource.cookie'));
   }
   if (s.csrfHeader !== undefined && !isHeaderName(s.csrfHeader)) {
-    errors.push('session.csrfHeader must be an HTTP header name');
+    errors.push(fieldIssue('session.csrfHeader', 'must be an HTTP header name'));
   }
   if (
     s.allowedOrigins !== undefined &&
     (!Array.isArray(s.allowedOrigins) || !s.allowedOrigins.every(isHttpsOrigin))
   ) {
     errors.push(
-      'session.allowedOrigins must be a list of https origins (scheme, host and optional port only)',
+      fieldIssue(
+        'session.allowedOrigins',
+        'must be a list of https origins (scheme, host and optional port only)',
+      ),
     );
   }
-  if (s.browserRoutes !== undefined) {
-    const keys = new Set(
-      Array.isArray(routes)
-        ? (routes as { method?: unknown; path?: unknown; auth?: unknown }[])
-            .filter((r) => r && r.auth === 'keycloak' && r.method === 'GET')
-            .map((r) => `GET ${String(r.path)}`)
-        : [],
-    );
-    if (!Array.isArray(s.browserRoutes) || !s.browserRoutes.every((k) => typeof k === 'string')) {
-      errors.push('session.browserRoutes must be a list of route keys');
-    } else {
-      for (const k of s.browserRoutes as string[]) {
-        if (!keys.has(k)) errors.push(`session.browserRoutes: '${k}' is not a GET keycloak route of routes`);
-      }
-    }
-  }
+  if (s.browserRoutes !== undefined) errors.push(...browserRouteIssues(s.browserRoutes, routes));
   if (s.publicBaseUrl !== undefined && !isHttpsUrl(s.publicBaseUrl)) {
-    errors.push('session.publicBaseUrl must be an https URL without a trailing slash');
+    errors.push(fieldIssue('session.publicBaseUrl', 'must be an https URL without a trailing slash'));
   }
-  const known = [
-    'keysSecretId',
-    'cookieName',
-    'csrfHeader',
-    'allowedOrigins',
-    'browserRoutes',
-    'publicBaseUrl',
-  ];
-  for (const k of Object.keys(s)) if (!known.includes(k)) errors.push(`session.${k} is not a field`);
+  for (const k of Object.keys(s))
+    if (!(SESSION_FIELDS as readonly string[]).includes(k))
+      errors.push(fieldIssue(`session.${k}`, 'is not a field'));
   return errors;
+}
+
+/** `session.browserRoutes`: keys of GET keycloak routes of the table, each entry by its index. */
+function browserRouteIssues(browserRoutes: unknown, routes: unknown): FieldIssue[] {
+  if (!Array.isArray(browserRoutes) || !browserRoutes.every((k) => typeof k === 'string'))
+    return [fieldIssue('session.browserRoutes', 'must be a list of route keys')];
+  const keys = new Set(
+    Array.isArray(routes)
+      ? (routes as { method?: unknown; path?: unknown; auth?: unknown }[])
+          .filter((r) => r && r.auth === 'keycloak' && r.method === 'GET')
+          .map((r) => `GET ${String(r.path)}`)
+      : [],
+  );
+  return (browserRoutes as string[]).flatMap((k, n) =>
+    keys.has(k)
+      ? []
+      : [
+          {
+            path: `session.browserRoutes[${n}]`,
+            message: `session.browserRoutes: '${k}' is not a GET keycloak route of routes`,
+          },
+        ],
+  );
 }

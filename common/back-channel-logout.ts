@@ -14,6 +14,8 @@ import {
   isStringList,
 } from './field-checks';
 import { REVOCATION_DEFAULTS } from './revocation';
+import type { FieldIssue } from './field-issue';
+import { fieldIssue } from './field-issue';
 
 /** The `events` member a logout token must carry (Back-Channel Logout 1.0, section 2.4). */
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -163,34 +165,43 @@ export interface StageRevocationConfig {
   readonly publicUrl?: string;
 }
 
-/** The checks of a stage's `revocation` block, given the stage's authorizer cache TTL. */
-export function validateStageRevocation(input: unknown, at: string, cacheTtlSeconds: unknown): string[] {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return [`${at} must be an object`];
+/** The checks of a stage's `revocation` block, given the stage's authorizer cache TTL; each names its field. */
+export function validateStageRevocation(input: unknown, at: string, cacheTtlSeconds: unknown): FieldIssue[] {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return [fieldIssue(at, 'must be an object')];
   const r = input as Record<string, unknown>;
-  const errors: string[] = [];
+  const errors: FieldIssue[] = [];
   const bound = r.boundSeconds ?? REVOCATION_DEFAULTS.boundSeconds;
   if (!isIntIn(bound, 1, REVOCATION_DEFAULTS.maxBoundSeconds))
-    errors.push(`${at}.boundSeconds must be an integer from 1 to ${REVOCATION_DEFAULTS.maxBoundSeconds}`);
+    errors.push(
+      fieldIssue(`${at}.boundSeconds`, `must be an integer from 1 to ${REVOCATION_DEFAULTS.maxBoundSeconds}`),
+    );
   else if (typeof cacheTtlSeconds === 'number' && cacheTtlSeconds > (bound as number))
     errors.push(
-      `${at}.boundSeconds (${String(bound)}) is below authorizer.cacheTtlSeconds (${cacheTtlSeconds}): lower the cache TTL or leave it out (it then defaults to the bound)`,
+      fieldIssue(
+        `${at}.boundSeconds`,
+        `(${String(bound)}) is below authorizer.cacheTtlSeconds (${cacheTtlSeconds}): lower the cache TTL or leave it out (it then defaults to the bound)`,
+      ),
     );
   if (
     r.retentionSeconds !== undefined &&
     !isIntIn(r.retentionSeconds, 60, REVOCATION_DEFAULTS.maxRetentionSeconds)
   )
     errors.push(
-      `${at}.retentionSeconds must be an integer from 60 to ${REVOCATION_DEFAULTS.maxRetentionSeconds}`,
+      fieldIssue(
+        `${at}.retentionSeconds`,
+        `must be an integer from 60 to ${REVOCATION_DEFAULTS.maxRetentionSeconds}`,
+      ),
     );
   if (
     r.publicUrl !== undefined &&
     !isHttpsUrl(r.publicUrl) &&
     !(isHttpUrl(r.publicUrl) && isLoopbackUrl(r.publicUrl))
   )
-    errors.push(`${at}.publicUrl must be an https URL without a trailing slash`);
+    errors.push(fieldIssue(`${at}.publicUrl`, 'must be an https URL without a trailing slash'));
   for (const k of Object.keys(r))
     if (!['boundSeconds', 'retentionSeconds', 'publicUrl'].includes(k))
-      errors.push(`${at}.${k} is not a field`);
+      errors.push(fieldIssue(`${at}.${k}`, 'is not a field'));
   return errors;
 }
 

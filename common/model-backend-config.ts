@@ -27,6 +27,7 @@ import {
   MODEL_KINDS,
 } from './model-contract';
 import { parsePathTemplate, validateRequirement, type Requirement } from './route-model';
+import type { FieldIssue } from './field-issue';
 
 export { MODELS_CONFIG_ENV } from './function-env';
 
@@ -165,11 +166,12 @@ export type BackendModelConfig = BackendConfig['models'][number];
 
 /**
  * The checks of a model list as the backend runs them, for the stage configuration's `models` (`at` is
- * its path): the stage and the function accept the same models. The messages, empty when valid.
+ * its path): the stage and the function accept the same models. Each problem names its field
+ * (`keygate.stages.dev.models[2].sagemakerEndpointName`); none when valid.
  */
-export function validateModelList(input: unknown, at: string): string[] {
+export function validateModelList(input: unknown, at: string): FieldIssue[] {
   const checked = checkConfig(ModelListSchema, input, at, {}, at);
-  return checked.ok ? [] : checked.errors;
+  return checked.ok ? [] : checked.errors.map((message, i) => ({ path: checked.fields[i], message }));
 }
 
 /** Checks untrusted input (the function at cold start, the construct at synth); every message names the field. */

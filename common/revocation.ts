@@ -13,6 +13,8 @@
  * https://openid.net/specs/openid-connect-backchannel-1_0.html
  */
 import { isIntIn } from './field-checks';
+import type { FieldIssue } from './field-issue';
+import { fieldIssue } from './field-issue';
 
 export const REVOCATION_DEFAULTS = {
   /** "A logged-out session stops working within N seconds". */
@@ -76,30 +78,42 @@ const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 /**
  * The checks of the authorizer configuration's `revocation` block, given its result cache TTL (which must
- * be known and within the bound, or the bound would not hold). Every message names the field.
+ * be known and within the bound, or the bound would not hold). Each problem names its field.
  */
-export function validateRevocationBlock(input: unknown, resultCacheTtlSeconds: unknown): string[] {
+export function validateRevocationBlock(input: unknown, resultCacheTtlSeconds: unknown): FieldIssue[] {
   if (typeof input !== 'object' || input === null || Array.isArray(input))
-    return ['revocation must be an object'];
+    return [fieldIssue('revocation', 'must be an object')];
   const r = input as Record<string, unknown>;
-  const errors: string[] = [];
+  const errors: FieldIssue[] = [];
   const bound = r.boundSeconds ?? REVOCATION_DEFAULTS.boundSeconds;
   if (!isIntIn(bound, 1, REVOCATION_DEFAULTS.maxBoundSeconds)) {
     errors.push(
-      `revocation.boundSeconds must be an integer from 1 to ${REVOCATION_DEFAULTS.maxBoundSeconds}`,
+      fieldIssue(
+        'revocation.boundSeconds',
+        `must be an integer from 1 to ${REVOCATION_DEFAULTS.maxBoundSeconds}`,
+      ),
     );
   } else if (typeof resultCacheTtlSeconds !== 'number') {
-    errors.push('revocation needs resultCacheTtlSeconds: the bound includes API Gateway result caching');
+    errors.push({
+      path: 'resultCacheTtlSeconds',
+      message: 'revocation needs resultCacheTtlSeconds: the bound includes API Gateway result caching',
+    });
   } else if (resultCacheTtlSeconds > (bound as number)) {
     errors.push(
-      `resultCacheTtlSeconds (${resultCacheTtlSeconds}) must not exceed revocation.boundSeconds (${String(bound)}): ` +
-        'a cached answer would outlive a logout by more than the bound',
+      fieldIssue(
+        'resultCacheTtlSeconds',
+        `(${resultCacheTtlSeconds}) must not exceed revocation.boundSeconds (${String(bound)}): ` +
+          'a cached answer would outlive a logout by more than the bound',
+      ),
     );
   }
   if (r.tableName !== undefined && (typeof r.tableName !== 'string' || !TABLE_NAME.test(r.tableName))) {
-    errors.push('revocation.tableName must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)');
+    errors.push(
+      fieldIssue('revocation.tableName', 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)'),
+    );
   }
   for (const k of Object.keys(r))
-    if (k !== 'boundSeconds' && k !== 'tableName') errors.push(`revocation.${k} is not a field`);
+    if (k !== 'boundSeconds' && k !== 'tableName')
+      errors.push(fieldIssue(`revocation.${k}`, 'is not a field'));
   return errors;
 }

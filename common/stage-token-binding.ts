@@ -10,6 +10,8 @@ import { COGNITO_FEDERATION_ISSUER } from './app-config';
 import type { RouteSpec } from './route-model';
 import type { DpopAlgorithm } from './token-binding';
 import { validateTokenBinding } from './token-binding';
+import type { FieldIssue } from './field-issue';
+import { fieldIssue, unknownFieldIssues } from './field-issue';
 
 export interface StageBindingScope {
   /** Issuers all of whose tokens must be bound: the realm's issuer URL and/or `cognitoFederation`. @default [] */
@@ -50,7 +52,7 @@ export function validateStageTokenBinding(
   value: unknown,
   at: string,
   stage: Readonly<Record<string, unknown>>,
-): string[] {
+): FieldIssue[] {
   const s = stage as StageFacts;
   const issuers = [
     ...(typeof s.keycloak?.issuer === 'string' ? [s.keycloak.issuer] : []),
@@ -59,16 +61,20 @@ export function validateStageTokenBinding(
   const routes = Array.isArray(s.routes) ? (s.routes as RouteSpec[]) : [];
   const ttl = s.authorizer?.cacheTtlSeconds ?? 0;
   // A stage's block has the runtime block's fields but the replay table's name: the app creates the table.
-  const unknown: string[] = [];
+  const unknown: FieldIssue[] = [];
   const known = withKnownFields(value, at, unknown);
   const errors = [
     ...unknown,
     ...validateTokenBinding(known, { routes, issuers, resultCacheTtlSeconds: 0 }, at),
   ];
   if (errors.length === 0 && ttl !== 0) {
+    const stagePath = at.slice(0, at.length - '.tokenBinding'.length);
     errors.push(
-      `${at.replace(/tokenBinding$/, 'authorizer.cacheTtlSeconds')} must be 0 (or left out) with tokenBinding: ` +
-        'a bound token is proven per request (DPoP proof, client certificate), which a cached answer would skip',
+      fieldIssue(
+        `${stagePath}.authorizer.cacheTtlSeconds`,
+        'must be 0 (or left out) with tokenBinding: ' +
+          'a bound token is proven per request (DPoP proof, client certificate), which a cached answer would skip',
+      ),
     );
   }
   return errors;
@@ -80,17 +86,15 @@ const STAGE_FIELDS = {
 } as const;
 
 /** The block with the fields of a stage's `dpop` and `mtls` only; each other field is an error in `errors`. */
-function withKnownFields(value: unknown, at: string, errors: string[]): unknown {
+function withKnownFields(value: unknown, at: string, errors: FieldIssue[]): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
   for (const kind of ['dpop', 'mtls'] as const) {
     const scope = out[kind];
     if (typeof scope !== 'object' || scope === null || Array.isArray(scope)) continue;
     const fields: readonly string[] = STAGE_FIELDS[kind];
-    const kept = Object.entries(scope).filter(([k]) => {
-      if (!fields.includes(k)) errors.push(`${at}.${kind}.${k} is not a field (${fields.join(', ')})`);
-      return fields.includes(k);
-    });
+    errors.push(...unknownFieldIssues(scope as Record<string, unknown>, fields, `${at}.${kind}`));
+    const kept = Object.entries(scope).filter(([k]) => fields.includes(k));
     out[kind] = Object.fromEntries(kept);
   }
   return out;

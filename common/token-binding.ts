@@ -13,6 +13,8 @@
 import type { RouteSpec } from './route-model';
 import { routeKey } from './route-model';
 import { STEP_UP_CONTEXT_KEY } from './step-up';
+import type { FieldIssue } from './field-issue';
+import { fieldIssue, unknownFieldIssues } from './field-issue';
 import {
   isHttpUrl,
   isHttpsUrl,
@@ -169,8 +171,8 @@ export function boundRouteKeys(config: TokenBindingConfig | undefined): string[]
 }
 
 /**
- * Checks a `tokenBinding` block against the config's routes, issuer URLs and result cache TTL. Every
- * message names the field.
+ * Checks a `tokenBinding` block against the config's routes, issuer URLs and result cache TTL. Each
+ * problem names its field (`tokenBinding.dpop.routes[0]`).
  */
 export function validateTokenBinding(
   input: unknown,
@@ -180,16 +182,13 @@ export function validateTokenBinding(
     readonly resultCacheTtlSeconds?: number;
   },
   field = 'tokenBinding',
-): string[] {
+): FieldIssue[] {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return [`${field} must be an object with dpop and/or mtls`];
+    return [fieldIssue(field, 'must be an object with dpop and/or mtls')];
   }
   const b = input as Record<string, unknown>;
-  const errors: string[] = [];
-  for (const k of Object.keys(b)) {
-    if (k !== 'dpop' && k !== 'mtls') errors.push(`${field}.${k} is not a field (dpop, mtls)`);
-  }
-  if (b.dpop === undefined && b.mtls === undefined) errors.push(`${field} must set dpop or mtls`);
+  const errors = unknownFieldIssues(b, ['dpop', 'mtls'], field);
+  if (b.dpop === undefined && b.mtls === undefined) errors.push(fieldIssue(field, 'must set dpop or mtls'));
   const keys = new Set(context.routes.filter((r) => r.auth === 'keycloak').map((r) => routeKey(r)));
   for (const kind of ['dpop', 'mtls'] as const) {
     if (b[kind] !== undefined)
@@ -203,12 +202,21 @@ export function validateTokenBinding(
   if (errors.length === 0 && context.resultCacheTtlSeconds !== 0) {
     const where = boundRouteKeys(b as TokenBindingConfig);
     errors.push(
-      `resultCacheTtlSeconds must be 0 with ${field}: a bound token is proven per request (DPoP proof, client ` +
-        `certificate), which a cached answer would skip${where.length ? ` (routes ${where.join(', ')})` : ''}`,
+      fieldIssue(
+        'resultCacheTtlSeconds',
+        `must be 0 with ${field}: a bound token is proven per request (DPoP proof, client ` +
+          `certificate), which a cached answer would skip${where.length ? ` (routes ${where.join(', ')})` : ''}`,
+      ),
     );
   }
   return errors;
 }
+
+/** The fields of each kind of binding scope. */
+const SCOPE_FIELDS = {
+  dpop: ['issuers', 'routes', 'algorithms', 'proofMaxAgeSeconds', 'replayTableName', 'publicBaseUrl'],
+  mtls: ['issuers', 'routes'],
+} as const;
 
 function validateScope(
   input: unknown,
@@ -216,32 +224,52 @@ function validateScope(
   at: string,
   routeKeys: ReadonlySet<string>,
   context: { readonly issuers: readonly string[] },
-): string[] {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return [`${at} must be an object`];
+): FieldIssue[] {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return [fieldIssue(at, 'must be an object')];
   const s = input as Record<string, unknown>;
-  const errors: string[] = [];
-  const allowed =
-    kind === 'dpop'
-      ? ['issuers', 'routes', 'algorithms', 'proofMaxAgeSeconds', 'replayTableName', 'publicBaseUrl']
-      : ['issuers', 'routes'];
-  for (const k of Object.keys(s)) {
-    if (!allowed.includes(k)) errors.push(`${at}.${k} is not a field (${allowed.join(', ')})`);
-  }
+  const errors = unknownFieldIssues(s, SCOPE_FIELDS[kind], at);
+  errors.push(...scopeListIssues(s, at, routeKeys, context));
+  if (kind === 'dpop') errors.push(...dpopIssues(s, at));
+  return errors;
+}
+
+/** A scope's `issuers` (trusted issuer URLs) and `routes` (keycloak route keys), each entry by its index. */
+function scopeListIssues(
+  s: Readonly<Record<string, unknown>>,
+  at: string,
+  routeKeys: ReadonlySet<string>,
+  context: { readonly issuers: readonly string[] },
+): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   if (s.issuers !== undefined) {
-    if (!isStringList(s.issuers)) errors.push(`${at}.issuers must be a list of issuer URLs`);
+    if (!isStringList(s.issuers)) errors.push(fieldIssue(`${at}.issuers`, 'must be a list of issuer URLs'));
     else
-      for (const i of s.issuers)
+      s.issuers.forEach((i, n) => {
         if (!context.issuers.includes(i))
-          errors.push(`${at}.issuers: '${i}' is not a trusted issuer (${context.issuers.join(', ')})`);
+          errors.push({
+            path: `${at}.issuers[${n}]`,
+            message: `${at}.issuers: '${i}' is not a trusted issuer (${context.issuers.join(', ')})`,
+          });
+      });
   }
   if (s.routes !== undefined) {
-    if (!isStringList(s.routes)) errors.push(`${at}.routes must be a list of route keys`);
+    if (!isStringList(s.routes)) errors.push(fieldIssue(`${at}.routes`, 'must be a list of route keys'));
     else
-      for (const r of s.routes)
+      s.routes.forEach((r, n) => {
         if (!routeKeys.has(r))
-          errors.push(`${at}.routes: '${r}' is not a keycloak route of the table (e.g. 'GET /me')`);
+          errors.push({
+            path: `${at}.routes[${n}]`,
+            message: `${at}.routes: '${r}' is not a keycloak route of the table (e.g. 'GET /me')`,
+          });
+      });
   }
-  if (kind === 'mtls') return errors;
+  return errors;
+}
+
+/** The DPoP scope's own settings: algorithms, proof age, replay table, public URL. */
+function dpopIssues(s: Readonly<Record<string, unknown>>, at: string): FieldIssue[] {
+  const errors: FieldIssue[] = [];
   if (s.algorithms !== undefined) {
     const list = s.algorithms;
     if (
@@ -249,7 +277,9 @@ function validateScope(
       list.length === 0 ||
       !list.every((a) => (DPOP_ALGORITHMS as readonly string[]).includes(a))
     ) {
-      errors.push(`${at}.algorithms must be a non-empty list of ${DPOP_ALGORITHMS.join(', ')}`);
+      errors.push(
+        fieldIssue(`${at}.algorithms`, `must be a non-empty list of ${DPOP_ALGORITHMS.join(', ')}`),
+      );
     }
   }
   if (
@@ -257,17 +287,25 @@ function validateScope(
     !isIntIn(s.proofMaxAgeSeconds, 1, DPOP_DEFAULTS.maxProofMaxAgeSeconds)
   ) {
     errors.push(
-      `${at}.proofMaxAgeSeconds must be an integer from 1 to ${DPOP_DEFAULTS.maxProofMaxAgeSeconds}`,
+      fieldIssue(
+        `${at}.proofMaxAgeSeconds`,
+        `must be an integer from 1 to ${DPOP_DEFAULTS.maxProofMaxAgeSeconds}`,
+      ),
     );
   }
   if (s.replayTableName !== undefined && !isTableName(s.replayTableName)) {
-    errors.push(`${at}.replayTableName must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .)`);
+    errors.push(
+      fieldIssue(`${at}.replayTableName`, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .)'),
+    );
   }
   // http only on a loopback address: the local gateway serves plain http on 127.0.0.1.
   const base = s.publicBaseUrl;
   if (base !== undefined && !isHttpsUrl(base) && !(isHttpUrl(base) && isLoopbackUrl(base))) {
     errors.push(
-      `${at}.publicBaseUrl must be an https URL (http on a loopback address) without a trailing slash`,
+      fieldIssue(
+        `${at}.publicBaseUrl`,
+        'must be an https URL (http on a loopback address) without a trailing slash',
+      ),
     );
   }
   return errors;

@@ -18,6 +18,8 @@
  * Pure: node:crypto only.
  */
 import { createHash, createHmac } from 'node:crypto';
+import type { FieldIssue } from './field-issue';
+import { fieldIssue, unknownFieldIssues } from './field-issue';
 
 /** The authorizer's `usage.callerKeys` block: where per-caller keys are registered. */
 export interface CallerKeysConfig {
@@ -75,23 +77,32 @@ export function apiStageOf(arnPrefix: string): { apiId: string; stage: string } 
   return m ? { apiId: m[1], stage: m[2] } : undefined;
 }
 
-/** Checks the authorizer's `usage.callerKeys` block against the tiers that have key secrets. */
-export function validateCallerKeysBlock(input: unknown, field: string, tiers: readonly string[]): string[] {
+/**
+ * Checks the authorizer's `usage.callerKeys` block against the tiers that have key secrets; each problem
+ * names its field (`usage.callerKeys.tiers[1]`).
+ */
+export function validateCallerKeysBlock(
+  input: unknown,
+  field: string,
+  tiers: readonly string[],
+): FieldIssue[] {
   if (typeof input !== 'object' || input === null || Array.isArray(input))
-    return [`${field} must be an object { table, tiers }`];
+    return [fieldIssue(field, 'must be an object { table, tiers }')];
   const o = input as Record<string, unknown>;
-  const errors: string[] = [];
-  for (const k of Object.keys(o))
-    if (k !== 'table' && k !== 'tiers') errors.push(`${field}.${k} is not a field (table, tiers)`);
+  const errors = unknownFieldIssues(o, ['table', 'tiers'], field);
   // Length only: at synth the name is a CloudFormation reference.
   if (typeof o.table !== 'string' || o.table.length === 0 || o.table.length > 1024)
-    errors.push(`${field}.table must be a DynamoDB table name`);
+    errors.push(fieldIssue(`${field}.table`, 'must be a DynamoDB table name'));
   if (!Array.isArray(o.tiers) || o.tiers.length === 0) {
-    errors.push(`${field}.tiers must list at least one per-caller tier`);
+    errors.push(fieldIssue(`${field}.tiers`, 'must list at least one per-caller tier'));
     return errors;
   }
-  for (const tier of o.tiers as unknown[])
+  (o.tiers as unknown[]).forEach((tier, n) => {
     if (typeof tier !== 'string' || !tiers.includes(tier))
-      errors.push(`${field}.tiers: ${String(tier)} is not a tier with a key secret (${tiers.join(', ')})`);
+      errors.push({
+        path: `${field}.tiers[${n}]`,
+        message: `${field}.tiers: ${String(tier)} is not a tier with a key secret (${tiers.join(', ')})`,
+      });
+  });
   return errors;
 }

@@ -31,7 +31,7 @@ import { isIntIn } from './field-checks';
 import type { CallerKeysConfig } from './usage-caller-keys';
 import { validateCallerKeysBlock } from './usage-caller-keys';
 import type { FieldIssue } from './field-issue';
-import { fieldIssue, issuesAbout, messagesOf, unknownFieldIssues } from './field-issue';
+import { fieldIssue, messagesOf, unknownFieldIssues } from './field-issue';
 
 /** Quota periods a usage plan accepts (QuotaSettings.Period). */
 export const USAGE_QUOTA_PERIODS = ['DAY', 'WEEK', 'MONTH'] as const;
@@ -322,13 +322,11 @@ function assignmentErrors(a: unknown, at: string, tiers: readonly string[]): Fie
   return errors;
 }
 
-/** Checks the authorizer's `usage` block (the runtime's share of the tiers). */
-export function validateUsageKeysBlock(input: unknown, field = 'usage'): string[] {
-  return messagesOf(usageKeysIssues(input, field));
-}
-
-/** validateUsageKeysBlock's problems, each with the field it is about. */
-export function usageKeysIssues(input: unknown, field = 'usage'): FieldIssue[] {
+/**
+ * Checks the authorizer's `usage` block (the runtime's share of the tiers); each problem names its field
+ * (`usage.assignments[0].tier`).
+ */
+export function validateUsageKeysBlock(input: unknown, field = 'usage'): FieldIssue[] {
   if (!isRecord(input))
     return [fieldIssue(field, 'must be an object { defaultTier, assignments, keySecrets }')];
   const errors: FieldIssue[] = [];
@@ -349,12 +347,7 @@ export function usageKeysIssues(input: unknown, field = 'usage'): FieldIssue[] {
   if (typeof input.defaultTier !== 'string' || !names.includes(input.defaultTier))
     errors.push(fieldIssue(`${field}.defaultTier`, `must name one of keySecrets' tiers`));
   if (input.callerKeys !== undefined)
-    errors.push(
-      ...issuesAbout(
-        `${field}.callerKeys`,
-        validateCallerKeysBlock(input.callerKeys, `${field}.callerKeys`, names),
-      ),
-    );
+    errors.push(...validateCallerKeysBlock(input.callerKeys, `${field}.callerKeys`, names));
   if (!Array.isArray(input.assignments)) errors.push(fieldIssue(`${field}.assignments`, 'must be a list'));
   else
     input.assignments.forEach((a, i) => {

@@ -98,38 +98,44 @@ export function stepUpFlowOf(stage: StageConfig): StepUpFlowOptions | undefined 
   };
 }
 
-/**
- * The realm attribute `acr.loa.map` and, with levels, the step-up browser flow (its flows, its
- * authenticator configurations, and its binding as the browser flow), in the realm import format.
- */
-export function stepUpRealmParts(options: StepUpFlowOptions): StepUpRealmParts {
-  const attributes = { [ACR_LOA_MAP_ATTRIBUTE]: JSON.stringify(options.acrLoaMap) };
-  if (options.levels.length === 0) return { attributes };
-  const alias = options.alias ?? STEP_UP_FLOW_ALIAS;
-  const forms = `${alias} forms`;
-  const configAlias = (what: string) => `${alias.replace(/\s+/g, '-')}-${what}`;
-  const levels = [...options.levels].sort((a, b) => a.level - b.level);
-  const step = (e: Omit<FlowExecution, 'priority' | 'userSetupAllowed'>, i: number): FlowExecution => ({
-    ...e,
-    // Priorities as the admin console numbers them; Keycloak runs executions in this order.
-    priority: (i + 1) * 10,
-    userSetupAllowed: false,
-  });
-  const flow = (
-    name: string,
-    description: string,
-    executions: Omit<FlowExecution, 'priority' | 'userSetupAllowed'>[],
-    topLevel = false,
-  ): FlowRepresentation => ({
-    alias: name,
+/** An execution as a flow lists it, before its place in the flow is known. */
+type ExecutionStep = Omit<FlowExecution, 'priority' | 'userSetupAllowed'>;
+
+/** A basic flow of the given executions, in order. */
+export function basicFlow(
+  alias: string,
+  description: string,
+  executions: readonly ExecutionStep[],
+  topLevel = false,
+): FlowRepresentation {
+  return {
+    alias,
     description,
     providerId: 'basic-flow',
     topLevel,
     builtIn: false,
-    authenticationExecutions: executions.map(step),
-  });
-  const flows: FlowRepresentation[] = [
-    flow(
+    authenticationExecutions: executions.map((e, i) => ({
+      ...e,
+      // Priorities as the admin console numbers them; Keycloak runs executions in this order.
+      priority: (i + 1) * 10,
+      userSetupAllowed: false,
+    })),
+  };
+}
+
+/** An authenticator configuration alias under the flow's alias (`keygate-step-up-level-2`). */
+function configAliasOf(alias: string, what: string): string {
+  return `${alias.replace(/\s+/g, '-')}-${what}`;
+}
+
+/**
+ * The top of the step-up browser flow: a session cookie, an upstream provider, or the forms (one
+ * conditional sub-flow per level, lowest first).
+ */
+export function browserFlows(alias: string, levels: readonly StepUpLevelConfig[]): FlowRepresentation[] {
+  const forms = `${alias} forms`;
+  return [
+    basicFlow(
       alias,
       'Keygate: browser sign-in with step-up levels (docs/step-up.md)',
       [
@@ -144,7 +150,7 @@ export function stepUpRealmParts(options: StepUpFlowOptions): StepUpRealmParts {
       ],
       true,
     ),
-    flow(
+    basicFlow(
       forms,
       'sign-in forms by level',
       levels.map((l) => ({
@@ -154,44 +160,70 @@ export function stepUpRealmParts(options: StepUpFlowOptions): StepUpRealmParts {
       })),
     ),
   ];
-  const configs: AuthenticatorConfig[] = [];
-  for (const l of levels) {
-    const condition = configAlias(`level-${l.level}`);
-    configs.push({
+}
+
+/**
+ * One level's sub-flow (the level condition, then the level's authenticator) and its authenticator
+ * configurations: the condition's, and the `amr` reference's when the level writes one.
+ */
+export function levelFlow(
+  alias: string,
+  l: StepUpLevelConfig,
+  options: Pick<StepUpFlowOptions, 'levelMaxAgeSeconds' | 'amrMaxAgeSeconds'>,
+): { readonly flow: FlowRepresentation; readonly configs: AuthenticatorConfig[] } {
+  const condition = configAliasOf(alias, `level-${l.level}`);
+  const configs: AuthenticatorConfig[] = [
+    {
       alias: condition,
       config: {
         'loa-condition-level': String(l.level),
         'loa-max-age': String(options.levelMaxAgeSeconds ?? DEFAULT_LEVEL_MAX_AGE_SECONDS),
       },
+    },
+  ];
+  const reference = l.amr !== undefined ? configAliasOf(alias, `level-${l.level}-amr`) : undefined;
+  if (reference !== undefined) {
+    configs.push({
+      alias: reference,
+      config: {
+        'default.reference.value': l.amr!,
+        'default.reference.maxAge': String(options.amrMaxAgeSeconds ?? DEFAULT_LEVEL_MAX_AGE_SECONDS),
+      },
     });
-    const reference = l.amr !== undefined ? configAlias(`level-${l.level}-amr`) : undefined;
-    if (reference !== undefined) {
-      configs.push({
-        alias: reference,
-        config: {
-          'default.reference.value': l.amr!,
-          'default.reference.maxAge': String(options.amrMaxAgeSeconds ?? DEFAULT_LEVEL_MAX_AGE_SECONDS),
-        },
-      });
-    }
-    flows.push(
-      flow(`${alias} level ${l.level}`, `level ${l.level}`, [
-        {
-          authenticator: LOA_CONDITION,
-          authenticatorFlow: false,
-          requirement: 'REQUIRED',
-          authenticatorConfig: condition,
-        },
-        {
-          authenticator: l.authenticator,
-          authenticatorFlow: false,
-          requirement: 'REQUIRED',
-          ...(reference !== undefined ? { authenticatorConfig: reference } : {}),
-        },
-      ]),
-    );
   }
-  return { attributes, authenticationFlows: flows, authenticatorConfig: configs, browserFlow: alias };
+  const flow = basicFlow(`${alias} level ${l.level}`, `level ${l.level}`, [
+    {
+      authenticator: LOA_CONDITION,
+      authenticatorFlow: false,
+      requirement: 'REQUIRED',
+      authenticatorConfig: condition,
+    },
+    {
+      authenticator: l.authenticator,
+      authenticatorFlow: false,
+      requirement: 'REQUIRED',
+      ...(reference !== undefined ? { authenticatorConfig: reference } : {}),
+    },
+  ]);
+  return { flow, configs };
+}
+
+/**
+ * The realm attribute `acr.loa.map` and, with levels, the step-up browser flow (its flows, its
+ * authenticator configurations, and its binding as the browser flow), in the realm import format.
+ */
+export function stepUpRealmParts(options: StepUpFlowOptions): StepUpRealmParts {
+  const attributes = { [ACR_LOA_MAP_ATTRIBUTE]: JSON.stringify(options.acrLoaMap) };
+  if (options.levels.length === 0) return { attributes };
+  const alias = options.alias ?? STEP_UP_FLOW_ALIAS;
+  const levels = [...options.levels].sort((a, b) => a.level - b.level);
+  const perLevel = levels.map((l) => levelFlow(alias, l, options));
+  return {
+    attributes,
+    authenticationFlows: [...browserFlows(alias, levels), ...perLevel.map((p) => p.flow)],
+    authenticatorConfig: perLevel.flatMap((p) => p.configs),
+    browserFlow: alias,
+  };
 }
 
 /** Whether any level writes an `amr` value, so the clients need the AMR mapper. */

@@ -15,6 +15,8 @@
  * configuration does not carry the digest of the table the construct checked (load-config.ts).
  */
 import type { BlockValidators } from '../../common/authorizer-config';
+import type { FieldIssue } from '../../common/field-issue';
+import { fieldIssue } from '../../common/field-issue';
 import type { LoadedConfig } from './load-config';
 import { readConfig } from './load-config';
 import type { HandlerDeps } from './handler';
@@ -45,15 +47,15 @@ function checksFrom<M, A extends unknown[]>(
   block: string,
   what: string,
   load: () => M,
-  checks: (m: M, ...args: A) => string[],
-): (...args: A) => string[] {
+  checks: (m: M, ...args: A) => FieldIssue[],
+): (...args: A) => FieldIssue[] {
   return (...args) => {
     let m: M;
     try {
       m = load();
     } catch (e) {
       const code = (e as { code?: unknown } | null)?.code;
-      return [`${block}: the ${what} could not be loaded (${String(code ?? 'error')})`];
+      return [fieldIssue(block, `: the ${what} could not be loaded (${String(code ?? 'error')})`)];
     }
     return checks(m, ...args);
   };

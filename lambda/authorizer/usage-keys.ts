@@ -67,6 +67,81 @@ const extensionReader: SecretReader = (secretId) => getSecretString(secretId);
 
 const UNREGISTERED = { status: 401, reason: 'usage_key_unregistered' } as const;
 
+/** Reads every tier's key through `read`; rejects when one cannot be read or is no API key value. */
+export async function readTierKeys(
+  keySecrets: Readonly<Record<string, string>>,
+  read: SecretReader,
+): Promise<ReadonlyMap<string, string>> {
+  const values = await Promise.all(
+    Object.entries(keySecrets).map(async ([tier, secretId]) => {
+      const value = (await read(secretId)).trim();
+      // Never the value in the message: it is the key.
+      if (!USAGE_KEY_VALUE.test(value))
+        throw new UsageKeyUnavailableError(`the key secret of tier ${tier} does not hold an API key value`);
+      return [tier, value] as const;
+    }),
+  );
+  return new Map(values);
+}
+
+/** A caller's tier and key: the tier's own, or (`own`) the caller's, derived from the tier's secret. */
+export interface CallerKey {
+  readonly tier: string;
+  /** Undefined for a per-caller tier when the token has no subject. */
+  readonly key: string | undefined;
+  readonly own: boolean;
+}
+
+/** The tier of the caller, its secret, and the caller's own key when the tier is per-caller. */
+export function resolveCallerKey(
+  keys: ReadonlyMap<string, string> | undefined,
+  config: UsageKeysConfig,
+  principal: UsagePrincipal,
+): CallerKey {
+  if (keys === undefined) throw new UsageKeyUnavailableError('usage keys are not loaded');
+  const tier = tierForPrincipal(principal, config.assignments, config.defaultTier);
+  const secret = keys.get(tier);
+  if (secret === undefined) throw new UsageKeyUnavailableError(`no key for tier ${tier}`);
+  if (!(config.callerKeys?.tiers ?? []).includes(tier)) return { tier, key: secret, own: false };
+  const who = { sub: principal.sub ?? '', issuer: principal.issuer };
+  return { tier, key: callerKeyValue(secret, tier, who), own: true };
+}
+
+/** Where a refused registration is reported: the tier and why, never the key. */
+type Warn = (line: Record<string, string>) => void;
+
+/**
+ * Puts a caller's own key into its tier's usage plan (through the registrar): undefined when it is there,
+ * else the refusal, reported once.
+ */
+export async function registerCallerKey(
+  registrar: CallerKeyRegistrar,
+  caller: { readonly tier: string; readonly key: string; readonly principal: UsagePrincipal },
+  apiStage: { readonly apiId: string; readonly stage: string },
+  warn: Warn,
+): Promise<typeof UNREGISTERED | undefined> {
+  const { tier, key, principal } = caller;
+  const recordId = callerKeyRecordId(tier, key);
+  const result = await registrar.ensure({
+    recordId,
+    keyName: callerKeyName(recordId),
+    value: key,
+    tier,
+    ...apiStage,
+    caller: `${principal.issuer ?? ''} ${principal.sub ?? ''}`,
+  });
+  if (result.ok) return undefined;
+  warn({
+    level: 'WARN',
+    message: 'usage key not registered',
+    tier,
+    record: recordId,
+    cause: result.cause,
+    ...(result.error !== undefined ? { error: result.error } : {}),
+  });
+  return UNREGISTERED;
+}
+
 export function createUsageKeys(
   config: UsageKeysConfig,
   read: SecretReader = extensionReader,
@@ -74,37 +149,11 @@ export function createUsageKeys(
 ): UsageKeys {
   let keys: ReadonlyMap<string, string> | undefined;
   let loading: Promise<void> | undefined;
-  const tiers = Object.entries(config.keySecrets);
-  const perCaller = new Set(config.callerKeys?.tiers ?? []);
-  const warn = options.warn ?? ((line) => process.stderr.write(`${JSON.stringify(line)}\n`));
+  const warn: Warn = options.warn ?? ((line) => process.stderr.write(`${JSON.stringify(line)}\n`));
   let registrar: Promise<CallerKeyRegistrar> | undefined;
   // Verified principals whose key is registered. Weak: an entry lives as long as the verified-claims
   // cache keeps the token's principal, and adds no bound or eviction of its own.
   const registered = new WeakSet<UsagePrincipal>();
-
-  async function readAll(): Promise<void> {
-    const values = await Promise.all(
-      tiers.map(async ([tier, secretId]) => {
-        const value = (await read(secretId)).trim();
-        // Never the value in the message: it is the key.
-        if (!USAGE_KEY_VALUE.test(value))
-          throw new UsageKeyUnavailableError(`the key secret of tier ${tier} does not hold an API key value`);
-        return [tier, value] as const;
-      }),
-    );
-    keys = new Map(values);
-  }
-
-  /** The tier, its secret, and the caller's own key when the tier is per-caller. */
-  function resolve(principal: UsagePrincipal) {
-    if (keys === undefined) throw new UsageKeyUnavailableError('usage keys are not loaded');
-    const tier = tierForPrincipal(principal, config.assignments, config.defaultTier);
-    const secret = keys.get(tier);
-    if (secret === undefined) throw new UsageKeyUnavailableError(`no key for tier ${tier}`);
-    if (!perCaller.has(tier)) return { tier, key: secret, own: false };
-    const who = { sub: principal.sub ?? '', issuer: principal.issuer };
-    return { tier, key: callerKeyValue(secret, tier, who), own: true };
-  }
 
   function registrarOf(table: string): Promise<CallerKeyRegistrar> {
     registrar ??= options.registrar
@@ -116,20 +165,24 @@ export function createUsageKeys(
   return {
     load() {
       if (keys !== undefined) return Promise.resolve();
-      loading ??= readAll().finally(() => {
-        loading = undefined;
-      });
+      loading ??= readTierKeys(config.keySecrets, read)
+        .then((loaded) => {
+          keys = loaded;
+        })
+        .finally(() => {
+          loading = undefined;
+        });
       return loading;
     },
     keyFor(principal) {
-      const { tier, key } = resolve(principal);
+      const { tier, key } = resolveCallerKey(keys, config, principal);
       if (key === undefined)
         throw new UsageKeyUnavailableError(`the caller has no key of its own in tier ${tier}`);
       return key;
     },
     async ensure(principal, request) {
       if (registered.has(principal)) return undefined;
-      const { tier, key, own } = resolve(principal);
+      const { tier, key, own } = resolveCallerKey(keys, config, principal);
       if (!own || config.callerKeys === undefined) return undefined;
       const apiStage = apiStageOf(request.arnPrefix);
       if (key === undefined || apiStage === undefined) {
@@ -137,7 +190,6 @@ export function createUsageKeys(
         warn({ level: 'WARN', message: 'usage key not registered', tier, cause });
         return UNREGISTERED;
       }
-      const recordId = callerKeyRecordId(tier, key);
       let registering: CallerKeyRegistrar;
       try {
         registering = await registrarOf(config.callerKeys.table);
@@ -146,27 +198,9 @@ export function createUsageKeys(
         warn({ level: 'WARN', message: 'usage key not registered', tier, cause: 'registrar_unavailable' });
         return UNREGISTERED;
       }
-      const result = await registering.ensure({
-        recordId,
-        keyName: callerKeyName(recordId),
-        value: key,
-        tier,
-        ...apiStage,
-        caller: `${principal.issuer ?? ''} ${principal.sub ?? ''}`,
-      });
-      if (result.ok) {
-        registered.add(principal);
-        return undefined;
-      }
-      warn({
-        level: 'WARN',
-        message: 'usage key not registered',
-        tier,
-        record: recordId,
-        cause: result.cause,
-        ...(result.error !== undefined ? { error: result.error } : {}),
-      });
-      return UNREGISTERED;
+      const refused = await registerCallerKey(registering, { tier, key, principal }, apiStage, warn);
+      if (refused === undefined) registered.add(principal);
+      return refused;
     },
   };
 }

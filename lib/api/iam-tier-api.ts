@@ -3,15 +3,16 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { UsageTiersConfig } from '../../common/usage-tiers';
-import { USAGE_KEY_LENGTH, tierForRoleArn } from '../../common/usage-tiers';
+import { tierForRoleArn } from '../../common/usage-tiers';
 import { restAccessLogFormat } from './access-log';
 import { acknowledgeRouteGrant } from './grant-evidence';
 import type { SecuredApiThrottle, SecuredRouteOptions } from './route-table';
 import { executeApiMethod, executeApiPath } from './route-table';
 import type { UsageTierPlans } from './usage-plans';
+import { usageKeyValueSecret } from './usage-plans';
 import { acknowledgeWebAclChoice } from '../internal/api-acknowledgements';
 
 /** What the companion shares with its SecuredRestApi. */
@@ -139,17 +140,9 @@ export class IamTierApi extends Construct {
 
   /** A per-caller tier's key for one role: a generated secret and an API key in the tier's plan. */
   private roleKey(tier: string, n: number): secretsmanager.ISecret {
-    const secret = new secretsmanager.Secret(this, `Role${n}-KeyValue`, {
+    const secret = usageKeyValueSecret(this, `Role${n}-KeyValue`, {
       description: `Keygate usage tier ${tier}: the API key an IAM role sends as X-API-Key`,
-      generateSecretString: {
-        passwordLength: USAGE_KEY_LENGTH,
-        excludePunctuation: true,
-        includeSpace: false,
-      },
-    });
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
+      whyNoRotation:
         'An API key value selects a usage plan, it authorizes nothing (the route is authorized by SigV4); rotating it needs a new API key resource, not a rotation Lambda.',
     });
     this.props.plans.plans.get(tier)!.addApiKey(

@@ -141,17 +141,9 @@ export class UsageTierPlans extends Construct {
     if (issues.length > 0) throw issuesError(this, issues, { prefix: `${owner}: ` });
 
     for (const [name, tier] of Object.entries(this.config.tiers)) {
-      const secret = new secretsmanager.Secret(this, `${name}-KeyValue`, {
+      const secret = usageKeyValueSecret(this, `${name}-KeyValue`, {
         description: `Keygate usage tier ${name}: the value of its API Gateway API key`,
-        generateSecretString: {
-          passwordLength: USAGE_KEY_LENGTH,
-          excludePunctuation: true,
-          includeSpace: false,
-        },
-      });
-      Validations.of(secret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
+        whyNoRotation:
           'An API key value identifies a usage tier, not a caller, and is never sent by clients; rotating it needs a redeployment of the API key, not a rotation Lambda.',
       });
       const throttles: apigw.ThrottlingPerMethod[] = [];
@@ -278,4 +270,26 @@ export class UsageTierPlans extends Construct {
           );
     return errors;
   }
+}
+
+/**
+ * A generated API key value (USAGE_KEY_LENGTH letters and digits) in Secrets Manager, so neither the
+ * template nor any environment holds the value. cdk-nag's rotation rule (AwsSolutions-SMG4) is acknowledged
+ * with `whyNoRotation`: a new value needs a new API key resource, which a rotation Lambda cannot make.
+ */
+export function usageKeyValueSecret(
+  scope: Construct,
+  id: string,
+  options: { readonly description: string; readonly whyNoRotation: string },
+): secretsmanager.Secret {
+  const secret = new secretsmanager.Secret(scope, id, {
+    description: options.description,
+    generateSecretString: {
+      passwordLength: USAGE_KEY_LENGTH,
+      excludePunctuation: true,
+      includeSpace: false,
+    },
+  });
+  Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: options.whyNoRotation });
+  return secret;
 }

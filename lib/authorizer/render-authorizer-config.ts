@@ -122,10 +122,9 @@ function probeRoutes(parts: AuthorizerConfigParts): RouteSpec[] {
 }
 
 /**
- * The prop behind each top-level key of the configuration, named as the error's `field` for an issue
- * under that key; the route table and the issuers are named by the issue's full path
- * (`routes[3].requirement.allOf.clientRoles[0]`). (The props whose names differ from the configuration's,
- * `tokenHeader` or `browserSessions`, are checked under their own names first: authorizer-props.ts.)
+ * The prop behind each top-level key of the configuration: an issue's field is its path with the key
+ * written as the prop (`session.cookieName` is `browserSessions.cookieName`). (The props whose names differ
+ * from the configuration's are checked under their own names first: authorizer-props.ts.)
  */
 const PROP_OF_CONFIG_KEY: Readonly<Record<string, string>> = {
   issuers: 'issuers',
@@ -142,15 +141,38 @@ const PROP_OF_CONFIG_KEY: Readonly<Record<string, string>> = {
   verifiedCacheSize: 'verifiedCacheSize',
 };
 
+/** The fields below a top-level key whose prop is named otherwise than the key's prop and the field. */
+const PROP_OF_CONFIG_FIELD: Readonly<Record<string, string>> = {
+  'tokenSource.header': 'tokenHeader',
+  'tokenSource.cookie': 'tokenCookie',
+  'tokenSource.query': 'tokenQueryParameter',
+  'tokenSource.allowedOrigins': 'tokenCookieAllowedOrigins',
+  'session.keysSecretId': 'browserSessions.keysSecret',
+  'tokenBinding.dpop.proofMaxAgeSeconds': 'tokenBinding.dpop.proofMaxAge',
+  'tokenBinding.dpop.replayTableName': 'tokenBinding.dpop.replayTable',
+};
+
+/**
+ * The construct-time field of an issue about configuration field `path`: the prop it comes from, with the
+ * path below it (`tokenBinding.dpop.issuers[0]`, `usageTiers.assignments[1].tier`).
+ */
+export function propFieldOf(path: string): string {
+  for (const [field, prop] of Object.entries(PROP_OF_CONFIG_FIELD)) {
+    if (path === field || path.startsWith(`${field}[`) || path.startsWith(`${field}.`))
+      return `${prop}${path.slice(field.length)}`;
+  }
+  const key = path.split(/[.[]/, 1)[0];
+  const prop = PROP_OF_CONFIG_KEY[key];
+  return prop === undefined ? path : `${prop}${path.slice(key.length)}`;
+}
+
 /** Checks the configuration as the function will at cold start (with stand-ins for deploy-time values). */
 export function checkAuthorizerConfig(scope: Construct, parts: AuthorizerConfigParts): void {
   const result = validateAuthorizerConfig(buildAuthorizerConfig(parts, true));
   if (result.ok) return;
-  const path = result.issues[0].path;
-  const key = path.split(/[.[]/, 1)[0];
   throw new KeygateValidationError(
     scope,
-    key === 'routes' || key === 'issuers' ? path : (PROP_OF_CONFIG_KEY[key] ?? key),
+    propFieldOf(result.issues[0].path),
     result.errors.map((e) => `KeygateAuthorizer: ${e}`).join('\n'),
   );
 }

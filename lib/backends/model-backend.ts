@@ -145,65 +145,28 @@ export class ModelBackend extends Construct {
     const machineCallers = machineCallerConfigs(this, props);
     const { invokeRequirement, serve } = invokeRequirementOf(this, props.invokeRequirement);
 
-    const stack = Stack.of(this);
-    const config = {
+    const configJson = backendConfigJson(this, {
       models: models.map((m) => m._toConfig()),
       invokeRequirement,
       machineCallers,
       limits: { maxBodyBytes, maxInputChars },
       logContent: props.logModelContent ?? false,
-    };
-    // The function checks this against common/model-backend-config.ts at cold start. The construct checks
-    // each prop above instead of running that schema: the library ships without valibot.
-    const configJson = stack.toJsonString(config);
-    // Unresolved tokens (role ARNs) are shorter than their values: count each as a full ARN.
-    const estimated = JSON.stringify(config).length + machineCallers.length * 100;
-    if (estimated > CONFIG_ENV_BUDGET) {
-      throw new KeygateValidationError(
-        this,
-        'models',
-        `ModelBackend: models and machineCallers make about ${estimated} bytes of configuration; Lambda allows 4 KB of environment in total (budget ${CONFIG_ENV_BUDGET})`,
-      );
-    }
+    });
 
     const { logGroup, role } = functionScaffolding(this, {
       roleDescription: 'Keygate model backend',
       logRetention: props.logRetention,
     });
 
-    // The prebuilt bundle of lambda/models (scripts/build-lambdas.ts: esbuild, CommonJS, node22, minified,
-    // source map; the Bedrock and SageMaker clients bundled at the tested versions). Synthesis needs
-    // neither esbuild nor Docker.
-    const environment = {
-      [CONFIG_ENV]: configJson,
-      POWERTOOLS_SERVICE_NAME: MODELS_SERVICE_NAME,
-      POWERTOOLS_LOG_LEVEL: 'INFO',
-      NODE_OPTIONS: '--enable-source-maps',
-    };
-    const fn = keygateFunction(this, 'Function', {
-      entry: 'models',
+    const { fn, streamFn } = backendFunctions(this, {
+      configJson,
       memorySize,
       timeout,
+      streamTimeout,
+      streaming: props.streaming === true,
       role,
       logGroup,
-      description:
-        'Keygate model backend: lists and runs models for people, service accounts and IAM callers',
-      environment,
     });
-    // The same bundle's streaming export. It writes API Gateway's streamed format (a metadata prelude, then
-    // the events), which a buffered integration would not read, so buffered routes keep their own function.
-    const streamFn = props.streaming
-      ? keygateFunction(this, 'StreamFunction', {
-          entry: 'models',
-          handler: 'index.streamHandler',
-          memorySize,
-          timeout: streamTimeout,
-          role,
-          logGroup,
-          description: 'Keygate model backend: streamed model answers (server-sent events)',
-          environment,
-        })
-      : undefined;
 
     grantModelAccess(role, models, streamFn !== undefined);
 
@@ -242,6 +205,80 @@ export class ModelBackend extends Construct {
       dimensionsMap: { ModelId: modelId, Outcome: outcome },
     });
   }
+}
+
+/**
+ * The function's configuration (MODELS_CONFIG_ENV) as JSON, within Lambda's 4 KB environment. The function
+ * checks it against common/model-backend-config.ts at cold start; the construct checks each prop instead
+ * of running that schema: the library ships without valibot.
+ */
+function backendConfigJson(
+  scope: Construct,
+  config: { readonly machineCallers: readonly unknown[]; readonly [field: string]: unknown },
+): string {
+  const configJson = Stack.of(scope).toJsonString(config);
+  // Unresolved tokens (role ARNs) are shorter than their values: count each as a full ARN.
+  const estimated = JSON.stringify(config).length + config.machineCallers.length * 100;
+  if (estimated > CONFIG_ENV_BUDGET) {
+    throw new KeygateValidationError(
+      scope,
+      'models',
+      `ModelBackend: models and machineCallers make about ${estimated} bytes of configuration; Lambda allows 4 KB of environment in total (budget ${CONFIG_ENV_BUDGET})`,
+    );
+  }
+  return configJson;
+}
+
+/** What the backend's functions are made with. */
+interface BackendFunctionSettings {
+  readonly configJson: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly streamTimeout: Duration;
+  readonly streaming: boolean;
+  readonly role: iam.IRole;
+  readonly logGroup: logs.ILogGroup;
+}
+
+/** The backend function and, with `streaming`, its streaming twin: one bundle, role and log group. */
+function backendFunctions(
+  scope: Construct,
+  settings: BackendFunctionSettings,
+): { readonly fn: lambda.IFunction; readonly streamFn?: lambda.IFunction } {
+  // The prebuilt bundle of lambda/models (scripts/build-lambdas.ts: esbuild, CommonJS, node22, minified,
+  // source map; the Bedrock and SageMaker clients bundled at the tested versions). Synthesis needs
+  // neither esbuild nor Docker.
+  const environment = {
+    [CONFIG_ENV]: settings.configJson,
+    POWERTOOLS_SERVICE_NAME: MODELS_SERVICE_NAME,
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    NODE_OPTIONS: '--enable-source-maps',
+  };
+  const fn = keygateFunction(scope, 'Function', {
+    entry: 'models',
+    memorySize: settings.memorySize,
+    timeout: settings.timeout,
+    role: settings.role,
+    logGroup: settings.logGroup,
+    description: 'Keygate model backend: lists and runs models for people, service accounts and IAM callers',
+    environment,
+  });
+  // The same bundle's streaming export. It writes API Gateway's streamed format (a metadata prelude, then
+  // the events), which a buffered integration would not read, so buffered routes keep their own function.
+  const streamFn = settings.streaming
+    ? keygateFunction(scope, 'StreamFunction', {
+        entry: 'models',
+        handler: 'index.streamHandler',
+        memorySize: settings.memorySize,
+        timeout: settings.streamTimeout,
+        role: settings.role,
+        logGroup: settings.logGroup,
+        description: 'Keygate model backend: streamed model answers (server-sent events)',
+        environment,
+      })
+    : undefined;
+
+  return { fn, streamFn };
 }
 
 function validateModels(scope: Construct, models: Model[]): Model[] {

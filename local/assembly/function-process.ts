@@ -148,12 +148,47 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-export function startFunctionProcess(options: FunctionProcessOptions): FunctionProcess {
-  let child: ChildProcess | undefined;
-  const pending = new Map<string, Pending>();
+/** The calls in flight, by id, and the process each was sent to. */
+interface InFlight {
+  readonly pending: Map<string, Pending>;
+  readonly owners: Map<string, ChildProcess>;
+}
+
+/** A function's environment: the configured variables over the few of the gateway's own it passes on. */
+function functionEnvironment(environment: Readonly<Record<string, string>>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (PASSED_THROUGH.test(k) && v !== undefined) env[k] = v;
-  Object.assign(env, options.environment);
+  return Object.assign(env, environment);
+}
+
+/** A message of a function process: a log line, a streamed chunk, a stream's end, or a call's result. */
+function deliver(calls: InFlight, m: ChildMessage, onLog: ((text: string) => void) | undefined): void {
+  if (m.log !== undefined) return void onLog?.(m.log);
+  const p = calls.pending.get(m.id);
+  if (!p) return;
+  if (m.chunk !== undefined) return void p.stream?.write(Buffer.from(m.chunk, 'base64'));
+  if (m.end) return void p.stream?.end();
+  calls.pending.delete(m.id);
+  clearTimeout(p.timer);
+  if (m.ok) p.resolve(m.result);
+  else p.reject(new Error(m.message));
+  calls.owners.delete(m.id);
+}
+
+/** Fails every call in flight in process `c`. */
+function failAll(calls: InFlight, c: ChildProcess, why: string): void {
+  for (const [id, p] of calls.pending) {
+    if (calls.owners.get(id) !== c) continue;
+    calls.pending.delete(id);
+    clearTimeout(p.timer);
+    p.reject(new Error(why));
+  }
+}
+
+export function startFunctionProcess(options: FunctionProcessOptions): FunctionProcess {
+  let child: ChildProcess | undefined;
+  const calls: InFlight = { pending: new Map(), owners: new Map() };
+  const env = functionEnvironment(options.environment);
   const timeoutMs = options.timeoutSeconds * 1000;
 
   const spawn = (): ChildProcess => {
@@ -166,32 +201,12 @@ export function startFunctionProcess(options: FunctionProcessOptions): FunctionP
         ? ['ignore', 'inherit', 'inherit', 'ipc']
         : ['ignore', 'ignore', 'ignore', 'ipc'],
     });
-    c.on('message', (m: ChildMessage) => {
-      if (m.log !== undefined) return void options.onLog?.(m.log);
-      const p = pending.get(m.id);
-      if (!p) return;
-      if (m.chunk !== undefined) return void p.stream?.write(Buffer.from(m.chunk, 'base64'));
-      if (m.end) return void p.stream?.end();
-      pending.delete(m.id);
-      clearTimeout(p.timer);
-      if (m.ok) p.resolve(m.result);
-      else p.reject(new Error(m.message));
-      owners.delete(m.id);
-    });
+    c.on('message', (m: ChildMessage) => deliver(calls, m, options.onLog));
     c.on('exit', () => {
       if (child === c) child = undefined;
-      failAll(c, 'the function process exited');
+      failAll(calls, c, 'the function process exited');
     });
     return c;
-  };
-  const owners = new Map<string, ChildProcess>();
-  const failAll = (c: ChildProcess, why: string) => {
-    for (const [id, p] of pending) {
-      if (owners.get(id) !== c) continue;
-      pending.delete(id);
-      clearTimeout(p.timer);
-      p.reject(new Error(why));
-    }
   };
 
   const call = (event: unknown, stream?: Writable) =>
@@ -200,16 +215,16 @@ export function startFunctionProcess(options: FunctionProcessOptions): FunctionP
       const id = randomUUID();
       // A client that goes away closes the response stream: the handler's stream is destroyed too.
       stream?.on('close', () => {
-        if (pending.has(id) && c.connected) c.send({ id, abort: true });
+        if (calls.pending.has(id) && c.connected) c.send({ id, abort: true });
       });
       const timer = setTimeout(() => {
         // Lambda stops the environment at the timeout; in-flight calls of that process fail with it.
-        failAll(c, `Task timed out after ${options.timeoutSeconds} seconds`);
+        failAll(calls, c, `Task timed out after ${options.timeoutSeconds} seconds`);
         if (child === c) child = undefined;
         c.kill('SIGKILL');
       }, timeoutMs);
-      pending.set(id, { resolve, reject, timer, ...(stream ? { stream } : {}) });
-      owners.set(id, c);
+      calls.pending.set(id, { resolve, reject, timer, ...(stream ? { stream } : {}) });
+      calls.owners.set(id, c);
       c.send({ id, event, ...(stream ? { stream: true } : {}) });
     });
   const invoke: LambdaFunction = (event) => call(event);
@@ -224,7 +239,7 @@ export function startFunctionProcess(options: FunctionProcessOptions): FunctionP
       const c = child;
       child = undefined;
       if (c) {
-        failAll(c, 'the local gateway is stopping');
+        failAll(calls, c, 'the local gateway is stopping');
         c.kill('SIGTERM');
       }
     },

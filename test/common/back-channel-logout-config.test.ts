@@ -131,15 +131,18 @@ describe('validateBackChannelLogoutConfig', () => {
 });
 
 describe('validateStageRevocation', () => {
-  it.each<[string, unknown, unknown, string[]]>([
+  it.each<[string, unknown, unknown, [path: string, message: string][]]>([
     ['the defaults', {}, undefined, []],
-    ['not an object', [], undefined, ['stages.dev.revocation must be an object']],
+    ['not an object', [], undefined, [['stages.dev.revocation', 'stages.dev.revocation must be an object']]],
     [
       'a bound of 0',
       { boundSeconds: 0 },
       undefined,
       [
-        `stages.dev.revocation.boundSeconds must be an integer from 1 to ${REVOCATION_DEFAULTS.maxBoundSeconds}`,
+        [
+          'stages.dev.revocation.boundSeconds',
+          `stages.dev.revocation.boundSeconds must be an integer from 1 to ${REVOCATION_DEFAULTS.maxBoundSeconds}`,
+        ],
       ],
     ],
     [
@@ -147,7 +150,10 @@ describe('validateStageRevocation', () => {
       { boundSeconds: 30 },
       60,
       [
-        'stages.dev.revocation.boundSeconds (30) is below authorizer.cacheTtlSeconds (60): lower the cache TTL or leave it out (it then defaults to the bound)',
+        [
+          'stages.dev.revocation.boundSeconds',
+          'stages.dev.revocation.boundSeconds (30) is below authorizer.cacheTtlSeconds (60): lower the cache TTL or leave it out (it then defaults to the bound)',
+        ],
       ],
     ],
     ['a cache TTL equal to the bound', { boundSeconds: 30 }, 30, []],
@@ -156,14 +162,22 @@ describe('validateStageRevocation', () => {
       { retentionSeconds: 10, publicUrl: 'http://api.example.com', ttl: 5 },
       undefined,
       [
-        `stages.dev.revocation.retentionSeconds must be an integer from 60 to ${REVOCATION_DEFAULTS.maxRetentionSeconds}`,
-        'stages.dev.revocation.publicUrl must be an https URL without a trailing slash',
-        'stages.dev.revocation.ttl is not a field',
+        [
+          'stages.dev.revocation.retentionSeconds',
+          `stages.dev.revocation.retentionSeconds must be an integer from 60 to ${REVOCATION_DEFAULTS.maxRetentionSeconds}`,
+        ],
+        [
+          'stages.dev.revocation.publicUrl',
+          'stages.dev.revocation.publicUrl must be an https URL without a trailing slash',
+        ],
+        ['stages.dev.revocation.ttl', 'stages.dev.revocation.ttl is not a field'],
       ],
     ],
     ['an http public URL on loopback', { publicUrl: 'http://127.0.0.1:8080' }, undefined, []],
   ])('%s', (_name, input, ttl, errors) => {
-    expect(validateStageRevocation(input, 'stages.dev.revocation', ttl)).toEqual(errors);
+    expect(validateStageRevocation(input, 'stages.dev.revocation', ttl)).toEqual(
+      errors.map(([path, message]) => ({ path, message })),
+    );
   });
 });
 

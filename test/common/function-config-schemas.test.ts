@@ -76,10 +76,17 @@ describe('function configuration schemas', () => {
         'keygate.stages.dev.models',
       ),
     ).toEqual([
-      'keygate.stages.dev.models[0].bedrockModelId must be a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0',
+      {
+        path: 'keygate.stages.dev.models[0].bedrockModelId',
+        message:
+          'keygate.stages.dev.models[0].bedrockModelId must be a foundation-model id such as anthropic.claude-3-haiku-20240307-v1:0',
+      },
     ]);
     expect(validateModelList(undefined, 'keygate.stages.dev.models')).toEqual([
-      'keygate.stages.dev.models must list at least one model',
+      {
+        path: 'keygate.stages.dev.models',
+        message: 'keygate.stages.dev.models must list at least one model',
+      },
     ]);
     expect(
       validateModelList([{ id: 'x', kind: 'demo', demo: 'sentiment' }], 'keygate.stages.dev.models'),

@@ -9,30 +9,55 @@ describe('revocation block', () => {
   it.each([
     [{}, 30, []],
     [{ boundSeconds: 60, tableName: 'keygate-revocations' }, 60, []],
-    [{ boundSeconds: 0 }, 0, ['revocation.boundSeconds must be an integer from 1 to 300']],
-    [{ boundSeconds: 301 }, 0, ['revocation.boundSeconds must be an integer from 1 to 300']],
-    [{ boundSeconds: 1.5 }, 0, ['revocation.boundSeconds must be an integer from 1 to 300']],
+    [
+      { boundSeconds: 0 },
+      0,
+      [['revocation.boundSeconds', 'revocation.boundSeconds must be an integer from 1 to 300']],
+    ],
+    [
+      { boundSeconds: 301 },
+      0,
+      [['revocation.boundSeconds', 'revocation.boundSeconds must be an integer from 1 to 300']],
+    ],
+    [
+      { boundSeconds: 1.5 },
+      0,
+      [['revocation.boundSeconds', 'revocation.boundSeconds must be an integer from 1 to 300']],
+    ],
     [
       {},
       300,
       [
-        'resultCacheTtlSeconds (300) must not exceed revocation.boundSeconds (30): a cached answer would outlive a logout by more than the bound',
+        [
+          'resultCacheTtlSeconds',
+          'resultCacheTtlSeconds (300) must not exceed revocation.boundSeconds (30): a cached answer would outlive a logout by more than the bound',
+        ],
       ],
     ],
     [
       {},
       undefined,
-      ['revocation needs resultCacheTtlSeconds: the bound includes API Gateway result caching'],
+      [
+        [
+          'resultCacheTtlSeconds',
+          'revocation needs resultCacheTtlSeconds: the bound includes API Gateway result caching',
+        ],
+      ],
     ],
     [
       { tableName: 'a b' },
       0,
-      ['revocation.tableName must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)'],
+      [
+        [
+          'revocation.tableName',
+          'revocation.tableName must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)',
+        ],
+      ],
     ],
-    [{ ttl: 3 }, 0, ['revocation.ttl is not a field']],
-    ['yes', 0, ['revocation must be an object']],
+    [{ ttl: 3 }, 0, [['revocation.ttl', 'revocation.ttl is not a field']]],
+    ['yes', 0, [['revocation', 'revocation must be an object']]],
   ] as const)('%j with a result cache of %s s: %j', (block, ttl, errors) => {
-    expect(validateRevocationBlock(block, ttl)).toEqual(errors);
+    expect(validateRevocationBlock(block, ttl)).toEqual(errors.map(([path, message]) => ({ path, message })));
   });
 
   it('is a field of the authorizer configuration, checked against its result cache TTL', () => {
@@ -47,7 +72,7 @@ describe('revocation block', () => {
     expect(validateAuthorizerConfig({ ...base, resultCacheTtlSeconds: 300, revocation: {} })).toEqual({
       ok: false,
       errors: [message],
-      issues: [{ path: 'revocation', message }],
+      issues: [{ path: 'resultCacheTtlSeconds', message }],
     });
   });
 

@@ -28,57 +28,66 @@ describe('validateTokenBinding', () => {
     expect(validateTokenBinding(binding, CONTEXT)).toEqual([]);
   });
 
-  it.each<[string, unknown, string]>([
-    ['not an object', 'dpop', 'tokenBinding must be an object with dpop and/or mtls'],
-    ['empty', {}, 'tokenBinding must set dpop or mtls'],
-    ['an unknown field', { dpop: {}, x: 1 }, 'tokenBinding.x is not a field (dpop, mtls)'],
+  it.each<[string, unknown, string, string]>([
+    ['not an object', 'dpop', 'tokenBinding', 'tokenBinding must be an object with dpop and/or mtls'],
+    ['empty', {}, 'tokenBinding', 'tokenBinding must set dpop or mtls'],
+    ['an unknown field', { dpop: {}, x: 1 }, 'tokenBinding.x', 'tokenBinding.x is not a field (dpop, mtls)'],
     [
       'an untrusted issuer',
       { dpop: { issuers: ['https://other.example.com/realms/x'] } },
+      'tokenBinding.dpop.issuers[0]',
       `tokenBinding.dpop.issuers: 'https://other.example.com/realms/x' is not a trusted issuer (${ISSUER})`,
     ],
     [
       'a route not in the table',
       { mtls: { routes: ['GET /nowhere'] } },
+      'tokenBinding.mtls.routes[0]',
       "tokenBinding.mtls.routes: 'GET /nowhere' is not a keycloak route of the table (e.g. 'GET /me')",
     ],
     [
       'an IAM route',
       { dpop: { routes: ['GET /machine'] } },
+      'tokenBinding.dpop.routes[0]',
       "tokenBinding.dpop.routes: 'GET /machine' is not a keycloak route of the table (e.g. 'GET /me')",
     ],
     [
       'HS256',
       { dpop: { algorithms: ['HS256'] } },
+      'tokenBinding.dpop.algorithms',
       'tokenBinding.dpop.algorithms must be a non-empty list of ES256, ES384, ES512, RS256, RS384, RS512, PS256, PS384, PS512, EdDSA',
     ],
     [
       'no algorithm',
       { dpop: { algorithms: [] } },
+      'tokenBinding.dpop.algorithms',
       'tokenBinding.dpop.algorithms must be a non-empty list of ES256, ES384, ES512, RS256, RS384, RS512, PS256, PS384, PS512, EdDSA',
     ],
     [
       'a max age of 301 s',
       { dpop: { proofMaxAgeSeconds: 301 } },
+      'tokenBinding.dpop.proofMaxAgeSeconds',
       'tokenBinding.dpop.proofMaxAgeSeconds must be an integer from 1 to 300',
     ],
     [
       'a bad table name',
       { dpop: { replayTableName: 'a b' } },
+      'tokenBinding.dpop.replayTableName',
       'tokenBinding.dpop.replayTableName must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .)',
     ],
     [
       'an http base URL',
       { dpop: { publicBaseUrl: 'http://api.example.com' } },
+      'tokenBinding.dpop.publicBaseUrl',
       'tokenBinding.dpop.publicBaseUrl must be an https URL (http on a loopback address) without a trailing slash',
     ],
     [
       'an mTLS option of DPoP',
       { mtls: { algorithms: ['ES256'] } },
+      'tokenBinding.mtls.algorithms',
       'tokenBinding.mtls.algorithms is not a field (issuers, routes)',
     ],
-  ])('refuses %s', (_name, input, message) => {
-    expect(validateTokenBinding(input, CONTEXT)).toEqual([message]);
+  ])('refuses %s, naming %s', (_name, input, path, message) => {
+    expect(validateTokenBinding(input, CONTEXT)).toEqual([{ path, message }]);
   });
 
   it('requires the result cache off, naming the bound routes', () => {
@@ -92,7 +101,11 @@ describe('validateTokenBinding', () => {
     const message =
       'resultCacheTtlSeconds must be 0 with tokenBinding: a bound token is proven per request (DPoP proof, ' +
       'client certificate), which a cached answer would skip (routes POST /models/{modelId}/invoke)';
-    expect(errors).toEqual({ ok: false, errors: [message], issues: [{ path: 'tokenBinding', message }] });
+    expect(errors).toEqual({
+      ok: false,
+      errors: [message],
+      issues: [{ path: 'resultCacheTtlSeconds', message }],
+    });
   });
 
   it('counts an unknown TTL as cached', () => {

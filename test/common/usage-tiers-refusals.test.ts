@@ -137,25 +137,35 @@ describe('validateUsageTiers refusals', () => {
 });
 
 describe('validateUsageKeysBlock refusals', () => {
-  it.each<[string, unknown, string[]]>([
-    ['not an object', 'free', ['usage must be an object { defaultTier, assignments, keySecrets }']],
+  it.each<[string, unknown, [path: string, message: string][]]>([
+    [
+      'not an object',
+      'free',
+      [['usage', 'usage must be an object { defaultTier, assignments, keySecrets }']],
+    ],
     [
       'no key secrets and no assignments list',
       { defaultTier: 'free', keySecrets: {}, extra: true },
       [
-        'usage.extra is not a field (defaultTier, assignments, keySecrets, callerKeys)',
-        'usage.keySecrets must map at least one tier name to the secret holding its API key',
-        "usage.defaultTier must name one of keySecrets' tiers",
-        'usage.assignments must be a list',
+        ['usage.extra', 'usage.extra is not a field (defaultTier, assignments, keySecrets, callerKeys)'],
+        [
+          'usage.keySecrets',
+          'usage.keySecrets must map at least one tier name to the secret holding its API key',
+        ],
+        ['usage.defaultTier', "usage.defaultTier must name one of keySecrets' tiers"],
+        ['usage.assignments', 'usage.assignments must be a list'],
       ],
     ],
     [
       'a key secret under a bad tier name, and an empty secret id',
       { defaultTier: 'free', keySecrets: { free: '', 'Gold!': 'arn:secret:gold' }, assignments: [] },
-      ['usage.keySecrets.free must be a secret ARN or name', 'usage.keySecrets.Gold!: not a tier name'],
+      [
+        ['usage.keySecrets.free', 'usage.keySecrets.free must be a secret ARN or name'],
+        ['usage.keySecrets.Gold!', 'usage.keySecrets.Gold!: not a tier name'],
+      ],
     ],
-  ])('%s', (_name, input, messages) => {
-    expect(validateUsageKeysBlock(input)).toEqual(messages);
+  ])('%s', (_name, input, issues) => {
+    expect(validateUsageKeysBlock(input)).toEqual(issues.map(([path, message]) => ({ path, message })));
   });
 });
 

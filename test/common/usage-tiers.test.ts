@@ -153,8 +153,11 @@ describe('validateUsageKeysBlock', () => {
         assignments: [{ tier: 'batch', roleArn: ROLE }],
       }),
     ).toEqual([
-      "usage.defaultTier must name one of keySecrets' tiers",
-      'usage.assignments[0]: roleArn matches IAM callers, which the authorizer never sees',
+      { path: 'usage.defaultTier', message: "usage.defaultTier must name one of keySecrets' tiers" },
+      {
+        path: 'usage.assignments[0].roleArn',
+        message: 'usage.assignments[0]: roleArn matches IAM callers, which the authorizer never sees',
+      },
     ]);
   });
   it('accepts per-caller tiers that have key secrets', () => {
@@ -162,13 +165,26 @@ describe('validateUsageKeysBlock', () => {
   });
   it.each([
     [
-      { table: 'keys', tiers: ['gold'] },
+      { table: 'keys', tiers: ['free', 'gold'] },
+      'usage.callerKeys.tiers[1]',
       'usage.callerKeys.tiers: gold is not a tier with a key secret (free, team, batch)',
     ],
-    [{ table: '', tiers: ['free'] }, 'usage.callerKeys.table must be a DynamoDB table name'],
-    [{ table: 'keys', tiers: [] }, 'usage.callerKeys.tiers must list at least one per-caller tier'],
-    [{ table: 'keys', tiers: ['free'], plans: {} }, 'usage.callerKeys.plans is not a field (table, tiers)'],
-  ])('refuses callerKeys %j, naming the field', (callerKeys, message) => {
-    expect(validateUsageKeysBlock({ ...block, callerKeys })).toEqual([message]);
+    [
+      { table: '', tiers: ['free'] },
+      'usage.callerKeys.table',
+      'usage.callerKeys.table must be a DynamoDB table name',
+    ],
+    [
+      { table: 'keys', tiers: [] },
+      'usage.callerKeys.tiers',
+      'usage.callerKeys.tiers must list at least one per-caller tier',
+    ],
+    [
+      { table: 'keys', tiers: ['free'], plans: {} },
+      'usage.callerKeys.plans',
+      'usage.callerKeys.plans is not a field (table, tiers)',
+    ],
+  ])('refuses callerKeys %j, naming %s', (callerKeys, path, message) => {
+    expect(validateUsageKeysBlock({ ...block, callerKeys })).toEqual([{ path, message }]);
   });
 });

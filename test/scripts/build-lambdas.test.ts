@@ -12,18 +12,62 @@ import {
   LAMBDA_ENTRY_NAMES,
   lambdaAssetDir,
   lambdaBuildRecord,
-  lambdaBundleFiles,
 } from '../../lib/internal/lambda-entries';
 import type { BuiltLambda } from '../../scripts/build-lambdas';
 import { PACKAGE_ROOT, buildLambdas } from '../../scripts/build-lambdas';
 import { apigwEvent } from '../fixtures/apigw/events';
+import { bundleFiles } from '../support/bundle-files';
 import { config } from '../lambda/authorizer/pipeline-fixtures';
 
-/** Every file of a function's bundle: its JavaScript files and their source maps, sorted. */
-const bundleFiles = (name: BuiltLambda['name']) =>
-  lambdaBundleFiles(name)
-    .flatMap((file) => [file, `${file}.map`])
-    .sort();
+/**
+ * Runs the built authorizer in a fresh process without node_modules (so without the runtime's AWS SDK):
+ * `files` of the bundle in `buildDir` are copied into an empty folder and the handler answers `event`
+ * under `cfg`. Reports the answer, the decision log's reasons, the configuration errors (level ERROR, on
+ * stderr) and which of `modules` were loaded. The secrets extension is on a closed port.
+ */
+function runBuiltAuthorizer(
+  buildDir: string,
+  files: readonly string[],
+  cfg: unknown,
+  event: unknown,
+  modules: readonly string[],
+): { answer: string; loaded: string[]; reasons: (string | undefined)[]; errors: string[] } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-load-'));
+  try {
+    for (const file of files)
+      fs.copyFileSync(path.join(buildDir, lambdaAssetDir('authorizer'), file), path.join(dir, file));
+    const script = [
+      "const { handler } = require('./index.js');",
+      `handler(${JSON.stringify(event)}).then(() => 'allowed', (e) => e.message).then((answer) => {`,
+      `  const loaded = ${JSON.stringify(modules)}.filter((m) =>`,
+      '    Object.keys(require.cache).some((f) => f.endsWith(m)));',
+      "  process.stdout.write('\\nRESULT ' + JSON.stringify({ answer, loaded }) + '\\n');",
+      '});',
+    ].join('\n');
+    const result = spawnSync(process.execPath, ['-e', script], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        [AUTHORIZER_CONFIG_ENV]: JSON.stringify(cfg),
+        PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '1',
+      },
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const output = `${result.stdout}\n${result.stderr}`.split('\n');
+    const lines = output
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { message: string; reason?: string; errors?: string[] });
+    const outcome = output.find((l) => l.startsWith('RESULT '));
+    return {
+      ...(JSON.parse(outcome?.slice('RESULT '.length) ?? 'null') as { answer: string; loaded: string[] }),
+      reasons: lines.filter((l) => l.message === DECISION_MESSAGE).map((l) => l.reason),
+      errors: lines.flatMap((l) => l.errors ?? []),
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** A package.json `files` entry as npm reads it, for the `*` and `**` it uses. */
 function globPattern(glob: string): RegExp {
@@ -179,43 +223,16 @@ describe('buildLambdas', () => {
       cookies?: string[],
     ) {
       const cfg = checked ? checkedAuthorizerConfig(config(extra)) : config(extra);
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-load-'));
-      try {
-        for (const file of files)
-          fs.copyFileSync(path.join(first, lambdaAssetDir('authorizer'), file), path.join(dir, file));
-        const event = apigwEvent('rest', { authorization: null, ...(cookies ? { cookies } : {}) });
-        const script = [
-          "const { handler } = require('./index.js');",
-          `handler(${JSON.stringify(event)}).then(() => 'allowed', (e) => e.message).then((answer) => {`,
-          "  const loaded = ['binding.js', 'cognito.js', 'cookie-csrf.js', 'revocation.js', 'route-checks.js', 'step-up.js', 'usage.js']",
-          '    .filter((m) =>',
-          '    Object.keys(require.cache).some((f) => f.endsWith(m)));',
-          "  process.stdout.write('\\nRESULT ' + JSON.stringify({ answer, loaded }) + '\\n');",
-          '});',
-        ].join('\n');
-        const result = spawnSync(process.execPath, ['-e', script], {
-          cwd: dir,
-          encoding: 'utf8',
-          env: {
-            PATH: process.env.PATH,
-            [AUTHORIZER_CONFIG_ENV]: JSON.stringify(cfg),
-            PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '1',
-          },
-        });
-        expect(result.status, result.stderr).toBe(0);
-        const output = `${result.stdout}\n${result.stderr}`.split('\n');
-        const lines = output
-          .filter((l) => l.startsWith('{'))
-          .map((l) => JSON.parse(l) as { message: string; reason?: string; errors?: string[] });
-        const outcome = output.find((l) => l.startsWith('RESULT '));
-        return {
-          ...(JSON.parse(outcome?.slice('RESULT '.length) ?? 'null') as { answer: string; loaded: string[] }),
-          reasons: lines.filter((l) => l.message === DECISION_MESSAGE).map((l) => l.reason),
-          errors: lines.flatMap((l) => l.errors ?? []),
-        };
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+      const event = apigwEvent('rest', { authorization: null, ...(cookies ? { cookies } : {}) });
+      return runBuiltAuthorizer(first, files, cfg, event, [
+        'binding.js',
+        'cognito.js',
+        'cookie-csrf.js',
+        'revocation.js',
+        'route-checks.js',
+        'step-up.js',
+        'usage.js',
+      ]);
     }
 
     const FEATURES = {
@@ -328,48 +345,15 @@ describe('buildLambdas', () => {
      * is stamped with its route table's digest, as the construct renders it.
      */
     function coldStart(files: readonly string[], session: boolean) {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keygate-load-'));
-      try {
-        for (const file of files)
-          fs.copyFileSync(path.join(first, lambdaAssetDir('authorizer'), file), path.join(dir, file));
-        const cfg = checkedAuthorizerConfig(
-          config(session ? { session: { keysSecretId: 'arn:aws:secretsmanager:kg' } } : {}),
-        );
-        const event = apigwEvent('rest', {
-          authorization: null,
-          cookies: ['__Host-keygate_session=v1.k1.aaaa.bbbb'],
-        });
-        const script = [
-          "const { handler } = require('./index.js');",
-          `handler(${JSON.stringify(event)}).then(() => 'allowed', (e) => e.message).then((answer) => {`,
-          "  const loaded = Object.keys(require.cache).some((f) => f.endsWith('session.js'));",
-          "  process.stdout.write('\\nRESULT ' + JSON.stringify({ answer, loaded }) + '\\n');",
-          '});',
-        ].join('\n');
-        const result = spawnSync(process.execPath, ['-e', script], {
-          cwd: dir,
-          encoding: 'utf8',
-          env: {
-            PATH: process.env.PATH,
-            [AUTHORIZER_CONFIG_ENV]: JSON.stringify(cfg),
-            PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '1',
-          },
-        });
-        expect(result.status, result.stderr).toBe(0);
-        // Log lines: decisions on stdout, the configuration error (level ERROR) on stderr.
-        const output = `${result.stdout}\n${result.stderr}`.split('\n');
-        const lines = output
-          .filter((l) => l.startsWith('{'))
-          .map((l) => JSON.parse(l) as { message: string; reason?: string; errors?: string[] });
-        const outcome = output.find((l) => l.startsWith('RESULT '));
-        return {
-          ...(JSON.parse(outcome?.slice('RESULT '.length) ?? 'null') as { answer: string; loaded: boolean }),
-          reasons: lines.filter((l) => l.message === DECISION_MESSAGE).map((l) => l.reason),
-          errors: lines.flatMap((l) => l.errors ?? []),
-        };
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+      const cfg = checkedAuthorizerConfig(
+        config(session ? { session: { keysSecretId: 'arn:aws:secretsmanager:kg' } } : {}),
+      );
+      const event = apigwEvent('rest', {
+        authorization: null,
+        cookies: ['__Host-keygate_session=v1.k1.aaaa.bbbb'],
+      });
+      const run = runBuiltAuthorizer(first, files, cfg, event, ['session.js']);
+      return { ...run, loaded: run.loaded.length > 0 };
     }
 
     it('is left out of index.js and never loaded without a session configuration', () => {

@@ -39,6 +39,18 @@ const SESSION: SessionConfig = {
   browserRoutes: ['GET /me'],
 };
 
+/** The `name=value` pairs a browser sends for a session sealed around `accessToken`. */
+function sessionCookies(accessToken: string): string[] {
+  return sessionSetCookies(
+    '__Host-keygate_session',
+    sealSession(
+      { accessToken, accessExpiresAt: START + 595, expiresAt: START + 3600, issuedAt: START - 5 },
+      ring.current,
+    ),
+    { maxAgeSeconds: 3600 },
+  ).map((c) => c.split(';')[0]);
+}
+
 function setup(o: { session?: boolean; ttl?: number } = {}) {
   let ms = START * 1000;
   const log = new RecordingLog();
@@ -126,19 +138,7 @@ describe('createHandler with revocation', () => {
     '%s: a copied session cookie stops working within the bound after a logout in the issuer',
     async (kind) => {
       const t = setup({ session: true });
-      const cookies = sessionSetCookies(
-        '__Host-keygate_session',
-        sealSession(
-          {
-            accessToken: t.token('sid-c'),
-            accessExpiresAt: START + 595,
-            expiresAt: START + 3600,
-            issuedAt: START - 5,
-          },
-          ring.current,
-        ),
-        { maxAgeSeconds: 3600 },
-      ).map((c) => c.split(';')[0]);
+      const cookies = sessionCookies(t.token('sid-c'));
       const call = () =>
         t.handler(apigwEvent(kind, { method: 'GET', path: '/me', authorization: null, cookies }));
       expect(await decide(call())).toBe('allow');
@@ -154,19 +154,7 @@ describe('createHandler with revocation', () => {
 
   it('a REST browser navigation with a logged-out session cookie is sent to sign in again', async () => {
     const t = setup({ session: true });
-    const cookies = sessionSetCookies(
-      '__Host-keygate_session',
-      sealSession(
-        {
-          accessToken: t.token('sid-n'),
-          accessExpiresAt: START + 595,
-          expiresAt: START + 3600,
-          issuedAt: START - 5,
-        },
-        ring.current,
-      ),
-      { maxAgeSeconds: 3600 },
-    ).map((c) => c.split(';')[0]);
+    const cookies = sessionCookies(t.token('sid-n'));
     await t.logout('sid', 'sid-n');
     const r = (await t.handler(
       apigwEvent('rest', {

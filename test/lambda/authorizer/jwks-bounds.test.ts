@@ -3,17 +3,14 @@
  * server on 127.0.0.1 that streams its body: the oversize test proves the fetch stops reading (the server
  * sees the connection closed long before it has written the whole body), not that it buffers it all first.
  */
-import type { ServerResponse } from 'node:http';
-import { createServer } from 'node:https';
-import type { Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthorizerConfig } from '../../../common/authorizer-config';
 import { REASON_CODES } from '../../../common/reason-codes';
 import { createTokenVerifier, MAX_JWKS_BYTES, MAX_JWKS_KEYS } from '../../../lambda/authorizer/verify-token';
-import { testCertificate } from '../../support/https-server';
 import { generateSigningKey } from '../../support/keys';
 import type { TestKey } from '../../support/keys';
+import type { RawHandler, RawHttpsServer } from '../../support/raw-https-server';
+import { startRawHttpsServer, streamSpaces } from '../../support/raw-https-server';
 import { keycloakAccessToken } from '../../support/tokens';
 
 const REALM = '/realms/test';
@@ -21,54 +18,17 @@ const REALM = '/realms/test';
 const STREAM_TOTAL = 32 * 1024 * 1024;
 const CHUNK = 16 * 1024;
 
-interface StreamReport {
-  /** Body bytes handed to the socket before the connection closed or the body ended. */
-  written: number;
-  /** Whether the server wrote the whole body. */
-  finished: boolean;
-}
-
-type Handler = (res: ServerResponse, report: StreamReport) => void;
-
-let server: Server | undefined;
+let server: RawHttpsServer | undefined;
 let ca: string;
 
-async function serve(
-  handler: Handler,
-): Promise<{ url: string; report: StreamReport; closed: Promise<void> }> {
-  const { key, cert } = await testCertificate();
-  ca = cert;
-  const report: StreamReport = { written: 0, finished: false };
-  let onClosed!: () => void;
-  const closed = new Promise<void>((resolve) => (onClosed = resolve));
-  server = createServer({ key, cert }, (_req, res) => {
-    res.on('close', () => onClosed());
-    handler(res, report);
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `https://127.0.0.1:${port}`, report, closed };
+async function serve(handler: RawHandler): Promise<RawHttpsServer> {
+  server = await startRawHttpsServer(handler);
+  ca = server.ca;
+  return server;
 }
 
 /** Streams STREAM_TOTAL bytes of a JSON-looking body in chunks, waiting for the socket to drain. */
-const streamForever: Handler = (res, report) => {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  const chunk = Buffer.alloc(CHUNK, 0x20);
-  const pump = (): void => {
-    while (report.written < STREAM_TOTAL) {
-      if (res.destroyed) return;
-      report.written += CHUNK;
-      if (!res.write(chunk)) {
-        res.once('drain', pump);
-        return;
-      }
-    }
-    report.finished = true;
-    res.end();
-  };
-  res.write('{"keys":[');
-  pump();
-};
+const streamForever = streamSpaces(STREAM_TOTAL, CHUNK, '{"keys":[');
 
 function configFor(url: string): AuthorizerConfig {
   return {
@@ -94,8 +54,7 @@ describe('JWKS bounds', () => {
     key = await generateSigningKey('RS256');
   });
   afterEach(async () => {
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await server?.close();
     server = undefined;
   });
 

@@ -64,7 +64,9 @@ describe('loadConfig', () => {
     const seen: unknown[] = [];
     const check = (session: unknown, routes: unknown, tokenSource: unknown) => {
       seen.push({ session, routes, tokenSource });
-      return ['session.cookieName must be 1-48 letters, digits, _ or -'];
+      return [
+        { path: 'session.cookieName', message: 'session.cookieName must be 1-48 letters, digits, _ or -' },
+      ];
     };
     expect(loadConfig({ [AUTHORIZER_CONFIG_ENV]: JSON.stringify(config()) }, check)).toMatchObject({
       ok: true,

@@ -15,54 +15,42 @@ import {
   NotFoundException,
 } from '@aws-sdk/client-api-gateway';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { CALLER_KEY_PLAN_TAG, CALLER_KEY_TABLE_PARTITION_KEY } from '../../../common/usage-caller-keys';
 import {
   apiGatewayKeys,
   awsCallerKeyRegistrar,
   dynamoDbCallerKeyRecords,
 } from '../../../lambda/authorizer/usage-key-registrar-aws';
-import type { DynamoDbServer } from '../../support/dynamodb-server';
-import { startDynamoDbServer } from '../../support/dynamodb-server';
+import { useCallerKeyTables } from '../../support/caller-key-table';
 
-const apigw = mockClient(APIGatewayClient);
-let server: DynamoDbServer;
-let tables = 0;
-let table = '';
-
-beforeAll(async () => {
-  server = await startDynamoDbServer();
-});
-afterAll(async () => {
-  apigw.restore();
-  await server.close();
-});
-beforeEach(async () => {
-  apigw.reset();
-  table = `glue-${++tables}`;
-  await server.createTable({
-    TableName: table,
-    KeySchema: [{ AttributeName: CALLER_KEY_TABLE_PARTITION_KEY, KeyType: 'HASH' }],
-    AttributeDefinitions: [{ AttributeName: CALLER_KEY_TABLE_PARTITION_KEY, AttributeType: 'S' }],
-  });
-});
+const tables = useCallerKeyTables('glue');
+const { apigw } = tables;
 
 const conflict = () => new ConflictException({ message: 'conflict', $metadata: {} });
 
 async function put(item: Record<string, { S: string } | { N: string }>) {
-  await server.client().send(new PutItemCommand({ TableName: table, Item: item }));
+  await tables
+    .server()
+    .client()
+    .send(new PutItemCommand({ TableName: tables.table(), Item: item }));
 }
 async function stored(id: string) {
   return (
-    await server
+    await tables
+      .server()
       .client()
-      .send(new GetItemCommand({ TableName: table, Key: { [CALLER_KEY_TABLE_PARTITION_KEY]: { S: id } } }))
+      .send(
+        new GetItemCommand({
+          TableName: tables.table(),
+          Key: { [CALLER_KEY_TABLE_PARTITION_KEY]: { S: id } },
+        }),
+      )
   ).Item;
 }
 
 describe('dynamoDbCallerKeyRecords', () => {
-  const records = () => dynamoDbCallerKeyRecords(server.client(), table);
+  const records = () => dynamoDbCallerKeyRecords(tables.server().client(), tables.table());
 
   test('get: a record of an unknown state is no record; a pending one has no key id; claimedAt defaults to 0', async () => {
     await put({ id: { S: 'odd' }, state: { S: 'revoked' }, claimedAt: { N: '5' } });
@@ -113,7 +101,7 @@ describe('dynamoDbCallerKeyRecords', () => {
   });
 
   test('errors other than a failed condition reach the caller: claim and release on a missing table', async () => {
-    const r = dynamoDbCallerKeyRecords(server.client(), 'no-such-table');
+    const r = dynamoDbCallerKeyRecords(tables.server().client(), 'no-such-table');
     await expect(r.claim('x', { tier: 't', caller: 'c', claimedAt: 1 }, 0)).rejects.toMatchObject({
       name: 'ResourceNotFoundException',
     });
@@ -223,7 +211,7 @@ describe('awsCallerKeyRegistrar', () => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDLOCALTEST');
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'local-test-secret');
     vi.stubEnv('AWS_SESSION_TOKEN', '');
-    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', server.endpoint);
+    vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', tables.server().endpoint);
     apigw.on(GetUsagePlansCommand).resolves({
       items: [
         {
@@ -236,7 +224,7 @@ describe('awsCallerKeyRegistrar', () => {
     apigw.on(CreateApiKeyCommand).resolves({ id: 'key-1' });
     apigw.on(CreateUsagePlanKeyCommand).resolves({});
     // WHEN a caller is registered
-    const registrar = awsCallerKeyRegistrar(table);
+    const registrar = awsCallerKeyRegistrar(tables.table());
     const request = {
       recordId: 'record-1',
       keyName: 'keygate-caller-record-1',

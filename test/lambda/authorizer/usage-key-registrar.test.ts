@@ -13,14 +13,12 @@ import {
   LimitExceededException,
 } from '@aws-sdk/client-api-gateway';
 import { GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import { callerKeyName, callerKeyRecordId, callerKeyValue } from '../../../common/usage-caller-keys';
 import type { CallerKeyRequest } from '../../../lambda/authorizer/usage-key-registrar';
 import { createCallerKeyRegistrar } from '../../../lambda/authorizer/usage-key-registrar';
 import { apiGatewayKeys, dynamoDbCallerKeyRecords } from '../../../lambda/authorizer/usage-key-registrar-aws';
-import type { DynamoDbServer } from '../../support/dynamodb-server';
-import { startDynamoDbServer } from '../../support/dynamodb-server';
+import { useCallerKeyTables } from '../../support/caller-key-table';
 
 const SECRET = 'TierSecret0000000000000000000000000000001';
 const API = { apiId: 'abcdef1234', stage: 'dev' };
@@ -39,38 +37,21 @@ function requestFor(sub: string): CallerKeyRequest {
   };
 }
 
-const apigw = mockClient(APIGatewayClient);
-let server: DynamoDbServer;
-let table = 0;
-let tableName = '';
+const tables = useCallerKeyTables('caller-keys');
+const { apigw } = tables;
 
-beforeAll(async () => {
-  server = await startDynamoDbServer();
-});
-afterAll(async () => {
-  apigw.restore();
-  await server.close();
-});
-
-beforeEach(async () => {
-  apigw.reset();
+beforeEach(() => {
   apigw.on(GetUsagePlansCommand).resolves({ items: [PLAN] });
   apigw
     .on(CreateApiKeyCommand)
     .callsFake((input: { name: string }) => ({ id: `key-${input.name.slice(-6)}` }));
   apigw.on(CreateUsagePlanKeyCommand).resolves({});
-  tableName = `caller-keys-${++table}`;
-  await server.createTable({
-    TableName: tableName,
-    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-  });
 });
 
 /** A container: its own registrar (and memory), the shared table and API Gateway. */
 function container(options: { now?: () => number; waitTries?: number } = {}) {
   return createCallerKeyRegistrar({
-    records: dynamoDbCallerKeyRecords(server.client(), tableName),
+    records: dynamoDbCallerKeyRecords(tables.server().client(), tables.table()),
     gateway: apiGatewayKeys(new APIGatewayClient({ region: 'eu-west-1' })),
     sleep: () => new Promise((r) => setTimeout(r, 5)),
     waitTries: options.waitTries ?? 200,
@@ -79,7 +60,10 @@ function container(options: { now?: () => number; waitTries?: number } = {}) {
 }
 
 async function items() {
-  const out = await server.client().send(new ScanCommand({ TableName: tableName }));
+  const out = await tables
+    .server()
+    .client()
+    .send(new ScanCommand({ TableName: tables.table() }));
   return out.Items ?? [];
 }
 
@@ -198,10 +182,10 @@ describe('caller key registrar', () => {
   test('a fresh claim of another container that never completes: pending (fail closed), then taken over once stale', async () => {
     const r = requestFor('heidi');
     let now = 1_000_000;
-    const client = server.client();
+    const client = tables.server().client();
     await client.send(
       new PutItemCommand({
-        TableName: tableName,
+        TableName: tables.table(),
         Item: {
           id: { S: r.recordId },
           state: { S: 'pending' },
@@ -217,7 +201,7 @@ describe('caller key registrar', () => {
     now += 30_001;
     expect(await c.ensure(r)).toEqual({ ok: true });
     const got = await client.send(
-      new GetItemCommand({ TableName: tableName, Key: { id: { S: r.recordId } } }),
+      new GetItemCommand({ TableName: tables.table(), Key: { id: { S: r.recordId } } }),
     );
     expect(got.Item?.state).toEqual({ S: 'registered' });
     expect(apigw.commandCalls(CreateApiKeyCommand)).toHaveLength(1);
@@ -225,7 +209,7 @@ describe('caller key registrar', () => {
 
   test('the table cannot be read: fails closed', async () => {
     const broken = createCallerKeyRegistrar({
-      records: dynamoDbCallerKeyRecords(server.client(), 'no-such-table'),
+      records: dynamoDbCallerKeyRecords(tables.server().client(), 'no-such-table'),
       gateway: apiGatewayKeys(new APIGatewayClient({ region: 'eu-west-1' })),
     });
     expect(await broken.ensure(requestFor('ivan'))).toEqual({

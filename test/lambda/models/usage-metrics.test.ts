@@ -90,14 +90,17 @@ const BATCH = tokenContext({
   clientRoles: 'keygate-api:model:sentiment:invoke',
 });
 
+/** Bedrock's answer to every call: 'Hi', 12 input and 3 output tokens. */
+const HI_ANSWER = {
+  output: { message: { role: 'assistant' as const, content: [{ text: 'Hi' }] } },
+  stopReason: 'end_turn' as const,
+  usage: { inputTokens: 12, outputTokens: 3, totalTokens: 15 },
+  metrics: { latencyMs: 100 },
+};
+
 describe('usage lines (Powertools Metrics, embedded metric format)', () => {
   test('one EMF line per invocation: model and caller kind as dimensions, the caller as properties', async () => {
-    bedrockMock.on(ConverseCommand).resolves({
-      output: { message: { role: 'assistant', content: [{ text: 'Hi' }] } },
-      stopReason: 'end_turn',
-      usage: { inputTokens: 12, outputTokens: 3, totalTokens: 15 },
-      metrics: { latencyMs: 100 },
-    });
+    bedrockMock.on(ConverseCommand).resolves(HI_ANSWER);
     const b = backend();
     const res = await b.handler(
       keycloakEvent('rest', { modelId: 'haiku', context: ALICE, body: '{"input":"hello"}' }),
@@ -136,12 +139,7 @@ describe('usage lines (Powertools Metrics, embedded metric format)', () => {
   });
 
   test("the usage report reads the backend's own lines: who used how much of which model", async () => {
-    bedrockMock.on(ConverseCommand).resolves({
-      output: { message: { role: 'assistant', content: [{ text: 'Hi' }] } },
-      stopReason: 'end_turn',
-      usage: { inputTokens: 12, outputTokens: 3, totalTokens: 15 },
-      metrics: { latencyMs: 100 },
-    });
+    bedrockMock.on(ConverseCommand).resolves(HI_ANSWER);
     const b = backend();
     const body = '{"input":"What a great day"}';
     // GIVEN alice: 2 Bedrock calls and 1 streamed demo answer; the batch service account: 1 demo call;

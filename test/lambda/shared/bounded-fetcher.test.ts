@@ -3,10 +3,6 @@
  * 127.0.0.1: the oversize test proves reading stops (the server sees the connection closed long before
  * it has written its body), the drip test that the deadline covers the whole exchange.
  */
-import type { ServerResponse } from 'node:http';
-import { createServer } from 'node:https';
-import type { Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JWKS_BYTES } from '../../../common/jwks-limits';
 import {
@@ -17,32 +13,25 @@ import {
 } from '../../../lambda/shared/bounded-fetcher';
 import { IdTokenError, createOidcClient } from '../../../lambda/sign-in/oidc-client';
 import type { SignInConfig } from '../../../lambda/sign-in/sign-in-config';
-import { startJwksServer, testCertificate } from '../../support/https-server';
+import { startJwksServer } from '../../support/https-server';
 import type { JwksServer } from '../../support/https-server';
 import { generateSigningKey, jwksOf } from '../../support/keys';
 import type { TestKey } from '../../support/keys';
+import type { RawHandler, RawHttpsServer } from '../../support/raw-https-server';
+import { startRawHttpsServer, streamSpaces } from '../../support/raw-https-server';
 import { keycloakIdToken } from '../../support/tokens';
 
 /** What the streaming server would send in all: far beyond the bound. */
 const STREAM_TOTAL = 32 * 1024 * 1024;
 const CHUNK = 16 * 1024;
 
-let raw: Server | undefined;
+let raw: RawHttpsServer | undefined;
 let jwksServer: JwksServer | undefined;
 
-/** A server whose handler writes the body itself; `written` counts body bytes handed to the socket. */
-async function serve(handler: (res: ServerResponse, report: { written: number }) => void) {
-  const { key, cert } = await testCertificate();
-  const report = { written: 0 };
-  let onClosed!: () => void;
-  const closed = new Promise<void>((resolve) => (onClosed = resolve));
-  raw = createServer({ key, cert }, (_req, res) => {
-    res.on('close', () => onClosed());
-    handler(res, report);
-  });
-  await new Promise<void>((resolve) => raw!.listen(0, '127.0.0.1', resolve));
-  const { port } = raw.address() as AddressInfo;
-  return { url: `https://127.0.0.1:${port}/jwks`, ca: cert, report, closed };
+/** A server whose handler writes the body itself (test/support/raw-https-server.ts), at `/jwks`. */
+async function serve(handler: RawHandler) {
+  raw = await startRawHttpsServer(handler);
+  return { ...raw, url: `${raw.url}/jwks` };
 }
 
 describe('BoundedFetcher (the JWKS fetch of the authorizer and the sign-in function)', () => {
@@ -51,8 +40,7 @@ describe('BoundedFetcher (the JWKS fetch of the authorizer and the sign-in funct
     key = await generateSigningKey('RS256');
   });
   afterEach(async () => {
-    raw?.closeAllConnections();
-    await new Promise<void>((resolve) => (raw ? raw.close(() => resolve()) : resolve()));
+    await raw?.close();
     raw = undefined;
     await jwksServer?.close();
     jwksServer = undefined;
@@ -97,22 +85,7 @@ describe('BoundedFetcher (the JWKS fetch of the authorizer and the sign-in funct
   });
 
   it('stops reading a streamed body (no Content-Length) as soon as it passes the bound', async () => {
-    const s = await serve((res, report) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      const chunk = Buffer.alloc(CHUNK, 0x20);
-      const pump = (): void => {
-        while (report.written < STREAM_TOTAL) {
-          if (res.destroyed) return;
-          report.written += CHUNK;
-          if (!res.write(chunk)) {
-            res.once('drain', pump);
-            return;
-          }
-        }
-        res.end();
-      };
-      pump();
-    });
+    const s = await serve(streamSpaces(STREAM_TOTAL, CHUNK));
     const err = await new BoundedFetcher({ timeoutMs: 5000, ca: s.ca }).fetch(s.url).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JwksResponseTooLargeError);
     expect((err as Error).message).toBe(`JWKS response exceeds ${MAX_JWKS_BYTES} bytes`);

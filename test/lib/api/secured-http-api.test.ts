@@ -136,16 +136,6 @@ describe('SecuredHttpApi validation', () => {
     return { stack, backend, api };
   }
 
-  test('rejects a grant on a Keycloak route', () => {
-    const { stack, api } = setup();
-    const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
-    expectValidationError(
-      () => api.grantInvoke(role, HttpMethod.GET, '/models'),
-      'method',
-      'SecuredHttpApi.grantInvoke: GET /models is a keycloak route; only iam routes can be granted',
-    );
-  });
-
   test('rejects a grant on a route the API does not have', () => {
     const { stack, api } = setup();
     const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
@@ -218,25 +208,6 @@ describe('SecuredHttpApi validation', () => {
   ])('rejects %s', (_, act, field, message) => {
     const s = setup();
     expectValidationError(() => act(s), field, message);
-  });
-
-  test('rejects a Keycloak route without an authorizer', () => {
-    const { stack } = newStack();
-    expectValidationError(
-      () =>
-        new SecuredHttpApi(stack, 'Api', {
-          routes: [
-            {
-              method: HttpMethod.GET,
-              path: '/me',
-              backend: inlineBackend(stack),
-              auth: RouteAuth.keycloak(),
-            },
-          ],
-        }),
-      'auth',
-      'SecuredHttpApi: routes[0]: a Keycloak route needs the authorizer prop',
-    );
   });
 
   it.each<[string, { rateLimit: number; burstLimit: number }, string, string]>([

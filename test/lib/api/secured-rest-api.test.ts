@@ -265,16 +265,6 @@ describe('SecuredRestApi options and validation', () => {
     return { stack, api };
   }
 
-  test('rejects a grant on a Keycloak route', () => {
-    const { stack, api } = apiWithRoutes();
-    const role = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() });
-    expectValidationError(
-      () => api.grantInvoke(role, HttpMethod.GET, '/models'),
-      'method',
-      'SecuredRestApi.grantInvoke: GET /models is a keycloak route; only iam routes can be granted',
-    );
-  });
-
   test('rejects a cross-account grant on an unknown route', () => {
     const { api } = apiWithRoutes();
     expectValidationError(
@@ -298,25 +288,6 @@ describe('SecuredRestApi options and validation', () => {
       () => api.allowCrossAccountInvoke(principal, HttpMethod.GET, '/machine/models'),
       'principal',
       'SecuredRestApi.allowCrossAccountInvoke: principal must be an account or an IAM role/user ARN, not * or a service',
-    );
-  });
-
-  test('rejects a Keycloak route without an authorizer', () => {
-    const { stack } = newStack();
-    expectValidationError(
-      () =>
-        new SecuredRestApi(stack, 'Api', {
-          routes: [
-            {
-              method: HttpMethod.GET,
-              path: '/me',
-              backend: inlineBackend(stack),
-              auth: RouteAuth.keycloak(),
-            },
-          ],
-        }),
-      'auth',
-      'SecuredRestApi: routes[0]: a Keycloak route needs the authorizer prop',
     );
   });
 
