@@ -162,58 +162,21 @@ export function decisionFields(
 }
 
 /**
- * The production log. The level threshold follows Powertools' variables (`POWERTOOLS_LOG_LEVEL`, then
- * `AWS_LAMBDA_LOG_LEVEL`, default INFO), read once.
+ * The members between a line's timestamp and its trace id, per invocation: service, the Lambda context
+ * (cold_start, function_*) and sampling_rate. The parts that only change per container or per invocation
+ * are serialized once, not per line.
  */
-export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
-  const write = options.write ?? defaultWrite;
-  const env = options.env ?? process.env;
-  const now = options.now ?? Date.now;
-  const threshold =
-    LEVELS[(env.POWERTOOLS_LOG_LEVEL ?? env.AWS_LAMBDA_LOG_LEVEL ?? 'INFO').toUpperCase()] ?? LEVELS.INFO;
-  let invocations = 0;
+function invocationMembers(): {
+  readonly start: (context: LambdaContextInfo | undefined) => void;
+  readonly current: () => string;
+} {
   const service = `,"service":${JSON.stringify(AUTHORIZER_SERVICE_NAME)}`;
   const sampling = ',"sampling_rate":0';
-  // The line is joined from JSON parts in Powertools' key order; the parts that only change per container
-  // or per invocation are serialized once, not per line. `invocation` is everything between the timestamp
-  // and the trace id: service, the Lambda context (cold_start, function_*) and sampling_rate.
+  let invocations = 0;
   let invocation = service + sampling;
   let fn: string | undefined;
-
-  const trace = (): string => {
-    const raw = env._X_AMZN_TRACE_ID;
-    const m = typeof raw === 'string' ? TRACE_ROOT.exec(raw) : null;
-    return m ? `,"xray_trace_id":${JSON.stringify(m[1])}` : '';
-  };
-
-  /** `fields` are JSON members (`,"k":v,...`) in the order they appear in the line. */
-  const head = (level: LogLevel, message: string) =>
-    `{"level":"${level}","message":${JSON.stringify(message)}`;
-  const HEADS = {
-    decision: head('INFO', DECISION_MESSAGE),
-    decisionError: head('ERROR', DECISION_MESSAGE),
-    jwks: head('WARN', JWKS_FAILURE_MESSAGE),
-    config: head('ERROR', CONFIG_INVALID_MESSAGE),
-  };
-  /** `start` is the line's serialized level and message; `fields` its JSON members, in the line's order. */
-  const emit = (level: LogLevel, start: string, fields: string): void => {
-    if (LEVELS[level] < threshold) return;
-    write(`${start},"timestamp":"${clock.timestamp(now())}"${invocation}${trace()}${fields}}`, level);
-  };
-  const clock = new TimestampClock();
-  // A token answered from the verified-claims cache brings the same facts object on every request while
-  // the cache holds it: their JSON members are written once per such object, kept weakly with it (the
-  // facts of a token verified afresh are written as they come, with nothing kept).
-  const cachedFacts = new WeakMap<TokenFacts, string>();
-  const factsOf = (line: DecisionLine): string | undefined => {
-    const f = line.facts;
-    if (f === undefined || !line.cached) return undefined;
-    let text = cachedFacts.get(f);
-    if (text === undefined) cachedFacts.set(f, (text = factMembers(f)));
-    return text;
-  };
   return {
-    startInvocation(context) {
+    start(context) {
       invocations++;
       if (!context) {
         invocation = service + sampling;
@@ -231,6 +194,68 @@ export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
           ? `,"function_request_id":${jsonString(context.awsRequestId)}${sampling}`
           : sampling);
     },
+    current: () => invocation,
+  };
+}
+
+/**
+ * The facts' members of a token answered from the verified-claims cache, which brings the same facts
+ * object on every request while the cache holds it: written once per such object, kept weakly with it
+ * (the facts of a token verified afresh are written as they come, with nothing kept).
+ */
+function cachedFactMembers(): (line: DecisionLine) => string | undefined {
+  const cachedFacts = new WeakMap<TokenFacts, string>();
+  return (line) => {
+    const f = line.facts;
+    if (f === undefined || !line.cached) return undefined;
+    let text = cachedFacts.get(f);
+    if (text === undefined) cachedFacts.set(f, (text = factMembers(f)));
+    return text;
+  };
+}
+
+/** Each kind of line's serialized level and message. */
+function lineHeads() {
+  const head = (level: LogLevel, message: string) =>
+    `{"level":"${level}","message":${JSON.stringify(message)}`;
+  return {
+    decision: head('INFO', DECISION_MESSAGE),
+    decisionError: head('ERROR', DECISION_MESSAGE),
+    jwks: head('WARN', JWKS_FAILURE_MESSAGE),
+    config: head('ERROR', CONFIG_INVALID_MESSAGE),
+  };
+}
+
+/**
+ * The production log. The level threshold follows Powertools' variables (`POWERTOOLS_LOG_LEVEL`, then
+ * `AWS_LAMBDA_LOG_LEVEL`, default INFO), read once.
+ */
+export function createDecisionLog(options: LogWriterOptions = {}): DecisionLog {
+  const write = options.write ?? defaultWrite;
+  const env = options.env ?? process.env;
+  const now = options.now ?? Date.now;
+  const threshold =
+    LEVELS[(env.POWERTOOLS_LOG_LEVEL ?? env.AWS_LAMBDA_LOG_LEVEL ?? 'INFO').toUpperCase()] ?? LEVELS.INFO;
+  const invocation = invocationMembers();
+  const factsOf = cachedFactMembers();
+  const HEADS = lineHeads();
+  const clock = new TimestampClock();
+
+  const trace = (): string => {
+    const raw = env._X_AMZN_TRACE_ID;
+    const m = typeof raw === 'string' ? TRACE_ROOT.exec(raw) : null;
+    return m ? `,"xray_trace_id":${JSON.stringify(m[1])}` : '';
+  };
+  /** `start` is the line's serialized level and message; `fields` its JSON members, in the line's order. */
+  const emit = (level: LogLevel, start: string, fields: string): void => {
+    if (LEVELS[level] < threshold) return;
+    write(
+      `${start},"timestamp":"${clock.timestamp(now())}"${invocation.current()}${trace()}${fields}}`,
+      level,
+    );
+  };
+  return {
+    startInvocation: (context) => invocation.start(context),
     decision(line) {
       const level: LogLevel = line.reason === 'internal_error' ? 'ERROR' : 'INFO';
       // A line below the threshold is not even formatted.

@@ -1,16 +1,10 @@
 /**
  * No function in lib/, lambda/, common/, local/ or realm/ runs over MAX_FUNCTION_LINES lines
- * (scripts/long-functions.ts), so each can be read in one sitting. local/gateway/local-stack.ts is left
- * out: it is being retired in favour of local/serve-stage.ts.
+ * (scripts/long-functions.ts), so each can be read in one sitting.
  */
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  EXCLUDED_FILES,
-  MAX_FUNCTION_LINES,
-  longFunctions,
-  longFunctionsIn,
-} from '../../scripts/long-functions';
+import { MAX_FUNCTION_LINES, longFunctions, longFunctionsIn } from '../../scripts/long-functions';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -18,10 +12,6 @@ describe('function length', () => {
   it(`no function in lib/, lambda/, common/, local/ or realm/ is over ${MAX_FUNCTION_LINES} lines`, () => {
     const found = longFunctions(ROOT).map((f) => `${f.file}:${f.line} ${f.name} (${f.lines} lines)`);
     expect(found).toEqual([]);
-  });
-
-  it('leaves out only the retiring local stack', () => {
-    expect(EXCLUDED_FILES).toEqual(['local/gateway/local-stack.ts']);
   });
 
   it('measures every kind of function from its first line to its last, by name (a 3-line one is not over 3)', () => {
