@@ -82,6 +82,8 @@ process.on('message', async (m) => {
   try {
     loaded ??= load();
     const fn = await loaded;
+    // The handler starts now: the call's timeout runs from here, not from the process's start.
+    process.send({ id: m.id, started: true });
     if (m.stream) {
       if (!fn[STREAMING]) throw new Error('Handler ' + handler + ' is not wrapped in awslambda.streamifyResponse');
       const out = responseStream(m.id);
@@ -108,6 +110,8 @@ interface ChildMessage {
   readonly message?: string;
   readonly chunk?: string;
   readonly end?: boolean;
+  /** The handler was loaded and called: the call's timeout starts. */
+  readonly started?: boolean;
 }
 
 let runnerFile: string | undefined;
@@ -116,6 +120,9 @@ function runner(): string {
   writeFileSync(runnerFile, RUNNER_JS);
   return runnerFile;
 }
+
+/** Lambda's limit on a function's init phase (loading its code), 10 seconds. */
+const INIT_LIMIT_MS = 10_000;
 
 /** Variables of the gateway's own environment a function also gets (credentials for its AWS calls). */
 const PASSED_THROUGH =
@@ -146,6 +153,8 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
+  /** Stops the process at the call's timeout, armed again when the handler starts. */
+  readonly expire: () => void;
 }
 
 /** The calls in flight, by id, and the process each was sent to. */
@@ -162,12 +171,22 @@ function functionEnvironment(environment: Readonly<Record<string, string>>): Rec
 }
 
 /** A message of a function process: a log line, a streamed chunk, a stream's end, or a call's result. */
-function deliver(calls: InFlight, m: ChildMessage, onLog: ((text: string) => void) | undefined): void {
+function deliver(
+  calls: InFlight,
+  m: ChildMessage,
+  onLog: ((text: string) => void) | undefined,
+  timeoutMs: number,
+): void {
   if (m.log !== undefined) return void onLog?.(m.log);
   const p = calls.pending.get(m.id);
   if (!p) return;
   if (m.chunk !== undefined) return void p.stream?.write(Buffer.from(m.chunk, 'base64'));
   if (m.end) return void p.stream?.end();
+  if (m.started) {
+    clearTimeout(p.timer);
+    p.timer = setTimeout(p.expire, timeoutMs);
+    return;
+  }
   calls.pending.delete(m.id);
   clearTimeout(p.timer);
   if (m.ok) p.resolve(m.result);
@@ -201,7 +220,7 @@ export function startFunctionProcess(options: FunctionProcessOptions): FunctionP
         ? ['ignore', 'inherit', 'inherit', 'ipc']
         : ['ignore', 'ignore', 'ignore', 'ipc'],
     });
-    c.on('message', (m: ChildMessage) => deliver(calls, m, options.onLog));
+    c.on('message', (m: ChildMessage) => deliver(calls, m, options.onLog, timeoutMs));
     c.on('exit', () => {
       if (child === c) child = undefined;
       failAll(calls, c, 'the function process exited');
@@ -217,13 +236,17 @@ export function startFunctionProcess(options: FunctionProcessOptions): FunctionP
       stream?.on('close', () => {
         if (calls.pending.has(id) && c.connected) c.send({ id, abort: true });
       });
-      const timer = setTimeout(() => {
+      const expire = () => {
         // Lambda stops the environment at the timeout; in-flight calls of that process fail with it.
         failAll(calls, c, `Task timed out after ${options.timeoutSeconds} seconds`);
         if (child === c) child = undefined;
         c.kill('SIGKILL');
-      }, timeoutMs);
-      calls.pending.set(id, { resolve, reject, timer, ...(stream ? { stream } : {}) });
+      };
+      // Until the handler starts (a new process first loads its code, Lambda's init phase, which has a
+      // limit of its own: https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html),
+      // the call may also take the init limit; from the start, the function's timeout alone.
+      const timer = setTimeout(expire, INIT_LIMIT_MS + timeoutMs);
+      calls.pending.set(id, { resolve, reject, timer, expire, ...(stream ? { stream } : {}) });
       calls.owners.set(id, c);
       c.send({ id, event, ...(stream ? { stream: true } : {}) });
     });
