@@ -29,7 +29,12 @@ export async function sharedSynth(
   synth: (outdir: string | undefined) => Promise<SynthesizedApp>,
 ): Promise<SynthesizedApp> {
   const dir = process.env[SYNTH_CACHE_ENV];
-  if (!dir) return synth(undefined);
+  if (!dir) {
+    const made = await synth(undefined);
+    // The process's own assembly (npm start, the demo), in a folder of its own: gone when the process ends.
+    process.once('exit', () => rmSync(made.assembly, { recursive: true, force: true }));
+    return made;
+  }
   const final = join(dir, createHash('sha256').update(key).digest('hex').slice(0, 32));
   const found = readMarker(final);
   if (found) return found;

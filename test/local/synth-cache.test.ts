@@ -51,11 +51,19 @@ describe('sharedSynth', () => {
 
   it('without the variable, synthesizes every time into a folder of its own', async () => {
     vi.stubEnv(SYNTH_CACHE_ENV, '');
+    const before = process.listeners('exit');
     const a = await sharedSynth('a', synth);
     const b = await sharedSynth('a', synth);
     expect(calls).toEqual([undefined, undefined]);
     expect(a.assembly).not.toBe(b.assembly);
-    fs.rmSync(a.assembly, { recursive: true, force: true });
-    fs.rmSync(b.assembly, { recursive: true, force: true });
+    // Each folder is removed when the process exits: run those listeners now, and take them off.
+    const added = process.listeners('exit').filter((l) => !before.includes(l));
+    expect(added).toHaveLength(2);
+    expect([a, b].every((s) => fs.existsSync(s.assembly))).toBe(true);
+    for (const l of added) {
+      l.call(process, 0);
+      process.off('exit', l);
+    }
+    expect([a, b].some((s) => fs.existsSync(s.assembly))).toBe(false);
   });
 });
