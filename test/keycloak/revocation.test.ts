@@ -8,18 +8,18 @@
  * the authorizer function reads it there, so the user's next request is refused with the revocation reason
  * within the bound.
  */
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import type { StageConfig } from '../../common/app-config';
-import { REVOCATION_TABLE, revocationKey } from '../../common/revocation';
+import { revocationKey } from '../../common/revocation';
 import type { AssemblyGatewayRecord } from '../../local/assembly/serve-assembly';
 import { freeConsecutivePorts } from '../../local/free-ports';
 import { provisionThroughAdmin, testUserPasswords } from '../../local/keycloak-realm';
 import { request } from '../../local/http/request';
 import type { ServedStage } from '../../local/serve-stage';
 import { serveStage } from '../../local/serve-stage';
+import { revocationTableKeys } from '../support/served-stage';
 import { localStageRealm } from '../../local/sign-in-realm';
 import { realmStage } from '../../local/stage-assembly';
 import { adminClient, keycloakServer } from './keycloak-server';
@@ -82,21 +82,7 @@ async function refusedWithin(token: string, seconds: number): Promise<{ status: 
   }
 }
 
-/** The revocation table's keys, read from the local stand-in as any DynamoDB client would. */
-async function listedKeys(): Promise<string[]> {
-  const table = served.tables.tables.find((t) => t.path.includes('BackChannelLogout'));
-  const client = new DynamoDBClient({
-    endpoint: served.tables.endpoint,
-    region: served.tables.region,
-    credentials: served.tables.credentials,
-  });
-  try {
-    const out = await client.send(new ScanCommand({ TableName: table!.tableName }));
-    return (out.Items ?? []).map((i) => i[REVOCATION_TABLE.partitionKey].S!);
-  } finally {
-    client.destroy();
-  }
-}
+const listedKeys = () => revocationTableKeys(served);
 
 describe('back-channel logout from a real Keycloak', () => {
   it('registers the gateway endpoint on the people client, session required, front channel off', async () => {

@@ -5,7 +5,6 @@
  * authorizer function reads that table, so the user's next request is refused with the revocation reason
  * within the bound (1 s here, with the result cache off).
  */
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
@@ -17,6 +16,7 @@ import { userTokens } from '../../local/callers';
 import { postForm, request } from '../../local/http/request';
 import type { ServedStage } from '../../local/serve-stage';
 import { serveStage } from '../../local/serve-stage';
+import { revocationTableKeys } from '../support/served-stage';
 
 let served: ServedStage;
 let url: string;
@@ -69,21 +69,7 @@ async function logoutToken(claims: Record<string, unknown>): Promise<string> {
   });
 }
 
-/** The revocation table's keys, read from the stand-in as any DynamoDB client would. */
-async function listedKeys(): Promise<string[]> {
-  const table = served.tables.tables.find((t) => t.path.includes('BackChannelLogout'));
-  const client = new DynamoDBClient({
-    endpoint: served.tables.endpoint,
-    region: served.tables.region,
-    credentials: served.tables.credentials,
-  });
-  try {
-    const out = await client.send(new ScanCommand({ TableName: table!.tableName }));
-    return (out.Items ?? []).map((i) => i[REVOCATION_TABLE.partitionKey].S!).sort();
-  } finally {
-    client.destroy();
-  }
-}
+const listedKeys = () => revocationTableKeys(served);
 
 describe('a stage with revocation, served from its assembly', () => {
   it('creates the revocation table and configures the logout function and the authorizer with it', () => {

@@ -4,7 +4,9 @@
  * --sign-in` serves it (local/start.ts): the gateways' ports fixed first, so the realm lists their
  * `/auth/callback` URLs before they listen.
  */
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { StageConfig } from '../../common/app-config';
+import { REVOCATION_TABLE } from '../../common/revocation';
 import type { CallerStack } from '../../local/callers';
 import { freeConsecutivePorts } from '../../local/free-ports';
 import type { LocalIssuer } from '../../local/issuer';
@@ -42,4 +44,21 @@ export function callerStack(
     gateway: { url: served.api(kind).url },
     region: served.stack.region,
   };
+}
+
+/** The revocation table's keys, sorted, read from the served stack's DynamoDB stand-in as any client would. */
+export async function revocationTableKeys(served: ServedStage): Promise<string[]> {
+  const table = served.tables.tables.find((t) => t.path.includes('BackChannelLogout'));
+  if (!table) throw new Error('the served stack has no back-channel logout table');
+  const client = new DynamoDBClient({
+    endpoint: served.tables.endpoint,
+    region: served.tables.region,
+    credentials: served.tables.credentials,
+  });
+  try {
+    const out = await client.send(new ScanCommand({ TableName: table.tableName }));
+    return (out.Items ?? []).map((i) => i[REVOCATION_TABLE.partitionKey].S!).sort();
+  } finally {
+    client.destroy();
+  }
 }
