@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { StageConfig } from '../../common/app-config';
 import { COGNITO_FEDERATION_ISSUER, DEFAULT_APP_CONFIG } from '../../common/app-config';
 import type { AuthorizerConfig } from '../../common/authorizer-config';
-import { validateAuthorizerConfig } from '../../common/authorizer-config';
+import { validateAuthorizerConfig } from '../../common/authorizer-config-validate';
 import { withLocalIssuer } from '../../local/assembly/assembly-issuer';
 import { synthesizedAuthorizerConfig } from '../support/assembly-authorizer-config';
 
