@@ -3,17 +3,13 @@
  * validates at cold start. Plain types and pure functions only.
  */
 import type { RouteSpec } from './route-model';
-import { boundParams, routeEntryIssues, routeIssues } from './route-model';
-import { policySizeIssues } from './route-table-checks';
-import type { RouteTableParts } from './route-table-digest';
-import { ROUTE_TABLE_DIGEST_PATTERN, routeTableDigest } from './route-table-digest';
+import { CONFIG_DIGEST_FIELD, CONFIG_DIGEST_PATTERN, configContent, configDigest } from './config-digest';
 import { COOKIE_NAME_RULE, DEFAULT_SESSION_COOKIE_NAME, isCookieName } from './cookie-names';
 import {
   isHeaderName,
   isHttpsOrigin,
   isHttpsUrl,
   isHttpUrl,
-  isIntIn,
   isLoopbackUrl,
   isNonEmptyList,
   isStringList,
@@ -21,15 +17,14 @@ import {
 import { validateCognitoIssuer } from './cognito-issuer';
 import { validateRoleClients } from './role-clients';
 import type { FieldIssue } from './field-issue';
-import { fieldIssue, issuesAbout, messagesOf } from './field-issue';
+import { fieldIssue, issuesAbout } from './field-issue';
 import type { AcrLoaMap } from './step-up';
-import { validateAcrLoaMap, validateStepUpRoutes } from './step-up-checks';
+import { validateAcrLoaMap } from './step-up-checks';
 import type { RevocationConfig } from './revocation';
-import { validateRevocationBlock } from './revocation';
+import type { validateRevocationBlock } from './revocation';
 import type { UsageKeysConfig } from './usage-tiers';
-import { validateUsageKeysBlock } from './usage-tiers';
 import type { TokenBindingConfig } from './token-binding';
-import { validateTokenBinding } from './token-binding';
+import type { validateTokenBinding } from './token-binding';
 
 export const AUTHORIZER_CONFIG_VERSION = 1;
 /** Environment variable carrying the JSON config (or `gz:` + base64 gzip of it, when large). */
@@ -214,11 +209,11 @@ export interface AuthorizerConfig {
   /** Sender-constrained tokens (DPoP, mTLS-bound) per issuer or route (common/token-binding.ts). */
   readonly tokenBinding?: TokenBindingConfig;
   /**
-   * SHA-256 of the route table as the construct checked it at synth (common/route-table-digest.ts): when it
-   * matches the table's, the whole-table checks are not run again at cold start. Not a signature.
+   * SHA-256 of the configuration's content as the construct checked it at synth (common/config-digest.ts):
+   * when it matches, the checks of that content are not run again at cold start. Not a signature.
    * @default - none: every check runs at cold start
    */
-  readonly routeTableDigest?: string;
+  readonly configDigest?: string;
 }
 
 export const DEFAULTS = {
@@ -269,77 +264,23 @@ export interface BlockValidators {
   readonly usage: (input: unknown) => FieldIssue[];
   readonly tokenBinding: typeof validateTokenBinding;
 }
-
-/** Every block's checks, from common/. */
-export const BLOCK_VALIDATORS: BlockValidators = {
-  session: validateSessionBlock,
-  revocation: validateRevocationBlock,
-  usage: (input) => validateUsageKeysBlock(input),
-  tokenBinding: validateTokenBinding,
-};
-
-/** Validates untrusted input into an AuthorizerConfig. Every message names the field. */
-export function validateAuthorizerConfig(input: unknown): ConfigResult {
-  return validateAuthorizerConfigWith(input, BLOCK_VALIDATORS);
-}
-
-/** The top-level fields of an authorizer configuration. */
-const CONFIG_FIELDS: ReadonlySet<string> = new Set([
-  'usage',
-  'tokenBinding',
-  'session',
-  'version',
-  'issuers',
-  'routes',
-  'tokenSource',
-  'clockSkewSeconds',
-  'responseMode',
-  'jwksTimeoutMs',
-  'verifiedCacheSize',
-  'resultCacheTtlSeconds',
-  'revocation',
-  'routeTableDigest',
-]);
-
-/**
- * validateAuthorizerConfig with the blocks' checks passed in. The authorizer's core bundle uses it to
- * leave those checks (and their code) to the modules it loads only when the configuration has the block.
- * The checks of a `cognito` issuer and of step-up (an `acrLoaMap`, a route's `requirement.stepUp`) run
- * only when the configuration has them, and come with the authorizer's cognito and step-up modules.
- */
-export function validateAuthorizerConfigWith(input: unknown, blocks: BlockValidators): ConfigResult {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    const issue = fieldIssue('config', 'must be a JSON object');
-    return { ok: false, errors: [issue.message], issues: [issue] };
-  }
-  const c = input as Record<string, unknown>;
-  const errors: FieldIssue[] = [];
-  if (c.version !== AUTHORIZER_CONFIG_VERSION)
-    errors.push(fieldIssue('version', `must be ${AUTHORIZER_CONFIG_VERSION}`));
-  errors.push(...issuerListErrors(c.issuers, errors.length === 0));
-  errors.push(...routeTableErrors(c));
-  if (errors.length === 0) errors.push(...issuerScopeErrors(c as unknown as AuthorizerConfig));
-  if (c.tokenSource !== undefined) errors.push(...tokenSourceIssues(c.tokenSource));
-  errors.push(...settingErrors(c));
-  errors.push(...blockErrors(c, blocks, errors.length === 0));
-  for (const k of Object.keys(c))
-    if (!CONFIG_FIELDS.has(k)) errors.push(fieldIssue(k, 'is not a config field'));
-  return errors.length
-    ? { ok: false, errors: messagesOf(errors), issues: errors }
-    : { ok: true, config: c as unknown as AuthorizerConfig };
-}
-
 /**
  * The `issuers` list: each entry's checks, then (when the configuration is clean so far) no issuer twice.
  * @param clean no error was found before the list
+ * @param entryIssues the checks of one entry: issuerIssues, or the Cognito checks alone for a
+ *   configuration the construct checked (authorizer-config-validate.ts)
  */
-export function issuerListErrors(issuers: unknown, clean: boolean): FieldIssue[] {
+export function issuerListErrors(
+  issuers: unknown,
+  clean: boolean,
+  entryIssues: (issuer: unknown, at: string) => FieldIssue[],
+): FieldIssue[] {
   if (!Array.isArray(issuers) || issuers.length === 0)
     return [fieldIssue('issuers', 'must be a non-empty array')];
   const errors: FieldIssue[] = [];
   const seen = new Set<string>();
   issuers.forEach((i: unknown, n) => {
-    errors.push(...issuerIssues(i, `issuers[${n}]`));
+    errors.push(...entryIssues(i, `issuers[${n}]`));
     if (typeof i === 'object' && i !== null && clean && errors.length === 0) {
       const url = issuerUrl(i as IssuerConfig);
       if (seen.has(url)) errors.push(fieldIssue(`issuers[${n}]`, `: issuer ${url} is listed twice`));
@@ -349,147 +290,24 @@ export function issuerListErrors(issuers: unknown, clean: boolean): FieldIssue[]
   return errors;
 }
 
-/**
- * The route table and what the result cache's TTL demands of it: a table a cached policy can express
- * (route-model.ts), within IAM's policy size, no cached answer for cookie-borne tokens, and no cached
- * simple response for a route that binds a path parameter.
- */
-export function routeTableErrors(c: Readonly<Record<string, unknown>>): FieldIssue[] {
-  const errors: FieldIssue[] = [];
-  const ttl = c.resultCacheTtlSeconds;
-  if (ttl !== undefined && !isIntIn(ttl, 0, 3600)) {
-    errors.push(fieldIssue('resultCacheTtlSeconds', 'must be an integer from 0 to 3600'));
-  }
-  // A table the construct checked at synth is not analysed again (common/route-table-digest.ts).
-  const checked = routeTableChecked(c);
-  const routeErrors = checked
-    ? routeEntryIssues(c.routes, 'routes')
-    : routeIssues(c.routes, 'routes', typeof ttl === 'number' ? { resultCacheTtlSeconds: ttl } : {});
-  errors.push(...routeErrors);
-  if (routeErrors.length === 0 && !checked)
-    errors.push(...policySizeIssues(c.routes as RouteSpec[], 'routes'));
-  // A cookie rides along with cross-site requests: whether one may change state is decided per request,
-  // from its own Origin and Sec-Fetch-Site (common/csrf.ts), so no answer may be replayed to another.
-  const cookieSource =
-    (typeof c.tokenSource === 'object' &&
-      c.tokenSource !== null &&
-      (c.tokenSource as { cookie?: unknown }).cookie !== undefined) ||
-    c.session !== undefined;
-  if (typeof ttl === 'number' && ttl > 0 && cookieSource) {
-    errors.push(
-      fieldIssue(
-        'resultCacheTtlSeconds',
-        'must be 0 with tokenSource.cookie or session: the same-origin check of a ' +
-          "cookie-borne request depends on that request's own headers",
-      ),
-    );
-  }
-  // A simple response is cached per token and route key (the constructs add `$context.routeKey` to the
-  // identity sources), so it must not depend on a path parameter.
-  if (c.responseMode === 'simple' && ttl !== 0 && routeErrors.length === 0) {
-    const bound = (c.routes as RouteSpec[]).findIndex(
-      (r) => r.auth === 'keycloak' && boundParams(r.requirement).length > 0,
-    );
-    if (bound >= 0) {
-      errors.push(
-        fieldIssue(
-          'resultCacheTtlSeconds',
-          `must be 0 with responseMode 'simple': routes[${bound}] binds a path parameter, ` +
-            'and a cached simple answer would hold for every value of it',
-        ),
-      );
-    }
-  }
-  return errors;
+/** The checked content of a configuration (common/config-digest.ts), valid or not. */
+export function authorizerConfigContent(config: unknown): string {
+  return configContent(config, (i) => issuerUrl(i as IssuerConfig));
+}
+
+/** The digest of a configuration's checked content (common/config-digest.ts), valid or not. */
+export function authorizerConfigDigest(config: unknown): string {
+  return configDigest(config, (i) => issuerUrl(i as IssuerConfig));
 }
 
 /**
- * Whether the configuration carries the digest of its own route table (common/route-table-digest.ts): the
- * table the construct ran the whole-table checks on at synth.
+ * Whether the configuration carries the digest of its own checked content: the construct ran every check
+ * on that content at synth (common/config-digest.ts).
  */
-export function routeTableChecked(c: Readonly<Record<string, unknown>>): boolean {
-  const digest = c.routeTableDigest;
-  if (typeof digest !== 'string' || !ROUTE_TABLE_DIGEST_PATTERN.test(digest)) return false;
-  return digest === routeTableDigest(routeTableParts(c));
-}
-
-/** The parts of a configuration, valid or not, its route table's digest is taken of. */
-export function routeTableParts(c: Readonly<Record<string, unknown>>): RouteTableParts {
-  const issuers = Array.isArray(c.issuers) ? (c.issuers as unknown[]) : [];
-  return {
-    routes: c.routes,
-    issuerUrls: issuers.map((i) =>
-      typeof i === 'object' && i !== null && (i as { kind?: unknown }).kind !== undefined
-        ? issuerUrl(i as IssuerConfig)
-        : undefined,
-    ),
-    resultCacheTtlSeconds: c.resultCacheTtlSeconds,
-    responseMode: c.responseMode,
-  };
-}
-
-/**
- * The requirements of a configuration whose issuers and routes are valid, against those issuers: their
- * scopes (issuerScopeIssues) and, with step-up routes, the levels the issuers map and the cache TTL.
- */
-export function issuerScopeErrors(c: AuthorizerConfig): FieldIssue[] {
-  const errors = issuerScopeIssues(c.issuers, c.routes);
-  if (c.routes.some((r) => r.auth === 'keycloak' && r.requirement?.stepUp !== undefined)) {
-    const levels = c.issuers.map((i) => ({ url: issuerUrl(i), acrLoaMap: acrLoaMapOf(i) }));
-    errors.push(...issuesAbout('routes', validateStepUpRoutes(levels, c.routes, c.resultCacheTtlSeconds)));
-  }
-  return errors;
-}
-
-/** The plain settings: clock skew, response mode, JWKS timeout, verified-claims cache size. */
-export function settingErrors(c: Readonly<Record<string, unknown>>): FieldIssue[] {
-  const errors: FieldIssue[] = [];
-  if (c.clockSkewSeconds !== undefined && !isIntIn(c.clockSkewSeconds, 0, DEFAULTS.maxClockSkewSeconds)) {
-    errors.push(
-      fieldIssue('clockSkewSeconds', `must be an integer from 0 to ${DEFAULTS.maxClockSkewSeconds}`),
-    );
-  }
-  if (c.responseMode !== undefined && c.responseMode !== 'iam' && c.responseMode !== 'simple') {
-    errors.push(fieldIssue('responseMode', "must be 'iam' or 'simple'"));
-  }
-  if (c.jwksTimeoutMs !== undefined && !isIntIn(c.jwksTimeoutMs, 100, DEFAULTS.maxJwksTimeoutMs)) {
-    errors.push(fieldIssue('jwksTimeoutMs', `must be an integer from 100 to ${DEFAULTS.maxJwksTimeoutMs}`));
-  }
-  if (c.verifiedCacheSize !== undefined && !isIntIn(c.verifiedCacheSize, 0, 100_000)) {
-    errors.push(fieldIssue('verifiedCacheSize', 'must be an integer from 0 to 100000'));
-  }
-  const digest = c.routeTableDigest;
-  if (digest !== undefined && (typeof digest !== 'string' || !ROUTE_TABLE_DIGEST_PATTERN.test(digest))) {
-    errors.push(fieldIssue('routeTableDigest', 'must be a SHA-256 digest in lower-case hex (64 characters)'));
-  }
-  return errors;
-}
-
-/**
- * The optional blocks, each by its own checks (from the module that holds the feature, in the authorizer).
- * @param clean no error was found so far: token binding is checked against valid issuers and routes only
- */
-export function blockErrors(
-  c: Readonly<Record<string, unknown>>,
-  blocks: BlockValidators,
-  clean: boolean,
-): FieldIssue[] {
-  const errors: FieldIssue[] = [];
-  const ttl = c.resultCacheTtlSeconds as number | undefined;
-  if (c.session !== undefined) errors.push(...blocks.session(c.session, c.routes, c.tokenSource));
-  if (c.revocation !== undefined) errors.push(...blocks.revocation(c.revocation, ttl));
-  if (c.usage !== undefined) errors.push(...blocks.usage(c.usage));
-  if (c.tokenBinding !== undefined && clean && errors.length === 0) {
-    const issuers = (c.issuers as IssuerConfig[]).map(issuerUrl);
-    errors.push(
-      ...blocks.tokenBinding(c.tokenBinding, {
-        routes: c.routes as RouteSpec[],
-        issuers,
-        resultCacheTtlSeconds: ttl,
-      }),
-    );
-  }
-  return errors;
+export function configChecked(c: Readonly<Record<string, unknown>>): boolean {
+  const digest = c[CONFIG_DIGEST_FIELD];
+  if (typeof digest !== 'string' || !CONFIG_DIGEST_PATTERN.test(digest)) return false;
+  return digest === authorizerConfigDigest(c);
 }
 
 /**

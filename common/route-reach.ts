@@ -5,7 +5,7 @@
  *
  * The authorizer bundles this file, with the checks, into a module of its own (`route-checks.js`,
  * lib/internal/lambda-entries.ts) that it loads only when a table needs them: a configuration the
- * construct did not check (common/route-table-digest.ts), or a first policy that denies a route.
+ * construct did not check (common/config-digest.ts), or a first policy that denies a route.
  */
 import type { PathToken } from './route-overlap';
 import { languagesIntersect, literalTokens, REST, SEG, SEG0, STAR } from './route-overlap';

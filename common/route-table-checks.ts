@@ -6,7 +6,7 @@
  *
  * The authorizer bundles this file into a module of its own (`route-checks.js`, with common/route-reach.ts)
  * and runs it at cold start only for a configuration the construct did not check
- * (common/route-table-digest.ts).
+ * (common/config-digest.ts).
  */
 import { policySizeErrors } from './aws-limits';
 import type { FieldIssue } from './field-issue';

@@ -12,6 +12,7 @@
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import type { Plugin } from 'esbuild';
+import { MODULE_LOAD_ERROR_NAME } from '../lambda/authorizer/errors';
 
 const NAMESPACE = 'keygate-deferred';
 /** One loader per module, shared by the stubs of its files. */
@@ -114,7 +115,9 @@ function loader(name: string): string {
       '  try {',
       '    m = get();',
       '  } catch (e) {',
-      "    throw new Error(`the ${name} module (${name}.js) could not be loaded (${(e && e.code) || 'error'})`, { cause: e });",
+      "    const err = new Error(`the ${name} module (${name}.js) could not be loaded (${(e && e.code) || 'error'})`, { cause: e });",
+      `    err.name = ${JSON.stringify(MODULE_LOAD_ERROR_NAME)};`,
+      '    throw err;',
       '  }',
       '  loaded.set(name, m);',
       '  return m;',

@@ -9,3 +9,10 @@ export class AuthorizerError extends Error {
     this.name = new.target.name;
   }
 }
+
+/**
+ * The `name` of the error a deferred module's loader throws when the module cannot be loaded (missing from
+ * the asset): scripts/bundle-deferred-modules.ts writes it into the loader. Its message names the module
+ * and the error code only, so it is logged as it is.
+ */
+export const MODULE_LOAD_ERROR_NAME = 'ModuleLoadError';

@@ -38,7 +38,7 @@ import { buildContext, buildResponse, unauthorizedError } from './build-response
 import { cookieRequestCsrf } from './cookie-csrf';
 import type { DecisionLog, LambdaContextInfo } from './decision-log';
 import { createDecisionLog } from './decision-log';
-import { AuthorizerError } from './errors';
+import { AuthorizerError, MODULE_LOAD_ERROR_NAME } from './errors';
 import type { TokenExtractor } from './extract-token';
 import { createTokenExtractor } from './extract-token';
 import type { LoadedConfig } from './load-config';
@@ -620,7 +620,7 @@ export function preparePipeline(
     };
   } catch (e) {
     log.configInvalid([
-      e instanceof AuthorizerError
+      e instanceof AuthorizerError || (e instanceof Error && e.name === MODULE_LOAD_ERROR_NAME)
         ? e.message
         : `the verifier could not be built: ${e instanceof Error ? e.constructor.name : 'error'}`,
     ]);

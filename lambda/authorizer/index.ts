@@ -10,9 +10,10 @@
  * the `usage` checks; its keys are read by the pipeline on the first request, optional-modules.ts.)
  * The Cognito verifier (`cognito.js`) and step-up (`step-up.js`) are deferred modules: the code imports
  * them as usual and the bundle loads each on the first call, which only a configuration with a Cognito
- * issuer or with step-up makes, while its checks run at cold start (lib/internal/lambda-entries.ts). So is
- * `route-checks.js`, the route table's whole-table checks: loaded at cold start only when the
- * configuration does not carry the digest of the table the construct checked (load-config.ts).
+ * issuer or with step-up makes (lib/internal/lambda-entries.ts). So are `config-checks.js` and
+ * `route-checks.js`, the checks of the configuration's content and the route table's whole-table checks:
+ * loaded at cold start only when the configuration does not carry the digest of the content the
+ * construct checked (load-config.ts).
  */
 import type { BlockValidators } from '../../common/authorizer-config';
 import type { FieldIssue } from '../../common/field-issue';

@@ -2,20 +2,17 @@
  * Reads and validates the authorizer configuration from the environment, once per container. The value
  * is JSON, or `gz:` + base64 of gzipped JSON when the construct had to shrink it under Lambda's 4 KB
  * environment limit. A bad value is reported as errors, never thrown: the handler then denies everything.
- * Every check runs, but for a configuration that carries the digest of its own route table: the construct
- * ran the whole-table checks on that table at synth, and they are not run again
- * (common/route-table-digest.ts).
+ * Every check runs, but for a configuration that carries the digest of its own checked content: the
+ * construct ran those checks at synth, and they are not run again (common/config-digest.ts); their code,
+ * the deferred `config-checks.js`, is then never loaded.
  */
 import type {
   AuthorizerConfig,
   BlockValidators,
   SessionBlockValidator,
 } from '../../common/authorizer-config';
-import {
-  AUTHORIZER_CONFIG_ENV,
-  BLOCK_VALIDATORS,
-  validateAuthorizerConfigWith,
-} from '../../common/authorizer-config';
+import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
+import { BLOCK_VALIDATORS, validateAuthorizerConfigWith } from '../../common/authorizer-config-validate';
 
 export type LoadedConfig =
   | { readonly ok: true; readonly config: AuthorizerConfig }

@@ -9,11 +9,11 @@ import type { Construct } from 'constructs';
 import type { AuthorizerConfig, ResponseMode, SessionConfig } from '../../common/authorizer-config';
 import {
   AUTHORIZER_CONFIG_VERSION,
+  authorizerConfigContent,
+  authorizerConfigDigest,
   issuerUrl,
-  routeTableParts,
-  validateAuthorizerConfig,
 } from '../../common/authorizer-config';
-import { routeTableDigest } from '../../common/route-table-digest';
+import { validateAuthorizerConfig } from '../../common/authorizer-config-validate';
 import { DEPLOY_TIME_ID_MAX_CHARS } from '../../common/aws-limits';
 import type { RouteSpec } from '../../common/route-model';
 import { routeKey } from '../../common/route-model';
@@ -180,9 +180,11 @@ export function checkAuthorizerConfig(scope: Construct, parts: AuthorizerConfigP
 /**
  * The `KEYGATE_CONFIG` value: gzipped and base64-encoded when it is all known at synth (config-env.ts),
  * else the JSON as it is, which must fit with each deploy-time value counted at the longest it can be.
- * The configuration is checked once more and stamped with the digest of the route table it was checked
- * with (common/route-table-digest.ts), so the function does not run the whole-table checks again; a
- * configuration that fits only without the digest goes without it (every check then runs at cold start).
+ * The configuration is checked once more and stamped with the digest of its checked content
+ * (common/config-digest.ts), so the function does not run those checks again. The digest is taken of the
+ * configuration with stand-ins for deploy-time values, which the content leaves out; content that still
+ * holds one (a literal token in a Keycloak issuer's clients) goes without a digest, as does a configuration
+ * that fits only without it: every check then runs at cold start.
  * @param budget bytes the value may take @default CONFIG_ENV_BUDGET_BYTES (config-env.ts)
  */
 export function renderAuthorizerConfig(
@@ -192,9 +194,12 @@ export function renderAuthorizerConfig(
 ): string {
   checkAuthorizerConfig(scope, parts);
   const config = buildAuthorizerConfig(parts);
-  const digest = routeTableDigest(routeTableParts({ ...buildAuthorizerConfig(parts, true) }));
+  const probe = buildAuthorizerConfig(parts, true);
+  const digest = Token.isUnresolved(authorizerConfigContent(probe))
+    ? undefined
+    : authorizerConfigDigest(probe);
   return (
-    renderWithin(scope, { ...config, routeTableDigest: digest }, budget) ??
+    (digest === undefined ? undefined : renderWithin(scope, { ...config, configDigest: digest }, budget)) ??
     renderWithin(scope, config, budget) ??
     tooLarge(scope, parts.routes.length)
   );

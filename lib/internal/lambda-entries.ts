@@ -68,14 +68,15 @@ export const LAMBDA_BUNDLE_FLAGS = {
  * for DPoP proofs (dpop.ts, on the first proof), the revocation check and its DynamoDB list (index.js and
  * handler.ts, with `revocation`), the usage-tier keys (handler.ts, with `usage`, on the first request),
  * and, deferred (below), Cognito user pools (with a `cognito` issuer) and step-up (with an `acrLoaMap` or
- * a route's `requirement.stepUp`), each with the checks of its part of the configuration, and the
- * route table's whole-table checks and reach relation (for a table the construct did not check, and on
- * the first policy that denies a route), and the same-origin check of a token read from a cookie (on the
- * first such request).
+ * a route's `requirement.stepUp`), each with the checks of its part of the configuration, the checks of
+ * a configuration the construct did not check (without the digest of its checked content), the route
+ * table's whole-table checks and reach relation (for such a configuration, and on the first policy that
+ * denies a route), and the same-origin check of a token read from a cookie (on the first such request).
  */
 const AUTHORIZER_MODULES = {
   binding: 'lambda/authorizer/binding.ts',
   cognito: 'lambda/authorizer/cognito.ts',
+  'config-checks': 'lambda/authorizer/config-checks.ts',
   'cookie-csrf': 'lambda/authorizer/cookie-csrf.ts',
   'dpop-jose': 'lambda/authorizer/dpop-jose.ts',
   revocation: 'lambda/authorizer/revocation.ts',
@@ -88,6 +89,7 @@ const AUTHORIZER_MODULES = {
 /** The authorizer's deferred modules, with the common/ files of checks each entry re-exports. */
 const AUTHORIZER_DEFERRED = {
   cognito: ['common/cognito-issuer.ts'],
+  'config-checks': ['common/config-checks.ts'],
   'cookie-csrf': [],
   'route-checks': ['common/route-reach.ts', 'common/route-table-checks.ts'],
   'step-up': ['common/step-up-checks.ts'],

@@ -1,4 +1,4 @@
-import { validateAuthorizerConfigWith } from '../../common/authorizer-config';
+import { validateAuthorizerConfigWith } from '../../common/authorizer-config-validate';
 import { SAMPLE } from './shape';
 
 const NONE = () => [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateAuthorizerConfig } from '../../common/authorizer-config';
+import { validateAuthorizerConfig } from '../../common/authorizer-config-validate';
 
 const base = {
   version: 1,

@@ -6,11 +6,8 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import type { AppConfigResult } from '../../common/app-config-validate';
 import { validateAppConfig } from '../../common/app-config-validate';
-import {
-  AUTHORIZER_CONFIG_ENV,
-  validateAuthorizerConfig,
-  validateSessionBlock,
-} from '../../common/authorizer-config';
+import { AUTHORIZER_CONFIG_ENV, validateSessionBlock } from '../../common/authorizer-config';
+import { validateAuthorizerConfig } from '../../common/authorizer-config-validate';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import { MODEL_ID_RULE } from '../../common/model-contract';
 import { loadConfig } from '../../lambda/authorizer/load-config';

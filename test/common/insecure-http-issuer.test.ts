@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import { validateStageConfig } from '../../common/app-config-validate';
 import type { IssuerConfig } from '../../common/authorizer-config';
-import { validateAuthorizerConfig } from '../../common/authorizer-config';
+import { validateAuthorizerConfig } from '../../common/authorizer-config-validate';
 import { TrustedIssuer } from '../../lib/authorizer/trusted-issuer';
 
 const LOCAL = 'http://localhost:8080/realms/keygate';

@@ -5,11 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AuthorizerConfig, IssuerConfig } from '../../common/authorizer-config';
-import {
-  AUTHORIZER_CONFIG_ENV,
-  validateAuthorizerConfig,
-  validateSessionBlock,
-} from '../../common/authorizer-config';
+import { AUTHORIZER_CONFIG_ENV, validateSessionBlock } from '../../common/authorizer-config';
+import { validateAuthorizerConfig } from '../../common/authorizer-config-validate';
 import type { Principal, Requirement, RouteSpec } from '../../common/route-model';
 import { grantsFor, meetsRequirement, validateRoutes } from '../../common/route-model';
 import { claimsToPrincipal } from '../../lambda/authorizer/claims-to-principal';

@@ -31,7 +31,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AuthorizerConfig } from '../../common/authorizer-config';
-import { validateAuthorizerConfig } from '../../common/authorizer-config';
+import { validateAuthorizerConfig } from '../../common/authorizer-config-validate';
 import type { Entitlements, HttpMethod, Requirement, RouteSpec } from '../../common/route-model';
 import { isCanonicalPath } from '../../common/canonical-path';
 import {

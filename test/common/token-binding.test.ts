@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateAuthorizerConfig } from '../../common/authorizer-config';
+import { validateAuthorizerConfig } from '../../common/authorizer-config-validate';
 import type { RouteSpec } from '../../common/route-model';
 import type { TokenBindingConfig } from '../../common/token-binding';
 import { bindingNeed, confirmationOf, validateTokenBinding } from '../../common/token-binding';

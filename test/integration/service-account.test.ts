@@ -7,7 +7,8 @@
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_APP_CONFIG, DEFAULT_ROUTES } from '../../common/app-config';
-import { validateAuthorizerConfig, type AuthorizerConfig } from '../../common/authorizer-config';
+import { type AuthorizerConfig } from '../../common/authorizer-config';
+import { validateAuthorizerConfig } from '../../common/authorizer-config-validate';
 import type { RouteSpec } from '../../common/route-model';
 import { iamGlobMatches } from '../../local/gateway/iam-policy';
 import { createHandler as createAuthorizer } from '../../lambda/authorizer/handler';

@@ -15,7 +15,7 @@ import { request } from 'node:https';
 import type KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthorizerConfig } from '../../common/authorizer-config';
-import { validateAuthorizerConfig } from '../../common/authorizer-config';
+import { validateAuthorizerConfig } from '../../common/authorizer-config-validate';
 import type { IamPolicyResponse } from '../../lambda/authorizer/build-response';
 import { createHandler } from '../../lambda/authorizer/handler';
 import { createBindingCheck } from '../../lambda/authorizer/token-binding';

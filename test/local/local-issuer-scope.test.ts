@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { StageConfig } from '../../common/app-config';
 import { COGNITO_FEDERATION_ISSUER, DEFAULT_APP_CONFIG } from '../../common/app-config';
 import type { AuthorizerConfig } from '../../common/authorizer-config';
-import { validateAuthorizerConfig } from '../../common/authorizer-config';
+import { configChecked } from '../../common/authorizer-config';
+import { validateAuthorizerConfig } from '../../common/authorizer-config-validate';
 import { withLocalIssuer } from '../../local/assembly/assembly-issuer';
 import { synthesizedAuthorizerConfig } from '../support/assembly-authorizer-config';
 
@@ -79,6 +80,17 @@ describe('the assembly authorizer config rewritten to the local realm', () => {
       kind: 'cognito',
       userPoolId: expect.stringMatching(/^[a-z]{2}-[a-z]+-\d_local[A-Za-z0-9]+$/),
     });
+  });
+
+  it("carries, as deployed, the digest of what the construct checked: the pool's values resolved, scopes included", () => {
+    // The construct took the digest with stand-ins for the pool's id, Region and clients; the deployed
+    // values (here as the assembly reader resolves the `Ref`s) leave it matching, so the cold start skips
+    // the checks of the content and runs the Cognito issuer's own.
+    expect(deployed.configDigest).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(deployed)).not.toContain('Pool0000');
+    expect(configChecked({ ...deployed })).toBe(true);
+    // The local rewrite names another issuer: other content, checked in full (and accepted above).
+    expect(configChecked({ ...local })).toBe(false);
   });
 
   it('keeps a route scoped to the federated pool alone on the pool, which the local realm cannot sign for', () => {

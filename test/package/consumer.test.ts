@@ -57,7 +57,7 @@ const SHIPPED = [
   /^dist\/lib\/(?:[a-z0-9-]+\/)*[a-z0-9-]+\.(?:js|d\.ts)$/,
   /^dist\/common\/(?:[a-z0-9-]+\/)?[a-z0-9-]+\.(?:js|d\.ts)$/,
   /^assets\/lambda\/[a-z0-9-]+\/index\.js(?:\.map)?$/,
-  /^assets\/lambda\/authorizer\/(?:session|dpop-jose|binding|revocation|usage|cognito|cookie-csrf|step-up|route-checks)\.js(?:\.map)?$/,
+  /^assets\/lambda\/authorizer\/(?:session|dpop-jose|binding|revocation|usage|cognito|config-checks|cookie-csrf|step-up|route-checks)\.js(?:\.map)?$/,
   /^dist\/keygate-call\.cjs$/,
   /^client\/bin\/keygate-call\.js$/,
   /^dist\/local\/index\.(?:cjs|d\.ts)$/,

@@ -116,6 +116,8 @@ describe('buildLambdas', () => {
       'binding.js.map',
       'cognito.js',
       'cognito.js.map',
+      'config-checks.js',
+      'config-checks.js.map',
       'cookie-csrf.js',
       'cookie-csrf.js.map',
       'dpop-jose.js',
@@ -209,7 +211,7 @@ describe('buildLambdas', () => {
     expect(Object.keys(record.inputs).some((file) => file.includes('node_modules/'))).toBe(true);
   });
 
-  describe('the authorizer feature modules (token binding, revocation, usage keys, Cognito, step-up, route checks)', () => {
+  describe('the authorizer feature modules (token binding, revocation, usage keys, Cognito, step-up, config and route checks)', () => {
     /**
      * Runs the built authorizer in a fresh process without node_modules (so without the runtime's AWS SDK)
      * on one REST request without a token; reports the decision log's reasons, the configuration errors and
@@ -227,6 +229,7 @@ describe('buildLambdas', () => {
       return runBuiltAuthorizer(first, files, cfg, event, [
         'binding.js',
         'cognito.js',
+        'config-checks.js',
         'cookie-csrf.js',
         'revocation.js',
         'route-checks.js',
@@ -276,26 +279,37 @@ describe('buildLambdas', () => {
       expect(run).toEqual({ answer: 'Unauthorized', loaded: [`${name}.js`], reasons, errors });
     });
 
-    it('route-checks.js is loaded at cold start for a configuration without its digest only', () => {
-      // A configuration written by hand: the whole-table checks run, from their module
-      expect(coldStart(['index.js', 'route-checks.js'], {}, false)).toEqual({
-        answer: 'Unauthorized',
-        loaded: ['route-checks.js'],
-        reasons: ['token_missing'],
-        errors: [],
-      });
+    it('config-checks.js is loaded at cold start for a configuration without its digest only', () => {
+      // A configuration written by hand: every check runs, from their module, with the route table's
+      // whole-table checks (its policy-size bound applies whatever the result cache)
+      for (const extra of [{}, { resultCacheTtlSeconds: 0 }]) {
+        expect(coldStart(['index.js', 'config-checks.js', 'route-checks.js'], extra, false)).toEqual({
+          answer: 'Unauthorized',
+          loaded: ['config-checks.js', 'route-checks.js'],
+          reasons: ['token_missing'],
+          errors: [],
+        });
+      }
       // and missing from the asset: one configuration error, every request denied
       expect(coldStart(['index.js'], {}, false)).toEqual({
         answer: 'Unauthorized',
         loaded: [],
         reasons: ['config_invalid'],
         errors: [
+          'KEYGATE_CONFIG: the config-checks module (config-checks.js) could not be loaded (MODULE_NOT_FOUND)',
+        ],
+      });
+      expect(coldStart(['index.js', 'config-checks.js'], {}, false)).toEqual({
+        answer: 'Unauthorized',
+        loaded: ['config-checks.js'],
+        reasons: ['config_invalid'],
+        errors: [
           'KEYGATE_CONFIG: the route-checks module (route-checks.js) could not be loaded (MODULE_NOT_FOUND)',
         ],
       });
-      // A table checked at synth is not analysed again (the result cache off: no table check either way)
+      // A configuration checked at synth is not checked again: neither module is loaded
       expect(coldStart(['index.js'], {}, true).loaded).toEqual([]);
-      expect(coldStart(['index.js'], { resultCacheTtlSeconds: 0 }, false).loaded).toEqual([]);
+      expect(coldStart(['index.js'], { resultCacheTtlSeconds: 0 }, true).loaded).toEqual([]);
     });
 
     it('cookie-csrf.js is loaded on the first request whose token came from a cookie', () => {
@@ -322,7 +336,8 @@ describe('buildLambdas', () => {
       ['revocation', 'KEYGATE_CONFIG: revocation: the revocation module (revocation.js) could not be loaded'],
       ['usage', 'KEYGATE_CONFIG: usage: the usage-key module (usage.js) could not be loaded'],
       ['cognito', 'KEYGATE_CONFIG: the cognito module (cognito.js) could not be loaded'],
-      ['step-up', 'KEYGATE_CONFIG: the step-up module (step-up.js) could not be loaded'],
+      // A checked configuration: step-up's checks are not run again, its gate is built from step-up.js
+      ['step-up', 'the step-up module (step-up.js) could not be loaded'],
     ] as const)(
       '%s.js missing from the asset: one configuration error, every request denied',
       (name, error) => {

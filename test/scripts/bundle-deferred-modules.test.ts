@@ -11,6 +11,7 @@ describe('the authorizer deferred modules', () => {
 
   it.each([
     ['cognito', ['cognitoIssuerVerifier', 'validateCognitoIssuer'], 1],
+    ['config-checks', ['uncheckedConfigIssues', 'unknownFieldIssues'], 1],
     ['cookie-csrf', ['cookieRequestCsrf'], 0],
     ['route-checks', ['checkCachedPolicies', 'looselyBound', 'policySizeIssues', 'routeReach'], 2],
     [
@@ -35,6 +36,12 @@ describe('the authorizer deferred modules', () => {
   );
 
   it('lists every deferred module above', () => {
-    expect(Object.keys(deferred).sort()).toEqual(['cognito', 'cookie-csrf', 'route-checks', 'step-up']);
+    expect(Object.keys(deferred).sort()).toEqual([
+      'cognito',
+      'config-checks',
+      'cookie-csrf',
+      'route-checks',
+      'step-up',
+    ]);
   });
 });

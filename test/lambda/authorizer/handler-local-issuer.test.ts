@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_APP_CONFIG, DEFAULT_ROUTES } from '../../../common/app-config';
 import type { AuthorizerConfig } from '../../../common/authorizer-config';
-import { validateAuthorizerConfig } from '../../../common/authorizer-config';
+import { validateAuthorizerConfig } from '../../../common/authorizer-config-validate';
 import type { IamPolicyResponse, SimpleResponse } from '../../../lambda/authorizer/build-response';
 import { createHandler } from '../../../lambda/authorizer/handler';
 import { createTokenVerifier } from '../../../lambda/authorizer/verify-token';

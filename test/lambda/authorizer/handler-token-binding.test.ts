@@ -6,7 +6,7 @@
 import { X509Certificate, createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthorizerConfig } from '../../../common/authorizer-config';
-import { validateAuthorizerConfig } from '../../../common/authorizer-config';
+import { validateAuthorizerConfig } from '../../../common/authorizer-config-validate';
 import type { IamPolicyResponse } from '../../../lambda/authorizer/build-response';
 import { createHandler } from '../../../lambda/authorizer/handler';
 import { DynamoDbReplayStore, REPLAY_TABLE } from '../../../lambda/authorizer/replay-store';

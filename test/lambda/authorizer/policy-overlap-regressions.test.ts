@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuthorizerConfig } from '../../../common/authorizer-config';
-import { validateAuthorizerConfig } from '../../../common/authorizer-config';
+import { validateAuthorizerConfig } from '../../../common/authorizer-config-validate';
 import type { RouteSpec } from '../../../common/route-model';
 import { createHandler } from '../../../lambda/authorizer/handler';
 import type { IamPolicyResponse } from '../../../lambda/authorizer/build-response';

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthorizerConfig } from '../../../common/authorizer-config';
-import { validateAuthorizerConfig } from '../../../common/authorizer-config';
+import { validateAuthorizerConfig } from '../../../common/authorizer-config-validate';
 import type { RouteSpec } from '../../../common/route-model';
 import { STEP_UP_CONTEXT_KEY } from '../../../common/step-up';
 import { createHandler } from '../../../lambda/authorizer/handler';

@@ -23,6 +23,7 @@ describe('authorizer bundle', () => {
     expect(LAMBDA_ENTRIES.authorizer.modules).toEqual({
       binding: 'lambda/authorizer/binding.ts',
       cognito: 'lambda/authorizer/cognito.ts',
+      'config-checks': 'lambda/authorizer/config-checks.ts',
       'cookie-csrf': 'lambda/authorizer/cookie-csrf.ts',
       session: AUTHORIZER_SESSION_ENTRY,
       'dpop-jose': AUTHORIZER_DPOP_ENTRY,
@@ -34,6 +35,7 @@ describe('authorizer bundle', () => {
     // the deferred ones, with the files of checks their entry re-exports
     expect(LAMBDA_ENTRIES.authorizer.deferred).toEqual({
       cognito: ['common/cognito-issuer.ts'],
+      'config-checks': ['common/config-checks.ts'],
       'cookie-csrf': [],
       'route-checks': ['common/route-reach.ts', 'common/route-table-checks.ts'],
       'step-up': ['common/step-up-checks.ts'],
@@ -45,6 +47,7 @@ describe('authorizer bundle', () => {
       '@aws-sdk/*',
       './binding.js',
       './cognito.js',
+      './config-checks.js',
       './cookie-csrf.js',
       './dpop-jose.js',
       './revocation.js',
@@ -57,6 +60,7 @@ describe('authorizer bundle', () => {
       { in: `/root/${AUTHORIZER_ENTRY}`, out: 'index' },
       { in: '/root/lambda/authorizer/binding.ts', out: 'binding' },
       { in: '/root/lambda/authorizer/cognito.ts', out: 'cognito' },
+      { in: '/root/lambda/authorizer/config-checks.ts', out: 'config-checks' },
       { in: '/root/lambda/authorizer/cookie-csrf.ts', out: 'cookie-csrf' },
       { in: `/root/${AUTHORIZER_DPOP_ENTRY}`, out: 'dpop-jose' },
       { in: '/root/lambda/authorizer/revocation.ts', out: 'revocation' },

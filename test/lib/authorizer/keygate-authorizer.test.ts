@@ -107,11 +107,11 @@ describe('KeygateAuthorizer', () => {
       responseMode: 'iam',
       resultCacheTtlSeconds: 300,
     };
-    // stamped with the digest of the route table it was checked with at synth
-    const routeTableDigest = createHash('sha256')
-      .update(JSON.stringify(['keygate-route-table-checks/1', checked.routes, 300, 'iam']))
+    // stamped with the digest of the content it was checked with at synth: every field as written
+    const configDigest = createHash('sha256')
+      .update(JSON.stringify(['keygate-config-checks/1', checked]))
       .digest('hex');
-    expect(configOf(template)).toEqual({ ...checked, routeTableDigest });
+    expect(configOf(template)).toEqual({ ...checked, configDigest });
   });
 
   test('lets the function write to its own log group only', () => {

@@ -1,8 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { Stack } from 'aws-cdk-lib';
 import { describe, expect, test } from 'vitest';
-import { routeTableParts } from '../../../common/authorizer-config';
-import { routeTableDigest } from '../../../common/route-table-digest';
+import { authorizerConfigDigest } from '../../../common/authorizer-config';
 import { encodeConfigForEnv } from '../../../lib/authorizer/config-env';
 import type { AuthorizerConfigParts } from '../../../lib/authorizer/render-authorizer-config';
 import {
@@ -36,11 +35,11 @@ const decoded = (value: string): unknown =>
   JSON.parse(value.startsWith('gz:') ? gunzipSync(Buffer.from(value.slice(3), 'base64')).toString() : value);
 
 describe('renderAuthorizerConfig', () => {
-  test('stamps the configuration with the digest of the route table it checked', () => {
+  test('stamps the configuration with the digest of the content it checked', () => {
     const config = buildAuthorizerConfig(PARTS);
     expect(decoded(renderAuthorizerConfig(new Stack(), PARTS))).toEqual({
       ...config,
-      routeTableDigest: routeTableDigest(routeTableParts({ ...config })),
+      configDigest: authorizerConfigDigest(config),
     });
   });
 
