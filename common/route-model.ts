@@ -93,37 +93,48 @@ const LITERAL_SEGMENT = /^[A-Za-z0-9._~!$&'()+,;=:@-]+$/;
 const SAFE_RESOURCE_VALUE = /^[A-Za-z0-9._~@:+=,-]{1,128}$/;
 
 /**
- * Parses a path template; throws a message naming the problem. The authorizer parses its table once, at
- * cold start (compileRouteMatcher).
+ * Parses a path template; throws a message naming the problem (the checks of a route's path). A table the
+ * authorizer serves was checked so (at synth, or at cold start for a configuration the construct did not
+ * check), so the authorizer reads its templates with segmentsOf alone.
  */
 export function parsePathTemplate(path: string): readonly PathSegment[] {
   if (typeof path !== 'string' || !path.startsWith('/')) {
     throw new Error(`path '${String(path)}' must start with '/'`);
   }
-  if (path === '/') return [];
-  const raw = path.slice(1).split('/');
-  return raw.map((seg, i) => {
+  const raw = path === '/' ? [] : path.slice(1).split('/');
+  raw.forEach((seg, i) => {
     if (seg === '') throw new Error(`path '${path}' has an empty segment`);
     const m = /^\{([^{}]+)\}$/.exec(seg);
     if (m) {
       const inner = m[1];
-      if (inner.endsWith('+')) {
-        const name = inner.slice(0, -1);
-        if (!PARAM_NAME.test(name)) throw new Error(`path '${path}' has an invalid parameter name '${name}'`);
-        if (i !== raw.length - 1)
-          throw new Error(`path '${path}': greedy parameter must be the last segment`);
-        return { kind: 'greedy', name };
-      }
-      if (!PARAM_NAME.test(inner)) throw new Error(`path '${path}' has an invalid parameter name '${inner}'`);
-      return { kind: 'param', name: inner };
+      const name = inner.endsWith('+') ? inner.slice(0, -1) : inner;
+      if (!PARAM_NAME.test(name)) throw new Error(`path '${path}' has an invalid parameter name '${name}'`);
+      if (name !== inner && i !== raw.length - 1)
+        throw new Error(`path '${path}': greedy parameter must be the last segment`);
+      return;
     }
     // A dot segment may be resolved by a proxy or gateway; requests holding one are refused anyway
     // (common/canonical-path.ts).
     if (!LITERAL_SEGMENT.test(seg) || seg.includes('*') || seg === '.' || seg === '..') {
       throw new Error(`path '${path}' has an invalid segment '${seg}'`);
     }
-    return { kind: 'literal', value: seg };
   });
+  return segmentsOf(path);
+}
+
+/** The segments of a path template that parsePathTemplate accepts: `{name}`, `{name+}` or a literal. */
+export function segmentsOf(path: string): readonly PathSegment[] {
+  if (path === '/') return [];
+  return path
+    .slice(1)
+    .split('/')
+    .map((seg) =>
+      seg[0] !== '{'
+        ? { kind: 'literal', value: seg }
+        : seg.endsWith('+}')
+          ? { kind: 'greedy', name: seg.slice(1, -2) }
+          : { kind: 'param', name: seg.slice(1, -1) },
+    );
 }
 
 /** `POST /models/{modelId}/invoke`, API Gateway's route key form. */
@@ -141,21 +152,26 @@ export interface RouteMatch {
 
 /**
  * Finds the route API Gateway would select: literal segments beat parameters, parameters beat greedy;
- * an exact method beats ANY. Returns undefined when nothing matches (the caller must deny).
+ * an exact method beats ANY. Returns undefined when nothing matches (the caller must deny). Throws on a
+ * template parsePathTemplate refuses.
  */
 export function matchRoute(
   routes: readonly RouteSpec[],
   method: string,
   path: string,
 ): RouteMatch | undefined {
-  return compileRouteMatcher(routes)(method, path);
+  return matchParsed(
+    routes.map((route) => [route, parsePathTemplate(route.path)] as const),
+    method,
+    path,
+  );
 }
 
-/** A table's templates parsed once: the matcher the authorizer keeps for the container's life. */
+/** A checked table's templates parsed once: the matcher the authorizer keeps for the container's life. */
 export function compileRouteMatcher(
   routes: readonly RouteSpec[],
 ): (method: string, path: string) => RouteMatch | undefined {
-  const parsed = routes.map((route) => [route, parsePathTemplate(route.path)] as const);
+  const parsed = routes.map((route) => [route, segmentsOf(route.path)] as const);
   return (method, path) => matchParsed(parsed, method, path);
 }
 
@@ -420,7 +436,7 @@ export function conjunctsOf(requirement: Requirement | undefined): readonly (rea
 
 /** The resource suffixes of a route, one per method; parameters without a value become `*`. */
 function resourcesOf(route: RouteSpec, values: Readonly<Record<string, string>>): string[] {
-  const segs = parsePathTemplate(route.path).map((s) =>
+  const segs = segmentsOf(route.path).map((s) =>
     s.kind === 'literal'
       ? s.value
       : s.kind === 'param' && values[s.name] !== undefined
