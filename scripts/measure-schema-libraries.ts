@@ -5,6 +5,11 @@
  * configuration's structure (scripts/schema-measure/). Each is bundled with the authorizer's own esbuild
  * options; "added to the core" bundles the library schema together with the hand-written checks (the
  * cross-field checks stay plain functions in every design), so it is an upper bound.
+ * Every candidate is bundled with all its checks inline, without the deferred-modules plugin: in the
+ * authorizer's own bundle the checks of its deferred modules (lib/internal/lambda-entries.ts `deferred`:
+ * Cognito issuers, step-up, the route table's checks, ...) are stubs that `require('./<name>.js')` beside
+ * `index.js`, which a candidate's bundle does not have, and candidates compare like for like only with
+ * the same checks in each. The core bundle is measured as deployed (with the plugin).
  *
  *   npx tsx scripts/measure-schema-libraries.ts
  *
@@ -16,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import type { Plugin } from 'esbuild';
 import { AUTHORIZER_BUNDLE_OPTIONS, AUTHORIZER_ENTRY } from './authorizer-bundle-options';
 
 const ROOT = resolve(__dirname, '..');
@@ -31,7 +37,8 @@ const CANDIDATES = {
 } as const;
 
 async function bundle(files: readonly string[], out: string): Promise<Buffer> {
-  return bundleEntry(bundleSource(files), out);
+  // Every check inline: no deferred-modules stubs (see above).
+  return bundleEntry(bundleSource(files), out, []);
 }
 
 function bundleSource(files: readonly string[]): string {
@@ -43,7 +50,11 @@ function bundleSource(files: readonly string[]): string {
   return contents;
 }
 
-async function bundleEntry(entry: string | { file: string }, out: string): Promise<Buffer> {
+async function bundleEntry(
+  entry: string | { file: string },
+  out: string,
+  plugins: readonly Plugin[] = AUTHORIZER_BUNDLE_OPTIONS.plugins,
+): Promise<Buffer> {
   const o = AUTHORIZER_BUNDLE_OPTIONS;
   await build({
     ...(typeof entry === 'string'
@@ -56,7 +67,7 @@ async function bundleEntry(entry: string | { file: string }, out: string): Promi
     platform: o.platform,
     mainFields: [...o.mainFields],
     external: [...o.externalModules],
-    plugins: [...o.plugins],
+    plugins: [...plugins],
     outfile: out,
     logLevel: 'error',
   });
