@@ -49,7 +49,7 @@ import type { ReasonCode } from '../../common/reason-codes';
 import { claimsToPrincipal } from './claims-to-principal';
 // Deferred in the bundle (cognito.js): loaded only when a Cognito user pool is trusted.
 import { cognitoIssuerVerifier } from './cognito';
-import { inspectShape, inspectToken, MAX_TOKEN_LENGTH, tokenFacts } from './inspect-token';
+import { inspectAcceptedShape, inspectToken, MAX_TOKEN_LENGTH, tokenFacts } from './inspect-token';
 import type { Fetcher } from './jwks-cache';
 import {
   DeadlineFetcher,
@@ -256,10 +256,10 @@ class KeyNeeded {
  * calls the asynchronous one, which may fetch the JWKS, rate-limited
  * (https://github.com/awslabs/aws-jwt-verify#verifysync).
  *
- * With one trusted issuer, the library is asked first (askSoleIssuer), after the checks that read no claim:
- * it parses the payload and checks its claim types and `iss` itself, so a token it accepts is not parsed a
- * second time here. Anything short of acceptance goes through every step below, in order, which names the
- * reason exactly as for several issuers; the library's answer is reused there, not asked for again.
+ * With one trusted issuer, the library is asked first (askSoleIssuer): it parses the token and checks its
+ * claim types and `iss` itself, so a token it accepts is not parsed a second time here, only its header
+ * checked. Anything short of acceptance goes through every step below, in order, which names the reason
+ * exactly as for several issuers; the library's answer is reused there, not asked for again.
  */
 function verifyOrNeedKey(token: string, v: VerifierState): VerifyResult | KeyNeeded {
   try {
@@ -315,9 +315,11 @@ function askLibrary(token: string, trusted: TrustedIssuer, v: VerifierState): Li
 }
 
 /**
- * The one trusted issuer's verifier on a token whose header and encoding pass (inspectShape): accepted when
- * the library verifies it and its `iss` is the issuer's (as the library checks too), with the facts for the
- * log from the verified header and payload; else the library's answer, or undefined when it was not asked.
+ * The one trusted issuer's verifier, asked first: accepted when the library verifies the token, its `iss`
+ * is the issuer's (as the library checks too), and its header, encoding and alg pass the checks of
+ * inspectToken that read no claim (inspectAcceptedShape), with the facts for the log from the header and
+ * the verified payload; else the library's answer, which the steps of verifyOrNeedKey then reuse to name
+ * the reason. Undefined when it was not asked (not a string of a plausible size).
  */
 function askSoleIssuer(
   token: string,
@@ -327,11 +329,12 @@ function askSoleIssuer(
   | { readonly accepted: true; readonly payload: JwtPayload; readonly facts: TokenFacts }
   | { readonly accepted: false; readonly answer: LibraryAnswer }
   | undefined {
-  const shape = typeof token === 'string' ? inspectShape(token) : undefined;
-  if (shape === undefined || !trusted.algorithms.has(shape.alg)) return undefined;
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return undefined;
   const answer = askLibrary(token, trusted, v);
   if ('error' in answer || selectIssuer(v.issuers, answer.payload.iss) !== trusted)
     return { accepted: false, answer };
+  const shape = inspectAcceptedShape(token);
+  if (shape === undefined || !trusted.algorithms.has(shape.alg)) return { accepted: false, answer };
   return { accepted: true, payload: answer.payload, facts: tokenFacts(shape.header, answer.payload) };
 }
 
