@@ -60,7 +60,7 @@ import {
 } from './jwks-cache';
 import { checkCommonClaims, checkKeycloakClaims } from './keycloak-claim-checks';
 import type { ErrorRule } from './redact';
-import { classifyError, describeFetchFailure } from './redact';
+import { classifyError } from './redact';
 import type { TrustedIssuer } from './select-issuer';
 import { indexIssuers, selectIssuer } from './select-issuer';
 import type { TokenFacts, TokenVerifier, VerifierEvents, VerifyResult } from './types';
@@ -92,42 +92,33 @@ export interface TokenVerifierDeps {
   readonly onSignatureVerification?: () => void;
 }
 
-/** aws-jwt-verify error classes → reason codes. Subclasses before their base classes. */
+/**
+ * aws-jwt-verify error classes → reason codes. Subclasses before their base classes. The reason code is the
+ * whole answer: the library's messages quote claim values and are never passed on (redact.ts).
+ */
 const ERROR_RULES: readonly ErrorRule[] = [
-  { type: JwtExpiredError, reason: 'token_expired', label: 'exp is in the past' },
-  { type: JwtNotBeforeError, reason: 'token_not_yet_valid', label: 'nbf is in the future' },
-  { type: CognitoJwtInvalidTokenUseError, reason: 'token_type_invalid', label: 'token_use is not access' },
-  {
-    type: CognitoJwtInvalidClientIdError,
-    reason: 'client_not_allowed',
-    label: 'client_id is not an allowed client',
-  },
-  { type: JwtInvalidIssuerError, reason: 'issuer_untrusted', label: 'iss does not match the issuer' },
-  { type: JwtInvalidAudienceError, reason: 'audience_not_allowed', label: 'aud does not match' },
-  { type: JwtInvalidClaimError, reason: 'claim_missing', label: 'a claim check failed' },
-  {
-    type: JwtInvalidSignatureAlgorithmError,
-    reason: 'alg_not_allowed',
-    label: 'header alg does not fit the key',
-  },
-  { type: JwtInvalidSignatureError, reason: 'signature_invalid', label: 'signature does not verify' },
-  { type: KidNotFoundInJwksError, reason: 'kid_unknown', label: 'no signing key with this kid' },
-  { type: JwtWithoutValidKidError, reason: 'kid_unknown', label: 'header has no kid' },
-  { type: JwkInvalidUseError, reason: 'kid_unknown', label: 'the key with this kid is not a signing key' },
-  { type: JwkInvalidKtyError, reason: 'kid_unknown', label: 'the key with this kid has an unsupported type' },
-  { type: JwkValidationError, reason: 'kid_unknown', label: 'the key with this kid is unusable' },
-  {
-    type: WaitPeriodNotYetEndedJwkError,
-    reason: 'jwks_unavailable',
-    label: 'JWKS fetch failed recently; backing off',
-  },
-  { type: JwksNotAvailableInCacheError, reason: 'jwks_unavailable', label: 'JWKS not loaded' },
-  { type: JwksTooLargeError, reason: 'jwks_too_large', label: 'JWKS response is too large' },
-  { type: JwksTooManyKeysError, reason: 'jwks_too_large', label: 'JWKS lists too many keys' },
-  { type: JwksValidationError, reason: 'jwks_unavailable', label: 'JWKS document is invalid' },
-  { type: FetchError, reason: 'jwks_unavailable', label: 'JWKS fetch failed' },
-  { type: JwtParseError, reason: 'token_malformed', label: 'token could not be parsed' },
-  { type: NotSupportedError, reason: 'alg_not_allowed', label: 'algorithm not supported' },
+  { type: JwtExpiredError, reason: 'token_expired' },
+  { type: JwtNotBeforeError, reason: 'token_not_yet_valid' },
+  { type: CognitoJwtInvalidTokenUseError, reason: 'token_type_invalid' },
+  { type: CognitoJwtInvalidClientIdError, reason: 'client_not_allowed' },
+  { type: JwtInvalidIssuerError, reason: 'issuer_untrusted' },
+  { type: JwtInvalidAudienceError, reason: 'audience_not_allowed' },
+  { type: JwtInvalidClaimError, reason: 'claim_missing' },
+  { type: JwtInvalidSignatureAlgorithmError, reason: 'alg_not_allowed' },
+  { type: JwtInvalidSignatureError, reason: 'signature_invalid' },
+  { type: KidNotFoundInJwksError, reason: 'kid_unknown' },
+  { type: JwtWithoutValidKidError, reason: 'kid_unknown' },
+  { type: JwkInvalidUseError, reason: 'kid_unknown' },
+  { type: JwkInvalidKtyError, reason: 'kid_unknown' },
+  { type: JwkValidationError, reason: 'kid_unknown' },
+  { type: WaitPeriodNotYetEndedJwkError, reason: 'jwks_unavailable' },
+  { type: JwksNotAvailableInCacheError, reason: 'jwks_unavailable' },
+  { type: JwksTooLargeError, reason: 'jwks_too_large' },
+  { type: JwksTooManyKeysError, reason: 'jwks_too_large' },
+  { type: JwksValidationError, reason: 'jwks_unavailable' },
+  { type: FetchError, reason: 'jwks_unavailable' },
+  { type: JwtParseError, reason: 'token_malformed' },
+  { type: NotSupportedError, reason: 'alg_not_allowed' },
 ];
 
 /** What verifyToken needs, built once per container by createTokenVerifier. */
@@ -369,10 +360,9 @@ export function checkClaims(
 
 function verificationFailed(err: unknown, facts: TokenFacts): VerifyResult {
   const c = classifyError(err, ERROR_RULES);
-  const detail = err instanceof FetchError ? `${c.detail}: ${describeFetchFailure(err)}` : c.detail;
-  return reject(c.reason, facts, detail);
+  return reject(c.reason, facts, c.detail);
 }
 
-function reject(reason: ReasonCode, facts: TokenFacts, detail: string): VerifyResult {
+function reject(reason: ReasonCode, facts: TokenFacts, detail?: string): VerifyResult {
   return { ok: false, reason, facts, detail };
 }
