@@ -10,12 +10,10 @@ import { SIGNATURE_ALGORITHMS } from '../../common/authorizer-config';
 import { boundScalar } from '../../common/identity-context';
 import type { ReasonCode } from '../../common/reason-codes';
 import type { TokenFacts } from './types';
+import { MAX_TOKEN_LENGTH } from './extract-token';
 
-/**
- * Largest token accepted. Keycloak access tokens with many roles and groups stay well below this; API
- * Gateway itself caps a request's headers at 10 KB (REST) / 10 KB per header (HTTP API).
- */
-export const MAX_TOKEN_LENGTH = 8192;
+/** Largest token accepted: the one bound extract-token.ts applies to a presented credential. */
+export { MAX_TOKEN_LENGTH };
 /** Longest `kid` looked up in a JWKS (Keycloak's are 43 characters; UUIDs 36). */
 export const MAX_KID_LENGTH = 256;
 /** Longest unverified claim value copied into TokenFacts (they end up in the decision log). */

@@ -348,10 +348,10 @@ export function checkClaims(
   skewSeconds: number,
 ): VerifyResult {
   const common = checkCommonClaims(payload, nowSeconds, skewSeconds);
-  if (!common.ok) return reject(common.reason, facts, common.detail);
+  if (!common.ok) return reject(common.reason, facts);
   if (trusted.config.kind === 'keycloak') {
     const kc = checkKeycloakClaims(payload, trusted.config);
-    if (!kc.ok) return reject(kc.reason, facts, kc.detail);
+    if (!kc.ok) return reject(kc.reason, facts);
   }
   const p = claimsToPrincipal(payload, trusted.config, trusted.url, trusted.roleClients);
   if (!p.ok) return reject(p.reason, facts, p.detail);
