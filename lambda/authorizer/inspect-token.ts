@@ -32,10 +32,6 @@ export type InspectResult =
       readonly ok: true;
       readonly header: JsonObject;
       readonly payload: JsonObject;
-      /** The received segments, unchanged: the signature is verified over `headerB64.payloadB64`. */
-      readonly headerB64: string;
-      readonly payloadB64: string;
-      readonly signatureB64: string;
       readonly alg: SignatureAlgorithm;
       readonly facts: TokenFacts;
     }
@@ -74,16 +70,8 @@ export function inspectToken(token: unknown): InspectResult {
 
   const claims = checkRegisteredClaims(payload);
   if (claims !== undefined) return fail(claims.reason, claims.detail);
-  return {
-    ok: true,
-    header,
-    payload,
-    headerB64,
-    payloadB64,
-    signatureB64,
-    alg: header.alg as SignatureAlgorithm,
-    facts,
-  };
+  // The received segments are never re-encoded: aws-jwt-verify verifies the signature over the bytes received.
+  return { ok: true, header, payload, alg: header.alg as SignatureAlgorithm, facts };
 }
 
 /**
