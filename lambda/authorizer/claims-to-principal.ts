@@ -86,20 +86,20 @@ const profiles = new Map<string, EntitlementProfile>();
 const MAX_PROFILES = 1024;
 
 /**
- * The profile for these entitlement claims, normalized on first sight. The key is exact: each claim as
- * JSON (which is lossless for values JSON.parse produced), an absent claim as '', separated by U+0001,
- * which JSON text never contains unescaped. A claim set that does not normalize (Malformed) is not kept.
+ * The profile for these entitlement claims, normalized on first sight. The key is exact: the claims as one
+ * JSON object (lossless for values JSON.parse produced; an absent claim is left out, so it differs from a
+ * `null` one), after the issuer, separated by U+0001, which JSON text never contains unescaped. One
+ * JSON.stringify per token. A claim set that does not normalize (Malformed) is not kept.
  */
 function profileOf(
   kind: string,
   scope: IssuerScope,
-  claims: readonly unknown[],
+  claims: Readonly<Record<string, unknown>>,
   normalize: () => EntitlementProfile,
 ) {
   // The issuer and its role clients are part of the key: the same claims from another issuer are another
   // profile (memoized decisions and grants depend on the issuer too).
-  let key = `${kind}\u0001${scope.url}\u0001${scope.roleClients ? JSON.stringify([...scope.roleClients]) : '*'}`;
-  for (const c of claims) key += `\u0001${c === undefined ? '' : JSON.stringify(c)}`;
+  const key = `${kind}\u0001${scope.url}\u0001${scope.roleClients ? JSON.stringify([...scope.roleClients]) : '*'}\u0001${JSON.stringify(claims)}`;
   let profile = profiles.get(key);
   if (profile === undefined) {
     // Shared by every principal of this profile: frozen, so no holder can change another's entitlements.
@@ -160,8 +160,11 @@ function keycloak(c: Claims, scope: IssuerScope, assurance: Assurance | undefine
     if (azp !== undefined && azp !== saClient) throw new Malformed('client_id differs from azp');
     tokenKind = 'keycloak-service-account';
   }
-  const profile = profileOf('keycloak', scope, [c.realm_access, c.resource_access, c.scope, c.groups], () =>
-    keycloakProfile(c, scope.roleClients),
+  const profile = profileOf(
+    'keycloak',
+    scope,
+    { r: c.realm_access, a: c.resource_access, s: c.scope, g: c.groups },
+    () => keycloakProfile(c, scope.roleClients),
   );
   return {
     sub,
@@ -183,7 +186,8 @@ function keycloak(c: Claims, scope: IssuerScope, assurance: Assurance | undefine
 
 function cognito(c: Claims, scope: IssuerScope, assurance: Assurance | undefined): PrincipalFields {
   const sub = c.sub as string;
-  const profile = profileOf('cognito', scope, [c[COGNITO_ROLES_CLAIM], c.scope, c['cognito:groups']], () => {
+  const claims = { r: c[COGNITO_ROLES_CLAIM], s: c.scope, g: c['cognito:groups'] };
+  const profile = profileOf('cognito', scope, claims, () => {
     const roles = cognitoRoles(c, scope.roleClients);
     return {
       realmRoles: roles.realm,

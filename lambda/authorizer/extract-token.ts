@@ -17,7 +17,10 @@ export type ExtractResult =
   | { readonly ok: true; readonly token: string; readonly source: TokenSource }
   | { readonly ok: false; readonly reason: 'token_missing' | 'token_malformed' | 'token_ambiguous' };
 
-/** Far above any Keycloak access token, well below API Gateway's header limits. */
+/**
+ * Largest token accepted, here and by inspect-token.ts: Keycloak access tokens with many roles and groups
+ * stay well below it, and API Gateway caps a request's headers at 10 KB (REST) / 10 KB per header (HTTP API).
+ */
 export const MAX_TOKEN_LENGTH = 8192;
 
 /**

@@ -206,17 +206,12 @@ export async function usageKeyCheck(call: VerifiedCall, p: Pipeline): Promise<Re
 
 /** The whole request path. Any throw from here is an unexpected (internal) error. */
 export async function decide(event: unknown, p: Pipeline | undefined, trace: Trace): Promise<Outcome> {
-  if (p === undefined) {
-    trace.requestId = peekRequestId(event);
-    return { kind: 'unauthorized', reason: 'config_invalid' };
-  }
   const parsed = parseEvent(event);
-  if (!parsed.ok) {
-    trace.requestId = parsed.requestId;
-    return { kind: 'unauthorized', reason: parsed.reason };
-  }
+  trace.requestId = parsed.ok ? parsed.request.requestId : parsed.requestId;
+  // Without a valid configuration every request is denied; the event is read only for the log's request id.
+  if (p === undefined) return { kind: 'unauthorized', reason: 'config_invalid' };
+  if (!parsed.ok) return { kind: 'unauthorized', reason: parsed.reason };
   const request = parsed.request;
-  trace.requestId = request.requestId;
   // The usage-tier keys, read once per container; unreadable: 401, read again on the next request.
   if (
     p.usage &&
@@ -684,11 +679,3 @@ export async function handle(
 }
 
 const defaultVerifier: VerifierFactory = (config, events) => createTokenVerifier(config, { events });
-
-function peekRequestId(event: unknown): string | undefined {
-  if (typeof event !== 'object' || event === null) return undefined;
-  const ctx = (event as { requestContext?: unknown }).requestContext;
-  if (typeof ctx !== 'object' || ctx === null) return undefined;
-  const id = (ctx as { requestId?: unknown }).requestId;
-  return typeof id === 'string' ? id.slice(0, 128) : undefined;
-}

@@ -10,12 +10,10 @@ import { SIGNATURE_ALGORITHMS } from '../../common/authorizer-config';
 import { boundScalar } from '../../common/identity-context';
 import type { ReasonCode } from '../../common/reason-codes';
 import type { TokenFacts } from './types';
+import { MAX_TOKEN_LENGTH } from './extract-token';
 
-/**
- * Largest token accepted. Keycloak access tokens with many roles and groups stay well below this; API
- * Gateway itself caps a request's headers at 10 KB (REST) / 10 KB per header (HTTP API).
- */
-export const MAX_TOKEN_LENGTH = 8192;
+/** Largest token accepted: the one bound extract-token.ts applies to a presented credential. */
+export { MAX_TOKEN_LENGTH };
 /** Longest `kid` looked up in a JWKS (Keycloak's are 43 characters; UUIDs 36). */
 export const MAX_KID_LENGTH = 256;
 /** Longest unverified claim value copied into TokenFacts (they end up in the decision log). */
@@ -34,10 +32,6 @@ export type InspectResult =
       readonly ok: true;
       readonly header: JsonObject;
       readonly payload: JsonObject;
-      /** The received segments, unchanged: the signature is verified over `headerB64.payloadB64`. */
-      readonly headerB64: string;
-      readonly payloadB64: string;
-      readonly signatureB64: string;
       readonly alg: SignatureAlgorithm;
       readonly facts: TokenFacts;
     }
@@ -70,49 +64,44 @@ export function inspectToken(token: unknown): InspectResult {
 
   Object.assign(facts, tokenFacts(header, payload));
 
-  const refused = headerRefusal(header, signatureB64);
+  const refused =
+    headerRefusal(header) ?? signatureRefusal(header.alg as string, signatureB64, isBase64Url(signatureB64));
   if (refused !== undefined) return fail(refused.reason, refused.detail);
 
   const claims = checkRegisteredClaims(payload);
   if (claims !== undefined) return fail(claims.reason, claims.detail);
-  return {
-    ok: true,
-    header,
-    payload,
-    headerB64,
-    payloadB64,
-    signatureB64,
-    alg: header.alg as SignatureAlgorithm,
-    facts,
-  };
+  // The received segments are never re-encoded: aws-jwt-verify verifies the signature over the bytes received.
+  return { ok: true, header, payload, alg: header.alg as SignatureAlgorithm, facts };
 }
 
 /**
- * The checks of inspectToken that read no claim: size, segments, the header, the signature's encoding and
- * the payload's UTF-8. For the one-issuer path of verify-token.ts, which leaves the payload to aws-jwt-verify
- * (it parses it anyway, and checks the same claim types and the issuer) instead of parsing it twice. Only
- * the outcome is given: a token failing here is judged again by inspectToken, which names the reason.
+ * The checks of inspectToken that read no claim, on a token aws-jwt-verify has accepted: the header, the
+ * signature's encoding and the payload's UTF-8. For the one-issuer path of verify-token.ts, which leaves the
+ * payload to the library (it parses it anyway, and checks the same claim types and the issuer) instead of
+ * parsing it twice. The library's parser (decomposeUnverifiedJwt) has already required three segments of
+ * base64url characters with at most two `=` each, so what strict unpadded base64url adds is checked here
+ * without reading every character again: no `=`, and no segment of a length that no encoding has. Only the
+ * outcome is given: a token failing here is judged again by inspectToken, which names the reason.
  */
-export function inspectShape(
+export function inspectAcceptedShape(
   token: string,
 ): { readonly header: JsonObject; readonly alg: SignatureAlgorithm } | undefined {
-  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return undefined;
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
-  const [headerB64, payloadB64, signatureB64] = parts;
-  if (!isBase64Url(headerB64) || !isBase64Url(payloadB64)) return undefined;
-  const header = decodeJsonObject(headerB64);
-  if (!header || headerRefusal(header, signatureB64) !== undefined) return undefined;
+  const h = token.indexOf('.');
+  const p = token.indexOf('.', h + 1);
+  if (token.length > MAX_TOKEN_LENGTH || token.includes('=') || h < 0 || p < 0) return undefined;
+  if (h % 4 === 1 || (p - h - 1) % 4 === 1 || (token.length - p - 1) % 4 === 1) return undefined;
+  const header = decodeJsonObject(token.slice(0, h));
+  if (!header || headerRefusal(header) || signatureRefusal(header.alg as string, token.slice(p + 1), true))
+    return undefined;
   // inspectToken decodes strictly; aws-jwt-verify would replace bad bytes instead.
-  if (!isUtf8(Buffer.from(payloadB64, 'base64url'))) return undefined;
+  if (!isUtf8(Buffer.from(token.slice(h + 1, p), 'base64url'))) return undefined;
   return { header, alg: header.alg as SignatureAlgorithm };
 }
 
-/** The header's and the signature segment's checks, in the order their reasons take precedence. */
-function headerRefusal(
-  header: JsonObject,
-  signatureB64: string,
-): { reason: ReasonCode; detail: string } | undefined {
+type Refusal = { reason: ReasonCode; detail: string } | undefined;
+
+/** The header's checks, in the order their reasons take precedence (before the signature's). */
+function headerRefusal(header: JsonObject): Refusal {
   // `none`, `NONE`, `None`, HS*, PS* and anything else outside the supported set.
   const alg = header.alg;
   if (typeof alg !== 'string' || !SUPPORTED.has(alg))
@@ -128,8 +117,15 @@ function headerRefusal(
     // Such a kid cannot name a key of any JWKS: refuse without a lookup (and without a refetch).
     return { reason: 'kid_unknown', detail: 'header kid is missing or not a plausible key id' };
   }
-  // Checked after alg, so `alg: none` with the usual empty signature reports alg_not_allowed.
-  if (!isBase64Url(signatureB64)) return { reason: 'token_malformed', detail: 'signature is not base64url' };
+  return undefined;
+}
+
+/**
+ * The signature segment's checks, after the header's (so `alg: none` with the usual empty signature
+ * reports alg_not_allowed). @param base64url whether the segment is unpadded base64url (isBase64Url)
+ */
+function signatureRefusal(alg: string, signatureB64: string, base64url: boolean): Refusal {
+  if (!base64url) return { reason: 'token_malformed', detail: 'signature is not base64url' };
   // The unused low bits of the last character must be zero: otherwise several strings decode to the same
   // signature, and a re-encoded copy of a valid token would verify as a different token.
   if (!canonicalTail(signatureB64))

@@ -6,13 +6,13 @@
 import type { KeycloakIssuerConfig } from '../../common/authorizer-config';
 import type { ReasonCode } from '../../common/reason-codes';
 
-export type ClaimCheck =
-  { readonly ok: true } | { readonly ok: false; readonly reason: ReasonCode; readonly detail: string };
+/** The first failing check's reason code, which says what failed (the checks below, in order). */
+export type ClaimCheck = { readonly ok: true } | { readonly ok: false; readonly reason: ReasonCode };
 
 import { isKeycloakDpopAccessToken } from '../../common/token-binding';
 
 const OK: ClaimCheck = { ok: true };
-const fail = (reason: ReasonCode, detail: string): ClaimCheck => ({ ok: false, reason, detail });
+const fail = (reason: ReasonCode): ClaimCheck => ({ ok: false, reason });
 
 /** Keycloak's default audience when the user holds `account` client roles; not an API audience. */
 export const KEYCLOAK_ACCOUNT_AUDIENCE = 'account';
@@ -29,15 +29,15 @@ export function checkCommonClaims(
   skewSeconds: number,
 ): ClaimCheck {
   const { exp, nbf, iat, sub } = payload;
-  if (typeof exp !== 'number' || !Number.isFinite(exp)) return fail('claim_missing', 'exp is missing');
-  if (nowSeconds > exp + skewSeconds) return fail('token_expired', 'exp is in the past');
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return fail('claim_missing');
+  if (nowSeconds > exp + skewSeconds) return fail('token_expired');
   if (nbf !== undefined && (typeof nbf !== 'number' || nbf - skewSeconds > nowSeconds)) {
-    return fail('token_not_yet_valid', 'nbf is in the future');
+    return fail('token_not_yet_valid');
   }
   if (iat !== undefined && (typeof iat !== 'number' || iat - skewSeconds > nowSeconds)) {
-    return fail('token_not_yet_valid', 'iat is in the future');
+    return fail('token_not_yet_valid');
   }
-  if (typeof sub !== 'string' || sub.length === 0) return fail('claim_missing', 'sub is missing');
+  if (typeof sub !== 'string' || sub.length === 0) return fail('claim_missing');
   return OK;
 }
 
@@ -55,11 +55,11 @@ export function checkKeycloakClaims(
 ): ClaimCheck {
   // Keycloak types a DPoP-bound access token `DPoP`; its binding is checked after verification.
   if (payload.typ !== KEYCLOAK_ACCESS_TOKEN_TYPE && !isKeycloakDpopAccessToken(payload))
-    return fail('token_type_invalid', 'typ is not Bearer');
+    return fail('token_type_invalid');
   const clients = issuer.allowedClients;
   if (clients && clients.length > 0) {
     if (typeof payload.azp !== 'string' || !clients.includes(payload.azp)) {
-      return fail('client_not_allowed', 'azp is not an allowed client');
+      return fail('client_not_allowed');
     }
   }
   const audiences = issuer.allowedAudiences;
@@ -71,7 +71,7 @@ export function checkKeycloakClaims(
       (a) =>
         typeof a === 'string' && (a === KEYCLOAK_ACCOUNT_AUDIENCE ? allowAccount : audiences.includes(a)),
     );
-    if (!match) return fail('audience_not_allowed', 'aud has no allowed audience');
+    if (!match) return fail('audience_not_allowed');
   }
   return OK;
 }

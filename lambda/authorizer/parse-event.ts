@@ -47,12 +47,7 @@ export interface AuthRequest {
 
 export type ParseResult =
   | { readonly ok: true; readonly request: AuthRequest }
-  | {
-      readonly ok: false;
-      readonly reason: 'event_unrecognized';
-      readonly requestId?: string;
-      readonly detail: string;
-    };
+  | { readonly ok: false; readonly reason: 'event_unrecognized'; readonly requestId?: string };
 
 /**
  * `arn:aws:execute-api:eu-west-1:123456789012:abcdef123/prod/POST/models/sentiment/invoke`. The stage may be
@@ -66,8 +61,9 @@ const NONE: readonly string[] = [];
 
 type Dict = Record<string, unknown>;
 
-function fail(detail: string, requestId?: string): ParseResult {
-  return { ok: false, reason: 'event_unrecognized', requestId, detail };
+/** Any event that is not one of the three shapes, whatever is wrong with it: each check below says what. */
+function fail(requestId?: string): ParseResult {
+  return { ok: false, reason: 'event_unrecognized', requestId };
 }
 
 function isRecord(v: unknown): v is Dict {
@@ -96,41 +92,38 @@ function isMultiMap(v: unknown): v is Dict | null | undefined {
 }
 
 export function parseEvent(event: unknown): ParseResult {
-  if (!isRecord(event)) return fail('event is not an object');
+  if (!isRecord(event)) return fail();
   const ctx = event.requestContext;
   const requestId =
     isRecord(ctx) && typeof ctx.requestId === 'string' ? ctx.requestId.slice(0, 128) : undefined;
-  if (event.type !== 'REQUEST') return fail('type is not REQUEST', requestId);
-  if (!isRecord(ctx) || requestId === undefined)
-    return fail('requestContext.requestId is missing', requestId);
+  if (event.type !== 'REQUEST') return fail(requestId);
+  if (!isRecord(ctx) || requestId === undefined) return fail(requestId);
 
   const version = event.version;
   let kind: ApiEventKind;
   if (version === undefined) kind = 'rest';
   else if (version === '1.0') kind = 'http-1.0';
   else if (version === '2.0') kind = 'http-2.0';
-  else return fail('unknown payload version', requestId);
+  else return fail(requestId);
   const arn = kind === 'http-2.0' ? event.routeArn : event.methodArn;
-  if (typeof arn !== 'string' || arn.length > MAX_ARN_LENGTH)
-    return fail('method or route ARN is missing', requestId);
+  if (typeof arn !== 'string' || arn.length > MAX_ARN_LENGTH) return fail(requestId);
   const m = METHOD_ARN.exec(arn);
-  if (!m) return fail('method or route ARN is malformed', requestId);
+  if (!m) return fail(requestId);
 
   const single = event.headers;
-  if (!isSingleMap(single)) return fail('headers are malformed', requestId);
+  if (!isSingleMap(single)) return fail(requestId);
   const params = event.queryStringParameters;
-  if (!isSingleMap(params)) return fail('query string is malformed', requestId);
+  if (!isSingleMap(params)) return fail(requestId);
   if (kind === 'http-2.0') {
     const http = ctx.http;
-    if (!isRecord(http) || typeof http.method !== 'string')
-      return fail('requestContext.http.method is missing', requestId);
-    if (typeof event.routeKey !== 'string') return fail('routeKey is missing', requestId);
+    if (!isRecord(http) || typeof http.method !== 'string') return fail(requestId);
+    if (typeof event.routeKey !== 'string') return fail(requestId);
     const list = event.cookies;
     if (list !== undefined && !(Array.isArray(list) && list.every((c) => typeof c === 'string'))) {
-      return fail('cookies are malformed', requestId);
+      return fail(requestId);
     }
     const raw = event.rawQueryString;
-    if (raw !== undefined && typeof raw !== 'string') return fail('query string is malformed', requestId);
+    if (raw !== undefined && typeof raw !== 'string') return fail(requestId);
     return {
       ok: true,
       request: new Request(
@@ -149,11 +142,11 @@ export function parseEvent(event: unknown): ParseResult {
       ),
     };
   }
-  if (typeof event.httpMethod !== 'string') return fail('httpMethod is missing', requestId);
+  if (typeof event.httpMethod !== 'string') return fail(requestId);
   const multi = event.multiValueHeaders;
-  if (!isMultiMap(multi)) return fail('headers are malformed', requestId);
+  if (!isMultiMap(multi)) return fail(requestId);
   const multiParams = event.multiValueQueryStringParameters;
-  if (!isMultiMap(multiParams)) return fail('query string is malformed', requestId);
+  if (!isMultiMap(multiParams)) return fail(requestId);
   return {
     ok: true,
     request: new Request(kind, requestId, m, arn, ctx, undefined, single, multi, params, multiParams),

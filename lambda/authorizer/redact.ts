@@ -3,8 +3,8 @@
  *
  * aws-jwt-verify's messages quote claim values (`Token expired at ...`, `Issuer not allowed: <iss>`,
  * `JWK for kid "<kid>" not found`) and all its error classes report `name` "Error", so errors are told
- * apart by class (`instanceof`) and the message itself is never passed on: the detail is a fixed label
- * chosen by the class. The rule table lives with the library import (verify-token.ts); this module only
+ * apart by class (`instanceof`) and the message itself is never passed on: the detail, if any, is a fixed
+ * label chosen by the class. The rule table lives with the library import (verify-token.ts); this module only
  * applies it, so it stays free of the JWT library.
  */
 import type { ReasonCode } from '../../common/reason-codes';
@@ -15,13 +15,13 @@ export type ErrorClass = abstract new (...args: never[]) => Error;
 export interface ErrorRule {
   readonly type: ErrorClass;
   readonly reason: ReasonCode;
-  /** Fixed, value-free description for the log. */
-  readonly label: string;
+  /** Fixed, value-free description. @default - none: the reason code says it */
+  readonly label?: string;
 }
 
 export interface Classified {
   readonly reason: ReasonCode;
-  readonly detail: string;
+  readonly detail?: string;
 }
 
 /** First matching rule wins, so list subclasses before their base classes. Unknown errors fail closed. */

@@ -49,7 +49,7 @@ import type { ReasonCode } from '../../common/reason-codes';
 import { claimsToPrincipal } from './claims-to-principal';
 // Deferred in the bundle (cognito.js): loaded only when a Cognito user pool is trusted.
 import { cognitoIssuerVerifier } from './cognito';
-import { inspectShape, inspectToken, MAX_TOKEN_LENGTH, tokenFacts } from './inspect-token';
+import { inspectAcceptedShape, inspectToken, MAX_TOKEN_LENGTH, tokenFacts } from './inspect-token';
 import type { Fetcher } from './jwks-cache';
 import {
   DeadlineFetcher,
@@ -60,7 +60,7 @@ import {
 } from './jwks-cache';
 import { checkCommonClaims, checkKeycloakClaims } from './keycloak-claim-checks';
 import type { ErrorRule } from './redact';
-import { classifyError, describeFetchFailure } from './redact';
+import { classifyError } from './redact';
 import type { TrustedIssuer } from './select-issuer';
 import { indexIssuers, selectIssuer } from './select-issuer';
 import type { TokenFacts, TokenVerifier, VerifierEvents, VerifyResult } from './types';
@@ -92,42 +92,33 @@ export interface TokenVerifierDeps {
   readonly onSignatureVerification?: () => void;
 }
 
-/** aws-jwt-verify error classes → reason codes. Subclasses before their base classes. */
+/**
+ * aws-jwt-verify error classes → reason codes. Subclasses before their base classes. The reason code is the
+ * whole answer: the library's messages quote claim values and are never passed on (redact.ts).
+ */
 const ERROR_RULES: readonly ErrorRule[] = [
-  { type: JwtExpiredError, reason: 'token_expired', label: 'exp is in the past' },
-  { type: JwtNotBeforeError, reason: 'token_not_yet_valid', label: 'nbf is in the future' },
-  { type: CognitoJwtInvalidTokenUseError, reason: 'token_type_invalid', label: 'token_use is not access' },
-  {
-    type: CognitoJwtInvalidClientIdError,
-    reason: 'client_not_allowed',
-    label: 'client_id is not an allowed client',
-  },
-  { type: JwtInvalidIssuerError, reason: 'issuer_untrusted', label: 'iss does not match the issuer' },
-  { type: JwtInvalidAudienceError, reason: 'audience_not_allowed', label: 'aud does not match' },
-  { type: JwtInvalidClaimError, reason: 'claim_missing', label: 'a claim check failed' },
-  {
-    type: JwtInvalidSignatureAlgorithmError,
-    reason: 'alg_not_allowed',
-    label: 'header alg does not fit the key',
-  },
-  { type: JwtInvalidSignatureError, reason: 'signature_invalid', label: 'signature does not verify' },
-  { type: KidNotFoundInJwksError, reason: 'kid_unknown', label: 'no signing key with this kid' },
-  { type: JwtWithoutValidKidError, reason: 'kid_unknown', label: 'header has no kid' },
-  { type: JwkInvalidUseError, reason: 'kid_unknown', label: 'the key with this kid is not a signing key' },
-  { type: JwkInvalidKtyError, reason: 'kid_unknown', label: 'the key with this kid has an unsupported type' },
-  { type: JwkValidationError, reason: 'kid_unknown', label: 'the key with this kid is unusable' },
-  {
-    type: WaitPeriodNotYetEndedJwkError,
-    reason: 'jwks_unavailable',
-    label: 'JWKS fetch failed recently; backing off',
-  },
-  { type: JwksNotAvailableInCacheError, reason: 'jwks_unavailable', label: 'JWKS not loaded' },
-  { type: JwksTooLargeError, reason: 'jwks_too_large', label: 'JWKS response is too large' },
-  { type: JwksTooManyKeysError, reason: 'jwks_too_large', label: 'JWKS lists too many keys' },
-  { type: JwksValidationError, reason: 'jwks_unavailable', label: 'JWKS document is invalid' },
-  { type: FetchError, reason: 'jwks_unavailable', label: 'JWKS fetch failed' },
-  { type: JwtParseError, reason: 'token_malformed', label: 'token could not be parsed' },
-  { type: NotSupportedError, reason: 'alg_not_allowed', label: 'algorithm not supported' },
+  { type: JwtExpiredError, reason: 'token_expired' },
+  { type: JwtNotBeforeError, reason: 'token_not_yet_valid' },
+  { type: CognitoJwtInvalidTokenUseError, reason: 'token_type_invalid' },
+  { type: CognitoJwtInvalidClientIdError, reason: 'client_not_allowed' },
+  { type: JwtInvalidIssuerError, reason: 'issuer_untrusted' },
+  { type: JwtInvalidAudienceError, reason: 'audience_not_allowed' },
+  { type: JwtInvalidClaimError, reason: 'claim_missing' },
+  { type: JwtInvalidSignatureAlgorithmError, reason: 'alg_not_allowed' },
+  { type: JwtInvalidSignatureError, reason: 'signature_invalid' },
+  { type: KidNotFoundInJwksError, reason: 'kid_unknown' },
+  { type: JwtWithoutValidKidError, reason: 'kid_unknown' },
+  { type: JwkInvalidUseError, reason: 'kid_unknown' },
+  { type: JwkInvalidKtyError, reason: 'kid_unknown' },
+  { type: JwkValidationError, reason: 'kid_unknown' },
+  { type: WaitPeriodNotYetEndedJwkError, reason: 'jwks_unavailable' },
+  { type: JwksNotAvailableInCacheError, reason: 'jwks_unavailable' },
+  { type: JwksTooLargeError, reason: 'jwks_too_large' },
+  { type: JwksTooManyKeysError, reason: 'jwks_too_large' },
+  { type: JwksValidationError, reason: 'jwks_unavailable' },
+  { type: FetchError, reason: 'jwks_unavailable' },
+  { type: JwtParseError, reason: 'token_malformed' },
+  { type: NotSupportedError, reason: 'alg_not_allowed' },
 ];
 
 /** What verifyToken needs, built once per container by createTokenVerifier. */
@@ -256,10 +247,10 @@ class KeyNeeded {
  * calls the asynchronous one, which may fetch the JWKS, rate-limited
  * (https://github.com/awslabs/aws-jwt-verify#verifysync).
  *
- * With one trusted issuer, the library is asked first (askSoleIssuer), after the checks that read no claim:
- * it parses the payload and checks its claim types and `iss` itself, so a token it accepts is not parsed a
- * second time here. Anything short of acceptance goes through every step below, in order, which names the
- * reason exactly as for several issuers; the library's answer is reused there, not asked for again.
+ * With one trusted issuer, the library is asked first (askSoleIssuer): it parses the token and checks its
+ * claim types and `iss` itself, so a token it accepts is not parsed a second time here, only its header
+ * checked. Anything short of acceptance goes through every step below, in order, which names the reason
+ * exactly as for several issuers; the library's answer is reused there, not asked for again.
  */
 function verifyOrNeedKey(token: string, v: VerifierState): VerifyResult | KeyNeeded {
   try {
@@ -315,9 +306,11 @@ function askLibrary(token: string, trusted: TrustedIssuer, v: VerifierState): Li
 }
 
 /**
- * The one trusted issuer's verifier on a token whose header and encoding pass (inspectShape): accepted when
- * the library verifies it and its `iss` is the issuer's (as the library checks too), with the facts for the
- * log from the verified header and payload; else the library's answer, or undefined when it was not asked.
+ * The one trusted issuer's verifier, asked first: accepted when the library verifies the token, its `iss`
+ * is the issuer's (as the library checks too), and its header, encoding and alg pass the checks of
+ * inspectToken that read no claim (inspectAcceptedShape), with the facts for the log from the header and
+ * the verified payload; else the library's answer, which the steps of verifyOrNeedKey then reuse to name
+ * the reason. Undefined when it was not asked (not a string of a plausible size).
  */
 function askSoleIssuer(
   token: string,
@@ -327,11 +320,12 @@ function askSoleIssuer(
   | { readonly accepted: true; readonly payload: JwtPayload; readonly facts: TokenFacts }
   | { readonly accepted: false; readonly answer: LibraryAnswer }
   | undefined {
-  const shape = typeof token === 'string' ? inspectShape(token) : undefined;
-  if (shape === undefined || !trusted.algorithms.has(shape.alg)) return undefined;
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return undefined;
   const answer = askLibrary(token, trusted, v);
   if ('error' in answer || selectIssuer(v.issuers, answer.payload.iss) !== trusted)
     return { accepted: false, answer };
+  const shape = inspectAcceptedShape(token);
+  if (shape === undefined || !trusted.algorithms.has(shape.alg)) return { accepted: false, answer };
   return { accepted: true, payload: answer.payload, facts: tokenFacts(shape.header, answer.payload) };
 }
 
@@ -354,10 +348,10 @@ export function checkClaims(
   skewSeconds: number,
 ): VerifyResult {
   const common = checkCommonClaims(payload, nowSeconds, skewSeconds);
-  if (!common.ok) return reject(common.reason, facts, common.detail);
+  if (!common.ok) return reject(common.reason, facts);
   if (trusted.config.kind === 'keycloak') {
     const kc = checkKeycloakClaims(payload, trusted.config);
-    if (!kc.ok) return reject(kc.reason, facts, kc.detail);
+    if (!kc.ok) return reject(kc.reason, facts);
   }
   const p = claimsToPrincipal(payload, trusted.config, trusted.url, trusted.roleClients);
   if (!p.ok) return reject(p.reason, facts, p.detail);
@@ -366,10 +360,9 @@ export function checkClaims(
 
 function verificationFailed(err: unknown, facts: TokenFacts): VerifyResult {
   const c = classifyError(err, ERROR_RULES);
-  const detail = err instanceof FetchError ? `${c.detail}: ${describeFetchFailure(err)}` : c.detail;
-  return reject(c.reason, facts, detail);
+  return reject(c.reason, facts, c.detail);
 }
 
-function reject(reason: ReasonCode, facts: TokenFacts, detail: string): VerifyResult {
+function reject(reason: ReasonCode, facts: TokenFacts, detail?: string): VerifyResult {
   return { ok: false, reason, facts, detail };
 }

@@ -16,7 +16,7 @@ const table = compileRoutes(ROUTES);
 
 function request(method: string, path: string) {
   const parsed = parseEvent(apigwEvent('rest', { method, path, authorization: 'Bearer x' }));
-  if (!parsed.ok) throw new Error(parsed.detail);
+  if (!parsed.ok) throw new Error(parsed.reason);
   return parsed.request;
 }
 

@@ -25,7 +25,7 @@ function respond(
   responseMode: 'iam' | 'simple' = 'iam',
 ) {
   const parsed = parseEvent(apigwEvent(kind, { method, path, authorization: 'Bearer x' }));
-  if (!parsed.ok) throw new Error(parsed.detail);
+  if (!parsed.ok) throw new Error(parsed.reason);
   const decision = authorize(p, table, method, path);
   return buildResponse({
     request: parsed.request,
@@ -204,7 +204,7 @@ describe('buildResponse', () => {
     'with the cache off, %s %s %s: the decision for exactly the ARN',
     (name, method, path, effect) => {
       const parsed = parseEvent(apigwEvent('rest', { method, path, authorization: 'Bearer x' }));
-      if (!parsed.ok) throw new Error(parsed.detail);
+      if (!parsed.ok) throw new Error(parsed.reason);
       const p = PRINCIPALS[name];
       const r = buildResponse({
         request: parsed.request,
@@ -232,7 +232,7 @@ describe('buildResponse', () => {
       { method: 'GET', path: '/a', auth: 'keycloak', requirement: { anyOf: { realmRoles: ['x'] } } },
     ]);
     const parsed = parseEvent(apigwEvent('rest', { method: 'GET', path: '/a', authorization: 'Bearer x' }));
-    if (!parsed.ok) throw new Error(parsed.detail);
+    if (!parsed.ok) throw new Error(parsed.reason);
     const p = PRINCIPALS.bob;
     const r = buildResponse({
       request: parsed.request,
@@ -248,7 +248,7 @@ describe('buildResponse', () => {
 
   it("writes a resource of exactly 512 characters, API Gateway's limit", () => {
     const parsed = parseEvent(apigwEvent('rest', { method: 'GET', path: '/me', authorization: 'Bearer x' }));
-    if (!parsed.ok) throw new Error(parsed.detail);
+    if (!parsed.ok) throw new Error(parsed.reason);
     const suffix = `GET/${'a'.repeat(512 - parsed.request.arnPrefix.length - 4)}`;
     const p = PRINCIPALS.bob;
     const r = buildResponse({
@@ -266,7 +266,7 @@ describe('buildResponse', () => {
     ['holding a character a resource must not', 'GET/a b'],
   ])('refuses to write a resource %s', (_name, suffix) => {
     const parsed = parseEvent(apigwEvent('rest', { method: 'GET', path: '/me', authorization: 'Bearer x' }));
-    if (!parsed.ok) throw new Error(parsed.detail);
+    if (!parsed.ok) throw new Error(parsed.reason);
     const p = PRINCIPALS.bob;
     expect(() =>
       buildResponse({

@@ -10,7 +10,7 @@ const JWS = 'eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dX
 
 function extract(kind: EventKind, o: EventOptions, source?: TokenSourceConfig) {
   const p = parseEvent(apigwEvent(kind, o));
-  if (!p.ok) throw new Error(p.detail);
+  if (!p.ok) throw new Error(p.reason);
   return extractToken(p.request, source);
 }
 

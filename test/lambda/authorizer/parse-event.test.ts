@@ -8,7 +8,7 @@ import http2Base from '../../fixtures/apigw/http-v2-request.json';
 
 function parsed(event: unknown): AuthRequest {
   const r = parseEvent(event);
-  if (!r.ok) throw new Error(`expected a recognised event, got ${r.detail}`);
+  if (!r.ok) throw new Error(`expected a recognised event, got ${r.reason}`);
   return r.request;
 }
 

@@ -47,6 +47,18 @@ describe('VerifiedClaimsCache', () => {
     expect(cache.size).toBe(2);
   });
 
+  it('leaves an entry read among the newest half where it is, and moves one read in the older half to the back', () => {
+    const cache = new VerifiedClaimsCache(4);
+    for (const k of ['a', 'b', 'c', 'd']) cache.set(k, entry(k));
+    expect(cache.get('c', 0)?.principal.sub).toBe('c'); // third of four: newest half, stays third
+    expect(cache.get('a', 0)?.principal.sub).toBe('a'); // oldest: older half, goes to the back
+    for (const k of ['e', 'f', 'g']) cache.set(k, entry(k)); // evict b, c, d
+    expect(cache.get('c', 0)).toBeUndefined();
+    expect(cache.get('d', 0)).toBeUndefined();
+    expect(cache.get('a', 0)?.principal.sub).toBe('a');
+    expect(cache.size).toBe(4);
+  });
+
   it('replaces an entry under the same key without evicting another', () => {
     const cache = new VerifiedClaimsCache(2);
     cache.set('a', entry('a'));

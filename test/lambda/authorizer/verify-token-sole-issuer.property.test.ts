@@ -151,6 +151,40 @@ describe('verify — property: one trusted issuer answers as several do', () => 
     }
   });
 
+  // aws-jwt-verify accepts `=` padding and ignores the unused bits of a segment's last character; the
+  // one-issuer path checks these after the library (inspectAcceptedShape), so each must still be refused.
+  it.each([
+    // 256 bytes are 342 characters unpadded, two `=` padded; their last character leaves 4 bits unused.
+    ['padding on the signature', (input: string, sig: string) => `${input}.${sig}==`],
+    [
+      'a signature whose last character has an unused bit set',
+      (input: string, sig: string) =>
+        `${input}.${sig.slice(0, -1)}${B64URL[B64URL.indexOf(sig.at(-1) as string) | 1]}`,
+    ],
+  ])('a validly signed token with %s is refused by both as token_malformed', async (_, build) => {
+    const key = keys.find((k) => k.alg === 'RS256') as TestKey;
+    const [h, p, sig] = signJws(key, base()).split('.');
+    const token = build(`${h}.${p}`, sig);
+    expect(token).not.toBe(`${h}.${p}.${sig}`);
+    for (const v of [one, several]) {
+      expect(await v.verify(token)).toMatchObject({ ok: false, reason: 'token_malformed' });
+    }
+  });
+
+  it('a token signed over a padded payload segment is refused by both as token_malformed', async () => {
+    const key = keys.find((k) => k.alg === 'RS256') as TestKey;
+    // A payload whose encoding needs padding (its length is not a multiple of 3 bytes).
+    let claims = { ...base(), pad: '' };
+    while (JSON.stringify(claims).length % 3 === 0) claims = { ...claims, pad: `${claims.pad}x` };
+    const payload = Buffer.from(JSON.stringify(claims)).toString('base64');
+    expect(payload.endsWith('=')).toBe(true);
+    const input = `${b64url(keycloakHeader(key.alg, key.kid))}.${payload.replaceAll('+', '-').replaceAll('/', '_')}`;
+    const signature = sign('sha256', Buffer.from(input), key.privateKey).toString('base64url');
+    for (const v of [one, several]) {
+      expect(await v.verify(`${input}.${signature}`)).toMatchObject({ ok: false, reason: 'token_malformed' });
+    }
+  });
+
   it('signed with arbitrary header and claim changes, then mutated: the same answer from both', async () => {
     let accepted = 0;
     await fc.assert(
