@@ -102,6 +102,7 @@ export function parsePathTemplate(path: string): readonly PathSegment[] {
     throw new Error(`path '${String(path)}' must start with '/'`);
   }
   const raw = path === '/' ? [] : path.slice(1).split('/');
+  const names = new Set<string>();
   raw.forEach((seg, i) => {
     if (seg === '') throw new Error(`path '${path}' has an empty segment`);
     const m = /^\{([^{}]+)\}$/.exec(seg);
@@ -111,6 +112,9 @@ export function parsePathTemplate(path: string): readonly PathSegment[] {
       if (!PARAM_NAME.test(name)) throw new Error(`path '${path}' has an invalid parameter name '${name}'`);
       if (name !== inner && i !== raw.length - 1)
         throw new Error(`path '${path}': greedy parameter must be the last segment`);
+      // One value per name: a request's value and a policy's resource must agree on which segment it is.
+      if (names.has(name)) throw new Error(`path '${path}' names parameter '${name}' twice`);
+      names.add(name);
       return;
     }
     // A dot segment may be resolved by a proxy or gateway; requests holding one are refused anyway

@@ -161,6 +161,43 @@ describe('grantedBindings: the bounded join', () => {
     });
   });
 
+  it('takes no more steps than it needs: two entitlements binding one parameter, 200 values each', () => {
+    // Once `a:{x}` fixed x, `b:{x}` is one look-up, not a walk over every held `b:` value: the join
+    // completes well under MAX_JOIN_STEPS and grants every value.
+    const route = get('/{x}', { allOf: { realmRoles: ['a:{x}', 'b:{x}'] } });
+    const p = principal({ realmRoles: [...values('a:v', 200), ...values('b:v', 200)] });
+    const g = grantedBindings(route, p);
+    expect(g.complete).toBe(true);
+    expect(g.combos.map((c) => c.x)).toEqual(values('v', 200));
+    // With 10,000 `a:` values and one `b:` value, a failed look-up ends its branch at once: the join
+    // completes (about 6 steps per value) and grants the one value held under both.
+    const many = principal({ realmRoles: [...values('a:v', 10_000), 'b:v9999'] });
+    expect(grantedBindings(route, many)).toEqual({ complete: true, combos: [{ x: 'v9999' }] });
+  });
+
+  it('takes no more steps than it needs: a value fixed by one entitlement is not walked again by the next', () => {
+    // `b:{x}:{y}` with x fixed walks only y's characters, not every split of the held value.
+    const route = get('/{x}/{y}', { allOf: { realmRoles: ['a:{x}', 'b:{x}:{y}'] } });
+    const p = principal({
+      realmRoles: [...values('a:v', 100), ...values('a:v', 100).map((a) => `b:${a.slice(2)}:w`)],
+    });
+    const g = grantedBindings(route, p);
+    expect(g.complete).toBe(true);
+    expect(g.combos).toHaveLength(100);
+    expect(g.combos[99]).toEqual({ x: 'v99', y: 'w' });
+  });
+
+  it('decides a route without bindings without the join: a requirement of 513 scopes met by the last', () => {
+    // The join would count a step per held scope and alternative and stop at MAX_JOIN_STEPS; a route
+    // without bindings is decided by meetsRequirement alone.
+    const allOf = values('all', 255);
+    const anyOf = values('any', 258);
+    const route = get('/s', { allOf: { scopes: allOf }, anyOf: { scopes: anyOf } });
+    const p = principal({ scopes: [...allOf, anyOf[257]] });
+    expect(verdict(route, p, '/s')).toBe('allowed');
+    expect(verdict(route, principal({ scopes: allOf }), '/s')).toBe('route_forbidden');
+  });
+
   it('a template fitting one held value in several ways grants each way', () => {
     // `k:{x}:{y}` fits `k:a0:a1:…:a19` at each of its 19 inner colons.
     const route = get('/{x}/{y}', { anyOf: { realmRoles: ['k:{x}:{y}'] } });

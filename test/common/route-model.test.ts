@@ -43,6 +43,12 @@ describe('parsePathTemplate', () => {
   it.each([['models'], ['/a//b'], ['/a/{b+}/c'], ['/a/{1x}'], ['/a/*']])('rejects %s', (p) => {
     expect(() => parsePathTemplate(p)).toThrow();
   });
+  it.each([['/{x}/{y}/{x+}'], ['/a/{x}/{x}'], ['/{id}/b/{id}']])(
+    'rejects a parameter named twice: %s',
+    (p) => {
+      expect(() => parsePathTemplate(p)).toThrow(/names parameter '(x|id)' twice/);
+    },
+  );
   it('parses literals, params and greedy', () => {
     expect(parsePathTemplate('/a/{b}/{c+}')).toEqual([
       { kind: 'literal', value: 'a' },
@@ -163,6 +169,51 @@ describe('grantsFor', () => {
   it('an unbound alternative in anyOf grants the wildcard', () => {
     const g = grantsFor(routes, principal({ realmRoles: ['model-admin'] }));
     expect(g.allow).toContain('POST/models/*/invoke');
+  });
+  it('refuses a route that names a parameter twice, whose cached policy would bind another segment than the decision', () => {
+    // GIVEN the decision reads `{x}` from the last segment while a policy writes it into the first
+    const table: RouteSpec[] = [
+      {
+        method: 'GET',
+        path: '/{x}/{y}/{x+}',
+        auth: 'keycloak',
+        requirement: { allOf: { scopes: ['s:{x}'] } },
+      },
+    ];
+    // THEN the table is refused, with or without the result cache, naming the route's path
+    for (const options of [{}, { resultCacheTtlSeconds: 300 }]) {
+      expect(validateRoutes(table, 'routes', options)).toEqual([
+        "routes[0].path: path '/{x}/{y}/{x+}' names parameter 'x' twice",
+      ]);
+    }
+  });
+  it('denies an explicit-method route beside an ANY route of the same path to a caller refused it', () => {
+    // GIVEN ANY /x open to every caller and GET /x behind a role
+    const table: RouteSpec[] = [
+      { method: 'ANY', path: '/x', auth: 'keycloak' },
+      { method: 'GET', path: '/x', auth: 'keycloak', requirement: { anyOf: { realmRoles: ['reader'] } } },
+    ];
+    expect(validateRoutes(table, 'routes', { resultCacheTtlSeconds: 300 })).toEqual([]);
+    // THEN a caller without the role is allowed every method of ANY /x, and GET /x is denied
+    const g = grantsFor(table, principal({}));
+    expect(g.allow).toEqual(
+      ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'].map((m) => `${m}/x`),
+    );
+    expect(g.deny).toEqual(['GET/x', ...NON_CANONICAL_PATH_RESOURCES]);
+    // and the reader gets both, with nothing to deny
+    expect(grantsFor(table, principal({ realmRoles: ['reader'] })).deny).toEqual([
+      ...NON_CANONICAL_PATH_RESOURCES,
+    ]);
+  });
+  it('accepts, with the result cache on, a step-up route beside parameter routes without requirements', () => {
+    // Routes without a requirement are open to every caller: no cached policy denies them, so no overlap
+    // with them can split a caller, whatever the step-up route beside them demands.
+    const table: RouteSpec[] = [
+      { method: 'GET', path: '/{q}/{r}', auth: 'keycloak' },
+      { method: 'GET', path: '/a/{p}', auth: 'keycloak' },
+      { method: 'GET', path: '/a/b', auth: 'keycloak', requirement: { stepUp: { maxAgeSeconds: 300 } } },
+    ];
+    expect(validateRoutes(table, 'routes', { resultCacheTtlSeconds: 300 })).toEqual([]);
   });
   it('never grants an IAM route', () => {
     const g = grantsFor(routes, principal({ realmRoles: ['model-admin', 'model-reader'] }));
