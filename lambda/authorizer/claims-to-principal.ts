@@ -25,7 +25,21 @@ import type { Assurance } from '../../common/step-up';
 import { assuranceOf } from '../../common/step-up';
 import { COGNITO_ROLES_CLAIM } from '../../common/identity-context';
 import type { TokenKind } from '../../common/identity-context';
-import { AuthorizerError } from './errors';
+import type { Claims } from './claim-values';
+import {
+  dedupe,
+  isObject,
+  Malformed,
+  optionalObject,
+  optionalString,
+  safe,
+  scopes,
+  stringList,
+  UNSAFE_CLIENT,
+  UNSAFE_GROUP,
+  UNSAFE_ROLE,
+} from './claim-values';
+import { cognitoEntitlements } from './cognito-claims';
 import type { EntitlementProfile, VerifiedPrincipal } from './types';
 import { confirmationOf } from '../../common/token-binding';
 
@@ -35,23 +49,6 @@ export type PrincipalResult =
 
 /** Keycloak's prefix for the user behind a client's service account (ServiceAccountConstants). */
 export const SERVICE_ACCOUNT_PREFIX = 'service-account-';
-/** Longest entitlement kept (route requirements accept at most 255 characters). */
-export const MAX_ENTITLEMENT_LENGTH = 255;
-
-// eslint-disable-next-line no-control-regex
-const UNSAFE_ROLE = /[\s*?/\x00-\x1f\x7f]/;
-// eslint-disable-next-line no-control-regex
-const UNSAFE_GROUP = /[\s*?\x00-\x1f\x7f]/;
-// A client id containing ':' would make `client:role` ambiguous (`a:b` + `c` vs `a` + `b:c`).
-// eslint-disable-next-line no-control-regex
-const UNSAFE_CLIENT = /[\s*?/:\x00-\x1f\x7f]/;
-
-/** `client:role` with a non-empty client and role (split at the first `:`). */
-const CLIENT_ROLE = /^[^:]+:.+$/;
-
-class Malformed extends AuthorizerError {}
-
-type Claims = Readonly<Record<string, unknown>>;
 
 /**
  * @param roleClients clients whose roles count (TrustedIssuer.roleClients); undefined for every client.
@@ -187,14 +184,11 @@ function keycloak(c: Claims, scope: IssuerScope, assurance: Assurance | undefine
 function cognito(c: Claims, scope: IssuerScope, assurance: Assurance | undefined): PrincipalFields {
   const sub = c.sub as string;
   const claims = { r: c[COGNITO_ROLES_CLAIM], s: c.scope, g: c['cognito:groups'] };
+  // Normalized by the Cognito module (cognito-claims.ts), which only a Cognito issuer loads.
   const profile = profileOf('cognito', scope, claims, () => {
-    const roles = cognitoRoles(c, scope.roleClients);
-    return {
-      realmRoles: roles.realm,
-      clientRoles: roles.client,
-      scopes: scopes(c),
-      groups: dedupe(stringList(c, 'cognito:groups', 'cognito:groups').filter((g) => safe(g, UNSAFE_GROUP))),
-    };
+    const entitlements = cognitoEntitlements(c, scope.roleClients);
+    if (typeof entitlements === 'string') throw new Malformed(entitlements);
+    return entitlements;
   });
   return {
     sub,
@@ -211,98 +205,6 @@ function cognito(c: Claims, scope: IssuerScope, assurance: Assurance | undefined
     profile,
     assurance,
   };
-}
-
-/**
- * The `keygate_roles` claim the pre-token-generation trigger writes. Accepted shapes:
- * - `["r1", "api:admin"]` (what the trigger writes) or `"r1 api:admin"`: a flat list in which the
- *   identity-provider mapper has already merged realm roles and `client:role` client roles. Every entry
- *   counts as a realm role, and an entry of the form `client:role` also as a client role, so the same
- *   requirements hold for federated tokens (`model:{modelId}:invoke` as a realm role,
- *   `keygate-api:model-user` as a client role). A flat list cannot tell a realm role named `a:b` from
- *   client `a`'s role `b`; the realm that fills it controls both names.
- * - `{ "realm": ["r1"], "clients": { "api": ["admin"] } }`: realm and client roles kept apart.
- */
-function cognitoRoles(
-  c: Claims,
-  roleClients: ReadonlySet<string> | undefined,
-): { realm: string[]; client: string[] } {
-  const counts = (client: string) => roleClients === undefined || roleClients.has(client);
-  const raw = c[COGNITO_ROLES_CLAIM];
-  if (raw === undefined) return { realm: [], client: [] };
-  if (typeof raw === 'string' || Array.isArray(raw)) {
-    const flat =
-      typeof raw === 'string' ? splitSpaces(raw) : stringList(c, COGNITO_ROLES_CLAIM, COGNITO_ROLES_CLAIM);
-    const realm = dedupe(flat.filter((r) => safe(r, UNSAFE_ROLE)));
-    return {
-      realm,
-      client: realm.filter((r) => CLIENT_ROLE.test(r) && counts(r.slice(0, r.indexOf(':')))),
-    };
-  }
-  if (!isObject(raw)) throw new Malformed(`${COGNITO_ROLES_CLAIM} has the wrong shape`);
-  const realm = stringList(raw, 'realm', `${COGNITO_ROLES_CLAIM}.realm`).filter((r) => safe(r, UNSAFE_ROLE));
-  const client: string[] = [];
-  const clients = raw.clients;
-  if (clients !== undefined) {
-    if (!isObject(clients)) throw new Malformed(`${COGNITO_ROLES_CLAIM}.clients is not an object`);
-    for (const [id, list] of Object.entries(clients)) {
-      if (!Array.isArray(list) || !list.every((r) => typeof r === 'string')) {
-        throw new Malformed(`${COGNITO_ROLES_CLAIM}.clients entry is not a list of strings`);
-      }
-      if (!safe(id, UNSAFE_CLIENT) || !counts(id)) continue;
-      for (const role of list as string[]) if (safe(role, UNSAFE_ROLE)) client.push(`${id}:${role}`);
-    }
-  }
-  return { realm: dedupe(realm), client: dedupe(client) };
-}
-
-function scopes(c: Claims): string[] {
-  const s = c.scope;
-  if (s === undefined) return [];
-  if (typeof s !== 'string') throw new Malformed('scope is not a string');
-  return dedupe(splitSpaces(s).filter((x) => safe(x, UNSAFE_ROLE)));
-}
-
-function splitSpaces(s: string): string[] {
-  return s.split(' ').filter((x) => x.length > 0);
-}
-
-function stringList(o: Claims, key: string, name: string): string[] {
-  const v = o[key];
-  if (v === undefined) return [];
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
-    throw new Malformed(`${name} is not a list of strings`);
-  return v as string[];
-}
-
-function optionalObject(o: Claims, key: string): Claims | undefined {
-  const v = o[key];
-  if (v === undefined) return undefined;
-  if (!isObject(v)) throw new Malformed(`${key} is not an object`);
-  return v;
-}
-
-function optionalString(o: Claims, key: string): string | undefined {
-  const v = o[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw new Malformed(`${key} is not a string`);
-  return v;
-}
-
-function isObject(v: unknown): v is Claims {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function safe(v: string, unsafe: RegExp): boolean {
-  return v.length > 0 && v.length <= MAX_ENTITLEMENT_LENGTH && !unsafe.test(v);
-}
-
-/** Short lists without a duplicate, the usual case, are checked in place, without a Set. */
-function dedupe(list: string[]): string[] {
-  if (list.length > 32) return [...new Set(list)];
-  for (let i = 1; i < list.length; i++)
-    if (list.lastIndexOf(list[i], i - 1) !== -1) return [...new Set(list)];
-  return list;
 }
 
 /** The token's `cnf` members, set on the principal only when present. */

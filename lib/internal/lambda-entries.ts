@@ -88,7 +88,7 @@ const AUTHORIZER_MODULES = {
 
 /** The authorizer's deferred modules, with the common/ files of checks each entry re-exports. */
 const AUTHORIZER_DEFERRED = {
-  cognito: ['common/cognito-issuer.ts'],
+  cognito: ['common/cognito-issuer.ts', 'lambda/authorizer/cognito-claims.ts'],
   'config-checks': ['common/config-checks.ts'],
   'cookie-csrf': [],
   'route-checks': ['common/route-reach.ts', 'common/route-table-checks.ts'],

@@ -312,6 +312,28 @@ describe('buildLambdas', () => {
       expect(coldStart(['index.js'], { resultCacheTtlSeconds: 0 }, true).loaded).toEqual([]);
     });
 
+    it("cognito.js maps a Cognito token's entitlements, and names a malformed claim instead of throwing", () => {
+      // The core rethrows a returned problem as its own claims_malformed error: the module's copy of the
+      // error class is not the core's, so nothing may cross the bundles as an exception.
+      const dir = path.join(first, lambdaAssetDir('authorizer'));
+      const script = [
+        "const { cognitoEntitlements } = require('./cognito.js');",
+        'const out = [',
+        "  cognitoEntitlements({ keygate_roles: ['r1', 'api:admin'], scope: 'a b', 'cognito:groups': ['g'] }, undefined),",
+        '  cognitoEntitlements({ keygate_roles: 5 }, undefined),',
+        "  cognitoEntitlements({ 'cognito:groups': 'g' }, undefined),",
+        '];',
+        'process.stdout.write(JSON.stringify(out));',
+      ].join('\n');
+      const result = spawnSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' });
+      expect(result.status, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual([
+        { realmRoles: ['r1', 'api:admin'], clientRoles: ['api:admin'], scopes: ['a', 'b'], groups: ['g'] },
+        'keygate_roles has the wrong shape',
+        'cognito:groups is not a list of strings',
+      ]);
+    });
+
     it('cookie-csrf.js is loaded on the first request whose token came from a cookie', () => {
       const cookieSource = { tokenSource: { cookie: 'kg_token' }, resultCacheTtlSeconds: 0 };
       // A bearer-only request of the same authorizer does not load it

@@ -10,7 +10,7 @@ describe('the authorizer deferred modules', () => {
   const deferred = LAMBDA_ENTRIES.authorizer.deferred ?? {};
 
   it.each([
-    ['cognito', ['cognitoIssuerVerifier', 'validateCognitoIssuer'], 1],
+    ['cognito', ['cognitoEntitlements', 'cognitoIssuerVerifier', 'validateCognitoIssuer'], 2],
     ['config-checks', ['uncheckedConfigIssues', 'unknownFieldIssues'], 1],
     ['cookie-csrf', ['cookieRequestCsrf'], 0],
     ['route-checks', ['checkCachedPolicies', 'looselyBound', 'policySizeIssues', 'routeReach'], 2],

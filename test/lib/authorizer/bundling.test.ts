@@ -34,7 +34,7 @@ describe('authorizer bundle', () => {
     });
     // the deferred ones, with the files of checks their entry re-exports
     expect(LAMBDA_ENTRIES.authorizer.deferred).toEqual({
-      cognito: ['common/cognito-issuer.ts'],
+      cognito: ['common/cognito-issuer.ts', 'lambda/authorizer/cognito-claims.ts'],
       'config-checks': ['common/config-checks.ts'],
       'cookie-csrf': [],
       'route-checks': ['common/route-reach.ts', 'common/route-table-checks.ts'],
