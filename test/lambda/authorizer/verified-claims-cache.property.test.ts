@@ -7,24 +7,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { VerifiedEntry } from '../../../lambda/authorizer/verified-claims-cache';
 import { VerifiedClaimsCache } from '../../../lambda/authorizer/verified-claims-cache';
-
-const entry = (sub: string, expiresAt: number): VerifiedEntry => ({
-  principal: {
-    sub,
-    username: sub,
-    clientId: 'web',
-    issuer: 'https://sso.example/realms/x',
-    tokenKind: 'keycloak-user',
-    expiresAt,
-    realmRoles: [],
-    clientRoles: [],
-    scopes: [],
-    groups: [],
-  },
-  facts: { sub },
-});
+import { verifiedEntry as entry } from '../../support/verified-entry';
 
 /** The policy, written plainly: entries in back-of-the-queue order, each with its insertion stamp. */
 class Model {

@@ -1,22 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { VerifiedEntry } from '../../../lambda/authorizer/verified-claims-cache';
 import { VerifiedClaimsCache } from '../../../lambda/authorizer/verified-claims-cache';
-
-const entry = (sub: string, expiresAt = 1000): VerifiedEntry => ({
-  principal: {
-    sub,
-    username: sub,
-    clientId: 'web',
-    issuer: 'https://sso.example/realms/x',
-    tokenKind: 'keycloak-user',
-    expiresAt,
-    realmRoles: [],
-    clientRoles: [],
-    scopes: [],
-    groups: [],
-  },
-  facts: { sub },
-});
+import { verifiedEntry as entry } from '../../support/verified-entry';
 
 describe('VerifiedClaimsCache', () => {
   it('keys by SHA-256 of the whole token: any changed byte is another key, the token is not kept', () => {
