@@ -31,7 +31,7 @@
 import { randomInt } from 'node:crypto';
 import { AUTHORIZER_CONFIG_ENV } from '../../common/authorizer-config';
 import { routeKey } from '../../common/route-model';
-import type { UsageQuota, UsageThrottle, UsageTier, UsageTiersConfig } from '../../common/usage-tiers';
+import type { UsageThrottle, UsageTier, UsageTiersConfig } from '../../common/usage-tiers';
 import { USAGE_KEY_LENGTH } from '../../common/usage-tiers';
 import type { UsageLimiter } from '../gateway/usage-limiter';
 import { createUsageLimiter, roleArnOf } from '../gateway/usage-limiter';
@@ -40,20 +40,12 @@ import type { AssemblyApiKey, AssemblyUsagePlan } from './read-usage-plans';
 import type { LocalSecret } from './secrets-stand-in';
 
 /** One usage plan of the served stack, with this run's key values. */
-export interface ServedUsagePlan {
-  /** Logical id. */
-  readonly id: string;
-  readonly name: string;
-  readonly throttle: UsageThrottle;
-  readonly quota?: UsageQuota;
+/** A plan as read from the template (id, name, throttle, quota, tier, problem), with what it serves in this run. */
+export interface ServedUsagePlan extends Omit<AssemblyUsagePlan, 'stages' | 'keyIds'> {
   /** Logical ids of the REST APIs it covers. */
   readonly apis: readonly string[];
   /** The values of its enabled API keys in this run (per-caller keys join as they are registered). */
   readonly keys: readonly string[];
-  /** A per-caller tier's plan (its `keygate:usage-tier` tag): the authorizer registers keys at run time. */
-  readonly callerKeyTier?: string;
-  /** Why it is not enforced: its APIs' key-requiring methods answer 501 with this. */
-  readonly problem?: string;
 }
 
 /** What tests and the demo need of the served usage plans. */
