@@ -4,7 +4,8 @@ import { defineConfig } from 'vitest/config';
  * The tests a mutation run (`npm run mutation`, stryker.config.json) runs against each mutant of the
  * authorizer's decisive code: the route model (with its reach relation and whole-table checks,
  * route-reach.ts and route-table-checks.ts), the route-template intersection, the claims-to-principal
- * step, the response builder, the same-origin (CSRF) check, the canonical-path rule and the session cookie
+ * step (with the claim readers and the Cognito mapping, claim-values.ts and cognito-claims.ts), the
+ * response builder, the same-origin (CSRF) check, the canonical-path rule and the session cookie
  * (cookie parsing, the session envelope, the authorizer's session step).
  * KEYGATE_MUTATION_TARGET narrows the tests to those of one file group, for a run over that group alone
  * (docs/security-testing.md): `KEYGATE_MUTATION_TARGET=session npx stryker run --mutate <its files>`.
@@ -32,6 +33,8 @@ const GROUPS: Record<string, readonly string[]> = {
   ],
   'claims-to-principal': [
     'test/lambda/authorizer/claims-to-principal.test.ts',
+    'test/lambda/authorizer/claim-values.test.ts',
+    'test/lambda/authorizer/cognito-claims.test.ts',
     'test/common/issuer-scope.test.ts',
   ],
   session: [

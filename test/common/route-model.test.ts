@@ -3,6 +3,7 @@ import { NON_CANONICAL_PATH_RESOURCES } from '../../common/canonical-path';
 import type { Principal, RouteSpec } from '../../common/route-model';
 import {
   boundParams,
+  compileRouteMatcher,
   grantsFor,
   matchRoute,
   meetsRequirement,
@@ -63,6 +64,13 @@ describe('matchRoute', () => {
     const m = matchRoute(routes, 'POST', '/models/sentiment/invoke');
     expect(m?.route.path).toBe('/models/{modelId}/invoke');
     expect(m?.params).toEqual({ modelId: 'sentiment' });
+  });
+  it('matches the root route `/`, a template of no segments, fresh and compiled', () => {
+    const root: RouteSpec[] = [{ method: 'GET', path: '/', auth: 'keycloak' }, ...routes];
+    expect(parsePathTemplate('/')).toEqual([]);
+    expect(matchRoute(root, 'GET', '/')?.route).toBe(root[0]);
+    expect(compileRouteMatcher(root)('GET', '/')?.route).toBe(root[0]);
+    expect(compileRouteMatcher(root)('GET', '/models')?.route).toBe(root[1]);
   });
   it('returns undefined off the table', () => {
     expect(matchRoute(routes, 'DELETE', '/models')).toBeUndefined();
