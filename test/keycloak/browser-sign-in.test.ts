@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Cookie } from 'playwright-core';
+import type { Cookie, Page } from 'playwright-core';
 import { DEFAULT_APP_CONFIG } from '../../common/app-config';
 import { DEFAULT_SESSION_COOKIE_NAME } from '../../common/cookie-names';
 import type { StageConfig } from '../../common/app-config';
@@ -106,6 +106,14 @@ async function startPageServer(): Promise<{ server: Server; port: number }> {
 
 /** Seconds within which a logged-out session stops working (the stage's `revocation.boundSeconds`). */
 const REVOCATION_BOUND = 2;
+
+/** The status of the sign-in refresh endpoint, posted from the page as its script would (with the CSRF header). */
+async function refreshStatus(page: Page, gw: string): Promise<number> {
+  return page.evaluate(async (url) => {
+    const res = await fetch(url, { method: 'POST', headers: { 'x-keygate-csrf': '1' } });
+    return res.status;
+  }, `${gw}${SIGN_IN_DEFAULTS.paths.refresh}`);
+}
 
 const pages: { server: Server; port: number }[] = [];
 let allowedOrigin: string;
@@ -301,10 +309,7 @@ describe('browser sign-in in headless Chromium against a real Keycloak', () => {
     // token within the bound is the back-channel logout's, below).
     await page.goto(`${gw}/`);
     await context.addCookies(old);
-    const refreshed = await page.evaluate(async (url) => {
-      const res = await fetch(url, { method: 'POST', headers: { 'x-keygate-csrf': '1' } });
-      return res.status;
-    }, `${gw}${SIGN_IN_DEFAULTS.paths.refresh}`);
+    const refreshed = await refreshStatus(page, gw);
     expect(refreshed).toBe(401);
     expect(await gatewayCookies()).toEqual([]);
     const after = await page.goto(`${gw}/me`);
@@ -438,10 +443,7 @@ describe('a logged-out session in headless Chromium against a real Keycloak (bac
     expect(Date.now() - loggedOutAt).toBeLessThanOrEqual((REVOCATION_BOUND + 1) * 1000);
     // ... and its refresh token died with the session.
     await context.addCookies(old);
-    const refreshed = await page.evaluate(async (url) => {
-      const res = await fetch(url, { method: 'POST', headers: { 'x-keygate-csrf': '1' } });
-      return res.status;
-    }, `${gw}${SIGN_IN_DEFAULTS.paths.refresh}`);
+    const refreshed = await refreshStatus(page, gw);
     expect(refreshed).toBe(401);
     expect(await gatewayCookies()).toEqual([]);
   });
