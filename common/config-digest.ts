@@ -5,7 +5,7 @@
  * The construct runs every check of the configuration at synth and stamps it with the SHA-256 of its
  * checked content (configContent). At cold start the authorizer takes the same digest of the configuration
  * it was given: when the two are equal, that content is exactly what was checked, and only the checks of
- * what the content leaves out run (checkedConfigIssues in authorizer-config.ts). When the digest is missing
+ * what the content leaves out run (checkedConfigIssues in authorizer-config-validate.ts). When the digest is missing
  * or differs (a configuration written or edited by hand), every check runs, as for any configuration, from
  * the authorizer's config-checks module, which a checked configuration never loads.
  *
