@@ -15,6 +15,7 @@ import {
   meetsRequirement,
   parsePathTemplate,
   splitPath,
+  validateRequirement,
   validateRoutes,
 } from '../../common/route-model';
 
@@ -192,6 +193,23 @@ describe('validateRoutes: malformed input gets its own message, never a crash', 
     expect(validateRoutes(kc({ issuers: [long, 'https://b.example'] }))).toEqual([]);
     expect(validateRoutes(kc({ issuers: ['https://b.example', 'https://b.example'] }))).toEqual([
       'routes[0].requirement.issuers lists an issuer twice',
+    ]);
+  });
+});
+
+describe("validateRequirement: one requirement checked alone (the model backend's invokeRequirement)", () => {
+  const tpl = parsePathTemplate('/models/{modelId}/invoke');
+
+  it('accepts a requirement that binds a parameter of the template', () => {
+    const req: Requirement = { anyOf: { realmRoles: ['model:{modelId}:invoke'], groups: ['ops'] } };
+    expect(validateRequirement(req, 'invokeRequirement', tpl)).toEqual([]);
+  });
+
+  it('refuses an unknown field and a binding the template lacks, each message opening with the field', () => {
+    const req = { allOf: { scopes: ['m:{other}'] }, roles: ['x'] };
+    expect(validateRequirement(req, 'invokeRequirement', tpl)).toEqual([
+      'invokeRequirement.roles is not a requirement field (allOf, anyOf, issuers, stepUp)',
+      "invokeRequirement.allOf.scopes: 'm:{other}' binds {other}, which is not a path parameter",
     ]);
   });
 });
