@@ -4,6 +4,9 @@
  * Throughput (ops/s, median of interleaved rounds, one RS256 key, Keycloak-shaped tokens):
  *   floor     node:crypto.verify on one token's signing input (the cost of the RSA operation alone)
  *   bare      aws-jwt-verify JwtRsaVerifier, JWKS cached, fresh tokens
+ *   sync      the same verifier's verifySync on the same tokens: the library's part of a fresh request
+ *             (the handler calls verifySync while the key is cached), so that the handler's time minus
+ *             this is the time Keygate's own steps take, set beside what the fresh target leaves them
  *   jose      jose jwtVerify with a local JWK set, fresh tokens
  *   fresh     the handler end to end (REST event -> policy, decision log formatted) on tokens it has never
  *             seen: one handler lives through all rounds, as a warm container does, and every round
@@ -96,6 +99,7 @@ const COLD_ONLY = process.argv.slice(2).join(' ') === '--only cold';
 const NO_THROUGHPUT = {
   floor: NaN,
   bare: NaN,
+  sync: NaN,
   jose: NaN,
   fresh: NaN,
   repeated: NaN,
@@ -104,6 +108,8 @@ const NO_THROUGHPUT = {
   leanLine: NaN,
   freshRatio: NaN,
   repeatedRatio: NaN,
+  ownMicros: NaN,
+  budgetMicros: NaN,
   freshCpuRatio: NaN,
   repeatedCpuRatio: NaN,
 };
@@ -333,12 +339,27 @@ async function throughput(m: Measured) {
   const leanLine = () => decisionLog.decision(decisionLine);
   logger.addContext({ ...LAMBDA_CONTEXT, functionVersion: '$LATEST' } as never);
 
-  const keys = ['floor', 'bare', 'jose', 'fresh', 'repeated', 'logLine', 'leanLine', 'newProfile'] as const;
+  const keys = [
+    'floor',
+    'bare',
+    'sync',
+    'jose',
+    'fresh',
+    'repeated',
+    'logLine',
+    'leanLine',
+    'newProfile',
+  ] as const;
   const results = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<
     (typeof keys)[number],
     number[]
   >;
-  const ratios = { fresh: [] as number[], repeated: [] as number[] };
+  const ratios = {
+    fresh: [] as number[],
+    repeated: [] as number[],
+    ownMicros: [] as number[],
+    budgetMicros: [] as number[],
+  };
   const cpu = new CpuTally();
   // Two handlers living through all rounds, as two warm containers: one is only ever shown tokens it has
   // not seen before, the other one token again and again.
@@ -365,6 +386,7 @@ async function throughput(m: Measured) {
       opsPerSecond(half, (i) => bareVerifier.verify(tokens[at(half + i)])),
     );
     const bareOps = harmonicMean(bare1, bare2);
+    const syncOps = await opsPerSecond(ROUND_SIZE, (i) => bareVerifier.verifySync(tokens[at(i)]));
     const floor1 = await cpu.measure('floor', half, timed, () => opsPerSecond(half, floor));
     const repeatedOps = await cpu.measure('repeated', ROUND_SIZE * 20, timed, () =>
       quietly(() => opsPerSecond(ROUND_SIZE * 20, () => warm(events[0], LAMBDA_CONTEXT))),
@@ -387,11 +409,15 @@ async function throughput(m: Measured) {
     results.leanLine.push(leanLineOps);
     results.floor.push(floorOps);
     results.bare.push(bareOps);
+    results.sync.push(syncOps);
     results.fresh.push(freshOps);
     results.repeated.push(repeatedOps);
     results.newProfile.push(newProfileOps);
     ratios.fresh.push(freshOps / bareOps);
     ratios.repeated.push(repeatedOps / floorOps);
+    // Microseconds per request: the handler's beyond the library's verifySync, and what 0.9x bare allows.
+    ratios.ownMicros.push(1e6 / freshOps - 1e6 / syncOps);
+    ratios.budgetMicros.push(1e6 / (0.9 * bareOps) - 1e6 / syncOps);
   }
   const med = Object.fromEntries(keys.map((k) => [k, median(results[k])])) as Record<
     (typeof keys)[number],
@@ -401,6 +427,8 @@ async function throughput(m: Measured) {
     ...med,
     freshRatio: median(ratios.fresh),
     repeatedRatio: median(ratios.repeated),
+    ownMicros: median(ratios.ownMicros),
+    budgetMicros: median(ratios.budgetMicros),
     // The same ratios from process CPU time (CpuTally), for a machine shared with other jobs.
     freshCpuRatio: cpu.rate('fresh') / cpu.rate('bare'),
     repeatedCpuRatio: cpu.rate('repeated') / cpu.rate('floor'),
@@ -618,8 +646,10 @@ function throughputLine(t: Awaited<ReturnType<typeof throughput>>): string {
   return [
     `floor ${fmt(t.floor)} ops/s`,
     `bare ${fmt(t.bare)} ops/s (${fmt(t.bare / t.floor, 2)}× floor)`,
+    `verifySync ${fmt(t.sync)} ops/s (${fmt(t.sync / t.bare, 2)}× bare)`,
     `fresh ${fmt(t.fresh)} ops/s (${fmt(t.freshRatio, 2)}× bare, target ≥ 0.9)`,
     `repeated ${fmt(t.repeated)} ops/s (${fmt(t.repeatedRatio, 1)}× floor, target ≥ 5)`,
+    `Keygate's own steps ${fmt(t.ownMicros, 1)} µs per fresh request (0.9× bare leaves ${fmt(t.budgetMicros, 1)} µs beyond verifySync)`,
     `new profile ${fmt(t.newProfile)} ops/s (${fmt(t.newProfile / t.bare, 2)}× bare)`,
     `by CPU time: fresh ${fmt(t.freshCpuRatio, 2)}× bare, repeated ${fmt(t.repeatedCpuRatio, 1)}× floor`,
   ].join('; ');
@@ -660,6 +690,13 @@ async function main() {
         '',
         '',
       ],
+      [
+        "aws-jwt-verify verifySync, fresh tokens (the library's part of a fresh request)",
+        `${fmt(t.sync)} ops/s`,
+        `${fmt(t.sync / t.bare, 2)}× bare`,
+        '',
+        '',
+      ],
       ['jose jwtVerify, fresh tokens', `${fmt(t.jose)} ops/s`, `${fmt(t.jose / t.bare, 2)}× bare`, '', ''],
       [
         'handler, fresh tokens',
@@ -667,6 +704,13 @@ async function main() {
         `${fmt(freshRatio, 2)}× bare`,
         '≥ 0.9× bare',
         pass(freshRatio >= 0.9),
+      ],
+      [
+        "handler, fresh tokens: Keygate's own steps (handler time minus verifySync's)",
+        `${fmt(t.ownMicros, 1)} µs`,
+        '',
+        `≤ ${fmt(t.budgetMicros, 1)} µs (what ≥ 0.9× bare leaves)`,
+        '',
       ],
       [
         'handler, repeated token',
